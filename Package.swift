@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// System libraries: each is a module map over Debian's `-dev` package plus a header-only shim
+/// for what Swift cannot call directly (macros, variadic functions). `scripts/setup.sh` installs them.
+func systemLibrary(_ name: String, pkgConfig: String? = nil, apt: [String]) -> Target {
+    .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
+}
+
+let package = Package(
+    name: "CompSeg",
+    products: [
+        .executable(name: "compseg", targets: ["compseg"]),
+        .library(name: "CompSegCore", targets: ["CompSegCore"]),
+        .library(name: "CompSegNN", targets: ["CompSegNN"]),
+        .library(name: "CompSegIO", targets: ["CompSegIO"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        systemLibrary("CHDF5", pkgConfig: "hdf5-serial", apt: ["libhdf5-dev"]),
+        systemLibrary("CTIFF", pkgConfig: "libtiff-4", apt: ["libtiff-dev"]),
+        systemLibrary("CPNG", pkgConfig: "libpng", apt: ["libpng-dev"]),
+        systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
+        systemLibrary("CDNNL", apt: ["libdnnl-dev"]),
+
+        .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS"]),
+        .target(name: "CompSegCore", dependencies: ["CompSegNN"]),
+        .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
+        .executableTarget(name: "compseg", dependencies: [
+            "CompSegCore", "CompSegNN", "CompSegIO",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegIO"],
+                path: "Tests/CompSegTestSupport"),
+        .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"],
+                    resources: [.copy("../Fixtures")]),
+        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegTestSupport"]),
+        .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

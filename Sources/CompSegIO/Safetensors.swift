@@ -1,0 +1,122 @@
+import Foundation
+import CompSegNN
+
+/// The safetensors format: an 8-byte little-endian header length, a JSON header naming each
+/// tensor's dtype, shape and byte range, then the raw little-endian data. CompSeg reads and writes
+/// F32 tensors (reading also converts F64), with string metadata.
+public struct Safetensors: Sendable {
+    /// Tensors by name, in plain row-major layout.
+    public var tensors: [String: Tensor]
+    /// The header's `__metadata__` (string to string).
+    public var metadata: [String: String]
+
+    public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// The tensor named `name`.
+    /// - Throws: `SafetensorsError.missingTensor` listing the names that exist.
+    public func tensor(_ name: String, in file: String = "safetensors") throws -> Tensor {
+        guard let t = tensors[name] else {
+            throw SafetensorsError(file: file, "no tensor named '\(name)'; it has \(tensors.keys.sorted().joined(separator: ", "))")
+        }
+        return t
+    }
+}
+
+public struct SafetensorsError: Error, CustomStringConvertible {
+    public let file: String
+    public let message: String
+    init(file: String, _ message: String) { self.file = file; self.message = message }
+    public var description: String { "\(file): \(message)" }
+}
+
+extension Safetensors {
+    /// Reads a safetensors file.
+    /// - Throws: `SafetensorsError` naming the file and what is wrong (truncated, bad header,
+    ///   unsupported dtype, byte range outside the data, shape and byte count that disagree).
+    public init(contentsOf url: URL) throws {
+        let name = url.path
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw SafetensorsError(file: name, "cannot be read: \(error.localizedDescription)")
+        }
+        try self.init(data: data, name: name)
+    }
+
+    public init(data: Data, name: String = "safetensors") throws {
+        guard data.count >= 8 else { throw SafetensorsError(file: name, "truncated: \(data.count) bytes, no header") }
+        let headerLength = data.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        guard headerLength <= UInt64(data.count - 8) else {
+            throw SafetensorsError(file: name, "header length \(headerLength) exceeds the file size \(data.count)")
+        }
+        let dataStart = 8 + Int(headerLength)
+        let object = try? JSONSerialization.jsonObject(with: data.subdata(in: 8..<dataStart))
+        guard let header = object as? [String: Any] else {
+            throw SafetensorsError(file: name, "header is not a JSON object")
+        }
+        var tensors: [String: Tensor] = [:]
+        var metadata: [String: String] = [:]
+        for (key, value) in header {
+            if key == "__metadata__" {
+                metadata = (value as? [String: String]) ?? [:]
+                continue
+            }
+            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+                  let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2
+            else { throw SafetensorsError(file: name, "tensor '\(key)': header entry needs dtype, shape and data_offsets") }
+            let width: Int
+            switch dtype {
+            case "F32": width = 4
+            case "F64": width = 8
+            default: throw SafetensorsError(file: name, "tensor '\(key)': dtype \(dtype) is not supported (F32, F64)")
+            }
+            let count = shape.reduce(1, *)
+            let (begin, end) = (dataStart + offsets[0], dataStart + offsets[1])
+            guard offsets[0] >= 0, begin <= end, end <= data.count else {
+                throw SafetensorsError(file: name, "tensor '\(key)': byte range \(offsets) lies outside the data")
+            }
+            guard end - begin == count * width else {
+                throw SafetensorsError(file: name, "tensor '\(key)': shape \(shape) needs \(count * width) bytes, range has \(end - begin)")
+            }
+            let bytes = data.subdata(in: begin..<end)
+            let values: [Float] = bytes.withUnsafeBytes { raw in
+                width == 4
+                    ? (0..<count).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+                    : (0..<count).map { Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self)))) }
+            }
+            tensors[key] = try Tensor(shape: Shape(shape.isEmpty ? [1] : shape), scalars: values)
+        }
+        self.init(tensors: tensors, metadata: metadata)
+    }
+
+    /// The file's bytes: tensors as F32 in name order, 8-byte aligned header.
+    public func serialized() -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        let names = tensors.keys.sorted()
+        for name in names {
+            let t = tensors[name]!
+            header[name] = ["dtype": "F32", "shape": t.shape.dims, "data_offsets": [offset, offset + 4 * t.shape.count]]
+            offset += 4 * t.shape.count
+        }
+        var json = (try? JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])) ?? Data("{}".utf8)
+        while (8 + json.count) % 8 != 0 { json.append(UInt8(ascii: " ")) }
+        var out = Data(capacity: 8 + json.count + offset)
+        withUnsafeBytes(of: UInt64(json.count).littleEndian) { out.append(contentsOf: $0) }
+        out.append(json)
+        for name in names {
+            tensors[name]!.plain().withPlainBuffer { buffer in
+                for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+            }
+        }
+        return out
+    }
+
+    /// Writes the file atomically (temporary file in the same folder, then rename).
+    public func write(to url: URL) throws {
+        try serialized().write(to: url, options: .atomic)
+    }
+}

@@ -1,0 +1,111 @@
+/// The seam between ops and kernels, spoken in primitive terms (as oneDNN and cuDNN are):
+/// convolution forward / backward-data / backward-weights, pooling with a workspace, eltwise,
+/// binary, batch normalization, concat and reorder. Ops and autodiff call only this, so another
+/// backend (e.g. CUDA) plugs in without touching them.
+///
+/// A backend may return tensors in its own layout; it must accept tensors in plain layout or in
+/// any layout it produced itself. Shapes are validated by the ops before they call the backend.
+public protocol KernelBackend: AnyObject, Sendable {
+    var name: String { get }
+
+    /// `x` in `layout` (nil: plain); `x` itself when it is already laid out so.
+    func reorder(_ x: Tensor, to layout: TensorLayout?) -> Tensor
+
+    func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) throws -> Tensor
+    func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
+                                 geometry: ConvolutionGeometry) throws -> Tensor
+    /// Gradients of the plain weight (and bias when `withBias`) in plain layout.
+    func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, withBias: Bool,
+                                    geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?)
+
+    /// Pooling; for max pooling in training, also the workspace its backward needs (the argmax).
+    func poolingForward(_ x: Tensor, geometry: PoolingGeometry, training: Bool) throws -> (Tensor, PoolingWorkspace?)
+    func poolingBackward(_ dy: Tensor, workspace: PoolingWorkspace?, inputShape: Shape,
+                         geometry: PoolingGeometry) throws -> Tensor
+
+    func eltwiseForward(_ x: Tensor, _ function: Eltwise) throws -> Tensor
+    /// `value` is the op's input, or its output for functions with `usesOutputForBackward`.
+    func eltwiseBackward(_ dy: Tensor, value: Tensor, _ function: Eltwise) throws -> Tensor
+
+    /// a ∘ b elementwise, same shapes; the result is in a's layout.
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor
+
+    /// Concatenation along `axis` (channels: 1).
+    func concat(_ xs: [Tensor], axis: Int) throws -> Tensor
+    /// The part of `x` at `range` along `axis`.
+    func slice(_ x: Tensor, axis: Int, range: Range<Int>) throws -> Tensor
+
+    func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, statistics: BatchStatistics?,
+                          epsilon: Float) throws -> (y: Tensor, statistics: BatchStatistics)
+    /// With `frozen`, the statistics are constants (inference mode), else they are x's batch statistics.
+    func batchNormBackward(_ dy: Tensor, x: Tensor, scale: Tensor, statistics: BatchStatistics, frozen: Bool,
+                           epsilon: Float) throws -> (dx: Tensor, dscale: Tensor, dshift: Tensor)
+}
+
+/// The backend that ops run on.
+public enum Backend {
+    nonisolated(unsafe) public static var current: any KernelBackend = CPUBackend.shared
+}
+
+/// Stride and padding of a 2-D convolution; `transposed` for the transposed (up-sampling) form.
+/// Weights are O×I×kH×kW, or I×O×kH×kW when transposed (PyTorch layouts).
+public struct ConvolutionGeometry: Hashable, Sendable {
+    public var stride: (Int, Int) { (strideH, strideW) }
+    public var strideH: Int, strideW: Int
+    public var paddingH: Int, paddingW: Int
+    public var transposed: Bool
+
+    public init(stride: Int = 1, padding: Int = 0, transposed: Bool = false) {
+        self.init(stride: (stride, stride), padding: (padding, padding), transposed: transposed)
+    }
+    public init(stride: (Int, Int), padding: (Int, Int), transposed: Bool = false) {
+        strideH = stride.0; strideW = stride.1; paddingH = padding.0; paddingW = padding.1
+        self.transposed = transposed
+    }
+
+    /// The output size along one axis for input `size` and kernel `k`.
+    ///   direct: ⌊(size + 2·pad − k) / stride⌋ + 1;  transposed: (size − 1)·stride − 2·pad + k.
+    public func outputSize(_ size: Int, kernel k: Int, vertical: Bool) -> Int {
+        let (s, p) = vertical ? (strideH, paddingH) : (strideW, paddingW)
+        return transposed ? (size - 1) * s - 2 * p + k : (size + 2 * p - k) / s + 1
+    }
+}
+
+/// Window, stride and kind of a 2-D pooling (no padding; a trailing row or column that does not
+/// fill a window is dropped, as PyTorch does).
+public struct PoolingGeometry: Hashable, Sendable {
+    public enum Kind: Sendable { case max, average }
+    public var kernel: Int
+    public var stride: Int
+    public var kind: Kind
+    public init(kernel: Int = 2, stride: Int? = nil, kind: Kind = .max) {
+        self.kernel = kernel; self.stride = stride ?? kernel; self.kind = kind
+    }
+    public func outputSize(_ size: Int) -> Int { (size - kernel) / stride + 1 }
+}
+
+/// What a max pooling's backward needs (its argmax, in the backend's form).
+public protocol PoolingWorkspace: AnyObject, Sendable {}
+
+/// Elementwise functions with a kernel in every backend.
+public enum Eltwise: Hashable, Sendable {
+    case relu
+    /// log(1 + eˣ)
+    case softplus
+    /// 1 / (1 + e⁻ˣ)
+    case sigmoid
+    /// α·x + β
+    case linear(alpha: Float, beta: Float)
+
+    /// Whether the backward is computed from the output instead of the input.
+    public var usesOutputForBackward: Bool { self == .sigmoid }
+}
+
+public enum BinaryOp: Sendable { case add, multiply }
+
+/// Per-channel mean and (biased) variance of a batch, as batch normalization uses them.
+public struct BatchStatistics: Sendable {
+    public var mean: Tensor
+    public var variance: Tensor
+    public init(mean: Tensor, variance: Tensor) { self.mean = mean; self.variance = variance }
+}

@@ -1,0 +1,152 @@
+import CDNNL
+
+/// Convolution and transposed convolution on oneDNN's convolution / deconvolution primitives.
+/// Activations use format `any` (oneDNN's blocked choice); weights are kept plain in PyTorch layout
+/// and reordered to the primitive's choice per call.
+extension CPUBackend {
+    /// The op descriptors of one convolution geometry: forward, backward data, backward weights.
+    private struct ConvolutionDescs {
+        let op: String
+        let transposed: Bool
+        var src, weights, bias, dst: dnnl_memory_desc_t
+        let strides: [Int64], padL: [Int64], padR: [Int64]
+        let withBias: Bool
+        let outputShape: Shape
+        /// Plain PyTorch-layout weights: O×I×kH×kW, or I×O×kH×kW (oneDNN `iohw`) when transposed.
+        let plainWeights: dnnl_memory_desc_t
+
+        init(input: Shape, weightShape: Shape, withBias: Bool, geometry g: ConvolutionGeometry) {
+            transposed = g.transposed
+            op = transposed ? "transposedConv2d" : "conv2d"
+            // oneDNN weight dims are (output channels, input channels, kH, kW) in both forms.
+            let (outC, inC) = transposed ? (weightShape[1], weightShape[0]) : (weightShape[0], weightShape[1])
+            let (kh, kw) = (weightShape[2], weightShape[3])
+            let oh = g.outputSize(input.h, kernel: kh, vertical: true)
+            let ow = g.outputSize(input.w, kernel: kw, vertical: false)
+            src = MemoryDesc.any(input.dims)
+            weights = MemoryDesc.any([outC, inC, kh, kw])
+            bias = MemoryDesc.any([outC])
+            outputShape = [input.n, outC, oh, ow]
+            dst = MemoryDesc.any(outputShape.dims)
+            strides = [Int64(g.strideH), Int64(g.strideW)]
+            padL = [Int64(g.paddingH), Int64(g.paddingW)]
+            // Right padding that makes oneDNN's size rule give PyTorch's output size.
+            let (big, small) = transposed ? ((oh, ow), (input.h, input.w)) : ((input.h, input.w), (oh, ow))
+            padR = [Int64((small.0 - 1) * g.strideH + kh - big.0 - g.paddingH),
+                    Int64((small.1 - 1) * g.strideW + kw - big.1 - g.paddingW)]
+            self.withBias = withBias
+            plainWeights = MemoryDesc.byTag([outC, inC, kh, kw], transposed ? dnnl_iohw : dnnl_oihw)
+        }
+
+
+        mutating func forward() throws(ShapeError) -> Primitive {
+            if transposed {
+                var d = dnnl_deconvolution_desc_t()
+                try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
+                    try check(dnnl_deconvolution_forward_desc_init(&d, dnnl_forward_training, dnnl_deconvolution_direct,
+                                                               &src, &weights, b, &dst,
+                                                               strides, padL, padR), op, "descriptor")
+                }
+                return try Primitive(op, desc: &d)
+            }
+            var d = dnnl_convolution_desc_t()
+            try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
+                    try check(dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct,
+                                                         &src, &weights, b, &dst,
+                                                         strides, padL, padR), op, "descriptor")
+                }
+            return try Primitive(op, desc: &d)
+        }
+
+        mutating func backwardData(hint: Primitive) throws(ShapeError) -> Primitive {
+            let name = op + " backward data"
+            if transposed {
+                var d = dnnl_deconvolution_desc_t()
+                try check(dnnl_deconvolution_backward_data_desc_init(&d, dnnl_deconvolution_direct, &src, &weights,
+                                                                     &dst, strides, padL, padR), name, "descriptor")
+                return try Primitive(name, desc: &d, hint: hint)
+            }
+            var d = dnnl_convolution_desc_t()
+            try check(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src, &weights,
+                                                               &dst, strides, padL, padR), name, "descriptor")
+            return try Primitive(name, desc: &d, hint: hint)
+        }
+
+        mutating func backwardWeights(hint: Primitive) throws(ShapeError) -> Primitive {
+            let name = op + " backward weights"
+            if transposed {
+                var d = dnnl_deconvolution_desc_t()
+                try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
+                    try check(dnnl_deconvolution_backward_weights_desc_init(&d, dnnl_deconvolution_direct, &src,
+                                                                        &weights, b, &dst,
+                                                                        strides, padL, padR), name, "descriptor")
+                }
+                return try Primitive(name, desc: &d, hint: hint)
+            }
+            var d = dnnl_convolution_desc_t()
+            try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
+                    try check(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &src, &weights,
+                                                                  b, &dst,
+                                                                  strides, padL, padR), name, "descriptor")
+                }
+            return try Primitive(name, desc: &d, hint: hint)
+        }
+    }
+
+    public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?,
+                                   geometry: ConvolutionGeometry) throws -> Tensor {
+        var descs = ConvolutionDescs(input: x.shape, weightShape: weight.shape, withBias: bias != nil, geometry: geometry)
+        let p = try descs.forward()
+        let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
+                                                            to: p.desc(dnnl_query_weights_md))
+        let y = p.output(dnnl_query_dst_md, shape: descs.outputShape)
+        let src = try reorder(x, to: p.desc(dnnl_query_src_md))
+        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+            (Arg.src, p.desc(dnnl_query_src_md), UnsafeMutableRawPointer(src.storage.base)),
+            (Arg.weights, wDesc, UnsafeMutableRawPointer(wPointer)),
+            (Arg.dst, p.desc(dnnl_query_dst_md), UnsafeMutableRawPointer(y.storage.base)),
+        ]
+        if let bias { args.append((Arg.bias, p.desc(dnnl_query_weights_md, 1), UnsafeMutableRawPointer(bias.storage.base))) }
+        try p.execute(args)
+        withExtendedLifetime(wKeep) {}
+        return y
+    }
+
+    public func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
+                                        geometry: ConvolutionGeometry) throws -> Tensor {
+        var descs = ConvolutionDescs(input: inputShape, weightShape: weight.shape, withBias: false, geometry: geometry)
+        let p = try descs.backwardData(hint: try descs.forward())
+        let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
+                                                            to: p.desc(dnnl_query_weights_md))
+        let dx = p.output(dnnl_query_diff_src_md, shape: inputShape)
+        let diffDst = try reorder(dy, to: p.desc(dnnl_query_diff_dst_md))
+        try p.execute([
+            (Arg.diffDst, MemoryDesc.of(diffDst), UnsafeMutableRawPointer(diffDst.storage.base)),
+            (Arg.weights, wDesc, UnsafeMutableRawPointer(wPointer)),
+            (Arg.diffSrc, MemoryDesc.of(dx), UnsafeMutableRawPointer(dx.storage.base)),
+        ])
+        withExtendedLifetime(wKeep) {}
+        return dx
+    }
+
+    public func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, withBias: Bool,
+                                           geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
+        var descs = ConvolutionDescs(input: input.shape, weightShape: weightShape, withBias: withBias, geometry: geometry)
+        let p = try descs.backwardWeights(hint: try descs.forward())
+        let src = try reorder(input, to: p.desc(dnnl_query_src_md))
+        let diffDst = try reorder(dy, to: p.desc(dnnl_query_diff_dst_md))
+        let chosen = p.desc(dnnl_query_diff_weights_md)
+        let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount)
+        let dw = Tensor(zeros: weightShape)
+        let db = withBias ? Tensor(zeros: [weightShape[descs.transposed ? 1 : 0]]) : nil
+        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+            (Arg.src, MemoryDesc.of(src), UnsafeMutableRawPointer(src.storage.base)),
+            (Arg.diffDst, MemoryDesc.of(diffDst), UnsafeMutableRawPointer(diffDst.storage.base)),
+            (Arg.diffWeights, chosen, UnsafeMutableRawPointer(dwChosen.base)),
+        ]
+        if let db { args.append((Arg.diffBias, p.desc(dnnl_query_diff_weights_md, 1), UnsafeMutableRawPointer(db.storage.base))) }
+        try p.execute(args)
+        try reorder(from: chosen, dwChosen.base, to: descs.plainWeights, dw.storage.base)
+        return (dw, db)
+    }
+}

@@ -1,0 +1,150 @@
+import CDNNL
+
+/// The CPU backend: oneDNN primitives in oneDNN's blocked layouts (format `any`), activations kept
+/// blocked from layer to layer and reordered only where plain values are asked for.
+public final class CPUBackend: KernelBackend, @unchecked Sendable {
+    public static let shared = CPUBackend()
+    let context = DNNLContext()
+    public var name: String { "cpu (oneDNN \(CPUBackend.oneDNNVersion))" }
+
+    public static var oneDNNVersion: String {
+        let v = dnnl_version().pointee
+        return "\(v.major).\(v.minor).\(v.patch)"
+    }
+
+    /// A new zeroed tensor laid out as `desc` (plain layouts are recorded as nil).
+    static func tensor(shape: Shape, desc: dnnl_memory_desc_t) -> Tensor {
+        let layout = MemoryDesc.equal(desc, MemoryDesc.plain(shape.dims)) ? nil : DNNLLayout(desc)
+        return Tensor(shape: shape, layout: layout,
+                      storage: Storage(count: layout?.physicalCount ?? shape.count))
+    }
+
+    // MARK: reorder
+
+    public func reorder(_ x: Tensor, to layout: TensorLayout?) -> Tensor {
+        if x.layout === layout { return x }
+        let target = (layout as? DNNLLayout)?.desc ?? MemoryDesc.plain(x.shape.dims)
+        do { return try reorder(x, to: target) } catch { fatalError("\(error)") }
+    }
+
+    /// `x` in the layout `desc`; `x` itself when already so.
+    func reorder(_ x: Tensor, to desc: dnnl_memory_desc_t) throws(ShapeError) -> Tensor {
+        let source = MemoryDesc.of(x)
+        if MemoryDesc.equal(source, desc) { return x }
+        let y = Self.tensor(shape: x.shape, desc: desc)
+        try reorder(from: source, x.storage.base, to: desc, y.storage.base)
+        return y
+    }
+
+    func reorder(from source: dnnl_memory_desc_t, _ src: UnsafeMutablePointer<Float>,
+                 to target: dnnl_memory_desc_t, _ dst: UnsafeMutablePointer<Float>) throws(ShapeError) {
+        var s = source, t = target
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_reorder_primitive_desc_create(&pd, &s, context.engine, &t, context.engine, nil),
+                  "reorder", "descriptor")
+        let reorder = try Primitive("reorder", pd: pd!)
+        try reorder.execute([(Arg.src, source, UnsafeMutableRawPointer(src)),
+                             (Arg.dst, target, UnsafeMutableRawPointer(dst))])
+    }
+
+    /// A weight tensor (plain PyTorch layout) in the layout a primitive chose.
+    func weightsReordered(_ w: Tensor, plainDesc: dnnl_memory_desc_t,
+                          to target: dnnl_memory_desc_t) throws(ShapeError) -> (dnnl_memory_desc_t, UnsafeMutablePointer<Float>, Storage?) {
+        precondition(w.isPlain, "weights are kept in plain layout")
+        if MemoryDesc.equal(plainDesc, target) { return (target, w.storage.base, nil) }
+        let storage = Storage(count: DNNLLayout(target).physicalCount)
+        try reorder(from: plainDesc, w.storage.base, to: target, storage.base)
+        return (target, storage.base, storage)
+    }
+
+    // MARK: elementwise
+
+    public func eltwiseForward(_ x: Tensor, _ function: Eltwise) throws -> Tensor {
+        var data = MemoryDesc.of(x)
+        var desc = dnnl_eltwise_desc_t()
+        let (alg, alpha, beta) = function.dnnl
+        try check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, alg, &data, alpha, beta),
+                  "eltwise", "descriptor")
+        let p = try Primitive("eltwise \(function)", desc: &desc)
+        let y = p.output(dnnl_query_dst_md, shape: x.shape)
+        try p.execute([(Arg.src, x), (Arg.dst, y)])
+        return y
+    }
+
+    public func eltwiseBackward(_ dy: Tensor, value: Tensor, _ function: Eltwise) throws -> Tensor {
+        var data = MemoryDesc.of(value)
+        let (alg, alpha, beta) = function.dnnl
+        var forward = dnnl_eltwise_desc_t()
+        try check(dnnl_eltwise_forward_desc_init(&forward, dnnl_forward_training, alg, &data, alpha, beta),
+                  "eltwise", "descriptor")
+        let hint = try Primitive("eltwise \(function)", desc: &forward)
+        var backward = dnnl_eltwise_desc_t()
+        try check(dnnl_eltwise_backward_desc_init(&backward, alg, &data, &data, alpha, beta),
+                  "eltwise backward", "descriptor")
+        let p = try Primitive("eltwise backward \(function)", desc: &backward, hint: hint)
+        let dx = p.output(dnnl_query_diff_src_md, shape: value.shape)
+        let valueArg = function.usesOutputForBackward ? Arg.dst : Arg.src
+        try p.execute([(valueArg, value), (Arg.diffDst, try reorder(dy, to: data)), (Arg.diffSrc, dx)])
+        return dx
+    }
+
+    public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
+        var src0 = MemoryDesc.of(a)
+        var src1 = src0
+        var dst = src0
+        var desc = dnnl_binary_desc_t()
+        try check(dnnl_binary_desc_init(&desc, op == .add ? dnnl_binary_add : dnnl_binary_mul, &src0, &src1, &dst),
+                  "binary", "descriptor")
+        let p = try Primitive("binary \(op)", desc: &desc)
+        let y = p.output(dnnl_query_dst_md, shape: a.shape)
+        try p.execute([(Arg.src, a), (Arg.src1, try reorder(b, to: src0)), (Arg.dst, y)])
+        return y
+    }
+
+    // MARK: concat and slice
+
+    public func concat(_ xs: [Tensor], axis: Int) throws -> Tensor {
+        let sources = xs.map(MemoryDesc.of)
+        var dims = xs[0].shape.dims
+        dims[axis] = xs.reduce(0) { $0 + $1.shape[axis] }
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_concat_primitive_desc_create(&pd, nil, Int32(xs.count), Int32(axis), sources, nil,
+                                                    context.engine), "concat", "descriptor")
+        let p = try Primitive("concat", pd: pd!)
+        let y = p.output(dnnl_query_dst_md, shape: Shape(dims))
+        try p.execute(xs.enumerated().map { (Arg.multipleSrc($0.offset), $0.element) } + [(Arg.dst, y)])
+        return y
+    }
+
+    public func slice(_ x: Tensor, axis: Int, range: Range<Int>) throws -> Tensor {
+        var dims = x.shape.dims
+        dims[axis] = range.count
+        var offsets = [Int64](repeating: 0, count: dims.count)
+        offsets[axis] = Int64(range.lowerBound)
+        // A view into the source's own layout where its blocking allows, else into a plain copy.
+        var parent = MemoryDesc.of(x)
+        var source = x
+        var view = dnnl_memory_desc_t()
+        if dnnl_memory_desc_init_submemory(&view, &parent, dims.map(Int64.init), offsets) != dnnl_success {
+            source = try reorder(x, to: MemoryDesc.plain(x.shape.dims))
+            parent = MemoryDesc.plain(x.shape.dims)
+            try check(dnnl_memory_desc_init_submemory(&view, &parent, dims.map(Int64.init), offsets),
+                      "slice", "view")
+        }
+        let y = Tensor(zeros: Shape(dims))
+        try reorder(from: view, source.storage.base, to: MemoryDesc.plain(dims), y.storage.base)
+        return y
+    }
+}
+
+extension Eltwise {
+    /// oneDNN algorithm, alpha and beta.
+    var dnnl: (dnnl_alg_kind_t, Float, Float) {
+        switch self {
+        case .relu: (dnnl_eltwise_relu, 0, 0)
+        case .softplus: (dnnl_eltwise_soft_relu, 0, 0)
+        case .sigmoid: (dnnl_eltwise_logistic_use_dst_for_bwd, 0, 0)
+        case .linear(let alpha, let beta): (dnnl_eltwise_linear, alpha, beta)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import CDNNL
+
+/// oneDNN's memory descriptor as a CompSegNN layout.
+final class DNNLLayout: TensorLayout, @unchecked Sendable {
+    let desc: dnnl_memory_desc_t
+    let physicalCount: Int
+    init(_ desc: dnnl_memory_desc_t) {
+        var d = desc
+        self.desc = desc
+        physicalCount = dnnl_memory_desc_get_size(&d) / MemoryLayout<Float>.stride
+    }
+}
+
+/// The oneDNN CPU engine and its one in-order stream.
+final class DNNLContext: @unchecked Sendable {
+    let engine: dnnl_engine_t
+    let stream: dnnl_stream_t
+
+    init() {
+        var engine: dnnl_engine_t?
+        var stream: dnnl_stream_t?
+        guard dnnl_engine_create(&engine, dnnl_cpu, 0) == dnnl_success, let engine,
+              dnnl_stream_create(&stream, engine, dnnl_stream_default_flags.rawValue) == dnnl_success, let stream
+        else { fatalError("CompSegNN: oneDNN could not create its CPU engine") }
+        self.engine = engine
+        self.stream = stream
+    }
+}
+
+/// Throws a `ShapeError` for `op` when oneDNN returns an error status.
+func check(_ status: dnnl_status_t, _ op: String, _ what: @autoclosure () -> String) throws(ShapeError) {
+    guard status == dnnl_success else {
+        throw ShapeError(op, "oneDNN \(what()) failed (status \(status.rawValue))")
+    }
+}
+
+/// Memory descriptors.
+enum MemoryDesc {
+    /// Plain row-major descriptor for `dims` (a, ab, abc or abcd).
+    static func plain(_ dims: [Int]) -> dnnl_memory_desc_t {
+        let tags: [dnnl_format_tag_t] = [dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde]
+        return byTag(dims, tags[dims.count - 1])
+    }
+
+    /// A descriptor that lets the primitive choose the layout.
+    static func any(_ dims: [Int]) -> dnnl_memory_desc_t { byTag(dims, dnnl_format_tag_any) }
+
+    static func byTag(_ dims: [Int], _ tag: dnnl_format_tag_t) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let d = dims.map(Int64.init)
+        let status = dnnl_memory_desc_init_by_tag(&md, Int32(d.count), d, dnnl_f32, tag)
+        precondition(status == dnnl_success, "oneDNN memory descriptor for \(dims) with tag \(tag)")
+        return md
+    }
+
+    static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
+        var a = a, b = b
+        return dnnl_memory_desc_equal(&a, &b) != 0
+    }
+
+    /// The descriptor of a tensor as it lies in memory.
+    static func of(_ t: Tensor) -> dnnl_memory_desc_t {
+        (t.layout as? DNNLLayout)?.desc ?? plain(t.shape.dims)
+    }
+}
+
+/// An owned oneDNN primitive descriptor and its primitive.
+final class Primitive: @unchecked Sendable {
+    let pd: dnnl_primitive_desc_t
+    let primitive: dnnl_primitive_t
+    let op: String
+
+    /// Creates the primitive for an op descriptor (`desc` points at a dnnl_*_desc_t).
+    convenience init(_ op: String, desc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
+                     hint: Primitive? = nil) throws(ShapeError) {
+        var pd: dnnl_primitive_desc_t?
+        try check(dnnl_primitive_desc_create(&pd, desc, attr, CPUBackend.shared.context.engine, hint?.pd),
+                  op, "primitive descriptor")
+        try self.init(op, pd: pd!)
+    }
+
+    /// Takes ownership of `pd` and creates its primitive.
+    init(_ op: String, pd: dnnl_primitive_desc_t) throws(ShapeError) {
+        var primitive: dnnl_primitive_t?
+        let status = dnnl_primitive_create(&primitive, pd)
+        guard status == dnnl_success, let primitive else {
+            dnnl_primitive_desc_destroy(pd)
+            throw ShapeError(op, "oneDNN primitive creation failed (status \(status.rawValue))")
+        }
+        self.pd = pd
+        self.primitive = primitive
+        self.op = op
+    }
+
+    deinit {
+        dnnl_primitive_destroy(primitive)
+        dnnl_primitive_desc_destroy(pd)
+    }
+
+    /// The memory descriptor the primitive chose for `what` (e.g. dnnl_query_src_md).
+    func desc(_ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
+        dnnl_primitive_desc_query_md(pd, what, index).pointee
+    }
+
+    /// A new tensor of `shape` in the layout the primitive chose for `what`.
+    func output(_ what: dnnl_query_t, shape: Shape) -> Tensor {
+        CPUBackend.tensor(shape: shape, desc: desc(what))
+    }
+
+    /// Runs the primitive on (argument, descriptor, memory) triples and waits for it.
+    func execute(_ args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)]) throws(ShapeError) {
+        let context = CPUBackend.shared.context
+        var memories: [dnnl_exec_arg_t] = []
+        memories.reserveCapacity(args.count)
+        defer { for m in memories { dnnl_memory_destroy(m.memory) } }
+        for (arg, desc, pointer) in args {
+            var d = desc
+            var memory: dnnl_memory_t?
+            try check(dnnl_memory_create(&memory, &d, context.engine, pointer), op, "memory creation")
+            memories.append(dnnl_exec_arg_t(arg: arg, memory: memory))
+        }
+        try check(dnnl_primitive_execute(primitive, context.stream, Int32(memories.count), memories),
+                  op, "execution")
+        try check(dnnl_stream_wait(context.stream), op, "stream wait")
+    }
+
+    /// Runs the primitive on (argument, tensor) pairs; each tensor must already be in the layout
+    /// the primitive expects.
+    func execute(_ args: [(Int32, Tensor)]) throws(ShapeError) {
+        try execute(args.map { ($0.0, MemoryDesc.of($0.1), UnsafeMutableRawPointer($0.1.storage.base)) })
+    }
+}
+
+/// Argument indices of oneDNN's execute call (the C macros, spelled out).
+enum Arg {
+    static let src = Int32(DNNL_ARG_SRC_0), dst = Int32(DNNL_ARG_DST_0)
+    static let src1 = Int32(DNNL_ARG_SRC_1)
+    static let weights = Int32(DNNL_ARG_WEIGHTS_0), bias = Int32(DNNL_ARG_BIAS)
+    static let mean = Int32(DNNL_ARG_MEAN), variance = Int32(DNNL_ARG_VARIANCE)
+    static let scale = Int32(DNNL_ARG_SCALE), shift = Int32(DNNL_ARG_SHIFT)
+    static let workspace = Int32(DNNL_ARG_WORKSPACE)
+    static let diffSrc = Int32(DNNL_ARG_DIFF_SRC_0), diffDst = Int32(DNNL_ARG_DIFF_DST_0)
+    static let diffWeights = Int32(DNNL_ARG_DIFF_WEIGHTS_0), diffBias = Int32(DNNL_ARG_DIFF_BIAS)
+    static let diffScale = Int32(DNNL_ARG_DIFF_SCALE), diffShift = Int32(DNNL_ARG_DIFF_SHIFT)
+    static func multipleSrc(_ i: Int) -> Int32 { Int32(DNNL_ARG_MULTIPLE_SRC) + Int32(i) }
+}
+
+/// Calls `body` with a pointer to `value`, or with nil when there is no value (optional C arguments).
+func withOptionalPointer<T, R>(to value: T?, _ body: (UnsafePointer<T>?) throws(ShapeError) -> R) throws(ShapeError) -> R {
+    guard var v = value else { return try body(nil) }
+    return try withUnsafePointer(to: &v) { (p) throws(ShapeError) -> R in try body(p) }
+}

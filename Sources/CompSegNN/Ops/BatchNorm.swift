@@ -1,0 +1,40 @@
+/// Batch normalization over N, H, W per channel: y = (x − μ) / √(σ² + ε) · scale + shift.
+///
+/// In training, μ and σ² are the batch's (biased variance) and the running statistics move toward
+/// them: running ← (1 − momentum)·running + momentum·batch, with the unbiased variance, as PyTorch.
+/// In inference, the running statistics are used.
+/// - Parameters:
+///   - scale, shift: C (the learned γ and β).
+///   - runningMean, runningVariance: C, updated in place in training.
+public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Tensor, runningVariance: Tensor,
+                      training: Bool, momentum: Float = 0.1, epsilon: Float = 1e-5) throws -> Tensor {
+    let op = "batchNorm"
+    try x.shape.requireImage(op)
+    let c = x.shape.c
+    for (name, t) in [("scale", scale), ("shift", shift), ("runningMean", runningMean), ("runningVariance", runningVariance)] {
+        try require(t.shape == [c] && t.isPlain, op, "\(name) must have shape \(c) for input \(x.shape), got \(t.shape)")
+    }
+    let count = x.shape.n * x.shape.h * x.shape.w
+    try require(!training || count > 1, op, "training needs more than one value per channel, input is \(x.shape)")
+    let backend = Backend.current
+    let frozen = training ? nil : BatchStatistics(mean: runningMean, variance: runningVariance)
+    let (y, stats) = try backend.batchNormForward(x, scale: scale, shift: shift, statistics: frozen, epsilon: epsilon)
+    if training {
+        let unbiased = Float(count) / Float(count - 1)
+        stats.mean.withPlainBuffer { mean in
+            runningMean.withMutablePlainBuffer { r in for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * mean[i] } }
+        }
+        stats.variance.withPlainBuffer { variance in
+            runningVariance.withMutablePlainBuffer { r in
+                for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * variance[i] * unbiased }
+            }
+        }
+    }
+    // The statistics used, frozen copies: the running ones change before backward runs.
+    let used = training ? stats : BatchStatistics(mean: runningMean.copy(), variance: runningVariance.copy())
+    return record(op, [x, scale, shift], y) { dy in
+        let (dx, dscale, dshift) = try backend.batchNormBackward(dy, x: x, scale: scale, statistics: used,
+                                                                 frozen: !training, epsilon: epsilon)
+        return [dx, dscale, dshift]
+    }
+}

@@ -1,0 +1,50 @@
+/// 2-D convolution, N×C×H×W → N×O×H'×W' with H' = ⌊(H + 2·padding − kH) / stride⌋ + 1.
+/// - Parameters:
+///   - weight: O×C×kH×kW (plain layout, PyTorch's).
+///   - bias: O, or nil.
+/// - Throws: `ShapeError` naming the shapes when they do not fit together.
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
+    try convolution(x, weight: weight, bias: bias, geometry: ConvolutionGeometry(stride: stride, padding: padding))
+}
+
+/// 2-D transposed convolution (up-sampling), N×C×H×W → N×O×H'×W' with
+/// H' = (H − 1)·stride − 2·padding + kH.
+/// - Parameters:
+///   - weight: C×O×kH×kW (plain layout, PyTorch's `ConvTranspose2d`).
+///   - bias: O, or nil.
+public func transposedConv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 2, padding: Int = 0) throws -> Tensor {
+    try convolution(x, weight: weight, bias: bias,
+                    geometry: ConvolutionGeometry(stride: stride, padding: padding, transposed: true))
+}
+
+func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry) throws -> Tensor {
+    let op = g.transposed ? "transposedConv2d" : "conv2d"
+    try x.shape.requireImage(op)
+    try weight.shape.requireImage(op, "weight")
+    try require(weight.isPlain, op, "weight must be in plain layout")
+    let inC = g.transposed ? weight.shape[0] : weight.shape[1]
+    let outC = g.transposed ? weight.shape[1] : weight.shape[0]
+    try require(inC == x.shape.c, op,
+                "input \(x.shape) has \(x.shape.c) channels but weight \(weight.shape) expects \(inC)")
+    if let bias {
+        try require(bias.shape == [outC] && bias.isPlain, op, "bias must have shape \(outC), got \(bias.shape)")
+    }
+    try require(g.strideH > 0 && g.strideW > 0 && g.paddingH >= 0 && g.paddingW >= 0, op,
+                "stride must be positive and padding non-negative")
+    let oh = g.outputSize(x.shape.h, kernel: weight.shape.h, vertical: true)
+    let ow = g.outputSize(x.shape.w, kernel: weight.shape.w, vertical: false)
+    try require(oh > 0 && ow > 0, op,
+                "input \(x.shape) is smaller than kernel \(weight.shape.h)×\(weight.shape.w) with padding \(g.paddingH)")
+
+    let backend = Backend.current
+    let y = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: g)
+    let inputs = [x, weight] + (bias.map { [$0] } ?? [])
+    return record(op, inputs, y) { dy in
+        let dx = x.requiresGrad
+            ? try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: g) : nil
+        guard weight.requiresGrad || bias?.requiresGrad == true else { return [dx, nil, nil] }
+        let (dw, db) = try backend.convolutionBackwardWeights(dy, input: x, weightShape: weight.shape,
+                                                              withBias: bias != nil, geometry: g)
+        return [dx, dw, db]
+    }
+}
