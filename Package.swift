@@ -35,8 +35,7 @@ let package = Package(
 
         .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegIO"],
                 path: "Tests/CompSegTestSupport"),
-        .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"],
-                    resources: [.copy("../Fixtures")]),
+        .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"]),
         .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegTestSupport"]),
         .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
     ],

@@ -94,6 +94,8 @@ public enum Eltwise: Hashable, Sendable {
     case softplus
     /// 1 / (1 + e⁻ˣ)
     case sigmoid
+    /// |x|
+    case abs
     /// α·x + β
     case linear(alpha: Float, beta: Float)
 

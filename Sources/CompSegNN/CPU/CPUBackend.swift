@@ -144,6 +144,7 @@ extension Eltwise {
         case .relu: (dnnl_eltwise_relu, 0, 0)
         case .softplus: (dnnl_eltwise_soft_relu, 0, 0)
         case .sigmoid: (dnnl_eltwise_logistic_use_dst_for_bwd, 0, 0)
+        case .abs: (dnnl_eltwise_abs, 0, 0)
         case .linear(let alpha, let beta): (dnnl_eltwise_linear, alpha, beta)
         }
     }

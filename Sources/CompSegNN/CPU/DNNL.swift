@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// oneDNN's memory descriptor as a CompSegNN layout.
 final class DNNLLayout: TensorLayout, @unchecked Sendable {
@@ -11,10 +12,12 @@ final class DNNLLayout: TensorLayout, @unchecked Sendable {
     }
 }
 
-/// The oneDNN CPU engine and its one in-order stream.
+/// The oneDNN CPU engine and its one in-order stream. Executions are serialized by `lock`: each
+/// primitive already uses every core (OpenMP), so callers on several threads would only contend.
 final class DNNLContext: @unchecked Sendable {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
+    let lock = NSLock()
 
     init() {
         var engine: dnnl_engine_t?
@@ -119,6 +122,8 @@ final class Primitive: @unchecked Sendable {
             try check(dnnl_memory_create(&memory, &d, context.engine, pointer), op, "memory creation")
             memories.append(dnnl_exec_arg_t(arg: arg, memory: memory))
         }
+        context.lock.lock()
+        defer { context.lock.unlock() }
         try check(dnnl_primitive_execute(primitive, context.stream, Int32(memories.count), memories),
                   op, "execution")
         try check(dnnl_stream_wait(context.stream), op, "stream wait")

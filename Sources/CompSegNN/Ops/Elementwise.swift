@@ -13,9 +13,15 @@ public func relu(_ x: Tensor) throws -> Tensor { try eltwise(x, .relu, "relu") }
 public func softplus(_ x: Tensor) throws -> Tensor { try eltwise(x, .softplus, "softplus") }
 /// 1 / (1 + e⁻ˣ), elementwise.
 public func sigmoid(_ x: Tensor) throws -> Tensor { try eltwise(x, .sigmoid, "sigmoid") }
+/// |x|, elementwise (L1 losses; the gradient at 0 is taken as 0).
+public func abs(_ x: Tensor) throws -> Tensor { try eltwise(x, .abs, "abs") }
 /// factor · x.
 public func scale(_ x: Tensor, by factor: Float) throws -> Tensor {
     try eltwise(x, .linear(alpha: factor, beta: 0), "scale")
+}
+/// factor · x + offset, elementwise.
+public func affine(_ x: Tensor, scale factor: Float, offset: Float) throws -> Tensor {
+    try eltwise(x, .linear(alpha: factor, beta: offset), "affine")
 }
 
 /// a + b elementwise (same shapes).
