@@ -1,0 +1,92 @@
+import Foundation
+
+/// RMSprop with PyTorch's semantics: v ← αv + (1−α)g²; with `centered`, ḡ ← αḡ + (1−α)g and
+/// the denominator uses v − ḡ²; d = √(·) + ε; with momentum b ← μb + g/d, p ← p − lr·b, else
+/// p ← p − lr·g/d. The paper trained with RMSprop, lr 1e-3.
+public final class RMSprop: Optimizer, @unchecked Sendable {
+    public let alpha: Float, epsilon: Float, momentum: Float, centered: Bool
+
+    public init(learningRate: Float = 1e-2, alpha: Float = 0.99, epsilon: Float = 1e-8, momentum: Float = 0,
+                centered: Bool = false, weightDecay: Float = 0) {
+        precondition(alpha >= 0 && alpha < 1 && epsilon >= 0 && momentum >= 0, "RMSprop: invalid hyper-parameters")
+        self.alpha = alpha; self.epsilon = epsilon; self.momentum = momentum; self.centered = centered
+        super.init(learningRate: learningRate, weightDecay: weightDecay)
+    }
+
+    override public var stateWidth: Int { 3 }  // square average, gradient average, momentum buffer
+
+    override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                                state s: UnsafeMutableBufferPointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let g = decayed(gradient[i], p[i])
+            s[i] = alpha * s[i] + (1 - alpha) * g * g
+            var average = s[i]
+            if centered {
+                s[n + i] = alpha * s[n + i] + (1 - alpha) * g
+                average -= s[n + i] * s[n + i]
+            }
+            let denominator = average.squareRoot() + epsilon
+            if momentum > 0 {
+                s[2 * n + i] = momentum * s[2 * n + i] + g / denominator
+                p[i] -= learningRate * s[2 * n + i]
+            } else {
+                p[i] -= learningRate * g / denominator
+            }
+        }
+    }
+}
+
+/// Adam with PyTorch's semantics (L2 weight decay added to the gradient, not AdamW):
+/// m ← β₁m + (1−β₁)g, v ← β₂v + (1−β₂)g², p ← p − lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε).
+public final class Adam: Optimizer, @unchecked Sendable {
+    public let beta1: Float, beta2: Float, epsilon: Float
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0) {
+        precondition(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1 && epsilon >= 0, "Adam: invalid hyper-parameters")
+        self.beta1 = beta1; self.beta2 = beta2; self.epsilon = epsilon
+        super.init(learningRate: learningRate, weightDecay: weightDecay)
+    }
+
+    override public var stateWidth: Int { 2 }
+
+    override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                                state s: UnsafeMutableBufferPointer<Float>, count n: Int) {
+        let t = Float(stepCount)
+        let stepSize = learningRate / (1 - pow(beta1, t))
+        let correction2 = (1 - pow(beta2, t)).squareRoot()
+        for i in 0..<n {
+            let g = decayed(gradient[i], p[i])
+            s[i] = beta1 * s[i] + (1 - beta1) * g
+            s[n + i] = beta2 * s[n + i] + (1 - beta2) * g * g
+            p[i] -= stepSize * s[i] / (s[n + i].squareRoot() / correction2 + epsilon)
+        }
+    }
+}
+
+/// Stochastic gradient descent with optional momentum (PyTorch's: the buffer starts at the first
+/// gradient; b ← μb + (1−dampening)g; Nesterov uses g + μb).
+public final class SGD: Optimizer, @unchecked Sendable {
+    public let momentum: Float, dampening: Float, nesterov: Bool
+
+    public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, nesterov: Bool = false,
+                weightDecay: Float = 0) {
+        precondition(momentum >= 0 && dampening >= 0, "SGD: invalid hyper-parameters")
+        self.momentum = momentum; self.dampening = dampening; self.nesterov = nesterov
+        super.init(learningRate: learningRate, weightDecay: weightDecay)
+    }
+
+    override public var stateWidth: Int { 1 }
+
+    override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
+                                state b: UnsafeMutableBufferPointer<Float>, count n: Int) {
+        for i in 0..<n {
+            var g = decayed(gradient[i], p[i])
+            if momentum > 0 {
+                b[i] = stepCount == 1 ? g : momentum * b[i] + (1 - dampening) * g
+                g = nesterov ? g + momentum * b[i] : b[i]
+            }
+            p[i] -= learningRate * g
+        }
+    }
+}
