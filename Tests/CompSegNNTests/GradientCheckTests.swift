@@ -1,0 +1,110 @@
+import Testing
+import CompSegNN
+import CompSegTestSupport
+
+/// Finite-difference checks of every op's backward (tolerance in `gradientCheck`: 5e-3 of the
+/// gradient's scale, from float32 rounding at step 1e-2). Non-smooth ops get inputs whose kinks
+/// and ties lie farther than the step from every value.
+@Suite struct GradientCheckTests {
+    func expectNoFailures(_ failures: [String], _ op: String) {
+        #expect(failures.isEmpty, "\(op): \(failures.joined(separator: "; "))")
+    }
+
+    /// Values spaced 0.1 apart in shuffled order: no two within 2·step, so max pooling's argmax is stable.
+    func distinct(_ shape: Shape, seed: UInt64) -> Tensor {
+        var g = SeededGenerator(seed: seed)
+        let values = (0..<shape.count).map { Float($0) * 0.1 - Float(shape.count) * 0.05 }.shuffled(using: &g)
+        return try! Tensor(shape: shape, scalars: values)
+    }
+
+    @Test(arguments: [(1, 1, true), (2, 0, false), (1, 2, true)])
+    func convolution(stride: Int, padding: Int, bias: Bool) throws {
+        let x = randomTensor([2, 3, 6, 5], seed: 1)
+        let w = randomTensor([4, 3, padding == 2 ? 5 : 3, padding == 2 ? 5 : 3], seed: 2, scale: 0.3)
+        let b = randomTensor([4], seed: 3)
+        expectNoFailures(try gradientCheck(bias ? [x, w, b] : [x, w]) { t in
+            try conv2d(t[0], weight: t[1], bias: bias ? t[2] : nil, stride: stride, padding: padding)
+        }, "conv2d")
+    }
+
+    @Test func transposedConvolution() throws {
+        let x = randomTensor([2, 4, 3, 3], seed: 4)
+        let w = randomTensor([4, 3, 2, 2], seed: 5, scale: 0.5)
+        let b = randomTensor([3], seed: 6)
+        expectNoFailures(try gradientCheck([x, w, b]) { t in try transposedConv2d(t[0], weight: t[1], bias: t[2]) },
+                         "transposedConv2d")
+    }
+
+    @Test func maxPoolingAndUnpooling() throws {
+        expectNoFailures(try gradientCheck([distinct([2, 3, 6, 4], seed: 7)]) { t in try maxPool2d(t[0]).output },
+                         "maxPool2d")
+        expectNoFailures(try gradientCheck([distinct([1, 2, 4, 6], seed: 8)]) { t in
+            let (p, indices) = try maxPool2d(t[0], keepIndices: true)
+            return try maxUnpool2d(p, indices: indices!)
+        }, "maxUnpool2d")
+    }
+
+    @Test func elementwiseAndBinary() throws {
+        let a = randomTensor([2, 3, 4, 5], seed: 9), b = randomTensor([2, 3, 4, 5], seed: 10)
+        expectNoFailures(try gradientCheck([a]) { try softplus($0[0]) }, "softplus")
+        expectNoFailures(try gradientCheck([a]) { try sigmoid($0[0]) }, "sigmoid")
+        expectNoFailures(try gradientCheck([a]) { try scale($0[0], by: -1.5) }, "scale")
+        expectNoFailures(try gradientCheck([a]) { try affine($0[0], scale: 2, offset: 1) }, "affine")
+        expectNoFailures(try gradientCheck([a, b]) { try add($0[0], $0[1]) }, "add")
+        expectNoFailures(try gradientCheck([a, b]) { try multiply($0[0], $0[1]) }, "multiply")
+        // Kinks at 0: keep |x| ≥ 0.1.
+        let away = try Tensor(shape: [2, 3, 4, 5], scalars: a.scalars.map { $0 < 0 ? $0 - 0.1 : $0 + 0.1 })
+        expectNoFailures(try gradientCheck([away]) { try relu($0[0]) }, "relu")
+        expectNoFailures(try gradientCheck([away.copy()]) { try abs($0[0]) }, "abs")
+    }
+
+    @Test func concatenationAndReductions() throws {
+        let a = randomTensor([2, 3, 4, 4], seed: 11), b = randomTensor([2, 5, 4, 4], seed: 12)
+        expectNoFailures(try gradientCheck([a, b]) { try concat($0) }, "concat")
+        expectNoFailures(try gradientCheck([a]) { try sum($0[0]) }, "sum")
+        expectNoFailures(try gradientCheck([a]) { try mean($0[0]) }, "mean")
+        let mask = try Tensor(shape: [2, 1, 4, 4], scalars: (0..<32).map { $0 % 3 == 0 ? 0 : 1 })
+        expectNoFailures(try gradientCheck([randomTensor([2, 1, 4, 4], seed: 13)]) { try maskedMean($0[0], mask: mask) },
+                         "maskedMean")
+    }
+
+    @Test(arguments: [true, false])
+    func batchNormalization(training: Bool) throws {
+        let x = randomTensor([4, 3, 3, 3], seed: 14, scale: 2)
+        let gamma = randomTensor([3], seed: 15), beta = randomTensor([3], seed: 16)
+        expectNoFailures(try gradientCheck([x, gamma, beta]) { t in
+            // Fresh running statistics each call, so every evaluation sees the same state.
+            try batchNorm(t[0], scale: t[1], shift: t[2], runningMean: Tensor(repeating: 0.2, shape: [3]),
+                          runningVariance: Tensor(repeating: 1.5, shape: [3]), training: training)
+        }, "batchNorm")
+    }
+
+    @Test func dropoutScalesKeptElementsAndRepeatsBySeed() throws {
+        let x = Tensor(repeating: 1, shape: [1, 4, 16, 16])
+        x.requiresGrad = true
+        var g1 = SeededGenerator(seed: 5), g2 = SeededGenerator(seed: 5)
+        let y1 = try dropout(x, probability: 0.25, training: true, generator: &g1)
+        let y2 = try dropout(x, probability: 0.25, training: true, generator: &g2)
+        #expect(y1.scalars == y2.scalars)
+        #expect(Set(y1.scalars) == [0, Float(1) / 0.75])
+        let dropped = y1.scalars.filter { $0 == 0 }.count
+        #expect(dropped > 1024 / 8 && dropped < 1024 * 3 / 8)  // 25% of 1024 ± wide margin
+        try sum(y1).backward()
+        #expect(x.grad!.scalars == y1.scalars)  // d/dx of x·mask is the mask
+        #expect(try dropout(x, probability: 0.25, training: false, generator: &g1) === x)
+    }
+
+    /// conv → softplus → max-pool → transposed conv → concat skip → conv → sigmoid → masked mean.
+    @Test func composite() throws {
+        let x = randomTensor([2, 2, 4, 4], seed: 17)
+        let w1 = randomTensor([3, 2, 3, 3], seed: 18, scale: 0.4), w2 = randomTensor([3, 3, 2, 2], seed: 19, scale: 0.4)
+        let w3 = randomTensor([1, 6, 3, 3], seed: 20, scale: 0.3), b3 = randomTensor([1], seed: 21)
+        let mask = try Tensor(shape: [2, 1, 4, 4], scalars: (0..<32).map { $0 % 4 == 0 ? 0 : 1 })
+        expectNoFailures(try gradientCheck([x, w1, w2, w3, b3]) { t in
+            let s = try softplus(conv2d(t[0], weight: t[1], padding: 1))
+            let up = try transposedConv2d(maxPool2d(s).output, weight: t[2])
+            let a = try sigmoid(conv2d(concat([s, up]), weight: t[3], bias: t[4], padding: 1))
+            return try maskedMean(a, mask: mask)
+        }, "composite")
+    }
+}
