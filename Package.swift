@@ -28,15 +28,18 @@ let package = Package(
         .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "CompSegCore", dependencies: ["CompSegNN"]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
+        // Plugins depend on the core only and register through one entry point each.
+        .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
+
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegNetHead",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegIO"],
                 path: "Tests/CompSegTestSupport"),
         .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"]),
-        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegTestSupport"]),
+        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

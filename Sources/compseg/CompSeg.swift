@@ -1,4 +1,5 @@
 import ArgumentParser
+import CompSegCore
 import CompSegNN
 
 @main
@@ -6,6 +7,10 @@ struct CompSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compseg",
         abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
-        version: "0.1.0",
-        subcommands: [])
+        version: "compseg \(CompSegVersion.string) (oneDNN \(CPUBackend.oneDNNVersion))",
+        subcommands: [Plugins.self, BenchOps.self])
+}
+
+enum CompSegVersion {
+    static let string = "0.1.0"
 }

@@ -149,4 +149,11 @@ extension CPUBackend {
         try reorder(from: chosen, dwChosen.base, to: descs.plainWeights, dw.storage.base)
         return (dw, db)
     }
+
+    /// The layout the forward convolution chooses for its input (a layer's input arrives so when
+    /// the previous layer is a convolution of the same size).
+    func convolutionInputLayout(_ input: Shape, weightShape: Shape, geometry: ConvolutionGeometry) throws -> TensorLayout? {
+        var descs = ConvolutionDescs(input: input, weightShape: weightShape, withBias: true, geometry: geometry)
+        return Self.tensor(shape: input, desc: try descs.forward().desc(dnnl_query_src_md)).layout
+    }
 }

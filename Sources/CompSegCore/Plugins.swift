@@ -1,0 +1,84 @@
+import Foundation
+import CompSegNN
+
+/// A modality plugin: reads one sample from a file.
+public protocol ImageSource: Sendable {
+    /// File name extensions it reads (lower case, no dot), e.g. `["h5", "mat"]`.
+    var fileExtensions: [String] { get }
+    /// Reads the sample in `url`, with the image-level label when the caller knows it.
+    /// - Throws: an error naming the file and what was expected.
+    func load(_ url: URL, label: SampleLabel?) throws -> Sample
+}
+
+/// A topology plugin: a network from N×C×H×W images to N×1×H×W activation maps in [0, 1].
+/// Its parameters and buffers come from `Module`, by stable dotted names.
+public protocol SegmentingNetwork: Module {
+    var inputChannels: Int { get }
+    /// N×C×H×W → N×1×H×W, each value in [0, 1].
+    func activation(_ x: Tensor) throws -> Tensor
+}
+
+/// A pooling head: turns activation maps into one score per image, and scores into the
+/// image-level loss that trains the network. Dropped after training.
+public protocol PoolingHead: Sendable {
+    /// - Parameters:
+    ///   - activation: N×1×H×W in [0, 1].
+    ///   - tissue: N×1×H×W, 1 on tissue pixels and 0 elsewhere.
+    /// - Returns: N scores.
+    /// - Throws: when an image has no tissue (naming its index).
+    func score(activation: Tensor, tissue: Tensor) throws -> Tensor
+    /// The loss (shape 1) for labels (N: 1 cancer, 0 cancer-free).
+    func loss(activation: Tensor, tissue: Tensor, labels: Tensor) throws -> Tensor
+}
+
+/// The JSON or YAML object that configures one plugin (keys as the plugin's Codable
+/// configuration names them); empty for defaults.
+public struct PluginConfiguration: Sendable, Equatable {
+    /// The configuration as JSON (an object).
+    public let json: Data
+    /// Where it came from, for messages (e.g. `run.yaml: head`).
+    public let source: String
+
+    public init(json: Data = Data("{}".utf8), source: String = "defaults") {
+        self.json = json; self.source = source
+    }
+
+    /// Decodes `T`, rejecting keys that `T` does not have.
+    /// - Throws: `ConfigurationError` naming the source and the unknown or invalid key.
+    public func decode<T: Codable>(_ type: T.Type) throws -> T {
+        let value: T
+        do { value = try JSONDecoder().decode(T.self, from: json) } catch let error as DecodingError {
+            throw ConfigurationError(source: source, message: error.readable)
+        }
+        let given = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] ?? [:]
+        let known = ((try? JSONSerialization.jsonObject(with: JSONEncoder().encode(value))) as? [String: Any]) ?? [:]
+        if let unknown = given.keys.sorted().first(where: { known[$0] == nil }) {
+            throw ConfigurationError(source: source, message:
+                "unknown key '\(unknown)'; known keys: \(known.keys.sorted().joined(separator: ", "))")
+        }
+        return value
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let source: String, message: String
+    public init(source: String, message: String) { self.source = source; self.message = message }
+    public var description: String { "\(source): \(message)" }
+}
+
+extension DecodingError {
+    /// The key path and what was wrong, in words.
+    var readable: String {
+        func path(_ c: Context) -> String {
+            c.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch self {
+        case .typeMismatch(let type, let c): return "key '\(path(c))': expected \(type)"
+        case .valueNotFound(let type, let c): return "key '\(path(c))': expected a value of type \(type)"
+        case .keyNotFound(let key, let c):
+            return "missing key '\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+        case .dataCorrupted(let c): return c.codingPath.isEmpty ? c.debugDescription : "key '\(path(c))': \(c.debugDescription)"
+        @unknown default: return "\(self)"
+        }
+    }
+}

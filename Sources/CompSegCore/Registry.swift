@@ -1,0 +1,90 @@
+import Foundation
+
+/// What a plugin says about itself.
+public struct PluginInfo: Sendable, Hashable {
+    public let identifier: String
+    public let aliases: [String]
+    /// One line.
+    public let summary: String
+    public init(_ identifier: String, aliases: [String] = [], summary: String) {
+        self.identifier = identifier; self.aliases = aliases; self.summary = summary
+    }
+}
+
+/// The plugin kinds.
+public enum PluginKind: String, Sendable, CaseIterable {
+    case modality, topology, head = "pooling head"
+}
+
+/// Plugins of one kind by identifier and alias.
+public struct PluginTable<Factory>: Sendable where Factory: Sendable {
+    public let kind: PluginKind
+    private var entries: [(info: PluginInfo, make: Factory)] = []
+
+    init(kind: PluginKind) { self.kind = kind }
+
+    /// Registered plugins, sorted by identifier.
+    public var infos: [PluginInfo] { entries.map(\.info).sorted { $0.identifier < $1.identifier } }
+
+    mutating func add(_ info: PluginInfo, _ make: Factory) throws {
+        for name in [info.identifier] + info.aliases {
+            if let clash = entries.first(where: { ([$0.info.identifier] + $0.info.aliases).contains(name.lowercased()) }) {
+                throw RegistryError("\(kind.rawValue) '\(name)' is already registered by '\(clash.info.identifier)'")
+            }
+        }
+        entries.append((PluginInfo(info.identifier.lowercased(), aliases: info.aliases.map { $0.lowercased() },
+                                   summary: info.summary), make))
+    }
+
+    /// The factory for `name` (identifier or alias, case-insensitive).
+    /// - Throws: `RegistryError` listing the known identifiers.
+    public func factory(_ name: String) throws -> (PluginInfo, Factory) {
+        let key = name.lowercased()
+        guard let e = entries.first(where: { $0.info.identifier == key || $0.info.aliases.contains(key) }) else {
+            let known = infos.map(\.identifier)
+            throw RegistryError("unknown \(kind.rawValue) '\(name)'; known: "
+                                + (known.isEmpty ? "none registered" : known.joined(separator: ", ")))
+        }
+        return (e.info, e.make)
+    }
+}
+
+public struct RegistryError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Every modality, topology and pooling head by identifier. Plugins register themselves
+/// (`SomePlugin.register(in:)`); the core knows none of them.
+public struct Registry: Sendable {
+    public typealias ModalityFactory = @Sendable (PluginConfiguration) throws -> any ImageSource
+    public typealias TopologyFactory = @Sendable (_ inputChannels: Int, _ seed: UInt64, PluginConfiguration) throws -> any SegmentingNetwork
+    public typealias HeadFactory = @Sendable (PluginConfiguration) throws -> any PoolingHead
+
+    public private(set) var modalities = PluginTable<ModalityFactory>(kind: .modality)
+    public private(set) var topologies = PluginTable<TopologyFactory>(kind: .topology)
+    public private(set) var heads = PluginTable<HeadFactory>(kind: .head)
+
+    public init() {}
+
+    public mutating func registerModality(_ info: PluginInfo, _ make: @escaping ModalityFactory) throws {
+        try modalities.add(info, make)
+    }
+    public mutating func registerTopology(_ info: PluginInfo, _ make: @escaping TopologyFactory) throws {
+        try topologies.add(info, make)
+    }
+    public mutating func registerHead(_ info: PluginInfo, _ make: @escaping HeadFactory) throws {
+        try heads.add(info, make)
+    }
+
+    public func modality(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any ImageSource {
+        try modalities.factory(name).1(configuration)
+    }
+    public func topology(_ name: String, inputChannels: Int, seed: UInt64,
+                         _ configuration: PluginConfiguration = .init()) throws -> any SegmentingNetwork {
+        try topologies.factory(name).1(inputChannels, seed, configuration)
+    }
+    public func head(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any PoolingHead {
+        try heads.factory(name).1(configuration)
+    }
+}

@@ -1,0 +1,101 @@
+import CompSegNN
+
+/// What a channel of an image measures.
+public enum ChannelAxis: Codable, Hashable, Sendable {
+    /// Spectral positions (infrared, Raman), e.g. wavenumbers in `cm⁻¹`.
+    case spectral(values: [Double], unit: String)
+    /// Named bands, e.g. `R`, `G`, `B`.
+    case bands([String])
+
+    public var count: Int {
+        switch self {
+        case .spectral(let values, _): values.count
+        case .bands(let names): names.count
+        }
+    }
+}
+
+/// An image-level label.
+public enum SampleLabel: String, Codable, Hashable, Sendable {
+    case cancer, cancerFree = "cancer-free"
+
+    /// Parses `1`/`cancer` and `0`/`cancer-free` (case-insensitive); nil otherwise.
+    public init?(parsing text: String) {
+        switch text.trimmingCharacters(in: .whitespaces).lowercased() {
+        case "1", "cancer": self = .cancer
+        case "0", "cancer-free", "cancerfree": self = .cancerFree
+        default: return nil
+        }
+    }
+
+    /// 1 for cancer, 0 for cancer-free (the target the pooling heads use).
+    public var value: Float { self == .cancer ? 1 : 0 }
+}
+
+/// A per-pixel yes/no map, H×W row-major (tissue masks, thresholded segmentations).
+public struct Mask: Hashable, Sendable {
+    public let height: Int, width: Int
+    public var pixels: [Bool]
+
+    public init(height: Int, width: Int, pixels: [Bool]) {
+        precondition(pixels.count == height * width, "Mask: \(height)×\(width) needs \(height * width) pixels")
+        self.height = height; self.width = width; self.pixels = pixels
+    }
+    public init(height: Int, width: Int, filled value: Bool) {
+        self.init(height: height, width: width, pixels: Array(repeating: value, count: height * width))
+    }
+    public var count: Int { pixels.filter { $0 }.count }
+}
+
+/// An 8-bit RGB picture, H×W×3 row-major interleaved (previews and overlays).
+public struct RGBImage: Hashable, Sendable {
+    public let height: Int, width: Int
+    public var bytes: [UInt8]
+    public init(height: Int, width: Int, bytes: [UInt8]) {
+        precondition(bytes.count == height * width * 3, "RGBImage: \(height)×\(width) needs \(height * width * 3) bytes")
+        self.height = height; self.width = width; self.bytes = bytes
+    }
+}
+
+/// One sample as a modality plugin delivers it.
+public struct Sample: Sendable {
+    public var id: String
+    /// C×H×W, channels first, Float32, plain layout.
+    public var image: Tensor
+    public var channels: ChannelAxis
+    /// Which pixels are tissue (foreground): H×W.
+    public var tissue: Mask
+    /// What overlays are drawn on: H×W.
+    public var preview: RGBImage
+    public var label: SampleLabel?
+    public var metadata: [String: String]
+
+    /// - Throws: `SampleError` when the parts disagree in size.
+    public init(id: String, image: Tensor, channels: ChannelAxis, tissue: Mask, preview: RGBImage,
+                label: SampleLabel? = nil, metadata: [String: String] = [:]) throws {
+        let s = image.shape
+        guard s.rank == 3 else { throw SampleError(id, "image must be C×H×W, got \(s)") }
+        guard channels.count == s[0] else {
+            throw SampleError(id, "image has \(s[0]) channels but the channel axis names \(channels.count)")
+        }
+        guard tissue.height == s[1], tissue.width == s[2] else {
+            throw SampleError(id, "tissue mask is \(tissue.height)×\(tissue.width), image is \(s[1])×\(s[2])")
+        }
+        guard preview.height == s[1], preview.width == s[2] else {
+            throw SampleError(id, "preview is \(preview.height)×\(preview.width), image is \(s[1])×\(s[2])")
+        }
+        self.id = id; self.image = image; self.channels = channels; self.tissue = tissue
+        self.preview = preview; self.label = label; self.metadata = metadata
+    }
+
+    public var height: Int { image.shape[1] }
+    public var width: Int { image.shape[2] }
+}
+
+public struct SampleError: Error, CustomStringConvertible {
+    public let sample: String, message: String
+    public init(_ sample: String, _ message: String) { self.sample = sample; self.message = message }
+    public var description: String { "sample \(sample): \(message)" }
+}
+
+import Foundation
