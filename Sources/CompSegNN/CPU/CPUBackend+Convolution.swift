@@ -136,7 +136,7 @@ extension CPUBackend {
         let src = try reorder(input, to: p.desc(dnnl_query_src_md))
         let diffDst = try reorder(dy, to: p.desc(dnnl_query_diff_dst_md))
         let chosen = p.desc(dnnl_query_diff_weights_md)
-        let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount)
+        let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount, zeroed: false)
         let dw = Tensor(zeros: weightShape)
         let db = withBias ? Tensor(zeros: [weightShape[descs.transposed ? 1 : 0]]) : nil
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [

@@ -12,11 +12,12 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         return "\(v.major).\(v.minor).\(v.patch)"
     }
 
-    /// A new zeroed tensor laid out as `desc` (plain layouts are recorded as nil).
+    /// A new tensor laid out as `desc` (plain layouts are recorded as nil), for a primitive to
+    /// write whole: not zero-filled (oneDNN writes blocked layouts' padding itself).
     static func tensor(shape: Shape, desc: dnnl_memory_desc_t) -> Tensor {
         let layout = MemoryDesc.equal(desc, MemoryDesc.plain(shape.dims)) ? nil : DNNLLayout(desc)
         return Tensor(shape: shape, layout: layout,
-                      storage: Storage(count: layout?.physicalCount ?? shape.count))
+                      storage: Storage(count: layout?.physicalCount ?? shape.count, zeroed: false))
     }
 
     // MARK: reorder
@@ -52,7 +53,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
                           to target: dnnl_memory_desc_t) throws(ShapeError) -> (dnnl_memory_desc_t, UnsafeMutablePointer<Float>, Storage?) {
         precondition(w.isPlain, "weights are kept in plain layout")
         if MemoryDesc.equal(plainDesc, target) { return (target, w.storage.base, nil) }
-        let storage = Storage(count: DNNLLayout(target).physicalCount)
+        let storage = Storage(count: DNNLLayout(target).physicalCount, zeroed: false)
         try reorder(from: plainDesc, w.storage.base, to: target, storage.base)
         return (target, storage.base, storage)
     }

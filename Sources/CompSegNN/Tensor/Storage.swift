@@ -6,19 +6,61 @@ final class Storage: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
     let count: Int
 
-    /// Allocates `count` floats, 64-byte aligned, zero-filled.
-    init(count: Int) {
+    /// Takes `count` floats, 64-byte aligned, from the pool; zero-filled when `zeroed`
+    /// (a buffer that a kernel overwrites whole needs no zeroing).
+    init(count: Int, zeroed: Bool = true) {
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
-            fatalError("CompSegNN: out of memory allocating \(bytes) bytes")
-        }
-        memset(raw, 0, bytes)
-        base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        base = StoragePool.shared.take(count)
+        if zeroed { base.update(repeating: 0, count: max(count, 1)) }
     }
 
-    deinit { free(base) }
+    deinit { StoragePool.shared.give(base, count) }
 
     var buffer: UnsafeMutableBufferPointer<Float> { .init(start: base, count: count) }
+}
+
+/// Keeps freed buffers for reuse by size. A training step allocates the same sizes every
+/// iteration; reusing them spares the page faults of fresh memory (measured: about half the
+/// time of a 1024→1024 layer at 16², whose 38 MB weight copies were allocated each call).
+/// At most `capacityBytes` are kept idle; larger surpluses go back to the system.
+final class StoragePool: @unchecked Sendable {
+    static let shared = StoragePool()
+    private let lock = NSLock()
+    private var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var idleBytes = 0
+    let capacityBytes = 1 << 30
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if let p = idle[count]?.popLast() {
+            idleBytes -= bytes(count)
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        var raw: UnsafeMutableRawPointer?
+        guard posix_memalign(&raw, 64, bytes(count)) == 0, let raw else {
+            fatalError("CompSegNN: out of memory allocating \(bytes(count)) bytes")
+        }
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard idleBytes + bytes(count) <= capacityBytes else { free(p); return }
+        idle[count, default: []].append(p)
+        idleBytes += bytes(count)
+    }
+
+    /// Returns every idle buffer to the system.
+    func drain() {
+        lock.lock()
+        defer { lock.unlock() }
+        for (_, list) in idle { list.forEach { free($0) } }
+        idle = [:]
+        idleBytes = 0
+    }
+
+    private func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 }
