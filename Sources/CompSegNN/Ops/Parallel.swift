@@ -1,9 +1,11 @@
+import CDNNL
+import COpenBLAS
 import Dispatch
 
-/// Splits `0..<count` into one contiguous chunk per core and runs `body` on each, when the work
-/// is large enough to pay for it; else runs it once on the calling thread. Chunks never overlap
-/// and the split depends only on `count` and the core count, so results are deterministic.
-func parallelChunks(_ count: Int, minimumPerChunk: Int = 1 << 15, _ body: @Sendable (Range<Int>) -> Void) {
+/// Splits `0..<count` into one contiguous chunk per thread and runs `body` on each, when the
+/// work is large enough to pay for it; else runs it once on the calling thread. Chunks never
+/// overlap and the split depends only on `count` and the thread count, so results repeat.
+func parallelChunks(_ count: Int, minimumPerChunk: Int = 1 << 16, _ body: @Sendable (Range<Int>) -> Void) {
     let chunks = min(Threads.count, max(1, count / minimumPerChunk))
     if chunks <= 1 { body(0..<count); return }
     let size = (count + chunks - 1) / chunks
@@ -13,13 +15,28 @@ func parallelChunks(_ count: Int, minimumPerChunk: Int = 1 << 15, _ body: @Senda
     }
 }
 
-/// The number of threads CompSegNN's own loops use (oneDNN and OpenBLAS keep their own pools,
-/// which are never busy at the same time as these loops).
+/// A value handed to `parallelChunks` workers that write disjoint ranges of it.
+struct DisjointAccess<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// The thread count of all three pools CompSeg uses: oneDNN's (OpenMP), OpenBLAS's, and its own
+/// loops (Dispatch). Only one pool is busy at a time, so each may use every thread.
 public enum Threads {
-    nonisolated(unsafe) public static var count: Int = {
+    nonisolated(unsafe) public private(set) static var count: Int = {
         if let v = getenv("COMPSEG_THREADS").flatMap({ Int(String(cString: $0)) }), v > 0 { return v }
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }()
+
+    /// Sets the thread count of every pool. Call it from the thread that runs the network
+    /// (OpenMP's setting belongs to the calling thread).
+    public static func set(_ n: Int) {
+        precondition(n > 0, "thread count must be positive, got \(n)")
+        count = n
+        omp_set_num_threads(Int32(n))
+        openblas_set_num_threads(Int32(n))
+    }
 }
 
 #if canImport(Glibc)

@@ -4,8 +4,8 @@
 open class Optimizer: @unchecked Sendable {
     public var learningRate: Float
     public let weightDecay: Float
-    /// Per-parameter state, by parameter identity.
-    private var states: [ObjectIdentifier: [Float]] = [:]
+    /// Per-parameter state and the number of updates it has had, by parameter identity.
+    private var states: [ObjectIdentifier: (values: [Float], updates: Int)] = [:]
     public private(set) var stepCount = 0
 
     public init(learningRate: Float, weightDecay: Float = 0) {
@@ -25,24 +25,32 @@ open class Optimizer: @unchecked Sendable {
             guard let grad = p.grad else { continue }
             let g = grad.plain()
             let count = p.shape.count
-            var state = states[ObjectIdentifier(p)] ?? [Float](repeating: 0, count: stateWidth * count)
+            var (state, updates) = states[ObjectIdentifier(p)] ?? ([Float](repeating: 0, count: stateWidth * count), 0)
+            updates += 1
             p.withMutablePlainBuffer { value in
                 g.withPlainBuffer { gradient in
                     state.withUnsafeMutableBufferPointer { s in
-                        update(value: value, gradient: gradient, state: s, count: count)
+                        let access = DisjointAccess((self, value, gradient, s)), step = updates
+                        parallelChunks(count) { range in
+                            let (optimizer, value, gradient, s) = access.value
+                            optimizer.update(value: value, gradient: gradient, state: s, count: count, step: step,
+                                             range: range)
+                        }
                     }
                 }
             }
-            states[ObjectIdentifier(p)] = state
+            states[ObjectIdentifier(p)] = (state, updates)
         }
     }
 
     /// The gradient with weight decay: g + λ·p.
     @inline(__always) public func decayed(_ g: Float, _ p: Float) -> Float { weightDecay == 0 ? g : g + weightDecay * p }
 
-    /// The rule: updates `value` in place from `gradient`; `state` holds `stateWidth` planes of `count`.
+    /// The rule: updates the elements in `range` of `value` in place from `gradient`; `state` holds
+    /// `stateWidth` planes of `count` (element i of plane k at k·count + i); `step` counts this
+    /// parameter's updates from 1. Called concurrently for disjoint ranges.
     open func update(value: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                     state: UnsafeMutableBufferPointer<Float>, count: Int) {
-        fatalError("Optimizer subclasses implement update(value:gradient:state:count:)")
+                     state: UnsafeMutableBufferPointer<Float>, count: Int, step: Int, range: Range<Int>) {
+        fatalError("Optimizer subclasses implement update(value:gradient:state:count:step:range:)")
     }
 }

@@ -16,8 +16,8 @@ public final class RMSprop: Optimizer, @unchecked Sendable {
     override public var stateWidth: Int { 3 }  // square average, gradient average, momentum buffer
 
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                                state s: UnsafeMutableBufferPointer<Float>, count n: Int) {
-        for i in 0..<n {
+                                state s: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
+        for i in range {
             let g = decayed(gradient[i], p[i])
             s[i] = alpha * s[i] + (1 - alpha) * g * g
             var average = s[i]
@@ -51,11 +51,11 @@ public final class Adam: Optimizer, @unchecked Sendable {
     override public var stateWidth: Int { 2 }
 
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                                state s: UnsafeMutableBufferPointer<Float>, count n: Int) {
-        let t = Float(stepCount)
+                                state s: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
+        let t = Float(step)
         let stepSize = learningRate / (1 - pow(beta1, t))
         let correction2 = (1 - pow(beta2, t)).squareRoot()
-        for i in 0..<n {
+        for i in range {
             let g = decayed(gradient[i], p[i])
             s[i] = beta1 * s[i] + (1 - beta1) * g
             s[n + i] = beta2 * s[n + i] + (1 - beta2) * g * g
@@ -79,11 +79,11 @@ public final class SGD: Optimizer, @unchecked Sendable {
     override public var stateWidth: Int { 1 }
 
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
-                                state b: UnsafeMutableBufferPointer<Float>, count n: Int) {
-        for i in 0..<n {
+                                state b: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
+        for i in range {
             var g = decayed(gradient[i], p[i])
             if momentum > 0 {
-                b[i] = stepCount == 1 ? g : momentum * b[i] + (1 - dampening) * g
+                b[i] = step == 1 ? g : momentum * b[i] + (1 - dampening) * g
                 g = nesterov ? g + momentum * b[i] : b[i]
             }
             p[i] -= learningRate * g

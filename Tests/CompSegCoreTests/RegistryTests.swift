@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+import CompSegCore
+import CompSegNN
+import CompSegNetHead
+
+@Suite struct RegistryTests {
+    func registry() throws -> Registry {
+        var r = Registry()
+        try CompSegNetHead.register(in: &r)
+        return r
+    }
+
+    @Test func findsByIdentifierAndAliasCaseInsensitively() throws {
+        let r = try registry()
+        #expect(try r.head("compsegnet") is CompSegNetHead)
+        #expect(try r.head("Paper") is CompSegNetHead)
+        #expect(r.heads.infos.map(\.identifier) == ["compsegnet"])
+    }
+
+    @Test func unknownIdentifierListsTheKnownOnes() throws {
+        let r = try registry()
+        #expect(throws: RegistryError("unknown pooling head 'lse'; known: compsegnet")) { try r.head("lse") }
+        #expect(throws: RegistryError("unknown topology 'unet'; known: none registered")) {
+            try r.topology("unet", inputChannels: 3, seed: 0)
+        }
+    }
+
+    @Test func duplicateRegistrationIsRefused() throws {
+        var r = try registry()
+        #expect(throws: RegistryError("pooling head 'paper' is already registered by 'compsegnet'")) {
+            try r.registerHead(PluginInfo("other", aliases: ["paper"], summary: "")) { _ in try CompSegNetHead() }
+        }
+    }
+
+    @Test func configurationKeysAreCheckedAndDefaultsFilled() throws {
+        let partial = PluginConfiguration(json: Data(#"{"alpha": 0.2}"#.utf8), source: "run.yaml: head")
+        let c = try partial.decode(CompSegNetHead.Configuration.self)
+        #expect(c.alpha == 0.2 && c.beta == 5 && c.gamma == 0.001 && c.reduction == .sum)
+
+        let unknown = PluginConfiguration(json: Data(#"{"alpah": 0.2}"#.utf8), source: "run.yaml: head")
+        #expect(throws: ConfigurationError(source: "run.yaml: head",
+                                           message: "unknown key 'alpah'; known keys: alpha, beta, gamma, reduction")) {
+            try unknown.decode(CompSegNetHead.Configuration.self)
+        }
+        let wrongType = PluginConfiguration(json: Data(#"{"beta": "five"}"#.utf8), source: "cli")
+        #expect(throws: ConfigurationError(source: "cli", message: "key 'beta': expected Float")) {
+            try wrongType.decode(CompSegNetHead.Configuration.self)
+        }
+    }
+}
+
+extension RegistryError: Equatable {
+    public static func == (a: RegistryError, b: RegistryError) -> Bool { a.description == b.description }
+}
+extension ConfigurationError: Equatable {
+    public static func == (a: ConfigurationError, b: ConfigurationError) -> Bool { a.description == b.description }
+}
