@@ -56,6 +56,13 @@ import CompSegTestSupport
         let away = try Tensor(shape: [2, 3, 4, 5], scalars: a.scalars.map { $0 < 0 ? $0 - 0.1 : $0 + 0.1 })
         expectNoFailures(try gradientCheck([away]) { try relu($0[0]) }, "relu")
         expectNoFailures(try gradientCheck([away.copy()]) { try abs($0[0]) }, "abs")
+        expectNoFailures(try gradientCheck([a.copy()]) { try exp($0[0]) }, "exp")
+        expectNoFailures(try gradientCheck([a.copy()]) { try square($0[0]) }, "square")
+        let positive = try Tensor(shape: a.shape, scalars: a.scalars.map { Swift.abs($0) + 0.5 })
+        expectNoFailures(try gradientCheck([positive]) { try log($0[0]) }, "log")
+        // Bounds ±0.5 lie between values: |x| ≥ 0.1 after the shift above keeps kinks away, check it.
+        let clipped = try Tensor(shape: a.shape, scalars: away.scalars.map { Swift.abs(Swift.abs($0) - 0.5) < 0.05 ? $0 * 1.3 : $0 })
+        expectNoFailures(try gradientCheck([clipped]) { try clip($0[0], lower: -0.5, upper: 0.5) }, "clip")
     }
 
     @Test func concatenationAndReductions() throws {

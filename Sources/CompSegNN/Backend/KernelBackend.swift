@@ -96,6 +96,14 @@ public enum Eltwise: Hashable, Sendable {
     case sigmoid
     /// |x|
     case abs
+    /// eˣ
+    case exp
+    /// ln x
+    case log
+    /// x²
+    case square
+    /// min(max(x, lower), upper); the gradient is 1 strictly inside the interval, 0 outside.
+    case clip(lower: Float, upper: Float)
     /// α·x + β
     case linear(alpha: Float, beta: Float)
 

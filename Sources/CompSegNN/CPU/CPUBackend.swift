@@ -146,6 +146,10 @@ extension Eltwise {
         case .softplus: (dnnl_eltwise_soft_relu, 0, 0)
         case .sigmoid: (dnnl_eltwise_logistic_use_dst_for_bwd, 0, 0)
         case .abs: (dnnl_eltwise_abs, 0, 0)
+        case .exp: (dnnl_eltwise_exp, 0, 0)
+        case .log: (dnnl_eltwise_log, 0, 0)
+        case .square: (dnnl_eltwise_square, 0, 0)
+        case .clip(let lower, let upper): (dnnl_eltwise_clip_v2, lower, upper)
         case .linear(let alpha, let beta): (dnnl_eltwise_linear, alpha, beta)
         }
     }

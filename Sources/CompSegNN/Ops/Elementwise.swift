@@ -15,6 +15,17 @@ public func softplus(_ x: Tensor) throws -> Tensor { try eltwise(x, .softplus, "
 public func sigmoid(_ x: Tensor) throws -> Tensor { try eltwise(x, .sigmoid, "sigmoid") }
 /// |x|, elementwise (L1 losses; the gradient at 0 is taken as 0).
 public func abs(_ x: Tensor) throws -> Tensor { try eltwise(x, .abs, "abs") }
+/// eˣ, elementwise.
+public func exp(_ x: Tensor) throws -> Tensor { try eltwise(x, .exp, "exp") }
+/// ln x, elementwise (x > 0; clip first where x may reach 0).
+public func log(_ x: Tensor) throws -> Tensor { try eltwise(x, .log, "log") }
+/// x², elementwise.
+public func square(_ x: Tensor) throws -> Tensor { try eltwise(x, .square, "square") }
+/// min(max(x, lower), upper), elementwise; gradient 1 inside (lower, upper), 0 outside.
+public func clip(_ x: Tensor, lower: Float, upper: Float) throws -> Tensor {
+    try require(lower <= upper, "clip", "lower bound \(lower) exceeds upper bound \(upper)")
+    return try eltwise(x, .clip(lower: lower, upper: upper), "clip")
+}
 /// factor · x.
 public func scale(_ x: Tensor, by factor: Float) throws -> Tensor {
     try eltwise(x, .linear(alpha: factor, beta: 0), "scale")
