@@ -206,6 +206,41 @@ def case_scale():
     return unary_case("scale", lambda t: t * factor, torch.randn(2, 3, 4, 5), {"factor": str(factor)})
 
 
+@case(323)
+def case_affine():
+    return unary_case("affine", lambda t: t * -1.5 + 0.25, torch.randn(2, 3, 4, 5),
+                      {"factor": "-1.5", "offset": "0.25"})
+
+
+@case(324)
+def case_abs():
+    x = torch.randn(2, 3, 4, 5) * 2
+    x = torch.where(x.abs() <= 1e-2, torch.full_like(x, 0.5), x)  # away from the kink at 0
+    return unary_case("abs", torch.abs, x)
+
+
+@case(325)
+def case_exp():
+    return unary_case("exp", torch.exp, torch.randn(2, 3, 4, 5))
+
+
+@case(326)
+def case_log():
+    return unary_case("log", torch.log, torch.rand(2, 3, 4, 5) * 3 + 0.05)
+
+
+@case(327)
+def case_square():
+    return unary_case("square", torch.square, torch.randn(2, 3, 4, 5) * 2)
+
+
+@case(328)
+def case_clip():
+    x = torch.randn(2, 3, 4, 5)
+    x = torch.where((x.abs() - 0.5).abs() <= 1e-2, x * 1.2, x)  # away from the kinks at ±0.5
+    return unary_case("clip", lambda t: torch.clamp(t, -0.5, 0.5), x, {"lower": "-0.5", "upper": "0.5"})
+
+
 @case(322)
 def case_sum_mean():
     x = leaf(torch.randn(2, 3, 4, 5))

@@ -76,14 +76,20 @@ func checkAgainstTorch(_ name: String, inputs: [String], output: String = "y", g
         try checkAgainstTorch("mul", inputs: ["a", "b"], gradients: ["da", "db"]) { t, _ in try multiply(t[0], t[1]) }
     }
 
-    @Test(arguments: ["softplus", "sigmoid", "relu", "scale"])
+    @Test(arguments: ["softplus", "sigmoid", "relu", "scale", "affine", "abs", "exp", "log", "square", "clip"])
     func elementwise(_ name: String) throws {
         try checkAgainstTorch(name, inputs: ["x"], gradients: ["dx"]) { t, f in
             switch name {
             case "softplus": try softplus(t[0])
             case "sigmoid": try sigmoid(t[0])
             case "relu": try relu(t[0])
-            default: try scale(t[0], by: f.number("factor"))
+            case "scale": try scale(t[0], by: f.number("factor"))
+            case "affine": try affine(t[0], scale: f.number("factor"), offset: f.number("offset"))
+            case "abs": try abs(t[0])
+            case "exp": try exp(t[0])
+            case "log": try log(t[0])
+            case "square": try square(t[0])
+            default: try clip(t[0], lower: f.number("lower"), upper: f.number("upper"))
             }
         }
     }
