@@ -30,9 +30,11 @@ let package = Package(
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
+        .target(name: "UNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/UNet"),
+        .target(name: "SegNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/SegNet"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegNetHead",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegNetHead", "UNetTopology", "SegNetTopology",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -41,6 +43,8 @@ let package = Package(
         .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"]),
         .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
+        .testTarget(name: "TopologyTests", dependencies: ["UNetTopology", "SegNetTopology", "CompSegNetHead",
+                                                          "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

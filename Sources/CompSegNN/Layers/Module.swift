@@ -34,14 +34,21 @@ open class Module: @unchecked Sendable {
 
     public func zeroGradients() { for p in parameters { p.zeroGrad() } }
 
-    /// Calls `body` for every tensor and child module below this one with its dotted name.
-    private func visit(prefix: String, _ body: (String, Any) -> Void) {
-        var mirror: Mirror? = Mirror(reflecting: self)
+    /// The children (tensors, modules, arrays of them) by name. By default the stored
+    /// properties by property name; override to name them otherwise (e.g. by position, as
+    /// PyTorch's `nn.Sequential` does: `0`, `2`).
+    open func namedChildren() -> [(String, Any)] {
         var fields: [(String, Any)] = []
+        var mirror: Mirror? = Mirror(reflecting: self)
         while let m = mirror {  // superclass fields first: declaration order
             fields.insert(contentsOf: m.children.compactMap { c in c.label.map { ($0, c.value) } }, at: 0)
             mirror = m.superclassMirror
         }
+        return fields.filter { $0.0 != "isTraining" }
+    }
+
+    /// Calls `body` for every tensor and child module below this one with its dotted name.
+    private func visit(prefix: String, _ body: (String, Any) -> Void) {
         func walk(_ name: String, _ value: Any) {
             switch value {
             case let t as Tensor: body(name, t)
@@ -53,8 +60,6 @@ open class Module: @unchecked Sendable {
             default: break  // Optionals unwrap in the casts above; nil ones are skipped.
             }
         }
-        for (label, value) in fields where label != "isTraining" {
-            walk(prefix + label, value)
-        }
+        for (label, value) in namedChildren() { walk(prefix + label, value) }
     }
 }

@@ -1,0 +1,124 @@
+import CompSegCore
+import CompSegNN
+
+/// U-Net (Ronneberger et al. 2015) with same padding: an encoder of `depth` 2×2 max-poolings
+/// between double 3×3 convolutions whose widths double from `width`, a decoder of 2×2 stride-2
+/// transposed convolutions each followed by concatenation with the encoder's skip and a double
+/// convolution, and a 1×1 convolution to one channel through a sigmoid.
+///
+/// Parameter names match `torch_compsegnet.py`'s PyTorch U-Net: `down.i.0.weight`, `upconv.i.weight`,
+/// `up.i.2.bias`, `head.weight`. With 450 input channels, width 64 and depth 4 it has 31,289,217
+/// parameters. Images whose sides are not multiples of 2^depth are reflect-padded and the map
+/// cropped back.
+public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
+    public struct Configuration: Codable, Sendable, Equatable {
+        public var width = 64
+        public var depth = 4
+        public var activation = Activation.softplus
+        public var batchNorm = false
+        /// Dropout probability on the bottleneck's output (0: none).
+        public var dropout: Float = 0
+        public var initializer = Initializer.heNormal
+        /// The sigmoid output at start (bias of the 1×1 head = logit of it); nil: bias 0 (output .5).
+        public var initialActivation: Float? = 0.02
+
+        public init() {}
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            let d = Configuration()
+            width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
+            depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
+            activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? d.activation
+            batchNorm = try c.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? d.batchNorm
+            dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout
+            initializer = try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer
+            initialActivation = c.contains(.initialActivation)
+                ? try c.decodeIfPresent(Float.self, forKey: .initialActivation) : d.initialActivation
+        }
+
+        func validate() throws {
+            func fail(_ m: String) -> ConfigurationError { ConfigurationError(source: "unet", message: m) }
+            guard width > 0 else { throw fail("width must be positive, got \(width)") }
+            guard (1...8).contains(depth) else { throw fail("depth must be 1…8, got \(depth)") }
+            guard dropout >= 0 && dropout < 1 else { throw fail("dropout must lie in [0, 1), got \(dropout)") }
+            if let a = initialActivation, !(a > 0 && a < 1) {
+                throw fail("initialActivation must lie in (0, 1), got \(a)")
+            }
+        }
+    }
+
+    public static let info = PluginInfo("unet", aliases: ["u-net"],
+                                        summary: "U-Net: encoder–decoder with skip concatenations (Ronneberger et al. 2015; the paper's network)")
+
+    public static func register(in registry: inout Registry) throws {
+        try registry.registerTopology(info) { channels, seed, configuration in
+            try UNet(inputChannels: channels, configuration: configuration.decode(Configuration.self), seed: seed)
+        }
+    }
+
+    public let inputChannels: Int
+    public let configuration: Configuration
+    let down: [ConvStack]
+    let upconv: [TransposedConv2d]
+    let up: [ConvStack]
+    let head: Conv2d
+    private var dropoutGenerator: SeededGenerator
+
+    public init(inputChannels: Int, configuration: Configuration = .init(), seed: UInt64) throws {
+        guard inputChannels > 0 else {
+            throw ConfigurationError(source: "unet", message: "input channels must be positive, got \(inputChannels)")
+        }
+        try configuration.validate()
+        self.inputChannels = inputChannels
+        self.configuration = configuration
+        let c = configuration
+        var g = SeededGenerator(seed: seed)
+        let widths = (0...c.depth).map { c.width << $0 }
+        var down: [ConvStack] = []
+        var channels = inputChannels
+        for w in widths {
+            down.append(ConvStack(channels: [channels, w, w], activation: c.activation, batchNorm: c.batchNorm,
+                                  initializer: c.initializer, generator: &g))
+            channels = w
+        }
+        var upconv: [TransposedConv2d] = [], up: [ConvStack] = []
+        for w in widths.dropLast().reversed() {
+            upconv.append(TransposedConv2d(inputChannels: channels, outputChannels: w, initializer: c.initializer, generator: &g))
+            up.append(ConvStack(channels: [2 * w, w, w], activation: c.activation, batchNorm: c.batchNorm,
+                                initializer: c.initializer, generator: &g))
+            channels = w
+        }
+        head = Conv2d(inputChannels: channels, outputChannels: 1, kernelSize: 1, initializer: c.initializer, generator: &g)
+        if let a = c.initialActivation {
+            head.bias!.withMutablePlainBuffer { $0[0] = Foundation.log(a / (1 - a)) }
+        }
+        self.down = down; self.upconv = upconv; self.up = up
+        dropoutGenerator = SeededGenerator(seed: seed &+ 0x5EED)
+    }
+
+    override public func namedChildren() -> [(String, Any)] {
+        [("down", down), ("upconv", upconv), ("up", up), ("head", head)]
+    }
+
+    public func activation(_ x: Tensor) throws -> Tensor {
+        try x.shape.requireChannels(inputChannels, "unet")
+        return try withMultipleOfPowerOfTwo(x, depth: configuration.depth) { x in
+            var skips: [Tensor] = []
+            var y = x
+            for (i, block) in down.enumerated() {
+                y = try block(y)
+                if i < down.count - 1 {
+                    skips.append(y)
+                    y = try maxPool2d(y).output
+                }
+            }
+            y = try dropout(y, probability: configuration.dropout, training: isTraining, generator: &dropoutGenerator)
+            for (upsample, block) in zip(upconv, up) {
+                y = try block(concat([skips.removeLast(), upsample(y)]))
+            }
+            return try sigmoid(head(y))
+        }
+    }
+}
+
+import Foundation

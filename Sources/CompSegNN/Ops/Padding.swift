@@ -1,0 +1,71 @@
+/// Reflection padding of H and W (the border row or column is not repeated, as PyTorch's
+/// `reflect` mode): N×C×H×W → N×C×(top+H+bottom)×(left+W+right). Each pad must be < the size.
+public func reflectPad(_ x: Tensor, top: Int, bottom: Int, left: Int, right: Int) throws -> Tensor {
+    let op = "reflectPad"
+    try x.shape.requireImage(op)
+    let (n, c, h, w) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
+    try require([top, bottom, left, right].allSatisfy { $0 >= 0 } && max(top, bottom) < h && max(left, right) < w, op,
+                "pads (\(top), \(bottom), \(left), \(right)) must be non-negative and smaller than the input \(x.shape)")
+    if top == 0 && bottom == 0 && left == 0 && right == 0 { return x }
+    let (oh, ow) = (h + top + bottom, w + left + right)
+    /// The source index of output index i along an axis of size `size` with leading pad `pad`.
+    func source(_ i: Int, _ pad: Int, _ size: Int) -> Int {
+        let j = i - pad
+        return j < 0 ? -j : (j >= size ? 2 * (size - 1) - j : j)
+    }
+    let rows = (0..<oh).map { source($0, top, h) }, cols = (0..<ow).map { source($0, left, w) }
+    let y = Tensor(zeros: [n, c, oh, ow])
+    let xp = x.plain()
+    xp.withPlainBuffer { src in
+        y.withMutablePlainBuffer { dst in
+            for plane in 0..<(n * c) {
+                for i in 0..<oh {
+                    let s = plane * h * w + rows[i] * w, d = plane * oh * ow + i * ow
+                    for j in 0..<ow { dst[d + j] = src[s + cols[j]] }
+                }
+            }
+        }
+    }
+    return record(op, [x], y) { dy in
+        let g = dy.plain()
+        let dx = Tensor(zeros: x.shape)
+        g.withPlainBuffer { src in
+            dx.withMutablePlainBuffer { dst in
+                for plane in 0..<(n * c) {
+                    for i in 0..<oh {
+                        let s = plane * oh * ow + i * ow, d = plane * h * w + rows[i] * w
+                        for j in 0..<ow { dst[d + cols[j]] += src[s + j] }
+                    }
+                }
+            }
+        }
+        return [dx]
+    }
+}
+
+/// The window of H×W starting at (top, left) of size height×width: N×C×H×W → N×C×height×width.
+public func crop(_ x: Tensor, top: Int, left: Int, height: Int, width: Int) throws -> Tensor {
+    let op = "crop"
+    try x.shape.requireImage(op)
+    try require(top >= 0 && left >= 0 && height > 0 && width > 0 && top + height <= x.shape.h && left + width <= x.shape.w,
+                op, "window \(height)×\(width) at (\(top), \(left)) does not lie inside the input \(x.shape)")
+    if top == 0 && left == 0 && height == x.shape.h && width == x.shape.w { return x }
+    let backend = Backend.current
+    let y = try backend.slice(backend.slice(x, axis: 2, range: top..<(top + height)), axis: 3, range: left..<(left + width))
+    return record(op, [x], y) { dy in
+        let (n, c, h, w) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
+        let g = dy.plain()
+        let dx = Tensor(zeros: x.shape)
+        g.withPlainBuffer { src in
+            dx.withMutablePlainBuffer { dst in
+                for plane in 0..<(n * c) {
+                    for i in 0..<height {
+                        let s = (plane * height + i) * width, d = plane * h * w + (top + i) * w + left
+                        for j in 0..<width { dst[d + j] = src[s + j] }
+                    }
+                }
+            }
+        }
+        return [dx]
+    }
+}

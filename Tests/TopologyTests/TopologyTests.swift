@@ -1,0 +1,67 @@
+import Testing
+import CompSegCore
+import CompSegNN
+import CompSegTestSupport
+import SegNetTopology
+import UNetTopology
+
+@Suite struct TopologyTests {
+    @Test func paperUNetHasTheReferenceParameterCountAndNames() throws {
+        let net = try UNet(inputChannels: 450, seed: 0)
+        #expect(net.parameterCount == 31_289_217)  // as torch_compsegnet.py's UNet(450, 64, 4)
+        let names = net.namedParameters().map(\.0)
+        #expect(names.prefix(4) == ["down.0.0.weight", "down.0.0.bias", "down.0.2.weight", "down.0.2.bias"])
+        #expect(names.contains("upconv.3.weight") && names.contains("up.3.2.bias"))
+        #expect(names.suffix(2) == ["head.weight", "head.bias"])
+    }
+
+    @Test(arguments: [(16, 16), (13, 10)])
+    func uNetMapsImagesToActivationsOfTheSameSize(height: Int, width: Int) throws {
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 2
+        let net = try UNet(inputChannels: 3, configuration: c, seed: 1)
+        let a = try net.activation(randomTensor([2, 3, height, width], seed: 2))
+        #expect(a.shape == [2, 1, height, width])
+        #expect(a.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+        // The head's bias starts the map near the configured 0.02.
+        let meanActivation = a.scalars.reduce(0, +) / Float(a.shape.count)
+        #expect(meanActivation > 0.001 && meanActivation < 0.2)
+    }
+
+    @Test func segNetMapsImagesAndTrainsThroughUnpooling() throws {
+        var c = SegNet.Configuration()
+        c.width = 4; c.depth = 2
+        let net = try SegNet(inputChannels: 3, configuration: c, seed: 1)
+        #expect(net.namedParameters().map(\.0).contains("encoder.0.1.weight"))  // conv 0, batch norm 1
+        let x = randomTensor([2, 3, 10, 12], seed: 3)
+        let a = try net.activation(x)
+        #expect(a.shape == [2, 1, 10, 12])
+        try sum(a).backward()
+        #expect(net.parameters.allSatisfy { $0.grad != nil })
+    }
+
+    @Test func wrongChannelCountNamesTheNetwork() throws {
+        let net = try UNet(inputChannels: 3, configuration: { var c = UNet.Configuration(); c.width = 2; c.depth = 1; return c }(), seed: 0)
+        #expect(throws: ShapeError("unet", "input has 5 channels; the network was built for 3")) {
+            try net.activation(Tensor(zeros: [1, 5, 8, 8]))
+        }
+    }
+
+    @Test func sameSeedSameWeights() throws {
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 2
+        let a = try UNet(inputChannels: 3, configuration: c, seed: 9).parameters.flatMap(\.scalars)
+        let b = try UNet(inputChannels: 3, configuration: c, seed: 9).parameters.flatMap(\.scalars)
+        #expect(a == b)
+    }
+
+    @Test func reflectPadAndCropGradients() throws {
+        let x = randomTensor([1, 2, 3, 4], seed: 5)
+        let failures = try gradientCheck([x]) { t in
+            try crop(reflectPad(t[0], top: 1, bottom: 2, left: 2, right: 1), top: 1, left: 0, height: 4, width: 6)
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        let padded = try reflectPad(try Tensor(shape: [1, 1, 1, 3], scalars: [1, 2, 3]), top: 0, bottom: 0, left: 2, right: 1)
+        #expect(padded.scalars == [3, 2, 1, 2, 3, 2])  // PyTorch's reflect: border not repeated
+    }
+}
