@@ -38,11 +38,17 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
 
     let backend = Backend.current
     let y = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: g)
+    // 2 · output positions · input channels · kernel area (the input grid's, for transposed ones).
+    let grid = g.transposed ? x.shape.n * x.shape.h * x.shape.w : x.shape.n * oh * ow
+    let flops = 2 * Double(grid * outC * inC * weight.shape.h * weight.shape.w)
+    Counters.addConvolution(flops)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
     return record(op, inputs, y) { dy in
         let dx = x.requiresGrad
             ? try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: g) : nil
+        if x.requiresGrad { Counters.addConvolution(flops) }
         guard weight.requiresGrad || bias?.requiresGrad == true else { return [dx, nil, nil] }
+        Counters.addConvolution(flops)
         let (dw, db) = try backend.convolutionBackwardWeights(dy, input: x, weightShape: weight.shape,
                                                               withBias: bias != nil, geometry: g)
         return [dx, dw, db]

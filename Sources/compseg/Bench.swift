@@ -1,0 +1,73 @@
+import ArgumentParser
+import CompSegCore
+import CompSegNN
+import Foundation
+
+/// `compseg bench`: times the full CompSegNet training step (forward, pooling head, loss,
+/// backward, RMSprop) and prints one JSON line, comparable with ../shared/bench/torch_compsegnet.py
+/// run with the same arguments.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the CompSegNet training step (release build) and print one JSON line.")
+
+    @Option(help: "Input channels.") var channels = 450
+    @Option(help: "Image side in pixels.") var size = 64
+    @Option(help: "Network base width.") var width = 16
+    @Option(help: "Pooling steps.") var depth = 4
+    @Option(help: "Images per step.") var batch = 7
+    @Option(help: "Topology identifier (see `compseg plugins`).") var topology = "unet"
+    @Option(help: "Timed steps (after two warm-up steps).") var steps = 5
+    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        for (name, v) in [("channels", channels), ("size", size), ("width", width), ("depth", depth),
+                          ("batch", batch), ("steps", steps)] where v <= 0 {
+            throw ValidationError("--\(name) must be positive, got \(v)")
+        }
+        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        let registry = try builtinRegistry()
+        let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth)}"#.utf8),
+                                                 source: "bench options")
+        let net = try registry.topology(topology, inputChannels: channels, seed: 0, topologyConfig)
+        let head = try registry.head("compsegnet")
+        let optimizer = RMSprop(learningRate: 1e-3)
+        var g = SeededGenerator(seed: 0)
+        let x = Tensor(zeros: [batch, channels, size, size])
+        x.withMutablePlainBuffer { v in for i in v.indices { v[i] = g.nextNormal() } }
+        let tissue = Tensor(repeating: 1, shape: [batch, 1, size, size])
+        let labels = try Tensor(shape: [batch], scalars: (0..<batch).map { Float($0 % 2) })
+
+        func step() throws {
+            net.zeroGradients()
+            let loss = try head.loss(activation: net.activation(x), tissue: tissue, labels: labels)
+            try loss.backward()
+            optimizer.step(net.parameters)
+        }
+        for _ in 0..<2 { try step() }
+        Counters.reset()
+        Counters.enabled = true
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<steps { try step() }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(steps)
+        Counters.enabled = false
+        let flopsPerStep = Counters.convolutionFLOPs / Double(steps)
+
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        let fields: [(String, String)] = [
+            ("topology", "\"\(topology)\""), ("channels", "\(channels)"), ("size", "\(size)"), ("width", "\(width)"),
+            ("depth", "\(depth)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)"),
+            ("params", "\(net.parameterCount)"),
+            ("step_s", String(format: "%.5f", seconds)),
+            ("images_per_s", String(format: "%.2f", Double(batch) / seconds)),
+            ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
+            ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9)),
+            ("peak_mib", "\(usage.ru_maxrss / 1024)"),
+        ]
+        print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
+    }
+}
