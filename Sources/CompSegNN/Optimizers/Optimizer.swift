@@ -4,8 +4,14 @@
 open class Optimizer: @unchecked Sendable {
     public var learningRate: Float
     public let weightDecay: Float
-    /// Per-parameter state and the number of updates it has had, by parameter identity.
-    private var states: [ObjectIdentifier: (values: [Float], updates: Int)] = [:]
+    /// One parameter's state: `stateWidth` planes and the number of updates it has had.
+    /// A reference, so a step updates it in place (an array in the dictionary would be copied).
+    private final class State {
+        var values: [Float]
+        var updates = 0
+        init(count: Int) { values = [Float](repeating: 0, count: count) }
+    }
+    private var states: [ObjectIdentifier: State] = [:]
     public private(set) var stepCount = 0
 
     public init(learningRate: Float, weightDecay: Float = 0) {
@@ -25,12 +31,14 @@ open class Optimizer: @unchecked Sendable {
             guard let grad = p.grad else { continue }
             let g = grad.plain()
             let count = p.shape.count
-            var (state, updates) = states[ObjectIdentifier(p)] ?? ([Float](repeating: 0, count: stateWidth * count), 0)
-            updates += 1
+            let state = states[ObjectIdentifier(p)] ?? State(count: stateWidth * count)
+            states[ObjectIdentifier(p)] = state
+            state.updates += 1
+            let step = state.updates
             p.withMutablePlainBuffer { value in
                 g.withPlainBuffer { gradient in
-                    state.withUnsafeMutableBufferPointer { s in
-                        let access = DisjointAccess((self, value, gradient, s)), step = updates
+                    state.values.withUnsafeMutableBufferPointer { s in
+                        let access = DisjointAccess((self, value, gradient, s))
                         parallelChunks(count) { range in
                             let (optimizer, value, gradient, s) = access.value
                             optimizer.update(value: value, gradient: gradient, state: s, count: count, step: step,
@@ -39,7 +47,6 @@ open class Optimizer: @unchecked Sendable {
                     }
                 }
             }
-            states[ObjectIdentifier(p)] = (state, updates)
         }
     }
 

@@ -13,7 +13,9 @@ public final class RMSprop: Optimizer, @unchecked Sendable {
         super.init(learningRate: learningRate, weightDecay: weightDecay)
     }
 
-    override public var stateWidth: Int { 3 }  // square average, gradient average, momentum buffer
+    /// Square average; gradient average when centered; momentum buffer when momentum > 0.
+    override public var stateWidth: Int { 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0) }
+    private var momentumPlane: Int { centered ? 2 : 1 }
 
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                                 state s: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
@@ -27,8 +29,9 @@ public final class RMSprop: Optimizer, @unchecked Sendable {
             }
             let denominator = average.squareRoot() + epsilon
             if momentum > 0 {
-                s[2 * n + i] = momentum * s[2 * n + i] + g / denominator
-                p[i] -= learningRate * s[2 * n + i]
+                let b = momentumPlane * n + i
+                s[b] = momentum * s[b] + g / denominator
+                p[i] -= learningRate * s[b]
             } else {
                 p[i] -= learningRate * g / denominator
             }
