@@ -28,13 +28,14 @@ let package = Package(
         .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "CompSegCore", dependencies: ["CompSegNN"]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
+        .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
         .target(name: "UNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/UNet"),
         .target(name: "SegNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/SegNet"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegNetHead", "UNetTopology", "SegNetTopology",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "UNetTopology", "SegNetTopology",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -45,6 +46,8 @@ let package = Package(
         .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
         .testTarget(name: "TopologyTests", dependencies: ["UNetTopology", "SegNetTopology", "CompSegNetHead",
                                                           "CompSegTestSupport"]),
+        .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
+                                                                 "CompSegNetHead", "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,118 @@
+import CompSegCore
+import CompSegNN
+import Foundation
+
+/// Trains a segmenting network through a pooling head from image-level labels: batches
+/// reshuffled each epoch from the seed, validation loss and AUC of the pooled score each epoch,
+/// the weights of the lowest validation loss kept (training loss when there is no validation
+/// split), optional early stopping, and collapse detection.
+public final class Trainer {
+    public let network: any SegmentingNetwork
+    public let head: any PoolingHead
+    public let settings: TrainingSettings
+    public let optimizer: Optimizer
+    public private(set) var history: [EpochRecord] = []
+    /// The best epoch so far, its monitored loss and a copy of its weights.
+    public private(set) var best: (epoch: Int, loss: Float, weights: [String: Tensor])?
+
+    public init(network: any SegmentingNetwork, head: any PoolingHead, settings: TrainingSettings) throws {
+        try settings.validate()
+        self.network = network
+        self.head = head
+        self.settings = settings
+        optimizer = settings.makeOptimizer()
+    }
+
+    /// Runs epochs `history.count + 1 … settings.epochs`; calls `progress` after each and stops
+    /// early when `shouldStop` says so (checked between steps) or patience runs out. Leaves the
+    /// network holding the best weights.
+    /// - Returns: whether all epochs ran (false: stopped by `shouldStop`).
+    @discardableResult
+    public func run(train: [Sample], validation: [Sample], progress: (EpochRecord) -> Void = { _ in },
+                    step: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> Bool {
+        guard !train.isEmpty else { throw TrainingError("the training split is empty") }
+        let labels = try train.map { s -> SampleLabel in
+            guard let l = s.label else { throw TrainingError("training sample \(s.id) has no label") }
+            return l
+        }
+        while history.count < settings.epochs {
+            let epoch = history.count + 1
+            let start = DispatchTime.now().uptimeNanoseconds
+            network.setTraining(true)
+            let batches = epochBatches(labels: labels, size: settings.batchSize, seed: settings.seed, epoch: epoch,
+                                       balanced: settings.balancedBatches)
+            var lossSum = 0.0, images = 0
+            var lowest = Float.infinity, highest = -Float.infinity
+            for (k, indices) in batches.enumerated() {
+                if shouldStop() { return false }
+                let batch = try Batch(indices.map { train[$0] })
+                network.zeroGradients()
+                let a = try network.activation(batch.images)
+                let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)
+                try loss.backward()
+                optimizer.step(network.parameters)
+                lossSum += Double(loss.scalars[0]) * Double(indices.count)
+                images += indices.count
+                let (lo, hi) = tissueRange(a, batch.tissue)
+                lowest = min(lowest, lo); highest = max(highest, hi)
+                step(k + 1, batches.count)
+            }
+            let trainLoss = Float(lossSum / Double(images))
+            let validationResult = validation.isEmpty ? nil : try evaluate(validation)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let monitored = validationResult?.loss ?? trainLoss
+            let improved = best.map { monitored < $0.loss - settings.minDelta } ?? true
+            if improved { best = (epoch, monitored, network.stateDictionary()) }
+            let record = EpochRecord(epoch: epoch, trainLoss: trainLoss, validationLoss: validationResult?.loss,
+                                     validationAUC: validationResult?.auc, seconds: seconds,
+                                     imagesPerSecond: Double(images) / seconds,
+                                     collapse: collapseNote(lowest: lowest, highest: highest), best: improved)
+            history.append(record)
+            progress(record)
+            if let patience = settings.patience, let b = best, epoch - b.epoch >= patience { break }
+        }
+        if let b = best { try network.load(b.weights) }
+        return true
+    }
+
+    /// Loss (mean per image, weighting each batch by its size) and AUC of the pooled scores,
+    /// in inference mode without recording a graph.
+    public func evaluate(_ samples: [Sample]) throws -> (loss: Float, auc: Double?, scores: [Float]) {
+        network.setTraining(false)
+        defer { network.setTraining(true) }
+        return try withoutGradients {
+            var lossSum = 0.0
+            var scores: [Float] = []
+            for start in stride(from: 0, to: samples.count, by: settings.batchSize) {
+                let part = Array(samples[start..<min(start + settings.batchSize, samples.count)])
+                let batch = try Batch(part)
+                let a = try network.activation(batch.images)
+                lossSum += Double(try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels).scalars[0])
+                    * Double(part.count)
+                scores += try head.score(activation: a, tissue: batch.tissue).scalars
+            }
+            let auc = rocAUC(scores: scores, positives: samples.map { $0.label == .cancer })
+            return (Float(lossSum / Double(samples.count)), auc, scores)
+        }
+    }
+
+    /// The lowest and highest activation on tissue pixels.
+    private func tissueRange(_ a: Tensor, _ tissue: Tensor) -> (Float, Float) {
+        let values = a.scalars, mask = tissue.scalars
+        var lo = Float.infinity, hi = -Float.infinity
+        for i in values.indices where mask[i] > 0 { lo = min(lo, values[i]); hi = max(hi, values[i]) }
+        return (lo, hi)
+    }
+
+    private func collapseNote(lowest: Float, highest: Float) -> String? {
+        if highest < 1e-3 {
+            return "collapsed: every activation on tissue stayed below 1e-3 this epoch; try Adam (--optimizer adam), "
+                + "a lower learning rate, a higher initial activation of the head, or balanced batches"
+        }
+        if lowest > 1 - 1e-3 {
+            return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch; try a lower learning rate "
+                + "or a lower initial activation of the head"
+        }
+        return nil
+    }
+}

@@ -1,0 +1,59 @@
+import CompSegNN
+
+/// How a network is trained; stored with every run.
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam, rmsprop, sgd }
+
+    public var epochs = 40
+    public var batchSize = 7
+    public var learningRate: Float = 1e-3
+    public var optimizer = OptimizerKind.adam
+    public var weightDecay: Float = 0
+    /// SGD's momentum (RMSprop runs without, as in the paper).
+    public var momentum: Float = 0.9
+    public var seed: UInt64 = 0
+    /// Every batch holds both labels where the class counts allow (see `epochBatches`).
+    public var balancedBatches = true
+    /// Stop when the monitored loss has not improved by `minDelta` for this many epochs; nil: never.
+    public var patience: Int? = nil
+    public var minDelta: Float = 0
+
+    public init() {}
+
+    /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7.
+    public static var paper: TrainingSettings {
+        var s = TrainingSettings()
+        s.optimizer = .rmsprop; s.learningRate = 1e-3; s.batchSize = 7
+        return s
+    }
+
+    func validate() throws {
+        guard epochs > 0 else { throw TrainingError("epochs must be positive, got \(epochs)") }
+        guard batchSize > 0 else { throw TrainingError("batch size must be positive, got \(batchSize)") }
+        guard learningRate > 0 else { throw TrainingError("learning rate must be positive, got \(learningRate)") }
+        guard weightDecay >= 0 else { throw TrainingError("weight decay must be non-negative, got \(weightDecay)") }
+        if let patience, patience <= 0 { throw TrainingError("patience must be positive, got \(patience)") }
+    }
+
+    func makeOptimizer() -> Optimizer {
+        switch optimizer {
+        case .adam: Adam(learningRate: learningRate, weightDecay: weightDecay)
+        case .rmsprop: RMSprop(learningRate: learningRate, weightDecay: weightDecay)
+        case .sgd: SGD(learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
+        }
+    }
+}
+
+/// One epoch's outcome, as the history records it.
+public struct EpochRecord: Codable, Sendable, Equatable {
+    public var epoch: Int
+    public var trainLoss: Float
+    public var validationLoss: Float?
+    public var validationAUC: Double?
+    public var seconds: Double
+    public var imagesPerSecond: Double
+    /// Set when every training activation stayed below 1e-3 (or above 1 − 1e-3) all epoch.
+    public var collapse: String?
+    /// Whether this epoch's weights are the best so far (lowest monitored loss).
+    public var best: Bool
+}

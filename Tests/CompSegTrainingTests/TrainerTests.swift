@@ -1,0 +1,91 @@
+import Testing
+import CompSegCore
+import CompSegNN
+import CompSegNetHead
+import CompSegTraining
+import SegNetTopology
+import UNetTopology
+
+@Suite struct TrainerTests {
+    func smallUNet(seed: UInt64) throws -> any SegmentingNetwork {
+        var c = UNet.Configuration()
+        c.width = 8; c.depth = 2
+        return try UNet(inputChannels: 2, configuration: c, seed: seed)
+    }
+
+    func smallSegNet(seed: UInt64) throws -> any SegmentingNetwork {
+        var c = SegNet.Configuration()
+        c.width = 8; c.depth = 2
+        return try SegNet(inputChannels: 2, configuration: c, seed: seed)
+    }
+
+    /// Trains on the squares and checks the method's promise: the loss falls, and in cancer
+    /// images the map lights up inside the square more than outside it.
+    func trainsToFindTheSquare(_ network: any SegmentingNetwork) throws {
+        let data = try SyntheticSquares(count: 16, seed: 7)
+        var settings = TrainingSettings()
+        settings.epochs = 30; settings.batchSize = 4; settings.learningRate = 3e-3; settings.seed = 1
+        let trainer = try Trainer(network: network, head: try CompSegNetHead(), settings: settings)
+        try trainer.run(train: data.samples, validation: [])
+        let losses = trainer.history.map(\.trainLoss)
+        #expect(losses.last! < losses.first! * 0.7, "training loss \(losses)")
+
+        network.setTraining(false)
+        let cancer = data.samples.filter { $0.label == .cancer }
+        let a = try withoutGradients { try network.activation(Batch(cancer).images) }.scalars
+        var inside: [Float] = [], outside: [Float] = []
+        let n = data.size
+        for (k, s) in cancer.enumerated() {
+            for r in 0..<n {
+                for c in 0..<n where s.tissue.pixels[r * n + c] {
+                    (data.inSquare(s.id, r, c) ? { inside.append($0) } : { outside.append($0) })(a[k * n * n + r * n + c])
+                }
+            }
+        }
+        let meanIn = inside.reduce(0, +) / Float(inside.count), meanOut = outside.reduce(0, +) / Float(outside.count)
+        #expect(meanIn > 2 * meanOut, "mean activation inside the square \(meanIn), outside \(meanOut)")
+    }
+
+    @Test func uNetLearnsTheSquare() throws { try trainsToFindTheSquare(smallUNet(seed: 3)) }
+    @Test func segNetLearnsTheSquare() throws { try trainsToFindTheSquare(smallSegNet(seed: 3)) }
+
+    @Test func sameSeedSameWeights() throws {
+        let data = try SyntheticSquares(count: 8, seed: 2)
+        var settings = TrainingSettings()
+        settings.epochs = 2; settings.batchSize = 4
+        func train() throws -> [Float] {
+            let net = try smallUNet(seed: 5)
+            try Trainer(network: net, head: try CompSegNetHead(), settings: settings).run(train: data.samples, validation: [])
+            return net.parameters.flatMap(\.scalars)
+        }
+        #expect(try train() == train())
+    }
+
+    @Test func validationSelectsTheBestEpochAndReportsAUC() throws {
+        let data = try SyntheticSquares(count: 12, seed: 4)
+        var settings = TrainingSettings()
+        settings.epochs = 4; settings.batchSize = 4; settings.learningRate = 3e-3
+        let trainer = try Trainer(network: try smallUNet(seed: 1), head: try CompSegNetHead(), settings: settings)
+        try trainer.run(train: Array(data.samples[0..<8]), validation: Array(data.samples[8...]))
+        let h = trainer.history
+        #expect(h.count == 4 && h.allSatisfy { $0.validationLoss != nil && $0.validationAUC != nil })
+        let bestEpoch = h.min { $0.validationLoss! < $1.validationLoss! }!.epoch
+        #expect(trainer.best?.epoch == bestEpoch)
+    }
+
+    @Test func balancedBatchesHoldBothLabels() {
+        let labels: [SampleLabel] = (0..<14).map { $0 < 5 ? .cancer : .cancerFree }
+        let batches = epochBatches(labels: labels, size: 7, seed: 0, epoch: 1, balanced: true)
+        #expect(batches.map(\.count) == [7, 7])
+        #expect(batches.allSatisfy { b in b.contains { labels[$0] == .cancer } && b.contains { labels[$0] == .cancerFree } })
+        #expect(Set(batches.flatMap { $0 }) == Set(0..<14))
+        #expect(epochBatches(labels: labels, size: 7, seed: 0, epoch: 2, balanced: true) != batches)  // reshuffled
+    }
+
+    @Test func aucCountsTiesAsHalf() {
+        #expect(rocAUC(scores: [0.9, 0.8, 0.3, 0.1], positives: [true, true, false, false]) == 1)
+        #expect(rocAUC(scores: [0.5, 0.5, 0.5, 0.5], positives: [true, false, true, false]) == 0.5)
+        #expect(rocAUC(scores: [0.2, 0.4, 0.4, 0.9], positives: [false, true, false, true]) == 0.875)  // (1 + .5 + 1 + 1)/4
+        #expect(rocAUC(scores: [0.1, 0.2], positives: [true, true]) == nil)
+    }
+}
