@@ -75,6 +75,11 @@ public final class Trainer {
         return true
     }
 
+    func restoreProgress(history: [EpochRecord], best: (epoch: Int, loss: Float, weights: [String: Tensor])?) {
+        self.history = history
+        self.best = best
+    }
+
     /// Loss (mean per image, weighting each batch by its size) and AUC of the pooled scores,
     /// in inference mode without recording a graph.
     public func evaluate(_ samples: [Sample]) throws -> (loss: Float, auc: Double?, scores: [Float]) {

@@ -50,6 +50,38 @@ open class Optimizer: @unchecked Sendable {
         }
     }
 
+    /// The per-parameter state by parameter name (a stateWidth×count tensor each), and how many
+    /// updates each has had: what a checkpoint needs to continue exactly.
+    public func exportState(_ parameters: [(String, Tensor)]) -> (tensors: [String: Tensor], updates: [String: Int]) {
+        var tensors: [String: Tensor] = [:], updates: [String: Int] = [:]
+        for (name, p) in parameters {
+            guard let state = states[ObjectIdentifier(p)] else { continue }
+            if stateWidth > 0 {
+                tensors[name] = try? Tensor(shape: [stateWidth, p.shape.count], scalars: state.values)
+            }
+            updates[name] = state.updates
+        }
+        return (tensors, updates)
+    }
+
+    /// Restores what `exportState` gave, for the same parameters by name.
+    /// - Throws: `ShapeError` when a state's shape does not fit its parameter.
+    public func importState(_ parameters: [(String, Tensor)], tensors: [String: Tensor], updates: [String: Int]) throws {
+        for (name, p) in parameters {
+            guard let count = updates[name] else { continue }
+            let state = State(count: stateWidth * p.shape.count)
+            if stateWidth > 0 {
+                guard let t = tensors[name], t.shape == [stateWidth, p.shape.count] else {
+                    throw ShapeError("optimizer state", "\(name): expected state \(stateWidth)×\(p.shape.count), "
+                                     + "got \(tensors[name].map { $0.shape.description } ?? "none")")
+                }
+                state.values = t.scalars
+            }
+            state.updates = count
+            states[ObjectIdentifier(p)] = state
+        }
+    }
+
     /// The gradient with weight decay: g + λ·p.
     @inline(__always) public func decayed(_ g: Float, _ p: Float) -> Float { weightDecay == 0 ? g : g + weightDecay * p }
 

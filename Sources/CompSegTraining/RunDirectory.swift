@@ -1,0 +1,155 @@
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import Foundation
+
+/// What rebuilds and re-applies a trained model: written as `model.json` in a run folder.
+public struct ModelDescription: Codable, Sendable, Equatable {
+    public struct Plugin: Codable, Sendable, Equatable {
+        public var identifier: String
+        /// The plugin's configuration as JSON text (its Codable form).
+        public var configuration: String
+        public init(identifier: String, configuration: String = "{}") {
+            self.identifier = identifier; self.configuration = configuration
+        }
+        public var pluginConfiguration: PluginConfiguration {
+            PluginConfiguration(json: Data(configuration.utf8), source: "model.json: \(identifier)")
+        }
+    }
+    public var modality: Plugin?
+    public var topology: Plugin
+    public var head: Plugin
+    public var inputChannels: Int
+    public var training: TrainingSettings
+    public var bestEpoch: Int?
+    public var versions: [String: String]
+
+    public init(modality: Plugin?, topology: Plugin, head: Plugin, inputChannels: Int, training: TrainingSettings,
+                bestEpoch: Int? = nil, versions: [String: String] = [:]) {
+        self.modality = modality; self.topology = topology; self.head = head; self.inputChannels = inputChannels
+        self.training = training; self.bestEpoch = bestEpoch; self.versions = versions
+    }
+}
+
+/// A run folder: `model.json`, `weights.safetensors` (the best weights, PyTorch layouts and
+/// names), `history.csv`, and `checkpoint.safetensors` (the last epoch's weights, optimizer state,
+/// best weights and history, for `--resume`). Every file is written atomically.
+public struct RunDirectory: Sendable {
+    public let url: URL
+    public init(_ url: URL) { self.url = url }
+
+    public var modelFile: URL { url.appendingPathComponent("model.json") }
+    public var weightsFile: URL { url.appendingPathComponent("weights.safetensors") }
+    public var historyFile: URL { url.appendingPathComponent("history.csv") }
+    public var checkpointFile: URL { url.appendingPathComponent("checkpoint.safetensors") }
+
+    public func create() throws {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    public func writeModel(_ model: ModelDescription) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(model).write(to: modelFile, options: .atomic)
+    }
+
+    /// - Throws: `TrainingError` naming the file when it is missing or not a model description.
+    public func readModel() throws -> ModelDescription {
+        guard let data = FileManager.default.contents(atPath: modelFile.path) else {
+            throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
+        }
+        do { return try JSONDecoder().decode(ModelDescription.self, from: data) } catch {
+            throw TrainingError("\(modelFile.path): not a model description (\(error))")
+        }
+    }
+
+    public func writeWeights(_ weights: [String: Tensor], metadata: [String: String] = [:]) throws {
+        try Safetensors(tensors: weights, metadata: metadata).write(to: weightsFile)
+    }
+
+    public func readWeights() throws -> [String: Tensor] { try Safetensors(contentsOf: weightsFile).tensors }
+
+    public func writeHistory(_ history: [EpochRecord]) throws {
+        var text = "epoch,train_loss,val_loss,val_auc,seconds,images_per_s,best,collapse\n"
+        for r in history {
+            let fields: [String] = [
+                "\(r.epoch)", "\(r.trainLoss)", r.validationLoss.map { "\($0)" } ?? "", r.validationAUC.map { "\($0)" } ?? "",
+                String(format: "%.3f", r.seconds), String(format: "%.2f", r.imagesPerSecond), r.best ? "1" : "0",
+                r.collapse.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" } ?? "",
+            ]
+            text += fields.joined(separator: ",") + "\n"
+        }
+        try Data(text.utf8).write(to: historyFile, options: .atomic)
+    }
+}
+
+/// The state that continues an interrupted run exactly: the network's tensors, the optimizer's
+/// per-parameter state, the best weights so far, and the history.
+public struct TrainingCheckpoint {
+    public var network: [String: Tensor]
+    public var optimizerState: [String: Tensor]
+    public var optimizerUpdates: [String: Int]
+    public var best: (epoch: Int, loss: Float, weights: [String: Tensor])?
+    public var history: [EpochRecord]
+
+    public func write(to url: URL) throws {
+        var tensors: [String: Tensor] = [:]
+        for (k, v) in network { tensors["network.\(k)"] = v }
+        for (k, v) in optimizerState { tensors["optimizer.\(k)"] = v }
+        for (k, v) in best?.weights ?? [:] { tensors["best.\(k)"] = v }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var metadata = [
+            "history": String(decoding: try encoder.encode(history), as: UTF8.self),
+            "optimizer_updates": String(decoding: try encoder.encode(optimizerUpdates), as: UTF8.self),
+        ]
+        if let best { metadata["best_epoch"] = "\(best.epoch)"; metadata["best_loss"] = "\(best.loss)" }
+        try Safetensors(tensors: tensors, metadata: metadata).write(to: url)
+    }
+
+    /// - Throws: naming the file when it is missing or lacks a part.
+    public init(contentsOf url: URL) throws {
+        let file = try Safetensors(contentsOf: url)
+        func part(_ prefix: String) -> [String: Tensor] {
+            Dictionary(uniqueKeysWithValues: file.tensors.compactMap { k, v in
+                k.hasPrefix(prefix) ? (String(k.dropFirst(prefix.count)), v) : nil
+            })
+        }
+        network = part("network.")
+        optimizerState = part("optimizer.")
+        let decoder = JSONDecoder()
+        guard let h = file.metadata["history"], let u = file.metadata["optimizer_updates"],
+              let history = try? decoder.decode([EpochRecord].self, from: Data(h.utf8)),
+              let updates = try? decoder.decode([String: Int].self, from: Data(u.utf8)) else {
+            throw TrainingError("\(url.path): not a training checkpoint (history or optimizer state missing)")
+        }
+        self.history = history
+        optimizerUpdates = updates
+        if let e = file.metadata["best_epoch"].flatMap(Int.init), let l = file.metadata["best_loss"].flatMap(Float.init) {
+            best = (e, l, part("best."))
+        }
+    }
+
+    public init(network: [String: Tensor], optimizerState: [String: Tensor], optimizerUpdates: [String: Int],
+                best: (epoch: Int, loss: Float, weights: [String: Tensor])?, history: [EpochRecord]) {
+        self.network = network; self.optimizerState = optimizerState; self.optimizerUpdates = optimizerUpdates
+        self.best = best; self.history = history
+    }
+}
+
+extension Trainer {
+    /// The state after the last completed epoch.
+    public func checkpoint() -> TrainingCheckpoint {
+        let (state, updates) = optimizer.exportState(network.namedParameters())
+        return TrainingCheckpoint(network: network.stateDictionary(), optimizerState: state, optimizerUpdates: updates,
+                                  best: best, history: history)
+    }
+
+    /// Continues from `checkpoint`: the next `run` starts at the epoch after its history.
+    public func restore(_ checkpoint: TrainingCheckpoint) throws {
+        try network.load(checkpoint.network)
+        try optimizer.importState(network.namedParameters(), tensors: checkpoint.optimizerState,
+                                  updates: checkpoint.optimizerUpdates)
+        restoreProgress(history: checkpoint.history, best: checkpoint.best)
+    }
+}
