@@ -1,0 +1,125 @@
+import Foundation
+
+/// Which part of the data a sample belongs to.
+public enum Split: String, Codable, Sendable, CaseIterable {
+    case train, val, test
+}
+
+/// A dataset manifest: a CSV file with header `path,label,split` and optional columns `mask`
+/// (a tissue-mask PNG overriding the modality's own) and `truth` (a ground-truth tumor mask PNG,
+/// used only by evaluation). Relative paths are relative to the manifest's folder.
+public struct Manifest: Sendable {
+    public struct Row: Sendable, Equatable {
+        /// 1-based line number in the file (the header is line 1).
+        public let line: Int
+        public let path: URL
+        public let label: SampleLabel
+        public let split: Split
+        public let mask: URL?
+        public let truth: URL?
+    }
+
+    public let url: URL
+    public let rows: [Row]
+
+    public func rows(in split: Split) -> [Row] { rows.filter { $0.split == split } }
+
+    /// Reads and checks the whole manifest: every row's label and split, and that each named
+    /// file exists.
+    /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
+    public init(contentsOf url: URL) throws {
+        self.url = url
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
+        }
+        let table = try CSV.parse(String(decoding: data, as: UTF8.self), file: url.path)
+        guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
+            throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
+        }
+        var problems: [String] = []
+        let known = ["path", "label", "split", "mask", "truth"]
+        for column in header where !known.contains(column) {
+            problems.append("line 1: unknown column '\(column)'; known columns: \(known.joined(separator: ", "))")
+        }
+        let required = ["path", "label", "split"].filter { !header.contains($0) }
+        if !required.isEmpty {
+            problems.append("line 1: missing column \(required.joined(separator: ", ")); the header must include path,label,split")
+            throw ManifestError(file: url.path, problems: problems)
+        }
+        let base = url.deletingLastPathComponent()
+        func column(_ name: String, _ fields: [String]) -> String? {
+            header.firstIndex(of: name).flatMap { $0 < fields.count ? fields[$0].trimmingCharacters(in: .whitespaces) : nil }
+                .flatMap { $0.isEmpty ? nil : $0 }
+        }
+        func file(_ text: String?, _ line: Int, _ what: String) -> URL? {
+            guard let text else { return nil }
+            let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
+            if !FileManager.default.fileExists(atPath: u.path) { problems.append("line \(line): \(what) file \(text) not found") }
+            return u
+        }
+        var rows: [Row] = []
+        for (index, fields) in table.enumerated().dropFirst() {
+            let line = index + 1
+            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            guard fields.count == header.count else {
+                problems.append("line \(line): \(fields.count) fields, the header has \(header.count)")
+                continue
+            }
+            let path = file(column("path", fields), line, "image")
+            if column("path", fields) == nil { problems.append("line \(line): empty path") }
+            let labelText = column("label", fields) ?? ""
+            let label = SampleLabel(parsing: labelText)
+            if label == nil { problems.append("line \(line): label '\(labelText)'; expected 1, cancer, 0 or cancer-free") }
+            let splitText = column("split", fields) ?? ""
+            let split = Split(rawValue: splitText.lowercased())
+            if split == nil { problems.append("line \(line): split '\(splitText)'; expected train, val or test") }
+            let mask = file(column("mask", fields), line, "mask"), truth = file(column("truth", fields), line, "truth")
+            if let path, let label, let split {
+                rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
+            }
+        }
+        if rows.isEmpty && problems.isEmpty { problems.append("has no samples") }
+        guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
+        self.rows = rows
+    }
+}
+
+public struct ManifestError: Error, CustomStringConvertible {
+    public let file: String
+    public let problems: [String]
+    public var description: String {
+        problems.count == 1 ? "\(file): \(problems[0])"
+            : "\(file): \(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Comma-separated values (RFC 4180: quoted fields may hold commas, quotes doubled, newlines).
+enum CSV {
+    static func parse(_ text: String, file: String) throws -> [[String]] {
+        var rows: [[String]] = [], row: [String] = [], field = ""
+        var quoted = false, line = 1
+        var chars = Array(text.replacingOccurrences(of: "\r\n", with: "\n")).makeIterator()
+        var pending: Character? = chars.next()
+        while let c = pending {
+            pending = chars.next()
+            if quoted {
+                if c == "\"" {
+                    if pending == "\"" { field.append("\""); pending = chars.next() } else { quoted = false }
+                } else {
+                    if c == "\n" { line += 1 }
+                    field.append(c)
+                }
+                continue
+            }
+            switch c {
+            case "\"" where field.isEmpty: quoted = true
+            case ",": row.append(field); field = ""
+            case "\n": row.append(field); rows.append(row); row = []; field = ""; line += 1
+            default: field.append(c)
+            }
+        }
+        if quoted { throw ManifestError(file: file, problems: ["line \(line): a quoted field is not closed"]) }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+}

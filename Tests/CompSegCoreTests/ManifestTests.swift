@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import CompSegCore
+
+@Suite struct ManifestTests {
+    func folder(_ files: [String: String]) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-manifest-\(UUID())")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("spots"), withIntermediateDirectories: true)
+        for (name, text) in files { try Data(text.utf8).write(to: dir.appendingPathComponent(name)) }
+        return dir
+    }
+
+    @Test func readsRowsWithRelativePathsAndOptionalColumns() throws {
+        let dir = try folder(["spots/a.h5": "", "spots/b.h5": "", "spots/b_truth.png": "",
+                              "m.csv": "path,label,split,truth\nspots/a.h5,1,train,\n\"spots/b.h5\",cancer-free,VAL,spots/b_truth.png\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try Manifest(contentsOf: dir.appendingPathComponent("m.csv"))
+        #expect(m.rows.count == 2)
+        #expect(m.rows[0].label == .cancer && m.rows[0].split == .train && m.rows[0].truth == nil)
+        #expect(m.rows[1].path.lastPathComponent == "b.h5" && m.rows[1].split == .val)
+        #expect(m.rows[1].truth?.lastPathComponent == "b_truth.png")
+        #expect(m.rows(in: .val).count == 1)
+    }
+
+    @Test func listsEveryBadRow() throws {
+        let dir = try folder(["spots/a.h5": "",
+                              "m.csv": "path,label,split\nspots/a.h5,maybe,train\nspots/missing.h5,0,test\nspots/a.h5,1,holdout\nspots/a.h5,1\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("m.csv")
+        do {
+            _ = try Manifest(contentsOf: file)
+            Issue.record("expected an error")
+        } catch let error as ManifestError {
+            #expect(error.problems == [
+                "line 2: label 'maybe'; expected 1, cancer, 0 or cancer-free",
+                "line 3: image file spots/missing.h5 not found",
+                "line 4: split 'holdout'; expected train, val or test",
+                "line 5: 2 fields, the header has 3",
+            ])
+            #expect(error.description.hasPrefix("\(file.path): 4 problems:"))
+        }
+    }
+
+    @Test func headerProblems() throws {
+        let dir = try folder(["m.csv": "file,label\nx,1\n", "n.csv": "path,label,split,colour\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(throws: ManifestError.self) { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) }
+        do { _ = try Manifest(contentsOf: dir.appendingPathComponent("n.csv")) } catch let e as ManifestError {
+            #expect(e.problems == ["line 1: unknown column 'colour'; known columns: path, label, split, mask, truth"])
+        }
+        do { _ = try Manifest(contentsOf: dir.appendingPathComponent("absent.csv")) } catch let e as ManifestError {
+            #expect(e.problems == ["cannot be read (missing or not a file)"])
+        }
+    }
+}
