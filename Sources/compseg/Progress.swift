@@ -1,0 +1,50 @@
+import CompSegTraining
+import Foundation
+
+/// Training progress: on a terminal, a live bar per epoch with images/s and ETA; otherwise one
+/// plain line per epoch.
+final class ProgressReporter {
+    let epochs: Int, images: Int
+    let live = isatty(STDOUT_FILENO) != 0
+    private var epochStart = DispatchTime.now().uptimeNanoseconds
+
+    init(epochs: Int, images: Int) { self.epochs = epochs; self.images = images }
+
+    func step(epoch: Int, _ k: Int, of n: Int) {
+        if k == 1 { epochStart = DispatchTime.now().uptimeNanoseconds }
+        guard live else { return }
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
+        let done = Double(k) / Double(n)
+        let bar = String(repeating: "█", count: Int(done * 24)).padding(toLength: 24, withPad: "·", startingAt: 0)
+        let rate = Double(images) * done / max(elapsed, 1e-9)
+        let eta = elapsed / done - elapsed
+        print(String(format: "\repoch %d/%d %@ %3.0f%%  %.1f images/s  ETA %.0fs ", epoch, epochs, bar, done * 100, rate, eta),
+              terminator: "")
+        fflush(nil)
+    }
+
+    func finish(_ r: EpochRecord) {
+        var line = String(format: "epoch %d/%d  train loss %.5f", r.epoch, epochs, r.trainLoss)
+        if let v = r.validationLoss { line += String(format: "  val loss %.5f", v) }
+        if let a = r.validationAUC { line += String(format: "  val AUC %.3f", a) }
+        line += String(format: "  %.1f images/s  %.1fs", r.imagesPerSecond, r.seconds)
+        if r.best { line += "  *best" }
+        print((live ? "\r\u{1B}[K" : "") + line)
+        if let c = r.collapse { print("warning: \(c)") }
+        fflush(nil)
+    }
+}
+
+/// Set by SIGINT (Ctrl-C); training checks it between steps.
+final class InterruptFlag: @unchecked Sendable {
+    nonisolated(unsafe) private static var raised: sig_atomic_t = 0
+    var isSet: Bool { Self.raised != 0 }
+
+    static func install() -> InterruptFlag {
+        signal(SIGINT) { _ in
+            if InterruptFlag.raised != 0 { _exit(130) }  // a second Ctrl-C ends at once
+            InterruptFlag.raised = 1
+        }
+        return InterruptFlag()
+    }
+}

@@ -1,0 +1,159 @@
+import ArgumentParser
+import CompSegCore
+import CompSegNN
+import CompSegTraining
+import Foundation
+
+/// `compseg train`: trains a topology through a pooling head from a manifest's image labels.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a segmenting network from image-level labels (CompSegNet).",
+        discussion: """
+            The manifest is a CSV with header path,label,split (labels 1/cancer or 0/cancer-free; splits \
+            train, val, test). RUN receives model.json, weights.safetensors (the epoch of lowest validation \
+            loss), history.csv and checkpoint.safetensors. Ctrl-C stops after the current step; \
+            --resume RUN continues from the last completed epoch.
+            """)
+
+    @Option(help: "Modality identifier (see `compseg plugins`).") var modality: String?
+    @Option(help: "Topology identifier.") var topology = "unet"
+    @Option(help: "Pooling head identifier.") var head = "compsegnet"
+    @Option(help: "Dataset manifest CSV.") var data: String?
+    @Option(help: "Run folder to create.") var out: String?
+    @Option(help: "Continue the run in this folder from its last completed epoch.") var resume: String?
+    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Images per batch.") var batch: Int?
+    @Option(help: "Learning rate.") var lr: Float?
+    @Option(help: "Optimizer: adam, rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).") var optimizer: String?
+    @Option(help: "Seed of initial weights and batch order.") var seed: UInt64?
+    @Option(help: "Network base width.") var width: Int?
+    @Option(help: "Network pooling steps.") var depth: Int?
+    @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
+    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        if resume == nil {
+            guard modality != nil, data != nil, out != nil else {
+                throw ValidationError("--modality, --data and --out are required (or --resume RUN)")
+            }
+        }
+        if let o = optimizer, TrainingSettings.OptimizerKind(rawValue: o) == nil {
+            throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(o)")
+        }
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        let registry = try builtinRegistry()
+        let session = try resume.map { try TrainingSession(resuming: $0, dataOverride: data, epochs: epochs, registry: registry) }
+            ?? TrainingSession(new: self, registry: registry)
+        let stop = InterruptFlag.install()
+        let finished = try session.run(shouldStop: { stop.isSet })
+        if !finished {
+            print("Interrupted. The last completed epoch is saved; continue with: compseg train --resume \(session.run.url.path)")
+            throw ExitCode(130)
+        }
+        let best = session.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
+        print("Done. Best \(best); weights in \(session.run.weightsFile.path)")
+    }
+
+    func settings() -> TrainingSettings {
+        var s = TrainingSettings()
+        if let epochs { s.epochs = epochs }
+        if let batch { s.batchSize = batch }
+        if let lr { s.learningRate = lr }
+        if let o = optimizer.flatMap(TrainingSettings.OptimizerKind.init) { s.optimizer = o }
+        if let seed { s.seed = seed }
+        if let patience { s.patience = patience }
+        return s
+    }
+
+    func topologyConfiguration() -> String {
+        var fields: [String] = []
+        if let width { fields.append("\"width\": \(width)") }
+        if let depth { fields.append("\"depth\": \(depth)") }
+        return "{" + fields.joined(separator: ", ") + "}"
+    }
+}
+
+/// Everything one training run needs, new or resumed.
+final class TrainingSession {
+    let run: RunDirectory
+    let trainer: Trainer
+    let model: ModelDescription
+    let train: [Sample], validation: [Sample]
+
+    init(new command: Train, registry: Registry) throws {
+        run = RunDirectory(URL(fileURLWithPath: command.out!))
+        if FileManager.default.fileExists(atPath: run.modelFile.path) {
+            throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
+                                + "or choose another --out")
+        }
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: command.data!))
+        let source = try registry.modality(command.modality!)
+        (train, validation) = try Self.load(manifest, source)
+        let channels = train[0].image.shape[0]
+        let settings = command.settings()
+        model = ModelDescription(
+            modality: .init(identifier: command.modality!), topology: .init(identifier: command.topology,
+                                                                            configuration: command.topologyConfiguration()),
+            head: .init(identifier: command.head), inputChannels: channels, training: settings,
+            versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
+        trainer = try Self.trainer(model, registry)
+        try run.create()
+        try run.writeModel(model)
+    }
+
+    init(resuming path: String, dataOverride: String?, epochs: Int?, registry: Registry) throws {
+        run = RunDirectory(URL(fileURLWithPath: path))
+        var model = try run.readModel()
+        if let epochs { model.training.epochs = epochs }
+        guard let manifestPath = dataOverride ?? model.versions["manifest"] else {
+            throw TrainingError("\(run.modelFile.path) names no manifest; pass --data")
+        }
+        guard let modality = model.modality else { throw TrainingError("\(run.modelFile.path) names no modality") }
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
+        (train, validation) = try Self.load(manifest, registry.modality(modality.identifier, modality.pluginConfiguration))
+        self.model = model
+        trainer = try Self.trainer(model, registry)
+        try trainer.restore(TrainingCheckpoint(contentsOf: run.checkpointFile))
+        try run.writeModel(model)
+    }
+
+    static func load(_ manifest: Manifest, _ source: any ImageSource) throws -> ([Sample], [Sample]) {
+        let train = try loadSamples(manifest.rows(in: .train), manifest: manifest, modality: source)
+        guard !train.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
+        let validation = try loadSamples(manifest.rows(in: .val), manifest: manifest, modality: source)
+        return (train, validation)
+    }
+
+    static func trainer(_ model: ModelDescription, _ registry: Registry) throws -> Trainer {
+        let network = try registry.topology(model.topology.identifier, inputChannels: model.inputChannels,
+                                            seed: model.training.seed, model.topology.pluginConfiguration)
+        let head = try registry.head(model.head.identifier, model.head.pluginConfiguration)
+        return try Trainer(network: network, head: head, settings: model.training)
+    }
+
+    /// Trains, saving the checkpoint, history, best weights and model after every epoch.
+    func run(shouldStop: () -> Bool) throws -> Bool {
+        let progress = ProgressReporter(epochs: model.training.epochs, images: train.count)
+        var saveError: Error?
+        let finished = try trainer.run(train: train, validation: validation, progress: { record in
+            progress.finish(record)
+            do {
+                try trainer.checkpoint().write(to: run.checkpointFile)
+                try run.writeHistory(trainer.history)
+                if record.best, let best = trainer.best {
+                    try run.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
+                    var m = model
+                    m.bestEpoch = best.epoch
+                    try run.writeModel(m)
+                }
+            } catch { saveError = error }
+        }, step: { k, n in progress.step(epoch: trainer.history.count + 1, k, of: n) }, shouldStop: {
+            shouldStop() || saveError != nil
+        })
+        if let saveError { throw saveError }
+        return finished
+    }
+}
