@@ -89,3 +89,33 @@ import UNetTopology
         #expect(rocAUC(scores: [0.1, 0.2], positives: [true, true]) == nil)
     }
 }
+
+@Suite struct CollapseTests {
+    /// A head bias far below zero (initial activation 1e-6) and a negligible learning rate keep
+    /// every activation below 1e-3: the epoch is reported collapsed, with advice.
+    @Test func allZeroActivationsAreReported() throws {
+        let data = try SyntheticSquares(count: 4, seed: 1)
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 1; c.initialActivation = 1e-6
+        var settings = TrainingSettings()
+        settings.epochs = 1; settings.batchSize = 4; settings.learningRate = 1e-12
+        let trainer = try Trainer(network: UNet(inputChannels: 2, configuration: c, seed: 0), head: CompSegNetHead(),
+                                  settings: settings)
+        try trainer.run(train: data.samples, validation: [])
+        let note = try #require(trainer.history.first?.collapse)
+        #expect(note.hasPrefix("collapsed: every activation on tissue stayed below 1e-3"))
+        #expect(note.contains("try Adam"))
+    }
+
+    @Test func healthyTrainingIsNotReported() throws {
+        let data = try SyntheticSquares(count: 4, seed: 1)
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 1
+        var settings = TrainingSettings()
+        settings.epochs = 1; settings.batchSize = 4
+        let trainer = try Trainer(network: UNet(inputChannels: 2, configuration: c, seed: 0), head: CompSegNetHead(),
+                                  settings: settings)
+        try trainer.run(train: data.samples, validation: [])
+        #expect(trainer.history.first?.collapse == nil)
+    }
+}
