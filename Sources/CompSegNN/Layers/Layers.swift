@@ -48,6 +48,8 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
     public let bias: Tensor
     public let runningMean: Tensor
     public let runningVar: Tensor
+    /// Training steps taken (PyTorch keeps it as an integer; a float holds counts to 2²⁴ exactly).
+    public let batchesTracked: Tensor
     public let momentum: Float, epsilon: Float
 
     public init(channels: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -56,12 +58,20 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
         bias = Tensor(zeros: [channels], requiresGrad: true)
         runningMean = Tensor(zeros: [channels])
         runningVar = Tensor(repeating: 1, shape: [channels])
+        batchesTracked = Tensor(zeros: [1])
         self.momentum = momentum
         self.epsilon = epsilon
     }
 
+    /// PyTorch's `BatchNorm2d` names, so saved weights load there by name.
+    override public func namedChildren() -> [(String, Any)] {
+        [("weight", weight), ("bias", bias), ("running_mean", runningMean), ("running_var", runningVar),
+         ("num_batches_tracked", batchesTracked)]
+    }
+
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try batchNorm(x, scale: weight, shift: bias, runningMean: runningMean, runningVariance: runningVar,
-                      training: isTraining, momentum: momentum, epsilon: epsilon)
+        if isTraining && GradientMode.isEnabled { batchesTracked.withMutablePlainBuffer { $0[0] += 1 } }
+        return try batchNorm(x, scale: weight, shift: bias, runningMean: runningMean, runningVariance: runningVar,
+                             training: isTraining, momentum: momentum, epsilon: epsilon)
     }
 }
