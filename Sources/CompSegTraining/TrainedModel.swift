@@ -1,0 +1,52 @@
+import CompSegCore
+import CompSegNN
+import Foundation
+
+/// A trained segmenting network rebuilt from its run folder: the topology from `model.json`
+/// with the best weights from `weights.safetensors`, in inference mode. The pooling head is not
+/// needed any more.
+public final class TrainedModel {
+    public let run: RunDirectory
+    public let description: ModelDescription
+    public let network: any SegmentingNetwork
+
+    /// - Throws: naming the run folder's file that is missing or does not fit the topology.
+    public init(run: RunDirectory, registry: Registry) throws {
+        self.run = run
+        description = try run.readModel()
+        network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
+                                        seed: description.training.seed, description.topology.pluginConfiguration)
+        guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {
+            throw TrainingError("\(run.weightsFile.path): not found; the run has not finished an epoch")
+        }
+        do { try network.load(run.readWeights()) } catch {
+            throw TrainingError("\(run.weightsFile.path): does not fit the \(description.topology.identifier) network: \(error)")
+        }
+        network.setTraining(false)
+    }
+
+    /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches.
+    /// - Throws: when a sample's channel count differs from the network's (naming the sample).
+    public func activationMaps(_ samples: [Sample], batchSize: Int = 4) throws -> [[Float]] {
+        var maps: [[Float]] = []
+        for start in stride(from: 0, to: samples.count, by: batchSize) {
+            let part = Array(samples[start..<min(start + batchSize, samples.count)])
+            for s in part where s.image.shape[0] != description.inputChannels {
+                throw TrainingError("sample \(s.id) has \(s.image.shape[0]) channels; the model was trained on "
+                                    + "\(description.inputChannels)")
+            }
+            // Samples of different sizes run one by one.
+            let groups = Dictionary(grouping: part.indices, by: { part[$0].image.shape })
+            var results = [[Float]](repeating: [], count: part.count)
+            for (_, indices) in groups {
+                let images = try Tensor(shape: Shape([indices.count] + part[indices[0]].image.shape.dims),
+                                        scalars: indices.flatMap { part[$0].image.scalars })
+                let a = try withoutGradients { try network.activation(images) }.scalars
+                let pixels = a.count / indices.count
+                for (k, i) in indices.enumerated() { results[i] = Array(a[(k * pixels)..<((k + 1) * pixels)]) }
+            }
+            maps += results
+        }
+        return maps
+    }
+}
