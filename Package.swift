@@ -17,6 +17,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         systemLibrary("CHDF5", pkgConfig: "hdf5-serial", apt: ["libhdf5-dev"]),
@@ -26,7 +27,7 @@ let package = Package(
         systemLibrary("CDNNL", apt: ["libdnnl-dev"]),
 
         .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS"]),
-        .target(name: "CompSegCore", dependencies: ["CompSegNN"]),
+        .target(name: "CompSegCore", dependencies: ["CompSegNN", .product(name: "Yams", package: "Yams")]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO"]),
         // Plugins depend on the core only and register through one entry point each.

@@ -30,11 +30,38 @@ struct Train: ParsableCommand {
     @Option(help: "Network pooling steps.") var depth: Int?
     @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @Option(help: "Settings file (YAML or JSON): any option above by name, and sections topologyConfiguration and headConfiguration; options given here override it.")
+    var config: String?
+
+    /// The settings a `--config` file may hold: the options by name, plus plugin sections.
+    struct File: Codable {
+        var modality, topology, head, data, out, optimizer: String?
+        var epochs, batch, width, depth, patience, threads: Int?
+        var lr, weightDecay, minDelta: Float?
+        var seed: UInt64?
+        var balancedBatches: Bool?
+        var topologyConfiguration, headConfiguration: JSONValue?
+    }
+
+    /// Fills options the command line left out from the `--config` file; returns the file's settings.
+    mutating func applyConfigurationFile() throws -> File? {
+        guard let config else { return nil }
+        let f = try ConfigurationFile.read(URL(fileURLWithPath: config)).decode(File.self)
+        modality = modality ?? f.modality; data = data ?? f.data; out = out ?? f.out
+        if let t = f.topology, !commandLineNamed("topology") { topology = t }
+        if let h = f.head, !commandLineNamed("head") { head = h }
+        optimizer = optimizer ?? f.optimizer; epochs = epochs ?? f.epochs; batch = batch ?? f.batch
+        width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
+        threads = threads ?? f.threads; lr = lr ?? f.lr; seed = seed ?? f.seed
+        return f
+    }
+
+    private func commandLineNamed(_ name: String) -> Bool { CommandLine.arguments.contains("--\(name)") }
 
     func validate() throws {
-        if resume == nil {
+        if resume == nil && config == nil {
             guard modality != nil, data != nil, out != nil else {
-                throw ValidationError("--modality, --data and --out are required (or --resume RUN)")
+                throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN)")
             }
         }
         if let o = optimizer, TrainingSettings.OptimizerKind(rawValue: o) == nil {
@@ -43,10 +70,21 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
+        var command = self
+        let file = try command.applyConfigurationFile()
+        if command.resume == nil {
+            guard command.modality != nil, command.data != nil, command.out != nil else {
+                throw ValidationError("modality, data and out are required, by option or in \(config ?? "--config")")
+            }
+        }
+        try command.train(file)
+    }
+
+    private func train(_ file: File?) throws {
         if let threads { Threads.set(threads) }
         let registry = try builtinRegistry()
         let session = try resume.map { try TrainingSession(resuming: $0, dataOverride: data, epochs: epochs, registry: registry) }
-            ?? TrainingSession(new: self, registry: registry)
+            ?? TrainingSession(new: self, file: file, registry: registry)
         let stop = InterruptFlag.install()
         let finished = try session.run(shouldStop: { stop.isSet })
         if !finished {
@@ -57,7 +95,7 @@ struct Train: ParsableCommand {
         print("Done. Best \(best); weights in \(session.run.weightsFile.path)")
     }
 
-    func settings() -> TrainingSettings {
+    func settings(_ file: File?) -> TrainingSettings {
         var s = TrainingSettings()
         if let epochs { s.epochs = epochs }
         if let batch { s.batchSize = batch }
@@ -65,14 +103,27 @@ struct Train: ParsableCommand {
         if let o = optimizer.flatMap(TrainingSettings.OptimizerKind.init) { s.optimizer = o }
         if let seed { s.seed = seed }
         if let patience { s.patience = patience }
+        if let w = file?.weightDecay { s.weightDecay = w }
+        if let d = file?.minDelta { s.minDelta = d }
+        if let b = file?.balancedBatches { s.balancedBatches = b }
         return s
     }
 
-    func topologyConfiguration() -> String {
-        var fields: [String] = []
-        if let width { fields.append("\"width\": \(width)") }
-        if let depth { fields.append("\"depth\": \(depth)") }
-        return "{" + fields.joined(separator: ", ") + "}"
+    /// The topology's configuration: the file's section, with --width and --depth on top.
+    func topologyConfiguration(_ file: File?) throws -> String {
+        var section: [String: JSONValue] = [:]
+        if case .object(let o)? = file?.topologyConfiguration { section = o }
+        if let width { section["width"] = .number(Double(width)) }
+        if let depth { section["depth"] = .number(Double(depth)) }
+        return try Self.json(.object(section))
+    }
+
+    func headConfiguration(_ file: File?) throws -> String { try Self.json(file?.headConfiguration ?? .object([:])) }
+
+    static func json(_ value: JSONValue) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }
 
@@ -83,7 +134,7 @@ final class TrainingSession {
     let model: ModelDescription
     let train: [Sample], validation: [Sample]
 
-    init(new command: Train, registry: Registry) throws {
+    init(new command: Train, file: Train.File?, registry: Registry) throws {
         run = RunDirectory(URL(fileURLWithPath: command.out!))
         if FileManager.default.fileExists(atPath: run.modelFile.path) {
             throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
@@ -93,11 +144,12 @@ final class TrainingSession {
         let source = try registry.modality(command.modality!)
         (train, validation) = try Self.load(manifest, source)
         let channels = train[0].image.shape[0]
-        let settings = command.settings()
+        let settings = command.settings(file)
         model = ModelDescription(
-            modality: .init(identifier: command.modality!), topology: .init(identifier: command.topology,
-                                                                            configuration: command.topologyConfiguration()),
-            head: .init(identifier: command.head), inputChannels: channels, training: settings,
+            modality: .init(identifier: command.modality!),
+            topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
+            head: .init(identifier: command.head, configuration: try command.headConfiguration(file)),
+            inputChannels: channels, training: settings,
             versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
         trainer = try Self.trainer(model, registry)
         try run.create()

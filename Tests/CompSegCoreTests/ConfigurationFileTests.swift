@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+import CompSegCore
+import CompSegNetHead
+
+@Suite struct ConfigurationFileTests {
+    func write(_ text: String, _ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())-\(name)")
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    @Test func yamlSectionsDecodeIntoPluginConfigurations() throws {
+        let url = try write("topology: unet\nheadConfiguration:\n  alpha: 0.2\n  reduction: mean\n", "run.yaml")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let head = try ConfigurationFile.read(url).section("headConfiguration").decode(CompSegNetHead.Configuration.self)
+        #expect(head.alpha == 0.2 && head.reduction == .mean)
+    }
+
+    @Test func unknownKeyInASectionNamesFileAndSection() throws {
+        let url = try write(#"{"headConfiguration": {"alfa": 0.2}}"#, "run.json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        do {
+            _ = try ConfigurationFile.read(url).section("headConfiguration").decode(CompSegNetHead.Configuration.self)
+            Issue.record("expected an error")
+        } catch let e as ConfigurationError {
+            #expect(e.description == "\(url.path): headConfiguration: unknown key 'alfa'; known keys: alpha, beta, gamma, reduction")
+        }
+    }
+
+    @Test func badFilesAreNamed() throws {
+        let list = try write("- a\n- b\n", "list.yaml")
+        defer { try? FileManager.default.removeItem(at: list) }
+        #expect(throws: ConfigurationError(source: list.path, message: "must hold a mapping of keys to values at the top level")) {
+            try ConfigurationFile.read(list)
+        }
+        let missing = URL(fileURLWithPath: "/nonexistent/run.yaml")
+        #expect(throws: ConfigurationError(source: missing.path, message: "cannot be read (missing or not a file)")) {
+            try ConfigurationFile.read(missing)
+        }
+    }
+
+    @Test func jsonValueRoundTrips() throws {
+        let text = #"{"a":[1,2.5,"x",true,null],"b":{"c":3}}"#
+        let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: try encoder.encode(value), as: UTF8.self) == text)
+    }
+}
