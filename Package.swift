@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
         .target(name: "UNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/UNet"),
         .target(name: "SegNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/SegNet"),
+        .target(name: "SpectralPreprocessing", dependencies: ["CompSegCore", "COpenBLAS"], path: "Plugins/Modalities/Spectral"),
+        .target(name: "InfraredModality", dependencies: ["CompSegCore", "CompSegIO", "SpectralPreprocessing"],
+                path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "UNetTopology", "SegNetTopology",
@@ -49,6 +52,7 @@ let package = Package(
                                                           "CompSegTestSupport"]),
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
+        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )
