@@ -40,6 +40,7 @@ let package = Package(
 
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "UNetTopology", "SegNetTopology",
+            "InfraredModality",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

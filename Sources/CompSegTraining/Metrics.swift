@@ -18,3 +18,15 @@ public func rocAUC(scores: [Float], positives: [Bool]) -> Double? {
     let u = rankSum - Double(nPos * (nPos + 1)) / 2
     return u / Double(nPos * nNeg)
 }
+
+/// Dice coefficient 2|A∩B| / (|A| + |B|) of a predicted and a true mask; 1 when both are empty.
+public func dice(_ predicted: [Bool], _ truth: [Bool]) -> Double {
+    precondition(predicted.count == truth.count, "dice: masks of \(predicted.count) and \(truth.count) pixels")
+    var both = 0, p = 0, t = 0
+    for i in predicted.indices {
+        if predicted[i] { p += 1 }
+        if truth[i] { t += 1 }
+        if predicted[i] && truth[i] { both += 1 }
+    }
+    return p + t == 0 ? 1 : 2 * Double(both) / Double(p + t)
+}
