@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "CompSegCore", dependencies: ["CompSegNN", .product(name: "Yams", package: "Yams")]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO"]),
+        .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredModality"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
         .target(name: "UNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/UNet"),
@@ -40,7 +41,7 @@ let package = Package(
 
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "UNetTopology", "SegNetTopology",
-            "InfraredModality",
+            "CompSegDemo",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "CompSegTestSupport"]),
+        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead"]),
     ],
     swiftLanguageModes: [.v6]
 )

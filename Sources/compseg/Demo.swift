@@ -3,7 +3,7 @@ import CompSegCore
 import CompSegNN
 import CompSegTraining
 import Foundation
-import InfraredModality
+import CompSegDemo
 
 /// `compseg demo`: the whole method on a built-in synthetic infrared tissue microarray: image
 /// labels only for training, model selection on validation loss, then test AUC and Dice against
@@ -33,26 +33,22 @@ struct Demo: ParsableCommand {
             throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(optimizer)")
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        var phantomSettings = InfraredPhantom.Settings()
-        phantomSettings.spots = spots; phantomSettings.size = size; phantomSettings.seed = seed
-        print("Generating \(spots) phantom spots of \(size)×\(size) pixels, \(phantomSettings.bands) bands; PCA to \(components) components…")
-        let data = try PhantomDataset(InfraredPhantom(phantomSettings), components: components)
-        let (train, validation, test) = (data.split(.train), data.split(.val), data.split(.test))
-        print("train \(train.count), val \(validation.count), test \(test.count) spots")
+        var settings = PhantomDemo.Settings()
+        settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
+        settings.components = components; settings.threshold = threshold
+        settings.training.epochs = epochs; settings.training.batchSize = batch; settings.training.learningRate = lr
+        settings.training.optimizer = kind; settings.training.seed = seed
 
         let registry = try builtinRegistry()
         let topologyConfiguration = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth)}"#.utf8),
                                                         source: "demo options")
         let network = try registry.topology(topology, inputChannels: components, seed: seed, topologyConfiguration)
-        var settings = TrainingSettings()
-        settings.epochs = epochs; settings.batchSize = batch; settings.learningRate = lr
-        settings.optimizer = kind; settings.seed = seed
-        let trainer = try Trainer(network: network, head: try registry.head("compsegnet"), settings: settings)
-        let progress = ProgressReporter(epochs: epochs, images: train.count)
-        try trainer.run(train: train, validation: validation, progress: progress.finish,
-                        step: { k, n in progress.step(epoch: trainer.history.count + 1, k, of: n) })
-
-        let result = try PhantomEvaluation(model: network, samples: test, truth: data.truth, threshold: threshold)
+        let progress = ProgressReporter(epochs: epochs, images: Int(Double(spots) * 0.6))
+        var epoch = 0
+        let outcome = try PhantomDemo.run(settings, network: network, head: try registry.head("compsegnet"),
+                                          report: { print($0) }, progress: { epoch = $0.epoch; progress.finish($0) },
+                                          step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
+        let (trainer, result) = (outcome.trainer, outcome.evaluation)
         if let out {
             let run = RunDirectory(URL(fileURLWithPath: out))
             if FileManager.default.fileExists(atPath: run.modelFile.path) {
@@ -61,7 +57,7 @@ struct Demo: ParsableCommand {
             try run.create()
             try run.writeModel(ModelDescription(
                 modality: nil, topology: .init(identifier: topology, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
-                head: .init(identifier: "compsegnet"), inputChannels: components, training: settings,
+                head: .init(identifier: "compsegnet"), inputChannels: components, training: settings.training,
                 bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed)"]))
             try run.writeWeights(network.stateDictionary(), metadata: ["format": "pt"])
             try run.writeHistory(trainer.history)
@@ -72,31 +68,3 @@ struct Demo: ParsableCommand {
     }
 }
 
-/// Image- and pixel-level results of a trained network on phantom spots.
-struct PhantomEvaluation {
-    let auc: Double?
-    let dice: [Double]
-    var diceMean: Double { dice.isEmpty ? .nan : dice.reduce(0, +) / Double(dice.count) }
-    var diceSD: Double {
-        guard dice.count > 1 else { return 0 }
-        let m = diceMean
-        return (dice.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(dice.count - 1)).squareRoot()
-    }
-
-    /// AUC of the tumor fraction (tissue pixels above threshold) against the labels, as the paper;
-    /// Dice of the thresholded map within tissue against the truth, over cancer samples.
-    init(model: any SegmentingNetwork, samples: [Sample], truth: [String: [Bool]], threshold: Float) throws {
-        model.setTraining(false)
-        var fractions: [Float] = [], dice: [Double] = []
-        for sample in samples {
-            let a = try withoutGradients {
-                try model.activation(Tensor(shape: Shape([1] + sample.image.shape.dims), scalars: sample.image.scalars))
-            }.scalars
-            let predicted = a.indices.map { a[$0] > threshold && sample.tissue.pixels[$0] }
-            fractions.append(Float(predicted.filter { $0 }.count) / Float(max(1, sample.tissue.count)))
-            if sample.label == .cancer, let t = truth[sample.id] { dice.append(CompSegTraining.dice(predicted, t)) }
-        }
-        auc = rocAUC(scores: fractions, positives: samples.map { $0.label == .cancer })
-        self.dice = dice
-    }
-}
