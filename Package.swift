@@ -40,15 +40,17 @@ let package = Package(
                 path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "UNetTopology", "SegNetTopology",
-            "CompSegDemo",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead",
+            "UNetTopology", "SegNetTopology",
+            "CompSegDemo", "InfraredModality",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegIO"],
                 path: "Tests/CompSegTestSupport"),
         .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"]),
-        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead", "CompSegTestSupport"]),
+        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead",
+                                                              "CompSegTestSupport"]),
         .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
         .testTarget(name: "TopologyTests", dependencies: ["UNetTopology", "SegNetTopology", "CompSegNetHead",
                                                           "CompSegTestSupport"]),

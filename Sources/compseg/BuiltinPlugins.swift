@@ -1,11 +1,13 @@
 import CompSegCore
 import CompSegNetHead
+import InfraredModality
 import SegNetTopology
 import UNetTopology
 
 /// The one place that registers the plugins built into the `compseg` tool.
 func builtinRegistry() throws -> Registry {
     var registry = Registry()
+    try InfraredSource.register(in: &registry)
     try UNet.register(in: &registry)
     try SegNet.register(in: &registry)
     try CompSegNetHead.register(in: &registry)
