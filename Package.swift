@@ -33,6 +33,7 @@ let package = Package(
         .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredModality"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
+        .target(name: "AlternativeHeads", dependencies: ["CompSegCore"], path: "Plugins/Heads/Alternatives"),
         .target(name: "UNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/UNet"),
         .target(name: "SegNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/SegNet"),
         .target(name: "SpectralPreprocessing", dependencies: ["CompSegCore", "COpenBLAS"], path: "Plugins/Modalities/Spectral"),
@@ -40,7 +41,7 @@ let package = Package(
                 path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "AlternativeHeads",
             "UNetTopology", "SegNetTopology",
             "CompSegDemo", "InfraredModality",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -49,7 +50,7 @@ let package = Package(
         .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegIO"],
                 path: "Tests/CompSegTestSupport"),
         .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"]),
-        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead",
+        .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead", "AlternativeHeads",
                                                               "CompSegTestSupport"]),
         .testTarget(name: "CompSegIOTests", dependencies: ["CompSegIO", "CompSegTestSupport"]),
         .testTarget(name: "TopologyTests", dependencies: ["UNetTopology", "SegNetTopology", "CompSegNetHead",

@@ -15,3 +15,33 @@ static inline hid_t compseg_h5p_dataset_create(void) { return H5P_DATASET_CREATE
 
 /// Silences HDF5's automatic error stack printing; CompSeg reports errors itself.
 static inline void compseg_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+static inline hid_t compseg_h5p_link_create(void) { return H5P_LINK_CREATE; }
+static inline hid_t compseg_h5t_c_s1(void) { return H5T_C_S1; }
+static inline size_t compseg_h5t_variable(void) { return H5T_VARIABLE; }
+static inline hid_t compseg_h5s_scalar_create(void) { return H5Screate(H5S_SCALAR); }
+
+/// Called once per dataset by `compseg_h5_visit_datasets` with its path relative to the file root.
+typedef void (*compseg_h5_name_fn)(const char *name, void *context);
+struct compseg_h5_visit_state { compseg_h5_name_fn found; void *context; };
+
+#if H5_VERSION_GE(1, 12, 0)
+static inline herr_t compseg_h5_visit_op(hid_t obj, const char *name, const H5O_info2_t *info, void *data) {
+#else
+static inline herr_t compseg_h5_visit_op(hid_t obj, const char *name, const H5O_info_t *info, void *data) {
+#endif
+    (void)obj;
+    struct compseg_h5_visit_state *state = (struct compseg_h5_visit_state *)data;
+    if (info->type == H5O_TYPE_DATASET) state->found(name, state->context);
+    return 0;
+}
+
+/// Visits every object under `loc` recursively (H5Ovisit's signature and info struct change
+/// between HDF5 1.10 and 1.12, hence C) and reports the datasets' paths. Returns < 0 on failure.
+static inline herr_t compseg_h5_visit_datasets(hid_t loc, compseg_h5_name_fn found, void *context) {
+    struct compseg_h5_visit_state state = { found, context };
+#if H5_VERSION_GE(1, 12, 0)
+    return H5Ovisit3(loc, H5_INDEX_NAME, H5_ITER_INC, compseg_h5_visit_op, &state, H5O_INFO_BASIC);
+#else
+    return H5Ovisit2(loc, H5_INDEX_NAME, H5_ITER_INC, compseg_h5_visit_op, &state, H5O_INFO_BASIC);
+#endif
+}

@@ -3,7 +3,8 @@
 #include <png.h>
 
 static inline void compseg_png_image_init(png_image *image) {
-    memset(image, 0, sizeof(*image));
+    png_image empty = {0};  /* zeroed without memset: no string.h in this module */
+    *image = empty;
     image->version = PNG_IMAGE_VERSION;
 }
 static inline size_t compseg_png_image_row_stride(const png_image *image) { return PNG_IMAGE_ROW_STRIDE(*image); }

@@ -12,3 +12,40 @@ static inline int compseg_tiff_set_string(TIFF *t, uint32_t tag, const char *v) 
 
 /// Installs handlers that drop libtiff's stderr warnings; CompSeg reports errors itself.
 static inline void compseg_tiff_silence(void) { TIFFSetWarningHandler(NULL); TIFFSetErrorHandler(NULL); }
+
+#include <stdarg.h>
+#include <stdio.h>
+
+static inline int compseg_tiff_set_extrasamples(TIFF *t, uint16_t count, const uint16_t *types) {
+    return TIFFSetField(t, TIFFTAG_EXTRASAMPLES, count, types);
+}
+
+/// The last error libtiff reported for one TIFF handle (empty when none); must outlive the handle.
+typedef struct { char text[512]; } compseg_tiff_message;
+
+static inline int compseg_tiff_keep_error(TIFF *t, void *data, const char *module, const char *fmt, va_list ap) {
+    (void)t; (void)module;
+    vsnprintf(((compseg_tiff_message *)data)->text, sizeof(((compseg_tiff_message *)data)->text), fmt, ap);
+    return 1;
+}
+static inline int compseg_tiff_drop_warning(TIFF *t, void *data, const char *module, const char *fmt, va_list ap) {
+    (void)t; (void)data; (void)module; (void)fmt; (void)ap;
+    return 1;
+}
+
+/// TIFFOpen that keeps libtiff's errors in `message` instead of printing them, and drops warnings
+/// (per handle with libtiff >= 4.5; older versions only get the global handlers silenced).
+static inline TIFF *compseg_tiff_open(const char *path, const char *mode, compseg_tiff_message *message) {
+    message->text[0] = 0;
+#if TIFFLIB_VERSION >= 20221213
+    TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
+    if (!opts) return NULL;
+    TIFFOpenOptionsSetErrorHandlerExtR(opts, compseg_tiff_keep_error, message);
+    TIFFOpenOptionsSetWarningHandlerExtR(opts, compseg_tiff_drop_warning, NULL);
+    TIFF *t = TIFFOpenExt(path, mode, opts);
+    TIFFOpenOptionsFree(opts);
+    return t;
+#else
+    return TIFFOpen(path, mode);
+#endif
+}

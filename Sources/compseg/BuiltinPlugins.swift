@@ -1,3 +1,4 @@
+import AlternativeHeads
 import CompSegCore
 import CompSegNetHead
 import InfraredModality
@@ -11,5 +12,9 @@ func builtinRegistry() throws -> Registry {
     try UNet.register(in: &registry)
     try SegNet.register(in: &registry)
     try CompSegNetHead.register(in: &registry)
+    try TrapezoidHead.register(in: &registry)
+    try SizeHead.register(in: &registry)
+    try LSEHead.register(in: &registry)
+    try TopKHead.register(in: &registry)
     return registry
 }

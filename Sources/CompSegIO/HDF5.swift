@@ -1,0 +1,297 @@
+import Foundation
+import CHDF5
+
+/// Initializes the library and stops HDF5 printing its error stack. The setting is per thread in
+/// thread-safe builds (Debian's), so every entry point calls this.
+private func hdf5Quiet() {
+    _ = H5open()
+    compseg_h5_silence_errors()
+}
+
+/// An HDF5 file opened read-only. Dataset paths are absolute ("/spectra", "/data/intensities");
+/// shapes are row-major, slowest dimension first, as h5py and HDF5 list them. Sendable because
+/// the HDF5 that CompSeg links (Debian's libhdf5-dev) is built thread-safe (H5_HAVE_THREADSAFE).
+public final class HDF5File: Sendable {
+    public let url: URL
+    private let file: hid_t
+
+    /// Opens `url` read-only.
+    /// - Throws: `IOError` naming the file: missing, "not an HDF5 file", or cannot be opened.
+    public init(url: URL) throws {
+        hdf5Quiet()
+        self.url = url
+        try requireExistingFile(url)
+        guard H5Fis_hdf5(url.path) > 0 else { throw IOError(file: url.path, "not an HDF5 file") }
+        let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
+        guard id >= 0 else { throw IOError(file: url.path, "cannot be opened as HDF5 (locked or damaged?)") }
+        file = id
+    }
+    deinit { H5Fclose(file) }
+
+    func error(_ message: String) -> IOError { IOError(file: url.path, message) }
+
+    /// Every dataset's absolute path, recursively through groups, sorted.
+    public func datasetNames() throws -> [String] {
+        hdf5Quiet()
+        var names: [String] = []
+        let status = withUnsafeMutablePointer(to: &names) { box in
+            compseg_h5_visit_datasets(file, { name, context in
+                context!.assumingMemoryBound(to: [String].self).pointee.append("/" + String(cString: name!))
+            }, box)
+        }
+        guard status >= 0 else { throw error("cannot list the datasets") }
+        return names.sorted()
+    }
+
+    /// The dimensions of dataset `path` ([] for a scalar).
+    public func shape(of path: String) throws -> [Int] {
+        try withDataset(path) { dataset in try withSpace(H5Dget_space(dataset), path) { try dimensions($0, path) } }
+    }
+
+    /// The whole dataset as Float (float32, float64 and integer datasets are converted by HDF5).
+    /// - Returns: its shape and its values in row-major order.
+    public func readFloats(_ path: String) throws -> (shape: [Int], values: [Float]) {
+        try withDataset(path) { dataset in
+            try requireNumeric(dataset, path)
+            let shape = try withSpace(H5Dget_space(dataset), path) { try dimensions($0, path) }
+            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            let status = values.withUnsafeMutableBytes {
+                H5Dread(dataset, compseg_h5t_native_float(), compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
+            }
+            guard status >= 0 else { throw error("dataset '\(path)' cannot be read") }
+            return (shape, values)
+        }
+    }
+
+    /// The block of dataset `path` that begins at `start` and spans `count` elements along each
+    /// dimension, as Float in row-major order (its shape is `count`).
+    /// - Throws: `IOError` when the block's rank differs or it reaches outside the dataset.
+    public func readHyperslab(_ path: String, start: [Int], count: [Int]) throws -> [Float] {
+        try withDataset(path) { dataset in
+            try requireNumeric(dataset, path)
+            return try withSpace(H5Dget_space(dataset), path) { fileSpace in
+                let shape = try dimensions(fileSpace, path)
+                guard start.count == shape.count, count.count == shape.count,
+                      zip(start, zip(count, shape)).allSatisfy({ $0 >= 0 && $1.0 > 0 && $0 + $1.0 <= $1.1 }) else {
+                    throw error("hyperslab start \(start) count \(count) lies outside dataset '\(path)' of shape \(shape)")
+                }
+                let (h5Start, h5Count) = (start.map(hsize_t.init), count.map(hsize_t.init))
+                guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, h5Start, nil, h5Count, nil) >= 0 else {
+                    throw error("cannot select hyperslab \(start) + \(count) in dataset '\(path)'")
+                }
+                return try withSpace(H5Screate_simple(Int32(count.count), h5Count, nil), path) { memorySpace in
+                    var values = [Float](repeating: 0, count: count.reduce(1, *))
+                    let status = values.withUnsafeMutableBytes {
+                        H5Dread(dataset, compseg_h5t_native_float(), memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress)
+                    }
+                    guard status >= 0 else { throw error("hyperslab \(start) + \(count) of dataset '\(path)' cannot be read") }
+                    return values
+                }
+            }
+        }
+    }
+
+    /// The integer attribute `name` on the object at `path` (a group or dataset; "/" is the root).
+    public func attributeInt(_ name: String, on path: String = "/") throws -> Int {
+        try withAttribute(name, on: path) { attribute, type in
+            guard H5Tget_class(type) == H5T_INTEGER else { throw error("attribute '\(name)' on '\(path)' is not an integer") }
+            var value: Int64 = 0
+            guard H5Aread(attribute, compseg_h5t_native_int64(), &value) >= 0 else {
+                throw error("attribute '\(name)' on '\(path)' cannot be read as an integer")
+            }
+            return Int(value)
+        }
+    }
+
+    /// The string attribute `name` on the object at `path` (fixed-length or variable-length).
+    public func attributeString(_ name: String, on path: String = "/") throws -> String {
+        try withAttribute(name, on: path) { attribute, type in
+            guard H5Tget_class(type) == H5T_STRING else { throw error("attribute '\(name)' on '\(path)' is not a string") }
+            if H5Tis_variable_str(type) > 0 {
+                let memoryType = H5Tcopy(compseg_h5t_c_s1())
+                defer { H5Tclose(memoryType) }
+                H5Tset_size(memoryType, compseg_h5t_variable())
+                H5Tset_cset(memoryType, H5Tget_cset(type))
+                var pointer: UnsafeMutablePointer<CChar>? = nil
+                guard H5Aread(attribute, memoryType, &pointer) >= 0, let text = pointer else {
+                    throw error("attribute '\(name)' on '\(path)' cannot be read as a string")
+                }
+                defer { H5free_memory(text) }
+                return String(cString: text)
+            }
+            var bytes = [UInt8](repeating: 0, count: H5Tget_size(type))
+            guard H5Aread(attribute, type, &bytes) >= 0 else {
+                throw error("attribute '\(name)' on '\(path)' cannot be read as a string")
+            }
+            let text = String(decoding: bytes.prefix { $0 != 0 }, as: UTF8.self)
+            return String(text.reversed().drop { $0 == " " }.reversed())
+        }
+    }
+
+    // MARK: - Handles, each closed on every path
+
+    private func withDataset<T>(_ path: String, _ body: (hid_t) throws -> T) throws -> T {
+        hdf5Quiet()
+        let dataset = H5Dopen2(file, path, compseg_h5p_default())
+        guard dataset >= 0 else {
+            let names = (try? datasetNames()) ?? []
+            let absolute = path.hasPrefix("/") ? path : "/" + path
+            if names.contains(absolute) { throw error("dataset '\(path)' cannot be opened") }
+            throw error("dataset '\(path)' not found; it has \(names.isEmpty ? "no datasets" : names.joined(separator: ", "))")
+        }
+        defer { H5Dclose(dataset) }
+        return try body(dataset)
+    }
+
+    private func withSpace<T>(_ space: hid_t, _ path: String, _ body: (hid_t) throws -> T) throws -> T {
+        guard space >= 0 else { throw error("cannot get the dataspace of '\(path)'") }
+        defer { H5Sclose(space) }
+        return try body(space)
+    }
+
+    private func dimensions(_ space: hid_t, _ path: String) throws -> [Int] {
+        let rank = H5Sget_simple_extent_ndims(space)
+        guard rank >= 0 else { throw error("'\(path)' has no simple dataspace") }
+        var dims = [hsize_t](repeating: 0, count: Int(rank))
+        guard H5Sget_simple_extent_dims(space, &dims, nil) == rank else { throw error("cannot read the dimensions of '\(path)'") }
+        return dims.map { Int($0) }
+    }
+
+    private func requireNumeric(_ dataset: hid_t, _ path: String) throws {
+        let type = H5Dget_type(dataset)
+        guard type >= 0 else { throw error("cannot get the type of dataset '\(path)'") }
+        defer { H5Tclose(type) }
+        let typeClass = H5Tget_class(type)
+        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
+            throw error("dataset '\(path)' has type class \(typeClass.rawValue); expected float or integer")
+        }
+    }
+
+    private func withAttribute<T>(_ name: String, on path: String, _ body: (hid_t, hid_t) throws -> T) throws -> T {
+        hdf5Quiet()
+        let exists = H5Aexists_by_name(file, path, name, compseg_h5p_default())
+        guard exists >= 0 else { throw error("object '\(path)' not found (looking for attribute '\(name)')") }
+        guard exists > 0 else { throw error("attribute '\(name)' not found on '\(path)'") }
+        let attribute = H5Aopen_by_name(file, path, name, compseg_h5p_default(), compseg_h5p_default())
+        guard attribute >= 0 else { throw error("attribute '\(name)' on '\(path)' cannot be opened") }
+        defer { H5Aclose(attribute) }
+        let type = H5Aget_type(attribute)
+        guard type >= 0 else { throw error("cannot get the type of attribute '\(name)' on '\(path)'") }
+        defer { H5Tclose(type) }
+        let points = try withSpace(H5Aget_space(attribute), path) { H5Sget_simple_extent_npoints($0) }
+        guard points == 1 else { throw error("attribute '\(name)' on '\(path)' has \(points) elements; expected one") }
+        return try body(attribute, type)
+    }
+}
+
+/// Element types `HDF5Writer` stores, each as its native HDF5 type.
+public protocol HDF5Element: Sendable { static var nativeType: hid_t { get } }
+extension Float: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_float() } }
+extension Double: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_double() } }
+extension UInt8: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_uint8() } }
+extension Int32: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_int32() } }
+extension Int64: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_int64() } }
+
+/// Writes a new HDF5 file (replacing any file at `url`): datasets, then attributes, then `close()`.
+/// The file is written to a temporary file in the same folder and renamed over `url` by `close()`;
+/// a writer dropped without `close()` leaves `url` untouched.
+public final class HDF5Writer {
+    public let url: URL
+    private let temporary: String
+    private var file: hid_t
+
+    public init(url: URL) throws {
+        hdf5Quiet()
+        self.url = url
+        temporary = try temporaryPath(for: url)
+        file = H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), compseg_h5p_default())
+        guard file >= 0 else { throw IOError(file: url.path, "cannot be created as an HDF5 file") }
+    }
+    deinit {
+        if file >= 0 { H5Fclose(file); try? FileManager.default.removeItem(atPath: temporary) }
+    }
+
+    private func error(_ message: String) -> IOError { IOError(file: url.path, message) }
+
+    /// Writes dataset `path` (groups on the way are created) of `shape`, `values` row-major.
+    /// With `gzip` (level 1…9) the dataset is chunked — by `chunks`, or by default chunks of at
+    /// most 64 Ki elements (largest dimensions halved first) — and compressed.
+    public func write<T: HDF5Element>(_ path: String, shape: [Int], values: [T], gzip: Int? = nil, chunks: [Int]? = nil) throws {
+        hdf5Quiet()
+        guard file >= 0 else { throw error("is already closed") }
+        guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
+            throw error("dataset '\(path)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
+        }
+        let dcpl = H5Pcreate(compseg_h5p_dataset_create())
+        let lcpl = H5Pcreate(compseg_h5p_link_create())
+        defer { H5Pclose(dcpl); H5Pclose(lcpl) }
+        H5Pset_create_intermediate_group(lcpl, 1)
+        if let level = gzip {
+            let chunk = chunks ?? Self.defaultChunks(shape)
+            guard !shape.isEmpty, chunk.count == shape.count, zip(chunk, shape).allSatisfy({ $0 >= 1 && $0 <= max($1, 1) }) else {
+                throw error("dataset '\(path)': chunks \(chunk) do not fit shape \(shape)")
+            }
+            guard H5Pset_chunk(dcpl, Int32(chunk.count), chunk.map(hsize_t.init)) >= 0,
+                  H5Pset_deflate(dcpl, UInt32(level)) >= 0 else { throw error("dataset '\(path)': cannot set gzip level \(level)") }
+        }
+        let space = shape.isEmpty ? compseg_h5s_scalar_create() : H5Screate_simple(Int32(shape.count), shape.map(hsize_t.init), nil)
+        guard space >= 0 else { throw error("dataset '\(path)': cannot create a dataspace of shape \(shape)") }
+        defer { H5Sclose(space) }
+        let dataset = H5Dcreate2(file, path, T.nativeType, space, lcpl, dcpl, compseg_h5p_default())
+        guard dataset >= 0 else { throw error("dataset '\(path)' cannot be created (does it exist already?)") }
+        defer { H5Dclose(dataset) }
+        let status = values.withUnsafeBytes {
+            H5Dwrite(dataset, T.nativeType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
+        }
+        guard status >= 0 else { throw error("dataset '\(path)' cannot be written") }
+    }
+
+    /// Sets the integer attribute `name` (stored as int64) on the object at `path`.
+    public func setAttribute(_ name: String, _ value: Int, on path: String = "/") throws {
+        var v = Int64(value)
+        try withNewAttribute(name, on: path, type: compseg_h5t_native_int64()) { H5Awrite($0, $1, &v) }
+    }
+
+    /// Sets the string attribute `name` (fixed-length UTF-8) on the object at `path`.
+    public func setAttribute(_ name: String, _ value: String, on path: String = "/") throws {
+        let bytes = Array(value.utf8)
+        let type = H5Tcopy(compseg_h5t_c_s1())
+        defer { H5Tclose(type) }
+        H5Tset_size(type, max(bytes.count, 1))
+        H5Tset_cset(type, H5T_CSET_UTF8)
+        let padded = bytes.isEmpty ? [0] : bytes
+        try withNewAttribute(name, on: path, type: type) { attribute, type in H5Awrite(attribute, type, padded) }
+    }
+
+    /// Flushes and closes the file, then renames it over `url`. Later calls do nothing.
+    public func close() throws {
+        guard file >= 0 else { return }
+        let status = H5Fclose(file)
+        file = -1
+        guard status >= 0 else {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error("cannot be finished (HDF5 could not close it)")
+        }
+        try commit(temporary: temporary, to: url)
+    }
+
+    private func withNewAttribute(_ name: String, on path: String, type: hid_t, _ write: (hid_t, hid_t) -> herr_t) throws {
+        hdf5Quiet()
+        guard file >= 0 else { throw error("is already closed") }
+        let space = compseg_h5s_scalar_create()
+        defer { H5Sclose(space) }
+        let attribute = H5Acreate_by_name(file, path, name, type, space, compseg_h5p_default(), compseg_h5p_default(), compseg_h5p_default())
+        guard attribute >= 0 else { throw error("attribute '\(name)' cannot be created on '\(path)' (does the object exist?)") }
+        defer { H5Aclose(attribute) }
+        guard write(attribute, type) >= 0 else { throw error("attribute '\(name)' on '\(path)' cannot be written") }
+    }
+
+    /// `shape` with its largest dimension halved until a chunk holds at most 64 Ki elements.
+    static func defaultChunks(_ shape: [Int]) -> [Int] {
+        var chunk = shape.map { max($0, 1) }
+        while chunk.reduce(1, *) > 65_536, let i = chunk.indices.max(by: { chunk[$0] < chunk[$1] }) {
+            chunk[i] = (chunk[i] + 1) / 2
+        }
+        return chunk
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import CPNG
+
+/// An 8-bit image as PNG stores it: `pixels` holds height × width × channels bytes, row-major with
+/// the channels of a pixel together (`pixels[(y * width + x) * channels + c]`). Channels: 1 gray,
+/// 3 RGB, 4 RGBA.
+public struct PNGImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    public var pixels: [UInt8]
+
+    public init(width: Int, height: Int, channels: Int, pixels: [UInt8]) {
+        precondition([1, 3, 4].contains(channels), "PNGImage channels must be 1, 3 or 4, not \(channels)")
+        precondition(width > 0 && height > 0 && pixels.count == width * height * channels,
+                     "PNGImage \(width)×\(height)×\(channels) needs \(width * height * channels) bytes, got \(pixels.count)")
+        (self.width, self.height, self.channels, self.pixels) = (width, height, channels, pixels)
+    }
+
+    /// The byte of channel `c` at column `x`, row `y`.
+    public subscript(x x: Int, y y: Int, c c: Int) -> UInt8 { pixels[(y * width + x) * channels + c] }
+
+    /// libpng's format code for `channels`.
+    private static func format(channels: Int) -> UInt32 {
+        switch channels {
+        case 1: 0  // PNG_FORMAT_GRAY
+        case 3: UInt32(PNG_FORMAT_FLAG_COLOR)  // PNG_FORMAT_RGB
+        default: UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)  // PNG_FORMAT_RGBA (Swift skips the macro)
+        }
+    }
+}
+
+extension PNGImage {
+    /// Reads any PNG (any bit depth, palette or not), converted to 8 bits: gray stays gray (1),
+    /// RGB and palette become RGB (3), anything with alpha or transparency becomes RGBA (4).
+    /// - Throws: `IOError` naming the file: missing, not a PNG, or libpng's message (truncated, corrupt).
+    public init(contentsOf url: URL) throws {
+        let path = url.path
+        try requireExistingFile(url)
+        let handle = try? FileHandle(forReadingFrom: url)
+        let signature = (try? handle?.read(upToCount: 8)) ?? Data()
+        try? handle?.close()
+        guard signature == Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else {
+            throw IOError(file: path, "not a PNG file (no PNG signature)")
+        }
+        var image = png_image()
+        compseg_png_image_init(&image)
+        defer { png_image_free(&image) }
+        guard png_image_begin_read_from_file(&image, path) != 0 else {
+            throw IOError(file: path, "not a readable PNG: \(Self.message(of: image))")
+        }
+        let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
+        let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
+        let channels = hasAlpha ? 4 : isColor ? 3 : 1
+        image.format = Self.format(channels: channels)
+        let (width, height) = (Int(image.width), Int(image.height))
+        var pixels = [UInt8](repeating: 0, count: compseg_png_image_size(&image))
+        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
+        guard ok != 0 else { throw IOError(file: path, "cannot decode the image data: \(Self.message(of: image))") }
+        self.init(width: width, height: height, channels: channels, pixels: pixels)
+    }
+
+    /// Writes an 8-bit PNG atomically (temporary file in the same folder, then rename).
+    /// - Throws: `IOError` naming the file with libpng's message.
+    public func write(to url: URL) throws {
+        try writeAtomically(to: url) { temporary in
+            var image = png_image()
+            compseg_png_image_init(&image)
+            defer { png_image_free(&image) }
+            image.width = UInt32(width)
+            image.height = UInt32(height)
+            image.format = Self.format(channels: channels)
+            let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, temporary, 0, $0.baseAddress, 0, nil) }
+            guard ok != 0 else { throw IOError(file: url.path, "cannot be written as PNG: \(Self.message(of: image))") }
+        }
+    }
+
+    /// libpng's error text (`png_image.message`, a fixed C char array).
+    private static func message(of image: png_image) -> String {
+        withUnsafeBytes(of: image.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import CompSegTraining
+import Foundation
+
+/// `compseg segment`: applies a trained network (the pooling head is no longer needed) and writes
+/// per sample the activation map (8-bit PNG, 0–255, and float32 TIFF), the thresholded mask within
+/// tissue (PNG, 0/255), and `segmentation.csv` with each sample's tumor fraction.
+struct Segment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Segment samples with a trained run: activation maps, masks and tumor fractions.")
+
+    @Option(help: "Run folder written by `compseg train`.") var model: String
+    @Option(help: "Manifest CSV whose samples to segment (every split).") var data: String?
+    @Argument(help: "Sample files to segment (instead of --data).") var files: [String] = []
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
+    @Flag(help: "Overwrite existing output files.") var force = false
+    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
+        guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        let registry = try builtinRegistry()
+        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
+        guard let modality = trained.description.modality else {
+            throw TrainingError("\(trained.run.modelFile.path) names no modality to read samples with")
+        }
+        let source = try registry.modality(modality.identifier, modality.pluginConfiguration)
+        let samples: [Sample]
+        if let data {
+            let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
+            samples = try loadSamples(manifest.rows, manifest: manifest, modality: source)
+        } else {
+            samples = try files.map { try source.load(URL(fileURLWithPath: $0), label: nil) }
+        }
+        let folder = URL(fileURLWithPath: out)
+        let outputs = samples.flatMap { s in ["_map.png", "_map.tif", "_mask.png"].map { folder.appendingPathComponent(s.id + $0) } }
+            + [folder.appendingPathComponent("segmentation.csv")]
+        let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
+        if !existing.isEmpty && !force {
+            throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
+                                  + "pass --force to overwrite them or choose another --out")
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        var rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"]
+        for (sample, map) in zip(samples, try trained.activationMaps(samples)) {
+            let (h, w) = (sample.height, sample.width)
+            let mask = map.indices.map { map[$0] > threshold && sample.tissue.pixels[$0] }
+            try PNGImage(width: w, height: h, channels: 1, pixels: map.map { UInt8(($0 * 255).rounded()) })
+                .write(to: folder.appendingPathComponent(sample.id + "_map.png"))
+            try FloatImage(width: w, height: h, channels: 1, values: map)
+                .write(to: folder.appendingPathComponent(sample.id + "_map.tif"))
+            try PNGImage(width: w, height: h, channels: 1, pixels: mask.map { $0 ? 255 : 0 })
+                .write(to: folder.appendingPathComponent(sample.id + "_mask.png"))
+            let tissue = sample.tissue.count, tumor = mask.filter { $0 }.count
+            rows.append("\(sample.id),\(sample.label?.rawValue ?? ""),\(tissue),\(tumor),"
+                        + String(format: "%.6f", Double(tumor) / Double(max(1, tissue))))
+        }
+        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("segmentation.csv"),
+                                                                  options: .atomic)
+        print("Segmented \(samples.count) samples into \(folder.path)")
+    }
+}

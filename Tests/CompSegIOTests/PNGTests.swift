@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+@testable import CompSegIO
+
+@Suite struct PNGTests {
+    @Test(arguments: [("gray.png", 1), ("rgb.png", 3), ("rgba.png", 4)])
+    func readsWhatPILWrote(name: String, channels: Int) throws {
+        let image = try PNGImage(contentsOf: ioFixture(name))
+        #expect(image.width == 5 && image.height == 4 && image.channels == channels)
+        #expect(image.pixels == bytePattern(channels: channels))
+        #expect(image[x: 4, y: 3, c: channels - 1] == UInt8((4 + 30 + 100 * (channels - 1)) % 256))
+    }
+
+    @Test func expandsAPaletteToRGB() throws {
+        let image = try PNGImage(contentsOf: ioFixture("palette.png"))
+        let palette: [[UInt8]] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [10, 20, 30]]
+        #expect(image.channels == 3 && image.width == 5 && image.height == 4)
+        var expected: [UInt8] = []
+        for y in 0..<4 { for x in 0..<5 { expected += palette[(x + y) % 4] } }
+        #expect(image.pixels == expected)
+    }
+
+    @Test(arguments: [1, 3, 4])
+    func roundTrips(channels: Int) throws {
+        let (dir, cleanup) = try temporaryFolder("png")
+        defer { cleanup() }
+        let url = dir.appendingPathComponent("out.png")
+        let pixels = (0..<(7 * 3 * channels)).map { UInt8(($0 * 37 + 11) % 256) }
+        let image = PNGImage(width: 7, height: 3, channels: channels, pixels: pixels)
+        try image.write(to: url)
+        try PNGImage(width: 7, height: 3, channels: channels, pixels: pixels.map { 255 - $0 }).write(to: url)  // replaces
+        #expect(try PNGImage(contentsOf: url).pixels == pixels.map { 255 - $0 })
+        #expect(contents(of: dir) == ["out.png"])
+    }
+
+    @Test func errorsNameTheFile() throws {
+        let missing = ioFixture("no_such.png")
+        expectIOError(missing, containing: "does not exist") { _ = try PNGImage(contentsOf: missing) }
+        let text = ioFixture("not_hdf5.h5")
+        expectIOError(text, containing: "not a PNG file") { _ = try PNGImage(contentsOf: text) }
+        let truncated = ioFixture("truncated.png")
+        expectIOError(truncated, containing: "cannot decode the image data: ") { _ = try PNGImage(contentsOf: truncated) }
+        let (dir, cleanup) = try temporaryFolder("png-error")
+        defer { cleanup() }
+        let unwritable = dir.appendingPathComponent("no/folder/out.png")
+        expectIOError(unwritable, containing: "cannot be written: folder \(dir.path)/no/folder does not exist") {
+            try PNGImage(width: 1, height: 1, channels: 1, pixels: [0]).write(to: unwritable)
+        }
+    }
+}

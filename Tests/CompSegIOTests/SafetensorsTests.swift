@@ -1,0 +1,39 @@
+import Foundation
+import Testing
+import CompSegNN
+@testable import CompSegIO
+
+@Suite struct SafetensorsTests {
+    @Test func roundTrips() throws {
+        let (dir, cleanup) = try temporaryFolder("st")
+        defer { cleanup() }
+        let url = dir.appendingPathComponent("w.safetensors")
+        let weight = try Tensor(shape: [2, 3, 1, 1], scalars: [1, -2, 3.5, 0, 1e-7, -1e30])
+        let bias = try Tensor(shape: [2], scalars: [0.25, -0.75])
+        try Safetensors(tensors: ["down.0.0.weight": weight, "down.0.0.bias": bias], metadata: ["epoch": "3"]).write(to: url)
+        let read = try Safetensors(contentsOf: url)
+        #expect(read.metadata == ["epoch": "3"])
+        #expect(read.tensors.keys.sorted() == ["down.0.0.bias", "down.0.0.weight"])
+        #expect(try read.tensor("down.0.0.weight").shape == [2, 3, 1, 1])
+        #expect(try read.tensor("down.0.0.weight").scalars == weight.scalars)
+        #expect(try read.tensor("down.0.0.bias").scalars == [0.25, -0.75])
+        #expect(contents(of: dir) == ["w.safetensors"])
+    }
+
+    @Test func truncatedFileNamesIt() throws {
+        let (dir, cleanup) = try temporaryFolder("st-cut")
+        defer { cleanup() }
+        let url = dir.appendingPathComponent("cut.safetensors")
+        let data = Safetensors(tensors: ["w": try Tensor(shape: [4], scalars: [1, 2, 3, 4])]).serialized()
+        for (length, text) in [(data.count - 4, "lies outside the data"), (20, "exceeds the file size"), (5, "truncated")] {
+            try data.prefix(length).write(to: url)
+            do {
+                _ = try Safetensors(contentsOf: url)
+                Issue.record("expected an error for \(length) bytes")
+            } catch let error as SafetensorsError {
+                #expect(error.file == url.path)
+                #expect(error.description.hasPrefix("\(url.path): ") && error.message.contains(text), "\(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,33 @@
+"""Loads a CompSeg run's weights.safetensors into ../shared/bench/torch_compsegnet.py's U-Net by name
+(strict) and compares its activation maps with those `compseg segment` wrote as float32 TIFF.
+
+Usage (from the repository root, after `compseg segment --model RUN --data MANIFEST --out SEG`):
+    $(../shared/bench/setup-torch.sh) tools/check_torch_load.py RUN MANIFEST SEG
+Prints the largest absolute difference per sample and exits 1 when any exceeds 1e-4.
+"""
+import csv, json, os, sys
+import h5py, numpy as np, tifffile, torch
+from safetensors.torch import load_file
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
+from torch_compsegnet import UNet  # noqa: E402
+
+run, manifest, seg = sys.argv[1:4]
+model = json.load(open(os.path.join(run, "model.json")))
+topology = json.loads(model["topology"]["configuration"] or "{}")
+net = UNet(model["inputChannels"], topology.get("width", 64), topology.get("depth", 4))
+net.load_state_dict(load_file(os.path.join(run, "weights.safetensors")), strict=True)
+net.eval()
+worst = 0.0
+for row in csv.DictReader(open(manifest)):
+    path = os.path.join(os.path.dirname(manifest), row["path"])
+    x = torch.from_numpy(np.ascontiguousarray(h5py.File(path)["/spectra"][...].astype(np.float32).transpose(2, 0, 1)))
+    with torch.no_grad():
+        a = net(x[None])[0, 0].numpy()
+    ident = os.path.splitext(os.path.basename(path))[0]
+    swift = tifffile.imread(os.path.join(seg, ident + "_map.tif")).astype(np.float32).squeeze()
+    diff = float(np.abs(a - swift).max())
+    worst = max(worst, diff)
+    print(f"{ident}: max |torch - compseg| = {diff:.2e}")
+print(f"largest difference {worst:.2e} (tolerance 1e-4)")
+sys.exit(0 if worst <= 1e-4 else 1)
