@@ -59,6 +59,8 @@ let package = Package(
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "CompSegTestSupport"]),
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead"]),
+        // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
+        .testTarget(name: "CLITests", dependencies: ["compseg"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -41,6 +41,11 @@ final class InterruptFlag: @unchecked Sendable {
     var isSet: Bool { Self.raised != 0 }
 
     static func install() -> InterruptFlag {
+        // A parent may start us with SIGINT blocked (the mask is inherited); unblock it.
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
         signal(SIGINT) { _ in
             if InterruptFlag.raised != 0 { _exit(130) }  // a second Ctrl-C ends at once
             InterruptFlag.raised = 1

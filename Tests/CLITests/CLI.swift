@@ -1,0 +1,51 @@
+import Foundation
+
+/// Runs the `compseg` executable built beside the test bundle.
+struct CLI {
+    let binary: URL
+
+    init() throws {
+        let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [bundleFolder, bundleFolder.deletingLastPathComponent()]
+            .map { $0.appendingPathComponent("compseg") }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw CLIError("compseg executable not found beside \(bundleFolder.path); build it with --build-tests")
+        }
+        binary = found
+    }
+
+    struct Result { let status: Int32; let output: String }
+
+    /// Runs `compseg arguments…` to the end; output is stdout and stderr together.
+    @discardableResult
+    func run(_ arguments: [String]) throws -> Result {
+        let process = try start(arguments)
+        let data = process.pipe.fileHandleForReading.readDataToEndOfFile()
+        process.process.waitUntilExit()
+        return Result(status: process.process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+    }
+
+    func start(_ arguments: [String]) throws -> (process: Process, pipe: Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        return (process, pipe)
+    }
+}
+
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A fresh temporary folder, removed by `remove()`.
+struct TemporaryFolder {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-cli-\(UUID().uuidString)")
+    init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// The tool as a user runs it: phantom files → train → segment, interruption and resume, and the
+/// errors that name the problem.
+@Suite(.serialized) struct EndToEndTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    /// Small phantom: 8 spots of 24×24 with 40 bands (seconds to train).
+    func phantom(_ folder: TemporaryFolder) throws -> String {
+        let r = try cli.run(["phantom", "--spots", "8", "--size", "24", "--bands", "40", "--seed", "3", "--out", folder.path("data")])
+        #expect(r.status == 0, "\(r.output)")
+        return folder.path("data/manifest.csv")
+    }
+
+    func train(_ manifest: String, _ out: String, epochs: Int = 3) -> [String] {
+        ["train", "--modality", "infrared", "--data", manifest, "--out", out, "--epochs", "\(epochs)",
+         "--width", "4", "--depth", "2", "--batch", "2", "--threads", "2"]
+    }
+
+    @Test func phantomTrainSegment() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let trained = try cli.run(train(manifest, folder.path("run")))
+        #expect(trained.status == 0, "\(trained.output)")
+        #expect(trained.output.contains("epoch 3/3"))
+        for file in ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("run/\(file)")), "\(file)")
+        }
+        let history = try String(contentsOfFile: folder.path("run/history.csv"), encoding: .utf8)
+        #expect(history.split(separator: "\n").count == 4)  // header + 3 epochs
+
+        let segmented = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg")])
+        #expect(segmented.status == 0, "\(segmented.output)")
+        for file in ["spot000_map.png", "spot000_map.tif", "spot000_mask.png", "segmentation.csv"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("seg/\(file)")), "\(file)")
+        }
+        let table = try String(contentsOfFile: folder.path("seg/segmentation.csv"), encoding: .utf8)
+        #expect(table.split(separator: "\n").count == 9)  // header + 8 spots
+
+        let again = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg")])
+        #expect(again.status != 0 && again.output.contains("pass --force"), "\(again.output)")
+        let forced = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg"), "--force"])
+        #expect(forced.status == 0, "\(forced.output)")
+
+        let overwrite = try cli.run(train(manifest, folder.path("run")))
+        #expect(overwrite.status != 0 && overwrite.output.contains("already holds a run"), "\(overwrite.output)")
+    }
+
+    /// Ctrl-C after the first saved epoch, then --resume, gives the same weights and history as one run.
+    @Test func interruptAndResumeEqualsOneRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let epochs = 40  // long enough that the signal lands mid-run
+        let whole = try cli.run(train(manifest, folder.path("whole"), epochs: epochs))
+        #expect(whole.status == 0, "\(whole.output)")
+
+        let (process, pipe) = try cli.start(train(manifest, folder.path("cut"), epochs: epochs))
+        let checkpoint = folder.path("cut/checkpoint.safetensors")
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        process.interrupt()  // SIGINT, as Ctrl-C
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130, "\(output)")
+        #expect(output.contains("compseg train --resume"), "\(output)")
+        let resumed = try cli.run(["train", "--resume", folder.path("cut")])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        for file in ["weights.safetensors", "history.csv"] {
+            let a = try Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(file)")))
+            let b = try Data(contentsOf: URL(fileURLWithPath: folder.path("cut/\(file)")))
+            if file == "history.csv" {
+                // Seconds and images/s differ between runs; losses and AUC must not.
+                let strip = { (d: Data) in String(decoding: d, as: UTF8.self).split(separator: "\n")
+                    .map { $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                        .filter { ![4, 5].contains($0.offset) }.map(\.element).joined(separator: ",") } }
+                #expect(strip(a) == strip(b))
+            } else {
+                #expect(a == b, "\(file) differs between the interrupted-and-resumed run and one run")
+            }
+        }
+    }
+
+    @Test func badManifestListsEveryBadRow() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try Data("path,label,split\nmissing.h5,1,train\nother.h5,maybe,train\n".utf8)  // 3 problems
+            .write(to: URL(fileURLWithPath: folder.path("bad.csv")))
+        let r = try cli.run(train(folder.path("bad.csv"), folder.path("run")))
+        #expect(r.status != 0)
+        #expect(r.output.contains("3 problems"), "\(r.output)")
+        #expect(r.output.contains("line 2: image file missing.h5 not found"), "\(r.output)")
+        #expect(r.output.contains("line 3: label 'maybe'"), "\(r.output)")
+    }
+
+    @Test func missingRunIsNamed() throws {
+        let r = try cli.run(["segment", "--model", "/nonexistent/run", "--out", "/tmp/x", "a.h5"])
+        #expect(r.status != 0)
+        #expect(r.output.contains("/nonexistent/run/model.json: not found"), "\(r.output)")
+    }
+}
