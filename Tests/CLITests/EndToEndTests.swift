@@ -104,3 +104,22 @@ import Testing
         #expect(r.output.contains("/nonexistent/run/model.json: not found"), "\(r.output)")
     }
 }
+
+extension EndToEndTests {
+    /// A manifest's `mask` column replaces the modality's tissue mask; a mask of the wrong size is named.
+    @Test func maskColumnOverridesTissue() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
+        let withMask = ["path,label,split,mask"] + lines.dropFirst().map { line in
+            let f = line.split(separator: ",").map(String.init)
+            return "\(f[0]),\(f[1]),\(f[2]),\(f[3])"  // the truth PNG as tissue: empty for cancer-free spots
+        }
+        try Data((withMask.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/masked.csv")))
+        let r = try cli.run(train(folder.path("data/masked.csv"), folder.path("run"), epochs: 1))
+        // Cancer-free spots now have no tissue at all: refused before training, naming each sample.
+        #expect(r.status != 0 && r.output.contains("line 7: sample spot005 has an empty tissue mask"), "\(r.output)")
+        #expect(r.output.contains("2 problems"), "\(r.output)")  // the cancer-free training spots 5 and 7
+    }
+}
