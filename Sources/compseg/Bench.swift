@@ -55,6 +55,7 @@ struct Bench: ParsableCommand {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(steps)
         Counters.enabled = false
         let flopsPerStep = Counters.convolutionFLOPs / Double(steps)
+        let kernelSeconds = Counters.kernelSeconds / Double(steps)
 
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -63,6 +64,7 @@ struct Bench: ParsableCommand {
             ("depth", "\(depth)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)"),
             ("params", "\(net.parameterCount)"),
             ("step_s", String(format: "%.5f", seconds)),
+            ("kernel_s", String(format: "%.5f", kernelSeconds)),
             ("images_per_s", String(format: "%.2f", Double(batch) / seconds)),
             ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
             ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9)),

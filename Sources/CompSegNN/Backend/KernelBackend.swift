@@ -11,6 +11,10 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// `x` in `layout` (nil: plain); `x` itself when it is already laid out so.
     func reorder(_ x: Tensor, to layout: TensorLayout?) -> Tensor
 
+    /// The layout the convolution works in for its input (nil: plain). An input converted to it
+    /// once serves forward and backward-weights alike.
+    func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
+                                geometry: ConvolutionGeometry) throws -> TensorLayout?
     func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) throws -> Tensor
     func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
                                  geometry: ConvolutionGeometry) throws -> Tensor

@@ -29,11 +29,8 @@ public struct ConvolutionBenchmark: Sendable {
         let shape: Shape = [batch, inputChannels, size, size]
         let plainInput = Tensor(zeros: shape)
         plainInput.withMutablePlainBuffer { v in for i in v.indices { v[i] = g.nextNormal() } }
-        var layout: TensorLayout?
-        if let cpu = Backend.current as? CPUBackend {
-            layout = try cpu.convolutionInputLayout(shape, weightShape: layer.weight.shape,
-                                                    geometry: ConvolutionGeometry(stride: 1, padding: kernel / 2))
-        }
+        let layout = try Backend.current.convolutionInputLayout(shape, weightShape: layer.weight.shape, withBias: true,
+                                                                 geometry: ConvolutionGeometry(stride: 1, padding: kernel / 2))
         let x = Backend.current.reorder(plainInput, to: layout).detached()
         x.requiresGrad = true
         var best = (Double.infinity, Double.infinity)

@@ -4,11 +4,20 @@ import Foundation
 public enum Counters {
     nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var flops: Double = 0
+    nonisolated(unsafe) private static var kernelNanoseconds: UInt64 = 0
     private static let lock = NSLock()
 
     /// Multiply-adds ×2 of the convolutions run (forward, backward data and backward weights).
     public static var convolutionFLOPs: Double { lock.withLock { flops } }
-    public static func reset() { lock.withLock { flops = 0 } }
+    /// Seconds spent inside backend kernels (oneDNN executions); the rest of a step is the
+    /// engine's own work between them.
+    public static var kernelSeconds: Double { lock.withLock { Double(kernelNanoseconds) * 1e-9 } }
+    public static func reset() { lock.withLock { flops = 0; kernelNanoseconds = 0 } }
+
+    static func addKernelTime(_ nanoseconds: UInt64) {
+        guard enabled else { return }
+        lock.withLock { kernelNanoseconds += nanoseconds }
+    }
 
     static func addConvolution(_ value: Double) {
         guard enabled else { return }

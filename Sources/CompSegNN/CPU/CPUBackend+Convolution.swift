@@ -93,10 +93,38 @@ extension CPUBackend {
         }
     }
 
+    /// Which primitive of a convolution geometry.
+    private enum Pass: Hashable { case forward, backwardData, backwardWeights }
+
+    private struct ConvolutionKey: Hashable {
+        let pass: Pass
+        let input: Shape, weight: Shape
+        let withBias: Bool
+        let geometry: ConvolutionGeometry
+    }
+
+    /// The primitive of `pass` for a geometry, created once and kept (oneDNN's own cache keeps
+    /// primitives, but creating their descriptors iterates implementations on every call).
+    private func primitive(_ pass: Pass, input: Shape, weight: Shape, withBias: Bool,
+                           geometry: ConvolutionGeometry) throws(ShapeError) -> (Primitive, ConvolutionDescs) {
+        var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry)
+        let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry)
+        if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
+        let p: Primitive
+        switch pass {
+        case .forward: p = try descs.forward()
+        case .backwardData:
+            p = try descs.backwardData(hint: primitive(.forward, input: input, weight: weight, withBias: withBias, geometry: geometry).0)
+        case .backwardWeights:
+            p = try descs.backwardWeights(hint: primitive(.forward, input: input, weight: weight, withBias: withBias, geometry: geometry).0)
+        }
+        primitiveCache.store(key, p)
+        return (p, descs)
+    }
+
     public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?,
                                    geometry: ConvolutionGeometry) throws -> Tensor {
-        var descs = ConvolutionDescs(input: x.shape, weightShape: weight.shape, withBias: bias != nil, geometry: geometry)
-        let p = try descs.forward()
+        let (p, descs) = try primitive(.forward, input: x.shape, weight: weight.shape, withBias: bias != nil, geometry: geometry)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
         let y = p.output(dnnl_query_dst_md, shape: descs.outputShape)
@@ -114,8 +142,7 @@ extension CPUBackend {
 
     public func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
                                         geometry: ConvolutionGeometry) throws -> Tensor {
-        var descs = ConvolutionDescs(input: inputShape, weightShape: weight.shape, withBias: false, geometry: geometry)
-        let p = try descs.backwardData(hint: try descs.forward())
+        let (p, descs) = try primitive(.backwardData, input: inputShape, weight: weight.shape, withBias: false, geometry: geometry)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
         let dx = p.output(dnnl_query_diff_src_md, shape: inputShape)
@@ -131,8 +158,8 @@ extension CPUBackend {
 
     public func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, withBias: Bool,
                                            geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
-        var descs = ConvolutionDescs(input: input.shape, weightShape: weightShape, withBias: withBias, geometry: geometry)
-        let p = try descs.backwardWeights(hint: try descs.forward())
+        let (p, descs) = try primitive(.backwardWeights, input: input.shape, weight: weightShape, withBias: withBias,
+                                       geometry: geometry)
         let src = try reorder(input, to: p.desc(dnnl_query_src_md))
         let diffDst = try reorder(dy, to: p.desc(dnnl_query_diff_dst_md))
         let chosen = p.desc(dnnl_query_diff_weights_md)
@@ -150,10 +177,10 @@ extension CPUBackend {
         return (dw, db)
     }
 
-    /// The layout the forward convolution chooses for its input (a layer's input arrives so when
-    /// the previous layer is a convolution of the same size).
-    func convolutionInputLayout(_ input: Shape, weightShape: Shape, geometry: ConvolutionGeometry) throws -> TensorLayout? {
-        var descs = ConvolutionDescs(input: input, weightShape: weightShape, withBias: true, geometry: geometry)
-        return Self.tensor(shape: input, desc: try descs.forward().desc(dnnl_query_src_md)).layout
+    public func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
+                                       geometry: ConvolutionGeometry) throws -> TensorLayout? {
+        let (p, _) = try primitive(.forward, input: input, weight: weightShape, withBias: withBias, geometry: geometry)
+        let desc = p.desc(dnnl_query_src_md)
+        return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
     }
 }

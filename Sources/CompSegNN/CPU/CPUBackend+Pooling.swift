@@ -57,7 +57,7 @@ extension CPUBackend {
         let ws = workspace as? DNNLPoolingWorkspace
         let hint = try ws?.forward ?? forwardPrimitive(inputShape, geometry, sourceDesc: MemoryDesc.any(inputShape.dims),
                                                       training: true)
-        var (alg, _, _, strides, kernel, padR) = poolingDescs(inputShape, geometry, sourceDesc: MemoryDesc.any(inputShape.dims))
+        let (alg, _, _, strides, kernel, padR) = poolingDescs(inputShape, geometry, sourceDesc: MemoryDesc.any(inputShape.dims))
         var diffSrc = hint.desc(dnnl_query_src_md)
         var diffDst = hint.desc(dnnl_query_dst_md)
         var d = dnnl_pooling_v2_desc_t()

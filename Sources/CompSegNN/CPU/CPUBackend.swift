@@ -5,6 +5,7 @@ import CDNNL
 public final class CPUBackend: KernelBackend, @unchecked Sendable {
     public static let shared = CPUBackend()
     let context = DNNLContext()
+    let primitiveCache = PrimitiveCache()
     public var name: String { "cpu (oneDNN \(CPUBackend.oneDNNVersion))" }
 
     public static var oneDNNVersion: String {

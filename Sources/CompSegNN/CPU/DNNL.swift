@@ -124,9 +124,11 @@ final class Primitive: @unchecked Sendable {
         }
         context.lock.lock()
         defer { context.lock.unlock() }
+        let start = DispatchTime.now().uptimeNanoseconds
         try check(dnnl_primitive_execute(primitive, context.stream, Int32(memories.count), memories),
                   op, "execution")
         try check(dnnl_stream_wait(context.stream), op, "stream wait")
+        Counters.addKernelTime(DispatchTime.now().uptimeNanoseconds - start)
     }
 
     /// Runs the primitive on (argument, tensor) pairs; each tensor must already be in the layout
@@ -154,4 +156,12 @@ enum Arg {
 func withOptionalPointer<T, R>(to value: T?, _ body: (UnsafePointer<T>?) throws(ShapeError) -> R) throws(ShapeError) -> R {
     guard var v = value else { return try body(nil) }
     return try withUnsafePointer(to: &v) { (p) throws(ShapeError) -> R in try body(p) }
+}
+
+/// Primitives kept by a key describing what they compute (shapes and parameters).
+final class PrimitiveCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [AnyHashable: AnyObject] = [:]
+    func lookup(_ key: AnyHashable) -> AnyObject? { lock.withLock { entries[key] } }
+    func store(_ key: AnyHashable, _ value: AnyObject) { lock.withLock { entries[key] = value } }
 }

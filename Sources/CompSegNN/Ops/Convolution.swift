@@ -37,7 +37,10 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
                 "input \(x.shape) is smaller than kernel \(weight.shape.h)×\(weight.shape.w) with padding \(g.paddingH)")
 
     let backend = Backend.current
-    let y = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: g)
+    // Converted once: backward-weights reads the input in the same layout as forward did.
+    let source = backend.reorder(x, to: try backend.convolutionInputLayout(x.shape, weightShape: weight.shape,
+                                                                            withBias: bias != nil, geometry: g))
+    let y = try backend.convolutionForward(source, weight: weight, bias: bias, geometry: g)
     // 2 · output positions · input channels · kernel area (the input grid's, for transposed ones).
     let grid = g.transposed ? x.shape.n * x.shape.h * x.shape.w : x.shape.n * oh * ow
     let flops = 2 * Double(grid * outC * inC * weight.shape.h * weight.shape.w)
@@ -49,7 +52,7 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
         if x.requiresGrad { Counters.addConvolution(flops) }
         guard weight.requiresGrad || bias?.requiresGrad == true else { return [dx, nil, nil] }
         Counters.addConvolution(flops)
-        let (dw, db) = try backend.convolutionBackwardWeights(dy, input: x, weightShape: weight.shape,
+        let (dw, db) = try backend.convolutionBackwardWeights(dy, input: source, weightShape: weight.shape,
                                                               withBias: bias != nil, geometry: g)
         return [dx, dw, db]
     }
