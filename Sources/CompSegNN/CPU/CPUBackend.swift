@@ -40,11 +40,14 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
 
     func reorder(from source: dnnl_memory_desc_t, _ src: UnsafeMutablePointer<Float>,
                  to target: dnnl_memory_desc_t, _ dst: UnsafeMutablePointer<Float>) throws(ShapeError) {
-        var s = source, t = target
-        var pd: dnnl_primitive_desc_t?
-        try check(dnnl_reorder_primitive_desc_create(&pd, &s, context.engine, &t, context.engine, nil),
-                  "reorder", "descriptor")
-        let reorder = try Primitive("reorder", pd: pd!)
+        let key: [AnyHashable] = ["reorder", MemoryDesc.key(source), MemoryDesc.key(target)]
+        let reorder = try primitiveCache.primitive(key) { () throws(ShapeError) -> Primitive in
+            var s = source, t = target
+            var pd: dnnl_primitive_desc_t?
+            try check(dnnl_reorder_primitive_desc_create(&pd, &s, context.engine, &t, context.engine, nil),
+                      "reorder", "descriptor")
+            return try Primitive("reorder", pd: pd!)
+        }
         try reorder.execute([(Arg.src, source, UnsafeMutableRawPointer(src)),
                              (Arg.dst, target, UnsafeMutableRawPointer(dst))])
     }
@@ -61,29 +64,37 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
 
     // MARK: elementwise
 
+    /// The forward eltwise primitive of `function` on memory laid out as `data`.
+    private func eltwisePrimitive(_ data: dnnl_memory_desc_t, _ function: Eltwise) throws(ShapeError) -> Primitive {
+        try primitiveCache.primitive(["eltwise", function, MemoryDesc.key(data)] as [AnyHashable]) { () throws(ShapeError) -> Primitive in
+            var data = data
+            var desc = dnnl_eltwise_desc_t()
+            let (alg, alpha, beta) = function.dnnl
+            try check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, alg, &data, alpha, beta),
+                      "eltwise", "descriptor")
+            return try Primitive("eltwise \(function)", desc: &desc)
+        }
+    }
+
     public func eltwiseForward(_ x: Tensor, _ function: Eltwise) throws -> Tensor {
-        var data = MemoryDesc.of(x)
-        var desc = dnnl_eltwise_desc_t()
-        let (alg, alpha, beta) = function.dnnl
-        try check(dnnl_eltwise_forward_desc_init(&desc, dnnl_forward_training, alg, &data, alpha, beta),
-                  "eltwise", "descriptor")
-        let p = try Primitive("eltwise \(function)", desc: &desc)
+        let p = try eltwisePrimitive(MemoryDesc.of(x), function)
         let y = p.output(dnnl_query_dst_md, shape: x.shape)
         try p.execute([(Arg.src, x), (Arg.dst, y)])
         return y
     }
 
     public func eltwiseBackward(_ dy: Tensor, value: Tensor, _ function: Eltwise) throws -> Tensor {
-        var data = MemoryDesc.of(value)
-        let (alg, alpha, beta) = function.dnnl
-        var forward = dnnl_eltwise_desc_t()
-        try check(dnnl_eltwise_forward_desc_init(&forward, dnnl_forward_training, alg, &data, alpha, beta),
-                  "eltwise", "descriptor")
-        let hint = try Primitive("eltwise \(function)", desc: &forward)
-        var backward = dnnl_eltwise_desc_t()
-        try check(dnnl_eltwise_backward_desc_init(&backward, alg, &data, &data, alpha, beta),
-                  "eltwise backward", "descriptor")
-        let p = try Primitive("eltwise backward \(function)", desc: &backward, hint: hint)
+        let data = MemoryDesc.of(value)
+        let key: [AnyHashable] = ["eltwise backward", function, MemoryDesc.key(data)]
+        let p = try primitiveCache.primitive(key) { () throws(ShapeError) -> Primitive in
+            let hint = try eltwisePrimitive(data, function)
+            var data = data
+            let (alg, alpha, beta) = function.dnnl
+            var backward = dnnl_eltwise_desc_t()
+            try check(dnnl_eltwise_backward_desc_init(&backward, alg, &data, &data, alpha, beta),
+                      "eltwise backward", "descriptor")
+            return try Primitive("eltwise backward \(function)", desc: &backward, hint: hint)
+        }
         let dx = p.output(dnnl_query_diff_src_md, shape: value.shape)
         let valueArg = function.usesOutputForBackward ? Arg.dst : Arg.src
         try p.execute([(valueArg, value), (Arg.diffDst, try reorder(dy, to: data)), (Arg.diffSrc, dx)])
@@ -91,13 +102,14 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     }
 
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor {
-        var src0 = MemoryDesc.of(a)
-        var src1 = src0
-        var dst = src0
-        var desc = dnnl_binary_desc_t()
-        try check(dnnl_binary_desc_init(&desc, op == .add ? dnnl_binary_add : dnnl_binary_mul, &src0, &src1, &dst),
-                  "binary", "descriptor")
-        let p = try Primitive("binary \(op)", desc: &desc)
+        let src0 = MemoryDesc.of(a)
+        let p = try primitiveCache.primitive(["binary", op, MemoryDesc.key(src0)] as [AnyHashable]) { () throws(ShapeError) -> Primitive in
+            var src0 = src0, src1 = src0, dst = src0
+            var desc = dnnl_binary_desc_t()
+            try check(dnnl_binary_desc_init(&desc, op == .add ? dnnl_binary_add : dnnl_binary_mul, &src0, &src1, &dst),
+                      "binary", "descriptor")
+            return try Primitive("binary \(op)", desc: &desc)
+        }
         let y = p.output(dnnl_query_dst_md, shape: a.shape)
         try p.execute([(Arg.src, a), (Arg.src1, try reorder(b, to: src0)), (Arg.dst, y)])
         return y

@@ -164,4 +164,19 @@ final class PrimitiveCache: @unchecked Sendable {
     private var entries: [AnyHashable: AnyObject] = [:]
     func lookup(_ key: AnyHashable) -> AnyObject? { lock.withLock { entries[key] } }
     func store(_ key: AnyHashable, _ value: AnyObject) { lock.withLock { entries[key] = value } }
+
+    /// The primitive under `key`, made by `make` the first time.
+    func primitive(_ key: AnyHashable, _ make: () throws(ShapeError) -> Primitive) throws(ShapeError) -> Primitive {
+        if let p = lookup(key) as? Primitive { return p }
+        let p = try make()
+        store(key, p)
+        return p
+    }
+}
+
+extension MemoryDesc {
+    /// A descriptor's bytes, as part of a cache key (equal bytes describe equal memory).
+    static func key(_ desc: dnnl_memory_desc_t) -> Data {
+        withUnsafeBytes(of: desc) { Data($0) }
+    }
 }
