@@ -19,21 +19,31 @@ public final class RMSprop: Optimizer, @unchecked Sendable {
 
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                                 state s: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
+        let (a, lr, eps, decay) = (alpha, learningRate, epsilon, weightDecay)
+        if !centered && momentum == 0 {
+            // The common case without branches, so the loop vectorizes.
+            for i in range {
+                let g = gradient[i] + decay * p[i]
+                s[i] = a * s[i] + (1 - a) * g * g
+                p[i] -= lr * g / (s[i].squareRoot() + eps)
+            }
+            return
+        }
         for i in range {
-            let g = decayed(gradient[i], p[i])
-            s[i] = alpha * s[i] + (1 - alpha) * g * g
+            let g = gradient[i] + decay * p[i]
+            s[i] = a * s[i] + (1 - a) * g * g
             var average = s[i]
             if centered {
-                s[n + i] = alpha * s[n + i] + (1 - alpha) * g
+                s[n + i] = a * s[n + i] + (1 - a) * g
                 average -= s[n + i] * s[n + i]
             }
-            let denominator = average.squareRoot() + epsilon
+            let denominator = average.squareRoot() + eps
             if momentum > 0 {
                 let b = momentumPlane * n + i
                 s[b] = momentum * s[b] + g / denominator
-                p[i] -= learningRate * s[b]
+                p[i] -= lr * s[b]
             } else {
-                p[i] -= learningRate * g / denominator
+                p[i] -= lr * g / denominator
             }
         }
     }
