@@ -2,16 +2,6 @@ import CompSegCore
 import CompSegIO
 import Foundation
 
-/// A tissue mask from a PNG (any pixel with a non-zero first channel is tissue), which must have
-/// the sample's size.
-func tissueMask(_ url: URL, height: Int, width: Int) throws -> Mask {
-    let png = try PNGImage(contentsOf: url)
-    guard png.height == height, png.width == width else {
-        throw IOError(file: url.path, "mask is \(png.height)×\(png.width) pixels; the sample is \(height)×\(width)")
-    }
-    return Mask(height: height, width: width, pixels: (0..<(height * width)).map { png.pixels[$0 * png.channels] != 0 })
-}
-
 /// Loads a manifest's samples through a modality plugin.
 /// - Throws: `ManifestError` listing every row whose file the modality rejects, or whose channel
 ///   count or size differs from the first sample's (one error for all of them).
@@ -22,7 +12,10 @@ public func loadSamples(_ rows: [Manifest.Row], manifest: Manifest, modality: an
         do {
             var sample = try modality.load(row.path, label: row.label)
             sample.metadata["split"] = row.split.rawValue
-            if let maskFile = row.mask { sample.tissue = try tissueMask(maskFile, height: sample.height, width: sample.width) }
+            if let maskFile = row.mask {
+                sample.tissue = Mask(height: sample.height, width: sample.width,
+                                     pixels: try SegmentationFiles.readMask(maskFile, height: sample.height, width: sample.width))
+            }
             if sample.tissue.count == 0 {
                 problems.append("line \(row.line): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
             }

@@ -1,32 +1,105 @@
 import CompSegCore
 import CompSegNN
 
-/// Image- and pixel-level results of a trained network on phantom spots.
-public struct SegmentationEvaluation {
-    public let auc: Double?
-    /// Dice per cancer sample with truth.
-    public let dice: [Double]
-    public var diceMean: Double { dice.isEmpty ? .nan : dice.reduce(0, +) / Double(dice.count) }
-    public var diceSD: Double {
-        guard dice.count > 1 else { return 0 }
-        let m = diceMean
-        return (dice.map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(dice.count - 1)).squareRoot()
+/// How a trained network did on samples: per sample the tumor fraction (tissue pixels whose
+/// activation exceeds the threshold) and, where ground truth exists, pixel agreement; image level
+/// the ROC of the tumor fraction against the labels, as the paper.
+public struct SegmentationEvaluation: Sendable {
+    public struct SampleResult: Codable, Sendable, Equatable {
+        public var id: String
+        public var label: SampleLabel?
+        public var tissuePixels: Int
+        public var tumorPixels: Int
+        public var tumorFraction: Double
+        /// nil without ground truth.
+        public var pixel: PixelAgreement?
     }
 
-    /// AUC of the tumor fraction (tissue pixels above threshold) against the labels, as the paper;
-    /// Dice of the thresholded map within tissue against the truth, over cancer samples.
+    /// What `summary.json` holds.
+    public struct Summary: Codable, Sendable, Equatable {
+        public var threshold: Float
+        public var auc: Double?
+        /// DeLong 95% interval [low, high].
+        public var aucCI: [Double]?
+        /// Youden's point on the tumor fraction.
+        public var youdenFraction: Float?
+        public var sensitivity: Double?, specificity: Double?
+        /// Over cancer samples with ground truth.
+        public var diceMean: Double?, diceSD: Double?, iouMean: Double?, iouSD: Double?
+        public var pixelSensitivityMean: Double?, pixelSpecificityMean: Double?
+        public var nCancer: Int, nCancerFree: Int
+        /// Samples whose predicted and true masks are both empty (Dice 1 by the stated rule).
+        public var nBothEmpty: Int
+
+        enum CodingKeys: String, CodingKey {
+            case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
+            case diceMean = "dice_mean", diceSD = "dice_sd", iouMean = "iou_mean", iouSD = "iou_sd"
+            case pixelSensitivityMean = "pixel_sensitivity_mean", pixelSpecificityMean = "pixel_specificity_mean"
+            case nCancer = "n_cancer", nCancerFree = "n_cancer_free", nBothEmpty = "n_both_empty"
+        }
+    }
+
+    public let threshold: Float
+    public let results: [SampleResult]
+    public let summary: Summary
+
+    /// - Parameters:
+    ///   - maps: each sample's activation map, H×W row-major.
+    ///   - truth: tumor masks by sample id, where known.
+    public init(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], threshold: Float) {
+        self.threshold = threshold
+        results = zip(samples, maps).map { sample, map in
+            let tissue = sample.tissue.pixels
+            let predicted = map.indices.map { map[$0] > threshold && tissue[$0] }
+            let tumor = predicted.filter { $0 }.count
+            return SampleResult(id: sample.id, label: sample.label, tissuePixels: sample.tissue.count, tumorPixels: tumor,
+                                tumorFraction: Double(tumor) / Double(max(1, sample.tissue.count)),
+                                pixel: truth[sample.id].map { PixelAgreement(predicted: predicted, truth: $0, region: tissue) })
+        }
+        let labelled = results.filter { $0.label != nil }
+        let fractions = labelled.map { Float($0.tumorFraction) }, positives = labelled.map { $0.label == .cancer }
+        let roc = rocAUCWithInterval(scores: fractions, positives: positives)
+        let youden = youdenPoint(scores: fractions, positives: positives)
+        let cancer = results.filter { $0.label == .cancer }.compactMap(\.pixel)
+        let dice = meanAndSD(cancer.map(\.dice)), iou = meanAndSD(cancer.map(\.iou))
+        summary = Summary(threshold: threshold, auc: roc?.auc, aucCI: roc.map { [$0.low, $0.high] },
+                          youdenFraction: youden?.cut, sensitivity: youden?.sensitivity, specificity: youden?.specificity,
+                          diceMean: dice?.mean, diceSD: dice?.sd, iouMean: iou?.mean, iouSD: iou?.sd,
+                          pixelSensitivityMean: meanAndSD(cancer.compactMap(\.sensitivity))?.mean,
+                          pixelSpecificityMean: meanAndSD(cancer.compactMap(\.specificity))?.mean,
+                          nCancer: labelled.filter { $0.label == .cancer }.count,
+                          nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
+                          nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
+    }
+
+    /// Evaluates `model` on `samples` (inference mode).
     public init(model: any SegmentingNetwork, samples: [Sample], truth: [String: [Bool]], threshold: Float) throws {
         model.setTraining(false)
-        var fractions: [Float] = [], dice: [Double] = []
-        for sample in samples {
-            let a = try withoutGradients {
-                try model.activation(Tensor(shape: Shape([1] + sample.image.shape.dims), scalars: sample.image.scalars))
-            }.scalars
-            let predicted = a.indices.map { a[$0] > threshold && sample.tissue.pixels[$0] }
-            fractions.append(Float(predicted.filter { $0 }.count) / Float(max(1, sample.tissue.count)))
-            if sample.label == .cancer, let t = truth[sample.id] { dice.append(CompSegTraining.dice(predicted, t)) }
+        let maps = try samples.map { s in
+            try withoutGradients {
+                try model.activation(Tensor(shape: Shape([1] + s.image.shape.dims), scalars: s.image.scalars)).scalars
+            }
         }
-        auc = rocAUC(scores: fractions, positives: samples.map { $0.label == .cancer })
-        self.dice = dice
+        self.init(samples: samples, maps: maps, truth: truth, threshold: threshold)
+    }
+
+    // Shorthands used by the demo.
+    public var auc: Double? { summary.auc }
+    public var dice: [Double] { results.filter { $0.label == .cancer }.compactMap { $0.pixel?.dice } }
+    public var diceMean: Double { summary.diceMean ?? .nan }
+    public var diceSD: Double { summary.diceSD ?? .nan }
+
+    /// The activation threshold that does best on these samples: the highest mean Dice over cancer
+    /// samples with truth where any exists, else the highest Youden J of the tumor fraction.
+    /// Candidates .05, .10, … .95.
+    public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> Float {
+        let candidates = stride(from: Float(0.05), through: 0.951, by: 0.05).map { ($0 * 100).rounded() / 100 }
+        let hasTruth = samples.contains { $0.label == .cancer && truth[$0.id] != nil }
+        func merit(_ t: Float) -> Double {
+            let e = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t)
+            if hasTruth { return e.summary.diceMean ?? 0 }
+            return (e.summary.sensitivity ?? 0) + (e.summary.specificity ?? 0) - 1
+        }
+        return candidates.max { merit($0) < merit($1) } ?? 0.35
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import CompSegCore
-import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -41,27 +40,18 @@ struct Segment: ParsableCommand {
             samples = try files.map { try source.load(URL(fileURLWithPath: $0), label: nil) }
         }
         let folder = URL(fileURLWithPath: out)
-        let outputs = samples.flatMap { s in ["_map.png", "_map.tif", "_mask.png"].map { folder.appendingPathComponent(s.id + $0) } }
-            + [folder.appendingPathComponent("segmentation.csv")]
+        let outputs = SegmentationFiles.paths(for: samples, in: folder) + [folder.appendingPathComponent("segmentation.csv")]
         let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty && !force {
             throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
                                   + "pass --force to overwrite them or choose another --out")
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        var rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"]
-        for (sample, map) in zip(samples, try trained.activationMaps(samples)) {
-            let (h, w) = (sample.height, sample.width)
-            let mask = map.indices.map { map[$0] > threshold && sample.tissue.pixels[$0] }
-            try PNGImage(width: w, height: h, channels: 1, pixels: map.map { UInt8(($0 * 255).rounded()) })
-                .write(to: folder.appendingPathComponent(sample.id + "_map.png"))
-            try FloatImage(width: w, height: h, channels: 1, values: map)
-                .write(to: folder.appendingPathComponent(sample.id + "_map.tif"))
-            try PNGImage(width: w, height: h, channels: 1, pixels: mask.map { $0 ? 255 : 0 })
-                .write(to: folder.appendingPathComponent(sample.id + "_mask.png"))
-            let tissue = sample.tissue.count, tumor = mask.filter { $0 }.count
-            rows.append("\(sample.id),\(sample.label?.rawValue ?? ""),\(tissue),\(tumor),"
-                        + String(format: "%.6f", Double(tumor) / Double(max(1, tissue))))
+        let maps = try trained.activationMaps(samples)
+        for (sample, map) in zip(samples, maps) { try SegmentationFiles.write(sample, map: map, threshold: threshold, to: folder) }
+        let fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
+        let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
+            "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
         }
         try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("segmentation.csv"),
                                                                   options: .atomic)

@@ -45,6 +45,20 @@ import Testing
         let forced = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg"), "--force"])
         #expect(forced.status == 0, "\(forced.output)")
 
+        let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval"),
+                                     "--split", "all", "--threshold", "auto"])
+        #expect(evaluated.status == 0, "\(evaluated.output)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("eval/summary.json"))))
+            as? [String: Any] ?? [:]
+        for key in ["auc", "auc_ci", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free"] {
+            #expect(summary[key] != nil, "summary.json lacks \(key)")
+        }
+        #expect((summary["n_cancer"] as? Int) == 4 && (summary["n_cancer_free"] as? Int) == 4)
+        let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
+        #expect(perSample.split(separator: "\n").count == 9)
+        let refused = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval")])
+        #expect(refused.status != 0 && refused.output.contains("pass --force"), "\(refused.output)")
+
         let overwrite = try cli.run(train(manifest, folder.path("run")))
         #expect(overwrite.status != 0 && overwrite.output.contains("already holds a run"), "\(overwrite.output)")
     }

@@ -1,0 +1,68 @@
+/// AUC with its 95% confidence interval by DeLong's method: the variance of the Mann–Whitney
+/// statistic from the placement values of positives and negatives (ties count ½); the interval
+/// AUC ± 1.96·sd, clipped to [0, 1]. nil when either class is absent.
+public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Double, low: Double, high: Double)? {
+    let pos = scores.indices.filter { positives[$0] }.map { scores[$0] }
+    let neg = scores.indices.filter { !positives[$0] }.map { scores[$0] }
+    guard !pos.isEmpty, !neg.isEmpty else { return nil }
+    func psi(_ x: Float, _ y: Float) -> Double { x > y ? 1 : (x == y ? 0.5 : 0) }
+    let v10 = pos.map { x in neg.reduce(0.0) { $0 + psi(x, $1) } / Double(neg.count) }
+    let v01 = neg.map { y in pos.reduce(0.0) { $0 + psi($1, y) } / Double(pos.count) }
+    let auc = v10.reduce(0, +) / Double(pos.count)
+    func variance(_ v: [Double]) -> Double {
+        guard v.count > 1 else { return 0 }
+        let m = v.reduce(0, +) / Double(v.count)
+        return v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)
+    }
+    let sd = (variance(v10) / Double(pos.count) + variance(v01) / Double(neg.count)).squareRoot()
+    return (auc, max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd))
+}
+
+/// The cut on `scores` that maximizes Youden's J = sensitivity + specificity − 1 (a sample is
+/// called positive when its score ≥ the cut), with the sensitivity and specificity there.
+public func youdenPoint(scores: [Float], positives: [Bool]) -> (cut: Float, sensitivity: Double, specificity: Double)? {
+    let nPos = positives.filter { $0 }.count, nNeg = positives.count - nPos
+    guard nPos > 0, nNeg > 0 else { return nil }
+    var best: (Float, Double, Double)?
+    for cut in Set(scores).sorted() {
+        let tp = scores.indices.filter { positives[$0] && scores[$0] >= cut }.count
+        let tn = scores.indices.filter { !positives[$0] && scores[$0] < cut }.count
+        let (sens, spec) = (Double(tp) / Double(nPos), Double(tn) / Double(nNeg))
+        if best == nil || sens + spec > best!.1 + best!.2 { best = (cut, sens, spec) }
+    }
+    return best
+}
+
+/// Pixel-level agreement of a predicted mask with the truth, over the pixels of `region` (tissue).
+/// Empty-mask rule: when prediction and truth are both empty, Dice and IoU are 1 (and the
+/// sample is counted as "both empty"); sensitivity is nil without true positives to find.
+public struct PixelAgreement: Codable, Sendable, Equatable {
+    public var dice: Double, iou: Double
+    public var sensitivity: Double?, specificity: Double?
+    public var bothEmpty: Bool
+
+    public init(predicted: [Bool], truth: [Bool], region: [Bool]) {
+        var tp = 0, fp = 0, fn = 0, tn = 0
+        for i in predicted.indices where region[i] {
+            switch (predicted[i], truth[i]) {
+            case (true, true): tp += 1
+            case (true, false): fp += 1
+            case (false, true): fn += 1
+            case (false, false): tn += 1
+            }
+        }
+        bothEmpty = tp + fp + fn == 0
+        dice = bothEmpty ? 1 : 2 * Double(tp) / Double(2 * tp + fp + fn)
+        iou = bothEmpty ? 1 : Double(tp) / Double(tp + fp + fn)
+        sensitivity = tp + fn > 0 ? Double(tp) / Double(tp + fn) : nil
+        specificity = tn + fp > 0 ? Double(tn) / Double(tn + fp) : nil
+    }
+}
+
+/// Mean and sample standard deviation (0 for fewer than two values; nil when empty).
+public func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double)? {
+    guard !values.isEmpty else { return nil }
+    let m = values.reduce(0, +) / Double(values.count)
+    guard values.count > 1 else { return (m, 0) }
+    return (m, (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot())
+}

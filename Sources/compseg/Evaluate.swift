@@ -1,0 +1,81 @@
+import ArgumentParser
+import CompSegCore
+import CompSegNN
+import CompSegTraining
+import Foundation
+
+/// `compseg evaluate`: applies a trained run to a manifest's samples and measures it: image level
+/// (ROC of the tumor fraction, AUC with DeLong 95% interval, Youden's point) and, where the manifest
+/// has `truth`, pixel level (Dice, IoU, pixel sensitivity and specificity over cancer samples).
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate a trained run on a manifest: AUC, Dice, per-sample results, maps and masks.")
+
+    @Option(help: "Run folder written by `compseg train`.") var model: String
+    @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
+    @Option(help: "Output folder.") var out: String
+    @Option(help: "Split to evaluate: train, val, test or all.") var split = "test"
+    @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden).")
+    var threshold = "0.35"
+    @Flag(help: "Write into an output folder that already has files.") var force = false
+    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        guard split == "all" || Split(rawValue: split) != nil else {
+            throw ValidationError("--split must be train, val, test or all, got \(split)")
+        }
+        if threshold != "auto" {
+            guard let t = Float(threshold), t > 0, t < 1 else {
+                throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
+            }
+        }
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        let folder = URL(fileURLWithPath: out)
+        let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        if !existing.isEmpty && !force {
+            throw CLIError("\(folder.path) already holds \(existing.count) files; pass --force to write into it or choose another --out")
+        }
+        let registry = try builtinRegistry()
+        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
+        guard let modality = trained.description.modality else {
+            throw CLIError("\(trained.run.modelFile.path) names no modality to read samples with")
+        }
+        let source = try registry.modality(modality.identifier, modality.pluginConfiguration)
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
+        func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
+            let samples = try loadSamples(rows, manifest: manifest, modality: source)
+            var truth: [String: [Bool]] = [:]
+            for (row, s) in zip(rows, samples) {
+                if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
+            }
+            return (samples, try trained.activationMaps(samples), truth)
+        }
+
+        let chosen: Float
+        if threshold == "auto" {
+            let validation = manifest.rows(in: .val)
+            guard !validation.isEmpty else { throw CLIError("\(manifest.url.path): --threshold auto needs rows with split val") }
+            let v = try load(validation)
+            chosen = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth)
+            print(String(format: "Threshold %.2f, chosen on %d validation samples", chosen, validation.count))
+        } else {
+            chosen = Float(threshold)!
+        }
+        let rows = split == "all" ? manifest.rows : manifest.rows(in: Split(rawValue: split)!)
+        guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split)") }
+        let (samples, maps, truth) = try load(rows)
+        let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
+
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder) }
+        try EvaluationFiles.write(evaluation, to: folder)
+        let sm = evaluation.summary
+        var line = "Evaluated \(samples.count) samples (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
+        if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }
+        if let d = sm.diceMean { line += String(format: ", Dice %.3f ± %.3f", d, sm.diceSD ?? 0) }
+        print(line + ". Results in \(folder.path)")
+    }
+}

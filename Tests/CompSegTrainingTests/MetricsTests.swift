@@ -1,0 +1,55 @@
+import Testing
+import CompSegCore
+import CompSegNN
+import CompSegTraining
+
+@Suite struct MetricsTests {
+    @Test func aucIntervalByDeLong() throws {
+        // Perfect separation: AUC 1, zero placement variance, interval [1, 1].
+        let perfect = try #require(rocAUCWithInterval(scores: [0.9, 0.8, 0.2, 0.1], positives: [true, true, false, false]))
+        #expect(perfect.auc == 1 && perfect.low == 1 && perfect.high == 1)
+        // All scores equal: AUC ½.
+        #expect(try #require(rocAUCWithInterval(scores: [0.5, 0.5, 0.5], positives: [true, false, false])).auc == 0.5)
+        // Positives {0.4, 0.9}, negatives {0.2, 0.4}: placements V10 = (0.75, 1), V01 = (1, 0.75);
+        // var = (0.03125/2) + (0.03125/2) = 0.03125, sd = 0.17678; AUC 0.875 ± 0.34648 → [0.528, 1].
+        let r = try #require(rocAUCWithInterval(scores: [0.2, 0.4, 0.4, 0.9], positives: [false, true, false, true]))
+        #expect(r.auc == 0.875)
+        #expect(Swift.abs(r.low - (0.875 - 1.96 * 0.03125.squareRoot())) < 1e-12 && r.high == 1)
+        #expect(rocAUCWithInterval(scores: [1, 2], positives: [false, false]) == nil)
+    }
+
+    @Test func youdenPicksTheBestCut() throws {
+        // Cut 0.4: sensitivity 1 (0.4, 0.9), specificity ½ (0.2 below, 0.4 not) → J ½;
+        // cut 0.9: sensitivity ½, specificity 1 → J ½; the first best (0.4) is kept.
+        let y = try #require(youdenPoint(scores: [0.2, 0.4, 0.4, 0.9], positives: [false, true, false, true]))
+        #expect(y.cut == 0.4 && y.sensitivity == 1 && y.specificity == 0.5)
+    }
+
+    @Test func pixelAgreementAndTheEmptyRule() {
+        let region = [true, true, true, true, false]
+        let a = PixelAgreement(predicted: [true, true, false, false, true], truth: [true, false, true, false, true], region: region)
+        // Inside the region: TP 1, FP 1, FN 1, TN 1 (the last pixel is outside and ignored).
+        #expect(a.dice == 0.5 && a.iou == 1.0 / 3 && a.sensitivity == 0.5 && a.specificity == 0.5 && !a.bothEmpty)
+        let empty = PixelAgreement(predicted: [false, false], truth: [false, false], region: [true, true])
+        #expect(empty.dice == 1 && empty.iou == 1 && empty.bothEmpty && empty.sensitivity == nil)
+        let missed = PixelAgreement(predicted: [false, false], truth: [true, false], region: [true, true])
+        #expect(missed.dice == 0 && missed.sensitivity == 0)
+    }
+
+    @Test func evaluationSummarizesCancerSamplesOnly() throws {
+        func sample(_ id: String, _ label: SampleLabel) throws -> Sample {
+            try Sample(id: id, image: Tensor(zeros: [1, 1, 4]), channels: .bands(["x"]),
+                       tissue: Mask(height: 1, width: 4, pixels: [true, true, true, false]),
+                       preview: RGBImage(height: 1, width: 4, bytes: Array(repeating: 0, count: 12)), label: label)
+        }
+        let samples = [try sample("a", .cancer), try sample("b", .cancer), try sample("c", .cancerFree)]
+        let maps: [[Float]] = [[0.9, 0.9, 0.1, 0.9], [0.9, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.9]]
+        let truth: [String: [Bool]] = ["a": [true, true, false, false], "b": [false, true, false, false],
+                                       "c": [false, false, false, false]]
+        let e = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: 0.35)
+        #expect(e.results.map(\.tumorPixels) == [2, 1, 0])  // the 4th pixel is not tissue
+        #expect(e.summary.diceMean == 0.5 && e.summary.nBothEmpty == 1)  // a: Dice 1, b: Dice 0; c is cancer-free
+        #expect(e.summary.auc == 1 && e.summary.nCancer == 2 && e.summary.nCancerFree == 1)
+        #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) <= 0.85)
+    }
+}
