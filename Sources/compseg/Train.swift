@@ -134,26 +134,36 @@ final class TrainingSession {
     let model: ModelDescription
     let train: [Sample], validation: [Sample]
 
-    init(new command: Train, file: Train.File?, registry: Registry) throws {
-        run = RunDirectory(URL(fileURLWithPath: command.out!))
+    /// A new run of `model` in `run`, which must not hold one yet.
+    init(run: RunDirectory, model: ModelDescription, train: [Sample], validation: [Sample], registry: Registry) throws {
+        if FileManager.default.fileExists(atPath: run.modelFile.path) {
+            throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
+                                + "or choose another --out")
+        }
+        self.run = run
+        self.model = model
+        self.train = train
+        self.validation = validation
+        trainer = try Self.trainer(model, registry)
+        try run.create()
+        try run.writeModel(model)
+    }
+
+    convenience init(new command: Train, file: Train.File?, registry: Registry) throws {
+        let run = RunDirectory(URL(fileURLWithPath: command.out!))
         if FileManager.default.fileExists(atPath: run.modelFile.path) {
             throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
                                 + "or choose another --out")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: command.data!))
-        let source = try registry.modality(command.modality!)
-        (train, validation) = try Self.load(manifest, source)
-        let channels = train[0].image.shape[0]
-        let settings = command.settings(file)
-        model = ModelDescription(
+        let (train, validation) = try Self.load(manifest, registry.modality(command.modality!))
+        let model = ModelDescription(
             modality: .init(identifier: command.modality!),
             topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
             head: .init(identifier: command.head, configuration: try command.headConfiguration(file)),
-            inputChannels: channels, training: settings,
+            inputChannels: train[0].image.shape[0], training: command.settings(file),
             versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
-        trainer = try Self.trainer(model, registry)
-        try run.create()
-        try run.writeModel(model)
+        try self.init(run: run, model: model, train: train, validation: validation, registry: registry)
     }
 
     init(resuming path: String, dataOverride: String?, epochs: Int?, registry: Registry) throws {

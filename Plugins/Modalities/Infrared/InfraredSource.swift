@@ -3,29 +3,68 @@ import CompSegIO
 import CompSegNN
 import Foundation
 
-/// Hyperspectral infrared images from HDF5, one sample per file, in the default layout:
-/// `/spectra` H×W×B (float32 or float64), `/wavenumbers` of length B in cm⁻¹ (either order),
-/// optional `/mask` H×W (non-zero = tissue). Dataset names are configurable. Without a mask,
-/// tissue is where the integrated absorbance exceeds Otsu's threshold. The preview is that
-/// integrated absorbance in grey.
+/// Hyperspectral infrared images from HDF5 (and MATLAB v7.3 `.mat`, which is HDF5), one sample
+/// per file. The default layout: `/spectra` H×W×B (float32 or float64), `/wavenumbers` of length B
+/// in cm⁻¹, optional `/mask` H×W (non-zero = tissue). `layout` selects B×H×W (`bhw`), PyIR-style
+/// pixels×B (`flat`, with the image size from the datasets or attributes `height` and `width`
+/// name) or MATLAB's column-major arrays (`matlab`); see `SpectralLayout`. Dataset names are
+/// configurable. Wavenumbers keep the file's order (ascending or descending); the sample's
+/// metadata records it. Without a mask, tissue is where the integrated absorbance exceeds Otsu's
+/// threshold. The preview is that integrated absorbance in grey.
 public struct InfraredSource: ImageSource {
     public struct Configuration: Codable, Sendable, Equatable {
         public var spectra = "/spectra"
         public var wavenumbers = "/wavenumbers"
-        /// nil: compute the tissue mask.
+        /// nil: compute the tissue mask. A named mask that the file lacks is computed too.
         public var mask: String? = "/mask"
+        /// How `spectra` (and `mask`) are arranged.
+        public var layout: SpectralLayout = .hwb
+        /// Layout `flat` only: the image height and width, each the path of a dataset holding one
+        /// integer (a scalar or 1-element dataset), or the name of an integer attribute on the
+        /// root or on the spectra dataset.
+        public var height: String? = nil
+        public var width: String? = nil
+
         public init() {}
+
+        /// PyIR's HDF5 files: `data/intensities` (pixels×B), `data/xvalues` (B),
+        /// `data/ypixels` and `data/xpixels` (the size), `data/tissue_mask`.
+        public static var pyir: Configuration {
+            var c = Configuration()
+            c.layout = .flat
+            c.spectra = "/data/intensities"; c.wavenumbers = "/data/xvalues"; c.mask = "/data/tissue_mask"
+            c.height = "/data/ypixels"; c.width = "/data/xpixels"
+            return c
+        }
+
+        enum CodingKeys: String, CodingKey { case spectra, wavenumbers, mask, layout, height, width }
+
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let d = Configuration()
             spectra = try c.decodeIfPresent(String.self, forKey: .spectra) ?? d.spectra
             wavenumbers = try c.decodeIfPresent(String.self, forKey: .wavenumbers) ?? d.wavenumbers
             mask = c.contains(.mask) ? try c.decodeIfPresent(String.self, forKey: .mask) : d.mask
+            layout = try c.decodeIfPresent(SpectralLayout.self, forKey: .layout) ?? d.layout
+            height = try c.decodeIfPresent(String.self, forKey: .height)
+            width = try c.decodeIfPresent(String.self, forKey: .width)
+        }
+
+        /// Encodes every key, nil ones as null, so `PluginConfiguration.decode` knows them all
+        /// (and `mask: null` is accepted).
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(spectra, forKey: .spectra)
+            try c.encode(wavenumbers, forKey: .wavenumbers)
+            try c.encode(mask, forKey: .mask)
+            try c.encode(layout, forKey: .layout)
+            try c.encode(height, forKey: .height)
+            try c.encode(width, forKey: .width)
         }
     }
 
     public static let info = PluginInfo("infrared", aliases: ["ir", "ftir"],
-                                        summary: "hyperspectral infrared images from HDF5 (/spectra H×W×B, /wavenumbers, optional /mask)")
+                                        summary: "hyperspectral infrared images from HDF5 or MATLAB v7.3 (layouts hwb, bhw, flat, matlab)")
 
     public static func register(in registry: inout Registry) throws {
         try registry.registerModality(info) { try InfraredSource($0.decode(Configuration.self)) }
@@ -37,40 +76,88 @@ public struct InfraredSource: ImageSource {
     public var fileExtensions: [String] { ["h5", "hdf5", "hdf", "mat"] }
 
     public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
+        let c = configuration, layout = c.layout
         let file = try HDF5File(url: url)
-        let (shape, spectra) = try file.readFloats(configuration.spectra)
-        guard shape.count == 3, shape.allSatisfy({ $0 > 0 }) else {
-            throw IOError(file: url.path, "dataset '\(configuration.spectra)' has shape \(shape); expected H×W×B")
+        func fail(_ dataset: String, _ error: LayoutError) -> IOError {
+            IOError(file: url.path, "dataset '\(dataset)' \(error.description)")
         }
-        let (h, w, b) = (shape[0], shape[1], shape[2])
-        let wavenumbers = try file.readFloats(configuration.wavenumbers).values.map(Double.init)
+        if layout != .flat, c.height != nil || c.width != nil {
+            throw IOError(file: url.path, "keys 'height' and 'width' apply only to layout 'flat', not '\(layout.rawValue)'")
+        }
+        let (shape, values) = try file.readFloats(c.spectra)
+        guard shape.count == layout.rank else {
+            throw fail(c.spectra, LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(layout.rawValue)' "
+                                              + "expects \(layout.dimensionNames) (rank \(layout.rank))"))
+        }
+        let size = layout == .flat ? try imageSize(file, url) : nil
+        let (b, h, w, image): (Int, Int, Int, [Float])
+        do { (b, h, w, image) = try layout.channelsFirst(shape: shape, values: values, size: size) } catch let e as LayoutError {
+            throw fail(c.spectra, e)
+        }
+        let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers)
+        let wavenumbers: [Double]
+        do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
+            throw fail(c.wavenumbers, e)
+        }
         guard wavenumbers.count == b else {
-            throw IOError(file: url.path, "dataset '\(configuration.wavenumbers)' has \(wavenumbers.count) values "
-                          + "but '\(configuration.spectra)' has \(b) bands")
+            throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has \(wavenumbers.count) values "
+                          + "but '\(c.spectra)' has \(b) bands (shape \(shape), layout '\(layout.rawValue)')")
         }
-        if let bad = spectra.firstIndex(where: { !$0.isFinite }) {
-            let count = spectra.filter { !$0.isFinite }.count
-            throw IOError(file: url.path, "dataset '\(configuration.spectra)' holds \(count) NaN or infinite values; "
-                          + "the first at pixel (\(bad / b / w), \(bad / b % w)), band \(bad % b)")
+        let plane = h * w
+        if let bad = image.firstIndex(where: { !$0.isFinite }) {
+            let count = image.filter { !$0.isFinite }.count
+            throw IOError(file: url.path, "dataset '\(c.spectra)' holds \(count) NaN or infinite values; "
+                          + "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)")
         }
-        // Channels first, C×H×W.
-        var image = [Float](repeating: 0, count: spectra.count)
-        for p in 0..<(h * w) { for k in 0..<b { image[k * h * w + p] = spectra[p * b + k] } }
-        let absorbance = (0..<(h * w)).map { p in spectra[(p * b)..<((p + 1) * b)].reduce(0, +) / Float(b) }
+        var absorbance = [Float](repeating: 0, count: plane)
+        for k in 0..<b { for p in 0..<plane { absorbance[p] += image[k * plane + p] } }
+        absorbance = absorbance.map { $0 / Float(b) }
         let tissue = try tissueMask(file, url, h, w, absorbance)
+        let channels = ChannelAxis.spectral(values: wavenumbers, unit: "cm⁻¹")
         return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: image),
-                          channels: .spectral(values: wavenumbers, unit: "cm⁻¹"), tissue: tissue,
+                          channels: channels, tissue: tissue,
                           preview: greyPreview(absorbance, h, w), label: label,
-                          metadata: ["file": url.path])
+                          metadata: ["file": url.path, "layout": layout.rawValue,
+                                     "wavenumberOrder": SpectralOrder(wavenumbers).rawValue])
+    }
+
+    /// Layout `flat`: (H, W) from the datasets or attributes that `height` and `width` name.
+    private func imageSize(_ file: HDF5File, _ url: URL) throws -> (height: Int, width: Int) {
+        guard let heightName = configuration.height, let widthName = configuration.width else {
+            throw IOError(file: url.path, "layout 'flat' needs the keys 'height' and 'width' (datasets or attributes "
+                          + "holding the image size, e.g. PyIR's '/data/ypixels' and '/data/xpixels')")
+        }
+        let datasets = try file.datasetNames()
+        func integer(_ key: String, _ name: String) throws -> Int {
+            let absolute = name.hasPrefix("/") ? name : "/" + name
+            if datasets.contains(absolute) {
+                let (shape, values) = try file.readFloats(absolute)
+                guard values.count == 1, let v = values.first, v == v.rounded(), v >= 1 else {
+                    throw IOError(file: url.path, "'\(key)' names dataset '\(name)' of shape \(shape) holding \(values.prefix(4)); "
+                                  + "expected one positive integer")
+                }
+                return Int(v)
+            }
+            for owner in ["/", configuration.spectra] {
+                if let v = try? file.attributeInt(name, on: owner) {
+                    guard v >= 1 else { throw IOError(file: url.path, "'\(key)': attribute '\(name)' on '\(owner)' is \(v)") }
+                    return v
+                }
+            }
+            throw IOError(file: url.path, "'\(key)' names '\(name)', which is neither a dataset nor an integer attribute "
+                          + "of '/' or '\(configuration.spectra)'; the datasets are \(datasets.joined(separator: ", "))")
+        }
+        return (try integer("height", heightName), try integer("width", widthName))
     }
 
     private func tissueMask(_ file: HDF5File, _ url: URL, _ h: Int, _ w: Int, _ absorbance: [Float]) throws -> Mask {
-        if let name = configuration.mask, try file.datasetNames().contains(name) {
+        if let name = configuration.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {
             let (shape, values) = try file.readFloats(name)
-            guard shape == [h, w] else {
-                throw IOError(file: url.path, "dataset '\(name)' has shape \(shape); expected the image's \(h)×\(w)")
+            do {
+                return Mask(height: h, width: w, pixels: try configuration.layout.mask(shape: shape, values: values, height: h, width: w))
+            } catch let e as LayoutError {
+                throw IOError(file: url.path, "dataset '\(name)' \(e.description)")
             }
-            return Mask(height: h, width: w, pixels: values.map { $0 != 0 })
         }
         let threshold = otsuThreshold(absorbance)
         return Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold })

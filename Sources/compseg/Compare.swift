@@ -1,0 +1,100 @@
+import ArgumentParser
+import CompSegCore
+import CompSegNN
+import CompSegTraining
+import Foundation
+
+/// `compseg compare`: trains each topology on the same data, seed and budget, evaluates each on
+/// the test split, and writes a comparison table (Markdown and CSV) with each run in its folder.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train several topologies on the same data and budget and compare them on the test split.")
+
+    @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
+    @Option(help: "Modality identifier.") var modality: String
+    @Option(help: "Topologies, comma-separated (see `compseg plugins`).") var topologies = "unet,segnet"
+    @Option(help: "Pooling head identifier.") var head = "compsegnet"
+    @Option(help: "Output folder (one run folder per topology, and the tables).") var out: String
+    @Option(help: "Epochs.") var epochs = 40
+    @Option(help: "Images per batch.") var batch = 7
+    @Option(help: "Learning rate.") var lr: Float = 1e-3
+    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
+    @Option(help: "Seed of weights and batch order (the same for every topology).") var seed: UInt64 = 0
+    @Option(help: "Network base width.") var width = 16
+    @Option(help: "Network pooling steps.") var depth = 3
+    @Option(help: "Activation threshold for masks.") var threshold: Float = 0.35
+    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else {
+            throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(optimizer)")
+        }
+        guard !names.isEmpty else { throw ValidationError("--topologies names none") }
+    }
+
+    var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+
+    struct Row {
+        let topology: String, parameters: Int, seconds: Double, imagesPerSecond: Double
+        let validationLoss: Float?, evaluation: SegmentationEvaluation
+    }
+
+    func run() throws {
+        if let threads { Threads.set(threads) }
+        let registry = try builtinRegistry()
+        for name in names { _ = try registry.topologies.factory(name) }  // unknown names fail before any training
+        let folder = URL(fileURLWithPath: out)
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
+        let source = try registry.modality(modality)
+        let (train, validation) = try TrainingSession.load(manifest, source)
+        let testRows = manifest.rows(in: .test)
+        guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
+        let test = try loadSamples(testRows, manifest: manifest, modality: source)
+        var truth: [String: [Bool]] = [:]
+        for (row, s) in zip(testRows, test) {
+            if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
+        }
+        var settings = TrainingSettings()
+        settings.epochs = epochs; settings.batchSize = batch; settings.learningRate = lr; settings.seed = seed
+        settings.optimizer = TrainingSettings.OptimizerKind(rawValue: optimizer)!
+
+        var rows: [Row] = []
+        for name in names {
+            print("== \(name)")
+            let model = ModelDescription(
+                modality: .init(identifier: modality), topology: .init(identifier: name, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
+                head: .init(identifier: head), inputChannels: train[0].image.shape[0], training: settings,
+                versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path])
+            let session = try TrainingSession(run: RunDirectory(folder.appendingPathComponent(name)), model: model,
+                                              train: train, validation: validation, registry: registry)
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try session.run(shouldStop: { false })
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let maps = try TrainedModel(run: session.run, registry: registry).activationMaps(test)
+            let history = session.trainer.history
+            rows.append(Row(topology: name, parameters: session.trainer.network.parameterCount, seconds: seconds,
+                            imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
+                            validationLoss: session.trainer.best.map { $0.loss },
+                            evaluation: SegmentationEvaluation(samples: test, maps: maps, truth: truth, threshold: threshold)))
+        }
+        try writeTables(rows, to: folder)
+        print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
+    }
+
+    func writeTables(_ rows: [Row], to folder: URL) throws {
+        func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+        var md = ["| topology | parameters | training s | images/s | best val loss | test AUC | Dice mean ± sd |",
+                  "|---|---|---|---|---|---|---|"]
+        var csv = ["topology,parameters,training_s,images_per_s,val_loss,test_auc,dice_mean,dice_sd"]
+        for r in rows {
+            let s = r.evaluation.summary
+            md.append("| \(r.topology) | \(r.parameters) | \(f(r.seconds, 1)) | \(f(r.imagesPerSecond, 1)) | "
+                      + "\(f(r.validationLoss.map(Double.init), 5)) | \(f(s.auc)) | \(f(s.diceMean)) ± \(f(s.diceSD)) |")
+            csv.append([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
+                        f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6)]
+                .joined(separator: ",").replacingOccurrences(of: "–", with: ""))
+        }
+        try Data((md.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("comparison.md"), options: .atomic)
+        try Data((csv.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("comparison.csv"), options: .atomic)
+    }
+}

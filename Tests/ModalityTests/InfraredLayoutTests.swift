@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+import CompSegCore
+import CompSegIO
+import CompSegTestSupport
+import InfraredModality
+
+/// Reads the files of `tools/make_infrared_fixtures.py` (written by h5py): every layout holds the
+/// same 4×5×6 cube, value(y, x, b) = 1 + 0.1·b + y + 10·x.
+@Suite struct InfraredLayoutTests {
+    static let (h, w, b) = (4, 5, 6)
+    static let ascending = (0..<6).map { 1790 + 2 * Double($0) }
+    static let descending = (0..<6).map { 1800 - 2 * Double($0) }
+    static let mask = (0..<20).map { ($0 % 5 + $0 / 5) % 2 == 1 }  // (x + y) % 2
+
+    static func url(_ name: String) -> URL { fixturesDirectory.appendingPathComponent("infrared/\(name)") }
+
+    static func load(_ name: String, _ configure: (inout InfraredSource.Configuration) -> Void = { _ in }) throws -> Sample {
+        var c = InfraredSource.Configuration()
+        configure(&c)
+        return try InfraredSource(c).load(url(name), label: .cancer)
+    }
+
+    /// The cube channels first, C×H×W, as the formula gives it.
+    static var expected: [Float] {
+        var cube: [Float] = []
+        for k in 0..<b { for y in 0..<h { for x in 0..<w { cube.append(Float(1 + 0.1 * Double(k) + Double(y) + 10 * Double(x))) } } }
+        return cube
+    }
+
+    static func check(_ sample: Sample, wavenumbers: [Double], mask: [Bool]?) {
+        #expect(sample.image.shape == [b, h, w])
+        let worst = zip(sample.image.scalars, expected).map { Swift.abs($0 - $1) }.max() ?? .infinity
+        #expect(worst < 1e-5)
+        #expect(sample.channels == .spectral(values: wavenumbers, unit: "cm⁻¹"))
+        #expect(sample.channels.spectralOrder == SpectralOrder(wavenumbers))
+        #expect(sample.metadata["wavenumberOrder"] == SpectralOrder(wavenumbers).rawValue)
+        #expect(sample.tissue.height == h && sample.tissue.width == w)
+        if let mask { #expect(sample.tissue.pixels == mask) }
+    }
+
+    @Test func hwbGzipFloat64() throws {
+        Self.check(try Self.load("hwb.h5"), wavenumbers: Self.ascending, mask: Self.mask)
+    }
+
+    @Test func bhwDescending() throws {
+        let s = try Self.load("bhw.h5") { $0.layout = .bhw }
+        Self.check(s, wavenumbers: Self.descending, mask: nil)  // no mask: Otsu
+        #expect(s.channels.spectralOrder == .descending && s.metadata["layout"] == "bhw")
+    }
+
+    @Test func pyirFlatWithSizeDatasets() throws {
+        Self.check(try Self.load("pyir.h5") { $0 = .pyir }, wavenumbers: Self.ascending, mask: Self.mask)
+    }
+
+    @Test func flatWithSizeAttributes() throws {
+        let s = try Self.load("pyir_attrs.h5") { $0 = .pyir; $0.height = "ypixels"; $0.width = "xpixels" }
+        Self.check(s, wavenumbers: Self.ascending, mask: Self.mask)
+    }
+
+    @Test func matlabColumnMajor() throws {
+        let s = try Self.load("matlab.mat") { $0.layout = .matlab; $0.spectra = "cube"; $0.wavenumbers = "wn"; $0.mask = "mask" }
+        Self.check(s, wavenumbers: Self.descending, mask: Self.mask)
+    }
+
+    @Test func configurationDecodesLayoutsAndRejectsUnknownKeys() throws {
+        func decode(_ json: String) throws -> InfraredSource.Configuration {
+            try PluginConfiguration(json: Data(json.utf8), source: "test").decode(InfraredSource.Configuration.self)
+        }
+        #expect(try decode("{}") == InfraredSource.Configuration())
+        #expect(try decode("{}").layout == .hwb)
+        let flat = try decode(#"{"layout": "flat", "spectra": "/data/intensities", "wavenumbers": "/data/xvalues", "mask": "/data/tissue_mask", "height": "/data/ypixels", "width": "/data/xpixels"}"#)
+        #expect(flat == .pyir)
+        #expect(try decode(#"{"mask": null}"#).mask == nil)
+        #expect(try decode(#"{"layout": "matlab"}"#).layout == .matlab)
+        #expect(throws: ConfigurationError.self) { try decode(#"{"layout": "whb"}"#) }
+        #expect(throws: ConfigurationError.self) { try decode(#"{"layot": "bhw"}"#) }
+        let roundTrip = try JSONDecoder().decode(InfraredSource.Configuration.self, from: JSONEncoder().encode(flat))
+        #expect(roundTrip == flat)
+    }
+
+    // MARK: - Errors name the file and the problem
+
+    static func message(_ name: String, _ configure: (inout InfraredSource.Configuration) -> Void = { _ in }) -> String {
+        do { _ = try load(name, configure); return "no error" } catch { return "\(error)" }
+    }
+
+    @Test func missingDatasetListsTheDatasets() {
+        let m = Self.message("missing.h5")
+        #expect(m.contains("missing.h5") && m.contains("'/spectra' not found") && m.contains("/cube") && m.contains("/wavenumbers"))
+    }
+
+    @Test func bandsDifferFromWavenumbers() {
+        let m = Self.message("bad_bands.h5")
+        #expect(m.contains("bad_bands.h5") && m.contains("5 values") && m.contains("6 bands"))
+    }
+
+    @Test func nanIsLocated() {
+        let m = Self.message("nan.h5")
+        #expect(m.contains("nan.h5") && m.contains("1 NaN") && m.contains("pixel (2, 3), band 4"))
+    }
+
+    @Test func wrongRankForTheLayout() {
+        let m = Self.message("hwb.h5") { $0.layout = .flat; $0.height = "h"; $0.width = "w" }
+        #expect(m.contains("hwb.h5") && m.contains("'/spectra'") && m.contains("rank 3") && m.contains("pixels×B"))
+        let m2 = Self.message("pyir.h5") { $0.layout = .bhw; $0.spectra = "/data/intensities" }
+        #expect(m2.contains("pyir.h5") && m2.contains("rank 2") && m2.contains("B×H×W"))
+    }
+
+    @Test func flatPixelsDifferFromHeightTimesWidth() {
+        let m = Self.message("flat_mismatch.h5") { $0 = .pyir }
+        #expect(m.contains("flat_mismatch.h5") && m.contains("19 pixels") && m.contains("4×5 = 20"))
+    }
+
+    @Test func flatSizeProblems() {
+        let none = Self.message("pyir.h5") { $0 = .pyir; $0.height = nil }
+        #expect(none.contains("pyir.h5") && none.contains("'height' and 'width'"))
+        let absent = Self.message("pyir.h5") { $0 = .pyir; $0.width = "columns" }
+        #expect(absent.contains("'columns'") && absent.contains("neither a dataset nor") && absent.contains("/data/xpixels"))
+        let notFlat = Self.message("hwb.h5") { $0.height = "/h" }
+        #expect(notFlat.contains("only to layout 'flat'"))
+    }
+
+    @Test func layoutFunctionsDirectly() throws {
+        // 2×3 image, 2 bands, value = 100·band + 10·y + x, given in each layout.
+        let (h, w, b) = (2, 3, 2)
+        func v(_ k: Int, _ y: Int, _ x: Int) -> Float { Float(100 * k + 10 * y + x) }
+        var chw: [Float] = [], hwb: [Float] = [], mat: [Float] = []
+        for k in 0..<b { for y in 0..<h { for x in 0..<w { chw.append(v(k, y, x)) } } }
+        for y in 0..<h { for x in 0..<w { for k in 0..<b { hwb.append(v(k, y, x)) } } }
+        for k in 0..<b { for x in 0..<w { for y in 0..<h { mat.append(v(k, y, x)) } } }
+        #expect(try SpectralLayout.hwb.channelsFirst(shape: [h, w, b], values: hwb).cube == chw)
+        #expect(try SpectralLayout.bhw.channelsFirst(shape: [b, h, w], values: chw).cube == chw)
+        #expect(try SpectralLayout.flat.channelsFirst(shape: [h * w, b], values: hwb, size: (h, w)).cube == chw)
+        let m = try SpectralLayout.matlab.channelsFirst(shape: [b, w, h], values: mat)
+        #expect(m.cube == chw && m.height == h && m.width == w && m.bands == b)
+        // Masks: MATLAB's W×H is transposed; an H×W mask is refused for layout matlab.
+        let maskHW: [Float] = [1, 0, 0, 0, 1, 1]  // rows (1 0 0), (0 1 1)
+        let maskWH: [Float] = [1, 0, 0, 1, 0, 1]
+        let want = maskHW.map { $0 != 0 }
+        #expect(try SpectralLayout.matlab.mask(shape: [w, h], values: maskWH, height: h, width: w) == want)
+        #expect(try SpectralLayout.flat.mask(shape: [h * w], values: maskHW, height: h, width: w) == want)
+        #expect(throws: LayoutError.self) { try SpectralLayout.matlab.mask(shape: [h, w], values: maskHW, height: h, width: w) }
+        #expect(throws: LayoutError.self) { try SpectralLayout.hwb.mask(shape: [w, h], values: maskWH, height: h, width: w) }
+        #expect(throws: LayoutError.self) { try SpectralLayout.flat.channelsFirst(shape: [5, b], values: [Float](repeating: 0, count: 5 * b), size: (h, w)) }
+        #expect(throws: LayoutError.self) { try SpectralLayout.hwb.vector(shape: [2, 3], values: [1, 2, 3, 4, 5, 6]) }
+        #expect(try SpectralLayout.matlab.vector(shape: [3, 1], values: [3, 2, 1]) == [3, 2, 1])
+        #expect(SpectralOrder([1, 2, 3]) == .ascending && SpectralOrder([3, 2]) == .descending && SpectralOrder([1, 3, 2]) == .unordered)
+    }
+}

@@ -1,0 +1,114 @@
+"""Writes the small HDF5 / MATLAB v7.3 files that Tests/ModalityTests reads: Tests/Fixtures/infrared/*.
+
+Usage (from the repository root):
+    $(../shared/bench/setup-torch.sh) tools/make_infrared_fixtures.py
+(`setup-torch.sh` prints the virtualenv's python, e.g. /root/.venv-torch/bin/python, with numpy and h5py.)
+Files are written with libver="v110" (readable by the system HDF5 1.10 CompSeg links).
+
+Every file holds the SAME cube in a different layout, written by h5py (independent of CompSeg):
+H = 4 rows (y), W = 5 columns (x), B = 6 bands (b), value(y, x, b) = 1 + 0.1*b + y + 10*x.
+Wavenumbers: ascending 1790 + 2b, or descending 1800 - 2b; Tests/Fixtures/infrared/README.md says
+which file has which. Output is deterministic.
+"""
+import os
+
+import h5py
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "Fixtures", "infrared")
+H, W, B = 4, 5, 6
+
+
+def cube():
+    """H×W×B float64 with 1 + 0.1 b + y + 10 x at [y, x, b]."""
+    y, x, b = np.meshgrid(np.arange(H), np.arange(W), np.arange(B), indexing="ij")
+    return 1 + 0.1 * b + y + 10 * x
+
+
+ASCENDING = 1790.0 + 2 * np.arange(B)
+DESCENDING = 1800.0 - 2 * np.arange(B)
+MASK = ((np.arange(W)[None, :] + np.arange(H)[:, None]) % 2).astype(np.uint8)  # (x + y) % 2, H×W
+
+
+def new(name, **kw):
+    return h5py.File(os.path.join(OUT, name), "w", libver="v110", **kw)
+
+
+def write_hwb():
+    with new("hwb.h5") as f:
+        f.create_dataset("spectra", data=cube(), dtype="f8", chunks=(2, 5, 3), compression="gzip", compression_opts=4)
+        f["wavenumbers"] = ASCENDING
+        f["mask"] = MASK
+
+
+def write_bhw():
+    with new("bhw.h5") as f:
+        f["spectra"] = np.ascontiguousarray(cube().transpose(2, 0, 1)).astype(np.float32)  # B×H×W
+        f["wavenumbers"] = DESCENDING
+
+
+def write_pyir(name, attributes):
+    """PyIR-style: data/intensities (pixels×B, pixel = y*W + x), data/xvalues (B), flat tissue mask."""
+    with new(name) as f:
+        f["data/intensities"] = cube().reshape(H * W, B).astype(np.float32)
+        f["data/xvalues"] = ASCENDING
+        f["data/tissue_mask"] = MASK.reshape(H * W)
+        if attributes:
+            f.attrs["ypixels"] = np.int64(H)
+            f.attrs["xpixels"] = np.int64(W)
+        else:
+            f["data/xpixels"] = np.int64(W)                  # scalar dataset
+            f["data/ypixels"] = np.array([H], dtype=np.int32)  # 1-element dataset
+
+
+def write_matlab():
+    """MATLAB v7.3: an HDF5 file after a 512-byte user block; MATLAB is column-major, so its H×W×B
+    array `cube` is stored as B×W×H, its 1×B row vector `wn` as B×1, its H×W logical `mask` as W×H."""
+    path = os.path.join(OUT, "matlab.mat")
+    with h5py.File(path, "w", libver="v110", userblock_size=512) as f:
+        def put(name, data, cls):
+            d = f.create_dataset(name, data=data)
+            d.attrs["MATLAB_class"] = np.bytes_(cls)
+            return d
+        put("cube", np.ascontiguousarray(cube().transpose(2, 1, 0)), "double")
+        put("wn", DESCENDING.reshape(B, 1), "double")
+        m = put("mask", np.ascontiguousarray(MASK.T), "logical")
+        m.attrs["MATLAB_int_decode"] = np.int32(1)
+    header = b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: Thu Jan  1 00:00:00 2025 HDF5 schema 1.00 ."
+    with open(path, "r+b") as f:
+        block = header.ljust(116, b" ") + b"\x00" * 8 + b"\x00\x02" + b"IM"
+        f.write(block.ljust(512, b"\x00"))
+
+
+def write_errors():
+    with new("bad_bands.h5") as f:  # 6 bands, 5 wavenumbers
+        f["spectra"] = cube().astype(np.float32)
+        f["wavenumbers"] = ASCENDING[:5]
+    with new("nan.h5") as f:  # NaN at y = 2, x = 3, band 4
+        c = cube().astype(np.float32)
+        c[2, 3, 4] = np.nan
+        f["spectra"] = c
+        f["wavenumbers"] = ASCENDING
+    with new("missing.h5") as f:  # no /spectra
+        f["cube"] = cube().astype(np.float32)
+        f["wavenumbers"] = ASCENDING
+    with new("flat_mismatch.h5") as f:  # 19 pixels, but 4×5 claimed
+        f["data/intensities"] = cube().reshape(H * W, B)[:19].astype(np.float32)
+        f["data/xvalues"] = ASCENDING
+        f["data/xpixels"] = np.int64(W)
+        f["data/ypixels"] = np.int64(H)
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    write_hwb()
+    write_bhw()
+    write_pyir("pyir.h5", attributes=False)
+    write_pyir("pyir_attrs.h5", attributes=True)
+    write_matlab()
+    write_errors()
+    for name in sorted(os.listdir(OUT)):
+        size = os.path.getsize(os.path.join(OUT, name))
+        assert size < 10_000, (name, size)
+        print(f"{name}: {size} bytes")
