@@ -51,7 +51,13 @@ public struct PluginConfiguration: Sendable, Equatable {
             throw ConfigurationError(source: source, message: error.readable)
         }
         let given = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] ?? [:]
-        let known = ((try? JSONSerialization.jsonObject(with: JSONEncoder().encode(value))) as? [String: Any]) ?? [:]
+        // Known keys: those the decoded value encodes, and those of the defaults (decoded from {}),
+        // so an optional key set to null, which encodes to nothing, still counts as known.
+        func keys(_ v: T?) -> [String: Any] {
+            guard let v, let data = try? JSONEncoder().encode(v) else { return [:] }
+            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        }
+        let known = keys(value).merging(keys(try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))) { a, _ in a }
         if let unknown = given.keys.sorted().first(where: { known[$0] == nil }) {
             throw ConfigurationError(source: source, message:
                 "unknown key '\(unknown)'; known keys: \(known.keys.sorted().joined(separator: ", "))")

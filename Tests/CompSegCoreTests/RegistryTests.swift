@@ -56,3 +56,23 @@ extension RegistryError: Equatable {
 extension ConfigurationError: Equatable {
     public static func == (a: ConfigurationError, b: ConfigurationError) -> Bool { a.description == b.description }
 }
+
+@Suite struct OptionalKeyTests {
+    struct Options: Codable, Equatable {
+        var start: Float? = 0.02
+        var name = "x"
+        init() {}
+        init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            start = c.contains(.start) ? try c.decodeIfPresent(Float.self, forKey: .start) : 0.02
+            name = try c.decodeIfPresent(String.self, forKey: .name) ?? "x"
+        }
+    }
+
+    /// A key set to null (an optional turned off) is known, though it encodes to nothing.
+    @Test func nullForAnOptionalKeyIsAccepted() throws {
+        let o = try PluginConfiguration(json: Data(#"{"start": null}"#.utf8)).decode(Options.self)
+        #expect(o.start == nil && o.name == "x")
+        #expect(throws: ConfigurationError.self) { try PluginConfiguration(json: Data(#"{"strat": null}"#.utf8)).decode(Options.self) }
+    }
+}
