@@ -30,6 +30,7 @@ let package = Package(
         .target(name: "CompSegCore", dependencies: ["CompSegNN", .product(name: "Yams", package: "Yams")]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO"]),
+        .target(name: "CompSegFigures", dependencies: ["CompSegCore", "CompSegIO"]),
         .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredModality"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
@@ -61,6 +62,7 @@ let package = Package(
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
         .testTarget(name: "CLITests", dependencies: ["compseg"]),
+        .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,90 @@
+import Foundation
+import CompSegCore
+import CompSegIO
+
+/// An 8-bit RGB colour.
+public typealias RGB = (UInt8, UInt8, UInt8)
+
+/// Colours figures share.
+public enum Palette {
+    public static let white: RGB = (255, 255, 255)
+    public static let black: RGB = (0, 0, 0)
+    public static let grey: RGB = (128, 128, 128)
+    public static let lightGrey: RGB = (200, 200, 200)
+    /// Matplotlib's `tab10` cycle: one distinct colour per curve.
+    public static let categorical: [RGB] = [
+        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
+        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+    ]
+    /// `#rrggbb` for SVG.
+    public static func hex(_ c: RGB) -> String { String(format: "#%02x%02x%02x", c.0, c.1, c.2) }
+}
+
+extension RGBImage {
+    /// A `height`×`width` picture filled with one colour.
+    public init(height: Int, width: Int, fill: RGB) {
+        precondition(height >= 0 && width >= 0, "RGBImage: negative size \(height)×\(width)")
+        var bytes = [UInt8](repeating: 0, count: height * width * 3)
+        for i in stride(from: 0, to: bytes.count, by: 3) { (bytes[i], bytes[i + 1], bytes[i + 2]) = fill }
+        self.init(height: height, width: width, bytes: bytes)
+    }
+
+    /// The colour at column `x`, row `y`.
+    public func pixel(x: Int, y: Int) -> RGB {
+        let i = (y * width + x) * 3
+        return (bytes[i], bytes[i + 1], bytes[i + 2])
+    }
+
+    /// Sets one pixel; coordinates outside the picture are ignored (drawing clips).
+    public mutating func set(x: Int, y: Int, _ c: RGB) {
+        guard x >= 0, y >= 0, x < width, y < height else { return }
+        let i = (y * width + x) * 3
+        (bytes[i], bytes[i + 1], bytes[i + 2]) = c
+    }
+
+    /// Fills the rectangle with top-left (`x`, `y`), clipped.
+    public mutating func fillRect(x: Int, y: Int, width w: Int, height h: Int, _ c: RGB) {
+        for yy in max(y, 0)..<max(min(y + h, height), max(y, 0)) {
+            for xx in max(x, 0)..<max(min(x + w, width), max(x, 0)) { set(x: xx, y: yy, c) }
+        }
+    }
+
+    /// A straight line (Bresenham) from (x0, y0) to (x1, y1), `thickness` pixels wide (a square pen);
+    /// with `dash` > 0 it alternates `dash` pixels drawn and `dash` skipped along the line.
+    public mutating func drawLine(x0: Int, y0: Int, x1: Int, y1: Int, _ c: RGB, thickness: Int = 1, dash: Int = 0) {
+        let dx = abs(x1 - x0), dy = -abs(y1 - y0)
+        let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1
+        var (x, y, err, step) = (x0, y0, dx + dy, 0)
+        let lo = -(thickness - 1) / 2, hi = thickness / 2
+        while true {
+            if dash <= 0 || (step / dash) % 2 == 0 {
+                for oy in lo...hi { for ox in lo...hi { set(x: x + ox, y: y + oy, c) } }
+            }
+            if x == x1 && y == y1 { break }
+            let e2 = 2 * err
+            if e2 >= dy { err += dy; x += sx }
+            if e2 <= dx { err += dx; y += sy }
+            step += 1
+        }
+    }
+
+    /// Copies `other` with its top-left corner at (`x`, `y`), clipped.
+    public mutating func paste(_ other: RGBImage, x: Int, y: Int) {
+        for yy in 0..<other.height { for xx in 0..<other.width { set(x: x + xx, y: y + yy, other.pixel(x: xx, y: yy)) } }
+    }
+
+    /// Nearest-neighbour enlargement by an integer factor.
+    public func scaled(by factor: Int) -> RGBImage {
+        precondition(factor >= 1, "scale factor must be at least 1")
+        guard factor > 1 else { return self }
+        var out = RGBImage(height: height * factor, width: width * factor, fill: Palette.black)
+        for y in 0..<out.height { for x in 0..<out.width { out.set(x: x, y: y, pixel(x: x / factor, y: y / factor)) } }
+        return out
+    }
+
+    /// The picture as an RGB `PNGImage` (write it with `write(to:)`).
+    public var png: PNGImage { PNGImage(width: width, height: height, channels: 3, pixels: bytes) }
+
+    /// Writes the picture as an 8-bit RGB PNG.
+    public func writePNG(to url: URL) throws { try png.write(to: url) }
+}
