@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS"]),
         .target(name: "CompSegCore", dependencies: ["CompSegNN", .product(name: "Yams", package: "Yams")]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
-        .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO"]),
+        .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "CompSegFigures"]),
         .target(name: "CompSegFigures", dependencies: ["CompSegCore", "CompSegIO"]),
         .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredModality"]),
         // Plugins depend on the core only and register through one entry point each.

@@ -72,10 +72,12 @@ struct Evaluate: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder) }
         try EvaluationFiles.write(evaluation, to: folder)
+        try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
+                                   title: "\(trained.run.url.path) on \(manifest.url.path) (\(split))", to: folder)
         let sm = evaluation.summary
         var line = "Evaluated \(samples.count) samples (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f ± %.3f", d, sm.diceSD ?? 0) }
-        print(line + ". Results in \(folder.path)")
+        print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
     }
 }

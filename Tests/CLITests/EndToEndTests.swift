@@ -54,6 +54,11 @@ import Testing
             #expect(summary[key] != nil, "summary.json lacks \(key)")
         }
         #expect((summary["n_cancer"] as? Int) == 4 && (summary["n_cancer_free"] as? Int) == 4)
+        for file in ["report.html", "roc.png", "roc.svg", "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("eval/\(file)")), "\(file)")
+        }
+        let report = try String(contentsOfFile: folder.path("eval/report.html"), encoding: .utf8)
+        #expect(report.contains("data:image/png;base64,") && report.contains("AUC of the tumor fraction"))
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
         #expect(perSample.split(separator: "\n").count == 9)
         let refused = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval")])
