@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "AlternativeHeads",
             "UNetTopology", "SegNetTopology",
-            "CompSegDemo", "InfraredModality",
+            "CompSegDemo", "InfraredModality", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -16,6 +16,31 @@ public enum EvaluationReport {
     public static func write(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                              truth: [String: [Bool]], title: String, to folder: URL,
                              colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws {
+        let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
+                                       colour: colour, alpha: alpha)
+        let labelled = evaluation.results.filter { $0.label != nil }
+        let curve = ROCCurve.curve(name: "tumor fraction", scores: labelled.map(\.tumorFraction),
+                                   labels: labelled.map { $0.label == .cancer })
+        let rocFile = try writeROC([curve], to: folder)
+        let html = page(title: title, summary: evaluation.summary, roc: try Data(contentsOf: rocFile),
+                        gallery: gallery.sorted { $0.score > $1.score }.map(\.html))
+        try Data(html.utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+    }
+
+    /// `roc.png` and `roc.svg` of `curves` in one figure; returns the PNG's location.
+    @discardableResult
+    public static func writeROC(_ curves: [ROCCurve.Curve], to folder: URL) throws -> URL {
+        let file = folder.appendingPathComponent("roc.png")
+        try ROCCurve.render(curves: curves).writePNG(to: file)
+        try Data(ROCCurve.svg(curves: curves).utf8).write(to: folder.appendingPathComponent("roc.svg"), options: .atomic)
+        return file
+    }
+
+    /// Writes each sample's figures; returns each sample's tumor fraction with its gallery HTML.
+    @discardableResult
+    public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
+                                    truth: [String: [Bool]], to folder: URL,
+                                    colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws -> [(score: Double, html: String)] {
         var gallery: [(score: Double, html: String)] = []
         for ((sample, map), result) in zip(zip(samples, maps), evaluation.results) {
             let (h, w) = (sample.height, sample.width)
@@ -46,15 +71,7 @@ public enum EvaluationReport {
                 <figcaption>\(escape(caption))</figcaption></figure>
                 """))
         }
-        let labelled = evaluation.results.filter { $0.label != nil }
-        let curve = ROCCurve.curve(name: "tumor fraction", scores: labelled.map(\.tumorFraction),
-                                   labels: labelled.map { $0.label == .cancer })
-        let rocFile = folder.appendingPathComponent("roc.png")
-        try ROCCurve.render(curves: [curve]).writePNG(to: rocFile)
-        try Data(ROCCurve.svg(curves: [curve]).utf8).write(to: folder.appendingPathComponent("roc.svg"), options: .atomic)
-        let html = page(title: title, summary: evaluation.summary, roc: try Data(contentsOf: rocFile),
-                        gallery: gallery.sorted { $0.score > $1.score }.map(\.html))
-        try Data(html.utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+        return gallery
     }
 
     private static func page(title: String, summary s: SegmentationEvaluation.Summary, roc: Data, gallery: [String]) -> String {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CompSegCore
+import CompSegFigures
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -78,7 +79,37 @@ struct Compare: ParsableCommand {
                             evaluation: SegmentationEvaluation(samples: test, maps: maps, truth: truth, threshold: threshold)))
         }
         try writeTables(rows, to: folder)
+        let curves = rows.map { r in
+            ROCCurve.curve(name: r.topology, scores: r.evaluation.results.filter { $0.label != nil }.map(\.tumorFraction),
+                           labels: r.evaluation.results.filter { $0.label != nil }.map { $0.label == .cancer })
+        }
+        let roc = try EvaluationReport.writeROC(curves, to: folder)
+        try writeReport(rows, roc: roc, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
+    }
+
+    /// `report.html`: the comparison table and the ROC curves, images embedded.
+    func writeReport(_ rows: [Row], roc: URL, to folder: URL) throws {
+        let markdown = try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8)
+        let cells = markdown.split(separator: "\n").enumerated().filter { $0.offset != 1 }.map { line in
+            let tag = line.offset == 0 ? "th" : "td"
+            return "<tr>" + line.element.split(separator: "|").map { "<\(tag)>\($0.trimmingCharacters(in: .whitespaces))</\(tag)>" }
+                .joined() + "</tr>"
+        }
+        let html = """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>CompSeg topology comparison</title>
+            <style>body { font-family: sans-serif; margin: 2em; } table { border-collapse: collapse; }
+            th, td { padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }</style></head><body>
+            <h1>Topology comparison</h1>
+            <p>\(data): the same training data, seed \(seed), \(epochs) epochs, batch \(batch), \(optimizer) at \(lr); test split.</p>
+            <table>\(cells.joined(separator: "\n"))</table>
+            <h2>ROC curves of the tumor fraction</h2>
+            <img src="data:image/png;base64,\(try Data(contentsOf: roc).base64EncodedString())" alt="ROC curves">
+            <p>Each topology's run folder (model.json, weights.safetensors, history.csv) lies beside this report: \(rows.map(\.topology).joined(separator: ", ")).</p>
+            </body></html>
+            """
+        try Data(html.utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
     }
 
     func writeTables(_ rows: [Row], to folder: URL) throws {

@@ -142,3 +142,32 @@ extension EndToEndTests {
         #expect(r.output.contains("2 problems"), "\(r.output)")  // the cancer-free training spots 5 and 7
     }
 }
+
+extension EndToEndTests {
+    @Test func compareAndOverlay() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let compared = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,segnet",
+                                    "--out", folder.path("cmp"), "--epochs", "2", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(compared.status == 0, "\(compared.output)")
+        let table = try String(contentsOfFile: folder.path("cmp/comparison.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(table.count == 3 && table[1].hasPrefix("unet,") && table[2].hasPrefix("segnet,"), "\(table)")
+        for file in ["comparison.md", "report.html", "roc.png", "roc.svg", "unet/weights.safetensors", "segnet/model.json"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("cmp/\(file)")), "\(file)")
+        }
+        let unknown = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,resnet",
+                                   "--out", folder.path("cmp2")])
+        #expect(unknown.status != 0 && unknown.output.contains("unknown topology 'resnet'; known: segnet, unet"), "\(unknown.output)")
+
+        let overlaid = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov"),
+                                    "--colour", "00ff00", "--alpha", "0.5"])
+        #expect(overlaid.status == 0, "\(overlaid.output)")
+        for suffix in ["_overlay.png", "_contour.png", "_heatmap.png", "_label.png", "_panel.png", "_mask.png"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("ov/spot000\(suffix)")), "\(suffix)")
+        }
+        let badColour = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov2"),
+                                     "--colour", "green"])
+        #expect(badColour.status != 0 && badColour.output.contains("six hex digits"), "\(badColour.output)")
+    }
+}
