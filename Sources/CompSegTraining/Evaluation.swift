@@ -26,7 +26,8 @@ public struct SegmentationEvaluation: Sendable {
         public var sensitivity: Double?, specificity: Double?
         /// Over cancer samples with ground truth.
         public var diceMean: Double?, diceSD: Double?, iouMean: Double?, iouSD: Double?
-        public var pixelSensitivityMean: Double?, pixelSpecificityMean: Double?
+        public var pixelSensitivityMean: Double?, pixelSensitivitySD: Double?
+        public var pixelSpecificityMean: Double?, pixelSpecificitySD: Double?
         public var nCancer: Int, nCancerFree: Int
         /// Samples whose predicted and true masks are both empty (Dice 1 by the stated rule).
         public var nBothEmpty: Int
@@ -34,7 +35,8 @@ public struct SegmentationEvaluation: Sendable {
         enum CodingKeys: String, CodingKey {
             case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
             case diceMean = "dice_mean", diceSD = "dice_sd", iouMean = "iou_mean", iouSD = "iou_sd"
-            case pixelSensitivityMean = "pixel_sensitivity_mean", pixelSpecificityMean = "pixel_specificity_mean"
+            case pixelSensitivityMean = "pixel_sensitivity_mean", pixelSensitivitySD = "pixel_sensitivity_sd"
+            case pixelSpecificityMean = "pixel_specificity_mean", pixelSpecificitySD = "pixel_specificity_sd"
             case nCancer = "n_cancer", nCancerFree = "n_cancer_free", nBothEmpty = "n_both_empty"
         }
     }
@@ -62,11 +64,12 @@ public struct SegmentationEvaluation: Sendable {
         let youden = youdenPoint(scores: fractions, positives: positives)
         let cancer = results.filter { $0.label == .cancer }.compactMap(\.pixel)
         let dice = meanAndSD(cancer.map(\.dice)), iou = meanAndSD(cancer.map(\.iou))
+        let sensitivity = meanAndSD(cancer.compactMap(\.sensitivity)), specificity = meanAndSD(cancer.compactMap(\.specificity))
         summary = Summary(threshold: threshold, auc: roc?.auc, aucCI: roc.map { [$0.low, $0.high] },
                           youdenFraction: youden?.cut, sensitivity: youden?.sensitivity, specificity: youden?.specificity,
                           diceMean: dice?.mean, diceSD: dice?.sd, iouMean: iou?.mean, iouSD: iou?.sd,
-                          pixelSensitivityMean: meanAndSD(cancer.compactMap(\.sensitivity))?.mean,
-                          pixelSpecificityMean: meanAndSD(cancer.compactMap(\.specificity))?.mean,
+                          pixelSensitivityMean: sensitivity?.mean, pixelSensitivitySD: sensitivity?.sd,
+                          pixelSpecificityMean: specificity?.mean, pixelSpecificitySD: specificity?.sd,
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)

@@ -83,7 +83,8 @@ public enum EvaluationReport {
             ("sensitivity / specificity at Youden's point", "\(f(s.sensitivity)) / \(f(s.specificity))"),
             ("Dice, cancer samples (mean ± sd)", "\(f(s.diceMean)) ± \(f(s.diceSD))"),
             ("IoU, cancer samples (mean ± sd)", "\(f(s.iouMean)) ± \(f(s.iouSD))"),
-            ("pixel sensitivity / specificity (mean)", "\(f(s.pixelSensitivityMean)) / \(f(s.pixelSpecificityMean))"),
+            ("pixel sensitivity (mean ± sd)", "\(f(s.pixelSensitivityMean)) ± \(f(s.pixelSensitivitySD))"),
+            ("pixel specificity (mean ± sd)", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))"),
             ("predicted and true masks both empty (Dice 1)", "\(s.nBothEmpty)"),
         ]
         let table = rows.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined(separator: "\n")

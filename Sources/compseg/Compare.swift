@@ -38,6 +38,8 @@ struct Compare: ParsableCommand {
     struct Row {
         let topology: String, parameters: Int, seconds: Double, imagesPerSecond: Double
         let validationLoss: Float?, evaluation: SegmentationEvaluation
+        /// Gallery entries (tumor fraction, HTML) of the test samples' panels.
+        let gallery: [(score: Double, html: String)]
     }
 
     func run() throws {
@@ -72,11 +74,14 @@ struct Compare: ParsableCommand {
             _ = try session.run(shouldStop: { false })
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             let maps = try TrainedModel(run: session.run, registry: registry).activationMaps(test)
+            let evaluation = SegmentationEvaluation(samples: test, maps: maps, truth: truth, threshold: threshold)
+            let figures = session.run.url.appendingPathComponent("test")
+            try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
+            let gallery = try EvaluationReport.writeFigures(evaluation, samples: test, maps: maps, truth: truth, to: figures)
             let history = session.trainer.history
             rows.append(Row(topology: name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
-                            validationLoss: session.trainer.best.map { $0.loss },
-                            evaluation: SegmentationEvaluation(samples: test, maps: maps, truth: truth, threshold: threshold)))
+                            validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery))
         }
         try writeTables(rows, to: folder)
         let curves = rows.map { r in
@@ -106,7 +111,8 @@ struct Compare: ParsableCommand {
             <table>\(cells.joined(separator: "\n"))</table>
             <h2>ROC curves of the tumor fraction</h2>
             <img src="data:image/png;base64,\(try Data(contentsOf: roc).base64EncodedString())" alt="ROC curves">
-            <p>Each topology's run folder (model.json, weights.safetensors, history.csv) lies beside this report: \(rows.map(\.topology).joined(separator: ", ")).</p>
+            \(rows.map { r in "<h2>\(r.topology): test samples, highest tumor fraction first</h2>\n<div style=\"display:flex;flex-wrap:wrap;gap:1em\">" + r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n") + "</div>" }.joined(separator: "\n"))
+            <p>Each topology's run folder (model.json, weights.safetensors, history.csv, and its test figures in test/) lies beside this report: \(rows.map(\.topology).joined(separator: ", ")).</p>
             </body></html>
             """
         try Data(html.utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)

@@ -171,3 +171,25 @@ extension EndToEndTests {
         #expect(badColour.status != 0 && badColour.output.contains("six hex digits"), "\(badColour.output)")
     }
 }
+
+extension EndToEndTests {
+    /// Data that does not fit the run (another channel count, as from another modality or crop)
+    /// and a manifest naming a missing truth file are refused with messages that say so.
+    @Test func dataThatDoesNotFitTheRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)  // 40 bands
+        #expect(try cli.run(train(manifest, folder.path("run"), epochs: 1)).status == 0)
+        let other = try cli.run(["phantom", "--spots", "4", "--size", "24", "--bands", "30", "--out", folder.path("other")])
+        #expect(other.status == 0)
+        let r = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("other/manifest.csv"),
+                             "--out", folder.path("eval"), "--split", "all"])
+        #expect(r.status != 0 && r.output.contains("has 30 channels; the model was trained on 40"), "\(r.output)")
+
+        let lines = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "spot003_truth.png", with: "gone.png")
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: folder.path("data/missing-truth.csv")))
+        let m = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/missing-truth.csv"),
+                             "--out", folder.path("eval2")])
+        #expect(m.status != 0 && m.output.contains("line 5: truth file gone.png not found"), "\(m.output)")
+    }
+}
