@@ -63,6 +63,9 @@ let package = Package(
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
         .testTarget(name: "CLITests", dependencies: ["compseg"]),
         .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),
+        .target(name: "ExampleModality", dependencies: ["CompSegCore", "CompSegIO"], path: "Examples/ExampleModality"),
+        .target(name: "ExampleTopology", dependencies: ["CompSegCore"], path: "Examples/ExampleTopology"),
+        .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "CompSegTraining", "CompSegNetHead", "compseg"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,14 +5,16 @@ import Foundation
 import InfraredModality
 
 /// The demo's pipeline: a phantom infrared TMA, PCA fitted on its training spots, a network
-/// trained through a pooling head on image labels with model selection on validation loss, and
-/// the test split evaluated against ground truth that training never saw.
+/// trained through a pooling head on image labels with model selection on validation loss, the
+/// mask threshold chosen on the validation spots, and the test split evaluated against ground
+/// truth that training never saw.
 public struct PhantomDemo {
     public struct Settings: Sendable {
         public var phantom = InfraredPhantom.Settings()
         public var components = 16
         public var training = TrainingSettings()
-        public var threshold: Float = 0.35
+        /// nil: chosen on the validation split (best mean Dice).
+        public var threshold: Float? = nil
         public init() {}
     }
 
@@ -20,6 +22,10 @@ public struct PhantomDemo {
         public let trainer: Trainer
         public let evaluation: SegmentationEvaluation
         public let samples: (train: Int, validation: Int, test: Int)
+        /// The test samples, their activation maps and ground truth (for figures).
+        public let test: [Sample]
+        public let maps: [[Float]]
+        public let truth: [String: [Bool]]
     }
 
     /// - Parameters:
@@ -36,8 +42,28 @@ public struct PhantomDemo {
         report("train \(train.count), val \(validation.count), test \(test.count) spots")
         let trainer = try Trainer(network: network, head: head, settings: settings.training)
         try trainer.run(train: train, validation: validation, progress: progress, step: step)
-        let evaluation = try SegmentationEvaluation(model: network, samples: test, truth: data.truth,
-                                                    threshold: settings.threshold)
-        return Outcome(trainer: trainer, evaluation: evaluation, samples: (train.count, validation.count, test.count))
+        let model = try TrainedModelMaps(network)
+        let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
+            samples: validation, maps: model.maps(validation), truth: data.truth)
+        let maps = try model.maps(test)
+        let evaluation = SegmentationEvaluation(samples: test, maps: maps, truth: data.truth, threshold: threshold)
+        return Outcome(trainer: trainer, evaluation: evaluation, samples: (train.count, validation.count, test.count),
+                       test: test, maps: maps, truth: data.truth)
+    }
+}
+
+/// Activation maps of a network in inference mode, one sample at a time.
+struct TrainedModelMaps {
+    let network: any SegmentingNetwork
+    init(_ network: any SegmentingNetwork) throws {
+        self.network = network
+        network.setTraining(false)
+    }
+    func maps(_ samples: [Sample]) throws -> [[Float]] {
+        try samples.map { s in
+            try withoutGradients {
+                try network.activation(Tensor(shape: Shape([1] + s.image.shape.dims), scalars: s.image.scalars)).scalars
+            }
+        }
     }
 }

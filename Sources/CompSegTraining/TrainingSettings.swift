@@ -20,10 +20,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7.
+    /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7, batches drawn without balancing.
     public static var paper: TrainingSettings {
         var s = TrainingSettings()
-        s.optimizer = .rmsprop; s.learningRate = 1e-3; s.batchSize = 7
+        s.optimizer = .rmsprop; s.learningRate = 1e-3; s.batchSize = 7; s.balancedBatches = false
         return s
     }
 

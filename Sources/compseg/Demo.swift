@@ -23,8 +23,11 @@ struct Demo: ParsableCommand {
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
     @Option(help: "Seed of the phantom, the weights and the batch order.") var seed: UInt64 = 0
-    @Option(help: "Activation threshold for masks (the paper: .35).") var threshold: Float = 0.35
-    @Option(help: "Run folder to write (model.json, weights, history); none when omitted.") var out: String?
+    @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least.")
+    var alpha: Float = 0.1
+    @Option(help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
+    @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
+    @Flag(help: "Write into an output folder that already holds a demo.") var force = false
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
 
     func run() throws {
@@ -36,6 +39,11 @@ struct Demo: ParsableCommand {
         var settings = PhantomDemo.Settings()
         settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
         settings.components = components; settings.threshold = threshold
+        let folder = URL(fileURLWithPath: out)
+        let run = RunDirectory(folder.appendingPathComponent("run"))
+        if FileManager.default.fileExists(atPath: run.modelFile.path) && !force {
+            throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out")
+        }
         settings.training.epochs = epochs; settings.training.batchSize = batch; settings.training.learningRate = lr
         settings.training.optimizer = kind; settings.training.seed = seed
 
@@ -45,26 +53,25 @@ struct Demo: ParsableCommand {
         let network = try registry.topology(topology, inputChannels: components, seed: seed, topologyConfiguration)
         let progress = ProgressReporter(epochs: epochs, images: Int(Double(spots) * 0.6))
         var epoch = 0
-        let outcome = try PhantomDemo.run(settings, network: network, head: try registry.head("compsegnet"),
+        let outcome = try PhantomDemo.run(settings, network: network, head: try registry.head("compsegnet", PluginConfiguration(json: Data(#"{"alpha": \#(alpha)}"#.utf8), source: "demo options")),
                                           report: { print($0) }, progress: { epoch = $0.epoch; progress.finish($0) },
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let (trainer, result) = (outcome.trainer, outcome.evaluation)
-        if let out {
-            let run = RunDirectory(URL(fileURLWithPath: out))
-            if FileManager.default.fileExists(atPath: run.modelFile.path) {
-                throw TrainingError("\(run.url.path) already holds a run; choose another --out")
-            }
-            try run.create()
-            try run.writeModel(ModelDescription(
-                modality: nil, topology: .init(identifier: topology, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
-                head: .init(identifier: "compsegnet"), inputChannels: components, training: settings.training,
-                bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed)"]))
-            try run.writeWeights(network.stateDictionary(), metadata: ["format": "pt"])
-            try run.writeHistory(trainer.history)
-        }
+        try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
+        try run.writeModel(ModelDescription(
+            modality: nil, topology: .init(identifier: topology, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
+            head: .init(identifier: "compsegnet", configuration: #"{"alpha":\#(alpha)}"#), inputChannels: components, training: settings.training,
+            bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed)"]))
+        try run.writeWeights(network.stateDictionary(), metadata: ["format": "pt"])
+        try run.writeHistory(trainer.history)
+        try EvaluationFiles.write(result, to: folder)
+        try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
+                                   title: "compseg demo: \(spots) phantom spots, seed \(seed), \(topology)", to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-        print(String(format: "Best epoch %d. Test AUC %.3f; Dice %.3f ± %.3f over %d cancer spots; %.0f s in all.",
-                     trainer.best?.epoch ?? 0, result.auc ?? .nan, result.diceMean, result.diceSD, result.dice.count, seconds))
+        print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over %d cancer spots; %.0f s in all.",
+                     trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD,
+                     result.dice.count, seconds))
+        print("Report: \(folder.appendingPathComponent("report.html").path)")
     }
 }
 

@@ -30,7 +30,9 @@ struct Train: ParsableCommand {
     @Option(help: "Network pooling steps.") var depth: Int?
     @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
-    @Option(help: "Settings file (YAML or JSON): any option above by name, and sections topologyConfiguration and headConfiguration; options given here override it.")
+    @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches); options given here override it.")
+    var paperRecipe = false
+    @Option(help: "Settings file (YAML or JSON): any option above by name, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
     var config: String?
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
@@ -40,7 +42,7 @@ struct Train: ParsableCommand {
         var lr, weightDecay, minDelta: Float?
         var seed: UInt64?
         var balancedBatches: Bool?
-        var topologyConfiguration, headConfiguration: JSONValue?
+        var modalityConfiguration, topologyConfiguration, headConfiguration: JSONValue?
     }
 
     /// Fills options the command line left out from the `--config` file; returns the file's settings.
@@ -96,7 +98,7 @@ struct Train: ParsableCommand {
     }
 
     func settings(_ file: File?) -> TrainingSettings {
-        var s = TrainingSettings()
+        var s = paperRecipe ? TrainingSettings.paper : TrainingSettings()
         if let epochs { s.epochs = epochs }
         if let batch { s.batchSize = batch }
         if let lr { s.learningRate = lr }
@@ -119,6 +121,7 @@ struct Train: ParsableCommand {
     }
 
     func headConfiguration(_ file: File?) throws -> String { try Self.json(file?.headConfiguration ?? .object([:])) }
+    func modalityConfiguration(_ file: File?) throws -> String { try Self.json(file?.modalityConfiguration ?? .object([:])) }
 
     static func json(_ value: JSONValue) throws -> String {
         let encoder = JSONEncoder()
@@ -156,9 +159,10 @@ final class TrainingSession {
                                 + "or choose another --out")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: command.data!))
-        let (train, validation) = try Self.load(manifest, registry.modality(command.modality!))
+        let modality = ModelDescription.Plugin(identifier: command.modality!, configuration: try command.modalityConfiguration(file))
+        let (train, validation) = try Self.load(manifest, registry.modality(modality.identifier, modality.pluginConfiguration))
         let model = ModelDescription(
-            modality: .init(identifier: command.modality!),
+            modality: modality,
             topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
             head: .init(identifier: command.head, configuration: try command.headConfiguration(file)),
             inputChannels: train[0].image.shape[0], training: command.settings(file),

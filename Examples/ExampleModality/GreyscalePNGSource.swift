@@ -1,0 +1,64 @@
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import Foundation
+
+/// An example modality plugin: 8-bit greyscale PNG images, one sample per file, as one channel
+/// scaled to [0, 1]. Tissue is every pixel brighter than `tissueThreshold` (by default every
+/// non-zero pixel); the preview is the image itself in grey.
+public struct GreyscalePNGSource: ImageSource {
+    /// What the reader can be told (as JSON or YAML keys); `{}` gives the defaults.
+    public struct Configuration: Codable, Sendable, Equatable {
+        /// Pixels with a value above this (0…255) are tissue.
+        public var tissueThreshold = 0
+
+        public init() {}
+        /// Absent keys keep their defaults (synthesized Codable would demand every key).
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            tissueThreshold = try c.decodeIfPresent(Int.self, forKey: .tissueThreshold) ?? Configuration().tissueThreshold
+        }
+    }
+
+    public static let info = PluginInfo("greyscale-png", aliases: ["grey-png"],
+                                        summary: "8-bit greyscale PNG images, one channel; tissue = non-zero pixels")
+
+    /// The plugin's one entry point: adds the reader to `registry` under `info`'s names.
+    public static func register(in registry: inout Registry) throws {
+        try registry.registerModality(info) { configuration in
+            try GreyscalePNGSource(configuration.decode(Configuration.self))
+        }
+    }
+
+    public let configuration: Configuration
+
+    /// - Throws: `ConfigurationError` when the threshold lies outside 0…254.
+    public init(_ configuration: Configuration = .init()) throws {
+        guard (0...254).contains(configuration.tissueThreshold) else {
+            throw ConfigurationError(source: "greyscale-png",
+                                     message: "tissueThreshold must lie in 0…254, got \(configuration.tissueThreshold)")
+        }
+        self.configuration = configuration
+    }
+
+    public var fileExtensions: [String] { ["png"] }
+
+    public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
+        let png = try PNGImage(contentsOf: url)  // throws IOError naming the file
+        guard png.channels == 1 else {
+            throw IOError(file: url.path, "has \(png.channels) channels; expected an 8-bit greyscale PNG (1 channel)")
+        }
+        let (h, w) = (png.height, png.width)
+        let tissue = Mask(height: h, width: w, pixels: png.pixels.map { Int($0) > configuration.tissueThreshold })
+        guard tissue.count > 0 else {
+            throw IOError(file: url.path, "has no tissue: no pixel exceeds tissueThreshold \(configuration.tissueThreshold)")
+        }
+        return try Sample(id: url.deletingPathExtension().lastPathComponent,
+                          image: Tensor(shape: [1, h, w], scalars: png.pixels.map { Float($0) / 255 }),
+                          channels: .bands(["grey"]),
+                          tissue: tissue,
+                          preview: RGBImage(height: h, width: w, bytes: png.pixels.flatMap { [$0, $0, $0] }),
+                          label: label,
+                          metadata: ["file": url.path])
+    }
+}
