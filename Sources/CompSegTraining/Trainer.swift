@@ -45,6 +45,10 @@ public final class Trainer {
             var lowest = Float.infinity, highest = -Float.infinity
             for (k, indices) in batches.enumerated() {
                 if shouldStop() { return false }
+                if settings.warmupEpochs > 0 {
+                    let done = Float((epoch - 1) * batches.count + k + 1) / Float(settings.warmupEpochs * batches.count)
+                    optimizer.learningRate = settings.learningRate * min(1, done)
+                }
                 let batch = try Batch(indices.map { train[$0] })
                 network.zeroGradients()
                 let a = try network.activation(batch.images)

@@ -17,8 +17,27 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Stop when the monitored loss has not improved by `minDelta` for this many epochs; nil: never.
     public var patience: Int? = nil
     public var minDelta: Float = 0
+    /// Epochs over which the learning rate rises linearly from near 0 to `learningRate` (0: none).
+    public var warmupEpochs = 0
 
     public init() {}
+
+    /// Absent keys keep their defaults (settings files and runs written before a key existed).
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingSettings()
+        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? d.optimizer
+        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? d.momentum
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        balancedBatches = try c.decodeIfPresent(Bool.self, forKey: .balancedBatches) ?? d.balancedBatches
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        minDelta = try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta
+        warmupEpochs = try c.decodeIfPresent(Int.self, forKey: .warmupEpochs) ?? d.warmupEpochs
+    }
 
     /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7, batches drawn without balancing.
     public static var paper: TrainingSettings {
@@ -33,6 +52,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         guard learningRate > 0 else { throw TrainingError("learning rate must be positive, got \(learningRate)") }
         guard weightDecay >= 0 else { throw TrainingError("weight decay must be non-negative, got \(weightDecay)") }
         if let patience, patience <= 0 { throw TrainingError("patience must be positive, got \(patience)") }
+        guard warmupEpochs >= 0 else { throw TrainingError("warm-up epochs must not be negative, got \(warmupEpochs)") }
     }
 
     func makeOptimizer() -> Optimizer {

@@ -22,6 +22,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Images per batch.") var batch = 7
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
+    @Option(help: "Epochs of linear learning-rate warm-up.") var warmup = 0
     @Option(help: "Seed of the phantom, the weights and the batch order.") var seed: UInt64 = 0
     @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least.")
     var alpha: Float = 0.1
@@ -45,7 +46,7 @@ struct Demo: ParsableCommand {
             throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out")
         }
         settings.training.epochs = epochs; settings.training.batchSize = batch; settings.training.learningRate = lr
-        settings.training.optimizer = kind; settings.training.seed = seed
+        settings.training.optimizer = kind; settings.training.seed = seed; settings.training.warmupEpochs = warmup
 
         let registry = try builtinRegistry()
         let topologyConfiguration = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth)}"#.utf8),

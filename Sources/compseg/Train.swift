@@ -29,6 +29,7 @@ struct Train: ParsableCommand {
     @Option(help: "Network base width.") var width: Int?
     @Option(help: "Network pooling steps.") var depth: Int?
     @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
+    @Option(help: "Epochs of linear learning-rate warm-up (default 0).") var warmup: Int?
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
     @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches); options given here override it.")
     var paperRecipe = false
@@ -38,7 +39,7 @@ struct Train: ParsableCommand {
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
     struct File: Codable {
         var modality, topology, head, data, out, optimizer: String?
-        var epochs, batch, width, depth, patience, threads: Int?
+        var epochs, batch, width, depth, patience, threads, warmup: Int?
         var lr, weightDecay, minDelta: Float?
         var seed: UInt64?
         var balancedBatches: Bool?
@@ -54,7 +55,7 @@ struct Train: ParsableCommand {
         if let h = f.head, !commandLineNamed("head") { head = h }
         optimizer = optimizer ?? f.optimizer; epochs = epochs ?? f.epochs; batch = batch ?? f.batch
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
-        threads = threads ?? f.threads; lr = lr ?? f.lr; seed = seed ?? f.seed
+        threads = threads ?? f.threads; lr = lr ?? f.lr; seed = seed ?? f.seed; warmup = warmup ?? f.warmup
         return f
     }
 
@@ -105,6 +106,7 @@ struct Train: ParsableCommand {
         if let o = optimizer.flatMap(TrainingSettings.OptimizerKind.init) { s.optimizer = o }
         if let seed { s.seed = seed }
         if let patience { s.patience = patience }
+        if let warmup { s.warmupEpochs = warmup }
         if let w = file?.weightDecay { s.weightDecay = w }
         if let d = file?.minDelta { s.minDelta = d }
         if let b = file?.balancedBatches { s.balancedBatches = b }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CompSegCore
 import CompSegNN
@@ -117,5 +118,27 @@ import UNetTopology
                                   settings: settings)
         try trainer.run(train: data.samples, validation: [])
         #expect(trainer.history.first?.collapse == nil)
+    }
+}
+
+@Suite struct WarmupTests {
+    /// The learning rate rises linearly over the warm-up steps, then holds.
+    @Test func learningRateRisesLinearly() throws {
+        let data = try SyntheticSquares(count: 4, seed: 1)
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 1
+        var settings = TrainingSettings()
+        settings.epochs = 3; settings.batchSize = 2; settings.learningRate = 1e-3; settings.warmupEpochs = 2
+        let trainer = try Trainer(network: UNet(inputChannels: 2, configuration: c, seed: 0), head: CompSegNetHead(),
+                                  settings: settings)
+        var seen: [Float] = []
+        try trainer.run(train: data.samples, validation: [], step: { _, _ in seen.append(trainer.optimizer.learningRate) })
+        #expect(seen.count == 6)
+        #expect(zip(seen, [0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3, 1e-3]).allSatisfy { Swift.abs($0 - $1) < 1e-9 }, "\(seen)")
+    }
+
+    @Test func settingsWithoutNewerKeysDecode() throws {
+        let s = try JSONDecoder().decode(TrainingSettings.self, from: Data(#"{"epochs": 5}"#.utf8))
+        #expect(s.epochs == 5 && s.warmupEpochs == 0 && s.optimizer == .adam)
     }
 }
