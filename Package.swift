@@ -1,4 +1,5 @@
 // swift-tools-version:6.0
+import Foundation
 import PackageDescription
 
 /// System libraries: each is a module map over Debian's `-dev` package plus a header-only shim
@@ -6,6 +7,11 @@ import PackageDescription
 func systemLibrary(_ name: String, pkgConfig: String? = nil, apt: [String]) -> Target {
     .systemLibrary(name: name, path: "Sources/\(name)", pkgConfig: pkgConfig, providers: [.apt(apt)])
 }
+
+/// The built-in modality manifests, `modalities/*.yaml`, shipped as resources.
+let modalityManifests = ((try? FileManager.default.contentsOfDirectory(
+    atPath: URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("modalities").path)) ?? [])
+    .filter { $0.hasSuffix(".yaml") }.sorted()
 
 let package = Package(
     name: "CompSeg",
@@ -37,6 +43,7 @@ let package = Package(
         .target(name: "AlternativeHeads", dependencies: ["CompSegCore"], path: "Plugins/Heads/Alternatives"),
         .target(name: "UNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/UNet"),
         .target(name: "SegNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/SegNet"),
+        .target(name: "BuiltinModalities", path: "modalities", resources: modalityManifests.map { .copy($0) }),
         .target(name: "SpectralPreprocessing", dependencies: ["CompSegCore", "COpenBLAS"], path: "Plugins/Modalities/Spectral"),
         .target(name: "InfraredModality", dependencies: ["CompSegCore", "CompSegIO", "SpectralPreprocessing"],
                 path: "Plugins/Modalities/Infrared"),
@@ -44,7 +51,7 @@ let package = Package(
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "AlternativeHeads",
             "UNetTopology", "SegNetTopology",
-            "CompSegDemo", "InfraredModality", "CompSegFigures",
+            "CompSegDemo", "InfraredModality", "SpectralPreprocessing", "BuiltinModalities", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -58,7 +65,8 @@ let package = Package(
                                                           "CompSegTestSupport"]),
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
-        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "CompSegTestSupport"]),
+        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "BuiltinModalities",
+                                                         "CompSegTraining", "CompSegTestSupport"]),
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
         .testTarget(name: "CLITests", dependencies: ["compseg"]),

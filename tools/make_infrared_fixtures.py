@@ -1,7 +1,8 @@
 """Writes the small HDF5 / MATLAB v7.3 files that Tests/ModalityTests reads: Tests/Fixtures/infrared/*.
 
 Usage (from the repository root):
-    $(../shared/bench/setup-torch.sh) tools/make_infrared_fixtures.py
+    $(../shared/bench/setup-torch.sh) tools/make_infrared_fixtures.py            # every file
+    $(../shared/bench/setup-torch.sh) tools/make_infrared_fixtures.py bool_mask  # named writers only
 (`setup-torch.sh` prints the virtualenv's python, e.g. /root/.venv-torch/bin/python, with numpy and h5py.)
 Files are written with libver="v110" (readable by the system HDF5 1.10 CompSeg links).
 
@@ -11,6 +12,7 @@ Wavenumbers: ascending 1790 + 2b, or descending 1800 - 2b; Tests/Fixtures/infrar
 which file has which. Output is deterministic.
 """
 import os
+import sys
 
 import h5py
 import numpy as np
@@ -81,6 +83,19 @@ def write_matlab():
         f.write(block.ljust(512, b"\x00"))
 
 
+def write_bool_mask():
+    """As hwb.h5 (default layout), but `/mask` from a numpy bool array, which h5py stores as an HDF5
+    enum over int8 (FALSE = 0, TRUE = 1). Also `/classes`, an enum over int16 whose values are not
+    0, 1, 2 (so a reader must give the values, not the member indices), and `/note`, a string."""
+    with new("bool_mask.h5") as f:
+        f["spectra"] = cube()
+        f["wavenumbers"] = ASCENDING
+        f["mask"] = MASK.astype(bool)
+        classes = h5py.enum_dtype({"BACKGROUND": -3, "STROMA": 0, "CANCER": 5}, basetype="i2")
+        f.create_dataset("classes", data=np.array([[-3, 0, 5], [5, 5, -3]], dtype=np.int16), dtype=classes)
+        f["note"] = "not a number"
+
+
 def write_errors():
     with new("bad_bands.h5") as f:  # 6 bands, 5 wavenumbers
         f["spectra"] = cube().astype(np.float32)
@@ -100,14 +115,25 @@ def write_errors():
         f["data/ypixels"] = np.int64(H)
 
 
+WRITERS = {
+    "hwb": write_hwb,
+    "bhw": write_bhw,
+    "pyir": lambda: write_pyir("pyir.h5", attributes=False),
+    "pyir_attrs": lambda: write_pyir("pyir_attrs.h5", attributes=True),
+    "matlab": write_matlab,
+    "bool_mask": write_bool_mask,
+    "errors": write_errors,
+}
+
+
 if __name__ == "__main__":
+    names = sys.argv[1:] or list(WRITERS)
+    unknown = [n for n in names if n not in WRITERS]
+    if unknown:
+        sys.exit(f"unknown writer(s) {unknown}; choose from {list(WRITERS)}")
     os.makedirs(OUT, exist_ok=True)
-    write_hwb()
-    write_bhw()
-    write_pyir("pyir.h5", attributes=False)
-    write_pyir("pyir_attrs.h5", attributes=True)
-    write_matlab()
-    write_errors()
+    for name in names:
+        WRITERS[name]()
     for name in sorted(os.listdir(OUT)):
         size = os.path.getsize(os.path.join(OUT, name))
         assert size < 10_000, (name, size)

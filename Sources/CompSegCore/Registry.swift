@@ -13,7 +13,7 @@ public struct PluginInfo: Sendable, Hashable {
 
 /// The plugin kinds.
 public enum PluginKind: String, Sendable, CaseIterable {
-    case modality, topology, head = "pooling head"
+    case modality, topology, head = "pooling head", transform = "preprocessing step"
 }
 
 /// Plugins of one kind by identifier and alias.
@@ -54,16 +54,18 @@ public struct RegistryError: Error, CustomStringConvertible {
     public init(_ description: String) { self.description = description }
 }
 
-/// Every modality, topology and pooling head by identifier. Plugins register themselves
+/// Every modality reader, topology, pooling head and preprocessing step by identifier. Plugins register themselves
 /// (`SomePlugin.register(in:)`); the core knows none of them.
 public struct Registry: Sendable {
     public typealias ModalityFactory = @Sendable (PluginConfiguration) throws -> any ImageSource
     public typealias TopologyFactory = @Sendable (_ inputChannels: Int, _ seed: UInt64, PluginConfiguration) throws -> any SegmentingNetwork
     public typealias HeadFactory = @Sendable (PluginConfiguration) throws -> any PoolingHead
+    public typealias TransformFactory = @Sendable (PluginConfiguration) throws -> any SampleTransform
 
     public private(set) var modalities = PluginTable<ModalityFactory>(kind: .modality)
     public private(set) var topologies = PluginTable<TopologyFactory>(kind: .topology)
     public private(set) var heads = PluginTable<HeadFactory>(kind: .head)
+    public private(set) var transforms = PluginTable<TransformFactory>(kind: .transform)
 
     public init() {}
 
@@ -77,6 +79,10 @@ public struct Registry: Sendable {
         try heads.add(info, make)
     }
 
+    public mutating func registerTransform(_ info: PluginInfo, _ make: @escaping TransformFactory) throws {
+        try transforms.add(info, make)
+    }
+
     public func modality(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any ImageSource {
         try modalities.factory(name).1(configuration)
     }
@@ -86,5 +92,8 @@ public struct Registry: Sendable {
     }
     public func head(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any PoolingHead {
         try heads.factory(name).1(configuration)
+    }
+    public func transform(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any SampleTransform {
+        try transforms.factory(name).1(configuration)
     }
 }

@@ -26,6 +26,8 @@ public struct PhantomDemo {
         public let test: [Sample]
         public let maps: [[Float]]
         public let truth: [String: [Bool]]
+        /// The fitted preprocessing (the PCA), as `model.json` records it.
+        public let preprocessing: [StepDescription]
     }
 
     /// - Parameters:
@@ -48,7 +50,8 @@ public struct PhantomDemo {
         let maps = try model.maps(test)
         let evaluation = SegmentationEvaluation(samples: test, maps: maps, truth: data.truth, threshold: threshold)
         return Outcome(trainer: trainer, evaluation: evaluation, samples: (train.count, validation.count, test.count),
-                       test: test, maps: maps, truth: data.truth)
+                       test: test, maps: maps, truth: data.truth,
+                       preprocessing: [StepDescription(identifier: "pca", configuration: String(decoding: try data.pca.configuration(), as: UTF8.self))])
     }
 }
 

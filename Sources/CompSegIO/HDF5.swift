@@ -48,8 +48,10 @@ public final class HDF5File: Sendable {
         try withDataset(path) { dataset in try withSpace(H5Dget_space(dataset), path) { try dimensions($0, path) } }
     }
 
-    /// The whole dataset as Float (float32, float64 and integer datasets are converted by HDF5).
+    /// The whole dataset as Float (float, integer and integer-based enum datasets are converted by
+    /// HDF5; an enum, such as h5py's `bool`, gives its members' values: FALSE → 0, TRUE → 1).
     /// - Returns: its shape and its values in row-major order.
+    /// - Throws: `IOError` naming the file, the dataset and its type class when it is not numeric.
     public func readFloats(_ path: String) throws -> (shape: [Int], values: [Float]) {
         try withDataset(path) { dataset in
             try requireNumeric(dataset, path)
@@ -64,8 +66,9 @@ public final class HDF5File: Sendable {
     }
 
     /// The block of dataset `path` that begins at `start` and spans `count` elements along each
-    /// dimension, as Float in row-major order (its shape is `count`).
-    /// - Throws: `IOError` when the block's rank differs or it reaches outside the dataset.
+    /// dimension, as Float in row-major order (its shape is `count`). Types as `readFloats`.
+    /// - Throws: `IOError` when the block's rank differs, it reaches outside the dataset, or the
+    ///   dataset is not numeric.
     public func readHyperslab(_ path: String, start: [Int], count: [Int]) throws -> [Float] {
         try withDataset(path) { dataset in
             try requireNumeric(dataset, path)
@@ -157,13 +160,41 @@ public final class HDF5File: Sendable {
         return dims.map { Int($0) }
     }
 
+    /// Refuses datasets that are not numbers: float, integer, or an enum over an integer (h5py
+    /// writes numpy `bool` as one, FALSE = 0 and TRUE = 1). HDF5 converts an enum to Float by
+    /// its members' integer values (`H5T__conv_enum_numeric`, HDF5 ≥ 1.8.11).
     private func requireNumeric(_ dataset: hid_t, _ path: String) throws {
         let type = H5Dget_type(dataset)
         guard type >= 0 else { throw error("cannot get the type of dataset '\(path)'") }
         defer { H5Tclose(type) }
         let typeClass = H5Tget_class(type)
-        guard typeClass == H5T_FLOAT || typeClass == H5T_INTEGER else {
-            throw error("dataset '\(path)' has type class \(typeClass.rawValue); expected float or integer")
+        if typeClass == H5T_FLOAT || typeClass == H5T_INTEGER { return }
+        if typeClass == H5T_ENUM {
+            let base = H5Tget_super(type)
+            guard base >= 0 else { throw error("cannot get the base type of enum dataset '\(path)'") }
+            defer { H5Tclose(base) }
+            let baseClass = H5Tget_class(base)
+            if baseClass == H5T_INTEGER { return }
+            throw error("dataset '\(path)' is an enum over \(Self.name(baseClass)); expected an enum over an integer")
+        }
+        throw error("dataset '\(path)' has type class \(Self.name(typeClass)); expected float, integer or enum (bool)")
+    }
+
+    /// HDF5's name for a type class, as h5dump prints it.
+    static func name(_ typeClass: H5T_class_t) -> String {
+        switch typeClass {
+        case H5T_INTEGER: "integer"
+        case H5T_FLOAT: "float"
+        case H5T_TIME: "time"
+        case H5T_STRING: "string"
+        case H5T_BITFIELD: "bitfield"
+        case H5T_OPAQUE: "opaque"
+        case H5T_COMPOUND: "compound"
+        case H5T_REFERENCE: "reference"
+        case H5T_ENUM: "enum"
+        case H5T_VLEN: "variable-length"
+        case H5T_ARRAY: "array"
+        default: "unknown (\(typeClass.rawValue))"
         }
     }
 

@@ -16,7 +16,12 @@ public struct ModelDescription: Codable, Sendable, Equatable {
             PluginConfiguration(json: Data(configuration.utf8), source: "model.json: \(identifier)")
         }
     }
+    /// The reader plugin and its options.
     public var modality: Plugin?
+    /// The modality manifest's name (nil for runs without one).
+    public var modalityName: String?
+    /// The preprocessing chain with its fitted values, applied in order after the reader.
+    public var preprocessing: [StepDescription]?
     public var topology: Plugin
     public var head: Plugin
     public var inputChannels: Int
@@ -28,6 +33,24 @@ public struct ModelDescription: Codable, Sendable, Equatable {
                 bestEpoch: Int? = nil, versions: [String: String] = [:]) {
         self.modality = modality; self.topology = topology; self.head = head; self.inputChannels = inputChannels
         self.training = training; self.bestEpoch = bestEpoch; self.versions = versions
+    }
+
+    /// Records a fitted modality: its reader, options and preprocessing.
+    public mutating func record(_ prepared: PreparedModality) {
+        let m = prepared.manifest
+        modality = Plugin(identifier: m.reader, configuration: m.options)
+        modalityName = m.name
+        preprocessing = m.preprocessing
+    }
+
+    /// The modality exactly as trained: the reader with its options and the fitted chain.
+    /// - Parameter file: `model.json`'s path, for messages.
+    public func preparedModality(registry: Registry, file: String) throws -> PreparedModality {
+        guard let modality else { throw TrainingError("\(file) names no modality to read samples with") }
+        let manifest = ModalityManifest(name: modalityName ?? modality.identifier, reader: modality.identifier,
+                                        options: modality.configuration, preprocessing: preprocessing ?? [],
+                                        source: "\(file): modality")
+        return try PreparedModality(manifest, registry: registry)
     }
 }
 

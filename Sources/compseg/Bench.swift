@@ -18,6 +18,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Topology identifier (see `compseg plugins`).") var topology = "unet"
     @Option(help: "Timed steps (after two warm-up steps).") var steps = 5
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
 
     func validate() throws {
         for (name, v) in [("channels", channels), ("size", size), ("width", width), ("depth", depth),
@@ -30,7 +31,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         if let threads { Threads.set(threads) }
         let registry = try builtinRegistry()
-        let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth)}"#.utf8),
+        let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth), "batchNorm": \#(batchNorm)}"#.utf8),
                                                  source: "bench options")
         let net = try registry.topology(topology, inputChannels: channels, seed: 0, topologyConfig)
         let head = try registry.head("compsegnet")

@@ -1,14 +1,17 @@
 import AlternativeHeads
+import BuiltinModalities
 import CompSegCore
 import CompSegNetHead
 import InfraredModality
 import SegNetTopology
+import SpectralPreprocessing
 import UNetTopology
 
 /// The one place that registers the plugins built into the `compseg` tool.
 func builtinRegistry() throws -> Registry {
     var registry = Registry()
     try InfraredSource.register(in: &registry)
+    try SpectralSteps.register(in: &registry)
     try UNet.register(in: &registry)
     try SegNet.register(in: &registry)
     try CompSegNetHead.register(in: &registry)
@@ -17,4 +20,9 @@ func builtinRegistry() throws -> Registry {
     try LSEHead.register(in: &registry)
     try TopKHead.register(in: &registry)
     return registry
+}
+
+/// What `--modality` names: a manifest file, a manifest in `modalities/`, or a reader plugin.
+func resolveModality(_ argument: String, registry: Registry) throws -> ModalityManifest {
+    try ModalityManifest.resolve(argument, builtin: BuiltinModalities.manifests, registry: registry)
 }

@@ -12,7 +12,7 @@ struct Compare: ParsableCommand {
         abstract: "Train several topologies on the same data and budget and compare them on the test split.")
 
     @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
-    @Option(help: "Modality identifier.") var modality: String
+    @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file, or a reader plugin.") var modality: String
     @Option(help: "Topologies, comma-separated (see `compseg plugins`).") var topologies = "unet,segnet"
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
     @Option(help: "Output folder (one run folder per topology, and the tables).") var out: String
@@ -48,11 +48,12 @@ struct Compare: ParsableCommand {
         for name in names { _ = try registry.topologies.factory(name) }  // unknown names fail before any training
         let folder = URL(fileURLWithPath: out)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-        let source = try registry.modality(modality)
-        let (train, validation) = try TrainingSession.load(manifest, source)
         let testRows = manifest.rows(in: .test)
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
-        let test = try loadSamples(testRows, manifest: manifest, modality: source)
+        let prepared = try PreparedModality(resolveModality(modality, registry: registry), registry: registry)
+            .fitted(on: manifest.rows(in: .train), manifest: manifest)
+        let (train, validation) = try TrainingSession.load(manifest, prepared)
+        let test = try prepared.load(testRows, manifest: manifest)
         var truth: [String: [Bool]] = [:]
         for (row, s) in zip(testRows, test) {
             if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
@@ -64,10 +65,11 @@ struct Compare: ParsableCommand {
         var rows: [Row] = []
         for name in names {
             print("== \(name)")
-            let model = ModelDescription(
-                modality: .init(identifier: modality), topology: .init(identifier: name, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
+            var model = ModelDescription(
+                modality: nil, topology: .init(identifier: name, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
                 head: .init(identifier: head), inputChannels: train[0].image.shape[0], training: settings,
                 versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path])
+            model.record(prepared)
             let session = try TrainingSession(run: RunDirectory(folder.appendingPathComponent(name)), model: model,
                                               train: train, validation: validation, registry: registry)
             let start = DispatchTime.now().uptimeNanoseconds

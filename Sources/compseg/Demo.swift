@@ -12,7 +12,7 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train CompSegNet on a synthetic infrared TMA from image labels and evaluate it against ground truth.")
 
-    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test).") var spots = 60
+    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test).") var spots = 100
     @Option(help: "Spot side in pixels.") var size = 64
     @Option(help: "Principal components fed to the network.") var components = 16
     @Option(help: "Topology identifier.") var topology = "unet"
@@ -23,6 +23,8 @@ struct Demo: ParsableCommand {
     @Option(help: "Learning rate.") var lr: Float = 1e-3
     @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
     @Option(help: "Epochs of linear learning-rate warm-up.") var warmup = 0
+    @Option(help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
+    @Flag(help: "Train without batch norm (the paper's U-Net).") var noBatchNorm = false
     @Option(help: "Seed of the phantom, the weights and the batch order.") var seed: UInt64 = 0
     @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least.")
     var alpha: Float = 0.1
@@ -49,8 +51,9 @@ struct Demo: ParsableCommand {
         settings.training.optimizer = kind; settings.training.seed = seed; settings.training.warmupEpochs = warmup
 
         let registry = try builtinRegistry()
-        let topologyConfiguration = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth)}"#.utf8),
-                                                        source: "demo options")
+        let start = initialActivation.map { #","initialActivation":\#($0)"# } ?? ""
+        let topologyJSON = #"{"width":\#(width),"depth":\#(depth),"batchNorm":\#(!noBatchNorm)\#(start)}"#
+        let topologyConfiguration = PluginConfiguration(json: Data(topologyJSON.utf8), source: "demo options")
         let network = try registry.topology(topology, inputChannels: components, seed: seed, topologyConfiguration)
         let progress = ProgressReporter(epochs: epochs, images: Int(Double(spots) * 0.6))
         var epoch = 0
@@ -59,10 +62,13 @@ struct Demo: ParsableCommand {
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let (trainer, result) = (outcome.trainer, outcome.evaluation)
         try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
-        try run.writeModel(ModelDescription(
-            modality: nil, topology: .init(identifier: topology, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
+        var model = ModelDescription(
+            modality: .init(identifier: "infrared"), topology: .init(identifier: topology, configuration: topologyJSON),
             head: .init(identifier: "compsegnet", configuration: #"{"alpha":\#(alpha)}"#), inputChannels: components, training: settings.training,
-            bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed)"]))
+            bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed), \(spots) spots"])
+        model.modalityName = "phantom"
+        model.preprocessing = outcome.preprocessing
+        try run.writeModel(model)
         try run.writeWeights(network.stateDictionary(), metadata: ["format": "pt"])
         try run.writeHistory(trainer.history)
         try EvaluationFiles.write(result, to: folder)

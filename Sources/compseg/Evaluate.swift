@@ -40,13 +40,10 @@ struct Evaluate: ParsableCommand {
         }
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
-        guard let modality = trained.description.modality else {
-            throw CLIError("\(trained.run.modelFile.path) names no modality to read samples with")
-        }
-        let source = try registry.modality(modality.identifier, modality.pluginConfiguration)
+        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
-            let samples = try loadSamples(rows, manifest: manifest, modality: source)
+            let samples = try modality.load(rows, manifest: manifest)
             var truth: [String: [Bool]] = [:]
             for (row, s) in zip(rows, samples) {
                 if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }

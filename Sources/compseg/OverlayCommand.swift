@@ -33,19 +33,16 @@ struct OverlayCommand: ParsableCommand {
     func run() throws {
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
-        guard let modality = trained.description.modality else {
-            throw CLIError("\(trained.run.modelFile.path) names no modality to read samples with")
-        }
-        let source = try registry.modality(modality.identifier, modality.pluginConfiguration)
+        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         var samples: [Sample] = [], truth: [String: [Bool]] = [:]
         if let data {
             let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-            samples = try loadSamples(manifest.rows, manifest: manifest, modality: source)
+            samples = try modality.load(manifest.rows, manifest: manifest)
             for (row, s) in zip(manifest.rows, samples) {
                 if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
             }
         } else {
-            samples = try files.map { try source.load(URL(fileURLWithPath: $0), label: nil) }
+            samples = try modality.load(files: files.map { URL(fileURLWithPath: $0) })
         }
         let folder = URL(fileURLWithPath: out)
         let existing = SegmentationFiles.paths(for: samples, in: folder).filter { FileManager.default.fileExists(atPath: $0.path) }

@@ -28,16 +28,13 @@ struct Segment: ParsableCommand {
         if let threads { Threads.set(threads) }
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
-        guard let modality = trained.description.modality else {
-            throw TrainingError("\(trained.run.modelFile.path) names no modality to read samples with")
-        }
-        let source = try registry.modality(modality.identifier, modality.pluginConfiguration)
+        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let samples: [Sample]
         if let data {
             let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-            samples = try loadSamples(manifest.rows, manifest: manifest, modality: source)
+            samples = try modality.load(manifest.rows, manifest: manifest)
         } else {
-            samples = try files.map { try source.load(URL(fileURLWithPath: $0), label: nil) }
+            samples = try modality.load(files: files.map { URL(fileURLWithPath: $0) })
         }
         let folder = URL(fileURLWithPath: out)
         let outputs = SegmentationFiles.paths(for: samples, in: folder) + [folder.appendingPathComponent("segmentation.csv")]

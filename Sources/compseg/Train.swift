@@ -15,7 +15,7 @@ struct Train: ParsableCommand {
             --resume RUN continues from the last completed epoch.
             """)
 
-    @Option(help: "Modality identifier (see `compseg plugins`).") var modality: String?
+    @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file (lab.yaml), or a reader plugin (see `compseg plugins`).") var modality: String?
     @Option(help: "Topology identifier.") var topology = "unet"
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
     @Option(help: "Dataset manifest CSV.") var data: String?
@@ -123,7 +123,17 @@ struct Train: ParsableCommand {
     }
 
     func headConfiguration(_ file: File?) throws -> String { try Self.json(file?.headConfiguration ?? .object([:])) }
-    func modalityConfiguration(_ file: File?) throws -> String { try Self.json(file?.modalityConfiguration ?? .object([:])) }
+
+    /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
+    func mergedOptions(_ options: String, _ overrides: JSONValue) throws -> String {
+        var merged: [String: JSONValue] = [:]
+        if case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(options.utf8)) { merged = o }
+        guard case .object(let o) = overrides else {
+            throw ConfigurationError(source: config ?? "--config", message: "key 'modalityConfiguration' must be a mapping")
+        }
+        merged.merge(o) { _, new in new }
+        return try Self.json(.object(merged))
+    }
 
     static func json(_ value: JSONValue) throws -> String {
         let encoder = JSONEncoder()
@@ -161,14 +171,21 @@ final class TrainingSession {
                                 + "or choose another --out")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: command.data!))
-        let modality = ModelDescription.Plugin(identifier: command.modality!, configuration: try command.modalityConfiguration(file))
-        let (train, validation) = try Self.load(manifest, registry.modality(modality.identifier, modality.pluginConfiguration))
-        let model = ModelDescription(
-            modality: modality,
+        var modalityManifest = try resolveModality(command.modality!, registry: registry)
+        if let options = file?.modalityConfiguration {
+            modalityManifest.options = try command.mergedOptions(modalityManifest.options, options)
+        }
+        let trainRows = manifest.rows(in: .train)
+        guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
+        let modality = try PreparedModality(modalityManifest, registry: registry).fitted(on: trainRows, manifest: manifest)
+        let (train, validation) = try Self.load(manifest, modality)
+        var model = ModelDescription(
+            modality: nil,
             topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
             head: .init(identifier: command.head, configuration: try command.headConfiguration(file)),
             inputChannels: train[0].image.shape[0], training: command.settings(file),
             versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
+        model.record(modality)
         try self.init(run: run, model: model, train: train, validation: validation, registry: registry)
     }
 
@@ -179,19 +196,18 @@ final class TrainingSession {
         guard let manifestPath = dataOverride ?? model.versions["manifest"] else {
             throw TrainingError("\(run.modelFile.path) names no manifest; pass --data")
         }
-        guard let modality = model.modality else { throw TrainingError("\(run.modelFile.path) names no modality") }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
-        (train, validation) = try Self.load(manifest, registry.modality(modality.identifier, modality.pluginConfiguration))
+        (train, validation) = try Self.load(manifest, model.preparedModality(registry: registry, file: run.modelFile.path))
         self.model = model
         trainer = try Self.trainer(model, registry)
         try trainer.restore(TrainingCheckpoint(contentsOf: run.checkpointFile))
         try run.writeModel(model)
     }
 
-    static func load(_ manifest: Manifest, _ source: any ImageSource) throws -> ([Sample], [Sample]) {
-        let train = try loadSamples(manifest.rows(in: .train), manifest: manifest, modality: source)
+    static func load(_ manifest: Manifest, _ modality: PreparedModality) throws -> ([Sample], [Sample]) {
+        let train = try modality.load(manifest.rows(in: .train), manifest: manifest)
         guard !train.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
-        let validation = try loadSamples(manifest.rows(in: .val), manifest: manifest, modality: source)
+        let validation = try modality.load(manifest.rows(in: .val), manifest: manifest)
         return (train, validation)
     }
 

@@ -7,7 +7,9 @@ import UNetTopology
 
 @Suite struct TopologyTests {
     @Test func paperUNetHasTheReferenceParameterCountAndNames() throws {
-        let net = try UNet(inputChannels: 450, seed: 0)
+        var paper = UNet.Configuration()
+        paper.batchNorm = false
+        let net = try UNet(inputChannels: 450, configuration: paper, seed: 0)
         #expect(net.parameterCount == 31_289_217)  // as torch_compsegnet.py's UNet(450, 64, 4)
         let names = net.namedParameters().map(\.0)
         #expect(names.prefix(4) == ["down.0.0.weight", "down.0.0.bias", "down.0.2.weight", "down.0.2.bias"])

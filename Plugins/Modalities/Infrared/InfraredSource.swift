@@ -2,6 +2,7 @@ import CompSegCore
 import CompSegIO
 import CompSegNN
 import Foundation
+import SpectralPreprocessing
 
 /// Hyperspectral infrared images from HDF5 (and MATLAB v7.3 `.mat`, which is HDF5), one sample
 /// per file. The default layout: `/spectra` H×W×B (float32 or float64), `/wavenumbers` of length B
@@ -10,7 +11,8 @@ import Foundation
 /// name) or MATLAB's column-major arrays (`matlab`); see `SpectralLayout`. Dataset names are
 /// configurable. Wavenumbers keep the file's order (ascending or descending); the sample's
 /// metadata records it. Without a mask, tissue is where the integrated absorbance exceeds Otsu's
-/// threshold. The preview is that integrated absorbance in grey.
+/// threshold, with specks removed and holes filled (`tissue`). NaN or infinite values are an
+/// error, or (`nonFinite: zero`) zeros outside the tissue. The preview is chosen by `preview`.
 public struct InfraredSource: ImageSource {
     public struct Configuration: Codable, Sendable, Equatable {
         public var spectra = "/spectra"
@@ -24,6 +26,14 @@ public struct InfraredSource: ImageSource {
         /// root or on the spectra dataset.
         public var height: String? = nil
         public var width: String? = nil
+        /// What to do with NaN or infinite values in the spectra.
+        public var nonFinite = NonFinitePolicy.error
+        /// How the tissue mask is cleaned when it is computed (not when the file holds one).
+        public var tissue = TissueRule()
+        /// What overlays are drawn on.
+        public var preview = SpectralPreview.absorbance
+        /// Values read per hyperslab (not a configuration key; tests make it small).
+        public var slabValues = 1 << 22
 
         public init() {}
 
@@ -37,7 +47,7 @@ public struct InfraredSource: ImageSource {
             return c
         }
 
-        enum CodingKeys: String, CodingKey { case spectra, wavenumbers, mask, layout, height, width }
+        enum CodingKeys: String, CodingKey { case spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview }
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -48,6 +58,9 @@ public struct InfraredSource: ImageSource {
             layout = try c.decodeIfPresent(SpectralLayout.self, forKey: .layout) ?? d.layout
             height = try c.decodeIfPresent(String.self, forKey: .height)
             width = try c.decodeIfPresent(String.self, forKey: .width)
+            nonFinite = try c.decodeIfPresent(NonFinitePolicy.self, forKey: .nonFinite) ?? d.nonFinite
+            tissue = try c.decodeIfPresent(TissueRule.self, forKey: .tissue) ?? d.tissue
+            preview = try c.decodeIfPresent(SpectralPreview.self, forKey: .preview) ?? d.preview
         }
 
         /// Encodes every key, nil ones as null, so `PluginConfiguration.decode` knows them all
@@ -60,6 +73,9 @@ public struct InfraredSource: ImageSource {
             try c.encode(layout, forKey: .layout)
             try c.encode(height, forKey: .height)
             try c.encode(width, forKey: .width)
+            try c.encode(nonFinite, forKey: .nonFinite)
+            try c.encode(tissue, forKey: .tissue)
+            try c.encode(preview, forKey: .preview)
         }
     }
 
@@ -84,15 +100,26 @@ public struct InfraredSource: ImageSource {
         if layout != .flat, c.height != nil || c.width != nil {
             throw IOError(file: url.path, "keys 'height' and 'width' apply only to layout 'flat', not '\(layout.rawValue)'")
         }
-        let (shape, values) = try file.readFloats(c.spectra)
+        let shape = try file.shape(of: c.spectra)
         guard shape.count == layout.rank else {
             throw fail(c.spectra, LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(layout.rawValue)' "
                                               + "expects \(layout.dimensionNames) (rank \(layout.rank))"))
         }
         let size = layout == .flat ? try imageSize(file, url) : nil
-        let (b, h, w, image): (Int, Int, Int, [Float])
-        do { (b, h, w, image) = try layout.channelsFirst(shape: shape, values: values, size: size) } catch let e as LayoutError {
+        let (b, h, w): (Int, Int, Int)
+        do { (b, h, w) = try layout.dimensions(shape: shape, size: size) } catch let e as LayoutError {
             throw fail(c.spectra, e)
+        }
+        // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
+        // large file never needs a second full-size copy besides the image.
+        var image = [Float](repeating: 0, count: b * h * w)
+        let perEntry = shape.dropFirst().reduce(1, *)
+        let entries = max(1, configuration.slabValues / perEntry)
+        for first in stride(from: 0, to: shape[0], by: entries) {
+            let n = min(entries, shape[0] - first)
+            let slab = try file.readHyperslab(c.spectra, start: [first] + shape.dropFirst().map { _ in 0 },
+                                              count: [n] + shape.dropFirst())
+            layout.place(slab, first: first, size: (b, h, w), into: &image)
         }
         let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers)
         let wavenumbers: [Double]
@@ -104,19 +131,30 @@ public struct InfraredSource: ImageSource {
                           + "but '\(c.spectra)' has \(b) bands (shape \(shape), layout '\(layout.rawValue)')")
         }
         let plane = h * w
-        if let bad = image.firstIndex(where: { !$0.isFinite }) {
-            let count = image.filter { !$0.isFinite }.count
-            throw IOError(file: url.path, "dataset '\(c.spectra)' holds \(count) NaN or infinite values; "
-                          + "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)")
+        var cube = image
+        var invalid = [Bool](repeating: false, count: plane)
+        if let bad = cube.firstIndex(where: { !$0.isFinite }) {
+            let count = cube.filter { !$0.isFinite }.count
+            let place = "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)"
+            guard c.nonFinite == .zero else {
+                throw IOError(file: url.path, "dataset '\(c.spectra)' holds \(count) NaN or infinite values; \(place) "
+                              + "(option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
+            }
+            for i in cube.indices where !cube[i].isFinite { cube[i] = 0; invalid[i % plane] = true }
         }
         var absorbance = [Float](repeating: 0, count: plane)
-        for k in 0..<b { for p in 0..<plane { absorbance[p] += image[k * plane + p] } }
+        for k in 0..<b { for p in 0..<plane { absorbance[p] += cube[k * plane + p] } }
         absorbance = absorbance.map { $0 / Float(b) }
-        let tissue = try tissueMask(file, url, h, w, absorbance)
-        let channels = ChannelAxis.spectral(values: wavenumbers, unit: "cm⁻¹")
-        return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: image),
-                          channels: channels, tissue: tissue,
-                          preview: greyPreview(absorbance, h, w), label: label,
+        var tissue = try tissueMask(file, url, h, w, absorbance)
+        for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
+        let preview: RGBImage
+        do {
+            preview = try c.preview.render(cube: cube, bands: b, height: h, width: w, wavenumbers: wavenumbers,
+                                           tissue: tissue.pixels)
+        } catch { throw IOError(file: url.path, "option 'preview': \(error)") }
+        return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: cube),
+                          channels: .spectral(values: wavenumbers, unit: "cm⁻¹"), tissue: tissue,
+                          preview: preview, label: label,
                           metadata: ["file": url.path, "layout": layout.rawValue,
                                      "wavenumberOrder": SpectralOrder(wavenumbers).rawValue])
     }
@@ -160,13 +198,40 @@ public struct InfraredSource: ImageSource {
             }
         }
         let threshold = otsuThreshold(absorbance)
-        return Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold })
+        return configuration.tissue.clean(Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
+    }
+}
+
+/// What the reader does with NaN or infinite spectra values.
+public enum NonFinitePolicy: String, Codable, Sendable {
+    /// Refuse the file, naming the count and the first position.
+    case error
+    /// Set them to 0 and leave their pixels out of the tissue mask.
+    case zero
+}
+
+/// The clean-up of a computed tissue mask (Otsu's threshold on integrated absorbance); none by
+/// default (`modalities/infrared.yaml` turns it on).
+public struct TissueRule: Codable, Sendable, Equatable {
+    /// Background regions enclosed by tissue with fewer pixels than this become tissue (0: none).
+    public var fillHolesSmallerThan = 0
+    /// Tissue regions with fewer pixels than this are dropped (0: none).
+    public var removeSpecksSmallerThan = 0
+
+    public init() {}
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TissueRule()
+        fillHolesSmallerThan = try c.decodeIfPresent(Int.self, forKey: .fillHolesSmallerThan) ?? d.fillHolesSmallerThan
+        removeSpecksSmallerThan = try c.decodeIfPresent(Int.self, forKey: .removeSpecksSmallerThan) ?? d.removeSpecksSmallerThan
+        guard fillHolesSmallerThan >= 0, removeSpecksSmallerThan >= 0 else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "tissue sizes must not be negative"))
+        }
     }
 
-    private func greyPreview(_ absorbance: [Float], _ h: Int, _ w: Int) -> RGBImage {
-        let (lo, hi) = (absorbance.min() ?? 0, absorbance.max() ?? 1)
-        let grey = absorbance.map { UInt8(max(0, min(255, 255 - 255 * ($0 - lo) / max(hi - lo, 1e-12)))) }
-        return RGBImage(height: h, width: w, bytes: grey.flatMap { [$0, $0, $0] })
+    public func clean(_ mask: Mask) -> Mask {
+        mask.removingSpecks(smallerThan: removeSpecksSmallerThan).fillingHoles(smallerThan: fillHolesSmallerThan)
     }
 }
 

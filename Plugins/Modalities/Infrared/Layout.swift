@@ -35,47 +35,63 @@ public enum SpectralLayout: String, Codable, Sendable, CaseIterable {
         }
     }
 
-    /// Turns the spectra dataset as read (row-major `values` of `shape`) into a B×H×W cube,
-    /// channels first.
+    /// (B, H, W) of a spectra dataset of `shape`.
     /// - Parameter size: (H, W) for `.flat`; ignored by the other layouts.
     /// - Throws: `LayoutError` for a wrong rank, an empty dimension, or (flat) pixels ≠ H·W.
-    public func channelsFirst(shape: [Int], values: [Float], size: (height: Int, width: Int)? = nil) throws
-        -> (bands: Int, height: Int, width: Int, cube: [Float]) {
+    public func dimensions(shape: [Int], size: (height: Int, width: Int)? = nil) throws -> (bands: Int, height: Int, width: Int) {
         guard shape.count == rank else {
             throw LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(rawValue)' expects \(dimensionNames) (rank \(rank))")
         }
         guard shape.allSatisfy({ $0 > 0 }) else {
             throw LayoutError("has shape \(shape) with an empty dimension; layout '\(rawValue)' expects \(dimensionNames)")
         }
-        precondition(values.count == shape.reduce(1, *), "values do not match the shape")
         switch self {
-        case .bhw:
-            return (shape[0], shape[1], shape[2], values)
-        case .hwb:
-            let (h, w, b) = (shape[0], shape[1], shape[2])
-            var cube = [Float](repeating: 0, count: values.count)
-            for p in 0..<(h * w) { for k in 0..<b { cube[k * h * w + p] = values[p * b + k] } }
-            return (b, h, w, cube)
+        case .hwb: return (shape[2], shape[0], shape[1])
+        case .bhw: return (shape[0], shape[1], shape[2])
+        case .matlab: return (shape[0], shape[2], shape[1])
         case .flat:
             guard let (h, w) = size, h > 0, w > 0 else {
                 throw LayoutError("layout 'flat' needs the image height and width (keys 'height' and 'width')")
             }
-            let (p, b) = (shape[0], shape[1])
-            guard p == h * w else {
-                throw LayoutError("has \(p) pixels (shape \(shape)) but height × width is \(h)×\(w) = \(h * w)")
+            guard shape[0] == h * w else {
+                throw LayoutError("has \(shape[0]) pixels (shape \(shape)) but height × width is \(h)×\(w) = \(h * w)")
             }
-            var cube = [Float](repeating: 0, count: values.count)
-            for q in 0..<p { for k in 0..<b { cube[k * p + q] = values[q * b + k] } }
-            return (b, h, w, cube)
-        case .matlab:
-            // HDF5 [b][x][y] = MATLAB (y, x, b).
-            let (b, w, h) = (shape[0], shape[1], shape[2])
-            var cube = [Float](repeating: 0, count: values.count)
-            for k in 0..<b { for x in 0..<w { for y in 0..<h {
-                cube[(k * h + y) * w + x] = values[(k * w + x) * h + y]
-            } } }
-            return (b, h, w, cube)
+            return (shape[1], h, w)
         }
+    }
+
+    /// Copies a slab of the spectra dataset — entries `first ..< first + n` of its slowest
+    /// dimension, row-major — into `cube`, the B×H×W channels-first image of size `size`.
+    public func place(_ slab: [Float], first: Int, size: (bands: Int, height: Int, width: Int), into cube: inout [Float]) {
+        let (b, h, w) = size
+        let plane = h * w
+        switch self {
+        case .bhw:  // slab over bands: already channels first
+            cube.replaceSubrange((first * plane)..<(first * plane + slab.count), with: slab)
+        case .hwb:  // slab over rows y: [y][x][k]
+            for i in 0..<(slab.count / (w * b)) { for x in 0..<w { for k in 0..<b {
+                cube[k * plane + (first + i) * w + x] = slab[(i * w + x) * b + k]
+            } } }
+        case .flat:  // slab over pixels q: [q][k]
+            for i in 0..<(slab.count / b) { for k in 0..<b { cube[k * plane + first + i] = slab[i * b + k] } }
+        case .matlab:  // slab over bands: HDF5 [k][x][y] = MATLAB (y, x, k)
+            for i in 0..<(slab.count / plane) { for x in 0..<w { for y in 0..<h {
+                cube[((first + i) * h + y) * w + x] = slab[(i * w + x) * h + y]
+            } } }
+        }
+    }
+
+    /// Turns the whole spectra dataset as read (row-major `values` of `shape`) into a B×H×W
+    /// cube, channels first.
+    /// - Parameter size: (H, W) for `.flat`; ignored by the other layouts.
+    /// - Throws: `LayoutError` for a wrong rank, an empty dimension, or (flat) pixels ≠ H·W.
+    public func channelsFirst(shape: [Int], values: [Float], size: (height: Int, width: Int)? = nil) throws
+        -> (bands: Int, height: Int, width: Int, cube: [Float]) {
+        let (b, h, w) = try dimensions(shape: shape, size: size)
+        precondition(values.count == shape.reduce(1, *), "values do not match the shape")
+        var cube = [Float](repeating: 0, count: values.count)
+        place(values, first: 0, size: (b, h, w), into: &cube)
+        return (b, h, w, cube)
     }
 
     /// Turns a mask dataset as read into H×W row-major. `.hwb`/`.bhw` take H×W; `.flat` takes

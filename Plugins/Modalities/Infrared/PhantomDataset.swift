@@ -3,55 +3,54 @@ import CompSegNN
 import Foundation
 import SpectralPreprocessing
 
-/// A phantom prepared for training in memory: PCA fitted on training-split tissue pixels,
-/// components scaled to unit variance, one `Sample` per spot with its ground truth beside it.
+/// A phantom prepared for training in memory, as `--modality infrared` would prepare its files:
+/// the `pca` step (whitened) fitted on the training spots' tissue pixels, one `Sample` per spot
+/// with its ground truth beside it. Raw spots are generated one at a time.
 public struct PhantomDataset {
     public let samples: [Sample]
     /// Tumor masks by sample id (all false for cancer-free spots).
     public let truth: [String: [Bool]]
-    public let pca: PCA
+    /// The fitted step, as `model.json` would record it.
+    public let pca: PCAStep
 
     /// - Parameters:
     ///   - components: principal components kept (the network's input channels).
-    ///   - fitPixels: at most this many training tissue pixels fit the PCA (an even subsample).
+    ///   - fitPixels: at most this many training tissue pixels fit the PCA.
     public init(_ phantom: InfraredPhantom, components: Int = 16, fitPixels: Int = 20_000) throws {
-        let s = phantom.settings
-        let spots = (0..<s.spots).map(phantom.spot)
-        let training = spots.filter { $0.split == .train }
-        let tissuePixels = training.reduce(0) { $0 + $1.tissue.filter { $0 }.count }
-        let stride = max(1, tissuePixels / fitPixels)
-        var fit: [Float] = []
-        var k = 0
-        for spot in training {
-            for p in spot.tissue.indices where spot.tissue[p] {
-                if k % stride == 0 { fit += spot.spectra[(p * s.bands)..<((p + 1) * s.bands)] }
-                k += 1
-            }
-        }
-        pca = try PCA(fitting: fit, bands: s.bands, components: components)
-        let scale = pca.variances.map { 1 / max($0, 1e-12).squareRoot() }
+        let count = phantom.settings.spots
+        let training = (0..<count).filter { phantom.plan($0).split == .train }
+        let fitted = try PCAStep(components: components, fitPixels: fitPixels)
+            .fitted(to: SampleSequence(count: training.count) { try phantom.sample(training[$0]).sample })
         var samples: [Sample] = []
         var truth: [String: [Bool]] = [:]
-        let n = s.size
-        for spot in spots {
-            let scores = try pca.transform(spot.spectra)  // pixels × k
-            var image = [Float](repeating: 0, count: components * n * n)
-            for p in 0..<(n * n) { for c in 0..<components { image[c * n * n + p] = scores[p * components + c] * scale[c] } }
-            let grey = (0..<(n * n)).map { p -> UInt8 in
-                let v = spot.tissue[p] ? 200 - 25 * Double(scores[p * components]) * Double(scale[0]) : 255
-                return UInt8(max(0, min(255, v)))
-            }
-            samples.append(try Sample(
-                id: spot.id, image: Tensor(shape: [components, n, n], scalars: image),
-                channels: .bands((1...components).map { "PC\($0)" }),
-                tissue: Mask(height: n, width: n, pixels: spot.tissue),
-                preview: RGBImage(height: n, width: n, bytes: grey.flatMap { [$0, $0, $0] }),
-                label: spot.label, metadata: ["split": spot.split.rawValue]))
-            truth[spot.id] = spot.truth
+        for i in 0..<count {
+            let (raw, tumor) = try phantom.sample(i)
+            samples.append(try fitted.apply(raw))
+            truth[raw.id] = tumor
         }
         self.samples = samples
         self.truth = truth
+        pca = fitted as! PCAStep
     }
 
     public func split(_ split: Split) -> [Sample] { samples.filter { $0.metadata["split"] == split.rawValue } }
+}
+
+extension InfraredPhantom {
+    /// Spot `i` as the infrared reader would deliver its file (B×H×W spectra, grey absorbance
+    /// preview, split in the metadata), and its ground-truth tumor mask.
+    public func sample(_ i: Int) throws -> (sample: Sample, truth: [Bool]) {
+        let spot = spot(i)
+        let (n, b) = (settings.size, settings.bands)
+        let plane = n * n
+        var cube = [Float](repeating: 0, count: b * plane)
+        for p in 0..<plane { for k in 0..<b { cube[k * plane + p] = spot.spectra[p * b + k] } }
+        let preview = try SpectralPreview.absorbance.render(cube: cube, bands: b, height: n, width: n, wavenumbers: wavenumbers,
+                                                            tissue: spot.tissue)
+        let sample = try Sample(id: spot.id, image: Tensor(shape: [b, n, n], scalars: cube),
+                                channels: .spectral(values: wavenumbers, unit: "cm⁻¹"),
+                                tissue: Mask(height: n, width: n, pixels: spot.tissue), preview: preview,
+                                label: spot.label, metadata: ["split": spot.split.rawValue])
+        return (sample, spot.truth)
+    }
 }

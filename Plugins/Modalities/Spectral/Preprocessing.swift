@@ -115,6 +115,10 @@ public struct BandNormalization: SpectralTransform, Equatable {
 public struct SpectralCrop: SpectralTransform, Equatable {
     public var lower: Double, upper: Double
     public init(lower: Double, upper: Double) { self.lower = min(lower, upper); self.upper = max(lower, upper) }
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(lower: try c.decode(Double.self, forKey: .lower), upper: try c.decode(Double.self, forKey: .upper))
+    }
 
     /// The kept band indices, in the axis's order.
     /// - Throws: `SpectralError` when no band lies in the range.

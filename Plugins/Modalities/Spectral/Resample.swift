@@ -1,0 +1,116 @@
+import Foundation
+
+/// Linear interpolation onto a target axis, given as its `values` or as `count` evenly spaced
+/// points `from` → `to` (both included; from > to gives a descending axis). The input axis may
+/// be ascending or descending; every target point must lie within its range.
+public struct SpectralResample: SpectralTransform, Equatable {
+    public enum Target: Equatable, Sendable {
+        case values([Double])
+        case evenlySpaced(from: Double, to: Double, count: Int)
+    }
+
+    public var target: Target
+
+    /// - Throws: `SpectralError` unless `values` is non-empty, finite and strictly monotonic.
+    public init(values: [Double]) throws {
+        target = .values(values)
+        try validate()
+    }
+
+    /// - Throws: `SpectralError` unless `from` and `to` are finite and differ and `count` ≥ 2.
+    public init(from: Double, to: Double, count: Int) throws {
+        target = .evenlySpaced(from: from, to: to, count: count)
+        try validate()
+    }
+
+    /// The target axis: the points the spectra are interpolated at, in order.
+    public var targetAxis: [Double] {
+        switch target {
+        case .values(let values): return values
+        case .evenlySpaced(let from, let to, let count):
+            // The ends are set exactly, so `to` is not lost to rounding.
+            return (0..<count).map { $0 == count - 1 ? to : from + (to - from) * Double($0) / Double(count - 1) }
+        }
+    }
+
+    private func validate() throws {
+        switch target {
+        case .values(let values):
+            guard !values.isEmpty else { throw SpectralError("SpectralResample: 'values' is empty; expected at least one point") }
+            _ = try ascendingOrder(values, step: "SpectralResample 'values'")
+        case .evenlySpaced(let from, let to, let count):
+            guard from.isFinite, to.isFinite, from != to else {
+                throw SpectralError("SpectralResample: expected finite, different 'from' and 'to', got \(from) and \(to)")
+            }
+            guard count >= 2 else { throw SpectralError("SpectralResample: 'count' must be at least 2, got \(count)") }
+        }
+    }
+
+    /// - Throws: `SpectralError` when the input axis is not strictly monotonic or a target point
+    ///   lies outside its range.
+    public func axis(_ wavenumbers: [Double]) throws -> [Double] {
+        _ = try ascendingOrder(wavenumbers, step: "SpectralResample")
+        guard let lo = wavenumbers.min(), let hi = wavenumbers.max() else {
+            throw SpectralError("SpectralResample: empty wavenumber axis")
+        }
+        let target = targetAxis
+        if let outside = target.first(where: { $0 < lo || $0 > hi }) {
+            throw SpectralError("SpectralResample: target point \(outside) lies outside the input axis's range \(lo)…\(hi)")
+        }
+        return target
+    }
+
+    public func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float] {
+        try requireMatching(spectrum, wavenumbers)
+        let target = try axis(wavenumbers)
+        let order = try ascendingOrder(wavenumbers, step: "SpectralResample")
+        let x = order.map { wavenumbers[$0] }, y = order.map { Double(spectrum[$0]) }
+        let n = x.count
+        return target.map { t in
+            // j: the last band with x[j] ≤ t (t ≥ x[0], checked above).
+            var (lo, hi) = (0, n - 1)
+            while lo < hi {
+                let mid = (lo + hi + 1) / 2
+                if x[mid] <= t { lo = mid } else { hi = mid - 1 }
+            }
+            let j = lo
+            guard j < n - 1, x[j] != t else { return Float(y[j]) }
+            return Float(y[j] + (t - x[j]) / (x[j + 1] - x[j]) * (y[j + 1] - y[j]))
+        }
+    }
+}
+
+extension SpectralResample {
+    private enum CodingKeys: String, CodingKey { case values, from, to, count }
+
+    /// Exactly one form: `{values}` or `{from, to, count}`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let even: [CodingKeys] = [.from, .to, .count]
+        let given = even.filter { c.contains($0) }
+        if c.contains(.values) {
+            guard given.isEmpty else {
+                throw SpectralError("SpectralResample: expected either 'values' or 'from', 'to', 'count', not both "
+                                    + "(got 'values' and \(given.map { "'\($0.stringValue)'" }.joined(separator: ", ")))")
+            }
+            try self.init(values: try c.decode([Double].self, forKey: .values))
+        } else {
+            guard given.count == even.count else {
+                let missing = even.filter { !c.contains($0) }.map { "'\($0.stringValue)'" }.joined(separator: ", ")
+                throw SpectralError("SpectralResample: expected either 'values' or all of 'from', 'to', 'count'; "
+                                    + "missing \(missing)")
+            }
+            try self.init(from: try c.decode(Double.self, forKey: .from), to: try c.decode(Double.self, forKey: .to),
+                          count: try c.decode(Int.self, forKey: .count))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch target {
+        case .values(let values): try c.encode(values, forKey: .values)
+        case .evenlySpaced(let from, let to, let count):
+            try c.encode(from, forKey: .from); try c.encode(to, forKey: .to); try c.encode(count, forKey: .count)
+        }
+    }
+}

@@ -1,0 +1,111 @@
+import CompSegCore
+import CompSegNN
+import Foundation
+
+/// The spectral preprocessing steps, registered by name for modality manifests:
+/// `crop`, `resample`, `rubberBand`, `als`, `normalize`, `savitzkyGolay` (per spectrum) and
+/// `pca` (fitted on training tissue pixels).
+public enum SpectralSteps {
+    public static func register(in registry: inout Registry) throws {
+        try add(SpectralCrop.self, "crop", "keep the bands within a wavenumber range {lower, upper}", &registry)
+        try add(SpectralResample.self, "resample", "interpolate onto an axis {values} or {from, to, count}", &registry)
+        try add(RubberBandBaseline.self, "rubberBand", "subtract the rubber-band (lower convex hull) baseline", &registry)
+        try add(AsymmetricLeastSquaresBaseline.self, "als",
+                "subtract the asymmetric least squares baseline {lambda, p, iterations}", &registry)
+        try add(SpectralNormalization.self, "normalize",
+                "normalize each spectrum {method: vector, area, snv, minmax or band; wavenumber for band}", &registry)
+        try add(SavitzkyGolay.self, "savitzkyGolay", "Savitzky–Golay smoothing or derivative {window, order, derivative}",
+                &registry)
+        try registry.registerTransform(PluginInfo("pca", summary: "project onto principal components fitted on training "
+                                                  + "tissue pixels {components, whiten, fitPixels}")) {
+            try PCAStep($0.decode(PCAStep.self))
+        }
+    }
+
+    private static func add<T: SpectralTransform & Equatable>(_ type: T.Type, _ name: String, _ summary: String,
+                                                              _ registry: inout Registry) throws {
+        try registry.registerTransform(PluginInfo(name, summary: summary)) { SpectrumStep(name: name, transform: try $0.decode(T.self)) }
+    }
+}
+
+/// A per-spectrum transform applied to every pixel of a sample with a spectral axis.
+struct SpectrumStep<T: SpectralTransform>: SampleTransform {
+    let name: String
+    let transform: T
+
+    func configuration() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return try encoder.encode(transform)
+    }
+
+    func apply(_ sample: Sample) throws -> Sample {
+        let (axis, unit) = try spectralAxis(sample, step: name)
+        let newAxis: [Double]
+        do { newAxis = try transform.axis(axis) } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
+        let (b, plane) = (axis.count, sample.height * sample.width)
+        let cube = sample.image.scalars
+        var out = [Float](repeating: 0, count: newAxis.count * plane)
+        var spectrum = [Float](repeating: 0, count: b)
+        for p in 0..<plane {
+            for k in 0..<b { spectrum[k] = cube[k * plane + p] }
+            let result: [Float]
+            do { result = try transform.apply(spectrum, wavenumbers: axis) } catch {
+                throw SampleError(sample.id, "step '\(name)' at pixel (\(p / sample.width), \(p % sample.width)): \(error)")
+            }
+            for k in 0..<newAxis.count { out[k * plane + p] = result[k] }
+        }
+        var s = sample
+        s.image = try Tensor(shape: [newAxis.count, sample.height, sample.width], scalars: out)
+        s.channels = .spectral(values: newAxis, unit: unit)
+        return s
+    }
+}
+
+/// The sample's spectral axis, or an error naming the step that needs one.
+func spectralAxis(_ sample: Sample, step: String) throws -> ([Double], String) {
+    guard case .spectral(let values, let unit) = sample.channels else {
+        throw SampleError(sample.id, "step '\(step)' needs spectral channels; this sample's are named bands "
+                          + "(\(sample.channels.count)); put spectral steps before 'pca'")
+    }
+    return (values, unit)
+}
+
+/// `normalize`: one of the per-spectrum normalizations, by `method`.
+public struct SpectralNormalization: SpectralTransform, Equatable {
+    public enum Method: String, Codable, Sendable { case vector, area, snv, minmax, band }
+    public var method: Method
+    /// `band` only: the wavenumber whose value becomes 1 (e.g. amide I, 1655 cm⁻¹).
+    public var wavenumber: Double?
+
+    public init(method: Method, wavenumber: Double? = nil) throws {
+        self.method = method; self.wavenumber = wavenumber
+        try validate()
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        method = try c.decode(Method.self, forKey: .method)
+        wavenumber = try c.decodeIfPresent(Double.self, forKey: .wavenumber)
+        try validate()
+    }
+
+    private func validate() throws {
+        if method == .band, wavenumber == nil {
+            throw SpectralError("normalize: method 'band' needs 'wavenumber' (e.g. 1655 for amide I)")
+        }
+        if method != .band, wavenumber != nil {
+            throw SpectralError("normalize: 'wavenumber' applies only to method 'band', not '\(method.rawValue)'")
+        }
+    }
+
+    public func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float] {
+        switch method {
+        case .vector: try VectorNormalization().apply(spectrum, wavenumbers: wavenumbers)
+        case .area: try AreaNormalization().apply(spectrum, wavenumbers: wavenumbers)
+        case .snv: try StandardNormalVariate().apply(spectrum, wavenumbers: wavenumbers)
+        case .minmax: try MinMaxNormalization().apply(spectrum, wavenumbers: wavenumbers)
+        case .band: try BandNormalization(wavenumber: wavenumber!).apply(spectrum, wavenumbers: wavenumbers)
+        }
+    }
+}

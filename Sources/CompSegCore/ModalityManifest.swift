@@ -1,0 +1,108 @@
+import Foundation
+
+/// A modality described as data (`modalities/NAME.yaml`): which reader plugin reads the files,
+/// with what options, and the preprocessing chain between the reader and the network.
+///
+/// ```yaml
+/// description: Hyperspectral infrared microscopy from HDF5
+/// reader: infrared            # a registered modality reader (`compseg plugins`)
+/// options:                    # the reader's own keys
+///   layout: hwb
+/// preprocessing:              # steps in order: one key each, its value the step's parameters
+///   - crop: {from: 948, to: 1800}
+///   - normalize: {method: snv}
+///   - pca: {components: 16}
+/// ```
+public struct ModalityManifest: Sendable, Equatable {
+    /// The manifest's name (its file name without extension) or, for a bare reader, the reader's.
+    public var name: String
+    public var description: String
+    /// The identifier of the reader plugin.
+    public var reader: String
+    /// The reader's configuration (a JSON object).
+    public var options: String
+    public var preprocessing: [StepDescription]
+    /// Where it was read from, for messages.
+    public var source: String
+
+    public init(name: String, description: String = "", reader: String, options: String = "{}",
+                preprocessing: [StepDescription] = [], source: String) {
+        self.name = name; self.description = description; self.reader = reader; self.options = options
+        self.preprocessing = preprocessing; self.source = source
+    }
+
+    /// The reader's configuration, named after this manifest for messages.
+    public var readerConfiguration: PluginConfiguration {
+        PluginConfiguration(json: Data(options.utf8), source: "\(source): options")
+    }
+
+    /// Reads a manifest file (YAML or JSON).
+    /// - Throws: `ConfigurationError` naming the file and the key that is missing, unknown or malformed.
+    public init(contentsOf url: URL) throws {
+        let file = try ConfigurationFile.read(url)
+        let object = (try JSONSerialization.jsonObject(with: file.json)) as? [String: Any] ?? [:]
+        func fail(_ message: String) -> ConfigurationError { ConfigurationError(source: url.path, message: message) }
+        let known = ["description", "reader", "options", "preprocessing"]
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw fail("unknown key '\(unknown)'; known keys: \(known.joined(separator: ", "))")
+        }
+        guard let reader = object["reader"] as? String, !reader.isEmpty else {
+            throw fail("missing key 'reader': the identifier of the modality reader (see `compseg plugins`)")
+        }
+        let description = object["description"] as? String ?? ""
+        var options = "{}"
+        if let value = object["options"], !(value is NSNull) {
+            guard value is [String: Any] else { throw fail("key 'options' must be a mapping of the reader's keys") }
+            options = try Self.jsonText(value)
+        }
+        var steps: [StepDescription] = []
+        if let value = object["preprocessing"], !(value is NSNull) {
+            guard let list = value as? [Any] else {
+                throw fail("key 'preprocessing' must be a list of steps, e.g. '- pca: {components: 16}'")
+            }
+            for (i, item) in list.enumerated() {
+                let position = "preprocessing step \(i + 1)"
+                if let name = item as? String {
+                    steps.append(StepDescription(identifier: name))
+                    continue
+                }
+                guard let mapping = item as? [String: Any], mapping.count == 1, let (name, parameters) = mapping.first else {
+                    throw fail("\(position) must be a step name or a mapping with one key (the step) whose value holds "
+                               + "its parameters, e.g. '- pca: {components: 16}'")
+                }
+                if parameters is NSNull { steps.append(StepDescription(identifier: name)); continue }
+                guard parameters is [String: Any] else {
+                    throw fail("\(position) '\(name)': its parameters must be a mapping, e.g. '{components: 16}'")
+                }
+                steps.append(StepDescription(identifier: name, configuration: try Self.jsonText(parameters)))
+            }
+        }
+        self.init(name: url.deletingPathExtension().lastPathComponent, description: description, reader: reader,
+                  options: options, preprocessing: steps, source: url.path)
+    }
+
+    private static func jsonText(_ value: Any) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
+    }
+
+    /// What `--modality` names: a manifest file (a path, or a name ending in `.yaml`, `.yml` or
+    /// `.json`), a manifest among `builtin` by name, or else a reader plugin with its defaults
+    /// and no preprocessing.
+    /// - Parameter builtin: the built-in manifests by name.
+    /// - Throws: when the file cannot be read, or the name is neither a manifest nor a reader.
+    public static func resolve(_ argument: String, builtin: [String: URL], registry: Registry) throws -> ModalityManifest {
+        let looksLikeFile = argument.contains("/") || [".yaml", ".yml", ".json"].contains { argument.lowercased().hasSuffix($0) }
+        if looksLikeFile { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
+        if let url = builtin[argument.lowercased()] { return try ModalityManifest(contentsOf: url) }
+        do {
+            let (info, _) = try registry.modalities.factory(argument)
+            return ModalityManifest(name: info.identifier, reader: info.identifier, source: "reader '\(info.identifier)'")
+        } catch {
+            let names = (builtin.keys.sorted() + registry.modalities.infos.map(\.identifier)).reduce(into: [String]()) {
+                if !$0.contains($1) { $0.append($1) }
+            }
+            throw RegistryError("unknown modality '\(argument)': not a manifest file, and not one of "
+                                + names.joined(separator: ", "))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import CompSegCore
+import CompSegTestSupport
+import Foundation
+import InfraredModality
+import Testing
+
+/// The infrared reader's options beyond the layout: reading by hyperslabs, the NaN policy, the
+/// clean-up of a computed tissue mask, and the preview.
+@Suite struct InfraredOptionsTests {
+    typealias Layouts = InfraredLayoutTests
+
+    /// Slabs of one row, band or pixel at a time give the same cube as one read, in every layout.
+    @Test func smallHyperslabsReadTheSameCube() throws {
+        let names = ["hwb.h5": SpectralLayout.hwb, "bhw.h5": .bhw, "matlab.mat": .matlab]
+        for (name, layout) in names {
+            func configure(_ c: inout InfraredSource.Configuration) {
+                c.layout = layout
+                if layout == .matlab { c.spectra = "cube"; c.wavenumbers = "wn"; c.mask = "mask" }
+            }
+            let whole = try Layouts.load(name, configure)
+            let sliced = try Layouts.load(name) { configure(&$0); $0.slabValues = 1 }
+            #expect(sliced.image.scalars == whole.image.scalars, "\(name)")
+            #expect(zip(whole.image.scalars, Layouts.expected).allSatisfy { abs($0 - $1) < 1e-5 }, "\(name)")
+        }
+        let pyir = try Layouts.load("pyir.h5") { $0 = .pyir; $0.slabValues = 7 }
+        #expect(pyir.image.scalars.count == Layouts.expected.count)
+        #expect(zip(pyir.image.scalars, Layouts.expected).allSatisfy { abs($0 - $1) < 1e-5 })
+    }
+
+    /// nonFinite: zero keeps the file readable, zeroes the value and drops its pixel from the tissue.
+    @Test func nonFiniteZeroExcludesThePixel() throws {
+        let sample = try Layouts.load("nan.h5") { $0.nonFinite = .zero; $0.mask = nil }
+        let (plane, pixel) = (Layouts.h * Layouts.w, 2 * Layouts.w + 3)
+        #expect(sample.image.scalars[4 * plane + pixel] == 0)
+        #expect(!sample.tissue.pixels[pixel])
+        #expect(sample.image.scalars.allSatisfy { $0.isFinite })
+    }
+
+    @Test func optionsDecodeWithDefaultsAndRejectUnknownKeys() throws {
+        let c = try PluginConfiguration(json: Data(#"{"nonFinite": "zero", "tissue": {"removeSpecksSmallerThan": 5}, "preview": {"kind": "bands", "wavenumbers": [1655, 1545, 1240]}}"#.utf8))
+            .decode(InfraredSource.Configuration.self)
+        #expect(c.nonFinite == .zero && c.tissue.removeSpecksSmallerThan == 5 && c.tissue.fillHolesSmallerThan == 0)
+        #expect(throws: ConfigurationError.self) {
+            try PluginConfiguration(json: Data(#"{"nonfinite": "zero"}"#.utf8)).decode(InfraredSource.Configuration.self)
+        }
+        #expect(throws: ConfigurationError.self) {
+            try PluginConfiguration(json: Data(#"{"nonFinite": "drop"}"#.utf8)).decode(InfraredSource.Configuration.self)
+        }
+    }
+
+    /// A computed mask with a one-pixel speck and a one-pixel hole, cleaned by the rule.
+    @Test func tissueRuleCleansTheComputedMask() {
+        var pixels = [Bool](repeating: false, count: 100)
+        for y in 2..<8 { for x in 2..<8 { pixels[y * 10 + x] = true } }
+        pixels[4 * 10 + 4] = false  // a hole
+        pixels[0] = true            // a speck
+        var rule = TissueRule()
+        #expect(rule.clean(Mask(height: 10, width: 10, pixels: pixels)).pixels == pixels)  // none by default
+        rule.fillHolesSmallerThan = 2; rule.removeSpecksSmallerThan = 2
+        let cleaned = rule.clean(Mask(height: 10, width: 10, pixels: pixels))
+        #expect(!cleaned.pixels[0] && cleaned.pixels[44] && cleaned.count == 36)
+    }
+}

@@ -1,0 +1,142 @@
+import BuiltinModalities
+import CompSegCore
+import CompSegTraining
+import Foundation
+import InfraredModality
+import SpectralPreprocessing
+import Testing
+
+/// Modality manifests (`modalities/*.yaml`, a user's own file), the preprocessing chain they
+/// describe, its fit on training data and its exact re-application from `model.json`.
+@Suite struct ModalityManifestTests {
+    static func registry() throws -> Registry {
+        var r = Registry()
+        try InfraredSource.register(in: &r)
+        try SpectralSteps.register(in: &r)
+        return r
+    }
+
+    func write(_ text: String, _ name: String) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let url = folder.appendingPathComponent(name)
+        try Data(text.utf8).write(to: url)
+        return url
+    }
+
+    @Test func builtinInfraredManifestBuilds() throws {
+        let url = try #require(BuiltinModalities.manifests["infrared"])
+        let manifest = try ModalityManifest(contentsOf: url)
+        #expect(manifest.reader == "infrared" && manifest.name == "infrared")
+        #expect(manifest.preprocessing.map(\.identifier) == ["crop", "normalize", "pca"])
+        let prepared = try PreparedModality(manifest, registry: Self.registry())
+        let reader = try #require(prepared.reader as? InfraredSource)
+        #expect(reader.configuration.tissue.removeSpecksSmallerThan == 16 && reader.configuration.preview == .absorbance)
+        #expect(try ModalityManifest.resolve("infrared", builtin: BuiltinModalities.manifests, registry: Self.registry()) == manifest)
+    }
+
+    @Test func resolveTakesFilesManifestsAndReaders() throws {
+        let registry = try Self.registry()
+        let lab = try write("reader: ir\noptions: {layout: bhw}\npreprocessing:\n  - normalize: {method: snv}\n  - rubberBand\n", "lab.yaml")
+        let fromFile = try ModalityManifest.resolve(lab.path, builtin: [:], registry: registry)
+        #expect(fromFile.name == "lab" && fromFile.reader == "ir" && fromFile.options == #"{"layout":"bhw"}"#)
+        #expect(fromFile.preprocessing == [StepDescription(identifier: "normalize", configuration: #"{"method":"snv"}"#),
+                                           StepDescription(identifier: "rubberBand")])
+        _ = try PreparedModality(fromFile, registry: registry)
+        let bare = try ModalityManifest.resolve("FTIR", builtin: [:], registry: registry)  // a reader's alias
+        #expect(bare.reader == "infrared" && bare.preprocessing.isEmpty)
+        #expect(throws: RegistryError.self) { try ModalityManifest.resolve("raman", builtin: [:], registry: registry) }
+    }
+
+    @Test func mistakesNameTheFileAndTheKey() throws {
+        let registry = try Self.registry()
+        func message(_ text: String) throws -> String {
+            let url = try write(text, "bad.yaml")
+            do { _ = try PreparedModality(ModalityManifest(contentsOf: url), registry: registry) } catch {
+                let m = "\(error)"
+                #expect(m.contains(url.path), "\(m)")
+                return m
+            }
+            Issue.record("no error for \(text)")
+            return ""
+        }
+        #expect(try message("reader: infrared\npreprocesing: []\n").contains("unknown key 'preprocesing'"))
+        #expect(try message("options: {}\n").contains("missing key 'reader'"))
+        #expect(try message("reader: infrared\npreprocessing:\n  - {pca: {components: 4}, crop: {lower: 1, upper: 2}}\n")
+            .contains("preprocessing step 1 must be a step name or a mapping with one key"))
+        #expect(try message("reader: infrared\npreprocessing:\n  - crop: {lower: 900, upper: 1800}\n  - smooth: {}\n")
+            .contains("preprocessing step 2: unknown preprocessing step 'smooth'"))
+        #expect(try message("reader: infrared\npreprocessing:\n  - pca: {components: 4, whitening: true}\n")
+            .contains("preprocessing step 1 'pca': unknown key 'whitening'"))
+        #expect(try message("reader: infrared\noptions: {layot: hwb}\n").contains("options: unknown key 'layot'"))
+        #expect(try message("reader: nmr\n").contains("key 'reader': unknown modality 'nmr'"))
+    }
+
+    /// Phantom files → the chain fitted on training rows → descriptions through JSON → the same
+    /// network input for every sample, as `segment` rebuilds it from `model.json`.
+    @Test func fittedChainIsSavedAndReappliedExactly() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 6; settings.size = 16; settings.bands = 60
+        let manifestURL = try InfraredPhantom(settings).write(to: folder)
+        let data = try Manifest(contentsOf: manifestURL)
+        let lab = try write("""
+            reader: infrared
+            preprocessing:
+              - crop: {lower: 1000, upper: 1700}
+              - normalize: {method: vector}
+              - pca: {components: 5, fitPixels: 500}
+            """, "lab.yaml")
+        let registry = try Self.registry()
+        let fitted = try PreparedModality(ModalityManifest(contentsOf: lab), registry: registry)
+            .fitted(on: data.rows(in: .train), manifest: data)
+        let pca = try JSONDecoder().decode(PCAStep.self, from: Data(fitted.manifest.preprocessing[2].configuration.utf8))
+        // 60 bands from 1800 down to 948 cm⁻¹ (spacing 852/59): bands 7…55 lie in 1000…1700.
+        #expect(pca.fit?.count == 5 && pca.fit?.bands == 49)
+        let samples = try fitted.load(data.rows, manifest: data)
+        #expect(samples.allSatisfy { $0.image.shape.dims == [5, 16, 16] && $0.channels == .bands(["PC1", "PC2", "PC3", "PC4", "PC5"]) })
+
+        // Through model.json's form: JSON text of every step, rebuilt by the registry.
+        var model = ModelDescription(modality: nil, topology: .init(identifier: "unet"), head: .init(identifier: "compsegnet"),
+                                     inputChannels: 5, training: TrainingSettings())
+        model.record(fitted)
+        let decoded = try JSONDecoder().decode(ModelDescription.self, from: JSONEncoder().encode(model))
+        let rebuilt = try decoded.preparedModality(registry: registry, file: "model.json")
+        let again = try rebuilt.load(data.rows, manifest: data)
+        #expect(zip(samples, again).allSatisfy { $0.image.scalars == $1.image.scalars && $0.tissue == $1.tissue })
+
+        // Whitened: unit variance of each component over the training tissue pixels (up to the subsample).
+        let train = samples.filter { $0.metadata["split"] == "train" }
+        for c in 0..<5 {
+            var values: [Double] = []
+            for s in train {
+                let plane = s.height * s.width
+                for p in 0..<plane where s.tissue.pixels[p] { values.append(Double(s.image.scalars[c * plane + p])) }
+            }
+            let mean = values.reduce(0, +) / Double(values.count)
+            let variance = values.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(values.count - 1)
+            // The fit saw a 500-pixel subsample, so the full training tissue's variance is near 1, not exactly 1.
+            #expect(abs(variance - 1) < 0.25, "component \(c + 1): variance \(variance)")
+        }
+    }
+
+    @Test func spectralStepAfterPCAIsRefusedNamingTheSample() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 4; settings.size = 8; settings.bands = 20
+        let data = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder))
+        let manifest = ModalityManifest(name: "lab", reader: "infrared",
+                                        preprocessing: [StepDescription(identifier: "pca", configuration: #"{"components": 3}"#),
+                                                        StepDescription(identifier: "normalize", configuration: #"{"method": "snv"}"#)],
+                                        source: "lab.yaml")
+        do {
+            _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows(in: .train), manifest: data)
+                .load(data.rows, manifest: data)
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("step 'normalize' needs spectral channels"), "\(error)")
+        }
+    }
+}
