@@ -12,6 +12,8 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train CompSegNet on a synthetic infrared TMA from image labels and evaluate it against ground truth.")
 
+    @Option(help: "Modality of the phantom (infrared; Raman and H&E phantoms come with their modalities).")
+    var modality = "infrared"
     @Option(help: "Spots in the phantom (60% train, 20% val, 20% test).") var spots = 100
     @Option(help: "Spot side in pixels.") var size = 64
     @Option(help: "Principal components fed to the network.") var components = 16
@@ -32,6 +34,12 @@ struct Demo: ParsableCommand {
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
     @Flag(help: "Write into an output folder that already holds a demo.") var force = false
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+
+    func validate() throws {
+        guard ["infrared", "ir", "ftir"].contains(modality.lowercased()) else {
+            throw ValidationError("--modality: the demo has a phantom for infrared only, got '\(modality)'")
+        }
+    }
 
     func run() throws {
         if let threads { Threads.set(threads) }

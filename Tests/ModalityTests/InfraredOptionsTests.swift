@@ -27,6 +27,24 @@ import Testing
         #expect(zip(pyir.image.scalars, Layouts.expected).allSatisfy { abs($0 - $1) < 1e-5 })
     }
 
+    /// A file cut short (as by an interrupted copy) is an error naming it, not a crash.
+    @Test func truncatedFileIsNamed() throws {
+        let whole = try Data(contentsOf: Layouts.url("hwb.h5"))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for fraction in [0.1, 0.5, 0.9] {
+            let cut = folder.appendingPathComponent("cut\(Int(fraction * 10)).h5")
+            try whole.prefix(Int(Double(whole.count) * fraction)).write(to: cut)
+            do {
+                _ = try InfraredSource().load(cut, label: nil)
+                Issue.record("no error for a file cut at \(fraction)")
+            } catch {
+                #expect("\(error)".contains(cut.path), "\(error)")
+            }
+        }
+    }
+
     /// nonFinite: zero keeps the file readable, zeroes the value and drops its pixel from the tissue.
     @Test func nonFiniteZeroExcludesThePixel() throws {
         let sample = try Layouts.load("nan.h5") { $0.nonFinite = .zero; $0.mask = nil }
