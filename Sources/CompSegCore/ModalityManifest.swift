@@ -21,12 +21,12 @@ public struct ModalityManifest: Sendable, Equatable {
     public var reader: String
     /// The reader's configuration (a JSON object).
     public var options: String
-    public var preprocessing: [StepDescription]
+    public var preprocessing: [PluginDescription]
     /// Where it was read from, for messages.
     public var source: String
 
     public init(name: String, description: String = "", reader: String, options: String = "{}",
-                preprocessing: [StepDescription] = [], source: String) {
+                preprocessing: [PluginDescription] = [], source: String) {
         self.name = name; self.description = description; self.reader = reader; self.options = options
         self.preprocessing = preprocessing; self.source = source
     }
@@ -55,7 +55,7 @@ public struct ModalityManifest: Sendable, Equatable {
             guard value is [String: Any] else { throw fail("key 'options' must be a mapping of the reader's keys") }
             options = try Self.jsonText(value)
         }
-        var steps: [StepDescription] = []
+        var steps: [PluginDescription] = []
         if let value = object["preprocessing"], !(value is NSNull) {
             guard let list = value as? [Any] else {
                 throw fail("key 'preprocessing' must be a list of steps, e.g. '- pca: {components: 16}'")
@@ -63,18 +63,18 @@ public struct ModalityManifest: Sendable, Equatable {
             for (i, item) in list.enumerated() {
                 let position = "preprocessing step \(i + 1)"
                 if let name = item as? String {
-                    steps.append(StepDescription(identifier: name))
+                    steps.append(PluginDescription(identifier: name))
                     continue
                 }
                 guard let mapping = item as? [String: Any], mapping.count == 1, let (name, parameters) = mapping.first else {
                     throw fail("\(position) must be a step name or a mapping with one key (the step) whose value holds "
                                + "its parameters, e.g. '- pca: {components: 16}'")
                 }
-                if parameters is NSNull { steps.append(StepDescription(identifier: name)); continue }
+                if parameters is NSNull { steps.append(PluginDescription(identifier: name)); continue }
                 guard parameters is [String: Any] else {
                     throw fail("\(position) '\(name)': its parameters must be a mapping, e.g. '{components: 16}'")
                 }
-                steps.append(StepDescription(identifier: name, configuration: try Self.jsonText(parameters)))
+                steps.append(PluginDescription(identifier: name, configuration: try Self.jsonText(parameters)))
             }
         }
         self.init(name: url.deletingPathExtension().lastPathComponent, description: description, reader: reader,

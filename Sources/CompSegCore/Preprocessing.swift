@@ -47,10 +47,10 @@ public struct SampleSequence: Sendable {
     }
 }
 
-/// A named step and its configuration, as modality manifests and `model.json` record it.
-public struct StepDescription: Codable, Sendable, Equatable {
+/// A plugin or preprocessing step by identifier, with its configuration as JSON text (its
+/// Codable form), as modality manifests and `model.json` record it.
+public struct PluginDescription: Codable, Sendable, Equatable {
     public var identifier: String
-    /// The step's configuration as JSON text.
     public var configuration: String
     public init(identifier: String, configuration: String = "{}") {
         self.identifier = identifier; self.configuration = configuration
@@ -59,12 +59,12 @@ public struct StepDescription: Codable, Sendable, Equatable {
 
 /// The steps of a modality's preprocessing, in order.
 public struct PreprocessingChain: Sendable {
-    public let steps: [(description: StepDescription, transform: any SampleTransform)]
+    public let steps: [(description: PluginDescription, transform: any SampleTransform)]
 
     /// Builds each step through the registry.
     /// - Parameter source: where the steps came from, for messages (e.g. a manifest's path).
     /// - Throws: naming the step (by position and identifier) that is unknown or misconfigured.
-    public init(_ descriptions: [StepDescription], registry: Registry, source: String) throws {
+    public init(_ descriptions: [PluginDescription], registry: Registry, source: String) throws {
         steps = try descriptions.enumerated().map { i, d in
             let configuration = PluginConfiguration(json: Data(d.configuration.utf8),
                                                     source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'")
@@ -74,20 +74,20 @@ public struct PreprocessingChain: Sendable {
         }
     }
 
-    private init(steps: [(description: StepDescription, transform: any SampleTransform)]) { self.steps = steps }
+    private init(steps: [(description: PluginDescription, transform: any SampleTransform)]) { self.steps = steps }
 
-    public var descriptions: [StepDescription] { steps.map(\.description) }
+    public var descriptions: [PluginDescription] { steps.map(\.description) }
     public var isEmpty: Bool { steps.isEmpty }
 
     /// Fits the steps in order, each on the training samples passed through the fitted steps
     /// before it; returns the chain with fitted values in its descriptions.
     public func fitted(to training: SampleSequence) throws -> PreprocessingChain {
-        var fitted: [(description: StepDescription, transform: any SampleTransform)] = []
+        var fitted: [(description: PluginDescription, transform: any SampleTransform)] = []
         var samples = training
         for (description, step) in steps {
             let f = try step.fitted(to: samples)
             let json = String(decoding: try f.configuration(), as: UTF8.self)
-            fitted.append((StepDescription(identifier: description.identifier, configuration: json), f))
+            fitted.append((PluginDescription(identifier: description.identifier, configuration: json), f))
             samples = samples.through(f)
         }
         return PreprocessingChain(steps: fitted)

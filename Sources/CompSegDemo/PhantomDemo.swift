@@ -27,7 +27,7 @@ public struct PhantomDemo {
         public let maps: [[Float]]
         public let truth: [String: [Bool]]
         /// The fitted preprocessing (the PCA), as `model.json` records it.
-        public let preprocessing: [StepDescription]
+        public let preprocessing: [PluginDescription]
     }
 
     /// - Parameters:
@@ -51,7 +51,7 @@ public struct PhantomDemo {
         let evaluation = SegmentationEvaluation(samples: test, maps: maps, truth: data.truth, threshold: threshold)
         return Outcome(trainer: trainer, evaluation: evaluation, samples: (train.count, validation.count, test.count),
                        test: test, maps: maps, truth: data.truth,
-                       preprocessing: [StepDescription(identifier: "pca", configuration: String(decoding: try data.pca.configuration(), as: UTF8.self))])
+                       preprocessing: [PluginDescription(identifier: "pca", configuration: String(decoding: try data.pca.configuration(), as: UTF8.self))])
     }
 }
 

@@ -5,23 +5,13 @@ import Foundation
 
 /// What rebuilds and re-applies a trained model: written as `model.json` in a run folder.
 public struct ModelDescription: Codable, Sendable, Equatable {
-    public struct Plugin: Codable, Sendable, Equatable {
-        public var identifier: String
-        /// The plugin's configuration as JSON text (its Codable form).
-        public var configuration: String
-        public init(identifier: String, configuration: String = "{}") {
-            self.identifier = identifier; self.configuration = configuration
-        }
-        public var pluginConfiguration: PluginConfiguration {
-            PluginConfiguration(json: Data(configuration.utf8), source: "model.json: \(identifier)")
-        }
-    }
+    public typealias Plugin = PluginDescription
     /// The reader plugin and its options.
     public var modality: Plugin?
     /// The modality manifest's name (nil for runs without one).
     public var modalityName: String?
     /// The preprocessing chain with its fitted values, applied in order after the reader.
-    public var preprocessing: [StepDescription]?
+    public var preprocessing: [PluginDescription]?
     public var topology: Plugin
     public var head: Plugin
     public var inputChannels: Int
@@ -174,5 +164,12 @@ extension Trainer {
         try optimizer.importState(network.namedParameters(), tensors: checkpoint.optimizerState,
                                   updates: checkpoint.optimizerUpdates)
         restoreProgress(history: checkpoint.history, best: checkpoint.best)
+    }
+}
+
+extension PluginDescription {
+    /// The configuration, named after `model.json` for messages.
+    public var pluginConfiguration: PluginConfiguration {
+        PluginConfiguration(json: Data(configuration.utf8), source: "model.json: \(identifier)")
     }
 }

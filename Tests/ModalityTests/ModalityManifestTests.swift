@@ -40,8 +40,8 @@ import Testing
         let lab = try write("reader: ir\noptions: {layout: bhw}\npreprocessing:\n  - normalize: {method: snv}\n  - rubberBand\n", "lab.yaml")
         let fromFile = try ModalityManifest.resolve(lab.path, builtin: [:], registry: registry)
         #expect(fromFile.name == "lab" && fromFile.reader == "ir" && fromFile.options == #"{"layout":"bhw"}"#)
-        #expect(fromFile.preprocessing == [StepDescription(identifier: "normalize", configuration: #"{"method":"snv"}"#),
-                                           StepDescription(identifier: "rubberBand")])
+        #expect(fromFile.preprocessing == [PluginDescription(identifier: "normalize", configuration: #"{"method":"snv"}"#),
+                                           PluginDescription(identifier: "rubberBand")])
         _ = try PreparedModality(fromFile, registry: registry)
         let bare = try ModalityManifest.resolve("FTIR", builtin: [:], registry: registry)  // a reader's alias
         #expect(bare.reader == "infrared" && bare.preprocessing.isEmpty)
@@ -128,8 +128,8 @@ import Testing
         settings.spots = 4; settings.size = 8; settings.bands = 20
         let data = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder))
         let manifest = ModalityManifest(name: "lab", reader: "infrared",
-                                        preprocessing: [StepDescription(identifier: "pca", configuration: #"{"components": 3}"#),
-                                                        StepDescription(identifier: "normalize", configuration: #"{"method": "snv"}"#)],
+                                        preprocessing: [PluginDescription(identifier: "pca", configuration: #"{"components": 3}"#),
+                                                        PluginDescription(identifier: "normalize", configuration: #"{"method": "snv"}"#)],
                                         source: "lab.yaml")
         do {
             _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows(in: .train), manifest: data)
