@@ -90,6 +90,15 @@ public struct Sample: Sendable {
 
     public var height: Int { image.shape[1] }
     public var width: Int { image.shape[2] }
+
+    /// The sample with an image of no channels: its id, label, tissue, preview and metadata, kept
+    /// after the network has run, at a small part of the memory.
+    public func withoutImage() -> Sample {
+        var s = self
+        s.image = Tensor(zeros: [0, height, width])
+        s.channels = .bands([])
+        return s
+    }
 }
 
 public struct SampleError: Error, CustomStringConvertible {

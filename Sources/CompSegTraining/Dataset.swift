@@ -57,36 +57,63 @@ public struct PreparedModality: Sendable {
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
     }
 
-    /// Reads and preprocesses `rows`, one file at a time.
+    /// The rows as a store. Each row is read and preprocessed once now, so that every bad row is
+    /// reported before any work starts, and kept in memory while `cacheBudget` bytes allow; the
+    /// others are read again whenever a batch needs them.
     /// - Throws: `ManifestError` listing every row whose file the reader or a step rejects, whose
     ///   tissue mask is empty, or whose channel count or size after preprocessing differs from the
     ///   first sample's (one error for all of them).
-    public func load(_ rows: [Manifest.Row], manifest: Manifest) throws -> [Sample] {
-        var loaded: [(row: Manifest.Row, sample: Sample)] = []
-        var problems: [String] = []
-        for row in rows {
-            do {
-                let sample = try chain.apply(read(row))
-                if sample.tissue.count == 0 {
-                    problems.append("line \(row.line): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
-                }
-                loaded.append((row, sample))
-            } catch {
-                problems.append("line \(row.line): \(error)")
-            }
-        }
-        if let first = loaded.first?.sample {
-            for (row, s) in loaded where s.image.shape != first.image.shape {
-                problems.append("line \(row.line): \(s.id) is \(s.image.shape) (channels×height×width) after preprocessing "
-                                + "but \(first.id) is \(first.image.shape); every sample must have the same channels and size")
-            }
-        }
+    public func store(_ rows: [Manifest.Row], manifest: Manifest, cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
+        let me = self
+        let (store, problems) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
+                                          cacheBudget: cacheBudget) { try me.chain.apply(me.read(rows[$0])) }
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
-        return loaded.map(\.sample)
+        return store
     }
 
-    /// Preprocesses sample files given by path (no manifest).
-    public func load(files: [URL]) throws -> [Sample] {
-        try files.map { try chain.apply(reader.load($0, label: nil)) }
+    /// Sample files given by path (no manifest, no labels; sizes may differ) as a store, checked
+    /// and cached as `store(_:manifest:cacheBudget:)` does.
+    /// - Throws: `TrainingError` listing every file the reader or a step rejects or whose tissue mask is empty.
+    public func store(files: [URL], cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
+        let me = self
+        let (store, problems) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
+                                          cacheBudget: cacheBudget) { try me.chain.apply(me.reader.load(files[$0], label: nil)) }
+        guard problems.isEmpty else {
+            throw TrainingError(problems.count == 1 ? problems[0]
+                                : "\(problems.count) sample files cannot be used:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
+        }
+        return store
+    }
+
+    private func store(count: Int, where location: (Int) -> String, sameShape: Bool, cacheBudget: Int,
+                       make: @escaping (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
+        var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
+        var first: Sample?, allSameShape = true
+        var kept: [(Int, Sample)] = [], keptBytes = 0
+        for i in 0..<count {
+            do {
+                let sample = try make(i)
+                ids.append(sample.id); labels.append(sample.label)
+                if sample.tissue.count == 0 {
+                    problems.append("\(location(i)): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
+                }
+                if let first, sample.image.shape != first.image.shape {
+                    allSameShape = false
+                    if sameShape {
+                        problems.append("\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
+                                        + "preprocessing but \(first.id) is \(first.image.shape); every sample must have the same channels and size")
+                    }
+                }
+                first = first ?? sample
+                let bytes = SampleStore.bytes(of: sample)
+                if keptBytes + bytes <= cacheBudget { kept.append((i, sample)); keptBytes += bytes }
+            } catch {
+                problems.append("\(location(i)): \(error)")
+            }
+        }
+        let store = SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil,
+                                cacheBudget: cacheBudget, make: make)
+        for (i, sample) in kept { store.keep(sample, at: i) }
+        return (store, problems)
     }
 }

@@ -7,9 +7,9 @@ import Foundation
 public enum SegmentationFiles {
     public static let suffixes = ["_map.png", "_map.tif", "_mask.png"]
 
-    /// The files `write` would create for `samples` in `folder`.
-    public static func paths(for samples: [Sample], in folder: URL) -> [URL] {
-        samples.flatMap { s in suffixes.map { folder.appendingPathComponent(s.id + $0) } }
+    /// The files `write` would create in `folder` for the samples named `ids`.
+    public static func paths(for ids: [String], in folder: URL) -> [URL] {
+        ids.flatMap { id in suffixes.map { folder.appendingPathComponent(id + $0) } }
     }
 
     /// Writes one sample's map and mask (each file atomically).
@@ -22,6 +22,16 @@ public enum SegmentationFiles {
             .write(to: folder.appendingPathComponent(sample.id + "_map.tif"))
         try PNGImage(width: w, height: h, channels: 1, pixels: mask.map { $0 ? 255 : 0 })
             .write(to: folder.appendingPathComponent(sample.id + "_mask.png"))
+    }
+
+    /// The ground-truth masks of the manifest rows that name one, by the id of the row's sample.
+    /// - Throws: `IOError` naming a mask file that cannot be read or whose size differs from its sample's.
+    public static func readTruth(_ rows: [Manifest.Row], _ samples: [Sample]) throws -> [String: [Bool]] {
+        var truth: [String: [Bool]] = [:]
+        for (row, s) in zip(rows, samples) {
+            if let file = row.truth { truth[s.id] = try readMask(file, height: s.height, width: s.width) }
+        }
+        return truth
     }
 
     /// A ground-truth or tissue mask from a PNG: non-zero in the first channel is true.

@@ -25,6 +25,19 @@ public final class TrainedModel {
         network.setTraining(false)
     }
 
+    /// Every sample of `store` with its activation map, read a batch at a time; the samples come
+    /// back without their images (`Sample.withoutImage`), so only the current batch's images are
+    /// in memory at once.
+    public func segmented(_ store: SampleStore, batchSize: Int = 4) throws -> (samples: [Sample], maps: [[Float]]) {
+        var samples: [Sample] = [], maps: [[Float]] = []
+        for start in stride(from: 0, to: store.count, by: batchSize) {
+            let part = try store.samples(Array(start..<min(start + batchSize, store.count)))
+            maps += try activationMaps(part, batchSize: batchSize)
+            samples += part.map { $0.withoutImage() }
+        }
+        return (samples, maps)
+    }
+
     /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches.
     /// - Throws: when a sample's channel count differs from the network's (naming the sample).
     public func activationMaps(_ samples: [Sample], batchSize: Int = 4) throws -> [[Float]] {

@@ -28,12 +28,12 @@ public final class Trainer {
     /// network holding the best weights.
     /// - Returns: whether all epochs ran (false: stopped by `shouldStop`).
     @discardableResult
-    public func run(train: [Sample], validation: [Sample], progress: (EpochRecord) -> Void = { _ in },
+    public func run(train: SampleStore, validation: SampleStore, progress: (EpochRecord) -> Void = { _ in },
                     step: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> Bool {
-        guard !train.isEmpty else { throw TrainingError("the training split is empty") }
-        let labels = try train.map { s -> SampleLabel in
-            guard let l = s.label else { throw TrainingError("training sample \(s.id) has no label") }
-            return l
+        guard train.count > 0 else { throw TrainingError("the training split is empty") }
+        let labels = try zip(train.ids, train.labels).map { id, label -> SampleLabel in
+            guard let label else { throw TrainingError("training sample \(id) has no label") }
+            return label
         }
         while history.count < settings.epochs {
             let epoch = history.count + 1
@@ -49,7 +49,7 @@ public final class Trainer {
                     let done = Float((epoch - 1) * batches.count + k + 1) / Float(settings.warmupEpochs * batches.count)
                     optimizer.learningRate = settings.learningRate * min(1, done)
                 }
-                let batch = try Batch(indices.map { train[$0] })
+                let batch = try Batch(train.samples(indices))
                 network.zeroGradients()
                 let a = try network.activation(batch.images)
                 let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)
@@ -62,7 +62,7 @@ public final class Trainer {
                 step(k + 1, batches.count)
             }
             let trainLoss = Float(lossSum / Double(images))
-            let validationResult = validation.isEmpty ? nil : try evaluate(validation)
+            let validationResult = validation.count == 0 ? nil : try evaluate(validation)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             let monitored = validationResult?.loss ?? trainLoss
             let improved = best.map { monitored < $0.loss - settings.minDelta } ?? true
@@ -79,6 +79,14 @@ public final class Trainer {
         return true
     }
 
+    /// `run` over samples in memory.
+    @discardableResult
+    public func run(train: [Sample], validation: [Sample], progress: (EpochRecord) -> Void = { _ in },
+                    step: (Int, Int) -> Void = { _, _ in }, shouldStop: () -> Bool = { false }) throws -> Bool {
+        try run(train: SampleStore(train), validation: SampleStore(validation), progress: progress, step: step,
+                shouldStop: shouldStop)
+    }
+
     func restoreProgress(history: [EpochRecord], best: (epoch: Int, loss: Float, weights: [String: Tensor])?) {
         self.history = history
         self.best = best
@@ -86,21 +94,21 @@ public final class Trainer {
 
     /// Loss (mean per image, weighting each batch by its size) and AUC of the pooled scores,
     /// in inference mode without recording a graph.
-    public func evaluate(_ samples: [Sample]) throws -> (loss: Float, auc: Double?, scores: [Float]) {
+    public func evaluate(_ samples: SampleStore) throws -> (loss: Float, auc: Double?, scores: [Float]) {
         network.setTraining(false)
         defer { network.setTraining(true) }
         return try withoutGradients {
             var lossSum = 0.0
             var scores: [Float] = []
             for start in stride(from: 0, to: samples.count, by: settings.batchSize) {
-                let part = Array(samples[start..<min(start + settings.batchSize, samples.count)])
+                let part = try samples.samples(Array(start..<min(start + settings.batchSize, samples.count)))
                 let batch = try Batch(part)
                 let a = try network.activation(batch.images)
                 lossSum += Double(try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels).scalars[0])
                     * Double(part.count)
                 scores += try head.score(activation: a, tissue: batch.tissue).scalars
             }
-            let auc = rocAUC(scores: scores, positives: samples.map { $0.label == .cancer })
+            let auc = rocAUC(scores: scores, positives: samples.labels.map { $0 == .cancer })
             return (Float(lossSum / Double(samples.count)), auc, scores)
         }
     }

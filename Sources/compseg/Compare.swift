@@ -25,12 +25,15 @@ struct Compare: ParsableCommand {
     @Option(help: "Network pooling steps.") var depth = 3
     @Option(help: "Activation threshold for masks.") var threshold: Float = 0.35
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @Option(help: "MiB of preprocessed samples kept in memory between epochs (default \(SampleStore.defaultCacheBudget >> 20)); the others are read from their files for every batch.")
+    var cacheMb = SampleStore.defaultCacheBudget >> 20
 
     func validate() throws {
         guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else {
             throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(optimizer)")
         }
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
+        guard cacheMb >= 0 else { throw ValidationError("--cache-mb must be 0 or more, got \(cacheMb)") }
     }
 
     var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
@@ -52,12 +55,9 @@ struct Compare: ParsableCommand {
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         let prepared = try PreparedModality(resolveModality(modality, registry: registry), registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest)
-        let (train, validation) = try TrainingSession.load(manifest, prepared)
-        let test = try prepared.load(testRows, manifest: manifest)
-        var truth: [String: [Bool]] = [:]
-        for (row, s) in zip(testRows, test) {
-            if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
-        }
+        let (train, validation) = try TrainingSession.load(manifest, prepared, cacheBudget: cacheMb << 20)
+        let test = try prepared.store(testRows, manifest: manifest,
+                                      cacheBudget: max(0, cacheMb << 20 - train.cachedBytes - validation.cachedBytes))
         var settings = TrainingSettings()
         settings.epochs = epochs; settings.batchSize = batch; settings.learningRate = lr; settings.seed = seed
         settings.optimizer = TrainingSettings.OptimizerKind(rawValue: optimizer)!
@@ -67,7 +67,7 @@ struct Compare: ParsableCommand {
             print("== \(name)")
             var model = ModelDescription(
                 modality: nil, topology: .init(identifier: name, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
-                head: .init(identifier: head), inputChannels: train[0].image.shape[0], training: settings,
+                head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
                 versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path])
             model.record(prepared)
             let session = try TrainingSession(run: RunDirectory(folder.appendingPathComponent(name)), model: model,
@@ -75,11 +75,12 @@ struct Compare: ParsableCommand {
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try session.run(shouldStop: { false })
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            let maps = try TrainedModel(run: session.run, registry: registry).activationMaps(test)
-            let evaluation = SegmentationEvaluation(samples: test, maps: maps, truth: truth, threshold: threshold)
+            let (samples, maps) = try TrainedModel(run: session.run, registry: registry).segmented(test)
+            let truth = try SegmentationFiles.readTruth(testRows, samples)
+            let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             let figures = session.run.url.appendingPathComponent("test")
             try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
-            let gallery = try EvaluationReport.writeFigures(evaluation, samples: test, maps: maps, truth: truth, to: figures)
+            let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures)
             let history = session.trainer.history
             rows.append(Row(topology: name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),

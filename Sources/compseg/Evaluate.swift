@@ -43,12 +43,8 @@ struct Evaluate: ParsableCommand {
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
-            let samples = try modality.load(rows, manifest: manifest)
-            var truth: [String: [Bool]] = [:]
-            for (row, s) in zip(rows, samples) {
-                if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
-            }
-            return (samples, try trained.activationMaps(samples), truth)
+            let (samples, maps) = try trained.segmented(modality.store(rows, manifest: manifest))
+            return (samples, maps, try SegmentationFiles.readTruth(rows, samples))
         }
 
         let chosen: Float

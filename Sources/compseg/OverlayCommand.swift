@@ -34,23 +34,23 @@ struct OverlayCommand: ParsableCommand {
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        var samples: [Sample] = [], truth: [String: [Bool]] = [:]
+        let store: SampleStore, rows: [Manifest.Row]
         if let data {
             let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-            samples = try modality.load(manifest.rows, manifest: manifest)
-            for (row, s) in zip(manifest.rows, samples) {
-                if let file = row.truth { truth[s.id] = try SegmentationFiles.readMask(file, height: s.height, width: s.width) }
-            }
+            store = try modality.store(manifest.rows, manifest: manifest)
+            rows = manifest.rows
         } else {
-            samples = try modality.load(files: files.map { URL(fileURLWithPath: $0) })
+            store = try modality.store(files: files.map { URL(fileURLWithPath: $0) })
+            rows = []
         }
         let folder = URL(fileURLWithPath: out)
-        let existing = SegmentationFiles.paths(for: samples, in: folder).filter { FileManager.default.fileExists(atPath: $0.path) }
+        let existing = SegmentationFiles.paths(for: store.ids, in: folder).filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty && !force {
             throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); pass --force to overwrite them")
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let maps = try trained.activationMaps(samples)
+        let (samples, maps) = try trained.segmented(store)
+        let truth = try SegmentationFiles.readTruth(rows, samples)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
         try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,

@@ -29,22 +29,22 @@ struct Segment: ParsableCommand {
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let samples: [Sample]
+        let store: SampleStore
         if let data {
             let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-            samples = try modality.load(manifest.rows, manifest: manifest)
+            store = try modality.store(manifest.rows, manifest: manifest)
         } else {
-            samples = try modality.load(files: files.map { URL(fileURLWithPath: $0) })
+            store = try modality.store(files: files.map { URL(fileURLWithPath: $0) })
         }
         let folder = URL(fileURLWithPath: out)
-        let outputs = SegmentationFiles.paths(for: samples, in: folder) + [folder.appendingPathComponent("segmentation.csv")]
+        let outputs = SegmentationFiles.paths(for: store.ids, in: folder) + [folder.appendingPathComponent("segmentation.csv")]
         let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty && !force {
             throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
                                   + "pass --force to overwrite them or choose another --out")
         }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let maps = try trained.activationMaps(samples)
+        let (samples, maps) = try trained.segmented(store)
         for (sample, map) in zip(samples, maps) { try SegmentationFiles.write(sample, map: map, threshold: threshold, to: folder) }
         let fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
         let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {

@@ -31,6 +31,8 @@ struct Train: ParsableCommand {
     @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
     @Option(help: "Epochs of linear learning-rate warm-up (default 0).") var warmup: Int?
     @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @Option(help: "MiB of preprocessed samples kept in memory between epochs (default \(SampleStore.defaultCacheBudget >> 20)); the others are read from their files for every batch. 0 keeps at most the current batch in memory.")
+    var cacheMb: Int?
     @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches); options given here override it.")
     var paperRecipe = false
     @Option(help: "Settings file (YAML or JSON): any option above by name, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
@@ -39,7 +41,7 @@ struct Train: ParsableCommand {
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
     struct File: Codable {
         var modality, topology, head, data, out, optimizer: String?
-        var epochs, batch, width, depth, patience, threads, warmup: Int?
+        var epochs, batch, width, depth, patience, threads, warmup, cacheMb: Int?
         var lr, weightDecay, minDelta: Float?
         var seed: UInt64?
         var balancedBatches: Bool?
@@ -55,7 +57,7 @@ struct Train: ParsableCommand {
         if let h = f.head, !commandLineNamed("head") { head = h }
         optimizer = optimizer ?? f.optimizer; epochs = epochs ?? f.epochs; batch = batch ?? f.batch
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
-        threads = threads ?? f.threads; lr = lr ?? f.lr; seed = seed ?? f.seed; warmup = warmup ?? f.warmup
+        threads = threads ?? f.threads; cacheMb = cacheMb ?? f.cacheMb; lr = lr ?? f.lr; seed = seed ?? f.seed; warmup = warmup ?? f.warmup
         return f
     }
 
@@ -67,6 +69,7 @@ struct Train: ParsableCommand {
                 throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN)")
             }
         }
+        if let c = cacheMb, c < 0 { throw ValidationError("--cache-mb must be 0 or more, got \(c)") }
         if let o = optimizer, TrainingSettings.OptimizerKind(rawValue: o) == nil {
             throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(o)")
         }
@@ -86,8 +89,11 @@ struct Train: ParsableCommand {
     private func train(_ file: File?) throws {
         if let threads { Threads.set(threads) }
         let registry = try builtinRegistry()
-        let session = try resume.map { try TrainingSession(resuming: $0, dataOverride: data, epochs: epochs, registry: registry) }
-            ?? TrainingSession(new: self, file: file, registry: registry)
+        let cacheBudget = cacheMb.map { $0 << 20 } ?? SampleStore.defaultCacheBudget
+        let session = try resume.map {
+            try TrainingSession(resuming: $0, dataOverride: data, epochs: epochs, cacheBudget: cacheBudget, registry: registry)
+        }
+            ?? TrainingSession(new: self, file: file, cacheBudget: cacheBudget, registry: registry)
         let stop = InterruptFlag.install()
         let finished = try session.run(shouldStop: { stop.isSet })
         if !finished {
@@ -147,10 +153,10 @@ final class TrainingSession {
     let run: RunDirectory
     let trainer: Trainer
     let model: ModelDescription
-    let train: [Sample], validation: [Sample]
+    let train: SampleStore, validation: SampleStore
 
     /// A new run of `model` in `run`, which must not hold one yet.
-    init(run: RunDirectory, model: ModelDescription, train: [Sample], validation: [Sample], registry: Registry) throws {
+    init(run: RunDirectory, model: ModelDescription, train: SampleStore, validation: SampleStore, registry: Registry) throws {
         if FileManager.default.fileExists(atPath: run.modelFile.path) {
             throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
                                 + "or choose another --out")
@@ -164,7 +170,7 @@ final class TrainingSession {
         try run.writeModel(model)
     }
 
-    convenience init(new command: Train, file: Train.File?, registry: Registry) throws {
+    convenience init(new command: Train, file: Train.File?, cacheBudget: Int, registry: Registry) throws {
         let run = RunDirectory(URL(fileURLWithPath: command.out!))
         if FileManager.default.fileExists(atPath: run.modelFile.path) {
             throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
@@ -178,18 +184,18 @@ final class TrainingSession {
         let trainRows = manifest.rows(in: .train)
         guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
         let modality = try PreparedModality(modalityManifest, registry: registry).fitted(on: trainRows, manifest: manifest)
-        let (train, validation) = try Self.load(manifest, modality)
+        let (train, validation) = try Self.load(manifest, modality, cacheBudget: cacheBudget)
         var model = ModelDescription(
             modality: nil,
             topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
             head: .init(identifier: command.head, configuration: try command.headConfiguration(file)),
-            inputChannels: train[0].image.shape[0], training: command.settings(file),
+            inputChannels: train.shape![0], training: command.settings(file),
             versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
         model.record(modality)
         try self.init(run: run, model: model, train: train, validation: validation, registry: registry)
     }
 
-    init(resuming path: String, dataOverride: String?, epochs: Int?, registry: Registry) throws {
+    init(resuming path: String, dataOverride: String?, epochs: Int?, cacheBudget: Int, registry: Registry) throws {
         run = RunDirectory(URL(fileURLWithPath: path))
         var model = try run.readModel()
         if let epochs { model.training.epochs = epochs }
@@ -197,17 +203,25 @@ final class TrainingSession {
             throw TrainingError("\(run.modelFile.path) names no manifest; pass --data")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
-        (train, validation) = try Self.load(manifest, model.preparedModality(registry: registry, file: run.modelFile.path))
+        (train, validation) = try Self.load(manifest, model.preparedModality(registry: registry, file: run.modelFile.path),
+                                            cacheBudget: cacheBudget)
         self.model = model
         trainer = try Self.trainer(model, registry)
         try trainer.restore(TrainingCheckpoint(contentsOf: run.checkpointFile))
         try run.writeModel(model)
     }
 
-    static func load(_ manifest: Manifest, _ modality: PreparedModality) throws -> ([Sample], [Sample]) {
-        let train = try modality.load(manifest.rows(in: .train), manifest: manifest)
-        guard !train.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
-        let validation = try modality.load(manifest.rows(in: .val), manifest: manifest)
+    /// The training and validation splits as stores sharing `cacheBudget` bytes, training first.
+    static func load(_ manifest: Manifest, _ modality: PreparedModality, cacheBudget: Int) throws -> (SampleStore, SampleStore) {
+        let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
+        guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
+        let train = try modality.store(trainRows, manifest: manifest, cacheBudget: cacheBudget)
+        let validation = try modality.store(validationRows, manifest: manifest, cacheBudget: cacheBudget - train.cachedBytes)
+        if let a = train.shape, let b = validation.shape, a != b {
+            throw ManifestError(file: manifest.url.path, problems: [
+                "validation samples are \(b) (channels×height×width) after preprocessing but training samples are \(a); "
+                + "every sample must have the same channels and size"])
+        }
         return (train, validation)
     }
 

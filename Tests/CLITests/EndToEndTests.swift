@@ -68,7 +68,9 @@ import Testing
         #expect(overwrite.status != 0 && overwrite.output.contains("already holds a run"), "\(overwrite.output)")
     }
 
-    /// Ctrl-C after the first saved epoch, then --resume, gives the same weights and history as one run.
+    /// Ctrl-C after the first saved epoch, then --resume, gives the same weights and history as one
+    /// run. The resumed half keeps no samples in memory (`--cache-mb 0`: each batch read from its
+    /// files), which must not change the result either.
     @Test func interruptAndResumeEqualsOneRun() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -88,7 +90,7 @@ import Testing
         process.waitUntilExit()
         #expect(process.terminationStatus == 130, "\(output)")
         #expect(output.contains("compseg train --resume"), "\(output)")
-        let resumed = try cli.run(["train", "--resume", folder.path("cut")])
+        let resumed = try cli.run(["train", "--resume", folder.path("cut"), "--cache-mb", "0"])
         #expect(resumed.status == 0, "\(resumed.output)")
         for file in ["weights.safetensors", "history.csv"] {
             let a = try Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(file)")))

@@ -94,7 +94,8 @@ import Testing
         let pca = try JSONDecoder().decode(PCAStep.self, from: Data(fitted.manifest.preprocessing[2].configuration.utf8))
         // 60 bands from 1800 down to 948 cm⁻¹ (spacing 852/59): bands 7…55 lie in 1000…1700.
         #expect(pca.fit?.count == 5 && pca.fit?.bands == 49)
-        let samples = try fitted.load(data.rows, manifest: data)
+        let store = try fitted.store(data.rows, manifest: data)
+        let samples = try store.samples(Array(0..<store.count))
         #expect(samples.allSatisfy { $0.image.shape.dims == [5, 16, 16] && $0.channels == .bands(["PC1", "PC2", "PC3", "PC4", "PC5"]) })
 
         // Through model.json's form: JSON text of every step, rebuilt by the registry.
@@ -103,7 +104,9 @@ import Testing
         model.record(fitted)
         let decoded = try JSONDecoder().decode(ModelDescription.self, from: JSONEncoder().encode(model))
         let rebuilt = try decoded.preparedModality(registry: registry, file: "model.json")
-        let again = try rebuilt.load(data.rows, manifest: data)
+        let uncached = try rebuilt.store(data.rows, manifest: data, cacheBudget: 0)
+        #expect(uncached.cachedCount == 0)
+        let again = try uncached.samples(Array(0..<uncached.count))
         #expect(zip(samples, again).allSatisfy { $0.image.scalars == $1.image.scalars && $0.tissue == $1.tissue })
 
         // Whitened: unit variance of each component over the training tissue pixels (up to the subsample).
@@ -133,7 +136,7 @@ import Testing
                                         source: "lab.yaml")
         do {
             _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows(in: .train), manifest: data)
-                .load(data.rows, manifest: data)
+                .store(data.rows, manifest: data)
             Issue.record("expected an error")
         } catch {
             #expect("\(error)".contains("step 'normalize' needs spectral channels"), "\(error)")

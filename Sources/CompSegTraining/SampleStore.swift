@@ -1,0 +1,66 @@
+import CompSegCore
+import CompSegNN
+
+/// The samples of one split, handed out a batch at a time: each is read and preprocessed when a
+/// batch asks for it, so that without a cache at most the current batch is in memory. Samples are
+/// kept after their first reading, in order, while their bytes fit within the cache budget.
+public final class SampleStore {
+    public let ids: [String]
+    public let labels: [SampleLabel?]
+    /// Channels×height×width when every sample has it; nil when the store is empty or sizes differ.
+    public let shape: Shape?
+    public var count: Int { ids.count }
+    /// The bytes of the samples kept in memory.
+    public private(set) var cachedBytes = 0
+    public var cachedCount: Int { cache.count }
+    /// The cache budget `train`, `compare`, `segment`, `evaluate` and `overlay` use unless told otherwise: 4 GiB.
+    public static let defaultCacheBudget = 4 << 30
+
+    private let make: (Int) throws -> Sample
+    private let cacheBudget: Int
+    private var cache: [Int: Sample] = [:]
+
+    /// A store over samples already in memory.
+    public convenience init(_ samples: [Sample]) {
+        let first = samples.first?.image.shape
+        self.init(ids: samples.map(\.id), labels: samples.map(\.label),
+                  shape: samples.allSatisfy { $0.image.shape == first } ? first : nil, cacheBudget: 0) { samples[$0] }
+    }
+
+    /// - Parameters:
+    ///   - make: reads and preprocesses sample `i`; called again each time an uncached sample is needed.
+    ///   - cacheBudget: bytes of samples to keep in memory (0: none).
+    public init(ids: [String], labels: [SampleLabel?], shape: Shape?, cacheBudget: Int,
+                make: @escaping (Int) throws -> Sample) {
+        self.ids = ids; self.labels = labels; self.shape = shape
+        self.cacheBudget = cacheBudget; self.make = make
+    }
+
+    /// Sample `i`, from the cache or made anew.
+    /// - Throws: the reader's or a step's error, or `TrainingError` when the sample's shape is no
+    ///   longer the store's (its file changed since the store was made).
+    public func sample(_ i: Int) throws -> Sample {
+        if let s = cache[i] { return s }
+        let s = try make(i)
+        if let shape, s.image.shape != shape {
+            throw TrainingError("sample \(s.id) is now \(s.image.shape) (channels×height×width) but was \(shape) "
+                                + "when the run started; did its file change?")
+        }
+        keep(s, at: i)
+        return s
+    }
+
+    public func samples(_ indices: [Int]) throws -> [Sample] { try indices.map(sample) }
+
+    /// Keeps `sample` while the budget allows.
+    func keep(_ sample: Sample, at i: Int) {
+        let bytes = Self.bytes(of: sample)
+        guard cache[i] == nil, cachedBytes + bytes <= cacheBudget else { return }
+        cache[i] = sample
+        cachedBytes += bytes
+    }
+
+    static func bytes(of s: Sample) -> Int {
+        s.image.shape.count * MemoryLayout<Float>.size + s.preview.bytes.count + s.tissue.pixels.count
+    }
+}
