@@ -55,7 +55,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
-        .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegIO"],
+        .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegCore", "CompSegIO"],
                 path: "Tests/CompSegTestSupport"),
         .testTarget(name: "CompSegNNTests", dependencies: ["CompSegNN", "CompSegTestSupport"]),
         .testTarget(name: "CompSegCoreTests", dependencies: ["CompSegCore", "CompSegNetHead", "AlternativeHeads",
@@ -73,7 +73,8 @@ let package = Package(
         .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),
         .target(name: "ExampleModality", dependencies: ["CompSegCore", "CompSegIO"], path: "Examples/ExampleModality"),
         .target(name: "ExampleTopology", dependencies: ["CompSegCore"], path: "Examples/ExampleTopology"),
-        .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "CompSegTraining", "CompSegNetHead", "compseg"]),
+        .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "CompSegTraining", "CompSegNetHead", "compseg",
+                                                     "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

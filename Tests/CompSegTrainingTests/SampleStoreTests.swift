@@ -3,6 +3,7 @@ import Testing
 import CompSegCore
 import CompSegNN
 import CompSegNetHead
+import CompSegTestSupport
 import CompSegTraining
 import UNetTopology
 

@@ -3,6 +3,7 @@ import Testing
 import CompSegCore
 import CompSegNN
 import CompSegNetHead
+import CompSegTestSupport
 import CompSegTraining
 import SegNetTopology
 import UNetTopology
@@ -31,19 +32,7 @@ import UNetTopology
         let losses = trainer.history.map(\.trainLoss)
         #expect(losses.last! < losses.first! * 0.7, "training loss \(losses)")
 
-        network.setTraining(false)
-        let cancer = data.samples.filter { $0.label == .cancer }
-        let a = try withoutGradients { try network.activation(Batch(cancer).images) }.scalars
-        var inside: [Float] = [], outside: [Float] = []
-        let n = data.size
-        for (k, s) in cancer.enumerated() {
-            for r in 0..<n {
-                for c in 0..<n where s.tissue.pixels[r * n + c] {
-                    (data.inSquare(s.id, r, c) ? { inside.append($0) } : { outside.append($0) })(a[k * n * n + r * n + c])
-                }
-            }
-        }
-        let meanIn = inside.reduce(0, +) / Float(inside.count), meanOut = outside.reduce(0, +) / Float(outside.count)
+        let (meanIn, meanOut) = try data.meanActivation(of: network)
         #expect(meanIn > 2 * meanOut, "mean activation inside the square \(meanIn), outside \(meanOut)")
     }
 

@@ -1,5 +1,6 @@
 import CompSegCore
 import CompSegNetHead
+import CompSegTestSupport
 import CompSegNN
 import CompSegTraining
 import ExampleTopology
@@ -37,7 +38,7 @@ import Testing
         var registry = Registry()
         try TinyFCN.register(in: &registry)
         try CompSegNetHead.register(in: &registry)
-        let data = try Squares(count: 16, seed: 7)
+        let data = try SyntheticSquares(count: 16, seed: 7)
         let network = try registry.topology("tiny-fcn", inputChannels: 2, seed: 3,
                                             PluginConfiguration(json: Data(#"{"width":8}"#.utf8)))
         var settings = TrainingSettings()
@@ -48,17 +49,7 @@ import Testing
         #expect(losses.last! < losses.first! * 0.7, "training loss \(losses)")
 
         // The head is gone: the network alone lights up the square in cancer images.
-        network.setTraining(false)
-        let cancer = data.samples.filter { $0.label == .cancer }
-        let maps = try withoutGradients { try network.activation(Batch(cancer).images) }.scalars
-        var inside: [Float] = [], outside: [Float] = []
-        let n = data.size
-        for (k, s) in cancer.enumerated() {
-            for p in 0..<(n * n) where s.tissue.pixels[p] {
-                if data.inSquare(s.id, p / n, p % n) { inside.append(maps[k * n * n + p]) } else { outside.append(maps[k * n * n + p]) }
-            }
-        }
-        let meanIn = inside.reduce(0, +) / Float(inside.count), meanOut = outside.reduce(0, +) / Float(outside.count)
+        let (meanIn, meanOut) = try data.meanActivation(of: network)
         #expect(meanIn > 2 * meanOut, "mean activation inside the square \(meanIn), outside \(meanOut)")
     }
 
@@ -67,48 +58,5 @@ import Testing
         let source = try Repository.text("Examples/ExampleTopology/TinyFCN.swift")
         #expect(guide.contains(source.trimmingCharacters(in: .newlines)),
                 "docs/adding-a-topology.md must quote Examples/ExampleTopology/TinyFCN.swift in full")
-    }
-}
-
-/// Tiny synthetic data: 2-channel images with tissue inside a border; cancer images carry a
-/// bright 5×5 square in channel 1 that cancer-free images lack.
-struct Squares {
-    var squares: [String: (row: Int, col: Int)] = [:]
-    var samples: [Sample] = []
-    let size: Int, squareSide = 5
-
-    init(count: Int, size: Int = 16, seed: UInt64) throws {
-        self.size = size
-        var g = SeededGenerator(seed: seed)
-        for k in 0..<count {
-            let cancer = k % 2 == 0
-            let id = "s\(k)"
-            var pixels = [Float](repeating: 0, count: 2 * size * size)
-            var tissue = [Bool](repeating: false, count: size * size)
-            for r in 0..<size {
-                for c in 0..<size {
-                    let inside = r >= 2 && r < size - 2 && c >= 2 && c < size - 2
-                    tissue[r * size + c] = inside
-                    pixels[r * size + c] = (inside ? 0.5 : 0) + 0.1 * g.nextNormal()
-                    pixels[size * size + r * size + c] = 0.1 * g.nextNormal()
-                }
-            }
-            if cancer {
-                let row = 2 + Int(g.next() % UInt64(size - 4 - squareSide + 1))
-                let col = 2 + Int(g.next() % UInt64(size - 4 - squareSide + 1))
-                squares[id] = (row, col)
-                for r in row..<(row + squareSide) { for c in col..<(col + squareSide) { pixels[size * size + r * size + c] += 1 } }
-            }
-            samples.append(try Sample(id: id, image: Tensor(shape: [2, size, size], scalars: pixels),
-                                      channels: .bands(["tissue", "marker"]),
-                                      tissue: Mask(height: size, width: size, pixels: tissue),
-                                      preview: RGBImage(height: size, width: size, bytes: Array(repeating: 0, count: 3 * size * size)),
-                                      label: cancer ? .cancer : .cancerFree))
-        }
-    }
-
-    func inSquare(_ id: String, _ r: Int, _ c: Int) -> Bool {
-        guard let s = squares[id] else { return false }
-        return r >= s.row && r < s.row + squareSide && c >= s.col && c < s.col + squareSide
     }
 }

@@ -3,13 +3,13 @@ import CompSegNN
 
 /// Tiny synthetic data: 2-channel images with tissue inside a border; cancer images carry a
 /// bright square in channel 1 that cancer-free images lack.
-struct SyntheticSquares {
+public struct SyntheticSquares {
     /// The square of each cancer sample, by sample id.
-    var squares: [String: (row: Int, col: Int)] = [:]
-    var samples: [Sample] = []
-    let size: Int, squareSide = 5
+    public var squares: [String: (row: Int, col: Int)] = [:]
+    public var samples: [Sample] = []
+    public let size: Int, squareSide = 5
 
-    init(count: Int, size: Int = 16, seed: UInt64) throws {
+    public init(count: Int, size: Int = 16, seed: UInt64) throws {
         self.size = size
         var g = SeededGenerator(seed: seed)
         for k in 0..<count {
@@ -39,8 +39,25 @@ struct SyntheticSquares {
         }
     }
 
-    func inSquare(_ id: String, _ r: Int, _ c: Int) -> Bool {
+    public func inSquare(_ id: String, _ r: Int, _ c: Int) -> Bool {
         guard let s = squares[id] else { return false }
         return r >= s.row && r < s.row + squareSide && c >= s.col && c < s.col + squareSide
+    }
+
+    /// The mean activation of `network` (in inference mode) on tissue inside the squares of the
+    /// cancer samples, and on the rest of their tissue.
+    public func meanActivation(of network: any SegmentingNetwork) throws -> (inside: Float, outside: Float) {
+        network.setTraining(false)
+        let cancer = samples.filter { $0.label == .cancer }
+        let plane = size * size
+        let images = try Tensor(shape: [cancer.count, 2, size, size], scalars: cancer.flatMap(\.image.scalars))
+        let maps = try withoutGradients { try network.activation(images) }.scalars
+        var inside: [Float] = [], outside: [Float] = []
+        for (k, s) in cancer.enumerated() {
+            for p in 0..<plane where s.tissue.pixels[p] {
+                if inSquare(s.id, p / size, p % size) { inside.append(maps[k * plane + p]) } else { outside.append(maps[k * plane + p]) }
+            }
+        }
+        return (inside.reduce(0, +) / Float(inside.count), outside.reduce(0, +) / Float(outside.count))
     }
 }
