@@ -16,6 +16,14 @@ public protocol SegmentingNetwork: Module {
     var inputChannels: Int { get }
     /// N×C×H×W → N×1×H×W, each value in [0, 1].
     func activation(_ x: Tensor) throws -> Tensor
+    /// Seeds the network's random layers (dropout) for the next training step. The trainer calls
+    /// it before every step with a seed made of the run's seed, the epoch and the step, so that a
+    /// resumed run draws what an uninterrupted one does. A network without randomness ignores it.
+    func seedRandomness(_ seed: UInt64)
+}
+
+extension SegmentingNetwork {
+    public func seedRandomness(_ seed: UInt64) {}
 }
 
 /// A pooling head: turns activation maps into one score per image, and scores into the

@@ -50,6 +50,7 @@ public final class Trainer {
                     optimizer.learningRate = settings.learningRate * min(1, done)
                 }
                 let batch = try Batch(train.samples(indices))
+                network.seedRandomness(settings.seed &+ 0xD1CE &* UInt64(epoch) &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(k + 1))
                 network.zeroGradients()
                 let a = try network.activation(batch.images)
                 let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)

@@ -99,6 +99,8 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
         dropoutGenerator = SeededGenerator(seed: seed &+ 0x5EED)
     }
 
+    public func seedRandomness(_ seed: UInt64) { dropoutGenerator = SeededGenerator(seed: seed) }
+
     override public func namedChildren() -> [(String, Any)] {
         [("down", down), ("upconv", upconv), ("up", up), ("head", head)]
     }
