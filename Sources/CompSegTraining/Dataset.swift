@@ -36,19 +36,22 @@ public struct PreparedModality: Sendable {
     }
 
     /// The chain fitted on `rows` (the training split), read one file at a time.
-    /// - Throws: `ManifestError` when a row cannot be read, or the step's error.
+    /// - Throws: `ManifestError` listing every row that cannot be read, or the step's error.
     public func fitted(on rows: [Manifest.Row], manifest: Manifest) throws -> PreparedModality {
         guard !chain.isEmpty else { return self }
-        try check(rows, manifest: manifest)
         let me = self
         let training = SampleSequence(count: rows.count) { try me.read(rows[$0]) }
-        let fitted = try chain.fitted(to: training)
+        let fitted: PreprocessingChain
+        do { fitted = try chain.fitted(to: training) } catch {
+            try check(rows, manifest: manifest)  // a bad file: name every one, not just the first
+            throw error
+        }
         var m = self.manifest
         m.preprocessing = fitted.descriptions
         return PreparedModality(manifest: m, reader: reader, chain: fitted)
     }
 
-    /// Reads every row once, so a bad file is reported with all the others before fitting.
+    /// Reads every row, so that a bad file is reported with all the others.
     private func check(_ rows: [Manifest.Row], manifest: Manifest) throws {
         var problems: [String] = []
         for row in rows {

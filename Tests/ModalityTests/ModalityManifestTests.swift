@@ -124,6 +124,27 @@ import Testing
         }
     }
 
+    /// Fitting stops at the first unreadable training file, then names every one.
+    @Test func fittingListsEveryUnreadableTrainingFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 8; settings.size = 8; settings.bands = 20
+        let data = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder))
+        let rows = data.rows(in: .train)
+        for row in [rows[0], rows[2]] { try Data(try Data(contentsOf: row.path).prefix(300)).write(to: row.path) }
+        let manifest = ModalityManifest(name: "lab", reader: "infrared",
+                                        preprocessing: [PluginDescription(identifier: "pca", configuration: #"{"components": 3}"#)],
+                                        source: "lab.yaml")
+        #expect {
+            _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: rows, manifest: data)
+        } throws: { error in
+            let text = "\(error)"
+            return error is ManifestError && text.contains("2 problems") && text.contains("line \(rows[0].line):")
+                && text.contains("line \(rows[2].line):") && text.contains(rows[2].path.path)
+        }
+    }
+
     @Test func spectralStepAfterPCAIsRefusedNamingTheSample() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
