@@ -1,5 +1,6 @@
 """Loads a CompSeg run's weights.safetensors into ../shared/bench/torch_compsegnet.py's U-Net by name
-(strict) and compares its activation maps with those `compseg segment` wrote as float32 TIFF.
+(strict; with batch norm, as compseg builds it by default, each double convolution gains its two
+BatchNorm2d layers) and compares its activation maps with those `compseg segment` wrote as float32 TIFF.
 
 Usage (from the repository root, after `compseg segment --model RUN --data MANIFEST --out SEG`):
     $(../shared/bench/setup-torch.sh) tools/check_torch_load.py RUN MANIFEST SEG
@@ -16,6 +17,15 @@ run, manifest, seg = sys.argv[1:4]
 model = json.load(open(os.path.join(run, "model.json")))
 topology = json.loads(model["topology"]["configuration"] or "{}")
 net = UNet(model["inputChannels"], topology.get("width", 64), topology.get("depth", 4))
+if topology.get("batchNorm", True):
+    # compseg's batch-norm U-Net: each double convolution is Sequential(conv, bn, act, conv, bn, act).
+    def with_batch_norm(block):
+        first, second = block[0], block[2]
+        return torch.nn.Sequential(first, torch.nn.BatchNorm2d(first.out_channels), torch.nn.Softplus(),
+                                   second, torch.nn.BatchNorm2d(second.out_channels), torch.nn.Softplus())
+    for blocks in (net.down, net.up):
+        for i in range(len(blocks)):
+            blocks[i] = with_batch_norm(blocks[i])
 net.load_state_dict(load_file(os.path.join(run, "weights.safetensors")), strict=True)
 net.eval()
 worst = 0.0
