@@ -13,7 +13,9 @@ struct Compare: ParsableCommand {
 
     @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file, or a reader plugin.") var modality: String
-    @Option(help: "Topologies, comma-separated (see `compseg plugins`).") var topologies = "unet,segnet"
+    @Option(help: "Topologies, comma-separated (see `compseg plugins`); each receives --width and --depth.") var topologies = "unet,segnet"
+    @Option(help: "Instead of --topologies: a YAML or JSON file whose list `topologies` holds identifiers or {name, topology, configuration} entries, e.g. to compare configurations of one topology.")
+    var config: String?
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
     @Option(help: "Output folder (one run folder per topology, and the tables).") var out: String
     @Option(help: "Epochs.") var epochs = 40
@@ -33,11 +35,40 @@ struct Compare: ParsableCommand {
             throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(optimizer)")
         }
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
+        if config != nil && CommandLine.arguments.contains("--topologies") {
+            throw ValidationError("give either --topologies or --config, not both")
+        }
         guard cacheMb >= 0 else { throw ValidationError("--cache-mb must be 0 or more, got \(cacheMb)") }
     }
 
     var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
+    /// One network of the comparison: its run folder and table row `name`, the topology and its
+    /// configuration (JSON text).
+    struct Entry { let name: String, topology: String, configuration: String }
+
+    /// The entries of --config, or one per --topologies name with --width and --depth.
+    func entries() throws -> [Entry] {
+        let widthAndDepth = #"{"depth":\#(depth),"width":\#(width)}"#
+        guard let config else { return names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) } }
+        let file = try ConfigurationFile.read(URL(fileURLWithPath: config))
+        let listed = try file.decode(TopologiesFile.self).topologies
+        guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
+        let entries = try listed.enumerated().map { i, item in
+            try item.entry(widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
+        }
+        let repeated = Dictionary(grouping: entries.map(\.name), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
+        guard repeated.isEmpty else {
+            throw ConfigurationError(source: config, message: "names must differ (each is a run folder); repeated: "
+                                     + repeated.joined(separator: ", ") + "; give entries a 'name'")
+        }
+        return entries
+    }
+
+    /// What --config holds.
+    struct TopologiesFile: Codable {
+        var topologies: [JSONValue]
+    }
     struct Row {
         let topology: String, parameters: Int, seconds: Double, imagesPerSecond: Double
         let validationLoss: Float?, evaluation: SegmentationEvaluation
@@ -48,7 +79,8 @@ struct Compare: ParsableCommand {
     func run() throws {
         if let threads { Threads.set(threads) }
         let registry = try builtinRegistry()
-        for name in names { _ = try registry.topologies.factory(name) }  // unknown names fail before any training
+        let entries = try entries()
+        for e in entries { _ = try registry.topologies.factory(e.topology) }  // unknown names fail before any reading
         let folder = URL(fileURLWithPath: out)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         let testRows = manifest.rows(in: .test)
@@ -62,15 +94,20 @@ struct Compare: ParsableCommand {
         settings.epochs = epochs; settings.batchSize = batch; settings.learningRate = lr; settings.seed = seed
         settings.optimizer = TrainingSettings.OptimizerKind(rawValue: optimizer)!
 
+        for e in entries {  // every configuration is checked before any training
+            _ = try registry.topology(e.topology, inputChannels: train.shape![0], seed: seed,
+                                      PluginConfiguration(json: Data(e.configuration.utf8), source: "\(e.name): configuration"))
+        }
+
         var rows: [Row] = []
-        for name in names {
-            print("== \(name)")
+        for e in entries {
+            print("== \(e.name)")
             var model = ModelDescription(
-                modality: nil, topology: .init(identifier: name, configuration: #"{"depth":\#(depth),"width":\#(width)}"#),
+                modality: nil, topology: .init(identifier: e.topology, configuration: e.configuration),
                 head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
                 versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path])
             model.record(prepared)
-            let session = try TrainingSession(run: RunDirectory(folder.appendingPathComponent(name)), model: model,
+            let session = try TrainingSession(run: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
                                               train: train, validation: validation, registry: registry)
             let start = DispatchTime.now().uptimeNanoseconds
             _ = try session.run(shouldStop: { false })
@@ -82,7 +119,7 @@ struct Compare: ParsableCommand {
             try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures)
             let history = session.trainer.history
-            rows.append(Row(topology: name, parameters: session.trainer.network.parameterCount, seconds: seconds,
+            rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
                             validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery))
         }
@@ -136,5 +173,37 @@ struct Compare: ParsableCommand {
         }
         try Data((md.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("comparison.md"), options: .atomic)
         try Data((csv.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("comparison.csv"), options: .atomic)
+    }
+}
+
+extension JSONValue {
+    /// A --config entry: a topology identifier, or `{name, topology, configuration}` (name: the
+    /// run folder and table row, default the topology; configuration: as given, no --width or --depth added).
+    func entry(widthAndDepth: String, source: String) throws -> Compare.Entry {
+        switch self {
+        case .string(let identifier):
+            return .init(name: identifier, topology: identifier, configuration: widthAndDepth)
+        case .object(let o):
+            if let unknown = o.keys.sorted().first(where: { !["name", "topology", "configuration"].contains($0) }) {
+                throw ConfigurationError(source: source, message: "unknown key '\(unknown)'; known keys: configuration, name, topology")
+            }
+            guard case .string(let topology)? = o["topology"] ?? o["name"] else {
+                throw ConfigurationError(source: source, message: "needs 'topology' (an identifier from `compseg plugins`)")
+            }
+            var name = topology
+            if let n = o["name"] {
+                guard case .string(let text) = n, !text.isEmpty, !text.contains("/") else {
+                    throw ConfigurationError(source: source, message: "'name' must be a folder name (text without '/')")
+                }
+                name = text
+            }
+            guard let configuration = o["configuration"] else { return .init(name: name, topology: topology, configuration: widthAndDepth) }
+            guard case .object = configuration else {
+                throw ConfigurationError(source: source, message: "'configuration' must be a mapping of the topology's keys")
+            }
+            return .init(name: name, topology: topology, configuration: try Train.json(configuration))
+        default:
+            throw ConfigurationError(source: source, message: "must be a topology identifier or a mapping with 'topology'")
+        }
     }
 }

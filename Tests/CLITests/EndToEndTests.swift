@@ -162,6 +162,32 @@ extension EndToEndTests {
                                    "--out", folder.path("cmp2")])
         #expect(unknown.status != 0 && unknown.output.contains("unknown topology 'resnet'; known: segnet, unet"), "\(unknown.output)")
 
+        // --config: two configurations of one topology, side by side.
+        try Data("""
+            topologies:
+              - {name: unet-bn, topology: unet, configuration: {width: 4, depth: 2}}
+              - {name: unet-plain, topology: unet, configuration: {width: 4, depth: 2, batchNorm: false}}
+            """.utf8).write(to: URL(fileURLWithPath: folder.path("pair.yaml")))
+        let pair = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("pair.yaml"),
+                                "--out", folder.path("pair"), "--epochs", "1", "--batch", "2"])
+        #expect(pair.status == 0, "\(pair.output)")
+        let rows = try String(contentsOfFile: folder.path("pair/comparison.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(rows.count == 3 && rows[1].hasPrefix("unet-bn,") && rows[2].hasPrefix("unet-plain,"), "\(rows)")
+        let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
+        #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
+        // Bad entries fail before any training, naming the file and the entry.
+        for (text, message) in [
+            ("topologies: [unet, unet]", "repeated: unet"),
+            ("topologies: [{topology: unet, depht: 2}]", "topologies entry 1: unknown key 'depht'"),
+            ("topologies: [segnet, {name: u, topology: unet, configuration: {widht: 4}}]", "u: configuration: unknown key 'widht'"),
+        ] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: folder.path("bad.yaml")))
+            let bad = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("bad.yaml"),
+                                   "--out", folder.path("bad")])
+            #expect(bad.status != 0 && bad.output.contains(message), "\(bad.output)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path("bad")))
+        }
+
         let overlaid = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov"),
                                     "--colour", "00ff00", "--alpha", "0.5"])
         #expect(overlaid.status == 0, "\(overlaid.output)")
