@@ -68,16 +68,31 @@ public enum SpectralLayout: String, Codable, Sendable, CaseIterable {
         switch self {
         case .bhw:  // slab over bands: already channels first
             cube.replaceSubrange((first * plane)..<(first * plane + slab.count), with: slab)
-        case .hwb:  // slab over rows y: [y][x][k]
-            for i in 0..<(slab.count / (w * b)) { for x in 0..<w { for k in 0..<b {
-                cube[k * plane + (first + i) * w + x] = slab[(i * w + x) * b + k]
-            } } }
+        case .hwb:  // slab over rows y: [y][x][k], pixel-major from pixel first·w
+            Self.placePixelMajor(slab, fromPixel: first * w, bands: b, plane: plane, into: &cube)
         case .flat:  // slab over pixels q: [q][k]
-            for i in 0..<(slab.count / b) { for k in 0..<b { cube[k * plane + first + i] = slab[i * b + k] } }
+            Self.placePixelMajor(slab, fromPixel: first, bands: b, plane: plane, into: &cube)
         case .matlab:  // slab over bands: HDF5 [k][x][y] = MATLAB (y, x, k)
             for i in 0..<(slab.count / plane) { for x in 0..<w { for y in 0..<h {
                 cube[((first + i) * h + y) * w + x] = slab[(i * w + x) * h + y]
             } } }
+        }
+    }
+
+    /// Copies pixel-major spectra ([pixel][band], starting at pixel `p0`) into the band-major cube,
+    /// a tile of pixels at a time so that both sides are accessed in runs, not one value per band.
+    private static func placePixelMajor(_ slab: [Float], fromPixel p0: Int, bands b: Int, plane: Int, into cube: inout [Float]) {
+        let pixels = slab.count / b, tile = 64
+        slab.withUnsafeBufferPointer { s in
+            cube.withUnsafeMutableBufferPointer { c in
+                for start in stride(from: 0, to: pixels, by: tile) {
+                    let n = min(tile, pixels - start)
+                    for k in 0..<b {
+                        let row = k * plane + p0 + start
+                        for j in 0..<n { c[row + j] = s[(start + j) * b + k] }
+                    }
+                }
+            }
         }
     }
 

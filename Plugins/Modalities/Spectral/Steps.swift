@@ -43,17 +43,29 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
         let (axis, unit) = try spectralAxis(sample, step: name)
         let newAxis: [Double]
         do { newAxis = try transform.axis(axis) } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
-        let (b, plane) = (axis.count, sample.height * sample.width)
+        let (b, nb, plane) = (axis.count, newAxis.count, sample.height * sample.width)
         let cube = sample.image.scalars
-        var out = [Float](repeating: 0, count: newAxis.count * plane)
-        var spectrum = [Float](repeating: 0, count: b)
-        for p in 0..<plane {
-            for k in 0..<b { spectrum[k] = cube[k * plane + p] }
-            let result: [Float]
-            do { result = try transform.apply(spectrum, wavenumbers: axis) } catch {
-                throw SampleError(sample.id, "step '\(name)' at pixel (\(p / sample.width), \(p % sample.width)): \(error)")
+        var out = [Float](repeating: 0, count: nb * plane)
+        // The cube is band-major (B×H×W): gather a tile of pixels' spectra at a time, so that each
+        // band is read and written in runs of `tile` values rather than one value per band.
+        let tile = 64
+        var spectra = [Float](repeating: 0, count: tile * b), results = [Float](repeating: 0, count: tile * nb)
+        for start in stride(from: 0, to: plane, by: tile) {
+            let n = min(tile, plane - start)
+            for k in 0..<b {
+                for j in 0..<n { spectra[j * b + k] = cube[k * plane + start + j] }
             }
-            for k in 0..<newAxis.count { out[k * plane + p] = result[k] }
+            for j in 0..<n {
+                let result: [Float]
+                do { result = try transform.apply(Array(spectra[(j * b)..<((j + 1) * b)]), wavenumbers: axis) } catch {
+                    let p = start + j
+                    throw SampleError(sample.id, "step '\(name)' at pixel (\(p / sample.width), \(p % sample.width)): \(error)")
+                }
+                results.replaceSubrange((j * nb)..<((j + 1) * nb), with: result)
+            }
+            for k in 0..<nb {
+                for j in 0..<n { out[k * plane + start + j] = results[j * nb + k] }
+            }
         }
         var s = sample
         s.image = try Tensor(shape: [newAxis.count, sample.height, sample.width], scalars: out)
