@@ -92,7 +92,7 @@ public struct PreparedModality: Sendable {
                        make: @escaping (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
         var first: Sample?, allSameShape = true
-        var kept: [(Int, Sample)] = [], keptBytes = 0
+        var cache = SampleCache(budget: cacheBudget)
         for i in 0..<count {
             do {
                 let sample = try make(i)
@@ -108,15 +108,12 @@ public struct PreparedModality: Sendable {
                     }
                 }
                 first = first ?? sample
-                let bytes = SampleStore.bytes(of: sample)
-                if keptBytes + bytes <= cacheBudget { kept.append((i, sample)); keptBytes += bytes }
+                cache.keep(sample, at: i)
             } catch {
                 problems.append("\(location(i)): \(error)")
             }
         }
-        let store = SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil,
-                                cacheBudget: cacheBudget, make: make)
-        for (i, sample) in kept { store.keep(sample, at: i) }
-        return (store, problems)
+        return (SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil, cache: cache, make: make),
+                problems)
     }
 }

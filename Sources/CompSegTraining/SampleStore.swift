@@ -11,14 +11,13 @@ public final class SampleStore {
     public let shape: Shape?
     public var count: Int { ids.count }
     /// The bytes of the samples kept in memory.
-    public private(set) var cachedBytes = 0
-    public var cachedCount: Int { cache.count }
+    public var cachedBytes: Int { cache.bytes }
+    public var cachedCount: Int { cache.samples.count }
     /// The cache budget `train`, `compare`, `segment`, `evaluate` and `overlay` use unless told otherwise: 4 GiB.
     public static let defaultCacheBudget = 4 << 30
 
     private let make: (Int) throws -> Sample
-    private let cacheBudget: Int
-    private var cache: [Int: Sample] = [:]
+    private var cache: SampleCache
 
     /// A store over samples already in memory.
     public convenience init(_ samples: [Sample]) {
@@ -30,37 +29,47 @@ public final class SampleStore {
     /// - Parameters:
     ///   - make: reads and preprocesses sample `i`; called again each time an uncached sample is needed.
     ///   - cacheBudget: bytes of samples to keep in memory (0: none).
-    public init(ids: [String], labels: [SampleLabel?], shape: Shape?, cacheBudget: Int,
-                make: @escaping (Int) throws -> Sample) {
+    public convenience init(ids: [String], labels: [SampleLabel?], shape: Shape?, cacheBudget: Int,
+                            make: @escaping (Int) throws -> Sample) {
+        self.init(ids: ids, labels: labels, shape: shape, cache: SampleCache(budget: cacheBudget), make: make)
+    }
+
+    /// A store whose cache already holds samples (those kept while the rows were first read).
+    init(ids: [String], labels: [SampleLabel?], shape: Shape?, cache: SampleCache, make: @escaping (Int) throws -> Sample) {
         self.ids = ids; self.labels = labels; self.shape = shape
-        self.cacheBudget = cacheBudget; self.make = make
+        self.cache = cache; self.make = make
     }
 
     /// Sample `i`, from the cache or made anew.
     /// - Throws: the reader's or a step's error, or `TrainingError` when the sample's shape is no
     ///   longer the store's (its file changed since the store was made).
     public func sample(_ i: Int) throws -> Sample {
-        if let s = cache[i] { return s }
+        if let s = cache.samples[i] { return s }
         let s = try make(i)
         if let shape, s.image.shape != shape {
             throw TrainingError("sample \(s.id) is now \(s.image.shape) (channels×height×width) but was \(shape) "
                                 + "when the run started; did its file change?")
         }
-        keep(s, at: i)
+        cache.keep(s, at: i)
         return s
     }
 
     public func samples(_ indices: [Int]) throws -> [Sample] { try indices.map(sample) }
+}
 
-    /// Keeps `sample` while the budget allows.
-    func keep(_ sample: Sample, at i: Int) {
-        let bytes = Self.bytes(of: sample)
-        guard cache[i] == nil, cachedBytes + bytes <= cacheBudget else { return }
-        cache[i] = sample
-        cachedBytes += bytes
-    }
+/// Samples by index, kept while their bytes fit within `budget`.
+struct SampleCache {
+    let budget: Int
+    private(set) var samples: [Int: Sample] = [:]
+    private(set) var bytes = 0
 
-    static func bytes(of s: Sample) -> Int {
-        s.image.shape.count * MemoryLayout<Float>.size + s.preview.bytes.count + s.tissue.pixels.count
+    init(budget: Int) { self.budget = budget }
+
+    /// Keeps `sample` when it is not kept yet and the budget allows.
+    mutating func keep(_ sample: Sample, at i: Int) {
+        let size = sample.image.shape.count * MemoryLayout<Float>.size + sample.preview.bytes.count + sample.tissue.pixels.count
+        guard samples[i] == nil, bytes + size <= budget else { return }
+        samples[i] = sample
+        bytes += size
     }
 }

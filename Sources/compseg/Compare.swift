@@ -55,7 +55,7 @@ struct Compare: ParsableCommand {
         let listed = try file.decode(TopologiesFile.self).topologies
         guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
         let entries = try listed.enumerated().map { i, item in
-            try item.entry(widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
+            try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
         }
         let repeated = Dictionary(grouping: entries.map(\.name), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
         guard repeated.isEmpty else {
@@ -176,13 +176,13 @@ struct Compare: ParsableCommand {
     }
 }
 
-extension JSONValue {
+extension Compare.Entry {
     /// A --config entry: a topology identifier, or `{name, topology, configuration}` (name: the
     /// run folder and table row, default the topology; configuration: as given, no --width or --depth added).
-    func entry(widthAndDepth: String, source: String) throws -> Compare.Entry {
-        switch self {
+    init(_ item: JSONValue, widthAndDepth: String, source: String) throws {
+        switch item {
         case .string(let identifier):
-            return .init(name: identifier, topology: identifier, configuration: widthAndDepth)
+            self.init(name: identifier, topology: identifier, configuration: widthAndDepth)
         case .object(let o):
             if let unknown = o.keys.sorted().first(where: { !["name", "topology", "configuration"].contains($0) }) {
                 throw ConfigurationError(source: source, message: "unknown key '\(unknown)'; known keys: configuration, name, topology")
@@ -197,11 +197,14 @@ extension JSONValue {
                 }
                 name = text
             }
-            guard let configuration = o["configuration"] else { return .init(name: name, topology: topology, configuration: widthAndDepth) }
+            guard let configuration = o["configuration"] else {
+                self.init(name: name, topology: topology, configuration: widthAndDepth)
+                return
+            }
             guard case .object = configuration else {
                 throw ConfigurationError(source: source, message: "'configuration' must be a mapping of the topology's keys")
             }
-            return .init(name: name, topology: topology, configuration: try Train.json(configuration))
+            self.init(name: name, topology: topology, configuration: try Train.json(configuration))
         default:
             throw ConfigurationError(source: source, message: "must be a topology identifier or a mapping with 'topology'")
         }
