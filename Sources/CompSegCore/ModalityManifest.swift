@@ -12,6 +12,7 @@ import Foundation
 ///   - crop: {from: 948, to: 1800}
 ///   - normalize: {method: snv}
 ///   - pca: {components: 16}
+/// outside: zero               # non-tissue pixels after the reader and each step: zero (default) or keep
 /// ```
 public struct ModalityManifest: Sendable, Equatable {
     /// The manifest's name (its file name without extension) or, for a bare reader, the reader's.
@@ -22,13 +23,15 @@ public struct ModalityManifest: Sendable, Equatable {
     /// The reader's configuration (a JSON object).
     public var options: String
     public var preprocessing: [PluginDescription]
+    /// What non-tissue pixels hold after the reader and after each step (a manifest's default: zero).
+    public var outside: OutsideTissue
     /// Where it was read from, for messages.
     public var source: String
 
     public init(name: String, description: String = "", reader: String, options: String = "{}",
-                preprocessing: [PluginDescription] = [], source: String) {
+                preprocessing: [PluginDescription] = [], outside: OutsideTissue = .zero, source: String) {
         self.name = name; self.description = description; self.reader = reader; self.options = options
-        self.preprocessing = preprocessing; self.source = source
+        self.preprocessing = preprocessing; self.outside = outside; self.source = source
     }
 
     /// The reader's configuration, named after this manifest for messages.
@@ -42,7 +45,7 @@ public struct ModalityManifest: Sendable, Equatable {
         let file = try ConfigurationFile.read(url)
         let object = (try JSONSerialization.jsonObject(with: file.json)) as? [String: Any] ?? [:]
         func fail(_ message: String) -> ConfigurationError { ConfigurationError(source: url.path, message: message) }
-        let known = ["description", "reader", "options", "preprocessing"]
+        let known = ["description", "reader", "options", "preprocessing", "outside"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail("unknown key '\(unknown)'; known keys: \(known.joined(separator: ", "))")
         }
@@ -50,6 +53,13 @@ public struct ModalityManifest: Sendable, Equatable {
             throw fail("missing key 'reader': the identifier of the modality reader (see `compseg plugins`)")
         }
         let description = object["description"] as? String ?? ""
+        var outside = OutsideTissue.zero
+        if let value = object["outside"], !(value is NSNull) {
+            guard let text = value as? String, let policy = OutsideTissue(rawValue: text) else {
+                throw fail("key 'outside' must be one of \(OutsideTissue.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
+            }
+            outside = policy
+        }
         var options = "{}"
         if let value = object["options"], !(value is NSNull) {
             guard value is [String: Any] else { throw fail("key 'options' must be a mapping of the reader's keys") }
@@ -78,7 +88,7 @@ public struct ModalityManifest: Sendable, Equatable {
             }
         }
         self.init(name: url.deletingPathExtension().lastPathComponent, description: description, reader: reader,
-                  options: options, preprocessing: steps, source: url.path)
+                  options: options, preprocessing: steps, outside: outside, source: url.path)
     }
 
     private static func jsonText(_ value: Any) throws -> String {

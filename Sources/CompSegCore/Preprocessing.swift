@@ -1,3 +1,4 @@
+import CompSegNN
 import Foundation
 
 /// One preprocessing step between a modality's reader and the network: fitted on the training
@@ -40,11 +41,45 @@ public struct SampleSequence: Sendable {
 
     public func sample(_ index: Int) throws -> Sample { try make(index) }
 
-    /// The same samples passed through `step`.
-    public func through(_ step: any SampleTransform) -> SampleSequence {
-        let make = self.make
-        return SampleSequence(count: count) { try step.apply(make($0)) }
+    /// Makes every sample and passes it through `body`, `parallel` samples at a time on as many
+    /// threads, then hands each outcome (the sample's error or `body`'s result) to `consume` in
+    /// sample order, so at most `parallel` samples are in memory at once. Outcomes depend on the
+    /// sample alone, never on the thread count.
+    public func forEach<T>(parallel: Int = Threads.count, _ body: @escaping @Sendable (Sample) throws -> T,
+                           then consume: (Int, Result<T, any Error>) throws -> Void) throws {
+        let width = max(1, parallel)
+        for start in stride(from: 0, to: count, by: width) {
+            let outcomes = Outcomes<T>(count: min(width, count - start))
+            DispatchQueue.concurrentPerform(iterations: outcomes.values.count) { j in
+                outcomes.set(j, Result { try body(try make(start + j)) })
+            }
+            for (j, outcome) in outcomes.values.enumerated() { try consume(start + j, outcome!) }
+        }
     }
+
+    /// `body` of every sample, in order, computed as `forEach` does.
+    public func map<T>(parallel: Int = Threads.count, _ body: @escaping @Sendable (Sample) throws -> T) throws -> [Result<T, any Error>] {
+        var results: [Result<T, any Error>] = []
+        try forEach(parallel: parallel, body) { results.append($1) }
+        return results
+    }
+
+    /// The same samples passed through `step`.
+    public func through(_ step: any SampleTransform) -> SampleSequence { mapped { try step.apply($0) } }
+
+    /// The same samples passed through `change`.
+    public func mapped(_ change: @escaping @Sendable (Sample) throws -> Sample) -> SampleSequence {
+        let make = self.make
+        return SampleSequence(count: count) { try change(make($0)) }
+    }
+}
+
+/// Results written by concurrent workers, each to its own index.
+private final class Outcomes<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var values: [Result<T, any Error>?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ value: Result<T, any Error>) { lock.withLock { values[i] = value } }
 }
 
 /// A plugin or preprocessing step by identifier, with its configuration as JSON text (its
@@ -57,14 +92,25 @@ public struct PluginDescription: Codable, Sendable, Equatable {
     }
 }
 
-/// The steps of a modality's preprocessing, in order.
+/// What pixels outside the tissue mask hold in the network's input.
+public enum OutsideTissue: String, Codable, Sendable, CaseIterable {
+    /// Set to 0 in every channel, after the reader and after every step: background noise never
+    /// reaches the network as large normalized or whitened values at the tissue's edge.
+    case zero
+    /// Whatever the reader and the steps make of them (runs written before this choice existed).
+    case keep
+}
+
+/// The steps of a modality's preprocessing, in order, and what non-tissue pixels hold after each.
 public struct PreprocessingChain: Sendable {
     public let steps: [(description: PluginDescription, transform: any SampleTransform)]
+    public let outside: OutsideTissue
 
     /// Builds each step through the registry.
     /// - Parameter source: where the steps came from, for messages (e.g. a manifest's path).
     /// - Throws: naming the step (by position and identifier) that is unknown or misconfigured.
-    public init(_ descriptions: [PluginDescription], registry: Registry, source: String) throws {
+    public init(_ descriptions: [PluginDescription], outside: OutsideTissue, registry: Registry, source: String) throws {
+        self.outside = outside
         steps = try descriptions.enumerated().map { i, d in
             let configuration = PluginConfiguration(json: Data(d.configuration.utf8),
                                                     source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'")
@@ -74,7 +120,9 @@ public struct PreprocessingChain: Sendable {
         }
     }
 
-    private init(steps: [(description: PluginDescription, transform: any SampleTransform)]) { self.steps = steps }
+    private init(steps: [(description: PluginDescription, transform: any SampleTransform)], outside: OutsideTissue) {
+        self.steps = steps; self.outside = outside
+    }
 
     public var descriptions: [PluginDescription] { steps.map(\.description) }
     public var isEmpty: Bool { steps.isEmpty }
@@ -83,17 +131,28 @@ public struct PreprocessingChain: Sendable {
     /// before it; returns the chain with fitted values in its descriptions.
     public func fitted(to training: SampleSequence) throws -> PreprocessingChain {
         var fitted: [(description: PluginDescription, transform: any SampleTransform)] = []
-        var samples = training
+        let outside = outside
+        var samples = training.mapped { $0.outside(outside) }
         for (description, step) in steps {
             let f = try step.fitted(to: samples)
             let json = String(decoding: try f.configuration(), as: UTF8.self)
             fitted.append((PluginDescription(identifier: description.identifier, configuration: json), f))
-            samples = samples.through(f)
+            samples = samples.through(f).mapped { $0.outside(outside) }
         }
-        return PreprocessingChain(steps: fitted)
+        return PreprocessingChain(steps: fitted, outside: outside)
     }
 
     public func apply(_ sample: Sample) throws -> Sample {
-        try steps.reduce(sample) { try $1.transform.apply($0) }
+        try steps.reduce(sample.outside(outside)) { try $1.transform.apply($0).outside(outside) }
+    }
+}
+
+extension Sample {
+    /// The sample with its non-tissue pixels as `policy` says.
+    func outside(_ policy: OutsideTissue) -> Sample {
+        switch policy {
+        case .keep: self
+        case .zero: zeroingOutsideTissue()
+        }
     }
 }

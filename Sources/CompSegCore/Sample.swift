@@ -91,6 +91,22 @@ public struct Sample: Sendable {
     public var height: Int { image.shape[1] }
     public var width: Int { image.shape[2] }
 
+    /// The sample with every channel set to 0 outside the tissue mask.
+    public func zeroingOutsideTissue() -> Sample {
+        let plane = height * width, mask = tissue.pixels
+        let zeroed = Tensor(zeros: image.shape)
+        image.withPlainBuffer { source in
+            zeroed.withMutablePlainBuffer { target in
+                for c in 0..<image.shape[0] {
+                    for p in 0..<plane where mask[p] { target[c * plane + p] = source[c * plane + p] }
+                }
+            }
+        }
+        var s = self
+        s.image = zeroed
+        return s
+    }
+
     /// The sample with an image of no channels: its id, label, tissue, preview and metadata, kept
     /// after the network has run, at a small part of the memory.
     public func withoutImage() -> Sample {

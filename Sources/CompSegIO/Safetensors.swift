@@ -109,7 +109,11 @@ extension Safetensors {
         out.append(json)
         for name in names {
             tensors[name]!.plain().withPlainBuffer { buffer in
+                #if _endian(little)
+                out.append(contentsOf: UnsafeRawBufferPointer(buffer))  // already the file's byte order: one copy
+                #else
                 for v in buffer { withUnsafeBytes(of: v.bitPattern.littleEndian) { out.append(contentsOf: $0) } }
+                #endif
             }
         }
         return out

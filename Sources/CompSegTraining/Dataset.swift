@@ -16,7 +16,8 @@ public struct PreparedModality: Sendable {
         do { reader = try registry.modality(manifest.reader, manifest.readerConfiguration) } catch let e as RegistryError {
             throw ConfigurationError(source: manifest.source, message: "key 'reader': \(e.description)")
         }
-        chain = try PreprocessingChain(manifest.preprocessing, registry: registry, source: manifest.source)
+        chain = try PreprocessingChain(manifest.preprocessing, outside: manifest.outside, registry: registry,
+                                       source: manifest.source)
     }
 
     private init(manifest: ModalityManifest, reader: any ImageSource, chain: PreprocessingChain) {
@@ -88,14 +89,15 @@ public struct PreparedModality: Sendable {
         return store
     }
 
+    /// Reads and preprocesses every sample once, on all cores, a few at a time.
     private func store(count: Int, where location: (Int) -> String, sameShape: Bool, cacheBudget: Int,
-                       make: @escaping (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
+                       make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
         var first: Sample?, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
-        for i in 0..<count {
+        try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
-                let sample = try make(i)
+                let sample = try outcome.get()
                 ids.append(sample.id); labels.append(sample.label)
                 if sample.tissue.count == 0 {
                     problems.append("\(location(i)): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")

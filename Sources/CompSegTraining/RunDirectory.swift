@@ -12,6 +12,9 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     public var modalityName: String?
     /// The preprocessing chain with its fitted values, applied in order after the reader.
     public var preprocessing: [PluginDescription]?
+    /// What non-tissue pixels hold after the reader and each step; nil (runs written before the
+    /// choice existed): `keep`.
+    public var outside: OutsideTissue?
     public var topology: Plugin
     public var head: Plugin
     public var inputChannels: Int
@@ -31,6 +34,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         modality = Plugin(identifier: m.reader, configuration: m.options)
         modalityName = m.name
         preprocessing = m.preprocessing
+        outside = m.outside
     }
 
     /// The modality exactly as trained: the reader with its options and the fitted chain.
@@ -39,7 +43,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
         guard let modality else { throw TrainingError("\(file) names no modality to read samples with") }
         let manifest = ModalityManifest(name: modalityName ?? modality.identifier, reader: modality.identifier,
                                         options: modality.configuration, preprocessing: preprocessing ?? [],
-                                        source: "\(file): modality")
+                                        outside: outside ?? .keep, source: "\(file): modality")
         return try PreparedModality(manifest, registry: registry)
     }
 }

@@ -41,7 +41,7 @@ public final class Trainer {
             network.setTraining(true)
             let batches = epochBatches(labels: labels, size: settings.batchSize, seed: settings.seed, epoch: epoch,
                                        balanced: settings.balancedBatches)
-            var lossSum = 0.0, images = 0
+            var lossSum = 0.0, darkLossSum = 0.0, images = 0
             var lowest = Float.infinity, highest = -Float.infinity
             for (k, indices) in batches.enumerated() {
                 if shouldStop() { return false }
@@ -57,12 +57,13 @@ public final class Trainer {
                 try loss.backward()
                 optimizer.step(network.parameters)
                 lossSum += Double(loss.scalars[0]) * Double(indices.count)
+                darkLossSum += Double(try darkLoss(batch, like: a)) * Double(indices.count)
                 images += indices.count
                 let (lo, hi) = tissueRange(a, batch.tissue)
                 lowest = min(lowest, lo); highest = max(highest, hi)
                 step(k + 1, batches.count)
             }
-            let trainLoss = Float(lossSum / Double(images))
+            let trainLoss = Float(lossSum / Double(images)), trainDarkLoss = Float(darkLossSum / Double(images))
             let validationResult = validation.count == 0 ? nil : try evaluate(validation)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             let monitored = validationResult?.loss ?? trainLoss
@@ -71,7 +72,10 @@ public final class Trainer {
             let record = EpochRecord(epoch: epoch, trainLoss: trainLoss, validationLoss: validationResult?.loss,
                                      validationAUC: validationResult?.auc, seconds: seconds,
                                      imagesPerSecond: Double(images) / seconds,
-                                     collapse: collapseNote(lowest: lowest, highest: highest), best: improved)
+                                     collapse: collapseNote(loss: trainLoss, darkLoss: trainDarkLoss,
+                                                            previousLoss: history.last?.trainLoss, lowest: lowest,
+                                                            highest: highest, validationAUC: validationResult?.auc),
+                                     best: improved)
             history.append(record)
             progress(record)
             if let patience = settings.patience, let b = best, epoch - b.epoch >= patience { break }
@@ -122,13 +126,37 @@ public final class Trainer {
         return (lo, hi)
     }
 
-    private func collapseNote(lowest: Float, highest: Float) -> String? {
+    /// The loss the head gives this batch for an all-dark map (every activation 0): what a
+    /// collapsed network scores.
+    private func darkLoss(_ batch: Batch, like a: Tensor) throws -> Float {
+        try withoutGradients {
+            try head.loss(activation: Tensor(zeros: a.shape), tissue: batch.tissue, labels: batch.labels).scalars[0]
+        }
+    }
+
+    /// A warning when the epoch ends collapsed: every activation on tissue stayed below 1e-3, or
+    /// the training loss is within 1% of what an all-dark map scores (for the CompSegNet head,
+    /// α times the cancer images per batch) while the network ranks the validation images no
+    /// better than chance (AUC ≤ .6); without validation images, while the loss moved less than
+    /// 0.1% since the last epoch. The second form is what He-normal weights without batch norm
+    /// fell into in epoch 1; a healthy start near the dark loss already ranks its images apart.
+    func collapseNote(loss: Float, darkLoss: Float, previousLoss: Float?, lowest: Float, highest: Float,
+                      validationAUC: Double?) -> String? {
+        let auc = validationAUC.map { String(format: "; validation AUC %.2f", $0) } ?? ""
+        let advice = "the network lights up nothing. Keep the topology's defaults (PyTorch's initialisation, "
+            + "initializer torchDefault; He-normal without batch norm collapses), Adam (--optimizer adam), the head's "
+            + "initial activation .02 and balanced batches; or lower --lr, or try another --seed"
         if highest < 1e-3 {
-            return "collapsed: every activation on tissue stayed below 1e-3 this epoch; try Adam (--optimizer adam), "
-                + "a lower learning rate, a higher initial activation of the head, or balanced batches"
+            return "collapsed: every activation on tissue stayed below 1e-3 this epoch\(auc); " + advice
+        }
+        let dark = darkLoss > 0 && darkLoss.isFinite && Swift.abs(loss - darkLoss) <= 0.01 * darkLoss
+        let stuck = validationAUC.map { $0 <= 0.6 } ?? previousLoss.map { Swift.abs(loss - $0) <= 0.001 * loss } ?? false
+        if dark && stuck {
+            return String(format: "collapsed: the training loss %.5f is what an all-dark map scores (%.5f)", loss, darkLoss)
+                + "\(auc); " + advice
         }
         if lowest > 1 - 1e-3 {
-            return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch; try a lower learning rate "
+            return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch\(auc); try a lower learning rate "
                 + "or a lower initial activation of the head"
         }
         return nil

@@ -26,7 +26,8 @@ struct Demo: ParsableCommand {
     @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
     @Option(help: "Epochs of linear learning-rate warm-up.") var warmup = 0
     @Option(help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
-    @Flag(help: "Train without batch norm (the paper's U-Net).") var noBatchNorm = false
+    @Flag(inversion: .prefixedNo, help: "Batch norm after every convolution (default: the topology's; the U-Net's is off, as in the paper).")
+    var batchNorm: Bool?
     @Option(help: "Seed of the phantom, the weights and the batch order.") var seed: UInt64 = 0
     @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least.")
     var alpha: Float = 0.1
@@ -60,7 +61,8 @@ struct Demo: ParsableCommand {
 
         let registry = try builtinRegistry()
         let start = initialActivation.map { #","initialActivation":\#($0)"# } ?? ""
-        let topologyJSON = #"{"width":\#(width),"depth":\#(depth),"batchNorm":\#(!noBatchNorm)\#(start)}"#
+        let norm = batchNorm.map { #","batchNorm":\#($0)"# } ?? ""
+        let topologyJSON = #"{"width":\#(width),"depth":\#(depth)\#(norm)\#(start)}"#
         let topologyConfiguration = PluginConfiguration(json: Data(topologyJSON.utf8), source: "demo options")
         let network = try registry.topology(topology, inputChannels: components, seed: seed, topologyConfiguration)
         let progress = ProgressReporter(epochs: epochs, images: Int(Double(spots) * 0.6))

@@ -71,6 +71,28 @@ public struct PCA: Codable, Sendable, Equatable {
                     components, Int32(b), 0, &out, Int32(k))
         return out
     }
+
+    /// Projects a band-major cube (B planes of `pixels` values) onto the components, one sgemm:
+    /// k planes of `pixels` scores, each multiplied by `scales[c]` when given.
+    public func transform(bandMajor cube: UnsafeBufferPointer<Float>, pixels p: Int, scales: [Float]? = nil) throws -> [Float] {
+        let b = bands, k = count
+        guard cube.count == b * p else {
+            throw SpectralError("PCA: \(cube.count) values are not \(p) pixels of \(b) bands (the fit's)")
+        }
+        var centred = [Float](cube)
+        centred.withUnsafeMutableBufferPointer { c in
+            for j in 0..<b { let m = mean[j]; for i in (j * p)..<((j + 1) * p) { c[i] -= m } }
+        }
+        var out = [Float](repeating: 0, count: k * p)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(k), Int32(p), Int32(b), 1, components, Int32(b),
+                    centred, Int32(p), 0, &out, Int32(p))
+        if let scales {
+            out.withUnsafeMutableBufferPointer { o in
+                for c in 0..<k { let f = scales[c]; for i in (c * p)..<((c + 1) * p) { o[i] *= f } }
+            }
+        }
+        return out
+    }
 }
 
 public struct SpectralError: Error, CustomStringConvertible {

@@ -40,22 +40,30 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
     public func fitted(to training: SampleSequence) throws -> any SampleTransform {
         guard training.count > 0 else { throw SpectralError("pca: no training samples to fit on") }
         let share = max(1, fitPixels / training.count)
-        var pixels: [Float] = []
-        var axis: [Double]?
-        for i in 0..<training.count {
-            let sample = try training.sample(i)
+        // Each sample's share of tissue pixels (evenly spaced), gathered on all cores, kept in order.
+        let shares = try training.map { sample -> (id: String, axis: [Double], pixels: [Float]) in
             let (values, _) = try spectralAxis(sample, step: "pca")
-            if let axis, axis != values {
-                throw SampleError(sample.id, "step 'pca': its spectral axis (\(values.count) bands) differs from the "
-                                  + "first training sample's (\(axis.count) bands); add a 'resample' step before 'pca'")
-            }
-            axis = values
             let tissue = sample.tissue.pixels.indices.filter { sample.tissue.pixels[$0] }
             let stride = max(1, tissue.count / share)
-            let (b, plane, cube) = (values.count, sample.height * sample.width, sample.image.scalars)
-            for p in Swift.stride(from: 0, to: tissue.count, by: stride).map({ tissue[$0] }) {
-                for k in 0..<b { pixels.append(cube[k * plane + p]) }
+            let (b, plane) = (values.count, sample.height * sample.width)
+            var pixels: [Float] = []
+            sample.image.withPlainBuffer { cube in
+                for p in Swift.stride(from: 0, to: tissue.count, by: stride).map({ tissue[$0] }) {
+                    for k in 0..<b { pixels.append(cube[k * plane + p]) }
+                }
             }
+            return (sample.id, values, pixels)
+        }
+        var pixels: [Float] = []
+        var axis: [Double]?
+        for outcome in shares {
+            let share = try outcome.get()
+            if let axis, axis != share.axis {
+                throw SampleError(share.id, "step 'pca': its spectral axis (\(share.axis.count) bands) differs from the "
+                                  + "first training sample's (\(axis.count) bands); add a 'resample' step before 'pca'")
+            }
+            axis = share.axis
+            pixels += share.pixels
         }
         let bands = axis?.count ?? 0
         guard components <= bands else {
@@ -72,13 +80,10 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         guard axis.count == fit.bands else {
             throw SampleError(sample.id, "step 'pca': the spectra have \(axis.count) bands; the fit has \(fit.bands)")
         }
-        let (b, k, plane, cube) = (fit.bands, fit.count, sample.height * sample.width, sample.image.scalars)
-        var pixels = [Float](repeating: 0, count: plane * b)
-        for c in 0..<b { for p in 0..<plane { pixels[p * b + c] = cube[c * plane + p] } }
-        let scores = try fit.transform(pixels)
-        let scale = fit.variances.map { whiten ? 1 / max($0, 1e-12).squareRoot() : 1 }
-        var image = [Float](repeating: 0, count: k * plane)
-        for p in 0..<plane { for c in 0..<k { image[c * plane + p] = scores[p * k + c] * scale[c] } }
+        let plane = sample.height * sample.width
+        let scales = whiten ? fit.variances.map { 1 / max($0, 1e-12).squareRoot() } : nil
+        let image = try sample.image.withPlainBuffer { try fit.transform(bandMajor: $0, pixels: plane, scales: scales) }
+        let k = fit.count
         var s = sample
         s.image = try Tensor(shape: [k, sample.height, sample.width], scalars: image)
         s.channels = .bands((1...k).map { "PC\($0)" })

@@ -10,10 +10,14 @@ public protocol SpectralTransform: Codable, Sendable {
     /// - Throws: `SpectralError` when `spectrum` and `wavenumbers` differ in length or the
     ///   parameters do not fit the axis.
     func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float]
+    /// The step over a whole band-major cube (B planes of `pixels` values each) at once, equal to
+    /// `apply` on each pixel's spectrum; nil for steps without such a form (they run per spectrum).
+    func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double]) throws -> [Float]?
 }
 
 extension SpectralTransform {
     public func axis(_ wavenumbers: [Double]) throws -> [Double] { wavenumbers }
+    public func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double]) throws -> [Float]? { nil }
 
     /// Applies the step to each of P spectra (P×B row-major); returns P×B′ row-major.
     public func apply(pixels: [Float], wavenumbers: [Double]) throws -> [Float] {
@@ -136,6 +140,18 @@ public struct SpectralCrop: SpectralTransform, Equatable {
     public func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float] {
         try requireMatching(spectrum, wavenumbers)
         return try indices(wavenumbers).map { spectrum[$0] }
+    }
+
+    public func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double]) throws -> [Float]? {
+        let kept = try indices(wavenumbers)
+        var out = [Float](repeating: 0, count: kept.count * pixels)
+        out.withUnsafeMutableBufferPointer { o in
+            for (i, k) in kept.enumerated() {
+                _ = UnsafeMutableBufferPointer(rebasing: o[(i * pixels)..<((i + 1) * pixels)])
+                    .initialize(from: cube[(k * pixels)..<((k + 1) * pixels)])
+            }
+        }
+        return out
     }
 }
 

@@ -44,6 +44,16 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
         let newAxis: [Double]
         do { newAxis = try transform.axis(axis) } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
         let (b, nb, plane) = (axis.count, newAxis.count, sample.height * sample.width)
+        var s = sample
+        s.channels = .spectral(values: newAxis, unit: unit)
+        let whole: [Float]?
+        do { whole = try sample.image.withPlainBuffer { try transform.apply(cube: $0, pixels: plane, wavenumbers: axis) } } catch {
+            throw SampleError(sample.id, "step '\(name)': \(error)")
+        }
+        if let whole {
+            s.image = try Tensor(shape: [nb, sample.height, sample.width], scalars: whole)
+            return s
+        }
         let cube = sample.image.scalars
         var out = [Float](repeating: 0, count: nb * plane)
         // The cube is band-major (B×H×W): gather a tile of pixels' spectra at a time, so that each
@@ -67,9 +77,7 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
                 for j in 0..<n { out[k * plane + start + j] = results[j * nb + k] }
             }
         }
-        var s = sample
-        s.image = try Tensor(shape: [newAxis.count, sample.height, sample.width], scalars: out)
-        s.channels = .spectral(values: newAxis, unit: unit)
+        s.image = try Tensor(shape: [nb, sample.height, sample.width], scalars: out)
         return s
     }
 }

@@ -18,10 +18,10 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
         /// Batch norm after every 3×3 convolution: on by default because it made training from
         /// image labels converge for every seed and data size measured (docs/method.md); `false`
         /// gives the paper's network.
-        public var batchNorm = true
+        public var batchNorm = false
         /// Dropout probability on the bottleneck's output (0: none).
         public var dropout: Float = 0
-        public var initializer = Initializer.heNormal
+        public var initializer = Initializer.torchDefault
         /// The sigmoid output at start (bias of the 1×1 head = logit of it); nil: bias 0 (output .5).
         public var initialActivation: Float? = 0.02
 
