@@ -1,6 +1,7 @@
 """Loads a CompSeg run's weights.safetensors into ../shared/bench/torch_compsegnet.py's U-Net by name
-(strict; with batch norm, as compseg builds it by default, each double convolution gains its two
-BatchNorm2d layers) and compares its activation maps with those `compseg segment` wrote as float32 TIFF.
+(strict; with batch norm, each double convolution gains its two BatchNorm2d layers) and compares its
+activation maps with those `compseg segment` wrote as float32 TIFF. Runs with `outside: zero` (the
+default) see 0 outside the file's /mask, as compseg feeds them.
 
 Usage (from the repository root, after `compseg segment --model RUN --data MANIFEST --out SEG`):
     $(../shared/bench/setup-torch.sh) tools/check_torch_load.py RUN MANIFEST SEG
@@ -17,7 +18,8 @@ run, manifest, seg = sys.argv[1:4]
 model = json.load(open(os.path.join(run, "model.json")))
 topology = json.loads(model["topology"]["configuration"] or "{}")
 net = UNet(model["inputChannels"], topology.get("width", 64), topology.get("depth", 4))
-if topology.get("batchNorm", True):
+# Runs written before model.json had a "format" used batch norm unless told otherwise.
+if topology.get("batchNorm", "format" not in model):
     # compseg's batch-norm U-Net: each double convolution is Sequential(conv, bn, act, conv, bn, act).
     def with_batch_norm(block):
         first, second = block[0], block[2]
@@ -31,7 +33,11 @@ net.eval()
 worst = 0.0
 for row in csv.DictReader(open(manifest)):
     path = os.path.join(os.path.dirname(manifest), row["path"])
-    x = torch.from_numpy(np.ascontiguousarray(h5py.File(path)["/spectra"][...].astype(np.float32).transpose(2, 0, 1)))
+    with h5py.File(path) as f:
+        cube = f["/spectra"][...].astype(np.float32)
+        if model.get("outside") == "zero":
+            cube[~np.asarray(f["/mask"]).astype(bool)] = 0
+    x = torch.from_numpy(np.ascontiguousarray(cube.transpose(2, 0, 1)))
     with torch.no_grad():
         a = net(x[None])[0, 0].numpy()
     ident = os.path.splitext(os.path.basename(path))[0]

@@ -8,6 +8,8 @@ public struct PreparedModality: Sendable {
     public let manifest: ModalityManifest
     public let reader: any ImageSource
     public let chain: PreprocessingChain
+    /// Time spent reading files and in the chain's steps, summed over threads.
+    public let clock: PreparationClock
 
     /// The manifest's reader and (unfitted, or already fitted) chain.
     /// - Throws: naming the manifest and the reader or step that is unknown or misconfigured.
@@ -18,16 +20,17 @@ public struct PreparedModality: Sendable {
         }
         chain = try PreprocessingChain(manifest.preprocessing, outside: manifest.outside, registry: registry,
                                        source: manifest.source)
+        clock = PreparationClock()
     }
 
-    private init(manifest: ModalityManifest, reader: any ImageSource, chain: PreprocessingChain) {
-        self.manifest = manifest; self.reader = reader; self.chain = chain
+    private init(manifest: ModalityManifest, reader: any ImageSource, chain: PreprocessingChain, clock: PreparationClock) {
+        self.manifest = manifest; self.reader = reader; self.chain = chain; self.clock = clock
     }
 
     /// Reads a manifest row as the reader delivers it (before preprocessing), with the row's
     /// tissue-mask override and split.
     public func read(_ row: Manifest.Row) throws -> Sample {
-        var sample = try reader.load(row.path, label: row.label)
+        var sample = try clock.reading { try reader.load(row.path, label: row.label) }
         sample.metadata["split"] = row.split.rawValue
         if let maskFile = row.mask {
             sample.tissue = Mask(height: sample.height, width: sample.width,
@@ -42,6 +45,8 @@ public struct PreparedModality: Sendable {
         guard !chain.isEmpty else { return self }
         let me = self
         let training = SampleSequence(count: rows.count) { try me.read(rows[$0]) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { clock.add(fitting: DispatchTime.now().uptimeNanoseconds - start) }
         let fitted: PreprocessingChain
         do { fitted = try chain.fitted(to: training) } catch {
             try check(rows, manifest: manifest)  // a bad file: name every one, not just the first
@@ -49,7 +54,14 @@ public struct PreparedModality: Sendable {
         }
         var m = self.manifest
         m.preprocessing = fitted.descriptions
-        return PreparedModality(manifest: m, reader: reader, chain: fitted)
+        return PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock)
+    }
+
+    /// A sample as read, through the fitted chain.
+    public func prepare(_ sample: Sample) throws -> Sample {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { clock.add(steps: DispatchTime.now().uptimeNanoseconds - start) }
+        return try chain.apply(sample)
     }
 
     /// Reads every row, so that a bad file is reported with all the others.
@@ -70,7 +82,7 @@ public struct PreparedModality: Sendable {
     public func store(_ rows: [Manifest.Row], manifest: Manifest, cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
         let (store, problems) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
-                                          cacheBudget: cacheBudget) { try me.chain.apply(me.read(rows[$0])) }
+                                          cacheBudget: cacheBudget) { try me.prepare(me.read(rows[$0])) }
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
         return store
     }
@@ -81,7 +93,9 @@ public struct PreparedModality: Sendable {
     public func store(files: [URL], cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
         let (store, problems) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
-                                          cacheBudget: cacheBudget) { try me.chain.apply(me.reader.load(files[$0], label: nil)) }
+                                          cacheBudget: cacheBudget) { i in
+            try me.prepare(me.clock.reading { try me.reader.load(files[i], label: nil) })
+        }
         guard problems.isEmpty else {
             throw TrainingError(problems.count == 1 ? problems[0]
                                 : "\(problems.count) sample files cannot be used:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
@@ -118,4 +132,25 @@ public struct PreparedModality: Sendable {
         return (SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil, cache: cache, make: make),
                 problems)
     }
+}
+
+/// Where a run's sample preparation went: seconds reading files and in the preprocessing steps
+/// (each summed over the threads that prepare samples), and fitting the chain (wall clock).
+public final class PreparationClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nanoseconds = (reading: UInt64(0), steps: UInt64(0), fitting: UInt64(0))
+
+    public init() {}
+
+    public var seconds: (reading: Double, steps: Double, fitting: Double) {
+        lock.withLock { (Double(nanoseconds.reading) * 1e-9, Double(nanoseconds.steps) * 1e-9, Double(nanoseconds.fitting) * 1e-9) }
+    }
+
+    func reading<T>(_ body: () throws -> T) rethrows -> T {
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer { let t = DispatchTime.now().uptimeNanoseconds - start; lock.withLock { nanoseconds.reading += t } }
+        return try body()
+    }
+    func add(steps: UInt64) { lock.withLock { nanoseconds.steps += steps } }
+    func add(fitting: UInt64) { lock.withLock { nanoseconds.fitting += fitting } }
 }

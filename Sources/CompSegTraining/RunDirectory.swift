@@ -21,11 +21,38 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     public var training: TrainingSettings
     public var bestEpoch: Int?
     public var versions: [String: String]
+    /// The layout of this description: nil in runs written before it existed (see `upgraded()`).
+    public var format: Int?
+    public static let currentFormat = 2
 
     public init(modality: Plugin?, topology: Plugin, head: Plugin, inputChannels: Int, training: TrainingSettings,
                 bestEpoch: Int? = nil, versions: [String: String] = [:]) {
         self.modality = modality; self.topology = topology; self.head = head; self.inputChannels = inputChannels
         self.training = training; self.bestEpoch = bestEpoch; self.versions = versions
+        format = Self.currentFormat
+    }
+
+    /// A description in the current format. Runs written before `format` existed were trained
+    /// under defaults that their configuration does not spell out: the U-Net had batch norm and
+    /// He-normal weights, and non-tissue pixels were kept. Those are written in, so the run is
+    /// rebuilt and re-applied exactly as it was trained.
+    /// - Throws: `TrainingError` when the topology's configuration is not a JSON object.
+    public func upgraded(file: String) throws -> ModelDescription {
+        guard format == nil else { return self }
+        var m = self
+        if ["unet", "u-net"].contains(topology.identifier.lowercased()) {
+            guard case .object(var keys)? = try? JSONDecoder().decode(JSONValue.self, from: Data(topology.configuration.utf8)) else {
+                throw TrainingError("\(file): the topology's configuration is not a JSON object: \(topology.configuration)")
+            }
+            keys["batchNorm"] = keys["batchNorm"] ?? .bool(true)
+            keys["initializer"] = keys["initializer"] ?? .object(["heNormal": .object([:])])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            m.topology.configuration = String(decoding: try encoder.encode(JSONValue.object(keys)), as: UTF8.self)
+        }
+        m.outside = outside ?? .keep
+        m.format = Self.currentFormat
+        return m
     }
 
     /// Records a fitted modality: its reader, options and preprocessing.
@@ -75,9 +102,11 @@ public struct RunDirectory: Sendable {
         guard let data = FileManager.default.contents(atPath: modelFile.path) else {
             throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
         }
-        do { return try JSONDecoder().decode(ModelDescription.self, from: data) } catch {
+        let model: ModelDescription
+        do { model = try JSONDecoder().decode(ModelDescription.self, from: data) } catch {
             throw TrainingError("\(modelFile.path): not a model description (\(error))")
         }
+        return try model.upgraded(file: modelFile.path)
     }
 
     public func writeWeights(_ weights: [String: Tensor], metadata: [String: String] = [:]) throws {

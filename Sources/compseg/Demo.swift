@@ -78,6 +78,7 @@ struct Demo: ParsableCommand {
             bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed), \(spots) spots"])
         model.modalityName = "phantom"
         model.preprocessing = outcome.preprocessing
+        model.outside = .keep  // the demo's PCA sees the phantom's background as generated
         try run.writeModel(model)
         try run.writeWeights(network.stateDictionary(), metadata: ["format": "pt"])
         try run.writeHistory(trainer.history)

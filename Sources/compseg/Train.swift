@@ -183,8 +183,10 @@ final class TrainingSession {
         }
         let trainRows = manifest.rows(in: .train)
         guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
+        let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry).fitted(on: trainRows, manifest: manifest)
         let (train, validation) = try Self.load(manifest, modality, cacheBudget: cacheBudget)
+        Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         var model = ModelDescription(
             modality: nil,
             topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
@@ -203,12 +205,24 @@ final class TrainingSession {
             throw TrainingError("\(run.modelFile.path) names no manifest; pass --data")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
-        (train, validation) = try Self.load(manifest, model.preparedModality(registry: registry, file: run.modelFile.path),
-                                            cacheBudget: cacheBudget)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let modality = try model.preparedModality(registry: registry, file: run.modelFile.path)
+        (train, validation) = try Self.load(manifest, modality, cacheBudget: cacheBudget)
+        Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         self.model = model
         trainer = try Self.trainer(model, registry)
         try trainer.restore(TrainingCheckpoint(contentsOf: run.checkpointFile))
         try run.writeModel(model)
+    }
+
+    /// One line: where the time before training went.
+    static func reportPreparation(_ clock: PreparationClock, train: SampleStore, validation: SampleStore, since start: UInt64) {
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let t = clock.seconds
+        let fitting = t.fitting > 0 ? String(format: "fitting the preprocessing %.1f s, ", t.fitting) : ""
+        print("Prepared \(train.count) training and \(validation.count) validation samples in "
+              + String(format: "%.1f s (", total) + fitting
+              + String(format: "reading files %.1f s and preprocessing %.1f s, summed over %d threads)", t.reading, t.steps, Threads.count))
     }
 
     /// The training and validation splits as stores sharing `cacheBudget` bytes, training first.
@@ -235,6 +249,11 @@ final class TrainingSession {
     /// Trains, saving the checkpoint, history, best weights and model after every epoch.
     func run(shouldStop: () -> Bool) throws -> Bool {
         let progress = ProgressReporter(epochs: model.training.epochs, images: train.count)
+        let started = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+            print(String(format: "Trained to epoch %d in %.1f s", trainer.history.count, seconds))
+        }
         var saveError: Error?
         let finished = try trainer.run(train: train, validation: validation, progress: { record in
             progress.finish(record)

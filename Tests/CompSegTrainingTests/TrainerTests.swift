@@ -94,7 +94,7 @@ import UNetTopology
         try trainer.run(train: data.samples, validation: [])
         let note = try #require(trainer.history.first?.collapse)
         #expect(note.hasPrefix("collapsed: every activation on tissue stayed below 1e-3"))
-        #expect(note.contains("try Adam"))
+        #expect(note.contains("Adam (--optimizer adam)"))
     }
 
     @Test func healthyTrainingIsNotReported() throws {

@@ -11,7 +11,9 @@ public enum Initializer: Hashable, Sendable, Codable {
     case glorotUniform
     /// Glorot/Xavier normal: N(0, 2/(fan_in + fan_out)).
     case glorotNormal
-    /// PyTorch's default for convolutions: U(±1/√fan_in).
+    /// PyTorch's default for convolution weights: U(±1/√fan_in). Biases start at 0, as with every
+    /// initializer here (PyTorch draws them from the same range; on the independent phantom that
+    /// lowered the mean Dice, docs/method.md).
     case torchDefault
     case constant(Float)
 

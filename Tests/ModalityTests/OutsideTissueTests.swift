@@ -1,0 +1,151 @@
+import CompSegCore
+import CompSegNN
+import CompSegTraining
+import Foundation
+import InfraredModality
+import SpectralPreprocessing
+import Testing
+
+/// The chain's `outside` policy, and the whole-cube forms of the steps that run on every sample
+/// (crop, the normalizations, PCA) against their per-spectrum definitions.
+@Suite struct OutsideTissueTests {
+    /// A sample of `bands` random spectra on an 8×8 grid whose left three columns are background.
+    static func sample(bands: Int = 12, seed: UInt64 = 3) throws -> Sample {
+        var g = SeededGenerator(seed: seed)
+        let (h, w) = (8, 8)
+        let axis = (0..<bands).map { 1800 - 40 * Double($0) }
+        let cube = (0..<(bands * h * w)).map { _ in 1 + g.nextNormal() }
+        let tissue = (0..<(h * w)).map { $0 % w >= 3 }
+        return try Sample(id: "s", image: Tensor(shape: [bands, h, w], scalars: cube),
+                          channels: .spectral(values: axis, unit: "cm⁻¹"), tissue: Mask(height: h, width: w, pixels: tissue),
+                          preview: RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: 3 * h * w)), label: .cancer)
+    }
+
+    static func registry() throws -> Registry {
+        var r = Registry()
+        try SpectralSteps.register(in: &r)
+        return r
+    }
+
+    static func chain(_ outside: OutsideTissue) throws -> PreprocessingChain {
+        try PreprocessingChain([PluginDescription(identifier: "normalize", configuration: #"{"method":"snv"}"#),
+                                PluginDescription(identifier: "pca", configuration: #"{"components":3}"#)],
+                               outside: outside, registry: registry(), source: "test")
+    }
+
+    @Test func zeroClearsEveryChannelOutsideTheTissueAfterEveryStep() throws {
+        let samples = try [Self.sample(seed: 1), Self.sample(seed: 2)]
+        let fitted = try Self.chain(.zero).fitted(to: SampleSequence(samples))
+        let out = try fitted.apply(samples[0])
+        let plane = 64
+        for c in 0..<3 {
+            for p in 0..<plane {
+                let v = out.image.scalars[c * plane + p]
+                if out.tissue.pixels[p] { #expect(v != 0) } else { #expect(v == 0, "channel \(c), pixel \(p)") }
+            }
+        }
+        // `keep` leaves background spectra as the steps make them: whitened noise, far from 0.
+        let kept = try Self.chain(.keep).fitted(to: SampleSequence(samples)).apply(samples[0])
+        #expect((0..<plane).contains { !kept.tissue.pixels[$0] && Swift.abs(kept.image.scalars[$0]) > 0.1 })
+        // On tissue both policies agree: the steps are per pixel, and PCA fits on tissue alone.
+        for p in 0..<plane where out.tissue.pixels[p] {
+            #expect(Swift.abs(out.image.scalars[p] - kept.image.scalars[p]) < 1e-4)
+        }
+    }
+
+    @Test func manifestKeyAndModelJSON() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func manifest(_ text: String) throws -> ModalityManifest {
+            let url = folder.appendingPathComponent("m.yaml")
+            try Data(text.utf8).write(to: url)
+            return try ModalityManifest(contentsOf: url)
+        }
+        #expect(try manifest("reader: infrared").outside == .zero)
+        #expect(try manifest("reader: infrared\noutside: keep").outside == .keep)
+        do {
+            _ = try manifest("reader: infrared\noutside: black")
+            Issue.record("an unknown policy was accepted")
+        } catch {
+            #expect("\(error)".contains("m.yaml") && "\(error)".contains("'outside' must be one of zero, keep"), "\(error)")
+        }
+        // model.json records the policy; a run written before it existed re-applies `keep`.
+        let old = #"{"modality":{"identifier":"infrared","configuration":"{}"},"topology":{"identifier":"unet","configuration":"{}"},"head":{"identifier":"compsegnet","configuration":"{}"},"inputChannels":3,"training":{},"versions":{}}"#
+        let model = try JSONDecoder().decode(ModelDescription.self, from: Data(old.utf8))
+        #expect(model.outside == nil)
+        var registry = try Self.registry()
+        try InfraredSource.register(in: &registry)
+        #expect(try model.preparedModality(registry: registry, file: "model.json").chain.outside == .keep)
+    }
+
+    @Test func wholeCubeFormsEqualThePerSpectrumForms() throws {
+        let sample = try Self.sample(bands: 30)
+        // Edge cases: a zero spectrum and a constant one.
+        let plane = 64
+        sample.image.withMutablePlainBuffer { v in
+            for k in 0..<30 { v[k * plane + 0] = 0; v[k * plane + 1] = 2.5 }
+        }
+        let axis: [Double]
+        guard case .spectral(let values, _) = sample.channels else { Issue.record("no spectral axis"); return }
+        axis = values
+        let cube = sample.image.scalars
+        func perSpectrum(_ t: some SpectralTransform) throws -> [Float] {
+            let bands = try t.axis(axis).count
+            var out = [Float](repeating: 0, count: bands * plane)
+            for p in 0..<plane {
+                let result = try t.apply((0..<30).map { cube[$0 * plane + p] }, wavenumbers: axis)
+                for k in 0..<bands { out[k * plane + p] = result[k] }
+            }
+            return out
+        }
+        func whole(_ t: some SpectralTransform) throws -> [Float]? {
+            try cube.withUnsafeBufferPointer { try t.apply(cube: $0, pixels: plane, wavenumbers: axis) }
+        }
+        let methods: [SpectralNormalization] = try [.init(method: .vector), .init(method: .snv), .init(method: .minmax),
+                                                    .init(method: .area), .init(method: .band, wavenumber: 1500)]
+        for m in methods {
+            // Both compute each pixel's sums in Double in band order, so they agree bit for bit.
+            #expect(try whole(m) == perSpectrum(m), "\(m.method)")
+        }
+        let crop = SpectralCrop(lower: 1200, upper: 1600)
+        #expect(try whole(crop) == perSpectrum(crop))
+        #expect(try whole(try SavitzkyGolay(window: 5, order: 2)) == nil)  // runs per spectrum
+    }
+
+    @Test func bandMajorPCAEqualsPixelMajorPCA() throws {
+        let sample = try Self.sample(bands: 20)
+        let plane = 64
+        let cube = sample.image.scalars
+        var pixelMajor = [Float](repeating: 0, count: plane * 20)
+        for k in 0..<20 { for p in 0..<plane { pixelMajor[p * 20 + k] = cube[k * plane + p] } }
+        let pca = try PCA(fitting: pixelMajor, bands: 20, components: 4)
+        let expected = try pca.transform(pixelMajor)  // P×k
+        let scales: [Float] = [1, 2, 3, 4]
+        let got = try cube.withUnsafeBufferPointer { try pca.transform(bandMajor: $0, pixels: plane, scales: scales) }  // k×P
+        for c in 0..<4 {
+            for p in 0..<plane {
+                // Same products, summed in another order by sgemm: float rounding of values near 1.
+                #expect(Swift.abs(got[c * plane + p] - scales[c] * expected[p * 4 + c]) < 1e-5 * scales[c] * 10)
+            }
+        }
+    }
+
+    @Test func samplesArePreparedInOrderOnEveryCore() throws {
+        struct Odd: Error {}
+        let sequence = SampleSequence(count: 7) { i in
+            if i == 3 { throw Odd() }
+            return try Self.sample(seed: UInt64(i))
+        }
+        var seen: [Int] = [], values: [Float?] = []
+        try sequence.forEach(parallel: 3, { $0.image.scalars[0] }) { i, outcome in
+            seen.append(i)
+            values.append(try? outcome.get())
+        }
+        #expect(seen == Array(0..<7))
+        let expected = try (0..<7).map { $0 == 3 ? nil : try Self.sample(seed: UInt64($0)).image.scalars[0] }
+        #expect(values == expected)
+        let one = try sequence.map(parallel: 1) { $0.id }, two = try sequence.map(parallel: 2) { $0.id }
+        #expect(one.map { try? $0.get() } == two.map { try? $0.get() })
+    }
+}
