@@ -65,13 +65,25 @@ public struct PluginConfiguration: Sendable, Equatable {
             guard let v, let data = try? JSONEncoder().encode(v) else { return [:] }
             return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         }
-        let known = keys(value).merging(keys(try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))) { a, _ in a }
+        var known = keys(value).merging(keys(try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))) { a, _ in a }
+        for key in (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? [] { known[key] = known[key] ?? true }
         if let unknown = given.keys.sorted().first(where: { known[$0] == nil }) {
             throw ConfigurationError(source: source, message:
                 "unknown key '\(unknown)'; known keys: \(known.keys.sorted().joined(separator: ", "))")
         }
         return value
     }
+}
+
+/// A configuration whose keys are all optional (so neither its value nor its defaults encode
+/// them all) lists them, for the "known keys" of an error.
+public protocol ListsConfigurationKeys {
+    static var configurationKeys: [String] { get }
+}
+
+extension ListsConfigurationKeys where Self: Codable {
+    /// Every case of `Keys`, a CaseIterable CodingKeys.
+    public static func keys<Keys: CodingKey & CaseIterable>(of _: Keys.Type) -> [String] { Keys.allCases.map(\.stringValue) }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {

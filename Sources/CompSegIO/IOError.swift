@@ -28,12 +28,60 @@ func temporaryPath(for url: URL) throws -> String {
     return folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
 }
 
-/// Renames the finished temporary file over `url` (atomic within one file system).
+/// Flushes the finished temporary file to disk, renames it over `url` (atomic within one file
+/// system) and flushes the folder, so that after a crash `url` holds either its old or its new
+/// contents, never a part.
 func commit(temporary: String, to url: URL) throws {
-    guard rename(temporary, url.path) == 0 else {
+    func fail(_ what: String) -> IOError {
         let reason = String(cString: strerror(errno))
         try? FileManager.default.removeItem(atPath: temporary)
-        throw IOError(file: url.path, "cannot be written: \(reason)")
+        return IOError(file: url.path, "cannot be written: \(what): \(reason)")
+    }
+    guard flush(temporary) else { throw fail("flushing to disk") }
+    FaultInjection.point()
+    guard rename(temporary, url.path) == 0 else { throw fail("renaming") }
+    _ = flush(url.deletingLastPathComponent().path)
+    FaultInjection.point()
+}
+
+/// fsync of a file or folder by path.
+private func flush(_ path: String) -> Bool {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return fsync(fd) == 0
+}
+
+/// Writes `data` to `url` atomically and durably (temporary file, fsync, rename, fsync of the folder).
+public func writeDurably(_ data: Data, to url: URL) throws {
+    try writeAtomically(to: url) { temporary in
+        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
+            throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Removes the temporary files that writes in `folder` left behind when their process was killed.
+/// - Returns: the names removed.
+@discardableResult
+public func removeLeftoverTemporaries(in folder: URL) -> [String] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    let leftovers = names.filter { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
+    for name in leftovers { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
+    return leftovers
+}
+
+/// A test hook: with `COMPSEG_FAULT_KILL_AT=N` in the environment, the process kills itself
+/// (SIGKILL, as `kill -9`) at the N-th point where a file write is about to be, or has just been,
+/// committed, so tests can stop a run at every such instant.
+enum FaultInjection {
+    nonisolated(unsafe) private static var remaining: Int? = ProcessInfo.processInfo.environment["COMPSEG_FAULT_KILL_AT"]
+        .flatMap(Int.init)
+
+    static func point() {
+        guard let n = remaining else { return }
+        if n <= 1 { kill(getpid(), SIGKILL) }
+        remaining = n - 1
     }
 }
 

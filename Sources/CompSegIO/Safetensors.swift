@@ -119,8 +119,8 @@ extension Safetensors {
         return out
     }
 
-    /// Writes the file atomically (temporary file in the same folder, then rename).
+    /// Writes the file atomically and durably (temporary file in the same folder, fsync, rename).
     public func write(to url: URL) throws {
-        try serialized().write(to: url, options: .atomic)
+        try writeDurably(serialized(), to: url)
     }
 }

@@ -94,7 +94,7 @@ public struct RunDirectory: Sendable {
     public func writeModel(_ model: ModelDescription) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(model).write(to: modelFile, options: .atomic)
+        try writeDurably(encoder.encode(model), to: modelFile)
     }
 
     /// - Throws: `TrainingError` naming the file when it is missing or not a model description.
@@ -125,7 +125,7 @@ public struct RunDirectory: Sendable {
             ]
             text += fields.joined(separator: ",") + "\n"
         }
-        try Data(text.utf8).write(to: historyFile, options: .atomic)
+        try writeDurably(Data(text.utf8), to: historyFile)
     }
 }
 

@@ -21,7 +21,7 @@ struct Compare: ParsableCommand {
     @Option(help: "Epochs.") var epochs = 40
     @Option(help: "Images per batch.") var batch = 7
     @Option(help: "Learning rate.") var lr: Float = 1e-3
-    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
+    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = TrainingSettings.OptimizerKind.adam
     @Option(help: "Seed of weights and batch order (the same for every topology).") var seed: UInt64 = 0
     @Option(help: "Network base width.") var width = 16
     @Option(help: "Network pooling steps.") var depth = 3
@@ -31,9 +31,6 @@ struct Compare: ParsableCommand {
     var cacheMb = SampleStore.defaultCacheBudget >> 20
 
     func validate() throws {
-        guard TrainingSettings.OptimizerKind(rawValue: optimizer) != nil else {
-            throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(optimizer)")
-        }
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
         if config != nil && CommandLine.arguments.contains("--topologies") {
             throw ValidationError("give either --topologies or --config, not both")
@@ -50,7 +47,14 @@ struct Compare: ParsableCommand {
     /// The entries of --config, or one per --topologies name with --width and --depth.
     func entries() throws -> [Entry] {
         let widthAndDepth = #"{"depth":\#(depth),"width":\#(width)}"#
-        guard let config else { return names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) } }
+        guard let config else {
+            let repeated = Dictionary(grouping: names, by: { $0.lowercased() }).filter { $1.count > 1 }.keys.sorted()
+            guard repeated.isEmpty else {
+                throw ValidationError("--topologies names \(repeated.joined(separator: ", ")) more than once (each is a run "
+                                      + "folder); to compare configurations of one topology, use --config")
+            }
+            return names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) }
+        }
         let file = try ConfigurationFile.read(URL(fileURLWithPath: config))
         let listed = try file.decode(TopologiesFile.self).topologies
         guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
@@ -87,12 +91,12 @@ struct Compare: ParsableCommand {
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         let prepared = try PreparedModality(resolveModality(modality, registry: registry), registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest)
-        let (train, validation) = try TrainingSession.load(manifest, prepared, cacheBudget: cacheMb << 20)
+        let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cacheMb << 20)
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cacheMb << 20 - train.cachedBytes - validation.cachedBytes))
         var settings = TrainingSettings()
         settings.epochs = epochs; settings.batchSize = batch; settings.learningRate = lr; settings.seed = seed
-        settings.optimizer = TrainingSettings.OptimizerKind(rawValue: optimizer)!
+        settings.optimizer = optimizer
 
         for e in entries {  // every configuration is checked before any training
             _ = try registry.topology(e.topology, inputChannels: train.shape![0], seed: seed,
@@ -107,15 +111,17 @@ struct Compare: ParsableCommand {
                 head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
                 versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path])
             model.record(prepared)
-            let session = try TrainingSession(run: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
-                                              train: train, validation: validation, registry: registry)
+            let session = try TrainingRun(creating: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
+                                          train: train, validation: validation, registry: registry)
+            let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
             let start = DispatchTime.now().uptimeNanoseconds
-            _ = try session.run(shouldStop: { false })
+            _ = try session.run(progress: progress.finish,
+                                step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) })
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-            let (samples, maps) = try TrainedModel(run: session.run, registry: registry).segmented(test)
+            let (samples, maps) = try TrainedModel(run: session.folder, registry: registry).segmented(test)
             let truth = try SegmentationFiles.readTruth(testRows, samples)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
-            let figures = session.run.url.appendingPathComponent("test")
+            let figures = session.folder.url.appendingPathComponent("test")
             try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures)
             let history = session.trainer.history
@@ -147,7 +153,7 @@ struct Compare: ParsableCommand {
             <style>body { font-family: sans-serif; margin: 2em; } table { border-collapse: collapse; }
             th, td { padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }</style></head><body>
             <h1>Topology comparison</h1>
-            <p>\(data): the same training data, seed \(seed), \(epochs) epochs, batch \(batch), \(optimizer) at \(lr); test split.</p>
+            <p>\(data): the same training data, seed \(seed), \(epochs) epochs, batch \(batch), \(optimizer.rawValue) at \(lr); test split.</p>
             <table>\(cells.joined(separator: "\n"))</table>
             <h2>ROC curves of the tumor fraction</h2>
             <img src="data:image/png;base64,\(try Data(contentsOf: roc).base64EncodedString())" alt="ROC curves">

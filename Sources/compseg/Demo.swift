@@ -23,7 +23,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Epochs.") var epochs = 40
     @Option(help: "Images per batch.") var batch = 7
     @Option(help: "Learning rate.") var lr: Float = 1e-3
-    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = "adam"
+    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = TrainingSettings.OptimizerKind.adam
     @Option(help: "Epochs of linear learning-rate warm-up.") var warmup = 0
     @Option(help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
     @Flag(inversion: .prefixedNo, help: "Batch norm after every convolution (default: the topology's; the U-Net's is off, as in the paper).")
@@ -44,9 +44,6 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         if let threads { Threads.set(threads) }
-        guard let kind = TrainingSettings.OptimizerKind(rawValue: optimizer) else {
-            throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(optimizer)")
-        }
         let started = DispatchTime.now().uptimeNanoseconds
         var settings = PhantomDemo.Settings()
         settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
@@ -57,7 +54,7 @@ struct Demo: ParsableCommand {
             throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out")
         }
         settings.training.epochs = epochs; settings.training.batchSize = batch; settings.training.learningRate = lr
-        settings.training.optimizer = kind; settings.training.seed = seed; settings.training.warmupEpochs = warmup
+        settings.training.optimizer = optimizer; settings.training.seed = seed; settings.training.warmupEpochs = warmup
 
         let registry = try builtinRegistry()
         let start = initialActivation.map { #","initialActivation":\#($0)"# } ?? ""

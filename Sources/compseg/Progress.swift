@@ -45,10 +45,13 @@ final class InterruptFlag: @unchecked Sendable {
         var set = sigset_t()
         sigemptyset(&set)
         sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
         sigprocmask(SIG_UNBLOCK, &set, nil)
-        signal(SIGINT) { _ in
-            if InterruptFlag.raised != 0 { _exit(130) }  // a second Ctrl-C ends at once
-            InterruptFlag.raised = 1
+        for signalNumber in [SIGINT, SIGTERM] {  // SIGTERM (kill, a scheduler ending the job) as Ctrl-C
+            signal(signalNumber) { _ in
+                if InterruptFlag.raised != 0 { _exit(130) }  // a second signal ends at once
+                InterruptFlag.raised = 1
+            }
         }
         return InterruptFlag()
     }

@@ -16,15 +16,15 @@ struct Train: ParsableCommand {
             """)
 
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file (lab.yaml), or a reader plugin (see `compseg plugins`).") var modality: String?
-    @Option(help: "Topology identifier.") var topology = "unet"
-    @Option(help: "Pooling head identifier.") var head = "compsegnet"
-    @Option(help: "Dataset manifest CSV.") var data: String?
+    @Option(help: "Topology identifier (default unet).") var topology: String?
+    @Option(help: "Pooling head identifier (default compsegnet).") var head: String?
+    @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
-    @Option(help: "Continue the run in this folder from its last completed epoch.") var resume: String?
-    @Option(help: "Epochs.") var epochs: Int?
+    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it.") var resume: String?
+    @Option(help: "Epochs (with --resume: the total to reach).") var epochs: Int?
     @Option(help: "Images per batch.") var batch: Int?
     @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "Optimizer: adam, rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).") var optimizer: String?
+    @Option(help: "Optimizer: adam, rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).") var optimizer: TrainingSettings.OptimizerKind?
     @Option(help: "Seed of initial weights and batch order.") var seed: UInt64?
     @Option(help: "Network base width.") var width: Int?
     @Option(help: "Network pooling steps.") var depth: Int?
@@ -39,13 +39,21 @@ struct Train: ParsableCommand {
     var config: String?
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
-    struct File: Codable {
-        var modality, topology, head, data, out, optimizer: String?
+    struct File: Codable, ListsConfigurationKeys {
+        var modality, topology, head, data, out: String?
+        var optimizer: TrainingSettings.OptimizerKind?
         var epochs, batch, width, depth, patience, threads, warmup, cacheMb: Int?
         var lr, weightDecay, minDelta: Float?
         var seed: UInt64?
         var balancedBatches: Bool?
         var modalityConfiguration, topologyConfiguration, headConfiguration: JSONValue?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case modality, topology, head, data, out, optimizer, epochs, batch, width, depth, patience, threads, warmup
+            case cacheMb, lr, weightDecay, minDelta, seed, balancedBatches
+            case modalityConfiguration, topologyConfiguration, headConfiguration
+        }
+        static var configurationKeys: [String] { keys(of: CodingKeys.self) }
     }
 
     /// Fills options the command line left out from the `--config` file; returns the file's settings.
@@ -53,26 +61,42 @@ struct Train: ParsableCommand {
         guard let config else { return nil }
         let f = try ConfigurationFile.read(URL(fileURLWithPath: config)).decode(File.self)
         modality = modality ?? f.modality; data = data ?? f.data; out = out ?? f.out
-        if let t = f.topology, !commandLineNamed("topology") { topology = t }
-        if let h = f.head, !commandLineNamed("head") { head = h }
+        topology = topology ?? f.topology; head = head ?? f.head
         optimizer = optimizer ?? f.optimizer; epochs = epochs ?? f.epochs; batch = batch ?? f.batch
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
         threads = threads ?? f.threads; cacheMb = cacheMb ?? f.cacheMb; lr = lr ?? f.lr; seed = seed ?? f.seed; warmup = warmup ?? f.warmup
+        if let c = cacheMb, c < 0 { throw ConfigurationError(source: config, message: "key 'cacheMb' must be 0 or more, got \(c)") }
+        if let t = threads, t <= 0 { throw ConfigurationError(source: config, message: "key 'threads' must be positive, got \(t)") }
         return f
     }
 
-    private func commandLineNamed(_ name: String) -> Bool { CommandLine.arguments.contains("--\(name)") }
+    /// The options `--resume` cannot honour, by their names as given: the run continues as its
+    /// model.json describes it.
+    var optionsResumeRefuses: [String] {
+        let given: [(String, Bool)] = [
+            ("--modality", modality != nil), ("--topology", topology != nil), ("--head", head != nil), ("--out", out != nil),
+            ("--batch", batch != nil), ("--lr", lr != nil), ("--optimizer", optimizer != nil), ("--seed", seed != nil),
+            ("--width", width != nil), ("--depth", depth != nil), ("--warmup", warmup != nil),
+            ("--paper-recipe", paperRecipe), ("--config", config != nil),
+        ]
+        return given.filter(\.1).map(\.0)
+    }
 
     func validate() throws {
-        if resume == nil && config == nil {
+        if resume != nil {
+            let refused = optionsResumeRefuses
+            guard refused.isEmpty else {
+                throw ValidationError("--resume continues the run as its model.json describes it, so it cannot honour "
+                                      + refused.joined(separator: ", ") + "; start a new run with --out to change them "
+                                      + "(--resume honours --epochs, --patience, --data, --threads and --cache-mb)")
+            }
+        } else if config == nil {
             guard modality != nil, data != nil, out != nil else {
                 throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN)")
             }
         }
         if let c = cacheMb, c < 0 { throw ValidationError("--cache-mb must be 0 or more, got \(c)") }
-        if let o = optimizer, TrainingSettings.OptimizerKind(rawValue: o) == nil {
-            throw ValidationError("--optimizer must be adam, rmsprop or sgd, got \(o)")
-        }
+        if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
     }
 
     func run() throws {
@@ -90,18 +114,89 @@ struct Train: ParsableCommand {
         if let threads { Threads.set(threads) }
         let registry = try builtinRegistry()
         let cacheBudget = cacheMb.map { $0 << 20 } ?? SampleStore.defaultCacheBudget
-        let session = try resume.map {
-            try TrainingSession(resuming: $0, dataOverride: data, epochs: epochs, cacheBudget: cacheBudget, registry: registry)
-        }
-            ?? TrainingSession(new: self, file: file, cacheBudget: cacheBudget, registry: registry)
+        let run = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
+            ?? created(file, cacheBudget: cacheBudget, registry: registry)
         let stop = InterruptFlag.install()
-        let finished = try session.run(shouldStop: { stop.isSet })
+        let progress = ProgressReporter(epochs: run.model.training.epochs, images: run.train.count)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let finished = try run.run(progress: progress.finish, step: { k, n in progress.step(epoch: run.completedEpochs + 1, k, of: n) },
+                                   shouldStop: { stop.isSet })
+        print(String(format: "Trained to epoch %d in %.1f s", run.completedEpochs,
+                     Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9))
         if !finished {
-            print("Interrupted. The last completed epoch is saved; continue with: compseg train --resume \(session.run.url.path)")
+            print("Interrupted. The last completed epoch is saved; continue with: compseg train --resume \(run.folder.url.path)")
             throw ExitCode(130)
         }
-        let best = session.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
-        print("Done. Best \(best); weights in \(session.run.weightsFile.path)")
+        let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
+        print("Done. Best \(best); weights in \(run.folder.weightsFile.path)")
+    }
+
+    /// A new run from the options, the settings file and the manifest: the chain fitted, the
+    /// topology and head checked against the settings file before anything is written.
+    private func created(_ file: File?, cacheBudget: Int, registry: Registry) throws -> TrainingRun {
+        let folder = RunDirectory(URL(fileURLWithPath: out!))
+        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
+            throw TrainingError("\(folder.url.path) already holds a run; continue it with --resume \(folder.url.path) "
+                                + "or choose another --out")
+        }
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
+        var modalityManifest = try resolveModality(modality!, registry: registry)
+        if let options = file?.modalityConfiguration {
+            modalityManifest.options = try mergedOptions(modalityManifest.options, options)
+        }
+        let source = config ?? "the command line"
+        let topologyPlugin = ModelDescription.Plugin(identifier: topology ?? "unet", configuration: try topologyConfiguration(file))
+        let headPlugin = ModelDescription.Plugin(identifier: head ?? "compsegnet", configuration: try headConfiguration(file))
+        _ = try registry.head(headPlugin.identifier, PluginConfiguration(json: Data(headPlugin.configuration.utf8),
+                                                                         source: "\(source): head '\(headPlugin.identifier)'"))
+        let started = DispatchTime.now().uptimeNanoseconds
+        let modality = try PreparedModality(modalityManifest, registry: registry)
+            .fitted(on: manifest.rows(in: .train), manifest: manifest)
+        let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
+        Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
+        _ = try registry.topology(topologyPlugin.identifier, inputChannels: train.shape![0], seed: 0,
+                                  PluginConfiguration(json: Data(topologyPlugin.configuration.utf8),
+                                                      source: "\(source): topology '\(topologyPlugin.identifier)'"))
+        var model = ModelDescription(
+            modality: nil, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
+            versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
+        model.record(modality)
+        return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
+    }
+
+    /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on top.
+    private func resumed(_ path: String, cacheBudget: Int, registry: Registry) throws -> TrainingRun {
+        let folder = RunDirectory(URL(fileURLWithPath: path))
+        var model = try folder.readModel()
+        var changes: [String] = []
+        if let epochs, epochs != model.training.epochs {
+            changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs
+        }
+        if let patience, patience != model.training.patience {
+            changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
+        }
+        guard let manifestPath = data ?? model.versions["manifest"] else {
+            throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
+        }
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
+        let started = DispatchTime.now().uptimeNanoseconds
+        let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
+        let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
+        Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
+        let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry)
+        print("Resuming \(folder.url.path) after epoch \(run.completedEpochs) of \(model.training.epochs)"
+              + (changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")"))
+        return run
+    }
+
+    /// One line: where the time before training went.
+    static func reportPreparation(_ clock: PreparationClock, train: SampleStore, validation: SampleStore, since start: UInt64) {
+        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let t = clock.seconds
+        let fitting = t.fitting > 0 ? String(format: "fitting the preprocessing %.1f s, ", t.fitting) : ""
+        print("Prepared \(train.count) training and \(validation.count) validation samples in "
+              + String(format: "%.1f s (", total) + fitting
+              + String(format: "reading files %.1f s and preprocessing %.1f s, summed over %d threads)", t.reading, t.steps, Threads.count))
     }
 
     func settings(_ file: File?) -> TrainingSettings {
@@ -109,7 +204,7 @@ struct Train: ParsableCommand {
         if let epochs { s.epochs = epochs }
         if let batch { s.batchSize = batch }
         if let lr { s.learningRate = lr }
-        if let o = optimizer.flatMap(TrainingSettings.OptimizerKind.init) { s.optimizer = o }
+        if let optimizer { s.optimizer = optimizer }
         if let seed { s.seed = seed }
         if let patience { s.patience = patience }
         if let warmup { s.warmupEpochs = warmup }
@@ -148,129 +243,4 @@ struct Train: ParsableCommand {
     }
 }
 
-/// Everything one training run needs, new or resumed.
-final class TrainingSession {
-    let run: RunDirectory
-    let trainer: Trainer
-    let model: ModelDescription
-    let train: SampleStore, validation: SampleStore
-
-    /// A new run of `model` in `run`, which must not hold one yet.
-    init(run: RunDirectory, model: ModelDescription, train: SampleStore, validation: SampleStore, registry: Registry) throws {
-        if FileManager.default.fileExists(atPath: run.modelFile.path) {
-            throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
-                                + "or choose another --out")
-        }
-        self.run = run
-        self.model = model
-        self.train = train
-        self.validation = validation
-        trainer = try Self.trainer(model, registry)
-        try run.create()
-        try run.writeModel(model)
-    }
-
-    convenience init(new command: Train, file: Train.File?, cacheBudget: Int, registry: Registry) throws {
-        let run = RunDirectory(URL(fileURLWithPath: command.out!))
-        if FileManager.default.fileExists(atPath: run.modelFile.path) {
-            throw TrainingError("\(run.url.path) already holds a run; continue it with --resume \(run.url.path) "
-                                + "or choose another --out")
-        }
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: command.data!))
-        var modalityManifest = try resolveModality(command.modality!, registry: registry)
-        if let options = file?.modalityConfiguration {
-            modalityManifest.options = try command.mergedOptions(modalityManifest.options, options)
-        }
-        let trainRows = manifest.rows(in: .train)
-        guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
-        let started = DispatchTime.now().uptimeNanoseconds
-        let modality = try PreparedModality(modalityManifest, registry: registry).fitted(on: trainRows, manifest: manifest)
-        let (train, validation) = try Self.load(manifest, modality, cacheBudget: cacheBudget)
-        Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
-        var model = ModelDescription(
-            modality: nil,
-            topology: .init(identifier: command.topology, configuration: try command.topologyConfiguration(file)),
-            head: .init(identifier: command.head, configuration: try command.headConfiguration(file)),
-            inputChannels: train.shape![0], training: command.settings(file),
-            versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
-        model.record(modality)
-        try self.init(run: run, model: model, train: train, validation: validation, registry: registry)
-    }
-
-    init(resuming path: String, dataOverride: String?, epochs: Int?, cacheBudget: Int, registry: Registry) throws {
-        run = RunDirectory(URL(fileURLWithPath: path))
-        var model = try run.readModel()
-        if let epochs { model.training.epochs = epochs }
-        guard let manifestPath = dataOverride ?? model.versions["manifest"] else {
-            throw TrainingError("\(run.modelFile.path) names no manifest; pass --data")
-        }
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
-        let started = DispatchTime.now().uptimeNanoseconds
-        let modality = try model.preparedModality(registry: registry, file: run.modelFile.path)
-        (train, validation) = try Self.load(manifest, modality, cacheBudget: cacheBudget)
-        Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
-        self.model = model
-        trainer = try Self.trainer(model, registry)
-        try trainer.restore(TrainingCheckpoint(contentsOf: run.checkpointFile))
-        try run.writeModel(model)
-    }
-
-    /// One line: where the time before training went.
-    static func reportPreparation(_ clock: PreparationClock, train: SampleStore, validation: SampleStore, since start: UInt64) {
-        let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        let t = clock.seconds
-        let fitting = t.fitting > 0 ? String(format: "fitting the preprocessing %.1f s, ", t.fitting) : ""
-        print("Prepared \(train.count) training and \(validation.count) validation samples in "
-              + String(format: "%.1f s (", total) + fitting
-              + String(format: "reading files %.1f s and preprocessing %.1f s, summed over %d threads)", t.reading, t.steps, Threads.count))
-    }
-
-    /// The training and validation splits as stores sharing `cacheBudget` bytes, training first.
-    static func load(_ manifest: Manifest, _ modality: PreparedModality, cacheBudget: Int) throws -> (SampleStore, SampleStore) {
-        let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
-        guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
-        let train = try modality.store(trainRows, manifest: manifest, cacheBudget: cacheBudget)
-        let validation = try modality.store(validationRows, manifest: manifest, cacheBudget: cacheBudget - train.cachedBytes)
-        if let a = train.shape, let b = validation.shape, a != b {
-            throw ManifestError(file: manifest.url.path, problems: [
-                "validation samples are \(b) (channels×height×width) after preprocessing but training samples are \(a); "
-                + "every sample must have the same channels and size"])
-        }
-        return (train, validation)
-    }
-
-    static func trainer(_ model: ModelDescription, _ registry: Registry) throws -> Trainer {
-        let network = try registry.topology(model.topology.identifier, inputChannels: model.inputChannels,
-                                            seed: model.training.seed, model.topology.pluginConfiguration)
-        let head = try registry.head(model.head.identifier, model.head.pluginConfiguration)
-        return try Trainer(network: network, head: head, settings: model.training)
-    }
-
-    /// Trains, saving the checkpoint, history, best weights and model after every epoch.
-    func run(shouldStop: () -> Bool) throws -> Bool {
-        let progress = ProgressReporter(epochs: model.training.epochs, images: train.count)
-        let started = DispatchTime.now().uptimeNanoseconds
-        defer {
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-            print(String(format: "Trained to epoch %d in %.1f s", trainer.history.count, seconds))
-        }
-        var saveError: Error?
-        let finished = try trainer.run(train: train, validation: validation, progress: { record in
-            progress.finish(record)
-            do {
-                try trainer.checkpoint().write(to: run.checkpointFile)
-                try run.writeHistory(trainer.history)
-                if record.best, let best = trainer.best {
-                    try run.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
-                    var m = model
-                    m.bestEpoch = best.epoch
-                    try run.writeModel(m)
-                }
-            } catch { saveError = error }
-        }, step: { k, n in progress.step(epoch: trainer.history.count + 1, k, of: n) }, shouldStop: {
-            shouldStop() || saveError != nil
-        })
-        if let saveError { throw saveError }
-        return finished
-    }
-}
+extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}

@@ -18,17 +18,20 @@ struct CLI {
 
     /// Runs `compseg arguments…` to the end; output is stdout and stderr together.
     @discardableResult
-    func run(_ arguments: [String]) throws -> Result {
-        let process = try start(arguments)
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = try start(arguments, environment: environment)
         let data = process.pipe.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return Result(status: process.process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
-    func start(_ arguments: [String]) throws -> (process: Process, pipe: Pipe) {
+    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (process: Process, pipe: Pipe) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe

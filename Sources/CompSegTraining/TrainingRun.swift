@@ -1,0 +1,110 @@
+import CompSegCore
+import CompSegIO
+import Foundation
+
+/// One training run in its folder, new or reopened, trained epoch by epoch with one commit point
+/// per epoch: `checkpoint.safetensors` (the network, optimizer state, best weights and history)
+/// is written durably and atomically first; `weights.safetensors`, `model.json` and `history.csv`
+/// follow from it and are rewritten from it whenever the run is reopened. A kill at any instant
+/// therefore leaves the previous epoch or the new one, and `--resume` continues from whichever it is.
+public final class TrainingRun {
+    public let folder: RunDirectory
+    public let trainer: Trainer
+    public private(set) var model: ModelDescription
+    public let train: SampleStore, validation: SampleStore
+
+    /// A new run of `model` in `folder`, its `model.json` written before any epoch. A folder whose
+    /// run completed an epoch is refused; one that holds only the `model.json` of a run stopped
+    /// before its first epoch is started again.
+    /// - Throws: `TrainingError` when the folder holds a run, or the topology or head cannot be built.
+    public init(creating folder: RunDirectory, model: ModelDescription, train: SampleStore, validation: SampleStore,
+                registry: Registry) throws {
+        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
+            throw TrainingError("\(folder.url.path) already holds a run; continue it with --resume \(folder.url.path) "
+                                + "or choose another --out")
+        }
+        self.folder = folder
+        self.model = model
+        self.train = train
+        self.validation = validation
+        trainer = try Self.trainer(model, registry)
+        try folder.create()
+        removeLeftoverTemporaries(in: folder.url)
+        try folder.writeModel(model)
+    }
+
+    /// Reopens the run in `folder` as `model` (its `model.json`, possibly with more epochs or
+    /// another patience): removes temporary files a kill left behind, restores the last committed
+    /// epoch (none: training starts from the first), and rewrites the files that follow from it.
+    public init(resuming folder: RunDirectory, model: ModelDescription, train: SampleStore, validation: SampleStore,
+                registry: Registry) throws {
+        self.folder = folder
+        self.model = model
+        self.train = train
+        self.validation = validation
+        trainer = try Self.trainer(model, registry)
+        removeLeftoverTemporaries(in: folder.url)
+        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
+            try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile))
+        }
+        guard trainer.history.count <= model.training.epochs else {
+            throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
+                                + "\(model.training.epochs) asked for")
+        }
+        try writeEpochFiles(weights: true)
+    }
+
+    /// The number of completed epochs.
+    public var completedEpochs: Int { trainer.history.count }
+
+    public static func trainer(_ model: ModelDescription, _ registry: Registry) throws -> Trainer {
+        let network = try registry.topology(model.topology.identifier, inputChannels: model.inputChannels,
+                                            seed: model.training.seed, model.topology.pluginConfiguration)
+        let head = try registry.head(model.head.identifier, model.head.pluginConfiguration)
+        return try Trainer(network: network, head: head, settings: model.training)
+    }
+
+    /// The training and validation rows of `manifest` as stores sharing `cacheBudget` bytes, training first.
+    /// - Throws: when the manifest has no training row, a row is bad, or the splits' shapes differ.
+    public static func stores(_ manifest: Manifest, _ modality: PreparedModality, cacheBudget: Int) throws
+        -> (train: SampleStore, validation: SampleStore) {
+        let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
+        guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
+        let train = try modality.store(trainRows, manifest: manifest, cacheBudget: cacheBudget)
+        let validation = try modality.store(validationRows, manifest: manifest, cacheBudget: cacheBudget - train.cachedBytes)
+        if let a = train.shape, let b = validation.shape, a != b {
+            throw ManifestError(file: manifest.url.path, problems: [
+                "validation samples are \(b) (channels×height×width) after preprocessing but training samples are \(a); "
+                + "every sample must have the same channels and size"])
+        }
+        return (train, validation)
+    }
+
+    /// Trains the remaining epochs, committing each as it ends.
+    /// - Returns: whether all epochs ran (false: `shouldStop` stopped it between steps; the last
+    ///   completed epoch is committed).
+    public func run(progress: (EpochRecord) -> Void = { _ in }, step: (Int, Int) -> Void = { _, _ in },
+                    shouldStop: () -> Bool = { false }) throws -> Bool {
+        var saveError: Error?
+        let finished = try trainer.run(train: train, validation: validation, progress: { record in
+            progress(record)
+            do {
+                try trainer.checkpoint().write(to: folder.checkpointFile)  // the commit point
+                try writeEpochFiles(weights: record.best)
+            } catch { saveError = error }
+        }, step: step, shouldStop: { shouldStop() || saveError != nil })
+        if let saveError { throw saveError }
+        return finished
+    }
+
+    /// The files that follow from the committed epoch: the best weights (when `weights`), the
+    /// model with its best epoch, and the history.
+    private func writeEpochFiles(weights: Bool) throws {
+        if weights, let best = trainer.best {
+            try folder.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
+        }
+        model.bestEpoch = trainer.best?.epoch
+        try folder.writeModel(model)
+        try folder.writeHistory(trainer.history)
+    }
+}

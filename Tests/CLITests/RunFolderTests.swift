@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+/// The run folder survives any kill: `compseg train` is killed (SIGKILL, through the
+/// COMPSEG_FAULT_KILL_AT hook) just before and just after every durable write of a 3-epoch run,
+/// and `--resume` (or, when the kill came before the run's model.json existed, training again
+/// into the same folder) ends with the same weights, model.json and history as one uninterrupted run.
+@Suite(.serialized) struct RunFolderTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    func train(_ manifest: String, _ out: String) -> [String] {
+        ["train", "--modality", "infrared", "--data", manifest, "--out", out, "--epochs", "3",
+         "--width", "4", "--depth", "2", "--batch", "2", "--threads", "2"]
+    }
+
+    /// history.csv without its seconds and images/s, which differ between runs.
+    func losses(_ path: String) throws -> [String] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                .filter { ![4, 5].contains($0.offset) }.map(\.element).joined(separator: ",")
+        }
+    }
+
+    @Test func killAtEveryWriteThenResumeEqualsOneRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
+        #expect(p.status == 0, "\(p.output)")
+        let manifest = folder.path("data/manifest.csv")
+        let whole = try cli.run(train(manifest, folder.path("whole")))
+        #expect(whole.status == 0, "\(whole.output)")
+
+        var point = 1
+        while point < 100 {
+            let cut = folder.path("cut-\(point)")
+            let killed = try cli.run(train(manifest, cut), environment: ["COMPSEG_FAULT_KILL_AT": "\(point)"])
+            if killed.status == 0 { break }  // past the last write: the run finished
+            let hasModel = FileManager.default.fileExists(atPath: cut + "/model.json")
+            let again = try cli.run(hasModel ? ["train", "--resume", cut] : train(manifest, cut))
+            #expect(again.status == 0, "kill at write point \(point): \(again.output)")
+            let leftovers = try FileManager.default.contentsOfDirectory(atPath: cut).filter { $0.hasSuffix(".tmp") }
+            #expect(leftovers.isEmpty, "kill at write point \(point): \(leftovers)")
+            for file in ["weights.safetensors", "model.json"] {
+                let same = try Data(contentsOf: URL(fileURLWithPath: cut + "/" + file))
+                    == Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(file)")))
+                #expect(same, "kill at write point \(point): \(file) differs from the uninterrupted run's")
+            }
+            #expect(try losses(cut + "/history.csv") == losses(folder.path("whole/history.csv")), "kill at write point \(point)")
+            try? FileManager.default.removeItem(atPath: cut)
+            point += 1
+        }
+        // model.json at creation, then per epoch the checkpoint, weights, model.json and history
+        // (weights only when the epoch is the best): before and after each rename.
+        #expect(point > 10, "only \(point - 1) write points were found")
+    }
+
+    @Test func resumeRefusesWhatItCannotHonourAndStatesWhatItDoes() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
+        #expect(p.status == 0, "\(p.output)")
+        let run = folder.path("run")
+        #expect(try cli.run(train(folder.path("data/manifest.csv"), run)).status == 0)
+        let refused = try cli.run(["train", "--resume", run, "--lr", "0.1", "--width", "8", "--optimizer", "sgd"])
+        #expect(refused.status != 0 && refused.output.contains("cannot honour --lr, --optimizer, --width"), "\(refused.output)")
+        let more = try cli.run(["train", "--resume", run, "--epochs", "4"])
+        #expect(more.status == 0 && more.output.contains("after epoch 3 of 4 (epochs 3 → 4)"), "\(more.output)")
+        #expect(more.output.contains("epoch 4/4"), "\(more.output)")
+        let fewer = try cli.run(["train", "--resume", run, "--epochs", "2"])
+        #expect(fewer.status != 0 && fewer.output.contains("already completed 4 epochs"), "\(fewer.output)")
+        let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
+        #expect(model.contains("\"epochs\" : 4"), "a refused resume must not rewrite model.json: \(model)")
+    }
+
+    @Test func settingsFileMistakesAreNamed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
+        #expect(p.status == 0, "\(p.output)")
+        let manifest = folder.path("data/manifest.csv")
+        func settings(_ text: String) throws -> String {
+            let path = folder.path("s-\(UUID()).yaml")
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let base = ["train", "--modality", "infrared", "--data", manifest, "--epochs", "1", "--width", "4", "--depth", "2"]
+
+        let adamw = try cli.run(base + ["--out", folder.path("a"), "--config", settings("optimizer: adamw\n")])
+        #expect(adamw.status != 0 && adamw.output.contains("optimizer"), "\(adamw.output)")
+        let cache = try cli.run(base + ["--out", folder.path("b"), "--config", settings("cacheMb: -5\n")])
+        #expect(cache.status != 0 && cache.output.contains("'cacheMb' must be 0 or more"), "\(cache.output)")
+        let unknown = try cli.run(base + ["--out", folder.path("c"), "--config", settings("epoch: 3\n")])
+        #expect(unknown.status != 0 && unknown.output.contains("unknown key 'epoch'")
+                && unknown.output.contains("balancedBatches") && unknown.output.contains("topologyConfiguration"), "\(unknown.output)")
+        let key = try settings("topologyConfiguration: {widht: 8}\n")
+        let topology = try cli.run(base + ["--out", folder.path("d"), "--config", key])
+        #expect(topology.status != 0 && topology.output.contains(key) && !topology.output.contains("model.json"), "\(topology.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("d/model.json")))
+        let equals = try cli.run(base + ["--out", folder.path("e"), "--config", settings("topology: unet\n"), "--topology=segnet"])
+        #expect(equals.status == 0, "\(equals.output)")
+        let model = try String(contentsOfFile: folder.path("e/model.json"), encoding: .utf8)
+        #expect(model.contains("\"segnet\""), "--topology=segnet must win over the settings file: \(model)")
+    }
+}
