@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Images per step.") var batch = 7
     @Option(help: "Topology identifier (see `compseg plugins`).") var topology = "unet"
     @Option(help: "Timed steps (after two warm-up steps).") var steps = 5
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
     @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
 
     func validate() throws {
@@ -25,11 +25,10 @@ struct Bench: ParsableCommand {
                           ("batch", batch), ("steps", steps)] where v <= 0 {
             throw ValidationError("--\(name) must be positive, got \(v)")
         }
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
     }
 
     func run() throws {
-        if let threads { Threads.set(threads) }
+        threading.apply()
         let registry = try builtinRegistry()
         let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth), "batchNorm": \#(batchNorm)}"#.utf8),
                                                  source: "bench options")

@@ -18,24 +18,18 @@ struct Compare: ParsableCommand {
     var config: String?
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
     @Option(help: "Output folder (one run folder per topology, and the tables).") var out: String
-    @Option(help: "Epochs.") var epochs = 40
-    @Option(help: "Images per batch.") var batch = 7
-    @Option(help: "Learning rate.") var lr: Float = 1e-3
-    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = TrainingSettings.OptimizerKind.adam
-    @Option(help: "Seed of weights and batch order (the same for every topology).") var seed: UInt64 = 0
+    @OptionGroup var training: TrainingOptions
     @Option(help: "Network base width.") var width = 16
     @Option(help: "Network pooling steps.") var depth = 3
     @Option(help: "Activation threshold for masks.") var threshold: Float = 0.35
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
-    @Option(help: "MiB of preprocessed samples kept in memory between epochs (default \(SampleStore.defaultCacheBudget >> 20)); the others are read from their files for every batch.")
-    var cacheMb = SampleStore.defaultCacheBudget >> 20
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var cache: CacheOptions
 
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
         if config != nil && CommandLine.arguments.contains("--topologies") {
             throw ValidationError("give either --topologies or --config, not both")
         }
-        guard cacheMb >= 0 else { throw ValidationError("--cache-mb must be 0 or more, got \(cacheMb)") }
     }
 
     var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
@@ -81,7 +75,7 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threads.set(threads) }
+        threading.apply()
         let registry = try builtinRegistry()
         let entries = try entries()
         for e in entries { _ = try registry.topologies.factory(e.topology) }  // unknown names fail before any reading
@@ -91,15 +85,13 @@ struct Compare: ParsableCommand {
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         let prepared = try PreparedModality(resolveModality(modality, registry: registry), registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest)
-        let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cacheMb << 20)
+        let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
         let test = try prepared.store(testRows, manifest: manifest,
-                                      cacheBudget: max(0, cacheMb << 20 - train.cachedBytes - validation.cachedBytes))
-        var settings = TrainingSettings()
-        settings.epochs = epochs; settings.batchSize = batch; settings.learningRate = lr; settings.seed = seed
-        settings.optimizer = optimizer
+                                      cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
+        let settings = training.settings()
 
         for e in entries {  // every configuration is checked before any training
-            _ = try registry.topology(e.topology, inputChannels: train.shape![0], seed: seed,
+            _ = try registry.topology(e.topology, inputChannels: train.shape![0], seed: settings.seed,
                                       PluginConfiguration(json: Data(e.configuration.utf8), source: "\(e.name): configuration"))
         }
 
@@ -141,6 +133,7 @@ struct Compare: ParsableCommand {
 
     /// `report.html`: the comparison table and the ROC curves, images embedded.
     func writeReport(_ rows: [Row], roc: URL, to folder: URL) throws {
+        let s = training.settings()
         let markdown = try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8)
         let cells = markdown.split(separator: "\n").enumerated().filter { $0.offset != 1 }.map { line in
             let tag = line.offset == 0 ? "th" : "td"
@@ -153,7 +146,7 @@ struct Compare: ParsableCommand {
             <style>body { font-family: sans-serif; margin: 2em; } table { border-collapse: collapse; }
             th, td { padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }</style></head><body>
             <h1>Topology comparison</h1>
-            <p>\(data): the same training data, seed \(seed), \(epochs) epochs, batch \(batch), \(optimizer.rawValue) at \(lr); test split.</p>
+            <p>\(data): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
             <table>\(cells.joined(separator: "\n"))</table>
             <h2>ROC curves of the tumor fraction</h2>
             <img src="data:image/png;base64,\(try Data(contentsOf: roc).base64EncodedString())" alt="ROC curves">

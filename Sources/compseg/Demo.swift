@@ -20,21 +20,16 @@ struct Demo: ParsableCommand {
     @Option(help: "Topology identifier.") var topology = "unet"
     @Option(help: "Network base width.") var width = 16
     @Option(help: "Network pooling steps.") var depth = 3
-    @Option(help: "Epochs.") var epochs = 40
-    @Option(help: "Images per batch.") var batch = 7
-    @Option(help: "Learning rate.") var lr: Float = 1e-3
-    @Option(help: "Optimizer: adam, rmsprop or sgd.") var optimizer = TrainingSettings.OptimizerKind.adam
-    @Option(help: "Epochs of linear learning-rate warm-up.") var warmup = 0
+    @OptionGroup var training: TrainingOptions
     @Option(help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
     @Flag(inversion: .prefixedNo, help: "Batch norm after every convolution (default: the topology's; the U-Net's is off, as in the paper).")
     var batchNorm: Bool?
-    @Option(help: "Seed of the phantom, the weights and the batch order.") var seed: UInt64 = 0
     @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least.")
     var alpha: Float = 0.1
     @Option(help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
     @Flag(help: "Write into an output folder that already holds a demo.") var force = false
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard ["infrared", "ir", "ftir"].contains(modality.lowercased()) else {
@@ -43,9 +38,11 @@ struct Demo: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threads.set(threads) }
+        threading.apply()
         let started = DispatchTime.now().uptimeNanoseconds
         var settings = PhantomDemo.Settings()
+        settings.training = training.settings()
+        let seed = settings.training.seed, epochs = settings.training.epochs
         settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
         settings.components = components; settings.threshold = threshold
         let folder = URL(fileURLWithPath: out)
@@ -53,8 +50,6 @@ struct Demo: ParsableCommand {
         if FileManager.default.fileExists(atPath: run.modelFile.path) && !force {
             throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out")
         }
-        settings.training.epochs = epochs; settings.training.batchSize = batch; settings.training.learningRate = lr
-        settings.training.optimizer = optimizer; settings.training.seed = seed; settings.training.warmupEpochs = warmup
 
         let registry = try builtinRegistry()
         let start = initialActivation.map { #","initialActivation":\#($0)"# } ?? ""

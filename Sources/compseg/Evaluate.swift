@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden).")
     var threshold = "0.35"
     @Flag(help: "Write into an output folder that already has files.") var force = false
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard split == "all" || Split(rawValue: split) != nil else {
@@ -32,7 +32,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threads.set(threads) }
+        threading.apply()
         let folder = URL(fileURLWithPath: out)
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         if !existing.isEmpty && !force {

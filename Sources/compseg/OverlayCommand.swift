@@ -18,6 +18,7 @@ struct OverlayCommand: ParsableCommand {
     @Option(help: "Mask colour as hex RGB, e.g. ff0000.") var colour = "ff0000"
     @Option(help: "Opacity of the blended mask.") var alpha = 0.35
     @Flag(help: "Overwrite existing output files.") var force = false
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
@@ -31,6 +32,7 @@ struct OverlayCommand: ParsableCommand {
     }
 
     func run() throws {
+        threading.apply()
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)

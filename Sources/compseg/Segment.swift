@@ -17,7 +17,7 @@ struct Segment: ParsableCommand {
     @Option(help: "Output folder.") var out: String
     @Option(help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
     @Flag(help: "Overwrite existing output files.") var force = false
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
@@ -25,7 +25,7 @@ struct Segment: ParsableCommand {
     }
 
     func run() throws {
-        if let threads { Threads.set(threads) }
+        threading.apply()
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)

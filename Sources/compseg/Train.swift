@@ -21,18 +21,12 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it.") var resume: String?
-    @Option(help: "Epochs (with --resume: the total to reach).") var epochs: Int?
-    @Option(help: "Images per batch.") var batch: Int?
-    @Option(help: "Learning rate.") var lr: Float?
-    @Option(help: "Optimizer: adam, rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).") var optimizer: TrainingSettings.OptimizerKind?
-    @Option(help: "Seed of initial weights and batch order.") var seed: UInt64?
     @Option(help: "Network base width.") var width: Int?
     @Option(help: "Network pooling steps.") var depth: Int?
     @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
-    @Option(help: "Epochs of linear learning-rate warm-up (default 0).") var warmup: Int?
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
-    @Option(help: "MiB of preprocessed samples kept in memory between epochs (default \(SampleStore.defaultCacheBudget >> 20)); the others are read from their files for every batch. 0 keeps at most the current batch in memory.")
-    var cacheMb: Int?
+    @OptionGroup var training: TrainingOptions
+    @OptionGroup var threading: ThreadOptions
+    @OptionGroup var cache: CacheOptions
     @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches); options given here override it.")
     var paperRecipe = false
     @Option(help: "Settings file (YAML or JSON): any option above by name, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
@@ -62,11 +56,17 @@ struct Train: ParsableCommand {
         let f = try ConfigurationFile.read(URL(fileURLWithPath: config)).decode(File.self)
         modality = modality ?? f.modality; data = data ?? f.data; out = out ?? f.out
         topology = topology ?? f.topology; head = head ?? f.head
-        optimizer = optimizer ?? f.optimizer; epochs = epochs ?? f.epochs; batch = batch ?? f.batch
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
-        threads = threads ?? f.threads; cacheMb = cacheMb ?? f.cacheMb; lr = lr ?? f.lr; seed = seed ?? f.seed; warmup = warmup ?? f.warmup
-        if let c = cacheMb, c < 0 { throw ConfigurationError(source: config, message: "key 'cacheMb' must be 0 or more, got \(c)") }
-        if let t = threads, t <= 0 { throw ConfigurationError(source: config, message: "key 'threads' must be positive, got \(t)") }
+        training.optimizer = training.optimizer ?? f.optimizer; training.epochs = training.epochs ?? f.epochs
+        training.batch = training.batch ?? f.batch; training.lr = training.lr ?? f.lr; training.seed = training.seed ?? f.seed
+        training.warmup = training.warmup ?? f.warmup
+        threading.threads = threading.threads ?? f.threads; cache.cacheMb = cache.cacheMb ?? f.cacheMb
+        do {  // the same checks as on the command line, named after the file's keys
+            try training.validate(); try threading.validate(); try cache.validate()
+        } catch let e as ValidationError {
+            let key = e.message.hasPrefix("--cache-mb") ? "cacheMb" : String(e.message.dropFirst(2).prefix { $0 != " " })
+            throw ConfigurationError(source: config, message: "key '\(key)'" + e.message.drop { $0 != " " })
+        }
         return f
     }
 
@@ -75,11 +75,9 @@ struct Train: ParsableCommand {
     var optionsResumeRefuses: [String] {
         let given: [(String, Bool)] = [
             ("--modality", modality != nil), ("--topology", topology != nil), ("--head", head != nil), ("--out", out != nil),
-            ("--batch", batch != nil), ("--lr", lr != nil), ("--optimizer", optimizer != nil), ("--seed", seed != nil),
-            ("--width", width != nil), ("--depth", depth != nil), ("--warmup", warmup != nil),
-            ("--paper-recipe", paperRecipe), ("--config", config != nil),
+            ("--width", width != nil), ("--depth", depth != nil), ("--paper-recipe", paperRecipe), ("--config", config != nil),
         ]
-        return given.filter(\.1).map(\.0)
+        return (given.filter(\.1).map(\.0) + training.given.filter { $0 != "--epochs" }).sorted()
     }
 
     func validate() throws {
@@ -95,8 +93,6 @@ struct Train: ParsableCommand {
                 throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN)")
             }
         }
-        if let c = cacheMb, c < 0 { throw ValidationError("--cache-mb must be 0 or more, got \(c)") }
-        if let t = threads, t <= 0 { throw ValidationError("--threads must be positive, got \(t)") }
     }
 
     func run() throws {
@@ -111,9 +107,9 @@ struct Train: ParsableCommand {
     }
 
     private func train(_ file: File?) throws {
-        if let threads { Threads.set(threads) }
+        threading.apply()
         let registry = try builtinRegistry()
-        let cacheBudget = cacheMb.map { $0 << 20 } ?? SampleStore.defaultCacheBudget
+        let cacheBudget = cache.bytes
         let run = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
             ?? created(file, cacheBudget: cacheBudget, registry: registry)
         let stop = InterruptFlag.install()
@@ -169,7 +165,7 @@ struct Train: ParsableCommand {
         let folder = RunDirectory(URL(fileURLWithPath: path))
         var model = try folder.readModel()
         var changes: [String] = []
-        if let epochs, epochs != model.training.epochs {
+        if let epochs = training.epochs, epochs != model.training.epochs {
             changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs
         }
         if let patience, patience != model.training.patience {
@@ -200,14 +196,8 @@ struct Train: ParsableCommand {
     }
 
     func settings(_ file: File?) -> TrainingSettings {
-        var s = paperRecipe ? TrainingSettings.paper : TrainingSettings()
-        if let epochs { s.epochs = epochs }
-        if let batch { s.batchSize = batch }
-        if let lr { s.learningRate = lr }
-        if let optimizer { s.optimizer = optimizer }
-        if let seed { s.seed = seed }
+        var s = training.settings(over: paperRecipe ? TrainingSettings.paper : TrainingSettings())
         if let patience { s.patience = patience }
-        if let warmup { s.warmupEpochs = warmup }
         if let w = file?.weightDecay { s.weightDecay = w }
         if let d = file?.minDelta { s.minDelta = d }
         if let b = file?.balancedBatches { s.balancedBatches = b }
@@ -243,4 +233,3 @@ struct Train: ParsableCommand {
     }
 }
 
-extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}

@@ -14,6 +14,13 @@ import Testing
          "--width", "4", "--depth", "2", "--batch", "2", "--threads", "2"]
     }
 
+    /// A small infrared phantom in `folder/data`; its manifest's path.
+    func phantom(_ folder: TemporaryFolder) throws -> String {
+        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
+        #expect(p.status == 0, "\(p.output)")
+        return folder.path("data/manifest.csv")
+    }
+
     /// history.csv without its seconds and images/s, which differ between runs.
     func losses(_ path: String) throws -> [String] {
         try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
@@ -25,9 +32,7 @@ import Testing
     @Test func killAtEveryWriteThenResumeEqualsOneRun() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
-        #expect(p.status == 0, "\(p.output)")
-        let manifest = folder.path("data/manifest.csv")
+        let manifest = try phantom(folder)
         let whole = try cli.run(train(manifest, folder.path("whole")))
         #expect(whole.status == 0, "\(whole.output)")
 
@@ -58,10 +63,8 @@ import Testing
     @Test func resumeRefusesWhatItCannotHonourAndStatesWhatItDoes() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
-        #expect(p.status == 0, "\(p.output)")
         let run = folder.path("run")
-        #expect(try cli.run(train(folder.path("data/manifest.csv"), run)).status == 0)
+        #expect(try cli.run(train(phantom(folder), run)).status == 0)
         let refused = try cli.run(["train", "--resume", run, "--lr", "0.1", "--width", "8", "--optimizer", "sgd"])
         #expect(refused.status != 0 && refused.output.contains("cannot honour --lr, --optimizer, --width"), "\(refused.output)")
         let more = try cli.run(["train", "--resume", run, "--epochs", "4"])
@@ -76,9 +79,7 @@ import Testing
     @Test func settingsFileMistakesAreNamed() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
-        #expect(p.status == 0, "\(p.output)")
-        let manifest = folder.path("data/manifest.csv")
+        let manifest = try phantom(folder)
         func settings(_ text: String) throws -> String {
             let path = folder.path("s-\(UUID()).yaml")
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
