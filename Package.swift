@@ -20,6 +20,8 @@ let package = Package(
         .library(name: "CompSegCore", targets: ["CompSegCore"]),
         .library(name: "CompSegNN", targets: ["CompSegNN"]),
         .library(name: "CompSegIO", targets: ["CompSegIO"]),
+        // TrainingRun (a run's life in its folder), the trainer, evaluation and reports, for programs outside the package.
+        .library(name: "CompSegTraining", targets: ["CompSegTraining"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -116,12 +116,13 @@ public struct RunDirectory: Sendable {
     public func readWeights() throws -> [String: Tensor] { try Safetensors(contentsOf: weightsFile).tensors }
 
     public func writeHistory(_ history: [EpochRecord]) throws {
-        var text = "epoch,train_loss,val_loss,val_auc,seconds,images_per_s,best,collapse\n"
+        var text = "epoch,train_loss,val_loss,val_auc,seconds,images_per_s,best,collapse,restart_lr\n"
         for r in history {
             let fields: [String] = [
                 "\(r.epoch)", "\(r.trainLoss)", r.validationLoss.map { "\($0)" } ?? "", r.validationAUC.map { "\($0)" } ?? "",
                 String(format: "%.3f", r.seconds), String(format: "%.2f", r.imagesPerSecond), r.best ? "1" : "0",
                 r.collapse.map { "\"\($0.replacingOccurrences(of: "\"", with: "\"\""))\"" } ?? "",
+                r.restart.map { "\($0)" } ?? "",
             ]
             text += fields.joined(separator: ",") + "\n"
         }

@@ -5,7 +5,10 @@ import Foundation
 /// Trains a segmenting network through a pooling head from image-level labels: batches
 /// reshuffled each epoch from the seed, validation loss and AUC of the pooled score each epoch,
 /// the weights of the lowest validation loss kept (training loss when there is no validation
-/// split), optional early stopping, and collapse detection.
+/// split), optional early stopping, and collapse detection: an epoch that ends collapsed (its
+/// maps saturated, or at the all-dark loss with validation images ranked by chance) restarts
+/// training from the best weights so far, with fresh optimizer state and half the learning rate
+/// (at most `maximumRestarts` times), so one step into a saturated map does not end the run.
 public final class Trainer {
     public let network: any SegmentingNetwork
     public let head: any PoolingHead
@@ -41,14 +44,15 @@ public final class Trainer {
             network.setTraining(true)
             let batches = epochBatches(labels: labels, size: settings.batchSize, seed: settings.seed, epoch: epoch,
                                        balanced: settings.balancedBatches)
-            var lossSum = 0.0, darkLossSum = 0.0, images = 0
+            var lossSum = 0.0, extremeSums = (dark: 0.0, lit: 0.0), images = 0
+            // Warm-up counts from the start, or from the last restart (its optimizer state is fresh too).
+            let warmupStart = history.last(where: { $0.restart != nil })?.epoch ?? 0
             var lowest = Float.infinity, highest = -Float.infinity
             for (k, indices) in batches.enumerated() {
                 if shouldStop() { return false }
-                if settings.warmupEpochs > 0 {
-                    let done = Float((epoch - 1) * batches.count + k + 1) / Float(settings.warmupEpochs * batches.count)
-                    optimizer.learningRate = settings.learningRate * min(1, done)
-                }
+                let warmup = settings.warmupEpochs == 0 ? 1
+                    : min(1, Float((epoch - 1 - warmupStart) * batches.count + k + 1) / Float(settings.warmupEpochs * batches.count))
+                optimizer.learningRate = settings.learningRate * learningRateScale * warmup
                 let batch = try Batch(train.samples(indices))
                 network.seedRandomness(settings.seed &+ 0xD1CE &* UInt64(epoch) &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(k + 1))
                 network.zeroGradients()
@@ -57,25 +61,35 @@ public final class Trainer {
                 try loss.backward()
                 optimizer.step(network.parameters)
                 lossSum += Double(loss.scalars[0]) * Double(indices.count)
-                darkLossSum += Double(try darkLoss(batch, like: a)) * Double(indices.count)
+                let extremes = try extremeLosses(batch, like: a)
+                extremeSums.dark += Double(extremes.dark) * Double(indices.count)
+                extremeSums.lit += Double(extremes.lit) * Double(indices.count)
                 images += indices.count
                 let (lo, hi) = tissueRange(a, batch.tissue)
                 lowest = min(lowest, lo); highest = max(highest, hi)
                 step(k + 1, batches.count)
             }
-            let trainLoss = Float(lossSum / Double(images)), trainDarkLoss = Float(darkLossSum / Double(images))
+            let trainLoss = Float(lossSum / Double(images))
+            let extremes = (dark: Float(extremeSums.dark / Double(images)), lit: Float(extremeSums.lit / Double(images)))
             let validationResult = validation.count == 0 ? nil : try evaluate(validation)
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             let monitored = validationResult?.loss ?? trainLoss
             let improved = best.map { monitored < $0.loss - settings.minDelta } ?? true
             if improved { best = (epoch, monitored, network.stateDictionary()) }
-            let record = EpochRecord(epoch: epoch, trainLoss: trainLoss, validationLoss: validationResult?.loss,
+            var record = EpochRecord(epoch: epoch, trainLoss: trainLoss, validationLoss: validationResult?.loss,
                                      validationAUC: validationResult?.auc, seconds: seconds,
                                      imagesPerSecond: Double(images) / seconds,
-                                     collapse: collapseNote(loss: trainLoss, darkLoss: trainDarkLoss,
-                                                            previousLoss: history.last?.trainLoss, lowest: lowest,
+                                     collapse: collapseNote(loss: trainLoss, extremes: extremes,
+                                                            previous: history.last, lowest: lowest,
                                                             highest: highest, validationAUC: validationResult?.auc),
                                      best: improved)
+            // Restart only on unambiguous evidence: saturated maps, or the dark loss with chance-level validation.
+            let certain = highest < 1e-3 || lowest > 1 - 1e-3 || validationResult?.auc != nil
+            if record.collapse != nil, certain, restarts < Self.maximumRestarts, let b = best {
+                try network.load(b.weights)
+                optimizer.resetState()
+                record.restart = settings.learningRate * learningRateScale / 2
+            }
             history.append(record)
             progress(record)
             if let patience = settings.patience, let b = best, epoch - b.epoch >= patience { break }
@@ -91,6 +105,12 @@ public final class Trainer {
         try run(train: SampleStore(train), validation: SampleStore(validation), progress: progress, step: step,
                 shouldStop: shouldStop)
     }
+
+    /// How many times a collapsed run restarts from its best weights at half the learning rate.
+    public static let maximumRestarts = 5
+    private var restarts: Int { history.filter { $0.restart != nil }.count }
+    /// The factor on the settings' learning rate: halved at every restart.
+    public var learningRateScale: Float { 1 / Float(1 << restarts) }
 
     func restoreProgress(history: [EpochRecord], best: (epoch: Int, loss: Float, weights: [String: Tensor])?) {
         self.history = history
@@ -126,38 +146,44 @@ public final class Trainer {
         return (lo, hi)
     }
 
-    /// The loss the head gives this batch for an all-dark map (every activation 0): what a
-    /// collapsed network scores.
-    private func darkLoss(_ batch: Batch, like a: Tensor) throws -> Float {
+    /// The losses the head gives this batch for an all-dark map (every activation 0) and an
+    /// all-lit one (every activation 1): what a collapsed network scores.
+    private func extremeLosses(_ batch: Batch, like a: Tensor) throws -> (dark: Float, lit: Float) {
         try withoutGradients {
-            try head.loss(activation: Tensor(zeros: a.shape), tissue: batch.tissue, labels: batch.labels).scalars[0]
+            (try head.loss(activation: Tensor(zeros: a.shape), tissue: batch.tissue, labels: batch.labels).scalars[0],
+             try head.loss(activation: Tensor(repeating: 1, shape: a.shape), tissue: batch.tissue, labels: batch.labels).scalars[0])
         }
     }
 
-    /// A warning when the epoch ends collapsed: every activation on tissue stayed below 1e-3, or
-    /// the training loss is within 1% of what an all-dark map scores (for the CompSegNet head,
-    /// α times the cancer images per batch) while the network ranks the validation images no
-    /// better than chance (AUC ≤ .6); without validation images, while the loss moved less than
-    /// 0.1% since the last epoch. The second form is what He-normal weights without batch norm
-    /// fell into in epoch 1; a healthy start near the dark loss already ranks its images apart.
-    func collapseNote(loss: Float, darkLoss: Float, previousLoss: Float?, lowest: Float, highest: Float,
+    /// A warning when the epoch ends collapsed: every activation on tissue stayed below 1e-3 (or
+    /// above 1 − 1e-3), or the training loss has sat within 1% of what an all-dark (or all-lit)
+    /// map scores — for the CompSegNet head and a dark map, α times the cancer images per batch —
+    /// for this epoch and the one before, while the network ranked the validation images no better
+    /// than chance (AUC ≤ .6) in both; without validation images, while the loss moved less than
+    /// 0.1% between them. That is what He-normal weights without batch norm fell into from epoch 1
+    /// on the independent phantom. One such epoch is not enough: a slow start (with warm-up, say)
+    /// can look the same in its first epoch, and recover.
+    func collapseNote(loss: Float, extremes: (dark: Float, lit: Float), previous: EpochRecord?, lowest: Float, highest: Float,
                       validationAUC: Double?) -> String? {
         let auc = validationAUC.map { String(format: "; validation AUC %.2f", $0) } ?? ""
-        let advice = "the network lights up nothing. Keep the topology's defaults (PyTorch's initialisation, "
+        let advice = (dark: "the network lights up nothing. Keep the topology's defaults (PyTorch's initialisation, "
             + "initializer torchDefault; He-normal without batch norm collapses), Adam (--optimizer adam), the head's "
-            + "initial activation .02 and balanced batches; or lower --lr, or try another --seed"
-        if highest < 1e-3 {
-            return "collapsed: every activation on tissue stayed below 1e-3 this epoch\(auc); " + advice
+            + "initial activation .02, balanced batches and the warm-up; or lower --lr, or try another --seed",
+                      lit: "the network lights up everything. Keep the warm-up (--warmup 3), or lower --lr")
+        if highest < 1e-3 { return "collapsed: every activation on tissue stayed below 1e-3 this epoch\(auc); " + advice.dark }
+        if lowest > 1 - 1e-3 { return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch\(auc); " + advice.lit }
+        guard let previous else { return nil }
+        let stuck = if let validationAUC {
+            validationAUC <= 0.6 && (previous.validationAUC ?? 1) <= 0.6
+        } else {
+            Swift.abs(loss - previous.trainLoss) <= 0.001 * loss
         }
-        let dark = darkLoss > 0 && darkLoss.isFinite && Swift.abs(loss - darkLoss) <= 0.01 * darkLoss
-        let stuck = validationAUC.map { $0 <= 0.6 } ?? previousLoss.map { Swift.abs(loss - $0) <= 0.001 * loss } ?? false
-        if dark && stuck {
-            return String(format: "collapsed: the training loss %.5f is what an all-dark map scores (%.5f)", loss, darkLoss)
-                + "\(auc); " + advice
-        }
-        if lowest > 1 - 1e-3 {
-            return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch\(auc); try a lower learning rate "
-                + "or a lower initial activation of the head"
+        for (extreme, map, text) in [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)] {
+            func near(_ l: Float) -> Bool { extreme > 0 && extreme.isFinite && Swift.abs(l - extreme) <= 0.01 * extreme }
+            if stuck, near(loss), near(previous.trainLoss) {
+                return String(format: "collapsed: the training loss %.5f is what an ", loss) + map
+                    + String(format: " map scores (%.5f), as it was the epoch before", extreme) + "\(auc); " + text
+            }
         }
         return nil
     }

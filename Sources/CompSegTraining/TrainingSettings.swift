@@ -18,7 +18,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var patience: Int? = nil
     public var minDelta: Float = 0
     /// Epochs over which the learning rate rises linearly from near 0 to `learningRate` (0: none).
-    public var warmupEpochs = 0
+    /// 3 by default: without it the paper's network (width 64, depth 4) saturated in epoch 4 on
+    /// the independent phantom (docs/method.md).
+    public var warmupEpochs = 3
 
     public init() {}
 
@@ -36,13 +38,13 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         balancedBatches = try c.decodeIfPresent(Bool.self, forKey: .balancedBatches) ?? d.balancedBatches
         patience = try c.decodeIfPresent(Int.self, forKey: .patience)
         minDelta = try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta
-        warmupEpochs = try c.decodeIfPresent(Int.self, forKey: .warmupEpochs) ?? d.warmupEpochs
+        warmupEpochs = try c.decodeIfPresent(Int.self, forKey: .warmupEpochs) ?? 0  // runs from before warm-up had none
     }
 
-    /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7, batches drawn without balancing.
+    /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7, batches drawn without balancing, no warm-up.
     public static var paper: TrainingSettings {
         var s = TrainingSettings()
-        s.optimizer = .rmsprop; s.learningRate = 1e-3; s.batchSize = 7; s.balancedBatches = false
+        s.optimizer = .rmsprop; s.learningRate = 1e-3; s.batchSize = 7; s.balancedBatches = false; s.warmupEpochs = 0
         return s
     }
 
@@ -76,4 +78,7 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var collapse: String?
     /// Whether this epoch's weights are the best so far (lowest monitored loss).
     public var best: Bool
+    /// Set when the epoch collapsed and training restarted from the best weights, with fresh
+    /// optimizer state and this (halved) learning rate.
+    public var restart: Float? = nil
 }

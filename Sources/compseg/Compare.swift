@@ -1,6 +1,7 @@
 import ArgumentParser
 import CompSegCore
 import CompSegFigures
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -134,12 +135,9 @@ struct Compare: ParsableCommand {
     /// `report.html`: the comparison table and the ROC curves, images embedded.
     func writeReport(_ rows: [Row], roc: URL, to folder: URL) throws {
         let s = training.settings()
-        let markdown = try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8)
-        let cells = markdown.split(separator: "\n").enumerated().filter { $0.offset != 1 }.map { line in
-            let tag = line.offset == 0 ? "th" : "td"
-            return "<tr>" + line.element.split(separator: "|").map { "<\(tag)>\($0.trimmingCharacters(in: .whitespaces))</\(tag)>" }
-                .joined() + "</tr>"
-        }
+        let (header, cells) = table(rows)
+        let lines = ["<tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr>"]
+            + cells.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }
         let html = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>CompSeg topology comparison</title>
@@ -147,31 +145,41 @@ struct Compare: ParsableCommand {
             th, td { padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }</style></head><body>
             <h1>Topology comparison</h1>
             <p>\(data): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
-            <table>\(cells.joined(separator: "\n"))</table>
+            <table>\(lines.joined(separator: "\n"))</table>
             <h2>ROC curves of the tumor fraction</h2>
             <img src="data:image/png;base64,\(try Data(contentsOf: roc).base64EncodedString())" alt="ROC curves">
             \(rows.map { r in "<h2>\(r.topology): test samples, highest tumor fraction first</h2>\n<div style=\"display:flex;flex-wrap:wrap;gap:1em\">" + r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n") + "</div>" }.joined(separator: "\n"))
             <p>Each topology's run folder (model.json, weights.safetensors, history.csv, and its test figures in test/) lies beside this report: \(rows.map(\.topology).joined(separator: ", ")).</p>
             </body></html>
             """
-        try Data(html.utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+        try writeDurably(Data(html.utf8), to: folder.appendingPathComponent("report.html"))
+    }
+
+    /// The comparison table: its header and one row of cells per topology, for Markdown and HTML.
+    func table(_ rows: [Row]) -> (header: [String], cells: [[String]]) {
+        func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+        let header = ["topology", "parameters", "training s", "images/s", "best val loss", "test AUC", "Dice mean ± sd"]
+        let cells = rows.map { r in
+            let s = r.evaluation.summary
+            return [r.topology, "\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), f(r.validationLoss.map(Double.init), 5),
+                    f(s.auc), "\(f(s.diceMean)) ± \(f(s.diceSD))"]
+        }
+        return (header, cells)
     }
 
     func writeTables(_ rows: [Row], to folder: URL) throws {
-        func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
-        var md = ["| topology | parameters | training s | images/s | best val loss | test AUC | Dice mean ± sd |",
-                  "|---|---|---|---|---|---|---|"]
+        func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
+        let (header, cells) = table(rows)
+        let md = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
+            + cells.map { "| " + $0.joined(separator: " | ") + " |" }
         var csv = ["topology,parameters,training_s,images_per_s,val_loss,test_auc,dice_mean,dice_sd"]
         for r in rows {
             let s = r.evaluation.summary
-            md.append("| \(r.topology) | \(r.parameters) | \(f(r.seconds, 1)) | \(f(r.imagesPerSecond, 1)) | "
-                      + "\(f(r.validationLoss.map(Double.init), 5)) | \(f(s.auc)) | \(f(s.diceMean)) ± \(f(s.diceSD)) |")
             csv.append([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                        f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6)]
-                .joined(separator: ",").replacingOccurrences(of: "–", with: ""))
+                        f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6)].joined(separator: ","))
         }
-        try Data((md.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("comparison.md"), options: .atomic)
-        try Data((csv.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("comparison.csv"), options: .atomic)
+        try writeDurably(Data((md.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.md"))
+        try writeDurably(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.csv"))
     }
 }
 

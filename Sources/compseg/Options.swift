@@ -23,7 +23,7 @@ struct TrainingOptions: ParsableArguments {
     @Option(help: "Optimizer: adam (default), rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).")
     var optimizer: TrainingSettings.OptimizerKind?
     @Option(help: "Seed of the initial weights and the batch order (demo: of the phantom too; default 0).") var seed: UInt64?
-    @Option(help: "Epochs of linear learning-rate warm-up (default 0).") var warmup: Int?
+    @Option(help: "Epochs of linear learning-rate warm-up (default 3).") var warmup: Int?
 
     func validate() throws {
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }

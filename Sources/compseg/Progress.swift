@@ -31,6 +31,7 @@ final class ProgressReporter {
         if r.best { line += "  *best" }
         print((live ? "\r\u{1B}[K" : "") + line)
         if let c = r.collapse { print("warning: \(c)") }
+        if let lr = r.restart { print("Restarting from the best epoch's weights with fresh optimizer state at learning rate \(lr)") }
         fflush(nil)
     }
 }

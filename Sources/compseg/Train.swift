@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var cache: CacheOptions
-    @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches); options given here override it.")
+    @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
     var paperRecipe = false
     @Option(help: "Settings file (YAML or JSON): any option above by name, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
     var config: String?

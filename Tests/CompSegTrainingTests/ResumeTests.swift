@@ -55,6 +55,30 @@ import UNetTopology
         #expect(same, "the resumed run's weights differ from the uninterrupted run's")
     }
 
+    /// A restart (after a collapsed epoch) halves the learning rate for the rest of the run and
+    /// warms it up again (the optimizer state is fresh); the history in the checkpoint carries
+    /// it, so a resumed run trains at the same rates.
+    @Test func restartsHalveTheLearningRateAcrossResume() throws {
+        let data = try SyntheticSquares(count: 4, seed: 3)
+        var settings = TrainingSettings()
+        settings.epochs = 3; settings.batchSize = 2; settings.learningRate = 1e-3
+        let first = try Trainer(network: network(), head: CompSegNetHead(), settings: settings)
+        try first.run(train: data.samples, validation: [], shouldStop: { first.history.count >= 1 })
+        var checkpoint = first.checkpoint()
+        checkpoint.history[0].restart = 5e-4
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-restart-\(UUID()).safetensors")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try checkpoint.write(to: file)
+        let resumed = try Trainer(network: network(), head: CompSegNetHead(), settings: settings)
+        try resumed.restore(TrainingCheckpoint(contentsOf: file))
+        #expect(resumed.learningRateScale == 0.5)
+        var rates: [Float] = []
+        try resumed.run(train: data.samples, validation: [], step: { _, _ in rates.append(resumed.optimizer.learningRate) })
+        // 2 epochs of 2 steps after the restart, within the 3-epoch warm-up: k/6 of 5e-4 at step k.
+        let expected = (1...4).map { 5e-4 * Float($0) / 6 }
+        #expect(rates.count == 4 && zip(rates, expected).allSatisfy { Swift.abs($0 - $1) < 1e-10 }, "\(rates)")
+    }
+
     @Test func runFolderRoundTrip() throws {
         let dir = RunDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("compseg-run-\(UUID())"))
         defer { try? FileManager.default.removeItem(at: dir.url) }

@@ -64,6 +64,9 @@ open class Optimizer: @unchecked Sendable {
         return (tensors, updates)
     }
 
+    /// Forgets every parameter's state, as if no step had been taken.
+    public func resetState() { states = [:] }
+
     /// Restores what `exportState` gave, for the same parameters by name.
     /// - Throws: `ShapeError` when a state's shape does not fit its parameter.
     public func importState(_ parameters: [(String, Tensor)], tensors: [String: Tensor], updates: [String: Int]) throws {
