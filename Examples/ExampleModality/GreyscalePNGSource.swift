@@ -41,8 +41,6 @@ public struct GreyscalePNGSource: ImageSource {
         self.configuration = configuration
     }
 
-    public var fileExtensions: [String] { ["png"] }
-
     public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
         let png = try PNGImage(contentsOf: url)  // throws IOError naming the file
         guard png.channels == 1 else {

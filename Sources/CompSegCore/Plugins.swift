@@ -1,10 +1,9 @@
 import Foundation
 import CompSegNN
 
-/// A modality plugin: reads one sample from a file.
+/// A modality plugin: reads one sample from a file. Which reader reads a file is the modality
+/// manifest's choice (`reader:`), never the file's extension: instruments name files freely.
 public protocol ImageSource: Sendable {
-    /// File name extensions it reads (lower case, no dot), e.g. `["h5", "mat"]`.
-    var fileExtensions: [String] { get }
     /// Reads the sample in `url`, with the image-level label when the caller knows it.
     /// - Throws: an error naming the file and what was expected.
     func load(_ url: URL, label: SampleLabel?) throws -> Sample

@@ -10,6 +10,8 @@ public struct PreparedModality: Sendable {
     public let chain: PreprocessingChain
     /// Time spent reading files and in the chain's steps, summed over threads.
     public let clock: PreparationClock
+    /// Training samples as read while fitting, kept for the store pass that follows.
+    let reads: ReadCache
 
     /// The manifest's reader and (unfitted, or already fitted) chain.
     /// - Throws: naming the manifest and the reader or step that is unknown or misconfigured.
@@ -21,10 +23,12 @@ public struct PreparedModality: Sendable {
         chain = try PreprocessingChain(manifest.preprocessing, outside: manifest.outside, registry: registry,
                                        source: manifest.source)
         clock = PreparationClock()
+        reads = ReadCache()
     }
 
-    private init(manifest: ModalityManifest, reader: any ImageSource, chain: PreprocessingChain, clock: PreparationClock) {
-        self.manifest = manifest; self.reader = reader; self.chain = chain; self.clock = clock
+    private init(manifest: ModalityManifest, reader: any ImageSource, chain: PreprocessingChain, clock: PreparationClock,
+                 reads: ReadCache) {
+        self.manifest = manifest; self.reader = reader; self.chain = chain; self.clock = clock; self.reads = reads
     }
 
     /// Reads a manifest row as the reader delivers it (before preprocessing), with the row's
@@ -39,12 +43,20 @@ public struct PreparedModality: Sendable {
         return sample
     }
 
-    /// The chain fitted on `rows` (the training split), read one file at a time.
+    /// The chain fitted on `rows` (the training split), read a few files at a time. The samples as
+    /// read are kept while they fit in `cacheBudget` bytes, so that the `store` of the same rows
+    /// that follows reads each file once; it releases them as it goes.
     /// - Throws: `ManifestError` listing every row that cannot be read, or the step's error.
-    public func fitted(on rows: [Manifest.Row], manifest: Manifest) throws -> PreparedModality {
+    public func fitted(on rows: [Manifest.Row], manifest: Manifest,
+                       cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> PreparedModality {
         guard !chain.isEmpty else { return self }
         let me = self
-        let training = SampleSequence(count: rows.count) { try me.read(rows[$0]) }
+        reads.budget = cacheBudget
+        let training = SampleSequence(count: rows.count) { i in
+            let sample = try me.read(rows[i])
+            me.reads.keep(sample, line: rows[i].line)
+            return sample
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         defer { clock.add(fitting: DispatchTime.now().uptimeNanoseconds - start) }
         let fitted: PreprocessingChain
@@ -54,7 +66,7 @@ public struct PreparedModality: Sendable {
         }
         var m = self.manifest
         m.preprocessing = fitted.descriptions
-        return PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock)
+        return PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock, reads: reads)
     }
 
     /// A sample as read, through the fitted chain.
@@ -82,7 +94,9 @@ public struct PreparedModality: Sendable {
     public func store(_ rows: [Manifest.Row], manifest: Manifest, cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
         let (store, problems) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
-                                          cacheBudget: cacheBudget) { try me.prepare(me.read(rows[$0])) }
+                                          cacheBudget: cacheBudget) { i in
+            try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
+        }
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
         return store
     }
@@ -153,4 +167,29 @@ public final class PreparationClock: @unchecked Sendable {
     }
     func add(steps: UInt64) { lock.withLock { nanoseconds.steps += steps } }
     func add(fitting: UInt64) { lock.withLock { nanoseconds.fitting += fitting } }
+}
+
+/// Samples as read, by manifest line, kept while their bytes fit in `budget`; each is handed out once.
+final class ReadCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var samples: [Int: Sample] = [:]
+    private var bytes = 0
+    var budget = 0
+
+    func keep(_ sample: Sample, line: Int) {
+        let size = sample.image.shape.count * MemoryLayout<Float>.size
+        lock.withLock {
+            guard samples[line] == nil, bytes + size <= budget else { return }
+            samples[line] = sample
+            bytes += size
+        }
+    }
+
+    func take(line: Int) -> Sample? {
+        lock.withLock {
+            guard let s = samples.removeValue(forKey: line) else { return nil }
+            bytes -= s.image.shape.count * MemoryLayout<Float>.size
+            return s
+        }
+    }
 }

@@ -85,7 +85,7 @@ struct Compare: ParsableCommand {
         let testRows = manifest.rows(in: .test)
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         let prepared = try PreparedModality(resolveModality(modality, registry: registry), registry: registry)
-            .fitted(on: manifest.rows(in: .train), manifest: manifest)
+            .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes)
         let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))

@@ -147,7 +147,7 @@ struct Train: ParsableCommand {
                                                                          source: "\(source): head '\(headPlugin.identifier)'"))
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry)
-            .fitted(on: manifest.rows(in: .train), manifest: manifest)
+            .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget)
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         _ = try registry.topology(topologyPlugin.identifier, inputChannels: train.shape![0], seed: 0,

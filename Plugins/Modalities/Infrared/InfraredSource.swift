@@ -89,8 +89,6 @@ public struct InfraredSource: ImageSource {
     public let configuration: Configuration
     public init(_ configuration: Configuration = .init()) { self.configuration = configuration }
 
-    public var fileExtensions: [String] { ["h5", "hdf5", "hdf", "mat"] }
-
     public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
         let c = configuration, layout = c.layout
         let file = try HDF5File(url: url)
