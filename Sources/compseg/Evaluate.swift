@@ -14,16 +14,13 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Run folder written by `compseg train`.") var model: String
     @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Output folder.") var out: String
-    @Option(help: "Split to evaluate: train, val, test or all.") var split = "test"
+    @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden).")
     var threshold = "0.35"
     @Flag(help: "Write into an output folder that already has files.") var force = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard split == "all" || Split(rawValue: split) != nil else {
-            throw ValidationError("--split must be train, val, test or all, got \(split)")
-        }
         if threshold != "auto" {
             guard let t = Float(threshold), t > 0, t < 1 else {
                 throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
@@ -57,8 +54,8 @@ struct Evaluate: ParsableCommand {
         } else {
             chosen = Float(threshold)!
         }
-        let rows = split == "all" ? manifest.rows : manifest.rows(in: Split(rawValue: split)!)
-        guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split)") }
+        let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
+        guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
 
@@ -66,11 +63,16 @@ struct Evaluate: ParsableCommand {
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder) }
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
-                                   title: "\(trained.run.url.path) on \(manifest.url.path) (\(split))", to: folder)
+                                   title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder)
         let sm = evaluation.summary
         var line = "Evaluated \(samples.count) samples (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f ± %.3f", d, sm.diceSD ?? 0) }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
     }
+}
+
+/// What `evaluate --split` takes: one split of the manifest, or all of its rows.
+enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
+    case train, val, test, all
 }

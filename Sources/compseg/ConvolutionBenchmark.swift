@@ -1,3 +1,4 @@
+import CompSegNN
 import Foundation
 
 /// Times one convolution layer through the engine (ops, reorders and autodiff bookkeeping
