@@ -69,7 +69,8 @@ let package = Package(
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "BuiltinModalities",
                                                          "CompSegTraining", "CompSegTestSupport"]),
-        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead"]),
+        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead", "InfraredModality",
+                                                      "SpectralPreprocessing", "BuiltinModalities"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
         .testTarget(name: "CLITests", dependencies: ["compseg"]),
         .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),

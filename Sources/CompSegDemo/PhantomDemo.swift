@@ -4,69 +4,71 @@ import CompSegTraining
 import Foundation
 import InfraredModality
 
-/// The demo's pipeline: a phantom infrared TMA, PCA fitted on its training spots, a network
-/// trained through a pooling head on image labels with model selection on validation loss, the
+/// The demo: a phantom infrared TMA made in memory, prepared by a modality manifest's chain
+/// (`modalities/infrared.yaml`: crop, vector normalization, PCA, fitted on the training spots)
+/// and trained by a `TrainingRun` into a run folder exactly as `compseg train` trains; then the
 /// mask threshold chosen on the validation spots, and the test split evaluated against ground
 /// truth that training never saw.
 public struct PhantomDemo {
     public struct Settings: Sendable {
         public var phantom = InfraredPhantom.Settings()
-        public var components = 16
+        /// The modality whose reader the spots stand in for, and whose chain prepares them.
+        public var modality: ModalityManifest
+        public var topology = PluginDescription(identifier: "unet", configuration: #"{"depth":3,"width":16}"#)
+        public var head = PluginDescription(identifier: "compsegnet")
         public var training = TrainingSettings()
         /// nil: chosen on the validation split (best mean Dice).
         public var threshold: Float? = nil
-        public init() {}
+
+        public init(modality: ModalityManifest) { self.modality = modality }
     }
 
     public struct Outcome {
-        public let trainer: Trainer
+        public let run: TrainingRun
         public let evaluation: SegmentationEvaluation
         public let samples: (train: Int, validation: Int, test: Int)
-        /// The test samples, their activation maps and ground truth (for figures).
+        /// The test samples (without images), their activation maps and ground truth (for figures).
         public let test: [Sample]
         public let maps: [[Float]]
         public let truth: [String: [Bool]]
-        /// The fitted preprocessing (the PCA), as `model.json` records it.
-        public let preprocessing: [PluginDescription]
     }
 
+    /// Trains into `folder`, which must not hold a run.
     /// - Parameters:
-    ///   - network: built for `settings.components` input channels.
     ///   - report: called with a line to print before training starts.
-    public static func run(_ settings: Settings, network: any SegmentingNetwork, head: any PoolingHead,
+    public static func run(_ settings: Settings, in folder: RunDirectory, registry: Registry,
                            report: (String) -> Void = { _ in }, progress: (EpochRecord) -> Void = { _ in },
                            step: (Int, Int) -> Void = { _, _ in }) throws -> Outcome {
         let p = settings.phantom
-        report("Generating \(p.spots) phantom spots of \(p.size)×\(p.size) pixels, \(p.bands) bands; "
-               + "PCA to \(settings.components) components…")
-        let data = try PhantomDataset(InfraredPhantom(p), components: settings.components)
-        let (train, validation, test) = (data.split(.train), data.split(.val), data.split(.test))
-        report("train \(train.count), val \(validation.count), test \(test.count) spots")
-        let trainer = try Trainer(network: network, head: head, settings: settings.training)
-        try trainer.run(train: train, validation: validation, progress: progress, step: step)
-        let model = try TrainedModelMaps(network)
-        let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
-            samples: validation, maps: model.maps(validation), truth: data.truth)
-        let maps = try model.maps(test)
-        let evaluation = SegmentationEvaluation(samples: test, maps: maps, truth: data.truth, threshold: threshold)
-        return Outcome(trainer: trainer, evaluation: evaluation, samples: (train.count, validation.count, test.count),
-                       test: test, maps: maps, truth: data.truth,
-                       preprocessing: [PluginDescription(identifier: "pca", configuration: String(decoding: try data.pca.configuration(), as: UTF8.self))])
-    }
-}
-
-/// Activation maps of a network in inference mode, one sample at a time.
-struct TrainedModelMaps {
-    let network: any SegmentingNetwork
-    init(_ network: any SegmentingNetwork) throws {
-        self.network = network
-        network.setTraining(false)
-    }
-    func maps(_ samples: [Sample]) throws -> [[Float]] {
-        try samples.map { s in
-            try withoutGradients {
-                try network.activation(Tensor(shape: Shape([1] + s.image.shape.dims), scalars: s.image.scalars)).scalars
-            }
+        report("Generating \(p.spots) phantom spots of \(p.size)×\(p.size) pixels, \(p.bands) bands; preparing them "
+               + "as --modality \(settings.modality.name) does…")
+        let phantom = InfraredPhantom(p)
+        var raw: [Sample] = [], truth: [String: [Bool]] = [:]
+        for i in 0..<p.spots {
+            let (sample, tumor) = try phantom.sample(i)
+            raw.append(sample)
+            truth[sample.id] = tumor
         }
+        let inSplit = { (split: Split) in raw.filter { $0.metadata["split"] == split.rawValue } }
+        let modality = try PreparedModality(settings.modality, registry: registry).fitted(to: SampleSequence(inSplit(.train)))
+        let prepare = { (split: Split) in try inSplit(split).map(modality.prepare) }
+        let (train, validation, test) = try (prepare(.train), prepare(.val), prepare(.test))
+        report("train \(train.count), val \(validation.count), test \(test.count) spots")
+
+        var model = ModelDescription(modality: nil, topology: settings.topology, head: settings.head,
+                                     inputChannels: train[0].image.shape[0], training: settings.training,
+                                     versions: ["data": "phantom seed \(p.seed), \(p.spots) spots"])
+        model.record(modality)
+        let run = try TrainingRun(creating: folder, model: model, train: SampleStore(train),
+                                  validation: SampleStore(validation), registry: registry)
+        _ = try run.run(progress: progress, step: step)
+
+        let trained = try TrainedModel(run: folder, registry: registry)
+        let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
+            samples: validation, maps: trained.activationMaps(validation), truth: truth)
+        let (samples, maps) = try trained.segmented(SampleStore(test))
+        let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
+        return Outcome(run: run, evaluation: evaluation, samples: (train.count, validation.count, test.count),
+                       test: samples, maps: maps, truth: truth)
     }
 }

@@ -59,11 +59,15 @@ public struct PreparedModality: Sendable {
         }
         let start = DispatchTime.now().uptimeNanoseconds
         defer { clock.add(fitting: DispatchTime.now().uptimeNanoseconds - start) }
-        let fitted: PreprocessingChain
-        do { fitted = try chain.fitted(to: training) } catch {
+        do { return try fitted(to: training) } catch {
             try check(rows, manifest: manifest)  // a bad file: name every one, not just the first
             throw error
         }
+    }
+
+    /// The chain fitted on training samples as the reader delivers them (e.g. a phantom made in memory).
+    public func fitted(to training: SampleSequence) throws -> PreparedModality {
+        let fitted = try chain.fitted(to: training)
         var m = self.manifest
         m.preprocessing = fitted.descriptions
         return PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock, reads: reads)

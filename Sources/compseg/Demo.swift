@@ -40,48 +40,40 @@ struct Demo: ParsableCommand {
     func run() throws {
         threading.apply()
         let started = DispatchTime.now().uptimeNanoseconds
-        var settings = PhantomDemo.Settings()
-        settings.training = training.settings()
-        let seed = settings.training.seed, epochs = settings.training.epochs
-        settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
-        settings.components = components; settings.threshold = threshold
-        let folder = URL(fileURLWithPath: out)
-        let run = RunDirectory(folder.appendingPathComponent("run"))
-        if FileManager.default.fileExists(atPath: run.modelFile.path) && !force {
-            throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out")
-        }
-
         let registry = try builtinRegistry()
+        var settings = PhantomDemo.Settings(modality: try resolveModality("infrared", registry: registry))
+        settings.training = training.settings()
+        let seed = settings.training.seed
+        settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
+        settings.threshold = threshold
+        // --components replaces the manifest's PCA size.
+        settings.modality.preprocessing = settings.modality.preprocessing.map { step in
+            step.identifier == "pca" ? PluginDescription(identifier: "pca", configuration: #"{"components":\#(components)}"#) : step
+        }
         let start = initialActivation.map { #","initialActivation":\#($0)"# } ?? ""
         let norm = batchNorm.map { #","batchNorm":\#($0)"# } ?? ""
-        let topologyJSON = #"{"width":\#(width),"depth":\#(depth)\#(norm)\#(start)}"#
-        let topologyConfiguration = PluginConfiguration(json: Data(topologyJSON.utf8), source: "demo options")
-        let network = try registry.topology(topology, inputChannels: components, seed: seed, topologyConfiguration)
-        let progress = ProgressReporter(epochs: epochs, images: Int(Double(spots) * 0.6))
+        settings.topology = PluginDescription(identifier: topology, configuration: #"{"depth":\#(depth),"width":\#(width)\#(norm)\#(start)}"#)
+        settings.head = PluginDescription(identifier: "compsegnet", configuration: #"{"alpha":\#(alpha)}"#)
+
+        let folder = URL(fileURLWithPath: out)
+        let run = RunDirectory(folder.appendingPathComponent("run"))
+        if FileManager.default.fileExists(atPath: run.modelFile.path) {
+            guard force else { throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out") }
+            try FileManager.default.removeItem(at: run.url)
+        }
+        let progress = ProgressReporter(epochs: settings.training.epochs, images: Int(Double(spots) * 0.6))
         var epoch = 0
-        let outcome = try PhantomDemo.run(settings, network: network, head: try registry.head("compsegnet", PluginConfiguration(json: Data(#"{"alpha": \#(alpha)}"#.utf8), source: "demo options")),
-                                          report: { print($0) }, progress: { epoch = $0.epoch; progress.finish($0) },
+        let outcome = try PhantomDemo.run(settings, in: run, registry: registry, report: { print($0) },
+                                          progress: { epoch = $0.epoch; progress.finish($0) },
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
-        let (trainer, result) = (outcome.trainer, outcome.evaluation)
-        try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
-        var model = ModelDescription(
-            modality: .init(identifier: "infrared"), topology: .init(identifier: topology, configuration: topologyJSON),
-            head: .init(identifier: "compsegnet", configuration: #"{"alpha":\#(alpha)}"#), inputChannels: components, training: settings.training,
-            bestEpoch: trainer.best?.epoch, versions: ["compseg": CompSegVersion.string, "data": "phantom seed \(seed), \(spots) spots"])
-        model.modalityName = "phantom"
-        model.preprocessing = outcome.preprocessing
-        model.outside = .keep  // the demo's PCA sees the phantom's background as generated
-        try run.writeModel(model)
-        try run.writeWeights(network.stateDictionary(), metadata: ["format": "pt"])
-        try run.writeHistory(trainer.history)
+        let result = outcome.evaluation
         try EvaluationFiles.write(result, to: folder)
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: \(spots) phantom spots, seed \(seed), \(topology)", to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over %d cancer spots; %.0f s in all.",
-                     trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD,
+                     outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD,
                      result.dice.count, seconds))
         print("Report: \(folder.appendingPathComponent("report.html").path)")
     }
 }
-

@@ -1,5 +1,6 @@
 import Testing
-import CompSegDemo
+import CompSegCore
+import InfraredModality
 import CompSegNN
 import CompSegNetHead
 import CompSegTraining
@@ -13,15 +14,18 @@ import UNetTopology
 /// initialisation it fell and the AUC was 1). The warning needs two such epochs, so it fires at 2.
 @Suite struct CollapseDetectionTests {
     func train(_ initializer: Initializer) throws -> [EpochRecord] {
-        var settings = PhantomDemo.Settings()
-        settings.phantom.spots = 20; settings.phantom.size = 32; settings.phantom.seed = 2
-        settings.training.epochs = 2; settings.training.seed = 2; settings.training.learningRate = 1e-2
-        settings.training.warmupEpochs = 0  // as the old defaults trained
+        var phantom = InfraredPhantom.Settings()
+        phantom.spots = 20; phantom.size = 32; phantom.seed = 2
+        let data = try PhantomDataset(InfraredPhantom(phantom), components: 16)
+        var settings = TrainingSettings()
+        settings.epochs = 2; settings.seed = 2; settings.learningRate = 1e-2
+        settings.warmupEpochs = 0  // as the old defaults trained
         var c = UNet.Configuration()
         c.width = 8; c.depth = 3; c.batchNorm = false; c.initializer = initializer
-        let outcome = try PhantomDemo.run(settings, network: UNet(inputChannels: 16, configuration: c, seed: 2),
-                                          head: CompSegNetHead())
-        return outcome.trainer.history
+        let trainer = try Trainer(network: UNet(inputChannels: 16, configuration: c, seed: 2), head: CompSegNetHead(),
+                                  settings: settings)
+        try trainer.run(train: data.split(.train), validation: data.split(.val))
+        return trainer.history
     }
 
     @Test func oldInitialisationCollapsesInEpochOneAndIsReported() throws {

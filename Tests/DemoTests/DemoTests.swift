@@ -1,23 +1,44 @@
-import Testing
+import BuiltinModalities
+import CompSegCore
 import CompSegDemo
 import CompSegNetHead
 import CompSegTraining
+import Foundation
+import InfraredModality
+import SpectralPreprocessing
+import Testing
 import UNetTopology
 
+/// The registry the demo needs: the infrared reader and spectral steps, the U-Net, the CompSegNet head.
+func demoRegistry() throws -> Registry {
+    var r = Registry()
+    try InfraredSource.register(in: &r)
+    try SpectralSteps.register(in: &r)
+    try UNet.register(in: &r)
+    try CompSegNetHead.register(in: &r)
+    return r
+}
+
 /// A shorter demo than `compseg demo` (40 spots of 48×48, width 8, depth 3, 30 epochs, a few
-/// seconds in release): a broken method fails here. Seed 0 measured test AUC 1.0 and Dice .66
-/// on 2 cores; the bar sits lower to allow other kernels' rounding (another ISA, thread count).
+/// seconds in release) through the same manifest chain and `TrainingRun`: a broken method fails
+/// here. The bars sit well below what it reaches, to allow other kernels' rounding.
 @Suite struct DemoTests {
     @Test func shortDemoSegmentsTumorFromImageLabels() throws {
-        var settings = PhantomDemo.Settings()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-demo-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let manifest = try ModalityManifest(contentsOf: #require(BuiltinModalities.manifests["infrared"]))
+        var settings = PhantomDemo.Settings(modality: manifest)
         settings.phantom.spots = 40; settings.phantom.size = 48
         settings.training.epochs = 30
-        var c = UNet.Configuration()
-        c.width = 8; c.depth = 3
-        let outcome = try PhantomDemo.run(settings, network: UNet(inputChannels: 16, configuration: c, seed: 0),
-                                          head: CompSegNetHead())
+        settings.topology = PluginDescription(identifier: "unet", configuration: #"{"depth":3,"width":8}"#)
+        let run = RunDirectory(folder.appendingPathComponent("run"))
+        let outcome = try PhantomDemo.run(settings, in: run, registry: demoRegistry())
         #expect(outcome.evaluation.auc ?? 0 >= 0.8, "test AUC \(String(describing: outcome.evaluation.auc))")
         #expect(outcome.evaluation.diceMean >= 0.4, "Dice \(outcome.evaluation.dice)")
         #expect(outcome.samples.test == 8 && outcome.evaluation.dice.count == 4)
+        // The run folder is a `compseg train` run: the manifest's fitted chain, outside: zero, the weights.
+        let model = try run.readModel()
+        #expect(model.preprocessing?.map(\.identifier) == ["crop", "normalize", "pca"] && model.outside == .zero)
+        #expect(FileManager.default.fileExists(atPath: run.weightsFile.path))
     }
 }
