@@ -82,3 +82,15 @@ extension PNGImage {
         }
     }
 }
+
+extension PNGImage {
+    /// A ground-truth or tissue mask from a PNG: non-zero in the first channel is true; H×W row-major.
+    /// - Throws: `IOError` naming the file when it cannot be read or its size is not `height`×`width`.
+    public static func mask(contentsOf url: URL, height: Int, width: Int) throws -> [Bool] {
+        let png = try PNGImage(contentsOf: url)
+        guard png.height == height, png.width == width else {
+            throw IOError(file: url.path, "mask is \(png.height)×\(png.width) pixels; the sample is \(height)×\(width)")
+        }
+        return (0..<(height * width)).map { png.pixels[$0 * png.channels] != 0 }
+    }
+}

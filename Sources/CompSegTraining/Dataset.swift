@@ -38,7 +38,7 @@ public struct PreparedModality: Sendable {
         sample.metadata["split"] = row.split.rawValue
         if let maskFile = row.mask {
             sample.tissue = Mask(height: sample.height, width: sample.width,
-                                 pixels: try SegmentationFiles.readMask(maskFile, height: sample.height, width: sample.width))
+                                 pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width))
         }
         return sample
     }

@@ -29,18 +29,8 @@ public enum SegmentationFiles {
     public static func readTruth(_ rows: [Manifest.Row], _ samples: [Sample]) throws -> [String: [Bool]] {
         var truth: [String: [Bool]] = [:]
         for (row, s) in zip(rows, samples) {
-            if let file = row.truth { truth[s.id] = try readMask(file, height: s.height, width: s.width) }
+            if let file = row.truth { truth[s.id] = try PNGImage.mask(contentsOf: file, height: s.height, width: s.width) }
         }
         return truth
-    }
-
-    /// A ground-truth or tissue mask from a PNG: non-zero in the first channel is true.
-    /// - Throws: `IOError` naming the file when its size differs from the sample's.
-    public static func readMask(_ url: URL, height: Int, width: Int) throws -> [Bool] {
-        let png = try PNGImage(contentsOf: url)
-        guard png.height == height, png.width == width else {
-            throw IOError(file: url.path, "mask is \(png.height)×\(png.width) pixels; the sample is \(height)×\(width)")
-        }
-        return (0..<(height * width)).map { png.pixels[$0 * png.channels] != 0 }
     }
 }

@@ -41,3 +41,15 @@ extension Shape {
         try require(dims.allSatisfy { $0 > 0 }, op, "\(name) must not be empty, got \(self)")
     }
 }
+
+extension Shape {
+    /// Throws unless this is N×`channels`×H×W with no empty dimension, naming `network`.
+    public func requireChannels(_ channels: Int, _ network: String) throws {
+        guard rank == 4, dims.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError(network, "input must be N×C×H×W and not empty, got \(self)")
+        }
+        guard c == channels else {
+            throw ShapeError(network, "input has \(c) channels; the network was built for \(channels)")
+        }
+    }
+}
