@@ -8,16 +8,12 @@ import Foundation
 /// non-zero pixel); the preview is the image itself in grey.
 public struct GreyscalePNGSource: ImageSource {
     /// What the reader can be told (as JSON or YAML keys); `{}` gives the defaults.
-    public struct Configuration: Codable, Sendable, Equatable {
+    /// `DefaultedConfiguration`: absent keys keep their defaults (no `init(from:)` needed).
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// Pixels with a value above this (0…255) are tissue.
         public var tissueThreshold = 0
 
         public init() {}
-        /// Absent keys keep their defaults (synthesized Codable would demand every key).
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            tissueThreshold = try c.decodeIfPresent(Int.self, forKey: .tissueThreshold) ?? Configuration().tissueThreshold
-        }
     }
 
     public static let info = PluginInfo("greyscale-png", aliases: ["grey-png"],

@@ -11,7 +11,7 @@ import Foundation
 public final class TinyFCN: Module, SegmentingNetwork, @unchecked Sendable {
     /// The keys `width` and `depth` are the ones `compseg train --width --depth` and
     /// `compseg compare` set, so this network accepts them too.
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var width = 16
         /// The number of 3×3 convolutions.
         public var depth = 3
@@ -19,14 +19,6 @@ public final class TinyFCN: Module, SegmentingNetwork, @unchecked Sendable {
         public var initialActivation: Float? = 0.02
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Configuration()
-            width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-            depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
-            initialActivation = c.contains(.initialActivation)
-                ? try c.decodeIfPresent(Float.self, forKey: .initialActivation) : d.initialActivation
-        }
     }
 
     public static let info = PluginInfo("tiny-fcn", aliases: ["tinyfcn"],

@@ -54,10 +54,11 @@ public struct PluginConfiguration: Sendable, Equatable {
     /// - Throws: `ConfigurationError` naming the source and the unknown or invalid key.
     public func decode<T: Codable>(_ type: T.Type) throws -> T {
         let value: T
+        let json = try (T.self as? any DefaultedConfiguration.Type).map { try overlaid(on: $0) } ?? self.json
         do { value = try JSONDecoder().decode(T.self, from: json) } catch let error as DecodingError {
             throw ConfigurationError(source: source, message: error.readable)
         }
-        let given = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] ?? [:]
+        let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]
         // Known keys: those the decoded value encodes, and those of the defaults (decoded from {}),
         // so an optional key set to null, which encodes to nothing, still counts as known.
         func keys(_ v: T?) -> [String: Any] {
@@ -71,6 +72,23 @@ public struct PluginConfiguration: Sendable, Equatable {
                 "unknown key '\(unknown)'; known keys: \(known.keys.sorted().joined(separator: ", "))")
         }
         return value
+    }
+}
+
+/// A configuration whose every key has a default (`init()`): `PluginConfiguration.decode` lays
+/// the given object over the encoded defaults before decoding, so absent keys keep their
+/// defaults (and a key given as null is nil) without an `init(from:)` of the type's own.
+public protocol DefaultedConfiguration: Codable {
+    init()
+}
+
+extension PluginConfiguration {
+    /// The given object's keys over those of `type`'s encoded defaults, as JSON.
+    func overlaid(on type: any DefaultedConfiguration.Type) throws -> Data {
+        guard case .object(let given)? = try? JSONDecoder().decode(JSONValue.self, from: json),
+              case .object(let defaults) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(type.init()))
+        else { return json }
+        return try JSONEncoder().encode(JSONValue.object(defaults.merging(given) { _, mine in mine }))
     }
 }
 

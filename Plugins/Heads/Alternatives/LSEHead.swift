@@ -9,15 +9,11 @@ import CompSegNN
 /// tissue activation, held constant (s does not depend on c, so neither does its gradient):
 /// no exponential exceeds 1 and the largest is exactly 1, whatever r.
 public struct LSEHead: PoolingHead {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// r: small approaches the tissue mean, large the tissue maximum.
         public var sharpness: Float = 5
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            sharpness = try c.decodeIfPresent(Float.self, forKey: .sharpness) ?? sharpness
-        }
     }
 
     public let configuration: Configuration

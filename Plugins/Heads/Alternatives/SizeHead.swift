@@ -7,7 +7,7 @@ import CompSegNN
 /// The penalty per image is relu(a − V)² + relu(V − b)², i.e. (V − a)² below a, (V − b)² above b
 /// and 0 between; loss = the penalties' batch mean (or sum).
 public struct SizeHead: PoolingHead {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// a: the least tissue fraction a cancer image's activation must cover.
         public var lower: Float = 0.1
         /// b: the most tissue fraction a cancer image's activation may cover.
@@ -17,12 +17,6 @@ public struct SizeHead: PoolingHead {
         public enum Reduction: String, Codable, Sendable { case sum, mean }
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            lower = try c.decodeIfPresent(Float.self, forKey: .lower) ?? lower
-            upper = try c.decodeIfPresent(Float.self, forKey: .upper) ?? upper
-            reduction = try c.decodeIfPresent(Reduction.self, forKey: .reduction) ?? reduction
-        }
     }
 
     public let configuration: Configuration

@@ -6,15 +6,11 @@ import CompSegNN
 /// fraction k lit; loss = binary cross-entropy of s (clipped to [1e-6, 1 − 1e-6]) against the
 /// labels, batch mean.
 public struct TopKHead: PoolingHead {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// k: the fraction of each image's tissue pixels averaged, in (0, 1].
         public var fraction: Float = 0.1
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            fraction = try c.decodeIfPresent(Float.self, forKey: .fraction) ?? fraction
-        }
     }
 
     public let configuration: Configuration

@@ -12,18 +12,13 @@ import CompSegNN
 /// way) over the pixels where 1 − ℓ·m = 1: outside tissue in cancer images and everywhere in
 /// cancer-free ones, one mean over those pixels of the whole batch (no such pixel: no term).
 public struct TrapezoidHead: PoolingHead {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// Where o reaches 1 (the rising edge ends).
         public var alpha: Float = 0.05
         /// The width of the plateau o = 1; o falls from p = α + β to 0 at p = 1.
         public var beta: Float = 0.8
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? alpha
-            beta = try c.decodeIfPresent(Float.self, forKey: .beta) ?? beta
-        }
     }
 
     public let configuration: Configuration

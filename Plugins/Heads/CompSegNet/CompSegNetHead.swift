@@ -6,7 +6,7 @@ import CompSegNN
 /// σ saturates at α, so a cancer image is satisfied once about a fraction α of its tissue lights
 /// up, while a cancer-free image is pushed to zero activation everywhere.
 public struct CompSegNetHead: PoolingHead {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var alpha: Float = 0.1
         public var beta: Float = 5
         public var gamma: Float = 0.001
@@ -15,13 +15,6 @@ public struct CompSegNetHead: PoolingHead {
         public enum Reduction: String, Codable, Sendable { case sum, mean }
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            alpha = try c.decodeIfPresent(Float.self, forKey: .alpha) ?? alpha
-            beta = try c.decodeIfPresent(Float.self, forKey: .beta) ?? beta
-            gamma = try c.decodeIfPresent(Float.self, forKey: .gamma) ?? gamma
-            reduction = try c.decodeIfPresent(Reduction.self, forKey: .reduction) ?? reduction
-        }
     }
 
     public let configuration: Configuration

@@ -8,7 +8,7 @@ import Foundation
 /// a 1×1 convolution to one channel through a sigmoid. Widths double from `width` up to 8×width.
 /// Parameters are named `encoder.i.0.weight`, `decoder.i.3.weight`, `head.weight`.
 public final class SegNet: Module, SegmentingNetwork, @unchecked Sendable {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var width = 64
         public var depth = 4
         /// 3×3 convolutions per stage (VGG-16's SegNet has 2 in the first two stages, 3 deeper).
@@ -20,18 +20,6 @@ public final class SegNet: Module, SegmentingNetwork, @unchecked Sendable {
         public var initialActivation: Float? = 0.02
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Configuration()
-            width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-            depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
-            convolutionsPerStage = try c.decodeIfPresent(Int.self, forKey: .convolutionsPerStage) ?? d.convolutionsPerStage
-            activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? d.activation
-            batchNorm = try c.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? d.batchNorm
-            initializer = try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer
-            initialActivation = c.contains(.initialActivation)
-                ? try c.decodeIfPresent(Float.self, forKey: .initialActivation) : d.initialActivation
-        }
 
         func validate() throws {
             func fail(_ m: String) -> ConfigurationError { ConfigurationError(source: "segnet", message: m) }

@@ -11,7 +11,7 @@ import CompSegNN
 /// With 450 input channels, width 64, depth 4 and no batch norm it has 31,289,217 parameters.
 /// Images whose sides are not multiples of 2^depth are reflect-padded and the map cropped back.
 public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var width = 64
         public var depth = 4
         public var activation = Activation.softplus
@@ -21,25 +21,13 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
         public var batchNorm = false
         /// Dropout probability on the bottleneck's output (0: none).
         public var dropout: Float = 0
-        /// PyTorch's default, U(±1/√fan_in) for weights and biases: He-normal without batch norm
+        /// PyTorch's default, U(±1/√fan_in) for the weights (biases 0): He-normal without batch norm
         /// collapsed to an all-dark map in epoch 1 on the independent phantom (docs/method.md).
         public var initializer = Initializer.torchDefault
         /// The sigmoid output at start (bias of the 1×1 head = logit of it); nil: bias 0 (output .5).
         public var initialActivation: Float? = 0.02
 
         public init() {}
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Configuration()
-            width = try c.decodeIfPresent(Int.self, forKey: .width) ?? d.width
-            depth = try c.decodeIfPresent(Int.self, forKey: .depth) ?? d.depth
-            activation = try c.decodeIfPresent(Activation.self, forKey: .activation) ?? d.activation
-            batchNorm = try c.decodeIfPresent(Bool.self, forKey: .batchNorm) ?? d.batchNorm
-            dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? d.dropout
-            initializer = try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer
-            initialActivation = c.contains(.initialActivation)
-                ? try c.decodeIfPresent(Float.self, forKey: .initialActivation) : d.initialActivation
-        }
 
         func validate() throws {
             func fail(_ m: String) -> ConfigurationError { ConfigurationError(source: "unet", message: m) }
