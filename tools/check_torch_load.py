@@ -9,7 +9,24 @@ Prints the largest absolute difference per sample and exits 1 when any exceeds 1
 """
 import csv, json, os, sys
 import h5py, numpy as np, tifffile, torch
-from safetensors.torch import load_file
+
+
+def load_file(path):
+    """A safetensors file as {name: tensor}: 8-byte little-endian header length, JSON header, then
+    the raw data (F32 only, as compseg writes it); read here so the tool needs no extra package."""
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        assert info["dtype"] == "F32", f"{name}: dtype {info['dtype']}, expected F32"
+        start, end = info["data_offsets"]
+        out[name] = torch.from_numpy(np.frombuffer(data[start:end], dtype="<f4").copy().reshape(info["shape"]))
+    return out
+
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "shared", "bench"))
 from torch_compsegnet import UNet  # noqa: E402
