@@ -33,7 +33,9 @@ from torch_compsegnet import UNet  # noqa: E402
 
 run, manifest, seg = sys.argv[1:4]
 model = json.load(open(os.path.join(run, "model.json")))
-topology = json.loads(model["topology"]["configuration"] or "{}")
+topology = model["topology"]["configuration"]
+if isinstance(topology, str):  # model.json before format 3 held the configuration as JSON text
+    topology = json.loads(topology or "{}")
 net = UNet(model["inputChannels"], topology.get("width", 64), topology.get("depth", 4))
 # Runs written before model.json had a "format" used batch norm unless told otherwise.
 if topology.get("batchNorm", "format" not in model):

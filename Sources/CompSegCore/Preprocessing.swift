@@ -83,12 +83,38 @@ private final class Outcomes<T>: @unchecked Sendable {
 }
 
 /// A plugin or preprocessing step by identifier, with its configuration as JSON text (its
-/// Codable form), as modality manifests and `model.json` record it.
+/// Codable form), as modality manifests and `model.json` record it. Encoded, the configuration
+/// is a nested JSON object (`{"identifier": "unet", "configuration": {"width": 16}}`); decoding
+/// also takes the JSON text that `model.json` held before.
 public struct PluginDescription: Codable, Sendable, Equatable {
     public var identifier: String
     public var configuration: String
     public init(identifier: String, configuration: String = "{}") {
         self.identifier = identifier; self.configuration = configuration
+    }
+
+    enum CodingKeys: String, CodingKey { case identifier, configuration }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        identifier = try c.decode(String.self, forKey: .identifier)
+        if let text = try? c.decode(String.self, forKey: .configuration) {
+            configuration = text
+        } else {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            configuration = String(decoding: try encoder.encode(c.decode(JSONValue.self, forKey: .configuration)), as: UTF8.self)
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(identifier, forKey: .identifier)
+        guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(configuration.utf8)) else {
+            try c.encode(configuration, forKey: .configuration)  // not JSON: kept as written
+            return
+        }
+        try c.encode(object, forKey: .configuration)
     }
 }
 

@@ -21,9 +21,10 @@ public struct ModelDescription: Codable, Sendable, Equatable {
     public var training: TrainingSettings
     public var bestEpoch: Int?
     public var versions: [String: String]
-    /// The layout of this description: nil in runs written before it existed (see `upgraded()`).
+    /// The layout of this description: nil in runs written before it existed (see `upgraded()`);
+    /// 2 added `outside`; 3 writes plugin configurations as JSON objects, not JSON text (both load).
     public var format: Int?
-    public static let currentFormat = 2
+    public static let currentFormat = 3
 
     public init(modality: Plugin?, topology: Plugin, head: Plugin, inputChannels: Int, training: TrainingSettings,
                 bestEpoch: Int? = nil, versions: [String: String] = [:]) {

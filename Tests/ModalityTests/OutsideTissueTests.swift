@@ -79,6 +79,16 @@ import Testing
         #expect(try model.preparedModality(registry: registry, file: "model.json").chain.outside == .keep)
     }
 
+    /// model.json holds plugin configurations as JSON objects, and still reads the JSON text of older runs.
+    @Test func pluginConfigurationsAreNestedObjects() throws {
+        let d = PluginDescription(identifier: "unet", configuration: #"{"depth":3,"width":16}"#)
+        let text = String(decoding: try JSONEncoder().encode(d), as: UTF8.self)
+        #expect(text.contains(#""configuration":{"#), "\(text)")
+        #expect(try JSONDecoder().decode(PluginDescription.self, from: Data(text.utf8)) == d)
+        let legacy = #"{"identifier":"unet","configuration":"{\"width\":8}"}"#
+        #expect(try JSONDecoder().decode(PluginDescription.self, from: Data(legacy.utf8)).configuration == #"{"width":8}"#)
+    }
+
     @Test func wholeCubeFormsEqualThePerSpectrumForms() throws {
         let sample = try Self.sample(bands: 30)
         // Edge cases: a zero spectrum and a constant one.
