@@ -1,3 +1,5 @@
+import Foundation
+
 /// Any JSON value, for configuration sections passed through to a plugin unread.
 public indirect enum JSONValue: Codable, Sendable, Equatable {
     case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
@@ -22,5 +24,14 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
         }
+    }
+}
+
+extension JSONValue {
+    /// Compact JSON text with sorted keys: the form plugin configurations are kept in.
+    public var text: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
     }
 }

@@ -101,9 +101,7 @@ public struct PluginDescription: Codable, Sendable, Equatable {
         if let text = try? c.decode(String.self, forKey: .configuration) {
             configuration = text
         } else {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            configuration = String(decoding: try encoder.encode(c.decode(JSONValue.self, forKey: .configuration)), as: UTF8.self)
+            configuration = try c.decode(JSONValue.self, forKey: .configuration).text
         }
     }
 

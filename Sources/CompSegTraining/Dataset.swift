@@ -34,7 +34,7 @@ public struct PreparedModality: Sendable {
     /// Reads a manifest row as the reader delivers it (before preprocessing), with the row's
     /// tissue-mask override and split.
     public func read(_ row: Manifest.Row) throws -> Sample {
-        var sample = try clock.reading { try reader.load(row.path, label: row.label) }
+        var sample = try clock.timing(\.reading) { try reader.load(row.path, label: row.label) }
         sample.metadata["split"] = row.split.rawValue
         if let maskFile = row.mask {
             sample.tissue = Mask(height: sample.height, width: sample.width,
@@ -57,9 +57,7 @@ public struct PreparedModality: Sendable {
             me.reads.keep(sample, line: rows[i].line)
             return sample
         }
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { clock.add(fitting: DispatchTime.now().uptimeNanoseconds - start) }
-        do { return try fitted(to: training) } catch {
+        do { return try clock.timing(\.fitting) { try fitted(to: training) } } catch {
             try check(rows, manifest: manifest)  // a bad file: name every one, not just the first
             throw error
         }
@@ -75,9 +73,7 @@ public struct PreparedModality: Sendable {
 
     /// A sample as read, through the fitted chain.
     public func prepare(_ sample: Sample) throws -> Sample {
-        let start = DispatchTime.now().uptimeNanoseconds
-        defer { clock.add(steps: DispatchTime.now().uptimeNanoseconds - start) }
-        return try chain.apply(sample)
+        try clock.timing(\.steps) { try chain.apply(sample) }
     }
 
     /// Reads every row, so that a bad file is reported with all the others.
@@ -112,7 +108,7 @@ public struct PreparedModality: Sendable {
         let me = self
         let (store, problems) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
                                           cacheBudget: cacheBudget) { i in
-            try me.prepare(me.clock.reading { try me.reader.load(files[i], label: nil) })
+            try me.prepare(me.clock.timing(\.reading) { try me.reader.load(files[i], label: nil) })
         }
         guard problems.isEmpty else {
             throw TrainingError(problems.count == 1 ? problems[0]
@@ -155,22 +151,23 @@ public struct PreparedModality: Sendable {
 /// Where a run's sample preparation went: seconds reading files and in the preprocessing steps
 /// (each summed over the threads that prepare samples), and fitting the chain (wall clock).
 public final class PreparationClock: @unchecked Sendable {
+    public struct Seconds { public var reading = 0.0, steps = 0.0, fitting = 0.0 }
     private let lock = NSLock()
-    private var nanoseconds = (reading: UInt64(0), steps: UInt64(0), fitting: UInt64(0))
+    private var totals = Seconds()
 
     public init() {}
 
-    public var seconds: (reading: Double, steps: Double, fitting: Double) {
-        lock.withLock { (Double(nanoseconds.reading) * 1e-9, Double(nanoseconds.steps) * 1e-9, Double(nanoseconds.fitting) * 1e-9) }
-    }
+    public var seconds: Seconds { lock.withLock { totals } }
 
-    func reading<T>(_ body: () throws -> T) rethrows -> T {
+    /// Runs `body`, adding its time to `part`.
+    func timing<T>(_ part: WritableKeyPath<Seconds, Double>, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { let t = DispatchTime.now().uptimeNanoseconds - start; lock.withLock { nanoseconds.reading += t } }
+        defer {
+            let t = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            lock.withLock { totals[keyPath: part] += t }
+        }
         return try body()
     }
-    func add(steps: UInt64) { lock.withLock { nanoseconds.steps += steps } }
-    func add(fitting: UInt64) { lock.withLock { nanoseconds.fitting += fitting } }
 }
 
 /// Samples as read, by manifest line, kept while their bytes fit in `budget`; each is handed out once.

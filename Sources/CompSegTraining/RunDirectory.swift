@@ -47,9 +47,7 @@ public struct ModelDescription: Codable, Sendable, Equatable {
             }
             keys["batchNorm"] = keys["batchNorm"] ?? .bool(true)
             keys["initializer"] = keys["initializer"] ?? .object(["heNormal": .object([:])])
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            m.topology.configuration = String(decoding: try encoder.encode(JSONValue.object(keys)), as: UTF8.self)
+            m.topology.configuration = JSONValue.object(keys).text
         }
         m.outside = outside ?? .keep
         m.format = Self.currentFormat

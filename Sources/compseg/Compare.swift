@@ -211,7 +211,7 @@ extension Compare.Entry {
             guard case .object = configuration else {
                 throw ConfigurationError(source: source, message: "'configuration' must be a mapping of the topology's keys")
             }
-            self.init(name: name, topology: topology, configuration: try Train.json(configuration))
+            self.init(name: name, topology: topology, configuration: configuration.text)
         default:
             throw ConfigurationError(source: source, message: "must be a topology identifier or a mapping with 'topology'")
         }

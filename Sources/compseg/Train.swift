@@ -210,10 +210,10 @@ struct Train: ParsableCommand {
         if case .object(let o)? = file?.topologyConfiguration { section = o }
         if let width { section["width"] = .number(Double(width)) }
         if let depth { section["depth"] = .number(Double(depth)) }
-        return try Self.json(.object(section))
+        return JSONValue.object(section).text
     }
 
-    func headConfiguration(_ file: File?) throws -> String { try Self.json(file?.headConfiguration ?? .object([:])) }
+    func headConfiguration(_ file: File?) throws -> String { (file?.headConfiguration ?? .object([:])).text }
 
     /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
     func mergedOptions(_ options: String, _ overrides: JSONValue) throws -> String {
@@ -223,13 +223,7 @@ struct Train: ParsableCommand {
             throw ConfigurationError(source: config ?? "--config", message: "key 'modalityConfiguration' must be a mapping")
         }
         merged.merge(o) { _, new in new }
-        return try Self.json(.object(merged))
-    }
-
-    static func json(_ value: JSONValue) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
+        return JSONValue.object(merged).text
     }
 }
 

@@ -52,3 +52,21 @@ struct TemporaryFolder {
     func path(_ name: String) -> String { url.appendingPathComponent(name).path }
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
+
+extension CLI {
+    /// `compseg phantom` of 8 spots into `folder/data`; the manifest's path.
+    func phantom(_ folder: TemporaryFolder, size: Int, bands: Int, seed: Int) throws -> String {
+        let r = try run(["phantom", "--spots", "8", "--size", "\(size)", "--bands", "\(bands)", "--seed", "\(seed)",
+                         "--out", folder.path("data")])
+        guard r.status == 0 else { throw CLIError("compseg phantom failed: \(r.output)") }
+        return folder.path("data/manifest.csv")
+    }
+}
+
+/// A history.csv's lines without their seconds and images/s, which differ between runs.
+func historyWithoutTimings(_ path: String) throws -> [String] {
+    try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+        $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+            .filter { ![4, 5].contains($0.offset) }.map(\.element).joined(separator: ",")
+    }
+}

@@ -15,19 +15,7 @@ import Testing
     }
 
     /// A small infrared phantom in `folder/data`; its manifest's path.
-    func phantom(_ folder: TemporaryFolder) throws -> String {
-        let p = try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
-        #expect(p.status == 0, "\(p.output)")
-        return folder.path("data/manifest.csv")
-    }
-
-    /// history.csv without its seconds and images/s, which differ between runs.
-    func losses(_ path: String) throws -> [String] {
-        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
-            $0.split(separator: ",", omittingEmptySubsequences: false).enumerated()
-                .filter { ![4, 5].contains($0.offset) }.map(\.element).joined(separator: ",")
-        }
-    }
+    func phantom(_ folder: TemporaryFolder) throws -> String { try cli.phantom(folder, size: 16, bands: 20, seed: 5) }
 
     @Test func killAtEveryWriteThenResumeEqualsOneRun() throws {
         let folder = try TemporaryFolder()
@@ -51,7 +39,7 @@ import Testing
                     == Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(file)")))
                 #expect(same, "kill at write point \(point): \(file) differs from the uninterrupted run's")
             }
-            #expect(try losses(cut + "/history.csv") == losses(folder.path("whole/history.csv")), "kill at write point \(point)")
+            #expect(try historyWithoutTimings(cut + "/history.csv") == historyWithoutTimings(folder.path("whole/history.csv")), "kill at write point \(point)")
             try? FileManager.default.removeItem(atPath: cut)
             point += 1
         }
