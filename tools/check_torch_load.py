@@ -54,7 +54,8 @@ for row in csv.DictReader(open(manifest)):
     path = os.path.join(os.path.dirname(manifest), row["path"])
     with h5py.File(path) as f:
         cube = f["/spectra"][...].astype(np.float32)
-        if model.get("outside") == "zero":
+        # format 4 nests the modality; formats 2 and 3 held "outside" at the top level.
+        if (model.get("modality") or {}).get("outside", model.get("outside")) == "zero":
             cube[~np.asarray(f["/mask"]).astype(bool)] = 0
     x = torch.from_numpy(np.ascontiguousarray(cube.transpose(2, 0, 1)))
     with torch.no_grad():

@@ -35,3 +35,34 @@ extension JSONValue {
         return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
     }
 }
+
+extension JSONValue: ExpressibleByDictionaryLiteral, ExpressibleByArrayLiteral, ExpressibleByStringLiteral,
+    ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral, ExpressibleByBooleanLiteral {
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        self = .object(Dictionary(elements) { _, last in last })
+    }
+    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+}
+
+extension JSONValue {
+    /// Parses JSON text.
+    /// - Throws: when `text` is not JSON.
+    public init(parsing text: String) throws { self = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
+
+    /// A Float as the number its shortest decimal form reads (0.1, not 0.10000000149).
+    public init(_ value: Float) { self = .number(Double("\(value)") ?? Double(value)) }
+    public init(_ value: Int) { self = .number(Double(value)) }
+
+    /// The value as JSON data (sorted keys).
+    public var data: Data { Data(text.utf8) }
+
+    /// The keys of an object; nil for other values.
+    public var objectValue: [String: JSONValue]? {
+        if case .object(let o) = self { return o }
+        return nil
+    }
+}

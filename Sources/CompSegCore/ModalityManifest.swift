@@ -14,21 +14,25 @@ import Foundation
 ///   - pca: {components: 16}
 /// outside: zero               # non-tissue pixels after the reader and each step: zero (default) or keep
 /// ```
-public struct ModalityManifest: Sendable, Equatable {
+///
+/// `model.json` holds the manifest as trained, under `modality`, with the steps' fitted values.
+public struct ModalityManifest: Codable, Sendable, Equatable {
     /// The manifest's name (its file name without extension) or, for a bare reader, the reader's.
     public var name: String
     public var description: String
     /// The identifier of the reader plugin.
     public var reader: String
     /// The reader's configuration (a JSON object).
-    public var options: String
+    public var options: JSONValue
     public var preprocessing: [PluginDescription]
     /// What non-tissue pixels hold after the reader and after each step (a manifest's default: zero).
     public var outside: OutsideTissue
-    /// Where it was read from, for messages.
-    public var source: String
+    /// Where it was read from, for messages (not encoded).
+    public var source = "model.json: modality"
 
-    public init(name: String, description: String = "", reader: String, options: String = "{}",
+    enum CodingKeys: String, CodingKey { case name, description, reader, options, preprocessing, outside }
+
+    public init(name: String, description: String = "", reader: String, options: JSONValue = [:],
                 preprocessing: [PluginDescription] = [], outside: OutsideTissue = .zero, source: String) {
         self.name = name; self.description = description; self.reader = reader; self.options = options
         self.preprocessing = preprocessing; self.outside = outside; self.source = source
@@ -36,63 +40,58 @@ public struct ModalityManifest: Sendable, Equatable {
 
     /// The reader's configuration, named after this manifest for messages.
     public var readerConfiguration: PluginConfiguration {
-        PluginConfiguration(json: Data(options.utf8), source: "\(source): options")
+        PluginConfiguration(json: options.data, source: "\(source): options")
     }
 
-    /// Reads a manifest file (YAML or JSON).
+    /// Reads a manifest file (YAML or JSON). A step is a name, or a mapping of its name to its
+    /// parameters.
     /// - Throws: `ConfigurationError` naming the file and the key that is missing, unknown or malformed.
     public init(contentsOf url: URL) throws {
         let file = try ConfigurationFile.read(url)
-        let object = (try JSONSerialization.jsonObject(with: file.json)) as? [String: Any] ?? [:]
+        let object = (try? JSONDecoder().decode(JSONValue.self, from: file.json))?.objectValue ?? [:]
         func fail(_ message: String) -> ConfigurationError { ConfigurationError(source: url.path, message: message) }
         let known = ["description", "reader", "options", "preprocessing", "outside"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw fail("unknown key '\(unknown)'; known keys: \(known.joined(separator: ", "))")
         }
-        guard let reader = object["reader"] as? String, !reader.isEmpty else {
+        guard case .string(let reader)? = object["reader"], !reader.isEmpty else {
             throw fail("missing key 'reader': the identifier of the modality reader (see `compseg plugins`)")
         }
-        let description = object["description"] as? String ?? ""
+        var description = ""
+        if case .string(let text)? = object["description"] { description = text }
         var outside = OutsideTissue.zero
-        if let value = object["outside"], !(value is NSNull) {
-            guard let text = value as? String, let policy = OutsideTissue(rawValue: text) else {
-                throw fail("key 'outside' must be one of \(OutsideTissue.allCases.map(\.rawValue).joined(separator: ", ")), got \(value)")
+        if let value = object["outside"], value != .null {
+            guard case .string(let text) = value, let policy = OutsideTissue(rawValue: text) else {
+                throw fail("key 'outside' must be one of \(OutsideTissue.allCases.map(\.rawValue).joined(separator: ", ")), got \(value.text)")
             }
             outside = policy
         }
-        var options = "{}"
-        if let value = object["options"], !(value is NSNull) {
-            guard value is [String: Any] else { throw fail("key 'options' must be a mapping of the reader's keys") }
-            options = try Self.jsonText(value)
+        var options: JSONValue = [:]
+        if let value = object["options"], value != .null {
+            guard value.objectValue != nil else { throw fail("key 'options' must be a mapping of the reader's keys") }
+            options = value
         }
         var steps: [PluginDescription] = []
-        if let value = object["preprocessing"], !(value is NSNull) {
-            guard let list = value as? [Any] else {
+        if let value = object["preprocessing"], value != .null {
+            guard case .array(let list) = value else {
                 throw fail("key 'preprocessing' must be a list of steps, e.g. '- pca: {components: 16}'")
             }
             for (i, item) in list.enumerated() {
                 let position = "preprocessing step \(i + 1)"
-                if let name = item as? String {
-                    steps.append(PluginDescription(identifier: name))
-                    continue
-                }
-                guard let mapping = item as? [String: Any], mapping.count == 1, let (name, parameters) = mapping.first else {
+                if case .string(let name) = item { steps.append(PluginDescription(identifier: name)); continue }
+                guard let mapping = item.objectValue, mapping.count == 1, let (name, parameters) = mapping.first else {
                     throw fail("\(position) must be a step name or a mapping with one key (the step) whose value holds "
                                + "its parameters, e.g. '- pca: {components: 16}'")
                 }
-                if parameters is NSNull { steps.append(PluginDescription(identifier: name)); continue }
-                guard parameters is [String: Any] else {
+                if parameters == .null { steps.append(PluginDescription(identifier: name)); continue }
+                guard parameters.objectValue != nil else {
                     throw fail("\(position) '\(name)': its parameters must be a mapping, e.g. '{components: 16}'")
                 }
-                steps.append(PluginDescription(identifier: name, configuration: try Self.jsonText(parameters)))
+                steps.append(PluginDescription(identifier: name, configuration: parameters))
             }
         }
         self.init(name: url.deletingPathExtension().lastPathComponent, description: description, reader: reader,
                   options: options, preprocessing: steps, outside: outside, source: url.path)
-    }
-
-    private static func jsonText(_ value: Any) throws -> String {
-        String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]), as: UTF8.self)
     }
 
     /// What `--modality` names: a manifest file (a path, or a name ending in `.yaml`, `.yml` or

@@ -82,14 +82,14 @@ private final class Outcomes<T>: @unchecked Sendable {
     func set(_ i: Int, _ value: Result<T, any Error>) { lock.withLock { values[i] = value } }
 }
 
-/// A plugin or preprocessing step by identifier, with its configuration as JSON text (its
-/// Codable form), as modality manifests and `model.json` record it. Encoded, the configuration
-/// is a nested JSON object (`{"identifier": "unet", "configuration": {"width": 16}}`); decoding
-/// also takes the JSON text that `model.json` held before.
+/// A plugin or preprocessing step by identifier, with its configuration (a JSON object of the
+/// plugin's Codable keys), as modality manifests and `model.json` record it:
+/// `{"identifier": "unet", "configuration": {"width": 16}}`. Decoding also takes the JSON text
+/// that `model.json` held before format 3.
 public struct PluginDescription: Codable, Sendable, Equatable {
     public var identifier: String
-    public var configuration: String
-    public init(identifier: String, configuration: String = "{}") {
+    public var configuration: JSONValue
+    public init(identifier: String, configuration: JSONValue = [:]) {
         self.identifier = identifier; self.configuration = configuration
     }
 
@@ -98,21 +98,18 @@ public struct PluginDescription: Codable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         identifier = try c.decode(String.self, forKey: .identifier)
-        if let text = try? c.decode(String.self, forKey: .configuration) {
-            configuration = text
-        } else {
-            configuration = try c.decode(JSONValue.self, forKey: .configuration).text
+        configuration = try c.decodeIfPresent(JSONValue.self, forKey: .configuration) ?? [:]
+        if case .string(let text) = configuration {  // format 1 and 2: JSON text
+            do { configuration = try JSONValue(parsing: text) } catch {
+                throw DecodingError.dataCorruptedError(forKey: .configuration, in: c,
+                                                       debugDescription: "'\(identifier)': not a JSON object: \(text)")
+            }
         }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(identifier, forKey: .identifier)
-        guard let object = try? JSONDecoder().decode(JSONValue.self, from: Data(configuration.utf8)) else {
-            try c.encode(configuration, forKey: .configuration)  // not JSON: kept as written
-            return
-        }
-        try c.encode(object, forKey: .configuration)
+    /// The configuration for the registry; `source` names where it came from, for messages.
+    public func pluginConfiguration(source: String) -> PluginConfiguration {
+        PluginConfiguration(json: configuration.data, source: source)
     }
 }
 
@@ -136,8 +133,7 @@ public struct PreprocessingChain: Sendable {
     public init(_ descriptions: [PluginDescription], outside: OutsideTissue, registry: Registry, source: String) throws {
         self.outside = outside
         steps = try descriptions.enumerated().map { i, d in
-            let configuration = PluginConfiguration(json: Data(d.configuration.utf8),
-                                                    source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'")
+            let configuration = d.pluginConfiguration(source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'")
             do { return (d, try registry.transform(d.identifier, configuration)) } catch let e as RegistryError {
                 throw ConfigurationError(source: "\(source): preprocessing step \(i + 1)", message: e.description)
             }
@@ -159,8 +155,8 @@ public struct PreprocessingChain: Sendable {
         var samples = training.mapped { $0.outside(outside) }
         for (description, step) in steps {
             let f = try step.fitted(to: samples)
-            let json = String(decoding: try f.configuration(), as: UTF8.self)
-            fitted.append((PluginDescription(identifier: description.identifier, configuration: json), f))
+            let configuration = try JSONDecoder().decode(JSONValue.self, from: f.configuration())
+            fitted.append((PluginDescription(identifier: description.identifier, configuration: configuration), f))
             samples = samples.through(f).mapped { $0.outside(outside) }
         }
         return PreprocessingChain(steps: fitted, outside: outside)

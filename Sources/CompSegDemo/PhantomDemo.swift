@@ -14,7 +14,7 @@ public struct PhantomDemo {
         public var phantom = InfraredPhantom.Settings()
         /// The modality whose reader the spots stand in for, and whose chain prepares them.
         public var modality: ModalityManifest
-        public var topology = PluginDescription(identifier: "unet", configuration: #"{"depth":3,"width":16}"#)
+        public var topology = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 16])
         public var head = PluginDescription(identifier: "compsegnet")
         public var training = TrainingSettings()
         /// nil: chosen on the validation split (best mean Dice).
@@ -55,10 +55,9 @@ public struct PhantomDemo {
         let (train, validation, test) = try (prepare(.train), prepare(.val), prepare(.test))
         report("train \(train.count), val \(validation.count), test \(test.count) spots")
 
-        var model = ModelDescription(modality: nil, topology: settings.topology, head: settings.head,
+        let model = RunConfiguration(modality: modality.manifest, topology: settings.topology, head: settings.head,
                                      inputChannels: train[0].image.shape[0], training: settings.training,
                                      versions: ["data": "phantom seed \(p.seed), \(p.spots) spots"])
-        model.record(modality)
         let run = try TrainingRun(creating: folder, model: model, train: SampleStore(train),
                                   validation: SampleStore(validation), registry: registry)
         _ = try run.run(progress: progress, step: step)

@@ -3,77 +3,6 @@ import CompSegIO
 import CompSegNN
 import Foundation
 
-/// What rebuilds and re-applies a trained model: written as `model.json` in a run folder.
-public struct ModelDescription: Codable, Sendable, Equatable {
-    public typealias Plugin = PluginDescription
-    /// The reader plugin and its options.
-    public var modality: Plugin?
-    /// The modality manifest's name (nil for runs without one).
-    public var modalityName: String?
-    /// The preprocessing chain with its fitted values, applied in order after the reader.
-    public var preprocessing: [PluginDescription]?
-    /// What non-tissue pixels hold after the reader and each step; nil (runs written before the
-    /// choice existed): `keep`.
-    public var outside: OutsideTissue?
-    public var topology: Plugin
-    public var head: Plugin
-    public var inputChannels: Int
-    public var training: TrainingSettings
-    public var bestEpoch: Int?
-    public var versions: [String: String]
-    /// The layout of this description: nil in runs written before it existed (see `upgraded()`);
-    /// 2 added `outside`; 3 writes plugin configurations as JSON objects, not JSON text (both load).
-    public var format: Int?
-    public static let currentFormat = 3
-
-    public init(modality: Plugin?, topology: Plugin, head: Plugin, inputChannels: Int, training: TrainingSettings,
-                bestEpoch: Int? = nil, versions: [String: String] = [:]) {
-        self.modality = modality; self.topology = topology; self.head = head; self.inputChannels = inputChannels
-        self.training = training; self.bestEpoch = bestEpoch; self.versions = versions
-        format = Self.currentFormat
-    }
-
-    /// A description in the current format. Runs written before `format` existed were trained
-    /// under defaults that their configuration does not spell out: the U-Net had batch norm and
-    /// He-normal weights, and non-tissue pixels were kept. Those are written in, so the run is
-    /// rebuilt and re-applied exactly as it was trained.
-    /// - Throws: `TrainingError` when the topology's configuration is not a JSON object.
-    public func upgraded(file: String) throws -> ModelDescription {
-        guard format == nil else { return self }
-        var m = self
-        if ["unet", "u-net"].contains(topology.identifier.lowercased()) {
-            guard case .object(var keys)? = try? JSONDecoder().decode(JSONValue.self, from: Data(topology.configuration.utf8)) else {
-                throw TrainingError("\(file): the topology's configuration is not a JSON object: \(topology.configuration)")
-            }
-            keys["batchNorm"] = keys["batchNorm"] ?? .bool(true)
-            keys["initializer"] = keys["initializer"] ?? .object(["heNormal": .object([:])])
-            m.topology.configuration = JSONValue.object(keys).text
-        }
-        m.outside = outside ?? .keep
-        m.format = Self.currentFormat
-        return m
-    }
-
-    /// Records a fitted modality: its reader, options and preprocessing.
-    public mutating func record(_ prepared: PreparedModality) {
-        let m = prepared.manifest
-        modality = Plugin(identifier: m.reader, configuration: m.options)
-        modalityName = m.name
-        preprocessing = m.preprocessing
-        outside = m.outside
-    }
-
-    /// The modality exactly as trained: the reader with its options and the fitted chain.
-    /// - Parameter file: `model.json`'s path, for messages.
-    public func preparedModality(registry: Registry, file: String) throws -> PreparedModality {
-        guard let modality else { throw TrainingError("\(file) names no modality to read samples with") }
-        let manifest = ModalityManifest(name: modalityName ?? modality.identifier, reader: modality.identifier,
-                                        options: modality.configuration, preprocessing: preprocessing ?? [],
-                                        outside: outside ?? .keep, source: "\(file): modality")
-        return try PreparedModality(manifest, registry: registry)
-    }
-}
-
 /// A run folder: `model.json`, `weights.safetensors` (the best weights, PyTorch layouts and
 /// names), `history.csv`, and `checkpoint.safetensors` (the last epoch's weights, optimizer state,
 /// best weights and history, for `--resume`). Every file is written atomically.
@@ -90,22 +19,18 @@ public struct RunDirectory: Sendable {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
-    public func writeModel(_ model: ModelDescription) throws {
+    public func writeModel(_ model: RunConfiguration) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeDurably(encoder.encode(model), to: modelFile)
     }
 
-    /// - Throws: `TrainingError` naming the file when it is missing or not a model description.
-    public func readModel() throws -> ModelDescription {
+    /// - Throws: `TrainingError` naming the file when it is missing or not a run configuration.
+    public func readModel() throws -> RunConfiguration {
         guard let data = FileManager.default.contents(atPath: modelFile.path) else {
             throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
         }
-        let model: ModelDescription
-        do { model = try JSONDecoder().decode(ModelDescription.self, from: data) } catch {
-            throw TrainingError("\(modelFile.path): not a model description (\(error))")
-        }
-        return try model.upgraded(file: modelFile.path)
+        return try RunConfiguration(modelJSON: data, file: modelFile.path)
     }
 
     public func writeWeights(_ weights: [String: Tensor], metadata: [String: String] = [:]) throws {
@@ -197,12 +122,5 @@ extension Trainer {
         try optimizer.importState(network.namedParameters(), tensors: checkpoint.optimizerState,
                                   updates: checkpoint.optimizerUpdates)
         restoreProgress(history: checkpoint.history, best: checkpoint.best)
-    }
-}
-
-extension PluginDescription {
-    /// The configuration, named after `model.json` for messages.
-    public var pluginConfiguration: PluginConfiguration {
-        PluginConfiguration(json: Data(configuration.utf8), source: "model.json: \(identifier)")
     }
 }

@@ -7,7 +7,7 @@ import Foundation
 /// needed any more.
 public final class TrainedModel {
     public let run: RunDirectory
-    public let description: ModelDescription
+    public let description: RunConfiguration
     public let network: any SegmentingNetwork
 
     /// - Throws: naming the run folder's file that is missing or does not fit the topology.
@@ -15,7 +15,7 @@ public final class TrainedModel {
         self.run = run
         description = try run.readModel()
         network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
-                                        seed: description.training.seed, description.topology.pluginConfiguration)
+                                        seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
         guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {
             throw TrainingError("\(run.weightsFile.path): not found; the run has not finished an epoch")
         }

@@ -10,14 +10,14 @@ import Foundation
 public final class TrainingRun {
     public let folder: RunDirectory
     public let trainer: Trainer
-    public private(set) var model: ModelDescription
+    public private(set) var model: RunConfiguration
     public let train: SampleStore, validation: SampleStore
 
     /// A new run of `model` in `folder`, its `model.json` written before any epoch. A folder whose
     /// run completed an epoch is refused; one that holds only the `model.json` of a run stopped
     /// before its first epoch is started again.
     /// - Throws: `TrainingError` when the folder holds a run, or the topology or head cannot be built.
-    public init(creating folder: RunDirectory, model: ModelDescription, train: SampleStore, validation: SampleStore,
+    public init(creating folder: RunDirectory, model: RunConfiguration, train: SampleStore, validation: SampleStore,
                 registry: Registry) throws {
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
             throw TrainingError("\(folder.url.path) already holds a run; continue it with --resume \(folder.url.path) "
@@ -36,7 +36,7 @@ public final class TrainingRun {
     /// Reopens the run in `folder` as `model` (its `model.json`, possibly with more epochs or
     /// another patience): removes temporary files a kill left behind, restores the last committed
     /// epoch (none: training starts from the first), and rewrites the files that follow from it.
-    public init(resuming folder: RunDirectory, model: ModelDescription, train: SampleStore, validation: SampleStore,
+    public init(resuming folder: RunDirectory, model: RunConfiguration, train: SampleStore, validation: SampleStore,
                 registry: Registry) throws {
         self.folder = folder
         self.model = model
@@ -57,10 +57,11 @@ public final class TrainingRun {
     /// The number of completed epochs.
     public var completedEpochs: Int { trainer.history.count }
 
-    public static func trainer(_ model: ModelDescription, _ registry: Registry) throws -> Trainer {
+    public static func trainer(_ model: RunConfiguration, _ registry: Registry) throws -> Trainer {
         let network = try registry.topology(model.topology.identifier, inputChannels: model.inputChannels,
-                                            seed: model.training.seed, model.topology.pluginConfiguration)
-        let head = try registry.head(model.head.identifier, model.head.pluginConfiguration)
+                                            seed: model.training.seed,
+                                            model.topology.pluginConfiguration(source: "model.json: topology"))
+        let head = try registry.head(model.head.identifier, model.head.pluginConfiguration(source: "model.json: head"))
         return try Trainer(network: network, head: head, settings: model.training)
     }
 

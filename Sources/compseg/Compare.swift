@@ -36,12 +36,12 @@ struct Compare: ParsableCommand {
     var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     /// One network of the comparison: its run folder and table row `name`, the topology and its
-    /// configuration (JSON text).
-    struct Entry { let name: String, topology: String, configuration: String }
+    /// configuration (a JSON object).
+    struct Entry { let name: String, topology: String, configuration: JSONValue }
 
     /// The entries of --config, or one per --topologies name with --width and --depth.
     func entries() throws -> [Entry] {
-        let widthAndDepth = #"{"depth":\#(depth),"width":\#(width)}"#
+        let widthAndDepth: JSONValue = ["depth": JSONValue(depth), "width": JSONValue(width)]
         guard let config else {
             let repeated = Dictionary(grouping: names, by: { $0.lowercased() }).filter { $1.count > 1 }.keys.sorted()
             guard repeated.isEmpty else {
@@ -93,17 +93,16 @@ struct Compare: ParsableCommand {
 
         for e in entries {  // every configuration is checked before any training
             _ = try registry.topology(e.topology, inputChannels: train.shape![0], seed: settings.seed,
-                                      PluginConfiguration(json: Data(e.configuration.utf8), source: "\(e.name): configuration"))
+                                      PluginConfiguration(json: e.configuration.data, source: "\(e.name): configuration"))
         }
 
         var rows: [Row] = []
         for e in entries {
             print("== \(e.name)")
-            var model = ModelDescription(
-                modality: nil, topology: .init(identifier: e.topology, configuration: e.configuration),
+            let model = RunConfiguration(
+                modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
                 head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
                 versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path])
-            model.record(prepared)
             let session = try TrainingRun(creating: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
                                           train: train, validation: validation, registry: registry)
             let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
@@ -186,7 +185,7 @@ struct Compare: ParsableCommand {
 extension Compare.Entry {
     /// A --config entry: a topology identifier, or `{name, topology, configuration}` (name: the
     /// run folder and table row, default the topology; configuration: as given, no --width or --depth added).
-    init(_ item: JSONValue, widthAndDepth: String, source: String) throws {
+    init(_ item: JSONValue, widthAndDepth: JSONValue, source: String) throws {
         switch item {
         case .string(let identifier):
             self.init(name: identifier, topology: identifier, configuration: widthAndDepth)
@@ -211,7 +210,7 @@ extension Compare.Entry {
             guard case .object = configuration else {
                 throw ConfigurationError(source: source, message: "'configuration' must be a mapping of the topology's keys")
             }
-            self.init(name: name, topology: topology, configuration: configuration.text)
+            self.init(name: name, topology: topology, configuration: configuration)
         default:
             throw ConfigurationError(source: source, message: "must be a topology identifier or a mapping with 'topology'")
         }

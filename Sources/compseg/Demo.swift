@@ -48,12 +48,13 @@ struct Demo: ParsableCommand {
         settings.threshold = threshold
         // --components replaces the manifest's PCA size.
         settings.modality.preprocessing = settings.modality.preprocessing.map { step in
-            step.identifier == "pca" ? PluginDescription(identifier: "pca", configuration: #"{"components":\#(components)}"#) : step
+            step.identifier == "pca" ? PluginDescription(identifier: "pca", configuration: ["components": JSONValue(components)]) : step
         }
-        let start = initialActivation.map { #","initialActivation":\#($0)"# } ?? ""
-        let norm = batchNorm.map { #","batchNorm":\#($0)"# } ?? ""
-        settings.topology = PluginDescription(identifier: topology, configuration: #"{"depth":\#(depth),"width":\#(width)\#(norm)\#(start)}"#)
-        settings.head = PluginDescription(identifier: "compsegnet", configuration: #"{"alpha":\#(alpha)}"#)
+        var network: [String: JSONValue] = ["depth": JSONValue(depth), "width": JSONValue(width)]
+        network["initialActivation"] = initialActivation.map(JSONValue.init)
+        network["batchNorm"] = batchNorm.map { .bool($0) }
+        settings.topology = PluginDescription(identifier: topology, configuration: .object(network))
+        settings.head = PluginDescription(identifier: "compsegnet", configuration: ["alpha": JSONValue(alpha)])
 
         let folder = URL(fileURLWithPath: out)
         let run = RunDirectory(folder.appendingPathComponent("run"))

@@ -141,22 +141,19 @@ struct Train: ParsableCommand {
             modalityManifest.options = try mergedOptions(modalityManifest.options, options)
         }
         let source = config ?? "the command line"
-        let topologyPlugin = ModelDescription.Plugin(identifier: topology ?? "unet", configuration: try topologyConfiguration(file))
-        let headPlugin = ModelDescription.Plugin(identifier: head ?? "compsegnet", configuration: try headConfiguration(file))
-        _ = try registry.head(headPlugin.identifier, PluginConfiguration(json: Data(headPlugin.configuration.utf8),
-                                                                         source: "\(source): head '\(headPlugin.identifier)'"))
+        let topologyPlugin = PluginDescription(identifier: topology ?? "unet", configuration: try topologyConfiguration(file))
+        let headPlugin = PluginDescription(identifier: head ?? "compsegnet", configuration: try headConfiguration(file))
+        _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: "\(source): head '\(headPlugin.identifier)'"))
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget)
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         _ = try registry.topology(topologyPlugin.identifier, inputChannels: train.shape![0], seed: 0,
-                                  PluginConfiguration(json: Data(topologyPlugin.configuration.utf8),
-                                                      source: "\(source): topology '\(topologyPlugin.identifier)'"))
-        var model = ModelDescription(
-            modality: nil, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
+                                  topologyPlugin.pluginConfiguration(source: "\(source): topology '\(topologyPlugin.identifier)'"))
+        let model = RunConfiguration(
+            modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
             versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
-        model.record(modality)
         return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
     }
 
@@ -205,25 +202,22 @@ struct Train: ParsableCommand {
     }
 
     /// The topology's configuration: the file's section, with --width and --depth on top.
-    func topologyConfiguration(_ file: File?) throws -> String {
+    func topologyConfiguration(_ file: File?) throws -> JSONValue {
         var section: [String: JSONValue] = [:]
         if case .object(let o)? = file?.topologyConfiguration { section = o }
-        if let width { section["width"] = .number(Double(width)) }
-        if let depth { section["depth"] = .number(Double(depth)) }
-        return JSONValue.object(section).text
+        if let width { section["width"] = JSONValue(width) }
+        if let depth { section["depth"] = JSONValue(depth) }
+        return .object(section)
     }
 
-    func headConfiguration(_ file: File?) throws -> String { (file?.headConfiguration ?? .object([:])).text }
+    func headConfiguration(_ file: File?) throws -> JSONValue { file?.headConfiguration ?? [:] }
 
     /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
-    func mergedOptions(_ options: String, _ overrides: JSONValue) throws -> String {
-        var merged: [String: JSONValue] = [:]
-        if case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(options.utf8)) { merged = o }
-        guard case .object(let o) = overrides else {
+    func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {
+        guard let o = overrides.objectValue else {
             throw ConfigurationError(source: config ?? "--config", message: "key 'modalityConfiguration' must be a mapping")
         }
-        merged.merge(o) { _, new in new }
-        return JSONValue.object(merged).text
+        return .object((options.objectValue ?? [:]).merging(o) { _, new in new })
     }
 }
 

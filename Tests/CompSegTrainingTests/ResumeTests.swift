@@ -83,7 +83,7 @@ import UNetTopology
         let dir = RunDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("compseg-run-\(UUID())"))
         defer { try? FileManager.default.removeItem(at: dir.url) }
         try dir.create()
-        let model = ModelDescription(modality: nil, topology: .init(identifier: "unet", configuration: #"{"width":4}"#),
+        let model = RunConfiguration(modality: nil, topology: .init(identifier: "unet", configuration: ["width": 4]),
                                      head: .init(identifier: "compsegnet"), inputChannels: 2,
                                      training: .paper, versions: ["compseg": "test"])
         try dir.writeModel(model)

@@ -30,7 +30,7 @@ func demoRegistry() throws -> Registry {
         var settings = PhantomDemo.Settings(modality: manifest)
         settings.phantom.spots = 40; settings.phantom.size = 48
         settings.training.epochs = 30
-        settings.topology = PluginDescription(identifier: "unet", configuration: #"{"depth":3,"width":8}"#)
+        settings.topology = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 8])
         let run = RunDirectory(folder.appendingPathComponent("run"))
         let outcome = try PhantomDemo.run(settings, in: run, registry: demoRegistry())
         #expect(outcome.evaluation.auc ?? 0 >= 0.8, "test AUC \(String(describing: outcome.evaluation.auc))")
@@ -38,7 +38,7 @@ func demoRegistry() throws -> Registry {
         #expect(outcome.samples.test == 8 && outcome.evaluation.dice.count == 4)
         // The run folder is a `compseg train` run: the manifest's fitted chain, outside: zero, the weights.
         let model = try run.readModel()
-        #expect(model.preprocessing?.map(\.identifier) == ["crop", "normalize", "pca"] && model.outside == .zero)
+        #expect(model.modality?.preprocessing.map(\.identifier) == ["crop", "normalize", "pca"] && model.modality?.outside == .zero)
         #expect(FileManager.default.fileExists(atPath: run.weightsFile.path))
     }
 }

@@ -39,8 +39,8 @@ import Testing
         let registry = try Self.registry()
         let lab = try write("reader: ir\noptions: {layout: bhw}\npreprocessing:\n  - normalize: {method: snv}\n  - rubberBand\n", "lab.yaml")
         let fromFile = try ModalityManifest.resolve(lab.path, builtin: [:], registry: registry)
-        #expect(fromFile.name == "lab" && fromFile.reader == "ir" && fromFile.options == #"{"layout":"bhw"}"#)
-        #expect(fromFile.preprocessing == [PluginDescription(identifier: "normalize", configuration: #"{"method":"snv"}"#),
+        #expect(fromFile.name == "lab" && fromFile.reader == "ir" && fromFile.options == ["layout": "bhw"])
+        #expect(fromFile.preprocessing == [PluginDescription(identifier: "normalize", configuration: ["method": "snv"]),
                                            PluginDescription(identifier: "rubberBand")])
         _ = try PreparedModality(fromFile, registry: registry)
         let bare = try ModalityManifest.resolve("FTIR", builtin: [:], registry: registry)  // a reader's alias
@@ -91,18 +91,17 @@ import Testing
         let registry = try Self.registry()
         let fitted = try PreparedModality(ModalityManifest(contentsOf: lab), registry: registry)
             .fitted(on: data.rows(in: .train), manifest: data)
-        let pca = try JSONDecoder().decode(PCAStep.self, from: Data(fitted.manifest.preprocessing[2].configuration.utf8))
+        let pca = try JSONDecoder().decode(PCAStep.self, from: fitted.manifest.preprocessing[2].configuration.data)
         // 60 bands from 1800 down to 948 cm⁻¹ (spacing 852/59): bands 7…55 lie in 1000…1700.
         #expect(pca.fit?.count == 5 && pca.fit?.bands == 49)
         let store = try fitted.store(data.rows, manifest: data)
         let samples = try store.samples(Array(0..<store.count))
         #expect(samples.allSatisfy { $0.image.shape.dims == [5, 16, 16] && $0.channels == .bands(["PC1", "PC2", "PC3", "PC4", "PC5"]) })
 
-        // Through model.json's form: JSON text of every step, rebuilt by the registry.
-        var model = ModelDescription(modality: nil, topology: .init(identifier: "unet"), head: .init(identifier: "compsegnet"),
+        // Through model.json's form: every step's fitted values, rebuilt by the registry.
+        let model = RunConfiguration(modality: fitted.manifest, topology: .init(identifier: "unet"), head: .init(identifier: "compsegnet"),
                                      inputChannels: 5, training: TrainingSettings())
-        model.record(fitted)
-        let decoded = try JSONDecoder().decode(ModelDescription.self, from: JSONEncoder().encode(model))
+        let decoded = try RunConfiguration(modelJSON: JSONEncoder().encode(model), file: "model.json")
         let rebuilt = try decoded.preparedModality(registry: registry, file: "model.json")
         let uncached = try rebuilt.store(data.rows, manifest: data, cacheBudget: 0)
         #expect(uncached.cachedCount == 0)
@@ -134,7 +133,7 @@ import Testing
         let rows = data.rows(in: .train)
         for row in [rows[0], rows[2]] { try Data(try Data(contentsOf: row.path).prefix(300)).write(to: row.path) }
         let manifest = ModalityManifest(name: "lab", reader: "infrared",
-                                        preprocessing: [PluginDescription(identifier: "pca", configuration: #"{"components": 3}"#)],
+                                        preprocessing: [PluginDescription(identifier: "pca", configuration: ["components": 3])],
                                         source: "lab.yaml")
         #expect {
             _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: rows, manifest: data)
@@ -152,8 +151,8 @@ import Testing
         settings.spots = 4; settings.size = 8; settings.bands = 20
         let data = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder))
         let manifest = ModalityManifest(name: "lab", reader: "infrared",
-                                        preprocessing: [PluginDescription(identifier: "pca", configuration: #"{"components": 3}"#),
-                                                        PluginDescription(identifier: "normalize", configuration: #"{"method": "snv"}"#)],
+                                        preprocessing: [PluginDescription(identifier: "pca", configuration: ["components": 3]),
+                                                        PluginDescription(identifier: "normalize", configuration: ["method": "snv"])],
                                         source: "lab.yaml")
         do {
             _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows(in: .train), manifest: data)

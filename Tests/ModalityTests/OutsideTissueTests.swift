@@ -28,8 +28,8 @@ import Testing
     }
 
     static func chain(_ outside: OutsideTissue) throws -> PreprocessingChain {
-        try PreprocessingChain([PluginDescription(identifier: "normalize", configuration: #"{"method":"snv"}"#),
-                                PluginDescription(identifier: "pca", configuration: #"{"components":3}"#)],
+        try PreprocessingChain([PluginDescription(identifier: "normalize", configuration: ["method": "snv"]),
+                                PluginDescription(identifier: "pca", configuration: ["components": 3])],
                                outside: outside, registry: registry(), source: "test")
     }
 
@@ -72,8 +72,8 @@ import Testing
         }
         // model.json records the policy; a run written before it existed re-applies `keep`.
         let old = #"{"modality":{"identifier":"infrared","configuration":"{}"},"topology":{"identifier":"unet","configuration":"{}"},"head":{"identifier":"compsegnet","configuration":"{}"},"inputChannels":3,"training":{},"versions":{}}"#
-        let model = try JSONDecoder().decode(ModelDescription.self, from: Data(old.utf8))
-        #expect(model.outside == nil)
+        let model = try RunConfiguration(modelJSON: Data(old.utf8), file: "model.json")
+        #expect(model.modality?.outside == .keep && model.format == RunConfiguration.currentFormat)
         var registry = try Self.registry()
         try InfraredSource.register(in: &registry)
         #expect(try model.preparedModality(registry: registry, file: "model.json").chain.outside == .keep)
@@ -81,12 +81,12 @@ import Testing
 
     /// model.json holds plugin configurations as JSON objects, and still reads the JSON text of older runs.
     @Test func pluginConfigurationsAreNestedObjects() throws {
-        let d = PluginDescription(identifier: "unet", configuration: #"{"depth":3,"width":16}"#)
+        let d = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 16])
         let text = String(decoding: try JSONEncoder().encode(d), as: UTF8.self)
         #expect(text.contains(#""configuration":{"#), "\(text)")
         #expect(try JSONDecoder().decode(PluginDescription.self, from: Data(text.utf8)) == d)
         let legacy = #"{"identifier":"unet","configuration":"{\"width\":8}"}"#
-        #expect(try JSONDecoder().decode(PluginDescription.self, from: Data(legacy.utf8)).configuration == #"{"width":8}"#)
+        #expect(try JSONDecoder().decode(PluginDescription.self, from: Data(legacy.utf8)).configuration == ["width": 8])
     }
 
     @Test func wholeCubeFormsEqualThePerSpectrumForms() throws {

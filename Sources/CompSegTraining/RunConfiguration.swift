@@ -1,0 +1,94 @@
+import CompSegCore
+import Foundation
+
+/// Everything a training run is: the modality (reader, options and preprocessing chain, with the
+/// chain's fitted values once fitted), the topology and head, and the training settings. Built
+/// once from the settings file and the command line, checked before anything is written, and
+/// written as a run folder's `model.json`, which rebuilds and re-applies the trained network.
+public struct RunConfiguration: Codable, Sendable, Equatable {
+    /// The modality as trained; nil for networks trained on samples made in memory.
+    public var modality: ModalityManifest?
+    public var topology: PluginDescription
+    public var head: PluginDescription
+    public var inputChannels: Int
+    public var training: TrainingSettings
+    public var bestEpoch: Int?
+    public var versions: [String: String]
+    /// The layout of `model.json`: 4 nests the modality as one object; older runs load through
+    /// `LegacyRunConfiguration`.
+    public var format: Int
+    public static let currentFormat = 4
+
+    public init(modality: ModalityManifest?, topology: PluginDescription, head: PluginDescription, inputChannels: Int,
+                training: TrainingSettings, bestEpoch: Int? = nil, versions: [String: String] = [:]) {
+        self.modality = modality; self.topology = topology; self.head = head; self.inputChannels = inputChannels
+        self.training = training; self.bestEpoch = bestEpoch; self.versions = versions
+        format = Self.currentFormat
+    }
+
+    /// Reads `model.json`, in this format or an older one.
+    /// - Parameter file: its path, for messages.
+    /// - Throws: `TrainingError` naming the file when it is not a run configuration.
+    public init(modelJSON data: Data, file: String) throws {
+        struct Format: Decodable { var format: Int? }
+        do {
+            let format = try JSONDecoder().decode(Format.self, from: data).format
+            switch format {
+            case Self.currentFormat?:
+                self = try JSONDecoder().decode(RunConfiguration.self, from: data)
+                modality?.source = "\(file): modality"
+            case nil, 2?, 3?:
+                self = try JSONDecoder().decode(LegacyRunConfiguration.self, from: data).upgraded(file: file)
+            case let other?:
+                throw TrainingError("\(file): format \(other) is newer than this compseg reads "
+                                    + "(\(Self.currentFormat)); use a newer compseg")
+            }
+        } catch let error as DecodingError {
+            throw TrainingError("\(file): not a run configuration (\(error))")
+        }
+    }
+
+    /// The modality exactly as trained: the reader with its options and the fitted chain.
+    /// - Parameter file: `model.json`'s path, for messages.
+    public func preparedModality(registry: Registry, file: String) throws -> PreparedModality {
+        guard let modality else { throw TrainingError("\(file) names no modality to read samples with") }
+        return try PreparedModality(modality, registry: registry)
+    }
+}
+
+/// `model.json` as formats 1 (no `format` key) to 3 wrote it: the modality's parts at the top
+/// level. It loads into a `RunConfiguration` with the defaults of its day written in.
+struct LegacyRunConfiguration: Decodable {
+    var modality: PluginDescription?
+    var modalityName: String?
+    var preprocessing: [PluginDescription]?
+    var outside: OutsideTissue?
+    var topology, head: PluginDescription
+    var inputChannels: Int
+    var training: TrainingSettings
+    var bestEpoch: Int?
+    var versions: [String: String]
+    var format: Int?
+
+    /// Runs written before `format` existed were trained under defaults that their
+    /// configuration does not spell out: the U-Net had batch norm and He-normal weights, and
+    /// non-tissue pixels were kept. Those are written in, so the run is rebuilt and re-applied
+    /// exactly as it was trained.
+    func upgraded(file: String) throws -> RunConfiguration {
+        var topology = self.topology
+        if format == nil, ["unet", "u-net"].contains(topology.identifier.lowercased()) {
+            guard var keys = topology.configuration.objectValue else {
+                throw TrainingError("\(file): the topology's configuration is not a JSON object: \(topology.configuration.text)")
+            }
+            keys["batchNorm"] = keys["batchNorm"] ?? true
+            keys["initializer"] = keys["initializer"] ?? ["heNormal": [:]]
+            topology.configuration = .object(keys)
+        }
+        let manifest = modality.map {
+            ModalityManifest(name: modalityName ?? $0.identifier, reader: $0.identifier, options: $0.configuration,
+                             preprocessing: preprocessing ?? [], outside: outside ?? .keep, source: "\(file): modality")
+        }
+        return RunConfiguration(modality: manifest, topology: topology, head: head, inputChannels: inputChannels,
+                                training: training, bestEpoch: bestEpoch, versions: versions)
+    }
+}
