@@ -39,7 +39,13 @@ let package = Package(
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "CompSegFigures"]),
         .target(name: "CompSegFigures", dependencies: ["CompSegCore", "CompSegIO"]),
-        .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredModality"]),
+        .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredPhantom"]),
+        // The synthetic infrared tissue microarray behind `compseg phantom`, `demo` and the tests.
+        .target(name: "InfraredPhantom", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "SpectralPreprocessing"]),
+        // The one place that registers the plugins built into `compseg`, for the tool and its tests.
+        .target(name: "BuiltinPlugins", dependencies: ["CompSegCore", "CompSegNetHead", "AlternativeHeads", "UNetTopology",
+                                                       "SegNetTopology", "InfraredModality", "SpectralPreprocessing",
+                                                       "BuiltinModalities"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
         .target(name: "AlternativeHeads", dependencies: ["CompSegCore"], path: "Plugins/Heads/Alternatives"),
@@ -51,9 +57,8 @@ let package = Package(
                 path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "CompSegNetHead", "AlternativeHeads",
-            "UNetTopology", "SegNetTopology",
-            "CompSegDemo", "InfraredModality", "SpectralPreprocessing", "BuiltinModalities", "CompSegFigures",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "InfraredPhantom",
+            "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -67,10 +72,10 @@ let package = Package(
                                                           "CompSegTestSupport"]),
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
-        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "SpectralPreprocessing", "BuiltinModalities",
-                                                         "CompSegTraining", "CompSegTestSupport"]),
-        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "UNetTopology", "CompSegNetHead", "InfraredModality",
-                                                      "SpectralPreprocessing", "BuiltinModalities"]),
+        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "InfraredPhantom", "SpectralPreprocessing",
+                                                         "BuiltinModalities", "CompSegTraining", "CompSegTestSupport"]),
+        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "InfraredPhantom", "UNetTopology",
+                                                      "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
         .testTarget(name: "CLITests", dependencies: ["compseg"]),
         .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),

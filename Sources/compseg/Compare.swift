@@ -1,3 +1,4 @@
+import BuiltinPlugins
 import ArgumentParser
 import CompSegCore
 import CompSegFigures

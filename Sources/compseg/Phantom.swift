@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import InfraredModality
+import InfraredPhantom
 
 /// `compseg phantom`: writes a synthetic infrared tissue microarray with ground truth and a manifest.
 struct Phantom: ParsableCommand {

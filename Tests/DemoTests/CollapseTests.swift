@@ -1,6 +1,6 @@
 import Testing
 import CompSegCore
-import InfraredModality
+import InfraredPhantom
 import CompSegNN
 import CompSegNetHead
 import CompSegTraining

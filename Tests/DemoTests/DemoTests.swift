@@ -1,23 +1,10 @@
-import BuiltinModalities
+import BuiltinPlugins
 import CompSegCore
 import CompSegDemo
-import CompSegNetHead
 import CompSegTraining
 import Foundation
-import InfraredModality
-import SpectralPreprocessing
+import InfraredPhantom
 import Testing
-import UNetTopology
-
-/// The registry the demo needs: the infrared reader and spectral steps, the U-Net, the CompSegNet head.
-func demoRegistry() throws -> Registry {
-    var r = Registry()
-    try InfraredSource.register(in: &r)
-    try SpectralSteps.register(in: &r)
-    try UNet.register(in: &r)
-    try CompSegNetHead.register(in: &r)
-    return r
-}
 
 /// A shorter demo than `compseg demo` (40 spots of 48×48, width 8, depth 3, 30 epochs, a few
 /// seconds in release) through the same manifest chain and `TrainingRun`: a broken method fails
@@ -26,13 +13,13 @@ func demoRegistry() throws -> Registry {
     @Test func shortDemoSegmentsTumorFromImageLabels() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-demo-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
-        let manifest = try ModalityManifest(contentsOf: #require(BuiltinModalities.manifests["infrared"]))
+        let manifest = try resolveModality("infrared", registry: builtinRegistry())
         var settings = PhantomDemo.Settings(modality: manifest)
         settings.phantom.spots = 40; settings.phantom.size = 48
         settings.training.epochs = 30
         settings.topology = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 8])
         let run = RunDirectory(folder.appendingPathComponent("run"))
-        let outcome = try PhantomDemo.run(settings, in: run, registry: demoRegistry())
+        let outcome = try PhantomDemo.run(settings, in: run, registry: builtinRegistry())
         #expect(outcome.evaluation.auc ?? 0 >= 0.8, "test AUC \(String(describing: outcome.evaluation.auc))")
         #expect(outcome.evaluation.diceMean >= 0.4, "Dice \(outcome.evaluation.dice)")
         #expect(outcome.samples.test == 8 && outcome.evaluation.dice.count == 4)

@@ -1,6 +1,7 @@
 import Testing
 import CompSegCore
 import InfraredModality
+import InfraredPhantom
 
 @Suite struct PhantomTests {
     @Test func spotsFollowTheSettingsAndRepeat() {

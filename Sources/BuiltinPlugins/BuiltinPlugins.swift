@@ -8,7 +8,7 @@ import SpectralPreprocessing
 import UNetTopology
 
 /// The one place that registers the plugins built into the `compseg` tool.
-func builtinRegistry() throws -> Registry {
+public func builtinRegistry() throws -> Registry {
     var registry = Registry()
     try InfraredSource.register(in: &registry)
     try SpectralSteps.register(in: &registry)
@@ -23,6 +23,6 @@ func builtinRegistry() throws -> Registry {
 }
 
 /// What `--modality` names: a manifest file, a manifest in `modalities/`, or a reader plugin.
-func resolveModality(_ argument: String, registry: Registry) throws -> ModalityManifest {
+public func resolveModality(_ argument: String, registry: Registry) throws -> ModalityManifest {
     try ModalityManifest.resolve(argument, builtin: BuiltinModalities.manifests, registry: registry)
 }
