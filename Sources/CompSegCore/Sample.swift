@@ -15,6 +15,11 @@ public enum ChannelAxis: Codable, Hashable, Sendable {
     }
 }
 
+/// Which part of the data a sample belongs to.
+public enum Split: String, Codable, Sendable, CaseIterable {
+    case train, val, test
+}
+
 /// An image-level label.
 public enum SampleLabel: String, Codable, Hashable, Sendable {
     case cancer, cancerFree = "cancer-free"

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CompSegCore
+import CompSegTraining
 
 @Suite struct ManifestTests {
     func folder(_ files: [String: String]) throws -> URL {

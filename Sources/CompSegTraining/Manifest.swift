@@ -1,9 +1,6 @@
+import CompSegCore
+import CompSegIO
 import Foundation
-
-/// Which part of the data a sample belongs to.
-public enum Split: String, Codable, Sendable, CaseIterable {
-    case train, val, test
-}
 
 /// A dataset manifest: a CSV file with header `path,label,split` and optional columns `mask`
 /// (a tissue-mask PNG overriding the modality's own) and `truth` (a ground-truth tumor mask PNG,
@@ -32,7 +29,10 @@ public struct Manifest: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
         }
-        let table = try CSV.parse(String(decoding: data, as: UTF8.self), file: url.path)
+        let table: [[String]]
+        do { table = try CSV.parse(String(decoding: data, as: UTF8.self), file: url.path) } catch let e as IOError {
+            throw ManifestError(file: url.path, problems: [e.message])
+        }
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
         }
@@ -91,36 +91,5 @@ public struct ManifestError: Error, CustomStringConvertible {
     public var description: String {
         problems.count == 1 ? "\(file): \(problems[0])"
             : "\(file): \(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
-    }
-}
-
-/// Comma-separated values (RFC 4180: quoted fields may hold commas, quotes doubled, newlines).
-enum CSV {
-    static func parse(_ text: String, file: String) throws -> [[String]] {
-        var rows: [[String]] = [], row: [String] = [], field = ""
-        var quoted = false, line = 1
-        var chars = Array(text.replacingOccurrences(of: "\r\n", with: "\n")).makeIterator()
-        var pending: Character? = chars.next()
-        while let c = pending {
-            pending = chars.next()
-            if quoted {
-                if c == "\"" {
-                    if pending == "\"" { field.append("\""); pending = chars.next() } else { quoted = false }
-                } else {
-                    if c == "\n" { line += 1 }
-                    field.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"" where field.isEmpty: quoted = true
-            case ",": row.append(field); field = ""
-            case "\n": row.append(field); rows.append(row); row = []; field = ""; line += 1
-            default: field.append(c)
-            }
-        }
-        if quoted { throw ManifestError(file: file, problems: ["line \(line): a quoted field is not closed"]) }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
-        return rows
     }
 }
