@@ -1,10 +1,10 @@
-import BuiltinPlugins
 import ArgumentParser
+import BuiltinPlugins
 import CompSegCore
+import CompSegDemo
 import CompSegNN
 import CompSegTraining
 import Foundation
-import CompSegDemo
 
 /// `compseg demo`: the whole method on a built-in synthetic infrared tissue microarray: image
 /// labels only for training, model selection on validation loss, then test AUC and Dice against

@@ -1,5 +1,5 @@
-import BuiltinPlugins
 import ArgumentParser
+import BuiltinPlugins
 import CompSegCore
 import CompSegNN
 import CompSegTraining

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CompSegCore
 import CompSegNN
 import CompSegTraining
+import Foundation
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
@@ -64,3 +66,36 @@ struct CacheOptions: ParsableArguments {
 }
 
 extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
+
+/// What `segment` and `overlay` apply a trained run to, and where their files go.
+struct TrainedRunInput: ParsableArguments {
+    @Option(help: "Run folder written by `compseg train`.") var model: String
+    @Option(help: "Manifest CSV whose samples to use (every split; truth masks, where given, join overlay's panels).")
+    var data: String?
+    @Argument(help: "Sample files (instead of --data).") var files: [String] = []
+    @Option(help: "Output folder.") var out: String
+    @Flag(help: "Overwrite existing output files.") var force = false
+
+    func validate() throws {
+        guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
+    }
+
+    /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).
+    func load(_ registry: Registry) throws -> (trained: TrainedModel, store: SampleStore, rows: [Manifest.Row]) {
+        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
+        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
+        guard let data else { return (trained, try modality.store(files: files.map { URL(fileURLWithPath: $0) }), []) }
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
+        return (trained, try modality.store(manifest.rows, manifest: manifest), manifest.rows)
+    }
+
+    /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`.
+    func prepareOutput(_ outputs: [URL]) throws {
+        let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
+        if !existing.isEmpty && !force {
+            throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
+                           + "pass --force to overwrite them or choose another --out")
+        }
+        try FileManager.default.createDirectory(at: URL(fileURLWithPath: out), withIntermediateDirectories: true)
+    }
+}

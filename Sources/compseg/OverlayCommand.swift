@@ -1,5 +1,5 @@
-import BuiltinPlugins
 import ArgumentParser
+import BuiltinPlugins
 import CompSegCore
 import CompSegNN
 import CompSegTraining
@@ -11,18 +11,13 @@ struct OverlayCommand: ParsableCommand {
         commandName: "overlay",
         abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples.")
 
-    @Option(help: "Run folder written by `compseg train`.") var model: String
-    @Option(help: "Manifest CSV (truth masks, where given, join the panels).") var data: String?
-    @Argument(help: "Sample files (instead of --data).") var files: [String] = []
-    @Option(help: "Output folder.") var out: String
+    @OptionGroup var input: TrainedRunInput
     @Option(help: "Activation threshold for the mask.") var threshold: Float = 0.35
     @Option(help: "Mask colour as hex RGB, e.g. ff0000.") var colour = "ff0000"
     @Option(help: "Opacity of the blended mask.") var alpha = 0.35
-    @Flag(help: "Overwrite existing output files.") var force = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
         guard alpha >= 0 && alpha <= 1 else { throw ValidationError("--alpha must lie in [0, 1], got \(alpha)") }
     }
@@ -35,23 +30,9 @@ struct OverlayCommand: ParsableCommand {
     func run() throws {
         threading.apply()
         let registry = try builtinRegistry()
-        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
-        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let store: SampleStore, rows: [Manifest.Row]
-        if let data {
-            let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-            store = try modality.store(manifest.rows, manifest: manifest)
-            rows = manifest.rows
-        } else {
-            store = try modality.store(files: files.map { URL(fileURLWithPath: $0) })
-            rows = []
-        }
-        let folder = URL(fileURLWithPath: out)
-        let existing = SegmentationFiles.paths(for: store.ids, in: folder).filter { FileManager.default.fileExists(atPath: $0.path) }
-        if !existing.isEmpty && !force {
-            throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); pass --force to overwrite them")
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (trained, store, rows) = try input.load(registry)
+        let folder = URL(fileURLWithPath: input.out)
+        try input.prepareOutput(SegmentationFiles.paths(for: store.ids, in: folder))
         let (samples, maps) = try trained.segmented(store)
         let truth = try SegmentationFiles.readTruth(rows, samples)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)

@@ -1,5 +1,5 @@
-import BuiltinPlugins
 import ArgumentParser
+import BuiltinPlugins
 import CompSegCore
 
 /// `compseg plugins`: every registered modality, topology and pooling head.

@@ -14,7 +14,7 @@ import SpectralPreprocessing
 /// threshold, with specks removed and holes filled (`tissue`). NaN or infinite values are an
 /// error, or (`nonFinite: zero`) zeros outside the tissue. The preview is chosen by `preview`.
 public struct InfraredSource: ImageSource {
-    public struct Configuration: Codable, Sendable, Equatable {
+    public struct Configuration: DefaultedConfiguration, ListsConfigurationKeys, Sendable, Equatable {
         public var spectra = "/spectra"
         public var wavenumbers = "/wavenumbers"
         /// nil: compute the tissue mask. A named mask that the file lacks is computed too.
@@ -47,36 +47,10 @@ public struct InfraredSource: ImageSource {
             return c
         }
 
-        enum CodingKeys: String, CodingKey { case spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview }
-
-        public init(from decoder: Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let d = Configuration()
-            spectra = try c.decodeIfPresent(String.self, forKey: .spectra) ?? d.spectra
-            wavenumbers = try c.decodeIfPresent(String.self, forKey: .wavenumbers) ?? d.wavenumbers
-            mask = c.contains(.mask) ? try c.decodeIfPresent(String.self, forKey: .mask) : d.mask
-            layout = try c.decodeIfPresent(SpectralLayout.self, forKey: .layout) ?? d.layout
-            height = try c.decodeIfPresent(String.self, forKey: .height)
-            width = try c.decodeIfPresent(String.self, forKey: .width)
-            nonFinite = try c.decodeIfPresent(NonFinitePolicy.self, forKey: .nonFinite) ?? d.nonFinite
-            tissue = try c.decodeIfPresent(TissueRule.self, forKey: .tissue) ?? d.tissue
-            preview = try c.decodeIfPresent(SpectralPreview.self, forKey: .preview) ?? d.preview
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview
         }
-
-        /// Encodes every key, nil ones as null, so `PluginConfiguration.decode` knows them all
-        /// (and `mask: null` is accepted).
-        public func encode(to encoder: Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(spectra, forKey: .spectra)
-            try c.encode(wavenumbers, forKey: .wavenumbers)
-            try c.encode(mask, forKey: .mask)
-            try c.encode(layout, forKey: .layout)
-            try c.encode(height, forKey: .height)
-            try c.encode(width, forKey: .width)
-            try c.encode(nonFinite, forKey: .nonFinite)
-            try c.encode(tissue, forKey: .tissue)
-            try c.encode(preview, forKey: .preview)
-        }
+        public static var configurationKeys: [String] { keys(of: CodingKeys.self) }
     }
 
     public static let info = PluginInfo("infrared", aliases: ["ir", "ftir"],
