@@ -57,8 +57,30 @@ extension JSONValue {
     public init(_ value: Float) { self = .number(Double("\(value)") ?? Double(value)) }
     public init(_ value: Int) { self = .number(Double(value)) }
 
+    /// `value` as JSON.
+    public init<T: Encodable>(encoding value: T) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
     /// The value as JSON data (sorted keys).
     public var data: Data { Data(text.utf8) }
+
+    /// This value laid over `defaults`: an object's keys replace those of a default object, and
+    /// a nested object whose keys the default object all has is laid over it in turn (a partial
+    /// `tissue: {removeSpecksSmallerThan: 16}` keeps the other defaults); any other value,
+    /// such as another case of an enum (`{"heNormal": {}}` over `{"torchDefault": {}}`), replaces
+    /// the default whole.
+    public func overlaid(on defaults: JSONValue) -> JSONValue {
+        guard case .object(let mine) = self, case .object(var merged) = defaults else { return self }
+        for (key, value) in mine {
+            if let base = merged[key], case .object(let b) = base, case .object(let v) = value, v.keys.allSatisfy({ b[$0] != nil }) {
+                merged[key] = value.overlaid(on: base)
+            } else {
+                merged[key] = value
+            }
+        }
+        return .object(merged)
+    }
 
     /// The keys of an object; nil for other values.
     public var objectValue: [String: JSONValue]? {

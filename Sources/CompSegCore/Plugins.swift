@@ -83,12 +83,10 @@ public protocol DefaultedConfiguration: Codable {
 }
 
 extension PluginConfiguration {
-    /// The given object's keys over those of `type`'s encoded defaults, as JSON.
+    /// The given object laid over `type`'s encoded defaults (`JSONValue.overlaid(on:)`), as JSON.
     func overlaid(on type: any DefaultedConfiguration.Type) throws -> Data {
-        guard case .object(let given)? = try? JSONDecoder().decode(JSONValue.self, from: json),
-              case .object(let defaults) = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(type.init()))
-        else { return json }
-        return try JSONEncoder().encode(JSONValue.object(defaults.merging(given) { _, mine in mine }))
+        guard let given = try? JSONDecoder().decode(JSONValue.self, from: json), given.objectValue != nil else { return json }
+        return given.overlaid(on: try JSONValue(encoding: type.init())).data
     }
 }
 

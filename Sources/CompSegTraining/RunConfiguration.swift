@@ -65,16 +65,21 @@ struct LegacyRunConfiguration: Decodable {
     var outside: OutsideTissue?
     var topology, head: PluginDescription
     var inputChannels: Int
-    var training: TrainingSettings
+    /// As written: keys added since (e.g. `warmupEpochs`) are absent.
+    var training: JSONValue
     var bestEpoch: Int?
     var versions: [String: String]
     var format: Int?
 
     /// Runs written before `format` existed were trained under defaults that their
     /// configuration does not spell out: the U-Net had batch norm and He-normal weights, and
-    /// non-tissue pixels were kept. Those are written in, so the run is rebuilt and re-applied
-    /// exactly as it was trained.
+    /// non-tissue pixels were kept; and runs written before warm-up existed had none. Those are
+    /// written in, so the run is rebuilt and re-applied exactly as it was trained.
     func upgraded(file: String) throws -> RunConfiguration {
+        var settingsThen = TrainingSettings()
+        settingsThen.warmupEpochs = 0
+        let training = try JSONDecoder().decode(TrainingSettings.self,
+                                                from: self.training.overlaid(on: JSONValue(encoding: settingsThen)).data)
         var topology = self.topology
         if format == nil, ["unet", "u-net"].contains(topology.identifier.lowercased()) {
             guard var keys = topology.configuration.objectValue else {

@@ -24,23 +24,6 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
-    /// Absent keys keep their defaults (settings files and runs written before a key existed).
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TrainingSettings()
-        epochs = try c.decodeIfPresent(Int.self, forKey: .epochs) ?? d.epochs
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
-        optimizer = try c.decodeIfPresent(OptimizerKind.self, forKey: .optimizer) ?? d.optimizer
-        weightDecay = try c.decodeIfPresent(Float.self, forKey: .weightDecay) ?? d.weightDecay
-        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? d.momentum
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        balancedBatches = try c.decodeIfPresent(Bool.self, forKey: .balancedBatches) ?? d.balancedBatches
-        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
-        minDelta = try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta
-        warmupEpochs = try c.decodeIfPresent(Int.self, forKey: .warmupEpochs) ?? 0  // runs from before warm-up had none
-    }
-
     /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7, batches drawn without balancing, no warm-up.
     public static var paper: TrainingSettings {
         var s = TrainingSettings()

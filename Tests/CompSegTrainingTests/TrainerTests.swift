@@ -127,8 +127,10 @@ import UNetTopology
         #expect(zip(seen, [0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3, 1e-3]).allSatisfy { Swift.abs($0 - $1) < 1e-9 }, "\(seen)")
     }
 
+    /// A run written before a setting existed trained as it did then: no warm-up.
     @Test func settingsWithoutNewerKeysDecode() throws {
-        let s = try JSONDecoder().decode(TrainingSettings.self, from: Data(#"{"epochs": 5}"#.utf8))
+        let old = #"{"format":3,"topology":{"identifier":"unet"},"head":{"identifier":"compsegnet"},"inputChannels":3,"training":{"epochs":5},"versions":{}}"#
+        let s = try RunConfiguration(modelJSON: Data(old.utf8), file: "model.json").training
         #expect(s.epochs == 5 && s.warmupEpochs == 0 && s.optimizer == .adam)
     }
 }

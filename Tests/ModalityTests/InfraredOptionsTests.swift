@@ -64,6 +64,13 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try PluginConfiguration(json: Data(#"{"nonFinite": "drop"}"#.utf8)).decode(InfraredSource.Configuration.self)
         }
+        var registry = Registry()
+        try InfraredSource.register(in: &registry)
+        let negative = PluginConfiguration(json: Data(#"{"tissue": {"fillHolesSmallerThan": -1}}"#.utf8), source: "lab.yaml: options")
+        #expect(throws: ConfigurationError.self) { try registry.modality("infrared", negative) }
+        do { _ = try registry.modality("infrared", negative) } catch {
+            #expect("\(error)".hasPrefix("lab.yaml: options: key 'tissue': sizes must not be negative"), "\(error)")
+        }
     }
 
     /// A computed mask with a one-pixel speck and a one-pixel hole, cleaned by the rule.

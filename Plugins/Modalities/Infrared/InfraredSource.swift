@@ -57,7 +57,11 @@ public struct InfraredSource: ImageSource {
                                         summary: "hyperspectral infrared images from HDF5 or MATLAB v7.3 (layouts hwb, bhw, flat, matlab)")
 
     public static func register(in registry: inout Registry) throws {
-        try registry.registerModality(info) { try InfraredSource($0.decode(Configuration.self)) }
+        try registry.registerModality(info) {
+            let configuration = try $0.decode(Configuration.self)
+            try configuration.tissue.validate(source: $0.source)
+            return InfraredSource(configuration)
+        }
     }
 
     public let configuration: Configuration
@@ -191,14 +195,12 @@ public struct TissueRule: Codable, Sendable, Equatable {
     public var removeSpecksSmallerThan = 0
 
     public init() {}
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = TissueRule()
-        fillHolesSmallerThan = try c.decodeIfPresent(Int.self, forKey: .fillHolesSmallerThan) ?? d.fillHolesSmallerThan
-        removeSpecksSmallerThan = try c.decodeIfPresent(Int.self, forKey: .removeSpecksSmallerThan) ?? d.removeSpecksSmallerThan
+
+    /// - Throws: `ConfigurationError` naming `source` when a size is negative.
+    func validate(source: String) throws {
         guard fillHolesSmallerThan >= 0, removeSpecksSmallerThan >= 0 else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                    debugDescription: "tissue sizes must not be negative"))
+            throw ConfigurationError(source: source, message: "key 'tissue': sizes must not be negative, got "
+                                     + "fillHolesSmallerThan \(fillHolesSmallerThan), removeSpecksSmallerThan \(removeSpecksSmallerThan)")
         }
     }
 
