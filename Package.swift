@@ -53,8 +53,10 @@ let package = Package(
         .target(name: "SegNetTopology", dependencies: ["CompSegCore"], path: "Plugins/Topologies/SegNet"),
         .target(name: "BuiltinModalities", path: "modalities", resources: modalityManifests.map { .copy($0) }),
         .target(name: "SpectralPreprocessing", dependencies: ["CompSegCore", "COpenBLAS"], path: "Plugins/Modalities/Spectral"),
-        .target(name: "InfraredModality", dependencies: ["CompSegCore", "CompSegIO", "SpectralPreprocessing"],
-                path: "Plugins/Modalities/Infrared"),
+        // Reading spectral image files of every format into samples, shared by the spectral modalities.
+        .target(name: "SpectralFiles", dependencies: ["CompSegCore", "CompSegIO", "CompSegNN", "SpectralPreprocessing"],
+                path: "Plugins/Modalities/SpectralFiles"),
+        .target(name: "InfraredModality", dependencies: ["CompSegCore", "SpectralFiles"], path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "InfraredPhantom",
@@ -72,7 +74,7 @@ let package = Package(
                                                           "CompSegTestSupport"]),
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
-        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "InfraredPhantom", "SpectralPreprocessing",
+        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "InfraredPhantom", "SpectralPreprocessing", "SpectralFiles",
                                                          "BuiltinModalities", "CompSegTraining", "CompSegTestSupport"]),
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "InfraredPhantom", "UNetTopology",
                                                       "CompSegNetHead"]),

@@ -160,6 +160,21 @@ public final class HDF5File: Sendable {
         return dims.map { Int($0) }
     }
 
+    /// The dataset's element type in numpy's words: "float32", "uint16", "int8", "enum", …
+    public func elementType(of path: String) throws -> String {
+        try withDataset(path) { dataset in
+            let type = H5Dget_type(dataset)
+            guard type >= 0 else { throw error("cannot get the type of dataset '\(path)'") }
+            defer { H5Tclose(type) }
+            let typeClass = H5Tget_class(type), bits = 8 * H5Tget_size(type)
+            switch typeClass {
+            case H5T_FLOAT: return "float\(bits)"
+            case H5T_INTEGER: return (H5Tget_sign(type) == H5T_SGN_NONE ? "uint" : "int") + "\(bits)"
+            default: return Self.name(typeClass)
+            }
+        }
+    }
+
     /// Refuses datasets that are not numbers: float, integer, or an enum over an integer (h5py
     /// writes numpy `bool` as one, FALSE = 0 and TRUE = 1). HDF5 converts an enum to Float by
     /// its members' integer values (`H5T__conv_enum_numeric`, HDF5 ≥ 1.8.11).

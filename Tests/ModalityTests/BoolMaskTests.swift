@@ -3,6 +3,7 @@ import Testing
 import CompSegCore
 import CompSegTestSupport
 import InfraredModality
+import SpectralFiles
 
 /// A tissue mask that h5py wrote from numpy `bool` (an HDF5 enum over int8) reads as the same mask
 /// as hwb.h5's uint8 one: `Tests/Fixtures/infrared/bool_mask.h5`.

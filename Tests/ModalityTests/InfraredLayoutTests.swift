@@ -4,6 +4,7 @@ import CompSegCore
 import CompSegIO
 import CompSegTestSupport
 import InfraredModality
+import SpectralFiles
 
 /// Reads the files of `tools/make_infrared_fixtures.py` (written by h5py): every layout holds the
 /// same 4×5×6 cube, value(y, x, b) = 1 + 0.1·b + y + 10·x.
@@ -46,7 +47,7 @@ import InfraredModality
     @Test func bhwDescending() throws {
         let s = try Self.load("bhw.h5") { $0.layout = .bhw }
         Self.check(s, wavenumbers: Self.descending, mask: nil)  // no mask: Otsu
-        #expect(s.channels.spectralOrder == .descending && s.metadata["layout"] == "bhw")
+        #expect(s.channels.spectralOrder == .descending && s.metadata["format"] == "HDF5 (layout bhw)")
     }
 
     @Test func pyirFlatWithSizeDatasets() throws {

@@ -2,6 +2,7 @@ import CompSegCore
 import CompSegTestSupport
 import Foundation
 import InfraredModality
+import SpectralFiles
 import Testing
 
 /// The infrared reader's options beyond the layout: reading by hyperslabs, the NaN policy, the

@@ -3,6 +3,7 @@ import CompSegCore
 import CompSegTraining
 import Foundation
 import InfraredModality
+import SpectralFiles
 import InfraredPhantom
 import SpectralPreprocessing
 import Testing

@@ -3,6 +3,7 @@ import CompSegNN
 import CompSegTraining
 import Foundation
 import InfraredModality
+import SpectralFiles
 import SpectralPreprocessing
 import Testing
 

@@ -1,0 +1,86 @@
+import CompSegCore
+import CompSegIO
+import Foundation
+
+extension SpectralFileReader {
+    /// An HDF5 (or MATLAB v7.3) file's cube: `spectra` arranged as `layout` says, `wavenumbers`
+    /// (cm⁻¹), and the `mask` dataset when the file has it.
+    func hdf5Cube(_ url: URL) throws -> SpectralCube {
+        let c = options, layout = c.layout
+        let file = try HDF5File(url: url)
+        func fail(_ dataset: String, _ error: LayoutError) -> IOError {
+            IOError(file: url.path, "dataset '\(dataset)' \(error.description)")
+        }
+        if layout != .flat, c.height != nil || c.width != nil {
+            throw IOError(file: url.path, "keys 'height' and 'width' apply only to layout 'flat', not '\(layout.rawValue)'")
+        }
+        let shape = try file.shape(of: c.spectra)
+        guard shape.count == layout.rank else {
+            throw fail(c.spectra, LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(layout.rawValue)' "
+                                              + "expects \(layout.dimensionNames) (rank \(layout.rank))"))
+        }
+        let size = layout == .flat ? try imageSize(file, url) : nil
+        let (b, h, w): (Int, Int, Int)
+        do { (b, h, w) = try layout.dimensions(shape: shape, size: size) } catch let e as LayoutError {
+            throw fail(c.spectra, e)
+        }
+        // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
+        // large file never needs a second full-size copy besides the image.
+        var image = [Float](repeating: 0, count: b * h * w)
+        let perEntry = shape.dropFirst().reduce(1, *)
+        let entries = max(1, c.slabValues / perEntry)
+        for first in stride(from: 0, to: shape[0], by: entries) {
+            let n = min(entries, shape[0] - first)
+            let slab = try file.readHyperslab(c.spectra, start: [first] + shape.dropFirst().map { _ in 0 },
+                                              count: [n] + shape.dropFirst())
+            layout.place(slab, first: first, size: (b, h, w), into: &image)
+        }
+        let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers)
+        let wavenumbers: [Double]
+        do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
+            throw fail(c.wavenumbers, e)
+        }
+        guard wavenumbers.count == b else {
+            throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has \(wavenumbers.count) values "
+                          + "but '\(c.spectra)' has \(b) bands (shape \(shape), layout '\(layout.rawValue)')")
+        }
+        var mask: [Bool]?
+        if let name = c.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {
+            let (shape, values) = try file.readFloats(name)
+            do { mask = try layout.mask(shape: shape, values: values, height: h, width: w) } catch let e as LayoutError {
+                throw fail(name, e)
+            }
+        }
+        return SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: "cm⁻¹", mask: mask,
+                            format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))
+    }
+
+    /// Layout `flat`: (H, W) from the datasets or attributes that `height` and `width` name.
+    private func imageSize(_ file: HDF5File, _ url: URL) throws -> (height: Int, width: Int) {
+        guard let heightName = options.height, let widthName = options.width else {
+            throw IOError(file: url.path, "layout 'flat' needs the keys 'height' and 'width' (datasets or attributes "
+                          + "holding the image size, e.g. PyIR's '/data/ypixels' and '/data/xpixels')")
+        }
+        let datasets = try file.datasetNames()
+        func integer(_ key: String, _ name: String) throws -> Int {
+            let absolute = name.hasPrefix("/") ? name : "/" + name
+            if datasets.contains(absolute) {
+                let (shape, values) = try file.readFloats(absolute)
+                guard values.count == 1, let v = values.first, v == v.rounded(), v >= 1 else {
+                    throw IOError(file: url.path, "'\(key)' names dataset '\(name)' of shape \(shape) holding \(values.prefix(4)); "
+                                  + "expected one positive integer")
+                }
+                return Int(v)
+            }
+            for owner in ["/", options.spectra] {
+                if let v = try? file.attributeInt(name, on: owner) {
+                    guard v >= 1 else { throw IOError(file: url.path, "'\(key)': attribute '\(name)' on '\(owner)' is \(v)") }
+                    return v
+                }
+            }
+            throw IOError(file: url.path, "'\(key)' names '\(name)', which is neither a dataset nor an integer attribute "
+                          + "of '/' or '\(options.spectra)'; the datasets are \(datasets.joined(separator: ", "))")
+        }
+        return (try integer("height", heightName), try integer("width", widthName))
+    }
+}

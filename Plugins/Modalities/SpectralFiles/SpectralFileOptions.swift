@@ -1,0 +1,68 @@
+import CompSegCore
+import Foundation
+import SpectralPreprocessing
+
+/// Which reader reads a spectral image file.
+public enum SpectralFileFormat: String, Codable, Sendable, CaseIterable {
+    /// By extension and, where that is ambiguous, by content (`InstrumentFormat.detect`).
+    case auto
+    /// HDF5 or MATLAB v7.3, arranged as `layout` says.
+    case hdf5
+    /// A `.hdr` text header beside a raw binary file.
+    case envi
+    /// Agilent Resolutions Pro: a tile (`.dat` with its `.bsp`) or a mosaic (`.dmt` with its `.dmd` tiles).
+    case agilent
+    /// Renishaw WiRE `.wdf` maps.
+    case wire
+    /// Text maps: long (`X Y Wave Intensity` per line) or wide (wavenumbers, then `x y I…` per pixel).
+    case text
+}
+
+/// How a spectral modality reads its files: the format, the HDF5 dataset names and layout (HDF5
+/// only; the other formats say where everything is), and what happens after reading, for every
+/// format: non-finite values, the computed tissue mask, the preview.
+public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKeys, Sendable, Equatable {
+    public var format = SpectralFileFormat.auto
+    public var spectra = "/spectra"
+    public var wavenumbers = "/wavenumbers"
+    /// nil: compute the tissue mask. A named mask that the file lacks is computed too.
+    public var mask: String? = "/mask"
+    /// How `spectra` (and `mask`) are arranged.
+    public var layout: SpectralLayout = .hwb
+    /// Layout `flat` only: the image height and width, each the path of a dataset holding one
+    /// integer (a scalar or 1-element dataset), or the name of an integer attribute on the
+    /// root or on the spectra dataset.
+    public var height: String? = nil
+    public var width: String? = nil
+    /// What to do with NaN or infinite values in the spectra (ENVI's `data ignore value` and a
+    /// mosaic's missing tiles are NaN too).
+    public var nonFinite = NonFinitePolicy.error
+    /// How the tissue mask is cleaned when it is computed (not when the file holds one).
+    public var tissue = TissueRule()
+    /// What overlays are drawn on.
+    public var preview = SpectralPreview.absorbance
+    /// HDF5 values read per hyperslab (not a configuration key; tests make it small).
+    public var slabValues = 1 << 22
+
+    public init() {}
+
+    /// PyIR's HDF5 files: `data/intensities` (pixels×B), `data/xvalues` (B),
+    /// `data/ypixels` and `data/xpixels` (the size), `data/tissue_mask`.
+    public static var pyir: SpectralFileOptions {
+        var c = SpectralFileOptions()
+        c.layout = .flat
+        c.spectra = "/data/intensities"; c.wavenumbers = "/data/xvalues"; c.mask = "/data/tissue_mask"
+        c.height = "/data/ypixels"; c.width = "/data/xpixels"
+        return c
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case format, spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview
+    }
+    public static var configurationKeys: [String] { keys(of: CodingKeys.self) }
+
+    /// - Throws: `ConfigurationError` naming `source` when a value is out of range.
+    public func validate(source: String) throws {
+        try tissue.validate(source: source)
+    }
+}

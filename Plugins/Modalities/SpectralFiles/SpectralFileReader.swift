@@ -1,0 +1,86 @@
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import Foundation
+import SpectralPreprocessing
+
+/// Reads spectral images in every format the project knows (HDF5, ENVI, Agilent FPA tiles and
+/// mosaics, Renishaw WiRE, text maps) into samples, the same way for every format: non-finite
+/// values as `nonFinite` says, the file's tissue mask or one computed by Otsu's threshold on the
+/// integrated absorbance (cleaned by `tissue`), and a preview. The infrared and Raman modalities
+/// are this reader with their own defaults.
+public struct SpectralFileReader: Sendable {
+    public let options: SpectralFileOptions
+    public init(_ options: SpectralFileOptions = .init()) { self.options = options }
+
+    /// The image in `url` as the file holds it, read by the format `options.format` names.
+    /// - Throws: `IOError` naming the file and the field that is missing or wrong.
+    public func cube(_ url: URL) throws -> SpectralCube {
+        switch options.format {
+        case .auto: try InstrumentFormat.detect(url) == .hdf5 ? hdf5Cube(url) : InstrumentFormat.read(url)
+        case .hdf5: try hdf5Cube(url)
+        case .envi: try SpectralCube.readENVI(url)
+        case .agilent: try ["dmt", "dmd"].contains(url.pathExtension.lowercased())
+            ? SpectralCube.readAgilentMosaic(url) : SpectralCube.readAgilentTile(url)
+        case .wire: try SpectralCube.readWiRE(url)
+        case .text: try SpectralCube.readTextMap(url)
+        }
+    }
+
+    /// The sample in `url`.
+    /// - Parameter axisUnit: the unit the modality's steps expect (e.g. cm⁻¹); an axis in another
+    ///   unit this reader converts (nm or µm to cm⁻¹) is converted, one without a unit is taken as it.
+    public func sample(_ url: URL, label: SampleLabel?, axisUnit: String) throws -> Sample {
+        try sample(cube(url), file: url, label: label, axisUnit: axisUnit)
+    }
+
+    /// `cube` as a sample: non-finite values handled, the tissue mask taken or computed, the preview drawn.
+    public func sample(_ cube: SpectralCube, file url: URL, label: SampleLabel?, axisUnit: String) throws -> Sample {
+        let (b, h, w) = (cube.bands, cube.height, cube.width)
+        let plane = h * w
+        var values = cube.values
+        var invalid = [Bool](repeating: false, count: plane)
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            let count = values.lazy.filter { !$0.isFinite }.count
+            let place = "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)"
+            guard options.nonFinite == .zero else {
+                throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (\(cube.format)); \(place) "
+                              + "(option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
+            }
+            for i in values.indices where !values[i].isFinite { values[i] = 0; invalid[i % plane] = true }
+        }
+        var absorbance = [Float](repeating: 0, count: plane)
+        for k in 0..<b { for p in 0..<plane { absorbance[p] += values[k * plane + p] } }
+        absorbance = absorbance.map { $0 / Float(b) }
+        var tissue: Mask
+        if let mask = cube.mask {
+            tissue = Mask(height: h, width: w, pixels: mask)
+        } else {
+            let threshold = otsuThreshold(absorbance)
+            tissue = options.tissue.clean(Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
+        }
+        for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
+        let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
+        let preview: RGBImage
+        do {
+            preview = try options.preview.render(cube: values, bands: b, height: h, width: w, wavenumbers: axis.values,
+                                                 tissue: tissue.pixels)
+        } catch { throw IOError(file: url.path, "option 'preview': \(error)") }
+        var metadata = ["file": url.path, "format": cube.format, "wavenumberOrder": SpectralOrder(axis.values).rawValue]
+        if !cube.notes.isEmpty { metadata["notes"] = cube.notes.joined(separator: "; ") }
+        return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: values),
+                          channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue,
+                          preview: preview, label: label, metadata: metadata)
+    }
+
+    /// `values` in `unit` converted to `wanted` where this reader knows how (nm or µm to cm⁻¹);
+    /// an axis without a unit is taken as `wanted`, one in any other unit is kept as written.
+    static func axis(_ values: [Double], unit: String, wanted: String) -> (values: [Double], unit: String) {
+        switch (unit, wanted) {
+        case ("", _): (values, wanted)
+        case ("nm", "cm⁻¹"): (values.map { 1e7 / $0 }, wanted)
+        case ("µm", "cm⁻¹"): (values.map { 1e4 / $0 }, wanted)
+        default: (values, unit)
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+
+extension SpectralCube {
+    /// Reads one Agilent Resolutions Pro FPA tile: `name.dat` (little-endian float32: a 255-value
+    /// preamble, then the spectra band by band, each band a side × side image row by row) with the
+    /// spectral axis from `name.bsp` beside it. Either file may be given.
+    ///
+    /// Orientation is agilent-format's default (`MAT=False`): rows as stored, which is Cartesian order
+    /// (row 0 at the bottom of the field of view; agilent-format's `MAT=True` flips it).
+    /// The side is √((values − 255) / Npts) and must be a power of two from 2 to 128.
+    /// - Throws: `IOError`: a `.seq` (interferograms, not spectra), a missing `.bsp`/`.dat`, a header too
+    ///   short or with an invalid Npts/PtSep, or a data size that is no square FPA of Npts-point spectra.
+    public static func readAgilentTile(_ url: URL) throws -> SpectralCube {
+        let folder = url.deletingLastPathComponent()
+        let (stem, ext) = stemAndExtension(url)
+        switch ext {
+        case "dat", "bsp": break
+        case "seq": throw IOError(file: url.path, "holds interferograms (Resolutions Pro .seq), not spectra: read \(stem).dat")
+        default: throw IOError(file: url.path, "is not an Agilent FPA tile: expected a .dat or its .bsp")
+        }
+        guard let dat = ext == "dat" ? url : sibling("\(stem).dat", in: folder) else {
+            throw IOError(file: url.path, "no \(stem).dat beside it: the spectra are there")
+        }
+        guard let bsp = ext == "bsp" ? url : sibling("\(stem).bsp", in: folder) else {
+            throw IOError(file: url.path, "no \(stem).bsp beside it: the spectral axis is there")
+        }
+        let axis = try AgilentAxis(bsp)
+        let file = try BoundedFile(dat)
+        let side = try axis.fpaSide(byteCount: file.length, file: dat.path)
+        let values = try file.bytes(at: AgilentAxis.preamble, count: file.length - AgilentAxis.preamble, "spectra")
+            .samples(.float32, at: 0, count: side * side * axis.points, order: .little, "spectra")
+        return SpectralCube(height: side, width: side, bands: axis.points, values: values, axis: axis.wavenumbers,
+                            axisUnit: "cm⁻¹", format: "Agilent FPA tile")
+    }
+
+    /// Reads an Agilent Resolutions Pro FPA mosaic: `name.dmt` (the spectral axis, as in a `.bsp`) and its
+    /// tiles `name_XXXX_YYYY.dmd` beside it, each laid out as a tile `.dat`, stitched into one image. A
+    /// `.dmd` tile may be given instead of the `.dmt`.
+    ///
+    /// Orientation is agilent-format's default (`MAT=False`): tiles are numbered left to right and top to
+    /// bottom, each tile's rows run bottom to top, so tile row Y lands at image rows (rows − Y − 1)·side
+    /// and the image is in Cartesian order (row 0 at the bottom). The grid is (highest X + 1) × (highest
+    /// Y + 1) tiles; missing tiles are NaN (noted), refused when more are missing than present.
+    /// - Throws: `IOError`: no `.dmt` or no `_0000_0000.dmd`, tiles of different sizes, or a tile size that
+    ///   is no square FPA of Npts-point spectra.
+    public static func readAgilentMosaic(_ url: URL) throws -> SpectralCube {
+        let folder = url.deletingLastPathComponent()
+        var (stem, ext) = stemAndExtension(url)
+        if ext == "dmd", let tile = AgilentTileName(stem + ".dmd", base: nil) {
+            stem = tile.base
+        } else if ext != "dmt" {
+            throw IOError(file: url.path, "is not an Agilent FPA mosaic: expected a .dmt or one of its _XXXX_YYYY.dmd tiles")
+        }
+        guard let dmt = ext == "dmt" ? url : sibling("\(stem).dmt", in: folder) else {
+            throw IOError(file: url.path, "no \(stem).dmt beside it: the spectral axis is there")
+        }
+        let axis = try AgilentAxis(dmt)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
+        guard let first = names.first(where: { $0.lowercased() == "\(stem)_0000_0000.dmd".lowercased() }) else {
+            throw IOError(file: dmt.path, "no tile \(stem)_0000_0000.dmd beside it")
+        }
+        let base = String(first.dropLast("_0000_0000.dmd".count))
+        var tiles: [Int: [Int: URL]] = [:]  // [y][x]
+        for name in names {
+            guard let tile = AgilentTileName(name, base: base), tiles[tile.y]?[tile.x] == nil else { continue }
+            tiles[tile.y, default: [:]][tile.x] = folder.appendingPathComponent(name)
+        }
+        let columns = (tiles.values.flatMap(\.keys).max() ?? 0) + 1, rows = (tiles.keys.max() ?? 0) + 1
+        let present = tiles.values.map(\.count).reduce(0, +), missing = columns * rows - present
+        guard missing <= present else {
+            throw IOError(file: dmt.path, "tiles name a grid of \(columns) × \(rows), but only \(present) of its \(columns * rows) tiles are there")
+        }
+
+        let tileBytes = try BoundedFile(folder.appendingPathComponent(first)).length
+        let side = try axis.fpaSide(byteCount: tileBytes, file: folder.appendingPathComponent(first).path)
+        let (height, width, plane) = (rows * side, columns * side, side * side)
+        guard let count = checkedProduct(height, width, axis.points) else {
+            throw IOError(file: dmt.path, "a mosaic of \(columns) × \(rows) tiles of \(side) × \(side) × \(axis.points) is too large")
+        }
+        var values = [Float](repeating: .nan, count: count)
+        var absent: [String] = []
+        for y in 0..<rows {
+            for x in 0..<columns {
+                guard let url = tiles[y]?[x] else { absent.append("(\(x), \(y))"); continue }
+                let file = try BoundedFile(url)
+                guard file.length == tileBytes else {
+                    throw IOError(file: url.path, "holds \(file.length) bytes, but tile \(first) holds \(tileBytes): tiles differ in size")
+                }
+                let tile = try file.bytes(at: AgilentAxis.preamble, count: tileBytes - AgilentAxis.preamble, "spectra")
+                    .samples(.float32, at: 0, count: plane * axis.points, order: .little, "spectra")
+                let top = (rows - y - 1) * side, left = x * side
+                for k in 0..<axis.points {
+                    for r in 0..<side {
+                        for c in 0..<side {
+                            values[(k * height + top + r) * width + left + c] = tile[(k * side + r) * side + c]
+                        }
+                    }
+                }
+            }
+        }
+        let notes = absent.isEmpty ? [] : ["\(absent.count) missing tiles (x, y) left as NaN: \(absent.prefix(10).joined(separator: ", "))\(absent.count > 10 ? ", …" : "")"]
+        return SpectralCube(height: height, width: width, bands: axis.points, values: values, axis: axis.wavenumbers,
+                            axisUnit: "cm⁻¹", format: "Agilent FPA mosaic", notes: notes)
+    }
+}
+
+/// The spectral axis an Agilent `.bsp` or `.dmt` holds at fixed offsets: float64 PtSep at byte 2216,
+/// int32 StartPt at 2228, int32 Npts at 2236; wavenumbers are PtSep·(StartPt + i).
+private struct AgilentAxis {
+    /// Bytes before the spectra in a `.dat` or `.dmd`: 255 float32 values.
+    static let preamble = 1020
+    let path: String
+    let points: Int, separation: Double, start: Int
+
+    init(_ url: URL) throws {
+        path = url.path
+        let bytes = try BoundedFile(url).bytes(at: 2216, count: 24, "spectral axis (PtSep at byte 2216, StartPt at 2228, Npts at 2236)")
+        separation = try bytes.float64(at: 0, "PtSep")
+        start = Int(try bytes.int32(at: 12, "StartPt"))
+        points = Int(try bytes.int32(at: 20, "Npts"))
+        guard points > 0 else { throw IOError(file: path, "Npts (byte 2236): expected a positive point count, found \(points)") }
+        guard separation.isFinite, separation > 0 else {
+            throw IOError(file: path, "PtSep (byte 2216): expected a positive point spacing, found \(separation)")
+        }
+    }
+
+    var wavenumbers: [Double] { (0..<points).map { separation * Double(start + $0) } }
+
+    /// The side of the square FPA whose spectra fill a `.dat`/`.dmd` of `byteCount` bytes.
+    func fpaSide(byteCount: Int, file: String) throws -> Int {
+        let spectra = byteCount / 4 - 255
+        let pixels = spectra > 0 && spectra % points == 0 ? spectra / points : 0
+        let side = Int(Double(pixels).squareRoot().rounded())
+        guard byteCount % 4 == 0, side * side == pixels, (2...128).contains(side), side & (side - 1) == 0 else {
+            throw IOError(file: file, "holds \(byteCount) bytes: expected a 1020-byte preamble, then float32 spectra of Npts = \(points) points (from \((path as NSString).lastPathComponent)) for a square FPA of side 2, 4, …, 128")
+        }
+        return side
+    }
+}
+
+/// A mosaic tile's name, `base_XXXX_YYYY.dmd`.
+private struct AgilentTileName {
+    let base: String, x: Int, y: Int
+
+    /// Parses `name`; with `base` given, only names that start with it exactly.
+    init?(_ name: String, base expected: String?) {
+        let characters = Array(name)
+        guard characters.count > 14, name.lowercased().hasSuffix(".dmd") else { return nil }
+        let tail = characters.suffix(14)  // _XXXX_YYYY.dmd
+        let digits = Array(tail.dropFirst().prefix(4)) + Array(tail.dropFirst(6).prefix(4))
+        guard tail.first == "_", tail[tail.startIndex + 5] == "_", digits.allSatisfy({ ("0"..."9").contains($0) }),
+              let x = Int(String(digits.prefix(4))), let y = Int(String(digits.suffix(4))) else { return nil }
+        base = String(characters.dropLast(14))
+        guard expected == nil || base == expected else { return nil }
+        (self.x, self.y) = (x, y)
+    }
+}

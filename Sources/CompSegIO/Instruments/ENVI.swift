@@ -1,0 +1,184 @@
+import Foundation
+
+extension SpectralCube {
+    /// Reads an ENVI image: a text header (`.hdr`) beside a raw binary file (`.img`, `.dat`, `.raw`,
+    /// `.bsq`/`.bil`/`.bip`, `.seq` or no extension). Either file may be given; the other is found beside
+    /// it (also as `name.img.hdr`, and ignoring case).
+    ///
+    /// Supports interleave bsq/bil/bip, byte order 0/1, data types 1, 2, 3, 4, 5, 12, 13, 14 and 15,
+    /// `header offset`, `wavelength` with `wavelength units` (wavenumber/cm-1 → "cm⁻¹", nanometers/nm →
+    /// "nm", otherwise as written) and `data ignore value` (→ NaN). Without `wavelength` the axis is the
+    /// band index (noted).
+    /// - Throws: `IOError` naming the file and key: no header or data file, a missing or invalid key,
+    ///   an unsupported interleave or data type, or a data file shorter than the header says.
+    public static func readENVI(_ url: URL) throws -> SpectralCube {
+        let (headerURL, dataURL) = try ENVIHeader.locate(url)
+        let header = try ENVIHeader(headerURL)
+        let samples = try header.positiveInt("samples"), lines = try header.positiveInt("lines")
+        let bands = try header.positiveInt("bands")
+        let offset = try header.int("header offset", default: 0)
+        guard offset >= 0 else { throw header.error("header offset", "expected 0 or more, found \(offset)") }
+        let type = try header.sampleType()
+        let byteOrder = try header.int("byte order", default: 0)
+        guard byteOrder == 0 || byteOrder == 1 else {
+            throw header.error("byte order", "expected 0 (little-endian) or 1 (big-endian), found \(byteOrder)")
+        }
+        let interleave = (header["interleave"] ?? (bands == 1 ? "bsq" : "")).lowercased()
+        guard ["bsq", "bil", "bip"].contains(interleave) else {
+            throw header.error("interleave", header["interleave"] == nil ? "missing (needed for \(bands) bands)"
+                : "expected bsq, bil or bip, found '\(header["interleave"] ?? "")'")
+        }
+        let ignore = try header["data ignore value"].map { text in
+            guard let value = Double(text) else { throw header.error("data ignore value", "expected a number, found '\(text)'") }
+            return value
+        }
+
+        let data = try BoundedFile(dataURL)
+        guard let count = checkedProduct(samples, lines, bands), let size = checkedProduct(count, type.size),
+              offset <= data.length, size <= data.length - offset else {
+            throw IOError(file: dataURL.path, "holds \(data.length) bytes, but \(headerURL.lastPathComponent) says samples \(samples) × lines \(lines) × bands \(bands) × \(type.size) bytes after a header offset of \(offset)")
+        }
+        var notes: [String] = []
+        let (axis, unit) = try header.spectralAxis(bands: bands, notes: &notes)  // after the size check: bands is bounded
+        if data.length > offset + size { notes.append("\(data.length - offset - size) bytes after the image ignored") }
+        let stored = try data.bytes(at: offset, count: size, "image data")
+            .samples(type, at: 0, count: count, order: byteOrder == 0 ? .little : .big, ignore: ignore, "image data")
+        let values = interleave == "bsq" ? stored
+            : bandMajor(stored, height: lines, width: samples, bands: bands, bandInterleavedByLine: interleave == "bil")
+        return SpectralCube(height: lines, width: samples, bands: bands, values: values, axis: axis, axisUnit: unit,
+                            format: "ENVI", notes: notes, dataType: "\(type)")
+    }
+}
+
+/// `stored` in band-interleaved-by-line (y, k, x) or by-pixel (y, x, k) order, rearranged band-major.
+private func bandMajor(_ stored: [Float], height: Int, width: Int, bands: Int, bandInterleavedByLine: Bool) -> [Float] {
+    let plane = height * width
+    return [Float](unsafeUninitializedCapacity: stored.count) { out, initialized in
+        for y in 0..<height {
+            for x in 0..<width {
+                for k in 0..<bands {
+                    out[k * plane + y * width + x] = bandInterleavedByLine
+                        ? stored[(y * bands + k) * width + x] : stored[(y * width + x) * bands + k]
+                }
+            }
+        }
+        initialized = stored.count
+    }
+}
+
+/// An ENVI header: `key = value` lines after a first line `ENVI`; keys are case-insensitive, `{…}`
+/// values may span lines, lines starting with `;` and lines without `=` are skipped (as `spectral` does).
+struct ENVIHeader {
+    let path: String
+    private var fields: [String: String] = [:]
+
+    /// The data files ENVI headers sit beside, in the order they are looked for.
+    static let dataExtensions = ["img", "dat", "raw", "bsq", "bil", "bip", "seq", ""]
+
+    /// The header and the data file for `url`, whichever of the two it names (a header ends `.hdr` or
+    /// starts `ENVI`).
+    static func locate(_ url: URL) throws -> (header: URL, data: URL) {
+        let folder = url.deletingLastPathComponent()
+        let (stem, ext) = stemAndExtension(url)
+        let startsENVI = (try? BoundedFile(url).bytes(at: 0, count: 4, "signature").ascii(at: 0, length: 4)) == "ENVI"
+        if ext == "hdr" || startsENVI {
+            let named = stem.contains(".") ? [stem] : []  // name.img.hdr → name.img
+            for name in named + dataExtensions.map({ $0.isEmpty ? stem : "\(stem).\($0)" }) {
+                if let data = sibling(name, in: folder) { return (url, data) }
+            }
+            throw IOError(file: url.path, "no data file beside this ENVI header (looked for \(stem) with extension \(dataExtensions.filter { !$0.isEmpty }.joined(separator: ", ")) or none)")
+        }
+        for name in ["\(url.lastPathComponent).hdr", "\(stem).hdr"] {
+            if let header = sibling(name, in: folder) { return (header, url) }
+        }
+        throw IOError(file: url.path, "no ENVI header beside it (looked for \(url.lastPathComponent).hdr and \(stem).hdr)")
+    }
+
+    init(_ url: URL) throws {
+        path = url.path
+        let file = try BoundedFile(url)
+        guard file.length <= 64 << 20 else {
+            throw IOError(file: path, "is \(file.length) bytes, too large for an ENVI header (at most 64 MiB)")
+        }
+        let raw = try file.all("header").raw
+        guard let text = String(bytes: raw, encoding: .utf8) ?? String(bytes: raw, encoding: .isoLatin1) else {
+            throw IOError(file: path, "is not a text ENVI header")
+        }
+        var lines = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)[...]
+        guard let first = lines.popFirst(), first.trimmingCharacters(in: .whitespaces).hasPrefix("ENVI") else {
+            throw IOError(file: path, "is not an ENVI header: the first line must be 'ENVI'")
+        }
+        var lineNumber = 1
+        while let line = lines.popFirst() {
+            lineNumber += 1
+            guard !line.hasPrefix(";"), let equals = line.firstIndex(of: "=") else { continue }
+            let key = line[..<equals].lowercased().split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            if value.hasPrefix("{") {
+                let opened = lineNumber
+                while !value.contains("}") {
+                    guard let next = lines.popFirst() else {
+                        throw IOError(file: path, "key '\(key)': the '{' on line \(opened) is never closed")
+                    }
+                    lineNumber += 1
+                    if !next.hasPrefix(";") { value += "\n" + next }
+                }
+                value = String(value.dropFirst().prefix { $0 != "}" }).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            fields[key] = value
+        }
+    }
+
+    subscript(key: String) -> String? { fields[key] }
+
+    func error(_ key: String, _ message: String) -> IOError { IOError(file: path, "key '\(key)': \(message)") }
+
+    func int(_ key: String, default fallback: Int? = nil) throws -> Int {
+        guard let text = fields[key] else {
+            if let fallback { return fallback }
+            throw error(key, "missing")
+        }
+        guard let value = Int(text) else { throw error(key, "expected an integer, found '\(text)'") }
+        return value
+    }
+
+    func positiveInt(_ key: String) throws -> Int {
+        let value = try int(key)
+        guard value > 0 else { throw error(key, "expected a positive integer, found \(value)") }
+        return value
+    }
+
+    func sampleType() throws -> SampleType {
+        let types: [Int: SampleType] = [1: .uint8, 2: .int16, 3: .int32, 4: .float32, 5: .float64, 12: .uint16,
+                                        13: .uint32, 14: .int64, 15: .uint64]
+        let code = try int("data type")
+        guard let type = types[code] else {
+            throw error("data type", "\(code) is not supported; expected one of 1, 2, 3, 4, 5, 12, 13, 14, 15")
+        }
+        return type
+    }
+
+    /// `wavelength` and its units, or the band index (noted) when there is no `wavelength`.
+    func spectralAxis(bands: Int, notes: inout [String]) throws -> ([Double], String) {
+        guard let list = fields["wavelength"] else {
+            notes.append("no wavelength in the header: the axis is the band index")
+            return ((0..<bands).map(Double.init), "")
+        }
+        let items = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard items.count == bands else { throw error("wavelength", "\(items.count) values for \(bands) bands") }
+        let axis = try items.map { item in
+            guard let value = Double(item) else { throw error("wavelength", "expected numbers, found '\(item)'") }
+            return value
+        }
+        let written = fields["wavelength units"] ?? ""
+        let unit = switch written.lowercased() {
+        case "wavenumber", "wavenumbers", "cm-1", "cm^-1", "1/cm", "cm⁻¹": "cm⁻¹"
+        case "nanometers", "nanometer", "nanometres", "nanometre", "nm": "nm"
+        case "micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm": "µm"
+        case "unknown": ""
+        default: written
+        }
+        return (axis, unit)
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// The file formats spectral images arrive in, told apart by extension and, where that is ambiguous,
+/// by content and by the files beside.
+public enum InstrumentFormat: Sendable, Equatable {
+    case hdf5, envi, agilentTile, agilentMosaic, wire, textMap
+
+    /// The format of `url`:
+    /// - HDF5 by its signature (`\x89HDF\r\n\x1a\n`) or extension (`.h5`, `.hdf5`, `.hdf`, `.he5`, `.nxs`,
+    ///   and `.mat`, which MATLAB v7.3 writes as HDF5);
+    /// - WiRE by its `WDF1` signature or `.wdf`;
+    /// - ENVI for a `.hdr` or a file starting `ENVI`, or a data file with a `.hdr` beside it;
+    /// - an Agilent tile for a `.bsp`, or a `.dat`/`.seq` with a `.bsp` beside it (preferred to a `.hdr`:
+    ///   Resolutions Pro writes both), a mosaic for a `.dmt` or `.dmd`;
+    /// - a text map for `.txt`, `.csv`, `.tsv`, `.xyz`, or any other file that is text.
+    /// - Throws: `IOError` when the file does not exist or is none of these.
+    public static func detect(_ url: URL) throws -> InstrumentFormat {
+        try requireExistingFile(url)
+        let head = (try? BoundedFile(url)).flatMap { file in try? file.bytes(at: 0, count: min(512, file.length), "signature").raw } ?? []
+        if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
+        if head.starts(with: Array("WDF1".utf8)) { return .wire }
+        if head.starts(with: Array("ENVI".utf8)) { return .envi }  // a header, whatever its name
+        let folder = url.deletingLastPathComponent()
+        let (stem, ext) = stemAndExtension(url)
+        switch ext {
+        case "h5", "hdf5", "hdf", "he5", "nxs", "mat": return .hdf5  // .mat: MATLAB v7.3 (a 512-byte user block first)
+        case "wdf": return .wire
+        case "hdr": return .envi
+        case "bsp": return .agilentTile
+        case "dmt", "dmd": return .agilentMosaic
+        case "txt", "csv", "tsv", "xyz": return .textMap
+        default: break
+        }
+        if ["dat", "seq"].contains(ext), sibling("\(stem).bsp", in: folder) != nil { return .agilentTile }
+        if sibling("\(url.lastPathComponent).hdr", in: folder) != nil || sibling("\(stem).hdr", in: folder) != nil { return .envi }
+        if ["dat", "seq"].contains(ext) {
+            throw IOError(file: url.path, "neither an ENVI header (\(stem).hdr) nor an Agilent header (\(stem).bsp) is beside it")
+        }
+        if !head.isEmpty, !head.contains(0) { return .textMap }
+        throw IOError(file: url.path, "is not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE or a text map)")
+    }
+
+    /// Reads `url` in the format `detect` finds, for every format but HDF5 (which the caller reads).
+    /// - Throws: `IOError` from `detect` or the format's reader; for HDF5, one saying so.
+    public static func read(_ url: URL) throws -> SpectralCube {
+        switch try detect(url) {
+        case .hdf5: throw IOError(file: url.path, "is an HDF5 file: read it with the HDF5 reader")
+        case .envi: try SpectralCube.readENVI(url)
+        case .agilentTile: try SpectralCube.readAgilentTile(url)
+        case .agilentMosaic: try SpectralCube.readAgilentMosaic(url)
+        case .wire: try SpectralCube.readWiRE(url)
+        case .textMap: try SpectralCube.readTextMap(url)
+        }
+    }
+}

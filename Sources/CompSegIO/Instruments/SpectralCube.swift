@@ -1,0 +1,33 @@
+import Foundation
+
+/// A spectral image as a file holds it, before any modality's preprocessing.
+public struct SpectralCube: Sendable, Equatable {
+    public var height: Int, width: Int, bands: Int
+    /// Band-major: values[k*height*width + y*width + x]. Non-finite values are kept as read (NaN for
+    /// missing pixels/tiles, and for ENVI's `data ignore value`).
+    public var values: [Float]
+    /// The spectral axis, one value per band, in the file's order.
+    public var axis: [Double]
+    /// Units of `axis` as the file says: "cm⁻¹", "nm", or "" when unknown.
+    public var axisUnit: String
+    /// Tissue mask if the file holds one (height*width, row-major), else nil.
+    public var mask: [Bool]?
+    /// Format name ("ENVI", "Agilent FPA tile", "Agilent FPA mosaic", "Renishaw WiRE", "text map (long)",
+    /// "text map (wide)") and notes, e.g. an unfinished acquisition.
+    public var format: String
+    public var notes: [String]
+    /// How the file stores the values ("float32", "uint16", "text", …); they are read as Float.
+    public var dataType: String
+
+    public init(height: Int, width: Int, bands: Int, values: [Float], axis: [Double], axisUnit: String,
+                mask: [Bool]? = nil, format: String, notes: [String] = [], dataType: String = "float32") {
+        precondition(height > 0 && width > 0 && bands > 0 && values.count == height * width * bands && axis.count == bands,
+                     "SpectralCube \(height)×\(width)×\(bands) needs \(height * width * bands) values and \(bands) axis values, got \(values.count) and \(axis.count)")
+        precondition(mask.map { $0.count == height * width } ?? true, "SpectralCube mask needs \(height * width) pixels")
+        (self.height, self.width, self.bands, self.values, self.axis, self.axisUnit) = (height, width, bands, values, axis, axisUnit)
+        (self.mask, self.format, self.notes, self.dataType) = (mask, format, notes, dataType)
+    }
+
+    /// The value of band `k` at column `x`, row `y`.
+    public subscript(band k: Int, y y: Int, x x: Int) -> Float { values[(k * height + y) * width + x] }
+}

@@ -1,0 +1,175 @@
+import CompSegTestSupport
+import Foundation
+import Testing
+@testable import CompSegIO
+
+/// What an independent reader found in a fixture (`Tests/Fixtures/instruments/expected.json`,
+/// written by `tools/make_instrument_fixtures.py`): the cube, or the words its refusal must hold.
+struct ExpectedCube: Decodable {
+    var format: String?
+    var height, width, bands: Int?
+    var axis: [Double]?
+    var axis_unit: String?
+    var notes_contain: [String]?
+    /// Band-major; nil for NaN.
+    var values: [Double?]?
+    /// [band, row, column, value], with `sum` of the finite values, for the larger map.
+    var samples: [[Double]]?
+    var sum: Double?
+    var error_contains: [String]?
+    var error_line: Int?
+
+    static let all: [String: ExpectedCube] = {
+        let url = fixturesDirectory.appendingPathComponent("instruments/expected.json")
+        // JSONDecoder parses numbers exactly; JSONSerialization on Linux rounds some a few ulp off.
+        return (try? JSONDecoder().decode([String: ExpectedCube].self, from: Data(contentsOf: url))) ?? [:]
+    }()
+}
+
+func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathComponent("instruments/\(name)") }
+
+@Suite struct InstrumentTests {
+    static let files = ExpectedCube.all.keys.sorted()
+
+    @Test func everyFixtureHasItsExpectation() {
+        #expect(Self.files.count >= 40)
+        #expect(Self.files.contains("agilent/4_noimage_agg256.dat") && Self.files.contains("wire/Si-map-trimmed.wdf"))
+    }
+
+    /// Every file reads to exactly what the independent reader found (no tolerance: every value
+    /// is a float32 and every axis value a float64 written with round-trip digits), or is
+    /// refused with the message it must give.
+    @Test(arguments: files) func readsWhatTheIndependentReaderFound(_ name: String) throws {
+        let expected = try #require(ExpectedCube.all[name])
+        let url = instrumentFixture(name)
+        if let words = expected.error_contains {
+            do {
+                let cube = try InstrumentFormat.read(url)
+                Issue.record("\(name) was read (\(cube.height)×\(cube.width)×\(cube.bands)) but must be refused")
+            } catch let error as IOError {
+                #expect(words.allSatisfy(error.message.contains), "\(error)")
+                if let line = expected.error_line { #expect(error.message.hasPrefix("line \(line):"), "\(error)") }
+                #expect(error.file.hasSuffix(url.lastPathComponent), "\(error)")
+            }
+            return
+        }
+        let cube = try InstrumentFormat.read(url)
+        #expect(cube.format == expected.format)
+        #expect([cube.height, cube.width, cube.bands] == [expected.height, expected.width, expected.bands])
+        #expect(cube.axis == expected.axis && cube.axisUnit == expected.axis_unit)
+        for fragment in expected.notes_contain ?? [] {
+            #expect(cube.notes.contains { $0.contains(fragment) }, "notes \(cube.notes) lack '\(fragment)'")
+        }
+        if let values = expected.values {
+            #expect(values.count == cube.values.count)
+            let mismatch = zip(values, cube.values).enumerated().first { _, pair in
+                pair.0.map { Float($0) != pair.1 } ?? !pair.1.isNaN
+            }
+            #expect(mismatch == nil, "first mismatch at \(mismatch?.offset ?? -1): \(String(describing: mismatch?.element))")
+        }
+        for s in expected.samples ?? [] {
+            #expect(cube[band: Int(s[0]), y: Int(s[1]), x: Int(s[2])] == Float(s[3]), "sample \(s)")
+        }
+        if let sum = expected.sum {
+            let total = cube.values.reduce(0.0) { $1.isFinite ? $0 + Double($1) : $0 }
+            #expect(Swift.abs(total - sum) <= 1e-9 * Swift.abs(sum), "sum \(total) vs \(sum)")  // summation order only
+        }
+    }
+
+    /// The known values the formats issue names, and agilent-format's orientation (data[row, column, band]).
+    @Test func agilentKnownValues() throws {
+        let tile = try InstrumentFormat.read(instrumentFixture("agilent/4_noimage_agg256.dat"))
+        #expect([tile.height, tile.width, tile.bands] == [Int]([8, 8, 9]))
+        #expect(tile[band: 1, y: 0, x: 1] == 1.27181053 && tile.axis[0] == 1990.178226470947)
+        #expect(try InstrumentFormat.read(instrumentFixture("agilent/4_noimage_agg256.bsp")).values == tile.values)
+        let mosaic = try InstrumentFormat.read(instrumentFixture("agilent/5_mosaic_agg1024.dmt"))
+        #expect([mosaic.height, mosaic.width, mosaic.bands] == [Int]([8, 4, 9]))
+        #expect(try InstrumentFormat.read(instrumentFixture("agilent/5_Mosaic_agg1024_0000_0001.dmd")).values == mosaic.values)
+        // Resolutions Pro's own ENVI export of the same mosaic holds the same numbers.
+        #expect(try SpectralCube.readENVI(instrumentFixture("agilent/5_mosaic_agg1024.hdr")).values == mosaic.values)
+        let partial = try InstrumentFormat.read(instrumentFixture("agilent/partial/5_mosaic_agg1024.dmt"))
+        #expect(partial[band: 5, y: 0, x: 4].isNaN && partial.notes.contains { $0.contains("missing") })
+    }
+
+    @Test func detectionByExtensionAndContent() throws {
+        #expect(try InstrumentFormat.detect(instrumentFixture("agilent/4_noimage_agg256.dat")) == .agilentTile)
+        #expect(try InstrumentFormat.detect(instrumentFixture("agilent/5_Mosaic_agg1024.dat")) == .envi)  // .hdr beside, no .bsp
+        #expect(try InstrumentFormat.detect(instrumentFixture("envi/t3_bip_le")) == .envi)  // no extension
+        #expect(try InstrumentFormat.detect(instrumentFixture("wire/colmajor.wdf")) == .wire)
+        #expect(try InstrumentFormat.detect(instrumentFixture("text/map-wide.xyz")) == .textMap)
+        #expect(try InstrumentFormat.detect(fixturesDirectory.appendingPathComponent("infrared/matlab.mat")) == .hdf5)
+        let (dir, remove) = try temporaryFolder("seq")
+        defer { remove() }
+        for ext in ["bsp", "seq"] {
+            try FileManager.default.copyItem(at: instrumentFixture("agilent/4_noimage_agg256.\(ext == "seq" ? "dat" : ext)"),
+                                             to: dir.appendingPathComponent("tile.\(ext)"))
+        }
+        expectIOError(dir.appendingPathComponent("tile.seq"), containing: "interferograms") {
+            _ = try InstrumentFormat.read(dir.appendingPathComponent("tile.seq"))
+        }
+    }
+
+    /// A file cut short anywhere is refused with an error naming it; none crashes.
+    @Test(arguments: ["agilent/4_noimage_agg256.dat", "agilent/5_Mosaic_agg1024_0000_0000.dmd", "wire/Si-map-trimmed.wdf",
+                      "wire/colmajor.wdf", "envi/special.img", "envi/t14_bip_be.bip"])
+    func truncatedFilesAreRefused(_ name: String) throws {
+        let (dir, remove) = try temporaryFolder("cut")
+        defer { remove() }
+        let source = instrumentFixture(name)
+        let folder = source.deletingLastPathComponent()
+        for sibling in try FileManager.default.contentsOfDirectory(atPath: folder.path) where !sibling.hasPrefix("LICENSE") {
+            var isFolder: ObjCBool = false
+            FileManager.default.fileExists(atPath: folder.appendingPathComponent(sibling).path, isDirectory: &isFolder)
+            if !isFolder.boolValue {
+                try FileManager.default.copyItem(at: folder.appendingPathComponent(sibling), to: dir.appendingPathComponent(sibling))
+            }
+        }
+        let bytes = try Data(contentsOf: source)
+        let target = dir.appendingPathComponent(source.lastPathComponent)
+        for length in Set([0, 1, 15, 16, 100, bytes.count / 3, bytes.count / 2, bytes.count - 5, bytes.count - 1]) {
+            try bytes.prefix(length).write(to: target)
+            do {
+                _ = try InstrumentFormat.read(target)
+                Issue.record("\(name) cut to \(length) of \(bytes.count) bytes was read")
+            } catch let error as IOError {
+                #expect(error.file.hasPrefix(dir.path), "\(error)")
+            }
+        }
+    }
+
+    /// Sizes a header claims but the file cannot hold are refused before anything is allocated.
+    @Test func absurdSizesAreRefusedWithoutAllocating() throws {
+        let (dir, remove) = try temporaryFolder("absurd")
+        defer { remove() }
+        // ENVI: a header that claims a terabyte.
+        let header = try String(contentsOf: instrumentFixture("envi/t4_bsq_le.hdr"), encoding: .utf8)
+            .replacingOccurrences(of: "samples = 4", with: "samples = 1000000000000")
+        try header.write(to: dir.appendingPathComponent("big.hdr"), atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: instrumentFixture("envi/t4_bsq_le.img"), to: dir.appendingPathComponent("big.img"))
+        expectIOError(dir.appendingPathComponent("big.img"), containing: "samples") {
+            _ = try SpectralCube.readENVI(dir.appendingPathComponent("big.hdr"))
+        }
+        // WiRE: the DATA block's size set to 2⁶⁴−1, and the map flags set to snake.
+        let wdf = try Data(contentsOf: instrumentFixture("wire/colmajor.wdf"))
+        func block(_ id: String) throws -> Int {
+            var offset = 0
+            while offset + 16 <= wdf.count {
+                if wdf[offset..<offset + 4] == Data(id.utf8) { return offset }
+                offset += Int(wdf[offset + 8..<offset + 16].withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+            }
+            throw FixtureError("no \(id) block")
+        }
+        var huge = wdf
+        huge.replaceSubrange(try block("DATA") + 8..<block("DATA") + 16, with: [UInt8](repeating: 0xFF, count: 8))
+        try huge.write(to: dir.appendingPathComponent("huge.wdf"))
+        expectIOError(dir.appendingPathComponent("huge.wdf"), containing: "DATA") {
+            _ = try SpectralCube.readWiRE(dir.appendingPathComponent("huge.wdf"))
+        }
+        var snake = wdf
+        snake[try block("WMAP") + 16] = 4
+        try snake.write(to: dir.appendingPathComponent("snake.wdf"))
+        expectIOError(dir.appendingPathComponent("snake.wdf"), containing: "snake") {
+            _ = try SpectralCube.readWiRE(dir.appendingPathComponent("snake.wdf"))
+        }
+    }
+}

@@ -1,0 +1,444 @@
+"""Writes the instrument files that the CompSegIO instrument-reader tests read: Tests/Fixtures/instruments/*.
+
+Usage (from the repository root):
+    PY=$(../shared/bench/setup-torch.sh)
+    $PY -m pip install agilent-format==0.4.7 spectral==0.25 renishawWiRE==0.1.16
+    $PY tools/make_instrument_fixtures.py
+(The script also runs `pip download --no-binary :all: renishaw-wdf==1.4.0` into a temporary folder for
+Renishaw's own test map, Si-map.wdf, which only the source distribution ships.)
+
+Every expected value comes from a reader independent of CompSeg:
+- ENVI: the cubes are written with numpy (raw bytes and a handwritten header, which is all ENVI is) and
+  read back with `spectral` (spectral.envi.open); `data ignore value` is applied here (spectral leaves
+  it), so the expected values hold NaN where the file holds that value.
+- Agilent: the real files shipped in agilent-format's datasets folder (MIT), read with agilent-format
+  (agilentImage, agilentMosaic, MAT=False: the package's default orientation).
+- Renishaw: Si-map.wdf from Renishaw's renishaw-wdf package (Apache-2.0), trimmed to 23 of its 575
+  points per spectrum and stripped of its metadata blocks; small synthetic maps written here from the
+  block layout. All are read with renishawWiRE; map images are built by placing each spectrum at its
+  stage position from the ORGN block (so the expected images do not depend on how a reader interprets
+  the WMAP scan-order flags). The trimmed map is also checked against Renishaw's own `wdf` reader.
+- Text maps: written here with numpy from a formula.
+
+expected.json maps each file (path relative to Tests/Fixtures/instruments) to either
+  {"format", "height", "width", "bands", "axis", "axis_unit", "values" (band-major: k, then y, then x;
+   null for NaN) or "samples" ([k, y, x, value]) with "sum" (of the finite values), "notes_contain"}
+or {"error_contains": [...], "error_line": N (text maps)}.
+Values and axes are exact: every value is a float32 (or an integer a float32 holds exactly) and every axis
+value a float64, printed with enough digits to round-trip. Parse them exactly (JSONDecoder or
+Double(String)); Foundation's JSONSerialization on Linux rounds some of them a few ulp off.
+Output is deterministic; rerunning rewrites the same files.
+"""
+import glob
+import json
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import tarfile
+import tempfile
+import warnings
+
+import numpy as np
+import agilent_format
+import spectral.io.envi as envi
+from renishawWiRE import WDFReader
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "Tests", "Fixtures", "instruments")
+EXPECTED = {}
+warnings.filterwarnings("ignore", message="Parameters with non-lowercase names")  # special.hdr's keys, on purpose
+
+
+def values_list(cube):
+    """A height×width×bands array as the band-major list SpectralCube.values holds (NaN as None)."""
+    flat = np.transpose(np.asarray(cube, dtype=np.float32), (2, 0, 1)).ravel()
+    return [None if np.isnan(v) else float(v) for v in flat]
+
+
+def expect(name, cube, axis, unit, fmt, notes=(), full=True):
+    cube = np.asarray(cube, dtype=np.float32)
+    h, w, b = cube.shape
+    entry = {"format": fmt, "height": h, "width": w, "bands": b,
+             "axis": [float(a) for a in axis], "axis_unit": unit, "notes_contain": list(notes)}
+    if full:
+        entry["values"] = values_list(cube)
+    else:
+        picks = [(0, 0, 0), (b - 1, h - 1, w - 1), (b // 2, h // 2, w // 3), (1, 0, w - 1), (b - 2, h - 1, 0)]
+        entry["samples"] = [[k, y, x, float(cube[y, x, k])] for k, y, x in picks]
+        entry["sum"] = float(np.nansum(cube.astype(np.float64)))
+    EXPECTED[name] = entry
+
+
+def expect_error(name, *fragments, line=None):
+    EXPECTED[name] = {"error_contains": list(fragments)}
+    if line is not None:
+        EXPECTED[name]["error_line"] = line
+
+
+# ---------------------------------------------------------------- ENVI
+
+ENVI_TYPES = {1: "u1", 2: "i2", 3: "i4", 4: "f4", 5: "f8", 12: "u2", 13: "u4", 14: "i8", 15: "u8"}
+EH, EW, EB = 3, 4, 5  # every ENVI cube is 3 lines (height) × 4 samples (width) × 5 bands
+
+
+def envi_cube(code):
+    """A 3×4×5 cube [y, x, k] whose values exercise each type's range (negatives, large unsigned)."""
+    y, x, k = np.meshgrid(np.arange(EH), np.arange(EW), np.arange(EB), indexing="ij")
+    base = (x + 10 * y + 100 * k).astype(np.float64)
+    if code == 1:
+        return (base % 251).astype(np.uint8)
+    if code in (2, 3, 14):
+        v = (base - 250) * {2: 3, 3: 40000, 14: 2 ** 40}[code]  # negatives, big magnitudes
+        return v.astype(np.dtype(ENVI_TYPES[code]))
+    if code in (12, 13, 15):
+        v = base * {12: 130, 13: 9_000_000, 15: 2 ** 50}[code]
+        return v.astype(np.dtype(ENVI_TYPES[code]))
+    return (base * 0.37 - 60.125).astype(np.dtype(ENVI_TYPES[code]))
+
+
+def interleaved(cube, interleave):
+    """cube[y, x, k] laid out as the file holds it."""
+    return {"bsq": np.transpose(cube, (2, 0, 1)), "bil": np.transpose(cube, (0, 2, 1)), "bip": cube}[interleave]
+
+
+def write_envi(folder, stem, ext, cube, code, interleave, big, header_lines=(), offset=0, hdr_name=None):
+    dtype = np.dtype(ENVI_TYPES[code]).newbyteorder(">" if big else "<")
+    data = np.ascontiguousarray(interleaved(cube, interleave)).astype(dtype).tobytes()
+    with open(os.path.join(folder, stem + ext), "wb") as f:
+        f.write(bytes((7 * i) % 256 for i in range(offset)))  # whatever precedes the data
+        f.write(data)
+    hdr = ["ENVI", f"samples = {cube.shape[1]}", f"lines = {cube.shape[0]}", f"bands = {cube.shape[2]}",
+           f"header offset = {offset}", "file type = ENVI Standard", f"data type = {code}",
+           f"interleave = {interleave}", f"byte order = {1 if big else 0}", *header_lines]
+    hdr_path = os.path.join(folder, hdr_name or stem + ".hdr")
+    with open(hdr_path, "w") as f:
+        f.write("\n".join(hdr) + "\n")
+    return hdr_path, os.path.join(folder, stem + ext)
+
+
+def envi_read(hdr, data):
+    """The cube as spectral reads it, [line, sample, band], in the file's own data type."""
+    return np.array(envi.open(hdr, data).open_memmap(interleave="bip"))
+
+
+def make_envi():
+    folder = os.path.join(OUT, "envi")
+    os.makedirs(folder)
+    interleaves = ["bsq", "bil", "bip"]
+    extensions = [".img", ".dat", ".raw", None, "", ".seq"]  # None: the interleave's own extension
+    for i, code in enumerate(ENVI_TYPES):
+        for big in (False, True):
+            il = interleaves[(i + big) % 3]
+            ext = extensions[(2 * i + big) % len(extensions)]
+            ext = "." + il if ext is None else ext
+            stem = f"t{code}_{il}_{'be' if big else 'le'}"
+            cube = envi_cube(code)
+            lines, axis, unit = [], list(range(EB)), ""
+            if code != 1:  # uint8 files carry no wavelength: the axis is the band index
+                axis = [round(900 + 12.5 * k, 3) for k in range(EB)]
+                unit = "nm" if code % 2 else "cm⁻¹"
+                lines = ["wavelength = {" + ", ".join(str(a) for a in axis) + "}",
+                         "wavelength units = " + ("Nanometers" if code % 2 else "Wavenumber")]
+            hdr, data = write_envi(folder, stem, ext, cube, code, il, big, lines)
+            read = envi_read(hdr, data)
+            assert read.dtype.newbyteorder("=") == cube.dtype and np.array_equal(read, cube), stem
+            notes = [] if code != 1 else ["band index"]
+            expect(f"envi/{stem}.hdr", np.asarray(read, dtype=np.float32), axis, unit, "ENVI", notes)
+
+    # Mixed-case keys, a multi-line {…} wavelength list, a comment, free text, header offset and data ignore value.
+    cube = (np.arange(EH * EW * EB, dtype=np.float32).reshape(EH, EW, EB) * 1.5 - 20)
+    cube[1, 2, :] = -9999  # a missing pixel
+    cube[0, 0, 3] = -9999
+    axis = [3999.5, 3001.25, 2000.0, 1500.75, 999.0]
+    lines = ["Description = {a header written by hand,", "  with = signs and, commas }",
+             "Wavelength = {", "  3999.5,", "  3001.25, 2000.0,", "  1500.75,", "  999.0 }",
+             "WAVELENGTH UNITS = cm-1", "; a comment line", "Data Ignore Value = -9999",
+             "sensor type = Unknown"]
+    text_hdr, data = write_envi(folder, "special", ".img", cube, 4, "bil", True, lines, offset=64)
+    with open(text_hdr) as f:
+        text = f.read().replace("samples", "Samples").replace("lines =", "LINES =").replace("header offset", "Header Offset")
+    with open(text_hdr, "w") as f:
+        f.write(text)
+    read = envi_read(text_hdr, data).astype(np.float32)
+    assert np.array_equal(read, cube)
+    read[read == -9999] = np.nan
+    expect("envi/special.hdr", read, axis, "cm⁻¹", "ENVI")
+    EXPECTED["envi/special.img"] = dict(EXPECTED["envi/special.hdr"])  # the data file finds its header
+
+    # ENVI's other naming: name.img.hdr beside name.img.
+    cube = envi_cube(2)
+    hdr, data = write_envi(folder, "named", ".img", cube, 2, "bsq", False,
+                           ["wavelength = {1, 2, 3, 4, 5}", "wavelength units = Raman Shift"],
+                           hdr_name="named.img.hdr")
+    read = envi_read(hdr, data)
+    expect("envi/named.img.hdr", read, [1, 2, 3, 4, 5], "Raman Shift", "ENVI")
+    EXPECTED["envi/named.img"] = dict(EXPECTED["envi/named.img.hdr"])
+
+
+# ---------------------------------------------------------------- Agilent
+
+def make_agilent():
+    src = os.path.join(os.path.dirname(agilent_format.__file__), "datasets")
+    folder = os.path.join(OUT, "agilent")
+    os.makedirs(folder)
+    names = ["4_noimage_agg256.bsp", "4_noimage_agg256.dat", "4_noimage_agg256.hdr",
+             "5_mosaic_agg1024.dmt", "5_Mosaic_agg1024_0000_0000.dmd", "5_Mosaic_agg1024_0000_0001.dmd",
+             "5_mosaic_agg1024.hdr", "5_Mosaic_agg1024.dat"]
+    for name in names:
+        shutil.copyfile(os.path.join(src, name), os.path.join(folder, name))
+    licence = glob.glob(os.path.join(os.path.dirname(os.path.dirname(agilent_format.__file__)),
+                                     "agilent_format-*.dist-info", "licenses", "LICENSE"))[0]
+    shutil.copyfile(licence, os.path.join(folder, "LICENSE-agilent-format.txt"))  # MIT: the notice travels with copies
+
+    tile = agilent_format.agilentImage(os.path.join(folder, "4_noimage_agg256.dat"), MAT=False)
+    assert abs(tile.data[0, 1, 1] - 1.27181053) < 1e-6  # agilent-format's own orientation check
+    expect("agilent/4_noimage_agg256.dat", tile.data, tile.wavenumbers, "cm⁻¹", "Agilent FPA tile")
+    EXPECTED["agilent/4_noimage_agg256.bsp"] = dict(EXPECTED["agilent/4_noimage_agg256.dat"])
+
+    mosaic = agilent_format.agilentMosaic(os.path.join(folder, "5_mosaic_agg1024.dmt"), MAT=False)
+    assert mosaic.data.shape == (8, 4, 9) and abs(mosaic.data[1, 2, 3] - 0.28298783) < 1e-6
+    expect("agilent/5_mosaic_agg1024.dmt", mosaic.data, mosaic.wavenumbers, "cm⁻¹", "Agilent FPA mosaic")
+
+    # The ENVI headers Resolutions Pro writes beside the data (header offset 1020 skips the preamble).
+    for hdr, data in [("4_noimage_agg256.hdr", "4_noimage_agg256.dat"), ("5_mosaic_agg1024.hdr", "5_Mosaic_agg1024.dat")]:
+        image = envi.open(os.path.join(folder, hdr), os.path.join(folder, data))
+        read = envi_read(os.path.join(folder, hdr), os.path.join(folder, data))
+        axis = [float(v) for v in image.metadata["wavelength"]]
+        expect("agilent/" + hdr, read, axis, "", "ENVI")
+    assert np.array_equal(values_list(mosaic.data), EXPECTED["agilent/5_mosaic_agg1024.hdr"]["values"])
+
+    # A partial mosaic (agilent-format's own test): a third tile at x = 1, the tile (1, 1) missing -> NaN.
+    partial = os.path.join(folder, "partial")
+    os.makedirs(partial)
+    for name in ["5_mosaic_agg1024.dmt", "5_Mosaic_agg1024_0000_0000.dmd", "5_Mosaic_agg1024_0000_0001.dmd"]:
+        shutil.copyfile(os.path.join(src, name), os.path.join(partial, name))
+    shutil.copyfile(os.path.join(src, "5_Mosaic_agg1024_0000_0000.dmd"),
+                    os.path.join(partial, "5_Mosaic_agg1024_0001_0000.dmd"))
+    mosaic = agilent_format.agilentMosaic(os.path.join(partial, "5_mosaic_agg1024.dmt"), MAT=False)
+    assert mosaic.data.shape == (8, 8, 9) and np.isnan(mosaic.data[0, 4, 5])
+    expect("agilent/partial/5_mosaic_agg1024.dmt", mosaic.data, mosaic.wavenumbers, "cm⁻¹",
+           "Agilent FPA mosaic", notes=["missing"])
+
+
+# ---------------------------------------------------------------- Renishaw WiRE
+
+def block(name, payload, uid=0):
+    return struct.pack("<4sIQ", name, uid, 16 + len(payload)) + payload
+
+
+def wdf_header(npoints, capacity, count, measurement, scan, origins, title):
+    h = bytearray(512)
+    struct.pack_into("<4sIQ", h, 0, b"WDF1", 1, 512)
+    struct.pack_into("<IQQIIII", h, 0x3C, npoints, capacity, count, 1, 1, npoints, origins)
+    h[0x60:0x64] = b"WiRE"
+    struct.pack_into("<4H", h, 0x78, 5, 3, 0, 1)
+    struct.pack_into("<II", h, 0x80, scan, measurement)
+    struct.pack_into("<If", h, 0x98, 6, 18797.0)  # counts; 532 nm laser
+    title = title.encode()
+    h[0xF0:0xF0 + len(title)] = title
+    return bytes(h)
+
+
+def write_wdf(path, width, height, npoints, flags=0, count=None, measurement=3, single=False):
+    """A synthetic map: spectrum at column x, row y holds 1000 k + 10 y + x + 0.5 (k: point), laid out in
+    the acquisition order the WMAP flags describe; ORGN holds each spectrum's stage position."""
+    capacity = 1 if single else width * height
+    count = capacity if count is None else count
+    x0, y0, dx, dy = -4.0, 12.5, 1.5, 2.0
+    if flags & 2:  # column major: Y first, then X
+        order = [(x, y) for x in range(width) for y in range(height)]
+    elif flags & 4:  # snake: odd lines run backwards
+        order = [(x if y % 2 == 0 else width - 1 - x, y) for y in range(height) for x in range(width)]
+    elif flags & 1:  # random points (the first stays at the start, where renishawWiRE checks WMAP against ORGN)
+        order = [(x, y) for y in range(height) for x in range(width)]
+        order = order[:1] + [order[1 + i] for i in np.random.default_rng(5).permutation(len(order) - 1)]
+    else:
+        order = [(x, y) for y in range(height) for x in range(width)]
+    spectra = np.zeros((capacity, npoints), np.float32)
+    xs, ys = np.zeros(capacity), np.zeros(capacity)
+    for i, (x, y) in enumerate(order[:count]):
+        spectra[i] = 1000 * np.arange(npoints) + 10 * y + x + 0.5
+        xs[i], ys[i] = x0 + dx * x, y0 + dy * y
+    xlist = np.linspace(1800, 600, npoints, dtype=np.float32)  # Raman shift, descending as WiRE stores it
+    blocks = [block(b"DATA", spectra.tobytes()),
+              block(b"XLST", struct.pack("<II", 1, 1) + xlist.tobytes()),
+              block(b"YLST", struct.pack("<II", 0, 16) + struct.pack("<f", 0))]
+    origins = 0
+    if not single:
+        orgn = struct.pack("<I", 2)
+        for dtype, label, values in [(3, b"X", xs), (4, b"Y", ys)]:
+            orgn += struct.pack("<II16s", dtype | (1 << 31), 5, label) + values.astype("<f8").tobytes()
+        blocks.append(block(b"ORGN", orgn))
+        blocks.append(block(b"WMAP", struct.pack("<II3f3f3II", flags, 0, x0, y0, 0, dx, dy, 0, width, height, 1, 0)))
+        origins = 2
+    header = wdf_header(npoints, capacity, count, 1 if single else measurement, 1 if single else 3, origins,
+                        os.path.basename(path))
+    with open(path, "wb") as f:
+        f.write(header + b"".join(blocks))
+
+
+def place_by_origin(reader, count):
+    """The map image built from renishawWiRE's spectra (acquisition order) and ORGN stage positions."""
+    flat = np.asarray(reader.spectra, dtype=np.float32).reshape(-1, reader.point_per_spectrum)[:count]
+    xs, ys = np.asarray(reader.xpos)[:count], np.asarray(reader.ypos)[:count]
+    ux, uy = np.unique(np.round(xs, 4)), np.unique(np.round(ys, 4))
+    cube = np.full((len(uy), len(ux), flat.shape[1]), np.nan, np.float32)
+    for s, x, y in zip(flat, np.round(xs, 4), np.round(ys, 4)):
+        cube[np.searchsorted(uy, y), np.searchsorted(ux, x)] = s
+    return cube
+
+
+def trimmed_si_map(original, path, step=25):
+    """Si-map.wdf with every `step`-th point of each spectrum and only the blocks a map needs."""
+    data = open(original, "rb").read()
+    found, pos = {}, 0
+    while pos + 16 <= len(data):
+        name, uid, size = struct.unpack_from("<4sIQ", data, pos)
+        found.setdefault(name, data[pos:pos + size])
+        pos += size
+    header = bytearray(found[b"WDF1"])
+    npoints, capacity = struct.unpack_from("<IQ", header, 0x3C)
+    keep = list(range(0, npoints, step))
+    struct.pack_into("<I", header, 0x3C, len(keep))
+    struct.pack_into("<I", header, 0x58, len(keep))
+    spectra = np.frombuffer(found[b"DATA"][16:], "<f4").reshape(capacity, npoints)[:, keep]
+    xtype, xunit = struct.unpack_from("<II", found[b"XLST"], 16)
+    xlist = np.frombuffer(found[b"XLST"][24:], "<f4")[keep]
+    out = [bytes(header), block(b"DATA", np.ascontiguousarray(spectra).tobytes()),
+           block(b"XLST", struct.pack("<II", xtype, xunit) + xlist.tobytes())]
+    out += [found[name] for name in (b"YLST", b"ORGN", b"TEXT", b"WMAP")]
+    with open(path, "wb") as f:
+        f.write(b"".join(out))
+    return keep
+
+
+def make_wire():
+    folder = os.path.join(OUT, "wire")
+    os.makedirs(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([sys.executable, "-m", "pip", "download", "-q", "--no-deps", "--no-binary", ":all:",
+                        "renishaw-wdf==1.4.0", "-d", tmp], check=True)
+        with tarfile.open(glob.glob(os.path.join(tmp, "renishaw_wdf-*.tar.gz"))[0]) as tar:
+            tar.extractall(tmp, filter="data")
+        sdist = glob.glob(os.path.join(tmp, "renishaw_wdf-*/"))[0]
+        original = os.path.join(sdist, "wdf", "test", "Si-map.wdf")
+        shutil.copyfile(os.path.join(sdist, "LICENSE"), os.path.join(folder, "LICENSE-renishaw-wdf.txt"))  # Apache-2.0 §4(a)
+        path = os.path.join(folder, "Si-map-trimmed.wdf")
+        keep = trimmed_si_map(original, path)
+        full = WDFReader(original)
+        trimmed = WDFReader(path)
+        assert np.array_equal(trimmed.spectra, full.spectra[..., keep]) and trimmed.spectra.shape == (11, 8, 23)
+        sys.path.insert(0, sdist)
+        from wdf import Wdf  # Renishaw's own reader agrees on every spectrum
+        with Wdf(path) as w:
+            assert w.map_area.count.x == 8 and w.map_area.count.y == 11
+            for i in range(88):
+                assert np.array_equal(np.float32(w.spectrum(i)), trimmed.spectra.reshape(88, 23)[i])
+        cube = place_by_origin(trimmed, 88)
+        assert np.array_equal(cube, trimmed.spectra)  # a plain raster: X fastest
+        expect("wire/Si-map-trimmed.wdf", cube, trimmed.xdata, "cm⁻¹", "Renishaw WiRE", full=False)
+
+    write_wdf(os.path.join(folder, "colmajor.wdf"), 3, 4, 5, flags=2)
+    reader = WDFReader(os.path.join(folder, "colmajor.wdf"))
+    expect("wire/colmajor.wdf", place_by_origin(reader, 12), reader.xdata, "cm⁻¹", "Renishaw WiRE")
+
+    write_wdf(os.path.join(folder, "unfinished.wdf"), 4, 3, 5, count=9)  # 2 complete lines and one spectrum
+    reader = WDFReader(os.path.join(folder, "unfinished.wdf"))
+    assert not reader.is_completed and reader.spectra.shape == (9, 5)
+    expect("wire/unfinished.wdf", place_by_origin(reader, 8), reader.xdata, "cm⁻¹", "Renishaw WiRE",
+           notes=["unfinished", "9 of 12"])
+
+    write_wdf(os.path.join(folder, "snake.wdf"), 4, 3, 5, flags=4)
+    WDFReader(os.path.join(folder, "snake.wdf"))
+    expect_error("wire/snake.wdf", "WMAP", "snake")
+
+    write_wdf(os.path.join(folder, "random.wdf"), 4, 3, 5, flags=1)
+    WDFReader(os.path.join(folder, "random.wdf"))
+    expect_error("wire/random.wdf", "WMAP", "random")
+
+    write_wdf(os.path.join(folder, "single.wdf"), 1, 1, 5, single=True)
+    reader = WDFReader(os.path.join(folder, "single.wdf"))
+    assert reader.spectra.shape == (5,)
+    expect_error("wire/single.wdf", "not an image")
+
+
+# ---------------------------------------------------------------- text maps
+
+def text_cube(width, height, bands):
+    y, x, k = np.meshgrid(np.arange(height), np.arange(width), np.arange(bands), indexing="ij")
+    return (100 * k + 10 * y + x + 0.25).astype(np.float64)
+
+
+def write_text(name, lines):
+    with open(os.path.join(OUT, "text", name), "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def make_text():
+    os.makedirs(os.path.join(OUT, "text"))
+    W, H, B = 3, 2, 4
+    xs, ys, waves = [-5.0, -3.5, -2.0], [10.0, 12.0], [1600.5, 1400.0, 1200.25, 1000.0]
+    cube = text_cube(W, H, B)
+
+    # WiRE's "Save as text" for a map: X, Y, Wave, Intensity, one spectrum after another.
+    rows = ["#X\t#Y\t#Wave\t#Intensity"]
+    rows += [f"{xs[x]}\t{ys[y]}\t{waves[k]}\t{cube[y, x, k]}" for y in range(H) for x in range(W) for k in range(B)]
+    write_text("map-long-wire.txt", rows)
+    back = np.loadtxt(os.path.join(OUT, "text", "map-long-wire.txt"))
+    assert back.shape == (W * H * B, 4)
+    expect("text/map-long-wire.txt", cube, waves, "", "text map (long)")
+
+    # Comma separated, no header, grouped by wave (all pixels at one wave, then the next), Y descending.
+    rows = [f"{xs[x]},{ys[y]},{waves[k]},{cube[y, x, k]}" for k in range(B) for y in reversed(range(H)) for x in range(W)]
+    write_text("map-long.csv", rows)
+    expect("text/map-long.csv", cube, waves, "", "text map (long)")
+
+    # Orange's .xyz / LabSpec's map export: first row two empty cells then the wavenumbers.
+    rows = ["\t\t" + "\t".join(str(w) for w in waves)]
+    rows += [f"{xs[x]}\t{ys[y]}\t" + "\t".join(str(cube[y, x, k]) for k in range(B)) for y in range(H) for x in range(W)]
+    write_text("map-wide.xyz", rows)
+    expect("text/map-wide.xyz", cube, waves, "", "text map (wide)")
+
+    # Whitespace separated, a text header, first row the wavenumbers alone, pixels in a shuffled order.
+    rows = ["# exported map", "# x y then intensities", "   ".join(str(w) for w in waves)]
+    order = [(x, y) for y in range(H) for x in range(W)]
+    for i in np.random.default_rng(3).permutation(len(order)):
+        x, y = order[i]
+        rows.append(f"  {xs[x]}   {ys[y]}  " + " ".join(str(cube[y, x, k]) for k in range(B)))
+    write_text("map-wide-space.txt", rows)
+    expect("text/map-wide-space.txt", cube, waves, "", "text map (wide)")
+
+    # Irregular grids: the error names the first offending line (1-based).
+    long_rows = [f"{xs[x]}\t{ys[y]}\t{waves[k]}\t{cube[y, x, k]}" for y in range(H) for x in range(W) for k in range(B)]
+    write_text("irregular-missing.txt", ["#X\t#Y\t#Wave\t#Intensity"] + long_rows[:B * 4] + long_rows[B * 5:])
+    expect_error("text/irregular-missing.txt", "missing", "X=-3.5", "Y=12.0", line=2 + B * 3)
+    dup = long_rows[:B * 3] + long_rows[:1] + long_rows[B * 3:]
+    write_text("irregular-duplicate.txt", dup)
+    expect_error("text/irregular-duplicate.txt", "duplicate", line=B * 3 + 1)
+    wide = ["\t\t" + "\t".join(str(w) for w in waves)]
+    uneven = [0.0, 1.0, 3.0]
+    wide += [f"{uneven[x]}\t{ys[y]}\t" + "\t".join(str(cube[y, x, k]) for k in range(B)) for y in range(H) for x in range(W)]
+    write_text("irregular-spacing.xyz", wide)
+    expect_error("text/irregular-spacing.xyz", "evenly spaced", "X=3.0", line=4)
+    ragged = wide[:4] + [wide[4].rsplit("\t", 1)[0]] + wide[5:]
+    write_text("irregular-ragged.xyz", ragged)
+    expect_error("text/irregular-ragged.xyz", "5 values", "6", line=5)
+
+
+def main():
+    for sub in ("envi", "agilent", "wire", "text"):  # README.md, written by hand, stays
+        shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
+    os.makedirs(OUT, exist_ok=True)
+    make_envi()
+    make_agilent()
+    make_wire()
+    make_text()
+    with open(os.path.join(OUT, "expected.json"), "w") as f:  # one file a line
+        f.write("{\n" + ",\n".join(json.dumps(k) + ": " + json.dumps(EXPECTED[k], ensure_ascii=False)
+                                   for k in sorted(EXPECTED)) + "\n}\n")
+
+
+if __name__ == "__main__":
+    main()
