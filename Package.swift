@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "InfraredModality", dependencies: ["CompSegCore", "SpectralFiles"], path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "InfraredPhantom",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "InfraredPhantom", "SpectralFiles",
             "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "InfraredPhantom", "SpectralPreprocessing", "SpectralFiles",
-                                                         "BuiltinModalities", "CompSegTraining", "CompSegTestSupport"]),
+                                                         "BuiltinModalities", "CompSegTraining", "CompSegIO", "CompSegTestSupport"]),
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "InfraredPhantom", "UNetTopology",
                                                       "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).

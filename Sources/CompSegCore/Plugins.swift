@@ -1,8 +1,9 @@
 import Foundation
 import CompSegNN
 
-/// A modality plugin: reads one sample from a file. Which reader reads a file is the modality
-/// manifest's choice (`reader:`), never the file's extension: instruments name files freely.
+/// A modality plugin: reads one sample from a file. Which plugin reads a file is the modality
+/// manifest's choice (`reader:`); a plugin may then tell the file formats it knows apart by
+/// extension and content (the spectral readers do).
 public protocol ImageSource: Sendable {
     /// Reads the sample in `url`, with the image-level label when the caller knows it.
     /// - Throws: an error naming the file and what was expected.

@@ -8,7 +8,7 @@ struct CompSeg: ParsableCommand {
         commandName: "compseg",
         abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
         version: "compseg \(CompSegVersion.string) (oneDNN \(CPUBackend.oneDNNVersion))",
-        subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Plugins.self, Bench.self, BenchOps.self])
+        subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self])
 }
 
 enum CompSegVersion {

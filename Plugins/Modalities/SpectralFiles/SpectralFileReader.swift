@@ -39,7 +39,6 @@ public struct SpectralFileReader: Sendable {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
         let plane = h * w
         var values = cube.values
-        var invalid = [Bool](repeating: false, count: plane)
         if let bad = values.firstIndex(where: { !$0.isFinite }) {
             let count = values.lazy.filter { !$0.isFinite }.count
             let place = "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)"
@@ -47,19 +46,9 @@ public struct SpectralFileReader: Sendable {
                 throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (\(cube.format)); \(place) "
                               + "(option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
             }
-            for i in values.indices where !values[i].isFinite { values[i] = 0; invalid[i % plane] = true }
+            for i in values.indices where !values[i].isFinite { values[i] = 0 }
         }
-        var absorbance = [Float](repeating: 0, count: plane)
-        for k in 0..<b { for p in 0..<plane { absorbance[p] += values[k * plane + p] } }
-        absorbance = absorbance.map { $0 / Float(b) }
-        var tissue: Mask
-        if let mask = cube.mask {
-            tissue = Mask(height: h, width: w, pixels: mask)
-        } else {
-            let threshold = otsuThreshold(absorbance)
-            tissue = options.tissue.clean(Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
-        }
-        for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
+        let tissue = tissue(of: cube)
         let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
         let preview: RGBImage
         do {
@@ -73,9 +62,35 @@ public struct SpectralFileReader: Sendable {
                           preview: preview, label: label, metadata: metadata)
     }
 
+    /// The tissue mask of `cube`: the file's own, or where the integrated absorbance (the mean
+    /// over bands) exceeds Otsu's threshold, cleaned by `tissue`. A pixel with a non-finite value
+    /// is never tissue.
+    public func tissue(of cube: SpectralCube) -> Mask {
+        let (b, h, w) = (cube.bands, cube.height, cube.width)
+        let plane = h * w
+        var invalid = [Bool](repeating: false, count: plane)
+        var absorbance = [Float](repeating: 0, count: plane)
+        for k in 0..<b {
+            for p in 0..<plane {
+                let v = cube.values[k * plane + p]
+                if v.isFinite { absorbance[p] += v } else { invalid[p] = true }
+            }
+        }
+        absorbance = absorbance.map { $0 / Float(b) }
+        var tissue: Mask
+        if let mask = cube.mask {
+            tissue = Mask(height: h, width: w, pixels: mask)
+        } else {
+            let threshold = otsuThreshold(absorbance)
+            tissue = options.tissue.clean(Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
+        }
+        for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
+        return tissue
+    }
+
     /// `values` in `unit` converted to `wanted` where this reader knows how (nm or µm to cm⁻¹);
     /// an axis without a unit is taken as `wanted`, one in any other unit is kept as written.
-    static func axis(_ values: [Double], unit: String, wanted: String) -> (values: [Double], unit: String) {
+    public static func axis(_ values: [Double], unit: String, wanted: String) -> (values: [Double], unit: String) {
         switch (unit, wanted) {
         case ("", _): (values, wanted)
         case ("nm", "cm⁻¹"): (values.map { 1e7 / $0 }, wanted)

@@ -1,0 +1,58 @@
+import CompSegCore
+import CompSegIO
+import Foundation
+
+/// What a spectral image file holds, in a line of `compseg inspect`.
+public struct SpectralFileSummary: Sendable {
+    public var format: String, dataType: String
+    public var height: Int, width: Int, bands: Int
+    public var axisFirst: Double, axisLast: Double, axisUnit: String
+    public var nonFinite: Int
+    /// Tissue pixels over all pixels, and whether the mask is the file's own or computed.
+    public var tissueFraction: Double, maskFromFile: Bool
+    public var notes: [String]
+
+    public init(_ cube: SpectralCube, tissue: Mask) {
+        format = cube.format; dataType = cube.dataType
+        (height, width, bands) = (cube.height, cube.width, cube.bands)
+        (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
+        nonFinite = cube.values.lazy.filter { !$0.isFinite }.count
+        tissueFraction = Double(tissue.pixels.lazy.filter { $0 }.count) / Double(max(1, tissue.pixels.count))
+        maskFromFile = cube.mask != nil
+        notes = cube.notes
+    }
+}
+
+extension SpectralFileReader {
+    /// What `url` holds: format, size, axis, non-finite values and tissue.
+    public func summary(_ url: URL) throws -> SpectralFileSummary {
+        let cube = try cube(url)
+        return SpectralFileSummary(cube, tissue: tissue(of: cube))
+    }
+
+    /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B
+    /// float32 (gzip), `/wavenumbers` (B, float64, in `axisUnit` where the file's unit converts to
+    /// it, with a `units` attribute), `/mask` H×W uint8 (the file's tissue mask or the computed
+    /// one); the root's attributes `source` and `format` say where it came from. Values are kept
+    /// as read, NaN included. Written atomically; an existing file is replaced only with `replace`.
+    /// - Throws: `IOError` naming the file that cannot be read or written.
+    public func convert(_ url: URL, to destination: URL, axisUnit: String, replace: Bool = false) throws {
+        if !replace, FileManager.default.fileExists(atPath: destination.path) {
+            throw IOError(file: destination.path, "exists already (pass --force to replace it)")
+        }
+        let cube = try cube(url)
+        let (b, h, w) = (cube.bands, cube.height, cube.width)
+        let plane = h * w
+        var pixelMajor = [Float](repeating: 0, count: cube.values.count)  // H×W×B: each spectrum contiguous
+        for k in 0..<b { for p in 0..<plane { pixelMajor[p * b + k] = cube.values[k * plane + p] } }
+        let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
+        let writer = try HDF5Writer(url: destination)
+        try writer.write("/spectra", shape: [h, w, b], values: pixelMajor, gzip: 4, chunks: [min(h, 16), min(w, 16), b])
+        try writer.write("/wavenumbers", shape: [b], values: axis.values)
+        try writer.setAttribute("units", axis.unit, on: "/wavenumbers")
+        try writer.write("/mask", shape: [h, w], values: tissue(of: cube).pixels.map { UInt8($0 ? 1 : 0) })
+        try writer.setAttribute("source", url.path)
+        try writer.setAttribute("format", cube.format)
+        try writer.close()
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import BuiltinPlugins
+import CompSegCore
+import Foundation
+import SpectralFiles
+
+/// The spectral file options of a modality (its manifest's reader options), for `inspect` and `convert`.
+struct SpectralModalityOption: ParsableArguments {
+    @Option(help: "Modality whose reader options apply (HDF5 dataset names and layout, tissue rule): a manifest in modalities/ by name, a manifest file, or a reader.")
+    var modality = "infrared"
+
+    func reader() throws -> SpectralFileReader {
+        let manifest = try resolveModality(modality, registry: builtinRegistry())
+        return SpectralFileReader(try manifest.readerConfiguration.decode(SpectralFileOptions.self))
+    }
+}
+
+/// `compseg inspect`: what spectral image files hold.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Describe spectral image files: format, size, axis, stored type, non-finite values, tissue.",
+        discussion: """
+            Reads HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), Renishaw WiRE \
+            (.wdf) and text maps, told apart by extension and content. Tissue is the file's mask or the \
+            modality's computed one, without pixels holding NaN or infinite values.
+            """)
+
+    @OptionGroup var spectral: SpectralModalityOption
+    @Argument(help: "Files to describe.") var files: [String]
+
+    func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
+
+    func run() throws {
+        let reader = try spectral.reader()
+        var failed = 0
+        for path in files {
+            do {
+                let s = try reader.summary(URL(fileURLWithPath: path))
+                let axis = String(format: "%g–%g", s.axisFirst, s.axisLast) + (s.axisUnit.isEmpty ? " (no unit)" : " \(s.axisUnit)")
+                let tissue = String(format: "%.1f%%", 100 * s.tissueFraction) + (s.maskFromFile ? " (the file's mask)" : " (computed)")
+                print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
+                      + "\(s.nonFinite) non-finite values, tissue \(tissue)")
+                for note in s.notes { print("  note: \(note)") }
+            } catch {
+                print("\(error)")
+                failed += 1
+            }
+        }
+        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
+    }
+}
+
+/// `compseg convert`: spectral image files to the canonical HDF5 layout.
+struct Convert: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write spectral image files as canonical HDF5 (/spectra H×W×B, /wavenumbers, /mask).",
+        discussion: """
+            Each FILE becomes OUT/NAME.h5, readable by --modality infrared with its default options. Values \
+            are kept as read (NaN too); nm and µm axes become cm⁻¹; /mask is the file's tissue mask or the \
+            modality's computed one.
+            """)
+
+    @OptionGroup var spectral: SpectralModalityOption
+    @Argument(help: "Files to convert.") var files: [String]
+    @Option(help: "Folder to write into.") var out: String
+    @Flag(help: "Replace existing output files.") var force = false
+
+    func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
+
+    func run() throws {
+        let reader = try spectral.reader()
+        let folder = URL(fileURLWithPath: out)
+        let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }
+        let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
+        guard repeated.isEmpty else { throw CLIError("two files would both be written to \(repeated[0]); convert them into separate folders") }
+        if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
+        }
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for (path, target) in zip(files, targets) {
+            try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: "cm⁻¹", replace: force)
+            print("\(path) → \(target.path)")
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Testing
+
+/// `compseg inspect` and `compseg convert` on instrument files, as a lab runs them.
+@Suite struct InspectConvertTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    static func fixture(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/instruments/\(name)").path
+    }
+
+    @Test func inspectDescribesEachFileAndNamesTheUnreadable() throws {
+        let files = ["agilent/4_noimage_agg256.dat", "agilent/partial/5_mosaic_agg1024.dmt", "wire/Si-map-trimmed.wdf",
+                     "envi/t13_bil_be.dat", "text/map-wide.xyz"].map(Self.fixture)
+        let r = try cli.run(["inspect"] + files)
+        #expect(r.status == 0, "\(r.output)")
+        for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",
+                     "5_mosaic_agg1024.dmt: Agilent FPA mosaic, float32, 8×8×9 (H×W×B)", "144 non-finite values",
+                     "note: 1 missing tiles", "Si-map-trimmed.wdf: Renishaw WiRE, float32, 11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹",
+                     "t13_bil_be.dat: ENVI, uint32, 3×4×5 (H×W×B), axis 900–950 nm", "map-wide.xyz: text map (wide), text, 2×3×4"] {
+            #expect(r.output.contains(line), "missing '\(line)' in:\n\(r.output)")
+        }
+        let bad = try cli.run(["inspect", Self.fixture("wire/snake.wdf"), Self.fixture("envi/t4_bsq_le.hdr")])
+        #expect(bad.status != 0 && bad.output.contains("snake.wdf: WMAP flags") && bad.output.contains("1 of 2 files"), "\(bad.output)")
+        #expect(bad.output.contains("t4_bsq_le.hdr: ENVI"), "\(bad.output)")
+    }
+
+    @Test func convertWritesCanonicalHDF5ThatReadsBackTheSame() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let sources = ["envi/t13_bil_be.dat", "wire/Si-map-trimmed.wdf", "agilent/4_noimage_agg256.dat"].map(Self.fixture)
+        let r = try cli.run(["convert"] + sources + ["--out", folder.path("h5")])
+        #expect(r.status == 0, "\(r.output)")
+        let before = try cli.run(["inspect"] + sources).output.split(separator: "\n").filter { !$0.hasPrefix("  ") }
+        let after = try cli.run(["inspect"] + ["t13_bil_be", "Si-map-trimmed", "4_noimage_agg256"].map { folder.path("h5/\($0).h5") })
+        #expect(after.status == 0, "\(after.output)")
+        let lines = after.output.split(separator: "\n")
+        #expect(lines.count == 3 && lines.allSatisfy { $0.contains("HDF5 (layout hwb), float32") && $0.contains("(the file's mask)") },
+                "\(after.output)")
+        // Sizes, axes (nm became cm⁻¹: 1e7/900 … 1e7/950) and non-finite counts survive.
+        #expect(lines[0].contains("3×4×5 (H×W×B), axis 11111.1–10526.3 cm⁻¹"), "\(lines[0])")
+        #expect(lines[1].contains("11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹, 0 non-finite"), "\(lines[1])")
+        #expect(before.count == 3)
+        let again = try cli.run(["convert", sources[0], "--out", folder.path("h5")])
+        #expect(again.status != 0 && again.output.contains("pass --force"), "\(again.output)")
+        #expect(try cli.run(["convert", sources[0], "--out", folder.path("h5"), "--force"]).status == 0)
+    }
+}

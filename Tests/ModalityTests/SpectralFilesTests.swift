@@ -1,0 +1,134 @@
+import BuiltinModalities
+import CompSegCore
+import CompSegIO
+import CompSegTestSupport
+import CompSegTraining
+import Foundation
+import InfraredModality
+import InfraredPhantom
+import SpectralFiles
+import SpectralPreprocessing
+import Testing
+
+/// The infrared modality over every instrument format: readers chosen by extension and content,
+/// axes in cm⁻¹, non-finite values by policy, and `convert`'s canonical HDF5 reading back the same.
+@Suite struct SpectralFilesTests {
+    static func instruments(_ name: String) -> URL { fixturesDirectory.appendingPathComponent("instruments/\(name)") }
+
+    static func temporary() throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-spectral-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder
+    }
+
+    /// Writes an H×W×B (pixel-major) cube as ENVI: float32 little-endian band-sequential and a header in cm⁻¹.
+    static func writeENVI(_ spectra: [Float], height h: Int, width w: Int, axis: [Double], to url: URL) throws {
+        let b = axis.count
+        var bsq = [Float](repeating: 0, count: spectra.count)
+        for p in 0..<h * w { for k in 0..<b { bsq[k * h * w + p] = spectra[p * b + k] } }
+        try bsq.withUnsafeBytes { Data($0) }.write(to: url.appendingPathExtension("img"))
+        let header = """
+            ENVI
+            samples = \(w)
+            lines = \(h)
+            bands = \(b)
+            header offset = 0
+            data type = 4
+            interleave = bsq
+            byte order = 0
+            wavelength units = Wavenumber
+            wavelength = {\(axis.map { "\($0)" }.joined(separator: ", "))}
+            """
+        try Data(header.utf8).write(to: url.appendingPathExtension("hdr"))
+    }
+
+    @Test func theInfraredModalityReadsEveryFormat() throws {
+        let source = InfraredSource()
+        for name in ["agilent/4_noimage_agg256.dat", "agilent/5_mosaic_agg1024.dmt", "wire/Si-map-trimmed.wdf",
+                     "envi/t4_bsq_le.hdr", "text/map-long-wire.txt", "text/map-wide.xyz"] {
+            let cube = try InstrumentFormat.read(Self.instruments(name))
+            let sample = try source.load(Self.instruments(name), label: .cancer)
+            #expect(sample.image.shape.dims == [cube.bands, cube.height, cube.width], "\(name)")
+            #expect(sample.image.scalars == cube.values && sample.metadata["format"] == cube.format, "\(name)")
+            guard case .spectral(let axis, let unit) = sample.channels else { Issue.record("\(name): no spectral axis"); continue }
+            #expect(axis == cube.axis && unit == "cm⁻¹", "\(name): \(unit)")
+        }
+        // An axis in nm becomes wavenumbers: 1e7 / λ.
+        let nm = try source.load(Self.instruments("envi/t13_bsq_le.hdr"), label: nil)
+        guard case .spectral(let axis, "cm⁻¹") = nm.channels else { Issue.record("\(nm.channels)"); return }
+        #expect(axis.first == 1e7 / 900 && axis.last == 1e7 / 950)
+    }
+
+    /// A mosaic's missing tile is NaN: refused by default, naming the count and the option;
+    /// with `nonFinite: zero` its pixels are 0 and never tissue.
+    @Test func missingTilesFollowTheNonFinitePolicy() throws {
+        let url = Self.instruments("agilent/partial/5_mosaic_agg1024.dmt")
+        #expect {
+            _ = try InfraredSource().load(url, label: nil)
+        } throws: { error in
+            "\(error)".contains("144 NaN or infinite values") && "\(error)".contains("nonFinite: zero") && "\(error)".contains(url.path)
+        }
+        var options = SpectralFileOptions()
+        options.nonFinite = .zero
+        options.mask = nil
+        let sample = try InfraredSource(options).load(url, label: nil)
+        let plane = 64
+        let missing = (0..<plane).filter { sample.image.scalars[$0] == 0 && sample.image.scalars[plane + $0] == 0 }
+        #expect(missing.count == 16 && missing.allSatisfy { !sample.tissue.pixels[$0] })
+    }
+
+    /// `format` forces a reader; a file of another format is refused by it, naming the file.
+    @Test func aNamedFormatForcesItsReader() throws {
+        var options = SpectralFileOptions()
+        options.format = .wire
+        #expect(throws: IOError.self) { try SpectralFileReader(options).cube(Self.instruments("envi/t4_bsq_le.img")) }
+        options.format = .envi
+        #expect(try SpectralFileReader(options).cube(Self.instruments("envi/t4_bsq_le.img")).format == "ENVI")
+    }
+
+    /// Phantom spots as ENVI files, and the same converted to canonical HDF5: the infrared
+    /// manifest's chain, fitted on each set of training files, prepares exactly the same samples,
+    /// so `train --modality infrared` learns the same from either.
+    @Test func convertedFilesPrepareExactlyAsTheOriginals() throws {
+        let folder = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 6; settings.size = 16; settings.bands = 60
+        let phantom = InfraredPhantom(settings)
+        let manifest = try ModalityManifest(contentsOf: #require(BuiltinModalities.manifests["infrared"]))
+        // `compseg convert --modality infrared` converts with the manifest's reader options (its tissue rule).
+        let reader = SpectralFileReader(try manifest.readerConfiguration.decode(SpectralFileOptions.self))
+        var envi = ["path,label,split"], canonical = envi
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("converted"), withIntermediateDirectories: true)
+        for i in 0..<settings.spots {
+            let spot = phantom.spot(i)
+            let base = folder.appendingPathComponent(spot.id)
+            try Self.writeENVI(spot.spectra, height: 16, width: 16, axis: phantom.wavenumbers, to: base)
+            let converted = folder.appendingPathComponent("converted/\(spot.id).h5")
+            try reader.convert(base.appendingPathExtension("hdr"), to: converted, axisUnit: "cm⁻¹")
+            let label = spot.label == .cancer ? 1 : 0
+            envi.append("\(spot.id).hdr,\(label),\(spot.split.rawValue)")
+            canonical.append("converted/\(spot.id).h5,\(label),\(spot.split.rawValue)")
+        }
+        func prepared(_ lines: [String], _ name: String) throws -> [Sample] {
+            let url = folder.appendingPathComponent(name)
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: url)
+            let data = try Manifest(contentsOf: url)
+            var registry = Registry()
+            try InfraredSource.register(in: &registry)
+            try SpectralSteps.register(in: &registry)
+            let modality = try PreparedModality(manifest, registry: registry).fitted(on: data.rows(in: .train), manifest: data)
+            let store = try modality.store(data.rows, manifest: data)
+            return try store.samples(Array(0..<store.count))
+        }
+        let (a, b) = (try prepared(envi, "envi.csv"), try prepared(canonical, "canonical.csv"))
+        #expect(a.count == 6 && a.map(\.id) == b.map(\.id))
+        #expect(zip(a, b).allSatisfy { $0.image.scalars == $1.image.scalars && $0.tissue == $1.tissue && $0.channels == $1.channels })
+        #expect(a.contains { $0.tissue.pixels.contains(true) })
+        // Nothing is overwritten without asking.
+        #expect(throws: IOError.self) {
+            try reader.convert(folder.appendingPathComponent("\(phantom.spot(0).id).hdr"),
+                                             to: folder.appendingPathComponent("converted/\(phantom.spot(0).id).h5"), axisUnit: "cm⁻¹")
+        }
+    }
+}
