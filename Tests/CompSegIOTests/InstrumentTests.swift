@@ -172,4 +172,35 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
             _ = try SpectralCube.readWiRE(dir.appendingPathComponent("snake.wdf"))
         }
     }
+
+    /// A header key with a value the reader does not know is refused naming the key and the value;
+    /// a WiRE file without its DATA block names the block.
+    @Test func unknownValuesAndMissingBlocksAreNamed() throws {
+        let (dir, remove) = try temporaryFolder("keys")
+        defer { remove() }
+        let header = try String(contentsOf: instrumentFixture("envi/t4_bsq_le.hdr"), encoding: .utf8)
+        try FileManager.default.copyItem(at: instrumentFixture("envi/t4_bsq_le.img"), to: dir.appendingPathComponent("x.img"))
+        for (from, to, words) in [("interleave = bsq", "interleave = bsx", ["interleave", "bsx"]),
+                                  ("data type = 4", "data type = 6", ["data type", "6"]),
+                                  ("byte order = 0", "byte order = 2", ["byte order", "2"]),
+                                  ("bands = 5", "bands = 6", ["bands 6"])] {
+            #expect(header.contains(from), "\(from)")
+            try header.replacingOccurrences(of: from, with: to).write(to: dir.appendingPathComponent("x.hdr"), atomically: true,
+                                                                     encoding: .utf8)
+            do {
+                _ = try SpectralCube.readENVI(dir.appendingPathComponent("x.hdr"))
+                Issue.record("'\(to)' was accepted")
+            } catch let error as IOError {
+                #expect(words.allSatisfy(error.description.contains) && error.file.hasPrefix(dir.path), "\(error)")
+            }
+        }
+        // The colmajor map without its DATA block (the block's id renamed, so the chain stays whole).
+        var wdf = try Data(contentsOf: instrumentFixture("wire/colmajor.wdf"))
+        let range = try #require(wdf.range(of: Data("DATA".utf8)))
+        wdf.replaceSubrange(range, with: Data("XXXX".utf8))
+        try wdf.write(to: dir.appendingPathComponent("nodata.wdf"))
+        expectIOError(dir.appendingPathComponent("nodata.wdf"), containing: "DATA") {
+            _ = try SpectralCube.readWiRE(dir.appendingPathComponent("nodata.wdf"))
+        }
+    }
 }
