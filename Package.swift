@@ -39,9 +39,9 @@ let package = Package(
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "CompSegFigures"]),
         .target(name: "CompSegFigures", dependencies: ["CompSegCore", "CompSegIO"]),
-        .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "InfraredPhantom"]),
+        .target(name: "CompSegDemo", dependencies: ["CompSegTraining", "Phantoms"]),
         // The synthetic infrared tissue microarray behind `compseg phantom`, `demo` and the tests.
-        .target(name: "InfraredPhantom", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "SpectralPreprocessing"]),
+        .target(name: "Phantoms", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "SpectralPreprocessing"]),
         // The one place that registers the plugins built into `compseg`, for the tool and its tests.
         .target(name: "BuiltinPlugins", dependencies: ["CompSegCore", "CompSegNetHead", "AlternativeHeads", "UNetTopology",
                                                        "SegNetTopology", "InfraredModality", "SpectralPreprocessing",
@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "InfraredModality", dependencies: ["CompSegCore", "SpectralFiles"], path: "Plugins/Modalities/Infrared"),
 
         .executableTarget(name: "compseg", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "InfraredPhantom", "SpectralFiles",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "Phantoms", "SpectralFiles",
             "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -74,9 +74,9 @@ let package = Package(
                                                           "CompSegTestSupport"]),
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
-        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "InfraredPhantom", "SpectralPreprocessing", "SpectralFiles",
+        .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "Phantoms", "SpectralPreprocessing", "SpectralFiles",
                                                          "BuiltinModalities", "CompSegTraining", "CompSegIO", "CompSegTestSupport"]),
-        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "InfraredPhantom", "UNetTopology",
+        .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "Phantoms", "UNetTopology",
                                                       "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
         .testTarget(name: "CLITests", dependencies: ["compseg"]),

@@ -2,7 +2,7 @@ import CompSegCore
 import CompSegNN
 import CompSegTraining
 import Foundation
-import InfraredPhantom
+import Phantoms
 
 /// The demo: a phantom infrared TMA made in memory, prepared by a modality manifest's chain
 /// (`modalities/infrared.yaml`: crop, vector normalization, PCA, fitted on the training spots)

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import InfraredPhantom
+import Phantoms
 
 /// `compseg phantom`: writes a synthetic infrared tissue microarray with ground truth and a manifest.
 struct Phantom: ParsableCommand {

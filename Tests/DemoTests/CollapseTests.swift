@@ -1,6 +1,6 @@
 import Testing
 import CompSegCore
-import InfraredPhantom
+import Phantoms
 import CompSegNN
 import CompSegNetHead
 import CompSegTraining

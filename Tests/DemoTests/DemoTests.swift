@@ -3,7 +3,7 @@ import CompSegCore
 import CompSegDemo
 import CompSegTraining
 import Foundation
-import InfraredPhantom
+import Phantoms
 import Testing
 
 /// A shorter demo than `compseg demo` (40 spots of 48×48, width 8, depth 3, 30 epochs, a few

@@ -4,7 +4,7 @@ import CompSegTraining
 import Foundation
 import InfraredModality
 import SpectralFiles
-import InfraredPhantom
+import Phantoms
 import SpectralPreprocessing
 import Testing
 

@@ -1,7 +1,7 @@
 import Testing
 import CompSegCore
 import InfraredModality
-import InfraredPhantom
+import Phantoms
 
 @Suite struct PhantomTests {
     @Test func spotsFollowTheSettingsAndRepeat() {

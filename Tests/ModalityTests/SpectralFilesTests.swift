@@ -5,7 +5,7 @@ import CompSegTestSupport
 import CompSegTraining
 import Foundation
 import InfraredModality
-import InfraredPhantom
+import Phantoms
 import SpectralFiles
 import SpectralPreprocessing
 import Testing

@@ -71,14 +71,14 @@ public struct AsymmetricLeastSquaresBaseline: SpectralTransform, Equatable {
     public var iterations: Int
 
     /// - Throws: `SpectralError` unless lambda > 0, 0 < p < 1 and iterations ≥ 1.
-    public init(lambda: Double = 1e5, p: Double = 0.01, iterations: Int = 10) throws {
+    public init(lambda: Double = 1e6, p: Double = 0.01, iterations: Int = 10) throws {
         self.lambda = lambda; self.p = p; self.iterations = iterations
         try validate()
     }
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try self.init(lambda: try c.decodeIfPresent(Double.self, forKey: .lambda) ?? 1e5,
+        try self.init(lambda: try c.decodeIfPresent(Double.self, forKey: .lambda) ?? 1e6,
                       p: try c.decodeIfPresent(Double.self, forKey: .p) ?? 0.01,
                       iterations: try c.decodeIfPresent(Int.self, forKey: .iterations) ?? 10)
     }

@@ -3,15 +3,22 @@ import CompSegNN
 import Foundation
 
 /// The spectral preprocessing steps, registered by name for modality manifests:
-/// `crop`, `resample`, `rubberBand`, `als`, `normalize`, `savitzkyGolay` (per spectrum) and
-/// `pca` (fitted on training tissue pixels).
+/// `crop`, `resample`, `despike`, `rubberBand`, `als`, `arpls`, `airpls`, `imodpoly`, `normalize`,
+/// `savitzkyGolay` (per spectrum) and `pca` (fitted on training tissue pixels).
 public enum SpectralSteps {
     public static func register(in registry: inout Registry) throws {
         try add(SpectralCrop.self, "crop", "keep the bands within a wavenumber range {lower, upper}", &registry)
         try add(SpectralResample.self, "resample", "interpolate onto an axis {values} or {from, to, count}", &registry)
+        try add(WhitakerHayesDespike.self, "despike",
+                "replace cosmic-ray spikes (Whitaker–Hayes) {threshold, kernel, maxWidth, maxPasses}", &registry)
         try add(RubberBandBaseline.self, "rubberBand", "subtract the rubber-band (lower convex hull) baseline", &registry)
         try add(AsymmetricLeastSquaresBaseline.self, "als",
                 "subtract the asymmetric least squares baseline {lambda, p, iterations}", &registry)
+        try add(ArPLSBaseline.self, "arpls", "subtract the arPLS baseline {lambda, tolerance, maxIterations}", &registry)
+        try add(AirPLSBaseline.self, "airpls", "subtract the airPLS baseline {lambda, tolerance, maxIterations}", &registry)
+        try add(IModPolyBaseline.self, "imodpoly",
+                "subtract the I-ModPoly polynomial baseline {order, tolerance, maxIterations, useOriginal, maskInitialPeaks}",
+                &registry)
         try add(SpectralNormalization.self, "normalize",
                 "normalize each spectrum {method: vector, area, snv, minmax or band; wavenumber for band}", &registry)
         try add(SavitzkyGolay.self, "savitzkyGolay", "Savitzky–Golay smoothing or derivative {window, order, derivative}",
