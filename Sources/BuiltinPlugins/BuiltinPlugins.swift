@@ -3,6 +3,7 @@ import BuiltinModalities
 import CompSegCore
 import CompSegNetHead
 import InfraredModality
+import RamanModality
 import SegNetTopology
 import SpectralPreprocessing
 import UNetTopology
@@ -11,6 +12,7 @@ import UNetTopology
 public func builtinRegistry() throws -> Registry {
     var registry = Registry()
     try InfraredSource.register(in: &registry)
+    try RamanSource.register(in: &registry)
     try SpectralSteps.register(in: &registry)
     try UNet.register(in: &registry)
     try SegNet.register(in: &registry)

@@ -4,15 +4,22 @@ import CompSegTraining
 import Foundation
 import Phantoms
 
-/// The demo: a phantom infrared TMA made in memory, prepared by a modality manifest's chain
-/// (`modalities/infrared.yaml`: crop, vector normalization, PCA, fitted on the training spots)
-/// and trained by a `TrainingRun` into a run folder exactly as `compseg train` trains; then the
-/// mask threshold chosen on the validation spots, and the test split evaluated against ground
-/// truth that training never saw.
+/// The demo: a phantom tissue microarray prepared by a modality manifest's chain (fitted on the
+/// training spots) and trained by a `TrainingRun` into a run folder exactly as `compseg train`
+/// trains; then the mask threshold chosen on the validation spots, and the test split evaluated
+/// against ground truth that training never saw. The infrared phantom is made in memory (its
+/// spots stand in for the reader's); the Raman phantom is written as instrument files and read
+/// back through the modality's reader.
 public struct PhantomDemo {
     public struct Settings: Sendable {
-        public var phantom = InfraredPhantom.Settings()
-        /// The modality whose reader the spots stand in for, and whose chain prepares them.
+        /// The phantom: infrared made in memory, or Raman written to files.
+        public enum Data: Sendable {
+            case infrared(InfraredPhantom.Settings)
+            /// Spots written into the folder by `RamanPhantom.write`, then read as files.
+            case raman(RamanPhantom.Settings, folder: URL)
+        }
+        public var data: Data
+        /// The modality whose chain prepares the spots (and, for files, whose reader reads them).
         public var modality: ModalityManifest
         public var topology = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 16])
         public var head = PluginDescription(identifier: "compsegnet")
@@ -20,7 +27,7 @@ public struct PhantomDemo {
         /// nil: chosen on the validation split (best mean Dice).
         public var threshold: Float? = nil
 
-        public init(modality: ModalityManifest) { self.modality = modality }
+        public init(_ data: Data, modality: ModalityManifest) { self.data = data; self.modality = modality }
     }
 
     public struct Outcome {
@@ -33,15 +40,49 @@ public struct PhantomDemo {
         public let truth: [String: [Bool]]
     }
 
+    /// The prepared splits and the ground truth of the validation and test spots.
+    struct Prepared {
+        let modality: PreparedModality
+        let train: SampleStore, validation: SampleStore, test: SampleStore
+        let truth: [String: [Bool]]
+        let description: String
+    }
+
     /// Trains into `folder`, which must not hold a run.
     /// - Parameters:
     ///   - report: called with a line to print before training starts.
     public static func run(_ settings: Settings, in folder: RunDirectory, registry: Registry,
                            report: (String) -> Void = { _ in }, progress: (EpochRecord) -> Void = { _ in },
                            step: (Int, Int) -> Void = { _, _ in }) throws -> Outcome {
-        let p = settings.phantom
+        let prepared: Prepared
+        switch settings.data {
+        case .infrared(let p): prepared = try inMemory(p, settings.modality, registry, report)
+        case .raman(let p, let data): prepared = try files(p, data, settings.modality, registry, report)
+        }
+        let (train, validation, test) = (prepared.train, prepared.validation, prepared.test)
+        report("train \(train.count), val \(validation.count), test \(test.count) spots")
+
+        let model = RunConfiguration(modality: prepared.modality.manifest, topology: settings.topology, head: settings.head,
+                                     inputChannels: try train.samples([0])[0].image.shape[0], training: settings.training,
+                                     versions: ["data": prepared.description])
+        let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
+        _ = try run.run(progress: progress, step: step)
+
+        let trained = try TrainedModel(run: folder, registry: registry)
+        let validationSamples = try validation.samples(Array(0..<validation.count))
+        let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
+            samples: validationSamples, maps: trained.activationMaps(validationSamples), truth: prepared.truth)
+        let (samples, maps) = try trained.segmented(test)
+        let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: prepared.truth, threshold: threshold)
+        return Outcome(run: run, evaluation: evaluation, samples: (train.count, validation.count, test.count),
+                       test: samples, maps: maps, truth: prepared.truth)
+    }
+
+    /// The infrared phantom made in memory, its spots standing in for the reader's.
+    static func inMemory(_ p: InfraredPhantom.Settings, _ manifest: ModalityManifest, _ registry: Registry,
+                         _ report: (String) -> Void) throws -> Prepared {
         report("Generating \(p.spots) phantom spots of \(p.size)×\(p.size) pixels, \(p.bands) bands; preparing them "
-               + "as --modality \(settings.modality.name) does…")
+               + "as --modality \(manifest.name) does…")
         let phantom = InfraredPhantom(p)
         var raw: [Sample] = [], truth: [String: [Bool]] = [:]
         for i in 0..<p.spots {
@@ -50,24 +91,28 @@ public struct PhantomDemo {
             truth[sample.id] = tumor
         }
         let inSplit = { (split: Split) in raw.filter { $0.metadata["split"] == split.rawValue } }
-        let modality = try PreparedModality(settings.modality, registry: registry).fitted(to: SampleSequence(inSplit(.train)))
-        let prepare = { (split: Split) in try inSplit(split).map(modality.prepare) }
-        let (train, validation, test) = try (prepare(.train), prepare(.val), prepare(.test))
-        report("train \(train.count), val \(validation.count), test \(test.count) spots")
+        let modality = try PreparedModality(manifest, registry: registry).fitted(to: SampleSequence(inSplit(.train)))
+        let prepare = { (split: Split) in SampleStore(try inSplit(split).map(modality.prepare)) }
+        return Prepared(modality: modality, train: try prepare(.train), validation: try prepare(.val), test: try prepare(.test),
+                        truth: truth, description: "infrared phantom seed \(p.seed), \(p.spots) spots")
+    }
 
-        let model = RunConfiguration(modality: modality.manifest, topology: settings.topology, head: settings.head,
-                                     inputChannels: train[0].image.shape[0], training: settings.training,
-                                     versions: ["data": "phantom seed \(p.seed), \(p.spots) spots"])
-        let run = try TrainingRun(creating: folder, model: model, train: SampleStore(train),
-                                  validation: SampleStore(validation), registry: registry)
-        _ = try run.run(progress: progress, step: step)
-
-        let trained = try TrainedModel(run: folder, registry: registry)
-        let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
-            samples: validation, maps: trained.activationMaps(validation), truth: truth)
-        let (samples, maps) = try trained.segmented(SampleStore(test))
-        let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
-        return Outcome(run: run, evaluation: evaluation, samples: (train.count, validation.count, test.count),
-                       test: samples, maps: maps, truth: truth)
+    /// The Raman phantom written as ENVI and WiRE-text files into `folder`, read by the modality's reader.
+    static func files(_ p: RamanPhantom.Settings, _ folder: URL, _ manifest: ModalityManifest, _ registry: Registry,
+                      _ report: (String) -> Void) throws -> Prepared {
+        report("Writing \(p.spots) Raman phantom spots of \(p.size)×\(p.size) pixels, \(p.bands) bands, into \(folder.path) "
+               + "(ENVI, and WiRE's text export); reading and preparing them as --modality \(manifest.name) does…")
+        let data = try Manifest(contentsOf: RamanPhantom(p).write(to: folder))
+        let modality = try PreparedModality(manifest, registry: registry).fitted(on: data.rows(in: .train), manifest: data)
+        let (train, validation) = try TrainingRun.stores(data, modality, cacheBudget: SampleStore.defaultCacheBudget)
+        let test = try modality.store(data.rows(in: .test), manifest: data)
+        var truth: [String: [Bool]] = [:]
+        for split in [Split.val, .test] {
+            let rows = data.rows(in: split)
+            let store = split == .val ? validation : test
+            truth.merge(try SegmentationFiles.readTruth(rows, store.samples(Array(0..<store.count)).map { $0.withoutImage() })) { a, _ in a }
+        }
+        return Prepared(modality: modality, train: train, validation: validation, test: test, truth: truth,
+                        description: "Raman phantom seed \(p.seed), \(p.spots) spots, files in \(folder.path)")
     }
 }

@@ -5,18 +5,19 @@ import CompSegDemo
 import CompSegNN
 import CompSegTraining
 import Foundation
+import Phantoms
 
-/// `compseg demo`: the whole method on a built-in synthetic infrared tissue microarray: image
+/// `compseg demo`: the whole method on a built-in synthetic infrared or Raman tissue microarray: image
 /// labels only for training, model selection on validation loss, then test AUC and Dice against
 /// the ground truth that training never saw.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train CompSegNet on a synthetic infrared TMA from image labels and evaluate it against ground truth.")
+        abstract: "Train CompSegNet on a synthetic infrared or Raman TMA from image labels and evaluate it against ground truth.")
 
-    @Option(help: "Modality of the phantom (infrared; Raman and H&E phantoms come with their modalities).")
-    var modality = "infrared"
-    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test).") var spots = 100
-    @Option(help: "Spot side in pixels.") var size = 64
+    @Option(help: "Modality of the phantom: infrared (made in memory) or raman (written as ENVI and WiRE-text files into OUT/data and read back).")
+    var modality = Phantom.Modality.infrared
+    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test; default: infrared 100, raman 60).") var spots: Int?
+    @Option(help: "Spot side in pixels (default: infrared 64, raman 48).") var size: Int?
     @Option(help: "Principal components fed to the network.") var components = 16
     @Option(help: "Topology identifier.") var topology = "unet"
     @Option(help: "Network base width.") var width = 16
@@ -33,8 +34,8 @@ struct Demo: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard ["infrared", "ir", "ftir"].contains(modality.lowercased()) else {
-            throw ValidationError("--modality: the demo has a phantom for infrared only, got '\(modality)'")
+        guard spots.map({ $0 >= 10 }) ?? true, size.map({ $0 >= 16 }) ?? true else {
+            throw ValidationError("needs --spots ≥ 10 and --size ≥ 16")
         }
     }
 
@@ -42,10 +43,21 @@ struct Demo: ParsableCommand {
         threading.apply()
         let started = DispatchTime.now().uptimeNanoseconds
         let registry = try builtinRegistry()
-        var settings = PhantomDemo.Settings(modality: try resolveModality("infrared", registry: registry))
+        let folder = URL(fileURLWithPath: out)
+        let seed = training.settings().seed
+        let data: PhantomDemo.Settings.Data, spotCount: Int
+        switch modality {
+        case .infrared:
+            var p = InfraredPhantom.Settings()
+            p.spots = spots ?? 100; p.size = size ?? p.size; p.seed = seed
+            data = .infrared(p); spotCount = p.spots
+        case .raman:
+            var p = RamanPhantom.Settings()
+            p.spots = spots ?? p.spots; p.size = size ?? p.size; p.seed = seed
+            data = .raman(p, folder: folder.appendingPathComponent("data")); spotCount = p.spots
+        }
+        var settings = PhantomDemo.Settings(data, modality: try resolveModality(modality.rawValue, registry: registry))
         settings.training = training.settings()
-        let seed = settings.training.seed
-        settings.phantom.spots = spots; settings.phantom.size = size; settings.phantom.seed = seed
         settings.threshold = threshold
         // --components replaces the manifest's PCA size.
         settings.modality.preprocessing = settings.modality.preprocessing.map { step in
@@ -57,13 +69,13 @@ struct Demo: ParsableCommand {
         settings.topology = PluginDescription(identifier: topology, configuration: .object(network))
         settings.head = PluginDescription(identifier: "compsegnet", configuration: ["alpha": JSONValue(alpha)])
 
-        let folder = URL(fileURLWithPath: out)
         let run = RunDirectory(folder.appendingPathComponent("run"))
-        if FileManager.default.fileExists(atPath: run.modelFile.path) {
+        let written = [run.url, folder.appendingPathComponent("data")]
+        if written.contains(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             guard force else { throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out") }
-            try FileManager.default.removeItem(at: run.url)
+            for url in written { try? FileManager.default.removeItem(at: url) }
         }
-        let progress = ProgressReporter(epochs: settings.training.epochs, images: Int(Double(spots) * 0.6))
+        let progress = ProgressReporter(epochs: settings.training.epochs, images: Int(Double(spotCount) * 0.6))
         var epoch = 0
         let outcome = try PhantomDemo.run(settings, in: run, registry: registry, report: { print($0) },
                                           progress: { epoch = $0.epoch; progress.finish($0) },
@@ -71,7 +83,7 @@ struct Demo: ParsableCommand {
         let result = outcome.evaluation
         try EvaluationFiles.write(result, to: folder)
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
-                                   title: "compseg demo: \(spots) phantom spots, seed \(seed), \(topology)", to: folder)
+                                   title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over %d cancer spots; %.0f s in all.",
                      outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD,

@@ -2,31 +2,49 @@ import ArgumentParser
 import Foundation
 import Phantoms
 
-/// `compseg phantom`: writes a synthetic infrared tissue microarray with ground truth and a manifest.
+/// `compseg phantom`: writes a synthetic tissue microarray with ground truth and a manifest.
 struct Phantom: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic infrared tissue microarray (HDF5 spots, truth PNGs, manifest.csv).")
+        abstract: "Write a synthetic tissue microarray: infrared HDF5 spots or Raman ENVI and WiRE-text spots, truth PNGs, manifest.csv.")
 
-    @Option(help: "Modality (infrared only so far).") var modality = "infrared"
+    enum Modality: String, ExpressibleByArgument, CaseIterable {
+        case infrared, raman
+        init?(argument: String) {
+            switch argument.lowercased() {
+            case "infrared", "ir", "ftir": self = .infrared
+            case "raman": self = .raman
+            default: return nil
+            }
+        }
+    }
+
+    @Option(help: "Modality: infrared (HDF5 spots) or raman (ENVI spots, every fourth as WiRE's text export).")
+    var modality = Modality.infrared
     @Option(help: "Spots (half cancer; 60% train, 20% val, 20% test).") var spots = 60
-    @Option(help: "Spot side in pixels.") var size = 64
-    @Option(help: "Bands from 1800 to 948 cm⁻¹.") var bands = 450
+    @Option(help: "Spot side in pixels (default: infrared 64, raman 48).") var size: Int?
+    @Option(help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹).") var bands: Int?
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Folder to write.") var out: String
 
     func validate() throws {
-        guard ["infrared", "ir", "ftir"].contains(modality.lowercased()) else {
-            throw ValidationError("--modality: only infrared phantoms exist so far, got \(modality)")
-        }
-        guard spots >= 2, size >= 8, bands >= 2 else {
+        guard spots >= 2, size.map({ $0 >= 8 }) ?? true, bands.map({ $0 >= 2 }) ?? true else {
             throw ValidationError("needs --spots ≥ 2, --size ≥ 8 and --bands ≥ 2")
         }
     }
 
     func run() throws {
-        var s = InfraredPhantom.Settings()
-        s.spots = spots; s.size = size; s.bands = bands; s.seed = seed
-        let manifest = try InfraredPhantom(s).write(to: URL(fileURLWithPath: out))
+        let folder = URL(fileURLWithPath: out)
+        let manifest: URL
+        switch modality {
+        case .infrared:
+            var s = InfraredPhantom.Settings()
+            s.spots = spots; s.size = size ?? s.size; s.bands = bands ?? s.bands; s.seed = seed
+            manifest = try InfraredPhantom(s).write(to: folder)
+        case .raman:
+            var s = RamanPhantom.Settings()
+            s.spots = spots; s.size = size ?? s.size; s.bands = bands ?? s.bands; s.seed = seed
+            manifest = try RamanPhantom(s).write(to: folder)
+        }
         print("Wrote \(spots) spots and \(manifest.path)")
     }
 }

@@ -14,8 +14,9 @@ import Testing
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-demo-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
         let manifest = try resolveModality("infrared", registry: builtinRegistry())
-        var settings = PhantomDemo.Settings(modality: manifest)
-        settings.phantom.spots = 40; settings.phantom.size = 48
+        var phantom = InfraredPhantom.Settings()
+        phantom.spots = 40; phantom.size = 48
+        var settings = PhantomDemo.Settings(.infrared(phantom), modality: manifest)
         settings.training.epochs = 30
         settings.topology = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 8])
         let run = RunDirectory(folder.appendingPathComponent("run"))
@@ -27,5 +28,24 @@ import Testing
         let model = try run.readModel()
         #expect(model.modality?.preprocessing.map(\.identifier) == ["crop", "normalize", "pca"] && model.modality?.outside == .zero)
         #expect(FileManager.default.fileExists(atPath: run.weightsFile.path))
+    }
+
+    /// The Raman demo, shorter: its phantom written as ENVI and WiRE-text files, read by the
+    /// Raman reader and prepared by `modalities/raman.yaml` (despike, arPLS, PCA).
+    @Test func shortRamanDemoGoesThroughTheReaders() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-demo-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var phantom = RamanPhantom.Settings()
+        phantom.spots = 40; phantom.size = 32; phantom.bands = 150
+        var settings = PhantomDemo.Settings(.raman(phantom, folder: folder.appendingPathComponent("data")),
+                                            modality: try resolveModality("raman", registry: builtinRegistry()))
+        settings.training.epochs = 20
+        settings.topology = PluginDescription(identifier: "unet", configuration: ["depth": 3, "width": 8])
+        let run = RunDirectory(folder.appendingPathComponent("run"))
+        let outcome = try PhantomDemo.run(settings, in: run, registry: builtinRegistry())
+        #expect(outcome.evaluation.auc ?? 0 >= 0.8, "test AUC \(String(describing: outcome.evaluation.auc))")
+        #expect(outcome.evaluation.diceMean >= 0.4, "Dice \(outcome.evaluation.dice)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("data/spot001.txt").path))
+        #expect(try run.readModel().modality?.reader == "raman")
     }
 }

@@ -88,11 +88,13 @@ public struct SpectralFileReader: Sendable {
         return tissue
     }
 
-    /// `values` in `unit` converted to `wanted` where this reader knows how (nm or µm to cm⁻¹);
+    /// `values` in `unit` converted to `wanted` where this reader knows how (nm or µm to cm⁻¹; a
+    /// Raman shift is in cm⁻¹ already);
     /// an axis without a unit is taken as `wanted`, one in any other unit is kept as written.
     public static func axis(_ values: [Double], unit: String, wanted: String) -> (values: [Double], unit: String) {
         switch (unit, wanted) {
         case ("", _): (values, wanted)
+        case (let u, "cm⁻¹") where u.lowercased() == "raman shift": (values, wanted)  // Raman shift is in cm⁻¹
         case ("nm", "cm⁻¹"): (values.map { 1e7 / $0 }, wanted)
         case ("µm", "cm⁻¹"): (values.map { 1e4 / $0 }, wanted)
         default: (values, unit)
