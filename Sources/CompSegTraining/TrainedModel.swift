@@ -38,9 +38,17 @@ public final class TrainedModel {
         return (samples, maps)
     }
 
-    /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches.
+    /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches;
+    /// a sample larger than a tile of `tiling` on either side is segmented tile by tile.
     /// - Throws: when a sample's channel count differs from the network's (naming the sample).
-    public func activationMaps(_ samples: [Sample], batchSize: Int = 4) throws -> [[Float]] {
+    public func activationMaps(_ samples: [Sample], batchSize: Int = 4, tiling: Tiling = .standard) throws -> [[Float]] {
+        let large = samples.filter { $0.height > tiling.size || $0.width > tiling.size }
+        guard large.isEmpty else {  // one by one, the large ones in tiles
+            return try samples.map { s in
+                try large.contains { $0.id == s.id } ? tiledActivationMap(s.image, tiling: tiling, batchSize: batchSize)
+                    : activationMaps([s], batchSize: 1, tiling: tiling)[0]
+            }
+        }
         var maps: [[Float]] = []
         for start in stride(from: 0, to: samples.count, by: batchSize) {
             let part = Array(samples[start..<min(start + batchSize, samples.count)])
