@@ -1,3 +1,5 @@
+import Foundation
+
 /// Clean-up of tissue masks. Foreground (true) pixels connect to their 8 neighbours, background
 /// (false) pixels to their 4 edge neighbours — dual connectivities, so a diagonal chain of tissue
 /// pixels is one region and closes off the background it encloses. Both run in O(H·W) time,
@@ -53,4 +55,55 @@ extension Mask {
             body(members, touchesBorder)
         }
     }
+}
+
+extension Mask {
+    /// Morphological closing by a (2·radius+1)² square: dilation then erosion, which joins tissue
+    /// separated by gaps up to 2·radius pixels wide and keeps the outline elsewhere (nothing
+    /// changes for radius 0). Pixels beyond the border count as background for the dilation and
+    /// as foreground for the erosion, so tissue at the border is not eaten.
+    public func closing(radius: Int) -> Mask {
+        guard radius > 0 else { return self }
+        return filtered(radius, keepIfAny: true, outside: false).filtered(radius, keepIfAny: false, outside: true)
+    }
+
+    /// Max (`keepIfAny`) or min filter over a (2r+1)² square, row pass then column pass.
+    private func filtered(_ r: Int, keepIfAny: Bool, outside: Bool) -> Mask {
+        let (h, w) = (height, width)
+        func pass(_ source: [Bool], along rows: Bool) -> [Bool] {
+            var out = source
+            let (lines, length) = rows ? (h, w) : (w, h)
+            for line in 0..<lines {
+                let index = { (i: Int) in rows ? line * w + i : i * w + line }
+                for i in 0..<length {
+                    var hit = !keepIfAny
+                    for j in (i - r)...(i + r) {
+                        let v = j < 0 || j >= length ? outside : source[index(j)]
+                        if v == keepIfAny { hit = keepIfAny; break }
+                    }
+                    out[index(i)] = hit
+                }
+            }
+            return out
+        }
+        return Mask(height: h, width: w, pixels: pass(pass(pixels, along: true), along: false))
+    }
+}
+
+/// Otsu's threshold of `values` over 256 bins: the cut that maximizes the between-class variance.
+public func otsuThreshold(_ values: [Float]) -> Float {
+    guard let lo = values.min(), let hi = values.max(), hi > lo else { return values.first ?? 0 }
+    var histogram = [Double](repeating: 0, count: 256)
+    for v in values { histogram[min(255, Int((v - lo) / (hi - lo) * 255))] += 1 }
+    let total = Double(values.count)
+    let weightedSum = histogram.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
+    var (below, belowSum, best, cut) = (0.0, 0.0, -1.0, 0)
+    for i in 0..<256 {
+        below += histogram[i]; belowSum += Double(i) * histogram[i]
+        let above = total - below
+        guard below > 0, above > 0 else { continue }
+        let between = below * above * pow(belowSum / below - (weightedSum - belowSum) / above, 2)
+        if between > best { best = between; cut = i }
+    }
+    return lo + (hi - lo) * (Float(cut) + 1) / 255
 }

@@ -12,11 +12,22 @@ import Phantoms
 /// back through the modality's reader.
 public struct PhantomDemo {
     public struct Settings: Sendable {
-        /// The phantom: infrared made in memory, or Raman written to files.
+        /// The phantom: infrared made in memory, or another written to files and read back.
         public enum Data: Sendable {
             case infrared(InfraredPhantom.Settings)
-            /// Spots written into the folder by `RamanPhantom.write`, then read as files.
-            case raman(RamanPhantom.Settings, folder: URL)
+            /// Spots that `write` writes into `folder` with a manifest (returning its location),
+            /// then read as files; `description` says what they are (e.g. "Raman phantom seed 0, 60 spots").
+            case files(description: String, folder: URL, write: @Sendable (URL) throws -> URL)
+
+            public static func raman(_ p: RamanPhantom.Settings, folder: URL) -> Data {
+                .files(description: "Raman phantom seed \(p.seed), \(p.spots) spots of \(p.size)×\(p.size) pixels, \(p.bands) bands "
+                       + "(ENVI, and WiRE's text export)", folder: folder, write: { try RamanPhantom(p).write(to: $0) })
+            }
+
+            public static func he(_ p: HEPhantom.Settings, folder: URL) -> Data {
+                .files(description: "H&E phantom seed \(p.seed), \(p.spots) spots of \(p.size)×\(p.size) pixels "
+                       + "(tiled TIFF and PNG)", folder: folder, write: { try HEPhantom(p).write(to: $0) })
+            }
         }
         public var data: Data
         /// The modality whose chain prepares the spots (and, for files, whose reader reads them).
@@ -57,7 +68,8 @@ public struct PhantomDemo {
         let prepared: Prepared
         switch settings.data {
         case .infrared(let p): prepared = try inMemory(p, settings.modality, registry, report)
-        case .raman(let p, let data): prepared = try files(p, data, settings.modality, registry, report)
+        case .files(let description, let data, let write):
+            prepared = try files(description, data, write, settings.modality, registry, report)
         }
         let (train, validation, test) = (prepared.train, prepared.validation, prepared.test)
         report("train \(train.count), val \(validation.count), test \(test.count) spots")
@@ -97,12 +109,11 @@ public struct PhantomDemo {
                         truth: truth, description: "infrared phantom seed \(p.seed), \(p.spots) spots")
     }
 
-    /// The Raman phantom written as ENVI and WiRE-text files into `folder`, read by the modality's reader.
-    static func files(_ p: RamanPhantom.Settings, _ folder: URL, _ manifest: ModalityManifest, _ registry: Registry,
-                      _ report: (String) -> Void) throws -> Prepared {
-        report("Writing \(p.spots) Raman phantom spots of \(p.size)×\(p.size) pixels, \(p.bands) bands, into \(folder.path) "
-               + "(ENVI, and WiRE's text export); reading and preparing them as --modality \(manifest.name) does…")
-        let data = try Manifest(contentsOf: RamanPhantom(p).write(to: folder))
+    /// A phantom written as files into `folder`, read by the modality's reader.
+    static func files(_ description: String, _ folder: URL, _ write: (URL) throws -> URL, _ manifest: ModalityManifest,
+                      _ registry: Registry, _ report: (String) -> Void) throws -> Prepared {
+        report("Writing the \(description) into \(folder.path); reading and preparing them as --modality \(manifest.name) does…")
+        let data = try Manifest(contentsOf: write(folder))
         let modality = try PreparedModality(manifest, registry: registry).fitted(on: data.rows(in: .train), manifest: data)
         let (train, validation) = try TrainingRun.stores(data, modality, cacheBudget: SampleStore.defaultCacheBudget)
         let test = try modality.store(data.rows(in: .test), manifest: data)
@@ -113,6 +124,6 @@ public struct PhantomDemo {
             truth.merge(try SegmentationFiles.readTruth(rows, store.samples(Array(0..<store.count)).map { $0.withoutImage() })) { a, _ in a }
         }
         return Prepared(modality: modality, train: train, validation: validation, test: test, truth: truth,
-                        description: "Raman phantom seed \(p.seed), \(p.spots) spots, files in \(folder.path)")
+                        description: "\(description), files in \(folder.path)")
     }
 }

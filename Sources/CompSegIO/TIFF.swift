@@ -28,7 +28,7 @@ public enum TIFFCompression: Sendable {
 private let tiffSilenced: Void = compseg_tiff_silence()
 
 /// An open libtiff handle with the last libtiff error message; closes itself.
-private final class TIFFHandle {
+final class TIFFHandle {
     let tiff: OpaquePointer
     let file: String
     private let message: UnsafeMutablePointer<compseg_tiff_message>

@@ -14,10 +14,10 @@ struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train CompSegNet on a synthetic infrared or Raman TMA from image labels and evaluate it against ground truth.")
 
-    @Option(help: "Modality of the phantom: infrared (made in memory) or raman (written as ENVI and WiRE-text files into OUT/data and read back).")
+    @Option(help: "Modality of the phantom: infrared (made in memory), raman (ENVI and WiRE-text files) or he (tiled TIFF and PNG files); files go into OUT/data and are read back.")
     var modality = Phantom.Modality.infrared
-    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test; default: infrared 100, raman 60).") var spots: Int?
-    @Option(help: "Spot side in pixels (default: infrared 64, raman 48).") var size: Int?
+    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test; default: infrared 100, raman and he 60).") var spots: Int?
+    @Option(help: "Spot side in pixels (default: infrared 64, raman 48, he 128).") var size: Int?
     @Option(help: "Principal components fed to the network.") var components = 16
     @Option(help: "Topology identifier.") var topology = "unet"
     @Option(help: "Network base width.") var width = 16
@@ -55,6 +55,10 @@ struct Demo: ParsableCommand {
             var p = RamanPhantom.Settings()
             p.spots = spots ?? p.spots; p.size = size ?? p.size; p.seed = seed
             data = .raman(p, folder: folder.appendingPathComponent("data")); spotCount = p.spots
+        case .he:
+            var p = HEPhantom.Settings()
+            p.spots = spots ?? p.spots; p.size = size ?? p.size; p.seed = seed
+            data = .he(p, folder: folder.appendingPathComponent("data")); spotCount = p.spots
         }
         var settings = PhantomDemo.Settings(data, modality: try resolveModality(modality.rawValue, registry: registry))
         settings.training = training.settings()

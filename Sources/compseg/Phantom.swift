@@ -5,24 +5,25 @@ import Phantoms
 /// `compseg phantom`: writes a synthetic tissue microarray with ground truth and a manifest.
 struct Phantom: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Write a synthetic tissue microarray: infrared HDF5 spots or Raman ENVI and WiRE-text spots, truth PNGs, manifest.csv.")
+        abstract: "Write a synthetic tissue microarray: infrared HDF5, Raman ENVI and WiRE-text, or H&E TIFF and PNG spots; truth PNGs, manifest.csv.")
 
     enum Modality: String, ExpressibleByArgument, CaseIterable {
-        case infrared, raman
+        case infrared, raman, he
         init?(argument: String) {
             switch argument.lowercased() {
             case "infrared", "ir", "ftir": self = .infrared
             case "raman": self = .raman
+            case "he", "h&e", "hne": self = .he
             default: return nil
             }
         }
     }
 
-    @Option(help: "Modality: infrared (HDF5 spots) or raman (ENVI spots, every fourth as WiRE's text export).")
+    @Option(help: "Modality: infrared (HDF5 spots), raman (ENVI spots, every eighth as WiRE's text export) or he (RGB H&E: tiled TIFF and PNG spots).")
     var modality = Modality.infrared
     @Option(help: "Spots (half cancer; 60% train, 20% val, 20% test).") var spots = 60
-    @Option(help: "Spot side in pixels (default: infrared 64, raman 48).") var size: Int?
-    @Option(help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹).") var bands: Int?
+    @Option(help: "Spot side in pixels (default: infrared 64, raman 48, he 128).") var size: Int?
+    @Option(help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹; not for he).") var bands: Int?
     @Option(help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Folder to write.") var out: String
 
@@ -44,6 +45,11 @@ struct Phantom: ParsableCommand {
             var s = RamanPhantom.Settings()
             s.spots = spots; s.size = size ?? s.size; s.bands = bands ?? s.bands; s.seed = seed
             manifest = try RamanPhantom(s).write(to: folder)
+        case .he:
+            guard bands == nil else { throw ValidationError("--bands: H&E images are RGB") }
+            var s = HEPhantom.Settings()
+            s.spots = spots; s.size = size ?? s.size; s.seed = seed
+            manifest = try HEPhantom(s).write(to: folder)
         }
         print("Wrote \(spots) spots and \(manifest.path)")
     }

@@ -31,21 +31,3 @@ public struct TissueRule: Codable, Sendable, Equatable {
         mask.removingSpecks(smallerThan: removeSpecksSmallerThan).fillingHoles(smallerThan: fillHolesSmallerThan)
     }
 }
-
-/// Otsu's threshold of `values` over 256 bins: the cut that maximizes the between-class variance.
-public func otsuThreshold(_ values: [Float]) -> Float {
-    guard let lo = values.min(), let hi = values.max(), hi > lo else { return values.first ?? 0 }
-    var histogram = [Double](repeating: 0, count: 256)
-    for v in values { histogram[min(255, Int((v - lo) / (hi - lo) * 255))] += 1 }
-    let total = Double(values.count)
-    let weightedSum = histogram.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
-    var (below, belowSum, best, cut) = (0.0, 0.0, -1.0, 0)
-    for i in 0..<256 {
-        below += histogram[i]; belowSum += Double(i) * histogram[i]
-        let above = total - below
-        guard below > 0, above > 0 else { continue }
-        let between = below * above * pow(belowSum / below - (weightedSum - belowSum) / above, 2)
-        if between > best { best = between; cut = i }
-    }
-    return lo + (hi - lo) * (Float(cut) + 1) / 255
-}
