@@ -21,16 +21,21 @@ public struct Manifest: Sendable {
 
     public func rows(in split: Split) -> [Row] { rows.filter { $0.split == split } }
 
-    /// Reads and checks the whole manifest: every row's label and split, and that each named
-    /// file exists.
+    /// Reads and checks the whole manifest: every row's label and split, that each named file
+    /// exists, and that no file is listed twice. A UTF-8 byte-order mark and CR-only line endings
+    /// are accepted.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
     public init(contentsOf url: URL) throws {
         self.url = url
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
         }
+        // A byte-order mark (spreadsheets write one) and old Mac line endings are read as text is meant.
+        var text = String(decoding: data, as: UTF8.self)
+        if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if !text.contains("\n") { text = text.replacingOccurrences(of: "\r", with: "\n") }
         let table: [[String]]
-        do { table = try CSV.parse(String(decoding: data, as: UTF8.self), file: url.path) } catch let e as IOError {
+        do { table = try CSV.parse(text, file: url.path) } catch let e as IOError {
             throw ManifestError(file: url.path, problems: [e.message])
         }
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
@@ -79,6 +84,17 @@ public struct Manifest: Sendable {
             }
         }
         if rows.isEmpty && problems.isEmpty { problems.append("has no samples") }
+        // The same file twice: a duplicated row, or one image in two splits (which leaks it into evaluation).
+        var first: [String: Row] = [:]
+        for row in rows {
+            let key = row.path.standardizedFileURL.path
+            if let earlier = first[key] {
+                problems.append("line \(row.line): \(row.path.path) is listed already on line \(earlier.line)"
+                                + (earlier.split == row.split ? "" : " (split \(earlier.split.rawValue), here \(row.split.rawValue))"))
+            } else {
+                first[key] = row
+            }
+        }
         guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
         self.rows = rows
     }

@@ -66,11 +66,18 @@ public final class TrainingRun {
     }
 
     /// The training and validation rows of `manifest` as stores sharing `cacheBudget` bytes, training first.
-    /// - Throws: when the manifest has no training row, a row is bad, or the splits' shapes differ.
+    /// - Throws: when the manifest has no training row or training rows of one label only, a row
+    ///   is bad, or the splits' shapes differ.
     public static func stores(_ manifest: Manifest, _ modality: PreparedModality, cacheBudget: Int) throws
         -> (train: SampleStore, validation: SampleStore) {
         let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
         guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
+        let cancer = trainRows.filter { $0.label == .cancer }.count
+        guard cancer > 0, cancer < trainRows.count else {
+            throw TrainingError("\(manifest.url.path): every one of the \(trainRows.count) training rows is "
+                                + "\(cancer > 0 ? "cancer" : "cancer-free"); the method learns from the difference between "
+                                + "cancer and cancer-free samples, so the train split needs both labels")
+        }
         let train = try modality.store(trainRows, manifest: manifest, cacheBudget: cacheBudget)
         let validation = try modality.store(validationRows, manifest: manifest, cacheBudget: cacheBudget - train.cachedBytes)
         if let a = train.shape, let b = validation.shape, a != b {

@@ -11,13 +11,13 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Time the CompSegNet training step (release build) and print one JSON line.")
 
-    @Option(help: "Input channels.") var channels = 450
-    @Option(help: "Image side in pixels.") var size = 64
-    @Option(help: "Network base width.") var width = 16
-    @Option(help: "Pooling steps.") var depth = 4
-    @Option(help: "Images per step.") var batch = 7
+    @Option(parsing: .unconditional, help: "Input channels.") var channels = 450
+    @Option(parsing: .unconditional, help: "Image side in pixels.") var size = 64
+    @Option(parsing: .unconditional, help: "Network base width.") var width = 16
+    @Option(parsing: .unconditional, help: "Pooling steps.") var depth = 4
+    @Option(parsing: .unconditional, help: "Images per step.") var batch = 7
     @Option(help: "Topology identifier (see `compseg plugins`).") var topology = "unet"
-    @Option(help: "Timed steps (after two warm-up steps).") var steps = 5
+    @Option(parsing: .unconditional, help: "Timed steps (after two warm-up steps).") var steps = 5
     @OptionGroup var threading: ThreadOptions
     @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
 

@@ -21,9 +21,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
     @Option(help: "Output folder (one run folder per topology, and the tables).") var out: String
     @OptionGroup var training: TrainingOptions
-    @Option(help: "Network base width.") var width = 16
-    @Option(help: "Network pooling steps.") var depth = 3
-    @Option(help: "Activation threshold for masks.") var threshold: Float = 0.35
+    @Option(parsing: .unconditional, help: "Network base width.") var width = 16
+    @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
+    @Option(parsing: .unconditional, help: "Activation threshold for masks.") var threshold: Float = 0.35
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var cache: CacheOptions
 

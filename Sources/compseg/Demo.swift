@@ -16,27 +16,28 @@ struct Demo: ParsableCommand {
 
     @Option(help: "Modality of the phantom: infrared (made in memory), raman (ENVI and WiRE-text files) or he (tiled TIFF and PNG files); files go into OUT/data and are read back.")
     var modality = Phantom.Modality.infrared
-    @Option(help: "Spots in the phantom (60% train, 20% val, 20% test; default: infrared 100, raman and he 60).") var spots: Int?
-    @Option(help: "Spot side in pixels (default: infrared 64, raman 48, he 128).") var size: Int?
-    @Option(help: "Principal components fed to the network.") var components = 16
+    @Option(parsing: .unconditional, help: "Spots in the phantom (60% train, 20% val, 20% test; default: infrared 100, raman and he 60).") var spots: Int?
+    @Option(parsing: .unconditional, help: "Spot side in pixels (default: infrared 64, raman 48, he 128).") var size: Int?
+    @Option(parsing: .unconditional, help: "Principal components fed to the network.") var components = 16
     @Option(help: "Topology identifier.") var topology = "unet"
-    @Option(help: "Network base width.") var width = 16
-    @Option(help: "Network pooling steps.") var depth = 3
+    @Option(parsing: .unconditional, help: "Network base width.") var width = 16
+    @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
     @OptionGroup var training: TrainingOptions
-    @Option(help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
+    @Option(parsing: .unconditional, help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
     @Flag(inversion: .prefixedNo, help: "Batch norm after every convolution (default: the topology's; the U-Net's is off, as in the paper).")
     var batchNorm: Bool?
     @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least.")
     var alpha: Float = 0.1
-    @Option(help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
+    @Option(parsing: .unconditional, help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
     @Flag(help: "Write into an output folder that already holds a demo.") var force = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard spots.map({ $0 >= 10 }) ?? true, size.map({ $0 >= 16 }) ?? true else {
-            throw ValidationError("needs --spots ≥ 10 and --size ≥ 16")
+        guard spots.map({ (10...100_000).contains($0) }) ?? true, size.map({ (16...8192).contains($0) }) ?? true else {
+            throw ValidationError("needs --spots in 10…100000 and --size in 16…8192")
         }
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
     }
 
     func run() throws {

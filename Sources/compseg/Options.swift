@@ -6,10 +6,12 @@ import Foundation
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
-    @Option(help: "Threads for every pool (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for every pool (default: all cores).") var threads: Int?
 
     func validate() throws {
-        if let threads, threads <= 0 { throw ValidationError("--threads must be positive, got \(threads)") }
+        if let threads, !(1...1024).contains(threads) {
+            throw ValidationError("--threads must lie in 1…1024, got \(threads)")
+        }
     }
 
     /// Sets every pool's thread count when `--threads` was given.
@@ -19,18 +21,18 @@ struct ThreadOptions: ParsableArguments {
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "Epochs (default 40; with --resume: the total to reach).") var epochs: Int?
-    @Option(help: "Images per batch (default 7).") var batch: Int?
-    @Option(help: "Learning rate (default 0.001).") var lr: Float?
+    @Option(parsing: .unconditional, help: "Epochs (default 40; with --resume: the total to reach).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Images per batch (default 7).") var batch: Int?
+    @Option(parsing: .unconditional, help: "Learning rate (default 0.001).") var lr: Float?
     @Option(help: "Optimizer: adam (default), rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).")
     var optimizer: TrainingSettings.OptimizerKind?
-    @Option(help: "Seed of the initial weights and the batch order (demo: of the phantom too; default 0).") var seed: UInt64?
-    @Option(help: "Epochs of linear learning-rate warm-up (default 3).") var warmup: Int?
+    @Option(parsing: .unconditional, help: "Seed of the initial weights and the batch order (demo: of the phantom too; default 0).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Epochs of linear learning-rate warm-up (default 3).") var warmup: Int?
 
     func validate() throws {
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let batch, batch <= 0 { throw ValidationError("--batch must be positive, got \(batch)") }
-        if let lr, !(lr > 0) { throw ValidationError("--lr must be positive, got \(lr)") }
+        if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
         if let warmup, warmup < 0 { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
     }
 
@@ -55,7 +57,7 @@ struct TrainingOptions: ParsableArguments {
 
 /// `--cache-mb`, for the commands that train.
 struct CacheOptions: ParsableArguments {
-    @Option(help: "MiB of preprocessed samples kept in memory between epochs (default \(SampleStore.defaultCacheBudget >> 20)); the others are read from their files for every batch. 0 keeps at most the current batch in memory.")
+    @Option(parsing: .unconditional, help: "MiB of preprocessed samples kept in memory between epochs (default \(SampleStore.defaultCacheBudget >> 20)); the others are read from their files for every batch. 0 keeps at most the current batch in memory.")
     var cacheMb: Int?
 
     func validate() throws {
@@ -78,6 +80,7 @@ struct TrainedRunInput: ParsableArguments {
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
     }
 
     /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).

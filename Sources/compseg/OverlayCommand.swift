@@ -12,9 +12,9 @@ struct OverlayCommand: ParsableCommand {
         abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(help: "Activation threshold for the mask.") var threshold: Float = 0.35
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask.") var threshold: Float = 0.35
     @Option(help: "Mask colour as hex RGB, e.g. ff0000.") var colour = "ff0000"
-    @Option(help: "Opacity of the blended mask.") var alpha = 0.35
+    @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {

@@ -21,16 +21,18 @@ struct Phantom: ParsableCommand {
 
     @Option(help: "Modality: infrared (HDF5 spots), raman (ENVI spots, every eighth as WiRE's text export) or he (RGB H&E: tiled TIFF and PNG spots).")
     var modality = Modality.infrared
-    @Option(help: "Spots (half cancer; 60% train, 20% val, 20% test).") var spots = 60
-    @Option(help: "Spot side in pixels (default: infrared 64, raman 48, he 128).") var size: Int?
-    @Option(help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹; not for he).") var bands: Int?
-    @Option(help: "Seed.") var seed: UInt64 = 0
+    @Option(parsing: .unconditional, help: "Spots (half cancer; 60% train, 20% val, 20% test).") var spots = 60
+    @Option(parsing: .unconditional, help: "Spot side in pixels (default: infrared 64, raman 48, he 128).") var size: Int?
+    @Option(parsing: .unconditional, help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹; not for he).") var bands: Int?
+    @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Folder to write.") var out: String
 
     func validate() throws {
-        guard spots >= 2, size.map({ $0 >= 8 }) ?? true, bands.map({ $0 >= 2 }) ?? true else {
-            throw ValidationError("needs --spots ≥ 2, --size ≥ 8 and --bands ≥ 2")
+        guard (2...100_000).contains(spots), size.map({ (8...8192).contains($0) }) ?? true,
+              bands.map({ (2...100_000).contains($0) }) ?? true else {
+            throw ValidationError("needs --spots in 2…100000, --size in 8…8192 and --bands in 2…100000")
         }
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
     }
 
     func run() throws {

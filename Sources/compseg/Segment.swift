@@ -13,7 +13,7 @@ struct Segment: ParsableCommand {
         abstract: "Segment samples with a trained run: activation maps, masks and tumor fractions.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {

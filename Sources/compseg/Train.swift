@@ -22,9 +22,9 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it.") var resume: String?
-    @Option(help: "Network base width.") var width: Int?
-    @Option(help: "Network pooling steps.") var depth: Int?
-    @Option(help: "Stop after this many epochs without improvement.") var patience: Int?
+    @Option(parsing: .unconditional, help: "Network base width.") var width: Int?
+    @Option(parsing: .unconditional, help: "Network pooling steps.") var depth: Int?
+    @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?
     @OptionGroup var training: TrainingOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var cache: CacheOptions
@@ -94,6 +94,7 @@ struct Train: ParsableCommand {
                 throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN)")
             }
         }
+        if out == "" || resume == "" { throw ValidationError("--out and --resume must name a folder, got an empty path") }
     }
 
     func run() throws {

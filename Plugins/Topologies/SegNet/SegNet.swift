@@ -23,7 +23,7 @@ public final class SegNet: Module, SegmentingNetwork, @unchecked Sendable {
 
         func validate() throws {
             func fail(_ m: String) -> ConfigurationError { ConfigurationError(source: "segnet", message: m) }
-            guard width > 0 else { throw fail("width must be positive, got \(width)") }
+            guard (1...4096).contains(width) else { throw fail("width must lie in 1…4096, got \(width)") }
             guard (1...8).contains(depth) else { throw fail("depth must be 1…8, got \(depth)") }
             guard (1...4).contains(convolutionsPerStage) else {
                 throw fail("convolutionsPerStage must be 1…4, got \(convolutionsPerStage)")

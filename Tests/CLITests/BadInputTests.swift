@@ -1,0 +1,57 @@
+import Foundation
+import Testing
+
+/// Hostile but realistic input: each gives a clean error naming what is wrong, exit status 1 or
+/// 64 (usage), never a trap.
+@Suite struct BadInputTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    func refuses(_ arguments: [String], saying text: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let r = try cli.run(arguments)
+        #expect([1, 64].contains(r.status), "exit \(r.status): \(r.output)", sourceLocation: sourceLocation)
+        #expect(r.output.contains(text), "expected '\(text)' in: \(r.output)", sourceLocation: sourceLocation)
+    }
+
+    @Test func numericOptionsAreCheckedWithTheirRanges() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
+        let train = ["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run")]
+        try refuses(train + ["--epochs", "-1"], saying: "--epochs must be positive, got -1")
+        try refuses(train + ["--lr", "inf"], saying: "--lr must be a positive finite number, got inf")
+        try refuses(train + ["--threads", "0"], saying: "--threads must lie in 1…1024, got 0")
+        try refuses(train + ["--threads", "100000"], saying: "--threads must lie in 1…1024, got 100000")
+        try refuses(train + ["--width", "100000000", "--depth", "2"], saying: "width must lie in 1…4096, got 100000000")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("run/model.json")))
+        try refuses(["train", "--modality", "infrared", "--data", manifest, "--out", ""], saying: "empty path")
+        try refuses(["phantom", "--size", "1000000", "--out", folder.path("p")], saying: "--size in 8…8192")
+    }
+
+    @Test func manifestsWithDuplicatesOrOneClassAreRefused() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 2)
+        let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
+        func write(_ name: String, _ rows: [String], bom: Bool = false, separator: String = "\n") throws -> String {
+            let path = folder.path("data/\(name)")
+            try Data(((bom ? "\u{FEFF}" : "") + rows.joined(separator: separator) + separator).utf8).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        func train(_ path: String, _ out: String) -> [String] {
+            ["train", "--modality", "infrared", "--data", path, "--out", folder.path(out), "--epochs", "1", "--width", "4", "--depth", "2"]
+        }
+        // A byte-order mark and CR-only line endings are read as meant.
+        let mac = try write("mac.csv", lines, bom: true, separator: "\r")
+        #expect(try cli.run(train(mac, "mac")).status == 0)
+        // The same file twice, in one split or two.
+        let twice = try write("twice.csv", lines + [lines[1]])
+        try refuses(train(twice, "twice"), saying: "is listed already on line 2")
+        let moved = lines[1].replacingOccurrences(of: ",train,", with: ",test,").replacingOccurrences(of: ",val,", with: ",test,")
+        let leak = try write("leak.csv", lines + [moved.contains(",test,") ? moved : lines[1]])
+        try refuses(train(leak, "leak"), saying: "is listed already on line 2")
+        // Training rows of one label only.
+        let oneClass = try write("one.csv", [lines[0]] + lines.dropFirst().filter { !($0.contains(",1,") && $0.contains(",train,")) })
+        try refuses(train(oneClass, "one"), saying: "the train split needs both labels")
+    }
+}
