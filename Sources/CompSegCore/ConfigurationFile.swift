@@ -4,23 +4,56 @@ import Yams
 /// A YAML or JSON file of settings (YAML is a superset of JSON), read as a JSON object so
 /// Codable types decode it with `PluginConfiguration.decode`, which rejects unknown keys.
 public enum ConfigurationFile {
+    /// Limits on what a settings or manifest file may hold: its bytes, and the values it expands
+    /// to (YAML aliases repeat a subtree; a file of nested aliases could otherwise grow without bound).
+    public static let maximumBytes = 4 << 20, maximumValues = 1_000_000, maximumDepth = 64
+
     /// The file's top-level mapping as JSON.
-    /// - Throws: `ConfigurationError` naming the file when it is missing, not YAML/JSON, or not a mapping.
+    /// - Throws: `ConfigurationError` naming the file when it is missing, too large, not YAML/JSON,
+    ///   expands beyond the limits, or is not a mapping.
     public static func read(_ url: URL) throws -> PluginConfiguration {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigurationError(source: url.path, message: "cannot be read (missing or not a file)")
         }
-        let object: Any?
-        do { object = try Yams.load(yaml: String(decoding: data, as: UTF8.self)) } catch {
+        guard data.count <= maximumBytes else {
+            throw ConfigurationError(source: url.path, message: "is \(data.count) bytes; a settings file may hold at most \(maximumBytes)")
+        }
+        let node: Node?
+        do { node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
             throw ConfigurationError(source: url.path, message: "is not valid YAML or JSON: \(error)")
         }
-        guard let mapping = object as? [String: Any] else {
+        var budget = maximumValues
+        guard let node, case .object = try value(node, depth: 0, budget: &budget, url) else {
             throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level")
         }
-        guard let json = try? JSONSerialization.data(withJSONObject: mapping) else {
-            throw ConfigurationError(source: url.path, message: "holds values that JSON cannot represent (e.g. dates)")
+        return PluginConfiguration(json: try value(node, depth: 0, budget: &budget, url).data, source: url.path)
+    }
+
+    /// A YAML node as JSON, counting every value (aliases counted each time they repeat) against `budget`.
+    private static func value(_ node: Node, depth: Int, budget: inout Int, _ url: URL) throws -> JSONValue {
+        budget -= 1
+        guard budget >= 0, depth <= maximumDepth else {
+            throw ConfigurationError(source: url.path, message: "expands to more than \(maximumValues) values or nests deeper "
+                                     + "than \(maximumDepth) levels (YAML aliases repeat what they name); spell the settings out")
         }
-        return PluginConfiguration(json: json, source: url.path)
+        switch node {
+        case .scalar:
+            switch node.tag.description {
+            case Tag.Name.null.rawValue: return .null
+            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(node.string ?? "")
+            case Tag.Name.int.rawValue: return node.int.map { .number(Double($0)) } ?? .string(node.string ?? "")
+            case Tag.Name.float.rawValue: return node.float.map(JSONValue.number) ?? .string(node.string ?? "")
+            default: return .string(node.string ?? "")
+            }
+        case .sequence(let items):
+            return .array(try items.map { try value($0, depth: depth + 1, budget: &budget, url) })
+        case .mapping(let pairs):
+            var object: [String: JSONValue] = [:]
+            for (key, item) in pairs {
+                object[key.string ?? ""] = try value(item, depth: depth + 1, budget: &budget, url)
+            }
+            return .object(object)
+        }
     }
 }
 

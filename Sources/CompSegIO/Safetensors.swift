@@ -72,11 +72,21 @@ extension Safetensors {
             case "F64": width = 8
             default: throw SafetensorsError(file: name, "tensor '\(key)': dtype \(dtype) is not supported (F32, F64)")
             }
-            let count = shape.reduce(1, *)
-            let (begin, end) = (dataStart + offsets[0], dataStart + offsets[1])
-            guard offsets[0] >= 0, begin <= end, end <= data.count else {
-                throw SafetensorsError(file: name, "tensor '\(key)': byte range \(offsets) lies outside the data")
+            // Sizes from the file: checked without overflow against the bytes there are.
+            let dataBytes = data.count - dataStart
+            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
+                throw SafetensorsError(file: name, "tensor '\(key)': shape \(shape) or byte range \(offsets) lies outside "
+                                       + "the \(dataBytes) bytes of data")
             }
+            var count = 1
+            for d in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: d)
+                guard !overflow, product <= dataBytes else {
+                    throw SafetensorsError(file: name, "tensor '\(key)': shape \(shape) holds more values than the file's \(dataBytes) bytes")
+                }
+                count = product
+            }
+            let (begin, end) = (dataStart + offsets[0], dataStart + offsets[1])
             guard end - begin == count * width else {
                 throw SafetensorsError(file: name, "tensor '\(key)': shape \(shape) needs \(count * width) bytes, range has \(end - begin)")
             }

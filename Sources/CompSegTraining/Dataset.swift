@@ -117,16 +117,23 @@ public struct PreparedModality: Sendable {
         return store
     }
 
-    /// Reads and preprocesses every sample once, on all cores, a few at a time.
+    /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
+    /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`), so their outputs
+    /// never overwrite each other.
     private func store(count: Int, where location: (Int) -> String, sameShape: Bool, cacheBudget: Int,
                        make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
+        var taken = Set<String>()
         var first: Sample?, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
-                let sample = try outcome.get()
-                ids.append(sample.id); labels.append(sample.label)
+                var sample = try outcome.get()
+                var id = sample.id, n = 1
+                while taken.contains(id) { n += 1; id = "\(sample.id)-\(n)" }
+                taken.insert(id)
+                sample.id = id
+                ids.append(id); labels.append(sample.label)
                 if sample.tissue.count == 0 {
                     problems.append("\(location(i)): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
                 }
@@ -143,8 +150,9 @@ public struct PreparedModality: Sendable {
                 problems.append("\(location(i)): \(error)")
             }
         }
-        return (SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil, cache: cache, make: make),
-                problems)
+        let unique = ids
+        return (SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil, cache: cache,
+                            make: { i in var s = try make(i); s.id = unique[i]; return s }), problems)
     }
 }
 

@@ -19,7 +19,12 @@ public final class TrainedModel {
         guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {
             throw TrainingError("\(run.weightsFile.path): not found; the run has not finished an epoch")
         }
-        do { try network.load(run.readWeights()) } catch {
+        let weights = try run.readWeights()
+        if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
+            throw TrainingError("\(run.weightsFile.path): tensor '\(name)' holds NaN or infinite values; the run diverged "
+                                + "(train it again with a lower --lr)")
+        }
+        do { try network.load(weights) } catch {
             throw TrainingError("\(run.weightsFile.path): does not fit the \(description.topology.identifier) network: \(error)")
         }
         network.setTraining(false)

@@ -54,4 +54,22 @@ import Testing
         let oneClass = try write("one.csv", [lines[0]] + lines.dropFirst().filter { !($0.contains(",1,") && $0.contains(",train,")) })
         try refuses(train(oneClass, "one"), saying: "the train split needs both labels")
     }
+
+    /// Two inputs with the same file name get distinct outputs: nothing of the first is lost.
+    @Test func samplesWithTheSameFileNameKeepTheirOwnOutputs() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 4)
+        #expect(try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"), "--epochs", "1",
+                             "--width", "4", "--depth", "2"]).status == 0)
+        for (spot, sub) in [("spot000", "A"), ("spot001", "B")] {
+            try FileManager.default.createDirectory(atPath: folder.path(sub), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: folder.path("data/\(spot).h5"), toPath: folder.path("\(sub)/s.h5"))
+        }
+        let r = try cli.run(["segment", "--model", folder.path("run"), folder.path("A/s.h5"), folder.path("B/s.h5"), "--out", folder.path("seg")])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("seg/s_map.png")) && FileManager.default.fileExists(atPath: folder.path("seg/s-2_map.png")))
+        let table = try String(contentsOfFile: folder.path("seg/segmentation.csv"), encoding: .utf8)
+        #expect(table.contains("\ns,") && table.contains("\ns-2,"), "\(table)")
+    }
 }

@@ -47,4 +47,22 @@ import CompSegNetHead
         encoder.outputFormatting = .sortedKeys
         #expect(String(decoding: try encoder.encode(value), as: UTF8.self) == text)
     }
+
+    /// Nested YAML aliases would expand to 10⁹ values (a "billion laughs" file): refused by the
+    /// value budget, quickly and in little memory. Scalars keep their YAML types; dates stay text.
+    @Test func aliasBombsAreRefusedAndScalarsKeepTheirTypes() throws {
+        var lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+        for i in 1...9 { lines.append("a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]") }
+        let bomb = try write(lines.joined(separator: "\n") + "\n", "bomb.yaml")
+        defer { try? FileManager.default.removeItem(at: bomb) }
+        #expect {
+            try ConfigurationFile.read(bomb)
+        } throws: { error in
+            "\(error)".contains("bomb.yaml") && "\(error)".contains("expands to more than 1000000 values")
+        }
+        let typed = try write("n: 3\nx: 2.5\nflag: true\nnothing: null\nday: 2026-11-30\nname: unet\n", "typed.yaml")
+        defer { try? FileManager.default.removeItem(at: typed) }
+        let value = try JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(typed).json)
+        #expect(value == ["n": 3, "x": 2.5, "flag": true, "nothing": .null, "day": "2026-11-30", "name": "unet"])
+    }
 }

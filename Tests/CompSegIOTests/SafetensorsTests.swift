@@ -25,7 +25,7 @@ import CompSegNN
         defer { cleanup() }
         let url = dir.appendingPathComponent("cut.safetensors")
         let data = Safetensors(tensors: ["w": try Tensor(shape: [4], scalars: [1, 2, 3, 4])]).serialized()
-        for (length, text) in [(data.count - 4, "lies outside the data"), (20, "exceeds the file size"), (5, "truncated")] {
+        for (length, text) in [(data.count - 4, "bytes of data"), (20, "exceeds the file size"), (5, "truncated")] {
             try data.prefix(length).write(to: url)
             do {
                 _ = try Safetensors(contentsOf: url)
@@ -34,6 +34,19 @@ import CompSegNN
                 #expect(error.file == url.path)
                 #expect(error.description.hasPrefix("\(url.path): ") && error.message.contains(text), "\(error)")
             }
+        }
+    }
+
+    /// Shapes and byte ranges whose products or sums overflow are refused before anything is read.
+    @Test func overflowingHeadersAreRefused() throws {
+        for entry in [#"{"t":{"dtype":"F32","shape":[2147483648,2147483648,2147483648],"data_offsets":[0,4]}}"#,
+                      #"{"t":{"dtype":"F32","shape":[1],"data_offsets":[4611686018427387904,9223372036854775807]}}"#,
+                      #"{"t":{"dtype":"F32","shape":[-1,-4],"data_offsets":[0,4]}}"#] {
+            var data = Data()
+            var length = UInt64(entry.utf8.count).littleEndian
+            withUnsafeBytes(of: &length) { data.append(contentsOf: $0) }
+            data.append(contentsOf: Array(entry.utf8) + [0, 0, 0, 0])
+            #expect(throws: SafetensorsError.self) { try Safetensors(data: data, name: "x.safetensors") }
         }
     }
 }

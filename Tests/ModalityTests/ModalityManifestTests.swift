@@ -164,4 +164,13 @@ import Testing
             #expect("\(error)".contains("step 'normalize' needs spectral channels"), "\(error)")
         }
     }
+
+    /// A model.json whose PCA fit was cut short or edited is refused, never read past its arrays.
+    @Test func aShortPCAFitIsRefused() throws {
+        let registry = try Self.registry()
+        let short: JSONValue = ["components": 2, "fit": ["mean": [0, 0, 0], "components": [1, 0, 0], "variances": [1, 1]]]
+        #expect {
+            try registry.transform("pca", PluginConfiguration(json: short.data, source: "model.json: pca"))
+        } throws: { "\($0)".contains("'fit' holds 3 component values for 2 components of 3 bands") }
+    }
 }

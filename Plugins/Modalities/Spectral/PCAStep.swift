@@ -35,6 +35,15 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         if let fit, fit.count != components {
             throw SpectralError("pca: 'fit' holds \(fit.count) components but 'components' is \(components)")
         }
+        if let fit {  // a model.json edited or cut short must not be read past its arrays
+            guard fit.bands >= 1, fit.components.count == fit.count * fit.bands else {
+                throw SpectralError("pca: 'fit' holds \(fit.components.count) component values for \(fit.count) components "
+                                    + "of \(fit.bands) bands (the length of 'mean'); expected \(fit.count * fit.bands)")
+            }
+            guard (fit.mean + fit.components + fit.variances).allSatisfy(\.isFinite), fit.variances.allSatisfy({ $0 >= 0 }) else {
+                throw SpectralError("pca: 'fit' holds values that are not finite, or a negative variance")
+            }
+        }
     }
 
     public func fitted(to training: SampleSequence) throws -> any SampleTransform {
