@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Phantoms", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "SpectralPreprocessing"]),
         // The one place that registers the plugins built into `compseg`, for the tool and its tests.
         .target(name: "BuiltinPlugins", dependencies: ["CompSegCore", "CompSegNetHead", "AlternativeHeads", "UNetTopology",
-                                                       "SegNetTopology", "InfraredModality", "RamanModality", "SpectralPreprocessing",
+                                                       "SegNetTopology", "InfraredModality", "RamanModality", "HEModality", "SpectralPreprocessing",
                                                        "BuiltinModalities"]),
         // Plugins depend on the core only and register through one entry point each.
         .target(name: "CompSegNetHead", dependencies: ["CompSegCore"], path: "Plugins/Heads/CompSegNet"),
@@ -58,6 +58,7 @@ let package = Package(
                 path: "Plugins/Modalities/SpectralFiles"),
         .target(name: "InfraredModality", dependencies: ["CompSegCore", "SpectralFiles"], path: "Plugins/Modalities/Infrared"),
         .target(name: "RamanModality", dependencies: ["CompSegCore", "SpectralFiles"], path: "Plugins/Modalities/Raman"),
+        .target(name: "HEModality", dependencies: ["CompSegCore", "CompSegIO", "CompSegNN"], path: "Plugins/Modalities/HE"),
 
         .executableTarget(name: "compseg", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "Phantoms", "SpectralFiles",
@@ -76,7 +77,8 @@ let package = Package(
         .testTarget(name: "CompSegTrainingTests", dependencies: ["CompSegTraining", "UNetTopology", "SegNetTopology",
                                                                  "CompSegNetHead", "CompSegTestSupport"]),
         .testTarget(name: "ModalityTests", dependencies: ["InfraredModality", "Phantoms", "SpectralPreprocessing", "SpectralFiles",
-                                                         "BuiltinModalities", "CompSegTraining", "CompSegIO", "RamanModality", "CompSegTestSupport"]),
+                                                         "BuiltinModalities", "CompSegTraining", "CompSegIO", "RamanModality", "HEModality",
+                                                         "CompSegTestSupport"]),
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "Phantoms", "UNetTopology",
                                                       "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).

@@ -2,6 +2,7 @@ import AlternativeHeads
 import BuiltinModalities
 import CompSegCore
 import CompSegNetHead
+import HEModality
 import InfraredModality
 import RamanModality
 import SegNetTopology
@@ -13,7 +14,9 @@ public func builtinRegistry() throws -> Registry {
     var registry = Registry()
     try InfraredSource.register(in: &registry)
     try RamanSource.register(in: &registry)
+    try HESource.register(in: &registry)
     try SpectralSteps.register(in: &registry)
+    try HESteps.register(in: &registry)
     try UNet.register(in: &registry)
     try SegNet.register(in: &registry)
     try CompSegNetHead.register(in: &registry)

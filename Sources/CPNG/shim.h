@@ -10,3 +10,80 @@ static inline void compseg_png_image_init(png_image *image) {
 static inline size_t compseg_png_image_row_stride(const png_image *image) { return PNG_IMAGE_ROW_STRIDE(*image); }
 static inline size_t compseg_png_image_size(const png_image *image) { return PNG_IMAGE_SIZE(*image); }
 static inline int compseg_png_image_failed(const png_image *image) { return PNG_IMAGE_FAILED(*image); }
+
+// libpng's low-level reading API (for 16-bit samples as stored, which the simplified API converts to
+// linear light) reports errors by longjmp, which Swift cannot catch: each function below that calls
+// libpng sets its own setjmp and returns 0 on an error, with libpng's message in `message`.
+
+/// One PNG being read row by row. Must stay at one address while open (libpng keeps a pointer to it).
+typedef struct {
+    png_structp png;
+    png_infop info;
+    FILE *file;
+    png_uint_32 width, height;
+    int bit_depth, color_type, interlace;  /* as stored (IHDR) */
+    int channels, depth;                   /* per pixel as delivered: 1–4 channels of 8 or 16 bits */
+    size_t row_bytes;                      /* bytes of one delivered row */
+    char message[256];
+} compseg_png_reader;
+
+static inline void compseg_png_reader_say(compseg_png_reader *r, const char *text) {
+    size_t i = 0;
+    for (; text && text[i] && i + 1 < sizeof r->message; ++i) r->message[i] = text[i];
+    r->message[i] = 0;
+}
+static inline void compseg_png_reader_error(png_structp png, png_const_charp text) {
+    compseg_png_reader *r = (compseg_png_reader *)png_get_error_ptr(png);
+    if (r) compseg_png_reader_say(r, text);
+    png_longjmp(png, 1);
+}
+static inline void compseg_png_reader_warning(png_structp png, png_const_charp text) { (void)png; (void)text; }
+
+/// Opens `path` and reads the header; when `expand` is 1 also sets up delivery of 8- or 16-bit samples
+/// as stored (palette → RGB, 1/2/4-bit grey → 8-bit, Adam7 de-interlaced by `compseg_png_read_image`).
+/// Returns 0 with `message` set on failure; call `compseg_png_close` either way.
+static inline int compseg_png_open(compseg_png_reader *r, const char *path, int expand) {
+    r->png = NULL; r->info = NULL; r->file = NULL; r->message[0] = 0;
+    r->file = fopen(path, "rb");
+    if (!r->file) { compseg_png_reader_say(r, "cannot be opened"); return 0; }
+    r->png = png_create_read_struct(PNG_LIBPNG_VER_STRING, r, compseg_png_reader_error, compseg_png_reader_warning);
+    if (!r->png) { compseg_png_reader_say(r, "libpng cannot start reading"); return 0; }
+    r->info = png_create_info_struct(r->png);
+    if (!r->info) { compseg_png_reader_say(r, "libpng cannot start reading"); return 0; }
+    if (setjmp(png_jmpbuf(r->png))) return 0;
+    png_init_io(r->png, r->file);
+    png_read_info(r->png, r->info);
+    r->width = png_get_image_width(r->png, r->info);
+    r->height = png_get_image_height(r->png, r->info);
+    r->bit_depth = png_get_bit_depth(r->png, r->info);
+    r->color_type = png_get_color_type(r->png, r->info);
+    r->interlace = png_get_interlace_type(r->png, r->info);
+    if (expand) {
+        if (r->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
+        if (r->color_type == PNG_COLOR_TYPE_GRAY && r->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
+        if (r->interlace != PNG_INTERLACE_NONE) (void)png_set_interlace_handling(r->png);
+        png_read_update_info(r->png, r->info);
+    }
+    r->channels = png_get_channels(r->png, r->info);
+    r->depth = png_get_bit_depth(r->png, r->info);
+    r->row_bytes = png_get_rowbytes(r->png, r->info);
+    return 1;
+}
+/// Reads the next row of a non-interlaced PNG into `row` (`row_bytes` bytes; 16-bit samples big-endian).
+static inline int compseg_png_read_row(compseg_png_reader *r, unsigned char *row) {
+    if (setjmp(png_jmpbuf(r->png))) return 0;
+    png_read_row(r->png, row, NULL);
+    return 1;
+}
+/// Reads the whole image (any interlacing) into `rows` (`height` pointers to `row_bytes` bytes each).
+static inline int compseg_png_read_image(compseg_png_reader *r, unsigned char **rows) {
+    if (setjmp(png_jmpbuf(r->png))) return 0;
+    png_read_image(r->png, rows);
+    return 1;
+}
+/// Frees libpng's state and closes the file.
+static inline void compseg_png_close(compseg_png_reader *r) {
+    if (r->png) png_destroy_read_struct(&r->png, r->info ? &r->info : NULL, NULL);
+    if (r->file) fclose(r->file);
+    r->png = NULL; r->info = NULL; r->file = NULL;
+}

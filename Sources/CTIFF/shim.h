@@ -49,3 +49,16 @@ static inline TIFF *compseg_tiff_open(const char *path, const char *mode, compse
     return TIFFOpen(path, mode);
 #endif
 }
+
+/// The current directory's SubIFD offsets (TIFFTAG_SUBIFD): count and an array valid until the directory changes.
+static inline int compseg_tiff_get_subifds(TIFF *t, uint16_t *count, uint64_t **offsets) {
+    return TIFFGetField(t, TIFFTAG_SUBIFD, count, offsets);
+}
+/// The palette (TIFFTAG_COLORMAP): three arrays of 2^BitsPerSample entries, valid until the directory changes.
+static inline int compseg_tiff_get_colormap(TIFF *t, uint16_t **red, uint16_t **green, uint16_t **blue) {
+    return TIFFGetField(t, TIFFTAG_COLORMAP, red, green, blue);
+}
+/// The extra samples' meanings (TIFFTAG_EXTRASAMPLES): count and an array, defaulted to none.
+static inline int compseg_tiff_get_extrasamples(TIFF *t, uint16_t *count, uint16_t **types) {
+    return TIFFGetFieldDefaulted(t, TIFFTAG_EXTRASAMPLES, count, types);
+}

@@ -129,3 +129,9 @@ public struct SampleError: Error, CustomStringConvertible {
 }
 
 import Foundation
+
+extension Sample {
+    /// The metadata key for the file's full-resolution pixels per sample pixel (e.g. "2" for an
+    /// image read at half size): exports in file coordinates multiply by it.
+    public static let pixelScaleKey = "pixelScale"
+}

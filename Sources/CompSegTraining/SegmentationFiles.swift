@@ -3,17 +3,20 @@ import CompSegIO
 import Foundation
 
 /// The files written per segmented sample: `<id>_map.png` (activation ×255, 8-bit), `<id>_map.tif`
-/// (float32), `<id>_mask.png` (0/255, threshold within tissue).
+/// (float32), `<id>_mask.png` (0/255, threshold within tissue) and, when asked for,
+/// `<id>_mask.geojson`: the mask's polygons (holes included) as QuPath imports annotations, in
+/// the full-resolution pixels of the file (a sample read at a reduced scale is scaled back up).
 public enum SegmentationFiles {
     public static let suffixes = ["_map.png", "_map.tif", "_mask.png"]
+    public static let geoJSONSuffix = "_mask.geojson"
 
     /// The files `write` would create in `folder` for the samples named `ids`.
-    public static func paths(for ids: [String], in folder: URL) -> [URL] {
-        ids.flatMap { id in suffixes.map { folder.appendingPathComponent(id + $0) } }
+    public static func paths(for ids: [String], in folder: URL, geoJSON: Bool = false) -> [URL] {
+        ids.flatMap { id in (suffixes + (geoJSON ? [geoJSONSuffix] : [])).map { folder.appendingPathComponent(id + $0) } }
     }
 
-    /// Writes one sample's map and mask (each file atomically).
-    public static func write(_ sample: Sample, map: [Float], threshold: Float, to folder: URL) throws {
+    /// Writes one sample's map and mask (each file atomically), and with `geoJSON` its polygons.
+    public static func write(_ sample: Sample, map: [Float], threshold: Float, to folder: URL, geoJSON: Bool = false) throws {
         let (h, w) = (sample.height, sample.width)
         let mask = map.indices.map { map[$0] > threshold && sample.tissue.pixels[$0] }
         try PNGImage(width: w, height: h, channels: 1, pixels: map.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) })
@@ -22,6 +25,11 @@ public enum SegmentationFiles {
             .write(to: folder.appendingPathComponent(sample.id + "_map.tif"))
         try PNGImage(width: w, height: h, channels: 1, pixels: mask.map { $0 ? 255 : 0 })
             .write(to: folder.appendingPathComponent(sample.id + "_mask.png"))
+        if geoJSON {
+            let scale = sample.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
+            try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
+                .write(to: folder.appendingPathComponent(sample.id + geoJSONSuffix))
+        }
     }
 
     /// The ground-truth masks of the manifest rows that name one, by the id of the row's sample.

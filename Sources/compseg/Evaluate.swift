@@ -19,6 +19,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden).")
     var threshold = "0.35"
     @Flag(help: "Write into an output folder that already has files.") var force = false
+    @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
+    var geojson = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -61,7 +63,7 @@ struct Evaluate: ParsableCommand {
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
 
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder) }
+        for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder)

@@ -14,6 +14,8 @@ struct Segment: ParsableCommand {
 
     @OptionGroup var input: TrainedRunInput
     @Option(parsing: .unconditional, help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
+    @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
+    var geojson = false
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
@@ -25,9 +27,10 @@ struct Segment: ParsableCommand {
         let registry = try builtinRegistry()
         let (trained, store, _) = try input.load(registry)
         let folder = URL(fileURLWithPath: input.out)
-        try input.prepareOutput(SegmentationFiles.paths(for: store.ids, in: folder) + [folder.appendingPathComponent("segmentation.csv")])
+        try input.prepareOutput(SegmentationFiles.paths(for: store.ids, in: folder, geoJSON: geojson)
+                                + [folder.appendingPathComponent("segmentation.csv")])
         let (samples, maps) = try trained.segmented(store)
-        for (sample, map) in zip(samples, maps) { try SegmentationFiles.write(sample, map: map, threshold: threshold, to: folder) }
+        for (sample, map) in zip(samples, maps) { try SegmentationFiles.write(sample, map: map, threshold: threshold, to: folder, geoJSON: geojson) }
         let fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
         let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
             "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)

@@ -1,0 +1,126 @@
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import Foundation
+
+/// RGB H&E images, one sample per TIFF or PNG file (`RasterFile`: 8 or 16 bit; RGB, RGBA, grey,
+/// palette; strips or tiles; every common compression; BigTIFF; pyramids by `level`). The
+/// network sees RGB in [0, 1] (`opticalDensity` as a step turns it into optical density). A large
+/// spot is brought to the training size by `level` (a pyramid level or page) and `scale` (area
+/// averaging). Tissue is where Otsu's threshold on the grey level (darker than the white slide)
+/// or on the saturation puts it, closed, with small holes filled and small specks removed.
+public struct HESource: ImageSource {
+    public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
+        /// The pyramid level or page to read (0: full resolution).
+        public var level = 0
+        /// Resampling after reading: 0.5 halves each side (area averaging); 1 keeps the size.
+        public var scale = 1.0
+        public var tissue = HETissueRule()
+        public init() {}
+    }
+
+    public static let info = PluginInfo("he", aliases: ["h&e", "hne"],
+                                        summary: "RGB H&E images from TIFF (strips, tiles, pyramids, BigTIFF) and PNG")
+
+    public static func register(in registry: inout Registry) throws {
+        try registry.registerModality(info) {
+            let configuration = try $0.decode(Configuration.self)
+            guard configuration.level >= 0, configuration.scale > 0, configuration.scale <= 1 else {
+                throw ConfigurationError(source: $0.source, message: "level must be 0 or more and scale lie in (0, 1], got "
+                                         + "level \(configuration.level), scale \(configuration.scale)")
+            }
+            try configuration.tissue.validate(source: $0.source)
+            return HESource(configuration)
+        }
+    }
+
+    public let configuration: Configuration
+    public init(_ configuration: Configuration = .init()) { self.configuration = configuration }
+
+    public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
+        var image = try Self.readRGB(url, level: configuration.level)
+        let fullWidth = configuration.level == 0 ? image.width : try RasterFile.describe(url).images[0].width
+        if configuration.scale < 1 { image = image.scaled(configuration.scale) }
+        let (h, w) = (image.height, image.width)
+        let plane = h * w
+        var planar = [Float](repeating: 0, count: 3 * plane), bytes = [UInt8](repeating: 0, count: 3 * plane)
+        for p in 0..<plane {
+            for c in 0..<3 {
+                planar[c * plane + p] = image.values[p * 3 + c]
+                bytes[p * 3 + c] = UInt8((image.values[p * 3 + c] * 255).rounded())
+            }
+        }
+        return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [3, h, w], scalars: planar),
+                          channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
+                          preview: RGBImage(height: h, width: w, bytes: bytes), label: label,
+                          metadata: ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
+                                     Sample.pixelScaleKey: "\(Double(fullWidth) / Double(w))"])
+    }
+
+    /// The RGB pixels of level `level` of an image file: H×W×3 in [0, 1], grey expanded to RGB.
+    /// - Throws: `IOError` naming the file and what it could not read.
+    static func readRGB(_ url: URL, level: Int = 0) throws -> RasterImage {
+        try RasterFile.read(url, level: level).rgb
+    }
+}
+
+/// How the `he` reader finds tissue: Otsu's threshold on `channel` (grey: tissue is darker than
+/// the slide; saturation: tissue is more coloured), then a closing of `closing` pixels, holes
+/// smaller than `fillHolesSmallerThan` filled, specks smaller than `removeSpecksSmallerThan`
+/// removed. Near-white pixels (all channels above 0.9) are never tissue.
+public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
+    public enum Channel: String, Codable, Sendable { case grey, saturation }
+    public var channel = Channel.grey
+    public var closing = 2
+    public var fillHolesSmallerThan = 1000
+    public var removeSpecksSmallerThan = 100
+    public init() {}
+
+    func validate(source: String) throws {
+        guard closing >= 0, fillHolesSmallerThan >= 0, removeSpecksSmallerThan >= 0 else {
+            throw ConfigurationError(source: source, message: "key 'tissue': sizes must not be negative")
+        }
+    }
+
+    /// The tissue mask of an H×W×3 image in [0, 1].
+    public func mask(_ image: RasterImage) -> Mask {
+        let plane = image.height * image.width
+        var feature = [Float](repeating: 0, count: plane), white = [Bool](repeating: false, count: plane)
+        for p in 0..<plane {
+            let (r, g, b) = (image.values[p * 3], image.values[p * 3 + 1], image.values[p * 3 + 2])
+            let (hi, lo) = (max(r, g, b), min(r, g, b))
+            feature[p] = channel == .grey ? 1 - (r + g + b) / 3 : (hi > 0 ? (hi - lo) / hi : 0)
+            white[p] = lo > 0.9
+        }
+        let threshold = otsuThreshold(feature)
+        let raw = Mask(height: image.height, width: image.width, pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] })
+        return raw.closing(radius: closing).fillingHoles(smallerThan: fillHolesSmallerThan).removingSpecks(smallerThan: removeSpecksSmallerThan)
+    }
+}
+
+extension RasterImage {
+    /// The image resampled by `factor` (≤ 1) by area averaging: each output pixel the mean of the
+    /// input pixels its area covers, weighted by overlap.
+    func scaled(_ factor: Double) -> RasterImage {
+        let (w2, h2) = (max(1, Int((Double(width) * factor).rounded())), max(1, Int((Double(height) * factor).rounded())))
+        let (sx, sy) = (Double(width) / Double(w2), Double(height) / Double(h2))
+        func spans(_ n: Int, _ s: Double, _ limit: Int) -> [[(Int, Double)]] {
+            (0..<n).map { i in
+                let (a, b) = (Double(i) * s, Double(i + 1) * s)
+                return (Int(a)..<min(limit, Int(b.rounded(.up)))).map { j in (j, min(b, Double(j + 1)) - max(a, Double(j))) }
+            }
+        }
+        let (xs, ys) = (spans(w2, sx, width), spans(h2, sy, height))
+        var out = [Float](repeating: 0, count: w2 * h2 * channels)
+        for y in 0..<h2 { for x in 0..<w2 {
+            var sum = [Double](repeating: 0, count: channels), total = 0.0
+            for (yy, wy) in ys[y] { for (xx, wx) in xs[x] {
+                let weight = wy * wx
+                total += weight
+                for c in 0..<channels { sum[c] += weight * Double(values[(yy * width + xx) * channels + c]) }
+            } }
+            for c in 0..<channels { out[(y * w2 + x) * channels + c] = Float(sum[c] / total) }
+        } }
+        return RasterImage(width: w2, height: h2, channels: channels, values: out, bitDepth: bitDepth)
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+
+/// An image's pixels as the network sees them: `values` holds height × width × channels floats in
+/// [0, 1], row-major with the channels of a pixel together (`values[(y * width + x) * channels + c]`).
+///
+/// Channels: 1 (grey) or 3 (RGB). A value is the stored sample divided by its largest value,
+/// exactly `Float(sample) / 255` or `Float(sample) / 65535` (min-is-white grey: `(max - sample) / max`).
+public struct RasterImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    /// 1 for grey, 3 for RGB.
+    public var channels: Int
+    public var values: [Float]
+    /// The precision the values came from: 16 for 16-bit samples (and TIFF palettes, whose colour
+    /// maps are 16-bit), otherwise 8.
+    public var bitDepth: Int
+
+    public init(width: Int, height: Int, channels: Int, values: [Float], bitDepth: Int) {
+        precondition(channels == 1 || channels == 3, "RasterImage channels must be 1 or 3, not \(channels)")
+        precondition(bitDepth == 8 || bitDepth == 16, "RasterImage bitDepth must be 8 or 16, not \(bitDepth)")
+        precondition(width > 0 && height > 0 && values.count == width * height * channels,
+                     "RasterImage \(width)×\(height)×\(channels) needs \(width * height * channels) values, got \(values.count)")
+        (self.width, self.height, self.channels, self.values, self.bitDepth) = (width, height, channels, values, bitDepth)
+    }
+
+    /// The value of channel `c` at column `x`, row `y`.
+    public subscript(x x: Int, y y: Int, c c: Int) -> Float { values[(y * width + x) * channels + c] }
+
+    /// The same pixels as RGB: a grey value repeated in all three channels; an RGB image unchanged.
+    public var rgb: RasterImage {
+        guard channels == 1 else { return self }
+        var out = [Float](repeating: 0, count: values.count * 3)
+        for (i, v) in values.enumerated() { (out[3 * i], out[3 * i + 1], out[3 * i + 2]) = (v, v, v) }
+        return RasterImage(width: width, height: height, channels: 3, values: out, bitDepth: bitDepth)
+    }
+
+    /// The pixels of columns `x..<x+width`, rows `y..<y+height` (which must lie inside the image).
+    public func cropped(x: Int, y: Int, width w: Int, height h: Int) -> RasterImage {
+        precondition(x >= 0 && y >= 0 && w > 0 && h > 0 && x + w <= width && y + h <= height,
+                     "crop (\(x), \(y), \(w)×\(h)) lies outside the \(width)×\(height) image")
+        var out: [Float] = []
+        out.reserveCapacity(w * h * channels)
+        for row in y..<(y + h) {
+            out += values[((row * width + x) * channels)..<((row * width + x + w) * channels)]
+        }
+        return RasterImage(width: w, height: h, channels: channels, values: out, bitDepth: bitDepth)
+    }
+}
+
+/// A rectangle of pixels: columns `x..<x+width`, rows `y..<y+height`.
+public typealias RasterRegion = (x: Int, y: Int, width: Int, height: Int)
+
+/// Reads RGB and grey images, such as H&E histology slides, from TIFF (including BigTIFF, tiled
+/// pyramids and SVS-like files) and PNG.
+///
+/// **Levels.** `level` 0 is the first image (TIFF page 0, or the PNG). Further levels are:
+/// 1. page 0's SubIFDs in stored order, when it has any (OME-TIFF pyramids; later pages are then
+///    other planes or series and are not levels);
+/// 2. otherwise, when page 0 is tiled, each later page that is tiled too (SVS-like files: the
+///    thumbnail, label and macro images are in strips and so are skipped);
+/// 3. otherwise (page 0 in strips), every later page in order (a multi-page stack or a strip pyramid).
+/// `describe(_:)` lists every image and which are levels.
+///
+/// **What is read.** 8- and 16-bit unsigned samples; TIFF grey (min-is-black, min-is-white), RGB,
+/// palette, and JPEG-compressed YCbCr (converted to RGB by libtiff); contiguous or separate planes;
+/// strips or tiles; any compression this libtiff decodes (none, LZW, Deflate, PackBits, JPEG, …).
+/// PNG of every colour type and bit depth, interlaced or not. Grey stays one channel (`RasterImage.rgb`
+/// expands it); palette becomes RGB; alpha and other extra samples are dropped (not composited).
+/// Refused with an `IOError` naming the tag and value: other bit depths (1, 2, 4, 12, 32, …),
+/// signed or floating-point samples, other photometric interpretations (CMYK, CIE L*a*b*, uncompressed
+/// YCbCr, …), codecs this libtiff lacks.
+public enum RasterFile {
+    /// Outputs larger than this many values (8 GiB of floats) are refused: read a region instead.
+    public static let maximumValues = 1 << 31
+
+    /// What a file holds: every image (TIFF pages and their SubIFDs) with its size, samples, bits,
+    /// photometric interpretation, compression and layout, and which images are the levels.
+    /// - Throws: `IOError` naming the file when it is missing, neither TIFF nor PNG, or unreadable.
+    public static func describe(_ url: URL) throws -> RasterDescription {
+        switch try RasterFormatSniffer.format(of: url) {
+        case .png: try RasterPNG.describe(url)
+        case .tiff: try RasterTIFF.describe(url)
+        }
+    }
+
+    /// Reads level `level` (0 = full resolution; see the type's comment), or only `region` of it.
+    ///
+    /// TIFF regions and levels decode only the tiles (or the rows of the strips) they intersect.
+    /// A PNG has no index, so a region of a PNG decodes the rows down to the region's last row
+    /// (keeping one row at a time), or the whole image when interlaced. Safe to call from several
+    /// threads at once (each call opens its own handle).
+    /// - Parameters:
+    ///   - url: a TIFF or PNG file (recognised by its first bytes, not its name).
+    ///   - level: which level (`describe(_:).levels`); a PNG has only level 0.
+    ///   - region: columns `x..<x+width`, rows `y..<y+height` of that level; nil for all of it.
+    /// - Returns: the pixels, `region.height × region.width × channels` (grey 1, otherwise 3).
+    /// - Throws: `IOError` naming the file: missing, not TIFF or PNG, truncated or corrupt, a variant
+    ///   that is not supported (which tag, which value), a level that does not exist, a region
+    ///   outside the level.
+    public static func read(_ url: URL, level: Int = 0, region: RasterRegion? = nil) throws -> RasterImage {
+        switch try RasterFormatSniffer.format(of: url) {
+        case .png:
+            guard level == 0 else { throw IOError(file: url.path, "a PNG has only level 0; level \(level) does not exist") }
+            return try RasterPNG.read(url, region: region)
+        case .tiff:
+            return try RasterTIFF.read(url, level: level, region: region)
+        }
+    }
+
+    /// `region`, or the whole `width`×`height` image, after checking that it lies inside the image
+    /// and that its output (`channels` per pixel) stays under `maximumValues`.
+    static func checkedRegion(_ region: RasterRegion?, width: Int, height: Int, channels: Int,
+                              file: String, what: String) throws -> RasterRegion {
+        let r = region ?? (0, 0, width, height)
+        guard r.width > 0, r.height > 0, r.x >= 0, r.y >= 0, r.x <= width - r.width, r.y <= height - r.height else {
+            throw IOError(file: file, "region (x \(r.x), y \(r.y), \(r.width)×\(r.height)) does not lie inside the \(width)×\(height) pixels of \(what)")
+        }
+        let (pixels, o1) = r.width.multipliedReportingOverflow(by: r.height)
+        let (count, o2) = pixels.multipliedReportingOverflow(by: channels)
+        guard !o1, !o2, count <= maximumValues else {
+            throw IOError(file: file, "\(what): \(r.width)×\(r.height)×\(channels) values exceed the limit of \(maximumValues); read a region")
+        }
+        return r
+    }
+}
+
+/// Which reader a file needs, from its first bytes.
+enum RasterFormatSniffer {
+    enum Format { case tiff, png }
+
+    static func format(of url: URL) throws -> Format {
+        try requireExistingFile(url)
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
+        let head = [UInt8]((try? handle.read(upToCount: 8)) ?? Data())
+        try? handle.close()
+        if head == [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] { return .png }
+        if head.count >= 4, [[0x49, 0x49, 0x2A, 0x00], [0x4D, 0x4D, 0x00, 0x2A], [0x49, 0x49, 0x2B, 0x00], [0x4D, 0x4D, 0x00, 0x2B]]
+            .contains(Array(head.prefix(4))) { return .tiff }
+        let shown = head.map { String(format: "%02X", $0) }.joined(separator: " ")
+        throw IOError(file: url.path, "is neither a TIFF nor a PNG file (starts with bytes \(shown.isEmpty ? "none: empty file" : shown))")
+    }
+}

@@ -1,0 +1,106 @@
+import Foundation
+import CPNG
+
+/// The PNG side of `RasterFile`, with libpng's low-level API (through `compseg_png_reader`, whose
+/// C functions catch libpng's longjmp) so 16-bit samples arrive as stored, not as linear light.
+enum RasterPNG {
+    /// An open `compseg_png_reader` at a fixed address (libpng keeps a pointer to it); closes itself.
+    private final class Reader {
+        let r = UnsafeMutablePointer<compseg_png_reader>.allocate(capacity: 1)
+        let file: String
+
+        init(_ url: URL, expand: Bool) throws {
+            try requireExistingFile(url)
+            file = url.path
+            r.initialize(to: compseg_png_reader())
+            guard compseg_png_open(r, file, expand ? 1 : 0) == 1 else {
+                throw IOError(file: file, "not a readable PNG: \(message)")
+            }
+        }
+        deinit { compseg_png_close(r); r.deallocate() }
+
+        /// libpng's last error.
+        var message: String {
+            let text = withUnsafeBytes(of: r.pointee.message) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            return text.isEmpty ? "libpng gave no reason" : text
+        }
+    }
+
+    static let colourTypes: [Int32: (name: String, samples: Int)] = [
+        PNG_COLOR_TYPE_GRAY: ("grey", 1), PNG_COLOR_TYPE_GRAY_ALPHA: ("grey+alpha", 2), PNG_COLOR_TYPE_RGB: ("RGB", 3),
+        PNG_COLOR_TYPE_RGB_ALPHA: ("RGBA", 4), PNG_COLOR_TYPE_PALETTE: ("palette", 1),
+    ]
+
+    static func describe(_ url: URL) throws -> RasterDescription {
+        let reader = try Reader(url, expand: false)
+        let p = reader.r.pointee
+        let type = colourTypes[p.color_type] ?? ("colour type \(p.color_type)", 0)
+        let image = RasterImageInfo(page: 0, subIFD: nil, width: Int(p.width), height: Int(p.height), samplesPerPixel: type.samples,
+                                    bitsPerSample: Int(p.bit_depth), photometric: type.name, photometricCode: Int(p.color_type),
+                                    compression: "Deflate", compressionCode: 0, separatePlanes: false,
+                                    layout: .rows(interlaced: p.interlace != PNG_INTERLACE_NONE), subfileType: 0, unsupported: nil)
+        return RasterDescription(format: .png, images: [image], levels: [0])
+    }
+
+    /// Reads the PNG, or `region` of it: decodes rows down to the region's last one (one row kept at
+    /// a time), or the whole image when it is interlaced.
+    static func read(_ url: URL, region: RasterRegion?) throws -> RasterImage {
+        let reader = try Reader(url, expand: true)
+        let p = reader.r.pointee
+        let (width, height, stored, delivered) = (Int(p.width), Int(p.height), Int(p.channels), Int(p.depth))
+        guard [1, 2, 3, 4].contains(stored), delivered == 8 || delivered == 16 else {
+            throw IOError(file: reader.file, "libpng delivers \(stored) samples of \(delivered) bits per pixel; expected 1–4 of 8 or 16")
+        }
+        let channels = stored <= 2 ? 1 : 3  // alpha (the 2nd or 4th sample) is dropped
+        let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, file: reader.file, what: "the PNG")
+        let bytes = delivered / 8
+        let rowBytes = p.row_bytes
+        guard rowBytes == width * stored * bytes else {
+            throw IOError(file: reader.file, "libpng delivers rows of \(rowBytes) bytes, expected \(width * stored * bytes)")
+        }
+        let top = Float((1 << delivered) - 1)
+        let table = (0..<(1 << delivered)).map { Float($0) / top }
+        var values = [Float](repeating: 0, count: r.width * r.height * channels)
+
+        /// Converts row `y`'s region columns from `row` (16-bit samples big-endian, as PNG stores them).
+        func convert(_ row: UnsafePointer<UInt8>, y: Int) {
+            values.withUnsafeMutableBufferPointer { out in
+                table.withUnsafeBufferPointer { table in
+                    var o = (y - r.y) * r.width * channels
+                    for x in r.x..<(r.x + r.width) {
+                        for c in 0..<channels {
+                            let i = (x * stored + c) * bytes
+                            out[o] = table[bytes == 1 ? Int(row[i]) : Int(row[i]) << 8 | Int(row[i + 1])]
+                            o += 1
+                        }
+                    }
+                }
+            }
+        }
+
+        if p.interlace == PNG_INTERLACE_NONE {
+            let row = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes)
+            defer { row.deallocate() }
+            for y in 0..<(r.y + r.height) {
+                guard compseg_png_read_row(reader.r, row) == 1 else {
+                    throw IOError(file: reader.file, "row \(y) cannot be decoded: \(reader.message)")
+                }
+                if y >= r.y { convert(row, y: y) }
+            }
+        } else {
+            let (total, overflow) = rowBytes.multipliedReportingOverflow(by: height)
+            guard !overflow, total <= RasterFile.maximumValues else {
+                throw IOError(file: reader.file, "an interlaced \(width)×\(height) PNG is too large to decode at once")
+            }
+            let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+            defer { pixels.deallocate() }
+            var rows: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { pixels + $0 * rowBytes }
+            guard compseg_png_read_image(reader.r, &rows) == 1 else {
+                throw IOError(file: reader.file, "the interlaced image cannot be decoded: \(reader.message)")
+            }
+            for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y) }
+        }
+        let bitDepth = delivered == 16 ? 16 : 8
+        return RasterImage(width: r.width, height: r.height, channels: channels, values: values, bitDepth: bitDepth)
+    }
+}

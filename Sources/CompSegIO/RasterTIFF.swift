@@ -1,0 +1,407 @@
+import Foundation
+import CTIFF
+
+/// libtiff's global warning/error printers, dropped once (per-handle handlers keep the messages).
+private let rasterTIFFSilenced: Void = compseg_tiff_silence()
+
+/// The largest strip row or tile `RasterFile` decodes at once (a guard against corrupt tile sizes).
+private let maximumPieceBytes = 1 << 30
+
+/// The TIFF side of `RasterFile`: describing pages and SubIFDs, finding levels, and decoding the
+/// tiles or strip rows that a region intersects.
+enum RasterTIFF {
+    static func describe(_ url: URL) throws -> RasterDescription {
+        let f = try RasterTIFFFile(url)
+        var images: [RasterImageInfo] = []
+        try f.select(page: 0, subIFD: nil)
+        var page = 0
+        while true {
+            images.append(f.info(page: page, subIFD: nil))
+            let offsets = f.subIFDOffsets()
+            for k in offsets.indices {
+                try f.select(page: page, subIFD: k)
+                images.append(f.info(page: page, subIFD: k))
+            }
+            if !offsets.isEmpty { try f.select(page: page, subIFD: nil) }
+            f.clearError()
+            guard TIFFReadDirectory(f.tiff) == 1 else {
+                let problem = f.lastError
+                guard problem.isEmpty else { throw f.error("page \(page + 1) cannot be read\(problem)") }
+                break
+            }
+            page += 1
+        }
+        let format: RasterDescription.Format = TIFFIsBigTIFF(f.tiff) != 0 ? .bigTIFF : .tiff
+        return RasterDescription(format: format, images: images, levels: levels(of: images))
+    }
+
+    /// The level rule of `RasterFile` over `describe`'s images: page 0, then its SubIFDs if it has
+    /// any, else the later tiled pages if page 0 is tiled, else every later page.
+    static func levels(of images: [RasterImageInfo]) -> [Int] {
+        guard let first = images.first else { return [] }
+        let subIFDs = images.indices.filter { images[$0].page == 0 && images[$0].subIFD != nil }
+        if !subIFDs.isEmpty { return [0] + subIFDs }
+        let pages = images.indices.filter { images[$0].subIFD == nil }
+        return first.isTiled ? pages.filter { images[$0].isTiled } : pages
+    }
+
+    static func read(_ url: URL, level: Int, region: RasterRegion?) throws -> RasterImage {
+        let f = try RasterTIFFFile(url)
+        let (page, subIFD) = try f.locate(level: level)
+        let info = f.info(page: page, subIFD: subIFD)
+        let what = "level \(level) (\(subIFD.map { "page \(page) SubIFD \($0)" } ?? "page \(page)"))"
+        if let why = info.unsupported { throw f.error("\(what): \(why)") }
+        let map = try SampleMap(f, info: info, what: what)
+        let r = try RasterFile.checkedRegion(region, width: info.width, height: info.height, channels: map.channels,
+                                             file: f.file, what: what)
+        if info.photometricCode == Int(PHOTOMETRIC_YCBCR) {  // JPEG-compressed (SampleMap checked): libtiff converts to RGB
+            guard compseg_tiff_set_u16(f.tiff, UInt32(TIFFTAG_JPEGCOLORMODE), UInt16(JPEGCOLORMODE_RGB)) == 1 else {
+                throw f.error("\(what): libtiff cannot convert its JPEG YCbCr to RGB\(f.lastError)")
+            }
+        }
+        var values = [Float](repeating: 0, count: r.width * r.height * map.channels)
+        try values.withUnsafeMutableBufferPointer { out in
+            let reader = PieceReader(f: f, info: info, map: map, region: r, out: out.baseAddress!, what: what)
+            if case .tiles(let w, let h) = info.layout { try reader.readTiles(width: w, height: h) } else { try reader.readStripRows() }
+        }
+        return RasterImage(width: r.width, height: r.height, channels: map.channels, values: values, bitDepth: map.bitDepth)
+    }
+}
+
+/// An open libtiff handle for reading, with libtiff's last error for it; closes itself.
+final class RasterTIFFFile {
+    let tiff: OpaquePointer
+    let file: String
+    private let message: UnsafeMutablePointer<compseg_tiff_message>
+
+    init(_ url: URL) throws {
+        _ = rasterTIFFSilenced
+        try requireExistingFile(url)
+        let message = UnsafeMutablePointer<compseg_tiff_message>.allocate(capacity: 1)
+        guard let t = compseg_tiff_open(url.path, "r", message) else {
+            defer { message.deallocate() }
+            throw IOError(file: url.path, "not a readable TIFF file\(Self.text(of: message))")
+        }
+        (tiff, file, self.message) = (t, url.path, message)
+    }
+    deinit { TIFFClose(tiff); message.deallocate() }
+
+    /// libtiff's last error for this handle, as " (libtiff: …)", or "" when it said nothing.
+    var lastError: String { Self.text(of: message) }
+    func clearError() { message.pointee.text.0 = 0 }
+    private static func text(of message: UnsafeMutablePointer<compseg_tiff_message>) -> String {
+        let text = withUnsafeBytes(of: message.pointee.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        return text.isEmpty ? "" : " (libtiff: \(text))"
+    }
+    func error(_ text: String) -> IOError { IOError(file: file, text) }
+
+    func u32(_ tag: Int32) -> UInt32? { var v: UInt32 = 0; return compseg_tiff_get_u32(tiff, UInt32(tag), &v) == 1 ? v : nil }
+    func u16(_ tag: Int32) -> UInt16? { var v: UInt16 = 0; return compseg_tiff_get_u16(tiff, UInt32(tag), &v) == 1 ? v : nil }
+    func defaultedU16(_ tag: Int32) -> UInt16? {
+        var v: UInt16 = 0
+        return compseg_tiff_get_defaulted_u16(tiff, UInt32(tag), &v) == 1 ? v : nil
+    }
+
+    /// The current directory's SubIFD offsets (none when it has no SubIFD tag).
+    func subIFDOffsets() -> [UInt64] {
+        var count: UInt16 = 0
+        var offsets: UnsafeMutablePointer<UInt64>? = nil
+        guard compseg_tiff_get_subifds(tiff, &count, &offsets) == 1, let offsets else { return [] }
+        return Array(UnsafeBufferPointer(start: offsets, count: Int(count)))
+    }
+
+    /// Makes page `page` (counted from 0), or its SubIFD `subIFD`, the current directory.
+    func select(page: Int, subIFD: Int?) throws {
+        clearError()
+        guard let directory = tdir_t(exactly: page), TIFFSetDirectory(tiff, directory) == 1 else {
+            throw error("page \(page) cannot be read\(lastError)")
+        }
+        guard let k = subIFD else { return }
+        let offsets = subIFDOffsets()
+        guard k >= 0, k < offsets.count else { throw error("page \(page) has \(offsets.count) SubIFDs; SubIFD \(k) does not exist") }
+        guard TIFFSetSubDirectory(tiff, offsets[k]) == 1 else {
+            throw error("page \(page)'s SubIFD \(k) (at byte \(offsets[k])) cannot be read\(lastError)")
+        }
+    }
+
+    /// Selects level `level` (see `RasterFile`) and says which image it is.
+    func locate(level: Int) throws -> (page: Int, subIFD: Int?) {
+        guard level >= 0 else { throw error("level \(level) does not exist; levels count from 0") }
+        try select(page: 0, subIFD: nil)
+        if level == 0 { return (0, nil) }
+        let subIFDs = subIFDOffsets().count
+        if subIFDs > 0 {
+            guard level <= subIFDs else {
+                throw error("has \(subIFDs + 1) levels (page 0 and its \(subIFDs) SubIFDs); level \(level) does not exist")
+            }
+            try select(page: 0, subIFD: level - 1)
+            return (0, level - 1)
+        }
+        let tiledOnly = TIFFIsTiled(tiff) != 0
+        var (page, found) = (0, 0)
+        while true {
+            clearError()
+            guard TIFFReadDirectory(tiff) == 1 else {
+                let problem = lastError
+                guard problem.isEmpty else { throw error("page \(page + 1) cannot be read\(problem)") }
+                let kind = tiledOnly ? "page 0 and \(found) later tiled page\(found == 1 ? "" : "s")" : "\(page + 1) page\(page == 0 ? "" : "s")"
+                throw error("has \(found + 1) level\(found == 0 ? "" : "s") (\(kind)); level \(level) does not exist")
+            }
+            page += 1
+            if !tiledOnly || TIFFIsTiled(tiff) != 0 {
+                found += 1
+                if found == level { return (page, nil) }
+            }
+        }
+    }
+
+    /// The current directory as `RasterImageInfo`, with the reason `RasterFile` refuses it, if any.
+    func info(page: Int, subIFD: Int?) -> RasterImageInfo {
+        let width = Int(u32(TIFFTAG_IMAGEWIDTH) ?? 0), height = Int(u32(TIFFTAG_IMAGELENGTH) ?? 0)
+        let spp = Int(defaultedU16(TIFFTAG_SAMPLESPERPIXEL) ?? 1)
+        let bits = Int(defaultedU16(TIFFTAG_BITSPERSAMPLE) ?? 1)
+        let format = Int(defaultedU16(TIFFTAG_SAMPLEFORMAT) ?? UInt16(SAMPLEFORMAT_UINT))
+        let photometric = u16(TIFFTAG_PHOTOMETRIC).map(Int.init) ?? -1
+        let compression = Int(defaultedU16(TIFFTAG_COMPRESSION) ?? UInt16(COMPRESSION_NONE))
+        let separate = defaultedU16(TIFFTAG_PLANARCONFIG).map(Int32.init) == PLANARCONFIG_SEPARATE
+        let layout: RasterImageInfo.Layout = TIFFIsTiled(tiff) != 0
+            ? .tiles(width: Int(u32(TIFFTAG_TILEWIDTH) ?? 0), height: Int(u32(TIFFTAG_TILELENGTH) ?? 0))
+            : .strips(rowsPerStrip: min(height, Int(u32(TIFFTAG_ROWSPERSTRIP) ?? UInt32(height))))
+        let unsupported = TIFFNames.problem(width: width, height: height, samplesPerPixel: spp, bits: bits, sampleFormat: format,
+                                            photometric: photometric, compression: compression, separate: separate, layout: layout)
+        return RasterImageInfo(page: page, subIFD: subIFD, width: width, height: height, samplesPerPixel: spp, bitsPerSample: bits,
+                               photometric: TIFFNames.photometric(photometric), photometricCode: photometric,
+                               compression: TIFFNames.compression(compression), compressionCode: compression,
+                               separatePlanes: separate, layout: layout, subfileType: Int(u32(TIFFTAG_SUBFILETYPE) ?? 0),
+                               unsupported: unsupported)
+    }
+}
+
+/// Tag values' names, and which combinations `RasterFile` reads.
+enum TIFFNames {
+    static func compression(_ code: Int) -> String {
+        switch code {
+        case 1: "none"
+        case 2: "CCITT RLE"
+        case 3: "CCITT Group 3"
+        case 4: "CCITT Group 4"
+        case 5: "LZW"
+        case 6: "old-style JPEG"
+        case 7: "JPEG"
+        case 8, 32946: "Deflate"
+        case 32773: "PackBits"
+        case 33003, 33005, 34712: "JPEG 2000"
+        case 34887: "LERC"
+        case 34925: "LZMA"
+        case 50000: "ZSTD"
+        case 50001: "WebP"
+        case 50002: "JPEG XL"
+        default: "compression \(code)"
+        }
+    }
+
+    static func photometric(_ code: Int) -> String {
+        switch code {
+        case -1: "missing"
+        case 0: "min-is-white"
+        case 1: "min-is-black"
+        case 2: "RGB"
+        case 3: "palette"
+        case 4: "transparency mask"
+        case 5: "separated (CMYK)"
+        case 6: "YCbCr"
+        case 8: "CIE L*a*b*"
+        case 9: "ICC L*a*b*"
+        case 10: "ITU L*a*b*"
+        case 32803: "colour filter array"
+        case 32844: "LogL"
+        case 32845: "LogLuv"
+        case 34892: "linear raw"
+        default: "photometric \(code)"
+        }
+    }
+
+    static func sampleFormat(_ code: Int) -> String {
+        switch code {
+        case 1: "unsigned integer"
+        case 2: "signed integer"
+        case 3: "IEEE floating point"
+        case 4: "undefined"
+        case 5: "complex integer"
+        case 6: "complex floating point"
+        default: "sample format \(code)"
+        }
+    }
+
+    /// Why `RasterFile` cannot read an image with these fields (naming the tag and its value), or nil.
+    static func problem(width: Int, height: Int, samplesPerPixel spp: Int, bits: Int, sampleFormat: Int,
+                        photometric: Int, compression: Int, separate: Bool, layout: RasterImageInfo.Layout) -> String? {
+        guard width > 0, height > 0 else { return "ImageWidth (256) × ImageLength (257) = \(width)×\(height) has no pixels" }
+        guard bits == 8 || bits == 16 else { return "BitsPerSample (258) = \(bits) is not supported; expected 8 or 16" }
+        guard sampleFormat == 1 || sampleFormat == 4 else {
+            return "SampleFormat (339) = \(sampleFormat) (\(self.sampleFormat(sampleFormat))) is not supported; expected 1 (unsigned integer)"
+        }
+        let jpeg = compression == Int(COMPRESSION_JPEG)
+        switch photometric {
+        case 0, 1, 3: guard spp >= 1 else { return "SamplesPerPixel (277) = 0" }
+        case 2: guard spp >= 3 else { return "SamplesPerPixel (277) = \(spp) is too few for RGB; expected 3 or more" }
+        case 6:
+            guard jpeg else {
+                return "PhotometricInterpretation (262) = 6 (YCbCr) is supported only with JPEG compression, not Compression (259) = \(compression) (\(self.compression(compression)))"
+            }
+            guard spp == 3, !separate else { return "JPEG YCbCr needs 3 contiguous samples per pixel; this has \(spp)\(separate ? " in separate planes" : "")" }
+        default:
+            return "PhotometricInterpretation (262) = \(photometric) (\(self.photometric(photometric))) is not supported; expected 0 (min-is-white), 1 (min-is-black), 2 (RGB), 3 (palette) or 6 (YCbCr, JPEG-compressed)"
+        }
+        if jpeg && bits != 8 { return "BitsPerSample (258) = \(bits) with JPEG compression is not supported; expected 8" }
+        guard TIFFIsCODECConfigured(UInt16(clamping: compression)) == 1 else {
+            return "Compression (259) = \(compression) (\(self.compression(compression))) is not supported by this libtiff"
+        }
+        switch layout {
+        case .tiles(let w, let h): guard w > 0, h > 0 else { return "TileWidth (322) × TileLength (323) = \(w)×\(h) is empty" }
+        case .strips(let rows): guard rows > 0 else { return "RowsPerStrip (278) = 0" }
+        case .rows: break
+        }
+        return nil
+    }
+}
+
+/// How one TIFF image's samples become output channels: output channel k is `tables[k][sample]`
+/// of stored sample `sources[k]` (palette: three tables of the index sample).
+struct SampleMap {
+    let channels: Int
+    let sources: [Int]
+    let tables: [[Float]]
+    let bitDepth: Int
+
+    init(_ f: RasterTIFFFile, info: RasterImageInfo, what: String) throws {
+        let levels = 1 << info.bitsPerSample
+        let top = Float(levels - 1)
+        switch info.photometricCode {
+        case Int(PHOTOMETRIC_PALETTE):
+            var red: UnsafeMutablePointer<UInt16>? = nil, green: UnsafeMutablePointer<UInt16>? = nil, blue: UnsafeMutablePointer<UInt16>? = nil
+            guard compseg_tiff_get_colormap(f.tiff, &red, &green, &blue) == 1, let red, let green, let blue else {
+                throw f.error("\(what): a palette image without ColorMap (320)")
+            }
+            let maps = [red, green, blue].map { (map: UnsafeMutablePointer<UInt16>) in Array(UnsafeBufferPointer(start: map, count: levels)) }
+            // As libtiff's RGBA interface: a map whose entries all lie below 256 was written as 8-bit.
+            let eightBit = maps.allSatisfy { $0.allSatisfy { $0 < 256 } }
+            let scale: Float = eightBit ? 255 : 65535
+            (channels, sources, bitDepth) = (3, [0, 0, 0], eightBit ? 8 : 16)
+            tables = maps.map { $0.map { Float($0) / scale } }
+        case Int(PHOTOMETRIC_MINISWHITE):
+            (channels, sources, bitDepth) = (1, [0], info.bitsPerSample)
+            tables = [(0..<levels).map { (top - Float($0)) / top }]
+        case Int(PHOTOMETRIC_MINISBLACK):
+            (channels, sources, bitDepth) = (1, [0], info.bitsPerSample)
+            tables = [(0..<levels).map { Float($0) / top }]
+        default:  // RGB, or JPEG YCbCr that libtiff delivers as RGB
+            let table = (0..<levels).map { Float($0) / top }
+            (channels, sources, bitDepth, tables) = (3, [0, 1, 2], info.bitsPerSample, [table, table, table])
+        }
+    }
+}
+
+/// Decodes the pieces (tiles, or rows of strips) of the current directory that `region` covers
+/// into `out` (region.height × region.width × map.channels floats).
+private struct PieceReader {
+    let f: RasterTIFFFile
+    let info: RasterImageInfo
+    let map: SampleMap
+    let region: RasterRegion
+    let out: UnsafeMutablePointer<Float>
+    let what: String
+
+    var bytesPerSample: Int { info.bitsPerSample / 8 }
+    /// Samples per pixel in one decoded piece: all of them, or one in separate planes.
+    var samplesInPiece: Int { info.separatePlanes ? 1 : info.samplesPerPixel }
+    /// The planes to decode: one for contiguous samples, else each plane an output channel needs.
+    var planes: [Int] { info.separatePlanes ? Array(Set(map.sources)).sorted() : [0] }
+
+    /// Converts `count` pixels starting at `source` (a decoded piece's pixel) of plane `plane`
+    /// into the output at region pixel (`x`, `y`).
+    func convert(_ source: UnsafeRawPointer, count: Int, plane: Int, x: Int, y: Int) {
+        let target = out + (y * region.width + x) * map.channels
+        let stride = samplesInPiece
+        for k in 0..<map.channels where !info.separatePlanes || map.sources[k] == plane {
+            let sample = info.separatePlanes ? 0 : map.sources[k]
+            map.tables[k].withUnsafeBufferPointer { table in
+                if bytesPerSample == 1 {
+                    let s = source.assumingMemoryBound(to: UInt8.self)
+                    for i in 0..<count { target[i * map.channels + k] = table[Int(s[i * stride + sample])] }
+                } else {
+                    for i in 0..<count {
+                        let v = source.loadUnaligned(fromByteOffset: (i * stride + sample) * 2, as: UInt16.self)
+                        target[i * map.channels + k] = table[Int(v)]
+                    }
+                }
+            }
+        }
+    }
+
+    /// Bytes of `count` items of `size` bytes, or an error when that overflows or exceeds the limit.
+    func pieceBytes(_ dims: [Int], _ name: String) throws -> Int {
+        var total = 1
+        for d in dims {
+            let (p, o) = total.multipliedReportingOverflow(by: d)
+            guard !o, p <= maximumPieceBytes else { throw f.error("\(what): one \(name) would need more than \(maximumPieceBytes) bytes") }
+            total = p
+        }
+        return total
+    }
+
+    /// Decodes each tile that intersects the region, once per needed plane.
+    func readTiles(width tw: Int, height th: Int) throws {
+        let rowBytes = try pieceBytes([tw, samplesInPiece, bytesPerSample], "tile row")
+        let tileBytes = try pieceBytes([rowBytes, th], "tile")
+        guard TIFFTileSize64(f.tiff) == UInt64(tileBytes) else {
+            throw f.error("\(what): libtiff expects tiles of \(TIFFTileSize64(f.tiff)) bytes, not \(tw)×\(th)×\(samplesInPiece)×\(bytesPerSample)\(f.lastError)")
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: tileBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        let (x0, y0, x1, y1) = (region.x, region.y, region.x + region.width, region.y + region.height)
+        for ty in stride(from: y0 / th * th, to: y1, by: th) {
+            for tx in stride(from: x0 / tw * tw, to: x1, by: tw) {
+                let (left, right, top, bottom) = (max(tx, x0), min(tx + tw, x1), max(ty, y0), min(ty + th, y1))
+                // The decoded bytes this tile must deliver: up to the last pixel the region uses.
+                let needed = (bottom - 1 - ty) * rowBytes + (right - tx) * samplesInPiece * bytesPerSample
+                for plane in planes {
+                    let tile = TIFFComputeTile(f.tiff, UInt32(tx), UInt32(ty), 0, UInt16(plane))
+                    f.clearError()
+                    let got = TIFFReadEncodedTile(f.tiff, tile, buffer, tmsize_t(tileBytes))
+                    guard got >= needed else {
+                        throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)")
+                    }
+                    for y in top..<bottom {
+                        convert(buffer + (y - ty) * rowBytes + (left - tx) * samplesInPiece * bytesPerSample,
+                                count: right - left, plane: plane, x: left - x0, y: y - y0)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Decodes the region's rows one at a time, each plane in turn, reading each strip forward from
+    /// its first row (libtiff cannot seek inside a compressed strip); keeps one row in memory.
+    func readStripRows() throws {
+        guard case .strips(let rowsPerStrip) = info.layout else { return }
+        let rowBytes = try pieceBytes([info.width, samplesInPiece, bytesPerSample], "row")
+        guard TIFFScanlineSize64(f.tiff) == UInt64(rowBytes) else {
+            throw f.error("\(what): libtiff expects rows of \(TIFFScanlineSize64(f.tiff)) bytes, not \(info.width)×\(samplesInPiece)×\(bytesPerSample)\(f.lastError)")
+        }
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: rowBytes, alignment: 16)
+        defer { buffer.deallocate() }
+        let (y0, y1) = (region.y, region.y + region.height)
+        for plane in planes {
+            for y in (y0 / rowsPerStrip * rowsPerStrip)..<y1 {
+                f.clearError()
+                guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1 else {
+                    throw f.error("\(what): row \(y) (strip \(y / rowsPerStrip)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(f.lastError)")
+                }
+                if y >= y0 {
+                    convert(buffer + region.x * samplesInPiece * bytesPerSample, count: region.width, plane: plane, x: 0, y: y - y0)
+                }
+            }
+        }
+    }
+}

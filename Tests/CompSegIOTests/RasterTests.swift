@@ -1,0 +1,116 @@
+import CompSegTestSupport
+import Foundation
+import Testing
+@testable import CompSegIO
+
+/// TIFF and PNG of every common kind against what independent writers wrote
+/// (`tools/make_raster_fixtures.py`: tifffile, imagecodecs, pypng, PIL → `Tests/Fixtures/raster`).
+@Suite struct RasterTests {
+    struct Manifest: Decodable {
+        struct Level: Decodable {
+            var bits, channels, width, height, page: Int
+            var divisor: Double
+            var expected: String
+            var subifd: Int?
+            var tolerance: Int
+        }
+        struct File: Decodable { var format: String; var images: Int; var levels: [Level] }
+        var files: [String: File]
+        var unsupported: [String: String]
+
+        static let shared: Manifest? = try? JSONDecoder().decode(Manifest.self, from: Data(contentsOf: raster("manifest.json")))
+    }
+
+    static func raster(_ name: String) -> URL { fixturesDirectory.appendingPathComponent("raster/\(name)") }
+    static let files = Manifest.shared.map { $0.files.keys.sorted() } ?? []
+
+    /// The expected samples of one level, as stored: little-endian u8 or u16, H×W×C.
+    static func expected(_ level: Manifest.Level) throws -> [Float] {
+        let data = try Data(contentsOf: raster("expected/\(level.expected)"))
+        let values: [Float] = level.bits == 16
+            ? stride(from: 0, to: data.count, by: 2).map { Float(UInt16(data[$0]) | UInt16(data[$0 + 1]) << 8) }
+            : data.map { Float($0) }
+        return values.map { $0 / Float(level.divisor) }
+    }
+
+    /// Every level of every file: size, channels, depth, and pixels exactly, except JPEG within
+    /// 3/255 (here both decoders are libjpeg-turbo and agree exactly; another libjpeg may round
+    /// its upsampling or IDCT differently).
+    @Test(arguments: files) func readsWhatTheIndependentWriterWrote(_ name: String) throws {
+        let file = try #require(Manifest.shared?.files[name])
+        let description = try RasterFile.describe(Self.raster(name))
+        #expect(description.format.rawValue == file.format && description.images.count == file.images && description.levels.count == file.levels.count)
+        for (index, level) in file.levels.enumerated() {
+            let image = try RasterFile.read(Self.raster(name), level: index)
+            #expect([image.width, image.height, image.channels, image.bitDepth] == [Int]([level.width, level.height, level.channels, level.bits]),
+                    "\(name) level \(index)")
+            let expected = try Self.expected(level)
+            #expect(expected.count == image.values.count, "\(name) level \(index)")
+            let worst = zip(expected, image.values).map { Swift.abs($0 - $1) }.max() ?? 0
+            let levels = level.tolerance < 0 ? 3 : level.tolerance  // the manifest marks JPEG (lossy) levels with -1
+            #expect(worst <= Float(levels) / Float(level.divisor) + 1e-7, "\(name) level \(index): \(worst)")
+            #expect(description.images[description.levels[index]].page == level.page)
+        }
+    }
+
+    @Test(arguments: ["rgb8_lzw_tiles.tif", "rgb8_none_strips.tif", "rgb8_planar_deflate_strips.tif", "rgb8_jpeg_ycbcr_strips.tif",
+                      "rgb8_interlaced.png", "rgb16_bigendian_none_strips.tif", "pyramid_subifds.tif"])
+    func regionsEqualCropsOfTheWholeLevel(_ name: String) throws {
+        let levels = try RasterFile.describe(Self.raster(name)).levels.count
+        for level in 0..<levels {
+            let whole = try RasterFile.read(Self.raster(name), level: level)
+            for (x, y, w, h) in [(0, 0, 1, 1), (whole.width - 1, whole.height - 1, 1, 1), (3, 5, min(17, whole.width - 3), min(11, whole.height - 5))] {
+                let region = try RasterFile.read(Self.raster(name), level: level, region: (x, y, w, h))
+                #expect(region == whole.cropped(x: x, y: y, width: w, height: h), "\(name) level \(level) region \((x, y, w, h))")
+            }
+        }
+    }
+
+    @Test func unsupportedVariantsAndBadRequestsAreNamed() throws {
+        let manifest = try #require(Manifest.shared)
+        for (name, reason) in manifest.unsupported {
+            #expect {
+                try RasterFile.read(Self.raster(name))
+            } throws: { error in
+                (error as? IOError).map { $0.file.hasSuffix(name) && $0.message.contains(reason) } ?? false
+            }
+        }
+        let tiled = Self.raster("rgb8_lzw_tiles.tif")
+        #expect(throws: IOError.self) { try RasterFile.read(tiled, level: 5) }
+        #expect(throws: IOError.self) { try RasterFile.read(tiled, level: -1) }
+        #expect(throws: IOError.self) { try RasterFile.read(tiled, region: (30, 20, 20, 20)) }
+        #expect(throws: IOError.self) { try RasterFile.read(Self.raster("README.md")) }
+    }
+
+    /// Files cut short or with a broken first IFD offset only ever read or throw an IOError.
+    @Test func truncatedAndCorruptFilesNeverCrash() throws {
+        let (dir, cleanup) = try temporaryFolder("raster-cut")
+        defer { cleanup() }
+        for name in Self.files {
+            let data = try Data(contentsOf: Self.raster(name))
+            let target = dir.appendingPathComponent(name)
+            var variants = [0, 8, 16, data.count / 4, data.count / 2, data.count - 1].map { data.prefix($0) }
+            if name.hasSuffix(".tif"), data.count > 8, data[0] == 0x49 {  // little-endian classic TIFF: IFD offset at 4
+                for offset: UInt32 in [0, 9, UInt32(data.count), .max] {
+                    var bad = data
+                    withUnsafeBytes(of: offset.littleEndian) { bad.replaceSubrange(4..<8, with: $0) }
+                    variants.append(bad)
+                }
+            }
+            for variant in variants {
+                try variant.write(to: target)
+                do { _ = try RasterFile.read(target) } catch is IOError {}
+            }
+        }
+    }
+
+    @Test func onlyTheTilesARegionTouchesAreDecoded() throws {
+        let (dir, cleanup) = try temporaryFolder("raster-tiles")
+        defer { cleanup() }
+        let name = "grey8_none_tiles.tif"
+        let cut = dir.appendingPathComponent(name)
+        try Data(contentsOf: Self.raster(name)).prefix(896).write(to: cut)
+        #expect(try RasterFile.read(cut, region: (0, 0, 1, 1)).values.count == 1)
+        #expect(throws: IOError.self) { try RasterFile.read(cut) }
+    }
+}
