@@ -12,7 +12,7 @@ import Foundation
 public struct HEPhantom: Sendable {
     public struct Settings: TissueMicroarraySettings, Codable, Equatable {
         public var spots = 60
-        public var size = 128
+        public var size = 64
         public var seed: UInt64 = 0
         public var minimumTumorFraction = 0.1, maximumTumorFraction = 0.6
         public var validationFraction = 0.2, testFraction = 0.2
@@ -49,20 +49,20 @@ public struct HEPhantom: Sendable {
             case .background: break
             case .stroma: e[p] = 0.7 + 0.5 * texture; h[p] = 0.08
             case .epithelium: e[p] = 0.45 + 0.1 * texture; h[p] = 0.12
-            case .tumor: e[p] = 0.42 + 0.1 * texture; h[p] = 0.15
+            case .tumor: e[p] = 0.32 + 0.1 * texture; h[p] = 0.28  // hyperchromatic: more purple between the nuclei too
             }
         }
         // Nuclei: candidates everywhere, kept by the density of the component under their centre.
-        let scale = Float(n) / 128
-        for _ in 0..<Int(900 * scale * scale) {
+        let scale = Float(n) / 64
+        for _ in 0..<Int(320 * scale * scale) {
             let (cy, cx) = (g.nextUniform() * Float(n), g.nextUniform() * Float(n))
             let component = layout.components[min(n - 1, Int(cy)) * n + min(n - 1, Int(cx))]
             let (keep, radius, darkness, irregularity, elongation): (Float, Float, Float, Float, Float)
             switch component {
             case .background: continue
-            case .stroma: (keep, radius, darkness, irregularity, elongation) = (0.12, 1.6, 1.0, 0.05, 2.2)
-            case .epithelium: (keep, radius, darkness, irregularity, elongation) = (0.55, 2.2, 1.1, 0.08, 1.15)
-            case .tumor: (keep, radius, darkness, irregularity, elongation) = (0.85, 3.2, 1.6, 0.3, 1.3)
+            case .stroma: (keep, radius, darkness, irregularity, elongation) = (0.12, 1.3, 1.0, 0.05, 2.2)
+            case .epithelium: (keep, radius, darkness, irregularity, elongation) = (0.55, 1.7, 1.1, 0.08, 1.15)
+            case .tumor: (keep, radius, darkness, irregularity, elongation) = (0.9, 2.5, 1.6, 0.3, 1.3)
             }
             guard g.nextUniform() < keep else { continue }
             let r0 = radius * scale * (0.8 + 0.4 * g.nextUniform())
