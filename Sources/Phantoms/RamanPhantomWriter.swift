@@ -13,23 +13,12 @@ extension RamanPhantom {
     /// - Throws: when `folder` already holds a manifest (nothing is overwritten) or a write fails.
     @discardableResult
     public func write(to folder: URL) throws -> URL {
-        let manifest = folder.appendingPathComponent("manifest.csv")
-        if FileManager.default.fileExists(atPath: manifest.path) {
-            throw IOError(file: manifest.path, "already exists; choose another folder (nothing is overwritten)")
-        }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let n = settings.size
-        var lines = ["path,label,split,truth"]
-        for i in 0..<settings.spots {
+        try settings.writeMicroarray(to: folder) { i in
             let spot = spot(i)
-            let name = i % 8 == 1 ? "\(spot.id).txt" : "\(spot.id).hdr"
-            if i % 8 == 1 { try writeText(spot, to: folder.appendingPathComponent(name)) } else { try writeENVI(spot, folder) }
-            try PNGImage(width: n, height: n, channels: 1, pixels: spot.truth.map { $0 ? 255 : 0 })
-                .write(to: folder.appendingPathComponent("\(spot.id)_truth.png"))
-            lines.append("\(name),\(spot.label == .cancer ? 1 : 0),\(spot.split.rawValue),\(spot.id)_truth.png")
+            let file = i % 8 == 1 ? "\(spot.id).txt" : "\(spot.id).hdr"
+            if i % 8 == 1 { try writeText(spot, to: folder.appendingPathComponent(file)) } else { try writeENVI(spot, folder) }
+            return WrittenSpot(id: spot.id, file: file, label: spot.label, split: spot.split, truth: spot.truth)
         }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: manifest, options: .atomic)
-        return manifest
     }
 
     private func writeENVI(_ spot: Spot, _ folder: URL) throws {

@@ -17,11 +17,7 @@ public struct InfraredSource: ImageSource {
         summary: "hyperspectral infrared images: HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles and mosaics, Renishaw WiRE, text maps")
 
     public static func register(in registry: inout Registry) throws {
-        try registry.registerModality(info) {
-            let configuration = try $0.decode(Configuration.self)
-            try configuration.validate(source: $0.source)
-            return InfraredSource(configuration)
-        }
+        try registry.registerSpectralModality(info) { InfraredSource($0) }
     }
 
     public let configuration: Configuration

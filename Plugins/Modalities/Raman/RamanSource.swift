@@ -15,11 +15,7 @@ public struct RamanSource: ImageSource {
         "raman", summary: "Raman maps: Renishaw WiRE (.wdf, text export), ENVI, HDF5, text maps; Raman shift in cm⁻¹")
 
     public static func register(in registry: inout Registry) throws {
-        try registry.registerModality(info) {
-            let configuration = try $0.decode(Configuration.self)
-            try configuration.validate(source: $0.source)
-            return RamanSource(configuration)
-        }
+        try registry.registerSpectralModality(info) { RamanSource($0) }
     }
 
     public let configuration: Configuration

@@ -66,3 +66,16 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
         try tissue.validate(source: source)
     }
 }
+
+extension Registry {
+    /// Registers a spectral modality: its configuration decoded as `SpectralFileOptions` (every
+    /// key checked), then `make` builds the reader.
+    public mutating func registerSpectralModality(_ info: PluginInfo,
+                                                  _ make: @escaping @Sendable (SpectralFileOptions) -> any ImageSource) throws {
+        try registerModality(info) {
+            let options = try $0.decode(SpectralFileOptions.self)
+            try options.validate(source: $0.source)
+            return make(options)
+        }
+    }
+}
