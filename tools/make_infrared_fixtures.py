@@ -113,6 +113,9 @@ def write_errors():
         f["data/xvalues"] = ASCENDING
         f["data/xpixels"] = np.int64(W)
         f["data/ypixels"] = np.int64(H)
+    with new("huge_declared.h5") as f:  # 1048576×1048576×450 declared, never written: a tiny file
+        f.create_dataset("spectra", shape=(1 << 20, 1 << 20, 450), dtype=np.float32, chunks=(1, 64, 450), compression="gzip")
+        f["wavenumbers"] = np.linspace(1800, 948, 450)
 
 
 WRITERS = {

@@ -131,4 +131,15 @@ import Testing
                                              to: folder.appendingPathComponent("converted/\(phantom.spot(0).id).h5"), axisUnit: "cm⁻¹")
         }
     }
+
+    /// An HDF5 file declaring 2⁴⁰×450 values (never written, so it is 6 KB) is refused before
+    /// anything is allocated, naming the limit and the option that raises it.
+    @Test func absurdDeclaredSizesAreRefusedBeforeAllocating() throws {
+        let url = fixturesDirectory.appendingPathComponent("infrared/huge_declared.h5")
+        #expect {
+            _ = try InfraredSource().load(url, label: nil)
+        } throws: { error in
+            "\(error)".contains("declares 1048576×1048576×450 values, more than the limit") && "\(error)".contains("maximumValues")
+        }
+    }
 }

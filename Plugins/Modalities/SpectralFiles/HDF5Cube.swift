@@ -24,17 +24,7 @@ extension SpectralFileReader {
         do { (b, h, w) = try layout.dimensions(shape: shape, size: size) } catch let e as LayoutError {
             throw fail(c.spectra, e)
         }
-        // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
-        // large file never needs a second full-size copy besides the image.
-        var image = [Float](repeating: 0, count: b * h * w)
-        let perEntry = shape.dropFirst().reduce(1, *)
-        let entries = max(1, c.slabValues / perEntry)
-        for first in stride(from: 0, to: shape[0], by: entries) {
-            let n = min(entries, shape[0] - first)
-            let slab = try file.readHyperslab(c.spectra, start: [first] + shape.dropFirst().map { _ in 0 },
-                                              count: [n] + shape.dropFirst())
-            layout.place(slab, first: first, size: (b, h, w), into: &image)
-        }
+        // The axis first: a cube whose bands disagree with it is refused before it is read.
         let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers)
         let wavenumbers: [Double]
         do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
@@ -43,6 +33,22 @@ extension SpectralFileReader {
         guard wavenumbers.count == b else {
             throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has \(wavenumbers.count) values "
                           + "but '\(c.spectra)' has \(b) bands (shape \(shape), layout '\(layout.rawValue)')")
+        }
+        let (plane, o1) = h.multipliedReportingOverflow(by: w), (count, o2) = plane.multipliedReportingOverflow(by: b)
+        guard !o1, !o2, count <= c.maximumValues else {
+            throw IOError(file: url.path, "dataset '\(c.spectra)' declares \(h)×\(w)×\(b) values, more than the limit of "
+                          + "\(c.maximumValues) (option maximumValues raises it, if the memory is there: 4 bytes a value)")
+        }
+        // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
+        // large file never needs a second full-size copy besides the image.
+        var image = [Float](repeating: 0, count: count)
+        let perEntry = shape.dropFirst().reduce(1, *)
+        let entries = max(1, c.slabValues / perEntry)
+        for first in stride(from: 0, to: shape[0], by: entries) {
+            let n = min(entries, shape[0] - first)
+            let slab = try file.readHyperslab(c.spectra, start: [first] + shape.dropFirst().map { _ in 0 },
+                                              count: [n] + shape.dropFirst())
+            layout.place(slab, first: first, size: (b, h, w), into: &image)
         }
         var mask: [Bool]?
         if let name = c.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {

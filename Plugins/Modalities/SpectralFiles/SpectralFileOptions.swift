@@ -41,6 +41,9 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
     public var tissue = TissueRule()
     /// What overlays are drawn on.
     public var preview = SpectralPreview.absorbance
+    /// The most values (height × width × bands) an HDF5 image may declare: 2³¹ (8 GiB as
+    /// float32) by default, so a file declaring an absurd size is refused before memory is taken.
+    public var maximumValues = 1 << 31
     /// HDF5 values read per hyperslab (not a configuration key; tests make it small).
     public var slabValues = 1 << 22
 
@@ -57,13 +60,16 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case format, spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview
+        case format, spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview, maximumValues
     }
     public static var configurationKeys: [String] { keys(of: CodingKeys.self) }
 
     /// - Throws: `ConfigurationError` naming `source` when a value is out of range.
     public func validate(source: String) throws {
         try tissue.validate(source: source)
+        guard maximumValues >= 1 else {
+            throw ConfigurationError(source: source, message: "key 'maximumValues' must be positive, got \(maximumValues)")
+        }
     }
 }
 
