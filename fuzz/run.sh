@@ -8,7 +8,8 @@
 #   fuzz/run.sh --list               the targets
 #   TARGETS="png tiff" fuzz/run.sh 60   a subset
 #
-# Every run: one process, -workers=1 -jobs=1, -rss_limit_mb=1024 (also the malloc limit), -timeout=10,
+# Every run: one process on one core (libFuzzer's default; -jobs=1 would fork a child that logs to
+# ./fuzz-0.log), -rss_limit_mb=1024 (also the malloc limit), -timeout=10,
 # new corpus entries kept in fuzz/.build/corpus/TARGET (the committed seeds in fuzz/corpus/TARGET
 # are only read), crash/leak/oom/timeout inputs written to fuzz/.build/artifacts/TARGET/.
 # Exits 1 when any target crashed, leaked, ran out of memory or timed out; prints the input paths.
@@ -206,7 +207,7 @@ run_target() {
     echo "== fuzz $t $*"
     # shellcheck disable=SC2086
     SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0 \
-    $B/bin/fuzz_$t -workers=1 -jobs=1 -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 ${MAX_LEN:+-max_len=$MAX_LEN} \
+    $B/bin/fuzz_$t -rss_limit_mb=1024 -timeout=10 -print_final_stats=1 ${MAX_LEN:+-max_len=$MAX_LEN} \
         -artifact_prefix=$art "${dict[@]}" ${FUZZ_FLAGS:-} "$@" $work fuzz/corpus/$t > $log 2>&1
     local rc=$?
     grep -E "^Done|stat::number_of_executed_units|stat::peak_rss|ERROR: libFuzzer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|Fatal error|Test unit written|INFO: exiting|INFO: fuzzed for|CRASH: " $log | sort -u | head -20

@@ -118,6 +118,39 @@ def write_errors():
         f["wavenumbers"] = np.linspace(1800, 948, 450)
 
 
+def write_hostile():
+    """Files whose declared sizes or values once crashed the reader (found by fuzz/hdf5_layout)."""
+    spectra = cube().astype(np.float32)
+    with new("hostile_height_inf.h5") as f:  # flat layout whose height dataset holds +inf
+        f["data/intensities"] = spectra.reshape(H * W, B)
+        f["data/xvalues"] = ASCENDING
+        f["data/xpixels"] = np.float64(W)
+        f["data/ypixels"] = np.float64(np.inf)
+    with new("hostile_height_huge.h5") as f:  # height 1e30: beyond any integer
+        f["data/intensities"] = spectra.reshape(H * W, B)
+        f["data/xvalues"] = ASCENDING
+        f["data/xpixels"] = np.float64(W)
+        f["data/ypixels"] = np.float64(1e30)
+    with new("hostile_size_overflow.h5") as f:  # height × width overflows 64 bits (attributes)
+        f["data/intensities"] = spectra.reshape(H * W, B)
+        f["data/xvalues"] = ASCENDING
+        f.attrs["xpixels"] = np.int64(1 << 62)
+        f.attrs["ypixels"] = np.int64(1 << 62)
+    with new("hostile_range.h5") as f:  # values ±3e38: their range overflows Float
+        c = spectra.copy()
+        c[0, 0, :] = -3e38
+        c[3, 4, :] = 3e38
+        f["spectra"] = c
+        f["wavenumbers"] = ASCENDING
+    with new("hostile_wavenumbers_declared.h5") as f:  # 2^40 wavenumbers declared, never written
+        f["spectra"] = spectra
+        f.create_dataset("wavenumbers", shape=(1 << 40,), dtype=np.float32, chunks=(1024,))
+    with new("hostile_mask_overflow.h5") as f:  # a mask whose shape's product overflows 64 bits
+        f["spectra"] = spectra
+        f["wavenumbers"] = ASCENDING
+        f.create_dataset("mask", shape=(1 << 40, 1 << 40), dtype=np.uint8, chunks=(1, 16))
+
+
 WRITERS = {
     "hwb": write_hwb,
     "bhw": write_bhw,
@@ -126,6 +159,7 @@ WRITERS = {
     "matlab": write_matlab,
     "bool_mask": write_bool_mask,
     "errors": write_errors,
+    "hostile": write_hostile,
 }
 
 

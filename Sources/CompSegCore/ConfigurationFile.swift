@@ -41,7 +41,10 @@ public enum ConfigurationFile {
             switch node.tag.description {
             case Tag.Name.null.rawValue: return .null
             case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(node.string ?? "")
-            case Tag.Name.int.rawValue: return node.int.map { .number(Double($0)) } ?? .string(node.string ?? "")
+            case Tag.Name.int.rawValue:
+                // YAML 1.1's base-60 integers ("1:30") stay text: Yams's conversion of a long one overflows.
+                if node.string?.contains(":") == true { return .string(node.string ?? "") }
+                return node.int.map { .number(Double($0)) } ?? .string(node.string ?? "")
             case Tag.Name.float.rawValue: return node.float.map(JSONValue.number) ?? .string(node.string ?? "")
             default: return .string(node.string ?? "")
             }
@@ -58,12 +61,11 @@ public enum ConfigurationFile {
 }
 
 extension PluginConfiguration {
-    /// The value under `key` as its own configuration (e.g. a plugin's section); empty when absent.
+    /// The value under `key` as its own configuration (e.g. a plugin's section); empty when absent
+    /// or null. Any other value is kept as it is, so decoding it names what was expected.
     public func section(_ key: String) -> PluginConfiguration {
-        let object = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any]
-        guard let value = object?[key], let data = try? JSONSerialization.data(withJSONObject: value) else {
-            return PluginConfiguration(json: Data("{}".utf8), source: "\(source): \(key)")
-        }
+        let value = (try? JSONDecoder().decode(JSONValue.self, from: json))?.objectValue?[key] ?? .null
+        let data = value == .null ? Data("{}".utf8) : value.data
         return PluginConfiguration(json: data, source: "\(source): \(key)")
     }
 }

@@ -91,11 +91,13 @@ extension Mask {
 }
 
 /// Otsu's threshold of `values` over 256 bins: the cut that maximizes the between-class variance.
+/// Non-finite values are left out; the arithmetic is in Double, so a range wider than Float's is fine.
 public func otsuThreshold(_ values: [Float]) -> Float {
-    guard let lo = values.min(), let hi = values.max(), hi > lo else { return values.first ?? 0 }
+    let finite = values.lazy.filter(\.isFinite).map(Double.init)
+    guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return Float(finite.first ?? 0) }
     var histogram = [Double](repeating: 0, count: 256)
-    for v in values { histogram[min(255, Int((v - lo) / (hi - lo) * 255))] += 1 }
-    let total = Double(values.count)
+    for v in finite { histogram[min(255, Int((v - lo) / (hi - lo) * 255))] += 1 }
+    let total = histogram.reduce(0, +)
     let weightedSum = histogram.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
     var (below, belowSum, best, cut) = (0.0, 0.0, -1.0, 0)
     for i in 0..<256 {
@@ -105,5 +107,5 @@ public func otsuThreshold(_ values: [Float]) -> Float {
         let between = below * above * pow(belowSum / below - (weightedSum - belowSum) / above, 2)
         if between > best { best = between; cut = i }
     }
-    return lo + (hi - lo) * (Float(cut) + 1) / 255
+    return Float(lo + (hi - lo) * (Double(cut) + 1) / 255)
 }

@@ -50,13 +50,17 @@ public final class HDF5File: Sendable {
 
     /// The whole dataset as Float (float, integer and integer-based enum datasets are converted by
     /// HDF5; an enum, such as h5py's `bool`, gives its members' values: FALSE → 0, TRUE → 1).
+    /// - Parameter maximumValues: the most values read; a dataset declaring more is refused before
+    ///   anything is allocated (a small file can declare a huge chunked dataset it never wrote).
     /// - Returns: its shape and its values in row-major order.
-    /// - Throws: `IOError` naming the file, the dataset and its type class when it is not numeric.
-    public func readFloats(_ path: String) throws -> (shape: [Int], values: [Float]) {
+    /// - Throws: `IOError` naming the file, the dataset and its type class when it is not numeric,
+    ///   or its declared size when that exceeds `maximumValues`.
+    public func readFloats(_ path: String, maximumValues: Int = 1 << 31) throws -> (shape: [Int], values: [Float]) {
         try withDataset(path) { dataset in
             try requireNumeric(dataset, path)
             let shape = try withSpace(H5Dget_space(dataset), path) { try dimensions($0, path) }
-            var values = [Float](repeating: 0, count: shape.reduce(1, *))
+            let count = try valueCount(shape, path, maximumValues: maximumValues)
+            var values = [Float](repeating: 0, count: count)
             let status = values.withUnsafeMutableBytes {
                 H5Dread(dataset, compseg_h5t_native_float(), compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
             }
@@ -82,8 +86,9 @@ public final class HDF5File: Sendable {
                 guard H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, h5Start, nil, h5Count, nil) >= 0 else {
                     throw error("cannot select hyperslab \(start) + \(count) in dataset '\(path)'")
                 }
+                let total = try valueCount(count, path, maximumValues: Int.max)
                 return try withSpace(H5Screate_simple(Int32(count.count), h5Count, nil), path) { memorySpace in
-                    var values = [Float](repeating: 0, count: count.reduce(1, *))
+                    var values = [Float](repeating: 0, count: total)
                     let status = values.withUnsafeMutableBytes {
                         H5Dread(dataset, compseg_h5t_native_float(), memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress)
                     }
@@ -157,7 +162,24 @@ public final class HDF5File: Sendable {
         guard rank >= 0 else { throw error("'\(path)' has no simple dataspace") }
         var dims = [hsize_t](repeating: 0, count: Int(rank))
         guard H5Sget_simple_extent_dims(space, &dims, nil) == rank else { throw error("cannot read the dimensions of '\(path)'") }
-        return dims.map { Int($0) }
+        let shape = dims.compactMap { Int(exactly: $0) }
+        guard shape.count == dims.count else { throw error("dataset '\(path)' declares dimensions \(dims) beyond \(Int.max)") }
+        return shape
+    }
+
+    /// The product of `shape`, or an error naming the dataset when it overflows or exceeds `maximumValues`.
+    private func valueCount(_ shape: [Int], _ path: String, maximumValues: Int) throws -> Int {
+        var count = 1
+        for d in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw error("dataset '\(path)' declares shape \(shape), more values than can be counted") }
+            count = product
+        }
+        guard count <= maximumValues else {
+            throw error("dataset '\(path)' declares shape \(shape) (\(count) values), more than the limit of \(maximumValues) "
+                        + "(option maximumValues raises it, if the memory is there: 4 bytes a value)")
+        }
+        return count
     }
 
     /// The dataset's element type in numpy's words: "float32", "uint16", "int8", "enum", …

@@ -95,3 +95,24 @@ func writeAtomically(to url: URL, _ body: (_ temporaryPath: String) throws -> Vo
     }
     try commit(temporary: temporary, to: url)
 }
+
+/// No image codec here expands stored bytes by more than about 2,600× (Deflate at most 1,032×,
+/// LZW about 2,600×, JPEG and PackBits far less), so an image declaring more decoded samples than
+/// `maximumExpansion` × the file's bytes cannot hold them: its header lies, and it is refused before
+/// anything is allocated.
+let maximumExpansion = 4096
+
+/// Refuses an image or region of `dimensions` (their product: decoded samples) when the product
+/// overflows or the file at `file` is too small to hold that many compressed (`maximumExpansion`).
+func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throws {
+    var samples = 1, overflow = false
+    for d in dimensions where !overflow { (samples, overflow) = samples.multipliedReportingOverflow(by: max(d, 0)) }
+    let bytes = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? Int.max
+    let (limit, huge) = max(bytes, 1).multipliedReportingOverflow(by: maximumExpansion)
+    guard !overflow, huge || samples <= limit else {
+        throw IOError(file: file, "\(what) declares \(dimensions.map(String.init).joined(separator: "×")) samples, more than "
+                      + "a file of \(bytes) bytes can hold (at most \(maximumExpansion) per stored byte); "
+                      + "the file is truncated or its header is damaged")
+    }
+}
+

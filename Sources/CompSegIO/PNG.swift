@@ -54,6 +54,7 @@ extension PNGImage {
         let channels = hasAlpha ? 4 : isColor ? 3 : 1
         image.format = Self.format(channels: channels)
         let (width, height) = (Int(image.width), Int(image.height))
+        try requirePlausibleSize([width, height, channels], file: path, what: "the image")
         var pixels = [UInt8](repeating: 0, count: compseg_png_image_size(&image))
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
         guard ok != 0 else { throw IOError(file: path, "cannot decode the image data: \(Self.message(of: image))") }

@@ -105,6 +105,7 @@ extension FloatImage {
                 guard got == expected else { throw h.error("strip \(strip) decodes to \(got) bytes, expected \(expected)\(h.lastError)") }
             }
         }
+        try requirePlausibleSize([w, ht, channels, sampleBytes], file: h.file, what: "the image")
         var values = [Float](repeating: 0, count: w * ht * channels)
         if bits == 8 {
             var bytes = [UInt8](repeating: 0, count: values.count)

@@ -65,4 +65,23 @@ import CompSegNetHead
         let value = try JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(typed).json)
         #expect(value == ["n": 3, "x": 2.5, "flag": true, "nothing": .null, "day": "2026-11-30", "name": "unet"])
     }
+
+    /// Found by fuzz/config_yaml: a null or scalar section, and a long YAML 1.1 base-60 integer
+    /// (whose conversion overflowed), give values or errors, never a crash.
+    @Test func oddSectionsAndBase60Integers() throws {
+        let null = try write("headConfiguration:\n", "null.yaml")
+        let scalar = try write("headConfiguration: 3\n", "scalar.yaml")
+        let base60 = try write("alpha: 6:0:6:0:6:0:0:6:0:6:0\n", "base60.yaml")
+        defer { for url in [null, scalar, base60] { try? FileManager.default.removeItem(at: url) } }
+        let defaults = try ConfigurationFile.read(null).section("headConfiguration").decode(CompSegNetHead.Configuration.self)
+        #expect(defaults.alpha == CompSegNetHead.Configuration().alpha)
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.read(scalar).section("headConfiguration").decode(CompSegNetHead.Configuration.self)
+        }
+        let text = try ConfigurationFile.read(base60).json
+        #expect(String(decoding: text, as: UTF8.self).contains("6:0:6:0"))
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationFile.read(base60).decode(CompSegNetHead.Configuration.self)
+        }
+    }
 }

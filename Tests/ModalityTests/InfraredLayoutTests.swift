@@ -148,4 +148,29 @@ import SpectralFiles
         #expect(try SpectralLayout.matlab.vector(shape: [3, 1], values: [3, 2, 1]) == [3, 2, 1])
         #expect(SpectralOrder([1, 2, 3]) == .ascending && SpectralOrder([3, 2]) == .descending && SpectralOrder([1, 3, 2]) == .unordered)
     }
+
+    /// Files that once crashed the reader (fuzz/hdf5_layout): each gives an error naming the file
+    /// and the dataset or key, before anything large is allocated.
+    @Test func hostileFilesGiveCleanErrors() {
+        let inf = Self.message("hostile_height_inf.h5") { $0 = .pyir }
+        #expect(inf.contains("hostile_height_inf.h5") && inf.contains("'height'") && inf.contains("expected one positive integer"))
+        let huge = Self.message("hostile_height_huge.h5") { $0 = .pyir }
+        #expect(huge.contains("hostile_height_huge.h5") && huge.contains("expected one positive integer"))
+        let overflow = Self.message("hostile_size_overflow.h5") { $0 = .pyir; $0.height = "ypixels"; $0.width = "xpixels" }
+        #expect(overflow.contains("hostile_size_overflow.h5") && overflow.contains("attribute 'ypixels'") && overflow.contains("expected 1 to"))
+        let axis = Self.message("hostile_wavenumbers_declared.h5")
+        #expect(axis.contains("'/wavenumbers'") && axis.contains("[1099511627776]") && axis.contains("more than the limit")
+                && axis.contains("maximumValues"))
+        let mask = Self.message("hostile_mask_overflow.h5")
+        #expect(mask.contains("'/mask'") && mask.contains("more values than can be counted"))
+    }
+
+    /// Values of ±3·10³⁸ (finite, but their range overflows Float) load; Otsu's tissue threshold
+    /// is computed in Double.
+    @Test func extremeValuesLoad() throws {
+        let s = try Self.load("hostile_range.h5")
+        #expect(s.image.shape == [Self.b, Self.h, Self.w])
+        #expect(otsuThreshold([-3e38, 0, 1, 3e38]).isFinite)
+        #expect(otsuThreshold([.nan, 1, 2, .infinity, 3]) > 1)
+    }
 }

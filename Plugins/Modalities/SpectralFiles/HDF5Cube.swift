@@ -25,7 +25,7 @@ extension SpectralFileReader {
             throw fail(c.spectra, e)
         }
         // The axis first: a cube whose bands disagree with it is refused before it is read.
-        let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers)
+        let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers, maximumValues: c.maximumValues)
         let wavenumbers: [Double]
         do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
             throw fail(c.wavenumbers, e)
@@ -52,7 +52,7 @@ extension SpectralFileReader {
         }
         var mask: [Bool]?
         if let name = c.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {
-            let (shape, values) = try file.readFloats(name)
+            let (shape, values) = try file.readFloats(name, maximumValues: c.maximumValues)
             do { mask = try layout.mask(shape: shape, values: values, height: h, width: w) } catch let e as LayoutError {
                 throw fail(name, e)
             }
@@ -71,8 +71,8 @@ extension SpectralFileReader {
         func integer(_ key: String, _ name: String) throws -> Int {
             let absolute = name.hasPrefix("/") ? name : "/" + name
             if datasets.contains(absolute) {
-                let (shape, values) = try file.readFloats(absolute)
-                guard values.count == 1, let v = values.first, v == v.rounded(), v >= 1 else {
+                let (shape, values) = try file.readFloats(absolute, maximumValues: 16)
+                guard values.count == 1, let v = values.first, v == v.rounded(), v >= 1, v <= 1_073_741_824 else {
                     throw IOError(file: url.path, "'\(key)' names dataset '\(name)' of shape \(shape) holding \(values.prefix(4)); "
                                   + "expected one positive integer")
                 }
@@ -80,7 +80,9 @@ extension SpectralFileReader {
             }
             for owner in ["/", options.spectra] {
                 if let v = try? file.attributeInt(name, on: owner) {
-                    guard v >= 1 else { throw IOError(file: url.path, "'\(key)': attribute '\(name)' on '\(owner)' is \(v)") }
+                    guard v >= 1, v <= 1 << 30 else {
+                        throw IOError(file: url.path, "'\(key)': attribute '\(name)' on '\(owner)' is \(v); expected 1 to \(1 << 30)")
+                    }
                     return v
                 }
             }

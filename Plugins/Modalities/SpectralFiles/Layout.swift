@@ -53,8 +53,10 @@ public enum SpectralLayout: String, Codable, Sendable, CaseIterable {
             guard let (h, w) = size, h > 0, w > 0 else {
                 throw LayoutError("layout 'flat' needs the image height and width (keys 'height' and 'width')")
             }
-            guard shape[0] == h * w else {
-                throw LayoutError("has \(shape[0]) pixels (shape \(shape)) but height × width is \(h)×\(w) = \(h * w)")
+            let (pixels, overflow) = h.multipliedReportingOverflow(by: w)
+            guard !overflow, shape[0] == pixels else {
+                throw LayoutError("has \(shape[0]) pixels (shape \(shape)) but height × width is \(h)×\(w)"
+                                  + (overflow ? "" : " = \(pixels)"))
             }
             return (shape[1], h, w)
         }
