@@ -145,6 +145,12 @@ def write_hostile():
     with new("hostile_wavenumbers_declared.h5") as f:  # 2^40 wavenumbers declared, never written
         f["spectra"] = spectra
         f.create_dataset("wavenumbers", shape=(1 << 40,), dtype=np.float32, chunks=(1024,))
+    with new("axis_nan.h5") as f:  # a NaN among the wavenumbers
+        f["spectra"] = spectra
+        f["wavenumbers"] = np.where(np.arange(B) == 2, np.nan, ASCENDING)
+    with new("axis_constant.h5") as f:  # every wavenumber 1000
+        f["spectra"] = spectra
+        f["wavenumbers"] = np.full(B, 1000.0)
     with new("hostile_mask_overflow.h5") as f:  # a mask whose shape's product overflows 64 bits
         f["spectra"] = spectra
         f["wavenumbers"] = ASCENDING

@@ -28,6 +28,17 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
 }
 
 extension JSONValue {
+    /// Every number in the value with its key path ("pca.components", "steps.2.at").
+    public func numbers(_ path: String = "") -> [(path: String, value: Double)] {
+        func join(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+        switch self {
+        case .number(let n): return [(path, n)]
+        case .array(let items): return items.enumerated().flatMap { $0.element.numbers(join(String($0.offset))) }
+        case .object(let members): return members.sorted { $0.key < $1.key }.flatMap { $0.value.numbers(join($0.key)) }
+        default: return []
+        }
+    }
+
     /// Compact JSON text with sorted keys: the form plugin configurations are kept in.
     public var text: String {
         let encoder = JSONEncoder()

@@ -57,6 +57,16 @@ public struct PluginConfiguration: Sendable, Equatable {
         let value: T
         let json = try (T.self as? any DefaultedConfiguration.Type).map { try overlaid(on: $0) } ?? self.json
         do { value = try JSONDecoder().decode(T.self, from: json) } catch let error as DecodingError {
+            // Foundation reports a fraction (or a huge number) where a whole number belongs as
+            // "not valid JSON" with no key: name the numbers that may be meant instead.
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty,
+               let given = try? JSONDecoder().decode(JSONValue.self, from: json) {
+                let suspects = given.numbers().filter { $0.value.rounded() != $0.value || Swift.abs($0.value) >= 9.2e18 }
+                if !suspects.isEmpty {
+                    throw ConfigurationError(source: source, message: suspects.map { "key '\($0.path)': \($0.value)" }
+                        .joined(separator: ", ") + (suspects.count == 1 ? " is" : " are") + " not a whole number (or beyond its range)")
+                }
+            }
             throw ConfigurationError(source: source, message: error.readable)
         }
         let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]
@@ -100,6 +110,22 @@ public protocol ListsConfigurationKeys {
 extension ListsConfigurationKeys where Self: Codable {
     /// Every case of `Keys`, a CaseIterable CodingKeys.
     public static func keys<Keys: CodingKey & CaseIterable>(of _: Keys.Type) -> [String] { Keys.allCases.map(\.stringValue) }
+}
+
+/// An enumerated setting (a string with a fixed set of values): a value outside the set is refused
+/// with the set listed ("'whb' is not one of hwb, bhw, flat, matlab").
+public protocol ConfigurationChoice: CaseIterable, RawRepresentable, Codable where RawValue == String {}
+
+extension ConfigurationChoice {
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let value = Self(rawValue: text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription:
+                "'\(text)' is not one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = value
+    }
 }
 
 public struct ConfigurationError: Error, CustomStringConvertible {

@@ -114,7 +114,7 @@ public struct PluginDescription: Codable, Sendable, Equatable {
 }
 
 /// What pixels outside the tissue mask hold in the network's input.
-public enum OutsideTissue: String, Codable, Sendable, CaseIterable {
+public enum OutsideTissue: String, ConfigurationChoice, Sendable {
     /// Set to 0 in every channel, after the reader and after every step: background noise never
     /// reaches the network as large normalized or whitened values at the tissue's edge.
     case zero

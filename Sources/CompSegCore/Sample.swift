@@ -16,7 +16,7 @@ public enum ChannelAxis: Codable, Hashable, Sendable {
 }
 
 /// Which part of the data a sample belongs to.
-public enum Split: String, Codable, Sendable, CaseIterable {
+public enum Split: String, ConfigurationChoice, Sendable {
     case train, val, test
 }
 

@@ -17,6 +17,37 @@ func requireExistingFile(_ url: URL) throws {
     guard !isDirectory.boolValue else { throw IOError(file: url.path, "is a folder, not a file") }
 }
 
+/// Creates the folder `url` and its parents, unless it is one already.
+/// - Throws: `IOError` naming the folder: it is a file, a folder above it is a file, or the system
+///   refuses (its reason: permission denied, read-only file system, no space left, …).
+public func createFolder(_ url: URL) throws {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw IOError(file: url.path, "is a file; expected a folder to write into") }
+        return
+    }
+    var above = url.deletingLastPathComponent()
+    while !manager.fileExists(atPath: above.path, isDirectory: &isDirectory), above.path != "/" {
+        above = above.deletingLastPathComponent()
+    }
+    guard isDirectory.boolValue else {
+        throw IOError(file: url.path, "cannot be created: \(above.path) is a file, not a folder")
+    }
+    do { try manager.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+        throw IOError(file: url.path, "cannot be created: \(systemReason(error))")
+    }
+}
+
+/// The operating system's words for why a Foundation file operation failed ("Permission denied",
+/// "No space left on device", …), rather than Foundation's error domain and code.
+public func systemReason(_ error: Error) -> String {
+    var current = error as NSError
+    while let underlying = current.userInfo[NSUnderlyingErrorKey] as? Error { current = underlying as NSError }
+    if current.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(current.code))) }
+    return current.localizedDescription
+}
+
 /// A fresh temporary path in `url`'s folder, for writing `url` atomically with `commit`.
 /// - Throws: `IOError` when the folder does not exist.
 func temporaryPath(for url: URL) throws -> String {
@@ -59,6 +90,35 @@ public func writeDurably(_ data: Data, to url: URL) throws {
             throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))")
         }
     }
+}
+
+/// Writes a set of files all or none. `body` writes them into a staging folder inside `folder`
+/// (`.staging-<UUID>.tmp`); when it returns, each is renamed into `folder` (no copy, so a full disk
+/// cannot strike then) and the folder is flushed. When `body` throws or a rename fails, the staging
+/// folder and the files moved so far are removed: `folder` gains no file (files replaced under
+/// `--force` keep their new contents).
+public func writeAllOrNothing(into folder: URL, _ body: (URL) throws -> Void) throws {
+    let staging = folder.appendingPathComponent(".staging-\(UUID().uuidString).tmp")
+    try createFolder(staging)
+    defer { try? FileManager.default.removeItem(at: staging) }
+    do { try body(staging) } catch let error as IOError {
+        // Name the file as the user will look for it, not its staging copy.
+        throw IOError(file: error.file.replacingOccurrences(of: staging.path, with: folder.path),
+                      error.message + " (no file of this run was kept)")
+    }
+    let names = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
+    var moved: [String] = []
+    for name in names {
+        let target = folder.appendingPathComponent(name).path
+        let existed = FileManager.default.fileExists(atPath: target)
+        guard rename(staging.appendingPathComponent(name).path, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            for done in moved { try? FileManager.default.removeItem(atPath: folder.appendingPathComponent(done).path) }
+            throw IOError(file: target, "cannot be written: renaming from the staging folder: \(reason)")
+        }
+        if !existed { moved.append(name) }
+    }
+    _ = flush(folder.path)
 }
 
 /// Removes the temporary files that writes in `folder` left behind when their process was killed.

@@ -16,7 +16,7 @@ public struct RunDirectory: Sendable {
     public var checkpointFile: URL { url.appendingPathComponent("checkpoint.safetensors") }
 
     public func create() throws {
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        try createFolder(url)
     }
 
     public func writeModel(_ model: RunConfiguration) throws {

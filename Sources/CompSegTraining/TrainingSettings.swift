@@ -1,8 +1,9 @@
+import CompSegCore
 import CompSegNN
 
 /// How a network is trained; stored with every run.
 public struct TrainingSettings: Codable, Sendable, Equatable {
-    public enum OptimizerKind: String, Codable, Sendable, CaseIterable { case adam, rmsprop, sgd }
+    public enum OptimizerKind: String, ConfigurationChoice, Sendable { case adam, rmsprop, sgd }
 
     public var epochs = 40
     public var batchSize = 7

@@ -18,7 +18,7 @@ extension TissueMicroarraySettings {
         if FileManager.default.fileExists(atPath: manifest.path) {
             throw IOError(file: manifest.path, "already exists; choose another folder (nothing is overwritten)")
         }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         var lines = ["path,label,split,truth"]
         for i in 0..<spots {
             let spot = try write(i)

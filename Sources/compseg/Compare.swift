@@ -115,7 +115,7 @@ struct Compare: ParsableCommand {
             let truth = try SegmentationFiles.readTruth(testRows, samples)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             let figures = session.folder.url.appendingPathComponent("test")
-            try FileManager.default.createDirectory(at: figures, withIntermediateDirectories: true)
+            try createFolder(figures)
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures)
             let history = session.trainer.history
             rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -62,7 +63,7 @@ struct Evaluate: ParsableCommand {
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
 
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -9,8 +10,8 @@ struct ThreadOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Threads for every pool (default: all cores).") var threads: Int?
 
     func validate() throws {
-        if let threads, !(1...1024).contains(threads) {
-            throw ValidationError("--threads must lie in 1…1024, got \(threads)")
+        if let threads, !(1...Threads.maximum).contains(threads) {
+            throw ValidationError("--threads must lie in 1…\(Threads.maximum), got \(threads)")
         }
     }
 
@@ -99,6 +100,6 @@ struct TrainedRunInput: ParsableArguments {
             throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
                            + "pass --force to overwrite them or choose another --out")
         }
-        try FileManager.default.createDirectory(at: URL(fileURLWithPath: out), withIntermediateDirectories: true)
+        try createFolder(URL(fileURLWithPath: out))
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -30,13 +31,17 @@ struct Segment: ParsableCommand {
         try input.prepareOutput(SegmentationFiles.paths(for: store.ids, in: folder, geoJSON: geojson)
                                 + [folder.appendingPathComponent("segmentation.csv")])
         let (samples, maps) = try trained.segmented(store)
-        for (sample, map) in zip(samples, maps) { try SegmentationFiles.write(sample, map: map, threshold: threshold, to: folder, geoJSON: geojson) }
         let fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
         let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
             "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
         }
-        try Data((rows.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("segmentation.csv"),
-                                                                  options: .atomic)
+        // Every file or none: a failure (a full disk, say) leaves no new file behind.
+        try writeAllOrNothing(into: folder) { staging in
+            for (sample, map) in zip(samples, maps) {
+                try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
+            }
+            try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
+        }
         print("Segmented \(samples.count) samples into \(folder.path)")
     }
 }

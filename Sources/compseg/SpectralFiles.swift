@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegIO
 import Foundation
 import SpectralFiles
 
@@ -76,7 +77,7 @@ struct Convert: ParsableCommand {
         if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
         }
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createFolder(folder)
         for (path, target) in zip(files, targets) {
             try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: "cm⁻¹", replace: force)
             print("\(path) → \(target.path)")

@@ -72,4 +72,53 @@ import Testing
         let table = try String(contentsOfFile: folder.path("seg/segmentation.csv"), encoding: .utf8)
         #expect(table.contains("\ns,") && table.contains("\ns-2,"), "\(table)")
     }
+
+    /// Unusable output folders are named with the system's reason; a segment run that fails
+    /// part-way (here the file-size limit, as a full disk fails a write) leaves no new file.
+    @Test func outputFoldersAndFailedWritesLeaveNothingBehind() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 5)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: folder.path("file")))
+        let phantom = ["phantom", "--spots", "4", "--size", "16", "--bands", "20", "--out"]
+        try refuses(phantom + [folder.path("file")], saying: "file: is a file; expected a folder to write into")
+        try refuses(phantom + [folder.path("file/sub")], saying: "cannot be created: \(folder.path("file")) is a file, not a folder")
+        try refuses(phantom + ["/proc/compseg-test"], saying: "/proc/compseg-test: cannot be created: No such file or directory")
+        #expect(try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"), "--epochs", "1",
+                             "--width", "4", "--depth", "2"]).status == 0)
+        try FileManager.default.createDirectory(atPath: folder.path("seg"), withIntermediateDirectories: true)
+        try Data("kept".utf8).write(to: URL(fileURLWithPath: folder.path("seg/notes.txt")))
+        // RLIMIT_FSIZE of 1 KiB, SIGXFSZ ignored: the first larger write fails with EFBIG.
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "trap '' XFSZ; ulimit -f 2; exec \"$0\" segment --model \"$1\" --data \"$2\" --out \"$3\"",
+                           cli.binary.path, folder.path("run"), manifest, folder.path("seg")]
+        let pipe = Pipe()
+        shell.standardOutput = pipe; shell.standardError = pipe
+        try shell.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 1, "\(output)")
+        #expect(output.contains(folder.path("seg/")) && output.contains("no file of this run was kept") && !output.contains("staging"),
+                "\(output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("seg")) == ["notes.txt"])
+    }
+
+    /// Settings in a modality manifest: a fraction for a count, an unknown layout, a band outside the axis.
+    @Test func modalityManifestValuesNameTheKeyAndTheChoices() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 6)
+        let infrared = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("modalities/infrared.yaml"), encoding: .utf8)
+        for (n, (from, to, message)) in [("components: 16", "components: 4.5", "key 'components': 4.5 is not a whole number"),
+                                         ("layout: hwb ", "layout: whb ", "key 'layout': 'whb' is not one of hwb, bhw, flat, matlab"),
+                                         ("method: vector", "method: band, wavenumber: 5000",
+                                          "wavenumber 5000.0 lies outside the spectral axis")].enumerated() {
+            let path = folder.path("lab\(n).yaml")
+            try Data(infrared.replacingOccurrences(of: from, with: to).utf8).write(to: URL(fileURLWithPath: path))
+            try refuses(["train", "--modality", path, "--data", manifest, "--out", folder.path("run\(n)"), "--epochs", "1",
+                         "--width", "4", "--depth", "2"], saying: message)
+        }
+    }
 }

@@ -165,6 +165,14 @@ import SpectralFiles
         #expect(mask.contains("'/mask'") && mask.contains("more values than can be counted"))
     }
 
+    /// A NaN or repeated wavenumber is named as such, with its band.
+    @Test func badAxesAreNamed() {
+        let nan = Self.message("axis_nan.h5")
+        #expect(nan.contains("axis_nan.h5") && nan.contains("spectral axis") && nan.contains("nan at band 2") && !nan.contains("preview"))
+        let constant = Self.message("axis_constant.h5")
+        #expect(constant.contains("holds 1000.0 at bands 0 and 1; expected distinct wavenumbers"))
+    }
+
     /// Values of ±3·10³⁸ (finite, but their range overflows Float) load; Otsu's tissue threshold
     /// is computed in Double.
     @Test func extremeValuesLoad() throws {

@@ -14,7 +14,7 @@ public struct SizeHead: PoolingHead {
         public var upper: Float = 0.9
         /// `mean` over the batch, or `sum`.
         public var reduction: Reduction = .mean
-        public enum Reduction: String, Codable, Sendable { case sum, mean }
+        public enum Reduction: String, ConfigurationChoice, Sendable { case sum, mean }
 
         public init() {}
     }

@@ -12,7 +12,7 @@ public struct CompSegNetHead: PoolingHead {
         public var gamma: Float = 0.001
         /// `sum` over the batch (the paper) or `mean`.
         public var reduction: Reduction = .sum
-        public enum Reduction: String, Codable, Sendable { case sum, mean }
+        public enum Reduction: String, ConfigurationChoice, Sendable { case sum, mean }
 
         public init() {}
     }

@@ -69,7 +69,7 @@ public struct HESource: ImageSource {
 /// smaller than `fillHolesSmallerThan` filled, specks smaller than `removeSpecksSmallerThan`
 /// removed. Near-white pixels (all channels above 0.9) are never tissue.
 public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
-    public enum Channel: String, Codable, Sendable { case grey, saturation }
+    public enum Channel: String, ConfigurationChoice, Sendable { case grey, saturation }
     public var channel = Channel.grey
     public var closing = 2
     public var fillHolesSmallerThan = 1000

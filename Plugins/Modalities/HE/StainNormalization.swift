@@ -1,3 +1,4 @@
+import CompSegCore
 import Foundation
 
 // Stain normalisation for RGB H&E images, as torchstain's numpy backend (torchstain 1.4.1,
@@ -17,7 +18,7 @@ public struct StainError: Error, CustomStringConvertible {
 
 /// What `MacenkoNormalizer.normalize` does with an image whose stains cannot be estimated (too
 /// little tissue, one colour, a stain concentration whose 99th percentile is not positive).
-public enum StainFallback: String, Codable, Sendable, Equatable {
+public enum StainFallback: String, ConfigurationChoice, Sendable, Equatable {
     /// Throw `StainError`, naming the tissue pixel count or the degeneracy.
     case error
     /// Return the image unchanged (and report it in `MacenkoResult.fellBack`).
@@ -436,7 +437,7 @@ public struct MacenkoNormalizer: Codable, Sendable, Equatable {
 /// Unlike torchstain, a channel with σ = 0 (a one-colour image; torchstain divides by zero and
 /// returns black) becomes μ_target; a target σ_L = 0 in `.modified` gives q = 0.05.
 public struct ReinhardNormalizer: Codable, Sendable, Equatable {
-    public enum Method: String, Codable, Sendable {
+    public enum Method: String, ConfigurationChoice, Sendable {
         /// torchstain's `method=None`.
         case standard
         /// torchstain's `method="modified"`.

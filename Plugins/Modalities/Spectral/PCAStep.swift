@@ -68,8 +68,12 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         for outcome in shares {
             let share = try outcome.get()
             if let axis, axis != share.axis {
-                throw SampleError(share.id, "step 'pca': its spectral axis (\(share.axis.count) bands) differs from the "
-                                  + "first training sample's (\(axis.count) bands); add a 'resample' step before 'pca'")
+                let how = axis.count != share.axis.count ? "\(share.axis.count) bands, the first training sample's \(axis.count)"
+                    : zip(axis, share.axis).enumerated().first { $0.element.0 != $0.element.1 }.map {
+                        "band \($0.offset) is at \($0.element.1) here, \($0.element.0) in the first training sample"
+                    } ?? ""
+                throw SampleError(share.id, "step 'pca': its spectral axis differs from the first training sample's (\(how)); "
+                                  + "add a 'resample' step before 'pca'")
             }
             axis = share.axis
             pixels += share.pixels

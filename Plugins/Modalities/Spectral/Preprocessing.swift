@@ -100,9 +100,17 @@ public struct BandNormalization: SpectralTransform, Equatable {
     public init(wavenumber: Double) { self.wavenumber = wavenumber }
 
     /// The index of the band nearest `wavenumber` (the first of equally near ones).
+    /// - Throws: `SpectralError` when the axis is empty, or `wavenumber` lies outside it by more
+    ///   than one band's spacing (a typo, or a step placed after a crop that removed it).
     public func index(_ wavenumbers: [Double]) throws -> Int {
-        guard let i = wavenumbers.indices.min(by: { Swift.abs(wavenumbers[$0] - wavenumber) < Swift.abs(wavenumbers[$1] - wavenumber) }) else {
+        guard let i = wavenumbers.indices.min(by: { Swift.abs(wavenumbers[$0] - wavenumber) < Swift.abs(wavenumbers[$1] - wavenumber) }),
+              let lo = wavenumbers.min(), let hi = wavenumbers.max() else {
             throw SpectralError("BandNormalization: empty wavenumber axis")
+        }
+        let spacing = wavenumbers.count > 1 ? (hi - lo) / Double(wavenumbers.count - 1) : 0
+        guard wavenumber >= lo - spacing, wavenumber <= hi + spacing else {
+            throw SpectralError("normalize: wavenumber \(wavenumber) lies outside the spectral axis "
+                                + "(\(String(format: "%g", lo))–\(String(format: "%g", hi)), \(wavenumbers.count) bands)")
         }
         return i
     }

@@ -100,7 +100,7 @@ func spectralAxis(_ sample: Sample, step: String) throws -> ([Double], String) {
 
 /// `normalize`: one of the per-spectrum normalizations, by `method`.
 public struct SpectralNormalization: SpectralTransform, Equatable {
-    public enum Method: String, Codable, Sendable { case vector, area, snv, minmax, band }
+    public enum Method: String, ConfigurationChoice, Sendable { case vector, area, snv, minmax, band }
     public var method: Method
     /// `band` only: the wavenumber whose value becomes 1 (e.g. amide I, 1655 cm⁻¹).
     public var wavenumber: Double?

@@ -3,7 +3,7 @@ import Foundation
 
 /// How a hyperspectral cube is arranged in an HDF5 file (shapes as HDF5 and h5py list them,
 /// slowest dimension first).
-public enum SpectralLayout: String, Codable, Sendable, CaseIterable {
+public enum SpectralLayout: String, ConfigurationChoice, Sendable {
     /// H×W×B: each pixel's spectrum contiguous (the default; `compseg phantom` writes it).
     case hwb
     /// B×H×W: one image per band (channels first).

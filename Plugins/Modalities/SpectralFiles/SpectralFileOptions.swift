@@ -3,7 +3,7 @@ import Foundation
 import SpectralPreprocessing
 
 /// Which reader reads a spectral image file.
-public enum SpectralFileFormat: String, Codable, Sendable, CaseIterable {
+public enum SpectralFileFormat: String, ConfigurationChoice, Sendable {
     /// By extension and, where that is ambiguous, by content (`InstrumentFormat.detect`).
     case auto
     /// HDF5 or MATLAB v7.3, arranged as `layout` says.

@@ -48,6 +48,13 @@ public struct SpectralFileReader: Sendable {
             }
             for i in values.indices where !values[i].isFinite { values[i] = 0 }
         }
+        if let bad = cube.axis.firstIndex(where: { !$0.isFinite }) {
+            throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[bad]) at band \(bad); expected finite wavenumbers")
+        }
+        if let repeated = Self.firstRepeat(cube.axis) {
+            throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[repeated.first]) at bands "
+                          + "\(repeated.first) and \(repeated.second); expected distinct wavenumbers, one per band")
+        }
         let tissue = tissue(of: cube)
         let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
         let preview: RGBImage
@@ -60,6 +67,16 @@ public struct SpectralFileReader: Sendable {
         return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue,
                           preview: preview, label: label, metadata: metadata)
+    }
+
+    /// The first two bands with the same axis value, if any.
+    static func firstRepeat(_ axis: [Double]) -> (first: Int, second: Int)? {
+        var seen: [Double: Int] = [:]
+        for (i, v) in axis.enumerated() {
+            if let j = seen[v] { return (j, i) }
+            seen[v] = i
+        }
+        return nil
     }
 
     /// The tissue mask of `cube`: the file's own, or where the integrated absorbance (the mean

@@ -2,7 +2,7 @@ import CompSegCore
 import Foundation
 
 /// What the reader does with NaN or infinite spectra values.
-public enum NonFinitePolicy: String, Codable, Sendable {
+public enum NonFinitePolicy: String, ConfigurationChoice, Sendable {
     /// Refuse the file, naming the count and the first position.
     case error
     /// Set them to 0 and leave their pixels out of the tissue mask.

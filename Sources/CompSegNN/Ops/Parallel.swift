@@ -25,9 +25,12 @@ struct DisjointAccess<T>: @unchecked Sendable {
 /// loops (Dispatch). Only one pool is busy at a time, so each may use every thread.
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count: Int = {
-        if let v = getenv("COMPSEG_THREADS").flatMap({ Int(String(cString: $0)) }), v > 0 { return v }
+        if let v = getenv("COMPSEG_THREADS").flatMap({ Int(String(cString: $0)) }), (1...maximum).contains(v) { return v }
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }()
+
+    /// The most threads a pool may have (`--threads`' range; COMPSEG_THREADS outside 1…maximum is ignored).
+    public static let maximum = 1024
 
     /// Sets the thread count of every pool. Call it from the thread that runs the network
     /// (OpenMP's setting belongs to the calling thread).
