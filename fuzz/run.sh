@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs CompSeg's libFuzzer targets (issue 21: bad input never crashes).
 #
-#   fuzz/run.sh [SECONDS]            build, then run every target SECONDS each (default 30: the CI run)
+#   fuzz/run.sh [SECONDS]            build, then run every target SECONDS each (default 30)
 #   fuzz/run.sh --runs N [TARGET…]   build, then run each target to N executions (e.g. 1000000)
 #   fuzz/run.sh --build              build only
 #   fuzz/run.sh --repro TARGET FILE… run inputs once (crash files, regression checks)
@@ -12,6 +12,7 @@
 # ./fuzz-0.log), -rss_limit_mb=1024 (also the malloc limit), -timeout=10,
 # new corpus entries kept in fuzz/.build/corpus/TARGET (the committed seeds in fuzz/corpus/TARGET
 # are only read), crash/leak/oom/timeout inputs written to fuzz/.build/artifacts/TARGET/.
+# Before fuzzing, each target replays the inputs in fuzz/crashes/TARGET (past findings, now fixed).
 # Exits 1 when any target crashed, leaked, ran out of memory or timed out; prints the input paths.
 # FUZZ_FLAGS adds libFuzzer flags (e.g. FUZZ_FLAGS="-fork=1 -ignore_crashes=1 -ignore_ooms=1
 # -ignore_timeouts=1" to keep going past known findings and count them).
@@ -182,6 +183,7 @@ build_target() {
         [ $stale = 0 ] && return 0
     fi
     echo "== target $t"
+    rm -f $exe  # a failed build must not leave the old binary looking current
     $SWIFTC "${SAN[@]}" "${SWIFT_FLAGS[@]}" -module-name Fuzz_$t -o $exe fuzz/$t.swift fuzz/Support.swift $srcs \
         $(target_flags $t) $(target_libs $t) 2>&1 | quiet_link
     [ -x $exe ] && [ $exe -nt fuzz/$t.swift ]
@@ -189,9 +191,17 @@ build_target() {
 
 build_all() {
     build_modules || { echo "module build failed" >&2; exit 2; }
-    local ok=()
+    # Targets build FUZZ_JOBS at a time (default: the cores), each logging to logs/build-TARGET.log.
+    local ok=() jobs=${FUZZ_JOBS:-$(nproc)}
+    mkdir -p $B/logs
     for t in "${TARGETS_SEL[@]}"; do
-        if build_target $t; then ok+=($t); else echo "build of $t failed or skipped" >&2; fi
+        while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+        ( build_target $t > $B/logs/build-$t.log 2>&1; echo $? > $B/logs/build-$t.rc ) &
+    done
+    wait
+    for t in "${TARGETS_SEL[@]}"; do
+        cat $B/logs/build-$t.log
+        if [ "$(cat $B/logs/build-$t.rc)" = 0 ]; then ok+=($t); else echo "build of $t failed or skipped" >&2; fi
     done
     BUILT=("${ok[@]}")
 }
@@ -204,6 +214,16 @@ run_target() {
     mkdir -p $work $art $B/logs
     local dict=(); [ -f fuzz/dict/$t.dict ] && dict=(-dict=fuzz/dict/$t.dict)
     local before; before=$(ls $art | wc -l)
+    # First the inputs that once crashed it (fuzz/crashes/TARGET), each run once: regressions.
+    if [ -d fuzz/crashes/$t ] && [ -n "$(ls fuzz/crashes/$t)" ]; then
+        if SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0 \
+           $B/bin/fuzz_$t -rss_limit_mb=1024 -timeout=10 fuzz/crashes/$t/* > $B/logs/$t.replay.log 2>&1; then
+            echo "== replay $t: $(ls fuzz/crashes/$t | wc -l) past findings, no crash"
+        else
+            echo "== replay $t: a past finding fails again (log $B/logs/$t.replay.log)"
+            FOUND+=("$t replay: $(grep -m1 -E 'Running: ' $B/logs/$t.replay.log | tail -1)")
+        fi
+    fi
     echo "== fuzz $t $*"
     # shellcheck disable=SC2086
     SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0 \

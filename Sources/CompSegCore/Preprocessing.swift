@@ -14,10 +14,15 @@ public protocol SampleTransform: Sendable {
     /// The sample as the next step (or the network) sees it.
     /// - Throws: an error naming the sample and what the step expected.
     func apply(_ sample: Sample) throws -> Sample
+    /// Whether each output pixel depends on that input pixel alone (and fitted values), so a
+    /// region of a sample comes out as the same region of the whole sample: `segment` then
+    /// streams large images region by region. False unless a step says so.
+    var isPixelwise: Bool { get }
 }
 
 extension SampleTransform {
     public func fitted(to training: SampleSequence) throws -> any SampleTransform { self }
+    public var isPixelwise: Bool { false }
 }
 
 extension SampleTransform where Self: Encodable {
@@ -146,6 +151,8 @@ public struct PreprocessingChain: Sendable {
 
     public var descriptions: [PluginDescription] { steps.map(\.description) }
     public var isEmpty: Bool { steps.isEmpty }
+    /// Whether every step is pixelwise (`SampleTransform.isPixelwise`), so regions can be prepared on their own.
+    public var isPixelwise: Bool { steps.allSatisfy { $0.transform.isPixelwise } }
 
     /// Fits the steps in order, each on the training samples passed through the fitted steps
     /// before it; returns the chain with fitted values in its descriptions.

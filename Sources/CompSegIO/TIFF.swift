@@ -121,37 +121,101 @@ extension FloatImage {
     /// samples; contiguous samples in strips of about 8 KB), atomically.
     /// - Throws: `IOError` naming the file with libtiff's message.
     public func write(to url: URL, compression: TIFFCompression = .none) throws {
-        try writeAtomically(to: url) { temporary in
-            let h = try TIFFHandle(path: temporary, mode: "w", file: url.path, failure: "cannot be created as a TIFF file")
-            defer { withExtendedLifetime(h) {} }  // `t` is only valid while `h` lives
-            let t = h.tiff
-            let rowBytes = width * channels * 4
-            var ok = compseg_tiff_set_u32(t, UInt32(TIFFTAG_IMAGEWIDTH), UInt32(width)) == 1
-            ok = ok && compseg_tiff_set_u32(t, UInt32(TIFFTAG_IMAGELENGTH), UInt32(height)) == 1
-            ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_SAMPLESPERPIXEL), UInt16(channels)) == 1
-            ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_BITSPERSAMPLE), 32) == 1
-            ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_SAMPLEFORMAT), UInt16(SAMPLEFORMAT_IEEEFP)) == 1
-            ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_MINISBLACK)) == 1
-            ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_PLANARCONFIG), UInt16(PLANARCONFIG_CONTIG)) == 1
-            let code = compression == .deflate ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_NONE
-            ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_COMPRESSION), UInt16(code)) == 1
-            if channels > 1 {
-                let extra = [UInt16](repeating: UInt16(EXTRASAMPLE_UNSPECIFIED), count: channels - 1)
-                ok = ok && compseg_tiff_set_extrasamples(t, UInt16(channels - 1), extra) == 1
-            }
-            let rowsPerStrip = max(1, min(height, 8192 / rowBytes))
-            ok = ok && compseg_tiff_set_u32(t, UInt32(TIFFTAG_ROWSPERSTRIP), UInt32(rowsPerStrip)) == 1
-            guard ok else { throw IOError(file: url.path, "cannot set the TIFF fields\(h.lastError)") }
-            var data = values  // libtiff may modify the buffer it encodes
-            try data.withUnsafeMutableBytes { buffer in
-                for (strip, firstRow) in stride(from: 0, to: height, by: rowsPerStrip).enumerated() {
-                    let count = min(rowsPerStrip, height - firstRow) * rowBytes
-                    guard TIFFWriteEncodedStrip(t, UInt32(strip), buffer.baseAddress! + firstRow * rowBytes, tmsize_t(count)) == tmsize_t(count) else {
-                        throw IOError(file: url.path, "cannot write strip \(strip)\(h.lastError)")
-                    }
-                }
-            }
-            guard TIFFFlush(t) == 1 else { throw IOError(file: url.path, "cannot write the TIFF directory\(h.lastError)") }
+        let writer = try FloatTIFFWriter(url: url, width: width, height: height, channels: channels, compression: compression)
+        try writer.append(values)
+        try writer.finish()
+    }
+}
+
+/// A 32-bit float TIFF written a few rows at a time (min-is-black; channels beyond the first as
+/// unspecified extra samples; contiguous samples in strips of about 8 KB), so an image too large
+/// to hold is written as it is computed. The rows go to a temporary file beside `url`, which
+/// `finish()` renames into place; a writer dropped unfinished removes it.
+public final class FloatTIFFWriter {
+    public let url: URL
+    public let width: Int, height: Int, channels: Int
+    private var handle: TIFFHandle?
+    private let temporary: String
+    private let rowsPerStrip: Int
+    private var pending: [Float] = [], strip = 0, rowsWritten = 0
+
+    public init(url: URL, width: Int, height: Int, channels: Int = 1, compression: TIFFCompression = .none) throws {
+        (self.url, self.width, self.height, self.channels) = (url, width, height, channels)
+        temporary = try temporaryPath(for: url)
+        let h = try TIFFHandle(path: temporary, mode: "w", file: url.path, failure: "cannot be created as a TIFF file")
+        handle = h
+        let t = h.tiff
+        let rowBytes = width * channels * 4
+        rowsPerStrip = max(1, min(height, 8192 / rowBytes))
+        var ok = compseg_tiff_set_u32(t, UInt32(TIFFTAG_IMAGEWIDTH), UInt32(width)) == 1
+        ok = ok && compseg_tiff_set_u32(t, UInt32(TIFFTAG_IMAGELENGTH), UInt32(height)) == 1
+        ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_SAMPLESPERPIXEL), UInt16(channels)) == 1
+        ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_BITSPERSAMPLE), 32) == 1
+        ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_SAMPLEFORMAT), UInt16(SAMPLEFORMAT_IEEEFP)) == 1
+        ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_PHOTOMETRIC), UInt16(PHOTOMETRIC_MINISBLACK)) == 1
+        ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_PLANARCONFIG), UInt16(PLANARCONFIG_CONTIG)) == 1
+        let code = compression == .deflate ? COMPRESSION_ADOBE_DEFLATE : COMPRESSION_NONE
+        ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_COMPRESSION), UInt16(code)) == 1
+        if channels > 1 {
+            let extra = [UInt16](repeating: UInt16(EXTRASAMPLE_UNSPECIFIED), count: channels - 1)
+            ok = ok && compseg_tiff_set_extrasamples(t, UInt16(channels - 1), extra) == 1
         }
+        ok = ok && compseg_tiff_set_u32(t, UInt32(TIFFTAG_ROWSPERSTRIP), UInt32(rowsPerStrip)) == 1
+        guard ok else {
+            let message = "cannot set the TIFF fields\(h.lastError)"
+            handle = nil
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw IOError(file: url.path, message)
+        }
+    }
+
+    deinit {
+        if handle != nil { handle = nil; try? FileManager.default.removeItem(atPath: temporary) }
+    }
+
+    /// Appends whole rows (a multiple of width × channels values), writing each strip as it fills.
+    public func append(_ rows: [Float]) throws {
+        let rowValues = width * channels
+        guard let h = handle, rows.count % rowValues == 0, rowsWritten + pending.count / rowValues + rows.count / rowValues <= height else {
+            throw IOError(file: url.path, "rows of \(rows.count) values do not fit a \(width)×\(height)×\(channels) image"
+                          + (handle == nil ? " (already finished)" : ""))
+        }
+        pending += rows
+        let stripValues = rowsPerStrip * rowValues
+        var offset = 0
+        while pending.count - offset >= stripValues {
+            try writeStrip(h, from: offset, count: stripValues)
+            offset += stripValues
+        }
+        pending.removeFirst(offset)
+    }
+
+    private func writeStrip(_ h: TIFFHandle, from offset: Int, count: Int) throws {
+        let bytes = count * 4
+        let written = pending.withUnsafeMutableBytes {  // libtiff may modify the buffer it encodes
+            TIFFWriteEncodedStrip(h.tiff, UInt32(strip), $0.baseAddress! + offset * 4, tmsize_t(bytes))
+        }
+        guard written == tmsize_t(bytes) else { throw IOError(file: url.path, "cannot write strip \(strip)\(h.lastError)") }
+        strip += 1
+        rowsWritten += count / (width * channels)
+    }
+
+    /// Writes the last strip and the directory, then moves the file into place.
+    /// - Throws: `IOError` when rows are missing or a write fails (the temporary file is removed).
+    public func finish() throws {
+        guard let h = handle else { throw IOError(file: url.path, "the TIFF is finished already") }
+        do {
+            if !pending.isEmpty { try writeStrip(h, from: 0, count: pending.count); pending = [] }
+            guard rowsWritten == height else {
+                throw IOError(file: url.path, "\(rowsWritten) of \(height) rows were given; the TIFF is incomplete")
+            }
+            guard TIFFFlush(h.tiff) == 1 else { throw IOError(file: url.path, "cannot write the TIFF directory\(h.lastError)") }
+        } catch {
+            handle = nil
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw error
+        }
+        handle = nil  // closes the file
+        try commit(temporary: temporary, to: url)
     }
 }

@@ -70,6 +70,14 @@ struct CacheOptions: ParsableArguments {
 
 extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
 
+/// An input image too large to load whole, segmented region by region.
+struct StreamedInput {
+    let url: URL
+    let label: SampleLabel?
+    /// The name of its output files (unique among the run's inputs).
+    let id: String
+}
+
 /// What `segment` and `overlay` apply a trained run to, and where their files go.
 struct TrainedRunInput: ParsableArguments {
     @Option(help: "Run folder written by `compseg train`.") var model: String
@@ -86,11 +94,38 @@ struct TrainedRunInput: ParsableArguments {
 
     /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).
     func load(_ registry: Registry) throws -> (trained: TrainedModel, store: SampleStore, rows: [Manifest.Row]) {
+        let loaded = try load(registry, streamAbove: nil)
+        return (loaded.trained, loaded.store, loaded.rows)
+    }
+
+    /// As `load(_:)`, but images of more than `streamAbove` pixels are left out of the store and
+    /// returned as `streamed` for `TrainedModel.segmentStreaming`, when the reader reads regions
+    /// and every step is pixelwise (rows with their own tissue mask are always loaded whole).
+    func load(_ registry: Registry, streamAbove: Int?) throws
+        -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        guard let data else { return (trained, try modality.store(files: files.map { URL(fileURLWithPath: $0) }), []) }
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-        return (trained, try modality.store(manifest.rows, manifest: manifest), manifest.rows)
+        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0)) }
+        let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool)] = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil) }
+            ?? files.map { (URL(fileURLWithPath: $0), nil, false) }
+        var large = Set<Int>()
+        if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
+            for (i, input) in inputs.enumerated() where !input.ownMask {
+                if let e = try source.extent(of: input.url), e.height * e.width > streamAbove { large.insert(i) }
+            }
+        }
+        let kept = inputs.indices.filter { !large.contains($0) }
+        let store = try manifest.map { m in try modality.store(kept.map { m.rows[$0] }, manifest: m) }
+            ?? modality.store(files: kept.map { inputs[$0].url })
+        var taken = Set(store.ids)
+        let streamed = inputs.indices.filter(large.contains).map { i in
+            let stem = inputs[i].url.deletingPathExtension().lastPathComponent
+            var id = stem, n = 1
+            while taken.contains(id) { n += 1; id = "\(stem)-\(n)" }
+            taken.insert(id)
+            return StreamedInput(url: inputs[i].url, label: inputs[i].label, id: id)
+        }
+        return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed)
     }
 
     /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`.

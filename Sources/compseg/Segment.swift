@@ -17,31 +17,41 @@ struct Segment: ParsableCommand {
     @Option(parsing: .unconditional, help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
+    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise.")
+    var streamAbove = 64 << 20
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
         guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+        guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
     }
 
     func run() throws {
         threading.apply()
         let registry = try builtinRegistry()
-        let (trained, store, _) = try input.load(registry)
+        let (trained, modality, store, _, streamed) = try input.load(registry, streamAbove: streamAbove)
         let folder = URL(fileURLWithPath: input.out)
-        try input.prepareOutput(SegmentationFiles.paths(for: store.ids, in: folder, geoJSON: geojson)
+        try input.prepareOutput(SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson)
                                 + [folder.appendingPathComponent("segmentation.csv")])
         let (samples, maps) = try trained.segmented(store)
-        let fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
-        let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
-            "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
-        }
+        var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
         // Every file or none: a failure (a full disk, say) leaves no new file behind.
         try writeAllOrNothing(into: folder) { staging in
             for (sample, map) in zip(samples, maps) {
                 try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
             }
+            for large in streamed {
+                guard let source = modality.reader as? any RegionImageSource,
+                      let regions = try source.regions(of: large.url, label: large.label) else { continue }
+                print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region…")
+                fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
+                                                              to: staging, geoJSON: geojson))
+            }
+            let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
+                "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
+            }
             try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
         }
-        print("Segmented \(samples.count) samples into \(folder.path)")
+        print("Segmented \(samples.count + streamed.count) samples into \(folder.path)")
     }
 }

@@ -1,3 +1,4 @@
+import CompSegIO
 import Foundation
 import Testing
 
@@ -31,5 +32,49 @@ import Testing
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/manifest.csv"),
                                      "--out", folder.path("eval"), "--geojson"])
         #expect(evaluated.status == 0 && evaluated.output.contains("AUC"), "\(evaluated.output)")
+    }
+
+    /// An image larger than a tile, segmented whole (tiles blended in memory) and streamed region
+    /// by region (`--stream-above 0`): the same maps to 1e-5 (float order in the blend may
+    /// differ), the same masks and fractions; the streamed run writes its GeoJSON too.
+    @Test func streamedSegmentationEqualsWholeImage() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "3", "--out", folder.path("data")]).status == 0)
+        let trained = try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
+                                   "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(trained.status == 0, "\(trained.output)")
+        // A 600×700 mosaic of the spots on white, as a tiled TIFF.
+        let spots = try ["spot000.tif", "spot001.png", "spot002.tif", "spot003.png"].map {
+            try RasterFile.read(URL(fileURLWithPath: folder.path("data/\($0)"))).rgb
+        }
+        let (h, w) = (600, 700)
+        var pixels = [UInt8](repeating: 255, count: h * w * 3)
+        for (k, (y0, x0)) in stride(from: 4, to: h - 36, by: 40).flatMap({ y in stride(from: 4, to: w - 36, by: 40).map { (y, $0) } }).enumerated() {
+            let spot = spots[k % spots.count]
+            for y in 0..<spot.height { for x in 0..<spot.width { for c in 0..<3 {
+                pixels[((y0 + y) * w + x0 + x) * 3 + c] = UInt8((spot[x: x, y: y, c: c] * 255).rounded())
+            } } }
+        }
+        let image = folder.path("big.tif")
+        try PNGImage(width: w, height: h, channels: 3, pixels: pixels).writeTiledTIFF(to: URL(fileURLWithPath: image), tile: 128)
+        let first = try cli.run(["segment", "--model", folder.path("run"), image, "--out", folder.path("probe")])
+        #expect(first.status == 0, "\(first.output)")
+        let probe = try FloatImage(contentsOf: URL(fileURLWithPath: folder.path("probe/big_map.tif"))).values.sorted()
+        let threshold = String(probe[probe.count * 9 / 10])
+        let whole = try cli.run(["segment", "--model", folder.path("run"), image, "--out", folder.path("whole"), "--threshold", threshold])
+        let streamed = try cli.run(["segment", "--model", folder.path("run"), image, "--out", folder.path("streamed"),
+                                    "--threshold", threshold, "--stream-above", "0", "--geojson"])
+        #expect(whole.status == 0 && streamed.status == 0 && streamed.output.contains("region by region"), "\(streamed.output)")
+        let a = try FloatImage(contentsOf: URL(fileURLWithPath: folder.path("whole/big_map.tif")))
+        let b = try FloatImage(contentsOf: URL(fileURLWithPath: folder.path("streamed/big_map.tif")))
+        #expect(a.width == w && a.height == h && b.width == w && b.height == h)
+        #expect(zip(a.values, b.values).map { Swift.abs($0 - $1) }.max() ?? 1 <= 1e-5)
+        let maskA = try PNGImage.mask(contentsOf: URL(fileURLWithPath: folder.path("whole/big_mask.png")), height: h, width: w)
+        let maskB = try PNGImage.mask(contentsOf: URL(fileURLWithPath: folder.path("streamed/big_mask.png")), height: h, width: w)
+        #expect(maskA == maskB && maskA.contains(true))
+        let csvA = try String(contentsOfFile: folder.path("whole/segmentation.csv"), encoding: .utf8)
+        #expect(csvA == (try String(contentsOfFile: folder.path("streamed/segmentation.csv"), encoding: .utf8)))
+        #expect(FileManager.default.fileExists(atPath: folder.path("streamed/big_mask.geojson")))
     }
 }

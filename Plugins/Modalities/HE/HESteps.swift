@@ -156,6 +156,7 @@ struct ReinhardStep: SampleTransform {
 /// RGB to optical density, −log₁₀((I + 1)/256) per channel of 8-bit intensity I: 0 for white,
 /// about 2.4 for black; stains add up linearly in it (Beer–Lambert).
 struct OpticalDensityStep: SampleTransform, Codable {
+    var isPixelwise: Bool { true }
     func apply(_ sample: Sample) throws -> Sample {
         guard sample.channels == .bands(HESteps.rgb) else {
             throw SampleError(sample.id, "step 'opticalDensity' needs the he reader's RGB, got \(sample.channels)")

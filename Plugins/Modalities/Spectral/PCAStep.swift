@@ -11,6 +11,8 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
     public var components: Int
     public var whiten = true
     public var fitPixels = 20_000
+    /// Projection of each spectrum with the fitted components.
+    public var isPixelwise: Bool { true }
     /// nil until fitted.
     public var fit: PCA?
 

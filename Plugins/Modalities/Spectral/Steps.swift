@@ -39,6 +39,7 @@ public enum SpectralSteps {
 struct SpectrumStep<T: SpectralTransform>: SampleTransform {
     let name: String
     let transform: T
+    var isPixelwise: Bool { true }
 
     func configuration() throws -> Data {
         let encoder = JSONEncoder()

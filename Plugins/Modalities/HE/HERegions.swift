@@ -1,0 +1,108 @@
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import Foundation
+
+extension HESource: RegionImageSource {
+    public func extent(of url: URL) throws -> (height: Int, width: Int)? {
+        guard configuration.scale == 1 else { return nil }
+        let description = try RasterFile.describe(url)
+        guard configuration.level < description.levels.count else { return nil }  // `load` names the error
+        let info = description.images[description.levels[configuration.level]]
+        return (info.height, info.width)
+    }
+
+    /// The image's regions at `level`; nil when `scale` resamples it (then it is loaded whole).
+    public func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)? {
+        guard configuration.scale == 1 else { return nil }
+        return try HERegions(url, level: configuration.level, tissue: configuration.tissue, label: label)
+    }
+}
+
+/// An H&E image read region by region (`RasterFile` decodes only the tiles or strip rows a region
+/// touches). The tissue mask comes from an overview of at most `overviewSide` pixels a side, each
+/// overview pixel the mean of a `factor` × `factor` block, with the tissue rule's sizes scaled
+/// down by the same factor; a region's mask is the overview's, pixel for pixel when the image is
+/// no larger than the overview (factor 1), so it then equals `HESource.load`'s.
+struct HERegions: SampleRegions {
+    static let overviewSide = 4096
+    let url: URL
+    let level: Int
+    let id: String
+    let label: SampleLabel?
+    let height: Int, width: Int
+    let metadata: [String: String]
+    /// Overview pixels per side of a block, and the overview's tissue mask.
+    let factor: Int
+    let overview: Mask
+
+    init(_ url: URL, level: Int, tissue rule: HETissueRule, label: SampleLabel?) throws {
+        let description = try RasterFile.describe(url)
+        guard level < description.levels.count else {
+            throw IOError(file: url.path, "level \(level) does not exist; the file has \(description.levels.count) levels")
+        }
+        let info = description.images[description.levels[level]]
+        (self.url, self.level, self.label) = (url, level, label)
+        (height, width) = (info.height, info.width)
+        id = url.deletingPathExtension().lastPathComponent
+        let fullWidth = description.images[description.levels[0]].width
+        metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(fullWidth) / Double(width))"]
+        factor = max(1, (max(height, width) + Self.overviewSide - 1) / Self.overviewSide)
+        var scaled = rule
+        if factor > 1 {
+            scaled.closing = Int((Double(rule.closing) / Double(factor)).rounded())
+            scaled.fillHolesSmallerThan = rule.fillHolesSmallerThan / (factor * factor)
+            scaled.removeSpecksSmallerThan = rule.removeSpecksSmallerThan / (factor * factor)
+        }
+        overview = scaled.mask(try Self.overview(url, level: level, height: height, width: width, factor: factor))
+    }
+
+    /// The image as block means of `factor` × `factor` pixels (partial blocks at the right and
+    /// bottom edges average what they hold), read a band of rows at a time.
+    static func overview(_ url: URL, level: Int, height: Int, width: Int, factor: Int) throws -> RasterImage {
+        if factor == 1 { return try RasterFile.read(url, level: level).rgb }
+        let (oh, ow) = ((height + factor - 1) / factor, (width + factor - 1) / factor)
+        var values = [Float](repeating: 0, count: oh * ow * 3), bitDepth = 8
+        let bandBlocks = max(1, 256 / factor)
+        for firstBlock in stride(from: 0, to: oh, by: bandBlocks) {
+            let y0 = firstBlock * factor, rows = min(bandBlocks * factor, height - y0)
+            let band = try RasterFile.read(url, level: level, region: (x: 0, y: y0, width: width, height: rows)).rgb
+            bitDepth = band.bitDepth
+            for by in 0..<((rows + factor - 1) / factor) {
+                let yRange = (by * factor)..<min(rows, (by + 1) * factor)
+                for bx in 0..<ow {
+                    let xRange = (bx * factor)..<min(width, (bx + 1) * factor)
+                    var sum: (Float, Float, Float) = (0, 0, 0)
+                    for y in yRange { for x in xRange {
+                        let p = (y * width + x) * 3
+                        sum.0 += band.values[p]; sum.1 += band.values[p + 1]; sum.2 += band.values[p + 2]
+                    } }
+                    let n = Float(yRange.count * xRange.count), o = ((firstBlock + by) * ow + bx) * 3
+                    values[o] = sum.0 / n; values[o + 1] = sum.1 / n; values[o + 2] = sum.2 / n
+                }
+            }
+        }
+        return RasterImage(width: ow, height: oh, channels: 3, values: values, bitDepth: bitDepth)
+    }
+
+    func region(y: Int, x: Int, height h: Int, width w: Int) throws -> Sample {
+        let image = try RasterFile.read(url, level: level, region: (x: x, y: y, width: w, height: h)).rgb
+        let plane = h * w
+        var planar = [Float](repeating: 0, count: 3 * plane), bytes = [UInt8](repeating: 0, count: 3 * plane)
+        var tissue = [Bool](repeating: false, count: plane)
+        for row in 0..<h {
+            let overviewRow = (y + row) / factor * overview.width
+            for column in 0..<w {
+                let p = row * w + column
+                tissue[p] = overview.pixels[overviewRow + (x + column) / factor]
+                for c in 0..<3 {
+                    planar[c * plane + p] = image.values[p * 3 + c]
+                    bytes[p * 3 + c] = UInt8((image.values[p * 3 + c] * 255).rounded())
+                }
+            }
+        }
+        return try Sample(id: id, image: Tensor(shape: [3, h, w], scalars: planar), channels: .bands(HESteps.rgb),
+                          tissue: Mask(height: h, width: w, pixels: tissue), preview: RGBImage(height: h, width: w, bytes: bytes),
+                          label: label, metadata: metadata)
+    }
+}

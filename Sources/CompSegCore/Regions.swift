@@ -1,0 +1,26 @@
+import Foundation
+
+/// A reader that can deliver part of a large image, so that `segment` streams it tile by tile
+/// instead of loading it whole (a 20,000 × 20,000 H&E scan is 4.8 GB as Float RGB).
+public protocol RegionImageSource: ImageSource {
+    /// The size of the image in `url` as `load` would deliver it, read from its header; nil when
+    /// this configuration cannot read regions (then the image is loaded whole).
+    func extent(of url: URL) throws -> (height: Int, width: Int)?
+    /// The regions of the image in `url`, or nil when this configuration cannot read regions
+    /// (e.g. it resamples the image) and the image must be loaded whole.
+    func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)?
+}
+
+/// One image read region by region. Its tissue mask is decided once for the whole image, so a
+/// region's mask is that part of it whichever regions are asked for.
+public protocol SampleRegions: Sendable {
+    var id: String { get }
+    var label: SampleLabel? { get }
+    var height: Int { get }
+    var width: Int { get }
+    /// The metadata the whole sample would carry (its file, `Sample.pixelScaleKey`).
+    var metadata: [String: String] { get }
+    /// Rows `y ..< y + height`, columns `x ..< x + width` as a sample: that part of the image,
+    /// the tissue mask and the preview.
+    func region(y: Int, x: Int, height: Int, width: Int) throws -> Sample
+}

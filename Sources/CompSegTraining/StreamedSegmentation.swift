@@ -1,0 +1,95 @@
+import CompSegCore
+import CompSegIO
+import CompSegNN
+import Foundation
+
+extension TrainedModel {
+    /// Segments an image too large to hold, region by region: the tiles of `tiling` are read
+    /// through `regions`, prepared by `modality`'s (pixelwise) chain, run through the network a
+    /// batch at a time and blended as `tiledActivationMap` blends them. Rows are finished a band
+    /// of tiles at a time: `<id>_map.tif` is written as they finish; `<id>_map.png` and
+    /// `<id>_mask.png` (8-bit, so H×W bytes held) and, with `geoJSON`, the mask's polygons at the
+    /// end. Memory: the 8-bit map, the mask as bits, one band of blend sums and one batch of tiles.
+    /// - Returns: the sample's tissue and tumor pixels (no ground truth).
+    /// - Throws: the reader's, a step's or a write's error, naming the sample or file.
+    /// - Parameter id: the name its files get (default: the regions' own id).
+    public func segmentStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, threshold: Float,
+                                 to folder: URL, geoJSON: Bool = false, tiling: Tiling = .standard, batchSize: Int = 4) throws
+        -> SegmentationEvaluation.SampleResult {
+        let id = id ?? regions.id
+        let (h, w) = (regions.height, regions.width)
+        let (ys, xs) = (tiling.starts(h), tiling.starts(w))
+        let (th, tw) = (min(tiling.size, h), min(tiling.size, w))
+        let wy = ys.map { y0 in (0..<th).map { tiling.weight($0, n: th, start: y0, length: h) } }
+        let wx = xs.map { x0 in (0..<tw).map { tiling.weight($0, n: tw, start: x0, length: w) } }
+        let tiff = try FloatTIFFWriter(url: folder.appendingPathComponent(id + "_map.tif"), width: w, height: h)
+        var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = [UInt8](repeating: 0, count: (h * w + 7) / 8)
+        // The band: rows ys[a] ..< ys[a] + th, blend sums, weights and tissue.
+        var sum = [Float](repeating: 0, count: th * w), total = sum
+        var tissue = [Bool](repeating: false, count: th * w)
+        var (tissuePixels, tumorPixels) = (0, 0)
+
+        /// Finishes the band's first `rows` rows (image rows y0 ..< y0 + rows) and shifts the rest up.
+        func finish(rows: Int, y0: Int) throws {
+            var values = [Float](repeating: 0, count: rows * w)
+            for r in 0..<rows { for x in 0..<w {
+                let i = r * w + x, p = (y0 + r) * w + x
+                let v = sum[i] / total[i]
+                values[i] = v
+                mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
+                if tissue[i] {
+                    tissuePixels += 1
+                    if v > threshold { tumorPixels += 1; maskBits[p >> 3] |= 1 << UInt8(p & 7) }
+                }
+            } }
+            try tiff.append(values)
+            let kept = (th - rows) * w
+            for i in 0..<(th * w) {
+                let from = i + rows * w
+                (sum[i], total[i], tissue[i]) = i < kept ? (sum[from], total[from], tissue[from]) : (0, 0, false)
+            }
+        }
+
+        for a in ys.indices {
+            for first in stride(from: 0, to: xs.count, by: batchSize) {
+                let batch = Array(first..<min(first + batchSize, xs.count))
+                var input: [Float] = []
+                input.reserveCapacity(batch.count * description.inputChannels * th * tw)
+                for b in batch {
+                    let tile = try modality.prepare(regions.region(y: ys[a], x: xs[b], height: th, width: tw))
+                    guard tile.image.shape[0] == description.inputChannels else {
+                        throw TrainingError("sample \(regions.id) has \(tile.image.shape[0]) channels after preprocessing; "
+                                            + "the model was trained on \(description.inputChannels)")
+                    }
+                    input += tile.image.scalars
+                    for y in 0..<th { for x in 0..<tw where tile.tissue.pixels[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
+                }
+                let maps = try withoutGradients {
+                    try network.activation(Tensor(shape: [batch.count, description.inputChannels, th, tw], scalars: input))
+                }.scalars
+                for (k, b) in batch.enumerated() {
+                    for y in 0..<th { for x in 0..<tw {
+                        let weight = wy[a][y] * wx[b][x], i = y * w + xs[b] + x
+                        sum[i] += weight * maps[(k * th + y) * tw + x]
+                        total[i] += weight
+                    } }
+                }
+            }
+            try finish(rows: a + 1 < ys.count ? ys[a + 1] - ys[a] : th, y0: ys[a])
+        }
+        try tiff.finish()
+        try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_map.png"))
+        for p in 0..<(h * w) { mapBytes[p] = maskBits[p >> 3] & (1 << UInt8(p & 7)) != 0 ? 255 : 0 }
+        try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_mask.png"))
+        mapBytes = []
+        if geoJSON {
+            let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
+            let mask = (0..<(h * w)).map { maskBits[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 }
+            maskBits = []
+            try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
+                .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix))
+        }
+        return .init(id: id, label: regions.label, tissuePixels: tissuePixels, tumorPixels: tumorPixels,
+                     tumorFraction: Double(tumorPixels) / Double(max(1, tissuePixels)), pixel: nil)
+    }
+}
