@@ -21,7 +21,7 @@ public enum TrainingCurves {
     /// Two charts, one above the other, `width` wide: "loss" (training and validation, dots at each
     /// epoch when there are at most 40) and, when any epoch has one, "validation AUC"; both with a
     /// dashed vertical rule at `best` ("best epoch N") when given. Epochs run along x with integer ticks.
-    public static func charts(_ epochs: [Epoch], best: Int?, width: Int = 640) -> [Chart] {
+    public static func charts(_ epochs: [Epoch], best: Int?, width: Int = 560) -> [Chart] {
         let n = epochs.map(\.epoch).max() ?? 1
         let xRange = 0.5...(Double(max(n, 1)) + 0.5)
         let xTicks = Chart.niceTicks(1...Double(max(n, 2)), count: 8).filter { $0.value == $0.value.rounded() }
@@ -54,12 +54,12 @@ public enum TrainingCurves {
     }
 
     /// `charts` as one picture.
-    public static func render(_ epochs: [Epoch], best: Int?, width: Int = 640) -> RGBImage {
+    public static func render(_ epochs: [Epoch], best: Int?, width: Int = 560) -> RGBImage {
         Chart.render(stacking: charts(epochs, best: best, width: width))
     }
 
     /// `charts` as one SVG document.
-    public static func svg(_ epochs: [Epoch], best: Int?, width: Int = 640) -> String {
+    public static func svg(_ epochs: [Epoch], best: Int?, width: Int = 560) -> String {
         Chart.svg(stacking: charts(epochs, best: best, width: width))
     }
 }

@@ -42,9 +42,10 @@ public enum ReportHTML {
         .tile .value { font-size: 1.5rem; font-weight: 650; font-variant-numeric: tabular-nums; }
         .tile .name { font-weight: 600; }
         .tile .meaning { color: var(--muted); font-size: 0.92rem; }
-        .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(420px, 1fr)); gap: 1rem; align-items: start; }
+        .figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(500px, 1fr)); gap: 1rem; align-items: start; }
         figure { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 0.6rem; background: #fff; }
-        figure img { width: 100%; height: auto; display: block; }
+        figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+        figure.wide { grid-column: 1 / -1; }
         figcaption { color: var(--muted); font-size: 0.92rem; margin-top: 0.4rem; }
         .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: 1rem; }
         .card { border: 1px solid var(--line); border-radius: 8px; padding: 0.6rem; }
@@ -102,7 +103,7 @@ public enum ReportHTML {
             + "<div class=\"meaning\">\(escape(meaning))</div></div>"
     }
 
-    /// A figure card: the image (PNG or SVG data) and its caption.
+    /// A figure card: the image (PNG or SVG data, shown at its own size or narrower) and its caption.
     public static func figure(_ data: Data, mime: String, alt: String, caption: String) -> String {
         "<figure><img src=\"\(dataURI(data, mime: mime))\" alt=\"\(escape(alt))\"><figcaption>\(escape(caption))</figcaption></figure>"
     }

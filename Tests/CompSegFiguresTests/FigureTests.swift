@@ -436,7 +436,7 @@ func balanced(_ xml: String) -> Bool {
         let charts = TrainingCurves.charts(Self.epochs, best: 3)
         #expect(charts.count == 2)
         let image = TrainingCurves.render(Self.epochs, best: 3)
-        #expect(image.width == 640 && image.height == charts[0].height + charts[1].height)
+        #expect(image.width == 560 && image.height == charts[0].height + charts[1].height)
         let loss = charts[0]
         // Dots at each epoch's value, in the series' colour, at the chart's mapping.
         for e in Self.epochs {
