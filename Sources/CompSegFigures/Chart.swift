@@ -217,14 +217,16 @@ public struct Chart: Sendable {
         func hex(_ c: RGB) -> String { Palette.hex(c) }
         let a = plotArea
         let (l, t, r, b) = (Double(a.left), Double(a.top), Double(a.right), Double(a.bottom))
+        // One-pixel lines sit on pixel centres (the raster's pixel k spans k…k+1), so they stay crisp.
+        func crisp(_ v: Double) -> Double { v.rounded(.down) + 0.5 }
         var s = "<rect x=\"0\" y=\"0\" width=\"\(width)\" height=\"\(height)\" fill=\"#ffffff\"/>\n"
         for tick in xTicks where xRange.contains(tick.value) {
-            s += "<line x1=\"\(f(px(tick.value)))\" y1=\"\(f(t))\" x2=\"\(f(px(tick.value)))\" y2=\"\(f(b))\" stroke=\"\(hex(Self.gridColour))\"/>\n"
+            s += "<line x1=\"\(f(crisp(px(tick.value))))\" y1=\"\(f(t))\" x2=\"\(f(crisp(px(tick.value))))\" y2=\"\(f(b))\" stroke=\"\(hex(Self.gridColour))\"/>\n"
         }
         for tick in yTicks where yRange.contains(tick.value) {
-            s += "<line x1=\"\(f(l))\" y1=\"\(f(py(tick.value)))\" x2=\"\(f(r))\" y2=\"\(f(py(tick.value)))\" stroke=\"\(hex(Self.gridColour))\"/>\n"
+            s += "<line x1=\"\(f(l))\" y1=\"\(f(crisp(py(tick.value))))\" x2=\"\(f(r))\" y2=\"\(f(crisp(py(tick.value))))\" stroke=\"\(hex(Self.gridColour))\"/>\n"
         }
-        s += "<rect class=\"frame\" x=\"\(f(l))\" y=\"\(f(t))\" width=\"\(a.right - a.left)\" height=\"\(a.bottom - a.top)\" fill=\"none\" stroke=\"\(hex(Self.frameColour))\"/>\n"
+        s += "<rect class=\"frame\" x=\"\(f(l + 0.5))\" y=\"\(f(t + 0.5))\" width=\"\(a.right - a.left)\" height=\"\(a.bottom - a.top)\" fill=\"none\" stroke=\"\(hex(Self.frameColour))\"/>\n"
         for rule in rules {
             let dash = rule.dash > 0 ? " stroke-dasharray=\"\(f(rule.dash)) \(f(rule.dash))\"" : ""
             switch rule.orientation {
@@ -247,11 +249,11 @@ public struct Chart: Sendable {
         }
         s += "<g font-family=\"DejaVu Sans, Helvetica, Arial, sans-serif\" fill=\"\(hex(Self.textColour))\">\n"
         for tick in xTicks where xRange.contains(tick.value) {
-            s += "<line x1=\"\(f(px(tick.value)))\" y1=\"\(f(b))\" x2=\"\(f(px(tick.value)))\" y2=\"\(f(b + Double(Self.tickLength)))\" stroke=\"\(hex(Self.frameColour))\"/>\n"
+            s += "<line x1=\"\(f(crisp(px(tick.value))))\" y1=\"\(f(b))\" x2=\"\(f(crisp(px(tick.value))))\" y2=\"\(f(b + Double(Self.tickLength)))\" stroke=\"\(hex(Self.frameColour))\"/>\n"
             s += "<text x=\"\(f(px(tick.value)))\" y=\"\(f(b + Double(Self.tickLength + Self.tickGap) + Self.svgTickFont * 0.9))\" font-size=\"\(f(Self.svgTickFont))\" text-anchor=\"middle\">\(Self.escape(tick.label))</text>\n"
         }
         for tick in yTicks where yRange.contains(tick.value) {
-            s += "<line x1=\"\(f(l - Double(Self.tickLength)))\" y1=\"\(f(py(tick.value)))\" x2=\"\(f(l))\" y2=\"\(f(py(tick.value)))\" stroke=\"\(hex(Self.frameColour))\"/>\n"
+            s += "<line x1=\"\(f(l - Double(Self.tickLength)))\" y1=\"\(f(crisp(py(tick.value))))\" x2=\"\(f(l))\" y2=\"\(f(crisp(py(tick.value))))\" stroke=\"\(hex(Self.frameColour))\"/>\n"
             s += "<text x=\"\(f(l - Double(Self.tickLength + Self.tickGap)))\" y=\"\(f(py(tick.value) + Self.svgTickFont * 0.35))\" font-size=\"\(f(Self.svgTickFont))\" text-anchor=\"end\">\(Self.escape(tick.label))</text>\n"
         }
         s += "<text x=\"\(f((l + r) / 2))\" y=\"\(f(Double(height - Self.pad) - 2))\" font-size=\"\(f(Self.svgLabelFont))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
