@@ -30,7 +30,7 @@ nice -n 19 "$compseg" evaluate --model "$out/run" --data "$out/data/manifest.csv
   --force --threads "$threads" | tail -1
 step "compare unet and segnet"
 nice -n 19 "$compseg" compare --data "$out/data/manifest.csv" --modality infrared --topologies unet,segnet --out "$out/cmp" \
-  --epochs 12 --width 8 --depth 2 --threads "$threads" | tail -4
+  --epochs 20 --width 8 --depth 2 --threads "$threads" | tail -4
 
 shoot() {  # shoot NAME FILE WIDTH HEIGHT
   "$chromium" --headless --no-sandbox --disable-gpu --hide-scrollbars --force-device-scale-factor=1 \

@@ -166,13 +166,21 @@ struct Compare: ParsableCommand {
                 </section>
                 """)
         }
-        let tiles = [
-            ReportHTML.tile("Topologies", "\(rows.count)", rows.map(\.topology).joined(separator: ", ")),
-            ReportHTML.tile("Test AUC", "see table", "How well each network's tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance."),
-            ReportHTML.tile("Dice", "see table", "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean ± sd)."),
-            ReportHTML.tile("Threshold", String(format: "%.2f", threshold),
-                            "A pixel counts as tumor where the activation exceeds it (set by --threshold, the same for every topology)."),
-        ]
+        func best(_ value: (Row) -> Double?) -> Row? { rows.filter { value($0) != nil }.max { value($0)! < value($1)! } }
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let bestAUC = best { $0.evaluation.summary.auc }, bestDice = best { $0.evaluation.summary.diceMean }
+        var tiles = [ReportHTML.tile("Topologies", "\(rows.count)", rows.map(\.topology).joined(separator: ", ")
+                                        + ": each trained on the same data, seed and budget, then tested on the test split.")]
+        if let r = bestAUC {
+            tiles.append(ReportHTML.tile("Highest test AUC", "\(r.topology): \(f(r.evaluation.summary.auc))",
+                                         "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance."))
+        }
+        if let r = bestDice {
+            tiles.append(ReportHTML.tile("Highest Dice", "\(r.topology): \(f(r.evaluation.summary.diceMean))",
+                                         "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean)."))
+        }
+        tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", threshold),
+                                     "A pixel counts as tumor where the activation exceeds it (set by --threshold, the same for every topology)."))
         let body = """
             <h1>Topology comparison</h1>
             <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
