@@ -96,5 +96,19 @@ for name, path in [("roc-demo (Chromium, roc.svg)", out / "shots" / "roc-demo.pn
           f"{kept:.0%} of rows {top}–{bottom}; a ringed marker may cover a few); the curve's left leg is "
           f"x={leg} ({leg_rows} px tall), {leg - frame_x} px inside the frame")
 
+# Information, not a check: the period-2 pattern of the transposed convolutions (docs/method.md,
+# "Checkerboard artefacts") in evaluate's float maps: each map minus its 3×3 mean, averaged per
+# pixel parity (x mod 2, y mod 2); the spread of the four means, in activation units.
+spreads = []
+for path in sorted((out / "eval").glob("*_map.tif")):
+    m = np.asarray(Image.open(path), dtype=np.float64)
+    p = np.pad(m, 1, mode="edge")
+    residual = m - sum(p[dy:dy + m.shape[0], dx:dx + m.shape[1]] for dy in range(3) for dx in range(3)) / 9
+    parity = [residual[a::2, b::2].mean() for a in (0, 1) for b in (0, 1)]
+    spreads.append(max(parity) - min(parity))
+if spreads:
+    print(f"info  checkerboard: period-2 parity spread of {len(spreads)} evaluate maps: median {np.median(spreads):.4f}, "
+          f"max {np.max(spreads):.4f} (activation units)")
+
 print(f"{len(failures)} failed" if failures else "all checks passed")
 sys.exit(1 if failures else 0)
