@@ -7,34 +7,35 @@ public enum Panel {
 
     /// Output size for pictures of the given sizes with the given titles and caption.
     public static func size(_ items: [(title: String, height: Int, width: Int)], caption: String?) -> (height: Int, width: Int) {
-        let columns = items.map { max($0.width, Text.width($0.title)) }
+        let columns = items.map { max($0.width, Text.width($0.title, size: Text.labelSize)) }
         let hasTitles = items.contains { !$0.title.isEmpty }
         let contentW = columns.reduce(0, +) + columnGap * max(columns.count - 1, 0)
-        let captionW = caption.map { Text.width($0) } ?? 0
+        let captionW = caption.map { Text.width($0, size: Text.labelSize) } ?? 0
         let imageH = items.map(\.height).max() ?? 0
-        let titleH = hasTitles ? Text.height() + titleGap : 0
-        let captionH = caption.map { $0.isEmpty ? 0 : captionGap + Text.height() } ?? 0
+        let titleH = hasTitles ? Text.height(size: Text.labelSize) + titleGap : 0
+        let captionH = caption.map { $0.isEmpty ? 0 : captionGap + Text.height(size: Text.labelSize) } ?? 0
         return (2 * margin + titleH + imageH + captionH, 2 * margin + max(contentW, captionW))
     }
 
     /// The pictures side by side on white, top-aligned, each with its title centred above it (black,
-    /// 5×7 font) and an optional caption line below, left-aligned. A column is as wide as its picture
+    /// smooth text at `Text.labelSize`) and an optional caption line below, left-aligned. Reports
+    /// pass no caption: theirs is HTML beside the picture. A column is as wide as its picture
     /// or its title, whichever is wider; the picture is centred in it.
     public static func compose(_ images: [(title: String, image: RGBImage)], caption: String? = nil) -> RGBImage {
         let (h, w) = size(images.map { ($0.title, $0.image.height, $0.image.width) }, caption: caption)
         var out = RGBImage(height: h, width: w, fill: Palette.white)
         let hasTitles = images.contains { !$0.title.isEmpty }
-        let imageTop = margin + (hasTitles ? Text.height() + titleGap : 0)
+        let imageTop = margin + (hasTitles ? Text.height(size: Text.labelSize) + titleGap : 0)
         var x = margin
         for (title, image) in images {
-            let column = max(image.width, Text.width(title))
-            Text.draw(title, into: &out, x: x + (column - Text.width(title)) / 2, y: margin)
+            let column = max(image.width, Text.width(title, size: Text.labelSize))
+            Text.drawSmooth(title, into: &out, x: x + (column - Text.width(title, size: Text.labelSize)) / 2, y: margin)
             out.paste(image, x: x + (column - image.width) / 2, y: imageTop)
             x += column + columnGap
         }
         if let caption, !caption.isEmpty {
             let imageH = images.map(\.image.height).max() ?? 0
-            Text.draw(caption, into: &out, x: margin, y: imageTop + imageH + captionGap)
+            Text.drawSmooth(caption, into: &out, x: margin, y: imageTop + imageH + captionGap)
         }
         return out
     }

@@ -5,7 +5,24 @@ import CompSegCore
 /// picture or as standalone SVG with the same layout.
 public enum ROCCurve {
     public typealias Point = (fpr: Double, tpr: Double)
-    public typealias Curve = (name: String, points: [Point], auc: Double)
+
+    /// One curve: its points and AUC, and optionally the AUC's 95% interval and an operating point
+    /// (e.g. Youden's) to mark on it.
+    public struct Curve: Sendable {
+        public var name: String
+        public var points: [Point]
+        public var auc: Double
+        /// The AUC's 95% confidence interval, low and high, with the method named in `intervalMethod`.
+        public var interval: (low: Double, high: Double)?
+        public var intervalMethod = "DeLong"
+        /// A point to mark (its false and true positive rates) with its legend text, e.g. "Youden: fraction ≥ 0.12".
+        public var marker: (point: Point, label: String)?
+
+        public init(name: String, points: [Point], auc: Double, interval: (low: Double, high: Double)? = nil,
+                    marker: (point: Point, label: String)? = nil) {
+            self.name = name; self.points = points; self.auc = auc; self.interval = interval; self.marker = marker
+        }
+    }
 
     /// The ROC points of `scores` (higher means more likely positive) against `labels` (true =
     /// positive): (0, 0), then one point per distinct score from the highest down, where every sample
@@ -42,136 +59,47 @@ public enum ROCCurve {
     /// One curve from scores and labels, with its AUC, ready for `render` and `svg`.
     public static func curve(name: String, scores: [Double], labels: [Bool]) -> Curve {
         let p = points(scores: scores, labels: labels)
-        return (name, p, auc(p))
+        return Curve(name: name, points: p, auc: auc(p))
     }
 
-    /// The legend line of a curve: "name AUC 0.93".
+    /// The legend line of a curve: "name AUC 0.93", with the interval "name AUC 0.93 [0.85, 0.99]".
     public static func legend(_ curve: Curve) -> String {
-        "\(curve.name) AUC \(curve.auc.isNaN ? "n/a" : String(format: "%.2f", curve.auc))"
+        guard !curve.auc.isNaN else { return "\(curve.name) AUC n/a" }
+        var line = "\(curve.name) AUC " + String(format: "%.2f", curve.auc)
+        if let i = curve.interval { line += String(format: " [%.2f, %.2f]", i.low, i.high) }
+        return line
     }
 
-    /// Plot geometry shared by the raster and SVG versions.
-    struct Layout {
-        let size: Int
-        let left = 42, right = 12, top = 12, bottom = 34
-        var plotWidth: Int { size - left - right }
-        var plotHeight: Int { size - top - bottom }
-        func x(_ fpr: Double) -> Double { Double(left) + fpr * Double(plotWidth) }
-        func y(_ tpr: Double) -> Double { Double(top) + (1 - tpr) * Double(plotHeight) }
-        let ticks: [(label: String, value: Double)] = [("0", 0), (".5", 0.5), ("1", 1)]
-        let lineHeight = 11, swatch = 14, legendPad = 4
-        func legendBox(_ lines: [String]) -> (x: Int, y: Int, width: Int, height: Int) {
-            let w = legendPad * 3 + swatch + (lines.map { Text.width($0) }.max() ?? 0)
-            let h = legendPad * 2 + lines.count * lineHeight - (lineHeight - Text.glyphHeight)
-            return (left + plotWidth - w - 6, top + plotHeight - h - 6, w, h)
-        }
-    }
-
-    /// A `size`×`size` raster plot on white: framed axes with ticks labelled 0, .5, 1 on both axes,
-    /// "FPR" below and "TPR" left, the chance diagonal dashed grey, each curve 2 px wide in its own
-    /// `Palette.categorical` colour, and a legend "name AUC 0.93" in the lower right.
-    public static func render(curves: [Curve], size: Int = 400) -> RGBImage {
-        precondition(size >= 120, "ROC plot size must be at least 120 pixels")
-        let L = Layout(size: size)
-        var out = RGBImage(height: size, width: size, fill: Palette.white)
-        func px(_ v: Double) -> Int { Int(v.rounded()) }
-        let (x0, x1, y0, y1) = (L.left, L.left + L.plotWidth, L.top + L.plotHeight, L.top)
-        out.drawLine(x0: x0, y0: y0, x1: x1, y1: y1, Palette.lightGrey, dash: 4)
+    /// The plot: axes from −0.02 to 1.02 (so that a curve along an edge lies inside the frame,
+    /// not on it), ticks every 0.25, the chance diagonal dashed grey, each curve 3 px wide in its
+    /// own `Palette.categorical` colour with its marker as a ringed dot, and a legend in the lower
+    /// right: "name AUC 0.93 [0.85, 0.99]" per curve (one curve: "AUC 0.93 [0.85, 0.99]", so that
+    /// the legend stays clear of the curve's left edge), then the markers' labels (several curves:
+    /// "name Youden point").
+    public static func chart(curves: [Curve], size: Int = 480) -> Chart {
+        precondition(size >= 200, "ROC plot size must be at least 200 pixels")
+        let ticks: [Chart.Tick] = [("0", 0), ("0.25", 0.25), ("0.5", 0.5), ("0.75", 0.75), ("1", 1)]
+        var chart = Chart(width: size, height: size, xLabel: "false positive rate", yLabel: "true positive rate",
+                          xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
+        chart.legend = .lowerRight
+        chart.series.append(.init(points: [(0, 0), (1, 1)], colour: Palette.lightGrey, lineWidth: 1.5, dash: 6))
         for (i, curve) in curves.enumerated() {
             let colour = Palette.categorical[i % Palette.categorical.count]
-            for (a, b) in zip(curve.points, curve.points.dropFirst()) {
-                out.drawLine(x0: px(L.x(a.fpr)), y0: px(L.y(a.tpr)), x1: px(L.x(b.fpr)), y1: px(L.y(b.tpr)), colour, thickness: 2)
-            }
+            let name = curves.count == 1 ? String(legend(curve).dropFirst(curve.name.count + 1)) : legend(curve)
+            chart.series.append(.init(name: name, points: curve.points.map { ($0.fpr, $0.tpr) }, colour: colour, lineWidth: 3))
         }
-        // Frame last, so that curves along the edges do not hide it.
-        out.drawLine(x0: x0, y0: y0, x1: x1, y1: y0, Palette.black)
-        out.drawLine(x0: x0, y0: y1, x1: x1, y1: y1, Palette.black)
-        out.drawLine(x0: x0, y0: y0, x1: x0, y1: y1, Palette.black)
-        out.drawLine(x0: x1, y0: y0, x1: x1, y1: y1, Palette.black)
-        for tick in L.ticks {
-            let tx = px(L.x(tick.value)), ty = px(L.y(tick.value))
-            out.drawLine(x0: tx, y0: y0, x1: tx, y1: y0 + 3, Palette.black)
-            Text.draw(tick.label, into: &out, x: tx - Text.width(tick.label) / 2, y: y0 + 6)
-            out.drawLine(x0: x0 - 3, y0: ty, x1: x0, y1: ty, Palette.black)
-            Text.draw(tick.label, into: &out, x: x0 - 6 - Text.width(tick.label), y: ty - Text.glyphHeight / 2)
-        }
-        Text.draw("FPR", into: &out, x: x0 + L.plotWidth / 2 - Text.width("FPR") / 2, y: y0 + 19)
-        Text.draw("TPR", into: &out, x: 2, y: y1 + L.plotHeight / 4 - Text.glyphHeight / 2)
-
-        let lines = curves.map(legend)
-        guard !lines.isEmpty else { return out }
-        let box = L.legendBox(lines)
-        out.fillRect(x: box.x, y: box.y, width: box.width, height: box.height, Palette.white)
-        out.drawLine(x0: box.x, y0: box.y, x1: box.x + box.width - 1, y1: box.y, Palette.grey)
-        out.drawLine(x0: box.x, y0: box.y + box.height - 1, x1: box.x + box.width - 1, y1: box.y + box.height - 1, Palette.grey)
-        out.drawLine(x0: box.x, y0: box.y, x1: box.x, y1: box.y + box.height - 1, Palette.grey)
-        out.drawLine(x0: box.x + box.width - 1, y0: box.y, x1: box.x + box.width - 1, y1: box.y + box.height - 1, Palette.grey)
-        for (i, line) in lines.enumerated() {
-            let ly = box.y + L.legendPad + i * L.lineHeight
-            let colour = Palette.categorical[i % Palette.categorical.count]
-            out.fillRect(x: box.x + L.legendPad, y: ly + 2, width: L.swatch, height: 3, colour)
-            Text.draw(line, into: &out, x: box.x + 2 * L.legendPad + L.swatch, y: ly)
-        }
-        return out
-    }
-
-    /// The same plot as `render` as a standalone SVG document (UTF-8, `size`×`size` user units).
-    public static func svg(curves: [Curve], size: Int = 400) -> String {
-        let L = Layout(size: size)
-        func f(_ v: Double) -> String { String(format: "%.2f", v) }
-        let (x0, x1) = (Double(L.left), Double(L.left + L.plotWidth))
-        let (y0, y1) = (Double(L.top + L.plotHeight), Double(L.top))
-        var s = """
-        <?xml version="1.0" encoding="UTF-8"?>
-        <svg xmlns="http://www.w3.org/2000/svg" width="\(size)" height="\(size)" viewBox="0 0 \(size) \(size)">
-        <rect x="0" y="0" width="\(size)" height="\(size)" fill="#ffffff"/>
-        <g font-family="monospace" font-size="10" fill="#000000">
-
-        """
-        s += "<line x1=\"\(f(x0))\" y1=\"\(f(y0))\" x2=\"\(f(x1))\" y2=\"\(f(y1))\" stroke=\"\(Palette.hex(Palette.lightGrey))\" stroke-dasharray=\"4 4\"/>\n"
         for (i, curve) in curves.enumerated() {
-            let colour = Palette.hex(Palette.categorical[i % Palette.categorical.count])
-            let pts = curve.points.map { "\(f(L.x($0.fpr))),\(f(L.y($0.tpr)))" }.joined(separator: " ")
-            s += "<polyline points=\"\(pts)\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            guard let m = curve.marker else { continue }
+            let colour = Palette.categorical[i % Palette.categorical.count]
+            chart.series.append(.init(name: curves.count > 1 ? "\(curve.name) Youden point" : m.label, points: [(m.point.fpr, m.point.tpr)],
+                                      colour: colour, lineWidth: 0, dotRadius: 6, ringed: true))
         }
-        s += "<rect x=\"\(f(x0))\" y=\"\(f(y1))\" width=\"\(L.plotWidth)\" height=\"\(L.plotHeight)\" fill=\"none\" stroke=\"#000000\"/>\n"
-        for tick in L.ticks {
-            let tx = L.x(tick.value), ty = L.y(tick.value)
-            s += "<line x1=\"\(f(tx))\" y1=\"\(f(y0))\" x2=\"\(f(tx))\" y2=\"\(f(y0 + 3))\" stroke=\"#000000\"/>\n"
-            s += "<text x=\"\(f(tx))\" y=\"\(f(y0 + 14))\" text-anchor=\"middle\">\(escape(tick.label))</text>\n"
-            s += "<line x1=\"\(f(x0 - 3))\" y1=\"\(f(ty))\" x2=\"\(f(x0))\" y2=\"\(f(ty))\" stroke=\"#000000\"/>\n"
-            s += "<text x=\"\(f(x0 - 6))\" y=\"\(f(ty + 3.5))\" text-anchor=\"end\">\(escape(tick.label))</text>\n"
-        }
-        s += "<text x=\"\(f(x0 + Double(L.plotWidth) / 2))\" y=\"\(f(y0 + 27))\" text-anchor=\"middle\">FPR</text>\n"
-        s += "<text x=\"2\" y=\"\(f(y1 + Double(L.plotHeight) / 4 + 3.5))\">TPR</text>\n"
-        let lines = curves.map(legend)
-        if !lines.isEmpty {
-            let box = L.legendBox(lines)
-            s += "<rect x=\"\(box.x)\" y=\"\(box.y)\" width=\"\(box.width)\" height=\"\(box.height)\" fill=\"#ffffff\" stroke=\"\(Palette.hex(Palette.grey))\"/>\n"
-            for (i, line) in lines.enumerated() {
-                let ly = box.y + L.legendPad + i * L.lineHeight
-                let colour = Palette.hex(Palette.categorical[i % Palette.categorical.count])
-                s += "<rect x=\"\(box.x + L.legendPad)\" y=\"\(ly + 2)\" width=\"\(L.swatch)\" height=\"3\" fill=\"\(colour)\"/>\n"
-                s += "<text x=\"\(box.x + 2 * L.legendPad + L.swatch)\" y=\"\(ly + 7)\">\(escape(line))</text>\n"
-            }
-        }
-        s += "</g>\n</svg>\n"
-        return s
+        return chart
     }
 
-    /// Text made safe for XML character data and attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&apos;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
+    /// The plot (`chart`) as a `size`×`size` picture.
+    public static func render(curves: [Curve], size: Int = 480) -> RGBImage { chart(curves: curves, size: size).render() }
+
+    /// The same plot as `render` as a standalone SVG document (UTF-8, `size`×`size` user units), its text real text.
+    public static func svg(curves: [Curve], size: Int = 480) -> String { chart(curves: curves, size: size).svg() }
 }

@@ -2,8 +2,11 @@ import CompSegCore
 
 /// A tiny bitmap text renderer: a built-in 5×7 pixel font, one pixel of spacing between glyphs.
 ///
-/// Covers digits, `A`–`Z`, `a`–`z`, space and `. , - + ± = : / ( ) % _ < >`; any other character draws
-/// as a hollow box so that it is visible rather than silently dropped.
+/// Covers digits, `A`–`Z`, `a`–`z`, space and `. , - + ± = : / ( ) % _ < > [ ] ' ! ? * & – × ≥`; any other
+/// character draws as a hollow box so that it is visible rather than silently dropped.
+///
+/// Figures draw with `drawSmooth` (SmoothText.swift): the same glyphs enlarged to any size, their
+/// diagonals smoothed and their edges antialiased by pixel coverage; `draw` is the plain pixel version.
 public enum Text {
     /// Glyph cell: 5 wide, 7 high; each character advances 6 (× scale) pixels.
     public static let glyphWidth = 5, glyphHeight = 7, advance = 6
@@ -41,7 +44,7 @@ public enum Text {
 
     private static let unknown: [UInt8] = [0b11111, 0b10001, 0b10001, 0b10001, 0b10001, 0b10001, 0b11111]
 
-    private static let font: [Character: [UInt8]] = [
+    static let font: [Character: [UInt8]] = [
         " ": [0, 0, 0, 0, 0, 0, 0],
         "0": [0b01110, 0b10001, 0b10011, 0b10101, 0b11001, 0b10001, 0b01110],
         "1": [0b00100, 0b01100, 0b00100, 0b00100, 0b00100, 0b00100, 0b01110],
@@ -119,5 +122,15 @@ public enum Text {
         "x": [0, 0, 0b10001, 0b01010, 0b00100, 0b01010, 0b10001],
         "y": [0, 0, 0b10001, 0b10001, 0b01111, 0b00001, 0b01110],
         "z": [0, 0, 0b11111, 0b00010, 0b00100, 0b01000, 0b11111],
+        "[": [0b01110, 0b01000, 0b01000, 0b01000, 0b01000, 0b01000, 0b01110],
+        "]": [0b01110, 0b00010, 0b00010, 0b00010, 0b00010, 0b00010, 0b01110],
+        "'": [0b00100, 0b00100, 0b01000, 0, 0, 0, 0],
+        "!": [0b00100, 0b00100, 0b00100, 0b00100, 0b00100, 0, 0b00100],
+        "?": [0b01110, 0b10001, 0b00001, 0b00010, 0b00100, 0, 0b00100],
+        "*": [0, 0b00100, 0b10101, 0b01110, 0b10101, 0b00100, 0],
+        "&": [0b01100, 0b10010, 0b10100, 0b01000, 0b10101, 0b10010, 0b01101],
+        "–": [0, 0, 0, 0b11111, 0, 0, 0],
+        "×": [0, 0b10001, 0b01010, 0b00100, 0b01010, 0b10001, 0],
+        "≥": [0b01000, 0b00100, 0b00010, 0b00100, 0b01000, 0, 0b11111],
     ]
 }

@@ -5,26 +5,88 @@ import Foundation
 
 /// The figures of an evaluation and one self-contained `report.html` (images embedded):
 /// per sample `<id>_overlay.png` (mask blended on the preview), `<id>_contour.png`,
-/// `<id>_heatmap.png` (viridis with colour bar), `<id>_label.png` (0 background, 1 tumor, as QuPath
-/// imports label images) and `<id>_panel.png` (preview | heatmap | overlay | ground truth);
-/// `roc.png` and `roc.svg` of the tumor fraction.
+/// `<id>_heatmap.png` (viridis with its colour bar, titled "activation"), `<id>_label.png` (0
+/// background, 1 tumor, as QuPath imports label images) and `<id>_panel.png` (preview | heatmap |
+/// overlay | ground truth, titled, no caption); `roc.png`/`roc.svg` (the ROC of the tumor fraction
+/// with its AUC interval and Youden's point), `fractions.png`/`fractions.svg` (the tumor fraction
+/// by class with Youden's cut) and `thresholds.png`/`thresholds.svg` (mean Dice and Youden's J
+/// against the activation threshold, the chosen one marked).
 public enum EvaluationReport {
+    /// Colours of the classes in figures: cancer-free, cancer.
+    public static let cancerFreeColour: RGB = (44, 160, 44), cancerColour: RGB = (214, 39, 40)
+    /// The colour of the true tumor in the truth pictures.
+    public static let truthColour: RGB = (0, 160, 255)
+
     /// Writes the figures and the report into `folder`.
     /// - Parameters:
-    ///   - title: the report's heading (e.g. the run folder).
+    ///   - title: the report's heading line (e.g. the run folder and data).
+    ///   - curves: the run's training curves (SVG), embedded when given.
+    ///   - thresholdOrigin: how the activation threshold came about, e.g. "chosen on the validation
+    ///     split (best mean Dice)" or "set by --threshold".
     ///   - colour, alpha: of the blended mask.
     public static func write(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
-                             truth: [String: [Bool]], title: String, to folder: URL,
+                             truth: [String: [Bool]], title: String, to folder: URL, curves: String? = nil,
+                             thresholdOrigin: String = "set by --threshold",
                              colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws {
         let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                        colour: colour, alpha: alpha)
+        try writeROC([rocCurve(name: "tumor fraction", evaluation)], to: folder)
+        let fractions = fractionChart(evaluation)
+        try fractions.render().writePNG(to: folder.appendingPathComponent("fractions.png"))
+        try writeDurably(Data(fractions.svg().utf8), to: folder.appendingPathComponent("fractions.svg"))
+        let sweep = thresholdChart(samples: samples, maps: maps, truth: truth, chosen: evaluation.threshold)
+        try sweep.render().writePNG(to: folder.appendingPathComponent("thresholds.png"))
+        try writeDurably(Data(sweep.svg().utf8), to: folder.appendingPathComponent("thresholds.svg"))
+
+        let s = evaluation.summary
+        var figures = [
+            ReportHTML.figure(svg: ROCCurve.svg(curves: [rocCurve(name: "tumor fraction", evaluation)]), alt: "ROC curve of the tumor fraction",
+                              caption: "ROC of the tumor fraction against the image labels. The ringed dot is Youden's point "
+                                + "(the cut that maximizes sensitivity + specificity − 1); the interval is DeLong's 95% interval."),
+            ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
+                              caption: "Tumor fraction of each sample (share of its tissue with activation above "
+                                + String(format: "%.2f", s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
+                                + "Samples above the dashed cut are called cancer."),
+            ReportHTML.figure(svg: sweep.svg(), alt: "Mean Dice and Youden's J against the activation threshold",
+                              caption: "Why the threshold is " + String(format: "%.2f", s.threshold) + ": it was \(thresholdOrigin). "
+                                + "The curves show, on these samples, how the mean Dice of cancer samples and Youden's J of the tumor fraction change with it."),
+        ]
+        if let curves {
+            figures.append(ReportHTML.figure(svg: curves, alt: "Training curves",
+                                             caption: "Training: loss on the training and validation splits and validation AUC per epoch; "
+                                                + "the dashed line marks the epoch whose weights were kept (lowest validation loss)."))
+        }
+        let body = """
+            <h1>CompSeg evaluation</h1>
+            <p class="subtitle">\(ReportHTML.escape(title))</p>
+            \(summaryTiles(s))
+            <h2>Figures</h2>
+            <div class="figures">
+            \(figures.joined(separator: "\n"))
+            </div>
+            <h2>Samples, highest tumor fraction first</h2>
+            \(try sampleLegend(threshold: s.threshold, colour: colour))
+            <div class="cards">
+            \(gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n"))
+            </div>
+            <h2>Per-sample results</h2>
+            <p class="subtitle">Click a column to sort; a sample's name leads to its card.</p>
+            \(sampleTable(evaluation))
+            """
+        try writeDurably(Data(ReportHTML.page(title: "CompSeg evaluation: \(title)", body: body).utf8),
+                         to: folder.appendingPathComponent("report.html"))
+    }
+
+    /// The ROC curve of `evaluation`'s tumor fraction, with DeLong's interval and Youden's point.
+    public static func rocCurve(name: String, _ evaluation: SegmentationEvaluation) -> ROCCurve.Curve {
         let labelled = evaluation.results.filter { $0.label != nil }
-        let curve = ROCCurve.curve(name: "tumor fraction", scores: labelled.map(\.tumorFraction),
-                                   labels: labelled.map { $0.label == .cancer })
-        let rocFile = try writeROC([curve], to: folder)
-        let html = page(title: title, summary: evaluation.summary, roc: try Data(contentsOf: rocFile),
-                        gallery: gallery.sorted { $0.score > $1.score }.map(\.html))
-        try Data(html.utf8).write(to: folder.appendingPathComponent("report.html"), options: .atomic)
+        var curve = ROCCurve.curve(name: name, scores: labelled.map(\.tumorFraction), labels: labelled.map { $0.label == .cancer })
+        let s = evaluation.summary
+        if let ci = s.aucCI, ci.count == 2 { curve.interval = (ci[0], ci[1]) }
+        if let sens = s.sensitivity, let spec = s.specificity, let cut = s.youdenFraction {
+            curve.marker = ((1 - spec, sens), String(format: "Youden: fraction ≥ %.3f", cut))
+        }
+        return curve
     }
 
     /// `roc.png` and `roc.svg` of `curves` in one figure; returns the PNG's location.
@@ -32,11 +94,44 @@ public enum EvaluationReport {
     public static func writeROC(_ curves: [ROCCurve.Curve], to folder: URL) throws -> URL {
         let file = folder.appendingPathComponent("roc.png")
         try ROCCurve.render(curves: curves).writePNG(to: file)
-        try Data(ROCCurve.svg(curves: curves).utf8).write(to: folder.appendingPathComponent("roc.svg"), options: .atomic)
+        try writeDurably(Data(ROCCurve.svg(curves: curves).utf8), to: folder.appendingPathComponent("roc.svg"))
         return file
     }
 
-    /// Writes each sample's figures; returns each sample's tumor fraction with its gallery HTML.
+    /// The strip plot of the tumor fraction by image label, with Youden's cut.
+    public static func fractionChart(_ evaluation: SegmentationEvaluation) -> Chart {
+        let r = evaluation.results
+        let s = evaluation.summary
+        return StripPlot.chart(
+            groups: [StripPlot.Group(name: "cancer-free", values: r.filter { $0.label == .cancerFree }.map(\.tumorFraction), colour: cancerFreeColour),
+                     StripPlot.Group(name: "cancer", values: r.filter { $0.label == .cancer }.map(\.tumorFraction), colour: cancerColour)],
+            yLabel: String(format: "tumor fraction (activation > %.2f)", s.threshold), title: "Tumor fraction by class",
+            cut: s.youdenFraction.map { (Double($0), String(format: "Youden cut %.3f", $0)) })
+    }
+
+    /// The activation thresholds the sweep evaluates: 0.05, 0.10, … 0.95, as `bestThreshold` tries.
+    public static let sweptThresholds: [Float] = stride(from: Float(0.05), through: 0.951, by: 0.05).map { ($0 * 100).rounded() / 100 }
+
+    /// Mean Dice over cancer samples with truth (where any) and Youden's J of the tumor fraction at
+    /// each swept threshold, with the chosen threshold as a rule.
+    public static func thresholdChart(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], chosen: Float) -> Chart {
+        var dice: [(x: Double, y: Double)] = [], youden: [(x: Double, y: Double)] = []
+        for t in sweptThresholds {
+            let s = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t).summary
+            if let d = s.diceMean, d.isFinite { dice.append((Double(t), d)) }
+            if let a = s.sensitivity, let b = s.specificity { youden.append((Double(t), a + b - 1)) }
+        }
+        let ticks = Chart.niceTicks(0...1, count: 5)
+        var chart = Chart(width: 480, height: 400, title: "Choice of the threshold", xLabel: "activation threshold", yLabel: "score",
+                          xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
+        chart.legend = .lowerRight
+        if !dice.isEmpty { chart.series.append(.init(name: "mean Dice (cancer)", points: dice, colour: Palette.categorical[0], dotRadius: 3)) }
+        if !youden.isEmpty { chart.series.append(.init(name: "Youden's J (fraction)", points: youden, colour: Palette.categorical[1], dotRadius: 3)) }
+        chart.rules.append(.init(.vertical, at: Double(chosen), colour: (200, 30, 30), dash: 7, name: String(format: "threshold %.2f", chosen)))
+        return chart
+    }
+
+    /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card.
     @discardableResult
     public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                                     truth: [String: [Bool]], to folder: URL,
@@ -50,73 +145,94 @@ public enum EvaluationReport {
             // Small images are enlarged (whole pixels) so a panel stays readable.
             let upscale = max(1, 160 / max(h, w))
             let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale)
-            var columns: [(title: String, image: RGBImage)] = [("preview", sample.preview.scaled(by: upscale)),
-                                                               ("activation", heatmap), ("overlay", overlay.scaled(by: upscale))]
-            if let t = truth[sample.id] {
-                columns.append(("truth", Overlay.blend(preview: sample.preview, mask: Mask(height: h, width: w, pixels: t),
-                                                       colour: (0, 160, 255), alpha: 0.5).scaled(by: upscale)))
+            let preview = sample.preview.scaled(by: upscale)
+            var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", heatmap),
+                                                               ("overlay", overlay.scaled(by: upscale))]
+            let truthImage = truth[sample.id].map {
+                Overlay.blend(preview: sample.preview, mask: Mask(height: h, width: w, pixels: $0), colour: truthColour, alpha: 0.5)
+                    .scaled(by: upscale)
             }
-            let caption = "\(sample.id)  \(sample.label?.rawValue ?? "unlabelled")  fraction "
-                + String(format: "%.2f", result.tumorFraction) + (result.pixel.map { String(format: "  Dice %.2f", $0.dice) } ?? "")
-            let panel = Panel.compose(columns, caption: caption)
+            if let truthImage { columns.append(("truth", truthImage)) }
             try overlay.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(sample.id + "_overlay.png"))
             try contour.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(sample.id + "_contour.png"))
             try heatmap.writePNG(to: folder.appendingPathComponent(sample.id + "_heatmap.png"))
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
                 .write(to: folder.appendingPathComponent(sample.id + "_label.png"))
-            let panelFile = folder.appendingPathComponent(sample.id + "_panel.png")
-            try panel.writePNG(to: panelFile)
+            try Panel.compose(columns, caption: nil).writePNG(to: folder.appendingPathComponent(sample.id + "_panel.png"))
+
+            // The card: the four pictures at one size (the activation without its bar: the page has one legend).
+            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale)
+            var quad: [(String, RGBImage)] = [("preview", preview), ("activation", bare), ("predicted tumor", overlay.scaled(by: upscale))]
+            if let truthImage { quad.append(("true tumor", truthImage)) }
+            let cells = try quad.map { title, image in
+                "<div>\(title)<img src=\"\(ReportHTML.dataURI(try ReportHTML.pngData(image), mime: "image/png"))\" "
+                    + "alt=\"\(ReportHTML.escape(sample.id)): \(title)\" width=\"\(image.width)\" height=\"\(image.height)\"></div>"
+            }
+            let label = sample.label?.rawValue ?? "unlabelled"
+            var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
+            if let p = result.pixel { numbers += String(format: " · Dice %.2f", p.dice) }
             gallery.append((result.tumorFraction, """
-                <figure><img src="data:image/png;base64,\(try Data(contentsOf: panelFile).base64EncodedString())" alt="\(escape(sample.id))">\
-                <figcaption>\(escape(caption))</figcaption></figure>
+                <article class="card" id="\(ReportHTML.escape(sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
+                <span class="badge \(label)">\(label)</span><span class="numbers">\(numbers)</span></header>\
+                <div class="quad">\(cells.joined())</div></article>
                 """))
         }
         return gallery
     }
 
-    private static func page(title: String, summary s: SegmentationEvaluation.Summary, roc: Data, gallery: [String]) -> String {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
-        let rows: [(String, String)] = [
-            ("samples (cancer / cancer-free)", "\(s.nCancer) / \(s.nCancerFree)"),
-            ("threshold", String(format: "%.2f", s.threshold)),
-            ("AUC of the tumor fraction [95% CI, DeLong]", "\(f(s.auc)) [\(f(s.aucCI?[0])), \(f(s.aucCI?[1]))]"),
-            ("sensitivity / specificity at Youden's point", "\(f(s.sensitivity)) / \(f(s.specificity))"),
-            ("Dice, cancer samples (mean ± sd)", "\(f(s.diceMean)) ± \(f(s.diceSD))"),
-            ("IoU, cancer samples (mean ± sd)", "\(f(s.iouMean)) ± \(f(s.iouSD))"),
-            ("pixel sensitivity (mean ± sd)", "\(f(s.pixelSensitivityMean)) ± \(f(s.pixelSensitivitySD))"),
-            ("pixel specificity (mean ± sd)", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))"),
-            ("predicted and true masks both empty (Dice 1)", "\(s.nBothEmpty)"),
+    /// The summary: one tile per number, each with a line on what it means.
+    static func summaryTiles(_ s: SegmentationEvaluation.Summary) -> String {
+        func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+        var tiles = [
+            ReportHTML.tile("Samples", "\(s.nCancer) cancer / \(s.nCancerFree) cancer-free", "Evaluated samples, by their image label."),
+            ReportHTML.tile("AUC", "\(f(s.auc)) [\(f(s.aucCI?[0])), \(f(s.aucCI?[1]))]",
+                            "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; 95% interval by DeLong's method."),
+            ReportHTML.tile("Threshold", String(format: "%.2f", s.threshold),
+                            "A pixel counts as tumor where the network's activation exceeds it."),
+            ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? "–",
+                            "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)."),
+            ReportHTML.tile("Sensitivity / specificity", "\(f(s.sensitivity, 2)) / \(f(s.specificity, 2))",
+                            "At the Youden cut: share of cancer samples called cancer / of cancer-free samples called cancer-free."),
         ]
-        let table = rows.map { "<tr><th>\(escape($0.0))</th><td>\(escape($0.1))</td></tr>" }.joined(separator: "\n")
-        let rocData = roc.base64EncodedString()
-        return """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>CompSeg evaluation: \(escape(title))</title>
-            <style>
-            body { font-family: sans-serif; margin: 2em; color: #222; }
-            table { border-collapse: collapse; margin-bottom: 1.5em; }
-            th, td { text-align: left; padding: 0.3em 1em; border-bottom: 1px solid #ddd; }
-            .gallery { display: flex; flex-wrap: wrap; gap: 1em; }
-            figure { margin: 0; } figure img { image-rendering: pixelated; max-width: 100%; }
-            figcaption { font-size: 0.85em; color: #555; }
-            </style></head><body>
-            <h1>CompSeg evaluation</h1>
-            <p>\(escape(title))</p>
-            <table>
-            \(table)
-            </table>
-            <h2>ROC curve</h2>
-            <img src="data:image/png;base64,\(rocData)" alt="ROC curve of the tumor fraction">
-            <h2>Samples, highest tumor fraction first</h2>
-            <div class="gallery">
-            \(gallery.joined(separator: "\n"))
-            </div>
-            </body></html>
-            """
+        if s.diceMean != nil {
+            tiles += [
+                ReportHTML.tile("Dice", "\(f(s.diceMean)) ± \(f(s.diceSD))",
+                                "Overlap of the predicted and true tumor, over cancer samples (mean ± sd; 1 perfect)."),
+                ReportHTML.tile("IoU", "\(f(s.iouMean)) ± \(f(s.iouSD))",
+                                "Intersection over union of the predicted and true tumor, over cancer samples."),
+                ReportHTML.tile("Pixel sensitivity", "\(f(s.pixelSensitivityMean)) ± \(f(s.pixelSensitivitySD))",
+                                "Share of the true tumor pixels that are predicted tumor, over cancer samples."),
+                ReportHTML.tile("Pixel specificity", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))",
+                                "Share of the tissue pixels without tumor that are left unmarked, over cancer samples."),
+                ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples whose predicted and true masks are both empty (counted as Dice 1)."),
+            ]
+        }
+        return "<div class=\"tiles\">\n\(tiles.joined(separator: "\n"))\n</div>"
     }
 
-    static func escape(_ s: String) -> String {
-        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    /// The legend above the sample cards: the activation colour bar and the mask colours.
+    static func sampleLegend(threshold: Float, colour: RGB) throws -> String {
+        let bar = ReportHTML.dataURI(try ReportHTML.pngData(Heatmap.colorBarLegend()), mime: "image/png")
+        return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1\">"
+            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(colour))\"></span>predicted tumor: activation above "
+            + String(format: "%.2f", threshold) + " in tissue</span>"
+            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour))\"></span>true tumor (ground truth)</span></div>"
     }
+
+    /// The per-sample table, sortable, each name linking to its card.
+    public static func sampleTable(_ evaluation: SegmentationEvaluation) -> String {
+        func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
+        let cut = evaluation.summary.youdenFraction.map(Double.init)
+        let rows = evaluation.results.map { r -> [String] in
+            let called = cut.map { Float(r.tumorFraction) >= Float($0) ? "cancer" : "cancer-free" } ?? ""
+            return [r.id, r.label?.rawValue ?? "", called, n(r.tumorFraction), n(r.pixel?.dice), n(r.pixel?.iou),
+                    n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
+        }
+        return ReportHTML.sortableTable(
+            header: ["sample", "label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
+                     "pixel specificity", "tumor pixels", "tissue pixels"],
+            numeric: [3, 4, 5, 6, 7, 8, 9], rows: rows, rowIDs: evaluation.results.map(\.id))
+    }
+
+    static func escape(_ s: String) -> String { ReportHTML.escape(s) }
 }

@@ -1,11 +1,13 @@
 import CompSegCore
+import CompSegFigures
 import CompSegIO
 import CompSegNN
 import Foundation
 
 /// A run folder: `model.json`, `weights.safetensors` (the best weights, PyTorch layouts and
-/// names), `history.csv`, and `checkpoint.safetensors` (the last epoch's weights, optimizer state,
-/// best weights and history, for `--resume`). Every file is written atomically.
+/// names), `history.csv` with its plot `curves.png` and `curves.svg`, and `checkpoint.safetensors`
+/// (the last epoch's weights, optimizer state, best weights and history, for `--resume`). Every
+/// file is written atomically.
 public struct RunDirectory: Sendable {
     public let url: URL
     public init(_ url: URL) { self.url = url }
@@ -14,6 +16,9 @@ public struct RunDirectory: Sendable {
     public var weightsFile: URL { url.appendingPathComponent("weights.safetensors") }
     public var historyFile: URL { url.appendingPathComponent("history.csv") }
     public var checkpointFile: URL { url.appendingPathComponent("checkpoint.safetensors") }
+    /// The training curves (losses, validation AUC, best epoch) as a picture and as SVG.
+    public var curvesFile: URL { url.appendingPathComponent("curves.png") }
+    public var curvesSVGFile: URL { url.appendingPathComponent("curves.svg") }
 
     public func create() throws {
         try createFolder(url)
@@ -51,6 +56,50 @@ public struct RunDirectory: Sendable {
             text += fields.joined(separator: ",") + "\n"
         }
         try writeDurably(Data(text.utf8), to: historyFile)
+    }
+
+    /// The epochs of `history` as the training-curves figure takes them.
+    public static func curveEpochs(_ history: [EpochRecord]) -> [TrainingCurves.Epoch] {
+        history.map { TrainingCurves.Epoch(epoch: $0.epoch, trainLoss: Double($0.trainLoss),
+                                           validationLoss: $0.validationLoss.map(Double.init), validationAUC: $0.validationAUC) }
+    }
+
+    /// The epoch whose weights are kept: the last one marked best.
+    public static func bestEpoch(_ history: [EpochRecord]) -> Int? { history.last(where: \.best)?.epoch }
+
+    /// Writes `curves.png` and `curves.svg` of `history` (each atomically; both follow from the
+    /// history alone, so rewriting them on resume gives the same files).
+    public func writeCurves(_ history: [EpochRecord]) throws {
+        let epochs = Self.curveEpochs(history), best = Self.bestEpoch(history)
+        try TrainingCurves.render(epochs, best: best).writePNG(to: curvesFile)
+        try writeDurably(Data(TrainingCurves.svg(epochs, best: best).utf8), to: curvesSVGFile)
+    }
+
+    /// The history in `history.csv` (the columns the curves need: epoch, losses, AUC and best), for
+    /// runs written before `curves.svg` existed.
+    /// - Throws: naming the file when it is missing or a row is malformed.
+    public func readHistory() throws -> [EpochRecord] {
+        guard let data = FileManager.default.contents(atPath: historyFile.path) else {
+            throw TrainingError("\(historyFile.path): not found")
+        }
+        var records: [EpochRecord] = []
+        for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            guard f.count >= 7, let epoch = Int(f[0]), let train = Float(f[1]) else {
+                throw TrainingError("\(historyFile.path): line \(i + 1) is not an epoch row: \(line)")
+            }
+            records.append(EpochRecord(epoch: epoch, trainLoss: train, validationLoss: Float(f[2]), validationAUC: Double(f[3]),
+                                       seconds: Double(f[4]) ?? 0, imagesPerSecond: Double(f[5]) ?? 0, collapse: nil, best: f[6] == "1"))
+        }
+        return records
+    }
+
+    /// The curves' SVG: `curves.svg` when the run has one, else drawn from `history.csv`; nil when neither exists.
+    public func curvesSVG() throws -> String? {
+        if let data = FileManager.default.contents(atPath: curvesSVGFile.path) { return String(decoding: data, as: UTF8.self) }
+        guard FileManager.default.fileExists(atPath: historyFile.path) else { return nil }
+        let history = try readHistory()
+        return TrainingCurves.svg(Self.curveEpochs(history), best: Self.bestEpoch(history))
     }
 }
 

@@ -4,8 +4,8 @@ import Foundation
 
 /// One training run in its folder, new or reopened, trained epoch by epoch with one commit point
 /// per epoch: `checkpoint.safetensors` (the network, optimizer state, best weights and history)
-/// is written durably and atomically first; `weights.safetensors`, `model.json` and `history.csv`
-/// follow from it and are rewritten from it whenever the run is reopened. A kill at any instant
+/// is written durably and atomically first; `weights.safetensors`, `model.json`, `history.csv` and
+/// the training curves (`curves.png`, `curves.svg`) follow from it and are rewritten from it whenever the run is reopened. A kill at any instant
 /// therefore leaves the previous epoch or the new one, and `--resume` continues from whichever it is.
 public final class TrainingRun {
     public let folder: RunDirectory
@@ -106,7 +106,7 @@ public final class TrainingRun {
     }
 
     /// The files that follow from the committed epoch: the best weights (when `weights`), the
-    /// model with its best epoch, and the history.
+    /// model with its best epoch, the history and its curves.
     private func writeEpochFiles(weights: Bool) throws {
         if weights, let best = trainer.best {
             try folder.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
@@ -114,5 +114,6 @@ public final class TrainingRun {
         model.bestEpoch = trainer.best?.epoch
         try folder.writeModel(model)
         try folder.writeHistory(trainer.history)
+        try folder.writeCurves(trainer.history)
     }
 }

@@ -72,8 +72,10 @@ struct Compare: ParsableCommand {
     struct Row {
         let topology: String, parameters: Int, seconds: Double, imagesPerSecond: Double
         let validationLoss: Float?, evaluation: SegmentationEvaluation
-        /// Gallery entries (tumor fraction, HTML) of the test samples' panels.
+        /// Gallery entries (tumor fraction, HTML card) of the test samples.
         let gallery: [(score: Double, html: String)]
+        /// The run's training curves (SVG).
+        let curves: String?
     }
 
     func run() throws {
@@ -120,39 +122,78 @@ struct Compare: ParsableCommand {
             let history = session.trainer.history
             rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
-                            validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery))
+                            validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
+                            curves: try session.folder.curvesSVG()))
         }
         try writeTables(rows, to: folder)
-        let curves = rows.map { r in
-            ROCCurve.curve(name: r.topology, scores: r.evaluation.results.filter { $0.label != nil }.map(\.tumorFraction),
-                           labels: r.evaluation.results.filter { $0.label != nil }.map { $0.label == .cancer })
-        }
-        let roc = try EvaluationReport.writeROC(curves, to: folder)
-        try writeReport(rows, roc: roc, to: folder)
+        let curves = rows.map { EvaluationReport.rocCurve(name: $0.topology, $0.evaluation) }
+        try EvaluationReport.writeROC(curves, to: folder)
+        try writeReport(rows, roc: curves, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
     }
 
-    /// `report.html`: the comparison table and the ROC curves, images embedded.
-    func writeReport(_ rows: [Row], roc: URL, to folder: URL) throws {
+    /// `report.html`: the comparison table, the ROC curves, and per topology its training curves,
+    /// tumor fractions by class, sample cards and per-sample table; one self-contained page.
+    func writeReport(_ rows: [Row], roc: [ROCCurve.Curve], to folder: URL) throws {
         let s = training.settings()
         let (header, cells) = table(rows)
-        let lines = ["<tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr>"]
-            + cells.map { "<tr>" + $0.map { "<td>\($0)</td>" }.joined() + "</tr>" }
-        let html = """
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>CompSeg topology comparison</title>
-            <style>body { font-family: sans-serif; margin: 2em; } table { border-collapse: collapse; }
-            th, td { padding: 0.3em 1em; border-bottom: 1px solid #ddd; text-align: left; }</style></head><body>
+        let numeric = Set(1..<header.count)
+        let comparison = ReportHTML.sortableTable(header: header, numeric: numeric,
+                                                  rows: cells.map { $0.map { $0 == "–" ? "" : $0 } })
+        let rocFigure = ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
+                                          caption: "ROC of the tumor fraction on the test split, one curve per topology, with DeLong's 95% "
+                                            + "interval of the AUC in the legend; ringed dots are each topology's Youden point.")
+        var sections: [String] = []
+        for r in rows {
+            var figures: [String] = []
+            if let curves = r.curves {
+                figures.append(ReportHTML.figure(svg: curves, alt: "\(r.topology): training curves",
+                                                 caption: "\(r.topology): training and validation loss and validation AUC per epoch; "
+                                                    + "the dashed line marks the epoch whose weights were kept."))
+            }
+            figures.append(ReportHTML.figure(svg: EvaluationReport.fractionChart(r.evaluation).svg(), alt: "\(r.topology): tumor fraction by class",
+                                             caption: "\(r.topology): tumor fraction of each test sample by image label, with Youden's cut."))
+            let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
+            sections.append("""
+                <section id="topology-\(ReportHTML.escape(r.topology))">
+                <h2>\(ReportHTML.escape(r.topology))</h2>
+                <div class="figures">\(figures.joined(separator: "\n"))</div>
+                <details><summary>Test samples (\(r.gallery.count)), highest tumor fraction first</summary>
+                <div class="cards">\(cards)</div>
+                <h3>Per-sample results</h3>
+                \(EvaluationReport.sampleTable(r.evaluation))
+                </details>
+                </section>
+                """)
+        }
+        func best(_ value: (Row) -> Double?) -> Row? { rows.filter { value($0) != nil }.max { value($0)! < value($1)! } }
+        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        let bestAUC = best { $0.evaluation.summary.auc }, bestDice = best { $0.evaluation.summary.diceMean }
+        var tiles = [ReportHTML.tile("Topologies", "\(rows.count)", rows.map(\.topology).joined(separator: ", ")
+                                        + ": each trained on the same data, seed and budget, then tested on the test split.")]
+        if let r = bestAUC {
+            tiles.append(ReportHTML.tile("Highest test AUC", "\(r.topology): \(f(r.evaluation.summary.auc))",
+                                         "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance."))
+        }
+        if let r = bestDice {
+            tiles.append(ReportHTML.tile("Highest Dice", "\(r.topology): \(f(r.evaluation.summary.diceMean))",
+                                         "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean)."))
+        }
+        tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", threshold),
+                                     "A pixel counts as tumor where the activation exceeds it (set by --threshold, the same for every topology)."))
+        let body = """
             <h1>Topology comparison</h1>
-            <p>\(data): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
-            <table>\(lines.joined(separator: "\n"))</table>
-            <h2>ROC curves of the tumor fraction</h2>
-            <img src="data:image/png;base64,\(try Data(contentsOf: roc).base64EncodedString())" alt="ROC curves">
-            \(rows.map { r in "<h2>\(r.topology): test samples, highest tumor fraction first</h2>\n<div style=\"display:flex;flex-wrap:wrap;gap:1em\">" + r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n") + "</div>" }.joined(separator: "\n"))
-            <p>Each topology's run folder (model.json, weights.safetensors, history.csv, and its test figures in test/) lies beside this report: \(rows.map(\.topology).joined(separator: ", ")).</p>
-            </body></html>
+            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
+            <div class="tiles">\(tiles.joined(separator: "\n"))</div>
+            <h2>Comparison</h2>
+            <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>
+            \(comparison)
+            <div class="figures" style="margin-top:1rem">\(rocFigure)</div>
+            \(sections.joined(separator: "\n"))
+            <p class="subtitle">Each topology's run folder (model.json, weights.safetensors, history.csv, curves.png and curves.svg, and its test figures in test/) lies beside this report: \(ReportHTML.escape(rows.map(\.topology).joined(separator: ", "))).</p>
             """
-        try writeDurably(Data(html.utf8), to: folder.appendingPathComponent("report.html"))
+        try writeDurably(Data(ReportHTML.page(title: "CompSeg topology comparison", body: body).utf8),
+                         to: folder.appendingPathComponent("report.html"))
     }
 
     /// The comparison table: its header and one row of cells per topology, for Markdown and HTML.

@@ -88,7 +88,10 @@ struct Demo: ParsableCommand {
         let result = outcome.evaluation
         try EvaluationFiles.write(result, to: folder)
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
-                                   title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder)
+                                   title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,
+                                   curves: try run.curvesSVG(),
+                                   thresholdOrigin: threshold == nil ? "chosen on the validation spots (best mean Dice against their ground truth)"
+                                                                     : "set by --threshold")
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over %d cancer spots; %.0f s in all.",
                      outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD,

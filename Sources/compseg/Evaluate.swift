@@ -48,15 +48,18 @@ struct Evaluate: ParsableCommand {
             return (samples, maps, try SegmentationFiles.readTruth(rows, samples))
         }
 
-        let chosen: Float
+        let chosen: Float, origin: String
         if threshold == "auto" {
             let validation = manifest.rows(in: .val)
             guard !validation.isEmpty else { throw CLIError("\(manifest.url.path): --threshold auto needs rows with split val") }
             let v = try load(validation)
             chosen = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth)
             print(String(format: "Threshold %.2f, chosen on %d validation samples", chosen, validation.count))
+            origin = "chosen on the \(validation.count) validation samples (--threshold auto: the best mean Dice where truth "
+                + "exists, else the best Youden's J)"
         } else {
             chosen = Float(threshold)!
+            origin = "set by --threshold"
         }
         let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
@@ -67,7 +70,8 @@ struct Evaluate: ParsableCommand {
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
-                                   title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder)
+                                   title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,
+                                   curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
         let sm = evaluation.summary
         var line = "Evaluated \(samples.count) samples (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }

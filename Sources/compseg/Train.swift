@@ -12,7 +12,8 @@ struct Train: ParsableCommand {
         discussion: """
             The manifest is a CSV with header path,label,split (labels 1/cancer or 0/cancer-free; splits \
             train, val, test). RUN receives model.json, weights.safetensors (the epoch of lowest validation \
-            loss), history.csv and checkpoint.safetensors. Ctrl-C stops after the current step; \
+            loss), history.csv with its plot curves.png and curves.svg (losses, validation AUC, the best \
+            epoch), and checkpoint.safetensors. Ctrl-C stops after the current step; \
             --resume RUN continues from the last completed epoch.
             """)
 
@@ -126,7 +127,7 @@ struct Train: ParsableCommand {
             throw ExitCode(130)
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
-        print("Done. Best \(best); weights in \(run.folder.weightsFile.path)")
+        print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
     }
 
     /// A new run from the options, the settings file and the manifest: the chain fitted, the

@@ -22,11 +22,13 @@ import Testing
         let trained = try cli.run(train(manifest, folder.path("run")))
         #expect(trained.status == 0, "\(trained.output)")
         #expect(trained.output.contains("epoch 3/3"))
-        for file in ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors"] {
+        for file in ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors", "curves.png", "curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("run/\(file)")), "\(file)")
         }
         let history = try String(contentsOfFile: folder.path("run/history.csv"), encoding: .utf8)
         #expect(history.split(separator: "\n").count == 4)  // header + 3 epochs
+        let curves = try String(contentsOfFile: folder.path("run/curves.svg"), encoding: .utf8)
+        #expect(curves.contains("training loss") && curves.contains("validation loss") && curves.contains("best epoch"), "\(curves.prefix(300))")
 
         let segmented = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg")])
         #expect(segmented.status == 0, "\(segmented.output)")
@@ -50,11 +52,24 @@ import Testing
             #expect(summary[key] != nil, "summary.json lacks \(key)")
         }
         #expect((summary["n_cancer"] as? Int) == 4 && (summary["n_cancer_free"] as? Int) == 4)
-        for file in ["report.html", "roc.png", "roc.svg", "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {
+        for file in ["report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png", "thresholds.svg",
+                     "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("eval/\(file)")), "\(file)")
         }
         let report = try String(contentsOfFile: folder.path("eval/report.html"), encoding: .utf8)
-        #expect(report.contains("data:image/png;base64,") && report.contains("AUC of the tumor fraction"))
+        let svgs = ReportChecks.checkImages(report)
+        // Figures as SVG with real text: the ROC (AUC with its interval, Youden's point), the tumor
+        // fraction by class, the threshold's choice and the run's training curves.
+        for text in ["true positive rate", "Youden: fraction", "Tumor fraction by class", "Choice of the threshold", "training loss"] {
+            #expect(svgs.contains { $0.contains(text) }, "no embedded figure says \(text)")
+        }
+        #expect(svgs.contains { $0.range(of: #"AUC \d\.\d\d \[\d\.\d\d, \d\.\d\d\]"#, options: .regularExpression) != nil })
+        // The summary says what each number means; captions are HTML; the per-sample table sorts.
+        for text in ["Overlap of the predicted and true tumor, over cancer samples", "95% interval by DeLong", "validation samples (--threshold auto",
+                     "<figcaption>", "class=\"sortable\"", "data-type=\"number\"", "class=\"card\" id=\"spot000\""] {
+            #expect(report.contains(text), "report lacks \(text)")
+        }
+        #expect(report.components(separatedBy: "<article class=\"card\"").count == 9)  // one card per sample
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
         #expect(perSample.split(separator: "\n").count == 9)
         let refused = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval")])
@@ -134,6 +149,23 @@ extension EndToEndTests {
 }
 
 extension EndToEndTests {
+    /// `compseg demo`, tiny: its report embeds every figure (the run's training curves among them)
+    /// and nothing it would have to fetch.
+    @Test func demoReport() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let demo = try cli.run(["demo", "--out", folder.path("demo"), "--spots", "10", "--size", "16", "--components", "4",
+                                "--width", "4", "--depth", "2", "--epochs", "2", "--batch", "2", "--threads", "2"])
+        #expect(demo.status == 0, "\(demo.output)")
+        for file in ["report.html", "roc.svg", "fractions.svg", "thresholds.svg", "run/curves.png", "run/curves.svg"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("demo/\(file)")), "\(file)")
+        }
+        let report = try String(contentsOfFile: folder.path("demo/report.html"), encoding: .utf8)
+        let svgs = ReportChecks.checkImages(report)
+        #expect(svgs.contains { $0.contains("training loss") && $0.contains("best epoch") })
+        #expect(report.contains("chosen on the validation spots"))
+    }
+
     @Test func compareAndOverlay() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -143,9 +175,16 @@ extension EndToEndTests {
         #expect(compared.status == 0, "\(compared.output)")
         let table = try String(contentsOfFile: folder.path("cmp/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("unet,") && table[2].hasPrefix("segnet,"), "\(table)")
-        for file in ["comparison.md", "report.html", "roc.png", "roc.svg", "unet/weights.safetensors", "segnet/model.json"] {
+        for file in ["comparison.md", "report.html", "roc.png", "roc.svg", "unet/weights.safetensors", "segnet/model.json",
+                     "unet/curves.png", "segnet/curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("cmp/\(file)")), "\(file)")
         }
+        let comparison = try String(contentsOfFile: folder.path("cmp/report.html"), encoding: .utf8)
+        let svgs = ReportChecks.checkImages(comparison)
+        // One ROC with both topologies, and training curves per topology.
+        #expect(svgs.contains { $0.contains("unet AUC") && $0.contains("segnet AUC") })
+        #expect(svgs.filter { $0.contains("training loss") }.count == 2)
+        #expect(comparison.contains("id=\"topology-unet\"") && comparison.contains("id=\"topology-segnet\""))
         let unknown = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,resnet",
                                    "--out", folder.path("cmp2")])
         #expect(unknown.status != 0 && unknown.output.contains("unknown topology 'resnet'; known: segnet, unet"), "\(unknown.output)")

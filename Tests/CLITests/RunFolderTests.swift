@@ -34,7 +34,8 @@ import Testing
             #expect(again.status == 0, "kill at write point \(point): \(again.output)")
             let leftovers = try FileManager.default.contentsOfDirectory(atPath: cut).filter { $0.hasSuffix(".tmp") }
             #expect(leftovers.isEmpty, "kill at write point \(point): \(leftovers)")
-            for file in ["weights.safetensors", "model.json"] {
+            // The curves follow from the history alone (no timings), so they match byte for byte too.
+            for file in ["weights.safetensors", "model.json", "curves.png", "curves.svg"] {
                 let same = try Data(contentsOf: URL(fileURLWithPath: cut + "/" + file))
                     == Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(file)")))
                 #expect(same, "kill at write point \(point): \(file) differs from the uninterrupted run's")
@@ -43,8 +44,8 @@ import Testing
             try? FileManager.default.removeItem(atPath: cut)
             point += 1
         }
-        // model.json at creation, then per epoch the checkpoint, weights, model.json and history
-        // (weights only when the epoch is the best): before and after each rename.
+        // model.json at creation, then per epoch the checkpoint, weights, model.json, history and
+        // the curves' PNG and SVG (weights only when the epoch is the best): before and after each rename.
         #expect(point > 10, "only \(point - 1) write points were found")
     }
 

@@ -85,25 +85,50 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(same(big.pixel(x: 14, y: 11), (253, 231, 37)))
     }
 
-    @Test func colourBarAddsAStripWithLabels() {
+    @Test func colourBarAddsAStripWithLabelsAndTitle() {
         let values = [Float](repeating: 0.5, count: 20)
         let out = Heatmap.render(values: values, height: 4, width: 5)
-        // 6 + 5 + 6 + 12 + 3 + 2 + 11 (".5") + 6 wide; 6 + 48 (minimum bar) + 6 high.
-        #expect(out.height == 60 && out.width == 51)
-        #expect(Heatmap.size(height: 4, width: 5, colorBar: true) == (60, 51))
+        // Width: 6 + 5 + 8 + 14 + 4 + 3 + label ("0.5": 17·1.75 → 30) + 8 + title (7·1.75 → 13) + 6;
+        // height: 6 + bar + 6, the bar as long as "activation" written upwards (59·1.75 → 104 > 96, the minimum).
+        let titleLength = Text.width("activation", size: Text.tickSize)
+        #expect(titleLength == 104)
+        #expect(out.height == 6 + 104 + 6 && out.width == 6 + 5 + 8 + 14 + 4 + 3 + 30 + 8 + 13 + 6)
+        #expect(Heatmap.size(height: 4, width: 5, colorBar: true) == (out.height, out.width))
         #expect(same(out.pixel(x: 6, y: 6), (33, 145, 140)))
-        let barX = 6 + 5 + 6
+        let barX = 6 + 5 + 8, barH = out.height - 12
         #expect(same(out.pixel(x: barX + 5, y: 6), (253, 231, 37)))  // top of the bar: 1
-        #expect(same(out.pixel(x: barX + 5, y: 6 + 47), (68, 1, 84)))  // bottom: 0
+        #expect(same(out.pixel(x: barX + 5, y: 6 + barH - 1), (68, 1, 84)))  // bottom: 0
         #expect(same(out.pixel(x: barX - 1, y: 20), (0, 0, 0)))  // outline
-        // Tick labels: black ink right of the bar.
-        var labelInk = 0
-        for y in 0..<out.height { for x in (barX + 12 + 1)..<out.width where same(out.pixel(x: x, y: y), (0, 0, 0)) { labelInk += 1 } }
-        let glyphInk = ["1", ".", "5", "0"].map { Text.glyph(Character($0)).map { $0.nonzeroBitCount }.reduce(0, +) }.reduce(0, +)
-        #expect(labelInk == glyphInk + 3 * 2)  // glyphs plus three 2-pixel tick marks
+        // Tick labels: dark, antialiased ink right of the bar (grey levels between white and black).
+        let labelsX = barX + 14 + 4 + 3, titleX = labelsX + 30 + 8
+        var labelInk = 0, greys = Set<UInt8>()
+        for y in 0..<out.height {
+            for x in labelsX..<(labelsX + 30) {
+                let p = out.pixel(x: x, y: y)
+                if p.0 < 128 { labelInk += 1 }
+                if p.0 > 0 && p.0 < 255 { greys.insert(p.0) }
+            }
+        }
+        #expect(labelInk > 60 && greys.count > 5, "ink \(labelInk), grey levels \(greys.count)")
+        // The title "activation" reads upwards: its ink spans far more rows than columns.
+        var rows = Set<Int>(), columns = Set<Int>()
+        for y in 0..<out.height { for x in titleX..<out.width where out.pixel(x: x, y: y).0 < 128 { rows.insert(y); columns.insert(x) } }
+        #expect(rows.count > 70 && columns.count <= 13, "title ink over \(rows.count) rows, \(columns.count) columns")
 
         let tall = Heatmap.render(values: [Float](repeating: 0, count: 40 * 30), height: 40, width: 30, scale: 2)
-        #expect(tall.height == 92 && tall.width == 106)
+        #expect(tall.height == 6 + 104 + 6 && tall.width == 6 + 60 + 8 + 14 + 4 + 3 + 30 + 8 + 13 + 6)
+        let taller = Heatmap.render(values: [Float](repeating: 0, count: 80 * 30), height: 80, width: 30, scale: 2)
+        #expect(taller.height == 6 + 160 + 6)
+    }
+
+    @Test func colourBarLegendRunsFromZeroToOne() {
+        let legend = Heatmap.colorBarLegend(length: 200)
+        let side = Text.width("0.5", size: Text.tickSize) / 2 + 8
+        #expect(legend.width == 200 + 2 * side)
+        #expect(same(legend.pixel(x: side, y: 10), (68, 1, 84)) && same(legend.pixel(x: side + 199, y: 10), (253, 231, 37)))
+        var ink = 0
+        for y in (8 + 16)..<legend.height { for x in 0..<legend.width where legend.pixel(x: x, y: y).0 < 128 { ink += 1 } }
+        #expect(ink > 150)  // ticks, three labels and "activation"
     }
 }
 
@@ -145,21 +170,109 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
     }
 }
 
+@Suite struct SmoothTextTests {
+    @Test func epxJoinsDiagonalSteps() {
+        // A 2×2 diagonal: the two background pixels fill the corners that face each other.
+        let out = Text.epx([true, false, false, true], width: 2, height: 2)
+        #expect(out.map { $0 ? 1 : 0 } == [1, 1, 0, 0,
+                                           1, 1, 1, 0,
+                                           0, 1, 1, 1,
+                                           0, 0, 1, 1])
+        // A lone pixel and a full block stay as they are.
+        #expect(Text.epx([true], width: 1, height: 1) == [true, true, true, true])
+    }
+
+    @Test func refinedDiagonalsAreConnectedEdgeToEdge() {
+        // "/" in the 5×7 font touches only at corners; refined, each row's ink overlaps the next row's.
+        // (EPX leaves a junction of three diagonals, as in "x" and "v", touching at corners only.)
+        for ch in ["/", "7", "z", "2"].map(Character.init) {
+            let bits = Text.refined[ch]!
+            let w = Text.glyphWidth * Text.refinement
+            var previous: Set<Int>?
+            for y in 0..<(Text.glyphHeight * Text.refinement) {
+                let ink = Set((0..<w).filter { bits[y * w + $0] })
+                if let p = previous, !p.isEmpty, !ink.isEmpty { #expect(!p.isDisjoint(with: ink), "\(ch): row \(y) does not touch row \(y - 1)") }
+                previous = ink
+            }
+        }
+    }
+
+    @Test func sizesAndAntialiasing() {
+        #expect(Text.width("AUC", size: 2) == 34 && Text.height(size: 2) == 14)
+        #expect(Text.width("AUC", size: 1.75) == 30 && Text.height(size: 1.75) == 13)
+        let c = Text.coverage("Dice 0.72", size: 2)
+        #expect(c.width == Text.width("Dice 0.72", size: 2) && c.height == 14)
+        #expect(c.values.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let partial = c.values.filter { $0 > 0 && $0 < 1 }.count, full = c.values.filter { $0 == 1 }.count
+        #expect(partial > 20 && full > 50, "partial \(partial), full \(full)")
+        // Ink grows with the square of the size (to within 15%: rounding of corners and edges).
+        let glyphInk = Double(Text.glyph("H").map { $0.nonzeroBitCount }.reduce(0, +))
+        for size in [2.0, 3.0, 4.0] {
+            let area = Double(Text.coverage("H", size: size).values.reduce(0, +))
+            #expect(abs(area / (glyphInk * size * size) - 1) < 0.15, "H at \(size): \(area)")
+        }
+    }
+
+    @Test func drawsBlendedAndVertical() {
+        var image = RGBImage(height: 20, width: 40, fill: Palette.white)
+        Text.drawSmooth("T", into: &image, x: 2, y: 2, colour: (255, 0, 0), size: 2)
+        // The top bar of T at font row 0, columns 1…3 (inner part): full red.
+        #expect(same(image.pixel(x: 2 + 5, y: 2 + 1), (255, 0, 0)))
+        #expect(same(image.pixel(x: 0, y: 0), Palette.white))
+        let c = Text.coverage("ab", size: 2), r = c.rotatedCounterClockwise()
+        #expect(r.width == c.height && r.height == c.width)
+        for y in 0..<c.height { for x in 0..<c.width { #expect(r[y, c.width - 1 - x] == c[x, y]) } }
+        var tall = RGBImage(height: 60, width: 20, fill: Palette.white)
+        Text.drawSmooth("activation", into: &tall, x: 2, y: 2, size: 1, vertical: true)
+        var rows = Set<Int>(), columns = Set<Int>()
+        for y in 0..<60 { for x in 0..<20 where tall.pixel(x: x, y: y).0 < 128 { rows.insert(y); columns.insert(x) } }
+        #expect(rows.count > 40 && columns.count <= 7, "\(rows.count) rows, \(columns.count) columns")
+    }
+}
+
+@Suite struct CoverageTests {
+    @Test func strokeCoversItsWidthWithRampedEdges() {
+        var c = Coverage(width: 20, height: 10)
+        c.stroke(x0: 2, y0: 5, x1: 18, y1: 5, lineWidth: 2)  // rows 4 and 5 fully, rows 3 and 6 not at all
+        #expect(c[10, 4] == 1 && c[10, 5] == 1 && c[10, 3] == 0 && c[10, 6] == 0)
+        var d = Coverage(width: 20, height: 10)
+        d.stroke(x0: 2, y0: 5.5, x1: 18, y1: 5.5, lineWidth: 2)  // centre on a pixel centre: half pixels either side
+        #expect(d[10, 5] == 1 && d[10, 4] == 0.5 && d[10, 6] == 0.5)
+        var dashed = Coverage(width: 40, height: 4)
+        dashed.stroke(x0: 0, y0: 2, x1: 40, y1: 2, lineWidth: 2, dash: 5)
+        #expect(dashed[2, 1] == 1 && dashed[7, 1] == 0 && dashed[12, 1] == 1)
+        var disc = Coverage(width: 21, height: 21)
+        disc.disc(x: 10.5, y: 10.5, radius: 5)
+        let area = disc.values.reduce(0, +)
+        #expect(abs(Double(area) - Double.pi * 25) < 2, "disc area \(area)")
+    }
+
+    @Test func blendMixesByCoverage() {
+        var image = RGBImage(height: 1, width: 3, fill: (200, 100, 0))
+        var c = Coverage(width: 3, height: 1)
+        c.values = [0, 0.5, 1]
+        image.blend(c, colour: (0, 0, 255))
+        #expect(image.bytes == [200, 100, 0, 100, 50, 128, 0, 0, 255])
+    }
+}
+
 @Suite struct PanelTests {
-    @Test func composesSideBySideWithTitlesAndCaption() {
-        let a = RGBImage(height: 10, width: 20, fill: (255, 0, 0)), b = RGBImage(height: 12, width: 15, fill: (0, 0, 255))
+    @Test func composesSideBySideWithTitles() {
+        let a = RGBImage(height: 10, width: 40, fill: (255, 0, 0)), b = RGBImage(height: 12, width: 15, fill: (0, 0, 255))
         let plain = Panel.compose([("A", a), ("B", b)], caption: nil)
-        // 8 + 20 + 8 + 15 + 8 wide; 8 + 7 + 4 + 12 + 8 high.
-        #expect(plain.width == 59 && plain.height == 39)
-        #expect(same(plain.pixel(x: 8, y: 19), (255, 0, 0)) && same(plain.pixel(x: 27, y: 28), (255, 0, 0)))
-        #expect(same(plain.pixel(x: 36, y: 19), (0, 0, 255)) && same(plain.pixel(x: 50, y: 30), (0, 0, 255)))
-        #expect(same(plain.pixel(x: 8, y: 29), Palette.white))  // below the shorter picture
+        // 8 + 40 + 8 + max(15, 10 for "B") + 8 wide; 8 + 14 (title at size 2) + 4 + 12 + 8 high.
+        #expect(plain.width == 79 && plain.height == 46)
+        #expect(same(plain.pixel(x: 8, y: 26), (255, 0, 0)) && same(plain.pixel(x: 47, y: 35), (255, 0, 0)))
+        #expect(same(plain.pixel(x: 56, y: 26), (0, 0, 255)) && same(plain.pixel(x: 70, y: 37), (0, 0, 255)))
+        #expect(same(plain.pixel(x: 8, y: 36), Palette.white))  // below the shorter picture
+        // Titles are smooth text: dark ink with grey edges above each picture.
+        var ink = 0, greys = 0
+        for y in 8..<22 { for x in 0..<79 { let p = plain.pixel(x: x, y: y); if p.0 < 100 { ink += 1 } else if p.0 < 250 { greys += 1 } } }
+        #expect(ink > 30 && greys > 10)
         let captioned = Panel.compose([("A", a), ("B", b)], caption: "x")
-        #expect(captioned.width == 59 && captioned.height == 52)
-        let caption = "spot003  cancer  fraction 0.31  Dice 0.72"
-        let wide = Panel.compose([("preview", a), ("activation", b)], caption: caption)
-        #expect(wide.width == 16 + Text.width(caption))
-        #expect(Panel.size([("A", 10, 20), ("long title here", 12, 15)], caption: nil).width == 8 + 20 + 8 + Text.width("long title here") + 8)
+        #expect(captioned.height == 46 + 6 + 14)
+        #expect(Panel.size([("A", 10, 20), ("long title here", 12, 15)], caption: nil).width
+                == 8 + 20 + 8 + Text.width("long title here", size: Text.labelSize) + 8)
     }
 }
 
@@ -198,9 +311,45 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         for y in 0..<400 { for x in 0..<400 { let p = image.pixel(x: x, y: y); colours.insert([p.0, p.1, p.2]) } }
         for c in Palette.categorical.prefix(2) { #expect(colours.contains([c.0, c.1, c.2])) }
         #expect(colours.contains([200, 200, 200]))  // dashed diagonal
-        // Frame corners: plot spans x 42…388, y 12…366.
-        #expect(same(image.pixel(x: 42, y: 366), (0, 0, 0)) && same(image.pixel(x: 388, y: 12), (0, 0, 0)))
+        let chart = ROCCurve.chart(curves: Self.curves, size: 400), a = chart.plotArea
+        #expect(same(image.pixel(x: a.left, y: a.bottom - 1), Chart.frameColour))
         #expect(same(image.pixel(x: 0, y: 0), Palette.white))
+    }
+
+    /// At AUC 1 the curve runs up the left edge and along the top: it must lie inside the frame, in
+    /// its own colour, not on the frame's pixels; and the Youden point shows as a ringed dot.
+    @Test func perfectCurveIsVisibleBesideTheFrame() {
+        var curve = ROCCurve.curve(name: "tumor fraction", scores: [0.9, 0.8, 0.7, 0.2, 0.1, 0.05], labels: [true, true, true, false, false, false])
+        curve.interval = (0.97, 1)
+        curve.marker = ((0, 1), "Youden: fraction ≥ 0.700")
+        #expect(curve.auc == 1 && ROCCurve.legend(curve) == "tumor fraction AUC 1.00 [0.97, 1.00]")
+        let image = ROCCurve.render(curves: [curve], size: 480)
+        let chart = ROCCurve.chart(curves: [curve], size: 480), a = chart.plotArea
+        let blue = Palette.categorical[0]
+        let curveX = Int(chart.px(0)), curveY = Int(chart.py(1))
+        #expect(curveX >= a.left + 5 && curveY >= a.top + 5, "the curve must sit inside the frame")
+        // Up the left edge (below the marker, above the curve's start): the frame column keeps the
+        // frame colour, the curve's column (clear of the legend) is the curve's colour.
+        var curvePixels = 0, framePixels = 0
+        for y in (a.top + 40)..<(a.bottom - 20) {
+            if same(image.pixel(x: curveX, y: y), blue) { curvePixels += 1 }
+            if same(image.pixel(x: a.left, y: y), Chart.frameColour) { framePixels += 1 }
+        }
+        let span = a.bottom - 20 - a.top - 40
+        #expect(curvePixels == span && framePixels == span, "curve \(curvePixels), frame \(framePixels) of \(span)")
+        // Along the top, right of the marker.
+        var top = 0
+        for x in (a.left + 40)..<(a.right - 10) where same(image.pixel(x: x, y: curveY), blue) { top += 1 }
+        #expect(top == a.right - 10 - a.left - 40)
+        // The marker: curve colour at its centre, a black ring 7 px out.
+        #expect(same(image.pixel(x: curveX, y: curveY), blue))
+        #expect(same(image.pixel(x: curveX + 7, y: curveY), Palette.black) || same(image.pixel(x: curveX, y: curveY + 7), Palette.black))
+        let svg = ROCCurve.svg(curves: [curve], size: 480)
+        #expect(svg.contains(">AUC 1.00 [0.97, 1.00]</text>") && svg.contains("Youden: fraction ≥ 0.700"))
+        #expect(svg.contains("<circle") && svg.contains(">false positive rate</text>"))
+        // The frame comes before the curve in the document: SVG paints later elements on top.
+        let frame = svg.range(of: "class=\"frame\"")!.lowerBound, polyline = svg.range(of: "stroke=\"#1f77b4\"")!.lowerBound
+        #expect(frame < polyline)
     }
 
     @Test func svgIsWellFormedAndCarriesTheLegend() throws {
@@ -209,7 +358,7 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(svg.contains("CompSegNet AUC 0.72"))
         #expect(svg.contains("GAP &lt;baseline&gt; AUC 0.75"))
         #expect(svg.contains("stroke-dasharray"))
-        #expect(svg.components(separatedBy: "<polyline").count == 3)
+        #expect(svg.components(separatedBy: "<polyline").count == 4)  // the chance diagonal and two curves
         // Tag balance: every opened element closes, in order.
         var stack: [String] = []
         let scanner = svg.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: "")
@@ -236,6 +385,123 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
     }
 }
 
+/// Tag balance of an XML document: every opened element closes, in order.
+func balanced(_ xml: String) -> Bool {
+    var stack: [String] = []
+    var rest = Substring(xml.replacingOccurrences(of: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>", with: ""))
+    while let open = rest.firstIndex(of: "<") {
+        guard let close = rest[open...].firstIndex(of: ">") else { return false }
+        let tag = rest[rest.index(after: open)..<close]
+        let name = String(tag.prefix { $0 != " " && $0 != "/" && $0 != ">" })
+        if tag.hasPrefix("/") {
+            if stack.popLast() != String(tag.dropFirst()) { return false }
+        } else if !tag.hasSuffix("/") {
+            stack.append(name)
+        }
+        rest = rest[rest.index(after: close)...]
+    }
+    return stack.isEmpty
+}
+
+@Suite struct ChartTests {
+    @Test func niceTicksAreRound() {
+        #expect(Chart.niceTicks(0...1, count: 5).map(\.label) == ["0.0", "0.2", "0.4", "0.6", "0.8", "1.0"])
+        // The smallest of 1, 2, 5 × 10ⁿ that gives at most `count` steps.
+        #expect(Chart.niceTicks(1...20, count: 8).map(\.value) == [5, 10, 15, 20])
+        #expect(Chart.niceTicks(1...7, count: 8).map(\.value) == [1, 2, 3, 4, 5, 6, 7])
+        #expect(Chart.niceTicks(0...0.37, count: 5).map(\.label) == ["0.0", "0.1", "0.2", "0.3"])
+        #expect(Chart.niceTicks(0...0.37, count: 8).map(\.label) == ["0.00", "0.05", "0.10", "0.15", "0.20", "0.25", "0.30", "0.35"])
+    }
+
+    @Test func dataMapsOntoThePlotArea() {
+        let chart = Chart(width: 400, height: 300, xLabel: "x", yLabel: "y", xRange: 0...10, yRange: -1...1,
+                          xTicks: [("0", 0), ("10", 10)], yTicks: [("-1", -1), ("1", 1)])
+        let a = chart.plotArea
+        #expect(chart.px(0) == Double(a.left) && chart.px(10) == Double(a.right))
+        #expect(chart.py(-1) == Double(a.bottom) && chart.py(1) == Double(a.top))
+        #expect(a.left > Text.height(size: Text.labelSize) + Text.width("-1", size: Text.tickSize))
+    }
+}
+
+@Suite struct TrainingCurvesTests {
+    static let epochs: [TrainingCurves.Epoch] = [
+        .init(epoch: 1, trainLoss: 0.9, validationLoss: 0.8, validationAUC: 0.55),
+        .init(epoch: 2, trainLoss: 0.6, validationLoss: 0.5, validationAUC: 0.8),
+        .init(epoch: 3, trainLoss: 0.4, validationLoss: 0.3, validationAUC: 0.95),
+        .init(epoch: 4, trainLoss: 0.3, validationLoss: 0.35, validationAUC: 1),
+        .init(epoch: 5, trainLoss: 0.2, validationLoss: 0.45, validationAUC: 0.9),
+    ]
+
+    @Test func lossesAUCAndTheBestEpochArePlotted() {
+        let charts = TrainingCurves.charts(Self.epochs, best: 3)
+        #expect(charts.count == 2)
+        let image = TrainingCurves.render(Self.epochs, best: 3)
+        #expect(image.width == 560 && image.height == charts[0].height + charts[1].height)
+        let loss = charts[0]
+        // Dots at each epoch's value, in the series' colour, at the chart's mapping.
+        for e in Self.epochs {
+            #expect(same(image.pixel(x: Int(loss.px(Double(e.epoch))), y: Int(loss.py(e.trainLoss))), TrainingCurves.trainColour), "epoch \(e.epoch)")
+        }
+        #expect(same(image.pixel(x: Int(loss.px(5)), y: Int(loss.py(0.45))), TrainingCurves.validationColour))
+        // Training loss falls: its dot at epoch 5 is lower on the picture than at epoch 1.
+        #expect(loss.py(0.2) > loss.py(0.9))
+        // The best epoch: a dashed grey rule at epoch 3 in both charts.
+        for (chart, offset) in [(charts[0], 0), (charts[1], charts[0].height)] {
+            let x = Int(chart.px(3)), a = chart.plotArea
+            var rule = 0
+            for y in a.top..<a.bottom where same(image.pixel(x: x, y: y + offset), TrainingCurves.bestColour) { rule += 1 }
+            #expect(rule > (a.bottom - a.top) / 4 && rule < a.bottom - a.top, "rule pixels \(rule)")
+        }
+        let auc = charts[1]
+        #expect(same(image.pixel(x: Int(auc.px(4)), y: charts[0].height + Int(auc.py(1))), TrainingCurves.aucColour))
+    }
+
+    @Test func svgHasRealTextAndBalancedTags() throws {
+        let svg = TrainingCurves.svg(Self.epochs, best: 3)
+        #expect(balanced(svg))
+        for text in ["training loss", "validation loss", "validation AUC", "best epoch 3", ">epoch</text>"] {
+            #expect(svg.contains(text), "\(text)")
+        }
+        #expect(svg.components(separatedBy: "<g transform=").count == 3)
+        #if canImport(FoundationXML)
+        _ = try XMLDocument(xmlString: svg)
+        #endif
+        // Without validation: one chart, training loss only.
+        let trainOnly = Self.epochs.map { TrainingCurves.Epoch(epoch: $0.epoch, trainLoss: $0.trainLoss, validationLoss: nil, validationAUC: nil) }
+        #expect(TrainingCurves.charts(trainOnly, best: 5).count == 1)
+        #expect(!TrainingCurves.svg(trainOnly, best: 5).contains("validation"))
+    }
+}
+
+@Suite struct StripPlotTests {
+    @Test func quartilesAndJitter() {
+        #expect(StripPlot.quantile([1, 2, 3, 4], 0.25) == 1.75 && StripPlot.quantile([1, 2, 3, 4], 0.5) == 2.5)
+        #expect(StripPlot.quantile([7], 0.75) == 7)
+        #expect((0..<100).allSatisfy { abs(StripPlot.jitter($0)) <= 0.18 })
+        #expect(Set((0..<20).map { StripPlot.jitter($0) }).count == 20)
+    }
+
+    @Test func dotsSitAtTheirValuesAndTheCutIsDrawn() {
+        let free = [0.0, 0.01, 0.02, 0.015], cancer = [0.3, 0.25, 0.4, 0.35, 0.5]
+        let chart = StripPlot.chart(groups: [.init(name: "cancer-free", values: free, colour: (44, 160, 44)),
+                                             .init(name: "cancer", values: cancer + [.nan], colour: (214, 39, 40))],
+                                    yLabel: "tumor fraction", cut: (0.2, "Youden cut 0.200"))
+        let image = chart.render()
+        for (k, v) in cancer.enumerated() {
+            #expect(same(image.pixel(x: Int(chart.px(1 + StripPlot.jitter(k))), y: Int(chart.py(v))), (214, 39, 40)), "cancer dot \(k)")
+        }
+        #expect(same(image.pixel(x: Int(chart.px(0 + StripPlot.jitter(1))), y: Int(chart.py(0.01))), (44, 160, 44)))
+        // The cut: a dashed red rule across the plot at 0.2.
+        let a = chart.plotArea, y = Int(chart.py(0.2))
+        var rule = 0
+        for x in a.left..<a.right where same(image.pixel(x: x, y: y), (200, 30, 30)) { rule += 1 }
+        #expect(rule > (a.right - a.left) / 3, "rule pixels \(rule)")
+        let svg = chart.svg()
+        #expect(balanced(svg) && svg.contains("cancer (n=5)") && svg.contains("cancer-free (n=4)") && svg.contains("Youden cut 0.200"))
+        #expect(svg.components(separatedBy: "<circle").count - 1 == 9 + 0)  // nine dots (the NaN left out); no legend dots
+    }
+}
+
 @Suite struct ExampleFigures {
     /// Writes one example of every figure to `<temporary>/compseg-figures` for a look by eye.
     @Test func writesExamples() throws {
@@ -258,14 +524,15 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         let contour = Overlay.contour(preview: preview, mask: mask, colour: (255, 255, 0))
         let heat = Heatmap.render(values: values, height: h, width: w, scale: 2)
         var text = RGBImage(height: 24, width: 260, fill: Palette.white)
-        Text.draw("Dice 0.72 ± 0.05  AUC", into: &text, x: 4, y: 4, scale: 2)
+        Text.drawSmooth("Dice 0.72 ± 0.05  AUC", into: &text, x: 4, y: 4, size: 2)
         let panel = Panel.compose([("preview", preview.scaled(by: 2)), ("overlay", blend.scaled(by: 2)),
                                    ("contour", contour.scaled(by: 2)),
                                    ("activation", Heatmap.render(values: values, height: h, width: w, colorBar: false, scale: 2))],
-                                  caption: "spot003  cancer  fraction 0.31  Dice 0.72")
+                                  caption: nil)
         let roc = ROCCurve.render(curves: ROCTests.curves)
+        let curves = TrainingCurves.render(TrainingCurvesTests.epochs, best: 3)
         for (name, image) in [("overlay", blend), ("contour", contour), ("heatmap", heat), ("text", text),
-                              ("panel", panel), ("roc", roc)] {
+                              ("panel", panel), ("roc", roc), ("curves", curves), ("colorbar", Heatmap.colorBarLegend())] {
             try image.writePNG(to: dir.appendingPathComponent("\(name).png"))
         }
         try ROCCurve.svg(curves: ROCTests.curves).write(to: dir.appendingPathComponent("roc.svg"), atomically: true, encoding: .utf8)
