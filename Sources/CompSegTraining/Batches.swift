@@ -30,6 +30,33 @@ public struct Batch {
         self.labels = try Tensor(shape: [samples.count], scalars: labels)
         ids = samples.map(\.id)
     }
+
+    private init(images: Tensor, tissue: Tensor, labels: Tensor, ids: [String]) {
+        self.images = images; self.tissue = tissue; self.labels = labels; self.ids = ids
+    }
+
+    /// The batch with each image and its tissue mask flipped or rotated by one of the square's
+    /// eight symmetries (the four flips when H ≠ W), drawn from `seed` image by image.
+    public func augmented(seed: UInt64) throws -> Batch {
+        let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+        var generator = SeededGenerator(seed: seed)
+        let (x, m) = (images.scalars, tissue.scalars)
+        var outX = x, outM = m
+        for i in 0..<n {
+            let view = Int.random(in: 0..<(h == w ? 8 : 4), using: &generator)
+            let (flipY, flipX, transpose) = (view & 1 != 0, view & 2 != 0, view & 4 != 0)
+            for y in 0..<h { for xx in 0..<w {
+                var (sy, sx) = transpose ? (xx, y) : (y, xx)
+                if flipY { sy = h - 1 - sy }
+                if flipX { sx = w - 1 - sx }
+                let (to, from) = (y * w + xx, sy * w + sx)
+                for ch in 0..<c { outX[(i * c + ch) * h * w + to] = x[(i * c + ch) * h * w + from] }
+                outM[i * h * w + to] = m[i * h * w + from]
+            } }
+        }
+        return Batch(images: try Tensor(shape: images.shape, scalars: outX), tissue: try Tensor(shape: tissue.shape, scalars: outM),
+                     labels: labels, ids: ids)
+    }
 }
 
 /// The order of one epoch: sample indices in batches of at most `size`, reshuffled from the

@@ -22,6 +22,11 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// 3 by default: without it the paper's network (width 64, depth 4) saturated in epoch 4 on
     /// the independent phantom (docs/method.md).
     public var warmupEpochs = 3
+    /// Random views of the training images each step: `dihedral` flips or rotates each image and
+    /// its tissue mask by one of the square's eight symmetries (the four flips when it is not
+    /// square); nil or `none`: the images as they are. Tumor has no orientation.
+    public var augmentation: Augmentation? = nil
+    public enum Augmentation: String, ConfigurationChoice, Sendable { case none, dihedral }
 
     public init() {}
 

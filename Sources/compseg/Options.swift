@@ -29,6 +29,8 @@ struct TrainingOptions: ParsableArguments {
     var optimizer: TrainingSettings.OptimizerKind?
     @Option(parsing: .unconditional, help: "Seed of the initial weights and the batch order (demo: of the phantom too; default 0).") var seed: UInt64?
     @Option(parsing: .unconditional, help: "Epochs of linear learning-rate warm-up (default 3).") var warmup: Int?
+    @Option(help: "Training views: none (default) or dihedral (each image flipped or rotated at random each step).")
+    var augment: TrainingSettings.Augmentation?
 
     func validate() throws {
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
@@ -46,13 +48,14 @@ struct TrainingOptions: ParsableArguments {
         if let optimizer { s.optimizer = optimizer }
         if let seed { s.seed = seed }
         if let warmup { s.warmupEpochs = warmup }
+        if let augment { s.augmentation = augment }
         return s
     }
 
     /// The options given, by their names on the command line.
     var given: [String] {
         [("--epochs", epochs != nil), ("--batch", batch != nil), ("--lr", lr != nil), ("--optimizer", optimizer != nil),
-         ("--seed", seed != nil), ("--warmup", warmup != nil)].filter(\.1).map(\.0)
+         ("--seed", seed != nil), ("--warmup", warmup != nil), ("--augment", augment != nil)].filter(\.1).map(\.0)
     }
 }
 
@@ -69,6 +72,7 @@ struct CacheOptions: ParsableArguments {
 }
 
 extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
+extension TrainingSettings.Augmentation: ExpressibleByArgument {}
 
 /// An input image too large to load whole, segmented region by region.
 struct StreamedInput {

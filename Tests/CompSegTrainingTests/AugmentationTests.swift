@@ -1,0 +1,53 @@
+import CompSegCore
+import CompSegNN
+@testable import CompSegTraining
+import Foundation
+import Testing
+
+/// `augmentation: dihedral`: each image and its tissue mask take the same flip or rotation, drawn
+/// from the step's seed.
+@Suite struct AugmentationTests {
+    /// A 2-channel image whose pixel values name their position, and a mask marking one corner.
+    static func sample(_ id: String, height h: Int, width w: Int) throws -> Sample {
+        let values = (0..<(2 * h * w)).map(Float.init)
+        let mask = (0..<(h * w)).map { $0 == 0 }
+        return try Sample(id: id, image: Tensor(shape: [2, h, w], scalars: values), channels: .bands(["a", "b"]),
+                          tissue: Mask(height: h, width: w, pixels: mask),
+                          preview: RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: h * w * 3)), label: .cancer)
+    }
+
+    @Test func viewsAreSymmetriesAppliedAlikeToImageAndMask() throws {
+        let batch = try Batch([Self.sample("a", height: 4, width: 4), Self.sample("b", height: 4, width: 4), Self.sample("c", height: 4, width: 4)])
+        var seen = Set<[Float]>()
+        for seed in 0..<64 as Range<UInt64> {
+            let view = try batch.augmented(seed: seed)
+            #expect(view.labels.scalars == batch.labels.scalars && view.ids == batch.ids)
+            #expect(try view.augmented(seed: 0).images.shape == batch.images.shape)
+            for i in 0..<3 {
+                let image = Array(view.images.scalars[(i * 32)..<(i * 32 + 32)])
+                let mask = Array(view.tissue.scalars[(i * 16)..<(i * 16 + 16)])
+                // A permutation of the pixels, the same in both channels and in the mask.
+                #expect(image[0..<16].sorted() == (0..<16).map(Float.init))
+                #expect(zip(image[0..<16], image[16..<32]).allSatisfy { $1 == $0 + 16 })
+                let corner = Int(image.firstIndex(of: 0)!)
+                #expect(mask[corner] == 1 && mask.reduce(0, +) == 1)
+                // Neighbours stay neighbours: a symmetry of the grid.
+                let position = { (v: Float) in (Int(v) / 4, Int(v) % 4) }
+                for p in 0..<15 where p % 4 != 3 {
+                    let (a, b) = (position(image[p]), position(image[p + 1]))
+                    #expect(Swift.abs(a.0 - b.0) + Swift.abs(a.1 - b.1) == 1)
+                }
+                seen.insert(Array(image[0..<16]))
+            }
+        }
+        #expect(seen.count == 8)  // every symmetry of the square occurs
+        #expect(try batch.augmented(seed: 7).images.scalars == batch.augmented(seed: 7).images.scalars)
+    }
+
+    @Test func rectangularImagesOnlyFlip() throws {
+        let batch = try Batch([Self.sample("a", height: 2, width: 3)])
+        var seen = Set<[Float]>()
+        for seed in 0..<64 as Range<UInt64> { seen.insert(Array(try batch.augmented(seed: seed).images.scalars[0..<6])) }
+        #expect(seen == [[0, 1, 2, 3, 4, 5], [3, 4, 5, 0, 1, 2], [2, 1, 0, 5, 4, 3], [5, 4, 3, 2, 1, 0]])
+    }
+}
