@@ -127,6 +127,10 @@ quiet_link() { grep -v "Cannot export local symbol\|^$" || true; }
 
 build_modules() {
     mkdir -p $MOD
+    # Only targets that import the engine or the core need the instrumented modules (minutes to build).
+    local t needed=0
+    for t in "${TARGETS_SEL[@]}"; do case $t in manifest|config_json|config_yaml|hdf5_layout|safetensors) needed=1 ;; esac; done
+    [ $needed = 1 ] || return 0
     if [ ! -f $MOD/libCompSegNN.a ] || [ -n "$(find Sources/CompSegNN -newer $MOD/libCompSegNN.a -name '*.swift')" ]; then
         echo "== module CompSegNN"
         $SWIFTC "${SAN[@]}" "${SWIFT_FLAGS[@]}" -module-name CompSegNN -emit-module -emit-module-path $MOD/CompSegNN.swiftmodule \
