@@ -77,4 +77,24 @@ import Testing
         #expect(csvA == (try String(contentsOfFile: folder.path("streamed/segmentation.csv"), encoding: .utf8)))
         #expect(FileManager.default.fileExists(atPath: folder.path("streamed/big_mask.geojson")))
     }
+
+    /// A truncated TIFF among the inputs: `segment` names it and writes nothing, whether the
+    /// image is loaded whole or streamed region by region (the error then comes mid-way).
+    @Test func truncatedFilesLeaveNoOutput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "4", "--out", folder.path("data")]).status == 0)
+        #expect(try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
+                             "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"]).status == 0)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: folder.path("data/spot000.tif")))
+        let cut = folder.path("cut.tif")
+        try whole.prefix(whole.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
+        for (name, extra) in [("loaded", [String]()), ("streamed", ["--stream-above", "0"])] {
+            let r = try cli.run(["segment", "--model", folder.path("run"), folder.path("data/spot001.png"), cut,
+                                 "--out", folder.path(name)] + extra)
+            #expect(r.status == 1 && r.output.contains(cut), "\(name): \(r.output)")
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path(name))) ?? []
+            #expect(left.isEmpty, "\(name) left \(left)")
+        }
+    }
 }
