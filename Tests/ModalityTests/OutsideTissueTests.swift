@@ -34,6 +34,22 @@ import Testing
                                outside: outside, registry: registry(), source: "test")
     }
 
+    /// Training samples whose axes differ (here in one band's order) are refused by `pca`,
+    /// naming the sample, the band and both values.
+    @Test func pcaNamesTheBandWhereAxesDiffer() throws {
+        let first = try Self.sample(seed: 1)
+        var second = try Self.sample(seed: 2)
+        second.id = "t"
+        var axis = (0..<12).map { 1800 - 40 * Double($0) }
+        axis.swapAt(3, 4)
+        second.channels = .spectral(values: axis, unit: "cm⁻¹")
+        #expect {
+            _ = try Self.chain(.zero).fitted(to: SampleSequence([first, second]))
+        } throws: { error in
+            "\(error)".contains("t") && "\(error)".contains("band 3 is at 1640.0 here, 1680.0 in the first training sample")
+        }
+    }
+
     @Test func zeroClearsEveryChannelOutsideTheTissueAfterEveryStep() throws {
         let samples = try [Self.sample(seed: 1), Self.sample(seed: 2)]
         let fitted = try Self.chain(.zero).fitted(to: SampleSequence(samples))
