@@ -47,6 +47,11 @@ if topology.get("batchNorm", "format" not in model):
     for blocks in (net.down, net.up):
         for i in range(len(blocks)):
             blocks[i] = with_batch_norm(blocks[i])
+if topology.get("upsampling", "transposed") == "resize":
+    # compseg's resize decoder: nearest ×2, then a same-padded 3×3 convolution (upconv.i.1).
+    for i, t in enumerate(net.upconv):
+        net.upconv[i] = torch.nn.Sequential(torch.nn.Upsample(scale_factor=2, mode="nearest"),
+                                            torch.nn.Conv2d(t.in_channels, t.out_channels, 3, padding=1))
 net.load_state_dict(load_file(os.path.join(run, "weights.safetensors")), strict=True)
 net.eval()
 worst = 0.0

@@ -141,6 +141,16 @@ def case_max_unpool2d_2x2():
     return {"x": x, "p": p, "y": y, "gy": gy, "dx": dx, "dp": dp}, meta
 
 
+@case(203)
+def case_upsample_nearest():
+    x = leaf(torch.randn(2, 3, 3, 4))
+    y = F.interpolate(x, scale_factor=2, mode="nearest")
+    gy = torch.randn_like(y)
+    (dx,) = grads_of(y, gy, x)
+    meta = {"op": "interpolate", "scale_factor": "2", "mode": "nearest"}
+    return {"x": x, "y": y, "gy": gy, "dx": dx}, meta
+
+
 # ---------------------------------------------------------------- elementwise and shape ops
 
 @case(301)

@@ -44,6 +44,25 @@ import CompSegTestSupport
         }, "maxUnpool2d")
     }
 
+    /// Linear, so the central difference has no truncation error: the default tolerance (5e-3 of
+    /// the gradient's scale) covers float32 rounding with a wide margin. Also through a 3×3
+    /// convolution (U-Net's `resize` decoder), whose oneDNN layouts the op must read and return.
+    @Test func nearestUpsampling() throws {
+        expectNoFailures(try gradientCheck([randomTensor([2, 3, 3, 4], seed: 22)]) { try upsampleNearest2x($0[0]) },
+                         "upsampleNearest2x")
+        let w = randomTensor([2, 3, 3, 3], seed: 23, scale: 0.4), b = randomTensor([2], seed: 24)
+        expectNoFailures(try gradientCheck([randomTensor([1, 3, 2, 3], seed: 25), w, b]) { t in
+            try conv2d(upsampleNearest2x(softplus(t[0])), weight: t[1], bias: t[2], padding: 1)
+        }, "upsampleNearest2x then conv2d")
+        // Exact values: each value fills a 2×2 block; the backward sums each block.
+        let x = try Tensor(shape: [1, 1, 1, 2], scalars: [1, 2], requiresGrad: true)
+        let y = try upsampleNearest2x(x)
+        #expect(y.shape == [1, 1, 2, 4])
+        #expect(y.scalars == [1, 1, 2, 2, 1, 1, 2, 2])
+        try y.backward(seed: Tensor(shape: [1, 1, 2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8]))
+        #expect(x.grad!.scalars == [14, 22])  // 1 + 2 + 5 + 6, 3 + 4 + 7 + 8
+    }
+
     @Test func elementwiseAndBinary() throws {
         let a = randomTensor([2, 3, 4, 5], seed: 9), b = randomTensor([2, 3, 4, 5], seed: 10)
         expectNoFailures(try gradientCheck([a]) { try softplus($0[0]) }, "softplus")

@@ -64,6 +64,10 @@ func checkAgainstTorch(_ name: String, inputs: [String], output: String = "y", g
         #expect(agreement(p.grad!, try f.tensor("dp"), tolerance: torchTolerance, "dp") == nil)
     }
 
+    @Test func nearestUpsampling() throws {
+        try checkAgainstTorch("upsample_nearest", inputs: ["x"], gradients: ["dx"]) { t, _ in try upsampleNearest2x(t[0]) }
+    }
+
     @Test func concatenation() throws {
         try checkAgainstTorch("cat", inputs: ["a", "b"], gradients: ["da", "db"]) { t, _ in try concat(t) }
     }

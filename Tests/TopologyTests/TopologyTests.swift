@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CompSegCore
 import CompSegNN
@@ -28,6 +29,39 @@ import UNetTopology
         // The head's bias starts the map near the configured 0.02.
         let meanActivation = a.scalars.reduce(0, +) / Float(a.shape.count)
         #expect(meanActivation > 0.001 && meanActivation < 0.2)
+    }
+
+    @Test(arguments: UNet.Upsampling.allCases)
+    func uNetUpsamplingBuildsRunsAndTrains(_ upsampling: UNet.Upsampling) throws {
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 2; c.upsampling = upsampling
+        let net = try UNet(inputChannels: 3, configuration: c, seed: 1)
+        let a = try net.activation(randomTensor([2, 3, 12, 10], seed: 2))
+        #expect(a.shape == [2, 1, 12, 10])
+        #expect(a.scalars.allSatisfy { $0 >= 0 && $0 <= 1 })
+        try sum(a).backward()
+        #expect(net.parameters.allSatisfy { $0.grad != nil })
+        let shapes = Dictionary(uniqueKeysWithValues: net.namedParameters().map { ($0.0, $0.1.shape) })
+        switch upsampling {
+        case .transposed:  // I×O×2×2, PyTorch's ConvTranspose2d
+            #expect(shapes["upconv.0.weight"] == [16, 8, 2, 2] && shapes["upconv.1.weight"] == [8, 4, 2, 2])
+        case .resize:  // nn.Sequential(nn.Upsample, nn.Conv2d): the convolution is child 1, O×I×3×3
+            #expect(shapes["upconv.0.1.weight"] == [8, 16, 3, 3] && shapes["upconv.1.1.bias"] == [4])
+            #expect(!shapes.keys.contains { $0.hasPrefix("upconv.") && !$0.hasPrefix("upconv.0.1.") && !$0.hasPrefix("upconv.1.1.") })
+            #expect(!shapes.values.contains { $0.dims.count == 4 && $0.dims[2] == 2 })  // no 2×2 (transposed) kernels
+        }
+    }
+
+    @Test func uNetUpsamplingKeyDefaultsToTransposed() throws {
+        // A model.json written before the key existed stores only the keys it was given.
+        let old = try PluginConfiguration(json: Data(#"{"width": 4, "depth": 2}"#.utf8)).decode(UNet.Configuration.self)
+        #expect(old.upsampling == .transposed && old.width == 4)
+        let resize = try PluginConfiguration(json: Data(#"{"upsampling": "resize"}"#.utf8)).decode(UNet.Configuration.self)
+        #expect(resize.upsampling == .resize)
+        let error = #expect(throws: ConfigurationError.self) {
+            try PluginConfiguration(json: Data(#"{"upsampling": "bilinear"}"#.utf8), source: "run.yaml").decode(UNet.Configuration.self)
+        }
+        #expect(error?.description == "run.yaml: key 'upsampling': 'bilinear' is not one of transposed, resize")
     }
 
     @Test func segNetMapsImagesAndTrainsThroughUnpooling() throws {

@@ -3,14 +3,28 @@ import CompSegNN
 
 /// U-Net (Ronneberger et al. 2015) with same padding: an encoder of `depth` 2×2 max-poolings
 /// between double 3×3 convolutions whose widths double from `width`, a decoder of 2×2 stride-2
-/// transposed convolutions each followed by concatenation with the encoder's skip and a double
+/// transposed convolutions (or, with `upsampling: resize`, nearest-neighbour 2× up-sampling and a
+/// 3×3 convolution) each followed by concatenation with the encoder's skip and a double
 /// convolution, and a 1×1 convolution to one channel through a sigmoid.
 ///
 /// Parameter names match `torch_compsegnet.py`'s PyTorch U-Net: `down.i.0.weight`, `upconv.i.weight`,
 /// `up.i.2.bias`, `head.weight` (with `batchNorm: false`; batch norm adds its layers between).
+/// With `upsampling: resize` the up-sampling convolutions are `upconv.i.1.weight` (O×I×3×3) and
+/// `upconv.i.1.bias`, as `nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(I, O, 3, padding=1))`
+/// names them; there is then no `upconv.i.weight`.
 /// With 450 input channels, width 64, depth 4 and no batch norm it has 31,289,217 parameters.
 /// Images whose sides are not multiples of 2^depth are reflect-padded and the map cropped back.
 public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
+    /// How the decoder doubles H and W.
+    public enum Upsampling: String, ConfigurationChoice, Sendable {
+        /// A 2×2 stride-2 transposed convolution (the paper's; it can leave a period-2
+        /// checkerboard in the maps, docs/method.md).
+        case transposed
+        /// Nearest-neighbour 2× up-sampling, then a same-padded 3×3 convolution to the same
+        /// channel count (resize-then-convolve: no built-in period-2 pattern).
+        case resize
+    }
+
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var width = 64
         public var depth = 4
@@ -26,6 +40,9 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
         public var initializer = Initializer.torchDefault
         /// The sigmoid output at start (bias of the 1×1 head = logit of it); nil: bias 0 (output .5).
         public var initialActivation: Float? = 0.02
+        /// The decoder's up-sampling. `transposed` is the default, so a model.json written before
+        /// the key existed (without it) loads as the network it was.
+        public var upsampling = Upsampling.transposed
 
         public init() {}
 
@@ -52,7 +69,7 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
     public let inputChannels: Int
     public let configuration: Configuration
     let down: [ConvStack]
-    let upconv: [TransposedConv2d]
+    let upconv: [any UpsamplingLayer]
     let up: [ConvStack]
     let head: Conv2d
     private var dropoutGenerator: SeededGenerator
@@ -74,9 +91,14 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
                                   initializer: c.initializer, generator: &g))
             channels = w
         }
-        var upconv: [TransposedConv2d] = [], up: [ConvStack] = []
+        var upconv: [any UpsamplingLayer] = [], up: [ConvStack] = []
         for w in widths.dropLast().reversed() {
-            upconv.append(TransposedConv2d(inputChannels: channels, outputChannels: w, initializer: c.initializer, generator: &g))
+            switch c.upsampling {
+            case .transposed:
+                upconv.append(TransposedConv2d(inputChannels: channels, outputChannels: w, initializer: c.initializer, generator: &g))
+            case .resize:
+                upconv.append(ResizeConvolution(inputChannels: channels, outputChannels: w, initializer: c.initializer, generator: &g))
+            }
             up.append(ConvStack(channels: [2 * w, w, w], activation: c.activation, batchNorm: c.batchNorm,
                                 initializer: c.initializer, generator: &g))
             channels = w
@@ -92,7 +114,7 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
     public func seedRandomness(_ seed: UInt64) { dropoutGenerator = SeededGenerator(seed: seed) }
 
     override public func namedChildren() -> [(String, Any)] {
-        [("down", down), ("upconv", upconv), ("up", up), ("head", head)]
+        [("down", down), ("upconv", upconv.map { $0 as Module }), ("up", up), ("head", head)]
     }
 
     public func activation(_ x: Tensor) throws -> Tensor {
