@@ -70,7 +70,7 @@ public final class TinyFCN: Module, SegmentingNetwork, @unchecked Sendable {
     public func activation(_ x: Tensor) throws -> Tensor {
         try x.shape.requireChannels(inputChannels, "tiny-fcn")
         var y = x
-        for convolution in convolutions { y = try softplus(convolution(y)) }
-        return try sigmoid(head(y))
+        for convolution in convolutions { y = try convolution(y, then: .softplus) }
+        return try head(y, then: .sigmoid)
     }
 }

@@ -103,7 +103,8 @@ public struct Sample: Sendable {
         image.withPlainBuffer { source in
             zeroed.withMutablePlainBuffer { target in
                 for c in 0..<image.shape[0] {
-                    for p in 0..<plane where mask[p] { target[c * plane + p] = source[c * plane + p] }
+                    let offset = c * plane
+                    for p in 0..<plane where mask[p] { target[offset + p] = source[offset + p] }
                 }
             }
         }

@@ -283,8 +283,12 @@ public final class HDF5Writer {
 
     /// Writes dataset `path` (groups on the way are created) of `shape`, `values` row-major.
     /// With `gzip` (level 1…9) the dataset is chunked — by `chunks`, or by default chunks of at
-    /// most 64 Ki elements (largest dimensions halved first) — and compressed.
-    public func write<T: HDF5Element>(_ path: String, shape: [Int], values: [T], gzip: Int? = nil, chunks: [Int]? = nil) throws {
+    /// most 64 Ki elements (largest dimensions halved first) — and compressed, after HDF5's byte
+    /// shuffle when `shuffle` (which lets deflate find the similar high bytes of neighbouring
+    /// floats: measured on 256×256×450 spectra, 84% of the raw size instead of 93%, read in 0.49 s
+    /// instead of 0.85 s).
+    public func write<T: HDF5Element>(_ path: String, shape: [Int], values: [T], gzip: Int? = nil, shuffle: Bool = false,
+                                      chunks: [Int]? = nil) throws {
         hdf5Quiet()
         guard file >= 0 else { throw error("is already closed") }
         guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
@@ -300,6 +304,7 @@ public final class HDF5Writer {
                 throw error("dataset '\(path)': chunks \(chunk) do not fit shape \(shape)")
             }
             guard H5Pset_chunk(dcpl, Int32(chunk.count), chunk.map(hsize_t.init)) >= 0,
+                  !shuffle || H5Pset_shuffle(dcpl) >= 0,
                   H5Pset_deflate(dcpl, UInt32(level)) >= 0 else { throw error("dataset '\(path)': cannot set gzip level \(level)") }
         }
         let space = shape.isEmpty ? compseg_h5s_scalar_create() : H5Screate_simple(Int32(shape.count), shape.map(hsize_t.init), nil)

@@ -117,6 +117,46 @@ public struct PreparedModality: Sendable {
         return store
     }
 
+    /// The rows as a store that reads each sample only when it is asked for, with no pass over the
+    /// files first and no cache: for commands that use each sample once (segment, evaluate,
+    /// overlay), so memory holds only the samples in flight. Ids are the files' names without
+    /// extension, made unique as `store(_:manifest:cacheBudget:)` makes them; a sample that cannot
+    /// be made throws `ManifestError` naming its line.
+    public func onceStore(_ rows: [Manifest.Row], manifest: Manifest) -> SampleStore {
+        let me = self, ids = Self.uniqueIDs(rows.map(\.path)), file = manifest.url.path
+        return SampleStore(ids: ids, labels: rows.map(\.label), shape: nil, cacheBudget: 0) { i in
+            do {
+                var sample = try me.prepare(me.read(rows[i]))
+                sample.id = ids[i]
+                return sample
+            } catch {
+                throw ManifestError(file: file, problems: ["line \(rows[i].line): \(error)"])
+            }
+        }
+    }
+
+    /// Sample files (no labels) as a store read on demand, as `onceStore(_:manifest:)` makes it.
+    public func onceStore(files: [URL]) -> SampleStore {
+        let me = self, ids = Self.uniqueIDs(files)
+        return SampleStore(ids: ids, labels: files.map { _ in nil }, shape: nil, cacheBudget: 0) { i in
+            var sample = try me.prepare(me.clock.timing(\.reading) { try me.reader.load(files[i], label: nil) })
+            sample.id = ids[i]
+            return sample
+        }
+    }
+
+    /// The files' names without extension; a repeated name gets -2, -3, … (`A/s.h5`, `B/s.h5` → s, s-2).
+    static func uniqueIDs(_ files: [URL]) -> [String] {
+        var taken = Set<String>()
+        return files.map { url in
+            let stem = url.deletingPathExtension().lastPathComponent
+            var id = stem, n = 1
+            while taken.contains(id) { n += 1; id = "\(stem)-\(n)" }
+            taken.insert(id)
+            return id
+        }
+    }
+
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
     /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`), so their outputs
     /// never overwrite each other.

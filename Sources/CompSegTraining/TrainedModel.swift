@@ -30,19 +30,6 @@ public final class TrainedModel {
         network.setTraining(false)
     }
 
-    /// Every sample of `store` with its activation map, read a batch at a time; the samples come
-    /// back without their images (`Sample.withoutImage`), so only the current batch's images are
-    /// in memory at once.
-    public func segmented(_ store: SampleStore, batchSize: Int = 4) throws -> (samples: [Sample], maps: [[Float]]) {
-        var samples: [Sample] = [], maps: [[Float]] = []
-        for start in stride(from: 0, to: store.count, by: batchSize) {
-            let part = try store.samples(Array(start..<min(start + batchSize, store.count)))
-            maps += try activationMaps(part, batchSize: batchSize)
-            samples += part.map { $0.withoutImage() }
-        }
-        return (samples, maps)
-    }
-
     /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches;
     /// a sample larger than a tile of `tiling` on either side is segmented tile by tile.
     /// - Throws: when a sample's channel count differs from the network's (naming the sample).
@@ -65,8 +52,7 @@ public final class TrainedModel {
             let groups = Dictionary(grouping: part.indices, by: { part[$0].image.shape })
             var results = [[Float]](repeating: [], count: part.count)
             for (_, indices) in groups {
-                let images = try Tensor(shape: Shape([indices.count] + part[indices[0]].image.shape.dims),
-                                        scalars: indices.flatMap { part[$0].image.scalars })
+                let images = try Tensor(stacking: indices.map { part[$0].image })
                 let a = try withoutGradients { try network.activation(images) }.scalars
                 let pixels = a.count / indices.count
                 for (k, i) in indices.enumerated() { results[i] = Array(a[(k * pixels)..<((k + 1) * pixels)]) }

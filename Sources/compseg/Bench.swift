@@ -6,10 +6,12 @@ import Foundation
 
 /// `compseg bench`: times the full CompSegNet training step (forward, pooling head, loss,
 /// backward, RMSprop) and prints one JSON line, comparable with ../shared/bench/torch_compsegnet.py
-/// run with the same arguments.
+/// run with the same arguments. With `--inference`, times the network's forward pass alone as
+/// `segment` runs it (no graph, inference mode), per image; tools/bench_inference_torch.py times
+/// PyTorch's forward pass (`torch.no_grad`) with the same arguments.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the CompSegNet training step (release build) and print one JSON line.")
+        abstract: "Time the CompSegNet training step, or the inference forward pass, and print one JSON line.")
 
     @Option(parsing: .unconditional, help: "Input channels.") var channels = 450
     @Option(parsing: .unconditional, help: "Image side in pixels.") var size = 64
@@ -20,6 +22,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed steps (after two warm-up steps).") var steps = 5
     @OptionGroup var threading: ThreadOptions
     @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
+    @Flag(help: "Time the forward pass as segment runs it (no graph, inference mode): seconds per image.") var inference = false
 
     func validate() throws {
         for (name, v) in [("channels", channels), ("size", size), ("width", width), ("depth", depth),
@@ -34,6 +37,7 @@ struct Bench: ParsableCommand {
         let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth), "batchNorm": \#(batchNorm)}"#.utf8),
                                                  source: "bench options")
         let net = try registry.topology(topology, inputChannels: channels, seed: 0, topologyConfig)
+        if inference { return try timeInference(net) }
         let head = try registry.head("compsegnet")
         let optimizer = RMSprop(learningRate: 1e-3)
         var g = SeededGenerator(seed: 0)
@@ -58,19 +62,47 @@ struct Bench: ParsableCommand {
         let flopsPerStep = Counters.convolutionFLOPs / Double(steps)
         let kernelSeconds = Counters.kernelSeconds / Double(steps)
 
+        printJSON(net, [("step_s", String(format: "%.5f", seconds)),
+                        ("kernel_s", String(format: "%.5f", kernelSeconds)),
+                        ("images_per_s", String(format: "%.2f", Double(batch) / seconds)),
+                        ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
+                        ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9))])
+    }
+
+    /// Times `steps` forward passes of a batch in inference mode after one warm-up pass.
+    private func timeInference(_ net: any SegmentingNetwork) throws {
+        net.setTraining(false)
+        var g = SeededGenerator(seed: 0)
+        let x = Tensor(zeros: [batch, channels, size, size])
+        x.withMutablePlainBuffer { v in for i in v.indices { v[i] = g.nextNormal() } }
+        _ = try withoutGradients { try net.activation(x).scalars }
+        Counters.reset()
+        Counters.enabled = true
+        var times: [Double] = []
+        for _ in 0..<steps {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try withoutGradients { try net.activation(x).scalars }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        Counters.enabled = false
+        let mean = times.reduce(0, +) / Double(steps), flops = Counters.convolutionFLOPs / Double(steps)
+        printJSON(net, [("mode", "\"inference\""),
+                        ("image_s", String(format: "%.5f", mean / Double(batch))),
+                        ("best_image_s", String(format: "%.5f", times.min()! / Double(batch))),
+                        ("images_per_s", String(format: "%.2f", Double(batch) / mean)),
+                        ("gflops", String(format: "%.1f", flops / mean * 1e-9)),
+                        ("gflop_per_image", String(format: "%.3f", flops / Double(batch) * 1e-9))])
+    }
+
+    /// One JSON line: the configuration, `figures`, and the process's peak memory.
+    private func printJSON(_ net: any SegmentingNetwork, _ figures: [(String, String)]) {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         let fields: [(String, String)] = [
             ("topology", "\"\(topology)\""), ("channels", "\(channels)"), ("size", "\(size)"), ("width", "\(width)"),
             ("depth", "\(depth)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)"),
             ("params", "\(net.parameterCount)"),
-            ("step_s", String(format: "%.5f", seconds)),
-            ("kernel_s", String(format: "%.5f", kernelSeconds)),
-            ("images_per_s", String(format: "%.2f", Double(batch) / seconds)),
-            ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
-            ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9)),
-            ("peak_mib", "\(usage.ru_maxrss / 1024)"),
-        ]
+        ] + figures + [("peak_mib", "\(usage.ru_maxrss / 1024)")]
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     }
 }

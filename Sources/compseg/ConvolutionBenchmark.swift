@@ -31,7 +31,8 @@ public struct ConvolutionBenchmark: Sendable {
         let plainInput = Tensor(zeros: shape)
         plainInput.withMutablePlainBuffer { v in for i in v.indices { v[i] = g.nextNormal() } }
         let layout = try Backend.current.convolutionInputLayout(shape, weightShape: layer.weight.shape, withBias: true,
-                                                                 geometry: ConvolutionGeometry(stride: 1, padding: kernel / 2))
+                                                                 geometry: ConvolutionGeometry(stride: 1, padding: kernel / 2),
+                                                                 epilogue: .training)
         let x = Backend.current.reorder(plainInput, to: layout).detached()
         x.requiresGrad = true
         var best = (Double.infinity, Double.infinity)

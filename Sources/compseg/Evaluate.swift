@@ -44,7 +44,9 @@ struct Evaluate: ParsableCommand {
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
-            let (samples, maps) = try trained.segmented(modality.store(rows, manifest: manifest))
+            let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
+                                                                    clock: modality.clock)
+            print("Segmented \(samples.count) samples: " + times.summary())
             return (samples, maps, try SegmentationFiles.readTruth(rows, samples))
         }
 

@@ -119,8 +119,8 @@ struct TrainedRunInput: ParsableArguments {
             }
         }
         let kept = inputs.indices.filter { !large.contains($0) }
-        let store = try manifest.map { m in try modality.store(kept.map { m.rows[$0] }, manifest: m) }
-            ?? modality.store(files: kept.map { inputs[$0].url })
+        let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m) }
+            ?? modality.onceStore(files: kept.map { inputs[$0].url })
         var taken = Set(store.ids)
         let streamed = inputs.indices.filter(large.contains).map { i in
             let stem = inputs[i].url.deletingPathExtension().lastPathComponent

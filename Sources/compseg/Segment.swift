@@ -19,9 +19,12 @@ struct Segment: ParsableCommand {
     var geojson = false
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise.")
     var streamAbove = 64 << 20
+    @Option(parsing: .unconditional, help: "Samples of one size through the network at once (the next ones are read meanwhile).")
+    var batch = 4
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
+        guard batch >= 1 && batch <= 1024 else { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
         guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
         guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
     }
@@ -33,7 +36,8 @@ struct Segment: ParsableCommand {
         let folder = URL(fileURLWithPath: input.out)
         try input.prepareOutput(SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson)
                                 + [folder.appendingPathComponent("segmentation.csv")])
-        let (samples, maps) = try trained.segmented(store)
+        let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
+        let writingStart = DispatchTime.now().uptimeNanoseconds
         var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
         // Every file or none: a failure (a full disk, say) leaves no new file behind.
         try writeAllOrNothing(into: folder) { staging in
@@ -52,6 +56,8 @@ struct Segment: ParsableCommand {
             }
             try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
         }
+        let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
         print("Segmented \(samples.count + streamed.count) samples into \(folder.path)")
+        if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
     }
 }

@@ -47,7 +47,7 @@ extension SpectralFileReader {
         for k in 0..<b { for p in 0..<plane { pixelMajor[p * b + k] = cube.values[k * plane + p] } }
         let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
         let writer = try HDF5Writer(url: destination)
-        try writer.write("/spectra", shape: [h, w, b], values: pixelMajor, gzip: 4, chunks: [min(h, 16), min(w, 16), b])
+        try writer.write("/spectra", shape: [h, w, b], values: pixelMajor, gzip: 4, shuffle: true, chunks: [min(h, 16), min(w, 16), b])
         try writer.write("/wavenumbers", shape: [b], values: axis.values)
         try writer.setAttribute("units", axis.unit, on: "/wavenumbers")
         try writer.write("/mask", shape: [h, w], values: tissue(of: cube).pixels.map { UInt8($0 ? 1 : 0) })

@@ -95,7 +95,7 @@ public final class SegNet: Module, SegmentingNetwork, @unchecked Sendable {
             for stage in decoder {
                 y = try stage(maxUnpool2d(y, indices: indices.removeLast()))
             }
-            return try sigmoid(head(y))
+            return try head(y, then: .sigmoid)
         }
     }
 }

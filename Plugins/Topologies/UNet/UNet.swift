@@ -133,7 +133,7 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
             for (upsample, block) in zip(upconv, up) {
                 y = try block(concat([skips.removeLast(), upsample(y)]))
             }
-            return try sigmoid(head(y))
+            return try head(y, then: .sigmoid)
         }
     }
 }

@@ -14,8 +14,10 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// The layout the convolution works in for its input (nil: plain). An input converted to it
     /// once serves forward and backward-weights alike.
     func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
-                                geometry: ConvolutionGeometry) throws -> TensorLayout?
-    func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry) throws -> Tensor
+                                geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout?
+    /// The convolution, then `epilogue.activation` on its output when given.
+    func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                            epilogue: ConvolutionEpilogue) throws -> Tensor
     func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
                                  geometry: ConvolutionGeometry) throws -> Tensor
     /// Gradients of the plain weight (and bias when `withBias`) in plain layout.
@@ -73,6 +75,19 @@ public struct ConvolutionGeometry: Hashable, Sendable {
         let (s, p) = vertical ? (strideH, paddingH) : (strideW, paddingW)
         return transposed ? (size - 1) * s - 2 * p + k : (size + 2 * p - k) / s + 1
     }
+}
+
+/// What a convolution's forward pass does besides convolving: an activation applied to its output
+/// inside the same kernel (oneDNN's post-ops: one pass over memory instead of two), and whether a
+/// backward pass will follow (inference may choose other kernels and keeps nothing for backward).
+public struct ConvolutionEpilogue: Hashable, Sendable {
+    public var activation: Eltwise?
+    public var training: Bool
+    public init(activation: Eltwise? = nil, training: Bool) {
+        self.activation = activation; self.training = training
+    }
+    /// The plain convolution of a training step.
+    public static let training = ConvolutionEpilogue(training: true)
 }
 
 /// Window, stride and kind of a 2-D pooling (no padding; a trailing row or column that does not

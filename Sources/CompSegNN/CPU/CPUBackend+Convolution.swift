@@ -39,23 +39,27 @@ extension CPUBackend {
         }
 
 
-        mutating func forward() throws(ShapeError) -> Primitive {
+        /// The forward primitive: inference or training propagation, the activation as a post-op.
+        mutating func forward(_ epilogue: ConvolutionEpilogue) throws(ShapeError) -> Primitive {
+            let kind = epilogue.training ? dnnl_forward_training : dnnl_forward_inference
+            let attr = try PostOps.attribute(epilogue.activation, op)
+            defer { if let attr { dnnl_primitive_attr_destroy(attr) } }
             if transposed {
                 var d = dnnl_deconvolution_desc_t()
                 try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
-                    try check(dnnl_deconvolution_forward_desc_init(&d, dnnl_forward_training, dnnl_deconvolution_direct,
+                    try check(dnnl_deconvolution_forward_desc_init(&d, kind, dnnl_deconvolution_direct,
                                                                &src, &weights, b, &dst,
                                                                strides, padL, padR), op, "descriptor")
                 }
-                return try Primitive(op, desc: &d)
+                return try Primitive(op, desc: &d, attr: attr)
             }
             var d = dnnl_convolution_desc_t()
             try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
-                    try check(dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct,
+                    try check(dnnl_convolution_forward_desc_init(&d, kind, dnnl_convolution_direct,
                                                          &src, &weights, b, &dst,
                                                          strides, padL, padR), op, "descriptor")
                 }
-            return try Primitive(op, desc: &d)
+            return try Primitive(op, desc: &d, attr: attr)
         }
 
         mutating func backwardData(hint: Primitive) throws(ShapeError) -> Primitive {
@@ -94,7 +98,7 @@ extension CPUBackend {
     }
 
     /// Which primitive of a convolution geometry.
-    private enum Pass: Hashable { case forward, backwardData, backwardWeights }
+    private enum Pass: Hashable { case forward(ConvolutionEpilogue), backwardData, backwardWeights }
 
     private struct ConvolutionKey: Hashable {
         let pass: Pass
@@ -112,19 +116,22 @@ extension CPUBackend {
         if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
         let p: Primitive
         switch pass {
-        case .forward: p = try descs.forward()
+        case .forward(let epilogue): p = try descs.forward(epilogue)
         case .backwardData:
-            p = try descs.backwardData(hint: primitive(.forward, input: input, weight: weight, withBias: withBias, geometry: geometry).0)
+            p = try descs.backwardData(hint: primitive(.forward(.training), input: input, weight: weight, withBias: withBias,
+                                                       geometry: geometry).0)
         case .backwardWeights:
-            p = try descs.backwardWeights(hint: primitive(.forward, input: input, weight: weight, withBias: withBias, geometry: geometry).0)
+            p = try descs.backwardWeights(hint: primitive(.forward(.training), input: input, weight: weight, withBias: withBias,
+                                                          geometry: geometry).0)
         }
         primitiveCache.store(key, p)
         return (p, descs)
     }
 
-    public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?,
-                                   geometry: ConvolutionGeometry) throws -> Tensor {
-        let (p, descs) = try primitive(.forward, input: x.shape, weight: weight.shape, withBias: bias != nil, geometry: geometry)
+    public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                                   epilogue: ConvolutionEpilogue) throws -> Tensor {
+        let (p, descs) = try primitive(.forward(epilogue), input: x.shape, weight: weight.shape, withBias: bias != nil,
+                                       geometry: geometry)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
         let y = p.output(dnnl_query_dst_md, shape: descs.outputShape)
@@ -178,8 +185,8 @@ extension CPUBackend {
     }
 
     public func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
-                                       geometry: ConvolutionGeometry) throws -> TensorLayout? {
-        let (p, _) = try primitive(.forward, input: input, weight: weightShape, withBias: withBias, geometry: geometry)
+                                       geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
+        let (p, _) = try primitive(.forward(epilogue), input: input, weight: weightShape, withBias: withBias, geometry: geometry)
         let desc = p.desc(dnnl_query_src_md)
         return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
     }

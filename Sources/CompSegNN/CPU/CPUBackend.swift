@@ -6,6 +6,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     public static let shared = CPUBackend()
     let context = DNNLContext()
     let primitiveCache = PrimitiveCache()
+    let weightCache = WeightLayoutCache()
     public var name: String { "cpu (oneDNN \(CPUBackend.oneDNNVersion))" }
 
     public static var oneDNNVersion: String {
@@ -52,13 +53,17 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
                              (Arg.dst, target, UnsafeMutableRawPointer(dst))])
     }
 
-    /// A weight tensor (plain PyTorch layout) in the layout a primitive chose.
+    /// A weight tensor (plain PyTorch layout) in the layout a primitive chose, reordered once
+    /// for as long as the weights are unchanged.
     func weightsReordered(_ w: Tensor, plainDesc: dnnl_memory_desc_t,
                           to target: dnnl_memory_desc_t) throws(ShapeError) -> (dnnl_memory_desc_t, UnsafeMutablePointer<Float>, Storage?) {
         precondition(w.isPlain, "weights are kept in plain layout")
         if MemoryDesc.equal(plainDesc, target) { return (target, w.storage.base, nil) }
-        let storage = Storage(count: DNNLLayout(target).physicalCount, zeroed: false)
-        try reorder(from: plainDesc, w.storage.base, to: target, storage.base)
+        let storage = try weightCache.reordered(w.storage, layout: MemoryDesc.key(target)) { () throws(ShapeError) -> Storage in
+            let storage = Storage(count: DNNLLayout(target).physicalCount, zeroed: false)
+            try reorder(from: plainDesc, w.storage.base, to: target, storage.base)
+            return storage
+        }
         return (target, storage.base, storage)
     }
 

@@ -180,3 +180,62 @@ extension MemoryDesc {
         withUnsafeBytes(of: desc) { Data($0) }
     }
 }
+
+/// Primitive attributes that fuse an activation into a primitive's output (a post-op).
+enum PostOps {
+    /// An attribute applying `activation` to the primitive's output, or nil when there is none;
+    /// the caller destroys it once the primitive descriptor is made.
+    static func attribute(_ activation: Eltwise?, _ op: String) throws(ShapeError) -> dnnl_primitive_attr_t? {
+        guard let activation else { return nil }
+        var attr: dnnl_primitive_attr_t?
+        var ops: dnnl_post_ops_t?
+        try check(dnnl_primitive_attr_create(&attr), op, "attribute")
+        guard dnnl_post_ops_create(&ops) == dnnl_success else {
+            dnnl_primitive_attr_destroy(attr)
+            throw ShapeError(op, "oneDNN post-ops creation failed")
+        }
+        defer { dnnl_post_ops_destroy(ops) }
+        // The forward computation of each function; the `use_dst_for_bwd` variants differ only in backward.
+        var (alg, alpha, beta) = activation.dnnl
+        if alg == dnnl_eltwise_logistic_use_dst_for_bwd { alg = dnnl_eltwise_logistic }
+        guard dnnl_post_ops_append_eltwise(ops, 1, alg, alpha, beta) == dnnl_success,
+              dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success else {
+            dnnl_primitive_attr_destroy(attr)
+            throw ShapeError(op, "oneDNN cannot fuse \(activation) as a post-op")
+        }
+        return attr
+    }
+}
+
+/// Weights in the layouts primitives chose, kept while the plain weights are unchanged (their
+/// storage's version), so a forward pass over many images, and a step's forward and backward,
+/// reorder each weight once. An entry whose plain weights are gone is dropped.
+final class WeightLayoutCache: @unchecked Sendable {
+    private struct Entry {
+        weak var source: Storage?
+        let version: Int
+        var layouts: [Data: Storage]
+    }
+    private let lock = NSLock()
+    private var entries: [ObjectIdentifier: Entry] = [:]
+
+    /// `weights` in the layout `key`, from the cache or made by `make` (which reorders into new storage).
+    func reordered(_ weights: Storage, layout key: Data, make: () throws(ShapeError) -> Storage) throws(ShapeError) -> Storage {
+        let id = ObjectIdentifier(weights)
+        if let found = lock.withLock({ () -> Storage? in
+            guard let e = entries[id], e.source === weights, e.version == weights.version else { return nil }
+            return e.layouts[key]
+        }) { return found }
+        let made = try make()
+        lock.withLock {
+            if var e = entries[id], e.source === weights, e.version == weights.version {
+                e.layouts[key] = made
+                entries[id] = e
+            } else {
+                if entries[id] == nil { entries = entries.filter { $0.value.source != nil } }
+                entries[id] = Entry(source: weights, version: weights.version, layouts: [key: made])
+            }
+        }
+        return made
+    }
+}

@@ -10,6 +10,14 @@ public enum Activation: String, Codable, Sendable, CaseIterable {
         case .relu: try CompSegNN.relu(x)
         }
     }
+
+    /// The elementwise function, for fusing into a convolution.
+    public var eltwise: Eltwise {
+        switch self {
+        case .softplus: .softplus
+        case .relu: .relu
+        }
+    }
 }
 
 /// Same-padded 3×3 convolutions, each followed by optional batch norm and the activation:
@@ -45,9 +53,11 @@ public final class ConvStack: Module, @unchecked Sendable {
     public func callAsFunction(_ x: Tensor) throws -> Tensor {
         var y = x
         for (i, conv) in convolutions.enumerated() {
-            y = try conv(y)
-            if !norms.isEmpty { y = try norms[i](y) }
-            y = try activation(y)
+            if norms.isEmpty {
+                y = try conv(y, then: activation.eltwise)
+            } else {
+                y = try activation(norms[i](conv(y)))
+            }
         }
         return y
     }

@@ -14,8 +14,9 @@ public final class Conv2d: Module, @unchecked Sendable {
         self.padding = padding
     }
 
-    public func callAsFunction(_ x: Tensor) throws -> Tensor {
-        try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding)
+    /// The convolution, then `activation` when given (fused into the kernel in inference).
+    public func callAsFunction(_ x: Tensor, then activation: Eltwise? = nil) throws -> Tensor {
+        try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, then: activation)
     }
 }
 

@@ -2,9 +2,12 @@
 /// - Parameters:
 ///   - weight: O×C×kH×kW (plain layout, PyTorch's).
 ///   - bias: O, or nil.
+///   - activation: applied to the output (fused into the kernel in inference), or nil.
 /// - Throws: `ShapeError` naming the shapes when they do not fit together.
-public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0) throws -> Tensor {
-    try convolution(x, weight: weight, bias: bias, geometry: ConvolutionGeometry(stride: stride, padding: padding))
+public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
+                   then activation: Eltwise? = nil) throws -> Tensor {
+    try convolution(x, weight: weight, bias: bias, geometry: ConvolutionGeometry(stride: stride, padding: padding),
+                    activation: activation)
 }
 
 /// 2-D transposed convolution (up-sampling), N×C×H×W → N×O×H'×W' with
@@ -17,8 +20,17 @@ public func transposedConv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, s
                     geometry: ConvolutionGeometry(stride: stride, padding: padding, transposed: true))
 }
 
-func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry) throws -> Tensor {
+/// The convolution, then `activation` (nil: none). Without a graph to record (inference), the
+/// activation runs inside the convolution's kernel; in training it is its own op, whose backward
+/// needs the convolution's output.
+func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
+                 activation: Eltwise? = nil) throws -> Tensor {
     let op = g.transposed ? "transposedConv2d" : "conv2d"
+    let tracked = GradientMode.isEnabled && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
+    if tracked, let activation {
+        return try eltwise(convolution(x, weight: weight, bias: bias, geometry: g), activation, "\(activation)")
+    }
+    let epilogue = ConvolutionEpilogue(activation: activation, training: tracked)
     try x.shape.requireImage(op)
     try weight.shape.requireImage(op, "weight")
     try require(weight.isPlain, op, "weight must be in plain layout")
@@ -39,8 +51,9 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
     let backend = Backend.current
     // Converted once: backward-weights reads the input in the same layout as forward did.
     let source = backend.reorder(x, to: try backend.convolutionInputLayout(x.shape, weightShape: weight.shape,
-                                                                            withBias: bias != nil, geometry: g))
-    let y = try backend.convolutionForward(source, weight: weight, bias: bias, geometry: g)
+                                                                            withBias: bias != nil, geometry: g,
+                                                                            epilogue: epilogue))
+    let y = try backend.convolutionForward(source, weight: weight, bias: bias, geometry: g, epilogue: epilogue)
     // 2 · output positions · input channels · kernel area (the input grid's, for transposed ones).
     let grid = g.transposed ? x.shape.n * x.shape.h * x.shape.w : x.shape.n * oh * ow
     let flops = 2 * Double(grid * outC * inC * weight.shape.h * weight.shape.w)

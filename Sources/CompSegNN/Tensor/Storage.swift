@@ -5,6 +5,9 @@ import Foundation
 final class Storage: @unchecked Sendable {
     let base: UnsafeMutablePointer<Float>
     let count: Int
+    /// Counts writes through `Tensor.withMutablePlainBuffer`, so that copies made from these
+    /// values (weights in a kernel's layout) know when they are stale.
+    var version = 0
 
     /// Takes `count` floats, 64-byte aligned, from the pool; zero-filled when `zeroed`
     /// (a buffer that a kernel overwrites whole needs no zeroing).

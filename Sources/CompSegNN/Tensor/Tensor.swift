@@ -43,8 +43,25 @@ public final class Tensor: @unchecked Sendable {
     public convenience init(shape: Shape, scalars: [Float], requiresGrad: Bool = false) throws(ShapeError) {
         try require(scalars.count == shape.count, "Tensor",
                     "shape \(shape) needs \(shape.count) values, got \(scalars.count)")
-        self.init(zeros: shape, requiresGrad: requiresGrad)
+        self.init(shape: shape, layout: nil, storage: Storage(count: shape.count, zeroed: false), requiresGrad: requiresGrad)
         _ = scalars.withUnsafeBufferPointer { storage.buffer.update(fromContentsOf: $0) }
+    }
+
+    /// The tensors, all of one shape, stacked along a new first axis: n × shape, plain, untracked
+    /// (a batch of images for inference, copied once).
+    public convenience init(stacking tensors: [Tensor]) throws(ShapeError) {
+        try require(!tensors.isEmpty, "stacking", "needs at least one tensor")
+        let shape = tensors[0].shape
+        for t in tensors where t.shape != shape {
+            throw ShapeError("stacking", "shapes differ: \(shape) and \(t.shape)")
+        }
+        let n = shape.count
+        self.init(shape: Shape([tensors.count] + shape.dims), layout: nil,
+                  storage: Storage(count: tensors.count * n, zeroed: false))
+        for (k, t) in tensors.enumerated() {
+            let p = t.plain()
+            (storage.base + k * n).update(from: p.storage.base, count: n)
+        }
     }
 
     /// A plain tensor filled with `value`.
@@ -73,6 +90,7 @@ public final class Tensor: @unchecked Sendable {
     /// Writes plain values in place (parameters, optimizers). Precondition: plain layout.
     public func withMutablePlainBuffer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         precondition(isPlain, "withMutablePlainBuffer on a tensor in a backend layout")
+        storage.version &+= 1
         return try body(UnsafeMutableBufferPointer(start: storage.base, count: shape.count))
     }
 

@@ -1,0 +1,134 @@
+import CompSegCore
+import CompSegNN
+import Foundation
+
+/// Where the time of segmenting a set of samples went, in seconds. Reading and preprocessing run
+/// on a thread of their own, ahead of the network, so the parts add up to more than `wall`.
+public struct InferenceTimes: Sendable {
+    public var samples = 0
+    /// Reading files and the preprocessing steps (the modality's clock, summed over threads).
+    public var reading = 0.0, preprocessing = 0.0
+    /// The network's forward passes (inference mode, no graph).
+    public var network = 0.0
+    /// From the first sample asked for to the last map.
+    public var wall = 0.0
+
+    /// One line for the terminal: the wall time per sample and its parts per sample.
+    public func summary(writing: Double? = nil) -> String {
+        let n = Double(max(samples, 1))
+        let parts = [("reading", reading), ("preprocessing", preprocessing), ("network", network)]
+            + (writing.map { [("writing", $0)] } ?? [])
+        return String(format: "%.3f s per sample", (wall + (writing ?? 0)) / n) + " ("
+            + parts.map { String(format: "%@ %.3f s", $0.0, $0.1 / n) }.joined(separator: ", ")
+            + "; reading and preprocessing run ahead of the network)"
+    }
+}
+
+extension TrainedModel {
+    /// Every sample of `store` with its activation map, in order. The next samples are read and
+    /// preprocessed on a thread of their own while the network runs on the current batch
+    /// (`batchSize` samples of one size); samples come back without their images
+    /// (`Sample.withoutImage`), so memory holds a batch and the samples read ahead of it.
+    /// - Throws: when a sample cannot be made, after trying the others (every bad file named at
+    ///   once: the errors' descriptions, one per line); or when a sample's channels differ from the
+    ///   network's.
+    public func segmented(_ store: SampleStore, batchSize: Int = 4) throws -> (samples: [Sample], maps: [[Float]]) {
+        let (samples, maps, _) = try segmentedTimed(store, batchSize: batchSize)
+        return (samples, maps)
+    }
+
+    /// As `segmented(_:batchSize:)`, with the time spent (reading and preprocessing taken from `clock`).
+    public func segmentedTimed(_ store: SampleStore, batchSize: Int = 4, clock: PreparationClock? = nil) throws
+        -> (samples: [Sample], maps: [[Float]], times: InferenceTimes) {
+        let before = clock?.seconds
+        let start = DispatchTime.now().uptimeNanoseconds
+        var times = InferenceTimes()
+        var samples: [Sample] = [], maps: [[Float]] = [], problems: [String] = []
+        var batch: [Sample] = []
+        func flush() throws {
+            guard !batch.isEmpty else { return }
+            let t = DispatchTime.now().uptimeNanoseconds
+            maps += try activationMaps(batch, batchSize: batch.count)
+            times.network += Double(DispatchTime.now().uptimeNanoseconds - t) * 1e-9
+            samples += batch.map { $0.withoutImage() }
+            batch = []
+        }
+        let prefetcher = SamplePrefetcher(store, ahead: max(1, batchSize))
+        defer { prefetcher.cancel() }
+        while let outcome = prefetcher.next() {
+            switch outcome {
+            case .failure(let error):
+                problems.append("\(error)")
+                batch = []  // nothing more is computed; the other samples are still read, to name every bad one
+            case .success(let sample) where problems.isEmpty:
+                if let first = batch.first, first.image.shape != sample.image.shape { try flush() }
+                batch.append(sample)
+                if batch.count == batchSize { try flush() }
+            case .success: break
+            }
+        }
+        guard problems.isEmpty else {
+            throw TrainingError(problems.count == 1 ? problems[0]
+                                : "\(problems.count) samples cannot be used:\n" + problems.joined(separator: "\n"))
+        }
+        try flush()
+        times.samples = samples.count
+        times.wall = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        if let before, let after = clock?.seconds {
+            times.reading = after.reading - before.reading
+            times.preprocessing = after.steps - before.steps
+        }
+        return (samples, maps, times)
+    }
+}
+
+/// A store's samples made in order on a thread of their own, at most `ahead` of the one taken.
+final class SamplePrefetcher: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var ready: [Result<Sample, any Error>] = []
+    private var made = 0, taken = 0
+    private var cancelled = false
+    private let count: Int
+
+    init(_ store: SampleStore, ahead: Int) {
+        count = store.count
+        // Only this thread asks the store for samples until the last is made or `cancel` stops it.
+        nonisolated(unsafe) let store = store
+        let thread = Thread { [self] in
+            for i in 0..<count {
+                condition.lock()
+                while ready.count >= ahead && !cancelled { condition.wait() }
+                let stop = cancelled
+                condition.unlock()
+                if stop { return }
+                let outcome = Result { try store.sample(i) }
+                condition.lock()
+                ready.append(outcome)
+                made += 1
+                condition.broadcast()
+                condition.unlock()
+            }
+        }
+        thread.name = "compseg-read-ahead"
+        thread.start()
+    }
+
+    /// The next sample's outcome, waiting for it to be made; nil after the last.
+    func next() -> Result<Sample, any Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        guard taken < count else { return nil }
+        while ready.isEmpty { condition.wait() }
+        taken += 1
+        condition.broadcast()
+        return ready.removeFirst()
+    }
+
+    /// Stops making samples (those being made finish).
+    func cancel() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
