@@ -102,9 +102,11 @@ public struct Sample: Sendable {
         let zeroed = Tensor(zeros: image.shape)
         image.withPlainBuffer { source in
             zeroed.withMutablePlainBuffer { target in
-                for c in 0..<image.shape[0] {
-                    let offset = c * plane
-                    for p in 0..<plane where mask[p] { target[offset + p] = source[offset + p] }
+                mask.withUnsafeBufferPointer { inside in
+                    for c in 0..<image.shape[0] {
+                        let from = source.baseAddress! + c * plane, to = target.baseAddress! + c * plane
+                        for p in 0..<plane where inside[p] { to[p] = from[p] }
+                    }
                 }
             }
         }

@@ -19,12 +19,12 @@ struct Segment: ParsableCommand {
     var geojson = false
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise.")
     var streamAbove = 64 << 20
-    @Option(parsing: .unconditional, help: "Samples of one size through the network at once (the next ones are read meanwhile).")
-    var batch = 4
+    @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")
+    var batch: Int?
     @OptionGroup var threading: ThreadOptions
 
     func validate() throws {
-        guard batch >= 1 && batch <= 1024 else { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
+        if let batch, batch < 1 || batch > 1024 { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
         guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
         guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
     }

@@ -87,10 +87,13 @@ public struct SpectralFileReader: Sendable {
         let plane = h * w
         var invalid = [Bool](repeating: false, count: plane)
         var absorbance = [Float](repeating: 0, count: plane)
-        for k in 0..<b {
-            for p in 0..<plane {
-                let v = cube.values[k * plane + p]
-                if v.isFinite { absorbance[p] += v } else { invalid[p] = true }
+        cube.values.withUnsafeBufferPointer { values in
+            for k in 0..<b {
+                let band = values.baseAddress! + k * plane
+                for p in 0..<plane {
+                    let v = band[p]
+                    if v.isFinite { absorbance[p] += v } else { invalid[p] = true }
+                }
             }
         }
         absorbance = absorbance.map { $0 / Float(b) }

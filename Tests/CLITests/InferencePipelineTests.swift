@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+
+/// `segment` reads each sample once, ahead of the network, in batches: the maps do not depend on
+/// the batch size, every bad file is named at once, and nothing is written when one fails.
+@Suite struct InferencePipelineTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    @Test func batchSizesGiveTheSameMapsAndBadRowsAreAllNamed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 6)
+        #expect(try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"), "--epochs", "1",
+                             "--width", "4", "--depth", "2"]).status == 0)
+        var tables: [String] = []
+        for batch in ["1", "3", "8"] {
+            let out = folder.path("seg\(batch)")
+            let r = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", out, "--batch", batch])
+            #expect(r.status == 0, "\(r.output)")
+            #expect(r.output.contains("s per sample (reading") && r.output.contains("network"), "\(r.output)")
+            tables.append(try String(contentsOfFile: out + "/segmentation.csv", encoding: .utf8))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/spot005_map.tif"))
+                    == Data(contentsOf: URL(fileURLWithPath: folder.path("seg1/spot005_map.tif"))))
+        }
+        #expect(tables.count == 3 && Set(tables).count == 1 && tables[0].split(separator: "\n").count == 9, "\(tables)")
+
+        // Two unreadable files among good ones: both lines named, no output folder content.
+        try Data("not HDF5".utf8).write(to: URL(fileURLWithPath: folder.path("data/spot002.h5")))
+        try Data().write(to: URL(fileURLWithPath: folder.path("data/spot006.h5")))
+        let r = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("bad")])
+        #expect(r.status == 1, "\(r.output)")
+        #expect(r.output.contains("line 4:") && r.output.contains("spot002.h5") && r.output.contains("line 8:")
+                && r.output.contains("spot006.h5") && r.output.contains("2 samples cannot be used"), "\(r.output)")
+        let written = (try? FileManager.default.contentsOfDirectory(atPath: folder.path("bad"))) ?? []
+        #expect(written.isEmpty, "\(written)")
+    }
+}
