@@ -7,13 +7,14 @@
 #
 #   tools/bench_inference.sh [WORK]      WORK: a scratch folder (default /tmp/compseg-bench-inference)
 #
-# Environment: SPOTS (20), SIZE (256), ROUNDS (2), BATCH (segment --batch, 4), THREADS (all cores),
+# Environment: SPOTS (20), SIZE (256), ROUNDS (2), BATCH (segment --batch; default: segment's own), THREADS (all cores),
 # COMPSEG (.build/release/compseg), PY (python with torch; default: ../shared/bench/setup-torch.sh's).
 # The spots (2.4 GB at 256²) and the run are made once and kept in WORK.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-/tmp/compseg-bench-inference}
-SPOTS=${SPOTS:-20} SIZE=${SIZE:-256} ROUNDS=${ROUNDS:-2} BATCH=${BATCH:-4}
+SPOTS=${SPOTS:-20} SIZE=${SIZE:-256} ROUNDS=${ROUNDS:-2}
+batch=(); [ -n "${BATCH:-}" ] && batch=(--batch "$BATCH")
 COMPSEG=${COMPSEG:-.build/release/compseg}
 PY=${PY:-$(bash ../shared/bench/setup-torch.sh)}
 THREADS=${THREADS:-$(nproc)}
@@ -34,7 +35,7 @@ for round in $(seq "$ROUNDS"); do
     echo "== round $round"
     rm -rf "$W/segmented"
     /usr/bin/time -f "segment: %e s wall including start, peak %M KiB" \
-        "$COMPSEG" segment --model "$W/run" --data "$W/spots/manifest.csv" --out "$W/segmented" --batch "$BATCH" \
+        "$COMPSEG" segment --model "$W/run" --data "$W/spots/manifest.csv" --out "$W/segmented" "${batch[@]}" \
         --threads "$THREADS" 2>&1 | grep -E "^Time:|^segment:"
     "$PY" tools/bench_inference_torch.py --channels 450 --size "$SIZE" --width 64 --depth 4 --batch 1 --steps 5 --threads "$THREADS"
     "$COMPSEG" bench --inference --channels 450 --size "$SIZE" --width 64 --depth 4 --batch 1 --steps 5 --threads "$THREADS"

@@ -52,6 +52,40 @@ import UNetTopology
         #expect(zip(changed, expected).allSatisfy { Swift.abs($0 - $1) <= 1e-5 })
     }
 
+    /// The U-Net's up-sampling (2×2, stride 2) runs in inference as a 1×1 convolution and a
+    /// depth-to-space copy in 8-channel blocks: the same values as the transposed convolution.
+    @Test(arguments: [(12, 16, 5, 7), (8, 8, 4, 4), (3, 24, 1, 2)])
+    func upsamplingAsPointwiseConvolutionMatchesTheTransposedOne(_ input: Int, _ output: Int, _ h: Int, _ w: Int) throws {
+        var g = SeededGenerator(seed: 12)
+        let up = TransposedConv2d(inputChannels: input, outputChannels: output, generator: &g)
+        up.bias!.withMutablePlainBuffer { b in for i in b.indices { b[i] = Float(i) * 0.1 - 0.4 } }
+        let x = randomTensor([2, input, h, w], seed: 13)
+        let tracked = try up(x)
+        #expect(tracked.requiresGrad)
+        let inference = try withoutGradients { try up(x) }
+        #expect(inference.shape == [2, output, 2 * h, 2 * w])
+        #expect(zip(tracked.scalars, inference.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 })
+    }
+
+    /// Concatenating channels of images in oneDNN's 8-channel blocks (as convolutions leave them)
+    /// or plain gives each image's channels of the first input, then of the second.
+    @Test func concatenationKeepsEachImagesChannelsInOrder() throws {
+        var g = SeededGenerator(seed: 14)
+        let a = try withoutGradients { try Conv2d(inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1, generator: &g)(randomTensor([2, 3, 6, 5], seed: 15)) }
+        let b = try withoutGradients { try Conv2d(inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1, generator: &g)(randomTensor([2, 3, 6, 5], seed: 16)) }
+        for (x, y) in [(a, b), (a.plain(), b.plain()), (a, b.plain())] {
+            let joined = try concat([x, y])
+            #expect(joined.shape == [2, 24, 6, 5])
+            let (pa, pb) = (a.scalars, b.scalars)
+            var expected: [Float] = []
+            for n in 0..<2 {
+                expected += pa[(n * 240)..<(n * 240 + 240)]  // 8 channels of 6×5
+                expected += pb[(n * 480)..<(n * 480 + 480)]  // 16 channels
+            }
+            #expect(joined.scalars == expected)
+        }
+    }
+
     @Test func stackingCopiesEachTensorIntoTheBatch() throws {
         let a = randomTensor([2, 3, 4], seed: 9), b = randomTensor([2, 3, 4], seed: 10)
         let batch = try Tensor(stacking: [a, b])

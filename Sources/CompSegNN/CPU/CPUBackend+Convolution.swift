@@ -130,6 +130,9 @@ extension CPUBackend {
 
     public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
                                    epilogue: ConvolutionEpilogue) throws -> Tensor {
+        if Self.upsamplesPointwise(weightShape: weight.shape, geometry: geometry, epilogue: epilogue) {
+            return try upsamplePointwise(x, weight: weight, bias: bias)
+        }
         let (p, descs) = try primitive(.forward(epilogue), input: x.shape, weight: weight.shape, withBias: bias != nil,
                                        geometry: geometry)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
@@ -186,6 +189,10 @@ extension CPUBackend {
 
     public func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
                                        geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
+        if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry, epilogue: epilogue) {
+            let desc = try pointwiseUpsamplingPrimitive(input: input, weightShape: weightShape).desc(dnnl_query_src_md)
+            return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
+        }
         let (p, _) = try primitive(.forward(epilogue), input: input, weight: weightShape, withBias: withBias, geometry: geometry)
         let desc = p.desc(dnnl_query_src_md)
         return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
