@@ -99,13 +99,13 @@ public struct Sample: Sendable {
     /// The sample with every channel set to 0 outside the tissue mask.
     public func zeroingOutsideTissue() -> Sample {
         let plane = height * width, mask = tissue.pixels
-        let zeroed = Tensor(zeros: image.shape)
+        let zeroed = Tensor(uninitialized: image.shape)  // every value written below
         image.withPlainBuffer { source in
             zeroed.withMutablePlainBuffer { target in
                 mask.withUnsafeBufferPointer { inside in
                     for c in 0..<image.shape[0] {
                         let from = source.baseAddress! + c * plane, to = target.baseAddress! + c * plane
-                        for p in 0..<plane where inside[p] { to[p] = from[p] }
+                        for p in 0..<plane { to[p] = inside[p] ? from[p] : 0 }
                     }
                 }
             }

@@ -50,7 +50,14 @@ public enum SpectralPreview: Equatable, Sendable {
         switch self {
         case .absorbance:
             var mean = [Float](repeating: 0, count: plane)
-            for k in 0..<bands { for p in 0..<plane { mean[p] += cube[k * plane + p] } }
+            cube.withUnsafeBufferPointer { values in
+                mean.withUnsafeMutableBufferPointer { sum in
+                    for k in 0..<bands {
+                        let band = values.baseAddress! + k * plane
+                        for p in 0..<plane { sum[p] += band[p] }
+                    }
+                }
+            }
             channels = [mean.map { $0 / Float(bands) }]
         case .bands(let targets):
             let picked = try Self.nearestBands(targets, wavenumbers)
