@@ -2,7 +2,7 @@ import CompSegCore
 import CompSegTestSupport
 import Foundation
 import InfraredModality
-import SpectralFiles
+@testable import SpectralFiles
 import Testing
 
 /// The infrared reader's options beyond the layout: reading by hyperslabs, the NaN policy, the
@@ -85,5 +85,20 @@ import Testing
         rule.fillHolesSmallerThan = 2; rule.removeSpecksSmallerThan = 2
         let cleaned = rule.clean(Mask(height: 10, width: 10, pixels: pixels))
         #expect(!cleaned.pixels[0] && cleaned.pixels[44] && cleaned.count == 36)
+    }
+
+    /// The scan for NaN and infinities finds the first one wherever it lies: in the first or last
+    /// value, at a block's edge (4096 values), or not at all.
+    @Test func firstNonFiniteValueIsFoundAnywhere() {
+        let n = 10_000
+        #expect(SpectralFileReader.firstNonFinite([Float](repeating: 1, count: n)) == nil)
+        #expect(SpectralFileReader.firstNonFinite([]) == nil)
+        for (position, value) in [(0, Float.nan), (4095, .infinity), (4096, -.infinity), (n - 1, .nan), (5000, .signalingNaN)] {
+            var values = [Float](repeating: -3.5, count: n)
+            values[position] = value
+            values[n - 1] = values[n - 1].isFinite ? .nan : values[n - 1]  // a later one must not be reported first
+            #expect(SpectralFileReader.firstNonFinite(values) == position, "\(value) at \(position)")
+        }
+        #expect(SpectralFileReader.firstNonFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]) == nil)
     }
 }

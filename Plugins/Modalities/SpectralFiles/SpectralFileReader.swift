@@ -39,7 +39,7 @@ public struct SpectralFileReader: Sendable {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
         let plane = h * w
         var values = cube.values
-        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+        if let bad = Self.firstNonFinite(values) {
             let count = values.lazy.filter { !$0.isFinite }.count
             let place = "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)"
             guard options.nonFinite == .zero else {
@@ -67,6 +67,21 @@ public struct SpectralFileReader: Sendable {
         return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue,
                           preview: preview, label: label, metadata: metadata)
+    }
+
+    /// The index of the first NaN or infinite value, if any: blocks of values are tested without
+    /// a branch per value (an exponent of all ones), and only a block that holds one is searched.
+    static func firstNonFinite(_ values: [Float]) -> Int? {
+        values.withUnsafeBufferPointer { buffer in
+            let block = 4096
+            for start in stride(from: 0, to: buffer.count, by: block) {
+                let end = min(buffer.count, start + block)
+                var found: UInt32 = 0
+                for i in start..<end { found |= (buffer[i].bitPattern & 0x7F80_0000) == 0x7F80_0000 ? 1 : 0 }
+                if found != 0 { return (start..<end).first { !buffer[$0].isFinite } }
+            }
+            return nil
+        }
     }
 
     /// The first two bands with the same axis value, if any.
