@@ -15,6 +15,7 @@ struct CompSeg: ParsableCommand {
     /// Runs the command; a file-system error that escapes a command is reported by its path and
     /// the system's reason (exit 1), never as Foundation's error domain and code.
     static func main() {
+        keepFreedMemoryForReuse()
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -30,3 +31,17 @@ struct CompSeg: ParsableCommand {
 enum CompSegVersion {
     static let string = "0.1.0"
 }
+
+/// Large buffers (a 256×256×450 spot is 118 MB) are taken from the heap and kept there when freed,
+/// instead of glibc's default of mapping each one afresh and unmapping it: every new mapping is
+/// zero-filled by the kernel page by page, and each sample read paid that again. Measured on
+/// `inspect` of ten such spots: 298,665 → 39,241 page faults, 4.5 → 2.6 s of CPU.
+private func keepFreedMemoryForReuse() {
+    _ = glibcMallopt(-4, 0)  // M_MMAP_MAX: no allocation is served by its own mapping
+    _ = glibcMallopt(-1, Int32.max)  // M_TRIM_THRESHOLD: freed heap memory is not handed back
+}
+
+/// glibc's `int mallopt(int param, int value)` (declared in malloc.h, which Swift's Glibc module
+/// does not import).
+@_silgen_name("mallopt")
+private func glibcMallopt(_ parameter: Int32, _ value: Int32) -> Int32
