@@ -43,6 +43,11 @@ public struct PreparedModality: Sendable {
         return sample
     }
 
+    /// Reads a sample file (no manifest row: no label, no mask override) as the reader delivers it.
+    public func read(_ file: URL) throws -> Sample {
+        try clock.timing(\.reading) { try reader.load(file, label: nil) }
+    }
+
     /// The chain fitted on `rows` (the training split), read a few files at a time. The samples as
     /// read are kept while they fit in `cacheBudget` bytes, so that the `store` of the same rows
     /// that follows reads each file once; it releases them as it goes.
@@ -108,7 +113,7 @@ public struct PreparedModality: Sendable {
         let me = self
         let (store, problems) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
                                           cacheBudget: cacheBudget) { i in
-            try me.prepare(me.clock.timing(\.reading) { try me.reader.load(files[i], label: nil) })
+            try me.prepare(me.read(files[i]))
         }
         guard problems.isEmpty else {
             throw TrainingError(problems.count == 1 ? problems[0]
@@ -139,22 +144,16 @@ public struct PreparedModality: Sendable {
     public func onceStore(files: [URL]) -> SampleStore {
         let me = self, ids = Self.uniqueIDs(files)
         return SampleStore(ids: ids, labels: files.map { _ in nil }, shape: nil, cacheBudget: 0) { i in
-            var sample = try me.prepare(me.clock.timing(\.reading) { try me.reader.load(files[i], label: nil) })
+            var sample = try me.prepare(me.read(files[i]))
             sample.id = ids[i]
             return sample
         }
     }
 
-    /// The files' names without extension; a repeated name gets -2, -3, … (`A/s.h5`, `B/s.h5` → s, s-2).
+    /// The files' names without extension, made unique.
     static func uniqueIDs(_ files: [URL]) -> [String] {
-        var taken = Set<String>()
-        return files.map { url in
-            let stem = url.deletingPathExtension().lastPathComponent
-            var id = stem, n = 1
-            while taken.contains(id) { n += 1; id = "\(stem)-\(n)" }
-            taken.insert(id)
-            return id
-        }
+        var ids = UniqueIDs()
+        return files.map { ids.make($0.deletingPathExtension().lastPathComponent) }
     }
 
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
@@ -163,17 +162,14 @@ public struct PreparedModality: Sendable {
     private func store(count: Int, where location: (Int) -> String, sameShape: Bool, cacheBudget: Int,
                        make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
-        var taken = Set<String>()
+        var made = UniqueIDs()
         var first: Sample?, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
                 var sample = try outcome.get()
-                var id = sample.id, n = 1
-                while taken.contains(id) { n += 1; id = "\(sample.id)-\(n)" }
-                taken.insert(id)
-                sample.id = id
-                ids.append(id); labels.append(sample.label)
+                sample.id = made.make(sample.id)
+                ids.append(sample.id); labels.append(sample.label)
                 if sample.tissue.count == 0 {
                     problems.append("\(location(i)): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
                 }
@@ -240,5 +236,20 @@ final class ReadCache: @unchecked Sendable {
             bytes -= s.image.shape.count * MemoryLayout<Float>.size
             return s
         }
+    }
+}
+
+/// Sample ids that never repeat, so that outputs never overwrite each other: a name already
+/// taken gets -2, -3, … (`A/s.h5`, `B/s.h5` → s, s-2).
+public struct UniqueIDs {
+    private var taken: Set<String>
+    public init(taken: some Sequence<String> = [String]()) { self.taken = Set(taken) }
+
+    /// `name`, or the first of name-2, name-3, … not taken yet; it is taken from now on.
+    public mutating func make(_ name: String) -> String {
+        var id = name, n = 1
+        while taken.contains(id) { n += 1; id = "\(name)-\(n)" }
+        taken.insert(id)
+        return id
     }
 }

@@ -98,7 +98,7 @@ extension TrainedModel {
 final class SamplePrefetcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var ready: [Result<Sample, any Error>] = []
-    private var made = 0, taken = 0
+    private var taken = 0
     private var cancelled = false
     private let count: Int
     private var _ahead: Int
@@ -123,7 +123,6 @@ final class SamplePrefetcher: @unchecked Sendable {
                 let outcome = Result { try store.sample(i) }
                 condition.lock()
                 ready.append(outcome)
-                made += 1
                 condition.broadcast()
                 condition.unlock()
             }

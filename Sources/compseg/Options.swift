@@ -121,13 +121,10 @@ struct TrainedRunInput: ParsableArguments {
         let kept = inputs.indices.filter { !large.contains($0) }
         let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m) }
             ?? modality.onceStore(files: kept.map { inputs[$0].url })
-        var taken = Set(store.ids)
+        var ids = UniqueIDs(taken: store.ids)
         let streamed = inputs.indices.filter(large.contains).map { i in
-            let stem = inputs[i].url.deletingPathExtension().lastPathComponent
-            var id = stem, n = 1
-            while taken.contains(id) { n += 1; id = "\(stem)-\(n)" }
-            taken.insert(id)
-            return StreamedInput(url: inputs[i].url, label: inputs[i].label, id: id)
+            StreamedInput(url: inputs[i].url, label: inputs[i].label,
+                          id: ids.make(inputs[i].url.deletingPathExtension().lastPathComponent))
         }
         return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed)
     }

@@ -1,3 +1,12 @@
+/// A new zero-filled plain tensor of `shape`, written by `fill` from `x`'s values in plain
+/// layout: the frame of ops whose forward or backward is a loop over plain memory.
+func plainMap(_ x: Tensor, to shape: Shape,
+              _ fill: (UnsafeBufferPointer<Float>, UnsafeMutableBufferPointer<Float>) -> Void) -> Tensor {
+    let y = Tensor(zeros: shape)
+    x.plain().withPlainBuffer { source in y.withMutablePlainBuffer { target in fill(source, target) } }
+    return y
+}
+
 /// Reflection padding of H and W (the border row or column is not repeated, as PyTorch's
 /// `reflect` mode): N×C×H×W → N×C×(top+H+bottom)×(left+W+right). Each pad must be < the size.
 public func reflectPad(_ x: Tensor, top: Int, bottom: Int, left: Int, right: Int) throws -> Tensor {
@@ -14,32 +23,23 @@ public func reflectPad(_ x: Tensor, top: Int, bottom: Int, left: Int, right: Int
         return j < 0 ? -j : (j >= size ? 2 * (size - 1) - j : j)
     }
     let rows = (0..<oh).map { source($0, top, h) }, cols = (0..<ow).map { source($0, left, w) }
-    let y = Tensor(zeros: [n, c, oh, ow])
-    let xp = x.plain()
-    xp.withPlainBuffer { src in
-        y.withMutablePlainBuffer { dst in
-            for plane in 0..<(n * c) {
-                for i in 0..<oh {
-                    let s = plane * h * w + rows[i] * w, d = plane * oh * ow + i * ow
-                    for j in 0..<ow { dst[d + j] = src[s + cols[j]] }
-                }
+    let y = plainMap(x, to: [n, c, oh, ow]) { src, dst in
+        for plane in 0..<(n * c) {
+            for i in 0..<oh {
+                let s = plane * h * w + rows[i] * w, d = plane * oh * ow + i * ow
+                for j in 0..<ow { dst[d + j] = src[s + cols[j]] }
             }
         }
     }
     return record(op, [x], y) { dy in
-        let g = dy.plain()
-        let dx = Tensor(zeros: x.shape)
-        g.withPlainBuffer { src in
-            dx.withMutablePlainBuffer { dst in
-                for plane in 0..<(n * c) {
-                    for i in 0..<oh {
-                        let s = plane * oh * ow + i * ow, d = plane * h * w + rows[i] * w
-                        for j in 0..<ow { dst[d + cols[j]] += src[s + j] }
-                    }
+        [plainMap(dy, to: x.shape) { src, dst in
+            for plane in 0..<(n * c) {
+                for i in 0..<oh {
+                    let s = plane * oh * ow + i * ow, d = plane * h * w + rows[i] * w
+                    for j in 0..<ow { dst[d + cols[j]] += src[s + j] }
                 }
             }
-        }
-        return [dx]
+        }]
     }
 }
 
@@ -54,19 +54,14 @@ public func crop(_ x: Tensor, top: Int, left: Int, height: Int, width: Int) thro
     let y = try backend.slice(backend.slice(x, axis: 2, range: top..<(top + height)), axis: 3, range: left..<(left + width))
     return record(op, [x], y) { dy in
         let (n, c, h, w) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
-        let g = dy.plain()
-        let dx = Tensor(zeros: x.shape)
-        g.withPlainBuffer { src in
-            dx.withMutablePlainBuffer { dst in
-                for plane in 0..<(n * c) {
-                    for i in 0..<height {
-                        let s = (plane * height + i) * width, d = plane * h * w + (top + i) * w + left
-                        for j in 0..<width { dst[d + j] = src[s + j] }
-                    }
+        return [plainMap(dy, to: x.shape) { src, dst in
+            for plane in 0..<(n * c) {
+                for i in 0..<height {
+                    let s = (plane * height + i) * width, d = plane * h * w + (top + i) * w + left
+                    for j in 0..<width { dst[d + j] = src[s + j] }
                 }
             }
-        }
-        return [dx]
+        }]
     }
 }
 

@@ -8,37 +8,28 @@ public func upsampleNearest2x(_ x: Tensor) throws -> Tensor {
     try x.shape.requireImage(op)
     let (n, c, h, w) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
     let (oh, ow) = (2 * h, 2 * w)
-    let y = Tensor(zeros: [n, c, oh, ow])
-    let xp = x.plain()
-    xp.withPlainBuffer { src in
-        y.withMutablePlainBuffer { dst in
-            for plane in 0..<(n * c) {
-                for i in 0..<h {
-                    let s = (plane * h + i) * w, d = (plane * oh + 2 * i) * ow
-                    for j in 0..<w {
-                        let v = src[s + j]
-                        dst[d + 2 * j] = v; dst[d + 2 * j + 1] = v
-                        dst[d + ow + 2 * j] = v; dst[d + ow + 2 * j + 1] = v
-                    }
+    let y = plainMap(x, to: [n, c, oh, ow]) { src, dst in
+        for plane in 0..<(n * c) {
+            for i in 0..<h {
+                let s = (plane * h + i) * w, d = (plane * oh + 2 * i) * ow
+                for j in 0..<w {
+                    let v = src[s + j]
+                    dst[d + 2 * j] = v; dst[d + 2 * j + 1] = v
+                    dst[d + ow + 2 * j] = v; dst[d + ow + 2 * j + 1] = v
                 }
             }
         }
     }
     return record(op, [x], y) { dy in
-        let g = dy.plain()
-        let dx = Tensor(zeros: x.shape)
-        g.withPlainBuffer { src in
-            dx.withMutablePlainBuffer { dst in
-                for plane in 0..<(n * c) {
-                    for i in 0..<h {
-                        let s = (plane * oh + 2 * i) * ow, d = (plane * h + i) * w
-                        for j in 0..<w {
-                            dst[d + j] = src[s + 2 * j] + src[s + 2 * j + 1] + src[s + ow + 2 * j] + src[s + ow + 2 * j + 1]
-                        }
+        [plainMap(dy, to: x.shape) { src, dst in
+            for plane in 0..<(n * c) {
+                for i in 0..<h {
+                    let s = (plane * oh + 2 * i) * ow, d = (plane * h + i) * w
+                    for j in 0..<w {
+                        dst[d + j] = src[s + 2 * j] + src[s + 2 * j + 1] + src[s + ow + 2 * j] + src[s + ow + 2 * j + 1]
                     }
                 }
             }
-        }
-        return [dx]
+        }]
     }
 }
