@@ -61,6 +61,13 @@ extension CLI {
         guard r.status == 0 else { throw CLIError("compseg phantom failed: \(r.output)") }
         return folder.path("data/manifest.csv")
     }
+
+    /// `compseg train` of a tiny infrared U-Net (width 4, depth 2) for one epoch on `manifest`
+    /// into `folder/run`; its exit status.
+    func trainTiny(_ folder: TemporaryFolder, _ manifest: String) throws -> Int32 {
+        try run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"), "--epochs", "1",
+                 "--width", "4", "--depth", "2"]).status
+    }
 }
 
 /// A history.csv's lines without their seconds and images/s, which differ between runs.
