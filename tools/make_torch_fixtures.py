@@ -1,7 +1,7 @@
 """Writes the PyTorch reference fixtures that the Swift tests load: Tests/Fixtures/torch/<case>.safetensors.
 
 Usage (from the repository root):
-    $(../shared/bench/setup-torch.sh) tools/make_torch_fixtures.py
+    $(../shared/bench/setup-torch.sh) tools/make_torch_fixtures.py [CASE ...]
 (`setup-torch.sh` prints the virtualenv's python; `pip install safetensors` into it once.)
 
 Every case is computed in float32 on the CPU, single-threaded, with deterministic algorithms and a
@@ -88,6 +88,20 @@ def case_conv_transpose2d_2x2_s2():
     x = leaf(torch.randn(2, 4, 3, 3))
     w = leaf(torch.randn(4, 3, 2, 2) * 0.5)  # in × out × kH × kW
     b = leaf(torch.randn(3))
+    y = F.conv_transpose2d(x, w, b, stride=2)
+    gy = torch.randn_like(y)
+    dx, dw, db = grads_of(y, gy, x, w, b)
+    meta = {"op": "conv_transpose2d", "stride": "2", "padding": "0", "output_padding": "0",
+            "dilation": "1", "groups": "1", "bias": "true", "weight_layout": "in,out,kH,kW"}
+    return {"x": x, "w": w, "b": b, "y": y, "gy": gy, "dx": dx, "dw": dw, "db": db}, meta
+
+
+@case(106)
+def case_conv_transpose2d_2x2_s2_blocks():
+    """Output channels in whole blocks of 8: the engine's 1×1-convolution up-sampling path."""
+    x = leaf(torch.randn(2, 12, 3, 5))
+    w = leaf(torch.randn(12, 16, 2, 2) * 0.3)  # in × out × kH × kW
+    b = leaf(torch.randn(16))
     y = F.conv_transpose2d(x, w, b, stride=2)
     gy = torch.randn_like(y)
     dx, dw, db = grads_of(y, gy, x, w, b)
@@ -466,12 +480,16 @@ def sort_metadata_in_place(path):
 
 
 def main():
+    """Writes every case, or only those named on the command line."""
+    wanted = set(sys.argv[1:])
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float32)
     os.makedirs(OUT, exist_ok=True)
-    total = 0
+    total = written = 0
     for name, seed, fn in CASES:
+        if wanted and name not in wanted:
+            continue
         torch.manual_seed(seed)
         tensors, meta = fn()
         # clone: autograd may hand back one tensor for two gradients (add), which safetensors refuses
@@ -487,9 +505,10 @@ def main():
             assert back[k].dtype == torch.float32 and torch.equal(back[k], v), (name, k)
         size = os.path.getsize(path)
         total += size
+        written += 1
         shapes = " ".join(f"{k}{list(v.shape)}" for k, v in tensors.items())
         print(f"{name:30s} {size:6d} B  {shapes}")
-    print(f"total: {total} bytes ({total / 1024:.1f} KiB) in {len(CASES)} files, torch {torch.__version__}")
+    print(f"total: {total} bytes ({total / 1024:.1f} KiB) in {written} files, torch {torch.__version__}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,43 @@ import CompSegTestSupport
                          "transposedConv2d")
     }
 
+    /// An activation inside the convolution's kernel in training (its backward reads the output):
+    /// finite differences, and the same gradients as the convolution followed by the activation op.
+    @Test(arguments: [Eltwise.softplus, .sigmoid, .relu])
+    func convolutionWithFusedActivation(_ activation: Eltwise) throws {
+        let x = randomTensor([2, 3, 5, 4], seed: 25), w = randomTensor([8, 3, 3, 3], seed: 26, scale: 0.4)
+        let b = randomTensor([8], seed: 27)
+        if activation != .relu {  // relu's kink makes finite differences unreliable; compared below
+            expectNoFailures(try gradientCheck([x, w, b]) { t in
+                try conv2d(t[0], weight: t[1], bias: t[2], padding: 1, then: activation)
+            }, "conv2d+\(activation)")
+        }
+        func gradients(_ fused: Bool) throws -> [[Float]] {
+            let inputs = [x, w, b].map { $0.copy() }
+            inputs.forEach { $0.requiresGrad = true }
+            let separately = [Eltwise.softplus: softplus, .sigmoid: sigmoid, .relu: relu][activation]!
+            let y = fused ? try conv2d(inputs[0], weight: inputs[1], bias: inputs[2], padding: 1, then: activation)
+                : try separately(conv2d(inputs[0], weight: inputs[1], bias: inputs[2], padding: 1))
+            try sum(multiply(y, randomTensor(y.shape, seed: 28))).backward()
+            return inputs.map { $0.grad!.scalars }
+        }
+        for (fused, separate) in zip(try gradients(true), try gradients(false)) {
+            let scale = separate.map { Swift.abs($0) }.max()!
+            // Same arithmetic but for the activation's derivative taken from the output where it
+            // runs in the kernel: float rounding only, relative to the gradient's scale.
+            #expect(zip(fused, separate).allSatisfy { Swift.abs($0 - $1) <= 1e-5 * scale })
+        }
+    }
+
+    /// 8 output channels: the up-sampling's 1×1-convolution path, in training.
+    @Test func transposedConvolutionInChannelBlocks() throws {
+        let x = randomTensor([2, 5, 3, 2], seed: 22)
+        let w = randomTensor([5, 8, 2, 2], seed: 23, scale: 0.5)
+        let b = randomTensor([8], seed: 24)
+        expectNoFailures(try gradientCheck([x, w, b]) { t in try transposedConv2d(t[0], weight: t[1], bias: t[2]) },
+                         "transposedConv2d")
+    }
+
     @Test func maxPoolingAndUnpooling() throws {
         expectNoFailures(try gradientCheck([distinct([2, 3, 6, 4], seed: 7)]) { t in try maxPool2d(t[0]).output },
                          "maxPool2d")

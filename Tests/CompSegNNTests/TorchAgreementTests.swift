@@ -43,6 +43,13 @@ func checkAgainstTorch(_ name: String, inputs: [String], output: String = "y", g
         }
     }
 
+    /// 16 output channels: the up-sampling runs as a 1×1 convolution and depth-to-space copies.
+    @Test func transposedConvolutionInChannelBlocks() throws {
+        try checkAgainstTorch("conv_transpose2d_2x2_s2_blocks", inputs: ["x", "w", "b"], gradients: ["dx", "dw", "db"]) { t, _ in
+            try transposedConv2d(t[0], weight: t[1], bias: t[2], stride: 2)
+        }
+    }
+
     @Test func maxPooling() throws {
         try checkAgainstTorch("max_pool2d_2x2", inputs: ["x"], gradients: ["dx"]) { t, _ in try maxPool2d(t[0]).output }
     }

@@ -126,8 +126,17 @@ public enum Eltwise: Hashable, Sendable {
     /// α·x + β
     case linear(alpha: Float, beta: Float)
 
-    /// Whether the backward is computed from the output instead of the input.
-    public var usesOutputForBackward: Bool { self == .sigmoid }
+    /// Whether the backward is computed from the output instead of the input (the derivative is
+    /// a function of the output: relu's 1[y > 0], sigmoid's y·(1 − y)). Such a function runs
+    /// inside a convolution's kernel in training too. (Softplus' derivative is 1 − e⁻ʸ of its
+    /// output, but oneDNN computes it only from the input; a pass of our own cost more than the
+    /// separate activation it would save.)
+    public var usesOutputForBackward: Bool {
+        switch self {
+        case .relu, .sigmoid: true
+        default: false
+        }
+    }
 }
 
 public enum BinaryOp: Sendable { case add, multiply }

@@ -152,6 +152,9 @@ extension CPUBackend {
 
     public func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
                                         geometry: ConvolutionGeometry) throws -> Tensor {
+        if Self.upsamplesPointwise(weightShape: weight.shape, geometry: geometry) {
+            return try upsamplePointwiseBackwardData(dy, weight: weight, inputShape: inputShape)
+        }
         let (p, descs) = try primitive(.backwardData, input: inputShape, weight: weight.shape, withBias: false, geometry: geometry)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
@@ -168,6 +171,9 @@ extension CPUBackend {
 
     public func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, withBias: Bool,
                                            geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
+        if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry) {
+            return try upsamplePointwiseBackwardWeights(dy, input: input, weightShape: weightShape, withBias: withBias)
+        }
         let (p, descs) = try primitive(.backwardWeights, input: input.shape, weight: weightShape, withBias: withBias,
                                        geometry: geometry)
         let src = try reorder(input, to: p.desc(dnnl_query_src_md))

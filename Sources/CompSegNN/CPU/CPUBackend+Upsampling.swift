@@ -1,42 +1,60 @@
 import CDNNL
 
-/// Inference of the 2×2, stride-2 transposed convolution (the U-Net's up-sampling) as a 1×1
-/// convolution to 4·O channels followed by a depth-to-space copy: each input pixel's four output
-/// pixels are independent products, so one matrix product computes them all. oneDNN's
-/// deconvolution kernel ran this shape at 12–16 GFLOP/s on 2 cores; its 1×1 convolution runs at
-/// the rate of the other layers (about 85 GFLOP/s a core). Training keeps the deconvolution,
-/// whose backward passes oneDNN provides.
+/// The 2×2, stride-2 transposed convolution (the U-Net's up-sampling) as a 1×1 convolution to
+/// 4·O channels and a depth-to-space copy: each input pixel's four output pixels are independent
+/// products, so one matrix product computes them all. oneDNN's deconvolution kernel ran this shape
+/// at 12–16 GFLOP/s on 2 cores; its 1×1 convolution runs at the rate of the other layers (about
+/// 85 GFLOP/s a core). The backward passes are the 1×1 convolution's, on the gradient copied
+/// back from space to depth.
 extension CPUBackend {
-    /// Whether `convolutionForward` takes this path: inference, kernel 2, stride 2, no padding, no
-    /// fused activation, output channels in whole blocks of 8.
-    static func upsamplesPointwise(weightShape: Shape, geometry g: ConvolutionGeometry, epilogue: ConvolutionEpilogue) -> Bool {
-        !epilogue.training && epilogue.activation == nil && g.transposed && g.strideH == 2 && g.strideW == 2
+    /// Whether the convolution takes this path: kernel 2, stride 2, no padding, no fused
+    /// activation, output channels in whole blocks of 8.
+    static func upsamplesPointwise(weightShape: Shape, geometry g: ConvolutionGeometry,
+                                   epilogue: ConvolutionEpilogue = .training) -> Bool {
+        epilogue.activation == nil && g.transposed && g.strideH == 2 && g.strideW == 2
             && g.paddingH == 0 && g.paddingW == 0 && weightShape[2] == 2 && weightShape[3] == 2 && weightShape[1] % 8 == 0
     }
 
-    /// The 1×1 convolution I → 4·O (output channel k·O + o for kernel position k = 2·ky + kx),
-    /// writing oneDNN's 8-channel blocks, which the copy reads.
-    func pointwiseUpsamplingPrimitive(input: Shape, weightShape: Shape) throws(ShapeError) -> Primitive {
+    enum PointwisePass: String { case forward, backwardData, backwardWeights }
+
+    /// The 1×1 convolution I → 4·O (output channel k·O + o for kernel position k = 2·ky + kx) of
+    /// `pass`, its 4·O side in oneDNN's 8-channel blocks, which the copies read and write.
+    func pointwiseUpsamplingPrimitive(_ pass: PointwisePass = .forward, input: Shape,
+                                      weightShape: Shape) throws(ShapeError) -> Primitive {
         let (inC, outC) = (weightShape[0], weightShape[1])
-        return try primitiveCache.primitive(["pointwise upsampling", input, weightShape] as [AnyHashable]) { () throws(ShapeError) -> Primitive in
+        let key = ["pointwise upsampling", pass.rawValue, input, weightShape] as [AnyHashable]
+        return try primitiveCache.primitive(key) { () throws(ShapeError) -> Primitive in
+            let name = "transposedConv2d"
             var src = MemoryDesc.any(input.dims)
             var weights = MemoryDesc.any([4 * outC, inC, 1, 1])
+            var bias = MemoryDesc.any([4 * outC])
             var dst = MemoryDesc.byTag([input.n, 4 * outC, input.h, input.w], dnnl_nChw8c)
+            let (one, zero): ([Int64], [Int64]) = ([1, 1], [0, 0])
             var d = dnnl_convolution_desc_t()
-            try check(dnnl_convolution_forward_desc_init(&d, dnnl_forward_inference, dnnl_convolution_direct, &src, &weights,
-                                                         nil, &dst, [1, 1], [0, 0], [0, 0]), "transposedConv2d", "descriptor")
-            return try Primitive("transposedConv2d", desc: &d)
+            switch pass {
+            case .forward:
+                try check(dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &src,
+                                                             &weights, nil, &dst, one, zero, zero), name, "descriptor")
+                return try Primitive(name, desc: &d)
+            case .backwardData:
+                let hint = try pointwiseUpsamplingPrimitive(input: input, weightShape: weightShape)
+                try check(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src, &weights, &dst,
+                                                                   one, zero, zero), name, "backward data descriptor")
+                return try Primitive(name + " backward data", desc: &d, hint: hint)
+            case .backwardWeights:
+                let hint = try pointwiseUpsamplingPrimitive(input: input, weightShape: weightShape)
+                try check(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &src, &weights, &bias,
+                                                                      &dst, one, zero, zero), name, "backward weights descriptor")
+                return try Primitive(name + " backward weights", desc: &d, hint: hint)
+            }
         }
     }
 
-    func upsamplePointwise(_ x: Tensor, weight: Tensor, bias: Tensor?) throws(ShapeError) -> Tensor {
+    /// The I×O×2×2 weights as (4·O)×I×1×1 in the layout `target`; kept while the weights are unchanged.
+    private func pointwiseWeights(_ weight: Tensor, _ target: dnnl_memory_desc_t) throws(ShapeError) -> Storage {
         let (inC, outC) = (weight.shape[0], weight.shape[1])
-        let (n, h, w) = (x.shape.n, x.shape.h, x.shape.w)
-        let p = try pointwiseUpsamplingPrimitive(input: x.shape, weightShape: weight.shape)
-        let target = p.desc(dnnl_query_weights_md)
-        // The I×O×2×2 weights as (4·O)×I×1×1, then in the primitive's layout; kept while unchanged.
         let key = MemoryDesc.key(target) + [0x75, 0x70]  // distinct from the deconvolution's own layouts
-        let pointwise = try weightCache.reordered(weight.storage, layout: key) { () throws(ShapeError) -> Storage in
+        return try weightCache.reordered(weight.storage, layout: key) { () throws(ShapeError) -> Storage in
             let plain = Storage(count: 4 * outC * inC, zeroed: false)
             let source = weight.storage.base
             for i in 0..<inC { for o in 0..<outC { for k in 0..<4 {
@@ -46,24 +64,99 @@ extension CPUBackend {
             try reorder(from: MemoryDesc.byTag([4 * outC, inC, 1, 1], dnnl_oihw), plain.base, to: target, chosen.base)
             return chosen
         }
+    }
+
+    func upsamplePointwise(_ x: Tensor, weight: Tensor, bias: Tensor?) throws(ShapeError) -> Tensor {
+        let outC = weight.shape[1]
+        let (n, h, w) = (x.shape.n, x.shape.h, x.shape.w)
+        let p = try pointwiseUpsamplingPrimitive(input: x.shape, weightShape: weight.shape)
+        let target = p.desc(dnnl_query_weights_md)
+        let pointwise = try pointwiseWeights(weight, target)
         let src = try reorder(x, to: p.desc(dnnl_query_src_md))
         let z = p.output(dnnl_query_dst_md, shape: [n, 4 * outC, h, w])
         try p.execute([(Arg.src, p.desc(dnnl_query_src_md), UnsafeMutableRawPointer(src.storage.base)),
                        (Arg.weights, target, UnsafeMutableRawPointer(pointwise.base)),
                        (Arg.dst, p.desc(dnnl_query_dst_md), UnsafeMutableRawPointer(z.storage.base))])
-        // Depth to space, in 8-channel blocks: z[n][k·O/8 + b][y][x][0..8] → out[n][b][2y+ky][2x+kx][0..8] (+ bias).
         let outShape: Shape = [n, outC, 2 * h, 2 * w]
         let out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
+        let biasValues = (0..<outC).map { o in bias.map { $0.storage.base[o] } ?? 0 }
+        Self.copyDepthToSpace(z.storage.base, out.storage.base, n: n, blocks: outC / 8, h: h, w: w, bias: biasValues)
+        return out
+    }
+
+    /// dL/dx: the 1×1 convolution's backward data on the gradient moved from space to depth.
+    func upsamplePointwiseBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape) throws(ShapeError) -> Tensor {
+        let p = try pointwiseUpsamplingPrimitive(.backwardData, input: inputShape, weightShape: weight.shape)
+        let target = p.desc(dnnl_query_weights_md)
+        let pointwise = try pointwiseWeights(weight, target)
+        let dz = try spaceToDepth(dy, inputShape: inputShape)
+        let dx = p.output(dnnl_query_diff_src_md, shape: inputShape)
+        try p.execute([(Arg.diffDst, MemoryDesc.of(dz), UnsafeMutableRawPointer(dz.storage.base)),
+                       (Arg.weights, target, UnsafeMutableRawPointer(pointwise.base)),
+                       (Arg.diffSrc, MemoryDesc.of(dx), UnsafeMutableRawPointer(dx.storage.base))])
+        return dx
+    }
+
+    /// dL/dW (I×O×2×2) and dL/db: the 1×1 convolution's backward weights, rearranged.
+    func upsamplePointwiseBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape,
+                                          withBias: Bool) throws(ShapeError) -> (weight: Tensor, bias: Tensor?) {
+        let (inC, outC) = (weightShape[0], weightShape[1])
+        let p = try pointwiseUpsamplingPrimitive(.backwardWeights, input: input.shape, weightShape: weightShape)
+        let src = try reorder(input, to: p.desc(dnnl_query_src_md))
+        let dz = try spaceToDepth(dy, inputShape: input.shape)
+        let chosen = p.desc(dnnl_query_diff_weights_md)
+        let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount, zeroed: false)
+        let dwPointwise = Storage(count: 4 * outC * inC, zeroed: false)
+        let dbPointwise = Storage(count: 4 * outC, zeroed: false)
+        try p.execute([(Arg.src, MemoryDesc.of(src), UnsafeMutableRawPointer(src.storage.base)),
+                       (Arg.diffDst, MemoryDesc.of(dz), UnsafeMutableRawPointer(dz.storage.base)),
+                       (Arg.diffWeights, chosen, UnsafeMutableRawPointer(dwChosen.base)),
+                       (Arg.diffBias, p.desc(dnnl_query_diff_weights_md, 1), UnsafeMutableRawPointer(dbPointwise.base))])
+        try reorder(from: chosen, dwChosen.base, to: MemoryDesc.byTag([4 * outC, inC, 1, 1], dnnl_oihw), dwPointwise.base)
+        let dw = Tensor(uninitialized: weightShape)
+        for i in 0..<inC { for o in 0..<outC { for k in 0..<4 {
+            dw.storage.base[(i * outC + o) * 4 + k] = dwPointwise.base[(k * outC + o) * inC + i]
+        } } }
+        guard withBias else { return (dw, nil) }
+        let db = Tensor(uninitialized: [outC])
+        for o in 0..<outC { db.storage.base[o] = (0..<4).reduce(Float(0)) { $0 + dbPointwise.base[$1 * outC + o] } }
+        return (dw, db)
+    }
+
+    /// The gradient of the up-sampled image (N×O×2H×2W) as the 1×1 convolution's output gradient
+    /// (N×4·O×H×W, 8-channel blocks): the depth-to-space copy run backwards.
+    private func spaceToDepth(_ dy: Tensor, inputShape: Shape) throws(ShapeError) -> Tensor {
+        let (n, h, w) = (inputShape.n, inputShape.h, inputShape.w)
+        let outC = dy.shape.c
+        let blocked = try reorder(dy, to: MemoryDesc.byTag(dy.shape.dims, dnnl_nChw8c))
+        let dz = CPUBackend.tensor(shape: [n, 4 * outC, h, w], desc: MemoryDesc.byTag([n, 4 * outC, h, w], dnnl_nChw8c))
         let blocks = outC / 8
-        let biasValues = [Float](unsafeUninitializedCapacity: outC) { b, count in
-            for o in 0..<outC { b[o] = bias.map { $0.storage.base[o] } ?? 0 }
-            count = outC
-        }
-        let (zBase, yBase) = (DisjointAccess(z.storage.base), DisjointAccess(out.storage.base))
+        let (from, to) = (DisjointAccess(blocked.storage.base), DisjointAccess(dz.storage.base))
         parallelChunks(n * blocks * h, minimumPerChunk: 16) { rows in
             for row in rows {
                 let (image, b, y) = (row / (blocks * h), row / h % blocks, row % h)
-                let bias = SIMD8<Float>(biasValues[(b * 8)..<(b * 8 + 8)])
+                for k in 0..<4 {
+                    let (ky, kx) = (k / 2, k % 2)
+                    let source = from.value + (((image * blocks + b) * 2 * h + 2 * y + ky) * 2 * w + kx) * 8
+                    let target = to.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * 8
+                    for x in 0..<w {
+                        let v = UnsafeRawPointer(source + x * 16).loadUnaligned(as: SIMD8<Float>.self)
+                        UnsafeMutableRawPointer(target + x * 8).storeBytes(of: v, as: SIMD8<Float>.self)
+                    }
+                }
+            }
+        }
+        return dz
+    }
+
+    /// z[n][k·B + b][y][x][0..8] → out[n][b][2y+ky][2x+kx][0..8] + bias, in 8-channel blocks.
+    private static func copyDepthToSpace(_ z: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                         n: Int, blocks: Int, h: Int, w: Int, bias: [Float]) {
+        let (zBase, yBase) = (DisjointAccess(z), DisjointAccess(out))
+        parallelChunks(n * blocks * h, minimumPerChunk: 16) { rows in
+            for row in rows {
+                let (image, b, y) = (row / (blocks * h), row / h % blocks, row % h)
+                let bias = SIMD8<Float>(bias[(b * 8)..<(b * 8 + 8)])
                 for k in 0..<4 {
                     let (ky, kx) = (k / 2, k % 2)
                     let from = zBase.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * 8
@@ -75,6 +168,5 @@ extension CPUBackend {
                 }
             }
         }
-        return out
     }
 }

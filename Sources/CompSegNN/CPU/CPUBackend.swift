@@ -189,7 +189,7 @@ extension Eltwise {
     /// oneDNN algorithm, alpha and beta.
     var dnnl: (dnnl_alg_kind_t, Float, Float) {
         switch self {
-        case .relu: (dnnl_eltwise_relu, 0, 0)
+        case .relu: (dnnl_eltwise_relu_use_dst_for_bwd, 0, 0)
         case .softplus: (dnnl_eltwise_soft_relu, 0, 0)
         case .sigmoid: (dnnl_eltwise_logistic_use_dst_for_bwd, 0, 0)
         case .abs: (dnnl_eltwise_abs, 0, 0)

@@ -198,6 +198,7 @@ enum PostOps {
         // The forward computation of each function; the `use_dst_for_bwd` variants differ only in backward.
         var (alg, alpha, beta) = activation.dnnl
         if alg == dnnl_eltwise_logistic_use_dst_for_bwd { alg = dnnl_eltwise_logistic }
+        if alg == dnnl_eltwise_relu_use_dst_for_bwd { alg = dnnl_eltwise_relu }
         guard dnnl_post_ops_append_eltwise(ops, 1, alg, alpha, beta) == dnnl_success,
               dnnl_primitive_attr_set_post_ops(attr, ops) == dnnl_success else {
             dnnl_primitive_attr_destroy(attr)

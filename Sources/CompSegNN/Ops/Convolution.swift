@@ -20,14 +20,15 @@ public func transposedConv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, s
                     geometry: ConvolutionGeometry(stride: stride, padding: padding, transposed: true))
 }
 
-/// The convolution, then `activation` (nil: none). Without a graph to record (inference), the
-/// activation runs inside the convolution's kernel; in training it is its own op, whose backward
-/// needs the convolution's output.
+/// The convolution, then `activation` (nil: none). The activation runs inside the convolution's
+/// kernel, in training too when its derivative follows from its output (relu, sigmoid):
+/// the backward then turns the output's gradient into the convolution's first. Other activations
+/// are an op of their own in training.
 func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
                  activation: Eltwise? = nil) throws -> Tensor {
     let op = g.transposed ? "transposedConv2d" : "conv2d"
     let tracked = GradientMode.isEnabled && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
-    if tracked, let activation {
+    if tracked, let activation, !activation.usesOutputForBackward {
         return try eltwise(convolution(x, weight: weight, bias: bias, geometry: g), activation, "\(activation)")
     }
     let epilogue = ConvolutionEpilogue(activation: activation, training: tracked)
@@ -59,7 +60,9 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
     let flops = 2 * Double(grid * outC * inC * weight.shape.h * weight.shape.w)
     Counters.addConvolution(flops)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-    return record(op, inputs, y) { dy in
+    let output = y.detached()  // the activation's backward reads it; detached: no cycle through y
+    return record(activation.map { "\(op)+\($0)" } ?? op, inputs, y) { dyActivated in
+        let dy = try activation.map { try backend.eltwiseBackward(dyActivated, value: output, $0) } ?? dyActivated
         let dx = x.requiresGrad
             ? try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: g) : nil
         if x.requiresGrad { Counters.addConvolution(flops) }
