@@ -122,6 +122,21 @@ import SpectralFiles
         #expect(notFlat.contains("only to layout 'flat'"))
     }
 
+    /// Sizes that take the 8×8 block transpose and both of its tails (pixels and bands not
+    /// multiples of 8), whole and in slabs of rows as the HDF5 reader places them.
+    @Test func pixelMajorInBlocks() throws {
+        let (h, w, b) = (3, 7, 19)
+        func v(_ k: Int, _ y: Int, _ x: Int) -> Float { Float(1000 * k + 10 * y + x) }
+        var chw: [Float] = [], hwb: [Float] = []
+        for k in 0..<b { for y in 0..<h { for x in 0..<w { chw.append(v(k, y, x)) } } }
+        for y in 0..<h { for x in 0..<w { for k in 0..<b { hwb.append(v(k, y, x)) } } }
+        #expect(try SpectralLayout.hwb.channelsFirst(shape: [h, w, b], values: hwb).cube == chw)
+        var cube = [Float](repeating: -1, count: chw.count)
+        SpectralLayout.hwb.place(Array(hwb[..<(w * b)]), first: 0, size: (b, h, w), into: &cube)
+        SpectralLayout.hwb.place(Array(hwb[(w * b)...]), first: 1, size: (b, h, w), into: &cube)
+        #expect(cube == chw)
+    }
+
     @Test func layoutFunctionsDirectly() throws {
         // 2×3 image, 2 bands, value = 100·band + 10·y + x, given in each layout.
         let (h, w, b) = (2, 3, 2)

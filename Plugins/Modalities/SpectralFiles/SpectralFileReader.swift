@@ -39,7 +39,8 @@ public struct SpectralFileReader: Sendable {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
         let plane = h * w
         var values = cube.values
-        if let bad = Self.firstNonFinite(values) {
+        let firstBad = Self.firstNonFinite(values)
+        if let bad = firstBad {
             let count = values.lazy.filter { !$0.isFinite }.count
             let place = "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)"
             guard options.nonFinite == .zero else {
@@ -55,7 +56,7 @@ public struct SpectralFileReader: Sendable {
             throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[repeated.first]) at bands "
                           + "\(repeated.first) and \(repeated.second); expected distinct wavenumbers, one per band")
         }
-        let tissue = tissue(of: cube)
+        let tissue = tissue(of: cube, allFinite: firstBad == nil)
         let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
         let preview: RGBImage
         do {
@@ -98,16 +99,27 @@ public struct SpectralFileReader: Sendable {
     /// over bands) exceeds Otsu's threshold, cleaned by `tissue`. A pixel with a non-finite value
     /// is never tissue.
     public func tissue(of cube: SpectralCube) -> Mask {
+        tissue(of: cube, allFinite: Self.firstNonFinite(cube.values) == nil)
+    }
+
+    /// `tissue(of:)`, told whether every value is finite (then the sum needs no test per value).
+    func tissue(of cube: SpectralCube, allFinite: Bool) -> Mask {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
         let plane = h * w
         var invalid = [Bool](repeating: false, count: plane)
         var absorbance = [Float](repeating: 0, count: plane)
         cube.values.withUnsafeBufferPointer { values in
-            for k in 0..<b {
-                let band = values.baseAddress! + k * plane
-                for p in 0..<plane {
-                    let v = band[p]
-                    if v.isFinite { absorbance[p] += v } else { invalid[p] = true }
+            absorbance.withUnsafeMutableBufferPointer { sum in
+                for k in 0..<b {
+                    let band = values.baseAddress! + k * plane
+                    if allFinite {
+                        for p in 0..<plane { sum[p] += band[p] }
+                        continue
+                    }
+                    for p in 0..<plane {
+                        let v = band[p]
+                        if v.isFinite { sum[p] += v } else { invalid[p] = true }
+                    }
                 }
             }
         }
