@@ -131,6 +131,18 @@ import CompSegTestSupport
                          "maskedMean")
     }
 
+    /// Concatenation of 8- and 16-channel convolution outputs (8-channel blocks): its backward
+    /// slices the blocked gradient by whole blocks, image by image.
+    @Test func concatenationInChannelBlocks() throws {
+        let x = randomTensor([2, 3, 4, 5], seed: 29)
+        let w1 = randomTensor([8, 3, 3, 3], seed: 30, scale: 0.4), w2 = randomTensor([16, 3, 1, 1], seed: 31, scale: 0.4)
+        let w3 = randomTensor([4, 24, 3, 3], seed: 32, scale: 0.2)
+        expectNoFailures(try gradientCheck([x, w1, w2, w3]) { t in
+            let joined = try concat([conv2d(t[0], weight: t[1], padding: 1), conv2d(t[0], weight: t[2])])
+            return try conv2d(joined, weight: t[3], padding: 1)
+        }, "concat of blocked channels")
+    }
+
     @Test(arguments: [true, false])
     func batchNormalization(training: Bool) throws {
         let x = randomTensor([4, 3, 3, 3], seed: 14, scale: 2)

@@ -164,7 +164,36 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         return out
     }
 
+    /// Channels `range` of images that are plain, or in 8-channel blocks with the range on block
+    /// bounds, in the same layout: one contiguous run per image (concatenation's backward, whose
+    /// result then meets the blocked gradients of the other branch without conversions). Nil for
+    /// any other case.
+    private func sliceByImage(_ x: Tensor, axis: Int, range: Range<Int>) -> Tensor? {
+        guard axis == 1, x.shape.dims.count == 4, !range.isEmpty else { return nil }
+        let (n, c, h, w) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
+        let outShape: Shape = [n, range.count, h, w]
+        let out: Tensor
+        if x.isPlain {
+            out = Tensor(uninitialized: outShape)
+        } else if c % 8 == 0, range.lowerBound % 8 == 0, range.count % 8 == 0,
+                  MemoryDesc.equal(MemoryDesc.of(x), MemoryDesc.byTag(x.shape.dims, dnnl_nChw8c)) {
+            out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
+        } else {
+            return nil
+        }
+        // In both layouts channel k of an image starts k·h·w values in (blocks of 8 channels hold 8·h·w).
+        let (run, first, total) = (range.count * h * w, range.lowerBound * h * w, c * h * w)
+        let (source, target) = (DisjointAccess(x.storage.base), DisjointAccess(out.storage.base))
+        parallelChunks(n, minimumPerChunk: 1) { images in
+            for image in images {
+                (target.value + image * run).update(from: source.value + image * total + first, count: run)
+            }
+        }
+        return out
+    }
+
     public func slice(_ x: Tensor, axis: Int, range: Range<Int>) throws -> Tensor {
+        if let y = sliceByImage(x, axis: axis, range: range) { return y }
         var dims = x.shape.dims
         dims[axis] = range.count
         var offsets = [Int64](repeating: 0, count: dims.count)
