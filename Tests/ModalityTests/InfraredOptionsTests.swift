@@ -100,5 +100,7 @@ import Testing
             #expect(SpectralFileReader.firstNonFinite(values) == position, "\(value) at \(position)")
         }
         #expect(SpectralFileReader.firstNonFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]) == nil)
+        // After the last whole run of 8 values.
+        #expect(SpectralFileReader.firstNonFinite([Float](repeating: -1, count: 12) + [-.nan]) == 12)
     }
 }

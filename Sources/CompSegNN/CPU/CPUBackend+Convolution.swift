@@ -180,8 +180,8 @@ extension CPUBackend {
         let diffDst = try reorder(dy, to: p.desc(dnnl_query_diff_dst_md))
         let chosen = p.desc(dnnl_query_diff_weights_md)
         let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount, zeroed: false)
-        let dw = Tensor(zeros: weightShape)
-        let db = withBias ? Tensor(zeros: [weightShape[descs.transposed ? 1 : 0]]) : nil
+        let dw = Tensor(uninitialized: weightShape)  // the reorder below writes every value
+        let db = withBias ? Tensor(uninitialized: [weightShape[descs.transposed ? 1 : 0]]) : nil
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
             (Arg.src, MemoryDesc.of(src), UnsafeMutableRawPointer(src.storage.base)),
             (Arg.diffDst, MemoryDesc.of(diffDst), UnsafeMutableRawPointer(diffDst.storage.base)),
