@@ -63,11 +63,11 @@ import CompSegTestSupport
         }
     }
 
-    /// 8 output channels: the up-sampling's 1×1-convolution path, in training.
+    /// 16 output channels (two blocks of 8): the up-sampling's 1×1-convolution path, in training.
     @Test func transposedConvolutionInChannelBlocks() throws {
         let x = randomTensor([2, 5, 3, 2], seed: 22)
-        let w = randomTensor([5, 8, 2, 2], seed: 23, scale: 0.5)
-        let b = randomTensor([8], seed: 24)
+        let w = randomTensor([5, 16, 2, 2], seed: 23, scale: 0.5)
+        let b = randomTensor([16], seed: 24)
         expectNoFailures(try gradientCheck([x, w, b]) { t in try transposedConv2d(t[0], weight: t[1], bias: t[2]) },
                          "transposedConv2d")
     }

@@ -84,6 +84,7 @@ public enum SpectralLayout: String, ConfigurationChoice, Sendable {
     /// Copies pixel-major spectra ([pixel][band], starting at pixel `p0`) into the band-major cube:
     /// blocks of 8 pixels × 8 bands are transposed in registers, so both sides move in runs of 8.
     private static func placePixelMajor(_ slab: [Float], fromPixel p0: Int, bands b: Int, plane: Int, into cube: inout [Float]) {
+        guard b > 0, slab.count >= b else { return }
         let pixels = slab.count / b
         let (pixels8, bands8) = (pixels / 8 * 8, b / 8 * 8)
         slab.withUnsafeBufferPointer { s in
@@ -108,8 +109,8 @@ public enum SpectralLayout: String, ConfigurationChoice, Sendable {
         }
     }
 
-    /// Transposes the 8×8 matrix whose rows are `r`: three perfect shuffles (row i of the result
-    /// takes the even, then the odd, elements of rows 2i and 2i + 1).
+    /// Transposes the 8×8 matrix whose rows are `r`: three perfect shuffles (for i < 4, rows i and
+    /// i + 4 of each pass take the even and the odd elements of rows 2i and 2i + 1 joined).
     @inline(__always)
     private static func transpose8(_ r: inout (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
                                                SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {

@@ -146,7 +146,7 @@ extension CPUBackend {
         ]
         if let bias { args.append((Arg.bias, p.desc(dnnl_query_weights_md, 1), UnsafeMutableRawPointer(bias.storage.base))) }
         try p.execute(args)
-        withExtendedLifetime(wKeep) {}
+        withExtendedLifetime((wKeep, src)) {}
         return y
     }
 
@@ -165,7 +165,7 @@ extension CPUBackend {
             (Arg.weights, wDesc, UnsafeMutableRawPointer(wPointer)),
             (Arg.diffSrc, MemoryDesc.of(dx), UnsafeMutableRawPointer(dx.storage.base)),
         ])
-        withExtendedLifetime(wKeep) {}
+        withExtendedLifetime((wKeep, diffDst)) {}
         return dx
     }
 
@@ -189,6 +189,7 @@ extension CPUBackend {
         ]
         if let db { args.append((Arg.diffBias, p.desc(dnnl_query_diff_weights_md, 1), UnsafeMutableRawPointer(db.storage.base))) }
         try p.execute(args)
+        withExtendedLifetime((src, diffDst)) {}
         try reorder(from: chosen, dwChosen.base, to: descs.plainWeights, dw.storage.base)
         return (dw, db)
     }

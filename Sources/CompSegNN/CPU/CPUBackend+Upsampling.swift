@@ -77,10 +77,12 @@ extension CPUBackend {
         try p.execute([(Arg.src, p.desc(dnnl_query_src_md), UnsafeMutableRawPointer(src.storage.base)),
                        (Arg.weights, target, UnsafeMutableRawPointer(pointwise.base)),
                        (Arg.dst, p.desc(dnnl_query_dst_md), UnsafeMutableRawPointer(z.storage.base))])
+        withExtendedLifetime((src, pointwise)) {}
         let outShape: Shape = [n, outC, 2 * h, 2 * w]
         let out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
         let biasValues = (0..<outC).map { o in bias.map { $0.storage.base[o] } ?? 0 }
-        Self.copyDepthToSpace(z.storage.base, out.storage.base, n: n, blocks: outC / 8, h: h, w: w, bias: biasValues)
+        Self.moveBlocks(depth: z.storage.base, space: out.storage.base, toSpace: true, n: n, blocks: outC / 8, h: h, w: w,
+                        bias: biasValues)
         return out
     }
 
@@ -94,6 +96,7 @@ extension CPUBackend {
         try p.execute([(Arg.diffDst, MemoryDesc.of(dz), UnsafeMutableRawPointer(dz.storage.base)),
                        (Arg.weights, target, UnsafeMutableRawPointer(pointwise.base)),
                        (Arg.diffSrc, MemoryDesc.of(dx), UnsafeMutableRawPointer(dx.storage.base))])
+        withExtendedLifetime((dz, pointwise)) {}
         return dx
     }
 
@@ -112,6 +115,7 @@ extension CPUBackend {
                        (Arg.diffDst, MemoryDesc.of(dz), UnsafeMutableRawPointer(dz.storage.base)),
                        (Arg.diffWeights, chosen, UnsafeMutableRawPointer(dwChosen.base)),
                        (Arg.diffBias, p.desc(dnnl_query_diff_weights_md, 1), UnsafeMutableRawPointer(dbPointwise.base))])
+        withExtendedLifetime((src, dz)) {}
         try reorder(from: chosen, dwChosen.base, to: MemoryDesc.byTag([4 * outC, inC, 1, 1], dnnl_oihw), dwPointwise.base)
         let dw = Tensor(uninitialized: weightShape)
         for i in 0..<inC { for o in 0..<outC { for k in 0..<4 {
@@ -130,40 +134,34 @@ extension CPUBackend {
         let outC = dy.shape.c
         let blocked = try reorder(dy, to: MemoryDesc.byTag(dy.shape.dims, dnnl_nChw8c))
         let dz = CPUBackend.tensor(shape: [n, 4 * outC, h, w], desc: MemoryDesc.byTag([n, 4 * outC, h, w], dnnl_nChw8c))
-        let blocks = outC / 8
-        let (from, to) = (DisjointAccess(blocked.storage.base), DisjointAccess(dz.storage.base))
-        parallelChunks(n * blocks * h, minimumPerChunk: 16) { rows in
-            for row in rows {
-                let (image, b, y) = (row / (blocks * h), row / h % blocks, row % h)
-                for k in 0..<4 {
-                    let (ky, kx) = (k / 2, k % 2)
-                    let source = from.value + (((image * blocks + b) * 2 * h + 2 * y + ky) * 2 * w + kx) * 8
-                    let target = to.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * 8
-                    for x in 0..<w {
-                        let v = UnsafeRawPointer(source + x * 16).loadUnaligned(as: SIMD8<Float>.self)
-                        UnsafeMutableRawPointer(target + x * 8).storeBytes(of: v, as: SIMD8<Float>.self)
-                    }
-                }
-            }
-        }
+        Self.moveBlocks(depth: dz.storage.base, space: blocked.storage.base, toSpace: false, n: n, blocks: outC / 8,
+                        h: h, w: w, bias: [Float](repeating: 0, count: outC))
+        withExtendedLifetime(blocked) {}
         return dz
     }
 
-    /// z[n][k·B + b][y][x][0..8] → out[n][b][2y+ky][2x+kx][0..8] + bias, in 8-channel blocks.
-    private static func copyDepthToSpace(_ z: UnsafeMutablePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                         n: Int, blocks: Int, h: Int, w: Int, bias: [Float]) {
-        let (zBase, yBase) = (DisjointAccess(z), DisjointAccess(out))
+    /// Moves 8-channel blocks between the 1×1 convolution's side, depth[n][k·B + b][y][x][0..8],
+    /// and the up-sampled image, space[n][b][2y+ky][2x+kx][0..8] (k = 2·ky + kx), adding `bias`
+    /// on the way to space.
+    private static func moveBlocks(depth: UnsafeMutablePointer<Float>, space: UnsafeMutablePointer<Float>, toSpace: Bool,
+                                   n: Int, blocks: Int, h: Int, w: Int, bias: [Float]) {
+        let (depthBase, spaceBase) = (DisjointAccess(depth), DisjointAccess(space))
         parallelChunks(n * blocks * h, minimumPerChunk: 16) { rows in
             for row in rows {
                 let (image, b, y) = (row / (blocks * h), row / h % blocks, row % h)
                 let bias = SIMD8<Float>(bias[(b * 8)..<(b * 8 + 8)])
                 for k in 0..<4 {
                     let (ky, kx) = (k / 2, k % 2)
-                    let from = zBase.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * 8
-                    let to = yBase.value + (((image * blocks + b) * 2 * h + 2 * y + ky) * 2 * w + kx) * 8
+                    let d = depthBase.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * 8
+                    let s = spaceBase.value + (((image * blocks + b) * 2 * h + 2 * y + ky) * 2 * w + kx) * 8
                     for x in 0..<w {
-                        let v = UnsafeRawPointer(from + x * 8).loadUnaligned(as: SIMD8<Float>.self) + bias
-                        UnsafeMutableRawPointer(to + x * 16).storeBytes(of: v, as: SIMD8<Float>.self)
+                        if toSpace {
+                            let v = UnsafeRawPointer(d + x * 8).loadUnaligned(as: SIMD8<Float>.self) + bias
+                            UnsafeMutableRawPointer(s + x * 16).storeBytes(of: v, as: SIMD8<Float>.self)
+                        } else {
+                            let v = UnsafeRawPointer(s + x * 16).loadUnaligned(as: SIMD8<Float>.self)
+                            UnsafeMutableRawPointer(d + x * 8).storeBytes(of: v, as: SIMD8<Float>.self)
+                        }
                     }
                 }
             }

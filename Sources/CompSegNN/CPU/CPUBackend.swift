@@ -169,7 +169,8 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     /// result then meets the blocked gradients of the other branch without conversions). Nil for
     /// any other case.
     private func sliceByImage(_ x: Tensor, axis: Int, range: Range<Int>) -> Tensor? {
-        guard axis == 1, x.shape.dims.count == 4, !range.isEmpty else { return nil }
+        guard axis == 1, x.shape.dims.count == 4, !range.isEmpty, range.lowerBound >= 0,
+              range.upperBound <= x.shape.c else { return nil }
         let (n, c, h, w) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w)
         let outShape: Shape = [n, range.count, h, w]
         let out: Tensor

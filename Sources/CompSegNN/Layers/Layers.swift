@@ -14,7 +14,8 @@ public final class Conv2d: Module, @unchecked Sendable {
         self.padding = padding
     }
 
-    /// The convolution, then `activation` when given (fused into the kernel in inference).
+    /// The convolution, then `activation` when given (inside the kernel in inference, and in
+    /// training for relu and sigmoid).
     public func callAsFunction(_ x: Tensor, then activation: Eltwise? = nil) throws -> Tensor {
         try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, then: activation)
     }

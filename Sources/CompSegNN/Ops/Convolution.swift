@@ -2,7 +2,8 @@
 /// - Parameters:
 ///   - weight: O×C×kH×kW (plain layout, PyTorch's).
 ///   - bias: O, or nil.
-///   - activation: applied to the output (fused into the kernel in inference), or nil.
+///   - activation: applied to the output (inside the kernel in inference, and in training for
+///     relu and sigmoid), or nil.
 /// - Throws: `ShapeError` naming the shapes when they do not fit together.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                    then activation: Eltwise? = nil) throws -> Tensor {
@@ -60,9 +61,11 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
     let flops = 2 * Double(grid * outC * inC * weight.shape.h * weight.shape.w)
     Counters.addConvolution(flops)
     let inputs = [x, weight] + (bias.map { [$0] } ?? [])
-    let output = y.detached()  // the activation's backward reads it; detached: no cycle through y
+    // The activation's backward reads the output (detached: no cycle through y); kept only then.
+    let output = activation == nil ? nil : y.detached()
     return record(activation.map { "\(op)+\($0)" } ?? op, inputs, y) { dyActivated in
-        let dy = try activation.map { try backend.eltwiseBackward(dyActivated, value: output, $0) } ?? dyActivated
+        var dy = dyActivated
+        if let activation, let output { dy = try backend.eltwiseBackward(dyActivated, value: output, activation) }
         let dx = x.requiresGrad
             ? try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: g) : nil
         if x.requiresGrad { Counters.addConvolution(flops) }
