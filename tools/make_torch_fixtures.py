@@ -83,31 +83,28 @@ def case_conv2d_5x5_p2_bias():
     return conv_case((1, 3, 9, 8), (2, 3, 5, 5), True, 1, 2)
 
 
-@case(105)
-def case_conv_transpose2d_2x2_s2():
-    x = leaf(torch.randn(2, 4, 3, 3))
-    w = leaf(torch.randn(4, 3, 2, 2) * 0.5)  # in × out × kH × kW
-    b = leaf(torch.randn(3))
-    y = F.conv_transpose2d(x, w, b, stride=2)
+def conv_transpose_2x2_s2(batch, cin, cout, h, w, weight_scale):
+    """A 2×2, stride-2 transposed convolution with bias and its gradients."""
+    x = leaf(torch.randn(batch, cin, h, w))
+    wt = leaf(torch.randn(cin, cout, 2, 2) * weight_scale)  # in × out × kH × kW
+    b = leaf(torch.randn(cout))
+    y = F.conv_transpose2d(x, wt, b, stride=2)
     gy = torch.randn_like(y)
-    dx, dw, db = grads_of(y, gy, x, w, b)
+    dx, dw, db = grads_of(y, gy, x, wt, b)
     meta = {"op": "conv_transpose2d", "stride": "2", "padding": "0", "output_padding": "0",
             "dilation": "1", "groups": "1", "bias": "true", "weight_layout": "in,out,kH,kW"}
-    return {"x": x, "w": w, "b": b, "y": y, "gy": gy, "dx": dx, "dw": dw, "db": db}, meta
+    return {"x": x, "w": wt, "b": b, "y": y, "gy": gy, "dx": dx, "dw": dw, "db": db}, meta
+
+
+@case(105)
+def case_conv_transpose2d_2x2_s2():
+    return conv_transpose_2x2_s2(2, 4, 3, 3, 3, 0.5)
 
 
 @case(106)
 def case_conv_transpose2d_2x2_s2_blocks():
     """Output channels in whole blocks of 8: the engine's 1×1-convolution up-sampling path."""
-    x = leaf(torch.randn(2, 12, 3, 5))
-    w = leaf(torch.randn(12, 16, 2, 2) * 0.3)  # in × out × kH × kW
-    b = leaf(torch.randn(16))
-    y = F.conv_transpose2d(x, w, b, stride=2)
-    gy = torch.randn_like(y)
-    dx, dw, db = grads_of(y, gy, x, w, b)
-    meta = {"op": "conv_transpose2d", "stride": "2", "padding": "0", "output_padding": "0",
-            "dilation": "1", "groups": "1", "bias": "true", "weight_layout": "in,out,kH,kW"}
-    return {"x": x, "w": w, "b": b, "y": y, "gy": gy, "dx": dx, "dw": dw, "db": db}, meta
+    return conv_transpose_2x2_s2(2, 12, 16, 3, 5, 0.3)
 
 
 # ---------------------------------------------------------------- pooling
