@@ -147,7 +147,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let out: Tensor
         if xs.allSatisfy(\.isPlain) {
             out = Tensor(shape: outShape, layout: nil, storage: Storage(count: outShape.count, zeroed: false))
-        } else if xs.allSatisfy({ $0.shape.c % 8 == 0 && MemoryDesc.equal(MemoryDesc.of($0), MemoryDesc.byTag($0.shape.dims, dnnl_nChw8c)) }) {
+        } else if xs.allSatisfy(Self.inWholeBlocksOf8) {
             out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
         } else {
             return nil
@@ -164,6 +164,11 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         return out
     }
 
+    /// Whether `t` is an image in oneDNN's 8-channel blocks (nChw8c) without padding channels.
+    private static func inWholeBlocksOf8(_ t: Tensor) -> Bool {
+        t.shape.c % 8 == 0 && MemoryDesc.equal(MemoryDesc.of(t), MemoryDesc.byTag(t.shape.dims, dnnl_nChw8c))
+    }
+
     /// Channels `range` of images that are plain, or in 8-channel blocks with the range on block
     /// bounds, in the same layout: one contiguous run per image (concatenation's backward, whose
     /// result then meets the blocked gradients of the other branch without conversions). Nil for
@@ -176,8 +181,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let out: Tensor
         if x.isPlain {
             out = Tensor(uninitialized: outShape)
-        } else if c % 8 == 0, range.lowerBound % 8 == 0, range.count % 8 == 0,
-                  MemoryDesc.equal(MemoryDesc.of(x), MemoryDesc.byTag(x.shape.dims, dnnl_nChw8c)) {
+        } else if Self.inWholeBlocksOf8(x), range.lowerBound % 8 == 0, range.count % 8 == 0 {
             out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
         } else {
             return nil
