@@ -27,9 +27,9 @@ import CompSegTestSupport
         }, "conv2d")
     }
 
-    /// 3 output channels: oneDNN's deconvolution; 16 (two blocks of 8, on a 3×2 grid): the
-    /// up-sampling's 1×1-convolution path.
-    @Test(arguments: [(inputs: 4, outputs: 3, width: 3, seed: UInt64(4)), (inputs: 5, outputs: 16, width: 2, seed: 22)])
+    /// 3 output channels: oneDNN's deconvolution; 32 (two channel blocks of 16 with AVX-512, four
+    /// of 8 with AVX2, on a 3×2 grid): the up-sampling's 1×1-convolution path.
+    @Test(arguments: [(inputs: 4, outputs: 3, width: 3, seed: UInt64(4)), (inputs: 5, outputs: 32, width: 2, seed: 22)])
     func transposedConvolution(_ c: (inputs: Int, outputs: Int, width: Int, seed: UInt64)) throws {
         let x = randomTensor([2, c.inputs, 3, c.width], seed: c.seed)
         let w = randomTensor([c.inputs, c.outputs, 2, 2], seed: c.seed + 1, scale: 0.5)
@@ -126,12 +126,12 @@ import CompSegTestSupport
                          "maskedMean")
     }
 
-    /// Concatenation of 8- and 16-channel convolution outputs (8-channel blocks): its backward
-    /// slices the blocked gradient by whole blocks, image by image.
+    /// Concatenation of 16- and 32-channel convolution outputs (whole channel blocks of 8 or 16):
+    /// its backward slices the blocked gradient by whole blocks, image by image.
     @Test func concatenationInChannelBlocks() throws {
         let x = randomTensor([2, 3, 4, 5], seed: 29)
-        let w1 = randomTensor([8, 3, 3, 3], seed: 30, scale: 0.4), w2 = randomTensor([16, 3, 1, 1], seed: 31, scale: 0.4)
-        let w3 = randomTensor([4, 24, 3, 3], seed: 32, scale: 0.2)
+        let w1 = randomTensor([16, 3, 3, 3], seed: 30, scale: 0.4), w2 = randomTensor([32, 3, 1, 1], seed: 31, scale: 0.4)
+        let w3 = randomTensor([4, 48, 3, 3], seed: 32, scale: 0.2)
         expectNoFailures(try gradientCheck([x, w1, w2, w3]) { t in
             let joined = try concat([conv2d(t[0], weight: t[1], padding: 1), conv2d(t[0], weight: t[2])])
             return try conv2d(joined, weight: t[3], padding: 1)

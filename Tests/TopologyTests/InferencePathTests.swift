@@ -53,8 +53,8 @@ import UNetTopology
     }
 
     /// The U-Net's up-sampling (2×2, stride 2) runs in inference as a 1×1 convolution and a
-    /// depth-to-space copy in 8-channel blocks: the same values as the transposed convolution.
-    @Test(arguments: [(12, 16, 5, 7), (8, 8, 4, 4), (3, 24, 1, 2)])
+    /// depth-to-space copy in channel blocks: the same values as the transposed convolution.
+    @Test(arguments: [(12, 32, 5, 7), (8, 8, 4, 4), (3, 48, 1, 2)])
     func upsamplingAsPointwiseConvolutionMatchesTheTransposedOne(_ input: Int, _ output: Int, _ h: Int, _ w: Int) throws {
         var g = SeededGenerator(seed: 12)
         let up = TransposedConv2d(inputChannels: input, outputChannels: output, generator: &g)
@@ -67,20 +67,20 @@ import UNetTopology
         #expect(zip(tracked.scalars, inference.scalars).allSatisfy { Swift.abs($0 - $1) <= 1e-5 })
     }
 
-    /// Concatenating channels of images in oneDNN's 8-channel blocks (as convolutions leave them)
+    /// Concatenating channels of images in oneDNN's channel blocks (as convolutions leave them)
     /// or plain gives each image's channels of the first input, then of the second.
     @Test func concatenationKeepsEachImagesChannelsInOrder() throws {
         var g = SeededGenerator(seed: 14)
-        let a = try withoutGradients { try Conv2d(inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1, generator: &g)(randomTensor([2, 3, 6, 5], seed: 15)) }
-        let b = try withoutGradients { try Conv2d(inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1, generator: &g)(randomTensor([2, 3, 6, 5], seed: 16)) }
+        let a = try withoutGradients { try Conv2d(inputChannels: 3, outputChannels: 16, kernelSize: 3, padding: 1, generator: &g)(randomTensor([2, 3, 6, 5], seed: 15)) }
+        let b = try withoutGradients { try Conv2d(inputChannels: 3, outputChannels: 32, kernelSize: 3, padding: 1, generator: &g)(randomTensor([2, 3, 6, 5], seed: 16)) }
         for (x, y) in [(a, b), (a.plain(), b.plain()), (a, b.plain())] {
             let joined = try concat([x, y])
-            #expect(joined.shape == [2, 24, 6, 5])
+            #expect(joined.shape == [2, 48, 6, 5])
             let (pa, pb) = (a.scalars, b.scalars)
             var expected: [Float] = []
             for n in 0..<2 {
-                expected += pa[(n * 240)..<(n * 240 + 240)]  // 8 channels of 6×5
-                expected += pb[(n * 480)..<(n * 480 + 480)]  // 16 channels
+                expected += pa[(n * 480)..<(n * 480 + 480)]  // 16 channels of 6×5
+                expected += pb[(n * 960)..<(n * 960 + 960)]  // 32 channels
             }
             #expect(joined.scalars == expected)
         }

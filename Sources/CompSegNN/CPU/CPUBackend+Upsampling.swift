@@ -8,17 +8,17 @@ import CDNNL
 /// back from space to depth.
 extension CPUBackend {
     /// Whether the convolution takes this path: kernel 2, stride 2, no padding, no fused
-    /// activation, output channels in whole blocks of 8.
+    /// activation, output channels in whole channel blocks.
     static func upsamplesPointwise(weightShape: Shape, geometry g: ConvolutionGeometry,
                                    epilogue: ConvolutionEpilogue = .training) -> Bool {
         epilogue.activation == nil && g.transposed && g.strideH == 2 && g.strideW == 2
-            && g.paddingH == 0 && g.paddingW == 0 && weightShape[2] == 2 && weightShape[3] == 2 && weightShape[1] % 8 == 0
+            && g.paddingH == 0 && g.paddingW == 0 && weightShape[2] == 2 && weightShape[3] == 2 && weightShape[1] % channelBlock == 0
     }
 
     enum PointwisePass: String { case forward, backwardData, backwardWeights }
 
     /// The 1×1 convolution I → 4·O (output channel k·O + o for kernel position k = 2·ky + kx) of
-    /// `pass`, its 4·O side in oneDNN's 8-channel blocks, which the copies read and write.
+    /// `pass`, its 4·O side in channel blocks (`channelBlock`), which the copies read and write.
     func pointwiseUpsamplingPrimitive(_ pass: PointwisePass = .forward, input: Shape,
                                       weightShape: Shape) throws(ShapeError) -> Primitive {
         let (inC, outC) = (weightShape[0], weightShape[1])
@@ -28,7 +28,7 @@ extension CPUBackend {
             var src = MemoryDesc.any(input.dims)
             var weights = MemoryDesc.any([4 * outC, inC, 1, 1])
             var bias = MemoryDesc.any([4 * outC])
-            var dst = MemoryDesc.byTag([input.n, 4 * outC, input.h, input.w], dnnl_nChw8c)
+            var dst = Self.channelBlocked([input.n, 4 * outC, input.h, input.w])
             let (one, zero): ([Int64], [Int64]) = ([1, 1], [0, 0])
             var d = dnnl_convolution_desc_t()
             switch pass {
@@ -79,9 +79,9 @@ extension CPUBackend {
                        (Arg.dst, p.desc(dnnl_query_dst_md), UnsafeMutableRawPointer(z.storage.base))])
         withExtendedLifetime((src, pointwise)) {}
         let outShape: Shape = [n, outC, 2 * h, 2 * w]
-        let out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
+        let out = CPUBackend.tensor(shape: outShape, desc: Self.channelBlocked(outShape))
         let biasValues = (0..<outC).map { o in bias.map { $0.storage.base[o] } ?? 0 }
-        Self.moveBlocks(depth: z.storage.base, space: out.storage.base, toSpace: true, n: n, blocks: outC / 8, h: h, w: w,
+        Self.moveBlocks(depth: z.storage.base, space: out.storage.base, toSpace: true, n: n, channels: outC, h: h, w: w,
                         bias: biasValues)
         return out
     }
@@ -128,39 +128,42 @@ extension CPUBackend {
     }
 
     /// The gradient of the up-sampled image (N×O×2H×2W) as the 1×1 convolution's output gradient
-    /// (N×4·O×H×W, 8-channel blocks): the depth-to-space copy run backwards.
+    /// (N×4·O×H×W, channel blocks): the depth-to-space copy run backwards.
     private func spaceToDepth(_ dy: Tensor, inputShape: Shape) throws(ShapeError) -> Tensor {
         let (n, h, w) = (inputShape.n, inputShape.h, inputShape.w)
         let outC = dy.shape.c
-        let blocked = try reorder(dy, to: MemoryDesc.byTag(dy.shape.dims, dnnl_nChw8c))
-        let dz = CPUBackend.tensor(shape: [n, 4 * outC, h, w], desc: MemoryDesc.byTag([n, 4 * outC, h, w], dnnl_nChw8c))
-        Self.moveBlocks(depth: dz.storage.base, space: blocked.storage.base, toSpace: false, n: n, blocks: outC / 8,
+        let blocked = try reorder(dy, to: Self.channelBlocked(dy.shape))
+        let dz = CPUBackend.tensor(shape: [n, 4 * outC, h, w], desc: Self.channelBlocked([n, 4 * outC, h, w]))
+        Self.moveBlocks(depth: dz.storage.base, space: blocked.storage.base, toSpace: false, n: n, channels: outC,
                         h: h, w: w, bias: [Float](repeating: 0, count: outC))
         withExtendedLifetime(blocked) {}
         return dz
     }
 
-    /// Moves 8-channel blocks between the 1×1 convolution's side, depth[n][k·B + b][y][x][0..8],
-    /// and the up-sampled image, space[n][b][2y+ky][2x+kx][0..8] (k = 2·ky + kx), adding `bias`
-    /// on the way to space.
+    /// Moves channel blocks (B = `channelBlock` channels) between the 1×1 convolution's side,
+    /// depth[n][k·C/B + b][y][x][0..B], and the up-sampled image, space[n][b][2y+ky][2x+kx][0..B]
+    /// (k = 2·ky + kx), adding `bias` on the way to space. Copies 8 channels at a time.
     private static func moveBlocks(depth: UnsafeMutablePointer<Float>, space: UnsafeMutablePointer<Float>, toSpace: Bool,
-                                   n: Int, blocks: Int, h: Int, w: Int, bias: [Float]) {
+                                   n: Int, channels: Int, h: Int, w: Int, bias: [Float]) {
+        let block = channelBlock, blocks = channels / channelBlock
         let (depthBase, spaceBase) = (DisjointAccess(depth), DisjointAccess(space))
         parallelChunks(n * blocks * h, minimumPerChunk: 16) { rows in
             for row in rows {
                 let (image, b, y) = (row / (blocks * h), row / h % blocks, row % h)
-                let bias = SIMD8<Float>(bias[(b * 8)..<(b * 8 + 8)])
                 for k in 0..<4 {
                     let (ky, kx) = (k / 2, k % 2)
-                    let d = depthBase.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * 8
-                    let s = spaceBase.value + (((image * blocks + b) * 2 * h + 2 * y + ky) * 2 * w + kx) * 8
-                    for x in 0..<w {
-                        if toSpace {
-                            let v = UnsafeRawPointer(d + x * 8).loadUnaligned(as: SIMD8<Float>.self) + bias
-                            UnsafeMutableRawPointer(s + x * 16).storeBytes(of: v, as: SIMD8<Float>.self)
-                        } else {
-                            let v = UnsafeRawPointer(s + x * 16).loadUnaligned(as: SIMD8<Float>.self)
-                            UnsafeMutableRawPointer(d + x * 8).storeBytes(of: v, as: SIMD8<Float>.self)
+                    let d = depthBase.value + (((image * 4 * blocks + k * blocks + b) * h + y) * w) * block
+                    let s = spaceBase.value + (((image * blocks + b) * 2 * h + 2 * y + ky) * 2 * w + kx) * block
+                    for part in stride(from: 0, to: block, by: 8) {
+                        let bias = SIMD8<Float>(bias[(b * block + part)..<(b * block + part + 8)])
+                        for x in 0..<w {
+                            if toSpace {
+                                let v = UnsafeRawPointer(d + x * block + part).loadUnaligned(as: SIMD8<Float>.self) + bias
+                                UnsafeMutableRawPointer(s + x * 2 * block + part).storeBytes(of: v, as: SIMD8<Float>.self)
+                            } else {
+                                let v = UnsafeRawPointer(s + x * 2 * block + part).loadUnaligned(as: SIMD8<Float>.self)
+                                UnsafeMutableRawPointer(d + x * block + part).storeBytes(of: v, as: SIMD8<Float>.self)
+                            }
                         }
                     }
                 }

@@ -136,7 +136,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         return y
     }
 
-    /// Channel concatenation of images that are all plain, or all in 8-channel blocks with whole
+    /// Channel concatenation of images that are all plain, or all in channel blocks with whole
     /// blocks: each image of each input is one contiguous run, so the result is a copy of runs
     /// (oneDNN's generic concat moved these at about 2 GB/s). Nil for any other case.
     private func concatByImage(_ xs: [Tensor], axis: Int) -> Tensor? {
@@ -147,8 +147,8 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let out: Tensor
         if xs.allSatisfy(\.isPlain) {
             out = Tensor(shape: outShape, layout: nil, storage: Storage(count: outShape.count, zeroed: false))
-        } else if xs.allSatisfy(Self.inWholeBlocksOf8) {
-            out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
+        } else if xs.allSatisfy(Self.inWholeChannelBlocks) {
+            out = CPUBackend.tensor(shape: outShape, desc: Self.channelBlocked(outShape))
         } else {
             return nil
         }
@@ -164,12 +164,31 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         return out
     }
 
-    /// Whether `t` is an image in oneDNN's 8-channel blocks (nChw8c) without padding channels.
-    private static func inWholeBlocksOf8(_ t: Tensor) -> Bool {
-        t.shape.c % 8 == 0 && MemoryDesc.equal(MemoryDesc.of(t), MemoryDesc.byTag(t.shape.dims, dnnl_nChw8c))
+    /// Channels per block in the image layout oneDNN's convolutions choose on this CPU: 16 where
+    /// they run AVX-512 kernels (nChw16c), else 8 (nChw8c, AVX2).
+    static let channelBlock: Int = {
+        let dims = [1, 64, 16, 16]
+        var (src, weights, dst) = (MemoryDesc.any(dims), MemoryDesc.any([64, 64, 3, 3]), MemoryDesc.any(dims))
+        var d = dnnl_convolution_desc_t()
+        let (one, pad): ([Int64], [Int64]) = ([1, 1], [1, 1])
+        guard dnnl_convolution_forward_desc_init(&d, dnnl_forward_training, dnnl_convolution_direct, &src, &weights, nil,
+                                                 &dst, one, pad, pad) == dnnl_success,
+              let p = try? Primitive("conv2d", desc: &d) else { return 8 }
+        return MemoryDesc.equal(p.desc(dnnl_query_dst_md), MemoryDesc.byTag(dims, dnnl_nChw16c)) ? 16 : 8
+    }()
+
+    /// An N×C×H×W descriptor in `channelBlock`-channel blocks.
+    static func channelBlocked(_ shape: Shape) -> dnnl_memory_desc_t {
+        MemoryDesc.byTag(shape.dims, channelBlock == 16 ? dnnl_nChw16c : dnnl_nChw8c)
     }
 
-    /// Channels `range` of images that are plain, or in 8-channel blocks with the range on block
+    /// Whether `t` is an image in `channelBlock`-channel blocks without padding channels.
+    private static func inWholeChannelBlocks(_ t: Tensor) -> Bool {
+        t.shape.dims.count == 4 && t.shape.c % channelBlock == 0
+            && MemoryDesc.equal(MemoryDesc.of(t), channelBlocked(t.shape))
+    }
+
+    /// Channels `range` of images that are plain, or in channel blocks with the range on block
     /// bounds, in the same layout: one contiguous run per image (concatenation's backward, whose
     /// result then meets the blocked gradients of the other branch without conversions). Nil for
     /// any other case.
@@ -181,12 +200,13 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let out: Tensor
         if x.isPlain {
             out = Tensor(uninitialized: outShape)
-        } else if Self.inWholeBlocksOf8(x), range.lowerBound % 8 == 0, range.count % 8 == 0 {
-            out = CPUBackend.tensor(shape: outShape, desc: MemoryDesc.byTag(outShape.dims, dnnl_nChw8c))
+        } else if Self.inWholeChannelBlocks(x), range.lowerBound % Self.channelBlock == 0,
+                  range.count % Self.channelBlock == 0 {
+            out = CPUBackend.tensor(shape: outShape, desc: Self.channelBlocked(outShape))
         } else {
             return nil
         }
-        // In both layouts channel k of an image starts k·h·w values in (blocks of 8 channels hold 8·h·w).
+        // In both layouts channel k of an image starts k·h·w values in (a block of B channels holds B·h·w).
         let (run, first, total) = (range.count * h * w, range.lowerBound * h * w, c * h * w)
         let (source, target) = (DisjointAccess(x.storage.base), DisjointAccess(out.storage.base))
         parallelChunks(n, minimumPerChunk: 1) { images in
