@@ -44,4 +44,44 @@ import CompSegTestSupport
                 weightDecay: try f.number("weight_decay"))
         }
     }
+
+    /// A convolution's weight moves into its kernel's layout in training (padded: 20 inputs and
+    /// 24 outputs are not whole blocks); updating it there gives the values, and the optimizer
+    /// state, of the same update on a plain copy fed the same gradients. A state imported in plain
+    /// order follows the parameter into its layout; plain writes keep the layout.
+    @Test func weightInKernelLayoutUpdatesAsPlain() throws {
+        let x = randomTensor([2, 20, 6, 5], seed: 40)
+        let blocked = randomTensor([24, 20, 3, 3], seed: 41, scale: 0.2, requiresGrad: true)
+        let plain = blocked.copy()
+        plain.requiresGrad = true
+        func optimizer() -> RMSprop {
+            RMSprop(learningRate: 0.01, alpha: 0.9, momentum: 0.5, centered: true, weightDecay: 0.01)
+        }
+        let (a, b) = (optimizer(), optimizer())
+        func step(_ k: Int, _ a: Optimizer) throws {
+            blocked.zeroGrad(); plain.zeroGrad()
+            let y = try conv2d(x, weight: blocked, padding: 1)
+            try sum(multiply(y, randomTensor(y.shape, seed: UInt64(50 + k)))).backward()
+            #expect(!blocked.isPlain && blocked.grad?.isPlain == false)
+            try multiply(plain, blocked.grad!.plain()).backward(seed: Tensor(repeating: 1, shape: plain.shape))
+            a.step([blocked]); b.step([plain])
+        }
+        for k in 1...3 {
+            try step(k, a)
+            #expect(agreement(blocked, plain, tolerance: 1e-6, "step \(k)") == nil)
+        }
+        let state = a.exportState([("w", blocked)]), plainState = b.exportState([("w", plain)])
+        #expect(state.tensors["w"]!.scalars == plainState.tensors["w"]!.scalars)
+        #expect(state.updates == ["w": 3])
+
+        let resumed = optimizer()
+        try resumed.importState([("w", blocked)], tensors: state.tensors, updates: state.updates)
+        try step(4, resumed)
+        #expect(agreement(blocked, plain, tolerance: 1e-6, "step 4 after import") == nil)
+
+        let before = blocked.scalars
+        blocked.withMutablePlainBuffer { $0[5] = 7 }
+        #expect(!blocked.isPlain)
+        #expect(blocked.scalars == Array(before[..<5]) + [7] + Array(before[6...]))
+    }
 }

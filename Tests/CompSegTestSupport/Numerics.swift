@@ -47,8 +47,9 @@ public func gradientCheck(_ inputs: [Tensor], step: Float = 1e-2, tolerance: Flo
     for (k, x) in inputs.enumerated() {
         guard let analytic = x.grad?.scalars else { failures.append("input \(k): no gradient"); continue }
         var numeric = [Float](repeating: 0, count: x.shape.count)
+        let originals = x.scalars  // a trained weight lies in its kernel's layout
         for i in 0..<x.shape.count {
-            let original = x.withPlainBuffer { $0[i] }
+            let original = originals[i]
             func value(at v: Float) throws -> Double {
                 x.withMutablePlainBuffer { $0[i] = v }
                 return try withoutGradients { Double(try objective(f(inputs)).scalars[0]) }

@@ -15,14 +15,20 @@ public protocol KernelBackend: AnyObject, Sendable {
     /// once serves forward and backward-weights alike.
     func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
                                 geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout?
-    /// The convolution, then `epilogue.activation` on its output when given.
+    /// The layout the convolution reads its weights in (nil: plain). A parameter kept in it between
+    /// steps is converted neither for the forward pass nor for its gradient.
+    func convolutionWeightLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
+                                 geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout?
+    /// The convolution, then `epilogue.activation` on its output when given. `weight` is plain or
+    /// in a layout this backend gave.
     func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
                             epilogue: ConvolutionEpilogue) throws -> Tensor
     func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
                                  geometry: ConvolutionGeometry) throws -> Tensor
-    /// Gradients of the plain weight (and bias when `withBias`) in plain layout.
-    func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, withBias: Bool,
-                                    geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?)
+    /// Gradients of the weight, in `weightLayout` (the weight's own; nil: plain), and of the bias
+    /// when `withBias` (plain).
+    func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
+                                    withBias: Bool, geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?)
 
     /// Pooling; for max pooling in training, also the workspace its backward needs (the argmax).
     func poolingForward(_ x: Tensor, geometry: PoolingGeometry, training: Bool) throws -> (Tensor, PoolingWorkspace?)

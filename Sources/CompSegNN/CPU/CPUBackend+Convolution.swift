@@ -1,8 +1,9 @@
 import CDNNL
 
 /// Convolution and transposed convolution on oneDNN's convolution / deconvolution primitives.
-/// Activations use format `any` (oneDNN's blocked choice); weights are kept plain in PyTorch layout
-/// and reordered to the primitive's choice per call.
+/// Activations use format `any` (oneDNN's blocked choice). A trained convolution's weights lie in
+/// its forward primitive's layout (`convolutionWeightLayout`), their gradients too; plain weights
+/// (PyTorch's layout) are reordered to the primitive's choice, once while they are unchanged.
 extension CPUBackend {
     /// The op descriptors of one convolution geometry: forward, backward data, backward weights.
     private struct ConvolutionDescs {
@@ -169,8 +170,8 @@ extension CPUBackend {
         return dx
     }
 
-    public func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, withBias: Bool,
-                                           geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
+    public func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
+                                           withBias: Bool, geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
         if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry) {
             return try upsamplePointwiseBackwardWeights(dy, input: input, weightShape: weightShape, withBias: withBias)
         }
@@ -180,7 +181,6 @@ extension CPUBackend {
         let diffDst = try reorder(dy, to: p.desc(dnnl_query_diff_dst_md))
         let chosen = p.desc(dnnl_query_diff_weights_md)
         let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount, zeroed: false)
-        let dw = Tensor(uninitialized: weightShape)  // the reorder below writes every value
         let db = withBias ? Tensor(uninitialized: [weightShape[descs.transposed ? 1 : 0]]) : nil
         var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
             (Arg.src, MemoryDesc.of(src), UnsafeMutableRawPointer(src.storage.base)),
@@ -190,8 +190,24 @@ extension CPUBackend {
         if let db { args.append((Arg.diffBias, p.desc(dnnl_query_diff_weights_md, 1), UnsafeMutableRawPointer(db.storage.base))) }
         try p.execute(args)
         withExtendedLifetime((src, diffDst)) {}
-        try reorder(from: chosen, dwChosen.base, to: descs.plainWeights, dw.storage.base)
+        let wanted = (weightLayout as? DNNLLayout)?.desc ?? descs.plainWeights
+        if MemoryDesc.equal(chosen, wanted) {
+            return (Tensor(shape: weightShape, layout: weightLayout, storage: dwChosen), db)
+        }
+        let dw = Tensor(shape: weightShape, layout: weightLayout,
+                        storage: Storage(count: weightLayout?.physicalCount ?? weightShape.count, zeroed: false))
+        try reorder(from: chosen, dwChosen.base, to: wanted, dw.storage.base)
         return (dw, db)
+    }
+
+    public func convolutionWeightLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
+                                        geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
+        // Transposed weights stay plain: their tensor's order (I×O) is not oneDNN's (O×I).
+        guard !geometry.transposed else { return nil }
+        let (p, descs) = try primitive(.forward(epilogue), input: input, weight: weightShape, withBias: withBias,
+                                       geometry: geometry)
+        let desc = p.desc(dnnl_query_weights_md)
+        return MemoryDesc.equal(desc, descs.plainWeights) ? nil : DNNLLayout(desc)
     }
 
     public func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,

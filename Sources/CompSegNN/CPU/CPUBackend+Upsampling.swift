@@ -52,6 +52,7 @@ extension CPUBackend {
 
     /// The I×O×2×2 weights as (4·O)×I×1×1 in the layout `target`; kept while the weights are unchanged.
     private func pointwiseWeights(_ weight: Tensor, _ target: dnnl_memory_desc_t) throws(ShapeError) -> Storage {
+        precondition(weight.isPlain, "transposed-convolution weights stay plain")
         let (inC, outC) = (weight.shape[0], weight.shape[1])
         let key = MemoryDesc.key(target) + [0x75, 0x70]  // distinct from the deconvolution's own layouts
         return try weightCache.reordered(weight.storage, layout: key) { () throws(ShapeError) -> Storage in

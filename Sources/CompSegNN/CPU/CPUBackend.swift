@@ -53,15 +53,15 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
                              (Arg.dst, target, UnsafeMutableRawPointer(dst))])
     }
 
-    /// A weight tensor (plain PyTorch layout) in the layout a primitive chose, reordered once
-    /// for as long as the weights are unchanged.
+    /// A weight tensor (plain, PyTorch's order `plainDesc`, or in a layout of ours) in the layout a
+    /// primitive chose, reordered once for as long as the weights are unchanged.
     func weightsReordered(_ w: Tensor, plainDesc: dnnl_memory_desc_t,
                           to target: dnnl_memory_desc_t) throws(ShapeError) -> (dnnl_memory_desc_t, UnsafeMutablePointer<Float>, Storage?) {
-        precondition(w.isPlain, "weights are kept in plain layout")
-        if MemoryDesc.equal(plainDesc, target) { return (target, w.storage.base, nil) }
+        let source = w.isPlain ? plainDesc : MemoryDesc.of(w)
+        if MemoryDesc.equal(source, target) { return (target, w.storage.base, nil) }
         let storage = try weightCache.reordered(w.storage, layout: MemoryDesc.key(target)) { () throws(ShapeError) -> Storage in
             let storage = Storage(count: DNNLLayout(target).physicalCount, zeroed: false)
-            try reorder(from: plainDesc, w.storage.base, to: target, storage.base)
+            try reorder(from: source, w.storage.base, to: target, storage.base)
             return storage
         }
         return (target, storage.base, storage)

@@ -1,6 +1,6 @@
 /// 2-D convolution, N×C×H×W → N×O×H'×W' with H' = ⌊(H + 2·padding − kH) / stride⌋ + 1.
 /// - Parameters:
-///   - weight: O×C×kH×kW (plain layout, PyTorch's).
+///   - weight: O×C×kH×kW (PyTorch's order; a trained parameter lies in its kernel's layout).
 ///   - bias: O, or nil.
 ///   - activation: applied to the output (inside the kernel in inference, and in training for
 ///     relu and sigmoid), or nil.
@@ -35,7 +35,6 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
     let epilogue = ConvolutionEpilogue(activation: activation, training: tracked)
     try x.shape.requireImage(op)
     try weight.shape.requireImage(op, "weight")
-    try require(weight.isPlain, op, "weight must be in plain layout")
     let inC = g.transposed ? weight.shape[0] : weight.shape[1]
     let outC = g.transposed ? weight.shape[1] : weight.shape[0]
     try require(inC == x.shape.c, op,
@@ -51,6 +50,11 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
                 "input \(x.shape) is smaller than kernel \(weight.shape.h)×\(weight.shape.w) with padding \(g.paddingH)")
 
     let backend = Backend.current
+    if tracked, weight.requiresGrad, weight.creator == nil, weight.isPlain {
+        // A parameter moves, once, into the layout its kernels read (see `Tensor.adoptLayout`).
+        weight.adoptLayout(try backend.convolutionWeightLayout(x.shape, weightShape: weight.shape, withBias: bias != nil,
+                                                               geometry: g, epilogue: epilogue))
+    }
     // Converted once: backward-weights reads the input in the same layout as forward did.
     let source = backend.reorder(x, to: try backend.convolutionInputLayout(x.shape, weightShape: weight.shape,
                                                                             withBias: bias != nil, geometry: g,
@@ -72,7 +76,8 @@ func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Convolu
         guard weight.requiresGrad || bias?.requiresGrad == true else { return [dx, nil, nil] }
         Counters.addConvolution(flops)
         let (dw, db) = try backend.convolutionBackwardWeights(dy, input: source, weightShape: weight.shape,
-                                                              withBias: bias != nil, geometry: g)
+                                                              weightLayout: weight.layout, withBias: bias != nil,
+                                                              geometry: g)
         return [dx, dw, db]
     }
 }

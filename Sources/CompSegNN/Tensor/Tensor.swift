@@ -15,9 +15,10 @@ public protocol TensorLayout: AnyObject, Sendable {
 /// backend layout is converted only where plain values are asked for (`scalars`, checkpoints).
 public final class Tensor: @unchecked Sendable {
     public let shape: Shape
-    /// nil: plain dense layout.
-    public let layout: TensorLayout?
-    let storage: Storage
+    /// nil: plain dense layout. A parameter may move once into the layout its convolution reads
+    /// (`adoptLayout`); other tensors keep the layout they were made in.
+    public private(set) var layout: TensorLayout?
+    private(set) var storage: Storage
 
     /// Whether gradients are tracked for this tensor (parameters and inputs one differentiates by).
     public var requiresGrad: Bool
@@ -82,6 +83,19 @@ public final class Tensor: @unchecked Sendable {
 
     public var isPlain: Bool { layout == nil }
 
+    /// Floats in memory, a backend layout's padding included.
+    var physicalCount: Int { layout?.physicalCount ?? shape.count }
+
+    /// Moves the values into `layout` in place (values and shape unchanged): a parameter kept in
+    /// the layout its convolution reads, so that neither the forward pass nor the optimizer
+    /// converts it each step. A no-op when the tensor is already so laid out.
+    func adoptLayout(_ layout: TensorLayout?) {
+        let moved = Backend.current.reorder(self, to: layout)
+        guard moved !== self else { return }
+        self.layout = moved.layout
+        storage = moved.storage
+    }
+
     /// The values in plain row-major order (converting from the backend layout if needed).
     public var scalars: [Float] {
         let plain = Backend.current.reorder(self, to: nil)
@@ -97,11 +111,30 @@ public final class Tensor: @unchecked Sendable {
         return try body(UnsafeBufferPointer(start: storage.base, count: shape.count))
     }
 
-    /// Writes plain values in place (parameters, optimizers). Precondition: plain layout.
+    /// Writes plain values in place (initializers, loading weights). A tensor in a backend layout
+    /// is written through a plain copy that then goes back into that layout.
     public func withMutablePlainBuffer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
-        precondition(isPlain, "withMutablePlainBuffer on a tensor in a backend layout")
+        guard let layout else {
+            storage.version &+= 1
+            return try body(UnsafeMutableBufferPointer(start: storage.base, count: shape.count))
+        }
+        let plain = copy()
+        let result = try plain.withMutablePlainBuffer(body)
+        let moved = Backend.current.reorder(plain, to: layout)
+        (self.layout, storage) = (moved.layout, moved.storage)
+        return result
+    }
+
+    /// Writes the values as they lie in memory, padding included (elementwise updates of tensors
+    /// in one layout: optimizers).
+    func withMutableStorage<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         storage.version &+= 1
-        return try body(UnsafeMutableBufferPointer(start: storage.base, count: shape.count))
+        return try body(UnsafeMutableBufferPointer(start: storage.base, count: physicalCount))
+    }
+
+    /// Reads the values as they lie in memory, padding included.
+    func withStorage<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.base, count: physicalCount))
     }
 
     /// The same values, outside any graph.
