@@ -34,7 +34,9 @@ let package = Package(
         systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: ["libopenblas-dev"]),
         systemLibrary("CDNNL", apt: ["libdnnl-dev"]),
 
-        .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS"]),
+        // Elementwise loops in C where Swift's would stay scalar (see its header).
+        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS", "CKernels"]),
         .target(name: "CompSegCore", dependencies: ["CompSegNN", .product(name: "Yams", package: "Yams")]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),
         .target(name: "CompSegTraining", dependencies: ["CompSegCore", "CompSegNN", "CompSegIO", "CompSegFigures"]),

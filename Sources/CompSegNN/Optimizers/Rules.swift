@@ -1,4 +1,5 @@
 import Foundation
+import CKernels
 
 /// RMSprop with PyTorch's semantics: v ← αv + (1−α)g²; with `centered`, ḡ ← αḡ + (1−α)g and
 /// the denominator uses v − ḡ²; d = √(·) + ε; with momentum b ← μb + g/d, p ← p − lr·b, else
@@ -21,12 +22,9 @@ public final class RMSprop: Optimizer, @unchecked Sendable {
                                 state s: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
         let (a, lr, eps, decay) = (alpha, learningRate, epsilon, weightDecay)
         if !centered && momentum == 0 {
-            // The common case without branches, so the loop vectorizes.
-            for i in range {
-                let g = gradient[i] + decay * p[i]
-                s[i] = a * s[i] + (1 - a) * g * g
-                p[i] -= lr * g / (s[i].squareRoot() + eps)
-            }
+            // The common case in C, vectorized (the same operations in the same order).
+            compseg_rmsprop(p.baseAddress! + range.lowerBound, gradient.baseAddress! + range.lowerBound,
+                            s.baseAddress! + range.lowerBound, range.count, a, lr, eps, decay)
             return
         }
         for i in range {

@@ -1,0 +1,11 @@
+// Elementwise loops that Swift compiles to scalar code (its square root keeps libm's errno
+// semantics, so loops around it are not vectorized). Compiled for AVX-512, AVX2 or the baseline,
+// chosen at load time, with the operations in the order written (no fused multiply-adds), so
+// every CPU gives the same bits as the Swift loop they replace.
+#pragma once
+#include <stddef.h>
+
+/// RMSprop without momentum or centering, for n values: g ← g + decay·p; s ← alpha·s + (1−alpha)·g²;
+/// p ← p − lr·g / (√s + eps).
+void compseg_rmsprop(float *p, const float *gradient, float *s, size_t n,
+                     float alpha, float lr, float eps, float decay);
