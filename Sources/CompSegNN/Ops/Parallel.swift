@@ -1,18 +1,35 @@
 import CDNNL
 import COpenBLAS
-import Dispatch
 
 /// Splits `0..<count` into one contiguous chunk per thread and runs `body` on each, when the
 /// work is large enough to pay for it; else runs it once on the calling thread. Chunks never
 /// overlap and the split depends only on `count` and the thread count, so results repeat.
+/// The chunks run on OpenMP's threads, the ones oneDNN's kernels use (between kernels they
+/// spin-wait for work, and a second pool of threads would compete with them for the cores).
 func parallelChunks(_ count: Int, minimumPerChunk: Int = 1 << 16, _ body: @Sendable (Range<Int>) -> Void) {
     let chunks = min(Threads.count, max(1, count / minimumPerChunk))
     if chunks <= 1 { body(0..<count); return }
     let size = (count + chunks - 1) / chunks
-    DispatchQueue.concurrentPerform(iterations: chunks) { i in
-        let lower = i * size
-        body(lower..<min(count, lower + size))
+    withoutActuallyEscaping(body) { body in
+        var job = ChunkJob(body: body, count: count, size: size, chunks: chunks)
+        withUnsafeMutablePointer(to: &job) { pointer in
+            GOMP_parallel({ raw in
+                let job = raw!.assumingMemoryBound(to: ChunkJob.self).pointee
+                // A team smaller than asked for (a nested region) runs the remaining chunks in turn.
+                let (thread, threads) = (Int(omp_get_thread_num()), Int(omp_get_num_threads()))
+                for i in stride(from: thread, to: job.chunks, by: threads) {
+                    let lower = i * job.size
+                    job.body(lower..<min(job.count, lower + job.size))
+                }
+            }, pointer, UInt32(chunks), 0)
+        }
     }
+}
+
+/// What each thread of `parallelChunks`' region reads.
+private struct ChunkJob {
+    let body: @Sendable (Range<Int>) -> Void
+    let count: Int, size: Int, chunks: Int
 }
 
 /// A value handed to `parallelChunks` workers that write disjoint ranges of it.
@@ -21,8 +38,8 @@ struct DisjointAccess<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// The thread count of all three pools CompSeg uses: oneDNN's (OpenMP), OpenBLAS's, and its own
-/// loops (Dispatch). Only one pool is busy at a time, so each may use every thread.
+/// The thread count of both pools CompSeg uses: OpenMP's (oneDNN's kernels and CompSeg's own
+/// loops) and OpenBLAS's. Only one pool is busy at a time, so each may use every thread.
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count: Int = {
         if let v = getenv("COMPSEG_THREADS").flatMap({ Int(String(cString: $0)) }), (1...maximum).contains(v) { return v }
