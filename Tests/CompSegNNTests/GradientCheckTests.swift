@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import CompSegNN
 import CompSegTestSupport
 
@@ -93,6 +94,28 @@ import CompSegTestSupport
         #expect(y.scalars == [1, 1, 2, 2, 1, 1, 2, 2])
         try y.backward(seed: Tensor(shape: [1, 1, 2, 4], scalars: [1, 2, 3, 4, 5, 6, 7, 8]))
         #expect(x.grad!.scalars == [14, 22])  // 1 + 2 + 5 + 6, 3 + 4 + 7 + 8
+    }
+
+    /// Softplus' backward runs from its output (1 − e⁻ʸ, a polynomial exponential of our own): σ(x)
+    /// computed in double precision, from x = −100 to 100, with a count that leaves a tail after
+    /// any vector width; NaN stays NaN. Tolerance: 4e-7 of the gradient (the exponential's 2e-7, y's
+    /// and the product's rounding) beyond the forward value's own error, which 1 − e⁻ʸ carries at
+    /// slope e⁻ʸ ≤ 1 (oneDNN's softplus is off by up to 8e-6 where x < −8: it rounds 1 + eˣ).
+    @Test func softplusBackwardFromItsOutput() throws {
+        let values = (0..<1001).map { Float($0) * 0.2 - 100 } + [0, 1e-6, -1e-6, 20.5, .nan]
+        let x = try Tensor(shape: [values.count], scalars: values, requiresGrad: true)
+        let dy = randomTensor([values.count], seed: 60)
+        try softplus(x).backward(seed: dy)
+        let (dx, weights) = (x.grad!.scalars, dy.scalars)
+        let y = try withoutGradients { try softplus(x) }.scalars
+        for (i, v) in values.enumerated() {
+            if v.isNaN { #expect(dx[i].isNaN); continue }
+            let forwardError = Swift.abs(Double(y[i]) - Foundation.log1p(Foundation.exp(Double(v))))
+            #expect(forwardError <= 8e-6, "softplus(\(v)) = \(y[i])")
+            let expected = Double(weights[i]) / (1 + Foundation.exp(-Double(v)))
+            #expect(Swift.abs(Double(dx[i]) - expected) <= (4e-7 + forwardError) * Double(Swift.abs(weights[i])),
+                    "x = \(v), y = \(y[i]), dx = \(dx[i]), dy = \(weights[i])")
+        }
     }
 
     @Test func elementwiseAndBinary() throws {

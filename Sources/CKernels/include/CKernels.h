@@ -9,3 +9,7 @@
 /// p ← p − lr·g / (√s + eps).
 void compseg_rmsprop(float *p, const float *gradient, float *s, size_t n,
                      float alpha, float lr, float eps, float decay);
+
+/// Softplus' backward from its output y = ln(1 + eˣ): dx = dy·σ(x) = dy·(1 − e⁻ʸ), for n values;
+/// e⁻ʸ within 2e-7 of its value relative (a degree-6 polynomial after range reduction).
+void compseg_softplus_backward(float *dx, const float *dy, const float *y, size_t n);

@@ -133,13 +133,11 @@ public enum Eltwise: Hashable, Sendable {
     case linear(alpha: Float, beta: Float)
 
     /// Whether the backward is computed from the output instead of the input (the derivative is
-    /// a function of the output: relu's 1[y > 0], sigmoid's y·(1 − y)). Such a function runs
-    /// inside a convolution's kernel in training too. (Softplus' derivative is 1 − e⁻ʸ of its
-    /// output, but oneDNN computes it only from the input; a pass of our own cost more than the
-    /// separate activation it would save.)
+    /// a function of the output: relu's 1[y > 0], sigmoid's y·(1 − y), softplus' 1 − e⁻ʸ). Such a
+    /// function runs inside a convolution's kernel in training too.
     public var usesOutputForBackward: Bool {
         switch self {
-        case .relu, .sigmoid: true
+        case .relu, .sigmoid, .softplus: true
         default: false
         }
     }

@@ -1,4 +1,5 @@
 import CDNNL
+import CKernels
 
 /// The CPU backend: oneDNN primitives in oneDNN's blocked layouts (format `any`), activations kept
 /// blocked from layer to layer and reordered only where plain values are asked for.
@@ -89,6 +90,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     }
 
     public func eltwiseBackward(_ dy: Tensor, value: Tensor, _ function: Eltwise) throws -> Tensor {
+        if function == .softplus { return try softplusBackward(dy, output: value) }
         let data = MemoryDesc.of(value)
         let key: [AnyHashable] = ["eltwise backward", function, MemoryDesc.key(data)]
         let p = try primitiveCache.primitive(key) { () throws(ShapeError) -> Primitive in
@@ -103,6 +105,22 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let dx = p.output(dnnl_query_diff_src_md, shape: value.shape)
         let valueArg = function.usesOutputForBackward ? Arg.dst : Arg.src
         try p.execute([(valueArg, value), (Arg.diffDst, try reorder(dy, to: data)), (Arg.diffSrc, dx)])
+        return dx
+    }
+
+    /// Softplus' backward from its output, in the output's layout (oneDNN computes it only from
+    /// the input, which a convolution with softplus inside its kernel does not keep).
+    private func softplusBackward(_ dy: Tensor, output y: Tensor) throws(ShapeError) -> Tensor {
+        let desc = MemoryDesc.of(y)
+        let g = try reorder(dy, to: desc)
+        let dx = Self.tensor(shape: y.shape, desc: desc)
+        let (target, gradient, output) = (DisjointAccess(dx.storage.base), DisjointAccess(g.storage.base),
+                                          DisjointAccess(y.storage.base))
+        parallelChunks(y.physicalCount) { r in
+            compseg_softplus_backward(target.value + r.lowerBound, gradient.value + r.lowerBound,
+                                      output.value + r.lowerBound, r.count)
+        }
+        withExtendedLifetime((g, y)) {}
         return dx
     }
 

@@ -15,7 +15,7 @@ public final class Conv2d: Module, @unchecked Sendable {
     }
 
     /// The convolution, then `activation` when given (inside the kernel in inference, and in
-    /// training for relu and sigmoid).
+    /// training for relu, sigmoid and softplus).
     public func callAsFunction(_ x: Tensor, then activation: Eltwise? = nil) throws -> Tensor {
         try conv2d(x, weight: weight, bias: bias, stride: stride, padding: padding, then: activation)
     }

@@ -3,7 +3,7 @@
 ///   - weight: O×C×kH×kW (PyTorch's order; a trained parameter lies in its kernel's layout).
 ///   - bias: O, or nil.
 ///   - activation: applied to the output (inside the kernel in inference, and in training for
-///     relu and sigmoid), or nil.
+///     relu, sigmoid and softplus), or nil.
 /// - Throws: `ShapeError` naming the shapes when they do not fit together.
 public func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, stride: Int = 1, padding: Int = 0,
                    then activation: Eltwise? = nil) throws -> Tensor {
@@ -22,7 +22,7 @@ public func transposedConv2d(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, s
 }
 
 /// The convolution, then `activation` (nil: none). The activation runs inside the convolution's
-/// kernel, in training too when its derivative follows from its output (relu, sigmoid):
+/// kernel, in training too when its derivative follows from its output (relu, sigmoid, softplus):
 /// the backward then turns the output's gradient into the convolution's first. Other activations
 /// are an op of their own in training.
 func convolution(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
