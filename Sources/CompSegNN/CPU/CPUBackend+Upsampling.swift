@@ -53,17 +53,34 @@ extension CPUBackend {
     /// The I×O×2×2 weights as (4·O)×I×1×1 in the layout `target`; kept while the weights are unchanged.
     private func pointwiseWeights(_ weight: Tensor, _ target: dnnl_memory_desc_t) throws(ShapeError) -> Storage {
         precondition(weight.isPlain, "transposed-convolution weights stay plain")
-        let (inC, outC) = (weight.shape[0], weight.shape[1])
         let key = MemoryDesc.key(target) + [0x75, 0x70]  // distinct from the deconvolution's own layouts
         return try weightCache.reordered(weight.storage, layout: key) { () throws(ShapeError) -> Storage in
-            let plain = Storage(count: 4 * outC * inC, zeroed: false)
-            let source = weight.storage.base
-            for i in 0..<inC { for o in 0..<outC { for k in 0..<4 {
-                plain.base[(k * outC + o) * inC + i] = source[(i * outC + o) * 4 + k]
-            } } }
             let chosen = Storage(count: DNNLLayout(target).physicalCount, zeroed: false)
-            try reorder(from: MemoryDesc.byTag([4 * outC, inC, 1, 1], dnnl_oihw), plain.base, to: target, chosen.base)
+            try copyKernelPositions(plain: weight.storage.base, pointwise: chosen.base, layout: target,
+                                    inputs: weight.shape[0], outputs: weight.shape[1], toPointwise: true)
             return chosen
+        }
+    }
+
+    /// Copies between plain I×O×2×2 weights and the (4·O)×I×1×1 pointwise weights in `layout`:
+    /// one oneDNN reorder per kernel position k, from the strided O×I view of the plain weights
+    /// at offset k (o at stride 4, i at 4·O) to the output channels k·O… of the pointwise ones.
+    private func copyKernelPositions(plain: UnsafeMutablePointer<Float>, pointwise: UnsafeMutablePointer<Float>,
+                                     layout: dnnl_memory_desc_t, inputs: Int, outputs: Int,
+                                     toPointwise: Bool) throws(ShapeError) {
+        let dims: [Int64] = [Int64(outputs), Int64(inputs), 1, 1]
+        var strided = dnnl_memory_desc_t()
+        try check(dnnl_memory_desc_init_by_strides(&strided, 4, dims, dnnl_f32, [4, Int64(4 * outputs), 1, 1]),
+                  "transposedConv2d", "weight view")
+        for k in 0..<4 {
+            var parent = layout, part = dnnl_memory_desc_t()
+            try check(dnnl_memory_desc_init_submemory(&part, &parent, dims, [Int64(k * outputs), 0, 0, 0]),
+                      "transposedConv2d", "weight view")
+            if toPointwise {
+                try reorder(from: strided, plain + k, to: part, pointwise)
+            } else {
+                try reorder(from: part, pointwise, to: strided, plain + k)
+            }
         }
     }
 
@@ -110,18 +127,15 @@ extension CPUBackend {
         let dz = try spaceToDepth(dy, inputShape: input.shape)
         let chosen = p.desc(dnnl_query_diff_weights_md)
         let dwChosen = Storage(count: DNNLLayout(chosen).physicalCount, zeroed: false)
-        let dwPointwise = Storage(count: 4 * outC * inC, zeroed: false)
         let dbPointwise = Storage(count: 4 * outC, zeroed: false)
         try p.execute([(Arg.src, MemoryDesc.of(src), UnsafeMutableRawPointer(src.storage.base)),
                        (Arg.diffDst, MemoryDesc.of(dz), UnsafeMutableRawPointer(dz.storage.base)),
                        (Arg.diffWeights, chosen, UnsafeMutableRawPointer(dwChosen.base)),
                        (Arg.diffBias, p.desc(dnnl_query_diff_weights_md, 1), UnsafeMutableRawPointer(dbPointwise.base))])
         withExtendedLifetime((src, dz)) {}
-        try reorder(from: chosen, dwChosen.base, to: MemoryDesc.byTag([4 * outC, inC, 1, 1], dnnl_oihw), dwPointwise.base)
-        let dw = Tensor(uninitialized: weightShape)
-        for i in 0..<inC { for o in 0..<outC { for k in 0..<4 {
-            dw.storage.base[(i * outC + o) * 4 + k] = dwPointwise.base[(k * outC + o) * inC + i]
-        } } }
+        let dw = Tensor(uninitialized: weightShape)  // every value written below
+        try copyKernelPositions(plain: dw.storage.base, pointwise: dwChosen.base, layout: chosen,
+                                inputs: inC, outputs: outC, toPointwise: false)
         guard withBias else { return (dw, nil) }
         let db = Tensor(uninitialized: [outC])
         for o in 0..<outC { db.storage.base[o] = (0..<4).reduce(Float(0)) { $0 + dbPointwise.base[$1 * outC + o] } }
