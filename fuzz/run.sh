@@ -20,7 +20,7 @@
 # How targets are built (swiftc directly, never SwiftPM; output only under fuzz/.build, which
 # .gitignore's `.build/` already covers):
 # - Project modules the targets import are built once as instrumented static libraries with their
-#   swiftmodules in fuzz/.build/modules: CompSegNN (Sources/CompSegNN), CYaml + Yams (read from
+#   swiftmodules in fuzz/.build/modules: CKernels and CompSegNN (Sources/), CYaml + Yams (read from
 #   .build/checkouts/Yams, which SwiftPM resolves; the YAML target is skipped when it is absent) and
 #   CompSegCore (Sources/CompSegCore).
 # - Each target is one module: fuzz/TARGET.swift + fuzz/Support.swift + the project files it
@@ -28,7 +28,7 @@
 #   built as libraries here (CompSegIO, CompSegTraining, the compseg executable, the SpectralFiles
 #   plugin) are compiled into the target; where such a file imports a sibling module that is being
 #   compiled into the same target, a copy without that `import` line goes to fuzz/.build/src.
-# - Everything: swiftc -sanitize=fuzzer,address -O; C (CYaml): clang -fsanitize=fuzzer-no-link,address.
+# - Everything: swiftc -sanitize=fuzzer,address -O; C (CYaml, CKernels): clang -fsanitize=fuzzer-no-link,address.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -49,8 +49,8 @@ BLAS_L=$(pc --libs openblas || echo -lopenblas)
 xcc() { for f in "$@"; do printf -- '-Xcc\n%s\n' "$f"; done; }
 mapfile -t HDF5_X < <(xcc $HDF5_I)
 mapfile -t BLAS_X < <(xcc $BLAS_I)
-NN_INC=(-I Sources/CDNNL -I Sources/COpenBLAS "${BLAS_X[@]}")  # what importers of CompSegNN need
-NN_LINK=(-L$MOD -lCompSegNN -ldnnl -lgomp $BLAS_L)
+NN_INC=(-I Sources/CDNNL -I Sources/COpenBLAS -I Sources/CKernels/include "${BLAS_X[@]}")  # what importers of CompSegNN need
+NN_LINK=(-L$MOD -lCompSegNN -lCKernels -ldnnl -lgomp $BLAS_L)
 YAML=.build/checkouts/Yams/Sources
 
 ALL_TARGETS=(manifest envi wire agilent textmap safetensors tiff png raster config_json config_yaml hdf5_layout)
@@ -131,11 +131,22 @@ build_modules() {
     local t needed=0
     for t in "${TARGETS_SEL[@]}"; do case $t in manifest|config_json|config_yaml|hdf5_layout|safetensors) needed=1 ;; esac; done
     [ $needed = 1 ] || return 0
-    if [ ! -f $MOD/libCompSegNN.a ] || [ -n "$(find Sources/CompSegNN -newer $MOD/libCompSegNN.a -name '*.swift')" ]; then
+    if [ ! -f $MOD/libCKernels.a ] || [ -n "$(find Sources/CKernels -newer $MOD/libCKernels.a -type f)" ]; then
+        echo "== module CKernels"
+        mkdir -p $B/ckernels
+        for c in Sources/CKernels/*.c; do
+            $CLANG -fsanitize=fuzzer-no-link,address -O1 -g -fno-math-errno -I Sources/CKernels/include -c "$c" \
+                -o $B/ckernels/$(basename "$c" .c).o || return 1
+        done
+        rm -f $MOD/libCKernels.a
+        ar rcs $MOD/libCKernels.a $B/ckernels/*.o
+    fi
+    if [ ! -f $MOD/libCompSegNN.a ] || [ -n "$(find Sources/CompSegNN -newer $MOD/libCompSegNN.a -name '*.swift')" ] \
+       || [ $MOD/libCKernels.a -nt $MOD/libCompSegNN.a ]; then
         echo "== module CompSegNN"
         $SWIFTC "${SAN[@]}" "${SWIFT_FLAGS[@]}" -module-name CompSegNN -emit-module -emit-module-path $MOD/CompSegNN.swiftmodule \
             -emit-library -static -o $MOD/libCompSegNN.a $(find Sources/CompSegNN -name '*.swift' | sort) \
-            -I Sources/CDNNL -I Sources/COpenBLAS "${BLAS_X[@]}" || return 1
+            -I Sources/CDNNL -I Sources/COpenBLAS -I Sources/CKernels/include "${BLAS_X[@]}" || return 1
     fi
     if [ -d $YAML/Yams ]; then
         if [ ! -f $MOD/libYams.a ]; then
