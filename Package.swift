@@ -35,7 +35,7 @@ let package = Package(
         systemLibrary("CDNNL", apt: ["libdnnl-dev"]),
 
         // Elementwise loops in C where Swift's would stay scalar (see its header).
-        .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+        .target(name: "CKernels"),
         .target(name: "CompSegNN", dependencies: ["CDNNL", "COpenBLAS", "CKernels"]),
         .target(name: "CompSegCore", dependencies: ["CompSegNN", .product(name: "Yams", package: "Yams")]),
         .target(name: "CompSegIO", dependencies: ["CompSegNN", "CHDF5", "CTIFF", "CPNG"]),

@@ -9,6 +9,6 @@ void compseg_rmsprop(float *restrict p, const float *restrict gradient, float *r
     for (size_t i = 0; i < n; i++) {
         float g = gradient[i] + decay * p[i];
         s[i] = alpha * s[i] + (1 - alpha) * g * g;
-        p[i] -= lr * g / (sqrtf(s[i]) + eps);
+        p[i] -= lr * g / (__builtin_elementwise_sqrt(s[i]) + eps);
     }
 }

@@ -54,7 +54,7 @@ import UNetTopology
 
     /// The U-Net's up-sampling (2×2, stride 2) runs in inference as a 1×1 convolution and a
     /// depth-to-space copy in channel blocks: the same values as the transposed convolution.
-    @Test(arguments: [(12, 32, 5, 7), (8, 8, 4, 4), (3, 48, 1, 2)])
+    @Test(arguments: [(12, 32, 5, 7), (8, 8, 4, 4), (3, 48, 1, 2), (40, 32, 3, 2)])
     func upsamplingAsPointwiseConvolutionMatchesTheTransposedOne(_ input: Int, _ output: Int, _ h: Int, _ w: Int) throws {
         var g = SeededGenerator(seed: 12)
         let up = TransposedConv2d(inputChannels: input, outputChannels: output, generator: &g)

@@ -8,11 +8,14 @@ import CDNNL
 /// back from space to depth.
 extension CPUBackend {
     /// Whether the convolution takes this path: kernel 2, stride 2, no padding, no fused
-    /// activation, output channels in whole channel blocks.
+    /// activation, output channels in whole channel blocks, input channels too or fewer than a
+    /// block (oneDNN 2.x views a blocked dimension only in whole blocks: `copyKernelPositions`).
     static func upsamplesPointwise(weightShape: Shape, geometry g: ConvolutionGeometry,
                                    epilogue: ConvolutionEpilogue = .training) -> Bool {
         epilogue.activation == nil && g.transposed && g.strideH == 2 && g.strideW == 2
-            && g.paddingH == 0 && g.paddingW == 0 && weightShape[2] == 2 && weightShape[3] == 2 && weightShape[1] % channelBlock == 0
+            && g.paddingH == 0 && g.paddingW == 0 && weightShape[2] == 2 && weightShape[3] == 2
+            && weightShape[1] % channelBlock == 0
+            && (weightShape[0] % channelBlock == 0 || weightShape[0] < channelBlock)
     }
 
     enum PointwisePass: String { case forward, backwardData, backwardWeights }

@@ -48,7 +48,9 @@ open class Optimizer: @unchecked Sendable {
 
     /// Applies one update to every parameter that has a gradient. The update runs on the values as
     /// they lie in memory, in the parameter's layout: the gradient comes in that layout, and a
-    /// layout's padding stays zero (its gradient is zero, and so is every rule's update of zeros).
+    /// layout's padding stays zero (its gradient is zero, and so is every rule's update of zeros
+    /// with ε > 0; with ε = 0 it turns NaN, as would any value with a zero gradient history, and
+    /// oneDNN zero-fills padding of the buffers it is handed, so kernels never read it).
     public func step(_ parameters: [Tensor]) {
         stepCount += 1
         for p in parameters {
