@@ -112,7 +112,8 @@ public final class Tensor: @unchecked Sendable {
     }
 
     /// Writes plain values in place (initializers, loading weights). A tensor in a backend layout
-    /// is written through a plain copy that then goes back into that layout.
+    /// is written through a plain copy that then goes back into that layout (the same layout
+    /// object, so an optimizer's state laid out as this tensor needs no move).
     public func withMutablePlainBuffer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
         guard let layout else {
             storage.version &+= 1
@@ -120,8 +121,7 @@ public final class Tensor: @unchecked Sendable {
         }
         let plain = copy()
         let result = try plain.withMutablePlainBuffer(body)
-        let moved = Backend.current.reorder(plain, to: layout)
-        (self.layout, storage) = (moved.layout, moved.storage)
+        storage = Backend.current.reorder(plain, to: layout).storage
         return result
     }
 
