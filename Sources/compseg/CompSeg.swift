@@ -16,6 +16,10 @@ struct CompSeg: ParsableCommand {
     /// the system's reason (exit 1), never as Foundation's error domain and code.
     static func main() {
         keepFreedMemoryForReuse()
+        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+            print(versionReport())
+            return
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -30,6 +34,21 @@ struct CompSeg: ParsableCommand {
 
 enum CompSegVersion {
     static let string = "0.1.0"
+}
+
+/// `compseg --version`: the version, and the backends this machine offers (CUDA's libraries are
+/// looked for now, so the answer says why a GPU cannot be used where it cannot).
+func versionReport() -> String {
+    let cuda: String
+    switch CUDAEnvironment.current {
+    case .success(let environment): cuda = environment.summary
+    case .failure(let reason): cuda = "not available: \(reason)"
+    }
+    return """
+        compseg \(CompSegVersion.string)
+        cpu: oneDNN \(CPUBackend.oneDNNVersion), \(CPUBackend.instructionSet) kernels
+        cuda: \(cuda)
+        """
 }
 
 /// Large buffers (a 256×256×450 spot is 118 MB) are taken from the heap and kept there when freed,

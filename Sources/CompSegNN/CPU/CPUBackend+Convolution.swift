@@ -175,6 +175,10 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry) {
             return try upsamplePointwiseBackwardWeights(dy, input: input, weightShape: weightShape, withBias: withBias)
         }
+        if Self.usesGEMMWeightGradient(weightShape: weightShape, geometry: geometry) {
+            return try gemmWeightGradient(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
+                                          withBias: withBias, geometry: geometry)
+        }
         let (p, descs) = try primitive(.backwardWeights, input: input.shape, weight: weightShape, withBias: withBias,
                                        geometry: geometry)
         let src = try reorder(input, to: p.desc(dnnl_query_src_md))

@@ -15,6 +15,21 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         return "\(v.major).\(v.minor).\(v.patch)"
     }
 
+    /// The instruction set oneDNN's kernels use on this CPU (at most this: a kernel may fall back).
+    public static var instructionSet: String {
+        switch dnnl_get_effective_cpu_isa() {
+        case dnnl_cpu_isa_avx512_core_amx: "AVX-512 with AMX"
+        case dnnl_cpu_isa_avx512_core_bf16: "AVX-512 with BF16"
+        case dnnl_cpu_isa_avx512_core_vnni: "AVX-512 with VNNI"
+        case dnnl_cpu_isa_avx512_core: "AVX-512"
+        case dnnl_cpu_isa_avx2_vnni: "AVX2 with VNNI"
+        case dnnl_cpu_isa_avx2: "AVX2"
+        case dnnl_cpu_isa_avx: "AVX"
+        case dnnl_cpu_isa_sse41: "SSE4.1"
+        default: "baseline x86-64"
+        }
+    }
+
     /// A new tensor laid out as `desc` (plain layouts are recorded as nil), for a primitive to
     /// write whole: not zero-filled (oneDNN writes blocked layouts' padding itself).
     static func tensor(shape: Shape, desc: dnnl_memory_desc_t) -> Tensor {

@@ -56,6 +56,15 @@ enum MemoryDesc {
         return md
     }
 
+    /// `dims` with the given strides, in floats (a view into a larger buffer, or a permuted order).
+    static func strided(_ dims: [Int], strides: [Int]) -> dnnl_memory_desc_t {
+        var md = dnnl_memory_desc_t()
+        let status = dnnl_memory_desc_init_by_strides(&md, Int32(dims.count), dims.map(Int64.init), dnnl_f32,
+                                                      strides.map(Int64.init))
+        precondition(status == dnnl_success, "oneDNN memory descriptor for \(dims) with strides \(strides)")
+        return md
+    }
+
     static func equal(_ a: dnnl_memory_desc_t, _ b: dnnl_memory_desc_t) -> Bool {
         var a = a, b = b
         return dnnl_memory_desc_equal(&a, &b) != 0

@@ -1,0 +1,87 @@
+import CDNNL
+
+/// The weight gradient of a stride-1 convolution as one matrix product per kernel position, on
+/// oneDNN's GEMM (same OpenMP threads as its convolutions).
+///
+/// With the input zero-padded to Hp×Wp and channels last, and pixels numbered over the padded
+/// grid (r = (n·Hp + y)·Wp + x), the input pixel that kernel position (i, j) meets for output pixel
+/// r is pixel r + i·Wp + j. So dW[:, :, i, j] = dY · X₊, where dY is O × (pixels) with zeros where
+/// the padded grid has no output pixel, and X₊ is the padded input, (pixels) × I, read from row
+/// i·Wp + j on: a view, nothing copied. The zero columns of dY cancel every product that would
+/// straddle a border or an image boundary.
+///
+/// On AVX2 CPUs oneDNN 2.6's own backward-weights kernels run at ~90 GFLOP/s on the U-Net's deep
+/// layers where its GEMM runs at 110–150 (2 cores, measured): this path takes those layers.
+extension CPUBackend {
+    /// Whether `convolutionBackwardWeights` takes the GEMM path: stride 1, not transposed, AVX2
+    /// kernels (where it was measured faster), and at least 64 output channels (the product's rows;
+    /// with fewer, GEMM is slower than oneDNN's kernel).
+    static func usesGEMMWeightGradient(weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
+        channelBlock == 8 && !g.transposed && g.stride == (1, 1) && weightShape[0] >= 64
+    }
+
+    func gemmWeightGradient(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
+                            withBias: Bool,
+                            geometry g: ConvolutionGeometry) throws(ShapeError) -> (weight: Tensor, bias: Tensor?) {
+        let (n, ic, h, w) = (input.shape.n, input.shape.c, input.shape.h, input.shape.w)
+        let (oc, kh, kw) = (weightShape[0], weightShape[2], weightShape[3])
+        let (hp, wp) = (h + 2 * g.paddingH, w + 2 * g.paddingW)
+        let pixels = n * hp * wp
+        // Rows the farthest kernel position reads past the last padded pixel.
+        let tail = (kh - 1) * wp + kw - 1
+
+        // The input, channels last, in a zero frame.
+        let x = Storage(count: (pixels + tail) * ic, zeroed: false)
+        zeroFrame(x.base, images: n, height: h, width: w, padH: g.paddingH, padW: g.paddingW, channels: ic, tail: tail)
+        try reorder(from: MemoryDesc.of(input), input.storage.base,
+                    to: MemoryDesc.strided([n, ic, h, w], strides: [hp * wp * ic, 1, wp * ic, ic]),
+                    x.base + (g.paddingH * wp + g.paddingW) * ic)
+        // The output gradient, channel-major over the padded grid, zero where no output pixel is.
+        let d = Storage(count: oc * pixels, zeroed: true)
+        try reorder(from: MemoryDesc.of(dy), dy.storage.base,
+                    to: MemoryDesc.strided(dy.shape.dims, strides: [hp * wp, pixels, wp, 1]), d.base)
+
+        // dW by kernel position: kh × kw blocks of O × I.
+        let blocks = Storage(count: kh * kw * oc * ic, zeroed: false)
+        for i in 0..<kh {
+            for j in 0..<kw {
+                try check(dnnl_sgemm(78, 78, Int64(oc), Int64(ic), Int64(pixels), 1, d.base, Int64(pixels),
+                                     x.base + (i * wp + j) * ic, Int64(ic), 0,
+                                     blocks.base + (i * kw + j) * oc * ic, Int64(ic)),
+                          "conv2d backward weights", "matrix product")
+            }
+        }
+        let dw = Tensor(shape: weightShape, layout: weightLayout,
+                        storage: Storage(count: weightLayout?.physicalCount ?? weightShape.count, zeroed: false))
+        try reorder(from: MemoryDesc.strided([oc, ic, kh, kw], strides: [ic, 1, kw * oc * ic, oc * ic]), blocks.base,
+                    to: (weightLayout as? DNNLLayout)?.desc ?? MemoryDesc.plain(weightShape.dims), dw.storage.base)
+
+        guard withBias else { return (dw, nil) }
+        // The bias gradient: dY's row sums (its zeros add nothing).
+        let ones = Storage(count: pixels, zeroed: false)
+        ones.buffer.update(repeating: 1)
+        let db = Tensor(uninitialized: [oc])
+        try check(dnnl_sgemm(78, 78, Int64(oc), 1, Int64(pixels), 1, d.base, Int64(pixels), ones.base, 1, 0,
+                             db.storage.base, 1), "conv2d backward weights", "bias sum")
+        return (dw, db)
+    }
+
+    /// Zeroes the frame of `images` channels-last padded images (and `tail` pixels after them),
+    /// leaving the H×W interiors, which a reorder then fills.
+    private func zeroFrame(_ base: UnsafeMutablePointer<Float>, images: Int, height h: Int, width w: Int,
+                           padH: Int, padW: Int, channels c: Int, tail: Int) {
+        let (hp, wp) = (h + 2 * padH, w + 2 * padW)
+        for image in 0..<images {
+            let start = base + image * hp * wp * c
+            start.update(repeating: 0, count: padH * wp * c)
+            (start + (padH + h) * wp * c).update(repeating: 0, count: padH * wp * c)
+            guard padW > 0 else { continue }
+            for y in padH..<(padH + h) {
+                let row = start + y * wp * c
+                row.update(repeating: 0, count: padW * c)
+                (row + (padW + w) * c).update(repeating: 0, count: padW * c)
+            }
+        }
+        (base + images * hp * wp * c).update(repeating: 0, count: tail * c)
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+
+/// What CUDA this machine offers: its first GPU and the libraries a CUDA backend needs, with their
+/// versions; made by `probe()`, which loads the libraries and asks the driver.
+public struct CUDAEnvironment: Sendable {
+    public let deviceName: String
+    public let memoryBytes: Int
+    public let computeCapability: (major: Int, minor: Int)
+    /// Versions as "major.minor" (driver: the CUDA version it supports), by library.
+    public let versions: [CUDALibrary: String]
+    public let libraries: [CUDALibrary: LoadedLibrary]
+
+    /// One line for `compseg --version`: the GPU and where each library came from.
+    public var summary: String {
+        let gib = Double(memoryBytes) / Double(1 << 30)
+        let libraries = CUDALibrary.allCases.compactMap { lib in
+            self.libraries[lib].map { "\(lib.rawValue) \(versions[lib] ?? "?") (\($0.path))" }
+        }
+        return "\(deviceName), \(String(format: "%.0f", gib)) GiB, compute capability "
+            + "\(computeCapability.major).\(computeCapability.minor); " + libraries.joined(separator: ", ")
+    }
+
+    /// The environment found at the first call (the libraries stay loaded for the process).
+    public static let current: Result<CUDAEnvironment, CUDAUnavailable> = probe()
+
+    /// Loads the driver and the libraries and asks for the first GPU.
+    /// - Returns: the environment, or why CUDA cannot be used (a library missing or too old, no
+    ///   GPU, a driver older than the libraries), naming what was looked for and where.
+    public static func probe(directories: [String] = CUDALoader.searchDirectories())
+        -> Result<CUDAEnvironment, CUDAUnavailable> {
+        Result { () throws(CUDAUnavailable) in try load(directories) }
+    }
+
+    private static func load(_ directories: [String]) throws(CUDAUnavailable) -> CUDAEnvironment {
+        var libraries: [CUDALibrary: LoadedLibrary] = [:]
+        for library in CUDALibrary.allCases { libraries[library] = try CUDALoader.open(library, directories: directories) }
+        let driver = try Driver(libraries[.driver]!)
+        try driver.check(driver.initialize(0), "cuInit")
+        var count: Int32 = 0, device: Int32 = 0, version: Int32 = 0
+        try driver.check(driver.deviceCount(&count), "cuDeviceGetCount")
+        guard count > 0 else { throw CUDAUnavailable("the NVIDIA driver found no GPU") }
+        try driver.check(driver.device(&device, 0), "cuDeviceGet")
+        try driver.check(driver.driverVersion(&version), "cuDriverGetVersion")
+        var name = [CChar](repeating: 0, count: 256)
+        try driver.check(driver.deviceName(&name, Int32(name.count), device), "cuDeviceGetName")
+        var memory = 0
+        try driver.check(driver.totalMemory(&memory, device), "cuDeviceTotalMem")
+        var major: Int32 = 0, minor: Int32 = 0
+        try driver.check(driver.attribute(&major, 75, device), "cuDeviceGetAttribute")  // compute capability major
+        try driver.check(driver.attribute(&minor, 76, device), "cuDeviceGetAttribute")  // and minor
+        var versions: [CUDALibrary: String] = [.driver: "\(version / 1000).\(version % 1000 / 10)"]
+        versions[.nvrtc] = try nvrtcVersion(libraries[.nvrtc]!)
+        versions[.cudnn] = try cudnnVersion(libraries[.cudnn]!)
+        versions[.cublas] = try cublasVersion(libraries[.cublas]!)
+        return CUDAEnvironment(deviceName: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                               memoryBytes: memory, computeCapability: (Int(major), Int(minor)),
+                               versions: versions, libraries: libraries)
+    }
+
+    /// The few driver functions the probe calls.
+    private struct Driver {
+        typealias IntOut = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
+        let initialize: @convention(c) (UInt32) -> Int32
+        let driverVersion: IntOut
+        let deviceCount: IntOut
+        let device: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
+        let deviceName: @convention(c) (UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32
+        let totalMemory: @convention(c) (UnsafeMutablePointer<Int>, Int32) -> Int32
+        let attribute: @convention(c) (UnsafeMutablePointer<Int32>, Int32, Int32) -> Int32
+        let errorString: @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
+
+        init(_ lib: LoadedLibrary) throws(CUDAUnavailable) {
+            initialize = try lib.function("cuInit", as: type(of: initialize))
+            driverVersion = try lib.function("cuDriverGetVersion", as: IntOut.self)
+            deviceCount = try lib.function("cuDeviceGetCount", as: IntOut.self)
+            device = try lib.function("cuDeviceGet", as: type(of: device))
+            deviceName = try lib.function("cuDeviceGetName", as: type(of: deviceName))
+            totalMemory = try lib.function("cuDeviceTotalMem_v2", as: type(of: totalMemory))
+            attribute = try lib.function("cuDeviceGetAttribute", as: type(of: attribute))
+            errorString = try lib.function("cuGetErrorString", as: type(of: errorString))
+        }
+
+        /// Throws the driver's own words for a failed call.
+        func check(_ result: Int32, _ call: String) throws(CUDAUnavailable) {
+            guard result != 0 else { return }
+            var text: UnsafePointer<CChar>?
+            _ = errorString(result, &text)
+            throw CUDAUnavailable("\(call) failed: \(text.map { String(cString: $0) } ?? "CUDA error \(result)")")
+        }
+    }
+
+    private static func nvrtcVersion(_ lib: LoadedLibrary) throws(CUDAUnavailable) -> String {
+        let version = try lib.function("nvrtcVersion",
+                                       as: (@convention(c) (UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Int32>) -> Int32).self)
+        var major: Int32 = 0, minor: Int32 = 0
+        guard version(&major, &minor) == 0 else { throw CUDAUnavailable("\(lib.path): nvrtcVersion failed") }
+        return "\(major).\(minor)"
+    }
+
+    private static func cudnnVersion(_ lib: LoadedLibrary) throws(CUDAUnavailable) -> String {
+        let version = try lib.function("cudnnGetVersion", as: (@convention(c) () -> Int).self)()
+        // cuDNN 9 encodes major·10000 + minor·100 + patch.
+        return "\(version / 10000).\(version % 10000 / 100)"
+    }
+
+    private static func cublasVersion(_ lib: LoadedLibrary) throws(CUDAUnavailable) -> String {
+        let property = try lib.function("cublasGetProperty",
+                                        as: (@convention(c) (Int32, UnsafeMutablePointer<Int32>) -> Int32).self)
+        var major: Int32 = 0, minor: Int32 = 0
+        guard property(0, &major) == 0, property(1, &minor) == 0 else {
+            throw CUDAUnavailable("\(lib.path): cublasGetProperty failed")
+        }
+        return "\(major).\(minor)"
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+/// NVIDIA's libraries, found and opened at run time (`dlopen`), so that building, testing and
+/// running on the CPU need no CUDA installation at all.
+///
+/// Each library is looked for, in order, in the directories of `COMPSEG_CUDA_LIBRARY_PATH`
+/// (colon-separated), in the `nvidia/*/lib` folders of Python environments (where NVIDIA's pip
+/// wheels put them: `nvidia/cu13/lib`, `nvidia/cudnn/lib`, …), in `/usr/local/cuda`, and last by
+/// the system's loader (`LD_LIBRARY_PATH`, ld.so.cache). The driver's `libcuda.so.1` comes with
+/// the NVIDIA driver, never with a wheel.
+public enum CUDALibrary: String, CaseIterable, Sendable {
+    case driver, nvrtc, cudnn, cublas
+
+    /// File names, newest major version first.
+    public var fileNames: [String] {
+        switch self {
+        case .driver: ["libcuda.so.1"]
+        case .nvrtc: ["libnvrtc.so.13", "libnvrtc.so.12"]
+        case .cudnn: ["libcudnn.so.9"]
+        case .cublas: ["libcublas.so.13", "libcublas.so.12"]
+        }
+    }
+
+    /// What the library is, for messages.
+    public var role: String {
+        switch self {
+        case .driver: "the NVIDIA driver's CUDA library"
+        case .nvrtc: "CUDA's run-time compiler"
+        case .cudnn: "cuDNN"
+        case .cublas: "cuBLAS"
+        }
+    }
+}
+
+/// One opened library: where it was found, and its symbols.
+public final class LoadedLibrary: @unchecked Sendable {
+    public let library: CUDALibrary
+    public let path: String
+    let handle: UnsafeMutableRawPointer
+
+    init(library: CUDALibrary, path: String, handle: UnsafeMutableRawPointer) {
+        self.library = library
+        self.path = path
+        self.handle = handle
+    }
+
+    /// The C function `name` as `type` (a `@convention(c)` function type).
+    /// - Throws: `CUDAUnavailable` naming the library and symbol when it lacks it (an older version).
+    func function<F>(_ name: String, as type: F.Type) throws(CUDAUnavailable) -> F {
+        guard let symbol = dlsym(handle, name) else {
+            throw CUDAUnavailable("\(path) has no function \(name) (\(library.role) too old?)")
+        }
+        return unsafeBitCast(symbol, to: type)
+    }
+}
+
+/// Why CUDA cannot be used here, in words a user can act on.
+public struct CUDAUnavailable: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+public enum CUDALoader {
+    /// The environment variable naming extra directories to search first.
+    public static let pathVariable = "COMPSEG_CUDA_LIBRARY_PATH"
+
+    /// Directories searched before the system's loader, in order, existing ones only.
+    public static func searchDirectories(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        var directories = (environment[pathVariable] ?? "").split(separator: ":").map(String.init)
+        var prefixes = ["/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages",
+                        "/usr/lib/python3*/dist-packages", "/usr/lib/python3/dist-packages",
+                        "/opt/conda/lib/python3*/site-packages"]
+        for variable in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
+            if let root = environment[variable] { prefixes.insert("\(root)/lib/python3*/site-packages", at: 0) }
+        }
+        if let home = environment["HOME"] { prefixes.append("\(home)/.local/lib/python3*/site-packages") }
+        for prefix in prefixes { directories += expand("\(prefix)/nvidia/*/lib") }
+        directories += ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"]
+        var seen = Set<String>()
+        return directories.filter { isDirectory($0) && seen.insert($0).inserted }
+    }
+
+    /// Opens `library` from the first place that has it.
+    /// - Throws: `CUDAUnavailable` naming the file names and directories tried, and the loader's
+    ///   reason where a file was found but would not open.
+    public static func open(_ library: CUDALibrary, directories: [String]) throws(CUDAUnavailable) -> LoadedLibrary {
+        var failures: [String] = []
+        for name in library.fileNames {
+            for directory in directories {
+                let path = "\(directory)/\(name)"
+                guard FileManager.default.fileExists(atPath: path) else { continue }
+                if let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) {
+                    return LoadedLibrary(library: library, path: path, handle: handle)
+                }
+                failures.append("\(path): \(lastError())")
+            }
+            if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {
+                return LoadedLibrary(library: library, path: loadedPath(handle) ?? name, handle: handle)
+            }
+        }
+        let tried = directories.isEmpty ? "the system's library path" : "\(directories.joined(separator: ", ")) and the system's library path"
+        let found = failures.isEmpty ? "" : "; found but not loadable: \(failures.joined(separator: "; "))"
+        throw CUDAUnavailable("\(library.fileNames.joined(separator: " or ")) (\(library.role)) not found in \(tried)"
+                              + " (set \(pathVariable) to the folder that holds it)\(found)")
+    }
+
+    private static func expand(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { result.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+
+    private static func isDirectory(_ path: String) -> Bool {
+        var directory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &directory) && directory.boolValue
+    }
+
+    private static func lastError() -> String { dlerror().map { String(cString: $0) } ?? "unknown reason" }
+
+    /// The file the system's loader chose for `handle` (its link map's name).
+    private static func loadedPath(_ handle: UnsafeMutableRawPointer) -> String? {
+        var map: UnsafeMutableRawPointer?
+        guard glibcDlinfo(handle, 2 /* RTLD_DI_LINKMAP */, &map) == 0, let map else { return nil }
+        // struct link_map { ElfW(Addr) l_addr; char *l_name; … }
+        return map.load(fromByteOffset: MemoryLayout<UInt>.stride, as: UnsafePointer<CChar>?.self)
+            .map { String(cString: $0) }
+    }
+}
+
+/// glibc's `int dlinfo(void *handle, int request, void *info)` (declared only with _GNU_SOURCE).
+@_silgen_name("dlinfo")
+private func glibcDlinfo(_ handle: UnsafeMutableRawPointer, _ request: Int32, _ info: UnsafeMutableRawPointer) -> Int32
