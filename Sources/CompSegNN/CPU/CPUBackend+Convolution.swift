@@ -175,7 +175,7 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry) {
             return try upsamplePointwiseBackwardWeights(dy, input: input, weightShape: weightShape, withBias: withBias)
         }
-        if Self.usesGEMMWeightGradient(weightShape: weightShape, geometry: geometry) {
+        if Self.usesGEMMWeightGradient(input: input.shape, weightShape: weightShape, geometry: geometry) {
             return try gemmWeightGradient(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
                                           withBias: withBias, geometry: geometry)
         }

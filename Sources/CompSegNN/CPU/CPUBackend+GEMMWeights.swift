@@ -14,10 +14,15 @@ import CDNNL
 /// layers where its GEMM runs at 110–150 (2 cores, measured): this path takes those layers.
 extension CPUBackend {
     /// Whether `convolutionBackwardWeights` takes the GEMM path: stride 1, not transposed, AVX2
-    /// kernels (where it was measured faster), and at least 64 output channels (the product's rows;
-    /// with fewer, GEMM is slower than oneDNN's kernel).
-    static func usesGEMMWeightGradient(weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
-        channelBlock == 8 && !g.transposed && g.stride == (1, 1) && weightShape[0] >= 64
+    /// kernels (where it was measured faster), at least 64 output channels (the products' rows) and
+    /// at least 10⁹ multiply-adds. Measured on 2 cores, the paper's network (every such layer ≥ 1.2·10⁹)
+    /// gains 8%; (450, 64², 16, b7) and (32, 128², 16, b7), whose layers have ≤ 0.6·10⁹, lose 1–4%
+    /// (the copies and nine parallel regions cost more than the products save).
+    static func usesGEMMWeightGradient(input: Shape, weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
+        guard channelBlock == 8, !g.transposed, g.stride == (1, 1), weightShape[0] >= 64 else { return false }
+        let outputPixels = input.n * g.outputSize(input.h, kernel: weightShape[2], vertical: true)
+            * g.outputSize(input.w, kernel: weightShape[3], vertical: false)
+        return weightShape.count * outputPixels >= 1_000_000_000
     }
 
     func gemmWeightGradient(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
