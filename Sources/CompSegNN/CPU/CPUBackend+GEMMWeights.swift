@@ -1,4 +1,5 @@
 import CDNNL
+import Foundation
 
 /// The weight gradient of a stride-1 convolution as one matrix product per kernel position, on
 /// oneDNN's GEMM (same OpenMP threads as its convolutions).
@@ -35,40 +36,41 @@ extension CPUBackend {
         // Rows the farthest kernel position reads past the last padded pixel.
         let tail = (kh - 1) * wp + kw - 1
 
-        // The input, channels last, in a zero frame.
-        let x = Storage(count: (pixels + tail) * ic, zeroed: false)
-        zeroFrame(x.base, images: n, height: h, width: w, padH: g.paddingH, padW: g.paddingW, channels: ic, tail: tail)
-        try reorder(from: MemoryDesc.of(input), input.storage.base,
-                    to: MemoryDesc.strided([n, ic, h, w], strides: [hp * wp * ic, 1, wp * ic, ic]),
-                    x.base + (g.paddingH * wp + g.paddingW) * ic)
-        // The output gradient, channel-major over the padded grid, zero where no output pixel is.
-        let d = Storage(count: oc * pixels, zeroed: true)
-        try reorder(from: MemoryDesc.of(dy), dy.storage.base,
-                    to: MemoryDesc.strided(dy.shape.dims, strides: [hp * wp, pixels, wp, 1]), d.base)
+        // Four work buffers: the input, the output gradient, the gradient by kernel position, ones.
+        let counts = [(pixels + tail) * ic, oc * pixels, kh * kw * oc * ic, withBias ? pixels : 0]
+        return try gemmScratch.with(counts) { (buffers) throws(ShapeError) in
+            let (x, d, blocks, ones) = (buffers[0], buffers[1], buffers[2], buffers[3])
+            // The input, channels last, in a zero frame.
+            zeroFrame(x, images: n, height: h, width: w, padH: g.paddingH, padW: g.paddingW, channels: ic, tail: tail)
+            try reorder(from: MemoryDesc.of(input), input.storage.base,
+                        to: MemoryDesc.strided([n, ic, h, w], strides: [hp * wp * ic, 1, wp * ic, ic]),
+                        x + (g.paddingH * wp + g.paddingW) * ic)
+            // The output gradient, channel-major over the padded grid, zero where no output pixel is.
+            d.update(repeating: 0, count: counts[1])
+            try reorder(from: MemoryDesc.of(dy), dy.storage.base,
+                        to: MemoryDesc.strided(dy.shape.dims, strides: [hp * wp, pixels, wp, 1]), d)
 
-        // dW by kernel position: kh × kw blocks of O × I.
-        let blocks = Storage(count: kh * kw * oc * ic, zeroed: false)
-        for i in 0..<kh {
-            for j in 0..<kw {
-                try check(dnnl_sgemm(78, 78, Int64(oc), Int64(ic), Int64(pixels), 1, d.base, Int64(pixels),
-                                     x.base + (i * wp + j) * ic, Int64(ic), 0,
-                                     blocks.base + (i * kw + j) * oc * ic, Int64(ic)),
-                          "conv2d backward weights", "matrix product")
+            // dW by kernel position: kh × kw blocks of O × I.
+            for i in 0..<kh {
+                for j in 0..<kw {
+                    try check(dnnl_sgemm(78, 78, Int64(oc), Int64(ic), Int64(pixels), 1, d, Int64(pixels),
+                                         x + (i * wp + j) * ic, Int64(ic), 0, blocks + (i * kw + j) * oc * ic, Int64(ic)),
+                              "conv2d backward weights", "matrix product")
+                }
             }
-        }
-        let dw = Tensor(shape: weightShape, layout: weightLayout,
-                        storage: Storage(count: weightLayout?.physicalCount ?? weightShape.count, zeroed: false))
-        try reorder(from: MemoryDesc.strided([oc, ic, kh, kw], strides: [ic, 1, kw * oc * ic, oc * ic]), blocks.base,
-                    to: (weightLayout as? DNNLLayout)?.desc ?? MemoryDesc.plain(weightShape.dims), dw.storage.base)
+            let dw = Tensor(shape: weightShape, layout: weightLayout,
+                            storage: Storage(count: weightLayout?.physicalCount ?? weightShape.count, zeroed: false))
+            try reorder(from: MemoryDesc.strided([oc, ic, kh, kw], strides: [ic, 1, kw * oc * ic, oc * ic]), blocks,
+                        to: (weightLayout as? DNNLLayout)?.desc ?? MemoryDesc.plain(weightShape.dims), dw.storage.base)
 
-        guard withBias else { return (dw, nil) }
-        // The bias gradient: dY's row sums (its zeros add nothing).
-        let ones = Storage(count: pixels, zeroed: false)
-        ones.buffer.update(repeating: 1)
-        let db = Tensor(uninitialized: [oc])
-        try check(dnnl_sgemm(78, 78, Int64(oc), 1, Int64(pixels), 1, d.base, Int64(pixels), ones.base, 1, 0,
-                             db.storage.base, 1), "conv2d backward weights", "bias sum")
-        return (dw, db)
+            guard withBias else { return (dw, nil) }
+            // The bias gradient: dY's row sums (its zeros add nothing).
+            ones.update(repeating: 1, count: pixels)
+            let db = Tensor(uninitialized: [oc])
+            try check(dnnl_sgemm(78, 78, Int64(oc), 1, Int64(pixels), 1, d, Int64(pixels), ones, 1, 0,
+                                 db.storage.base, 1), "conv2d backward weights", "bias sum")
+            return (dw, db)
+        }
     }
 
     /// Zeroes the frame of `images` channels-last padded images (and `tail` pixels after them),
@@ -89,4 +91,29 @@ extension CPUBackend {
         }
         (base + images * hp * wp * c).update(repeating: 0, count: tail * c)
     }
+}
+
+/// Work buffers that grow to the largest size asked for and are reused call after call (held
+/// for the process' life). Pooled storage would keep one idle buffer per layer size: on the paper's
+/// network the GEMM weight gradient's copies then added 340 MB to the peak; reused, they add the
+/// largest layer's (~175 MB). Calls are serialized.
+final class ScratchBuffers: @unchecked Sendable {
+    private let lock = NSLock()
+    private var buffers: [(base: UnsafeMutablePointer<Float>, count: Int)] = []
+
+    /// Runs `body` with one buffer of at least each of `counts` floats (contents undefined).
+    func with<R, E: Error>(_ counts: [Int], _ body: ([UnsafeMutablePointer<Float>]) throws(E) -> R) throws(E) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        for (k, count) in counts.enumerated() {
+            if k == buffers.count { buffers.append((.allocate(capacity: 1), 1)) }
+            if buffers[k].count < count {
+                buffers[k].base.deallocate()
+                buffers[k] = (.allocate(capacity: count), count)
+            }
+        }
+        return try body(buffers.prefix(counts.count).map(\.base))
+    }
+
+    deinit { buffers.forEach { $0.base.deallocate() } }
 }

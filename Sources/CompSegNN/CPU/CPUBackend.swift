@@ -8,6 +8,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     let context = DNNLContext()
     let primitiveCache = PrimitiveCache()
     let weightCache = WeightLayoutCache()
+    let gemmScratch = ScratchBuffers()
     public var name: String { "cpu (oneDNN \(CPUBackend.oneDNNVersion))" }
 
     public static var oneDNNVersion: String {
