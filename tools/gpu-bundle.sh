@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Packs compseg for a machine without a Swift toolchain (the GPU machine: Ubuntu, glibc newer than
+# Debian 12's): a release build with the Swift runtime linked in (--static-swift-stdlib, build
+# folder .build-gpu), its resource bundles, and every shared library it loads beyond glibc, in one
+# compressed archive. Unpacked, `compseg-bundle/run ARGS…` runs `compseg ARGS…` with those
+# libraries. NVIDIA's libraries are not packed: compseg finds them at run time (README, "CUDA
+# libraries"). PyTorch's benchmark (../shared/bench/torch_compsegnet.py, which does not travel to
+# the GPU machine) is copied beside the archive, for tools/gpu-check.sh.
+#
+#   tools/gpu-bundle.sh [ARCHIVE]      (default: gpu/compseg-bundle.tar.xz; gpu/ is git-ignored)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+archive=${1:-gpu/compseg-bundle.tar.xz}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+bundle=$work/compseg-bundle
+
+swift build -c release --static-swift-stdlib --build-path .build-gpu --product compseg >&2
+mkdir -p "$bundle/lib"
+cp .build-gpu/release/compseg "$bundle/"
+cp -r .build-gpu/release/*.resources "$bundle/"
+# Everything ldd resolves except glibc's own libraries, which the target brings (newer is fine).
+ldd "$bundle/compseg" | awk '/=> \// { print $3 }' \
+    | grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|libutil)\.so' \
+    | while read -r library; do cp -L "$library" "$bundle/lib/"; done
+cat > "$bundle/run" <<'EOF'
+#!/usr/bin/env bash
+# Runs the packed compseg with the libraries packed beside it.
+here=$(dirname "$(readlink -f "$0")")
+export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+exec "$here/compseg" "$@"
+EOF
+chmod +x "$bundle/run"
+# The packed binary must find nothing outside the bundle but glibc.
+missing=$(LD_LIBRARY_PATH="$bundle/lib" ldd "$bundle/compseg" | awk '/not found/ { print $1 }')
+[ -z "$missing" ] || { echo "gpu-bundle: not packed: $missing" >&2; exit 1; }
+mkdir -p "$(dirname "$archive")"
+tar -C "$work" -cf - compseg-bundle | xz -T2 -6 > "$archive.tmp"
+mv "$archive.tmp" "$archive"
+cp ../shared/bench/torch_compsegnet.py "$(dirname "$archive")/"
+echo "$archive: $(du -h "$archive" | cut -f1) ($(du -sh "$bundle" | cut -f1) unpacked)"
