@@ -83,5 +83,7 @@ import CompSegTestSupport
         blocked.withMutablePlainBuffer { $0[5] = 7 }
         #expect(!blocked.isPlain)
         #expect(blocked.scalars == Array(before[..<5]) + [7] + Array(before[6...]))
+        // A plain read of the blocked weight goes through a plain copy (it once failed a precondition).
+        #expect(blocked.withPlainBuffer { Array($0) } == blocked.scalars)
     }
 }

@@ -32,8 +32,24 @@ public struct CUDAEnvironment: Sendable {
     }
 
     private static func load(_ directories: [String]) throws(CUDAUnavailable) -> CUDAEnvironment {
-        var libraries: [CUDALibrary: LoadedLibrary] = [:]
-        for library in CUDALibrary.allCases { libraries[library] = try CUDALoader.open(library, directories: directories) }
+        // Every library is looked for, so that one answer names all that is missing and what was found.
+        var libraries: [CUDALibrary: LoadedLibrary] = [:], missing: [CUDALoader.Missing] = []
+        var versions: [CUDALibrary: String] = [:]
+        for library in CUDALibrary.allCases {
+            switch CUDALoader.find(library, directories: directories) {
+            case .success(let loaded):
+                libraries[library] = loaded
+                versions[library] = try version(of: loaded)
+            case .failure(let m): missing.append(m)
+            }
+        }
+        guard missing.isEmpty else {
+            let found = CUDALibrary.allCases.compactMap { library in
+                libraries[library].map { "\([library.rawValue, versions[library]].compactMap { $0 }.joined(separator: " ")) (\($0.path))" }
+            }
+            throw CUDAUnavailable(CUDALoader.message(missing: missing, directories: directories)
+                                  + (found.isEmpty ? "" : "; found: \(found.joined(separator: ", "))"))
+        }
         let driver = try Driver(libraries[.driver]!)
         try driver.check(driver.initialize(0), "cuInit")
         var count: Int32 = 0, device: Int32 = 0, version: Int32 = 0
@@ -48,10 +64,7 @@ public struct CUDAEnvironment: Sendable {
         var major: Int32 = 0, minor: Int32 = 0
         try driver.check(driver.attribute(&major, 75, device), "cuDeviceGetAttribute")  // compute capability major
         try driver.check(driver.attribute(&minor, 76, device), "cuDeviceGetAttribute")  // and minor
-        var versions: [CUDALibrary: String] = [.driver: "\(version / 1000).\(version % 1000 / 10)"]
-        versions[.nvrtc] = try nvrtcVersion(libraries[.nvrtc]!)
-        versions[.cudnn] = try cudnnVersion(libraries[.cudnn]!)
-        versions[.cublas] = try cublasVersion(libraries[.cublas]!)
+        versions[.driver] = "\(version / 1000).\(version % 1000 / 10)"
         return CUDAEnvironment(deviceName: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
                                memoryBytes: memory, computeCapability: (Int(major), Int(minor)),
                                versions: versions, libraries: libraries)
@@ -86,6 +99,16 @@ public struct CUDAEnvironment: Sendable {
             var text: UnsafePointer<CChar>?
             _ = errorString(result, &text)
             throw CUDAUnavailable("\(call) failed: \(text.map { String(cString: $0) } ?? "CUDA error \(result)")")
+        }
+    }
+
+    /// A library's version, asked without a GPU (the driver's is asked after cuInit).
+    private static func version(of lib: LoadedLibrary) throws(CUDAUnavailable) -> String? {
+        switch lib.library {
+        case .driver: nil
+        case .nvrtc: try nvrtcVersion(lib)
+        case .cudnn: try cudnnVersion(lib)
+        case .cublas: try cublasVersion(lib)
         }
     }
 

@@ -84,24 +84,45 @@ public enum CUDALoader {
     /// - Throws: `CUDAUnavailable` naming the file names and directories tried, and the loader's
     ///   reason where a file was found but would not open.
     public static func open(_ library: CUDALibrary, directories: [String]) throws(CUDAUnavailable) -> LoadedLibrary {
-        var failures: [String] = []
+        switch find(library, directories: directories) {
+        case .success(let loaded): return loaded
+        case .failure(let missing): throw CUDAUnavailable(message(missing: [missing], directories: directories))
+        }
+    }
+
+    /// A library not found, and the files of its name that would not load ("path: reason").
+    struct Missing: Error {
+        let library: CUDALibrary
+        let unloadable: [String]
+    }
+
+    static func find(_ library: CUDALibrary, directories: [String]) -> Result<LoadedLibrary, Missing> {
+        var unloadable: [String] = []
         for name in library.fileNames {
             for directory in directories {
                 let path = "\(directory)/\(name)"
                 guard FileManager.default.fileExists(atPath: path) else { continue }
                 if let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) {
-                    return LoadedLibrary(library: library, path: path, handle: handle)
+                    return .success(LoadedLibrary(library: library, path: path, handle: handle))
                 }
-                failures.append("\(path): \(lastError())")
+                unloadable.append("\(path): \(lastError())")
             }
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {
-                return LoadedLibrary(library: library, path: loadedPath(handle) ?? name, handle: handle)
+                return .success(LoadedLibrary(library: library, path: loadedPath(handle) ?? name, handle: handle))
             }
         }
-        let tried = directories.isEmpty ? "the system's library path" : "\(directories.joined(separator: ", ")) and the system's library path"
-        let found = failures.isEmpty ? "" : "; found but not loadable: \(failures.joined(separator: "; "))"
-        throw CUDAUnavailable("\(library.fileNames.joined(separator: " or ")) (\(library.role)) not found in \(tried)"
-                              + " (set \(pathVariable) to the folder that holds it)\(found)")
+        return .failure(Missing(library: library, unloadable: unloadable))
+    }
+
+    /// One sentence for the libraries missing: what they are, where they were looked for, what to do.
+    static func message(missing: [Missing], directories: [String]) -> String {
+        let names = missing.map { "\($0.library.fileNames.joined(separator: " or ")) (\($0.library.role))" }
+        let tried = directories.isEmpty ? "the system's library path"
+            : "\(directories.joined(separator: ", ")) and the system's library path"
+        let unloadable = missing.flatMap(\.unloadable)
+        return "\(names.joined(separator: ", ")) not found in \(tried) (set \(pathVariable) to the folder that holds "
+            + "\(missing.count == 1 ? "it" : "them"))"
+            + (unloadable.isEmpty ? "" : "; found but not loadable: \(unloadable.joined(separator: "; "))")
     }
 
     private static func expand(_ pattern: String) -> [String] {

@@ -105,10 +105,11 @@ public final class Tensor: @unchecked Sendable {
     /// This tensor in plain layout: itself when already plain, else a converted copy (not tracked).
     public func plain() -> Tensor { Backend.current.reorder(self, to: nil) }
 
-    /// Reads plain values in place. Precondition: plain layout.
+    /// Reads the values in plain row-major order: in place when plain, else through a plain copy
+    /// (a trained convolution's weight lies in its kernel's layout).
     public func withPlainBuffer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
-        precondition(isPlain, "withPlainBuffer on a tensor in a backend layout; call plain() first")
-        return try body(UnsafeBufferPointer(start: storage.base, count: shape.count))
+        let p = plain()
+        return try withExtendedLifetime(p) { try body(UnsafeBufferPointer(start: p.storage.base, count: shape.count)) }
     }
 
     /// Writes plain values in place (initializers, loading weights). A tensor in a backend layout
