@@ -54,4 +54,29 @@ import Testing
             #expect(names.contains { reason.description.contains($0) }, "\(reason)")
         }
     }
+
+    /// NVRTC needs no GPU: where its library is found (a pip wheel's nvidia/cu13/lib), the test
+    /// kernel compiles to a cubin and a broken one reports NVRTC's log.
+    @Test(.enabled(if: nvrtc != nil, "NVRTC not found (libnvrtc.so.13 or .12; see README, CUDA libraries)"))
+    func kernelsCompileWithNVRTC() throws {
+        let compiler = try #require(nvrtc)
+        let cubin = try compiler.cubin(CUDADriver.selfTestSource, name: "compseg_axpy.cu", architecture: (9, 0))
+        #expect(cubin.starts(with: [0x7f, 0x45, 0x4c, 0x46]))  // an ELF file
+        #expect(throws: CUDAError.self) {
+            _ = try compiler.cubin("extern \"C\" __global__ void broken( { }", name: "broken.cu", architecture: (9, 0))
+        }
+        do {
+            _ = try compiler.cubin("__global__ void k() { undeclared = 1; }", name: "broken.cu", architecture: (9, 0))
+        } catch {
+            #expect(error.description.hasPrefix("broken.cu does not compile: "))
+            #expect(error.description.contains("undeclared"))
+        }
+    }
 }
+
+/// NVRTC when this machine has it.
+private let nvrtc: NVRTC? = {
+    guard case .success(let library) = CUDALoader.find(.nvrtc, directories: CUDALoader.searchDirectories()) else { return nil }
+    return try? NVRTC(library)
+}()
+

@@ -50,7 +50,7 @@ public struct CUDAEnvironment: Sendable {
             throw CUDAUnavailable(CUDALoader.message(missing: missing, directories: directories)
                                   + (found.isEmpty ? "" : "; found: \(found.joined(separator: ", "))"))
         }
-        let driver = try Driver(libraries[.driver]!)
+        let driver = try CUDADriver(libraries[.driver]!)
         try driver.check(driver.initialize(0), "cuInit")
         var count: Int32 = 0, device: Int32 = 0, version: Int32 = 0
         try driver.check(driver.deviceCount(&count), "cuDeviceGetCount")
@@ -65,41 +65,15 @@ public struct CUDAEnvironment: Sendable {
         try driver.check(driver.attribute(&major, 75, device), "cuDeviceGetAttribute")  // compute capability major
         try driver.check(driver.attribute(&minor, 76, device), "cuDeviceGetAttribute")  // and minor
         versions[.driver] = "\(version / 1000).\(version % 1000 / 10)"
+        // The whole path a backend takes, once: compile with NVRTC, load, launch, read back.
+        do {
+            try driver.selfTest(device: device, nvrtc: NVRTC(libraries[.nvrtc]!), architecture: (Int(major), Int(minor)))
+        } catch {
+            throw CUDAUnavailable("a test kernel failed on the GPU: \(error)")
+        }
         return CUDAEnvironment(deviceName: String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
                                memoryBytes: memory, computeCapability: (Int(major), Int(minor)),
                                versions: versions, libraries: libraries)
-    }
-
-    /// The few driver functions the probe calls.
-    private struct Driver {
-        typealias IntOut = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
-        let initialize: @convention(c) (UInt32) -> Int32
-        let driverVersion: IntOut
-        let deviceCount: IntOut
-        let device: @convention(c) (UnsafeMutablePointer<Int32>, Int32) -> Int32
-        let deviceName: @convention(c) (UnsafeMutablePointer<CChar>, Int32, Int32) -> Int32
-        let totalMemory: @convention(c) (UnsafeMutablePointer<Int>, Int32) -> Int32
-        let attribute: @convention(c) (UnsafeMutablePointer<Int32>, Int32, Int32) -> Int32
-        let errorString: @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
-
-        init(_ lib: LoadedLibrary) throws(CUDAUnavailable) {
-            initialize = try lib.function("cuInit", as: type(of: initialize))
-            driverVersion = try lib.function("cuDriverGetVersion", as: IntOut.self)
-            deviceCount = try lib.function("cuDeviceGetCount", as: IntOut.self)
-            device = try lib.function("cuDeviceGet", as: type(of: device))
-            deviceName = try lib.function("cuDeviceGetName", as: type(of: deviceName))
-            totalMemory = try lib.function("cuDeviceTotalMem_v2", as: type(of: totalMemory))
-            attribute = try lib.function("cuDeviceGetAttribute", as: type(of: attribute))
-            errorString = try lib.function("cuGetErrorString", as: type(of: errorString))
-        }
-
-        /// Throws the driver's own words for a failed call.
-        func check(_ result: Int32, _ call: String) throws(CUDAUnavailable) {
-            guard result != 0 else { return }
-            var text: UnsafePointer<CChar>?
-            _ = errorString(result, &text)
-            throw CUDAUnavailable("\(call) failed: \(text.map { String(cString: $0) } ?? "CUDA error \(result)")")
-        }
     }
 
     /// A library's version, asked without a GPU (the driver's is asked after cuInit).
