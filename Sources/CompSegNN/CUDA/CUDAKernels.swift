@@ -1,0 +1,190 @@
+/// The CUDA backend's own kernels (what cuDNN and cuBLAS do not provide): element-wise functions
+/// and their derivatives, sums, the masked mean of the pooling head, and the optimizers' updates.
+/// Compiled once per process by NVRTC for the GPU at hand, with contraction off (`--fmad=false`),
+/// in the operation order of the CPU code, so both backends round alike wherever the operations
+/// are the same. Sums are deterministic: fixed ranges per block, fixed-order tree reductions, no
+/// atomics (same data, same result).
+///
+/// Status (issue 22): compiled by NVRTC in `CUDALoaderTests` wherever the library is found; not yet
+/// called by a backend, and so not yet run on a GPU.
+enum CUDAKernels {
+    /// Codes of `Eltwise` in the kernels' `op` argument.
+    static func code(_ function: Eltwise) -> (op: Int32, alpha: Float, beta: Float) {
+        switch function {
+        case .relu: (0, 0, 0)
+        case .softplus: (1, 0, 0)
+        case .sigmoid: (2, 0, 0)
+        case .abs: (3, 0, 0)
+        case .exp: (4, 0, 0)
+        case .log: (5, 0, 0)
+        case .square: (6, 0, 0)
+        case .clip(let lower, let upper): (7, lower, upper)
+        case .linear(let alpha, let beta): (8, alpha, beta)
+        }
+    }
+
+    /// Threads per block of every kernel here (the reductions' shared arrays are this long).
+    static let blockSize = 256
+
+    static let source = """
+        #define BLOCK 256
+        #define FOR_EACH(i, n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \\
+                                    i += (long long)gridDim.x * blockDim.x)
+
+        __device__ float eltwise(int op, float alpha, float beta, float x) {
+            switch (op) {
+            case 0: return x > 0.0f ? x : 0.0f;
+            case 1: return x > 20.0f ? x : log1pf(expf(x));
+            case 2: return 1.0f / (1.0f + expf(-x));
+            case 3: return fabsf(x);
+            case 4: return expf(x);
+            case 5: return logf(x);
+            case 6: return x * x;
+            case 7: return fminf(fmaxf(x, alpha), beta);
+            default: return alpha * x + beta;
+            }
+        }
+
+        /// The derivative times dy; v is the output for relu, softplus and sigmoid, else the input.
+        __device__ float eltwise_backward(int op, float alpha, float beta, float v, float dy) {
+            switch (op) {
+            case 0: return v > 0.0f ? dy : 0.0f;
+            case 1: return dy * -expm1f(-v);
+            case 2: return dy * (v * (1.0f - v));
+            case 3: return v > 0.0f ? dy : (v < 0.0f ? -dy : 0.0f);
+            case 4: return dy * expf(v);
+            case 5: return dy / v;
+            case 6: return dy * (2.0f * v);
+            case 7: return v > alpha && v < beta ? dy : 0.0f;
+            default: return alpha * dy;
+            }
+        }
+
+        extern "C" __global__ void compseg_eltwise(int op, float alpha, float beta, const float *x, float *y,
+                                                   long long n) {
+            FOR_EACH(i, n) y[i] = eltwise(op, alpha, beta, x[i]);
+        }
+
+        extern "C" __global__ void compseg_eltwise_backward(int op, float alpha, float beta, const float *v,
+                                                            const float *dy, float *dx, long long n) {
+            FOR_EACH(i, n) dx[i] = eltwise_backward(op, alpha, beta, v[i], dy[i]);
+        }
+
+        /// op 0: a + b, op 1: a · b.
+        extern "C" __global__ void compseg_binary(int op, const float *a, const float *b, float *y, long long n) {
+            FOR_EACH(i, n) y[i] = op == 0 ? a[i] + b[i] : a[i] * b[i];
+        }
+
+        extern "C" __global__ void compseg_fill(float value, float *y, long long n) {
+            FOR_EACH(i, n) y[i] = value;
+        }
+
+        /// Sums BLOCK doubles of shared memory in a fixed tree; the total lands in s[0].
+        __device__ void block_sum(double *s) {
+            __syncthreads();
+            for (int stride = BLOCK / 2; stride > 0; stride /= 2) {
+                if (threadIdx.x < stride) s[threadIdx.x] += s[threadIdx.x + stride];
+                __syncthreads();
+            }
+        }
+
+        /// Pass 1 of a sum: block b adds x[b·chunk ..< (b+1)·chunk] in double into partial[b].
+        extern "C" __global__ void compseg_partial_sums(const float *x, long long n, long long chunk,
+                                                        double *partial) {
+            __shared__ double s[BLOCK];
+            long long start = blockIdx.x * chunk, end = min(start + chunk, n);
+            double t = 0;
+            for (long long i = start + threadIdx.x; i < end; i += BLOCK) t += (double)x[i];
+            s[threadIdx.x] = t;
+            block_sum(s);
+            if (threadIdx.x == 0) partial[blockIdx.x] = s[0];
+        }
+
+        /// Pass 2, one block: y[0] = factor · Σ partial.
+        extern "C" __global__ void compseg_sum_partials(const double *partial, int count, float factor, float *y) {
+            __shared__ double s[BLOCK];
+            double t = 0;
+            for (int i = threadIdx.x; i < count; i += BLOCK) t += partial[i];
+            s[threadIdx.x] = t;
+            block_sum(s);
+            if (threadIdx.x == 0) y[0] = (float)s[0] * factor;
+        }
+
+        /// One block per image: means[n] = Σ m·a / Σ m over its `pixels`; totals[n] = Σ m.
+        extern "C" __global__ void compseg_masked_mean(const float *a, const float *mask, long long pixels,
+                                                       float *means, float *totals) {
+            __shared__ double s[BLOCK], m[BLOCK];
+            const float *ai = a + blockIdx.x * pixels, *mi = mask + blockIdx.x * pixels;
+            double t = 0, u = 0;
+            for (long long j = threadIdx.x; j < pixels; j += BLOCK) {
+                t += (double)(ai[j] * mi[j]);
+                u += (double)mi[j];
+            }
+            s[threadIdx.x] = t;
+            m[threadIdx.x] = u;
+            block_sum(s);
+            block_sum(m);
+            if (threadIdx.x == 0) {
+                totals[blockIdx.x] = (float)m[0];
+                means[blockIdx.x] = (float)s[0] / (float)m[0];
+            }
+        }
+
+        /// da = dmeans[n] / totals[n] · mask, image by image (blockIdx.y is the image).
+        extern "C" __global__ void compseg_masked_mean_backward(const float *dmeans, const float *mask,
+                                                                const float *totals, long long pixels, float *da) {
+            float w = dmeans[blockIdx.y] / totals[blockIdx.y];
+            const float *mi = mask + blockIdx.y * pixels;
+            float *di = da + blockIdx.y * pixels;
+            for (long long j = blockIdx.x * (long long)BLOCK + threadIdx.x; j < pixels; j += (long long)gridDim.x * BLOCK)
+                di[j] = w * mi[j];
+        }
+
+        /// RMSprop as Optimizers/Rules.swift: s holds the square average, then (centered) the
+        /// gradient average, then (momentum > 0) the momentum buffer, each n long.
+        extern "C" __global__ void compseg_rmsprop(float *p, const float *gradient, float *s, long long n, float alpha,
+                                                   float lr, float eps, float decay, int centered, float momentum) {
+            FOR_EACH(i, n) {
+                float g = gradient[i] + decay * p[i];
+                s[i] = alpha * s[i] + (1 - alpha) * g * g;
+                float average = s[i];
+                if (centered) {
+                    s[n + i] = alpha * s[n + i] + (1 - alpha) * g;
+                    average -= s[n + i] * s[n + i];
+                }
+                float denominator = sqrtf(average) + eps;
+                if (momentum > 0) {
+                    long long b = (centered ? 2 : 1) * n + i;
+                    s[b] = momentum * s[b] + g / denominator;
+                    p[i] -= lr * s[b];
+                } else {
+                    p[i] -= lr * g / denominator;
+                }
+            }
+        }
+
+        /// Adam as Optimizers/Rules.swift; stepSize = lr / (1 − β₁ᵗ), correction = √(1 − β₂ᵗ), from the host.
+        extern "C" __global__ void compseg_adam(float *p, const float *gradient, float *s, long long n, float beta1,
+                                                float beta2, float stepSize, float correction, float eps, float decay) {
+            FOR_EACH(i, n) {
+                float g = decay == 0 ? gradient[i] : gradient[i] + decay * p[i];
+                s[i] = beta1 * s[i] + (1 - beta1) * g;
+                s[n + i] = beta2 * s[n + i] + (1 - beta2) * g * g;
+                p[i] -= stepSize * s[i] / (sqrtf(s[n + i]) / correction + eps);
+            }
+        }
+
+        /// SGD as Optimizers/Rules.swift; the momentum buffer b starts at the first gradient.
+        extern "C" __global__ void compseg_sgd(float *p, const float *gradient, float *b, long long n, float lr,
+                                               float momentum, float dampening, int nesterov, float decay, int step) {
+            FOR_EACH(i, n) {
+                float g = decay == 0 ? gradient[i] : gradient[i] + decay * p[i];
+                if (momentum > 0) {
+                    b[i] = step == 1 ? g : momentum * b[i] + (1 - dampening) * g;
+                    g = nesterov ? g + momentum * b[i] : b[i];
+                }
+                p[i] -= lr * g;
+            }
+        }
+        """
+}
