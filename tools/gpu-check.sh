@@ -28,14 +28,14 @@ python3 -c "import nvidia; print('nvidia wheels:', *nvidia.__path__)" || true
 ls -d "$(python3 -c 'import nvidia; print(nvidia.__path__[0])' 2>/dev/null)"/*/lib 2>/dev/null || true
 
 echo "== compseg --version"
-"$compseg" --version | tee "$out/version.txt"
+env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt"
 
 echo "== PyTorch, paper's network (450, 256², width 64), batch 7"
 for variant in "fp32" "tf32" "bf16" "bf16 --channels-last"; do
     set -- $variant
-    timeout 150 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" \
+    timeout 75 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" \
         --channels 450 --size 256 --width 64 --batch 7 --steps 20 | tee -a "$out/torch-gpu.jsonl"
 done
 
 echo "== compseg on this machine's CPU, (32, 128², width 16), batch 7"
-timeout 120 "$compseg" bench --channels 32 --size 128 --width 16 --batch 7 --steps 5 | tee "$out/compseg-cpu.jsonl"
+timeout 60 "$compseg" bench --channels 32 --size 128 --width 16 --batch 7 --steps 5 | tee "$out/compseg-cpu.jsonl"

@@ -23,7 +23,11 @@ extension CPUBackend {
         guard channelBlock == 8, !g.transposed, g.stride == (1, 1), weightShape[0] >= 64 else { return false }
         let outputPixels = input.n * g.outputSize(input.h, kernel: weightShape[2], vertical: true)
             * g.outputSize(input.w, kernel: weightShape[3], vertical: false)
-        return weightShape.count * outputPixels >= 1_000_000_000
+        // Work buffers (channels-last input and padded dY) at most 256 MiB: the paper's first layer at
+        // batch 7 would need ~960 MB, held for the process' life.
+        let padded = input.n * (input.h + 2 * g.paddingH) * (input.w + 2 * g.paddingW)
+        let workBytes = 4 * padded * (input.c + weightShape[0])
+        return weightShape.count * outputPixels >= 1_000_000_000 && workBytes <= 256 << 20
     }
 
     func gemmWeightGradient(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
