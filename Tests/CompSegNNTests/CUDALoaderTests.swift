@@ -18,12 +18,25 @@ import Testing
         let venv = "\(root)/venv"
         let cu13 = try makeDirectory("\(venv)/lib/python3.12/site-packages/nvidia/cu13/lib")
         let cudnn = try makeDirectory("\(venv)/lib/python3.12/site-packages/nvidia/cudnn/lib")
+        let conda = try makeDirectory("\(root)/conda/lib/python3.11/site-packages/nvidia/cublas/lib")
         let found = CUDALoader.searchDirectories(environment: [
             CUDALoader.pathVariable: "\(root)/missing:\(extra)::\(extra)", "VIRTUAL_ENV": venv,
+            "CONDA_PREFIX": "\(root)/conda",
         ])
-        // The variable's folders first (missing and repeated ones dropped), then the environment's wheels.
-        #expect(Array(found.prefix(3)) == [extra, cu13, cudnn])
+        // The variable's folders first (missing and repeated ones dropped), then the active
+        // virtual environment's wheels, then conda's.
+        #expect(Array(found.prefix(4)) == [extra, cu13, cudnn, conda])
         #expect(!found.contains("\(root)/missing"))
+    }
+
+    @Test func anEarlierFolderWinsOverANewerVersionInALaterOne() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let first = try makeDirectory("\(root)/first"), second = try makeDirectory("\(root)/second")
+        // Files of the right names that are no libraries: the loader tries them in order and says why each failed.
+        FileManager.default.createFile(atPath: "\(first)/libcublas.so.12", contents: Data("not ELF".utf8))
+        FileManager.default.createFile(atPath: "\(second)/libcublas.so.13", contents: Data("not ELF".utf8))
+        guard case .failure(let missing) = CUDALoader.find(.cublas, directories: [first, second]) else { return }
+        #expect(missing.unloadable.map { $0.prefix { $0 != ":" } } == ["\(first)/libcublas.so.12", "\(second)/libcublas.so.13"])
     }
 
     @Test func aMissingLibraryIsNamedWithWhereItWasLookedFor() throws {

@@ -70,9 +70,8 @@ public enum CUDALoader {
         var prefixes = ["/usr/local/lib/python3*/dist-packages", "/usr/local/lib/python3*/site-packages",
                         "/usr/lib/python3*/dist-packages", "/usr/lib/python3/dist-packages",
                         "/opt/conda/lib/python3*/site-packages"]
-        for variable in ["VIRTUAL_ENV", "CONDA_PREFIX"] {
-            if let root = environment[variable] { prefixes.insert("\(root)/lib/python3*/site-packages", at: 0) }
-        }
+        let environments = ["VIRTUAL_ENV", "CONDA_PREFIX"].compactMap { environment[$0] }
+        prefixes.insert(contentsOf: environments.map { "\($0)/lib/python3*/site-packages" }, at: 0)
         if let home = environment["HOME"] { prefixes.append("\(home)/.local/lib/python3*/site-packages") }
         for prefix in prefixes { directories += expand("\(prefix)/nvidia/*/lib") }
         directories += ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"]
@@ -98,8 +97,9 @@ public enum CUDALoader {
 
     static func find(_ library: CUDALibrary, directories: [String]) -> Result<LoadedLibrary, Missing> {
         var unloadable: [String] = []
-        for name in library.fileNames {
-            for directory in directories {
+        // Directories outer: a folder the user named wins over a newer version elsewhere.
+        for directory in directories {
+            for name in library.fileNames {
                 let path = "\(directory)/\(name)"
                 guard FileManager.default.fileExists(atPath: path) else { continue }
                 if let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL) {
@@ -107,6 +107,8 @@ public enum CUDALoader {
                 }
                 unloadable.append("\(path): \(lastError())")
             }
+        }
+        for name in library.fileNames {
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {
                 return .success(LoadedLibrary(library: library, path: loadedPath(handle) ?? name, handle: handle))
             }
