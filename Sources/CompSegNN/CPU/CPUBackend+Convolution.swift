@@ -1,4 +1,5 @@
 import CDNNL
+import Glibc
 
 /// Convolution and transposed convolution on oneDNN's convolution / deconvolution primitives.
 /// Activations use format `any` (oneDNN's blocked choice). A trained convolution's weights lie in
@@ -15,8 +16,11 @@ extension CPUBackend {
         let outputShape: Shape
         /// Plain PyTorch-layout weights: O×I×kH×kW, or I×O×kH×kW (oneDNN `iohw`) when transposed.
         let plainWeights: dnnl_memory_desc_t
+        /// `dnnl_convolution_winograd` when asked for, else direct (set back to direct when oneDNN
+        /// has no Winograd kernel for this CPU or geometry).
+        var algorithm: dnnl_alg_kind_t
 
-        init(input: Shape, weightShape: Shape, withBias: Bool, geometry g: ConvolutionGeometry) {
+        init(input: Shape, weightShape: Shape, withBias: Bool, geometry g: ConvolutionGeometry, winograd: Bool = false) {
             transposed = g.transposed
             op = transposed ? "transposedConv2d" : "conv2d"
             // oneDNN weight dims are (output channels, input channels, kH, kW) in both forms.
@@ -37,6 +41,7 @@ extension CPUBackend {
                     Int64((small.1 - 1) * g.strideW + kw - big.1 - g.paddingW)]
             self.withBias = withBias
             plainWeights = MemoryDesc.byTag([outC, inC, kh, kw], transposed ? dnnl_iohw : dnnl_oihw)
+            algorithm = winograd ? dnnl_convolution_winograd : dnnl_convolution_direct
         }
 
 
@@ -56,10 +61,16 @@ extension CPUBackend {
             }
             var d = dnnl_convolution_desc_t()
             try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
-                    try check(dnnl_convolution_forward_desc_init(&d, kind, dnnl_convolution_direct,
+                    try check(dnnl_convolution_forward_desc_init(&d, kind, algorithm,
                                                          &src, &weights, b, &dst,
                                                          strides, padL, padR), op, "descriptor")
                 }
+            if algorithm == dnnl_convolution_winograd, let activation = epilogue.activation {
+                // oneDNN's Winograd kernels take no activation post-op: it runs on the output after.
+                let p = try Primitive(op, desc: &d)
+                p.activationAfter = activation
+                return p
+            }
             return try Primitive(op, desc: &d, attr: attr)
         }
 
@@ -72,7 +83,7 @@ extension CPUBackend {
                 return try Primitive(name, desc: &d, hint: hint)
             }
             var d = dnnl_convolution_desc_t()
-            try check(dnnl_convolution_backward_data_desc_init(&d, dnnl_convolution_direct, &src, &weights,
+            try check(dnnl_convolution_backward_data_desc_init(&d, algorithm, &src, &weights,
                                                                &dst, strides, padL, padR), name, "descriptor")
             return try Primitive(name, desc: &d, hint: hint)
         }
@@ -90,7 +101,7 @@ extension CPUBackend {
             }
             var d = dnnl_convolution_desc_t()
             try withOptionalPointer(to: withBias ? bias : nil) { (b) throws(ShapeError) in
-                    try check(dnnl_convolution_backward_weights_desc_init(&d, dnnl_convolution_direct, &src, &weights,
+                    try check(dnnl_convolution_backward_weights_desc_init(&d, algorithm, &src, &weights,
                                                                   b, &dst,
                                                                   strides, padL, padR), name, "descriptor")
                 }
@@ -106,24 +117,60 @@ extension CPUBackend {
         let input: Shape, weight: Shape
         let withBias: Bool
         let geometry: ConvolutionGeometry
+        let winograd: Bool
+    }
+
+    /// How the 3×3 convolutions of training steps are computed: `.winograd` (the default) takes
+    /// oneDNN's Winograd F(4×4, 3×3) kernels where they exist (AVX-512 CPUs) and the image is large
+    /// enough to pay (`usesWinograd`); `.direct` always takes direct convolution, as PyTorch does.
+    /// Winograd does 2.25× fewer multiplications and rounds differently (errors of some float32
+    /// epsilons of the terms' magnitudes, `WinogradTests`). Inference (segment, evaluate, a
+    /// run's validation) always convolves directly: oneDNN's Winograd forward gives an image
+    /// other bits in another batch, and its inference weights take 4× the memory. Set before the
+    /// first convolution; the environment variable `COMPSEG_CONVOLUTION=direct` sets it at start.
+    public enum ConvolutionAlgorithm: String, Sendable { case direct, winograd }
+
+    nonisolated(unsafe) public static var convolutionAlgorithm: ConvolutionAlgorithm =
+        getenv("COMPSEG_CONVOLUTION").flatMap { ConvolutionAlgorithm(rawValue: String(cString: $0)) } ?? .winograd
+
+    /// Whether a training convolution asks oneDNN for Winograd kernels: 3×3, stride 1, padding 1,
+    /// not transposed, on images of at least 8×8 pixels (four output tiles of 4×4; measured on
+    /// AVX-512: on 4×4 images direct kernels are faster).
+    static func usesWinograd(input: Shape, weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
+        guard convolutionAlgorithm == .winograd, !g.transposed, weightShape.dims.count == 4,
+              weightShape[2] == 3, weightShape[3] == 3, g.stride == (1, 1), g.paddingH == 1, g.paddingW == 1,
+              input.dims.count == 4 else { return false }
+        return ((input.h + 3) / 4) * ((input.w + 3) / 4) >= 4
     }
 
     /// The primitive of `pass` for a geometry, created once and kept (oneDNN's own cache keeps
     /// primitives, but creating their descriptors iterates implementations on every call).
     private func primitive(_ pass: Pass, input: Shape, weight: Shape, withBias: Bool,
                            geometry: ConvolutionGeometry) throws(ShapeError) -> (Primitive, ConvolutionDescs) {
-        var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry)
-        let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry)
+        let training = if case .forward(let epilogue) = pass { epilogue.training } else { true }
+        var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry,
+                                     winograd: training && Self.usesWinograd(input: input, weightShape: weight,
+                                                                             geometry: geometry))
+        let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry,
+                                 winograd: descs.algorithm == dnnl_convolution_winograd)
         if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
+        func create(_ descs: inout ConvolutionDescs) throws(ShapeError) -> Primitive {
+            switch pass {
+            case .forward(let epilogue): return try descs.forward(epilogue)
+            case .backwardData:
+                return try descs.backwardData(hint: primitive(.forward(.training), input: input, weight: weight,
+                                                              withBias: withBias, geometry: geometry).0)
+            case .backwardWeights:
+                return try descs.backwardWeights(hint: primitive(.forward(.training), input: input, weight: weight,
+                                                                 withBias: withBias, geometry: geometry).0)
+            }
+        }
         let p: Primitive
-        switch pass {
-        case .forward(let epilogue): p = try descs.forward(epilogue)
-        case .backwardData:
-            p = try descs.backwardData(hint: primitive(.forward(.training), input: input, weight: weight, withBias: withBias,
-                                                       geometry: geometry).0)
-        case .backwardWeights:
-            p = try descs.backwardWeights(hint: primitive(.forward(.training), input: input, weight: weight, withBias: withBias,
-                                                          geometry: geometry).0)
+        if descs.algorithm == dnnl_convolution_winograd, let winograd = try? create(&descs) {
+            p = winograd
+        } else {
+            descs.algorithm = dnnl_convolution_direct
+            p = try create(&descs)
         }
         primitiveCache.store(key, p)
         return (p, descs)
@@ -148,6 +195,7 @@ extension CPUBackend {
         if let bias { args.append((Arg.bias, p.desc(dnnl_query_weights_md, 1), UnsafeMutableRawPointer(bias.storage.base))) }
         try p.execute(args)
         withExtendedLifetime((wKeep, src)) {}
+        if let activation = p.activationAfter { try eltwiseInPlace(y, activation) }
         return y
     }
 
@@ -212,6 +260,15 @@ extension CPUBackend {
                                        geometry: geometry)
         let desc = p.desc(dnnl_query_weights_md)
         return MemoryDesc.equal(desc, descs.plainWeights) ? nil : DNNLLayout(desc)
+    }
+
+    /// oneDNN's names for the kernels of a convolution's three passes (forward, backward data,
+    /// backward weights), for tests and profiles.
+    func convolutionImplementations(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
+                                    epilogue: ConvolutionEpilogue) throws -> [String] {
+        try [Pass.forward(epilogue), .backwardData, .backwardWeights].map {
+            try primitive($0, input: input, weight: weightShape, withBias: withBias, geometry: geometry).0.implementation
+        }
     }
 
     public func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool,

@@ -63,7 +63,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
             var s = source, t = target
             var pd: dnnl_primitive_desc_t?
             try check(dnnl_reorder_primitive_desc_create(&pd, &s, context.engine, &t, context.engine, nil),
-                      "reorder", "descriptor")
+                      "reorder from \(MemoryDesc.describe(s)) to \(MemoryDesc.describe(t))", "descriptor")
             return try Primitive("reorder", pd: pd!)
         }
         try reorder.execute([(Arg.src, source, UnsafeMutableRawPointer(src)),
@@ -78,7 +78,14 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         if MemoryDesc.equal(source, target) { return (target, w.storage.base, nil) }
         let storage = try weightCache.reordered(w.storage, layout: MemoryDesc.key(target)) { () throws(ShapeError) -> Storage in
             let storage = Storage(count: DNNLLayout(target).physicalCount, zeroed: false)
-            try reorder(from: source, w.storage.base, to: target, storage.base)
+            if MemoryDesc.equal(source, plainDesc) || target.format_kind == dnnl_blocked {
+                try reorder(from: source, w.storage.base, to: target, storage.base)
+            } else {
+                // Winograd's weight formats are reached from plain weights only.
+                let plain = Storage(count: w.shape.count, zeroed: false)
+                try reorder(from: source, w.storage.base, to: plainDesc, plain.base)
+                try reorder(from: plainDesc, plain.base, to: target, storage.base)
+            }
             return storage
         }
         return (target, storage.base, storage)
@@ -103,6 +110,12 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let y = p.output(dnnl_query_dst_md, shape: x.shape)
         try p.execute([(Arg.src, x), (Arg.dst, y)])
         return y
+    }
+
+    /// `function` applied to `x`'s values where they lie.
+    func eltwiseInPlace(_ x: Tensor, _ function: Eltwise) throws(ShapeError) {
+        let p = try eltwisePrimitive(MemoryDesc.of(x), function)
+        try p.execute([(Arg.src, x), (Arg.dst, x)])
     }
 
     public func eltwiseBackward(_ dy: Tensor, value: Tensor, _ function: Eltwise) throws -> Tensor {

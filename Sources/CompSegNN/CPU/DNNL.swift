@@ -39,6 +39,23 @@ func check(_ status: dnnl_status_t, _ op: String, _ what: @autoclosure () -> Str
 
 /// Memory descriptors.
 enum MemoryDesc {
+    /// A descriptor in words, for messages: dims, then strides and inner blocks, or its kind
+    /// when not a strided layout (e.g. Winograd's weight formats).
+    static func describe(_ desc: dnnl_memory_desc_t) -> String {
+        var d = desc
+        let rank = Int(d.ndims)
+        let dims = withUnsafeBytes(of: &d.dims) { Array($0.bindMemory(to: Int64.self).prefix(rank)) }
+        let shape = dims.map(String.init).joined(separator: "×")
+        guard d.format_kind == dnnl_blocked else { return "\(shape) (format kind \(d.format_kind.rawValue))" }
+        var blocking = d.format_desc.blocking
+        let strides = withUnsafeBytes(of: &blocking.strides) { Array($0.bindMemory(to: Int64.self).prefix(rank)) }
+        let count = Int(blocking.inner_nblks)
+        let blocks = withUnsafeBytes(of: &blocking.inner_blks) { Array($0.bindMemory(to: Int64.self).prefix(count)) }
+        let indices = withUnsafeBytes(of: &blocking.inner_idxs) { Array($0.bindMemory(to: Int64.self).prefix(count)) }
+        let inner = zip(blocks, indices).map { "\($0)\(Character(UnicodeScalar(97 + UInt8($1))))" }.joined()
+        return "\(shape) strides \(strides.map(String.init).joined(separator: ","))" + (inner.isEmpty ? "" : " blocks \(inner)")
+    }
+
     /// Plain row-major descriptor for `dims` (a, ab, abc or abcd).
     static func plain(_ dims: [Int]) -> dnnl_memory_desc_t {
         let tags: [dnnl_format_tag_t] = [dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd, dnnl_abcde]
@@ -81,6 +98,9 @@ final class Primitive: @unchecked Sendable {
     let pd: dnnl_primitive_desc_t
     let primitive: dnnl_primitive_t
     let op: String
+    /// An activation its caller applies to the output afterwards, where the kernel could not take
+    /// it as a post-op (set once, before the primitive is shared).
+    var activationAfter: Eltwise?
 
     /// Creates the primitive for an op descriptor (`desc` points at a dnnl_*_desc_t).
     convenience init(_ op: String, desc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
@@ -107,6 +127,13 @@ final class Primitive: @unchecked Sendable {
     deinit {
         dnnl_primitive_destroy(primitive)
         dnnl_primitive_desc_destroy(pd)
+    }
+
+    /// oneDNN's name for the kernel it chose, e.g. "jit_wino_4x3:avx512_core".
+    var implementation: String {
+        var name: UnsafePointer<CChar>?
+        guard dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &name) == dnnl_success, let name else { return "" }
+        return String(cString: name)
     }
 
     /// The memory descriptor the primitive chose for `what` (e.g. dnnl_query_src_md).
