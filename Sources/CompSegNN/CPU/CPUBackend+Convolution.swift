@@ -47,7 +47,10 @@ extension CPUBackend {
 
         /// The forward primitive: inference or training propagation, the activation as a post-op.
         mutating func forward(_ epilogue: ConvolutionEpilogue) throws(ShapeError) -> Primitive {
-            let kind = epilogue.training ? dnnl_forward_training : dnnl_forward_inference
+            // Winograd always in training propagation: its inference kind keeps weights transformed
+            // to 6×6 tiles, four times their memory.
+            let kind = epilogue.training || algorithm == dnnl_convolution_winograd
+                ? dnnl_forward_training : dnnl_forward_inference
             let attr = try PostOps.attribute(epilogue.activation, op)
             defer { if let attr { dnnl_primitive_attr_destroy(attr) } }
             if transposed {
@@ -120,21 +123,20 @@ extension CPUBackend {
         let winograd: Bool
     }
 
-    /// How the 3×3 convolutions of training steps are computed: `.winograd` (the default) takes
-    /// oneDNN's Winograd F(4×4, 3×3) kernels where they exist (AVX-512 CPUs) and the image is large
-    /// enough to pay (`usesWinograd`); `.direct` always takes direct convolution, as PyTorch does.
-    /// Winograd does 2.25× fewer multiplications and rounds differently (errors of some float32
-    /// epsilons of the terms' magnitudes, `WinogradTests`). Inference (segment, evaluate, a
-    /// run's validation) always convolves directly: oneDNN's Winograd forward gives an image
-    /// other bits in another batch, and its inference weights take 4× the memory. Set before the
-    /// first convolution; the environment variable `COMPSEG_CONVOLUTION=direct` sets it at start.
+    /// How 3×3 convolutions are computed: `.winograd` (the default) takes oneDNN's Winograd
+    /// F(4×4, 3×3) kernels where they exist (AVX-512 CPUs) and the image is large enough to pay
+    /// (`usesWinograd`); `.direct` always takes direct convolution, as PyTorch does. Winograd does
+    /// 2.25× fewer multiplications and rounds differently (errors of some float32 epsilons of the
+    /// terms' magnitudes, `WinogradTests`). oneDNN's Winograd forward gives an image other bits in
+    /// another batch, so inference runs it image by image: a map does not depend on `--batch`.
+    /// Set before the first convolution; `COMPSEG_CONVOLUTION=direct` in the environment sets it at start.
     public enum ConvolutionAlgorithm: String, Sendable { case direct, winograd }
 
     nonisolated(unsafe) public static var convolutionAlgorithm: ConvolutionAlgorithm =
         getenv("COMPSEG_CONVOLUTION").flatMap { ConvolutionAlgorithm(rawValue: String(cString: $0)) } ?? .winograd
 
-    /// Whether a training convolution asks oneDNN for Winograd kernels: 3×3, stride 1, padding 1,
-    /// not transposed, on images of at least 8×8 pixels (four output tiles of 4×4; measured on
+    /// Whether a convolution asks oneDNN for Winograd kernels: 3×3, stride 1, padding 1, not
+    /// transposed, on images of at least 8×8 pixels (four output tiles of 4×4; measured on
     /// AVX-512: on 4×4 images direct kernels are faster).
     static func usesWinograd(input: Shape, weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
         guard convolutionAlgorithm == .winograd, !g.transposed, weightShape.dims.count == 4,
@@ -147,10 +149,8 @@ extension CPUBackend {
     /// primitives, but creating their descriptors iterates implementations on every call).
     private func primitive(_ pass: Pass, input: Shape, weight: Shape, withBias: Bool,
                            geometry: ConvolutionGeometry) throws(ShapeError) -> (Primitive, ConvolutionDescs) {
-        let training = if case .forward(let epilogue) = pass { epilogue.training } else { true }
         var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry,
-                                     winograd: training && Self.usesWinograd(input: input, weightShape: weight,
-                                                                             geometry: geometry))
+                                     winograd: Self.usesWinograd(input: input, weightShape: weight, geometry: geometry))
         let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry,
                                  winograd: descs.algorithm == dnnl_convolution_winograd)
         if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
@@ -181,19 +181,34 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weight.shape, geometry: geometry, epilogue: epilogue) {
             return try upsamplePointwise(x, weight: weight, bias: bias)
         }
-        let (p, descs) = try primitive(.forward(epilogue), input: x.shape, weight: weight.shape, withBias: bias != nil,
+        // Inference on Winograd kernels image by image (see `ConvolutionAlgorithm`), where images
+        // lie one after another in the kernel's layouts.
+        var images = 1, input = x.shape
+        if !epilogue.training, x.shape.n > 1, Self.usesWinograd(input: x.shape, weightShape: weight.shape, geometry: geometry) {
+            (images, input) = (x.shape.n, [1, x.shape.c, x.shape.h, x.shape.w])
+        }
+        let (p, descs) = try primitive(.forward(epilogue), input: input, weight: weight.shape, withBias: bias != nil,
                                        geometry: geometry)
+        guard let srcDesc = MemoryDesc.batch(of: p.desc(dnnl_query_src_md), images),
+              let dstDesc = MemoryDesc.batch(of: p.desc(dnnl_query_dst_md), images) else {
+            throw ShapeError(descs.op, "images do not lie one after another in the kernel's layouts")
+        }
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
-        let y = p.output(dnnl_query_dst_md, shape: descs.outputShape)
-        let src = try reorder(x, to: p.desc(dnnl_query_src_md))
-        var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
-            (Arg.src, p.desc(dnnl_query_src_md), UnsafeMutableRawPointer(src.storage.base)),
-            (Arg.weights, wDesc, UnsafeMutableRawPointer(wPointer)),
-            (Arg.dst, p.desc(dnnl_query_dst_md), UnsafeMutableRawPointer(y.storage.base)),
-        ]
-        if let bias { args.append((Arg.bias, p.desc(dnnl_query_weights_md, 1), UnsafeMutableRawPointer(bias.storage.base))) }
-        try p.execute(args)
+        var outputShape = descs.outputShape
+        outputShape.dims[0] = x.shape.n
+        let y = CPUBackend.tensor(shape: outputShape, desc: dstDesc)
+        let src = try reorder(x, to: srcDesc)
+        let (srcStep, dstStep) = (src.physicalCount / images, y.physicalCount / images)
+        for image in 0..<images {
+            var args: [(Int32, dnnl_memory_desc_t, UnsafeMutableRawPointer)] = [
+                (Arg.src, p.desc(dnnl_query_src_md), UnsafeMutableRawPointer(src.storage.base + image * srcStep)),
+                (Arg.weights, wDesc, UnsafeMutableRawPointer(wPointer)),
+                (Arg.dst, p.desc(dnnl_query_dst_md), UnsafeMutableRawPointer(y.storage.base + image * dstStep)),
+            ]
+            if let bias { args.append((Arg.bias, p.desc(dnnl_query_weights_md, 1), UnsafeMutableRawPointer(bias.storage.base))) }
+            try p.execute(args)
+        }
         withExtendedLifetime((wKeep, src)) {}
         if let activation = p.activationAfter { try eltwiseInPlace(y, activation) }
         return y

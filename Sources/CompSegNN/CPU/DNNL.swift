@@ -87,6 +87,21 @@ enum MemoryDesc {
         return dnnl_memory_desc_equal(&a, &b) != 0
     }
 
+    /// `single`, a layout of one image, for `count` images one after another; nil where the
+    /// image's values are not one run (a layout that interleaves images).
+    static func batch(of single: dnnl_memory_desc_t, _ count: Int) -> dnnl_memory_desc_t? {
+        if count == 1 { return single }
+        var d = single
+        guard d.format_kind == dnnl_blocked, d.dims.0 == 1, d.padded_dims.0 == 1,
+              d.format_desc.blocking.strides.0 == Int64(DNNLLayout(single).physicalCount) else { return nil }
+        let inner = Int(d.format_desc.blocking.inner_nblks)
+        let blocked = withUnsafeBytes(of: d.format_desc.blocking.inner_idxs) { $0.bindMemory(to: Int64.self).prefix(inner).contains(0) }
+        guard !blocked else { return nil }
+        d.dims.0 = Int64(count)
+        d.padded_dims.0 = Int64(count)
+        return d
+    }
+
     /// The descriptor of a tensor as it lies in memory.
     static func of(_ t: Tensor) -> dnnl_memory_desc_t {
         (t.layout as? DNNLLayout)?.desc ?? plain(t.shape.dims)
