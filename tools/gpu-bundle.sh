@@ -18,10 +18,11 @@ bundle=$work/compseg-bundle
 swift build -c release --static-swift-stdlib --build-path .build-gpu --product compseg >&2
 mkdir -p "$bundle/lib"
 cp .build-gpu/release/compseg "$bundle/"
-cp -r .build-gpu/release/*.resources "$bundle/"
-# Everything ldd resolves except glibc's own libraries, which the target brings (newer is fine).
+for resources in .build-gpu/release/*.resources; do [ -e "$resources" ] && cp -r "$resources" "$bundle/"; done
+# Everything ldd resolves except glibc's own libraries and GCC's C++ runtime, which the target
+# brings (newer is fine; NVIDIA's libraries, opened later, may need the target's newer libstdc++).
 ldd "$bundle/compseg" | awk '/=> \// { print $3 }' \
-    | grep -vE '/(libc|libm|libpthread|libdl|librt|libresolv|libutil)\.so' \
+    | grep -vE '/(libc|libm|libmvec|libpthread|libdl|librt|libresolv|libutil|libanl|libnsl|libstdc\+\+|libgcc_s)\.so' \
     | while read -r library; do cp -L "$library" "$bundle/lib/"; done
 cat > "$bundle/run" <<'EOF'
 #!/usr/bin/env bash
@@ -31,7 +32,7 @@ export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 exec "$here/compseg" "$@"
 EOF
 chmod +x "$bundle/run"
-# The packed binary must find nothing outside the bundle but glibc.
+# The packed binary must find nothing outside the bundle but glibc and the C++ runtime.
 missing=$(LD_LIBRARY_PATH="$bundle/lib" ldd "$bundle/compseg" | awk '/not found/ { print $1 }')
 [ -z "$missing" ] || { echo "gpu-bundle: not packed: $missing" >&2; exit 1; }
 mkdir -p "$(dirname "$archive")"

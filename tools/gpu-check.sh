@@ -17,7 +17,7 @@ out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 [ -f gpu/compseg-bundle.tar.xz ] || { echo "gpu-check: gpu/compseg-bundle.tar.xz missing: run tools/gpu-bundle.sh and carry gpu/" >&2; exit 1; }
 work=$(mktemp -d)
-tar -C "$work" -xJf gpu/compseg-bundle.tar.xz
+tar -C "$work" -xJf gpu/compseg-bundle.tar.xz || { echo "gpu-check: cannot unpack gpu/compseg-bundle.tar.xz" >&2; exit 1; }
 compseg=$work/compseg-bundle/run
 
 echo "== machine"
@@ -28,14 +28,19 @@ python3 -c "import nvidia; print('nvidia wheels:', *nvidia.__path__)" || true
 ls -d "$(python3 -c 'import nvidia; print(nvidia.__path__[0])' 2>/dev/null)"/*/lib 2>/dev/null || true
 
 echo "== compseg --version"
-env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt"
+# Every step runs whatever the others gave; the exit status says whether any failed.
+failed=()
+env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("compseg --version")
 
 echo "== PyTorch, paper's network (450, 256², width 64), batch 7"
 for variant in "fp32" "tf32" "bf16" "bf16 --channels-last"; do
     set -- $variant
     timeout 75 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" \
-        --channels 450 --size 256 --width 64 --batch 7 --steps 20 | tee -a "$out/torch-gpu.jsonl"
+        --channels 450 --size 256 --width 64 --batch 7 --steps 20 | tee -a "$out/torch-gpu.jsonl" \
+        || failed+=("PyTorch $variant")
 done
 
 echo "== compseg on this machine's CPU, (32, 128², width 16), batch 7"
-timeout 60 "$compseg" bench --channels 32 --size 128 --width 16 --batch 7 --steps 5 | tee "$out/compseg-cpu.jsonl"
+timeout 60 "$compseg" bench --channels 32 --size 128 --width 16 --batch 7 --steps 5 | tee "$out/compseg-cpu.jsonl" \
+    || failed+=("compseg bench")
+[ ${#failed[@]} -eq 0 ] || { echo "gpu-check: failed: ${failed[*]}" >&2; exit 1; }
