@@ -16,7 +16,7 @@ import CompSegTestSupport
         let backend = CPUBackend.shared
         let geometry = ConvolutionGeometry(padding: 1)
         let weightShape: Shape = [oc, ic, 3, 3]
-        #expect(CPUBackend.usesWinograd(input: [n, ic, h, w], weightShape: weightShape, geometry: geometry)
+        #expect(CPUBackend.usesWinograd(input: [n, ic, h, w], weightShape: weightShape, geometry: geometry, training: true)
                 == (CPUBackend.convolutionAlgorithm == .winograd))
         let kernels = try backend.convolutionImplementations([n, ic, h, w], weightShape: weightShape, withBias: true,
                                                              geometry: geometry, epilogue: .training)
@@ -77,6 +77,10 @@ import CompSegTestSupport
         // softplus(v) = log(1 + eᵛ) has slope < 1, so it carries y's error on, plus its own rounding.
         let expectedSoftplus = y.map { (Foundation.log1p(Foundation.exp($0.0)), $0.1 + Swift.abs($0.0)) }
         check("softplus(y)", softplus.scalars, expectedSoftplus)
+        // Inference runs the batch image by image (on AVX-512 on Winograd kernels): same bounds.
+        let inference = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry,
+                                                       epilogue: ConvolutionEpilogue(activation: .softplus, training: false))
+        check("softplus(y) in inference", inference.scalars, expectedSoftplus)
         check("dx", try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: geometry).scalars, dx)
         let (gotDW, _) = try backend.convolutionBackwardWeights(dy, input: x, weightShape: weightShape, weightLayout: nil,
                                                                 withBias: true, geometry: geometry)
@@ -104,17 +108,18 @@ import CompSegTestSupport
         let backend = CPUBackend.shared
         let geometry = ConvolutionGeometry(padding: 1)
         let x = randomTensor([3, 24, 20, 20], seed: 8), weight = randomTensor([16, 24, 3, 3], seed: 9, scale: 0.1)
+        let bias = randomTensor([16], seed: 10)
         let epilogue = ConvolutionEpilogue(activation: .softplus, training: false)
-        let kernel = try backend.convolutionImplementations([1, 24, 20, 20], weightShape: weight.shape, withBias: false,
+        let kernel = try backend.convolutionImplementations(x.shape, weightShape: weight.shape, withBias: true,
                                                             geometry: geometry, epilogue: epilogue)[0]
         if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512") {
             #expect(kernel.contains("wino"), "\(kernel)")
         }
-        let batch = try backend.convolutionForward(x, weight: weight, bias: nil, geometry: geometry, epilogue: epilogue).scalars
+        let batch = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue).scalars
         let per = 24 * 20 * 20, out = 16 * 20 * 20
         for m in 0..<3 {
             let image = try Tensor(shape: [1, 24, 20, 20], scalars: Array(x.scalars[(m * per)..<((m + 1) * per)]))
-            let alone = try backend.convolutionForward(image, weight: weight, bias: nil, geometry: geometry, epilogue: epilogue)
+            let alone = try backend.convolutionForward(image, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue)
             let differing = zip(alone.scalars, batch[(m * out)..<((m + 1) * out)]).filter { $0 != $1 }.count
             #expect(differing == 0, "image \(m): \(differing) values differ")
         }

@@ -132,25 +132,58 @@ extension CPUBackend {
     /// Set before the first convolution; `COMPSEG_CONVOLUTION=direct` in the environment sets it at start.
     public enum ConvolutionAlgorithm: String, Sendable { case direct, winograd }
 
-    nonisolated(unsafe) public static var convolutionAlgorithm: ConvolutionAlgorithm =
-        getenv("COMPSEG_CONVOLUTION").flatMap { ConvolutionAlgorithm(rawValue: String(cString: $0)) } ?? .winograd
+    public static let convolutionAlgorithm: ConvolutionAlgorithm = {
+        guard let value = getenv("COMPSEG_CONVOLUTION").map({ String(cString: $0) }) else { return .winograd }
+        guard let algorithm = ConvolutionAlgorithm(rawValue: value) else {
+            let message = "compseg: COMPSEG_CONVOLUTION is '\(value)', expected 'direct' or 'winograd'; using winograd\n"
+            _ = message.withCString { write(2, $0, strlen($0)) }
+            return .winograd
+        }
+        return algorithm
+    }()
 
     /// Whether a convolution asks oneDNN for Winograd kernels: 3×3, stride 1, padding 1, not
-    /// transposed, on images of at least 8×8 pixels (four output tiles of 4×4; measured on
-    /// AVX-512: on 4×4 images direct kernels are faster).
-    static func usesWinograd(input: Shape, weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
+    /// transposed, 16 or more input and output channels (oneDNN rounds channels up to 16), on
+    /// images of at least 8×8 pixels in training (four output tiles of 4×4; measured on AVX-512:
+    /// on 4×4 images direct kernels are faster) and 16×16 in inference (which runs image by
+    /// image, transforming the weights for each).
+    static func usesWinograd(input: Shape, weightShape: Shape, geometry g: ConvolutionGeometry, training: Bool) -> Bool {
         guard convolutionAlgorithm == .winograd, !g.transposed, weightShape.dims.count == 4,
+              weightShape[0] >= 16, weightShape[1] >= 16,
               weightShape[2] == 3, weightShape[3] == 3, g.stride == (1, 1), g.paddingH == 1, g.paddingW == 1,
               input.dims.count == 4 else { return false }
-        return ((input.h + 3) / 4) * ((input.w + 3) / 4) >= 4
+        return ((input.h + 3) / 4) * ((input.w + 3) / 4) >= (training ? 4 : 16)
+    }
+
+    /// The forward primitive that runs `input`, and how many times: once for the batch, or, in
+    /// inference on Winograd kernels (see `ConvolutionAlgorithm`), once per image, where images
+    /// lie one after another in the kernel's layouts; with the batch's source and output layouts.
+    private func forwardPlan(_ input: Shape, weight: Shape, withBias: Bool, geometry: ConvolutionGeometry,
+                             epilogue: ConvolutionEpilogue) throws(ShapeError)
+        -> (p: Primitive, descs: ConvolutionDescs, images: Int, src: dnnl_memory_desc_t, dst: dnnl_memory_desc_t) {
+        if !epilogue.training, Self.usesWinograd(input: input, weightShape: weight, geometry: geometry, training: false) {
+            let (p, descs) = try primitive(.forward(epilogue), input: [1, input.c, input.h, input.w], weight: weight,
+                                           withBias: withBias, geometry: geometry)
+            if p.winograd, let src = MemoryDesc.batch(of: p.desc(dnnl_query_src_md), input.n),
+               let dst = MemoryDesc.batch(of: p.desc(dnnl_query_dst_md), input.n) {
+                return (p, descs, input.n, src, dst)
+            }
+        }
+        // Inference on direct kernels otherwise: an image's bits do not depend on its batch.
+        let winograd = epilogue.training
+            && Self.usesWinograd(input: input, weightShape: weight, geometry: geometry, training: true)
+        let (p, descs) = try primitive(.forward(epilogue), input: input, weight: weight, withBias: withBias,
+                                       geometry: geometry, winograd: winograd)
+        return (p, descs, 1, p.desc(dnnl_query_src_md), p.desc(dnnl_query_dst_md))
     }
 
     /// The primitive of `pass` for a geometry, created once and kept (oneDNN's own cache keeps
     /// primitives, but creating their descriptors iterates implementations on every call).
-    private func primitive(_ pass: Pass, input: Shape, weight: Shape, withBias: Bool,
-                           geometry: ConvolutionGeometry) throws(ShapeError) -> (Primitive, ConvolutionDescs) {
+    private func primitive(_ pass: Pass, input: Shape, weight: Shape, withBias: Bool, geometry: ConvolutionGeometry,
+                           winograd: Bool? = nil) throws(ShapeError) -> (Primitive, ConvolutionDescs) {
+        let winograd = winograd ?? Self.usesWinograd(input: input, weightShape: weight, geometry: geometry, training: true)
         var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry,
-                                     winograd: Self.usesWinograd(input: input, weightShape: weight, geometry: geometry))
+                                     winograd: winograd)
         let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry,
                                  winograd: descs.algorithm == dnnl_convolution_winograd)
         if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
@@ -168,6 +201,7 @@ extension CPUBackend {
         let p: Primitive
         if descs.algorithm == dnnl_convolution_winograd, let winograd = try? create(&descs) {
             p = winograd
+            p.winograd = true
         } else {
             descs.algorithm = dnnl_convolution_direct
             p = try create(&descs)
@@ -181,18 +215,8 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weight.shape, geometry: geometry, epilogue: epilogue) {
             return try upsamplePointwise(x, weight: weight, bias: bias)
         }
-        // Inference on Winograd kernels image by image (see `ConvolutionAlgorithm`), where images
-        // lie one after another in the kernel's layouts.
-        var images = 1, input = x.shape
-        if !epilogue.training, x.shape.n > 1, Self.usesWinograd(input: x.shape, weightShape: weight.shape, geometry: geometry) {
-            (images, input) = (x.shape.n, [1, x.shape.c, x.shape.h, x.shape.w])
-        }
-        let (p, descs) = try primitive(.forward(epilogue), input: input, weight: weight.shape, withBias: bias != nil,
-                                       geometry: geometry)
-        guard let srcDesc = MemoryDesc.batch(of: p.desc(dnnl_query_src_md), images),
-              let dstDesc = MemoryDesc.batch(of: p.desc(dnnl_query_dst_md), images) else {
-            throw ShapeError(descs.op, "images do not lie one after another in the kernel's layouts")
-        }
+        let (p, descs, images, srcDesc, dstDesc) = try forwardPlan(x.shape, weight: weight.shape, withBias: bias != nil,
+                                                                   geometry: geometry, epilogue: epilogue)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
         var outputShape = descs.outputShape
@@ -277,11 +301,12 @@ extension CPUBackend {
         return MemoryDesc.equal(desc, descs.plainWeights) ? nil : DNNLLayout(desc)
     }
 
-    /// oneDNN's names for the kernels of a convolution's three passes (forward, backward data,
-    /// backward weights), for tests and profiles.
+    /// oneDNN's names for the kernels of a convolution's three passes (forward as it runs `input`,
+    /// backward data, backward weights), for tests and profiles.
     func convolutionImplementations(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
                                     epilogue: ConvolutionEpilogue) throws -> [String] {
-        try [Pass.forward(epilogue), .backwardData, .backwardWeights].map {
+        let forward = try forwardPlan(input, weight: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
+        return try [forward.p.implementation] + [Pass.backwardData, .backwardWeights].map {
             try primitive($0, input: input, weight: weightShape, withBias: withBias, geometry: geometry).0.implementation
         }
     }
@@ -292,8 +317,7 @@ extension CPUBackend {
             let desc = try pointwiseUpsamplingPrimitive(input: input, weightShape: weightShape).desc(dnnl_query_src_md)
             return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
         }
-        let (p, _) = try primitive(.forward(epilogue), input: input, weight: weightShape, withBias: withBias, geometry: geometry)
-        let desc = p.desc(dnnl_query_src_md)
+        let desc = try forwardPlan(input, weight: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue).src
         return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
     }
 }

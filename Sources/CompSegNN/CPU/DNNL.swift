@@ -116,6 +116,8 @@ final class Primitive: @unchecked Sendable {
     /// An activation its caller applies to the output afterwards, where the kernel could not take
     /// it as a post-op (set once, before the primitive is shared).
     var activationAfter: Eltwise?
+    /// Whether oneDNN runs it on Winograd kernels (set once, before the primitive is shared).
+    var winograd = false
 
     /// Creates the primitive for an op descriptor (`desc` points at a dnnl_*_desc_t).
     convenience init(_ op: String, desc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,

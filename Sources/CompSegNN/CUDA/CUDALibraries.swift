@@ -95,7 +95,8 @@ public enum CUDALoader {
         let unloadable: [String]
     }
 
-    static func find(_ library: CUDALibrary, directories: [String]) -> Result<LoadedLibrary, Missing> {
+    /// - Parameter system: whether to ask the system's loader last (tests of the search say no).
+    static func find(_ library: CUDALibrary, directories: [String], system: Bool = true) -> Result<LoadedLibrary, Missing> {
         var unloadable: [String] = []
         // Directories outer: a folder the user named wins over a newer version elsewhere.
         for directory in directories {
@@ -108,7 +109,7 @@ public enum CUDALoader {
                 unloadable.append("\(path): \(lastError())")
             }
         }
-        for name in library.fileNames {
+        for name in library.fileNames where system {
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {
                 return .success(LoadedLibrary(library: library, path: loadedPath(handle) ?? name, handle: handle))
             }
