@@ -46,7 +46,7 @@ func versionReport() -> String {
     }
     return """
         compseg \(CompSegVersion.string)
-        cpu: oneDNN \(CPUBackend.oneDNNVersion), \(CPUBackend.instructionSet) kernels
+        cpu: oneDNN \(CPUBackend.oneDNNVersion), \(CPUBackend.instructionSet) kernels; 3×3 convolutions: \(CPUBackend.convolutionSummary)
         cuda: \(cuda)
         """
 }

@@ -142,6 +142,17 @@ extension CPUBackend {
         return algorithm
     }()
 
+    /// How 3×3 convolutions run here, in words (for `compseg --version`).
+    public static var convolutionSummary: String {
+        guard convolutionAlgorithm == .winograd else { return "direct (COMPSEG_CONVOLUTION=direct)" }
+        let probe: Shape = [1, 16, 16, 16]
+        let kernel = try? CPUBackend.shared.convolutionImplementations(probe, weightShape: [16, 16, 3, 3], withBias: false,
+                                                                        geometry: ConvolutionGeometry(padding: 1),
+                                                                        epilogue: .training).first
+        return kernel?.contains("wino") == true ? "Winograd F(4×4, 3×3) where it pays, else direct"
+            : "direct (oneDNN has no Winograd kernels for this CPU)"
+    }
+
     /// Whether a convolution asks oneDNN for Winograd kernels: 3×3, stride 1, padding 1, not
     /// transposed, 16 or more input and output channels (oneDNN rounds channels up to 16), on
     /// images of at least 8×8 pixels in training (four output tiles of 4×4; measured on AVX-512:
