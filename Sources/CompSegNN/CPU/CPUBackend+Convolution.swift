@@ -121,6 +121,9 @@ extension CPUBackend {
         let withBias: Bool
         let geometry: ConvolutionGeometry
         let winograd: Bool
+        /// The thread that made a Winograd primitive, the only one to run it: oneDNN 2.6's Winograd
+        /// kernels crashed (null scratch pointers) run on another thread than the one that made them.
+        let thread: UInt
     }
 
     /// How 3×3 convolutions are computed: `.winograd` (the default) takes oneDNN's Winograd
@@ -196,7 +199,8 @@ extension CPUBackend {
         var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry,
                                      winograd: winograd)
         let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry,
-                                 winograd: descs.algorithm == dnnl_convolution_winograd)
+                                 winograd: descs.algorithm == dnnl_convolution_winograd,
+                                 thread: descs.algorithm == dnnl_convolution_winograd ? UInt(pthread_self()) : 0)
         if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
         func create(_ descs: inout ConvolutionDescs) throws(ShapeError) -> Primitive {
             switch pass {
