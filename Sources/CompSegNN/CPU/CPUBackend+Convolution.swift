@@ -20,7 +20,7 @@ extension CPUBackend {
         /// has no Winograd kernel for this CPU or geometry).
         var algorithm: dnnl_alg_kind_t
 
-        init(input: Shape, weightShape: Shape, withBias: Bool, geometry g: ConvolutionGeometry, winograd: Bool = false) {
+        init(input: Shape, weightShape: Shape, withBias: Bool, geometry g: ConvolutionGeometry, winograd: Bool) {
             transposed = g.transposed
             op = transposed ? "transposedConv2d" : "conv2d"
             // oneDNN weight dims are (output channels, input channels, kH, kW) in both forms.
@@ -51,7 +51,9 @@ extension CPUBackend {
             // to 6×6 tiles, four times their memory.
             let kind = epilogue.training || algorithm == dnnl_convolution_winograd
                 ? dnnl_forward_training : dnnl_forward_inference
-            let attr = try PostOps.attribute(epilogue.activation, op)
+            // oneDNN's Winograd kernels take no activation post-op: it runs on the output after.
+            let activationAfter = algorithm == dnnl_convolution_winograd ? epilogue.activation : nil
+            let attr = try PostOps.attribute(activationAfter == nil ? epilogue.activation : nil, op)
             defer { if let attr { dnnl_primitive_attr_destroy(attr) } }
             if transposed {
                 var d = dnnl_deconvolution_desc_t()
@@ -68,13 +70,9 @@ extension CPUBackend {
                                                          &src, &weights, b, &dst,
                                                          strides, padL, padR), op, "descriptor")
                 }
-            if algorithm == dnnl_convolution_winograd, let activation = epilogue.activation {
-                // oneDNN's Winograd kernels take no activation post-op: it runs on the output after.
-                let p = try Primitive(op, desc: &d)
-                p.activationAfter = activation
-                return p
-            }
-            return try Primitive(op, desc: &d, attr: attr)
+            let p = try Primitive(op, desc: &d, attr: attr)
+            p.activationAfter = activationAfter
+            return p
         }
 
         mutating func backwardData(hint: Primitive) throws(ShapeError) -> Primitive {
@@ -120,10 +118,9 @@ extension CPUBackend {
         let input: Shape, weight: Shape
         let withBias: Bool
         let geometry: ConvolutionGeometry
-        let winograd: Bool
-        /// The thread that made a Winograd primitive, the only one to run it: oneDNN 2.6's Winograd
-        /// kernels crashed (null scratch pointers) run on another thread than the one that made them.
-        let thread: UInt
+        /// For a Winograd primitive, the thread that made it, the only one to run it: oneDNN 2.6's
+        /// Winograd kernels crashed (null scratch pointers) run on another thread than their maker's.
+        let winogradThread: UInt?
     }
 
     /// How 3×3 convolutions are computed: `.winograd` (the default) takes oneDNN's Winograd
@@ -199,8 +196,7 @@ extension CPUBackend {
         var descs = ConvolutionDescs(input: input, weightShape: weight, withBias: withBias, geometry: geometry,
                                      winograd: winograd)
         let key = ConvolutionKey(pass: pass, input: input, weight: weight, withBias: withBias, geometry: geometry,
-                                 winograd: descs.algorithm == dnnl_convolution_winograd,
-                                 thread: descs.algorithm == dnnl_convolution_winograd ? UInt(pthread_self()) : 0)
+                                 winogradThread: winograd ? UInt(pthread_self()) : nil)
         if let p = primitiveCache.lookup(key) { return (p as! Primitive, descs) }
         func create(_ descs: inout ConvolutionDescs) throws(ShapeError) -> Primitive {
             switch pass {
@@ -214,8 +210,8 @@ extension CPUBackend {
             }
         }
         let p: Primitive
-        if descs.algorithm == dnnl_convolution_winograd, let winograd = try? create(&descs) {
-            p = winograd
+        if winograd, let made = try? create(&descs) {
+            p = made
             p.winograd = true
         } else {
             descs.algorithm = dnnl_convolution_direct

@@ -109,7 +109,8 @@ public enum CUDALoader {
                 unloadable.append("\(path): \(lastError())")
             }
         }
-        for name in library.fileNames where system {
+        guard system else { return .failure(Missing(library: library, unloadable: unloadable)) }
+        for name in library.fileNames {
             if let handle = dlopen(name, RTLD_NOW | RTLD_LOCAL) {
                 return .success(LoadedLibrary(library: library, path: loadedPath(handle) ?? name, handle: handle))
             }
