@@ -3,24 +3,25 @@ import Testing
 import CompSegTestSupport
 @testable import CompSegNN
 
-/// 3×3 convolutions large enough for Winograd's F(4×4, 3×3) kernels (AVX-512 CPUs): forward (with
-/// and without softplus, which then runs after the kernel), backward data and backward weights
-/// against sums computed in double precision. On other CPUs the same geometries take direct
-/// kernels and the same bounds hold.
+/// 3×3 convolutions large enough for Winograd's F(4×4, 3×3) kernels: forward (with and without
+/// softplus, which then runs after the kernel), backward data and backward weights against sums
+/// computed in double precision, through the backend (oneDNN's Winograd kernels on AVX-512 CPUs,
+/// direct ones elsewhere for these small batches) and through compseg's own AVX2 kernels, called
+/// directly (any CPU with AVX2 and FMA).
 @Suite struct WinogradTests {
-    /// Input channels, output channels, H, W, batch: channel counts off the 16-channel block and
-    /// sides off the 4-pixel tile, so padded tiles and channels are covered.
-    @Test(arguments: [(20, 24, 17, 19, 2), (32, 16, 16, 16, 3)])
+    /// Input channels, output channels, H, W, batch: channel counts off the 8- and 16-channel
+    /// blocks and sides off the 4-pixel tile, so padded tiles and channels are covered.
+    @Test(arguments: [(20, 24, 17, 19, 2), (32, 16, 16, 16, 3), (13, 19, 9, 11, 3)])
     func agreesWithDoublePrecisionSums(_ c: (Int, Int, Int, Int, Int)) throws {
         let (ic, oc, h, w, n) = c
         let backend = CPUBackend.shared
         let geometry = ConvolutionGeometry(padding: 1)
         let weightShape: Shape = [oc, ic, 3, 3]
         #expect(CPUBackend.usesWinograd(input: [n, ic, h, w], weightShape: weightShape, geometry: geometry, training: true)
-                == (CPUBackend.convolutionAlgorithm == .winograd))
+                == (CPUBackend.convolutionAlgorithm == .winograd && ic >= 16 && oc >= 16))
         let kernels = try backend.convolutionImplementations([n, ic, h, w], weightShape: weightShape, withBias: true,
                                                              geometry: geometry, epilogue: .training)
-        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512") {
+        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512"), ic >= 16, oc >= 16 {
             #expect(kernels.allSatisfy { $0.contains("wino") }, "\(kernels)")
         }
 
@@ -65,26 +66,48 @@ import CompSegTestSupport
         // Winograd's transforms scale values by up to 8 on the way in and out and sum 36 tile
         // terms, so its rounding error is some float32 epsilons (2⁻²⁴) of the terms' magnitudes
         // (measured on AVX-512: at most 15.2, in dx): bound 64·2⁻²⁴ of them.
-        func check(_ name: String, _ got: [Float], _ expected: [(Double, Double)]) {
+        func check(_ name: String, _ got: [Float], _ expected: [(Double, Double)], _ kernels: [String]) {
             let error = got.indices.map { Swift.abs(Double(got[$0]) - expected[$0].0) / (expected[$0].1 * 0x1p-24 + 1e-30) }
             let worst = error.indices.max { error[$0] < error[$1] }!
             #expect(error[worst] <= 64, "\(name)[\(worst)] = \(got[worst]), expected \(expected[worst].0): error \(error[worst]) ε of the terms' magnitudes (\(kernels))")
         }
-        let plain = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry, epilogue: .training)
-        check("y", plain.scalars, y)
-        let softplus = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry,
-                                                      epilogue: ConvolutionEpilogue(activation: .softplus, training: true))
         // softplus(v) = log(1 + eᵛ) has slope < 1, so it carries y's error on, plus its own rounding.
         let expectedSoftplus = y.map { (Foundation.log1p(Foundation.exp($0.0)), $0.1 + Swift.abs($0.0)) }
-        check("softplus(y)", softplus.scalars, expectedSoftplus)
-        // Inference runs the batch image by image (on AVX-512 on Winograd kernels): same bounds.
-        let inference = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry,
-                                                       epilogue: ConvolutionEpilogue(activation: .softplus, training: false))
-        check("softplus(y) in inference", inference.scalars, expectedSoftplus)
-        check("dx", try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: geometry).scalars, dx)
-        let (gotDW, _) = try backend.convolutionBackwardWeights(dy, input: x, weightShape: weightShape, weightLayout: nil,
-                                                                withBias: true, geometry: geometry)
-        check("dw", gotDW.scalars, dw)
+        let softplusTraining = ConvolutionEpilogue(activation: .softplus, training: true)
+        let softplusInference = ConvolutionEpilogue(activation: .softplus, training: false)
+
+        if ic >= 16, oc >= 16 {
+            let plain = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry, epilogue: .training)
+            check("y", plain.scalars, y, kernels)
+            let softplus = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry,
+                                                          epilogue: softplusTraining)
+            check("softplus(y)", softplus.scalars, expectedSoftplus, kernels)
+            // Inference runs the batch image by image (on AVX-512 on Winograd kernels): same bounds.
+            let inference = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry,
+                                                           epilogue: softplusInference)
+            check("softplus(y) in inference", inference.scalars, expectedSoftplus, kernels)
+            check("dx", try backend.convolutionBackwardData(dy, weight: weight, inputShape: x.shape, geometry: geometry).scalars,
+                  dx, kernels)
+            let (gotDW, _) = try backend.convolutionBackwardWeights(dy, input: x, weightShape: weightShape, weightLayout: nil,
+                                                                    withBias: true, geometry: geometry)
+            check("dw", gotDW.scalars, dw, kernels)
+        }
+
+        guard CPUBackend.ownWinogradAvailable else { return }
+        let own = ["compseg_winograd_4x3:avx2"]
+        check("y", try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: .training).scalars, y, own)
+        check("softplus(y)", try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: softplusTraining).scalars,
+              expectedSoftplus, own)
+        check("dx", try backend.ownWinogradBackwardData(dy, weight: weight, inputShape: x.shape).scalars, dx, own)
+        let (ownDW, ownDB) = try backend.ownWinogradWeightGradient(dy, input: x, weightShape: weightShape, weightLayout: nil,
+                                                                   withBias: true)
+        check("dw", ownDW.scalars, dw, own)
+        var db = [(Double, Double)](repeating: (0, 0), count: oc)
+        for m in 0..<n { for o in 0..<oc { for p in 0..<(h * w) {
+            let value = ds[(m * oc + o) * h * w + p]
+            db[o].0 += value; db[o].1 += Swift.abs(value)
+        } } }
+        check("db", ownDB!.scalars, db, own)
     }
 
     /// Same inputs, same threads: the same bits (the kernels' sums run in a fixed order).
@@ -100,6 +123,14 @@ import CompSegTestSupport
                                                     withBias: false, geometry: geometry).weight.scalars]
         }
         #expect(try run() == run())
+        guard CPUBackend.ownWinogradAvailable else { return }
+        func runOwn() throws -> [[Float]] {
+            [try backend.ownWinogradForward(x, weight: weight, bias: nil, epilogue: .training).scalars,
+             try backend.ownWinogradBackwardData(dy, weight: weight, inputShape: x.shape).scalars,
+             try backend.ownWinogradWeightGradient(dy, input: x, weightShape: weight.shape, weightLayout: nil,
+                                                   withBias: false).weight.scalars]
+        }
+        #expect(try runOwn() == runOwn())
     }
 
     /// Inference runs Winograd kernels image by image: an image's map does not depend on the
@@ -122,6 +153,14 @@ import CompSegTestSupport
             let alone = try backend.convolutionForward(image, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue)
             let differing = zip(alone.scalars, batch[(m * out)..<((m + 1) * out)]).filter { $0 != $1 }.count
             #expect(differing == 0, "image \(m): \(differing) values differ")
+        }
+        guard CPUBackend.ownWinogradAvailable else { return }
+        let ownBatch = try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: epilogue).scalars
+        for m in 0..<3 {
+            let image = try Tensor(shape: [1, 24, 20, 20], scalars: Array(x.scalars[(m * per)..<((m + 1) * per)]))
+            let alone = try backend.ownWinogradForward(image, weight: weight, bias: bias, epilogue: epilogue)
+            let differing = zip(alone.scalars, ownBatch[(m * out)..<((m + 1) * out)]).filter { $0 != $1 }.count
+            #expect(differing == 0, "image \(m), compseg's AVX2 kernels: \(differing) values differ")
         }
     }
 }

@@ -13,3 +13,30 @@ void compseg_rmsprop(float *p, const float *gradient, float *s, size_t n,
 /// Softplus' backward from its output y = ln(1 + eˣ): dx = dy·σ(x) = dy·(1 − e⁻ʸ), for n values;
 /// 1 − e⁻ʸ within 2e-7 of its value relative (a degree-6 polynomial for e^r − 1 after range reduction).
 void compseg_softplus_backward(float *dx, const float *dy, const float *y, size_t n);
+
+// Winograd F(4×4, 3×3) convolutions, 3×3 with stride 1 and padding 1, on AVX2 + FMA (winograd.c).
+// Activations in nChw8c (channels in blocks of 8, zero-padded); weights plain (O×I×3×3).
+
+/// Whether this CPU runs the Winograd kernels below (AVX2 and FMA).
+int compseg_winograd_available(void);
+/// The 36 transformed weight planes, 36 × in × out floats with `in` and `out` rounded up to 8:
+/// of `weights` (outputs × inputs × 3 × 3) for the forward pass, or, with `backward_data`, of the
+/// convolution that maps output gradients to input gradients (flipped, inputs and outputs swapped).
+void compseg_winograd_transform_weights(const float *weights, long outputs, long inputs, int backward_data,
+                                        float *u);
+/// Floats of scratch one thread's `compseg_winograd_forward` needs.
+size_t compseg_winograd_forward_scratch(long inputs, long outputs);
+/// The output tiles [tile_begin, tile_end) (images × ⌈h/4⌉ × ⌈w/4⌉ tiles of 4×4) of the convolution
+/// of `src` (n × inputs × h × w) with transformed weights `u`, plus `bias` (nil: none), into `dst`
+/// (n × outputs × h × w). Threads may run disjoint tile ranges at once.
+void compseg_winograd_forward(const float *src, long n, long inputs, long h, long w, const float *u, long outputs,
+                              const float *bias, float *dst, float *scratch, long tile_begin, long tile_end);
+/// Floats of scratch one thread's `compseg_winograd_weight_gradient` needs.
+size_t compseg_winograd_weight_gradient_scratch(long inputs, long outputs);
+/// The weight gradient for the input channel blocks [block_begin, block_end) (8 channels each):
+/// accumulates the transformed gradient in `du` (36 × inputs × outputs, rounded up to 8) and writes
+/// `dw` (outputs × inputs × 3 × 3, plain) for those channels; the call with block_begin 0 also
+/// writes the bias gradient `db` (outputs floats) unless it is nil. Threads may run disjoint block ranges.
+void compseg_winograd_weight_gradient(const float *src, const float *dy, long n, long inputs, long h, long w,
+                                      long outputs, float *du, float *dw, float *db, float *scratch,
+                                      long block_begin, long block_end);

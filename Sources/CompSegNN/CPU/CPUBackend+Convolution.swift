@@ -145,13 +145,20 @@ extension CPUBackend {
     /// How 3×3 convolutions run here, in words (for `compseg --version`).
     public static var convolutionSummary: String {
         guard convolutionAlgorithm == .winograd else { return "direct (COMPSEG_CONVOLUTION=direct)" }
-        let probe: Shape = [1, 16, 16, 16]
-        let kernel = try? CPUBackend.shared.convolutionImplementations(probe, weightShape: [16, 16, 3, 3], withBias: false,
-                                                                        geometry: ConvolutionGeometry(padding: 1),
-                                                                        epilogue: .training).first
-        return kernel?.contains("wino") == true ? "Winograd F(4×4, 3×3) where it pays, else direct"
-            : "direct (oneDNN has no Winograd kernels for this CPU)"
+        if oneDNNHasWinograd { return "Winograd F(4×4, 3×3) where it pays (oneDNN's kernels), else direct" }
+        if ownWinogradAvailable {
+            return "Winograd F(4×4, 3×3) on \(ownWinogradMinimumTiles)+ tiles (compseg's AVX2 kernels), else direct"
+        }
+        return "direct (no Winograd kernels for this CPU)"
     }
+
+    /// Whether oneDNN has Winograd kernels on this CPU (AVX-512): a 16→16 convolution on 16×16.
+    static let oneDNNHasWinograd: Bool = {
+        let probe = try? CPUBackend.shared.primitive(.forward(.training), input: [1, 16, 16, 16], weight: [16, 16, 3, 3],
+                                                     withBias: false, geometry: ConvolutionGeometry(padding: 1),
+                                                     winograd: true)
+        return probe?.0.winograd == true
+    }()
 
     /// Whether a convolution asks oneDNN for Winograd kernels: 3×3, stride 1, padding 1, not
     /// transposed, 16 or more input and output channels (oneDNN rounds channels up to 16), on
@@ -226,6 +233,9 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weight.shape, geometry: geometry, epilogue: epilogue) {
             return try upsamplePointwise(x, weight: weight, bias: bias)
         }
+        if Self.usesOwnWinograd(input: x.shape, weightShape: weight.shape, geometry: geometry) {
+            return try ownWinogradForward(x, weight: weight, bias: bias, epilogue: epilogue)
+        }
         let (p, descs, images, srcDesc, dstDesc) = try forwardPlan(x.shape, weight: weight.shape, withBias: bias != nil,
                                                                    geometry: geometry, epilogue: epilogue)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
@@ -254,6 +264,9 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weight.shape, geometry: geometry) {
             return try upsamplePointwiseBackwardData(dy, weight: weight, inputShape: inputShape)
         }
+        if Self.usesOwnWinograd(input: inputShape, weightShape: weight.shape, geometry: geometry) {
+            return try ownWinogradBackwardData(dy, weight: weight, inputShape: inputShape)
+        }
         let (p, descs) = try primitive(.backwardData, input: inputShape, weight: weight.shape, withBias: false, geometry: geometry)
         let (wDesc, wPointer, wKeep) = try weightsReordered(weight, plainDesc: descs.plainWeights,
                                                             to: p.desc(dnnl_query_weights_md))
@@ -272,6 +285,10 @@ extension CPUBackend {
                                            withBias: Bool, geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
         if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry) {
             return try upsamplePointwiseBackwardWeights(dy, input: input, weightShape: weightShape, withBias: withBias)
+        }
+        if Self.usesOwnWinograd(input: input.shape, weightShape: weightShape, geometry: geometry) {
+            return try ownWinogradWeightGradient(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
+                                                 withBias: withBias)
         }
         if Self.usesGEMMWeightGradient(input: input.shape, weightShape: weightShape, geometry: geometry) {
             return try gemmWeightGradient(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
@@ -304,8 +321,10 @@ extension CPUBackend {
 
     public func convolutionWeightLayout(_ input: Shape, weightShape: Shape, withBias: Bool,
                                         geometry: ConvolutionGeometry, epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
-        // Transposed weights stay plain: their tensor's order (I×O) is not oneDNN's (O×I).
-        guard !geometry.transposed else { return nil }
+        // Transposed weights stay plain: their tensor's order (I×O) is not oneDNN's (O×I). Our
+        // Winograd kernels read plain weights.
+        guard !geometry.transposed,
+              !Self.usesOwnWinograd(input: input, weightShape: weightShape, geometry: geometry) else { return nil }
         let (p, descs) = try primitive(.forward(epilogue), input: input, weight: weightShape, withBias: withBias,
                                        geometry: geometry)
         let desc = p.desc(dnnl_query_weights_md)
@@ -316,6 +335,9 @@ extension CPUBackend {
     /// backward data, backward weights), for tests and profiles.
     func convolutionImplementations(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
                                     epilogue: ConvolutionEpilogue) throws -> [String] {
+        if Self.usesOwnWinograd(input: input, weightShape: weightShape, geometry: geometry) {
+            return Array(repeating: "compseg_winograd_4x3:avx2", count: 3)
+        }
         let forward = try forwardPlan(input, weight: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
         return try [forward.p.implementation] + [Pass.backwardData, .backwardWeights].map {
             try primitive($0, input: input, weight: weightShape, withBias: withBias, geometry: geometry).0.implementation
@@ -327,6 +349,9 @@ extension CPUBackend {
         if Self.upsamplesPointwise(weightShape: weightShape, geometry: geometry, epilogue: epilogue) {
             let desc = try pointwiseUpsamplingPrimitive(input: input, weightShape: weightShape).desc(dnnl_query_src_md)
             return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)
+        }
+        if Self.usesOwnWinograd(input: input, weightShape: weightShape, geometry: geometry) {
+            return Self.winogradLayout(input)
         }
         let desc = try forwardPlan(input, weight: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue).src
         return MemoryDesc.equal(desc, MemoryDesc.plain(input.dims)) ? nil : DNNLLayout(desc)

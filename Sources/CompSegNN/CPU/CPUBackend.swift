@@ -9,6 +9,7 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     let primitiveCache = PrimitiveCache()
     let weightCache = WeightLayoutCache()
     let gemmScratch = ScratchBuffers()
+    let winogradScratch = ScratchBuffers()
     public var name: String { "cpu (oneDNN \(CPUBackend.oneDNNVersion))" }
 
     public static var oneDNNVersion: String {
