@@ -203,7 +203,7 @@ static AVX2 void transform_filters(const float *filters, long lane_stride, int f
 }
 
 AVX2 void compseg_winograd_transform_weights(const float *weights, long outputs, long inputs, int backward_data,
-                                             float *u) {
+                                             float *u, long row_begin, long row_end) {
     // The convolution the transformed weights serve reads `in` channels (u's rows) and writes
     // `out` (its columns, eight filters a register).
     long in = backward_data ? outputs : inputs, out = backward_data ? inputs : outputs;
@@ -211,7 +211,7 @@ AVX2 void compseg_winograd_transform_weights(const float *weights, long outputs,
     // A column's filters lie `columnStride` floats apart in the plain weights (O×I×3×3).
     long columnStride = backward_data ? 9 : inputs * 9;
     float tail[8 * 9];
-    for (long row = 0; row < inPadded; row++)
+    for (long row = row_begin; row < row_end && row < inPadded; row++)
         for (long column = 0; column < outPadded; column += 8) {
             float *target = u + row * outPadded + column;
             if (row >= in) {
@@ -344,8 +344,8 @@ AVX2 void compseg_winograd_weight_gradient(const float *src, const float *dy, lo
                 for (long i = 0; i < tiles; i++)
                     for (long k = 0; k < kc; k += 8) {
                         __m256 sum = _mm256_loadu_ps(z + 7 * zstride + i * kc + k);
-                        __m256 total = t0 + i == 0 ? sum : _mm256_add_ps(_mm256_loadu_ps(biasSums + k0 + k), sum);
-                        _mm256_storeu_ps(biasSums + k0 + k, total);
+                        __m256 running = t0 + i == 0 ? sum : _mm256_add_ps(_mm256_loadu_ps(biasSums + k0 + k), sum);
+                        _mm256_storeu_ps(biasSums + k0 + k, running);
                     }
             for (long c0 = cbegin; c0 < cend; c0 += cchunk) {
                 long cc = min_l(cchunk, cend - c0);

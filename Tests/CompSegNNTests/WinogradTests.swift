@@ -10,8 +10,11 @@ import CompSegTestSupport
 /// directly (any CPU with AVX2 and FMA).
 @Suite struct WinogradTests {
     /// Input channels, output channels, H, W, batch: channel counts off the 8- and 16-channel
-    /// blocks and sides off the 4-pixel tile, so padded tiles and channels are covered.
-    @Test(arguments: [(20, 24, 17, 19, 2), (32, 16, 16, 16, 3), (13, 19, 9, 11, 3)])
+    /// blocks and sides off the 4-pixel tile, so padded tiles and channels are covered; the last
+    /// has more channels than compseg's kernels take at once (64) and more tiles than a block
+    /// (144 against 24 and 64), and images of 72 tiles, which the backend gives compseg's kernels
+    /// on AVX2 CPUs.
+    @Test(arguments: [(20, 24, 17, 19, 2), (32, 16, 16, 16, 3), (13, 19, 9, 11, 3), (70, 75, 34, 30, 2)])
     func agreesWithDoublePrecisionSums(_ c: (Int, Int, Int, Int, Int)) throws {
         let (ic, oc, h, w, n) = c
         let backend = CPUBackend.shared
@@ -23,6 +26,10 @@ import CompSegTestSupport
                                                              geometry: geometry, epilogue: .training)
         if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512"), ic >= 16, oc >= 16 {
             #expect(kernels.allSatisfy { $0.contains("wino") }, "\(kernels)")
+        }
+        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.ownWinogradAvailable, !CPUBackend.oneDNNHasWinograd {
+            let taken = ic >= 16 && oc >= 16 && ((h + 3) / 4) * ((w + 3) / 4) >= CPUBackend.ownWinogradMinimumTiles
+            #expect(kernels.allSatisfy { $0.contains("compseg_winograd") } == taken, "\(kernels)")
         }
 
         let x = randomTensor([n, ic, h, w], seed: 1), weight = randomTensor(weightShape, seed: 2, scale: 0.1)
@@ -108,6 +115,18 @@ import CompSegTestSupport
             db[o].0 += value; db[o].1 += Swift.abs(value)
         } } }
         check("db", ownDB!.scalars, db, own)
+
+        // The same bits on one thread and on three (tiles, weight rows and channel blocks split otherwise).
+        for threads in [1, 3] {
+            #expect(try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: .training, threads: threads).scalars
+                    == backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: .training).scalars)
+            #expect(try backend.ownWinogradBackwardData(dy, weight: weight, inputShape: x.shape, threads: threads).scalars
+                    == backend.ownWinogradBackwardData(dy, weight: weight, inputShape: x.shape).scalars)
+            let (dwThreads, dbThreads) = try backend.ownWinogradWeightGradient(dy, input: x, weightShape: weightShape,
+                                                                               weightLayout: nil, withBias: true,
+                                                                               threads: threads)
+            #expect(dwThreads.scalars == ownDW.scalars && dbThreads!.scalars == ownDB!.scalars, "\(threads) threads")
+        }
     }
 
     /// Same inputs, same threads: the same bits (the kernels' sums run in a fixed order).
@@ -133,12 +152,13 @@ import CompSegTestSupport
         #expect(try runOwn() == runOwn())
     }
 
-    /// Inference runs Winograd kernels image by image: an image's map does not depend on the
-    /// batch it comes in (segment's --batch).
+    /// An image's map does not depend on the batch it comes in (segment's --batch): oneDNN's
+    /// Winograd kernels run image by image, compseg's give a tile the same bits in any batch, and
+    /// which kernels run depends on the image, not the batch.
     @Test func inferenceGivesAnImageTheSameBitsInAnyBatch() throws {
         let backend = CPUBackend.shared
         let geometry = ConvolutionGeometry(padding: 1)
-        let x = randomTensor([3, 24, 20, 20], seed: 8), weight = randomTensor([16, 24, 3, 3], seed: 9, scale: 0.1)
+        let x = randomTensor([3, 24, 32, 32], seed: 8), weight = randomTensor([16, 24, 3, 3], seed: 9, scale: 0.1)
         let bias = randomTensor([16], seed: 10)
         let epilogue = ConvolutionEpilogue(activation: .softplus, training: false)
         let kernel = try backend.convolutionImplementations(x.shape, weightShape: weight.shape, withBias: true,
@@ -146,10 +166,13 @@ import CompSegTestSupport
         if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512") {
             #expect(kernel.contains("wino"), "\(kernel)")
         }
+        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.ownWinogradAvailable, !CPUBackend.oneDNNHasWinograd {
+            #expect(kernel.contains("compseg_winograd"), "\(kernel)")
+        }
         let batch = try backend.convolutionForward(x, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue).scalars
-        let per = 24 * 20 * 20, out = 16 * 20 * 20
+        let per = 24 * 32 * 32, out = 16 * 32 * 32
         for m in 0..<3 {
-            let image = try Tensor(shape: [1, 24, 20, 20], scalars: Array(x.scalars[(m * per)..<((m + 1) * per)]))
+            let image = try Tensor(shape: [1, 24, 32, 32], scalars: Array(x.scalars[(m * per)..<((m + 1) * per)]))
             let alone = try backend.convolutionForward(image, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue)
             let differing = zip(alone.scalars, batch[(m * out)..<((m + 1) * out)]).filter { $0 != $1 }.count
             #expect(differing == 0, "image \(m): \(differing) values differ")
@@ -157,7 +180,7 @@ import CompSegTestSupport
         guard CPUBackend.ownWinogradAvailable else { return }
         let ownBatch = try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: epilogue).scalars
         for m in 0..<3 {
-            let image = try Tensor(shape: [1, 24, 20, 20], scalars: Array(x.scalars[(m * per)..<((m + 1) * per)]))
+            let image = try Tensor(shape: [1, 24, 32, 32], scalars: Array(x.scalars[(m * per)..<((m + 1) * per)]))
             let alone = try backend.ownWinogradForward(image, weight: weight, bias: bias, epilogue: epilogue)
             let differing = zip(alone.scalars, ownBatch[(m * out)..<((m + 1) * out)]).filter { $0 != $1 }.count
             #expect(differing == 0, "image \(m), compseg's AVX2 kernels: \(differing) values differ")

@@ -19,11 +19,13 @@ void compseg_softplus_backward(float *dx, const float *dy, const float *y, size_
 
 /// Whether this CPU runs the Winograd kernels below (AVX2 and FMA).
 int compseg_winograd_available(void);
-/// The 36 transformed weight planes, 36 × in × out floats with `in` and `out` rounded up to 8:
-/// of `weights` (outputs × inputs × 3 × 3) for the forward pass, or, with `backward_data`, of the
-/// convolution that maps output gradients to input gradients (flipped, inputs and outputs swapped).
+/// Rows [row_begin, row_end) (input channels, rounded up to 8) of the 36 transformed weight
+/// planes, 36 × in × out floats with `in` and `out` rounded up to 8: of `weights` (outputs × inputs
+/// × 3 × 3) for the forward pass, or, with `backward_data`, of the convolution that maps output
+/// gradients to input gradients (flipped, inputs and outputs swapped). Threads may write disjoint
+/// row ranges at once.
 void compseg_winograd_transform_weights(const float *weights, long outputs, long inputs, int backward_data,
-                                        float *u);
+                                        float *u, long row_begin, long row_end);
 /// Floats of scratch one thread's `compseg_winograd_forward` needs.
 size_t compseg_winograd_forward_scratch(long inputs, long outputs);
 /// The output tiles [tile_begin, tile_end) (images × ⌈h/4⌉ × ⌈w/4⌉ tiles of 4×4) of the convolution

@@ -147,7 +147,7 @@ extension CPUBackend {
         guard convolutionAlgorithm == .winograd else { return "direct (COMPSEG_CONVOLUTION=direct)" }
         if oneDNNHasWinograd { return "Winograd F(4×4, 3×3) where it pays (oneDNN's kernels), else direct" }
         if ownWinogradAvailable {
-            return "Winograd F(4×4, 3×3) on \(ownWinogradMinimumTiles)+ tiles (compseg's AVX2 kernels), else direct"
+            return "Winograd F(4×4, 3×3) on images of \(ownWinogradMinimumTiles)+ tiles (compseg's AVX2 kernels), else direct"
         }
         return "direct (no Winograd kernels for this CPU)"
     }
