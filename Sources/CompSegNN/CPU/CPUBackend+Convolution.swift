@@ -145,7 +145,9 @@ extension CPUBackend {
     /// How 3×3 convolutions run here, in words (for `compseg --version`).
     public static var convolutionSummary: String {
         guard convolutionAlgorithm == .winograd else { return "direct (COMPSEG_CONVOLUTION=direct)" }
-        if oneDNNHasWinograd { return "Winograd F(4×4, 3×3) where it pays (oneDNN's kernels), else direct" }
+        if oneDNNHasWinograd {
+            return "Winograd F(4×4, 3×3) where it pays (oneDNN's kernels; compseg's for many inputs to ≤ 16 outputs), else direct"
+        }
         if ownWinogradAvailable {
             return "Winograd F(4×4, 3×3) on images of \(ownWinogradMinimumTiles)+ tiles (compseg's AVX2 kernels), else direct"
         }

@@ -15,13 +15,18 @@ extension CPUBackend {
     /// so that an image's map does not depend on the batch it comes in.
     static let ownWinogradMinimumTiles = 64
 
-    /// Whether a convolution runs on our Winograd kernels: a geometry `usesWinograd` takes, on a
-    /// CPU where oneDNN has no Winograd kernels and ours run, on images of enough tiles. The same
-    /// rule in training and inference: our kernels give an image the same bits in any batch.
+    /// Whether a convolution runs on our Winograd kernels: a geometry `usesWinograd` takes, on
+    /// images of enough tiles, on a CPU where ours run and oneDNN has no Winograd kernels, or where
+    /// many input channels meet one block of outputs (≥ 8× as many inputs as outputs, ≤ 16
+    /// outputs: a network's first layer), which oneDNN's AVX-512 Winograd kernels run at half our
+    /// speed (measured, 2 Zen 4 cores: 450→16 on seven 64×64 images, forward 27.8 ms against
+    /// 12.5–13.4, weight gradient 14.6 against 14.7–15.4). The same rule in training and
+    /// inference: our kernels give an image the same bits in any batch.
     static func usesOwnWinograd(input: Shape, weightShape: Shape, geometry: ConvolutionGeometry) -> Bool {
         guard usesWinograd(input: input, weightShape: weightShape, geometry: geometry, training: true),
-              ownWinogradAvailable, !oneDNNHasWinograd else { return false }
-        return ((input.h + 3) / 4) * ((input.w + 3) / 4) >= ownWinogradMinimumTiles
+              ownWinogradAvailable,
+              ((input.h + 3) / 4) * ((input.w + 3) / 4) >= ownWinogradMinimumTiles else { return false }
+        return !oneDNNHasWinograd || (weightShape[0] <= 16 && weightShape[1] >= 8 * weightShape[0])
     }
 
     /// nChw8c, the layout our Winograd kernels read and write.
