@@ -33,8 +33,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let first = try makeDirectory("\(root)/first"), second = try makeDirectory("\(root)/second")
         // Files of the right names that are no libraries: the loader tries them in order and says why each failed.
-        FileManager.default.createFile(atPath: "\(first)/libcublas.so.12", contents: Data("not ELF".utf8))
-        FileManager.default.createFile(atPath: "\(second)/libcublas.so.13", contents: Data("not ELF".utf8))
+        #expect(FileManager.default.createFile(atPath: "\(first)/libcublas.so.12", contents: Data("not ELF".utf8)))
+        #expect(FileManager.default.createFile(atPath: "\(second)/libcublas.so.13", contents: Data("not ELF".utf8)))
         let result = CUDALoader.find(.cublas, directories: [first, second], system: false)
         guard case .failure(let missing) = result else { Issue.record("\(result)"); return }
         #expect(missing.unloadable.map { $0.prefix { $0 != ":" } } == ["\(first)/libcublas.so.12", "\(second)/libcublas.so.13"])

@@ -42,3 +42,7 @@ size_t compseg_winograd_weight_gradient_scratch(long inputs, long outputs);
 void compseg_winograd_weight_gradient(const float *src, const float *dy, long n, long inputs, long h, long w,
                                       long outputs, float *du, float *dw, float *db, float *scratch,
                                       long block_begin, long block_end);
+
+/// The path of the file the system's loader opened for `handle` (a dlopen handle), or NULL; owned
+/// by the loader, valid while the library stays open.
+const char *compseg_loaded_library_path(void *handle);

@@ -11,6 +11,7 @@ final class CUDADriver: @unchecked Sendable {
     let totalMemory: @convention(c) (UnsafeMutablePointer<Int>, Int32) -> Int32
     let attribute: @convention(c) (UnsafeMutablePointer<Int32>, Int32, Int32) -> Int32
     let primaryContext: @convention(c) (UnsafeMutablePointer<Pointer?>, Int32) -> Int32
+    let releasePrimaryContext: @convention(c) (Int32) -> Int32
     let setContext: @convention(c) (Pointer?) -> Int32
     let loadModule: @convention(c) (UnsafeMutablePointer<Pointer?>, UnsafeRawPointer) -> Int32
     let unloadModule: @convention(c) (Pointer?) -> Int32
@@ -33,6 +34,7 @@ final class CUDADriver: @unchecked Sendable {
         totalMemory = try lib.function("cuDeviceTotalMem_v2", as: type(of: totalMemory))
         attribute = try lib.function("cuDeviceGetAttribute", as: type(of: attribute))
         primaryContext = try lib.function("cuDevicePrimaryCtxRetain", as: type(of: primaryContext))
+        releasePrimaryContext = try lib.function("cuDevicePrimaryCtxRelease_v2", as: type(of: releasePrimaryContext))
         setContext = try lib.function("cuCtxSetCurrent", as: type(of: setContext))
         loadModule = try lib.function("cuModuleLoadData", as: type(of: loadModule))
         unloadModule = try lib.function("cuModuleUnload", as: type(of: unloadModule))
@@ -67,6 +69,8 @@ final class CUDADriver: @unchecked Sendable {
     func selfTest(device: Int32, nvrtc: NVRTC, architecture: (major: Int, minor: Int)) throws -> Void {
         var context: Pointer?
         try check(primaryContext(&context, device), "cuDevicePrimaryCtxRetain")
+        // Released last (defers run in reverse), after the module and buffers it holds.
+        defer { _ = setContext(nil); _ = releasePrimaryContext(device) }
         try check(setContext(context), "cuCtxSetCurrent")
         let cubin = try nvrtc.cubin(Self.selfTestSource, name: "compseg_axpy.cu", architecture: architecture)
         var module: Pointer?

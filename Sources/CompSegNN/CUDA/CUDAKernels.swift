@@ -2,8 +2,11 @@
 /// and their derivatives, sums, the masked mean of the pooling head, and the optimizers' updates.
 /// Compiled once per process by NVRTC for the GPU at hand, with contraction off (`--fmad=false`),
 /// in the operation order of the CPU code, so both backends round alike wherever the operations
-/// are the same. Sums are deterministic: fixed ranges per block, fixed-order tree reductions, no
-/// atomics (same data, same result).
+/// are the same (not softplus' backward: the CPU's e⁻ʸ is a polynomial of our own,
+/// `Sources/CKernels/softplus.c`). Sums are deterministic: fixed ranges per block, fixed-order tree
+/// reductions, no atomics (same data, same result). Clip maps NaN to its lower bound, as oneDNN's
+/// clip does on the CPU (checked: clip(NaN, 0, 1) = 0, its gradient 0). The masked mean of an empty
+/// mask is 0/0 = NaN: the backend checks `totals` and throws as the CPU op does.
 ///
 /// Status (issue 22): compiled by NVRTC in `CUDALoaderTests` wherever the library is found; not yet
 /// called by a backend, and so not yet run on a GPU.
@@ -23,7 +26,9 @@ enum CUDAKernels {
         }
     }
 
-    /// Threads per block of every kernel here (the reductions' shared arrays are this long).
+    /// Threads per block of every kernel here. The reductions need exactly this many (their
+    /// shared arrays and trees are this long): launched otherwise, they trap, and the launch's
+    /// synchronization reports the error.
     static let blockSize = 256
 
     static let source = """
@@ -79,6 +84,11 @@ enum CUDAKernels {
             FOR_EACH(i, n) y[i] = value;
         }
 
+        /// Stops a reduction launched with other than BLOCK threads (its tree would read unset values).
+        __device__ void require_block(void) {
+            if (blockDim.x != BLOCK || blockDim.y != 1 || blockDim.z != 1) __trap();
+        }
+
         /// Sums BLOCK doubles of shared memory in a fixed tree; the total lands in s[0].
         __device__ void block_sum(double *s) {
             __syncthreads();
@@ -89,8 +99,9 @@ enum CUDAKernels {
         }
 
         /// Pass 1 of a sum: block b adds x[b·chunk ..< (b+1)·chunk] in double into partial[b].
-        extern "C" __global__ void compseg_partial_sums(const float *x, long long n, long long chunk,
-                                                        double *partial) {
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_partial_sums(const float *x, long long n,
+                                                                                long long chunk, double *partial) {
+            require_block();
             __shared__ double s[BLOCK];
             long long start = blockIdx.x * chunk, end = min(start + chunk, n);
             double t = 0;
@@ -101,7 +112,9 @@ enum CUDAKernels {
         }
 
         /// Pass 2, one block: y[0] = factor · Σ partial.
-        extern "C" __global__ void compseg_sum_partials(const double *partial, int count, float factor, float *y) {
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_sum_partials(const double *partial, int count,
+                                                                                float factor, float *y) {
+            require_block();
             __shared__ double s[BLOCK];
             double t = 0;
             for (int i = threadIdx.x; i < count; i += BLOCK) t += partial[i];
@@ -111,8 +124,10 @@ enum CUDAKernels {
         }
 
         /// One block per image: means[n] = Σ m·a / Σ m over its `pixels`; totals[n] = Σ m.
-        extern "C" __global__ void compseg_masked_mean(const float *a, const float *mask, long long pixels,
-                                                       float *means, float *totals) {
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_masked_mean(const float *a, const float *mask,
+                                                                                long long pixels, float *means,
+                                                                                float *totals) {
+            require_block();
             __shared__ double s[BLOCK], m[BLOCK];
             const float *ai = a + blockIdx.x * pixels, *mi = mask + blockIdx.x * pixels;
             double t = 0, u = 0;
@@ -130,9 +145,10 @@ enum CUDAKernels {
             }
         }
 
-        /// da = dmeans[n] / totals[n] · mask, image by image (blockIdx.y is the image).
-        extern "C" __global__ void compseg_masked_mean_backward(const float *dmeans, const float *mask,
+        /// da = dmeans[n] / totals[n] · mask, image by image (blockIdx.y is the image); BLOCK threads.
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_masked_mean_backward(const float *dmeans, const float *mask,
                                                                 const float *totals, long long pixels, float *da) {
+            require_block();
             float w = dmeans[blockIdx.y] / totals[blockIdx.y];
             const float *mi = mask + blockIdx.y * pixels;
             float *di = da + blockIdx.y * pixels;

@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 
 /// NVIDIA's libraries, found and opened at run time (`dlopen`), so that building, testing and
@@ -145,14 +146,6 @@ public enum CUDALoader {
 
     /// The file the system's loader chose for `handle` (its link map's name).
     private static func loadedPath(_ handle: UnsafeMutableRawPointer) -> String? {
-        var map: UnsafeMutableRawPointer?
-        guard glibcDlinfo(handle, 2 /* RTLD_DI_LINKMAP */, &map) == 0, let map else { return nil }
-        // struct link_map { ElfW(Addr) l_addr; char *l_name; … }
-        return map.load(fromByteOffset: MemoryLayout<UInt>.stride, as: UnsafePointer<CChar>?.self)
-            .map { String(cString: $0) }
+        compseg_loaded_library_path(handle).map { String(cString: $0) }
     }
 }
-
-/// glibc's `int dlinfo(void *handle, int request, void *info)` (declared only with _GNU_SOURCE).
-@_silgen_name("dlinfo")
-private func glibcDlinfo(_ handle: UnsafeMutableRawPointer, _ request: Int32, _ info: UnsafeMutableRawPointer) -> Int32
