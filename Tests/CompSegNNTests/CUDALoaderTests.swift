@@ -44,7 +44,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: root) }
         let folder = try makeDirectory("\(root)/lib")
         // A file of the right name that is no library: the loader's reason is reported.
-        FileManager.default.createFile(atPath: "\(folder)/libcudnn.so.9", contents: Data("not ELF".utf8))
+        #expect(FileManager.default.createFile(atPath: "\(folder)/libcudnn.so.9", contents: Data("not ELF".utf8)))
         do {
             let library = try CUDALoader.open(.cudnn, directories: [folder])
             // A machine with cuDNN on the system's path loads that one instead.
