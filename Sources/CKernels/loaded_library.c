@@ -1,5 +1,7 @@
 // The file the system's loader opened for a dlopen handle (glibc declares dlinfo only with _GNU_SOURCE).
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "CKernels.h"
 #include <dlfcn.h>
 #include <link.h>

@@ -5,16 +5,17 @@ import CompSegTestSupport
 
 /// 3×3 convolutions large enough for Winograd's F(4×4, 3×3) kernels: forward (with and without
 /// softplus, which then runs after the kernel), backward data and backward weights against sums
-/// computed in double precision, through the backend (oneDNN's Winograd kernels on AVX-512 CPUs,
-/// direct ones elsewhere for these small batches) and through compseg's own AVX2 kernels, called
-/// directly (any CPU with AVX2 and FMA).
+/// computed in double precision, through the backend (whichever kernels it takes here: oneDNN's
+/// Winograd, compseg's, or direct) and through compseg's own AVX2 kernels, called directly (any
+/// CPU with AVX2 and FMA).
 @Suite struct WinogradTests {
     /// Input channels, output channels, H, W, batch: channel counts off the 8- and 16-channel
     /// blocks and sides off the 4-pixel tile, so padded tiles and channels are covered; the last
-    /// has more channels than compseg's kernels take at once (64) and more tiles than a block
-    /// (144 against 24 and 64), and images of 72 tiles, which the backend gives compseg's kernels
-    /// on AVX2 CPUs.
-    @Test(arguments: [(20, 24, 17, 19, 2), (32, 16, 16, 16, 3), (13, 19, 9, 11, 3), (70, 75, 34, 30, 2)])
+    /// (70→75) has more channels than compseg's kernels take at once (64) and more tiles than a
+    /// block (144 against 24 and 64), in images of 72 tiles, which the backend gives compseg's
+    /// kernels on AVX2 CPUs; 128→16 on 32×32 is a layer the backend gives them on AVX-512 CPUs too.
+    @Test(arguments: [(20, 24, 17, 19, 2), (32, 16, 16, 16, 3), (13, 19, 9, 11, 3), (70, 75, 34, 30, 2),
+                      (128, 16, 32, 32, 1)])
     func agreesWithDoublePrecisionSums(_ c: (Int, Int, Int, Int, Int)) throws {
         let (ic, oc, h, w, n) = c
         let backend = CPUBackend.shared
@@ -24,12 +25,18 @@ import CompSegTestSupport
                 == (CPUBackend.convolutionAlgorithm == .winograd && ic >= 16 && oc >= 16))
         let kernels = try backend.convolutionImplementations([n, ic, h, w], weightShape: weightShape, withBias: true,
                                                              geometry: geometry, epilogue: .training)
-        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512"), ic >= 16, oc >= 16 {
-            #expect(kernels.allSatisfy { $0.contains("wino") }, "\(kernels)")
+        // Which kernels the backend takes: compseg's where its rule says so, else on AVX-512 oneDNN's Winograd.
+        let own = CPUBackend.usesOwnWinograd(input: [n, ic, h, w], weightShape: weightShape, geometry: geometry)
+        #expect(kernels.allSatisfy { $0.contains("compseg_winograd") } == own, "\(kernels)")
+        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.ownWinogradAvailable {
+            let tiles = ((h + 3) / 4) * ((w + 3) / 4)
+            let expected = ic >= 16 && oc >= 16 && tiles >= CPUBackend.ownWinogradMinimumTiles
+                && (!CPUBackend.oneDNNHasWinograd || (oc == 16 && ic >= 128))
+            #expect(own == expected, "compseg's kernels taken: \(own)")
         }
-        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.ownWinogradAvailable, !CPUBackend.oneDNNHasWinograd {
-            let taken = ic >= 16 && oc >= 16 && ((h + 3) / 4) * ((w + 3) / 4) >= CPUBackend.ownWinogradMinimumTiles
-            #expect(kernels.allSatisfy { $0.contains("compseg_winograd") } == taken, "\(kernels)")
+        if CPUBackend.convolutionAlgorithm == .winograd, CPUBackend.instructionSet.hasPrefix("AVX-512"), ic >= 16, oc >= 16,
+           !own {
+            #expect(kernels.allSatisfy { $0.contains("wino") && !$0.contains("compseg") }, "\(kernels)")
         }
 
         let x = randomTensor([n, ic, h, w], seed: 1), weight = randomTensor(weightShape, seed: 2, scale: 0.1)
@@ -101,20 +108,20 @@ import CompSegTestSupport
         }
 
         guard CPUBackend.ownWinogradAvailable else { return }
-        let own = ["compseg_winograd_4x3:avx2"]
-        check("y", try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: .training).scalars, y, own)
+        let ownKernels = ["compseg_winograd_4x3:avx2"]
+        check("y", try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: .training).scalars, y, ownKernels)
         check("softplus(y)", try backend.ownWinogradForward(x, weight: weight, bias: bias, epilogue: softplusTraining).scalars,
-              expectedSoftplus, own)
-        check("dx", try backend.ownWinogradBackwardData(dy, weight: weight, inputShape: x.shape).scalars, dx, own)
+              expectedSoftplus, ownKernels)
+        check("dx", try backend.ownWinogradBackwardData(dy, weight: weight, inputShape: x.shape).scalars, dx, ownKernels)
         let (ownDW, ownDB) = try backend.ownWinogradWeightGradient(dy, input: x, weightShape: weightShape, weightLayout: nil,
                                                                    withBias: true)
-        check("dw", ownDW.scalars, dw, own)
+        check("dw", ownDW.scalars, dw, ownKernels)
         var db = [(Double, Double)](repeating: (0, 0), count: oc)
         for m in 0..<n { for o in 0..<oc { for p in 0..<(h * w) {
             let value = ds[(m * oc + o) * h * w + p]
             db[o].0 += value; db[o].1 += Swift.abs(value)
         } } }
-        check("db", ownDB!.scalars, db, own)
+        check("db", ownDB!.scalars, db, ownKernels)
 
         // The same bits on one thread and on three (tiles, weight rows and channel blocks split otherwise).
         for threads in [1, 3] {

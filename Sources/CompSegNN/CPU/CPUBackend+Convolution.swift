@@ -123,9 +123,10 @@ extension CPUBackend {
         let winogradThread: UInt?
     }
 
-    /// How 3×3 convolutions are computed: `.winograd` (the default) takes oneDNN's Winograd
-    /// F(4×4, 3×3) kernels where they exist (AVX-512 CPUs) and the image is large enough to pay
-    /// (`usesWinograd`); `.direct` always takes direct convolution, as PyTorch does. Winograd does
+    /// How 3×3 convolutions are computed: `.winograd` (the default) takes Winograd F(4×4, 3×3)
+    /// kernels where the image is large enough to pay (`usesWinograd`): oneDNN's where they exist
+    /// (AVX-512 CPUs), compseg's own elsewhere and for some layers there (`usesOwnWinograd`);
+    /// `.direct` always takes direct convolution, as PyTorch does. Winograd does
     /// 2.25× fewer multiplications and rounds differently (errors of some float32 epsilons of the
     /// terms' magnitudes, `WinogradTests`). oneDNN's Winograd forward gives an image other bits in
     /// another batch, so inference runs it image by image: a map does not depend on `--batch`.
@@ -146,7 +147,7 @@ extension CPUBackend {
     public static var convolutionSummary: String {
         guard convolutionAlgorithm == .winograd else { return "direct (COMPSEG_CONVOLUTION=direct)" }
         if oneDNNHasWinograd {
-            return "Winograd F(4×4, 3×3) where it pays (oneDNN's kernels; compseg's for many inputs to ≤ 16 outputs), else direct"
+            return "Winograd F(4×4, 3×3) where it pays (oneDNN's kernels; compseg's for 128+ inputs to 16 outputs), else direct"
         }
         if ownWinogradAvailable {
             return "Winograd F(4×4, 3×3) on images of \(ownWinogradMinimumTiles)+ tiles (compseg's AVX2 kernels), else direct"

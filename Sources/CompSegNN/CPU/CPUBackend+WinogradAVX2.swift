@@ -1,9 +1,10 @@
 import CDNNL
 import CKernels
 
-/// Winograd F(4×4, 3×3) convolutions of our own (`Sources/CKernels/winograd.c`) on CPUs where
-/// oneDNN has none (AVX2 without AVX-512): forward, backward data and weight gradient, activations
-/// in nChw8c, weights plain. Transformed weights and work buffers are reused call after call.
+/// Winograd F(4×4, 3×3) convolutions of our own (`Sources/CKernels/winograd.c`, AVX2 and FMA):
+/// forward, backward data and weight gradient, activations in nChw8c, weights plain; work buffers
+/// reused call after call. Taken where oneDNN has no Winograd kernels (AVX2 without AVX-512) and,
+/// on AVX-512, for the layers oneDNN's Winograd runs slowly (`usesOwnWinograd`).
 extension CPUBackend {
     /// Whether this CPU runs our Winograd kernels (AVX2 and FMA).
     static let ownWinogradAvailable = compseg_winograd_available() != 0
@@ -16,17 +17,19 @@ extension CPUBackend {
     static let ownWinogradMinimumTiles = 64
 
     /// Whether a convolution runs on our Winograd kernels: a geometry `usesWinograd` takes, on
-    /// images of enough tiles, on a CPU where ours run and oneDNN has no Winograd kernels, or where
-    /// many input channels meet one block of outputs (≥ 8× as many inputs as outputs, ≤ 16
-    /// outputs: a network's first layer), which oneDNN's AVX-512 Winograd kernels run at half our
-    /// speed (measured, 2 Zen 4 cores: 450→16 on seven 64×64 images, forward 27.8 ms against
-    /// 12.5–13.4, weight gradient 14.6 against 14.7–15.4). The same rule in training and
-    /// inference: our kernels give an image the same bits in any batch.
+    /// images of at least `ownWinogradMinimumTiles` tiles (⌈h/4⌉·⌈w/4⌉), on a CPU where ours run
+    /// and either oneDNN has no Winograd kernels, or the layer has one AVX-512 block of outputs
+    /// (16) and 128 or more inputs (a width-16 network's first layer), which oneDNN's AVX-512
+    /// Winograd runs at half our speed (measured, 2 Zen 4 cores: 450→16 on seven 64×64 images,
+    /// forward 27.8 ms against 12.5–13.4, weight gradient 14.6 against 14.7–15.4; the training
+    /// step of (450, 64², width 16, batch 7), reorders to and from 16-channel blocks included,
+    /// 0.084–0.109 s against 0.077–0.091). The same rule in training and inference: our kernels
+    /// give an image the same bits in any batch.
     static func usesOwnWinograd(input: Shape, weightShape: Shape, geometry: ConvolutionGeometry) -> Bool {
         guard usesWinograd(input: input, weightShape: weightShape, geometry: geometry, training: true),
               ownWinogradAvailable,
               ((input.h + 3) / 4) * ((input.w + 3) / 4) >= ownWinogradMinimumTiles else { return false }
-        return !oneDNNHasWinograd || (weightShape[0] <= 16 && weightShape[1] >= 8 * weightShape[0])
+        return !oneDNNHasWinograd || (weightShape[0] == 16 && weightShape[1] >= 128)
     }
 
     /// nChw8c, the layout our Winograd kernels read and write.
@@ -34,8 +37,8 @@ extension CPUBackend {
         DNNLLayout(MemoryDesc.byTag(shape.dims, dnnl_nChw8c))
     }
 
-    /// The forward pass (and `epilogue`'s activation after it) on our Winograd kernels, on
-    /// `threads` threads (the result does not depend on them).
+    /// The forward pass (and `epilogue`'s activation after it) on our Winograd kernels, its work
+    /// split in `threads` parts (run on up to `Threads.count` threads; the result does not depend on them).
     func ownWinogradForward(_ x: Tensor, weight: Tensor, bias: Tensor?, epilogue: ConvolutionEpilogue,
                             threads: Int = Threads.count) throws -> Tensor {
         let (n, inputs, h, w, outputs) = (x.shape.n, x.shape.c, x.shape.h, x.shape.w, weight.shape[0])
@@ -95,7 +98,7 @@ extension CPUBackend {
     }
 
     /// The weight gradient (in `weightLayout`) and bias gradient on our Winograd kernels, the
-    /// input channels split among the threads (the result does not depend on them).
+    /// input channel blocks split in `threads` parts (the result does not depend on them).
     func ownWinogradWeightGradient(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
                                    withBias: Bool, threads: Int = Threads.count) throws -> (weight: Tensor, bias: Tensor?) {
         let (n, inputs, h, w, outputs) = (input.shape.n, input.shape.c, input.shape.h, input.shape.w, weightShape[0])

@@ -13,6 +13,7 @@ final class CUDADriver: @unchecked Sendable {
     let primaryContext: @convention(c) (UnsafeMutablePointer<Pointer?>, Int32) -> Int32
     let releasePrimaryContext: @convention(c) (Int32) -> Int32
     let setContext: @convention(c) (Pointer?) -> Int32
+    let currentContext: @convention(c) (UnsafeMutablePointer<Pointer?>) -> Int32
     let loadModule: @convention(c) (UnsafeMutablePointer<Pointer?>, UnsafeRawPointer) -> Int32
     let unloadModule: @convention(c) (Pointer?) -> Int32
     let function: @convention(c) (UnsafeMutablePointer<Pointer?>, Pointer?, UnsafePointer<CChar>) -> Int32
@@ -36,6 +37,7 @@ final class CUDADriver: @unchecked Sendable {
         primaryContext = try lib.function("cuDevicePrimaryCtxRetain", as: type(of: primaryContext))
         releasePrimaryContext = try lib.function("cuDevicePrimaryCtxRelease_v2", as: type(of: releasePrimaryContext))
         setContext = try lib.function("cuCtxSetCurrent", as: type(of: setContext))
+        currentContext = try lib.function("cuCtxGetCurrent", as: type(of: currentContext))
         loadModule = try lib.function("cuModuleLoadData", as: type(of: loadModule))
         unloadModule = try lib.function("cuModuleUnload", as: type(of: unloadModule))
         function = try lib.function("cuModuleGetFunction", as: type(of: function))
@@ -67,10 +69,12 @@ final class CUDADriver: @unchecked Sendable {
     /// Compiles a small kernel with NVRTC for `device`, runs it on 1000 values and checks them:
     /// the path every kernel of a CUDA backend takes.
     func selfTest(device: Int32, nvrtc: NVRTC, architecture: (major: Int, minor: Int)) throws -> Void {
-        var context: Pointer?
+        var context: Pointer?, caller: Pointer?
+        try check(currentContext(&caller), "cuCtxGetCurrent")
         try check(primaryContext(&context, device), "cuDevicePrimaryCtxRetain")
-        // Released last (defers run in reverse), after the module and buffers it holds.
-        defer { _ = setContext(nil); _ = releasePrimaryContext(device) }
+        // Released last (defers run in reverse), after the module and buffers it holds; the
+        // caller's current context comes back.
+        defer { _ = setContext(caller); _ = releasePrimaryContext(device) }
         try check(setContext(context), "cuCtxSetCurrent")
         let cubin = try nvrtc.cubin(Self.selfTestSource, name: "compseg_axpy.cu", architecture: architecture)
         var module: Pointer?

@@ -6,7 +6,7 @@
 /// `Sources/CKernels/softplus.c`). Sums are deterministic: fixed ranges per block, fixed-order tree
 /// reductions, no atomics (same data, same result). Clip maps NaN to its lower bound, as oneDNN's
 /// clip does on the CPU (checked: clip(NaN, 0, 1) = 0, its gradient 0). The masked mean of an empty
-/// mask is 0/0 = NaN: the backend checks `totals` and throws as the CPU op does.
+/// mask is 0/0 = NaN: the backend that calls it must check `totals` and throw, as the CPU op does.
 ///
 /// Status (issue 22): compiled by NVRTC in `CUDALoaderTests` wherever the library is found; not yet
 /// called by a backend, and so not yet run on a GPU.
@@ -26,9 +26,10 @@ enum CUDAKernels {
         }
     }
 
-    /// Threads per block of every kernel here. The reductions need exactly this many (their
-    /// shared arrays and trees are this long): launched otherwise, they trap, and the launch's
-    /// synchronization reports the error.
+    /// Threads per block of every kernel here. The reductions take at most this many
+    /// (`__launch_bounds__`: a larger launch fails at `cuLaunchKernel`); their trees always add the
+    /// same pairs of their 256 shared values, so a sum depends on the block size only through each
+    /// thread's share, and a launch with this size gives the same bits every time.
     static let blockSize = 256
 
     static let source = """
@@ -84,29 +85,30 @@ enum CUDAKernels {
             FOR_EACH(i, n) y[i] = value;
         }
 
-        /// Stops a reduction launched with other than BLOCK threads (its tree would read unset values).
-        __device__ void require_block(void) {
-            if (blockDim.x != BLOCK || blockDim.y != 1 || blockDim.z != 1) __trap();
-        }
-
-        /// Sums BLOCK doubles of shared memory in a fixed tree; the total lands in s[0].
+        /// Sums the BLOCK doubles of shared memory in a fixed tree (the threads' values, zeros past
+        /// them: set by `block_share`); the total lands in s[0]. Any block of up to BLOCK threads.
         __device__ void block_sum(double *s) {
             __syncthreads();
             for (int stride = BLOCK / 2; stride > 0; stride /= 2) {
-                if (threadIdx.x < stride) s[threadIdx.x] += s[threadIdx.x + stride];
+                for (int i = threadIdx.x; i < stride; i += blockDim.x) s[i] += s[i + stride];
                 __syncthreads();
             }
+        }
+
+        /// Puts this thread's value in s[threadIdx.x] and zeros in the slots past the block's threads.
+        __device__ void block_share(double *s, double value) {
+            s[threadIdx.x] = value;
+            for (int i = threadIdx.x + blockDim.x; i < BLOCK; i += blockDim.x) s[i] = 0;
         }
 
         /// Pass 1 of a sum: block b adds x[b·chunk ..< (b+1)·chunk] in double into partial[b].
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_partial_sums(const float *x, long long n,
                                                                                 long long chunk, double *partial) {
-            require_block();
             __shared__ double s[BLOCK];
             long long start = blockIdx.x * chunk, end = min(start + chunk, n);
             double t = 0;
-            for (long long i = start + threadIdx.x; i < end; i += BLOCK) t += (double)x[i];
-            s[threadIdx.x] = t;
+            for (long long i = start + threadIdx.x; i < end; i += blockDim.x) t += (double)x[i];
+            block_share(s, t);
             block_sum(s);
             if (threadIdx.x == 0) partial[blockIdx.x] = s[0];
         }
@@ -114,11 +116,10 @@ enum CUDAKernels {
         /// Pass 2, one block: y[0] = factor · Σ partial.
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_sum_partials(const double *partial, int count,
                                                                                 float factor, float *y) {
-            require_block();
             __shared__ double s[BLOCK];
             double t = 0;
-            for (int i = threadIdx.x; i < count; i += BLOCK) t += partial[i];
-            s[threadIdx.x] = t;
+            for (int i = threadIdx.x; i < count; i += blockDim.x) t += partial[i];
+            block_share(s, t);
             block_sum(s);
             if (threadIdx.x == 0) y[0] = (float)s[0] * factor;
         }
@@ -127,16 +128,15 @@ enum CUDAKernels {
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_masked_mean(const float *a, const float *mask,
                                                                                 long long pixels, float *means,
                                                                                 float *totals) {
-            require_block();
             __shared__ double s[BLOCK], m[BLOCK];
             const float *ai = a + blockIdx.x * pixels, *mi = mask + blockIdx.x * pixels;
             double t = 0, u = 0;
-            for (long long j = threadIdx.x; j < pixels; j += BLOCK) {
+            for (long long j = threadIdx.x; j < pixels; j += blockDim.x) {
                 t += (double)(ai[j] * mi[j]);
                 u += (double)mi[j];
             }
-            s[threadIdx.x] = t;
-            m[threadIdx.x] = u;
+            block_share(s, t);
+            block_share(m, u);
             block_sum(s);
             block_sum(m);
             if (threadIdx.x == 0) {
@@ -145,14 +145,14 @@ enum CUDAKernels {
             }
         }
 
-        /// da = dmeans[n] / totals[n] · mask, image by image (blockIdx.y is the image); BLOCK threads.
-        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_masked_mean_backward(const float *dmeans, const float *mask,
+        /// da = dmeans[n] / totals[n] · mask, image by image (blockIdx.y is the image).
+        extern "C" __global__ void compseg_masked_mean_backward(const float *dmeans, const float *mask,
                                                                 const float *totals, long long pixels, float *da) {
-            require_block();
             float w = dmeans[blockIdx.y] / totals[blockIdx.y];
             const float *mi = mask + blockIdx.y * pixels;
             float *di = da + blockIdx.y * pixels;
-            for (long long j = blockIdx.x * (long long)BLOCK + threadIdx.x; j < pixels; j += (long long)gridDim.x * BLOCK)
+            for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < pixels;
+                 j += (long long)gridDim.x * blockDim.x)
                 di[j] = w * mi[j];
         }
 
