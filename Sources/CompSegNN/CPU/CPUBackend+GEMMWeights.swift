@@ -20,7 +20,7 @@ extension CPUBackend {
     /// gains 8%; (450, 64², 16, b7) and (32, 128², 16, b7), whose layers have ≤ 0.6·10⁹, lose 1–4%
     /// (the copies and nine parallel regions cost more than the products save).
     static func usesGEMMWeightGradient(input: Shape, weightShape: Shape, geometry g: ConvolutionGeometry) -> Bool {
-        guard channelBlock == 8, !g.transposed, g.stride == (1, 1), weightShape[0] >= 64 else { return false }
+        guard runsAVX2Kernels, !g.transposed, g.stride == (1, 1), weightShape[0] >= 64 else { return false }
         let outputPixels = input.n * g.outputSize(input.h, kernel: weightShape[2], vertical: true)
             * g.outputSize(input.w, kernel: weightShape[3], vertical: false)
         // Work buffers (channels-last input and padded dY) at most 256 MiB: the paper's first layer at
@@ -30,11 +30,19 @@ extension CPUBackend {
         return weightShape.count * outputPixels >= 1_000_000_000 && workBytes <= 256 << 20
     }
 
+    /// Whether oneDNN runs its AVX2 kernels here (where the GEMM path was measured faster), not
+    /// AVX-512 ones nor older (AVX-only CPUs also use 8-channel blocks).
+    static let runsAVX2Kernels = [dnnl_cpu_isa_avx2, dnnl_cpu_isa_avx2_vnni].contains(dnnl_get_effective_cpu_isa())
+
     func gemmWeightGradient(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
                             withBias: Bool,
                             geometry g: ConvolutionGeometry) throws(ShapeError) -> (weight: Tensor, bias: Tensor?) {
         let (n, ic, h, w) = (input.shape.n, input.shape.c, input.shape.h, input.shape.w)
         let (oc, kh, kw) = (weightShape[0], weightShape[2], weightShape[3])
+        precondition(weightShape[1] == ic && g.stride == (1, 1) && !g.transposed
+                     && dy.shape.dims == [n, oc, g.outputSize(h, kernel: kh, vertical: true),
+                                          g.outputSize(w, kernel: kw, vertical: false)],
+                     "GEMM weight gradient: weight \(weightShape), gradient \(dy.shape) for input \(input.shape)")
         let (hp, wp) = (h + 2 * g.paddingH, w + 2 * g.paddingW)
         let pixels = n * hp * wp
         // Rows the farthest kernel position reads past the last padded pixel.
