@@ -271,6 +271,26 @@ static inline void tile_origin(long t, long th, long tw, long *image, long *y, l
     *x = r % tw * 4;
 }
 
+/// The 8-channel plane (h × w pixels of 8 floats) of `image` holding `channel`, in an nChw8c
+/// tensor of `padded` channels.
+static inline float *plane_of(const float *tensor, long padded, long h, long w, long image, long channel) {
+    return (float *)tensor + ((image * (padded / 8) + channel / 8) * h * w) * 8;
+}
+
+/// v[ξ·stride + i·cc + c] = (Bᵀ d B)[ξ] of tile t0 + i's 6×6 input patch, channel block c0 + c
+/// (c < cc), for `tiles` tiles of `src` (nChw8c, `padded` channels). Plane by plane: successive
+/// tiles read neighbouring pixels (the prefetchers follow).
+static AVX2 void input_block(const float *src, long padded, long h, long w, long t0, long tiles, long c0, long cc,
+                             float *v, long stride) {
+    long th = (h + 3) / 4, tw = (w + 3) / 4;
+    for (long c = 0; c < cc; c += 8)
+        for (long i = 0; i < tiles; i++) {
+            long image, y, x;
+            tile_origin(t0 + i, th, tw, &image, &y, &x);
+            input_tile(plane_of(src, padded, h, w, image, c0 + c), h, w, y - 1, x - 1, v + i * cc + c, stride);
+        }
+}
+
 size_t compseg_winograd_forward_scratch(long inputs, long outputs) {
     return (size_t)36 * (TILE_BLOCK * (min_l(round8(inputs), CHANNEL_CHUNK) + min_l(round8(outputs), CHANNEL_CHUNK)) + 2 * PLANE_PAD);
 }
@@ -288,14 +308,7 @@ AVX2 void compseg_winograd_forward(const float *src, long n, long inputs, long h
             long kc = min_l(kchunk, kp - k0);
             for (long c0 = 0; c0 < cp; c0 += cchunk) {
                 long cc = min_l(cchunk, cp - c0);
-                // Plane by plane: successive tiles read neighbouring pixels (the prefetchers follow).
-                for (long c = 0; c < cc; c += 8)
-                    for (long i = 0; i < tiles; i++) {
-                        long image, y, x;
-                        tile_origin(t0 + i, th, tw, &image, &y, &x);
-                        const float *plane = src + ((image * (cp / 8) + (c0 + c) / 8) * h * w) * 8;
-                        input_tile(plane, h, w, y - 1, x - 1, v + i * cc + c, vstride);
-                    }
+                input_block(src, cp, h, w, t0, tiles, c0, cc, v, vstride);
                 for (int xi = 0; xi < 36; xi++)
                     gemm(tiles, kc, cc, v + xi * vstride, cc, 1, u + (xi * cp + c0) * kp + k0, kp,
                          m + xi * mstride, kc, c0 > 0);
@@ -306,8 +319,8 @@ AVX2 void compseg_winograd_forward(const float *src, long n, long inputs, long h
                 for (long i = 0; i < tiles; i++) {
                     long image, y, x;
                     tile_origin(t0 + i, th, tw, &image, &y, &x);
-                    float *plane = dst + ((image * (kp / 8) + (k0 + k) / 8) * h * w) * 8;
-                    output_tile(m + i * kc + k, mstride, _mm256_loadu_ps(b), plane, h, w, y, x);
+                    output_tile(m + i * kc + k, mstride, _mm256_loadu_ps(b), plane_of(dst, kp, h, w, image, k0 + k),
+                                h, w, y, x);
                 }
             }
         }
@@ -336,8 +349,7 @@ AVX2 void compseg_winograd_weight_gradient(const float *src, const float *dy, lo
                 for (long i = 0; i < tiles; i++) {
                     long image, y, x;
                     tile_origin(t0 + i, th, tw, &image, &y, &x);
-                    const float *plane = dy + ((image * (kp / 8) + (k0 + k) / 8) * h * w) * 8;
-                    gradient_tile(plane, h, w, y, x, z + i * kc + k, zstride);
+                    gradient_tile(plane_of(dy, kp, h, w, image, k0 + k), h, w, y, x, z + i * kc + k, zstride);
                 }
             // The bias gradient: (A dy Aᵀ)[1][1] is the tile's sum.
             if (db && block_begin == 0)
@@ -349,14 +361,7 @@ AVX2 void compseg_winograd_weight_gradient(const float *src, const float *dy, lo
                     }
             for (long c0 = cbegin; c0 < cend; c0 += cchunk) {
                 long cc = min_l(cchunk, cend - c0);
-                // Plane by plane: successive tiles read neighbouring pixels (the prefetchers follow).
-                for (long c = 0; c < cc; c += 8)
-                    for (long i = 0; i < tiles; i++) {
-                        long image, y, x;
-                        tile_origin(t0 + i, th, tw, &image, &y, &x);
-                        const float *plane = src + ((image * (cp / 8) + (c0 + c) / 8) * h * w) * 8;
-                        input_tile(plane, h, w, y - 1, x - 1, v + i * cc + c, vstride);
-                    }
+                input_block(src, cp, h, w, t0, tiles, c0, cc, v, vstride);
                 for (int xi = 0; xi < 36; xi++)
                     gemm(cc, kc, tiles, v + xi * vstride, 1, cc,
                          z + xi * zstride, kc, du + (xi * cp + c0) * kp + k0, kp, t0 > 0);

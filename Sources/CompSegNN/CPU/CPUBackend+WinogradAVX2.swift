@@ -32,6 +32,9 @@ extension CPUBackend {
         return !oneDNNHasWinograd || (weightShape[0] == 16 && weightShape[1] >= 128)
     }
 
+    /// Channels rounded up to whole blocks of 8, as nChw8c and the transformed weights hold them.
+    private static func inBlocksOf8(_ channels: Int) -> Int { (channels + 7) / 8 * 8 }
+
     /// nChw8c, the layout our Winograd kernels read and write.
     static func winogradLayout(_ shape: Shape) -> DNNLLayout {
         DNNLLayout(MemoryDesc.byTag(shape.dims, dnnl_nChw8c))
@@ -67,8 +70,8 @@ extension CPUBackend {
                              output: Shape, threads: Int) throws -> Tensor {
         let plainWeight = reorder(weight, to: nil)
         let (n, h, w, outputs) = (input.shape.n, input.shape.h, input.shape.w, output.c)
-        let rows = (inputs + 7) / 8 * 8
-        let transformed = 36 * rows * ((outputs + 7) / 8 * 8)
+        let rows = Self.inBlocksOf8(inputs)
+        let transformed = 36 * rows * Self.inBlocksOf8(outputs)
         let scratch = compseg_winograd_forward_scratch(inputs, outputs)
         let tiles = n * ((h + 3) / 4) * ((w + 3) / 4)
         let threads = max(1, min(threads, tiles))
@@ -106,8 +109,8 @@ extension CPUBackend {
                      "Winograd weight gradient: weight \(weightShape), gradient \(dy.shape) for input \(input.shape)")
         let src = try reorder(input, to: Self.winogradLayout(input.shape).desc)
         let gradient = try reorder(dy, to: Self.winogradLayout(dy.shape).desc)
-        let blocks = (inputs + 7) / 8
-        let transformed = 36 * blocks * 8 * ((outputs + 7) / 8 * 8)
+        let blocks = Self.inBlocksOf8(inputs) / 8
+        let transformed = 36 * Self.inBlocksOf8(inputs) * Self.inBlocksOf8(outputs)
         let scratch = compseg_winograd_weight_gradient_scratch(inputs, outputs)
         let threads = max(1, min(threads, blocks))
         let dw = Tensor(uninitialized: weightShape)
