@@ -21,6 +21,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Topology identifier (see `compseg plugins`).") var topology = "unet"
     @Option(parsing: .unconditional, help: "Timed steps (after two warm-up steps).") var steps = 5
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
     @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
     @Flag(help: "Time the forward pass as segment runs it (no graph, inference mode): seconds per image.") var inference = false
 
@@ -33,6 +34,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        try compute.apply()
         let registry = try builtinRegistry()
         let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth), "batchNorm": \#(batchNorm)}"#.utf8),
                                                  source: "bench options")
@@ -57,6 +59,7 @@ struct Bench: ParsableCommand {
         Counters.enabled = true
         let start = DispatchTime.now().uptimeNanoseconds
         for _ in 0..<steps { try step() }
+        Backend.current.memory.synchronizeForHost()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / Double(steps)
         Counters.enabled = false
         let flopsPerStep = Counters.convolutionFLOPs / Double(steps)
@@ -101,7 +104,8 @@ struct Bench: ParsableCommand {
         let fields: [(String, String)] = [
             ("topology", "\"\(topology)\""), ("channels", "\(channels)"), ("size", "\(size)"), ("width", "\(width)"),
             ("depth", "\(depth)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)"),
-            ("params", "\(net.parameterCount)"),
+            ("params", "\(net.parameterCount)"), ("device", "\"\(Backend.current.name)\""),
+            ("precision", "\"\((compute.precision ?? .fp32).rawValue)\""),
         ] + figures + [("peak_mib", "\(usage.ru_maxrss / 1024)")]
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     }

@@ -10,7 +10,7 @@ struct CompSeg: ParsableCommand {
         commandName: "compseg",
         abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
         version: "compseg \(CompSegVersion.string) (oneDNN \(CPUBackend.oneDNNVersion))",
-        subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self])
+        subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self, CheckBackend.self])
 
     /// Runs the command; a file-system error that escapes a command is reported by its path and
     /// the system's reason (exit 1), never as Foundation's error domain and code.

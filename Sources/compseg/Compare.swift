@@ -25,6 +25,7 @@ struct Compare: ParsableCommand {
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
     @Option(parsing: .unconditional, help: "Activation threshold for masks.") var threshold: Float = 0.35
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
 
     func validate() throws {
@@ -80,6 +81,7 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        try compute.apply()
         let registry = try builtinRegistry()
         let entries = try entries()
         for e in entries { _ = try registry.topologies.factory(e.topology) }  // unknown names fail before any reading

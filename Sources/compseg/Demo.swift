@@ -32,6 +32,7 @@ struct Demo: ParsableCommand {
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
     @Flag(help: "Write into an output folder that already holds a demo.") var force = false
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
         guard spots.map({ (10...100_000).contains($0) }) ?? true, size.map({ (16...8192).contains($0) }) ?? true else {
@@ -43,6 +44,7 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        try compute.apply()
         let started = DispatchTime.now().uptimeNanoseconds
         let registry = try builtinRegistry()
         let folder = URL(fileURLWithPath: out)

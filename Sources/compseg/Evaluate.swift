@@ -23,6 +23,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
         if threshold != "auto" {
@@ -34,6 +35,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        try compute.apply()
         let folder = URL(fileURLWithPath: out)
         let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         if !existing.isEmpty && !force {

@@ -19,6 +19,30 @@ struct ThreadOptions: ParsableArguments {
     func apply() { if let threads { Threads.set(threads) } }
 }
 
+/// `--device` and `--precision`, for every command that runs a network.
+struct DeviceOptions: ParsableArguments {
+    @Option(help: "Where the network runs: auto (a GPU when CUDA loads here, else the CPU), cpu or cuda (default auto).")
+    var device: ComputeDevice?
+    @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default), tf32 or bf16 (weights, optimizer state and loss stay fp32); the CPU computes in fp32.")
+    var precision: Precision?
+
+    /// Makes the chosen device's backend the one the network runs on, and returns the choice.
+    /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
+    @discardableResult
+    func apply() throws -> DeviceChoice {
+        do {
+            let choice = try DeviceChoice.resolve(device ?? .auto, precision: precision)
+            choice.activate()
+            return choice
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+}
+
+extension ComputeDevice: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
+
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).
 struct TrainingOptions: ParsableArguments {

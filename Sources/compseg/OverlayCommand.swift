@@ -16,6 +16,7 @@ struct OverlayCommand: ParsableCommand {
     @Option(help: "Mask colour as hex RGB, e.g. ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
@@ -29,6 +30,7 @@ struct OverlayCommand: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        try compute.apply()
         let registry = try builtinRegistry()
         let (trained, store, rows) = try input.load(registry)
         let folder = URL(fileURLWithPath: input.out)

@@ -22,6 +22,7 @@ struct Segment: ParsableCommand {
     @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")
     var batch: Int?
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
         if let batch, batch < 1 || batch > 1024 { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
@@ -31,6 +32,7 @@ struct Segment: ParsableCommand {
 
     func run() throws {
         threading.apply()
+        try compute.apply()
         let registry = try builtinRegistry()
         let (trained, modality, store, _, streamed) = try input.load(registry, streamAbove: streamAbove)
         let folder = URL(fileURLWithPath: input.out)

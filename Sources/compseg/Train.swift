@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
     @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?
     @OptionGroup var training: TrainingOptions
     @OptionGroup var threading: ThreadOptions
+    @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
     @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
     var paperRecipe = false
@@ -37,6 +38,8 @@ struct Train: ParsableCommand {
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
     struct File: Codable, ListsConfigurationKeys {
         var modality, topology, head, data, out: String?
+        var device: ComputeDevice?
+        var precision: Precision?
         var optimizer: TrainingSettings.OptimizerKind?
         var epochs, batch, width, depth, patience, threads, warmup, cacheMb: Int?
         var lr, weightDecay, minDelta: Float?
@@ -45,7 +48,7 @@ struct Train: ParsableCommand {
         var modalityConfiguration, topologyConfiguration, headConfiguration: JSONValue?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case modality, topology, head, data, out, optimizer, epochs, batch, width, depth, patience, threads, warmup
+            case modality, topology, head, data, out, device, precision, optimizer, epochs, batch, width, depth, patience, threads, warmup
             case cacheMb, lr, weightDecay, minDelta, seed, balancedBatches
             case modalityConfiguration, topologyConfiguration, headConfiguration
         }
@@ -62,6 +65,7 @@ struct Train: ParsableCommand {
         training.optimizer = training.optimizer ?? f.optimizer; training.epochs = training.epochs ?? f.epochs
         training.batch = training.batch ?? f.batch; training.lr = training.lr ?? f.lr; training.seed = training.seed ?? f.seed
         training.warmup = training.warmup ?? f.warmup
+        compute.device = compute.device ?? f.device; compute.precision = compute.precision ?? f.precision
         threading.threads = threading.threads ?? f.threads; cache.cacheMb = cache.cacheMb ?? f.cacheMb
         do {  // the same checks as on the command line, named after the file's keys
             try training.validate(); try threading.validate(); try cache.validate()
@@ -88,7 +92,7 @@ struct Train: ParsableCommand {
             guard refused.isEmpty else {
                 throw ValidationError("--resume continues the run as its model.json describes it, so it cannot honour "
                                       + refused.joined(separator: ", ") + "; start a new run with --out to change them "
-                                      + "(--resume honours --epochs, --patience, --data, --threads and --cache-mb)")
+                                      + "(--resume honours --epochs, --patience, --data, --threads, --cache-mb, --device and --precision)")
             }
         } else if config == nil {
             guard modality != nil, data != nil, out != nil else {
@@ -111,6 +115,7 @@ struct Train: ParsableCommand {
 
     private func train(_ file: File?) throws {
         threading.apply()
+        let device = try compute.apply()
         let registry = try builtinRegistry()
         let cacheBudget = cache.bytes
         let run = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
@@ -121,7 +126,7 @@ struct Train: ParsableCommand {
         let finished = try run.run(progress: progress.finish, step: { k, n in progress.step(epoch: run.completedEpochs + 1, k, of: n) },
                                    shouldStop: { stop.isSet })
         print(String(format: "Trained to epoch %d in %.1f s", run.completedEpochs,
-                     Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9))
+                     Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9) + " on \(device.summary)")
         if !finished {
             print("Interrupted. The last completed epoch is saved; continue with: compseg train --resume \(run.folder.url.path)")
             throw ExitCode(130)

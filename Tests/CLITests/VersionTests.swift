@@ -12,3 +12,45 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("cuda: ") }, "\(r.output)")
     }
 }
+
+/// `--device` and `--precision` on the commands that run a network, and `check-backend`.
+@Suite struct DeviceOptionTests {
+    /// Whether CUDA loads for the binary (its `--version` line says so).
+    static let cudaLoads: Bool = {
+        (try? CLI().run(["--version"]).output.split(separator: "\n").contains { $0.hasPrefix("cuda: ") && !$0.hasPrefix("cuda: not available") }) ?? false
+    }()
+
+    @Test(.enabled(if: !cudaLoads, "CUDA loads here: the GPU's own check runs instead (check-backend --device cuda)"))
+    func cudaWithoutAGPUIsRefusedWithTheReason() throws {
+        let cli = try CLI()
+        for command in [["bench", "--steps", "1", "--size", "16", "--channels", "2", "--width", "4", "--depth", "1"],
+                        ["demo", "--out", "/nonexistent/never-written"], ["check-backend"]] {
+            let r = try cli.run(command + ["--device", "cuda"])
+            #expect(r.status == 1, "\(command): \(r.output)")
+            #expect(r.output.contains("Error: --device cuda: no GPU can be used: "), "\(command): \(r.output)")
+            #expect(r.output.contains("run with --device cpu or auto"), "\(command): \(r.output)")
+        }
+        let bf16 = try cli.run(["bench", "--steps", "1", "--size", "16", "--channels", "2", "--precision", "bf16"])
+        #expect(bf16.status == 1 && bf16.output.contains("Error: --precision bf16 needs a GPU"), "\(bf16.output)")
+        let wrong = try cli.run(["bench", "--device", "tpu"])
+        #expect(wrong.status != 0 && wrong.output.contains("auto") && wrong.output.contains("cuda"), "\(wrong.output)")
+    }
+
+    @Test func autoRunsOnTheCPUWhereNoGPULoadsAndBenchSaysWhere() throws {
+        let r = try CLI().run(["bench", "--steps", "1", "--size", "16", "--channels", "2", "--width", "4", "--depth", "1", "--batch", "2"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains(Self.cudaLoads ? "\"device\": \"cuda (" : "\"device\": \"cpu (oneDNN "), "\(r.output)")
+        #expect(r.output.contains("\"precision\": \"fp32\""), "\(r.output)")
+    }
+
+    @Test func checkBackendOnTheCPUComparesItWithItself() throws {
+        let r = try CLI().run(["check-backend", "--device", "cpu"])
+        #expect(r.status == 0, "\(r.output)")
+        let lines = r.output.split(separator: "\n")
+        #expect(lines.first?.hasSuffix("(itself: no GPU here, so every difference must be 0)") == true, "\(r.output)")
+        #expect(!r.output.contains("FAIL"))
+        #expect(lines.contains { $0.hasPrefix("ok   U-Net step") && $0.contains("∂loss/∂") }, "\(r.output)")
+        #expect(lines.last.map { $0.hasSuffix("within 0.0001") && $0.hasPrefix("\(lines.count - 2) of \(lines.count - 2)") } == true,
+                "\(r.output)")
+    }
+}

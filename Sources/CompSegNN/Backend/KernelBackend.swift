@@ -7,6 +7,8 @@
 /// any layout it produced itself. Shapes are validated by the ops before they call the backend.
 public protocol KernelBackend: AnyObject, Sendable {
     var name: String { get }
+    /// Where the tensors this backend's ops make take their memory from.
+    var memory: any TensorMemory { get }
 
     /// `x` in `layout` (nil: plain); `x` itself when it is already laid out so.
     func reorder(_ x: Tensor, to layout: TensorLayout?) -> Tensor

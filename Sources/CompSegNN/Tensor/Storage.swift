@@ -1,39 +1,64 @@
 import Foundation
 
+/// Where tensors' memory comes from: the host's pool (the CPU backend), or memory that a device
+/// and the host both reach (a GPU backend's managed memory), which the host may touch only after
+/// the device's pending work on it is done.
+public protocol TensorMemory: AnyObject, Sendable {
+    /// `count` floats, 64-byte aligned, their values unset.
+    func take(_ count: Int) -> UnsafeMutablePointer<Float>
+    /// Takes back what `take` gave.
+    func give(_ pointer: UnsafeMutablePointer<Float>, _ count: Int)
+    /// Sets `count` floats to zero (where the memory's owner works: a device memsets).
+    func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int)
+    /// Returns once no device work that may read or write this memory is pending; the host
+    /// calls it before every access (free for host memory).
+    func synchronizeForHost()
+}
+
 /// An aligned, owned buffer of Float32; the physical memory behind a `Tensor`.
 /// Its size may exceed the logical element count when a backend layout pads (blocked channels).
 final class Storage: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
+    /// The memory as the backend that made it addresses it (no waiting for a device).
+    let pointer: UnsafeMutablePointer<Float>
     let count: Int
+    /// Where the memory came from and goes back to.
+    let memory: any TensorMemory
     /// Counts writes through `Tensor.withMutablePlainBuffer`, so that copies made from these
     /// values (weights in a kernel's layout) know when they are stale.
     var version = 0
 
-    /// Takes `count` floats, 64-byte aligned, from the pool; zero-filled when `zeroed`
-    /// (a buffer that a kernel overwrites whole needs no zeroing).
-    init(count: Int, zeroed: Bool = true) {
+    /// Takes `count` floats, 64-byte aligned, from `memory` (the current backend's); zero-filled
+    /// when `zeroed` (a buffer that a kernel overwrites whole needs no zeroing).
+    init(count: Int, zeroed: Bool = true, memory: any TensorMemory = Backend.current.memory) {
         self.count = count
-        base = StoragePool.shared.take(count)
-        if zeroed { base.update(repeating: 0, count: max(count, 1)) }
+        self.memory = memory
+        pointer = memory.take(count)
+        if zeroed { memory.zero(pointer, max(count, 1)) }
     }
 
-    deinit { StoragePool.shared.give(base, count) }
+    deinit { memory.give(pointer, count) }
+
+    /// The memory for the host to read or write: device work pending on it is waited for first.
+    var base: UnsafeMutablePointer<Float> {
+        memory.synchronizeForHost()
+        return pointer
+    }
 
     var buffer: UnsafeMutableBufferPointer<Float> { .init(start: base, count: count) }
 }
 
-/// Keeps freed buffers for reuse by size. A training step allocates the same sizes every
+/// The host's memory: keeps freed buffers for reuse by size. A training step allocates the same sizes every
 /// iteration; reusing them spares the page faults of fresh memory (measured: about half the
 /// time of a 1024→1024 layer at 16², whose 38 MB weight copies were allocated each call).
 /// At most `capacityBytes` are kept idle; larger surpluses go back to the system.
-final class StoragePool: @unchecked Sendable {
-    static let shared = StoragePool()
+public final class StoragePool: TensorMemory, @unchecked Sendable {
+    public static let shared = StoragePool()
     private let lock = NSLock()
     private var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var idleBytes = 0
     let capacityBytes = 1 << 30
 
-    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    public func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         lock.lock()
         if let p = idle[count]?.popLast() {
             idleBytes -= bytes(count)
@@ -53,13 +78,17 @@ final class StoragePool: @unchecked Sendable {
         return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    public func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         lock.lock()
         defer { lock.unlock() }
         guard idleBytes + bytes(count) <= capacityBytes else { free(p); return }
         idle[count, default: []].append(p)
         idleBytes += bytes(count)
     }
+
+    public func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
+
+    public func synchronizeForHost() {}
 
     /// Returns every idle buffer to the system.
     func drain() {

@@ -1,0 +1,143 @@
+/// Runs every op of the `KernelBackend` seam on two backends with the same inputs, and measures how
+/// far apart their results lie: each output and gradient as max |a − b| / max |a|, relative to
+/// the reference's scale. This is how a new backend (CUDA) is checked against the CPU's.
+public enum BackendAgreement {
+    /// One compared tensor: the case, which of its outputs, and the relative difference.
+    public struct Row: Sendable {
+        public let op: String
+        public let output: String
+        public let difference: Float
+        public init(op: String, output: String, difference: Float) {
+            self.op = op; self.output = output; self.difference = difference
+        }
+    }
+
+    /// The bound in fp32 (issue 22): orders of magnitude above float32 rounding of the sums here
+    /// (at most a few hundred terms; 64 ε ≈ 8e-6), far below any wrong index or formula.
+    public static let tolerance: Float = 1e-4
+
+    /// A case builds its inputs from `seed` under the backend being run, and returns its results.
+    struct Case {
+        let op: String
+        let run: (any KernelBackend, inout SeededGenerator) throws -> [(String, Tensor)]
+    }
+
+    /// Every case on `reference`, then on `candidate`, with the same inputs.
+    /// - Returns: a row per compared tensor, in the cases' order.
+    public static func compare(_ candidate: any KernelBackend, with reference: any KernelBackend,
+                               seed: UInt64 = 0) throws -> [Row] {
+        try cases.flatMap { c in
+            let expected = try values(of: c, on: reference, seed: seed)
+            let actual = try values(of: c, on: candidate, seed: seed)
+            return zip(expected, actual).map { e, a in
+                Row(op: c.op, output: e.0, difference: relativeDifference(e.1, a.1))
+            }
+        }
+    }
+
+    /// max |a − b| / max |a| (0 when both are all zero; infinite when the shapes or NaNs differ).
+    public static func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {
+        guard a.count == b.count else { return .infinity }
+        var scale: Float = 0, largest: Float = 0
+        for (x, y) in zip(a, b) {
+            if x.isNaN != y.isNaN { return .infinity }
+            if x.isNaN { continue }
+            scale = max(scale, abs(x))
+            largest = max(largest, abs(x - y))
+        }
+        return largest == 0 ? 0 : largest / max(scale, .leastNormalMagnitude)
+    }
+
+    /// The case's results on `backend` (made current meanwhile, so its tensors take its memory), as plain values.
+    private static func values(of c: Case, on backend: any KernelBackend, seed: UInt64) throws -> [(String, [Float])] {
+        let previous = Backend.current
+        Backend.current = backend
+        defer { Backend.current = previous }
+        var g = SeededGenerator(seed: seed)
+        return try c.run(backend, &g).map { ($0.0, $0.1.scalars) }
+    }
+
+    /// Values from a normal distribution (`positive`: |value| + 0.1, for log).
+    static func random(_ shape: Shape, _ g: inout SeededGenerator, positive: Bool = false) -> Tensor {
+        let values = (0..<shape.count).map { _ in positive ? abs(g.nextNormal()) + 0.1 : g.nextNormal() }
+        return try! Tensor(shape: shape, scalars: values)
+    }
+
+    static var cases: [Case] {
+        convolutionCases + poolingCases + eltwiseCases + [
+            Case(op: "binary add, multiply") { b, g in
+                let x = random([2, 5, 9, 7], &g), y = random([2, 5, 9, 7], &g)
+                return [("a + b", try b.binary(.add, x, y)), ("a · b", try b.binary(.multiply, x, y))]
+            },
+            Case(op: "concat channels, slice") { b, g in
+                let x = random([2, 8, 6, 5], &g), y = random([2, 3, 6, 5], &g)
+                return [("concat", try b.concat([x, y], axis: 1)), ("slice 2..<9", try b.slice(b.concat([x, y], axis: 1), axis: 1, range: 2..<9))]
+            },
+            Case(op: "batch norm") { b, g in
+                let x = random([3, 6, 7, 5], &g), scale = random([6], &g), shift = random([6], &g), dy = random([3, 6, 7, 5], &g)
+                let (y, s) = try b.batchNormForward(x, scale: scale, shift: shift, statistics: nil, epsilon: 1e-5)
+                let d = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: false, epsilon: 1e-5)
+                let (yFrozen, _) = try b.batchNormForward(x, scale: scale, shift: shift, statistics: s, epsilon: 1e-5)
+                let dFrozen = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: true, epsilon: 1e-5)
+                return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
+                        ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
+            },
+        ]
+    }
+
+    /// The network's convolutions: 3×3 of every kind of layer (first, inner, odd sizes), 1×1,
+    /// and the up-sampling 2×2 transposed convolution.
+    static var convolutionCases: [Case] {
+        let shapes: [(name: String, x: Shape, weight: Shape, geometry: ConvolutionGeometry)] = [
+            ("conv 3×3, 16→24 on 20×20", [2, 16, 20, 20], [24, 16, 3, 3], ConvolutionGeometry(padding: 1)),
+            ("conv 3×3, 5→8 on 17×19", [2, 5, 17, 19], [8, 5, 3, 3], ConvolutionGeometry(padding: 1)),
+            ("conv 1×1, 16→1 on 12×12", [2, 16, 12, 12], [1, 16, 1, 1], ConvolutionGeometry()),
+            ("transposed conv 2×2/2, 16→8 on 8×8", [2, 16, 8, 8], [16, 8, 2, 2], ConvolutionGeometry(stride: 2, transposed: true)),
+        ]
+        return shapes.map { s in
+            Case(op: s.name) { b, g in
+                let x = random(s.x, &g), w = random(s.weight, &g)
+                let outputs = s.geometry.transposed ? s.weight[1] : s.weight[0]
+                let bias = random([outputs], &g)
+                let y = try b.convolutionForward(x, weight: w, bias: bias, geometry: s.geometry, epilogue: .training)
+                let relu = try b.convolutionForward(x, weight: w, bias: bias, geometry: s.geometry,
+                                                    epilogue: ConvolutionEpilogue(activation: .relu, training: true))
+                let dy = random(y.shape, &g)
+                let dx = try b.convolutionBackwardData(dy, weight: w, inputShape: x.shape, geometry: s.geometry)
+                let d = try b.convolutionBackwardWeights(dy, input: x, weightShape: w.shape, weightLayout: nil,
+                                                         withBias: true, geometry: s.geometry)
+                return [("y", y), ("relu(y)", relu), ("dx", dx), ("dw", d.weight), ("db", d.bias!)]
+            }
+        }
+    }
+
+    /// Max pooling forward and backward; average pooling forward (the engine uses it in
+    /// inference only, for unpooling's gradient).
+    static var poolingCases: [Case] {
+        [Case(op: "max pooling 2×2") { b, g in
+            let x = random([2, 8, 10, 12], &g)
+            let (y, workspace) = try b.poolingForward(x, geometry: PoolingGeometry(kind: .max), training: true)
+            let dy = random(y.shape, &g)
+            let dx = try b.poolingBackward(dy, workspace: workspace, inputShape: x.shape, geometry: PoolingGeometry(kind: .max))
+            return [("y", y), ("dx", dx)]
+        },
+         Case(op: "average pooling 2×2") { b, g in
+            [("y", try b.poolingForward(random([2, 8, 10, 12], &g), geometry: PoolingGeometry(kind: .average), training: false).0)]
+        }]
+    }
+
+    static var eltwiseCases: [Case] {
+        let functions: [(String, Eltwise)] = [
+            ("relu", .relu), ("softplus", .softplus), ("sigmoid", .sigmoid), ("abs", .abs), ("exp", .exp), ("log", .log),
+            ("square", .square), ("clip", .clip(lower: -0.5, upper: 0.7)), ("linear", .linear(alpha: -1.5, beta: 0.25)),
+        ]
+        return functions.map { name, function in
+            Case(op: name) { b, g in
+                let x = random([3, 7, 11, 5], &g, positive: function == .log), dy = random([3, 7, 11, 5], &g)
+                let y = try b.eltwiseForward(x, function)
+                let dx = try b.eltwiseBackward(dy, value: function.usesOutputForBackward ? y : x, function)
+                return [("y", y), ("dx", dx)]
+            }
+        }
+    }
+}

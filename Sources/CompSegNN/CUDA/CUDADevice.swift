@@ -1,0 +1,154 @@
+import Foundation
+
+/// One GPU as the CUDA backend uses it: its primary context, the module of `CUDAKernels` compiled
+/// for it, launches on the default stream, and whether launched work may still be running.
+final class CUDADevice: @unchecked Sendable {
+    let driver: CUDADriver
+    let environment: CUDAEnvironment
+    private let context: CUDADriver.Pointer?
+    private var module: CUDADriver.Pointer?
+    private var functions: [String: CUDADriver.Pointer] = [:]
+    private let lock = NSLock()
+    /// Work was launched since the last synchronization.
+    private var pending = false
+
+    /// Retains the GPU's primary context and compiles and loads the backend's kernels.
+    init(_ environment: CUDAEnvironment) throws {
+        self.environment = environment
+        driver = try CUDADriver(environment.libraries[.driver]!)
+        var device: Int32 = 0, context: CUDADriver.Pointer?
+        try driver.check(driver.device(&device, 0), "cuDeviceGet")
+        try driver.check(driver.primaryContext(&context, device), "cuDevicePrimaryCtxRetain")
+        self.context = context
+        try driver.check(driver.setContext(context), "cuCtxSetCurrent")
+        let cubin = try NVRTC(environment.libraries[.nvrtc]!)
+            .cubin(CUDAKernels.source, name: "compseg_kernels.cu", architecture: environment.computeCapability)
+        var module: CUDADriver.Pointer?
+        try driver.check(cubin.withUnsafeBytes { driver.loadModule(&module, $0.baseAddress!) }, "cuModuleLoadData")
+        self.module = module
+    }
+
+    /// Makes the context current on the calling thread (a context is current per thread, and ops,
+    /// frees and the loader's tensors come from several).
+    func bind() throws(CUDAUnavailable) { try driver.check(driver.setContext(context), "cuCtxSetCurrent") }
+
+    /// Waits for every launched kernel and memset; throws what failed among them.
+    func synchronize() throws(CUDAUnavailable) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard pending else { return }
+        try bind()
+        try driver.check(driver.synchronize(), "cuCtxSynchronize")
+        pending = false
+    }
+
+    /// Notes launched work for the next `synchronize`.
+    func launched() {
+        lock.lock()
+        pending = true
+        lock.unlock()
+    }
+
+    /// A kernel argument, as `cuLaunchKernel` reads it: the value's bytes.
+    enum Argument {
+        case int32(Int32), int64(Int64), float(Float), pointer(UnsafeMutableRawPointer?)
+    }
+
+    /// Launches `kernel` of `CUDAKernels` over `grid` blocks of `CUDAKernels.blockSize` threads.
+    func launch(_ kernel: String, grid: (x: Int, y: Int) = (1, 1), _ arguments: [Argument]) throws(CUDAUnavailable) {
+        try bind()
+        let function = try self.function(kernel)
+        let values = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)
+        defer { values.deallocate() }
+        var slots: [UnsafeMutableRawPointer?] = []
+        for (k, argument) in arguments.enumerated() {
+            let slot = values + 8 * k
+            switch argument {
+            case .int32(let v): slot.storeBytes(of: v, as: Int32.self)
+            case .int64(let v): slot.storeBytes(of: v, as: Int64.self)
+            case .float(let v): slot.storeBytes(of: v, as: Float.self)
+            case .pointer(let v): slot.storeBytes(of: v, as: UnsafeMutableRawPointer?.self)
+            }
+            slots.append(slot)
+        }
+        try driver.check(driver.launch(function, UInt32(grid.x), UInt32(grid.y), 1, UInt32(CUDAKernels.blockSize), 1, 1,
+                                       0, nil, &slots, nil), "cuLaunchKernel(\(kernel))")
+        launched()
+    }
+
+    /// Blocks for an element-wise kernel over `n` values: enough to fill the GPU, each thread
+    /// looping over the rest (`FOR_EACH`).
+    func blocks(_ n: Int) -> Int { max(1, min((n + CUDAKernels.blockSize - 1) / CUDAKernels.blockSize, 65_535)) }
+
+    private func function(_ name: String) throws(CUDAUnavailable) -> CUDADriver.Pointer {
+        lock.lock()
+        defer { lock.unlock() }
+        if let f = functions[name] { return f }
+        var f: CUDADriver.Pointer?
+        try driver.check(driver.function(&f, module, name), "cuModuleGetFunction(\(name))")
+        functions[name] = f!
+        return f!
+    }
+}
+
+/// Managed memory (`cuMemAllocManaged`): the GPU's kernels and the host's loops address the same
+/// pointers, so ops not yet on the GPU run on the CPU over it unchanged; `Storage.base` waits for
+/// the GPU first. Freed buffers are kept for reuse by size, up to `capacityBytes` idle, since
+/// allocating managed memory costs far more than a kernel.
+final class ManagedMemory: TensorMemory, @unchecked Sendable {
+    let device: CUDADevice
+    private let lock = NSLock()
+    private var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var idleBytes = 0
+    let capacityBytes = 8 << 30
+
+    init(_ device: CUDADevice) { self.device = device }
+
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if let p = idle[count]?.popLast() {
+            idleBytes -= bytes(count)
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        var address: UInt64 = 0
+        do {
+            try device.bind()
+            try device.driver.check(device.driver.allocateManaged(&address, bytes(count), 1), "cuMemAllocManaged")
+        } catch {  // as the host pool does when the system refuses memory
+            fatalError("CompSegNN: GPU out of memory allocating \(bytes(count)) bytes: \(error)")
+        }
+        return UnsafeMutablePointer(bitPattern: UInt(address))!
+    }
+
+    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if idleBytes + bytes(count) > capacityBytes {
+            try? device.synchronize()  // a kernel may still use it
+            _ = device.driver.free(UInt64(UInt(bitPattern: p)))
+            return
+        }
+        // Kernels run in launch order on the one stream, so a later one that takes this buffer
+        // writes after every earlier one that read it.
+        idle[count, default: []].append(p)
+        idleBytes += bytes(count)
+    }
+
+    func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+        do {
+            try device.bind()
+            try device.driver.check(device.driver.fill32(UInt64(UInt(bitPattern: p)), 0, count, nil), "cuMemsetD32Async")
+            device.launched()
+        } catch {
+            fatalError("CompSegNN: zeroing GPU memory failed: \(error)")
+        }
+    }
+
+    func synchronizeForHost() {
+        do { try device.synchronize() } catch { fatalError("CompSegNN: a GPU kernel failed: \(error)") }
+    }
+
+    private func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
+}

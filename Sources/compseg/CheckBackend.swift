@@ -1,0 +1,86 @@
+import ArgumentParser
+import BuiltinPlugins
+import CompSegCore
+import CompSegNN
+import Foundation
+
+/// `compseg check-backend`: every op of the chosen device's backend beside the CPU backend's
+/// (`BackendAgreement`), then whole training steps of a small network through the pooling head,
+/// each result as its largest difference relative to the CPU's scale. Exits 1 beyond the bound.
+struct CheckBackend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-backend",
+        abstract: "Check the chosen device's ops against the CPU backend's: outputs and gradients, relative differences.",
+        discussion: """
+            Each op runs on both backends with the same seeded inputs: convolutions (forward, both gradients), \
+            pooling, element-wise functions, binary ops, concat, slice and batch norm; then two RMSprop steps of a \
+            U-Net with batch norm through the CompSegNet head (loss, every parameter's gradient, the updated \
+            weights). Prints one line per tensor; exits 1 when any difference exceeds --tolerance.
+            """)
+
+    @OptionGroup var compute: DeviceOptions
+    @OptionGroup var threading: ThreadOptions
+    @Option(parsing: .unconditional, help: "Largest relative difference accepted (default \(BackendAgreement.tolerance)).")
+    var tolerance: Float = BackendAgreement.tolerance
+
+    func validate() throws {
+        guard tolerance > 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be a positive number, got \(tolerance)") }
+    }
+
+    func run() throws {
+        threading.apply()
+        let choice = try compute.apply()
+        let reference = CPUBackend.shared
+        print("checking \(choice.summary) against \(reference.name)"
+              + (choice.backend === reference ? " (itself: no GPU here, so every difference must be 0)" : ""))
+        let rows = try BackendAgreement.compare(choice.backend, with: reference)
+            + networkSteps(choice.backend, reference: reference)
+        for row in rows {
+            let columns = [row.difference <= tolerance ? "ok  " : "FAIL", padded(row.op, 36), padded(row.output, 34)]
+            print(columns.joined(separator: " ") + String(format: " %.3g", row.difference))
+        }
+        let failed = rows.filter { !($0.difference <= tolerance) }
+        print("\(rows.count - failed.count) of \(rows.count) within \(tolerance)")
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+
+    private func padded(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    /// Two RMSprop steps of a U-Net (8 channels, 32×32, width 8, depth 2, batch norm) through the
+    /// CompSegNet head on each backend: the loss, the gradients of step 1, the weights after step 2.
+    private func networkSteps(_ candidate: any KernelBackend, reference: any KernelBackend) throws -> [BackendAgreement.Row] {
+        func run(_ backend: any KernelBackend) throws -> [(String, [Float])] {
+            let previous = Backend.current
+            Backend.current = backend
+            defer { Backend.current = previous }
+            let registry = try builtinRegistry()
+            let configuration = PluginConfiguration(json: Data(#"{"width": 8, "depth": 2, "batchNorm": true}"#.utf8),
+                                                    source: "check-backend")
+            let net = try registry.topology("unet", inputChannels: 8, seed: 0, configuration)
+            let head = try registry.head("compsegnet")
+            let optimizer = RMSprop(learningRate: 1e-3)
+            var g = SeededGenerator(seed: 1)
+            let x = try Tensor(shape: [4, 8, 32, 32], scalars: (0..<4 * 8 * 32 * 32).map { _ in g.nextNormal() })
+            let tissue = try Tensor(shape: [4, 1, 32, 32], scalars: (0..<4 * 32 * 32).map { _ in g.nextUniform() < 0.9 ? 1 : 0 })
+            let labels = try Tensor(shape: [4], scalars: [1, 0, 1, 0])
+            var results: [(String, [Float])] = []
+            for step in 1...2 {
+                net.zeroGradients()
+                let loss = try head.loss(activation: net.activation(x), tissue: tissue, labels: labels)
+                try loss.backward()
+                results.append(("step \(step) loss", loss.scalars))
+                if step == 1 {
+                    results += net.namedParameters().map { ("∂loss/∂\($0.0)", $0.1.grad?.scalars ?? []) }
+                }
+                optimizer.step(net.parameters)
+            }
+            return results + net.namedParameters().map { ("\($0.0) after 2 steps", $0.1.scalars) }
+        }
+        let expected = try run(reference), actual = try run(candidate)
+        return zip(expected, actual).map { e, a in
+            BackendAgreement.Row(op: "U-Net step", output: e.0, difference: BackendAgreement.relativeDifference(e.1, a.1))
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+@testable import CompSegNN
+
+/// Choosing the device (`--device`, `--precision`) and checking a backend against the CPU's
+/// (`BackendAgreement`). The CUDA backend's own check runs only where a GPU loads.
+@Suite(.serialized) struct DeviceTests {
+    static let noCUDA: Result<CUDAEnvironment, CUDAUnavailable> = .failure(CUDAUnavailable("libcuda.so.1 not found"))
+    static let fakeGPU: Result<CUDAEnvironment, CUDAUnavailable> = .success(CUDAEnvironment(
+        deviceName: "Test GPU", memoryBytes: 1 << 30, computeCapability: (9, 0), versions: [:], libraries: [:]))
+    static func failingBackend(_: CUDAEnvironment, _: Precision) throws -> any KernelBackend {
+        throw DeviceUnavailable("its backend failed to start")
+    }
+
+    @Test func theCPUIsChosenWhereNoGPULoads() throws {
+        let cpu = try DeviceChoice.resolve(.cpu, cuda: Self.noCUDA)
+        #expect(cpu.backend === CPUBackend.shared && cpu.device == .cpu && cpu.precision == .fp32 && cpu.cpuReason == nil)
+        let auto = try DeviceChoice.resolve(.auto, precision: .fp32, cuda: Self.noCUDA)
+        #expect(auto.backend === CPUBackend.shared && auto.cpuReason == nil)
+        #expect(auto.summary == "\(CPUBackend.shared.name), fp32")
+    }
+
+    @Test func cudaWithoutAGPUSaysWhy() {
+        #expect { try DeviceChoice.resolve(.cuda, cuda: Self.noCUDA) } throws: { error in
+            "\(error)" == "--device cuda: no GPU can be used: libcuda.so.1 not found; run with --device cpu or auto"
+        }
+        for precision in [Precision.tf32, .bf16] {
+            for device in [ComputeDevice.auto, .cpu] {
+                #expect { try DeviceChoice.resolve(device, precision: precision, cuda: Self.noCUDA) } throws: { error in
+                    "\(error)".hasPrefix("--precision \(precision.rawValue) needs a GPU, and the CPU computes in fp32")
+                        && "\(error)".hasSuffix("leave --precision out to run on the CPU")
+                        && "\(error)".contains("libcuda.so.1 not found") == (device == .auto)
+                }
+            }
+        }
+    }
+
+    @Test func aGPUWhoseBackendFailsIsLeftByAutoAndNamedByCUDA() throws {
+        let auto = try DeviceChoice.resolve(.auto, cuda: Self.fakeGPU, makeCUDA: Self.failingBackend)
+        #expect(auto.backend === CPUBackend.shared)
+        #expect(auto.summary.hasSuffix("(GPU not used: Test GPU: its backend failed to start)"))
+        #expect { try DeviceChoice.resolve(.cuda, cuda: Self.fakeGPU, makeCUDA: Self.failingBackend) } throws: { error in
+            "\(error)" == "--device cuda: Test GPU found, but its backend failed to start"
+        }
+        let cuda = try DeviceChoice.resolve(.cuda, precision: .bf16, cuda: Self.fakeGPU) { _, _ in CPUBackend.shared }
+        #expect(cuda.device == .cuda && cuda.precision == .bf16)
+    }
+
+    @Test func theCPUAgreesWithItselfExactlyOnEveryOp() throws {
+        let rows = try BackendAgreement.compare(CPUBackend.shared, with: CPUBackend.shared)
+        let failed = rows.filter { $0.difference != 0 }
+        #expect(failed.isEmpty, "\(failed)")
+        let ops = Set(rows.map(\.op))
+        for op in ["conv 3×3, 16→24 on 20×20", "transposed conv 2×2/2, 16→8 on 8×8", "max pooling 2×2", "average pooling 2×2",
+                   "relu", "softplus", "log", "clip", "binary add, multiply", "concat channels, slice", "batch norm"] {
+            #expect(ops.contains(op), "\(op) not checked")
+        }
+        #expect(rows.count == rows.filter { !$0.output.isEmpty }.count)
+    }
+
+    /// A backend that is the CPU's but for a wrong sigmoid derivative: the check names that row alone.
+    @Test func aWrongGradientIsFound() throws {
+        let rows = try BackendAgreement.compare(WrongSigmoidGradient(), with: CPUBackend.shared)
+        let failed = rows.filter { !($0.difference <= BackendAgreement.tolerance) }
+        #expect(failed.map { "\($0.op) \($0.output)" } == ["sigmoid dx"])
+        #expect(failed.first.map { $0.difference > 1e-3 } == true)
+    }
+
+    @Test func relativeDifferenceIsToTheReferencesScale() {
+        #expect(BackendAgreement.relativeDifference([2, -4], [2, -3.5]) == 0.125)
+        #expect(BackendAgreement.relativeDifference([0, 0], [0, 0]) == 0)
+        #expect(BackendAgreement.relativeDifference([1, .nan], [1, .nan]) == 0)
+        #expect(BackendAgreement.relativeDifference([1, 2], [1, .nan]) == .infinity)
+        #expect(BackendAgreement.relativeDifference([1, 2], [1]) == .infinity)
+    }
+
+    /// The CUDA backend beside the CPU's, op by op, where a GPU loads.
+    @Test(.enabled(if: Self.gpu, "no GPU: CUDA does not load here (compseg --version says why)"))
+    func theCUDABackendAgreesWithTheCPU() throws {
+        let backend = try CUDABackend.make(CUDAEnvironment.current.get(), precision: .fp32)
+        let rows = try BackendAgreement.compare(backend, with: CPUBackend.shared)
+        let failed = rows.filter { !($0.difference <= BackendAgreement.tolerance) }
+        #expect(failed.isEmpty, "\(failed)")
+    }
+
+    static var gpu: Bool { (try? CUDAEnvironment.current.get()) != nil }
+}
+
+/// The CPU backend with sigmoid's derivative off by 1%.
+private final class WrongSigmoidGradient: KernelBackend, @unchecked Sendable {
+    let cpu = CPUBackend.shared
+    var name: String { "wrong sigmoid gradient" }
+    var memory: any TensorMemory { cpu.memory }
+    func eltwiseBackward(_ dy: Tensor, value: Tensor, _ function: Eltwise) throws -> Tensor {
+        let dx = try cpu.eltwiseBackward(dy, value: value, function)
+        return function == .sigmoid ? try cpu.eltwiseForward(dx, .linear(alpha: 1.01, beta: 0)) : dx
+    }
+    func reorder(_ x: Tensor, to layout: TensorLayout?) -> Tensor { cpu.reorder(x, to: layout) }
+    func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
+                                epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
+        try cpu.convolutionInputLayout(input, weightShape: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
+    }
+    func convolutionWeightLayout(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
+                                 epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
+        try cpu.convolutionWeightLayout(input, weightShape: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
+    }
+    func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                            epilogue: ConvolutionEpilogue) throws -> Tensor {
+        try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue)
+    }
+    func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape, geometry: ConvolutionGeometry) throws -> Tensor {
+        try cpu.convolutionBackwardData(dy, weight: weight, inputShape: inputShape, geometry: geometry)
+    }
+    func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
+                                    withBias: Bool, geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
+        try cpu.convolutionBackwardWeights(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
+                                           withBias: withBias, geometry: geometry)
+    }
+    func poolingForward(_ x: Tensor, geometry: PoolingGeometry, training: Bool) throws -> (Tensor, PoolingWorkspace?) {
+        try cpu.poolingForward(x, geometry: geometry, training: training)
+    }
+    func poolingBackward(_ dy: Tensor, workspace: PoolingWorkspace?, inputShape: Shape, geometry: PoolingGeometry) throws -> Tensor {
+        try cpu.poolingBackward(dy, workspace: workspace, inputShape: inputShape, geometry: geometry)
+    }
+    func eltwiseForward(_ x: Tensor, _ function: Eltwise) throws -> Tensor { try cpu.eltwiseForward(x, function) }
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) throws -> Tensor { try cpu.binary(op, a, b) }
+    func concat(_ xs: [Tensor], axis: Int) throws -> Tensor { try cpu.concat(xs, axis: axis) }
+    func slice(_ x: Tensor, axis: Int, range: Range<Int>) throws -> Tensor { try cpu.slice(x, axis: axis, range: range) }
+    func batchNormForward(_ x: Tensor, scale: Tensor, shift: Tensor, statistics: BatchStatistics?,
+                          epsilon: Float) throws -> (y: Tensor, statistics: BatchStatistics) {
+        try cpu.batchNormForward(x, scale: scale, shift: shift, statistics: statistics, epsilon: epsilon)
+    }
+    func batchNormBackward(_ dy: Tensor, x: Tensor, scale: Tensor, statistics: BatchStatistics, frozen: Bool,
+                           epsilon: Float) throws -> (dx: Tensor, dscale: Tensor, dshift: Tensor) {
+        try cpu.batchNormBackward(dy, x: x, scale: scale, statistics: statistics, frozen: frozen, epsilon: epsilon)
+    }
+}
