@@ -74,6 +74,19 @@ import Testing
         #expect(BackendAgreement.relativeDifference([1, 2], [1]) == .infinity)
     }
 
+    /// The CUDA backend on the emulated GPU (`CUDAEmulation`): its own code and its kernels beside
+    /// the CPU backend, op by op; the ops it runs as kernels ran as kernels.
+    @Test(.enabled(if: CUDAEmulation.compiler != nil, "no C++ compiler on PATH to build the CUDA emulator"))
+    func theCUDABackendOnAnEmulatedGPUAgreesWithTheCPU() throws {
+        let backend = try CUDABackend(CUDAEmulation.environment.get())
+        #expect(backend.name == "cuda (emulated GPU)")
+        let before = CUDAEmulation.launches
+        let rows = try BackendAgreement.compare(backend, with: CPUBackend.shared)
+        let failed = rows.filter { !($0.difference <= BackendAgreement.tolerance) }
+        #expect(failed.isEmpty, "\(failed)")
+        #expect(CUDAEmulation.launches - before >= 2 * 9 + 2, "element-wise and binary ops did not run as kernels")
+    }
+
     /// The CUDA backend beside the CPU's, op by op, where a GPU loads.
     @Test(.enabled(if: Self.gpu, "no GPU: CUDA does not load here (compseg --version says why)"))
     func theCUDABackendAgreesWithTheCPU() throws {

@@ -1,0 +1,100 @@
+import CompSegTestSupport
+import Foundation
+@testable import CompSegNN
+
+/// The CUDA backend on the CPU, for machines without a GPU: `CUDAKernels.source` compiled by
+/// clang++ (or another C++ compiler on PATH) with emulated built-ins, linked with the driver and
+/// NVRTC functions of `Tests/Fixtures/cuda-emulator/emulator.cpp`. What it checks: the backend's
+/// own code (memory, launches and their arguments, when it falls back to the CPU) and the
+/// kernels' arithmetic and indexing; what it cannot: cuDNN, timing, and races between threads.
+enum CUDAEmulation {
+    /// The emulated GPU, or why it could not be built (no compiler, a compile error).
+    static let environment: Result<CUDAEnvironment, any Error> = Result { try build() }
+
+    struct EmulationUnavailable: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    /// Kernels launched so far on the emulated GPU.
+    static var launches: Int {
+        guard case .success(let e) = environment, let lib = e.libraries[.driver],
+              let count = try? lib.function("compseg_emulated_launches", as: (@convention(c) () -> Int32).self) else { return 0 }
+        return Int(count())
+    }
+
+    /// The first of clang++, c++ and g++ on PATH.
+    static let compiler: String? = {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
+        return ["clang++", "c++", "g++"].lazy.compactMap { name in
+            path.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        }.first
+    }()
+
+    private static func build() throws -> CUDAEnvironment {
+        guard let compiler else { throw EmulationUnavailable("no C++ compiler (clang++, c++, g++) on PATH") }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cuda-emulator-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let kernels = folder.appendingPathComponent("kernels.cpp"), library = folder.appendingPathComponent("libemulated-cuda.so")
+        try (prelude + CUDAKernels.source + "\n" + thunks(of: CUDAKernels.source)).write(to: kernels, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: compiler)
+        process.arguments = ["-std=c++17", "-O1", "-shared", "-fPIC", "-o", library.path,
+                             fixturesDirectory.appendingPathComponent("cuda-emulator/emulator.cpp").path, kernels.path]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw EmulationUnavailable("\(compiler) failed: \(log)") }
+        guard let handle = dlopen(library.path, RTLD_NOW | RTLD_LOCAL) else {
+            throw EmulationUnavailable("dlopen \(library.path): \(String(cString: dlerror()))")
+        }
+        let driver = LoadedLibrary(library: .driver, path: library.path, handle: handle)
+        let nvrtc = LoadedLibrary(library: .nvrtc, path: library.path, handle: handle)
+        return CUDAEnvironment(deviceName: "emulated GPU", memoryBytes: 1 << 30, computeCapability: (9, 0),
+                               versions: [:], libraries: [.driver: driver, .nvrtc: nvrtc])
+    }
+
+    /// CUDA's built-ins as the emulator provides them: one thread per block, so shared memory is a
+    /// function's static array and a barrier does nothing.
+    static let prelude = """
+        #include <math.h>
+        #include <algorithm>
+        struct compseg_dim3 { unsigned x, y, z; };
+        extern thread_local compseg_dim3 blockIdx, threadIdx, blockDim, gridDim;
+        #define __global__
+        #define __device__
+        #define __launch_bounds__(n)
+        #define __shared__ static
+        #define __syncthreads() ((void)0)
+        using std::min;
+        using std::max;
+
+        """
+
+    /// A function per kernel that calls it with cuLaunchKernel's argument pointers, and the table
+    /// the emulated `cuModuleGetFunction` looks names up in.
+    static func thunks(of source: String) -> String {
+        let signature = /extern "C" __global__ void (?:__launch_bounds__\(\w+\) )?(\w+)\(([^)]*)\)/
+        var thunks: [String] = [], table: [String] = []
+        for match in source.matches(of: signature) {
+            let name = String(match.1)
+            let types = match.2.split(separator: ",").map { parameter -> String in
+                let text = parameter.trimmingCharacters(in: .whitespacesAndNewlines)
+                let nameStart = text.lastIndex { !($0.isLetter || $0.isNumber || $0 == "_") }.map { text.index(after: $0) } ?? text.startIndex
+                return String(text[..<nameStart])
+            }
+            let arguments = types.enumerated().map { k, type in "*(\(type)*)p[\(k)]" }
+            thunks.append("static void thunk_\(name)(void **p) { \(name)(\(arguments.joined(separator: ", "))); }")
+            table.append("{\"\(name)\", thunk_\(name)}")
+        }
+        return thunks.joined(separator: "\n") + """
+
+            struct EmulatedKernel { const char *name; void (*thunk)(void **); };
+            extern "C" const EmulatedKernel compseg_emulated_kernels[] = {\(table.joined(separator: ", "))};
+            extern "C" const int compseg_emulated_kernel_count = \(table.count);
+
+            """
+    }
+}
