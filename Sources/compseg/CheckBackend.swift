@@ -15,7 +15,8 @@ struct CheckBackend: ParsableCommand {
             Each op runs on both backends with the same seeded inputs: convolutions (forward, both gradients), \
             pooling, element-wise functions, binary ops, concat, slice and batch norm; then two RMSprop steps of a \
             U-Net with batch norm through the CompSegNet head (loss, every parameter's gradient, the updated \
-            weights). Prints one line per tensor; exits 1 when any difference exceeds --tolerance.
+            weights). Prints one line per tensor; exits 1 when any difference exceeds --tolerance. \
+            The device is cuda unless --device says otherwise (--device cpu checks the CPU against itself).
             """)
 
     @OptionGroup var compute: DeviceOptions
@@ -29,7 +30,8 @@ struct CheckBackend: ParsableCommand {
 
     func run() throws {
         threading.apply()
-        let choice = try compute.apply()
+        // A check that fell back to the CPU would compare it with itself: the GPU unless told otherwise.
+        let choice = try compute.apply(defaultDevice: .cuda)
         let reference = CPUBackend.shared
         print("checking \(choice.summary) against \(reference.name)"
               + (choice.backend === reference ? " (itself: no GPU here, so every difference must be 0)" : ""))

@@ -26,12 +26,13 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default), tf32 or bf16 (weights, optimizer state and loss stay fp32); the CPU computes in fp32.")
     var precision: Precision?
 
-    /// Makes the chosen device's backend the one the network runs on, and returns the choice.
+    /// Makes the chosen device's backend (`defaultDevice` when `--device` was left out) the one
+    /// the network runs on, and returns the choice.
     /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
     @discardableResult
-    func apply() throws -> DeviceChoice {
+    func apply(defaultDevice: ComputeDevice = .auto) throws -> DeviceChoice {
         do {
-            let choice = try DeviceChoice.resolve(device ?? .auto, precision: precision)
+            let choice = try DeviceChoice.resolve(device ?? defaultDevice, precision: precision)
             choice.activate()
             return choice
         } catch {

@@ -21,6 +21,13 @@ final class CUDADevice: @unchecked Sendable {
         try driver.check(driver.primaryContext(&context, device), "cuDevicePrimaryCtxRetain")
         self.context = context
         try driver.check(driver.setContext(context), "cuCtxSetCurrent")
+        // Host loops read tensors between kernels: managed memory the host may touch while other
+        // kernels run (Linux, Pascal and newer) is what this backend is built on.
+        for (attribute, what) in [(83, "managed memory"), (89, "concurrent managed access")] {
+            var value: Int32 = 0
+            try driver.check(driver.attribute(&value, Int32(attribute), device), "cuDeviceGetAttribute(\(attribute))")
+            guard value == 1 else { throw CUDAUnavailable("\(environment.deviceName) lacks \(what), which compseg's CUDA backend needs") }
+        }
         let cubin = try NVRTC(environment.libraries[.nvrtc]!)
             .cubin(CUDAKernels.source, name: "compseg_kernels.cu", architecture: environment.computeCapability)
         var module: CUDADriver.Pointer?
@@ -124,26 +131,30 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
 
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         lock.lock()
-        defer { lock.unlock() }
-        if idleBytes + bytes(count) > capacityBytes {
-            try? device.synchronize()  // a kernel may still use it
-            _ = device.driver.free(UInt64(UInt(bitPattern: p)))
+        if idleBytes + bytes(count) <= capacityBytes {
+            // Kernels run in launch order on the one stream, so a later one that takes this buffer
+            // writes after every earlier one that read it; the host waits for all (`Storage.base`).
+            idle[count, default: []].append(p)
+            idleBytes += bytes(count)
+            lock.unlock()
             return
         }
-        // Kernels run in launch order on the one stream, so a later one that takes this buffer
-        // writes after every earlier one that read it.
-        idle[count, default: []].append(p)
-        idleBytes += bytes(count)
+        lock.unlock()
+        do {
+            try device.synchronize()  // a kernel may still use it
+            try device.bind()  // this thread (a Storage dies on any) needs the context for cuMemFree
+            try device.driver.check(device.driver.free(UInt64(UInt(bitPattern: p))), "cuMemFree")
+        } catch {
+            fatalError("CompSegNN: freeing GPU memory failed: \(error)")
+        }
     }
 
+    /// Zeros on the host: a zeroed tensor is next written by host code (`Tensor(zeros:)`, CPU ops'
+    /// accumulators); the GPU's kernels write their outputs whole. Waits for the GPU first, since a
+    /// buffer from the idle lists may still be read by a kernel.
     func zero(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        do {
-            try device.bind()
-            try device.driver.check(device.driver.fill32(UInt64(UInt(bitPattern: p)), 0, count, nil), "cuMemsetD32Async")
-            device.launched()
-        } catch {
-            fatalError("CompSegNN: zeroing GPU memory failed: \(error)")
-        }
+        synchronizeForHost()
+        p.update(repeating: 0, count: count)
     }
 
     func synchronizeForHost() {

@@ -1,5 +1,8 @@
 /// The CUDA backend's own kernels (what cuDNN and cuBLAS do not provide): element-wise functions
-/// and their derivatives, sums, the masked mean of the pooling head, and the optimizers' updates.
+/// and their derivatives, sums, pooling, copies for concat and slice, batch normalization, the
+/// masked mean of the pooling head, and the optimizers' updates. Every kernel works for any block of
+/// up to 256 threads (element-wise ones loop over a grid stride), which the tests use: they run
+/// these kernels on the CPU, one thread per block (`Tests/Fixtures/cuda-emulator`).
 /// Compiled once per process by NVRTC for the GPU at hand, with contraction off (`--fmad=false`),
 /// in the operation order of the CPU code, so both backends round alike wherever the operations
 /// are the same (not softplus' backward: the CPU's e⁻ʸ is a polynomial of our own,
@@ -8,8 +11,8 @@
 /// clip does on the CPU (checked: clip(NaN, 0, 1) = 0, its gradient 0). The masked mean of an empty
 /// mask is 0/0 = NaN: the backend that calls it must check `totals` and throw, as the CPU op does.
 ///
-/// Status (issue 22): compiled by NVRTC in `CUDALoaderTests` wherever the library is found; not yet
-/// called by a backend, and so not yet run on a GPU.
+/// Status (issue 22): compiled by NVRTC in `CUDALoaderTests` wherever the library is found, run by
+/// the emulator in `DeviceTests`; not yet run on a GPU.
 enum CUDAKernels {
     /// Codes of `Eltwise` in the kernels' `op` argument.
     static func code(_ function: Eltwise) -> (op: Int32, alpha: Float, beta: Float) {
@@ -154,6 +157,148 @@ enum CUDAKernels {
             for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; j < pixels;
                  j += (long long)gridDim.x * blockDim.x)
                 di[j] = w * mi[j];
+        }
+
+        /// Max or average pooling of planes of h×w, a k×k window every s pixels, windows that do
+        /// not fit dropped. Max keeps the first largest value of its window in row-major order, and
+        /// its position in the plane (i·w + j) in argmax when given.
+        extern "C" __global__ void compseg_pool_forward(const float *x, float *y, int *argmax, long long planes, int h,
+                                                        int w, int oh, int ow, int k, int s, int average) {
+            FOR_EACH(o, planes * oh * ow) {
+                long long plane = o / ((long long)oh * ow);
+                int r = (int)(o / ow % oh), c = (int)(o % ow);
+                const float *xp = x + plane * h * w;
+                if (average) {
+                    float t = 0.0f;
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) t += xp[(r * s + i) * w + c * s + j];
+                    y[o] = t / (float)(k * k);
+                } else {
+                    int best = r * s * w + c * s;
+                    float m = xp[best];
+                    for (int i = 0; i < k; i++)
+                        for (int j = 0; j < k; j++) {
+                            int at = (r * s + i) * w + c * s + j;
+                            if (xp[at] > m) { m = xp[at]; best = at; }
+                        }
+                    y[o] = m;
+                    if (argmax) argmax[o] = best;
+                }
+            }
+        }
+
+        /// Max pooling's backward, gathered: each input pixel sums dy over the windows that hold it
+        /// and chose it (no atomics, so the order of the terms is fixed).
+        extern "C" __global__ void compseg_max_pool_backward(const float *dy, const int *argmax, float *dx,
+                                                             long long planes, int h, int w, int oh, int ow, int k,
+                                                             int s) {
+            FOR_EACH(e, planes * h * w) {
+                long long plane = e / ((long long)h * w);
+                int i = (int)(e / w % h), j = (int)(e % w), at = i * w + j;
+                int r0 = i - k + 1 <= 0 ? 0 : (i - k + s) / s, r1 = min(i / s, oh - 1);
+                int c0 = j - k + 1 <= 0 ? 0 : (j - k + s) / s, c1 = min(j / s, ow - 1);
+                float t = 0.0f;
+                for (int r = r0; r <= r1; r++)
+                    for (int c = c0; c <= c1; c++) {
+                        long long o = (plane * oh + r) * ow + c;
+                        if (argmax[o] == at) t += dy[o];
+                    }
+                dx[e] = t;
+            }
+        }
+
+        /// dst[r·dstStride + dstOffset + q] = src[r·srcStride + srcOffset + q] for r < rows, q < width:
+        /// concatenation and slicing along an axis (rows: the dims before it; width: its part times the dims after).
+        extern "C" __global__ void compseg_copy_rows(const float *src, long long srcStride, long long srcOffset, float *dst,
+                                                     long long dstStride, long long dstOffset, long long rows,
+                                                     long long width) {
+            FOR_EACH(e, rows * width) {
+                long long r = e / width, q = e % width;
+                dst[r * dstStride + dstOffset + q] = src[r * srcStride + srcOffset + q];
+            }
+        }
+
+        /// Block c: channel c's mean and biased variance over n images of `plane` pixels (in double,
+        /// the variance from the mean: two passes).
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_channel_statistics(const float *x, long long n,
+                                                                                      int channels, long long plane,
+                                                                                      float *mean, float *variance) {
+            __shared__ double s[BLOCK];
+            int c = blockIdx.x;
+            long long count = n * plane;
+            double t = 0;
+            for (long long e = threadIdx.x; e < count; e += blockDim.x)
+                t += (double)x[(e / plane * channels + c) * plane + e % plane];
+            block_share(s, t);
+            block_sum(s);
+            double m = s[0] / (double)count;
+            __syncthreads();  // every thread has read s[0] before it is overwritten
+            double v = 0;
+            for (long long e = threadIdx.x; e < count; e += blockDim.x) {
+                double d = (double)x[(e / plane * channels + c) * plane + e % plane] - m;
+                v += d * d;
+            }
+            block_share(s, v);
+            block_sum(s);
+            if (threadIdx.x == 0) {
+                mean[c] = (float)m;
+                variance[c] = (float)(s[0] / (double)count);
+            }
+        }
+
+        /// y = γ·(x − μ)/√(σ² + ε) + β, channel by channel.
+        extern "C" __global__ void compseg_batch_norm(const float *x, const float *mean, const float *variance,
+                                                      const float *scale, const float *shift, float epsilon, float *y,
+                                                      long long n, int channels, long long plane) {
+            FOR_EACH(e, n * channels * plane) {
+                int c = (int)(e / plane % channels);
+                float inverse = 1.0f / sqrtf(variance[c] + epsilon);
+                y[e] = scale[c] * ((x[e] - mean[c]) * inverse) + shift[c];
+            }
+        }
+
+        /// Block c: dβ = Σ dy and dγ = Σ dy·x̂ over channel c (in double).
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_batch_norm_sums(const float *dy, const float *x,
+                                                                                   const float *mean,
+                                                                                   const float *variance, float epsilon,
+                                                                                   long long n, int channels,
+                                                                                   long long plane, float *dshift,
+                                                                                   float *dscale) {
+            __shared__ double s[BLOCK], u[BLOCK];
+            int c = blockIdx.x;
+            float inverse = 1.0f / sqrtf(variance[c] + epsilon);
+            double t = 0, v = 0;
+            for (long long e = threadIdx.x; e < n * plane; e += blockDim.x) {
+                long long at = (e / plane * channels + c) * plane + e % plane;
+                t += (double)dy[at];
+                v += (double)(dy[at] * ((x[at] - mean[c]) * inverse));
+            }
+            block_share(s, t);
+            block_share(u, v);
+            block_sum(s);
+            block_sum(u);
+            if (threadIdx.x == 0) {
+                dshift[c] = (float)s[0];
+                dscale[c] = (float)u[0];
+            }
+        }
+
+        /// dx = γ/σ·dy with frozen statistics, else γ/σ·(dy − dβ/M − x̂·dγ/M), M = n·plane.
+        extern "C" __global__ void compseg_batch_norm_backward(const float *dy, const float *x, const float *mean,
+                                                               const float *variance, const float *scale,
+                                                               const float *dshift, const float *dscale, float epsilon,
+                                                               int frozen, long long n, int channels, long long plane,
+                                                               float *dx) {
+            FOR_EACH(e, n * channels * plane) {
+                int c = (int)(e / plane % channels);
+                float inverse = 1.0f / sqrtf(variance[c] + epsilon), m = (float)(n * plane);
+                if (frozen) {
+                    dx[e] = scale[c] * inverse * dy[e];
+                } else {
+                    float xhat = (x[e] - mean[c]) * inverse;
+                    dx[e] = scale[c] * inverse * (dy[e] - dshift[c] / m - xhat * dscale[c] / m);
+                }
+            }
         }
 
         /// RMSprop as Optimizers/Rules.swift: s holds the square average, then (centered) the

@@ -75,7 +75,8 @@ public enum CUDALoader {
         prefixes.insert(contentsOf: environments.map { "\($0)/lib/python3*/site-packages" }, at: 0)
         if let home = environment["HOME"] { prefixes.append("\(home)/.local/lib/python3*/site-packages") }
         for prefix in prefixes { directories += expand("\(prefix)/nvidia/*/lib") }
-        directories += ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib"]
+        directories += ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib",
+                        "/usr/local/nvidia/lib64"]  // where containers on GPU hosts often mount the driver
         var seen = Set<String>()
         return directories.filter { isDirectory($0) && seen.insert($0).inserted }
     }

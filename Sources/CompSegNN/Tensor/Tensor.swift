@@ -99,7 +99,7 @@ public final class Tensor: @unchecked Sendable {
     /// The values in plain row-major order (converting from the backend layout if needed).
     public var scalars: [Float] {
         let plain = Backend.current.reorder(self, to: nil)
-        return Array(UnsafeBufferPointer(start: plain.storage.base, count: shape.count))
+        return withExtendedLifetime(plain) { Array(UnsafeBufferPointer(start: plain.storage.base, count: shape.count)) }
     }
 
     /// This tensor in plain layout: itself when already plain, else a converted copy (not tracked).
@@ -147,8 +147,8 @@ public final class Tensor: @unchecked Sendable {
     /// A tensor with the same values in a new buffer, plain, outside any graph.
     public func copy() -> Tensor {
         let p = plain()
-        let t = Tensor(zeros: shape)
-        t.storage.base.update(from: p.storage.base, count: shape.count)
+        let t = Tensor(uninitialized: shape)
+        withExtendedLifetime(p) { t.storage.base.update(from: p.storage.base, count: shape.count) }
         return t
     }
 }

@@ -30,7 +30,11 @@ int cuDeviceGetCount(int *n) { *n = 1; return 0; }
 int cuDeviceGet(int *d, int) { *d = 0; return 0; }
 int cuDeviceGetName(char *name, int length, int) { std::strncpy(name, "emulated GPU", length); return 0; }
 int cuDeviceTotalMem_v2(size_t *bytes, int) { *bytes = size_t(1) << 30; return 0; }
-int cuDeviceGetAttribute(int *value, int attribute, int) { *value = attribute == 75 ? 9 : 0; return 0; }
+// Compute capability 9.0 (75, 76); managed memory (83) with concurrent access (89).
+int cuDeviceGetAttribute(int *value, int attribute, int) {
+    *value = attribute == 75 ? 9 : attribute == 83 || attribute == 89 ? 1 : 0;
+    return 0;
+}
 int cuDevicePrimaryCtxRetain(void **c, int) { *c = &context; return 0; }
 int cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 int cuCtxSetCurrent(void *) { return 0; }
