@@ -1,46 +1,78 @@
 #!/usr/bin/env bash
-# Every check the GPU machine can run today, in one call (its device time is short): made here by
+# Every check the GPU machine can run, in one call (its device time is short): made here by
 # tools/gpu-bundle.sh, carried there as gpu/, run there from the repository root:
 #
 #   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 480)
+#   run(command: "bash tools/gpu-check.sh agree demo", carry: ["gpu"], timeout_s: 300)   (some steps)
 #
-# 1. `compseg --version`: whether compseg finds the GPU and NVIDIA's libraries by itself
-#    (COMPSEG_CUDA_LIBRARY_PATH unset), and their versions;
-# 2. PyTorch's training step of the paper's network at batch 7 on that GPU at fp32, tf32, bf16 and
-#    bf16 channels-last
-#    (the throughput a CUDA backend must match, issue 22);
-# 3. compseg's CPU step on that machine's cores, for scale.
-# Figures go to stdout and to $OUT (the device tool brings $OUT back), one JSON line per run.
+# Steps (all by default, in this order; each under its own timeout, about 430 s in all):
+#   version  `compseg --version`: does compseg find the GPU and NVIDIA's libraries by itself
+#            (COMPSEG_CUDA_LIBRARY_PATH unset), their versions, the self-test;
+#   agree    `compseg check-backend --device cuda`: every op and two U-Net training steps against
+#            the CPU backend (fp32, 1e-4 relative to each tensor's scale);
+#   demo     3 epochs of the demo on the CPU and on the GPU: the loss curves side by side
+#            (tools/compare_histories.py, 1e-3 relative);
+#   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch fp32 and compseg
+#            --device cuda, side by side;
+#   torch    PyTorch at tf32, bf16 and bf16 channels-last (the other precisions' targets).
+# Figures go to stdout and to $OUT (the device tool brings $OUT back); a failed step does not stop
+# the others; the exit status says whether any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
+steps=${*:-version agree demo bench torch}
 [ -f gpu/compseg-bundle.tar.xz ] || { echo "gpu-check: gpu/compseg-bundle.tar.xz missing: run tools/gpu-bundle.sh and carry gpu/" >&2; exit 1; }
 work=$(mktemp -d)
 tar -C "$work" -xJf gpu/compseg-bundle.tar.xz || { echo "gpu-check: cannot unpack gpu/compseg-bundle.tar.xz" >&2; exit 1; }
 compseg=$work/compseg-bundle/run
+failed=()
+has() { [[ " $steps " == *" $1 "* ]]; }
 
 echo "== machine"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader || true
 python3 -c "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.version.cuda)" || true
-# Where the pip wheels put NVIDIA's libraries (what compseg's search should have found).
-python3 -c "import nvidia; print('nvidia wheels:', *nvidia.__path__)" || true
-ls -d "$(python3 -c 'import nvidia; print(nvidia.__path__[0])' 2>/dev/null)"/*/lib 2>/dev/null || true
+# NVIDIA's wheels (what compseg's search should find); the later steps name them outright, so
+# that they run even where the search misses them (the version step says whether it did).
+wheels=$(python3 -c 'import glob, nvidia; print(":".join(d for p in nvidia.__path__ for d in sorted(glob.glob(p + "/*/lib"))))' 2>/dev/null)
+echo "nvidia wheels: ${wheels:-none found}"
 
-echo "== compseg --version"
-# Every step runs whatever the others gave; the exit status says whether any failed.
-failed=()
-env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("compseg --version")
+if has version; then
+    echo "== compseg --version"
+    env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("version")
+fi
+export COMPSEG_CUDA_LIBRARY_PATH=${COMPSEG_CUDA_LIBRARY_PATH:-$wheels}
 
-echo "== PyTorch, paper's network (450, 256², width 64), batch 7"
-for variant in "fp32" "tf32" "bf16" "bf16 --channels-last"; do
-    set -- $variant
-    timeout 75 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" \
-        --channels 450 --size 256 --width 64 --batch 7 --steps 20 | tee -a "$out/torch-gpu.jsonl" \
-        || failed+=("PyTorch $variant")
-done
+if has agree; then
+    echo "== compseg check-backend --device cuda"
+    timeout 60 "$compseg" check-backend --device cuda | tee "$out/agree.txt" || failed+=("agree")
+fi
 
-echo "== compseg on this machine's CPU, (32, 128², width 16), batch 7"
-timeout 60 "$compseg" bench --channels 32 --size 128 --width 16 --batch 7 --steps 5 | tee "$out/compseg-cpu.jsonl" \
-    || failed+=("compseg bench")
+if has demo; then
+    echo "== demo, 3 epochs, CPU then GPU"
+    for device in cpu cuda; do
+        timeout 120 "$compseg" demo --device "$device" --epochs 3 --spots 40 --size 48 --out "$work/demo-$device" \
+            | tee "$out/demo-$device.txt" || failed+=("demo $device")
+        cp "$work/demo-$device/run/history.csv" "$out/history-$device.csv" 2>/dev/null || true
+    done
+    python3 tools/compare_histories.py "$out/history-cpu.csv" "$out/history-cuda.csv" --tolerance 1e-3 \
+        | tee "$out/demo-curves.txt" || failed+=("demo curves")
+fi
+
+paper="--channels 450 --size 256 --width 64 --batch 7"
+if has bench; then
+    echo "== the paper's network at batch 7: PyTorch fp32, compseg --device cuda"
+    timeout 75 python3 gpu/torch_compsegnet.py --device cuda --dtype fp32 $paper --steps 20 \
+        | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch fp32")
+    timeout 120 "$compseg" bench --device cuda $paper --steps 5 | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench")
+fi
+
+if has torch; then
+    echo "== PyTorch at the other precisions"
+    for variant in "tf32" "bf16" "bf16 --channels-last"; do
+        set -- $variant
+        timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" $paper --steps 20 \
+            | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $variant")
+    done
+fi
 [ ${#failed[@]} -eq 0 ] || { echo "gpu-check: failed: ${failed[*]}" >&2; exit 1; }
