@@ -2,26 +2,27 @@
 # Every check the GPU machine can run, in one call (its device time is short): made here by
 # tools/gpu-bundle.sh, carried there as gpu/, run there from the repository root:
 #
-#   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 480)
-#   run(command: "bash tools/gpu-check.sh agree demo", carry: ["gpu"], timeout_s: 300)   (some steps)
+#   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 360)             (correctness)
+#   run(command: "bash tools/gpu-check.sh bench torch", carry: ["gpu"], timeout_s: 450) (speed)
 #
-# Steps (all by default, in this order; each under its own timeout, about 430 s in all):
+# Steps (by default version, agree and demo: at most 330 s by their timeouts; bench and torch at
+# most 420 s; a step's figures are usually a fraction of its timeout):
 #   version  `compseg --version`: does compseg find the GPU and NVIDIA's libraries by itself
 #            (COMPSEG_CUDA_LIBRARY_PATH unset), their versions, the self-test;
-#   agree    `compseg check-backend --device cuda`: every op and two U-Net training steps against
-#            the CPU backend (fp32, 1e-4 relative to each tensor's scale);
+#   agree    `compseg check-backend --device cuda`: every op, the optimizers and two U-Net training
+#            steps against the CPU backend (fp32: 1e-4 relative to each tensor's scale; then tf32: 5e-3);
 #   demo     3 epochs of the demo on the CPU and on the GPU: the loss curves side by side
 #            (tools/compare_histories.py, 1e-3 relative);
-#   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch fp32 and compseg
-#            --device cuda, side by side;
-#   torch    PyTorch at tf32, bf16 and bf16 channels-last (the other precisions' targets).
+#   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch and compseg --device cuda
+#            side by side, at fp32 and at tf32;
+#   torch    PyTorch at bf16 and bf16 channels-last (the target of compseg's bf16, not built yet).
 # Figures go to stdout and to $OUT (the device tool brings $OUT back); a failed step does not stop
 # the others; the exit status says whether any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
-steps=${*:-version agree demo bench torch}
+steps=${*:-version agree demo}
 [ -f gpu/compseg-bundle.tar.xz ] || { echo "gpu-check: gpu/compseg-bundle.tar.xz missing: run tools/gpu-bundle.sh and carry gpu/" >&2; exit 1; }
 work=$(mktemp -d)
 tar -C "$work" -xJf gpu/compseg-bundle.tar.xz || { echo "gpu-check: cannot unpack gpu/compseg-bundle.tar.xz" >&2; exit 1; }
@@ -45,13 +46,14 @@ export COMPSEG_CUDA_LIBRARY_PATH=${COMPSEG_CUDA_LIBRARY_PATH:-$wheels}
 
 if has agree; then
     echo "== compseg check-backend --device cuda"
-    timeout 60 "$compseg" check-backend --device cuda | tee "$out/agree.txt" || failed+=("agree")
+    timeout 45 "$compseg" check-backend --device cuda | tee "$out/agree.txt" || failed+=("agree fp32")
+    timeout 45 "$compseg" check-backend --device cuda --precision tf32 | tee "$out/agree-tf32.txt" || failed+=("agree tf32")
 fi
 
 if has demo; then
     echo "== demo, 3 epochs, CPU then GPU"
     for device in cpu cuda; do
-        timeout 120 "$compseg" demo --device "$device" --epochs 3 --spots 40 --size 48 --out "$work/demo-$device" \
+        timeout 110 "$compseg" demo --device "$device" --epochs 3 --spots 40 --size 48 --out "$work/demo-$device" \
             | tee "$out/demo-$device.txt" || failed+=("demo $device")
         cp "$work/demo-$device/run/history.csv" "$out/history-$device.csv" 2>/dev/null || true
     done
@@ -61,15 +63,18 @@ fi
 
 paper="--channels 450 --size 256 --width 64 --batch 7"
 if has bench; then
-    echo "== the paper's network at batch 7: PyTorch fp32, compseg --device cuda"
-    timeout 75 python3 gpu/torch_compsegnet.py --device cuda --dtype fp32 $paper --steps 20 \
-        | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch fp32")
-    timeout 120 "$compseg" bench --device cuda $paper --steps 5 | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench")
+    echo "== the paper's network at batch 7: PyTorch and compseg --device cuda, fp32 then tf32"
+    for precision in fp32 tf32; do
+        timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype $precision $paper --steps 20 \
+            | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $precision")
+        timeout 90 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
+            | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench $precision")
+    done
 fi
 
 if has torch; then
-    echo "== PyTorch at the other precisions"
-    for variant in "tf32" "bf16" "bf16 --channels-last"; do
+    echo "== PyTorch at bf16"
+    for variant in "bf16" "bf16 --channels-last"; do
         set -- $variant
         timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" $paper --steps 20 \
             | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $variant")

@@ -21,11 +21,13 @@ struct CheckBackend: ParsableCommand {
 
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var threading: ThreadOptions
-    @Option(parsing: .unconditional, help: "Largest relative difference accepted (default \(BackendAgreement.tolerance)).")
-    var tolerance: Float = BackendAgreement.tolerance
+    @Option(parsing: .unconditional, help: "Largest relative difference accepted (default \(BackendAgreement.tolerance), with --precision tf32 \(BackendAgreement.tf32Tolerance)).")
+    var tolerance: Float?
 
     func validate() throws {
-        guard tolerance > 0 && tolerance.isFinite else { throw ValidationError("--tolerance must be a positive number, got \(tolerance)") }
+        if let tolerance, !(tolerance > 0 && tolerance.isFinite) {
+            throw ValidationError("--tolerance must be a positive number, got \(tolerance)")
+        }
     }
 
     func run() throws {
@@ -33,6 +35,7 @@ struct CheckBackend: ParsableCommand {
         // A check that fell back to the CPU would compare it with itself: the GPU unless told otherwise.
         let choice = try compute.apply(defaultDevice: .cuda)
         let reference = CPUBackend.shared
+        let tolerance = self.tolerance ?? (choice.precision == .tf32 ? BackendAgreement.tf32Tolerance : BackendAgreement.tolerance)
         print("checking \(choice.summary) against \(reference.name)"
               + (choice.backend === reference ? " (itself: no GPU here, so every difference must be 0)" : ""))
         let rows = try BackendAgreement.compare(choice.backend, with: reference)

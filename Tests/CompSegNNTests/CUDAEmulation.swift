@@ -3,13 +3,22 @@ import Foundation
 @testable import CompSegNN
 
 /// The CUDA backend on the CPU, for machines without a GPU: `CUDAKernels.source` compiled by
-/// clang++ (or another C++ compiler on PATH) with emulated built-ins, linked with the driver and
-/// NVRTC functions of `Tests/Fixtures/cuda-emulator/emulator.cpp`. What it checks: the backend's
-/// own code (memory, launches and their arguments, when it falls back to the CPU) and the
-/// kernels' arithmetic and indexing; what it cannot: cuDNN, timing, and races between threads.
+/// clang++ (or another C++ compiler on PATH) with emulated built-ins, linked with the driver,
+/// NVRTC and cuDNN functions of `Tests/Fixtures/cuda-emulator/emulator.cpp`. What it checks: the
+/// backend's own code (memory, launches and their arguments, how it asks cuDNN for each
+/// convolution and gradient, when it falls back to the CPU) and the kernels' arithmetic and
+/// indexing; what it cannot: cuDNN's own kernels, timing, and races between threads.
 enum CUDAEmulation {
-    /// The emulated GPU, or why it could not be built (no compiler, a compile error).
+    /// The emulated GPU with cuDNN, or why it could not be built (no compiler, a compile error).
     static let environment: Result<CUDAEnvironment, any Error> = Result { try build() }
+
+    /// The emulated GPU without cuDNN (convolutions stay on the CPU backend).
+    static var environmentWithoutCuDNN: Result<CUDAEnvironment, any Error> {
+        environment.map { e in
+            CUDAEnvironment(deviceName: e.deviceName, memoryBytes: e.memoryBytes, computeCapability: e.computeCapability,
+                            versions: e.versions, libraries: e.libraries.filter { $0.key != .cudnn })
+        }
+    }
 
     struct EmulationUnavailable: Error, CustomStringConvertible {
         let description: String
@@ -52,8 +61,9 @@ enum CUDAEmulation {
         }
         let driver = LoadedLibrary(library: .driver, path: library.path, handle: handle)
         let nvrtc = LoadedLibrary(library: .nvrtc, path: library.path, handle: handle)
+        let cudnn = LoadedLibrary(library: .cudnn, path: library.path, handle: handle)
         return CUDAEnvironment(deviceName: "emulated GPU", memoryBytes: 1 << 30, computeCapability: (9, 0),
-                               versions: [:], libraries: [.driver: driver, .nvrtc: nvrtc])
+                               versions: [:], libraries: [.driver: driver, .nvrtc: nvrtc, .cudnn: cudnn])
     }
 
     /// CUDA's built-ins as the emulator provides them: one thread per block, so shared memory is a

@@ -74,17 +74,33 @@ import Testing
         #expect(BackendAgreement.relativeDifference([1, 2], [1]) == .infinity)
     }
 
-    /// The CUDA backend on the emulated GPU (`CUDAEmulation`): its own code and its kernels beside
-    /// the CPU backend, op by op; the ops it runs as kernels ran as kernels.
-    @Test(.enabled(if: CUDAEmulation.compiler != nil, "no C++ compiler on PATH to build the CUDA emulator"))
-    func theCUDABackendOnAnEmulatedGPUAgreesWithTheCPU() throws {
-        let backend = try CUDABackend(CUDAEmulation.environment.get())
+    /// The CUDA backend on the emulated GPU (`CUDAEmulation`), with cuDNN and without: its own code
+    /// and its kernels beside the CPU backend, op by op; the ops it runs as kernels ran as kernels.
+    @Test(.enabled(if: CUDAEmulation.compiler != nil, "no C++ compiler on PATH to build the CUDA emulator"),
+          arguments: [true, false])
+    func theCUDABackendOnAnEmulatedGPUAgreesWithTheCPU(cudnn: Bool) throws {
+        let environment = try (cudnn ? CUDAEmulation.environment : CUDAEmulation.environmentWithoutCuDNN).get()
+        let backend = try CUDABackend(environment)
         #expect(backend.name == "cuda (emulated GPU)")
+        let shape: Shape = [2, 16, 20, 20], weight: Shape = [24, 16, 3, 3], g = ConvolutionGeometry(padding: 1)
+        let layout = try backend.convolutionInputLayout(shape, weightShape: weight, withBias: true, geometry: g, epilogue: .training)
+        #expect((layout == nil) == cudnn, "plain tensors with cuDNN, the CPU backend's layout without")
         let before = CUDAEmulation.launches
         let rows = try BackendAgreement.compare(backend, with: CPUBackend.shared)
         let failed = rows.filter { !($0.difference <= BackendAgreement.tolerance) }
         #expect(failed.isEmpty, "\(failed)")
         #expect(CUDAEmulation.launches - before >= 2 * 9 + 2, "element-wise and binary ops did not run as kernels")
+    }
+
+    @Test(.enabled(if: CUDAEmulation.compiler != nil, "no C++ compiler on PATH to build the CUDA emulator"))
+    func bf16IsRefusedAndTF32NeedsCuDNN() throws {
+        #expect { try CUDABackend.make(CUDAEmulation.environment.get(), precision: .bf16) } throws: { error in
+            "\(error)".contains("bf16 activations are not built yet")
+        }
+        #expect { try CUDABackend(CUDAEmulation.environmentWithoutCuDNN.get(), precision: .tf32) } throws: { error in
+            "\(error)" == "--precision tf32 needs cuDNN, which did not load"
+        }
+        #expect(try CUDABackend(CUDAEmulation.environment.get(), precision: .tf32).precision == .tf32)
     }
 
     /// The CUDA backend beside the CPU's, op by op, where a GPU loads.

@@ -15,6 +15,8 @@ public enum BackendAgreement {
     /// The bound in fp32 (issue 22): orders of magnitude above float32 rounding of the sums here
     /// (at most a few hundred terms; 64 ε ≈ 8e-6), far below any wrong index or formula.
     public static let tolerance: Float = 1e-4
+    /// With TF32 products (10-bit mantissas, each rounded by up to 2⁻¹¹ ≈ 4.9e-4 relative): ten times that.
+    public static let tf32Tolerance: Float = 5e-3
 
     /// A case builds its inputs from `seed` under the backend being run, and returns its results.
     struct Case {
@@ -81,6 +83,24 @@ public enum BackendAgreement {
                 let dFrozen = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: true, epsilon: 1e-5)
                 return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
                         ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
+            },
+            // Not an op of the seam: the optimizers run on the backend where it has `OptimizerKernels`.
+            Case(op: "optimizers, 3 steps") { _, g in
+                let optimizers: [(String, Optimizer)] = [
+                    ("rmsprop", RMSprop(learningRate: 1e-2, weightDecay: 1e-3)),
+                    ("rmsprop centered, momentum", RMSprop(learningRate: 1e-2, momentum: 0.9, centered: true)),
+                    ("adam", Adam(learningRate: 1e-2, weightDecay: 1e-3)),
+                    ("sgd nesterov", SGD(learningRate: 1e-2, momentum: 0.9, dampening: 0.1, nesterov: true, weightDecay: 1e-3)),
+                ]
+                return optimizers.map { name, optimizer in
+                    let p = random([3, 5, 7], &g)
+                    p.requiresGrad = true
+                    for _ in 0..<3 {
+                        p.grad = random(p.shape, &g)
+                        optimizer.step([p])
+                    }
+                    return (name, p)
+                }
             },
         ]
     }

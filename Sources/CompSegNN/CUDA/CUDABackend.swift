@@ -1,43 +1,53 @@
 import Foundation
 
 /// The engine's ops on an NVIDIA GPU (issue 22), first stage: every tensor lives in managed memory
-/// (`ManagedMemory`); element-wise functions, binary ops, pooling, concat, slice and batch norm on
-/// plain tensors run as `CUDAKernels` on the GPU, while the convolutions, and any op given a tensor
-/// in the CPU backend's layout, run on the CPU backend over the same memory (the host waits for the
-/// GPU before it reads). So each op is correct from the start and moves to the GPU (cuDNN's
-/// convolutions next) one by one, checked by `BackendAgreement`.
+/// (`ManagedMemory`); convolutions run on cuDNN (fp32, or tf32 with `--precision tf32`), and
+/// element-wise functions, binary ops, pooling, concat, slice and batch norm as `CUDAKernels`, all
+/// on plain tensors. An op given a tensor in the CPU backend's layout or in host memory runs on the
+/// CPU backend over the same memory (the host waits for the GPU before it reads), as do the
+/// convolutions where cuDNN did not load: so every op is correct wherever it runs, and
+/// `BackendAgreement` checks each against the CPU's.
 ///
-/// Status: compiled everywhere, its kernels compiled by NVRTC in the tests where NVRTC is found;
-/// not yet run on a GPU. fp32 only until the convolutions move to cuDNN.
+/// Status: compiled everywhere; its own code and kernels run in the tests on an emulated GPU
+/// (without cuDNN); not yet run on a GPU.
 public final class CUDABackend: KernelBackend, @unchecked Sendable {
     let device: CUDADevice
     private let managed: ManagedMemory
+    /// cuDNN's convolutions where its library loaded (nil: convolutions on the CPU backend).
+    private let cudnn: CuDNN?
+    let precision: Precision
     private let cpu = CPUBackend.shared
 
     public var name: String { "cuda (\(device.environment.deviceName))" }
     public var memory: any TensorMemory { managed }
 
-    init(_ environment: CUDAEnvironment) throws {
-        device = try CUDADevice(environment)
+    init(_ environment: CUDAEnvironment, precision: Precision = .fp32) throws {
+        let device = try CUDADevice(environment)
+        self.device = device
         managed = ManagedMemory(device)
+        cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, tf32: precision == .tf32) }
+        guard precision == .fp32 || cudnn != nil else {
+            throw DeviceUnavailable("--precision \(precision.rawValue) needs cuDNN, which did not load")
+        }
+        self.precision = precision
     }
 
-    /// The backend for `environment`'s GPU at `precision`, made once per process (on the first
-    /// environment given).
-    /// - Throws: `DeviceUnavailable` for a precision other than fp32, or what failed on the GPU.
+    /// The backend for `environment`'s GPU at `precision`, made once per process and precision
+    /// (on the first environment given).
+    /// - Throws: `DeviceUnavailable` for bf16 (not yet built), or what failed on the GPU.
     public static func make(_ environment: CUDAEnvironment, precision: Precision) throws -> any KernelBackend {
-        guard precision == .fp32 else {
-            throw DeviceUnavailable("its backend computes in fp32 only so far (--precision \(precision.rawValue) "
-                                    + "comes with cuDNN's convolutions); leave --precision out")
+        guard precision != .bf16 else {
+            throw DeviceUnavailable("its backend computes in fp32 or tf32 so far (bf16 activations are not built yet); "
+                                    + "use --precision fp32 or tf32")
         }
         madeLock.lock()
         defer { madeLock.unlock() }
-        if made == nil { made = Result { try CUDABackend(environment) } }
-        return try made!.get()
+        if made[precision] == nil { made[precision] = Result { try CUDABackend(environment, precision: precision) } }
+        return try made[precision]!.get()
     }
 
     private static let madeLock = NSLock()
-    nonisolated(unsafe) private static var made: Result<CUDABackend, any Error>?
+    nonisolated(unsafe) private static var made: [Precision: Result<CUDABackend, any Error>] = [:]
 
     /// Whether the GPU's kernels can read and write `tensors`: plain, in this backend's memory.
     private func onGPU(_ tensors: Tensor...) -> Bool {
@@ -176,34 +186,90 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         return (dx, dscale, dshift)
     }
 
-    // MARK: on the CPU, over managed memory (the CPU backend's layouts)
+    // MARK: layouts: plain, or the CPU backend's for the tensors of the ops it runs
 
     public func reorder(_ x: Tensor, to layout: TensorLayout?) -> Tensor { cpu.reorder(x, to: layout) }
 
+    // MARK: convolutions: cuDNN on plain tensors in managed memory, else the CPU backend
+
     public func convolutionInputLayout(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
                                        epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
-        try cpu.convolutionInputLayout(input, weightShape: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
+        guard cudnn == nil else { return nil }
+        return try cpu.convolutionInputLayout(input, weightShape: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
     }
 
     public func convolutionWeightLayout(_ input: Shape, weightShape: Shape, withBias: Bool, geometry: ConvolutionGeometry,
                                         epilogue: ConvolutionEpilogue) throws -> TensorLayout? {
-        try cpu.convolutionWeightLayout(input, weightShape: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
+        guard cudnn == nil else { return nil }
+        return try cpu.convolutionWeightLayout(input, weightShape: weightShape, withBias: withBias, geometry: geometry, epilogue: epilogue)
     }
 
-    public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+    /// The direct convolution cuDNN runs for this one: itself, or for a transposed convolution the
+    /// direct one whose input has the transposed one's output shape (its weight I×O×kH×kW is then
+    /// the direct one's K×C×kH×kW), with `kind` the cuDNN call that computes what is asked for.
+    private func problem(_ kind: CuDNN.Problem.Kind, input: Shape, weight: Shape, output: Shape,
+                         geometry g: ConvolutionGeometry) -> CuDNN.Problem {
+        let (directInput, directOutput) = g.transposed ? (output, input) : (input, output)
+        let directKind: CuDNN.Problem.Kind = switch (kind, g.transposed) {
+        case (_, false): kind
+        case (.forward, true): .backwardData
+        case (.backwardData, true): .forward
+        case (.backwardFilter, true): .backwardFilter
+        }
+        return CuDNN.Problem(kind: directKind, input: directInput, filter: weight, output: directOutput,
+                             paddingH: g.paddingH, paddingW: g.paddingW, strideH: g.strideH, strideW: g.strideW)
+    }
+
+    private func pointer(_ t: Tensor) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(t.storage.pointer) }
+
+    public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
                                    epilogue: ConvolutionEpilogue) throws -> Tensor {
-        try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: geometry, epilogue: epilogue)
+        guard let cudnn, onGPU(x, weight), bias.map({ onGPU($0) }) ?? true else {
+            return try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: g, epilogue: epilogue)
+        }
+        let w = weight.shape
+        let y = output([x.shape.n, g.transposed ? w[1] : w[0], g.outputSize(x.shape.h, kernel: w[2], vertical: true),
+                        g.outputSize(x.shape.w, kernel: w[3], vertical: false)])
+        let p = problem(.forward, input: x.shape, weight: w, output: y.shape, geometry: g)
+        // Transposed: cuDNN's backward data of the direct convolution, from the weight and x (its "dy").
+        if g.transposed { try cudnn.convolve(p, pointer(weight), pointer(x), into: pointer(y)) }
+        else { try cudnn.convolve(p, pointer(x), pointer(weight), into: pointer(y)) }
+        if let bias { try cudnn.addBias(pointer(bias), to: pointer(y), shape: y.shape) }
+        if let activation = epilogue.activation {
+            let (op, alpha, beta) = CUDAKernels.code(activation), n = y.shape.count
+            try device.launch("compseg_eltwise", grid: (device.blocks(n), 1),
+                              [.int32(op), .float(alpha), .float(beta), address(y), address(y), .int64(Int64(n))])
+        }
+        return y
     }
 
     public func convolutionBackwardData(_ dy: Tensor, weight: Tensor, inputShape: Shape,
-                                        geometry: ConvolutionGeometry) throws -> Tensor {
-        try cpu.convolutionBackwardData(dy, weight: weight, inputShape: inputShape, geometry: geometry)
+                                        geometry g: ConvolutionGeometry) throws -> Tensor {
+        guard let cudnn, onGPU(dy, weight) else {
+            return try cpu.convolutionBackwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
+        }
+        let dx = output(inputShape)
+        let p = problem(.backwardData, input: inputShape, weight: weight.shape, output: dy.shape, geometry: g)
+        // Transposed: the direct convolution's forward of dy.
+        if g.transposed { try cudnn.convolve(p, pointer(dy), pointer(weight), into: pointer(dx)) }
+        else { try cudnn.convolve(p, pointer(weight), pointer(dy), into: pointer(dx)) }
+        return dx
     }
 
     public func convolutionBackwardWeights(_ dy: Tensor, input: Tensor, weightShape: Shape, weightLayout: TensorLayout?,
-                                           withBias: Bool, geometry: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
-        try cpu.convolutionBackwardWeights(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
-                                           withBias: withBias, geometry: geometry)
+                                           withBias: Bool, geometry g: ConvolutionGeometry) throws -> (weight: Tensor, bias: Tensor?) {
+        guard let cudnn, weightLayout == nil, onGPU(dy, input) else {
+            return try cpu.convolutionBackwardWeights(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
+                                                      withBias: withBias, geometry: g)
+        }
+        let dw = output(weightShape)
+        let p = problem(.backwardFilter, input: input.shape, weight: weightShape, output: dy.shape, geometry: g)
+        // Transposed: the direct convolution's input is dy, its output gradient x.
+        if g.transposed { try cudnn.convolve(p, pointer(dy), pointer(input), into: pointer(dw)) }
+        else { try cudnn.convolve(p, pointer(input), pointer(dy), into: pointer(dw)) }
+        let db = withBias ? output([dy.shape.c]) : nil
+        if let db { try cudnn.biasGradient(pointer(dy), shape: dy.shape, into: pointer(db)) }
+        return (dw, db)
     }
 }
 
@@ -211,4 +277,24 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
 final class CUDAPoolingIndices: PoolingWorkspace, @unchecked Sendable {
     let storage: Storage
     init(_ storage: Storage) { self.storage = storage }
+}
+
+extension CUDABackend: OptimizerKernels {
+    public func update(_ rule: OptimizerRule, value: Tensor, gradient: Tensor, state: Tensor) throws -> Bool {
+        guard onGPU(value, gradient, state) else { return false }
+        let n = Int64(value.shape.count), grid = (device.blocks(value.shape.count), 1)
+        let (p, g, s) = (address(value), address(gradient), address(state))
+        switch rule {
+        case let .rmsprop(alpha, lr, epsilon, decay, centered, momentum):
+            try device.launch("compseg_rmsprop", grid: grid, [p, g, s, .int64(n), .float(alpha), .float(lr), .float(epsilon),
+                                                              .float(decay), .int32(centered ? 1 : 0), .float(momentum)])
+        case let .adam(beta1, beta2, stepSize, correction, epsilon, decay):
+            try device.launch("compseg_adam", grid: grid, [p, g, s, .int64(n), .float(beta1), .float(beta2), .float(stepSize),
+                                                           .float(correction), .float(epsilon), .float(decay)])
+        case let .sgd(lr, momentum, dampening, nesterov, decay, step):
+            try device.launch("compseg_sgd", grid: grid, [p, g, s, .int64(n), .float(lr), .float(momentum), .float(dampening),
+                                                          .int32(nesterov ? 1 : 0), .float(decay), .int32(Int32(step))])
+        }
+        return true
+    }
 }

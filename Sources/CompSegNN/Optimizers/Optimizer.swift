@@ -5,14 +5,16 @@ open class Optimizer: @unchecked Sendable {
     public var learningRate: Float
     public let weightDecay: Float
     /// One parameter's state: `stateWidth` planes laid out as the parameter is (padding included),
-    /// and the number of updates it has had. A reference, so a step updates it in place.
+    /// in the memory of the backend it was made on, and the number of updates it has had. A
+    /// reference, so a step updates it in place.
     private final class State {
-        var values: [Float]
+        /// The planes one after the other, `width` × the parameter's physical count.
+        var values: Tensor
         /// The layout of each plane: the parameter's when the state was made or last moved.
         var layout: TensorLayout?
         var updates = 0
         init(count: Int, layout: TensorLayout?) {
-            values = [Float](repeating: 0, count: count)
+            values = Tensor(zeros: [count])
             self.layout = layout
         }
 
@@ -20,7 +22,7 @@ open class Optimizer: @unchecked Sendable {
         func plane(_ k: Int, shape: Shape) -> Tensor {
             let n = layout?.physicalCount ?? shape.count
             let t = Tensor(shape: shape, layout: layout, storage: Storage(count: n, zeroed: false))
-            values.withUnsafeBufferPointer { t.storage.base.update(from: $0.baseAddress! + k * n, count: n) }
+            values.withStorage { t.storage.base.update(from: $0.baseAddress! + k * n, count: n) }
             return t
         }
 
@@ -29,7 +31,13 @@ open class Optimizer: @unchecked Sendable {
         func follow(_ parameter: Tensor, width: Int) {
             guard layout !== parameter.layout else { return }
             let planes = (0..<width).map { Backend.current.reorder(plane($0, shape: parameter.shape), to: parameter.layout) }
-            values = planes.flatMap { p in p.withStorage { Array($0) } }
+            let moved = Tensor(uninitialized: [width * parameter.physicalCount])
+            moved.withMutableStorage { m in
+                for (k, p) in planes.enumerated() {
+                    p.withStorage { (m.baseAddress! + k * parameter.physicalCount).update(from: $0.baseAddress!, count: $0.count) }
+                }
+            }
+            values = moved
             layout = parameter.layout
         }
     }
@@ -62,9 +70,19 @@ open class Optimizer: @unchecked Sendable {
             state.follow(p, width: stateWidth)
             state.updates += 1
             let step = state.updates
+            if let kernels = Backend.current as? any OptimizerKernels, let rule = rule(step: step) {
+                do {
+                    if try kernels.update(rule, value: p, gradient: g, state: state.values) {
+                        p.noteWrite()
+                        continue
+                    }
+                } catch {
+                    fatalError("CompSegNN: \(kernels.name) failed to update a parameter: \(error)")
+                }
+            }
             p.withMutableStorage { value in
                 g.withStorage { gradient in
-                    state.values.withUnsafeMutableBufferPointer { s in
+                    state.values.withMutableStorage { s in
                         let access = DisjointAccess((self, value, gradient, s))
                         parallelChunks(count) { range in
                             let (optimizer, value, gradient, s) = access.value
@@ -106,12 +124,16 @@ open class Optimizer: @unchecked Sendable {
                     throw ShapeError("optimizer state", "\(name): expected state \(stateWidth)×\(p.shape.count), "
                                      + "got \(tensors[name].map { $0.shape.description } ?? "none")")
                 }
-                state.values = t.scalars
+                state.values = t.copy()
             }
             state.updates = count
             states[ObjectIdentifier(p)] = state
         }
     }
+
+    /// This optimizer's update at a parameter's `step` (counted from 1) for a backend that runs it
+    /// where the parameters live (`OptimizerKernels`); nil where there is none (the host loop runs).
+    open func rule(step: Int) -> OptimizerRule? { nil }
 
     /// The gradient with weight decay: g + λ·p.
     @inline(__always) public func decayed(_ g: Float, _ p: Float) -> Float { weightDecay == 0 ? g : g + weightDecay * p }
@@ -124,4 +146,23 @@ open class Optimizer: @unchecked Sendable {
                      state: UnsafeMutableBufferPointer<Float>, count: Int, step: Int, range: Range<Int>) {
         fatalError("Optimizer subclasses implement update(value:gradient:state:count:step:range:)")
     }
+}
+
+/// An optimizer's update at one step, in the terms a device kernel takes (`CUDAKernels`'
+/// compseg_rmsprop, compseg_adam, compseg_sgd: the same operations in the same order as the rules
+/// of Rules.swift).
+public enum OptimizerRule: Sendable {
+    case rmsprop(alpha: Float, learningRate: Float, epsilon: Float, weightDecay: Float, centered: Bool, momentum: Float)
+    /// stepSize = lr / (1 − β₁ᵗ), correction = √(1 − β₂ᵗ).
+    case adam(beta1: Float, beta2: Float, stepSize: Float, correction: Float, epsilon: Float, weightDecay: Float)
+    case sgd(learningRate: Float, momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float, step: Int)
+}
+
+/// A backend that updates parameters where they live (a GPU), so that a step does not carry them
+/// to the host and back.
+public protocol OptimizerKernels: KernelBackend {
+    /// Updates `value` in place by `rule` from `gradient` (in `value`'s layout) and `state` (the
+    /// rule's planes one after the other, as Optimizer keeps them).
+    /// - Returns: false where the tensors are not this backend's to update (the host loop runs).
+    func update(_ rule: OptimizerRule, value: Tensor, gradient: Tensor, state: Tensor) throws -> Bool
 }

@@ -14,6 +14,11 @@ public final class RMSprop: Optimizer, @unchecked Sendable {
         super.init(learningRate: learningRate, weightDecay: weightDecay)
     }
 
+    override public func rule(step: Int) -> OptimizerRule? {
+        .rmsprop(alpha: alpha, learningRate: learningRate, epsilon: epsilon, weightDecay: weightDecay, centered: centered,
+                 momentum: momentum)
+    }
+
     /// Square average; gradient average when centered; momentum buffer when momentum > 0.
     override public var stateWidth: Int { 1 + (centered ? 1 : 0) + (momentum > 0 ? 1 : 0) }
     private var momentumPlane: Int { centered ? 2 : 1 }
@@ -61,11 +66,21 @@ public final class Adam: Optimizer, @unchecked Sendable {
 
     override public var stateWidth: Int { 2 }
 
+    /// lr / (1 − β₁ᵗ) and √(1 − β₂ᵗ) at step t.
+    private func corrections(_ step: Int) -> (stepSize: Float, correction: Float) {
+        let t = Float(step)
+        return (learningRate / (1 - pow(beta1, t)), (1 - pow(beta2, t)).squareRoot())
+    }
+
+    override public func rule(step: Int) -> OptimizerRule? {
+        let (stepSize, correction) = corrections(step)
+        return .adam(beta1: beta1, beta2: beta2, stepSize: stepSize, correction: correction, epsilon: epsilon,
+                     weightDecay: weightDecay)
+    }
+
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                                 state s: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {
-        let t = Float(step)
-        let stepSize = learningRate / (1 - pow(beta1, t))
-        let correction2 = (1 - pow(beta2, t)).squareRoot()
+        let (stepSize, correction2) = corrections(step)
         for i in range {
             let g = decayed(gradient[i], p[i])
             s[i] = beta1 * s[i] + (1 - beta1) * g
@@ -88,6 +103,11 @@ public final class SGD: Optimizer, @unchecked Sendable {
     }
 
     override public var stateWidth: Int { 1 }
+
+    override public func rule(step: Int) -> OptimizerRule? {
+        .sgd(learningRate: learningRate, momentum: momentum, dampening: dampening, nesterov: nesterov,
+             weightDecay: weightDecay, step: step)
+    }
 
     override public func update(value p: UnsafeMutableBufferPointer<Float>, gradient: UnsafeBufferPointer<Float>,
                                 state b: UnsafeMutableBufferPointer<Float>, count n: Int, step: Int, range: Range<Int>) {

@@ -126,6 +126,9 @@ public final class Tensor: @unchecked Sendable {
         return result
     }
 
+    /// Records a write made elsewhere (a device kernel), for copies made from these values.
+    func noteWrite() { storage.version &+= 1 }
+
     /// Writes the values as they lie in memory, padding included (elementwise updates of tensors
     /// in one layout: optimizers).
     func withMutableStorage<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {

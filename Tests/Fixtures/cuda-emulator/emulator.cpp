@@ -1,5 +1,5 @@
-// The parts of the CUDA driver API and NVRTC that compseg's CUDA backend calls, emulated on the
-// CPU, so that the backend's own code (allocation, launches, argument packing, synchronization)
+// The parts of the CUDA driver API, NVRTC and cuDNN that compseg's CUDA backend calls, emulated on
+// the CPU, so that the backend's own code (allocation, launches, argument packing, synchronization)
 // and the kernels of CUDAKernels.swift run in the tests on machines without a GPU.
 //
 // The kernels are compiled as C++ beside this file (the test prepends emulated built-ins and
@@ -94,4 +94,147 @@ int nvrtcDestroyProgram(void **) { return 0; }
 const char *nvrtcGetErrorString(int) { return "emulated NVRTC error"; }
 int nvrtcGetProgramLogSize(void *, size_t *size) { *size = 1; return 0; }
 int nvrtcGetProgramLog(void *, char *log) { log[0] = 0; return 0; }
+}
+
+// cuDNN: NCHW float tensors, K×C×kH×kW filters, cross-correlation, computed by plain loops; the
+// calls check what compseg must pass (formats, modes, consistent shapes, a workspace when asked).
+struct TensorDesc { int n, c, h, w; };
+struct FilterDesc { int k, c, h, w; };
+struct ConvDesc { int ph, pw, sh, sw; };
+static const int badParam = 3;  // CUDNN_STATUS_BAD_PARAM
+static const size_t workspaceBytes = 256;
+
+extern "C" {
+int cudnnCreate(void **handle) { *handle = &context; return 0; }
+int cudnnSetStream(void *, void *stream) { return stream ? badParam : 0; }
+const char *cudnnGetErrorString(int) { return "emulated cuDNN error"; }
+int cudnnCreateTensorDescriptor(void **d) { *d = new TensorDesc(); return 0; }
+int cudnnDestroyTensorDescriptor(void *d) { delete (TensorDesc *)d; return 0; }
+int cudnnSetTensor4dDescriptor(void *d, int format, int type, int n, int c, int h, int w) {
+    if (format != 0 || type != 0 || n <= 0 || c <= 0 || h <= 0 || w <= 0) return badParam;  // NCHW, float
+    *(TensorDesc *)d = {n, c, h, w};
+    return 0;
+}
+int cudnnCreateFilterDescriptor(void **d) { *d = new FilterDesc(); return 0; }
+int cudnnDestroyFilterDescriptor(void *d) { delete (FilterDesc *)d; return 0; }
+int cudnnSetFilter4dDescriptor(void *d, int type, int format, int k, int c, int h, int w) {
+    if (format != 0 || type != 0) return badParam;
+    *(FilterDesc *)d = {k, c, h, w};
+    return 0;
+}
+int cudnnCreateConvolutionDescriptor(void **d) { *d = new ConvDesc(); return 0; }
+int cudnnDestroyConvolutionDescriptor(void *d) { delete (ConvDesc *)d; return 0; }
+int cudnnSetConvolution2dDescriptor(void *d, int ph, int pw, int sh, int sw, int dh, int dw, int mode, int type) {
+    if (dh != 1 || dw != 1 || mode != 1 || type != 0) return badParam;  // cross-correlation in float
+    *(ConvDesc *)d = {ph, pw, sh, sw};
+    return 0;
+}
+int cudnnSetConvolutionMathType(void *, int math) { return math == 1 || math == 3 ? 0 : badParam; }
+
+// Whether x * w gives y under the convolution's geometry.
+static bool consistent(const TensorDesc *x, const FilterDesc *w, const ConvDesc *c, const TensorDesc *y) {
+    return x->n == y->n && x->c == w->c && y->c == w->k && y->h == (x->h + 2 * c->ph - w->h) / c->sh + 1
+        && y->w == (x->w + 2 * c->pw - w->w) / c->sw + 1;
+}
+
+// Two algorithms, the first FFT-based (which compseg must pass over), each with a small workspace.
+static int algorithms(int fft, int other, int *count, void *results) {
+    char *r = (char *)results;
+    std::memset(r, 0, 96);
+    int deterministic = 1;
+    std::memcpy(r, &fft, 4);
+    std::memcpy(r + 24, &deterministic, 4);
+    std::memcpy(r + 48, &other, 4);
+    std::memcpy(r + 48 + 24, &deterministic, 4);
+    *count = 2;
+    return 0;
+}
+int cudnnGetConvolutionForwardAlgorithm_v7(void *, TensorDesc *x, FilterDesc *w, ConvDesc *c, TensorDesc *y, int,
+                                           int *count, void *results) {
+    return consistent(x, w, c, y) ? algorithms(4, 1, count, results) : badParam;
+}
+int cudnnGetConvolutionBackwardDataAlgorithm_v7(void *, FilterDesc *w, TensorDesc *dy, ConvDesc *c, TensorDesc *dx, int,
+                                                int *count, void *results) {
+    return consistent(dx, w, c, dy) ? algorithms(2, 1, count, results) : badParam;
+}
+int cudnnGetConvolutionBackwardFilterAlgorithm_v7(void *, TensorDesc *x, TensorDesc *dy, ConvDesc *c, FilterDesc *dw,
+                                                  int, int *count, void *results) {
+    return consistent(x, dw, c, dy) ? algorithms(2, 1, count, results) : badParam;
+}
+static int sized(int algorithm, size_t *bytes) { *bytes = workspaceBytes; return algorithm == 1 ? 0 : badParam; }
+int cudnnGetConvolutionForwardWorkspaceSize(void *, void *, void *, void *, void *, int a, size_t *b) { return sized(a, b); }
+int cudnnGetConvolutionBackwardDataWorkspaceSize(void *, void *, void *, void *, void *, int a, size_t *b) { return sized(a, b); }
+int cudnnGetConvolutionBackwardFilterWorkspaceSize(void *, void *, void *, void *, void *, int a, size_t *b) { return sized(a, b); }
+
+}  // extern "C": templates and overloads below
+
+// Calls f(n, k, c, oh, ow, i, j, ih, iw) for every term of x * w that lies inside x.
+template <class F> static void terms(const TensorDesc *x, const FilterDesc *w, const ConvDesc *cv, const TensorDesc *y, F f) {
+    for (int n = 0; n < y->n; n++)
+        for (int k = 0; k < y->c; k++)
+            for (int oh = 0; oh < y->h; oh++)
+                for (int ow = 0; ow < y->w; ow++)
+                    for (int c = 0; c < x->c; c++)
+                        for (int i = 0; i < w->h; i++)
+                            for (int j = 0; j < w->w; j++) {
+                                int ih = oh * cv->sh - cv->ph + i, iw = ow * cv->sw - cv->pw + j;
+                                if (ih >= 0 && ih < x->h && iw >= 0 && iw < x->w) f(n, k, c, oh, ow, i, j, ih, iw);
+                            }
+}
+static long at(const TensorDesc *t, int n, int c, int h, int w) { return ((long)(n * t->c + c) * t->h + h) * t->w + w; }
+static long at(const FilterDesc *t, int k, int c, int h, int w) { return ((long)(k * t->c + c) * t->h + h) * t->w + w; }
+static bool usable(int algorithm, void *workspace, size_t bytes) {
+    return algorithm == 1 && workspace != nullptr && bytes >= workspaceBytes;
+}
+
+extern "C" {
+
+int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const float *x, FilterDesc *wd, const float *w,
+                            ConvDesc *cd, int algorithm, void *workspace, size_t bytes, const float *beta, TensorDesc *yd,
+                            float *y) {
+    if (!consistent(xd, wd, cd, yd) || !usable(algorithm, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
+    std::memset(y, 0, sizeof(float) * yd->n * yd->c * yd->h * yd->w);
+    terms(xd, wd, cd, yd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
+        y[at(yd, n, k, oh, ow)] += w[at(wd, k, c, i, j)] * x[at(xd, n, c, ih, iw)];
+    });
+    return 0;
+}
+int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, const float *w, TensorDesc *dyd,
+                                 const float *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
+                                 const float *beta, TensorDesc *dxd, float *dx) {
+    if (!consistent(dxd, wd, cd, dyd) || !usable(algorithm, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
+    std::memset(dx, 0, sizeof(float) * dxd->n * dxd->c * dxd->h * dxd->w);
+    terms(dxd, wd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
+        dx[at(dxd, n, c, ih, iw)] += w[at(wd, k, c, i, j)] * dy[at(dyd, n, k, oh, ow)];
+    });
+    return 0;
+}
+int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, const float *x, TensorDesc *dyd,
+                                   const float *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
+                                   const float *beta, FilterDesc *dwd, float *dw) {
+    if (!consistent(xd, dwd, cd, dyd) || !usable(algorithm, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
+    std::memset(dw, 0, sizeof(float) * dwd->k * dwd->c * dwd->h * dwd->w);
+    terms(xd, dwd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
+        dw[at(dwd, k, c, i, j)] += x[at(xd, n, c, ih, iw)] * dy[at(dyd, n, k, oh, ow)];
+    });
+    return 0;
+}
+int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, const float *dy, const float *beta,
+                                 TensorDesc *dbd, float *db) {
+    if (dbd->n != 1 || dbd->c != dyd->c || dbd->h != 1 || dbd->w != 1 || *alpha != 1 || *beta != 0) return badParam;
+    for (int k = 0; k < dyd->c; k++) {
+        float t = 0;
+        for (int n = 0; n < dyd->n; n++)
+            for (int p = 0; p < dyd->h * dyd->w; p++) t += dy[at(dyd, n, k, 0, 0) + p];
+        db[k] = t;
+    }
+    return 0;
+}
+int cudnnAddTensor(void *, const float *alpha, TensorDesc *ad, const float *a, const float *beta, TensorDesc *cd, float *c) {
+    if (ad->n != 1 || ad->c != cd->c || ad->h != 1 || ad->w != 1 || *alpha != 1 || *beta != 1) return badParam;  // a bias
+    for (int n = 0; n < cd->n; n++)
+        for (int k = 0; k < cd->c; k++)
+            for (int p = 0; p < cd->h * cd->w; p++) c[at(cd, n, k, 0, 0) + p] += a[k];
+    return 0;
+}
 }

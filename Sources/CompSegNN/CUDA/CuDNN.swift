@@ -1,0 +1,221 @@
+import Foundation
+
+/// cuDNN's convolutions through its legacy API (still in cuDNN 9), resolved at run time from
+/// `libcudnn.so.9`: tensors NCHW fp32, filters K×C×kH×kW (PyTorch's layouts), cross-correlation
+/// as PyTorch computes it. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
+/// only, so the same inputs give the same bits, and none FFT-based (their rounding is the
+/// transform's, not the sums'); chosen once per shape.
+final class CuDNN: @unchecked Sendable {
+    typealias Handle = OpaquePointer
+    typealias Descriptor = OpaquePointer
+    private typealias Create = @convention(c) (UnsafeMutablePointer<Descriptor?>) -> Int32
+    private typealias Destroy = @convention(c) (Descriptor?) -> Int32
+    private typealias AlgorithmQuery = @convention(c) (Handle?, Descriptor?, Descriptor?, Descriptor?, Descriptor?, Int32,
+                                                       UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer) -> Int32
+    private typealias WorkspaceQuery = @convention(c) (Handle?, Descriptor?, Descriptor?, Descriptor?, Descriptor?, Int32,
+                                                       UnsafeMutablePointer<Int>) -> Int32
+    /// (handle, α, aDesc, a, bDesc, b, conv, algo, workspace, bytes, β, outDesc, out): cudnnConvolutionForward,
+    /// BackwardData and BackwardFilter alike.
+    private typealias Convolve = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, Descriptor?,
+                                                 UnsafeRawPointer?, Descriptor?, Int32, UnsafeMutableRawPointer?, Int,
+                                                 UnsafeRawPointer, Descriptor?, UnsafeMutableRawPointer?) -> Int32
+    /// (handle, α, aDesc, a, β, cDesc, c): cudnnAddTensor and cudnnConvolutionBackwardBias.
+    private typealias Accumulate = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, UnsafeRawPointer,
+                                                   Descriptor?, UnsafeMutableRawPointer?) -> Int32
+
+    private let handle: Handle?
+    private let errorString: @convention(c) (Int32) -> UnsafePointer<CChar>?
+    private let createTensor, createFilter, createConvolution: Create
+    private let destroyTensor, destroyFilter, destroyConvolution: Destroy
+    private let setTensor: @convention(c) (Descriptor?, Int32, Int32, Int32, Int32, Int32, Int32) -> Int32
+    private let setFilter: @convention(c) (Descriptor?, Int32, Int32, Int32, Int32, Int32, Int32) -> Int32
+    private let setConvolution: @convention(c) (Descriptor?, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) -> Int32
+    private let setMathType: @convention(c) (Descriptor?, Int32) -> Int32
+    private let forwardAlgorithms, backwardDataAlgorithms, backwardFilterAlgorithms: AlgorithmQuery
+    private let forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace: WorkspaceQuery
+    private let forward, backwardData, backwardFilter: Convolve
+    private let addTensor, backwardBias: Accumulate
+    private let device: CUDADevice
+    /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1) allows TF32.
+    private let mathType: Int32
+    private let lock = NSLock()
+    private var algorithms: [Problem: (algorithm: Int32, workspace: Int)] = [:]
+    private var workspace: (address: UInt64, bytes: Int) = (0, 0)
+
+    /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
+    init(_ lib: LoadedLibrary, device: CUDADevice, tf32: Bool) throws {
+        self.device = device
+        mathType = tf32 ? 1 : 3
+        errorString = try lib.function("cudnnGetErrorString", as: type(of: errorString))
+        createTensor = try lib.function("cudnnCreateTensorDescriptor", as: Create.self)
+        createFilter = try lib.function("cudnnCreateFilterDescriptor", as: Create.self)
+        createConvolution = try lib.function("cudnnCreateConvolutionDescriptor", as: Create.self)
+        destroyTensor = try lib.function("cudnnDestroyTensorDescriptor", as: Destroy.self)
+        destroyFilter = try lib.function("cudnnDestroyFilterDescriptor", as: Destroy.self)
+        destroyConvolution = try lib.function("cudnnDestroyConvolutionDescriptor", as: Destroy.self)
+        setTensor = try lib.function("cudnnSetTensor4dDescriptor", as: type(of: setTensor))
+        setFilter = try lib.function("cudnnSetFilter4dDescriptor", as: type(of: setFilter))
+        setConvolution = try lib.function("cudnnSetConvolution2dDescriptor", as: type(of: setConvolution))
+        setMathType = try lib.function("cudnnSetConvolutionMathType", as: type(of: setMathType))
+        forwardAlgorithms = try lib.function("cudnnGetConvolutionForwardAlgorithm_v7", as: AlgorithmQuery.self)
+        backwardDataAlgorithms = try lib.function("cudnnGetConvolutionBackwardDataAlgorithm_v7", as: AlgorithmQuery.self)
+        backwardFilterAlgorithms = try lib.function("cudnnGetConvolutionBackwardFilterAlgorithm_v7", as: AlgorithmQuery.self)
+        forwardWorkspace = try lib.function("cudnnGetConvolutionForwardWorkspaceSize", as: WorkspaceQuery.self)
+        backwardDataWorkspace = try lib.function("cudnnGetConvolutionBackwardDataWorkspaceSize", as: WorkspaceQuery.self)
+        backwardFilterWorkspace = try lib.function("cudnnGetConvolutionBackwardFilterWorkspaceSize", as: WorkspaceQuery.self)
+        forward = try lib.function("cudnnConvolutionForward", as: Convolve.self)
+        backwardData = try lib.function("cudnnConvolutionBackwardData", as: Convolve.self)
+        backwardFilter = try lib.function("cudnnConvolutionBackwardFilter", as: Convolve.self)
+        addTensor = try lib.function("cudnnAddTensor", as: Accumulate.self)
+        backwardBias = try lib.function("cudnnConvolutionBackwardBias", as: Accumulate.self)
+        let create = try lib.function("cudnnCreate", as: (@convention(c) (UnsafeMutablePointer<Handle?>) -> Int32).self)
+        let setStream = try lib.function("cudnnSetStream", as: (@convention(c) (Handle?, OpaquePointer?) -> Int32).self)
+        try device.bind()
+        var handle: Handle?
+        let status = create(&handle)
+        guard status == 0 else {  // before self.handle is set, so `check` cannot be used yet
+            throw CUDAError("cudnnCreate failed: \(errorString(status).map { String(cString: $0) } ?? "status \(status)")")
+        }
+        self.handle = handle
+        try check(setStream(handle, nil), "cudnnSetStream")
+    }
+
+    /// Which of cuDNN's three convolutions, on which shapes: the key of the chosen algorithms.
+    struct Problem: Hashable {
+        enum Kind: Hashable { case forward, backwardData, backwardFilter }
+        let kind: Kind
+        /// The direct convolution's input (N×C×H×W), filter (K×C×kH×kW) and output (N×K×OH×OW).
+        let input: Shape, filter: Shape, output: Shape
+        let paddingH: Int, paddingW: Int, strideH: Int, strideW: Int
+    }
+
+    /// out ← the `problem`'s convolution of `a` and `b` (forward: x and w; backward data: w and dy;
+    /// backward filter: x and dy). The pointers are device-accessible (managed memory).
+    func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer) throws {
+        try device.bind()
+        let x = try tensor(problem.input), y = try tensor(problem.output), w = try filter(problem.filter)
+        let convolution = try self.convolution(problem)
+        defer { _ = destroyTensor(x); _ = destroyTensor(y); _ = destroyFilter(w); _ = destroyConvolution(convolution) }
+        let (algorithm, bytes) = try choose(problem, x: x, w: w, y: y, convolution: convolution)
+        let space = try workspace(bytes)
+        var one: Float = 1, zero: Float = 0
+        let status: Int32
+        switch problem.kind {
+        case .forward:
+            status = forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, out)
+        case .backwardData:
+            status = backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, out)
+        case .backwardFilter:
+            status = backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, out)
+        }
+        try check(status, "cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter)")
+        device.launched()
+    }
+
+    /// y[n, k, …] += bias[k] (y: N×K×H×W).
+    func addBias(_ bias: UnsafeRawPointer, to y: UnsafeMutableRawPointer, shape: Shape) throws {
+        let b = try tensor([1, shape.c, 1, 1]), t = try tensor(shape)
+        defer { _ = destroyTensor(b); _ = destroyTensor(t) }
+        var one: Float = 1
+        try device.bind()
+        try check(addTensor(handle, &one, b, bias, &one, t, y), "cudnnAddTensor")
+        device.launched()
+    }
+
+    /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
+    func biasGradient(_ dy: UnsafeRawPointer, shape: Shape, into db: UnsafeMutableRawPointer) throws {
+        let b = try tensor([1, shape.c, 1, 1]), t = try tensor(shape)
+        defer { _ = destroyTensor(b); _ = destroyTensor(t) }
+        var one: Float = 1, zero: Float = 0
+        try device.bind()
+        try check(backwardBias(handle, &one, t, dy, &zero, b, db), "cudnnConvolutionBackwardBias")
+        device.launched()
+    }
+
+    private func tensor(_ s: Shape) throws -> Descriptor? {
+        var d: Descriptor?
+        try check(createTensor(&d), "cudnnCreateTensorDescriptor")
+        try check(setTensor(d, 0, 0, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")  // NCHW, float
+        return d
+    }
+
+    private func filter(_ s: Shape) throws -> Descriptor? {
+        var d: Descriptor?
+        try check(createFilter(&d), "cudnnCreateFilterDescriptor")
+        try check(setFilter(d, 0, 0, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])), "cudnnSetFilter4dDescriptor \(s)")  // float, NCHW
+        return d
+    }
+
+    private func convolution(_ p: Problem) throws -> Descriptor? {
+        var d: Descriptor?
+        try check(createConvolution(&d), "cudnnCreateConvolutionDescriptor")
+        // Dilation 1, CUDNN_CROSS_CORRELATION (1, as PyTorch), computed in CUDNN_DATA_FLOAT (0).
+        try check(setConvolution(d, Int32(p.paddingH), Int32(p.paddingW), Int32(p.strideH), Int32(p.strideW), 1, 1, 1, 0),
+                  "cudnnSetConvolution2dDescriptor")
+        try check(setMathType(d, mathType), "cudnnSetConvolutionMathType")
+        return d
+    }
+
+    /// The first deterministic algorithm of cuDNN's heuristics that runs, with its workspace; once per problem.
+    private func choose(_ p: Problem, x: Descriptor?, w: Descriptor?, y: Descriptor?,
+                        convolution: Descriptor?) throws -> (Int32, Int) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = algorithms[p] { return known }
+        // cudnnConvolution*AlgoPerf_t: algo, status (int32), time (float), memory (size_t at 16),
+        // determinism (int32 at 24), mathType, reserved[3]: 48 bytes.
+        let stride = 48, capacity = 16
+        let results = UnsafeMutableRawPointer.allocate(byteCount: stride * capacity, alignment: 8)
+        defer { results.deallocate() }
+        var count: Int32 = 0
+        let status = switch p.kind {
+        case .forward: forwardAlgorithms(handle, x, w, convolution, y, Int32(capacity), &count, results)
+        case .backwardData: backwardDataAlgorithms(handle, w, y, convolution, x, Int32(capacity), &count, results)
+        case .backwardFilter: backwardFilterAlgorithms(handle, x, y, convolution, w, Int32(capacity), &count, results)
+        }
+        try check(status, "choosing a \(p.kind) algorithm for \(p.input) * \(p.filter)")
+        // FFT and FFT tiling, by kind (cudnnConvolution{Fwd,BwdData,BwdFilter}Algo_t).
+        let fft: Set<Int32> = switch p.kind {
+        case .forward: [4, 5]
+        case .backwardData: [2, 3]
+        case .backwardFilter: [2, 6]
+        }
+        for k in 0..<Int(count) {
+            let r = results + k * stride
+            let algorithm = r.load(as: Int32.self), ok = r.load(fromByteOffset: 4, as: Int32.self) == 0
+            guard ok, r.load(fromByteOffset: 24, as: Int32.self) == 1, !fft.contains(algorithm) else { continue }  // CUDNN_DETERMINISTIC
+            var bytes = 0
+            let sized = switch p.kind {
+            case .forward: forwardWorkspace(handle, x, w, convolution, y, algorithm, &bytes)
+            case .backwardData: backwardDataWorkspace(handle, w, y, convolution, x, algorithm, &bytes)
+            case .backwardFilter: backwardFilterWorkspace(handle, x, y, convolution, w, algorithm, &bytes)
+            }
+            guard sized == 0 else { continue }
+            algorithms[p] = (algorithm, bytes)
+            return (algorithm, bytes)
+        }
+        throw CUDAError("cuDNN offers no deterministic \(p.kind) algorithm for \(p.input) * \(p.filter) (\(count) looked at)")
+    }
+
+    /// Device memory of at least `bytes`, kept and grown for the process (nil for none).
+    private func workspace(_ bytes: Int) throws -> UnsafeMutableRawPointer? {
+        guard bytes > 0 else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        if workspace.bytes < bytes {
+            try device.synchronize()  // the old one may still be in use
+            try device.bind()
+            if workspace.address != 0 { _ = device.driver.free(workspace.address) }
+            workspace = (0, 0)
+            var address: UInt64 = 0
+            try device.driver.check(device.driver.allocate(&address, bytes), "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
+            workspace = (address, bytes)
+        }
+        return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))
+    }
+
+    private func check(_ status: Int32, _ what: String) throws(CUDAError) {
+        guard status != 0 else { return }
+        throw CUDAError("\(what): \(errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)")")
+    }
+}
