@@ -92,6 +92,37 @@ import Testing
         #expect(CUDAEmulation.launches - before >= 2 * 9 + 2, "element-wise and binary ops did not run as kernels")
     }
 
+    /// What a checkpoint carries (values and the optimizer's state, plain) moves between devices:
+    /// two Adam steps on one, the third on the other, equal the three on the CPU.
+    @Test(.enabled(if: CUDAEmulation.compiler != nil, "no C++ compiler on PATH to build the CUDA emulator"),
+          arguments: [true, false])
+    func optimizerStateMovesBetweenDevices(fromGPU: Bool) throws {
+        let gpu = try CUDABackend(CUDAEmulation.environment.get()), cpu = CPUBackend.shared
+        var g = SeededGenerator(seed: 3)
+        let start = (0..<60).map { _ in g.nextNormal() }, gradients = (0..<3).map { _ in (0..<60).map { _ in g.nextNormal() } }
+        func steps(_ range: Range<Int>, on backend: any KernelBackend, values: [Float], state: ([String: Tensor], [String: Int])?)
+            throws -> (values: [Float], state: ([String: Tensor], [String: Int])) {
+            let previous = Backend.current
+            Backend.current = backend
+            defer { Backend.current = previous }
+            let p = try Tensor(shape: [3, 4, 5], scalars: values, requiresGrad: true)
+            let adam = Adam(learningRate: 1e-2)
+            if let state { try adam.importState([("p", p)], tensors: state.0, updates: state.1) }
+            for k in range {
+                p.grad = try Tensor(shape: p.shape, scalars: gradients[k])
+                adam.step([p])
+            }
+            let exported = adam.exportState([("p", p)])
+            return (p.scalars, (exported.tensors, exported.updates))
+        }
+        let all = try steps(0..<3, on: cpu, values: start, state: nil)
+        let first = try steps(0..<2, on: fromGPU ? gpu : cpu, values: start, state: nil)
+        let moved = try steps(2..<3, on: fromGPU ? cpu : gpu, values: first.values, state: first.state)
+        #expect(BackendAgreement.relativeDifference(all.values, moved.values) <= 1e-6)
+        #expect(moved.state.1["p"] == 3)
+        #expect(BackendAgreement.relativeDifference(all.state.0["p"]!.scalars, moved.state.0["p"]!.scalars) <= 1e-6)
+    }
+
     @Test(.enabled(if: CUDAEmulation.compiler != nil, "no C++ compiler on PATH to build the CUDA emulator"))
     func bf16IsRefusedAndTF32NeedsCuDNN() throws {
         #expect { try CUDABackend.make(CUDAEmulation.environment.get(), precision: .bf16) } throws: { error in
