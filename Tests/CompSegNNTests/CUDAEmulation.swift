@@ -26,9 +26,14 @@ enum CUDAEmulation {
     }
 
     /// Kernels launched so far on the emulated GPU.
-    static var launches: Int {
+    static var launches: Int { counter("compseg_emulated_launches") }
+
+    /// cuDNN convolutions run with an FFT-based or non-deterministic algorithm (compseg asks for none).
+    static var forbiddenRuns: Int { counter("compseg_emulated_forbidden_runs") }
+
+    private static func counter(_ name: String) -> Int {
         guard case .success(let e) = environment, let lib = e.libraries[.driver],
-              let count = try? lib.function("compseg_emulated_launches", as: (@convention(c) () -> Int32).self) else { return 0 }
+              let count = try? lib.function(name, as: (@convention(c) () -> Int32).self) else { return -1 }
         return Int(count())
     }
 

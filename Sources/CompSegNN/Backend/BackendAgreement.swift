@@ -37,8 +37,10 @@ public enum BackendAgreement {
         }
     }
 
-    /// max |a − b| / max |a| (0 when both are all zero; infinite when the shapes or NaNs differ).
-    public static func relativeDifference(_ a: [Float], _ b: [Float]) -> Float {
+    /// max |a − b| / max(max |a|, `scale`) (0 when both are all zero; infinite when the shapes or
+    /// NaNs differ). `scale` sets the magnitude a difference is measured against where a's own may
+    /// be noise (a gradient that is zero in exact arithmetic).
+    public static func relativeDifference(_ a: [Float], _ b: [Float], scale floor: Float? = nil) -> Float {
         guard a.count == b.count else { return .infinity }
         var scale: Float = 0, largest: Float = 0
         for (x, y) in zip(a, b) {
@@ -47,7 +49,7 @@ public enum BackendAgreement {
             scale = max(scale, abs(x))
             largest = max(largest, abs(x - y))
         }
-        return largest == 0 ? 0 : largest / max(scale, .leastNormalMagnitude)
+        return largest == 0 ? 0 : largest / max(scale, floor ?? 0, .leastNormalMagnitude)
     }
 
     /// The case's results on `backend` (made current meanwhile, so its tensors take its memory), as plain values.

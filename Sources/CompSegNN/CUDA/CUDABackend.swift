@@ -13,21 +13,34 @@ import Foundation
 public final class CUDABackend: KernelBackend, @unchecked Sendable {
     let device: CUDADevice
     private let managed: ManagedMemory
-    /// cuDNN's convolutions where its library loaded (nil: convolutions on the CPU backend).
+    /// cuDNN's convolutions where its library loaded and started (nil: convolutions on the CPU backend).
     private let cudnn: CuDNN?
+    /// Why cuDNN is not used, when it is not.
+    private let withoutCuDNN: String?
     let precision: Precision
     private let cpu = CPUBackend.shared
 
-    public var name: String { "cuda (\(device.environment.deviceName))" }
+    public var name: String {
+        "cuda (\(device.environment.deviceName)" + (withoutCuDNN.map { "; convolutions on the CPU: \($0)" } ?? "") + ")"
+    }
     public var memory: any TensorMemory { managed }
 
     init(_ environment: CUDAEnvironment, precision: Precision = .fp32) throws {
         let device = try CUDADevice(environment)
         self.device = device
         managed = ManagedMemory(device)
-        cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, tf32: precision == .tf32) }
-        guard precision == .fp32 || cudnn != nil else {
-            throw DeviceUnavailable("--precision \(precision.rawValue) needs cuDNN, which did not load")
+        // Without cuDNN the convolutions run on the CPU (slow, but right): only tf32 needs it.
+        var reason: String?
+        do {
+            cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, tf32: precision == .tf32) }
+            if cudnn == nil { reason = "cuDNN did not load" }
+        } catch {
+            cudnn = nil
+            reason = "cuDNN failed to start: \(error)"
+        }
+        withoutCuDNN = reason
+        if let reason, precision != .fp32 {
+            throw DeviceUnavailable("--precision \(precision.rawValue) needs cuDNN's convolutions (\(reason))")
         }
         self.precision = precision
     }
@@ -232,8 +245,10 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
                         g.outputSize(x.shape.w, kernel: w[3], vertical: false)])
         let p = problem(.forward, input: x.shape, weight: w, output: y.shape, geometry: g)
         // Transposed: cuDNN's backward data of the direct convolution, from the weight and x (its "dy").
-        if g.transposed { try cudnn.convolve(p, pointer(weight), pointer(x), into: pointer(y)) }
-        else { try cudnn.convolve(p, pointer(x), pointer(weight), into: pointer(y)) }
+        let (a, b) = g.transposed ? (pointer(weight), pointer(x)) : (pointer(x), pointer(weight))
+        guard try cudnn.convolve(p, a, b, into: pointer(y)) else {
+            return try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: g, epilogue: epilogue)
+        }
         if let bias { try cudnn.addBias(pointer(bias), to: pointer(y), shape: y.shape) }
         if let activation = epilogue.activation {
             let (op, alpha, beta) = CUDAKernels.code(activation), n = y.shape.count
@@ -251,8 +266,10 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         let dx = output(inputShape)
         let p = problem(.backwardData, input: inputShape, weight: weight.shape, output: dy.shape, geometry: g)
         // Transposed: the direct convolution's forward of dy.
-        if g.transposed { try cudnn.convolve(p, pointer(dy), pointer(weight), into: pointer(dx)) }
-        else { try cudnn.convolve(p, pointer(weight), pointer(dy), into: pointer(dx)) }
+        let (a, b) = g.transposed ? (pointer(dy), pointer(weight)) : (pointer(weight), pointer(dy))
+        guard try cudnn.convolve(p, a, b, into: pointer(dx)) else {
+            return try cpu.convolutionBackwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
+        }
         return dx
     }
 
@@ -265,8 +282,11 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         let dw = output(weightShape)
         let p = problem(.backwardFilter, input: input.shape, weight: weightShape, output: dy.shape, geometry: g)
         // Transposed: the direct convolution's input is dy, its output gradient x.
-        if g.transposed { try cudnn.convolve(p, pointer(dy), pointer(input), into: pointer(dw)) }
-        else { try cudnn.convolve(p, pointer(input), pointer(dy), into: pointer(dw)) }
+        let (a, b) = g.transposed ? (pointer(dy), pointer(input)) : (pointer(input), pointer(dy))
+        guard try cudnn.convolve(p, a, b, into: pointer(dw)) else {
+            return try cpu.convolutionBackwardWeights(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
+                                                      withBias: withBias, geometry: g)
+        }
         let db = withBias ? output([dy.shape.c]) : nil
         if let db { try cudnn.biasGradient(pointer(dy), shape: dy.shape, into: pointer(db)) }
         return (dw, db)

@@ -3,8 +3,9 @@ import Foundation
 /// cuDNN's convolutions through its legacy API (still in cuDNN 9), resolved at run time from
 /// `libcudnn.so.9`: tensors NCHW fp32, filters K×C×kH×kW (PyTorch's layouts), cross-correlation
 /// as PyTorch computes it. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
-/// only, so the same inputs give the same bits, and none FFT-based (their rounding is the
-/// transform's, not the sums'); chosen once per shape.
+/// only, so the same inputs give the same bits, and none FFT-based (their rounding grows with the
+/// transformed plane; Winograd's stays bounded per tile, as in our CPU kernels); the first that runs
+/// is kept per shape.
 final class CuDNN: @unchecked Sendable {
     typealias Handle = OpaquePointer
     typealias Descriptor = OpaquePointer
@@ -39,7 +40,8 @@ final class CuDNN: @unchecked Sendable {
     /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1) allows TF32.
     private let mathType: Int32
     private let lock = NSLock()
-    private var algorithms: [Problem: (algorithm: Int32, workspace: Int)] = [:]
+    /// Per problem, the algorithm that ran (with its workspace), or before any ran, the candidates.
+    private var algorithms: [Problem: [(Int32, Int)]] = [:]
     private var workspace: (address: UInt64, bytes: Int) = (0, 0)
 
     /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
@@ -90,26 +92,43 @@ final class CuDNN: @unchecked Sendable {
     }
 
     /// out ← the `problem`'s convolution of `a` and `b` (forward: x and w; backward data: w and dy;
-    /// backward filter: x and dy). The pointers are device-accessible (managed memory).
-    func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer) throws {
+    /// backward filter: x and dy). The pointers are device-accessible (managed memory). Tries
+    /// cuDNN's deterministic candidates in its order and keeps the first that runs.
+    /// - Returns: false when cuDNN has no deterministic algorithm for it (the caller computes it elsewhere).
+    func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer) throws -> Bool {
         try device.bind()
-        let x = try tensor(problem.input), y = try tensor(problem.output), w = try filter(problem.filter)
+        let x = try tensor(problem.input)
+        defer { _ = destroyTensor(x) }
+        let y = try tensor(problem.output)
+        defer { _ = destroyTensor(y) }
+        let w = try filter(problem.filter)
+        defer { _ = destroyFilter(w) }
         let convolution = try self.convolution(problem)
-        defer { _ = destroyTensor(x); _ = destroyTensor(y); _ = destroyFilter(w); _ = destroyConvolution(convolution) }
-        let (algorithm, bytes) = try choose(problem, x: x, w: w, y: y, convolution: convolution)
-        let space = try workspace(bytes)
-        var one: Float = 1, zero: Float = 0
-        let status: Int32
-        switch problem.kind {
-        case .forward:
-            status = forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, out)
-        case .backwardData:
-            status = backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, out)
-        case .backwardFilter:
-            status = backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, out)
+        defer { _ = destroyConvolution(convolution) }
+        var failures: [String] = []
+        for (algorithm, bytes) in try candidates(problem, x: x, w: w, y: y, convolution: convolution) {
+            let space: UnsafeMutableRawPointer?
+            do { space = try workspace(bytes) } catch {
+                failures.append("algorithm \(algorithm): \(error)")
+                continue
+            }
+            var one: Float = 1, zero: Float = 0
+            let status = switch problem.kind {
+            case .forward: forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, out)
+            case .backwardData: backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, out)
+            case .backwardFilter: backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, out)
+            }
+            device.launched()
+            if status == 0 {
+                remember(problem, [(algorithm, bytes)])
+                return true
+            }
+            failures.append("algorithm \(algorithm): \(message(status))")
         }
-        try check(status, "cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter)")
-        device.launched()
+        guard failures.isEmpty else {
+            throw CUDAError("cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter): " + failures.joined(separator: "; "))
+        }
+        return false
     }
 
     /// y[n, k, …] += bias[k] (y: N×K×H×W).
@@ -156,9 +175,10 @@ final class CuDNN: @unchecked Sendable {
         return d
     }
 
-    /// The first deterministic algorithm of cuDNN's heuristics that runs, with its workspace; once per problem.
-    private func choose(_ p: Problem, x: Descriptor?, w: Descriptor?, y: Descriptor?,
-                        convolution: Descriptor?) throws -> (Int32, Int) {
+    /// The deterministic, non-FFT algorithms of cuDNN's heuristics for `p` that fit a workspace of
+    /// `workspaceLimit`, in cuDNN's order, with their workspaces; once one has run, that one alone.
+    private func candidates(_ p: Problem, x: Descriptor?, w: Descriptor?, y: Descriptor?,
+                            convolution: Descriptor?) throws -> [(Int32, Int)] {
         lock.lock()
         defer { lock.unlock() }
         if let known = algorithms[p] { return known }
@@ -180,6 +200,7 @@ final class CuDNN: @unchecked Sendable {
         case .backwardData: [2, 3]
         case .backwardFilter: [2, 6]
         }
+        var found: [(Int32, Int)] = []
         for k in 0..<Int(count) {
             let r = results + k * stride
             let algorithm = r.load(as: Int32.self), ok = r.load(fromByteOffset: 4, as: Int32.self) == 0
@@ -190,11 +211,18 @@ final class CuDNN: @unchecked Sendable {
             case .backwardData: backwardDataWorkspace(handle, w, y, convolution, x, algorithm, &bytes)
             case .backwardFilter: backwardFilterWorkspace(handle, x, y, convolution, w, algorithm, &bytes)
             }
-            guard sized == 0 else { continue }
-            algorithms[p] = (algorithm, bytes)
-            return (algorithm, bytes)
+            if sized == 0 && bytes <= Self.workspaceLimit { found.append((algorithm, bytes)) }
         }
-        throw CUDAError("cuDNN offers no deterministic \(p.kind) algorithm for \(p.input) * \(p.filter) (\(count) looked at)")
+        return found
+    }
+
+    /// The largest workspace an algorithm may ask for.
+    static let workspaceLimit = 4 << 30
+
+    private func remember(_ p: Problem, _ chosen: [(Int32, Int)]) {
+        lock.lock()
+        algorithms[p] = chosen
+        lock.unlock()
     }
 
     /// Device memory of at least `bytes`, kept and grown for the process (nil for none).
@@ -214,8 +242,9 @@ final class CuDNN: @unchecked Sendable {
         return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))
     }
 
+    private func message(_ status: Int32) -> String { errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)" }
+
     private func check(_ status: Int32, _ what: String) throws(CUDAError) {
-        guard status != 0 else { return }
-        throw CUDAError("\(what): \(errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)")")
+        guard status == 0 else { throw CUDAError("\(what): \(message(status))") }
     }
 }

@@ -71,6 +71,8 @@ open class Optimizer: @unchecked Sendable {
             state.updates += 1
             let step = state.updates
             if let kernels = Backend.current as? any OptimizerKernels, let rule = rule(step: step) {
+                // State made on another backend (host memory) moves once into this one's.
+                if state.values.storage.memory !== kernels.memory { state.values = state.values.copy() }
                 do {
                     if try kernels.update(rule, value: p, gradient: g, state: state.values) {
                         p.noteWrite()

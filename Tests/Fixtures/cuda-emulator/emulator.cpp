@@ -137,31 +137,33 @@ static bool consistent(const TensorDesc *x, const FilterDesc *w, const ConvDesc 
         && y->w == (x->w + 2 * c->pw - w->w) / c->sw + 1;
 }
 
-// Two algorithms, the first FFT-based (which compseg must pass over), each with a small workspace.
-static int algorithms(int fft, int other, int *count, void *results) {
+// Four algorithms in this order: an FFT-based one and a non-deterministic one (which compseg must
+// pass over), one that fails when run (compseg must try the next), and algorithm 1, which runs.
+static int algorithms(int fft, int failing, int *count, void *results) {
     char *r = (char *)results;
-    std::memset(r, 0, 96);
-    int deterministic = 1;
-    std::memcpy(r, &fft, 4);
-    std::memcpy(r + 24, &deterministic, 4);
-    std::memcpy(r + 48, &other, 4);
-    std::memcpy(r + 48 + 24, &deterministic, 4);
-    *count = 2;
+    std::memset(r, 0, 4 * 48);
+    int entries[4][2] = {{fft, 1}, {0, 0}, {failing, 1}, {1, 1}};  // algorithm, determinism
+    for (int k = 0; k < 4; k++) {
+        std::memcpy(r + 48 * k, &entries[k][0], 4);
+        std::memcpy(r + 48 * k + 24, &entries[k][1], 4);
+    }
+    *count = 4;
     return 0;
 }
 int cudnnGetConvolutionForwardAlgorithm_v7(void *, TensorDesc *x, FilterDesc *w, ConvDesc *c, TensorDesc *y, int,
                                            int *count, void *results) {
-    return consistent(x, w, c, y) ? algorithms(4, 1, count, results) : badParam;
+    return consistent(x, w, c, y) ? algorithms(4, 2, count, results) : badParam;
 }
 int cudnnGetConvolutionBackwardDataAlgorithm_v7(void *, FilterDesc *w, TensorDesc *dy, ConvDesc *c, TensorDesc *dx, int,
                                                 int *count, void *results) {
-    return consistent(dx, w, c, dy) ? algorithms(2, 1, count, results) : badParam;
+    return consistent(dx, w, c, dy) ? algorithms(2, 5, count, results) : badParam;
 }
 int cudnnGetConvolutionBackwardFilterAlgorithm_v7(void *, TensorDesc *x, TensorDesc *dy, ConvDesc *c, FilterDesc *dw,
                                                   int, int *count, void *results) {
-    return consistent(x, dw, c, dy) ? algorithms(2, 1, count, results) : badParam;
+    return consistent(x, dw, c, dy) ? algorithms(2, 5, count, results) : badParam;
 }
-static int sized(int algorithm, size_t *bytes) { *bytes = workspaceBytes; return algorithm == 1 ? 0 : badParam; }
+// Every algorithm offered has a workspace; only algorithm 1 runs (`usable`).
+static int sized(int, size_t *bytes) { *bytes = workspaceBytes; return 0; }
 int cudnnGetConvolutionForwardWorkspaceSize(void *, void *, void *, void *, void *, int a, size_t *b) { return sized(a, b); }
 int cudnnGetConvolutionBackwardDataWorkspaceSize(void *, void *, void *, void *, void *, int a, size_t *b) { return sized(a, b); }
 int cudnnGetConvolutionBackwardFilterWorkspaceSize(void *, void *, void *, void *, void *, int a, size_t *b) { return sized(a, b); }
@@ -183,7 +185,11 @@ template <class F> static void terms(const TensorDesc *x, const FilterDesc *w, c
 }
 static long at(const TensorDesc *t, int n, int c, int h, int w) { return ((long)(n * t->c + c) * t->h + h) * t->w + w; }
 static long at(const FilterDesc *t, int k, int c, int h, int w) { return ((long)(k * t->c + c) * t->h + h) * t->w + w; }
-static bool usable(int algorithm, void *workspace, size_t bytes) {
+static int forbiddenRuns = 0;
+// Whether the call may compute: algorithm 1 with its workspace. Running an FFT-based (`fft`) or a
+// non-deterministic (0) algorithm is counted: compseg must never ask for one.
+static bool usable(int algorithm, int fft, void *workspace, size_t bytes) {
+    if (algorithm == fft || algorithm == 0) forbiddenRuns++;
     return algorithm == 1 && workspace != nullptr && bytes >= workspaceBytes;
 }
 
@@ -192,7 +198,7 @@ extern "C" {
 int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const float *x, FilterDesc *wd, const float *w,
                             ConvDesc *cd, int algorithm, void *workspace, size_t bytes, const float *beta, TensorDesc *yd,
                             float *y) {
-    if (!consistent(xd, wd, cd, yd) || !usable(algorithm, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
+    if (!consistent(xd, wd, cd, yd) || !usable(algorithm, 4, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
     std::memset(y, 0, sizeof(float) * yd->n * yd->c * yd->h * yd->w);
     terms(xd, wd, cd, yd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
         y[at(yd, n, k, oh, ow)] += w[at(wd, k, c, i, j)] * x[at(xd, n, c, ih, iw)];
@@ -202,7 +208,7 @@ int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const fl
 int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, const float *w, TensorDesc *dyd,
                                  const float *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
                                  const float *beta, TensorDesc *dxd, float *dx) {
-    if (!consistent(dxd, wd, cd, dyd) || !usable(algorithm, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
+    if (!consistent(dxd, wd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
     std::memset(dx, 0, sizeof(float) * dxd->n * dxd->c * dxd->h * dxd->w);
     terms(dxd, wd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
         dx[at(dxd, n, c, ih, iw)] += w[at(wd, k, c, i, j)] * dy[at(dyd, n, k, oh, ow)];
@@ -212,7 +218,7 @@ int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, con
 int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, const float *x, TensorDesc *dyd,
                                    const float *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
                                    const float *beta, FilterDesc *dwd, float *dw) {
-    if (!consistent(xd, dwd, cd, dyd) || !usable(algorithm, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
+    if (!consistent(xd, dwd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
     std::memset(dw, 0, sizeof(float) * dwd->k * dwd->c * dwd->h * dwd->w);
     terms(xd, dwd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
         dw[at(dwd, k, c, i, j)] += x[at(xd, n, c, ih, iw)] * dy[at(dyd, n, k, oh, ow)];
@@ -238,3 +244,5 @@ int cudnnAddTensor(void *, const float *alpha, TensorDesc *ad, const float *a, c
     return 0;
 }
 }
+
+extern "C" int compseg_emulated_forbidden_runs() { return forbiddenRuns; }
