@@ -91,6 +91,12 @@ import Testing
         #expect(failed.isEmpty, "\(failed)")
         #expect(CUDAEmulation.launches - before >= 2 * 9 + 2, "element-wise and binary ops did not run as kernels")
         #expect(CUDAEmulation.forbiddenRuns == 0, "cuDNN was asked for an FFT-based or non-deterministic algorithm")
+        // An empty mask is refused on the GPU as on the CPU, naming the image.
+        let previous = Backend.current
+        Backend.current = backend
+        defer { Backend.current = previous }
+        let a = try Tensor(shape: [2, 1, 2, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8]), mask = try Tensor(shape: [2, 1, 2, 2], scalars: [1, 0, 1, 0, 0, 0, 0, 0])
+        #expect(throws: ShapeError("maskedMean", "mask of image 1 is empty: no pixel to average over")) { try maskedMean(a, mask: mask) }
     }
 
     /// What a checkpoint carries (values and the optimizer's state, plain) moves between devices:

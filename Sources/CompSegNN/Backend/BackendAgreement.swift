@@ -86,7 +86,16 @@ public enum BackendAgreement {
                 return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
                         ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
             },
-            // Not an op of the seam: the optimizers run on the backend where it has `OptimizerKernels`.
+            // Not ops of the seam: the head's masked mean and the optimizers run on the backend where
+            // it has `MaskedMeanKernels` and `OptimizerKernels`.
+            Case(op: "masked mean") { _, g in
+                let a = random([3, 1, 9, 7], &g)
+                a.requiresGrad = true
+                let mask = try! Tensor(shape: a.shape, scalars: (0..<a.shape.count).map { _ in g.nextUniform() < 0.7 ? 1 : 0 })
+                let means = try maskedMean(a, mask: mask)
+                try sum(multiply(means, random([3], &g))).backward()
+                return [("means", means), ("da", a.grad!)]
+            },
             Case(op: "optimizers, 3 steps") { _, g in
                 let optimizers: [(String, Optimizer)] = [
                     ("rmsprop", RMSprop(learningRate: 1e-2, weightDecay: 1e-3)),

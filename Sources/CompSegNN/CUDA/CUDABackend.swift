@@ -318,3 +318,21 @@ extension CUDABackend: OptimizerKernels {
         return true
     }
 }
+
+extension CUDABackend: MaskedMeanKernels {
+    public func maskedMean(_ a: Tensor, mask: Tensor) throws -> (means: Tensor, totals: Tensor)? {
+        guard onGPU(a, mask) else { return nil }
+        let n = a.shape.n, means = output([n]), totals = output([n])
+        try device.launch("compseg_masked_mean", grid: (n, 1),
+                          [address(a), address(mask), .int64(Int64(a.shape.count / n)), address(means), address(totals)])
+        return (means, totals)
+    }
+
+    public func maskedMeanBackward(_ dmeans: Tensor, mask: Tensor, totals: Tensor) throws -> Tensor {
+        let dy = dmeans.storage.memory === managed ? dmeans.plain() : dmeans.copy()
+        let n = mask.shape.n, pixels = mask.shape.count / n, da = output(mask.shape)
+        try device.launch("compseg_masked_mean_backward", grid: (min(device.blocks(pixels), 1024), n),
+                          [address(dy), address(mask), address(totals), .int64(Int64(pixels)), address(da)])
+        return da
+    }
+}

@@ -27,6 +27,12 @@ public func maskedMean(_ a: Tensor, mask: Tensor) throws -> Tensor {
     try require(a.shape == mask.shape, op, "activation \(a.shape) and mask \(mask.shape) differ")
     let (n, pixels) = (a.shape.n, a.shape.count / a.shape.n)
     let m = mask.plain()
+    if let kernels = Backend.current as? any MaskedMeanKernels, let (means, totals) = try kernels.maskedMean(a.plain(), mask: m) {
+        if let empty = totals.scalars.firstIndex(where: { !($0 > 0) }) {
+            throw ShapeError(op, "mask of image \(empty) is empty: no pixel to average over")
+        }
+        return record(op, [a], means) { dy in [try kernels.maskedMeanBackward(dy, mask: m, totals: totals)] }
+    }
     let totals: [Float] = m.withPlainBuffer { mb in
         (0..<n).map { i in mb[(i * pixels)..<((i + 1) * pixels)].reduce(0, +) }
     }
@@ -56,4 +62,14 @@ public func maskedMean(_ a: Tensor, mask: Tensor) throws -> Tensor {
         }
         return [da]
     }
+}
+
+/// A backend that takes the pooling head's masked mean where the activations live (a GPU): the
+/// same sums as `maskedMean`'s host loop (Σ m·a in double, Σ m), in its own order.
+public protocol MaskedMeanKernels: KernelBackend {
+    /// Per image of N×1×H×W `a` and `mask` (plain): Σ m·a / Σ m and Σ m, each of shape N; nil
+    /// where the tensors are not this backend's (the host loop runs). An empty mask's mean is NaN.
+    func maskedMean(_ a: Tensor, mask: Tensor) throws -> (means: Tensor, totals: Tensor)?
+    /// da = dmeans[n] / totals[n] · mask, image by image.
+    func maskedMeanBackward(_ dmeans: Tensor, mask: Tensor, totals: Tensor) throws -> Tensor
 }
