@@ -100,46 +100,30 @@ final class CUDADevice: @unchecked Sendable {
 
 /// Managed memory (`cuMemAllocManaged`): the GPU's kernels and the host's loops address the same
 /// pointers, so ops not yet on the GPU run on the CPU over it unchanged; `Storage.base` waits for
-/// the GPU first. Freed buffers are kept for reuse by size, up to `capacityBytes` idle, since
-/// allocating managed memory costs far more than a kernel.
+/// the GPU first. Freed buffers are kept for reuse (`IdleBuffers`, 8 GiB), since allocating
+/// managed memory costs far more than a kernel.
 final class ManagedMemory: TensorMemory, @unchecked Sendable {
     let device: CUDADevice
-    private let lock = NSLock()
-    private var idle: [Int: [UnsafeMutablePointer<Float>]] = [:]
-    private var idleBytes = 0
-    let capacityBytes = 8 << 30
+    private let idle = IdleBuffers(capacityBytes: 8 << 30)
 
     init(_ device: CUDADevice) { self.device = device }
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
-        lock.lock()
-        if let p = idle[count]?.popLast() {
-            idleBytes -= bytes(count)
-            lock.unlock()
-            return p
-        }
-        lock.unlock()
+        if let p = idle.take(count) { return p }
         var address: UInt64 = 0
         do {
             try device.bind()
-            try device.driver.check(device.driver.allocateManaged(&address, bytes(count), 1), "cuMemAllocManaged")
+            try device.driver.check(device.driver.allocateManaged(&address, IdleBuffers.bytes(count), 1), "cuMemAllocManaged")
         } catch {  // as the host pool does when the system refuses memory
-            fatalError("CompSegNN: GPU out of memory allocating \(bytes(count)) bytes: \(error)")
+            fatalError("CompSegNN: GPU out of memory allocating \(IdleBuffers.bytes(count)) bytes: \(error)")
         }
         return UnsafeMutablePointer(bitPattern: UInt(address))!
     }
 
+    /// Kernels run in launch order on the one stream, so a later one that takes a kept buffer
+    /// writes after every earlier one that read it; the host waits for all (`Storage.base`).
     func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
-        lock.lock()
-        if idleBytes + bytes(count) <= capacityBytes {
-            // Kernels run in launch order on the one stream, so a later one that takes this buffer
-            // writes after every earlier one that read it; the host waits for all (`Storage.base`).
-            idle[count, default: []].append(p)
-            idleBytes += bytes(count)
-            lock.unlock()
-            return
-        }
-        lock.unlock()
+        guard !idle.keep(p, count) else { return }
         do {
             try device.synchronize()  // a kernel may still use it
             try device.bind()  // this thread (a Storage dies on any) needs the context for cuMemFree
@@ -160,6 +144,4 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
     func synchronizeForHost() {
         do { try device.synchronize() } catch { fatalError("CompSegNN: a GPU kernel failed: \(error)") }
     }
-
-    private func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 }
