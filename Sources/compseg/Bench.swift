@@ -104,9 +104,14 @@ struct Bench: ParsableCommand {
         let fields: [(String, String)] = [
             ("topology", "\"\(topology)\""), ("channels", "\(channels)"), ("size", "\(size)"), ("width", "\(width)"),
             ("depth", "\(depth)"), ("batch", "\(batch)"), ("threads", "\(Threads.count)"),
-            ("params", "\(net.parameterCount)"), ("device", "\"\(Backend.current.name)\""),
+            ("params", "\(net.parameterCount)"), ("device", jsonString(Backend.current.name)),
             ("precision", "\"\((compute.precision ?? .fp32).rawValue)\""),
         ] + figures + [("peak_mib", "\(usage.ru_maxrss / 1024)")]
         print("{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}")
     }
+}
+
+/// `text` as a JSON string literal (quotes, backslashes and control characters escaped).
+private func jsonString(_ text: String) -> String {
+    (try? JSONEncoder().encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }

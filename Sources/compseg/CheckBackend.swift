@@ -13,7 +13,8 @@ struct CheckBackend: ParsableCommand {
         abstract: "Check the chosen device's ops against the CPU backend's: outputs and gradients, relative differences.",
         discussion: """
             Each op runs on both backends with the same seeded inputs: convolutions (forward, both gradients), \
-            pooling, element-wise functions, binary ops, concat, slice and batch norm; then two SGD steps of a \
+            pooling, element-wise functions, binary ops, concat, slice, batch norm, the pooling head's masked \
+            mean and the optimizers' updates; then two SGD steps of a \
             U-Net with batch norm through the CompSegNet head (loss; every parameter's gradient, relative to \
             the largest gradient; the updated weights, relative to the largest weight). Prints one line per tensor; exits 1 when any difference exceeds --tolerance. \
             The device is cuda unless --device says otherwise (--device cpu checks the CPU against itself).
@@ -37,7 +38,7 @@ struct CheckBackend: ParsableCommand {
         let reference = CPUBackend.shared
         let tolerance = self.tolerance ?? (choice.precision == .tf32 ? BackendAgreement.tf32Tolerance : BackendAgreement.tolerance)
         print("checking \(choice.summary) against \(reference.name)"
-              + (choice.backend === reference ? " (itself: no GPU here, so every difference must be 0)" : ""))
+              + (choice.backend === reference ? " (the CPU against itself: every difference must be 0)" : ""))
         let rows = try BackendAgreement.compare(choice.backend, with: reference)
             + networkSteps(choice.backend, reference: reference)
         for row in rows {
@@ -63,9 +64,9 @@ struct CheckBackend: ParsableCommand {
     private func networkSteps(_ candidate: any KernelBackend, reference: any KernelBackend) throws -> [BackendAgreement.Row] {
         enum Kind { case loss, gradient, weight }
         func run(_ backend: any KernelBackend) throws -> [(String, Kind, [Float])] {
-            let previous = Backend.current
-            Backend.current = backend
-            defer { Backend.current = previous }
+            try Backend.using(backend) { try steps() }
+        }
+        func steps() throws -> [(String, Kind, [Float])] {
             let registry = try builtinRegistry()
             let configuration = PluginConfiguration(json: Data(#"{"width": 8, "depth": 2, "batchNorm": true}"#.utf8),
                                                     source: "check-backend")

@@ -21,9 +21,9 @@ struct ThreadOptions: ParsableArguments {
 
 /// `--device` and `--precision`, for every command that runs a network.
 struct DeviceOptions: ParsableArguments {
-    @Option(help: "Where the network runs: auto (a GPU when CUDA loads here, else the CPU), cpu or cuda (default auto).")
+    @Option(help: "Where the network runs: auto (a GPU when CUDA loads here, else the CPU; the default but for check-backend's, cuda), cpu or cuda.")
     var device: ComputeDevice?
-    @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default), tf32 or bf16 (weights, optimizer state and loss stay fp32); the CPU computes in fp32.")
+    @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default) or tf32 (bf16: not built yet); the CPU computes in fp32.")
     var precision: Precision?
 
     /// Makes the chosen device's backend (`defaultDevice` when `--device` was left out) the one
@@ -31,18 +31,20 @@ struct DeviceOptions: ParsableArguments {
     /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
     @discardableResult
     func apply(defaultDevice: ComputeDevice = .auto) throws -> DeviceChoice {
+        let choice: DeviceChoice
         do {
-            let choice = try DeviceChoice.resolve(device ?? defaultDevice, precision: precision)
-            choice.activate()
-            return choice
+            choice = try DeviceChoice.resolve(device ?? defaultDevice, precision: precision)
         } catch {
             throw CLIError(error.description)
         }
+        choice.activate()
+        if choice.cpuReason != nil { FileHandle.standardError.write(Data("compseg: running on \(choice.summary)\n".utf8)) }
+        return choice
     }
 }
 
-extension ComputeDevice: ExpressibleByArgument {}
-extension Precision: ExpressibleByArgument {}
+extension ComputeDevice: ExpressibleByArgument, ConfigurationChoice {}
+extension Precision: ExpressibleByArgument, ConfigurationChoice {}
 
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).

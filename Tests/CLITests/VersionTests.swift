@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 /// `compseg --version`: the version, the CPU kernels and how 3×3 convolutions run, and whether CUDA loads.
@@ -43,11 +44,22 @@ import Testing
         #expect(r.output.contains("\"precision\": \"fp32\""), "\(r.output)")
     }
 
+    @Test func theSettingsFileNamesItsDeviceKeysValues() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let config = folder.path("settings.yaml")
+        try "modality: infrared\ndata: \(folder.path("m.csv"))\nout: \(folder.path("run"))\ndevice: tpu\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let r = try CLI().run(["train", "--config", config])
+        #expect(r.status == 1 && r.output.contains("\(config): key 'device': 'tpu' is not one of auto, cpu, cuda"), "\(r.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("run")))
+    }
+
     @Test func checkBackendOnTheCPUComparesItWithItself() throws {
         let r = try CLI().run(["check-backend", "--device", "cpu"])
         #expect(r.status == 0, "\(r.output)")
         let lines = r.output.split(separator: "\n")
-        #expect(lines.first?.hasSuffix("(itself: no GPU here, so every difference must be 0)") == true, "\(r.output)")
+        #expect(lines.first?.hasSuffix("(the CPU against itself: every difference must be 0)") == true, "\(r.output)")
         #expect(!r.output.contains("FAIL"))
         #expect(lines.contains { $0.hasPrefix("ok   U-Net step") && $0.contains("∂loss/∂") }, "\(r.output)")
         #expect(lines.last.map { $0.hasSuffix("within 0.0001") && $0.hasPrefix("\(lines.count - 2) of \(lines.count - 2)") } == true,

@@ -49,6 +49,7 @@ enum CUDAEmulation {
         guard let compiler else { throw EmulationUnavailable("no C++ compiler (clang++, c++, g++) on PATH") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cuda-emulator-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }  // dlopen keeps the library mapped
         let kernels = folder.appendingPathComponent("kernels.cpp"), library = folder.appendingPathComponent("libemulated-cuda.so")
         try (prelude + CUDAKernels.source + "\n" + thunks(of: CUDAKernels.source)).write(to: kernels, atomically: true, encoding: .utf8)
         let process = Process()

@@ -40,7 +40,7 @@ public enum BackendAgreement {
     /// max |a − b| / max(max |a|, `scale`) (0 when both are all zero; infinite when the shapes or
     /// NaNs differ). `scale` sets the magnitude a difference is measured against where a's own may
     /// be noise (a gradient that is zero in exact arithmetic).
-    public static func relativeDifference(_ a: [Float], _ b: [Float], scale floor: Float? = nil) -> Float {
+    public static func relativeDifference(_ a: [Float], _ b: [Float], scale minimumScale: Float? = nil) -> Float {
         guard a.count == b.count else { return .infinity }
         var scale: Float = 0, largest: Float = 0
         for (x, y) in zip(a, b) {
@@ -49,16 +49,15 @@ public enum BackendAgreement {
             scale = max(scale, abs(x))
             largest = max(largest, abs(x - y))
         }
-        return largest == 0 ? 0 : largest / max(scale, floor ?? 0, .leastNormalMagnitude)
+        return largest == 0 ? 0 : largest / max(scale, minimumScale ?? 0, .leastNormalMagnitude)
     }
 
-    /// The case's results on `backend` (made current meanwhile, so its tensors take its memory), as plain values.
+    /// The case's results on `backend` (current meanwhile, so its tensors take its memory), as plain values.
     private static func values(of c: Case, on backend: any KernelBackend, seed: UInt64) throws -> [(String, [Float])] {
-        let previous = Backend.current
-        Backend.current = backend
-        defer { Backend.current = previous }
-        var g = SeededGenerator(seed: seed)
-        return try c.run(backend, &g).map { ($0.0, $0.1.scalars) }
+        try Backend.using(backend) {
+            var g = SeededGenerator(seed: seed)
+            return try c.run(backend, &g).map { ($0.0, $0.1.scalars) }
+        }
     }
 
     /// Values from a normal distribution (`positive`: |value| + 0.1, for log).

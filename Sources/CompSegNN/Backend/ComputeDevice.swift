@@ -1,5 +1,5 @@
 /// Which hardware runs the ops.
-public enum ComputeDevice: String, CaseIterable, Codable, Sendable {
+public enum ComputeDevice: String, CaseIterable, Sendable {
     /// A GPU when CUDA loads here (libraries, driver and a GPU that runs a test kernel), else the CPU.
     case auto
     case cpu
@@ -8,7 +8,7 @@ public enum ComputeDevice: String, CaseIterable, Codable, Sendable {
 }
 
 /// The arithmetic of convolutions and matrix products. The CPU computes in fp32 only.
-public enum Precision: String, CaseIterable, Codable, Sendable {
+public enum Precision: String, CaseIterable, Sendable {
     case fp32
     /// fp32 in memory, products on TF32 tensor cores (10-bit mantissas).
     case tf32
@@ -41,7 +41,7 @@ public struct DeviceChoice: Sendable {
     ///   - cuda: what CUDA offers here (the probe's result, by default this machine's).
     ///   - makeCUDA: the CUDA backend for an environment (by default `CUDABackend`'s).
     /// - Throws: `DeviceUnavailable` for `cuda` where no GPU can be used, and for tf32 or bf16
-    ///   where the choice lands on the CPU, naming CUDA's reason.
+    ///   where no GPU can be used (naming CUDA's reason) or `--device cpu` was asked for.
     public static func resolve(_ device: ComputeDevice, precision: Precision? = nil,
                                cuda: @autoclosure () -> Result<CUDAEnvironment, CUDAUnavailable> = CUDAEnvironment.current,
                                makeCUDA: (CUDAEnvironment, Precision) throws -> any KernelBackend = CUDABackend.make)
@@ -66,8 +66,9 @@ public struct DeviceChoice: Sendable {
         do {
             return DeviceChoice(backend: try makeCUDA(environment, wanted), device: .cuda, precision: wanted, cpuReason: nil)
         } catch {
-            if device == .auto { return try onCPU("\(environment.deviceName): \(error)", gpuFound: true) }
-            throw DeviceUnavailable("--device cuda: \(environment.deviceName) found, but \(error)")
+            if device == .auto && wanted == .fp32 { return try onCPU("\(environment.deviceName): \(error)", gpuFound: true) }
+            let asked = device == .cuda ? "--device cuda" : "--precision \(wanted.rawValue)"
+            throw DeviceUnavailable("\(asked): \(environment.deviceName) found, but \(error)")
         }
     }
 

@@ -7,7 +7,7 @@
 /// any layout it produced itself. Shapes are validated by the ops before they call the backend.
 public protocol KernelBackend: AnyObject, Sendable {
     var name: String { get }
-    /// Where the tensors this backend's ops make take their memory from.
+    /// Where the tensors this backend's ops make take their memory from (by default the host's pool).
     var memory: any TensorMemory { get }
 
     /// `x` in `layout` (nil: plain); `x` itself when it is already laid out so.
@@ -56,9 +56,27 @@ public protocol KernelBackend: AnyObject, Sendable {
                            epsilon: Float) throws -> (dx: Tensor, dscale: Tensor, dshift: Tensor)
 }
 
-/// The backend that ops run on.
+extension KernelBackend {
+    public var memory: any TensorMemory { StoragePool.shared }
+}
+
+/// The backend that ops run on: the process's (`DeviceChoice.activate`), or within `using`, the
+/// one given there, for the calling task or thread alone.
 public enum Backend {
-    nonisolated(unsafe) public static var current: any KernelBackend = CPUBackend.shared
+    nonisolated(unsafe) private static var processWide: any KernelBackend = CPUBackend.shared
+    @TaskLocal private static var scoped: (any KernelBackend)?
+
+    /// Reading gives the scoped backend where `using` set one; setting sets the process's.
+    public static var current: any KernelBackend {
+        get { scoped ?? processWide }
+        set { processWide = newValue }
+    }
+
+    /// Runs `body` with `backend` as the current one for this task (or thread) only: code that
+    /// compares backends, without moving ops that run meanwhile elsewhere (a parallel test).
+    public static func using<R>(_ backend: any KernelBackend, _ body: () throws -> R) rethrows -> R {
+        try $scoped.withValue(backend) { try body() }
+    }
 }
 
 /// Stride and padding of a 2-D convolution; `transposed` for the transposed (up-sampling) form.

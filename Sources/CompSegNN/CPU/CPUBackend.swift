@@ -11,7 +11,6 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
     let gemmScratch = ScratchBuffers()
     let winogradScratch = ScratchBuffers()
     public var name: String { "cpu (oneDNN \(CPUBackend.oneDNNVersion))" }
-    public var memory: any TensorMemory { StoragePool.shared }
 
     public static var oneDNNVersion: String {
         let v = dnnl_version().pointee

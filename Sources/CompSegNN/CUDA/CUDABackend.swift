@@ -1,15 +1,15 @@
 import Foundation
 
-/// The engine's ops on an NVIDIA GPU (issue 22), first stage: every tensor lives in managed memory
+/// The engine's ops on an NVIDIA GPU (issue 22). Every tensor lives in managed memory
 /// (`ManagedMemory`); convolutions run on cuDNN (fp32, or tf32 with `--precision tf32`), and
-/// element-wise functions, binary ops, pooling, concat, slice and batch norm as `CUDAKernels`, all
-/// on plain tensors. An op given a tensor in the CPU backend's layout or in host memory runs on the
-/// CPU backend over the same memory (the host waits for the GPU before it reads), as do the
-/// convolutions where cuDNN did not load: so every op is correct wherever it runs, and
-/// `BackendAgreement` checks each against the CPU's.
+/// element-wise functions, binary ops, pooling, concat, slice, batch norm, the pooling head's
+/// masked mean and the optimizers' updates as `CUDAKernels`, all on plain tensors. An op given a
+/// tensor in the CPU backend's layout or in host memory runs on the CPU backend over the same
+/// memory (the host waits for the GPU before it reads), as do the convolutions where cuDNN did not
+/// start: so every op is correct wherever it runs, and `BackendAgreement` checks each against the CPU's.
 ///
 /// Status: compiled everywhere; its own code and kernels run in the tests on an emulated GPU
-/// (without cuDNN); not yet run on a GPU.
+/// (`DeviceTests`, with an emulated cuDNN and without); not yet run on a GPU.
 public final class CUDABackend: KernelBackend, @unchecked Sendable {
     let device: CUDADevice
     private let managed: ManagedMemory

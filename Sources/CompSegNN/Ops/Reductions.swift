@@ -27,18 +27,20 @@ public func maskedMean(_ a: Tensor, mask: Tensor) throws -> Tensor {
     try require(a.shape == mask.shape, op, "activation \(a.shape) and mask \(mask.shape) differ")
     let (n, pixels) = (a.shape.n, a.shape.count / a.shape.n)
     let m = mask.plain()
-    if let kernels = Backend.current as? any MaskedMeanKernels, let (means, totals) = try kernels.maskedMean(a.plain(), mask: m) {
-        if let empty = totals.scalars.firstIndex(where: { !($0 > 0) }) {
+    /// Throws for the first image whose mask holds no pixel.
+    func requireTissue(_ totals: [Float]) throws {
+        if let empty = totals.firstIndex(where: { !($0 > 0) }) {
             throw ShapeError(op, "mask of image \(empty) is empty: no pixel to average over")
         }
+    }
+    if let kernels = Backend.current as? any MaskedMeanKernels, let (means, totals) = try kernels.maskedMean(a.plain(), mask: m) {
+        try requireTissue(totals.scalars)
         return record(op, [a], means) { dy in [try kernels.maskedMeanBackward(dy, mask: m, totals: totals)] }
     }
     let totals: [Float] = m.withPlainBuffer { mb in
         (0..<n).map { i in mb[(i * pixels)..<((i + 1) * pixels)].reduce(0, +) }
     }
-    if let empty = totals.firstIndex(where: { $0 <= 0 }) {
-        throw ShapeError(op, "mask of image \(empty) is empty: no pixel to average over")
-    }
+    try requireTissue(totals)
     let means: [Float] = a.plain().withPlainBuffer { ab in
         m.withPlainBuffer { mb in
             (0..<n).map { i in

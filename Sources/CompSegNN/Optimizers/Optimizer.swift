@@ -120,13 +120,13 @@ open class Optimizer: @unchecked Sendable {
     public func importState(_ parameters: [(String, Tensor)], tensors: [String: Tensor], updates: [String: Int]) throws {
         for (name, p) in parameters {
             guard let count = updates[name] else { continue }
-            let state = State(count: stateWidth * p.shape.count, layout: nil)
+            let state = State(count: 0, layout: nil)
             if stateWidth > 0 {
                 guard let t = tensors[name], t.shape == [stateWidth, p.shape.count] else {
                     throw ShapeError("optimizer state", "\(name): expected state \(stateWidth)×\(p.shape.count), "
                                      + "got \(tensors[name].map { $0.shape.description } ?? "none")")
                 }
-                state.values = t.copy()
+                state.values = t.copy()  // in this backend's memory
             }
             state.updates = count
             states[ObjectIdentifier(p)] = state

@@ -76,16 +76,6 @@ final class IdleBuffers: @unchecked Sendable {
         return true
     }
 
-    /// Hands every kept buffer over (to be freed), keeping none.
-    func removeAll() -> [UnsafeMutablePointer<Float>] {
-        lock.lock()
-        defer { lock.unlock() }
-        let all = idle.values.flatMap { $0 }
-        idle = [:]
-        idleBytes = 0
-        return all
-    }
-
     /// The bytes `count` floats take (at least one float's).
     static func bytes(_ count: Int) -> Int { max(count, 1) * MemoryLayout<Float>.stride }
 }
@@ -93,11 +83,11 @@ final class IdleBuffers: @unchecked Sendable {
 /// The host's memory, freed buffers kept for reuse (`IdleBuffers`, 1 GiB): reuse spares the page
 /// faults of fresh memory (measured: about half the time of a 1024→1024 layer at 16², whose 38 MB
 /// weight copies were allocated each call).
-public final class StoragePool: TensorMemory, @unchecked Sendable {
-    public static let shared = StoragePool()
+final class StoragePool: TensorMemory, @unchecked Sendable {
+    static let shared = StoragePool()
     private let idle = IdleBuffers(capacityBytes: 1 << 30)
 
-    public func take(_ count: Int) -> UnsafeMutablePointer<Float> {
+    func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if let p = idle.take(count) { return p }
         let bytes = IdleBuffers.bytes(count)
         var raw: UnsafeMutableRawPointer?
@@ -112,14 +102,11 @@ public final class StoragePool: TensorMemory, @unchecked Sendable {
         return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    public func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    func give(_ p: UnsafeMutablePointer<Float>, _ count: Int) {
         if !idle.keep(p, count) { free(p) }
     }
 
-    public func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
+    func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int) { pointer.update(repeating: 0, count: count) }
 
-    public func synchronizeForHost() {}
-
-    /// Returns every idle buffer to the system.
-    func drain() { idle.removeAll().forEach { free($0) } }
+    func synchronizeForHost() {}
 }

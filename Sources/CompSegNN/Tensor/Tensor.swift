@@ -66,7 +66,7 @@ public final class Tensor: @unchecked Sendable {
                   storage: Storage(count: tensors.count * n, zeroed: false))
         for (k, t) in tensors.enumerated() {
             let p = t.plain()
-            (storage.base + k * n).update(from: p.storage.base, count: n)
+            withExtendedLifetime(p) { (storage.base + k * n).update(from: p.storage.base, count: n) }
         }
     }
 
