@@ -76,7 +76,7 @@ public struct PhantomDemo {
 
         let model = RunConfiguration(modality: prepared.modality.manifest, topology: settings.topology, head: settings.head,
                                      inputChannels: try train.samples([0])[0].image.shape[0], training: settings.training,
-                                     versions: ["data": prepared.description])
+                                     versions: ["data": prepared.description, "device": Backend.current.name])
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
         _ = try run.run(progress: progress, step: step)
 

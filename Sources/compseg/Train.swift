@@ -119,7 +119,7 @@ struct Train: ParsableCommand {
         let registry = try builtinRegistry()
         let cacheBudget = cache.bytes
         let run = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
-            ?? created(file, cacheBudget: cacheBudget, registry: registry)
+            ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
         let stop = InterruptFlag.install()
         let progress = ProgressReporter(epochs: run.model.training.epochs, images: run.train.count)
         let started = DispatchTime.now().uptimeNanoseconds
@@ -137,7 +137,7 @@ struct Train: ParsableCommand {
 
     /// A new run from the options, the settings file and the manifest: the chain fitted, the
     /// topology and head checked against the settings file before anything is written.
-    private func created(_ file: File?, cacheBudget: Int, registry: Registry) throws -> TrainingRun {
+    private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> TrainingRun {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
             throw TrainingError("\(folder.url.path) already holds a run; continue it with --resume \(folder.url.path) "
@@ -161,7 +161,8 @@ struct Train: ParsableCommand {
                                   topologyPlugin.pluginConfiguration(source: "\(source): topology '\(topologyPlugin.identifier)'"))
         let model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
-            versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path])
+            versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path,
+                       "device": device.summary])
         return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
     }
 

@@ -22,6 +22,10 @@ import Testing
         let trained = try cli.run(train(manifest, folder.path("run")))
         #expect(trained.status == 0, "\(trained.output)")
         #expect(trained.output.contains("epoch 3/3"))
+        // The device it ran on, at the end of the output and in model.json.
+        #expect(trained.output.contains(" s on cpu (oneDNN ") || trained.output.contains(" s on cuda ("), "\(trained.output)")
+        let model = try String(contentsOfFile: folder.path("run/model.json"), encoding: .utf8)
+        #expect(model.contains("\"device\" : \"cpu (oneDNN ") || model.contains("\"device\" : \"cuda ("), "\(model)")
         for file in ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors", "curves.png", "curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("run/\(file)")), "\(file)")
         }
