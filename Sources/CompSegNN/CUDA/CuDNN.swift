@@ -97,16 +97,10 @@ final class CuDNN: @unchecked Sendable {
     /// - Returns: false when cuDNN has no deterministic algorithm for it (the caller computes it elsewhere).
     func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer) throws -> Bool {
         try device.bind()
-        let x = try tensor(problem.input)
-        defer { _ = destroyTensor(x) }
-        let y = try tensor(problem.output)
-        defer { _ = destroyTensor(y) }
-        let w = try filter(problem.filter)
-        defer { _ = destroyFilter(w) }
-        let convolution = try self.convolution(problem)
-        defer { _ = destroyConvolution(convolution) }
+        let d = try described(problem)
+        let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
         var failures: [String] = []
-        for (algorithm, bytes) in try candidates(problem, x: x, w: w, y: y, convolution: convolution) {
+        for (algorithm, bytes) in try candidates(problem, d) {
             let space: UnsafeMutableRawPointer?
             do { space = try workspace(bytes) } catch {
                 failures.append("algorithm \(algorithm): \(error)")
@@ -133,8 +127,7 @@ final class CuDNN: @unchecked Sendable {
 
     /// y[n, k, …] += bias[k] (y: N×K×H×W).
     func addBias(_ bias: UnsafeRawPointer, to y: UnsafeMutableRawPointer, shape: Shape) throws {
-        let b = try tensor([1, shape.c, 1, 1]), t = try tensor(shape)
-        defer { _ = destroyTensor(b); _ = destroyTensor(t) }
+        let (b, t) = try biasDescriptors(shape)
         var one: Float = 1
         try device.bind()
         try check(addTensor(handle, &one, b, bias, &one, t, y), "cudnnAddTensor")
@@ -143,45 +136,99 @@ final class CuDNN: @unchecked Sendable {
 
     /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
     func biasGradient(_ dy: UnsafeRawPointer, shape: Shape, into db: UnsafeMutableRawPointer) throws {
-        let b = try tensor([1, shape.c, 1, 1]), t = try tensor(shape)
-        defer { _ = destroyTensor(b); _ = destroyTensor(t) }
+        let (b, t) = try biasDescriptors(shape)
         var one: Float = 1, zero: Float = 0
         try device.bind()
         try check(backwardBias(handle, &one, t, dy, &zero, b, db), "cudnnConvolutionBackwardBias")
         device.launched()
     }
 
+    /// A problem's descriptors, made at its first call and kept for the process (a network has a
+    /// few dozen problems; making them on every call cost four creations and four destructions).
+    private final class Described {
+        let x, y, w, convolution: Descriptor?
+        init(x: Descriptor?, y: Descriptor?, w: Descriptor?, convolution: Descriptor?) {
+            self.x = x; self.y = y; self.w = w; self.convolution = convolution
+        }
+    }
+    private var descriptions: [Problem: Described] = [:]
+    private var biasDescriptions: [Shape: (bias: Descriptor?, tensor: Descriptor?)] = [:]
+
+    private func described(_ p: Problem) throws -> Described {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = descriptions[p] { return known }
+        let x = try tensor(p.input)
+        let y: Descriptor?, w: Descriptor?, convolution: Descriptor?
+        do { y = try tensor(p.output) } catch { _ = destroyTensor(x); throw error }
+        do { w = try filter(p.filter) } catch { _ = destroyTensor(x); _ = destroyTensor(y); throw error }
+        do { convolution = try self.convolution(p) } catch {
+            _ = destroyTensor(x); _ = destroyTensor(y); _ = destroyFilter(w)
+            throw error
+        }
+        let made = Described(x: x, y: y, w: w, convolution: convolution)
+        descriptions[p] = made
+        return made
+    }
+
+    /// The descriptors of a bias (1×K×1×1) and of the N×K×H×W tensor it is added to, kept per shape.
+    private func biasDescriptors(_ shape: Shape) throws -> (Descriptor?, Descriptor?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = biasDescriptions[shape] { return known }
+        let b = try tensor([1, shape.c, 1, 1])
+        let t: Descriptor?
+        do { t = try tensor(shape) } catch { _ = destroyTensor(b); throw error }
+        biasDescriptions[shape] = (b, t)
+        return (b, t)
+    }
+
     private func tensor(_ s: Shape) throws -> Descriptor? {
         var d: Descriptor?
         try check(createTensor(&d), "cudnnCreateTensorDescriptor")
-        try check(setTensor(d, 0, 0, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")  // NCHW, float
+        do {
+            try check(setTensor(d, 0, 0, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")  // NCHW, float
+        } catch {
+            _ = destroyTensor(d)
+            throw error
+        }
         return d
     }
 
     private func filter(_ s: Shape) throws -> Descriptor? {
         var d: Descriptor?
         try check(createFilter(&d), "cudnnCreateFilterDescriptor")
-        try check(setFilter(d, 0, 0, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])), "cudnnSetFilter4dDescriptor \(s)")  // float, NCHW
+        do {
+            try check(setFilter(d, 0, 0, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])), "cudnnSetFilter4dDescriptor \(s)")  // float, NCHW
+        } catch {
+            _ = destroyFilter(d)
+            throw error
+        }
         return d
     }
 
     private func convolution(_ p: Problem) throws -> Descriptor? {
         var d: Descriptor?
         try check(createConvolution(&d), "cudnnCreateConvolutionDescriptor")
-        // Dilation 1, CUDNN_CROSS_CORRELATION (1, as PyTorch), computed in CUDNN_DATA_FLOAT (0).
-        try check(setConvolution(d, Int32(p.paddingH), Int32(p.paddingW), Int32(p.strideH), Int32(p.strideW), 1, 1, 1, 0),
-                  "cudnnSetConvolution2dDescriptor")
-        try check(setMathType(d, mathType), "cudnnSetConvolutionMathType")
+        do {
+            // Dilation 1, CUDNN_CROSS_CORRELATION (1, as PyTorch), computed in CUDNN_DATA_FLOAT (0).
+            try check(setConvolution(d, Int32(p.paddingH), Int32(p.paddingW), Int32(p.strideH), Int32(p.strideW), 1, 1, 1, 0),
+                      "cudnnSetConvolution2dDescriptor")
+            try check(setMathType(d, mathType), "cudnnSetConvolutionMathType")
+        } catch {
+            _ = destroyConvolution(d)
+            throw error
+        }
         return d
     }
 
     /// The deterministic, non-FFT algorithms of cuDNN's heuristics for `p` that fit a workspace of
     /// `workspaceLimit`, in cuDNN's order, with their workspaces; once one has run, that one alone.
-    private func candidates(_ p: Problem, x: Descriptor?, w: Descriptor?, y: Descriptor?,
-                            convolution: Descriptor?) throws -> [(Int32, Int)] {
+    private func candidates(_ p: Problem, _ d: Described) throws -> [(Int32, Int)] {
         lock.lock()
         defer { lock.unlock() }
         if let known = algorithms[p] { return known }
+        let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
         // cudnnConvolution*AlgoPerf_t: algo, status (int32), time (float), memory (size_t at 16),
         // determinism (int32 at 24), mathType, reserved[3]: 48 bytes.
         let stride = 48, capacity = 16
