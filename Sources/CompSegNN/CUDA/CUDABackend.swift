@@ -72,7 +72,10 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         Tensor(shape: shape, layout: nil, storage: Storage(count: shape.count, zeroed: false, memory: managed))
     }
 
-    private func address(_ t: Tensor) -> CUDADevice.Argument { .pointer(UnsafeMutableRawPointer(t.storage.pointer)) }
+    /// Where a tensor's values lie, for a kernel or cuDNN (no waiting).
+    private func pointer(_ t: Tensor) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(t.storage.pointer) }
+
+    private func address(_ t: Tensor) -> CUDADevice.Argument { .pointer(pointer(t)) }
 
     // MARK: on the GPU
 
@@ -232,8 +235,6 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         return CuDNN.Problem(kind: directKind, input: directInput, filter: weight, output: directOutput,
                              paddingH: g.paddingH, paddingW: g.paddingW, strideH: g.strideH, strideW: g.strideW)
     }
-
-    private func pointer(_ t: Tensor) -> UnsafeMutableRawPointer { UnsafeMutableRawPointer(t.storage.pointer) }
 
     public func convolutionForward(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: ConvolutionGeometry,
                                    epilogue: ConvolutionEpilogue) throws -> Tensor {

@@ -158,12 +158,19 @@ final class CuDNN: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let known = descriptions[p] { return known }
-        let x = try tensor(p.input)
-        let y: Descriptor?, w: Descriptor?, convolution: Descriptor?
-        do { y = try tensor(p.output) } catch { _ = destroyTensor(x); throw error }
-        do { w = try filter(p.filter) } catch { _ = destroyTensor(x); _ = destroyTensor(y); throw error }
-        do { convolution = try self.convolution(p) } catch {
-            _ = destroyTensor(x); _ = destroyTensor(y); _ = destroyFilter(w)
+        // What is made is destroyed again if making the rest fails.
+        var undo: [() -> Void] = []
+        let x: Descriptor?, y: Descriptor?, w: Descriptor?, convolution: Descriptor?
+        do {
+            x = try tensor(p.input)
+            undo.append { [destroyTensor] in _ = destroyTensor(x) }
+            y = try tensor(p.output)
+            undo.append { [destroyTensor] in _ = destroyTensor(y) }
+            w = try filter(p.filter)
+            undo.append { [destroyFilter] in _ = destroyFilter(w) }
+            convolution = try self.convolution(p)
+        } catch {
+            undo.forEach { $0() }
             throw error
         }
         let made = Described(x: x, y: y, w: w, convolution: convolution)
@@ -183,43 +190,37 @@ final class CuDNN: @unchecked Sendable {
         return (b, t)
     }
 
-    private func tensor(_ s: Shape) throws -> Descriptor? {
+    /// A descriptor made by `create` and set by `set`; destroyed again when setting fails.
+    private func descriptor(_ create: Create, _ destroy: Destroy, _ kind: String,
+                            set: (Descriptor?) throws -> Void) throws -> Descriptor? {
         var d: Descriptor?
-        try check(createTensor(&d), "cudnnCreateTensorDescriptor")
-        do {
-            try check(setTensor(d, 0, 0, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")  // NCHW, float
-        } catch {
-            _ = destroyTensor(d)
+        try check(create(&d), "cudnnCreate\(kind)Descriptor")
+        do { try set(d) } catch {
+            _ = destroy(d)
             throw error
         }
         return d
+    }
+
+    private func tensor(_ s: Shape) throws -> Descriptor? {
+        try descriptor(createTensor, destroyTensor, "Tensor") { d in  // NCHW, float
+            try check(setTensor(d, 0, 0, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")
+        }
     }
 
     private func filter(_ s: Shape) throws -> Descriptor? {
-        var d: Descriptor?
-        try check(createFilter(&d), "cudnnCreateFilterDescriptor")
-        do {
-            try check(setFilter(d, 0, 0, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])), "cudnnSetFilter4dDescriptor \(s)")  // float, NCHW
-        } catch {
-            _ = destroyFilter(d)
-            throw error
+        try descriptor(createFilter, destroyFilter, "Filter") { d in  // float, NCHW
+            try check(setFilter(d, 0, 0, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])), "cudnnSetFilter4dDescriptor \(s)")
         }
-        return d
     }
 
     private func convolution(_ p: Problem) throws -> Descriptor? {
-        var d: Descriptor?
-        try check(createConvolution(&d), "cudnnCreateConvolutionDescriptor")
-        do {
+        try descriptor(createConvolution, destroyConvolution, "Convolution") { d in
             // Dilation 1, CUDNN_CROSS_CORRELATION (1, as PyTorch), computed in CUDNN_DATA_FLOAT (0).
             try check(setConvolution(d, Int32(p.paddingH), Int32(p.paddingW), Int32(p.strideH), Int32(p.strideW), 1, 1, 1, 0),
                       "cudnnSetConvolution2dDescriptor")
             try check(setMathType(d, mathType), "cudnnSetConvolutionMathType")
-        } catch {
-            _ = destroyConvolution(d)
-            throw error
         }
-        return d
     }
 
     /// The deterministic, non-FFT algorithms of cuDNN's heuristics for `p` that fit a workspace of
