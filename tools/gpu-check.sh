@@ -3,19 +3,19 @@
 # tools/gpu-bundle.sh, carried there as gpu/, run there from the repository root:
 #
 #   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 360)             (correctness)
-#   run(command: "bash tools/gpu-check.sh bench torch", carry: ["gpu"], timeout_s: 450) (speed)
+#   run(command: "bash tools/gpu-check.sh bench", carry: ["gpu"], timeout_s: 450)       (speed)
 #
-# Steps (by default version, agree and demo: at most 330 s by their timeouts; bench and torch at
-# most 420 s; a step's figures are usually a fraction of its timeout):
+# Steps (by default version, agree and demo: at most 375 s by their timeouts; bench at most 525 s;
+# a step's figures are usually a fraction of its timeout):
 #   version  `compseg --version`: does compseg find the GPU and NVIDIA's libraries by itself
 #            (COMPSEG_CUDA_LIBRARY_PATH unset), their versions, the self-test;
 #   agree    `compseg check-backend --device cuda`: every op, the optimizers and two U-Net training
-#            steps against the CPU backend (fp32: 1e-4 relative to each tensor's scale; then tf32: 5e-3);
+#            steps against the CPU backend (fp32: 1e-4 relative to each tensor's scale; then what
+#            passes through convolutions at tf32: 5e-3, and at bf16: 3e-2);
 #   demo     3 epochs of the demo on the CPU and on the GPU: the loss curves side by side
 #            (tools/compare_histories.py, 1e-3 relative);
 #   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch and compseg --device cuda
-#            side by side, at fp32 and at tf32;
-#   torch    PyTorch at bf16 and bf16 channels-last (the target of compseg's bf16, not built yet).
+#            side by side, at fp32, tf32 and bf16 (PyTorch's bf16 also channels-last, its fastest).
 # Figures go to stdout and to $OUT (the device tool brings $OUT back); a failed step does not stop
 # the others; the exit status says whether any failed.
 set -uo pipefail
@@ -47,7 +47,10 @@ export COMPSEG_CUDA_LIBRARY_PATH=${COMPSEG_CUDA_LIBRARY_PATH:-$wheels}
 if has agree; then
     echo "== compseg check-backend --device cuda"
     timeout 45 "$compseg" check-backend --device cuda | tee "$out/agree.txt" || failed+=("agree fp32")
-    timeout 45 "$compseg" check-backend --device cuda --precision tf32 | tee "$out/agree-tf32.txt" || failed+=("agree tf32")
+    for precision in tf32 bf16; do
+        timeout 45 "$compseg" check-backend --device cuda --precision $precision | tee "$out/agree-$precision.txt" \
+            || failed+=("agree $precision")
+    done
 fi
 
 if has demo; then
@@ -63,21 +66,16 @@ fi
 
 paper="--channels 450 --size 256 --width 64 --batch 7"
 if has bench; then
-    echo "== the paper's network at batch 7: PyTorch and compseg --device cuda, fp32 then tf32"
-    for precision in fp32 tf32; do
-        timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype $precision $paper --steps 20 \
-            | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $precision")
-        timeout 90 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
+    echo "== the paper's network at batch 7: PyTorch and compseg --device cuda, at fp32, tf32 and bf16"
+    for precision in fp32 tf32 bf16; do
+        variants=("")
+        [ $precision = bf16 ] && variants=("" "--channels-last")
+        for variant in "${variants[@]}"; do
+            timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype $precision $variant $paper --steps 20 \
+                | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $precision $variant")
+        done
+        timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
             | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench $precision")
-    done
-fi
-
-if has torch; then
-    echo "== PyTorch at bf16"
-    for variant in "bf16" "bf16 --channels-last"; do
-        set -- $variant
-        timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype "$@" $paper --steps 20 \
-            | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $variant")
     done
 fi
 [ ${#failed[@]} -eq 0 ] || { echo "gpu-check: failed: ${failed[*]}" >&2; exit 1; }

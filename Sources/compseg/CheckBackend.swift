@@ -22,7 +22,7 @@ struct CheckBackend: ParsableCommand {
 
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var threading: ThreadOptions
-    @Option(parsing: .unconditional, help: "Largest relative difference accepted (default \(BackendAgreement.tolerance), with --precision tf32 \(BackendAgreement.tf32Tolerance)).")
+    @Option(parsing: .unconditional, help: "Largest relative difference accepted (default \(BackendAgreement.tolerance); results that pass through convolutions: \(BackendAgreement.tf32Tolerance) with --precision tf32, \(BackendAgreement.bf16Tolerance) with bf16).")
     var tolerance: Float?
 
     func validate() throws {
@@ -36,17 +36,19 @@ struct CheckBackend: ParsableCommand {
         // A check that fell back to the CPU would compare it with itself: the GPU unless told otherwise.
         let choice = try compute.apply(defaultDevice: .cuda)
         let reference = CPUBackend.shared
-        let tolerance = self.tolerance ?? (choice.precision == .tf32 ? BackendAgreement.tf32Tolerance : BackendAgreement.tolerance)
+        let bound = { (row: BackendAgreement.Row) in self.tolerance ?? row.tolerance(choice.precision) }
         print("checking \(choice.summary) against \(reference.name)"
               + (choice.backend === reference ? " (the CPU against itself: every difference must be 0)" : ""))
         let rows = try BackendAgreement.compare(choice.backend, with: reference)
             + networkSteps(choice.backend, reference: reference)
         for row in rows {
-            let columns = [row.difference <= tolerance ? "ok  " : "FAIL", padded(row.op, 36), padded(row.output, 34)]
+            let columns = [row.difference <= bound(row) ? "ok  " : "FAIL", padded(row.op, 36), padded(row.output, 34)]
             print(columns.joined(separator: " ") + String(format: " %.3g", row.difference))
         }
-        let failed = rows.filter { !($0.difference <= tolerance) }
-        print("\(rows.count - failed.count) of \(rows.count) within \(tolerance)")
+        let failed = rows.filter { !($0.difference <= bound($0)) }
+        let bounds = self.tolerance.map { "\($0)" } ?? (choice.precision == .fp32 ? "\(BackendAgreement.tolerance)"
+            : "\(BackendAgreement.tolerance), through convolutions \(BackendAgreement.tolerance(for: choice.precision))")
+        print("\(rows.count - failed.count) of \(rows.count) within \(bounds)")
         if !failed.isEmpty { throw ExitCode(1) }
     }
 
@@ -97,7 +99,8 @@ struct CheckBackend: ParsableCommand {
         let scales: [Kind: Float] = [.gradient: largest(.gradient), .weight: largest(.weight)]
         return zip(expected, actual).map { e, a in
             BackendAgreement.Row(op: "U-Net step", output: e.0,
-                                 difference: BackendAgreement.relativeDifference(e.2, a.2, scale: scales[e.1]))
+                                 difference: BackendAgreement.relativeDifference(e.2, a.2, scale: scales[e.1]),
+                                 throughConvolution: true)
         }
     }
 }

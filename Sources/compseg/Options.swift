@@ -23,7 +23,7 @@ struct ThreadOptions: ParsableArguments {
 struct DeviceOptions: ParsableArguments {
     @Option(help: "Where the network runs: auto (a GPU when CUDA loads here, else the CPU; the default but for check-backend's, cuda), cpu or cuda.")
     var device: ComputeDevice?
-    @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default) or tf32 (bf16: not built yet); the CPU computes in fp32.")
+    @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default), tf32 or bf16 (tensor cores; weights, optimizer state and every other op stay fp32); the CPU computes in fp32.")
     var precision: Precision?
 
     /// Makes the chosen device's backend (`defaultDevice` when `--device` was left out) the one

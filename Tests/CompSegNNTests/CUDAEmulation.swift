@@ -76,6 +76,7 @@ enum CUDAEmulation {
     /// function's static array and a barrier does nothing.
     static let prelude = """
         #include <math.h>
+        #include <string.h>
         #include <algorithm>
         struct compseg_dim3 { unsigned x, y, z; };
         extern thread_local compseg_dim3 blockIdx, threadIdx, blockDim, gridDim;
@@ -86,6 +87,8 @@ enum CUDAEmulation {
         #define __syncthreads() ((void)0)
         using std::min;
         using std::max;
+        static inline unsigned __float_as_uint(float x) { unsigned u; memcpy(&u, &x, 4); return u; }
+        static inline float __uint_as_float(unsigned u) { float x; memcpy(&x, &u, 4); return x; }
 
         """
 

@@ -141,14 +141,81 @@ import Testing
     }
 
     @Test(Self.emulated)
-    func bf16IsRefusedAndTF32NeedsCuDNN() throws {
-        #expect { try CUDABackend.make(CUDAEmulation.environment.get(), precision: .bf16) } throws: { error in
-            "\(error)".contains("bf16 activations are not built yet")
+    func tf32AndBF16NeedCuDNN() throws {
+        for precision in [Precision.tf32, .bf16] {
+            #expect { try CUDABackend(CUDAEmulation.environmentWithoutCuDNN.get(), precision: precision) } throws: { error in
+                "\(error)" == "--precision \(precision.rawValue) needs cuDNN's convolutions (cuDNN did not load)"
+            }
+            #expect(try CUDABackend(CUDAEmulation.environment.get(), precision: precision).precision == precision)
         }
-        #expect { try CUDABackend(CUDAEmulation.environmentWithoutCuDNN.get(), precision: .tf32) } throws: { error in
-            "\(error)" == "--precision tf32 needs cuDNN's convolutions (cuDNN did not load)"
+    }
+
+    /// bf16: the convolutions run on channels-last bf16 copies (the emulated cuDNN checks types,
+    /// formats and tensor-core math) and their results are rounded as bf16's 8-bit significands
+    /// make them, beyond fp32's bound and within bf16's; every other op stays fp32.
+    @Test(Self.emulated)
+    func bf16ConvolutionsAgreeWithinTheirBound() throws {
+        let backend = try CUDABackend(CUDAEmulation.environment.get(), precision: .bf16)
+        let rows = try BackendAgreement.compare(backend, with: CPUBackend.shared)
+        let failed = rows.filter { !($0.difference <= $0.tolerance(.bf16)) }
+        #expect(failed.isEmpty, "\(failed)")
+        let convolutions = rows.filter(\.throughConvolution)
+        #expect(convolutions.count == 4 * 5)
+        // The bias gradient sums the fp32 dy: no bf16 in it.
+        let rounded = convolutions.filter { $0.output != "db" }
+        #expect(rounded.allSatisfy { $0.difference > BackendAgreement.tolerance }, "\(rounded)")
+        #expect(CUDAEmulation.forbiddenRuns == 0)
+    }
+
+    /// The conversions around bf16 convolutions: to bf16 rounds to nearest, ties to even (checked
+    /// against the nearer of the two bf16 neighbours), keeps NaN, infinities and signed zero, and
+    /// transposes channels to last; back to fp32 is exact and transposes back. 2 images of 35
+    /// channels × 3×11 pixels: partial 32×32 tiles both ways.
+    @Test(Self.emulated)
+    func bf16ConversionsRoundToNearestEvenAndTranspose() throws {
+        let backend = try CUDABackend(CUDAEmulation.environment.get(), precision: .bf16)
+        let (images, channels, pixels) = (2, 35, 33), count = 2 * 35 * 33
+        var g = SeededGenerator(seed: 5)
+        var values = (0..<count).map { _ in g.nextNormal() * 100 }
+        let special: [Float] = [1 + 0x1p-8, 1 + 3 * 0x1p-8, -(1 + 0x1p-8), .nan, .infinity, -.infinity, -0.0, 0x1p-130, 65_504]
+        values.replaceSubrange(0..<special.count, with: special)
+        let memory = backend.memory
+        let x = Storage(count: count, zeroed: false, memory: memory)
+        x.base.update(from: values, count: count)
+        let half = Storage(count: (count + 1) / 2, zeroed: false, memory: memory), back = Storage(count: count, zeroed: false, memory: memory)
+        let shape: [CUDADevice.Argument] = [.int64(Int64(images)), .int32(Int32(channels)), .int32(Int32(pixels))]
+        try backend.device.launch("compseg_to_bf16_channels_last", grid: (7, 1),
+                                  [.pointer(UnsafeMutableRawPointer(x.pointer)), .pointer(UnsafeMutableRawPointer(half.pointer))] + shape)
+        try backend.device.launch("compseg_from_bf16_channels_last", grid: (3, 1),
+                                  [.pointer(UnsafeMutableRawPointer(half.pointer)), .pointer(UnsafeMutableRawPointer(back.pointer))] + shape)
+        let bits = UnsafeRawPointer(half.base).bindMemory(to: UInt16.self, capacity: count)
+        let restored = Array(UnsafeBufferPointer(start: back.base, count: count))
+        func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
+        var wrong: [String] = []
+        for n in 0..<images {
+            for c in 0..<channels {
+                for p in 0..<pixels {
+                    let source = (n * channels + c) * pixels + p, value = values[source]
+                    let stored = Float(bitPattern: UInt32(bits[(n * pixels + p) * channels + c]) << 16)
+                    if !same(stored, Self.nearestBF16(value)) || !same(restored[source], stored) {
+                        wrong.append("\(value) → \(stored) → \(restored[source]), not \(Self.nearestBF16(value))")
+                    }
+                }
+            }
         }
-        #expect(try CUDABackend(CUDAEmulation.environment.get(), precision: .tf32).precision == .tf32)
+        #expect(wrong.isEmpty, "\(wrong.count) wrong, as \(wrong.prefix(3))")
+        #expect(Self.nearestBF16(1 + 0x1p-8) == 1 && Self.nearestBF16(1 + 3 * 0x1p-8) == 1 + 0x1p-6)
+    }
+
+    /// The bf16 value nearest to x (ties to the one with an even last bit), from its two
+    /// neighbours: x's top 16 bits and the next bf16 away from zero.
+    static func nearestBF16(_ x: Float) -> Float {
+        guard x.isFinite else { return x }
+        let low = x.bitPattern & 0xffff_0000
+        let below = Float(bitPattern: low), above = Float(bitPattern: low + 0x1_0000)
+        let d1 = abs(x - below), d2 = abs(above - x)
+        if d1 != d2 { return d1 < d2 ? below : above }
+        return (low >> 16) & 1 == 0 ? below : above
     }
 
     /// The CUDA backend beside the CPU's, op by op, where a GPU loads.

@@ -7,8 +7,17 @@ public enum BackendAgreement {
         public let op: String
         public let output: String
         public let difference: Float
-        public init(op: String, output: String, difference: Float) {
+        /// Whether the result came through a convolution, computed at the backend's precision
+        /// (everything else is fp32 at every precision).
+        public let throughConvolution: Bool
+        public init(op: String, output: String, difference: Float, throughConvolution: Bool = false) {
             self.op = op; self.output = output; self.difference = difference
+            self.throughConvolution = throughConvolution
+        }
+
+        /// The bound of this row for a backend whose convolutions compute at `precision`.
+        public func tolerance(_ precision: Precision) -> Float {
+            BackendAgreement.tolerance(for: throughConvolution ? precision : .fp32)
         }
     }
 
@@ -17,10 +26,23 @@ public enum BackendAgreement {
     public static let tolerance: Float = 1e-4
     /// With TF32 products (10-bit mantissas, each rounded by up to 2⁻¹¹ ≈ 4.9e-4 relative): ten times that.
     public static let tf32Tolerance: Float = 5e-3
+    /// With bf16 operands and results (8-bit significands, each rounded by up to 2⁻⁹ ≈ 2e-3
+    /// relative: two operands and the result, then gradients through a few of them): 3e-2.
+    public static let bf16Tolerance: Float = 3e-2
+
+    /// The bound for convolutions computed at `precision`.
+    public static func tolerance(for precision: Precision) -> Float {
+        switch precision {
+        case .fp32: tolerance
+        case .tf32: tf32Tolerance
+        case .bf16: bf16Tolerance
+        }
+    }
 
     /// A case builds its inputs from `seed` under the backend being run, and returns its results.
     struct Case {
         let op: String
+        var convolution = false
         let run: (any KernelBackend, inout SeededGenerator) throws -> [(String, Tensor)]
     }
 
@@ -32,7 +54,7 @@ public enum BackendAgreement {
             let expected = try values(of: c, on: reference, seed: seed)
             let actual = try values(of: c, on: candidate, seed: seed)
             return zip(expected, actual).map { e, a in
-                Row(op: c.op, output: e.0, difference: relativeDifference(e.1, a.1))
+                Row(op: c.op, output: e.0, difference: relativeDifference(e.1, a.1), throughConvolution: c.convolution)
             }
         }
     }
@@ -125,7 +147,7 @@ public enum BackendAgreement {
             ("transposed conv 2×2/2, 16→8 on 8×8", [2, 16, 8, 8], [16, 8, 2, 2], ConvolutionGeometry(stride: 2, transposed: true)),
         ]
         return shapes.map { s in
-            Case(op: s.name) { b, g in
+            Case(op: s.name, convolution: true) { b, g in
                 let x = random(s.x, &g), w = random(s.weight, &g)
                 let outputs = s.geometry.transposed ? s.weight[1] : s.weight[0]
                 let bias = random([outputs], &g)

@@ -1,7 +1,8 @@
 import Foundation
 
 /// The engine's ops on an NVIDIA GPU (issue 22). Every tensor lives in managed memory
-/// (`ManagedMemory`); convolutions run on cuDNN (fp32, or tf32 with `--precision tf32`), and
+/// (`ManagedMemory`); convolutions run on cuDNN (fp32; tf32 or bf16 with `--precision`: see
+/// `CuDNN`; everything else, weights and optimizer state included, stays fp32), and
 /// element-wise functions, binary ops, pooling, concat, slice, batch norm, the pooling head's
 /// masked mean and the optimizers' updates as `CUDAKernels`, all on plain tensors. An op given a
 /// tensor in the CPU backend's layout or in host memory runs on the CPU backend over the same
@@ -29,10 +30,10 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         let device = try CUDADevice(environment)
         self.device = device
         managed = ManagedMemory(device)
-        // Without cuDNN the convolutions run on the CPU (slow, but right): only tf32 needs it.
+        // Without cuDNN the convolutions run on the CPU (slow, but right): only tf32 and bf16 need it.
         var reason: String?
         do {
-            cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, tf32: precision == .tf32) }
+            cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, precision: precision) }
             if cudnn == nil { reason = "cuDNN did not load" }
         } catch {
             cudnn = nil
@@ -47,12 +48,8 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
 
     /// The backend for `environment`'s GPU at `precision`, made once per process and precision
     /// (on the first environment given).
-    /// - Throws: `DeviceUnavailable` for bf16 (not yet built), or what failed on the GPU.
+    /// - Throws: what failed on the GPU.
     public static func make(_ environment: CUDAEnvironment, precision: Precision) throws -> any KernelBackend {
-        guard precision != .bf16 else {
-            throw DeviceUnavailable("its backend computes in fp32 or tf32 so far (bf16 activations are not built yet); "
-                                    + "use --precision fp32 or tf32")
-        }
         madeLock.lock()
         defer { madeLock.unlock() }
         if made[precision] == nil { made[precision] = Result { try CUDABackend(environment, precision: precision) } }

@@ -301,6 +301,69 @@ enum CUDAKernels {
             }
         }
 
+        /// bf16 nearest to x, ties to even (NaN stays a quiet NaN): the top 16 bits of x rounded.
+        __device__ unsigned short to_bf16(float x) {
+            unsigned int u = __float_as_uint(x);
+            if ((u & 0x7fffffffu) > 0x7f800000u) return (unsigned short)((u >> 16) | 0x40u);
+            return (unsigned short)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+        }
+
+        __device__ float from_bf16(unsigned short h) { return __uint_as_float((unsigned int)h << 16); }
+
+        #define TILE 32
+        /// For each of `images` matrices of rows×cols floats (channels × pixels of an NCHW tensor, or
+        /// of a K×C×kH×kW filter), y ← its transpose in bf16 (pixels × channels: channels-last),
+        /// 32×32 tiles through shared memory so that reads and writes both run along memory.
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_to_bf16_channels_last(const float *x,
+                                                                                         unsigned short *y,
+                                                                                         long long images, int rows,
+                                                                                         int cols) {
+            __shared__ float tile[TILE][TILE + 1];
+            long long across = (cols + TILE - 1) / TILE, down = (rows + TILE - 1) / TILE;
+            for (long long t = blockIdx.x; t < images * down * across; t += gridDim.x) {
+                long long image = t / (down * across);
+                int r0 = (int)(t / across % down) * TILE, c0 = (int)(t % across) * TILE;
+                const float *xi = x + image * rows * cols;
+                unsigned short *yi = y + image * rows * cols;
+                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                    int r = r0 + e / TILE, c = c0 + e % TILE;
+                    if (r < rows && c < cols) tile[e / TILE][e % TILE] = xi[(long long)r * cols + c];
+                }
+                __syncthreads();
+                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                    int c = c0 + e / TILE, r = r0 + e % TILE;
+                    if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                }
+                __syncthreads();
+            }
+        }
+
+        /// The inverse: for each image, x (cols×rows bf16, channels-last) read back into y
+        /// (rows×cols floats) exactly.
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_from_bf16_channels_last(const unsigned short *x,
+                                                                                           float *y,
+                                                                                           long long images, int rows,
+                                                                                           int cols) {
+            __shared__ float tile[TILE][TILE + 1];
+            long long across = (cols + TILE - 1) / TILE, down = (rows + TILE - 1) / TILE;
+            for (long long t = blockIdx.x; t < images * down * across; t += gridDim.x) {
+                long long image = t / (down * across);
+                int r0 = (int)(t / across % down) * TILE, c0 = (int)(t % across) * TILE;
+                const unsigned short *xi = x + image * rows * cols;
+                float *yi = y + image * rows * cols;
+                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                    int c = c0 + e / TILE, r = r0 + e % TILE;
+                    if (r < rows && c < cols) tile[e % TILE][e / TILE] = from_bf16(xi[(long long)c * rows + r]);
+                }
+                __syncthreads();
+                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                    int r = r0 + e / TILE, c = c0 + e % TILE;
+                    if (r < rows && c < cols) yi[(long long)r * cols + c] = tile[e / TILE][e % TILE];
+                }
+                __syncthreads();
+            }
+        }
+
         /// RMSprop as Optimizers/Rules.swift: s holds the square average, then (centered) the
         /// gradient average, then (momentum > 0) the momentum buffer, each n long.
         extern "C" __global__ void compseg_rmsprop(float *p, const float *gradient, float *s, long long n, float alpha,

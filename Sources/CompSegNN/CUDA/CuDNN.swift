@@ -2,7 +2,9 @@ import Foundation
 
 /// cuDNN's convolutions through its legacy API (still in cuDNN 9), resolved at run time from
 /// `libcudnn.so.9`: tensors NCHW fp32, filters K×C×kH×kW (PyTorch's layouts), cross-correlation
-/// as PyTorch computes it. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
+/// as PyTorch computes it. With bf16 the operands are copied into channels-last bf16 (NHWC,
+/// K×kH×kW×C: the layout of cuDNN's tensor-core kernels) for the call and its result read back
+/// into fp32; products are summed in fp32 (cuDNN's compute type), as PyTorch's autocast does. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
 /// only, so the same inputs give the same bits, and none FFT-based (their rounding grows with the
 /// transformed plane; Winograd's stays bounded per tile, as in our CPU kernels); the first that runs
 /// is kept per shape.
@@ -37,17 +39,28 @@ final class CuDNN: @unchecked Sendable {
     private let forward, backwardData, backwardFilter: Convolve
     private let addTensor, backwardBias: Accumulate
     private let device: CUDADevice
-    /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1) allows TF32.
+    /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1)
+    /// allows TF32, and is what bf16 runs with.
     private let mathType: Int32
+    /// Convolutions on channels-last bf16 copies of their operands.
+    private let bf16: Bool
     private let lock = NSLock()
     /// Per problem, the algorithm that ran (with its workspace), or before any ran, the candidates.
     private var algorithms: [Problem: [(Int32, Int)]] = [:]
-    private var workspace: (address: UInt64, bytes: Int) = (0, 0)
+    /// Device memory kept and grown for the process, one buffer per use.
+    private var buffers: [Buffer: (address: UInt64, bytes: Int)] = [:]
+    private enum Buffer: Hashable {
+        /// cuDNN's workspace.
+        case workspace
+        /// With bf16, the copies of a convolution's operands `a` and `b` and its result.
+        case a, b, out
+    }
 
     /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
-    init(_ lib: LoadedLibrary, device: CUDADevice, tf32: Bool) throws {
+    init(_ lib: LoadedLibrary, device: CUDADevice, precision: Precision) throws {
         self.device = device
-        mathType = tf32 ? 1 : 3
+        mathType = precision == .fp32 ? 3 : 1
+        bf16 = precision == .bf16
         errorString = try lib.function("cudnnGetErrorString", as: type(of: errorString))
         createTensor = try lib.function("cudnnCreateTensorDescriptor", as: Create.self)
         createFilter = try lib.function("cudnnCreateFilterDescriptor", as: Create.self)
@@ -89,6 +102,15 @@ final class CuDNN: @unchecked Sendable {
         /// The direct convolution's input (N×C×H×W), filter (K×C×kH×kW) and output (N×K×OH×OW).
         let input: Shape, filter: Shape, output: Shape
         let paddingH: Int, paddingW: Int, strideH: Int, strideW: Int
+
+        /// The shapes of `convolve`'s a, b and result.
+        var operands: (a: Shape, b: Shape, out: Shape) {
+            switch kind {
+            case .forward: (input, filter, output)
+            case .backwardData: (filter, output, input)
+            case .backwardFilter: (input, output, filter)
+            }
+        }
     }
 
     /// out ← the `problem`'s convolution of `a` and `b` (forward: x and w; backward data: w and dy;
@@ -99,22 +121,27 @@ final class CuDNN: @unchecked Sendable {
         try device.bind()
         let d = try described(problem)
         let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
+        let shapes = problem.operands
+        let (a, b, result) = bf16
+            ? (try staged(a, shapes.a, in: .a), try staged(b, shapes.b, in: .b), try buffer(.out, 2 * shapes.out.count)!)
+            : (a, b, out)
         var failures: [String] = []
         for (algorithm, bytes) in try candidates(problem, d) {
             let space: UnsafeMutableRawPointer?
-            do { space = try workspace(bytes) } catch {
+            do { space = try buffer(.workspace, bytes) } catch {
                 failures.append("algorithm \(algorithm): \(error)")
                 continue
             }
             var one: Float = 1, zero: Float = 0
             let status = switch problem.kind {
-            case .forward: forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, out)
-            case .backwardData: backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, out)
-            case .backwardFilter: backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, out)
+            case .forward: forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, result)
+            case .backwardData: backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, result)
+            case .backwardFilter: backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, result)
             }
             device.launched()
             if status == 0 {
                 remember(problem, [(algorithm, bytes)])
+                if bf16 { try convert("compseg_from_bf16_channels_last", result, into: out, shapes.out) }
                 return true
             }
             failures.append("algorithm \(algorithm): \(message(status))")
@@ -162,9 +189,9 @@ final class CuDNN: @unchecked Sendable {
         var undo: [() -> Void] = []
         let x: Descriptor?, y: Descriptor?, w: Descriptor?, convolution: Descriptor?
         do {
-            x = try tensor(p.input)
+            x = try tensor(p.input, bf16: bf16)
             undo.append { [destroyTensor] in _ = destroyTensor(x) }
-            y = try tensor(p.output)
+            y = try tensor(p.output, bf16: bf16)
             undo.append { [destroyTensor] in _ = destroyTensor(y) }
             w = try filter(p.filter)
             undo.append { [destroyFilter] in _ = destroyFilter(w) }
@@ -183,9 +210,9 @@ final class CuDNN: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let known = biasDescriptions[shape] { return known }
-        let b = try tensor([1, shape.c, 1, 1])
+        let b = try tensor([1, shape.c, 1, 1], bf16: false)
         let t: Descriptor?
-        do { t = try tensor(shape) } catch { _ = destroyTensor(b); throw error }
+        do { t = try tensor(shape, bf16: false) } catch { _ = destroyTensor(b); throw error }
         biasDescriptions[shape] = (b, t)
         return (b, t)
     }
@@ -202,16 +229,40 @@ final class CuDNN: @unchecked Sendable {
         return d
     }
 
-    private func tensor(_ s: Shape) throws -> Descriptor? {
-        try descriptor(createTensor, destroyTensor, "Tensor") { d in  // NCHW, float
-            try check(setTensor(d, 0, 0, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")
+    /// cudnnDataType_t and cudnnTensorFormat_t: CUDNN_DATA_FLOAT (0) in CUDNN_TENSOR_NCHW (0), or
+    /// CUDNN_DATA_BFLOAT16 (9) in CUDNN_TENSOR_NHWC (1).
+    private func kind(bf16: Bool) -> (type: Int32, format: Int32) { bf16 ? (9, 1) : (0, 0) }
+
+    private func tensor(_ s: Shape, bf16: Bool) throws -> Descriptor? {
+        let (type, format) = kind(bf16: bf16)
+        return try descriptor(createTensor, destroyTensor, "Tensor") { d in  // (format, type, n, c, h, w)
+            try check(setTensor(d, format, type, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")
         }
     }
 
     private func filter(_ s: Shape) throws -> Descriptor? {
-        try descriptor(createFilter, destroyFilter, "Filter") { d in  // float, NCHW
-            try check(setFilter(d, 0, 0, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])), "cudnnSetFilter4dDescriptor \(s)")
+        let (type, format) = kind(bf16: bf16)
+        return try descriptor(createFilter, destroyFilter, "Filter") { d in  // (type, format, k, c, h, w)
+            try check(setFilter(d, type, format, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])),
+                      "cudnnSetFilter4dDescriptor \(s)")
         }
+    }
+
+    /// `values` (fp32, d0×d1×d2×d3) as channels-last bf16 in buffer `slot`.
+    private func staged(_ values: UnsafeRawPointer, _ shape: Shape, in slot: Buffer) throws -> UnsafeRawPointer {
+        let copy = try buffer(slot, 2 * shape.count)!
+        try convert("compseg_to_bf16_channels_last", values, into: copy, shape)
+        return UnsafeRawPointer(copy)
+    }
+
+    /// Runs one of the channels-last conversions of `CUDAKernels` over a d0×d1×d2×d3 tensor: d0
+    /// matrices of d1 rows (channels) and d2·d3 columns (pixels).
+    private func convert(_ kernel: String, _ from: UnsafeRawPointer, into to: UnsafeMutableRawPointer, _ shape: Shape) throws {
+        let (images, rows, cols) = (shape[0], shape[1], shape[2] * shape[3])
+        let tiles = images * ((rows + 31) / 32) * ((cols + 31) / 32)
+        try device.launch(kernel, grid: (min(tiles, 65_535), 1),
+                          [.pointer(UnsafeMutableRawPointer(mutating: from)), .pointer(to), .int64(Int64(images)),
+                           .int32(Int32(rows)), .int32(Int32(cols))])
     }
 
     private func convolution(_ p: Problem) throws -> Descriptor? {
@@ -273,21 +324,22 @@ final class CuDNN: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Device memory of at least `bytes`, kept and grown for the process (nil for none).
-    private func workspace(_ bytes: Int) throws -> UnsafeMutableRawPointer? {
+    /// Device memory of at least `bytes` for `slot`, kept and grown for the process (nil for none).
+    private func buffer(_ slot: Buffer, _ bytes: Int) throws -> UnsafeMutableRawPointer? {
         guard bytes > 0 else { return nil }
         lock.lock()
         defer { lock.unlock() }
-        if workspace.bytes < bytes {
+        let kept = buffers[slot] ?? (0, 0)
+        if kept.bytes < bytes {
             try device.synchronize()  // the old one may still be in use
             try device.bind()
-            if workspace.address != 0 { _ = device.driver.free(workspace.address) }
-            workspace = (0, 0)
+            if kept.address != 0 { _ = device.driver.free(kept.address) }
+            buffers[slot] = nil
             var address: UInt64 = 0
-            try device.driver.check(device.driver.allocate(&address, bytes), "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
-            workspace = (address, bytes)
+            try device.driver.check(device.driver.allocate(&address, bytes), "cuMemAlloc (cuDNN \(slot) buffer of \(bytes) bytes)")
+            buffers[slot] = (address, bytes)
         }
-        return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))
+        return UnsafeMutableRawPointer(bitPattern: UInt(buffers[slot]!.address))
     }
 
     private func message(_ status: Int32) -> String { errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)" }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 struct compseg_dim3 { unsigned x, y, z; };
 thread_local compseg_dim3 blockIdx, threadIdx, blockDim, gridDim;
@@ -96,11 +97,15 @@ int nvrtcGetProgramLogSize(void *, size_t *size) { *size = 1; return 0; }
 int nvrtcGetProgramLog(void *, char *log) { log[0] = 0; return 0; }
 }
 
-// cuDNN: NCHW float tensors, K×C×kH×kW filters, cross-correlation, computed by plain loops; the
-// calls check what compseg must pass (formats, modes, consistent shapes, a workspace when asked).
-struct TensorDesc { int n, c, h, w; };
-struct FilterDesc { int k, c, h, w; };
-struct ConvDesc { int ph, pw, sh, sw; };
+// cuDNN: tensors NCHW float or NHWC bf16, filters K×C×kH×kW float or K×kH×kW×C bf16,
+// cross-correlation summed in float, computed by plain loops; the calls check what compseg must pass
+// (formats, types, modes, consistent shapes, a workspace when asked).
+struct TensorDesc { int n, c, h, w, format, type; };
+struct FilterDesc { int k, c, h, w, format, type; };
+struct ConvDesc { int ph, pw, sh, sw, math; };
+static const int floatType = 0, bf16Type = 9, nchw = 0, nhwc = 1;
+// The two pairs compseg uses: float in NCHW, bf16 in NHWC.
+static bool known(int format, int type) { return (format == nchw && type == floatType) || (format == nhwc && type == bf16Type); }
 static const int badParam = 3;  // CUDNN_STATUS_BAD_PARAM
 static const size_t workspaceBytes = 256;
 
@@ -111,30 +116,35 @@ const char *cudnnGetErrorString(int) { return "emulated cuDNN error"; }
 int cudnnCreateTensorDescriptor(void **d) { *d = new TensorDesc(); return 0; }
 int cudnnDestroyTensorDescriptor(void *d) { delete (TensorDesc *)d; return 0; }
 int cudnnSetTensor4dDescriptor(void *d, int format, int type, int n, int c, int h, int w) {
-    if (format != 0 || type != 0 || n <= 0 || c <= 0 || h <= 0 || w <= 0) return badParam;  // NCHW, float
-    *(TensorDesc *)d = {n, c, h, w};
+    if (!known(format, type) || n <= 0 || c <= 0 || h <= 0 || w <= 0) return badParam;
+    *(TensorDesc *)d = {n, c, h, w, format, type};
     return 0;
 }
 int cudnnCreateFilterDescriptor(void **d) { *d = new FilterDesc(); return 0; }
 int cudnnDestroyFilterDescriptor(void *d) { delete (FilterDesc *)d; return 0; }
 int cudnnSetFilter4dDescriptor(void *d, int type, int format, int k, int c, int h, int w) {
-    if (format != 0 || type != 0) return badParam;
-    *(FilterDesc *)d = {k, c, h, w};
+    if (!known(format, type)) return badParam;
+    *(FilterDesc *)d = {k, c, h, w, format, type};
     return 0;
 }
 int cudnnCreateConvolutionDescriptor(void **d) { *d = new ConvDesc(); return 0; }
 int cudnnDestroyConvolutionDescriptor(void *d) { delete (ConvDesc *)d; return 0; }
 int cudnnSetConvolution2dDescriptor(void *d, int ph, int pw, int sh, int sw, int dh, int dw, int mode, int type) {
-    if (dh != 1 || dw != 1 || mode != 1 || type != 0) return badParam;  // cross-correlation in float
-    *(ConvDesc *)d = {ph, pw, sh, sw};
+    if (dh != 1 || dw != 1 || mode != 1 || type != floatType) return badParam;  // cross-correlation summed in float
+    *(ConvDesc *)d = {ph, pw, sh, sw, 0};
     return 0;
 }
-int cudnnSetConvolutionMathType(void *, int math) { return math == 1 || math == 3 ? 0 : badParam; }
+int cudnnSetConvolutionMathType(void *d, int math) {
+    if (math != 1 && math != 3) return badParam;  // tensor cores, or fp32 FMAs only
+    ((ConvDesc *)d)->math = math;
+    return 0;
+}
 
-// Whether x * w gives y under the convolution's geometry.
+// Whether x * w gives y under the convolution's geometry, all of one type (bf16 with tensor-core math).
 static bool consistent(const TensorDesc *x, const FilterDesc *w, const ConvDesc *c, const TensorDesc *y) {
     return x->n == y->n && x->c == w->c && y->c == w->k && y->h == (x->h + 2 * c->ph - w->h) / c->sh + 1
-        && y->w == (x->w + 2 * c->pw - w->w) / c->sw + 1;
+        && y->w == (x->w + 2 * c->pw - w->w) / c->sw + 1 && x->type == w->type && y->type == w->type
+        && x->format == w->format && y->format == w->format && (w->type != bf16Type || c->math == 1);
 }
 
 // Four algorithms in this order: an FFT-based one and a non-deterministic one (which compseg must
@@ -183,8 +193,29 @@ template <class F> static void terms(const TensorDesc *x, const FilterDesc *w, c
                                 if (ih >= 0 && ih < x->h && iw >= 0 && iw < x->w) f(n, k, c, oh, ow, i, j, ih, iw);
                             }
 }
-static long at(const TensorDesc *t, int n, int c, int h, int w) { return ((long)(n * t->c + c) * t->h + h) * t->w + w; }
-static long at(const FilterDesc *t, int k, int c, int h, int w) { return ((long)(k * t->c + c) * t->h + h) * t->w + w; }
+static long at(const TensorDesc *t, int n, int c, int h, int w) {
+    return t->format == nhwc ? ((long)(n * t->h + h) * t->w + w) * t->c + c : ((long)(n * t->c + c) * t->h + h) * t->w + w;
+}
+static long at(const FilterDesc *t, int k, int c, int h, int w) {
+    return t->format == nhwc ? ((long)(k * t->h + h) * t->w + w) * t->c + c : ((long)(k * t->c + c) * t->h + h) * t->w + w;
+}
+static float load(int type, const void *p, long i) {
+    if (type == floatType) return ((const float *)p)[i];
+    uint32_t u = (uint32_t)((const uint16_t *)p)[i] << 16;
+    float x;
+    std::memcpy(&x, &u, 4);
+    return x;
+}
+// Sums are kept in float (`acc`) and written in the output's type, bf16 rounded to nearest even.
+static void store(int type, void *p, const std::vector<float> &acc) {
+    for (size_t i = 0; i < acc.size(); i++) {
+        if (type == floatType) { ((float *)p)[i] = acc[i]; continue; }
+        uint32_t u;
+        std::memcpy(&u, &acc[i], 4);
+        ((uint16_t *)p)[i] = (u & 0x7fffffffu) > 0x7f800000u ? (uint16_t)((u >> 16) | 0x40u)
+                                                               : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+    }
+}
 static int forbiddenRuns = 0;
 // Whether the call may compute: algorithm 1 with its workspace. Running an FFT-based (`fft`) or a
 // non-deterministic (0) algorithm is counted: compseg must never ask for one.
@@ -195,39 +226,45 @@ static bool usable(int algorithm, int fft, void *workspace, size_t bytes) {
 
 extern "C" {
 
-int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const float *x, FilterDesc *wd, const float *w,
+int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const void *x, FilterDesc *wd, const void *w,
                             ConvDesc *cd, int algorithm, void *workspace, size_t bytes, const float *beta, TensorDesc *yd,
-                            float *y) {
+                            void *y) {
     if (!consistent(xd, wd, cd, yd) || !usable(algorithm, 4, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
-    std::memset(y, 0, sizeof(float) * yd->n * yd->c * yd->h * yd->w);
+    std::vector<float> acc((size_t)yd->n * yd->c * yd->h * yd->w, 0.0f);
     terms(xd, wd, cd, yd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
-        y[at(yd, n, k, oh, ow)] += w[at(wd, k, c, i, j)] * x[at(xd, n, c, ih, iw)];
+        acc[at(yd, n, k, oh, ow)] += load(wd->type, w, at(wd, k, c, i, j)) * load(xd->type, x, at(xd, n, c, ih, iw));
     });
+    store(yd->type, y, acc);
     return 0;
 }
-int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, const float *w, TensorDesc *dyd,
-                                 const float *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
-                                 const float *beta, TensorDesc *dxd, float *dx) {
+int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, const void *w, TensorDesc *dyd,
+                                 const void *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
+                                 const float *beta, TensorDesc *dxd, void *dx) {
     if (!consistent(dxd, wd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
-    std::memset(dx, 0, sizeof(float) * dxd->n * dxd->c * dxd->h * dxd->w);
+    std::vector<float> acc((size_t)dxd->n * dxd->c * dxd->h * dxd->w, 0.0f);
     terms(dxd, wd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
-        dx[at(dxd, n, c, ih, iw)] += w[at(wd, k, c, i, j)] * dy[at(dyd, n, k, oh, ow)];
+        acc[at(dxd, n, c, ih, iw)] += load(wd->type, w, at(wd, k, c, i, j)) * load(dyd->type, dy, at(dyd, n, k, oh, ow));
     });
+    store(dxd->type, dx, acc);
     return 0;
 }
-int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, const float *x, TensorDesc *dyd,
-                                   const float *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
-                                   const float *beta, FilterDesc *dwd, float *dw) {
+int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, const void *x, TensorDesc *dyd,
+                                   const void *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
+                                   const float *beta, FilterDesc *dwd, void *dw) {
     if (!consistent(xd, dwd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
-    std::memset(dw, 0, sizeof(float) * dwd->k * dwd->c * dwd->h * dwd->w);
+    std::vector<float> acc((size_t)dwd->k * dwd->c * dwd->h * dwd->w, 0.0f);
     terms(xd, dwd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
-        dw[at(dwd, k, c, i, j)] += x[at(xd, n, c, ih, iw)] * dy[at(dyd, n, k, oh, ow)];
+        acc[at(dwd, k, c, i, j)] += load(xd->type, x, at(xd, n, c, ih, iw)) * load(dyd->type, dy, at(dyd, n, k, oh, ow));
     });
+    store(dwd->type, dw, acc);
     return 0;
 }
+// Bias and its gradient: float NCHW only (compseg adds biases after reading a bf16 result back).
 int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, const float *dy, const float *beta,
                                  TensorDesc *dbd, float *db) {
-    if (dbd->n != 1 || dbd->c != dyd->c || dbd->h != 1 || dbd->w != 1 || *alpha != 1 || *beta != 0) return badParam;
+    if (dyd->type != floatType || dbd->type != floatType || dbd->n != 1 || dbd->c != dyd->c || dbd->h != 1 || dbd->w != 1
+        || *alpha != 1 || *beta != 0)
+        return badParam;
     for (int k = 0; k < dyd->c; k++) {
         float t = 0;
         for (int n = 0; n < dyd->n; n++)
@@ -237,7 +274,9 @@ int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, co
     return 0;
 }
 int cudnnAddTensor(void *, const float *alpha, TensorDesc *ad, const float *a, const float *beta, TensorDesc *cd, float *c) {
-    if (ad->n != 1 || ad->c != cd->c || ad->h != 1 || ad->w != 1 || *alpha != 1 || *beta != 1) return badParam;  // a bias
+    if (ad->type != floatType || cd->type != floatType || ad->n != 1 || ad->c != cd->c || ad->h != 1 || ad->w != 1
+        || *alpha != 1 || *beta != 1)
+        return badParam;  // a bias
     for (int n = 0; n < cd->n; n++)
         for (int k = 0; k < cd->c; k++)
             for (int p = 0; p < cd->h * cd->w; p++) c[at(cd, n, k, 0, 0) + p] += a[k];
