@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "DemoTests", dependencies: ["CompSegDemo", "BuiltinPlugins", "Phantoms", "UNetTopology",
                                                       "CompSegNetHead"]),
         // Runs the built `compseg` executable (swift build --build-tests builds it beside the tests).
-        .testTarget(name: "CLITests", dependencies: ["compseg", "CompSegIO"]),
+        .testTarget(name: "CLITests", dependencies: ["compseg", "CompSegIO", "CompSegTestSupport"]),
         .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),
         .target(name: "ExampleModality", dependencies: ["CompSegCore", "CompSegIO"], path: "Examples/ExampleModality"),
         .target(name: "ExampleTopology", dependencies: ["CompSegCore"], path: "Examples/ExampleTopology"),

@@ -5,7 +5,8 @@
 # compressed archive. Unpacked, `compseg-bundle/run ARGS…` runs `compseg ARGS…` with those
 # libraries. NVIDIA's libraries are not packed: compseg finds them at run time (README, "CUDA
 # libraries"). PyTorch's benchmark (../shared/bench/torch_compsegnet.py, which does not travel to
-# the GPU machine) is copied beside the archive, for tools/gpu-check.sh.
+# the GPU machine) is copied beside the archive, for tools/gpu-check.sh, with sources.sha256: the
+# digest of the sources the build was made from, which gpu-check.sh compares with the tree it runs in.
 #
 #   tools/gpu-bundle.sh [ARCHIVE]      (default: gpu/compseg-bundle.tar.xz; gpu/ is git-ignored)
 set -euo pipefail
@@ -14,6 +15,9 @@ archive=${1:-gpu/compseg-bundle.tar.xz}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bundle=$work/compseg-bundle
+# The digest of what the build is made from (taken first: an edit during the build makes it stale).
+sources() { find Sources Package.swift -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
+digest=$(sources)
 
 swift build -c release --static-swift-stdlib --build-path .build-gpu --product compseg >&2
 mkdir -p "$bundle/lib"
@@ -39,4 +43,5 @@ mkdir -p "$(dirname "$archive")"
 tar -C "$work" -cf - compseg-bundle | xz -T2 -6 > "$archive.tmp"
 mv "$archive.tmp" "$archive"
 cp ../shared/bench/torch_compsegnet.py "$(dirname "$archive")/"
+echo "$digest" > "$(dirname "$archive")/sources.sha256"
 echo "$archive: $(du -h "$archive" | cut -f1) ($(du -sh "$bundle" | cut -f1) unpacked)"

@@ -2,10 +2,10 @@
 # Every check the GPU machine can run, in one call (its device time is short): made here by
 # tools/gpu-bundle.sh, carried there as gpu/, run there from the repository root:
 #
-#   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 360)             (correctness)
+#   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 420)             (correctness)
 #   run(command: "bash tools/gpu-check.sh bench", carry: ["gpu"], timeout_s: 450)       (speed)
 #
-# Steps (by default version, agree and demo: at most 375 s by their timeouts; bench at most 525 s;
+# Steps (by default version, agree and demo: at most 460 s by their timeouts; bench at most 525 s;
 # a step's figures are usually a fraction of its timeout):
 #   version  `compseg --version`: does compseg find the GPU and NVIDIA's libraries by itself
 #            (COMPSEG_CUDA_LIBRARY_PATH unset), their versions, the self-test;
@@ -16,6 +16,8 @@
 #            (tools/compare_histories.py, 1e-3 relative);
 #   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch and compseg --device cuda
 #            side by side, at fp32, tf32 and bf16 (PyTorch's bf16 also channels-last, its fastest).
+# Without a GPU, COMPSEG_CUDA_LIBRARY_PATH set to the emulator's libraries (tools/cuda-emulator.sh)
+# rehearses agree, demo and bench on the emulated GPU (the version step then fails, as it should).
 # Figures go to stdout and to $OUT (the device tool brings $OUT back); a failed step does not stop
 # the others; the exit status says whether any failed.
 set -uo pipefail
@@ -24,8 +26,15 @@ out=${OUT:-/tmp/gpu-check}
 mkdir -p "$out"
 steps=${*:-version agree demo}
 [ -f gpu/compseg-bundle.tar.xz ] || { echo "gpu-check: gpu/compseg-bundle.tar.xz missing: run tools/gpu-bundle.sh and carry gpu/" >&2; exit 1; }
+# A bundle built from other sources than these would check code that is not the tree's.
+digest=$(find Sources Package.swift -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+[ "$digest" = "$(cat gpu/sources.sha256 2>/dev/null)" ] \
+    || { echo "gpu-check: gpu/ was built from other sources than this tree's: run tools/gpu-bundle.sh again" >&2; exit 1; }
 work=$(mktemp -d)
-tar -C "$work" -xJf gpu/compseg-bundle.tar.xz || { echo "gpu-check: cannot unpack gpu/compseg-bundle.tar.xz" >&2; exit 1; }
+# Without an xz program, Python's tarfile unpacks it.
+tar -C "$work" -xJf gpu/compseg-bundle.tar.xz 2>/dev/null \
+    || python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' gpu/compseg-bundle.tar.xz "$work" \
+    || { echo "gpu-check: cannot unpack gpu/compseg-bundle.tar.xz" >&2; exit 1; }
 compseg=$work/compseg-bundle/run
 failed=()
 has() { [[ " $steps " == *" $1 "* ]]; }
@@ -40,16 +49,21 @@ echo "nvidia wheels: ${wheels:-none found}"
 
 if has version; then
     echo "== compseg --version"
-    env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("version")
+    timeout 60 env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("version")
+    grep -q "^cuda: not available" "$out/version.txt" && failed+=("version: CUDA not found by compseg's own search")
 fi
 export COMPSEG_CUDA_LIBRARY_PATH=${COMPSEG_CUDA_LIBRARY_PATH:-$wheels}
 
 if has agree; then
+    # Launches synchronous, so that a kernel's fault names that kernel; cuDNN's warnings and errors
+    # on stderr, so that a refused call says why.
     echo "== compseg check-backend --device cuda"
-    timeout 45 "$compseg" check-backend --device cuda | tee "$out/agree.txt" || failed+=("agree fp32")
-    for precision in tf32 bf16; do
-        timeout 45 "$compseg" check-backend --device cuda --precision $precision | tee "$out/agree-$precision.txt" \
+    for precision in fp32 tf32 bf16; do
+        CUDA_LAUNCH_BLOCKING=1 CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=stderr \
+            timeout 60 "$compseg" check-backend --device cuda --precision $precision 2>&1 | tee "$out/agree-$precision.txt" \
             || failed+=("agree $precision")
+        # A backend whose cuDNN did not start passes by running the convolutions on the CPU.
+        grep -q "convolutions on the CPU" "$out/agree-$precision.txt" && failed+=("agree $precision: cuDNN not used")
     done
 fi
 

@@ -1,3 +1,4 @@
+import CompSegTestSupport
 import Foundation
 import Testing
 @testable import CompSegNN

@@ -67,8 +67,7 @@ final class CUDADriver: @unchecked Sendable {
     /// The kernel the self-test runs: y ← a·x + y.
     static let selfTestSource = """
         extern "C" __global__ void compseg_axpy(float a, const float *x, float *y, int n) {
-            int i = blockIdx.x * blockDim.x + threadIdx.x;
-            if (i < n) y[i] = a * x[i] + y[i];
+            for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) y[i] = a * x[i] + y[i];
         }
         """
 

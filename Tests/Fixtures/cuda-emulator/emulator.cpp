@@ -1,4 +1,4 @@
-// The parts of the CUDA driver API, NVRTC and cuDNN that compseg's CUDA backend calls, emulated on
+// The parts of the CUDA driver API, NVRTC, cuDNN and cuBLAS that compseg calls, emulated on
 // the CPU, so that the backend's own code (allocation, launches, argument packing, synchronization)
 // and the kernels of CUDAKernels.swift run in the tests on machines without a GPU.
 //
@@ -79,6 +79,8 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     return 0;
 }
 int cuGetErrorString(int, const char **text) { *text = "emulated CUDA error"; return 0; }
+// cuBLAS: only its version is asked (libraryPropertyType: 0 major, 1 minor).
+int cublasGetProperty(int type, int *value) { *value = type == 0 ? 13 : 0; return 0; }
 // Kernels launched so far (the tests check that the GPU path ran).
 int compseg_emulated_launches() { return launches; }
 
@@ -110,6 +112,7 @@ static const int badParam = 3;  // CUDNN_STATUS_BAD_PARAM
 static const size_t workspaceBytes = 256;
 
 extern "C" {
+size_t cudnnGetVersion() { return 92600; }
 int cudnnCreate(void **handle) { *handle = &context; return 0; }
 int cudnnSetStream(void *, void *stream) { return stream ? badParam : 0; }
 const char *cudnnGetErrorString(int) { return "emulated cuDNN error"; }

@@ -1,35 +1,45 @@
-import CompSegTestSupport
 import Foundation
 @testable import CompSegNN
 
 /// The CUDA backend on the CPU, for machines without a GPU: `CUDAKernels.source` compiled by
 /// clang++ (or another C++ compiler on PATH) with emulated built-ins, linked with the driver,
-/// NVRTC and cuDNN functions of `Tests/Fixtures/cuda-emulator/emulator.cpp`. What it checks: the
-/// backend's own code (memory, launches and their arguments, how it asks cuDNN for each
+/// NVRTC, cuDNN and cuBLAS functions of `Tests/Fixtures/cuda-emulator/emulator.cpp`. What it
+/// checks: the backend's own code (memory, launches and their arguments, how it asks cuDNN for each
 /// convolution and gradient, when it falls back to the CPU) and the kernels' arithmetic and
 /// indexing; what it cannot: cuDNN's own kernels, timing, and races between threads.
-enum CUDAEmulation {
-    /// The emulated GPU with cuDNN, or why it could not be built (no compiler, a compile error).
-    static let environment: Result<CUDAEnvironment, any Error> = Result { try build() }
+///
+/// The library is also there under the names compseg looks for (`libcuda.so.1`, `libnvrtc.so.13`,
+/// `libcudnn.so.9`, `libcublas.so.13`) in `folder`: with `COMPSEG_CUDA_LIBRARY_PATH` set to it,
+/// the `compseg` executable runs `--device cuda` on the emulated GPU, end to end.
+public enum CUDAEmulation {
+    /// The folder of the emulated libraries (one per test process, removed when it exits; or
+    /// `$COMPSEG_CUDA_EMULATOR_OUT`, kept: `tools/cuda-emulator.sh`), or why it could not be built
+    /// (no compiler, a compile error).
+    public static let folder: Result<URL, any Error> = Result { try build() }
+
+    /// The emulated GPU with cuDNN, loaded in this process.
+    public static let environment: Result<CUDAEnvironment, any Error> = folder.flatMap { folder in
+        Result { try load(folder.appendingPathComponent("libcuda.so.1")) }
+    }
 
     /// The emulated GPU without cuDNN (convolutions stay on the CPU backend).
-    static var environmentWithoutCuDNN: Result<CUDAEnvironment, any Error> {
+    public static var environmentWithoutCuDNN: Result<CUDAEnvironment, any Error> {
         environment.map { e in
             CUDAEnvironment(deviceName: e.deviceName, memoryBytes: e.memoryBytes, computeCapability: e.computeCapability,
                             versions: e.versions, libraries: e.libraries.filter { $0.key != .cudnn })
         }
     }
 
-    struct EmulationUnavailable: Error, CustomStringConvertible {
-        let description: String
+    public struct EmulationUnavailable: Error, CustomStringConvertible {
+        public let description: String
         init(_ description: String) { self.description = description }
     }
 
-    /// Kernels launched so far on the emulated GPU.
-    static var launches: Int { counter("compseg_emulated_launches") }
+    /// Kernels launched so far on the emulated GPU (in this process).
+    public static var launches: Int { counter("compseg_emulated_launches") }
 
     /// cuDNN convolutions run with an FFT-based or non-deterministic algorithm (compseg asks for none).
-    static var forbiddenRuns: Int { counter("compseg_emulated_forbidden_runs") }
+    public static var forbiddenRuns: Int { counter("compseg_emulated_forbidden_runs") }
 
     private static func counter(_ name: String) -> Int {
         guard case .success(let e) = environment, let lib = e.libraries[.driver],
@@ -38,20 +48,27 @@ enum CUDAEmulation {
     }
 
     /// The first of clang++, c++ and g++ on PATH.
-    static let compiler: String? = {
+    public static let compiler: String? = {
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":")
         return ["clang++", "c++", "g++"].lazy.compactMap { name in
             path.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
         }.first
     }()
 
-    private static func build() throws -> CUDAEnvironment {
+    /// Compiles the emulator with the backend's kernels and the driver's self-test kernel into a
+    /// new temporary folder, as `libcuda.so.1`, linked there under the other libraries' names.
+    private static func build() throws -> URL {
         guard let compiler else { throw EmulationUnavailable("no C++ compiler (clang++, c++, g++) on PATH") }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cuda-emulator-\(UUID().uuidString)")
+        let kept = ProcessInfo.processInfo.environment["COMPSEG_CUDA_EMULATOR_OUT"].map { URL(fileURLWithPath: $0) }
+        let folder = kept ?? FileManager.default.temporaryDirectory.appendingPathComponent("compseg-cuda-emulator-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }  // dlopen keeps the library mapped
-        let kernels = folder.appendingPathComponent("kernels.cpp"), library = folder.appendingPathComponent("libemulated-cuda.so")
-        try (prelude + CUDAKernels.source + "\n" + thunks(of: CUDAKernels.source)).write(to: kernels, atomically: true, encoding: .utf8)
+        if kept == nil {
+            built = folder
+            atexit { if let folder = CUDAEmulation.built { try? FileManager.default.removeItem(at: folder) } }
+        }
+        let kernels = folder.appendingPathComponent("kernels.cpp"), library = folder.appendingPathComponent("libcuda.so.1")
+        let sources = CUDAKernels.source + "\n" + CUDADriver.selfTestSource + "\n"
+        try (prelude + sources + thunks(of: sources)).write(to: kernels, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: compiler)
         process.arguments = ["-std=c++17", "-O1", "-shared", "-fPIC", "-o", library.path,
@@ -62,6 +79,18 @@ enum CUDAEmulation {
         let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw EmulationUnavailable("\(compiler) failed: \(log)") }
+        for name in ["libnvrtc.so.13", "libcudnn.so.9", "libcublas.so.13"] {
+            let link = folder.appendingPathComponent(name)
+            try? FileManager.default.removeItem(at: link)
+            try FileManager.default.createSymbolicLink(at: link, withDestinationURL: library)
+        }
+        return folder
+    }
+
+    nonisolated(unsafe) private static var built: URL?
+
+    /// The emulated GPU, its library loaded from `library` in this process.
+    private static func load(_ library: URL) throws -> CUDAEnvironment {
         guard let handle = dlopen(library.path, RTLD_NOW | RTLD_LOCAL) else {
             throw EmulationUnavailable("dlopen \(library.path): \(String(cString: dlerror()))")
         }
