@@ -71,7 +71,9 @@ public enum CUDAEmulation {
         try (prelude + sources + thunks(of: sources)).write(to: kernels, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: compiler)
-        process.arguments = ["-std=c++17", "-O1", "-shared", "-fPIC", "-o", library.path,
+        // -Bsymbolic: the kernels' calls bind to their own definitions, not to a C function of
+        // the same name in the executable that loads them (CKernels' compseg_rmsprop, the CPU's).
+        process.arguments = ["-std=c++17", "-O1", "-shared", "-fPIC", "-Wl,-Bsymbolic", "-o", library.path,
                              fixturesDirectory.appendingPathComponent("cuda-emulator/emulator.cpp").path, kernels.path]
         let errors = Pipe()
         process.standardError = errors
