@@ -188,7 +188,8 @@ import Testing
         try backend.device.launch("compseg_to_bf16_channels_last", grid: (7, 1),
                                   [.pointer(UnsafeMutableRawPointer(x.pointer)), .pointer(UnsafeMutableRawPointer(half.pointer))] + shape)
         try backend.device.launch("compseg_from_bf16_channels_last", grid: (3, 1),
-                                  [.pointer(UnsafeMutableRawPointer(half.pointer)), .pointer(UnsafeMutableRawPointer(back.pointer))] + shape)
+                                  [.pointer(UnsafeMutableRawPointer(half.pointer)), .pointer(UnsafeMutableRawPointer(back.pointer))] + shape
+                                  + [.pointer(nil), .int32(-1), .float(0), .float(0)])  // no bias, no activation
         let bits = UnsafeRawPointer(half.base).bindMemory(to: UInt16.self, capacity: count)
         let restored = Array(UnsafeBufferPointer(start: back.base, count: count))
         func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }

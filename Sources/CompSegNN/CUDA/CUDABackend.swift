@@ -244,14 +244,9 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         let p = problem(.forward, input: x.shape, weight: w, output: y.shape, geometry: g)
         // Transposed: cuDNN's backward data of the direct convolution, from the weight and x (its "dy").
         let (a, b) = g.transposed ? (pointer(weight), pointer(x)) : (pointer(x), pointer(weight))
-        guard try cudnn.convolve(p, a, b, into: pointer(y)) else {
+        guard try cudnn.convolve(p, a, b, into: pointer(y), bias: bias.map { UnsafeRawPointer(pointer($0)) },
+                                 activation: epilogue.activation) else {
             return try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: g, epilogue: epilogue)
-        }
-        if let bias { try cudnn.addBias(pointer(bias), to: pointer(y), shape: y.shape) }
-        if let activation = epilogue.activation {
-            let (op, alpha, beta) = CUDAKernels.code(activation), n = y.shape.count
-            try device.launch("compseg_eltwise", grid: (device.blocks(n), 1),
-                              [.int32(op), .float(alpha), .float(beta), address(y), address(y), .int64(Int64(n))])
         }
         return y
     }

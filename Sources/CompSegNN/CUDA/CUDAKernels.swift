@@ -79,6 +79,16 @@ enum CUDAKernels {
             FOR_EACH(i, n) dx[i] = eltwise_backward(op, alpha, beta, v[i], dy[i]);
         }
 
+        /// y ← f(y + bias[c]) over n images of `channels` planes of `plane` values: a convolution's
+        /// epilogue, f the element-wise function `op` (−1: none); bias may be null.
+        extern "C" __global__ void compseg_bias_activation(float *y, const float *bias, long long n, int channels,
+                                                           long long plane, int op, float alpha, float beta) {
+            FOR_EACH(e, n * channels * plane) {
+                float v = bias ? y[e] + bias[e / plane % channels] : y[e];
+                y[e] = op < 0 ? v : eltwise(op, alpha, beta, v);
+            }
+        }
+
         /// op 0: a + b, op 1: a · b.
         extern "C" __global__ void compseg_binary(int op, const float *a, const float *b, float *y, long long n) {
             FOR_EACH(i, n) y[i] = op == 0 ? a[i] + b[i] : a[i] * b[i];
@@ -339,11 +349,14 @@ enum CUDAKernels {
         }
 
         /// The inverse: for each image, x (cols×rows bf16, channels-last) read back into y
-        /// (rows×cols floats) exactly.
+        /// (rows×cols floats) exactly, then a forward convolution's epilogue as
+        /// compseg_bias_activation's (rows are channels; bias may be null, op −1 for none).
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_from_bf16_channels_last(const unsigned short *x,
                                                                                            float *y,
                                                                                            long long images, int rows,
-                                                                                           int cols) {
+                                                                                           int cols, const float *bias,
+                                                                                           int op, float alpha,
+                                                                                           float beta) {
             __shared__ float tile[TILE][TILE + 1];
             long long across = (cols + TILE - 1) / TILE, down = (rows + TILE - 1) / TILE;
             for (long long t = blockIdx.x; t < images * down * across; t += gridDim.x) {
@@ -358,7 +371,10 @@ enum CUDAKernels {
                 __syncthreads();
                 for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
                     int r = r0 + e / TILE, c = c0 + e % TILE;
-                    if (r < rows && c < cols) yi[(long long)r * cols + c] = tile[e / TILE][e % TILE];
+                    if (r < rows && c < cols) {
+                        float v = bias ? tile[e / TILE][e % TILE] + bias[r] : tile[e / TILE][e % TILE];
+                        yi[(long long)r * cols + c] = op < 0 ? v : eltwise(op, alpha, beta, v);
+                    }
                 }
                 __syncthreads();
             }

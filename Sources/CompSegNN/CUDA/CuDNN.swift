@@ -7,7 +7,8 @@ import Foundation
 /// into fp32; products are summed in fp32 (cuDNN's compute type), as PyTorch's autocast does. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
 /// only, so the same inputs give the same bits, and none FFT-based (their rounding grows with the
 /// transformed plane; Winograd's stays bounded per tile, as in our CPU kernels); the first that runs
-/// is kept per shape.
+/// is kept per shape. A forward convolution's bias and activation run in one kernel of compseg's
+/// after it (with bf16, in the one that reads the result back).
 final class CuDNN: @unchecked Sendable {
     typealias Handle = OpaquePointer
     typealias Descriptor = OpaquePointer
@@ -22,7 +23,7 @@ final class CuDNN: @unchecked Sendable {
     private typealias Convolve = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, Descriptor?,
                                                  UnsafeRawPointer?, Descriptor?, Int32, UnsafeMutableRawPointer?, Int,
                                                  UnsafeRawPointer, Descriptor?, UnsafeMutableRawPointer?) -> Int32
-    /// (handle, α, aDesc, a, β, cDesc, c): cudnnAddTensor and cudnnConvolutionBackwardBias.
+    /// (handle, α, aDesc, a, β, cDesc, c): cudnnConvolutionBackwardBias.
     private typealias Accumulate = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, UnsafeRawPointer,
                                                    Descriptor?, UnsafeMutableRawPointer?) -> Int32
 
@@ -37,7 +38,7 @@ final class CuDNN: @unchecked Sendable {
     private let forwardAlgorithms, backwardDataAlgorithms, backwardFilterAlgorithms: AlgorithmQuery
     private let forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace: WorkspaceQuery
     private let forward, backwardData, backwardFilter: Convolve
-    private let addTensor, backwardBias: Accumulate
+    private let backwardBias: Accumulate
     private let device: CUDADevice
     /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1)
     /// allows TF32, and is what bf16 runs with.
@@ -81,7 +82,6 @@ final class CuDNN: @unchecked Sendable {
         forward = try lib.function("cudnnConvolutionForward", as: Convolve.self)
         backwardData = try lib.function("cudnnConvolutionBackwardData", as: Convolve.self)
         backwardFilter = try lib.function("cudnnConvolutionBackwardFilter", as: Convolve.self)
-        addTensor = try lib.function("cudnnAddTensor", as: Accumulate.self)
         backwardBias = try lib.function("cudnnConvolutionBackwardBias", as: Accumulate.self)
         let create = try lib.function("cudnnCreate", as: (@convention(c) (UnsafeMutablePointer<Handle?>) -> Int32).self)
         let setStream = try lib.function("cudnnSetStream", as: (@convention(c) (Handle?, OpaquePointer?) -> Int32).self)
@@ -114,10 +114,12 @@ final class CuDNN: @unchecked Sendable {
     }
 
     /// out ← the `problem`'s convolution of `a` and `b` (forward: x and w; backward data: w and dy;
-    /// backward filter: x and dy). The pointers are device-accessible (managed memory). Tries
-    /// cuDNN's deterministic candidates in its order and keeps the first that runs.
+    /// backward filter: x and dy), then `activation` of it plus `bias` (per channel of out) where
+    /// given. The pointers are device-accessible (managed memory). Tries cuDNN's deterministic
+    /// candidates in its order and keeps the first that runs.
     /// - Returns: false when cuDNN has no deterministic algorithm for it (the caller computes it elsewhere).
-    func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer) throws -> Bool {
+    func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer,
+                  bias: UnsafeRawPointer? = nil, activation: Eltwise? = nil) throws -> Bool {
         try device.bind()
         let d = try described(problem)
         let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
@@ -141,7 +143,17 @@ final class CuDNN: @unchecked Sendable {
             device.launched()
             if status == 0 {
                 remember(problem, [(algorithm, bytes)])
-                if bf16 { try convert("compseg_from_bf16_channels_last", result, into: out, shapes.out) }
+                let (op, alpha, beta) = activation.map(CUDAKernels.code) ?? (-1, 0, 0)
+                let epilogue: [CUDADevice.Argument] = [.pointer(bias.map { UnsafeMutableRawPointer(mutating: $0) }),
+                                                       .int32(op), .float(alpha), .float(beta)]
+                let s = shapes.out
+                if bf16 {
+                    try convert("compseg_from_bf16_channels_last", result, into: out, s, epilogue)
+                } else if bias != nil || activation != nil {
+                    try device.launch("compseg_bias_activation", grid: (device.blocks(s.count), 1),
+                                      [.pointer(out), epilogue[0], .int64(Int64(s[0])), .int32(Int32(s[1])),
+                                       .int64(Int64(s[2] * s[3]))] + epilogue[1...])
+                }
                 return true
             }
             failures.append("algorithm \(algorithm): \(message(status))")
@@ -150,15 +162,6 @@ final class CuDNN: @unchecked Sendable {
             throw CUDAError("cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter): " + failures.joined(separator: "; "))
         }
         return false
-    }
-
-    /// y[n, k, …] += bias[k] (y: N×K×H×W).
-    func addBias(_ bias: UnsafeRawPointer, to y: UnsafeMutableRawPointer, shape: Shape) throws {
-        let (b, t) = try biasDescriptors(shape)
-        var one: Float = 1
-        try device.bind()
-        try check(addTensor(handle, &one, b, bias, &one, t, y), "cudnnAddTensor")
-        device.launched()
     }
 
     /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
@@ -205,7 +208,7 @@ final class CuDNN: @unchecked Sendable {
         return made
     }
 
-    /// The descriptors of a bias (1×K×1×1) and of the N×K×H×W tensor it is added to, kept per shape.
+    /// The descriptors of a bias (1×K×1×1) and of the N×K×H×W tensor it sums, kept per shape.
     private func biasDescriptors(_ shape: Shape) throws -> (Descriptor?, Descriptor?) {
         lock.lock()
         defer { lock.unlock() }
@@ -255,14 +258,15 @@ final class CuDNN: @unchecked Sendable {
         return UnsafeRawPointer(copy)
     }
 
-    /// Runs one of the channels-last conversions of `CUDAKernels` over a d0×d1×d2×d3 tensor: d0
-    /// matrices of d1 rows (channels) and d2·d3 columns (pixels).
-    private func convert(_ kernel: String, _ from: UnsafeRawPointer, into to: UnsafeMutableRawPointer, _ shape: Shape) throws {
+    /// Runs one of the channels-last conversions of `CUDAKernels` over a d0×d1×d2×d3 tensor (d0
+    /// matrices of d1 rows, channels, and d2·d3 columns, pixels), with the kernel's `more` arguments.
+    private func convert(_ kernel: String, _ from: UnsafeRawPointer, into to: UnsafeMutableRawPointer, _ shape: Shape,
+                         _ more: [CUDADevice.Argument] = []) throws {
         let (images, rows, cols) = (shape[0], shape[1], shape[2] * shape[3])
         let tiles = images * ((rows + 31) / 32) * ((cols + 31) / 32)
         try device.launch(kernel, grid: (min(tiles, 65_535), 1),
                           [.pointer(UnsafeMutableRawPointer(mutating: from)), .pointer(to), .int64(Int64(images)),
-                           .int32(Int32(rows)), .int32(Int32(cols))])
+                           .int32(Int32(rows)), .int32(Int32(cols))] + more)
     }
 
     private func convolution(_ p: Problem) throws -> Descriptor? {

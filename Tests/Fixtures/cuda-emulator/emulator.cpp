@@ -262,7 +262,7 @@ int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, c
     store(dwd->type, dw, acc);
     return 0;
 }
-// Bias and its gradient: float NCHW only (compseg adds biases after reading a bf16 result back).
+// A bias's gradient: float NCHW only (compseg's kernels add biases, after reading a bf16 result back).
 int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, const float *dy, const float *beta,
                                  TensorDesc *dbd, float *db) {
     if (dyd->type != floatType || dbd->type != floatType || dbd->n != 1 || dbd->c != dyd->c || dbd->h != 1 || dbd->w != 1
@@ -274,15 +274,6 @@ int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, co
             for (int p = 0; p < dyd->h * dyd->w; p++) t += dy[at(dyd, n, k, 0, 0) + p];
         db[k] = t;
     }
-    return 0;
-}
-int cudnnAddTensor(void *, const float *alpha, TensorDesc *ad, const float *a, const float *beta, TensorDesc *cd, float *c) {
-    if (ad->type != floatType || cd->type != floatType || ad->n != 1 || ad->c != cd->c || ad->h != 1 || ad->w != 1
-        || *alpha != 1 || *beta != 1)
-        return badParam;  // a bias
-    for (int n = 0; n < cd->n; n++)
-        for (int k = 0; k < cd->c; k++)
-            for (int p = 0; p < cd->h * cd->w; p++) c[at(cd, n, k, 0, 0) + p] += a[k];
     return 0;
 }
 }
