@@ -64,12 +64,15 @@ struct Bench: ParsableCommand {
         Counters.enabled = false
         let flopsPerStep = Counters.convolutionFLOPs / Double(steps)
         let kernelSeconds = Counters.kernelSeconds / Double(steps)
+        let (launches, waits) = (Double(Counters.gpuLaunches) / Double(steps), Double(Counters.hostWaits) / Double(steps))
 
         printJSON(net, [("step_s", String(format: "%.5f", seconds)),
                         ("kernel_s", String(format: "%.5f", kernelSeconds)),
                         ("images_per_s", String(format: "%.2f", Double(batch) / seconds)),
                         ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
-                        ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9))])
+                        ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9)),
+                        ("gpu_launches_per_step", String(format: "%.0f", launches)),
+                        ("host_waits_per_step", String(format: "%.0f", waits))])
     }
 
     /// Times `steps` forward passes of a batch in inference mode after one warm-up pass.

@@ -63,7 +63,7 @@ import Testing
         #expect(failed.isEmpty, "\(failed)")
         let ops = Set(rows.map(\.op))
         for op in ["conv 3×3, 16→24 on 20×20", "transposed conv 2×2/2, 16→8 on 8×8", "max pooling 2×2", "average pooling 2×2",
-                   "relu", "softplus", "log", "clip", "binary add, multiply", "concat channels, slice", "batch norm",
+                   "relu", "softplus", "log", "clip", "binary add, multiply", "concat channels, slice", "batch norm", "batch norm running statistics",
                    "masked mean", "optimizers, 3 steps"] {
             #expect(ops.contains(op), "\(op) not checked")
         }

@@ -107,8 +107,15 @@ public enum BackendAgreement {
                 return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
                         ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
             },
-            // Not ops of the seam: the head's masked mean and the optimizers run on the backend where
-            // it has `MaskedMeanKernels` and `OptimizerKernels`.
+            // Not ops of the seam: batch norm's running statistics, the head's masked mean and the
+            // optimizers run on the backend where it has `RunningStatisticsKernels`,
+            // `MaskedMeanKernels` and `OptimizerKernels`.
+            Case(op: "batch norm running statistics") { _, g in
+                let x = random([3, 6, 7, 5], &g), scale = random([6], &g), shift = random([6], &g)
+                let mean = random([6], &g), variance = random([6], &g, positive: true)
+                _ = try batchNorm(x, scale: scale, shift: shift, runningMean: mean, runningVariance: variance, training: true)
+                return [("running mean", mean), ("running variance", variance)]
+            },
             Case(op: "masked mean") { _, g in
                 let a = random([3, 1, 9, 7], &g)
                 a.requiresGrad = true

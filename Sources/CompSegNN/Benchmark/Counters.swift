@@ -5,6 +5,7 @@ public enum Counters {
     nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var flops: Double = 0
     nonisolated(unsafe) private static var kernelNanoseconds: UInt64 = 0
+    nonisolated(unsafe) private static var launches = 0, waits = 0
     private static let lock = NSLock()
 
     /// Multiply-adds ×2 of the convolutions run (forward, backward data and backward weights).
@@ -12,7 +13,21 @@ public enum Counters {
     /// Seconds spent inside backend kernels (oneDNN executions); the rest of a step is the
     /// engine's own work between them.
     public static var kernelSeconds: Double { lock.withLock { Double(kernelNanoseconds) * 1e-9 } }
-    public static func reset() { lock.withLock { flops = 0; kernelNanoseconds = 0 } }
+    /// Work handed to a GPU: kernels, cuDNN calls and memsets (each a launch's host overhead).
+    public static var gpuLaunches: Int { lock.withLock { launches } }
+    /// Times the host waited for a GPU to finish its work (to read a tensor, or to free memory).
+    public static var hostWaits: Int { lock.withLock { waits } }
+    public static func reset() { lock.withLock { flops = 0; kernelNanoseconds = 0; launches = 0; waits = 0 } }
+
+    static func addGPULaunch() {
+        guard enabled else { return }
+        lock.withLock { launches += 1 }
+    }
+
+    static func addHostWait() {
+        guard enabled else { return }
+        lock.withLock { waits += 1 }
+    }
 
     static func addKernelTime(_ nanoseconds: UInt64) {
         guard enabled else { return }

@@ -329,3 +329,13 @@ extension CUDABackend: MaskedMeanKernels {
         return da
     }
 }
+
+extension CUDABackend: RunningStatisticsKernels {
+    public func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws -> Bool {
+        guard onGPU(running, batch) else { return false }
+        let n = running.shape.count
+        try device.launch("compseg_blend", grid: (device.blocks(n), 1),
+                          [address(running), address(batch), .int64(Int64(n)), .float(momentum), .float(factor)])
+        return true
+    }
+}

@@ -44,6 +44,7 @@ final class CUDADevice: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard pending else { return }
+        Counters.addHostWait()
         try bind()
         try driver.check(driver.synchronize(), "cuCtxSynchronize")
         pending = false
@@ -51,6 +52,7 @@ final class CUDADevice: @unchecked Sendable {
 
     /// Notes launched work for the next `synchronize`.
     func launched() {
+        Counters.addGPULaunch()
         lock.lock()
         pending = true
         lock.unlock()

@@ -380,6 +380,11 @@ enum CUDAKernels {
             }
         }
 
+        /// Batch norm's running statistics: r ← (1 − m)·r + m·b·f, as Ops/BatchNorm.swift's host loop.
+        extern "C" __global__ void compseg_blend(float *r, const float *b, long long n, float momentum, float factor) {
+            FOR_EACH(i, n) r[i] = (1 - momentum) * r[i] + momentum * b[i] * factor;
+        }
+
         /// RMSprop as Optimizers/Rules.swift: s holds the square average, then (centered) the
         /// gradient average, then (momentum > 0) the momentum buffer, each n long.
         extern "C" __global__ void compseg_rmsprop(float *p, const float *gradient, float *s, long long n, float alpha,

@@ -60,7 +60,8 @@ public final class BatchNorm2d: Module, @unchecked Sendable {
         bias = Tensor(zeros: [channels], requiresGrad: true)
         runningMean = Tensor(zeros: [channels])
         runningVar = Tensor(repeating: 1, shape: [channels])
-        batchesTracked = Tensor(zeros: [1])
+        // Counted on the host, in host memory whatever the backend: no wait for a GPU to count.
+        batchesTracked = Tensor(shape: [1], layout: nil, storage: Storage(count: 1, memory: StoragePool.shared))
         self.momentum = momentum
         self.epsilon = epsilon
     }

@@ -20,15 +20,8 @@ public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Te
     let frozen = training ? nil : BatchStatistics(mean: runningMean, variance: runningVariance)
     let (y, stats) = try backend.batchNormForward(x, scale: scale, shift: shift, statistics: frozen, epsilon: epsilon)
     if training {
-        let unbiased = Float(count) / Float(count - 1)
-        stats.mean.withPlainBuffer { mean in
-            runningMean.withMutablePlainBuffer { r in for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * mean[i] } }
-        }
-        stats.variance.withPlainBuffer { variance in
-            runningVariance.withMutablePlainBuffer { r in
-                for i in 0..<c { r[i] = (1 - momentum) * r[i] + momentum * variance[i] * unbiased }
-            }
-        }
+        try blend(runningMean, toward: stats.mean, momentum: momentum, factor: 1)
+        try blend(runningVariance, toward: stats.variance, momentum: momentum, factor: Float(count) / Float(count - 1))
     }
     // The statistics used, frozen copies: the running ones change before backward runs.
     let used = training ? stats : BatchStatistics(mean: runningMean.copy(), variance: runningVariance.copy())
@@ -37,4 +30,25 @@ public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Te
                                                                  frozen: !training, epsilon: epsilon)
         return [dx, dscale, dshift]
     }
+}
+
+/// running ← (1 − momentum)·running + momentum·batch·factor, in place: where the tensors live
+/// (`RunningStatisticsKernels`), else on the host.
+private func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws {
+    if let kernels = Backend.current as? any RunningStatisticsKernels,
+       try kernels.blend(running, toward: batch, momentum: momentum, factor: factor) {
+        running.noteWrite()
+        return
+    }
+    batch.withPlainBuffer { b in
+        running.withMutablePlainBuffer { r in for i in r.indices { r[i] = (1 - momentum) * r[i] + momentum * b[i] * factor } }
+    }
+}
+
+/// A backend that moves batch norm's running statistics where they live (a GPU), so that a
+/// training step does not wait to read each layer's batch statistics on the host.
+public protocol RunningStatisticsKernels: KernelBackend {
+    /// running ← (1 − momentum)·running + momentum·batch·factor, in place (plain tensors of one shape).
+    /// - Returns: false where the tensors are not this backend's (the host loop runs).
+    func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws -> Bool
 }
