@@ -72,7 +72,8 @@ struct Bench: ParsableCommand {
                         ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
                         ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9)),
                         ("gpu_launches_per_step", String(format: "%.0f", launches)),
-                        ("host_waits_per_step", String(format: "%.0f", waits))])
+                        ("host_waits_per_step", String(format: "%.0f", waits)),
+                        ("cpu_convolutions_per_step", String(format: "%.0f", Double(Counters.convolutionsOnTheCPU) / Double(steps)))])
     }
 
     /// Times `steps` forward passes of a batch in inference mode after one warm-up pass.

@@ -45,6 +45,9 @@ struct CheckBackend: ParsableCommand {
             let columns = [row.difference <= bound(row) ? "ok  " : "FAIL", padded(row.op, 36), padded(row.output, 34)]
             print(columns.joined(separator: " ") + String(format: " %.3g", row.difference))
         }
+        if let cuda = choice.backend as? CUDABackend, !cuda.convolutionsOnTheCPU.isEmpty {
+            print("cuDNN had no usable algorithm for these, which ran on the CPU: " + cuda.convolutionsOnTheCPU.joined(separator: "; "))
+        }
         let failed = rows.filter { !($0.difference <= bound($0)) }
         let bounds = self.tolerance.map { "\($0)" } ?? (choice.precision == .fp32 ? "\(BackendAgreement.tolerance)"
             : "\(BackendAgreement.tolerance), through convolutions \(BackendAgreement.tolerance(for: choice.precision))")

@@ -141,6 +141,19 @@ import Testing
         #expect(BackendAgreement.relativeDifference(all.state.0["p"]!.scalars, moved.state.0["p"]!.scalars) <= 1e-6)
     }
 
+    /// A convolution cuDNN offers no algorithm for runs on the CPU over the same memory, is
+    /// right, and is named (check-backend prints the list; bench counts them per step).
+    @Test(Self.emulated)
+    func aConvolutionWithoutACuDNNAlgorithmRunsOnTheCPUAndIsNamed() throws {
+        CUDAEmulation.refuseFilters(withOutputs: 1)
+        defer { CUDAEmulation.refuseFilters(withOutputs: 0) }
+        let backend = try CUDABackend(CUDAEmulation.environment.get())
+        let rows = try BackendAgreement.compare(backend, with: CPUBackend.shared)
+        #expect(rows.allSatisfy { $0.difference <= BackendAgreement.tolerance })
+        #expect(backend.convolutionsOnTheCPU == ["backwardData of 2×16×12×12 * 1×16×1×1", "backwardFilter of 2×16×12×12 * 1×16×1×1",
+                                                 "forward of 2×16×12×12 * 1×16×1×1"], "\(backend.convolutionsOnTheCPU)")
+    }
+
     @Test(Self.emulated)
     func tf32AndBF16NeedCuDNN() throws {
         for precision in [Precision.tf32, .bf16] {

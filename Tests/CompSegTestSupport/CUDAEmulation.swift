@@ -41,6 +41,13 @@ public enum CUDAEmulation {
     /// cuDNN convolutions run with an FFT-based or non-deterministic algorithm (compseg asks for none).
     public static var forbiddenRuns: Int { counter("compseg_emulated_forbidden_runs") }
 
+    /// Makes the emulated cuDNN offer no algorithm for filters of `outputs` outputs (0: offer for all).
+    public static func refuseFilters(withOutputs outputs: Int) {
+        guard case .success(let e) = environment, let lib = e.libraries[.cudnn],
+              let refuse = try? lib.function("compseg_emulated_refuse_outputs", as: (@convention(c) (Int32) -> Void).self) else { return }
+        refuse(Int32(outputs))
+    }
+
     private static func counter(_ name: String) -> Int {
         guard case .success(let e) = environment, let lib = e.libraries[.driver],
               let count = try? lib.function(name, as: (@convention(c) () -> Int32).self) else { return -1 }

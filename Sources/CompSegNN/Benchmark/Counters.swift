@@ -5,7 +5,7 @@ public enum Counters {
     nonisolated(unsafe) public static var enabled = false
     nonisolated(unsafe) private static var flops: Double = 0
     nonisolated(unsafe) private static var kernelNanoseconds: UInt64 = 0
-    nonisolated(unsafe) private static var launches = 0, waits = 0
+    nonisolated(unsafe) private static var launches = 0, waits = 0, cpuConvolutions = 0
     private static let lock = NSLock()
 
     /// Multiply-adds ×2 of the convolutions run (forward, backward data and backward weights).
@@ -17,7 +17,16 @@ public enum Counters {
     public static var gpuLaunches: Int { lock.withLock { launches } }
     /// Times the host waited for a GPU to finish its work (to read a tensor, or to free memory).
     public static var hostWaits: Int { lock.withLock { waits } }
-    public static func reset() { lock.withLock { flops = 0; kernelNanoseconds = 0; launches = 0; waits = 0 } }
+    /// Convolutions a GPU backend handed to the CPU (cuDNN had no usable algorithm for them).
+    public static var convolutionsOnTheCPU: Int { lock.withLock { cpuConvolutions } }
+    public static func reset() {
+        lock.withLock { flops = 0; kernelNanoseconds = 0; launches = 0; waits = 0; cpuConvolutions = 0 }
+    }
+
+    static func addCPUConvolution() {
+        guard enabled else { return }
+        lock.withLock { cpuConvolutions += 1 }
+    }
 
     static func addGPULaunch() {
         guard enabled else { return }

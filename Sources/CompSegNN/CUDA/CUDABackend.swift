@@ -26,6 +26,10 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     }
     public var memory: any TensorMemory { managed }
 
+    /// The convolutions (kind, input * filter) that ran on the CPU so far because cuDNN offered
+    /// no usable algorithm for them: correct, but a round trip through host memory each time.
+    public var convolutionsOnTheCPU: [String] { cudnn?.convolutionsWithoutAlgorithm ?? [] }
+
     init(_ environment: CUDAEnvironment, precision: Precision = .fp32) throws {
         let device = try CUDADevice(environment)
         self.device = device

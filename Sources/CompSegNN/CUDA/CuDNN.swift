@@ -161,8 +161,14 @@ final class CuDNN: @unchecked Sendable {
         guard failures.isEmpty else {
             throw CUDAError("cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter): " + failures.joined(separator: "; "))
         }
+        lock.withLock { _ = withoutAlgorithm.insert("\(problem.kind) of \(problem.input) * \(problem.filter)") }
+        Counters.addCPUConvolution()
         return false
     }
+
+    /// The convolutions cuDNN offered no usable algorithm for (their callers ran them on the CPU).
+    var convolutionsWithoutAlgorithm: [String] { lock.withLock { withoutAlgorithm.sorted() } }
+    private var withoutAlgorithm: Set<String> = []
 
     /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
     func biasGradient(_ dy: UnsafeRawPointer, shape: Shape, into db: UnsafeMutableRawPointer) throws {

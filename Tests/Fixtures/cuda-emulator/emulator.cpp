@@ -150,9 +150,18 @@ static bool consistent(const TensorDesc *x, const FilterDesc *w, const ConvDesc 
         && x->format == w->format && y->format == w->format && (w->type != bf16Type || c->math == 1);
 }
 
+// Filters of this many outputs get no algorithm (0: every filter gets them), as cuDNN may answer
+// for a shape its kernels do not cover: compseg must run that convolution elsewhere.
+static int refusedOutputs = 0;
+extern "C" void compseg_emulated_refuse_outputs(int k) { refusedOutputs = k; }
+
 // Four algorithms in this order: an FFT-based one and a non-deterministic one (which compseg must
 // pass over), one that fails when run (compseg must try the next), and algorithm 1, which runs.
-static int algorithms(int fft, int failing, int *count, void *results) {
+static int algorithms(const FilterDesc *w, int fft, int failing, int *count, void *results) {
+    if (w->k == refusedOutputs) {
+        *count = 0;
+        return 0;
+    }
     char *r = (char *)results;
     std::memset(r, 0, 4 * 48);
     int entries[4][2] = {{fft, 1}, {0, 0}, {failing, 1}, {1, 1}};  // algorithm, determinism
@@ -165,15 +174,15 @@ static int algorithms(int fft, int failing, int *count, void *results) {
 }
 int cudnnGetConvolutionForwardAlgorithm_v7(void *, TensorDesc *x, FilterDesc *w, ConvDesc *c, TensorDesc *y, int,
                                            int *count, void *results) {
-    return consistent(x, w, c, y) ? algorithms(4, 2, count, results) : badParam;
+    return consistent(x, w, c, y) ? algorithms(w, 4, 2, count, results) : badParam;
 }
 int cudnnGetConvolutionBackwardDataAlgorithm_v7(void *, FilterDesc *w, TensorDesc *dy, ConvDesc *c, TensorDesc *dx, int,
                                                 int *count, void *results) {
-    return consistent(dx, w, c, dy) ? algorithms(2, 5, count, results) : badParam;
+    return consistent(dx, w, c, dy) ? algorithms(w, 2, 5, count, results) : badParam;
 }
 int cudnnGetConvolutionBackwardFilterAlgorithm_v7(void *, TensorDesc *x, TensorDesc *dy, ConvDesc *c, FilterDesc *dw,
                                                   int, int *count, void *results) {
-    return consistent(x, dw, c, dy) ? algorithms(2, 5, count, results) : badParam;
+    return consistent(x, dw, c, dy) ? algorithms(dw, 2, 5, count, results) : badParam;
 }
 // Every algorithm offered has a workspace; only algorithm 1 runs (`usable`).
 static int sized(int, size_t *bytes) { *bytes = workspaceBytes; return 0; }
