@@ -181,6 +181,43 @@ import Testing
         #expect(CUDAEmulation.forbiddenRuns == 0)
     }
 
+    /// bf16 copies kept with their storage (a layer's input made by the layer before, weights and
+    /// output gradients read twice) are what converting anew gives: three Adam steps of two
+    /// convolutions (ReLU between, bias in both), a transposed one and a 1×1 end equal, bit for bit,
+    /// the steps converting every operand anew, with fewer launches.
+    @Test(Self.emulated)
+    func bf16CopiesKeptWithTheirStorageChangeNoBit() throws {
+        func train(keepingCopies: Bool) throws -> (values: [Float], launches: Int) {
+            let backend = try CUDABackend(CUDAEmulation.environment.get(), precision: .bf16)
+            backend.keepsBF16Copies = keepingCopies
+            let before = CUDAEmulation.launches
+            let values = try Backend.using(backend) {
+                var g = SeededGenerator(seed: 9)
+                let first = Conv2d(inputChannels: 3, outputChannels: 8, kernelSize: 3, padding: 1, generator: &g)
+                let second = Conv2d(inputChannels: 8, outputChannels: 8, kernelSize: 3, stride: 2, padding: 1, generator: &g)
+                let up = TransposedConv2d(inputChannels: 8, outputChannels: 4, generator: &g)
+                let last = Conv2d(inputChannels: 4, outputChannels: 1, kernelSize: 1, generator: &g)
+                let parameters = [first, second, last].flatMap { [$0.weight, $0.bias!] } + [up.weight, up.bias!]
+                let adam = Adam(learningRate: 1e-2)
+                let x = BackendAgreement.random([2, 3, 12, 12], &g), target = BackendAgreement.random([2, 1, 12, 12], &g)
+                var losses: [Float] = []
+                for _ in 0..<3 {
+                    parameters.forEach { $0.grad = nil }
+                    let y = try last(up(second(first(x, then: .relu), then: .relu)))
+                    let loss = try sum(square(add(y, scale(target, by: -1))))
+                    try loss.backward()
+                    adam.step(parameters)
+                    losses += loss.scalars
+                }
+                return losses + parameters.flatMap(\.scalars)
+            }
+            return (values, CUDAEmulation.launches - before)
+        }
+        let kept = try train(keepingCopies: true), anew = try train(keepingCopies: false)
+        #expect(kept.values.map(\.bitPattern) == anew.values.map(\.bitPattern))
+        #expect(kept.launches < anew.launches, "\(kept.launches) launches keeping copies, \(anew.launches) without")
+    }
+
     /// The conversions around bf16 convolutions: to bf16 rounds to nearest, ties to even (checked
     /// against the nearer of the two bf16 neighbours), keeps NaN, infinities and signed zero, and
     /// transposes channels to last; back to fp32 is exact and transposes back. 2 images of 35
@@ -202,7 +239,7 @@ import Testing
                                   [.pointer(UnsafeMutableRawPointer(x.pointer)), .pointer(UnsafeMutableRawPointer(half.pointer))] + shape)
         try backend.device.launch("compseg_from_bf16_channels_last", grid: (3, 1),
                                   [.pointer(UnsafeMutableRawPointer(half.pointer)), .pointer(UnsafeMutableRawPointer(back.pointer))] + shape
-                                  + [.pointer(nil), .int32(-1), .float(0), .float(0)])  // no bias, no activation
+                                  + [.pointer(nil), .int32(-1), .float(0), .float(0), .int32(0)])  // no bias, no activation
         let bits = UnsafeRawPointer(half.base).bindMemory(to: UInt16.self, capacity: count)
         let restored = Array(UnsafeBufferPointer(start: back.base, count: count))
         func same(_ a: Float, _ b: Float) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }

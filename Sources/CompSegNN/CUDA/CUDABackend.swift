@@ -26,6 +26,13 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     }
     public var memory: any TensorMemory { managed }
 
+    /// With bf16, whether the channels-last copies of operands are kept with their storage
+    /// (`CuDNN.keepsCopies`; off converts every operand anew: for checking that keeping changes nothing).
+    var keepsBF16Copies: Bool {
+        get { cudnn?.keepsCopies ?? false }
+        set { cudnn?.keepsCopies = newValue }
+    }
+
     /// The convolutions (kind, input * filter) that ran on the CPU so far because cuDNN offered
     /// no usable algorithm for them: correct, but a round trip through host memory each time.
     public var convolutionsOnTheCPU: [String] { cudnn?.convolutionsWithoutAlgorithm ?? [] }
@@ -247,8 +254,8 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
                         g.outputSize(x.shape.w, kernel: w[3], vertical: false)])
         let p = problem(.forward, input: x.shape, weight: w, output: y.shape, geometry: g)
         // Transposed: cuDNN's backward data of the direct convolution, from the weight and x (its "dy").
-        let (a, b) = g.transposed ? (pointer(weight), pointer(x)) : (pointer(x), pointer(weight))
-        guard try cudnn.convolve(p, a, b, into: pointer(y), bias: bias.map { UnsafeRawPointer(pointer($0)) },
+        let (a, b) = g.transposed ? (weight.storage, x.storage) : (x.storage, weight.storage)
+        guard try cudnn.convolve(p, a, b, into: y.storage, bias: bias.map { UnsafeRawPointer(pointer($0)) },
                                  activation: epilogue.activation) else {
             return try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: g, epilogue: epilogue)
         }
@@ -263,8 +270,8 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         let dx = output(inputShape)
         let p = problem(.backwardData, input: inputShape, weight: weight.shape, output: dy.shape, geometry: g)
         // Transposed: the direct convolution's forward of dy.
-        let (a, b) = g.transposed ? (pointer(dy), pointer(weight)) : (pointer(weight), pointer(dy))
-        guard try cudnn.convolve(p, a, b, into: pointer(dx)) else {
+        let (a, b) = g.transposed ? (dy.storage, weight.storage) : (weight.storage, dy.storage)
+        guard try cudnn.convolve(p, a, b, into: dx.storage) else {
             return try cpu.convolutionBackwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
         }
         return dx
@@ -279,8 +286,8 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         let dw = output(weightShape)
         let p = problem(.backwardFilter, input: input.shape, weight: weightShape, output: dy.shape, geometry: g)
         // Transposed: the direct convolution's input is dy, its output gradient x.
-        let (a, b) = g.transposed ? (pointer(dy), pointer(input)) : (pointer(input), pointer(dy))
-        guard try cudnn.convolve(p, a, b, into: pointer(dw)) else {
+        let (a, b) = g.transposed ? (dy.storage, input.storage) : (input.storage, dy.storage)
+        guard try cudnn.convolve(p, a, b, into: dw.storage) else {
             return try cpu.convolutionBackwardWeights(dy, input: input, weightShape: weightShape, weightLayout: weightLayout,
                                                       withBias: withBias, geometry: g)
         }

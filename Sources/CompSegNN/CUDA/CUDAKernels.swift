@@ -350,19 +350,20 @@ enum CUDAKernels {
 
         /// The inverse: for each image, x (cols×rows bf16, channels-last) read back into y
         /// (rows×cols floats) exactly, then a forward convolution's epilogue as
-        /// compseg_bias_activation's (rows are channels; bias may be null, op −1 for none).
-        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_from_bf16_channels_last(const unsigned short *x,
+        /// compseg_bias_activation's (rows are channels; bias may be null, op −1 for none); with
+        /// `rewrite`, x then holds y in bf16 (the result's bf16 form, after the epilogue).
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_from_bf16_channels_last(unsigned short *x,
                                                                                            float *y,
                                                                                            long long images, int rows,
                                                                                            int cols, const float *bias,
                                                                                            int op, float alpha,
-                                                                                           float beta) {
+                                                                                           float beta, int rewrite) {
             __shared__ float tile[TILE][TILE + 1];
             long long across = (cols + TILE - 1) / TILE, down = (rows + TILE - 1) / TILE;
             for (long long t = blockIdx.x; t < images * down * across; t += gridDim.x) {
                 long long image = t / (down * across);
                 int r0 = (int)(t / across % down) * TILE, c0 = (int)(t % across) * TILE;
-                const unsigned short *xi = x + image * rows * cols;
+                unsigned short *xi = x + image * rows * cols;
                 float *yi = y + image * rows * cols;
                 for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
                     int c = c0 + e / TILE, r = r0 + e % TILE;
@@ -373,10 +374,19 @@ enum CUDAKernels {
                     int r = r0 + e / TILE, c = c0 + e % TILE;
                     if (r < rows && c < cols) {
                         float v = bias ? tile[e / TILE][e % TILE] + bias[r] : tile[e / TILE][e % TILE];
-                        yi[(long long)r * cols + c] = op < 0 ? v : eltwise(op, alpha, beta, v);
+                        v = op < 0 ? v : eltwise(op, alpha, beta, v);
+                        yi[(long long)r * cols + c] = v;
+                        tile[e / TILE][e % TILE] = v;
                     }
                 }
                 __syncthreads();
+                if (rewrite) {
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int c = c0 + e / TILE, r = r0 + e % TILE;
+                        if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                    }
+                    __syncthreads();
+                }
             }
         }
 

@@ -4,7 +4,11 @@ import Foundation
 /// `libcudnn.so.9`: tensors NCHW fp32, filters K×C×kH×kW (PyTorch's layouts), cross-correlation
 /// as PyTorch computes it. With bf16 the operands are copied into channels-last bf16 (NHWC,
 /// K×kH×kW×C: the layout of cuDNN's tensor-core kernels) for the call and its result read back
-/// into fp32; products are summed in fp32 (cuDNN's compute type), as PyTorch's autocast does. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
+/// into fp32; products are summed in fp32 (cuDNN's compute type), as PyTorch's autocast does.
+/// Each copy is kept with the storage it copies (`Storage.derived`) while that is unchanged, and
+/// a result keeps its bf16 form (after bias and activation): a layer's input, made by the layer
+/// before, and the weights and output gradient that two calls read are converted once. A kept
+/// copy is what a new conversion would give, bit for bit. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
 /// only, so the same inputs give the same bits, and none FFT-based (their rounding grows with the
 /// transformed plane; Winograd's stays bounded per tile, as in our CPU kernels); the first that runs
 /// is kept per shape. A forward convolution's bias and activation run in one kernel of compseg's
@@ -48,14 +52,9 @@ final class CuDNN: @unchecked Sendable {
     private let lock = NSLock()
     /// Per problem, the algorithm that ran (with its workspace), or before any ran, the candidates.
     private var algorithms: [Problem: [(Int32, Int)]] = [:]
-    /// Device memory kept and grown for the process, one buffer per use.
-    private var buffers: [Buffer: (address: UInt64, bytes: Int)] = [:]
-    private enum Buffer: Hashable {
-        /// cuDNN's workspace.
-        case workspace
-        /// With bf16, the copies of a convolution's operands `a` and `b` and its result.
-        case a, b, out
-    }
+    private var workspace: (address: UInt64, bytes: Int) = (0, 0)
+    /// With bf16, whether copies are kept with their storage (off: each call converts anew).
+    var keepsCopies = true
 
     /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
     init(_ lib: LoadedLibrary, device: CUDADevice, precision: Precision) throws {
@@ -115,22 +114,27 @@ final class CuDNN: @unchecked Sendable {
 
     /// out ← the `problem`'s convolution of `a` and `b` (forward: x and w; backward data: w and dy;
     /// backward filter: x and dy), then `activation` of it plus `bias` (per channel of out) where
-    /// given. The pointers are device-accessible (managed memory). Tries cuDNN's deterministic
+    /// given. The storages are in device-accessible (managed) memory. Tries cuDNN's deterministic
     /// candidates in its order and keeps the first that runs.
     /// - Returns: false when cuDNN has no deterministic algorithm for it (the caller computes it elsewhere).
-    func convolve(_ problem: Problem, _ a: UnsafeRawPointer, _ b: UnsafeRawPointer, into out: UnsafeMutableRawPointer,
+    func convolve(_ problem: Problem, _ a: Storage, _ b: Storage, into out: Storage,
                   bias: UnsafeRawPointer? = nil, activation: Eltwise? = nil) throws -> Bool {
         try device.bind()
         let d = try described(problem)
         let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
         let shapes = problem.operands
+        // With bf16, what cuDNN reads and writes: copies, alive until their last kernel is launched
+        // (a copy given back earlier could be taken by the next one and overwritten before cuDNN reads it).
+        let copies = bf16 ? [try channelsLast(a, shapes.a), try channelsLast(b, shapes.b),
+                             Storage(count: (shapes.out.count + 1) / 2, zeroed: false, memory: out.memory)] : []
+        defer { withExtendedLifetime(copies) {} }
         let (a, b, result) = bf16
-            ? (try staged(a, shapes.a, in: .a), try staged(b, shapes.b, in: .b), try buffer(.out, 2 * shapes.out.count)!)
-            : (a, b, out)
+            ? (UnsafeRawPointer(copies[0].pointer), UnsafeRawPointer(copies[1].pointer), UnsafeMutableRawPointer(copies[2].pointer))
+            : (UnsafeRawPointer(a.pointer), UnsafeRawPointer(b.pointer), UnsafeMutableRawPointer(out.pointer))
         var failures: [String] = []
         for (algorithm, bytes) in try candidates(problem, d) {
             let space: UnsafeMutableRawPointer?
-            do { space = try buffer(.workspace, bytes) } catch {
+            do { space = try workspace(bytes) } catch {
                 failures.append("algorithm \(algorithm): \(error)")
                 continue
             }
@@ -146,12 +150,15 @@ final class CuDNN: @unchecked Sendable {
                 let (op, alpha, beta) = activation.map(CUDAKernels.code) ?? (-1, 0, 0)
                 let epilogue: [CUDADevice.Argument] = [.pointer(bias.map { UnsafeMutableRawPointer(mutating: $0) }),
                                                        .int32(op), .float(alpha), .float(beta)]
-                let s = shapes.out
+                let s = shapes.out, target = UnsafeMutableRawPointer(out.pointer)
                 if bf16 {
-                    try convert("compseg_from_bf16_channels_last", result, into: out, s, epilogue)
+                    // The copy becomes the result's bf16 form: rewritten after the epilogue, if any.
+                    let rewrite = Int32(bias != nil || activation != nil ? 1 : 0)
+                    try convert("compseg_from_bf16_channels_last", result, into: target, s, epilogue + [.int32(rewrite)])
+                    if keepsCopies { out.derived = (out.version, copies[2]) }
                 } else if bias != nil || activation != nil {
                     try device.launch("compseg_bias_activation", grid: (device.blocks(s.count), 1),
-                                      [.pointer(out), epilogue[0], .int64(Int64(s[0])), .int32(Int32(s[1])),
+                                      [.pointer(target), epilogue[0], .int64(Int64(s[0])), .int32(Int32(s[1])),
                                        .int64(Int64(s[2] * s[3]))] + epilogue[1...])
                 }
                 return true
@@ -257,11 +264,14 @@ final class CuDNN: @unchecked Sendable {
         }
     }
 
-    /// `values` (fp32, d0×d1×d2×d3) as channels-last bf16 in buffer `slot`.
-    private func staged(_ values: UnsafeRawPointer, _ shape: Shape, in slot: Buffer) throws -> UnsafeRawPointer {
-        let copy = try buffer(slot, 2 * shape.count)!
-        try convert("compseg_to_bf16_channels_last", values, into: copy, shape)
-        return UnsafeRawPointer(copy)
+    /// `values` (fp32, d0×d1×d2×d3) as channels-last bf16: the copy kept with it while it is
+    /// unchanged, or a new one (then kept).
+    private func channelsLast(_ values: Storage, _ shape: Shape) throws -> Storage {
+        if let kept = values.derived, kept.version == values.version, keepsCopies { return kept.copy }
+        let copy = Storage(count: (shape.count + 1) / 2, zeroed: false, memory: values.memory)
+        try convert("compseg_to_bf16_channels_last", UnsafeRawPointer(values.pointer), into: UnsafeMutableRawPointer(copy.pointer), shape)
+        if keepsCopies { values.derived = (values.version, copy) }
+        return copy
     }
 
     /// Runs one of the channels-last conversions of `CUDAKernels` over a d0×d1×d2×d3 tensor (d0
@@ -334,22 +344,21 @@ final class CuDNN: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Device memory of at least `bytes` for `slot`, kept and grown for the process (nil for none).
-    private func buffer(_ slot: Buffer, _ bytes: Int) throws -> UnsafeMutableRawPointer? {
+    /// Device memory of at least `bytes`, kept and grown for the process (nil for none).
+    private func workspace(_ bytes: Int) throws -> UnsafeMutableRawPointer? {
         guard bytes > 0 else { return nil }
         lock.lock()
         defer { lock.unlock() }
-        let kept = buffers[slot] ?? (0, 0)
-        if kept.bytes < bytes {
+        if workspace.bytes < bytes {
             try device.synchronize()  // the old one may still be in use
             try device.bind()
-            if kept.address != 0 { _ = device.driver.free(kept.address) }
-            buffers[slot] = nil
+            if workspace.address != 0 { _ = device.driver.free(workspace.address) }
+            workspace = (0, 0)
             var address: UInt64 = 0
-            try device.driver.check(device.driver.allocate(&address, bytes), "cuMemAlloc (cuDNN \(slot) buffer of \(bytes) bytes)")
-            buffers[slot] = (address, bytes)
+            try device.driver.check(device.driver.allocate(&address, bytes), "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
+            workspace = (address, bytes)
         }
-        return UnsafeMutableRawPointer(bitPattern: UInt(buffers[slot]!.address))
+        return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))
     }
 
     private func message(_ status: Int32) -> String { errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)" }

@@ -26,6 +26,9 @@ final class Storage: @unchecked Sendable {
     /// Counts writes through `Tensor.withMutablePlainBuffer`, so that copies made from these
     /// values (weights in a kernel's layout) know when they are stale.
     var version = 0
+    /// A backend's copy of these values in another form (the CUDA backend's channels-last bf16),
+    /// made at `version` and valid while that is still the storage's; released with it.
+    var derived: (version: Int, copy: Storage)?
 
     /// Takes `count` floats, 64-byte aligned, from `memory` (the current backend's); zero-filled
     /// when `zeroed` (a buffer that a kernel overwrites whole needs no zeroing).
