@@ -8,11 +8,13 @@ import Foundation
 /// Each copy is kept with the storage it copies (`Storage.derived`) while that is unchanged, and
 /// a result keeps its bf16 form (after bias and activation): a layer's input, made by the layer
 /// before, and the weights and output gradient that two calls read are converted once. A kept
-/// copy is what a new conversion would give, bit for bit. Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones
-/// only, so the same inputs give the same bits, and none FFT-based (their rounding grows with the
-/// transformed plane; Winograd's stays bounded per tile, as in our CPU kernels); the first that runs
-/// is kept per shape. A forward convolution's bias and activation run in one kernel of compseg's
-/// after it (with bf16, in the one that reads the result back).
+/// copy is what a new conversion would give, bit for bit.
+///
+/// Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones only, so the same inputs
+/// give the same bits, and none FFT-based (their rounding grows with the transformed plane;
+/// Winograd's stays bounded per tile, as in our CPU kernels); the first that runs is kept per
+/// shape. A forward convolution's bias and activation run in one kernel of compseg's after it
+/// (with bf16, in the one that reads the result back).
 final class CuDNN: @unchecked Sendable {
     typealias Handle = OpaquePointer
     typealias Descriptor = OpaquePointer
@@ -147,20 +149,7 @@ final class CuDNN: @unchecked Sendable {
             device.launched()
             if status == 0 {
                 remember(problem, [(algorithm, bytes)])
-                let (op, alpha, beta) = activation.map(CUDAKernels.code) ?? (-1, 0, 0)
-                let epilogue: [CUDADevice.Argument] = [.pointer(bias.map { UnsafeMutableRawPointer(mutating: $0) }),
-                                                       .int32(op), .float(alpha), .float(beta)]
-                let s = shapes.out, target = UnsafeMutableRawPointer(out.pointer)
-                if bf16 {
-                    // The copy becomes the result's bf16 form: rewritten after the epilogue, if any.
-                    let rewrite = Int32(bias != nil || activation != nil ? 1 : 0)
-                    try convert("compseg_from_bf16_channels_last", result, into: target, s, epilogue + [.int32(rewrite)])
-                    if keepsCopies { out.derived = (out.version, copies[2]) }
-                } else if bias != nil || activation != nil {
-                    try device.launch("compseg_bias_activation", grid: (device.blocks(s.count), 1),
-                                      [.pointer(target), epilogue[0], .int64(Int64(s[0])), .int32(Int32(s[1])),
-                                       .int64(Int64(s[2] * s[3]))] + epilogue[1...])
-                }
+                try finish(out, shapes.out, bf16Result: copies.last, bias: bias, activation: activation)
                 return true
             }
             failures.append("algorithm \(algorithm): \(message(status))")
@@ -171,6 +160,24 @@ final class CuDNN: @unchecked Sendable {
         lock.withLock { _ = withoutAlgorithm.insert("\(problem.kind) of \(problem.input) * \(problem.filter)") }
         Counters.addCPUConvolution()
         return false
+    }
+
+    /// `out` after cuDNN's call: plus `bias`, through `activation` where given; with bf16, read
+    /// back from `bf16Result` (cuDNN's output), which then holds `out` in bf16 and is kept with it.
+    private func finish(_ out: Storage, _ s: Shape, bf16Result: Storage?, bias: UnsafeRawPointer?, activation: Eltwise?) throws {
+        let (op, alpha, beta) = activation.map(CUDAKernels.code) ?? (-1, 0, 0)
+        let target = UnsafeMutableRawPointer(out.pointer), epilogue = bias != nil || activation != nil
+        let arguments: [CUDADevice.Argument] = [.pointer(bias.map { UnsafeMutableRawPointer(mutating: $0) }),
+                                                .int32(op), .float(alpha), .float(beta)]
+        if let bf16Result {
+            try convert("compseg_from_bf16_channels_last", UnsafeRawPointer(bf16Result.pointer), into: target, s,
+                        arguments + [.int32(epilogue ? 1 : 0)])
+            if keepsCopies { out.derived = (out.version, bf16Result) }
+        } else if epilogue {
+            try device.launch("compseg_bias_activation", grid: (device.blocks(s.count), 1),
+                              [.pointer(target), arguments[0], .int64(Int64(s[0])), .int32(Int32(s[1])),
+                               .int64(Int64(s[2] * s[3]))] + arguments[1...])
+        }
     }
 
     /// The convolutions cuDNN offered no usable algorithm for (their callers ran them on the CPU).
