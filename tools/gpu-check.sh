@@ -15,7 +15,9 @@
 #   demo     3 epochs of the demo on the CPU and on the GPU: the loss curves side by side
 #            (tools/compare_histories.py, 1e-3 relative);
 #   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch and compseg --device cuda
-#            side by side, at fp32, tf32 and bf16 (PyTorch's bf16 also channels-last, its fastest).
+#            side by side, at fp32, tf32 and bf16 (PyTorch's bf16 also channels-last, its fastest);
+#   fastest  compseg's bench again with COMPSEG_CUDNN_ALGORITHMS=fastest (cuDNN times its algorithms
+#            once per shape, as PyTorch's cudnn.benchmark, which the reference uses): at most 225 s.
 # Without a GPU, COMPSEG_CUDA_LIBRARY_PATH set to the emulator's libraries (tools/cuda-emulator.sh)
 # rehearses agree, demo and bench on the emulated GPU (the version step then fails, as it should).
 # Figures go to stdout and to $OUT (the device tool brings $OUT back); a failed step does not stop
@@ -90,6 +92,13 @@ if has bench; then
         done
         timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
             | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench $precision")
+    done
+fi
+if has fastest; then
+    echo "== compseg --device cuda with cuDNN's algorithms timed, at fp32, tf32 and bf16"
+    for precision in fp32 tf32 bf16; do
+        COMPSEG_CUDNN_ALGORITHMS=fastest timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
+            | tee -a "$out/compseg-gpu-fastest.jsonl" || failed+=("compseg bench fastest $precision")
     done
 fi
 [ ${#failed[@]} -eq 0 ] || { echo "gpu-check: failed: ${failed[*]}" >&2; exit 1; }

@@ -28,6 +28,20 @@ import Testing
         }
     }
 
+    /// `COMPSEG_CUDNN_ALGORITHMS`: fastest times cuDNN's algorithms and says so in the backend's
+    /// name; an unknown value is refused naming the variable and the values it takes.
+    @Test(Self.emulated)
+    func cuDNNsAlgorithmsAreTimedWhenAsked() throws {
+        let cli = try CLI(), environment = try gpu()
+        let fastest = try cli.run(["check-backend"], environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "fastest"]) { $1 })
+        #expect(fastest.status == 0 && fastest.output.hasPrefix("checking cuda (emulated GPU; cuDNN algorithms timed), fp32"),
+                "\(fastest.output)")
+        let wrong = try cli.run(["bench", "--device", "cuda", "--steps", "1", "--size", "16", "--channels", "2"],
+                                environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "quick"]) { $1 })
+        #expect(wrong.status == 1 && wrong.output.contains("COMPSEG_CUDNN_ALGORITHMS must be heuristic or fastest, got 'quick'"),
+                "\(wrong.output)")
+    }
+
     /// Three epochs of the demo on the CPU and on the GPU: the same loss curves (fp32: 1.8e-6
     /// measured, bound 1e-5, where gpu-check.sh asks 1e-3 of a real GPU). With bf16 convolutions
     /// (operands rounded to 8-bit significands) three epochs at lr 0.01 drift by 1.2e-2 here: bound 5e-2.

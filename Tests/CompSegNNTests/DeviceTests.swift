@@ -154,6 +154,25 @@ import Testing
                                                  "forward of 2×16×12×12 * 1×16×1×1"], "\(backend.convolutionsOnTheCPU)")
     }
 
+    /// `COMPSEG_CUDNN_ALGORITHMS=fastest`: cuDNN times every algorithm once per problem, and the
+    /// fastest deterministic, non-FFT one that ran is tried first (the emulator times the FFT and
+    /// non-deterministic ones faster, and the one that fails slower), so the failing one is never
+    /// tried, as it is in the heuristic order.
+    @Test(Self.emulated)
+    func theFastestAlgorithmIsTimedOncePerProblemWhenAsked() throws {
+        let fastest = try CUDABackend(CUDAEmulation.environment.get(), algorithms: .fastest)
+        #expect(fastest.name == "cuda (emulated GPU; cuDNN algorithms timed)")
+        let (timings, failed) = (CUDAEmulation.timings, CUDAEmulation.failedRuns)
+        let rows = try BackendAgreement.compare(fastest, with: CPUBackend.shared)
+        #expect(rows.allSatisfy { $0.difference <= BackendAgreement.tolerance })
+        #expect(CUDAEmulation.forbiddenRuns == 0 && CUDAEmulation.failedRuns == failed)
+        // 4 geometries × forward, backward data and backward filter: each problem timed once (the
+        // forward with relu is the same problem as without).
+        #expect(CUDAEmulation.timings - timings == 4 * 3, "\(CUDAEmulation.timings - timings) timings")
+        _ = try BackendAgreement.compare(CUDABackend(CUDAEmulation.environment.get()), with: CPUBackend.shared)
+        #expect(CUDAEmulation.failedRuns > failed, "the heuristic order tries the failing algorithm first")
+    }
+
     @Test(Self.emulated)
     func tf32AndBF16NeedCuDNN() throws {
         for precision in [Precision.tf32, .bf16] {

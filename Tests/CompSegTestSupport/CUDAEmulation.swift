@@ -41,6 +41,12 @@ public enum CUDAEmulation {
     /// cuDNN convolutions run with an FFT-based or non-deterministic algorithm (compseg asks for none).
     public static var forbiddenRuns: Int { counter("compseg_emulated_forbidden_runs") }
 
+    /// cuDNN convolutions tried with the algorithm that fails when run (compseg then takes the next).
+    public static var failedRuns: Int { counter("compseg_emulated_failed_runs") }
+
+    /// Timings of every algorithm asked of cuDNN (`cudnnFind…AlgorithmEx`).
+    public static var timings: Int { counter("compseg_emulated_timings") }
+
     /// Makes the emulated cuDNN offer no algorithm for filters of `outputs` outputs (0: offer for all).
     public static func refuseFilters(withOutputs outputs: Int) {
         guard case .success(let e) = environment, let lib = e.libraries[.cudnn],

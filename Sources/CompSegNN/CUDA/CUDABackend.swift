@@ -22,8 +22,11 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     private let cpu = CPUBackend.shared
 
     public var name: String {
-        "cuda (\(device.environment.deviceName)" + (withoutCuDNN.map { "; convolutions on the CPU: \($0)" } ?? "") + ")"
+        "cuda (\(device.environment.deviceName)" + (withoutCuDNN.map { "; convolutions on the CPU: \($0)" } ?? "")
+            + (algorithms == .fastest ? "; cuDNN algorithms timed" : "") + ")"
     }
+    /// How cuDNN's algorithms are chosen.
+    let algorithms: AlgorithmChoice
     public var memory: any TensorMemory { managed }
 
     /// With bf16, whether the channels-last copies of operands are kept with their storage
@@ -37,14 +40,15 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     /// no usable algorithm for them: correct, but a round trip through host memory each time.
     public var convolutionsOnTheCPU: [String] { cudnn?.convolutionsWithoutAlgorithm ?? [] }
 
-    init(_ environment: CUDAEnvironment, precision: Precision = .fp32) throws {
+    init(_ environment: CUDAEnvironment, precision: Precision = .fp32, algorithms: AlgorithmChoice = .heuristic) throws {
         let device = try CUDADevice(environment)
         self.device = device
+        self.algorithms = algorithms
         managed = ManagedMemory(device)
         // Without cuDNN the convolutions run on the CPU (slow, but right): only tf32 and bf16 need it.
         var reason: String?
         do {
-            cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, precision: precision) }
+            cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, precision: precision, algorithms: algorithms) }
             if cudnn == nil { reason = "cuDNN did not load" }
         } catch {
             cudnn = nil
@@ -58,12 +62,20 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     }
 
     /// The backend for `environment`'s GPU at `precision`, made once per process and precision
-    /// (on the first environment given).
-    /// - Throws: what failed on the GPU.
+    /// (on the first environment given), choosing cuDNN's algorithms as `COMPSEG_CUDNN_ALGORITHMS`
+    /// says (`AlgorithmChoice`; default heuristic).
+    /// - Throws: what failed on the GPU, or `DeviceUnavailable` for an unknown choice.
     public static func make(_ environment: CUDAEnvironment, precision: Precision) throws -> any KernelBackend {
+        let variable = "COMPSEG_CUDNN_ALGORITHMS", text = ProcessInfo.processInfo.environment[variable] ?? "heuristic"
+        guard let algorithms = AlgorithmChoice(rawValue: text) else {
+            throw DeviceUnavailable("\(variable) must be " + AlgorithmChoice.allCases.map(\.rawValue).joined(separator: " or ")
+                                    + ", got '\(text)'")
+        }
         madeLock.lock()
         defer { madeLock.unlock() }
-        if made[precision] == nil { made[precision] = Result { try CUDABackend(environment, precision: precision) } }
+        if made[precision] == nil {
+            made[precision] = Result { try CUDABackend(environment, precision: precision, algorithms: algorithms) }
+        }
         return try made[precision]!.get()
     }
 

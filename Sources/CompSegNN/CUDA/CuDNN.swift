@@ -29,6 +29,11 @@ final class CuDNN: @unchecked Sendable {
     private typealias Convolve = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, Descriptor?,
                                                  UnsafeRawPointer?, Descriptor?, Int32, UnsafeMutableRawPointer?, Int,
                                                  UnsafeRawPointer, Descriptor?, UnsafeMutableRawPointer?) -> Int32
+    /// (handle, aDesc, a, bDesc, b, conv, outDesc, out, requested, &returned, results, workspace,
+    /// bytes): cudnnFindConvolution{Forward,BackwardData,BackwardFilter}AlgorithmEx.
+    private typealias Time = @convention(c) (Handle?, Descriptor?, UnsafeRawPointer?, Descriptor?, UnsafeRawPointer?, Descriptor?,
+                                             Descriptor?, UnsafeMutableRawPointer?, Int32, UnsafeMutablePointer<Int32>,
+                                             UnsafeMutableRawPointer, UnsafeMutableRawPointer?, Int) -> Int32
     /// (handle, α, aDesc, a, β, cDesc, c): cudnnConvolutionBackwardBias.
     private typealias Accumulate = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, UnsafeRawPointer,
                                                    Descriptor?, UnsafeMutableRawPointer?) -> Int32
@@ -45,6 +50,9 @@ final class CuDNN: @unchecked Sendable {
     private let forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace: WorkspaceQuery
     private let forward, backwardData, backwardFilter: Convolve
     private let backwardBias: Accumulate
+    /// With `AlgorithmChoice.fastest`, cuDNN's timing of every algorithm, by kind.
+    private let timeForward, timeBackwardData, timeBackwardFilter: Time?
+    private let choice: AlgorithmChoice
     private let device: CUDADevice
     /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1)
     /// allows TF32, and is what bf16 runs with.
@@ -59,8 +67,13 @@ final class CuDNN: @unchecked Sendable {
     var keepsCopies = true
 
     /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
-    init(_ lib: LoadedLibrary, device: CUDADevice, precision: Precision) throws {
+    init(_ lib: LoadedLibrary, device: CUDADevice, precision: Precision, algorithms choice: AlgorithmChoice = .heuristic) throws {
         self.device = device
+        self.choice = choice
+        let timed = choice == .fastest
+        timeForward = timed ? try lib.function("cudnnFindConvolutionForwardAlgorithmEx", as: Time.self) : nil
+        timeBackwardData = timed ? try lib.function("cudnnFindConvolutionBackwardDataAlgorithmEx", as: Time.self) : nil
+        timeBackwardFilter = timed ? try lib.function("cudnnFindConvolutionBackwardFilterAlgorithmEx", as: Time.self) : nil
         mathType = precision == .fp32 ? 3 : 1
         bf16 = precision == .bf16
         errorString = try lib.function("cudnnGetErrorString", as: type(of: errorString))
@@ -133,8 +146,10 @@ final class CuDNN: @unchecked Sendable {
         let (a, b, result) = bf16
             ? (UnsafeRawPointer(copies[0].pointer), UnsafeRawPointer(copies[1].pointer), UnsafeMutableRawPointer(copies[2].pointer))
             : (UnsafeRawPointer(a.pointer), UnsafeRawPointer(b.pointer), UnsafeMutableRawPointer(out.pointer))
+        var order = try candidates(problem, d)
+        if choice == .fastest && order.count > 1 { order = try fastestFirst(order, problem, d, a, b, result) }
         var failures: [String] = []
-        for (algorithm, bytes) in try candidates(problem, d) {
+        for (algorithm, bytes) in order {
             let space: UnsafeMutableRawPointer?
             do { space = try workspace(bytes) } catch {
                 failures.append("algorithm \(algorithm): \(error)")
@@ -342,6 +357,37 @@ final class CuDNN: @unchecked Sendable {
         return found
     }
 
+    /// `candidates` (deterministic, non-FFT, in cuDNN's heuristic order) with those cuDNN's timing
+    /// ran, fastest first, ahead of the others: cuDNN runs every algorithm on these operands once
+    /// (overwriting `out`, which the call then writes again).
+    private func fastestFirst(_ candidates: [(Int32, Int)], _ p: Problem, _ d: Described, _ a: UnsafeRawPointer,
+                              _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer) throws -> [(Int32, Int)] {
+        let time: Time? = switch p.kind {
+        case .forward: timeForward
+        case .backwardData: timeBackwardData
+        case .backwardFilter: timeBackwardFilter
+        }
+        guard let time else { return candidates }
+        let bytes = candidates.map(\.1).max() ?? 0, space = try workspace(bytes)
+        let (aDescriptor, bDescriptor, outDescriptor) = switch p.kind {
+        case .forward: (d.x, d.w, d.y)
+        case .backwardData: (d.w, d.y, d.x)
+        case .backwardFilter: (d.x, d.y, d.w)
+        }
+        let stride = 48, capacity = 16  // cudnnConvolution*AlgoPerf_t, as in `candidates`
+        let results = UnsafeMutableRawPointer.allocate(byteCount: stride * capacity, alignment: 8)
+        defer { results.deallocate() }
+        var count: Int32 = 0
+        try check(time(handle, aDescriptor, a, bDescriptor, b, d.convolution, outDescriptor, out, Int32(capacity), &count, results,
+                       space, bytes), "timing \(p.kind) algorithms for \(p.input) * \(p.filter)")
+        device.launched()
+        // The results come fastest first; those that ran (status 0) and are candidates lead.
+        let ran = (0..<Int(count)).map { results + $0 * stride }
+            .filter { $0.load(fromByteOffset: 4, as: Int32.self) == 0 }.map { $0.load(as: Int32.self) }
+        let timed = ran.compactMap { algorithm in candidates.first { $0.0 == algorithm } }
+        return timed + candidates.filter { c in !timed.contains { $0.0 == c.0 } }
+    }
+
     /// The largest workspace an algorithm may ask for.
     static let workspaceLimit = 4 << 30
 
@@ -373,4 +419,14 @@ final class CuDNN: @unchecked Sendable {
     private func check(_ status: Int32, _ what: String) throws(CUDAError) {
         guard status == 0 else { throw CUDAError("\(what): \(message(status))") }
     }
+}
+
+/// How a convolution's algorithm is chosen, once per problem, among cuDNN's deterministic, non-FFT
+/// ones (`COMPSEG_CUDNN_ALGORITHMS`).
+public enum AlgorithmChoice: String, CaseIterable, Sendable {
+    /// cuDNN's heuristic order: the same algorithm, and the same bits, on every run.
+    case heuristic
+    /// The fastest, timed by cuDNN on the first call (as PyTorch's `cudnn.benchmark`): quicker
+    /// steps, but close timings may pick another algorithm on another run, which rounds differently.
+    case fastest
 }

@@ -228,12 +228,32 @@ static void store(int type, void *p, const std::vector<float> &acc) {
                                                                : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
     }
 }
-static int forbiddenRuns = 0;
+static int forbiddenRuns = 0, failedRuns = 0, timings = 0;
 // Whether the call may compute: algorithm 1 with its workspace. Running an FFT-based (`fft`) or a
-// non-deterministic (0) algorithm is counted: compseg must never ask for one.
+// non-deterministic (0) algorithm is counted: compseg must never ask for one; so is trying the one
+// that fails (which compseg then passes over).
 static bool usable(int algorithm, int fft, void *workspace, size_t bytes) {
     if (algorithm == fft || algorithm == 0) forbiddenRuns++;
+    else if (algorithm != 1) failedRuns++;
     return algorithm == 1 && workspace != nullptr && bytes >= workspaceBytes;
+}
+
+// cuDNN's timing of every algorithm (cudnnFind…Ex): the same four, fastest first: the FFT-based
+// one, the non-deterministic one, algorithm 1, and the failing one (status 8, execution failed).
+static int timed(int fft, int failing, int *count, void *results) {
+    char *r = (char *)results;
+    std::memset(r, 0, 4 * 48);
+    int entries[4][3] = {{fft, 0, 1}, {0, 0, 0}, {1, 0, 1}, {failing, 8, 1}};  // algorithm, status, determinism
+    for (int k = 0; k < 4; k++) {
+        float time = 0.1f * (k + 1);
+        std::memcpy(r + 48 * k, &entries[k][0], 4);
+        std::memcpy(r + 48 * k + 4, &entries[k][1], 4);
+        std::memcpy(r + 48 * k + 8, &time, 4);
+        std::memcpy(r + 48 * k + 24, &entries[k][2], 4);
+    }
+    *count = 4;
+    timings++;
+    return 0;
 }
 
 extern "C" {
@@ -271,6 +291,20 @@ int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, c
     store(dwd->type, dw, acc);
     return 0;
 }
+int cudnnFindConvolutionForwardAlgorithmEx(void *, TensorDesc *xd, const void *, FilterDesc *wd, const void *, ConvDesc *cd,
+                                           TensorDesc *yd, void *, int, int *count, void *results, void *, size_t) {
+    return consistent(xd, wd, cd, yd) ? timed(4, 2, count, results) : badParam;
+}
+int cudnnFindConvolutionBackwardDataAlgorithmEx(void *, FilterDesc *wd, const void *, TensorDesc *dyd, const void *,
+                                                ConvDesc *cd, TensorDesc *dxd, void *, int, int *count, void *results,
+                                                void *, size_t) {
+    return consistent(dxd, wd, cd, dyd) ? timed(2, 5, count, results) : badParam;
+}
+int cudnnFindConvolutionBackwardFilterAlgorithmEx(void *, TensorDesc *xd, const void *, TensorDesc *dyd, const void *,
+                                                  ConvDesc *cd, FilterDesc *dwd, void *, int, int *count, void *results,
+                                                  void *, size_t) {
+    return consistent(xd, dwd, cd, dyd) ? timed(2, 5, count, results) : badParam;
+}
 // A bias's gradient: float NCHW only (compseg's kernels add biases, after reading a bf16 result back).
 int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, const float *dy, const float *beta,
                                  TensorDesc *dbd, float *db) {
@@ -288,3 +322,5 @@ int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, co
 }
 
 extern "C" int compseg_emulated_forbidden_runs() { return forbiddenRuns; }
+extern "C" int compseg_emulated_failed_runs() { return failedRuns; }
+extern "C" int compseg_emulated_timings() { return timings; }
