@@ -8,54 +8,33 @@ public struct Batch {
     public let labels: Tensor
     public let ids: [String]
 
-    /// Stacks samples that share channel count and size.
+    /// Stacks samples that share channel count and size; with `augmentationSeed`, each image and
+    /// its tissue mask seen through one of the square's eight symmetries (the four flips when
+    /// H ≠ W), drawn from the seed image by image. The images are copied once, where they lie
+    /// (`stack`: in parallel on the host, or on the GPU that holds them).
     /// - Throws: `TrainingError` naming the first sample that differs, or one without a label.
-    public init(_ samples: [Sample]) throws {
+    public init(_ samples: [Sample], augmentationSeed: UInt64? = nil) throws {
         guard let first = samples.first else { throw TrainingError("a batch needs at least one sample") }
-        let (c, h, w) = (first.image.shape[0], first.height, first.width)
-        var images = [Float](), tissue = [Float](), labels = [Float]()
-        images.reserveCapacity(samples.count * c * h * w)
+        let (h, w) = (first.height, first.width)
         for s in samples {
             guard s.image.shape == first.image.shape else {
                 throw TrainingError("sample \(s.id) is \(s.image.shape) but sample \(first.id) is \(first.image.shape); "
                                     + "every sample in a run must have the same channels and size")
             }
-            guard let label = s.label else { throw TrainingError("sample \(s.id) has no label") }
-            images += s.image.scalars
-            tissue += s.tissue.pixels.map { $0 ? 1 : 0 }
-            labels.append(label.value)
+            guard s.label != nil else { throw TrainingError("sample \(s.id) has no label") }
         }
-        self.images = try Tensor(shape: [samples.count, c, h, w], scalars: images)
-        self.tissue = try Tensor(shape: [samples.count, 1, h, w], scalars: tissue)
-        self.labels = try Tensor(shape: [samples.count], scalars: labels)
+        let views = augmentationSeed.map { Self.views(count: samples.count, square: h == w, seed: $0) }
+        images = try stack(samples.map(\.image), views: views)
+        tissue = try stack(samples.map { try Tensor(shape: [1, h, w], scalars: $0.tissue.pixels.map { $0 ? 1 : 0 }) },
+                           views: views)
+        labels = try Tensor(shape: [samples.count], scalars: samples.map { $0.label!.value })
         ids = samples.map(\.id)
     }
 
-    private init(images: Tensor, tissue: Tensor, labels: Tensor, ids: [String]) {
-        self.images = images; self.tissue = tissue; self.labels = labels; self.ids = ids
-    }
-
-    /// The batch with each image and its tissue mask flipped or rotated by one of the square's
-    /// eight symmetries (the four flips when H ≠ W), drawn from `seed` image by image.
-    public func augmented(seed: UInt64) throws -> Batch {
-        let (n, c, h, w) = (images.shape[0], images.shape[1], images.shape[2], images.shape[3])
+    /// One view per image, drawn from `seed`: any of the eight symmetries of a square, else a flip.
+    static func views(count: Int, square: Bool, seed: UInt64) -> [PlaneView] {
         var generator = SeededGenerator(seed: seed)
-        let (x, m) = (images.scalars, tissue.scalars)
-        var outX = x, outM = m
-        for i in 0..<n {
-            let view = Int.random(in: 0..<(h == w ? 8 : 4), using: &generator)
-            let (flipY, flipX, transpose) = (view & 1 != 0, view & 2 != 0, view & 4 != 0)
-            for y in 0..<h { for xx in 0..<w {
-                var (sy, sx) = transpose ? (xx, y) : (y, xx)
-                if flipY { sy = h - 1 - sy }
-                if flipX { sx = w - 1 - sx }
-                let (to, from) = (y * w + xx, sy * w + sx)
-                for ch in 0..<c { outX[(i * c + ch) * h * w + to] = x[(i * c + ch) * h * w + from] }
-                outM[i * h * w + to] = m[i * h * w + from]
-            } }
-        }
-        return Batch(images: try Tensor(shape: images.shape, scalars: outX), tissue: try Tensor(shape: tissue.shape, scalars: outM),
-                     labels: labels, ids: ids)
+        return (0..<count).map { _ in PlaneView(code: Int.random(in: 0..<(square ? 8 : 4), using: &generator)) }
     }
 }
 

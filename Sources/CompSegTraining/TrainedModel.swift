@@ -52,7 +52,7 @@ public final class TrainedModel {
             let groups = Dictionary(grouping: part.indices, by: { part[$0].image.shape })
             var results = [[Float]](repeating: [], count: part.count)
             for (_, indices) in groups {
-                let images = try Tensor(stacking: indices.map { part[$0].image })
+                let images = try stack(indices.map { part[$0].image })
                 let a = try withoutGradients { try network.activation(images) }.scalars
                 let pixels = a.count / indices.count
                 for (k, i) in indices.enumerated() { results[i] = Array(a[(k * pixels)..<((k + 1) * pixels)]) }

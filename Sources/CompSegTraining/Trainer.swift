@@ -54,8 +54,8 @@ public final class Trainer {
                     : min(1, Float((epoch - 1 - warmupStart) * batches.count + k + 1) / Float(settings.warmupEpochs * batches.count))
                 optimizer.learningRate = settings.learningRate * learningRateScale * warmup
                 let stepSeed = settings.seed &+ 0xD1CE &* UInt64(epoch) &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(k + 1)
-                var batch = try Batch(train.samples(indices))
-                if settings.augmentation == .dihedral { batch = try batch.augmented(seed: stepSeed ^ 0xA46D_E7A1) }
+                let batch = try Batch(train.samples(indices),
+                                      augmentationSeed: settings.augmentation == .dihedral ? stepSeed ^ 0xA46D_E7A1 : nil)
                 network.seedRandomness(stepSeed)
                 network.zeroGradients()
                 let a = try network.activation(batch.images)

@@ -6,7 +6,7 @@ import Foundation
 
 /// `compseg bench`: times the full CompSegNet training step (forward, pooling head, loss,
 /// backward, RMSprop) and prints one JSON line, comparable with ../shared/bench/torch_compsegnet.py
-/// run with the same arguments. With `--inference`, times the network's forward pass alone as
+/// run with the same arguments; apart from the step, making a batch from separate samples (`batch_s`). With `--inference`, times the network's forward pass alone as
 /// `segment` runs it (no graph, inference mode), per image; tools/bench_inference_torch.py times
 /// PyTorch's forward pass (`torch.no_grad`) with the same arguments.
 struct Bench: ParsableCommand {
@@ -66,7 +66,10 @@ struct Bench: ParsableCommand {
         let kernelSeconds = Counters.kernelSeconds / Double(steps)
         let (launches, waits) = (Double(Counters.gpuLaunches) / Double(steps), Double(Counters.hostWaits) / Double(steps))
 
+        let batchSeconds = try timeBatchAssembly()
+
         printJSON(net, [("step_s", String(format: "%.5f", seconds)),
+                        ("batch_s", String(format: "%.5f", batchSeconds)),
                         ("kernel_s", String(format: "%.5f", kernelSeconds)),
                         ("images_per_s", String(format: "%.2f", Double(batch) / seconds)),
                         ("gflops", String(format: "%.1f", flopsPerStep / seconds * 1e-9)),
@@ -74,6 +77,27 @@ struct Bench: ParsableCommand {
                         ("gpu_launches_per_step", String(format: "%.0f", launches)),
                         ("host_waits_per_step", String(format: "%.0f", waits)),
                         ("cpu_convolutions_per_step", String(format: "%.0f", Double(Counters.convolutionsOnTheCPU) / Double(steps)))])
+    }
+
+    /// Seconds to make a batch from `batch` separate samples, each seen through one of the
+    /// square's symmetries, as `train` does before each step (with `--augmentation dihedral`):
+    /// the mean of three, after one that brings the samples where the backend keeps them. Not in `step_s`.
+    private func timeBatchAssembly() throws -> Double {
+        let samples = (0..<batch).map { k in
+            let t = Tensor(uninitialized: [channels, size, size])
+            t.withMutablePlainBuffer { v in for i in v.indices { v[i] = Float((i + k) % 251) } }
+            return t
+        }
+        let views = (0..<batch).map { PlaneView(code: $0 % 8) }
+        var seconds = 0.0
+        for round in 0..<4 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let stacked = try stack(samples, views: views)
+            Backend.current.memory.synchronizeForHost()
+            withExtendedLifetime(stacked) {}
+            if round > 0 { seconds += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9 / 3 }
+        }
+        return seconds
     }
 
     /// Times `steps` forward passes of a batch in inference mode after one warm-up pass.

@@ -109,6 +109,10 @@ import Testing
             let a = try Tensor(shape: [2, 1, 2, 2], scalars: [1, 2, 3, 4, 5, 6, 7, 8])
             let mask = try Tensor(shape: [2, 1, 2, 2], scalars: [1, 0, 1, 0, 0, 0, 0, 0])
             #expect(throws: ShapeError("maskedMean", "mask of image 1 is empty: no pixel to average over")) { try maskedMean(a, mask: mask) }
+            // A batch is stacked where its samples lie: a kernel per sample.
+            let before = CUDAEmulation.launches
+            #expect(try stack([a, mask], views: [.identity, PlaneView(code: 5)]).scalars == [1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 0, 0, 0, 0, 0, 0])
+            #expect(CUDAEmulation.launches - before == 2)
         }
     }
 

@@ -88,9 +88,9 @@ import UNetTopology
 
     @Test func stackingCopiesEachTensorIntoTheBatch() throws {
         let a = randomTensor([2, 3, 4], seed: 9), b = randomTensor([2, 3, 4], seed: 10)
-        let batch = try Tensor(stacking: [a, b])
+        let batch = try stack([a, b])
         #expect(batch.shape == [2, 2, 3, 4])
         #expect(batch.scalars == a.scalars + b.scalars)
-        #expect(throws: ShapeError.self) { try Tensor(stacking: [a, randomTensor([2, 4, 3], seed: 11)]) }
+        #expect(throws: ShapeError.self) { try stack([a, randomTensor([2, 4, 3], seed: 11)]) }
     }
 }

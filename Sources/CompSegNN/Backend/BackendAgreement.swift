@@ -107,9 +107,14 @@ public enum BackendAgreement {
                 return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
                         ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
             },
-            // Not ops of the seam: batch norm's running statistics, the head's masked mean and the
-            // optimizers run on the backend where it has `RunningStatisticsKernels`,
-            // `MaskedMeanKernels` and `OptimizerKernels`.
+            // Not ops of the seam: batch norm's running statistics, the head's masked mean, the
+            // optimizers and stacking a batch run on the backend where it has
+            // `RunningStatisticsKernels`, `MaskedMeanKernels`, `OptimizerKernels` and `StackingKernels`.
+            Case(op: "stack, plane views") { _, g in
+                let squares = (0..<8).map { _ in random([3, 6, 6], &g) }, rectangles = (0..<4).map { _ in random([2, 5, 7], &g) }
+                return [("8 views of 3×6×6", try stack(squares, views: (0..<8).map(PlaneView.init(code:)))),
+                        ("4 flips of 2×5×7", try stack(rectangles, views: (0..<4).map(PlaneView.init(code:))))]
+            },
             Case(op: "batch norm running statistics") { _, g in
                 let x = random([3, 6, 7, 5], &g), scale = random([6], &g), shift = random([6], &g)
                 let mean = random([6], &g), variance = random([6], &g, positive: true)

@@ -63,7 +63,9 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         let reorder = try primitiveCache.primitive(key) { () throws(ShapeError) -> Primitive in
             var s = source, t = target
             var pd: dnnl_primitive_desc_t?
-            try check(dnnl_reorder_primitive_desc_create(&pd, &s, context.engine, &t, context.engine, nil),
+            let attr = try DNNLContext.userScratchpad(nil, "reorder")
+            defer { dnnl_primitive_attr_destroy(attr) }
+            try check(dnnl_reorder_primitive_desc_create(&pd, &s, context.engine, &t, context.engine, attr),
                       "reorder from \(MemoryDesc.describe(s)) to \(MemoryDesc.describe(t))", "descriptor")
             return try Primitive("reorder", pd: pd!)
         }
@@ -176,7 +178,9 @@ public final class CPUBackend: KernelBackend, @unchecked Sendable {
         var dims = xs[0].shape.dims
         dims[axis] = xs.reduce(0) { $0 + $1.shape[axis] }
         var pd: dnnl_primitive_desc_t?
-        try check(dnnl_concat_primitive_desc_create(&pd, nil, Int32(xs.count), Int32(axis), sources, nil,
+        let attr = try DNNLContext.userScratchpad(nil, "concat")
+        defer { dnnl_primitive_attr_destroy(attr) }
+        try check(dnnl_concat_primitive_desc_create(&pd, nil, Int32(xs.count), Int32(axis), sources, attr,
                                                     context.engine), "concat", "descriptor")
         let p = try Primitive("concat", pd: pd!)
         let y = p.output(dnnl_query_dst_md, shape: Shape(dims))

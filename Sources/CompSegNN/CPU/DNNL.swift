@@ -14,10 +14,35 @@ final class DNNLLayout: TensorLayout, @unchecked Sendable {
 
 /// The oneDNN CPU engine and its one in-order stream. Executions are serialized by `lock`: each
 /// primitive already uses every core (OpenMP), so callers on several threads would only contend.
+///
+/// Every primitive is made with a scratchpad of ours (`dnnl_scratchpad_mode_user`), handed to it
+/// at each execution: with oneDNN's own (the library mode), a primitive uses the scratchpad of
+/// the thread that runs it, sized for the primitives made on that thread, so a primitive made on
+/// one thread and run on another (primitives are cached and shared; tasks move between threads)
+/// overran it and corrupted the heap (two trainings in parallel tests did).
 final class DNNLContext: @unchecked Sendable {
     let engine: dnnl_engine_t
     let stream: dnnl_stream_t
     let lock = NSLock()
+    /// The scratchpad of the execution under `lock`, grown to the largest asked for.
+    private var scratchpad: (base: UnsafeMutableRawPointer, bytes: Int)?
+
+    /// At least `bytes` of scratchpad, 64-byte aligned, for the execution holding `lock`.
+    func scratchpad(_ bytes: Int) -> UnsafeMutableRawPointer {
+        if let s = scratchpad, s.bytes >= bytes { return s.base }
+        scratchpad?.base.deallocate()
+        let base = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        scratchpad = (base, bytes)
+        return base
+    }
+
+    /// `attr` (a new one when nil, which the caller then destroys) set to take our scratchpad.
+    static func userScratchpad(_ attr: dnnl_primitive_attr_t?, _ op: String) throws(ShapeError) -> dnnl_primitive_attr_t {
+        var a = attr
+        if a == nil { try check(dnnl_primitive_attr_create(&a), op, "attribute") }
+        try check(dnnl_primitive_attr_set_scratchpad_mode(a, dnnl_scratchpad_mode_user), op, "scratchpad mode")
+        return a!
+    }
 
     init() {
         var engine: dnnl_engine_t?
@@ -123,12 +148,14 @@ final class Primitive: @unchecked Sendable {
     convenience init(_ op: String, desc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil,
                      hint: Primitive? = nil) throws(ShapeError) {
         var pd: dnnl_primitive_desc_t?
-        try check(dnnl_primitive_desc_create(&pd, desc, attr, CPUBackend.shared.context.engine, hint?.pd),
+        let a = try DNNLContext.userScratchpad(attr, op)
+        defer { if attr == nil { dnnl_primitive_attr_destroy(a) } }
+        try check(dnnl_primitive_desc_create(&pd, desc, a, CPUBackend.shared.context.engine, hint?.pd),
                   op, "primitive descriptor")
         try self.init(op, pd: pd!)
     }
 
-    /// Takes ownership of `pd` and creates its primitive.
+    /// Takes ownership of `pd` (made with `DNNLContext.userScratchpad`) and creates its primitive.
     init(_ op: String, pd: dnnl_primitive_desc_t) throws(ShapeError) {
         var primitive: dnnl_primitive_t?
         let status = dnnl_primitive_create(&primitive, pd)
@@ -177,6 +204,13 @@ final class Primitive: @unchecked Sendable {
         }
         context.lock.lock()
         defer { context.lock.unlock() }
+        var scratchpad = desc(dnnl_query_scratchpad_md)
+        if dnnl_memory_desc_get_size(&scratchpad) > 0 {
+            var memory: dnnl_memory_t?
+            try check(dnnl_memory_create(&memory, &scratchpad, context.engine,
+                                         context.scratchpad(dnnl_memory_desc_get_size(&scratchpad))), op, "scratchpad")
+            memories.append(dnnl_exec_arg_t(arg: Arg.scratchpad, memory: memory))
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         try check(dnnl_primitive_execute(primitive, context.stream, Int32(memories.count), memories),
                   op, "execution")
@@ -198,7 +232,7 @@ enum Arg {
     static let weights = Int32(DNNL_ARG_WEIGHTS_0), bias = Int32(DNNL_ARG_BIAS)
     static let mean = Int32(DNNL_ARG_MEAN), variance = Int32(DNNL_ARG_VARIANCE)
     static let scale = Int32(DNNL_ARG_SCALE), shift = Int32(DNNL_ARG_SHIFT)
-    static let workspace = Int32(DNNL_ARG_WORKSPACE)
+    static let workspace = Int32(DNNL_ARG_WORKSPACE), scratchpad = Int32(DNNL_ARG_SCRATCHPAD)
     static let diffSrc = Int32(DNNL_ARG_DIFF_SRC_0), diffDst = Int32(DNNL_ARG_DIFF_DST_0)
     static let diffWeights = Int32(DNNL_ARG_DIFF_WEIGHTS_0), diffBias = Int32(DNNL_ARG_DIFF_BIAS)
     static let diffScale = Int32(DNNL_ARG_DIFF_SCALE), diffShift = Int32(DNNL_ARG_DIFF_SHIFT)

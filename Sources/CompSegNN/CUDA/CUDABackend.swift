@@ -353,6 +353,20 @@ extension CUDABackend: MaskedMeanKernels {
     }
 }
 
+extension CUDABackend: StackingKernels {
+    public func stack(_ tensors: [Tensor], views: [PlaneView]) throws -> Tensor? {
+        guard tensors.allSatisfy({ onGPU($0) }) else { return nil }
+        let shape = tensors[0].shape, n = shape.count, (h, w) = (shape[shape.rank - 2], shape[shape.rank - 1])
+        let y = output(Shape([tensors.count] + shape.dims))
+        for (k, (t, view)) in zip(tensors, views).enumerated() {
+            try device.launch("compseg_plane_view", grid: (device.blocks(n), 1),
+                              [address(t), .pointer(pointer(y) + k * n * MemoryLayout<Float>.stride),
+                               .int64(Int64(n / (h * w))), .int32(Int32(h)), .int32(Int32(w)), .int32(Int32(view.code))])
+        }
+        return y
+    }
+}
+
 extension CUDABackend: RunningStatisticsKernels {
     public func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws -> Bool {
         guard onGPU(running, batch) else { return false }

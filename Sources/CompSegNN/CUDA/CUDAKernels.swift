@@ -228,6 +228,21 @@ enum CUDAKernels {
             }
         }
 
+        /// `planes` h×w planes of src seen through a plane view (`PlaneView.code`: bit 0 flips rows,
+        /// bit 1 columns, bit 2 transposes; transposing needs h = w) into dst.
+        extern "C" __global__ void compseg_plane_view(const float *src, float *dst, long long planes, int h, int w,
+                                                      int view) {
+            long long plane = (long long)h * w;
+            FOR_EACH(e, planes * plane) {
+                long long p = e / plane;
+                int r = (int)(e - p * plane), y = r / w, x = r % w;
+                int sy = (view & 4) ? x : y, sx = (view & 4) ? y : x;
+                if (view & 1) sy = h - 1 - sy;
+                if (view & 2) sx = w - 1 - sx;
+                dst[e] = src[p * plane + (long long)sy * w + sx];
+            }
+        }
+
         /// Block c: channel c's mean and biased variance over n images of `plane` pixels (in double,
         /// the variance from the mean: two passes).
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_channel_statistics(const float *x, long long n,

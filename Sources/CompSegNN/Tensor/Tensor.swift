@@ -48,28 +48,6 @@ public final class Tensor: @unchecked Sendable {
         _ = scalars.withUnsafeBufferPointer { storage.buffer.update(fromContentsOf: $0) }
     }
 
-    /// The tensors, all of one shape, stacked along a new first axis: n × shape, plain, untracked
-    /// (a batch of images for inference, copied once; a single plain tensor is not copied: the
-    /// batch shares its values).
-    public convenience init(stacking tensors: [Tensor]) throws(ShapeError) {
-        try require(!tensors.isEmpty, "stacking", "needs at least one tensor")
-        let shape = tensors[0].shape
-        if tensors.count == 1 && tensors[0].isPlain {
-            self.init(shape: Shape([1] + shape.dims), layout: nil, storage: tensors[0].storage)
-            return
-        }
-        for t in tensors where t.shape != shape {
-            throw ShapeError("stacking", "shapes differ: \(shape) and \(t.shape)")
-        }
-        let n = shape.count
-        self.init(shape: Shape([tensors.count] + shape.dims), layout: nil,
-                  storage: Storage(count: tensors.count * n, zeroed: false))
-        for (k, t) in tensors.enumerated() {
-            let p = t.plain()
-            withExtendedLifetime(p) { (storage.base + k * n).update(from: p.storage.base, count: n) }
-        }
-    }
-
     /// A plain tensor whose values are not set: for code that writes every one of them.
     public convenience init(uninitialized shape: Shape) {
         self.init(shape: shape, layout: nil, storage: Storage(count: shape.count, zeroed: false))
