@@ -151,11 +151,14 @@ public final class Trainer {
     /// The losses the head gives this batch for an all-dark map (every activation 0) and an
     /// all-lit one (every activation 1): what a collapsed network scores.
     private func extremeLosses(_ batch: Batch, like a: Tensor) throws -> (dark: Float, lit: Float) {
-        try withoutGradients {
-            (try head.loss(activation: Tensor(zeros: a.shape), tissue: batch.tissue, labels: batch.labels).scalars[0],
-             try head.loss(activation: Tensor(repeating: 1, shape: a.shape), tissue: batch.tissue, labels: batch.labels).scalars[0])
+        if extremeMaps?.dark.shape != a.shape { extremeMaps = (Tensor(zeros: a.shape), Tensor(repeating: 1, shape: a.shape)) }
+        let (dark, lit) = extremeMaps!
+        return try withoutGradients {
+            (try head.loss(activation: dark, tissue: batch.tissue, labels: batch.labels).scalars[0],
+             try head.loss(activation: lit, tissue: batch.tissue, labels: batch.labels).scalars[0])
         }
     }
+    private var extremeMaps: (dark: Tensor, lit: Tensor)?
 
     /// A warning when the epoch ends collapsed: every activation on tissue stayed below 1e-3 (or
     /// above 1 − 1e-3), or the training loss has sat within 1% of what an all-dark (or all-lit)
