@@ -67,7 +67,7 @@ public final class Trainer {
                 extremeSums.dark += Double(extremes.dark) * Double(indices.count)
                 extremeSums.lit += Double(extremes.lit) * Double(indices.count)
                 images += indices.count
-                let (lo, hi) = tissueRange(a, batch.tissue)
+                let (lo, hi) = try maskedRange(a, mask: batch.tissue)
                 lowest = min(lowest, lo); highest = max(highest, hi)
                 step(k + 1, batches.count)
             }
@@ -138,14 +138,6 @@ public final class Trainer {
             let auc = rocAUC(scores: scores, positives: samples.labels.map { $0 == .cancer })
             return (Float(lossSum / Double(samples.count)), auc, scores)
         }
-    }
-
-    /// The lowest and highest activation on tissue pixels.
-    private func tissueRange(_ a: Tensor, _ tissue: Tensor) -> (Float, Float) {
-        let values = a.scalars, mask = tissue.scalars
-        var lo = Float.infinity, hi = -Float.infinity
-        for i in values.indices where mask[i] > 0 { lo = min(lo, values[i]); hi = max(hi, values[i]) }
-        return (lo, hi)
     }
 
     /// The losses the head gives this batch for an all-dark map (every activation 0) and an

@@ -113,6 +113,9 @@ import Testing
             let before = CUDAEmulation.launches
             #expect(try stack([a, mask], views: [.identity, PlaneView(code: 5)]).scalars == [1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 0, 0, 0, 0, 0, 0])
             #expect(CUDAEmulation.launches - before == 2)
+            // The trainer's range of activations on tissue: one kernel, two numbers per image back.
+            let range = try maskedRange(a, mask: mask)
+            #expect(range.lowest == 1 && range.highest == 3 && CUDAEmulation.launches - before == 3)
         }
     }
 

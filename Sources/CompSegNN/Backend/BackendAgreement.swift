@@ -108,8 +108,15 @@ public enum BackendAgreement {
                         ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
             },
             // Not ops of the seam: batch norm's running statistics, the head's masked mean, the
-            // optimizers and stacking a batch run on the backend where it has
-            // `RunningStatisticsKernels`, `MaskedMeanKernels`, `OptimizerKernels` and `StackingKernels`.
+            // optimizers, the trainer's masked range and stacking a batch run on the backend where it
+            // has `RunningStatisticsKernels`, `MaskedMeanKernels`, `OptimizerKernels`,
+            // `MaskedRangeKernels` and `StackingKernels`.
+            Case(op: "masked range") { _, g in
+                let a = random([3, 1, 9, 7], &g)
+                let mask = try! Tensor(shape: a.shape, scalars: (0..<a.shape.count).map { _ in g.nextUniform() < 0.3 ? 1 : 0 })
+                let range = try maskedRange(a, mask: mask)
+                return [("lowest, highest", try Tensor(shape: [2], scalars: [range.lowest, range.highest]))]
+            },
             Case(op: "stack, plane views") { _, g in
                 let squares = (0..<8).map { _ in random([3, 6, 6], &g) }, rectangles = (0..<4).map { _ in random([2, 5, 7], &g) }
                 return [("8 views of 3×6×6", try stack(squares, views: (0..<8).map(PlaneView.init(code:)))),

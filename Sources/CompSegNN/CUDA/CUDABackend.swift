@@ -367,6 +367,16 @@ extension CUDABackend: StackingKernels {
     }
 }
 
+extension CUDABackend: MaskedRangeKernels {
+    public func maskedRange(_ a: Tensor, mask: Tensor) throws -> Tensor? {
+        guard onGPU(a, mask) else { return nil }
+        let n = a.shape.n, range = output([n, 2])
+        try device.launch("compseg_masked_range", grid: (n, 1),
+                          [address(a), address(mask), .int64(Int64(a.shape.count / n)), address(range)])
+        return range
+    }
+}
+
 extension CUDABackend: RunningStatisticsKernels {
     public func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws -> Bool {
         guard onGPU(running, batch) else { return false }

@@ -158,6 +158,31 @@ enum CUDAKernels {
             }
         }
 
+        /// One block per image: range[2n] and range[2n + 1], the lowest and highest a over its
+        /// `pixels` where mask > 0 (+∞ and −∞ where there is none).
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_masked_range(const float *a, const float *mask,
+                                                                                 long long pixels, float *range) {
+            __shared__ float lo[BLOCK], hi[BLOCK];
+            const float infinity = __uint_as_float(0x7f800000u);
+            const float *ai = a + blockIdx.x * pixels, *mi = mask + blockIdx.x * pixels;
+            float l = infinity, h = -infinity;
+            for (long long j = threadIdx.x; j < pixels; j += blockDim.x)
+                if (mi[j] > 0) { l = fminf(l, ai[j]); h = fmaxf(h, ai[j]); }
+            for (int i = threadIdx.x; i < BLOCK; i += blockDim.x) {
+                lo[i] = i == threadIdx.x ? l : infinity;
+                hi[i] = i == threadIdx.x ? h : -infinity;
+            }
+            __syncthreads();
+            for (int stride = BLOCK / 2; stride > 0; stride /= 2) {
+                for (int i = threadIdx.x; i < stride; i += blockDim.x) {
+                    lo[i] = fminf(lo[i], lo[i + stride]);
+                    hi[i] = fmaxf(hi[i], hi[i + stride]);
+                }
+                __syncthreads();
+            }
+            if (threadIdx.x == 0) { range[2 * blockIdx.x] = lo[0]; range[2 * blockIdx.x + 1] = hi[0]; }
+        }
+
         /// da = dmeans[n] / totals[n] · mask, image by image (blockIdx.y is the image).
         extern "C" __global__ void compseg_masked_mean_backward(const float *dmeans, const float *mask,
                                                                 const float *totals, long long pixels, float *da) {

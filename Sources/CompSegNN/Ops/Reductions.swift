@@ -66,6 +66,34 @@ public func maskedMean(_ a: Tensor, mask: Tensor) throws -> Tensor {
     }
 }
 
+/// The lowest and highest value of N×C×H×W `a` over the pixels where `mask` (same shape) is > 0,
+/// over all images (+∞ and −∞ when the mask holds none); untracked. Where the backend holds the
+/// tensors (a GPU) it is found there, and only two numbers per image reach the host.
+/// - Throws: when the shapes differ or are not images.
+public func maskedRange(_ a: Tensor, mask: Tensor) throws -> (lowest: Float, highest: Float) {
+    let op = "maskedRange"
+    try a.shape.requireImage(op)
+    try require(a.shape == mask.shape, op, "activation \(a.shape) and mask \(mask.shape) differ")
+    var lowest = Float.infinity, highest = -Float.infinity
+    if let kernels = Backend.current as? any MaskedRangeKernels, let range = try kernels.maskedRange(a.plain(), mask: mask.plain()) {
+        for (k, v) in range.scalars.enumerated() { if k % 2 == 0 { lowest = min(lowest, v) } else { highest = max(highest, v) } }
+        return (lowest, highest)
+    }
+    a.withPlainBuffer { values in
+        mask.withPlainBuffer { m in
+            for i in values.indices where m[i] > 0 { lowest = min(lowest, values[i]); highest = max(highest, values[i]) }
+        }
+    }
+    return (lowest, highest)
+}
+
+/// A backend that finds `maskedRange` where the activations live (a GPU).
+public protocol MaskedRangeKernels: KernelBackend {
+    /// Per image of N×C×H×W `a` and `mask` (plain): its lowest and highest masked value, N×2; nil
+    /// where the tensors are not this backend's (the host loop runs).
+    func maskedRange(_ a: Tensor, mask: Tensor) throws -> Tensor?
+}
+
 /// A backend that takes the pooling head's masked mean where the activations live (a GPU): the
 /// same sums as `maskedMean`'s host loop (Σ m·a in double, Σ m), in its own order.
 public protocol MaskedMeanKernels: KernelBackend {
