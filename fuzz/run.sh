@@ -119,7 +119,7 @@ without() {
 extract() {
     local file=$1 name=$2 start=$3 end=$4 out=$SRC/extract_$2.swift
     mkdir -p $SRC
-    { echo "import Foundation"; echo "import CompSegCore"; sed -n "/$start/,/$end/{p;/$end/q}" "$file"; } > "$out"
+    { echo "import Foundation"; echo "import CompSegCore"; echo "import CompSegNN"; sed -n "/$start/,/$end/{p;/$end/q}" "$file"; } > "$out"
     echo "$out"
 }
 

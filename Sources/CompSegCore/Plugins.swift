@@ -116,6 +116,10 @@ extension ListsConfigurationKeys where Self: Codable {
 /// with the set listed ("'whb' is not one of hwb, bhw, flat, matlab").
 public protocol ConfigurationChoice: CaseIterable, RawRepresentable, Codable where RawValue == String {}
 
+/// The engine's choices a settings file names (`train`'s `device` and `precision`).
+extension ComputeDevice: ConfigurationChoice {}
+extension Precision: ConfigurationChoice {}
+
 extension ConfigurationChoice {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()

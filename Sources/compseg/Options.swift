@@ -43,8 +43,8 @@ struct DeviceOptions: ParsableArguments {
     }
 }
 
-extension ComputeDevice: ExpressibleByArgument, ConfigurationChoice {}
-extension Precision: ExpressibleByArgument, ConfigurationChoice {}
+extension ComputeDevice: ExpressibleByArgument {}
+extension Precision: ExpressibleByArgument {}
 
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).
