@@ -13,7 +13,8 @@
 # new corpus entries kept in fuzz/.build/corpus/TARGET (the committed seeds in fuzz/corpus/TARGET
 # are only read), crash/leak/oom/timeout inputs written to fuzz/.build/artifacts/TARGET/.
 # Before fuzzing, each target replays the inputs in fuzz/crashes/TARGET (past findings, now fixed).
-# Exits 1 when any target crashed, leaked, ran out of memory or timed out; prints the input paths.
+# Exits 1 when any target crashed, leaked, ran out of memory, timed out or did not build (a target
+# skipped for want of Yams is not a failure); prints the input paths.
 # FUZZ_FLAGS adds libFuzzer flags (e.g. FUZZ_FLAGS="-fork=1 -ignore_crashes=1 -ignore_ooms=1
 # -ignore_timeouts=1" to keep going past known findings and count them).
 #
@@ -216,13 +217,18 @@ build_all() {
     wait
     for t in "${TARGETS_SEL[@]}"; do
         cat $B/logs/build-$t.log
-        if [ "$(cat $B/logs/build-$t.rc)" = 0 ]; then ok+=($t); else echo "build of $t failed or skipped" >&2; fi
+        case "$(cat $B/logs/build-$t.rc)" in
+            0) ok+=($t) ;;
+            2) echo "build of $t skipped" >&2 ;;
+            # A target that no longer compiles would otherwise drop out of every run unnoticed.
+            *) echo "build of $t failed" >&2; BUILD_FAILED+=($t) ;;
+        esac
     done
     BUILT=("${ok[@]}")
 }
 
 # Runs target $1 with libFuzzer args; records the artifacts it left.
-FOUND=()
+FOUND=() BUILD_FAILED=()
 run_target() {
     local t=$1; shift
     local work=$B/corpus/$t art=$B/artifacts/$t/ log=$B/logs/$t.log
@@ -267,7 +273,7 @@ elif [ $# -gt 0 ]; then TARGETS_SEL=("$@")
 else read -ra TARGETS_SEL <<< "${TARGETS:-${ALL_TARGETS[*]}}"; fi
 
 build_all
-[ $MODE = build ] && exit 0
+[ $MODE = build ] && exit $(( ${#BUILD_FAILED[@]} > 0 ))
 if [ $MODE = repro ]; then
     SWIFT_BACKTRACE=enable=no LSAN_OPTIONS=suppressions=$ROOT/fuzz/lsan.supp:print_suppressions=0 exec $B/bin/fuzz_$REPRO_T -rss_limit_mb=1024 -timeout=10 "${REPRO[@]}"
 fi
@@ -275,6 +281,7 @@ for t in "${BUILT[@]}"; do
     if [ $MODE = runs ]; then run_target $t -runs=$RUNS
     else run_target $t -max_total_time=$SECONDS_PER; fi
 done
+for t in "${BUILD_FAILED[@]}"; do FOUND+=("$t: did not build (log $B/logs/build-$t.log)"); done
 if [ ${#FOUND[@]} -gt 0 ]; then
     echo "FINDINGS:"; printf '  %s\n' "${FOUND[@]}"; exit 1
 fi

@@ -14,7 +14,8 @@ struct CheckBackend: ParsableCommand {
         discussion: """
             Each op runs on both backends with the same seeded inputs: convolutions (forward, both gradients), \
             pooling, element-wise functions, binary ops, concat, slice, batch norm, the pooling head's masked \
-            mean, the optimizers' updates and stacking samples into a batch; then two SGD steps of a \
+            mean, the trainer's masked range, the optimizers' updates and stacking samples into a batch; \
+            then two SGD steps of a \
             U-Net with batch norm through the CompSegNet head (loss; every parameter's gradient, relative to \
             the largest gradient; the updated weights, relative to the largest weight). Prints one line per tensor; exits 1 when any difference exceeds --tolerance. \
             The device is cuda unless --device says otherwise (--device cpu checks the CPU against itself).
