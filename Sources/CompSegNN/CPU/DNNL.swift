@@ -205,10 +205,11 @@ final class Primitive: @unchecked Sendable {
         context.lock.lock()
         defer { context.lock.unlock() }
         var scratchpad = desc(dnnl_query_scratchpad_md)
-        if dnnl_memory_desc_get_size(&scratchpad) > 0 {
+        let scratchpadBytes = dnnl_memory_desc_get_size(&scratchpad)
+        if scratchpadBytes > 0 {
             var memory: dnnl_memory_t?
-            try check(dnnl_memory_create(&memory, &scratchpad, context.engine,
-                                         context.scratchpad(dnnl_memory_desc_get_size(&scratchpad))), op, "scratchpad")
+            try check(dnnl_memory_create(&memory, &scratchpad, context.engine, context.scratchpad(scratchpadBytes)),
+                      op, "scratchpad")
             memories.append(dnnl_exec_arg_t(arg: Arg.scratchpad, memory: memory))
         }
         let start = DispatchTime.now().uptimeNanoseconds

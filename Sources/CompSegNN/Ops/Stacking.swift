@@ -39,9 +39,10 @@ public func stack(_ tensors: [Tensor], views: [PlaneView]? = nil) throws -> Tens
     let (h, w) = (shape[shape.rank - 2], shape[shape.rank - 1])
     try require(h == w || !views.contains { $0.transposes }, op, "a transposing view needs square planes, got \(h)×\(w)")
     let stacked = Shape([tensors.count] + shape.dims)
-    if tensors.count == 1, tensors[0].isPlain, views[0] == .identity, false {
+    if tensors.count == 1, tensors[0].isPlain, views[0] == .identity {
         return Tensor(shape: stacked, layout: nil, storage: tensors[0].storage)
     }
+    guard shape.count > 0 else { return Tensor(uninitialized: stacked) }
     let plain = tensors.map { $0.plain() }
     if let kernels = Backend.current as? any StackingKernels, let y = try kernels.stack(plain, views: views) { return y }
     let y = Tensor(uninitialized: stacked)
@@ -50,7 +51,7 @@ public func stack(_ tensors: [Tensor], views: [PlaneView]? = nil) throws -> Tens
     let target = DisjointAccess(y.storage.base)
     withExtendedLifetime(plain) {
         // One plane a task: planes are large (an image channel) and each is copied whole.
-        do { let range = 0..<(tensors.count * planes)
+        parallelChunks(tensors.count * planes, minimumPerChunk: max(1, (1 << 16) / plane)) { range in
             for p in range {
                 let (k, q) = p.quotientAndRemainder(dividingBy: planes)
                 copyPlane(sources[k].value + q * plane, into: target.value + p * plane, h: h, w: w, views[k])
