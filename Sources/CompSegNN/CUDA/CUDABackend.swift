@@ -315,7 +315,7 @@ final class CUDAPoolingIndices: PoolingWorkspace, @unchecked Sendable {
     init(_ storage: Storage) { self.storage = storage }
 }
 
-extension CUDABackend: OptimizerKernels {
+extension CUDABackend: DeviceKernels {
     public func update(_ rule: OptimizerRule, value: Tensor, gradient: Tensor, state: Tensor) throws -> Bool {
         guard onGPU(value, gradient, state) else { return false }
         let n = Int64(value.shape.count), grid = (device.blocks(value.shape.count), 1)
@@ -333,9 +333,7 @@ extension CUDABackend: OptimizerKernels {
         }
         return true
     }
-}
 
-extension CUDABackend: MaskedMeanKernels {
     public func maskedMean(_ a: Tensor, mask: Tensor) throws -> (means: Tensor, totals: Tensor)? {
         guard onGPU(a, mask) else { return nil }
         let n = a.shape.n, means = output([n]), totals = output([n])
@@ -351,9 +349,7 @@ extension CUDABackend: MaskedMeanKernels {
                           [address(dy), address(mask), address(totals), .int64(Int64(pixels)), address(da)])
         return da
     }
-}
 
-extension CUDABackend: StackingKernels {
     public func stack(_ tensors: [Tensor], views: [PlaneView]) throws -> Tensor? {
         guard tensors.allSatisfy({ onGPU($0) }) else { return nil }
         let shape = tensors[0].shape, n = shape.count, (h, w) = (shape[shape.rank - 2], shape[shape.rank - 1])
@@ -365,9 +361,7 @@ extension CUDABackend: StackingKernels {
         }
         return y
     }
-}
 
-extension CUDABackend: MaskedRangeKernels {
     public func maskedRange(_ a: Tensor, mask: Tensor) throws -> Tensor? {
         guard onGPU(a, mask) else { return nil }
         let n = a.shape.n, range = output([n, 2])
@@ -375,9 +369,7 @@ extension CUDABackend: MaskedRangeKernels {
                           [address(a), address(mask), .int64(Int64(a.shape.count / n)), address(range)])
         return range
     }
-}
 
-extension CUDABackend: RunningStatisticsKernels {
     public func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws -> Bool {
         guard onGPU(running, batch) else { return false }
         let n = running.shape.count

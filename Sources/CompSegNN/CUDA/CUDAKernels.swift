@@ -35,6 +35,12 @@ enum CUDAKernels {
     /// thread's share, and a launch with this size gives the same bits every time.
     static let blockSize = 256
 
+    /// The names of the kernels in `source` (each `__global__` function's).
+    static var names: [String] {
+        source.split(separator: "\n").filter { $0.contains("__global__") }
+            .compactMap { $0.firstMatch(of: /compseg_\w+(?=\()/).map { String($0.output) } }
+    }
+
     static let source = """
         #define BLOCK 256
         #define FOR_EACH(i, n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \\
@@ -94,10 +100,6 @@ enum CUDAKernels {
             FOR_EACH(i, n) y[i] = op == 0 ? a[i] + b[i] : a[i] * b[i];
         }
 
-        extern "C" __global__ void compseg_fill(float value, float *y, long long n) {
-            FOR_EACH(i, n) y[i] = value;
-        }
-
         /// Sums the BLOCK doubles of shared memory in a fixed tree (the threads' values, zeros past
         /// them: set by `block_share`); the total lands in s[0]. Any block of up to BLOCK threads.
         __device__ void block_sum(double *s) {
@@ -112,29 +114,6 @@ enum CUDAKernels {
         __device__ void block_share(double *s, double value) {
             s[threadIdx.x] = value;
             for (int i = threadIdx.x + blockDim.x; i < BLOCK; i += blockDim.x) s[i] = 0;
-        }
-
-        /// Pass 1 of a sum: block b adds x[b·chunk ..< (b+1)·chunk] in double into partial[b].
-        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_partial_sums(const float *x, long long n,
-                                                                                long long chunk, double *partial) {
-            __shared__ double s[BLOCK];
-            long long start = blockIdx.x * chunk, end = min(start + chunk, n);
-            double t = 0;
-            for (long long i = start + threadIdx.x; i < end; i += blockDim.x) t += (double)x[i];
-            block_share(s, t);
-            block_sum(s);
-            if (threadIdx.x == 0) partial[blockIdx.x] = s[0];
-        }
-
-        /// Pass 2, one block: y[0] = factor · Σ partial.
-        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_sum_partials(const double *partial, int count,
-                                                                                float factor, float *y) {
-            __shared__ double s[BLOCK];
-            double t = 0;
-            for (int i = threadIdx.x; i < count; i += blockDim.x) t += partial[i];
-            block_share(s, t);
-            block_sum(s);
-            if (threadIdx.x == 0) y[0] = (float)s[0] * factor;
         }
 
         /// One block per image: means[n] = Σ m·a / Σ m over its `pixels`; totals[n] = Σ m.

@@ -33,9 +33,9 @@ public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Te
 }
 
 /// running ← (1 − momentum)·running + momentum·batch·factor, in place: where the tensors live
-/// (`RunningStatisticsKernels`), else on the host.
+/// (`DeviceKernels`), else on the host.
 private func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws {
-    if let kernels = Backend.current as? any RunningStatisticsKernels,
+    if let kernels = Backend.deviceKernels,
        try kernels.blend(running, toward: batch, momentum: momentum, factor: factor) {
         running.noteWrite()
         return
@@ -43,12 +43,4 @@ private func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, fac
     batch.withPlainBuffer { b in
         running.withMutablePlainBuffer { r in for i in r.indices { r[i] = (1 - momentum) * r[i] + momentum * b[i] * factor } }
     }
-}
-
-/// A backend that moves batch norm's running statistics where they live (a GPU), so that a
-/// training step does not wait to read each layer's batch statistics on the host.
-public protocol RunningStatisticsKernels: KernelBackend {
-    /// running ← (1 − momentum)·running + momentum·batch·factor, in place (plain tensors of one shape).
-    /// - Returns: false where the tensors are not this backend's (the host loop runs).
-    func blend(_ running: Tensor, toward batch: Tensor, momentum: Float, factor: Float) throws -> Bool
 }

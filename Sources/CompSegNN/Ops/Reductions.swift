@@ -33,7 +33,7 @@ public func maskedMean(_ a: Tensor, mask: Tensor) throws -> Tensor {
             throw ShapeError(op, "mask of image \(empty) is empty: no pixel to average over")
         }
     }
-    if let kernels = Backend.current as? any MaskedMeanKernels, let (means, totals) = try kernels.maskedMean(a.plain(), mask: m) {
+    if let kernels = Backend.deviceKernels, let (means, totals) = try kernels.maskedMean(a.plain(), mask: m) {
         try requireTissue(totals.scalars)
         return record(op, [a], means) { dy in [try kernels.maskedMeanBackward(dy, mask: m, totals: totals)] }
     }
@@ -75,7 +75,7 @@ public func maskedRange(_ a: Tensor, mask: Tensor) throws -> (lowest: Float, hig
     try a.shape.requireImage(op)
     try require(a.shape == mask.shape, op, "activation \(a.shape) and mask \(mask.shape) differ")
     var lowest = Float.infinity, highest = -Float.infinity
-    if let kernels = Backend.current as? any MaskedRangeKernels, let range = try kernels.maskedRange(a.plain(), mask: mask.plain()) {
+    if let kernels = Backend.deviceKernels, let range = try kernels.maskedRange(a.plain(), mask: mask.plain()) {
         for (k, v) in range.scalars.enumerated() { if k % 2 == 0 { lowest = min(lowest, v) } else { highest = max(highest, v) } }
         return (lowest, highest)
     }
@@ -85,21 +85,4 @@ public func maskedRange(_ a: Tensor, mask: Tensor) throws -> (lowest: Float, hig
         }
     }
     return (lowest, highest)
-}
-
-/// A backend that finds `maskedRange` where the activations live (a GPU).
-public protocol MaskedRangeKernels: KernelBackend {
-    /// Per image of N×C×H×W `a` and `mask` (plain): its lowest and highest masked value, N×2; nil
-    /// where the tensors are not this backend's (the host loop runs).
-    func maskedRange(_ a: Tensor, mask: Tensor) throws -> Tensor?
-}
-
-/// A backend that takes the pooling head's masked mean where the activations live (a GPU): the
-/// same sums as `maskedMean`'s host loop (Σ m·a in double, Σ m), in its own order.
-public protocol MaskedMeanKernels: KernelBackend {
-    /// Per image of N×1×H×W `a` and `mask` (plain): Σ m·a / Σ m and Σ m, each of shape N; nil
-    /// where the tensors are not this backend's (the host loop runs). An empty mask's mean is NaN.
-    func maskedMean(_ a: Tensor, mask: Tensor) throws -> (means: Tensor, totals: Tensor)?
-    /// da = dmeans[n] / totals[n] · mask, image by image.
-    func maskedMeanBackward(_ dmeans: Tensor, mask: Tensor, totals: Tensor) throws -> Tensor
 }

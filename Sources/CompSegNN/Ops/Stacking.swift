@@ -25,7 +25,7 @@ public struct PlaneView: Hashable, Sendable {
 /// (a batch of samples), each seen through its view of `views` (one per tensor; nil: as they are)
 /// over its last two axes. A transposing view needs square planes. A single plain tensor seen as
 /// it is is not copied: the result shares its values. Where the backend holds the tensors (a GPU),
-/// the copy runs there (`StackingKernels`); else planes are copied in parallel on the host.
+/// the copy runs there (`DeviceKernels`); else planes are copied in parallel on the host.
 /// - Throws: `ShapeError` when there is no tensor, shapes differ, a tensor has fewer than two
 ///   axes, views and tensors differ in number, or a transposing view meets a plane that is not square.
 public func stack(_ tensors: [Tensor], views: [PlaneView]? = nil) throws -> Tensor {
@@ -44,7 +44,7 @@ public func stack(_ tensors: [Tensor], views: [PlaneView]? = nil) throws -> Tens
     }
     guard shape.count > 0 else { return Tensor(uninitialized: stacked) }
     let plain = tensors.map { $0.plain() }
-    if let kernels = Backend.current as? any StackingKernels, let y = try kernels.stack(plain, views: views) { return y }
+    if let kernels = Backend.deviceKernels, let y = try kernels.stack(plain, views: views) { return y }
     let y = Tensor(uninitialized: stacked)
     let planes = shape.count / (h * w), plane = h * w
     let sources = plain.map { DisjointAccess(UnsafePointer($0.storage.base)) }
@@ -87,12 +87,4 @@ private func copyPlane(_ source: UnsafePointer<Float>, into target: UnsafeMutabl
             }
         }
     }
-}
-
-/// A backend that stacks tensors where it holds them (a GPU), so that samples kept in its memory
-/// are not read back by the host to make each batch.
-public protocol StackingKernels: KernelBackend {
-    /// `stack`'s result for plain tensors of one shape of at least two axes, views valid for their
-    /// planes; nil where the tensors are not this backend's (the host copies them).
-    func stack(_ tensors: [Tensor], views: [PlaneView]) throws -> Tensor?
 }

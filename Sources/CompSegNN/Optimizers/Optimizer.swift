@@ -70,7 +70,7 @@ open class Optimizer: @unchecked Sendable {
             state.follow(p, width: stateWidth)
             state.updates += 1
             let step = state.updates
-            if let kernels = Backend.current as? any OptimizerKernels, let rule = rule(step: step) {
+            if let kernels = Backend.deviceKernels, let rule = rule(step: step) {
                 // State made on another backend (host memory) moves once into this one's.
                 if state.values.storage.memory !== kernels.memory { state.values = state.values.copy() }
                 do {
@@ -134,7 +134,7 @@ open class Optimizer: @unchecked Sendable {
     }
 
     /// This optimizer's update at a parameter's `step` (counted from 1) for a backend that runs it
-    /// where the parameters live (`OptimizerKernels`); nil where there is none (the host loop runs).
+    /// where the parameters live (`DeviceKernels`); nil where there is none (the host loop runs).
     open func rule(step: Int) -> OptimizerRule? { nil }
 
     /// The gradient with weight decay: g + λ·p.
@@ -158,13 +158,4 @@ public enum OptimizerRule: Sendable {
     /// stepSize = lr / (1 − β₁ᵗ), correction = √(1 − β₂ᵗ).
     case adam(beta1: Float, beta2: Float, stepSize: Float, correction: Float, epsilon: Float, weightDecay: Float)
     case sgd(learningRate: Float, momentum: Float, dampening: Float, nesterov: Bool, weightDecay: Float, step: Int)
-}
-
-/// A backend that updates parameters where they live (a GPU), so that a step does not carry them
-/// to the host and back.
-public protocol OptimizerKernels: KernelBackend {
-    /// Updates `value` in place by `rule` from `gradient` (in `value`'s layout) and `state` (the
-    /// rule's planes one after the other, as Optimizer keeps them).
-    /// - Returns: false where the tensors are not this backend's to update (the host loop runs).
-    func update(_ rule: OptimizerRule, value: Tensor, gradient: Tensor, state: Tensor) throws -> Bool
 }
