@@ -98,6 +98,96 @@ import Testing
     }
 }
 
+/// cuDNN's descriptor functions need no GPU either: where its library is found (a pip wheel's
+/// nvidia/cudnn/lib), the descriptors the CUDA backend makes are read back through cuDNN's own
+/// getters. This checks what the emulated cuDNN of `DeviceTests` cannot (it was written from the
+/// same reading of the header): the order of each setter's arguments and the codes of the enums.
+@Suite(.enabled(if: cudnnLibrary != nil, "cuDNN not found (libcudnn.so.9; see README, CUDA libraries)"))
+struct CuDNNDescriptorTests {
+    typealias D = OpaquePointer
+    typealias I = UnsafeMutablePointer<Int32>
+    let lib: LoadedLibrary
+    let getTensor: @convention(c) (D?, I, I, I, I, I, I, I, I, I) -> Int32
+    let getFilter: @convention(c) (D?, I, I, I, I, I, I) -> Int32
+    let getConvolution: @convention(c) (D?, I, I, I, I, I, I, I, I) -> Int32
+    let getMathType: @convention(c) (D?, I) -> Int32
+    let outputDimensions: @convention(c) (D?, D?, D?, I, I, I, I) -> Int32
+
+    init() throws {
+        lib = try #require(cudnnLibrary)
+        getTensor = try lib.function("cudnnGetTensor4dDescriptor", as: type(of: getTensor))
+        getFilter = try lib.function("cudnnGetFilter4dDescriptor", as: type(of: getFilter))
+        getConvolution = try lib.function("cudnnGetConvolution2dDescriptor", as: type(of: getConvolution))
+        getMathType = try lib.function("cudnnGetConvolutionMathType", as: type(of: getMathType))
+        outputDimensions = try lib.function("cudnnGetConvolution2dForwardOutputDim", as: type(of: outputDimensions))
+    }
+
+    /// The `count` numbers a getter writes through consecutive pointers from the one given it.
+    func read(_ count: Int, _ get: (I) -> Int32) -> [Int32] {
+        var v = [Int32](repeating: -1, count: count)
+        let status = v.withUnsafeMutableBufferPointer { get($0.baseAddress!) }
+        #expect(status == 0)
+        return v
+    }
+
+    /// (data type, n, c, h, w, and the four strides) as cuDNN reads a tensor descriptor.
+    func tensor(_ d: D?) -> [Int32] {
+        read(9) { v in getTensor(d, v, v + 1, v + 2, v + 3, v + 4, v + 5, v + 6, v + 7, v + 8) }
+    }
+
+    /// What the descriptors of an N×C×H×W tensor read back as: fp32 NCHW, or bf16 NHWC (type 9).
+    static func expected(_ s: Shape, bf16: Bool) -> [Int32] {
+        let (n, c, h, w) = (Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w))
+        return bf16 ? [9, n, c, h, w, c * h * w, 1, w * c, c] : [0, n, c, h, w, c * h * w, h * w, w, 1]
+    }
+
+    @Test(arguments: [Precision.fp32, .tf32, .bf16])
+    func theBackendsConvolutionsReadBackAsMeant(precision: Precision) throws {
+        let descriptors = try CuDNNDescriptors(lib, precision: precision)
+        let bf16 = precision == .bf16
+        // The paper's first layer, a U-Net's up-sampling (transposed) and last layer, a strided
+        // convolution with an odd input, and unequal strides and paddings.
+        let cases: [(input: Shape, weight: Shape, geometry: ConvolutionGeometry)] = [
+            ([7, 450, 256, 256], [64, 450, 3, 3], ConvolutionGeometry(padding: 1)),
+            ([7, 128, 64, 64], [128, 64, 2, 2], ConvolutionGeometry(stride: 2, transposed: true)),
+            ([7, 64, 256, 256], [1, 64, 1, 1], ConvolutionGeometry()),
+            ([2, 5, 255, 255], [8, 5, 3, 3], ConvolutionGeometry(stride: 2, padding: 1)),
+            ([1, 3, 20, 31], [4, 3, 3, 5], ConvolutionGeometry(stride: (1, 2), padding: (0, 2))),
+        ]
+        for (input, weight, g) in cases {
+            let output = g.outputShape(input: input, weight: weight)
+            for kind in [CuDNN.Problem.Kind.forward, .backwardData, .backwardFilter] {
+                let p = CUDABackend.problem(kind, input: input, weight: weight, output: output, geometry: g)
+                let d = try descriptors.described(p)
+                #expect(tensor(d.x) == Self.expected(p.input, bf16: bf16), "\(p)")
+                #expect(tensor(d.y) == Self.expected(p.output, bf16: bf16), "\(p)")
+                // The filter: (data type, format, k, c, h, w), K×C×kH×kW of the direct convolution.
+                let f = read(6) { v in getFilter(d.w, v, v + 1, v + 2, v + 3, v + 4, v + 5) }
+                #expect(f == [bf16 ? 9 : 0, bf16 ? 1 : 0] + p.filter.dims.map { Int32($0) }, "\(p)")
+                // (pad h, pad w, stride h, stride w, dilation h, dilation w, mode, compute type):
+                // cross-correlation (1) computed in fp32 (0).
+                let c = read(8) { v in getConvolution(d.convolution, v, v + 1, v + 2, v + 3, v + 4, v + 5, v + 6, v + 7) }
+                #expect(c == [g.paddingH, g.paddingW, g.strideH, g.strideW, 1, 1, 1, 0].map { Int32($0) }, "\(p)")
+                #expect(read(1) { getMathType(d.convolution, $0) } == [precision == .fp32 ? 3 : 1])
+                // cuDNN's own size of the direct convolution's output is the one the backend allocates.
+                let o = read(4) { v in outputDimensions(d.convolution, d.x, d.w, v, v + 1, v + 2, v + 3) }
+                #expect(o == p.output.dims.map { Int32($0) }, "\(p)")
+                #expect(p.output == (g.transposed ? input : output))
+            }
+            // The bias gradient's descriptors stay fp32 NCHW at every precision.
+            let (bias, sum) = try descriptors.bias(output)
+            #expect(tensor(bias) == Self.expected([1, output.c, 1, 1], bf16: false))
+            #expect(tensor(sum) == Self.expected(output, bf16: false))
+        }
+    }
+}
+
+/// cuDNN when this machine has it.
+private let cudnnLibrary: LoadedLibrary? = {
+    guard case .success(let library) = CUDALoader.find(.cudnn, directories: CUDALoader.searchDirectories()) else { return nil }
+    return library
+}()
+
 /// NVRTC when this machine has it.
 private let nvrtc: NVRTC? = {
     guard case .success(let library) = CUDALoader.find(.nvrtc, directories: CUDALoader.searchDirectories()) else { return nil }

@@ -101,6 +101,12 @@ public struct ConvolutionGeometry: Hashable, Sendable {
         let (s, p) = vertical ? (strideH, paddingH) : (strideW, paddingW)
         return transposed ? (size - 1) * s - 2 * p + k : (size + 2 * p - k) / s + 1
     }
+
+    /// The output of an N×C×H×W `input` and a `weight` (O×I×kH×kW; I×O×kH×kW when transposed).
+    public func outputShape(input: Shape, weight: Shape) -> Shape {
+        [input.n, transposed ? weight[1] : weight[0], outputSize(input.h, kernel: weight[2], vertical: true),
+         outputSize(input.w, kernel: weight[3], vertical: false)]
+    }
 }
 
 /// What a convolution's forward pass does besides convolving: an activation applied to its output

@@ -243,8 +243,8 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     /// The direct convolution cuDNN runs for this one: itself, or for a transposed convolution the
     /// direct one whose input has the transposed one's output shape (its weight I×O×kH×kW is then
     /// the direct one's K×C×kH×kW), with `kind` the cuDNN call that computes what is asked for.
-    private func problem(_ kind: CuDNN.Problem.Kind, input: Shape, weight: Shape, output: Shape,
-                         geometry g: ConvolutionGeometry) -> CuDNN.Problem {
+    static func problem(_ kind: CuDNN.Problem.Kind, input: Shape, weight: Shape, output: Shape,
+                        geometry g: ConvolutionGeometry) -> CuDNN.Problem {
         let (directInput, directOutput) = g.transposed ? (output, input) : (input, output)
         let directKind: CuDNN.Problem.Kind = switch (kind, g.transposed) {
         case (_, false): kind
@@ -262,9 +262,8 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
             return try cpu.convolutionForward(x, weight: weight, bias: bias, geometry: g, epilogue: epilogue)
         }
         let w = weight.shape
-        let y = output([x.shape.n, g.transposed ? w[1] : w[0], g.outputSize(x.shape.h, kernel: w[2], vertical: true),
-                        g.outputSize(x.shape.w, kernel: w[3], vertical: false)])
-        let p = problem(.forward, input: x.shape, weight: w, output: y.shape, geometry: g)
+        let y = output(g.outputShape(input: x.shape, weight: w))
+        let p = Self.problem(.forward, input: x.shape, weight: w, output: y.shape, geometry: g)
         // Transposed: cuDNN's backward data of the direct convolution, from the weight and x (its "dy").
         let (a, b) = g.transposed ? (weight.storage, x.storage) : (x.storage, weight.storage)
         guard try cudnn.convolve(p, a, b, into: y.storage, bias: bias.map { UnsafeRawPointer(pointer($0)) },
@@ -280,7 +279,7 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
             return try cpu.convolutionBackwardData(dy, weight: weight, inputShape: inputShape, geometry: g)
         }
         let dx = output(inputShape)
-        let p = problem(.backwardData, input: inputShape, weight: weight.shape, output: dy.shape, geometry: g)
+        let p = Self.problem(.backwardData, input: inputShape, weight: weight.shape, output: dy.shape, geometry: g)
         // Transposed: the direct convolution's forward of dy.
         let (a, b) = g.transposed ? (dy.storage, weight.storage) : (weight.storage, dy.storage)
         guard try cudnn.convolve(p, a, b, into: dx.storage) else {
@@ -296,7 +295,7 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
                                                       withBias: withBias, geometry: g)
         }
         let dw = output(weightShape)
-        let p = problem(.backwardFilter, input: input.shape, weight: weightShape, output: dy.shape, geometry: g)
+        let p = Self.problem(.backwardFilter, input: input.shape, weight: weightShape, output: dy.shape, geometry: g)
         // Transposed: the direct convolution's input is dy, its output gradient x.
         let (a, b) = g.transposed ? (dy.storage, input.storage) : (input.storage, dy.storage)
         guard try cudnn.convolve(p, a, b, into: dw.storage) else {

@@ -18,8 +18,6 @@ import Foundation
 final class CuDNN: @unchecked Sendable {
     typealias Handle = OpaquePointer
     typealias Descriptor = OpaquePointer
-    private typealias Create = @convention(c) (UnsafeMutablePointer<Descriptor?>) -> Int32
-    private typealias Destroy = @convention(c) (Descriptor?) -> Int32
     private typealias AlgorithmQuery = @convention(c) (Handle?, Descriptor?, Descriptor?, Descriptor?, Descriptor?, Int32,
                                                        UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer) -> Int32
     private typealias WorkspaceQuery = @convention(c) (Handle?, Descriptor?, Descriptor?, Descriptor?, Descriptor?, Int32,
@@ -39,13 +37,6 @@ final class CuDNN: @unchecked Sendable {
                                                    Descriptor?, UnsafeMutableRawPointer?) -> Int32
 
     private let handle: Handle?
-    private let errorString: @convention(c) (Int32) -> UnsafePointer<CChar>?
-    private let createTensor, createFilter, createConvolution: Create
-    private let destroyTensor, destroyFilter, destroyConvolution: Destroy
-    private let setTensor: @convention(c) (Descriptor?, Int32, Int32, Int32, Int32, Int32, Int32) -> Int32
-    private let setFilter: @convention(c) (Descriptor?, Int32, Int32, Int32, Int32, Int32, Int32) -> Int32
-    private let setConvolution: @convention(c) (Descriptor?, Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32) -> Int32
-    private let setMathType: @convention(c) (Descriptor?, Int32) -> Int32
     private let forwardAlgorithms, backwardDataAlgorithms, backwardFilterAlgorithms: AlgorithmQuery
     private let forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace: WorkspaceQuery
     private let forward, backwardData, backwardFilter: Convolve
@@ -54,9 +45,8 @@ final class CuDNN: @unchecked Sendable {
     private let timeForward, timeBackwardData, timeBackwardFilter: Time?
     private let choice: AlgorithmChoice
     private let device: CUDADevice
-    /// cudnnMathType_t: CUDNN_FMA_MATH (3) keeps fp32 products (no TF32); CUDNN_TENSOR_OP_MATH (1)
-    /// allows TF32, and is what bf16 runs with.
-    private let mathType: Int32
+    /// The descriptors of the problems and biases met so far.
+    private let descriptors: CuDNNDescriptors
     /// Convolutions on channels-last bf16 copies of their operands.
     private let bf16: Bool
     private let lock = NSLock()
@@ -74,19 +64,8 @@ final class CuDNN: @unchecked Sendable {
         timeForward = timed ? try lib.function("cudnnFindConvolutionForwardAlgorithmEx", as: Time.self) : nil
         timeBackwardData = timed ? try lib.function("cudnnFindConvolutionBackwardDataAlgorithmEx", as: Time.self) : nil
         timeBackwardFilter = timed ? try lib.function("cudnnFindConvolutionBackwardFilterAlgorithmEx", as: Time.self) : nil
-        mathType = precision == .fp32 ? 3 : 1
         bf16 = precision == .bf16
-        errorString = try lib.function("cudnnGetErrorString", as: type(of: errorString))
-        createTensor = try lib.function("cudnnCreateTensorDescriptor", as: Create.self)
-        createFilter = try lib.function("cudnnCreateFilterDescriptor", as: Create.self)
-        createConvolution = try lib.function("cudnnCreateConvolutionDescriptor", as: Create.self)
-        destroyTensor = try lib.function("cudnnDestroyTensorDescriptor", as: Destroy.self)
-        destroyFilter = try lib.function("cudnnDestroyFilterDescriptor", as: Destroy.self)
-        destroyConvolution = try lib.function("cudnnDestroyConvolutionDescriptor", as: Destroy.self)
-        setTensor = try lib.function("cudnnSetTensor4dDescriptor", as: type(of: setTensor))
-        setFilter = try lib.function("cudnnSetFilter4dDescriptor", as: type(of: setFilter))
-        setConvolution = try lib.function("cudnnSetConvolution2dDescriptor", as: type(of: setConvolution))
-        setMathType = try lib.function("cudnnSetConvolutionMathType", as: type(of: setMathType))
+        descriptors = try CuDNNDescriptors(lib, precision: precision)
         forwardAlgorithms = try lib.function("cudnnGetConvolutionForwardAlgorithm_v7", as: AlgorithmQuery.self)
         backwardDataAlgorithms = try lib.function("cudnnGetConvolutionBackwardDataAlgorithm_v7", as: AlgorithmQuery.self)
         backwardFilterAlgorithms = try lib.function("cudnnGetConvolutionBackwardFilterAlgorithm_v7", as: AlgorithmQuery.self)
@@ -103,7 +82,7 @@ final class CuDNN: @unchecked Sendable {
         var handle: Handle?
         let status = create(&handle)
         guard status == 0 else {  // before self.handle is set, so `check` cannot be used yet
-            throw CUDAError("cudnnCreate failed: \(errorString(status).map { String(cString: $0) } ?? "status \(status)")")
+            throw CUDAError("cudnnCreate failed: \(descriptors.message(status))")
         }
         self.handle = handle
         try check(setStream(handle, nil), "cudnnSetStream")
@@ -135,7 +114,7 @@ final class CuDNN: @unchecked Sendable {
     func convolve(_ problem: Problem, _ a: Storage, _ b: Storage, into out: Storage,
                   bias: UnsafeRawPointer? = nil, activation: Eltwise? = nil) throws -> Bool {
         try device.bind()
-        let d = try described(problem)
+        let d = try descriptors.described(problem)
         let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
         let shapes = problem.operands
         // With bf16, what cuDNN reads and writes: copies, alive until their last kernel is launched
@@ -201,89 +180,11 @@ final class CuDNN: @unchecked Sendable {
 
     /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
     func biasGradient(_ dy: UnsafeRawPointer, shape: Shape, into db: UnsafeMutableRawPointer) throws {
-        let (b, t) = try biasDescriptors(shape)
+        let (b, t) = try descriptors.bias(shape)
         var one: Float = 1, zero: Float = 0
         try device.bind()
         try check(backwardBias(handle, &one, t, dy, &zero, b, db), "cudnnConvolutionBackwardBias")
         device.launched()
-    }
-
-    /// A problem's descriptors, made at its first call and kept for the process (a network has a
-    /// few dozen problems; making them on every call cost four creations and four destructions).
-    private final class Described {
-        let x, y, w, convolution: Descriptor?
-        init(x: Descriptor?, y: Descriptor?, w: Descriptor?, convolution: Descriptor?) {
-            self.x = x; self.y = y; self.w = w; self.convolution = convolution
-        }
-    }
-    private var descriptions: [Problem: Described] = [:]
-    private var biasDescriptions: [Shape: (bias: Descriptor?, tensor: Descriptor?)] = [:]
-
-    private func described(_ p: Problem) throws -> Described {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = descriptions[p] { return known }
-        // What is made is destroyed again if making the rest fails.
-        var undo: [() -> Void] = []
-        let x: Descriptor?, y: Descriptor?, w: Descriptor?, convolution: Descriptor?
-        do {
-            x = try tensor(p.input, bf16: bf16)
-            undo.append { [destroyTensor] in _ = destroyTensor(x) }
-            y = try tensor(p.output, bf16: bf16)
-            undo.append { [destroyTensor] in _ = destroyTensor(y) }
-            w = try filter(p.filter)
-            undo.append { [destroyFilter] in _ = destroyFilter(w) }
-            convolution = try self.convolution(p)
-        } catch {
-            undo.forEach { $0() }
-            throw error
-        }
-        let made = Described(x: x, y: y, w: w, convolution: convolution)
-        descriptions[p] = made
-        return made
-    }
-
-    /// The descriptors of a bias (1×K×1×1) and of the N×K×H×W tensor it sums, kept per shape.
-    private func biasDescriptors(_ shape: Shape) throws -> (Descriptor?, Descriptor?) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = biasDescriptions[shape] { return known }
-        let b = try tensor([1, shape.c, 1, 1], bf16: false)
-        let t: Descriptor?
-        do { t = try tensor(shape, bf16: false) } catch { _ = destroyTensor(b); throw error }
-        biasDescriptions[shape] = (b, t)
-        return (b, t)
-    }
-
-    /// A descriptor made by `create` and set by `set`; destroyed again when setting fails.
-    private func descriptor(_ create: Create, _ destroy: Destroy, _ kind: String,
-                            set: (Descriptor?) throws -> Void) throws -> Descriptor? {
-        var d: Descriptor?
-        try check(create(&d), "cudnnCreate\(kind)Descriptor")
-        do { try set(d) } catch {
-            _ = destroy(d)
-            throw error
-        }
-        return d
-    }
-
-    /// cudnnDataType_t and cudnnTensorFormat_t: CUDNN_DATA_FLOAT (0) in CUDNN_TENSOR_NCHW (0), or
-    /// CUDNN_DATA_BFLOAT16 (9) in CUDNN_TENSOR_NHWC (1).
-    private func kind(bf16: Bool) -> (type: Int32, format: Int32) { bf16 ? (9, 1) : (0, 0) }
-
-    private func tensor(_ s: Shape, bf16: Bool) throws -> Descriptor? {
-        let (type, format) = kind(bf16: bf16)
-        return try descriptor(createTensor, destroyTensor, "Tensor") { d in  // (format, type, n, c, h, w)
-            try check(setTensor(d, format, type, Int32(s.n), Int32(s.c), Int32(s.h), Int32(s.w)), "cudnnSetTensor4dDescriptor \(s)")
-        }
-    }
-
-    private func filter(_ s: Shape) throws -> Descriptor? {
-        let (type, format) = kind(bf16: bf16)
-        return try descriptor(createFilter, destroyFilter, "Filter") { d in  // (type, format, k, c, h, w)
-            try check(setFilter(d, type, format, Int32(s[0]), Int32(s[1]), Int32(s[2]), Int32(s[3])),
-                      "cudnnSetFilter4dDescriptor \(s)")
-        }
     }
 
     /// `values` (fp32, d0×d1×d2×d3) as channels-last bf16: the copy kept with it while it is
@@ -307,18 +208,9 @@ final class CuDNN: @unchecked Sendable {
                            .int32(Int32(rows)), .int32(Int32(cols))] + more)
     }
 
-    private func convolution(_ p: Problem) throws -> Descriptor? {
-        try descriptor(createConvolution, destroyConvolution, "Convolution") { d in
-            // Dilation 1, CUDNN_CROSS_CORRELATION (1, as PyTorch), computed in CUDNN_DATA_FLOAT (0).
-            try check(setConvolution(d, Int32(p.paddingH), Int32(p.paddingW), Int32(p.strideH), Int32(p.strideW), 1, 1, 1, 0),
-                      "cudnnSetConvolution2dDescriptor")
-            try check(setMathType(d, mathType), "cudnnSetConvolutionMathType")
-        }
-    }
-
     /// The deterministic, non-FFT algorithms of cuDNN's heuristics for `p` that fit a workspace of
     /// `workspaceLimit`, in cuDNN's order, with their workspaces; once one has run, that one alone.
-    private func candidates(_ p: Problem, _ d: Described) throws -> [(Int32, Int)] {
+    private func candidates(_ p: Problem, _ d: CuDNNDescriptors.Described) throws -> [(Int32, Int)] {
         lock.lock()
         defer { lock.unlock() }
         if let known = algorithms[p] { return known }
@@ -360,7 +252,7 @@ final class CuDNN: @unchecked Sendable {
     /// `candidates` (deterministic, non-FFT, in cuDNN's heuristic order) with those cuDNN's timing
     /// ran, fastest first, ahead of the others: cuDNN runs every algorithm on these operands once
     /// (overwriting `out`, which the call then writes again).
-    private func fastestFirst(_ candidates: [(Int32, Int)], _ p: Problem, _ d: Described, _ a: UnsafeRawPointer,
+    private func fastestFirst(_ candidates: [(Int32, Int)], _ p: Problem, _ d: CuDNNDescriptors.Described, _ a: UnsafeRawPointer,
                               _ b: UnsafeRawPointer, _ out: UnsafeMutableRawPointer) throws -> [(Int32, Int)] {
         let time: Time? = switch p.kind {
         case .forward: timeForward
@@ -414,7 +306,7 @@ final class CuDNN: @unchecked Sendable {
         return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))
     }
 
-    private func message(_ status: Int32) -> String { errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)" }
+    private func message(_ status: Int32) -> String { descriptors.message(status) }
 
     private func check(_ status: Int32, _ what: String) throws(CUDAError) {
         guard status == 0 else { throw CUDAError("\(what): \(message(status))") }
