@@ -1,3 +1,4 @@
+import CompSegTestSupport
 import Foundation
 import Testing
 @testable import CompSegNN
@@ -181,6 +182,43 @@ struct CuDNNDescriptorTests {
         }
     }
 }
+
+/// The C side of every library call: `Tests/Fixtures/cuda-abi/abi.c` restates each function type
+/// and constant of `Sources/CompSegNN/CUDA` in C and asserts, at compile time, that NVIDIA's own
+/// headers agree (arity, order and width of every parameter; enum codes; the AlgoPerf layout).
+/// Where the headers of the pip wheels are found beside the libraries (PyTorch's environment has
+/// them), a C compiler checks the file; a change to a function type there must be made in both.
+@Test(.enabled(if: cudaHeaders != nil && CUDAEmulation.compiler != nil,
+               "NVIDIA's headers (nvidia/cu13/include, nvidia/cudnn/include, crt/host_defines.h) or a C compiler not found"))
+func theLibraryCallsMatchNVIDIAsHeaders() throws {
+    let (compiler, headers) = (try #require(CUDAEmulation.compiler), try #require(cudaHeaders))
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: compiler)
+    process.arguments = ["-x", "c", "-std=c11", "-fsyntax-only"] + headers.map { "-I\($0)" }
+        + [fixturesDirectory.appendingPathComponent("cuda-abi/abi.c").path]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0, "\(log)")
+}
+
+/// The include folders beside the wheels' library folders that hold cuda.h and cudnn.h, and one
+/// with crt/host_defines.h (the nvidia-cuda-crt wheel's, or the copy PyTorch's triton carries);
+/// nil where any is missing.
+private let cudaHeaders: [String]? = {
+    let files = FileManager.default
+    let folders = CUDALoader.searchDirectories().filter { $0.hasSuffix("/lib") }.map { String($0.dropLast(3)) + "include" }
+    func holding(_ header: String) -> String? { folders.first { files.fileExists(atPath: "\($0)/\(header)") } }
+    guard let cuda = holding("cuda.h"), let cudnn = holding("cudnn.h") else { return nil }
+    // site-packages/nvidia/cu13/include → site-packages/triton/backends/nvidia/include
+    let triton = URL(fileURLWithPath: cuda).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("triton/backends/nvidia/include").path
+    guard let crt = holding("crt/host_defines.h") ?? (files.fileExists(atPath: "\(triton)/crt/host_defines.h") ? triton : nil)
+    else { return nil }
+    return [cuda, cudnn, crt].reduce(into: []) { if !$0.contains($1) { $0.append($1) } }  // crt last: it supplies only that header
+}()
 
 /// cuDNN when this machine has it.
 private let cudnnLibrary: LoadedLibrary? = {

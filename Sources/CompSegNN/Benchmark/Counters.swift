@@ -13,7 +13,7 @@ public enum Counters {
     /// Seconds spent inside backend kernels (oneDNN executions); the rest of a step is the
     /// engine's own work between them.
     public static var kernelSeconds: Double { lock.withLock { Double(kernelNanoseconds) * 1e-9 } }
-    /// Work handed to a GPU: kernels, cuDNN calls and memsets (each a launch's host overhead).
+    /// Work handed to a GPU: kernels and cuDNN calls (each a launch's host overhead).
     public static var gpuLaunches: Int { lock.withLock { launches } }
     /// Times the host waited for a GPU to finish its work (to read a tensor, or to free memory).
     public static var hostWaits: Int { lock.withLock { waits } }
@@ -23,28 +23,15 @@ public enum Counters {
         lock.withLock { flops = 0; kernelNanoseconds = 0; launches = 0; waits = 0; cpuConvolutions = 0 }
     }
 
-    static func addCPUConvolution() {
-        guard enabled else { return }
-        lock.withLock { cpuConvolutions += 1 }
-    }
+    static func addCPUConvolution() { count { cpuConvolutions += 1 } }
+    static func addGPULaunch() { count { launches += 1 } }
+    static func addHostWait() { count { waits += 1 } }
+    static func addKernelTime(_ nanoseconds: UInt64) { count { kernelNanoseconds += nanoseconds } }
+    static func addConvolution(_ value: Double) { count { flops += value } }
 
-    static func addGPULaunch() {
+    /// Runs `update` under the lock while counting is enabled.
+    private static func count(_ update: () -> Void) {
         guard enabled else { return }
-        lock.withLock { launches += 1 }
-    }
-
-    static func addHostWait() {
-        guard enabled else { return }
-        lock.withLock { waits += 1 }
-    }
-
-    static func addKernelTime(_ nanoseconds: UInt64) {
-        guard enabled else { return }
-        lock.withLock { kernelNanoseconds += nanoseconds }
-    }
-
-    static func addConvolution(_ value: Double) {
-        guard enabled else { return }
-        lock.withLock { flops += value }
+        lock.withLock(update)
     }
 }

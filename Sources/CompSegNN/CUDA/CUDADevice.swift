@@ -39,7 +39,7 @@ final class CUDADevice: @unchecked Sendable {
     /// frees and the loader's tensors come from several).
     func bind() throws(CUDAUnavailable) { try driver.check(driver.setContext(context), "cuCtxSetCurrent") }
 
-    /// Waits for every launched kernel and memset; throws what failed among them.
+    /// Waits for every launched kernel and cuDNN call; throws what failed among them.
     func synchronize() throws(CUDAUnavailable) {
         lock.lock()
         defer { lock.unlock() }

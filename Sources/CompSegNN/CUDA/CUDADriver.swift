@@ -20,8 +20,6 @@ final class CUDADriver: @unchecked Sendable {
     let allocate: @convention(c) (UnsafeMutablePointer<UInt64>, Int) -> Int32
     /// cuMemAllocManaged(pointer, bytes, flags): memory the GPU and the host both address.
     let allocateManaged: @convention(c) (UnsafeMutablePointer<UInt64>, Int, UInt32) -> Int32
-    /// cuMemsetD32Async(pointer, value, count, stream).
-    let fill32: @convention(c) (UInt64, UInt32, Int, Pointer?) -> Int32
     let free: @convention(c) (UInt64) -> Int32
     let copyToDevice: @convention(c) (UInt64, UnsafeRawPointer, Int) -> Int32
     let copyToHost: @convention(c) (UnsafeMutableRawPointer, UInt64, Int) -> Int32
@@ -47,7 +45,6 @@ final class CUDADriver: @unchecked Sendable {
         function = try lib.function("cuModuleGetFunction", as: type(of: function))
         allocate = try lib.function("cuMemAlloc_v2", as: type(of: allocate))
         allocateManaged = try lib.function("cuMemAllocManaged", as: type(of: allocateManaged))
-        fill32 = try lib.function("cuMemsetD32Async", as: type(of: fill32))
         free = try lib.function("cuMemFree_v2", as: type(of: free))
         copyToDevice = try lib.function("cuMemcpyHtoD_v2", as: type(of: copyToDevice))
         copyToHost = try lib.function("cuMemcpyDtoH_v2", as: type(of: copyToHost))

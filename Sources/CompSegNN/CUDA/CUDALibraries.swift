@@ -9,6 +9,11 @@ import Foundation
 /// wheels put them: `nvidia/cu13/lib`, `nvidia/cudnn/lib`, …), in `/usr/local/cuda`, and last by
 /// the system's loader (`LD_LIBRARY_PATH`, ld.so.cache). The driver's `libcuda.so.1` comes with
 /// the NVIDIA driver, never with a wheel.
+///
+/// No op of the backend calls cuBLAS; it is loaded for cuDNN, which opens `libcublasLt.so.13` by
+/// name for some of its convolution engines (as it opens `libnvrtc.so` for its run-time compiled
+/// ones): once cuBLAS is loaded from a wheel's folder, the cuBLASLt it brings along is found by
+/// that name, wherever the folder is.
 public enum CUDALibrary: String, CaseIterable, Sendable {
     case driver, nvrtc, cudnn, cublas
 

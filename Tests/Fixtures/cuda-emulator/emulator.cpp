@@ -57,10 +57,6 @@ int cuMemAllocManaged(Address *p, size_t bytes, unsigned flags) {
     return cuMemAlloc_v2(p, bytes);
 }
 int cuMemFree_v2(Address p) { std::free((void *)p); return 0; }
-int cuMemsetD32Async(Address p, unsigned value, size_t count, void *) {
-    for (size_t i = 0; i < count; i++) std::memcpy((char *)p + 4 * i, &value, 4);
-    return 0;
-}
 int cuMemcpyHtoD_v2(Address d, const void *h, size_t bytes) { std::memcpy((void *)d, h, bytes); return 0; }
 int cuMemcpyDtoH_v2(void *h, Address d, size_t bytes) { std::memcpy(h, (void *)d, bytes); return 0; }
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
