@@ -78,8 +78,6 @@ import Testing
         let cubin = try compiler.cubin(CUDADriver.selfTestSource, name: "compseg_axpy.cu", architecture: (9, 0))
         #expect(cubin.starts(with: [0x7f, 0x45, 0x4c, 0x46]))  // an ELF file
         // The backend's kernels, for Ampere and Hopper: every one is in the cubin's symbols.
-        #expect(CUDAKernels.names.count == CUDAKernels.source.components(separatedBy: "__global__").count - 1)
-        #expect(CUDAKernels.names.contains("compseg_plane_view"))
         for architecture in [(8, 0), (9, 0)] {
             let kernels = try compiler.cubin(CUDAKernels.source, name: "compseg_kernels.cu", architecture: architecture)
             let text = String(decoding: kernels, as: UTF8.self)

@@ -119,6 +119,29 @@ import Testing
         }
     }
 
+    /// Every kernel's parameters are read from its signature, so that a launch whose arguments
+    /// differ in number or width is refused (`cuLaunchKernel` would pass the kernel wrong bytes).
+    @Test func everyKernelsParametersAreKnown() {
+        #expect(CUDAKernels.parameters.count == CUDAKernels.source.components(separatedBy: "__global__").count - 1)
+        for (name, kinds) in CUDAKernels.parameters { #expect(!kinds.isEmpty && !kinds.contains(nil), "\(name): \(kinds)") }
+        #expect(CUDAKernels.parameters["compseg_blend"] == [.pointer, .pointer, .int64, .float, .float])
+        #expect(CUDAKernels.parameters["compseg_to_bf16_channels_last"] == [.pointer, .pointer, .int64, .int32, .int32])
+    }
+
+    @Test(Self.emulated)
+    func aLaunchWithTheWrongArgumentsIsRefused() throws {
+        let device = try CUDABackend(CUDAEmulation.environment.get()).device
+        let before = CUDAEmulation.launches
+        #expect(throws: CUDAUnavailable("compseg_blend takes (pointer, pointer, long long, float, float) but was launched "
+                                        + "with (pointer, pointer, int, float, float)")) {
+            try device.launch("compseg_blend", [.pointer(nil), .pointer(nil), .int32(0), .float(0), .float(0)])
+        }
+        #expect(throws: CUDAUnavailable("no kernel compseg_nothing in CUDAKernels")) {
+            try device.launch("compseg_nothing", [])
+        }
+        #expect(CUDAEmulation.launches == before)
+    }
+
     /// What a checkpoint carries (values and the optimizer's state, plain) moves between devices:
     /// two Adam steps on one, the third on the other, equal the three on the CPU.
     @Test(Self.emulated, arguments: [true, false])

@@ -61,10 +61,30 @@ final class CUDADevice: @unchecked Sendable {
     /// A kernel argument, as `cuLaunchKernel` reads it: the value's bytes.
     enum Argument {
         case int32(Int32), int64(Int64), float(Float), pointer(UnsafeMutableRawPointer?)
+
+        /// What a kernel's parameter must be for this argument: `cuLaunchKernel` copies as many
+        /// bytes as the parameter has, whatever was stored.
+        enum Kind: String { case int32 = "int", int64 = "long long", float, pointer = "pointer" }
+        var kind: Kind {
+            switch self {
+            case .int32: .int32
+            case .int64: .int64
+            case .float: .float
+            case .pointer: .pointer
+            }
+        }
     }
 
     /// Launches `kernel` of `CUDAKernels` over `grid` blocks of `CUDAKernels.blockSize` threads.
+    /// - Throws: when `arguments` do not match the kernel's parameters in number and kind (a
+    ///   mismatch would pass the kernel wrong bytes), or what the driver says.
     func launch(_ kernel: String, grid: (x: Int, y: Int) = (1, 1), _ arguments: [Argument]) throws(CUDAUnavailable) {
+        guard let parameters = CUDAKernels.parameters[kernel] else { throw CUDAUnavailable("no kernel \(kernel) in CUDAKernels") }
+        let kinds = arguments.map(\.kind)
+        guard parameters == kinds else {
+            throw CUDAUnavailable("\(kernel) takes (\(parameters.map { $0?.rawValue ?? "?" }.joined(separator: ", "))) "
+                                  + "but was launched with (\(kinds.map(\.rawValue).joined(separator: ", ")))")
+        }
         try bind()
         let function = try self.function(kernel)
         let values = UnsafeMutableRawPointer.allocate(byteCount: 8 * max(arguments.count, 1), alignment: 8)

@@ -36,10 +36,29 @@ enum CUDAKernels {
     static let blockSize = 256
 
     /// The names of the kernels in `source` (each `__global__` function's).
-    static var names: [String] {
-        source.split(separator: "\n").filter { $0.contains("__global__") }
-            .compactMap { $0.firstMatch(of: /compseg_\w+(?=\()/).map { String($0.output) } }
-    }
+    static var names: [String] { Array(parameters.keys).sorted() }
+
+    /// Each kernel's parameters as a launch must pass them (read from its signature in `source`;
+    /// nil for a type `CUDADevice.Argument` has no case for).
+    static let parameters: [String: [CUDADevice.Argument.Kind?]] = {
+        let signature = /extern "C" __global__ void (?:__launch_bounds__\(\w+\) )?(\w+)\(([^)]*)\)/
+        var found: [String: [CUDADevice.Argument.Kind?]] = [:]
+        for match in source.matches(of: signature) {
+            found[String(match.1)] = match.2.split(separator: ",").map { parameter in
+                // The type: the parameter without its name, spaces collapsed.
+                let words = parameter.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+                let type = words.replacing(/\w+$/, with: "").trimmingCharacters(in: .whitespaces)
+                return switch type {
+                case _ where type.hasSuffix("*"): .pointer
+                case "long long": .int64
+                case "int": .int32
+                case "float": .float
+                default: nil
+                }
+            }
+        }
+        return found
+    }()
 
     static let source = """
         #define BLOCK 256

@@ -61,7 +61,7 @@ public final class LoadedLibrary: @unchecked Sendable {
 }
 
 /// Why CUDA cannot be used here, in words a user can act on.
-public struct CUDAUnavailable: Error, CustomStringConvertible, Sendable {
+public struct CUDAUnavailable: Error, CustomStringConvertible, Equatable, Sendable {
     public let description: String
     init(_ description: String) { self.description = description }
 }
