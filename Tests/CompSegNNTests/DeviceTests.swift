@@ -119,6 +119,20 @@ import Testing
         }
     }
 
+    /// The emulated GPU runs launched work when the host waits for it, as a GPU may run it any time
+    /// after the launch: what the host reads without waiting is not yet written, so a missing wait
+    /// in the backend shows in the tests that compare it with the CPU.
+    @Test(Self.emulated)
+    func launchedWorkRunsWhenTheHostWaits() throws {
+        let backend = try CUDABackend(CUDAEmulation.environment.get())
+        try Backend.using(backend) {
+            let running = try Tensor(shape: [4], scalars: [0, 0, 0, 0]), batch = try Tensor(shape: [4], scalars: [1, 2, 3, 4])
+            #expect(try backend.blend(running, toward: batch, momentum: 1, factor: 1))
+            #expect(Array(UnsafeBufferPointer(start: running.storage.pointer, count: 4)) == [0, 0, 0, 0])
+            #expect(running.scalars == [1, 2, 3, 4])
+        }
+    }
+
     /// Every kernel's parameters are read from its signature, so that a launch whose arguments
     /// differ in number or width is refused (`cuLaunchKernel` would pass the kernel wrong bytes).
     @Test func everyKernelsParametersAreKnown() {

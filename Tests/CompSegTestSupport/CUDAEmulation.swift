@@ -5,8 +5,10 @@ import Foundation
 /// clang++ (or another C++ compiler on PATH) with emulated built-ins, linked with the driver,
 /// NVRTC, cuDNN and cuBLAS functions of `Tests/Fixtures/cuda-emulator/emulator.cpp`. What it
 /// checks: the backend's own code (memory, launches and their arguments, how it asks cuDNN for each
-/// convolution and gradient, when it falls back to the CPU) and the kernels' arithmetic and
-/// indexing; what it cannot: cuDNN's own kernels, timing, and races between threads.
+/// convolution and gradient, when it falls back to the CPU), the kernels' arithmetic and indexing,
+/// and that the host waits for launched work before it touches memory (launched work runs only
+/// when the host synchronizes, as it may on a GPU); what it cannot: cuDNN's own kernels, timing,
+/// and races between threads.
 ///
 /// The library is also there under the names compseg looks for (`libcuda.so.1`, `libnvrtc.so.13`,
 /// `libcudnn.so.9`, `libcublas.so.13`) in `folder`: with `COMPSEG_CUDA_LIBRARY_PATH` set to it,
@@ -150,11 +152,11 @@ public enum CUDAEmulation {
             }
             let arguments = types.enumerated().map { k, type in "*(\(type)*)p[\(k)]" }
             thunks.append("static void thunk_\(name)(void **p) { \(name)(\(arguments.joined(separator: ", "))); }")
-            table.append("{\"\(name)\", thunk_\(name)}")
+            table.append("{\"\(name)\", thunk_\(name), \(types.count)}")
         }
         return thunks.joined(separator: "\n") + """
 
-            struct EmulatedKernel { const char *name; void (*thunk)(void **); };
+            struct EmulatedKernel { const char *name; void (*thunk)(void **); int parameters; };
             extern "C" const EmulatedKernel compseg_emulated_kernels[] = {\(table.joined(separator: ", "))};
             extern "C" const int compseg_emulated_kernel_count = \(table.count);
 

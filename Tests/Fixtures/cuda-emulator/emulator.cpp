@@ -8,21 +8,42 @@
 // up to 256 threads, and with one thread per block their shared memory and barriers are
 // sequential code. A launch of more than 256 threads per block fails, as __launch_bounds__ makes
 // it fail on a GPU.
+//
+// As on a GPU, launched work runs later: kernels and cuDNN's convolutions are queued (their
+// arguments checked and copied at the call) and run, in launch order, when the host synchronizes
+// (cuCtxSynchronize, cuMemFree, a copy, cuDNN's timing). A host access that compseg does not wait
+// for reads values not yet written, or writes under a kernel that has not yet read: the tests see it.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <mutex>
 #include <vector>
 
 struct compseg_dim3 { unsigned x, y, z; };
 thread_local compseg_dim3 blockIdx, threadIdx, blockDim, gridDim;
 
-struct EmulatedKernel { const char *name; void (*thunk)(void **); };
+struct EmulatedKernel { const char *name; void (*thunk)(void **); int parameters; };
 extern "C" const EmulatedKernel compseg_emulated_kernels[];
 extern "C" const int compseg_emulated_kernel_count;
 
 typedef unsigned long long Address;
 static int context = 1, module = 2;
 static int launches = 0;
+
+// Work launched and not yet run, in launch order.
+static std::mutex queueLock;
+static std::vector<std::function<void()>> queued;
+static void enqueue(std::function<void()> work) {
+    std::lock_guard<std::mutex> guard(queueLock);
+    queued.push_back(std::move(work));
+}
+// Runs everything launched so far (what waiting for the GPU means).
+static void drain() {
+    std::lock_guard<std::mutex> guard(queueLock);
+    for (auto &work : queued) work();
+    queued.clear();
+}
 
 extern "C" {
 int cuInit(unsigned) { return 0; }
@@ -40,9 +61,9 @@ int cuDevicePrimaryCtxRetain(void **c, int) { *c = &context; return 0; }
 int cuDevicePrimaryCtxRelease_v2(int) { return 0; }
 int cuCtxSetCurrent(void *) { return 0; }
 int cuCtxGetCurrent(void **c) { *c = &context; return 0; }
-int cuCtxSynchronize() { return 0; }
+int cuCtxSynchronize() { drain(); return 0; }
 int cuModuleLoadData(void **m, const void *) { *m = &module; return 0; }
-int cuModuleUnload(void *) { return 0; }
+int cuModuleUnload(void *) { drain(); return 0; }
 int cuModuleGetFunction(void **f, void *, const char *name) {
     for (int k = 0; k < compseg_emulated_kernel_count; k++)
         if (std::strcmp(compseg_emulated_kernels[k].name, name) == 0) {
@@ -56,21 +77,29 @@ int cuMemAllocManaged(Address *p, size_t bytes, unsigned flags) {
     if (flags != 1) return 1;  // compseg asks for CU_MEM_ATTACH_GLOBAL
     return cuMemAlloc_v2(p, bytes);
 }
-int cuMemFree_v2(Address p) { std::free((void *)p); return 0; }
-int cuMemcpyHtoD_v2(Address d, const void *h, size_t bytes) { std::memcpy((void *)d, h, bytes); return 0; }
-int cuMemcpyDtoH_v2(void *h, Address d, size_t bytes) { std::memcpy(h, (void *)d, bytes); return 0; }
+// Freeing and copying wait for the GPU, as the driver's do.
+int cuMemFree_v2(Address p) { drain(); std::free((void *)p); return 0; }
+int cuMemcpyHtoD_v2(Address d, const void *h, size_t bytes) { drain(); std::memcpy((void *)d, h, bytes); return 0; }
+int cuMemcpyDtoH_v2(void *h, Address d, size_t bytes) { drain(); std::memcpy(h, (void *)d, bytes); return 0; }
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
                    unsigned shared, void *stream, void **params, void **extra) {
     if (bx * by * bz > 256 || gz != 1 || by != 1 || bz != 1 || extra) return 1;  // CUDA_ERROR_INVALID_VALUE
     const EmulatedKernel *kernel = (const EmulatedKernel *)f;
-    gridDim = {gx, gy, 1};
-    blockDim = {1, 1, 1};
-    threadIdx = {0, 0, 0};
-    for (unsigned y = 0; y < gy; y++)
-        for (unsigned x = 0; x < gx; x++) {
-            blockIdx = {x, y, 0};
-            kernel->thunk(params);
-        }
+    // The arguments' values, copied now as the driver copies them (compseg packs each in 8 bytes).
+    std::vector<uint64_t> values(kernel->parameters);
+    for (int k = 0; k < kernel->parameters; k++) std::memcpy(&values[k], params[k], 8);
+    enqueue([kernel, gx, gy, values]() mutable {
+        std::vector<void *> pointers(values.size());
+        for (size_t k = 0; k < values.size(); k++) pointers[k] = &values[k];
+        gridDim = {gx, gy, 1};
+        blockDim = {1, 1, 1};
+        threadIdx = {0, 0, 0};
+        for (unsigned y = 0; y < gy; y++)
+            for (unsigned x = 0; x < gx; x++) {
+                blockIdx = {x, y, 0};
+                kernel->thunk(pointers.data());
+            }
+    });
     launches++;
     return 0;
 }
@@ -258,47 +287,56 @@ int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const vo
                             ConvDesc *cd, int algorithm, void *workspace, size_t bytes, const float *beta, TensorDesc *yd,
                             void *y) {
     if (!consistent(xd, wd, cd, yd) || !usable(algorithm, 4, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
-    std::vector<float> acc((size_t)yd->n * yd->c * yd->h * yd->w, 0.0f);
-    terms(xd, wd, cd, yd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
-        acc[at(yd, n, k, oh, ow)] += load(wd->type, w, at(wd, k, c, i, j)) * load(xd->type, x, at(xd, n, c, ih, iw));
+    enqueue([xd = *xd, x, wd = *wd, w, cd = *cd, yd = *yd, y]() {
+        std::vector<float> acc((size_t)yd.n * yd.c * yd.h * yd.w, 0.0f);
+        terms(&xd, &wd, &cd, &yd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
+            acc[at(&yd, n, k, oh, ow)] += load(wd.type, w, at(&wd, k, c, i, j)) * load(xd.type, x, at(&xd, n, c, ih, iw));
+        });
+        store(yd.type, y, acc);
     });
-    store(yd->type, y, acc);
     return 0;
 }
 int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, const void *w, TensorDesc *dyd,
                                  const void *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
                                  const float *beta, TensorDesc *dxd, void *dx) {
     if (!consistent(dxd, wd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
-    std::vector<float> acc((size_t)dxd->n * dxd->c * dxd->h * dxd->w, 0.0f);
-    terms(dxd, wd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
-        acc[at(dxd, n, c, ih, iw)] += load(wd->type, w, at(wd, k, c, i, j)) * load(dyd->type, dy, at(dyd, n, k, oh, ow));
+    enqueue([wd = *wd, w, dyd = *dyd, dy, cd = *cd, dxd = *dxd, dx]() {
+        std::vector<float> acc((size_t)dxd.n * dxd.c * dxd.h * dxd.w, 0.0f);
+        terms(&dxd, &wd, &cd, &dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
+            acc[at(&dxd, n, c, ih, iw)] += load(wd.type, w, at(&wd, k, c, i, j)) * load(dyd.type, dy, at(&dyd, n, k, oh, ow));
+        });
+        store(dxd.type, dx, acc);
     });
-    store(dxd->type, dx, acc);
     return 0;
 }
 int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, const void *x, TensorDesc *dyd,
                                    const void *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
                                    const float *beta, FilterDesc *dwd, void *dw) {
     if (!consistent(xd, dwd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
-    std::vector<float> acc((size_t)dwd->k * dwd->c * dwd->h * dwd->w, 0.0f);
-    terms(xd, dwd, cd, dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
-        acc[at(dwd, k, c, i, j)] += load(xd->type, x, at(xd, n, c, ih, iw)) * load(dyd->type, dy, at(dyd, n, k, oh, ow));
+    enqueue([xd = *xd, x, dyd = *dyd, dy, cd = *cd, dwd = *dwd, dw]() {
+        std::vector<float> acc((size_t)dwd.k * dwd.c * dwd.h * dwd.w, 0.0f);
+        terms(&xd, &dwd, &cd, &dyd, [&](int n, int k, int c, int oh, int ow, int i, int j, int ih, int iw) {
+            acc[at(&dwd, k, c, i, j)] += load(xd.type, x, at(&xd, n, c, ih, iw)) * load(dyd.type, dy, at(&dyd, n, k, oh, ow));
+        });
+        store(dwd.type, dw, acc);
     });
-    store(dwd->type, dw, acc);
     return 0;
 }
 int cudnnFindConvolutionForwardAlgorithmEx(void *, TensorDesc *xd, const void *, FilterDesc *wd, const void *, ConvDesc *cd,
                                            TensorDesc *yd, void *, int, int *count, void *results, void *, size_t) {
+    drain();  // cuDNN's timing runs the algorithms now
     return consistent(xd, wd, cd, yd) ? timed(4, 2, count, results) : badParam;
 }
 int cudnnFindConvolutionBackwardDataAlgorithmEx(void *, FilterDesc *wd, const void *, TensorDesc *dyd, const void *,
                                                 ConvDesc *cd, TensorDesc *dxd, void *, int, int *count, void *results,
                                                 void *, size_t) {
+    drain();
     return consistent(dxd, wd, cd, dyd) ? timed(2, 5, count, results) : badParam;
 }
 int cudnnFindConvolutionBackwardFilterAlgorithmEx(void *, TensorDesc *xd, const void *, TensorDesc *dyd, const void *,
                                                   ConvDesc *cd, FilterDesc *dwd, void *, int, int *count, void *results,
                                                   void *, size_t) {
+    drain();
     return consistent(xd, dwd, cd, dyd) ? timed(2, 5, count, results) : badParam;
 }
 // A bias's gradient: float NCHW only (compseg's kernels add biases, after reading a bf16 result back).
@@ -307,12 +345,14 @@ int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, co
     if (dyd->type != floatType || dbd->type != floatType || dbd->n != 1 || dbd->c != dyd->c || dbd->h != 1 || dbd->w != 1
         || *alpha != 1 || *beta != 0)
         return badParam;
-    for (int k = 0; k < dyd->c; k++) {
-        float t = 0;
-        for (int n = 0; n < dyd->n; n++)
-            for (int p = 0; p < dyd->h * dyd->w; p++) t += dy[at(dyd, n, k, 0, 0) + p];
-        db[k] = t;
-    }
+    enqueue([dyd = *dyd, dy, db]() {
+        for (int k = 0; k < dyd.c; k++) {
+            float t = 0;
+            for (int n = 0; n < dyd.n; n++)
+                for (int p = 0; p < dyd.h * dyd.w; p++) t += dy[at(&dyd, n, k, 0, 0) + p];
+            db[k] = t;
+        }
+    });
     return 0;
 }
 }
