@@ -49,11 +49,13 @@ public enum CUDAEmulation {
     /// Timings of every algorithm asked of cuDNN (`cudnnFind…AlgorithmEx`).
     public static var timings: Int { counter("compseg_emulated_timings") }
 
-    /// Makes the emulated cuDNN offer no algorithm for filters of `outputs` outputs (0: offer for all).
-    public static func refuseFilters(withOutputs outputs: Int) {
+    /// Makes the emulated cuDNN offer no algorithm for filters of `outputs` outputs (0: offer for
+    /// all), or with `whenRun`, offer them and answer "not supported" when one is run.
+    public static func refuseFilters(withOutputs outputs: Int, whenRun: Bool = false) {
         guard case .success(let e) = environment, let lib = e.libraries[.cudnn],
-              let refuse = try? lib.function("compseg_emulated_refuse_outputs", as: (@convention(c) (Int32) -> Void).self) else { return }
-        refuse(Int32(outputs))
+              let refuse = try? lib.function("compseg_emulated_refuse_outputs", as: (@convention(c) (Int32, Int32) -> Void).self)
+        else { return }
+        refuse(Int32(outputs), whenRun ? 1 : 0)
     }
 
     private static func counter(_ name: String) -> Int {

@@ -17,11 +17,14 @@ final class GraphNode {
 @discardableResult
 func record(_ op: String, _ inputs: [Tensor], _ output: Tensor,
             backward: @escaping (Tensor) throws -> [Tensor?]) -> Tensor {
-    guard GradientMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return output }
+    guard records(inputs) else { return output }
     output.requiresGrad = true
     output.creator = GraphNode(op: op, inputs: inputs, backward: backward)
     return output
 }
+
+/// Whether an op of `inputs` is recorded: gradients are on and an input is tracked.
+func records(_ inputs: [Tensor]) -> Bool { GradientMode.isEnabled && inputs.contains(where: \.requiresGrad) }
 
 /// Whether ops record the graph (on by default; off inside `withoutGradients`).
 public enum GradientMode {

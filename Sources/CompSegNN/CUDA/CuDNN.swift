@@ -50,6 +50,10 @@ final class CuDNN: @unchecked Sendable {
     /// Convolutions on channels-last bf16 copies of their operands.
     private let bf16: Bool
     private let lock = NSLock()
+    /// Held through each call's work on the handle: cuDNN's handle is for one thread at a time, the
+    /// workspace a call was handed must not be freed (grown by another) before its convolution is
+    /// queued, and the bf16 copies kept with storages (`Storage.derived`) are read and set under it.
+    private let calls = NSLock()
     /// Per problem, the algorithm that ran (with its workspace), or before any ran, the candidates.
     private var algorithms: [Problem: [(Int32, Int)]] = [:]
     private var workspace: (address: UInt64, bytes: Int) = (0, 0)
@@ -110,9 +114,12 @@ final class CuDNN: @unchecked Sendable {
     /// backward filter: x and dy), then `activation` of it plus `bias` (per channel of out) where
     /// given. The storages are in device-accessible (managed) memory. Tries cuDNN's deterministic
     /// candidates in its order and keeps the first that runs.
-    /// - Returns: false when cuDNN has no deterministic algorithm for it (the caller computes it elsewhere).
+    /// - Returns: false when cuDNN has no deterministic algorithm for it, or every one it offered
+    ///   says "not supported" when run (the caller computes it elsewhere).
     func convolve(_ problem: Problem, _ a: Storage, _ b: Storage, into out: Storage,
                   bias: UnsafeRawPointer? = nil, activation: Eltwise? = nil) throws -> Bool {
+        calls.lock()
+        defer { calls.unlock() }
         try device.bind()
         let d = try descriptors.described(problem)
         let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
@@ -127,7 +134,7 @@ final class CuDNN: @unchecked Sendable {
             : (UnsafeRawPointer(a.pointer), UnsafeRawPointer(b.pointer), UnsafeMutableRawPointer(out.pointer))
         var order = try candidates(problem, d)
         if choice == .fastest && order.count > 1 { order = try fastestFirst(order, problem, d, a, b, result) }
-        var failures: [String] = []
+        var failures: [String] = [], unsupported = 0
         for (algorithm, bytes) in order {
             let space: UnsafeMutableRawPointer?
             do { space = try workspace(bytes) } catch {
@@ -147,10 +154,14 @@ final class CuDNN: @unchecked Sendable {
                 return true
             }
             failures.append("algorithm \(algorithm): \(message(status))")
+            if (3000..<4000).contains(status) { unsupported += 1 }  // CUDNN_STATUS_NOT_SUPPORTED and its kinds
         }
-        guard failures.isEmpty else {
+        // Offered but not supported when run, every one (a shape or layout cuDNN's kernels do not
+        // cover): as if none was offered, and not tried again. Any other failure is an error.
+        guard failures.count == unsupported else {
             throw CUDAError("cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter): " + failures.joined(separator: "; "))
         }
+        if unsupported > 0 { remember(problem, []) }
         lock.withLock { _ = withoutAlgorithm.insert("\(problem.kind) of \(problem.input) * \(problem.filter)") }
         Counters.addCPUConvolution()
         return false
@@ -180,6 +191,8 @@ final class CuDNN: @unchecked Sendable {
 
     /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
     func biasGradient(_ dy: UnsafeRawPointer, shape: Shape, into db: UnsafeMutableRawPointer) throws {
+        calls.lock()
+        defer { calls.unlock() }
         let (b, t) = try descriptors.bias(shape)
         var one: Float = 1, zero: Float = 0
         try device.bind()

@@ -23,7 +23,9 @@ public func batchNorm(_ x: Tensor, scale: Tensor, shift: Tensor, runningMean: Te
         try blend(runningMean, toward: stats.mean, momentum: momentum, factor: 1)
         try blend(runningVariance, toward: stats.variance, momentum: momentum, factor: Float(count) / Float(count - 1))
     }
-    // The statistics used, frozen copies: the running ones change before backward runs.
+    // The statistics used, frozen copies where a backward may run (the running ones change before
+    // it does); none for inference, where a copy made on the host would wait for the GPU.
+    guard records([x, scale, shift]) else { return y }
     let used = training ? stats : BatchStatistics(mean: runningMean.copy(), variance: runningVariance.copy())
     return record(op, [x, scale, shift], y) { dy in
         let (dx, dscale, dshift) = try backend.batchNormBackward(dy, x: x, scale: scale, statistics: used,

@@ -177,8 +177,13 @@ static bool consistent(const TensorDesc *x, const FilterDesc *w, const ConvDesc 
 
 // Filters of this many outputs get no algorithm (0: every filter gets them), as cuDNN may answer
 // for a shape its kernels do not cover: compseg must run that convolution elsewhere.
-static int refusedOutputs = 0;
-extern "C" void compseg_emulated_refuse_outputs(int k) { refusedOutputs = k; }
+// With `whenRun`, they are offered but every one answers CUDNN_STATUS_NOT_SUPPORTED when run.
+static int refusedOutputs = 0, unsupportedOutputs = 0;
+static const int notSupported = 3000;
+extern "C" void compseg_emulated_refuse_outputs(int k, int whenRun) {
+    refusedOutputs = whenRun ? 0 : k;
+    unsupportedOutputs = whenRun ? k : 0;
+}
 
 // Four algorithms in this order: an FFT-based one and a non-deterministic one (which compseg must
 // pass over), one that fails when run (compseg must try the next), and algorithm 1, which runs.
@@ -286,6 +291,7 @@ extern "C" {
 int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const void *x, FilterDesc *wd, const void *w,
                             ConvDesc *cd, int algorithm, void *workspace, size_t bytes, const float *beta, TensorDesc *yd,
                             void *y) {
+    if (wd->k == unsupportedOutputs) return notSupported;
     if (!consistent(xd, wd, cd, yd) || !usable(algorithm, 4, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
     enqueue([xd = *xd, x, wd = *wd, w, cd = *cd, yd = *yd, y]() {
         std::vector<float> acc((size_t)yd.n * yd.c * yd.h * yd.w, 0.0f);
@@ -299,6 +305,7 @@ int cudnnConvolutionForward(void *, const float *alpha, TensorDesc *xd, const vo
 int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, const void *w, TensorDesc *dyd,
                                  const void *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
                                  const float *beta, TensorDesc *dxd, void *dx) {
+    if (wd->k == unsupportedOutputs) return notSupported;
     if (!consistent(dxd, wd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
     enqueue([wd = *wd, w, dyd = *dyd, dy, cd = *cd, dxd = *dxd, dx]() {
         std::vector<float> acc((size_t)dxd.n * dxd.c * dxd.h * dxd.w, 0.0f);
@@ -312,6 +319,7 @@ int cudnnConvolutionBackwardData(void *, const float *alpha, FilterDesc *wd, con
 int cudnnConvolutionBackwardFilter(void *, const float *alpha, TensorDesc *xd, const void *x, TensorDesc *dyd,
                                    const void *dy, ConvDesc *cd, int algorithm, void *workspace, size_t bytes,
                                    const float *beta, FilterDesc *dwd, void *dw) {
+    if (dwd->k == unsupportedOutputs) return notSupported;
     if (!consistent(xd, dwd, cd, dyd) || !usable(algorithm, 2, workspace, bytes) || *alpha != 1 || *beta != 0) return badParam;
     enqueue([xd = *xd, x, dyd = *dyd, dy, cd = *cd, dwd = *dwd, dw]() {
         std::vector<float> acc((size_t)dwd.k * dwd.c * dwd.h * dwd.w, 0.0f);
