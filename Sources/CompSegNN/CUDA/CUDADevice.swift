@@ -9,8 +9,8 @@ final class CUDADevice: @unchecked Sendable {
     private var module: CUDADriver.Pointer?
     private var functions: [String: CUDADriver.Pointer] = [:]
     private let lock = NSLock()
-    /// Work was launched since the last synchronization.
-    private var pending = false
+    /// Launches so far, and how many of them a finished synchronization covered.
+    private var launches = 0, finished = 0
 
     /// Retains the GPU's primary context and compiles and loads the backend's kernels.
     init(_ environment: CUDAEnvironment) throws {
@@ -40,22 +40,20 @@ final class CUDADevice: @unchecked Sendable {
     func bind() throws(CUDAUnavailable) { try driver.check(driver.setContext(context), "cuCtxSetCurrent") }
 
     /// Waits for every launched kernel and cuDNN call; throws what failed among them.
+    /// The lock is not held while waiting, so that other threads launch meanwhile.
     func synchronize() throws(CUDAUnavailable) {
-        lock.lock()
-        defer { lock.unlock() }
-        guard pending else { return }
+        let covered = lock.withLock { launches > finished ? launches : nil }
+        guard let covered else { return }
         Counters.addHostWait()
         try bind()
-        try driver.check(driver.synchronize(), "cuCtxSynchronize")
-        pending = false
+        try driver.check(driver.synchronize(), "cuCtxSynchronize")  // waits for every launch made before it
+        lock.withLock { finished = max(finished, covered) }
     }
 
     /// Notes launched work for the next `synchronize`.
     func launched() {
         Counters.addGPULaunch()
-        lock.lock()
-        pending = true
-        lock.unlock()
+        lock.withLock { launches += 1 }
     }
 
     /// A kernel argument, as `cuLaunchKernel` reads it: the value's bytes.
