@@ -133,6 +133,18 @@ import Testing
         }
     }
 
+    /// When the GPU refuses an allocation, the buffers kept for reuse are freed and it is asked again.
+    @Test(Self.emulated)
+    func anAllocationTheGPURefusesFreesTheKeptBuffersFirst() throws {
+        let memory = try CUDABackend(CUDAEmulation.environment.get()).memory
+        memory.give(memory.take(1000), 1000)  // kept for reuse
+        let frees = CUDAEmulation.frees
+        CUDAEmulation.refuseAllocations(1)
+        let p = memory.take(2000)
+        #expect(CUDAEmulation.frees == frees + 1)
+        memory.give(p, 2000)
+    }
+
     /// Every kernel's parameters are read from its signature, so that a launch whose arguments
     /// differ in number or width is refused (`cuLaunchKernel` would pass the kernel wrong bytes).
     @Test func everyKernelsParametersAreKnown() {

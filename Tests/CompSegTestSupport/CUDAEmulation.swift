@@ -49,6 +49,17 @@ public enum CUDAEmulation {
     /// Timings of every algorithm asked of cuDNN (`cudnnFind…AlgorithmEx`).
     public static var timings: Int { counter("compseg_emulated_timings") }
 
+    /// Buffers freed on the emulated GPU (`cuMemFree`) so far.
+    public static var frees: Int { counter("compseg_emulated_frees") }
+
+    /// Makes the next `count` allocations of managed memory fail as out of memory.
+    public static func refuseAllocations(_ count: Int) {
+        guard case .success(let e) = environment, let lib = e.libraries[.driver],
+              let refuse = try? lib.function("compseg_emulated_refuse_allocations", as: (@convention(c) (Int32) -> Void).self)
+        else { return }
+        refuse(Int32(count))
+    }
+
     /// Makes the emulated cuDNN offer no algorithm for filters of `outputs` outputs (0: offer for
     /// all), or with `whenRun`, offer them and answer "not supported" when one is run.
     public static func refuseFilters(withOutputs outputs: Int, whenRun: Bool = false) {

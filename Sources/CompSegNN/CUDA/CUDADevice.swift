@@ -124,16 +124,29 @@ final class CUDADevice: @unchecked Sendable {
 /// managed memory costs far more than a kernel.
 final class ManagedMemory: TensorMemory, @unchecked Sendable {
     let device: CUDADevice
-    private let idle = IdleBuffers(capacityBytes: 8 << 30)
+    /// Freed buffers kept for reuse, up to half the GPU's memory: a training step frees and takes
+    /// the same sizes again (at the paper's scale several GiB a step), and each buffer freed past
+    /// the cap costs a wait for the GPU and `cuMemFree`.
+    private let idle: IdleBuffers
 
-    init(_ device: CUDADevice) { self.device = device }
+    init(_ device: CUDADevice) {
+        self.device = device
+        idle = IdleBuffers(capacityBytes: max(device.environment.memoryBytes / 2, 1 << 30))
+    }
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if let p = idle.take(count) { return p }
         var address: UInt64 = 0
         do {
             try device.bind()
-            try device.driver.check(device.driver.allocateManaged(&address, IdleBuffers.bytes(count), 1), "cuMemAllocManaged")
+            let bytes = IdleBuffers.bytes(count)
+            if device.driver.allocateManaged(&address, bytes, 1) != 0 {
+                // Out of memory, maybe for the kept buffers of other sizes: free them and try again.
+                let kept = idle.removeAll()
+                if !kept.isEmpty { try device.synchronize() }
+                for p in kept { try device.driver.check(device.driver.free(UInt64(UInt(bitPattern: p))), "cuMemFree") }
+                try device.driver.check(device.driver.allocateManaged(&address, bytes, 1), "cuMemAllocManaged")
+            }
         } catch {  // as the host pool does when the system refuses memory
             fatalError("CompSegNN: GPU out of memory allocating \(IdleBuffers.bytes(count)) bytes: \(error)")
         }

@@ -69,6 +69,14 @@ final class IdleBuffers: @unchecked Sendable {
         return p
     }
 
+    /// Every kept buffer, handed back and no longer kept (to be freed).
+    func removeAll() -> [UnsafeMutablePointer<Float>] {
+        lock.withLock {
+            defer { idle = [:]; idleBytes = 0 }
+            return idle.values.flatMap { $0 }
+        }
+    }
+
     /// Keeps `p` for reuse; false when that would pass the capacity (the caller frees it).
     func keep(_ p: UnsafeMutablePointer<Float>, _ count: Int) -> Bool {
         lock.lock()

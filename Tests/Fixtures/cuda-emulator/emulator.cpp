@@ -73,12 +73,17 @@ int cuModuleGetFunction(void **f, void *, const char *name) {
     return 500;  // CUDA_ERROR_NOT_FOUND
 }
 int cuMemAlloc_v2(Address *p, size_t bytes) { *p = (Address)std::aligned_alloc(64, (bytes + 63) / 64 * 64); return 0; }
+// The next `refusedAllocations` allocations fail as out of memory (CUDA_ERROR_OUT_OF_MEMORY, 2).
+static int refusedAllocations = 0, frees = 0;
+void compseg_emulated_refuse_allocations(int n) { refusedAllocations = n; }
+int compseg_emulated_frees() { return frees; }
 int cuMemAllocManaged(Address *p, size_t bytes, unsigned flags) {
     if (flags != 1) return 1;  // compseg asks for CU_MEM_ATTACH_GLOBAL
+    if (refusedAllocations > 0) { refusedAllocations--; return 2; }
     return cuMemAlloc_v2(p, bytes);
 }
 // Freeing and copying wait for the GPU, as the driver's do.
-int cuMemFree_v2(Address p) { drain(); std::free((void *)p); return 0; }
+int cuMemFree_v2(Address p) { drain(); std::free((void *)p); frees++; return 0; }
 int cuMemcpyHtoD_v2(Address d, const void *h, size_t bytes) { drain(); std::memcpy((void *)d, h, bytes); return 0; }
 int cuMemcpyDtoH_v2(void *h, Address d, size_t bytes) { drain(); std::memcpy(h, (void *)d, bytes); return 0; }
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
