@@ -5,13 +5,14 @@
 #   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 420)             (correctness)
 #   run(command: "bash tools/gpu-check.sh bench", carry: ["gpu"], timeout_s: 450)       (speed)
 #
-# Steps (by default version, agree and demo: at most 460 s by their timeouts; bench at most 525 s;
+# Steps (by default version, agree and demo: at most 520 s by their timeouts; bench at most 525 s;
 # a step's figures are usually a fraction of its timeout):
 #   version  `compseg --version`: does compseg find the GPU and NVIDIA's libraries by itself
 #            (COMPSEG_CUDA_LIBRARY_PATH unset), their versions, the self-test;
 #   agree    `compseg check-backend --device cuda`: every op, the optimizers and two U-Net training
 #            steps against the CPU backend (fp32: 1e-4 relative to each tensor's scale; then what
-#            passes through convolutions at tf32: 5e-3, and at bf16: 3e-2);
+#            passes through convolutions at tf32: 5e-3, and at bf16: 3e-2), launches synchronous
+#            (a fault names its kernel); then fp32 again with launches asynchronous;
 #   demo     3 epochs of the demo on the CPU and on the GPU: the loss curves side by side
 #            (tools/compare_histories.py, 1e-3 relative);
 #   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch and compseg --device cuda
@@ -67,6 +68,10 @@ if has agree; then
         # A backend whose cuDNN did not start passes by running the convolutions on the CPU.
         grep -q "convolutions on the CPU" "$out/agree-$precision.txt" && failed+=("agree $precision: cuDNN not used")
     done
+    # Once more as it runs in use, launches asynchronous: a host access that does not wait for the
+    # GPU shows here (the emulated GPU defers launched work too, but runs no two things at once).
+    echo "== compseg check-backend --device cuda, launches asynchronous"
+    timeout 60 "$compseg" check-backend --device cuda 2>&1 | tee "$out/agree-async.txt" || failed+=("agree fp32 asynchronous")
 fi
 
 if has demo; then
