@@ -2,7 +2,7 @@
 # Every check the GPU machine can run, in one call (its device time is short): made here by
 # tools/gpu-bundle.sh, carried there as gpu/, run there from the repository root:
 #
-#   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 420)             (correctness)
+#   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 540)             (correctness)
 #   run(command: "bash tools/gpu-check.sh bench", carry: ["gpu"], timeout_s: 450)       (speed)
 #
 # Steps (by default version, agree and demo: at most 520 s by their timeouts; bench at most 525 s;
@@ -65,13 +65,17 @@ if has agree; then
         CUDA_LAUNCH_BLOCKING=1 CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=stderr \
             timeout 60 "$compseg" check-backend --device cuda --precision $precision 2>&1 | tee "$out/agree-$precision.txt" \
             || failed+=("agree $precision")
-        # A backend whose cuDNN did not start passes by running the convolutions on the CPU.
+        # A backend whose cuDNN did not start, or had no algorithm for a convolution, passes by
+        # running convolutions on the CPU: what it passed did not check them on the GPU.
         grep -q "convolutions on the CPU" "$out/agree-$precision.txt" && failed+=("agree $precision: cuDNN not used")
+        grep -q "cuDNN had no usable algorithm" "$out/agree-$precision.txt" && failed+=("agree $precision: convolutions on the CPU")
     done
     # Once more as it runs in use, launches asynchronous: a host access that does not wait for the
     # GPU shows here (the emulated GPU defers launched work too, but runs no two things at once).
     echo "== compseg check-backend --device cuda, launches asynchronous"
     timeout 60 "$compseg" check-backend --device cuda 2>&1 | tee "$out/agree-async.txt" || failed+=("agree fp32 asynchronous")
+    grep -q "cuDNN had no usable algorithm\|convolutions on the CPU" "$out/agree-async.txt" \
+        && failed+=("agree fp32 asynchronous: convolutions on the CPU")
 fi
 
 if has demo; then

@@ -72,7 +72,7 @@ import Testing
 
     /// NVRTC needs no GPU: where its library is found (a pip wheel's nvidia/cu13/lib), the test
     /// kernel compiles to a cubin and a broken one reports NVRTC's log.
-    @Test(.enabled(if: nvrtc != nil, "NVRTC not found (libnvrtc.so.13 or .12; see README, CUDA libraries)"))
+    @Test(.enabled(if: nvrtc != nil, "NVIDIA's NVRTC not found (libnvrtc.so.13 or .12; see README, CUDA libraries)"))
     func kernelsCompileWithNVRTC() throws {
         let compiler = try #require(nvrtc)
         let cubin = try compiler.cubin(CUDADriver.selfTestSource, name: "compseg_axpy.cu", architecture: (9, 0))
@@ -81,6 +81,7 @@ import Testing
         for architecture in [(8, 0), (9, 0)] {
             let kernels = try compiler.cubin(CUDAKernels.source, name: "compseg_kernels.cu", architecture: architecture)
             let text = String(decoding: kernels, as: UTF8.self)
+            #expect(!CUDAKernels.names.isEmpty)
             for name in CUDAKernels.names {
                 #expect(text.contains("\(name)\u{0}"), "\(name) missing for sm_\(architecture.0)\(architecture.1)")
             }
@@ -101,7 +102,7 @@ import Testing
 /// nvidia/cudnn/lib), the descriptors the CUDA backend makes are read back through cuDNN's own
 /// getters. This checks what the emulated cuDNN of `DeviceTests` cannot (it was written from the
 /// same reading of the header): the order of each setter's arguments and the codes of the enums.
-@Suite(.enabled(if: cudnnLibrary != nil, "cuDNN not found (libcudnn.so.9; see README, CUDA libraries)"))
+@Suite(.enabled(if: cudnnLibrary != nil, "NVIDIA's cuDNN not found (libcudnn.so.9; see README, CUDA libraries)"))
 struct CuDNNDescriptorTests {
     typealias D = OpaquePointer
     typealias I = UnsafeMutablePointer<Int32>
@@ -202,31 +203,39 @@ func theLibraryCallsMatchNVIDIAsHeaders() throws {
     #expect(process.terminationStatus == 0, "\(log)")
 }
 
-/// The include folders beside the wheels' library folders that hold cuda.h and cudnn.h, and one
-/// with crt/host_defines.h (the nvidia-cuda-crt wheel's, or the copy PyTorch's triton carries);
-/// nil where any is missing.
+/// The include folders beside the wheels' library folders that hold the headers abi.c includes
+/// (one folder for CUDA 13's wheels, one per package for CUDA 12's), and one with
+/// crt/host_defines.h (the nvidia-cuda-crt wheel's, or the copy PyTorch's triton carries); nil
+/// where any is missing.
 private let cudaHeaders: [String]? = {
     let files = FileManager.default
     let folders = CUDALoader.searchDirectories().filter { $0.hasSuffix("/lib") }.map { String($0.dropLast(3)) + "include" }
     func holding(_ header: String) -> String? { folders.first { files.fileExists(atPath: "\($0)/\(header)") } }
-    guard let cuda = holding("cuda.h"), let cudnn = holding("cudnn.h") else { return nil }
+    let found = ["cuda.h", "nvrtc.h", "cublas_api.h", "library_types.h", "cudnn.h"].map(holding)
+    guard let first = found.first ?? nil, !found.contains(nil) else { return nil }
     // site-packages/nvidia/cu13/include → site-packages/triton/backends/nvidia/include
-    let triton = URL(fileURLWithPath: cuda).deletingLastPathComponent().deletingLastPathComponent()
+    let triton = URL(fileURLWithPath: first).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("triton/backends/nvidia/include").path
     guard let crt = holding("crt/host_defines.h") ?? (files.fileExists(atPath: "\(triton)/crt/host_defines.h") ? triton : nil)
     else { return nil }
-    return [cuda, cudnn, crt].reduce(into: []) { if !$0.contains($1) { $0.append($1) } }  // crt last: it supplies only that header
+    // crt last: it supplies only that header.
+    return (found.compactMap { $0 } + [crt]).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
 }()
+
+/// Whether `library` is NVIDIA's, not the emulated GPU's (`COMPSEG_CUDA_LIBRARY_PATH` may point there).
+private func isNVIDIAs(_ library: LoadedLibrary) -> Bool { dlsym(library.handle, "compseg_emulated_launches") == nil }
 
 /// cuDNN when this machine has it.
 private let cudnnLibrary: LoadedLibrary? = {
-    guard case .success(let library) = CUDALoader.find(.cudnn, directories: CUDALoader.searchDirectories()) else { return nil }
+    guard case .success(let library) = CUDALoader.find(.cudnn, directories: CUDALoader.searchDirectories()),
+          isNVIDIAs(library) else { return nil }
     return library
 }()
 
 /// NVRTC when this machine has it.
 private let nvrtc: NVRTC? = {
-    guard case .success(let library) = CUDALoader.find(.nvrtc, directories: CUDALoader.searchDirectories()) else { return nil }
+    guard case .success(let library) = CUDALoader.find(.nvrtc, directories: CUDALoader.searchDirectories()),
+          isNVIDIAs(library) else { return nil }
     return try? NVRTC(library)
 }()
 

@@ -48,7 +48,9 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         // Without cuDNN the convolutions run on the CPU (slow, but right): only tf32 and bf16 need it.
         var reason: String?
         do {
-            cudnn = try environment.libraries[.cudnn].map { try CuDNN($0, device: device, precision: precision, algorithms: algorithms) }
+            cudnn = try environment.libraries[.cudnn].map { [managed] in
+                try CuDNN($0, device: device, memory: managed, precision: precision, algorithms: algorithms)
+            }
             if cudnn == nil { reason = "cuDNN did not load" }
         } catch {
             cudnn = nil

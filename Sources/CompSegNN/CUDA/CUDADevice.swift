@@ -120,8 +120,8 @@ final class CUDADevice: @unchecked Sendable {
 
 /// Managed memory (`cuMemAllocManaged`): the GPU's kernels and the host's loops address the same
 /// pointers, so ops not yet on the GPU run on the CPU over it unchanged; `Storage.base` waits for
-/// the GPU first. Freed buffers are kept for reuse (`IdleBuffers`, 8 GiB), since allocating
-/// managed memory costs far more than a kernel.
+/// the GPU first. Freed buffers are kept for reuse (`IdleBuffers`, up to half the GPU's memory),
+/// since allocating managed memory costs far more than a kernel.
 final class ManagedMemory: TensorMemory, @unchecked Sendable {
     let device: CUDADevice
     /// Freed buffers kept for reuse, up to half the GPU's memory: a training step frees and takes
@@ -140,17 +140,25 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
         do {
             try device.bind()
             let bytes = IdleBuffers.bytes(count)
-            if device.driver.allocateManaged(&address, bytes, 1) != 0 {
-                // Out of memory, maybe for the kept buffers of other sizes: free them and try again.
-                let kept = idle.removeAll()
-                if !kept.isEmpty { try device.synchronize() }
-                for p in kept { try device.driver.check(device.driver.free(UInt64(UInt(bitPattern: p))), "cuMemFree") }
-                try device.driver.check(device.driver.allocateManaged(&address, bytes, 1), "cuMemAllocManaged")
-            }
+            var status = device.driver.allocateManaged(&address, bytes, 1)
+            // Out of memory, maybe for the kept buffers of other sizes: free them and ask again.
+            if status == CUDADriver.outOfMemory, try releaseKept() { status = device.driver.allocateManaged(&address, bytes, 1) }
+            try device.driver.check(status, "cuMemAllocManaged")
         } catch {  // as the host pool does when the system refuses memory
             fatalError("CompSegNN: GPU out of memory allocating \(IdleBuffers.bytes(count)) bytes: \(error)")
         }
         return UnsafeMutablePointer(bitPattern: UInt(address))!
+    }
+
+    /// Frees every kept buffer (after the GPU's pending work, which may still use them).
+    /// - Returns: whether there was any.
+    func releaseKept() throws(CUDAUnavailable) -> Bool {
+        let kept = idle.removeAll()
+        guard !kept.isEmpty else { return false }
+        try device.synchronize()
+        try device.bind()
+        for p in kept { try device.driver.check(device.driver.free(UInt64(UInt(bitPattern: p))), "cuMemFree") }
+        return true
     }
 
     /// Kernels run in launch order on the one stream, so a later one that takes a kept buffer

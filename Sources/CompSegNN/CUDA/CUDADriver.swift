@@ -53,6 +53,9 @@ final class CUDADriver: @unchecked Sendable {
         errorString = try lib.function("cuGetErrorString", as: type(of: errorString))
     }
 
+    /// CUDA_ERROR_OUT_OF_MEMORY.
+    static let outOfMemory: Int32 = 2
+
     /// Throws the driver's own words for a failed call.
     func check(_ result: Int32, _ call: String) throws(CUDAUnavailable) {
         guard result != 0 else { return }

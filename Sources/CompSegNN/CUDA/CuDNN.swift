@@ -45,6 +45,8 @@ final class CuDNN: @unchecked Sendable {
     private let timeForward, timeBackwardData, timeBackwardFilter: Time?
     private let choice: AlgorithmChoice
     private let device: CUDADevice
+    /// The tensors' memory, whose kept buffers are freed when a workspace does not fit.
+    private let memory: ManagedMemory
     /// The descriptors of the problems and biases met so far.
     private let descriptors: CuDNNDescriptors
     /// Convolutions on channels-last bf16 copies of their operands.
@@ -61,8 +63,10 @@ final class CuDNN: @unchecked Sendable {
     var keepsCopies = true
 
     /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
-    init(_ lib: LoadedLibrary, device: CUDADevice, precision: Precision, algorithms choice: AlgorithmChoice = .heuristic) throws {
+    init(_ lib: LoadedLibrary, device: CUDADevice, memory: ManagedMemory, precision: Precision,
+         algorithms choice: AlgorithmChoice = .heuristic) throws {
         self.device = device
+        self.memory = memory
         self.choice = choice
         let timed = choice == .fastest
         timeForward = timed ? try lib.function("cudnnFindConvolutionForwardAlgorithmEx", as: Time.self) : nil
@@ -154,10 +158,11 @@ final class CuDNN: @unchecked Sendable {
                 return true
             }
             failures.append("algorithm \(algorithm): \(message(status))")
-            if (3000..<4000).contains(status) { unsupported += 1 }  // CUDNN_STATUS_NOT_SUPPORTED and its kinds
+            if Self.notCovering.contains(status) { unsupported += 1 }
         }
-        // Offered but not supported when run, every one (a shape or layout cuDNN's kernels do not
-        // cover): as if none was offered, and not tried again. Any other failure is an error.
+        // Offered but not covering this problem when run, every one: as if none was offered, and
+        // not tried again. Any other failure is an error (a driver, run time or sub-library cuDNN
+        // could not use says so with 3005–3009: it must not pass as a slow but right answer).
         guard failures.count == unsupported else {
             throw CUDAError("cudnnConvolution \(problem.kind) \(problem.input) * \(problem.filter): " + failures.joined(separator: "; "))
         }
@@ -293,6 +298,10 @@ final class CuDNN: @unchecked Sendable {
         return timed + candidates.filter { c in !timed.contains { $0.0 == c.0 } }
     }
 
+    /// The statuses that say an algorithm does not cover a problem: CUDNN_STATUS_NOT_SUPPORTED and
+    /// its graph pattern, shape, data type, layout, shared memory, padding and launch kinds.
+    static let notCovering: Set<Int32> = [3000, 3001, 3002, 3003, 3004, 3010, 3011, 3012]
+
     /// The largest workspace an algorithm may ask for.
     static let workspaceLimit = 4 << 30
 
@@ -313,7 +322,9 @@ final class CuDNN: @unchecked Sendable {
             if workspace.address != 0 { _ = device.driver.free(workspace.address) }
             workspace = (0, 0)
             var address: UInt64 = 0
-            try device.driver.check(device.driver.allocate(&address, bytes), "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
+            var status = device.driver.allocate(&address, bytes)
+            if status == CUDADriver.outOfMemory, try memory.releaseKept() { status = device.driver.allocate(&address, bytes) }
+            try device.driver.check(status, "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
             workspace = (address, bytes)
         }
         return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))

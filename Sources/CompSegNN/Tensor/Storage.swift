@@ -8,7 +8,7 @@ public protocol TensorMemory: AnyObject, Sendable {
     func take(_ count: Int) -> UnsafeMutablePointer<Float>
     /// Takes back what `take` gave.
     func give(_ pointer: UnsafeMutablePointer<Float>, _ count: Int)
-    /// Sets `count` floats to zero (where the memory's owner works: a device memsets).
+    /// Sets `count` floats to zero, for the host to write next (a device's memory waits for the device first).
     func zero(_ pointer: UnsafeMutablePointer<Float>, _ count: Int)
     /// Returns once no device work that may read or write this memory is pending; the host
     /// calls it before every access (free for host memory).

@@ -19,13 +19,13 @@
  * Names are the exact symbols the Swift code dlsym's (the `_v2` ones included; cuda.h #defines
  * the plain names to them). Each message names the Swift file and the function or constant.
  *
- * Compile (syntax only; nothing is linked or run; a failed assertion is a mismatch):
- *   SP=/root/.venv-torch/lib/python3.11/site-packages
- *   $(dirname $(command -v swiftc))/clang -std=c11 -fsyntax-only -I$SP/nvidia/cu13/include \
- *       -I$SP/nvidia/cudnn/include -I$SP/triton/backends/nvidia/include Tests/Fixtures/cuda-abi/abi.c
+ * Compile (syntax only; nothing is linked or run; a failed assertion is a mismatch), with SP the
+ * site-packages of a Python environment holding NVIDIA's wheels (PyTorch's, for one):
+ *   clang -std=c11 -fsyntax-only -I$SP/nvidia/cu13/include -I$SP/nvidia/cudnn/include \
+ *       -I$SP/triton/backends/nvidia/include Tests/Fixtures/cuda-abi/abi.c
  * The last -I only supplies crt/host_defines.h (macros only), which cuda_runtime_api.h (pulled in by
- * cudnn.h) and driver_types.h need and which the nvidia-cuda-crt wheel, not installed here, would
- * bring; every other header comes from the cu13 (CUDA 13.2) and cudnn (9.26) wheels.
+ * cudnn.h) and driver_types.h need, where the nvidia-cuda-crt wheel is not installed.
+ * `CUDALoaderTests.theLibraryCallsMatchNVIDIAsHeaders` finds these folders and runs it.
  */
 #if !__has_include(<crt/host_defines.h>)
 #error "crt/host_defines.h not found: add -I<site-packages>/triton/backends/nvidia/include (or install nvidia-cuda-crt)"
@@ -66,6 +66,16 @@ _Static_assert(sizeof(libraryPropertyType) == 4, "CUDAEnvironment.swift: library
 _Static_assert(CUDA_SUCCESS == 0, "CUDADriver.swift: check treats 0 as CUDA_SUCCESS");
 _Static_assert(NVRTC_SUCCESS == 0, "NVRTC.swift / CUDAEnvironment.swift nvrtcVersion: 0 is NVRTC_SUCCESS");
 _Static_assert(CUDNN_STATUS_SUCCESS == 0, "CuDNN.swift / CuDNNDescriptors.swift: status 0 is CUDNN_STATUS_SUCCESS (also the AlgoPerf status field)");
+/* CuDNN.swift convolve: the statuses that mean "this algorithm does not cover this problem" (the
+   convolution then runs on the CPU); other NOT_SUPPORTED kinds (driver, runtime, architecture,
+   sub-library) are errors. */
+_Static_assert(CUDNN_STATUS_NOT_SUPPORTED == 3000 && CUDNN_STATUS_NOT_SUPPORTED_GRAPH_PATTERN == 3001
+               && CUDNN_STATUS_NOT_SUPPORTED_SHAPE == 3002 && CUDNN_STATUS_NOT_SUPPORTED_DATA_TYPE == 3003
+               && CUDNN_STATUS_NOT_SUPPORTED_LAYOUT == 3004 && CUDNN_STATUS_NOT_SUPPORTED_SHARED_MEMORY_INSUFFICIENT == 3010
+               && CUDNN_STATUS_NOT_SUPPORTED_PADDING == 3011 && CUDNN_STATUS_NOT_SUPPORTED_BAD_LAUNCH_PARAM == 3012,
+               "CuDNN.swift convolve: the NOT_SUPPORTED statuses taken as 'no algorithm for this problem'");
+_Static_assert(CUDNN_STATUS_NOT_SUPPORTED_INCOMPATIBLE_CUDA_DRIVER == 3005 && CUDNN_STATUS_NOT_SUPPORTED_SUBLIBRARY_UNAVAILABLE == 3009,
+               "CuDNN.swift convolve: 3005-3009 (setup problems) are not among them");
 _Static_assert(CUBLAS_STATUS_SUCCESS == 0, "CUDAEnvironment.swift cublasVersion: 0 is CUBLAS_STATUS_SUCCESS");
 
 /* CUDAEnvironment.swift: cuDeviceGetAttribute(&major, 75) and (&minor, 76). */
@@ -75,10 +85,11 @@ _Static_assert(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR == 76, "CUDAEnvironm
 _Static_assert(CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY == 83, "CUDADevice.swift: attribute 83 is CU_DEVICE_ATTRIBUTE_MANAGED_MEMORY");
 _Static_assert(CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS == 89, "CUDADevice.swift: attribute 89 is CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS");
 /* CUDADevice.swift ManagedMemory.take: cuMemAllocManaged(&address, bytes, 1). */
+_Static_assert(CUDA_ERROR_OUT_OF_MEMORY == 2, "CUDADriver.swift outOfMemory: 2 is CUDA_ERROR_OUT_OF_MEMORY");
 _Static_assert(CU_MEM_ATTACH_GLOBAL == 1, "CUDADevice.swift ManagedMemory.take: cuMemAllocManaged flags 1 is CU_MEM_ATTACH_GLOBAL");
 /* CUDAEnvironment.swift: driver version printed as version/1000 . version%1000/10
    (cuDriverGetVersion's encoding 1000*major + 10*minor; CUDA_VERSION uses the same one). */
-_Static_assert(CUDA_VERSION / 1000 == 13 && CUDA_VERSION % 1000 / 10 == 2, "CUDAEnvironment.swift: driver version decoding (1000*major + 10*minor) of CUDA_VERSION 13020");
+_Static_assert(CUDA_VERSION >= 12000 && CUDA_VERSION % 10 == 0, "CUDAEnvironment.swift: driver version decoding (1000*major + 10*minor) of CUDA_VERSION");
 
 /* CUDAEnvironment.swift cudnnVersion: major*10000 + minor*100 + patch. */
 _Static_assert(CUDNN_VERSION == CUDNN_MAJOR * 10000 + CUDNN_MINOR * 100 + CUDNN_PATCHLEVEL, "CUDAEnvironment.swift cudnnVersion: cuDNN 9 encodes major*10000 + minor*100 + patch");
