@@ -82,6 +82,17 @@ public enum BackendAgreement {
         }
     }
 
+    /// Batch norm's outputs on `backend` for random x and dy of `shape`: training and frozen.
+    static func batchNormOutputs(_ b: any KernelBackend, _ shape: Shape, _ g: inout SeededGenerator) throws -> [(String, Tensor)] {
+        let x = random(shape, &g), scale = random([shape.c], &g), shift = random([shape.c], &g), dy = random(shape, &g)
+        let (y, s) = try b.batchNormForward(x, scale: scale, shift: shift, statistics: nil, epsilon: 1e-5)
+        let d = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: false, epsilon: 1e-5)
+        let (yFrozen, _) = try b.batchNormForward(x, scale: scale, shift: shift, statistics: s, epsilon: 1e-5)
+        let dFrozen = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: true, epsilon: 1e-5)
+        return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
+                ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
+    }
+
     /// Values from a normal distribution (`positive`: |value| + 0.1, for log).
     static func random(_ shape: Shape, _ g: inout SeededGenerator, positive: Bool = false) -> Tensor {
         let values = (0..<shape.count).map { _ in positive ? abs(g.nextNormal()) + 0.1 : g.nextNormal() }
@@ -98,15 +109,9 @@ public enum BackendAgreement {
                 let x = random([2, 8, 6, 5], &g), y = random([2, 3, 6, 5], &g)
                 return [("concat", try b.concat([x, y], axis: 1)), ("slice 2..<9", try b.slice(b.concat([x, y], axis: 1), axis: 1, range: 2..<9))]
             },
-            Case(op: "batch norm") { b, g in
-                let x = random([3, 6, 7, 5], &g), scale = random([6], &g), shift = random([6], &g), dy = random([3, 6, 7, 5], &g)
-                let (y, s) = try b.batchNormForward(x, scale: scale, shift: shift, statistics: nil, epsilon: 1e-5)
-                let d = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: false, epsilon: 1e-5)
-                let (yFrozen, _) = try b.batchNormForward(x, scale: scale, shift: shift, statistics: s, epsilon: 1e-5)
-                let dFrozen = try b.batchNormBackward(dy, x: x, scale: scale, statistics: s, frozen: true, epsilon: 1e-5)
-                return [("y", y), ("mean", s.mean), ("variance", s.variance), ("dx", d.dx), ("dscale", d.dscale),
-                        ("dshift", d.dshift), ("y (inference)", yFrozen), ("dx (frozen)", dFrozen.dx)]
-            },
+            Case(op: "batch norm") { b, g in try batchNormOutputs(b, [3, 6, 7, 5], &g) },
+            // Planes large enough that a GPU sums each over several blocks (unequal pieces).
+            Case(op: "batch norm, 80×83 planes") { b, g in try batchNormOutputs(b, [2, 3, 80, 83], &g) },
             // Not ops of the seam: batch norm's running statistics, the head's masked mean, the
             // optimizers, the trainer's masked range and stacking a batch run on the backend's
             // `DeviceKernels` where it has them.

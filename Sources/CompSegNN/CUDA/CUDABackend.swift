@@ -196,9 +196,19 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         if let statistics {
             stats = statistics
         } else {
+            // The mean, then the biased variance from the mean in double: each a sum over the GPU
+            // (`compseg_channel_partials`) and its channels' totals.
             stats = BatchStatistics(mean: output([x.shape.c]), variance: output([x.shape.c]))
-            try device.launch("compseg_channel_statistics", grid: (x.shape.c, 1),
-                              [address(x), .int64(n), .int32(c), .int64(plane), address(stats.mean), address(stats.variance)])
+            let sums = ChannelSums(x.shape, count: 1, memory: managed), exactMean = output([2 * x.shape.c])  // doubles
+            let count = Double(x.shape.n * x.shape.h * x.shape.w)
+            let passes: [(center: Tensor?, result: Tensor, exact: Tensor?)] = [(nil, stats.mean, exactMean),
+                                                                               (exactMean, stats.variance, nil)]
+            for pass in passes {
+                try device.launch("compseg_channel_partials", grid: sums.grid,
+                                  [address(x), .pointer(pass.center.map(pointer)), .int64(n), .int32(c), .int64(plane),
+                                   .int32(Int32(sums.parts)), address(sums.partials[0])])
+                try total(sums, 0, dividedBy: count, into: pass.result, exact: pass.exact)
+            }
         }
         let y = output(x.shape)
         try device.launch("compseg_batch_norm", grid: (device.blocks(x.shape.count), 1),
@@ -214,14 +224,44 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         }
         let (n, c, plane) = (Int64(x.shape.n), Int32(x.shape.c), Int64(x.shape.h * x.shape.w))
         let dscale = output([x.shape.c]), dshift = output([x.shape.c]), dx = output(x.shape)
-        try device.launch("compseg_batch_norm_sums", grid: (x.shape.c, 1),
+        let sums = ChannelSums(x.shape, count: 2, memory: managed)
+        try device.launch("compseg_batch_norm_partials", grid: sums.grid,
                           [address(dy), address(x), address(statistics.mean), address(statistics.variance), .float(epsilon),
-                           .int64(n), .int32(c), .int64(plane), address(dshift), address(dscale)])
+                           .int64(n), .int32(c), .int64(plane), .int32(Int32(sums.parts)), address(sums.partials[0]),
+                           address(sums.partials[1])])
+        try total(sums, 0, dividedBy: 1, into: dshift, exact: nil)
+        try total(sums, 1, dividedBy: 1, into: dscale, exact: nil)
         try device.launch("compseg_batch_norm_backward", grid: (device.blocks(x.shape.count), 1),
                           [address(dy), address(x), address(statistics.mean), address(statistics.variance), address(scale),
                            address(dshift), address(dscale), .float(epsilon), .int32(frozen ? 1 : 0), .int64(n), .int32(c),
                            .int64(plane), address(dx)])
         return (dx, dscale, dshift)
+    }
+
+    /// How per-channel sums of an N×C×H×W tensor spread over the GPU: each image's plane of a
+    /// channel in `parts` pieces, a block each (`grid`: x the image's piece, y the channel), whose
+    /// sums (`count` of them, in double: `partials`, each `per` a channel) `total` adds up.
+    private struct ChannelSums {
+        let parts: Int, per: Int, grid: (x: Int, y: Int)
+        let partials: [Tensor]
+
+        init(_ shape: Shape, count: Int, memory: ManagedMemory) {
+            parts = max(1, min(64, shape.h * shape.w / 2048))  // about 2048 values a block: 8 a thread
+            per = shape.n * parts
+            grid = (per, shape.c)
+            let doubles = shape.c * per
+            partials = (0..<count).map { _ in
+                Tensor(shape: [2 * doubles], layout: nil, storage: Storage(count: 2 * doubles, zeroed: false, memory: memory))
+            }
+        }
+    }
+
+    /// out[c] = Σ of channel c's partials `k` of `sums` / divisor (float; in double into `exact`,
+    /// 2·C floats, where given), added in a fixed order.
+    private func total(_ sums: ChannelSums, _ k: Int, dividedBy divisor: Double, into out: Tensor, exact: Tensor?) throws {
+        try device.launch("compseg_channel_totals", grid: (sums.grid.y, 1),
+                          [address(sums.partials[k]), .int64(Int64(sums.per)), .double(divisor),
+                           .pointer(exact.map(pointer)), address(out)])
     }
 
     // MARK: layouts: plain, or the CPU backend's for the tensors of the ops it runs

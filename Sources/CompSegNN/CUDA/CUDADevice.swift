@@ -58,16 +58,17 @@ final class CUDADevice: @unchecked Sendable {
 
     /// A kernel argument, as `cuLaunchKernel` reads it: the value's bytes.
     enum Argument {
-        case int32(Int32), int64(Int64), float(Float), pointer(UnsafeMutableRawPointer?)
+        case int32(Int32), int64(Int64), float(Float), double(Double), pointer(UnsafeMutableRawPointer?)
 
         /// What a kernel's parameter must be for this argument: `cuLaunchKernel` copies as many
         /// bytes as the parameter has, whatever was stored.
-        enum Kind: String { case int32 = "int", int64 = "long long", float, pointer = "pointer" }
+        enum Kind: String { case int32 = "int", int64 = "long long", float, double, pointer }
         var kind: Kind {
             switch self {
             case .int32: .int32
             case .int64: .int64
             case .float: .float
+            case .double: .double
             case .pointer: .pointer
             }
         }
@@ -94,6 +95,7 @@ final class CUDADevice: @unchecked Sendable {
             case .int32(let v): slot.storeBytes(of: v, as: Int32.self)
             case .int64(let v): slot.storeBytes(of: v, as: Int64.self)
             case .float(let v): slot.storeBytes(of: v, as: Float.self)
+            case .double(let v): slot.storeBytes(of: v, as: Double.self)
             case .pointer(let v): slot.storeBytes(of: v, as: UnsafeMutableRawPointer?.self)
             }
             slots.append(slot)

@@ -53,6 +53,7 @@ enum CUDAKernels {
                 case "long long": .int64
                 case "int": .int32
                 case "float": .float
+                case "double": .double
                 default: nil
                 }
             }
@@ -266,31 +267,48 @@ enum CUDAKernels {
             }
         }
 
-        /// Block c: channel c's mean and biased variance over n images of `plane` pixels (in double,
-        /// the variance from the mean: two passes).
-        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_channel_statistics(const float *x, long long n,
-                                                                                      int channels, long long plane,
-                                                                                      float *mean, float *variance) {
+        /// Pass 1 of per-channel sums over an N×C×plane tensor, in double: block (i·parts + q, c) adds
+        /// the values of image i, channel c at plane positions [q·part, min((q + 1)·part, plane)),
+        /// part = ⌈plane / parts⌉: of x, or with `center`, of (x − center[c])². Its sum goes to
+        /// partial[c·n·parts + i·parts + q]. The blocks of a channel share its work over the GPU.
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_channel_partials(const float *x, const double *center,
+                                                                                    long long n, int channels,
+                                                                                    long long plane, int parts,
+                                                                                    double *partial) {
             __shared__ double s[BLOCK];
-            int c = blockIdx.x;
-            long long count = n * plane;
+            int c = blockIdx.y;
+            long long i = blockIdx.x / parts, q = blockIdx.x % parts, part = (plane + parts - 1) / parts;
+            const float *xi = x + (i * channels + c) * plane;
+            long long end = min((q + 1) * part, plane);
             double t = 0;
-            for (long long e = threadIdx.x; e < count; e += blockDim.x)
-                t += (double)x[(e / plane * channels + c) * plane + e % plane];
+            for (long long j = q * part + threadIdx.x; j < end; j += blockDim.x) {
+                if (center) {
+                    double d = (double)xi[j] - center[c];
+                    t += d * d;
+                } else {
+                    t += (double)xi[j];
+                }
+            }
             block_share(s, t);
             block_sum(s);
-            double m = s[0] / (double)count;
-            __syncthreads();  // every thread has read s[0] before it is overwritten
-            double v = 0;
-            for (long long e = threadIdx.x; e < count; e += blockDim.x) {
-                double d = (double)x[(e / plane * channels + c) * plane + e % plane] - m;
-                v += d * d;
-            }
-            block_share(s, v);
+            if (threadIdx.x == 0) partial[(long long)c * n * parts + blockIdx.x] = s[0];
+        }
+
+        /// Pass 2, block c: the `per` partials of channel c added in a fixed order, divided by
+        /// `divisor`: into out[c] (float) and, where given, exact[c] (double).
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_channel_totals(const double *partial, long long per,
+                                                                                  double divisor, double *exact,
+                                                                                  float *out) {
+            __shared__ double s[BLOCK];
+            const double *pc = partial + blockIdx.x * per;
+            double t = 0;
+            for (long long k = threadIdx.x; k < per; k += blockDim.x) t += pc[k];
+            block_share(s, t);
             block_sum(s);
             if (threadIdx.x == 0) {
-                mean[c] = (float)m;
-                variance[c] = (float)(s[0] / (double)count);
+                double total = s[0] / divisor;
+                if (exact) exact[blockIdx.x] = total;
+                out[blockIdx.x] = (float)total;
             }
         }
 
@@ -305,29 +323,32 @@ enum CUDAKernels {
             }
         }
 
-        /// Block c: dβ = Σ dy and dγ = Σ dy·x̂ over channel c (in double).
-        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_batch_norm_sums(const float *dy, const float *x,
-                                                                                   const float *mean,
-                                                                                   const float *variance, float epsilon,
-                                                                                   long long n, int channels,
-                                                                                   long long plane, float *dshift,
-                                                                                   float *dscale) {
+        /// Pass 1 of dβ = Σ dy and dγ = Σ dy·x̂ per channel (in double), over blocks as
+        /// `compseg_channel_partials`: into partial_shift and partial_scale.
+        extern "C" __global__ void __launch_bounds__(BLOCK) compseg_batch_norm_partials(const float *dy, const float *x,
+                                                                                       const float *mean,
+                                                                                       const float *variance,
+                                                                                       float epsilon, long long n,
+                                                                                       int channels, long long plane,
+                                                                                       int parts, double *partial_shift,
+                                                                                       double *partial_scale) {
             __shared__ double s[BLOCK], u[BLOCK];
-            int c = blockIdx.x;
+            int c = blockIdx.y;
+            long long i = blockIdx.x / parts, q = blockIdx.x % parts, part = (plane + parts - 1) / parts;
+            long long offset = (i * channels + c) * plane, end = min((q + 1) * part, plane);
             float inverse = 1.0f / sqrtf(variance[c] + epsilon);
             double t = 0, v = 0;
-            for (long long e = threadIdx.x; e < n * plane; e += blockDim.x) {
-                long long at = (e / plane * channels + c) * plane + e % plane;
-                t += (double)dy[at];
-                v += (double)(dy[at] * ((x[at] - mean[c]) * inverse));
+            for (long long j = q * part + threadIdx.x; j < end; j += blockDim.x) {
+                t += (double)dy[offset + j];
+                v += (double)(dy[offset + j] * ((x[offset + j] - mean[c]) * inverse));
             }
             block_share(s, t);
             block_share(u, v);
             block_sum(s);
             block_sum(u);
             if (threadIdx.x == 0) {
-                dshift[c] = (float)s[0];
-                dscale[c] = (float)u[0];
+                partial_shift[(long long)c * n * parts + blockIdx.x] = s[0];
+                partial_scale[(long long)c * n * parts + blockIdx.x] = u[0];
             }
         }
 
