@@ -142,25 +142,25 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
         do {
             try device.bind()
             let bytes = IdleBuffers.bytes(count)
-            var status = device.driver.allocateManaged(&address, bytes, 1)
-            // Out of memory, maybe for the kept buffers of other sizes: free them and ask again.
-            if status == CUDADriver.outOfMemory, try releaseKept() { status = device.driver.allocateManaged(&address, bytes, 1) }
-            try device.driver.check(status, "cuMemAllocManaged")
+            try device.driver.check(releasingKept { device.driver.allocateManaged(&address, bytes, 1) }, "cuMemAllocManaged")
         } catch {  // as the host pool does when the system refuses memory
             fatalError("CompSegNN: GPU out of memory allocating \(IdleBuffers.bytes(count)) bytes: \(error)")
         }
         return UnsafeMutablePointer(bitPattern: UInt(address))!
     }
 
-    /// Frees every kept buffer (after the GPU's pending work, which may still use them).
-    /// - Returns: whether there was any.
-    func releaseKept() throws(CUDAUnavailable) -> Bool {
+    /// `allocate`'s status; when it is out of memory, maybe for the kept buffers of other sizes,
+    /// the status of asking again after they are freed (once the GPU's pending work, which may
+    /// still use them, is done).
+    func releasingKept(_ allocate: () -> Int32) throws(CUDAUnavailable) -> Int32 {
+        let status = allocate()
+        guard status == CUDADriver.outOfMemory else { return status }
         let kept = idle.removeAll()
-        guard !kept.isEmpty else { return false }
+        guard !kept.isEmpty else { return status }
         try device.synchronize()
         try device.bind()
         for p in kept { try device.driver.check(device.driver.free(UInt64(UInt(bitPattern: p))), "cuMemFree") }
-        return true
+        return allocate()
     }
 
     /// Kernels run in launch order on the one stream, so a later one that takes a kept buffer

@@ -50,7 +50,7 @@ final class CuDNN: @unchecked Sendable {
     /// The descriptors of the problems and biases met so far.
     private let descriptors: CuDNNDescriptors
     /// Convolutions on channels-last bf16 copies of their operands.
-    private let bf16: Bool
+    private var bf16: Bool { descriptors.bf16 }
     private let lock = NSLock()
     /// Held through each call's work on the handle: cuDNN's handle is for one thread at a time, the
     /// workspace a call was handed must not be freed (grown by another) before its convolution is
@@ -72,7 +72,6 @@ final class CuDNN: @unchecked Sendable {
         timeForward = timed ? try lib.function("cudnnFindConvolutionForwardAlgorithmEx", as: Time.self) : nil
         timeBackwardData = timed ? try lib.function("cudnnFindConvolutionBackwardDataAlgorithmEx", as: Time.self) : nil
         timeBackwardFilter = timed ? try lib.function("cudnnFindConvolutionBackwardFilterAlgorithmEx", as: Time.self) : nil
-        bf16 = precision == .bf16
         descriptors = try CuDNNDescriptors(lib, precision: precision)
         forwardAlgorithms = try lib.function("cudnnGetConvolutionForwardAlgorithm_v7", as: AlgorithmQuery.self)
         backwardDataAlgorithms = try lib.function("cudnnGetConvolutionBackwardDataAlgorithm_v7", as: AlgorithmQuery.self)
@@ -157,7 +156,7 @@ final class CuDNN: @unchecked Sendable {
                 try finish(out, shapes.out, bf16Result: copies.last, bias: bias, activation: activation)
                 return true
             }
-            failures.append("algorithm \(algorithm): \(message(status))")
+            failures.append("algorithm \(algorithm): \(descriptors.message(status))")
             if Self.notCovering.contains(status) { unsupported += 1 }
         }
         // Offered but not covering this problem when run, every one: as if none was offered, and
@@ -322,19 +321,14 @@ final class CuDNN: @unchecked Sendable {
             if workspace.address != 0 { _ = device.driver.free(workspace.address) }
             workspace = (0, 0)
             var address: UInt64 = 0
-            var status = device.driver.allocate(&address, bytes)
-            if status == CUDADriver.outOfMemory, try memory.releaseKept() { status = device.driver.allocate(&address, bytes) }
-            try device.driver.check(status, "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
+            try device.driver.check(memory.releasingKept { device.driver.allocate(&address, bytes) },
+                                    "cuMemAlloc (cuDNN workspace of \(bytes) bytes)")
             workspace = (address, bytes)
         }
         return UnsafeMutableRawPointer(bitPattern: UInt(workspace.address))
     }
 
-    private func message(_ status: Int32) -> String { descriptors.message(status) }
-
-    private func check(_ status: Int32, _ what: String) throws(CUDAError) {
-        guard status == 0 else { throw CUDAError("\(what): \(message(status))") }
-    }
+    private func check(_ status: Int32, _ what: String) throws(CUDAError) { try descriptors.check(status, what) }
 }
 
 /// How a convolution's algorithm is chosen, once per problem, among cuDNN's deterministic, non-FFT

@@ -130,7 +130,8 @@ final class CuDNNDescriptors: @unchecked Sendable {
     /// cuDNN's words for `status`.
     func message(_ status: Int32) -> String { errorString(status).map { String(cString: $0) } ?? "cuDNN status \(status)" }
 
-    private func check(_ status: Int32, _ what: String) throws(CUDAError) {
+    /// Throws cuDNN's words for a failed call.
+    func check(_ status: Int32, _ what: String) throws(CUDAError) {
         guard status == 0 else { throw CUDAError("\(what): \(message(status))") }
     }
 }
