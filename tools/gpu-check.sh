@@ -17,6 +17,8 @@
 #            (tools/compare_histories.py, 1e-3 relative);
 #   bench    the paper's network (450, 256², width 64) at batch 7: PyTorch and compseg --device cuda
 #            side by side, at fp32, tf32 and bf16 (PyTorch's bf16 also channels-last, its fastest);
+#            compseg's line adds a profiled step (--profile): where the GPU's time went, by kernel
+#            and cuDNN call, and how long it waited for the host;
 #   fastest  compseg's bench again with COMPSEG_CUDNN_ALGORITHMS=fastest (cuDNN times its algorithms
 #            once per shape, as PyTorch's cudnn.benchmark, which the reference uses): at most 225 s.
 # Without a GPU, COMPSEG_CUDA_LIBRARY_PATH set to the emulator's libraries (tools/cuda-emulator.sh)
@@ -99,7 +101,7 @@ if has bench; then
             timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype $precision $variant $paper --steps 20 \
                 | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $precision $variant")
         done
-        timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
+        timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 --profile \
             | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench $precision")
     done
 fi

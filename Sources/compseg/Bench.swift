@@ -24,6 +24,8 @@ struct Bench: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
     @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
     @Flag(help: "Time the forward pass as segment runs it (no graph, inference mode): seconds per image.") var inference = false
+    @Flag(help: ArgumentHelp("After the timed steps, one more with every GPU launch timed (CUDA events): gpu_busy_s, gpu_span_s and gpu_profile, the longest-running kernels and cuDNN calls.",
+                             discussion: "Needs the CUDA backend (--device cuda, or auto where a GPU loads).")) var profile = false
 
     func validate() throws {
         for (name, v) in [("channels", channels), ("size", size), ("width", width), ("depth", depth),
@@ -35,11 +37,15 @@ struct Bench: ParsableCommand {
     func run() throws {
         threading.apply()
         try compute.apply()
+        let gpu = Backend.current as? CUDABackend
+        if profile && gpu == nil {
+            throw ValidationError("--profile times GPU launches, but the backend is \(Backend.current.name): use --device cuda")
+        }
         let registry = try builtinRegistry()
         let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth), "batchNorm": \#(batchNorm)}"#.utf8),
                                                  source: "bench options")
         let net = try registry.topology(topology, inputChannels: channels, seed: 0, topologyConfig)
-        if inference { return try timeInference(net) }
+        if inference { return try timeInference(net, gpu: profile ? gpu : nil) }
         let head = try registry.head("compsegnet")
         let optimizer = RMSprop(learningRate: 1e-3)
         var g = SeededGenerator(seed: 0)
@@ -67,6 +73,7 @@ struct Bench: ParsableCommand {
         let (launches, waits) = (Double(Counters.gpuLaunches) / Double(steps), Double(Counters.hostWaits) / Double(steps))
 
         let batchSeconds = try timeBatchAssembly()
+        let profiled = profile ? try gpu.map { try profileFields($0.profiled(step)) } ?? [] : []
 
         printJSON(net, [("step_s", String(format: "%.5f", seconds)),
                         ("batch_s", String(format: "%.5f", batchSeconds)),
@@ -76,8 +83,25 @@ struct Bench: ParsableCommand {
                         ("gflop_per_image", String(format: "%.3f", flopsPerStep / Double(batch) * 1e-9)),
                         ("gpu_launches_per_step", String(format: "%.0f", launches)),
                         ("host_waits_per_step", String(format: "%.0f", waits)),
-                        ("cpu_convolutions_per_step", String(format: "%.0f", Double(Counters.convolutionsOnTheCPU) / Double(steps)))])
+                        ("cpu_convolutions_per_step", String(format: "%.0f", Double(Counters.convolutionsOnTheCPU) / Double(steps)))]
+                  + profiled)
     }
+
+    /// A profile's figures for the JSON line: the GPU's busy time and span, and its longest
+    /// entries (`profileEntries` of them, the rest summed as "others").
+    private func profileFields(_ p: GPUProfile) -> [(String, String)] {
+        let shown = p.entries.prefix(Self.profileEntries), rest = p.entries.dropFirst(Self.profileEntries)
+        func entry(_ name: String, _ calls: Int, _ seconds: Double) -> String {
+            "{\"name\": \(jsonString(name)), \"calls\": \(calls), \"ms\": \(String(format: "%.4f", seconds * 1e3))}"
+        }
+        let entries = shown.map { entry($0.name, $0.calls, $0.seconds) }
+            + (rest.isEmpty ? [] : [entry("others", rest.reduce(0) { $0 + $1.calls }, rest.reduce(0) { $0 + $1.seconds })])
+        return [("gpu_busy_s", String(format: "%.5f", p.busySeconds)), ("gpu_span_s", String(format: "%.5f", p.spanSeconds)),
+                ("gpu_profile", "[" + entries.joined(separator: ", ") + "]")]
+    }
+
+    /// How many of a profile's entries the JSON line names.
+    static let profileEntries = 20
 
     /// Seconds to make a batch from `batch` separate samples, each seen through one of the
     /// square's symmetries, as `train` does before each step (with `--augmentation dihedral`):
@@ -101,7 +125,7 @@ struct Bench: ParsableCommand {
     }
 
     /// Times `steps` forward passes of a batch in inference mode after one warm-up pass.
-    private func timeInference(_ net: any SegmentingNetwork) throws {
+    private func timeInference(_ net: any SegmentingNetwork, gpu: CUDABackend?) throws {
         net.setTraining(false)
         var g = SeededGenerator(seed: 0)
         let x = Tensor(zeros: [batch, channels, size, size])
@@ -117,12 +141,13 @@ struct Bench: ParsableCommand {
         }
         Counters.enabled = false
         let mean = times.reduce(0, +) / Double(steps), flops = Counters.convolutionFLOPs / Double(steps)
+        let profiled = try gpu.map { gpu in try profileFields(gpu.profiled { _ = try withoutGradients { try net.activation(x) } }) } ?? []
         printJSON(net, [("mode", "\"inference\""),
                         ("image_s", String(format: "%.5f", mean / Double(batch))),
                         ("best_image_s", String(format: "%.5f", times.min()! / Double(batch))),
                         ("images_per_s", String(format: "%.2f", Double(batch) / mean)),
                         ("gflops", String(format: "%.1f", flops / mean * 1e-9)),
-                        ("gflop_per_image", String(format: "%.3f", flops / Double(batch) * 1e-9))])
+                        ("gflop_per_image", String(format: "%.3f", flops / Double(batch) * 1e-9))] + profiled)
     }
 
     /// One JSON line: the configuration, `figures`, and the process's peak memory.

@@ -42,6 +42,25 @@ import Testing
                 "\(wrong.output)")
     }
 
+    /// `bench --profile` adds the profiled step's GPU figures to the JSON line: busy time within
+    /// the span, and the launches by name, longest first; on the CPU it is refused, saying why.
+    @Test(Self.emulated, arguments: [false, true])
+    func benchProfilesAStepOnTheGPU(inference: Bool) throws {
+        let cli = try CLI()
+        let bench = ["bench", "--steps", "1", "--size", "16", "--channels", "2", "--width", "4", "--depth", "2", "--profile"]
+            + (inference ? ["--inference"] : [])
+        let r = try cli.run(bench + ["--device", "cuda"], environment: try gpu())
+        let line = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Any]
+        let busy = line?["gpu_busy_s"] as? Double, span = line?["gpu_span_s"] as? Double
+        let entries = line?["gpu_profile"] as? [[String: Any]] ?? []
+        #expect(r.status == 0 && busy != nil && span != nil && busy! > 0 && busy! <= span! + 1e-5, "\(r.output)")
+        let ms = entries.compactMap { $0["ms"] as? Double }
+        #expect(ms.count == entries.count && ms.count <= 21 && ms.dropLast().elementsEqual(ms.dropLast().sorted(by: >)))
+        #expect(entries.contains { ($0["name"] as? String).map { $0.hasPrefix("cuDNN forward 7×2×16×16 * 4×2×3×3, algorithm") } == true }, "\(entries)")
+        let cpu = try cli.run(bench + ["--device", "cpu"])
+        #expect(cpu.status != 0 && cpu.output.contains("--profile times GPU launches, but the backend is cpu"), "\(cpu.output)")
+    }
+
     /// Three epochs of the demo on the CPU and on the GPU: the same loss curves (fp32: 1.8e-6
     /// measured, bound 1e-5, where gpu-check.sh asks 1e-3 of a real GPU). With bf16 convolutions
     /// (operands rounded to 8-bit significands) three epochs at lr 0.01 drift by 1.2e-2 here: bound 5e-2.

@@ -133,6 +133,32 @@ import Testing
         }
     }
 
+    /// `profiled` times each launch on the GPU (two events around it) and sums the times by name:
+    /// a convolution's cuDNN call with its shapes and algorithm, and each kernel by its name.
+    /// Nothing is timed after it, and what the work throws comes through.
+    @Test(Self.emulated)
+    func aProfileTimesEveryLaunchByName() throws {
+        let backend = try CUDABackend(CUDAEmulation.environment.get())
+        try Backend.using(backend) {
+            let x = randomTensor([2, 3, 8, 8], seed: 1), w = randomTensor([4, 3, 3, 3], seed: 2), b = randomTensor([4], seed: 3)
+            let profile = try backend.profiled {
+                let y = try conv2d(x, weight: w, bias: b, padding: 1, then: .relu)
+                _ = try sigmoid(sigmoid(y))
+            }
+            let calls = Dictionary(uniqueKeysWithValues: profile.entries.map { ($0.name, $0.calls) })
+            #expect(calls["compseg_eltwise"] == 2 && calls["compseg_bias_activation"] == 1, "\(calls)")
+            let convolutions = profile.entries.filter { $0.name.hasPrefix("cuDNN forward 2×3×8×8 * 4×3×3×3, algorithm ") }
+            #expect(!convolutions.isEmpty, "\(calls)")
+            #expect(profile.entries.allSatisfy { $0.seconds >= 0 } && profile.spanSeconds > 0)
+            #expect(profile.busySeconds <= profile.spanSeconds * 1.001, "launches one after another on one stream")
+            #expect(profile.entries.map(\.seconds) == profile.entries.map(\.seconds).sorted(by: >))
+            #expect(backend.device.timer == nil)
+            struct Stop: Error, Equatable {}
+            #expect(throws: Stop()) { try backend.profiled { _ = try sigmoid(x); throw Stop() } }
+            #expect(backend.device.timer == nil)
+        }
+    }
+
     /// When the GPU refuses an allocation, the buffers kept for reuse are freed and it is asked again.
     @Test(Self.emulated)
     func anAllocationTheGPURefusesFreesTheKeptBuffersFirst() throws {

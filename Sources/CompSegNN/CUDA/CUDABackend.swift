@@ -84,6 +84,21 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     private static let madeLock = NSLock()
     nonisolated(unsafe) private static var made: [Precision: Result<CUDABackend, any Error>] = [:]
 
+    /// Runs `body` with every kernel and cuDNN call it launches timed on the GPU (two CUDA events
+    /// around each), and gives the timings once the GPU has run them. Work launched before `body`
+    /// is waited for first, so that it is not counted.
+    /// - Throws: what `body` throws, or when the driver cannot time launches.
+    public func profiled(_ body: () throws -> Void) throws -> GPUProfile {
+        let timer = try LaunchTimer(device.driver)
+        try device.synchronize()
+        device.timer = timer
+        let ran = Result { try body() }
+        device.timer = nil
+        let profile = Result { try timer.profile() }  // which destroys the events, whatever body did
+        try ran.get()
+        return try profile.get()
+    }
+
     /// Whether the GPU's kernels can read and write `tensors`: plain, in this backend's memory.
     private func onGPU(_ tensors: Tensor...) -> Bool {
         tensors.allSatisfy { $0.isPlain && $0.storage.memory === managed }

@@ -50,11 +50,23 @@ final class CUDADevice: @unchecked Sendable {
         lock.withLock { finished = max(finished, covered) }
     }
 
-    /// Notes launched work for the next `synchronize`.
-    func launched() {
-        Counters.addGPULaunch()
-        lock.withLock { launches += 1 }
+    /// Runs `enqueue`, which launches work on the default stream (a kernel, a cuDNN call), and
+    /// notes it for the next `synchronize`; while a profile is taken (`timer`), timed as `name`.
+    func launching<T>(_ name: @autoclosure () -> String, _ enqueue: () throws(CUDAUnavailable) -> T) throws(CUDAUnavailable) -> T {
+        defer {
+            Counters.addGPULaunch()
+            lock.withLock { launches += 1 }
+        }
+        guard let timer = lock.withLock({ timerSet }) else { return try enqueue() }
+        return try timer.around(name(), enqueue)
     }
+
+    /// Times every launch while set (`CUDABackend.profiled`).
+    var timer: LaunchTimer? {
+        get { lock.withLock { timerSet } }
+        set { lock.withLock { timerSet = newValue } }
+    }
+    private var timerSet: LaunchTimer?
 
     /// A kernel argument, as `cuLaunchKernel` reads it: the value's bytes.
     enum Argument {
@@ -100,9 +112,10 @@ final class CUDADevice: @unchecked Sendable {
             }
             slots.append(slot)
         }
-        try driver.check(driver.launch(function, UInt32(grid.x), UInt32(grid.y), 1, UInt32(CUDAKernels.blockSize), 1, 1,
-                                       0, nil, &slots, nil), "cuLaunchKernel(\(kernel))")
-        launched()
+        let status = try launching(kernel) {
+            driver.launch(function, UInt32(grid.x), UInt32(grid.y), 1, UInt32(CUDAKernels.blockSize), 1, 1, 0, nil, &slots, nil)
+        }
+        try driver.check(status, "cuLaunchKernel(\(kernel))")
     }
 
     /// Blocks for an element-wise kernel over `n` values: enough to fill the GPU, each thread

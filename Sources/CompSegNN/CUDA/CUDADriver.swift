@@ -27,6 +27,30 @@ final class CUDADriver: @unchecked Sendable {
                                 UnsafeMutablePointer<UnsafeMutableRawPointer?>?, UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> Int32
     let synchronize: @convention(c) () -> Int32
     let errorString: @convention(c) (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) -> Int32
+    /// CUDA events, for timing launches on the GPU (`GPUProfile`); nil where the driver lacks them.
+    let events: Events?
+
+    /// cuEventCreate, cuEventRecord (on the default stream), cuEventSynchronize, cuEventElapsedTime
+    /// (its `_v2` where the driver has it, as CUDA 13's header names it) and cuEventDestroy_v2.
+    struct Events {
+        let create: @convention(c) (UnsafeMutablePointer<Pointer?>, UInt32) -> Int32
+        let record: @convention(c) (Pointer?, Pointer?) -> Int32
+        let synchronize: @convention(c) (Pointer?) -> Int32
+        let elapsed: @convention(c) (UnsafeMutablePointer<Float>, Pointer?, Pointer?) -> Int32
+        let destroy: @convention(c) (Pointer?) -> Int32
+
+        init(_ lib: LoadedLibrary) throws(CUDAUnavailable) {
+            create = try lib.function("cuEventCreate", as: type(of: create))
+            record = try lib.function("cuEventRecord", as: type(of: record))
+            synchronize = try lib.function("cuEventSynchronize", as: type(of: synchronize))
+            if let v2 = try? lib.function("cuEventElapsedTime_v2", as: type(of: elapsed)) {
+                elapsed = v2
+            } else {
+                elapsed = try lib.function("cuEventElapsedTime", as: type(of: elapsed))
+            }
+            destroy = try lib.function("cuEventDestroy_v2", as: type(of: destroy))
+        }
+    }
 
     init(_ lib: LoadedLibrary) throws(CUDAUnavailable) {
         initialize = try lib.function("cuInit", as: type(of: initialize))
@@ -51,6 +75,7 @@ final class CUDADriver: @unchecked Sendable {
         launch = try lib.function("cuLaunchKernel", as: type(of: launch))
         synchronize = try lib.function("cuCtxSynchronize", as: type(of: synchronize))
         errorString = try lib.function("cuGetErrorString", as: type(of: errorString))
+        events = try? Events(lib)
     }
 
     /// CUDA_ERROR_OUT_OF_MEMORY.

@@ -145,12 +145,13 @@ final class CuDNN: @unchecked Sendable {
                 continue
             }
             var one: Float = 1, zero: Float = 0
-            let status = switch problem.kind {
-            case .forward: forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, result)
-            case .backwardData: backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, result)
-            case .backwardFilter: backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, result)
+            let status = try device.launching("cuDNN \(problem.kind) \(problem.input) * \(problem.filter), algorithm \(algorithm)") {
+                switch problem.kind {
+                case .forward: forward(handle, &one, x, a, w, b, convolution, algorithm, space, bytes, &zero, y, result)
+                case .backwardData: backwardData(handle, &one, w, a, y, b, convolution, algorithm, space, bytes, &zero, x, result)
+                case .backwardFilter: backwardFilter(handle, &one, x, a, y, b, convolution, algorithm, space, bytes, &zero, w, result)
+                }
             }
-            device.launched()
             if status == 0 {
                 remember(problem, [(algorithm, bytes)])
                 try finish(out, shapes.out, bf16Result: copies.last, bias: bias, activation: activation)
@@ -200,8 +201,8 @@ final class CuDNN: @unchecked Sendable {
         let (b, t) = try descriptors.bias(shape)
         var one: Float = 1, zero: Float = 0
         try device.bind()
-        try check(backwardBias(handle, &one, t, dy, &zero, b, db), "cudnnConvolutionBackwardBias")
-        device.launched()
+        let status = try device.launching("cuDNN bias gradient \(shape)") { backwardBias(handle, &one, t, dy, &zero, b, db) }
+        try check(status, "cudnnConvolutionBackwardBias")
     }
 
     /// `values` (fp32, d0×d1×d2×d3) as channels-last bf16: the copy kept with it while it is
@@ -287,9 +288,11 @@ final class CuDNN: @unchecked Sendable {
         let results = UnsafeMutableRawPointer.allocate(byteCount: stride * capacity, alignment: 8)
         defer { results.deallocate() }
         var count: Int32 = 0
-        try check(time(handle, aDescriptor, a, bDescriptor, b, d.convolution, outDescriptor, out, Int32(capacity), &count, results,
-                       space, bytes), "timing \(p.kind) algorithms for \(p.input) * \(p.filter)")
-        device.launched()
+        let status = try device.launching("cuDNN timing \(p.kind) algorithms for \(p.input) * \(p.filter)") {
+            time(handle, aDescriptor, a, bDescriptor, b, d.convolution, outDescriptor, out, Int32(capacity), &count, results,
+                 space, bytes)
+        }
+        try check(status, "timing \(p.kind) algorithms for \(p.input) * \(p.filter)")
         // The results come fastest first; those that ran (status 0) and are candidates lead.
         let ran = (0..<Int(count)).map { results + $0 * stride }
             .filter { $0.load(fromByteOffset: 4, as: Int32.self) == 0 }.map { $0.load(as: Int32.self) }

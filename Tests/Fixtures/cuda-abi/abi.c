@@ -168,6 +168,10 @@ typedef CUresult (*swift_cuLaunchKernel)(CUfunction, unsigned int, unsigned int,
                                          unsigned int, unsigned int, unsigned int, CUstream, void **, void **);
 typedef CUresult (*swift_cuCtxSynchronize)(void);
 typedef CUresult (*swift_cuGetErrorString)(CUresult, const char **);          /* (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>) */
+typedef CUresult (*swift_cuEventCreate)(CUevent *, unsigned int);              /* Events (UnsafeMutablePointer<Pointer?>, UInt32) */
+typedef CUresult (*swift_cuEventRecord)(CUevent, CUstream);
+typedef CUresult (*swift_cuEventOne)(CUevent);                                 /* synchronize, destroy: (Pointer?) */
+typedef CUresult (*swift_cuEventElapsedTime_v2)(float *, CUevent, CUevent);
 
 SAME_TYPE(cuInit, swift_cuInit, "CUDADriver.swift: cuInit (UInt32) -> Int32");
 SAME_TYPE(cuDriverGetVersion, swift_IntOut, "CUDADriver.swift: cuDriverGetVersion IntOut");
@@ -191,6 +195,12 @@ SAME_TYPE(cuMemcpyDtoH_v2, swift_cuMemcpyDtoH_v2, "CUDADriver.swift: cuMemcpyDto
 SAME_TYPE(cuLaunchKernel, swift_cuLaunchKernel, "CUDADriver.swift: cuLaunchKernel (Pointer?, 7 x UInt32, Pointer?, void**, void**)");
 SAME_TYPE(cuCtxSynchronize, swift_cuCtxSynchronize, "CUDADriver.swift: cuCtxSynchronize ()");
 SAME_TYPE(cuGetErrorString, swift_cuGetErrorString, "CUDADriver.swift: cuGetErrorString (Int32, UnsafeMutablePointer<UnsafePointer<CChar>?>)");
+SAME_TYPE(cuEventCreate, swift_cuEventCreate, "CUDADriver.swift: Events.create (UnsafeMutablePointer<Pointer?>, UInt32)");
+SAME_TYPE(cuEventRecord, swift_cuEventRecord, "CUDADriver.swift: Events.record (Pointer?, Pointer?)");
+SAME_TYPE(cuEventSynchronize, swift_cuEventOne, "CUDADriver.swift: Events.synchronize (Pointer?)");
+SAME_TYPE(cuEventDestroy_v2, swift_cuEventOne, "CUDADriver.swift: Events.destroy (Pointer?)");
+SAME_TYPE(cuEventElapsedTime_v2, swift_cuEventElapsedTime_v2, "CUDADriver.swift: Events.elapsed (UnsafeMutablePointer<Float>, Pointer?, Pointer?)");
+_Static_assert(CU_EVENT_DEFAULT == 0, "GPUProfile.swift: cuEventCreate flags 0 (CU_EVENT_DEFAULT: with timing)");
 
 /* ---- NVRTC.swift and CUDAEnvironment.swift nvrtcVersion (libnvrtc.so.13) ---- */
 typedef nvrtcResult (*swift_nvrtcCreateProgram)(nvrtcProgram *, const char *, const char *, int,

@@ -13,6 +13,7 @@
 // arguments checked and copied at the call) and run, in launch order, when the host synchronizes
 // (cuCtxSynchronize, cuMemFree, a copy, cuDNN's timing). A host access that compseg does not wait
 // for reads values not yet written, or writes under a kernel that has not yet read: the tests see it.
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -109,6 +110,24 @@ int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
     return 0;
 }
 int cuGetErrorString(int, const char **text) { *text = "emulated CUDA error"; return 0; }
+// Events: a record is queued work that notes the time it runs at, as a GPU notes when it gets there.
+struct EmulatedEvent { std::chrono::steady_clock::time_point at; bool recorded = false; };
+int cuEventCreate(void **e, unsigned flags) { *e = new EmulatedEvent(); return flags == 0 ? 0 : 1; }
+int cuEventDestroy_v2(void *e) { drain(); delete (EmulatedEvent *)e; return 0; }
+int cuEventRecord(void *e, void *stream) {
+    if (stream) return 1;  // compseg uses the default stream only
+    EmulatedEvent *event = (EmulatedEvent *)e;
+    event->recorded = false;
+    enqueue([event]() { event->at = std::chrono::steady_clock::now(); event->recorded = true; });
+    return 0;
+}
+int cuEventSynchronize(void *) { drain(); return 0; }
+int cuEventElapsedTime_v2(float *ms, void *start, void *end) {
+    EmulatedEvent *a = (EmulatedEvent *)start, *b = (EmulatedEvent *)end;
+    if (!a->recorded || !b->recorded) return 600;  // CUDA_ERROR_NOT_READY
+    *ms = std::chrono::duration<float, std::milli>(b->at - a->at).count();
+    return 0;
+}
 // cuBLAS: only its version is asked (libraryPropertyType: 0 major, 1 minor).
 int cublasGetProperty(int type, int *value) { *value = type == 0 ? 13 : 0; return 0; }
 // Kernels launched so far (the tests check that the GPU path ran).
