@@ -17,6 +17,26 @@ func requireExistingFile(_ url: URL) throws {
     guard !isDirectory.boolValue else { throw IOError(file: url.path, "is a folder, not a file") }
 }
 
+/// The names in the folder `url` (hidden ones too), sorted; none when it does not exist.
+public func folderEntries(_ url: URL) -> [String] {
+    ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+}
+
+/// Throws unless the folder `url` is new or empty, so that a command writing its results there
+/// never writes over a user's files: the message names the folder, what it holds (the first few
+/// names) and `advice` (what to do instead).
+public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
+    let entries = folderEntries(url)
+    guard !entries.isEmpty else { return }
+    throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
+}
+
+/// What a folder holds, for a message: "1 entry (a)", "3 entries (a, b, c)", "5 entries (a, b, c, …)".
+public func entriesSummary(_ entries: [String]) -> String {
+    let names = entries.prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", …" : "")
+    return "\(entries.count) \(entries.count == 1 ? "entry" : "entries") (\(names))"
+}
+
 /// Creates the folder `url` and its parents, unless it is one already.
 /// - Throws: `IOError` naming the folder: it is a file, a folder above it is a file, or the system
 ///   refuses (its reason: permission denied, read-only file system, no space left, …).
@@ -86,8 +106,10 @@ private func flush(_ path: String) -> Bool {
 /// Writes `data` to `url` atomically and durably (temporary file, fsync, rename, fsync of the folder).
 public func writeDurably(_ data: Data, to url: URL) throws {
     try writeAtomically(to: url) { temporary in
-        guard FileManager.default.createFile(atPath: temporary, contents: data) else {
-            throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))")
+        // Straight into the temporary file: Foundation's createFile would write a temporary of its
+        // own first (`.dat.nosync…`), which a kill would leave behind.
+        do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
+            throw IOError(file: url.path, "cannot be written: \(systemReason(error))")
         }
     }
 }
@@ -126,9 +148,15 @@ public func writeAllOrNothing(into folder: URL, _ body: (URL) throws -> Void) th
 @discardableResult
 public func removeLeftoverTemporaries(in folder: URL) -> [String] {
     let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-    let leftovers = names.filter { $0.hasPrefix(".") && $0.hasSuffix(".tmp") }
+    let leftovers = names.filter(isLeftoverTemporary)
     for name in leftovers { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
     return leftovers
+}
+
+/// Whether `name` is a temporary file a killed write leaves: ours (`.NAME.UUID.tmp`, a staging
+/// folder `.staging-UUID.tmp`) or one of Foundation's atomic writes (`.dat.nosync…`).
+public func isLeftoverTemporary(_ name: String) -> Bool {
+    (name.hasPrefix(".") && name.hasSuffix(".tmp")) || name.hasPrefix(".dat.nosync")
 }
 
 /// A test hook: with `COMPSEG_FAULT_KILL_AT=N` in the environment, the process kills itself

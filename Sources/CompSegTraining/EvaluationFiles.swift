@@ -1,3 +1,4 @@
+import CompSegIO
 import Foundation
 
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
@@ -5,7 +6,7 @@ public enum EvaluationFiles {
     public static func write(_ evaluation: SegmentationEvaluation, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(evaluation.summary).write(to: folder.appendingPathComponent("summary.json"), options: .atomic)
+        try writeDurably(encoder.encode(evaluation.summary), to: folder.appendingPathComponent("summary.json"))
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
         var lines = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty"]
         for r in evaluation.results {
@@ -13,7 +14,6 @@ public enum EvaluationFiles {
                           number(r.pixel?.dice), number(r.pixel?.iou), number(r.pixel?.sensitivity),
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? ""].joined(separator: ","))
         }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("per_sample.csv"),
-                                                                   options: .atomic)
+        try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
     }
 }

@@ -131,6 +131,20 @@ public enum EvaluationReport {
         return chart
     }
 
+    /// The figures `writeFigures` writes for each sample, as `figureName(id, kind)`.
+    static let figureKinds = ["overlay", "contour", "heatmap", "label", "panel"]
+    static func figureName(_ id: String, _ kind: String) -> String { "\(id)_\(kind).png" }
+
+    /// Removes the figures an earlier evaluation wrote into `folder` (those of the samples its
+    /// `per_sample.csv` lists), so that a new one written there leaves none of another's behind.
+    public static func removeFigures(in folder: URL) {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent("per_sample.csv"), encoding: .utf8) else { return }
+        for line in text.split(separator: "\n").dropFirst() {
+            guard let id = line.split(separator: ",", omittingEmptySubsequences: false).first, !id.isEmpty else { continue }
+            for kind in figureKinds { try? FileManager.default.removeItem(at: folder.appendingPathComponent(figureName(String(id), kind))) }
+        }
+    }
+
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card.
     @discardableResult
     public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
@@ -153,12 +167,12 @@ public enum EvaluationReport {
                     .scaled(by: upscale)
             }
             if let truthImage { columns.append(("truth", truthImage)) }
-            try overlay.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(sample.id + "_overlay.png"))
-            try contour.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(sample.id + "_contour.png"))
-            try heatmap.writePNG(to: folder.appendingPathComponent(sample.id + "_heatmap.png"))
+            try overlay.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "overlay")))
+            try contour.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
+            try heatmap.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
-                .write(to: folder.appendingPathComponent(sample.id + "_label.png"))
-            try Panel.compose(columns, caption: nil).writePNG(to: folder.appendingPathComponent(sample.id + "_panel.png"))
+                .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))
+            try Panel.compose(columns, caption: nil).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
 
             // The card: the four pictures at one size (the activation without its bar: the page has one legend).
             let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale)

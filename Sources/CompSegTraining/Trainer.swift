@@ -74,6 +74,10 @@ public final class Trainer {
             let trainLoss = Float(lossSum / Double(images))
             let extremes = (dark: Float(extremeSums.dark / Double(images)), lit: Float(extremeSums.lit / Double(images)))
             let validationResult = validation.count == 0 ? nil : try evaluate(validation)
+            for (loss, what) in [(trainLoss, "training"), (validationResult?.loss ?? 0, "validation")] where !loss.isFinite {
+                throw TrainingError("epoch \(epoch): the \(what) loss is \(loss): training diverged, and this epoch is not kept; "
+                                    + "train anew with a lower learning rate (this run's: \(settings.learningRate))")
+            }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             let monitored = validationResult?.loss ?? trainLoss
             let improved = best.map { monitored < $0.loss - settings.minDelta } ?? true

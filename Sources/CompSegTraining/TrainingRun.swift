@@ -19,10 +19,7 @@ public final class TrainingRun {
     /// - Throws: `TrainingError` when the folder holds a run, or the topology or head cannot be built.
     public init(creating folder: RunDirectory, model: RunConfiguration, train: SampleStore, validation: SampleStore,
                 registry: Registry) throws {
-        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            throw TrainingError("\(folder.url.path) already holds a run; continue it with --resume \(folder.url.path) "
-                                + "or choose another --out")
-        }
+        try Self.requireRoom(in: folder)
         self.folder = folder
         self.model = model
         self.train = train
@@ -46,12 +43,37 @@ public final class TrainingRun {
         removeLeftoverTemporaries(in: folder.url)
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
             try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile))
+        } else if let trained = [folder.weightsFile, folder.historyFile].first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            // Trained epochs without their checkpoint: starting over would write over their weights.
+            throw TrainingError("\(folder.checkpointFile.path) is missing, though \(trained.lastPathComponent) is there: the run "
+                                + "cannot continue from its last epoch; put the checkpoint back, or train anew into another --out "
+                                + "(nothing was changed)")
         }
         guard trainer.history.count <= model.training.epochs else {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
                                 + "\(model.training.epochs) asked for")
         }
         try writeEpochFiles(weights: true)
+    }
+
+    /// Throws unless `folder` can take a new run: it is new or empty, or holds only what a run
+    /// stopped before its first epoch left (its `model.json`, temporary files), so that no file of
+    /// a user's is written over. A folder with a run names how to continue it: `resume`, the
+    /// command's way (nil: none, as in `compare`).
+    public static func requireRoom(in folder: RunDirectory, resume: String? = "--resume") throws {
+        let path = folder.url.path
+        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
+            throw TrainingError("\(path) already holds a run; " + (resume.map { "continue it with \($0) \(path) or " } ?? "")
+                                + "choose another --out")
+        }
+        let stoppedRun = (try? folder.readModel()) != nil
+        let others = folderEntries(folder.url).filter { name in
+            !isLeftoverTemporary(name) && !(name == folder.modelFile.lastPathComponent && stoppedRun)
+        }
+        guard others.isEmpty else {
+            throw TrainingError("\(path): already holds \(entriesSummary(others)) and no run; "
+                                + "choose a new or empty --out (nothing is overwritten)")
+        }
     }
 
     /// The number of completed epochs.

@@ -13,6 +13,7 @@ public struct HEPhantom: Sendable {
     public struct Settings: TissueMicroarraySettings, Codable, Equatable {
         public var spots = 60
         public var size = 64
+        public var valuesPerPixel: Int { 3 }
         public var seed: UInt64 = 0
         public var minimumTumorFraction = 0.1, maximumTumorFraction = 0.6
         public var validationFraction = 0.2, testFraction = 0.2

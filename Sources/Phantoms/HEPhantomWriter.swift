@@ -8,7 +8,7 @@ extension HEPhantom {
     /// ground-truth tumor mask (`spotNNN_truth.png`, 0/255) and `manifest.csv`
     /// (path,label,split,truth) in `folder`.
     /// - Returns: the manifest's location.
-    /// - Throws: when `folder` already holds a manifest (nothing is overwritten) or a write fails.
+    /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
     @discardableResult
     public func write(to folder: URL) throws -> URL {
         let n = settings.size

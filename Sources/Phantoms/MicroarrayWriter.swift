@@ -12,12 +12,13 @@ extension TissueMicroarraySettings {
     /// image file and says what it wrote), its truth mask (`<id>_truth.png`, 0/255) and
     /// `manifest.csv` (path,label,split,truth).
     /// - Returns: the manifest's location.
-    /// - Throws: when `folder` already holds a manifest (nothing is overwritten) or a write fails.
+    /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
     func writeMicroarray(to folder: URL, _ write: (Int) throws -> WrittenSpot) throws -> URL {
         let manifest = folder.appendingPathComponent("manifest.csv")
-        if FileManager.default.fileExists(atPath: manifest.path) {
-            throw IOError(file: manifest.path, "already exists; choose another folder (nothing is overwritten)")
-        }
+        try requireEmptyFolder(folder, "choose a new or empty folder (nothing is overwritten)")
+        // A spot's image is made in double, then written from a float copy.
+        try requireMemory(Double(size * size * valuesPerPixel) * 12,
+                          for: "a spot of \(size)×\(size) pixels × \(valuesPerPixel) values", "choose a smaller size or fewer bands")
         try createFolder(folder)
         var lines = ["path,label,split,truth"]
         for i in 0..<spots {

@@ -14,6 +14,7 @@ public struct InfraredPhantom: Sendable {
         public var size = 64
         public var seed: UInt64 = 0
         public var bands = 450
+        public var valuesPerPixel: Int { bands }
         /// First and last wavenumber (cm⁻¹); the paper's crop runs from 1800 down to 948.
         public var from = 1800.0, to = 948.0
         /// Noise standard deviation, in absorbance units (amide I peaks near 1).

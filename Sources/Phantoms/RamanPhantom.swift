@@ -43,6 +43,7 @@ public struct RamanPhantom: Sendable {
         public var size = 48
         public var seed: UInt64 = 0
         public var bands = 300
+        public var valuesPerPixel: Int { bands }
         /// First and last Raman shift (cm⁻¹): the fingerprint region.
         public var from = 400.0, to = 1800.0
         /// Counts at the strongest band of unit thickness.

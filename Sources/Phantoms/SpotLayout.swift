@@ -7,6 +7,8 @@ import Foundation
 public protocol TissueMicroarraySettings: Sendable {
     var spots: Int { get }
     var size: Int { get }
+    /// Values per pixel of a spot's image: its bands, or 3 for RGB.
+    var valuesPerPixel: Int { get }
     var seed: UInt64 { get }
     var minimumTumorFraction: Double { get }
     var maximumTumorFraction: Double { get }

@@ -86,6 +86,7 @@ struct Compare: ParsableCommand {
         let entries = try entries()
         for e in entries { _ = try registry.topologies.factory(e.topology) }  // unknown names fail before any reading
         let folder = URL(fileURLWithPath: out)
+        try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten)")
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         let testRows = manifest.rows(in: .test)
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
@@ -242,8 +243,9 @@ extension Compare.Entry {
             }
             var name = topology
             if let n = o["name"] {
-                guard case .string(let text) = n, !text.isEmpty, !text.contains("/") else {
-                    throw ConfigurationError(source: source, message: "'name' must be a folder name (text without '/')")
+                guard case .string(let text) = n, !text.isEmpty, !text.contains("/"), text != ".", text != ".." else {
+                    throw ConfigurationError(source: source, message: "'name' must be a folder name inside --out (text without '/', "
+                                             + "not '.' or '..')")
                 }
                 name = text
             }

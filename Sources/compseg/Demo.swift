@@ -2,6 +2,7 @@ import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
 import CompSegDemo
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -30,7 +31,7 @@ struct Demo: ParsableCommand {
     var alpha: Float?
     @Option(parsing: .unconditional, help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
-    @Flag(help: "Write into an output folder that already holds a demo.") var force = false
+    @Flag(help: "Write into an output folder that is not empty (a demo there is replaced).") var force = false
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
@@ -81,11 +82,9 @@ struct Demo: ParsableCommand {
         settings.head = PluginDescription(identifier: "compsegnet", configuration: ["alpha": JSONValue(alpha)])
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
-        let written = [run.url, folder.appendingPathComponent("data")]
-        if written.contains(where: { FileManager.default.fileExists(atPath: $0.path) }) {
-            guard force else { throw CLIError("\(folder.path) already holds a demo; pass --force to replace it or choose another --out") }
-            for url in written { try? FileManager.default.removeItem(at: url) }
-        }
+        if !force { try requireEmptyFolder(folder, "pass --force to write into it (a demo there is replaced) or choose another --out") }
+        EvaluationReport.removeFigures(in: folder)
+        for url in [run.url, folder.appendingPathComponent("data")] { try? FileManager.default.removeItem(at: url) }
         let progress = ProgressReporter(epochs: settings.training.epochs, images: Int(Double(spotCount) * 0.6))
         var epoch = 0
         let outcome = try PhantomDemo.run(settings, in: run, registry: registry, report: { print($0) },

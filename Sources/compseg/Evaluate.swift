@@ -37,10 +37,8 @@ struct Evaluate: ParsableCommand {
         threading.apply()
         try compute.apply()
         let folder = URL(fileURLWithPath: out)
-        let existing = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        if !existing.isEmpty && !force {
-            throw CLIError("\(folder.path) already holds \(existing.count) files; pass --force to write into it or choose another --out")
-        }
+        if !force { try requireEmptyFolder(folder, "pass --force to write into it or choose another --out") }
+        EvaluationReport.removeFigures(in: folder)  // an earlier evaluation's, so that none of its samples' stay
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)

@@ -11,8 +11,14 @@ struct SpectralModalityOption: ParsableArguments {
     var modality = "infrared"
 
     func reader() throws -> SpectralFileReader {
-        let manifest = try resolveModality(modality, registry: builtinRegistry())
-        return SpectralFileReader(try manifest.readerConfiguration.decode(SpectralFileOptions.self))
+        let registry = try builtinRegistry()
+        let manifest = try resolveModality(modality, registry: registry)
+        let (info, _) = try registry.modalities.factory(manifest.reader)
+        guard let source = try registry.modality(manifest.reader, manifest.readerConfiguration) as? any SpectralFileSource else {
+            throw ValidationError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "
+                                  + "take a spectral modality (infrared, raman, or a manifest whose reader is one of them)")
+        }
+        return SpectralFileReader(source.configuration)
     }
 }
 

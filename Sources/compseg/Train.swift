@@ -139,10 +139,7 @@ struct Train: ParsableCommand {
     /// topology and head checked against the settings file before anything is written.
     private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> TrainingRun {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
-        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            throw TrainingError("\(folder.url.path) already holds a run; continue it with --resume \(folder.url.path) "
-                                + "or choose another --out")
-        }
+        try TrainingRun.requireRoom(in: folder)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
         var modalityManifest = try resolveModality(modality!, registry: registry)
         if let options = file?.modalityConfiguration {

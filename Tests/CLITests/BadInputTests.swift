@@ -28,6 +28,103 @@ import Testing
         try refuses(["phantom", "--size", "1000000", "--out", folder.path("p")], saying: "--size in 8…8192")
     }
 
+    /// A folder that holds a user's files is not written into by the commands that make one
+    /// (phantom, train, demo, compare): each refuses, names what is there, and the files stay as
+    /// they were; a run folder holding only the model.json of a run stopped before its first
+    /// epoch is taken again.
+    @Test func aFolderHoldingAUsersFilesIsNotWrittenInto() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
+        let small = ["--epochs", "1", "--width", "4", "--depth", "1", "--threads", "1"]
+        let commands: [(String, [String], String)] = [
+            ("phantom", ["phantom", "--spots", "4", "--size", "16", "--bands", "20"], "choose a new or empty folder"),
+            ("train", ["train", "--modality", "infrared", "--data", manifest] + small, "and no run; choose a new or empty --out"),
+            ("demo", ["demo", "--spots", "10", "--size", "16"] + small, "pass --force to write into it"),
+            ("compare", ["compare", "--modality", "infrared", "--data", manifest, "--topologies", "unet"] + small,
+             "choose a new or empty --out"),
+        ]
+        for (name, arguments, advice) in commands {
+            let out = folder.path(name)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for file in ["spot000.h5", "history.csv", "report.html", "comparison.csv"] {
+                try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(out)/\(file)"))
+            }
+            try refuses(arguments + ["--out", out], saying: "\(out): already holds 4 entries (comparison.csv, history.csv, report.html, …)")
+            try refuses(arguments + ["--out", out], saying: advice)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+                        == ["comparison.csv", "history.csv", "report.html", "spot000.h5"], "\(name)")
+            for file in ["spot000.h5", "history.csv", "report.html", "comparison.csv"] {
+                #expect(try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8) == "mine", "\(name): \(file)")
+            }
+        }
+        // What a run stopped before its first epoch leaves is its own: training into it again starts it.
+        let stopped = folder.path("stopped")
+        try FileManager.default.createDirectory(atPath: stopped, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: try firstRun(folder, manifest) + "/model.json", toPath: stopped + "/model.json")
+        try Data().write(to: URL(fileURLWithPath: stopped + "/.dat.nosync1234"))
+        let again = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", stopped] + small)
+        #expect(again.status == 0, "\(again.output)")
+        #expect(!FileManager.default.fileExists(atPath: stopped + "/.dat.nosync1234"))
+    }
+
+    /// A one-epoch run in `folder/first`; its path.
+    private func firstRun(_ folder: TemporaryFolder, _ manifest: String) throws -> String {
+        let out = folder.path("first")
+        let r = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", out, "--epochs", "1",
+                             "--width", "4", "--depth", "1", "--threads", "1"])
+        #expect(r.status == 0, "\(r.output)")
+        return out
+    }
+
+    /// A run whose checkpoint is gone is not started over on --resume (that would write over its
+    /// trained weights); a diverging run stops with what to do, keeping no epoch of NaN.
+    @Test func aRunIsNotLostToAMissingCheckpointOrADivergence() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
+        let run = try firstRun(folder, manifest)
+        let weights = try Data(contentsOf: URL(fileURLWithPath: run + "/weights.safetensors"))
+        try FileManager.default.removeItem(atPath: run + "/checkpoint.safetensors")
+        try refuses(["train", "--resume", run, "--epochs", "2"],
+                    saying: "checkpoint.safetensors is missing, though weights.safetensors is there: the run cannot continue")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/weights.safetensors")) == weights)
+        let diverged = folder.path("diverged")
+        try refuses(["train", "--modality", "infrared", "--data", manifest, "--out", diverged, "--epochs", "1", "--width", "4",
+                     "--depth", "1", "--lr", "1e30"],
+                    saying: "loss is nan: training diverged, and this epoch is not kept; train anew with a lower learning rate")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: diverged) == ["model.json"])
+    }
+
+    /// A compare entry's name is a folder inside --out: '..' or '.' would put a run elsewhere.
+    @Test func aCompareEntryStaysInsideItsFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
+        for name in ["..", "."] {
+            let config = folder.path("compare.yaml")
+            try Data("topologies:\n  - {name: \"\(name)\", topology: unet}\n".utf8).write(to: URL(fileURLWithPath: config))
+            try refuses(["compare", "--modality", "infrared", "--data", manifest, "--config", config, "--out", folder.path("c/d")],
+                        saying: "topologies entry 1: 'name' must be a folder name inside --out (text without '/', not '.' or '..')")
+        }
+        #expect(!FileManager.default.fileExists(atPath: folder.path("c")))
+    }
+
+    /// Work too large for the machine is refused before allocating, saying how much it needs.
+    @Test func workBeyondTheMachinesMemoryIsRefusedFirst() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try refuses(["phantom", "--spots", "2", "--size", "8192", "--bands", "100000", "--out", folder.path("p")],
+                    saying: "a spot of 8192×8192 pixels × 100000 values needs 81 TB of memory, more than this machine's")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("p/manifest.csv")))
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
+        let modality = folder.path("wide.yaml")
+        try Data("reader: infrared\npreprocessing:\n  - resample: {from: 948, to: 1800, count: 100000000}\n".utf8)
+            .write(to: URL(fileURLWithPath: modality))
+        try refuses(["train", "--modality", modality, "--data", manifest, "--out", folder.path("run"), "--epochs", "1"],
+                    saying: "step 'resample': 16×16 pixels × 100000000 bands needs 205 GB of memory")
+    }
+
     @Test func manifestsWithDuplicatesOrOneClassAreRefused() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

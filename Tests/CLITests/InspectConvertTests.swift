@@ -25,6 +25,10 @@ import Testing
         let bad = try cli.run(["inspect", Self.fixture("wire/snake.wdf"), Self.fixture("envi/t4_bsq_le.hdr")])
         #expect(bad.status != 0 && bad.output.contains("snake.wdf: WMAP flags") && bad.output.contains("1 of 2 files"), "\(bad.output)")
         #expect(bad.output.contains("t4_bsq_le.hdr: ENVI"), "\(bad.output)")
+        // H&E's reader reads images, not spectral files: said so, rather than failing on its options.
+        let he = try cli.run(["inspect", "--modality", "he", files[0]])
+        #expect(he.status != 0 && he.output.contains("--modality he reads RGB H&E images")
+                    && he.output.contains("inspect and convert take a spectral modality"), "\(he.output)")
     }
 
     @Test func convertWritesCanonicalHDF5ThatReadsBackTheSame() throws {

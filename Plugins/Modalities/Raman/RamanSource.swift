@@ -8,7 +8,7 @@ import SpectralFiles
 /// `format` names one. The axis is the Raman shift in cm⁻¹. Without a mask in the file, tissue is
 /// where the mean intensity exceeds Otsu's threshold, cleaned by `tissue`. What makes a map Raman
 /// is its preprocessing (`modalities/raman.yaml`: despiking, a fluorescence baseline).
-public struct RamanSource: ImageSource {
+public struct RamanSource: SpectralFileSource {
     public typealias Configuration = SpectralFileOptions
 
     public static let info = PluginInfo(

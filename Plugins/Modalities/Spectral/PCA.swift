@@ -1,4 +1,5 @@
 import COpenBLAS
+import CompSegCore
 import Foundation
 
 /// Principal component analysis of spectra: fitted on tissue pixels of the training data, saved
@@ -25,6 +26,9 @@ public struct PCA: Codable, Sendable, Equatable {
         let p = pixels.count / b
         guard p >= 2 else { throw SpectralError("PCA: needs at least 2 pixels to fit, got \(p)") }
         guard (1...b).contains(k) else { throw SpectralError("PCA: components must be 1…\(b), got \(k)") }
+        // The covariance matrix and the eigensolver's copy and workspace: about 3 B² floats.
+        try requireMemory(Double(b) * Double(b) * 12, for: "PCA of spectra with \(b) bands",
+                          "resample or crop the spectra to fewer bands first")
         var mean = [Double](repeating: 0, count: b)
         for i in 0..<p { for j in 0..<b { mean[j] += Double(pixels[i * b + j]) } }
         mean = mean.map { $0 / Double(p) }

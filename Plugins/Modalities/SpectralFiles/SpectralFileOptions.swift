@@ -85,3 +85,9 @@ extension Registry {
         }
     }
 }
+
+/// A modality whose images are spectral files read by `SpectralFileReader` with these options
+/// (what `compseg inspect` and `convert` read).
+public protocol SpectralFileSource: ImageSource {
+    var configuration: SpectralFileOptions { get }
+}

@@ -1,0 +1,24 @@
+import Foundation
+
+/// Work that would need more memory than this machine has: said before allocating, where the
+/// allocation itself would end the process.
+public struct MemoryShortage: Error, CustomStringConvertible, Equatable {
+    public let description: String
+}
+
+/// Throws `MemoryShortage` unless `bytes` fit in this machine's physical memory, naming `what`
+/// needs them (as "a spot of 8192×8192 pixels × 100000 bands") and `advice`.
+public func requireMemory(_ bytes: Double, for what: String, _ advice: String,
+                          available: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+    guard bytes > Double(available) else { return }
+    throw MemoryShortage(description: "\(what) needs \(byteCount(bytes)) of memory, more than this machine's "
+                         + "\(byteCount(Double(available))); \(advice)")
+}
+
+/// "512 MB", "23.4 GB", "26.8 TB" (powers of 1000).
+public func byteCount(_ bytes: Double) -> String {
+    let units = ["bytes", "kB", "MB", "GB", "TB", "PB"]
+    var value = bytes, unit = 0
+    while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
+    return unit == 0 ? "\(Int(value)) bytes" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
+}

@@ -1,0 +1,12 @@
+import Testing
+@testable import CompSegCore
+
+@Suite struct MemoryTests {
+    @Test func workBeyondTheMemoryIsRefusedSayingHowMuch() throws {
+        try requireMemory(8e9, for: "x", "y", available: 8_000_000_000)
+        #expect(throws: MemoryShortage(description: "a cube needs 12 GB of memory, more than this machine's 8.0 GB; crop it")) {
+            try requireMemory(12e9, for: "a cube", "crop it", available: 8_000_000_000)
+        }
+        #expect([512, 1500, 2.5e6, 8.1e13].map(byteCount) == ["512 bytes", "1.5 kB", "2.5 MB", "81 TB"])
+    }
+}

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+@testable import CompSegIO
+
+/// Output folders: a user's files are never written over, and what a killed write left is known.
+@Suite struct OutputFolderTests {
+    @Test func anEmptyOrNewFolderIsTakenAndAnyOtherNamesWhatItHolds() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try requireEmptyFolder(folder, "unused")  // new
+        try createFolder(folder)
+        try requireEmptyFolder(folder, "unused")  // empty
+        for name in ["b.csv", ".hidden", "a.png", "c", "d"] { try Data().write(to: folder.appendingPathComponent(name)) }
+        #expect(throws: IOError(file: folder.path, "already holds 5 entries (.hidden, a.png, b.csv, …); choose another")) {
+            try requireEmptyFolder(folder, "choose another")
+        }
+        #expect(entriesSummary(["x"]) == "1 entry (x)" && entriesSummary(["x", "y"]) == "2 entries (x, y)")
+    }
+
+    @Test func leftoverTemporariesAreOursOrFoundations() {
+        #expect(isLeftoverTemporary(".weights.safetensors.1B2C.tmp") && isLeftoverTemporary(".staging-1B2C.tmp"))
+        #expect(isLeftoverTemporary(".dat.nosync3f2a.XyZ12"))
+        #expect(!isLeftoverTemporary("history.csv") && !isLeftoverTemporary(".hidden") && !isLeftoverTemporary("x.tmp"))
+    }
+
+    /// A durable write leaves nothing beside its file (no temporary of Foundation's either).
+    @Test func aDurableWriteLeavesOnlyItsFile() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try createFolder(folder)
+        try writeDurably(Data("one".utf8), to: folder.appendingPathComponent("f.txt"))
+        try writeDurably(Data("two".utf8), to: folder.appendingPathComponent("f.txt"))
+        #expect(folderEntries(folder) == ["f.txt"])
+        #expect(try String(contentsOf: folder.appendingPathComponent("f.txt"), encoding: .utf8) == "two")
+    }
+}
