@@ -23,14 +23,20 @@ public enum ConfigurationFile {
             throw ConfigurationError(source: url.path, message: "is not valid YAML or JSON: \(error)")
         }
         var budget = maximumValues
-        guard let node, case .object = try value(node, depth: 0, budget: &budget, url) else {
+        guard let node, case .object(let object) = try value(node, at: "", depth: 0, budget: &budget, url) else {
             throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level")
         }
-        return PluginConfiguration(json: try value(node, depth: 0, budget: &budget, url).data, source: url.path)
+        return PluginConfiguration(json: JSONValue.object(object).data, source: url.path)
     }
 
-    /// A YAML node as JSON, counting every value (aliases counted each time they repeat) against `budget`.
-    private static func value(_ node: Node, depth: Int, budget: inout Int, _ url: URL) throws -> JSONValue {
+    /// A YAML node as JSON, counting every value (aliases counted each time they repeat) against
+    /// `budget`; `path` names it in messages ("lr", "topologies[2].name").
+    /// - Throws: for a number JSON cannot hold (NaN, infinite, or beyond a double's range), or a
+    ///   key given twice in one mapping.
+    private static func value(_ node: Node, at path: String, depth: Int, budget: inout Int, _ url: URL) throws -> JSONValue {
+        func fail(_ message: String) -> ConfigurationError {
+            ConfigurationError(source: url.path, message: (path.isEmpty ? "" : "key '\(path)': ") + message)
+        }
         budget -= 1
         guard budget >= 0, depth <= maximumDepth else {
             throw ConfigurationError(source: url.path, message: "expands to more than \(maximumValues) values or nests deeper "
@@ -45,15 +51,22 @@ public enum ConfigurationFile {
                 // YAML 1.1's base-60 integers ("1:30") stay text: Yams's conversion of a long one overflows.
                 if node.string?.contains(":") == true { return .string(node.string ?? "") }
                 return node.int.map { .number(Double($0)) } ?? .string(node.string ?? "")
-            case Tag.Name.float.rawValue: return node.float.map(JSONValue.number) ?? .string(node.string ?? "")
+            case Tag.Name.float.rawValue:
+                guard let number = node.float else { return .string(node.string ?? "") }
+                guard number.isFinite else { throw fail("\(node.string ?? "\(number)") is not a finite number") }
+                return .number(number)
             default: return .string(node.string ?? "")
             }
         case .sequence(let items):
-            return .array(try items.map { try value($0, depth: depth + 1, budget: &budget, url) })
+            return .array(try items.enumerated().map { k, item in
+                try value(item, at: "\(path)[\(k + 1)]", depth: depth + 1, budget: &budget, url)
+            })
         case .mapping(let pairs):
             var object: [String: JSONValue] = [:]
             for (key, item) in pairs {
-                object[key.string ?? ""] = try value(item, depth: depth + 1, budget: &budget, url)
+                let name = key.string ?? "", inner = path.isEmpty ? name : "\(path).\(name)"
+                guard object[name] == nil else { throw fail("key '\(name)' is given twice") }
+                object[name] = try value(item, at: inner, depth: depth + 1, budget: &budget, url)
             }
             return .object(object)
         }

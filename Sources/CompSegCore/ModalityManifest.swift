@@ -32,6 +32,12 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case name, description, reader, options, preprocessing, outside }
 
+    /// The same modality, wherever each was read from (`source` is for messages only).
+    public static func == (a: Self, b: Self) -> Bool {
+        (a.name, a.description, a.reader, a.options, a.preprocessing, a.outside)
+            == (b.name, b.description, b.reader, b.options, b.preprocessing, b.outside)
+    }
+
     public init(name: String, description: String = "", reader: String, options: JSONValue = [:],
                 preprocessing: [PluginDescription] = [], outside: OutsideTissue = .zero, source: String) {
         self.name = name; self.description = description; self.reader = reader; self.options = options
@@ -102,7 +108,12 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
     public static func resolve(_ argument: String, builtin: [String: URL], registry: Registry) throws -> ModalityManifest {
         let looksLikeFile = argument.contains("/") || [".yaml", ".yml", ".json"].contains { argument.lowercased().hasSuffix($0) }
         if looksLikeFile { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
-        if let url = builtin[argument.lowercased()] { return try ModalityManifest(contentsOf: url) }
+        if let url = builtin[argument.lowercased()] {
+            // Named as the user knows it, not by where the build put it.
+            var manifest = try ModalityManifest(contentsOf: url)
+            manifest.source = "modality '\(argument.lowercased())' (modalities/\(url.lastPathComponent))"
+            return manifest
+        }
         do {
             let (info, _) = try registry.modalities.factory(argument)
             return ModalityManifest(name: info.identifier, reader: info.identifier, source: "reader '\(info.identifier)'")

@@ -67,6 +67,12 @@ public struct PluginConfiguration: Sendable, Equatable {
                         .joined(separator: ", ") + (suspects.count == 1 ? " is" : " are") + " not a whole number (or beyond its range)")
                 }
             }
+            // A key missing beside one given that no type knows is most likely that key misspelled.
+            if case .keyNotFound(let key, let c) = error, c.codingPath.isEmpty,
+               let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any],
+               let typo = given.keys.sorted().first(where: { $0 != key.stringValue && similar($0, key.stringValue) }) {
+                throw ConfigurationError(source: source, message: "unknown key '\(typo)': did you mean '\(key.stringValue)'?")
+            }
             throw ConfigurationError(source: source, message: error.readable)
         }
         let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]
@@ -153,4 +159,19 @@ extension DecodingError {
         @unknown default: return "\(self)"
         }
     }
+}
+
+/// Whether two keys differ by at most two edits (one for keys of under four letters): letters
+/// inserted, removed or changed, ignoring case; a misspelling rather than another key.
+func similar(_ a: String, _ b: String) -> Bool {
+    let (x, y) = (Array(a.lowercased()), Array(b.lowercased()))
+    let limit = min(x.count, y.count) < 4 ? 1 : 2
+    guard Swift.abs(x.count - y.count) <= limit else { return false }
+    var row = Array(0...y.count)  // edits from a prefix of x to each prefix of y
+    for i in x.indices {
+        var next = [i + 1]
+        for j in y.indices { next.append(min(row[j + 1] + 1, next[j] + 1, row[j] + (x[i] == y[j] ? 0 : 1))) }
+        row = next
+    }
+    return row[y.count] <= limit
 }

@@ -87,12 +87,10 @@ public final class TrainingRun {
         return try Trainer(network: network, head: head, settings: model.training)
     }
 
-    /// The training and validation rows of `manifest` as stores sharing `cacheBudget` bytes, training first.
-    /// - Throws: when the manifest has no training row or training rows of one label only, a row
-    ///   is bad, or the splits' shapes differ.
-    public static func stores(_ manifest: Manifest, _ modality: PreparedModality, cacheBudget: Int) throws
-        -> (train: SampleStore, validation: SampleStore) {
-        let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
+    /// Throws unless `manifest` has training rows of both labels (the method learns from their
+    /// difference): checked before anything is fitted or read.
+    public static func requireTrainingRows(_ manifest: Manifest) throws {
+        let trainRows = manifest.rows(in: .train)
         guard !trainRows.isEmpty else { throw TrainingError("\(manifest.url.path): no row has split train") }
         let cancer = trainRows.filter { $0.label == .cancer }.count
         guard cancer > 0, cancer < trainRows.count else {
@@ -100,6 +98,15 @@ public final class TrainingRun {
                                 + "\(cancer > 0 ? "cancer" : "cancer-free"); the method learns from the difference between "
                                 + "cancer and cancer-free samples, so the train split needs both labels")
         }
+    }
+
+    /// The training and validation rows of `manifest` as stores sharing `cacheBudget` bytes, training first.
+    /// - Throws: when the manifest has no training row or training rows of one label only, a row
+    ///   is bad, or the splits' shapes differ.
+    public static func stores(_ manifest: Manifest, _ modality: PreparedModality, cacheBudget: Int) throws
+        -> (train: SampleStore, validation: SampleStore) {
+        try requireTrainingRows(manifest)
+        let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
         let train = try modality.store(trainRows, manifest: manifest, cacheBudget: cacheBudget)
         let validation = try modality.store(validationRows, manifest: manifest, cacheBudget: cacheBudget - train.cachedBytes)
         if let a = train.shape, let b = validation.shape, a != b {

@@ -13,7 +13,7 @@ import Phantoms
 /// the ground truth that training never saw.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train CompSegNet on a synthetic infrared or Raman TMA from image labels and evaluate it against ground truth.")
+        abstract: "Train CompSegNet on a synthetic infrared, Raman or H&E TMA from image labels and evaluate it against ground truth.")
 
     @Option(help: "Modality of the phantom: infrared (made in memory), raman (ENVI and WiRE-text files) or he (tiled TIFF and PNG files); files go into OUT/data and are read back.")
     var modality = Phantom.Modality.infrared
@@ -98,9 +98,9 @@ struct Demo: ParsableCommand {
                                    thresholdOrigin: threshold == nil ? "chosen on the validation spots (best mean Dice against their ground truth)"
                                                                      : "set by --threshold")
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-        print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over %d cancer spots; %.0f s in all.",
-                     outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD,
-                     result.dice.count, seconds))
+        print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over ",
+                     outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD)
+              + counted(result.dice.count, "cancer spot") + String(format: "; %.0f s in all.", seconds))
         print("Report: \(folder.appendingPathComponent("report.html").path)")
     }
 }

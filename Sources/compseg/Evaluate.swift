@@ -46,7 +46,7 @@ struct Evaluate: ParsableCommand {
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
                                                                     clock: modality.clock)
-            print("Segmented \(samples.count) samples: " + times.summary())
+            print("Segmented \(counted(samples.count, "sample")): " + times.summary())
             return (samples, maps, try SegmentationFiles.readTruth(rows, samples))
         }
 
@@ -75,7 +75,7 @@ struct Evaluate: ParsableCommand {
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,
                                    curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
         let sm = evaluation.summary
-        var line = "Evaluated \(samples.count) samples (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
+        var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f ± %.3f", d, sm.diceSD ?? 0) }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")

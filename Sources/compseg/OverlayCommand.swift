@@ -41,6 +41,6 @@ struct OverlayCommand: ParsableCommand {
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
         try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                           colour: rgb!, alpha: alpha)
-        print("Wrote figures for \(samples.count) samples into \(folder.path)")
+        print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
     }
 }

@@ -59,7 +59,7 @@ struct Segment: ParsableCommand {
             try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
         }
         let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
-        print("Segmented \(samples.count + streamed.count) samples into \(folder.path)")
+        print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
         if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
     }
 }

@@ -59,6 +59,15 @@ struct Train: ParsableCommand {
     mutating func applyConfigurationFile() throws -> File? {
         guard let config else { return nil }
         let f = try ConfigurationFile.read(URL(fileURLWithPath: config)).decode(File.self)
+        func fail(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(source: config, message: "key '\(key)' \(message)") }
+        if let p = f.patience, p <= 0 { throw fail("patience", "must be positive, got \(p)") }
+        for (key, value) in [("weightDecay", f.weightDecay), ("minDelta", f.minDelta)] {
+            if let value, !(value >= 0 && value.isFinite) { throw fail(key, "must be 0 or more, got \(value)") }
+        }
+        for (key, value) in [("modalityConfiguration", f.modalityConfiguration), ("topologyConfiguration", f.topologyConfiguration),
+                             ("headConfiguration", f.headConfiguration)] {
+            if let value, value != .null, value.objectValue == nil { throw fail(key, "must be a mapping of the plugin's keys, got \(value.text)") }
+        }
         modality = modality ?? f.modality; data = data ?? f.data; out = out ?? f.out
         topology = topology ?? f.topology; head = head ?? f.head
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
@@ -141,9 +150,11 @@ struct Train: ParsableCommand {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
         try TrainingRun.requireRoom(in: folder)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
+        try TrainingRun.requireTrainingRows(manifest)
         var modalityManifest = try resolveModality(modality!, registry: registry)
         if let options = file?.modalityConfiguration {
             modalityManifest.options = try mergedOptions(modalityManifest.options, options)
+            modalityManifest.source += " with \(config ?? "--config")'s modalityConfiguration"
         }
         let source = config ?? "the command line"
         let topologyPlugin = PluginDescription(identifier: topology ?? "unet", configuration: try topologyConfiguration(file))
@@ -195,7 +206,7 @@ struct Train: ParsableCommand {
         let fitting = t.fitting > 0 ? String(format: "fitting the preprocessing %.1f s, ", t.fitting) : ""
         print("Prepared \(train.count) training and \(validation.count) validation samples in "
               + String(format: "%.1f s (", total) + fitting
-              + String(format: "reading files %.1f s and preprocessing %.1f s, summed over %d threads)", t.reading, t.steps, Threads.count))
+              + String(format: "reading files %.1f s and preprocessing %.1f s, summed over ", t.reading, t.steps) + counted(Threads.count, "thread") + ")")
     }
 
     func settings(_ file: File?) -> TrainingSettings {

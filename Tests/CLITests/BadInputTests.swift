@@ -96,6 +96,20 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: diverged) == ["model.json"])
     }
 
+    /// A manifest without training rows is named as such before anything is fitted (not as the
+    /// PCA step's "no training samples"); bench-ops times the layers asked for, and refuses a spec it cannot read.
+    @Test func aManifestWithoutTrainingRowsAndALayerSpecAreNamed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let r = try cli.run(["phantom", "--spots", "2", "--size", "8", "--out", folder.path("two")])
+        #expect(r.status == 0, "\(r.output)")
+        try refuses(["train", "--modality", "infrared", "--data", folder.path("two/manifest.csv"), "--out", folder.path("run")],
+                    saying: "two/manifest.csv: no row has split train")
+        let layer = try cli.run(["bench-ops", "--repeats", "1", "--layers", "3->5@8"])
+        #expect(layer.status == 0 && layer.output.hasPrefix("{\"layer\": \"3->5@8\""), "\(layer.output)")
+        try refuses(["bench-ops", "--layers", "64->64"], saying: "--layers: '64->64' is not CIN->COUT@SIZE")
+    }
+
     /// A compare entry's name is a folder inside --out: '..' or '.' would put a run elsewhere.
     @Test func aCompareEntryStaysInsideItsFolder() throws {
         let folder = try TemporaryFolder()

@@ -83,6 +83,20 @@ import Testing
         let unknown = try cli.run(base + ["--out", folder.path("c"), "--config", settings("epoch: 3\n")])
         #expect(unknown.status != 0 && unknown.output.contains("unknown key 'epoch'")
                 && unknown.output.contains("balancedBatches") && unknown.output.contains("topologyConfiguration"), "\(unknown.output)")
+        // Values the command line would refuse, refused from the file with the file and key named.
+        for (text, message) in [("patience: 0\n", "key 'patience' must be positive, got 0"),
+                                ("minDelta: -1\n", "key 'minDelta' must be 0 or more, got -1.0"),
+                                ("weightDecay: .inf\n", "key 'weightDecay': .inf is not a finite number"),
+                                ("topologyConfiguration: 5\n", "key 'topologyConfiguration' must be a mapping of the plugin's keys, got 5")] {
+            let path = try settings(text)
+            let r = try cli.run(base + ["--out", folder.path("f"), "--config", path])
+            #expect(r.status != 0 && r.output.contains(message) && r.output.contains(URL(fileURLWithPath: path).lastPathComponent),
+                    "\(r.output)")
+        }
+        let options = try settings("modalityConfiguration: {bogus: true}\n")
+        let bogus = try cli.run(base + ["--out", folder.path("g"), "--config", options])
+        #expect(bogus.output.contains("modality 'infrared' (modalities/infrared.yaml) with \(options)'s modalityConfiguration: "
+                                      + "options: unknown key 'bogus'"), "\(bogus.output)")
         let key = try settings("topologyConfiguration: {widht: 8}\n")
         let topology = try cli.run(base + ["--out", folder.path("d"), "--config", key])
         #expect(topology.status != 0 && topology.output.contains(key) && !topology.output.contains("model.json"), "\(topology.output)")

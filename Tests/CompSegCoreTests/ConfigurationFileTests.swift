@@ -40,6 +40,35 @@ import CompSegNetHead
         }
     }
 
+    /// Numbers JSON cannot hold and keys given twice are refused with their key's path (they
+    /// used to surface as "key '': expected a value of type Dictionary").
+    @Test func nonFiniteNumbersAndRepeatedKeysAreNamed() throws {
+        for (text, message) in [("lr: .nan\n", "key 'lr': .nan is not a finite number"),
+                                ("{\"lr\": 1e400}", "key 'lr': 1e400 is not a finite number"),
+                                ("a:\n  b: [1, -.inf]\n", "key 'a.b[2]': -.inf is not a finite number"),
+                                ("lr: 0.1\nlr: 0.2\n", "key 'lr' is given twice"),
+                                ("a: {b: 1, b: 2}\n", "key 'a': key 'b' is given twice")] {
+            let url = try write(text, "run.yaml")
+            defer { try? FileManager.default.removeItem(at: url) }
+            #expect(throws: ConfigurationError(source: url.path, message: message)) { try ConfigurationFile.read(url) }
+        }
+    }
+
+    /// A required key missing beside an unknown one that is nearly it is named as a misspelling.
+    @Test func aMisspelledKeyIsSuggested() throws {
+        let url = try write("headConfiguration: {alfa: 0.2}\n", "run.yaml")
+        defer { try? FileManager.default.removeItem(at: url) }
+        struct Needs: Codable { var alpha: Float }
+        #expect(throws: ConfigurationError(source: "\(url.path): headConfiguration", message: "unknown key 'alfa': did you mean 'alpha'?")) {
+            try ConfigurationFile.read(url).section("headConfiguration").decode(Needs.self)
+        }
+        let far = try write("headConfiguration: {gamma: 0.2}\n", "run.yaml")
+        defer { try? FileManager.default.removeItem(at: far) }
+        #expect(throws: ConfigurationError(source: "\(far.path): headConfiguration", message: "missing key 'alpha'")) {
+            try ConfigurationFile.read(far).section("headConfiguration").decode(Needs.self)
+        }
+    }
+
     @Test func jsonValueRoundTrips() throws {
         let text = #"{"a":[1,2.5,"x",true,null],"b":{"c":3}}"#
         let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))
