@@ -121,7 +121,8 @@ public struct PhantomDemo {
         for split in [Split.val, .test] {
             let rows = data.rows(in: split)
             let store = split == .val ? validation : test
-            truth.merge(try SegmentationFiles.readTruth(rows, store.samples(Array(0..<store.count)).map { $0.withoutImage() })) { a, _ in a }
+            truth.merge(try SegmentationFiles.readTruth(rows, store.samples(Array(0..<store.count)).map { $0.withoutImage() },
+                                                        manifest: data.url.path)) { a, _ in a }
         }
         return Prepared(modality: modality, train: train, validation: validation, test: test, truth: truth,
                         description: "\(description), files in \(folder.path)")

@@ -133,6 +133,7 @@ public struct PreparedModality: Sendable {
             do {
                 var sample = try me.prepare(me.read(rows[i]))
                 sample.id = ids[i]
+                try Self.requireTissue(sample)
                 return sample
             } catch {
                 throw ManifestError(file: file, problems: ["line \(rows[i].line): \(error)"])
@@ -146,8 +147,15 @@ public struct PreparedModality: Sendable {
         return SampleStore(ids: ids, labels: files.map { _ in nil }, shape: nil, cacheBudget: 0) { i in
             var sample = try me.prepare(me.read(files[i]))
             sample.id = ids[i]
+            do { try Self.requireTissue(sample) } catch { throw TrainingError("\(files[i].path): \(error)") }
             return sample
         }
+    }
+
+    /// Throws unless `sample` has tissue: the pooling head, and every measure per sample, averages over it.
+    static func requireTissue(_ sample: Sample) throws {
+        guard sample.tissue.count == 0 else { return }
+        throw TrainingError("sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
     }
 
     /// The files' names without extension, made unique.
@@ -170,9 +178,7 @@ public struct PreparedModality: Sendable {
                 var sample = try outcome.get()
                 sample.id = made.make(sample.id)
                 ids.append(sample.id); labels.append(sample.label)
-                if sample.tissue.count == 0 {
-                    problems.append("\(location(i)): sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue")
-                }
+                do { try Self.requireTissue(sample) } catch { problems.append("\(location(i)): \(error)") }
                 if let first, sample.image.shape != first.image.shape {
                     allSameShape = false
                     if sameShape {

@@ -46,6 +46,9 @@ public struct Manifest: Sendable {
         for column in header where !known.contains(column) {
             problems.append("line 1: unknown column '\(column)'; known columns: \(known.joined(separator: ", "))")
         }
+        for column in known where header.filter({ $0 == column }).count > 1 {
+            problems.append("line 1: column '\(column)' appears more than once; which one is meant cannot be told")
+        }
         let required = ["path", "label", "split"].filter { !header.contains($0) }
         if !required.isEmpty {
             problems.append("line 1: missing column \(required.joined(separator: ", ")); the header must include path,label,split")

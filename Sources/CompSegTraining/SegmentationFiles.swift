@@ -32,13 +32,29 @@ public enum SegmentationFiles {
         }
     }
 
-    /// The ground-truth masks of the manifest rows that name one, by the id of the row's sample.
-    /// - Throws: `IOError` naming a mask file that cannot be read or whose size differs from its sample's.
-    public static func readTruth(_ rows: [Manifest.Row], _ samples: [Sample]) throws -> [String: [Bool]] {
-        var truth: [String: [Bool]] = [:]
+    /// Each row's ground-truth tumor mask (its `truth` PNG), by its sample's id.
+    /// - Throws: `ManifestError` naming, by line, every row whose truth file is missing, not a PNG,
+    ///   or of another size than its sample.
+    public static func readTruth(_ rows: [Manifest.Row], _ samples: [Sample], manifest: String) throws -> [String: [Bool]] {
+        var truth: [String: [Bool]] = [:], problems: [String] = []
         for (row, s) in zip(rows, samples) {
-            if let file = row.truth { truth[s.id] = try PNGImage.mask(contentsOf: file, height: s.height, width: s.width) }
+            guard let file = row.truth else { continue }
+            do { truth[s.id] = try PNGImage.mask(contentsOf: file, height: s.height, width: s.width) } catch {
+                problems.append("line \(row.line): truth \(error)")
+            }
         }
+        guard problems.isEmpty else { throw ManifestError(file: manifest, problems: problems) }
         return truth
+    }
+
+    /// Throws `ManifestError` naming, by line, every row whose truth file is missing or not a
+    /// readable PNG: checked before any sample is segmented (their sizes are checked when read).
+    public static func checkTruthFiles(_ rows: [Manifest.Row], manifest: String) throws {
+        var problems: [String] = []
+        for row in rows {
+            guard let file = row.truth else { continue }
+            do { _ = try PNGImage(contentsOf: file) } catch { problems.append("line \(row.line): truth \(error)") }
+        }
+        guard problems.isEmpty else { throw ManifestError(file: manifest, problems: problems) }
     }
 }

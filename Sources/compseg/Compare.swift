@@ -118,7 +118,7 @@ struct Compare: ParsableCommand {
                                 step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) })
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
             let (samples, maps) = try TrainedModel(run: session.folder, registry: registry).segmented(test)
-            let truth = try SegmentationFiles.readTruth(testRows, samples)
+            let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             let figures = session.folder.url.appendingPathComponent("test")
             try createFolder(figures)

@@ -43,11 +43,12 @@ struct Evaluate: ParsableCommand {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
+        try SegmentationFiles.checkTruthFiles(manifest.rows, manifest: manifest.url.path)  // before any segmenting
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
                                                                     clock: modality.clock)
             print("Segmented \(counted(samples.count, "sample")): " + times.summary())
-            return (samples, maps, try SegmentationFiles.readTruth(rows, samples))
+            return (samples, maps, try SegmentationFiles.readTruth(rows, samples, manifest: manifest.url.path))
         }
 
         let chosen: Float, origin: String

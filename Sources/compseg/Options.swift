@@ -156,13 +156,20 @@ struct TrainedRunInput: ParsableArguments {
         return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed)
     }
 
-    /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`.
-    func prepareOutput(_ outputs: [URL]) throws {
+    /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`,
+    /// and runs `body`; when that fails, the folder is removed again if this made it and it is
+    /// still empty.
+    func writing(_ outputs: [URL], _ body: () throws -> Void) throws {
         let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty && !force {
             throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
                            + "pass --force to overwrite them or choose another --out")
         }
-        try createFolder(URL(fileURLWithPath: out))
+        let folder = URL(fileURLWithPath: out), made = !FileManager.default.fileExists(atPath: folder.path)
+        try createFolder(folder)
+        do { try body() } catch {
+            if made && folderEntries(folder).isEmpty { try? FileManager.default.removeItem(at: folder) }
+            throw error
+        }
     }
 }

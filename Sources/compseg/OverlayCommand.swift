@@ -34,13 +34,14 @@ struct OverlayCommand: ParsableCommand {
         let registry = try builtinRegistry()
         let (trained, store, rows) = try input.load(registry)
         let folder = URL(fileURLWithPath: input.out)
-        try input.prepareOutput(SegmentationFiles.paths(for: store.ids, in: folder))
-        let (samples, maps) = try trained.segmented(store)
-        let truth = try SegmentationFiles.readTruth(rows, samples)
-        let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
-        for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
-        try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
-                                          colour: rgb!, alpha: alpha)
-        print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
+        try input.writing(SegmentationFiles.paths(for: store.ids, in: folder)) {
+            let (samples, maps) = try trained.segmented(store)
+            let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
+            let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
+            for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
+            try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
+                                              colour: rgb!, alpha: alpha)
+            print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
+        }
     }
 }

@@ -36,30 +36,31 @@ struct Segment: ParsableCommand {
         let registry = try builtinRegistry()
         let (trained, modality, store, _, streamed) = try input.load(registry, streamAbove: streamAbove)
         let folder = URL(fileURLWithPath: input.out)
-        try input.prepareOutput(SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson)
-                                + [folder.appendingPathComponent("segmentation.csv")])
-        let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
-        let writingStart = DispatchTime.now().uptimeNanoseconds
-        var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
-        // Every file or none: a failure (a full disk, say) leaves no new file behind.
-        try writeAllOrNothing(into: folder) { staging in
-            for (sample, map) in zip(samples, maps) {
-                try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
+        try input.writing(SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson)
+                          + [folder.appendingPathComponent("segmentation.csv")]) {
+            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
+            let writingStart = DispatchTime.now().uptimeNanoseconds
+            var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
+            // Every file or none: a failure (a full disk, say) leaves no new file behind.
+            try writeAllOrNothing(into: folder) { staging in
+                for (sample, map) in zip(samples, maps) {
+                    try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
+                }
+                for large in streamed {
+                    guard let source = modality.reader as? any RegionImageSource,
+                          let regions = try source.regions(of: large.url, label: large.label) else { continue }
+                    print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region…")
+                    fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
+                                                                  to: staging, geoJSON: geojson))
+                }
+                let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
+                    "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
+                }
+                try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
             }
-            for large in streamed {
-                guard let source = modality.reader as? any RegionImageSource,
-                      let regions = try source.regions(of: large.url, label: large.label) else { continue }
-                print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region…")
-                fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
-                                                              to: staging, geoJSON: geojson))
-            }
-            let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
-                "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
-            }
-            try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
+            let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
+            print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
+            if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
         }
-        let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
-        print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
-        if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
     }
 }

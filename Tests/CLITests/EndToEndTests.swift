@@ -149,6 +149,26 @@ extension EndToEndTests {
         // Cancer-free spots now have no tissue at all: refused before training, naming each sample.
         #expect(r.status != 0 && r.output.contains("line 7: sample spot005 has an empty tissue mask"), "\(r.output)")
         #expect(r.output.contains("2 problems"), "\(r.output)")  // the cancer-free training spots 5 and 7
+
+        // Applying a run: a sample without tissue is refused by evaluate and segment too (its
+        // Dice and tumor fraction would be of nothing); truth files that cannot be read are all
+        // named, by line, before any sample is segmented.
+        #expect(try cli.run(train(manifest, folder.path("trained"), epochs: 1)).status == 0)
+        let apply = ["--model", folder.path("trained"), "--data", folder.path("data/masked.csv")]
+        let evaluate = try cli.run(["evaluate", "--split", "all"] + apply + ["--out", folder.path("e1")])
+        #expect(evaluate.status != 0 && evaluate.output.contains("sample spot001 has an empty tissue mask"), "\(evaluate.output)")
+        let segment = try cli.run(["segment"] + apply + ["--out", folder.path("s1")])
+        #expect(segment.status != 0 && segment.output.contains("sample spot001 has an empty tissue mask"), "\(segment.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("s1")), "a failed segment leaves no folder it made")
+        let wrongTruth = ["path,label,split,truth"] + lines.dropFirst().map { line in
+            let f = line.split(separator: ",").map(String.init)
+            return "\(f[0]),\(f[1]),\(f[2]),\(["spot001", "spot004"].contains { f[0].hasPrefix($0) } ? f[0] : f[3])"
+        }
+        try Data((wrongTruth.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/truth.csv")))
+        let bad = try cli.run(["evaluate", "--split", "all", "--model", folder.path("trained"), "--data", folder.path("data/truth.csv"),
+                               "--out", folder.path("e2")])
+        #expect(bad.status != 0 && bad.output.contains("truth.csv: 2 problems") && bad.output.contains("line 3: truth")
+                    && bad.output.contains("line 6: truth") && !bad.output.contains("Segmented"), "\(bad.output)")
     }
 }
 

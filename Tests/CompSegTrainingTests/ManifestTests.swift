@@ -49,6 +49,11 @@ import CompSegTraining
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("n.csv")) } catch let e as ManifestError {
             #expect(e.problems == ["line 1: unknown column 'colour'; known columns: path, label, split, mask, truth"])
         }
+        let twice = try folder(["t.csv": "path,label,split,label\n"])
+        defer { try? FileManager.default.removeItem(at: twice) }
+        do { _ = try Manifest(contentsOf: twice.appendingPathComponent("t.csv")) } catch let e as ManifestError {
+            #expect(e.problems == ["line 1: column 'label' appears more than once; which one is meant cannot be told"])
+        }
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("absent.csv")) } catch let e as ManifestError {
             #expect(e.problems == ["cannot be read (missing or not a file)"])
         }
