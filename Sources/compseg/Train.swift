@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
     @OptionGroup var cache: CacheOptions
     @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
     var paperRecipe = false
-    @Option(help: "Settings file (YAML or JSON): any option above by name, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
+    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
     var config: String?
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
@@ -41,16 +41,33 @@ struct Train: ParsableCommand {
         var device: ComputeDevice?
         var precision: Precision?
         var optimizer: TrainingSettings.OptimizerKind?
+        var augment: TrainingSettings.Augmentation?
         var epochs, batch, width, depth, patience, threads, warmup, cacheMb: Int?
         var lr, weightDecay, minDelta: Float?
         var seed: UInt64?
-        var balancedBatches: Bool?
+        var balancedBatches, paperRecipe: Bool?
         var modalityConfiguration, topologyConfiguration, headConfiguration: JSONValue?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case modality, topology, head, data, out, device, precision, optimizer, epochs, batch, width, depth, patience, threads, warmup
-            case cacheMb, lr, weightDecay, minDelta, seed, balancedBatches
+            case modality, topology, head, data, out, device, precision, optimizer, augment, epochs, batch, width, depth, patience
+            case threads, warmup, cacheMb, lr, weightDecay, minDelta, seed, balancedBatches, paperRecipe
             case modalityConfiguration, topologyConfiguration, headConfiguration
+        }
+
+        /// The file's settings, its keys as the options are spelled (`cache-mb`) or in camelCase (`cacheMb`).
+        static func read(_ path: String) throws -> File {
+            let file = try ConfigurationFile.read(URL(fileURLWithPath: path))
+            var object: [String: JSONValue] = [:], spelled: [String: String] = [:]
+            let given = (try? JSONDecoder().decode(JSONValue.self, from: file.json))?.objectValue ?? [:]
+            for (key, value) in given.sorted(by: { $0.key < $1.key }) {
+                let parts = key.split(separator: "-", omittingEmptySubsequences: false)
+                let name = parts.count < 2 ? key : parts[0] + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+                if let other = spelled[name] {
+                    throw ConfigurationError(source: path, message: "keys '\(other)' and '\(key)' both set \(name); give it once")
+                }
+                (object[name], spelled[name]) = (value, key)
+            }
+            return try PluginConfiguration(json: JSONValue.object(object).data, source: path).decode(File.self)
         }
         static var configurationKeys: [String] { keys(of: CodingKeys.self) }
     }
@@ -58,7 +75,7 @@ struct Train: ParsableCommand {
     /// Fills options the command line left out from the `--config` file; returns the file's settings.
     mutating func applyConfigurationFile() throws -> File? {
         guard let config else { return nil }
-        let f = try ConfigurationFile.read(URL(fileURLWithPath: config)).decode(File.self)
+        let f = try File.read(config)
         func fail(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(source: config, message: "key '\(key)' \(message)") }
         if let p = f.patience, p <= 0 { throw fail("patience", "must be positive, got \(p)") }
         for (key, value) in [("weightDecay", f.weightDecay), ("minDelta", f.minDelta)] {
@@ -73,7 +90,12 @@ struct Train: ParsableCommand {
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
         training.optimizer = training.optimizer ?? f.optimizer; training.epochs = training.epochs ?? f.epochs
         training.batch = training.batch ?? f.batch; training.lr = training.lr ?? f.lr; training.seed = training.seed ?? f.seed
-        training.warmup = training.warmup ?? f.warmup
+        training.warmup = training.warmup ?? f.warmup; training.augment = training.augment ?? f.augment
+        paperRecipe = paperRecipe || f.paperRecipe == true
+        if f.width != nil || f.depth != nil, let section = f.topologyConfiguration?.objectValue,
+           let both = ["width", "depth"].first(where: { section[$0] != nil && (($0 == "width" ? f.width : f.depth) != nil) }) {
+            throw fail(both, "is given twice, as '\(both)' and in topologyConfiguration: give it once")
+        }
         compute.device = compute.device ?? f.device; compute.precision = compute.precision ?? f.precision
         threading.threads = threading.threads ?? f.threads; cache.cacheMb = cache.cacheMb ?? f.cacheMb
         do {  // the same checks as on the command line, named after the file's keys

@@ -93,6 +93,16 @@ import Testing
             #expect(r.status != 0 && r.output.contains(message) && r.output.contains(URL(fileURLWithPath: path).lastPathComponent),
                     "\(r.output)")
         }
+        // Keys as the options are spelled, or in camelCase (not both); every option, augment and paper-recipe too.
+        let spelled = try cli.run(base + ["--out", folder.path("h"), "--config", settings("augment: dihedral\npaper-recipe: true\ncache-mb: 10\n")])
+        #expect(spelled.status == 0, "\(spelled.output)")
+        let run = try String(contentsOfFile: folder.path("h/model.json"), encoding: .utf8)
+        #expect(run.contains("\"augmentation\" : \"dihedral\"") && run.contains("\"optimizer\" : \"rmsprop\""), "\(run)")
+        let twice = try cli.run(base + ["--out", folder.path("i"), "--config", settings("cache-mb: 10\ncacheMb: 5\n")])
+        #expect(twice.output.contains("keys 'cache-mb' and 'cacheMb' both set cacheMb; give it once"), "\(twice.output)")
+        let width = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--epochs", "1", "--out", folder.path("j"),
+                                 "--config", settings("width: 8\ntopologyConfiguration: {width: 4}\n")])
+        #expect(width.output.contains("key 'width' is given twice, as 'width' and in topologyConfiguration"), "\(width.output)")
         let options = try settings("modalityConfiguration: {bogus: true}\n")
         let bogus = try cli.run(base + ["--out", folder.path("g"), "--config", options])
         #expect(bogus.output.contains("modality 'infrared' (modalities/infrared.yaml) with \(options)'s modalityConfiguration: "
