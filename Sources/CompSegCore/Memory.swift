@@ -22,3 +22,10 @@ public func byteCount(_ bytes: Double) -> String {
     while value >= 1000, unit < units.count - 1 { value /= 1000; unit += 1 }
     return unit == 0 ? "\(Int(value)) bytes" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
 }
+
+/// Throws `MemoryShortage` unless a network of about `weights` weights fits in memory with their
+/// gradients and two optimizer states (four floats each), naming the network (`what`).
+public func requireWeightMemory(_ weights: Double, of what: String) throws {
+    try requireMemory(weights * 16, for: "\(what) (about \(Int(weights / 1e6)) million weights, with their gradients and "
+                      + "optimizer state)", "choose a smaller width or depth")
+}

@@ -52,6 +52,24 @@ import UNetTopology
         }
     }
 
+    /// A network too large for the machine is refused before its weights are made (it was killed
+    /// for memory), saying about how many weights and bytes it needs.
+    @Test func aNetworkBeyondTheMachinesMemoryIsRefusedBeforeItIsBuilt() throws {
+        var unet = UNet.Configuration()
+        (unet.width, unet.depth) = (4096, 8)
+        #expect { try UNet(inputChannels: 3, configuration: unet, seed: 0) } throws: { error in
+            "\(error)".hasPrefix("unet: a U-Net of width 4096 and depth 8 (about 32618573 million weights") && "\(error)".contains("TB of memory")
+        }
+        var segnet = SegNet.Configuration()
+        (segnet.width, segnet.depth) = (4096, 8)
+        #expect { try SegNet(inputChannels: 3, configuration: segnet, seed: 0) } throws: { error in
+            "\(error)".hasPrefix("segnet: a SegNet of width 4096 and depth 8") && "\(error)".contains("of memory, more than this machine's")
+        }
+        // The estimate is the paper's U-Net's count within 1%.
+        let paper = try UNet(inputChannels: 1, configuration: .init(), seed: 0)
+        #expect(Swift.abs(UNet.Configuration().weights / Double(paper.parameterCount) - 1) < 0.01)
+    }
+
     @Test func uNetUpsamplingKeyDefaultsToTransposed() throws {
         // A model.json written before the key existed stores only the keys it was given.
         let old = try PluginConfiguration(json: Data(#"{"width": 4, "depth": 2}"#.utf8)).decode(UNet.Configuration.self)

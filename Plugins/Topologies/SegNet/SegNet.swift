@@ -29,6 +29,9 @@ public final class SegNet: Module, SegmentingNetwork, @unchecked Sendable {
                 throw fail("convolutionsPerStage must be 1…4, got \(convolutionsPerStage)")
             }
             if let a = initialActivation, !(a > 0 && a < 1) { throw fail("initialActivation must lie in (0, 1), got \(a)") }
+            // Each stage's convolutions, in the encoder and the decoder, at the stage's width.
+            let weights = (0..<depth).reduce(0.0) { $0 + 2 * Double(convolutionsPerStage) * 9 * pow(Double(width << $1), 2) }
+            do { try requireWeightMemory(weights, of: "a SegNet of width \(width) and depth \(depth)") } catch { throw fail("\(error)") }
         }
     }
 

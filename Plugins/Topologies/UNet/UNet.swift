@@ -54,6 +54,16 @@ public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
             if let a = initialActivation, !(a > 0 && a < 1) {
                 throw fail("initialActivation must lie in (0, 1), got \(a)")
             }
+            do { try requireWeightMemory(weights, of: "a U-Net of width \(width) and depth \(depth)") } catch { throw fail("\(error)") }
+        }
+
+        /// About how many weights the network holds (its convolutions, the input's aside).
+        public var weights: Double {
+            (0...depth).reduce(0.0) { total, k in
+                let c = Double(width << k)
+                let encoder = 9 * (c / 2 * c + c * c), decoder = k < depth ? 4 * 2 * c * c + 9 * (3 * c * c) : 0
+                return total + encoder + decoder
+            }
         }
     }
 
