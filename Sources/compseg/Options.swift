@@ -49,7 +49,7 @@ extension Precision: ExpressibleByArgument {}
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Epochs (default 40; with --resume: the total to reach).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Epochs (default 40; train --resume: the total to reach).") var epochs: Int?
     @Option(parsing: .unconditional, help: "Images per batch (default 7).") var batch: Int?
     @Option(parsing: .unconditional, help: "Learning rate (default 0.001).") var lr: Float?
     @Option(help: "Optimizer: adam (default), rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).")

@@ -13,7 +13,7 @@ struct OverlayCommand: ParsableCommand {
 
     @OptionGroup var input: TrainedRunInput
     @Option(parsing: .unconditional, help: "Activation threshold for the mask.") var threshold: Float = 0.35
-    @Option(help: "Mask colour as hex RGB, e.g. ff0000.") var colour = "ff0000"
+    @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
@@ -24,7 +24,8 @@ struct OverlayCommand: ParsableCommand {
     }
 
     var rgb: (UInt8, UInt8, UInt8)? {
-        guard colour.count == 6, let v = UInt32(colour, radix: 16) else { return nil }
+        let hex = colour.hasPrefix("#") ? String(colour.dropFirst()) : colour
+        guard hex.count == 6, hex.allSatisfy(\.isHexDigit), let v = UInt32(hex, radix: 16) else { return nil }
         return (UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
     }
 

@@ -240,7 +240,7 @@ extension EndToEndTests {
         }
 
         let overlaid = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov"),
-                                    "--colour", "00ff00", "--alpha", "0.5"])
+                                    "--colour", "#00ff00", "--alpha", "0.5"])
         #expect(overlaid.status == 0, "\(overlaid.output)")
         for suffix in ["_overlay.png", "_contour.png", "_heatmap.png", "_label.png", "_panel.png", "_mask.png"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("ov/spot000\(suffix)")), "\(suffix)")
