@@ -84,7 +84,10 @@ struct Compare: ParsableCommand {
         try compute.apply()
         let registry = try builtinRegistry()
         let entries = try entries()
-        for e in entries { _ = try registry.topologies.factory(e.topology) }  // unknown names fail before any reading
+        for e in entries {  // every configuration is checked before any reading (one input channel), and again below
+            _ = try registry.topology(e.topology, inputChannels: 1, seed: 0,
+                                      PluginConfiguration(json: e.configuration.data, source: "\(e.name): configuration"))
+        }
         let folder = URL(fileURLWithPath: out)
         try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten)")
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))

@@ -100,9 +100,9 @@ import Testing
         #expect(run.contains("\"augmentation\" : \"dihedral\"") && run.contains("\"optimizer\" : \"rmsprop\""), "\(run)")
         let twice = try cli.run(base + ["--out", folder.path("i"), "--config", settings("cache-mb: 10\ncacheMb: 5\n")])
         #expect(twice.output.contains("keys 'cache-mb' and 'cacheMb' both set cacheMb; give it once"), "\(twice.output)")
-        let width = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--epochs", "1", "--out", folder.path("j"),
+        let both = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--epochs", "1", "--out", folder.path("j"),
                                  "--config", settings("width: 8\ntopologyConfiguration: {width: 4}\n")])
-        #expect(width.output.contains("key 'width' is given twice, as 'width' and in topologyConfiguration"), "\(width.output)")
+        #expect(both.output.contains("key 'width' is given twice, as 'width' and in topologyConfiguration"), "\(both.output)")
         let options = try settings("modalityConfiguration: {bogus: true}\n")
         let bogus = try cli.run(base + ["--out", folder.path("g"), "--config", options])
         #expect(bogus.output.contains("modality 'infrared' (modalities/infrared.yaml) with \(options)'s modalityConfiguration: "
@@ -110,6 +110,9 @@ import Testing
         let key = try settings("topologyConfiguration: {widht: 8}\n")
         let topology = try cli.run(base + ["--out", folder.path("d"), "--config", key])
         #expect(topology.status != 0 && topology.output.contains(key) && !topology.output.contains("model.json"), "\(topology.output)")
+        #expect(!topology.output.contains("Prepared"), "named before the data are read: \(topology.output)")
+        let width = try cli.run(base + ["--out", folder.path("d2"), "--width", "0"])
+        #expect(width.output.contains("width must lie in 1…4096, got 0") && !width.output.contains("Prepared"), "\(width.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.path("d/model.json")))
         let equals = try cli.run(base + ["--out", folder.path("e"), "--config", settings("topology: unet\n"), "--topology=segnet"])
         #expect(equals.status == 0, "\(equals.output)")
