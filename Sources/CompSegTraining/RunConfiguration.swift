@@ -14,6 +14,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var training: TrainingSettings
     public var bestEpoch: Int?
     public var versions: [String: String]
+    /// The rows the run was trained on, so that `--resume` with a manifest holding others can tell;
+    /// nil for runs written before it was recorded (and for samples made in memory).
+    public var rows: ManifestRows?
     /// The layout of `model.json`: 4 nests the modality as one object; older runs load through
     /// `LegacyRunConfiguration`.
     public var format: Int

@@ -109,10 +109,11 @@ struct Compare: ParsableCommand {
         var rows: [Row] = []
         for e in entries {
             print("== \(e.name)")
-            let model = RunConfiguration(
+            var model = RunConfiguration(
                 modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
                 head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
                 versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path, "device": Backend.current.name])
+            model.rows = ManifestRows(manifest)
             let session = try TrainingRun(creating: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
                                           train: train, validation: validation, registry: registry)
             let progress = ProgressReporter(epochs: settings.epochs, images: train.count)

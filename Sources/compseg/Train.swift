@@ -20,7 +20,7 @@ struct Train: ParsableCommand {
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file (lab.yaml), or a reader plugin (see `compseg plugins`).") var modality: String?
     @Option(help: "Topology identifier (default unet).") var topology: String?
     @Option(help: "Pooling head identifier (default compsegnet).") var head: String?
-    @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved).") var data: String?
+    @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it.") var resume: String?
     @Option(parsing: .unconditional, help: "Network base width.") var width: Int?
@@ -193,10 +193,11 @@ struct Train: ParsableCommand {
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         _ = try registry.topology(topologyPlugin.identifier, inputChannels: train.shape![0], seed: 0,
                                   topologyPlugin.pluginConfiguration(source: topologySource))
-        let model = RunConfiguration(
+        var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
             versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path,
                        "device": device.summary])
+        model.rows = ManifestRows(manifest)
         return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
     }
 
@@ -215,6 +216,11 @@ struct Train: ParsableCommand {
             throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
+        if let trained = model.rows, ManifestRows(manifest) != trained {
+            throw TrainingError("\(manifest.url.path): its train and val rows (\(ManifestRows(manifest))) are not the ones the run "
+                                + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
+                                + "is for the run's manifest where it moved: train anew for other data")
+        }
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)

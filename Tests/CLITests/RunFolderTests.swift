@@ -63,6 +63,22 @@ import Testing
         #expect(fewer.status != 0 && fewer.output.contains("already completed 4 epochs"), "\(fewer.output)")
         let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
         #expect(model.contains("\"epochs\" : 4"), "a refused resume must not rewrite model.json: \(model)")
+
+        // --data is for the run's manifest where it moved: the same rows elsewhere resume; other rows are refused.
+        let moved = folder.path("moved")
+        try FileManager.default.copyItem(atPath: folder.path("data"), toPath: moved)
+        let there = try cli.run(["train", "--resume", run, "--epochs", "5", "--data", moved + "/manifest.csv"])
+        #expect(there.status == 0 && there.output.contains("after epoch 4 of 5"), "\(there.output)")
+        let lines = try String(contentsOfFile: moved + "/manifest.csv", encoding: .utf8).split(separator: "\n").map(String.init)
+        // The last spot (a training one) with the other label.
+        let relabelled = lines.enumerated().map { k, line in
+            k < lines.count - 1 ? line : line.contains(",1,") ? line.replacingOccurrences(of: ",1,", with: ",0,")
+                : line.replacingOccurrences(of: ",0,", with: ",1,")
+        }
+        try Data((relabelled.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: moved + "/other.csv"))
+        let other = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/other.csv"])
+        #expect(other.status != 0 && other.output.contains("its train and val rows (")
+                    && other.output.contains("are not the ones the run was trained on"), "\(other.output)")
     }
 
     @Test func settingsFileMistakesAreNamed() throws {
