@@ -33,6 +33,7 @@ struct Phantom: ParsableCommand {
             throw ValidationError("needs --spots in 2…100000, --size in 8…8192 and --bands in 2…100000")
         }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+        guard modality != .he || bands == nil else { throw ValidationError("--bands: H&E images are RGB") }
     }
 
     func run() throws {
@@ -48,7 +49,6 @@ struct Phantom: ParsableCommand {
             s.spots = spots; s.size = size ?? s.size; s.bands = bands ?? s.bands; s.seed = seed
             manifest = try RamanPhantom(s).write(to: folder)
         case .he:
-            guard bands == nil else { throw ValidationError("--bands: H&E images are RGB") }
             var s = HEPhantom.Settings()
             s.spots = spots; s.size = size ?? s.size; s.seed = seed
             manifest = try HEPhantom(s).write(to: folder)
