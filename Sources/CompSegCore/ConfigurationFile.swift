@@ -65,7 +65,9 @@ public enum ConfigurationFile {
             var object: [String: JSONValue] = [:]
             for (key, item) in pairs {
                 let name = key.string ?? "", inner = path.isEmpty ? name : "\(path).\(name)"
-                guard object[name] == nil else { throw fail("key '\(name)' is given twice") }
+                guard object[name] == nil else {
+                    throw ConfigurationError(source: url.path, message: "key '\(inner)' is given twice")
+                }
                 object[name] = try value(item, at: inner, depth: depth + 1, budget: &budget, url)
             }
             return .object(object)

@@ -23,9 +23,9 @@ public func byteCount(_ bytes: Double) -> String {
     return unit == 0 ? "\(Int(value)) bytes" : String(format: value < 10 ? "%.1f" : "%.0f", value) + " " + units[unit]
 }
 
-/// Throws `MemoryShortage` unless a network of about `weights` weights fits in memory with their
-/// gradients and two optimizer states (four floats each), naming the network (`what`).
+/// Throws `MemoryShortage` unless about `weights` float weights fit in memory, naming the network
+/// (`what`): a bound any use needs (training needs about four times as much, with gradients and
+/// optimizer state), checked before a weight is made.
 public func requireWeightMemory(_ weights: Double, of what: String) throws {
-    try requireMemory(weights * 16, for: "\(what) (about \(Int(weights / 1e6)) million weights, with their gradients and "
-                      + "optimizer state)", "choose a smaller width or depth")
+    try requireMemory(weights * 4, for: "\(what) (about \(Int(weights / 1e6)) million weights)", "choose a smaller width or depth")
 }

@@ -70,7 +70,8 @@ public struct PluginConfiguration: Sendable, Equatable {
             // A key missing beside one given that no type knows is most likely that key misspelled.
             if case .keyNotFound(let key, let c) = error, c.codingPath.isEmpty,
                let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any],
-               let typo = given.keys.sorted().first(where: { $0 != key.stringValue && similar($0, key.stringValue) }) {
+               let typo = given.keys.filter({ $0 != key.stringValue }).compactMap({ g in editDistance(g, key.stringValue).map { (g, $0) } })
+                   .min(by: { ($0.1, $0.0) < ($1.1, $1.0) })?.0 {
                 throw ConfigurationError(source: source, message: "unknown key '\(typo)': did you mean '\(key.stringValue)'?")
             }
             throw ConfigurationError(source: source, message: error.readable)
@@ -161,17 +162,17 @@ extension DecodingError {
     }
 }
 
-/// Whether two keys differ by at most two edits (one for keys of under four letters): letters
-/// inserted, removed or changed, ignoring case; a misspelling rather than another key.
-func similar(_ a: String, _ b: String) -> Bool {
+/// How many edits (letters inserted, removed or changed, ignoring case) make one key the other,
+/// where that is few enough to be a misspelling: at most two, both keys of three letters or more;
+/// nil otherwise.
+func editDistance(_ a: String, _ b: String) -> Int? {
     let (x, y) = (Array(a.lowercased()), Array(b.lowercased()))
-    let limit = min(x.count, y.count) < 4 ? 1 : 2
-    guard Swift.abs(x.count - y.count) <= limit else { return false }
+    guard min(x.count, y.count) >= 3, Swift.abs(x.count - y.count) <= 2 else { return nil }
     var row = Array(0...y.count)  // edits from a prefix of x to each prefix of y
     for i in x.indices {
         var next = [i + 1]
         for j in y.indices { next.append(min(row[j + 1] + 1, next[j] + 1, row[j] + (x[i] == y[j] ? 0 : 1))) }
         row = next
     }
-    return row[y.count] <= limit
+    return row[y.count] <= 2 ? row[y.count] : nil
 }

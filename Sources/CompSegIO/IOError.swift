@@ -18,15 +18,21 @@ func requireExistingFile(_ url: URL) throws {
 }
 
 /// The names in the folder `url` (hidden ones too), sorted; none when it does not exist.
-public func folderEntries(_ url: URL) -> [String] {
-    ((try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []).sorted()
+/// - Throws: `IOError` when `url` is a file, or a folder that cannot be read.
+public func folderEntries(_ url: URL) throws -> [String] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return [] }
+    guard isDirectory.boolValue else { throw IOError(file: url.path, "is a file; expected a folder to write into") }
+    do { return try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() } catch {
+        throw IOError(file: url.path, "cannot be read: \(systemReason(error))")
+    }
 }
 
 /// Throws unless the folder `url` is new or empty, so that a command writing its results there
 /// never writes over a user's files: the message names the folder, what it holds (the first few
 /// names) and `advice` (what to do instead).
 public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
-    let entries = folderEntries(url)
+    let entries = try folderEntries(url)
     guard !entries.isEmpty else { return }
     throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
 }

@@ -114,20 +114,19 @@ public struct ManifestError: Error, CustomStringConvertible {
 }
 
 /// A manifest's training and validation rows in brief: how many, and a digest of each row's file
-/// (relative to the manifest's folder, so a moved manifest keeps it, and its size), label and split.
+/// (its name and size, so that moved or re-pathed data keep it), label and split.
 public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertible {
     public var train: Int
     public var validation: Int
-    /// FNV-1a (64-bit, hex) of the rows' lines "split,file,bytes,label", sorted: not a security measure.
+    /// FNV-1a (64-bit, hex) of the rows' lines "split,name,bytes,label", sorted: not a security measure.
     public var digest: String
 
     public init(_ manifest: Manifest) {
-        let base = manifest.url.deletingLastPathComponent().standardizedFileURL.path + "/"
         let rows = manifest.rows.filter { $0.split != .test }
         let lines = rows.map { row -> String in
-            let path = row.path.standardizedFileURL.path
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
-            return "\(row.split.rawValue),\(path.hasPrefix(base) ? String(path.dropFirst(base.count)) : path),\(bytes),\(row.label.rawValue)"
+            let file = row.path.resolvingSymlinksInPath().path
+            let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
+            return "\(row.split.rawValue),\(row.path.lastPathComponent),\(bytes),\(row.label.rawValue)"
         }.sorted()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
@@ -136,5 +135,5 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         digest = String(hash, radix: 16)
     }
 
-    public var description: String { "\(train) train and \(validation) val rows" }
+    public var description: String { "\(train) train and \(validation) val row\(validation == 1 ? "" : "s")" }
 }

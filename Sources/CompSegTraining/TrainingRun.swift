@@ -67,7 +67,7 @@ public final class TrainingRun {
                                 + "choose another --out")
         }
         let stoppedRun = (try? folder.readModel()) != nil
-        let others = folderEntries(folder.url).filter { name in
+        let others = try folderEntries(folder.url).filter { name in
             !isLeftoverTemporary(name) && !(name == folder.modelFile.lastPathComponent && stoppedRun)
         }
         guard others.isEmpty else {

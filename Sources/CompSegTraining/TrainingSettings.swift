@@ -42,7 +42,6 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         guard batchSize > 0 else { throw TrainingError("batch size must be positive, got \(batchSize)") }
         guard learningRate > 0 else { throw TrainingError("learning rate must be positive, got \(learningRate)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw TrainingError("weight decay must be 0 or more, got \(weightDecay)") }
-        guard minDelta >= 0, minDelta.isFinite else { throw TrainingError("minDelta must be 0 or more, got \(minDelta)") }
         if let patience, patience <= 0 { throw TrainingError("patience must be positive, got \(patience)") }
         guard warmupEpochs >= 0 else { throw TrainingError("warm-up epochs must not be negative, got \(warmupEpochs)") }
     }

@@ -104,7 +104,7 @@ struct Bench: ParsableCommand {
     static let profileEntries = 20
 
     /// Seconds to make a batch from `batch` separate samples, each seen through one of the
-    /// square's symmetries, as `train` does before each step (with `--augmentation dihedral`):
+    /// square's symmetries, as `train` does before each step (with `--augment dihedral`):
     /// the mean of three, after one that brings the samples where the backend keeps them. Not in `step_s`.
     private func timeBatchAssembly() throws -> Double {
         let samples = (0..<batch).map { k in

@@ -83,14 +83,21 @@ struct Demo: ParsableCommand {
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
         if !force { try requireEmptyFolder(folder, "pass --force to write into it (a demo there is replaced) or choose another --out") }
-        EvaluationReport.removeFigures(in: folder)
-        for url in [run.url, folder.appendingPathComponent("data")] { try? FileManager.default.removeItem(at: url) }
+        // An earlier demo's run and data are replaced; folders of those names that are not a demo's are not touched.
+        for (url, mark) in [(run.url, "model.json"), (folder.appendingPathComponent("data"), "manifest.csv")] {
+            let held = try folderEntries(url)
+            guard held.isEmpty || held.contains(mark) else {
+                throw CLIError("\(url.path) holds no \(mark): not an earlier demo's, so --force leaves it; move it or choose another --out")
+            }
+            try? FileManager.default.removeItem(at: url)
+        }
         let progress = ProgressReporter(epochs: settings.training.epochs, images: Int(Double(spotCount) * 0.6))
         var epoch = 0
         let outcome = try PhantomDemo.run(settings, in: run, registry: registry, report: { print($0) },
                                           progress: { epoch = $0.epoch; progress.finish($0) },
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let result = outcome.evaluation
+        EvaluationReport.removeFigures(in: folder)  // an earlier demo's, so that none of its samples' stay
         try EvaluationFiles.write(result, to: folder)
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,

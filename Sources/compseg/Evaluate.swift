@@ -38,12 +38,14 @@ struct Evaluate: ParsableCommand {
         try compute.apply()
         let folder = URL(fileURLWithPath: out)
         if !force { try requireEmptyFolder(folder, "pass --force to write into it or choose another --out") }
-        EvaluationReport.removeFigures(in: folder)  // an earlier evaluation's, so that none of its samples' stay
         let registry = try builtinRegistry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-        try SegmentationFiles.checkTruthFiles(manifest.rows, manifest: manifest.url.path)  // before any segmenting
+        // The truth files of the rows scored (and of val's, for --threshold auto), before any segmenting.
+        try SegmentationFiles.checkTruthFiles(manifest.rows.filter { row in
+            split == .all || row.split.rawValue == split.rawValue || (threshold == "auto" && row.split == .val)
+        }, manifest: manifest.url.path)
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
                                                                     clock: modality.clock)
@@ -71,6 +73,7 @@ struct Evaluate: ParsableCommand {
 
         try createFolder(folder)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
+        EvaluationReport.removeFigures(in: folder)  // an earlier evaluation's, so that none of its samples' stay
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,

@@ -168,7 +168,7 @@ struct TrainedRunInput: ParsableArguments {
         let folder = URL(fileURLWithPath: out), made = !FileManager.default.fileExists(atPath: folder.path)
         try createFolder(folder)
         do { try body() } catch {
-            if made && folderEntries(folder).isEmpty { try? FileManager.default.removeItem(at: folder) }
+            if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
             throw error
         }
     }

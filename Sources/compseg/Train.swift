@@ -58,10 +58,12 @@ struct Train: ParsableCommand {
         static func read(_ path: String) throws -> File {
             let file = try ConfigurationFile.read(URL(fileURLWithPath: path))
             var object: [String: JSONValue] = [:], spelled: [String: String] = [:]
-            let given = (try? JSONDecoder().decode(JSONValue.self, from: file.json))?.objectValue ?? [:]
+            let given = try JSONDecoder().decode(JSONValue.self, from: file.json).objectValue ?? [:]
             for (key, value) in given.sorted(by: { $0.key < $1.key }) {
+                // An option's spelling (words of small letters joined by '-') becomes its camelCase key.
                 let parts = key.split(separator: "-", omittingEmptySubsequences: false)
-                let name = parts.count < 2 ? key : parts[0] + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
+                let spelledAsOption = parts.count > 1 && parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLowercase } }
+                let name = !spelledAsOption ? key : parts[0] + parts.dropFirst().map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined()
                 if let other = spelled[name] {
                     throw ConfigurationError(source: path, message: "keys '\(other)' and '\(key)' both set \(name); give it once")
                 }
@@ -216,8 +218,8 @@ struct Train: ParsableCommand {
             throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
         }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
-        if let trained = model.rows, ManifestRows(manifest) != trained {
-            throw TrainingError("\(manifest.url.path): its train and val rows (\(ManifestRows(manifest))) are not the ones the run "
+        if let trained = model.rows, case let given = ManifestRows(manifest), given != trained {
+            throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
                                 + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
                                 + "is for the run's manifest where it moved: train anew for other data")
         }

@@ -58,6 +58,12 @@ import Testing
                 #expect(try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8) == "mine", "\(name): \(file)")
             }
         }
+        // demo --force writes beside a user's files, but replaces only an earlier demo's run and data.
+        let demo = folder.path("demo")
+        try FileManager.default.createDirectory(atPath: demo + "/data", withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: demo + "/data/notes.txt"))
+        try refuses(commands[2].1 + ["--out", demo, "--force"], saying: "data holds no manifest.csv: not an earlier demo's, so --force leaves it")
+        #expect(FileManager.default.fileExists(atPath: demo + "/data/notes.txt"))
         // What a run stopped before its first epoch leaves is its own: training into it again starts it.
         let stopped = folder.path("stopped")
         try FileManager.default.createDirectory(atPath: stopped, withIntermediateDirectories: true)

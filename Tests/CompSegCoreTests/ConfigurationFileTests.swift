@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import CompSegCore
+@testable import CompSegCore
 import CompSegNetHead
 
 @Suite struct ConfigurationFileTests {
@@ -47,7 +47,7 @@ import CompSegNetHead
                                 ("{\"lr\": 1e400}", "key 'lr': 1e400 is not a finite number"),
                                 ("a:\n  b: [1, -.inf]\n", "key 'a.b[2]': -.inf is not a finite number"),
                                 ("lr: 0.1\nlr: 0.2\n", "key 'lr' is given twice"),
-                                ("a: {b: 1, b: 2}\n", "key 'a': key 'b' is given twice")] {
+                                ("a: {b: 1, b: 2}\n", "key 'a.b' is given twice")] {
             let url = try write(text, "run.yaml")
             defer { try? FileManager.default.removeItem(at: url) }
             #expect(throws: ConfigurationError(source: url.path, message: message)) { try ConfigurationFile.read(url) }
@@ -67,6 +67,7 @@ import CompSegNetHead
         #expect(throws: ConfigurationError(source: "\(far.path): headConfiguration", message: "missing key 'alpha'")) {
             try ConfigurationFile.read(far).section("headConfiguration").decode(Needs.self)
         }
+        #expect(editDistance("alfa", "alpha") == 2 && editDistance("lr", "lx") == nil && editDistance("width", "depth") == nil)
     }
 
     @Test func jsonValueRoundTrips() throws {

@@ -15,6 +15,8 @@ import Testing
             try requireEmptyFolder(folder, "choose another")
         }
         #expect(entriesSummary(["x"]) == "1 entry (x)" && entriesSummary(["x", "y"]) == "2 entries (x, y)")
+        let file = folder.appendingPathComponent("a.png")
+        #expect(throws: IOError(file: file.path, "is a file; expected a folder to write into")) { try requireEmptyFolder(file, "unused") }
     }
 
     @Test func leftoverTemporariesAreOursOrFoundations() {
@@ -30,7 +32,7 @@ import Testing
         try createFolder(folder)
         try writeDurably(Data("one".utf8), to: folder.appendingPathComponent("f.txt"))
         try writeDurably(Data("two".utf8), to: folder.appendingPathComponent("f.txt"))
-        #expect(folderEntries(folder) == ["f.txt"])
+        #expect(try folderEntries(folder) == ["f.txt"])
         #expect(try String(contentsOf: folder.appendingPathComponent("f.txt"), encoding: .utf8) == "two")
     }
 }

@@ -86,11 +86,12 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
 
     /// Runs `body` with every kernel and cuDNN call it launches timed on the GPU (two CUDA events
     /// around each), and gives the timings once the GPU has run them. Work launched before `body`
-    /// is waited for first, so that it is not counted.
+    /// is waited for first, so that it is not counted. For work launched from one thread.
     /// - Throws: what `body` throws, or when the driver cannot time launches.
     public func profiled(_ body: () throws -> Void) throws -> GPUProfile {
-        let timer = try LaunchTimer(device.driver)
         try device.synchronize()
+        try device.bind()
+        let timer = try LaunchTimer(device.driver)
         device.timer = timer
         let ran = Result { try body() }
         device.timer = nil
