@@ -53,7 +53,7 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
         do { newAxis = try transform.axis(axis) } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
         let (b, nb, plane) = (axis.count, newAxis.count, sample.height * sample.width)
         do {  // the new cube, and the tensor it becomes
-            try requireMemory(Double(nb * plane) * 8, for: "\(sample.height)×\(sample.width) pixels × \(nb) bands",
+            try requireMemory(Double(nb) * Double(plane) * 8, for: "\(sample.height)×\(sample.width) pixels × \(nb) bands",
                               "ask for fewer bands")
         } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
         var s = sample
