@@ -16,7 +16,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 bundle=$work/compseg-bundle
 # The digest of what the build is made from (taken first: an edit during the build makes it stale).
-sources() { find Sources Package.swift -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
+# (Everything the compseg product is built from: the same list as tools/gpu-check.sh's.)
+sources() { find Sources Plugins modalities Package.swift -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1; }
 digest=$(sources)
 
 swift build -c release --static-swift-stdlib --build-path .build-gpu --product compseg >&2

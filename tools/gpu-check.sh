@@ -32,7 +32,7 @@ mkdir -p "$out"
 steps=${*:-version agree demo}
 [ -f gpu/compseg-bundle.tar.xz ] || { echo "gpu-check: gpu/compseg-bundle.tar.xz missing: run tools/gpu-bundle.sh and carry gpu/" >&2; exit 1; }
 # A bundle built from other sources than these would check code that is not the tree's.
-digest=$(find Sources Package.swift -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
+digest=$(find Sources Plugins modalities Package.swift -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1)
 [ "$digest" = "$(cat gpu/sources.sha256 2>/dev/null)" ] \
     || { echo "gpu-check: gpu/ was built from other sources than this tree's: run tools/gpu-bundle.sh again" >&2; exit 1; }
 work=$(mktemp -d)
