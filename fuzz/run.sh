@@ -71,6 +71,7 @@ target_sources() {
         png) echo $IO/PNG.swift $IO/IOError.swift ;;
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
+                 $IO/CSV.swift $IO/IOError.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
                  $(extract Sources/compseg/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;
