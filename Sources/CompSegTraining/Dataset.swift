@@ -35,7 +35,7 @@ public struct PreparedModality: Sendable {
     /// tissue-mask override and split.
     public func read(_ row: Manifest.Row) throws -> Sample {
         var sample = try clock.timing(\.reading) { try reader.load(row.path, label: row.label) }
-        sample.metadata["split"] = row.split.rawValue
+        if let split = row.split { sample.metadata["split"] = split.rawValue }
         if let maskFile = row.mask {
             sample.tissue = Mask(height: sample.height, width: sample.width,
                                  pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width))

@@ -4,14 +4,16 @@ import Foundation
 
 /// A dataset manifest: a CSV file with header `path,label,split` and optional columns `mask`
 /// (a tissue-mask PNG overriding the modality's own) and `truth` (a ground-truth tumor mask PNG,
-/// used only by evaluation). Relative paths are relative to the manifest's folder.
+/// used only by evaluation). Relative paths are relative to the manifest's folder. A manifest of
+/// samples to segment (`labelled: false`) needs only `path`: its label and split may be left out.
 public struct Manifest: Sendable {
     public struct Row: Sendable, Equatable {
         /// 1-based line number in the file (the header is line 1).
         public let line: Int
         public let path: URL
-        public let label: SampleLabel
-        public let split: Split
+        /// Nil only in a manifest read with `labelled: false`, where the cell is empty or absent.
+        public let label: SampleLabel?
+        public let split: Split?
         public let mask: URL?
         public let truth: URL?
     }
@@ -21,11 +23,11 @@ public struct Manifest: Sendable {
 
     public func rows(in split: Split) -> [Row] { rows.filter { $0.split == split } }
 
-    /// Reads and checks the whole manifest: every row's label and split, that each named file
-    /// exists, and that no file is listed twice. A UTF-8 byte-order mark and CR-only line endings
-    /// are accepted.
+    /// Reads and checks the whole manifest: every row's label and split (where `labelled` is false,
+    /// those given), that each named file exists, and that no file is listed twice. A UTF-8
+    /// byte-order mark and CR-only line endings are accepted.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
-    public init(contentsOf url: URL) throws {
+    public init(contentsOf url: URL, labelled: Bool = true) throws {
         self.url = url
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
@@ -49,9 +51,10 @@ public struct Manifest: Sendable {
         for column in known where header.filter({ $0 == column }).count > 1 {
             problems.append("line 1: column '\(column)' appears more than once; which one is meant cannot be told")
         }
-        let required = ["path", "label", "split"].filter { !header.contains($0) }
+        let required = (labelled ? ["path", "label", "split"] : ["path"]).filter { !header.contains($0) }
         if !required.isEmpty {
-            problems.append("line 1: missing column \(required.joined(separator: ", ")); the header must include path,label,split")
+            problems.append("line 1: missing column \(required.joined(separator: ", ")); the header must include "
+                            + (labelled ? "path,label,split" : "path"))
             throw ManifestError(file: url.path, problems: problems)
         }
         let base = url.deletingLastPathComponent()
@@ -75,14 +78,17 @@ public struct Manifest: Sendable {
             }
             let path = file(column("path", fields), line, "image")
             if column("path", fields) == nil { problems.append("line \(line): empty path") }
-            let labelText = column("label", fields) ?? ""
-            let label = SampleLabel(parsing: labelText)
-            if label == nil { problems.append("line \(line): label '\(labelText)'; expected 1, cancer, 0 or cancer-free") }
-            let splitText = column("split", fields) ?? ""
-            let split = Split(rawValue: splitText.lowercased())
-            if split == nil { problems.append("line \(line): split '\(splitText)'; expected train, val or test") }
+            let labelText = column("label", fields), splitText = column("split", fields)
+            let label = labelText.flatMap(SampleLabel.init(parsing:)), split = splitText.flatMap { Split(rawValue: $0.lowercased()) }
+            let missing = (label: labelled && labelText == nil, split: labelled && splitText == nil)
+            if label == nil && (labelText != nil || missing.label) {
+                problems.append("line \(line): label '\(labelText ?? "")'; expected 1, cancer, 0 or cancer-free")
+            }
+            if split == nil && (splitText != nil || missing.split) {
+                problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")
+            }
             let mask = file(column("mask", fields), line, "mask"), truth = file(column("truth", fields), line, "truth")
-            if let path, let label, let split {
+            if let path, label != nil || !labelled, split != nil || !labelled {
                 rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
             }
         }
@@ -93,7 +99,8 @@ public struct Manifest: Sendable {
             let key = row.path.standardizedFileURL.path
             if let earlier = first[key] {
                 problems.append("line \(row.line): \(row.path.path) is listed already on line \(earlier.line)"
-                                + (earlier.split == row.split ? "" : " (split \(earlier.split.rawValue), here \(row.split.rawValue))"))
+                                + (earlier.split == row.split ? ""
+                                   : " (split \(earlier.split?.rawValue ?? "none"), here \(row.split?.rawValue ?? "none"))"))
             } else {
                 first[key] = row
             }
@@ -126,7 +133,7 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         let lines = rows.map { row -> String in
             let file = row.path.resolvingSymlinksInPath().path
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
-            return "\(row.split.rawValue),\(row.path.lastPathComponent),\(bytes),\(row.label.rawValue)"
+            return "\(row.split?.rawValue ?? ""),\(row.path.lastPathComponent),\(bytes),\(row.label?.rawValue ?? "")"
         }.sorted()
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }

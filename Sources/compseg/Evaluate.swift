@@ -44,7 +44,7 @@ struct Evaluate: ParsableCommand {
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         // The truth files of the rows scored (and of val's, for --threshold auto), before any segmenting.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { row in
-            split == .all || row.split.rawValue == split.rawValue || (threshold == "auto" && row.split == .val)
+            split == .all || row.split?.rawValue == split.rawValue || (threshold == "auto" && row.split == .val)
         }, manifest: manifest.url.path)
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),

@@ -112,7 +112,7 @@ struct StreamedInput {
 /// What `segment` and `overlay` apply a trained run to, and where their files go.
 struct TrainedRunInput: ParsableArguments {
     @Option(help: "Run folder written by `compseg train`.") var model: String
-    @Option(help: "Manifest CSV whose samples to use (every split; truth masks, where given, join overlay's panels).")
+    @Option(help: "Manifest CSV whose samples to use: a path column, and where known label and split (every split is used; truth masks, where given, join overlay's panels).")
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
@@ -136,7 +136,7 @@ struct TrainedRunInput: ParsableArguments {
         -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0)) }
+        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool)] = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil) }
             ?? files.map { (URL(fileURLWithPath: $0), nil, false) }
         var large = Set<Int>()

@@ -272,3 +272,28 @@ extension EndToEndTests {
         #expect(m.status != 0 && m.output.contains("line 5: truth file gone.png not found"), "\(m.output)")
     }
 }
+
+extension EndToEndTests {
+    /// New samples have no label or split yet: segment and overlay take a manifest of paths alone
+    /// (or with those cells empty), while train still needs both.
+    @Test func segmentTakesAManifestOfPathsAlone() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        #expect(try cli.run(train(manifest, folder.path("run"), epochs: 1)).status == 0)
+        try Data("path\nspot000.h5\nspot001.h5\n".utf8).write(to: URL(fileURLWithPath: folder.path("data/new.csv")))
+        try Data("path,label,split\nspot002.h5,,\nspot003.h5,0,\n".utf8).write(to: URL(fileURLWithPath: folder.path("data/some.csv")))
+        for (name, ids) in [("new", ["spot000", "spot001"]), ("some", ["spot002", "spot003"])] {
+            let r = try cli.run(["segment", "--model", folder.path("run"), "--data", folder.path("data/\(name).csv"),
+                                 "--out", folder.path("seg-\(name)")])
+            #expect(r.status == 0, "\(r.output)")
+            let table = try String(contentsOfFile: folder.path("seg-\(name)/segmentation.csv"), encoding: .utf8).split(separator: "\n")
+            #expect(table.dropFirst().map { String($0.prefix { $0 != "," }) } == ids, "\(table)")
+        }
+        let some = try String(contentsOfFile: folder.path("seg-some/segmentation.csv"), encoding: .utf8)
+        #expect(some.contains("\nspot002,,") && some.contains("\nspot003,cancer-free,"), "\(some)")
+        let refused = try cli.run(train(folder.path("data/new.csv"), folder.path("run2"), epochs: 1))
+        #expect(refused.status != 0 && refused.output.contains("line 1: missing column label, split"), "\(refused.output)")
+    }
+}
+
