@@ -153,8 +153,7 @@ public func writeAllOrNothing(into folder: URL, _ body: (URL) throws -> Void) th
 /// - Returns: the names removed.
 @discardableResult
 public func removeLeftoverTemporaries(in folder: URL) -> [String] {
-    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-    let leftovers = names.filter(isLeftoverTemporary)
+    let leftovers = ((try? folderEntries(folder)) ?? []).filter(isLeftoverTemporary)
     for name in leftovers { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
     return leftovers
 }

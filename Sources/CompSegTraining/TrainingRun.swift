@@ -58,13 +58,11 @@ public final class TrainingRun {
 
     /// Throws unless `folder` can take a new run: it is new or empty, or holds only what a run
     /// stopped before its first epoch left (its `model.json`, temporary files), so that no file of
-    /// a user's is written over. A folder with a run names how to continue it: `resume`, the
-    /// command's way (nil: none, as in `compare`).
-    public static func requireRoom(in folder: RunDirectory, resume: String? = "--resume") throws {
+    /// a user's is written over. A folder with a run says how to continue it.
+    public static func requireRoom(in folder: RunDirectory) throws {
         let path = folder.url.path
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            throw TrainingError("\(path) already holds a run; " + (resume.map { "continue it with \($0) \(path) or " } ?? "")
-                                + "choose another --out")
+            throw TrainingError("\(path) already holds a run; continue it with --resume \(path) or choose another --out")
         }
         let stoppedRun = (try? folder.readModel()) != nil
         let others = try folderEntries(folder.url).filter { name in

@@ -94,9 +94,9 @@ struct Train: ParsableCommand {
         training.batch = training.batch ?? f.batch; training.lr = training.lr ?? f.lr; training.seed = training.seed ?? f.seed
         training.warmup = training.warmup ?? f.warmup; training.augment = training.augment ?? f.augment
         paperRecipe = paperRecipe || f.paperRecipe == true
-        if f.width != nil || f.depth != nil, let section = f.topologyConfiguration?.objectValue,
-           let both = ["width", "depth"].first(where: { section[$0] != nil && (($0 == "width" ? f.width : f.depth) != nil) }) {
-            throw fail(both, "is given twice, as '\(both)' and in topologyConfiguration: give it once")
+        let section = f.topologyConfiguration?.objectValue ?? [:]
+        for (key, value) in [("width", f.width), ("depth", f.depth)] where value != nil && section[key] != nil {
+            throw fail(key, "is given twice, as '\(key)' and in topologyConfiguration: give it once")
         }
         compute.device = compute.device ?? f.device; compute.precision = compute.precision ?? f.precision
         threading.threads = threading.threads ?? f.threads; cache.cacheMb = cache.cacheMb ?? f.cacheMb

@@ -288,11 +288,12 @@ final class CuDNN: @unchecked Sendable {
         let results = UnsafeMutableRawPointer.allocate(byteCount: stride * capacity, alignment: 8)
         defer { results.deallocate() }
         var count: Int32 = 0
-        let status = try device.launching("cuDNN timing \(p.kind) algorithms for \(p.input) * \(p.filter)") {
+        let what = "timing \(p.kind) algorithms for \(p.input) * \(p.filter)"
+        let status = try device.launching("cuDNN " + what) {
             time(handle, aDescriptor, a, bDescriptor, b, d.convolution, outDescriptor, out, Int32(capacity), &count, results,
                  space, bytes)
         }
-        try check(status, "timing \(p.kind) algorithms for \(p.input) * \(p.filter)")
+        try check(status, what)
         // The results come fastest first; those that ran (status 0) and are candidates lead.
         let ran = (0..<Int(count)).map { results + $0 * stride }
             .filter { $0.load(fromByteOffset: 4, as: Int32.self) == 0 }.map { $0.load(as: Int32.self) }
