@@ -126,14 +126,16 @@ public struct PreparedModality: Sendable {
     /// files first and no cache: for commands that use each sample once (segment, evaluate,
     /// overlay), so memory holds only the samples in flight. Ids are the files' names without
     /// extension, made unique as `store(_:manifest:cacheBudget:)` makes them; a sample that cannot
-    /// be made throws `ManifestError` naming its line.
-    public func onceStore(_ rows: [Manifest.Row], manifest: Manifest) -> SampleStore {
+    /// be made throws `ManifestError` naming its line. `requiringTissue` (the default) makes a
+    /// sample whose tissue mask is empty one that cannot be made; `segment` and `overlay` take
+    /// such samples (a blank core of a microarray): their mask is empty and their fraction undefined.
+    public func onceStore(_ rows: [Manifest.Row], manifest: Manifest, requiringTissue: Bool = true) -> SampleStore {
         let me = self, ids = Self.uniqueIDs(rows.map(\.path)), file = manifest.url.path
         return SampleStore(ids: ids, labels: rows.map(\.label), shape: nil, cacheBudget: 0) { i in
             do {
                 var sample = try me.prepare(me.read(rows[i]))
                 sample.id = ids[i]
-                try Self.requireTissue(sample)
+                if requiringTissue { try Self.requireTissue(sample) }
                 return sample
             } catch {
                 throw ManifestError(file: file, problems: ["line \(rows[i].line): \(error)"])
@@ -142,11 +144,12 @@ public struct PreparedModality: Sendable {
     }
 
     /// Sample files (no labels) as a store read on demand, as `onceStore(_:manifest:)` makes it.
-    public func onceStore(files: [URL]) -> SampleStore {
+    public func onceStore(files: [URL], requiringTissue: Bool = true) -> SampleStore {
         let me = self, ids = Self.uniqueIDs(files)
         return SampleStore(ids: ids, labels: files.map { _ in nil }, shape: nil, cacheBudget: 0) { i in
             var sample = try me.prepare(me.read(files[i]))
             sample.id = ids[i]
+            guard requiringTissue else { return sample }
             do { try Self.requireTissue(sample) } catch { throw TrainingError("\(files[i].path): \(error)") }
             return sample
         }

@@ -146,14 +146,29 @@ struct TrainedRunInput: ParsableArguments {
             }
         }
         let kept = inputs.indices.filter { !large.contains($0) }
-        let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m) }
-            ?? modality.onceStore(files: kept.map { inputs[$0].url })
+        // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
+        let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m, requiringTissue: false) }
+            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false)
         var ids = UniqueIDs(taken: store.ids)
         let streamed = inputs.indices.filter(large.contains).map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label,
                           id: ids.make(inputs[i].url.deletingPathExtension().lastPathComponent))
         }
         return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed)
+    }
+
+    /// Names on standard error the samples without tissue among `results` (a blank core: its
+    /// mask is empty and its tumor fraction undefined); the others are written as usual. With
+    /// `csv`, it says that segmentation.csv leaves their fractions blank.
+    func warnAboutBlankSamples(_ results: [SegmentationEvaluation.SampleResult], csv: Bool = false) {
+        let blank = results.filter { $0.tissuePixels == 0 }.map(\.id)
+        guard !blank.isEmpty else { return }
+        let one = blank.count == 1
+        let which = one ? "sample \(blank[0])"
+            : "\(blank.count) samples (" + blank.prefix(10).joined(separator: ", ") + (blank.count > 10 ? ", …)" : ")")
+        let consequence = (one ? "its mask is empty" : "their masks are empty")
+            + (!csv ? "" : one ? ", and its tumor fraction in segmentation.csv is blank" : ", and their tumor fractions in segmentation.csv are blank")
+        FileHandle.standardError.write(Data("warning: no tissue in \(which): \(consequence)\n".utf8))
     }
 
     /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`,

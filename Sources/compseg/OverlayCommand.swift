@@ -42,6 +42,7 @@ struct OverlayCommand: ParsableCommand {
             for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
             try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                               colour: rgb!, alpha: alpha)
+            input.warnAboutBlankSamples(evaluation.results)
             print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
         }
     }

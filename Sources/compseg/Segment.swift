@@ -53,12 +53,15 @@ struct Segment: ParsableCommand {
                     fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
                                                                   to: staging, geoJSON: geojson))
                 }
+                // A sample without tissue has no tumor fraction: its field is left blank.
                 let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
-                    "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels)," + String(format: "%.6f", $0.tumorFraction)
+                    "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels),"
+                        + ($0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction))
                 }
                 try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
             }
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
+            input.warnAboutBlankSamples(fractions, csv: true)
             print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
             if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
         }

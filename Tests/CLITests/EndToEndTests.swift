@@ -1,3 +1,4 @@
+import CompSegIO
 import Foundation
 import Testing
 
@@ -150,16 +151,26 @@ extension EndToEndTests {
         #expect(r.status != 0 && r.output.contains("line 7: sample spot005 has an empty tissue mask"), "\(r.output)")
         #expect(r.output.contains("2 problems"), "\(r.output)")  // the cancer-free training spots 5 and 7
 
-        // Applying a run: a sample without tissue is refused by evaluate and segment too (its
-        // Dice and tumor fraction would be of nothing); truth files that cannot be read are all
-        // named, by line, before any sample is segmented.
+        // Applying a run: evaluate refuses a sample without tissue (its Dice and tumor fraction
+        // would be of nothing). segment and overlay take it (a blank core among new samples):
+        // its mask is empty, its fraction blank, and a warning names it; the others are as usual.
         #expect(try cli.run(train(manifest, folder.path("trained"), epochs: 1)).status == 0)
         let apply = ["--model", folder.path("trained"), "--data", folder.path("data/masked.csv")]
         let evaluate = try cli.run(["evaluate", "--split", "all"] + apply + ["--out", folder.path("e1")])
         #expect(evaluate.status != 0 && evaluate.output.contains("sample spot001 has an empty tissue mask"), "\(evaluate.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("e1")), "a failed evaluate leaves no folder it made")
         let segment = try cli.run(["segment"] + apply + ["--out", folder.path("s1")])
-        #expect(segment.status != 0 && segment.output.contains("sample spot001 has an empty tissue mask"), "\(segment.output)")
-        #expect(!FileManager.default.fileExists(atPath: folder.path("s1")), "a failed segment leaves no folder it made")
+        #expect(segment.status == 0 && segment.output.contains("warning: no tissue in 4 samples (spot001, spot003, spot005, spot007): "
+                                                               + "their masks are empty, and their tumor fractions in segmentation.csv are blank"),
+                "\(segment.output)")
+        let csv = try String(contentsOfFile: folder.path("s1/segmentation.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 9 && csv.contains("spot001,cancer-free,0,0,") && csv.contains { $0.hasPrefix("spot002,cancer,50,") && !$0.hasSuffix(",") },
+                "\(csv)")
+        let blankMask = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("s1/spot001_mask.png")))
+        #expect(blankMask.pixels.allSatisfy { $0 == 0 })
+        let overlay = try cli.run(["overlay"] + apply + ["--out", folder.path("o1")])
+        #expect(overlay.status == 0 && overlay.output.contains("warning: no tissue in 4 samples")
+                    && !overlay.output.contains("segmentation.csv"), "\(overlay.output)")
         let wrongTruth = ["path,label,split,truth"] + lines.dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
             return "\(f[0]),\(f[1]),\(f[2]),\(["spot001", "spot004"].contains { f[0].hasPrefix($0) } ? f[0] : f[3])"
