@@ -105,9 +105,14 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
     /// and no preprocessing.
     /// - Parameter builtin: the built-in manifests by name.
     /// - Throws: when the file cannot be read, or the name is neither a manifest nor a reader.
+    /// Whether a modality argument names a manifest file (a path, or a name ending .yaml, .yml
+    /// or .json) rather than a built-in modality or a reader.
+    public static func namesFile(_ argument: String) -> Bool {
+        argument.contains("/") || [".yaml", ".yml", ".json"].contains { argument.lowercased().hasSuffix($0) }
+    }
+
     public static func resolve(_ argument: String, builtin: [String: URL], registry: Registry) throws -> ModalityManifest {
-        let looksLikeFile = argument.contains("/") || [".yaml", ".yml", ".json"].contains { argument.lowercased().hasSuffix($0) }
-        if looksLikeFile { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
+        if namesFile(argument) { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
         if let url = builtin[argument.lowercased()] {
             // Named as the user knows it, not by where the build put it.
             var manifest = try ModalityManifest(contentsOf: url)

@@ -32,7 +32,7 @@ struct Train: ParsableCommand {
     @OptionGroup var cache: CacheOptions
     @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
     var paperRecipe = false
-    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it.")
+    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder.")
     var config: String?
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
@@ -87,7 +87,11 @@ struct Train: ParsableCommand {
                              ("headConfiguration", f.headConfiguration)] {
             if let value, value != .null, value.objectValue == nil { throw fail(key, "must be a mapping of the plugin's keys, got \(value.text)") }
         }
-        modality = modality ?? f.modality; data = data ?? f.data; out = out ?? f.out
+        // Paths in the file are relative to its folder, as a manifest's are to the manifest's.
+        let folder = (config as NSString).deletingLastPathComponent
+        func besideFile(_ path: String) -> String { path.hasPrefix("/") || folder.isEmpty ? path : (folder as NSString).appendingPathComponent(path) }
+        modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
+        data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile)
         topology = topology ?? f.topology; head = head ?? f.head
         width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
         training.optimizer = training.optimizer ?? f.optimizer; training.epochs = training.epochs ?? f.epochs

@@ -55,6 +55,20 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.path("run")))
     }
 
+    @Test func theSettingsFilesRelativePathsAreTakenFromItsFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try FileManager.default.createDirectory(atPath: folder.path("settings"), withIntermediateDirectories: true)
+        try "modality: lab.yaml\ndata: m.csv\nout: run\n".write(toFile: folder.path("settings/train.yaml"), atomically: true, encoding: .utf8)
+        let r = try CLI().run(["train", "--config", folder.path("settings/train.yaml")])
+        // Looked for beside the settings file, not in the working directory: the manifest, then the modality file.
+        #expect(r.status != 0 && r.output.contains(folder.path("settings/m.csv")), "\(r.output)")
+        try "path,label,split\nx.h5,1,train\ny.h5,0,train\n".write(toFile: folder.path("settings/m.csv"), atomically: true, encoding: .utf8)
+        for f in ["x.h5", "y.h5"] { FileManager.default.createFile(atPath: folder.path("settings/" + f), contents: Data()) }
+        let modality = try CLI().run(["train", "--config", folder.path("settings/train.yaml")])
+        #expect(modality.status != 0 && modality.output.contains(folder.path("settings/lab.yaml")), "\(modality.output)")
+    }
+
     @Test func checkBackendOnTheCPUComparesItWithItself() throws {
         let r = try CLI().run(["check-backend", "--device", "cpu"])
         #expect(r.status == 0, "\(r.output)")
