@@ -147,15 +147,20 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 
 extension DecodingError {
     /// The key path and what was wrong, in words.
+    /// Key paths are spelled as a settings file's reader spells them: `topologies[2].name`, items counted from 1.
     var readable: String {
-        func path(_ c: Context) -> String {
-            c.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        func spelled(_ keys: [any CodingKey]) -> String {
+            keys.reduce("") { path, key in
+                if let index = key.intValue { return "\(path)[\(index + 1)]" }
+                return path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+            }
         }
+        func path(_ c: Context) -> String { spelled(c.codingPath) }
         switch self {
         case .typeMismatch(let type, let c): return "key '\(path(c))': expected \(type)"
         case .valueNotFound(let type, let c): return "key '\(path(c))': expected a value of type \(type)"
         case .keyNotFound(let key, let c):
-            return "missing key '\((c.codingPath + [key]).map(\.stringValue).joined(separator: "."))'"
+            return "missing key '\(spelled(c.codingPath + [key]))'"
         case .dataCorrupted(let c): return c.codingPath.isEmpty ? c.debugDescription : "key '\(path(c))': \(c.debugDescription)"
         @unknown default: return "\(self)"
         }
