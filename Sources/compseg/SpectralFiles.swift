@@ -43,7 +43,11 @@ struct Inspect: ParsableCommand {
         for path in files {
             do {
                 let s = try reader.summary(URL(fileURLWithPath: path))
-                let axis = String(format: "%g–%g", s.axisFirst, s.axisLast) + (s.axisUnit.isEmpty ? " (no unit)" : " \(s.axisUnit)")
+                var axis = String(format: "%g–%g", s.axisFirst, s.axisLast) + (s.axisUnit.isEmpty ? " (no unit)" : " \(s.axisUnit)")
+                if s.readUnit != s.axisUnit {
+                    let same = (s.readFirst, s.readLast) == (s.axisFirst, s.axisLast)
+                    axis += " read as " + (same ? "" : String(format: "%g–%g ", s.readFirst, s.readLast)) + s.readUnit
+                }
                 let tissue = String(format: "%.1f%%", 100 * s.tissueFraction) + (s.maskFromFile ? " (the file's mask)" : " (computed)")
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(s.nonFinite) non-finite values, tissue \(tissue)")

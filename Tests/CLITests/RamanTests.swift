@@ -16,8 +16,10 @@ import Testing
         let manifest = try String(contentsOfFile: folder.path("data/manifest.csv"), encoding: .utf8)
         #expect(manifest.contains("spot000.hdr,1,") && manifest.contains("spot001.txt,0,"), "\(manifest)")
         let inspected = try cli.run(["inspect", "--modality", "raman", folder.path("data/spot000.hdr"), folder.path("data/spot001.txt")])
-        #expect(inspected.output.contains("spot000.hdr: ENVI, float32, 24×24×120 (H×W×B), axis 400–1800 Raman Shift"), "\(inspected.output)")
-        #expect(inspected.output.contains("spot001.txt: text map (long), text, 24×24×120 (H×W×B), axis 1800–400"), "\(inspected.output)")
+        #expect(inspected.output.contains("spot000.hdr: ENVI, float32, 24×24×120 (H×W×B), axis 400–1800 Raman Shift read as cm⁻¹,"),
+                "\(inspected.output)")
+        #expect(inspected.output.contains("spot001.txt: text map (long), text, 24×24×120 (H×W×B), axis 1800–400 (no unit) read as cm⁻¹,"),
+                "\(inspected.output)")
 
         let trained = try cli.run(["train", "--modality", "raman", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
                                    "--epochs", "3", "--width", "4", "--depth", "2", "--batch", "2", "--threads", "2"])

@@ -7,15 +7,20 @@ public struct SpectralFileSummary: Sendable {
     public var format: String, dataType: String
     public var height: Int, width: Int, bands: Int
     public var axisFirst: Double, axisLast: Double, axisUnit: String
+    /// The axis as a modality reads it (`SpectralFileReader.axis`): a unit it converts is converted,
+    /// one it knows to mean its unit (Raman shift) or none is taken as that unit.
+    public var readFirst: Double, readLast: Double, readUnit: String
     public var nonFinite: Int
     /// Tissue pixels over all pixels, and whether the mask is the file's own or computed.
     public var tissueFraction: Double, maskFromFile: Bool
     public var notes: [String]
 
-    public init(_ cube: SpectralCube, tissue: Mask) {
+    public init(_ cube: SpectralCube, tissue: Mask, axisUnit wanted: String = "cm⁻¹") {
         format = cube.format; dataType = cube.dataType
         (height, width, bands) = (cube.height, cube.width, cube.bands)
         (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
+        let read = SpectralFileReader.axis(cube.axis, unit: cube.axisUnit, wanted: wanted)
+        (readFirst, readLast, readUnit) = (read.values.first ?? 0, read.values.last ?? 0, read.unit)
         nonFinite = cube.values.lazy.filter { !$0.isFinite }.count
         tissueFraction = Double(tissue.pixels.lazy.filter { $0 }.count) / Double(max(1, tissue.pixels.count))
         maskFromFile = cube.mask != nil
@@ -24,10 +29,11 @@ public struct SpectralFileSummary: Sendable {
 }
 
 extension SpectralFileReader {
-    /// What `url` holds: format, size, axis, non-finite values and tissue.
-    public func summary(_ url: URL) throws -> SpectralFileSummary {
+    /// What `url` holds: format, size, axis (and as a modality whose steps expect `axisUnit` reads
+    /// it), non-finite values and tissue.
+    public func summary(_ url: URL, axisUnit: String = "cm⁻¹") throws -> SpectralFileSummary {
         let cube = try cube(url)
-        return SpectralFileSummary(cube, tissue: tissue(of: cube))
+        return SpectralFileSummary(cube, tissue: tissue(of: cube), axisUnit: axisUnit)
     }
 
     /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B
