@@ -2,6 +2,15 @@ import Foundation
 
 /// Comma-separated values (RFC 4180: quoted fields may hold commas, quotes doubled, newlines).
 public enum CSV {
+    /// `fields` as one line (no newline): a field holding a comma, a quote or a line break is
+    /// quoted, its quotes doubled, so that `parse` reads it back as written.
+    public static func line(_ fields: [String]) -> String {
+        fields.map { field in
+            field.contains { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",")
+    }
+
     /// The rows of `text`, each a list of fields.
     /// - Throws: `IOError` naming `file` and the line where the quoted field that is never closed opens.
     public static func parse(_ text: String, file: String) throws -> [[String]] {

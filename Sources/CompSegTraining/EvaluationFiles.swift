@@ -10,9 +10,9 @@ public enum EvaluationFiles {
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
         var lines = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty"]
         for r in evaluation.results {
-            lines.append([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
+            lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
                           number(r.pixel?.dice), number(r.pixel?.iou), number(r.pixel?.sensitivity),
-                          number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? ""].joined(separator: ","))
+                          number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? ""]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
     }

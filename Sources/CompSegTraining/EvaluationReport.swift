@@ -135,21 +135,12 @@ public enum EvaluationReport {
     static let figureKinds = ["overlay", "contour", "heatmap", "label", "panel"]
     static func figureName(_ id: String, _ kind: String) -> String { "\(id)_\(kind).png" }
 
-    /// Removes the figures an earlier evaluation wrote into `folder` (those of the samples its
-    /// `per_sample.csv` lists), so that a new one written there leaves none of another's behind.
-    public static func removeFigures(in folder: URL) {
-        guard let text = try? String(contentsOf: folder.appendingPathComponent("per_sample.csv"), encoding: .utf8) else { return }
-        for line in text.split(separator: "\n").dropFirst() {
-            guard let id = line.split(separator: ",", omittingEmptySubsequences: false).first, !id.isEmpty else { continue }
-            for kind in figureKinds { try? FileManager.default.removeItem(at: folder.appendingPathComponent(figureName(String(id), kind))) }
-        }
-    }
-
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card.
     @discardableResult
     public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                                     truth: [String: [Bool]], to folder: URL,
-                                    colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws -> [(score: Double, html: String)] {
+                                    colour: RGB = (255, 0, 0), alpha: Double = 0.35,
+                                    anchorPrefix: String = "") throws -> [(score: Double, html: String)] {
         var gallery: [(score: Double, html: String)] = []
         for ((sample, map), result) in zip(zip(samples, maps), evaluation.results) {
             let (h, w) = (sample.height, sample.width)
@@ -186,7 +177,7 @@ public enum EvaluationReport {
             var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
             if let p = result.pixel { numbers += String(format: " · Dice %.2f", p.dice) }
             gallery.append((result.tumorFraction, """
-                <article class="card" id="\(ReportHTML.escape(sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
+                <article class="card" id="\(ReportHTML.escape(anchorPrefix + sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
                 <span class="badge \(label)">\(label)</span><span class="numbers">\(numbers)</span></header>\
                 <div class="quad">\(cells.joined())</div></article>
                 """))
@@ -233,8 +224,9 @@ public enum EvaluationReport {
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour))\"></span>true tumor (ground truth)</span></div>"
     }
 
-    /// The per-sample table, sortable, each name linking to its card.
-    public static func sampleTable(_ evaluation: SegmentationEvaluation) -> String {
+    /// The per-sample table, sortable, each name linking to its card (whose anchor is
+    /// `anchorPrefix` and the id: a page of several evaluations gives each its own prefix).
+    public static func sampleTable(_ evaluation: SegmentationEvaluation, anchorPrefix: String = "") -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
         let cut = evaluation.summary.youdenFraction.map(Double.init)
         let rows = evaluation.results.map { r -> [String] in
@@ -245,7 +237,7 @@ public enum EvaluationReport {
         return ReportHTML.sortableTable(
             header: ["sample", "label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
                      "pixel specificity", "tumor pixels", "tissue pixels"],
-            numeric: [3, 4, 5, 6, 7, 8, 9], rows: rows, rowIDs: evaluation.results.map(\.id))
+            numeric: [3, 4, 5, 6, 7, 8, 9], rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
     }
 
     static func escape(_ s: String) -> String { ReportHTML.escape(s) }

@@ -10,9 +10,30 @@ public enum SegmentationFiles {
     public static let suffixes = ["_map.png", "_map.tif", "_mask.png"]
     public static let geoJSONSuffix = "_mask.geojson"
 
-    /// The files `write` would create in `folder` for the samples named `ids`.
-    public static func paths(for ids: [String], in folder: URL, geoJSON: Bool = false) -> [URL] {
-        ids.flatMap { id in (suffixes + (geoJSON ? [geoJSONSuffix] : [])).map { folder.appendingPathComponent(id + $0) } }
+    /// The files `write` would create in `folder` for the samples named `ids`; with `figures`, also
+    /// those `EvaluationReport.writeFigures` would.
+    public static func paths(for ids: [String], in folder: URL, geoJSON: Bool = false, figures: Bool = false) -> [URL] {
+        let kinds = suffixes + (geoJSON ? [geoJSONSuffix] : []) + (figures ? EvaluationReport.figureKinds.map { "_\($0).png" } : [])
+        return ids.flatMap { id in kinds.map { folder.appendingPathComponent(id + $0) } }
+    }
+
+    /// The sample ids an earlier run's record in a folder lists: the first column of its
+    /// `segmentation.csv` or `per_sample.csv`; none where there is no readable record.
+    public static func recordedIDs(_ record: URL) -> [String] {
+        guard let text = try? String(contentsOf: record, encoding: .utf8), let rows = try? CSV.parse(text, file: record.path) else { return [] }
+        return rows.dropFirst().compactMap(\.first).filter { !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }
+    }
+
+    /// Removes from `folder` the per-sample files (maps, masks, polygons and figures) of the
+    /// samples `ids`, except those named in `keeping`: an earlier run's, so that a run written
+    /// over it (`--force`) leaves none of them behind.
+    public static func removeOutputs(of ids: [String], in folder: URL, keeping: Set<String> = []) {
+        let kinds = suffixes + [geoJSONSuffix] + EvaluationReport.figureKinds.map { "_\($0).png" }
+        for id in ids {
+            for name in kinds.map({ id + $0 }) where !keeping.contains(name) {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            }
+        }
     }
 
     /// Writes one sample's map and mask (each file atomically), and with `geoJSON` its polygons.

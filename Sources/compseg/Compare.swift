@@ -81,7 +81,7 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         threading.apply()
-        try compute.apply()
+        let device = try compute.apply()
         let registry = try builtinRegistry()
         let entries = try entries()
         for e in entries {  // every configuration is checked before any reading (one input channel), and again below
@@ -112,7 +112,7 @@ struct Compare: ParsableCommand {
             var model = RunConfiguration(
                 modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
                 head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
-                versions: ["compseg": CompSegVersion.string, "manifest": manifest.url.path, "device": Backend.current.name])
+                versions: runVersions(manifest: manifest, device: device))
             model.rows = ManifestRows(manifest)
             let session = try TrainingRun(creating: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
                                           train: train, validation: validation, registry: registry)
@@ -126,7 +126,9 @@ struct Compare: ParsableCommand {
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             let figures = session.folder.url.appendingPathComponent("test")
             try createFolder(figures)
-            let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures)
+            // Card anchors carry the entry's name: the report holds every entry's cards.
+            let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
+                                                            anchorPrefix: "\(e.name)-")
             let history = session.trainer.history
             rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
@@ -169,7 +171,7 @@ struct Compare: ParsableCommand {
                 <details><summary>Test samples (\(r.gallery.count)), highest tumor fraction first</summary>
                 <div class="cards">\(cards)</div>
                 <h3>Per-sample results</h3>
-                \(EvaluationReport.sampleTable(r.evaluation))
+                \(EvaluationReport.sampleTable(r.evaluation, anchorPrefix: "\(r.topology)-"))
                 </details>
                 </section>
                 """)
@@ -188,7 +190,7 @@ struct Compare: ParsableCommand {
                                          "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean)."))
         }
         tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", threshold),
-                                     "A pixel counts as tumor where the activation exceeds it (set by --threshold, the same for every topology)."))
+                                     "A pixel counts as tumor where the activation exceeds it (--threshold, by default the paper's 0.35; the same for every topology)."))
         let body = """
             <h1>Topology comparison</h1>
             <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
@@ -224,8 +226,8 @@ struct Compare: ParsableCommand {
         var csv = ["topology,parameters,training_s,images_per_s,val_loss,test_auc,dice_mean,dice_sd"]
         for r in rows {
             let s = r.evaluation.summary
-            csv.append([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                        f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6)].joined(separator: ","))
+            csv.append(CSV.line([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
+                                 f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6)]))
         }
         try writeDurably(Data((md.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.md"))
         try writeDurably(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.csv"))

@@ -17,8 +17,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Output folder.") var out: String
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
-    @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden).")
-    var threshold = "0.35"
+    @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the paper's 0.35.")
+    var threshold: String?
     @Flag(help: "Write into an output folder that already has files.") var force = false
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
@@ -26,7 +26,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        if threshold != "auto" {
+        if let threshold, threshold != "auto" {
             guard let t = Float(threshold), t > 0, t < 1 else {
                 throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
             }
@@ -62,18 +62,21 @@ struct Evaluate: ParsableCommand {
             print(String(format: "Threshold %.2f, chosen on %d validation samples", chosen, validation.count))
             origin = "chosen on the \(validation.count) validation samples (--threshold auto: the best mean Dice where truth "
                 + "exists, else the best Youden's J)"
+        } else if let threshold {
+            (chosen, origin) = (Float(threshold)!, "set by --threshold")
         } else {
-            chosen = Float(threshold)!
-            origin = "set by --threshold"
+            (chosen, origin) = (0.35, "the default, the paper's")
         }
         let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
+        Self.noteTruthOutsideTissue(samples, truth)
 
         try createFolder(folder)
+        // An earlier evaluation's per-sample files go first, so that none of them stays beside these.
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
-        EvaluationReport.removeFigures(in: folder)  // an earlier evaluation's, so that none of its samples' stay
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,
@@ -83,6 +86,26 @@ struct Evaluate: ParsableCommand {
         if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f ± %.3f", d, sm.diceSD ?? 0) }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
+    }
+}
+
+extension Evaluate {
+    /// Says which samples' true tumor lies partly outside their tissue mask, where no pixel
+    /// measure counts it (Dice against the whole annotation is lower than the one reported).
+    static func noteTruthOutsideTissue(_ samples: [Sample], _ truth: [String: [Bool]]) {
+        var outside = 0, total = 0, named: [String] = []
+        for sample in samples {
+            guard let t = truth[sample.id] else { continue }
+            let tumor = t.lazy.filter { $0 }.count
+            let left = t.indices.lazy.filter { t[$0] && !sample.tissue.pixels[$0] }.count
+            guard left > 0 else { continue }
+            (outside, total) = (outside + left, total + tumor)
+            named.append(String(format: "%@ %.1f%%", sample.id, 100 * Double(left) / Double(tumor)))
+        }
+        guard outside > 0 else { return }
+        print("Note: in \(counted(named.count, "sample")), true tumor lies outside the tissue mask, where Dice and the other "
+              + "pixel measures do not count it: " + String(format: "%d of %d of their true tumor pixels (", outside, total)
+              + named.prefix(5).joined(separator: ", ") + (named.count > 5 ? ", …)" : ")"))
     }
 }
 

@@ -101,6 +101,12 @@ struct CacheOptions: ParsableArguments {
 extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
 extension TrainingSettings.Augmentation: ExpressibleByArgument {}
 
+/// What a new run's `model.json` records under `versions`: compseg's and oneDNN's versions, the
+/// manifest's path and the device it trains on.
+func runVersions(manifest: Manifest, device: DeviceChoice) -> [String: String] {
+    ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path, "device": device.summary]
+}
+
 /// An input image too large to load whole, segmented region by region.
 struct StreamedInput {
     let url: URL
@@ -133,7 +139,8 @@ struct TrainedRunInput: ParsableArguments {
     /// returned as `streamed` for `TrainedModel.segmentStreaming`, when the reader reads regions
     /// and every step is pixelwise (rows with their own tissue mask are always loaded whole).
     func load(_ registry: Registry, streamAbove: Int?) throws
-        -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput]) {
+        -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
+            files: [String: URL]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
@@ -154,7 +161,8 @@ struct TrainedRunInput: ParsableArguments {
             StreamedInput(url: inputs[i].url, label: inputs[i].label,
                           id: ids.make(inputs[i].url.deletingPathExtension().lastPathComponent))
         }
-        return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed)
+        let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
+        return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed, files)
     }
 
     /// Names on standard error the samples without tissue among `results` (a blank core: its

@@ -35,7 +35,7 @@ struct OverlayCommand: ParsableCommand {
         let registry = try builtinRegistry()
         let (trained, store, rows) = try input.load(registry)
         let folder = URL(fileURLWithPath: input.out)
-        try input.writing(SegmentationFiles.paths(for: store.ids, in: folder)) {
+        try input.writing(SegmentationFiles.paths(for: store.ids, in: folder, figures: true)) {
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)

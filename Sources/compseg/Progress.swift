@@ -36,10 +36,13 @@ final class ProgressReporter {
     }
 }
 
-/// Set by SIGINT (Ctrl-C); training checks it between steps.
+/// Set by SIGINT (Ctrl-C) or SIGTERM; training checks it between steps.
 final class InterruptFlag: @unchecked Sendable {
+    /// The signal received, 0 before one.
     nonisolated(unsafe) private static var raised: sig_atomic_t = 0
     var isSet: Bool { Self.raised != 0 }
+    /// The exit status a shell gives a process its signal ended: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
+    var exitStatus: Int32 { 128 + Int32(Self.raised == 0 ? SIGINT : Self.raised) }
 
     static func install() -> InterruptFlag {
         // A parent may start us with SIGINT blocked (the mask is inherited); unblock it.
@@ -49,9 +52,9 @@ final class InterruptFlag: @unchecked Sendable {
         sigaddset(&set, SIGTERM)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         for signalNumber in [SIGINT, SIGTERM] {  // SIGTERM (kill, a scheduler ending the job) as Ctrl-C
-            signal(signalNumber) { _ in
-                if InterruptFlag.raised != 0 { _exit(130) }  // a second signal ends at once
-                InterruptFlag.raised = 1
+            signal(signalNumber) { received in
+                if InterruptFlag.raised != 0 { _exit(128 + received) }  // a second signal ends at once
+                InterruptFlag.raised = sig_atomic_t(received)
             }
         }
         return InterruptFlag()

@@ -34,10 +34,11 @@ struct Segment: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try builtinRegistry()
-        let (trained, modality, store, _, streamed) = try input.load(registry, streamAbove: streamAbove)
-        let folder = URL(fileURLWithPath: input.out)
-        try input.writing(SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson)
-                          + [folder.appendingPathComponent("segmentation.csv")]) {
+        let (trained, modality, store, _, streamed, files) = try input.load(registry, streamAbove: streamAbove)
+        let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
+        let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
+        let earlier = SegmentationFiles.recordedIDs(record)  // an earlier segmentation's, replaced with --force
+        try input.writing(outputs) {
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
@@ -54,12 +55,14 @@ struct Segment: ParsableCommand {
                                                                   to: staging, geoJSON: geojson))
                 }
                 // A sample without tissue has no tumor fraction: its field is left blank.
-                let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction"] + fractions.map {
-                    "\($0.id),\($0.label?.rawValue ?? ""),\($0.tissuePixels),\($0.tumorPixels),"
-                        + ($0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction))
+                let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,path"] + fractions.map {
+                    CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
+                              $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), files[$0.id]?.path ?? ""])
                 }
-                try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("segmentation.csv"))
+                try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent(record.lastPathComponent))
             }
+            // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
+            SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
             input.warnAboutBlankSamples(fractions, csv: true)
             print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")

@@ -166,7 +166,7 @@ struct Train: ParsableCommand {
                      Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9) + " on \(device.summary)")
         if !finished {
             print("Interrupted. The last completed epoch is saved; continue with: compseg train --resume \(run.folder.url.path)")
-            throw ExitCode(130)
+            throw ExitCode(stop.exitStatus)
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
@@ -201,8 +201,7 @@ struct Train: ParsableCommand {
                                   topologyPlugin.pluginConfiguration(source: topologySource))
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
-            versions: ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path,
-                       "device": device.summary])
+            versions: runVersions(manifest: manifest, device: device))
         model.rows = ManifestRows(manifest)
         return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
     }
@@ -226,6 +225,9 @@ struct Train: ParsableCommand {
             throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
                                 + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
                                 + "is for the run's manifest where it moved: train anew for other data")
+        }
+        if let before = model.versions["manifest"], before != manifest.url.path {
+            changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)

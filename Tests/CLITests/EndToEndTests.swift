@@ -47,6 +47,16 @@ import Testing
         #expect(again.status != 0 && again.output.contains("pass --force"), "\(again.output)")
         let forced = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg"), "--force"])
         #expect(forced.status == 0, "\(forced.output)")
+        // --force replaces an earlier segmentation whole: with --geojson on two samples, then
+        // without it on one, none of the first one's files stays.
+        let pair = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("pair"), "--geojson",
+                                folder.path("data/spot000.h5"), folder.path("data/spot001.h5")])
+        #expect(pair.status == 0 && FileManager.default.fileExists(atPath: folder.path("pair/spot001_mask.geojson")), "\(pair.output)")
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("pair/notes.txt")))
+        let one = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("pair"), "--force", folder.path("data/spot000.h5")])
+        #expect(one.status == 0, "\(one.output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("pair")).sorted()
+                    == ["notes.txt", "segmentation.csv", "spot000_map.png", "spot000_map.tif", "spot000_mask.png"])
 
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval"),
                                      "--split", "all", "--threshold", "auto"])
@@ -84,6 +94,22 @@ import Testing
         #expect(overwrite.status != 0 && overwrite.output.contains("already holds a run"), "\(overwrite.output)")
     }
 
+    /// SIGTERM (a scheduler ending the job) stops as Ctrl-C does, after the epoch it is in, and
+    /// exits as a shell reports a process SIGTERM ended: 143.
+    @Test func sigtermSavesTheRunAndExitsWith143() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (process, pipe) = try cli.start(train(try phantom(folder), folder.path("cut"), epochs: 200))
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: folder.path("cut/checkpoint.safetensors")) && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        process.terminate()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 143 && output.contains("compseg train --resume"), "\(output)")
+    }
+
     /// Ctrl-C after the first saved epoch, then --resume, gives the same weights and history as one
     /// run. The resumed half keeps no samples in memory (`--cache-mb 0`: each batch read from its
     /// files), which must not change the result either.
@@ -104,7 +130,7 @@ import Testing
         process.interrupt()  // SIGINT, as Ctrl-C
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        #expect(process.terminationStatus == 130, "\(output)")
+        #expect(process.terminationStatus == 130, "\(output)")  // 128 + SIGINT
         #expect(output.contains("compseg train --resume"), "\(output)")
         let resumed = try cli.run(["train", "--resume", folder.path("cut"), "--cache-mb", "0"])
         #expect(resumed.status == 0, "\(resumed.output)")
@@ -164,13 +190,26 @@ extension EndToEndTests {
                                                                + "their masks are empty, and their tumor fractions in segmentation.csv are blank"),
                 "\(segment.output)")
         let csv = try String(contentsOfFile: folder.path("s1/segmentation.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(csv.count == 9 && csv.contains("spot001,cancer-free,0,0,") && csv.contains { $0.hasPrefix("spot002,cancer,50,") && !$0.hasSuffix(",") },
-                "\(csv)")
+        #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path", "\(csv)")
+        #expect(csv.contains("spot001,cancer-free,0,0,,\(folder.path("data/spot001.h5"))")
+                    && csv.contains { $0.hasPrefix("spot002,cancer,50,0,0.") && $0.hasSuffix(",\(folder.path("data/spot002.h5"))") }, "\(csv)")
         let blankMask = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("s1/spot001_mask.png")))
         #expect(blankMask.pixels.allSatisfy { $0 == 0 })
         let overlay = try cli.run(["overlay"] + apply + ["--out", folder.path("o1")])
         #expect(overlay.status == 0 && overlay.output.contains("warning: no tissue in 4 samples")
                     && !overlay.output.contains("segmentation.csv"), "\(overlay.output)")
+        // Truth outside the tissue mask is not scored, and evaluate says so.
+        try PNGImage(width: 24, height: 24, channels: 1, pixels: (0..<576).map { $0 < 288 ? 255 : 0 })
+            .write(to: URL(fileURLWithPath: folder.path("data/top.png")))
+        let halved = ["path,label,split,mask,truth"] + lines.dropFirst().map { line in
+            let f = line.split(separator: ",").map(String.init)
+            return "\(f[0]),\(f[1]),\(f[2]),top.png,\(f[3])"
+        }
+        try Data((halved.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/halved.csv")))
+        let outside = try cli.run(["evaluate", "--split", "all", "--model", folder.path("trained"), "--data", folder.path("data/halved.csv"),
+                                   "--out", folder.path("e3")])
+        #expect(outside.status == 0 && outside.output.contains("true tumor lies outside the tissue mask, where Dice and the other pixel "
+                                                               + "measures do not count it"), "\(outside.output)")
         let wrongTruth = ["path,label,split,truth"] + lines.dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
             return "\(f[0]),\(f[1]),\(f[2]),\(["spot001", "spot004"].contains { f[0].hasPrefix($0) } ? f[0] : f[3])"
@@ -220,6 +259,12 @@ extension EndToEndTests {
         #expect(svgs.contains { $0.contains("unet AUC") && $0.contains("segnet AUC") })
         #expect(svgs.filter { $0.contains("training loss") }.count == 2)
         #expect(comparison.contains("id=\"topology-unet\"") && comparison.contains("id=\"topology-segnet\""))
+        // Each topology's cards have anchors of their own, and its table links to them.
+        #expect(comparison.contains("id=\"unet-spot000\"") && comparison.contains("id=\"segnet-spot000\"")
+                    && comparison.contains("href=\"#segnet-spot000\"") && !comparison.contains("id=\"spot000\""))
+        // Its runs record what train's do.
+        let segnet = try String(contentsOfFile: folder.path("cmp/segnet/model.json"), encoding: .utf8)
+        #expect(segnet.contains("\"oneDNN\" :") && segnet.contains("\"device\" : \"cpu (oneDNN ") && segnet.contains("fp32"), "\(segnet)")
         let unknown = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,resnet",
                                    "--out", folder.path("cmp2")])
         #expect(unknown.status != 0 && unknown.output.contains("unknown topology 'resnet'; known: segnet, unet"), "\(unknown.output)")

@@ -68,7 +68,10 @@ import Testing
         let moved = folder.path("moved")
         try FileManager.default.copyItem(atPath: folder.path("data"), toPath: moved)
         let there = try cli.run(["train", "--resume", run, "--epochs", "5", "--data", moved + "/manifest.csv"])
-        #expect(there.status == 0 && there.output.contains("after epoch 4 of 5"), "\(there.output)")
+        #expect(there.status == 0 && there.output.contains("after epoch 4 of 5 (epochs 4 → 5, manifest ")
+                    && there.output.contains("/data/manifest.csv → \(moved)/manifest.csv)"), "\(there.output)")
+        let recorded = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
+        #expect(recorded.contains("\"manifest\" : \"\(moved)/manifest.csv\""), "model.json names where the manifest is now: \(recorded)")
         let lines = try String(contentsOfFile: moved + "/manifest.csv", encoding: .utf8).split(separator: "\n").map(String.init)
         // The last spot (a training one) with the other label.
         let relabelled = lines.enumerated().map { k, line in

@@ -3,17 +3,21 @@ import Testing
 @testable import CompSegTraining
 
 @Suite struct EvaluationFolderTests {
-    /// An evaluation written into a folder that held another removes the other's sample figures
-    /// first (those of the samples its per_sample.csv lists), and nothing else.
-    @Test func anEarlierEvaluationsFiguresAreRemoved() throws {
+    /// A run written over another (`--force`) removes the other's per-sample files first (those
+    /// of the samples its record lists: maps, masks, polygons, figures), but those it keeps and
+    /// nothing else; an id that would name a file elsewhere is passed over.
+    @Test func anEarlierRunsPerSampleFilesAreRemoved() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-eval-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        try Data("id,label\nspot002,cancer\nspot003,\n".utf8).write(to: folder.appendingPathComponent("per_sample.csv"))
-        let figures = ["spot002_overlay.png", "spot002_panel.png", "spot003_heatmap.png", "spot003_label.png", "spot003_contour.png"]
-        for name in figures + ["spot004_panel.png", "notes.txt"] { try Data().write(to: folder.appendingPathComponent(name)) }
-        EvaluationReport.removeFigures(in: folder)
+        let record = folder.appendingPathComponent("per_sample.csv")
+        try Data("id,label\nspot002,cancer\nspot003,\n\"a,b\",cancer\n..,cancer\n".utf8).write(to: record)
+        #expect(SegmentationFiles.recordedIDs(record) == ["spot002", "spot003", "a,b"])
+        let earlier = ["spot002_overlay.png", "spot002_panel.png", "spot002_map.tif", "spot002_mask.geojson", "spot003_heatmap.png",
+                       "spot003_label.png", "spot003_contour.png", "spot003_mask.png", "a,b_map.png"]
+        for name in earlier + ["spot002_map.png", "spot004_panel.png", "notes.txt"] { try Data().write(to: folder.appendingPathComponent(name)) }
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(record), in: folder, keeping: ["spot002_map.png"])
         let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(left == ["notes.txt", "per_sample.csv", "spot004_panel.png"])
+        #expect(left == ["notes.txt", "per_sample.csv", "spot002_map.png", "spot004_panel.png"])
     }
 }
