@@ -70,6 +70,14 @@ public struct Chart: Sendable {
     // MARK: Layout
 
     static let pad = 8, tickLength = 5, tickGap = 4
+
+    /// The largest text size, `size` down to 1.25 in steps of 0.25, at which every one of
+    /// `labels` is at most `room` pixels wide (1.25 where none is).
+    static func fitting(_ labels: [String], into room: Double, from size: Double) -> Double {
+        var size = size
+        while size > 1.25 && labels.contains(where: { Double(Text.width($0, size: size)) > room }) { size -= 0.25 }
+        return size
+    }
     static let gridColour: RGB = (232, 232, 232), frameColour: RGB = (60, 60, 60), textColour: RGB = (20, 20, 20)
     static let legendSwatch = 22, legendPad = 6
 
@@ -167,11 +175,15 @@ public struct Chart: Sendable {
         }
 
         let tickH = Text.height(size: Text.tickSize)
-        for t in xTicks where xRange.contains(t.value) {
+        // x tick labels shrink, where need be, so that neighbours keep apart.
+        let shown = xTicks.filter { xRange.contains($0.value) }.sorted { $0.value < $1.value }
+        let room = zip(shown, shown.dropFirst()).map { px($1.value) - px($0.value) }.min() ?? Double(width)
+        let xTickSize = Self.fitting(shown.map(\.label), into: room - 8, from: Text.tickSize)
+        for t in shown {
             let x = Int(px(t.value).rounded(.down))
             out.fillRect(x: x, y: a.bottom, width: 1, height: Self.tickLength, Self.frameColour)
-            Text.drawSmooth(t.label, into: &out, x: x - Text.width(t.label, size: Text.tickSize) / 2,
-                            y: a.bottom + Self.tickLength + Self.tickGap, colour: Self.textColour, size: Text.tickSize)
+            Text.drawSmooth(t.label, into: &out, x: x - Text.width(t.label, size: xTickSize) / 2,
+                            y: a.bottom + Self.tickLength + Self.tickGap, colour: Self.textColour, size: xTickSize)
         }
         for t in yTicks where yRange.contains(t.value) {
             let y = Int(py(t.value).rounded(.down))
@@ -181,8 +193,12 @@ public struct Chart: Sendable {
         }
         Text.drawSmooth(xLabel, into: &out, x: (a.left + a.right) / 2 - Text.width(xLabel, size: Text.labelSize) / 2,
                         y: height - Self.pad - Text.height(size: Text.labelSize), colour: Self.textColour)
+        // The y label shrinks, where need be, to the chart's height; it is centred on the plot, or kept inside the chart.
+        let ySize = Self.fitting([yLabel], into: Double(height - 2 * Self.pad), from: Text.labelSize)
+        let yLength = Text.width(yLabel, size: ySize)
         Text.drawSmooth(yLabel, into: &out, x: Self.pad,
-                        y: (a.top + a.bottom) / 2 - Text.width(yLabel, size: Text.labelSize) / 2, colour: Self.textColour, vertical: true)
+                        y: max(Self.pad, min(height - Self.pad - yLength, (a.top + a.bottom) / 2 - yLength / 2)),
+                        colour: Self.textColour, size: ySize, vertical: true)
         if let title {
             Text.drawSmooth(title, into: &out, x: a.left, y: Self.pad, colour: Self.textColour, size: Text.titleSize)
         }
