@@ -66,3 +66,23 @@ public func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double)? {
     guard values.count > 1 else { return (m, 0) }
     return (m, (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot())
 }
+
+/// How strongly `map` (H×W, row-major) carries a period-2 pattern, the checkerboard of 2×2
+/// transposed convolutions: the map minus its 3×3 mean (edges repeated), averaged over each of
+/// the four pixel parities (row mod 2, column mod 2); the largest of those means minus the
+/// smallest, in activation units. 0 for a map smaller than 2×2.
+public func parityPatternSpread(_ map: [Float], height h: Int, width w: Int) -> Double {
+    guard h >= 2, w >= 2, map.count == h * w else { return 0 }
+    var sums = [Double](repeating: 0, count: 4), counts = [Int](repeating: 0, count: 4)
+    for y in 0..<h {
+        for x in 0..<w {
+            var mean = 0.0
+            for dy in -1...1 { for dx in -1...1 { mean += Double(map[min(h - 1, max(0, y + dy)) * w + min(w - 1, max(0, x + dx))]) } }
+            let k = (y & 1) * 2 + (x & 1)
+            sums[k] += Double(map[y * w + x]) - mean / 9
+            counts[k] += 1
+        }
+    }
+    let means = (0..<4).map { sums[$0] / Double(counts[$0]) }
+    return means.max()! - means.min()!
+}

@@ -72,6 +72,7 @@ struct Evaluate: ParsableCommand {
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
         Self.noteTruthOutsideTissue(samples, truth)
+        warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
 
         try createFolder(folder)
         // An earlier evaluation's per-sample files go first, so that none of them stays beside these.

@@ -107,6 +107,25 @@ func runVersions(manifest: Manifest, device: DeviceChoice) -> [String: String] {
     ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path, "device": device.summary]
 }
 
+/// Warns on standard error when the activation maps carry a strong period-2 grid (the
+/// median of `parityPatternSpread` over the maps above 0.03 activation units; on the phantoms
+/// runs without a visible grid stay below 0.02): the checkerboard of 2×2 transposed
+/// convolutions, which makes masks jagged and costs Dice (docs/method.md). For a U-Net that
+/// upsamples so, it names the setting that avoids it.
+func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription) {
+    let spreads = zip(samples, maps).map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
+    guard !spreads.isEmpty else { return }
+    let median = spreads.count % 2 == 1 ? spreads[spreads.count / 2] : (spreads[spreads.count / 2 - 1] + spreads[spreads.count / 2]) / 2
+    guard median > 0.03 else { return }
+    var line = String(format: "warning: the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
+                      + "below 0.02 is usual), the checkerboard of 2×2 transposed convolutions: masks follow it and Dice drops "
+                      + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!)
+    if topology.identifier == "unet", topology.configuration.objectValue?["upsampling"] != .string("resize") {
+        line += "; a U-Net trained with topologyConfiguration: {upsampling: resize} does not make it"
+    }
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
 /// An input image too large to load whole, segmented region by region.
 struct StreamedInput {
     let url: URL

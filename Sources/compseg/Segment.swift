@@ -65,6 +65,7 @@ struct Segment: ParsableCommand {
             SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
             input.warnAboutBlankSamples(fractions, csv: true)
+            warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
             print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
             if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
         }

@@ -52,4 +52,17 @@ import CompSegTraining
         #expect(e.summary.auc == 1 && e.summary.nCancer == 2 && e.summary.nCancerFree == 1)
         #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) <= 0.85)
     }
+
+    /// The period-2 measure: none in a constant map or a linear ramp (its 3×3 mean is itself
+    /// inside), strong where every other row is dark, as a striped U-Net map is.
+    @Test func parityPatternSpreadFindsAPeriodTwoGrid() {
+        let (h, w) = (16, 12)
+        #expect(parityPatternSpread([Float](repeating: 0.4, count: h * w), height: h, width: w) == 0)
+        let ramp = (0..<(h * w)).map { Float($0 % w) / Float(w) * 0.5 + Float($0 / w) / Float(h) * 0.3 }
+        #expect(parityPatternSpread(ramp, height: h, width: w) < 0.01)
+        let stripes = (0..<(h * w)).map { ($0 / w) % 2 == 0 ? Float(0.6) : 0 }
+        let spread = parityPatternSpread(stripes, height: h, width: w)
+        #expect(spread > 0.7 && spread < 0.8, "\(spread)")  // ±(0.6 − 0.2): 0.8 inside, less at the first and last rows
+        #expect(parityPatternSpread([1, 0], height: 1, width: 2) == 0)
+    }
 }
