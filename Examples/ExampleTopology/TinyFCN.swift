@@ -8,7 +8,7 @@ import Foundation
 ///
 /// Parameter names (as in a PyTorch module with the same attributes): `convolutions.0.weight`,
 /// `convolutions.0.bias`, …, `head.weight`, `head.bias`.
-public final class TinyFCN: Module, SegmentingNetwork, @unchecked Sendable {
+public final class TinyFCN: Module, SegmentingNetwork, ReportsConfiguration, @unchecked Sendable {
     /// The keys `width` and `depth` are the ones `compseg train --width --depth` and
     /// `compseg compare` set, so this network accepts them too.
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {

@@ -93,6 +93,19 @@ public struct PluginConfiguration: Sendable, Equatable {
     }
 }
 
+/// A plugin that tells the settings it was made with, defaults included: a run records them
+/// (`model.json`), so that what was in effect is seen, and kept if a default changes later.
+/// A plugin that does not conform is recorded with the settings it was given.
+public protocol ReportsConfiguration {
+    associatedtype Configuration: Encodable
+    var configuration: Configuration { get }
+}
+
+extension ReportsConfiguration {
+    /// `configuration` as JSON.
+    public var configurationValue: JSONValue? { try? JSONValue(encoding: configuration) }
+}
+
 /// A configuration whose every key has a default (`init()`): `PluginConfiguration.decode` lays
 /// the given object over the encoded defaults before decoding, so absent keys keep their
 /// defaults (and a key given as null is nil) without an `init(from:)` of the type's own.

@@ -21,10 +21,14 @@ public final class TrainingRun {
                 registry: Registry) throws {
         try Self.requireRoom(in: folder)
         self.folder = folder
-        self.model = model
         self.train = train
         self.validation = validation
         trainer = try Self.trainer(model, registry)
+        // The settings in effect, defaults included, where the plugins tell them.
+        var model = model
+        if let value = (trainer.network as? any ReportsConfiguration)?.configurationValue { model.topology.configuration = value }
+        if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
+        self.model = model
         try folder.create()
         removeLeftoverTemporaries(in: folder.url)
         try folder.writeModel(model)

@@ -27,6 +27,8 @@ import Testing
         #expect(trained.output.contains(" s on cpu (oneDNN ") || trained.output.contains(" s on cuda ("), "\(trained.output)")
         let model = try String(contentsOfFile: folder.path("run/model.json"), encoding: .utf8)
         #expect(model.contains("\"device\" : \"cpu (oneDNN ") || model.contains("\"device\" : \"cuda ("), "\(model)")
+        // The settings in effect, defaults included: the head's α and the U-Net's upsampling were not given.
+        #expect(model.contains("\"alpha\" : 0.1,") && model.contains("\"upsampling\" : \"transposed\""), "\(model)")
         for file in ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors", "curves.png", "curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("run/\(file)")), "\(file)")
         }

@@ -8,7 +8,7 @@ import CompSegNN
 /// Computed stably as s = c + (1/r)·log(Σ m·exp(r·(a − c)) / Σ m) with c the image's largest
 /// tissue activation, held constant (s does not depend on c, so neither does its gradient):
 /// no exponential exceeds 1 and the largest is exactly 1, whatever r.
-public struct LSEHead: PoolingHead {
+public struct LSEHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// r: small approaches the tissue mean, large the tissue maximum.
         public var sharpness: Float = 5

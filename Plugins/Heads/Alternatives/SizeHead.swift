@@ -6,7 +6,7 @@ import CompSegNN
 /// lie in [a, b] (`lower`, `upper`) in cancer images and be 0 in cancer-free ones (a = b = 0).
 /// The penalty per image is relu(a − V)² + relu(V − b)², i.e. (V − a)² below a, (V − b)² above b
 /// and 0 between; loss = the penalties' batch mean (or sum).
-public struct SizeHead: PoolingHead {
+public struct SizeHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// a: the least tissue fraction a cancer image's activation must cover.
         public var lower: Float = 0.1

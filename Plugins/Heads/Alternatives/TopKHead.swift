@@ -5,7 +5,7 @@ import CompSegNN
 /// image (at least one pixel; `maskedTopKMean`), so a cancer image needs only its brightest
 /// fraction k lit; loss = binary cross-entropy of s (clipped to [1e-6, 1 − 1e-6]) against the
 /// labels, batch mean.
-public struct TopKHead: PoolingHead {
+public struct TopKHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// k: the fraction of each image's tissue pixels averaged, in (0, 1].
         public var fraction: Float = 0.1

@@ -11,7 +11,7 @@ import CompSegNN
 /// gets weight 0; see `balancedClassWeights`), plus the mean of −log(1 − a) (a clipped the same
 /// way) over the pixels where 1 − ℓ·m = 1: outside tissue in cancer images and everywhere in
 /// cancer-free ones, one mean over those pixels of the whole batch (no such pixel: no term).
-public struct TrapezoidHead: PoolingHead {
+public struct TrapezoidHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// Where o reaches 1 (the rising edge ends).
         public var alpha: Float = 0.05

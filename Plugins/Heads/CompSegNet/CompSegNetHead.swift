@@ -5,7 +5,7 @@ import CompSegNN
 /// o = σ_{α,β,γ}(p) = α(2/(1 + e^{−βp/α}) − 1) + γp; loss = Σⱼ |oⱼ − α·ℓⱼ| (or the batch mean).
 /// σ saturates at α, so a cancer image is satisfied once about a fraction α of its tissue lights
 /// up, while a cancer-free image is pushed to zero activation everywhere.
-public struct CompSegNetHead: PoolingHead {
+public struct CompSegNetHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var alpha: Float = 0.1
         public var beta: Float = 5

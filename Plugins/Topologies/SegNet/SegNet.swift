@@ -7,7 +7,7 @@ import Foundation
 /// with those indices (max-unpooling) instead of learned up-sampling or skip concatenation;
 /// a 1×1 convolution to one channel through a sigmoid. Widths double from `width` up to 8×width.
 /// Parameters are named `encoder.i.0.weight`, `decoder.i.3.weight`, `head.weight`.
-public final class SegNet: Module, SegmentingNetwork, @unchecked Sendable {
+public final class SegNet: Module, SegmentingNetwork, ReportsConfiguration, @unchecked Sendable {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var width = 64
         public var depth = 4

@@ -14,7 +14,7 @@ import CompSegNN
 /// names them; there is then no `upconv.i.weight`.
 /// With 450 input channels, width 64, depth 4 and no batch norm it has 31,289,217 parameters.
 /// Images whose sides are not multiples of 2^depth are reflect-padded and the map cropped back.
-public final class UNet: Module, SegmentingNetwork, @unchecked Sendable {
+public final class UNet: Module, SegmentingNetwork, ReportsConfiguration, @unchecked Sendable {
     /// How the decoder doubles H and W.
     public enum Upsampling: String, ConfigurationChoice, Sendable {
         /// A 2×2 stride-2 transposed convolution (the paper's; it can leave a period-2
