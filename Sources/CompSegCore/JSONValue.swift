@@ -28,12 +28,13 @@ public indirect enum JSONValue: Codable, Sendable, Equatable {
 }
 
 extension JSONValue {
-    /// Every number in the value with its key path ("pca.components", "steps.2.at").
+    /// Every number in the value with its key path ("pca.components", "steps[3].at": list items
+    /// counted from 1, as the settings reader and decoding errors spell them).
     public func numbers(_ path: String = "") -> [(path: String, value: Double)] {
         func join(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
         switch self {
         case .number(let n): return [(path, n)]
-        case .array(let items): return items.enumerated().flatMap { $0.element.numbers(join(String($0.offset))) }
+        case .array(let items): return items.enumerated().flatMap { $0.element.numbers("\(path)[\($0.offset + 1)]") }
         case .object(let members): return members.sorted { $0.key < $1.key }.flatMap { $0.value.numbers(join($0.key)) }
         default: return []
         }

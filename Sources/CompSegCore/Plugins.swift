@@ -77,13 +77,14 @@ public struct PluginConfiguration: Sendable, Equatable {
             throw ConfigurationError(source: source, message: error.readable)
         }
         let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]
-        // Known keys: those the decoded value encodes, and those of the defaults (decoded from {}),
-        // so an optional key set to null, which encodes to nothing, still counts as known.
+        // Known keys: those the decoded value encodes, and those of the defaults (`init()`, or
+        // decoded from {}), so an optional key set to null, which encodes to nothing, still counts as known.
         func keys(_ v: T?) -> [String: Any] {
             guard let v, let data = try? JSONEncoder().encode(v) else { return [:] }
             return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
         }
-        var known = keys(value).merging(keys(try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))) { a, _ in a }
+        let defaults = (T.self as? any DefaultedConfiguration.Type).map { $0.init() } as? T
+        var known = keys(value).merging(keys(defaults ?? (try? JSONDecoder().decode(T.self, from: Data("{}".utf8))))) { a, _ in a }
         for key in (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? [] { known[key] = known[key] ?? true }
         if let unknown = given.keys.sorted().first(where: { known[$0] == nil }) {
             throw ConfigurationError(source: source, message:
@@ -97,13 +98,19 @@ public struct PluginConfiguration: Sendable, Equatable {
 /// (`model.json`), so that what was in effect is seen, and kept if a default changes later.
 /// A plugin that does not conform is recorded with the settings it was given.
 public protocol ReportsConfiguration {
-    associatedtype Configuration: Encodable
+    associatedtype Configuration: DefaultedConfiguration
     var configuration: Configuration { get }
 }
 
 extension ReportsConfiguration {
-    /// `configuration` as JSON.
-    public var configurationValue: JSONValue? { try? JSONValue(encoding: configuration) }
+    /// `configuration` as JSON, every key the defaults have present: an optional key set to nil
+    /// (which encodes to nothing) as null, so that it reads back as nil, not as its default.
+    public var configurationValue: JSONValue? {
+        guard case .object(var keys)? = try? JSONValue(encoding: configuration),
+              let defaults = (try? JSONValue(encoding: Configuration()))?.objectValue else { return nil }
+        for key in defaults.keys where keys[key] == nil { keys[key] = .null }
+        return .object(keys)
+    }
 }
 
 /// A configuration whose every key has a default (`init()`): `PluginConfiguration.decode` lays

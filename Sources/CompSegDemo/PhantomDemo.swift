@@ -37,6 +37,8 @@ public struct PhantomDemo {
         public var training = TrainingSettings()
         /// nil: chosen on the validation split (best mean Dice).
         public var threshold: Float? = nil
+        /// What the run's `model.json` records under `versions` beside the data's description.
+        public var versions: [String: String] = ["device": Backend.current.name]
 
         public init(_ data: Data, modality: ModalityManifest) { self.data = data; self.modality = modality }
     }
@@ -76,7 +78,7 @@ public struct PhantomDemo {
 
         let model = RunConfiguration(modality: prepared.modality.manifest, topology: settings.topology, head: settings.head,
                                      inputChannels: try train.samples([0])[0].image.shape[0], training: settings.training,
-                                     versions: ["data": prepared.description, "device": Backend.current.name])
+                                     versions: settings.versions.merging(["data": prepared.description]) { _, data in data })
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
         _ = try run.run(progress: progress, step: step)
 

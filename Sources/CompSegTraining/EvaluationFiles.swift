@@ -3,12 +3,14 @@ import Foundation
 
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
 public enum EvaluationFiles {
+    static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty"
+
     public static func write(_ evaluation: SegmentationEvaluation, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeDurably(encoder.encode(evaluation.summary), to: folder.appendingPathComponent("summary.json"))
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
-        var lines = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty"]
+        var lines = [perSampleHeader]
         for r in evaluation.results {
             lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
                           number(r.pixel?.dice), number(r.pixel?.iou), number(r.pixel?.sensitivity),

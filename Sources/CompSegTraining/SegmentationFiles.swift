@@ -17,18 +17,25 @@ public enum SegmentationFiles {
         return ids.flatMap { id in kinds.map { folder.appendingPathComponent(id + $0) } }
     }
 
-    /// The sample ids an earlier run's record in a folder lists: the first column of its
-    /// `segmentation.csv` or `per_sample.csv`; none where there is no readable record.
+    /// The headers compseg writes its per-sample records with (`segmentation.csv`, before and
+    /// since it named each file; `per_sample.csv`).
+    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction",
+                                "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path", EvaluationFiles.perSampleHeader]
+
+    /// The sample ids an earlier run's record in a folder lists: the first column of the
+    /// `segmentation.csv` or `per_sample.csv` compseg wrote; none where there is no such record
+    /// (a file of that name with another header is a user's, not ours).
     public static func recordedIDs(_ record: URL) -> [String] {
-        guard let text = try? String(contentsOf: record, encoding: .utf8), let rows = try? CSV.parse(text, file: record.path) else { return [] }
+        guard let text = try? String(contentsOf: record, encoding: .utf8), let rows = try? CSV.parse(text, file: record.path),
+              let header = rows.first, recordHeaders.contains(header.joined(separator: ",")) else { return [] }
         return rows.dropFirst().compactMap(\.first).filter { !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }
     }
 
-    /// Removes from `folder` the per-sample files (maps, masks, polygons and figures) of the
-    /// samples `ids`, except those named in `keeping`: an earlier run's, so that a run written
-    /// over it (`--force`) leaves none of them behind.
-    public static func removeOutputs(of ids: [String], in folder: URL, keeping: Set<String> = []) {
-        let kinds = suffixes + [geoJSONSuffix] + EvaluationReport.figureKinds.map { "_\($0).png" }
+    /// Removes from `folder` the per-sample files of the samples `ids` (maps, masks, polygons,
+    /// and with `figures` the figures), except those named in `keeping`: an earlier run's, so that
+    /// a run written over it (`--force`) leaves none of them behind.
+    public static func removeOutputs(of ids: [String], in folder: URL, figures: Bool, keeping: Set<String> = []) {
+        let kinds = suffixes + [geoJSONSuffix] + (figures ? EvaluationReport.figureKinds.map { "_\($0).png" } : [])
         for id in ids {
             for name in kinds.map({ id + $0 }) where !keeping.contains(name) {
                 try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))

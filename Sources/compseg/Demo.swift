@@ -45,7 +45,7 @@ struct Demo: ParsableCommand {
 
     func run() throws {
         threading.apply()
-        try compute.apply()
+        let device = try compute.apply()
         let started = DispatchTime.now().uptimeNanoseconds
         let registry = try builtinRegistry()
         let folder = URL(fileURLWithPath: out)
@@ -68,6 +68,7 @@ struct Demo: ParsableCommand {
         var settings = PhantomDemo.Settings(data, modality: try resolveModality(modality.rawValue, registry: registry))
         settings.training = training.settings()
         settings.threshold = threshold
+        settings.versions = runVersions(device: device)
         // --components replaces the manifest's PCA size.
         settings.modality.preprocessing = settings.modality.preprocessing.map { step in
             step.identifier == "pca" ? PluginDescription(identifier: "pca", configuration: ["components": JSONValue(components)]) : step
@@ -98,7 +99,8 @@ struct Demo: ParsableCommand {
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let result = outcome.evaluation
         // An earlier demo's per-sample files, so that none of its samples' stay.
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
+                                        figures: true)
         try EvaluationFiles.write(result, to: folder)
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,

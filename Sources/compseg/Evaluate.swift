@@ -76,7 +76,8 @@ struct Evaluate: ParsableCommand {
 
         try createFolder(folder)
         // An earlier evaluation's per-sample files go first, so that none of them stays beside these.
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
+                                        figures: true)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
         try EvaluationFiles.write(evaluation, to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,

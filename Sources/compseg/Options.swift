@@ -102,9 +102,11 @@ extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
 extension TrainingSettings.Augmentation: ExpressibleByArgument {}
 
 /// What a new run's `model.json` records under `versions`: compseg's and oneDNN's versions, the
-/// manifest's path and the device it trains on.
-func runVersions(manifest: Manifest, device: DeviceChoice) -> [String: String] {
-    ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "manifest": manifest.url.path, "device": device.summary]
+/// device it trains on and, where it has one, the manifest's path.
+func runVersions(manifest: Manifest? = nil, device: DeviceChoice) -> [String: String] {
+    var versions = ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "device": device.summary]
+    versions["manifest"] = manifest?.url.path
+    return versions
 }
 
 /// Warns on standard error when the activation maps carry a strong period-2 grid (the
@@ -113,14 +115,16 @@ func runVersions(manifest: Manifest, device: DeviceChoice) -> [String: String] {
 /// convolutions, which makes masks jagged and costs Dice (docs/method.md). For a U-Net that
 /// upsamples so, it names the setting that avoids it.
 func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription) {
-    let spreads = zip(samples, maps).map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
+    // Blank cores aside: a map of no tissue says nothing of the network on tissue.
+    let spreads = zip(samples, maps).filter { $0.0.tissue.count > 0 }
+        .map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
     guard !spreads.isEmpty else { return }
     let median = spreads.count % 2 == 1 ? spreads[spreads.count / 2] : (spreads[spreads.count / 2 - 1] + spreads[spreads.count / 2]) / 2
     guard median > 0.03 else { return }
     var line = String(format: "warning: the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
                       + "below 0.02 is usual), the checkerboard of 2×2 transposed convolutions: masks follow it and Dice drops "
                       + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!)
-    if topology.identifier == "unet", topology.configuration.objectValue?["upsampling"] != .string("resize") {
+    if ["unet", "u-net"].contains(topology.identifier.lowercased()), topology.configuration.objectValue?["upsampling"] != .string("resize") {
         line += "; a U-Net trained with topologyConfiguration: {upsampling: resize} does not make it"
     }
     FileHandle.standardError.write(Data((line + "\n").utf8))

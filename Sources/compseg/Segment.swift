@@ -62,7 +62,7 @@ struct Segment: ParsableCommand {
                 try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent(record.lastPathComponent))
             }
             // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
-            SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
+            SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: false, keeping: Set(outputs.map(\.lastPathComponent)))
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
             input.warnAboutBlankSamples(fractions, csv: true)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology)

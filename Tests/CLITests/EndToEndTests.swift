@@ -110,6 +110,12 @@ import Testing
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         #expect(process.terminationStatus == 143 && output.contains("compseg train --resume"), "\(output)")
+        // The epochs done are saved: the run continues from them.
+        let history = try String(contentsOfFile: folder.path("cut/history.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(history.count >= 2, "\(history)")
+        let resumed = try cli.run(["train", "--resume", folder.path("cut"), "--epochs", "\(history.count)"])
+        #expect(resumed.status == 0 && resumed.output.contains("Resuming") && resumed.output.contains("after epoch \(history.count - 1) of "),
+                "\(resumed.output)")
     }
 
     /// Ctrl-C after the first saved epoch, then --resume, gives the same weights and history as one

@@ -10,6 +10,20 @@ import CompSegNetHead
         return url
     }
 
+    struct Sizes: DefaultedConfiguration { var sizes: [Int] = [1, 2]; var name = "a" }
+
+    /// A list item is named as the settings reader names it, `sizes[2]`, counted from 1, by
+    /// every message: a fraction where a whole number belongs, and a value of the wrong type.
+    @Test func listItemsAreNamedWithBracketsFromOne() throws {
+        func message(_ json: String) -> String {
+            do { _ = try PluginConfiguration(json: Data(json.utf8), source: "s.yaml").decode(Sizes.self); return "no error" } catch {
+                return "\(error)"
+            }
+        }
+        #expect(message(#"{"sizes": [1, 2.5]}"#) == "s.yaml: key 'sizes[2]': 2.5 is not a whole number (or beyond its range)")
+        #expect(message(#"{"sizes": [1, "two"]}"#).contains("key 'sizes[2]'"))
+    }
+
     @Test func yamlSectionsDecodeIntoPluginConfigurations() throws {
         let url = try write("topology: unet\nheadConfiguration:\n  alpha: 0.2\n  reduction: mean\n", "run.yaml")
         defer { try? FileManager.default.removeItem(at: url) }

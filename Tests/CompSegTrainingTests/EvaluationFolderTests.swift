@@ -11,13 +11,20 @@ import Testing
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let record = folder.appendingPathComponent("per_sample.csv")
-        try Data("id,label\nspot002,cancer\nspot003,\n\"a,b\",cancer\n..,cancer\n".utf8).write(to: record)
+        try Data((EvaluationFiles.perSampleHeader + "\nspot002,cancer\nspot003,\n\"a,b\",cancer\n..,cancer\n").utf8).write(to: record)
         #expect(SegmentationFiles.recordedIDs(record) == ["spot002", "spot003", "a,b"])
         let earlier = ["spot002_overlay.png", "spot002_panel.png", "spot002_map.tif", "spot002_mask.geojson", "spot003_heatmap.png",
                        "spot003_label.png", "spot003_contour.png", "spot003_mask.png", "a,b_map.png"]
         for name in earlier + ["spot002_map.png", "spot004_panel.png", "notes.txt"] { try Data().write(to: folder.appendingPathComponent(name)) }
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(record), in: folder, keeping: ["spot002_map.png"])
-        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        #expect(left == ["notes.txt", "per_sample.csv", "spot002_map.png", "spot004_panel.png"])
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(record), in: folder, figures: false, keeping: ["spot002_map.png"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+                    == ["notes.txt", "per_sample.csv", "spot002_map.png", "spot002_overlay.png", "spot002_panel.png", "spot003_contour.png",
+                        "spot003_heatmap.png", "spot003_label.png", "spot004_panel.png"])  // segment's files only: figures stay
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(record), in: folder, figures: true, keeping: ["spot002_map.png"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+                    == ["notes.txt", "per_sample.csv", "spot002_map.png", "spot004_panel.png"])
+        // A table of that name that compseg did not write (another header) is a user's: not read.
+        try Data("id,notes\nspot004,fine\n".utf8).write(to: record)
+        #expect(SegmentationFiles.recordedIDs(record).isEmpty)
     }
 }

@@ -118,4 +118,20 @@ import UNetTopology
         let padded = try reflectPad(try Tensor(shape: [1, 1, 1, 3], scalars: [1, 2, 3]), top: 0, bottom: 0, left: 2, right: 1)
         #expect(padded.scalars == [3, 2, 1, 2, 3, 2])  // PyTorch's reflect: border not repeated
     }
+
+    /// A run records the settings in effect (`ReportsConfiguration`): every key, defaults
+    /// included, and an optional one set to nil as null, so that it reads back as nil and not as
+    /// its default (a resumed run starts from the same bias).
+    @Test func theConfigurationInEffectReadsBackAsItWas() throws {
+        let given = PluginConfiguration(json: Data(#"{"width": 4, "depth": 2, "initialActivation": null}"#.utf8), source: "test")
+        let unet = try UNet(inputChannels: 3, configuration: given.decode(UNet.Configuration.self), seed: 0)
+        #expect(unet.configuration.initialActivation == nil)
+        let recorded = try #require(unet.configurationValue?.objectValue)
+        #expect(recorded["initialActivation"] == .null && recorded["upsampling"] == .string("transposed") && recorded["width"] == 4)
+        let again = try PluginConfiguration(json: JSONValue.object(recorded).data, source: "model.json").decode(UNet.Configuration.self)
+        #expect(again == unet.configuration)
+        let segnet = try SegNet(inputChannels: 3, configuration: .init(), seed: 0)
+        #expect(try PluginConfiguration(json: #require(segnet.configurationValue).data, source: "model.json")
+                    .decode(SegNet.Configuration.self) == segnet.configuration)
+    }
 }
