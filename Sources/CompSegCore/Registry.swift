@@ -61,19 +61,25 @@ public struct Registry: Sendable {
     public typealias TopologyFactory = @Sendable (_ inputChannels: Int, _ seed: UInt64, PluginConfiguration) throws -> any SegmentingNetwork
     public typealias HeadFactory = @Sendable (PluginConfiguration) throws -> any PoolingHead
     public typealias TransformFactory = @Sendable (PluginConfiguration) throws -> any SampleTransform
+    /// Checks a topology's settings without making the network (its weights can be large).
+    public typealias TopologyCheck = @Sendable (PluginConfiguration) throws -> Void
 
     public private(set) var modalities = PluginTable<ModalityFactory>(kind: .modality)
     public private(set) var topologies = PluginTable<TopologyFactory>(kind: .topology)
     public private(set) var heads = PluginTable<HeadFactory>(kind: .head)
     public private(set) var transforms = PluginTable<TransformFactory>(kind: .transform)
+    private var topologyChecks: [String: TopologyCheck] = [:]
 
     public init() {}
 
     public mutating func registerModality(_ info: PluginInfo, _ make: @escaping ModalityFactory) throws {
         try modalities.add(info, make)
     }
-    public mutating func registerTopology(_ info: PluginInfo, _ make: @escaping TopologyFactory) throws {
+    /// - Parameter check: validates a configuration without making the network, for
+    ///   `checkTopology`; without one, that makes the network for one input channel.
+    public mutating func registerTopology(_ info: PluginInfo, check: TopologyCheck? = nil, _ make: @escaping TopologyFactory) throws {
         try topologies.add(info, make)
+        topologyChecks[info.identifier.lowercased()] = check
     }
     public mutating func registerHead(_ info: PluginInfo, _ make: @escaping HeadFactory) throws {
         try heads.add(info, make)
@@ -89,6 +95,12 @@ public struct Registry: Sendable {
     public func topology(_ name: String, inputChannels: Int, seed: UInt64,
                          _ configuration: PluginConfiguration = .init()) throws -> any SegmentingNetwork {
         try topologies.factory(name).1(inputChannels, seed, configuration)
+    }
+    /// Throws what is wrong with `configuration` for the topology `name`, before any data are
+    /// read: by the plugin's check, or by making the network for one input channel.
+    public func checkTopology(_ name: String, _ configuration: PluginConfiguration = .init()) throws {
+        let (info, make) = try topologies.factory(name)
+        if let check = topologyChecks[info.identifier] { try check(configuration) } else { _ = try make(1, 0, configuration) }
     }
     public func head(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any PoolingHead {
         try heads.factory(name).1(configuration)

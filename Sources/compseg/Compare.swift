@@ -84,9 +84,8 @@ struct Compare: ParsableCommand {
         let device = try compute.apply()
         let registry = try builtinRegistry()
         let entries = try entries()
-        for e in entries {  // every configuration is checked before any reading (one input channel), and again below
-            _ = try registry.topology(e.topology, inputChannels: 1, seed: 0,
-                                      PluginConfiguration(json: e.configuration.data, source: "\(e.name): configuration"))
+        for e in entries {  // every configuration is checked before any reading or training
+            try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: "\(e.name): configuration"))
         }
         let folder = URL(fileURLWithPath: out)
         try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten)")
@@ -100,11 +99,6 @@ struct Compare: ParsableCommand {
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
         let settings = training.settings()
-
-        for e in entries {  // every configuration is checked before any training
-            _ = try registry.topology(e.topology, inputChannels: train.shape![0], seed: settings.seed,
-                                      PluginConfiguration(json: e.configuration.data, source: "\(e.name): configuration"))
-        }
 
         var rows: [Row] = []
         for e in entries {

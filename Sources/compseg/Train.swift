@@ -189,16 +189,14 @@ struct Train: ParsableCommand {
         let headPlugin = PluginDescription(identifier: head ?? "compsegnet", configuration: try headConfiguration(file))
         _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: "\(source): head '\(headPlugin.identifier)'"))
         let topologySource = "\(source): topology '\(topologyPlugin.identifier)'"
-        // Built once for one input channel, so that a mistake in its settings is named before the
-        // data are read and prepared (minutes at the paper's scale); built for the data's below.
-        _ = try registry.topology(topologyPlugin.identifier, inputChannels: 1, seed: 0, topologyPlugin.pluginConfiguration(source: topologySource))
+        // Checked now, so that a mistake in its settings is named before the data are read and
+        // prepared (minutes at the paper's scale); built for the data's channels by TrainingRun.
+        try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource))
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget)
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
-        _ = try registry.topology(topologyPlugin.identifier, inputChannels: train.shape![0], seed: 0,
-                                  topologyPlugin.pluginConfiguration(source: topologySource))
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
             versions: runVersions(manifest: manifest, device: device))

@@ -39,7 +39,7 @@ public final class SegNet: Module, SegmentingNetwork, ReportsConfiguration, @unc
         "SegNet: encoder–decoder that up-samples with the encoder's max-pool indices (Badrinarayanan et al. 2017)")
 
     public static func register(in registry: inout Registry) throws {
-        try registry.registerTopology(info) { channels, seed, configuration in
+        try registry.registerTopology(info, check: { try $0.decode(Configuration.self).validate() }) { channels, seed, configuration in
             try SegNet(inputChannels: channels, configuration: configuration.decode(Configuration.self), seed: seed)
         }
     }

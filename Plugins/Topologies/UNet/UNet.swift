@@ -71,7 +71,7 @@ public final class UNet: Module, SegmentingNetwork, ReportsConfiguration, @unche
                                         summary: "U-Net: encoder–decoder with skip concatenations (Ronneberger et al. 2015; the paper's network)")
 
     public static func register(in registry: inout Registry) throws {
-        try registry.registerTopology(info) { channels, seed, configuration in
+        try registry.registerTopology(info, check: { try $0.decode(Configuration.self).validate() }) { channels, seed, configuration in
             try UNet(inputChannels: channels, configuration: configuration.decode(Configuration.self), seed: seed)
         }
     }
