@@ -134,4 +134,24 @@ import UNetTopology
         #expect(try PluginConfiguration(json: #require(segnet.configurationValue).data, source: "model.json")
                     .decode(SegNet.Configuration.self) == segnet.configuration)
     }
+
+    /// `checkTopology` names a bad configuration through the plugin's check, without making the
+    /// network (a width whose weights cannot fit is refused at once); a topology registered
+    /// without a check is made once, for one input channel.
+    @Test func checkTopologyUsesThePluginsCheckOrMakesItForOneChannel() throws {
+        var registry = Registry()
+        try UNet.register(in: &registry)
+        func configuration(_ json: String) -> PluginConfiguration { PluginConfiguration(json: Data(json.utf8), source: "s.yaml") }
+        try registry.checkTopology("U-Net", configuration(#"{"width": 4}"#))
+        #expect(throws: ConfigurationError.self) { try registry.checkTopology("unet", configuration(#"{"width": 0}"#)) }
+        #expect(throws: ConfigurationError.self) { try registry.checkTopology("unet", configuration(#"{"width": 4096, "depth": 8}"#)) }
+        final class Calls: @unchecked Sendable { var channels: [Int] = [] }
+        let calls = Calls()
+        try registry.registerTopology(PluginInfo("plain", summary: "")) { channels, seed, c in
+            calls.channels.append(channels)
+            return try UNet(inputChannels: channels, configuration: c.decode(UNet.Configuration.self), seed: seed)
+        }
+        try registry.checkTopology("plain", configuration(#"{"width": 2, "depth": 1}"#))
+        #expect(calls.channels == [1])
+    }
 }
