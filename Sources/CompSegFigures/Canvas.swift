@@ -73,6 +73,13 @@ extension RGBImage {
         for yy in 0..<other.height { for xx in 0..<other.width { set(x: x + xx, y: y + yy, other.pixel(x: xx, y: yy)) } }
     }
 
+    /// The `height`×`width` part whose top-left corner is (`x`, `y`) (outside the picture: black).
+    public func cropped(x: Int, y: Int, width: Int, height: Int) -> RGBImage {
+        var out = RGBImage(height: height, width: width, fill: Palette.black)
+        out.paste(self, x: -x, y: -y)
+        return out
+    }
+
     /// Nearest-neighbour enlargement by an integer factor.
     public func scaled(by factor: Int) -> RGBImage {
         precondition(factor >= 1, "scale factor must be at least 1")

@@ -45,7 +45,9 @@ public struct Chart: Sendable {
         }
     }
 
-    public enum LegendPlace: Sendable { case lowerRight, upperRight, upperLeft, none }
+    /// Where the legend goes; `best`: the corner of the plot where it covers the least data
+    /// (the first of lower right, upper right, upper left, lower left among equals).
+    public enum LegendPlace: Sendable { case lowerRight, upperRight, upperLeft, lowerLeft, best, none }
     public typealias Tick = (label: String, value: Double)
 
     public var width: Int, height: Int
@@ -55,7 +57,7 @@ public struct Chart: Sendable {
     public var xTicks: [Tick], yTicks: [Tick]
     public var series: [Series] = []
     public var rules: [Rule] = []
-    public var legend: LegendPlace = .upperRight
+    public var legend: LegendPlace = .best
 
     public init(width: Int, height: Int, title: String? = nil, xLabel: String, yLabel: String,
                 xRange: ClosedRange<Double>, yRange: ClosedRange<Double>, xTicks: [Tick], yTicks: [Tick]) {
@@ -117,17 +119,64 @@ public struct Chart: Sendable {
         let a = plotArea, line = Text.height(size: Text.tickSize) + 6
         let w = 3 * Self.legendPad + Self.legendSwatch + (entries.map { Text.width($0.name, size: Text.tickSize) }.max() ?? 0)
         let h = 2 * Self.legendPad + entries.count * line - 6
-        switch legend {
-        case .lowerRight: return (a.right - w - 8, a.bottom - h - 8, w, h)
-        case .upperLeft: return (a.left + 8, a.top + 8, w, h)
-        default: return (a.right - w - 8, a.top + 8, w, h)
+        func box(_ place: LegendPlace) -> (x: Int, y: Int, width: Int, height: Int) {
+            switch place {
+            case .lowerRight: (a.right - w - 8, a.bottom - h - 8, w, h)
+            case .upperLeft: (a.left + 8, a.top + 8, w, h)
+            case .lowerLeft: (a.left + 8, a.bottom - h - 8, w, h)
+            default: (a.right - w - 8, a.top + 8, w, h)
+            }
         }
+        guard legend == .best else { return box(legend) }
+        let corners = [LegendPlace.lowerRight, .upperRight, .upperLeft, .lowerLeft].map(box)
+        return corners.min { covered($0) < covered($1) }!  // min keeps the first of equals
+    }
+
+    /// How much of the data a box would cover: the points along every line (a pixel apart),
+    /// every dot and every rule that fall within it or 4 pixels around it.
+    func covered(_ box: (x: Int, y: Int, width: Int, height: Int)) -> Int {
+        let (x0, y0) = (Double(box.x - 4), Double(box.y - 4))
+        let (x1, y1) = (Double(box.x + box.width + 4), Double(box.y + box.height + 4))
+        func inside(_ x: Double, _ y: Double) -> Bool { x >= x0 && x <= x1 && y >= y0 && y <= y1 }
+        var count = 0
+        for s in series {
+            let points = s.points.map { (px($0.x), py($0.y)) }
+            for p in points where inside(p.0, p.1) { count += s.dotRadius > 0 ? 10 : 1 }
+            guard s.lineWidth > 0 else { continue }
+            for (p, q) in zip(points, points.dropFirst()) {
+                let steps = Int(max(abs(q.0 - p.0), abs(q.1 - p.1)).rounded(.up))
+                for k in 0..<max(steps, 1) where inside(p.0 + (q.0 - p.0) * Double(k) / Double(max(steps, 1)),
+                                                         p.1 + (q.1 - p.1) * Double(k) / Double(max(steps, 1))) { count += 1 }
+            }
+        }
+        for r in rules {
+            switch r.orientation {
+            case .horizontal: if py(r.value) >= y0 && py(r.value) <= y1 { count += box.width }
+            case .vertical: if px(r.value) >= x0 && px(r.value) <= x1 { count += box.height }
+            }
+        }
+        return count
     }
 
     // MARK: Raster
 
     /// The chart as a `height`×`width` picture.
-    public func render() -> RGBImage {
+    public func render() -> RGBImage { roomForLegend().renderAsIs() }
+
+    /// With `legend: .best` and no corner free of data, the chart with the top of its y range
+    /// raised, 5% at a time up to twice its span, until a corner is free (else as it is).
+    func roomForLegend() -> Chart {
+        guard legend == .best, let box = legendBox, covered(box) > 0 else { return self }
+        var chart = self
+        let span = yRange.upperBound - yRange.lowerBound
+        for k in 1...20 {
+            chart.yRange = yRange.lowerBound...(yRange.upperBound + span * Double(k) * 0.05)
+            if let b = chart.legendBox, chart.covered(b) == 0 { return chart }
+        }
+        return self
+    }
+
+    private func renderAsIs() -> RGBImage {
         var out = RGBImage(height: height, width: width, fill: Palette.white)
         let a = plotArea
         for t in xTicks where xRange.contains(t.value) {
@@ -228,7 +277,9 @@ public struct Chart: Sendable {
     static let svgTickFont = 13.0, svgLabelFont = 15.0, svgTitleFont = 16.0
 
     /// The chart's elements for an SVG document (no document wrapper), with `dy` added to every y.
-    public func svgElements() -> String {
+    public func svgElements() -> String { roomForLegend().svgElementsAsIs() }
+
+    private func svgElementsAsIs() -> String {
         func f(_ v: Double) -> String { String(format: "%.2f", v) }
         func hex(_ c: RGB) -> String { Palette.hex(c) }
         let a = plotArea

@@ -81,7 +81,6 @@ public enum ROCCurve {
         let ticks: [Chart.Tick] = [("0", 0), ("0.25", 0.25), ("0.5", 0.5), ("0.75", 0.75), ("1", 1)]
         var chart = Chart(width: size, height: size, xLabel: "false positive rate", yLabel: "true positive rate",
                           xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
-        chart.legend = .lowerRight
         chart.series.append(.init(points: [(0, 0), (1, 1)], colour: Palette.lightGrey, lineWidth: 1.5, dash: 6))
         for (i, curve) in curves.enumerated() {
             let colour = Palette.categorical[i % Palette.categorical.count]

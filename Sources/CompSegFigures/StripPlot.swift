@@ -29,14 +29,13 @@ public enum StripPlot {
     /// (first to third quartile, a line at the median) in dark grey; the cut a dashed rule in the
     /// legend; y from 0 to 10% above the largest value or cut (at least 0.05). NaN values are left out.
     public static func chart(groups: [Group], yLabel: String, title: String? = nil,
-                             cut: (value: Double, label: String)? = nil, width: Int = 480, height: Int = 400) -> Chart {
+                             cut: (value: Double, label: String)? = nil, width: Int = 560, height: Int = 400) -> Chart {
         let clean = groups.map { Group(name: $0.name, values: $0.values.filter(\.isFinite), colour: $0.colour) }
         let top = max(0.05, ((clean.flatMap(\.values) + [cut?.value ?? 0]).max() ?? 0) * 1.1)
         let xTicks = clean.enumerated().map { ("\($1.name) (n=\($1.values.count))", Double($0)) }
         var chart = Chart(width: width, height: height, title: title, xLabel: "image label", yLabel: yLabel,
                           xRange: -0.6...(Double(max(clean.count, 1) - 1) + 0.6), yRange: 0...top,
                           xTicks: xTicks, yTicks: Chart.niceTicks(0...top, count: 5))
-        chart.legend = .upperLeft
         let boxColour: RGB = (70, 70, 70)
         for (i, g) in clean.enumerated() where !g.values.isEmpty {
             let s = g.values.sorted(), x = Double(i)

@@ -47,7 +47,6 @@ public enum TrainingCurves {
         let low = min(0.5, ((aucs.map(\.1).min() ?? 0.5) * 10).rounded(.down) / 10) - 0.02
         var auc = Chart(width: width, height: 260, title: "Validation AUC (image level)", xLabel: "epoch", yLabel: "AUC",
                         xRange: xRange, yRange: low...1.02, xTicks: xTicks, yTicks: Chart.niceTicks(max(0, low)...1, count: 5))
-        auc.legend = .lowerRight
         auc.series.append(.init(name: "validation AUC", points: aucs, colour: aucColour, dotRadius: dots))
         if let bestRule { auc.rules.append(bestRule) }
         return [loss, auc]

@@ -46,7 +46,7 @@ public enum EvaluationReport {
             ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
                               caption: "Tumor fraction of each sample (share of its tissue with activation above "
                                 + String(format: "%.2f", s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
-                                + "Samples above the dashed cut are called cancer."),
+                                + "Samples on or above the dashed cut are called cancer."),
             ReportHTML.figure(svg: sweep.svg(), alt: "Mean Dice and Youden's J against the activation threshold",
                               caption: "Why the threshold is " + String(format: "%.2f", s.threshold) + ": it was \(thresholdOrigin). "
                                 + "The curves show, on these samples, how the mean Dice of cancer samples and Youden's J of the tumor fraction change with it."),
@@ -124,7 +124,6 @@ public enum EvaluationReport {
         let ticks = Chart.niceTicks(0...1, count: 5)
         var chart = Chart(width: 480, height: 400, title: "Choice of the threshold", xLabel: "activation threshold", yLabel: "score",
                           xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
-        chart.legend = .lowerRight
         if !dice.isEmpty { chart.series.append(.init(name: "mean Dice (cancer)", points: dice, colour: Palette.categorical[0], dotRadius: 3)) }
         if !youden.isEmpty { chart.series.append(.init(name: "Youden's J (fraction)", points: youden, colour: Palette.categorical[1], dotRadius: 3)) }
         chart.rules.append(.init(.vertical, at: Double(chosen), colour: (200, 30, 30), dash: 7, name: String(format: "threshold %.2f", chosen)))
@@ -146,12 +145,18 @@ public enum EvaluationReport {
             let (h, w) = (sample.height, sample.width)
             let mask = Mask(height: h, width: w, pixels: map.indices.map { map[$0] > evaluation.threshold && sample.tissue.pixels[$0] })
             let overlay = Overlay.blend(preview: sample.preview, mask: mask, colour: colour, alpha: alpha)
-            let contour = Overlay.contour(preview: sample.preview, mask: mask, colour: colour)
-            // Small images are enlarged (whole pixels) so a panel stays readable.
-            let upscale = max(1, 160 / max(h, w))
+            // Small images are enlarged (whole pixels) so a panel stays readable; the contour is
+            // drawn on the enlarged mask, so that its line stays one pixel wide.
+            let upscale = max(1, 160 / max(h, w)), (bh, bw) = (h * upscale, w * upscale)
+            let enlarged = upscale == 1 ? mask
+                : Mask(height: bh, width: bw, pixels: (0..<(bh * bw)).map { mask.pixels[($0 / bw / upscale) * w + ($0 % bw) / upscale] })
+            let contour = Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
             let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale)
             let preview = sample.preview.scaled(by: upscale)
-            var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", heatmap),
+            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut off.
+            let m = Heatmap.margin
+            let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - 2 * m)
+            var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", inPanel),
                                                                ("overlay", overlay.scaled(by: upscale))]
             let truthImage = truth[sample.id].map {
                 Overlay.blend(preview: sample.preview, mask: Mask(height: h, width: w, pixels: $0), colour: truthColour, alpha: 0.5)
@@ -159,7 +164,7 @@ public enum EvaluationReport {
             }
             if let truthImage { columns.append(("truth", truthImage)) }
             try overlay.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "overlay")))
-            try contour.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
+            try contour.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
             try heatmap.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
                 .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))

@@ -92,15 +92,15 @@ struct Evaluate: ParsableCommand {
 }
 
 extension Evaluate {
-    /// Says which samples' true tumor lies partly outside their tissue mask, where no pixel
-    /// measure counts it (Dice against the whole annotation is lower than the one reported).
+    /// Says which samples' true tumor lies partly outside their tissue mask (1% of it or more),
+    /// where no pixel measure counts it (Dice against the whole annotation is lower than the one reported).
     static func noteTruthOutsideTissue(_ samples: [Sample], _ truth: [String: [Bool]]) {
         var outside = 0, total = 0, named: [String] = []
         for sample in samples {
             guard let t = truth[sample.id] else { continue }
             let tumor = t.lazy.filter { $0 }.count
             let left = t.indices.lazy.filter { t[$0] && !sample.tissue.pixels[$0] }.count
-            guard left > 0 else { continue }
+            guard left > 0, Double(left) >= 0.01 * Double(tumor) else { continue }
             (outside, total) = (outside + left, total + tumor)
             named.append(String(format: "%@ %.1f%%", sample.id, 100 * Double(left) / Double(tumor)))
         }
