@@ -329,7 +329,12 @@ public struct Chart: Sendable {
         if let title {
             s += "<text x=\"\(f(l))\" y=\"\(f(Double(Self.pad) + Self.svgTitleFont * 0.9))\" font-size=\"\(f(Self.svgTitleFont))\" font-weight=\"bold\">\(Self.escape(title))</text>\n"
         }
-        if let box = legendBox {
+        if var box = legendBox {
+            // The box fits the SVG's text (about 0.6 em a character), on the same side as the PNG's.
+            let textWidth = Int((Double(legendEntries.map(\.name.count).max() ?? 0) * Self.svgTickFont * 0.6).rounded(.up))
+            let fitted = min(box.width, 3 * Self.legendPad + Self.legendSwatch + textWidth)
+            if box.x > plotArea.left + 8 { box.x += box.width - fitted }
+            box.width = fitted
             let tickH = Text.height(size: Text.tickSize)
             s += "<rect x=\"\(box.x)\" y=\"\(box.y)\" width=\"\(box.width)\" height=\"\(box.height)\" fill=\"#ffffff\" stroke=\"\(hex(Palette.grey))\"/>\n"
             for (i, e) in legendEntries.enumerated() {

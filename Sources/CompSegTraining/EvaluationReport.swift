@@ -221,9 +221,11 @@ public enum EvaluationReport {
     }
 
     /// The legend above the sample cards: the activation colour bar and the mask colours.
-    static func sampleLegend(threshold: Float, colour: RGB) throws -> String {
-        let bar = ReportHTML.dataURI(try ReportHTML.pngData(Heatmap.colorBarLegend()), mime: "image/png")
-        return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1\">"
+    public static func sampleLegend(threshold: Float, colour: RGB = (255, 0, 0)) throws -> String {
+        let picture = Heatmap.colorBarLegend()  // shown at its own size: its pixel text stays sharp
+        let bar = ReportHTML.dataURI(try ReportHTML.pngData(picture), mime: "image/png")
+        return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1\" "
+            + "width=\"\(picture.width)\" height=\"\(picture.height)\">"
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(colour))\"></span>predicted tumor: activation above "
             + String(format: "%.2f", threshold) + " in tissue</span>"
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour))\"></span>true tumor (ground truth)</span></div>"

@@ -57,7 +57,6 @@ public enum ReportHTML {
         .quad div { font-size: 0.85rem; color: var(--muted); }
         .quad img { width: 100%; height: auto; display: block; image-rendering: pixelated; border-radius: 3px; }
         .legendrow { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: center; margin-bottom: 0.8rem; color: var(--muted); }
-        .legendrow img { height: 64px; width: auto; }
         .swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px; vertical-align: -0.1em; margin-right: 0.3em; }
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
         th, td { text-align: left; padding: 0.3rem 0.8rem; border-bottom: 1px solid var(--line); }

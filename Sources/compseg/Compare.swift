@@ -120,6 +120,9 @@ struct Compare: ParsableCommand {
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             let figures = session.folder.url.appendingPathComponent("test")
             try createFolder(figures)
+            let fractions = EvaluationReport.fractionChart(evaluation)  // also in the report, beside the others
+            try fractions.render().writePNG(to: figures.appendingPathComponent("fractions.png"))
+            try writeDurably(Data(fractions.svg().utf8), to: figures.appendingPathComponent("fractions.svg"))
             // Card anchors carry the entry's name: the report holds every entry's cards.
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
                                                             anchorPrefix: "\(e.name)-")
@@ -157,12 +160,14 @@ struct Compare: ParsableCommand {
             }
             figures.append(ReportHTML.figure(svg: EvaluationReport.fractionChart(r.evaluation).svg(), alt: "\(r.topology): tumor fraction by class",
                                              caption: "\(r.topology): tumor fraction of each test sample by image label, with Youden's cut."))
+            let legend = try EvaluationReport.sampleLegend(threshold: threshold)
             let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
             sections.append("""
                 <section id="topology-\(ReportHTML.escape(r.topology))">
                 <h2>\(ReportHTML.escape(r.topology))</h2>
                 <div class="figures">\(figures.joined(separator: "\n"))</div>
                 <details><summary>Test samples (\(r.gallery.count)), highest tumor fraction first</summary>
+                \(legend)
                 <div class="cards">\(cards)</div>
                 <h3>Per-sample results</h3>
                 \(EvaluationReport.sampleTable(r.evaluation, anchorPrefix: "\(r.topology)-"))

@@ -268,6 +268,10 @@ extension EndToEndTests {
         #expect(svgs.filter { $0.contains("training loss") }.count == 2)
         #expect(comparison.contains("id=\"topology-unet\"") && comparison.contains("id=\"topology-segnet\""))
         // Each topology's cards have anchors of their own, and its table links to them.
+        #expect(comparison.components(separatedBy: "class=\"legendrow\"").count == 3, "a colour legend above each topology's cards")
+        for file in ["unet/test/fractions.png", "segnet/test/fractions.svg"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("cmp/\(file)")), "\(file)")
+        }
         #expect(comparison.contains("id=\"unet-spot000\"") && comparison.contains("id=\"segnet-spot000\"")
                     && comparison.contains("href=\"#segnet-spot000\"") && !comparison.contains("id=\"spot000\""))
         // Its runs record what train's do.
