@@ -129,33 +129,44 @@ public struct Chart: Sendable {
         }
         guard legend == .best else { return box(legend) }
         let corners = [LegendPlace.lowerRight, .upperRight, .upperLeft, .lowerLeft].map(box)
-        return corners.min { covered($0) < covered($1) }!  // min keeps the first of equals
+        let counts = covered(corners)
+        return corners[counts.firstIndex(of: counts.min()!)!]  // the first of equals
     }
 
-    /// How much of the data a box would cover: the points along every line (a pixel apart),
-    /// every dot and every rule that fall within it or 4 pixels around it.
-    func covered(_ box: (x: Int, y: Int, width: Int, height: Int)) -> Int {
-        let (x0, y0) = (Double(box.x - 4), Double(box.y - 4))
-        let (x1, y1) = (Double(box.x + box.width + 4), Double(box.y + box.height + 4))
-        func inside(_ x: Double, _ y: Double) -> Bool { x >= x0 && x <= x1 && y >= y0 && y <= y1 }
-        var count = 0
+    /// How much of the data each box would cover: the points along every line (a pixel apart),
+    /// every dot (as 10) and every rule that fall within it or 4 pixels around it.
+    func covered(_ boxes: [(x: Int, y: Int, width: Int, height: Int)]) -> [Int] {
+        let a = plotArea
+        let (sx, sy) = (Double(a.right - a.left) / (xRange.upperBound - xRange.lowerBound),
+                        Double(a.bottom - a.top) / (yRange.upperBound - yRange.lowerBound))
+        func x(_ v: Double) -> Double { Double(a.left) + (v - xRange.lowerBound) * sx }
+        func y(_ v: Double) -> Double { Double(a.bottom) - (v - yRange.lowerBound) * sy }
+        // The data as weighted pixel positions, made once for every box.
+        var samples: [(x: Double, y: Double, weight: Int)] = []
         for s in series {
-            let points = s.points.map { (px($0.x), py($0.y)) }
-            for p in points where inside(p.0, p.1) { count += s.dotRadius > 0 ? 10 : 1 }
+            let points = s.points.map { (x: x($0.x), y: y($0.y)) }
+            samples += points.map { ($0.x, $0.y, s.dotRadius > 0 ? 10 : 1) }
             guard s.lineWidth > 0 else { continue }
             for (p, q) in zip(points, points.dropFirst()) {
-                let steps = Int(max(abs(q.0 - p.0), abs(q.1 - p.1)).rounded(.up))
-                for k in 0..<max(steps, 1) where inside(p.0 + (q.0 - p.0) * Double(k) / Double(max(steps, 1)),
-                                                         p.1 + (q.1 - p.1) * Double(k) / Double(max(steps, 1))) { count += 1 }
+                let steps = max(1, Int(max(abs(q.x - p.x), abs(q.y - p.y)).rounded(.up)))
+                samples += (0..<steps).map { k in  // from each segment's start, as a line pixel too
+                    let t = Double(k) / Double(steps)
+                    return (p.x + (q.x - p.x) * t, p.y + (q.y - p.y) * t, 1)
+                }
             }
         }
-        for r in rules {
-            switch r.orientation {
-            case .horizontal: if py(r.value) >= y0 && py(r.value) <= y1 { count += box.width }
-            case .vertical: if px(r.value) >= x0 && px(r.value) <= x1 { count += box.height }
+        return boxes.map { box in
+            let (x0, y0) = (Double(box.x - 4), Double(box.y - 4))
+            let (x1, y1) = (Double(box.x + box.width + 4), Double(box.y + box.height + 4))
+            var count = samples.reduce(0) { $0 + ($1.x >= x0 && $1.x <= x1 && $1.y >= y0 && $1.y <= y1 ? $1.weight : 0) }
+            for r in rules {
+                switch r.orientation {
+                case .horizontal: if (y0...y1).contains(y(r.value)) { count += box.width }
+                case .vertical: if (x0...x1).contains(x(r.value)) { count += box.height }
+                }
             }
+            return count
         }
-        return count
     }
 
     // MARK: Raster
@@ -166,12 +177,12 @@ public struct Chart: Sendable {
     /// With `legend: .best` and no corner free of data, the chart with the top of its y range
     /// raised, 5% at a time up to twice its span, until a corner is free (else as it is).
     func roomForLegend() -> Chart {
-        guard legend == .best, let box = legendBox, covered(box) > 0 else { return self }
+        guard legend == .best, let box = legendBox, covered([box])[0] > 0 else { return self }
         var chart = self
         let span = yRange.upperBound - yRange.lowerBound
         for k in 1...20 {
             chart.yRange = yRange.lowerBound...(yRange.upperBound + span * Double(k) * 0.05)
-            if let b = chart.legendBox, chart.covered(b) == 0 { return chart }
+            if let b = chart.legendBox, chart.covered([b])[0] == 0 { return chart }
         }
         return self
     }

@@ -19,8 +19,9 @@ public enum SegmentationFiles {
 
     /// The headers compseg writes its per-sample records with (`segmentation.csv`, before and
     /// since it named each file; `per_sample.csv`).
-    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction",
-                                "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path", EvaluationFiles.perSampleHeader]
+    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", segmentationHeader, EvaluationFiles.perSampleHeader]
+    /// The header of `segment`'s `segmentation.csv`.
+    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path"
 
     /// The sample ids an earlier run's record in a folder lists: the first column of the
     /// `segmentation.csv` or `per_sample.csv` compseg wrote; none where there is no such record

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CompSegCore
+import CompSegFigures
 import CompSegIO
 import CompSegNN
 import CompSegTraining
@@ -119,15 +120,20 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
     let spreads = zip(samples, maps).filter { $0.0.tissue.count > 0 }
         .map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
     guard !spreads.isEmpty else { return }
-    let median = spreads.count % 2 == 1 ? spreads[spreads.count / 2] : (spreads[spreads.count / 2 - 1] + spreads[spreads.count / 2]) / 2
+    let median = StripPlot.quantile(spreads, 0.5)
     guard median > 0.03 else { return }
-    var line = String(format: "warning: the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
+    var line = String(format: "the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
                       + "below 0.02 is usual), the checkerboard of 2×2 transposed convolutions: masks follow it and Dice drops "
                       + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!)
     if ["unet", "u-net"].contains(topology.identifier.lowercased()), topology.configuration.objectValue?["upsampling"] != .string("resize") {
         line += "; a U-Net trained with topologyConfiguration: {upsampling: resize} does not make it"
     }
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    warn(line)
+}
+
+/// Writes "warning: `message`" on standard error (the output's files are written as usual).
+func warn(_ message: String) {
+    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }
 
 /// An input image too large to load whole, segmented region by region.
@@ -199,7 +205,7 @@ struct TrainedRunInput: ParsableArguments {
             : "\(blank.count) samples (" + blank.prefix(10).joined(separator: ", ") + (blank.count > 10 ? ", …)" : ")")
         let consequence = (one ? "its mask is empty" : "their masks are empty")
             + (!csv ? "" : one ? ", and its tumor fraction in segmentation.csv is blank" : ", and their tumor fractions in segmentation.csv are blank")
-        FileHandle.standardError.write(Data("warning: no tissue in \(which): \(consequence)\n".utf8))
+        warn("no tissue in \(which): \(consequence)")
     }
 
     /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`,

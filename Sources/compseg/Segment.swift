@@ -55,7 +55,7 @@ struct Segment: ParsableCommand {
                                                                   to: staging, geoJSON: geojson))
                 }
                 // A sample without tissue has no tumor fraction: its field is left blank.
-                let rows = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,path"] + fractions.map {
+                let rows = [SegmentationFiles.segmentationHeader] + fractions.map {
                     CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
                               $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), files[$0.id]?.path ?? ""])
                 }
