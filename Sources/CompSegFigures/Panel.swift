@@ -3,7 +3,7 @@ import CompSegCore
 /// Several pictures side by side, for one sample at a glance.
 public enum Panel {
     /// Layout (pixels): white margin all round, gap between columns, gap below a title, gap above the caption.
-    public static let margin = 8, columnGap = 8, titleGap = 4, captionGap = 6
+    public static let margin = 8, columnGap = 8, titleGap = 6, captionGap = 6
 
     /// Output size for pictures of the given sizes with the given titles and caption.
     public static func size(_ items: [(title: String, height: Int, width: Int)], caption: String?) -> (height: Int, width: Int) {
@@ -20,17 +20,21 @@ public enum Panel {
     /// The pictures side by side on white, top-aligned, each with its title centred above it (black,
     /// smooth text at `Text.labelSize`) and an optional caption line below, left-aligned. Reports
     /// pass no caption: theirs is HTML beside the picture. A column is as wide as its picture
-    /// or its title, whichever is wider; the picture is centred in it.
-    public static func compose(_ images: [(title: String, image: RGBImage)], caption: String? = nil) -> RGBImage {
+    /// or its title, whichever is wider; the picture is centred in it. `titleSpans[i]` centres picture
+    /// i's title over its left part that wide instead (a map, not its colour bar), where it fits.
+    public static func compose(_ images: [(title: String, image: RGBImage)], caption: String? = nil,
+                               titleSpans: [Int: Int] = [:]) -> RGBImage {
         let (h, w) = size(images.map { ($0.title, $0.image.height, $0.image.width) }, caption: caption)
         var out = RGBImage(height: h, width: w, fill: Palette.white)
         let hasTitles = images.contains { !$0.title.isEmpty }
         let imageTop = margin + (hasTitles ? Text.height(size: Text.labelSize) + titleGap : 0)
         var x = margin
-        for (title, image) in images {
-            let column = max(image.width, Text.width(title, size: Text.labelSize))
-            Text.drawSmooth(title, into: &out, x: x + (column - Text.width(title, size: Text.labelSize)) / 2, y: margin)
-            out.paste(image, x: x + (column - image.width) / 2, y: imageTop)
+        for (i, (title, image)) in images.enumerated() {
+            let titleW = Text.width(title, size: Text.labelSize), column = max(image.width, titleW)
+            let imageX = x + (column - image.width) / 2
+            let titleX = titleSpans[i].map { min(max(imageX + ($0 - titleW) / 2, x), x + column - titleW) } ?? x + (column - titleW) / 2
+            Text.drawSmooth(title, into: &out, x: titleX, y: margin)
+            out.paste(image, x: imageX, y: imageTop)
             x += column + columnGap
         }
         if let caption, !caption.isEmpty {

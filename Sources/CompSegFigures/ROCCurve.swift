@@ -75,11 +75,11 @@ public enum ROCCurve {
     /// own `Palette.categorical` colour with its marker as a ringed dot, and a legend in the lower
     /// right: "name AUC 0.93 [0.85, 0.99]" per curve (one curve: "AUC 0.93 [0.85, 0.99]", so that
     /// the legend stays clear of the curve's left edge), then the markers' labels (several curves:
-    /// "name Youden point").
-    public static func chart(curves: [Curve], size: Int = 480) -> Chart {
+    /// "name Youden point"). Titled "ROC of the tumor fraction" unless given another `title`.
+    public static func chart(curves: [Curve], size: Int = 480, title: String? = defaultTitle) -> Chart {
         precondition(size >= 200, "ROC plot size must be at least 200 pixels")
         let ticks: [Chart.Tick] = [("0", 0), ("0.25", 0.25), ("0.5", 0.5), ("0.75", 0.75), ("1", 1)]
-        var chart = Chart(width: size, height: size, xLabel: "false positive rate", yLabel: "true positive rate",
+        var chart = Chart(width: size, height: size, title: title, xLabel: "false positive rate", yLabel: "true positive rate",
                           xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
         chart.series.append(.init(points: [(0, 0), (1, 1)], colour: Palette.lightGrey, lineWidth: 1.5, dash: 6))
         for (i, curve) in curves.enumerated() {
@@ -95,6 +95,9 @@ public enum ROCCurve {
         }
         return chart
     }
+
+    /// What the curve shows: each sample's tumor fraction as a score for its image label.
+    public static let defaultTitle = "ROC of the tumor fraction"
 
     /// The plot (`chart`) as a `size`×`size` picture.
     public static func render(curves: [Curve], size: Int = 480) -> RGBImage { chart(curves: curves, size: size).render() }

@@ -5,7 +5,7 @@ import CompSegCore
 ///
 /// Each glyph is refined three times by the EPX rule (one pixel becomes four; a corner quarter
 /// takes its two neighbours' value where they agree and the other two differ), which joins
-/// diagonal steps and rounds convex corners: 5×7 becomes 40×56 sub-pixels. A string is then drawn
+/// diagonal steps and rounds convex corners: a 5×9 cell (line and descent) becomes 40×72 sub-pixels. A string is then drawn
 /// at `size` output pixels per font pixel by coverage: every output pixel samples 4×4 points of
 /// the refined glyphs and is covered by the fraction that fall on ink.
 extension Text {
@@ -16,7 +16,7 @@ extension Text {
     /// Sub-pixels per font pixel in the refined glyphs (three EPX doublings).
     static let refinement = 8
 
-    /// The refined glyphs, 40×56 row-major, for every character of the font and the hollow box.
+    /// The refined glyphs, 40×72 row-major, for every character of the font and the hollow box.
     static let refined: [Character: [Bool]] = {
         var out: [Character: [Bool]] = [:]
         for (ch, rows) in font { out[ch] = refine(rows) }
@@ -24,9 +24,9 @@ extension Text {
     }()
     static let refinedUnknown = refine(glyph("\u{0}"))
 
-    /// `rows` (7 rows, bit 4 = leftmost) refined by three EPX doublings.
+    /// `rows` (9 rows, bit 4 = leftmost) refined by three EPX doublings.
     static func refine(_ rows: [UInt8]) -> [Bool] {
-        var (w, h) = (glyphWidth, glyphHeight)
+        var (w, h) = (glyphWidth, glyphHeight + descent)
         var bits = (0..<h * w).map { rows[$0 / w] & (1 << (w - 1 - $0 % w)) != 0 }
         for _ in 0..<3 {
             bits = epx(bits, width: w, height: h)
@@ -60,14 +60,16 @@ extension Text {
         Int((Double(width(string)) * size).rounded(.up))
     }
 
-    /// Height in pixels of a smooth line at `size`: 7·size, rounded up.
+    /// Height in pixels of a smooth line at `size`: 7·size, rounded up; descenders hang below it, into
+    /// the gap a layout leaves under the line.
     public static func height(size: Double) -> Int { Int((Double(glyphHeight) * size).rounded(.up)) }
 
-    /// The coverage of `string` at `size`, `width(string, size:)`×`height(size:)`.
+    /// The coverage of `string` at `size`: `width(string, size:)` wide, the line and its descent high.
     public static func coverage(_ string: String, size: Double) -> Coverage {
         precondition(size >= 1, "Text size must be at least 1, got \(size)")
-        var out = Coverage(width: width(string, size: size), height: height(size: size))
-        let k = 4, subW = glyphWidth * refinement, subH = glyphHeight * refinement
+        let rows = glyphHeight + descent
+        var out = Coverage(width: width(string, size: size), height: Int((Double(rows) * size).rounded(.up)))
+        let k = 4, subW = glyphWidth * refinement, subH = rows * refinement
         for (i, ch) in string.enumerated() where ch != " " {
             let bits = refined[ch] ?? refinedUnknown
             let origin = Double(i * advance)  // in font pixels

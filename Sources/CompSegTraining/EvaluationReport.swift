@@ -168,7 +168,7 @@ public enum EvaluationReport {
             try heatmap.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
                 .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))
-            try Panel.compose(columns, caption: nil).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
+            try Panel.compose(columns, caption: nil, titleSpans: [1: bw]).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
 
             // The card: the four pictures at one size (the activation without its bar: the page has one legend).
             let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale)

@@ -163,7 +163,7 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         var seen: [[UInt8]: Character] = [:]
         for ch in needed where ch != " " {
             let g = Text.glyph(ch)
-            #expect(g.count == 7 && g.allSatisfy { $0 < 32 } && g.contains { $0 != 0 })
+            #expect(g.count == 9 && g.allSatisfy { $0 < 32 } && g.contains { $0 != 0 })
             #expect(seen[g] == nil, "\(ch) looks like \(seen[g].map(String.init) ?? "")")
             seen[g] = ch
         }
@@ -189,7 +189,7 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
             let bits = Text.refined[ch]!
             let w = Text.glyphWidth * Text.refinement
             var previous: Set<Int>?
-            for y in 0..<(Text.glyphHeight * Text.refinement) {
+            for y in 0..<((Text.glyphHeight + Text.descent) * Text.refinement) {
                 let ink = Set((0..<w).filter { bits[y * w + $0] })
                 if let p = previous, !p.isEmpty, !ink.isEmpty { #expect(!p.isDisjoint(with: ink), "\(ch): row \(y) does not touch row \(y - 1)") }
                 previous = ink
@@ -201,7 +201,7 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(Text.width("AUC", size: 2) == 34 && Text.height(size: 2) == 14)
         #expect(Text.width("AUC", size: 1.75) == 30 && Text.height(size: 1.75) == 13)
         let c = Text.coverage("Dice 0.72", size: 2)
-        #expect(c.width == Text.width("Dice 0.72", size: 2) && c.height == 14)
+        #expect(c.width == Text.width("Dice 0.72", size: 2) && c.height == 18)
         #expect(c.values.allSatisfy { $0 >= 0 && $0 <= 1 })
         let partial = c.values.filter { $0 > 0 && $0 < 1 }.count, full = c.values.filter { $0 == 1 }.count
         #expect(partial > 20 && full > 50, "partial \(partial), full \(full)")
@@ -211,6 +211,18 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
             let area = Double(Text.coverage("H", size: size).values.reduce(0, +))
             #expect(abs(area / (glyphInk * size * size) - 1) < 0.15, "H at \(size): \(area)")
         }
+    }
+
+    @Test func descendersHangBelowTheLine() {
+        // g j p q y and the comma reach below the line's 7 rows; letters without descenders do not.
+        let line = Text.height(size: 2)
+        func inkBelow(_ s: String) -> Float {
+            let c = Text.coverage(s, size: 2)
+            return (line..<c.height).flatMap { y in (0..<c.width).map { c[$0, y] } }.reduce(0, +)
+        }
+        for s in ["g", "j", "p", "q", "y", ","] { #expect(inkBelow(s) > 8, "\(s) has no descender") }
+        #expect(inkBelow("abc 0.9 AUC") == 0)
+        #expect(Text.glyph("g") != Text.glyph("9") && Text.glyph("q") != Text.glyph("g"))
     }
 
     @Test func drawsBlendedAndVertical() {
@@ -260,19 +272,25 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
     @Test func composesSideBySideWithTitles() {
         let a = RGBImage(height: 10, width: 40, fill: (255, 0, 0)), b = RGBImage(height: 12, width: 15, fill: (0, 0, 255))
         let plain = Panel.compose([("A", a), ("B", b)], caption: nil)
-        // 8 + 40 + 8 + max(15, 10 for "B") + 8 wide; 8 + 14 (title at size 2) + 4 + 12 + 8 high.
-        #expect(plain.width == 79 && plain.height == 46)
-        #expect(same(plain.pixel(x: 8, y: 26), (255, 0, 0)) && same(plain.pixel(x: 47, y: 35), (255, 0, 0)))
-        #expect(same(plain.pixel(x: 56, y: 26), (0, 0, 255)) && same(plain.pixel(x: 70, y: 37), (0, 0, 255)))
-        #expect(same(plain.pixel(x: 8, y: 36), Palette.white))  // below the shorter picture
+        // 8 + 40 + 8 + max(15, 10 for "B") + 8 wide; 8 + 14 (title at size 2) + 6 + 12 + 8 high.
+        #expect(plain.width == 79 && plain.height == 48)
+        #expect(same(plain.pixel(x: 8, y: 28), (255, 0, 0)) && same(plain.pixel(x: 47, y: 37), (255, 0, 0)))
+        #expect(same(plain.pixel(x: 56, y: 28), (0, 0, 255)) && same(plain.pixel(x: 70, y: 39), (0, 0, 255)))
+        #expect(same(plain.pixel(x: 8, y: 38), Palette.white))  // below the shorter picture
         // Titles are smooth text: dark ink with grey edges above each picture.
         var ink = 0, greys = 0
         for y in 8..<22 { for x in 0..<79 { let p = plain.pixel(x: x, y: y); if p.0 < 100 { ink += 1 } else if p.0 < 250 { greys += 1 } } }
         #expect(ink > 30 && greys > 10)
         let captioned = Panel.compose([("A", a), ("B", b)], caption: "x")
-        #expect(captioned.height == 46 + 6 + 14)
+        #expect(captioned.height == 48 + 6 + 14)
         #expect(Panel.size([("A", 10, 20), ("long title here", 12, 15)], caption: nil).width
                 == 8 + 20 + 8 + Text.width("long title here", size: Text.labelSize) + 8)
+        // A title spanning the picture's left 20 px (a map beside its colour bar) is centred over them.
+        func inkColumns(_ p: RGBImage) -> [Int] { (0..<p.width).filter { x in (8..<22).contains { p.pixel(x: x, y: $0).0 < 128 } } }
+        let wide = RGBImage(height: 10, width: 80, fill: (255, 0, 0))
+        let centred = inkColumns(Panel.compose([("A", wide)])), spanned = inkColumns(Panel.compose([("A", wide)], titleSpans: [0: 20]))
+        #expect(abs(Double(centred.first! + centred.last!) / 2 - (8 + 40)) <= 1.5)
+        #expect(abs(Double(spanned.first! + spanned.last!) / 2 - (8 + 10)) <= 1.5)
     }
 }
 
