@@ -20,8 +20,18 @@ public enum SegmentationFiles {
     /// The headers compseg writes its per-sample records with (`segmentation.csv`, before and
     /// since it named each file; `per_sample.csv`).
     static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", segmentationHeader, EvaluationFiles.perSampleHeader]
-    /// The header of `segment`'s `segmentation.csv`.
+    /// The header of `segmentation.csv` (`segment`, `overlay`).
     public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path"
+
+    /// `segmentation.csv`'s text for `results`: a line per sample with its label, tissue and tumor
+    /// pixels, tumor fraction (blank without tissue) and the file it came from (`files`, by id).
+    public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], files: [String: URL]) -> String {
+        let rows = [segmentationHeader] + results.map {
+            CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
+                      $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), files[$0.id]?.path ?? ""])
+        }
+        return rows.joined(separator: "\n") + "\n"
+    }
 
     /// The sample ids an earlier run's record in a folder lists: the first column of the
     /// `segmentation.csv` or `per_sample.csv` compseg wrote; none where there is no such record

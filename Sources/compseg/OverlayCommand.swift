@@ -1,15 +1,17 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
 
-/// `compseg overlay`: masks and figures per sample, for handing segmentations on.
+/// `compseg overlay`: masks and figures per sample, for handing segmentations on, and
+/// `segmentation.csv` as `segment` writes it.
 struct OverlayCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "overlay",
-        abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples.")
+        abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples, and segmentation.csv.")
 
     @OptionGroup var input: TrainedRunInput
     @Option(parsing: .unconditional, help: "Activation threshold for the mask.") var threshold: Float = 0.35
@@ -33,16 +35,21 @@ struct OverlayCommand: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try builtinRegistry()
-        let (trained, store, rows) = try input.load(registry)
-        let folder = URL(fileURLWithPath: input.out)
-        try input.writing(SegmentationFiles.paths(for: store.ids, in: folder, figures: true)) {
+        let (trained, _, store, rows, _, files) = try input.load(registry, streamAbove: nil)
+        let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
+        let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
+        let earlier = SegmentationFiles.recordedIDs(record)  // an earlier overlay's or segmentation's, replaced with --force
+        try input.writing(outputs) {
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
             try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                               colour: rgb!, alpha: alpha)
-            input.warnAboutBlankSamples(evaluation.results)
+            try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, files: files).utf8), to: record)
+            // None of an earlier run's files for other samples stays beside these.
+            SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: true, keeping: Set(outputs.map(\.lastPathComponent)))
+            input.warnAboutBlankSamples(evaluation.results, csv: true)
             print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
         }
     }

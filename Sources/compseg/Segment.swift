@@ -54,12 +54,8 @@ struct Segment: ParsableCommand {
                     fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
                                                                   to: staging, geoJSON: geojson))
                 }
-                // A sample without tissue has no tumor fraction: its field is left blank.
-                let rows = [SegmentationFiles.segmentationHeader] + fractions.map {
-                    CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
-                              $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), files[$0.id]?.path ?? ""])
-                }
-                try writeDurably(Data((rows.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent(record.lastPathComponent))
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, files: files).utf8),
+                                 to: staging.appendingPathComponent(record.lastPathComponent))
             }
             // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
             SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: false, keeping: Set(outputs.map(\.lastPathComponent)))

@@ -59,6 +59,15 @@ import Testing
         #expect(one.status == 0, "\(one.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("pair")).sorted()
                     == ["notes.txt", "segmentation.csv", "spot000_map.png", "spot000_map.tif", "spot000_mask.png"])
+        // overlay keeps the same record, so its --force too leaves none of an earlier overlay's files.
+        let overlaid = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over"),
+                                    folder.path("data/spot000.h5"), folder.path("data/spot001.h5")])
+        #expect(overlaid.status == 0, "\(overlaid.output)")
+        let record = try String(contentsOfFile: folder.path("over/segmentation.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(record.count == 3 && record[1].hasPrefix("spot000,,") && record[1].hasSuffix(folder.path("data/spot000.h5")), "\(record)")
+        #expect(try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
+                             folder.path("data/spot001.h5")]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).allSatisfy { !$0.hasPrefix("spot000") })
 
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval"),
                                      "--split", "all", "--threshold", "auto"])
@@ -205,7 +214,7 @@ extension EndToEndTests {
         #expect(blankMask.pixels.allSatisfy { $0 == 0 })
         let overlay = try cli.run(["overlay"] + apply + ["--out", folder.path("o1")])
         #expect(overlay.status == 0 && overlay.output.contains("warning: no tissue in 4 samples")
-                    && !overlay.output.contains("segmentation.csv"), "\(overlay.output)")
+                    && overlay.output.contains("segmentation.csv are blank"), "\(overlay.output)")
         // Truth outside the tissue mask is not scored, and evaluate says so.
         try PNGImage(width: 24, height: 24, channels: 1, pixels: (0..<576).map { $0 < 288 ? 255 : 0 })
             .write(to: URL(fileURLWithPath: folder.path("data/top.png")))
