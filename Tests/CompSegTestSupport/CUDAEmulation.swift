@@ -1,5 +1,6 @@
 import Foundation
-@testable import CompSegNN
+// Not @testable: `swift build` builds this module too, without -enable-testing.
+@_spi(Emulation) import CompSegNN
 
 /// The CUDA backend on the CPU, for machines without a GPU: `CUDAKernels.source` compiled by
 /// clang++ (or another C++ compiler on PATH) with emulated built-ins, linked with the driver,
@@ -95,7 +96,7 @@ public enum CUDAEmulation {
             atexit { if let folder = CUDAEmulation.built { try? FileManager.default.removeItem(at: folder) } }
         }
         let kernels = folder.appendingPathComponent("kernels.cpp"), library = folder.appendingPathComponent("libcuda.so.1")
-        let sources = CUDAKernels.source + "\n" + CUDADriver.selfTestSource + "\n"
+        let sources = CUDAEnvironment.kernelSources
         try (prelude + sources + thunks(of: sources)).write(to: kernels, atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: compiler)

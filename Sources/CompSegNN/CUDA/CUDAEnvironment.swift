@@ -10,6 +10,19 @@ public struct CUDAEnvironment: Sendable {
     public let versions: [CUDALibrary: String]
     public let libraries: [CUDALibrary: LoadedLibrary]
 
+    @_spi(Emulation) public init(deviceName: String, memoryBytes: Int, computeCapability: (major: Int, minor: Int),
+                                 versions: [CUDALibrary: String], libraries: [CUDALibrary: LoadedLibrary]) {
+        self.deviceName = deviceName
+        self.memoryBytes = memoryBytes
+        self.computeCapability = computeCapability
+        self.versions = versions
+        self.libraries = libraries
+    }
+
+    /// Every CUDA C++ source compseg compiles with NVRTC (the kernels, the driver's self-test), for
+    /// the tests' emulator, which compiles them for the CPU.
+    @_spi(Emulation) public static var kernelSources: String { CUDAKernels.source + "\n" + CUDADriver.selfTestSource + "\n" }
+
     /// One line for `compseg --version`: the GPU and where each library came from.
     public var summary: String {
         let gib = Double(memoryBytes) / Double(1 << 30)

@@ -44,7 +44,7 @@ public final class LoadedLibrary: @unchecked Sendable {
     public let path: String
     let handle: UnsafeMutableRawPointer
 
-    init(library: CUDALibrary, path: String, handle: UnsafeMutableRawPointer) {
+    @_spi(Emulation) public init(library: CUDALibrary, path: String, handle: UnsafeMutableRawPointer) {
         self.library = library
         self.path = path
         self.handle = handle
@@ -52,7 +52,7 @@ public final class LoadedLibrary: @unchecked Sendable {
 
     /// The C function `name` as `type` (a `@convention(c)` function type).
     /// - Throws: `CUDAUnavailable` naming the library and symbol when it lacks it (an older version).
-    func function<F>(_ name: String, as type: F.Type) throws(CUDAUnavailable) -> F {
+    @_spi(Emulation) public func function<F>(_ name: String, as type: F.Type) throws(CUDAUnavailable) -> F {
         guard let symbol = dlsym(handle, name) else {
             throw CUDAUnavailable("\(path) has no function \(name) (\(library.role) too old?)")
         }
