@@ -13,6 +13,26 @@ public enum ChannelAxis: Codable, Hashable, Sendable {
         case .bands(let names): names.count
         }
     }
+
+    private enum CodingKeys: String, CodingKey { case spectral, unit, bands }
+
+    /// In JSON `{"spectral": [1800, …], "unit": "cm⁻¹"}` or `{"bands": ["R", "G", "B"]}`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let names = try c.decodeIfPresent([String].self, forKey: .bands) {
+            self = .bands(names)
+        } else {
+            self = .spectral(values: try c.decode([Double].self, forKey: .spectral), unit: try c.decode(String.self, forKey: .unit))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .spectral(let values, let unit): try c.encode(values, forKey: .spectral); try c.encode(unit, forKey: .unit)
+        case .bands(let names): try c.encode(names, forKey: .bands)
+        }
+    }
 }
 
 /// Which part of the data a sample belongs to.

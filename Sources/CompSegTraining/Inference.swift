@@ -68,7 +68,11 @@ extension TrainedModel {
             case .failure(let error):
                 problems.append("\(error)")
                 batch = []  // nothing more is computed; the other samples are still read, to name every bad one
-            case .success(let sample) where problems.isEmpty:
+            case .success(let read):
+                // A sample on another spectral axis is named with the others that cannot be used.
+                let sample: Sample
+                do { sample = try aligned(read) } catch { problems.append("\(error)"); batch = []; continue }
+                guard problems.isEmpty else { continue }
                 if size == nil {
                     size = min(8, max(1, Self.batchValues / max(sample.image.shape.count, 1)))
                     prefetcher.ahead = size!
@@ -76,7 +80,6 @@ extension TrainedModel {
                 if let first = batch.first, first.image.shape != sample.image.shape { try flush() }
                 batch.append(sample)
                 if batch.count >= size! { try flush() }
-            case .success: break
             }
         }
         guard problems.isEmpty else {

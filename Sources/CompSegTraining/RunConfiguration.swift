@@ -11,6 +11,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var topology: PluginDescription
     public var head: PluginDescription
     public var inputChannels: Int
+    /// What the network's input channels measure (the first training sample's, after
+    /// preprocessing), so that a file storing its spectral axis the other way is reversed and one
+    /// on another axis refused; nil for runs written before it was recorded.
+    public var inputAxis: ChannelAxis?
     public var training: TrainingSettings
     public var bestEpoch: Int?
     public var versions: [String: String]

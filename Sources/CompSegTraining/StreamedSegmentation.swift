@@ -56,7 +56,7 @@ extension TrainedModel {
                 var input: [Float] = []
                 input.reserveCapacity(batch.count * description.inputChannels * th * tw)
                 for b in batch {
-                    let tile = try modality.prepare(regions.region(y: ys[a], x: xs[b], height: th, width: tw))
+                    let tile = try aligned(modality.prepare(regions.region(y: ys[a], x: xs[b], height: th, width: tw)))
                     guard tile.image.shape[0] == description.inputChannels else {
                         throw TrainingError("sample \(regions.id) has \(tile.image.shape[0]) channels after preprocessing; "
                                             + "the model was trained on \(description.inputChannels)")

@@ -30,10 +30,20 @@ public final class TrainedModel {
         network.setTraining(false)
     }
 
+    /// `sample` with its channels in the order the network was trained on (a spectral axis stored
+    /// the other way is reversed).
+    /// - Throws: naming the sample when its channels are others than the network's.
+    func aligned(_ sample: Sample) throws -> Sample {
+        guard let axis = description.inputAxis else { return sample }
+        return try sample.aligned(to: axis, by: "the network was trained on",
+                                  remedy: "preprocess it as the training samples were (a 'resample' step brings every file onto one axis)")
+    }
+
     /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches;
     /// a sample larger than a tile of `tiling` on either side is segmented tile by tile.
     /// - Throws: when a sample's channel count differs from the network's (naming the sample).
     public func activationMaps(_ samples: [Sample], batchSize: Int = 4, tiling: Tiling = .standard) throws -> [[Float]] {
+        let samples = try samples.map(aligned)
         let large = samples.filter { $0.height > tiling.size || $0.width > tiling.size }
         guard large.isEmpty else {  // one by one, the large ones in tiles
             return try samples.map { s in

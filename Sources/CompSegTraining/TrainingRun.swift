@@ -26,6 +26,7 @@ public final class TrainingRun {
         trainer = try Self.trainer(model, registry)
         // The settings in effect, defaults included, where the plugins tell them.
         var model = model
+        if model.inputAxis == nil, train.count > 0 { model.inputAxis = try train.sample(0).channels }
         if let value = (trainer.network as? any ReportsConfiguration)?.configurationValue { model.topology.configuration = value }
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model

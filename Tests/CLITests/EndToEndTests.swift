@@ -175,6 +175,43 @@ import Testing
         #expect(r.status != 0)
         #expect(r.output.contains("/nonexistent/run/model.json: not found"), "\(r.output)")
     }
+
+    /// Files store their wavenumbers either way: a spot written with its axis reversed segments to
+    /// the same map as the original, whether PCA (infrared.yaml) or the network (ftir, the reader
+    /// alone) takes the bands by position; a spot on another axis is refused, naming it.
+    @Test func spectralAxisEitherWay() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let original = try HDF5File(url: URL(fileURLWithPath: folder.path("data/spot004.h5")))
+        let (shape, cube) = try original.readFloats("/spectra"), axis = try original.readFloats("/wavenumbers").values
+        let mask = try original.readFloats("/mask")
+        func write(_ name: String, bands: (Int) -> Int, axis: [Float]) throws {
+            let (plane, b) = (shape[0] * shape[1], shape[2])
+            let writer = try HDF5Writer(url: URL(fileURLWithPath: folder.path(name)))
+            try writer.write("/spectra", shape: shape, values: (0..<(plane * b)).map { cube[($0 / b) * b + bands($0 % b)] })
+            try writer.write("/wavenumbers", shape: [b], values: axis)
+            try writer.write("/mask", shape: mask.shape, values: mask.values)
+            try writer.close()
+        }
+        try write("reversed.h5", bands: { shape[2] - 1 - $0 }, axis: axis.reversed())
+        try write("shifted.h5", bands: { $0 }, axis: axis.map { $0 - 300 })
+        for modality in ["infrared", "ftir"] {
+            let run = folder.path("run-\(modality)")
+            let args = train(manifest, run, epochs: 1).map { $0 == "infrared" ? modality : $0 }
+            #expect(try cli.run(args).status == 0)
+            let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
+            #expect(model.contains("\"inputAxis\" : {") && model.contains(modality == "ftir" ? "\"spectral\" : [" : "\"PC16\""))
+            let out = folder.path("seg-\(modality)")
+            let segmented = try cli.run(["segment", "--model", run, "--out", out, folder.path("data/spot004.h5"), folder.path("reversed.h5")])
+            #expect(segmented.status == 0, "\(segmented.output)")
+            let maps = try ["spot004", "reversed"].map { try Data(contentsOf: URL(fileURLWithPath: "\(out)/\($0)_map.tif")) }
+            #expect(maps[0] == maps[1], "\(modality): the reversed file's map differs")
+            let other = try cli.run(["segment", "--model", run, "--out", folder.path("other-\(modality)"), folder.path("shifted.h5")])
+            #expect(other.status != 0 && other.output.contains("sample shifted: its channels (")
+                        && other.output.contains(modality == "ftir" ? "the network was trained on" : "'pca' was fitted on"), "\(other.output)")
+        }
+    }
 }
 
 extension EndToEndTests {

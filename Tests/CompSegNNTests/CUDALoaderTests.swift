@@ -1,7 +1,7 @@
 import CompSegTestSupport
 import Foundation
 import Testing
-@testable import CompSegNN
+@_spi(Emulation) @testable import CompSegNN
 
 /// Finding NVIDIA's libraries at run time: where they are looked for, and what a user is told
 /// when they are missing. These run on every machine; with a GPU the probe itself is checked too.

@@ -1,7 +1,7 @@
 import CompSegTestSupport
 import Foundation
 import Testing
-@testable import CompSegNN
+@_spi(Emulation) @testable import CompSegNN
 
 /// Choosing the device (`--device`, `--precision`) and checking a backend against the CPU's
 /// (`BackendAgreement`). The CUDA backend's own check runs only where a GPU loads.

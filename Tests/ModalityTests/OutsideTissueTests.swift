@@ -50,6 +50,46 @@ import Testing
         }
     }
 
+    /// `sample` stored with its spectral axis the other way: bands and wavenumbers reversed.
+    static func reversed(_ sample: Sample) throws -> Sample {
+        guard case .spectral(let values, let unit) = sample.channels else { throw SampleError(sample.id, "not spectral") }
+        let (b, plane) = (values.count, sample.height * sample.width), cube = sample.image.scalars
+        var s = sample
+        s.image = try Tensor(shape: sample.image.shape, scalars: (0..<(b * plane)).map { cube[(b - 1 - $0 / plane) * plane + $0 % plane] })
+        s.channels = .spectral(values: values.reversed(), unit: unit)
+        return s
+    }
+
+    /// PCA records the axis it was fitted on: a file storing it the other way (training or not)
+    /// gives the same result, one on another axis is refused naming both; runs from before the
+    /// axis was recorded apply as they did.
+    @Test func pcaTakesAxesEitherWayAndRefusesOthers() throws {
+        let samples = try [Self.sample(seed: 1), Self.sample(seed: 2)]
+        let fitted = try Self.chain(.keep).fitted(to: SampleSequence(samples))
+        let direct = try fitted.apply(samples[0]).image.scalars
+        #expect(try fitted.apply(Self.reversed(samples[0])).image.scalars == direct)
+        let mixed = try Self.chain(.keep).fitted(to: SampleSequence([samples[0], Self.reversed(samples[1])]))
+        #expect(try mixed.apply(samples[0]).image.scalars == direct)
+        var shifted = samples[0]
+        shifted.channels = .spectral(values: (0..<12).map { 1500 - 40 * Double($0) }, unit: "cm⁻¹")
+        #expect { _ = try fitted.apply(shifted) } throws: { error in
+            "\(error)".contains("sample s: its channels (12 bands, 1500–1060 cm⁻¹) are not those 'pca' was fitted on "
+                                 + "(12 bands, 1800–1360 cm⁻¹); add a 'resample' step")
+        }
+        // Within a tenth of a band spacing (an axis stored as float32) is the same axis.
+        var rounded = samples[0]
+        rounded.channels = .spectral(values: (0..<12).map { 1800 - 40 * Double($0) + 0.5 }, unit: "cm⁻¹")
+        #expect(try fitted.apply(rounded).image.scalars == direct)
+        // model.json of a run from before: no axis, applied by band index as then.
+        var steps = fitted.descriptions
+        guard var keys = steps[1].configuration.objectValue else { Issue.record("pca's configuration"); return }
+        #expect(keys["axis"] != nil)
+        keys["axis"] = nil
+        steps[1].configuration = .object(keys)
+        let older = try PreprocessingChain(steps, outside: .keep, registry: Self.registry(), source: "test")
+        #expect(try older.apply(shifted).image.scalars == direct)
+    }
+
     @Test func zeroClearsEveryChannelOutsideTheTissueAfterEveryStep() throws {
         let samples = try [Self.sample(seed: 1), Self.sample(seed: 2)]
         let fitted = try Self.chain(.zero).fitted(to: SampleSequence(samples))

@@ -15,6 +15,9 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
     public var isPixelwise: Bool { true }
     /// nil until fitted.
     public var fit: PCA?
+    /// The spectral axis the fit was made on (its unit the samples'), recorded by fitting: spectra
+    /// on it reversed are reversed back; on another axis, refused. nil in runs from before it was recorded.
+    public var axis: [Double]?
 
     public init(components: Int, whiten: Bool = true, fitPixels: Int = 20_000, fit: PCA? = nil) throws {
         self.components = components; self.whiten = whiten; self.fitPixels = fitPixels; self.fit = fit
@@ -29,6 +32,7 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         whiten = try c.decodeIfPresent(Bool.self, forKey: .whiten) ?? true
         fitPixels = try c.decodeIfPresent(Int.self, forKey: .fitPixels) ?? 20_000
         fit = try c.decodeIfPresent(PCA.self, forKey: .fit)
+        axis = try c.decodeIfPresent([Double].self, forKey: .axis)
     }
 
     private func validate() throws {
@@ -44,6 +48,9 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
             }
             guard (fit.mean + fit.components + fit.variances).allSatisfy(\.isFinite), fit.variances.allSatisfy({ $0 >= 0 }) else {
                 throw SpectralError("pca: 'fit' holds values that are not finite, or a negative variance")
+            }
+            if let axis, axis.count != fit.bands {
+                throw SpectralError("pca: 'axis' holds \(axis.count) positions for a fit of \(fit.bands) bands")
             }
         }
     }
@@ -69,16 +76,20 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         var axis: [Double]?
         for outcome in shares {
             let share = try outcome.get()
-            if let axis, axis != share.axis {
-                let how = axis.count != share.axis.count ? "\(share.axis.count) bands, the first training sample's \(axis.count)"
-                    : zip(axis, share.axis).enumerated().first { $0.element.0 != $0.element.1 }.map {
+            guard let first = axis else { axis = share.axis; pixels += share.pixels; continue }
+            if ChannelAxis.matches(share.axis, first) {
+                pixels += share.pixels
+            } else if ChannelAxis.matches(share.axis.reversed(), first) {  // stored the other way: each spectrum reversed
+                let b = first.count
+                for start in Swift.stride(from: 0, to: share.pixels.count, by: b) { pixels += share.pixels[start..<start + b].reversed() }
+            } else {
+                let how = first.count != share.axis.count ? "\(share.axis.count) bands, the first training sample's \(first.count)"
+                    : zip(first, share.axis).enumerated().first { $0.element.0 != $0.element.1 }.map {
                         "band \($0.offset) is at \($0.element.1) here, \($0.element.0) in the first training sample"
                     } ?? ""
                 throw SampleError(share.id, "step 'pca': its spectral axis differs from the first training sample's (\(how)); "
                                   + "add a 'resample' step before 'pca'")
             }
-            axis = share.axis
-            pixels += share.pixels
         }
         let bands = axis?.count ?? 0
         guard components <= bands else {
@@ -86,14 +97,20 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         }
         var step = self
         step.fit = try PCA(fitting: pixels, bands: bands, components: components)
+        step.axis = axis
         return step
     }
 
     public func apply(_ sample: Sample) throws -> Sample {
         guard let fit else { throw SampleError(sample.id, "step 'pca' has not been fitted") }
-        let (axis, _) = try spectralAxis(sample, step: "pca")
-        guard axis.count == fit.bands else {
-            throw SampleError(sample.id, "step 'pca': the spectra have \(axis.count) bands; the fit has \(fit.bands)")
+        var sample = sample
+        let (values, unit) = try spectralAxis(sample, step: "pca")
+        if let axis {
+            sample = try sample.aligned(to: .spectral(values: axis, unit: unit), by: "'pca' was fitted on",
+                                        remedy: "add a 'resample' step before 'pca' to bring every file onto one axis")
+        }
+        guard values.count == fit.bands else {
+            throw SampleError(sample.id, "step 'pca': the spectra have \(values.count) bands; the fit has \(fit.bands)")
         }
         let plane = sample.height * sample.width
         let scales = whiten ? fit.variances.map { 1 / max($0, 1e-12).squareRoot() } : nil
