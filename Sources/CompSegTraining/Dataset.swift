@@ -188,6 +188,11 @@ public struct PreparedModality: Sendable {
                         problems.append("\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
                                         + "preprocessing but \(first.id) is \(first.image.shape); every sample must have the same channels and size")
                     }
+                } else if sameShape, let first, case .spectral(let mine, _) = sample.channels,
+                          case .spectral(let theirs, _) = first.channels, !ChannelAxis.matches(mine, theirs) {
+                    // The network takes bands by position: training samples on one axis, in one order.
+                    problems.append("\(location(i)): \(sample.id)'s channels (\(sample.channels.summary)) after preprocessing are not "
+                                    + "\(first.id)'s (\(first.channels.summary)); put a 'resample' step first to bring every file onto one axis")
                 }
                 first = first ?? sample
                 cache.keep(sample, at: i)

@@ -211,6 +211,14 @@ import Testing
             #expect(other.status != 0 && other.output.contains("sample shifted: its channels (")
                         && other.output.contains(modality == "ftir" ? "the network was trained on" : "'pca' was fitted on"), "\(other.output)")
         }
+        // Without pca, the network would take training spots stored either way by position: refused, naming the row.
+        let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
+        let spot = lines.first { $0.hasPrefix("spot004.h5,") }!.split(separator: ",", omittingEmptySubsequences: false)
+        let mixed = lines + [(["../reversed.h5"] + spot.dropFirst().map(String.init)).joined(separator: ",").replacingOccurrences(of: ",test", with: ",train")]
+        try Data((mixed.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/mixed.csv")))
+        let refused = try cli.run(train(folder.path("data/mixed.csv"), folder.path("mixed"), epochs: 1).map { $0 == "infrared" ? "ftir" : $0 })
+        #expect(refused.status != 0 && refused.output.contains("line \(mixed.count): reversed's channels (40 bands, 948–1800 cm⁻¹)"),
+                "\(refused.output)")
     }
 }
 
