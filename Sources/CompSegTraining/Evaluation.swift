@@ -92,17 +92,42 @@ public struct SegmentationEvaluation: Sendable {
     public var diceMean: Double { summary.diceMean ?? .nan }
     public var diceSD: Double { summary.diceSD ?? .nan }
 
+    /// The activation threshold chosen on some samples (`bestThreshold`), and by what.
+    public struct ThresholdChoice: Sendable, Equatable {
+        public enum Criterion: String, Sendable { case dice = "the best mean Dice", youden = "the best Youden's J of the tumor fraction" }
+        public let threshold: Float
+        public let criterion: Criterion
+        /// The candidates that tie with it, lowest and highest (equal to `threshold` when none does).
+        public let tied: ClosedRange<Float>
+
+        public init(threshold: Float, criterion: Criterion, tied: ClosedRange<Float>) {
+            self.threshold = threshold; self.criterion = criterion; self.tied = tied
+        }
+
+        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)".
+        public var reason: String {
+            criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
+                : String(format: ", tied from %.2f to %.2f (the middle taken)", tied.lowerBound, tied.upperBound))
+        }
+    }
+
     /// The activation threshold that does best on these samples: the highest mean Dice over cancer
-    /// samples with truth where any exists, else the highest Youden J of the tumor fraction.
-    /// Candidates .05, .10, … .95.
-    public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> Float {
-        let candidates = stride(from: Float(0.05), through: 0.951, by: 0.05).map { ($0 * 100).rounded() / 100 }
+    /// samples with truth where any exists, else the highest Youden J of the tumor fraction (which
+    /// needs both classes). Candidates .05, .10, … .95; of candidates that tie, the middle one.
+    /// - Returns: nil when neither can be measured (no cancer sample with truth, and not both classes).
+    public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> ThresholdChoice? {
+        let candidates = EvaluationReport.sweptThresholds
         let hasTruth = samples.contains { $0.label == .cancer && truth[$0.id] != nil }
-        func merit(_ t: Float) -> Double {
+        let bothClasses = samples.contains { $0.label == .cancer } && samples.contains { $0.label == .cancerFree }
+        guard hasTruth || bothClasses else { return nil }
+        let merits = candidates.map { t -> Double in
             let e = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t)
             if hasTruth { return e.summary.diceMean ?? 0 }
             return (e.summary.sensitivity ?? 0) + (e.summary.specificity ?? 0) - 1
         }
-        return candidates.max { merit($0) < merit($1) } ?? 0.35
+        let best = merits.max()!
+        let tied = candidates.indices.filter { merits[$0] >= best - 1e-12 }
+        return ThresholdChoice(threshold: candidates[tied[(tied.count - 1) / 2]], criterion: hasTruth ? .dice : .youden,
+                               tied: candidates[tied.first!]...candidates[tied.last!])
     }
 }

@@ -58,10 +58,15 @@ struct Evaluate: ParsableCommand {
             let validation = manifest.rows(in: .val)
             guard !validation.isEmpty else { throw CLIError("\(manifest.url.path): --threshold auto needs rows with split val") }
             let v = try load(validation)
-            chosen = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth)
-            print(String(format: "Threshold %.2f, chosen on %d validation samples", chosen, validation.count))
-            origin = "chosen on the \(validation.count) validation samples (--threshold auto: the best mean Dice where truth "
-                + "exists, else the best Youden's J)"
+            guard let choice = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth) else {
+                let classes = Set(v.samples.compactMap(\.label)).map(\.rawValue).sorted()
+                throw CLIError("\(manifest.url.path): --threshold auto needs validation rows of both classes, or cancer rows with "
+                               + "truth masks; its \(validation.count) have " + (classes.isEmpty ? "no labels" : "only \(classes[0]) labels")
+                               + " and no truth: give --threshold")
+            }
+            chosen = choice.threshold
+            print(String(format: "Threshold %.2f, chosen on %d validation samples by ", chosen, validation.count) + choice.reason)
+            origin = "chosen on the \(validation.count) validation samples (--threshold auto): \(choice.reason)"
         } else if let threshold {
             (chosen, origin) = (Float(threshold)!, "set by --threshold")
         } else {

@@ -98,6 +98,17 @@ import Testing
         #expect(report.components(separatedBy: "<article class=\"card\"").count == 9)  // one card per sample
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
         #expect(perSample.split(separator: "\n").count == 9)
+        // --threshold auto with nothing to choose by (validation rows of one class, no truth) is refused.
+        let rows = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
+            let f = line.split(separator: ",").map(String.init)
+            return "\(f[0]),\(f[1]),\(f[1] == "0" ? "val" : "test")"
+        }
+        try Data((["path,label,split"] + rows).joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/onlyfree.csv")))
+        let unchosen = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/onlyfree.csv"),
+                                    "--out", folder.path("eval-free"), "--threshold", "auto"])
+        #expect(unchosen.status != 0 && unchosen.output.contains("--threshold auto needs validation rows of both classes, or cancer rows "
+                                                                 + "with truth masks; its 4 have only cancer-free labels and no truth"),
+                "\(unchosen.output)")
         let refused = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval")])
         #expect(refused.status != 0 && refused.output.contains("pass --force"), "\(refused.output)")
 

@@ -50,7 +50,17 @@ import CompSegTraining
         #expect(e.results.map(\.tumorPixels) == [2, 1, 0])  // the 4th pixel is not tissue
         #expect(e.summary.diceMean == 0.5 && e.summary.nBothEmpty == 1)  // a: Dice 1, b: Dice 0; c is cancer-free
         #expect(e.summary.auc == 1 && e.summary.nCancer == 2 && e.summary.nCancerFree == 1)
-        #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) <= 0.85)
+        // Mean Dice: .65 at .05 (a .8, b .5), .5 from .10 to .85, 0 above.
+        let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth)
+        #expect(choice == .init(threshold: 0.05, criterion: .dice, tied: 0.05...0.05), "\(String(describing: choice))")
+        // a alone: Dice 1 from .10 to .85, tied: the middle one taken.
+        let tied = SegmentationEvaluation.bestThreshold(samples: [samples[0]], maps: [maps[0]], truth: truth)
+        #expect(tied?.tied == 0.10...0.85 && tied?.threshold == 0.45, "\(String(describing: tied))")
+        #expect(tied?.reason == "the best mean Dice, tied from 0.10 to 0.85 (the middle taken)")
+        // Without truth, Youden's J of the tumor fraction; with one class only, nothing to choose by.
+        #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: [:])?.criterion == .youden)
+        #expect(SegmentationEvaluation.bestThreshold(samples: Array(samples.prefix(2)), maps: Array(maps.prefix(2)), truth: [:]) == nil)
+        #expect(SegmentationEvaluation.bestThreshold(samples: [samples[2]], maps: [maps[2]], truth: truth) == nil)
     }
 
     /// The period-2 measure: none in a constant map or a linear ramp (its 3×3 mean is itself
