@@ -85,13 +85,18 @@ extension PNGImage {
 }
 
 extension PNGImage {
-    /// A ground-truth or tissue mask from a PNG: non-zero in the first channel is true; H×W row-major.
+    /// A ground-truth or tissue mask from a PNG: true where a pixel is neither black (every colour
+    /// channel 0) nor transparent (alpha 0), so grey 0/1 or 0/255 masks, colour labels on black and
+    /// drawings on a transparent layer all read as meant; H×W row-major.
     /// - Throws: `IOError` naming the file when it cannot be read or its size is not `height`×`width`.
     public static func mask(contentsOf url: URL, height: Int, width: Int) throws -> [Bool] {
         let png = try PNGImage(contentsOf: url)
         guard png.height == height, png.width == width else {
             throw IOError(file: url.path, "mask is \(png.height)×\(png.width) pixels; the sample is \(height)×\(width)")
         }
-        return (0..<(height * width)).map { png.pixels[$0 * png.channels] != 0 }
+        let (c, colours) = (png.channels, png.channels == 4 ? 3 : png.channels)
+        return (0..<(height * width)).map { p in
+            (c != 4 || png.pixels[p * c + 3] != 0) && (0..<colours).contains { png.pixels[p * c + $0] != 0 }
+        }
     }
 }

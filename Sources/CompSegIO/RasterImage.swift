@@ -14,23 +14,32 @@ public struct RasterImage: Sendable, Equatable {
     /// The precision the values came from: 16 for 16-bit samples (and TIFF palettes, whose colour
     /// maps are 16-bit), otherwise 8.
     public var bitDepth: Int
+    /// Each pixel's opacity (H×W, 0 transparent … 1 opaque) where the file stores one (PNG with
+    /// alpha or transparency); nil otherwise. `values` are the colours as stored.
+    public var alpha: [Float]?
 
-    public init(width: Int, height: Int, channels: Int, values: [Float], bitDepth: Int) {
+    public init(width: Int, height: Int, channels: Int, values: [Float], bitDepth: Int, alpha: [Float]? = nil) {
         precondition(channels == 1 || channels == 3, "RasterImage channels must be 1 or 3, not \(channels)")
         precondition(bitDepth == 8 || bitDepth == 16, "RasterImage bitDepth must be 8 or 16, not \(bitDepth)")
         precondition(width > 0 && height > 0 && values.count == width * height * channels,
                      "RasterImage \(width)×\(height)×\(channels) needs \(width * height * channels) values, got \(values.count)")
-        (self.width, self.height, self.channels, self.values, self.bitDepth) = (width, height, channels, values, bitDepth)
+        precondition(alpha == nil || alpha!.count == width * height, "RasterImage alpha needs \(width * height) values")
+        (self.width, self.height, self.channels, self.values, self.bitDepth, self.alpha) = (width, height, channels, values, bitDepth, alpha)
     }
 
     /// The value of channel `c` at column `x`, row `y`.
     public subscript(x x: Int, y y: Int, c c: Int) -> Float { values[(y * width + x) * channels + c] }
 
-    /// The same pixels as RGB: a grey value repeated in all three channels; an RGB image unchanged.
+    /// The same pixels as RGB: a grey value repeated in all three channels, transparent pixels
+    /// composited over white (the empty slide: not tissue); an opaque RGB image unchanged.
     public var rgb: RasterImage {
-        guard channels == 1 else { return self }
-        var out = [Float](repeating: 0, count: values.count * 3)
-        for (i, v) in values.enumerated() { (out[3 * i], out[3 * i + 1], out[3 * i + 2]) = (v, v, v) }
+        guard channels == 1 || alpha != nil else { return self }
+        let n = width * height
+        var out = [Float](repeating: 0, count: n * 3)
+        for p in 0..<n {
+            let a = alpha?[p] ?? 1
+            for c in 0..<3 { out[3 * p + c] = values[p * channels + (channels == 1 ? 0 : c)] * a + (1 - a) }
+        }
         return RasterImage(width: width, height: height, channels: 3, values: out, bitDepth: bitDepth)
     }
 
@@ -43,7 +52,8 @@ public struct RasterImage: Sendable, Equatable {
         for row in y..<(y + h) {
             out += values[((row * width + x) * channels)..<((row * width + x + w) * channels)]
         }
-        return RasterImage(width: w, height: h, channels: channels, values: out, bitDepth: bitDepth)
+        let opacity = alpha.map { a in (y..<(y + h)).flatMap { a[($0 * width + x)..<($0 * width + x + w)] } }
+        return RasterImage(width: w, height: h, channels: channels, values: out, bitDepth: bitDepth, alpha: opacity)
     }
 }
 
@@ -65,7 +75,8 @@ public typealias RasterRegion = (x: Int, y: Int, width: Int, height: Int)
 /// palette, and JPEG-compressed YCbCr (converted to RGB by libtiff); contiguous or separate planes;
 /// strips or tiles; any compression this libtiff decodes (none, LZW, Deflate, PackBits, JPEG, …).
 /// PNG of every colour type and bit depth, interlaced or not. Grey stays one channel (`RasterImage.rgb`
-/// expands it); palette becomes RGB; alpha and other extra samples are dropped (not composited).
+/// expands it); palette becomes RGB; a PNG's alpha (or palette transparency) is kept apart as
+/// `alpha` (`rgb` composites over white); a TIFF's alpha and other extra samples are dropped.
 /// Refused with an `IOError` naming the tag and value: other bit depths (1, 2, 4, 12, 32, …),
 /// signed or floating-point samples, other photometric interpretations (CMYK, CIE L*a*b*, uncompressed
 /// YCbCr, …), codecs this libtiff lacks.

@@ -51,7 +51,7 @@ enum RasterPNG {
         guard [1, 2, 3, 4].contains(stored), delivered == 8 || delivered == 16 else {
             throw IOError(file: reader.file, "libpng delivers \(stored) samples of \(delivered) bits per pixel; expected 1–4 of 8 or 16")
         }
-        let channels = stored <= 2 ? 1 : 3  // alpha (the 2nd or 4th sample) is dropped
+        let channels = stored <= 2 ? 1 : 3  // alpha (the 2nd or 4th sample) goes to `alpha`
         let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, file: reader.file, what: "the PNG")
         let bytes = delivered / 8
         let rowBytes = p.row_bytes
@@ -61,18 +61,20 @@ enum RasterPNG {
         let top = Float((1 << delivered) - 1)
         let table = (0..<(1 << delivered)).map { Float($0) / top }
         var values = [Float](repeating: 0, count: r.width * r.height * channels)
+        var alpha = [Float](repeating: 1, count: stored > channels ? r.width * r.height : 0)
 
         /// Converts row `y`'s region columns from `row` (16-bit samples big-endian, as PNG stores them).
         func convert(_ row: UnsafePointer<UInt8>, y: Int) {
             values.withUnsafeMutableBufferPointer { out in
                 table.withUnsafeBufferPointer { table in
+                    func sample(_ i: Int) -> Float { table[bytes == 1 ? Int(row[i]) : Int(row[i]) << 8 | Int(row[i + 1])] }
                     var o = (y - r.y) * r.width * channels
                     for x in r.x..<(r.x + r.width) {
                         for c in 0..<channels {
-                            let i = (x * stored + c) * bytes
-                            out[o] = table[bytes == 1 ? Int(row[i]) : Int(row[i]) << 8 | Int(row[i + 1])]
+                            out[o] = sample((x * stored + c) * bytes)
                             o += 1
                         }
+                        if stored > channels { alpha[(y - r.y) * r.width + x - r.x] = sample((x * stored + channels) * bytes) }
                     }
                 }
             }
@@ -101,6 +103,7 @@ enum RasterPNG {
             for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y) }
         }
         let bitDepth = delivered == 16 ? 16 : 8
-        return RasterImage(width: r.width, height: r.height, channels: channels, values: values, bitDepth: bitDepth)
+        return RasterImage(width: r.width, height: r.height, channels: channels, values: values, bitDepth: bitDepth,
+                           alpha: alpha.isEmpty ? nil : alpha)
     }
 }

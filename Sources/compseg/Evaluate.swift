@@ -77,6 +77,7 @@ struct Evaluate: ParsableCommand {
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
         Self.noteTruthOutsideTissue(samples, truth)
+        Self.noteTruthCoveringEverything(samples, truth)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
 
         try createFolder(folder)
@@ -97,6 +98,16 @@ struct Evaluate: ParsableCommand {
 }
 
 extension Evaluate {
+    /// Names the samples whose truth marks every pixel tumor: most often a mask drawn on white or
+    /// another opaque background, which reads as tumor everywhere.
+    static func noteTruthCoveringEverything(_ samples: [Sample], _ truth: [String: [Bool]]) {
+        let full = samples.filter { s in truth[s.id].map { $0.count > 1 && !$0.contains(false) } ?? false }.map(\.id)
+        guard !full.isEmpty else { return }
+        warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")
+             + (full.count > 5 ? ", …" : "") + "): a truth PNG is tumor wherever it is neither black nor transparent, so its "
+             + "background must be black (0) or transparent")
+    }
+
     /// Says which samples' true tumor lies partly outside their tissue mask (1% of it or more),
     /// where no pixel measure counts it (Dice against the whole annotation is lower than the one reported).
     static func noteTruthOutsideTissue(_ samples: [Sample], _ truth: [String: [Bool]]) {

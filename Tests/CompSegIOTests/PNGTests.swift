@@ -33,6 +33,24 @@ import Testing
         #expect(contents(of: dir) == ["out.png"])
     }
 
+    /// A mask is true where a pixel is neither black nor transparent: a grey 0/1 mask, a green
+    /// label on black and a red drawing on a transparent white layer all read as drawn.
+    @Test func masksReadColourLabelsAndTransparentLayers() throws {
+        let (dir, cleanup) = try temporaryFolder("mask")
+        defer { cleanup() }
+        let drawn = [false, true, true, false, false, true]
+        let cases: [(Int, (Bool) -> [UInt8])] = [
+            (1, { [$0 ? 1 : 0] }),
+            (3, { $0 ? [0, 255, 0] : [0, 0, 0] }),
+            (4, { $0 ? [255, 0, 0, 255] : [255, 255, 255, 0] }),
+        ]
+        for (channels, pixel) in cases {
+            let url = dir.appendingPathComponent("mask\(channels).png")
+            try PNGImage(width: 3, height: 2, channels: channels, pixels: drawn.flatMap(pixel)).write(to: url)
+            #expect(try PNGImage.mask(contentsOf: url, height: 2, width: 3) == drawn, "\(channels) channels")
+        }
+    }
+
     @Test func errorsNameTheFile() throws {
         let missing = ioFixture("no_such.png")
         expectIOError(missing, containing: "does not exist") { _ = try PNGImage(contentsOf: missing) }

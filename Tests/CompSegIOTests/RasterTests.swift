@@ -66,6 +66,26 @@ import Testing
         }
     }
 
+    /// A PNG's alpha (and a palette's transparency) comes apart from the colours as stored, in
+    /// whole images and regions; `rgb` composites over white, so a transparent background is empty slide.
+    @Test(arguments: ["rgba8.png", "rgba16_interlaced.png", "greya8.png", "palette4_trns.png"])
+    func alphaIsKeptApartAndCompositedOverWhite(_ name: String) throws {
+        let image = try RasterFile.read(Self.raster(name))
+        let alpha = try #require(image.alpha)
+        #expect(alpha.count == image.width * image.height && alpha.contains { $0 < 1 } && alpha.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let rgb = image.rgb
+        #expect(rgb.channels == 3 && rgb.alpha == nil)
+        for p in 0..<alpha.count {
+            for c in 0..<3 {
+                let stored = image.values[p * image.channels + (image.channels == 1 ? 0 : c)]
+                #expect(Swift.abs(rgb.values[3 * p + c] - (stored * alpha[p] + 1 - alpha[p])) < 1e-6)
+            }
+        }
+        let region = try RasterFile.read(Self.raster(name), region: (x: 3, y: 2, width: 9, height: 7))
+        #expect(region.alpha == image.cropped(x: 3, y: 2, width: 9, height: 7).alpha)
+        #expect(try RasterFile.read(Self.raster("rgb8.png")).alpha == nil)
+    }
+
     @Test func unsupportedVariantsAndBadRequestsAreNamed() throws {
         let manifest = try #require(Manifest.shared)
         for (name, reason) in manifest.unsupported {
