@@ -88,7 +88,8 @@ let package = Package(
         .testTarget(name: "CompSegFiguresTests", dependencies: ["CompSegFigures"]),
         .target(name: "ExampleModality", dependencies: ["CompSegCore", "CompSegIO"], path: "Examples/ExampleModality"),
         .target(name: "ExampleTopology", dependencies: ["CompSegCore"], path: "Examples/ExampleTopology"),
-        .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "CompSegTraining", "CompSegNetHead", "compseg",
+        .target(name: "ExampleHead", dependencies: ["CompSegCore"], path: "Examples/ExampleHead"),
+        .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "ExampleHead", "CompSegTraining", "CompSegNetHead", "compseg",
                                                      "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
