@@ -23,29 +23,34 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
 
     init(kind: PluginKind) { self.kind = kind }
 
-    /// Registered plugins, sorted by identifier.
-    public var infos: [PluginInfo] { entries.map(\.info).sorted { $0.identifier < $1.identifier } }
+    /// Registered plugins, sorted by identifier (names spelled as registered, matched in any case).
+    public var infos: [PluginInfo] { entries.map(\.info).sorted { $0.identifier.lowercased() < $1.identifier.lowercased() } }
 
     mutating func add(_ info: PluginInfo, _ make: Factory) throws {
         for name in [info.identifier] + info.aliases {
-            if let clash = entries.first(where: { ([$0.info.identifier] + $0.info.aliases).contains(name.lowercased()) }) {
+            if let clash = entries.first(where: { $0.info.answers(to: name) }) {
                 throw RegistryError("\(kind.rawValue) '\(name)' is already registered by '\(clash.info.identifier)'")
             }
         }
-        entries.append((PluginInfo(info.identifier.lowercased(), aliases: info.aliases.map { $0.lowercased() },
-                                   summary: info.summary), make))
+        entries.append((info, make))
     }
 
     /// The factory for `name` (identifier or alias, case-insensitive).
     /// - Throws: `RegistryError` listing the known identifiers.
     public func factory(_ name: String) throws -> (PluginInfo, Factory) {
-        let key = name.lowercased()
-        guard let e = entries.first(where: { $0.info.identifier == key || $0.info.aliases.contains(key) }) else {
+        guard let e = entries.first(where: { $0.info.answers(to: name) }) else {
             let known = infos.map(\.identifier)
             throw RegistryError("unknown \(kind.rawValue) '\(name)'; known: "
                                 + (known.isEmpty ? "none registered" : known.joined(separator: ", ")))
         }
         return (e.info, e.make)
+    }
+}
+
+extension PluginInfo {
+    /// Whether `name` is this plugin's identifier or one of its aliases, in any case.
+    func answers(to name: String) -> Bool {
+        ([identifier] + aliases).contains { $0.lowercased() == name.lowercased() }
     }
 }
 
@@ -100,7 +105,7 @@ public struct Registry: Sendable {
     /// read: by the plugin's check, or by making the network for one input channel.
     public func checkTopology(_ name: String, _ configuration: PluginConfiguration = .init()) throws {
         let (info, make) = try topologies.factory(name)
-        if let check = topologyChecks[info.identifier] { try check(configuration) } else { _ = try make(1, 0, configuration) }
+        if let check = topologyChecks[info.identifier.lowercased()] { try check(configuration) } else { _ = try make(1, 0, configuration) }
     }
     public func head(_ name: String, _ configuration: PluginConfiguration = .init()) throws -> any PoolingHead {
         try heads.factory(name).1(configuration)

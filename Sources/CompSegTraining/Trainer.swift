@@ -89,6 +89,11 @@ public final class Trainer {
                                                             previous: history.last, lowest: lowest,
                                                             highest: highest, validationAUC: validationResult?.auc),
                                      best: improved)
+            if record.collapse != nil, let last = batches.last, try sendsNoGradient(train.samples(last)) {
+                record.collapse = "collapsed: no gradient reaches the network: the pooling head's loss does not depend on the "
+                    + "activation map where it is (its gradient is 0 at every pixel of a training batch; a clamp or a constant "
+                    + "in the loss?), so nothing can change it; check the head's gradient (docs/adding-a-head.md)"
+            }
             // Restart only on unambiguous evidence: saturated maps, or the dark loss with chance-level validation.
             let certain = highest < 1e-3 || lowest > 1 - 1e-3 || validationResult?.auc != nil
             if record.collapse != nil, certain, restarts < Self.maximumRestarts, let b = best {
@@ -142,6 +147,20 @@ public final class Trainer {
             let auc = rocAUC(scores: scores, positives: samples.labels.map { $0 == .cancer })
             return (Float(lossSum / Double(samples.count)), auc, scores)
         }
+    }
+
+    /// Whether the head's loss on training `samples` has no gradient with respect to the activation
+    /// map (every pixel's exactly 0): a head whose loss does not depend on the map where it is,
+    /// unlike a saturated network, whose map the loss would move. Inference mode leaves batch
+    /// statistics as they are.
+    private func sendsNoGradient(_ samples: [Sample]) throws -> Bool {
+        let batch = try Batch(samples)
+        network.setTraining(false)
+        defer { network.setTraining(true) }
+        let map = try withoutGradients { try network.activation(batch.images) }
+        let leaf = try Tensor(shape: map.shape, scalars: map.scalars, requiresGrad: true)
+        try head.loss(activation: leaf, tissue: batch.tissue, labels: batch.labels).backward()
+        return leaf.grad.map { $0.scalars.allSatisfy { $0 == 0 } } ?? true
     }
 
     /// The losses the head gives this batch for an all-dark map (every activation 0) and an

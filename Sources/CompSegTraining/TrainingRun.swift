@@ -27,6 +27,9 @@ public final class TrainingRun {
         // The settings in effect, defaults included, where the plugins tell them.
         var model = model
         if model.inputAxis == nil, train.count > 0 { model.inputAxis = try train.sample(0).channels }
+        // Plugins by identifier, not by the alias given: a run outlives a renamed alias.
+        model.topology.identifier = try registry.topologies.factory(model.topology.identifier).0.identifier
+        model.head.identifier = try registry.heads.factory(model.head.identifier).0.identifier
         if let value = (trainer.network as? any ReportsConfiguration)?.configurationValue { model.topology.configuration = value }
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model

@@ -22,7 +22,8 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Timed steps (after two warm-up steps).") var steps = 5
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
-    @Flag(help: "Batch norm in the network (off: the paper's network, as torch_compsegnet.py).") var batchNorm = false
+    @Flag(inversion: .prefixedNo, help: "Batch norm in the network (default: the topology's own; the U-Net's is off, the paper's network as torch_compsegnet.py). A topology without the key takes neither.")
+    var batchNorm: Bool?
     @Flag(help: "Time the forward pass as segment runs it (no graph, inference mode): seconds per image.") var inference = false
     @Flag(help: ArgumentHelp("After the timed steps, one more with every GPU launch timed (CUDA events): gpu_busy_s, gpu_span_s and gpu_profile, the longest-running kernels and cuDNN calls.",
                              discussion: "Needs the CUDA backend (--device cuda, or auto where a GPU loads).")) var profile = false
@@ -42,8 +43,9 @@ struct Bench: ParsableCommand {
             throw ValidationError("--profile times GPU launches, but the backend is \(Backend.current.name): use --device cuda")
         }
         let registry = try builtinRegistry()
-        let topologyConfig = PluginConfiguration(json: Data(#"{"width": \#(width), "depth": \#(depth), "batchNorm": \#(batchNorm)}"#.utf8),
-                                                 source: "bench options")
+        var keys: [String: JSONValue] = ["width": JSONValue(width), "depth": JSONValue(depth)]
+        keys["batchNorm"] = batchNorm.map { .bool($0) }  // only when given: a topology of a plugin may not have it
+        let topologyConfig = PluginConfiguration(json: JSONValue.object(keys).data, source: "bench options")
         let net = try registry.topology(topology, inputChannels: channels, seed: 0, topologyConfig)
         if inference { return try timeInference(net, gpu: profile ? gpu : nil) }
         let head = try registry.head("compsegnet")

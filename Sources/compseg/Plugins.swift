@@ -2,10 +2,10 @@ import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
 
-/// `compseg plugins`: every registered modality, topology and pooling head.
+/// `compseg plugins`: every registered modality, topology, pooling head and preprocessing step.
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the registered modalities, topologies and pooling heads.")
+        abstract: "List the registered modalities, topologies, pooling heads and preprocessing steps.")
 
     func run() throws {
         let registry = try builtinRegistry()
@@ -13,6 +13,7 @@ struct Plugins: ParsableCommand {
             ("Modalities (--modality)", registry.modalities.infos),
             ("Topologies (--topology)", registry.topologies.infos),
             ("Pooling heads (--head)", registry.heads.infos),
+            ("Preprocessing steps (a modality manifest's preprocessing: list)", registry.transforms.infos),
         ]
         for (index, (title, infos)) in sections.enumerated() {
             print(title)

@@ -98,6 +98,28 @@ import UNetTopology
         #expect(note.contains("Adam (--optimizer adam)"))
     }
 
+    /// A head that clamps the activation far above where it is (a head author's mistake) sends no
+    /// gradient: the note says so, instead of advice about the optimizer and learning rate.
+    @Test func aHeadWithoutGradientIsNamed() throws {
+        struct ClampedHead: PoolingHead {
+            func score(activation: Tensor, tissue: Tensor) throws -> Tensor {
+                try maskedMean(clip(activation, lower: 0.5, upper: 1), mask: tissue)
+            }
+            func loss(activation: Tensor, tissue: Tensor, labels: Tensor) throws -> Tensor {
+                try mean(abs(add(score(activation: activation, tissue: tissue), scale(labels, by: -1))))
+            }
+        }
+        let data = try SyntheticSquares(count: 4, seed: 1)
+        var c = UNet.Configuration()
+        c.width = 4; c.depth = 1; c.initialActivation = 1e-6
+        var settings = TrainingSettings()
+        settings.epochs = 1; settings.batchSize = 4
+        let trainer = try Trainer(network: UNet(inputChannels: 2, configuration: c, seed: 0), head: ClampedHead(), settings: settings)
+        try trainer.run(train: data.samples, validation: [])
+        let note = try #require(trainer.history.first?.collapse)
+        #expect(note.hasPrefix("collapsed: no gradient reaches the network"), "\(note)")
+    }
+
     @Test func healthyTrainingIsNotReported() throws {
         let data = try SyntheticSquares(count: 4, seed: 1)
         var c = UNet.Configuration()

@@ -37,6 +37,18 @@ import Testing
         #expect(try ModalityManifest.resolve("infrared", builtin: BuiltinModalities.manifests, registry: Self.registry()) == manifest)
     }
 
+    /// Every manifest in `modalities/` is named in Package.swift, so it ships with the tool.
+    @Test func everyManifestInTheFolderShips() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let files = try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("modalities").path)
+            .filter { $0.hasSuffix(".yaml") }
+        #expect(!files.isEmpty)
+        for file in files {
+            #expect(BuiltinModalities.manifests[String(file.dropLast(5)).lowercased()] != nil,
+                    "modalities/\(file) is not named in Package.swift's modalityManifests")
+        }
+    }
+
     @Test func resolveTakesFilesManifestsAndReaders() throws {
         let registry = try Self.registry()
         let lab = try write("reader: ir\noptions: {layout: bhw}\npreprocessing:\n  - normalize: {method: snv}\n  - rubberBand\n", "lab.yaml")
