@@ -63,7 +63,10 @@ public final class TrainedModel {
             var results = [[Float]](repeating: [], count: part.count)
             for (_, indices) in groups {
                 let images = try stack(indices.map { part[$0].image })
-                let a = try withoutGradients { try network.activation(images) }.scalars
+                let a: [Float]
+                do { a = try withoutGradients { try network.activation(images) }.scalars } catch {
+                    throw TrainingError("sample " + indices.map { part[$0].id }.joined(separator: ", ") + ": \(error)")
+                }
                 let pixels = a.count / indices.count
                 for (k, i) in indices.enumerated() { results[i] = Array(a[(k * pixels)..<((k + 1) * pixels)]) }
             }

@@ -119,6 +119,27 @@ import UNetTopology
         #expect(padded.scalars == [3, 2, 1, 2, 3, 2])  // PyTorch's reflect: border not repeated
     }
 
+    /// A pad wider than the image is reflected in rounds, so small images go through deep
+    /// networks: a 2×3 image padded to 8×8 mirrors out from the middle, and the network's output
+    /// is cropped back; only an image one pixel high or wide has nothing to reflect.
+    @Test func smallImagesArePaddedInRounds() throws {
+        let row = try Tensor(shape: [1, 1, 2, 3], scalars: [1, 2, 3, 4, 5, 6])
+        var seen: [Float] = []
+        let out = try withMultipleOfPowerOfTwo(row, depth: 3) { padded in
+            #expect(padded.shape == [1, 1, 8, 8])
+            seen = Array(padded.scalars[24..<32])  // row 3: the image's first row (3 rows above it)
+            return padded
+        }
+        #expect(out.scalars == row.scalars)
+        // 1 2 3 padded 2 left and 3 right: round one 2 and 2 (3 2 [1 2 3] 2 1), round two the last 1 (2).
+        #expect(seen == [3, 2, 1, 2, 3, 2, 1, 2], "\(seen)")
+        let failures = try gradientCheck([randomTensor([1, 2, 3, 2], seed: 3)]) { t in
+            try withMultipleOfPowerOfTwo(t[0], depth: 3) { try multiply($0, $0) }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+        #expect(throws: ShapeError.self) { try withMultipleOfPowerOfTwo(Tensor(zeros: [1, 1, 1, 5]), depth: 2) { $0 } }
+    }
+
     /// A run records the settings in effect (`ReportsConfiguration`): every key, defaults
     /// included, and an optional one set to nil as null, so that it reads back as nil and not as
     /// its default (a resumed run starts from the same bias).

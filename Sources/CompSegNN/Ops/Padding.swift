@@ -67,14 +67,24 @@ public func crop(_ x: Tensor, top: Int, left: Int, height: Int, width: Int) thro
 
 /// Runs `body` on `x` reflect-padded so H and W are multiples of 2^depth (what `depth` halvings
 /// need), and crops its output back to x's H×W. Sizes that already fit pass through unchanged.
+/// A pad wider than the image is reflected in rounds (each at most the size so far less one:
+/// an 8×8 image reaches 32×32 as 8 → 22 → 32), the image mirrored again at the new edges.
+/// - Throws: `ShapeError` for an image one pixel high or wide that needs padding (nothing to reflect).
 public func withMultipleOfPowerOfTwo(_ x: Tensor, depth: Int, _ body: (Tensor) throws -> Tensor) throws -> Tensor {
     let m = 1 << depth
     let (h, w) = (x.shape.h, x.shape.w)
     let (padH, padW) = ((m - h % m) % m, (m - w % m) % m)
     if padH == 0 && padW == 0 { return try body(x) }
-    guard padH / 2 + padH % 2 < h, padW / 2 + padW % 2 < w else {
-        throw ShapeError("network", "image \(h)×\(w) is too small to pad to a multiple of \(m) by reflection")
+    var (top, bottom, left, right) = (padH / 2, padH - padH / 2, padW / 2, padW - padW / 2)
+    var (padded, height, width) = (x, h, w)
+    while top + bottom + left + right > 0 {
+        let (t, b) = (min(top, height - 1), min(bottom, height - 1)), (l, r) = (min(left, width - 1), min(right, width - 1))
+        guard t + b + l + r > 0 else {
+            throw ShapeError("network", "image \(h)×\(w) is too small to pad to a multiple of \(m) by reflection (one pixel high or wide)")
+        }
+        padded = try reflectPad(padded, top: t, bottom: b, left: l, right: r)
+        (top, bottom, left, right) = (top - t, bottom - b, left - l, right - r)
+        (height, width) = (height + t + b, width + l + r)
     }
-    let padded = try reflectPad(x, top: padH / 2, bottom: padH - padH / 2, left: padW / 2, right: padW - padW / 2)
     return try crop(body(padded), top: padH / 2, left: padW / 2, height: h, width: w)
 }
