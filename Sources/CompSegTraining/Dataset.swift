@@ -97,13 +97,20 @@ public struct PreparedModality: Sendable {
     ///   tissue mask is empty, or whose channel count or size after preprocessing differs from the
     ///   first sample's (one error for all of them).
     public func store(_ rows: [Manifest.Row], manifest: Manifest, cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
-        let me = self
-        let (store, problems) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
-                                          cacheBudget: cacheBudget) { i in
-            try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
-        }
+        let (store, problems, _) = try checkedStore(rows, cacheBudget: cacheBudget)
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
         return store
+    }
+
+    /// As `store(_:manifest:cacheBudget:)`, returning the problems (by line) instead of throwing
+    /// them, and the first sample made; with `reference`, every sample must have its shape and axis.
+    func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int) throws
+        -> (store: SampleStore, problems: [String], first: Sample?) {
+        let me = self
+        return try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true, like: reference,
+                         cacheBudget: cacheBudget) { i in
+            try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
+        }
     }
 
     /// Sample files given by path (no manifest, no labels; sizes may differ) as a store, checked
@@ -111,7 +118,7 @@ public struct PreparedModality: Sendable {
     /// - Throws: `TrainingError` listing every file the reader or a step rejects or whose tissue mask is empty.
     public func store(files: [URL], cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
-        let (store, problems) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
+        let (store, problems, _) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
                                           cacheBudget: cacheBudget) { i in
             try me.prepare(me.read(files[i]))
         }
@@ -170,11 +177,11 @@ public struct PreparedModality: Sendable {
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
     /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`), so their outputs
     /// never overwrite each other.
-    private func store(count: Int, where location: (Int) -> String, sameShape: Bool, cacheBudget: Int,
-                       make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [String]) {
+    private func store(count: Int, where location: (Int) -> String, sameShape: Bool, like reference: Sample? = nil, cacheBudget: Int,
+                       make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [String], first: Sample?) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
         var made = UniqueIDs()
-        var first: Sample?, allSameShape = true
+        var first = reference, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
@@ -186,7 +193,7 @@ public struct PreparedModality: Sendable {
                     allSameShape = false
                     if sameShape {
                         problems.append("\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
-                                        + "preprocessing but \(first.id) is \(first.image.shape); every sample must have the same channels and size")
+                                        + "preprocessing but \(first.id) is \(first.image.shape); training and validation samples must have the same channels and size")
                     }
                 } else if sameShape, let first, case .spectral(let mine, _) = sample.channels,
                           case .spectral(let theirs, _) = first.channels, !ChannelAxis.matches(mine, theirs) {
@@ -201,8 +208,8 @@ public struct PreparedModality: Sendable {
             }
         }
         let unique = ids
-        return (SampleStore(ids: ids, labels: labels, shape: allSameShape ? first?.image.shape : nil, cache: cache,
-                            make: { i in var s = try make(i); s.id = unique[i]; return s }), problems)
+        return (SampleStore(ids: ids, labels: labels, shape: allSameShape && !ids.isEmpty ? first?.image.shape : nil, cache: cache,
+                            make: { i in var s = try make(i); s.id = unique[i]; return s }), problems, first)
     }
 }
 

@@ -113,13 +113,13 @@ public final class TrainingRun {
         -> (train: SampleStore, validation: SampleStore) {
         try requireTrainingRows(manifest)
         let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
-        let train = try modality.store(trainRows, manifest: manifest, cacheBudget: cacheBudget)
-        let validation = try modality.store(validationRows, manifest: manifest, cacheBudget: cacheBudget - train.cachedBytes)
-        if let a = train.shape, let b = validation.shape, a != b {
-            throw ManifestError(file: manifest.url.path, problems: [
-                "validation samples are \(b) (channels×height×width) after preprocessing but training samples are \(a); "
-                + "every sample must have the same channels and size"])
-        }
+        // Validation samples are held to the first training sample, and every problem of both is named at once.
+        let (train, trainProblems, first) = try modality.checkedStore(trainRows, cacheBudget: cacheBudget)
+        let (validation, validationProblems, _) = try modality.checkedStore(validationRows, like: first,
+                                                                             cacheBudget: cacheBudget - train.cachedBytes)
+        let line = { (problem: String) in Int(problem.dropFirst(5).prefix { $0.isNumber }) ?? 0 }  // "line N: …"
+        let problems = (trainProblems + validationProblems).sorted { line($0) < line($1) }
+        guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
         return (train, validation)
     }
 

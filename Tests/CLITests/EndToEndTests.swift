@@ -397,6 +397,17 @@ extension EndToEndTests {
         let r = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("other/manifest.csv"),
                              "--out", folder.path("eval"), "--split", "all"])
         #expect(r.status != 0 && r.output.contains("its channels (30 bands, 1800–948 cm⁻¹) are not those 'pca' was fitted on (40 bands, 1800–948 cm⁻¹)"), "\(r.output)")
+        // Training and validation samples must share one size: every row of another is named at
+        // once, validation rows held to the first training sample.
+        let small = try cli.run(["phantom", "--spots", "4", "--size", "16", "--bands", "40", "--out", folder.path("data/small")])
+        #expect(small.status == 0)
+        let base = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
+        let sizes = base + ["small/spot000.h5,1,train,", "small/spot001.h5,0,val,"]
+        try Data((sizes.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/sizes.csv")))
+        let mixed = try cli.run(train(folder.path("data/sizes.csv"), folder.path("sizes")))
+        #expect(mixed.status != 0 && mixed.output.contains("2 problems") && mixed.output.contains("line \(sizes.count - 1): spot000 is 16×16×16")
+                    && mixed.output.contains("line \(sizes.count): spot001 is 16×16×16 (channels×height×width) after preprocessing but "
+                                             + "spot004 is 16×24×24; training and validation samples must have the same channels and size"), "\(mixed.output)")
 
         let lines = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "spot003_truth.png", with: "gone.png")
         try Data(lines.utf8).write(to: URL(fileURLWithPath: folder.path("data/missing-truth.csv")))
