@@ -92,7 +92,7 @@ extension PNGImage {
     public static func mask(contentsOf url: URL, height: Int, width: Int) throws -> [Bool] {
         let png = try PNGImage(contentsOf: url)
         guard png.height == height, png.width == width else {
-            throw IOError(file: url.path, "mask is \(png.height)×\(png.width) pixels; the sample is \(height)×\(width)")
+            throw IOError(file: url.path, "the picture is \(png.height)×\(png.width) pixels (height×width); the sample is \(height)×\(width)")
         }
         let (c, colours) = (png.channels, png.channels == 4 ? 3 : png.channels)
         return (0..<(height * width)).map { p in

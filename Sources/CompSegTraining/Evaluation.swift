@@ -65,11 +65,11 @@ public struct SegmentationEvaluation: Sendable {
         let cancer = results.filter { $0.label == .cancer }.compactMap(\.pixel)
         let dice = meanAndSD(cancer.map(\.dice)), iou = meanAndSD(cancer.map(\.iou))
         let sensitivity = meanAndSD(cancer.compactMap(\.sensitivity)), specificity = meanAndSD(cancer.compactMap(\.specificity))
-        summary = Summary(threshold: threshold, auc: roc?.auc, aucCI: roc.map { [$0.low, $0.high] },
+        summary = Summary(threshold: threshold, auc: roc?.auc, aucCI: roc?.interval.map { [$0.low, $0.high] },
                           youdenFraction: youden?.cut, sensitivity: youden?.sensitivity, specificity: youden?.specificity,
-                          diceMean: dice?.mean, diceSD: dice?.sd, iouMean: iou?.mean, iouSD: iou?.sd,
-                          pixelSensitivityMean: sensitivity?.mean, pixelSensitivitySD: sensitivity?.sd,
-                          pixelSpecificityMean: specificity?.mean, pixelSpecificitySD: specificity?.sd,
+                          diceMean: dice?.mean, diceSD: dice?.sd ?? nil, iouMean: iou?.mean, iouSD: iou?.sd ?? nil,
+                          pixelSensitivityMean: sensitivity?.mean, pixelSensitivitySD: sensitivity?.sd ?? nil,
+                          pixelSpecificityMean: specificity?.mean, pixelSpecificitySD: specificity?.sd ?? nil,
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)

@@ -3,9 +3,13 @@ import Foundation
 
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
 public enum EvaluationFiles {
-    static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty"
+    static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,path"
+    /// The header before the `path` column, in evaluations written earlier.
+    static let perSampleHeaderWithoutPath = String(perSampleHeader.dropLast(",path".count))
 
-    public static func write(_ evaluation: SegmentationEvaluation, to folder: URL) throws {
+    /// Writes `summary.json` and `per_sample.csv` (a line per sample, with the file it came from,
+    /// `files` by sample id, where known).
+    public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writeDurably(encoder.encode(evaluation.summary), to: folder.appendingPathComponent("summary.json"))
@@ -14,7 +18,7 @@ public enum EvaluationFiles {
         for r in evaluation.results {
             lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
                           number(r.pixel?.dice), number(r.pixel?.iou), number(r.pixel?.sensitivity),
-                          number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? ""]))
+                          number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "", files[r.id]?.path ?? ""]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
     }

@@ -1,7 +1,8 @@
 /// AUC with its 95% confidence interval by DeLong's method: the variance of the Mann–Whitney
 /// statistic from the placement values of positives and negatives (ties count ½); the interval
-/// AUC ± 1.96·sd, clipped to [0, 1]. nil when either class is absent.
-public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Double, low: Double, high: Double)? {
+/// AUC ± 1.96·sd, clipped to [0, 1]. nil when either class is absent; the interval nil when
+/// either class has one sample (its placement variance is undefined).
+public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Double, interval: (low: Double, high: Double)?)? {
     let pos = scores.indices.filter { positives[$0] }.map { scores[$0] }
     let neg = scores.indices.filter { !positives[$0] }.map { scores[$0] }
     guard !pos.isEmpty, !neg.isEmpty else { return nil }
@@ -14,8 +15,9 @@ public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Doub
         let m = v.reduce(0, +) / Double(v.count)
         return v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)
     }
+    guard pos.count > 1, neg.count > 1 else { return (auc, nil) }
     let sd = (variance(v10) / Double(pos.count) + variance(v01) / Double(neg.count)).squareRoot()
-    return (auc, max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd))
+    return (auc, (max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd)))
 }
 
 /// The cut on `scores` that maximizes Youden's J = sensitivity + specificity − 1 (a sample is
@@ -59,11 +61,11 @@ public struct PixelAgreement: Codable, Sendable, Equatable {
     }
 }
 
-/// Mean and sample standard deviation (0 for fewer than two values; nil when empty).
-public func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double)? {
+/// Mean and sample standard deviation (nil for one value; both nil when empty).
+public func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double?)? {
     guard !values.isEmpty else { return nil }
     let m = values.reduce(0, +) / Double(values.count)
-    guard values.count > 1 else { return (m, 0) }
+    guard values.count > 1 else { return (m, nil) }
     return (m, (values.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(values.count - 1)).squareRoot())
 }
 

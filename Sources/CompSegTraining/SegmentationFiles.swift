@@ -19,7 +19,8 @@ public enum SegmentationFiles {
 
     /// The headers compseg writes its per-sample records with (`segmentation.csv`, before and
     /// since it named each file; `per_sample.csv`).
-    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", segmentationHeader, EvaluationFiles.perSampleHeader]
+    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", segmentationHeader, EvaluationFiles.perSampleHeader,
+                                EvaluationFiles.perSampleHeaderWithoutPath]
     /// The header of `segmentation.csv` (`segment`, `overlay`).
     public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path"
 

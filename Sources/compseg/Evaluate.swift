@@ -85,14 +85,17 @@ struct Evaluate: ParsableCommand {
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
                                         figures: true)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
-        try EvaluationFiles.write(evaluation, to: folder)
+        try EvaluationFiles.write(evaluation, files: Dictionary(zip(samples.map(\.id), rows.map(\.path)), uniquingKeysWith: { a, _ in a }),
+                                  to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,
                                    curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
         let sm = evaluation.summary
         var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
-        if let auc = sm.auc, let ci = sm.aucCI { line += String(format: ": AUC %.3f [%.3f, %.3f]", auc, ci[0], ci[1]) }
-        if let d = sm.diceMean { line += String(format: ", Dice %.3f ± %.3f", d, sm.diceSD ?? 0) }
+        if let auc = sm.auc {
+            line += String(format: ": AUC %.3f", auc) + (sm.aucCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
+        }
+        if let d = sm.diceMean { line += String(format: ", Dice %.3f", d) + (sm.diceSD.map { String(format: " ± %.3f", $0) } ?? "") }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
     }
 }

@@ -248,7 +248,7 @@ extension EndToEndTests {
         let r = try cli.run(train(folder.path("data/masked.csv"), folder.path("run"), epochs: 1))
         // Cancer-free spots now have no tissue at all: refused before training, naming each sample.
         #expect(r.status != 0 && r.output.contains("line 7: sample spot005 has an empty tissue mask"), "\(r.output)")
-        #expect(r.output.contains("2 problems"), "\(r.output)")  // the cancer-free training spots 5 and 7
+        #expect(r.output.contains("3 problems"), "\(r.output)")  // the cancer-free spots 5 and 7 (train) and 3 (val)
 
         // Applying a run: evaluate refuses a sample without tissue (its Dice and tumor fraction
         // would be of nothing). segment and overlay take it (a blank core among new samples):

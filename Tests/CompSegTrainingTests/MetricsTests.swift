@@ -7,15 +7,19 @@ import CompSegTraining
     @Test func aucIntervalByDeLong() throws {
         // Perfect separation: AUC 1, zero placement variance, interval [1, 1].
         let perfect = try #require(rocAUCWithInterval(scores: [0.9, 0.8, 0.2, 0.1], positives: [true, true, false, false]))
-        #expect(perfect.auc == 1 && perfect.low == 1 && perfect.high == 1)
+        #expect(perfect.auc == 1 && perfect.interval?.low == 1 && perfect.interval?.high == 1)
         // All scores equal: AUC ½.
         #expect(try #require(rocAUCWithInterval(scores: [0.5, 0.5, 0.5], positives: [true, false, false])).auc == 0.5)
         // Positives {0.4, 0.9}, negatives {0.2, 0.4}: placements V10 = (0.75, 1), V01 = (1, 0.75);
         // var = (0.03125/2) + (0.03125/2) = 0.03125, sd = 0.17678; AUC 0.875 ± 0.34648 → [0.528, 1].
         let r = try #require(rocAUCWithInterval(scores: [0.2, 0.4, 0.4, 0.9], positives: [false, true, false, true]))
         #expect(r.auc == 0.875)
-        #expect(Swift.abs(r.low - (0.875 - 1.96 * 0.03125.squareRoot())) < 1e-12 && r.high == 1)
+        #expect(Swift.abs(r.interval!.low - (0.875 - 1.96 * 0.03125.squareRoot())) < 1e-12 && r.interval?.high == 1)
         #expect(rocAUCWithInterval(scores: [1, 2], positives: [false, false]) == nil)
+        // One sample of a class: an AUC, but no interval (and one Dice has no standard deviation).
+        let single = try #require(rocAUCWithInterval(scores: [0.9, 0.2, 0.1], positives: [true, false, false]))
+        #expect(single.auc == 1 && single.interval == nil)
+        #expect(meanAndSD([0.7])?.mean == 0.7 && meanAndSD([0.7])?.sd == nil && meanAndSD([1, 3])?.sd == 2.squareRoot())
     }
 
     @Test func youdenPicksTheBestCut() throws {
