@@ -187,11 +187,16 @@ struct Train: ParsableCommand {
         let source = config ?? "the command line"
         let topologyPlugin = PluginDescription(identifier: topology ?? "unet", configuration: try topologyConfiguration(file))
         let headPlugin = PluginDescription(identifier: head ?? "compsegnet", configuration: try headConfiguration(file))
-        _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: "\(source): head '\(headPlugin.identifier)'"))
         let topologySource = "\(source): topology '\(topologyPlugin.identifier)'"
-        // Checked now, so that a mistake in its settings is named before the data are read and
-        // prepared (minutes at the paper's scale); built for the data's channels by TrainingRun.
-        try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource))
+        // Both checked now, so that mistakes in their settings are named (both at once) before the
+        // data are read and prepared (minutes at the paper's scale); the network is built for the
+        // data's channels by TrainingRun.
+        let problems = [
+            Result { _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: "\(source): head '\(headPlugin.identifier)'")) },
+            Result { try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource)) },
+        ].compactMap { if case .failure(let e) = $0 { e } else { nil } }
+        if problems.count == 1 { throw problems[0] }
+        if problems.count > 1 { throw CLIError(problems.map { "\($0)" }.joined(separator: "\n")) }
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget)

@@ -130,6 +130,9 @@ import Testing
         let topology = try cli.run(base + ["--out", folder.path("d"), "--config", key])
         #expect(topology.status != 0 && topology.output.contains(key) && !topology.output.contains("model.json"), "\(topology.output)")
         #expect(!topology.output.contains("Prepared"), "named before the data are read: \(topology.output)")
+        // Mistakes in both sections are named at once.
+        let two = try cli.run(base + ["--out", folder.path("d3"), "--config", settings("topologyConfiguration: {widht: 8}\nheadConfiguration: {alfa: 1}\n")])
+        #expect(two.status != 0 && two.output.contains("unknown key 'widht'") && two.output.contains("unknown key 'alfa'"), "\(two.output)")
         let width = try cli.run(base + ["--out", folder.path("d2"), "--width", "0"])
         #expect(width.output.contains("width must lie in 1…4096, got 0") && !width.output.contains("Prepared"), "\(width.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.path("d/model.json")))
