@@ -45,6 +45,19 @@ extension Sample {
         throw SampleError(id, "its channels (\(channels.summary)) are not those \(user) (\(axis.summary)); \(remedy)")
     }
 
+    /// Whether its spectral axis descends (nil: named bands, or fewer than two positions).
+    public var descendingAxis: Bool? {
+        guard case .spectral(let values, _) = channels, let first = values.first, let last = values.last, first != last else { return nil }
+        return first > last
+    }
+
+    /// The sample with its spectral axis running down (`descending`) or up: its bands reversed
+    /// when it runs the other way; unchanged otherwise (and for named bands).
+    public func oriented(descending: Bool) -> Sample {
+        guard let mine = descendingAxis, mine != descending, case .spectral(let values, let unit) = channels else { return self }
+        return reversingChannels(to: .spectral(values: values.reversed(), unit: unit))
+    }
+
     /// The sample with its channel planes in reverse order, named by `axis`.
     private func reversingChannels(to axis: ChannelAxis) -> Sample {
         let (c, plane) = (image.shape[0], height * width)

@@ -27,15 +27,19 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
     public var preprocessing: [PluginDescription]
     /// What non-tissue pixels hold after the reader and after each step (a manifest's default: zero).
     public var outside: OutsideTissue
+    /// Whether the training files' spectral axis descends (recorded by `train`): a file stored the
+    /// other way round is reversed as it is read, before any step, so every step sees one order.
+    /// nil: files go as stored (a manifest as written; runs from before it was recorded).
+    public var descendingAxis: Bool?
     /// Where it was read from, for messages (not encoded).
     public var source = "model.json: modality"
 
-    enum CodingKeys: String, CodingKey { case name, description, reader, options, preprocessing, outside }
+    enum CodingKeys: String, CodingKey { case name, description, reader, options, preprocessing, outside, descendingAxis }
 
     /// The same modality, wherever each was read from (`source` is for messages only).
     public static func == (a: Self, b: Self) -> Bool {
         (a.name, a.description, a.reader, a.options, a.preprocessing, a.outside)
-            == (b.name, b.description, b.reader, b.options, b.preprocessing, b.outside)
+            == (b.name, b.description, b.reader, b.options, b.preprocessing, b.outside) && a.descendingAxis == b.descendingAxis
     }
 
     public init(name: String, description: String = "", reader: String, options: JSONValue = [:],

@@ -34,7 +34,7 @@ public struct PreparedModality: Sendable {
     /// Reads a manifest row as the reader delivers it (before preprocessing), with the row's
     /// tissue-mask override and split.
     public func read(_ row: Manifest.Row) throws -> Sample {
-        var sample = try clock.timing(\.reading) { try reader.load(row.path, label: row.label) }
+        var sample = try oriented(clock.timing(\.reading) { try reader.load(row.path, label: row.label) })
         if let split = row.split { sample.metadata["split"] = split.rawValue }
         if let maskFile = row.mask {
             sample.tissue = Mask(height: sample.height, width: sample.width,
@@ -45,7 +45,12 @@ public struct PreparedModality: Sendable {
 
     /// Reads a sample file (no manifest row: no label, no mask override) as the reader delivers it.
     public func read(_ file: URL) throws -> Sample {
-        try clock.timing(\.reading) { try reader.load(file, label: nil) }
+        try oriented(clock.timing(\.reading) { try reader.load(file, label: nil) })
+    }
+
+    /// `sample` with its spectral axis in the training files' direction, where recorded.
+    func oriented(_ sample: Sample) -> Sample {
+        manifest.descendingAxis.map { sample.oriented(descending: $0) } ?? sample
     }
 
     /// The chain fitted on `rows` (the training split), read a few files at a time. The samples as
@@ -54,18 +59,31 @@ public struct PreparedModality: Sendable {
     /// - Throws: `ManifestError` listing every row that cannot be read, or the step's error.
     public func fitted(on rows: [Manifest.Row], manifest: Manifest,
                        cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> PreparedModality {
-        guard !chain.isEmpty else { return self }
-        let me = self
+        // The first training file's direction, recorded: files stored the other way are reversed as read.
         reads.budget = cacheBudget
+        var first: Sample?
+        if self.manifest.descendingAxis == nil, let row = rows.first, let sample = try? read(row) {
+            reads.keep(sample, line: row.line)  // as stored, which is the recorded direction
+            first = sample
+        }
+        let me = first.map { recording(descendingAxis: $0.descendingAxis) } ?? self
+        guard !chain.isEmpty else { return me }
         let training = SampleSequence(count: rows.count) { i in
-            let sample = try me.read(rows[i])
+            let sample = try me.reads.take(line: rows[i].line) ?? me.read(rows[i])
             me.reads.keep(sample, line: rows[i].line)
             return sample
         }
-        do { return try clock.timing(\.fitting) { try fitted(to: training) } } catch {
+        do { return try clock.timing(\.fitting) { try me.fitted(to: training) } } catch {
             try check(rows, manifest: manifest)  // a bad file: name every one, not just the first
             throw error
         }
+    }
+
+    /// The same modality with `descendingAxis` recorded in its manifest.
+    func recording(descendingAxis: Bool?) -> PreparedModality {
+        var m = manifest
+        m.descendingAxis = descendingAxis
+        return PreparedModality(manifest: m, reader: reader, chain: chain, clock: clock, reads: reads)
     }
 
     /// The chain fitted on training samples as the reader delivers them (e.g. a phantom made in memory).
@@ -193,7 +211,7 @@ public struct PreparedModality: Sendable {
                     allSameShape = false
                     if sameShape {
                         problems.append("\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
-                                        + "preprocessing but \(first.id) is \(first.image.shape); training and validation samples must have the same channels and size")
+                                        + "preprocessing but \(first.id) is \(first.image.shape); samples that go through the network in batches (training, validation) must have the same channels and size")
                     }
                 } else if sameShape, let first, case .spectral(let mine, _) = sample.channels,
                           case .spectral(let theirs, _) = first.channels, !ChannelAxis.matches(mine, theirs) {

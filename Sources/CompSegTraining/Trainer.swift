@@ -151,14 +151,15 @@ public final class Trainer {
 
     /// Whether the head's loss on training `samples` has no gradient with respect to the activation
     /// map (every pixel's exactly 0): a head whose loss does not depend on the map where it is,
-    /// unlike a saturated network, whose map the loss would move. Inference mode leaves batch
-    /// statistics as they are.
+    /// unlike a saturated network, whose map the loss would move. The map is taken into
+    /// [1e-3, 1 − 1e-3], where heads that guard their logarithms with a clip still have a gradient;
+    /// inference mode leaves batch statistics as they are.
     private func sendsNoGradient(_ samples: [Sample]) throws -> Bool {
         let batch = try Batch(samples)
         network.setTraining(false)
         defer { network.setTraining(true) }
         let map = try withoutGradients { try network.activation(batch.images) }
-        let leaf = try Tensor(shape: map.shape, scalars: map.scalars, requiresGrad: true)
+        let leaf = try Tensor(shape: map.shape, scalars: map.scalars.map { min(max($0, 1e-3), 1 - 1e-3) }, requiresGrad: true)
         try head.loss(activation: leaf, tissue: batch.tissue, labels: batch.labels).backward()
         return leaf.grad.map { $0.scalars.allSatisfy { $0 == 0 } } ?? true
     }

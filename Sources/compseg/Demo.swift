@@ -108,8 +108,9 @@ struct Demo: ParsableCommand {
                                    thresholdOrigin: threshold == nil ? "chosen on the validation spots (best mean Dice against their ground truth)"
                                                                      : "set by --threshold")
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-        print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f ± %.3f over ",
-                     outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean, result.diceSD)
+        print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f",
+                     outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean)
+              + (result.summary.diceSD.map { String(format: " ± %.3f", $0) } ?? "") + " over "
               + counted(result.dice.count, "cancer spot") + String(format: "; %.0f s in all.", seconds))
         print("Report: \(folder.appendingPathComponent("report.html").path)")
     }

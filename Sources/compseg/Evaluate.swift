@@ -85,7 +85,7 @@ struct Evaluate: ParsableCommand {
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
                                         figures: true)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
-        try EvaluationFiles.write(evaluation, files: Dictionary(zip(samples.map(\.id), rows.map(\.path)), uniquingKeysWith: { a, _ in a }),
+        try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
                                   to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,

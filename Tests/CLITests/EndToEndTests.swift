@@ -207,28 +207,40 @@ import Testing
         }
         try write("reversed.h5", bands: { shape[2] - 1 - $0 }, axis: axis.reversed())
         try write("shifted.h5", bands: { $0 }, axis: axis.map { $0 - 300 })
-        for modality in ["infrared", "ftir"] {
-            let run = folder.path("run-\(modality)")
+        // A Savitzky–Golay derivative changes sign with the axis' direction: files are turned before any step.
+        try Data("reader: infrared\npreprocessing:\n  - savitzkyGolay: {window: 5, order: 2, derivative: 1}\n".utf8)
+            .write(to: URL(fileURLWithPath: folder.path("derivative.yaml")))
+        for modality in ["infrared", "ftir", folder.path("derivative.yaml")] {
+            let name = URL(fileURLWithPath: modality).deletingPathExtension().lastPathComponent
+            let run = folder.path("run-\(name)")
             let args = train(manifest, run, epochs: 1).map { $0 == "infrared" ? modality : $0 }
             #expect(try cli.run(args).status == 0)
             let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
-            #expect(model.contains("\"inputAxis\" : {") && model.contains(modality == "ftir" ? "\"spectral\" : [" : "\"PC16\""))
-            let out = folder.path("seg-\(modality)")
+            #expect(model.contains("\"inputAxis\" : {") && model.contains(name == "infrared" ? "\"PC16\"" : "\"spectral\" : [")
+                        && model.contains("\"descendingAxis\" : true"), "\(name)")
+            let out = folder.path("seg-\(name)")
             let segmented = try cli.run(["segment", "--model", run, "--out", out, folder.path("data/spot004.h5"), folder.path("reversed.h5")])
             #expect(segmented.status == 0, "\(segmented.output)")
             let maps = try ["spot004", "reversed"].map { try Data(contentsOf: URL(fileURLWithPath: "\(out)/\($0)_map.tif")) }
-            #expect(maps[0] == maps[1], "\(modality): the reversed file's map differs")
-            let other = try cli.run(["segment", "--model", run, "--out", folder.path("other-\(modality)"), folder.path("shifted.h5")])
+            #expect(maps[0] == maps[1], "\(name): the reversed file's map differs")
+            let other = try cli.run(["segment", "--model", run, "--out", folder.path("other-\(name)"), folder.path("shifted.h5")])
             #expect(other.status != 0 && other.output.contains("sample shifted: its channels (")
-                        && other.output.contains(modality == "ftir" ? "the network was trained on" : "'pca' was fitted on"), "\(other.output)")
+                        && other.output.contains(name == "infrared" ? "'pca' was fitted on" : "the network was trained on"), "\(other.output)")
         }
-        // Without pca, the network would take training spots stored either way by position: refused, naming the row.
+        // Training files stored either way train as one order; one on another axis is refused, naming the row.
         let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
         let spot = lines.first { $0.hasPrefix("spot004.h5,") }!.split(separator: ",", omittingEmptySubsequences: false)
-        let mixed = lines + [(["../reversed.h5"] + spot.dropFirst().map(String.init)).joined(separator: ",").replacingOccurrences(of: ",test", with: ",train")]
+        func row(_ path: String) -> String {
+            ([path] + spot.dropFirst().map(String.init)).joined(separator: ",").replacingOccurrences(of: ",test", with: ",train")
+        }
+        let mixed = lines + [row("../reversed.h5")]
         try Data((mixed.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/mixed.csv")))
-        let refused = try cli.run(train(folder.path("data/mixed.csv"), folder.path("mixed"), epochs: 1).map { $0 == "infrared" ? "ftir" : $0 })
-        #expect(refused.status != 0 && refused.output.contains("line \(mixed.count): reversed's channels (40 bands, 948–1800 cm⁻¹)"),
+        let trained = try cli.run(train(folder.path("data/mixed.csv"), folder.path("mixed"), epochs: 1).map { $0 == "infrared" ? "ftir" : $0 })
+        #expect(trained.status == 0, "\(trained.output)")
+        let others = lines + [row("../shifted.h5")]
+        try Data((others.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/others.csv")))
+        let refused = try cli.run(train(folder.path("data/others.csv"), folder.path("others"), epochs: 1).map { $0 == "infrared" ? "ftir" : $0 })
+        #expect(refused.status != 0 && refused.output.contains("line \(others.count): shifted's channels (40 bands, 1500–648 cm⁻¹)"),
                 "\(refused.output)")
     }
 }
@@ -407,7 +419,7 @@ extension EndToEndTests {
         let mixed = try cli.run(train(folder.path("data/sizes.csv"), folder.path("sizes")))
         #expect(mixed.status != 0 && mixed.output.contains("2 problems") && mixed.output.contains("line \(sizes.count - 1): spot000 is 16×16×16")
                     && mixed.output.contains("line \(sizes.count): spot001 is 16×16×16 (channels×height×width) after preprocessing but "
-                                             + "spot004 is 16×24×24; training and validation samples must have the same channels and size"), "\(mixed.output)")
+                                             + "spot004 is 16×24×24; samples that go through the network in batches (training, validation) must have the same channels and size"), "\(mixed.output)")
 
         let lines = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: "spot003_truth.png", with: "gone.png")
         try Data(lines.utf8).write(to: URL(fileURLWithPath: folder.path("data/missing-truth.csv")))
