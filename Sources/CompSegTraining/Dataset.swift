@@ -116,19 +116,21 @@ public struct PreparedModality: Sendable {
     ///   first sample's (one error for all of them).
     public func store(_ rows: [Manifest.Row], manifest: Manifest, cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let (store, problems, _) = try checkedStore(rows, cacheBudget: cacheBudget)
-        guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
+        guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems.map(\.message)) }
         return store
     }
 
-    /// As `store(_:manifest:cacheBudget:)`, returning the problems (by line) instead of throwing
-    /// them, and the first sample made; with `reference`, every sample must have its shape and axis.
+    /// As `store(_:manifest:cacheBudget:)`, returning the problems (with their manifest lines)
+    /// instead of throwing them, and the first sample made; with `reference`, every sample must
+    /// have its shape and axis.
     func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int) throws
-        -> (store: SampleStore, problems: [String], first: Sample?) {
+        -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
         let me = self
-        return try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true, like: reference,
-                         cacheBudget: cacheBudget) { i in
+        let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
+                                                 like: reference, cacheBudget: cacheBudget) { i in
             try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
         }
+        return (store, problems.map { (rows[$0.index].line, $0.message) }, first)
     }
 
     /// Sample files given by path (no manifest, no labels; sizes may differ) as a store, checked
@@ -136,10 +138,11 @@ public struct PreparedModality: Sendable {
     /// - Throws: `TrainingError` listing every file the reader or a step rejects or whose tissue mask is empty.
     public func store(files: [URL], cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
-        let (store, problems, _) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
+        let (store, found, _) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
                                           cacheBudget: cacheBudget) { i in
             try me.prepare(me.read(files[i]))
         }
+        let problems = found.map(\.message)
         guard problems.isEmpty else {
             throw TrainingError(problems.count == 1 ? problems[0]
                                 : "\(problems.count) sample files cannot be used:\n" + problems.map { "  \($0)" }.joined(separator: "\n"))
@@ -196,8 +199,8 @@ public struct PreparedModality: Sendable {
     /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`), so their outputs
     /// never overwrite each other.
     private func store(count: Int, where location: (Int) -> String, sameShape: Bool, like reference: Sample? = nil, cacheBudget: Int,
-                       make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [String], first: Sample?) {
-        var ids: [String] = [], labels: [SampleLabel?] = [], problems: [String] = []
+                       make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [(index: Int, message: String)], first: Sample?) {
+        var ids: [String] = [], labels: [SampleLabel?] = [], problems: [(index: Int, message: String)] = []
         var made = UniqueIDs()
         var first = reference, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
@@ -206,23 +209,23 @@ public struct PreparedModality: Sendable {
                 var sample = try outcome.get()
                 sample.id = made.make(sample.id)
                 ids.append(sample.id); labels.append(sample.label)
-                do { try Self.requireTissue(sample) } catch { problems.append("\(location(i)): \(error)") }
+                do { try Self.requireTissue(sample) } catch { problems.append((i, "\(location(i)): \(error)")) }
                 if let first, sample.image.shape != first.image.shape {
                     allSameShape = false
                     if sameShape {
-                        problems.append("\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
-                                        + "preprocessing but \(first.id) is \(first.image.shape); samples that go through the network in batches (training, validation) must have the same channels and size")
+                        problems.append((i, "\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
+                                        + "preprocessing but \(first.id) is \(first.image.shape); samples that go through the network in batches (training, validation) must have the same channels and size"))
                     }
                 } else if sameShape, let first, case .spectral(let mine, _) = sample.channels,
                           case .spectral(let theirs, _) = first.channels, !ChannelAxis.matches(mine, theirs) {
                     // The network takes bands by position: training samples on one axis, in one order.
-                    problems.append("\(location(i)): \(sample.id)'s channels (\(sample.channels.summary)) after preprocessing are not "
-                                    + "\(first.id)'s (\(first.channels.summary)); put a 'resample' step first to bring every file onto one axis")
+                    problems.append((i, "\(location(i)): \(sample.id)'s channels (\(sample.channels.summary)) after preprocessing are not "
+                                    + "\(first.id)'s (\(first.channels.summary)); put a 'resample' step first to bring every file onto one axis"))
                 }
                 first = first ?? sample
                 cache.keep(sample, at: i)
             } catch {
-                problems.append("\(location(i)): \(error)")
+                problems.append((i, "\(location(i)): \(error)"))
             }
         }
         let unique = ids

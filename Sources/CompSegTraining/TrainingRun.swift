@@ -117,8 +117,7 @@ public final class TrainingRun {
         let (train, trainProblems, first) = try modality.checkedStore(trainRows, cacheBudget: cacheBudget)
         let (validation, validationProblems, _) = try modality.checkedStore(validationRows, like: first,
                                                                              cacheBudget: cacheBudget - train.cachedBytes)
-        let line = { (problem: String) in Int(problem.dropFirst(5).prefix { $0.isNumber }) ?? 0 }  // "line N: …"
-        let problems = (trainProblems + validationProblems).sorted { line($0) < line($1) }
+        let problems = (trainProblems + validationProblems).sorted { $0.line < $1.line }.map(\.message)
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
         return (train, validation)
     }

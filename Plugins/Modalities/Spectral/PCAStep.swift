@@ -83,10 +83,10 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
                 let b = first.count
                 for start in Swift.stride(from: 0, to: share.pixels.count, by: b) { pixels += share.pixels[start..<start + b].reversed() }
             } else {
+                // The band farthest off (the first of them), which is surely beyond the matching tolerance.
+                let gaps = zip(first, share.axis).map { Swift.abs($0 - $1) }
                 let how = first.count != share.axis.count ? "\(share.axis.count) bands, the first training sample's \(first.count)"
-                    : zip(first, share.axis).enumerated().first { $0.element.0 != $0.element.1 }.map {
-                        "band \($0.offset) is at \($0.element.1) here, \($0.element.0) in the first training sample"
-                    } ?? ""
+                    : gaps.firstIndex(of: gaps.max() ?? 0).map { "band \($0) is at \(share.axis[$0]) here, \(first[$0]) in the first training sample" } ?? ""
                 throw SampleError(share.id, "step 'pca': its spectral axis differs from the first training sample's (\(how)); "
                                   + "add a 'resample' step before 'pca'")
             }
