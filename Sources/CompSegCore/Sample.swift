@@ -154,6 +154,13 @@ public struct SampleError: Error, CustomStringConvertible {
 import Foundation
 
 extension Sample {
+    /// The id of the sample a file holds: its name without the extension, and without the `.ome`
+    /// of OME-TIFF's double extension (`spot1.ome.tif` → `spot1`).
+    public static func id(of file: URL) -> String {
+        let name = file.deletingPathExtension().lastPathComponent
+        return name.lowercased().hasSuffix(".ome") && name.count > 4 ? String(name.dropLast(4)) : name
+    }
+
     /// The metadata key for the file's full-resolution pixels per sample pixel (e.g. "2" for an
     /// image read at half size): exports in file coordinates multiply by it.
     public static let pixelScaleKey = "pixelScale"

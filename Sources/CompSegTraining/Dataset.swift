@@ -192,7 +192,7 @@ public struct PreparedModality: Sendable {
     /// The files' names without extension, made unique.
     static func uniqueIDs(_ files: [URL]) -> [String] {
         var ids = UniqueIDs()
-        return files.map { ids.make($0.deletingPathExtension().lastPathComponent) }
+        return files.map { ids.make(Sample.id(of: $0)) }
     }
 
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose

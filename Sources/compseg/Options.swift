@@ -188,7 +188,7 @@ struct TrainedRunInput: ParsableArguments {
         var ids = UniqueIDs(taken: store.ids)
         let streamed = inputs.indices.filter(large.contains).map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label,
-                          id: ids.make(inputs[i].url.deletingPathExtension().lastPathComponent))
+                          id: ids.make(Sample.id(of: inputs[i].url)))
         }
         let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
         return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed, files)

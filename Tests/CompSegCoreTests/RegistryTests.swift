@@ -48,6 +48,19 @@ import CompSegNetHead
             try wrongType.decode(CompSegNetHead.Configuration.self)
         }
     }
+
+    /// Names keep their registered spelling and are found in any case; a sample's id is its file's
+    /// name without the extension (and without OME-TIFF's `.ome`).
+    @Test func namesAndIDs() throws {
+        var registry = Registry()
+        try registry.registerHead(PluginInfo("camelHead", aliases: ["Camel"], summary: "test")) { _ in try CompSegNetHead() }
+        #expect(registry.heads.infos.map(\.identifier) == ["camelHead"])
+        #expect(try registry.heads.factory("CAMELHEAD").0.identifier == "camelHead")
+        #expect(try registry.heads.factory("camel").0.identifier == "camelHead")
+        #expect(throws: RegistryError.self) { try registry.registerHead(PluginInfo("CAMEL", summary: "clash")) { _ in try CompSegNetHead() } }
+        #expect(Sample.id(of: URL(fileURLWithPath: "/d/spot1.ome.tif")) == "spot1" && Sample.id(of: URL(fileURLWithPath: "/d/a.b.png")) == "a.b")
+        #expect(Sample.id(of: URL(fileURLWithPath: "/d/.ome.tif")) == ".ome")
+    }
 }
 
 extension RegistryError: Equatable {

@@ -1,5 +1,6 @@
 import CompSegCore
 import CompSegIO
+import CompSegNN
 import CompSegTestSupport
 import Foundation
 @testable import HEModality
@@ -99,6 +100,30 @@ import Testing
         }
         #expect(throws: StainError.self) { try MacenkoNormalizer(fallback: .identity).normalize([300, 0, 0], height: 1, width: 1) }
         #expect(throws: StainError.self) { try MacenkoNormalizer(alpha: 60) }
+    }
+
+    /// The steps measure stains on tissue: a sample whose background `outside: zero` blacked out
+    /// normalises its tissue as the same sample with white glass there (black read as dense stain:
+    /// Macenko fitted its stains on it, Reinhard its statistics).
+    @Test(arguments: ["macenko", "reinhard"]) func backgroundIsWhiteSlideWhateverOutsideMadeOfIt(_ step: String) throws {
+        let a = try Self.image("inputs/a.png")
+        let plane = a.height * a.width
+        let tissue = (0..<plane).map { ($0 / a.width) % 4 != 0 }  // every fourth row is background
+        func sample(background: Float) throws -> Sample {
+            var planar = [Float](repeating: 0, count: 3 * plane)
+            for p in 0..<plane { for c in 0..<3 { planar[c * plane + p] = tissue[p] ? a.pixels[p * 3 + c] / 255 : background } }
+            return try Sample(id: "a", image: Tensor(shape: [3, a.height, a.width], scalars: planar), channels: .bands(HESteps.rgb),
+                              tissue: Mask(height: a.height, width: a.width, pixels: tissue),
+                              preview: RGBImage(height: a.height, width: a.width, bytes: Array(repeating: 0, count: 3 * plane)))
+        }
+        var registry = Registry()
+        try HESteps.register(in: &registry)
+        let chain = try PreprocessingChain([PluginDescription(identifier: step)], outside: .keep, registry: registry, source: "test")
+        let (black, white) = (try sample(background: 0), try sample(background: 1))
+        let fitted = try chain.fitted(to: SampleSequence([black]))
+        #expect(try chain.fitted(to: SampleSequence([white])).descriptions == fitted.descriptions)
+        let (x, y) = (try fitted.apply(black).image.scalars, try fitted.apply(white).image.scalars)
+        #expect((0..<plane).filter { tissue[$0] }.allSatisfy { p in (0..<3).allSatisfy { x[$0 * plane + p] == y[$0 * plane + p] } })
     }
 
     @Test func percentilesAndEigenvectorsAsNumpy() {

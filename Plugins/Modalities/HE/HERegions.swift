@@ -44,7 +44,7 @@ struct HERegions: SampleRegions {
         let info = description.images[description.levels[level]]
         (self.url, self.level, self.label) = (url, level, label)
         (height, width) = (info.height, info.width)
-        id = url.deletingPathExtension().lastPathComponent
+        id = Sample.id(of: url)
         let fullWidth = description.images[description.levels[0]].width
         metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(fullWidth) / Double(width))"]
         factor = max(1, (max(height, width) + Self.overviewSide - 1) / Self.overviewSide)

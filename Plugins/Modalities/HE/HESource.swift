@@ -50,7 +50,7 @@ public struct HESource: ImageSource {
                 bytes[p * 3 + c] = UInt8((image.values[p * 3 + c] * 255).rounded())
             }
         }
-        return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [3, h, w], scalars: planar),
+        return try Sample(id: Sample.id(of: url), image: Tensor(shape: [3, h, w], scalars: planar),
                           channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
                           preview: RGBImage(height: h, width: w, bytes: bytes), label: label,
                           metadata: ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",

@@ -19,15 +19,17 @@ public enum HESteps {
         }
     }
 
-    /// A sample's RGB image as 8-bit intensities, H×W×3 with a pixel's channels together.
+    /// A sample's RGB image as 8-bit intensities, H×W×3 with a pixel's channels together. Pixels
+    /// outside the tissue mask are white, the empty slide they show, whatever `outside: zero` made
+    /// of them: stains are measured on tissue, never on blacked-out background.
     /// - Throws: `SampleError` naming the sample and `step` unless it holds the `he` reader's RGB.
     static func interleaved(_ sample: Sample, step: String) throws -> [Float] {
         guard sample.channels == .bands(rgb), sample.image.shape[0] == 3 else {
             throw SampleError(sample.id, "step '\(step)' needs the he reader's RGB (channels red, green, blue), got \(sample.channels)")
         }
-        let plane = sample.height * sample.width, v = sample.image.scalars
-        var out = [Float](repeating: 0, count: plane * 3)
-        for p in 0..<plane { for c in 0..<3 { out[p * 3 + c] = (v[c * plane + p] * 255).rounded() } }
+        let plane = sample.height * sample.width, v = sample.image.scalars, tissue = sample.tissue.pixels
+        var out = [Float](repeating: 255, count: plane * 3)
+        for p in 0..<plane where tissue[p] { for c in 0..<3 { out[p * 3 + c] = (v[c * plane + p] * 255).rounded() } }
         return out
     }
 

@@ -65,7 +65,7 @@ public struct SpectralFileReader: Sendable {
         } catch { throw IOError(file: url.path, "option 'preview': \(error)") }
         var metadata = ["file": url.path, "format": cube.format, "wavenumberOrder": SpectralOrder(axis.values).rawValue]
         if !cube.notes.isEmpty { metadata["notes"] = cube.notes.joined(separator: "; ") }
-        return try Sample(id: url.deletingPathExtension().lastPathComponent, image: Tensor(shape: [b, h, w], scalars: values),
+        return try Sample(id: Sample.id(of: url), image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue,
                           preview: preview, label: label, metadata: metadata)
     }
