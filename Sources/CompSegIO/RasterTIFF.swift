@@ -237,7 +237,10 @@ enum TIFFNames {
     static func problem(width: Int, height: Int, samplesPerPixel spp: Int, bits: Int, sampleFormat: Int,
                         photometric: Int, compression: Int, separate: Bool, layout: RasterImageInfo.Layout) -> String? {
         guard width > 0, height > 0 else { return "ImageWidth (256) × ImageLength (257) = \(width)×\(height) has no pixels" }
-        guard bits == 8 || bits == 16 else { return "BitsPerSample (258) = \(bits) is not supported; expected 8 or 16" }
+        guard bits == 8 || bits == 16 else {
+            let kind = sampleFormat == 1 || sampleFormat == 4 ? "" : " (\(self.sampleFormat(sampleFormat)) samples)"
+            return "BitsPerSample (258) = \(bits)\(kind) is not supported; expected 8 or 16 bit unsigned integers"
+        }
         guard sampleFormat == 1 || sampleFormat == 4 else {
             return "SampleFormat (339) = \(sampleFormat) (\(self.sampleFormat(sampleFormat))) is not supported; expected 1 (unsigned integer)"
         }

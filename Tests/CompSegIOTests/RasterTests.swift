@@ -95,6 +95,11 @@ import Testing
                 (error as? IOError).map { $0.file.hasSuffix(name) && $0.message.contains(reason) } ?? false
             }
         }
+        #expect {
+            try RasterFile.read(Self.raster("float32_rgb.tif"))
+        } throws: { error in
+            "\(error)".contains("BitsPerSample (258) = 32 (IEEE floating point samples) is not supported; expected 8 or 16 bit unsigned integers")
+        }
         let tiled = Self.raster("rgb8_lzw_tiles.tif")
         #expect(throws: IOError.self) { try RasterFile.read(tiled, level: 5) }
         #expect(throws: IOError.self) { try RasterFile.read(tiled, level: -1) }
