@@ -68,28 +68,14 @@ import Testing
     }
 
     @Test func trainsATinyNetwork() throws {
-        var registry = Registry()
-        try TinyFCN.register(in: &registry)
-        try PowerMeanHead.register(in: &registry)
-        let data = try SyntheticSquares(count: 16, seed: 7)
-        let network = try registry.topology("tiny-fcn", inputChannels: 2, seed: 3,
-                                            PluginConfiguration(json: Data(#"{"width":8}"#.utf8)))
-        var settings = TrainingSettings()
-        settings.epochs = 10; settings.batchSize = 4; settings.learningRate = 3e-3; settings.seed = 1
-        let trainer = try Trainer(network: network, head: try registry.head("power-mean"), settings: settings)
-        try trainer.run(train: data.samples, validation: [])
-        let losses = trainer.history.map(\.trainLoss)
+        let (losses, meanIn, meanOut) = try trainTinyFCN(head: "power-mean", register: PowerMeanHead.register, epochs: 10)
         #expect(losses.last! < losses.first! * 0.7, "training loss \(losses)")
         // The power mean lifts a cancer image's whole tissue somewhat: the square is 3.2 times as
         // bright as the rest here, 1.6–1.8 times with other seeds, hence 1.5 (ExampleTopologyTests: 2).
-        let (meanIn, meanOut) = try data.meanActivation(of: network)
         #expect(meanIn > 1.5 * meanOut, "mean activation inside the square \(meanIn), outside \(meanOut)")
     }
 
     @Test func theGuideQuotesTheExampleVerbatim() throws {
-        let guide = try Repository.text("docs/adding-a-head.md")
-        let source = try Repository.text("Examples/ExampleHead/PowerMeanHead.swift")
-        #expect(guide.contains(source.trimmingCharacters(in: .newlines)),
-                "docs/adding-a-head.md must quote Examples/ExampleHead/PowerMeanHead.swift in full")
+        try expectQuotedVerbatim("Examples/ExampleHead/PowerMeanHead.swift", in: "docs/adding-a-head.md")
     }
 }

@@ -35,28 +35,13 @@ import Testing
     }
 
     @Test func trainsFromImageLabelsAndFindsTheSquare() throws {
-        var registry = Registry()
-        try TinyFCN.register(in: &registry)
-        try CompSegNetHead.register(in: &registry)
-        let data = try SyntheticSquares(count: 16, seed: 7)
-        let network = try registry.topology("tiny-fcn", inputChannels: 2, seed: 3,
-                                            PluginConfiguration(json: Data(#"{"width":8}"#.utf8)))
-        var settings = TrainingSettings()
-        settings.epochs = 15; settings.batchSize = 4; settings.learningRate = 3e-3; settings.seed = 1
-        let trainer = try Trainer(network: network, head: try registry.head("compsegnet"), settings: settings)
-        try trainer.run(train: data.samples, validation: [])
-        let losses = trainer.history.map(\.trainLoss)
+        let (losses, meanIn, meanOut) = try trainTinyFCN(head: "compsegnet", register: CompSegNetHead.register, epochs: 15)
         #expect(losses.last! < losses.first! * 0.7, "training loss \(losses)")
-
         // The head is gone: the network alone lights up the square in cancer images.
-        let (meanIn, meanOut) = try data.meanActivation(of: network)
         #expect(meanIn > 2 * meanOut, "mean activation inside the square \(meanIn), outside \(meanOut)")
     }
 
     @Test func theGuideQuotesTheExampleVerbatim() throws {
-        let guide = try Repository.text("docs/adding-a-topology.md")
-        let source = try Repository.text("Examples/ExampleTopology/TinyFCN.swift")
-        #expect(guide.contains(source.trimmingCharacters(in: .newlines)),
-                "docs/adding-a-topology.md must quote Examples/ExampleTopology/TinyFCN.swift in full")
+        try expectQuotedVerbatim("Examples/ExampleTopology/TinyFCN.swift", in: "docs/adding-a-topology.md")
     }
 }

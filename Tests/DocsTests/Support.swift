@@ -1,4 +1,9 @@
+import CompSegCore
+import CompSegTestSupport
+import CompSegTraining
+import ExampleTopology
 import Foundation
+import Testing
 
 /// The repository's `docs/` and `Examples/` folders, found from this file's location.
 enum Repository {
@@ -20,4 +25,28 @@ struct ScratchFolder {
     init() throws { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) }
     func file(_ name: String) -> URL { url.appendingPathComponent(name) }
     func remove() { try? FileManager.default.removeItem(at: url) }
+}
+
+/// Trains the guide's TinyFCN (width 8) on 16 synthetic squares through the head `head` (registered
+/// by `register`) for `epochs`: the training losses, and the mean activation inside and outside
+/// the squares of cancer images.
+func trainTinyFCN(head: String, register: (inout Registry) throws -> Void, epochs: Int) throws
+    -> (losses: [Float], meanIn: Float, meanOut: Float) {
+    var registry = Registry()
+    try TinyFCN.register(in: &registry)
+    try register(&registry)
+    let data = try SyntheticSquares(count: 16, seed: 7)
+    let network = try registry.topology("tiny-fcn", inputChannels: 2, seed: 3, PluginConfiguration(json: Data(#"{"width":8}"#.utf8)))
+    var settings = TrainingSettings()
+    settings.epochs = epochs; settings.batchSize = 4; settings.learningRate = 3e-3; settings.seed = 1
+    let trainer = try Trainer(network: network, head: try registry.head(head), settings: settings)
+    try trainer.run(train: data.samples, validation: [])
+    let (meanIn, meanOut) = try data.meanActivation(of: network)
+    return (trainer.history.map(\.trainLoss), meanIn, meanOut)
+}
+
+/// Expects the guide `guide` to quote the example file `source` in full.
+func expectQuotedVerbatim(_ source: String, in guide: String) throws {
+    let (g, s) = (try Repository.text(guide), try Repository.text(source))
+    #expect(g.contains(s.trimmingCharacters(in: .newlines)), "\(guide) must quote \(source) in full")
 }
