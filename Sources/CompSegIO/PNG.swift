@@ -88,15 +88,47 @@ extension PNGImage {
     /// A ground-truth or tissue mask from a PNG: true where a pixel is neither black (every colour
     /// channel 0) nor transparent (alpha 0), so grey 0/1 or 0/255 masks, colour labels on black and
     /// drawings on a transparent layer all read as meant; H×W row-major.
-    /// - Throws: `IOError` naming the file when it cannot be read or its size is not `height`×`width`.
+    ///
+    /// A larger picture of the same proportions (say, drawn on the full-resolution slide of a sample
+    /// read at a coarser pyramid level or scale) is brought down to `height`×`width`: each sample
+    /// pixel covers a block of picture pixels and is true when at least half of them are.
+    /// - Throws: `IOError` naming the file when it cannot be read, or is smaller than the sample or
+    ///   of other proportions.
     public static func mask(contentsOf url: URL, height: Int, width: Int) throws -> [Bool] {
         let png = try PNGImage(contentsOf: url)
-        guard png.height == height, png.width == width else {
-            throw IOError(file: url.path, "the picture is \(png.height)×\(png.width) pixels (height×width); the sample is \(height)×\(width)")
-        }
         let (c, colours) = (png.channels, png.channels == 4 ? 3 : png.channels)
-        return (0..<(height * width)).map { p in
+        let pixels = (0..<(png.height * png.width)).map { p in
             (c != 4 || png.pixels[p * c + 3] != 0) && (0..<colours).contains { png.pixels[p * c + $0] != 0 }
         }
+        if png.height == height, png.width == width { return pixels }
+        guard png.height >= height, png.width >= width, sameProportions(png.height, png.width, height, width) else {
+            throw IOError(file: url.path, "the picture is \(png.height)×\(png.width) pixels (height×width); the sample is "
+                          + "\(height)×\(width): expected that size, or a larger picture of the same proportions (as drawn "
+                          + "on the full-resolution image)")
+        }
+        return downsampled(pixels, height: png.height, width: png.width, to: height, width)
+    }
+
+    /// Whether an H×W picture scales to h×w within one pixel: scaled by either side's ratio, the
+    /// other side lands within a pixel of the sample's (|H·w − W·h| ≤ min(H, W)).
+    static func sameProportions(_ H: Int, _ W: Int, _ h: Int, _ w: Int) -> Bool {
+        abs(H * w - W * h) <= min(H, W)
+    }
+
+    /// An H×W mask brought down to h×w (h ≤ H, w ≤ W): the rows `i·H/h ..< (i+1)·H/h` and columns
+    /// likewise (integer division, so the blocks tile the picture) of each pixel's block vote, and
+    /// the pixel is true when at least half are true.
+    static func downsampled(_ mask: [Bool], height H: Int, width W: Int, to h: Int, _ w: Int) -> [Bool] {
+        var out = [Bool](repeating: false, count: h * w)
+        for i in 0..<h {
+            let (y0, y1) = (i * H / h, (i + 1) * H / h)
+            for j in 0..<w {
+                let (x0, x1) = (j * W / w, (j + 1) * W / w)
+                var on = 0
+                for y in y0..<y1 { for x in x0..<x1 where mask[y * W + x] { on += 1 } }
+                out[i * w + j] = 2 * on >= (y1 - y0) * (x1 - x0)
+            }
+        }
+        return out
     }
 }

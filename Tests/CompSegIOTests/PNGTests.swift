@@ -51,6 +51,30 @@ import Testing
         }
     }
 
+    /// A mask drawn on the full-resolution image of a sample read at a coarser level comes down to
+    /// the sample's size by majority over each block (ties true); other sizes are refused.
+    @Test func largerMasksOfTheSameProportionsComeDownToTheSample() throws {
+        let (dir, cleanup) = try temporaryFolder("mask-down")
+        defer { cleanup() }
+        // 4×6 drawn at twice the sample's 2×3: the blocks hold 4, 2, 1 | 0, 3, 4 set pixels.
+        let full: [UInt8] = [1, 1, 1, 0, 0, 0,
+                             1, 1, 1, 0, 1, 0,
+                             0, 0, 1, 0, 1, 1,
+                             0, 0, 1, 1, 1, 1].map { $0 * 255 }
+        let url = dir.appendingPathComponent("full.png")
+        try PNGImage(width: 6, height: 4, channels: 1, pixels: full).write(to: url)
+        #expect(try PNGImage.mask(contentsOf: url, height: 2, width: 3) == [true, true, false, false, true, true])
+        // 5×7 (a pyramid level that rounded 2.5×3.5 down): blocks of rows 0–1 | 2–4, columns 0–1 | 2–3 | 4–6.
+        let odd = dir.appendingPathComponent("odd.png")
+        try PNGImage(width: 7, height: 5, channels: 1, pixels: (0..<35).map { $0 % 7 < 2 ? 255 : 0 }).write(to: odd)
+        #expect(try PNGImage.mask(contentsOf: odd, height: 2, width: 3) == [true, false, false, true, false, false])
+        for (h, w) in [(4, 4), (8, 6), (3, 3)] {  // other proportions, and a picture smaller than the sample
+            expectIOError(url, containing: "the picture is 4×6 pixels (height×width); the sample is \(h)×\(w)") {
+                _ = try PNGImage.mask(contentsOf: url, height: h, width: w)
+            }
+        }
+    }
+
     @Test func errorsNameTheFile() throws {
         let missing = ioFixture("no_such.png")
         expectIOError(missing, containing: "does not exist") { _ = try PNGImage(contentsOf: missing) }
