@@ -9,7 +9,7 @@ Every file comes from writers independent of CompSeg and of libtiff/libpng's rea
 (with imagecodecs' codecs) writes the TIFFs, pypng and PIL write the PNGs. The pixels each reader
 must return are stored next to them, in expected/*.bin (raw little-endian uint8 or uint16 samples,
 rows × columns × channels, as RasterFile returns them: grey 1 channel, palette expanded to RGB,
-alpha dropped, min-is-white inverted); manifest.json says which .bin belongs to which file and
+min-is-white inverted, premultiplied colours divided by alpha; opacity apart in expected/a*.bin); manifest.json says which .bin belongs to which file and
 level, with the divisor (255 or 65535) that turns samples into RasterFile's values.
 Lossless files expect the arrays written; JPEG files expect what tifffile/imagecodecs (libjpeg-turbo)
 decodes from the written file, so the Swift reader (libtiff's JPEG decoder) is checked against an
@@ -37,6 +37,7 @@ TILE = (16, 16)
 
 manifest = {"files": {}, "unsupported": {}}
 readme_rows = []
+alpha_names = {}  # the same for opacity planes (a…bin, numbered apart so the e…bin names stay put)
 expected_names = {}  # sha1 of expected bytes -> .bin name, to share identical expectations
 
 
@@ -88,11 +89,27 @@ def expected_file(array):
     return expected_names[digest], a
 
 
-def level_entry(array, page, subifd=None, tolerance=0):
+def alpha_file(array):
+    """Stores an opacity plane (H×W or H×W×1) once under expected/ as a…bin, returning its name."""
+    a = np.ascontiguousarray(array.reshape(array.shape[0], array.shape[1], 1))
+    data = a.astype(a.dtype.newbyteorder("<")).tobytes()
+    digest = hashlib.sha1(data + str(a.shape).encode()).hexdigest()
+    if digest not in alpha_names:
+        name = f"a{len(alpha_names):02d}_{a.shape[1]}x{a.shape[0]}x1_u{8 * a.itemsize}.bin"
+        alpha_names[digest] = name
+        with open(os.path.join(OUT, "expected", name), "wb") as f:
+            f.write(data)
+    return alpha_names[digest]
+
+
+def level_entry(array, page, subifd=None, tolerance=0, alpha=None):
     name, a = expected_file(array)
-    return {"expected": name, "height": a.shape[0], "width": a.shape[1], "channels": a.shape[2],
-            "bits": 8 * a.itemsize, "divisor": 255 if a.itemsize == 1 else 65535,
-            "page": page, "subifd": subifd, "tolerance": tolerance}
+    entry = {"expected": name, "height": a.shape[0], "width": a.shape[1], "channels": a.shape[2],
+             "bits": 8 * a.itemsize, "divisor": 255 if a.itemsize == 1 else 65535,
+             "page": page, "subifd": subifd, "tolerance": tolerance}
+    if alpha is not None:
+        entry["alpha"] = alpha_file(alpha)
+    return entry
 
 
 def record(name, how, levels, fmt="TIFF", images=None):
@@ -100,12 +117,12 @@ def record(name, how, levels, fmt="TIFF", images=None):
     readme_rows.append((name, how))
 
 
-def tif(name, data, how, expected, **kw):
-    """One single-image TIFF written by tifffile with `kw`; `expected` the reader's output."""
+def tif(name, data, how, expected, alpha=None, tolerance=0, **kw):
+    """One single-image TIFF written by tifffile with `kw`; `expected` the reader's colours, `alpha` its opacity."""
     kw.setdefault("metadata", None)
     tifffile.imwrite(os.path.join(OUT, name), data, **kw)
     fmt = "BigTIFF" if kw.get("bigtiff") else "TIFF"
-    record(name, how, [level_entry(expected, 0)], fmt)
+    record(name, how, [level_entry(expected, 0, alpha=alpha, tolerance=tolerance)], fmt)
 
 
 def planar(a):
@@ -163,12 +180,10 @@ def write_tiffs():
         photometric="rgb", compression="packbits", rowsperstrip=5)
 
     rgba8, rgba16 = np.concatenate([RGB8, ALPHA8], -1), np.concatenate([RGB16, ALPHA16], -1)
-    tif("rgba8_lzw_tiles.tif", rgba8, "8-bit RGBA (unassociated alpha), LZW, 16×16 tiles; alpha dropped", RGB8,
-        photometric="rgb", extrasamples=["unassalpha"], compression="lzw", tile=TILE)
+    tif("rgba8_lzw_tiles.tif", rgba8, "8-bit RGBA (unassociated alpha), LZW, 16×16 tiles; alpha kept apart", RGB8,
+        alpha=ALPHA8, photometric="rgb", extrasamples=["unassalpha"], compression="lzw", tile=TILE)
     tif("rgba8_planar_none_strips.tif", planar(rgba8), "8-bit RGBA, separate planes, uncompressed, strips of 5 rows", RGB8,
-        photometric="rgb", extrasamples=["unassalpha"], planarconfig="separate", rowsperstrip=5)
-    tif("rgba16_deflate_strips.tif", rgba16, "16-bit RGBA (associated alpha), Deflate, strips of 5 rows; alpha dropped", RGB16,
-        photometric="rgb", extrasamples=["assocalpha"], compression="zlib", rowsperstrip=5)
+        alpha=ALPHA8, photometric="rgb", extrasamples=["unassalpha"], planarconfig="separate", rowsperstrip=5)
 
     tif("grey8_lzw_strips.tif", GREY8, "8-bit min-is-black grey, LZW, strips of 5 rows", GREY8,
         photometric="minisblack", compression="lzw", rowsperstrip=5)
@@ -183,8 +198,8 @@ def write_tiffs():
     tif("grey16_miniswhite_none_tiles.tif", GREY16, "16-bit min-is-white grey, uncompressed, 16×16 tiles; expected 65535 - stored",
         65535 - GREY16, photometric="miniswhite", tile=TILE)
     tif("greya8_deflate_tiles.tif", np.concatenate([GREY8[..., None], ALPHA8], -1),
-        "8-bit grey + unassociated alpha, Deflate, 16×16 tiles; alpha dropped", GREY8,
-        photometric="minisblack", extrasamples=["unassalpha"], compression="zlib", tile=TILE)
+        "8-bit grey + unassociated alpha, Deflate, 16×16 tiles; alpha kept apart", GREY8,
+        alpha=ALPHA8, photometric="minisblack", extrasamples=["unassalpha"], compression="zlib", tile=TILE)
 
     pal = np.moveaxis(COLORMAP[:, INDEX8], 0, -1)
     tif("palette8_lzw_strips.tif", INDEX8, "8-bit palette (16-bit colour map using all 16 bits), LZW, strips of 5 rows; "
@@ -284,7 +299,20 @@ def write_unsupported():
         compression="jpeg2000")
 
 
-def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, palette=None, interlace=False, check=True):
+def write_premultiplied():
+    """Associated (premultiplied) alpha: the colours stored are colour × opacity, and the reader
+    divides them back (at most 1; 0 where transparent), within one 16-bit step of rounding."""
+    a = ALPHA16.astype(np.float64)
+    stored = np.round(RGB16 * a / 65535).astype(np.uint16)
+    seen = np.where(a > 0, np.minimum(1, stored / np.maximum(a, 1)), 0)
+    tif("rgba16_deflate_strips.tif", np.concatenate([stored, ALPHA16], -1),
+        "16-bit RGBA (associated alpha: colours premultiplied), Deflate, strips of 5 rows; expected = stored ÷ alpha "
+        "(at most 1, within one step)", np.round(seen * 65535).astype(np.uint16), alpha=ALPHA16, tolerance=1,
+        photometric="rgb", extrasamples=["assocalpha"], compression="zlib", rowsperstrip=5)
+
+
+def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, palette=None, interlace=False, check=True,
+              opacity=None):
     """Writes with pypng; checks the file decodes (imagecodecs/PIL) to the array written."""
     h, w = rows_array.shape[:2]
     flat = rows_array.reshape(h, -1)
@@ -299,7 +327,7 @@ def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, pa
         else:
             got = np.asarray(Image.open(os.path.join(OUT, name)).convert("RGB" if palette is not None else "L"))
             assert np.array_equal(got.reshape(expected.shape), expected), name
-    record(name, how, [level_entry(expected, 0)], fmt="PNG")
+    record(name, how, [level_entry(expected, 0, alpha=opacity)], fmt="PNG")
 
 
 def write_pngs():
@@ -310,16 +338,16 @@ def write_pngs():
         tag, note = ("_interlaced", ", Adam7-interlaced") if interlace else ("", "")
         write_png(f"grey8{tag}.png", f"8-bit grey{note}", g8, g8, greyscale=True, alpha=False, bitdepth=8, interlace=interlace)
         write_png(f"grey16{tag}.png", f"16-bit grey{note}", g16, g16, greyscale=True, alpha=False, bitdepth=16, interlace=interlace)
-        write_png(f"greya8{tag}.png", f"8-bit grey + alpha{note}; alpha dropped", ga8, g8, greyscale=True, alpha=True, bitdepth=8,
-                  interlace=interlace)
-        write_png(f"greya16{tag}.png", f"16-bit grey + alpha{note}; alpha dropped", ga16, g16, greyscale=True, alpha=True,
-                  bitdepth=16, interlace=interlace)
+        write_png(f"greya8{tag}.png", f"8-bit grey + alpha{note}; alpha kept apart", ga8, g8, greyscale=True, alpha=True, bitdepth=8,
+                  interlace=interlace, opacity=ALPHA8)
+        write_png(f"greya16{tag}.png", f"16-bit grey + alpha{note}; alpha kept apart", ga16, g16, greyscale=True, alpha=True,
+                  bitdepth=16, interlace=interlace, opacity=ALPHA16)
         write_png(f"rgb8{tag}.png", f"8-bit RGB{note}", rgb8, rgb8, greyscale=False, alpha=False, bitdepth=8, interlace=interlace)
         write_png(f"rgb16{tag}.png", f"16-bit RGB{note}", rgb16, rgb16, greyscale=False, alpha=False, bitdepth=16, interlace=interlace)
-        write_png(f"rgba8{tag}.png", f"8-bit RGBA{note}; alpha dropped", rgba8, rgb8, greyscale=False, alpha=True, bitdepth=8,
-                  interlace=interlace)
-        write_png(f"rgba16{tag}.png", f"16-bit RGBA{note}; alpha dropped", rgba16, rgb16, greyscale=False, alpha=True, bitdepth=16,
-                  interlace=interlace)
+        write_png(f"rgba8{tag}.png", f"8-bit RGBA{note}; alpha kept apart", rgba8, rgb8, greyscale=False, alpha=True, bitdepth=8,
+                  interlace=interlace, opacity=ALPHA8)
+        write_png(f"rgba16{tag}.png", f"16-bit RGBA{note}; alpha kept apart", rgba16, rgb16, greyscale=False, alpha=True, bitdepth=16,
+                  interlace=interlace, opacity=ALPHA16)
         palette = [tuple(int(v) for v in c) for c in (COLORMAP.T >> 8)]
         write_png(f"palette8{tag}.png", f"8-bit palette (256 entries){note}; expected = PLTE colours", INDEX8,
                   np.array(palette, dtype=np.uint8)[INDEX8], greyscale=False, alpha=False, bitdepth=8, palette=palette,
@@ -331,8 +359,9 @@ def write_pngs():
     small = (INDEX8 >> 4).astype(np.uint8)
     palette16 = [tuple(int(v) for v in c) for c in (COLORMAP.T[:16] >> 8)]
     palette_t = [p + (a,) for p, a in zip(palette16, range(0, 256, 16))]
-    write_png("palette4_trns.png", "4-bit palette of 16 colours with tRNS transparency; expected = PLTE colours (alpha dropped)",
-              small, np.array(palette16, dtype=np.uint8)[small], greyscale=False, alpha=False, bitdepth=4, palette=palette_t)
+    write_png("palette4_trns.png", "4-bit palette of 16 colours with tRNS transparency; expected = PLTE colours, alpha = tRNS entries",
+              small, np.array(palette16, dtype=np.uint8)[small], greyscale=False, alpha=False, bitdepth=4, palette=palette_t,
+              opacity=np.arange(0, 256, 16, dtype=np.uint8)[small])
     Image.fromarray(rgb8).save(os.path.join(OUT, "rgb8_pil.png"))
     record("rgb8_pil.png", "8-bit RGB written by PIL (a second PNG writer)", [level_entry(rgb8, 0)], fmt="PNG")
 
@@ -345,10 +374,11 @@ def write_readme():
              "(x 0, y 0) and (x 1, y 0).", "",
              "`manifest.json` lists, per file, its format, how many images `describe` finds, and per level the page / SubIFD",
              "it is and the expected pixels: `expected/*.bin` (raw little-endian uint8/uint16, rows × columns × channels,",
-             "as RasterFile returns them: grey 1 channel, palette expanded, alpha dropped, min-is-white inverted) with the",
+             "as RasterFile returns them: grey 1 channel, palette expanded, min-is-white inverted) with the",
              "divisor giving RasterFile's floats. `tolerance` 0 = exact; -1 = JPEG, expected = tifffile's (libjpeg-turbo)",
              "decode, compare within the tolerance the tests state. `unsupported` lists files RasterFile must refuse and",
-             "the text its IOError must contain.", "",
+             "the text its IOError must contain. `alpha`, where a file has opacity, names `expected/a*.bin`: the",
+             "opacity plane (H×W, same depth) that RasterFile keeps apart; without it the image has none.", "",
              "| file | how it was written |", "|---|---|"]
     lines += [f"| `{n}` | {h} |" for n, h in readme_rows]
     with open(os.path.join(OUT, "README.md"), "w") as f:
@@ -365,6 +395,7 @@ def main():
     write_pyramids()
     write_unsupported()
     write_pngs()
+    write_premultiplied()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         # One line per file: small, and diffs stay readable.
         f.write('{"files": {\n')

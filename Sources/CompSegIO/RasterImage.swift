@@ -15,7 +15,8 @@ public struct RasterImage: Sendable, Equatable {
     /// maps are 16-bit), otherwise 8.
     public var bitDepth: Int
     /// Each pixel's opacity (H×W, 0 transparent … 1 opaque) where the file stores one (PNG with
-    /// alpha or transparency); nil otherwise. `values` are the colours as stored.
+    /// alpha or transparency, TIFF with an alpha extra sample); nil otherwise. `values` are the
+    /// colours as stored (a TIFF's premultiplied colours divided by their opacity).
     public var alpha: [Float]?
 
     public init(width: Int, height: Int, channels: Int, values: [Float], bitDepth: Int, alpha: [Float]? = nil) {
@@ -75,8 +76,9 @@ public typealias RasterRegion = (x: Int, y: Int, width: Int, height: Int)
 /// palette, and JPEG-compressed YCbCr (converted to RGB by libtiff); contiguous or separate planes;
 /// strips or tiles; any compression this libtiff decodes (none, LZW, Deflate, PackBits, JPEG, …).
 /// PNG of every colour type and bit depth, interlaced or not. Grey stays one channel (`RasterImage.rgb`
-/// expands it); palette becomes RGB; a PNG's alpha (or palette transparency) is kept apart as
-/// `alpha` (`rgb` composites over white); a TIFF's alpha and other extra samples are dropped.
+/// expands it); palette becomes RGB; alpha (a PNG's, its palette transparency, or a TIFF extra
+/// sample marked associated or unassociated alpha) is kept apart as `alpha` (`rgb` composites over
+/// white); a TIFF's other extra samples are dropped.
 /// Refused with an `IOError` naming the tag and value: other bit depths (1, 2, 4, 12, 32, …),
 /// signed or floating-point samples, other photometric interpretations (CMYK, CIE L*a*b*, uncompressed
 /// YCbCr, …), codecs this libtiff lacks.

@@ -59,12 +59,15 @@ enum RasterTIFF {
                 throw f.error("\(what): libtiff cannot convert its JPEG YCbCr to RGB\(f.lastError)")
             }
         }
-        var values = [Float](repeating: 0, count: r.width * r.height * map.channels)
+        var values = [Float](repeating: 0, count: r.width * r.height * map.outputs)
         try values.withUnsafeMutableBufferPointer { out in
             let reader = PieceReader(f: f, info: info, map: map, region: r, out: out.baseAddress!, what: what)
             if case .tiles(let w, let h) = info.layout { try reader.readTiles(width: w, height: h) } else { try reader.readStripRows() }
         }
-        return RasterImage(width: r.width, height: r.height, channels: map.channels, values: values, bitDepth: map.bitDepth)
+        guard map.alpha != nil else {
+            return RasterImage(width: r.width, height: r.height, channels: map.channels, values: values, bitDepth: map.bitDepth)
+        }
+        return map.separatingAlpha(values, width: r.width, height: r.height)
     }
 }
 
@@ -270,12 +273,18 @@ enum TIFFNames {
 }
 
 /// How one TIFF image's samples become output channels: output channel k is `tables[k][sample]`
-/// of stored sample `sources[k]` (palette: three tables of the index sample).
+/// of stored sample `sources[k]` (palette: three tables of the index sample). An alpha sample
+/// (ExtraSamples (338) = 1 associated or 2 unassociated) is read as one more output, after the colours.
 struct SampleMap {
+    /// The colour channels: 1 grey or 3 RGB.
     let channels: Int
-    let sources: [Int]
-    let tables: [[Float]]
+    private(set) var sources: [Int]
+    private(set) var tables: [[Float]]
     let bitDepth: Int
+    /// The stored sample that holds opacity, and whether the colours are premultiplied by it.
+    let alpha: (sample: Int, associated: Bool)?
+    /// Values per output pixel: the colours, and the opacity when there is one.
+    var outputs: Int { sources.count }
 
     init(_ f: RasterTIFFFile, info: RasterImageInfo, what: String) throws {
         let levels = 1 << info.bitsPerSample
@@ -302,6 +311,41 @@ struct SampleMap {
             let table = (0..<levels).map { Float($0) / top }
             (channels, sources, bitDepth, tables) = (3, [0, 1, 2], info.bitsPerSample, [table, table, table])
         }
+        alpha = Self.alphaSample(f, info: info, colourSamples: info.photometricCode == Int(PHOTOMETRIC_RGB) ? 3 : 1)
+        if let alpha {
+            sources.append(alpha.sample)
+            tables.append((0..<levels).map { Float($0) / top })
+        }
+    }
+
+    /// The first extra sample marked as alpha, after the `colourSamples` colour samples; none for
+    /// palette and JPEG YCbCr images, or when the extra samples are unspecified (0) or absent.
+    private static func alphaSample(_ f: RasterTIFFFile, info: RasterImageInfo, colourSamples: Int) -> (sample: Int, associated: Bool)? {
+        guard info.photometricCode != Int(PHOTOMETRIC_PALETTE), info.photometricCode != Int(PHOTOMETRIC_YCBCR),
+              info.samplesPerPixel > colourSamples else { return nil }
+        var count: UInt16 = 0
+        var types: UnsafeMutablePointer<UInt16>? = nil
+        guard compseg_tiff_get_extrasamples(f.tiff, &count, &types) == 1, let types else { return nil }
+        let extras = Array(UnsafeBufferPointer(start: types, count: min(Int(count), info.samplesPerPixel - colourSamples)))
+        guard let k = extras.firstIndex(where: { $0 == UInt16(EXTRASAMPLE_ASSOCALPHA) || $0 == UInt16(EXTRASAMPLE_UNASSALPHA) }) else { return nil }
+        return (colourSamples + k, extras[k] == UInt16(EXTRASAMPLE_ASSOCALPHA))
+    }
+
+    /// Decoded pixels (colours, then opacity) as a `RasterImage` with `alpha`; premultiplied
+    /// colours are divided by their opacity (at most 1), so `values` are the colours as seen.
+    func separatingAlpha(_ decoded: [Float], width: Int, height: Int) -> RasterImage {
+        let n = width * height
+        var colours = [Float](repeating: 0, count: n * channels), opacity = [Float](repeating: 1, count: n)
+        let associated = alpha?.associated ?? false
+        for p in 0..<n {
+            let a = decoded[p * outputs + channels]
+            opacity[p] = a
+            for c in 0..<channels {
+                let v = decoded[p * outputs + c]
+                colours[p * channels + c] = associated ? (a > 0 ? min(1, v / a) : 0) : v
+            }
+        }
+        return RasterImage(width: width, height: height, channels: channels, values: colours, bitDepth: bitDepth, alpha: opacity)
     }
 }
 
@@ -324,18 +368,18 @@ private struct PieceReader {
     /// Converts `count` pixels starting at `source` (a decoded piece's pixel) of plane `plane`
     /// into the output at region pixel (`x`, `y`).
     func convert(_ source: UnsafeRawPointer, count: Int, plane: Int, x: Int, y: Int) {
-        let target = out + (y * region.width + x) * map.channels
+        let target = out + (y * region.width + x) * map.outputs
         let stride = samplesInPiece
-        for k in 0..<map.channels where !info.separatePlanes || map.sources[k] == plane {
+        for k in 0..<map.outputs where !info.separatePlanes || map.sources[k] == plane {
             let sample = info.separatePlanes ? 0 : map.sources[k]
             map.tables[k].withUnsafeBufferPointer { table in
                 if bytesPerSample == 1 {
                     let s = source.assumingMemoryBound(to: UInt8.self)
-                    for i in 0..<count { target[i * map.channels + k] = table[Int(s[i * stride + sample])] }
+                    for i in 0..<count { target[i * map.outputs + k] = table[Int(s[i * stride + sample])] }
                 } else {
                     for i in 0..<count {
                         let v = source.loadUnaligned(fromByteOffset: (i * stride + sample) * 2, as: UInt16.self)
-                        target[i * map.channels + k] = table[Int(v)]
+                        target[i * map.outputs + k] = table[Int(v)]
                     }
                 }
             }

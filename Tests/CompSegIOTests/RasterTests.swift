@@ -13,6 +13,8 @@ import Testing
             var expected: String
             var subifd: Int?
             var tolerance: Int
+            /// The opacity plane, where the file has one (`expected/a*.bin`).
+            var alpha: String?
         }
         struct File: Decodable { var format: String; var images: Int; var levels: [Level] }
         var files: [String: File]
@@ -25,8 +27,8 @@ import Testing
     static let files = Manifest.shared.map { $0.files.keys.sorted() } ?? []
 
     /// The expected samples of one level, as stored: little-endian u8 or u16, H×W×C.
-    static func expected(_ level: Manifest.Level) throws -> [Float] {
-        let data = try Data(contentsOf: raster("expected/\(level.expected)"))
+    static func expected(_ level: Manifest.Level, file: String? = nil) throws -> [Float] {
+        let data = try Data(contentsOf: raster("expected/\(file ?? level.expected)"))
         let values: [Float] = level.bits == 16
             ? stride(from: 0, to: data.count, by: 2).map { Float(UInt16(data[$0]) | UInt16(data[$0 + 1]) << 8) }
             : data.map { Float($0) }
@@ -49,6 +51,7 @@ import Testing
             let worst = zip(expected, image.values).map { Swift.abs($0 - $1) }.max() ?? 0
             let levels = level.tolerance < 0 ? 3 : level.tolerance  // the manifest marks JPEG (lossy) levels with -1
             #expect(worst <= Float(levels) / Float(level.divisor) + 1e-7, "\(name) level \(index): \(worst)")
+            #expect(try image.alpha == level.alpha.map { try Self.expected(level, file: $0) }, "\(name) level \(index): alpha")
             #expect(description.images[description.levels[index]].page == level.page)
         }
     }
@@ -66,9 +69,11 @@ import Testing
         }
     }
 
-    /// A PNG's alpha (and a palette's transparency) comes apart from the colours as stored, in
-    /// whole images and regions; `rgb` composites over white, so a transparent background is empty slide.
-    @Test(arguments: ["rgba8.png", "rgba16_interlaced.png", "greya8.png", "palette4_trns.png"])
+    /// Alpha (a PNG's, a palette's transparency, a TIFF's alpha extra sample) comes apart from the
+    /// colours, in whole images and regions; `rgb` composites over white, so a transparent
+    /// background is empty slide. (The opacity itself is checked against the writer's above.)
+    @Test(arguments: ["rgba8.png", "rgba16_interlaced.png", "greya8.png", "palette4_trns.png", "rgba8_planar_none_strips.tif",
+                      "rgba16_deflate_strips.tif", "greya8_deflate_tiles.tif"])
     func alphaIsKeptApartAndCompositedOverWhite(_ name: String) throws {
         let image = try RasterFile.read(Self.raster(name))
         let alpha = try #require(image.alpha)
@@ -82,7 +87,7 @@ import Testing
             }
         }
         let region = try RasterFile.read(Self.raster(name), region: (x: 3, y: 2, width: 9, height: 7))
-        #expect(region.alpha == image.cropped(x: 3, y: 2, width: 9, height: 7).alpha)
+        #expect(region == image.cropped(x: 3, y: 2, width: 9, height: 7))
         #expect(try RasterFile.read(Self.raster("rgb8.png")).alpha == nil)
     }
 
