@@ -47,7 +47,7 @@ extension PNGImage {
         compseg_png_image_init(&image)
         defer { png_image_free(&image) }
         guard png_image_begin_read_from_file(&image, path) != 0 else {
-            throw IOError(file: path, "not a readable PNG: \(Self.message(of: image))")
+            throw IOError(file: path, "not a readable PNG: \(Self.message(of: image))\(PNGChunks.diagnosis(of: url))")
         }
         let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
         let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
@@ -57,7 +57,7 @@ extension PNGImage {
         try requirePlausibleSize([width, height, channels], file: path, what: "the image")
         var pixels = [UInt8](repeating: 0, count: compseg_png_image_size(&image))
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
-        guard ok != 0 else { throw IOError(file: path, "cannot decode the image data: \(Self.message(of: image))") }
+        guard ok != 0 else { throw IOError(file: path, "cannot decode the image data: \(Self.message(of: image))\(PNGChunks.diagnosis(of: url))") }
         self.init(width: width, height: height, channels: channels, pixels: pixels)
     }
 

@@ -14,7 +14,7 @@ enum RasterPNG {
             file = url.path
             r.initialize(to: compseg_png_reader())
             guard compseg_png_open(r, file, expand ? 1 : 0) == 1 else {
-                throw IOError(file: file, "not a readable PNG: \(message)")
+                throw IOError(file: file, "not a readable PNG: \(message)\(PNGChunks.diagnosis(of: url))")
             }
         }
         deinit { compseg_png_close(r); r.deallocate() }
@@ -85,7 +85,7 @@ enum RasterPNG {
             defer { row.deallocate() }
             for y in 0..<(r.y + r.height) {
                 guard compseg_png_read_row(reader.r, row) == 1 else {
-                    throw IOError(file: reader.file, "row \(y) cannot be decoded: \(reader.message)")
+                    throw IOError(file: reader.file, "row \(y) cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
                 }
                 if y >= r.y { convert(row, y: y) }
             }
@@ -98,7 +98,7 @@ enum RasterPNG {
             defer { pixels.deallocate() }
             var rows: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { pixels + $0 * rowBytes }
             guard compseg_png_read_image(reader.r, &rows) == 1 else {
-                throw IOError(file: reader.file, "the interlaced image cannot be decoded: \(reader.message)")
+                throw IOError(file: reader.file, "the interlaced image cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
             }
             for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y) }
         }

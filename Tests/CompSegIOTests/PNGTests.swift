@@ -75,6 +75,44 @@ import Testing
         }
     }
 
+    /// libpng says only "Read Error" or "CRC error" of a file cut short or damaged; the message
+    /// then says where the chunks break, through both readers.
+    @Test func brokenFilesSayWhereTheChunksBreak() throws {
+        let (dir, cleanup) = try temporaryFolder("png-broken")
+        defer { cleanup() }
+        let whole = dir.appendingPathComponent("whole.png")
+        try PNGImage(width: 40, height: 30, channels: 3, pixels: (0..<3600).map { UInt8(($0 * 37) % 251) }).write(to: whole)
+        let data = try Data(contentsOf: whole)
+        #expect(PNGChunks.diagnosis(of: whole) == "")
+        #expect(PNGChunks.crc32(Array("IEND".utf8)) == 0xAE42_6082)  // the CRC every PNG's IEND chunk carries
+        let cut = dir.appendingPathComponent("cut.png"), open = dir.appendingPathComponent("open.png")
+        let damaged = dir.appendingPathComponent("damaged.png")
+        try data.prefix(data.count - 40).write(to: cut)
+        try data.prefix(data.count - 12).write(to: open)  // every chunk whole, IEND missing: libpng reads it
+        var flipped = data
+        flipped[data.count - 30] ^= 0xFF  // inside the last IDAT's data
+        try flipped.write(to: damaged)
+        let idat = data.count - 12 - (try #require(Self.lastIDATSize(data)))
+        for (file, text) in [(cut, "the file ends at byte \(data.count - 40), inside chunk IDAT that starts at byte \(idat)"),
+                             (damaged, "chunk IDAT at byte \(idat) fails its CRC check: the file is damaged")] {
+            expectIOError(file, containing: text) { _ = try PNGImage(contentsOf: file) }
+            expectIOError(file, containing: text) { _ = try RasterFile.read(file) }
+        }
+        #expect(PNGChunks.diagnosis(of: open)
+                    == " (the file ends at byte \(data.count - 12) without the closing IEND chunk, after chunk IDAT at byte \(idat): truncated)")
+    }
+
+    /// The size of the chunk before IEND (the last IDAT in a file CompSeg wrote).
+    static func lastIDATSize(_ data: Data) -> Int? {
+        var offset = 8, last: Int?
+        while offset + 8 <= data.count {
+            let length = data[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
+            if String(decoding: data[(offset + 4)..<(offset + 8)], as: UTF8.self) == "IEND" { return last }
+            (last, offset) = (length + 12, offset + length + 12)
+        }
+        return nil
+    }
+
     @Test func errorsNameTheFile() throws {
         let missing = ioFixture("no_such.png")
         expectIOError(missing, containing: "does not exist") { _ = try PNGImage(contentsOf: missing) }
