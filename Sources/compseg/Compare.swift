@@ -77,6 +77,8 @@ struct Compare: ParsableCommand {
         let gallery: [(score: Double, html: String)]
         /// The run's training curves (SVG).
         let curves: String?
+        /// The tumor fraction by class (SVG), as in the entry's `test/fractions.svg`.
+        let fractions: String
     }
 
     func run() throws {
@@ -121,8 +123,9 @@ struct Compare: ParsableCommand {
             let figures = session.folder.url.appendingPathComponent("test")
             try createFolder(figures)
             let fractions = EvaluationReport.fractionChart(evaluation)  // also in the report, beside the others
+            let fractionsSVG = fractions.svg()
             try fractions.render().writePNG(to: figures.appendingPathComponent("fractions.png"))
-            try writeDurably(Data(fractions.svg().utf8), to: figures.appendingPathComponent("fractions.svg"))
+            try writeDurably(Data(fractionsSVG.utf8), to: figures.appendingPathComponent("fractions.svg"))
             // Card anchors carry the entry's name: the report holds every entry's cards.
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
                                                             anchorPrefix: "\(e.name)-")
@@ -130,7 +133,7 @@ struct Compare: ParsableCommand {
             rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
                             validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
-                            curves: try session.folder.curvesSVG()))
+                            curves: try session.folder.curvesSVG(), fractions: fractionsSVG))
         }
         try writeTables(rows, to: folder)
         let curves = rows.map { EvaluationReport.rocCurve(name: $0.topology, $0.evaluation) }
@@ -158,7 +161,7 @@ struct Compare: ParsableCommand {
                                                  caption: "\(r.topology): training and validation loss and validation AUC per epoch; "
                                                     + "the dashed line marks the epoch whose weights were kept."))
             }
-            figures.append(ReportHTML.figure(svg: EvaluationReport.fractionChart(r.evaluation).svg(), alt: "\(r.topology): tumor fraction by class",
+            figures.append(ReportHTML.figure(svg: r.fractions, alt: "\(r.topology): tumor fraction by class",
                                              caption: "\(r.topology): tumor fraction of each test sample by image label, with Youden's cut."))
             let legend = try EvaluationReport.sampleLegend(threshold: threshold)
             let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
