@@ -31,3 +31,15 @@ public func builtinRegistry() throws -> Registry {
 public func resolveModality(_ argument: String, registry: Registry) throws -> ModalityManifest {
     try ModalityManifest.resolve(argument, builtin: BuiltinModalities.manifests, registry: registry)
 }
+
+/// When `argument` named a reader alone (`ftir`, `h&e`) that has a built-in manifest under its
+/// identifier, a sentence saying that manifest's options and preprocessing do not apply; else nil.
+public func bareReaderNote(_ argument: String, _ manifest: ModalityManifest) -> String? {
+    guard !ModalityManifest.namesFile(argument), BuiltinModalities.manifests[argument.lowercased()] == nil,
+          let url = BuiltinModalities.manifests[manifest.reader],
+          let builtin = try? ModalityManifest(contentsOf: url) else { return nil }
+    let steps = builtin.preprocessing.map(\.identifier)
+    return "--modality \(argument) is the \(manifest.reader) reader alone, with its defaults: modalities/\(url.lastPathComponent)'s "
+        + "options and preprocessing (\(steps.isEmpty ? "none" : steps.joined(separator: ", "))) do not apply; "
+        + "--modality \(manifest.reader) uses them"
+}

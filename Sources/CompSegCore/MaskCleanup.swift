@@ -60,11 +60,20 @@ extension Mask {
 extension Mask {
     /// Morphological closing by a (2·radius+1)² square: dilation then erosion, which joins tissue
     /// separated by gaps up to 2·radius pixels wide and keeps the outline elsewhere (nothing
-    /// changes for radius 0). Pixels beyond the border count as background for the dilation and
-    /// as foreground for the erosion, so tissue at the border is not eaten.
-    public func closing(radius: Int) -> Mask {
-        guard radius > 0 else { return self }
-        return filtered(radius, keepIfAny: true, outside: false).filtered(radius, keepIfAny: false, outside: true)
+    /// changes for radius 0). It is computed on the mask widened by `radius` background pixels on
+    /// every side, then cut back: tissue at the border is not eaten, and slide between tissue and
+    /// the border stays slide, however narrow.
+    public func closing(radius r: Int) -> Mask {
+        guard r > 0 else { return self }
+        let (h, w) = (height + 2 * r, width + 2 * r)
+        var padded = [Bool](repeating: false, count: h * w)
+        for y in 0..<height { for x in 0..<width { padded[(y + r) * w + x + r] = pixels[y * width + x] } }
+        // Outside the widened mask nothing matters: no window of a pixel that is kept reaches it.
+        let closed = Mask(height: h, width: w, pixels: padded).filtered(r, keepIfAny: true, outside: false)
+            .filtered(r, keepIfAny: false, outside: true)
+        var out = [Bool](repeating: false, count: height * width)
+        for y in 0..<height { for x in 0..<width { out[y * width + x] = closed.pixels[(y + r) * w + x + r] } }
+        return Mask(height: height, width: width, pixels: out)
     }
 
     /// Max (`keepIfAny`) or min filter over a (2r+1)² square, row pass then column pass.

@@ -117,21 +117,23 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
 
     public static func resolve(_ argument: String, builtin: [String: URL], registry: Registry) throws -> ModalityManifest {
         if namesFile(argument) { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
-        if let url = builtin[argument.lowercased()] {
+        func builtinManifest(_ name: String) throws -> ModalityManifest? {
+            guard let url = builtin[name] else { return nil }
             // Named as the user knows it, not by where the build put it.
             var manifest = try ModalityManifest(contentsOf: url)
-            manifest.source = "modality '\(argument.lowercased())' (modalities/\(url.lastPathComponent))"
+            manifest.source = "modality '\(name)' (modalities/\(url.lastPathComponent))"
             return manifest
         }
-        do {
-            let (info, _) = try registry.modalities.factory(argument)
-            return ModalityManifest(name: info.identifier, reader: info.identifier, source: "reader '\(info.identifier)'")
-        } catch {
+        if let manifest = try builtinManifest(argument.lowercased()) { return manifest }
+        let info: PluginInfo
+        do { info = try registry.modalities.factory(argument).0 } catch {
             let names = (builtin.keys.sorted() + registry.modalities.infos.map(\.identifier)).reduce(into: [String]()) {
                 if !$0.contains($1) { $0.append($1) }
             }
+            let aliases = registry.modalities.infos.flatMap(\.aliases)
             throw RegistryError("unknown modality '\(argument)': not a manifest file, and not one of "
-                                + names.joined(separator: ", "))
+                                + names.joined(separator: ", ") + (aliases.isEmpty ? "" : " (or " + aliases.joined(separator: ", ") + ")"))
         }
+        return ModalityManifest(name: info.identifier, reader: info.identifier, source: "reader '\(info.identifier)'")
     }
 }

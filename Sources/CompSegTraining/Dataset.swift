@@ -37,10 +37,18 @@ public struct PreparedModality: Sendable {
         var sample = try oriented(clock.timing(\.reading) { try reader.load(row.path, label: row.label) })
         if let split = row.split { sample.metadata["split"] = split.rawValue }
         if let maskFile = row.mask {
-            sample.tissue = Mask(height: sample.height, width: sample.width,
-                                 pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width))
+            do {
+                sample.tissue = Mask(height: sample.height, width: sample.width,
+                                     pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width))
+            } catch { throw MaskFileError(underlying: error) }
         }
         return sample
+    }
+
+    /// A row's mask that cannot be used, said as "mask FILE: why" (as truth files are).
+    struct MaskFileError: Error, CustomStringConvertible {
+        let underlying: any Error
+        var description: String { "mask \(underlying)" }
     }
 
     /// Reads a sample file (no manifest row: no label, no mask override) as the reader delivers it.

@@ -95,7 +95,7 @@ struct Compare: ParsableCommand {
         let testRows = manifest.rows(in: .test)
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         try TrainingRun.requireTrainingRows(manifest)
-        let prepared = try PreparedModality(resolveModality(modality, registry: registry), registry: registry)
+        let prepared = try PreparedModality(resolveModalityNoting(modality, registry: registry), registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes)
         let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
         let test = try prepared.store(testRows, manifest: manifest,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltinPlugins
 import CompSegCore
 import CompSegFigures
 import CompSegIO
@@ -129,6 +130,14 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
         line += "; a U-Net trained with topologyConfiguration: {upsampling: resize} does not make it"
     }
     warn(line)
+}
+
+/// `resolveModality`, writing "note: …" on standard error when the argument names a reader
+/// alone that also has a built-in manifest (`--modality h&e` beside `he`).
+func resolveModalityNoting(_ argument: String, registry: Registry) throws -> ModalityManifest {
+    let manifest = try resolveModality(argument, registry: registry)
+    if let note = bareReaderNote(argument, manifest) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    return manifest
 }
 
 /// Writes "warning: `message`" on standard error (the output's files are written as usual).

@@ -12,7 +12,7 @@ struct SpectralModalityOption: ParsableArguments {
 
     func reader() throws -> SpectralFileReader {
         let registry = try builtinRegistry()
-        let manifest = try resolveModality(modality, registry: registry)
+        let manifest = try resolveModalityNoting(modality, registry: registry)
         let (info, _) = try registry.modalities.factory(manifest.reader)
         guard let source = try registry.modality(manifest.reader, manifest.readerConfiguration) as? any SpectralFileSource else {
             throw ValidationError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "

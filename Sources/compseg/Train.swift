@@ -179,7 +179,7 @@ struct Train: ParsableCommand {
         try TrainingRun.requireRoom(in: folder)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
         try TrainingRun.requireTrainingRows(manifest)
-        var modalityManifest = try resolveModality(modality!, registry: registry)
+        var modalityManifest = try resolveModalityNoting(modality!, registry: registry)
         if let options = file?.modalityConfiguration {
             modalityManifest.options = try mergedOptions(modalityManifest.options, options)
             modalityManifest.source += " with \(config ?? "--config")'s modalityConfiguration"

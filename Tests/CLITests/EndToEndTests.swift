@@ -214,7 +214,11 @@ import Testing
             let name = URL(fileURLWithPath: modality).deletingPathExtension().lastPathComponent
             let run = folder.path("run-\(name)")
             let args = train(manifest, run, epochs: 1).map { $0 == "infrared" ? modality : $0 }
-            #expect(try cli.run(args).status == 0)
+            let trained = try cli.run(args)
+            #expect(trained.status == 0)
+            #expect(trained.output.contains("note: --modality ftir is the infrared reader alone, with its defaults: modalities/"
+                                            + "infrared.yaml's options and preprocessing (crop, normalize, pca) do not apply") == (name == "ftir"),
+                    "\(trained.output)")
             let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
             #expect(model.contains("\"inputAxis\" : {") && model.contains(name == "infrared" ? "\"PC16\"" : "\"spectral\" : [")
                         && model.contains("\"descendingAxis\" : true"), "\(name)")

@@ -68,6 +68,31 @@ import CompSegCore
         #expect(whole.fillingHoles(smallerThan: 100) == whole)
     }
 
+    /// Closing joins gaps up to 2·radius wide and never takes tissue away, at the border too; a
+    /// strip of slide between tissue and the border stays slide, however narrow.
+    @Test func closingJoinsGapsAndLeavesSlideAtTheBorder() {
+        let m = Self.mask(["##.##..",
+                           "##.##..",
+                           "##.##.#",
+                           "#######"])
+        #expect(m.closing(radius: 1) == Self.mask(["#####..",
+                                                   "#####..",
+                                                   "#######",
+                                                   "#######"]))
+        #expect(m.closing(radius: 0) == m)
+        for radius in 1...4 {
+            let closed = m.closing(radius: radius)
+            #expect(zip(m.pixels, closed.pixels).allSatisfy { !$0 || $1 }, "radius \(radius) took tissue away")
+        }
+        // Tissue up to one column short of the right border: the column stays slide at every radius.
+        for gap in 1...3 {
+            let strip = Mask(height: 12, width: 12, pixels: (0..<144).map { $0 % 12 < 12 - gap && $0 / 12 >= 2 })
+            for radius in 1...4 {
+                #expect(strip.closing(radius: radius) == strip, "gap \(gap), radius \(radius)")
+            }
+        }
+    }
+
     /// One component spanning a 2000×2000 image: no recursion to overflow the stack.
     @Test func handlesLargeImages() {
         let n = 2000

@@ -60,6 +60,9 @@ import Testing
         let bare = try ModalityManifest.resolve("FTIR", builtin: [:], registry: registry)  // a reader's alias
         #expect(bare.reader == "infrared" && bare.preprocessing.isEmpty)
         #expect(throws: RegistryError.self) { try ModalityManifest.resolve("raman", builtin: [:], registry: registry) }
+        do { _ = try ModalityManifest.resolve("nmr", builtin: [:], registry: registry); Issue.record("nmr resolved") } catch {
+            #expect("\(error)".contains("unknown modality 'nmr': not a manifest file, and not one of infrared (or ir, ftir)"), "\(error)")
+        }
     }
 
     @Test func mistakesNameTheFileAndTheKey() throws {

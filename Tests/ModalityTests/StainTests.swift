@@ -126,6 +126,23 @@ import Testing
         #expect((0..<plane).filter { tissue[$0] }.allSatisfy { p in (0..<3).allSatisfy { x[$0 * plane + p] == y[$0 * plane + p] } })
     }
 
+    /// `referenceImage` fits the steps' targets to a file when the chain is built; a file that
+    /// cannot be read is named with the step's source and the key.
+    @Test(arguments: ["macenko", "reinhard"]) func referenceImageIsFittedOrNamed(_ step: String) throws {
+        var registry = Registry()
+        try HESteps.register(in: &registry)
+        let reference = fixturesDirectory.appendingPathComponent("stain/inputs/ref.png").path
+        func chain(_ path: String) throws -> PreprocessingChain {
+            try PreprocessingChain([PluginDescription(identifier: step, configuration: ["referenceImage": .string(path)])],
+                                   outside: .keep, registry: registry, source: "lab.yaml")
+        }
+        let plain = try PreprocessingChain([PluginDescription(identifier: step)], outside: .keep, registry: registry, source: "lab.yaml")
+        #expect(try chain(reference).descriptions != plain.descriptions)
+        do { _ = try chain("/no/such/ref.png"); Issue.record("a missing reference was taken") } catch {
+            #expect("\(error)".contains("lab.yaml") && "\(error)".contains("referenceImage: /no/such/ref.png: does not exist"), "\(error)")
+        }
+    }
+
     @Test func percentilesAndEigenvectorsAsNumpy() {
         #expect(Swift.abs(numpyPercentile(sorted: [1, 2, 3, 4], 1) - 1.03) < 1e-12)
         #expect(Swift.abs(numpyPercentile(sorted: [1, 2, 3, 4], 99) - 3.97) < 1e-12)
