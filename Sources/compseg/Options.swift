@@ -178,7 +178,7 @@ struct TrainedRunInput: ParsableArguments {
     /// and every step is pixelwise (rows with their own tissue mask are always loaded whole).
     func load(_ registry: Registry, streamAbove: Int?) throws
         -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
-            files: [String: URL]) {
+            files: [String: URL], order: [String]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
@@ -200,7 +200,9 @@ struct TrainedRunInput: ParsableArguments {
                           id: ids.make(Sample.id(of: inputs[i].url)))
         }
         let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
-        return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed, files)
+        var (loadedIDs, streamedIDs) = (store.ids.makeIterator(), streamed.map(\.id).makeIterator())
+        let order = inputs.indices.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
+        return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed, files, order)
     }
 
     /// Names on standard error the samples without tissue among `results` (a blank core: its

@@ -35,7 +35,7 @@ struct OverlayCommand: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try builtinRegistry()
-        let (trained, _, store, rows, _, files) = try input.load(registry, streamAbove: nil)
+        let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
         let earlier = SegmentationFiles.recordedIDs(record)  // an earlier overlay's or segmentation's, replaced with --force

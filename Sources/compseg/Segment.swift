@@ -34,36 +34,45 @@ struct Segment: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try builtinRegistry()
-        let (trained, modality, store, _, streamed, files) = try input.load(registry, streamAbove: streamAbove)
+        let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: streamAbove)
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
         let earlier = SegmentationFiles.recordedIDs(record)  // an earlier segmentation's, replaced with --force
         try input.writing(outputs) {
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
+            var writing = 0.0  // of the samples loaded whole
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
             // Every file or none: a failure (a full disk, say) leaves no new file behind.
             try writeAllOrNothing(into: folder) { staging in
                 for (sample, map) in zip(samples, maps) {
                     try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
                 }
+                writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
                 for large in streamed {
                     guard let source = modality.reader as? any RegionImageSource,
                           let regions = try source.regions(of: large.url, label: large.label) else { continue }
                     print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region…")
+                    let start = DispatchTime.now().uptimeNanoseconds
                     fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
                                                                   to: staging, geoJSON: geojson))
+                    print(String(format: "  %.1f s (reading, preprocessing, network and writing, region by region)",
+                                 Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9))
                 }
+                let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+                fractions.sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }  // as the inputs were given
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
             // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
             SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: false, keeping: Set(outputs.map(\.lastPathComponent)))
-            let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
             input.warnAboutBlankSamples(fractions, csv: true)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
             print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
-            if !samples.isEmpty && streamed.isEmpty { print("Time: " + times.summary(writing: writing)) }
+            if !samples.isEmpty {
+                print("Time" + (streamed.isEmpty ? "" : " of the \(counted(samples.count, "sample")) loaded whole") + ": "
+                      + times.summary(writing: writing))
+            }
         }
     }
 }

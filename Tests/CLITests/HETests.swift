@@ -76,6 +76,14 @@ import Testing
         let csvA = try String(contentsOfFile: folder.path("whole/segmentation.csv"), encoding: .utf8)
         #expect(csvA == (try String(contentsOfFile: folder.path("streamed/segmentation.csv"), encoding: .utf8)))
         #expect(FileManager.default.fileExists(atPath: folder.path("streamed/big_mask.geojson")))
+        // Some streamed, some not: the rows keep the order given; the time line covers those loaded whole.
+        let mixed = try cli.run(["segment", "--model", folder.path("run"), folder.path("data/spot001.png"), image,
+                                 folder.path("data/spot000.tif"), "--out", folder.path("mixed"), "--stream-above", "10000"])
+        #expect(mixed.status == 0 && mixed.output.contains("Time of the 2 samples loaded whole: ")
+                    && mixed.output.contains(" s (reading, preprocessing, network and writing, region by region)"), "\(mixed.output)")
+        let ids = try String(contentsOfFile: folder.path("mixed/segmentation.csv"), encoding: .utf8)
+            .split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
+        #expect(ids == ["spot001", "big", "spot000"], "\(ids)")
     }
 
     /// A truncated TIFF among the inputs: `segment` names it and writes nothing, whether the
