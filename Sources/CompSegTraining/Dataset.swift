@@ -82,8 +82,14 @@ public struct PreparedModality: Sendable {
             return sample
         }
         do { return try clock.timing(\.fitting) { try me.fitted(to: training) } } catch {
-            try check(rows, manifest: manifest)  // a bad file: name every one, not just the first
-            throw error
+            // A bad file: name every one, not just the first; a step's refusal by its row's line too.
+            var problems = readProblems(rows)
+            if let e = error as? SampleError, let row = rows.first(where: { Sample.id(of: $0.path) == e.sample }),
+               !problems.contains(where: { $0.line == row.line }) {
+                problems.append((row.line, "line \(row.line): \(e)"))
+            }
+            guard !problems.isEmpty else { throw error }
+            throw ManifestError(file: manifest.url.path, problems: problems.sorted { $0.line < $1.line }.map(\.message))
         }
     }
 
@@ -107,13 +113,11 @@ public struct PreparedModality: Sendable {
         try clock.timing(\.steps) { try chain.apply(sample) }
     }
 
-    /// Reads every row, so that a bad file is reported with all the others.
-    private func check(_ rows: [Manifest.Row], manifest: Manifest) throws {
-        var problems: [String] = []
-        for row in rows {
-            do { _ = try read(row) } catch { problems.append("line \(row.line): \(error)") }
+    /// Reads every row, so that a bad file is reported with all the others: each problem by line.
+    private func readProblems(_ rows: [Manifest.Row]) -> [(line: Int, message: String)] {
+        rows.compactMap { row in
+            do { _ = try read(row); return nil } catch { return (row.line, "line \(row.line): \(error)") }
         }
-        guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
     }
 
     /// The rows as a store. Each row is read and preprocessed once now, so that every bad row is
@@ -183,7 +187,9 @@ public struct PreparedModality: Sendable {
     public func onceStore(files: [URL], requiringTissue: Bool = true) -> SampleStore {
         let me = self, ids = Self.uniqueIDs(files)
         return SampleStore(ids: ids, labels: files.map { _ in nil }, shape: nil, cacheBudget: 0) { i in
-            var sample = try me.prepare(me.read(files[i]))
+            var sample: Sample
+            // A step names the sample by its id, which two files may share: the path says which.
+            do { sample = try me.prepare(me.read(files[i])) } catch let e as SampleError { throw TrainingError("\(files[i].path): \(e)") }
             sample.id = ids[i]
             guard requiringTissue else { return sample }
             do { try Self.requireTissue(sample) } catch { throw TrainingError("\(files[i].path): \(error)") }

@@ -51,7 +51,8 @@ public final class TrainingRun {
         removeLeftoverTemporaries(in: folder.url)
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
             try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile))
-        } else if let trained = [folder.weightsFile, folder.historyFile].first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+        } else if let trained = [folder.weightsFile, folder.historyFile].first(where: { FileManager.default.fileExists(atPath: $0.path) }),
+                  trained != folder.historyFile || !((try? folder.readHistory())?.isEmpty ?? false) {
             // Trained epochs without their checkpoint: starting over would write over their weights.
             throw TrainingError("\(folder.checkpointFile.path) is missing, though \(trained.lastPathComponent) is there: the run "
                                 + "cannot continue from its last epoch; put the checkpoint back, or train anew into another --out "
@@ -61,7 +62,8 @@ public final class TrainingRun {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
                                 + "\(model.training.epochs) asked for")
         }
-        try writeEpochFiles(weights: true)
+        // No epoch committed yet: only model.json, so that a kill now leaves a run stopped before its first epoch.
+        if trainer.history.isEmpty { try folder.writeModel(model) } else { try writeEpochFiles(weights: true) }
     }
 
     /// Throws unless `folder` can take a new run: it is new or empty, or holds only what a run

@@ -162,10 +162,13 @@ struct Train: ParsableCommand {
         let started = DispatchTime.now().uptimeNanoseconds
         let finished = try run.run(progress: progress.finish, step: { k, n in progress.step(epoch: run.completedEpochs + 1, k, of: n) },
                                    shouldStop: { stop.isSet })
-        print(String(format: "Trained to epoch %d in %.1f s", run.completedEpochs,
-                     Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9) + " on \(device.summary)")
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
+        print((run.completedEpochs == 0 ? String(format: "No epoch completed in %.1f s", seconds)
+                : String(format: "Trained to epoch %d in %.1f s", run.completedEpochs, seconds)) + " on \(device.summary)")
         if !finished {
-            print("Interrupted. The last completed epoch is saved; continue with: compseg train --resume \(run.folder.url.path)")
+            let saved = run.completedEpochs == 0 ? "No epoch completed, so it starts from the first"
+                : "The last completed epoch is saved"
+            print("Interrupted. \(saved); continue with: compseg train --resume \(run.folder.url.path)")
             throw ExitCode(stop.exitStatus)
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"

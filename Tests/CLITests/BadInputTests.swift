@@ -100,6 +100,13 @@ import Testing
                      "--depth", "1", "--lr", "1e30"],
                     saying: "loss is nan: training diverged, and this epoch is not kept; train anew with a lower learning rate")
         #expect(try FileManager.default.contentsOfDirectory(atPath: diverged) == ["model.json"])
+        // Resuming a run without an epoch writes nothing before its first commit, so stopped again it
+        // still resumes; a history.csv of its header alone (as earlier versions' resumes left) is no epoch.
+        try refuses(["train", "--resume", diverged], saying: "loss is nan: training diverged")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: diverged) == ["model.json"])
+        let header = try String(contentsOfFile: run + "/history.csv", encoding: .utf8).prefix { $0 != "\n" } + "\n"
+        try Data(header.utf8).write(to: URL(fileURLWithPath: diverged + "/history.csv"))
+        try refuses(["train", "--resume", diverged], saying: "loss is nan: training diverged")
     }
 
     /// A manifest without training rows is named as such before anything is fitted (not as the

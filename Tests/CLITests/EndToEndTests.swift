@@ -246,6 +246,9 @@ import Testing
         let refused = try cli.run(train(folder.path("data/others.csv"), folder.path("others"), epochs: 1).map { $0 == "infrared" ? "ftir" : $0 })
         #expect(refused.status != 0 && refused.output.contains("line \(others.count): shifted's channels (40 bands, 1500–648 cm⁻¹)"),
                 "\(refused.output)")
+        // Through infrared.yaml, 'pca' refuses it while fitted: named by its line too.
+        let refusedByPCA = try cli.run(train(folder.path("data/others.csv"), folder.path("others-pca"), epochs: 1))
+        #expect(refusedByPCA.status != 0 && refusedByPCA.output.contains("line \(others.count): sample shifted: "), "\(refusedByPCA.output)")
     }
 }
 
