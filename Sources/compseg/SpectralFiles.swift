@@ -10,7 +10,8 @@ struct SpectralModalityOption: ParsableArguments {
     @Option(help: "Modality whose reader options apply (HDF5 dataset names and layout, tissue rule): a manifest in modalities/ by name, a manifest file, or a reader.")
     var modality = "infrared"
 
-    func reader() throws -> SpectralFileReader {
+    /// The modality's reader, and the axis its steps expect.
+    func reader() throws -> (reader: SpectralFileReader, axis: String) {
         let registry = try builtinRegistry()
         let manifest = try resolveModalityNoting(modality, registry: registry)
         let (info, _) = try registry.modalities.factory(manifest.reader)
@@ -18,7 +19,7 @@ struct SpectralModalityOption: ParsableArguments {
             throw ValidationError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "
                                   + "take a spectral modality (infrared, raman, or a manifest whose reader is one of them)")
         }
-        return SpectralFileReader(source.configuration)
+        return (SpectralFileReader(source.configuration), source.axisWanted)
     }
 }
 
@@ -38,11 +39,11 @@ struct Inspect: ParsableCommand {
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
     func run() throws {
-        let reader = try spectral.reader()
+        let (reader, axisWanted) = try spectral.reader()
         var failed = 0
         for path in files {
             do {
-                let s = try reader.summary(URL(fileURLWithPath: path))
+                let s = try reader.summary(URL(fileURLWithPath: path), axisUnit: axisWanted)
                 var axis = String(format: "%g–%g", s.axisFirst, s.axisLast) + (s.axisUnit.isEmpty ? " (no unit)" : " \(s.axisUnit)")
                 if s.readUnit != s.axisUnit {
                     let same = (s.readFirst, s.readLast) == (s.axisFirst, s.axisLast)
@@ -79,7 +80,7 @@ struct Convert: ParsableCommand {
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
     func run() throws {
-        let reader = try spectral.reader()
+        let (reader, axisWanted) = try spectral.reader()
         let folder = URL(fileURLWithPath: out)
         let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }
         let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
@@ -89,7 +90,7 @@ struct Convert: ParsableCommand {
         }
         try createFolder(folder)
         for (path, target) in zip(files, targets) {
-            try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: "cm⁻¹", replace: force)
+            try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
             print("\(path) → \(target.path)")
         }
     }

@@ -6,6 +6,7 @@ import CompSegTraining
 import Foundation
 import InfraredModality
 import Phantoms
+import RamanModality
 import SpectralFiles
 import SpectralPreprocessing
 import Testing
@@ -57,6 +58,50 @@ import Testing
         let nm = try source.load(Self.instruments("envi/t13_bsq_le.hdr"), label: nil)
         guard case .spectral(let axis, "cm⁻¹") = nm.channels else { Issue.record("\(nm.channels)"); return }
         #expect(axis.first == 1e7 / 900 && axis.last == 1e7 / 950)
+    }
+
+    /// An HDF5 axis says its unit in a `units` attribute (as `convert` writes it): nm becomes
+    /// wavenumbers; without the attribute the axis is taken as cm⁻¹.
+    @Test func hdf5AxesFollowTheirUnitsAttribute() throws {
+        let folder = try Self.temporary()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func write(_ name: String, units: String?) throws -> URL {
+            let url = folder.appendingPathComponent(name)
+            let writer = try HDF5Writer(url: url)
+            try writer.write("/spectra", shape: [2, 3, 4], values: (0..<24).map { Float($0 % 5) + 1 })
+            try writer.write("/wavenumbers", shape: [4], values: [900.0, 910, 920, 950])
+            if let units { try writer.setAttribute("units", units, on: "/wavenumbers") }
+            try writer.close()
+            return url
+        }
+        for (units, expected) in [("nm", [1e7 / 900, 1e7 / 950]), ("Nanometers", [1e7 / 900, 1e7 / 950]),
+                                  ("cm-1", [900, 950]), (nil, [900, 950])] as [(String?, [Double])] {
+            let sample = try InfraredSource().load(write("axis.h5", units: units), label: nil)
+            guard case .spectral(let axis, "cm⁻¹") = sample.channels else { Issue.record("\(units ?? "none"): \(sample.channels)"); continue }
+            #expect([axis.first!, axis.last!] == expected, "\(units ?? "none")")
+        }
+    }
+
+    /// A Raman axis of wavelengths becomes the Raman shift with the laser's wavelength, and is
+    /// refused without it (naming the option); inspect notes it rather than failing.
+    @Test func ramanWavelengthsNeedTheLaser() throws {
+        let url = Self.instruments("envi/t13_bsq_le.hdr")  // wavelengths 900…950 nm
+        #expect {
+            _ = try RamanSource().load(url, label: nil)
+        } throws: { error in
+            "\(error)".contains(url.path) && "\(error)".contains("the axis is of wavelengths in nm; a Raman shift needs the laser's "
+                                                                + "wavelength (option excitationWavelength, in nm)")
+        }
+        var options = SpectralFileOptions()
+        options.excitationWavelength = 785
+        let sample = try RamanSource(options).load(url, label: nil)
+        guard case .spectral(let axis, "cm⁻¹") = sample.channels else { Issue.record("\(sample.channels)"); return }
+        #expect(Swift.abs(axis.first! - (1e7 / 785 - 1e7 / 900)) < 1e-9 && Swift.abs(axis.last! - (1e7 / 785 - 1e7 / 950)) < 1e-9)
+        let summary = try SpectralFileReader().summary(url, axisUnit: SpectralFileReader.ramanShift)
+        #expect(summary.readUnit == "nm" && summary.notes.contains { $0.contains("excitationWavelength") })
+        // Wavenumbers, or an axis marked Raman shift, are a Raman shift already.
+        #expect(try SpectralFileReader.axis([100, 200], unit: "cm⁻¹", wanted: SpectralFileReader.ramanShift) == ([100, 200], "cm⁻¹"))
+        #expect(try SpectralFileReader.axis([100, 200], unit: "Raman Shift", wanted: SpectralFileReader.ramanShift) == ([100, 200], "cm⁻¹"))
     }
 
     /// A mosaic's missing tile is NaN: refused by default, naming the count and the option;

@@ -44,8 +44,12 @@ public enum HESteps {
     }
 
     /// The 8-bit RGB pixels of an image file (PNG or TIFF, as the he reader reads them), H×W×3.
+    /// - Throws: `ConfigurationError` naming the step's source and the key when it cannot be read.
     static func referencePixels(_ path: String, source: String) throws -> (pixels: [Float], height: Int, width: Int) {
-        let image = try HESource.readRGB(URL(fileURLWithPath: path))
+        let image: RasterImage
+        do { image = try HESource.readRGB(URL(fileURLWithPath: path)) } catch {
+            throw ConfigurationError(source: source, message: "referenceImage: \(error) (a relative path is taken from the working directory)")
+        }
         return (image.values.map { ($0 * 255).rounded() }, image.height, image.width)
     }
 

@@ -23,7 +23,9 @@ public struct InfraredSource: SpectralFileSource {
     public let configuration: Configuration
     public init(_ configuration: Configuration = .init()) { self.configuration = configuration }
 
+    public var axisWanted: String { "cm⁻¹" }
+
     public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
-        try SpectralFileReader(configuration).sample(url, label: label, axisUnit: "cm⁻¹")
+        try SpectralFileReader(configuration).sample(url, label: label, axisUnit: axisWanted)
     }
 }

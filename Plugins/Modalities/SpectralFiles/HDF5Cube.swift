@@ -57,7 +57,10 @@ extension SpectralFileReader {
                 throw fail(name, e)
             }
         }
-        return SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: "cm⁻¹", mask: mask,
+        // A `units` (or `unit`) string attribute on the axis says its unit; without one it is cm⁻¹.
+        let written = (try? file.attributeString("units", on: c.wavenumbers)) ?? (try? file.attributeString("unit", on: c.wavenumbers))
+        let unit = written.map(SpectralCube.unit(written:)).flatMap { $0.isEmpty ? nil : $0 } ?? "cm⁻¹"
+        return SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: unit, mask: mask,
                             format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))
     }
 

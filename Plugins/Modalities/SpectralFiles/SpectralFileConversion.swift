@@ -15,16 +15,20 @@ public struct SpectralFileSummary: Sendable {
     public var tissueFraction: Double, maskFromFile: Bool
     public var notes: [String]
 
-    public init(_ cube: SpectralCube, tissue: Mask, axisUnit wanted: String = "cm⁻¹") {
+    /// A problem of the axis (`SpectralFileReader.AxisError`) becomes a note; the axis then reads as written.
+    public init(_ cube: SpectralCube, tissue: Mask, axisUnit wanted: String = "cm⁻¹", excitation: Double? = nil) {
         format = cube.format; dataType = cube.dataType
         (height, width, bands) = (cube.height, cube.width, cube.bands)
         (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
-        let read = SpectralFileReader.axis(cube.axis, unit: cube.axisUnit, wanted: wanted)
+        notes = cube.notes
+        var read = (values: cube.axis, unit: cube.axisUnit)
+        do { read = try SpectralFileReader.axis(cube.axis, unit: cube.axisUnit, wanted: wanted, excitation: excitation) } catch {
+            notes.append("\(error)")
+        }
         (readFirst, readLast, readUnit) = (read.values.first ?? 0, read.values.last ?? 0, read.unit)
         nonFinite = cube.values.lazy.filter { !$0.isFinite }.count
         tissueFraction = Double(tissue.pixels.lazy.filter { $0 }.count) / Double(max(1, tissue.pixels.count))
         maskFromFile = cube.mask != nil
-        notes = cube.notes
     }
 }
 
@@ -33,7 +37,7 @@ extension SpectralFileReader {
     /// it), non-finite values and tissue.
     public func summary(_ url: URL, axisUnit: String = "cm⁻¹") throws -> SpectralFileSummary {
         let cube = try cube(url)
-        return SpectralFileSummary(cube, tissue: tissue(of: cube), axisUnit: axisUnit)
+        return SpectralFileSummary(cube, tissue: tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
     }
 
     /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B
@@ -51,7 +55,10 @@ extension SpectralFileReader {
         let plane = h * w
         var pixelMajor = [Float](repeating: 0, count: cube.values.count)  // H×W×B: each spectrum contiguous
         for k in 0..<b { for p in 0..<plane { pixelMajor[p * b + k] = cube.values[k * plane + p] } }
-        let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
+        let axis: (values: [Double], unit: String)
+        do { axis = try Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit, excitation: options.excitationWavelength) } catch {
+            throw IOError(file: url.path, "\(error) (\(cube.format))")
+        }
         let writer = try HDF5Writer(url: destination)
         try writer.write("/spectra", shape: [h, w, b], values: pixelMajor, gzip: 4, shuffle: true, chunks: [min(h, 16), min(w, 16), b])
         try writer.write("/wavenumbers", shape: [b], values: axis.values)

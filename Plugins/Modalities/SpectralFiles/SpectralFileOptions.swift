@@ -41,6 +41,9 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
     public var tissue = TissueRule()
     /// What overlays are drawn on.
     public var preview = SpectralPreview.absorbance
+    /// Raman only: the laser's wavelength in nm, which turns an axis of wavelengths (nm or µm)
+    /// into the Raman shift 10⁷/λ₀ − 10⁷/λ cm⁻¹; without it such an axis is refused.
+    public var excitationWavelength: Double? = nil
     /// The most values (height × width × bands) an HDF5 image may declare: 2³¹ (8 GiB as
     /// float32) by default, so a file declaring an absurd size is refused before memory is taken.
     public var maximumValues = 1 << 31
@@ -60,7 +63,7 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case format, spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview, maximumValues
+        case format, spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview, maximumValues, excitationWavelength
     }
     public static var configurationKeys: [String] { keys(of: CodingKeys.self) }
 
@@ -69,6 +72,9 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
         try tissue.validate(source: source)
         guard maximumValues >= 1 else {
             throw ConfigurationError(source: source, message: "key 'maximumValues' must be positive, got \(maximumValues)")
+        }
+        if let laser = excitationWavelength, !(laser > 0 && laser.isFinite) {
+            throw ConfigurationError(source: source, message: "key 'excitationWavelength' is the laser's wavelength in nm (e.g. 785), got \(laser)")
         }
     }
 }
@@ -90,4 +96,6 @@ extension Registry {
 /// (what `compseg inspect` and `convert` read).
 public protocol SpectralFileSource: ImageSource {
     var configuration: SpectralFileOptions { get }
+    /// The axis the modality's steps expect: "cm⁻¹" (wavenumbers) or `SpectralFileReader.ramanShift`.
+    var axisWanted: String { get }
 }

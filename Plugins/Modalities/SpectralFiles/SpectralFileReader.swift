@@ -57,7 +57,10 @@ public struct SpectralFileReader: Sendable {
                           + "\(repeated.first) and \(repeated.second); expected distinct wavenumbers, one per band")
         }
         let tissue = tissue(of: cube, allFinite: firstBad == nil)
-        let axis = Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit)
+        let axis: (values: [Double], unit: String)
+        do { axis = try Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit, excitation: options.excitationWavelength) } catch {
+            throw IOError(file: url.path, "\(error) (\(cube.format))")
+        }
         let preview: RGBImage
         do {
             preview = try options.preview.render(cube: values, bands: b, height: h, width: w, wavenumbers: axis.values,
@@ -143,16 +146,36 @@ public struct SpectralFileReader: Sendable {
         return tissue
     }
 
-    /// `values` in `unit` converted to `wanted` where this reader knows how (nm or µm to cm⁻¹; a
-    /// Raman shift is in cm⁻¹ already);
-    /// an axis without a unit is taken as `wanted`, one in any other unit is kept as written.
-    public static func axis(_ values: [Double], unit: String, wanted: String) -> (values: [Double], unit: String) {
-        switch (unit, wanted) {
-        case ("", _): (values, wanted)
-        case (let u, "cm⁻¹") where u.lowercased() == "raman shift": (values, wanted)  // Raman shift is in cm⁻¹
-        case ("nm", "cm⁻¹"): (values.map { 1e7 / $0 }, wanted)
-        case ("µm", "cm⁻¹"): (values.map { 1e4 / $0 }, wanted)
-        default: (values, unit)
+    /// What a Raman modality asks `axis(_:unit:wanted:excitation:)` for: the Raman shift, in cm⁻¹.
+    public static let ramanShift = "Raman shift"
+
+    /// `values` in `unit` converted to `wanted` where this reader knows how: nm or µm to cm⁻¹
+    /// (10⁷/λ); for `ramanShift`, an axis in cm⁻¹ or marked Raman shift is one already, and one
+    /// of wavelengths becomes 10⁷/λ₀ − 10⁷/λ with the laser's wavelength `excitation` (nm). An
+    /// axis without a unit is taken as wanted, one in any other unit is kept as written.
+    /// - Throws: `AxisError` for wavelengths where a Raman shift is wanted without `excitation`.
+    public static func axis(_ values: [Double], unit: String, wanted: String, excitation: Double? = nil) throws
+        -> (values: [Double], unit: String) {
+        let isRamanShift = unit.lowercased() == "raman shift"
+        let nanometres: Double? = unit == "nm" ? 1 : unit == "µm" ? 1000 : nil
+        if wanted == ramanShift {
+            if unit.isEmpty || unit == "cm⁻¹" || isRamanShift { return (values, "cm⁻¹") }
+            guard let scale = nanometres else { return (values, unit) }
+            guard let laser = excitation else {
+                throw AxisError("the axis is of wavelengths in \(unit); a Raman shift needs the laser's wavelength "
+                                + "(option excitationWavelength, in nm)")
+            }
+            return (values.map { 1e7 / laser - 1e7 / ($0 * scale) }, "cm⁻¹")
         }
+        if unit.isEmpty { return (values, wanted) }
+        guard wanted == "cm⁻¹" else { return (values, unit) }
+        if isRamanShift { return (values, wanted) }  // Raman shifts are in cm⁻¹
+        return nanometres.map { scale in (values.map { 1e7 / ($0 * scale) }, wanted) } ?? (values, unit)
+    }
+
+    /// An axis that cannot become what the modality wants.
+    public struct AxisError: Error, CustomStringConvertible {
+        public let description: String
+        init(_ description: String) { self.description = description }
     }
 }

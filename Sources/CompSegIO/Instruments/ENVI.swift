@@ -171,14 +171,6 @@ struct ENVIHeader {
             guard let value = Double(item) else { throw error("wavelength", "expected numbers, found '\(item)'") }
             return value
         }
-        let written = fields["wavelength units"] ?? ""
-        let unit = switch written.lowercased() {
-        case "wavenumber", "wavenumbers", "cm-1", "cm^-1", "1/cm", "cm⁻¹": "cm⁻¹"
-        case "nanometers", "nanometer", "nanometres", "nanometre", "nm": "nm"
-        case "micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm": "µm"
-        case "unknown": ""
-        default: written
-        }
-        return (axis, unit)
+        return (axis, SpectralCube.unit(written: fields["wavelength units"] ?? ""))
     }
 }

@@ -31,3 +31,19 @@ public struct SpectralCube: Sendable, Equatable {
     /// The value of band `k` at column `x`, row `y`.
     public subscript(band k: Int, y y: Int, x x: Int) -> Float { values[(k * height + y) * width + x] }
 }
+
+extension SpectralCube {
+    /// An axis unit as a file writes it, in the spelling `axisUnit` uses: "cm⁻¹" (wavenumber,
+    /// cm-1, 1/cm, …), "nm", "µm" (micrometers, microns, um), "" for none or unknown; any other
+    /// text as written (e.g. "Raman Shift").
+    public static func unit(written: String) -> String {
+        let text = written.trimmingCharacters(in: .whitespaces)
+        return switch text.lowercased() {
+        case "wavenumber", "wavenumbers", "cm-1", "cm^-1", "1/cm", "cm⁻¹", "cm**-1": "cm⁻¹"
+        case "nanometers", "nanometer", "nanometres", "nanometre", "nm": "nm"
+        case "micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm", "μm": "µm"
+        case "unknown", "": ""
+        default: text
+        }
+    }
+}
