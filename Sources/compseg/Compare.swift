@@ -79,6 +79,8 @@ struct Compare: ParsableCommand {
         let curves: String?
         /// The tumor fraction by class (SVG), as in the entry's `test/fractions.svg`.
         let fractions: String
+        /// The topology's configuration and the head as the run recorded them (every key in effect).
+        let configuration: JSONValue, head: PluginDescription
     }
 
     func run() throws {
@@ -86,8 +88,14 @@ struct Compare: ParsableCommand {
         let device = try compute.apply()
         let registry = try builtinRegistry()
         let entries = try entries()
-        for e in entries {  // every configuration is checked before any reading or training
-            try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: "\(e.name): configuration"))
+        var problems: [String] = []  // every configuration is checked before any reading or training
+        for (i, e) in entries.enumerated() {
+            let source = config.map { "\($0): topologies entry \(i + 1) (\(e.name))" } ?? "--topologies \(e.name)"
+            do { try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: source)) }
+            catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
+        }
+        guard problems.isEmpty else {
+            throw CLIError(problems.count == 1 ? problems[0] : "\(problems.count) problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
         }
         let folder = URL(fileURLWithPath: out)
         try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten)")
@@ -133,7 +141,8 @@ struct Compare: ParsableCommand {
             rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
                             validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
-                            curves: try session.folder.curvesSVG(), fractions: fractionsSVG))
+                            curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
+                            configuration: session.model.topology.configuration, head: session.model.head))
         }
         try writeTables(rows, to: folder)
         let curves = rows.map { EvaluationReport.rocCurve(name: $0.topology, $0.evaluation) }
@@ -147,7 +156,7 @@ struct Compare: ParsableCommand {
     func writeReport(_ rows: [Row], roc: [ROCCurve.Curve], to folder: URL) throws {
         let s = training.settings()
         let (header, cells) = table(rows)
-        let numeric = Set(1..<header.count)
+        let numeric = Set(2..<header.count)  // topology and configuration are text
         let comparison = ReportHTML.sortableTable(header: header, numeric: numeric,
                                                   rows: cells.map { $0.map { $0 == "–" ? "" : $0 } })
         let rocFigure = ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
@@ -178,24 +187,28 @@ struct Compare: ParsableCommand {
                 </section>
                 """)
         }
-        func best(_ value: (Row) -> Double?) -> Row? { rows.filter { value($0) != nil }.max { value($0)! < value($1)! } }
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
+        /// The rows sharing the highest value (as printed: three decimals), named together.
+        func best(_ value: (Row) -> Double?) -> (names: String, value: Double)? {
+            guard let top = rows.compactMap(value).max() else { return nil }
+            return (rows.filter { value($0).map { f($0) == f(top) } ?? false }.map(\.topology).joined(separator: ", "), top)
+        }
         let bestAUC = best { $0.evaluation.summary.auc }, bestDice = best { $0.evaluation.summary.diceMean }
         var tiles = [ReportHTML.tile("Topologies", "\(rows.count)", rows.map(\.topology).joined(separator: ", ")
                                         + ": each trained on the same data, seed and budget, then tested on the test split.")]
         if let r = bestAUC {
-            tiles.append(ReportHTML.tile("Highest test AUC", "\(r.topology): \(f(r.evaluation.summary.auc))",
+            tiles.append(ReportHTML.tile("Highest test AUC", "\(r.names): \(f(r.value))",
                                          "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance."))
         }
         if let r = bestDice {
-            tiles.append(ReportHTML.tile("Highest Dice", "\(r.topology): \(f(r.evaluation.summary.diceMean))",
+            tiles.append(ReportHTML.tile("Highest Dice", "\(r.names): \(f(r.value))",
                                          "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean)."))
         }
         tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", threshold),
                                      "A pixel counts as tumor where the activation exceeds it (--threshold, by default the paper's 0.35; the same for every topology)."))
         let body = """
             <h1>Topology comparison</h1>
-            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); test split.</p>
+            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows))); test split.</p>
             <div class="tiles">\(tiles.joined(separator: "\n"))</div>
             <h2>Comparison</h2>
             <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>
@@ -211,25 +224,48 @@ struct Compare: ParsableCommand {
     /// The comparison table: its header and one row of cells per topology, for Markdown and HTML.
     func table(_ rows: [Row]) -> (header: [String], cells: [[String]]) {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
-        let header = ["topology", "parameters", "training s", "images/s", "best val loss", "test AUC", "Dice mean ± sd"]
-        let cells = rows.map { r in
-            let s = r.evaluation.summary
-            return [r.topology, "\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), f(r.validationLoss.map(Double.init), 5),
-                    f(s.auc), "\(f(s.diceMean)) ± \(f(s.diceSD))"]
+        let header = ["topology", "configuration", "parameters", "training s", "images/s", "best val loss", "test AUC", "Dice mean ± sd"]
+        let settings = Self.distinguishingSettings(rows.map(\.configuration))
+        let cells = rows.indices.map { i in
+            let (r, s) = (rows[i], rows[i].evaluation.summary)
+            return [r.topology, settings[i], "\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1),
+                    f(r.validationLoss.map(Double.init), 5), f(s.auc), "\(f(s.diceMean)) ± \(f(s.diceSD))"]
         }
         return (header, cells)
+    }
+
+    /// Per configuration, its width and depth and every other key whose value is not the same in
+    /// all configurations that have it, as "width 8, depth 2, batchNorm false".
+    static func distinguishingSettings(_ configurations: [JSONValue]) -> [String] {
+        let objects = configurations.map { $0.objectValue ?? [:] }
+        let differing = Set(objects.flatMap(\.keys)).filter { key in
+            Set(objects.compactMap { $0[key]?.text }).count > 1
+        }
+        return objects.map { o in
+            (["width", "depth"].filter { o[$0] != nil } + differing.subtracting(["width", "depth"]).filter { o[$0] != nil }.sorted())
+                .map { key in "\(key) \(o[key]!.text.trimmingCharacters(in: CharacterSet(charactersIn: "\"")))" }
+                .joined(separator: ", ")
+        }
+    }
+
+    /// "head compsegnet {…}" when every run used one head (they do: --head), with its configuration.
+    static func headLine(_ rows: [Row]) -> String {
+        guard let head = rows.first?.head else { return "" }
+        return "head \(head.identifier) \(head.configuration.text)"
     }
 
     func writeTables(_ rows: [Row], to folder: URL) throws {
         func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
         let (header, cells) = table(rows)
-        let md = ["| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
+        let md = ["Trained with \(Self.headLine(rows)); each run's whole configuration is in its model.json.", "",
+                  "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
             + cells.map { "| " + $0.joined(separator: " | ") + " |" }
-        var csv = ["topology,parameters,training_s,images_per_s,val_loss,test_auc,dice_mean,dice_sd"]
+        var csv = ["topology,parameters,training_s,images_per_s,val_loss,test_auc,dice_mean,dice_sd,head,configuration"]
         for r in rows {
             let s = r.evaluation.summary
             csv.append(CSV.line([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                                 f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6)]))
+                                 f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6),
+                                 r.head.identifier, r.configuration.text]))
         }
         try writeDurably(Data((md.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.md"))
         try writeDurably(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.csv"))

@@ -341,6 +341,12 @@ extension EndToEndTests {
         #expect(compared.status == 0, "\(compared.output)")
         let table = try String(contentsOfFile: folder.path("cmp/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("unet,") && table[2].hasPrefix("segnet,"), "\(table)")
+        #expect(table[0].hasSuffix(",head,configuration") && table[1].contains(",compsegnet,\"{") && table[1].contains("\"\"width\"\":4"),
+                "\(table)")
+        // The head the runs were trained with, and each topology's width and depth, beside the numbers.
+        let markdown = try String(contentsOfFile: folder.path("cmp/comparison.md"), encoding: .utf8)
+        #expect(markdown.hasPrefix("Trained with head compsegnet {\"alpha\":0.1,") && markdown.contains("| unet | width 4, depth 2, activation softplus, batchNorm false, "),
+                "\(markdown)")
         for file in ["comparison.md", "report.html", "roc.png", "roc.svg", "unet/weights.safetensors", "segnet/model.json",
                      "unet/curves.png", "segnet/curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("cmp/\(file)")), "\(file)")
@@ -363,12 +369,13 @@ extension EndToEndTests {
         #expect(segnet.contains("\"oneDNN\" :") && segnet.contains("\"device\" : \"cpu (oneDNN ") && segnet.contains("fp32"), "\(segnet)")
         let unknown = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,resnet",
                                    "--out", folder.path("cmp2")])
-        #expect(unknown.status != 0 && unknown.output.contains("unknown topology 'resnet'; known: segnet, unet"), "\(unknown.output)")
+        #expect(unknown.status != 0 && unknown.output.contains("--topologies resnet: unknown topology 'resnet'; known: segnet, unet"),
+                "\(unknown.output)")
 
         // --config: two configurations of one topology, side by side.
         try Data("""
             topologies:
-              - {name: unet-bn, topology: unet, configuration: {width: 4, depth: 2}}
+              - {name: unet-bn, topology: unet, configuration: {width: 4, depth: 2, batchNorm: true}}
               - {name: unet-plain, topology: unet, configuration: {width: 4, depth: 2, batchNorm: false}}
             """.utf8).write(to: URL(fileURLWithPath: folder.path("pair.yaml")))
         let pair = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("pair.yaml"),
@@ -376,13 +383,20 @@ extension EndToEndTests {
         #expect(pair.status == 0, "\(pair.output)")
         let rows = try String(contentsOfFile: folder.path("pair/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 3 && rows[1].hasPrefix("unet-bn,") && rows[2].hasPrefix("unet-plain,"), "\(rows)")
+        let pairTable = try String(contentsOfFile: folder.path("pair/comparison.md"), encoding: .utf8)
+        #expect(pairTable.contains("| unet-bn | width 4, depth 2, batchNorm true |")
+                    && pairTable.contains("| unet-plain | width 4, depth 2, batchNorm false |"), "\(pairTable)")
         let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
         #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
         // Bad entries fail before any training, naming the file and the entry.
         for (text, message) in [
             ("topologies: [unet, unet]", "repeated: unet"),
             ("topologies: [{topology: unet, depht: 2}]", "topologies entry 1: unknown key 'depht'"),
-            ("topologies: [segnet, {name: u, topology: unet, configuration: {widht: 4}}]", "u: configuration: unknown key 'widht'"),
+            ("topologies: [segnet, {name: u, topology: unet, configuration: {widht: 4}}]",
+             "bad.yaml: topologies entry 2 (u): unknown key 'widht'"),
+            ("topologies: [unett, {name: u, topology: unet, configuration: {widht: 4}}]",  // every entry's problem at once
+             "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1 (unett): unknown topology 'unett'; known: segnet, unet\n"
+                + "  \(folder.path("bad.yaml")): topologies entry 2 (u): unknown key 'widht'"),
         ] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: folder.path("bad.yaml")))
             let bad = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("bad.yaml"),
