@@ -182,7 +182,7 @@ public enum EvaluationReport {
             var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
             if let p = result.pixel { numbers += String(format: " · Dice %.2f", p.dice) }
             gallery.append((result.tumorFraction, """
-                <article class="card" id="\(ReportHTML.escape(anchorPrefix + sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
+                <article class="card" id="\(ReportHTML.anchor(anchorPrefix + sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
                 <span class="badge \(label)">\(label)</span><span class="numbers">\(numbers)</span></header>\
                 <div class="quad">\(cells.joined())</div></article>
                 """))

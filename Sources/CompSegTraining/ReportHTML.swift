@@ -130,7 +130,7 @@ public enum ReportHTML {
         }.joined()
         let body = rows.enumerated().map { r, cells in
             "<tr>" + cells.enumerated().map { i, c in
-                if i == 0, let ids = rowIDs { return "<td><a href=\"#\(escape(ids[r]))\">\(escape(c))</a></td>" }
+                if i == 0, let ids = rowIDs { return "<td><a href=\"#\(anchor(ids[r]))\">\(escape(c))</a></td>" }
                 return numeric.contains(i) ? "<td class=\"num\" data-v=\"\(escape(c))\">\(c.isEmpty ? "–" : escape(c))</td>"
                     : "<td>\(escape(c))</td>"
             }.joined() + "</tr>"
@@ -142,5 +142,11 @@ public enum ReportHTML {
     public static func escape(_ s: String) -> String {
         s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
             .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    /// `s` as an element id (and `#` link target), escaped: HTML ids hold no whitespace, so each
+    /// run of it becomes one `_` (`spot, one` → `spot,_one`).
+    public static func anchor(_ s: String) -> String {
+        escape(s.split(whereSeparator: \.isWhitespace).joined(separator: "_"))
     }
 }

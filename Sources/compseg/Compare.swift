@@ -175,7 +175,7 @@ struct Compare: ParsableCommand {
             let legend = try EvaluationReport.sampleLegend(threshold: threshold)
             let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
             sections.append("""
-                <section id="topology-\(ReportHTML.escape(r.topology))">
+                <section id="topology-\(ReportHTML.anchor(r.topology))">
                 <h2>\(ReportHTML.escape(r.topology))</h2>
                 <div class="figures">\(figures.joined(separator: "\n"))</div>
                 <details><summary>Test samples (\(r.gallery.count)), highest tumor fraction first</summary>

@@ -220,16 +220,19 @@ struct TrainedRunInput: ParsableArguments {
     }
 
     /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`,
-    /// and runs `body`; when that fails, the folder is removed again if this made it and it is
-    /// still empty.
+    /// removes what a killed earlier run left there (its staging folder), and runs `body`; when
+    /// that fails, the folder is removed again if this made it and it is still empty.
     func writing(_ outputs: [URL], _ body: () throws -> Void) throws {
         let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty && !force {
-            throw CLIError("\(existing.count) output files exist already (e.g. \(existing[0].path)); "
-                           + "pass --force to overwrite them or choose another --out")
+            throw CLIError(existing.count == 1
+                           ? "output file \(existing[0].path) exists already; pass --force to overwrite it or choose another --out"
+                           : "\(existing.count) output files exist already (e.g. \(existing[0].path)); "
+                             + "pass --force to overwrite them or choose another --out")
         }
         let folder = URL(fileURLWithPath: out), made = !FileManager.default.fileExists(atPath: folder.path)
         try createFolder(folder)
+        removeLeftoverTemporaries(in: folder)  // a staging folder of a run that was killed
         do { try body() } catch {
             if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
             throw error

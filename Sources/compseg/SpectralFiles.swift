@@ -51,7 +51,7 @@ struct Inspect: ParsableCommand {
                 }
                 let tissue = String(format: "%.1f%%", 100 * s.tissueFraction) + (s.maskFromFile ? " (the file's mask)" : " (computed)")
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
-                      + "\(s.nonFinite) non-finite values, tissue \(tissue)")
+                      + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
                 for note in s.notes { print("  note: \(note)") }
             } catch {
                 print("\(error)")

@@ -52,6 +52,12 @@ enum ReportChecks {
                 Issue.record("unexpected image type \(mime)", sourceLocation: sourceLocation)
             }
         }
+        // Every in-page link has its target; ids hold no whitespace.
+        let ids = Set(html.components(separatedBy: " id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) })
+        #expect(ids.allSatisfy { !$0.contains(where: \.isWhitespace) }, "ids with whitespace", sourceLocation: sourceLocation)
+        for link in html.components(separatedBy: "href=\"#").dropFirst().map({ String($0.prefix { $0 != "\"" }) }) where !link.isEmpty {
+            #expect(ids.contains(link), "link #\(link) has no target", sourceLocation: sourceLocation)
+        }
         // Self-contained: nothing fetched from elsewhere.
         for fetch in ["<link ", "src=\"http", "src=\"file:", "<iframe"] {
             #expect(!html.contains(fetch), "report fetches: \(fetch)", sourceLocation: sourceLocation)
