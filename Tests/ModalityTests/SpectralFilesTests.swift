@@ -74,6 +74,16 @@ import Testing
             try writer.close()
             return url
         }
+        // inspect notes an axis that turns or repeats a value.
+        for (axis, note) in [([900.0, 950, 920, 910], "it turns at band 1 (950.0)"), ([900.0, 910, 900, 950], "holds 900.0 at bands 0 and 2")] {
+            let url = folder.appendingPathComponent("odd.h5")
+            let writer = try HDF5Writer(url: url)
+            try writer.write("/spectra", shape: [2, 3, 4], values: (0..<24).map { Float($0 % 5) + 1 })
+            try writer.write("/wavenumbers", shape: [4], values: axis)
+            try writer.close()
+            let notes = try SpectralFileReader().summary(url).notes
+            #expect(notes.contains { $0.contains(note) }, "\(notes)")
+        }
         for (units, expected) in [("nm", [1e7 / 900, 1e7 / 950]), ("Nanometers", [1e7 / 900, 1e7 / 950]),
                                   ("cm-1", [900, 950]), (nil, [900, 950])] as [(String?, [Double])] {
             let sample = try InfraredSource().load(write("axis.h5", units: units), label: nil)

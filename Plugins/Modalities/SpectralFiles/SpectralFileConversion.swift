@@ -21,6 +21,12 @@ public struct SpectralFileSummary: Sendable {
         (height, width, bands) = (cube.height, cube.width, cube.bands)
         (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
         notes = cube.notes
+        if let repeated = SpectralFileReader.firstRepeat(cube.axis) {
+            notes.append("the axis holds \(cube.axis[repeated.first]) at bands \(repeated.first) and \(repeated.second): "
+                         + "reading it as a sample is refused")
+        } else if let turn = Self.turn(of: cube.axis) {
+            notes.append("the axis is neither ascending nor descending: it turns at band \(turn) (\(cube.axis[turn]))")
+        }
         var read = (values: cube.axis, unit: cube.axisUnit)
         do { read = try SpectralFileReader.axis(cube.axis, unit: cube.axisUnit, wanted: wanted, excitation: excitation) } catch {
             notes.append("\(error)")
@@ -29,6 +35,17 @@ public struct SpectralFileSummary: Sendable {
         nonFinite = cube.values.lazy.filter { !$0.isFinite }.count
         tissueFraction = Double(tissue.pixels.lazy.filter { $0 }.count) / Double(max(1, tissue.pixels.count))
         maskFromFile = cube.mask != nil
+    }
+}
+
+extension SpectralFileSummary {
+    /// The first band where `axis` changes direction, or nil when it runs one way.
+    static func turn(of axis: [Double]) -> Int? {
+        guard axis.count > 2 else { return nil }
+        return (1..<(axis.count - 1)).first { k in
+            let before: Double = axis[k] - axis[k - 1], after: Double = axis[k + 1] - axis[k]
+            return before * after < 0
+        }
     }
 }
 
