@@ -32,6 +32,9 @@ public struct Manifest: Sendable {
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
         }
+        if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
+            throw ManifestError(file: url.path, problems: ["is UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8"])
+        }
         // A byte-order mark (spreadsheets write one) and old Mac line endings are read as text is meant.
         var text = String(decoding: data, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
@@ -45,8 +48,14 @@ public struct Manifest: Sendable {
         }
         var problems: [String] = []
         let known = ["path", "label", "split", "mask", "truth"]
+        if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
+            throw ManifestError(file: url.path, problems: [
+                "line 1: the header '\(header[0])' is one column: its columns are separated by "
+                + (separator == "\t" ? "tabs" : "'\(separator)'") + "; a manifest separates them by commas (path,label,split)"])
+        }
         for column in header where !known.contains(column) {
-            problems.append("line 1: unknown column '\(column)'; known columns: \(known.joined(separator: ", "))")
+            problems.append("line 1: " + (column.isEmpty ? "a column without a name (a comma too many, as at the end of the line?)"
+                                          : "unknown column '\(column)'") + "; known columns: \(known.joined(separator: ", "))")
         }
         for column in known where header.filter({ $0 == column }).count > 1 {
             problems.append("line 1: column '\(column)' appears more than once; which one is meant cannot be told")
