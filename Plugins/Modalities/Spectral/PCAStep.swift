@@ -107,7 +107,8 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         let (values, unit) = try spectralAxis(sample, step: "pca")
         if let axis {
             sample = try sample.aligned(to: .spectral(values: axis, unit: unit), by: "'pca' was fitted on",
-                                        remedy: "add a 'resample' step before 'pca' to bring every file onto one axis")
+                                        remedy: "a model trained with a 'resample' step before 'pca' (in its modality manifest) "
+                                            + "brings every file onto one axis")
         }
         guard values.count == fit.bands else {
             throw SampleError(sample.id, "step 'pca': the spectra have \(values.count) bands; the fit has \(fit.bands)")
