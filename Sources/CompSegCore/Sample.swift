@@ -164,4 +164,16 @@ extension Sample {
     /// The metadata key for the file's full-resolution pixels per sample pixel (e.g. "2" for an
     /// image read at half size): exports in file coordinates multiply by it.
     public static let pixelScaleKey = "pixelScale"
+
+    /// The metadata key for the file's full-resolution size as "HEIGHTxWIDTH", where the sample
+    /// was read smaller (a pyramid level or a scale): masks drawn at that size are brought down.
+    public static let fullResolutionKey = "fullResolution"
+
+    /// The file's full-resolution (height, width) from `fullResolutionKey`, or nil.
+    public var fullResolution: (height: Int, width: Int)? {
+        guard let parts = metadata[Self.fullResolutionKey]?.split(separator: "x").compactMap({ Int($0) }), parts.count == 2 else {
+            return nil
+        }
+        return (parts[0], parts[1])
+    }
 }

@@ -89,30 +89,24 @@ extension PNGImage {
     /// channel 0) nor transparent (alpha 0), so grey 0/1 or 0/255 masks, colour labels on black and
     /// drawings on a transparent layer all read as meant; H×W row-major.
     ///
-    /// A larger picture of the same proportions (say, drawn on the full-resolution slide of a sample
-    /// read at a coarser pyramid level or scale) is brought down to `height`×`width`: each sample
-    /// pixel covers a block of picture pixels and is true when at least half of them are.
-    /// - Throws: `IOError` naming the file when it cannot be read, or is smaller than the sample or
-    ///   of other proportions.
-    public static func mask(contentsOf url: URL, height: Int, width: Int) throws -> [Bool] {
+    /// A picture of the file's `fullResolution` size (drawn on the full-resolution slide of a
+    /// sample read at a coarser pyramid level or scale) is brought down to `height`×`width`: each
+    /// sample pixel covers a block of picture pixels and is true when at least half of them are.
+    /// - Throws: `IOError` naming the file when it cannot be read or is of neither size.
+    public static func mask(contentsOf url: URL, height: Int, width: Int,
+                            fullResolution: (height: Int, width: Int)? = nil) throws -> [Bool] {
         let png = try PNGImage(contentsOf: url)
+        let full: (height: Int, width: Int)? = fullResolution.flatMap { $0 == (height, width) ? nil : $0 }
+        guard (png.height, png.width) == (height, width) || full.map({ (png.height, png.width) == $0 }) == true else {
+            throw IOError(file: url.path, "the picture is \(png.height)×\(png.width) pixels (height×width); expected the "
+                          + "sample's \(height)×\(width)" + (full.map { " or the full-resolution image's \($0.height)×\($0.width)" } ?? ""))
+        }
         let (c, colours) = (png.channels, png.channels == 4 ? 3 : png.channels)
         let pixels = (0..<(png.height * png.width)).map { p in
             (c != 4 || png.pixels[p * c + 3] != 0) && (0..<colours).contains { png.pixels[p * c + $0] != 0 }
         }
         if png.height == height, png.width == width { return pixels }
-        guard png.height >= height, png.width >= width, sameProportions(png.height, png.width, height, width) else {
-            throw IOError(file: url.path, "the picture is \(png.height)×\(png.width) pixels (height×width); the sample is "
-                          + "\(height)×\(width): expected that size, or a larger picture of the same proportions (as drawn "
-                          + "on the full-resolution image)")
-        }
         return downsampled(pixels, height: png.height, width: png.width, to: height, width)
-    }
-
-    /// Whether an H×W picture scales to h×w within one pixel: scaled by either side's ratio, the
-    /// other side lands within a pixel of the sample's (|H·w − W·h| ≤ min(H, W)).
-    static func sameProportions(_ H: Int, _ W: Int, _ h: Int, _ w: Int) -> Bool {
-        abs(H * w - W * h) <= min(H, W)
     }
 
     /// An H×W mask brought down to h×w (h ≤ H, w ≤ W): the rows `i·H/h ..< (i+1)·H/h` and columns

@@ -39,7 +39,8 @@ public struct PreparedModality: Sendable {
         if let maskFile = row.mask {
             do {
                 sample.tissue = Mask(height: sample.height, width: sample.width,
-                                     pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width))
+                                     pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width,
+                                                               fullResolution: sample.fullResolution))
             } catch { throw MaskFileError(underlying: error) }
         }
         return sample

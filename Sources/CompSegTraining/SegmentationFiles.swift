@@ -74,12 +74,12 @@ public enum SegmentationFiles {
 
     /// Each row's ground-truth tumor mask (its `truth` PNG), by its sample's id.
     /// - Throws: `ManifestError` naming, by line, every row whose truth file is missing, not a PNG,
-    ///   or of another size than its sample.
+    ///   or of neither its sample's size nor (read at a coarser level or scale) its file's full resolution.
     public static func readTruth(_ rows: [Manifest.Row], _ samples: [Sample], manifest: String) throws -> [String: [Bool]] {
         var truth: [String: [Bool]] = [:], problems: [String] = []
         for (row, s) in zip(rows, samples) {
             guard let file = row.truth else { continue }
-            do { truth[s.id] = try PNGImage.mask(contentsOf: file, height: s.height, width: s.width) } catch {
+            do { truth[s.id] = try PNGImage.mask(contentsOf: file, height: s.height, width: s.width, fullResolution: s.fullResolution) } catch {
                 problems.append("line \(row.line): truth \(error)")
             }
         }

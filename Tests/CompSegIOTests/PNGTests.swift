@@ -51,9 +51,10 @@ import Testing
         }
     }
 
-    /// A mask drawn on the full-resolution image of a sample read at a coarser level comes down to
-    /// the sample's size by majority over each block (ties true); other sizes are refused.
-    @Test func largerMasksOfTheSameProportionsComeDownToTheSample() throws {
+    /// A mask drawn on the full-resolution image of a sample read at a coarser level (or scale)
+    /// comes down to the sample's size by majority over each block (ties true); a picture of any
+    /// other size is refused, naming both sizes it could have.
+    @Test func fullResolutionMasksComeDownToTheSample() throws {
         let (dir, cleanup) = try temporaryFolder("mask-down")
         defer { cleanup() }
         // 4×6 drawn at twice the sample's 2×3: the blocks hold 4, 2, 1 | 0, 3, 4 set pixels.
@@ -63,15 +64,22 @@ import Testing
                              0, 0, 1, 1, 1, 1].map { $0 * 255 }
         let url = dir.appendingPathComponent("full.png")
         try PNGImage(width: 6, height: 4, channels: 1, pixels: full).write(to: url)
-        #expect(try PNGImage.mask(contentsOf: url, height: 2, width: 3) == [true, true, false, false, true, true])
-        // 5×7 (a pyramid level that rounded 2.5×3.5 down): blocks of rows 0–1 | 2–4, columns 0–1 | 2–3 | 4–6.
+        #expect(try PNGImage.mask(contentsOf: url, height: 2, width: 3, fullResolution: (4, 6)) == [true, true, false, false, true, true])
+        // 5×7 (a level that rounded 2.5×3.5 down): blocks of rows 0–1 | 2–4, columns 0–1 | 2–3 | 4–6.
         let odd = dir.appendingPathComponent("odd.png")
         try PNGImage(width: 7, height: 5, channels: 1, pixels: (0..<35).map { $0 % 7 < 2 ? 255 : 0 }).write(to: odd)
-        #expect(try PNGImage.mask(contentsOf: odd, height: 2, width: 3) == [true, false, false, true, false, false])
-        for (h, w) in [(4, 4), (8, 6), (3, 3)] {  // other proportions, and a picture smaller than the sample
-            expectIOError(url, containing: "the picture is 4×6 pixels (height×width); the sample is \(h)×\(w)") {
-                _ = try PNGImage.mask(contentsOf: url, height: h, width: w)
-            }
+        #expect(try PNGImage.mask(contentsOf: odd, height: 2, width: 3, fullResolution: (5, 7)) == [true, false, false, true, false, false])
+        // 1003×2000 drawn for a sample read at a quarter (250×500).
+        let large = dir.appendingPathComponent("large.png")
+        try PNGImage(width: 2000, height: 1003, channels: 1, pixels: (0..<(1003 * 2000)).map { $0 % 2000 < 1000 ? 255 : 0 }).write(to: large)
+        let quarter = try PNGImage.mask(contentsOf: large, height: 250, width: 500, fullResolution: (1003, 2000))
+        #expect(quarter.count == 125_000 && quarter.enumerated().allSatisfy { $0.element == ($0.offset % 500 < 250) })
+        // Without a full resolution, or of another size than both: refused.
+        expectIOError(url, containing: "the picture is 4×6 pixels (height×width); expected the sample's 2×3") {
+            _ = try PNGImage.mask(contentsOf: url, height: 2, width: 3)
+        }
+        expectIOError(url, containing: "expected the sample's 2×3 or the full-resolution image's 4×7") {
+            _ = try PNGImage.mask(contentsOf: url, height: 2, width: 3, fullResolution: (4, 7))
         }
     }
 

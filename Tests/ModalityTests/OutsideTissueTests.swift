@@ -74,7 +74,7 @@ import Testing
         shifted.channels = .spectral(values: (0..<12).map { 1500 - 40 * Double($0) }, unit: "cm⁻¹")
         #expect { _ = try fitted.apply(shifted) } throws: { error in
             "\(error)".contains("sample s: its channels (12 bands, 1500–1060 cm⁻¹) are not those 'pca' was fitted on "
-                                 + "(12 bands, 1800–1360 cm⁻¹); add a 'resample' step")
+                                 + "(12 bands, 1800–1360 cm⁻¹); a model trained with a 'resample' step before 'pca'")
         }
         // Within a tenth of a band spacing (an axis stored as float32) is the same axis.
         var rounded = samples[0]

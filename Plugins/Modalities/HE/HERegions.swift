@@ -45,8 +45,9 @@ struct HERegions: SampleRegions {
         (self.url, self.level, self.label) = (url, level, label)
         (height, width) = (info.height, info.width)
         id = Sample.id(of: url)
-        let fullWidth = description.images[description.levels[0]].width
-        metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(fullWidth) / Double(width))"]
+        let full = description.images[description.levels[0]]
+        metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(full.width) / Double(width))",
+                    Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
         factor = max(1, (max(height, width) + Self.overviewSide - 1) / Self.overviewSide)
         var scaled = rule
         if factor > 1 {

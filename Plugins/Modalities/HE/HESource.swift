@@ -39,7 +39,8 @@ public struct HESource: ImageSource {
 
     public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
         var image = try Self.readRGB(url, level: configuration.level)
-        let fullWidth = configuration.level == 0 ? image.width : try RasterFile.describe(url).images[0].width
+        let first = configuration.level == 0 ? nil : try RasterFile.describe(url).images[0]
+        let full = (height: first?.height ?? image.height, width: first?.width ?? image.width)
         if configuration.scale < 1 { image = image.scaled(configuration.scale) }
         let (h, w) = (image.height, image.width)
         let plane = h * w
@@ -54,7 +55,8 @@ public struct HESource: ImageSource {
                           channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
                           preview: RGBImage(height: h, width: w, bytes: bytes), label: label,
                           metadata: ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
-                                     Sample.pixelScaleKey: "\(Double(fullWidth) / Double(w))"])
+                                     Sample.pixelScaleKey: "\(Double(full.width) / Double(w))",
+                                     Sample.fullResolutionKey: "\(full.height)x\(full.width)"])
     }
 
     /// The RGB pixels of level `level` of an image file: H×W×3 in [0, 1], grey expanded to RGB.

@@ -1,0 +1,32 @@
+import CompSegCore
+import CompSegIO
+import CompSegTestSupport
+import CompSegTraining
+import Foundation
+import HEModality
+import Testing
+
+/// An H&E spot read at a coarser pyramid level or scale records its file's full resolution, so a
+/// truth drawn on the full-resolution slide comes down to it.
+@Suite struct HEResolutionTests {
+    static let pyramid = fixturesDirectory.appendingPathComponent("raster/pyramid_subifds.tif")  // 40×48, 20×24, 10×12
+
+    @Test(arguments: [(1, 1.0, 20, 24), (0, 0.5, 20, 24), (2, 1.0, 10, 12), (0, 1.0, 40, 48)])
+    func samplesRecordTheFullResolution(level: Int, scale: Double, height: Int, width: Int) throws {
+        var configuration = HESource.Configuration()
+        (configuration.level, configuration.scale) = (level, scale)
+        let sample = try HESource(configuration).load(Self.pyramid, label: .cancer)
+        #expect(sample.height == height && sample.width == width)
+        let full = try #require(sample.fullResolution)
+        #expect(full == (40, 48))
+
+        // A truth drawn at 40×48 (left half tumor) reads at the sample's size; one of another size is named.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-he-truth-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let truth = folder.appendingPathComponent("truth.png")
+        try PNGImage(width: 48, height: 40, channels: 1, pixels: (0..<1920).map { $0 % 48 < 24 ? 255 : 0 }).write(to: truth)
+        let mask = try PNGImage.mask(contentsOf: truth, height: height, width: width, fullResolution: sample.fullResolution)
+        #expect(mask == (0..<(height * width)).map { $0 % width < width / 2 })
+    }
+}
