@@ -32,7 +32,7 @@ public func folderEntries(_ url: URL) throws -> [String] {
 /// never writes over a user's files: the message names the folder, what it holds (the first few
 /// names) and `advice` (what to do instead).
 public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
-    let entries = try folderEntries(url)
+    let entries = try folderEntries(url).filter { !isLeftoverTemporary($0) }  // a killed write's are no one's
     guard !entries.isEmpty else { return }
     throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
 }
@@ -159,9 +159,14 @@ public func removeLeftoverTemporaries(in folder: URL) -> [String] {
 }
 
 /// Whether `name` is a temporary file a killed write leaves: ours (`.NAME.UUID.tmp`, a staging
-/// folder `.staging-UUID.tmp`) or one of Foundation's atomic writes (`.dat.nosync…`).
+/// folder `.staging-UUID.tmp`) or one of Foundation's atomic writes (`.dat.nosync…`). A user's
+/// own hidden `.draft.tmp` is not one.
 public func isLeftoverTemporary(_ name: String) -> Bool {
-    (name.hasPrefix(".") && name.hasSuffix(".tmp")) || name.hasPrefix(".dat.nosync")
+    if name.hasPrefix(".dat.nosync") { return true }
+    guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+    let stem = name.dropFirst().dropLast(4)  // ".x.UUID.tmp" → "x.UUID"; ".staging-UUID.tmp" → "staging-UUID"
+    let uuid = stem.hasPrefix("staging-") ? stem.dropFirst(8) : stem.suffix(36)
+    return uuid.count == 36 && UUID(uuidString: String(uuid)) != nil && (stem.hasPrefix("staging-") || stem.dropLast(36).hasSuffix("."))
 }
 
 /// A test hook: with `COMPSEG_FAULT_KILL_AT=N` in the environment, the process kills itself

@@ -52,7 +52,7 @@ enum RasterTIFF {
         let what = "level \(level) (\(subIFD.map { "page \(page) SubIFD \($0)" } ?? "page \(page)"))"
         if let why = info.unsupported { throw f.error("\(what): \(why)") }
         let map = try SampleMap(f, info: info, what: what)
-        let r = try RasterFile.checkedRegion(region, width: info.width, height: info.height, channels: map.channels,
+        let r = try RasterFile.checkedRegion(region, width: info.width, height: info.height, channels: map.outputs,
                                              file: f.file, what: what)
         if info.photometricCode == Int(PHOTOMETRIC_YCBCR) {  // JPEG-compressed (SampleMap checked): libtiff converts to RGB
             guard compseg_tiff_set_u16(f.tiff, UInt32(TIFFTAG_JPEGCOLORMODE), UInt16(JPEGCOLORMODE_RGB)) == 1 else {
@@ -285,10 +285,13 @@ struct SampleMap {
     let alpha: (sample: Int, associated: Bool)?
     /// Values per output pixel: the colours, and the opacity when there is one.
     var outputs: Int { sources.count }
+    /// Grey stored min-is-white: values are 1 − sample.
+    let minIsWhite: Bool
 
     init(_ f: RasterTIFFFile, info: RasterImageInfo, what: String) throws {
         let levels = 1 << info.bitsPerSample
         let top = Float(levels - 1)
+        minIsWhite = info.photometricCode == Int(PHOTOMETRIC_MINISWHITE)
         switch info.photometricCode {
         case Int(PHOTOMETRIC_PALETTE):
             var red: UnsafeMutablePointer<UInt16>? = nil, green: UnsafeMutablePointer<UInt16>? = nil, blue: UnsafeMutablePointer<UInt16>? = nil
@@ -342,7 +345,10 @@ struct SampleMap {
             opacity[p] = a
             for c in 0..<channels {
                 let v = decoded[p * outputs + c]
-                colours[p * channels + c] = associated ? (a > 0 ? min(1, v / a) : 0) : v
+                guard associated else { colours[p * channels + c] = v; continue }
+                let stored = minIsWhite ? 1 - v : v  // min-is-white values are inverted samples
+                let seen = a > 0 ? min(1, stored / a) : 0
+                colours[p * channels + c] = minIsWhite ? 1 - seen : seen
             }
         }
         return RasterImage(width: width, height: height, channels: channels, values: colours, bitDepth: bitDepth, alpha: opacity)

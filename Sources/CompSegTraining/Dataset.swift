@@ -77,15 +77,18 @@ public struct PreparedModality: Sendable {
         }
         let me = first.map { recording(descendingAxis: $0.descendingAxis) } ?? self
         guard !chain.isEmpty else { return me }
+        let ids = Self.uniqueIDs(rows.map(\.path))  // so that a step's refusal names one row
         let training = SampleSequence(count: rows.count) { i in
             let sample = try me.reads.take(line: rows[i].line) ?? me.read(rows[i])
             me.reads.keep(sample, line: rows[i].line)
-            return sample
+            var named = sample
+            named.id = ids[i]
+            return named
         }
         do { return try clock.timing(\.fitting) { try me.fitted(to: training) } } catch {
             // A bad file: name every one, not just the first; a step's refusal by its row's line too.
             var problems = readProblems(rows)
-            if let e = error as? SampleError, let row = rows.first(where: { Sample.id(of: $0.path) == e.sample }),
+            if let e = error as? SampleError, let row = ids.firstIndex(of: e.sample).map({ rows[$0] }),
                !problems.contains(where: { $0.line == row.line }) {
                 problems.append((row.line, "line \(row.line): \(e)"))
             }

@@ -50,10 +50,10 @@ public struct Manifest: Sendable {
         let known = ["path", "label", "split", "mask", "truth"]
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
             throw ManifestError(file: url.path, problems: [
-                "line 1: the header '\(header[0])' is one column: its columns are separated by "
+                "line 1: the header '\(table[0][0].trimmingCharacters(in: .whitespaces))' is one column: its columns are separated by "
                 + (separator == "\t" ? "tabs" : "'\(separator)'") + "; a manifest separates them by commas (path,label,split)"])
         }
-        for column in header where !known.contains(column) {
+        for column in header.reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) where !known.contains(column) {
             problems.append("line 1: " + (column.isEmpty ? "a column without a name (a comma too many, as at the end of the line?)"
                                           : "unknown column '\(column)'") + "; known columns: \(known.joined(separator: ", "))")
         }

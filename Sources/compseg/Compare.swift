@@ -55,15 +55,23 @@ struct Compare: ParsableCommand {
         let file = try ConfigurationFile.read(URL(fileURLWithPath: config))
         let listed = try file.decode(TopologiesFile.self).topologies
         guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
-        let entries = try listed.enumerated().map { i, item in
-            try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
+        var entries: [Entry] = [], problems: [String] = []  // every entry's problem at once
+        for (i, item) in listed.enumerated() {
+            do { entries.append(try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")) }
+            catch { problems.append("\(error)") }
         }
+        guard problems.isEmpty else { throw Self.problems(problems) }
         let repeated = Dictionary(grouping: entries.map(\.name), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
         guard repeated.isEmpty else {
             throw ConfigurationError(source: config, message: "names must differ (each is a run folder); repeated: "
                                      + repeated.joined(separator: ", ") + "; give entries a 'name'")
         }
         return entries
+    }
+
+    /// One problem as it is, or several as "N problems:" and a line each.
+    static func problems(_ problems: [String]) -> CLIError {
+        CLIError(problems.count == 1 ? problems[0] : "\(problems.count) problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
     }
 
     /// What --config holds.
@@ -94,9 +102,7 @@ struct Compare: ParsableCommand {
             do { try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: source)) }
             catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
         }
-        guard problems.isEmpty else {
-            throw CLIError(problems.count == 1 ? problems[0] : "\(problems.count) problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
-        }
+        guard problems.isEmpty else { throw Self.problems(problems) }
         let folder = URL(fileURLWithPath: out)
         try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten)")
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))

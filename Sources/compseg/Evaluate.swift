@@ -81,6 +81,7 @@ struct Evaluate: ParsableCommand {
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
 
         try createFolder(folder)
+        removeLeftoverTemporaries(in: folder)  // what a killed evaluation left
         // An earlier evaluation's per-sample files go first, so that none of them stays beside these.
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
                                         figures: true)

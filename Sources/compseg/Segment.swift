@@ -41,14 +41,13 @@ struct Segment: ParsableCommand {
         try input.writing(outputs) {
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
-            var writing = 0.0  // of the samples loaded whole
+            var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
             // Every file or none: a failure (a full disk, say) leaves no new file behind.
             try writeAllOrNothing(into: folder) { staging in
                 for (sample, map) in zip(samples, maps) {
                     try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
                 }
-                writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9
                 for large in streamed {
                     guard let source = modality.reader as? any RegionImageSource,
                           let regions = try source.regions(of: large.url, label: large.label) else { continue }
@@ -56,8 +55,9 @@ struct Segment: ParsableCommand {
                     let start = DispatchTime.now().uptimeNanoseconds
                     fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
                                                                   to: staging, geoJSON: geojson))
-                    print(String(format: "  %.1f s (reading, preprocessing, network and writing, region by region)",
-                                 Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9))
+                    let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+                    streaming += seconds
+                    print(String(format: "  %.1f s (reading, preprocessing, network and writing, region by region)", seconds))
                 }
                 let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
                 fractions.sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }  // as the inputs were given
@@ -66,6 +66,7 @@ struct Segment: ParsableCommand {
             }
             // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
             SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: false, keeping: Set(outputs.map(\.lastPathComponent)))
+            let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
             print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")

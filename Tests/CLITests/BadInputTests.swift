@@ -211,8 +211,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder.path("seg"), withIntermediateDirectories: true)
         try Data("kept".utf8).write(to: URL(fileURLWithPath: folder.path("seg/notes.txt")))
         // What a segment killed mid-write left (its staging folder) goes; the user's file stays.
-        try FileManager.default.createDirectory(atPath: folder.path("seg/.staging-0A1B.tmp"), withIntermediateDirectories: true)
-        try Data("partial".utf8).write(to: URL(fileURLWithPath: folder.path("seg/.staging-0A1B.tmp/spot000_map.png")))
+        try FileManager.default.createDirectory(atPath: folder.path("seg/.staging-6F9619FF-8B86-D011-B42D-00C04FC964FF.tmp"), withIntermediateDirectories: true)
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: folder.path("seg/.staging-6F9619FF-8B86-D011-B42D-00C04FC964FF.tmp/spot000_map.png")))
         // RLIMIT_FSIZE of 1 KiB, SIGXFSZ ignored: the first larger write fails with EFBIG.
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")

@@ -392,6 +392,9 @@ extension EndToEndTests {
         for (text, message) in [
             ("topologies: [unet, unet]", "repeated: unet"),
             ("topologies: [{topology: unet, depht: 2}]", "topologies entry 1: unknown key 'depht'"),
+            ("topologies: [{topology: unet, depht: 2}, {name: a/b, topology: segnet}]",
+             "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1: unknown key 'depht'; known keys: configuration, name, topology\n"
+                + "  \(folder.path("bad.yaml")): topologies entry 2: 'name' must be a folder name"),
             ("topologies: [segnet, {name: u, topology: unet, configuration: {widht: 4}}]",
              "bad.yaml: topologies entry 2 (u): unknown key 'widht'"),
             ("topologies: [unett, {name: u, topology: unet, configuration: {widht: 4}}]",  // every entry's problem at once

@@ -20,9 +20,12 @@ import Testing
     }
 
     @Test func leftoverTemporariesAreOursOrFoundations() {
-        #expect(isLeftoverTemporary(".weights.safetensors.1B2C.tmp") && isLeftoverTemporary(".staging-1B2C.tmp"))
+        let uuid = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+        #expect(isLeftoverTemporary(".weights.safetensors.\(uuid).tmp") && isLeftoverTemporary(".staging-\(uuid).tmp"))
         #expect(isLeftoverTemporary(".dat.nosync3f2a.XyZ12"))
         #expect(!isLeftoverTemporary("history.csv") && !isLeftoverTemporary(".hidden") && !isLeftoverTemporary("x.tmp"))
+        // A user's hidden files that merely look alike stay theirs.
+        #expect(!isLeftoverTemporary(".draft.tmp") && !isLeftoverTemporary(".staging-1B2C.tmp") && !isLeftoverTemporary(".\(uuid).tmp"))
     }
 
     /// A durable write leaves nothing beside its file (no temporary of Foundation's either).

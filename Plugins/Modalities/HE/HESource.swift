@@ -82,7 +82,14 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
         guard closing >= 0, fillHolesSmallerThan >= 0, removeSpecksSmallerThan >= 0 else {
             throw ConfigurationError(source: source, message: "key 'tissue': sizes must not be negative")
         }
+        guard closing <= Self.largestClosing else {  // each pass costs closing × the pixels
+            throw ConfigurationError(source: source, message: "key 'tissue': closing \(closing) is beyond \(Self.largestClosing) pixels; "
+                                     + "it joins tissue across gaps of twice that, so a few pixels are meant")
+        }
     }
+
+    /// The largest `closing` taken.
+    static let largestClosing = 64
 
     /// The tissue mask of an H×W×3 image in [0, 1].
     public func mask(_ image: RasterImage) -> Mask {

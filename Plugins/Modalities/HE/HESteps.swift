@@ -48,7 +48,9 @@ public enum HESteps {
     static func referencePixels(_ path: String, source: String) throws -> (pixels: [Float], height: Int, width: Int) {
         let image: RasterImage
         do { image = try HESource.readRGB(URL(fileURLWithPath: path)) } catch {
-            throw ConfigurationError(source: source, message: "referenceImage: \(error) (a relative path is taken from the working directory)")
+            let relative = !path.hasPrefix("/") && !FileManager.default.fileExists(atPath: path)
+            throw ConfigurationError(source: source, message: "referenceImage: \(error)"
+                                     + (relative ? " (a relative path is taken from the working directory)" : ""))
         }
         return (image.values.map { ($0 * 255).rounded() }, image.height, image.width)
     }

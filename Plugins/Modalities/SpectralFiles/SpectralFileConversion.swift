@@ -41,7 +41,7 @@ public struct SpectralFileSummary: Sendable {
 extension SpectralFileSummary {
     /// The first band where `axis` changes direction, or nil when it runs one way.
     static func turn(of axis: [Double]) -> Int? {
-        guard axis.count > 2 else { return nil }
+        guard SpectralOrder(axis) == .unordered, axis.count > 2 else { return nil }
         return (1..<(axis.count - 1)).first { k in
             let before: Double = axis[k] - axis[k - 1], after: Double = axis[k + 1] - axis[k]
             return before * after < 0
