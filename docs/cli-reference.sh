@@ -13,8 +13,9 @@ cat <<'INTRO'
 
 `compseg` is the one tool of this package: it writes synthetic data (`phantom`), trains a
 segmenting network from image-level labels (`train`, `compare`, `demo`), applies a trained run
-(`segment`, `evaluate`, `overlay`), lists the plugins it was built with (`plugins`) and times the
-engine (`bench`, `bench-ops`). Every option has a `--help` line; what follows is that help,
+(`segment`, `evaluate`, `overlay`), describes and converts spectral image files (`inspect`,
+`convert`), lists the plugins it was built with (`plugins`), checks a backend against the CPU's
+(`check-backend`) and times the engine (`bench`, `bench-ops`). Every option has a `--help` line; what follows is that help,
 verbatim, for the top level and for each subcommand in the order `compseg --help` lists them.
 The file is generated, not written by hand: after changing a command, regenerate it from the
 repository root with

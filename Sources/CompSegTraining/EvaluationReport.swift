@@ -59,7 +59,7 @@ public enum EvaluationReport {
         let body = """
             <h1>CompSeg evaluation</h1>
             <p class="subtitle">\(ReportHTML.escape(title))</p>
-            \(summaryTiles(s))
+            \(summaryTiles(s, thresholdOrigin: thresholdOrigin))
             <h2>Figures</h2>
             <div class="figures">
             \(figures.joined(separator: "\n"))
@@ -191,14 +191,14 @@ public enum EvaluationReport {
     }
 
     /// The summary: one tile per number, each with a line on what it means.
-    static func summaryTiles(_ s: SegmentationEvaluation.Summary) -> String {
+    static func summaryTiles(_ s: SegmentationEvaluation.Summary, thresholdOrigin: String) -> String {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         var tiles = [
             ReportHTML.tile("Samples", "\(s.nCancer) cancer / \(s.nCancerFree) cancer-free", "Evaluated samples, by their image label."),
             ReportHTML.tile("AUC", "\(f(s.auc)) [\(f(s.aucCI?[0])), \(f(s.aucCI?[1]))]",
                             "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; 95% interval by DeLong's method."),
             ReportHTML.tile("Threshold", String(format: "%.2f", s.threshold),
-                            "A pixel counts as tumor where the network's activation exceeds it."),
+                            "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
             ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? "–",
                             "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)."),
             ReportHTML.tile("Sensitivity / specificity", "\(f(s.sensitivity, 2)) / \(f(s.specificity, 2))",
@@ -214,7 +214,8 @@ public enum EvaluationReport {
                                 "Share of the true tumor pixels that are predicted tumor, over cancer samples."),
                 ReportHTML.tile("Pixel specificity", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))",
                                 "Share of the tissue pixels without tumor that are left unmarked, over cancer samples."),
-                ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples whose predicted and true masks are both empty (counted as Dice 1)."),
+                ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples whose predicted and true masks are both empty: "
+                                + "cancer-free samples left clean, and any cancer sample among them, which counts as Dice 1 in the mean."),
             ]
         }
         return "<div class=\"tiles\">\n\(tiles.joined(separator: "\n"))\n</div>"

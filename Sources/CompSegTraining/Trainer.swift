@@ -187,9 +187,9 @@ public final class Trainer {
     func collapseNote(loss: Float, extremes: (dark: Float, lit: Float), previous: EpochRecord?, lowest: Float, highest: Float,
                       validationAUC: Double?) -> String? {
         let auc = validationAUC.map { String(format: "; validation AUC %.2f", $0) } ?? ""
-        let advice = (dark: "the network lights up nothing. Keep the topology's defaults (PyTorch's initialisation, "
-            + "initializer torchDefault; He-normal without batch norm collapses), Adam (--optimizer adam), the head's "
-            + "initial activation .02, balanced batches and the warm-up; or lower --lr, or try another --seed",
+        let advice = (dark: "the network lights up nothing. Keep the topology's defaults (its initializer: He-normal "
+            + "weights without batch norm collapse), Adam (--optimizer adam), the head's initial activation .02, balanced "
+            + "batches and the warm-up; or lower --lr, or try another --seed",
                       lit: "the network lights up everything. Keep the warm-up (--warmup 3), or lower --lr")
         if highest < 1e-3 { return "collapsed: every activation on tissue stayed below 1e-3 this epoch\(auc); " + advice.dark }
         if lowest > 1 - 1e-3 { return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch\(auc); " + advice.lit }

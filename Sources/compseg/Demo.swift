@@ -17,7 +17,7 @@ struct Demo: ParsableCommand {
 
     @Option(help: "Modality of the phantom: infrared (made in memory), raman (ENVI and WiRE-text files) or he (tiled TIFF and PNG files); files go into OUT/data and are read back.")
     var modality = Phantom.Modality.infrared
-    @Option(parsing: .unconditional, help: "Spots in the phantom (60% train, 20% val, 20% test; default: infrared 100, raman and he 60).") var spots: Int?
+    @Option(parsing: .unconditional, help: "Spots in the phantom (about 60% train, 20% val, 20% test; default: infrared 100, raman and he 60).") var spots: Int?
     @Option(parsing: .unconditional, help: "Spot side in pixels (default: infrared 64, raman 48, he 64).") var size: Int?
     @Option(parsing: .unconditional, help: "Principal components fed to the network.") var components = 16
     @Option(help: "Topology identifier.") var topology = "unet"

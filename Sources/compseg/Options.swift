@@ -23,7 +23,7 @@ struct ThreadOptions: ParsableArguments {
 
 /// `--device` and `--precision`, for every command that runs a network.
 struct DeviceOptions: ParsableArguments {
-    @Option(help: "Where the network runs: auto (a GPU when CUDA loads here, else the CPU; the default but for check-backend's, cuda), cpu or cuda.")
+    @Option(help: "Where the network runs: auto (a GPU when CUDA loads here, else the CPU), cpu or cuda. Default: auto (check-backend: cuda).")
     var device: ComputeDevice?
     @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default), tf32 or bf16 (tensor cores; weights, optimizer state and every other op stay fp32); the CPU computes in fp32.")
     var precision: Precision?
@@ -51,7 +51,7 @@ extension Precision: ExpressibleByArgument {}
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Epochs (default 40; train --resume: the total to reach).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Epochs (default 40; with train --resume: the total to reach).") var epochs: Int?
     @Option(parsing: .unconditional, help: "Images per batch (default 7).") var batch: Int?
     @Option(parsing: .unconditional, help: "Learning rate (default 0.001).") var lr: Float?
     @Option(help: "Optimizer: adam (default), rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).")

@@ -21,7 +21,7 @@ struct Phantom: ParsableCommand {
 
     @Option(help: "Modality: infrared (HDF5 spots), raman (ENVI spots, every eighth as WiRE's text export) or he (RGB H&E: tiled TIFF and PNG spots).")
     var modality = Modality.infrared
-    @Option(parsing: .unconditional, help: "Spots (half cancer; 60% train, 20% val, 20% test).") var spots = 60
+    @Option(parsing: .unconditional, help: "Spots (half cancer; about 60% train, 20% val, 20% test).") var spots = 60
     @Option(parsing: .unconditional, help: "Spot side in pixels (default: infrared 64, raman 48, he 64).") var size: Int?
     @Option(parsing: .unconditional, help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹; not for he).") var bands: Int?
     @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 0

@@ -34,7 +34,7 @@ import UNetTopology
         let second = try #require(history.last)
         let note = try #require(second.collapse, "epoch 2: loss \(second.trainLoss), validation AUC \(String(describing: second.validationAUC))")
         #expect(note.hasPrefix("collapsed:") && note.contains("lights up nothing"), "\(note)")
-        #expect(note.contains("initializer torchDefault"), "\(note)")
+        #expect(note.contains("Keep the topology's defaults (its initializer: He-normal weights without batch norm collapse)"), "\(note)")
         // A collapsed epoch restarts training from the best weights at half the learning rate.
         #expect(second.restart != nil, "\(history.map(\.restart))")
     }
