@@ -33,6 +33,9 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
     public var descendingAxis: Bool?
     /// Where it was read from, for messages (not encoded).
     public var source = "model.json: modality"
+    /// The folder of the manifest file, which relative paths in it start from (not encoded; nil
+    /// for built-in manifests and model.json, whose steps hold fitted values, not paths).
+    public var folder: URL?
 
     enum CodingKeys: String, CodingKey { case name, description, reader, options, preprocessing, outside, descendingAxis }
 
@@ -50,7 +53,7 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
 
     /// The reader's configuration, named after this manifest for messages.
     public var readerConfiguration: PluginConfiguration {
-        PluginConfiguration(json: options.data, source: "\(source): options")
+        PluginConfiguration(json: options.data, source: "\(source): options", folder: folder)
     }
 
     /// Reads a manifest file (YAML or JSON). A step is a name, or a mapping of its name to its
@@ -102,6 +105,7 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
         }
         self.init(name: url.deletingPathExtension().lastPathComponent, description: description, reader: reader,
                   options: options, preprocessing: steps, outside: outside, source: url.path)
+        folder = url.deletingLastPathComponent()
     }
 
     /// What `--modality` names: a manifest file (a path, or a name ending in `.yaml`, `.yml` or
@@ -122,6 +126,7 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
             // Named as the user knows it, not by where the build put it.
             var manifest = try ModalityManifest(contentsOf: url)
             manifest.source = "modality '\(name)' (modalities/\(url.lastPathComponent))"
+            manifest.folder = nil  // where the build put it is no one's working folder
             return manifest
         }
         if let manifest = try builtinManifest(argument.lowercased()) { return manifest }

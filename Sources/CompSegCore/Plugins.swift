@@ -46,9 +46,18 @@ public struct PluginConfiguration: Sendable, Equatable {
     public let json: Data
     /// Where it came from, for messages (e.g. `run.yaml: head`).
     public let source: String
+    /// The folder of the file it was written in, which relative paths in it start from (nil:
+    /// the working directory).
+    public let folder: URL?
 
-    public init(json: Data = Data("{}".utf8), source: String = "defaults") {
-        self.json = json; self.source = source
+    public init(json: Data = Data("{}".utf8), source: String = "defaults", folder: URL? = nil) {
+        self.json = json; self.source = source; self.folder = folder
+    }
+
+    /// A path given in this configuration: absolute as it is, relative from `folder`.
+    public func url(ofPath path: String) -> URL {
+        guard !path.hasPrefix("/"), let folder else { return URL(fileURLWithPath: path) }
+        return folder.appendingPathComponent(path).standardizedFileURL
     }
 
     /// Decodes `T`, rejecting keys that `T` does not have.

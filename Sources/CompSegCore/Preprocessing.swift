@@ -113,8 +113,8 @@ public struct PluginDescription: Codable, Sendable, Equatable {
     }
 
     /// The configuration for the registry; `source` names where it came from, for messages.
-    public func pluginConfiguration(source: String) -> PluginConfiguration {
-        PluginConfiguration(json: configuration.data, source: source)
+    public func pluginConfiguration(source: String, folder: URL? = nil) -> PluginConfiguration {
+        PluginConfiguration(json: configuration.data, source: source, folder: folder)
     }
 }
 
@@ -133,12 +133,15 @@ public struct PreprocessingChain: Sendable {
     public let outside: OutsideTissue
 
     /// Builds each step through the registry.
-    /// - Parameter source: where the steps came from, for messages (e.g. a manifest's path).
+    /// - Parameters:
+    ///   - source: where the steps came from, for messages (e.g. a manifest's path).
+    ///   - folder: the folder of the file they were written in, which relative paths start from.
     /// - Throws: naming the step (by position and identifier) that is unknown or misconfigured.
-    public init(_ descriptions: [PluginDescription], outside: OutsideTissue, registry: Registry, source: String) throws {
+    public init(_ descriptions: [PluginDescription], outside: OutsideTissue, registry: Registry, source: String,
+                folder: URL? = nil) throws {
         self.outside = outside
         steps = try descriptions.enumerated().map { i, d in
-            let configuration = d.pluginConfiguration(source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'")
+            let configuration = d.pluginConfiguration(source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'", folder: folder)
             do { return (d, try registry.transform(d.identifier, configuration)) } catch let e as RegistryError {
                 throw ConfigurationError(source: "\(source): preprocessing step \(i + 1)", message: e.description)
             }

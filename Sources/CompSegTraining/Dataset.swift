@@ -21,7 +21,7 @@ public struct PreparedModality: Sendable {
             throw ConfigurationError(source: manifest.source, message: "key 'reader': \(e.description)")
         }
         chain = try PreprocessingChain(manifest.preprocessing, outside: manifest.outside, registry: registry,
-                                       source: manifest.source)
+                                       source: manifest.source, folder: manifest.folder)
         clock = PreparationClock()
         reads = ReadCache()
     }

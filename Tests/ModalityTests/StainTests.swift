@@ -137,7 +137,15 @@ import Testing
                                    outside: .keep, registry: registry, source: "lab.yaml")
         }
         let plain = try PreprocessingChain([PluginDescription(identifier: step)], outside: .keep, registry: registry, source: "lab.yaml")
-        #expect(try chain(reference).descriptions != plain.descriptions)
+        func fitted(_ chain: PreprocessingChain) throws -> JSONValue {  // as a value: key order in the text may differ
+            try JSONDecoder().decode(JSONValue.self, from: chain.steps[0].transform.configuration())
+        }
+        #expect(try fitted(chain(reference)) != fitted(plain))  // the targets are the reference's, not the defaults
+        // A relative path starts from the manifest's folder, wherever the tool runs.
+        let relative = try PreprocessingChain([PluginDescription(identifier: step, configuration: ["referenceImage": "inputs/ref.png"])],
+                                              outside: .keep, registry: registry, source: "lab.yaml",
+                                              folder: fixturesDirectory.appendingPathComponent("stain"))
+        #expect(try fitted(relative) == fitted(chain(reference)))
         do { _ = try chain("/no/such/ref.png"); Issue.record("a missing reference was taken") } catch {
             #expect("\(error)".contains("lab.yaml") && "\(error)".contains("referenceImage: /no/such/ref.png: does not exist"), "\(error)")
         }

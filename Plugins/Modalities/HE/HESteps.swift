@@ -45,12 +45,10 @@ public enum HESteps {
 
     /// The 8-bit RGB pixels of an image file (PNG or TIFF, as the he reader reads them), H×W×3.
     /// - Throws: `ConfigurationError` naming the step's source and the key when it cannot be read.
-    static func referencePixels(_ path: String, source: String) throws -> (pixels: [Float], height: Int, width: Int) {
+    static func referencePixels(_ url: URL, source: String) throws -> (pixels: [Float], height: Int, width: Int) {
         let image: RasterImage
-        do { image = try HESource.readRGB(URL(fileURLWithPath: path)) } catch {
-            let relative = !path.hasPrefix("/") && !FileManager.default.fileExists(atPath: path)
-            throw ConfigurationError(source: source, message: "referenceImage: \(error)"
-                                     + (relative ? " (a relative path is taken from the working directory)" : ""))
+        do { image = try HESource.readRGB(url) } catch {
+            throw ConfigurationError(source: source, message: "referenceImage: \(error)")
         }
         return (image.values.map { ($0 * 255).rounded() }, image.height, image.width)
     }
@@ -84,7 +82,7 @@ struct MacenkoStep: SampleTransform {
             throw ConfigurationError(source: configuration.source, message: e.description)
         }
         if let reference {
-            let image = try HESteps.referencePixels(reference, source: configuration.source)
+            let image = try HESteps.referencePixels(configuration.url(ofPath: reference), source: configuration.source)
             do { try normalizer.fit(image.pixels, height: image.height, width: image.width) } catch let e as StainError {
                 throw ConfigurationError(source: configuration.source, message: "referenceImage \(reference): \(e.description)")
             }
@@ -121,7 +119,7 @@ struct ReinhardStep: SampleTransform {
             if let means = options.targetMeans, let stds = options.targetStds {
                 normalizer = try ReinhardNormalizer(method: method, targetMeans: means, targetStds: stds)
             } else if let reference {
-                let image = try HESteps.referencePixels(reference, source: configuration.source)
+                let image = try HESteps.referencePixels(configuration.url(ofPath: reference), source: configuration.source)
                 normalizer = try ReinhardNormalizer.fitted(to: image.pixels, height: image.height, width: image.width, method: method)
             } else {
                 guard options.targetMeans == nil, options.targetStds == nil else {
