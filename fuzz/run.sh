@@ -67,8 +67,8 @@ target_sources() {
         envi|wire|agilent|textmap) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
-        raster) echo $IO/Raster*.swift $IO/IOError.swift ;;
-        png) echo $IO/PNG.swift $IO/IOError.swift ;;
+        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift ;;
+        png) echo $IO/PNG.swift $IO/PNGChunks.swift $IO/IOError.swift ;;
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
                  $IO/CSV.swift $IO/IOError.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
