@@ -111,6 +111,12 @@ public final class HDF5File: Sendable {
         }
     }
 
+    /// Whether the object at `path` carries an attribute `name` (false when the object is missing).
+    public func hasAttribute(_ name: String, on path: String = "/") -> Bool {
+        hdf5Quiet()
+        return H5Aexists_by_name(file, path, name, compseg_h5p_default()) > 0
+    }
+
     /// The string attribute `name` on the object at `path` (fixed-length or variable-length).
     public func attributeString(_ name: String, on path: String = "/") throws -> String {
         try withAttribute(name, on: path) { attribute, type in

@@ -40,7 +40,7 @@ struct Bench: ParsableCommand {
         try compute.apply()
         let gpu = Backend.current as? CUDABackend
         if profile && gpu == nil {
-            throw ValidationError("--profile times GPU launches, but the backend is \(Backend.current.name): use --device cuda")
+            throw CLIError("--profile times GPU launches, but the backend is \(Backend.current.name): use --device cuda")
         }
         let registry = try builtinRegistry()
         var keys: [String: JSONValue] = ["width": JSONValue(width), "depth": JSONValue(depth)]

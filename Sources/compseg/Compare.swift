@@ -47,8 +47,8 @@ struct Compare: ParsableCommand {
         guard let config else {
             let repeated = Dictionary(grouping: names, by: { $0.lowercased() }).filter { $1.count > 1 }.keys.sorted()
             guard repeated.isEmpty else {
-                throw ValidationError("--topologies names \(repeated.joined(separator: ", ")) more than once (each is a run "
-                                      + "folder); to compare configurations of one topology, use --config")
+                throw CLIError("--topologies names \(repeated.joined(separator: ", ")) more than once (each is a run "
+                               + "folder); to compare configurations of one topology, use --config")
             }
             return names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) }
         }

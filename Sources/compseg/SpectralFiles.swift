@@ -16,8 +16,8 @@ struct SpectralModalityOption: ParsableArguments {
         let manifest = try resolveModalityNoting(modality, registry: registry)
         let (info, _) = try registry.modalities.factory(manifest.reader)
         guard let source = try registry.modality(manifest.reader, manifest.readerConfiguration) as? any SpectralFileSource else {
-            throw ValidationError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "
-                                  + "take a spectral modality (infrared, raman, or a manifest whose reader is one of them)")
+            throw CLIError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "
+                           + "take a spectral modality (infrared, raman, or a manifest whose reader is one of them)")
         }
         return (SpectralFileReader(source.configuration), source.axisWanted)
     }

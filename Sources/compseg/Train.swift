@@ -144,7 +144,7 @@ struct Train: ParsableCommand {
         let file = try command.applyConfigurationFile()
         if command.resume == nil {
             guard command.modality != nil, command.data != nil, command.out != nil else {
-                throw ValidationError("modality, data and out are required, by option or in \(config ?? "--config")")
+                throw CLIError("modality, data and out are required, by option or in \(config ?? "--config")")
             }
         }
         try command.train(file)

@@ -30,6 +30,8 @@ import Testing
         let he = try cli.run(["inspect", "--modality", "he", files[0]])
         #expect(he.status != 0 && he.output.contains("--modality he reads RGB H&E images")
                     && he.output.contains("inspect and convert take a spectral modality"), "\(he.output)")
+        // A refusal of what was given, not of how the command was typed: no usage text (it named the wrong one).
+        #expect(!he.output.contains("Usage:"), "\(he.output)")
     }
 
     @Test func convertWritesCanonicalHDF5ThatReadsBackTheSame() throws {

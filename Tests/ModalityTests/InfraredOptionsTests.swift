@@ -72,6 +72,14 @@ import Testing
         do { _ = try registry.modality("infrared", negative) } catch {
             #expect("\(error)".hasPrefix("lab.yaml: options: key 'tissue': sizes must not be negative"), "\(error)")
         }
+        // The laser's wavelength is Raman's: infrared refuses it rather than ignoring it.
+        let laser = PluginConfiguration(json: Data(#"{"excitationWavelength": 785}"#.utf8), source: "lab.yaml: options")
+        #expect {
+            _ = try registry.modality("infrared", laser)
+        } throws: { error in
+            "\(error)".hasPrefix("lab.yaml: options: key 'excitationWavelength' turns wavelengths into a Raman shift, but "
+                                + "infrared reads its axis as cm⁻¹")
+        }
     }
 
     /// A computed mask with a one-pixel speck and a one-pixel hole, cleaned by the rule.

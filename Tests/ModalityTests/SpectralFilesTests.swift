@@ -90,6 +90,18 @@ import Testing
             guard case .spectral(let axis, "cm⁻¹") = sample.channels else { Issue.record("\(units ?? "none"): \(sample.channels)"); continue }
             #expect([axis.first!, axis.last!] == expected, "\(units ?? "none")")
         }
+        // A unit that is not a string is refused, naming the attribute, rather than guessed as cm⁻¹.
+        let numeric = folder.appendingPathComponent("numeric.h5")
+        let writer = try HDF5Writer(url: numeric)
+        try writer.write("/spectra", shape: [2, 3, 4], values: (0..<24).map { Float($0 % 5) + 1 })
+        try writer.write("/wavenumbers", shape: [4], values: [900.0, 910, 920, 950])
+        try writer.setAttribute("unit", 7, on: "/wavenumbers")
+        try writer.close()
+        #expect {
+            _ = try InfraredSource().load(numeric, label: nil)
+        } throws: { error in
+            "\(error)".contains(numeric.path) && "\(error)".contains("attribute 'unit' on '/wavenumbers' is not a string (the axis's unit")
+        }
     }
 
     /// A Raman axis of wavelengths becomes the Raman shift with the laser's wavelength, and is
@@ -112,6 +124,12 @@ import Testing
         // Wavenumbers, or an axis marked Raman shift, are a Raman shift already.
         #expect(try SpectralFileReader.axis([100, 200], unit: "cm⁻¹", wanted: SpectralFileReader.ramanShift) == ([100, 200], "cm⁻¹"))
         #expect(try SpectralFileReader.axis([100, 200], unit: "Raman Shift", wanted: SpectralFileReader.ramanShift) == ([100, 200], "cm⁻¹"))
+        // An axis marked Raman shift is refused where wavenumbers of absorption are wanted (infrared).
+        #expect {
+            _ = try SpectralFileReader.axis([100, 200], unit: "Raman Shift", wanted: "cm⁻¹")
+        } throws: { error in
+            "\(error)".contains("the axis is marked as a Raman shift") && "\(error)".contains("--modality raman")
+        }
     }
 
     /// A mosaic's missing tile is NaN: refused by default, naming the count and the option;

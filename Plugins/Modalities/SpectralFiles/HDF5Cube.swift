@@ -58,7 +58,12 @@ extension SpectralFileReader {
             }
         }
         // A `units` (or `unit`) string attribute on the axis says its unit; without one it is cm⁻¹.
-        let written = (try? file.attributeString("units", on: c.wavenumbers)) ?? (try? file.attributeString("unit", on: c.wavenumbers))
+        // One that is not a single string is refused: guessing would misread an axis in nm.
+        let written = try ["units", "unit"].first { file.hasAttribute($0, on: c.wavenumbers) }.map { name in
+            do { return try file.attributeString(name, on: c.wavenumbers) } catch let e as IOError {
+                throw IOError(file: e.file, "\(e.message) (the axis's unit, such as \"cm-1\" or \"nm\")")
+            }
+        }
         let unit = written.map(SpectralCube.unit(written:)).flatMap { $0.isEmpty ? nil : $0 } ?? "cm⁻¹"
         return SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: unit, mask: mask,
                             format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))

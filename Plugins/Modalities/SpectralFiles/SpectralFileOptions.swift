@@ -81,13 +81,20 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
 
 extension Registry {
     /// Registers a spectral modality: its configuration decoded as `SpectralFileOptions` (every
-    /// key checked), then `make` builds the reader.
+    /// key checked), then `make` builds the reader. `excitationWavelength` is refused where the
+    /// reader wants no Raman shift, rather than ignored.
     public mutating func registerSpectralModality(_ info: PluginInfo,
-                                                  _ make: @escaping @Sendable (SpectralFileOptions) -> any ImageSource) throws {
+                                                  _ make: @escaping @Sendable (SpectralFileOptions) -> any SpectralFileSource) throws {
         try registerModality(info) {
             let options = try $0.decode(SpectralFileOptions.self)
             try options.validate(source: $0.source)
-            return make(options)
+            let source = make(options)
+            if options.excitationWavelength != nil && source.axisWanted != SpectralFileReader.ramanShift {
+                throw ConfigurationError(source: $0.source, message: "key 'excitationWavelength' turns wavelengths into a Raman "
+                                         + "shift, but \(info.identifier) reads its axis as \(source.axisWanted) (nm and µm are "
+                                         + "converted without it); remove the key")
+            }
+            return source
         }
     }
 }

@@ -153,7 +153,8 @@ public struct SpectralFileReader: Sendable {
     /// (10⁷/λ); for `ramanShift`, an axis in cm⁻¹ or marked Raman shift is one already, and one
     /// of wavelengths becomes 10⁷/λ₀ − 10⁷/λ with the laser's wavelength `excitation` (nm). An
     /// axis without a unit is taken as wanted, one in any other unit is kept as written.
-    /// - Throws: `AxisError` for wavelengths where a Raman shift is wanted without `excitation`.
+    /// - Throws: `AxisError` for wavelengths where a Raman shift is wanted without `excitation`,
+    ///   and for a Raman shift where wavenumbers are wanted.
     public static func axis(_ values: [Double], unit: String, wanted: String, excitation: Double? = nil) throws
         -> (values: [Double], unit: String) {
         let isRamanShift = unit.lowercased() == "raman shift"
@@ -169,7 +170,10 @@ public struct SpectralFileReader: Sendable {
         }
         if unit.isEmpty { return (values, wanted) }
         guard wanted == "cm⁻¹" else { return (values, unit) }
-        if isRamanShift { return (values, wanted) }  // Raman shifts are in cm⁻¹
+        if isRamanShift {  // cm⁻¹ too, but counted from the laser line: another quantity than absorption's
+            throw AxisError("the axis is marked as a Raman shift, not \(wanted) of absorption: read Raman maps with a Raman "
+                            + "modality (--modality raman)")
+        }
         return nanometres.map { scale in (values.map { 1e7 / ($0 * scale) }, wanted) } ?? (values, unit)
     }
 
