@@ -173,7 +173,7 @@ def make_envi():
                            ["wavelength = {1, 2, 3, 4, 5}", "wavelength units = Raman Shift"],
                            hdr_name="named.img.hdr")
     read = envi_read(hdr, data)
-    expect("envi/named.img.hdr", read, [1, 2, 3, 4, 5], "Raman Shift", "ENVI")
+    expect("envi/named.img.hdr", read, [1, 2, 3, 4, 5], "Raman shift", "ENVI")
     EXPECTED["envi/named.img"] = dict(EXPECTED["envi/named.img.hdr"])
 
 

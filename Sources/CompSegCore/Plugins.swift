@@ -185,9 +185,20 @@ extension DecodingError {
             }
         }
         func path(_ c: Context) -> String { spelled(c.codingPath) }
+        func kind(_ type: Any.Type) -> String {  // in a settings file's words, not Swift's type names
+            switch type {
+            case is Double.Type, is Float.Type: return "a number"
+            case is Int.Type: return "a whole number"
+            case is Bool.Type: return "true or false"
+            case is String.Type: return "text"
+            case is [Any].Type: return "a list"
+            case is [String: Any].Type: return "a mapping (key: value)"
+            default: return "\(type)"
+            }
+        }
         switch self {
-        case .typeMismatch(let type, let c): return "key '\(path(c))': expected \(type)"
-        case .valueNotFound(let type, let c): return "key '\(path(c))': expected a value of type \(type)"
+        case .typeMismatch(let type, let c): return "key '\(path(c))': expected \(kind(type))"
+        case .valueNotFound(let type, let c): return "key '\(path(c))': expected \(kind(type))"
         case .keyNotFound(let key, let c):
             return "missing key '\(spelled(c.codingPath + [key]))'"
         case .dataCorrupted(let c): return c.codingPath.isEmpty ? c.debugDescription : "key '\(path(c))': \(c.debugDescription)"

@@ -141,9 +141,14 @@ public struct PreprocessingChain: Sendable {
                 folder: URL? = nil) throws {
         self.outside = outside
         steps = try descriptions.enumerated().map { i, d in
-            let configuration = d.pluginConfiguration(source: "\(source): preprocessing step \(i + 1) '\(d.identifier)'", folder: folder)
+            let named = "\(source): preprocessing step \(i + 1) '\(d.identifier)'"
+            let configuration = d.pluginConfiguration(source: named, folder: folder)
             do { return (d, try registry.transform(d.identifier, configuration)) } catch let e as RegistryError {
                 throw ConfigurationError(source: "\(source): preprocessing step \(i + 1)", message: e.description)
+            } catch let e as ConfigurationError {
+                throw e
+            } catch {  // a value the step refuses (a window that is not odd): named by its line too
+                throw ConfigurationError(source: named, message: "\(error)")
             }
         }
     }

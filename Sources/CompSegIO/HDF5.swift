@@ -56,13 +56,23 @@ public final class HDF5File: Sendable {
     /// - Throws: `IOError` naming the file, the dataset and its type class when it is not numeric,
     ///   or its declared size when that exceeds `maximumValues`.
     public func readFloats(_ path: String, maximumValues: Int = 1 << 31) throws -> (shape: [Int], values: [Float]) {
+        try read(path, as: compseg_h5t_native_float(), zero: Float(0), maximumValues: maximumValues)
+    }
+
+    /// The whole dataset as Double, as `readFloats` reads it: for an axis, whose float64 values
+    /// lose digits in Float that a conversion (nm to cm⁻¹) would show.
+    public func readDoubles(_ path: String, maximumValues: Int = 1 << 31) throws -> (shape: [Int], values: [Double]) {
+        try read(path, as: compseg_h5t_native_double(), zero: Double(0), maximumValues: maximumValues)
+    }
+
+    private func read<T>(_ path: String, as memoryType: hid_t, zero: T, maximumValues: Int) throws -> (shape: [Int], values: [T]) {
         try withDataset(path) { dataset in
             try requireNumeric(dataset, path)
             let shape = try withSpace(H5Dget_space(dataset), path) { try dimensions($0, path) }
             let count = try valueCount(shape, path, maximumValues: maximumValues)
-            var values = [Float](repeating: 0, count: count)
+            var values = [T](repeating: zero, count: count)
             let status = values.withUnsafeMutableBytes {
-                H5Dread(dataset, compseg_h5t_native_float(), compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
+                H5Dread(dataset, memoryType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
             }
             guard status >= 0 else { throw error("dataset '\(path)' cannot be read") }
             return (shape, values)

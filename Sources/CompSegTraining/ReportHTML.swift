@@ -145,8 +145,21 @@ public enum ReportHTML {
     }
 
     /// `s` as an element id (and `#` link target), escaped: HTML ids hold no whitespace, so each
-    /// run of it becomes one `_` (`spot, one` → `spot,_one`).
+    /// whitespace character and `%` is written as its UTF-8 bytes in `%XX` (`spot, one` →
+    /// `spot,%20one`). The spelling is reversible, so distinct ids stay distinct anchors.
     public static func anchor(_ s: String) -> String {
-        escape(s.split(whereSeparator: \.isWhitespace).joined(separator: "_"))
+        var text = ""
+        for scalar in s.unicodeScalars {
+            if scalar == "%" || scalar.properties.isWhitespace {
+                for byte in String(scalar).utf8 { text += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2) }
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        return escape(text)
     }
+}
+
+private extension String {
+    func leftPadded(to n: Int) -> String { String(repeating: "0", count: Swift.max(0, n - count)) + self }
 }

@@ -89,9 +89,16 @@ struct Convert: ParsableCommand {
             throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
         }
         try createFolder(folder)
+        var failed = 0  // every file is tried, as inspect does, and each failure named
         for (path, target) in zip(files, targets) {
-            try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
-            print("\(path) → \(target.path)")
+            do {
+                try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
+                print("\(path) → \(target.path)")
+            } catch {
+                print("\(error)")
+                failed += 1
+            }
         }
+        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be converted; the others were written") }
     }
 }

@@ -53,5 +53,10 @@ import Testing
         let again = try cli.run(["convert", sources[0], "--out", folder.path("h5")])
         #expect(again.status != 0 && again.output.contains("pass --force"), "\(again.output)")
         #expect(try cli.run(["convert", sources[0], "--out", folder.path("h5"), "--force"]).status == 0)
+        // A file that cannot be read is named, and the files after it are still converted.
+        let mixed = try cli.run(["convert", Self.fixture("wire/snake.wdf"), sources[2], "--out", folder.path("mixed")])
+        #expect(mixed.status != 0 && mixed.output.contains("snake.wdf: WMAP flags")
+                    && mixed.output.contains("1 of 2 files could not be converted"), "\(mixed.output)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("mixed/4_noimage_agg256.h5")))
     }
 }

@@ -3,11 +3,14 @@ import Testing
 
 @Suite struct ReportHTMLTests {
     /// Sample ids become element ids without whitespace (HTML forbids it), escaped, and the
-    /// sortable table links to the same anchor.
+    /// sortable table links to the same anchor; distinct ids stay distinct anchors.
     @Test func anchorsHoldNoWhitespace() {
-        #expect(ReportHTML.anchor("spot, one") == "spot,_one")
-        #expect(ReportHTML.anchor("a \t b\"") == "a_b&quot;")
+        #expect(ReportHTML.anchor("spot, one") == "spot,%20one")
+        #expect(ReportHTML.anchor("a \t b\"") == "a%20%09%20b&quot;")
+        #expect(ReportHTML.anchor("50%\u{00A0}x") == "50%25%C2%A0x")
+        let ids = ["spot one", "spot_one", "spot%20one", "spot  one", "spot\tone"]
+        #expect(Set(ids.map(ReportHTML.anchor)).count == ids.count)
         let table = ReportHTML.sortableTable(header: ["id", "n"], numeric: [1], rows: [["spot, one", "3"]], rowIDs: ["unet-spot, one"])
-        #expect(table.contains("<a href=\"#unet-spot,_one\">spot, one</a>"), "\(table)")
+        #expect(table.contains("<a href=\"#unet-spot,%20one\">spot, one</a>"), "\(table)")
     }
 }

@@ -46,7 +46,7 @@ import Testing
                 let plane = 16 * 16
                 #expect((0..<60).allSatisfy { k in (0..<plane).allSatisfy { cube.values[k * plane + $0] == counts[(59 - k) * plane + $0] } })
             } else {
-                #expect(cube.axis == phantom.shifts && cube.values == counts && cube.axisUnit == "Raman Shift")
+                #expect(cube.axis == phantom.shifts && cube.values == counts && cube.axisUnit == "Raman shift")
             }
             let sample = try RamanSource().load(folder.appendingPathComponent(name), label: nil)
             guard case .spectral(_, let unit) = sample.channels else { Issue.record("no axis"); continue }

@@ -4,15 +4,16 @@ import Foundation
 /// for a descending one).
 /// - Throws: `SpectralError` naming `step` when the axis holds a non-finite value or is not
 ///   strictly ascending or descending.
-func ascendingOrder(_ wavenumbers: [Double], step: String) throws -> [Int] {
+func ascendingOrder(_ wavenumbers: [Double], named name: String? = nil) throws -> [Int] {
+    let prefix = name.map { "\($0): " } ?? ""
     if let bad = wavenumbers.firstIndex(where: { !$0.isFinite }) {
-        throw SpectralError("\(step): wavenumber \(bad) is \(wavenumbers[bad]); expected finite values")
+        throw SpectralError("\(prefix)wavenumber \(bad) is \(wavenumbers[bad]); expected finite values")
     }
     let n = wavenumbers.count
     guard n > 1 else { return Array(0..<n) }
     let descending = wavenumbers[1] < wavenumbers[0]
     for i in 1..<n where descending ? !(wavenumbers[i] < wavenumbers[i - 1]) : !(wavenumbers[i] > wavenumbers[i - 1]) {
-        throw SpectralError("\(step): expected a strictly \(descending ? "descending" : "ascending") wavenumber axis; "
+        throw SpectralError("\(prefix)expected a strictly \(descending ? "descending" : "ascending") wavenumber axis; "
                             + "band \(i - 1) is \(wavenumbers[i - 1]), band \(i) is \(wavenumbers[i])")
     }
     return descending ? Array((0..<n).reversed()) : Array(0..<n)
@@ -29,7 +30,7 @@ public struct RubberBandBaseline: SpectralTransform, Equatable {
     /// - Throws: `SpectralError` when the lengths differ or the axis is not strictly monotonic.
     public func baseline(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Double] {
         try requireMatching(spectrum, wavenumbers)
-        let order = try ascendingOrder(wavenumbers, step: "RubberBandBaseline")
+        let order = try ascendingOrder(wavenumbers)
         let x = order.map { wavenumbers[$0] }, y = order.map { Double(spectrum[$0]) }
         // Andrew's monotone chain, lower half: drop the last vertex while it is not strictly
         // below the chord (collinear points are dropped too; the interpolation passes through them).
@@ -85,11 +86,11 @@ public struct AsymmetricLeastSquaresBaseline: SpectralTransform, Equatable {
 
     private func validate() throws {
         guard lambda > 0, lambda.isFinite else {
-            throw SpectralError("AsymmetricLeastSquaresBaseline: lambda must be positive and finite, got \(lambda)")
+            throw SpectralError("lambda must be positive and finite, got \(lambda)")
         }
-        guard p > 0, p < 1 else { throw SpectralError("AsymmetricLeastSquaresBaseline: p must lie in (0, 1), got \(p)") }
+        guard p > 0, p < 1 else { throw SpectralError("p must lie in (0, 1), got \(p)") }
         guard iterations >= 1 else {
-            throw SpectralError("AsymmetricLeastSquaresBaseline: iterations must be at least 1, got \(iterations)")
+            throw SpectralError("iterations must be at least 1, got \(iterations)")
         }
     }
 

@@ -7,7 +7,7 @@ extension SpectralNormalization {
     public func apply(cube: UnsafeBufferPointer<Float>, pixels p: Int, wavenumbers: [Double]) throws -> [Float]? {
         let b = wavenumbers.count
         guard b > 0, cube.count == b * p else {
-            throw SpectralError("normalize: \(cube.count) values are not \(p) spectra of \(b) bands")
+            throw SpectralError("\(cube.count) values are not \(p) spectra of \(b) bands")
         }
         func plane(_ k: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: cube[(k * p)..<((k + 1) * p)]) }
         var offset = [Double](repeating: 0, count: p), divisor = [Double](repeating: 0, count: p)

@@ -44,11 +44,11 @@ public struct WhitakerHayesDespike: SpectralTransform, Equatable {
 
     private func validate() throws {
         guard threshold > 0, threshold.isFinite else {
-            throw SpectralError("WhitakerHayesDespike: threshold must be positive and finite, got \(threshold)")
+            throw SpectralError("threshold must be positive and finite, got \(threshold)")
         }
-        guard kernel >= 1 else { throw SpectralError("WhitakerHayesDespike: kernel must be ≥ 1, got \(kernel)") }
-        guard maxWidth >= 1 else { throw SpectralError("WhitakerHayesDespike: maxWidth must be ≥ 1, got \(maxWidth)") }
-        guard maxPasses >= 1 else { throw SpectralError("WhitakerHayesDespike: maxPasses must be ≥ 1, got \(maxPasses)") }
+        guard kernel >= 1 else { throw SpectralError("kernel must be ≥ 1, got \(kernel)") }
+        guard maxWidth >= 1 else { throw SpectralError("maxWidth must be ≥ 1, got \(maxWidth)") }
+        guard maxPasses >= 1 else { throw SpectralError("maxPasses must be ≥ 1, got \(maxPasses)") }
     }
 
     /// The modified z-scores of `d` (all zero when every value is the same), and the |d − median|

@@ -36,21 +36,21 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
     }
 
     private func validate() throws {
-        guard components >= 1 else { throw SpectralError("pca: components must be at least 1, got \(components)") }
-        guard fitPixels >= 2 else { throw SpectralError("pca: fitPixels must be at least 2, got \(fitPixels)") }
+        guard components >= 1 else { throw SpectralError("components must be at least 1, got \(components)") }
+        guard fitPixels >= 2 else { throw SpectralError("fitPixels must be at least 2, got \(fitPixels)") }
         if let fit, fit.count != components {
-            throw SpectralError("pca: 'fit' holds \(fit.count) components but 'components' is \(components)")
+            throw SpectralError("'fit' holds \(fit.count) components but 'components' is \(components)")
         }
         if let fit {  // a model.json edited or cut short must not be read past its arrays
             guard fit.bands >= 1, fit.components.count == fit.count * fit.bands else {
-                throw SpectralError("pca: 'fit' holds \(fit.components.count) component values for \(fit.count) components "
+                throw SpectralError("'fit' holds \(fit.components.count) component values for \(fit.count) components "
                                     + "of \(fit.bands) bands (the length of 'mean'); expected \(fit.count * fit.bands)")
             }
             guard (fit.mean + fit.components + fit.variances).allSatisfy(\.isFinite), fit.variances.allSatisfy({ $0 >= 0 }) else {
-                throw SpectralError("pca: 'fit' holds values that are not finite, or a negative variance")
+                throw SpectralError("'fit' holds values that are not finite, or a negative variance")
             }
             if let axis, axis.count != fit.bands {
-                throw SpectralError("pca: 'axis' holds \(axis.count) positions for a fit of \(fit.bands) bands")
+                throw SpectralError("'axis' holds \(axis.count) positions for a fit of \(fit.bands) bands")
             }
         }
     }

@@ -105,11 +105,11 @@ public struct BandNormalization: SpectralTransform, Equatable {
     public func index(_ wavenumbers: [Double]) throws -> Int {
         guard let i = wavenumbers.indices.min(by: { Swift.abs(wavenumbers[$0] - wavenumber) < Swift.abs(wavenumbers[$1] - wavenumber) }),
               let lo = wavenumbers.min(), let hi = wavenumbers.max() else {
-            throw SpectralError("BandNormalization: empty wavenumber axis")
+            throw SpectralError("empty wavenumber axis")
         }
         let spacing = wavenumbers.count > 1 ? (hi - lo) / Double(wavenumbers.count - 1) : 0
         guard wavenumber >= lo - spacing, wavenumber <= hi + spacing else {
-            throw SpectralError("normalize: wavenumber \(wavenumber) lies outside the spectral axis "
+            throw SpectralError("wavenumber \(wavenumber) lies outside the spectral axis "
                                 + "(\(String(format: "%g", lo))–\(String(format: "%g", hi)), \(wavenumbers.count) bands)")
         }
         return i
@@ -138,7 +138,7 @@ public struct SpectralCrop: SpectralTransform, Equatable {
         let kept = wavenumbers.indices.filter { (lower...upper).contains(wavenumbers[$0]) }
         guard !kept.isEmpty else {
             let range = wavenumbers.isEmpty ? "none" : "\(wavenumbers.min()!)…\(wavenumbers.max()!)"
-            throw SpectralError("SpectralCrop: no band in \(lower)…\(upper) cm⁻¹; the axis spans \(range)")
+            throw SpectralError("no band in \(lower)…\(upper) cm⁻¹; the axis spans \(range)")
         }
         return kept
     }
@@ -186,9 +186,9 @@ public struct SavitzkyGolay: SpectralTransform, Equatable {
     }
 
     func validate() throws {
-        guard window >= 1, window % 2 == 1 else { throw SpectralError("SavitzkyGolay: window must be odd and positive, got \(window)") }
-        guard order >= 0, order < window else { throw SpectralError("SavitzkyGolay: order must be 0…\(window - 1), got \(order)") }
-        guard derivative >= 0 else { throw SpectralError("SavitzkyGolay: derivative must be ≥ 0, got \(derivative)") }
+        guard window >= 1, window % 2 == 1 else { throw SpectralError("window must be odd and positive, got \(window)") }
+        guard order >= 0, order < window else { throw SpectralError("order must be 0…\(window - 1), got \(order)") }
+        guard derivative >= 0 else { throw SpectralError("derivative must be ≥ 0, got \(derivative)") }
     }
 
     /// The `window` weights that give the fit's `derivative`-th derivative at offset `t` from the
@@ -227,7 +227,7 @@ public struct SavitzkyGolay: SpectralTransform, Equatable {
         try requireMatching(spectrum, wavenumbers)
         let n = spectrum.count, m = window / 2
         guard n >= window else {
-            throw SpectralError("SavitzkyGolay: window \(window) is longer than the spectrum's \(n) bands")
+            throw SpectralError("window \(window) is longer than the spectrum's \(n) bands")
         }
         let x = spectrum.map(Double.init)
         let centre = coefficients()

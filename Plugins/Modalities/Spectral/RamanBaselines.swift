@@ -183,11 +183,11 @@ public struct IModPolyBaseline: SpectralTransform, Equatable {
     }
 
     private func validate() throws {
-        guard order >= 0 else { throw SpectralError("IModPolyBaseline: order must be ≥ 0, got \(order)") }
+        guard order >= 0 else { throw SpectralError("order must be ≥ 0, got \(order)") }
         guard tolerance >= 0, tolerance.isFinite else {
-            throw SpectralError("IModPolyBaseline: tolerance must be finite and ≥ 0, got \(tolerance)")
+            throw SpectralError("tolerance must be finite and ≥ 0, got \(tolerance)")
         }
-        guard maxIterations >= 1 else { throw SpectralError("IModPolyBaseline: maxIterations must be ≥ 1, got \(maxIterations)") }
+        guard maxIterations >= 1 else { throw SpectralError("maxIterations must be ≥ 1, got \(maxIterations)") }
     }
 
     /// The baseline p, one value per band, in the axis's order.
@@ -196,10 +196,10 @@ public struct IModPolyBaseline: SpectralTransform, Equatable {
     ///   half of them and so always has a unique solution).
     public func baseline(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Double] {
         try requireMatching(spectrum, wavenumbers)
-        _ = try ascendingOrder(wavenumbers, step: "IModPolyBaseline")
+        _ = try ascendingOrder(wavenumbers)
         let n = spectrum.count
         guard n >= 2 * (order + 1) else {
-            throw SpectralError("IModPolyBaseline: order \(order) needs at least \(2 * (order + 1)) bands, got \(n)")
+            throw SpectralError("order \(order) needs at least \(2 * (order + 1)) bands, got \(n)")
         }
         // NumPy's mapdomain([lo, hi] → [−1, 1]): off + scale·x.
         let (lo, hi) = (wavenumbers.min()!, wavenumbers.max()!)

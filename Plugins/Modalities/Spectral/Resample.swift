@@ -36,26 +36,27 @@ public struct SpectralResample: SpectralTransform, Equatable {
     private func validate() throws {
         switch target {
         case .values(let values):
-            guard !values.isEmpty else { throw SpectralError("SpectralResample: 'values' is empty; expected at least one point") }
-            _ = try ascendingOrder(values, step: "SpectralResample 'values'")
+            guard !values.isEmpty else { throw SpectralError("'values' is empty; expected at least one point") }
+            _ = try ascendingOrder(values, named: "'values'")
         case .evenlySpaced(let from, let to, let count):
             guard from.isFinite, to.isFinite, from != to else {
-                throw SpectralError("SpectralResample: expected finite, different 'from' and 'to', got \(from) and \(to)")
+                throw SpectralError("expected finite, different 'from' and 'to', got \(from) and \(to)")
             }
-            guard count >= 2 else { throw SpectralError("SpectralResample: 'count' must be at least 2, got \(count)") }
+            guard count >= 2 else { throw SpectralError("'count' must be at least 2, got \(count)") }
         }
     }
 
     /// - Throws: `SpectralError` when the input axis is not strictly monotonic or a target point
     ///   lies outside its range.
     public func axis(_ wavenumbers: [Double]) throws -> [Double] {
-        _ = try ascendingOrder(wavenumbers, step: "SpectralResample")
+        _ = try ascendingOrder(wavenumbers)
         guard let lo = wavenumbers.min(), let hi = wavenumbers.max() else {
-            throw SpectralError("SpectralResample: empty wavenumber axis")
+            throw SpectralError("empty wavenumber axis")
         }
         let target = targetAxis
         if let outside = target.first(where: { $0 < lo || $0 > hi }) {
-            throw SpectralError("SpectralResample: target point \(outside) lies outside the input axis's range \(lo)…\(hi)")
+            throw SpectralError("target point \(outside) lies outside the axis this step receives, \(lo)…\(hi) (the file's, "
+                                + "after the steps before this one); every target point must lie within it")
         }
         return target
     }
@@ -63,7 +64,7 @@ public struct SpectralResample: SpectralTransform, Equatable {
     public func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float] {
         try requireMatching(spectrum, wavenumbers)
         let target = try axis(wavenumbers)
-        let order = try ascendingOrder(wavenumbers, step: "SpectralResample")
+        let order = try ascendingOrder(wavenumbers)
         let x = order.map { wavenumbers[$0] }, y = order.map { Double(spectrum[$0]) }
         let n = x.count
         return target.map { t in
@@ -90,14 +91,14 @@ extension SpectralResample {
         let given = even.filter { c.contains($0) }
         if c.contains(.values) {
             guard given.isEmpty else {
-                throw SpectralError("SpectralResample: expected either 'values' or 'from', 'to', 'count', not both "
+                throw SpectralError("expected either 'values' or 'from', 'to', 'count', not both "
                                     + "(got 'values' and \(given.map { "'\($0.stringValue)'" }.joined(separator: ", ")))")
             }
             try self.init(values: try c.decode([Double].self, forKey: .values))
         } else {
             guard given.count == even.count else {
                 let missing = even.filter { !c.contains($0) }.map { "'\($0.stringValue)'" }.joined(separator: ", ")
-                throw SpectralError("SpectralResample: expected either 'values' or all of 'from', 'to', 'count'; "
+                throw SpectralError("expected either 'values' or all of 'from', 'to', 'count'; "
                                     + "missing \(missing)")
             }
             try self.init(from: try c.decode(Double.self, forKey: .from), to: try c.decode(Double.self, forKey: .to),

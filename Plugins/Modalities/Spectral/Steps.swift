@@ -81,7 +81,7 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
                 let result: [Float]
                 do { result = try transform.apply(Array(spectra[(j * b)..<((j + 1) * b)]), wavenumbers: axis) } catch {
                     let p = start + j
-                    throw SampleError(sample.id, "step '\(name)' at pixel (\(p / sample.width), \(p % sample.width)): \(error)")
+                    throw SampleError(sample.id, "step '\(name)' at row \(p / sample.width), column \(p % sample.width) (from 0, top left): \(error)")
                 }
                 results.replaceSubrange((j * nb)..<((j + 1) * nb), with: result)
             }
@@ -124,10 +124,10 @@ public struct SpectralNormalization: SpectralTransform, Equatable {
 
     private func validate() throws {
         if method == .band, wavenumber == nil {
-            throw SpectralError("normalize: method 'band' needs 'wavenumber' (e.g. 1655 for amide I)")
+            throw SpectralError("method 'band' needs 'wavenumber' (e.g. 1655 for amide I)")
         }
         if method != .band, wavenumber != nil {
-            throw SpectralError("normalize: 'wavenumber' applies only to method 'band', not '\(method.rawValue)'")
+            throw SpectralError("'wavenumber' applies only to method 'band', not '\(method.rawValue)'")
         }
     }
 

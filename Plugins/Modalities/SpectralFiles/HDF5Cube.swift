@@ -25,7 +25,7 @@ extension SpectralFileReader {
             throw fail(c.spectra, e)
         }
         // The axis first: a cube whose bands disagree with it is refused before it is read.
-        let (wavenumberShape, wavenumberValues) = try file.readFloats(c.wavenumbers, maximumValues: c.maximumValues)
+        let (wavenumberShape, wavenumberValues) = try file.readDoubles(c.wavenumbers, maximumValues: c.maximumValues)
         let wavenumbers: [Double]
         do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
             throw fail(c.wavenumbers, e)

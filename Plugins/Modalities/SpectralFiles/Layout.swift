@@ -160,7 +160,7 @@ public enum SpectralLayout: String, ConfigurationChoice, Sendable {
 
     /// The values of a wavenumber dataset: any shape with at most one dimension above 1
     /// (MATLAB stores vectors as 1×B or B×1).
-    public func vector(shape: [Int], values: [Float]) throws -> [Double] {
+    public func vector<T: BinaryFloatingPoint>(shape: [Int], values: [T]) throws -> [Double] {
         guard shape.filter({ $0 > 1 }).count <= 1 else {
             throw LayoutError("has shape \(shape); expected a vector")
         }

@@ -42,7 +42,9 @@ public struct SpectralFileReader: Sendable {
         let firstBad = Self.firstNonFinite(values)
         if let bad = firstBad {
             let count = values.lazy.filter { !$0.isFinite }.count
-            let place = "the first at pixel (\(bad % plane / w), \(bad % w)), band \(bad / plane)"
+            let band = bad / plane
+            let place = "the first at row \(bad % plane / w), column \(bad % w) (from 0, top left), band \(band) "
+                + "(\(cube.axis.indices.contains(band) ? "\(cube.axis[band])" : "?") on the file's axis)"
             guard options.nonFinite == .zero else {
                 throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (\(cube.format)); \(place) "
                               + "(option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
@@ -152,13 +154,17 @@ public struct SpectralFileReader: Sendable {
     /// `values` in `unit` converted to `wanted` where this reader knows how: nm or µm to cm⁻¹
     /// (10⁷/λ); for `ramanShift`, an axis in cm⁻¹ or marked Raman shift is one already, and one
     /// of wavelengths becomes 10⁷/λ₀ − 10⁷/λ with the laser's wavelength `excitation` (nm). An
-    /// axis without a unit is taken as wanted, one in any other unit is kept as written.
-    /// - Throws: `AxisError` for wavelengths where a Raman shift is wanted without `excitation`,
-    ///   and for a Raman shift where wavenumbers are wanted.
+    /// axis without a unit is taken as wanted.
+    /// - Throws: `AxisError` for wavelengths where a Raman shift is wanted without `excitation`, a
+    ///   Raman shift where wavenumbers are wanted, and any other unit (eV, pixels) for either.
     public static func axis(_ values: [Double], unit: String, wanted: String, excitation: Double? = nil) throws
         -> (values: [Double], unit: String) {
         let isRamanShift = unit.lowercased() == "raman shift"
         let nanometres: Double? = unit == "nm" ? 1 : unit == "µm" ? 1000 : nil
+        if wanted == ramanShift || wanted == "cm⁻¹", !(unit.isEmpty || unit == "cm⁻¹" || isRamanShift || nanometres != nil) {
+            throw AxisError("the axis's unit '\(unit)' is none this reader converts from (cm⁻¹, Raman shift, nm, µm); convert "
+                            + "the axis, or mark it cm-1 if its values are wavenumbers already")
+        }
         if wanted == ramanShift {
             if unit.isEmpty || unit == "cm⁻¹" || isRamanShift { return (values, "cm⁻¹") }
             guard let scale = nanometres else { return (values, unit) }

@@ -34,11 +34,20 @@ public struct SpectralCube: Sendable, Equatable {
 
 extension SpectralCube {
     /// An axis unit as a file writes it, in the spelling `axisUnit` uses: "cm⁻¹" (wavenumber,
-    /// cm-1, 1/cm, …), "nm", "µm" (micrometers, microns, um), "" for none or unknown; any other
-    /// text as written (e.g. "Raman Shift").
+    /// cm-1, 1/cm, …), "nm", "µm" (micrometers, microns, um), "Raman shift" (Raman Shift, rel. 1/cm,
+    /// relative wavenumber), "" for none or unknown; a unit in parentheses is read from them
+    /// ("wavelength (nm)"); any other text as written (e.g. "eV").
     public static func unit(written: String) -> String {
         let text = written.trimmingCharacters(in: .whitespaces)
-        return switch text.lowercased() {
+        let lower = text.lowercased()
+        if lower.hasPrefix("raman") || lower.hasPrefix("rel") && (lower.contains("cm") || lower.contains("wavenumber")) {
+            return "Raman shift"
+        }
+        if let open = lower.firstIndex(of: "("), let close = lower.lastIndex(of: ")"), open < close {
+            let inner = unit(written: String(lower[lower.index(after: open)..<close]))
+            if ["cm⁻¹", "nm", "µm"].contains(inner) { return inner }
+        }
+        return switch lower {
         case "wavenumber", "wavenumbers", "cm-1", "cm^-1", "1/cm", "cm⁻¹", "cm**-1": "cm⁻¹"
         case "nanometers", "nanometer", "nanometres", "nanometre", "nm": "nm"
         case "micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm", "μm": "µm"

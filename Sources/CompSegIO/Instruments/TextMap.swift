@@ -1,15 +1,17 @@
 import Foundation
 
 extension SpectralCube {
-    /// Reads a map exported as text, tab, comma or whitespace separated, after optional header lines
-    /// (lines starting with `#`, and lines before the first all-numeric one). Two layouts, told apart by
-    /// content:
+    /// Reads a map exported as text (UTF-8, or UTF-16), tab, semicolon, comma or whitespace separated
+    /// (a decimal comma where commas do not separate), after optional header lines (lines starting with
+    /// `#`, and lines before the first all-numeric one of two values or more) and before optional
+    /// footer lines of text. Two layouts, told apart by content:
     /// - long, `X Y Wave Intensity` one row per point, as WiRE and LabSpec export (any row order);
     /// - wide, a first row of wavenumbers (optionally after two empty cells), then `X Y I₁ … Iₙ` per
     ///   pixel, as Orange's `.xyz` and LabSpec's map export.
     ///
-    /// The pixel grid is rebuilt from the distinct X (columns, ascending) and Y (rows, ascending) values;
-    /// the axis is the first pixel's waves (long) or the first row (wide), in the file's order.
+    /// The pixel grid is rebuilt from the distinct X (columns, ascending) and Y (rows, ascending) values,
+    /// a stage's jitter within a column or row taken as one position; the axis is the first pixel's
+    /// waves (long) or the first row (wide), in the file's order.
     /// - Throws: `IOError` naming the first offending line (1-based): text that is no number, a row of
     ///   the wrong length, a duplicated point or pixel, spectra on different axes, X or Y values not
     ///   evenly spaced, or a missing pixel.
@@ -30,15 +32,19 @@ private struct TextTable {
     private var numbers: [Double] = []
     /// Whether the first row holds the wavenumbers (wide) rather than a point (long).
     private(set) var wide = false
+    /// What separates fields: the first row's tab, `;` or `,`, or nil for runs of blanks.
+    private var separator: UInt8? = nil
 
     var count: Int { lines.count }
     func line(_ row: Int) -> Int { lines[row] }
     func values(_ row: Int) -> ArraySlice<Double> { numbers[starts[row]..<starts[row + 1]] }
 
-    init(_ bytes: [UInt8], file: String) throws {
+    init(_ raw: [UInt8], file: String) throws {
         self.file = file
-        var separator: UInt8? = nil  // nil: runs of blanks
+        let bytes = TextTable.utf8(raw)
         var leadingEmpty = 0, lineNumber = 0
+        var footer: (line: Int, field: String)? = nil  // text after the rows: skipped unless more rows follow
+        var firstWithDigit: (line: Int, text: String)? = nil
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // a UTF-8 byte order mark
         while start < bytes.count {
             var end = start
@@ -47,34 +53,69 @@ private struct TextTable {
             let line = bytes[start..<end]
             start = end + (end + 1 < bytes.count && bytes[end] == 0x0D && bytes[end + 1] == 0x0A ? 2 : 1)
             guard let first = line.first(where: { !TextTable.isBlank($0) }), first != UInt8(ascii: "#") else { continue }
-            if lines.isEmpty {  // lines before the first all-numeric one are a header
-                let candidate: UInt8? = line.contains(0x09) ? 0x09 : line.contains(UInt8(ascii: ",")) ? UInt8(ascii: ",") : nil
-                let fields = TextTable.fields(line, candidate)
-                let empties = fields.prefix { $0.isEmpty }.count
-                guard empties < fields.count, append(fields.dropFirst(empties)) else { continue }
-                (separator, leadingEmpty) = (candidate, empties)
-                lines.append(lineNumber)
+            if lines.isEmpty {  // lines before the first all-numeric one of two values or more are a header
+                if firstWithDigit == nil, line.contains(where: { (0x30...0x39).contains($0) }) {
+                    firstWithDigit = (lineNumber, String(decoding: line.prefix(80), as: UTF8.self))
+                }
+                for candidate in TextTable.separators(line) {
+                    let fields = TextTable.fields(line, candidate)
+                    let empties = fields.prefix { $0.isEmpty }.count
+                    guard fields.count - empties >= 2 else { continue }
+                    separator = candidate
+                    guard append(fields.dropFirst(empties)) else { continue }
+                    leadingEmpty = empties
+                    lines.append(lineNumber)
+                    break
+                }
                 continue
             }
             let fields = TextTable.fields(line, separator)
             guard append(fields[...]) else {
-                let bad = fields.first { TextTable.number($0) == nil }.map { String(decoding: $0, as: UTF8.self) } ?? ""
-                throw IOError(file: file, "line \(lineNumber): expected numbers, found '\(bad)'")
+                if footer == nil {
+                    footer = (lineNumber, fields.first { number($0) == nil }.map { String(decoding: $0, as: UTF8.self) } ?? "")
+                }
+                continue
+            }
+            if let footer {
+                throw IOError(file: file, "line \(footer.line): expected numbers, found '\(footer.field)' (text is taken only "
+                              + "before the rows of numbers and after them)")
             }
             lines.append(lineNumber)
         }
-        guard count >= 2 else { throw IOError(file: file, "holds \(count) rows of numbers; a map needs a row per pixel") }
+        guard count >= 2 else {
+            let seen = firstWithDigit.map { "; the first line with a digit, line \($0.line), reads '\($0.text)'" } ?? ""
+            throw IOError(file: file, "holds \(count) rows of numbers; a map needs a row per pixel: X, Y, wave and intensity, "
+                          + "or X, Y and the intensities, separated by tabs, commas, semicolons or blanks\(seen)")
+        }
         wide = leadingEmpty > 0 || values(0).count != values(1).count
         if !wide, values(0).count != 4 {
             throw IOError(file: file, "line \(line(0)): \(values(0).count) values; expected 4 (X, Y, wave, intensity) in a long map, or a first row of wavenumbers in a wide map")
         }
     }
 
+    /// UTF-16 text (with a byte order mark, or ASCII with every other byte zero) as UTF-8; other bytes as they are.
+    static func utf8(_ bytes: [UInt8]) -> [UInt8] {
+        let marked = bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF])
+        let zeros = bytes.count >= 4 && (bytes[1] == 0 && bytes[3] == 0 && bytes[0] != 0 || bytes[0] == 0 && bytes[2] == 0 && bytes[1] != 0)
+        guard marked || zeros else { return bytes }
+        let encoding: String.Encoding = marked ? .utf16 : bytes[1] == 0 ? .utf16LittleEndian : .utf16BigEndian
+        guard let text = String(data: Data(bytes), encoding: encoding) else { return bytes }
+        return Array(text.utf8)
+    }
+
+    /// The separators a line's fields may have, to try in order: tab, else `;`, else `,`, and
+    /// runs of blanks (nil) after a comma. With any but `,`, a comma within a number is its
+    /// decimal mark (`1800,25`), as exports in many locales write it.
+    static func separators(_ line: ArraySlice<UInt8>) -> [UInt8?] {
+        for candidate in [0x09, UInt8(ascii: ";")] where line.contains(candidate) { return [candidate] }
+        return line.contains(UInt8(ascii: ",")) ? [UInt8(ascii: ","), nil] : [nil]
+    }
+
     /// Appends `fields` as a row of numbers; false, appending nothing, when one is not a number.
     private mutating func append(_ fields: ArraySlice<ArraySlice<UInt8>>) -> Bool {
         let before = numbers.count
         for field in fields {
-            guard let value = TextTable.number(field) else { numbers.removeSubrange(before...); return false }
+            guard let value = number(field) else { numbers.removeSubrange(before...); return false }
             numbers.append(value)
         }
         starts.append(numbers.count)
@@ -83,8 +124,15 @@ private struct TextTable {
 
     static func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
 
-    static func number(_ field: ArraySlice<UInt8>) -> Double? {
-        field.isEmpty ? nil : Double(String(decoding: field, as: UTF8.self))
+    /// The field as a number; where commas do not separate fields, one comma may be the decimal mark.
+    private func number(_ field: ArraySlice<UInt8>) -> Double? {
+        guard !field.isEmpty else { return nil }
+        let comma = UInt8(ascii: ",")
+        if separator != comma, field.contains(comma) {
+            guard field.firstIndex(of: comma) == field.lastIndex(of: comma), !field.contains(UInt8(ascii: ".")) else { return nil }
+            return Double(String(decoding: field.map { $0 == comma ? UInt8(ascii: ".") : $0 }, as: UTF8.self))
+        }
+        return Double(String(decoding: field, as: UTF8.self))
     }
 
     /// The fields of `line`, split at `separator` (trimmed, trailing empty ones dropped) or at runs of blanks.
@@ -175,20 +223,49 @@ private struct PixelSpectra {
         intensities += spectrum
     }
 
-    /// The grid positions of `values` (X or Y): origin, step and count, checked to be evenly spaced.
-    func grid(_ values: [Double], _ name: String, file: String) throws -> (origin: Double, step: Double, count: Int, values: [Double]) {
+    /// The grid of `values` (X or Y): each distinct value's column (or row) index and the columns'
+    /// positions. Values far closer to each other than to the next column (a stage's jitter, at
+    /// most a twentieth of the step between them) are one column, at their mean; the columns must
+    /// be evenly spaced.
+    func grid(_ values: [Double], _ name: String, file: String) throws -> (index: [Double: Int], positions: [Double]) {
         var firstLine: [Double: Int] = [:]
         for (value, line) in zip(values, lines) where firstLine[value] == nil { firstLine[value] = line }
         let sorted = firstLine.keys.sorted()
-        guard sorted.count > 1 else { return (sorted[0], 1, 1, sorted) }
-        let step = zip(sorted.dropFirst(), sorted).map { $0 - $1 }.min() ?? 1
-        for (i, value) in sorted.enumerated() {
-            let expected = sorted[0] + Double(i) * step
-            guard abs(value - expected) <= 0.01 * step else {
-                throw IOError(file: file, "line \(firstLine[value] ?? 0): \(name) values are not evenly spaced: \(name)=\(value) where \(name)=\(expected) was expected (step \(step) from \(name)=\(sorted[0]))")
+        let gaps = zip(sorted.dropFirst(), sorted).map { $0 - $1 }
+        let within = Self.jitter(gaps)
+        var members: [[Double]] = [[sorted[0]]]
+        for (value, gap) in zip(sorted.dropFirst(), gaps) {
+            if gap <= within { members[members.count - 1].append(value) } else { members.append([value]) }
+        }
+        var index: [Double: Int] = [:]
+        for (i, column) in members.enumerated() { for value in column { index[value] = i } }
+        let positions = members.map { $0.reduce(0, +) / Double($0.count) }
+        guard positions.count > 1 else { return (index, positions) }
+        let smallest = zip(positions.dropFirst(), positions).map { $0 - $1 }.min() ?? 1
+        let span = positions[positions.count - 1] - positions[0]
+        let step = (span / smallest).rounded() == Double(positions.count - 1) ? span / Double(positions.count - 1) : smallest
+        for (i, column) in members.enumerated() {
+            let expected = positions[0] + Double(i) * step
+            let spread = column[column.count - 1] - column[0]
+            let value = column.count == 1 ? column[0] : positions[i]
+            guard spread <= step / 4, abs(value - expected) <= 0.01 * step + spread / 2 else {
+                let around = column.count == 1 ? "" : " (the mean of \(column.count) values within \(spread), one \(name == "X" ? "column" : "row") of a jittering stage)"
+                throw IOError(file: file, "line \(column.compactMap { firstLine[$0] }.min() ?? 0): \(name) values are not evenly spaced: \(name)=\(value)\(around) where \(name)=\(expected) was expected (step \(step) from \(name)=\(positions[0]))")
             }
         }
-        return (sorted[0], step, sorted.count, sorted)
+        return (index, positions)
+    }
+
+    /// The largest gap between sorted positions that still lies within one column: the gaps
+    /// split where one is at least 20 times the next smaller one (jitter against the step);
+    /// 0 when they do not (every distinct value is a column of its own).
+    static func jitter(_ gaps: [Double]) -> Double {
+        let sorted = gaps.sorted()
+        var best: (ratio: Double, below: Double) = (20, 0)
+        for (small, large) in zip(sorted, sorted.dropFirst()) where small > 0 && large / small >= best.ratio {
+            best = (large / small, small)
+        }
+        return best.below
     }
 
     func cube(file: String, format: String) throws -> SpectralCube {
@@ -196,8 +273,19 @@ private struct PixelSpectra {
             throw IOError(file: file, "line \(axisLine): the spectral axis must be finite numbers")
         }
         let xs = try grid(positions.map(\.x), "X", file: file), ys = try grid(positions.map(\.y), "Y", file: file)
-        let index = { (p: XY) in (x: Int(((p.x - xs.origin) / xs.step).rounded()), y: Int(((p.y - ys.origin) / ys.step).rounded())) }
-        if checkedProduct(xs.count, ys.count) != positions.count {  // fewer: duplicates were refused before
+        let (width, height, bands) = (xs.positions.count, ys.positions.count, axis.count)
+        let index = { (p: XY) in (x: xs.index[p.x] ?? 0, y: ys.index[p.y] ?? 0) }
+        if let cells = checkedProduct(width, height), cells <= positions.count {  // more spectra than places: two share one
+            var taken = [Int?](repeating: nil, count: cells)  // the line of each grid place's spectrum
+            for (p, line) in zip(positions, lines) {
+                let (x, y) = index(p)
+                if let earlier = taken[y * width + x] {
+                    throw IOError(file: file, "line \(line): the pixel X=\(p.x), Y=\(p.y) falls on the grid place of line "
+                                  + "\(earlier)'s (X≈\(xs.positions[x]), Y≈\(ys.positions[y])): two spectra for one pixel")
+                }
+                taken[y * width + x] = line
+            }
+        } else {  // fewer spectra than places: name the first place without one
             var rows: [Int: Set<Int>] = [:]
             var rowLine: [Int: Int] = [:]
             for (p, line) in zip(positions, lines) {
@@ -205,11 +293,10 @@ private struct PixelSpectra {
                 rows[y, default: []].insert(x)
                 rowLine[y] = min(rowLine[y] ?? line, line)
             }
-            let y = (0..<ys.count).first { (rows[$0]?.count ?? 0) < xs.count } ?? 0
-            let x = (0..<xs.count).first { !(rows[y]?.contains($0) ?? false) } ?? 0
-            throw IOError(file: file, "line \(rowLine[y] ?? 0): missing pixel: the row Y=\(ys.values[y]) has no spectrum at X=\(xs.values[x]) (\(positions.count) pixels for a grid of \(xs.count) × \(ys.count))")
+            let y = (0..<height).first { (rows[$0]?.count ?? 0) < width } ?? 0
+            let x = (0..<width).first { !(rows[y]?.contains($0) ?? false) } ?? 0
+            throw IOError(file: file, "line \(rowLine[y] ?? 0): missing pixel: the row Y=\(ys.positions[y]) has no spectrum at X=\(xs.positions[x]) (\(positions.count) pixels for a grid of \(width) × \(height))")
         }
-        let (width, height, bands) = (xs.count, ys.count, axis.count)
         var values = [Float](repeating: 0, count: width * height * bands)
         for (i, p) in positions.enumerated() {
             let (x, y) = index(p)

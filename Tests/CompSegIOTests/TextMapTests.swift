@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+@testable import CompSegIO
+
+/// Text maps as exports in other locales and from real stages write them: each is read to the
+/// values written (a 2 × 3 map of 2 waves, value 100·k + 10·row + column), or refused naming the line.
+@Suite struct TextMapTests {
+    /// The map's long rows, `X Y Wave Intensity`, with `x`/`y` giving each pixel's written position.
+    static func rows(separator: String = "\t", decimal: String = ".", x: (Int, Int) -> Double = { Double(2 * $1) },
+                     y: (Int, Int) -> Double = { r, _ in Double(2 * r) }) -> [String] {
+        var lines: [String] = []
+        for r in 0..<2 {
+            for c in 0..<3 {
+                for (k, wave) in [1800.5, 1000.25].enumerated() {
+                    let fields = [x(r, c), y(r, c), wave, Double(100 * k + 10 * r + c) + 0.5]
+                        .map { "\($0)".replacingOccurrences(of: ".", with: decimal) }
+                    lines.append(fields.joined(separator: separator))
+                }
+            }
+        }
+        return lines
+    }
+
+    static func read(_ text: String, encoding: String.Encoding = .utf8) throws -> SpectralCube {
+        let (dir, remove) = try temporaryFolder("text")
+        defer { remove() }
+        let url = dir.appendingPathComponent("map.txt")
+        try #require(text.data(using: encoding)).write(to: url)
+        return try SpectralCube.readTextMap(url)
+    }
+
+    static func expectTheMap(_ cube: SpectralCube, _ label: String) {
+        #expect(cube.height == 2 && cube.width == 3 && cube.bands == 2, "\(label)")
+        #expect(cube.axis == [1800.5, 1000.25], "\(label)")
+        for k in 0..<2 { for r in 0..<2 { for c in 0..<3 {
+            #expect(cube[band: k, y: r, x: c] == Float(100 * k + 10 * r + c) + 0.5, "\(label) band \(k) (\(r), \(c))")
+        } } }
+    }
+
+    @Test func localesEncodingsHeadersAndFooters() throws {
+        let tab = Self.rows().joined(separator: "\n")
+        Self.expectTheMap(try Self.read("Laser wavelength:\t785\nExposure\t1.5\ts\n785\n" + tab + "\nEnd of data\nTotal points: 12\n"),
+                          "header lines with numbers, a footer")
+        Self.expectTheMap(try Self.read(Self.rows(separator: ";", decimal: ",").joined(separator: "\r\n")), "semicolons, decimal commas")
+        Self.expectTheMap(try Self.read(Self.rows(separator: "\t", decimal: ",").joined(separator: "\n")), "tabs, decimal commas")
+        Self.expectTheMap(try Self.read(Self.rows(separator: "  ", decimal: ",").joined(separator: "\n")), "blanks, decimal commas")
+        Self.expectTheMap(try Self.read("#X\t#Y\t#Wave\t#Intensity\n" + tab, encoding: .utf16), "UTF-16 with a byte order mark")
+        Self.expectTheMap(try Self.read(tab, encoding: .utf16LittleEndian), "UTF-16 without a mark")
+        // Text between rows is still an error, naming its line.
+        let broken = Self.rows()
+        let text = (broken[..<5] + ["End of data"] + broken[5...]).joined(separator: "\n")
+        #expect { _ = try Self.read(text) } throws: { "\($0)".contains("line 6: expected numbers, found 'End of data'") }
+        // No row of numbers: the first line with a digit is quoted.
+        #expect { _ = try Self.read("X: 1 µm\nno data\n") } throws: {
+            "\($0)".contains("holds 0 rows of numbers") && "\($0)".contains("line 1, reads 'X: 1 µm'")
+        }
+    }
+
+    /// Measured stage positions jitter around their grid: each column (row) is one position.
+    @Test func jitteringStagePositions() throws {
+        let wobble = [0.0013, -0.0021, 0.0008, -0.0004, 0.0017, -0.0011]
+        let jittered = Self.rows(x: { r, c in Double(2 * c) + wobble[r * 3 + c] }, y: { r, c in 10 + Double(2 * r) - wobble[5 - r * 3 - c] })
+        Self.expectTheMap(try Self.read(jittered.joined(separator: "\n")), "jitter")
+        // Two spectra on one grid place (a jittered repeat) are named, as is a real gap.
+        let twice = Self.rows(x: { r, c in Double(2 * c) + (r == 1 && c == 1 ? 0.001 : 0) }, y: { r, c in r == 1 && c == 1 ? 0 : Double(2 * r) })
+        #expect { _ = try Self.read(twice.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 9: the pixel X=2.001, Y=0.0 falls on the grid place of line 3's")
+        }
+        let uneven = Self.rows(x: { _, c in [0, 1, 3][c] })
+        #expect { _ = try Self.read(uneven.joined(separator: "\n")) } throws: {
+            "\($0)".contains("X values are not evenly spaced: X=3.0 where X=2.0 was expected")
+        }
+    }
+}
