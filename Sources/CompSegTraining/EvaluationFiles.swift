@@ -12,7 +12,6 @@ public enum EvaluationFiles {
     public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try writeDurably(encoder.encode(evaluation.summary), to: folder.appendingPathComponent("summary.json"))
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
         var lines = [perSampleHeader]
         for r in evaluation.results {
@@ -21,5 +20,6 @@ public enum EvaluationFiles {
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "", files[r.id]?.path ?? ""]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
+        try writeDurably(encoder.encode(evaluation.summary), to: folder.appendingPathComponent("summary.json"))  // last: it says all is there
     }
 }

@@ -17,6 +17,26 @@ public enum SegmentationFiles {
         return ids.flatMap { id in kinds.map { folder.appendingPathComponent(id + $0) } }
     }
 
+    /// What a command reads, each file with its role ("the truth of line 4 in data.csv"): a
+    /// manifest's rows' images, tissue masks and truths, or files given by name.
+    public static func inputs(_ rows: [Manifest.Row], manifest: String) -> [(url: URL, role: String)] {
+        rows.flatMap { row in
+            [(row.path, "the sample of line \(row.line) in \(manifest)")] + (row.mask.map { [($0, "the tissue mask of line \(row.line) in \(manifest)")] } ?? [])
+                + (row.truth.map { [($0, "the truth of line \(row.line) in \(manifest)")] } ?? [])
+        }
+    }
+
+    /// Throws when a file a command would write or remove (`outputs`) is one it reads (`inputs`),
+    /// as when `--out` is the data's folder and a truth is named `<id>_mask.png`: written over,
+    /// it would be lost, and a later evaluation would score the network against itself.
+    public static func requireNoInput(among outputs: [URL], inputs: [(url: URL, role: String)], command: String) throws {
+        func key(_ url: URL) -> String { url.standardizedFileURL.resolvingSymlinksInPath().path }
+        let written = Set(outputs.map(key))
+        guard let clash = inputs.first(where: { written.contains(key($0.url)) }) else { return }
+        throw IOError(file: clash.url.path, "is \(clash.role), and \(command) writes a file of this name into its --out (or removes "
+                      + "an earlier run's): choose another --out, so that no input is written over")
+    }
+
     /// The headers compseg writes its per-sample records with (`segmentation.csv`, before and
     /// since it named each file; `per_sample.csv`).
     static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", segmentationHeader, EvaluationFiles.perSampleHeader,

@@ -84,14 +84,12 @@ struct Demo: ParsableCommand {
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
         if !force { try requireEmptyFolder(folder, "pass --force to write into it (a demo there is replaced) or choose another --out") }
-        // An earlier demo's run and data are replaced; folders of those names that are not a demo's are not touched.
-        for (url, mark) in [(run.url, "model.json"), (folder.appendingPathComponent("data"), "manifest.csv")] {
-            let held = try folderEntries(url)
-            guard held.isEmpty || held.contains(mark) else {
-                throw CLIError("\(url.path) holds no \(mark): not an earlier demo's, so --force leaves it; move it or choose another --out")
-            }
-            try? FileManager.default.removeItem(at: url)
-        }
+        try Self.removeEarlierDemo(in: folder)
+        try createFolder(folder)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try writeDurably(try encoder.encode(["arguments": Array(CommandLine.arguments.dropFirst())]) + Data([10]),
+                         to: folder.appendingPathComponent(Self.stamp))
         let progress = ProgressReporter(epochs: settings.training.epochs, images: Int(Double(spotCount) * 0.6))
         var epoch = 0
         let outcome = try PhantomDemo.run(settings, in: run, registry: registry, report: { print($0) },
@@ -113,5 +111,37 @@ struct Demo: ParsableCommand {
               + (result.summary.diceSD.map { String(format: " ± %.3f", $0) } ?? "") + " over "
               + counted(result.dice.count, "cancer spot") + String(format: "; %.0f s in all.", seconds))
         print("Report: \(folder.appendingPathComponent("report.html").path)")
+    }
+
+    /// What every demo writes into its folder first (its arguments), so that a later `--force`
+    /// knows the folder's `run` and `data` for a demo's.
+    static let stamp = "demo.json"
+
+    /// Removes an earlier demo's `run` and `data` folders from `folder`: only where the folder
+    /// holds a demo's stamp and they hold nothing but what a demo writes, so a user's dataset,
+    /// run or notes are never taken for one.
+    /// - Throws: `CLIError` naming the folder and why it is left alone.
+    static func removeEarlierDemo(in folder: URL) throws {
+        let stamped = FileManager.default.fileExists(atPath: folder.appendingPathComponent(stamp).path)
+        let runFiles: Set = ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors", "curves.png", "curves.svg"]
+        let spotFile = /spot[0-9]+(_truth\.png|\.(h5|hdr|img|txt|tif|png))/
+        let kinds: [(name: String, isDemos: (String) -> Bool)] = [
+            ("run", { runFiles.contains($0) }), ("data", { $0 == "manifest.csv" || $0.wholeMatch(of: spotFile) != nil })]
+        for (name, isDemos) in kinds {
+            let url = folder.appendingPathComponent(name)
+            let held = try folderEntries(url).filter { !isLeftoverTemporary($0) }
+            guard !held.isEmpty else { continue }
+            guard stamped else {
+                throw CLIError("\(url.path) is not an earlier demo's (\(folder.path) holds no \(stamp), which every demo writes "
+                               + "first), so --force leaves it; move it or choose another --out")
+            }
+            if let foreign = held.first(where: { !isDemos($0) }) {
+                throw CLIError("\(url.path) holds \(foreign), which no demo writes, so --force leaves the folder; move it or "
+                               + "choose another --out")
+            }
+            do { try FileManager.default.removeItem(at: url) } catch {
+                throw CLIError("\(url.path): an earlier demo's \(name) folder cannot be removed: \(systemReason(error))")
+            }
+        }
     }
 }

@@ -46,6 +46,29 @@ struct Evaluate: ParsableCommand {
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { row in
             split == .all || row.split?.rawValue == split.rawValue || (threshold == "auto" && row.split == .val)
         }, manifest: manifest.url.path)
+        let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
+        guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
+        // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
+        // can be made, before anything is segmented.
+        let ids = modality.onceStore(rows, manifest: manifest).ids
+        let record = folder.appendingPathComponent("per_sample.csv")
+        let earlier = SegmentationFiles.recordedIDs(record)
+        try SegmentationFiles.requireNoInput(
+            among: SegmentationFiles.paths(for: ids + earlier, in: folder, geoJSON: true, figures: true)
+                + [record, folder.appendingPathComponent("summary.json"), folder.appendingPathComponent("report.html")],
+            inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
+        let made = !FileManager.default.fileExists(atPath: folder.path)
+        try createFolder(folder)
+        do {
+            try evaluate(rows, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
+        } catch {
+            if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
+            throw error
+        }
+    }
+
+    private func evaluate(_ rows: [Manifest.Row], earlier: [String], trained: TrainedModel, modality: PreparedModality,
+                          manifest: Manifest, folder: URL) throws {
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
                                                                     clock: modality.clock)
@@ -72,25 +95,22 @@ struct Evaluate: ParsableCommand {
         } else {
             (chosen, origin) = (0.35, "the default, the paper's")
         }
-        let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
-        guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
         Self.noteTruthOutsideTissue(samples, truth)
         Self.noteTruthCoveringEverything(samples, truth)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
 
-        try createFolder(folder)
         removeLeftoverTemporaries(in: folder)  // what a killed evaluation left
         // An earlier evaluation's per-sample files go first, so that none of them stays beside these.
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
-                                        figures: true)
+        SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: true)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
-        try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
-                                  to: folder)
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,
                                    curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
+        // The tables last: a summary.json there means the evaluation finished (a killed one leaves none).
+        try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
+                                  to: folder)
         let sm = evaluation.summary
         var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {

@@ -219,10 +219,14 @@ struct TrainedRunInput: ParsableArguments {
         warn("no tissue in \(which): \(consequence)")
     }
 
-    /// Creates the output folder, after refusing to overwrite any of `outputs` without `--force`,
+    /// Creates the output folder, after refusing to write or remove (`earlier`) any file it reads
+    /// and to overwrite any of `outputs` without `--force`,
     /// removes what a killed earlier run left there (its staging folder), and runs `body`; when
     /// that fails, the folder is removed again if this made it and it is still empty.
-    func writing(_ outputs: [URL], _ body: () throws -> Void) throws {
+    func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: () throws -> Void) throws {
+        let inputs = try data.map { SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false).rows, manifest: $0) }
+            ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }
+        try SegmentationFiles.requireNoInput(among: outputs + earlier, inputs: inputs, command: command)
         let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
         if !existing.isEmpty && !force {
             throw CLIError(existing.count == 1

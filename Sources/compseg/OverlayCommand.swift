@@ -39,7 +39,8 @@ struct OverlayCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
         let earlier = SegmentationFiles.recordedIDs(record)  // an earlier overlay's or segmentation's, replaced with --force
-        try input.writing(outputs) {
+        let removing = SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true, figures: true)
+        try input.writing(outputs, removing: removing, command: "overlay") {
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)

@@ -38,7 +38,8 @@ struct Segment: ParsableCommand {
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
         let earlier = SegmentationFiles.recordedIDs(record)  // an earlier segmentation's, replaced with --force
-        try input.writing(outputs) {
+        let removing = SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true)
+        try input.writing(outputs, removing: removing, command: "segment") {
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time

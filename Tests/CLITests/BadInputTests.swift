@@ -58,20 +58,60 @@ import Testing
                 #expect(try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8) == "mine", "\(name): \(file)")
             }
         }
-        // demo --force writes beside a user's files, but replaces only an earlier demo's run and data.
+        // demo --force writes beside a user's files, but replaces only an earlier demo's run and data:
+        // not a dataset or a run that merely looks like one, nor a demo's folder holding a user's file.
         let demo = folder.path("demo")
         try FileManager.default.createDirectory(atPath: demo + "/data", withIntermediateDirectories: true)
-        try Data("mine".utf8).write(to: URL(fileURLWithPath: demo + "/data/notes.txt"))
-        try refuses(commands[2].1 + ["--out", demo, "--force"], saying: "data holds no manifest.csv: not an earlier demo's, so --force leaves it")
-        #expect(FileManager.default.fileExists(atPath: demo + "/data/notes.txt"))
+        try FileManager.default.copyItem(atPath: manifest, toPath: demo + "/data/manifest.csv")
+        let first = try firstRun(folder, manifest)
+        try FileManager.default.copyItem(atPath: first, toPath: demo + "/run")
+        try refuses(commands[2].1 + ["--out", demo, "--force"],
+                    saying: "\(demo)/run is not an earlier demo's (\(demo) holds no demo.json, which every demo writes first)")
+        #expect(FileManager.default.fileExists(atPath: demo + "/data/manifest.csv") && FileManager.default.fileExists(atPath: demo + "/run/model.json"))
+        let earlier = folder.path("earlier")
+        let made = try cli.run(commands[2].1 + ["--out", earlier])
+        #expect(made.status == 0 && FileManager.default.fileExists(atPath: earlier + "/demo.json"), "\(made.output)")
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: earlier + "/run/NOTES.txt"))
+        try refuses(commands[2].1 + ["--out", earlier, "--force"], saying: "run holds NOTES.txt, which no demo writes, so --force leaves the folder")
+        try FileManager.default.removeItem(atPath: earlier + "/run/NOTES.txt")
+        let replaced = try cli.run(commands[2].1 + ["--out", earlier, "--force"])
+        #expect(replaced.status == 0, "\(replaced.output)")
         // What a run stopped before its first epoch leaves is its own: training into it again starts it.
         let stopped = folder.path("stopped")
         try FileManager.default.createDirectory(atPath: stopped, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: try firstRun(folder, manifest) + "/model.json", toPath: stopped + "/model.json")
+        try FileManager.default.copyItem(atPath: first + "/model.json", toPath: stopped + "/model.json")
         try Data().write(to: URL(fileURLWithPath: stopped + "/.dat.nosync1234"))
         let again = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", stopped] + small)
         #expect(again.status == 0, "\(again.output)")
         #expect(!FileManager.default.fileExists(atPath: stopped + "/.dat.nosync1234"))
+    }
+
+    /// --out as the data's folder, where a truth is named as an output (<id>_mask.png): evaluate,
+    /// segment and overlay refuse, even with --force, before anything is segmented, and the
+    /// truth stays as it was (written over, a later evaluation scored the network against itself).
+    @Test func noCommandWritesOverWhatItReads() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
+        let run = try firstRun(folder, manifest)
+        let data = folder.path("data")
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        try text.replacingOccurrences(of: "_truth.png", with: "_mask.png").write(toFile: manifest, atomically: true, encoding: .utf8)
+        let truths = try FileManager.default.contentsOfDirectory(atPath: data).filter { $0.hasSuffix("_truth.png") }
+        for name in truths {
+            try FileManager.default.moveItem(atPath: "\(data)/\(name)", toPath: "\(data)/" + name.replacingOccurrences(of: "_truth", with: "_mask"))
+        }
+        let first = "\(data)/" + truths.sorted()[0].replacingOccurrences(of: "_truth", with: "_mask")
+        let before = try Data(contentsOf: URL(fileURLWithPath: first))
+        for command in [["evaluate", "--split", "all"], ["segment"], ["overlay"]] {
+            try refuses(command + ["--model", run, "--data", manifest, "--out", data, "--force"],
+                        saying: "_mask.png: is the truth of line ")
+            try refuses(command + ["--model", run, "--data", manifest, "--out", data, "--force"],
+                        saying: "writes a file of this name into its --out (or removes an earlier run's): choose another --out")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: first)) == before)
+        let evaluated = try cli.run(["evaluate", "--split", "all", "--model", run, "--data", manifest, "--out", folder.path("eval")])
+        #expect(evaluated.status == 0, "\(evaluated.output)")
     }
 
     /// A one-epoch run in `folder/first`; its path.
