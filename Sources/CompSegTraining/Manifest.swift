@@ -136,6 +136,9 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     public var validation: Int
     /// FNV-1a (64-bit, hex) of the rows' lines "split,name,bytes,label", sorted: not a security measure.
     public var digest: String
+    /// The same of the lines in the manifest's order, which the batches follow (nil in runs
+    /// written before it was recorded).
+    public var order: String?
 
     public init(_ manifest: Manifest) {
         let rows = manifest.rows.filter { $0.split != .test }
@@ -143,12 +146,21 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
             let file = row.path.resolvingSymlinksInPath().path
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
             return "\(row.split?.rawValue ?? ""),\(row.path.lastPathComponent),\(bytes),\(row.label?.rawValue ?? "")"
-        }.sorted()
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        }
+        func fnv(_ lines: [String]) -> String {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return String(hash, radix: 16)
+        }
         train = rows.filter { $0.split == .train }.count
         validation = rows.count - train
-        digest = String(hash, radix: 16)
+        digest = fnv(lines.sorted())
+        order = fnv(lines)
+    }
+
+    /// Whether `other` holds the same rows (as `digest` sees them), whatever their order.
+    public func sameRows(as other: ManifestRows) -> Bool {
+        (train, validation, digest) == (other.train, other.validation, other.digest)
     }
 
     public var description: String { "\(train) train and \(validation) val row\(validation == 1 ? "" : "s")" }

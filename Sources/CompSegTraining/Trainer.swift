@@ -39,6 +39,8 @@ public final class Trainer {
             return label
         }
         while history.count < settings.epochs {
+            // Patience that ran out ends the run, also one resumed after it did (no epoch more).
+            if let patience = settings.patience, let b = best, history.count - b.epoch >= patience { break }
             let epoch = history.count + 1
             let start = DispatchTime.now().uptimeNanoseconds
             network.setTraining(true)
@@ -103,7 +105,6 @@ public final class Trainer {
             }
             history.append(record)
             progress(record)
-            if let patience = settings.patience, let b = best, epoch - b.epoch >= patience { break }
         }
         if let b = best { try network.load(b.weights) }
         return true

@@ -106,7 +106,10 @@ extension TrainingSettings.Augmentation: ExpressibleByArgument {}
 /// What a new run's `model.json` records under `versions`: compseg's and oneDNN's versions, the
 /// device it trains on and, where it has one, the manifest's path.
 func runVersions(manifest: Manifest? = nil, device: DeviceChoice) -> [String: String] {
-    var versions = ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "device": device.summary]
+    // The thread count too: sums split among threads (the preprocessing's fit, oneDNN's kernels)
+    // make another count train slightly other weights.
+    var versions = ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "device": device.summary,
+                    "threads": "\(Threads.count)"]
     versions["manifest"] = manifest?.url.path
     return versions
 }

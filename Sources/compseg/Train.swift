@@ -223,14 +223,34 @@ struct Train: ParsableCommand {
         if let patience, patience != model.training.patience {
             changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
         }
+        // Another thread count trains slightly other weights from here: said, and kept in model.json ("1 → 2").
+        if let before = model.versions["threads"], let last = before.components(separatedBy: " → ").last, last != "\(Threads.count)" {
+            changes.append("threads \(last) → \(Threads.count): the epochs from here differ slightly from those \(last) would train")
+            model.versions["threads"] = before + " → \(Threads.count)"
+        }
+        if let done = try? folder.readHistory().count, done > model.training.epochs {  // before the data are read
+            throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")
+        }
         guard let manifestPath = data ?? model.versions["manifest"] else {
             throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
         }
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: manifestPath))
-        if let trained = model.rows, case let given = ManifestRows(manifest), given != trained {
-            throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
-                                + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
-                                + "is for the run's manifest where it moved: train anew for other data")
+        let manifestURL = URL(fileURLWithPath: manifestPath)
+        if data == nil, !FileManager.default.fileExists(atPath: manifestURL.path) {
+            throw TrainingError("\(manifestURL.path): the run's manifest is not there any more; if it moved, pass --data "
+                                + "with its new path")
+        }
+        let manifest = try Manifest(contentsOf: manifestURL)
+        if let trained = model.rows, case let given = ManifestRows(manifest) {
+            guard given.sameRows(as: trained) else {
+                throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
+                                    + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
+                                    + "is for the run's manifest where it moved: train anew for other data")
+            }
+            if let order = trained.order, order != given.order {
+                throw TrainingError("\(manifest.url.path): holds the run's train and val rows, but in another order; the batches "
+                                    + "follow the rows' order, so the run would not go on as it began: put the rows back in "
+                                    + "the order they had")
+            }
         }
         if let before = model.versions["manifest"], before != manifest.url.path {
             changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path

@@ -82,6 +82,37 @@ import Testing
         let other = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/other.csv"])
         #expect(other.status != 0 && other.output.contains("its train and val rows (")
                     && other.output.contains("are not the ones the run was trained on"), "\(other.output)")
+        // The same rows in another order would batch otherwise: refused.
+        let reordered = [lines[0]] + lines.dropFirst().reversed()
+        try Data((reordered.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: moved + "/reordered.csv"))
+        let shuffled = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/reordered.csv"])
+        #expect(shuffled.status != 0 && shuffled.output.contains("holds the run's train and val rows, but in another order"),
+                "\(shuffled.output)")
+        // A manifest that moved away is named with the remedy; another thread count is said and recorded.
+        try FileManager.default.moveItem(atPath: moved, toPath: folder.path("moved-again"))
+        let gone = try cli.run(["train", "--resume", run, "--epochs", "6"])
+        #expect(gone.status != 0 && gone.output.contains("the run's manifest is not there any more; if it moved, pass --data"),
+                "\(gone.output)")
+        let threads = try cli.run(["train", "--resume", run, "--epochs", "6", "--threads", "1", "--data", folder.path("moved-again/manifest.csv")])
+        #expect(threads.status == 0 && threads.output.contains("threads 2 → 1: the epochs from here differ slightly"), "\(threads.output)")
+        #expect(try String(contentsOfFile: run + "/model.json", encoding: .utf8).contains("\"threads\" : \"2 → 1\""))
+    }
+
+    /// A run that patience ended stays ended: --resume trains no epoch more (it trained one, and
+    /// the resumed run differed from the uninterrupted one).
+    @Test func patienceThatRanOutEndsTheRunForGood() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let run = folder.path("run")
+        try Data("minDelta: 1\n".utf8).write(to: URL(fileURLWithPath: folder.path("never-better.yaml")))  // only epoch 1 counts as better
+        let first = try cli.run(train(phantom(folder), run) + ["--epochs", "10", "--patience", "2", "--config", folder.path("never-better.yaml")])
+        #expect(first.status == 0 && first.output.contains("epoch 3/10") && !first.output.contains("epoch 4/10"), "\(first.output)")
+        let history = try String(contentsOfFile: run + "/history.csv", encoding: .utf8)
+        let again = try cli.run(["train", "--resume", run])
+        #expect(again.status == 0 && !again.output.contains("epoch 4/10"), "\(again.output)")
+        #expect(try String(contentsOfFile: run + "/history.csv", encoding: .utf8) == history)
+        let patient = try cli.run(["train", "--resume", run, "--patience", "3"])
+        #expect(patient.status == 0 && patient.output.contains("epoch 4/10") && !patient.output.contains("epoch 5/10"), "\(patient.output)")
     }
 
     @Test func settingsFileMistakesAreNamed() throws {
