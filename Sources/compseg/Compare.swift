@@ -24,6 +24,8 @@ struct Compare: ParsableCommand {
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
     @Option(parsing: .unconditional, help: "Activation threshold for masks.") var threshold: Float = 0.35
+    @Flag(help: "Continue the comparison in --out that Ctrl-C or a kill stopped, given the same options (--epochs may grow): entries trained are kept, a stopped run goes on from its last epoch, missing ones are trained; then every entry is evaluated and the tables written.")
+    var resume = false
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
@@ -69,6 +71,30 @@ struct Compare: ParsableCommand {
         return entries
     }
 
+    /// What in the run `model` (begun by an earlier compare into this folder) differs from what
+    /// these options would begin for `entry`, in words; nil when it continues as they say. Only
+    /// `--epochs` may differ; the topology's keys are compared where the entry gives them.
+    static func difference(_ model: RunConfiguration, _ entry: Entry, head: String, settings: TrainingSettings,
+                           modality: ModalityManifest, rows: ManifestRows) -> String? {
+        if model.topology.identifier != entry.topology { return "topology \(model.topology.identifier), not \(entry.topology)" }
+        let recorded = model.topology.configuration.objectValue ?? [:]
+        for (key, value) in (entry.configuration.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where recorded[key] != value {
+            return "another \(key)"
+        }
+        if model.head.identifier != head { return "head \(model.head.identifier), not \(head)" }
+        var trained = model.training
+        trained.epochs = settings.epochs
+        if trained != settings { return "other training settings (seed, batch, learning rate, …)" }
+        if let recorded = model.modality,
+           recorded.reader != modality.reader || recorded.preprocessing.map(\.identifier) != modality.preprocessing.map(\.identifier) {
+            return "another modality (\(recorded.reader))"
+        }
+        if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
+            return "other train and val rows"
+        }
+        return nil
+    }
+
     /// One problem as it is, or several as "N problems:" and a line each.
     static func problems(_ problems: [String]) -> CLIError {
         CLIError(problems.count == 1 ? problems[0] : "\(problems.count) problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
@@ -104,33 +130,67 @@ struct Compare: ParsableCommand {
         }
         guard problems.isEmpty else { throw Self.problems(problems) }
         let folder = URL(fileURLWithPath: out)
-        try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten)")
+        if resume {
+            guard FileManager.default.fileExists(atPath: folder.path) else {
+                throw CLIError("\(folder.path) does not exist: there is no comparison to resume; start it without --resume")
+            }
+        } else {
+            try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
+                                   + "comparison there with the same options and --resume")
+        }
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         let testRows = manifest.rows(in: .test)
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         try TrainingRun.requireTrainingRows(manifest)
-        let prepared = try PreparedModality(resolveModalityNoting(modality, registry: registry), registry: registry)
-            .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes)
+        let settings = training.settings()
+        let resolved = try resolveModalityNoting(modality, registry: registry)
+        // Resuming: each entry's run as it was begun, checked against these options before anything is read.
+        var begun: [String: RunConfiguration] = [:]
+        for e in entries where resume {
+            let run = RunDirectory(folder.appendingPathComponent(e.name))
+            guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
+            let model = try run.readModel()
+            if let difference = Self.difference(model, e, head: head, settings: settings, modality: resolved, rows: ManifestRows(manifest)) {
+                throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference) than these options give; "
+                               + "resume with the options the comparison began with")
+            }
+            begun[e.name] = model
+        }
+        // The preprocessing as the begun runs fitted it (fitting again on another thread count would differ slightly).
+        let prepared = try begun.values.first.map { try $0.preparedModality(registry: registry, file: "\(folder.path): \(begun.keys.sorted()[0])") }
+            ?? PreparedModality(resolved, registry: registry).fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes)
         let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
-        let settings = training.settings()
+        let stop = InterruptFlag.install()
 
         var rows: [Row] = []
         for e in entries {
             print("== \(e.name)")
-            var model = RunConfiguration(
-                modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
-                versions: runVersions(manifest: manifest, device: device))
-            model.rows = ManifestRows(manifest)
-            let session = try TrainingRun(creating: RunDirectory(folder.appendingPathComponent(e.name)), model: model,
-                                          train: train, validation: validation, registry: registry)
+            let directory = RunDirectory(folder.appendingPathComponent(e.name))
+            let session: TrainingRun
+            if var model = begun[e.name] {
+                model.training.epochs = settings.epochs
+                session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
+                print("Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)")
+            } else {
+                var model = RunConfiguration(
+                    modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
+                    head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
+                    versions: runVersions(manifest: manifest, device: device))
+                model.rows = ManifestRows(manifest)
+                session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
+            }
             let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try session.run(progress: progress.finish,
-                                step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) })
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+            let finished = try session.run(progress: progress.finish,
+                                           step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
+                                           shouldStop: { stop.isSet })
+            guard finished else {
+                print("Interrupted: \(e.name)'s last completed epoch is saved. Continue the comparison with the same options "
+                      + "and --resume")
+                throw ExitCode(stop.exitStatus)
+            }
+            let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
             let (samples, maps) = try TrainedModel(run: session.folder, registry: registry).segmented(test)
             let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
@@ -281,6 +341,9 @@ struct Compare: ParsableCommand {
 extension Compare.Entry {
     /// A --config entry: a topology identifier, or `{name, topology, configuration}` (name: the
     /// run folder and table row, default the topology; configuration: as given, no --width or --depth added).
+    /// The files compare writes beside the entries' run folders.
+    static let outputs = ["comparison.md", "comparison.csv", "report.html"]
+
     init(_ item: JSONValue, widthAndDepth: JSONValue, source: String) throws {
         switch item {
         case .string(let identifier):
@@ -297,6 +360,10 @@ extension Compare.Entry {
                 guard case .string(let text) = n, !text.isEmpty, !text.contains("/"), text != ".", text != ".." else {
                     throw ConfigurationError(source: source, message: "'name' must be a folder name inside --out (text without '/', "
                                              + "not '.' or '..')")
+                }
+                guard !Self.outputs.contains(text) else {
+                    throw ConfigurationError(source: source, message: "'name' \(text) is a file compare writes into --out "
+                                             + "(\(Self.outputs.joined(separator: ", "))); choose another")
                 }
                 name = text
             }

@@ -163,7 +163,8 @@ import Testing
         try refuses(["bench-ops", "--layers", "64->64"], saying: "--layers: '64->64' is not CIN->COUT@SIZE")
     }
 
-    /// A compare entry's name is a folder inside --out: '..' or '.' would put a run elsewhere.
+    /// A compare entry's name is a folder inside --out: '..' or '.' would put a run elsewhere, and
+    /// the name of a file compare writes would clash with it.
     @Test func aCompareEntryStaysInsideItsFolder() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -174,6 +175,11 @@ import Testing
             try refuses(["compare", "--modality", "infrared", "--data", manifest, "--config", config, "--out", folder.path("c/d")],
                         saying: "topologies entry 1: 'name' must be a folder name inside --out (text without '/', not '.' or '..')")
         }
+        // Nor a file compare writes there: all training would be lost to it at the end.
+        let config = folder.path("compare.yaml")
+        try Data("topologies:\n  - {name: comparison.md, topology: unet}\n".utf8).write(to: URL(fileURLWithPath: config))
+        try refuses(["compare", "--modality", "infrared", "--data", manifest, "--config", config, "--out", folder.path("c/d")],
+                    saying: "topologies entry 1: 'name' comparison.md is a file compare writes into --out")
         #expect(!FileManager.default.fileExists(atPath: folder.path("c")))
     }
 

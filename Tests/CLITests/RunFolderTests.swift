@@ -98,6 +98,44 @@ import Testing
         #expect(try String(contentsOfFile: run + "/model.json", encoding: .utf8).contains("\"threads\" : \"2 → 1\""))
     }
 
+    /// A comparison killed while its second entry trains continues with --resume to the tables
+    /// an uninterrupted one writes; a resume with other settings is refused, naming the entry.
+    @Test func aStoppedComparisonResumesToTheSameTables() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        func compare(_ out: String) -> [String] {
+            ["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,segnet", "--epochs", "2",
+             "--width", "4", "--depth", "2", "--batch", "2", "--threads", "2", "--out", folder.path(out)]
+        }
+        let whole = try cli.run(compare("whole"))
+        #expect(whole.status == 0, "\(whole.output)")
+        var point = 10
+        while point < 200, !FileManager.default.fileExists(atPath: folder.path("cut/segnet/model.json")) {
+            try? FileManager.default.removeItem(atPath: folder.path("cut"))
+            let killed = try cli.run(compare("cut"), environment: ["COMPSEG_FAULT_KILL_AT": "\(point)"])
+            #expect(killed.status != 0, "the kill at write point \(point) came after the comparison ended")
+            point += 5
+        }
+        let refused = try cli.run(compare("cut") + ["--resume", "--seed", "9"])
+        #expect(refused.status != 0 && refused.output.contains("entry unet was begun with other training settings"), "\(refused.output)")
+        let again = try cli.run(compare("cut"))
+        #expect(again.status != 0 && again.output.contains("--resume"), "\(again.output)")
+        let resumed = try cli.run(compare("cut") + ["--resume"])
+        #expect(resumed.status == 0 && resumed.output.contains("Resuming "), "\(resumed.output)")
+        func numbers(_ out: String) throws -> [String] {  // every column but the timings
+            try String(contentsOfFile: folder.path("\(out)/comparison.csv"), encoding: .utf8).split(separator: "\n").map {
+                let c = $0.split(separator: ",", omittingEmptySubsequences: false)
+                return ([c[0], c[1]] + c[4...]).joined(separator: ",")
+            }
+        }
+        #expect(try numbers("cut") == numbers("whole"))
+        for entry in ["unet", "segnet"] {
+            #expect(try Data(contentsOf: URL(fileURLWithPath: folder.path("cut/\(entry)/weights.safetensors")))
+                        == Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(entry)/weights.safetensors"))), "\(entry)")
+        }
+    }
+
     /// A run that patience ended stays ended: --resume trains no epoch more (it trained one, and
     /// the resumed run differed from the uninterrupted one).
     @Test func patienceThatRanOutEndsTheRunForGood() throws {
