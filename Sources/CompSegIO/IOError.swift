@@ -214,3 +214,22 @@ func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throw
     }
 }
 
+
+/// An exclusive advisory lock (`flock`) on a folder, held until this is released or the process
+/// ends however it ends (a kill too), so that two processes never write one run at once.
+public final class FolderLock {
+    private let descriptor: Int32
+
+    /// - Parameter holder: what the process holding it does, for the message ("training this run").
+    /// - Throws: `IOError` naming the folder when another process holds it or it cannot be opened.
+    public init(_ url: URL, holder: String) throws {
+        descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw IOError(file: url.path, "cannot be opened to lock it: \(String(cString: strerror(errno)))") }
+        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+            close(descriptor)
+            throw IOError(file: url.path, "another compseg is \(holder) now; wait for it to end, or stop it first")
+        }
+    }
+
+    deinit { close(descriptor) }
+}

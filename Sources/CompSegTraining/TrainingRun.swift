@@ -12,6 +12,8 @@ public final class TrainingRun {
     public let trainer: Trainer
     public private(set) var model: RunConfiguration
     public let train: SampleStore, validation: SampleStore
+    /// Held while this run exists: a second process training the same folder is refused.
+    private var lock: FolderLock?
 
     /// A new run of `model` in `folder`, its `model.json` written before any epoch. A folder whose
     /// run completed an epoch is refused; one that holds only the `model.json` of a run stopped
@@ -34,6 +36,7 @@ public final class TrainingRun {
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model
         try folder.create()
+        lock = try FolderLock(folder.url, holder: "training this run")
         removeLeftoverTemporaries(in: folder.url)
         try folder.writeModel(model)
     }
@@ -48,6 +51,7 @@ public final class TrainingRun {
         self.train = train
         self.validation = validation
         trainer = try Self.trainer(model, registry)
+        lock = try FolderLock(folder.url, holder: "training this run")
         removeLeftoverTemporaries(in: folder.url)
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
             try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile))

@@ -136,6 +136,26 @@ import Testing
         }
     }
 
+    /// Two processes never train one folder at once: the second is refused while the first runs.
+    @Test func aRunFolderIsTrainedByOneProcessAtATime() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let run = folder.path("run")
+        let first = try cli.start(train(phantom(folder), run) + ["--epochs", "10000"])
+        first.pipe.fileHandleForReading.readabilityHandler = { _ = $0.availableData }  // a full pipe would block it
+        defer { first.process.terminate(); first.process.waitUntilExit() }
+        var waited = 0
+        while waited < 600, (try? String(contentsOfFile: run + "/history.csv", encoding: .utf8)) == nil {
+            usleep(100_000); waited += 1
+        }
+        let second = try cli.run(["train", "--resume", run])
+        #expect(second.status != 0 && second.output.contains("\(run): another compseg is training this run now"), "\(second.output)")
+        first.process.interrupt()
+        first.process.waitUntilExit()
+        let after = try cli.run(["train", "--resume", run, "--epochs", "\(try String(contentsOfFile: run + "/history.csv", encoding: .utf8).split(separator: "\n").count)"])
+        #expect(after.status == 0, "\(after.output)")
+    }
+
     /// A run that patience ended stays ended: --resume trains no epoch more (it trained one, and
     /// the resumed run differed from the uninterrupted one).
     @Test func patienceThatRanOutEndsTheRunForGood() throws {
