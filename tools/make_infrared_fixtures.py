@@ -157,6 +157,25 @@ def write_hostile():
         f.create_dataset("mask", shape=(1 << 40, 1 << 40), dtype=np.uint8, chunks=(1, 16))
 
 
+def write_elsewhere():
+    """Files whose values lie in other files: external raw data (outside.bin beside them), an
+    external link, and a virtual dataset. The reader must refuse each, reading nothing outside."""
+    spectra = cube().astype(np.float32)
+    spectra.tofile(os.path.join(OUT, "outside.bin"))
+    with new("elsewhere_storage.h5") as f:
+        f.create_dataset("spectra", shape=spectra.shape, dtype=np.float32,
+                         external=[("outside.bin", 0, spectra.nbytes)])
+        f["wavenumbers"] = ASCENDING
+    with new("elsewhere_link.h5") as f:
+        f["spectra"] = h5py.ExternalLink("hwb.h5", "/spectra")
+        f["wavenumbers"] = ASCENDING
+    layout = h5py.VirtualLayout(shape=spectra.shape, dtype=np.float32)
+    layout[...] = h5py.VirtualSource("hwb.h5", "spectra", shape=spectra.shape)
+    with new("elsewhere_virtual.h5") as f:
+        f.create_virtual_dataset("spectra", layout)
+        f["wavenumbers"] = ASCENDING
+
+
 WRITERS = {
     "hwb": write_hwb,
     "bhw": write_bhw,
@@ -166,6 +185,7 @@ WRITERS = {
     "bool_mask": write_bool_mask,
     "errors": write_errors,
     "hostile": write_hostile,
+    "elsewhere": write_elsewhere,
 }
 
 

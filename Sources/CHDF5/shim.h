@@ -45,3 +45,29 @@ static inline herr_t compseg_h5_visit_datasets(hid_t loc, compseg_h5_name_fn fou
     return H5Ovisit2(loc, H5_INDEX_NAME, H5_ITER_INC, compseg_h5_visit_op, &state, H5O_INFO_BASIC);
 #endif
 }
+
+/// 1 when the link `name` (relative to `loc`) leads into another file (an external link), 0 when
+/// it does not or is not there, < 0 on failure. (H5Lget_info's info struct changed in 1.12.)
+static inline int compseg_h5_link_is_external(hid_t loc, const char *name) {
+    if (H5Lexists(loc, name, H5P_DEFAULT) <= 0) return 0;
+#if H5_VERSION_GE(1, 12, 0)
+    H5L_info2_t info;
+    if (H5Lget_info2(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+#else
+    H5L_info_t info;
+    if (H5Lget_info(loc, name, &info, H5P_DEFAULT) < 0) return -1;
+#endif
+    return info.type == H5L_TYPE_EXTERNAL ? 1 : 0;
+}
+
+/// 1 when the dataset keeps its values outside the file (external raw-data files, or a virtual
+/// dataset mapping other files), 0 when not, < 0 on failure.
+static inline int compseg_h5_dataset_is_elsewhere(hid_t dataset) {
+    hid_t plist = H5Dget_create_plist(dataset);
+    if (plist < 0) return -1;
+    int external = H5Pget_external_count(plist);
+    H5D_layout_t layout = H5Pget_layout(plist);
+    H5Pclose(plist);
+    if (external < 0) return -1;
+    return external > 0 || layout == H5D_VIRTUAL ? 1 : 0;
+}

@@ -12,14 +12,24 @@ public enum ConfigurationFile {
     /// - Throws: `ConfigurationError` naming the file when it is missing, too large, not YAML/JSON,
     ///   expands beyond the limits, or is not a mapping.
     public static func read(_ url: URL) throws -> PluginConfiguration {
+        var status = stat()  // a fifo would make the read wait for ever; only regular files are read
+        if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
+            throw ConfigurationError(source: url.path, message: "is not a regular file (a folder, fifo or device)")
+        }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ConfigurationError(source: url.path, message: "cannot be read (missing or not a file)")
         }
         guard data.count <= maximumBytes else {
             throw ConfigurationError(source: url.path, message: "is \(data.count) bytes; a settings file may hold at most \(maximumBytes)")
         }
+        let text = String(decoding: data, as: UTF8.self)
+        // The parser builds (and frees) its tree by recursion: a 10 KB file of 5000 '[' overflowed
+        // the stack. A generous estimate of the nesting, made without parsing, stops such a file first.
+        guard nestingEstimate(text) <= 2 * maximumDepth + 8 else {
+            throw ConfigurationError(source: url.path, message: "nests deeper than \(maximumDepth) levels; spell the settings out")
+        }
         let node: Node?
-        do { node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
+        do { node = try Yams.compose(yaml: text) } catch {
             throw ConfigurationError(source: url.path, message: "is not valid YAML or JSON: \(error)")
         }
         var budget = maximumValues
@@ -27,6 +37,47 @@ public enum ConfigurationFile {
             throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level")
         }
         return PluginConfiguration(json: JSONValue.object(object).data, source: url.path)
+    }
+
+    /// The deepest nesting `text` reaches, estimated line by line without parsing: brackets and
+    /// braces open outside quotes and comments, plus the block indentation levels open and the
+    /// `- ` items that start the line. At least the parsed depth for YAML as settings files write
+    /// it, and at most about twice it.
+    static func nestingEstimate(_ text: String) -> Int {
+        var deepest = 0, flow = 0, indents: [Int] = []
+        for line in text.split(omittingEmptySubsequences: true, whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let scalars = Array(line.unicodeScalars)
+            var i = scalars.prefix { $0 == " " }.count
+            guard i < scalars.count, scalars[i] != "#" else { continue }
+            if flow == 0 {
+                while let last = indents.last, last >= i { indents.removeLast() }
+                indents.append(i)
+            }
+            var items = 0
+            while i + 1 < scalars.count, scalars[i] == "-", scalars[i + 1] == " " {
+                items += 1; i += 2
+                while i < scalars.count, scalars[i] == " " { i += 1 }
+            }
+            var quote: Unicode.Scalar? = nil, previous: Unicode.Scalar = " "
+            var lineDeepest = flow
+            while i < scalars.count {
+                let c = scalars[i]
+                if let q = quote {
+                    if c == "\\" && q == "\"" { i += 1 } else if c == q { quote = nil }
+                } else if c == "\"" || c == "'" {
+                    quote = c
+                } else if c == "#" && (previous == " " || previous == "\t") {
+                    break
+                } else if c == "[" || c == "{" {
+                    flow += 1; lineDeepest = max(lineDeepest, flow)
+                } else if c == "]" || c == "}" {
+                    flow = max(0, flow - 1)
+                }
+                previous = c; i += 1
+            }
+            deepest = max(deepest, indents.count + items + lineDeepest)
+        }
+        return deepest
     }
 
     /// A YAML node as JSON, counting every value (aliases counted each time they repeat) against

@@ -71,8 +71,9 @@ public enum ROCCurve {
     }
 
     /// The plot: axes from −0.02 to 1.02 (so that a curve along an edge lies inside the frame,
-    /// not on it), ticks every 0.25, the chance diagonal dashed grey, each curve 3 px wide in its
-    /// own `Palette.categorical` colour with its marker as a ringed dot, and a legend in the lower
+    /// not on it), ticks every 0.25, the chance diagonal dashed grey, each curve in its own
+    /// `Palette.categorical` colour, the last 3 px wide and each earlier one 2.5 px wider (curves
+    /// that coincide show as nested bands), with its marker as a ringed dot, and a legend in the lower
     /// right: "name AUC 0.93 [0.85, 0.99]" per curve (one curve: "AUC 0.93 [0.85, 0.99]", so that
     /// the legend stays clear of the curve's left edge), then the markers' labels (several curves:
     /// "name Youden point"). Titled "ROC of the tumor fraction" unless given another `title`.
@@ -85,7 +86,9 @@ public enum ROCCurve {
         for (i, curve) in curves.enumerated() {
             let colour = Palette.categorical[i % Palette.categorical.count]
             let name = curves.count == 1 ? String(legend(curve).dropFirst(curve.name.count + 1)) : legend(curve)
-            chart.series.append(.init(name: name, points: curve.points.map { ($0.fpr, $0.tpr) }, colour: colour, lineWidth: 3))
+            // Each curve narrower than the one beneath it, so curves that coincide show as nested bands.
+            let width = 3 + 2.5 * Double(curves.count - 1 - i)
+            chart.series.append(.init(name: name, points: curve.points.map { ($0.fpr, $0.tpr) }, colour: colour, lineWidth: width))
         }
         for (i, curve) in curves.enumerated() {
             guard let m = curve.marker else { continue }

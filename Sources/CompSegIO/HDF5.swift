@@ -156,6 +156,15 @@ public final class HDF5File: Sendable {
 
     private func withDataset<T>(_ path: String, _ body: (hid_t) throws -> T) throws -> T {
         hdf5Quiet()
+        // A file may point elsewhere: an external link, external raw data or a virtual dataset
+        // would read other files (any on the machine, a fifo); only what the file holds is read.
+        let parts = path.split(separator: "/")
+        for k in parts.indices {
+            let prefix = (path.hasPrefix("/") ? "/" : "") + parts[...k].joined(separator: "/")
+            if compseg_h5_link_is_external(file, prefix) != 0 {
+                throw error("'\(prefix)' is a link into another file; compseg reads only what the file itself holds")
+            }
+        }
         let dataset = H5Dopen2(file, path, compseg_h5p_default())
         guard dataset >= 0 else {
             let names = (try? datasetNames()) ?? []
@@ -164,6 +173,10 @@ public final class HDF5File: Sendable {
             throw error("dataset '\(path)' not found; it has \(names.isEmpty ? "no datasets" : names.joined(separator: ", "))")
         }
         defer { H5Dclose(dataset) }
+        guard compseg_h5_dataset_is_elsewhere(dataset) == 0 else {
+            throw error("dataset '\(path)' keeps its values in other files (external storage or a virtual dataset); "
+                        + "compseg reads only what the file itself holds")
+        }
         return try body(dataset)
     }
 

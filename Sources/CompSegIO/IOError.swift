@@ -8,13 +8,21 @@ public struct IOError: Error, CustomStringConvertible, Equatable {
     public var description: String { "\(file): \(message)" }
 }
 
-/// Throws "does not exist" for a missing file, so the C libraries only ever see files that are there.
-func requireExistingFile(_ url: URL) throws {
-    var isDirectory: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
-        throw IOError(file: url.path, "does not exist")
+/// Throws "does not exist" for a missing file, and names a folder, fifo, socket or device, so the
+/// C libraries only ever see regular files that are there (a fifo would make them wait for ever).
+public func requireExistingFile(_ url: URL) throws {
+    var status = stat()
+    guard stat(url.path, &status) == 0 else {
+        let reason = errno == ELOOP ? "is a symbolic link that loops" : errno == ENOENT ? "does not exist"
+            : "cannot be examined: \(String(cString: strerror(errno)))"
+        throw IOError(file: url.path, reason)
     }
-    guard !isDirectory.boolValue else { throw IOError(file: url.path, "is a folder, not a file") }
+    switch status.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFDIR: throw IOError(file: url.path, "is a folder, not a file")
+    case S_IFIFO: throw IOError(file: url.path, "is a fifo (named pipe), not a file; compseg reads only regular files")
+    default: throw IOError(file: url.path, "is a device or socket, not a file; compseg reads only regular files")
+    }
 }
 
 /// The names in the folder `url` (hidden ones too), sorted; none when it does not exist.

@@ -195,8 +195,12 @@ public enum EvaluationReport {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         var tiles = [
             ReportHTML.tile("Samples", "\(s.nCancer) cancer / \(s.nCancerFree) cancer-free", "Evaluated samples, by their image label."),
-            ReportHTML.tile("AUC", "\(f(s.auc)) [\(f(s.aucCI?[0])), \(f(s.aucCI?[1]))]",
-                            "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; 95% interval by DeLong's method."),
+            ReportHTML.tile("AUC", f(s.auc) + (s.aucCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
+                            "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; "
+                                + (s.aucCI == nil && s.auc != nil
+                                   ? "no 95% interval: DeLong's method gives none with one sample of a class, and a 0-wide one "
+                                     + "when the classes separate completely or every score ties, which few samples cannot show."
+                                   : "95% interval by DeLong's method.")),
             ReportHTML.tile("Threshold", String(format: "%.2f", s.threshold),
                             "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
             ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? "–",

@@ -1,7 +1,9 @@
 /// AUC with its 95% confidence interval by DeLong's method: the variance of the Mann–Whitney
 /// statistic from the placement values of positives and negatives (ties count ½); the interval
 /// AUC ± 1.96·sd, clipped to [0, 1]. nil when either class is absent; the interval nil when
-/// either class has one sample (its placement variance is undefined).
+/// either class has one sample (its placement variance is undefined) and when the variance is
+/// 0 (classes separated without overlap, or every score tied): a 0-wide interval would claim a
+/// certainty that a few samples cannot give.
 public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Double, interval: (low: Double, high: Double)?)? {
     let pos = scores.indices.filter { positives[$0] }.map { scores[$0] }
     let neg = scores.indices.filter { !positives[$0] }.map { scores[$0] }
@@ -17,6 +19,7 @@ public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Doub
     }
     guard pos.count > 1, neg.count > 1 else { return (auc, nil) }
     let sd = (variance(v10) / Double(pos.count) + variance(v01) / Double(neg.count)).squareRoot()
+    guard sd > 0 else { return (auc, nil) }
     return (auc, (max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd)))
 }
 

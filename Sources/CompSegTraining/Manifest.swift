@@ -29,6 +29,7 @@ public struct Manifest: Sendable {
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
     public init(contentsOf url: URL, labelled: Bool = true) throws {
         self.url = url
+        do { try requireExistingFile(url) } catch let e as IOError { throw ManifestError(file: url.path, problems: [e.message]) }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
         }

@@ -23,7 +23,8 @@ struct Compare: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
-    @Option(parsing: .unconditional, help: "Activation threshold for masks.") var threshold: Float = 0.35
+    @Option(help: "Activation threshold for masks: 'auto' (default) chooses each entry's on the validation split (best mean Dice where truth exists, else Youden), as networks and heads light up to different levels; a number in (0, 1) applies to all (the paper's: 0.35).")
+    var threshold = "auto"
     @Flag(help: "Continue the comparison in --out that Ctrl-C or a kill stopped, given the same options (--epochs may grow): entries trained are kept, a stopped run goes on from its last epoch, missing ones are trained; then every entry is evaluated and the tables written.")
     var resume = false
     @OptionGroup var threading: ThreadOptions
@@ -32,6 +33,9 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
+        if threshold != "auto", !(Float(threshold).map { $0 > 0 && $0 < 1 } ?? false) {
+            throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
+        }
         if config != nil && CommandLine.arguments.contains("--topologies") {
             throw ValidationError("give either --topologies or --config, not both")
         }
@@ -40,8 +44,11 @@ struct Compare: ParsableCommand {
     var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     /// One network of the comparison: its run folder and table row `name`, the topology and its
-    /// configuration (a JSON object).
-    struct Entry { let name: String, topology: String, configuration: JSONValue }
+    /// configuration (a JSON object), and its pooling head (nil: --head's).
+    struct Entry {
+        let name: String, topology: String, configuration: JSONValue
+        var head: PluginDescription? = nil
+    }
 
     /// The entries of --config, or one per --topologies name with --width and --depth.
     func entries() throws -> [Entry] {
@@ -69,6 +76,23 @@ struct Compare: ParsableCommand {
                                      + repeated.joined(separator: ", ") + "; give entries a 'name'")
         }
         return entries
+    }
+
+    /// The entry's head: its own, or --head's.
+    func headOf(_ entry: Entry) -> PluginDescription { entry.head ?? PluginDescription(identifier: head) }
+
+    /// The run's mask threshold: --threshold's number, or with `auto` the one that does best on the
+    /// validation split (as `evaluate --threshold auto` chooses it); the paper's 0.35 where that
+    /// split cannot tell (no truth, one class). Its origin in words.
+    func chooseThreshold(_ trained: TrainedModel, validation: SampleStore, manifest: Manifest) throws -> (Float, String) {
+        if let fixed = Float(threshold) { return (fixed, "set by --threshold") }
+        let rows = manifest.rows(in: .val)
+        let (samples, maps) = try trained.segmented(validation)
+        let truth = try SegmentationFiles.readTruth(rows, samples, manifest: manifest.url.path)
+        guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) else {
+            return (0.35, "the paper's 0.35: the validation split has neither truth nor both classes to choose one on")
+        }
+        return (choice.threshold, "chosen on the \(counted(samples.count, "validation sample")) by \(choice.reason)")
     }
 
     /// What in the run `model` (begun by an earlier compare into this folder) differs from what
@@ -105,7 +129,12 @@ struct Compare: ParsableCommand {
         var topologies: [JSONValue]
     }
     struct Row {
-        let topology: String, parameters: Int, seconds: Double, imagesPerSecond: Double
+        let topology: String
+        /// The mask threshold, and how it was chosen.
+        let threshold: Float, thresholdOrigin: String
+        /// Epochs that ended collapsed, of all; whether the epoch whose weights were kept did.
+        let collapsedEpochs: Int, epochs: Int, keptEpochCollapsed: Bool
+        let parameters: Int, seconds: Double, imagesPerSecond: Double
         let validationLoss: Float?, evaluation: SegmentationEvaluation
         /// Gallery entries (tumor fraction, HTML card) of the test samples.
         let gallery: [(score: Double, html: String)]
@@ -127,8 +156,19 @@ struct Compare: ParsableCommand {
             let source = config.map { "\($0): topologies entry \(i + 1) (\(e.name))" } ?? "--topologies \(e.name)"
             do { try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: source)) }
             catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
+            let head = headOf(e)
+            do { _ = try registry.head(head.identifier, head.pluginConfiguration(source: "\(source): head '\(head.identifier)'")) }
+            catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
         }
         guard problems.isEmpty else { throw Self.problems(problems) }
+        if config == nil {  // an alias names the same network: `unet,u-net` would train it twice
+            let identifiers = try entries.map { try registry.topologies.factory($0.topology).0.identifier }
+            if let twice = identifiers.indices.first(where: { identifiers[..<$0].contains(identifiers[$0]) }) {
+                let first = identifiers.firstIndex(of: identifiers[twice])!
+                throw CLIError("--topologies names \(identifiers[twice]) twice (\(entries[first].name) and \(entries[twice].name)); "
+                               + "to compare configurations of one topology, use --config")
+            }
+        }
         let folder = URL(fileURLWithPath: out)
         if resume {
             guard FileManager.default.fileExists(atPath: folder.path) else {
@@ -150,7 +190,8 @@ struct Compare: ParsableCommand {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()
-            if let difference = Self.difference(model, e, head: head, settings: settings, modality: resolved, rows: ManifestRows(manifest)) {
+            if let difference = Self.difference(model, e, head: headOf(e).identifier, settings: settings, modality: resolved,
+                                                rows: ManifestRows(manifest)) {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference) than these options give; "
                                + "resume with the options the comparison began with")
             }
@@ -176,7 +217,7 @@ struct Compare: ParsableCommand {
             } else {
                 var model = RunConfiguration(
                     modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                    head: .init(identifier: head), inputChannels: train.shape![0], training: settings,
+                    head: headOf(e), inputChannels: train.shape![0], training: settings,
                     versions: runVersions(manifest: manifest, device: device))
                 model.rows = ManifestRows(manifest)
                 session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
@@ -191,9 +232,15 @@ struct Compare: ParsableCommand {
                 throw ExitCode(stop.exitStatus)
             }
             let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
-            let (samples, maps) = try TrainedModel(run: session.folder, registry: registry).segmented(test)
+            let trained = try TrainedModel(run: session.folder, registry: registry)
+            let (chosen, origin) = try chooseThreshold(trained, validation: validation, manifest: manifest)
+            let (samples, maps) = try trained.segmented(test)
             let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
-            let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
+            let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
+            if evaluation.results.allSatisfy({ $0.tumorPixels == 0 }) {
+                warn("\(e.name): no test pixel exceeds the threshold \(String(format: "%.2f", chosen)): every tumor fraction is 0, "
+                     + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")
+            }
             let figures = session.folder.url.appendingPathComponent("test")
             try createFolder(figures)
             let fractions = EvaluationReport.fractionChart(evaluation)  // also in the report, beside the others
@@ -204,7 +251,10 @@ struct Compare: ParsableCommand {
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
                                                             anchorPrefix: "\(e.name)-")
             let history = session.trainer.history
-            rows.append(Row(topology: e.name, parameters: session.trainer.network.parameterCount, seconds: seconds,
+            let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
+            rows.append(Row(topology: e.name, threshold: chosen, thresholdOrigin: origin,
+                            collapsedEpochs: history.filter { $0.collapse != nil }.count, epochs: history.count,
+                            keptEpochCollapsed: keptCollapsed, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
                             validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
                             curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
@@ -238,7 +288,7 @@ struct Compare: ParsableCommand {
             }
             figures.append(ReportHTML.figure(svg: r.fractions, alt: "\(r.topology): tumor fraction by class",
                                              caption: "\(r.topology): tumor fraction of each test sample by image label, with Youden's cut."))
-            let legend = try EvaluationReport.sampleLegend(threshold: threshold)
+            let legend = try EvaluationReport.sampleLegend(threshold: r.threshold)
             let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
             sections.append("""
                 <section id="topology-\(ReportHTML.anchor(r.topology))">
@@ -270,11 +320,18 @@ struct Compare: ParsableCommand {
             tiles.append(ReportHTML.tile("Highest Dice", "\(r.names): \(f(r.value))",
                                          "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean)."))
         }
-        tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", threshold),
-                                     "A pixel counts as tumor where the activation exceeds it (--threshold, by default the paper's 0.35; the same for every topology)."))
+        if let fixed = Float(threshold) {
+            tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", fixed),
+                                         "A pixel counts as tumor where the activation exceeds it: set by --threshold, the same for every row."))
+        } else {
+            tiles.append(ReportHTML.tile("Threshold", "per row",
+                                         "A pixel counts as tumor where the activation exceeds it: each row's was chosen on the validation "
+                                         + "split (" + rows.map { "\($0.topology) \(String(format: "%.2f", $0.threshold)): \($0.thresholdOrigin)" }
+                                            .joined(separator: "; ") + "), since networks and heads light up to different levels."))
+        }
         let body = """
             <h1>Topology comparison</h1>
-            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows))); test split.</p>
+            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows) ?? "the head in each row")); test split: \(Self.testCounts(rows)).</p>
             <div class="tiles">\(tiles.joined(separator: "\n"))</div>
             <h2>Comparison</h2>
             <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>
@@ -287,15 +344,28 @@ struct Compare: ParsableCommand {
                          to: folder.appendingPathComponent("report.html"))
     }
 
+    /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on.
+    static func testCounts(_ rows: [Row]) -> String {
+        guard let s = rows.first?.evaluation.summary else { return "no samples" }
+        let withTruth = rows.first!.evaluation.results.filter { $0.pixel != nil && $0.label == .cancer }.count
+        return "\(s.nCancer) cancer (\(withTruth) with truth), \(s.nCancerFree) cancer-free"
+    }
+
     /// The comparison table: its header and one row of cells per topology, for Markdown and HTML.
     func table(_ rows: [Row]) -> (header: [String], cells: [[String]]) {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
-        let header = ["topology", "configuration", "parameters", "training s", "images/s", "best val loss", "test AUC", "Dice mean ± sd"]
+        let severalHeads = Self.headLine(rows) == nil
+        let notes = rows.map(Self.note)
+        let header = ["topology", "configuration"] + (severalHeads ? ["head"] : [])
+            + ["parameters", "training s", "images/s", "best val loss", "threshold", "test AUC", "Dice mean ± sd"]
+            + (notes.contains { $0 != nil } ? ["notes"] : [])
         let settings = Self.distinguishingSettings(rows.map(\.configuration))
         let cells = rows.indices.map { i in
             let (r, s) = (rows[i], rows[i].evaluation.summary)
-            return [r.topology, settings[i], "\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1),
-                    f(r.validationLoss.map(Double.init), 5), f(s.auc), "\(f(s.diceMean)) ± \(f(s.diceSD))"]
+            return [r.topology, settings[i]] + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
+                + ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), f(r.validationLoss.map(Double.init), 5),
+                   String(format: "%.2f", r.threshold), f(s.auc), "\(f(s.diceMean)) ± \(f(s.diceSD))"]
+                + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])
         }
         return (header, cells)
     }
@@ -314,24 +384,38 @@ struct Compare: ParsableCommand {
         }
     }
 
-    /// "head compsegnet {…}" when every run used one head (they do: --head), with its configuration.
-    static func headLine(_ rows: [Row]) -> String {
-        guard let head = rows.first?.head else { return "" }
+    /// "head compsegnet {…}" when every run used one head, with its configuration; nil when they differ.
+    static func headLine(_ rows: [Row]) -> String? {
+        guard let head = rows.first?.head, rows.allSatisfy({ $0.head == head }) else { return nil }
         return "head \(head.identifier) \(head.configuration.text)"
+    }
+
+    /// What a reader of the table must know of a row: a collapse (its numbers are then those of a
+    /// map that does not depend on the image), nil when none.
+    static func note(_ r: Row) -> String? {
+        if r.keptEpochCollapsed { return "the kept epoch collapsed (\(r.collapsedEpochs) of \(r.epochs) did): its numbers are not a segmentation" }
+        if r.collapsedEpochs > 0 { return "\(r.collapsedEpochs) of \(r.epochs) epochs collapsed (restarted), not the kept one" }
+        return nil
     }
 
     func writeTables(_ rows: [Row], to folder: URL) throws {
         func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
         let (header, cells) = table(rows)
-        let md = ["Trained with \(Self.headLine(rows)); each run's whole configuration is in its model.json.", "",
+        let md = ["Trained with \(Self.headLine(rows) ?? "the head in each row") on the same data and seed; test split "
+                  + "(\(Self.testCounts(rows))); each run's whole configuration is in its model.json, and each threshold's origin "
+                  + "in report.html.", "",
                   "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
             + cells.map { "| " + $0.joined(separator: " | ") + " |" }
-        var csv = ["topology,parameters,training_s,images_per_s,val_loss,test_auc,dice_mean,dice_sd,head,configuration"]
+        var csv = ["topology,parameters,training_s,images_per_s,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
+                   + "dice_mean,dice_sd,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,"
+                   + "configuration"]
         for r in rows {
             let s = r.evaluation.summary
             csv.append(CSV.line([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                                 f(r.validationLoss.map(Double.init), 6), f(s.auc, 6), f(s.diceMean, 6), f(s.diceSD, 6),
-                                 r.head.identifier, r.configuration.text]))
+                                 f(r.validationLoss.map(Double.init), 6), String(format: "%.2f", r.threshold), f(s.auc, 6),
+                                 f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6), "\(s.nCancer)",
+                                 "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
+                                 r.head.identifier, r.head.configuration.text, r.configuration.text]))
         }
         try writeDurably(Data((md.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.md"))
         try writeDurably(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.csv"))
@@ -349,8 +433,21 @@ extension Compare.Entry {
         case .string(let identifier):
             self.init(name: identifier, topology: identifier, configuration: widthAndDepth)
         case .object(let o):
-            if let unknown = o.keys.sorted().first(where: { !["name", "topology", "configuration"].contains($0) }) {
-                throw ConfigurationError(source: source, message: "unknown key '\(unknown)'; known keys: configuration, name, topology")
+            let known = ["configuration", "head", "headConfiguration", "name", "topology"]
+            if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
+                throw ConfigurationError(source: source, message: "unknown key '\(unknown)'; known keys: " + known.joined(separator: ", "))
+            }
+            var head: PluginDescription?
+            if let h = o["head"] {
+                guard case .string(let identifier) = h else {
+                    throw ConfigurationError(source: source, message: "'head' must be a pooling head identifier (`compseg plugins`)")
+                }
+                head = PluginDescription(identifier: identifier, configuration: o["headConfiguration"] ?? [:])
+            } else if o["headConfiguration"] != nil {
+                throw ConfigurationError(source: source, message: "'headConfiguration' needs 'head' beside it")
+            }
+            if let c = o["headConfiguration"], c.objectValue == nil {
+                throw ConfigurationError(source: source, message: "'headConfiguration' must be a mapping of the head's keys")
             }
             guard case .string(let topology)? = o["topology"] ?? o["name"] else {
                 throw ConfigurationError(source: source, message: "needs 'topology' (an identifier from `compseg plugins`)")
@@ -368,13 +465,13 @@ extension Compare.Entry {
                 name = text
             }
             guard let configuration = o["configuration"] else {
-                self.init(name: name, topology: topology, configuration: widthAndDepth)
+                self.init(name: name, topology: topology, configuration: widthAndDepth, head: head)
                 return
             }
             guard case .object = configuration else {
                 throw ConfigurationError(source: source, message: "'configuration' must be a mapping of the topology's keys")
             }
-            self.init(name: name, topology: topology, configuration: configuration)
+            self.init(name: name, topology: topology, configuration: configuration, head: head)
         default:
             throw ConfigurationError(source: source, message: "must be a topology identifier or a mapping with 'topology'")
         }

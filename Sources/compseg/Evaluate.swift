@@ -89,6 +89,10 @@ struct Evaluate: ParsableCommand {
             }
             chosen = choice.threshold
             print(String(format: "Threshold %.2f, chosen on %d validation samples by ", chosen, validation.count) + choice.reason)
+            if split == .val || split == .all {
+                warn("the threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice and "
+                     + "sensitivity are optimistic; --split test scores samples the choice never saw")
+            }
             origin = "chosen on the \(validation.count) validation samples (--threshold auto): \(choice.reason)"
         } else if let threshold {
             (chosen, origin) = (Float(threshold)!, "set by --threshold")

@@ -74,7 +74,7 @@ import Testing
         #expect(evaluated.status == 0, "\(evaluated.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("eval/summary.json"))))
             as? [String: Any] ?? [:]
-        for key in ["auc", "auc_ci", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free"] {
+        for key in ["auc", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free"] {
             #expect(summary[key] != nil, "summary.json lacks \(key)")
         }
         #expect((summary["n_cancer"] as? Int) == 4 && (summary["n_cancer_free"] as? Int) == 4)
@@ -89,9 +89,13 @@ import Testing
         for text in ["true positive rate", "Youden: fraction", "Tumor fraction by class", "Choice of the threshold", "training loss"] {
             #expect(svgs.contains { $0.contains(text) }, "no embedded figure says \(text)")
         }
-        #expect(svgs.contains { $0.range(of: #"AUC \d\.\d\d \[\d\.\d\d, \d\.\d\d\]"#, options: .regularExpression) != nil })
+        // The AUC with DeLong's interval, or without one where it would be 0 wide (separated or tied classes).
+        let interval = summary["auc_ci"] as? [Double]
+        #expect(svgs.contains { $0.range(of: interval == nil ? #"AUC \d\.\d\d<"# : #"AUC \d\.\d\d \[\d\.\d\d, \d\.\d\d\]"#,
+                                         options: .regularExpression) != nil }, "\(summary)")
+        #expect(interval.map { $0[0] < $0[1] } ?? true, "a 0-wide interval: \(summary)")
         // The summary says what each number means; captions are HTML; the per-sample table sorts.
-        for text in ["Overlap of the predicted and true tumor, over cancer samples", "95% interval by DeLong", "validation samples (--threshold auto",
+        for text in ["Overlap of the predicted and true tumor, over cancer samples", "DeLong's method", "validation samples (--threshold auto",
                      "<figcaption>", "class=\"sortable\"", "data-type=\"number\"", "class=\"card\" id=\"spot000\""] {
             #expect(report.contains(text), "report lacks \(text)")
         }
@@ -341,8 +345,8 @@ extension EndToEndTests {
         #expect(compared.status == 0, "\(compared.output)")
         let table = try String(contentsOfFile: folder.path("cmp/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("unet,") && table[2].hasPrefix("segnet,"), "\(table)")
-        #expect(table[0].hasSuffix(",head,configuration") && table[1].contains(",compsegnet,\"{") && table[1].contains("\"\"width\"\":4"),
-                "\(table)")
+        #expect(table[0].hasSuffix(",collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,configuration")
+                    && table[1].contains(",compsegnet,\"{") && table[1].contains("\"\"width\"\":4"), "\(table)")
         // The head the runs were trained with, and each topology's width and depth, beside the numbers.
         let markdown = try String(contentsOfFile: folder.path("cmp/comparison.md"), encoding: .utf8)
         #expect(markdown.hasPrefix("Trained with head compsegnet {\"alpha\":0.1,") && markdown.contains("| unet | width 4, depth 2, activation softplus, batchNorm false, "),
@@ -388,12 +392,27 @@ extension EndToEndTests {
                     && pairTable.contains("| unet-plain | width 4, depth 2, batchNorm false |"), "\(pairTable)")
         let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
         #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
+        // Heads side by side: each entry's own, a head column, each row's threshold chosen on validation.
+        try Data("""
+            topologies:
+              - {name: paper, topology: unet, configuration: {width: 4, depth: 2}}
+              - {name: topk, topology: unet, configuration: {width: 4, depth: 2}, head: topk, headConfiguration: {fraction: 0.2}}
+            """.utf8).write(to: URL(fileURLWithPath: folder.path("heads.yaml")))
+        let heads = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("heads.yaml"),
+                                 "--out", folder.path("heads"), "--epochs", "1", "--batch", "2", "--threshold", "auto"])
+        #expect(heads.status == 0, "\(heads.output)")
+        let headsTable = try String(contentsOfFile: folder.path("heads/comparison.md"), encoding: .utf8)
+        #expect(headsTable.contains("Trained with the head in each row") && headsTable.contains("| topology | configuration | head |")
+                    && headsTable.contains("| threshold |") && headsTable.contains("| topk | width 4, depth 2 | topk {"), "\(headsTable)")
+        let topk = try String(contentsOfFile: folder.path("heads/topk/model.json"), encoding: .utf8)
+        #expect(topk.contains("\"identifier\" : \"topk\"") && topk.contains("0.2"), "\(topk)")
+        #expect(try String(contentsOfFile: folder.path("heads/report.html"), encoding: .utf8).contains("each row's was chosen on the validation split"))
         // Bad entries fail before any training, naming the file and the entry.
         for (text, message) in [
             ("topologies: [unet, unet]", "repeated: unet"),
             ("topologies: [{topology: unet, depht: 2}]", "topologies entry 1: unknown key 'depht'"),
             ("topologies: [{topology: unet, depht: 2}, {name: a/b, topology: segnet}]",
-             "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1: unknown key 'depht'; known keys: configuration, name, topology\n"
+             "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1: unknown key 'depht'; known keys: configuration, head, headConfiguration, name, topology\n"
                 + "  \(folder.path("bad.yaml")): topologies entry 2: 'name' must be a folder name"),
             ("topologies: [segnet, {name: u, topology: unet, configuration: {widht: 4}}]",
              "bad.yaml: topologies entry 2 (u): unknown key 'widht'"),

@@ -110,6 +110,25 @@ import CompSegNetHead
         #expect(value == ["n": 3, "x": 2.5, "flag": true, "nothing": .null, "day": "2026-11-30", "name": "unet"])
     }
 
+    /// Deep nesting is refused before parsing (5000 '[' in 10 KB overflowed the parser's stack), in
+    /// flow and block style; the estimate stays near the true depth for files as users write them.
+    @Test func deepNestingIsRefusedBeforeParsing() throws {
+        let flow = try write("a: " + String(repeating: "[", count: 5000) + "\n", "flow.yaml")
+        let json = try write("{\"a\": " + String(repeating: "{\"b\": ", count: 5000) + "1" + String(repeating: "}", count: 5001) + "\n", "deep.json")
+        let block = try write((0..<300).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1\n", "block.yaml")
+        let items = try write(String(repeating: "- ", count: 3000) + "x\n", "items.yaml")
+        defer { for url in [flow, json, block, items] { try? FileManager.default.removeItem(at: url) } }
+        for url in [flow, json, block, items] {
+            #expect {
+                try ConfigurationFile.read(url)
+            } throws: { error in
+                "\(error)".contains(url.lastPathComponent) && "\(error)".contains("nests deeper than 64 levels")
+            }
+        }
+        #expect(ConfigurationFile.nestingEstimate("a: [1, 2]\nb:\n  c: {d: [x]}\n  e:\n    - f: 1\n      g: '[[['\n") == 4)
+        #expect(ConfigurationFile.nestingEstimate("s: \"[[[[\" # [[[[\n") == 1)
+    }
+
     /// Found by fuzz/config_yaml: a null or scalar section, and a long YAML 1.1 base-60 integer
     /// (whose conversion overflowed), give values or errors, never a crash.
     @Test func oddSectionsAndBase60Integers() throws {

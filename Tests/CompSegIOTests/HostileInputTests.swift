@@ -26,6 +26,25 @@ import Testing
         #expect(whole.contains(url.path) && whole != "no error", "\(whole)")
     }
 
+    /// A fifo, a device, a folder or a looping link given as a file is named for what it is, not
+    /// read (a fifo made every reader wait for ever).
+    @Test func onlyRegularFilesAreRead() throws {
+        let (dir, remove) = try temporaryFolder("fifo")
+        defer { remove() }
+        let fifo = dir.appendingPathComponent("spot.h5")
+        #expect(mkfifo(fifo.path, 0o600) == 0)
+        let loop = dir.appendingPathComponent("loop.png")
+        try FileManager.default.createSymbolicLink(atPath: loop.path, withDestinationPath: loop.path)
+        for (url, words) in [(fifo, "is a fifo (named pipe), not a file"), (URL(fileURLWithPath: "/dev/zero"), "is a device or socket"),
+                             (dir, "is a folder, not a file"), (loop, "is a symbolic link that loops")] {
+            for read in [{ _ = try InstrumentFormat.read(url) }, { _ = try PNGImage(contentsOf: url) }, { _ = try RasterFile.read(url) },
+                         { _ = try HDF5File(url: url) }] as [() throws -> Void] {
+                let message = Self.message(read)
+                #expect(message.contains(url.path) && message.contains(words), "\(message)")
+            }
+        }
+    }
+
     /// Declared sizes whose product overflows 64 bits are refused, not trapped on.
     @Test func overflowingDimensionsAreRefused() {
         let url = Self.url("png_declared_size.png")

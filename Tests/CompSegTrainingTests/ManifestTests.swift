@@ -55,7 +55,7 @@ import CompSegTraining
             #expect(e.problems == ["line 1: column 'label' appears more than once; which one is meant cannot be told"])
         }
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("absent.csv")) } catch let e as ManifestError {
-            #expect(e.problems == ["cannot be read (missing or not a file)"])
+            #expect(e.problems == ["does not exist"])
         }
         // What spreadsheets write: other separators, a trailing comma, UTF-16.
         let sheets = try folder(["semi.csv": "path;label;split\nx;1;train\n", "tab.csv": "path\tlabel\tsplit\n",

@@ -5,11 +5,12 @@ import CompSegTraining
 
 @Suite struct MetricsTests {
     @Test func aucIntervalByDeLong() throws {
-        // Perfect separation: AUC 1, zero placement variance, interval [1, 1].
+        // Perfect separation: AUC 1, zero placement variance, so no interval (not a 0-wide [1, 1]).
         let perfect = try #require(rocAUCWithInterval(scores: [0.9, 0.8, 0.2, 0.1], positives: [true, true, false, false]))
-        #expect(perfect.auc == 1 && perfect.interval?.low == 1 && perfect.interval?.high == 1)
-        // All scores equal: AUC ½.
-        #expect(try #require(rocAUCWithInterval(scores: [0.5, 0.5, 0.5], positives: [true, false, false])).auc == 0.5)
+        #expect(perfect.auc == 1 && perfect.interval == nil)
+        // All scores equal: AUC ½, no interval either.
+        let tied = try #require(rocAUCWithInterval(scores: [0.5, 0.5, 0.5, 0.5], positives: [true, true, false, false]))
+        #expect(tied.auc == 0.5 && tied.interval == nil)
         // Positives {0.4, 0.9}, negatives {0.2, 0.4}: placements V10 = (0.75, 1), V01 = (1, 0.75);
         // var = (0.03125/2) + (0.03125/2) = 0.03125, sd = 0.17678; AUC 0.875 ± 0.34648 → [0.528, 1].
         let r = try #require(rocAUCWithInterval(scores: [0.2, 0.4, 0.4, 0.9], positives: [false, true, false, true]))

@@ -24,7 +24,13 @@ extension SpectralFileReader {
         do { (b, h, w) = try layout.dimensions(shape: shape, size: size) } catch let e as LayoutError {
             throw fail(c.spectra, e)
         }
-        // The axis first: a cube whose bands disagree with it is refused before it is read.
+        // The axis first: a cube whose bands disagree with it is refused before it is read, and an
+        // axis (or mask) of another size before it is read (a small file can declare billions).
+        let axisShape = try file.shape(of: c.wavenumbers)
+        guard axisShape.allSatisfy({ $0 <= b }), valueCount(axisShape) == b else {
+            throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has shape \(axisShape) but '\(c.spectra)' has \(b) bands "
+                          + "(shape \(shape), layout '\(layout.rawValue)'); expected \(b) values")
+        }
         let (wavenumberShape, wavenumberValues) = try file.readDoubles(c.wavenumbers, maximumValues: c.maximumValues)
         let wavenumbers: [Double]
         do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
@@ -39,6 +45,11 @@ extension SpectralFileReader {
             throw IOError(file: url.path, "dataset '\(c.spectra)' declares \(h)×\(w)×\(b) values, more than the limit of "
                           + "\(c.maximumValues) (option maximumValues raises it, if the memory is there: 4 bytes a value)")
         }
+        // The image, and the copies reading and preparing it make, must fit: checked before any is taken.
+        do {
+            try requireMemory(Double(count) * 16, for: "reading \(h)×\(w)×\(b) values (4 bytes each, and copies)",
+                              "read a smaller image or region")
+        } catch { throw IOError(file: url.path, "dataset '\(c.spectra)': \(error)") }
         // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
         // large file never needs a second full-size copy besides the image.
         var image = [Float](repeating: 0, count: count)
@@ -52,6 +63,10 @@ extension SpectralFileReader {
         }
         var mask: [Bool]?
         if let name = c.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {
+            let declared = try file.shape(of: name)
+            guard declared.allSatisfy({ $0 <= plane }), valueCount(declared) == plane else {
+                throw fail(name, LayoutError("has shape \(declared); expected \(h)×\(w) values, one per pixel"))
+            }
             let (shape, values) = try file.readFloats(name, maximumValues: c.maximumValues)
             do { mask = try layout.mask(shape: shape, values: values, height: h, width: w) } catch let e as LayoutError {
                 throw fail(name, e)
@@ -99,4 +114,9 @@ extension SpectralFileReader {
         }
         return (try integer("height", heightName), try integer("width", widthName))
     }
+}
+
+/// The number of values a dataset of `shape` declares; nil past Int's range.
+private func valueCount(_ shape: [Int]) -> Int? {
+    shape.reduce(Int?(1)) { n, d in n.flatMap { n in let (p, o) = n.multipliedReportingOverflow(by: d); return o ? nil : p } }
 }
