@@ -47,8 +47,10 @@ public final class TrainedModel {
         let large = samples.filter { $0.height > tiling.size || $0.width > tiling.size }
         guard large.isEmpty else {  // one by one, the large ones in tiles
             return try samples.map { s in
-                try large.contains { $0.id == s.id } ? tiledActivationMap(s.image, tiling: tiling, batchSize: batchSize)
-                    : activationMaps([s], batchSize: 1, tiling: tiling)[0]
+                guard large.contains(where: { $0.id == s.id }) else { return try activationMaps([s], batchSize: 1, tiling: tiling)[0] }
+                do { return try tiledActivationMap(s.image, tiling: tiling, batchSize: batchSize) } catch {
+                    throw TrainingError("sample \(s.id) (\(s.height)×\(s.width), segmented in tiles): \(error)")
+                }
             }
         }
         var maps: [[Float]] = []

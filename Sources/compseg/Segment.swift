@@ -54,8 +54,10 @@ struct Segment: ParsableCommand {
                           let regions = try source.regions(of: large.url, label: large.label) else { continue }
                     print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region…")
                     let start = DispatchTime.now().uptimeNanoseconds
-                    fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
-                                                                  to: staging, geoJSON: geojson))
+                    do {
+                        fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,
+                                                                      to: staging, geoJSON: geojson))
+                    } catch { throw CLIError("\(large.url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
                     let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
                     streaming += seconds
                     print(String(format: "  %.1f s (reading, preprocessing, network and writing, region by region)", seconds))

@@ -44,7 +44,7 @@ import CompSegNetHead
             try unknown.decode(CompSegNetHead.Configuration.self)
         }
         let wrongType = PluginConfiguration(json: Data(#"{"beta": "five"}"#.utf8), source: "cli")
-        #expect(throws: ConfigurationError(source: "cli", message: "key 'beta': expected Float")) {
+        #expect(throws: ConfigurationError(source: "cli", message: "key 'beta': expected a number")) {
             try wrongType.decode(CompSegNetHead.Configuration.self)
         }
     }

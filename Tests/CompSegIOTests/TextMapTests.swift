@@ -66,6 +66,11 @@ import Testing
         #expect { _ = try Self.read(twice.joined(separator: "\n")) } throws: {
             "\($0)".contains("line 9: the pixel X=2.001, Y=0.0 falls on the grid place of line 3's")
         }
+        // A position that is not a number is named (its spectrum was dropped without a word).
+        let lost = Self.rows(x: { r, c in r == 1 && c == 2 ? .nan : Double(2 * c) })
+        #expect { _ = try Self.read(lost.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 11: X, Y and the wave must be finite numbers, found nan, 2.0, 1800.5")
+        }
         let uneven = Self.rows(x: { _, c in [0, 1, 3][c] })
         #expect { _ = try Self.read(uneven.joined(separator: "\n")) } throws: {
             "\($0)".contains("X values are not evenly spaced: X=3.0 where X=2.0 was expected")

@@ -89,8 +89,8 @@ public struct AsymmetricLeastSquaresBaseline: SpectralTransform, Equatable {
             throw SpectralError("lambda must be positive and finite, got \(lambda)")
         }
         guard p > 0, p < 1 else { throw SpectralError("p must lie in (0, 1), got \(p)") }
-        guard iterations >= 1 else {
-            throw SpectralError("iterations must be at least 1, got \(iterations)")
+        guard (1...10_000).contains(iterations) else {
+            throw SpectralError("iterations must lie in 1…10000, got \(iterations)")
         }
     }
 

@@ -46,9 +46,9 @@ public struct WhitakerHayesDespike: SpectralTransform, Equatable {
         guard threshold > 0, threshold.isFinite else {
             throw SpectralError("threshold must be positive and finite, got \(threshold)")
         }
-        guard kernel >= 1 else { throw SpectralError("kernel must be ≥ 1, got \(kernel)") }
-        guard maxWidth >= 1 else { throw SpectralError("maxWidth must be ≥ 1, got \(maxWidth)") }
-        guard maxPasses >= 1 else { throw SpectralError("maxPasses must be ≥ 1, got \(maxPasses)") }
+        guard (1...1000).contains(kernel) else { throw SpectralError("kernel must lie in 1…1000, got \(kernel)") }
+        guard (1...1000).contains(maxWidth) else { throw SpectralError("maxWidth must lie in 1…1000, got \(maxWidth)") }
+        guard (1...1000).contains(maxPasses) else { throw SpectralError("maxPasses must lie in 1…1000, got \(maxPasses)") }
     }
 
     /// The modified z-scores of `d` (all zero when every value is the same), and the |d − median|

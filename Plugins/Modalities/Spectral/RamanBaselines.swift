@@ -42,7 +42,9 @@ private func validateWhittaker(_ step: String, lambda: Double, tolerance: Double
     guard tolerance >= 0, tolerance.isFinite else {
         throw SpectralError("\(step): tolerance must be finite and ≥ 0, got \(tolerance)")
     }
-    guard maxIterations >= 0 else { throw SpectralError("\(step): maxIterations must be ≥ 0, got \(maxIterations)") }
+    guard (0...10_000).contains(maxIterations) else {
+        throw SpectralError("\(step): maxIterations must lie in 0…10000, got \(maxIterations)")
+    }
 }
 
 /// Asymmetrically reweighted penalized least squares, arPLS (Baek et al. 2015, Analyst 140:250):
@@ -187,7 +189,7 @@ public struct IModPolyBaseline: SpectralTransform, Equatable {
         guard tolerance >= 0, tolerance.isFinite else {
             throw SpectralError("tolerance must be finite and ≥ 0, got \(tolerance)")
         }
-        guard maxIterations >= 1 else { throw SpectralError("maxIterations must be ≥ 1, got \(maxIterations)") }
+        guard (1...10_000).contains(maxIterations) else { throw SpectralError("maxIterations must lie in 1…10000, got \(maxIterations)") }
     }
 
     /// The baseline p, one value per band, in the axis's order.

@@ -33,16 +33,24 @@ public struct SpectralResample: SpectralTransform, Equatable {
         }
     }
 
+    /// The most bands a resampled axis may have (more than any spectrometer writes; its axis is
+    /// made before memory for the cube can be checked).
+    static let maximumBands = 100_000
+
     private func validate() throws {
         switch target {
         case .values(let values):
-            guard !values.isEmpty else { throw SpectralError("'values' is empty; expected at least one point") }
+            guard (1...Self.maximumBands).contains(values.count) else {
+                throw SpectralError("'values' holds \(values.count) points; expected 1 to \(Self.maximumBands)")
+            }
             _ = try ascendingOrder(values, named: "'values'")
         case .evenlySpaced(let from, let to, let count):
             guard from.isFinite, to.isFinite, from != to else {
                 throw SpectralError("expected finite, different 'from' and 'to', got \(from) and \(to)")
             }
-            guard count >= 2 else { throw SpectralError("'count' must be at least 2, got \(count)") }
+            guard (2...Self.maximumBands).contains(count) else {
+                throw SpectralError("'count' must lie in 2…\(Self.maximumBands), got \(count)")
+            }
         }
     }
 

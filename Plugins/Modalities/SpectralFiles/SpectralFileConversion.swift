@@ -21,7 +21,9 @@ public struct SpectralFileSummary: Sendable {
         (height, width, bands) = (cube.height, cube.width, cube.bands)
         (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
         notes = cube.notes
-        if let repeated = SpectralFileReader.firstRepeat(cube.axis) {
+        if let bad = cube.axis.firstIndex(where: { !$0.isFinite }) {
+            notes.append("the axis holds \(cube.axis[bad]) at band \(bad): reading it as a sample is refused")
+        } else if let repeated = SpectralFileReader.firstRepeat(cube.axis) {
             notes.append("the axis holds \(cube.axis[repeated.first]) at bands \(repeated.first) and \(repeated.second): "
                          + "reading it as a sample is refused")
         } else if let turn = Self.turn(of: cube.axis) {

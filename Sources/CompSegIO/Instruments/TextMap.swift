@@ -175,6 +175,10 @@ private struct TextTable {
                 throw IOError(file: file, "line \(line): \(values.count) values; expected 4 (X, Y, wave, intensity)")
             }
             let i = values.startIndex
+            guard values[i].isFinite, values[i + 1].isFinite, values[i + 2].isFinite else {  // NaN keys would be lost
+                throw IOError(file: file, "line \(line): X, Y and the wave must be finite numbers, found \(values[i]), "
+                              + "\(values[i + 1]), \(values[i + 2])")
+            }
             let key = XY(x: values[i], y: values[i + 1]), wave = values[i + 2]
             if let earlier = points.updateValue(line, forKey: Point(xy: key, wave: wave)) {
                 throw IOError(file: file, "line \(line): duplicate point X=\(key.x), Y=\(key.y), wave \(wave) (already on line \(earlier))")
