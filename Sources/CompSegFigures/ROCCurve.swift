@@ -72,8 +72,9 @@ public enum ROCCurve {
 
     /// The plot: axes from −0.02 to 1.02 (so that a curve along an edge lies inside the frame,
     /// not on it), ticks every 0.25, the chance diagonal dashed grey, each curve in its own
-    /// `Palette.categorical` colour, the last 3 px wide and each earlier one 2.5 px wider (curves
-    /// that coincide show as nested bands), with its marker as a ringed dot, and a legend in the lower
+    /// `Palette.categorical` colour, the last 3 px wide and each earlier one 4 px wider (less when
+    /// there are more than four; curves that coincide show as nested bands), with its marker as a
+    /// ringed dot, and a legend in the lower
     /// right: "name AUC 0.93 [0.85, 0.99]" per curve (one curve: "AUC 0.93 [0.85, 0.99]", so that
     /// the legend stays clear of the curve's left edge), then the markers' labels (several curves:
     /// "name Youden point"). Titled "ROC of the tumor fraction" unless given another `title`.
@@ -82,12 +83,17 @@ public enum ROCCurve {
         let ticks: [Chart.Tick] = [("0", 0), ("0.25", 0.25), ("0.5", 0.5), ("0.75", 0.75), ("1", 1)]
         var chart = Chart(width: size, height: size, title: title, xLabel: "false positive rate", yLabel: "true positive rate",
                           xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
+        // Below the diagonal, where curves better than chance do not go; the axes keep their range
+        // (a legend placed where it covers least would raise the top above 1 when it crosses the diagonal).
+        chart.legend = .lowerRight
         chart.series.append(.init(points: [(0, 0), (1, 1)], colour: Palette.lightGrey, lineWidth: 1.5, dash: 6))
         for (i, curve) in curves.enumerated() {
             let colour = Palette.categorical[i % Palette.categorical.count]
             let name = curves.count == 1 ? String(legend(curve).dropFirst(curve.name.count + 1)) : legend(curve)
-            // Each curve narrower than the one beneath it, so curves that coincide show as nested bands.
-            let width = 3 + 2.5 * Double(curves.count - 1 - i)
+            // Each curve narrower than the one beneath it (by 4 px, less with many), so curves that
+            // coincide show as nested bands.
+            let step = min(4, 12 / Double(max(1, curves.count - 1)))
+            let width = 3 + step * Double(curves.count - 1 - i)
             chart.series.append(.init(name: name, points: curve.points.map { ($0.fpr, $0.tpr) }, colour: colour, lineWidth: width))
         }
         for (i, curve) in curves.enumerated() {

@@ -170,6 +170,9 @@ public final class HDF5File: Sendable {
             let names = (try? datasetNames()) ?? []
             let absolute = path.hasPrefix("/") ? path : "/" + path
             if names.contains(absolute) { throw error("dataset '\(path)' cannot be opened") }
+            if H5Lexists(file, path, compseg_h5p_default()) > 0, H5Oexists_by_name(file, path, compseg_h5p_default()) <= 0 {
+                throw error("'\(path)' is a link that cannot be followed (it leads nowhere, or in a loop)")
+            }
             throw error("dataset '\(path)' not found; it has \(names.isEmpty ? "no datasets" : names.joined(separator: ", "))")
         }
         defer { H5Dclose(dataset) }

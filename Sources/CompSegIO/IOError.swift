@@ -216,7 +216,9 @@ func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throw
     let bytes = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? Int.max
     let (limit, huge) = max(bytes, 1).multipliedReportingOverflow(by: maximumExpansion)
     guard !overflow, huge || samples <= limit else {
-        throw IOError(file: file, "\(what) declares \(dimensions.map(String.init).joined(separator: "×")) samples, more than "
+        let declared = dimensions.count == 3 ? "\(dimensions[0])×\(dimensions[1]) pixels (width×height) of \(dimensions[2]) samples"
+            : dimensions.map(String.init).joined(separator: "×") + " samples"
+        throw IOError(file: file, "\(what) declares \(declared), more than "
                       + "a file of \(bytes) bytes can hold (at most \(maximumExpansion) per stored byte); "
                       + "the file is truncated or its header is damaged")
     }

@@ -129,7 +129,8 @@ public enum RasterFile {
         guard r.width > 0, r.height > 0, r.x >= 0, r.y >= 0, r.x <= width - r.width, r.y <= height - r.height else {
             throw IOError(file: file, "region (x \(r.x), y \(r.y), \(r.width)×\(r.height)) does not lie inside the \(width)×\(height) pixels of \(what)")
         }
-        try requirePlausibleSize([r.width, r.height, channels], file: file, what: what)
+        try requirePlausibleSize([r.width, r.height, channels], file: file,
+                                 what: region == nil ? what : "the region (x \(r.x), y \(r.y)) read of \(what) (\(width)×\(height))")
         let (pixels, o1) = r.width.multipliedReportingOverflow(by: r.height)
         let (count, o2) = pixels.multipliedReportingOverflow(by: channels)
         guard !o1, !o2, count <= maximumValues else {

@@ -37,6 +37,11 @@ public struct Manifest: Sendable {
             throw ManifestError(file: url.path, problems: ["is UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8"])
         }
         // A byte-order mark (spreadsheets write one) and old Mac line endings are read as text is meant.
+        if let nul = data.firstIndex(of: 0) {  // invisible in any message, and no path holds one
+            let line = data[..<nul].filter { $0 == 10 }.count + 1
+            throw ManifestError(file: url.path, problems: ["line \(line): holds a NUL byte (byte \(nul - data.startIndex)): the file "
+                                                           + "is not text, or is damaged; a manifest is CSV text"])
+        }
         var text = String(decoding: data, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
         if !text.contains("\n") { text = text.replacingOccurrences(of: "\r", with: "\n") }

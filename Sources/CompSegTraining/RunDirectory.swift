@@ -75,21 +75,27 @@ public struct RunDirectory: Sendable {
         try writeDurably(Data(TrainingCurves.svg(epochs, best: best).utf8), to: curvesSVGFile)
     }
 
-    /// The history in `history.csv` (the columns the curves need: epoch, losses, AUC and best), for
-    /// runs written before `curves.svg` existed.
+    /// The history in `history.csv`: every column but the timings' precision (collapse notes and
+    /// restarts included), for runs written before `curves.svg` existed and for `evaluate`.
     /// - Throws: naming the file when it is missing or a row is malformed.
     public func readHistory() throws -> [EpochRecord] {
         guard let data = FileManager.default.contents(atPath: historyFile.path) else {
             throw TrainingError("\(historyFile.path): not found")
         }
+        let rows: [[String]]
+        do { rows = try CSV.parse(String(decoding: data, as: UTF8.self), file: historyFile.path) } catch {
+            throw TrainingError("\(error)")
+        }
         var records: [EpochRecord] = []
-        for (i, line) in String(decoding: data, as: UTF8.self).split(separator: "\n").enumerated().dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        for (i, f) in rows.enumerated().dropFirst() where f != [""] {
             guard f.count >= 7, let epoch = Int(f[0]), let train = Float(f[1]) else {
-                throw TrainingError("\(historyFile.path): line \(i + 1) is not an epoch row: \(line)")
+                throw TrainingError("\(historyFile.path): line \(i + 1) is not an epoch row: \(f.joined(separator: ","))")
             }
-            records.append(EpochRecord(epoch: epoch, trainLoss: train, validationLoss: Float(f[2]), validationAUC: Double(f[3]),
-                                       seconds: Double(f[4]) ?? 0, imagesPerSecond: Double(f[5]) ?? 0, collapse: nil, best: f[6] == "1"))
+            var record = EpochRecord(epoch: epoch, trainLoss: train, validationLoss: Float(f[2]), validationAUC: Double(f[3]),
+                                     seconds: Double(f[4]) ?? 0, imagesPerSecond: Double(f[5]) ?? 0,
+                                     collapse: f.count > 7 && !f[7].isEmpty ? f[7] : nil, best: f[6] == "1")
+            record.restart = f.count > 8 ? Float(f[8]) : nil
+            records.append(record)
         }
         return records
     }

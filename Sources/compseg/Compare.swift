@@ -250,6 +250,9 @@ struct Compare: ParsableCommand {
             // Card anchors carry the entry's name: the report holds every entry's cards.
             let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
                                                             anchorPrefix: "\(e.name)-")
+            // Its numbers per sample and in summary, as evaluate writes them.
+            try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
+                                      to: figures)
             let history = session.trainer.history
             let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
             rows.append(Row(topology: e.name, threshold: chosen, thresholdOrigin: origin,

@@ -104,6 +104,11 @@ struct Evaluate: ParsableCommand {
         Self.noteTruthOutsideTissue(samples, truth)
         Self.noteTruthCoveringEverything(samples, truth)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
+        if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
+           let note = history.first(where: { $0.epoch == kept })?.collapse {
+            warn("the run's kept epoch \(kept) collapsed (history.csv: \(note)): its maps do not depend on the image, so these "
+                 + "numbers measure no segmentation")
+        }
 
         removeLeftoverTemporaries(in: folder)  // what a killed evaluation left
         // An earlier evaluation's per-sample files go first, so that none of them stays beside these.

@@ -334,6 +334,21 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(same(image.pixel(x: 0, y: 0), Palette.white))
     }
 
+    /// Curves that coincide (three runs at AUC 1) each stay visible, nested, and the axes keep
+    /// their range: the legend goes below the diagonal instead of raising the top above 1.
+    @Test func coincidingCurvesStayVisible() {
+        let same3 = ["transposed", "resize", "batch norm"].map {
+            ROCCurve.curve(name: $0, scores: [0.9, 0.8, 0.2, 0.1], labels: [true, true, false, false])
+        }
+        let chart = ROCCurve.chart(curves: same3, size: 480)
+        #expect(chart.legend == .lowerRight && chart.roomForLegend().yRange == -0.02...1.02)
+        let image = ROCCurve.render(curves: same3, size: 480), a = chart.plotArea
+        let column = Int(chart.px(0)) + 4  // across the bands up the left edge
+        var seen = Set<[UInt8]>()
+        for x in (column - 8)...(column + 8) { let p = image.pixel(x: x, y: (a.top + a.bottom) / 2); seen.insert([p.0, p.1, p.2]) }
+        for c in Palette.categorical.prefix(3) { #expect(seen.contains([c.0, c.1, c.2]), "\(c) hidden") }
+    }
+
     /// At AUC 1 the curve runs up the left edge and along the top: it must lie inside the frame, in
     /// its own colour, not on the frame's pixels; and the Youden point shows as a ringed dot.
     @Test func perfectCurveIsVisibleBesideTheFrame() {

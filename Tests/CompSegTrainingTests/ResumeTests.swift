@@ -4,7 +4,7 @@ import CompSegCore
 import CompSegNN
 import CompSegNetHead
 import CompSegTestSupport
-import CompSegTraining
+@testable import CompSegTraining
 import UNetTopology
 
 @Suite struct ResumeTests {
@@ -95,5 +95,15 @@ import UNetTopology
         try other.load(dir.readWeights())
         #expect(other.parameters.flatMap(\.scalars) == net.parameters.flatMap(\.scalars))
         #expect(throws: TrainingError.self) { try RunDirectory(dir.url.appendingPathComponent("missing")).readModel() }
+        // history.csv reads back with its collapse notes (quoted, commas inside) and restarts.
+        var collapsed = EpochRecord(epoch: 2, trainLoss: 0.5, validationLoss: nil, validationAUC: 0.5, seconds: 1.25,
+                                    imagesPerSecond: 8, collapse: "collapsed: a \"flat\" map, everywhere", best: false)
+        collapsed.restart = 0.0005
+        let history = [EpochRecord(epoch: 1, trainLoss: 0.25, validationLoss: 0.125, validationAUC: 1, seconds: 1.5,
+                                   imagesPerSecond: 8, collapse: nil, best: true), collapsed]
+        try dir.writeHistory(history)
+        let read = try dir.readHistory()
+        #expect(read.map(\.collapse) == [nil, "collapsed: a \"flat\" map, everywhere"] && read.map(\.restart) == [nil, 0.0005])
+        #expect(read.map(\.epoch) == [1, 2] && read.map(\.best) == [true, false] && read[0].validationLoss == 0.125)
     }
 }

@@ -126,7 +126,8 @@ private struct TextTable {
 
     /// The field as a number; where commas do not separate fields, one comma may be the decimal mark.
     private func number(_ field: ArraySlice<UInt8>) -> Double? {
-        guard !field.isEmpty else { return nil }
+        // Decimal only: Swift would read "0x10" as 16, which no export means.
+        guard !field.isEmpty, !field.contains(UInt8(ascii: "x")), !field.contains(UInt8(ascii: "X")) else { return nil }
         let comma = UInt8(ascii: ",")
         if separator != comma, field.contains(comma) {
             guard field.firstIndex(of: comma) == field.lastIndex(of: comma), !field.contains(UInt8(ascii: ".")) else { return nil }
