@@ -183,7 +183,8 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         for (from, to, words) in [("interleave = bsq", "interleave = bsx", ["interleave", "bsx"]),
                                   ("data type = 4", "data type = 6", ["data type", "6"]),
                                   ("byte order = 0", "byte order = 2", ["byte order", "2"]),
-                                  ("bands = 5", "bands = 6", ["bands 6"])] {
+                                  ("bands = 5", "bands = 6", ["bands 6"]),
+                                  ("samples = 4", "samples = 4\u{0}", ["holds a NUL byte", "not a text ENVI header"])] {
             #expect(header.contains(from), "\(from)")
             try header.replacingOccurrences(of: from, with: to).write(to: dir.appendingPathComponent("x.hdr"), atomically: true,
                                                                      encoding: .utf8)

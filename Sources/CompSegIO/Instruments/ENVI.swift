@@ -101,6 +101,10 @@ struct ENVIHeader {
             throw IOError(file: path, "is \(file.length) bytes, too large for an ENVI header (at most 64 MiB)")
         }
         let raw = try file.all("header").raw
+        if let nul = raw.firstIndex(of: 0) {  // invisible in any message that quoted the value
+            throw IOError(file: path, "holds a NUL byte (byte \(nul), line \(raw[..<nul].filter { $0 == 10 }.count + 1)): "
+                          + "not a text ENVI header, or a damaged one")
+        }
         guard let text = String(bytes: raw, encoding: .utf8) ?? String(bytes: raw, encoding: .isoLatin1) else {
             throw IOError(file: path, "is not a text ENVI header")
         }
