@@ -30,27 +30,38 @@ public enum EvaluationReport {
                              colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws {
         let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                        colour: colour, alpha: alpha)
-        try writeROC([rocCurve(name: "tumor fraction", evaluation)], to: folder)
+        let s = evaluation.summary
+        // The ROC needs both classes, the threshold's curves cancer samples with truth or both
+        // classes: without them neither is drawn (an empty plot with a caption about curves misleads).
+        let bothClasses = s.auc != nil
+        let cancerWithTruth = evaluation.results.contains { $0.label == .cancer && $0.pixel != nil }
+        if bothClasses { try writeROC([rocCurve(name: "tumor fraction", evaluation)], to: folder) }
         let fractions = fractionChart(evaluation)
         try fractions.render().writePNG(to: folder.appendingPathComponent("fractions.png"))
         try writeDurably(Data(fractions.svg().utf8), to: folder.appendingPathComponent("fractions.svg"))
         let sweep = thresholdChart(samples: samples, maps: maps, truth: truth, chosen: evaluation.threshold)
-        try sweep.render().writePNG(to: folder.appendingPathComponent("thresholds.png"))
-        try writeDurably(Data(sweep.svg().utf8), to: folder.appendingPathComponent("thresholds.svg"))
+        if bothClasses || cancerWithTruth {
+            try sweep.render().writePNG(to: folder.appendingPathComponent("thresholds.png"))
+            try writeDurably(Data(sweep.svg().utf8), to: folder.appendingPathComponent("thresholds.svg"))
+        }
 
-        let s = evaluation.summary
-        var figures = [
-            ReportHTML.figure(svg: ROCCurve.svg(curves: [rocCurve(name: "tumor fraction", evaluation)]), alt: "ROC curve of the tumor fraction",
-                              caption: "ROC of the tumor fraction against the image labels. The ringed dot is Youden's point "
-                                + "(the cut that maximizes sensitivity + specificity − 1); the interval is DeLong's 95% interval."),
-            ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
-                              caption: "Tumor fraction of each sample (share of its tissue with activation above "
-                                + String(format: "%.2f", s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
-                                + "Samples on or above the dashed cut are called cancer."),
-            ReportHTML.figure(svg: sweep.svg(), alt: "Mean Dice and Youden's J against the activation threshold",
-                              caption: "Why the threshold is " + String(format: "%.2f", s.threshold) + ": it was \(thresholdOrigin). "
-                                + "The curves show, on these samples, how the mean Dice of cancer samples and Youden's J of the tumor fraction change with it."),
-        ]
+        var figures: [String] = []
+        if bothClasses {
+            figures.append(ReportHTML.figure(svg: ROCCurve.svg(curves: [rocCurve(name: "tumor fraction", evaluation)]),
+                                             alt: "ROC curve of the tumor fraction",
+                                             caption: "ROC of the tumor fraction against the image labels. The ringed dot is Youden's point "
+                                                + "(the cut that maximizes sensitivity + specificity − 1); the interval, where there is one, "
+                                                + "is DeLong's 95% interval."))
+        }
+        figures.append(ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
+                                         caption: "Tumor fraction of each sample (share of its tissue with activation above "
+                                            + String(format: "%.2f", s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
+                                            + "Samples on or above the dashed cut are called cancer."))
+        if bothClasses || cancerWithTruth {
+            figures.append(ReportHTML.figure(svg: sweep.svg(), alt: "Mean Dice and Youden's J against the activation threshold",
+                                             caption: "Why the threshold is " + String(format: "%.2f", s.threshold) + ": it was \(thresholdOrigin). "
+                                                + "The curves show, on these samples, how the mean Dice of cancer samples and Youden's J of the tumor fraction change with it."))
+        }
         if let curves {
             figures.append(ReportHTML.figure(svg: curves, alt: "Training curves",
                                              caption: "Training: loss on the training and validation splits and validation AUC per epoch; "
@@ -153,9 +164,10 @@ public enum EvaluationReport {
             let contour = Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
             let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale)
             let preview = sample.preview.scaled(by: upscale)
-            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut off.
+            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
+            // off at the left and top (the bottom one holds half of the colour bar's "0").
             let m = Heatmap.margin
-            let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - 2 * m)
+            let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)
             var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", inPanel),
                                                                ("overlay", overlay.scaled(by: upscale))]
             let truthImage = truth[sample.id].map {

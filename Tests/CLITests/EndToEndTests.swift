@@ -113,6 +113,16 @@ import Testing
         #expect(unchosen.status != 0 && unchosen.output.contains("--threshold auto needs validation rows of both classes, or cancer rows "
                                                                  + "with truth masks; its 4 have only cancer-free labels and no truth"),
                 "\(unchosen.output)")
+        // Scored on cancer-free samples alone (the val split here): no ROC and no threshold curves are
+        // drawn (an empty plot captioned as curves misled), the rest is.
+        let freeOnly = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/onlyfree.csv"),
+                                    "--out", folder.path("eval-free"), "--split", "val"])
+        #expect(freeOnly.status == 0, "\(freeOnly.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("eval-free/roc.png"))
+                    && !FileManager.default.fileExists(atPath: folder.path("eval-free/thresholds.png"))
+                    && FileManager.default.fileExists(atPath: folder.path("eval-free/fractions.png")))
+        let freeReport = try String(contentsOfFile: folder.path("eval-free/report.html"), encoding: .utf8)
+        #expect(!freeReport.contains("ROC of the tumor fraction") && freeReport.contains("Tumor fraction by class"))
         let refused = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval")])
         #expect(refused.status != 0 && refused.output.contains("pass --force"), "\(refused.output)")
 
