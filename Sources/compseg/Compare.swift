@@ -48,10 +48,13 @@ struct Compare: ParsableCommand {
     struct Entry {
         let name: String, topology: String, configuration: JSONValue
         var head: PluginDescription? = nil
+        /// Its place in --config's list, from 1, for messages; nil for --topologies.
+        var position: Int? = nil
     }
 
-    /// The entries of --config, or one per --topologies name with --width and --depth.
-    func entries() throws -> [Entry] {
+    /// The entries of --config, or one per --topologies name with --width and --depth, with the
+    /// problems of --config's entries (each entry's, and names given twice), all at once.
+    func entries() throws -> (entries: [Entry], problems: [String]) {
         let widthAndDepth: JSONValue = ["depth": JSONValue(depth), "width": JSONValue(width)]
         guard let config else {
             let repeated = Dictionary(grouping: names, by: { $0.lowercased() }).filter { $1.count > 1 }.keys.sorted()
@@ -59,23 +62,26 @@ struct Compare: ParsableCommand {
                 throw CLIError("--topologies names \(repeated.joined(separator: ", ")) more than once (each is a run "
                                + "folder); to compare configurations of one topology, use --config")
             }
-            return names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) }
+            return (names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) }, [])
         }
         let file = try ConfigurationFile.read(URL(fileURLWithPath: config))
         let listed = try file.decode(TopologiesFile.self).topologies
         guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
         var entries: [Entry] = [], problems: [String] = []  // every entry's problem at once
         for (i, item) in listed.enumerated() {
-            do { entries.append(try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")) }
-            catch { problems.append("\(error)") }
+            do {
+                var entry = try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
+                entry.position = i + 1
+                entries.append(entry)
+            } catch { problems.append("\(error)") }
         }
-        guard problems.isEmpty else { throw Self.problems(problems) }
         let repeated = Dictionary(grouping: entries.map(\.name), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
-        guard repeated.isEmpty else {
-            throw ConfigurationError(source: config, message: "names must differ (each is a run folder); repeated: "
-                                     + repeated.joined(separator: ", ") + "; give entries a 'name'")
+        if !repeated.isEmpty {
+            let error = ConfigurationError(source: config, message: "names must differ (each is a run folder); repeated: "
+                                           + repeated.joined(separator: ", ") + "; give entries a 'name'")
+            problems.append(error.description)
         }
-        return entries
+        return (entries, problems)
     }
 
     /// The entry's head: its own, or --head's.
@@ -150,10 +156,10 @@ struct Compare: ParsableCommand {
         threading.apply()
         let device = try compute.apply()
         let registry = try builtinRegistry()
-        let entries = try entries()
-        var problems: [String] = []  // every configuration is checked before any reading or training
-        for (i, e) in entries.enumerated() {
-            let source = config.map { "\($0): topologies entry \(i + 1) (\(e.name))" } ?? "--topologies \(e.name)"
+        let (entries, found) = try entries()
+        var problems = found  // every configuration is checked before any reading or training, all named at once
+        for e in entries {
+            let source = config.map { "\($0): topologies entry \(e.position ?? 0) (\(e.name))" } ?? "--topologies \(e.name)"
             do { try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: source)) }
             catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
             let head = headOf(e)

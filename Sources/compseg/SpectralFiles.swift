@@ -2,6 +2,7 @@ import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
 import CompSegIO
+import CompSegTraining
 import Foundation
 import SpectralFiles
 
@@ -14,7 +15,12 @@ struct SpectralModalityOption: ParsableArguments {
     func reader() throws -> (reader: SpectralFileReader, axis: String) {
         let registry = try builtinRegistry()
         let manifest = try resolveModalityNoting(modality, registry: registry)
-        let (info, _) = try registry.modalities.factory(manifest.reader)
+        let info: PluginInfo
+        do { (info, _) = try registry.modalities.factory(manifest.reader) } catch let e as RegistryError {
+            throw ConfigurationError(source: "\(manifest.source): reader", message: e.description)
+        }
+        // The whole manifest is checked, its steps too, though inspect and convert apply none of them.
+        _ = try PreparedModality(manifest, registry: registry)
         guard let source = try registry.modality(manifest.reader, manifest.readerConfiguration) as? any SpectralFileSource else {
             throw CLIError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "
                            + "take a spectral modality (infrared, raman, or a manifest whose reader is one of them)")

@@ -426,6 +426,10 @@ extension EndToEndTests {
                 + "  \(folder.path("bad.yaml")): topologies entry 2: 'name' must be a folder name"),
             ("topologies: [segnet, {name: u, topology: unet, configuration: {widht: 4}}]",
              "bad.yaml: topologies entry 2 (u): unknown key 'widht'"),
+            ("topologies: [{name: a, topology: unet, depht: 2}, {name: b, topology: unett}, {name: b, topology: segnet}]",
+             "3 problems:\n  \(folder.path("bad.yaml")): topologies entry 1: unknown key 'depht'; known keys: configuration, head, "
+                + "headConfiguration, name, topology\n  \(folder.path("bad.yaml")): names must differ (each is a run folder); repeated: b; "
+                + "give entries a 'name'\n  \(folder.path("bad.yaml")): topologies entry 2 (b): unknown topology 'unett'"),
             ("topologies: [unett, {name: u, topology: unet, configuration: {widht: 4}}]",  // every entry's problem at once
              "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1 (unett): unknown topology 'unett'; known: segnet, unet\n"
                 + "  \(folder.path("bad.yaml")): topologies entry 2 (u): unknown key 'widht'"),

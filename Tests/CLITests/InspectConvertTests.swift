@@ -32,6 +32,15 @@ import Testing
                     && he.output.contains("inspect and convert take a spectral modality"), "\(he.output)")
         // A refusal of what was given, not of how the command was typed: no usage text (it named the wrong one).
         #expect(!he.output.contains("Usage:"), "\(he.output)")
+        // A lab's manifest is checked whole, naming the file: its reader and its steps.
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        for (text, message) in [("reader: ramann\n", "lab.yaml: reader: unknown modality 'ramann'"),
+                                ("reader: raman\npreprocessing:\n  - despik: {}\n", "lab.yaml: preprocessing step 1")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
+            let r = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), files[0]])
+            #expect(r.status != 0 && r.output.contains(message), "\(r.output)")
+        }
     }
 
     @Test func convertWritesCanonicalHDF5ThatReadsBackTheSame() throws {

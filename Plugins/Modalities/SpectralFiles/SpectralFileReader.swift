@@ -46,7 +46,8 @@ public struct SpectralFileReader: Sendable {
             let place = "the first at row \(bad % plane / w), column \(bad % w) (from 0, top left), band \(band) "
                 + "(\(cube.axis.indices.contains(band) ? "\(cube.axis[band])" : "?") on the file's axis)"
             guard options.nonFinite == .zero else {
-                throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (\(cube.format)); \(place) "
+                throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (or beyond float32's ±3.4e38) "
+                              + "(\(cube.format)); \(place) "
                               + "(option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
             }
             for i in values.indices where !values[i].isFinite { values[i] = 0 }
