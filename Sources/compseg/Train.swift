@@ -125,8 +125,11 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         if resume != nil {
+            // Training settings equal to the run's are taken (checked against model.json when it is
+            // read); with a structural option beside them, all are named here at once.
             let refused = optionsResumeRefuses
-            guard refused.isEmpty else {
+            let structural = refused.filter { !training.given.contains($0) }
+            guard structural.isEmpty else {
                 throw ValidationError("--resume continues the run as its model.json describes it, so it cannot honour "
                                       + refused.joined(separator: ", ") + "; start a new run with --out to change them "
                                       + "(--resume honours --epochs, --patience, --data, --threads, --cache-mb, --device and --precision)")
@@ -216,6 +219,21 @@ struct Train: ParsableCommand {
     private func resumed(_ path: String, cacheBudget: Int, registry: Registry) throws -> TrainingRun {
         let folder = RunDirectory(URL(fileURLWithPath: path))
         var model = try folder.readModel()
+        let t = model.training
+        var differing: [String] = []
+        func compare(_ name: String, _ given: String?, _ run: String) {
+            if let given, given != run { differing.append("\(name) \(given) (the run's: \(run))") }
+        }
+        compare("--batch", training.batch.map { "\($0)" }, "\(t.batchSize)")
+        compare("--lr", training.lr.map { "\($0)" }, "\(t.learningRate)")
+        compare("--optimizer", training.optimizer?.rawValue, t.optimizer.rawValue)
+        compare("--seed", training.seed.map { "\($0)" }, "\(t.seed)")
+        compare("--warmup", training.warmup.map { "\($0)" }, "\(t.warmupEpochs)")
+        compare("--augment", training.augment?.rawValue, (t.augmentation ?? .none).rawValue)
+        guard differing.isEmpty else {
+            throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour "
+                           + differing.joined(separator: ", ") + "; start a new run with --out to change them")
+        }
         var changes: [String] = []
         if let epochs = training.epochs, epochs != model.training.epochs {
             changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs

@@ -56,6 +56,11 @@ import Testing
         #expect(try cli.run(train(phantom(folder), run)).status == 0)
         let refused = try cli.run(["train", "--resume", run, "--lr", "0.1", "--width", "8", "--optimizer", "sgd"])
         #expect(refused.status != 0 && refused.output.contains("cannot honour --lr, --optimizer, --width"), "\(refused.output)")
+        // The run's own settings given again are taken; another value is refused, naming the run's.
+        let same = try cli.run(["train", "--resume", run, "--seed", "0", "--batch", "2"])
+        #expect(same.status == 0, "\(same.output)")
+        let otherSeed = try cli.run(["train", "--resume", run, "--seed", "5"])
+        #expect(otherSeed.status != 0 && otherSeed.output.contains("cannot honour --seed 5 (the run's: 0)"), "\(otherSeed.output)")
         let more = try cli.run(["train", "--resume", run, "--epochs", "4"])
         #expect(more.status == 0 && more.output.contains("after epoch 3 of 4 (epochs 3 → 4)"), "\(more.output)")
         #expect(more.output.contains("epoch 4/4"), "\(more.output)")
