@@ -169,6 +169,10 @@ def write_elsewhere():
     with new("elsewhere_link.h5") as f:
         f["spectra"] = h5py.ExternalLink("hwb.h5", "/spectra")
         f["wavenumbers"] = ASCENDING
+    with new("elsewhere_soft.h5") as f:  # a soft link to an external one
+        f["outside"] = h5py.ExternalLink("hwb.h5", "/spectra")
+        f["spectra"] = h5py.SoftLink("/outside")
+        f["wavenumbers"] = ASCENDING
     layout = h5py.VirtualLayout(shape=spectra.shape, dtype=np.float32)
     layout[...] = h5py.VirtualSource("hwb.h5", "spectra", shape=spectra.shape)
     with new("elsewhere_virtual.h5") as f:

@@ -71,3 +71,17 @@ static inline int compseg_h5_dataset_is_elsewhere(hid_t dataset) {
     if (external < 0) return -1;
     return external > 0 || layout == H5D_VIRTUAL ? 1 : 0;
 }
+
+static inline herr_t compseg_h5_refuse_external(const char *parent_file, const char *parent_group, const char *child_file,
+                                                const char *child_object, unsigned *flags, hid_t fapl, void *data) {
+    (void)parent_file; (void)parent_group; (void)child_file; (void)child_object; (void)flags; (void)fapl; (void)data;
+    return -1;
+}
+
+/// A dataset-access property list under which no external link is followed, however it is
+/// reached (directly, or through a soft link): the caller closes it.
+static inline hid_t compseg_h5_dapl_without_external_links(void) {
+    hid_t plist = H5Pcreate(H5P_DATASET_ACCESS);
+    if (plist >= 0) H5Pset_elink_cb(plist, compseg_h5_refuse_external, NULL);
+    return plist;
+}

@@ -165,13 +165,16 @@ public final class HDF5File: Sendable {
                 throw error("'\(prefix)' is a link into another file; compseg reads only what the file itself holds")
             }
         }
-        let dataset = H5Dopen2(file, path, compseg_h5p_default())
+        let access = compseg_h5_dapl_without_external_links()  // a soft link into an external one is not followed either
+        defer { if access >= 0 { H5Pclose(access) } }
+        let dataset = H5Dopen2(file, path, access >= 0 ? access : compseg_h5p_default())
         guard dataset >= 0 else {
             let names = (try? datasetNames()) ?? []
             let absolute = path.hasPrefix("/") ? path : "/" + path
             if names.contains(absolute) { throw error("dataset '\(path)' cannot be opened") }
-            if H5Lexists(file, path, compseg_h5p_default()) > 0, H5Oexists_by_name(file, path, compseg_h5p_default()) <= 0 {
-                throw error("'\(path)' is a link that cannot be followed (it leads nowhere, or in a loop)")
+            if H5Lexists(file, path, compseg_h5p_default()) > 0, H5Oexists_by_name(file, path, access) <= 0 {
+                throw error("'\(path)' is a link that cannot be followed (it leads nowhere, in a loop, or into another file, "
+                            + "which compseg does not read)")
             }
             throw error("dataset '\(path)' not found; it has \(names.isEmpty ? "no datasets" : names.joined(separator: ", "))")
         }

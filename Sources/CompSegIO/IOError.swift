@@ -235,7 +235,9 @@ public final class FolderLock {
     public init(_ url: URL, holder: String) throws {
         descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
         guard descriptor >= 0 else { throw IOError(file: url.path, "cannot be opened to lock it: \(String(cString: strerror(errno)))") }
-        guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
+        // Held by another process: refused. A file system without locks (some network mounts): the
+        // folder is used unlocked, as before locks existed, rather than refused for a false reason.
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
             close(descriptor)
             throw IOError(file: url.path, "another compseg is \(holder) now; wait for it to end, or stop it first")
         }

@@ -104,20 +104,41 @@ struct Compare: ParsableCommand {
     /// What in the run `model` (begun by an earlier compare into this folder) differs from what
     /// these options would begin for `entry`, in words; nil when it continues as they say. Only
     /// `--epochs` may differ; the topology's keys are compared where the entry gives them.
-    static func difference(_ model: RunConfiguration, _ entry: Entry, head: String, settings: TrainingSettings,
-                           modality: ModalityManifest, rows: ManifestRows) -> String? {
-        if model.topology.identifier != entry.topology { return "topology \(model.topology.identifier), not \(entry.topology)" }
-        let recorded = model.topology.configuration.objectValue ?? [:]
-        for (key, value) in (entry.configuration.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where recorded[key] != value {
-            return "another \(key)"
+    /// Identifiers are compared as registered (an alias given names the same plugin), and
+    /// configurations by the keys given (the run records every key in effect, fitted values too).
+    static func difference(_ model: RunConfiguration, _ entry: Entry, head: PluginDescription, settings: TrainingSettings,
+                           modality: ModalityManifest, rows: ManifestRows, registry: Registry) -> String? {
+        func canonical(_ kind: PluginKind, _ identifier: String) -> String {
+            switch kind {
+            case .topology: (try? registry.topologies.factory(identifier).0.identifier) ?? identifier
+            case .head: (try? registry.heads.factory(identifier).0.identifier) ?? identifier
+            case .modality: (try? registry.modalities.factory(identifier).0.identifier) ?? identifier
+            case .transform: identifier.lowercased()
+            }
         }
-        if model.head.identifier != head { return "head \(model.head.identifier), not \(head)" }
+        /// The first key of `given` whose value `recorded` does not hold.
+        func differingKey(_ given: JSONValue, _ recorded: JSONValue) -> String? {
+            let r = recorded.objectValue ?? [:]
+            return (given.objectValue ?? [:]).sorted(by: { $0.key < $1.key }).first { r[$0.key] != $0.value }?.key
+        }
+        let topology = canonical(.topology, entry.topology)
+        if model.topology.identifier != topology { return "topology \(model.topology.identifier), where these options give \(topology)" }
+        if let key = differingKey(entry.configuration, model.topology.configuration) { return "another topology setting '\(key)'" }
+        let headIdentifier = canonical(.head, head.identifier)
+        if model.head.identifier != headIdentifier { return "head \(model.head.identifier), where these options give \(headIdentifier)" }
+        if let key = differingKey(head.configuration, model.head.configuration) { return "another head setting '\(key)'" }
         var trained = model.training
         trained.epochs = settings.epochs
         if trained != settings { return "other training settings (seed, batch, learning rate, …)" }
-        if let recorded = model.modality,
-           recorded.reader != modality.reader || recorded.preprocessing.map(\.identifier) != modality.preprocessing.map(\.identifier) {
-            return "another modality (\(recorded.reader))"
+        if let recorded = model.modality {
+            if canonical(.modality, recorded.reader) != canonical(.modality, modality.reader)
+                || recorded.preprocessing.map({ canonical(.transform, $0.identifier) }) != modality.preprocessing.map({ canonical(.transform, $0.identifier) }) {
+                return "another modality (\(recorded.reader), steps \(recorded.preprocessing.map(\.identifier).joined(separator: ", ")))"
+            }
+            if let key = differingKey(modality.options, recorded.options) { return "another reader option '\(key)'" }
+            for (given, was) in zip(modality.preprocessing, recorded.preprocessing) {
+                if let key = differingKey(given.configuration, was.configuration) { return "another '\(given.identifier)' setting '\(key)'" }
+            }
         }
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
             return "other train and val rows"
@@ -177,8 +198,15 @@ struct Compare: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: out)
         if resume {
-            guard FileManager.default.fileExists(atPath: folder.path) else {
-                throw CLIError("\(folder.path) does not exist: there is no comparison to resume; start it without --resume")
+            // Only a comparison's folder: its entries' run folders (one begun at least), its own files, leftovers.
+            let held = try folderEntries(folder).filter { !isLeftoverTemporary($0) }
+            let names = Set(entries.map(\.name)), ours = Set(Entry.outputs)
+            let foreign = held.filter { !names.contains($0) && !ours.contains($0) }
+            let begun = entries.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0.name)/model.json").path) }
+            guard foreign.isEmpty, begun else {
+                throw CLIError("\(folder.path) holds " + (foreign.isEmpty ? "no begun entry of this comparison"
+                                                           : "\(entriesSummary(foreign)), which no comparison of these entries writes")
+                               + ": there is no comparison of these options to resume there (nothing was changed)")
             }
         } else {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
@@ -188,6 +216,8 @@ struct Compare: ParsableCommand {
         let testRows = manifest.rows(in: .test)
         guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         try TrainingRun.requireTrainingRows(manifest)
+        // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
+        try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
         let settings = training.settings()
         let resolved = try resolveModalityNoting(modality, registry: registry)
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
@@ -196,10 +226,10 @@ struct Compare: ParsableCommand {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()
-            if let difference = Self.difference(model, e, head: headOf(e).identifier, settings: settings, modality: resolved,
-                                                rows: ManifestRows(manifest)) {
-                throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference) than these options give; "
-                               + "resume with the options the comparison began with")
+            if let difference = Self.difference(model, e, head: headOf(e), settings: settings, modality: resolved,
+                                                rows: ManifestRows(manifest), registry: registry) {
+                throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference); resume with the options the "
+                               + "comparison began with")
             }
             begun[e.name] = model
         }
@@ -432,11 +462,12 @@ struct Compare: ParsableCommand {
 }
 
 extension Compare.Entry {
-    /// A --config entry: a topology identifier, or `{name, topology, configuration}` (name: the
-    /// run folder and table row, default the topology; configuration: as given, no --width or --depth added).
     /// The files compare writes beside the entries' run folders.
-    static let outputs = ["comparison.md", "comparison.csv", "report.html"]
+    static let outputs = ["comparison.md", "comparison.csv", "report.html", "roc.png", "roc.svg"]
 
+    /// A --config entry: a topology identifier, or `{name, topology, configuration, head,
+    /// headConfiguration}` (name: the run folder and table row, default the topology;
+    /// configuration: as given, no --width or --depth added; head: default --head's).
     init(_ item: JSONValue, widthAndDepth: JSONValue, source: String) throws {
         switch item {
         case .string(let identifier):

@@ -55,7 +55,8 @@ struct Evaluate: ParsableCommand {
         let earlier = SegmentationFiles.recordedIDs(record)
         try SegmentationFiles.requireNoInput(
             among: SegmentationFiles.paths(for: ids + earlier, in: folder, geoJSON: true, figures: true)
-                + [record, folder.appendingPathComponent("summary.json"), folder.appendingPathComponent("report.html")],
+                + ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
+                   "thresholds.svg"].map(folder.appendingPathComponent) + [record],
             inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
         let made = !FileManager.default.fileExists(atPath: folder.path)
         try createFolder(folder)

@@ -122,6 +122,16 @@ import Testing
             #expect(killed.status != 0, "the kill at write point \(point) came after the comparison ended")
             point += 5
         }
+        // --resume continues only a comparison: a folder of a user's files is not written into.
+        try FileManager.default.createDirectory(atPath: folder.path("mine"), withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("mine/report.html")))
+        let noEntry = try cli.run(compare("mine") + ["--resume"])
+        #expect(noEntry.status != 0 && noEntry.output.contains("holds no begun entry of this comparison"), "\(noEntry.output)")
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("mine/notes.txt")))
+        let notOne = try cli.run(compare("mine") + ["--resume"])
+        #expect(notOne.status != 0 && notOne.output.contains("holds 1 entry (notes.txt), which no comparison of these entries writes"),
+                "\(notOne.output)")
+        #expect(try String(contentsOfFile: folder.path("mine/report.html"), encoding: .utf8) == "mine")
         let refused = try cli.run(compare("cut") + ["--resume", "--seed", "9"])
         #expect(refused.status != 0 && refused.output.contains("entry unet was begun with other training settings"), "\(refused.output)")
         let again = try cli.run(compare("cut"))

@@ -50,6 +50,12 @@ import Testing
         let broken = Self.rows()
         let text = (broken[..<5] + ["End of data"] + broken[5...]).joined(separator: "\n")
         #expect { _ = try Self.read(text) } throws: { "\($0)".contains("line 6: expected numbers, found 'End of data'") }
+        // A last row with a field that is not a number is that row's error, not a footer.
+        let lastBad = Self.rows().dropLast() + ["2.0\t2.0\t1000.25\tn/a"]
+        #expect { _ = try Self.read(lastBad.joined(separator: "\n")) } throws: { "\($0)".contains("line 12: expected numbers, found 'n/a'") }
+        // A wide map whose axis row starts with two labels, as spreadsheets head their columns.
+        let labelled = try Self.read("X\tY\t1800.5\t1000.25\t900\n0\t0\t1\t2\t3\n2\t0\t4\t5\t6\n")
+        #expect(labelled.axis == [1800.5, 1000.25, 900] && labelled.width == 2 && labelled[band: 2, y: 0, x: 1] == 6)
         // No row of numbers: the first line with a digit is quoted.
         #expect { _ = try Self.read("X: 1 µm\nno data\n") } throws: {
             "\($0)".contains("holds 0 rows of numbers") && "\($0)".contains("line 1, reads 'X: 1 µm'")
@@ -66,6 +72,17 @@ import Testing
         #expect { _ = try Self.read(twice.joined(separator: "\n")) } throws: {
             "\($0)".contains("line 9: the pixel X=2.001, Y=0.0 falls on the grid place of line 3's")
         }
+        // A wide stage: 60 columns, every position off by up to ±0.05 of a step of 1 (4 decimals), as
+        // measured positions are: the means of jittered columns sit a little closer than the step.
+        var state: UInt64 = 7
+        func jitter() -> Double { state = state &* 6364136223846793005 &+ 1442695040888963407; return Double(state >> 11) / Double(1 << 53) * 0.1 - 0.05 }
+        var wideLines: [String] = []
+        for r in 0..<3 { for c in 0..<60 {
+            let (x, y) = (Double(c) + jitter(), Double(r) + jitter())
+            for wave in [1000.0, 1100.0] { wideLines.append(String(format: "%.4f\t%.4f\t%.1f\t%d", x, y, wave, r * 60 + c)) }
+        } }
+        let wide = try Self.read(wideLines.joined(separator: "\n"))
+        #expect(wide.width == 60 && wide.height == 3 && wide[band: 1, y: 2, x: 59] == 179)
         // A position that is not a number is named (its spectrum was dropped without a word).
         let lost = Self.rows(x: { r, c in r == 1 && c == 2 ? .nan : Double(2 * c) })
         #expect { _ = try Self.read(lost.joined(separator: "\n")) } throws: {

@@ -85,6 +85,8 @@ import Testing
             #expect(notes.contains { $0.contains(note) }, "\(notes)")
         }
         for (units, expected) in [("nm", [1e7 / 900, 1e7 / 950]), ("Nanometers", [1e7 / 900, 1e7 / 950]),
+                                  ("wavelength (nm)", [1e7 / 900, 1e7 / 950]), ("Wavenumber [cm-1]", [900, 950]),
+                                  ("Wavenumber / cm-1", [900, 950]), ("cm\u{2212}1", [900, 950]),
                                   ("cm-1", [900, 950]), (nil, [900, 950])] as [(String?, [Double])] {
             let sample = try InfraredSource().load(write("axis.h5", units: units), label: nil)
             guard case .spectral(let axis, "cm⁻¹") = sample.channels else { Issue.record("\(units ?? "none"): \(sample.channels)"); continue }

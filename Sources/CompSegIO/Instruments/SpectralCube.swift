@@ -35,19 +35,26 @@ public struct SpectralCube: Sendable, Equatable {
 extension SpectralCube {
     /// An axis unit as a file writes it, in the spelling `axisUnit` uses: "cm⁻¹" (wavenumber,
     /// cm-1, 1/cm, …), "nm", "µm" (micrometers, microns, um), "Raman shift" (Raman Shift, rel. 1/cm,
-    /// relative wavenumber), "" for none or unknown; a unit in parentheses is read from them
-    /// ("wavelength (nm)"); any other text as written (e.g. "eV").
+    /// relative wavenumber), "" for none or unknown; a unit in parentheses or brackets, or after a
+    /// slash, is read from there ("wavelength (nm)", "Wavenumber [cm-1]", "Wavenumber / cm-1"), and
+    /// a minus sign (−) reads as a hyphen; any other text as written (e.g. "eV").
     public static func unit(written: String) -> String {
         let text = written.trimmingCharacters(in: .whitespaces)
-        let lower = text.lowercased()
+        let lower = text.lowercased().replacingOccurrences(of: "\u{2212}", with: "-")
         if lower.hasPrefix("raman") || lower.hasPrefix("rel") && (lower.contains("cm") || lower.contains("wavenumber")) {
             return "Raman shift"
         }
-        if let open = lower.firstIndex(of: "("), let close = lower.lastIndex(of: ")"), open < close {
-            let inner = unit(written: String(lower[lower.index(after: open)..<close]))
-            if ["cm⁻¹", "nm", "µm"].contains(inner) { return inner }
+        var inner: [String] = []
+        for (open, close) in [("(", ")"), ("[", "]")] {
+            if let o = lower.firstIndex(of: Character(open)), let c = lower.lastIndex(of: Character(close)), o < c {
+                inner.append(String(lower[lower.index(after: o)..<c]))
+            }
         }
-        return switch lower {
+        if let slash = lower.lastIndex(of: "/"), lower[..<slash].trimmingCharacters(in: .whitespaces) != "1" {
+            inner.append(String(lower[lower.index(after: slash)...]))
+        }
+        for part in inner where ["cm⁻¹", "nm", "µm"].contains(unit(written: part)) { return unit(written: part) }
+        return switch lower.trimmingCharacters(in: .whitespaces) {
         case "wavenumber", "wavenumbers", "cm-1", "cm^-1", "1/cm", "cm⁻¹", "cm**-1": "cm⁻¹"
         case "nanometers", "nanometer", "nanometres", "nanometre", "nm": "nm"
         case "micrometers", "micrometer", "micrometres", "micrometre", "microns", "micron", "um", "µm", "μm": "µm"

@@ -59,11 +59,20 @@ private struct TextTable {
                 }
                 for candidate in TextTable.separators(line) {
                     let fields = TextTable.fields(line, candidate)
-                    let empties = fields.prefix { $0.isEmpty }.count
-                    guard fields.count - empties >= 2 else { continue }
                     separator = candidate
-                    guard append(fields.dropFirst(empties)) else { continue }
-                    leadingEmpty = empties
+                    // A wide map's axis row may start with two empty cells, or two labels ("X", "Y") before
+                    // three or more wavenumbers that run one way.
+                    var skip = fields.prefix { $0.isEmpty }.count
+                    if skip == 0, fields.prefix(while: { number($0) == nil }).count == 2 {
+                        let axis = fields.dropFirst(2).compactMap(number)
+                        if axis.count == fields.count - 2, axis.count >= 3,
+                           zip(axis, axis.dropFirst()).allSatisfy({ $0 < $1 }) || zip(axis, axis.dropFirst()).allSatisfy({ $0 > $1 }) {
+                            skip = 2
+                        }
+                    }
+                    guard fields.count - skip >= 2 else { continue }
+                    guard append(fields.dropFirst(skip)) else { continue }
+                    leadingEmpty = skip
                     lines.append(lineNumber)
                     break
                 }
@@ -71,6 +80,11 @@ private struct TextTable {
             }
             let fields = TextTable.fields(line, separator)
             guard append(fields[...]) else {
+                // Text after the rows is a footer; a row that starts with a number is a row, and its bad field an error.
+                if let first = fields.first, number(first) != nil {
+                    let bad = fields.first { number($0) == nil }.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    throw IOError(file: file, "line \(lineNumber): expected numbers, found '\(bad)'")
+                }
                 if footer == nil {
                     footer = (lineNumber, fields.first { number($0) == nil }.map { String(decoding: $0, as: UTF8.self) } ?? "")
                 }
@@ -229,15 +243,17 @@ private struct PixelSpectra {
     }
 
     /// The grid of `values` (X or Y): each distinct value's column (or row) index and the columns'
-    /// positions. Values far closer to each other than to the next column (a stage's jitter, at
-    /// most a twentieth of the step between them) are one column, at their mean; the columns must
+    /// positions. Values whose gaps are at most a quarter of the largest gap (a stage's jitter)
+    /// are one column, at their mean, spread over at most a quarter of the step; the columns must
     /// be evenly spaced.
     func grid(_ values: [Double], _ name: String, file: String) throws -> (index: [Double: Int], positions: [Double]) {
         var firstLine: [Double: Int] = [:]
         for (value, line) in zip(values, lines) where firstLine[value] == nil { firstLine[value] = line }
         let sorted = firstLine.keys.sorted()
         let gaps = zip(sorted.dropFirst(), sorted).map { $0 - $1 }
-        let within = Self.jitter(gaps)
+        // Gaps of at most a quarter of the largest lie within a column (a stage's jitter); on a grid
+        // without jitter every gap is the step, so every value is a column of its own.
+        let within = (gaps.max() ?? 0) / 4
         var members: [[Double]] = [[sorted[0]]]
         for (value, gap) in zip(sorted.dropFirst(), gaps) {
             if gap <= within { members[members.count - 1].append(value) } else { members.append([value]) }
@@ -246,31 +262,24 @@ private struct PixelSpectra {
         for (i, column) in members.enumerated() { for value in column { index[value] = i } }
         let positions = members.map { $0.reduce(0, +) / Double($0.count) }
         guard positions.count > 1 else { return (index, positions) }
-        let smallest = zip(positions.dropFirst(), positions).map { $0 - $1 }.min() ?? 1
-        let span = positions[positions.count - 1] - positions[0]
-        let step = (span / smallest).rounded() == Double(positions.count - 1) ? span / Double(positions.count - 1) : smallest
+        // The step: the span over the gaps where every gap is near it (jittered means make the
+        // smallest gap a little short of the step), else the smallest gap, so a missing or moved
+        // column shows as one off the grid.
+        let gapsBetween = zip(positions.dropFirst(), positions).map { $0 - $1 }
+        let even = (positions[positions.count - 1] - positions[0]) / Double(positions.count - 1)
+        let step = gapsBetween.allSatisfy { abs($0 - even) <= 0.25 * even } ? even : (gapsBetween.min() ?? 1)
         for (i, column) in members.enumerated() {
             let expected = positions[0] + Double(i) * step
             let spread = column[column.count - 1] - column[0]
             let value = column.count == 1 ? column[0] : positions[i]
-            guard spread <= step / 4, abs(value - expected) <= 0.01 * step + spread / 2 else {
+            // On a jittering stage a column's mean may sit well off the grid; exact positions must be within 1%.
+            let tolerance = members.allSatisfy { $0.count == 1 } ? 0.01 * step : 0.25 * step
+            guard spread <= step / 4, abs(value - expected) <= tolerance else {
                 let around = column.count == 1 ? "" : " (the mean of \(column.count) values within \(spread), one \(name == "X" ? "column" : "row") of a jittering stage)"
                 throw IOError(file: file, "line \(column.compactMap { firstLine[$0] }.min() ?? 0): \(name) values are not evenly spaced: \(name)=\(value)\(around) where \(name)=\(expected) was expected (step \(step) from \(name)=\(positions[0]))")
             }
         }
         return (index, positions)
-    }
-
-    /// The largest gap between sorted positions that still lies within one column: the gaps
-    /// split where one is at least 20 times the next smaller one (jitter against the step);
-    /// 0 when they do not (every distinct value is a column of its own).
-    static func jitter(_ gaps: [Double]) -> Double {
-        let sorted = gaps.sorted()
-        var best: (ratio: Double, below: Double) = (20, 0)
-        for (small, large) in zip(sorted, sorted.dropFirst()) where small > 0 && large / small >= best.ratio {
-            best = (large / small, small)
-        }
-        return best.below
     }
 
     func cube(file: String, format: String) throws -> SpectralCube {
