@@ -184,7 +184,8 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
                                   ("data type = 4", "data type = 6", ["data type", "6"]),
                                   ("byte order = 0", "byte order = 2", ["byte order", "2"]),
                                   ("bands = 5", "bands = 6", ["bands 6"]),
-                                  ("samples = 4", "samples = 4\u{0}", ["holds a NUL byte", "not a text ENVI header"])] {
+                                  ("samples = 4", "samples = 4\u{0}", ["holds a NUL byte", "not a text ENVI header"]),
+                                  ("samples = 4", "samples = 4\nsamples = 5", ["key 'samples' is given twice, as '4' and then '5'"])] {
             #expect(header.contains(from), "\(from)")
             try header.replacingOccurrences(of: from, with: to).write(to: dir.appendingPathComponent("x.hdr"), atomically: true,
                                                                      encoding: .utf8)

@@ -130,6 +130,11 @@ struct ENVIHeader {
                 }
                 value = String(value.dropFirst().prefix { $0 != "}" }).trimmingCharacters(in: .whitespacesAndNewlines)
             }
+            // A key given twice with two values: which one the instrument meant cannot be told.
+            if let earlier = fields[key], earlier != value {
+                throw IOError(file: path, "key '\(key)' is given twice, as '\(earlier.prefix(40))' and then '\(value.prefix(40))' "
+                              + "(line \(lineNumber)); which one is meant cannot be told")
+            }
             fields[key] = value
         }
     }
