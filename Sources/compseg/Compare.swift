@@ -248,12 +248,7 @@ struct Compare: ParsableCommand {
             let session: TrainingRun
             if var model = begun[e.name] {
                 model.training.epochs = settings.epochs
-                var note = ""  // another thread count trains slightly other weights from here, as train --resume says
-                if let before = model.versions["threads"], let last = before.components(separatedBy: " → ").last,
-                   last != "\(Threads.count)" {
-                    note = " (threads \(last) → \(Threads.count): the epochs from here differ slightly from those \(last) would train)"
-                    model.versions["threads"] = before + " → \(Threads.count)"
-                }
+                let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
                 session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
                 print("Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
             } else {

@@ -114,6 +114,16 @@ func runVersions(manifest: Manifest? = nil, device: DeviceChoice) -> [String: St
     return versions
 }
 
+/// A resume on another thread count than `model` last trained on: the change in words, and the
+/// count added to model.json's record ("1 → 2"), since the epochs from here differ slightly; nil
+/// on the same count.
+func recordThreadChange(_ model: inout RunConfiguration) -> String? {
+    guard let before = model.versions["threads"], let last = before.components(separatedBy: " → ").last,
+          last != "\(Threads.count)" else { return nil }
+    model.versions["threads"] = before + " → \(Threads.count)"
+    return "threads \(last) → \(Threads.count): the epochs from here differ slightly from those \(last) would train"
+}
+
 /// Warns on standard error when the activation maps carry a strong period-2 grid (the
 /// median of `parityPatternSpread` over the maps above 0.03 activation units; on the phantoms
 /// runs without a visible grid stay below 0.02): the checkerboard of 2×2 transposed

@@ -241,11 +241,7 @@ struct Train: ParsableCommand {
         if let patience, patience != model.training.patience {
             changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
         }
-        // Another thread count trains slightly other weights from here: said, and kept in model.json ("1 → 2").
-        if let before = model.versions["threads"], let last = before.components(separatedBy: " → ").last, last != "\(Threads.count)" {
-            changes.append("threads \(last) → \(Threads.count): the epochs from here differ slightly from those \(last) would train")
-            model.versions["threads"] = before + " → \(Threads.count)"
-        }
+        if let change = recordThreadChange(&model) { changes.append(change) }
         if let done = try? folder.readHistory().count, done > model.training.epochs {  // before the data are read
             throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")
         }

@@ -27,7 +27,7 @@ extension SpectralFileReader {
         // The axis first: a cube whose bands disagree with it is refused before it is read, and an
         // axis (or mask) of another size before it is read (a small file can declare billions).
         let axisShape = try file.shape(of: c.wavenumbers)
-        guard axisShape.allSatisfy({ $0 <= b }), valueCount(axisShape) == b else {
+        guard axisShape.allSatisfy({ $0 <= b }), checkedProduct(axisShape) == b else {
             throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has shape \(axisShape) but '\(c.spectra)' has \(b) bands "
                           + "(shape \(shape), layout '\(layout.rawValue)'); expected \(b) values")
         }
@@ -64,7 +64,7 @@ extension SpectralFileReader {
         var mask: [Bool]?
         if let name = c.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {
             let declared = try file.shape(of: name)
-            guard declared.allSatisfy({ $0 <= plane }), valueCount(declared) == plane else {
+            guard declared.allSatisfy({ $0 <= plane }), checkedProduct(declared) == plane else {
                 throw fail(name, LayoutError("has shape \(declared); expected \(h)×\(w) values, one per pixel"))
             }
             let (shape, values) = try file.readFloats(name, maximumValues: c.maximumValues)
@@ -114,9 +114,4 @@ extension SpectralFileReader {
         }
         return (try integer("height", heightName), try integer("width", widthName))
     }
-}
-
-/// The number of values a dataset of `shape` declares; nil past Int's range.
-private func valueCount(_ shape: [Int]) -> Int? {
-    shape.reduce(Int?(1)) { n, d in n.flatMap { n in let (p, o) = n.multipliedReportingOverflow(by: d); return o ? nil : p } }
 }

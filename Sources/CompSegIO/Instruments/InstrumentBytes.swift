@@ -136,7 +136,10 @@ enum SampleType: Sendable {
 }
 
 /// The product of `factors`, or nil when it overflows Int or a factor is negative.
-func checkedProduct(_ factors: Int...) -> Int? {
+func checkedProduct(_ factors: Int...) -> Int? { checkedProduct(factors) }
+
+/// The product of `factors` (a dataset's shape, say), or nil when it overflows Int or a factor is negative.
+public func checkedProduct(_ factors: [Int]) -> Int? {
     var product = 1
     for factor in factors {
         guard factor >= 0 else { return nil }
