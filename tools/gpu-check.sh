@@ -4,6 +4,8 @@
 #
 #   run(command: "bash tools/gpu-check.sh", carry: ["gpu"], timeout_s: 540)             (correctness)
 #   run(command: "bash tools/gpu-check.sh bench", carry: ["gpu"], timeout_s: 450)       (speed)
+#   run(command: "GPU_CHECK_SECONDS=450 bash tools/gpu-check.sh version agree demo bench fastest",
+#       carry: ["gpu"], timeout_s: 500)                                          (all, in one call)
 #
 # Steps (by default version, agree and demo: at most 520 s by their timeouts; bench at most 525 s;
 # a step's figures are usually a fraction of its timeout):
@@ -23,12 +25,24 @@
 #            once per shape, as PyTorch's cudnn.benchmark, which the reference uses): at most 225 s.
 # Without a GPU, COMPSEG_CUDA_LIBRARY_PATH set to the emulator's libraries (tools/cuda-emulator.sh)
 # rehearses agree, demo and bench on the emulated GPU (the version step then fails, as it should).
-# Figures go to stdout and to $OUT (the device tool brings $OUT back); a failed step does not stop
+# Figures go to stdout and, after each step, into one archive $OUT/gpu-check.tgz (the device tool
+# brings back at most 8 files from $OUT; a run killed at its limit still leaves the steps it
+# finished there). GPU_CHECK_SECONDS (default 3600) caps the whole run: each command's timeout is cut
+# to what is left, and a command is skipped when under 10 s are left. A failed step does not stop
 # the others; the exit status says whether any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
-out=${OUT:-/tmp/gpu-check}
-mkdir -p "$out"
+archive_to=${OUT:-/tmp}
+out=$(mktemp -d)
+deadline=${GPU_CHECK_SECONDS:-3600}
+# within SECONDS COMMAND…: COMMAND with a timeout of SECONDS or what is left of the run, if less.
+within() {
+    local left=$((deadline - SECONDS)) limit=$1; shift
+    (( left < 10 )) && { echo "gpu-check: no time left for: $*" >&2; return 124; }
+    (( left < limit )) && limit=$left
+    timeout "$limit" "$@"
+}
+snapshot() { tar -czf "$archive_to/gpu-check.tgz.tmp" -C "$out" . && mv "$archive_to/gpu-check.tgz.tmp" "$archive_to/gpu-check.tgz"; }
 steps=${*:-version agree demo}
 [ -f gpu/compseg-bundle.tar.xz ] || { echo "gpu-check: gpu/compseg-bundle.tar.xz missing: run tools/gpu-bundle.sh and carry gpu/" >&2; exit 1; }
 # A bundle built from other sources than these would check code that is not the tree's.
@@ -51,12 +65,14 @@ python3 -c "import sys, torch; print('python', sys.version.split()[0], 'torch', 
 # that they run even where the search misses them (the version step says whether it did).
 wheels=$(python3 -c 'import glob, nvidia; print(":".join(d for p in nvidia.__path__ for d in sorted(glob.glob(p + "/*/lib"))))' 2>/dev/null)
 echo "nvidia wheels: ${wheels:-none found}"
+trap snapshot EXIT
 
 if has version; then
     echo "== compseg --version"
-    timeout 60 env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("version")
+    within 60 env -u COMPSEG_CUDA_LIBRARY_PATH "$compseg" --version | tee "$out/version.txt" || failed+=("version")
     grep -q "^cuda: not available" "$out/version.txt" && failed+=("version: CUDA not found by compseg's own search")
 fi
+snapshot
 export COMPSEG_CUDA_LIBRARY_PATH=${COMPSEG_CUDA_LIBRARY_PATH:-$wheels}
 
 if has agree; then
@@ -65,7 +81,7 @@ if has agree; then
     echo "== compseg check-backend --device cuda"
     for precision in fp32 tf32 bf16; do
         CUDA_LAUNCH_BLOCKING=1 CUDNN_LOGLEVEL_DBG=2 CUDNN_LOGDEST_DBG=stderr \
-            timeout 60 "$compseg" check-backend --device cuda --precision $precision 2>&1 | tee "$out/agree-$precision.txt" \
+            within 60 "$compseg" check-backend --device cuda --precision $precision 2>&1 | tee "$out/agree-$precision.txt" \
             || failed+=("agree $precision")
         # A backend whose cuDNN did not start, or had no algorithm for a convolution, passes by
         # running convolutions on the CPU: what it passed did not check them on the GPU.
@@ -75,21 +91,23 @@ if has agree; then
     # Once more as it runs in use, launches asynchronous: a host access that does not wait for the
     # GPU shows here (the emulated GPU defers launched work too, but runs no two things at once).
     echo "== compseg check-backend --device cuda, launches asynchronous"
-    timeout 60 "$compseg" check-backend --device cuda 2>&1 | tee "$out/agree-async.txt" || failed+=("agree fp32 asynchronous")
+    within 60 "$compseg" check-backend --device cuda 2>&1 | tee "$out/agree-async.txt" || failed+=("agree fp32 asynchronous")
     grep -q "cuDNN had no usable algorithm\|convolutions on the CPU" "$out/agree-async.txt" \
         && failed+=("agree fp32 asynchronous: convolutions on the CPU")
 fi
+snapshot
 
 if has demo; then
     echo "== demo, 3 epochs, CPU then GPU"
     for device in cpu cuda; do
-        timeout 110 "$compseg" demo --device "$device" --epochs 3 --spots 40 --size 48 --out "$work/demo-$device" \
+        within 110 "$compseg" demo --device "$device" --epochs 3 --spots 40 --size 48 --out "$work/demo-$device" \
             | tee "$out/demo-$device.txt" || failed+=("demo $device")
         cp "$work/demo-$device/run/history.csv" "$out/history-$device.csv" 2>/dev/null || true
     done
     python3 tools/compare_histories.py "$out/history-cpu.csv" "$out/history-cuda.csv" --tolerance 1e-3 \
         | tee "$out/demo-curves.txt" || failed+=("demo curves")
 fi
+snapshot
 
 paper="--channels 450 --size 256 --width 64 --batch 7"
 if has bench; then
@@ -98,18 +116,21 @@ if has bench; then
         variants=("")
         [ $precision = bf16 ] && variants=("" "--channels-last")
         for variant in "${variants[@]}"; do
-            timeout 60 python3 gpu/torch_compsegnet.py --device cuda --dtype $precision $variant $paper --steps 20 \
+            within 60 python3 gpu/torch_compsegnet.py --device cuda --dtype $precision $variant $paper --steps 20 \
                 | tee -a "$out/torch-gpu.jsonl" || failed+=("PyTorch $precision $variant")
         done
-        timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 --profile \
+        within 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 --profile \
             | tee -a "$out/compseg-gpu.jsonl" || failed+=("compseg bench $precision")
+        snapshot
     done
 fi
+snapshot
 if has fastest; then
     echo "== compseg --device cuda with cuDNN's algorithms timed, at fp32, tf32 and bf16"
     for precision in fp32 tf32 bf16; do
-        COMPSEG_CUDNN_ALGORITHMS=fastest timeout 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
+        COMPSEG_CUDNN_ALGORITHMS=fastest within 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
             | tee -a "$out/compseg-gpu-fastest.jsonl" || failed+=("compseg bench fastest $precision")
     done
 fi
+snapshot
 [ ${#failed[@]} -eq 0 ] || { echo "gpu-check: failed: ${failed[*]}" >&2; exit 1; }
