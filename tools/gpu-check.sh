@@ -128,7 +128,7 @@ snapshot
 if has fastest; then
     echo "== compseg --device cuda with cuDNN's algorithms timed, at fp32, tf32 and bf16"
     for precision in fp32 tf32 bf16; do
-        COMPSEG_CUDNN_ALGORITHMS=fastest within 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 \
+        COMPSEG_CUDNN_ALGORITHMS=fastest within 75 "$compseg" bench --device cuda --precision $precision $paper --steps 10 --profile \
             | tee -a "$out/compseg-gpu-fastest.jsonl" || failed+=("compseg bench fastest $precision")
     done
 fi

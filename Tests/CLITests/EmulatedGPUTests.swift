@@ -67,7 +67,10 @@ import Testing
 
     /// Three epochs of the demo on the CPU and on the GPU: the same loss curves (fp32: 1.8e-6
     /// measured, bound 1e-5, where gpu-check.sh asks 1e-3 of a real GPU). With bf16 convolutions
-    /// (operands rounded to 8-bit significands) three epochs at lr 0.01 drift by 1.2e-2 here: bound 5e-2.
+    /// (operands rounded to 8-bit significands) the training losses of three epochs at lr 0.01 drift
+    /// by 1.1e-2 here: bound 5e-2. Not the validation losses: epoch 3 is where this network starts
+    /// to separate the classes, and how far it has got there turns on rounding (bf16's validation
+    /// loss 0.189, fp32's 0.302, after a change that moved only the bias gradients' last bits).
     @Test(Self.emulated)
     func theDemosLossCurveOnTheGPUIsTheCPUs() throws {
         let cli = try CLI(), environment = try gpu(), folder = try TemporaryFolder()
@@ -85,7 +88,7 @@ import Testing
         let cpu = try #require(curves["cpu"])
         #expect(cpu.count == 3 && cpu[2][0] < cpu[0][0] - 0.01, "the demo should learn in 3 epochs: \(cpu)")
         #expect(largestRelativeDifference(cpu, curves["cuda"]) <= 1e-5)
-        #expect(largestRelativeDifference(cpu, curves["bf16"]) <= 5e-2)
+        #expect(largestRelativeDifference(cpu.map { [$0[0]] }, curves["bf16"]?.map { [$0[0]] }) <= 5e-2)
     }
 
     /// A run trained on the GPU resumes on the CPU and the reverse (checkpoints hold plain fp32

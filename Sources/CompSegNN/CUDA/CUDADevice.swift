@@ -122,6 +122,9 @@ final class CUDADevice: @unchecked Sendable {
     /// looping over the rest (`FOR_EACH`).
     func blocks(_ n: Int) -> Int { max(1, min((n + CUDAKernels.blockSize - 1) / CUDAKernels.blockSize, 65_535)) }
 
+    /// The grid of a kernel that runs over `count` planes of `plane` values (`FOR_EACH_PLANE`).
+    func planes(_ count: Int, of plane: Int) -> (x: Int, y: Int) { (blocks(plane), max(1, min(count, 65_535))) }
+
     private func function(_ name: String) throws(CUDAUnavailable) -> CUDADriver.Pointer {
         lock.lock()
         defer { lock.unlock() }

@@ -65,6 +65,12 @@ enum CUDAKernels {
         #define BLOCK 256
         #define FOR_EACH(i, n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \\
                                     i += (long long)gridDim.x * blockDim.x)
+        /// Over `planes` planes of `plane` values (an N×C×H×W tensor's N·C planes of H·W), blocks y
+        /// taking planes and blocks x positions in them: a plane's channel is found once a plane,
+        /// not by a 64-bit division a value (launched with `CUDADevice.planes`).
+        #define FOR_EACH_PLANE(p, planes) for (long long p = blockIdx.y; p < (planes); p += gridDim.y)
+        #define FOR_EACH_IN_PLANE(j, plane) for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; \\
+                                                 j < (plane); j += (long long)gridDim.x * blockDim.x)
 
         __device__ float eltwise(int op, float alpha, float beta, float x) {
             switch (op) {
@@ -105,13 +111,17 @@ enum CUDAKernels {
             FOR_EACH(i, n) dx[i] = eltwise_backward(op, alpha, beta, v[i], dy[i]);
         }
 
-        /// y ← f(y + bias[c]) over n images of `channels` planes of `plane` values: a convolution's
-        /// epilogue, f the element-wise function `op` (−1: none); bias may be null.
-        extern "C" __global__ void compseg_bias_activation(float *y, const float *bias, long long n, int channels,
+        /// y ← f(y + bias[c]) over `planes` planes (images × `channels`) of `plane` values: a
+        /// convolution's epilogue, f the element-wise function `op` (−1: none); bias may be null.
+        extern "C" __global__ void compseg_bias_activation(float *y, const float *bias, long long planes, int channels,
                                                            long long plane, int op, float alpha, float beta) {
-            FOR_EACH(e, n * channels * plane) {
-                float v = bias ? y[e] + bias[e / plane % channels] : y[e];
-                y[e] = op < 0 ? v : eltwise(op, alpha, beta, v);
+            FOR_EACH_PLANE(p, planes) {
+                float b = bias ? bias[p % channels] : 0.0f;
+                float *yp = y + p * plane;
+                FOR_EACH_IN_PLANE(j, plane) {
+                    float v = yp[j] + b;
+                    yp[j] = op < 0 ? v : eltwise(op, alpha, beta, v);
+                }
             }
         }
 
@@ -198,9 +208,9 @@ enum CUDAKernels {
         /// its position in the plane (i·w + j) in argmax when given.
         extern "C" __global__ void compseg_pool_forward(const float *x, float *y, int *argmax, long long planes, int h,
                                                         int w, int oh, int ow, int k, int s, int average) {
-            FOR_EACH(o, planes * oh * ow) {
-                long long plane = o / ((long long)oh * ow);
-                int r = (int)(o / ow % oh), c = (int)(o % ow);
+            FOR_EACH_PLANE(plane, planes) FOR_EACH_IN_PLANE(q, oh * ow) {
+                long long o = plane * oh * ow + q;
+                int r = (int)q / ow, c = (int)q % ow;
                 const float *xp = x + plane * h * w;
                 if (average) {
                     float t = 0.0f;
@@ -226,9 +236,9 @@ enum CUDAKernels {
         extern "C" __global__ void compseg_max_pool_backward(const float *dy, const int *argmax, float *dx,
                                                              long long planes, int h, int w, int oh, int ow, int k,
                                                              int s) {
-            FOR_EACH(e, planes * h * w) {
-                long long plane = e / ((long long)h * w);
-                int i = (int)(e / w % h), j = (int)(e % w), at = i * w + j;
+            FOR_EACH_PLANE(plane, planes) FOR_EACH_IN_PLANE(q, h * w) {
+                long long e = plane * h * w + q;
+                int i = (int)q / w, j = (int)q % w, at = (int)q;
                 int r0 = i - k + 1 <= 0 ? 0 : (i - k + s) / s, r1 = min(i / s, oh - 1);
                 int c0 = j - k + 1 <= 0 ? 0 : (j - k + s) / s, c1 = min(j / s, ow - 1);
                 float t = 0.0f;
@@ -242,13 +252,15 @@ enum CUDAKernels {
         }
 
         /// dst[r·dstStride + dstOffset + q] = src[r·srcStride + srcOffset + q] for r < rows, q < width:
-        /// concatenation and slicing along an axis (rows: the dims before it; width: its part times the dims after).
+        /// concatenation and slicing along an axis (rows: the dims before it; width: its part times
+        /// the dims after), rows as planes.
         extern "C" __global__ void compseg_copy_rows(const float *src, long long srcStride, long long srcOffset, float *dst,
                                                      long long dstStride, long long dstOffset, long long rows,
                                                      long long width) {
-            FOR_EACH(e, rows * width) {
-                long long r = e / width, q = e % width;
-                dst[r * dstStride + dstOffset + q] = src[r * srcStride + srcOffset + q];
+            FOR_EACH_PLANE(r, rows) {
+                const float *from = src + r * srcStride + srcOffset;
+                float *to = dst + r * dstStride + dstOffset;
+                FOR_EACH_IN_PLANE(q, width) to[q] = from[q];
             }
         }
 
@@ -257,9 +269,9 @@ enum CUDAKernels {
         extern "C" __global__ void compseg_plane_view(const float *src, float *dst, long long planes, int h, int w,
                                                       int view) {
             long long plane = (long long)h * w;
-            FOR_EACH(e, planes * plane) {
-                long long p = e / plane;
-                int r = (int)(e - p * plane), y = r / w, x = r % w;
+            FOR_EACH_PLANE(p, planes) FOR_EACH_IN_PLANE(r, plane) {
+                long long e = p * plane + r;
+                int y = (int)r / w, x = (int)r % w;
                 int sy = (view & 4) ? x : y, sx = (view & 4) ? y : x;
                 if (view & 1) sy = h - 1 - sy;
                 if (view & 2) sx = w - 1 - sx;
@@ -312,14 +324,17 @@ enum CUDAKernels {
             }
         }
 
-        /// y = γ·(x − μ)/√(σ² + ε) + β, channel by channel.
+        /// y = γ·(x − μ)/√(σ² + ε) + β, channel by channel, over n images.
         extern "C" __global__ void compseg_batch_norm(const float *x, const float *mean, const float *variance,
                                                       const float *scale, const float *shift, float epsilon, float *y,
                                                       long long n, int channels, long long plane) {
-            FOR_EACH(e, n * channels * plane) {
-                int c = (int)(e / plane % channels);
+            FOR_EACH_PLANE(p, n * channels) {
+                int c = (int)(p % channels);
                 float inverse = 1.0f / sqrtf(variance[c] + epsilon);
-                y[e] = scale[c] * ((x[e] - mean[c]) * inverse) + shift[c];
+                FOR_EACH_IN_PLANE(j, plane) {
+                    long long e = p * plane + j;
+                    y[e] = scale[c] * ((x[e] - mean[c]) * inverse) + shift[c];
+                }
             }
         }
 
@@ -358,14 +373,17 @@ enum CUDAKernels {
                                                                const float *dshift, const float *dscale, float epsilon,
                                                                int frozen, long long n, int channels, long long plane,
                                                                float *dx) {
-            FOR_EACH(e, n * channels * plane) {
-                int c = (int)(e / plane % channels);
+            FOR_EACH_PLANE(p, n * channels) {
+                int c = (int)(p % channels);
                 float inverse = 1.0f / sqrtf(variance[c] + epsilon), m = (float)(n * plane);
-                if (frozen) {
-                    dx[e] = scale[c] * inverse * dy[e];
-                } else {
-                    float xhat = (x[e] - mean[c]) * inverse;
-                    dx[e] = scale[c] * inverse * (dy[e] - dshift[c] / m - xhat * dscale[c] / m);
+                FOR_EACH_IN_PLANE(j, plane) {
+                    long long e = p * plane + j;
+                    if (frozen) {
+                        dx[e] = scale[c] * inverse * dy[e];
+                    } else {
+                        float xhat = (x[e] - mean[c]) * inverse;
+                        dx[e] = scale[c] * inverse * (dy[e] - dshift[c] / m - xhat * dscale[c] / m);
+                    }
                 }
             }
         }
@@ -388,22 +406,24 @@ enum CUDAKernels {
                                                                                          long long images, int rows,
                                                                                          int cols) {
             __shared__ float tile[TILE][TILE + 1];
-            long long across = (cols + TILE - 1) / TILE, down = (rows + TILE - 1) / TILE;
-            for (long long t = blockIdx.x; t < images * down * across; t += gridDim.x) {
-                long long image = t / (down * across);
-                int r0 = (int)(t / across % down) * TILE, c0 = (int)(t % across) * TILE;
+            long long down = (rows + TILE - 1) / TILE;  // bands of TILE rows: blocks y
+            for (long long band = blockIdx.y; band < images * down; band += gridDim.y) {
+                long long image = band / down;
+                int r0 = (int)(band % down) * TILE;
                 const float *xi = x + image * rows * cols;
                 unsigned short *yi = y + image * rows * cols;
-                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                    int r = r0 + e / TILE, c = c0 + e % TILE;
-                    if (r < rows && c < cols) tile[e / TILE][e % TILE] = xi[(long long)r * cols + c];
+                for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {  // tiles along a band: blocks x
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int r = r0 + e / TILE, c = c0 + e % TILE;
+                        if (r < rows && c < cols) tile[e / TILE][e % TILE] = xi[(long long)r * cols + c];
+                    }
+                    __syncthreads();
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int c = c0 + e / TILE, r = r0 + e % TILE;
+                        if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                    }
+                    __syncthreads();
                 }
-                __syncthreads();
-                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                    int c = c0 + e / TILE, r = r0 + e % TILE;
-                    if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
-                }
-                __syncthreads();
             }
         }
 
@@ -418,33 +438,35 @@ enum CUDAKernels {
                                                                                            int op, float alpha,
                                                                                            float beta, int rewrite) {
             __shared__ float tile[TILE][TILE + 1];
-            long long across = (cols + TILE - 1) / TILE, down = (rows + TILE - 1) / TILE;
-            for (long long t = blockIdx.x; t < images * down * across; t += gridDim.x) {
-                long long image = t / (down * across);
-                int r0 = (int)(t / across % down) * TILE, c0 = (int)(t % across) * TILE;
+            long long down = (rows + TILE - 1) / TILE;  // bands of TILE rows: blocks y
+            for (long long band = blockIdx.y; band < images * down; band += gridDim.y) {
+                long long image = band / down;
+                int r0 = (int)(band % down) * TILE;
                 unsigned short *xi = x + image * rows * cols;
                 float *yi = y + image * rows * cols;
-                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                    int c = c0 + e / TILE, r = r0 + e % TILE;
-                    if (r < rows && c < cols) tile[e % TILE][e / TILE] = from_bf16(xi[(long long)c * rows + r]);
-                }
-                __syncthreads();
-                for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                    int r = r0 + e / TILE, c = c0 + e % TILE;
-                    if (r < rows && c < cols) {
-                        float v = bias ? tile[e / TILE][e % TILE] + bias[r] : tile[e / TILE][e % TILE];
-                        v = op < 0 ? v : eltwise(op, alpha, beta, v);
-                        yi[(long long)r * cols + c] = v;
-                        tile[e / TILE][e % TILE] = v;
-                    }
-                }
-                __syncthreads();
-                if (rewrite) {
+                for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {  // tiles along a band: blocks x
                     for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
                         int c = c0 + e / TILE, r = r0 + e % TILE;
-                        if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                        if (r < rows && c < cols) tile[e % TILE][e / TILE] = from_bf16(xi[(long long)c * rows + r]);
                     }
                     __syncthreads();
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int r = r0 + e / TILE, c = c0 + e % TILE;
+                        if (r < rows && c < cols) {
+                            float v = bias ? tile[e / TILE][e % TILE] + bias[r] : tile[e / TILE][e % TILE];
+                            v = op < 0 ? v : eltwise(op, alpha, beta, v);
+                            yi[(long long)r * cols + c] = v;
+                            tile[e / TILE][e % TILE] = v;
+                        }
+                    }
+                    __syncthreads();
+                    if (rewrite) {
+                        for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                            int c = c0 + e / TILE, r = r0 + e % TILE;
+                            if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                        }
+                        __syncthreads();
+                    }
                 }
             }
         }

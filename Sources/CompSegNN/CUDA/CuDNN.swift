@@ -32,15 +32,11 @@ final class CuDNN: @unchecked Sendable {
     private typealias Time = @convention(c) (Handle?, Descriptor?, UnsafeRawPointer?, Descriptor?, UnsafeRawPointer?, Descriptor?,
                                              Descriptor?, UnsafeMutableRawPointer?, Int32, UnsafeMutablePointer<Int32>,
                                              UnsafeMutableRawPointer, UnsafeMutableRawPointer?, Int) -> Int32
-    /// (handle, α, aDesc, a, β, cDesc, c): cudnnConvolutionBackwardBias.
-    private typealias Accumulate = @convention(c) (Handle?, UnsafeRawPointer, Descriptor?, UnsafeRawPointer?, UnsafeRawPointer,
-                                                   Descriptor?, UnsafeMutableRawPointer?) -> Int32
 
     private let handle: Handle?
     private let forwardAlgorithms, backwardDataAlgorithms, backwardFilterAlgorithms: AlgorithmQuery
     private let forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace: WorkspaceQuery
     private let forward, backwardData, backwardFilter: Convolve
-    private let backwardBias: Accumulate
     /// With `AlgorithmChoice.fastest`, cuDNN's timing of every algorithm, by kind.
     private let timeForward, timeBackwardData, timeBackwardFilter: Time?
     private let choice: AlgorithmChoice
@@ -82,7 +78,6 @@ final class CuDNN: @unchecked Sendable {
         forward = try lib.function("cudnnConvolutionForward", as: Convolve.self)
         backwardData = try lib.function("cudnnConvolutionBackwardData", as: Convolve.self)
         backwardFilter = try lib.function("cudnnConvolutionBackwardFilter", as: Convolve.self)
-        backwardBias = try lib.function("cudnnConvolutionBackwardBias", as: Accumulate.self)
         let create = try lib.function("cudnnCreate", as: (@convention(c) (UnsafeMutablePointer<Handle?>) -> Int32).self)
         let setStream = try lib.function("cudnnSetStream", as: (@convention(c) (Handle?, OpaquePointer?) -> Int32).self)
         try device.bind()
@@ -184,8 +179,8 @@ final class CuDNN: @unchecked Sendable {
                         arguments + [.int32(epilogue ? 1 : 0)])
             if keepsCopies { out.derived = (out.version, bf16Result) }
         } else if epilogue {
-            try device.launch("compseg_bias_activation", grid: (device.blocks(s.count), 1),
-                              [.pointer(target), arguments[0], .int64(Int64(s[0])), .int32(Int32(s[1])),
+            try device.launch("compseg_bias_activation", grid: device.planes(s[0] * s[1], of: s[2] * s[3]),
+                              [.pointer(target), arguments[0], .int64(Int64(s[0] * s[1])), .int32(Int32(s[1])),
                                .int64(Int64(s[2] * s[3]))] + arguments[1...])
         }
     }
@@ -193,17 +188,6 @@ final class CuDNN: @unchecked Sendable {
     /// The convolutions cuDNN offered no usable algorithm for (their callers ran them on the CPU).
     var convolutionsWithoutAlgorithm: [String] { lock.withLock { withoutAlgorithm.sorted() } }
     private var withoutAlgorithm: Set<String> = []
-
-    /// db[k] ← Σ dy[n, k, …] (dy: N×K×H×W).
-    func biasGradient(_ dy: UnsafeRawPointer, shape: Shape, into db: UnsafeMutableRawPointer) throws {
-        calls.lock()
-        defer { calls.unlock() }
-        let (b, t) = try descriptors.bias(shape)
-        var one: Float = 1, zero: Float = 0
-        try device.bind()
-        let status = try device.launching("cuDNN bias gradient \(shape)") { backwardBias(handle, &one, t, dy, &zero, b, db) }
-        try check(status, "cudnnConvolutionBackwardBias")
-    }
 
     /// `values` (fp32, d0×d1×d2×d3) as channels-last bf16: the copy kept with it while it is
     /// unchanged, or a new one (then kept).
@@ -220,8 +204,9 @@ final class CuDNN: @unchecked Sendable {
     private func convert(_ kernel: String, _ from: UnsafeRawPointer, into to: UnsafeMutableRawPointer, _ shape: Shape,
                          _ more: [CUDADevice.Argument] = []) throws {
         let (images, rows, cols) = (shape[0], shape[1], shape[2] * shape[3])
-        let tiles = images * ((rows + 31) / 32) * ((cols + 31) / 32)
-        try device.launch(kernel, grid: (min(tiles, 65_535), 1),
+        // Blocks y: an image's bands of 32 rows; blocks x: up to 64 tiles of 32 columns along a band.
+        let grid = (min((cols + 31) / 32, 64), min(images * ((rows + 31) / 32), 65_535))
+        try device.launch(kernel, grid: grid,
                           [.pointer(UnsafeMutableRawPointer(mutating: from)), .pointer(to), .int64(Int64(images)),
                            .int32(Int32(rows)), .int32(Int32(cols))] + more)
     }

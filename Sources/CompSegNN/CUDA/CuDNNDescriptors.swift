@@ -49,7 +49,6 @@ final class CuDNNDescriptors: @unchecked Sendable {
         }
     }
     private var descriptions: [CuDNN.Problem: Described] = [:]
-    private var biasDescriptions: [Shape: (bias: Descriptor?, tensor: Descriptor?)] = [:]
 
     func described(_ p: CuDNN.Problem) throws -> Described {
         lock.lock()
@@ -73,18 +72,6 @@ final class CuDNNDescriptors: @unchecked Sendable {
         let made = Described(x: x, y: y, w: w, convolution: convolution)
         descriptions[p] = made
         return made
-    }
-
-    /// The descriptors of a bias (1×K×1×1) and of the N×K×H×W tensor it sums, kept per shape.
-    func bias(_ shape: Shape) throws -> (Descriptor?, Descriptor?) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let known = biasDescriptions[shape] { return known }
-        let b = try tensor([1, shape.c, 1, 1], bf16: false)
-        let t: Descriptor?
-        do { t = try tensor(shape, bf16: false) } catch { _ = destroyTensor(b); throw error }
-        biasDescriptions[shape] = (b, t)
-        return (b, t)
     }
 
     /// A descriptor made by `create` and set by `set`; destroyed again when setting fails.

@@ -324,11 +324,6 @@ SAME_TYPE(cudnnFindConvolutionForwardAlgorithmEx, swift_timeForward, "CuDNN.swif
 SAME_TYPE(cudnnFindConvolutionBackwardDataAlgorithmEx, swift_timeBackwardData, "CuDNN.swift: cudnnFindConvolutionBackwardDataAlgorithmEx Time");
 SAME_TYPE(cudnnFindConvolutionBackwardFilterAlgorithmEx, swift_timeBackwardFilter, "CuDNN.swift: cudnnFindConvolutionBackwardFilterAlgorithmEx Time");
 
-/* Accumulate: (Handle?, UnsafeRawPointer, D?, UnsafeRawPointer?, UnsafeRawPointer, D?, UnsafeMutableRawPointer?) */
-typedef cudnnStatus_t (*swift_backwardBias)(cudnnHandle_t, const void *, cudnnTensorDescriptor_t, const void *,
-                                            const void *, cudnnTensorDescriptor_t, void *);
-SAME_TYPE(cudnnConvolutionBackwardBias, swift_backwardBias, "CuDNN.swift: cudnnConvolutionBackwardBias Accumulate");
-
 /* ---- Tests/CompSegNNTests/CUDALoaderTests.swift (CuDNNDescriptorTests' getters; I = UnsafeMutablePointer<Int32>) ---- */
 typedef cudnnStatus_t (*swift_getTensor)(cudnnTensorDescriptor_t, cudnnDataType_t *, int *, int *, int *, int *,
                                          int *, int *, int *, int *);

@@ -371,22 +371,6 @@ int cudnnFindConvolutionBackwardFilterAlgorithmEx(void *, TensorDesc *xd, const 
     drain();
     return consistent(xd, dwd, cd, dyd) ? timed(2, 5, count, results) : badParam;
 }
-// A bias's gradient: float NCHW only (compseg's kernels add biases, after reading a bf16 result back).
-int cudnnConvolutionBackwardBias(void *, const float *alpha, TensorDesc *dyd, const float *dy, const float *beta,
-                                 TensorDesc *dbd, float *db) {
-    if (dyd->type != floatType || dbd->type != floatType || dbd->n != 1 || dbd->c != dyd->c || dbd->h != 1 || dbd->w != 1
-        || *alpha != 1 || *beta != 0)
-        return badParam;
-    enqueue([dyd = *dyd, dy, db]() {
-        for (int k = 0; k < dyd.c; k++) {
-            float t = 0;
-            for (int n = 0; n < dyd.n; n++)
-                for (int p = 0; p < dyd.h * dyd.w; p++) t += dy[at(&dyd, n, k, 0, 0) + p];
-            db[k] = t;
-        }
-    });
-    return 0;
-}
 }
 
 extern "C" int compseg_emulated_forbidden_runs() { return forbiddenRuns; }
