@@ -66,8 +66,8 @@ enum CUDAKernels {
         #define FOR_EACH(i, n) for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < (n); \\
                                     i += (long long)gridDim.x * blockDim.x)
         /// Over `planes` planes of `plane` values (an N×C×H×W tensor's N·C planes of H·W), blocks y
-        /// taking planes and blocks x positions in them: a plane's channel is found once a plane,
-        /// not by a 64-bit division a value (launched with `CUDADevice.planes`).
+        /// taking planes and blocks x positions in them, several a thread: a plane's channel is
+        /// found once for those, not by a 64-bit division a value (launched with `CUDADevice.planes`).
         #define FOR_EACH_PLANE(p, planes) for (long long p = blockIdx.y; p < (planes); p += gridDim.y)
         #define FOR_EACH_IN_PLANE(j, plane) for (long long j = blockIdx.x * (long long)blockDim.x + threadIdx.x; \\
                                                  j < (plane); j += (long long)gridDim.x * blockDim.x)
@@ -116,10 +116,10 @@ enum CUDAKernels {
         extern "C" __global__ void compseg_bias_activation(float *y, const float *bias, long long planes, int channels,
                                                            long long plane, int op, float alpha, float beta) {
             FOR_EACH_PLANE(p, planes) {
-                float b = bias ? bias[p % channels] : 0.0f;
+                const float *b = bias ? bias + (int)p % channels : nullptr;
                 float *yp = y + p * plane;
                 FOR_EACH_IN_PLANE(j, plane) {
-                    float v = yp[j] + b;
+                    float v = b ? yp[j] + *b : yp[j];
                     yp[j] = op < 0 ? v : eltwise(op, alpha, beta, v);
                 }
             }
@@ -329,7 +329,7 @@ enum CUDAKernels {
                                                       const float *scale, const float *shift, float epsilon, float *y,
                                                       long long n, int channels, long long plane) {
             FOR_EACH_PLANE(p, n * channels) {
-                int c = (int)(p % channels);
+                int c = (int)p % channels;
                 float inverse = 1.0f / sqrtf(variance[c] + epsilon);
                 FOR_EACH_IN_PLANE(j, plane) {
                     long long e = p * plane + j;
@@ -374,7 +374,7 @@ enum CUDAKernels {
                                                                int frozen, long long n, int channels, long long plane,
                                                                float *dx) {
             FOR_EACH_PLANE(p, n * channels) {
-                int c = (int)(p % channels);
+                int c = (int)p % channels;
                 float inverse = 1.0f / sqrtf(variance[c] + epsilon), m = (float)(n * plane);
                 FOR_EACH_IN_PLANE(j, plane) {
                     long long e = p * plane + j;
@@ -397,30 +397,35 @@ enum CUDAKernels {
 
         __device__ float from_bf16(unsigned short h) { return __uint_as_float((unsigned int)h << 16); }
 
-        #define TILE 32
+        #define TILE_R 32
+        #define TILE_C 64
         /// For each of `images` matrices of rows×cols floats (channels × pixels of an NCHW tensor, or
         /// of a K×C×kH×kW filter), y ← its transpose in bf16 (pixels × channels: channels-last),
-        /// 32×32 tiles through shared memory so that reads and writes both run along memory.
+        /// TILE_R×TILE_C tiles through shared memory so that reads and writes both run along memory
+        /// (8 values a thread of a BLOCK, unrolled so that its loads go out together). Blocks y take
+        /// an image's bands of TILE_R rows, blocks x the tiles along a band.
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_to_bf16_channels_last(const float *x,
                                                                                          unsigned short *y,
                                                                                          long long images, int rows,
                                                                                          int cols) {
-            __shared__ float tile[TILE][TILE + 1];
-            long long down = (rows + TILE - 1) / TILE;  // bands of TILE rows: blocks y
+            __shared__ float tile[TILE_R][TILE_C + 1];
+            long long down = (rows + TILE_R - 1) / TILE_R;
             for (long long band = blockIdx.y; band < images * down; band += gridDim.y) {
                 long long image = band / down;
-                int r0 = (int)(band % down) * TILE;
+                int r0 = (int)(band % down) * TILE_R;
                 const float *xi = x + image * rows * cols;
                 unsigned short *yi = y + image * rows * cols;
-                for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {  // tiles along a band: blocks x
-                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                        int r = r0 + e / TILE, c = c0 + e % TILE;
-                        if (r < rows && c < cols) tile[e / TILE][e % TILE] = xi[(long long)r * cols + c];
+                for (int c0 = blockIdx.x * TILE_C; c0 < cols; c0 += gridDim.x * TILE_C) {
+                    #pragma unroll 8
+                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
+                        int r = r0 + e / TILE_C, c = c0 + e % TILE_C;
+                        if (r < rows && c < cols) tile[e / TILE_C][e % TILE_C] = xi[(long long)r * cols + c];
                     }
                     __syncthreads();
-                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                        int c = c0 + e / TILE, r = r0 + e % TILE;
-                        if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                    #pragma unroll 8
+                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
+                        int c = c0 + e / TILE_R, r = r0 + e % TILE_R;
+                        if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE_R][e / TILE_R]);
                     }
                     __syncthreads();
                 }
@@ -437,33 +442,36 @@ enum CUDAKernels {
                                                                                            int cols, const float *bias,
                                                                                            int op, float alpha,
                                                                                            float beta, int rewrite) {
-            __shared__ float tile[TILE][TILE + 1];
-            long long down = (rows + TILE - 1) / TILE;  // bands of TILE rows: blocks y
+            __shared__ float tile[TILE_R][TILE_C + 1];
+            long long down = (rows + TILE_R - 1) / TILE_R;
             for (long long band = blockIdx.y; band < images * down; band += gridDim.y) {
                 long long image = band / down;
-                int r0 = (int)(band % down) * TILE;
+                int r0 = (int)(band % down) * TILE_R;
                 unsigned short *xi = x + image * rows * cols;
                 float *yi = y + image * rows * cols;
-                for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {  // tiles along a band: blocks x
-                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                        int c = c0 + e / TILE, r = r0 + e % TILE;
-                        if (r < rows && c < cols) tile[e % TILE][e / TILE] = from_bf16(xi[(long long)c * rows + r]);
+                for (int c0 = blockIdx.x * TILE_C; c0 < cols; c0 += gridDim.x * TILE_C) {
+                    #pragma unroll 8
+                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
+                        int c = c0 + e / TILE_R, r = r0 + e % TILE_R;
+                        if (r < rows && c < cols) tile[e % TILE_R][e / TILE_R] = from_bf16(xi[(long long)c * rows + r]);
                     }
                     __syncthreads();
-                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                        int r = r0 + e / TILE, c = c0 + e % TILE;
+                    #pragma unroll 8
+                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
+                        int r = r0 + e / TILE_C, c = c0 + e % TILE_C;
                         if (r < rows && c < cols) {
-                            float v = bias ? tile[e / TILE][e % TILE] + bias[r] : tile[e / TILE][e % TILE];
+                            float v = bias ? tile[e / TILE_C][e % TILE_C] + bias[r] : tile[e / TILE_C][e % TILE_C];
                             v = op < 0 ? v : eltwise(op, alpha, beta, v);
                             yi[(long long)r * cols + c] = v;
-                            tile[e / TILE][e % TILE] = v;
+                            tile[e / TILE_C][e % TILE_C] = v;
                         }
                     }
                     __syncthreads();
                     if (rewrite) {
-                        for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
-                            int c = c0 + e / TILE, r = r0 + e % TILE;
-                            if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
+                        #pragma unroll 8
+                        for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
+                            int c = c0 + e / TILE_R, r = r0 + e % TILE_R;
+                            if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE_R][e / TILE_R]);
                         }
                         __syncthreads();
                     }
