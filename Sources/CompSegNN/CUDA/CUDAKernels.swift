@@ -12,7 +12,8 @@
 /// mask is 0/0 = NaN: the backend that calls it must check `totals` and throw, as the CPU op does.
 ///
 /// Status (issue 22): compiled by NVRTC in `CUDALoaderTests` wherever the library is found, run by
-/// the emulator in `DeviceTests`; not yet run on a GPU.
+/// the emulator in `DeviceTests`; on an H200 (2026-12-04) every op agreed with the CPU backend
+/// (`tools/gpu-check.sh agree`).
 enum CUDAKernels {
     /// Codes of `Eltwise` in the kernels' `op` argument.
     static func code(_ function: Eltwise) -> (op: Int32, alpha: Float, beta: Float) {
@@ -397,35 +398,30 @@ enum CUDAKernels {
 
         __device__ float from_bf16(unsigned short h) { return __uint_as_float((unsigned int)h << 16); }
 
-        #define TILE_R 32
-        #define TILE_C 64
+        #define TILE 32
         /// For each of `images` matrices of rows×cols floats (channels × pixels of an NCHW tensor, or
         /// of a K×C×kH×kW filter), y ← its transpose in bf16 (pixels × channels: channels-last),
-        /// TILE_R×TILE_C tiles through shared memory so that reads and writes both run along memory
-        /// (8 values a thread of a BLOCK, unrolled so that its loads go out together). Blocks y take
-        /// an image's bands of TILE_R rows, blocks x the tiles along a band.
+        /// 32×32 tiles through shared memory so that reads and writes both run along memory.
         extern "C" __global__ void __launch_bounds__(BLOCK) compseg_to_bf16_channels_last(const float *x,
                                                                                          unsigned short *y,
                                                                                          long long images, int rows,
                                                                                          int cols) {
-            __shared__ float tile[TILE_R][TILE_C + 1];
-            long long down = (rows + TILE_R - 1) / TILE_R;
+            __shared__ float tile[TILE][TILE + 1];
+            long long down = (rows + TILE - 1) / TILE;  // bands of TILE rows: blocks y
             for (long long band = blockIdx.y; band < images * down; band += gridDim.y) {
                 long long image = band / down;
-                int r0 = (int)(band % down) * TILE_R;
+                int r0 = (int)(band % down) * TILE;
                 const float *xi = x + image * rows * cols;
                 unsigned short *yi = y + image * rows * cols;
-                for (int c0 = blockIdx.x * TILE_C; c0 < cols; c0 += gridDim.x * TILE_C) {
-                    #pragma unroll 8
-                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
-                        int r = r0 + e / TILE_C, c = c0 + e % TILE_C;
-                        if (r < rows && c < cols) tile[e / TILE_C][e % TILE_C] = xi[(long long)r * cols + c];
+                for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {  // tiles along a band: blocks x
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int r = r0 + e / TILE, c = c0 + e % TILE;
+                        if (r < rows && c < cols) tile[e / TILE][e % TILE] = xi[(long long)r * cols + c];
                     }
                     __syncthreads();
-                    #pragma unroll 8
-                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
-                        int c = c0 + e / TILE_R, r = r0 + e % TILE_R;
-                        if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE_R][e / TILE_R]);
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int c = c0 + e / TILE, r = r0 + e % TILE;
+                        if (r < rows && c < cols) yi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
                     }
                     __syncthreads();
                 }
@@ -442,36 +438,33 @@ enum CUDAKernels {
                                                                                            int cols, const float *bias,
                                                                                            int op, float alpha,
                                                                                            float beta, int rewrite) {
-            __shared__ float tile[TILE_R][TILE_C + 1];
-            long long down = (rows + TILE_R - 1) / TILE_R;
+            __shared__ float tile[TILE][TILE + 1];
+            long long down = (rows + TILE - 1) / TILE;  // bands of TILE rows: blocks y
             for (long long band = blockIdx.y; band < images * down; band += gridDim.y) {
                 long long image = band / down;
-                int r0 = (int)(band % down) * TILE_R;
+                int r0 = (int)(band % down) * TILE;
                 unsigned short *xi = x + image * rows * cols;
                 float *yi = y + image * rows * cols;
-                for (int c0 = blockIdx.x * TILE_C; c0 < cols; c0 += gridDim.x * TILE_C) {
-                    #pragma unroll 8
-                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
-                        int c = c0 + e / TILE_R, r = r0 + e % TILE_R;
-                        if (r < rows && c < cols) tile[e % TILE_R][e / TILE_R] = from_bf16(xi[(long long)c * rows + r]);
+                for (int c0 = blockIdx.x * TILE; c0 < cols; c0 += gridDim.x * TILE) {  // tiles along a band: blocks x
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int c = c0 + e / TILE, r = r0 + e % TILE;
+                        if (r < rows && c < cols) tile[e % TILE][e / TILE] = from_bf16(xi[(long long)c * rows + r]);
                     }
                     __syncthreads();
-                    #pragma unroll 8
-                    for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
-                        int r = r0 + e / TILE_C, c = c0 + e % TILE_C;
+                    for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                        int r = r0 + e / TILE, c = c0 + e % TILE;
                         if (r < rows && c < cols) {
-                            float v = bias ? tile[e / TILE_C][e % TILE_C] + bias[r] : tile[e / TILE_C][e % TILE_C];
+                            float v = bias ? tile[e / TILE][e % TILE] + bias[r] : tile[e / TILE][e % TILE];
                             v = op < 0 ? v : eltwise(op, alpha, beta, v);
                             yi[(long long)r * cols + c] = v;
-                            tile[e / TILE_C][e % TILE_C] = v;
+                            tile[e / TILE][e % TILE] = v;
                         }
                     }
                     __syncthreads();
                     if (rewrite) {
-                        #pragma unroll 8
-                        for (int e = threadIdx.x; e < TILE_R * TILE_C; e += blockDim.x) {
-                            int c = c0 + e / TILE_R, r = r0 + e % TILE_R;
-                            if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE_R][e / TILE_R]);
+                        for (int e = threadIdx.x; e < TILE * TILE; e += blockDim.x) {
+                            int c = c0 + e / TILE, r = r0 + e % TILE;
+                            if (r < rows && c < cols) xi[(long long)c * rows + r] = to_bf16(tile[e % TILE][e / TILE]);
                         }
                         __syncthreads();
                     }

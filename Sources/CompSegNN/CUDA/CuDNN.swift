@@ -204,8 +204,9 @@ final class CuDNN: @unchecked Sendable {
     private func convert(_ kernel: String, _ from: UnsafeRawPointer, into to: UnsafeMutableRawPointer, _ shape: Shape,
                          _ more: [CUDADevice.Argument] = []) throws {
         let (images, rows, cols) = (shape[0], shape[1], shape[2] * shape[3])
-        // Blocks y: an image's bands of 32 rows; blocks x: up to 32 tiles of 64 columns along a band.
-        let grid = (min((cols + 63) / 64, 32), min(images * ((rows + 31) / 32), 65_535))
+        // Blocks y: an image's bands of 32 rows; blocks x: up to 64 tiles of 32 columns along a band
+        // (tiles of 32×64, 8 values a thread, ran 20% slower on an H200).
+        let grid = (min((cols + 31) / 32, 64), min(images * ((rows + 31) / 32), 65_535))
         try device.launch(kernel, grid: grid,
                           [.pointer(UnsafeMutableRawPointer(mutating: from)), .pointer(to), .int64(Int64(images)),
                            .int32(Int32(rows)), .int32(Int32(cols))] + more)
