@@ -41,7 +41,7 @@ enum CompSegVersion {
 func versionReport() -> String {
     let cuda: String
     switch CUDAEnvironment.current {
-    case .success(let environment): cuda = environment.summary
+    case .success(let environment): cuda = environment.summary + "\ncuDNN algorithms: \(CUDABackend.algorithmSummary)"
     case .failure(let reason): cuda = "not available: \(reason)"
     }
     return """

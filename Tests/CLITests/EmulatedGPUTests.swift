@@ -8,17 +8,26 @@ import Testing
 /// machine runs (`tools/gpu-check.sh`), rehearsed wherever a C++ compiler is on PATH. They check
 /// compseg's side (finding the libraries, the backend through the CLI, the training loop and its
 /// checkpoints on the device), not NVIDIA's kernels or speed.
-@Suite(.serialized) struct EmulatedGPUTests {
+@Suite(.serialized) final class EmulatedGPUTests {
     static let emulated = ConditionTrait.enabled(if: CUDAEmulation.compiler != nil,
                                                  "no C++ compiler (clang++, c++, g++) on PATH to build the CUDA emulator")
 
-    private func gpu() throws -> [String: String] { ["COMPSEG_CUDA_LIBRARY_PATH": try CUDAEmulation.folder.get().path] }
+    /// The test's own cache of cuDNN's algorithms (not the user's), removed after it.
+    private let cache = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-cudnn-\(UUID().uuidString).json")
+    deinit { try? FileManager.default.removeItem(at: cache) }
+
+    /// The emulated GPU, with cuDNN's algorithms kept in the test's own cache.
+    private func gpu() throws -> [String: String] {
+        ["COMPSEG_CUDA_LIBRARY_PATH": try CUDAEmulation.folder.get().path, "COMPSEG_CUDNN_CACHE": cache.path]
+    }
 
     @Test(Self.emulated)
     func versionFindsTheGPUAndEveryOpAgreesAtEachPrecision() throws {
         let cli = try CLI(), environment = try gpu()
         let version = try cli.run(["--version"], environment: environment)
         #expect(version.output.contains("cuda: emulated GPU, 1 GiB, compute capability 9.0; driver 13.0"), "\(version.output)")
+        #expect(version.output.contains("\ncuDNN algorithms: fastest by cuDNN's timing, kept in \(cache.path)\n"),
+                "\(version.output)")
         for precision in ["fp32", "tf32", "bf16"] {
             let check = try cli.run(["check-backend", "--precision", precision], environment: environment)
             let summary = check.output.split(separator: "\n").last.map(String.init) ?? ""
@@ -28,17 +37,28 @@ import Testing
         }
     }
 
-    /// `COMPSEG_CUDNN_ALGORITHMS`: fastest times cuDNN's algorithms and says so in the backend's
+    /// cuDNN's algorithms are timed and kept in `COMPSEG_CUDNN_CACHE`'s file by default;
+    /// `COMPSEG_CUDNN_ALGORITHMS=heuristic` and `COMPSEG_CUDNN_CACHE=off` say so in the backend's
     /// name; an unknown value is refused naming the variable and the values it takes.
     @Test(Self.emulated)
-    func cuDNNsAlgorithmsAreTimedWhenAsked() throws {
+    func cuDNNsAlgorithmsAreTimedAndKept() throws {
         let cli = try CLI(), environment = try gpu()
-        let fastest = try cli.run(["check-backend"], environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "fastest"]) { $1 })
-        #expect(fastest.status == 0 && fastest.output.hasPrefix("checking cuda (emulated GPU; cuDNN algorithms timed), fp32"),
-                "\(fastest.output)")
+        let fastest = try cli.run(["check-backend"], environment: environment)
+        #expect(fastest.status == 0 && fastest.output.hasPrefix("checking cuda (emulated GPU), fp32"), "\(fastest.output)")
+        let kept = try JSONSerialization.jsonObject(with: Data(contentsOf: cache)) as? [String: Any]
+        let machines = kept?["machines"] as? [String: [String: Int]] ?? [:]
+        #expect(Array(machines.keys) == ["emulated GPU, compute capability 9.0, cuDNN 9.26, fp32"]
+                    && machines.values.first?.isEmpty == false && machines.values.first?.values.allSatisfy { $0 == 1 } == true,
+                "\(machines)")
+        let heuristic = try cli.run(["check-backend"], environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "heuristic"]) { $1 })
+        #expect(heuristic.status == 0 && heuristic.output.hasPrefix("checking cuda (emulated GPU; cuDNN's heuristic algorithms), fp32"),
+                "\(heuristic.output)")
+        let off = try cli.run(["check-backend"], environment: environment.merging(["COMPSEG_CUDNN_CACHE": "off"]) { $1 })
+        #expect(off.status == 0 && off.output.hasPrefix("checking cuda (emulated GPU; cuDNN algorithms timed, not kept), fp32"),
+                "\(off.output)")
         let wrong = try cli.run(["bench", "--device", "cuda", "--steps", "1", "--size", "16", "--channels", "2"],
                                 environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "quick"]) { $1 })
-        #expect(wrong.status == 1 && wrong.output.contains("COMPSEG_CUDNN_ALGORITHMS must be heuristic or fastest, got 'quick'"),
+        #expect(wrong.status == 1 && wrong.output.contains("COMPSEG_CUDNN_ALGORITHMS must be fastest or heuristic, got 'quick'"),
                 "\(wrong.output)")
     }
 

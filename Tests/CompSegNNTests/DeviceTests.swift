@@ -93,7 +93,9 @@ import Testing
     @Test(Self.emulated, arguments: [true, false])
     func theCUDABackendOnAnEmulatedGPUAgreesWithTheCPU(cudnn: Bool) throws {
         let environment = try (cudnn ? CUDAEmulation.environment : CUDAEmulation.environmentWithoutCuDNN).get()
-        let backend = try CUDABackend(environment)
+        let cache = Self.cacheFile()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let backend = try CUDABackend(environment, algorithms: .fastest, cache: cache)
         #expect(backend.name == (cudnn ? "cuda (emulated GPU)" : "cuda (emulated GPU; convolutions on the CPU: cuDNN did not load)"))
         let shape: Shape = [2, 16, 20, 20], weight: Shape = [24, 16, 3, 3], g = ConvolutionGeometry(padding: 1)
         let layout = try backend.convolutionInputLayout(shape, weightShape: weight, withBias: true, geometry: g, epilogue: .training)
@@ -242,9 +244,9 @@ import Testing
     /// non-deterministic ones faster, and the one that fails slower), so the failing one is never
     /// tried, as it is in the heuristic order.
     @Test(Self.emulated)
-    func theFastestAlgorithmIsTimedOncePerProblemWhenAsked() throws {
+    func theFastestAlgorithmIsTimedOncePerProblem() throws {
         let fastest = try CUDABackend(CUDAEmulation.environment.get(), algorithms: .fastest)
-        #expect(fastest.name == "cuda (emulated GPU; cuDNN algorithms timed)")
+        #expect(fastest.name == "cuda (emulated GPU; cuDNN algorithms timed, not kept)")
         let (timings, failed) = (CUDAEmulation.timings, CUDAEmulation.failedRuns)
         let rows = try BackendAgreement.compare(fastest, with: CPUBackend.shared)
         #expect(rows.allSatisfy { $0.difference <= BackendAgreement.tolerance })
@@ -252,8 +254,102 @@ import Testing
         // 4 geometries × forward, backward data and backward filter: each problem timed once (the
         // forward with relu is the same problem as without).
         #expect(CUDAEmulation.timings - timings == 4 * 3, "\(CUDAEmulation.timings - timings) timings")
-        _ = try BackendAgreement.compare(CUDABackend(CUDAEmulation.environment.get()), with: CPUBackend.shared)
+        let heuristic = try CUDABackend(CUDAEmulation.environment.get())
+        #expect(heuristic.name == "cuda (emulated GPU; cuDNN's heuristic algorithms)")
+        _ = try BackendAgreement.compare(heuristic, with: CPUBackend.shared)
         #expect(CUDAEmulation.failedRuns > failed, "the heuristic order tries the failing algorithm first")
+    }
+
+    /// A fresh file for an `AlgorithmCache`, in a folder not made yet.
+    static func cacheFile() -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("cudnn-cache-\(UUID().uuidString)/algorithms.json")
+    }
+
+    /// The timings' choices are kept in the cache file, per machine and precision: a second backend
+    /// (a later run) on the same file times nothing and runs what the first chose; another
+    /// precision is another machine's key and is timed anew.
+    @Test(Self.emulated)
+    func timedAlgorithmsAreKeptForLaterRuns() throws {
+        let file = Self.cacheFile()
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let environment = try CUDAEmulation.environment.get()
+        var timings = CUDAEmulation.timings
+        _ = try BackendAgreement.compare(CUDABackend(environment, algorithms: .fastest, cache: file), with: CPUBackend.shared)
+        #expect(CUDAEmulation.timings - timings == 12)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+        let machines = json?["machines"] as? [String: [String: Int]] ?? [:]
+        let fp32 = "emulated GPU, compute capability 9.0, cuDNN 9.26, fp32"
+        #expect(json?["format"] as? String == "compseg cuDNN algorithms 1" && Array(machines.keys) == [fp32], "\(machines)")
+        #expect(machines[fp32]?.count == 12 && machines[fp32]?.values.allSatisfy { $0 == 1 } == true)
+        #expect(machines[fp32]?["forward 2×16×20×20 * 24×16×3×3 → 2×24×20×20, padding 1×1, stride 1×1"] == 1, "\(machines)")
+
+        timings = CUDAEmulation.timings
+        let (failed, forbidden) = (CUDAEmulation.failedRuns, CUDAEmulation.forbiddenRuns)
+        let later = try CUDABackend(environment, algorithms: .fastest, cache: file)
+        let rows = try BackendAgreement.compare(later, with: CPUBackend.shared)
+        #expect(rows.allSatisfy { $0.difference <= BackendAgreement.tolerance })
+        #expect(CUDAEmulation.timings == timings && CUDAEmulation.failedRuns == failed && CUDAEmulation.forbiddenRuns == forbidden)
+        #expect(later.name == "cuda (emulated GPU)")
+
+        _ = try BackendAgreement.compare(CUDABackend(environment, precision: .bf16, algorithms: .fastest, cache: file),
+                                         with: CPUBackend.shared)
+        #expect(CUDAEmulation.timings - timings == 12, "bf16 is timed for itself")
+        let both = try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any]
+        #expect((both?["machines"] as? [String: Any])?.keys.sorted() == [fp32.dropLast(4) + "bf16", fp32])
+    }
+
+    /// A kept algorithm cuDNN no longer offers for a problem is timed again, and one that fails
+    /// when run is passed over, and either is replaced in the file by the one that ran: a stale
+    /// cache (another cuDNN, an edited file) costs a timing, never a wrong or failed step.
+    @Test(Self.emulated)
+    func aStaleKeptAlgorithmIsReplacedByOneThatRuns() throws {
+        let file = Self.cacheFile()
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        let environment = try CUDAEmulation.environment.get()
+        _ = try BackendAgreement.compare(CUDABackend(environment, algorithms: .fastest, cache: file), with: CPUBackend.shared)
+        var text = try String(contentsOf: file, encoding: .utf8)
+        let forward = "\"forward 2×16×20×20 * 24×16×3×3 → 2×24×20×20, padding 1×1, stride 1×1\" : 1"
+        let backwardData = "\"backwardData 2×16×20×20 * 24×16×3×3 → 2×24×20×20, padding 1×1, stride 1×1\" : 1"
+        #expect(text.contains(forward) && text.contains(backwardData), "\(text)")
+        // The emulator's heuristics offer algorithm 2 for forward convolutions, which fails when
+        // run, and never offer 77.
+        text = text.replacingOccurrences(of: forward, with: forward.dropLast() + "2")
+            .replacingOccurrences(of: backwardData, with: backwardData.dropLast() + "77")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let (timings, failed) = (CUDAEmulation.timings, CUDAEmulation.failedRuns)
+        let rows = try BackendAgreement.compare(CUDABackend(environment, algorithms: .fastest, cache: file), with: CPUBackend.shared)
+        #expect(rows.allSatisfy { $0.difference <= BackendAgreement.tolerance })
+        #expect(CUDAEmulation.timings - timings == 1 && CUDAEmulation.failedRuns - failed == 1)
+        let repaired = try String(contentsOf: file, encoding: .utf8)
+        #expect(repaired.contains(forward) && repaired.contains(backwardData), "\(repaired)")
+    }
+
+    /// A file at the cache's path that is not compseg's cache (or cannot be written) is left as it
+    /// is: the algorithms are timed for the process, and the backend's name says why not kept.
+    @Test(Self.emulated)
+    func aFileThatIsNotACacheIsLeftAlone() throws {
+        let file = Self.cacheFile()
+        defer { try? FileManager.default.removeItem(at: file.deletingLastPathComponent()) }
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let notes = Data("{\"my\": \"notes\"}".utf8)
+        try notes.write(to: file)
+        let backend = try CUDABackend(CUDAEmulation.environment.get(), algorithms: .fastest, cache: file)
+        let rows = try BackendAgreement.compare(backend, with: CPUBackend.shared)
+        #expect(rows.allSatisfy { $0.difference <= BackendAgreement.tolerance })
+        #expect(try Data(contentsOf: file) == notes)
+        #expect(backend.name == "cuda (emulated GPU; cuDNN algorithms timed, not kept: \(file.path) is not compseg's cache of cuDNN "
+                + "algorithms (a JSON object with \"format\": \"compseg cuDNN algorithms 1\"); left as it is)", "\(backend.name)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: file.deletingLastPathComponent().path) == ["algorithms.json"])
+    }
+
+    /// Where the cache lies: `COMPSEG_CUDNN_CACHE` (or `off`), else under `XDG_CACHE_HOME`, else `~/.cache`.
+    @Test func theCacheLiesWhereTheEnvironmentSays() {
+        #expect(AlgorithmCache.location(["COMPSEG_CUDNN_CACHE": "/data/a.json", "XDG_CACHE_HOME": "/x"])?.path == "/data/a.json")
+        #expect(AlgorithmCache.location(["COMPSEG_CUDNN_CACHE": "off"]) == nil)
+        #expect(AlgorithmCache.location(["XDG_CACHE_HOME": "/x"])?.path == "/x/compseg/cudnn-algorithms.json")
+        let home = FileManager.default.homeDirectoryForCurrentUser.path
+        #expect(AlgorithmCache.location(["XDG_CACHE_HOME": "relative"])?.path == home + "/.cache/compseg/cudnn-algorithms.json")
+        #expect(AlgorithmCache.location([:])?.path == home + "/.cache/compseg/cudnn-algorithms.json")
     }
 
     @Test(Self.emulated)

@@ -129,7 +129,7 @@ public enum CUDAEmulation {
         let nvrtc = LoadedLibrary(library: .nvrtc, path: library.path, handle: handle)
         let cudnn = LoadedLibrary(library: .cudnn, path: library.path, handle: handle)
         return CUDAEnvironment(deviceName: "emulated GPU", memoryBytes: 1 << 30, computeCapability: (9, 0),
-                               versions: [:], libraries: [.driver: driver, .nvrtc: nvrtc, .cudnn: cudnn])
+                               versions: [.cudnn: "9.26"], libraries: [.driver: driver, .nvrtc: nvrtc, .cudnn: cudnn])
     }
 
     /// CUDA's built-ins as the emulator provides them: one thread per block, so shared memory is a

@@ -22,9 +22,18 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     let precision: Precision
     private let cpu = CPUBackend.shared
 
+    /// The GPU, and what differs from the default: convolutions not on cuDNN, cuDNN's algorithms
+    /// untimed (heuristic) or timed but not kept between runs.
     public var name: String {
-        "cuda (\(device.environment.deviceName)" + (withoutCuDNN.map { "; convolutions on the CPU: \($0)" } ?? "")
-            + (algorithms == .fastest ? "; cuDNN algorithms timed" : "") + ")"
+        var notes = withoutCuDNN.map { ["convolutions on the CPU: \($0)"] } ?? []
+        if let cudnn {
+            switch (algorithms, cudnn.cache) {
+            case (.heuristic, _): notes.append("cuDNN's heuristic algorithms")
+            case (.fastest, nil): notes.append("cuDNN algorithms timed, not kept")
+            case (.fastest, let cache?): if let why = cache.unusable { notes.append("cuDNN algorithms timed, not kept: \(why)") }
+            }
+        }
+        return "cuda (" + ([device.environment.deviceName] + notes).joined(separator: "; ") + ")"
     }
     /// How cuDNN's algorithms are chosen.
     let algorithms: AlgorithmChoice
@@ -41,16 +50,23 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     /// no usable algorithm for them: correct, but a round trip through host memory each time.
     public var convolutionsOnTheCPU: [String] { cudnn?.convolutionsWithoutAlgorithm ?? [] }
 
-    init(_ environment: CUDAEnvironment, precision: Precision = .fp32, algorithms: AlgorithmChoice = .heuristic) throws {
+    /// The backend on `environment`'s GPU, choosing cuDNN's algorithms by `algorithms`; with
+    /// `.fastest`, the timings' choices are kept in the file at `cache` (nil: for this process only).
+    init(_ environment: CUDAEnvironment, precision: Precision = .fp32, algorithms: AlgorithmChoice = .heuristic,
+         cache: URL? = nil) throws {
         let device = try CUDADevice(environment)
         self.device = device
         self.algorithms = algorithms
         managed = ManagedMemory(device)
+        let kept = cache.map {
+            AlgorithmCache(url: $0, machine: "\(environment.deviceName), compute capability \(environment.computeCapability.major)."
+                           + "\(environment.computeCapability.minor), cuDNN \(environment.versions[.cudnn] ?? "?"), \(precision.rawValue)")
+        }
         // Without cuDNN the convolutions run on the CPU (slow, but right): only tf32 and bf16 need it.
         var reason: String?
         do {
             cudnn = try environment.libraries[.cudnn].map { [managed] in
-                try CuDNN($0, device: device, memory: managed, precision: precision, algorithms: algorithms)
+                try CuDNN($0, device: device, memory: managed, precision: precision, algorithms: algorithms, cache: kept)
             }
             if cudnn == nil { reason = "cuDNN did not load" }
         } catch {
@@ -66,10 +82,11 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
 
     /// The backend for `environment`'s GPU at `precision`, made once per process and precision
     /// (on the first environment given), choosing cuDNN's algorithms as `COMPSEG_CUDNN_ALGORITHMS`
-    /// says (`AlgorithmChoice`; default heuristic).
+    /// says (`AlgorithmChoice`; default fastest), kept where `COMPSEG_CUDNN_CACHE` says
+    /// (`AlgorithmCache.location`).
     /// - Throws: what failed on the GPU, or `DeviceUnavailable` for an unknown choice.
     public static func make(_ environment: CUDAEnvironment, precision: Precision) throws -> any KernelBackend {
-        let variable = "COMPSEG_CUDNN_ALGORITHMS", text = ProcessInfo.processInfo.environment[variable] ?? "heuristic"
+        let variable = "COMPSEG_CUDNN_ALGORITHMS", text = ProcessInfo.processInfo.environment[variable] ?? "fastest"
         guard let algorithms = AlgorithmChoice(rawValue: text) else {
             throw DeviceUnavailable("\(variable) must be " + AlgorithmChoice.allCases.map(\.rawValue).joined(separator: " or ")
                                     + ", got '\(text)'")
@@ -77,9 +94,23 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         madeLock.lock()
         defer { madeLock.unlock() }
         if made[precision] == nil {
-            made[precision] = Result { try CUDABackend(environment, precision: precision, algorithms: algorithms) }
+            made[precision] = Result {
+                try CUDABackend(environment, precision: precision, algorithms: algorithms, cache: AlgorithmCache.location())
+            }
         }
         return try made[precision]!.get()
+    }
+
+    /// How `make` will choose cuDNN's algorithms, for `compseg --version`.
+    public static var algorithmSummary: String {
+        let environment = ProcessInfo.processInfo.environment
+        switch environment["COMPSEG_CUDNN_ALGORITHMS"].map(AlgorithmChoice.init(rawValue:)) ?? .fastest {
+        case .fastest?:
+            guard let cache = AlgorithmCache.location(environment) else { return "fastest by cuDNN's timing, not kept (\(AlgorithmCache.variable)=off)" }
+            return "fastest by cuDNN's timing, kept in \(cache.path)"
+        case .heuristic?: return "cuDNN's heuristics (COMPSEG_CUDNN_ALGORITHMS=heuristic)"
+        case nil: return "COMPSEG_CUDNN_ALGORITHMS must be " + AlgorithmChoice.allCases.map(\.rawValue).joined(separator: " or ")
+        }
     }
 
     private static let madeLock = NSLock()

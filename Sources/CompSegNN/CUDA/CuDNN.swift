@@ -10,10 +10,11 @@ import Foundation
 /// before, and the weights and output gradient that two calls read are converted once. A kept
 /// copy is what a new conversion would give, bit for bit.
 ///
-/// Algorithms come from cuDNN's heuristics (`_v7`), deterministic ones only, so the same inputs
-/// give the same bits, and none FFT-based (their rounding grows with the transformed plane;
-/// Winograd's stays bounded per tile, as in our CPU kernels); the first that runs is kept per
-/// shape. A forward convolution's bias and activation run in one kernel of compseg's after it
+/// Algorithms are deterministic ones only, so the same inputs give the same bits, and none
+/// FFT-based (their rounding grows with the transformed plane; Winograd's stays bounded per tile,
+/// as in our CPU kernels): by default the fastest by cuDNN's timing on a problem's first call,
+/// kept per machine in an `AlgorithmCache` so that later runs take the same one untimed; or the
+/// first of cuDNN's heuristics (`_v7`) that runs (`AlgorithmChoice`). One is kept per shape. A forward convolution's bias and activation run in one kernel of compseg's after it
 /// (with bf16, in the one that reads the result back).
 final class CuDNN: @unchecked Sendable {
     typealias Handle = OpaquePointer
@@ -40,6 +41,8 @@ final class CuDNN: @unchecked Sendable {
     /// With `AlgorithmChoice.fastest`, cuDNN's timing of every algorithm, by kind.
     private let timeForward, timeBackwardData, timeBackwardFilter: Time?
     private let choice: AlgorithmChoice
+    /// With `.fastest`, where the timings' choices are kept between runs (nil: for this process only).
+    let cache: AlgorithmCache?
     private let device: CUDADevice
     /// The tensors' memory, whose kept buffers are freed when a workspace does not fit.
     private let memory: ManagedMemory
@@ -60,10 +63,11 @@ final class CuDNN: @unchecked Sendable {
 
     /// Opens cuDNN's functions and a handle on the default stream (the one compseg's kernels use).
     init(_ lib: LoadedLibrary, device: CUDADevice, memory: ManagedMemory, precision: Precision,
-         algorithms choice: AlgorithmChoice = .heuristic) throws {
+         algorithms choice: AlgorithmChoice = .heuristic, cache: AlgorithmCache? = nil) throws {
         self.device = device
         self.memory = memory
         self.choice = choice
+        self.cache = choice == .fastest ? cache : nil
         let timed = choice == .fastest
         timeForward = timed ? try lib.function("cudnnFindConvolutionForwardAlgorithmEx", as: Time.self) : nil
         timeBackwardData = timed ? try lib.function("cudnnFindConvolutionBackwardDataAlgorithmEx", as: Time.self) : nil
@@ -98,6 +102,11 @@ final class CuDNN: @unchecked Sendable {
         let input: Shape, filter: Shape, output: Shape
         let paddingH: Int, paddingW: Int, strideH: Int, strideW: Int
 
+        /// The problem in words, its key in an `AlgorithmCache`.
+        var key: String {
+            "\(kind) \(input) * \(filter) → \(output), padding \(paddingH)×\(paddingW), stride \(strideH)×\(strideW)"
+        }
+
         /// The shapes of `convolve`'s a, b and result.
         var operands: (a: Shape, b: Shape, out: Shape) {
             switch kind {
@@ -111,7 +120,7 @@ final class CuDNN: @unchecked Sendable {
     /// out ← the `problem`'s convolution of `a` and `b` (forward: x and w; backward data: w and dy;
     /// backward filter: x and dy), then `activation` of it plus `bias` (per channel of out) where
     /// given. The storages are in device-accessible (managed) memory. Tries cuDNN's deterministic
-    /// candidates in its order and keeps the first that runs.
+    /// candidates (the kept or the fastest first, with `.fastest`) and keeps the first that runs.
     /// - Returns: false when cuDNN has no deterministic algorithm for it, or every one it offered
     ///   says "not supported" when run (the caller computes it elsewhere).
     func convolve(_ problem: Problem, _ a: Storage, _ b: Storage, into out: Storage,
@@ -131,7 +140,13 @@ final class CuDNN: @unchecked Sendable {
             ? (UnsafeRawPointer(copies[0].pointer), UnsafeRawPointer(copies[1].pointer), UnsafeMutableRawPointer(copies[2].pointer))
             : (UnsafeRawPointer(a.pointer), UnsafeRawPointer(b.pointer), UnsafeMutableRawPointer(out.pointer))
         var order = try candidates(problem, d)
-        if choice == .fastest && order.count > 1 { order = try fastestFirst(order, problem, d, a, b, result) }
+        if choice == .fastest && order.count > 1 {
+            if let kept = cache?.algorithm(for: problem.key), let i = order.firstIndex(where: { $0.0 == kept }) {
+                order.insert(order.remove(at: i), at: 0)
+            } else {
+                order = try fastestFirst(order, problem, d, a, b, result)
+            }
+        }
         var failures: [String] = [], unsupported = 0
         for (algorithm, bytes) in order {
             let space: UnsafeMutableRawPointer?
@@ -149,6 +164,7 @@ final class CuDNN: @unchecked Sendable {
             }
             if status == 0 {
                 remember(problem, [(algorithm, bytes)])
+                cache?.keep(algorithm, for: problem.key)
                 try finish(out, shapes.out, bf16Result: copies.last, bias: bias, activation: activation)
                 return true
             }
@@ -324,9 +340,11 @@ final class CuDNN: @unchecked Sendable {
 /// How a convolution's algorithm is chosen, once per problem, among cuDNN's deterministic, non-FFT
 /// ones (`COMPSEG_CUDNN_ALGORITHMS`).
 public enum AlgorithmChoice: String, CaseIterable, Sendable {
-    /// cuDNN's heuristic order: the same algorithm, and the same bits, on every run.
-    case heuristic
-    /// The fastest, timed by cuDNN on the first call (as PyTorch's `cudnn.benchmark`): quicker
-    /// steps, but close timings may pick another algorithm on another run, which rounds differently.
+    /// The fastest, timed by cuDNN on the problem's first call (as PyTorch's `cudnn.benchmark`)
+    /// and kept in the `AlgorithmCache` (where there is one), which later runs take it from: the
+    /// same algorithm, and the same bits, run after run on one machine. The default.
     case fastest
+    /// cuDNN's heuristic order: the same algorithm on every run and machine with the same GPU and
+    /// cuDNN, untimed, but often a slower one (fp32 on an H200: 78 images/s against 105 timed).
+    case heuristic
 }
