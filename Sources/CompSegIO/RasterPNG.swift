@@ -45,51 +45,95 @@ enum RasterPNG {
     /// Reads the PNG, or `region` of it: decodes rows down to the region's last one (one row kept at
     /// a time), or the whole image when it is interlaced.
     static func read(_ url: URL, region: RasterRegion?) throws -> RasterImage {
-        let reader = try Reader(url, expand: true)
-        let p = reader.r.pointee
-        let (width, height, stored, delivered) = (Int(p.width), Int(p.height), Int(p.channels), Int(p.depth))
-        guard [1, 2, 3, 4].contains(stored), delivered == 8 || delivered == 16 else {
-            throw IOError(file: reader.file, "libpng delivers \(stored) samples of \(delivered) bits per pixel; expected 1–4 of 8 or 16")
-        }
-        let channels = stored <= 2 ? 1 : 3  // alpha (the 2nd or 4th sample) goes to `alpha`
-        let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, file: reader.file, what: "the PNG")
-        let bytes = delivered / 8
-        let rowBytes = p.row_bytes
-        guard rowBytes == width * stored * bytes else {
-            throw IOError(file: reader.file, "libpng delivers rows of \(rowBytes) bytes, expected \(width * stored * bytes)")
-        }
-        let top = Float((1 << delivered) - 1)
-        let table = (0..<(1 << delivered)).map { Float($0) / top }
-        var values = [Float](repeating: 0, count: r.width * r.height * channels)
-        var alpha = [Float](repeating: 1, count: stored > channels ? r.width * r.height : 0)
+        try Cursor(url).read(region)
+    }
 
-        /// Converts row `y`'s region columns from `row` (16-bit samples big-endian, as PNG stores them).
-        func convert(_ row: UnsafePointer<UInt8>, y: Int) {
-            values.withUnsafeMutableBufferPointer { out in
-                table.withUnsafeBufferPointer { table in
-                    func sample(_ i: Int) -> Float { table[bytes == 1 ? Int(row[i]) : Int(row[i]) << 8 | Int(row[i + 1])] }
-                    var o = (y - r.y) * r.width * channels
-                    for x in r.x..<(r.x + r.width) {
-                        for c in 0..<channels {
-                            out[o] = sample((x * stored + c) * bytes)
-                            o += 1
+    /// A PNG open for reading downward: each read continues decoding where the last stopped, and
+    /// rows of the last whole-width read that a later one asks for again are taken from it (bands
+    /// of tiles overlap), so a walk down the image in bands decodes each row once. A read that
+    /// starts above both decodes from the top again: any order is right.
+    final class Cursor {
+        private let url: URL
+        private var reader: Reader
+        /// The row the reader decodes next.
+        private var next = 0
+        /// The last whole-width read: its first row and its pixels.
+        private var last: (y: Int, image: RasterImage)?
+        /// Rows decoded so far, for the tests: a walk down the image decodes each row once.
+        private(set) var decodedRows = 0
+        let width: Int, height: Int
+        /// Samples per pixel as libpng delivers them (1–4), and their bytes (1 or 2).
+        private let stored: Int, bytes: Int
+        private let interlaced: Bool
+        private let rowBytes: Int
+        /// Sample value → [0, 1].
+        private let table: [Float]
+
+        init(_ url: URL) throws {
+            self.url = url
+            reader = try Reader(url, expand: true)
+            let p = reader.r.pointee
+            let (width, height, stored, delivered) = (Int(p.width), Int(p.height), Int(p.channels), Int(p.depth))
+            guard [1, 2, 3, 4].contains(stored), delivered == 8 || delivered == 16 else {
+                throw IOError(file: reader.file, "libpng delivers \(stored) samples of \(delivered) bits per pixel; expected 1–4 of 8 or 16")
+            }
+            guard p.row_bytes == width * stored * delivered / 8 else {
+                throw IOError(file: reader.file, "libpng delivers rows of \(p.row_bytes) bytes, expected \(width * stored * delivered / 8)")
+            }
+            (self.width, self.height, self.stored, bytes, rowBytes) = (width, height, stored, delivered / 8, p.row_bytes)
+            interlaced = p.interlace != PNG_INTERLACE_NONE
+            let top = Float((1 << delivered) - 1)
+            table = (0..<(1 << delivered)).map { Float($0) / top }
+        }
+
+        /// Grey (1) or RGB (3): alpha (the 2nd or 4th sample) goes to `alpha`.
+        private var channels: Int { stored <= 2 ? 1 : 3 }
+
+        func read(_ region: RasterRegion?) throws -> RasterImage {
+            let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, file: reader.file,
+                                                 what: "the PNG")
+            let wholeWidth = r.x == 0 && r.width == width
+            if wholeWidth, let last, last.y == r.y, last.image.height == r.height { return last.image }
+            var values = [Float](repeating: 0, count: r.width * r.height * channels)
+            var alpha = [Float](repeating: 1, count: stored > channels ? r.width * r.height : 0)
+            if interlaced {
+                try readInterlaced(r, &values, &alpha)
+            } else {
+                var y = r.y
+                if wholeWidth, let last, last.y <= r.y, r.y < last.y + last.image.height {
+                    let rows = min(r.height, last.y + last.image.height - r.y), from = r.y - last.y
+                    values.replaceSubrange(0..<(rows * width * channels),
+                                           with: last.image.values[(from * width * channels)..<((from + rows) * width * channels)])
+                    if let kept = last.image.alpha { alpha.replaceSubrange(0..<(rows * width), with: kept[(from * width)..<((from + rows) * width)]) }
+                    y += rows
+                }
+                if y < r.y + r.height {
+                    if next > y {
+                        reader = try Reader(url, expand: true)
+                        next = 0
+                    }
+                    let row = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes)
+                    defer { row.deallocate() }
+                    while next < r.y + r.height {
+                        guard compseg_png_read_row(reader.r, row) == 1 else {
+                            defer { next = height + 1 }  // a later read starts afresh
+                            throw IOError(file: reader.file, "row \(next) cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
                         }
-                        if stored > channels { alpha[(y - r.y) * r.width + x - r.x] = sample((x * stored + channels) * bytes) }
+                        if next >= y { convert(row, y: next - r.y, r, &values, &alpha) }
+                        next += 1
+                        decodedRows += 1
                     }
                 }
             }
+            let image = RasterImage(width: r.width, height: r.height, channels: channels, values: values, bitDepth: bytes * 8,
+                                    alpha: alpha.isEmpty ? nil : alpha)
+            if wholeWidth { last = (r.y, image) }
+            return image
         }
 
-        if p.interlace == PNG_INTERLACE_NONE {
-            let row = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes)
-            defer { row.deallocate() }
-            for y in 0..<(r.y + r.height) {
-                guard compseg_png_read_row(reader.r, row) == 1 else {
-                    throw IOError(file: reader.file, "row \(y) cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
-                }
-                if y >= r.y { convert(row, y: y) }
-            }
-        } else {
+        /// Decodes the whole interlaced image and converts `r`'s rows.
+        private func readInterlaced(_ r: RasterRegion, _ values: inout [Float], _ alpha: inout [Float]) throws {
+            reader = try Reader(url, expand: true)  // libpng's interlace handling reads the image once
             let (total, overflow) = rowBytes.multipliedReportingOverflow(by: height)
             guard !overflow, total <= RasterFile.maximumValues else {
                 throw IOError(file: reader.file, "an interlaced \(width)×\(height) PNG is too large to decode at once")
@@ -100,10 +144,28 @@ enum RasterPNG {
             guard compseg_png_read_image(reader.r, &rows) == 1 else {
                 throw IOError(file: reader.file, "the interlaced image cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
             }
-            for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y) }
+            for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y - r.y, r, &values, &alpha) }
         }
-        let bitDepth = delivered == 16 ? 16 : 8
-        return RasterImage(width: r.width, height: r.height, channels: channels, values: values, bitDepth: bitDepth,
-                           alpha: alpha.isEmpty ? nil : alpha)
+
+        /// Converts `r`'s columns of a decoded row (16-bit samples big-endian, as PNG stores them)
+        /// into row `y` of the region's `values` and `alpha`.
+        private func convert(_ row: UnsafePointer<UInt8>, y: Int, _ r: RasterRegion, _ values: inout [Float], _ alpha: inout [Float]) {
+            let (stored, channels, bytes) = (stored, channels, bytes)
+            values.withUnsafeMutableBufferPointer { out in
+                alpha.withUnsafeMutableBufferPointer { opacity in
+                    table.withUnsafeBufferPointer { table in
+                        func sample(_ i: Int) -> Float { table[bytes == 1 ? Int(row[i]) : Int(row[i]) << 8 | Int(row[i + 1])] }
+                        var o = y * r.width * channels
+                        for x in r.x..<(r.x + r.width) {
+                            for c in 0..<channels {
+                                out[o] = sample((x * stored + c) * bytes)
+                                o += 1
+                            }
+                            if stored > channels { opacity[y * r.width + x - r.x] = sample((x * stored + channels) * bytes) }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

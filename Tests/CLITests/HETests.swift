@@ -36,8 +36,9 @@ import Testing
 
     /// An image larger than a tile, segmented whole (tiles blended in memory) and streamed region
     /// by region (`--stream-above 0`): the same maps to 1e-5 (float order in the blend may
-    /// differ), the same masks and fractions; the streamed run writes its GeoJSON too.
-    @Test func streamedSegmentationEqualsWholeImage() throws {
+    /// differ), the same masks and fractions; the streamed run writes its GeoJSON too. As a tiled
+    /// TIFF and as a PNG (read in bands, decoded once from the top).
+    @Test(arguments: ["tif", "png"]) func streamedSegmentationEqualsWholeImage(format: String) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "3", "--out", folder.path("data")]).status == 0)
@@ -56,8 +57,8 @@ import Testing
                 pixels[((y0 + y) * w + x0 + x) * 3 + c] = UInt8((spot[x: x, y: y, c: c] * 255).rounded())
             } } }
         }
-        let image = folder.path("big.tif")
-        try PNGImage(width: w, height: h, channels: 3, pixels: pixels).writeTiledTIFF(to: URL(fileURLWithPath: image), tile: 128)
+        let image = folder.path("big.\(format)"), mosaic = PNGImage(width: w, height: h, channels: 3, pixels: pixels)
+        if format == "png" { try mosaic.write(to: URL(fileURLWithPath: image)) } else { try mosaic.writeTiledTIFF(to: URL(fileURLWithPath: image), tile: 128) }
         let first = try cli.run(["segment", "--model", folder.path("run"), image, "--out", folder.path("probe")])
         #expect(first.status == 0, "\(first.output)")
         let probe = try FloatImage(contentsOf: URL(fileURLWithPath: folder.path("probe/big_map.tif"))).values.sorted()

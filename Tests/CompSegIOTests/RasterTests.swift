@@ -69,6 +69,32 @@ import Testing
         }
     }
 
+    /// `RasterBands` gives each band as the whole level's rows, whatever the order: overlapping
+    /// bands down the image (as a tiled walk reads them), the same band again, a jump back up; a
+    /// PNG walked downward is decoded once, each row once, and the jump back decodes from its top.
+    @Test(arguments: files)
+    func bandsEqualTheWholeLevelsRows(_ name: String) throws {
+        let levels = try RasterFile.describe(Self.raster(name)).levels.count
+        for level in 0..<levels {
+            let whole = try RasterFile.read(Self.raster(name), level: level), bands = try RasterBands(Self.raster(name), level: level)
+            #expect(bands.width == whole.width && bands.height == whole.height)
+            let rows = min(7, whole.height), step = max(1, rows - 2)
+            var walk = stride(from: 0, to: whole.height - rows + 1, by: step).map { ($0, rows) }
+            if walk.last!.0 + rows < whole.height { walk.append((whole.height - rows, rows)) }
+            for (y, count) in walk + [walk.last!, (0, 1), (whole.height / 2, whole.height - whole.height / 2)] {
+                #expect(try bands.rows(y, count: count) == whole.cropped(x: 0, y: y, width: whole.width, height: count),
+                        "\(name) level \(level) rows \(y)..<\(y + count)")
+                if (y, count) == walk.last!, let decoded = bands.decodedRows, name.hasSuffix(".png"), !name.contains("interlaced") {
+                    #expect(decoded == whole.height, "\(name): \(decoded) rows decoded for a walk down \(whole.height)")
+                }
+            }
+            if let decoded = bands.decodedRows, !name.contains("interlaced"), whole.height > 1 {
+                // The jump back to row 0 decodes from the top again, and the last band continues from there.
+                #expect(decoded == 2 * whole.height, "\(name): \(decoded) rows decoded in all")
+            }
+        }
+    }
+
     /// Alpha (a PNG's, a palette's transparency, a TIFF's alpha extra sample) comes apart from the
     /// colours, in whole images and regions; `rgb` composites over white, so a transparent
     /// background is empty slide. (The opacity itself is checked against the writer's above.)

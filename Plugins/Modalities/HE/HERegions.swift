@@ -19,8 +19,8 @@ extension HESource: RegionImageSource {
     }
 }
 
-/// An H&E image read region by region (`RasterFile` decodes only the tiles or strip rows a region
-/// touches). The tissue mask comes from an overview of at most `overviewSide` pixels a side, each
+/// An H&E image read region by region, a band of whole rows at a time (`RasterBands`: the tiles
+/// across a band read it once, and a PNG is decoded once from top to bottom). The tissue mask comes from an overview of at most `overviewSide` pixels a side, each
 /// overview pixel the mean of a `factor` × `factor` block, with the tissue rule's sizes scaled
 /// down by the same factor; a region's mask is the overview's, pixel for pixel when the image is
 /// no larger than the overview (factor 1), so it then equals `HESource.load`'s.
@@ -32,6 +32,7 @@ struct HERegions: SampleRegions {
     let label: SampleLabel?
     let height: Int, width: Int
     let metadata: [String: String]
+    private let bands: RasterBands
     /// Overview pixels per side of a block, and the overview's tissue mask.
     let factor: Int
     let overview: Mask
@@ -55,19 +56,21 @@ struct HERegions: SampleRegions {
             scaled.fillHolesSmallerThan = rule.fillHolesSmallerThan / (factor * factor)
             scaled.removeSpecksSmallerThan = rule.removeSpecksSmallerThan / (factor * factor)
         }
-        overview = scaled.mask(try Self.overview(url, level: level, height: height, width: width, factor: factor))
+        bands = try RasterBands(url, level: level)
+        overview = scaled.mask(try Self.overview(bands, factor: factor))
     }
 
     /// The image as block means of `factor` × `factor` pixels (partial blocks at the right and
     /// bottom edges average what they hold), read a band of rows at a time.
-    static func overview(_ url: URL, level: Int, height: Int, width: Int, factor: Int) throws -> RasterImage {
-        if factor == 1 { return try RasterFile.read(url, level: level).rgb }
+    static func overview(_ bands: RasterBands, factor: Int) throws -> RasterImage {
+        let (height, width) = (bands.height, bands.width)
+        if factor == 1 { return try RasterFile.read(bands.url, level: bands.level).rgb }
         let (oh, ow) = ((height + factor - 1) / factor, (width + factor - 1) / factor)
         var values = [Float](repeating: 0, count: oh * ow * 3), bitDepth = 8
         let bandBlocks = max(1, 256 / factor)
         for firstBlock in stride(from: 0, to: oh, by: bandBlocks) {
             let y0 = firstBlock * factor, rows = min(bandBlocks * factor, height - y0)
-            let band = try RasterFile.read(url, level: level, region: (x: 0, y: y0, width: width, height: rows)).rgb
+            let band = try bands.rows(y0, count: rows).rgb
             bitDepth = band.bitDepth
             for by in 0..<((rows + factor - 1) / factor) {
                 let yRange = (by * factor)..<min(rows, (by + 1) * factor)
@@ -87,7 +90,7 @@ struct HERegions: SampleRegions {
     }
 
     func region(y: Int, x: Int, height h: Int, width w: Int) throws -> Sample {
-        let image = try RasterFile.read(url, level: level, region: (x: x, y: y, width: w, height: h)).rgb
+        let image = try bands.rows(y, count: h).cropped(x: x, y: 0, width: w, height: h).rgb
         let plane = h * w
         var planar = [Float](repeating: 0, count: 3 * plane), bytes = [UInt8](repeating: 0, count: 3 * plane)
         var tissue = [Bool](repeating: false, count: plane)
