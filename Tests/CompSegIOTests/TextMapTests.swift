@@ -93,4 +93,31 @@ import Testing
             "\($0)".contains("X values are not evenly spaced: X=3.0 where X=2.0 was expected")
         }
     }
+
+    /// A long map's rows may come in any order (here by wave, then pixel, as some exports write
+    /// them): the map is the same; a point given twice is named at its first repeat in file order,
+    /// with the line it repeats, and a pixel on another axis is named at its first line.
+    @Test func longRowsInAnyOrderDuplicatesAndAxes() throws {
+        let rows = Self.rows()
+        let byWave = stride(from: 0, to: rows.count, by: 2).map { rows[$0] } + stride(from: 1, to: rows.count, by: 2).map { rows[$0] }
+        Self.expectTheMap(try Self.read(byWave.joined(separator: "\n")), "rows by wave")
+        // Pixel (2, 0)'s first point (line 2) again on line 13, pixel (0, 0)'s (line 1) on line 11.
+        let twice = byWave + [byWave[1]]
+        var text = twice
+        text[10] = byWave[0]
+        #expect { _ = try Self.read(text.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 11: duplicate point X=0.0, Y=0.0, wave 1800.5 (already on line 1)")
+        }
+        var thrice = byWave
+        thrice.insert(byWave[1], at: 8)
+        thrice.insert(byWave[1], at: 4)
+        #expect { _ = try Self.read(thrice.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 5: duplicate point X=2.0, Y=0.0, wave 1800.5 (already on line 2)")
+        }
+        var moved = byWave
+        moved[9] = moved[9].replacingOccurrences(of: "1000.25", with: "1000.5")
+        #expect { _ = try Self.read(moved.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 4: pixel X=0.0, Y=2.0 has 2 points on a different axis from the first pixel's 2 (line 1)")
+        }
+    }
 }

@@ -179,11 +179,12 @@ private struct TextTable {
         return pixels
     }
 
-    /// Long: rows of X, Y, wave, intensity, gathered per pixel; every pixel must have the first one's waves.
+    /// Long: rows of X, Y, wave, intensity, gathered per pixel; every pixel must have the first one's
+    /// waves. Rows are grouped by pixel as indices into the table (4 bytes a row), not copied.
     func longSpectra() throws -> PixelSpectra {
-        var points: [Point: Int] = [:]  // (X, Y, wave) → line, to find duplicates
-        var order: [XY] = []
-        var gathered: [XY: (line: Int, waves: [Double], intensities: [Float])] = [:]
+        // Each row's pixel, numbered in order of first appearance.
+        var pixelOf = [Int32](repeating: 0, count: count)
+        var numbered: [XY: Int32] = [:]
         for row in 0..<count {
             let (line, values) = (self.line(row), self.values(row))
             guard values.count == 4 else {
@@ -194,31 +195,53 @@ private struct TextTable {
                 throw IOError(file: file, "line \(line): X, Y and the wave must be finite numbers, found \(values[i]), "
                               + "\(values[i + 1]), \(values[i + 2])")
             }
-            let key = XY(x: values[i], y: values[i + 1]), wave = values[i + 2]
-            if let earlier = points.updateValue(line, forKey: Point(xy: key, wave: wave)) {
-                throw IOError(file: file, "line \(line): duplicate point X=\(key.x), Y=\(key.y), wave \(wave) (already on line \(earlier))")
-            }
-            if gathered[key] == nil { order.append(key); gathered[key] = (line, [], []) }
-            gathered[key]?.waves.append(wave)
-            gathered[key]?.intensities.append(Float(values[i + 3]))
+            let key = XY(x: values[i], y: values[i + 1]), next = Int32(numbered.count)
+            pixelOf[row] = numbered[key, default: next]
+            if pixelOf[row] == next { numbered[key] = next }
         }
-        guard let first = order.first, let axis = gathered[first] else { throw IOError(file: file, "holds no points") }
-        var pixels = PixelSpectra(axis: axis.waves, axisLine: axis.line)
-        for key in order {
-            guard let pixel = gathered[key] else { continue }
-            let same = pixel.waves.count == axis.waves.count
-                && zip(pixel.waves, axis.waves).allSatisfy { abs($0 - $1) <= 1e-6 * max(1, abs($1)) }
-            guard same else {
-                throw IOError(file: file, "line \(pixel.line): pixel X=\(key.x), Y=\(key.y) has \(pixel.waves.count) points on a different axis from the first pixel's \(axis.waves.count) (line \(axis.line))")
+        // The rows of pixel p, in file order: grouped[offsets[p] ..< offsets[p + 1]] (a counting sort).
+        var offsets = [Int](repeating: 0, count: numbered.count + 1)
+        for p in pixelOf { offsets[Int(p) + 1] += 1 }
+        for p in 0..<numbered.count { offsets[p + 1] += offsets[p] }
+        var grouped = [Int32](repeating: 0, count: count), fill = offsets
+        for (row, p) in pixelOf.enumerated() {
+            grouped[fill[Int(p)]] = Int32(row)
+            fill[Int(p)] += 1
+        }
+        pixelOf = []
+        func rows(_ p: Int) -> ArraySlice<Int32> { grouped[offsets[p]..<offsets[p + 1]] }
+        func field(_ row: Int32, _ k: Int) -> Double { let v = values(Int(row)); return v[v.startIndex + k] }
+        // A point given twice: the first line, in file order, that repeats an earlier one.
+        var repeated: (row: Int32, earlier: Int32)?
+        for p in 0..<numbered.count {
+            let byWave = rows(p).sorted { (field($0, 2), $0) < (field($1, 2), $1) }
+            for (a, b) in zip(byWave, byWave.dropFirst()) where field(a, 2) == field(b, 2) && b < (repeated?.row ?? .max) {
+                repeated = (b, a)
             }
-            try pixels.add(x: key.x, y: key.y, line: pixel.line, spectrum: pixel.intensities, file: file)
+        }
+        if let (row, earlier) = repeated {
+            throw IOError(file: file, "line \(line(Int(row))): duplicate point X=\(field(row, 0)), Y=\(field(row, 1)), wave "
+                          + "\(field(row, 2)) (already on line \(line(Int(earlier))))")
+        }
+        guard let firstRow = rows(0).first else { throw IOError(file: file, "holds no points") }
+        let axis = rows(0).map { field($0, 2) }
+        var pixels = PixelSpectra(axis: axis, axisLine: line(Int(firstRow)))
+        for p in 0..<numbered.count {
+            let pixel = rows(p), first = pixel[pixel.startIndex]
+            let same = pixel.count == axis.count
+                && zip(pixel, axis).allSatisfy { abs(field($0, 2) - $1) <= 1e-6 * max(1, abs($1)) }
+            guard same else {
+                throw IOError(file: file, "line \(line(Int(first))): pixel X=\(field(first, 0)), Y=\(field(first, 1)) has \(pixel.count) "
+                              + "points on a different axis from the first pixel's \(axis.count) (line \(line(Int(firstRow))))")
+            }
+            try pixels.add(x: field(first, 0), y: field(first, 1), line: line(Int(first)), spectrum: pixel.map { Float(field($0, 3)) },
+                           file: file)
         }
         return pixels
     }
 }
 
 private struct XY: Hashable { let x: Double, y: Double }
-private struct Point: Hashable { let xy: XY, wave: Double }
 
 /// Spectra with their stage positions, in file order, before the grid is rebuilt.
 private struct PixelSpectra {
