@@ -21,7 +21,14 @@ struct CompSeg: ParsableCommand {
             return
         }
         do {
-            var command = try parseAsRoot()
+            var command: any ParsableCommand
+            do { command = try parseAsRoot() } catch {
+                // A misspelled option is the likelier cause of a parse error than what ArgumentParser names first.
+                guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(Array(CommandLine.arguments.dropFirst()))
+                else { throw error }
+                FileHandle.standardError.write(Data("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n".utf8))
+                Foundation.exit(ExitCode.validationFailure.rawValue)
+            }
             try command.run()
         } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
             let path = error.userInfo[NSFilePathErrorKey] as? String ?? (error.userInfo[NSURLErrorKey] as? URL)?.path

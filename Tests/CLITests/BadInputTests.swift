@@ -13,6 +13,19 @@ import Testing
         #expect(r.output.contains(text), "expected '\(text)' in: \(r.output)", sourceLocation: sourceLocation)
     }
 
+    /// A misspelled option is named, with the nearest the command takes, even where a required
+    /// option is missing or `validate()` would fail first; `--name=value` and options after a
+    /// bare `--` (values) are handled; a right command line is not touched.
+    @Test func aMisspelledOptionIsNamedBeforeAnythingElse() throws {
+        try refuses(["train", "--modalty", "he", "--data", "m.csv", "--out", "run"],
+                    saying: "Error: unknown option '--modalty' for 'compseg train'; did you mean '--modality'?\n  See 'compseg train --help'")
+        try refuses(["segment", "--modl=run", "x.png"], saying: "unknown option '--modl' for 'compseg segment'; did you mean '--model'?")
+        try refuses(["demo", "--no-batch-norm", "--bogus"], saying: "Error: unknown option '--bogus' for 'compseg demo'\n")
+        try refuses(["--verson"], saying: "unknown option '--verson' for 'compseg'; did you mean '--version'?")
+        // Known options: ArgumentParser's own message stands.
+        try refuses(["segment", "--model", "run", "--", "--out"], saying: "Missing expected argument '--out <out>'")
+    }
+
     @Test func numericOptionsAreCheckedWithTheirRanges() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
