@@ -260,6 +260,21 @@ import Testing
         #expect(CUDAEmulation.failedRuns > failed, "the heuristic order tries the failing algorithm first")
     }
 
+    /// A backend given up, once its last tensor is gone, gives back all it took on the GPU: the
+    /// context, the kernels' module, its memory (kept buffers and cuDNN's workspace included),
+    /// cuDNN's handle and descriptors, and at bf16 the kept channels-last copies.
+    @Test(Self.emulated, arguments: [Precision.fp32, .bf16])
+    func aBackendGivenUpReleasesTheGPU(precision: Precision) throws {
+        let before = CUDAEmulation.held
+        do {
+            let backend = try CUDABackend(CUDAEmulation.environment.get(), precision: precision, algorithms: .fastest)
+            _ = try BackendAgreement.compare(backend, with: CPUBackend.shared)
+            let held = CUDAEmulation.held
+            #expect(held.count == 5 && zip(held, before).allSatisfy { $0 > $1 }, "held \(held), before \(before)")
+        }
+        #expect(CUDAEmulation.held == before)
+    }
+
     /// A fresh file for an `AlgorithmCache`, in a folder not made yet.
     static func cacheFile() -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("cudnn-cache-\(UUID().uuidString)/algorithms.json")

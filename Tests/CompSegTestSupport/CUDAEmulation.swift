@@ -53,6 +53,14 @@ public enum CUDAEmulation {
     /// Buffers freed on the emulated GPU (`cuMemFree`) so far.
     public static var frees: Int { counter("compseg_emulated_frees") }
 
+    /// What the emulated GPU's users hold now: retained contexts, loaded modules, allocations,
+    /// cuDNN handles and cuDNN descriptors.
+    public static var held: [Int] {
+        guard case .success(let e) = environment, let lib = e.libraries[.driver],
+              let count = try? lib.function("compseg_emulated_held", as: (@convention(c) (Int32) -> Int32).self) else { return [] }
+        return (0..<5).map { Int(count(Int32($0))) }
+    }
+
     /// Makes the next `count` allocations of managed memory fail as out of memory.
     public static func refuseAllocations(_ count: Int) {
         guard case .success(let e) = environment, let lib = e.libraries[.driver],

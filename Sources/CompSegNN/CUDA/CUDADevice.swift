@@ -35,6 +35,15 @@ final class CUDADevice: @unchecked Sendable {
         self.module = module
     }
 
+    /// Unloads the kernels and releases the context, once the GPU is done (the memory and cuDNN,
+    /// which hold this, are released first).
+    deinit {
+        try? synchronize()
+        try? bind()
+        if module != nil { _ = driver.unloadModule(module) }
+        if context != nil { _ = driver.releasePrimaryContext(0) }
+    }
+
     /// Makes the context current on the calling thread (a context is current per thread, and ops,
     /// frees and the loader's tensors come from several).
     func bind() throws(CUDAUnavailable) { try driver.check(driver.setContext(context), "cuCtxSetCurrent") }
@@ -153,6 +162,15 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
     init(_ device: CUDADevice) {
         self.device = device
         idle = IdleBuffers(capacityBytes: max(device.environment.memoryBytes / 2, 1 << 30))
+    }
+
+    /// Frees the kept buffers (every tensor in this memory is gone: each holds it).
+    deinit {
+        let kept = idle.removeAll()
+        guard !kept.isEmpty else { return }
+        try? device.synchronize()
+        try? device.bind()
+        for p in kept { _ = device.driver.free(UInt64(UInt(bitPattern: p))) }
     }
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {

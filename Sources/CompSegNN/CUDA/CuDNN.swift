@@ -35,6 +35,7 @@ final class CuDNN: @unchecked Sendable {
                                              UnsafeMutableRawPointer, UnsafeMutableRawPointer?, Int) -> Int32
 
     private let handle: Handle?
+    private let destroy: @convention(c) (Handle?) -> Int32
     private let forwardAlgorithms, backwardDataAlgorithms, backwardFilterAlgorithms: AlgorithmQuery
     private let forwardWorkspace, backwardDataWorkspace, backwardFilterWorkspace: WorkspaceQuery
     private let forward, backwardData, backwardFilter: Convolve
@@ -83,6 +84,7 @@ final class CuDNN: @unchecked Sendable {
         backwardData = try lib.function("cudnnConvolutionBackwardData", as: Convolve.self)
         backwardFilter = try lib.function("cudnnConvolutionBackwardFilter", as: Convolve.self)
         let create = try lib.function("cudnnCreate", as: (@convention(c) (UnsafeMutablePointer<Handle?>) -> Int32).self)
+        destroy = try lib.function("cudnnDestroy", as: type(of: destroy))
         let setStream = try lib.function("cudnnSetStream", as: (@convention(c) (Handle?, OpaquePointer?) -> Int32).self)
         try device.bind()
         var handle: Handle?
@@ -92,6 +94,14 @@ final class CuDNN: @unchecked Sendable {
         }
         self.handle = handle
         try check(setStream(handle, nil), "cudnnSetStream")
+    }
+
+    /// Destroys the handle and frees the workspace, once the GPU is done with them.
+    deinit {
+        try? device.synchronize()
+        try? device.bind()
+        _ = destroy(handle)
+        if workspace.address != 0 { _ = device.driver.free(workspace.address) }
     }
 
     /// Which of cuDNN's three convolutions, on which shapes: the key of the chosen algorithms.

@@ -2,7 +2,7 @@ import Foundation
 
 /// cuDNN's descriptors of the convolutions `CuDNN` runs: tensors (NCHW fp32, or NHWC bf16),
 /// filters, and the convolution's geometry and math, each made at a problem's first call and kept
-/// for the process. They are host-side objects that need no GPU, so `CUDALoaderTests` checks them
+/// while this lives. They are host-side objects that need no GPU, so `CUDALoaderTests` checks them
 /// against the real library (read back, and the output size cuDNN computes) wherever it is found.
 final class CuDNNDescriptors: @unchecked Sendable {
     typealias Descriptor = OpaquePointer
@@ -49,6 +49,12 @@ final class CuDNNDescriptors: @unchecked Sendable {
         }
     }
     private var descriptions: [CuDNN.Problem: Described] = [:]
+
+    deinit {
+        for d in descriptions.values {
+            _ = destroyTensor(d.x); _ = destroyTensor(d.y); _ = destroyFilter(d.w); _ = destroyConvolution(d.convolution)
+        }
+    }
 
     func described(_ p: CuDNN.Problem) throws -> Described {
         lock.lock()

@@ -260,7 +260,9 @@ SAME_TYPE(cudnnSetConvolutionMathType, swift_setMathType, "CuDNNDescriptors.swif
 /* ---- CuDNN.swift (libcudnn.so.9) ---- */
 typedef cudnnStatus_t (*swift_cudnnCreate)(cudnnHandle_t *);                  /* (UnsafeMutablePointer<Handle?>) */
 typedef cudnnStatus_t (*swift_cudnnSetStream)(cudnnHandle_t, cudaStream_t);   /* (Handle?, OpaquePointer?) */
+typedef cudnnStatus_t (*swift_cudnnDestroy)(cudnnHandle_t);                   /* (Handle?) */
 SAME_TYPE(cudnnCreate, swift_cudnnCreate, "CuDNN.swift: cudnnCreate (UnsafeMutablePointer<Handle?>)");
+SAME_TYPE(cudnnDestroy, swift_cudnnDestroy, "CuDNN.swift: cudnnDestroy (Handle?)");
 SAME_TYPE(cudnnSetStream, swift_cudnnSetStream, "CuDNN.swift: cudnnSetStream (Handle?, OpaquePointer?)");
 
 /* AlgorithmQuery: (Handle?, D?, D?, D?, D?, Int32, UnsafeMutablePointer<Int32>, UnsafeMutableRawPointer) */

@@ -58,13 +58,16 @@ int cuDeviceGetAttribute(int *value, int attribute, int) {
     *value = attribute == 75 ? 9 : attribute == 83 || attribute == 89 ? 1 : 0;
     return 0;
 }
-int cuDevicePrimaryCtxRetain(void **c, int) { *c = &context; return 0; }
-int cuDevicePrimaryCtxRelease_v2(int) { return 0; }
+// What compseg holds: retained contexts, loaded modules, allocations, cuDNN handles and descriptors.
+static int held[5] = {0, 0, 0, 0, 0};
+extern "C" int compseg_emulated_held(int kind) { return kind >= 0 && kind < 5 ? held[kind] : -1; }
+int cuDevicePrimaryCtxRetain(void **c, int) { *c = &context; held[0]++; return 0; }
+int cuDevicePrimaryCtxRelease_v2(int) { held[0]--; return 0; }
 int cuCtxSetCurrent(void *) { return 0; }
 int cuCtxGetCurrent(void **c) { *c = &context; return 0; }
 int cuCtxSynchronize() { drain(); return 0; }
-int cuModuleLoadData(void **m, const void *) { *m = &module; return 0; }
-int cuModuleUnload(void *) { drain(); return 0; }
+int cuModuleLoadData(void **m, const void *) { *m = &module; held[1]++; return 0; }
+int cuModuleUnload(void *) { drain(); held[1]--; return 0; }
 int cuModuleGetFunction(void **f, void *, const char *name) {
     for (int k = 0; k < compseg_emulated_kernel_count; k++)
         if (std::strcmp(compseg_emulated_kernels[k].name, name) == 0) {
@@ -73,7 +76,7 @@ int cuModuleGetFunction(void **f, void *, const char *name) {
         }
     return 500;  // CUDA_ERROR_NOT_FOUND
 }
-int cuMemAlloc_v2(Address *p, size_t bytes) { *p = (Address)std::aligned_alloc(64, (bytes + 63) / 64 * 64); return 0; }
+int cuMemAlloc_v2(Address *p, size_t bytes) { *p = (Address)std::aligned_alloc(64, (bytes + 63) / 64 * 64); held[2]++; return 0; }
 // The next `refusedAllocations` allocations fail as out of memory (CUDA_ERROR_OUT_OF_MEMORY, 2).
 static int refusedAllocations = 0, frees = 0;
 void compseg_emulated_refuse_allocations(int n) { refusedAllocations = n; }
@@ -84,7 +87,7 @@ int cuMemAllocManaged(Address *p, size_t bytes, unsigned flags) {
     return cuMemAlloc_v2(p, bytes);
 }
 // Freeing and copying wait for the GPU, as the driver's do.
-int cuMemFree_v2(Address p) { drain(); std::free((void *)p); frees++; return 0; }
+int cuMemFree_v2(Address p) { drain(); std::free((void *)p); frees++; held[2]--; return 0; }
 int cuMemcpyHtoD_v2(Address d, const void *h, size_t bytes) { drain(); std::memcpy((void *)d, h, bytes); return 0; }
 int cuMemcpyDtoH_v2(void *h, Address d, size_t bytes) { drain(); std::memcpy(h, (void *)d, bytes); return 0; }
 int cuLaunchKernel(void *f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, unsigned by, unsigned bz,
@@ -162,25 +165,26 @@ static const size_t workspaceBytes = 256;
 
 extern "C" {
 size_t cudnnGetVersion() { return 92600; }
-int cudnnCreate(void **handle) { *handle = &context; return 0; }
+int cudnnCreate(void **handle) { *handle = &context; held[3]++; return 0; }
+int cudnnDestroy(void *) { drain(); held[3]--; return 0; }
 int cudnnSetStream(void *, void *stream) { return stream ? badParam : 0; }
 const char *cudnnGetErrorString(int) { return "emulated cuDNN error"; }
-int cudnnCreateTensorDescriptor(void **d) { *d = new TensorDesc(); return 0; }
-int cudnnDestroyTensorDescriptor(void *d) { delete (TensorDesc *)d; return 0; }
+int cudnnCreateTensorDescriptor(void **d) { *d = new TensorDesc(); held[4]++; return 0; }
+int cudnnDestroyTensorDescriptor(void *d) { delete (TensorDesc *)d; held[4]--; return 0; }
 int cudnnSetTensor4dDescriptor(void *d, int format, int type, int n, int c, int h, int w) {
     if (!known(format, type) || n <= 0 || c <= 0 || h <= 0 || w <= 0) return badParam;
     *(TensorDesc *)d = {n, c, h, w, format, type};
     return 0;
 }
-int cudnnCreateFilterDescriptor(void **d) { *d = new FilterDesc(); return 0; }
-int cudnnDestroyFilterDescriptor(void *d) { delete (FilterDesc *)d; return 0; }
+int cudnnCreateFilterDescriptor(void **d) { *d = new FilterDesc(); held[4]++; return 0; }
+int cudnnDestroyFilterDescriptor(void *d) { delete (FilterDesc *)d; held[4]--; return 0; }
 int cudnnSetFilter4dDescriptor(void *d, int type, int format, int k, int c, int h, int w) {
     if (!known(format, type)) return badParam;
     *(FilterDesc *)d = {k, c, h, w, format, type};
     return 0;
 }
-int cudnnCreateConvolutionDescriptor(void **d) { *d = new ConvDesc(); return 0; }
-int cudnnDestroyConvolutionDescriptor(void *d) { delete (ConvDesc *)d; return 0; }
+int cudnnCreateConvolutionDescriptor(void **d) { *d = new ConvDesc(); held[4]++; return 0; }
+int cudnnDestroyConvolutionDescriptor(void *d) { delete (ConvDesc *)d; held[4]--; return 0; }
 int cudnnSetConvolution2dDescriptor(void *d, int ph, int pw, int sh, int sw, int dh, int dw, int mode, int type) {
     if (dh != 1 || dw != 1 || mode != 1 || type != floatType) return badParam;  // cross-correlation summed in float
     *(ConvDesc *)d = {ph, pw, sh, sw, 0};
