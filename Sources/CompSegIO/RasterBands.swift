@@ -2,19 +2,23 @@ import Foundation
 
 /// One level of a TIFF or PNG read in bands of whole rows, as a walk down a large image reads it
 /// (tile by tile, a band of tiles at a time): the last band is kept, so the tiles across a band
-/// read it once, and a PNG, which has no index, is decoded once from its top instead of again for
-/// every band (`RasterPNG.Cursor`). Bands may come in any order; top to bottom is the fast one.
+/// read it once, and a PNG, which has no index, is decoded from its top once for a walk down the
+/// image instead of again for every band (`RasterPNG.Cursor`). Bands may come in any order; top
+/// to bottom is the fast one. Memory: one band, rows × width × channels floats (a whole
+/// interlaced PNG, which cannot be decoded by rows, is held while this lives).
 public final class RasterBands: @unchecked Sendable {
     public let url: URL
     public let level: Int
+    public let description: RasterDescription
     public let width: Int, height: Int
     private let png: RasterPNG.Cursor?
+    /// A TIFF's last band (the PNG cursor keeps its own).
     private var last: (y: Int, image: RasterImage)?
     private let lock = NSLock()
 
     /// - Throws: `IOError` naming the file: missing, not TIFF or PNG, or without `level`.
     public init(_ url: URL, level: Int = 0) throws {
-        let description = try RasterFile.describe(url)
+        description = try RasterFile.describe(url)
         guard level < description.levels.count else {
             throw IOError(file: url.path, "level \(level) does not exist; the file has \(description.levels.count) levels")
         }
@@ -29,9 +33,10 @@ public final class RasterBands: @unchecked Sendable {
     /// Rows `y ..< y + count`, whole width, as `RasterFile.read` gives them.
     public func rows(_ y: Int, count: Int) throws -> RasterImage {
         try lock.withLock {
-            if let last, last.y == y, last.image.height == count { return last.image }
             let region = (x: 0, y: y, width: width, height: count)
-            let image = try png?.read(region) ?? RasterFile.read(url, level: level, region: region)
+            if let png { return try png.read(region) }
+            if let last, last.y == y, last.image.height == count { return last.image }
+            let image = try RasterFile.read(url, level: level, region: region)
             last = (y, image)
             return image
         }

@@ -51,7 +51,8 @@ enum RasterPNG {
     /// A PNG open for reading downward: each read continues decoding where the last stopped, and
     /// rows of the last whole-width read that a later one asks for again are taken from it (bands
     /// of tiles overlap), so a walk down the image in bands decodes each row once. A read that
-    /// starts above both decodes from the top again: any order is right.
+    /// starts above both decodes from the top again: any order is right. An interlaced PNG is
+    /// decoded whole at the first read and kept for the others.
     final class Cursor {
         private let url: URL
         private var reader: Reader
@@ -61,6 +62,8 @@ enum RasterPNG {
         private var last: (y: Int, image: RasterImage)?
         /// Rows decoded so far, for the tests: a walk down the image decodes each row once.
         private(set) var decodedRows = 0
+        /// An interlaced image's decoded rows, once read.
+        private var interlacedPixels: UnsafeMutablePointer<UInt8>?
         let width: Int, height: Int
         /// Samples per pixel as libpng delivers them (1–4), and their bytes (1 or 2).
         private let stored: Int, bytes: Int
@@ -97,7 +100,8 @@ enum RasterPNG {
             var values = [Float](repeating: 0, count: r.width * r.height * channels)
             var alpha = [Float](repeating: 1, count: stored > channels ? r.width * r.height : 0)
             if interlaced {
-                try readInterlaced(r, &values, &alpha)
+                let pixels = try decodeInterlaced()
+                for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y - r.y, r, &values, &alpha) }
             } else {
                 var y = r.y
                 if wholeWidth, let last, last.y <= r.y, r.y < last.y + last.image.height {
@@ -131,20 +135,25 @@ enum RasterPNG {
             return image
         }
 
-        /// Decodes the whole interlaced image and converts `r`'s rows.
-        private func readInterlaced(_ r: RasterRegion, _ values: inout [Float], _ alpha: inout [Float]) throws {
-            reader = try Reader(url, expand: true)  // libpng's interlace handling reads the image once
+        deinit { interlacedPixels?.deallocate() }
+
+        /// The interlaced image's rows as decoded (`rowBytes` each), decoded at the first call.
+        private func decodeInterlaced() throws -> UnsafeMutablePointer<UInt8> {
+            if let interlacedPixels { return interlacedPixels }
+            reader = try Reader(url, expand: true)  // afresh: an earlier attempt may have failed midway
             let (total, overflow) = rowBytes.multipliedReportingOverflow(by: height)
             guard !overflow, total <= RasterFile.maximumValues else {
                 throw IOError(file: reader.file, "an interlaced \(width)×\(height) PNG is too large to decode at once")
             }
             let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
-            defer { pixels.deallocate() }
             var rows: [UnsafeMutablePointer<UInt8>?] = (0..<height).map { pixels + $0 * rowBytes }
             guard compseg_png_read_image(reader.r, &rows) == 1 else {
+                pixels.deallocate()
                 throw IOError(file: reader.file, "the interlaced image cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
             }
-            for y in r.y..<(r.y + r.height) { convert(pixels + y * rowBytes, y: y - r.y, r, &values, &alpha) }
+            decodedRows += height
+            interlacedPixels = pixels
+            return pixels
         }
 
         /// Converts `r`'s columns of a decoded row (16-bit samples big-endian, as PNG stores them)

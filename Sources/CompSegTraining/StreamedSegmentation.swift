@@ -9,7 +9,8 @@ extension TrainedModel {
     /// batch at a time and blended as `tiledActivationMap` blends them. Rows are finished a band
     /// of tiles at a time: `<id>_map.tif` is written as they finish; `<id>_map.png` and
     /// `<id>_mask.png` (8-bit, so H×W bytes held) and, with `geoJSON`, the mask's polygons at the
-    /// end. Memory: the 8-bit map, the mask as bits, one band of blend sums and one batch of tiles.
+    /// end. Memory: the 8-bit map, the mask as bits, one band of blend sums, one batch of tiles, and
+    /// what `regions` holds (`HERegions`: one band of whole rows of the image, as floats).
     /// - Returns: the sample's tissue and tumor pixels (no ground truth).
     /// - Throws: the reader's, a step's or a write's error, naming the sample or file.
     /// - Parameter id: the name its files get (default: the regions' own id).

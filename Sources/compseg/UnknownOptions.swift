@@ -10,20 +10,24 @@ enum UnknownOptions {
     /// does take, and that command's words ("compseg train"); nil when every one is known. Tokens
     /// after a bare `--` are values.
     static func find(_ arguments: [String], root: any ParsableCommand.Type = CompSeg.self) -> (message: String, command: String)? {
-        var command = root, path = [root._commandName]
+        var command = root, path = [root._commandName], valueNext = false
         for token in arguments {
             if token == "--" { break }
             if token.hasPrefix("--") {
                 let name = String(token.dropFirst(2).prefix { $0 != "=" }), known = options(of: command)
-                guard !known.contains(name) else { continue }
+                if let takesValue = known[name] {
+                    valueNext = takesValue && !token.contains("=")
+                    continue
+                }
                 let usage = path.joined(separator: " ")
-                let close: [(option: String, edits: Int)] = known.map { ($0, distance($0, name)) }
+                let close: [(option: String, edits: Int)] = known.keys.map { ($0, distance($0, name)) }
                     .filter { $0.edits <= max(2, name.count / 3) }
                 let nearest = close.min { ($0.edits, $0.option) < ($1.edits, $1.option) }
                 return ("unknown option '--\(name)' for '\(usage)'" + (nearest.map { "; did you mean '--\($0.option)'?" } ?? ""), usage)
             }
-            // A subcommand's name selects it.
-            if let sub = command.configuration.subcommands.first(where: { $0._commandName == token }) {
+            // A subcommand's name, where it is no option's value, selects it.
+            defer { valueNext = false }
+            if !valueNext, let sub = command.configuration.subcommands.first(where: { $0._commandName == token }) {
                 command = sub
                 path.append(token)
             }
@@ -31,15 +35,19 @@ enum UnknownOptions {
         return nil
     }
 
-    /// The long names a command's options and flags take (from ArgumentParser's description of it).
-    private static func options(of command: any ParsableCommand.Type) -> Set<String> {
+    /// The long names a command's options and flags take, and whether each takes a value (from
+    /// ArgumentParser's description of the command).
+    private static func options(of command: any ParsableCommand.Type) -> [String: Bool] {
         guard let data = command._dumpHelp().data(using: .utf8),
               let tool = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let description = tool["command"] as? [String: Any] else { return [] }
-        let arguments = description["arguments"] as? [[String: Any]] ?? []
-        return Set(arguments.flatMap { argument in
-            (argument["names"] as? [[String: Any]] ?? []).filter { $0["kind"] as? String == "long" }.compactMap { $0["name"] as? String }
-        })
+              let description = tool["command"] as? [String: Any] else { return [:] }
+        var names: [String: Bool] = [:]
+        for argument in description["arguments"] as? [[String: Any]] ?? [] {
+            for name in argument["names"] as? [[String: Any]] ?? [] where name["kind"] as? String == "long" {
+                if let text = name["name"] as? String { names[text] = argument["kind"] as? String == "option" }
+            }
+        }
+        return names
     }
 
     /// Levenshtein distance: edits (insert, delete, replace one character) from a to b.

@@ -50,12 +50,14 @@ import Testing
         #expect(Array(machines.keys) == ["emulated GPU, compute capability 9.0, cuDNN 9.26, fp32"]
                     && machines.values.first?.isEmpty == false && machines.values.first?.values.allSatisfy { $0 == 1 } == true,
                 "\(machines)")
+        let written = try Data(contentsOf: cache)
         let heuristic = try cli.run(["check-backend"], environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "heuristic"]) { $1 })
         #expect(heuristic.status == 0 && heuristic.output.hasPrefix("checking cuda (emulated GPU; cuDNN's heuristic algorithms), fp32"),
                 "\(heuristic.output)")
         let off = try cli.run(["check-backend"], environment: environment.merging(["COMPSEG_CUDNN_CACHE": "off"]) { $1 })
         #expect(off.status == 0 && off.output.hasPrefix("checking cuda (emulated GPU; cuDNN algorithms timed, not kept), fp32"),
                 "\(off.output)")
+        #expect(try Data(contentsOf: cache) == written, "heuristic and off leave the cache as it was")
         let wrong = try cli.run(["bench", "--device", "cuda", "--steps", "1", "--size", "16", "--channels", "2"],
                                 environment: environment.merging(["COMPSEG_CUDNN_ALGORITHMS": "quick"]) { $1 })
         #expect(wrong.status == 1 && wrong.output.contains("COMPSEG_CUDNN_ALGORITHMS must be fastest or heuristic, got 'quick'"),

@@ -69,6 +69,14 @@ public enum CUDAEmulation {
         refuse(Int32(count))
     }
 
+    /// Makes the next `count` timings of cuDNN's algorithms fail (as for want of memory).
+    public static func failTimings(_ count: Int) {
+        guard case .success(let e) = environment, let lib = e.libraries[.cudnn],
+              let fail = try? lib.function("compseg_emulated_fail_timings", as: (@convention(c) (Int32) -> Void).self)
+        else { return }
+        fail(Int32(count))
+    }
+
     /// Makes the emulated cuDNN offer no algorithm for filters of `outputs` outputs (0: offer for
     /// all), or with `whenRun`, offer them and answer "not supported" when one is run.
     public static func refuseFilters(withOutputs outputs: Int, whenRun: Bool = false) {

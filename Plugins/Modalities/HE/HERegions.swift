@@ -20,14 +20,13 @@ extension HESource: RegionImageSource {
 }
 
 /// An H&E image read region by region, a band of whole rows at a time (`RasterBands`: the tiles
-/// across a band read it once, and a PNG is decoded once from top to bottom). The tissue mask comes from an overview of at most `overviewSide` pixels a side, each
-/// overview pixel the mean of a `factor` × `factor` block, with the tissue rule's sizes scaled
-/// down by the same factor; a region's mask is the overview's, pixel for pixel when the image is
-/// no larger than the overview (factor 1), so it then equals `HESource.load`'s.
+/// across a band read it once, and a PNG is decoded from top to bottom once for the walk). The
+/// tissue mask comes from an overview of at most `overviewSide` pixels a side, each overview pixel
+/// the mean of a `factor` × `factor` block, with the tissue rule's sizes scaled down by the same
+/// factor; a region's mask is the overview's, pixel for pixel when the image is no larger than the
+/// overview (factor 1), so it then equals `HESource.load`'s.
 struct HERegions: SampleRegions {
     static let overviewSide = 4096
-    let url: URL
-    let level: Int
     let id: String
     let label: SampleLabel?
     let height: Int, width: Int
@@ -38,15 +37,11 @@ struct HERegions: SampleRegions {
     let overview: Mask
 
     init(_ url: URL, level: Int, tissue rule: HETissueRule, label: SampleLabel?) throws {
-        let description = try RasterFile.describe(url)
-        guard level < description.levels.count else {
-            throw IOError(file: url.path, "level \(level) does not exist; the file has \(description.levels.count) levels")
-        }
-        let info = description.images[description.levels[level]]
-        (self.url, self.level, self.label) = (url, level, label)
-        (height, width) = (info.height, info.width)
+        bands = try RasterBands(url, level: level)
+        self.label = label
+        (height, width) = (bands.height, bands.width)
         id = Sample.id(of: url)
-        let full = description.images[description.levels[0]]
+        let full = bands.description.images[bands.description.levels[0]]
         metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(full.width) / Double(width))",
                     Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
         factor = max(1, (max(height, width) + Self.overviewSide - 1) / Self.overviewSide)
@@ -56,7 +51,6 @@ struct HERegions: SampleRegions {
             scaled.fillHolesSmallerThan = rule.fillHolesSmallerThan / (factor * factor)
             scaled.removeSpecksSmallerThan = rule.removeSpecksSmallerThan / (factor * factor)
         }
-        bands = try RasterBands(url, level: level)
         overview = scaled.mask(try Self.overview(bands, factor: factor))
     }
 
@@ -90,6 +84,9 @@ struct HERegions: SampleRegions {
     }
 
     func region(y: Int, x: Int, height h: Int, width w: Int) throws -> Sample {
+        guard x >= 0, w > 0, x <= width - w else {
+            throw IOError(file: bands.url.path, "columns \(x)..<\(x + w) do not lie inside the image's \(width)")
+        }
         let image = try bands.rows(y, count: h).cropped(x: x, y: 0, width: w, height: h).rgb
         let plane = h * w
         var planar = [Float](repeating: 0, count: 3 * plane), bytes = [UInt8](repeating: 0, count: 3 * plane)

@@ -180,8 +180,10 @@ private struct TextTable {
     }
 
     /// Long: rows of X, Y, wave, intensity, gathered per pixel; every pixel must have the first one's
-    /// waves. Rows are grouped by pixel as indices into the table (4 bytes a row), not copied.
+    /// waves. Rows are grouped by pixel as indices into the table (4 bytes a row), not copied. A
+    /// row that is not 4 finite values is named before any point given twice.
     func longSpectra() throws -> PixelSpectra {
+        guard count < Int(Int32.max) else { throw IOError(file: file, "holds \(count) rows; a text map may hold at most \(Int32.max)") }
         // Each row's pixel, numbered in order of first appearance.
         var pixelOf = [Int32](repeating: 0, count: count)
         var numbered: [XY: Int32] = [:]
@@ -223,7 +225,7 @@ private struct TextTable {
             throw IOError(file: file, "line \(line(Int(row))): duplicate point X=\(field(row, 0)), Y=\(field(row, 1)), wave "
                           + "\(field(row, 2)) (already on line \(line(Int(earlier))))")
         }
-        guard let firstRow = rows(0).first else { throw IOError(file: file, "holds no points") }
+        guard !numbered.isEmpty, let firstRow = rows(0).first else { throw IOError(file: file, "holds no points") }
         let axis = rows(0).map { field($0, 2) }
         var pixels = PixelSpectra(axis: axis, axisLine: line(Int(firstRow)))
         for p in 0..<numbered.count {

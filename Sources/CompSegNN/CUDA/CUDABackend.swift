@@ -58,7 +58,7 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
         self.device = device
         self.algorithms = algorithms
         managed = ManagedMemory(device)
-        let kept = cache.map {
+        let kept = algorithms == .heuristic ? nil : cache.map {
             AlgorithmCache(url: $0, machine: "\(environment.deviceName), compute capability \(environment.computeCapability.major)."
                            + "\(environment.computeCapability.minor), cuDNN \(environment.versions[.cudnn] ?? "?"), \(precision.rawValue)")
         }
@@ -86,11 +86,7 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
     /// (`AlgorithmCache.location`).
     /// - Throws: what failed on the GPU, or `DeviceUnavailable` for an unknown choice.
     public static func make(_ environment: CUDAEnvironment, precision: Precision) throws -> any KernelBackend {
-        let variable = "COMPSEG_CUDNN_ALGORITHMS", text = ProcessInfo.processInfo.environment[variable] ?? "fastest"
-        guard let algorithms = AlgorithmChoice(rawValue: text) else {
-            throw DeviceUnavailable("\(variable) must be " + AlgorithmChoice.allCases.map(\.rawValue).joined(separator: " or ")
-                                    + ", got '\(text)'")
-        }
+        let algorithms = try AlgorithmChoice.named()
         madeLock.lock()
         defer { madeLock.unlock() }
         if made[precision] == nil {
@@ -103,14 +99,16 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
 
     /// How `make` will choose cuDNN's algorithms, for `compseg --version`.
     public static var algorithmSummary: String {
-        let environment = ProcessInfo.processInfo.environment
-        switch environment["COMPSEG_CUDNN_ALGORITHMS"].map(AlgorithmChoice.init(rawValue:)) ?? .fastest {
-        case .fastest?:
-            guard let cache = AlgorithmCache.location(environment) else { return "fastest by cuDNN's timing, not kept (\(AlgorithmCache.variable)=off)" }
-            return "fastest by cuDNN's timing, kept in \(cache.path)"
-        case .heuristic?: return "cuDNN's heuristics (COMPSEG_CUDNN_ALGORITHMS=heuristic)"
-        case nil: return "COMPSEG_CUDNN_ALGORITHMS must be " + AlgorithmChoice.allCases.map(\.rawValue).joined(separator: " or ")
-        }
+        do {
+            switch try AlgorithmChoice.named() {
+            case .fastest:
+                guard let cache = AlgorithmCache.location() else {
+                    return "fastest by cuDNN's timing, not kept (\(AlgorithmCache.variable)=off)"
+                }
+                return "fastest by cuDNN's timing, kept in \(cache.path)"
+            case .heuristic: return "cuDNN's heuristics (\(AlgorithmChoice.variable)=heuristic)"
+            }
+        } catch { return "\(error)" }
     }
 
     private static let madeLock = NSLock()
@@ -397,7 +395,7 @@ public final class CUDABackend: KernelBackend, @unchecked Sendable {
                                                       withBias: withBias, geometry: g)
         }
         let db = withBias ? output([dy.shape.c]) : nil
-        if let db { try sumChannels(dy, into: db) }  // cuDNN's own bias gradient read about 330 GB/s on an H200
+        if let db { try sumChannels(dy, into: db) }  // not cuDNN's bias gradient, which read about 330 GB/s on an H200
         return (dw, db)
     }
 }

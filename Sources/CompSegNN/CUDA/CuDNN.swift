@@ -14,8 +14,9 @@ import Foundation
 /// FFT-based (their rounding grows with the transformed plane; Winograd's stays bounded per tile,
 /// as in our CPU kernels): by default the fastest by cuDNN's timing on a problem's first call,
 /// kept per machine in an `AlgorithmCache` so that later runs take the same one untimed; or the
-/// first of cuDNN's heuristics (`_v7`) that runs (`AlgorithmChoice`). One is kept per shape. A forward convolution's bias and activation run in one kernel of compseg's after it
-/// (with bf16, in the one that reads the result back).
+/// first of cuDNN's heuristics (`_v7`) that runs (`AlgorithmChoice`). One is kept per shape. A
+/// forward convolution's bias and activation run in one kernel of compseg's after it (with bf16,
+/// in the one that reads the result back).
 final class CuDNN: @unchecked Sendable {
     typealias Handle = OpaquePointer
     typealias Descriptor = OpaquePointer
@@ -112,9 +113,17 @@ final class CuDNN: @unchecked Sendable {
         let input: Shape, filter: Shape, output: Shape
         let paddingH: Int, paddingW: Int, strideH: Int, strideW: Int
 
-        /// The problem in words, its key in an `AlgorithmCache`.
+        /// The problem in words, its key in an `AlgorithmCache`: spelled out here, not by the
+        /// types' descriptions, so that a change to those does not orphan the kept choices.
         var key: String {
-            "\(kind) \(input) * \(filter) → \(output), padding \(paddingH)×\(paddingW), stride \(strideH)×\(strideW)"
+            let name = switch kind {
+            case .forward: "forward"
+            case .backwardData: "backwardData"
+            case .backwardFilter: "backwardFilter"
+            }
+            func dims(_ s: Shape) -> String { s.dims.map(String.init).joined(separator: "×") }
+            return "\(name) \(dims(input)) * \(dims(filter)) → \(dims(output)), padding \(paddingH)×\(paddingW), "
+                + "stride \(strideH)×\(strideW)"
         }
 
         /// The shapes of `convolve`'s a, b and result.
@@ -149,16 +158,29 @@ final class CuDNN: @unchecked Sendable {
         let (a, b, result) = bf16
             ? (UnsafeRawPointer(copies[0].pointer), UnsafeRawPointer(copies[1].pointer), UnsafeMutableRawPointer(copies[2].pointer))
             : (UnsafeRawPointer(a.pointer), UnsafeRawPointer(b.pointer), UnsafeMutableRawPointer(out.pointer))
-        var order = try candidates(problem, d)
-        if choice == .fastest && order.count > 1 {
+        var (order, known) = try candidates(problem, d)
+        // With `.fastest`, a problem's first call tries the kept algorithm first, else the timed
+        // order (where timing fails, for want of memory say, cuDNN's heuristic order, not kept).
+        var timed = false, keptFirst = false
+        if choice == .fastest && !known && order.count > 1 {
             if let kept = cache?.algorithm(for: problem.key), let i = order.firstIndex(where: { $0.0 == kept }) {
                 order.insert(order.remove(at: i), at: 0)
-            } else {
-                order = try fastestFirst(order, problem, d, a, b, result)
+                keptFirst = true
+            } else if let fastest = try? fastestFirst(order, problem, d, a, b, result) {
+                order = fastest
+                timed = true
             }
         }
-        var failures: [String] = [], unsupported = 0
-        for (algorithm, bytes) in order {
+        var failures: [String] = [], unsupported = 0, index = 0
+        while index < order.count {
+            // A kept algorithm that no longer runs: the others in the timed order.
+            if keptFirst && index == 1 && order.count > 2,
+               let fastest = try? fastestFirst(Array(order.dropFirst()), problem, d, a, b, result) {
+                order = [order[0]] + fastest
+                timed = true
+            }
+            let (algorithm, bytes) = order[index]
+            index += 1
             let space: UnsafeMutableRawPointer?
             do { space = try workspace(bytes) } catch {
                 failures.append("algorithm \(algorithm): \(error)")
@@ -174,7 +196,7 @@ final class CuDNN: @unchecked Sendable {
             }
             if status == 0 {
                 remember(problem, [(algorithm, bytes)])
-                cache?.keep(algorithm, for: problem.key)
+                if timed || keptFirst { cache?.keep(algorithm, for: problem.key) }
                 try finish(out, shapes.out, bf16Result: copies.last, bias: bias, activation: activation)
                 return true
             }
@@ -239,11 +261,12 @@ final class CuDNN: @unchecked Sendable {
     }
 
     /// The deterministic, non-FFT algorithms of cuDNN's heuristics for `p` that fit a workspace of
-    /// `workspaceLimit`, in cuDNN's order, with their workspaces; once one has run, that one alone.
-    private func candidates(_ p: Problem, _ d: CuDNNDescriptors.Described) throws -> [(Int32, Int)] {
+    /// `workspaceLimit`, in cuDNN's order, with their workspaces; once one has run, that one alone
+    /// (`known`).
+    private func candidates(_ p: Problem, _ d: CuDNNDescriptors.Described) throws -> (found: [(Int32, Int)], known: Bool) {
         lock.lock()
         defer { lock.unlock() }
-        if let known = algorithms[p] { return known }
+        if let known = algorithms[p] { return (known, true) }
         let (x, y, w, convolution) = (d.x, d.y, d.w, d.convolution)
         // cudnnConvolution*AlgoPerf_t: algo, status (int32), time (float), memory (size_t at 16),
         // determinism (int32 at 24), mathType, reserved[3]: 48 bytes.
@@ -276,7 +299,7 @@ final class CuDNN: @unchecked Sendable {
             }
             if sized == 0 && bytes <= Self.workspaceLimit { found.append((algorithm, bytes)) }
         }
-        return found
+        return (found, false)
     }
 
     /// `candidates` (deterministic, non-FFT, in cuDNN's heuristic order) with those cuDNN's timing
@@ -350,6 +373,18 @@ final class CuDNN: @unchecked Sendable {
 /// How a convolution's algorithm is chosen, once per problem, among cuDNN's deterministic, non-FFT
 /// ones (`COMPSEG_CUDNN_ALGORITHMS`).
 public enum AlgorithmChoice: String, CaseIterable, Sendable {
+    static let variable = "COMPSEG_CUDNN_ALGORITHMS"
+
+    /// The choice `COMPSEG_CUDNN_ALGORITHMS` names in `environment` (default `.fastest`).
+    /// - Throws: `DeviceUnavailable` naming the variable and its values, for any other value.
+    static func named(in environment: [String: String] = ProcessInfo.processInfo.environment) throws -> AlgorithmChoice {
+        let text = environment[variable] ?? fastest.rawValue
+        guard let choice = AlgorithmChoice(rawValue: text) else {
+            throw DeviceUnavailable("\(variable) must be " + allCases.map(\.rawValue).joined(separator: " or ") + ", got '\(text)'")
+        }
+        return choice
+    }
+
     /// The fastest, timed by cuDNN on the problem's first call (as PyTorch's `cudnn.benchmark`)
     /// and kept in the `AlgorithmCache` (where there is one), which later runs take it from: the
     /// same algorithm, and the same bits, run after run on one machine. The default.

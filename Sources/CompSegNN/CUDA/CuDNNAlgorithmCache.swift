@@ -4,8 +4,9 @@ import Foundation
 /// later runs take the same ones: no timing, and the same algorithm, so the same bits, run after
 /// run. Entries are keyed by machine (GPU, compute capability, cuDNN version, precision) and by
 /// problem (kind, shapes, padding, stride). A file that is not such a cache is read as empty and
-/// never written; every write merges with what other processes kept meanwhile and replaces the
-/// file by renaming a complete copy over it.
+/// never written. Each write holds an exclusive lock (`flock` on a `.lock` file beside it) while it
+/// reads the file, adds its entry and renames a complete copy over it, so that writers in other
+/// processes (or of other precisions) lose none of each other's entries.
 final class AlgorithmCache: @unchecked Sendable {
     /// The file's content.
     private struct Contents: Codable {
@@ -35,6 +36,12 @@ final class AlgorithmCache: @unchecked Sendable {
         case .success(let contents): kept = contents.machines[machine] ?? [:]
         case .failure(let why): failure = why.description
         }
+        // Known at once (the backend's name says so from the start), not at the first write.
+        let folder = url.deletingLastPathComponent()
+        if failure == nil, (try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)) == nil
+            || access(folder.path, W_OK) != 0 {
+            failure = "\(url.path) cannot be written: its folder cannot be made or written"
+        }
     }
 
     /// Where the cache lies: `COMPSEG_CUDNN_CACHE` (a path, or `off` for none), else
@@ -58,9 +65,11 @@ final class AlgorithmCache: @unchecked Sendable {
             kept[problem] = algorithm
             guard failure == nil else { return }
             do {
-                var contents = try Self.read(url).get()
-                contents.machines[machine, default: [:]][problem] = algorithm
-                try Self.write(contents, to: url)
+                try Self.locked(url) {
+                    var contents = try Self.read(url).get()
+                    contents.machines[machine, default: [:]][problem] = algorithm
+                    try Self.write(contents, to: url)
+                }
             } catch {
                 failure = "\(error)"
             }
@@ -81,6 +90,15 @@ final class AlgorithmCache: @unchecked Sendable {
                                       + "\"format\": \"\(format)\"); left as it is"))
         }
         return .success(contents)
+    }
+
+    /// Runs `body` holding an exclusive lock on `url`'s `.lock` file, against other writers.
+    private static func locked(_ url: URL, _ body: () throws -> Void) throws {
+        let path = url.path + ".lock", fd = open(path, O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else { throw CUDAError("\(path) cannot be opened: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }  // which releases the lock
+        guard flock(fd, LOCK_EX) == 0 else { throw CUDAError("\(path) cannot be locked: \(String(cString: strerror(errno)))") }
+        try body()
     }
 
     /// Writes `contents` to a temporary file beside `url` (making the folder), then renames it over `url`.

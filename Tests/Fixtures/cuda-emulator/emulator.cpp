@@ -213,21 +213,22 @@ extern "C" void compseg_emulated_refuse_outputs(int k, int whenRun) {
     unsupportedOutputs = whenRun ? k : 0;
 }
 
-// Four algorithms in this order: an FFT-based one and a non-deterministic one (which compseg must
-// pass over), one that fails when run (compseg must try the next), and algorithm 1, which runs.
+// Five algorithms in this order: an FFT-based one and a non-deterministic one (which compseg must
+// pass over), one that fails when run (compseg must try the next), and algorithms 3 and 1, which
+// run (timing puts 1 first: the heuristics' pick is not the fastest).
 static int algorithms(const FilterDesc *w, int fft, int failing, int *count, void *results) {
     if (w->k == refusedOutputs) {
         *count = 0;
         return 0;
     }
     char *r = (char *)results;
-    std::memset(r, 0, 4 * 48);
-    int entries[4][2] = {{fft, 1}, {0, 0}, {failing, 1}, {1, 1}};  // algorithm, determinism
-    for (int k = 0; k < 4; k++) {
+    std::memset(r, 0, 5 * 48);
+    int entries[5][2] = {{fft, 1}, {0, 0}, {failing, 1}, {3, 1}, {1, 1}};  // algorithm, determinism
+    for (int k = 0; k < 5; k++) {
         std::memcpy(r + 48 * k, &entries[k][0], 4);
         std::memcpy(r + 48 * k + 24, &entries[k][1], 4);
     }
-    *count = 4;
+    *count = 5;
     return 0;
 }
 int cudnnGetConvolutionForwardAlgorithm_v7(void *, TensorDesc *x, FilterDesc *w, ConvDesc *c, TensorDesc *y, int,
@@ -286,30 +287,33 @@ static void store(int type, void *p, const std::vector<float> &acc) {
                                                                : (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
     }
 }
-static int forbiddenRuns = 0, failedRuns = 0, timings = 0;
-// Whether the call may compute: algorithm 1 with its workspace. Running an FFT-based (`fft`) or a
-// non-deterministic (0) algorithm is counted: compseg must never ask for one; so is trying the one
-// that fails (which compseg then passes over).
+static int forbiddenRuns = 0, failedRuns = 0, timings = 0, failingTimings = 0;
+extern "C" void compseg_emulated_fail_timings(int n) { failingTimings = n; }
+// Whether the call may compute: algorithm 1 or 3 with its workspace. Running an FFT-based (`fft`)
+// or a non-deterministic (0) algorithm is counted: compseg must never ask for one; so is trying
+// the one that fails (which compseg then passes over).
 static bool usable(int algorithm, int fft, void *workspace, size_t bytes) {
     if (algorithm == fft || algorithm == 0) forbiddenRuns++;
-    else if (algorithm != 1) failedRuns++;
-    return algorithm == 1 && workspace != nullptr && bytes >= workspaceBytes;
+    else if (algorithm != 1 && algorithm != 3) failedRuns++;
+    return (algorithm == 1 || algorithm == 3) && workspace != nullptr && bytes >= workspaceBytes;
 }
 
-// cuDNN's timing of every algorithm (cudnnFind…Ex): the same four, fastest first: the FFT-based
-// one, the non-deterministic one, algorithm 1, and the failing one (status 8, execution failed).
+// cuDNN's timing of every algorithm (cudnnFind…Ex): the same five, fastest first: the FFT-based
+// one, the non-deterministic one, algorithms 1 and 3, and the failing one (status 8, execution
+// failed). The next `failingTimings` fail as out of memory (CUDNN_STATUS_ALLOC_FAILED, 2).
 static int timed(int fft, int failing, int *count, void *results) {
+    if (failingTimings > 0) { failingTimings--; return 2; }
     char *r = (char *)results;
-    std::memset(r, 0, 4 * 48);
-    int entries[4][3] = {{fft, 0, 1}, {0, 0, 0}, {1, 0, 1}, {failing, 8, 1}};  // algorithm, status, determinism
-    for (int k = 0; k < 4; k++) {
+    std::memset(r, 0, 5 * 48);
+    int entries[5][3] = {{fft, 0, 1}, {0, 0, 0}, {1, 0, 1}, {3, 0, 1}, {failing, 8, 1}};  // algorithm, status, determinism
+    for (int k = 0; k < 5; k++) {
         float time = 0.1f * (k + 1);
         std::memcpy(r + 48 * k, &entries[k][0], 4);
         std::memcpy(r + 48 * k + 4, &entries[k][1], 4);
         std::memcpy(r + 48 * k + 8, &time, 4);
         std::memcpy(r + 48 * k + 24, &entries[k][2], 4);
     }
-    *count = 4;
+    *count = 5;
     timings++;
     return 0;
 }
