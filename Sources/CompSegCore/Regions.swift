@@ -20,7 +20,14 @@ public protocol SampleRegions: Sendable {
     var width: Int { get }
     /// The metadata the whole sample would carry (its file, `Sample.pixelScaleKey`).
     var metadata: [String: String] { get }
+    /// How the tissue mask was decided where that differs from loading the image whole (from a
+    /// coarser overview, say), in words for the user; nil where it does not.
+    var tissueNote: String? { get }
     /// Rows `y ..< y + height`, columns `x ..< x + width` as a sample: that part of the image,
     /// the tissue mask and the preview.
     func region(y: Int, x: Int, height: Int, width: Int) throws -> Sample
+}
+
+extension SampleRegions {
+    public var tissueNote: String? { nil }
 }

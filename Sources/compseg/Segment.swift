@@ -52,7 +52,8 @@ struct Segment: ParsableCommand {
                 for large in streamed {
                     guard let source = modality.reader as? any RegionImageSource,
                           let regions = try source.regions(of: large.url, label: large.label) else { continue }
-                    print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region…")
+                    print("Segmenting \(large.url.path) (\(regions.width)×\(regions.height)) region by region"
+                          + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
                     let start = DispatchTime.now().uptimeNanoseconds
                     do {
                         fractions.append(try trained.segmentStreaming(regions, id: large.id, modality: modality, threshold: threshold,

@@ -136,7 +136,9 @@ struct Train: ParsableCommand {
             }
         } else if config == nil {
             guard modality != nil, data != nil, out != nil else {
-                throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN)")
+                let missing = [("--modality", modality), ("--data", data), ("--out", out)].filter { $0.1 == nil }.map(\.0)
+                throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN); "
+                                      + "missing: " + missing.joined(separator: ", "))
             }
         }
         if out == "" || resume == "" { throw ValidationError("--out and --resume must name a folder, got an empty path") }

@@ -1,38 +1,50 @@
 import ArgumentParser
 import Foundation
 
-/// Names an option the command does not take, for when parsing failed. ArgumentParser reports a
-/// missing required option (and `validate()`'s errors) before an unknown one, so `train --modalty he
-/// --data … --out …` would be told that --modality is required; this tells of the misspelling.
+/// Names an option the command does not take, or a command compseg does not have, for when parsing
+/// failed. ArgumentParser reports a missing required option (and `validate()`'s errors) before an
+/// unknown one, so `train --modalty he --data … --out …` would be told that --modality is
+/// required, and `segmnt --model run` that --model is unknown; this tells of the misspelling.
 enum UnknownOptions {
     /// The first `--name` (or `--name=value`) among `arguments` (without the program's name) that
-    /// the (sub)command they select does not take, as an error message with the nearest option it
-    /// does take, and that command's words ("compseg train"); nil when every one is known. Tokens
-    /// after a bare `--` are values.
+    /// the (sub)command they select does not take, or the first word that names no command, as an
+    /// error message with the nearest name there is, and the command's words ("compseg train");
+    /// nil when every one is known. Tokens after a bare `--` are values.
     static func find(_ arguments: [String], root: any ParsableCommand.Type = CompSeg.self) -> (message: String, command: String)? {
         var command = root, path = [root._commandName], valueNext = false
         for token in arguments {
             if token == "--" { break }
+            let usage = path.joined(separator: " ")
             if token.hasPrefix("--") {
                 let name = String(token.dropFirst(2).prefix { $0 != "=" }), known = options(of: command)
                 if let takesValue = known[name] {
                     valueNext = takesValue && !token.contains("=")
                     continue
                 }
-                let usage = path.joined(separator: " ")
-                let close: [(option: String, edits: Int)] = known.keys.map { ($0, distance($0, name)) }
-                    .filter { $0.edits <= max(2, name.count / 3) }
-                let nearest = close.min { ($0.edits, $0.option) < ($1.edits, $1.option) }
-                return ("unknown option '--\(name)' for '\(usage)'" + (nearest.map { "; did you mean '--\($0.option)'?" } ?? ""), usage)
+                return ("unknown option '--\(name)' for '\(usage)'" + suggestion(name, among: known.keys, prefix: "--"), usage)
             }
-            // A subcommand's name, where it is no option's value, selects it.
             defer { valueNext = false }
-            if !valueNext, let sub = command.configuration.subcommands.first(where: { $0._commandName == token }) {
+            guard !valueNext, !token.hasPrefix("-") else { continue }
+            // A subcommand's name selects it; before any, another word is a misspelled one.
+            let subcommands = command.configuration.subcommands
+            if let sub = subcommands.first(where: { $0._commandName == token }) {
                 command = sub
                 path.append(token)
+            } else if path.count == 1, !subcommands.isEmpty {
+                return ("unknown command '\(token)' for '\(usage)'" + suggestion(token, among: subcommands.map { $0._commandName }), usage)
             }
         }
         return nil
+    }
+
+    /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest),
+    /// else the nearest by edits (at most 2, or a third of its length); empty when none is near.
+    private static func suggestion(_ typed: String, among names: some Sequence<String>, prefix: String = "") -> String {
+        let names = Array(names)
+        let extended = names.filter { $0.hasPrefix(typed) }.min { ($0.count, $0) < ($1.count, $1) }
+        let close = names.map { ($0, distance($0, typed)) }.filter { $0.1 <= max(2, typed.count / 3) }
+            .min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+        return (extended ?? close).map { "; did you mean '\(prefix)\($0)'?" } ?? ""
     }
 
     /// The long names a command's options and flags take, and whether each takes a value (from

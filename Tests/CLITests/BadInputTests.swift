@@ -13,15 +13,21 @@ import Testing
         #expect(r.output.contains(text), "expected '\(text)' in: \(r.output)", sourceLocation: sourceLocation)
     }
 
-    /// A misspelled option is named, with the nearest the command takes, even where a required
-    /// option is missing or `validate()` would fail first; `--name=value` and options after a
-    /// bare `--` (values) are handled; a right command line is not touched.
+    /// A misspelled option or command is named, with the nearest there is (one the typed name
+    /// begins, else the fewest edits away), even where a required option is missing or
+    /// `validate()` would fail first; `--name=value` and options after a bare `--` (values) are
+    /// handled; a right command line is not touched.
     @Test func aMisspelledOptionIsNamedBeforeAnythingElse() throws {
         try refuses(["train", "--modalty", "he", "--data", "m.csv", "--out", "run"],
                     saying: "Error: unknown option '--modalty' for 'compseg train'; did you mean '--modality'?\n  See 'compseg train --help'")
         try refuses(["segment", "--modl=run", "x.png"], saying: "unknown option '--modl' for 'compseg segment'; did you mean '--model'?")
         try refuses(["demo", "--no-batch-norm", "--bogus"], saying: "Error: unknown option '--bogus' for 'compseg demo'\n")
         try refuses(["--verson"], saying: "unknown option '--verson' for 'compseg'; did you mean '--version'?")
+        try refuses(["segment", "--thresh", "0.3"], saying: "unknown option '--thresh' for 'compseg segment'; did you mean '--threshold'?")
+        // A misspelled command, with or without options after it; an option's value is no command.
+        try refuses(["segmnt", "--model", "run"], saying: "unknown command 'segmnt' for 'compseg'; did you mean 'segment'?")
+        try refuses(["sgment"], saying: "unknown command 'sgment' for 'compseg'; did you mean 'segment'?")
+        try refuses(["train", "--data", "demo", "--out", "x"], saying: "missing: --modality")
         // Known options: ArgumentParser's own message stands.
         try refuses(["segment", "--model", "run", "--", "--out"], saying: "Missing expected argument '--out <out>'")
     }

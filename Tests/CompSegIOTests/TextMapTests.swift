@@ -101,6 +101,10 @@ import Testing
         let rows = Self.rows()
         let byWave = stride(from: 0, to: rows.count, by: 2).map { rows[$0] } + stride(from: 1, to: rows.count, by: 2).map { rows[$0] }
         Self.expectTheMap(try Self.read(byWave.joined(separator: "\n")), "rows by wave")
+        // The first pixel's waves in order, every other pixel's reversed and the pixels last first.
+        let pixels = stride(from: 0, to: rows.count, by: 2).map { [rows[$0], rows[$0 + 1]] }
+        let shuffled = pixels[0] + pixels.dropFirst().reversed().flatMap { $0.reversed() }
+        Self.expectTheMap(try Self.read(shuffled.joined(separator: "\n")), "waves in another order per pixel")
         // Pixel (2, 0)'s first point (line 2) again on line 13, pixel (0, 0)'s (line 1) on line 11.
         let twice = byWave + [byWave[1]]
         var text = twice

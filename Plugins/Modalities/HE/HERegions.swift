@@ -36,6 +36,11 @@ struct HERegions: SampleRegions {
     let factor: Int
     let overview: Mask
 
+    var tissueNote: String? {
+        factor == 1 ? nil : "tissue from an overview at 1/\(factor) of the resolution (loaded whole, it is decided pixel by "
+            + "pixel: masks may differ at tissue edges)"
+    }
+
     init(_ url: URL, level: Int, tissue rule: HETissueRule, label: SampleLabel?) throws {
         bands = try RasterBands(url, level: level)
         self.label = label

@@ -180,8 +180,9 @@ private struct TextTable {
     }
 
     /// Long: rows of X, Y, wave, intensity, gathered per pixel; every pixel must have the first one's
-    /// waves. Rows are grouped by pixel as indices into the table (4 bytes a row), not copied. A
-    /// row that is not 4 finite values is named before any point given twice.
+    /// waves, in any order (the axis is the first pixel's order). Rows are grouped by pixel as
+    /// indices into the table (4 bytes a row), not copied. A row that is not 4 finite values is
+    /// named before any point given twice.
     func longSpectra() throws -> PixelSpectra {
         guard count < Int(Int32.max) else { throw IOError(file: file, "holds \(count) rows; a text map may hold at most \(Int32.max)") }
         // Each row's pixel, numbered in order of first appearance.
@@ -213,11 +214,13 @@ private struct TextTable {
         pixelOf = []
         func rows(_ p: Int) -> ArraySlice<Int32> { grouped[offsets[p]..<offsets[p + 1]] }
         func field(_ row: Int32, _ k: Int) -> Double { let v = values(Int(row)); return v[v.startIndex + k] }
-        // A point given twice: the first line, in file order, that repeats an earlier one.
+        // Each pixel's rows by wave. A point given twice: the first line, in file order, that
+        // repeats an earlier one.
+        func byWave(_ p: Int) -> [Int32] { rows(p).sorted { (field($0, 2), $0) < (field($1, 2), $1) } }
         var repeated: (row: Int32, earlier: Int32)?
         for p in 0..<numbered.count {
-            let byWave = rows(p).sorted { (field($0, 2), $0) < (field($1, 2), $1) }
-            for (a, b) in zip(byWave, byWave.dropFirst()) where field(a, 2) == field(b, 2) && b < (repeated?.row ?? .max) {
+            let sorted = byWave(p)
+            for (a, b) in zip(sorted, sorted.dropFirst()) where field(a, 2) == field(b, 2) && b < (repeated?.row ?? .max) {
                 repeated = (b, a)
             }
         }
@@ -226,18 +229,26 @@ private struct TextTable {
                           + "\(field(row, 2)) (already on line \(line(Int(earlier))))")
         }
         guard !numbered.isEmpty, let firstRow = rows(0).first else { throw IOError(file: file, "holds no points") }
+        // The axis is the first pixel's waves in file order; another pixel's may come in any order.
         let axis = rows(0).map { field($0, 2) }
+        let axisByWave = axis.indices.sorted { (axis[$0], $0) < (axis[$1], $1) }
         var pixels = PixelSpectra(axis: axis, axisLine: line(Int(firstRow)))
+        var spectrum = [Float](repeating: 0, count: axis.count)
         for p in 0..<numbered.count {
             let pixel = rows(p), first = pixel[pixel.startIndex]
-            let same = pixel.count == axis.count
-                && zip(pixel, axis).allSatisfy { abs(field($0, 2) - $1) <= 1e-6 * max(1, abs($1)) }
-            guard same else {
-                throw IOError(file: file, "line \(line(Int(first))): pixel X=\(field(first, 0)), Y=\(field(first, 1)) has \(pixel.count) "
-                              + "points on a different axis from the first pixel's \(axis.count) (line \(line(Int(firstRow))))")
+            func near(_ row: Int32, _ wave: Double) -> Bool { abs(field(row, 2) - wave) <= 1e-6 * max(1, abs(wave)) }
+            if pixel.count == axis.count && zip(pixel, axis).allSatisfy(near) {  // the first pixel's order
+                for (k, row) in pixel.enumerated() { spectrum[k] = Float(field(row, 3)) }
+            } else {
+                let sorted = byWave(p)
+                guard sorted.count == axis.count, zip(sorted, axisByWave).allSatisfy({ near($0, axis[$1]) }) else {
+                    throw IOError(file: file, "line \(line(Int(first))): pixel X=\(field(first, 0)), Y=\(field(first, 1)) has "
+                                  + "\(pixel.count) points on a different axis from the first pixel's \(axis.count) "
+                                  + "(line \(line(Int(firstRow))))")
+                }
+                for (row, k) in zip(sorted, axisByWave) { spectrum[k] = Float(field(row, 3)) }
             }
-            try pixels.add(x: field(first, 0), y: field(first, 1), line: line(Int(first)), spectrum: pixel.map { Float(field($0, 3)) },
-                           file: file)
+            try pixels.add(x: field(first, 0), y: field(first, 1), line: line(Int(first)), spectrum: spectrum, file: file)
         }
         return pixels
     }
