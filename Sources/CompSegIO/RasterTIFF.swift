@@ -98,6 +98,15 @@ final class RasterTIFFFile {
     }
     func error(_ text: String) -> IOError { IOError(file: file, text) }
 
+    /// "; the file ends at byte N, before the end of its data (bytes A..<B): truncated" where the
+    /// tile or strip `strile`'s data runs past the end of the file; "" otherwise.
+    func truncation(of strile: UInt32) -> String {
+        let (offset, count) = (TIFFGetStrileOffset(tiff, strile), TIFFGetStrileByteCount(tiff, strile))
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64,
+              offset.addingReportingOverflow(count).partialValue > size else { return "" }
+        return "; the file ends at byte \(size), before the end of its data (bytes \(offset)..<\(offset &+ count)): truncated"
+    }
+
     func u32(_ tag: Int32) -> UInt32? { var v: UInt32 = 0; return compseg_tiff_get_u32(tiff, UInt32(tag), &v) == 1 ? v : nil }
     func u16(_ tag: Int32) -> UInt16? { var v: UInt16 = 0; return compseg_tiff_get_u16(tiff, UInt32(tag), &v) == 1 ? v : nil }
     func defaultedU16(_ tag: Int32) -> UInt16? {
@@ -423,7 +432,7 @@ private struct PieceReader {
                     f.clearError()
                     let got = TIFFReadEncodedTile(f.tiff, tile, buffer, tmsize_t(tileBytes))
                     guard got >= needed else {
-                        throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)")
+                        throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)\(f.truncation(of: tile))")
                     }
                     for y in top..<bottom {
                         convert(buffer + (y - ty) * rowBytes + (left - tx) * samplesInPiece * bytesPerSample,
@@ -449,7 +458,8 @@ private struct PieceReader {
             for y in (y0 / rowsPerStrip * rowsPerStrip)..<y1 {
                 f.clearError()
                 guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1 else {
-                    throw f.error("\(what): row \(y) (strip \(y / rowsPerStrip)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(f.lastError)")
+                    let strip = TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane))
+                    throw f.error("\(what): row \(y) (strip \(strip)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(f.lastError)\(f.truncation(of: strip))")
                 }
                 if y >= y0 {
                     convert(buffer + region.x * samplesInPiece * bytesPerSample, count: region.width, plane: plane, x: 0, y: y - y0)
