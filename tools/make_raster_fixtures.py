@@ -366,6 +366,30 @@ def write_pngs():
     record("rgb8_pil.png", "8-bit RGB written by PIL (a second PNG writer)", [level_entry(rgb8, 0)], fmt="PNG")
 
 
+def write_bad_palettes():
+    """Palette PNGs whose pixels index past their PLTE: written by pypng with 8 colours, then the PLTE
+    chunk cut to 4 (its CRC made anew), so indexes 4-7 have no colour (libpng reads them as black)."""
+    import struct
+    import zlib
+    rows = [[(x + y) % 8 for x in range(8)] for y in range(6)]
+    colours = [(i * 30, 255 - i * 30, i * 10) for i in range(8)]
+    for name, interlace in (("palette8_bad_index.png", False), ("palette8_bad_index_interlaced.png", True)):
+        path = os.path.join(OUT, name)
+        with open(path, "wb") as f:
+            png.Writer(8, 6, palette=colours, bitdepth=8, interlace=interlace).write(f, rows)
+        data = open(path, "rb").read()
+        start = data.index(b"PLTE") - 4
+        length = struct.unpack(">I", data[start:start + 4])[0]
+        body = data[start + 8:start + 8 + 12]
+        chunk = struct.pack(">I", 12) + b"PLTE" + body + struct.pack(">I", zlib.crc32(b"PLTE" + body) & 0xFFFFFFFF)
+        with open(path, "wb") as f:
+            f.write(data[:start] + chunk + data[start + 12 + length:])
+        reason = "a pixel has palette index 7, but the palette (PLTE) has 4 colours"
+        manifest["unsupported"][name] = reason
+        readme_rows.append((name, f"8-bit palette{', Adam7-interlaced' if interlace else ''}, indexes 0-7 but a PLTE of 4 "
+                                  f"colours (pypng, PLTE cut) — refused: `{reason}`"))
+
+
 def write_readme():
     lines = ["# Raster fixtures (`RasterFile`)", "",
              "Written by `tools/make_raster_fixtures.py` with tifffile + imagecodecs (TIFF) and pypng + PIL (PNG): writers",
@@ -395,6 +419,7 @@ def main():
     write_pyramids()
     write_unsupported()
     write_pngs()
+    write_bad_palettes()
     write_premultiplied()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         # One line per file: small, and diffs stay readable.

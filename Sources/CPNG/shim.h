@@ -23,6 +23,7 @@ typedef struct {
     png_uint_32 width, height;
     int bit_depth, color_type, interlace;  /* as stored (IHDR) */
     int channels, depth;                   /* per pixel as delivered: 1–4 channels of 8 or 16 bits */
+    int passes;                            /* rows are delivered passes × height times (indexes: Adam7's 7) */
     size_t row_bytes;                      /* bytes of one delivered row */
     char message[256];
 } compseg_png_reader;
@@ -40,7 +41,8 @@ static inline void compseg_png_reader_error(png_structp png, png_const_charp tex
 static inline void compseg_png_reader_warning(png_structp png, png_const_charp text) { (void)png; (void)text; }
 
 /// Opens `path` and reads the header; when `expand` is 1 also sets up delivery of 8- or 16-bit samples
-/// as stored (palette → RGB, 1/2/4-bit grey → 8-bit, Adam7 de-interlaced by `compseg_png_read_image`).
+/// as stored (palette → RGB, 1/2/4-bit grey → 8-bit, Adam7 de-interlaced by `compseg_png_read_image`);
+/// when 2, of a palette image's indexes, a byte each, pass by pass (`passes`) when interlaced.
 /// Returns 0 with `message` set on failure; call `compseg_png_close` either way.
 static inline int compseg_png_open(compseg_png_reader *r, const char *path, int expand) {
     r->png = NULL; r->info = NULL; r->file = NULL; r->message[0] = 0;
@@ -58,7 +60,12 @@ static inline int compseg_png_open(compseg_png_reader *r, const char *path, int 
     r->bit_depth = png_get_bit_depth(r->png, r->info);
     r->color_type = png_get_color_type(r->png, r->info);
     r->interlace = png_get_interlace_type(r->png, r->info);
-    if (expand) {
+    r->passes = 1;
+    if (expand == 2) {
+        png_set_packing(r->png);
+        if (r->interlace != PNG_INTERLACE_NONE) r->passes = png_set_interlace_handling(r->png);
+        png_read_update_info(r->png, r->info);
+    } else if (expand) {
         if (r->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
         if (r->color_type == PNG_COLOR_TYPE_GRAY && r->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
         if (r->interlace != PNG_INTERLACE_NONE) (void)png_set_interlace_handling(r->png);
@@ -68,6 +75,14 @@ static inline int compseg_png_open(compseg_png_reader *r, const char *path, int 
     r->depth = png_get_bit_depth(r->png, r->info);
     r->row_bytes = png_get_rowbytes(r->png, r->info);
     return 1;
+}
+/// The colours of a palette image's PLTE (0 where it has none).
+static inline int compseg_png_palette_size(compseg_png_reader *r) {
+    png_colorp palette = NULL;
+    int count = 0;
+    if (setjmp(png_jmpbuf(r->png))) return 0;
+    if (png_get_PLTE(r->png, r->info, &palette, &count) != PNG_INFO_PLTE) return 0;
+    return count;
 }
 /// Reads the next row of a non-interlaced PNG into `row` (`row_bytes` bytes; 16-bit samples big-endian).
 static inline int compseg_png_read_row(compseg_png_reader *r, unsigned char *row) {

@@ -49,6 +49,7 @@ extension PNGImage {
         guard png_image_begin_read_from_file(&image, path) != 0 else {
             throw IOError(file: path, "not a readable PNG: \(Self.message(of: image))\(PNGChunks.diagnosis(of: url))")
         }
+        if image.format & UInt32(PNG_FORMAT_FLAG_COLORMAP) != 0 { try RasterPNG.checkPaletteIndexes(url) }
         let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
         let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
         let channels = hasAlpha ? 4 : isColor ? 3 : 1

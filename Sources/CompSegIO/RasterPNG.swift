@@ -9,11 +9,12 @@ enum RasterPNG {
         let r = UnsafeMutablePointer<compseg_png_reader>.allocate(capacity: 1)
         let file: String
 
-        init(_ url: URL, expand: Bool) throws {
+        /// `expand`: as `compseg_png_open`'s (0 as stored, 1 samples of 8 or 16 bits, 2 palette indexes).
+        init(_ url: URL, expand: Int32) throws {
             try requireExistingFile(url)
             file = url.path
             r.initialize(to: compseg_png_reader())
-            guard compseg_png_open(r, file, expand ? 1 : 0) == 1 else {
+            guard compseg_png_open(r, file, expand) == 1 else {
                 throw IOError(file: file, "not a readable PNG: \(message)\(PNGChunks.diagnosis(of: url))")
             }
         }
@@ -31,8 +32,37 @@ enum RasterPNG {
         PNG_COLOR_TYPE_RGB_ALPHA: ("RGBA", 4), PNG_COLOR_TYPE_PALETTE: ("palette", 1),
     ]
 
+    /// Checks that every pixel of a palette PNG indexes a colour its palette (PLTE) has: libpng
+    /// reads a larger index as black without a word (libpng 1.6.39, even with its index check on).
+    /// Decodes the indexes once more; other PNGs pass untouched.
+    /// - Throws: `IOError` naming the file, the largest index and the palette's size.
+    static func checkPaletteIndexes(_ url: URL) throws {
+        let reader = try Reader(url, expand: 2)
+        let p = reader.r.pointee
+        guard p.color_type == PNG_COLOR_TYPE_PALETTE else { return }
+        let colours = Int(compseg_png_palette_size(reader.r)), width = Int(p.width)
+        guard colours < 1 << Int(p.bit_depth) else { return }  // every index there is has a colour
+        guard p.channels == 1, p.depth == 8, p.row_bytes == width else {
+            throw IOError(file: reader.file, "libpng delivers palette indexes in rows of \(p.row_bytes) bytes, expected \(width)")
+        }
+        let row = UnsafeMutablePointer<UInt8>.allocate(capacity: max(width, 1))
+        row.initialize(repeating: 0, count: max(width, 1))  // an interlaced pass fills some pixels of a row
+        defer { row.deallocate() }
+        var largest = 0
+        for k in 0..<(Int(p.passes) * Int(p.height)) {
+            guard compseg_png_read_row(reader.r, row) == 1 else {
+                throw IOError(file: reader.file, "row \(k % Int(p.height)) cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
+            }
+            for x in 0..<width { largest = max(largest, Int(row[x])) }
+        }
+        guard largest < colours else {
+            throw IOError(file: reader.file, "a pixel has palette index \(largest), but the palette (PLTE) has \(colours) colours "
+                          + "(0–\(colours - 1)): the file is corrupt")
+        }
+    }
+
     static func describe(_ url: URL) throws -> RasterDescription {
-        let reader = try Reader(url, expand: false)
+        let reader = try Reader(url, expand: 0)
         let p = reader.r.pointee
         let type = colourTypes[p.color_type] ?? ("colour type \(p.color_type)", 0)
         let image = RasterImageInfo(page: 0, subIFD: nil, width: Int(p.width), height: Int(p.height), samplesPerPixel: type.samples,
@@ -74,7 +104,7 @@ enum RasterPNG {
 
         init(_ url: URL) throws {
             self.url = url
-            reader = try Reader(url, expand: true)
+            reader = try Reader(url, expand: 1)
             let p = reader.r.pointee
             let (width, height, stored, delivered) = (Int(p.width), Int(p.height), Int(p.channels), Int(p.depth))
             guard [1, 2, 3, 4].contains(stored), delivered == 8 || delivered == 16 else {
@@ -85,6 +115,7 @@ enum RasterPNG {
             }
             (self.width, self.height, self.stored, bytes, rowBytes) = (width, height, stored, delivered / 8, p.row_bytes)
             interlaced = p.interlace != PNG_INTERLACE_NONE
+            if p.color_type == PNG_COLOR_TYPE_PALETTE { try RasterPNG.checkPaletteIndexes(url) }
             let top = Float((1 << delivered) - 1)
             table = (0..<(1 << delivered)).map { Float($0) / top }
         }
@@ -113,7 +144,7 @@ enum RasterPNG {
                 }
                 if y < r.y + r.height {
                     if next > y {
-                        reader = try Reader(url, expand: true)
+                        reader = try Reader(url, expand: 1)
                         next = 0
                     }
                     let row = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes)
@@ -140,7 +171,7 @@ enum RasterPNG {
         /// The interlaced image's rows as decoded (`rowBytes` each), decoded at the first call.
         private func decodeInterlaced() throws -> UnsafeMutablePointer<UInt8> {
             if let interlacedPixels { return interlacedPixels }
-            reader = try Reader(url, expand: true)  // afresh: an earlier attempt may have failed midway
+            reader = try Reader(url, expand: 1)  // afresh: an earlier attempt may have failed midway
             let (total, overflow) = rowBytes.multipliedReportingOverflow(by: height)
             guard !overflow, total <= RasterFile.maximumValues else {
                 throw IOError(file: reader.file, "an interlaced \(width)×\(height) PNG is too large to decode at once")

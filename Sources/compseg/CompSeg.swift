@@ -31,9 +31,11 @@ struct CompSeg: ParsableCommand {
             }
             try command.run()
         } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
+            fflush(nil)  // piped or logged, the lines printed so far come before the error, as on a terminal
             let path = error.userInfo[NSFilePathErrorKey] as? String ?? (error.userInfo[NSURLErrorKey] as? URL)?.path
             exit(withError: CLIError((path.map { "\($0): " } ?? "") + systemReason(error)))
         } catch {
+            fflush(nil)
             exit(withError: error)
         }
     }

@@ -13,7 +13,8 @@ import Phantoms
 /// the ground truth that training never saw.
 struct Demo: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train CompSegNet on a synthetic infrared, Raman or H&E TMA from image labels and evaluate it against ground truth.")
+        abstract: "Train CompSegNet on a synthetic infrared, Raman or H&E TMA from image labels and evaluate it against ground truth.",
+        discussion: "--seed sets the phantom's tissue and tumors as well as the initial weights and the batch order.")
 
     @Option(help: "Modality of the phantom: infrared (made in memory), raman (ENVI and WiRE-text files) or he (tiled TIFF and PNG files); files go into OUT/data and are read back.")
     var modality = Phantom.Modality.infrared

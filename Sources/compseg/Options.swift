@@ -51,12 +51,12 @@ extension Precision: ExpressibleByArgument {}
 /// How a network is trained, for `train`, `compare` and `demo`: each option left out keeps the
 /// settings it is applied over (`TrainingSettings`' defaults, or the paper's recipe).
 struct TrainingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Epochs (default 40; with train --resume: the total to reach).") var epochs: Int?
+    @Option(parsing: .unconditional, help: "Epochs (default 40).") var epochs: Int?
     @Option(parsing: .unconditional, help: "Images per batch (default 7).") var batch: Int?
     @Option(parsing: .unconditional, help: "Learning rate (default 0.001).") var lr: Float?
     @Option(help: "Optimizer: adam (default), rmsprop or sgd (the paper: rmsprop, --lr 0.001, --batch 7).")
     var optimizer: TrainingSettings.OptimizerKind?
-    @Option(parsing: .unconditional, help: "Seed of the initial weights and the batch order (demo: of the phantom too; default 0).") var seed: UInt64?
+    @Option(parsing: .unconditional, help: "Seed of the initial weights and the batch order (default 0).") var seed: UInt64?
     @Option(parsing: .unconditional, help: "Epochs of linear learning-rate warm-up (default 3).") var warmup: Int?
     @Option(help: "Training views: none (default) or dihedral (each image flipped or rotated at random each step).")
     var augment: TrainingSettings.Augmentation?
@@ -156,6 +156,7 @@ func resolveModalityNoting(_ argument: String, registry: Registry) throws -> Mod
 
 /// Writes "warning: `message`" on standard error (the output's files are written as usual).
 func warn(_ message: String) {
+    fflush(nil)  // after the lines printed before it, when both go to one log
     FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
 }
 

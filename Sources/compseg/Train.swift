@@ -22,7 +22,7 @@ struct Train: ParsableCommand {
     @Option(help: "Pooling head identifier (default compsegnet).") var head: String?
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
-    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it.") var resume: String?
+    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach).") var resume: String?
     @Option(parsing: .unconditional, help: "Network base width.") var width: Int?
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth: Int?
     @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?

@@ -150,6 +150,12 @@ import Testing
         } throws: { error in
             "\(error)".contains("BitsPerSample (258) = 32 (IEEE floating point samples) is not supported; expected 8 or 16 bit unsigned integers")
         }
+        // A palette index past the palette: refused by the 8-bit reader (truth masks) too, and by a band reader.
+        for name in ["palette8_bad_index.png", "palette8_bad_index_interlaced.png"] {
+            let reason = try #require(manifest.unsupported[name])
+            #expect { try PNGImage(contentsOf: Self.raster(name)) } throws: { "\($0)".contains(reason) && "\($0)".contains(name) }
+            #expect { try RasterBands(Self.raster(name)) } throws: { "\($0)".contains(reason) }
+        }
         let tiled = Self.raster("rgb8_lzw_tiles.tif")
         #expect(throws: IOError.self) { try RasterFile.read(tiled, level: 5) }
         #expect(throws: IOError.self) { try RasterFile.read(tiled, level: -1) }
