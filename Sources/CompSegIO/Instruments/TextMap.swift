@@ -95,6 +95,7 @@ private struct TextTable {
                               + "before the rows of numbers and after them)")
             }
             lines.append(lineNumber)
+            if lines.count == 4096 { reserveForTheRest(after: start, of: bytes.count) }
         }
         guard count >= 2 else {
             let seen = firstWithDigit.map { "; the first line with a digit, line \($0.line), reads '\($0.text)'" } ?? ""
@@ -105,6 +106,15 @@ private struct TextTable {
         if !wide, values(0).count != 4 {
             throw IOError(file: file, "line \(line(0)): \(values(0).count) values; expected 4 (X, Y, wave, intensity) in a long map, or a first row of wavenumbers in a wide map")
         }
+    }
+
+    /// Room for the rows still to come, estimated from the bytes the rows so far took (growing by
+    /// doubling would hold up to twice the numbers while they are copied).
+    private mutating func reserveForTheRest(after read: Int, of total: Int) {
+        let rows = Int((Double(total) / Double(max(read, 1)) * Double(count) * 1.02).rounded(.up)) + 16
+        lines.reserveCapacity(rows)
+        starts.reserveCapacity(rows + 1)
+        numbers.reserveCapacity(rows * numbers.count / count)
     }
 
     /// UTF-16 text (with a byte order mark, or ASCII with every other byte zero) as UTF-8; other bytes as they are.
