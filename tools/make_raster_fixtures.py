@@ -362,6 +362,16 @@ def write_pngs():
     write_png("palette4_trns.png", "4-bit palette of 16 colours with tRNS transparency; expected = PLTE colours, alpha = tRNS entries",
               small, np.array(palette16, dtype=np.uint8)[small], greyscale=False, alpha=False, bitdepth=4, palette=palette_t,
               opacity=np.arange(0, 256, 16, dtype=np.uint8)[small])
+    # Palettes with fewer colours than the bit depth allows: every pixel's index is checked.
+    idx3 = (INDEX8 % 3).astype(np.uint8)
+    palette3 = palette16[:3]
+    write_png("palette2_partial.png", "2-bit palette of 3 colours (fewer than 4); expected = PLTE colours", idx3,
+              np.array(palette3, dtype=np.uint8)[idx3], greyscale=False, alpha=False, bitdepth=2, palette=palette3)
+    idx10 = (INDEX8 % 10).astype(np.uint8)
+    palette10 = [p + (a,) for p, a in zip(palette16[:10], range(0, 250, 25))]
+    write_png("palette4_partial_trns_interlaced.png", "4-bit palette of 10 colours with tRNS, Adam7-interlaced; expected = "
+              "PLTE colours, alpha = tRNS entries", idx10, np.array(palette16[:10], dtype=np.uint8)[idx10], greyscale=False,
+              alpha=False, bitdepth=4, palette=palette10, interlace=True, opacity=np.arange(0, 250, 25, dtype=np.uint8)[idx10])
     Image.fromarray(rgb8).save(os.path.join(OUT, "rgb8_pil.png"))
     record("rgb8_pil.png", "8-bit RGB written by PIL (a second PNG writer)", [level_entry(rgb8, 0)], fmt="PNG")
 
@@ -384,7 +394,7 @@ def write_bad_palettes():
         chunk = struct.pack(">I", 12) + b"PLTE" + body + struct.pack(">I", zlib.crc32(b"PLTE" + body) & 0xFFFFFFFF)
         with open(path, "wb") as f:
             f.write(data[:start] + chunk + data[start + 12 + length:])
-        reason = "a pixel has palette index 7, but the palette (PLTE) has 4 colours"
+        reason = "a pixel has palette index 4, but the palette (PLTE) has 4 colours (0–3): the file is corrupt"
         manifest["unsupported"][name] = reason
         readme_rows.append((name, f"8-bit palette{', Adam7-interlaced' if interlace else ''}, indexes 0-7 but a PLTE of 4 "
                                   f"colours (pypng, PLTE cut) — refused: `{reason}`"))

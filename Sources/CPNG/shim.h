@@ -84,7 +84,8 @@ static inline int compseg_png_palette_size(compseg_png_reader *r) {
     if (png_get_PLTE(r->png, r->info, &palette, &count) != PNG_INFO_PLTE) return 0;
     return count;
 }
-/// Reads the next row of a non-interlaced PNG into `row` (`row_bytes` bytes; 16-bit samples big-endian).
+/// Reads the next row of a non-interlaced PNG, or of an interlaced one's pass (`expand` 2), into
+/// `row` (`row_bytes` bytes; 16-bit samples big-endian).
 static inline int compseg_png_read_row(compseg_png_reader *r, unsigned char *row) {
     if (setjmp(png_jmpbuf(r->png))) return 0;
     png_read_row(r->png, row, NULL);

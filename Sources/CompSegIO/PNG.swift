@@ -49,13 +49,14 @@ extension PNGImage {
         guard png_image_begin_read_from_file(&image, path) != 0 else {
             throw IOError(file: path, "not a readable PNG: \(Self.message(of: image))\(PNGChunks.diagnosis(of: url))")
         }
-        if image.format & UInt32(PNG_FORMAT_FLAG_COLORMAP) != 0 { try RasterPNG.checkPaletteIndexes(url) }
+        let colourMapped = image.format & UInt32(PNG_FORMAT_FLAG_COLORMAP) != 0
         let hasAlpha = image.format & UInt32(PNG_FORMAT_FLAG_ALPHA) != 0
         let isColor = image.format & UInt32(PNG_FORMAT_FLAG_COLOR) != 0
         let channels = hasAlpha ? 4 : isColor ? 3 : 1
         image.format = Self.format(channels: channels)
         let (width, height) = (Int(image.width), Int(image.height))
         try requirePlausibleSize([width, height, channels], file: path, what: "the image")
+        if colourMapped { try RasterPNG.checkPaletteIndexes(url) }
         var pixels = [UInt8](repeating: 0, count: compseg_png_image_size(&image))
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
         guard ok != 0 else { throw IOError(file: path, "cannot decode the image data: \(Self.message(of: image))\(PNGChunks.diagnosis(of: url))") }

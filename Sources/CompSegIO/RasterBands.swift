@@ -3,7 +3,8 @@ import Foundation
 /// One level of a TIFF or PNG read in bands of whole rows, as a walk down a large image reads it
 /// (tile by tile, a band of tiles at a time): the last band is kept, so the tiles across a band
 /// read it once, and a PNG, which has no index, is decoded from its top once for a walk down the
-/// image instead of again for every band (`RasterPNG.Cursor`). Bands may come in any order; top
+/// image instead of again for every band (`RasterPNG.Cursor`; a palette PNG's indexes are checked
+/// in one pass more, once per process). Bands may come in any order; top
 /// to bottom is the fast one. Memory: one band, rows × width × channels floats (a whole
 /// interlaced PNG, which cannot be decoded by rows, is held while this lives).
 public final class RasterBands: @unchecked Sendable {

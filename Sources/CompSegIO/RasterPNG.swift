@@ -33,14 +33,21 @@ enum RasterPNG {
     ]
 
     /// Checks that every pixel of a palette PNG indexes a colour its palette (PLTE) has: libpng
-    /// reads a larger index as black without a word (libpng 1.6.39, even with its index check on).
-    /// Decodes the indexes once more; other PNGs pass untouched.
-    /// - Throws: `IOError` naming the file, the largest index and the palette's size.
+    /// reads a larger index as black without a word (libpng 1.6.39, with its index check on or
+    /// off, and `png_get_palette_max` stays 0). Decodes the indexes once more, once per file (as
+    /// its path, size and modification time say) in a process; other PNGs pass untouched, and so
+    /// do palettes with a colour for every index the bit depth allows.
+    /// - Throws: `IOError` naming the file, the first index past the palette, its row and the
+    ///   palette's size.
     static func checkPaletteIndexes(_ url: URL) throws {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        let key = "\(url.path)|\(attributes?[.size] ?? "")|\(attributes?[.modificationDate] ?? "")"
+        if paletteLock.withLock({ checkedPalettes.contains(key) }) { return }
         let reader = try Reader(url, expand: 2)
         let p = reader.r.pointee
         guard p.color_type == PNG_COLOR_TYPE_PALETTE else { return }
         let colours = Int(compseg_png_palette_size(reader.r)), width = Int(p.width)
+        try requirePlausibleSize([width, Int(p.height), 1], file: reader.file, what: "the PNG")
         guard colours < 1 << Int(p.bit_depth) else { return }  // every index there is has a colour
         guard p.channels == 1, p.depth == 8, p.row_bytes == width else {
             throw IOError(file: reader.file, "libpng delivers palette indexes in rows of \(p.row_bytes) bytes, expected \(width)")
@@ -48,18 +55,21 @@ enum RasterPNG {
         let row = UnsafeMutablePointer<UInt8>.allocate(capacity: max(width, 1))
         row.initialize(repeating: 0, count: max(width, 1))  // an interlaced pass fills some pixels of a row
         defer { row.deallocate() }
-        var largest = 0
         for k in 0..<(Int(p.passes) * Int(p.height)) {
             guard compseg_png_read_row(reader.r, row) == 1 else {
                 throw IOError(file: reader.file, "row \(k % Int(p.height)) cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
             }
-            for x in 0..<width { largest = max(largest, Int(row[x])) }
+            if let x = (0..<width).first(where: { Int(row[$0]) >= colours }) {
+                throw IOError(file: reader.file, "a pixel has palette index \(row[x]), but the palette (PLTE) has \(colours) colours "
+                              + "(0–\(colours - 1)): the file is corrupt (row \(k % Int(p.height))\(p.passes > 1 ? ", in an interlaced pass" : ""))")
+            }
         }
-        guard largest < colours else {
-            throw IOError(file: reader.file, "a pixel has palette index \(largest), but the palette (PLTE) has \(colours) colours "
-                          + "(0–\(colours - 1)): the file is corrupt")
-        }
+        paletteLock.withLock { _ = checkedPalettes.insert(key) }
     }
+
+    /// The palette PNGs found sound so far (path, size and modification time).
+    nonisolated(unsafe) private static var checkedPalettes: Set<String> = []
+    private static let paletteLock = NSLock()
 
     static func describe(_ url: URL) throws -> RasterDescription {
         let reader = try Reader(url, expand: 0)

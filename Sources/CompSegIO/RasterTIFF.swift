@@ -102,8 +102,9 @@ final class RasterTIFFFile {
     /// tile or strip `strile`'s data runs past the end of the file; "" otherwise.
     func truncation(of strile: UInt32) -> String {
         let (offset, count) = (TIFFGetStrileOffset(tiff, strile), TIFFGetStrileByteCount(tiff, strile))
-        guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64,
-              offset.addingReportingOverflow(count).partialValue > size else { return "" }
+        let (end, overflow) = offset.addingReportingOverflow(count)
+        guard let size = (try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? UInt64, overflow || end > size
+        else { return "" }
         return "; the file ends at byte \(size), before the end of its data (bytes \(offset)..<\(offset &+ count)): truncated"
     }
 

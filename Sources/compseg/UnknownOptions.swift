@@ -25,7 +25,9 @@ enum UnknownOptions {
             }
             defer { valueNext = false }
             guard !valueNext, !token.hasPrefix("-") else { continue }
-            // A subcommand's name selects it; before any, another word is a misspelled one.
+            // A subcommand's name selects it; before any, another word is a misspelled one (but
+            // `help`, which ArgumentParser adds, takes command names and its own parsing).
+            if path.count == 1 && token == "help" { return nil }
             let subcommands = command.configuration.subcommands
             if let sub = subcommands.first(where: { $0._commandName == token }) {
                 command = sub
@@ -37,11 +39,11 @@ enum UnknownOptions {
         return nil
     }
 
-    /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest),
-    /// else the nearest by edits (at most 2, or a third of its length); empty when none is near.
+    /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest; for
+    /// 3 characters or more), else the nearest by edits (at most 2, or a third of its length); empty when none is near.
     private static func suggestion(_ typed: String, among names: some Sequence<String>, prefix: String = "") -> String {
         let names = Array(names)
-        let extended = names.filter { $0.hasPrefix(typed) }.min { ($0.count, $0) < ($1.count, $1) }
+        let extended = typed.count < 3 ? nil : names.filter { $0.hasPrefix(typed) }.min { ($0.count, $0) < ($1.count, $1) }
         let close = names.map { ($0, distance($0, typed)) }.filter { $0.1 <= max(2, typed.count / 3) }
             .min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
         return (extended ?? close).map { "; did you mean '\(prefix)\($0)'?" } ?? ""

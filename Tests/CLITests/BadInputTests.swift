@@ -27,7 +27,9 @@ import Testing
         // A misspelled command, with or without options after it; an option's value is no command.
         try refuses(["segmnt", "--model", "run"], saying: "unknown command 'segmnt' for 'compseg'; did you mean 'segment'?")
         try refuses(["sgment"], saying: "unknown command 'sgment' for 'compseg'; did you mean 'segment'?")
-        try refuses(["train", "--data", "demo", "--out", "x"], saying: "missing: --modality")
+        try refuses(["train", "--data", "demo", "--out", "x"], saying: "missing: --modality\n")
+        try refuses(["help", "segment", "--bogus"], saying: "Error:")  // ArgumentParser's own, not "unknown command 'help'"
+        try refuses([""], saying: "unknown command '' for 'compseg'\n")
         // Known options: ArgumentParser's own message stands.
         try refuses(["segment", "--model", "run", "--", "--out"], saying: "Missing expected argument '--out <out>'")
     }

@@ -156,6 +156,11 @@ import Testing
             #expect { try PNGImage(contentsOf: Self.raster(name)) } throws: { "\($0)".contains(reason) && "\($0)".contains(name) }
             #expect { try RasterBands(Self.raster(name)) } throws: { "\($0)".contains(reason) }
         }
+        // Palettes with fewer colours than their depth allows, every index inside: read by both readers.
+        for name in ["palette2_partial.png", "palette4_partial_trns_interlaced.png"] {
+            #expect(try PNGImage(contentsOf: Self.raster(name)).width == 37)
+            #expect(try RasterBands(Self.raster(name)).rows(0, count: 29).height == 29)
+        }
         let tiled = Self.raster("rgb8_lzw_tiles.tif")
         #expect(throws: IOError.self) { try RasterFile.read(tiled, level: 5) }
         #expect(throws: IOError.self) { try RasterFile.read(tiled, level: -1) }

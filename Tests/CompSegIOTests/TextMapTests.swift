@@ -124,4 +124,25 @@ import Testing
             "\($0)".contains("line 4: pixel X=0.0, Y=2.0 has 2 points on a different axis from the first pixel's 2 (line 1)")
         }
     }
+
+    /// Three waves, the first pixel's out of order and each other pixel's in another: every
+    /// intensity lands in its wave's band (the axis in the first pixel's order); a permuted pixel
+    /// with one wave off the axis is named.
+    @Test func permutedWavesLandInTheirBands() throws {
+        let orders: [[Double]] = [[1000, 1800, 1400], [1400, 1000, 1800], [1800, 1400, 1000]]
+        func text(_ orders: [[Double]]) -> String {
+            orders.enumerated().flatMap { c, waves in waves.map { "\(2 * c)\t0\t\($0)\t\($0 / 100 + Double(c))" } }
+                .joined(separator: "\n")
+        }
+        let cube = try Self.read(text(orders))
+        #expect(cube.axis == [1000, 1800, 1400] && cube.width == 3 && cube.height == 1)
+        for k in 0..<3 { for c in 0..<3 {
+            #expect(cube[band: k, y: 0, x: c] == Float(cube.axis[k] / 100 + Double(c)), "band \(k), column \(c)")
+        } }
+        var off = orders
+        off[2][1] = 1401
+        #expect { _ = try Self.read(text(off)) } throws: {
+            "\($0)".contains("line 7: pixel X=4.0, Y=0.0 has 3 points on a different axis from the first pixel's 3 (line 1)")
+        }
+    }
 }

@@ -229,6 +229,8 @@ private struct TextTable {
         func byWave(_ p: Int) -> [Int32] { rows(p).sorted { (field($0, 2), $0) < (field($1, 2), $1) } }
         var repeated: (row: Int32, earlier: Int32)?
         for p in 0..<numbered.count {
+            let pixel = rows(p)
+            guard !zip(pixel, pixel.dropFirst()).allSatisfy({ field($0, 2) < field($1, 2) }) else { continue }  // ascending: no repeat
             let sorted = byWave(p)
             for (a, b) in zip(sorted, sorted.dropFirst()) where field(a, 2) == field(b, 2) && b < (repeated?.row ?? .max) {
                 repeated = (b, a)
