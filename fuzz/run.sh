@@ -68,7 +68,7 @@ target_sources() {
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
         raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift ;;
-        png) echo $IO/PNG.swift $IO/PNGChunks.swift $IO/IOError.swift ;;
+        png) echo $IO/PNG.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift ;;  # PNG.swift checks palettes by RasterPNG
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
                  $IO/CSV.swift $IO/IOError.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
@@ -82,8 +82,7 @@ target_flags() {
         manifest|config_json|config_yaml|hdf5_layout) echo -I $MOD -I $YAML/CYaml/include "${NN_INC[@]}" ;;
         safetensors) echo -I $MOD "${NN_INC[@]}" ;;
         tiff) echo -I Sources/CTIFF ;;
-        png) echo -I Sources/CPNG ;;
-        raster) echo -I Sources/CTIFF -I Sources/CPNG ;;
+        png|raster) echo -I Sources/CTIFF -I Sources/CPNG ;;
     esac
     [ "$1" = hdf5_layout ] && { echo -I Sources/CHDF5; printf '%s\n' "${HDF5_X[@]}"; }
 }
@@ -93,8 +92,7 @@ target_libs() {
         hdf5_layout) echo -L$MOD -lSpectralPreprocessing -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} ;;
         safetensors) echo ${NN_LINK[@]} ;;
         tiff) echo -ltiff ;;
-        png) echo -lpng16 ;;
-        raster) echo -ltiff -lpng16 ;;
+        png|raster) echo -ltiff -lpng16 ;;
     esac
     [ "$1" = hdf5_layout ] && echo $HDF5_L
 }
