@@ -24,6 +24,11 @@ enum UnknownOptions {
                 return ("unknown option '--\(name)' for '\(usage)'" + suggestion(name, among: known.keys, prefix: "--"), usage)
             }
             defer { valueNext = false }
+            // A long name after one dash (`-modality`), where no value is due: compseg has no such short options.
+            if !valueNext, token.hasPrefix("-"), token.count > 2, Double(token) == nil {
+                let name = String(token.dropFirst().prefix { $0 != "=" })
+                return ("unknown option '-\(name)' for '\(usage)'" + suggestion(name, among: options(of: command).keys, prefix: "--"), usage)
+            }
             guard !valueNext, !token.hasPrefix("-") else { continue }
             // A subcommand's name selects it; before any, another word is a misspelled one (but
             // `help`, which ArgumentParser adds, takes command names and its own parsing).

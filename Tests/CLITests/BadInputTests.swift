@@ -24,6 +24,8 @@ import Testing
         try refuses(["demo", "--no-batch-norm", "--bogus"], saying: "Error: unknown option '--bogus' for 'compseg demo'\n")
         try refuses(["--verson"], saying: "unknown option '--verson' for 'compseg'; did you mean '--version'?")
         try refuses(["segment", "--thresh", "0.3"], saying: "unknown option '--thresh' for 'compseg segment'; did you mean '--threshold'?")
+        try refuses(["train", "-modality", "he", "--data", "m.csv", "--out", "run"],
+                    saying: "unknown option '-modality' for 'compseg train'; did you mean '--modality'?")
         // A misspelled command, with or without options after it; an option's value is no command.
         try refuses(["segmnt", "--model", "run"], saying: "unknown command 'segmnt' for 'compseg'; did you mean 'segment'?")
         try refuses(["sgment"], saying: "unknown command 'sgment' for 'compseg'; did you mean 'segment'?")
