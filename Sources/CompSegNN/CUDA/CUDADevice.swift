@@ -165,13 +165,7 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
     }
 
     /// Frees the kept buffers (every tensor in this memory is gone: each holds it).
-    deinit {
-        let kept = idle.removeAll()
-        guard !kept.isEmpty else { return }
-        try? device.synchronize()
-        try? device.bind()
-        for p in kept { _ = device.driver.free(UInt64(UInt(bitPattern: p))) }
-    }
+    deinit { _ = try? freeKept() }
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if let p = idle.take(count) { return p }
@@ -191,13 +185,19 @@ final class ManagedMemory: TensorMemory, @unchecked Sendable {
     /// still use them, is done).
     func releasingKept(_ allocate: () -> Int32) throws(CUDAUnavailable) -> Int32 {
         let status = allocate()
-        guard status == CUDADriver.outOfMemory else { return status }
+        guard status == CUDADriver.outOfMemory, try freeKept() else { return status }
+        return allocate()
+    }
+
+    /// Frees every kept buffer, once the GPU's pending work (which may still use them) is done.
+    /// - Returns: whether there was any.
+    private func freeKept() throws(CUDAUnavailable) -> Bool {
         let kept = idle.removeAll()
-        guard !kept.isEmpty else { return status }
+        guard !kept.isEmpty else { return false }
         try device.synchronize()
         try device.bind()
         for p in kept { try device.driver.check(device.driver.free(UInt64(UInt(bitPattern: p))), "cuMemFree") }
-        return allocate()
+        return true
     }
 
     /// Kernels run in launch order on the one stream, so a later one that takes a kept buffer

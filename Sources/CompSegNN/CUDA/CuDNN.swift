@@ -43,7 +43,7 @@ final class CuDNN: @unchecked Sendable {
     /// With `AlgorithmChoice.fastest`, cuDNN's timing of every algorithm, by kind.
     private let timeForward, timeBackwardData, timeBackwardFilter: Time?
     private let choice: AlgorithmChoice
-    /// With `.fastest`, where the timings' choices are kept between runs (nil: for this process only).
+    /// Where the timings' choices are kept between runs (nil: for this process only, or untimed).
     let cache: AlgorithmCache?
     private let device: CUDADevice
     /// The tensors' memory, whose kept buffers are freed when a workspace does not fit.
@@ -69,7 +69,7 @@ final class CuDNN: @unchecked Sendable {
         self.device = device
         self.memory = memory
         self.choice = choice
-        self.cache = choice == .fastest ? cache : nil
+        self.cache = cache
         let timed = choice == .fastest
         timeForward = timed ? try lib.function("cudnnFindConvolutionForwardAlgorithmEx", as: Time.self) : nil
         timeBackwardData = timed ? try lib.function("cudnnFindConvolutionBackwardDataAlgorithmEx", as: Time.self) : nil
