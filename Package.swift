@@ -22,6 +22,12 @@ let package = Package(
         .library(name: "CompSegIO", targets: ["CompSegIO"]),
         // TrainingRun (a run's life in its folder), the trainer, evaluation and reports, for programs outside the package.
         .library(name: "CompSegTraining", targets: ["CompSegTraining"]),
+        // The built-in plugins and `builtinRegistry()`, for programs that train and compare with them beside their own.
+        .library(name: "CompSegPlugins", targets: ["BuiltinPlugins", "CompSegNetHead", "AlternativeHeads", "UNetTopology", "SegNetTopology",
+                                                    "InfraredModality", "RamanModality", "HEModality", "SpectralPreprocessing",
+                                                    "SpectralFiles", "BuiltinModalities"]),
+        // The `compseg` commands, run over a registry that holds a program's own plugins too (`CompSegTool.main(registry:)`).
+        .library(name: "CompSegCLI", targets: ["CompSegCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -62,11 +68,13 @@ let package = Package(
         .target(name: "RamanModality", dependencies: ["CompSegCore", "SpectralFiles"], path: "Plugins/Modalities/Raman"),
         .target(name: "HEModality", dependencies: ["CompSegCore", "CompSegIO", "CompSegNN"], path: "Plugins/Modalities/HE"),
 
-        .executableTarget(name: "compseg", dependencies: [
+        // The commands of the `compseg` tool, and the tool itself: `main` over the built-in plugins.
+        .target(name: "CompSegCLI", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "Phantoms", "SpectralFiles",
             "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "compseg", dependencies: ["CompSegCLI"]),
 
         .target(name: "CompSegTestSupport", dependencies: ["CompSegNN", "CompSegCore", "CompSegIO"],
                 path: "Tests/CompSegTestSupport"),

@@ -43,7 +43,7 @@ public struct GreyscalePNGSource: ImageSource {
             throw IOError(file: url.path, "has \(png.channels) channels; expected an 8-bit greyscale PNG (1 channel)")
         }
         let (h, w) = (png.height, png.width)
-        let tissue = Mask(height: h, width: w, pixels: png.pixels.map { Int($0) > configuration.tissueThreshold })
+        let tissue = try Mask(height: h, width: w, pixels: png.pixels.map { Int($0) > configuration.tissueThreshold })
         guard tissue.count > 0 else {
             throw IOError(file: url.path, "has no tissue: no pixel exceeds tissueThreshold \(configuration.tissueThreshold)")
         }
@@ -51,7 +51,7 @@ public struct GreyscalePNGSource: ImageSource {
                           image: Tensor(shape: [1, h, w], scalars: png.pixels.map { Float($0) / 255 }),
                           channels: .bands(["grey"]),
                           tissue: tissue,
-                          preview: RGBImage(height: h, width: w, bytes: png.pixels.flatMap { [$0, $0, $0] }),
+                          preview: try RGBImage(height: h, width: w, bytes: png.pixels.flatMap { [$0, $0, $0] }),
                           label: label,
                           metadata: ["file": url.path])
     }

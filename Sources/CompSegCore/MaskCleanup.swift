@@ -69,11 +69,12 @@ extension Mask {
         var padded = [Bool](repeating: false, count: h * w)
         for y in 0..<height { for x in 0..<width { padded[(y + r) * w + x + r] = pixels[y * width + x] } }
         // Outside the widened mask nothing matters: no window of a pixel that is kept reaches it.
-        let closed = Mask(height: h, width: w, pixels: padded).filtered(r, keepIfAny: true, outside: false)
+        // (The masks below are sized by construction: `try!` cannot fail.)
+        let closed = try! Mask(height: h, width: w, pixels: padded).filtered(r, keepIfAny: true, outside: false)
             .filtered(r, keepIfAny: false, outside: true)
         var out = [Bool](repeating: false, count: height * width)
         for y in 0..<height { for x in 0..<width { out[y * width + x] = closed.pixels[(y + r) * w + x + r] } }
-        return Mask(height: height, width: width, pixels: out)
+        return try! Mask(height: height, width: width, pixels: out)
     }
 
     /// Max (`keepIfAny`) or min filter over a (2r+1)² square, row pass then column pass.
@@ -95,7 +96,7 @@ extension Mask {
             }
             return out
         }
-        return Mask(height: h, width: w, pixels: pass(pass(pixels, along: true), along: false))
+        return try! Mask(height: h, width: w, pixels: pass(pass(pixels, along: true), along: false))
     }
 }
 

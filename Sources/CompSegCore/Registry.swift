@@ -35,6 +35,9 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
         entries.append((info, make))
     }
 
+    /// Whether a plugin answers to `name` (identifier or alias, case-insensitive).
+    public func knows(_ name: String) -> Bool { entries.contains { $0.info.answers(to: name) } }
+
     /// The factory for `name` (identifier or alias, case-insensitive).
     /// - Throws: `RegistryError` listing the known identifiers.
     public func factory(_ name: String) throws -> (PluginInfo, Factory) {

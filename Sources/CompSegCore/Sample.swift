@@ -62,12 +62,15 @@ public struct Mask: Hashable, Sendable {
     public let height: Int, width: Int
     public var pixels: [Bool]
 
-    public init(height: Int, width: Int, pixels: [Bool]) {
-        precondition(pixels.count == height * width, "Mask: \(height)×\(width) needs \(height * width) pixels")
+    /// - Throws: `ShapeError` unless there are `height` × `width` pixels.
+    public init(height: Int, width: Int, pixels: [Bool]) throws(ShapeError) {
+        guard height >= 0, width >= 0, pixels.count == height * width else {
+            throw ShapeError("Mask", "\(height)×\(width) needs \(max(0, height * width)) pixels, got \(pixels.count)")
+        }
         self.height = height; self.width = width; self.pixels = pixels
     }
     public init(height: Int, width: Int, filled value: Bool) {
-        self.init(height: height, width: width, pixels: Array(repeating: value, count: height * width))
+        self.height = height; self.width = width; pixels = Array(repeating: value, count: max(0, height) * max(0, width))
     }
     public var count: Int { pixels.filter { $0 }.count }
 }
@@ -76,9 +79,18 @@ public struct Mask: Hashable, Sendable {
 public struct RGBImage: Hashable, Sendable {
     public let height: Int, width: Int
     public var bytes: [UInt8]
-    public init(height: Int, width: Int, bytes: [UInt8]) {
-        precondition(bytes.count == height * width * 3, "RGBImage: \(height)×\(width) needs \(height * width * 3) bytes")
+    /// - Throws: `ShapeError` unless there are `height` × `width` × 3 bytes.
+    public init(height: Int, width: Int, bytes: [UInt8]) throws(ShapeError) {
+        guard height >= 0, width >= 0, bytes.count == height * width * 3 else {
+            throw ShapeError("RGBImage", "\(height)×\(width) needs \(max(0, height * width * 3)) bytes, got \(bytes.count)")
+        }
         self.height = height; self.width = width; self.bytes = bytes
+    }
+    /// A `height`×`width` picture filled with one colour.
+    public init(height: Int, width: Int, fill: (UInt8, UInt8, UInt8)) {
+        (self.height, self.width) = (max(0, height), max(0, width))
+        bytes = [UInt8](repeating: 0, count: self.height * self.width * 3)
+        for i in stride(from: 0, to: bytes.count, by: 3) { (bytes[i], bytes[i + 1], bytes[i + 2]) = fill }
     }
 }
 

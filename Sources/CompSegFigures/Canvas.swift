@@ -21,14 +21,6 @@ public enum Palette {
 }
 
 extension RGBImage {
-    /// A `height`×`width` picture filled with one colour.
-    public init(height: Int, width: Int, fill: RGB) {
-        precondition(height >= 0 && width >= 0, "RGBImage: negative size \(height)×\(width)")
-        var bytes = [UInt8](repeating: 0, count: height * width * 3)
-        for i in stride(from: 0, to: bytes.count, by: 3) { (bytes[i], bytes[i + 1], bytes[i + 2]) = fill }
-        self.init(height: height, width: width, bytes: bytes)
-    }
-
     /// The colour at column `x`, row `y`.
     public func pixel(x: Int, y: Int) -> RGB {
         let i = (y * width + x) * 3

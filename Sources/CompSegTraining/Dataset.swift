@@ -38,7 +38,7 @@ public struct PreparedModality: Sendable {
         if let split = row.split { sample.metadata["split"] = split.rawValue }
         if let maskFile = row.mask {
             do {
-                sample.tissue = Mask(height: sample.height, width: sample.width,
+                sample.tissue = try Mask(height: sample.height, width: sample.width,
                                      pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width,
                                                                fullResolution: sample.fullResolution))
             } catch { throw MaskFileError(underlying: error) }

@@ -154,13 +154,13 @@ public enum EvaluationReport {
         var gallery: [(score: Double, html: String)] = []
         for ((sample, map), result) in zip(zip(samples, maps), evaluation.results) {
             let (h, w) = (sample.height, sample.width)
-            let mask = Mask(height: h, width: w, pixels: map.indices.map { map[$0] > evaluation.threshold && sample.tissue.pixels[$0] })
+            let mask = try Mask(height: h, width: w, pixels: map.indices.map { map[$0] > evaluation.threshold && sample.tissue.pixels[$0] })
             let overlay = Overlay.blend(preview: sample.preview, mask: mask, colour: colour, alpha: alpha)
             // Small images are enlarged (whole pixels) so a panel stays readable; the contour is
             // drawn on the enlarged mask, so that its line stays one pixel wide.
             let upscale = max(1, 160 / max(h, w)), (bh, bw) = (h * upscale, w * upscale)
             let enlarged = upscale == 1 ? mask
-                : Mask(height: bh, width: bw, pixels: (0..<(bh * bw)).map { mask.pixels[($0 / bw / upscale) * w + ($0 % bw) / upscale] })
+                : try Mask(height: bh, width: bw, pixels: (0..<(bh * bw)).map { mask.pixels[($0 / bw / upscale) * w + ($0 % bw) / upscale] })
             let contour = Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
             let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale)
             let preview = sample.preview.scaled(by: upscale)
@@ -170,8 +170,8 @@ public enum EvaluationReport {
             let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)
             var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", inPanel),
                                                                ("overlay", overlay.scaled(by: upscale))]
-            let truthImage = truth[sample.id].map {
-                Overlay.blend(preview: sample.preview, mask: Mask(height: h, width: w, pixels: $0), colour: truthColour, alpha: 0.5)
+            let truthImage = try truth[sample.id].map {
+                Overlay.blend(preview: sample.preview, mask: try Mask(height: h, width: w, pixels: $0), colour: truthColour, alpha: 0.5)
                     .scaled(by: upscale)
             }
             if let truthImage { columns.append(("truth", truthImage)) }

@@ -59,7 +59,28 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// - Parameter file: `model.json`'s path, for messages.
     public func preparedModality(registry: Registry, file: String) throws -> PreparedModality {
         guard let modality else { throw TrainingError("\(file) names no modality to read samples with") }
+        try requirePlugins(registry, file: file)
         return try PreparedModality(modality, registry: registry)
+    }
+
+    /// - Throws: `TrainingError` naming every plugin of this run that `registry` lacks: a run
+    ///   trained by a program with plugins of its own is used through that program.
+    public func requirePlugins(_ registry: Registry, file: String) throws {
+        var missing: [String] = []
+        func check<F>(_ table: PluginTable<F>, _ names: [String]) {
+            for name in names where !table.knows(name) {
+                let known = table.infos.map(\.identifier)
+                missing.append("\(table.kind.rawValue) '\(name)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
+            }
+        }
+        check(registry.topologies, [topology.identifier])
+        check(registry.heads, [head.identifier])
+        check(registry.modalities, modality.map { [$0.reader] } ?? [])
+        check(registry.transforms, modality?.preprocessing.map(\.identifier) ?? [])
+        guard !missing.isEmpty else { return }
+        throw TrainingError("\(file): the run was made with plugins this program does not have: "
+                            + missing.joined(separator: "; ") + ". Use the program that trained it: one that registers "
+                            + "its plugins and runs compseg's commands with CompSegTool.main(registry:) (docs/using-compseg-as-a-library.md)")
     }
 }
 

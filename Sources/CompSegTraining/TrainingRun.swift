@@ -50,6 +50,7 @@ public final class TrainingRun {
         self.model = model
         self.train = train
         self.validation = validation
+        try model.requirePlugins(registry, file: folder.modelFile.path)
         trainer = try Self.trainer(model, registry)
         lock = try FolderLock(folder.url, holder: "training this run")
         removeLeftoverTemporaries(in: folder.url)

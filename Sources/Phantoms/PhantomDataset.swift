@@ -49,7 +49,7 @@ extension InfraredPhantom {
                                                             tissue: spot.tissue)
         let sample = try Sample(id: spot.id, image: Tensor(shape: [b, n, n], scalars: cube),
                                 channels: .spectral(values: wavenumbers, unit: "cm⁻¹"),
-                                tissue: Mask(height: n, width: n, pixels: spot.tissue), preview: preview,
+                                tissue: try Mask(height: n, width: n, pixels: spot.tissue), preview: preview,
                                 label: spot.label, metadata: ["split": spot.split.rawValue])
         return (sample, spot.truth)
     }

@@ -65,11 +65,11 @@ import CompSegTestSupport
         let image = Tensor(zeros: [3, 4, 5])
         let ok = try Sample(id: "s1", image: image, channels: .bands(["R", "G", "B"]),
                             tissue: Mask(height: 4, width: 5, filled: true),
-                            preview: RGBImage(height: 4, width: 5, bytes: Array(repeating: 0, count: 60)))
+                            preview: try RGBImage(height: 4, width: 5, bytes: Array(repeating: 0, count: 60)))
         #expect(ok.height == 4 && ok.width == 5)
         #expect(throws: SampleError.self) {
             try Sample(id: "s2", image: image, channels: .bands(["R", "G"]), tissue: Mask(height: 4, width: 5, filled: true),
-                       preview: RGBImage(height: 4, width: 5, bytes: Array(repeating: 0, count: 60)))
+                       preview: try RGBImage(height: 4, width: 5, bytes: Array(repeating: 0, count: 60)))
         }
     }
 

@@ -4,7 +4,7 @@ import CompSegCore
 @Suite struct MaskCleanupTests {
     /// A mask from rows of `#` (foreground) and `.` (background).
     static func mask(_ rows: [String]) -> Mask {
-        Mask(height: rows.count, width: rows[0].count, pixels: rows.flatMap { $0.map { $0 == "#" } })
+        try! Mask(height: rows.count, width: rows[0].count, pixels: rows.flatMap { $0.map { $0 == "#" } })
     }
 
     @Test func removesSpecksAndKeepsLargeComponents() {
@@ -70,7 +70,7 @@ import CompSegCore
 
     /// Closing joins gaps up to 2·radius wide and never takes tissue away, at the border too; a
     /// strip of slide between tissue and the border stays slide, however narrow.
-    @Test func closingJoinsGapsAndLeavesSlideAtTheBorder() {
+    @Test func closingJoinsGapsAndLeavesSlideAtTheBorder() throws {
         let m = Self.mask(["##.##..",
                            "##.##..",
                            "##.##.#",
@@ -86,7 +86,7 @@ import CompSegCore
         }
         // Tissue up to one column short of the right border: the column stays slide at every radius.
         for gap in 1...3 {
-            let strip = Mask(height: 12, width: 12, pixels: (0..<144).map { $0 % 12 < 12 - gap && $0 / 12 >= 2 })
+            let strip = try Mask(height: 12, width: 12, pixels: (0..<144).map { $0 % 12 < 12 - gap && $0 / 12 >= 2 })
             for radius in 1...4 {
                 #expect(strip.closing(radius: radius) == strip, "gap \(gap), radius \(radius)")
             }
@@ -94,12 +94,12 @@ import CompSegCore
     }
 
     /// One component spanning a 2000×2000 image: no recursion to overflow the stack.
-    @Test func handlesLargeImages() {
+    @Test func handlesLargeImages() throws {
         let n = 2000
         var pixels = [Bool](repeating: true, count: n * n)
         pixels[n * (n / 2) + n / 2] = false  // one enclosed hole
         pixels[0] = false                     // one corner pixel of background
-        let m = Mask(height: n, width: n, pixels: pixels)
+        let m = try Mask(height: n, width: n, pixels: pixels)
         let filled = m.fillingHoles(smallerThan: 2)
         #expect(filled.count == n * n - 1 && !filled.pixels[0])
         #expect(m.removingSpecks(smallerThan: n * n).count == 0)

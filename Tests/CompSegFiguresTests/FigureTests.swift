@@ -16,9 +16,9 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
 }
 
 @Suite struct OverlayTests {
-    @Test func blendTintsMaskPixelsOnly() {
-        let preview = RGBImage(height: 2, width: 2, bytes: [100, 40, 200, 1, 2, 3, 4, 5, 6, 0, 0, 0])
-        let mask = Mask(height: 2, width: 2, pixels: [true, false, false, true])
+    @Test func blendTintsMaskPixelsOnly() throws {
+        let preview = try RGBImage(height: 2, width: 2, bytes: [100, 40, 200, 1, 2, 3, 4, 5, 6, 0, 0, 0])
+        let mask = try Mask(height: 2, width: 2, pixels: [true, false, false, true])
         let out = Overlay.blend(preview: preview, mask: mask)
         // 0.65·100 + 0.35·255 = 154.25; 0.65·40 = 26; 0.65·200 = 130; 0.35·255 = 89.25.
         #expect(out.bytes == [154, 26, 130, 1, 2, 3, 4, 5, 6, 89, 0, 0])
@@ -28,12 +28,12 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(Overlay.blend(preview: preview, mask: mask, alpha: 0) == preview)
     }
 
-    @Test func contourOfA5x5SquareIsItsRing() {
+    @Test func contourOfA5x5SquareIsItsRing() throws {
         let grey: RGB = (10, 10, 10)
         let preview = RGBImage(height: 9, width: 9, fill: grey)
         var pixels = [Bool](repeating: false, count: 81)
         for y in 2...6 { for x in 2...6 { pixels[y * 9 + x] = true } }
-        let out = Overlay.contour(preview: preview, mask: Mask(height: 9, width: 9, pixels: pixels), colour: (255, 0, 0))
+        let out = Overlay.contour(preview: preview, mask: try Mask(height: 9, width: 9, pixels: pixels), colour: (255, 0, 0))
         var ring: [[Int]] = []
         for y in 0..<9 {
             for x in 0..<9 {

@@ -33,8 +33,8 @@ public struct SyntheticSquares {
             }
             samples.append(try Sample(id: id, image: Tensor(shape: [2, size, size], scalars: pixels),
                                       channels: .bands(["tissue", "marker"]),
-                                      tissue: Mask(height: size, width: size, pixels: tissue),
-                                      preview: RGBImage(height: size, width: size, bytes: Array(repeating: 0, count: 3 * size * size)),
+                                      tissue: try Mask(height: size, width: size, pixels: tissue),
+                                      preview: try RGBImage(height: size, width: size, bytes: Array(repeating: 0, count: 3 * size * size)),
                                       label: cancer ? .cancer : .cancerFree))
         }
     }

@@ -12,8 +12,8 @@ import Testing
         let values = (0..<(2 * h * w)).map(Float.init)
         let mask = (0..<(h * w)).map { $0 == 0 }
         return try Sample(id: id, image: Tensor(shape: [2, h, w], scalars: values), channels: .bands(["a", "b"]),
-                          tissue: Mask(height: h, width: w, pixels: mask),
-                          preview: RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: h * w * 3)), label: .cancer)
+                          tissue: try Mask(height: h, width: w, pixels: mask),
+                          preview: try RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: h * w * 3)), label: .cancer)
     }
 
     @Test func viewsAreSymmetriesAppliedAlikeToImageAndMask() throws {

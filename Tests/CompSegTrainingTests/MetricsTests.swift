@@ -44,8 +44,8 @@ import CompSegTraining
     @Test func evaluationSummarizesCancerSamplesOnly() throws {
         func sample(_ id: String, _ label: SampleLabel) throws -> Sample {
             try Sample(id: id, image: Tensor(zeros: [1, 1, 4]), channels: .bands(["x"]),
-                       tissue: Mask(height: 1, width: 4, pixels: [true, true, true, false]),
-                       preview: RGBImage(height: 1, width: 4, bytes: Array(repeating: 0, count: 12)), label: label)
+                       tissue: try Mask(height: 1, width: 4, pixels: [true, true, true, false]),
+                       preview: try RGBImage(height: 1, width: 4, bytes: Array(repeating: 0, count: 12)), label: label)
         }
         let samples = [try sample("a", .cancer), try sample("b", .cancer), try sample("c", .cancerFree)]
         let maps: [[Float]] = [[0.9, 0.9, 0.1, 0.9], [0.9, 0.1, 0.1, 0.1], [0.1, 0.1, 0.1, 0.9]]

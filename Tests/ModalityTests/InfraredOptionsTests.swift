@@ -83,15 +83,15 @@ import Testing
     }
 
     /// A computed mask with a one-pixel speck and a one-pixel hole, cleaned by the rule.
-    @Test func tissueRuleCleansTheComputedMask() {
+    @Test func tissueRuleCleansTheComputedMask() throws {
         var pixels = [Bool](repeating: false, count: 100)
         for y in 2..<8 { for x in 2..<8 { pixels[y * 10 + x] = true } }
         pixels[4 * 10 + 4] = false  // a hole
         pixels[0] = true            // a speck
         var rule = TissueRule()
-        #expect(rule.clean(Mask(height: 10, width: 10, pixels: pixels)).pixels == pixels)  // none by default
+        #expect(rule.clean(try Mask(height: 10, width: 10, pixels: pixels)).pixels == pixels)  // none by default
         rule.fillHolesSmallerThan = 2; rule.removeSpecksSmallerThan = 2
-        let cleaned = rule.clean(Mask(height: 10, width: 10, pixels: pixels))
+        let cleaned = rule.clean(try Mask(height: 10, width: 10, pixels: pixels))
         #expect(!cleaned.pixels[0] && cleaned.pixels[44] && cleaned.count == 36)
     }
 

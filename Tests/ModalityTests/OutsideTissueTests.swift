@@ -18,8 +18,8 @@ import Testing
         let cube = (0..<(bands * h * w)).map { _ in 1 + g.nextNormal() }
         let tissue = (0..<(h * w)).map { $0 % w >= 3 }
         return try Sample(id: "s", image: Tensor(shape: [bands, h, w], scalars: cube),
-                          channels: .spectral(values: axis, unit: "cm⁻¹"), tissue: Mask(height: h, width: w, pixels: tissue),
-                          preview: RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: 3 * h * w)), label: .cancer)
+                          channels: .spectral(values: axis, unit: "cm⁻¹"), tissue: try Mask(height: h, width: w, pixels: tissue),
+                          preview: try RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: 3 * h * w)), label: .cancer)
     }
 
     static func registry() throws -> Registry {

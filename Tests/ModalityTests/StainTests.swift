@@ -113,8 +113,8 @@ import Testing
             var planar = [Float](repeating: 0, count: 3 * plane)
             for p in 0..<plane { for c in 0..<3 { planar[c * plane + p] = tissue[p] ? a.pixels[p * 3 + c] / 255 : background } }
             return try Sample(id: "a", image: Tensor(shape: [3, a.height, a.width], scalars: planar), channels: .bands(HESteps.rgb),
-                              tissue: Mask(height: a.height, width: a.width, pixels: tissue),
-                              preview: RGBImage(height: a.height, width: a.width, bytes: Array(repeating: 0, count: 3 * plane)))
+                              tissue: try Mask(height: a.height, width: a.width, pixels: tissue),
+                              preview: try RGBImage(height: a.height, width: a.width, bytes: Array(repeating: 0, count: 3 * plane)))
         }
         var registry = Registry()
         try HESteps.register(in: &registry)

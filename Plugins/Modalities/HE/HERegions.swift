@@ -56,7 +56,7 @@ struct HERegions: SampleRegions {
             scaled.fillHolesSmallerThan = rule.fillHolesSmallerThan / (factor * factor)
             scaled.removeSpecksSmallerThan = rule.removeSpecksSmallerThan / (factor * factor)
         }
-        overview = scaled.mask(try Self.overview(bands, factor: factor))
+        overview = try scaled.mask(Self.overview(bands, factor: factor))
     }
 
     /// The image as block means of `factor` × `factor` pixels (partial blocks at the right and
@@ -108,7 +108,7 @@ struct HERegions: SampleRegions {
             }
         }
         return try Sample(id: id, image: Tensor(shape: [3, h, w], scalars: planar), channels: .bands(HESteps.rgb),
-                          tissue: Mask(height: h, width: w, pixels: tissue), preview: RGBImage(height: h, width: w, bytes: bytes),
+                          tissue: try Mask(height: h, width: w, pixels: tissue), preview: try RGBImage(height: h, width: w, bytes: bytes),
                           label: label, metadata: metadata)
     }
 }

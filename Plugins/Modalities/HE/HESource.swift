@@ -53,7 +53,7 @@ public struct HESource: ImageSource {
         }
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [3, h, w], scalars: planar),
                           channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
-                          preview: RGBImage(height: h, width: w, bytes: bytes), label: label,
+                          preview: try RGBImage(height: h, width: w, bytes: bytes), label: label,
                           metadata: ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
                                      Sample.pixelScaleKey: "\(Double(full.width) / Double(w))",
                                      Sample.fullResolutionKey: "\(full.height)x\(full.width)"])
@@ -92,7 +92,7 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     static let largestClosing = 64
 
     /// The tissue mask of an H×W×3 image in [0, 1].
-    public func mask(_ image: RasterImage) -> Mask {
+    public func mask(_ image: RasterImage) throws -> Mask {
         let plane = image.height * image.width
         var feature = [Float](repeating: 0, count: plane), white = [Bool](repeating: false, count: plane)
         for p in 0..<plane {
@@ -102,7 +102,7 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
             white[p] = lo > 0.9
         }
         let threshold = otsuThreshold(feature)
-        let raw = Mask(height: image.height, width: image.width, pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] })
+        let raw = try Mask(height: image.height, width: image.width, pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] })
         return raw.closing(radius: closing).fillingHoles(smallerThan: fillHolesSmallerThan).removingSpecks(smallerThan: removeSpecksSmallerThan)
     }
 }

@@ -71,7 +71,7 @@ public enum SpectralPreview: Equatable, Sendable {
         for p in 0..<plane where foreground?[p] ?? true {
             for c in 0..<3 { bytes[p * 3 + c] = scaled[scaled.count == 1 ? 0 : c][p] }
         }
-        return RGBImage(height: height, width: width, bytes: bytes)
+        return try RGBImage(height: height, width: width, bytes: bytes)
     }
 
     /// The index of the band nearest each of the three `targets` (the lower index on a tie).

@@ -56,7 +56,7 @@ extension SpectralFileReader {
     /// it), non-finite values and tissue.
     public func summary(_ url: URL, axisUnit: String = "cm⁻¹") throws -> SpectralFileSummary {
         let cube = try cube(url)
-        return SpectralFileSummary(cube, tissue: tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
+        return SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
     }
 
     /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B

@@ -59,7 +59,7 @@ public struct SpectralFileReader: Sendable {
             throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[repeated.first]) at bands "
                           + "\(repeated.first) and \(repeated.second); expected distinct wavenumbers, one per band")
         }
-        let tissue = tissue(of: cube, allFinite: firstBad == nil)
+        let tissue = try tissue(of: cube, allFinite: firstBad == nil)
         let axis: (values: [Double], unit: String)
         do { axis = try Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit, excitation: options.excitationWavelength) } catch {
             throw IOError(file: url.path, "\(error) (\(cube.format))")
@@ -112,12 +112,12 @@ public struct SpectralFileReader: Sendable {
     /// The tissue mask of `cube`: the file's own, or where the integrated absorbance (the mean
     /// over bands) exceeds Otsu's threshold, cleaned by `tissue`. A pixel with a non-finite value
     /// is never tissue.
-    public func tissue(of cube: SpectralCube) -> Mask {
-        tissue(of: cube, allFinite: Self.firstNonFinite(cube.values) == nil)
+    public func tissue(of cube: SpectralCube) throws -> Mask {
+        try tissue(of: cube, allFinite: Self.firstNonFinite(cube.values) == nil)
     }
 
     /// `tissue(of:)`, told whether every value is finite (then the sum needs no test per value).
-    func tissue(of cube: SpectralCube, allFinite: Bool) -> Mask {
+    func tissue(of cube: SpectralCube, allFinite: Bool) throws -> Mask {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
         let plane = h * w
         var invalid = [Bool](repeating: false, count: plane)
@@ -140,10 +140,10 @@ public struct SpectralFileReader: Sendable {
         absorbance = absorbance.map { $0 / Float(b) }
         var tissue: Mask
         if let mask = cube.mask {
-            tissue = Mask(height: h, width: w, pixels: mask)
+            tissue = try Mask(height: h, width: w, pixels: mask)
         } else {
             let threshold = otsuThreshold(absorbance)
-            tissue = options.tissue.clean(Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
+            tissue = options.tissue.clean(try Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
         }
         for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
         return tissue

@@ -13,7 +13,7 @@ struct SpectralModalityOption: ParsableArguments {
 
     /// The modality's reader, and the axis its steps expect.
     func reader() throws -> (reader: SpectralFileReader, axis: String) {
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let manifest = try resolveModalityNoting(modality, registry: registry)
         let info: PluginInfo
         do { (info, _) = try registry.modalities.factory(manifest.reader) } catch let e as RegistryError {

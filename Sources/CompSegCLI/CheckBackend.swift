@@ -73,7 +73,7 @@ struct CheckBackend: ParsableCommand {
             try Backend.using(backend) { try steps() }
         }
         func steps() throws -> [(String, Kind, [Float])] {
-            let registry = try builtinRegistry()
+            let registry = try CompSegTool.registry()
             let configuration = PluginConfiguration(json: Data(#"{"width": 8, "depth": 2, "batchNorm": true}"#.utf8),
                                                     source: "check-backend")
             let net = try registry.topology("unet", inputChannels: 8, seed: 0, configuration)

@@ -48,7 +48,7 @@ struct Demo: ParsableCommand {
         threading.apply()
         let device = try compute.apply()
         let started = DispatchTime.now().uptimeNanoseconds
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let folder = URL(fileURLWithPath: out)
         let seed = training.settings().seed
         let data: PhantomDemo.Settings.Data, spotCount: Int

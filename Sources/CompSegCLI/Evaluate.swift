@@ -38,7 +38,7 @@ struct Evaluate: ParsableCommand {
         try compute.apply()
         let folder = URL(fileURLWithPath: out)
         if !force { try requireEmptyFolder(folder, "pass --force to write into it or choose another --out") }
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))

@@ -33,7 +33,7 @@ struct Segment: ParsableCommand {
     func run() throws {
         threading.apply()
         try compute.apply()
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: streamAbove)
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]

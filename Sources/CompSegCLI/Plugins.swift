@@ -8,7 +8,7 @@ struct Plugins: ParsableCommand {
         abstract: "List the registered modalities, topologies, pooling heads and preprocessing steps.")
 
     func run() throws {
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let sections: [(String, [PluginInfo])] = [
             ("Modalities (--modality)", registry.modalities.infos),
             ("Topologies (--topology)", registry.topologies.infos),

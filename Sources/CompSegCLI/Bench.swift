@@ -42,7 +42,7 @@ struct Bench: ParsableCommand {
         if profile && gpu == nil {
             throw CLIError("--profile times GPU launches, but the backend is \(Backend.current.name): use --device cuda")
         }
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         var keys: [String: JSONValue] = ["width": JSONValue(width), "depth": JSONValue(depth)]
         keys["batchNorm"] = batchNorm.map { .bool($0) }  // only when given: a topology of a plugin may not have it
         let topologyConfig = PluginConfiguration(json: JSONValue.object(keys).data, source: "bench options")

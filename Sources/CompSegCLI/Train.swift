@@ -158,7 +158,7 @@ struct Train: ParsableCommand {
     private func train(_ file: File?) throws {
         threading.apply()
         let device = try compute.apply()
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
         let run = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
             ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)

@@ -176,7 +176,7 @@ struct Compare: ParsableCommand {
     func run() throws {
         threading.apply()
         let device = try compute.apply()
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let (entries, found) = try entries()
         var problems = found  // every configuration is checked before any reading or training, all named at once
         for e in entries {

@@ -1,10 +1,30 @@
 import ArgumentParser
+import BuiltinPlugins
 import CompSegCore
 import CompSegIO
 import Foundation
 import CompSegNN
 
-@main
+/// The `compseg` tool as a library. `compseg` itself is `CompSegTool.main()`; a program that adds
+/// plugins of its own runs every command over them with
+/// `CompSegTool.main { var r = try builtinRegistry(); try MyReader.register(in: &r); return r }`.
+public enum CompSegTool {
+    /// Makes the registry the commands use: the built-in plugins unless `main` was given others.
+    /// Set once, before any command runs.
+    nonisolated(unsafe) private(set) static var makeRegistry: () throws -> Registry = builtinRegistry
+
+    /// Runs the command `CommandLine.arguments` name over the plugins `registry` makes, and
+    /// exits with the command's status.
+    public static func main(registry: @escaping () throws -> Registry = builtinRegistry) -> Never {
+        makeRegistry = registry
+        CompSeg.main()
+        exit(0)
+    }
+
+    /// The registry for a command.
+    static func registry() throws -> Registry { try makeRegistry() }
+}
+
 struct CompSeg: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compseg",

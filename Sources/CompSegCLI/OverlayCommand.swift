@@ -34,7 +34,7 @@ struct OverlayCommand: ParsableCommand {
     func run() throws {
         threading.apply()
         try compute.apply()
-        let registry = try builtinRegistry()
+        let registry = try CompSegTool.registry()
         let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]

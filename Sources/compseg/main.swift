@@ -1,0 +1,3 @@
+import CompSegCLI
+
+CompSegTool.main()
