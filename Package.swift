@@ -97,7 +97,11 @@ let package = Package(
         .target(name: "ExampleModality", dependencies: ["CompSegCore", "CompSegIO"], path: "Examples/ExampleModality"),
         .target(name: "ExampleTopology", dependencies: ["CompSegCore"], path: "Examples/ExampleTopology"),
         .target(name: "ExampleHead", dependencies: ["CompSegCore"], path: "Examples/ExampleHead"),
+        // `compseg` with the three examples registered beside the built-in plugins.
+        .executableTarget(name: "ExampleTool", dependencies: ["CompSegCLI", "BuiltinPlugins", "ExampleModality", "ExampleTopology",
+                                                              "ExampleHead"], path: "Examples/ExampleTool"),
         .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "ExampleHead", "CompSegTraining", "CompSegNetHead", "compseg",
+                                                     "ExampleTool",
                                                      "CompSegTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

@@ -476,7 +476,7 @@ extension Compare.Entry {
         case .object(let o):
             let known = ["configuration", "head", "headConfiguration", "name", "topology"]
             if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
-                throw ConfigurationError(source: source, message: "unknown key '\(unknown)'; known keys: " + known.joined(separator: ", "))
+                throw ConfigurationError.unknownKey(unknown, known: known, source: source)
             }
             var head: PluginDescription?
             if let h = o["head"] {

@@ -65,7 +65,7 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
         func fail(_ message: String) -> ConfigurationError { ConfigurationError(source: url.path, message: message) }
         let known = ["description", "reader", "options", "preprocessing", "outside"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw fail("unknown key '\(unknown)'; known keys: \(known.joined(separator: ", "))")
+            throw ConfigurationError.unknownKey(unknown, known: known, source: url.path)
         }
         guard case .string(let reader)? = object["reader"], !reader.isEmpty else {
             throw fail("missing key 'reader': the identifier of the modality reader (see `compseg plugins`)")

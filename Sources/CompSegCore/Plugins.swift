@@ -50,7 +50,7 @@ public struct PluginConfiguration: Sendable, Equatable {
     /// the working directory).
     public let folder: URL?
 
-    public init(json: Data = Data("{}".utf8), source: String = "defaults", folder: URL? = nil) {
+    public init(json: Data = Data("{}".utf8), source: String = "configuration", folder: URL? = nil) {
         self.json = json; self.source = source; self.folder = folder
     }
 
@@ -96,8 +96,7 @@ public struct PluginConfiguration: Sendable, Equatable {
         var known = keys(value).merging(keys(defaults ?? (try? JSONDecoder().decode(T.self, from: Data("{}".utf8))))) { a, _ in a }
         for key in (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? [] { known[key] = known[key] ?? true }
         if let unknown = given.keys.sorted().first(where: { known[$0] == nil }) {
-            throw ConfigurationError(source: source, message:
-                "unknown key '\(unknown)'; known keys: \(known.keys.sorted().joined(separator: ", "))")
+            throw ConfigurationError.unknownKey(unknown, known: known.keys.sorted(), source: source)
         }
         return value
     }
@@ -172,6 +171,13 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let source: String, message: String
     public init(source: String, message: String) { self.source = source; self.message = message }
     public var description: String { "\(source): \(message)" }
+
+    /// "unknown key 'x'; known keys: …", with the known key that `key` most likely misspells first.
+    public static func unknownKey(_ key: String, known: [String], source: String) -> ConfigurationError {
+        let guess = known.compactMap { k in editDistance(key, k).map { (k, $0) } }.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+        return ConfigurationError(source: source, message: "unknown key '\(key)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
+                                  + "known keys: \(known.joined(separator: ", "))")
+    }
 }
 
 extension DecodingError {

@@ -38,7 +38,7 @@ import CompSegNetHead
             _ = try ConfigurationFile.read(url).section("headConfiguration").decode(CompSegNetHead.Configuration.self)
             Issue.record("expected an error")
         } catch let e as ConfigurationError {
-            #expect(e.description == "\(url.path): headConfiguration: unknown key 'alfa'; known keys: alpha, beta, gamma, reduction")
+            #expect(e.description == "\(url.path): headConfiguration: unknown key 'alfa'; did you mean 'alpha'? known keys: alpha, beta, gamma, reduction")
         }
     }
 

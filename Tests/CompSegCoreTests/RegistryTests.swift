@@ -40,7 +40,7 @@ import CompSegNetHead
 
         let unknown = PluginConfiguration(json: Data(#"{"alpah": 0.2}"#.utf8), source: "run.yaml: head")
         #expect(throws: ConfigurationError(source: "run.yaml: head",
-                                           message: "unknown key 'alpah'; known keys: alpha, beta, gamma, reduction")) {
+                                           message: "unknown key 'alpah'; did you mean 'alpha'? known keys: alpha, beta, gamma, reduction")) {
             try unknown.decode(CompSegNetHead.Configuration.self)
         }
         let wrongType = PluginConfiguration(json: Data(#"{"beta": "five"}"#.utf8), source: "cli")

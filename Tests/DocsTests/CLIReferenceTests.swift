@@ -5,29 +5,11 @@ import Testing
 @Suite struct CLIReferenceTests {
     static let regenerate = "swift build && bash docs/cli-reference.sh .build/debug/compseg > docs/cli.md"
 
-    /// The `compseg` executable built beside the test bundle (`swift build --build-tests`).
-    func binary() throws -> URL {
-        let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [bundleFolder, bundleFolder.deletingLastPathComponent()].map { $0.appendingPathComponent("compseg") }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw DocsTestError("compseg executable not found beside \(bundleFolder.path); build it with --build-tests")
-        }
-        return found
-    }
-
     /// `compseg arguments…`'s standard output, trailing blank lines removed.
     func help(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = try binary()
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "compseg \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let run = try runBuilt("compseg", arguments)
+        #expect(run.status == 0, "compseg \(arguments.joined(separator: " ")) exited \(run.status)")
+        return run.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The names in the SUBCOMMANDS section of `compseg --help` (lines indented by exactly two spaces).

@@ -27,6 +27,32 @@ struct ScratchFolder {
     func remove() { try? FileManager.default.removeItem(at: url) }
 }
 
+/// The executable `name` built beside the test bundle (`swift build --build-tests`).
+func builtExecutable(_ name: String) throws -> URL {
+    let bundleFolder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [bundleFolder, bundleFolder.deletingLastPathComponent()].map { $0.appendingPathComponent(name) }
+    guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw DocsTestError("\(name) executable not found beside \(bundleFolder.path); build it with --build-tests")
+    }
+    return found
+}
+
+/// Runs the built executable `name` with `arguments`: its exit status, standard output and error.
+func runBuilt(_ name: String, _ arguments: [String]) throws -> (status: Int32, output: String, error: String) {
+    let folder = try ScratchFolder()
+    defer { folder.remove() }
+    let (outputFile, errorFile) = (folder.file("stdout"), folder.file("stderr"))
+    for file in [outputFile, errorFile] { _ = FileManager.default.createFile(atPath: file.path, contents: nil) }
+    let process = Process()
+    process.executableURL = try builtExecutable(name)
+    process.arguments = arguments
+    process.standardOutput = try FileHandle(forWritingTo: outputFile)
+    process.standardError = try FileHandle(forWritingTo: errorFile)
+    try process.run()
+    process.waitUntilExit()
+    return (process.terminationStatus, try String(contentsOf: outputFile, encoding: .utf8), try String(contentsOf: errorFile, encoding: .utf8))
+}
+
 /// Trains the guide's TinyFCN (width 8) on 16 synthetic squares through the head `head` (registered
 /// by `register`) for `epochs`: the training losses, and the mean activation inside and outside
 /// the squares of cancer images.

@@ -1,0 +1,15 @@
+// A lab's own `compseg`: every command of the tool, over the built-in plugins and the lab's own
+// (here the three examples). See docs/using-compseg-as-a-library.md.
+import BuiltinPlugins
+import CompSegCLI
+import ExampleHead
+import ExampleModality
+import ExampleTopology
+
+CompSegTool.main {
+    var registry = try builtinRegistry()
+    try GreyscalePNGSource.register(in: &registry)
+    try TinyFCN.register(in: &registry)
+    try PowerMeanHead.register(in: &registry)
+    return registry
+}

@@ -1,0 +1,61 @@
+import CompSegIO
+import Foundation
+import Testing
+
+/// docs/using-compseg-as-a-library.md: a program of its own runs `compseg`'s commands over the
+/// built-in plugins and its own (`Examples/ExampleTool`), and `compseg` itself names the plugins
+/// it lacks for a run made that way.
+@Suite struct ExampleToolTests {
+    @Test func listsItsOwnPluginsBesideTheBuiltInOnes() throws {
+        let run = try runBuilt("ExampleTool", ["plugins"])
+        #expect(run.status == 0, "\(run.error)")
+        for name in ["greyscale-png", "tiny-fcn", "power-mean", "he", "unet", "compsegnet", "pca"] {
+            #expect(run.output.contains(name), "plugins does not list \(name):\n\(run.output)")
+        }
+    }
+
+    /// Greyscale spots of 32×32: a disc of tissue, and in cancer spots a bright square in it.
+    static func writeSpots(in folder: ScratchFolder) throws -> URL {
+        var rows = ["path,label,split"]
+        for i in 0..<12 {
+            let cancer = i % 2 == 0, n = 32
+            var pixels = [UInt8](repeating: 0, count: n * n)
+            for y in 0..<n { for x in 0..<n {
+                let (dy, dx) = (y - n / 2, x - n / 2)
+                guard dy * dy + dx * dx < 14 * 14 else { continue }
+                let square = cancer && (6..<16).contains(y - i % 4) && (8..<18).contains(x + i % 3)
+                pixels[y * n + x] = square ? 220 : UInt8(90 + (x * 7 + y * 13 + i) % 20)
+            } }
+            let name = "spot\(i).png"
+            try PNGImage(width: n, height: n, channels: 1, pixels: pixels).write(to: folder.file(name))
+            rows.append("\(name),\(cancer ? "cancer" : "cancer-free"),\(i < 8 ? "train" : i < 10 ? "val" : "test")")
+        }
+        let manifest = folder.file("manifest.csv")
+        try rows.joined(separator: "\n").write(to: manifest, atomically: true, encoding: .utf8)
+        return manifest
+    }
+
+    @Test func trainsAndSegmentsWithItsPluginsWhileCompsegNamesWhatItLacks() throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let manifest = try Self.writeSpots(in: folder)
+        let (run, segmented) = (folder.file("run").path, folder.file("segmented").path)
+        let train = try runBuilt("ExampleTool", ["train", "--modality", "greyscale-png", "--topology", "tiny-fcn", "--head", "power-mean",
+                                                 "--width", "8", "--epochs", "2", "--batch", "4", "--data", manifest.path, "--out", run,
+                                                 "--threads", "1"])
+        #expect(train.status == 0, "\(train.output)\n\(train.error)")
+        let model = try String(contentsOf: folder.file("run/model.json"), encoding: .utf8)
+        #expect(model.contains("\"tiny-fcn\"") && model.contains("\"power-mean\"") && model.contains("\"greyscale-png\""))
+
+        let segment = try runBuilt("ExampleTool", ["segment", "--model", run, folder.file("spot10.png").path, "--out", segmented])
+        #expect(segment.status == 0, "\(segment.output)\n\(segment.error)")
+        #expect(FileManager.default.fileExists(atPath: folder.file("segmented/spot10_mask.png").path))
+
+        let builtIn = try runBuilt("compseg", ["segment", "--model", run, folder.file("spot10.png").path, "--out", folder.file("other").path])
+        #expect(builtIn.status == 1)
+        #expect(builtIn.error.contains("the run was made with plugins this program does not have"), "\(builtIn.error)")
+        for missing in ["topology 'tiny-fcn'", "pooling head 'power-mean'", "modality 'greyscale-png'", "CompSegTool.main(registry:)"] {
+            #expect(builtIn.error.contains(missing), "\(builtIn.error)")
+        }
+    }
+}
