@@ -1,6 +1,6 @@
 // Fuzz target: YAML (and JSON) settings files and modality manifests as read through Yams
 // (Sources/CompSegCore/ConfigurationFile.swift, ModalityManifest.swift), then decoded as
-// `compseg train --config` decodes them (its settings struct, extracted from Sources/compseg/Train.swift)
+// `compseg train --config` decodes them (its settings struct, extracted from Sources/CompSegCLI/Train.swift)
 // and a plugin section. The input is the file, written as settings.yaml.
 import CompSegCore
 import Foundation

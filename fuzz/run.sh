@@ -73,7 +73,7 @@ target_sources() {
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
                  $IO/CSV.swift $IO/IOError.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
-                 $(extract Sources/compseg/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
+                 $(extract Sources/CompSegCLI/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;
     esac
 }
@@ -192,7 +192,7 @@ build_target() {
     # Rebuild when the harness, the support file, a source or a module library is newer than the binary.
     if [ -f $exe ]; then
         local stale=0
-        for f in fuzz/$t.swift fuzz/Support.swift $srcs $(find Sources/CompSegIO Sources/CompSegTraining Sources/compseg Plugins/Modalities/SpectralFiles -name '*.swift') $MOD/*.a; do
+        for f in fuzz/$t.swift fuzz/Support.swift $srcs $(find Sources/CompSegIO Sources/CompSegTraining Sources/CompSegCLI Plugins/Modalities/SpectralFiles -name '*.swift') $MOD/*.a; do
             [ "$f" -nt $exe ] && { stale=1; break; }
         done
         [ $stale = 0 ] && return 0

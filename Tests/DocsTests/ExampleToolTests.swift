@@ -14,6 +14,10 @@ import Testing
         }
     }
 
+    @Test func theGuideQuotesTheToolVerbatim() throws {
+        try expectQuotedVerbatim("Examples/ExampleTool/main.swift", in: "docs/using-compseg-as-a-library.md")
+    }
+
     /// Greyscale spots of 32×32: a disc of tissue, and in cancer spots a bright square in it.
     static func writeSpots(in folder: ScratchFolder) throws -> URL {
         var rows = ["path,label,split"]
