@@ -96,7 +96,7 @@ struct Compare: ParsableCommand {
         let (samples, maps) = try trained.segmented(validation)
         let truth = try SegmentationFiles.readTruth(rows, samples, manifest: manifest.url.path)
         guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) else {
-            return (0.35, "the paper's 0.35: the validation split has neither truth nor both classes to choose one on")
+            return (SegmentationFiles.defaultThreshold, "the paper's 0.35: the validation split has neither truth nor both classes to choose one on")
         }
         return (choice.threshold, "chosen on the \(counted(samples.count, "validation sample")) by \(choice.reason)")
     }

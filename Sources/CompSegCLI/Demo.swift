@@ -98,8 +98,7 @@ struct Demo: ParsableCommand {
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let result = outcome.evaluation
         // An earlier demo's per-sample files, so that none of its samples' stay.
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
-                                        figures: true)
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
         try EvaluationFiles.write(result, to: folder)
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,

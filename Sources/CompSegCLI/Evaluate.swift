@@ -98,7 +98,7 @@ struct Evaluate: ParsableCommand {
         } else if let threshold {
             (chosen, origin) = (Float(threshold)!, "set by --threshold")
         } else {
-            (chosen, origin) = (0.35, "the default, the paper's")
+            (chosen, origin) = (SegmentationFiles.defaultThreshold, "the default, the paper's")
         }
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
@@ -113,7 +113,7 @@ struct Evaluate: ParsableCommand {
 
         removeLeftoverTemporaries(in: folder)  // what a killed evaluation left
         // An earlier evaluation's per-sample files go first, so that none of them stays beside these.
-        SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: true)
+        SegmentationFiles.removeOutputs(of: earlier, in: folder)
         for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
         try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                    title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,

@@ -207,9 +207,11 @@ struct TrainedRunInput: ParsableArguments {
         }
         let kept = inputs.indices.filter { !large.contains($0) }
         // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
-        let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m, requiringTissue: false) }
-            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false)
-        var ids = UniqueIDs(taken: store.ids)
+        // Ids: the files' names, made unique (never another input's own name, loaded or streamed).
+        let names = inputs.map { Sample.id(of: $0.url) }
+        let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m, requiringTissue: false, reserving: names) }
+            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false, reserving: names)
+        var ids = UniqueIDs(taken: store.ids, reserving: names)
         let streamed = inputs.indices.filter(large.contains).map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label,
                           id: ids.make(Sample.id(of: inputs[i].url)))

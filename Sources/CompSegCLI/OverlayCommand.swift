@@ -14,13 +14,14 @@ struct OverlayCommand: ParsableCommand {
         abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples, and segmentation.csv.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask.") var threshold: Float = 0.35
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask.") var threshold = SegmentationFiles.defaultThreshold
     @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
+        guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
         guard alpha >= 0 && alpha <= 1 else { throw ValidationError("--alpha must lie in [0, 1], got \(alpha)") }
     }
@@ -49,7 +50,7 @@ struct OverlayCommand: ParsableCommand {
                                               colour: rgb!, alpha: alpha)
             try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, files: files).utf8), to: record)
             // None of an earlier run's files for other samples stays beside these.
-            SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: true, keeping: Set(outputs.map(\.lastPathComponent)))
+            SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             input.warnAboutBlankSamples(evaluation.results, csv: true)
             print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
         }

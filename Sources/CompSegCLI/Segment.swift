@@ -14,7 +14,7 @@ struct Segment: ParsableCommand {
         abstract: "Segment samples with a trained run: activation maps, masks and tumor fractions.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold: Float = 0.35
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold = SegmentationFiles.defaultThreshold
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise.")
@@ -38,7 +38,7 @@ struct Segment: ParsableCommand {
         let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
         let earlier = SegmentationFiles.recordedIDs(record)  // an earlier segmentation's, replaced with --force
-        let removing = SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true)
+        let removing = SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true, figures: true)
         try input.writing(outputs, removing: removing, command: "segment") {
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
@@ -69,7 +69,7 @@ struct Segment: ParsableCommand {
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
             // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
-            SegmentationFiles.removeOutputs(of: earlier, in: folder, figures: false, keeping: Set(outputs.map(\.lastPathComponent)))
+            SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology)

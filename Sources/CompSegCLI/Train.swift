@@ -178,6 +178,20 @@ struct Train: ParsableCommand {
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
+        try warnAboutDarkMaps(run)
+    }
+
+    /// A warning when the best weights light no tissue of the validation split's cancer samples (the
+    /// training split's without one) above segment's default threshold: their masks would be
+    /// empty, though the loss and the AUC of the pooled scores may look fine.
+    private func warnAboutDarkMaps(_ run: TrainingRun) throws {
+        let (samples, split) = run.validation.count > 0 ? (run.validation, "validation") : (run.train, "training")
+        guard let highest = try run.trainer.brightestCancerTissue(samples), highest <= SegmentationFiles.defaultThreshold else { return }
+        warn(String(format: "the best weights light up no tumor at segment's default threshold: the highest activation on "
+                    + "the tissue of the \(split) split's cancer samples is %.3f (threshold %.2f), so their masks would be empty. "
+                    + "Choose a threshold on the validation split (evaluate --threshold auto), or train again: more epochs, "
+                    + "another --seed, or a head that asks for more tumor (the CompSegNet head's alpha)",
+                    highest, SegmentationFiles.defaultThreshold))
     }
 
     /// A new run from the options, the settings file and the manifest: the chain fitted, the

@@ -86,7 +86,7 @@ public struct PhantomDemo {
         let validationSamples = try validation.samples(Array(0..<validation.count))
         // The phantom's validation spots have truth, so Dice chooses (the paper's .35 were they to lack it).
         let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
-            samples: validationSamples, maps: trained.activationMaps(validationSamples), truth: prepared.truth)?.threshold ?? 0.35
+            samples: validationSamples, maps: trained.activationMaps(validationSamples), truth: prepared.truth)?.threshold ?? SegmentationFiles.defaultThreshold
         let (samples, maps) = try trained.segmented(test)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: prepared.truth, threshold: threshold)
         return Outcome(run: run, evaluation: evaluation, samples: (train.count, validation.count, test.count),

@@ -143,7 +143,7 @@ public struct PreparedModality: Sendable {
         -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
         let me = self
         let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
-                                                 like: reference, cacheBudget: cacheBudget) { i in
+                                                 like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget) { i in
             try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
         }
         return (store, problems.map { (rows[$0.index].line, $0.message) }, first)
@@ -155,7 +155,7 @@ public struct PreparedModality: Sendable {
     public func store(files: [URL], cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
         let (store, found, _) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
-                                          cacheBudget: cacheBudget) { i in
+                                          names: files.map(Sample.id(of:)), cacheBudget: cacheBudget) { i in
             try me.prepare(me.read(files[i]))
         }
         let problems = found.map(\.message)
@@ -173,8 +173,10 @@ public struct PreparedModality: Sendable {
     /// be made throws `ManifestError` naming its line. `requiringTissue` (the default) makes a
     /// sample whose tissue mask is empty one that cannot be made; `segment` and `overlay` take
     /// such samples (a blank core of a microarray): their mask is empty and their fraction undefined.
-    public func onceStore(_ rows: [Manifest.Row], manifest: Manifest, requiringTissue: Bool = true) -> SampleStore {
-        let me = self, ids = Self.uniqueIDs(rows.map(\.path)), file = manifest.url.path
+    /// `reserving`: the names of other inputs, which no id of these may take.
+    public func onceStore(_ rows: [Manifest.Row], manifest: Manifest, requiringTissue: Bool = true,
+                          reserving others: [String] = []) -> SampleStore {
+        let me = self, ids = Self.uniqueIDs(rows.map(\.path), reserving: others), file = manifest.url.path
         return SampleStore(ids: ids, labels: rows.map(\.label), shape: nil, cacheBudget: 0) { i in
             do {
                 var sample = try me.prepare(me.read(rows[i]))
@@ -188,8 +190,8 @@ public struct PreparedModality: Sendable {
     }
 
     /// Sample files (no labels) as a store read on demand, as `onceStore(_:manifest:)` makes it.
-    public func onceStore(files: [URL], requiringTissue: Bool = true) -> SampleStore {
-        let me = self, ids = Self.uniqueIDs(files)
+    public func onceStore(files: [URL], requiringTissue: Bool = true, reserving others: [String] = []) -> SampleStore {
+        let me = self, ids = Self.uniqueIDs(files, reserving: others)
         return SampleStore(ids: ids, labels: files.map { _ in nil }, shape: nil, cacheBudget: 0) { i in
             var sample: Sample
             // A step names the sample by its id, which two files may share: the path says which.
@@ -208,18 +210,20 @@ public struct PreparedModality: Sendable {
     }
 
     /// The files' names without extension, made unique.
-    static func uniqueIDs(_ files: [URL]) -> [String] {
-        var ids = UniqueIDs()
-        return files.map { ids.make(Sample.id(of: $0)) }
+    static func uniqueIDs(_ files: [URL], reserving others: [String] = []) -> [String] {
+        let names = files.map(Sample.id(of:))
+        var ids = UniqueIDs(reserving: names + others)
+        return names.map { ids.make($0) }
     }
 
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
-    /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`), so their outputs
-    /// never overwrite each other.
-    private func store(count: Int, where location: (Int) -> String, sameShape: Bool, like reference: Sample? = nil, cacheBudget: Int,
-                       make: @escaping @Sendable (Int) throws -> Sample) throws -> (SampleStore, problems: [(index: Int, message: String)], first: Sample?) {
+    /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`, never one of `names`,
+    /// the files' own), so their outputs never overwrite each other.
+    private func store(count: Int, where location: (Int) -> String, sameShape: Bool, like reference: Sample? = nil, names: [String],
+                       cacheBudget: Int, make: @escaping @Sendable (Int) throws -> Sample)
+        throws -> (SampleStore, problems: [(index: Int, message: String)], first: Sample?) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [(index: Int, message: String)] = []
-        var made = UniqueIDs()
+        var made = UniqueIDs(reserving: names)
         var first = reference, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
@@ -300,15 +304,20 @@ final class ReadCache: @unchecked Sendable {
 }
 
 /// Sample ids that never repeat, so that outputs never overwrite each other: a name already
-/// taken gets -2, -3, … (`A/s.h5`, `B/s.h5` → s, s-2).
+/// taken gets -2, -3, … (`A/s.h5`, `B/s.h5` → s, s-2), skipping the names of the other inputs
+/// (`reserving`), so that an id is never another file's own name (`a.tif`, `a.png`, `a-2.png` →
+/// a, a-3, a-2, whatever their order).
 public struct UniqueIDs {
     private var taken: Set<String>
-    public init(taken: some Sequence<String> = [String]()) { self.taken = Set(taken) }
+    private let reserved: Set<String>
+    public init(taken: some Sequence<String> = [String](), reserving: some Sequence<String> = [String]()) {
+        self.taken = Set(taken); reserved = Set(reserving)
+    }
 
-    /// `name`, or the first of name-2, name-3, … not taken yet; it is taken from now on.
+    /// `name`, or the first of name-2, name-3, … neither taken nor reserved; it is taken from now on.
     public mutating func make(_ name: String) -> String {
         var id = name, n = 1
-        while taken.contains(id) { n += 1; id = "\(name)-\(n)" }
+        while taken.contains(id) || (id != name && reserved.contains(id)) { n += 1; id = "\(name)-\(n)" }
         taken.insert(id)
         return id
     }

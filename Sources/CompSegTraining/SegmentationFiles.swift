@@ -8,6 +8,8 @@ import Foundation
 /// the full-resolution pixels of the file (a sample read at a reduced scale is scaled back up).
 public enum SegmentationFiles {
     public static let suffixes = ["_map.png", "_map.tif", "_mask.png"]
+    /// The activation above which a tissue pixel is tumor, unless a command is told otherwise (the paper's).
+    public static let defaultThreshold: Float = 0.35
     public static let geoJSONSuffix = "_mask.geojson"
 
     /// The files `write` would create in `folder` for the samples named `ids`; with `figures`, also
@@ -63,15 +65,12 @@ public enum SegmentationFiles {
         return rows.dropFirst().compactMap(\.first).filter { !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }
     }
 
-    /// Removes from `folder` the per-sample files of the samples `ids` (maps, masks, polygons,
-    /// and with `figures` the figures), except those named in `keeping`: an earlier run's, so that
-    /// a run written over it (`--force`) leaves none of them behind.
-    public static func removeOutputs(of ids: [String], in folder: URL, figures: Bool, keeping: Set<String> = []) {
-        let kinds = suffixes + [geoJSONSuffix] + (figures ? EvaluationReport.figureKinds.map { "_\($0).png" } : [])
-        for id in ids {
-            for name in kinds.map({ id + $0 }) where !keeping.contains(name) {
-                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
-            }
+    /// Removes from `folder` the per-sample files of the samples `ids` (maps, masks, polygons and
+    /// figures, whichever command wrote them), except those named in `keeping`: an earlier run's,
+    /// so that a run written over it (`--force`) leaves none of them behind.
+    public static func removeOutputs(of ids: [String], in folder: URL, keeping: Set<String> = []) {
+        for url in paths(for: ids, in: folder, geoJSON: true, figures: true) where !keeping.contains(url.lastPathComponent) {
+            try? FileManager.default.removeItem(at: url)
         }
     }
 

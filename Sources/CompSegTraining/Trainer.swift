@@ -150,6 +150,23 @@ public final class Trainer {
         }
     }
 
+    /// The highest activation on the tissue of `samples`' cancer samples (nil without any), in
+    /// inference mode: where it stays below a threshold, every mask at that threshold is empty.
+    public func brightestCancerTissue(_ samples: SampleStore) throws -> Float? {
+        let cancer = samples.labels.indices.filter { samples.labels[$0] == .cancer }
+        guard !cancer.isEmpty else { return nil }
+        network.setTraining(false)
+        defer { network.setTraining(true) }
+        return try withoutGradients {
+            var highest = -Float.infinity
+            for start in stride(from: 0, to: cancer.count, by: settings.batchSize) {
+                let batch = try Batch(samples.samples(Array(cancer[start..<min(start + settings.batchSize, cancer.count)])))
+                highest = max(highest, try maskedRange(network.activation(batch.images), mask: batch.tissue).highest)
+            }
+            return highest
+        }
+    }
+
     /// Whether the head's loss on training `samples` has no gradient with respect to the activation
     /// map (every pixel's exactly 0): a head whose loss does not depend on the map where it is,
     /// unlike a saturated network, whose map the loss would move. The map is taken into

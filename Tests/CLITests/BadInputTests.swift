@@ -264,6 +264,15 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("seg/s_map.png")) && FileManager.default.fileExists(atPath: folder.path("seg/s-2_map.png")))
         let table = try String(contentsOfFile: folder.path("seg/segmentation.csv"), encoding: .utf8)
         #expect(table.contains("\ns,") && table.contains("\ns-2,"), "\(table)")
+        // A file of its own named s-2 keeps that id, in either order: a repeated name skips it.
+        try FileManager.default.copyItem(atPath: folder.path("data/spot002.h5"), toPath: folder.path("s-2.h5"))
+        for (order, out) in [([folder.path("A/s.h5"), folder.path("B/s.h5"), folder.path("s-2.h5")], "one"),
+                             ([folder.path("s-2.h5"), folder.path("B/s.h5"), folder.path("A/s.h5")], "two")] {
+            #expect(try cli.run(["segment", "--model", folder.path("run")] + order + ["--out", folder.path(out)]).status == 0)
+            let rows = try String(contentsOfFile: folder.path("\(out)/segmentation.csv"), encoding: .utf8).split(separator: "\n")
+            #expect(rows.contains { $0.hasPrefix("s-2,") && $0.hasSuffix("/s-2.h5") }, "\(rows)")
+            #expect(Set(rows.dropFirst().map { $0.prefix { $0 != "," } }) == ["s", "s-2", "s-3"], "\(rows)")
+        }
     }
 
     /// Unusable output folders are named with the system's reason; a segment run that fails

@@ -68,6 +68,14 @@ import Testing
         #expect(try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
                              folder.path("data/spot001.h5")]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).allSatisfy { !$0.hasPrefix("spot000") })
+        // segment --force over an overlay removes its pictures too: none disagrees with the new mask.
+        #expect(try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", "--threshold", "0.9",
+                             folder.path("data/spot001.h5")]).status == 0)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).sorted()
+                    == ["segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"])
+        let beyond = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over2"), "--threshold", "1.2",
+                                  folder.path("data/spot001.h5")])
+        #expect(beyond.status == 64 && beyond.output.contains("--threshold must lie in (0, 1), got 1.2"), "\(beyond.output)")
 
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval"),
                                      "--split", "all", "--threshold", "auto"])
@@ -132,6 +140,22 @@ import Testing
 
     /// SIGTERM (a scheduler ending the job) stops as Ctrl-C does, after the epoch it is in, and
     /// exits as a shell reports a process SIGTERM ended: 143.
+    /// train ends with a warning when the best weights light no cancer tissue above segment's
+    /// threshold (the masks would be empty, though loss and AUC look fine), and only then.
+    @Test func darkMapsAreNamedAtTheEnd() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--spots", "20", "--size", "32", "--out", folder.path("tma")]).status == 0)
+        let manifest = folder.path("tma/manifest.csv"), warning = "the best weights light up no tumor at segment's default threshold"
+        let early = try cli.run(train(manifest, folder.path("early"), epochs: 1))
+        #expect(early.status == 0 && early.output.contains(warning), "\(early.output)")
+        #expect(early.output.contains("the validation split's cancer samples is 0.0"), "\(early.output)")
+        // README's quick start lights the tumor.
+        let trained = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"),
+                                   "--width", "16", "--depth", "3", "--epochs", "20"])
+        #expect(trained.status == 0 && !trained.output.contains(warning), "\(trained.output)")
+    }
+
     @Test func sigtermSavesTheRunAndExitsWith143() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
