@@ -81,6 +81,24 @@ extension RGBImage {
         return out
     }
 
+    /// The picture shrunk by a whole factor until no side exceeds `side`: each pixel the mean of a
+    /// block (those at the right and bottom edges of what they hold). Small pictures stay as they are.
+    public func shrunk(toFit side: Int) -> RGBImage {
+        let factor = (max(height, width) + side - 1) / max(side, 1)
+        guard factor > 1 else { return self }
+        let (oh, ow) = ((height + factor - 1) / factor, (width + factor - 1) / factor)
+        var out = RGBImage(height: oh, width: ow, fill: Palette.black)
+        for oy in 0..<oh { for ox in 0..<ow {
+            var sum = (0, 0, 0), n = 0
+            for y in (oy * factor)..<min(height, (oy + 1) * factor) { for x in (ox * factor)..<min(width, (ox + 1) * factor) {
+                let p = pixel(x: x, y: y)
+                sum = (sum.0 + Int(p.0), sum.1 + Int(p.1), sum.2 + Int(p.2)); n += 1
+            } }
+            out.set(x: ox, y: oy, (UInt8((sum.0 + n / 2) / n), UInt8((sum.1 + n / 2) / n), UInt8((sum.2 + n / 2) / n)))
+        } }
+        return out
+    }
+
     /// The picture as an RGB `PNGImage` (write it with `write(to:)`).
     public var png: PNGImage { PNGImage(width: width, height: height, channels: 3, pixels: bytes) }
 

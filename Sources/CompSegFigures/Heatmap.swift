@@ -55,8 +55,9 @@ public enum Heatmap {
             let row = barTop + Int(((1 - tick.value) * Double(barH - 1)).rounded())
             let tickX = barX + barWidth + 1
             out.fillRect(x: tickX, y: row, width: tickLength - 1, height: 1, Palette.black)
-            // Each label centred on its tick; the end ones reach into the margin, kept inside the picture.
-            let y = min(max(row - labelH / 2, 0), outH - labelH)
+            // Each label centred on its tick, the end ones moved within the bar's height: a panel
+            // crops the margin off (`EvaluationReport.writeFigures`), and with it would go half a label.
+            let y = min(max(row - labelH / 2, barTop), barTop + barH - labelH)
             Text.drawSmooth(tick.label, into: &out, x: tickX + tickLength - 1 + labelGap, y: y, size: Text.tickSize)
             labelRight = max(labelRight, tickX + tickLength - 1 + labelGap + Text.width(tick.label, size: Text.tickSize))
         }

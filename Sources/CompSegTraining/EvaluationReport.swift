@@ -143,6 +143,8 @@ public enum EvaluationReport {
 
     /// The figures `writeFigures` writes for each sample, as `figureName(id, kind)`.
     static let figureKinds = ["overlay", "contour", "heatmap", "label", "panel"]
+    /// The longest side of a card's pictures in `report.html`, in pixels.
+    static let cardSide = 480
     static func figureName(_ id: String, _ kind: String) -> String { "\(id)_\(kind).png" }
 
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card.
@@ -186,6 +188,8 @@ public enum EvaluationReport {
             let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale)
             var quad: [(String, RGBImage)] = [("preview", preview), ("activation", bare), ("predicted tumor", overlay.scaled(by: upscale))]
             if let truthImage { quad.append(("true tumor", truthImage)) }
+            // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
+            quad = quad.map { ($0, $1.shrunk(toFit: Self.cardSide)) }
             let cells = try quad.map { title, image in
                 "<div>\(title)<img src=\"\(ReportHTML.dataURI(try ReportHTML.pngData(image), mime: "image/png"))\" "
                     + "alt=\"\(ReportHTML.escape(sample.id)): \(title)\" width=\"\(image.width)\" height=\"\(image.height)\"></div>"

@@ -110,6 +110,10 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
             }
         }
         #expect(labelInk > 60 && greys.count > 5, "ink \(labelInk), grey levels \(greys.count)")
+        // No label reaches into the margins, which a report's panel crops off ("1" was cut in half).
+        for y in Array(0..<6) + Array((out.height - 6)..<out.height) {
+            for x in labelsX..<(labelsX + 30) { #expect(same(out.pixel(x: x, y: y), Palette.white), "ink at (\(x), \(y))") }
+        }
         // The title "activation" reads upwards: its ink spans far more rows than columns.
         var rows = Set<Int>(), columns = Set<Int>()
         for y in 0..<out.height { for x in titleX..<out.width where out.pixel(x: x, y: y).0 < 128 { rows.insert(y); columns.insert(x) } }
@@ -265,6 +269,23 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         c.values = [0, 0.5, 1]
         image.blend(c, colour: (0, 0, 255))
         #expect(image.bytes == [200, 100, 0, 100, 50, 128, 0, 0, 255])
+    }
+}
+
+@Suite struct ShrinkTests {
+    /// A picture larger than the side is shrunk by the smallest whole factor that fits, each pixel
+    /// its block's mean (edge blocks of what they hold); a smaller one is left as it is.
+    @Test func shrinksByBlockMeans() {
+        var image = RGBImage(height: 7, width: 10, fill: Palette.white)
+        image.fillRect(x: 0, y: 0, width: 3, height: 3, (0, 0, 0))
+        image.fillRect(x: 9, y: 6, width: 1, height: 1, (0, 90, 30))
+        let small = image.shrunk(toFit: 4)  // factor 3: 10×7 → 4×3
+        #expect(small.width == 4 && small.height == 3)
+        #expect(same(small.pixel(x: 0, y: 0), (0, 0, 0)) && same(small.pixel(x: 1, y: 0), Palette.white))
+        #expect(same(small.pixel(x: 3, y: 2), (0, 90, 30)))  // the corner block holds that one pixel
+        #expect(image.shrunk(toFit: 10).bytes == image.bytes)
+        let slide = RGBImage(height: 2048, width: 3072, fill: Palette.white).shrunk(toFit: 480)
+        #expect(slide.width == 439 && slide.height == 293)
     }
 }
 
