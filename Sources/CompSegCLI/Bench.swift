@@ -25,8 +25,7 @@ struct Bench: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Batch norm in the network (default: the topology's own; the U-Net's is off, the paper's network as torch_compsegnet.py). A topology without the key takes neither.")
     var batchNorm: Bool?
     @Flag(help: "Time the forward pass as segment runs it (no graph, inference mode): seconds per image.") var inference = false
-    @Flag(help: ArgumentHelp("After the timed steps, one more with every GPU launch timed (CUDA events): gpu_busy_s, gpu_span_s and gpu_profile, the longest-running kernels and cuDNN calls.",
-                             discussion: "Needs the CUDA backend (--device cuda, or auto where a GPU loads).")) var profile = false
+    @Flag(help: "After the timed steps, one more with every GPU launch timed (CUDA events): gpu_busy_s, gpu_span_s and gpu_profile, the longest-running kernels and cuDNN calls. Needs the CUDA backend (--device cuda, or auto where a GPU loads).") var profile = false
 
     func validate() throws {
         for (name, v) in [("channels", channels), ("size", size), ("width", width), ("depth", depth),

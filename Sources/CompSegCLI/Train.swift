@@ -23,8 +23,8 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach).") var resume: String?
-    @Option(parsing: .unconditional, help: "Network base width.") var width: Int?
-    @Option(parsing: .unconditional, help: "Network pooling steps.") var depth: Int?
+    @Option(parsing: .unconditional, help: "Network base width (default: the topology's; U-Net and SegNet: 64).") var width: Int?
+    @Option(parsing: .unconditional, help: "Network pooling steps (default: the topology's; U-Net and SegNet: 4).") var depth: Int?
     @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?
     @OptionGroup var training: TrainingOptions
     @OptionGroup var threading: ThreadOptions
@@ -189,8 +189,9 @@ struct Train: ParsableCommand {
         guard let highest = try run.trainer.brightestCancerTissue(samples), highest <= SegmentationFiles.defaultThreshold else { return }
         warn(String(format: "the best weights light up no tumor at segment's default threshold: the highest activation on "
                     + "the tissue of the \(split) split's cancer samples is %.3f (threshold %.2f), so their masks would be empty. "
-                    + "Choose a threshold on the validation split (evaluate --threshold auto), or train again: more epochs, "
-                    + "another --seed, or a head that asks for more tumor (the CompSegNet head's alpha)",
+                    + (run.validation.count > 0 ? "Choose a threshold on the validation split (evaluate --threshold auto), or train "
+                       : "Choose a lower --threshold for segment, or train ")
+                    + "again: more epochs, another --seed, or a head that asks for more tumor (the CompSegNet head's alpha)",
                     highest, SegmentationFiles.defaultThreshold))
     }
 

@@ -88,8 +88,9 @@ public final class Trainer {
                                      validationAUC: validationResult?.auc, seconds: seconds,
                                      imagesPerSecond: Double(images) / seconds,
                                      collapse: collapseNote(loss: trainLoss, extremes: extremes,
-                                                            previous: history.last, lowest: lowest,
-                                                            highest: highest, validationAUC: validationResult?.auc),
+                                                            previous: history.last, lowest: lowest, highest: highest,
+                                                            validationAUC: validationResult?.auc,
+                                                            warmingUp: epoch - warmupStart <= settings.warmupEpochs),
                                      best: improved)
             if record.collapse != nil, let last = batches.last, try sendsNoGradient(train.samples(last)) {
                 record.collapse = "collapsed: no gradient reaches the network: the pooling head's loss does not depend on the "
@@ -199,11 +200,12 @@ public final class Trainer {
     /// map scores — for the CompSegNet head and a dark map, α times the cancer images per batch —
     /// for this epoch and the one before, while the network ranked the validation images no better
     /// than chance (AUC ≤ .6) in both; without validation images, while the loss moved less than
-    /// 0.1% between them. That is what He-normal weights without batch norm fell into from epoch 1
+    /// 0.1% between them, after the warm-up (`warmingUp`: its small steps move the loss that little
+    /// in a healthy run). That is what He-normal weights without batch norm fell into from epoch 1
     /// on the independent phantom. One such epoch is not enough: a slow start (with warm-up, say)
     /// can look the same in its first epoch, and recover.
     func collapseNote(loss: Float, extremes: (dark: Float, lit: Float), previous: EpochRecord?, lowest: Float, highest: Float,
-                      validationAUC: Double?) -> String? {
+                      validationAUC: Double?, warmingUp: Bool = false) -> String? {
         let auc = validationAUC.map { String(format: "; validation AUC %.2f", $0) } ?? ""
         let advice = (dark: "the network lights up nothing. Keep the topology's defaults (its initializer: He-normal "
             + "weights without batch norm collapse), Adam (--optimizer adam), the head's initial activation .02, balanced "
@@ -215,7 +217,7 @@ public final class Trainer {
         let stuck = if let validationAUC {
             validationAUC <= 0.6 && (previous.validationAUC ?? 1) <= 0.6
         } else {
-            Swift.abs(loss - previous.trainLoss) <= 0.001 * loss
+            !warmingUp && Swift.abs(loss - previous.trainLoss) <= 0.001 * loss
         }
         for (extreme, map, text) in [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)] {
             func near(_ l: Float) -> Bool { extreme > 0 && extreme.isFinite && Swift.abs(l - extreme) <= 0.01 * extreme }

@@ -154,6 +154,14 @@ import Testing
         let trained = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"),
                                    "--width", "16", "--depth", "3", "--epochs", "20"])
         #expect(trained.status == 0 && !trained.output.contains(warning), "\(trained.output)")
+        // Without a validation split the warm-up's small steps are no collapse, and the advice fits.
+        let rows = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").filter { !$0.contains(",val,") }
+        try (rows.joined(separator: "\n") + "\n").write(toFile: folder.path("tma/noval.csv"), atomically: true, encoding: .utf8)
+        let noValidation = try cli.run(["train", "--modality", "infrared", "--data", folder.path("tma/noval.csv"), "--out",
+                                        folder.path("noval"), "--width", "16", "--depth", "3", "--epochs", "3"])
+        #expect(noValidation.status == 0 && !noValidation.output.contains("collapsed"), "\(noValidation.output)")
+        #expect(noValidation.output.contains("training split's cancer samples") && noValidation.output.contains("a lower --threshold"),
+                "\(noValidation.output)")
     }
 
     @Test func sigtermSavesTheRunAndExitsWith143() throws {
