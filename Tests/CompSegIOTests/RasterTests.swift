@@ -168,6 +168,24 @@ import Testing
         #expect(throws: IOError.self) { try RasterFile.read(Self.raster("README.md")) }
     }
 
+    /// Files of other formats are named by their format; others, and empty ones, by their first bytes.
+    @Test func otherFormatsAreNamed() throws {
+        let (dir, cleanup) = try temporaryFolder("raster-other")
+        defer { cleanup() }
+        let cases: [(bytes: [UInt8], says: String)] = [
+            ([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10] + Array("JFIF".utf8), "is a JPEG file, not a TIFF or PNG (starts with bytes FF D8 FF E0"),
+            (Array("BM".utf8) + [0x36, 0, 0, 0], "is a BMP file"), (Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8), "is a WebP file"),
+            ([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A], "is an HDF5 file"),
+            (Array("hello, world".utf8), "is neither a TIFF nor a PNG file (starts with bytes 68 65 6C 6C 6F 2C 20 77)"),
+            ([], "is neither a TIFF nor a PNG file (starts with bytes none: empty file)"),
+        ]
+        for (i, c) in cases.enumerated() {
+            let file = dir.appendingPathComponent("image\(i).png")
+            try Data(c.bytes).write(to: file)
+            #expect { try RasterFile.describe(file) } throws: { "\($0)".contains("image\(i).png: \(c.says)") }
+        }
+    }
+
     /// Files cut short or with a broken first IFD offset only ever read or throw an IOError.
     @Test func truncatedAndCorruptFilesNeverCrash() throws {
         let (dir, cleanup) = try temporaryFolder("raster-cut")
