@@ -26,7 +26,7 @@
 #   CompSegCore (Sources/CompSegCore).
 # - Each target is one module: fuzz/TARGET.swift + fuzz/Support.swift + the project files it
 #   needs, compiled together, so the harness may call internal API. Files from modules that are not
-#   built as libraries here (CompSegIO, CompSegTraining, the compseg executable, the SpectralFiles
+#   built as libraries here (CompSegIO, CompSegTraining, the CompSegCLI commands, the SpectralFiles
 #   plugin) are compiled into the target; where such a file imports a sibling module that is being
 #   compiled into the same target, a copy without that `import` line goes to fuzz/.build/src.
 # - Everything: swiftc -sanitize=fuzzer,address -O; C (CYaml, CKernels): clang -fsanitize=fuzzer-no-link,address.
@@ -115,7 +115,7 @@ without() {
     echo "$out"
 }
 # The lines of FILE from the first matching START to the next END, as their own file
-# (types that live in files too heavy to compile whole, e.g. the executable's settings-file struct).
+# (types that live in files too heavy to compile whole, e.g. the train command's settings-file struct).
 extract() {
     local file=$1 name=$2 start=$3 end=$4 out=$SRC/extract_$2.swift
     mkdir -p $SRC

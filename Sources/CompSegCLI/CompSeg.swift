@@ -4,33 +4,46 @@ import CompSegCore
 import CompSegIO
 import Foundation
 import CompSegNN
+import Synchronization
 
 /// The `compseg` tool as a library. `compseg` itself is `CompSegTool.main()`; a program that adds
 /// plugins of its own runs every command over them with
 /// `CompSegTool.main { var r = try builtinRegistry(); try MyReader.register(in: &r); return r }`.
 public enum CompSegTool {
-    /// Makes the registry the commands use: the built-in plugins unless `main` was given others.
-    /// Set once, before any command runs.
-    nonisolated(unsafe) private(set) static var makeRegistry: () throws -> Registry = builtinRegistry
+    /// The plugins the commands use, made once by `main` (nil: the built-in ones).
+    private static let plugins = Mutex<Registry?>(nil)
 
-    /// Runs the command `CommandLine.arguments` name over the plugins `registry` makes, and
-    /// exits with the command's status.
-    public static func main(registry: @escaping () throws -> Registry = builtinRegistry) -> Never {
-        makeRegistry = registry
+    /// Runs the command `CommandLine.arguments` name over the plugins `registry` makes (an error
+    /// there, such as two plugins under one name, is reported before any command), and exits with
+    /// the command's status. Help and messages call the tool by the name it was run as.
+    public static func main(registry: () throws -> Registry = builtinRegistry) -> Never {
+        do {
+            let made = try registry()
+            plugins.withLock { $0 = made }
+        } catch {
+            CompSeg.exit(withError: CLIError("the plugins could not be registered: \(error)"))
+        }
         CompSeg.main()
         exit(0)
     }
 
     /// The registry for a command.
-    static func registry() throws -> Registry { try makeRegistry() }
+    static func registry() throws -> Registry { try plugins.withLock { $0 } ?? builtinRegistry() }
+
+    /// The name the tool was run as (`compseg`, or a lab's own tool's).
+    static var commandName: String {
+        CommandLine.arguments.first.map { URL(fileURLWithPath: $0).lastPathComponent }.flatMap { $0.isEmpty ? nil : $0 } ?? "compseg"
+    }
 }
 
 struct CompSeg: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "compseg",
-        abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
-        version: "compseg \(CompSegVersion.string) (oneDNN \(CPUBackend.oneDNNVersion))",
-        subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self, CheckBackend.self])
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(
+            commandName: CompSegTool.commandName,
+            abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
+            version: "compseg \(CompSegVersion.string) (oneDNN \(CPUBackend.oneDNNVersion))",
+            subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self, CheckBackend.self])
+    }
 
     /// Runs the command; a file-system error that escapes a command is reported by its path and
     /// the system's reason (exit 1), never as Foundation's error domain and code.

@@ -173,23 +173,26 @@ struct Train: ParsableCommand {
         if !finished {
             let saved = run.completedEpochs == 0 ? "No epoch completed, so it starts from the first"
                 : "The last completed epoch is saved"
-            print("Interrupted. \(saved); continue with: compseg train --resume \(run.folder.url.path)")
+            print("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(run.folder.url.path)")
             throw ExitCode(stop.exitStatus)
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
-        try warnAboutDarkMaps(run)
+        do { try warnAboutDarkMaps(run) } catch { warn("the trained maps could not be checked: \(error)") }
     }
 
     /// A warning when the best weights light no tissue of the validation split's cancer samples (the
     /// training split's without one) above segment's default threshold: their masks would be
     /// empty, though the loss and the AUC of the pooled scores may look fine.
     private func warnAboutDarkMaps(_ run: TrainingRun) throws {
-        let (samples, split) = run.validation.count > 0 ? (run.validation, "validation") : (run.train, "training")
-        guard let highest = try run.trainer.brightestCancerTissue(samples), highest <= SegmentationFiles.defaultThreshold else { return }
+        // The validation split's cancer samples, or the training split's where it has none.
+        let validated = try run.trainer.brightestCancerTissue(run.validation)
+        guard let highest = try validated ?? run.trainer.brightestCancerTissue(run.train),
+              highest <= SegmentationFiles.defaultThreshold else { return }
+        let split = validated == nil ? "training" : "validation"
         warn(String(format: "the best weights light up no tumor at segment's default threshold: the highest activation on "
                     + "the tissue of the \(split) split's cancer samples is %.3f (threshold %.2f), so their masks would be empty. "
-                    + (run.validation.count > 0 ? "Choose a threshold on the validation split (evaluate --threshold auto), or train "
+                    + (validated != nil ? "Choose a threshold on the validation split (evaluate --threshold auto), or train "
                        : "Choose a lower --threshold for segment, or train ")
                     + "again: more epochs, another --seed, or a head that asks for more tumor (the CompSegNet head's alpha)",
                     highest, SegmentationFiles.defaultThreshold))
@@ -236,6 +239,7 @@ struct Train: ParsableCommand {
     private func resumed(_ path: String, cacheBudget: Int, registry: Registry) throws -> TrainingRun {
         let folder = RunDirectory(URL(fileURLWithPath: path))
         var model = try folder.readModel()
+        try model.requirePlugins(registry, file: folder.modelFile.path)
         let t = model.training
         var differing: [String] = []
         func compare(_ name: String, _ given: String?, _ run: String) {

@@ -64,15 +64,22 @@ public struct Mask: Hashable, Sendable {
 
     /// - Throws: `ShapeError` unless there are `height` × `width` pixels.
     public init(height: Int, width: Int, pixels: [Bool]) throws(ShapeError) {
-        guard height >= 0, width >= 0, pixels.count == height * width else {
-            throw ShapeError("Mask", "\(height)×\(width) needs \(max(0, height * width)) pixels, got \(pixels.count)")
-        }
+        guard let count = elementCount(height, width, 1) else { throw ShapeError("Mask", "\(height)×\(width) is not a size") }
+        guard pixels.count == count else { throw ShapeError("Mask", "\(height)×\(width) needs \(count) pixels, got \(pixels.count)") }
         self.height = height; self.width = width; self.pixels = pixels
     }
     public init(height: Int, width: Int, filled value: Bool) {
-        self.height = height; self.width = width; pixels = Array(repeating: value, count: max(0, height) * max(0, width))
+        (self.height, self.width) = (max(0, height), max(0, width))
+        pixels = Array(repeating: value, count: self.height * self.width)
     }
     public var count: Int { pixels.filter { $0 }.count }
+}
+
+/// height × width × per, or nil for a negative size or one beyond `Int`.
+private func elementCount(_ height: Int, _ width: Int, _ per: Int) -> Int? {
+    guard height >= 0, width >= 0 else { return nil }
+    let (plane, o1) = height.multipliedReportingOverflow(by: width), (all, o2) = plane.multipliedReportingOverflow(by: per)
+    return o1 || o2 ? nil : all
 }
 
 /// An 8-bit RGB picture, H×W×3 row-major interleaved (previews and overlays).
@@ -81,9 +88,8 @@ public struct RGBImage: Hashable, Sendable {
     public var bytes: [UInt8]
     /// - Throws: `ShapeError` unless there are `height` × `width` × 3 bytes.
     public init(height: Int, width: Int, bytes: [UInt8]) throws(ShapeError) {
-        guard height >= 0, width >= 0, bytes.count == height * width * 3 else {
-            throw ShapeError("RGBImage", "\(height)×\(width) needs \(max(0, height * width * 3)) bytes, got \(bytes.count)")
-        }
+        guard let count = elementCount(height, width, 3) else { throw ShapeError("RGBImage", "\(height)×\(width) is not a size") }
+        guard bytes.count == count else { throw ShapeError("RGBImage", "\(height)×\(width) needs \(count) bytes, got \(bytes.count)") }
         self.height = height; self.width = width; self.bytes = bytes
     }
     /// A `height`×`width` picture filled with one colour.

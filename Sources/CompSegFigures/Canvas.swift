@@ -84,6 +84,7 @@ extension RGBImage {
     /// The picture shrunk by a whole factor until no side exceeds `side`: each pixel the mean of a
     /// block (those at the right and bottom edges of what they hold). Small pictures stay as they are.
     public func shrunk(toFit side: Int) -> RGBImage {
+        precondition(side >= 1, "shrunk(toFit:): the side must be at least 1 pixel, got \(side)")
         let factor = (max(height, width) + side - 1) / max(side, 1)
         guard factor > 1 else { return self }
         let (oh, ow) = ((height + factor - 1) / factor, (width + factor - 1) / factor)

@@ -59,16 +59,16 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// - Parameter file: `model.json`'s path, for messages.
     public func preparedModality(registry: Registry, file: String) throws -> PreparedModality {
         guard let modality else { throw TrainingError("\(file) names no modality to read samples with") }
-        try requirePlugins(registry, file: file)
+        try requirePlugins(registry, file: file, kinds: [.modality, .transform])
         return try PreparedModality(modality, registry: registry)
     }
 
-    /// - Throws: `TrainingError` naming every plugin of this run that `registry` lacks: a run
-    ///   trained by a program with plugins of its own is used through that program.
-    public func requirePlugins(_ registry: Registry, file: String) throws {
+    /// - Throws: `TrainingError` naming every plugin of this run among `kinds` that `registry`
+    ///   lacks: a run trained by a program with plugins of its own is used through that program.
+    public func requirePlugins(_ registry: Registry, file: String, kinds: Set<PluginKind> = Set(PluginKind.allCases)) throws {
         var missing: [String] = []
         func check<F>(_ table: PluginTable<F>, _ names: [String]) {
-            for name in names where !table.knows(name) {
+            for name in names where kinds.contains(table.kind) && !table.knows(name) {
                 let known = table.infos.map(\.identifier)
                 missing.append("\(table.kind.rawValue) '\(name)' (known: \(known.isEmpty ? "none" : known.joined(separator: ", ")))")
             }

@@ -14,7 +14,7 @@ public final class TrainedModel {
     public init(run: RunDirectory, registry: Registry) throws {
         self.run = run
         description = try run.readModel()
-        try description.requirePlugins(registry, file: run.modelFile.path)
+        try description.requirePlugins(registry, file: run.modelFile.path, kinds: [.topology])
         network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
                                         seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
         guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {

@@ -90,7 +90,7 @@ public final class Trainer {
                                      collapse: collapseNote(loss: trainLoss, extremes: extremes,
                                                             previous: history.last, lowest: lowest, highest: highest,
                                                             validationAUC: validationResult?.auc,
-                                                            warmingUp: epoch - warmupStart <= settings.warmupEpochs),
+                                                            warmingUp: validation.count == 0 && epoch - warmupStart <= settings.warmupEpochs),
                                      best: improved)
             if record.collapse != nil, let last = batches.last, try sendsNoGradient(train.samples(last)) {
                 record.collapse = "collapsed: no gradient reaches the network: the pooling head's loss does not depend on the "
@@ -200,8 +200,8 @@ public final class Trainer {
     /// map scores — for the CompSegNet head and a dark map, α times the cancer images per batch —
     /// for this epoch and the one before, while the network ranked the validation images no better
     /// than chance (AUC ≤ .6) in both; without validation images, while the loss moved less than
-    /// 0.1% between them, after the warm-up (`warmingUp`: its small steps move the loss that little
-    /// in a healthy run). That is what He-normal weights without batch norm fell into from epoch 1
+    /// 0.1% between them, after the warm-up (`warmingUp`, for runs without validation images: its
+    /// small steps move the loss that little in a healthy run). That is what He-normal weights without batch norm fell into from epoch 1
     /// on the independent phantom. One such epoch is not enough: a slow start (with warm-up, say)
     /// can look the same in its first epoch, and recover.
     func collapseNote(loss: Float, extremes: (dark: Float, lit: Float), previous: EpochRecord?, lowest: Float, highest: Float,

@@ -32,6 +32,13 @@ public final class TrainingRun {
         // Plugins by identifier, not by the alias given: a run outlives a renamed alias.
         model.topology.identifier = try registry.topologies.factory(model.topology.identifier).0.identifier
         model.head.identifier = try registry.heads.factory(model.head.identifier).0.identifier
+        if var modality = model.modality {
+            modality.reader = try registry.modalities.factory(modality.reader).0.identifier
+            for i in modality.preprocessing.indices {
+                modality.preprocessing[i].identifier = try registry.transforms.factory(modality.preprocessing[i].identifier).0.identifier
+            }
+            model.modality = modality
+        }
         if let value = (trainer.network as? any ReportsConfiguration)?.configurationValue { model.topology.configuration = value }
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model

@@ -138,8 +138,6 @@ import Testing
         #expect(overwrite.status != 0 && overwrite.output.contains("already holds a run"), "\(overwrite.output)")
     }
 
-    /// SIGTERM (a scheduler ending the job) stops as Ctrl-C does, after the epoch it is in, and
-    /// exits as a shell reports a process SIGTERM ended: 143.
     /// train ends with a warning when the best weights light no cancer tissue above segment's
     /// threshold (the masks would be empty, though loss and AUC look fine), and only then.
     @Test func darkMapsAreNamedAtTheEnd() throws {
@@ -164,6 +162,8 @@ import Testing
                 "\(noValidation.output)")
     }
 
+    /// SIGTERM (a scheduler ending the job) stops as Ctrl-C does, after the epoch it is in, and
+    /// exits as a shell reports a process SIGTERM ended: 143.
     @Test func sigtermSavesTheRunAndExitsWith143() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -25,3 +25,16 @@ import Testing
         #expect(SegmentationFiles.recordedIDs(record).isEmpty)
     }
 }
+
+@Suite struct UniqueIDTests {
+    /// A repeated name takes -2, -3, … but never another input's own name, in any order.
+    @Test func repeatsSkipTheOtherInputsNames() {
+        let names = ["a", "a", "a-2", "a"]
+        var ids = UniqueIDs(reserving: names)
+        #expect(names.map { ids.make($0) } == ["a", "a-3", "a-2", "a-4"])
+        var reversed = UniqueIDs(reserving: names)
+        #expect(names.reversed().map { reversed.make($0) } == ["a", "a-2", "a-3", "a-4"])
+        var taken = UniqueIDs(taken: ["s"], reserving: ["s", "s-2"])
+        #expect(taken.make("s") == "s-3")
+    }
+}

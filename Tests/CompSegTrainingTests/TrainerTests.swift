@@ -4,7 +4,7 @@ import CompSegCore
 import CompSegNN
 import CompSegNetHead
 import CompSegTestSupport
-import CompSegTraining
+@testable import CompSegTraining
 import SegNetTopology
 import UNetTopology
 
@@ -130,6 +130,27 @@ import UNetTopology
                                   settings: settings)
         try trainer.run(train: data.samples, validation: [])
         #expect(trainer.history.first?.collapse == nil)
+    }
+}
+
+@Suite struct CollapseNoteTests {
+    /// Without validation images, a loss at the all-dark loss that barely moved is a collapse after
+    /// the warm-up, not during it (its small steps); with them, the warm-up changes nothing.
+    @Test func theWarmUpExemptsOnlyRunsWithoutValidation() throws {
+        let trainer = try Trainer(network: UNet(inputChannels: 1, configuration: UNet.Configuration(), seed: 0), head: CompSegNetHead(),
+                                  settings: TrainingSettings())
+        let previous = EpochRecord(epoch: 1, trainLoss: 0.29996, validationLoss: nil, validationAUC: nil, seconds: 1, imagesPerSecond: 1,
+                                   collapse: nil, best: true)
+        func note(warmingUp: Bool, auc: Double?) -> String? {
+            var before = previous
+            before.validationAUC = auc
+            return trainer.collapseNote(loss: 0.29995, extremes: (dark: 0.3, lit: 0.7), previous: before, lowest: 0.01, highest: 0.2,
+                                        validationAUC: auc, warmingUp: warmingUp)
+        }
+        #expect(note(warmingUp: false, auc: nil)?.hasPrefix("collapsed: the training loss 0.29995 is what an all-dark map scores") == true)
+        #expect(note(warmingUp: true, auc: nil) == nil)
+        #expect(note(warmingUp: false, auc: 0.5) != nil && note(warmingUp: false, auc: 0.5) == note(warmingUp: true, auc: 0.5))
+        #expect(note(warmingUp: false, auc: 0.9) == nil)
     }
 }
 

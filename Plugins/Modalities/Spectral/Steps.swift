@@ -4,7 +4,7 @@ import Foundation
 
 /// The spectral preprocessing steps, registered by name for modality manifests:
 /// `crop`, `resample`, `despike`, `rubberBand`, `als`, `arpls`, `airpls`, `imodpoly`, `normalize`,
-/// `savitzkyGolay` (per spectrum) and `pca` (fitted on training tissue pixels).
+/// `savitzkyGolay` (per spectrum), and `pca` and `standardize` (fitted on training tissue pixels).
 public enum SpectralSteps {
     public static func register(in registry: inout Registry) throws {
         try add(SpectralCrop.self, "crop", "keep the bands within a wavenumber range {lower, upper}", &registry)
@@ -26,6 +26,10 @@ public enum SpectralSteps {
         try registry.registerTransform(PluginInfo("pca", summary: "project onto principal components fitted on training "
                                                   + "tissue pixels {components, whiten, fitPixels}")) {
             try PCAStep($0.decode(PCAStep.self))
+        }
+        try registry.registerTransform(PluginInfo("standardize", aliases: ["zscore"], summary: "each channel less its mean, divided by "
+                                                  + "its standard deviation, both fitted on training tissue pixels")) {
+            try $0.decode(StandardizeStep.self)
         }
     }
 
