@@ -70,7 +70,7 @@ let package = Package(
 
         // The commands of the `compseg` tool, and the tool itself: `main` over the built-in plugins.
         .target(name: "CompSegCLI", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "Phantoms", "SpectralFiles",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "Phantoms", "SpectralFiles", "HEModality",
             "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -122,7 +122,7 @@ struct Evaluate: ParsableCommand {
                                    curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
         // The tables last: a summary.json there means the evaluation finished (a killed one leaves none).
         try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
-                                  to: folder)
+                                  source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: folder)
         let sm = evaluation.summary
         var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {

@@ -4,6 +4,7 @@ import CompSegCore
 import CompSegIO
 import CompSegTraining
 import Foundation
+import HEModality
 import SpectralFiles
 
 /// The spectral file options of a modality (its manifest's reader options), for `inspect` and `convert`.
@@ -11,8 +12,8 @@ struct SpectralModalityOption: ParsableArguments {
     @Option(help: "Modality whose reader options apply (HDF5 dataset names and layout, tissue rule): a manifest in modalities/ by name, a manifest file, or a reader.")
     var modality = "infrared"
 
-    /// The modality's reader, and the axis its steps expect.
-    func reader() throws -> (reader: SpectralFileReader, axis: String) {
+    /// The modality's reader as configured, and what it says of itself.
+    func source() throws -> (source: any ImageSource, info: PluginInfo) {
         let registry = try CompSegTool.registry()
         let manifest = try resolveModalityNoting(modality, registry: registry)
         let info: PluginInfo
@@ -21,9 +22,14 @@ struct SpectralModalityOption: ParsableArguments {
         }
         // The whole manifest is checked, its steps too, though inspect and convert apply none of them.
         _ = try PreparedModality(manifest, registry: registry)
-        guard let source = try registry.modality(manifest.reader, manifest.readerConfiguration) as? any SpectralFileSource else {
-            throw CLIError("--modality \(modality) reads \(info.summary), not spectral files; inspect and convert "
-                           + "take a spectral modality (infrared, raman, or a manifest whose reader is one of them)")
+        return (try registry.modality(manifest.reader, manifest.readerConfiguration), info)
+    }
+
+    /// The spectral file reader of `source` (from `source()`), and the axis its steps expect.
+    func spectralReader(_ source: any ImageSource, _ info: PluginInfo, command: String) throws -> (reader: SpectralFileReader, axis: String) {
+        guard let source = source as? any SpectralFileSource else {
+            throw CLIError("--modality \(modality) reads \(info.summary), not spectral files; \(command) "
+                           + "takes a spectral modality (infrared, raman, or a manifest whose reader is one of them)")
         }
         return (SpectralFileReader(source.configuration), source.axisWanted)
     }
@@ -32,11 +38,13 @@ struct SpectralModalityOption: ParsableArguments {
 /// `compseg inspect`: what spectral image files hold.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Describe spectral image files: format, size, axis, stored type, non-finite values, tissue.",
+        abstract: "Describe image files: format, size, axis, stored type, non-finite values, tissue; or a TIFF's or PNG's images.",
         discussion: """
-            Reads HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), Renishaw WiRE \
-            (.wdf) and text maps, told apart by extension and content. Tissue is the file's mask or the \
-            modality's computed one, without pixels holding NaN or infinite values.
+            Spectral modalities read HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), \
+            Renishaw WiRE (.wdf) and text maps, told apart by extension and content. Tissue is the file's mask or \
+            the modality's computed one, without pixels holding NaN or infinite values. With --modality he, each \
+            TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
+            level and size the modality reads.
             """)
 
     @OptionGroup var spectral: SpectralModalityOption
@@ -45,7 +53,9 @@ struct Inspect: ParsableCommand {
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
     func run() throws {
-        let (reader, axisWanted) = try spectral.reader()
+        let (source, info) = try spectral.source()
+        if !(source is any SpectralFileSource) { return try describeRasters(source, info) }
+        let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "inspect")
         var failed = 0
         for path in files {
             do {
@@ -59,6 +69,35 @@ struct Inspect: ParsableCommand {
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
                 for note in s.notes { print("  note: \(note)") }
+            } catch {
+                print("\(error)")
+                failed += 1
+            }
+        }
+        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
+    }
+
+    /// Each file's images, as the raster readers see them, and what `source` reads of it.
+    private func describeRasters(_ source: any ImageSource, _ info: PluginInfo) throws {
+        guard let he = source as? HESource else {
+            throw CLIError("--modality \(spectral.modality) reads \(info.summary); inspect describes spectral files (infrared, raman), "
+                           + "and TIFF or PNG images (he)")
+        }
+        let (level, scale) = (he.configuration.level, he.configuration.scale)
+        var failed = 0
+        for path in files {
+            let url = URL(fileURLWithPath: path)
+            do {
+                let description = try RasterFile.describe(url)
+                print("\(path): \(description)")
+                guard level < description.levels.count else {
+                    throw IOError(file: path, "the modality reads level \(level), and the file has \(description.levels.count)")
+                }
+                let image = description.images[description.levels[level]]
+                let size = scale == 1 ? "\(image.width)×\(image.height)"
+                    : "\(image.width)×\(image.height) scaled by \(scale) to about \(Int((Double(image.width) * scale).rounded()))×"
+                      + "\(Int((Double(image.height) * scale).rounded()))"
+                print("  the modality reads level \(level): \(size) (width×height)")
             } catch {
                 print("\(error)")
                 failed += 1
@@ -86,7 +125,8 @@ struct Convert: ParsableCommand {
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
     func run() throws {
-        let (reader, axisWanted) = try spectral.reader()
+        let (source, info) = try spectral.source()
+        let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "convert")
         let folder = URL(fileURLWithPath: out)
         let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }
         let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()

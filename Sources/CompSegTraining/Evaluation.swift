@@ -31,6 +31,9 @@ public struct SegmentationEvaluation: Sendable {
         public var nCancer: Int, nCancerFree: Int
         /// Samples whose predicted and true masks are both empty (Dice 1 by the stated rule).
         public var nBothEmpty: Int
+        /// Where the numbers come from, as the command that wrote them says: the run folder, the
+        /// manifest, the split evaluated and how the threshold was chosen; nil when not told.
+        public var model: String?, data: String?, split: String?, thresholdOrigin: String?
 
         enum CodingKeys: String, CodingKey {
             case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
@@ -38,6 +41,22 @@ public struct SegmentationEvaluation: Sendable {
             case pixelSensitivityMean = "pixel_sensitivity_mean", pixelSensitivitySD = "pixel_sensitivity_sd"
             case pixelSpecificityMean = "pixel_specificity_mean", pixelSpecificitySD = "pixel_specificity_sd"
             case nCancer = "n_cancer", nCancerFree = "n_cancer_free", nBothEmpty = "n_both_empty"
+            case model, data, split, thresholdOrigin = "threshold_origin"
+        }
+
+        /// Every key, a measure that cannot be computed (no AUC with one class, no Dice without truth) as null.
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(threshold, forKey: .threshold); try c.encode(auc, forKey: .auc); try c.encode(aucCI, forKey: .aucCI)
+            try c.encode(youdenFraction, forKey: .youdenFraction)
+            try c.encode(sensitivity, forKey: .sensitivity); try c.encode(specificity, forKey: .specificity)
+            try c.encode(diceMean, forKey: .diceMean); try c.encode(diceSD, forKey: .diceSD)
+            try c.encode(iouMean, forKey: .iouMean); try c.encode(iouSD, forKey: .iouSD)
+            try c.encode(pixelSensitivityMean, forKey: .pixelSensitivityMean); try c.encode(pixelSensitivitySD, forKey: .pixelSensitivitySD)
+            try c.encode(pixelSpecificityMean, forKey: .pixelSpecificityMean); try c.encode(pixelSpecificitySD, forKey: .pixelSpecificitySD)
+            try c.encode(nCancer, forKey: .nCancer); try c.encode(nCancerFree, forKey: .nCancerFree); try c.encode(nBothEmpty, forKey: .nBothEmpty)
+            try c.encode(model, forKey: .model); try c.encode(data, forKey: .data); try c.encode(split, forKey: .split)
+            try c.encode(thresholdOrigin, forKey: .thresholdOrigin)
         }
     }
 

@@ -8,8 +8,10 @@ public enum EvaluationFiles {
     static let perSampleHeaderWithoutPath = String(perSampleHeader.dropLast(",path".count))
 
     /// Writes `summary.json` and `per_sample.csv` (a line per sample, with the file it came from,
-    /// `files` by sample id, where known).
-    public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], to folder: URL) throws {
+    /// `files` by sample id, where known). `source` sets the summary's `model`, `data`, `split`
+    /// and `thresholdOrigin`.
+    public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:],
+                             source: (model: String, data: String, split: String, thresholdOrigin: String)? = nil, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
@@ -20,6 +22,8 @@ public enum EvaluationFiles {
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "", files[r.id]?.path ?? ""]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
-        try writeDurably(encoder.encode(evaluation.summary), to: folder.appendingPathComponent("summary.json"))  // last: it says all is there
+        var summary = evaluation.summary
+        if let source { (summary.model, summary.data, summary.split, summary.thresholdOrigin) = source }
+        try writeDurably(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))  // last: it says all is there
     }
 }

@@ -82,9 +82,13 @@ import Testing
         #expect(evaluated.status == 0, "\(evaluated.output)")
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("eval/summary.json"))))
             as? [String: Any] ?? [:]
-        for key in ["auc", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free"] {
-            #expect(summary[key] != nil, "summary.json lacks \(key)")
+        for key in ["auc", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free", "auc_ci", "youden_fraction", "model", "data",
+                    "split", "threshold_origin"] {
+            #expect(summary[key] != nil, "summary.json lacks \(key)")  // null where it cannot be computed, never left out
         }
+        #expect(summary["split"] as? String == "all" && summary["model"] as? String == folder.path("run"), "\(summary)")
+        #expect((summary["threshold_origin"] as? String).map { $0.hasPrefix("chosen on the ") && $0.contains("(--threshold auto)") } == true,
+                "\(summary)")
         #expect((summary["n_cancer"] as? Int) == 4 && (summary["n_cancer_free"] as? Int) == 4)
         for file in ["report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png", "thresholds.svg",
                      "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {

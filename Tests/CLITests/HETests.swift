@@ -32,6 +32,17 @@ import Testing
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/manifest.csv"),
                                      "--out", folder.path("eval"), "--geojson"])
         #expect(evaluated.status == 0 && evaluated.output.contains("AUC"), "\(evaluated.output)")
+
+        // inspect lists a raster's images and what the modality reads of it; a JPEG is named, and counted.
+        try Data([0xFF, 0xD8, 0xFF, 0xE0]).write(to: URL(fileURLWithPath: folder.path("photo.jpg")))
+        let inspected = try cli.run(["inspect", "--modality", "he", folder.path("data/spot000.tif"), folder.path("data/spot001.png"),
+                                     folder.path("photo.jpg")])
+        #expect(inspected.status == 1, "\(inspected.output)")
+        for line in ["spot000.tif: TIFF, 1 image, 1 level", "  page 0: 32×32, 3×8-bit RGB", "— level 0",
+                     "  the modality reads level 0: 32×32 (width×height)", "spot001.png: PNG, 1 image, 1 level",
+                     "photo.jpg: is a JPEG file, not a TIFF or PNG", "1 of 3 files could not be read"] {
+            #expect(inspected.output.contains(line), "no '\(line)' in:\n\(inspected.output)")
+        }
     }
 
     /// An image larger than a tile, segmented whole (tiles blended in memory) and streamed region
