@@ -13,7 +13,7 @@ cat <<'INTRO'
 
 `compseg` is the one tool of this package: it writes synthetic data (`phantom`), trains a
 segmenting network from image-level labels (`train`, `compare`, `demo`), applies a trained run
-(`segment`, `evaluate`, `overlay`), describes and converts spectral image files (`inspect`,
+(`segment`, `evaluate`, `overlay`), describes image files and converts spectral ones (`inspect`,
 `convert`), lists the plugins it was built with (`plugins`), checks a backend against the CPU's
 (`check-backend`) and times the engine (`bench`, `bench-ops`). Every option has a `--help` line; what follows is that help,
 verbatim, for the top level and for each subcommand in the order `compseg --help` lists them.
