@@ -203,8 +203,17 @@ struct TrainedRunInput: ParsableArguments {
             ?? files.map { (URL(fileURLWithPath: $0), nil, false) }
         var large = Set<Int>()
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
+            // Every header is read here: each file that cannot be read is named, not only the first.
+            var unreadable: [String] = []
             for (i, input) in inputs.enumerated() where !input.ownMask {
-                if let e = try source.extent(of: input.url), e.height * e.width > streamAbove { large.insert(i) }
+                do {
+                    if let e = try source.extent(of: input.url), e.height * e.width > streamAbove { large.insert(i) }
+                } catch { unreadable.append(manifest.map { "line \($0.rows[i].line): \(error)" } ?? "\(error)") }
+            }
+            if let manifest, !unreadable.isEmpty { throw ManifestError(file: manifest.url.path, problems: unreadable) }
+            if unreadable.count == 1 { throw CLIError(unreadable[0]) }
+            if unreadable.count > 1 {
+                throw CLIError("\(unreadable.count) files cannot be read:\n" + unreadable.map { "  \($0)" }.joined(separator: "\n"))
             }
         }
         let kept = inputs.indices.filter { !large.contains($0) }

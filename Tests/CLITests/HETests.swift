@@ -43,6 +43,14 @@ import Testing
                      "photo.jpg: is a JPEG file, not a TIFF or PNG", "1 of 3 files could not be read"] {
             #expect(inspected.output.contains(line), "no '\(line)' in:\n\(inspected.output)")
         }
+        // segment names every file it cannot read, before segmenting any.
+        try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder.path("notes.png")))
+        let unreadable = try cli.run(["segment", "--model", folder.path("run"), folder.path("photo.jpg"), folder.path("data/spot000.tif"),
+                                      folder.path("notes.png"), "--out", folder.path("seg2")])
+        #expect(unreadable.status == 1 && unreadable.output.contains("2 files cannot be read:")
+                    && unreadable.output.contains("photo.jpg: is a JPEG file") && unreadable.output.contains("notes.png: is neither"),
+                "\(unreadable.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("seg2")))
     }
 
     /// An image larger than a tile, segmented whole (tiles blended in memory) and streamed region
