@@ -29,4 +29,16 @@ import Testing
         let mask = try PNGImage.mask(contentsOf: truth, height: height, width: width, fullResolution: sample.fullResolution)
         #expect(mask == (0..<(height * width)).map { $0 % width < width / 2 })
     }
+
+    /// A level the file lacks (a PNG has one) is named with the option that asks for it.
+    @Test func aMissingLevelNamesTheOption() throws {
+        var configuration = HESource.Configuration()
+        configuration.level = 3
+        #expect { try HESource(configuration).load(Self.pyramid, label: nil) } throws: {
+            "\($0)".contains("pyramid_subifds.tif: has 3 levels (TIFF); the modality reads level 3 (its option 'level'")
+        }
+        configuration.level = 1
+        let png = fixturesDirectory.appendingPathComponent("raster/rgb8.png")
+        #expect { try HESource(configuration).load(png, label: nil) } throws: { "\($0)".contains("rgb8.png: has 1 level (PNG)") }
+    }
 }

@@ -38,8 +38,15 @@ public struct HESource: ImageSource {
     public init(_ configuration: Configuration = .init()) { self.configuration = configuration }
 
     public func load(_ url: URL, label: SampleLabel?) throws -> Sample {
+        let description = configuration.level == 0 ? nil : try RasterFile.describe(url)
+        if let description, configuration.level >= description.levels.count {
+            let levels = description.levels.count
+            throw IOError(file: url.path, "has \(levels) level\(levels == 1 ? "" : "s") (\(description.format.rawValue)); the modality reads "
+                          + "level \(configuration.level) (its option 'level', which a run keeps as it was trained: give files with that "
+                          + "level, or a run trained at another)")
+        }
         var image = try Self.readRGB(url, level: configuration.level)
-        let first = configuration.level == 0 ? nil : try RasterFile.describe(url).images[0]
+        let first = description?.images[0]
         let full = (height: first?.height ?? image.height, width: first?.width ?? image.width)
         if configuration.scale < 1 { image = image.scaled(configuration.scale) }
         let (h, w) = (image.height, image.width)
