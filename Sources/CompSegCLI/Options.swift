@@ -247,6 +247,14 @@ struct TrainedRunInput: ParsableArguments {
         warn("no tissue in \(which): \(consequence)")
     }
 
+    /// `--out`'s `segmentation.csv`, the samples an earlier segment or overlay there recorded, and
+    /// their files (maps, masks, polygons, figures), which `--force` replaces.
+    func earlierSegmentation() -> (record: URL, ids: [String], files: [URL]) {
+        let folder = URL(fileURLWithPath: out), record = folder.appendingPathComponent("segmentation.csv")
+        let ids = SegmentationFiles.recordedIDs(record)
+        return (record, ids, SegmentationFiles.paths(for: ids, in: folder, geoJSON: true, figures: true))
+    }
+
     /// Creates the output folder, after refusing to write or remove (`earlier`) any file it reads
     /// and to overwrite any of `outputs` without `--force`,
     /// removes what a killed earlier run left there (its staging folder), and runs `body`; when

@@ -37,10 +37,8 @@ struct OverlayCommand: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
-        let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
+        let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
-        let earlier = SegmentationFiles.recordedIDs(record)  // an earlier overlay's or segmentation's, replaced with --force
-        let removing = SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true, figures: true)
         try input.writing(outputs, removing: removing, command: "overlay") {
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")

@@ -35,10 +35,8 @@ struct Segment: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: streamAbove)
-        let folder = URL(fileURLWithPath: input.out), record = folder.appendingPathComponent("segmentation.csv")
+        let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
-        let earlier = SegmentationFiles.recordedIDs(record)  // an earlier segmentation's, replaced with --force
-        let removing = SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true, figures: true)
         try input.writing(outputs, removing: removing, command: "segment") {
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
