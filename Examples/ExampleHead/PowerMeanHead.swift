@@ -21,17 +21,18 @@ public struct PowerMeanHead: PoolingHead, ReportsConfiguration {
 
     /// The plugin's one entry point: adds the head to `registry` under `info`'s names.
     public static func register(in registry: inout Registry) throws {
-        try registry.registerHead(info) { try PowerMeanHead($0.decode(Configuration.self)) }
+        try registry.registerHead(info) { try PowerMeanHead($0.decode(Configuration.self), source: $0.source) }
     }
 
     public let configuration: Configuration
 
+    /// - Parameter source: where the configuration was written (`run.yaml: head`), for messages.
     /// - Throws: `ConfigurationError` for an exponent outside [1, 6] (beyond 6, âᵖ of the
     ///   dimmest activation, (1e-6)ᵖ, falls below float32's normal range).
-    public init(_ configuration: Configuration = .init()) throws {
+    public init(_ configuration: Configuration = .init(), source: String = "power-mean head") throws {
         let p = configuration.exponent
         guard p >= 1 && p <= 6 else {
-            throw ConfigurationError(source: "power-mean head", message: "exponent must lie in [1, 6], got \(p)")
+            throw ConfigurationError(source: source, message: "exponent must lie in [1, 6], got \(p)")
         }
         self.configuration = configuration
     }

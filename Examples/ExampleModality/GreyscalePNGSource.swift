@@ -22,16 +22,17 @@ public struct GreyscalePNGSource: ImageSource {
     /// The plugin's one entry point: adds the reader to `registry` under `info`'s names.
     public static func register(in registry: inout Registry) throws {
         try registry.registerModality(info) { configuration in
-            try GreyscalePNGSource(configuration.decode(Configuration.self))
+            try GreyscalePNGSource(configuration.decode(Configuration.self), source: configuration.source)
         }
     }
 
     public let configuration: Configuration
 
+    /// - Parameter source: where the configuration was written (`lab.yaml: options`), for messages.
     /// - Throws: `ConfigurationError` when the threshold lies outside 0…254.
-    public init(_ configuration: Configuration = .init()) throws {
+    public init(_ configuration: Configuration = .init(), source: String = "greyscale-png") throws {
         guard (0...254).contains(configuration.tissueThreshold) else {
-            throw ConfigurationError(source: "greyscale-png",
+            throw ConfigurationError(source: source,
                                      message: "tissueThreshold must lie in 0…254, got \(configuration.tissueThreshold)")
         }
         self.configuration = configuration

@@ -27,7 +27,8 @@ public final class TinyFCN: Module, SegmentingNetwork, ReportsConfiguration, @un
     /// The plugin's one entry point: adds the topology to `registry` under `info`'s names.
     public static func register(in registry: inout Registry) throws {
         try registry.registerTopology(info) { channels, seed, configuration in
-            try TinyFCN(inputChannels: channels, configuration: configuration.decode(Configuration.self), seed: seed)
+            try TinyFCN(inputChannels: channels, configuration: configuration.decode(Configuration.self), seed: seed,
+                        source: configuration.source)
         }
     }
 
@@ -36,9 +37,10 @@ public final class TinyFCN: Module, SegmentingNetwork, ReportsConfiguration, @un
     let convolutions: [Conv2d]
     let head: Conv2d
 
+    /// - Parameter source: where the configuration was written (`run.yaml: topology`), for messages.
     /// - Throws: `ConfigurationError` for a non-positive size or an initial activation outside (0, 1).
-    public init(inputChannels: Int, configuration: Configuration = .init(), seed: UInt64) throws {
-        func fail(_ message: String) -> ConfigurationError { ConfigurationError(source: "tiny-fcn", message: message) }
+    public init(inputChannels: Int, configuration: Configuration = .init(), seed: UInt64, source: String = "tiny-fcn") throws {
+        func fail(_ message: String) -> ConfigurationError { ConfigurationError(source: source, message: message) }
         guard inputChannels > 0 else { throw fail("input channels must be positive, got \(inputChannels)") }
         guard configuration.width > 0 else { throw fail("width must be positive, got \(configuration.width)") }
         guard configuration.depth > 0 else { throw fail("depth must be positive, got \(configuration.depth)") }

@@ -104,12 +104,13 @@ extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
 extension TrainingSettings.Augmentation: ExpressibleByArgument {}
 
 /// What a new run's `model.json` records under `versions`: compseg's and oneDNN's versions, the
-/// device it trains on and, where it has one, the manifest's path.
+/// program that trained it (`compseg`, or a lab's own tool), the device it trains on and, where it
+/// has one, the manifest's path.
 func runVersions(manifest: Manifest? = nil, device: DeviceChoice) -> [String: String] {
     // The thread count too: sums split among threads (the preprocessing's fit, oneDNN's kernels)
     // make another count train slightly other weights.
     var versions = ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "device": device.summary,
-                    "threads": "\(Threads.count)"]
+                    "threads": "\(Threads.count)", "program": CompSegTool.commandName]
     versions["manifest"] = manifest?.url.path
     return versions
 }

@@ -120,6 +120,22 @@ public enum RasterFile {
         }
     }
 
+    /// One image of the file by where it is stored, as `describe(_:).images` lists them: TIFF page
+    /// `page` (counted from 0) or its SubIFD `subIFD`, levels or not (a multi-page stack's planes,
+    /// one marker a page, or a pyramidal OME-TIFF's channel pages); a PNG has only page 0.
+    /// - Throws: `IOError` as `read(_:level:region:)` does, naming a page or SubIFD that does not exist.
+    public static func read(_ url: URL, page: Int, subIFD: Int? = nil, region: RasterRegion? = nil) throws -> RasterImage {
+        switch try RasterFormatSniffer.format(of: url) {
+        case .png:
+            guard page == 0, subIFD == nil else {
+                throw IOError(file: url.path, "a PNG has only page 0 and no SubIFDs; page \(page)\(subIFD.map { " SubIFD \($0)" } ?? "") does not exist")
+            }
+            return try RasterPNG.read(url, region: region)
+        case .tiff:
+            return try RasterTIFF.read(url, page: page, subIFD: subIFD, region: region)
+        }
+    }
+
     /// `region`, or the whole `width`×`height` image, after checking that it lies inside the image,
     /// that its output (`channels` per pixel) stays under `maximumValues`, and that the file is
     /// large enough to hold that many samples (`requirePlausibleSize`).

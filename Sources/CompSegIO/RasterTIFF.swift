@@ -48,8 +48,20 @@ enum RasterTIFF {
     static func read(_ url: URL, level: Int, region: RasterRegion?) throws -> RasterImage {
         let f = try RasterTIFFFile(url)
         let (page, subIFD) = try f.locate(level: level)
+        return try read(f, page: page, subIFD: subIFD, what: "level \(level) (\(subIFD.map { "page \(page) SubIFD \($0)" } ?? "page \(page)"))",
+                        region: region)
+    }
+
+    static func read(_ url: URL, page: Int, subIFD: Int?, region: RasterRegion?) throws -> RasterImage {
+        let f = try RasterTIFFFile(url)
+        guard page >= 0 else { throw f.error("page \(page) does not exist; pages count from 0") }
+        try f.select(page: page, subIFD: subIFD)
+        return try read(f, page: page, subIFD: subIFD, what: subIFD.map { "page \(page) SubIFD \($0)" } ?? "page \(page)", region: region)
+    }
+
+    /// The image `f` has selected, page `page` (and SubIFD `subIFD`), called `what` in messages.
+    private static func read(_ f: RasterTIFFFile, page: Int, subIFD: Int?, what: String, region: RasterRegion?) throws -> RasterImage {
         let info = f.info(page: page, subIFD: subIFD)
-        let what = "level \(level) (\(subIFD.map { "page \(page) SubIFD \($0)" } ?? "page \(page)"))"
         if let why = info.unsupported { throw f.error("\(what): \(why)") }
         let map = try SampleMap(f, info: info, what: what)
         let r = try RasterFile.checkedRegion(region, width: info.width, height: info.height, channels: map.outputs,

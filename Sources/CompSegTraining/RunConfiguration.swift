@@ -79,7 +79,8 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         check(registry.transforms, modality?.preprocessing.map(\.identifier) ?? [])
         guard !missing.isEmpty else { return }
         throw TrainingError("\(file): the run was made with plugins this program does not have: "
-                            + missing.joined(separator: "; ") + ". Use the program that trained it: one that registers "
+                            + missing.joined(separator: "; ") + ". Use the program that trained it"
+                            + (versions["program"].map { " (\($0))" } ?? "") + ": one that registers "
                             + "its plugins and runs compseg's commands with CompSegTool.main(registry:) (docs/using-compseg-as-a-library.md)")
     }
 }

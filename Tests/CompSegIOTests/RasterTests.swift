@@ -96,6 +96,24 @@ import Testing
         }
     }
 
+    /// An image read by where it is stored (page, SubIFD) is the level it is, for every level of
+    /// every fixture; pages that are no level read too (a thumbnail); others are named.
+    @Test(arguments: files)
+    func pagesReadAsTheirLevels(_ name: String) throws {
+        let url = Self.raster(name), description = try RasterFile.describe(url)
+        for (level, index) in description.levels.enumerated() {
+            let image = description.images[index]
+            #expect(try RasterFile.read(url, page: image.page, subIFD: image.subIFD) == RasterFile.read(url, level: level), "\(name) level \(level)")
+        }
+        for image in description.images where image.unsupported == nil && !description.levels.contains(where: { description.images[$0] == image }) {
+            let read = try RasterFile.read(url, page: image.page, subIFD: image.subIFD)
+            #expect(read.width == image.width && read.height == image.height, "\(name) \(image)")
+        }
+        let pages = (description.images.map(\.page).max() ?? 0) + 1
+        #expect { try RasterFile.read(url, page: pages) } throws: { "\($0)".contains("page \(pages)") }
+        #expect { try RasterFile.read(url, page: 0, subIFD: 5) } throws: { "\($0)".contains("SubIFD") }
+    }
+
     /// A PNG cut short: its bands above the cut read, one below it is refused naming the row, and
     /// the reader starts afresh for the next band, which reads as before.
     @Test func aTruncatedPNGsBandsReadUpToTheCut() throws {

@@ -20,9 +20,10 @@ import Testing
             try registry.head("power-mean", PluginConfiguration(json: Data(#"{"p": 2}"#.utf8), source: "run.yaml: head"))
         }
         #expect(error?.description == "run.yaml: head: unknown key 'p'; known keys: balanced, exponent")
-        #expect(throws: ConfigurationError.self) {
-            try registry.head("power-mean", PluginConfiguration(json: Data(#"{"exponent": 8}"#.utf8)))
+        let range = #expect(throws: ConfigurationError.self) {
+            try registry.head("power-mean", PluginConfiguration(json: Data(#"{"exponent": 8}"#.utf8), source: "run.yaml: head"))
         }
+        #expect(range?.description == "run.yaml: head: exponent must lie in [1, 6], got 8.0")  // named where it was written
     }
 
     /// Exponent 1 is the tissue mean; 2 the root mean square over tissue (the pixel off tissue, .9, must not count).

@@ -87,12 +87,22 @@ import Testing
         #expect(try both.apply(down).image.scalars == both.apply(up).image.scalars)
     }
 
-    @Test func aHalfFittedConfigurationIsRefused() throws {
+    /// Values given (a lab's reference) are applied as they are, not fitted over; half of them are refused.
+    @Test func givenValuesAreKeptAndHalfOfThemRefused() throws {
         var registry = Registry()
         try SpectralSteps.register(in: &registry)
         #expect { try registry.transform("standardize", PluginConfiguration(json: Data(#"{"mean": [1]}"#.utf8))) } throws: {
-            "\($0)".contains("fitted together")
+            "\($0)".contains("'mean' and 'sd' go together")
         }
+        #expect { try registry.transform("standardize", PluginConfiguration(json: Data(#"{"mean": [1, 2], "sd": [1]}"#.utf8))) } throws: {
+            "\($0)".contains("2 means and 1 deviations; expected one of each per channel")
+        }
+        let given = try registry.transform("standardize", PluginConfiguration(json: Data(#"{"mean": [10, 20, 30], "sd": [2, 4, 8]}"#.utf8)))
+        let sample = try Self.sample("s", h: 4, w: 4, seed: 6)
+        let fitted = try given.fitted(to: SampleSequence([sample]))
+        let out = try fitted.apply(sample).image.scalars, input = sample.image.scalars
+        #expect(out[0] == (input[0] - 10) / 2 && out[16] == (input[16] - 20) / 4 && out[47] == (input[47] - 30) / 8)
+        #expect { try fitted.apply(Self.sample("two", h: 4, w: 4, channels: 2, seed: 7)) } throws: { "\($0)".contains("'mean' and 'sd' give 3") }
         #expect { try registry.transform("standardize", PluginConfiguration(json: Data(#"{"men": [1]}"#.utf8))) } throws: {
             "\($0)".contains("unknown key 'men'; did you mean 'mean'?")
         }

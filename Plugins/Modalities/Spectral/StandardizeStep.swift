@@ -6,14 +6,15 @@ import Foundation
 /// the training samples' tissue pixels, so that every channel has mean 0 and variance 1 there
 /// (a z-score per channel: markers of a multiplexed image on one scale, or bands after a step
 /// that leaves them on others). A channel constant on training tissue is only centred. Works on
-/// any channels, named bands or a spectral axis; the fitted values and channels are saved.
+/// any channels, named bands or a spectral axis; the fitted values and channels are saved. Given
+/// `mean` and `sd` (a lab's reference values, one per channel), it applies those and fits nothing.
 public struct StandardizeStep: SampleTransform, Codable, Equatable, ListsConfigurationKeys {
     public static let configurationKeys = ["mean", "sd", "channels"]
     /// Fitted: each channel's mean and standard deviation on training tissue; nil until fitted.
     public var mean: [Float]?
     public var sd: [Float]?
     /// The channels the fit was made on: a spectral axis stored the other way is reversed back,
-    /// other channels refused.
+    /// other channels refused; nil for values given (then only their count is checked).
     public var channels: ChannelAxis?
     public var isPixelwise: Bool { true }
 
@@ -24,12 +25,13 @@ public struct StandardizeStep: SampleTransform, Codable, Equatable, ListsConfigu
         mean = try c.decodeIfPresent([Float].self, forKey: .mean)
         sd = try c.decodeIfPresent([Float].self, forKey: .sd)
         channels = try c.decodeIfPresent(ChannelAxis.self, forKey: .channels)
-        guard (mean == nil) == (sd == nil), (mean == nil) == (channels == nil) else {
-            throw SpectralError("standardize: 'mean', 'sd' and 'channels' are fitted together; give all three or none")
+        guard (mean == nil) == (sd == nil), mean != nil || channels == nil else {
+            throw SpectralError("standardize: 'mean' and 'sd' go together, one value per channel (or neither: fitted on training tissue)")
         }
-        if let mean, let sd, let channels {  // a model.json edited or cut short must not be read past its arrays
-            guard mean.count == channels.count, sd.count == channels.count else {
-                throw SpectralError("standardize: \(mean.count) means and \(sd.count) deviations for \(channels.count) channels")
+        if let mean, let sd {  // a model.json edited or cut short must not be read past its arrays
+            guard mean.count == sd.count, channels.map({ $0.count == mean.count }) ?? true else {
+                throw SpectralError("standardize: \(mean.count) means and \(sd.count) deviations"
+                                    + (channels.map { " for \($0.count) channels" } ?? "") + "; expected one of each per channel")
             }
             guard (mean + sd).allSatisfy(\.isFinite), sd.allSatisfy({ $0 > 0 }) else {
                 throw SpectralError("standardize: 'mean' and 'sd' must be finite and every 'sd' above 0")
@@ -38,6 +40,7 @@ public struct StandardizeStep: SampleTransform, Codable, Equatable, ListsConfigu
     }
 
     public func fitted(to training: SampleSequence) throws -> any SampleTransform {
+        if mean != nil { return self }  // given values, or fitted before
         guard training.count > 0 else { throw SpectralError("standardize: no training samples to fit on") }
         // Per sample and channel: tissue pixel count, mean and sum of squared deviations (two passes,
         // in double), combined across samples by Chan's formula; samples kept in order.
@@ -96,9 +99,12 @@ public struct StandardizeStep: SampleTransform, Codable, Equatable, ListsConfigu
     }
 
     public func apply(_ sample: Sample) throws -> Sample {
-        guard let mean, let sd, let channels else { throw SampleError(sample.id, "step 'standardize' has not been fitted") }
-        let sample = try sample.aligned(to: channels, by: "'standardize' was fitted on",
-                                        remedy: "every sample needs the channels of the training samples")
+        guard let mean, let sd else { throw SampleError(sample.id, "step 'standardize' has not been fitted") }
+        let sample = try channels.map { try sample.aligned(to: $0, by: "'standardize' was fitted on",
+                                                          remedy: "every sample needs the channels of the training samples") } ?? sample
+        guard sample.channels.count == mean.count else {
+            throw SampleError(sample.id, "step 'standardize': the sample has \(sample.channels.count) channels; 'mean' and 'sd' give \(mean.count)")
+        }
         let plane = sample.height * sample.width
         let out = Tensor(uninitialized: sample.image.shape)  // every value written below
         sample.image.withPlainBuffer { source in
