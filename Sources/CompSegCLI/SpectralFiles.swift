@@ -44,7 +44,8 @@ struct Inspect: ParsableCommand {
             Renishaw WiRE (.wdf) and text maps, told apart by extension and content. Tissue is the file's mask or \
             the modality's computed one, without pixels holding NaN or infinite values. With --modality he, each \
             TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
-            level and size the modality reads.
+            level and size the modality reads. With another reader (a plugin's), each file is read as a sample: \
+            its size, channels, tissue and each channel's range on tissue.
             """)
 
     @OptionGroup var spectral: SpectralModalityOption
@@ -54,7 +55,8 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let (source, info) = try spectral.source()
-        if !(source is any SpectralFileSource) { return try describeRasters(source, info) }
+        if let he = source as? HESource { return try describeRasters(he) }
+        if !(source is any SpectralFileSource) { return try describeSamples(source) }
         let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "inspect")
         var failed = 0
         for path in files {
@@ -77,12 +79,8 @@ struct Inspect: ParsableCommand {
         if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
     }
 
-    /// Each file's images, as the raster readers see them, and what `source` reads of it.
-    private func describeRasters(_ source: any ImageSource, _ info: PluginInfo) throws {
-        guard let he = source as? HESource else {
-            throw CLIError("--modality \(spectral.modality) reads \(info.summary); inspect describes spectral files (infrared, raman), "
-                           + "and TIFF or PNG images (he)")
-        }
+    /// Each file's images, as the raster readers see them, and what the H&E reader reads of it.
+    private func describeRasters(_ he: HESource) throws {
         let (level, scale) = (he.configuration.level, he.configuration.scale)
         var failed = 0
         for path in files {
@@ -98,6 +96,37 @@ struct Inspect: ParsableCommand {
                     : "\(image.width)×\(image.height) scaled by \(scale) to about \(Int((Double(image.width) * scale).rounded()))×"
                       + "\(Int((Double(image.height) * scale).rounded()))"
                 print("  the modality reads level \(level): \(size) (width×height)")
+            } catch {
+                print("\(error)")
+                failed += 1
+            }
+        }
+        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
+    }
+}
+
+extension Inspect {
+    /// Each file as another reader (a plugin's) delivers it: its size, channels, tissue and each
+    /// channel's range on tissue.
+    private func describeSamples(_ source: any ImageSource) throws {
+        var failed = 0
+        for path in files {
+            do {
+                let s = try source.load(URL(fileURLWithPath: path), label: nil)
+                let (c, plane) = (s.image.shape[0], s.height * s.width)
+                let names: [String] = switch s.channels {
+                case .bands(let names): names
+                case .spectral(let values, let unit): values.map { String(format: "%g", $0) + (unit.isEmpty ? "" : " \(unit)") }
+                }
+                print("\(path): \(c)×\(s.height)×\(s.width) (C×H×W), channels \(s.channels.summary), tissue "
+                      + String(format: "%.1f%%", 100 * Double(s.tissue.count) / Double(max(1, plane))))
+                let values = s.image.scalars, inside = s.tissue.pixels
+                for k in 0..<min(c, 16) {
+                    let onTissue = (0..<plane).lazy.filter { inside[$0] }.map { values[k * plane + $0] }
+                    let (lo, hi) = onTissue.reduce((Float.infinity, -Float.infinity)) { (min($0.0, $1), max($0.1, $1)) }
+                    print("  \(names[k]): " + (lo <= hi ? String(format: "%g–%g on tissue", lo, hi) : "no tissue"))
+                }
+                if c > 16 { print("  … \(c - 16) more channels") }
             } catch {
                 print("\(error)")
                 failed += 1

@@ -58,6 +58,11 @@ import Testing
         #expect(segment.status == 0, "\(segment.output)\n\(segment.error)")
         #expect(FileManager.default.fileExists(atPath: folder.file("segmented/spot10_mask.png").path))
 
+        // inspect reads a file through the plugin reader: its size, channels, tissue and ranges.
+        let inspected = try runBuilt("ExampleTool", ["inspect", "--modality", "greyscale-png", folder.file("spot0.png").path])
+        #expect(inspected.status == 0 && inspected.output.contains("spot0.png: 1×32×32 (C×H×W), channels 1 bands grey, tissue ")
+                    && inspected.output.contains("  grey: 0.352941–0.862745 on tissue"), "\(inspected.output)\n\(inspected.error)")
+
         // compseg names what it lacks: segmenting needs the reader and the network, resuming the head too.
         let builtIn = try runBuilt("compseg", ["segment", "--model", run, folder.file("spot10.png").path, "--out", folder.file("other").path])
         #expect(builtIn.status == 1 && !builtIn.error.contains("power-mean"), "\(builtIn.error)")
