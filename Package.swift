@@ -70,7 +70,8 @@ let package = Package(
 
         // The commands of the `compseg` tool, and the tool itself: `main` over the built-in plugins.
         .target(name: "CompSegCLI", dependencies: [
-            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "Phantoms", "SpectralFiles", "HEModality",
+            "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "BuiltinModalities", "Phantoms", "SpectralFiles",
+            "HEModality",
             "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
@@ -99,7 +100,7 @@ let package = Package(
         .target(name: "ExampleHead", dependencies: ["CompSegCore"], path: "Examples/ExampleHead"),
         // `compseg` with the three examples registered beside the built-in plugins.
         .executableTarget(name: "ExampleTool", dependencies: ["CompSegCLI", "BuiltinPlugins", "ExampleModality", "ExampleTopology",
-                                                              "ExampleHead"], path: "Examples/ExampleTool"),
+                                                              "ExampleHead"], path: "Examples/ExampleTool", resources: [.copy("grey-spots.yaml")]),
         .testTarget(name: "DocsTests", dependencies: ["ExampleModality", "ExampleTopology", "ExampleHead", "CompSegTraining", "CompSegNetHead", "compseg",
                                                      "ExampleTool",
                                                      "CompSegTestSupport"]),

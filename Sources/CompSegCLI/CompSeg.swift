@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltinModalities
 import BuiltinPlugins
 import CompSegCore
 import CompSegIO
@@ -10,16 +11,20 @@ import Synchronization
 /// plugins of its own runs every command over them with
 /// `CompSegTool.main { var r = try builtinRegistry(); try MyReader.register(in: &r); return r }`.
 public enum CompSegTool {
-    /// The plugins the commands use, made once by `main` (nil: the built-in ones).
-    private static let plugins = Mutex<Registry?>(nil)
+    /// The plugins and the named modality manifests the commands use, set once by `main` (nil:
+    /// the built-in ones).
+    private static let plugins = Mutex<(registry: Registry, modalities: [String: URL])?>(nil)
 
     /// Runs the command `CommandLine.arguments` name over the plugins `registry` makes (an error
     /// there, such as two plugins under one name, is reported before any command), and exits with
-    /// the command's status. Help and messages call the tool by the name it was run as.
-    public static func main(registry: () throws -> Registry = builtinRegistry) -> Never {
+    /// the command's status. `modalities` names modality manifests that `--modality NAME` finds
+    /// beside the built-in ones (`modalities/*.yaml`), a name given here taking the place of a
+    /// built-in one. Help and messages call the tool by the name it was run as.
+    public static func main(registry: () throws -> Registry = builtinRegistry, modalities: [String: URL] = [:]) -> Never {
         do {
             let made = try registry()
-            plugins.withLock { $0 = made }
+            let named = Dictionary(modalities.map { ($0.key.lowercased(), $0.value) }) { _, last in last }
+            plugins.withLock { $0 = (made, named) }
         } catch {
             CompSeg.exit(withError: CLIError("the plugins could not be registered: \(error)"))
         }
@@ -28,7 +33,12 @@ public enum CompSegTool {
     }
 
     /// The registry for a command.
-    static func registry() throws -> Registry { try plugins.withLock { $0 } ?? builtinRegistry() }
+    static func registry() throws -> Registry { try plugins.withLock { $0?.registry } ?? builtinRegistry() }
+
+    /// The modality manifests `--modality NAME` finds, by lower-case name.
+    static var modalityManifests: [String: URL] {
+        BuiltinModalities.manifests.merging(plugins.withLock { $0?.modalities } ?? [:]) { _, given in given }
+    }
 
     /// The name the tool was run as (`compseg`, or a lab's own tool's).
     static var commandName: String {

@@ -147,10 +147,11 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
     warn(line)
 }
 
-/// `resolveModality`, writing "note: …" on standard error when the argument names a reader
-/// alone that also has a built-in manifest (`--modality h&e` beside `he`).
+/// What `--modality` names: a manifest file, a named manifest (`modalities/*.yaml`, or one a
+/// lab's tool gives `CompSegTool.main`), or a reader plugin; writing "note: …" on standard error
+/// when the argument names a reader alone that also has a built-in manifest (`--modality h&e` beside `he`).
 func resolveModalityNoting(_ argument: String, registry: Registry) throws -> ModalityManifest {
-    let manifest = try resolveModality(argument, registry: registry)
+    let manifest = try ModalityManifest.resolve(argument, builtin: CompSegTool.modalityManifests, registry: registry)
     if let note = bareReaderNote(argument, manifest) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
     return manifest
 }

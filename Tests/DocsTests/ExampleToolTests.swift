@@ -47,12 +47,13 @@ import Testing
         defer { folder.remove() }
         let manifest = try Self.writeSpots(in: folder)
         let (run, segmented) = (folder.file("run").path, folder.file("segmented").path)
-        let train = try runBuilt("ExampleTool", ["train", "--modality", "greyscale-png", "--topology", "tiny-fcn", "--head", "power-mean",
+        let train = try runBuilt("ExampleTool", ["train", "--modality", "grey-spots", "--topology", "tiny-fcn", "--head", "power-mean",
                                                  "--width", "8", "--epochs", "2", "--batch", "4", "--data", manifest.path, "--out", run,
                                                  "--threads", "1"])
         #expect(train.status == 0, "\(train.output)\n\(train.error)")
         let model = try String(contentsOf: folder.file("run/model.json"), encoding: .utf8)
         #expect(model.contains("\"tiny-fcn\"") && model.contains("\"power-mean\"") && model.contains("\"greyscale-png\""))
+        #expect(model.contains("\"standardize\"") && model.contains("\"sd\""), "the named manifest's step, fitted: \(model)")
 
         let segment = try runBuilt("ExampleTool", ["segment", "--model", run, folder.file("spot10.png").path, "--out", segmented])
         #expect(segment.status == 0, "\(segment.output)\n\(segment.error)")
