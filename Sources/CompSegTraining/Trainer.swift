@@ -201,9 +201,9 @@ public final class Trainer {
     /// for this epoch and the one before, while the network ranked the validation images no better
     /// than chance (AUC ≤ .6) in both; without validation images, while the loss moved less than
     /// 0.1% between them, after the warm-up (`warmingUp`, for runs without validation images: its
-    /// small steps move the loss that little in a healthy run). That is what He-normal weights without batch norm fell into from epoch 1
-    /// on the independent phantom. One such epoch is not enough: a slow start (with warm-up, say)
-    /// can look the same in its first epoch, and recover.
+    /// small steps move the loss that little in a healthy run). That is what He-normal weights
+    /// without batch norm fell into from epoch 1 on the independent phantom. One such epoch is not
+    /// enough: a slow start (with warm-up, say) can look the same in its first epoch, and recover.
     func collapseNote(loss: Float, extremes: (dark: Float, lit: Float), previous: EpochRecord?, lowest: Float, highest: Float,
                       validationAUC: Double?, warmingUp: Bool = false) -> String? {
         let auc = validationAUC.map { String(format: "; validation AUC %.2f", $0) } ?? ""
