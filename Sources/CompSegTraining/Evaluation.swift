@@ -123,10 +123,15 @@ public struct SegmentationEvaluation: Sendable {
             self.threshold = threshold; self.criterion = criterion; self.tied = tied
         }
 
-        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)".
+        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)";
+        /// a choice at either end of the sweep says that the best may lie beyond it.
         public var reason: String {
-            criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
-                : String(format: ", tied from %.2f to %.2f (the middle taken)", tied.lowerBound, tied.upperBound))
+            let swept = EvaluationReport.sweptThresholds
+            let edge = threshold == swept.last ? String(format: "; the highest tried (%.2f): the best may lie above, where the maps are near 1", threshold)
+                : threshold == swept.first ? String(format: "; the lowest tried (%.2f): the best may lie below, where the maps are faint", threshold)
+                : ""
+            return criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
+                : String(format: ", tied from %.2f to %.2f (the middle taken)", tied.lowerBound, tied.upperBound)) + edge
         }
     }
 

@@ -58,6 +58,10 @@ import CompSegTraining
         // Mean Dice: .65 at .05 (a .8, b .5), .5 from .10 to .85, 0 above.
         let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth)
         #expect(choice == .init(threshold: 0.05, criterion: .dice, tied: 0.05...0.05), "\(String(describing: choice))")
+        #expect(choice?.reason == "the best mean Dice; the lowest tried (0.05): the best may lie below, where the maps are faint")
+        #expect(SegmentationEvaluation.ThresholdChoice(threshold: 0.95, criterion: .youden, tied: 0.9...0.95).reason
+                    == "the best Youden's J of the tumor fraction, tied from 0.90 to 0.95 (the middle taken); the highest tried (0.95): "
+                    + "the best may lie above, where the maps are near 1")
         // a alone: Dice 1 from .10 to .85, tied: the middle one taken.
         let tied = SegmentationEvaluation.bestThreshold(samples: [samples[0]], maps: [maps[0]], truth: truth)
         #expect(tied?.tied == 0.10...0.85 && tied?.threshold == 0.45, "\(String(describing: tied))")
