@@ -39,9 +39,7 @@ struct Evaluate: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         if !force { try requireEmptyFolder(folder, "pass --force to write into it or choose another --out") }
         let registry = try CompSegTool.registry()
-        let run = RunDirectory(URL(fileURLWithPath: model))
-        try run.readModel().requirePlugins(registry, file: run.modelFile.path, kinds: [.topology, .modality, .transform])
-        let trained = try TrainedModel(run: run, registry: registry)
+        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
         // The truth files of the rows scored (and of val's, for --threshold auto), before any segmenting.

@@ -196,9 +196,7 @@ struct TrainedRunInput: ParsableArguments {
     func load(_ registry: Registry, streamAbove: Int?) throws
         -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
             files: [String: URL], order: [String]) {
-        let run = RunDirectory(URL(fileURLWithPath: model))
-        try run.readModel().requirePlugins(registry, file: run.modelFile.path, kinds: [.topology, .modality, .transform])
-        let trained = try TrainedModel(run: run, registry: registry)
+        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool)] = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil) }

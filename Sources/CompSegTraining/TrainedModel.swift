@@ -14,7 +14,8 @@ public final class TrainedModel {
     public init(run: RunDirectory, registry: Registry) throws {
         self.run = run
         description = try run.readModel()
-        try description.requirePlugins(registry, file: run.modelFile.path, kinds: [.topology])
+        // Everything the run needs to segment its files (not the head), named at once.
+        try description.requirePlugins(registry, file: run.modelFile.path, kinds: [.topology, .modality, .transform])
         network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
                                         seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
         guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {
