@@ -63,6 +63,10 @@ struct CompSeg: ParsableCommand {
             print(versionReport())
             return
         }
+        if let unknown = UnknownOptions.unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n".utf8))
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
             var command: any ParsableCommand
             do { command = try parseAsRoot() } catch {

@@ -146,11 +146,6 @@ struct Compare: ParsableCommand {
         return nil
     }
 
-    /// One problem as it is, or several as "N problems:" and a line each.
-    static func problems(_ problems: [String]) -> CLIError {
-        CLIError(problems.count == 1 ? problems[0] : "\(problems.count) problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n"))
-    }
-
     /// What --config holds.
     struct TopologiesFile: Codable {
         var topologies: [JSONValue]
@@ -178,16 +173,22 @@ struct Compare: ParsableCommand {
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
         let (entries, found) = try entries()
-        var problems = found  // every configuration is checked before any reading or training, all named at once
+        let resolved = try resolveModalityNoting(modality, registry: registry)
+        // Every configuration is checked before any reading or training, all named at once (a head
+        // that all entries share, once).
+        var problems = resolved.unknownPlugins(in: registry) + found, checkedHeads: [PluginDescription] = []
         for e in entries {
             let source = config.map { "\($0): topologies entry \(e.position ?? 0) (\(e.name))" } ?? "--topologies \(e.name)"
             do { try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: source)) }
             catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
             let head = headOf(e)
-            do { _ = try registry.head(head.identifier, head.pluginConfiguration(source: "\(source): head '\(head.identifier)'")) }
-            catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
+            if checkedHeads.contains(head) { continue }
+            checkedHeads.append(head)
+            let headSource = e.head == nil ? "--head \(head.identifier)" : "\(source): head '\(head.identifier)'"
+            do { _ = try registry.head(head.identifier, head.pluginConfiguration(source: headSource)) }
+            catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(headSource): \(error)") }
         }
-        guard problems.isEmpty else { throw Self.problems(problems) }
+        guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         if config == nil {  // an alias names the same network: `unet,u-net` would train it twice
             let identifiers = try entries.map { try registry.topologies.factory($0.topology).0.identifier }
             if let twice = identifiers.indices.first(where: { identifiers[..<$0].contains(identifiers[$0]) }) {
@@ -219,7 +220,6 @@ struct Compare: ParsableCommand {
         // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
         let settings = training.settings()
-        let resolved = try resolveModalityNoting(modality, registry: registry)
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
         for e in entries where resume {

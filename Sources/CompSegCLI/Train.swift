@@ -217,12 +217,14 @@ struct Train: ParsableCommand {
         // Both checked now, so that mistakes in their settings are named (both at once) before the
         // data are read and prepared (minutes at the paper's scale); the network is built for the
         // data's channels by TrainingRun.
-        let problems = [
+        let problems = modalityManifest.unknownPlugins(in: registry) + [
             Result { _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: "\(source): head '\(headPlugin.identifier)'")) },
             Result { try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource)) },
-        ].compactMap { if case .failure(let e) = $0 { e } else { nil } }
-        if problems.count == 1 { throw problems[0] }
-        if problems.count > 1 { throw CLIError(problems.map { "\($0)" }.joined(separator: "\n")) }
+        ].enumerated().compactMap { i, result -> String? in
+            guard case .failure(let e) = result else { return nil }
+            return e is RegistryError ? "\(i == 0 ? "--head" : "--topology"): \(e)" : "\(e)"  // an unknown name, given by the option
+        }
+        guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry)
             .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget)

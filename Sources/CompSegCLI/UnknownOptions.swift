@@ -44,6 +44,25 @@ enum UnknownOptions {
         return nil
     }
 
+    /// The error for `help WORDS` whose words name no command (ArgumentParser shows the tool's
+    /// help and exits 0 then, so a script's `compseg help segmnt` would seem to succeed); nil when
+    /// they name one, or when the first argument is not `help`.
+    static func unknownHelpTopic(_ arguments: [String], root: any ParsableCommand.Type = CompSeg.self) -> (message: String, command: String)? {
+        guard arguments.first == "help" else { return nil }
+        var command = root, path = [root._commandName]
+        for word in arguments.dropFirst() where !word.hasPrefix("-") {
+            let subcommands = command.configuration.subcommands
+            guard let sub = subcommands.first(where: { $0._commandName == word }) else {
+                let usage = path.joined(separator: " ")
+                let known = subcommands.isEmpty ? "; '\(usage)' has no subcommands" : suggestion(word, among: subcommands.map { $0._commandName })
+                return ("unknown command '\(word)' for '\(usage)'" + known, usage)
+            }
+            command = sub
+            path.append(word)
+        }
+        return nil
+    }
+
     /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest; for
     /// 3 characters or more), else the nearest by edits (at most 2, or a third of its length); empty when none is near.
     private static func suggestion(_ typed: String, among names: some Sequence<String>, prefix: String = "") -> String {

@@ -119,6 +119,16 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
         argument.contains("/") || [".yaml", ".yml", ".json"].contains { argument.lowercased().hasSuffix($0) }
     }
 
+    /// Every plugin this manifest names that `registry` lacks (its reader, its steps), each
+    /// named by where it is written ("lab.yaml: key 'reader': unknown modality 'x'; known: …");
+    /// empty when all are known.
+    public func unknownPlugins(in registry: Registry) -> [String] {
+        let steps = preprocessing.enumerated().compactMap { i, step in
+            registry.transforms.unknown(step.identifier).map { "\(source): preprocessing step \(i + 1): \($0)" }
+        }
+        return (registry.modalities.unknown(reader).map { ["\(source): key 'reader': \($0)"] } ?? []) + steps
+    }
+
     public static func resolve(_ argument: String, builtin: [String: URL], registry: Registry) throws -> ModalityManifest {
         if namesFile(argument) { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
         func builtinManifest(_ name: String) throws -> ModalityManifest? {

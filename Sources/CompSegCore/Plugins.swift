@@ -213,6 +213,11 @@ extension DecodingError {
     }
 }
 
+/// Problems as one message: one as it is, several as "N problems:" and an indented line each.
+public func listed(problems: [String]) -> String {
+    problems.count == 1 ? problems[0] : "\(problems.count) problems:\n" + problems.map { "  " + $0 }.joined(separator: "\n")
+}
+
 /// How many edits (letters inserted, removed or changed, ignoring case) make one key the other,
 /// where that is few enough to be a misspelling: at most two, both keys of three letters or more;
 /// nil otherwise.

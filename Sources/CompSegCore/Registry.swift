@@ -41,12 +41,22 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
     /// The factory for `name` (identifier or alias, case-insensitive).
     /// - Throws: `RegistryError` listing the known identifiers.
     public func factory(_ name: String) throws -> (PluginInfo, Factory) {
-        guard let e = entries.first(where: { $0.info.answers(to: name) }) else {
-            let known = infos.map(\.identifier)
-            throw RegistryError("unknown \(kind.rawValue) '\(name)'; known: "
-                                + (known.isEmpty ? "none registered" : known.joined(separator: ", ")))
-        }
+        guard let e = entries.first(where: { $0.info.answers(to: name) }) else { throw RegistryError(unknown(name)!) }
         return (e.info, e.make)
+    }
+
+    /// Why no plugin answers to `name`, with the one it likely misspells and the known ones
+    /// ("unknown topology 'segnt'; did you mean 'segnet'? known: segnet, unet"); nil when one does.
+    /// A misspelling is one edit away, or two in names of 8 letters or more: short names are
+    /// close to each other (resnet is two from segnet).
+    public func unknown(_ name: String) -> String? {
+        guard !knows(name) else { return nil }
+        let known = infos.map(\.identifier)
+        let guess = infos.flatMap { [$0.identifier] + $0.aliases }
+            .compactMap { n in editDistance(name, n).flatMap { $0 <= (name.count >= 8 ? 2 : 1) ? (n, $0) : nil } }
+            .min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
+        return "unknown \(kind.rawValue) '\(name)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
+            + "known: " + (known.isEmpty ? "none registered" : known.joined(separator: ", "))
     }
 }
 

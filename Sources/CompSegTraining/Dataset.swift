@@ -17,6 +17,8 @@ public struct PreparedModality: Sendable {
     /// - Throws: naming the manifest and the reader or step that is unknown or misconfigured.
     public init(_ manifest: ModalityManifest, registry: Registry) throws {
         self.manifest = manifest
+        let unknown = manifest.unknownPlugins(in: registry)
+        if unknown.count > 1 { throw RegistryError(listed(problems: unknown)) }
         do { reader = try registry.modality(manifest.reader, manifest.readerConfiguration) } catch let e as RegistryError {
             throw ConfigurationError(source: manifest.source, message: "key 'reader': \(e.description)")
         }

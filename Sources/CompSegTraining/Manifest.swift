@@ -130,8 +130,7 @@ public struct ManifestError: Error, CustomStringConvertible {
     public let problems: [String]
     public init(file: String, problems: [String]) { self.file = file; self.problems = problems }
     public var description: String {
-        problems.count == 1 ? "\(file): \(problems[0])"
-            : "\(file): \(problems.count) problems:\n" + problems.map { "  \($0)" }.joined(separator: "\n")
+        "\(file): " + listed(problems: problems)
     }
 }
 

@@ -32,6 +32,11 @@ import Testing
         try refuses(["train", "--data", "demo", "--out", "x"], saying: "missing: --modality\n")
         try refuses(["help", "segment", "--bogus"], saying: "Error:")  // ArgumentParser's own, not "unknown command 'help'"
         try refuses([""], saying: "unknown command '' for 'compseg'\n")
+        // `help` with a word that names no command fails (ArgumentParser shows the tool's help and exits 0).
+        try refuses(["help", "segmnt"], saying: "Error: unknown command 'segmnt' for 'compseg'; did you mean 'segment'?\n  See 'compseg --help'")
+        try refuses(["help", "train", "now"], saying: "unknown command 'now' for 'compseg train'; 'compseg train' has no subcommands")
+        let help = try cli.run(["help", "segment"])
+        #expect(help.status == 0 && help.output.contains("USAGE: compseg segment"), "\(help.output)")
         // Known options: ArgumentParser's own message stands.
         try refuses(["segment", "--model", "run", "--", "--out"], saying: "Missing expected argument '--out <out>'")
     }

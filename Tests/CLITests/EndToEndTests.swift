@@ -421,6 +421,24 @@ extension EndToEndTests {
                                    "--out", folder.path("cmp2")])
         #expect(unknown.status != 0 && unknown.output.contains("--topologies resnet: unknown topology 'resnet'; known: segnet, unet"),
                 "\(unknown.output)")
+        // Every unknown name at once, each once: the modality's reader and steps, topologies, a shared head.
+        try Data("reader: greyscale-png\npreprocessing: [standardize, smooth-lab]\n".utf8).write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
+        let unknowns = try cli.run(["compare", "--data", manifest, "--modality", folder.path("lab.yaml"), "--topologies", "segnt,tiny-fcn",
+                                    "--head", "power-mean", "--out", folder.path("cmp2")])
+        #expect(unknowns.status == 1 && unknowns.output.contains("""
+            Error: 5 problems:
+              \(folder.path("lab.yaml")): key 'reader': unknown modality 'greyscale-png'; known: he, infrared, raman
+              \(folder.path("lab.yaml")): preprocessing step 2: unknown preprocessing step 'smooth-lab'; known: airpls,
+            """) && unknowns.output.contains("""
+              --topologies segnt: unknown topology 'segnt'; did you mean 'segnet'? known: segnet, unet
+              --head power-mean: unknown pooling head 'power-mean'; known: compsegnet, lse, size, topk, trapezoid
+              --topologies tiny-fcn: unknown topology 'tiny-fcn'; known: segnet, unet
+            """), "\(unknowns.output)")
+        let trainUnknowns = try cli.run(["train", "--data", manifest, "--modality", folder.path("lab.yaml"), "--topology", "tiny-fcn",
+                                         "--head", "power-mean", "--out", folder.path("run2")])
+        #expect(trainUnknowns.status == 1 && trainUnknowns.output.contains("Error: 4 problems:\n  \(folder.path("lab.yaml")): key 'reader'")
+                    && trainUnknowns.output.contains("  --head: unknown pooling head 'power-mean'; known: compsegnet")
+                    && trainUnknowns.output.contains("  --topology: unknown topology 'tiny-fcn'; known: segnet, unet"), "\(trainUnknowns.output)")
 
         // --config: two configurations of one topology, side by side.
         try Data("""
@@ -467,7 +485,7 @@ extension EndToEndTests {
                 + "headConfiguration, name, topology\n  \(folder.path("bad.yaml")): names must differ (each is a run folder); repeated: b; "
                 + "give entries a 'name'\n  \(folder.path("bad.yaml")): topologies entry 2 (b): unknown topology 'unett'"),
             ("topologies: [unett, {name: u, topology: unet, configuration: {widht: 4}}]",  // every entry's problem at once
-             "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1 (unett): unknown topology 'unett'; known: segnet, unet\n"
+             "2 problems:\n  \(folder.path("bad.yaml")): topologies entry 1 (unett): unknown topology 'unett'; did you mean 'unet'? known: segnet, unet\n"
                 + "  \(folder.path("bad.yaml")): topologies entry 2 (u): unknown key 'widht'"),
         ] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: folder.path("bad.yaml")))

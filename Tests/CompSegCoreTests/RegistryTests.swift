@@ -24,6 +24,9 @@ import CompSegNetHead
         #expect(throws: RegistryError("unknown topology 'unet'; known: none registered")) {
             try r.topology("unet", inputChannels: 3, seed: 0)
         }
+        // A name a few letters off an identifier or alias is suggested.
+        #expect(throws: RegistryError("unknown pooling head 'compsgnet'; did you mean 'compsegnet'? known: compsegnet")) { try r.head("compsgnet") }
+        #expect(throws: RegistryError("unknown pooling head 'papr'; did you mean 'paper'? known: compsegnet")) { try r.head("papr") }
     }
 
     @Test func duplicateRegistrationIsRefused() throws {
