@@ -80,7 +80,11 @@ public struct Manifest: Sendable {
         func file(_ text: String?, _ line: Int, _ what: String) -> URL? {
             guard let text else { return nil }
             let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
-            if !FileManager.default.fileExists(atPath: u.path) { problems.append("line \(line): \(what) file \(text) not found") }
+            if !FileManager.default.fileExists(atPath: u.path) {
+                problems.append("line \(line): \(what) file \(text) not found")
+            } else if what != "image" {  // masks and truths are PNGs: one that is not is named with the missing ones
+                do { try PNGImage.requireSignature(u) } catch { problems.append("line \(line): \(what) \(error)") }
+            }
             return u
         }
         var rows: [Row] = []

@@ -12,9 +12,10 @@ import CompSegTraining
     }
 
     @Test func readsRowsWithRelativePathsAndOptionalColumns() throws {
-        let dir = try folder(["spots/a.h5": "", "spots/b.h5": "", "spots/b_truth.png": "",
+        let dir = try folder(["spots/a.h5": "", "spots/b.h5": "",
                               "m.csv": "path,label,split,truth\nspots/a.h5,1,train,\n\"spots/b.h5\",cancer-free,VAL,spots/b_truth.png\n"])
         defer { try? FileManager.default.removeItem(at: dir) }
+        try Self.pngSignature.write(to: dir.appendingPathComponent("spots/b_truth.png"))
         let m = try Manifest(contentsOf: dir.appendingPathComponent("m.csv"))
         #expect(m.rows.count == 2)
         #expect(m.rows[0].label == .cancer && m.rows[0].split == .train && m.rows[0].truth == nil)
@@ -39,6 +40,27 @@ import CompSegTraining
                 "line 5: 2 fields, the header has 3",
             ])
             #expect(error.description.hasPrefix("\(file.path): 4 problems:"))
+        }
+    }
+
+    static let pngSignature = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
+
+    /// A mask or truth that is not a PNG is named with the missing files, in one round.
+    @Test func masksAndTruthsThatAreNotPNGsAreNamedWithTheMissingFiles() throws {
+        let dir = try folder(["spots/a.h5": "", "spots/a.tif": "II*\u{0}rest", "spots/b.txt": "tumor here",
+                              "m.csv": "path,label,split,mask,truth\nspots/a.h5,1,train,,spots/gone.png\n"
+                                + "spots/a.h5,1,val,spots/a.tif,spots/b.txt\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        do {
+            _ = try Manifest(contentsOf: dir.appendingPathComponent("m.csv"))
+            Issue.record("expected an error")
+        } catch let error as ManifestError {
+            #expect(error.problems == [
+                "line 2: truth file spots/gone.png not found",
+                "line 3: mask \(dir.path)/spots/a.tif: is a TIFF file, not a PNG",
+                "line 3: truth \(dir.path)/spots/b.txt: is not a PNG file (no PNG signature)",
+                "line 3: \(dir.path)/spots/a.h5 is listed already on line 2 (split train, here val)",
+            ], "\(error)")
         }
     }
 
