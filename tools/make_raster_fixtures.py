@@ -297,6 +297,13 @@ def write_unsupported():
         photometric="ycbcr")
     bad("jpeg2000_rgb8.tif", RGB8, "JPEG 2000 (Compression 34712)", "Compression (259) = 34712", photometric="rgb",
         compression="jpeg2000")
+    markers = np.stack([GREY8[:6, :8] // (k + 1) for k in range(5)], -1)
+    bad("markers5_grey.tif", markers, "5 markers: min-is-black with 4 unspecified extra samples",
+        "SamplesPerPixel (277) = 5: 1 grey sample and 4 extra samples that are not alpha", photometric="minisblack",
+        planarconfig="contig", extrasamples=["unspecified"] * 4)
+    bad("rgb8_2extra.tif", np.concatenate([RGB8[:6, :8], markers[..., :2]], -1), "RGB with 2 unspecified extra samples",
+        "SamplesPerPixel (277) = 5: 3 colour samples and 2 extra samples that are not alpha", photometric="rgb",
+        planarconfig="contig", extrasamples=["unspecified"] * 2)
 
 
 def write_premultiplied():

@@ -78,7 +78,7 @@ public typealias RasterRegion = (x: Int, y: Int, width: Int, height: Int)
 /// PNG of every colour type and bit depth, interlaced or not. Grey stays one channel (`RasterImage.rgb`
 /// expands it); palette becomes RGB; alpha (a PNG's, its palette transparency, or a TIFF extra
 /// sample marked associated or unassociated alpha) is kept apart as `alpha` (`rgb` composites over
-/// white); a TIFF's other extra samples are dropped.
+/// white); one other extra sample is dropped, and an image with two or more (a multichannel image, such as fluorescence markers) is refused.
 /// Refused with an `IOError` naming the tag and value: other bit depths (1, 2, 4, 12, 32, …),
 /// signed or floating-point samples, other photometric interpretations (CMYK, CIE L*a*b*, uncompressed
 /// YCbCr, …), codecs this libtiff lacks.

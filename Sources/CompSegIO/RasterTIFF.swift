@@ -180,6 +180,25 @@ final class RasterTIFFFile {
         }
     }
 
+    /// Why the current directory is no grey or colour picture: two or more extra samples that are
+    /// not alpha (a multichannel image, such as fluorescence markers, whose channels beyond the
+    /// first would be dropped without a word); nil otherwise. One unspecified extra sample is
+    /// taken as it comes (writers often leave an alpha unspecified).
+    private func multichannelProblem(samplesPerPixel spp: Int, photometric: Int) -> String? {
+        let colourSamples = photometric == Int(PHOTOMETRIC_RGB) || photometric == Int(PHOTOMETRIC_YCBCR) ? 3 : 1
+        guard spp - colourSamples >= 2 else { return nil }
+        var count: UInt16 = 0
+        var types: UnsafeMutablePointer<UInt16>? = nil
+        let declared = compseg_tiff_get_extrasamples(tiff, &count, &types) == 1 && types != nil
+            ? Array(UnsafeBufferPointer(start: types, count: Int(count))) : []
+        let alpha = declared.filter { $0 == UInt16(EXTRASAMPLE_ASSOCALPHA) || $0 == UInt16(EXTRASAMPLE_UNASSALPHA) }.count
+        let others = spp - colourSamples - alpha
+        guard others >= 2 else { return nil }
+        return "SamplesPerPixel (277) = \(spp): \(colourSamples) \(colourSamples == 3 ? "colour samples" : "grey sample") and \(others) "
+            + "extra samples that are not alpha, so a multichannel image (such as fluorescence markers), not a grey or RGB "
+            + "picture; expected at most one extra sample"
+    }
+
     /// The current directory as `RasterImageInfo`, with the reason `RasterFile` refuses it, if any.
     func info(page: Int, subIFD: Int?) -> RasterImageInfo {
         let width = Int(u32(TIFFTAG_IMAGEWIDTH) ?? 0), height = Int(u32(TIFFTAG_IMAGELENGTH) ?? 0)
@@ -194,6 +213,7 @@ final class RasterTIFFFile {
             : .strips(rowsPerStrip: min(height, Int(u32(TIFFTAG_ROWSPERSTRIP) ?? UInt32(height))))
         let unsupported = TIFFNames.problem(width: width, height: height, samplesPerPixel: spp, bits: bits, sampleFormat: format,
                                             photometric: photometric, compression: compression, separate: separate, layout: layout)
+            ?? multichannelProblem(samplesPerPixel: spp, photometric: photometric)
         return RasterImageInfo(page: page, subIFD: subIFD, width: width, height: height, samplesPerPixel: spp, bitsPerSample: bits,
                                photometric: TIFFNames.photometric(photometric), photometricCode: photometric,
                                compression: TIFFNames.compression(compression), compressionCode: compression,
