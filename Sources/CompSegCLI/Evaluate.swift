@@ -143,7 +143,7 @@ extension Evaluate {
     }
 
     /// Says which samples' true tumor lies partly outside their tissue mask (1% of it or more),
-    /// where no pixel measure counts it (Dice against the whole annotation is lower than the one reported).
+    /// where their masks cannot mark it: the pixel measures count it as missed.
     static func noteTruthOutsideTissue(_ samples: [Sample], _ truth: [String: [Bool]]) {
         var outside = 0, total = 0, named: [String] = []
         for sample in samples {
@@ -155,9 +155,11 @@ extension Evaluate {
             named.append(String(format: "%@ %.1f%%", sample.id, 100 * Double(left) / Double(tumor)))
         }
         guard outside > 0 else { return }
-        print("Note: in \(counted(named.count, "sample")), true tumor lies outside the tissue mask, where Dice and the other "
-              + "pixel measures do not count it: " + String(format: "%d of %d of their true tumor pixels (", outside, total)
-              + named.prefix(5).joined(separator: ", ") + (named.count > 5 ? ", …)" : ")"))
+        print("Note: in \(counted(named.count, "sample")), true tumor lies outside the tissue mask, where the masks cannot "
+              + "mark it, so Dice and the other pixel measures count it as missed: "
+              + String(format: "%d of %d of their true tumor pixels (", outside, total)
+              + named.prefix(5).joined(separator: ", ") + (named.count > 5 ? ", …)" : ")")
+              + ". Check the tissue mask (inspect; the reader's tissue options, or a mask column in the manifest)")
     }
 }
 

@@ -159,7 +159,8 @@ extension ConfigurationChoice {
     public init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
-        guard let value = Self(rawValue: text) else {
+        // In any case, as a manifest's labels and splits are read (`Vector` is `vector`).
+        guard let value = Self(rawValue: text) ?? Self.allCases.first(where: { $0.rawValue.lowercased() == text.lowercased() }) else {
             throw DecodingError.dataCorruptedError(in: container, debugDescription:
                 "'\(text)' is not one of \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -75,7 +75,11 @@ public struct SegmentationEvaluation: Sendable {
             let tumor = predicted.filter { $0 }.count
             return SampleResult(id: sample.id, label: sample.label, tissuePixels: sample.tissue.count, tumorPixels: tumor,
                                 tumorFraction: Double(tumor) / Double(max(1, sample.tissue.count)),
-                                pixel: truth[sample.id].map { PixelAgreement(predicted: predicted, truth: $0, region: tissue) })
+                                // Scored on tissue and on true tumor outside it, which the mask cannot mark: a
+                                // tissue mask that leaves out part of an annotation costs Dice as a miss does.
+                                pixel: truth[sample.id].map { t in
+                                    PixelAgreement(predicted: predicted, truth: t, region: zip(tissue, t).map { $0 || $1 })
+                                })
         }
         let labelled = results.filter { $0.label != nil }
         let fractions = labelled.map { Float($0.tumorFraction) }, positives = labelled.map { $0.label == .cancer }

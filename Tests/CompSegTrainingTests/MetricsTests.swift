@@ -70,6 +70,9 @@ import CompSegTraining
         #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: [:])?.criterion == .youden)
         #expect(SegmentationEvaluation.bestThreshold(samples: Array(samples.prefix(2)), maps: Array(maps.prefix(2)), truth: [:]) == nil)
         #expect(SegmentationEvaluation.bestThreshold(samples: [samples[2]], maps: [maps[2]], truth: truth) == nil)
+        // True tumor outside the tissue mask counts as missed (the mask cannot mark it): a's Dice is 2·2/(2·2 + 1).
+        let beyond = SegmentationEvaluation(samples: [samples[0]], maps: [maps[0]], truth: ["a": [true, true, false, true]], threshold: 0.35)
+        #expect(beyond.results[0].pixel?.dice == 0.8 && beyond.results[0].pixel?.sensitivity == 2.0 / 3, "\(beyond.results)")
     }
 
     /// The period-2 measure: none in a constant map or a linear ramp (its 3×3 mean is itself

@@ -95,6 +95,28 @@ import Testing
         #expect(!cleaned.pixels[0] && cleaned.pixels[44] && cleaned.count == 36)
     }
 
+    /// The methods: Otsu's threshold splits even a map of tissue only (a fluorescence gradient
+    /// across it); `all` keeps every pixel; `above` cuts where the lab says. Values are checked.
+    @Test func tissueMethodsAndTheirChecks() throws {
+        let means = (0..<100).map { Float($0 % 10) }  // a gradient, as across a map taken inside tissue
+        var rule = TissueRule()
+        #expect(try rule.mask(means: means, height: 10, width: 10).count == 50)
+        rule.method = .all
+        #expect(try rule.mask(means: means, height: 10, width: 10).count == 100)
+        rule.method = .above; rule.threshold = 6.5
+        #expect(try rule.mask(means: means, height: 10, width: 10).count == 30)
+        let c = try PluginConfiguration(json: Data(#"{"tissue": {"method": "All"}}"#.utf8)).decode(InfraredSource.Configuration.self)
+        #expect(c.tissue.method == .all)  // choices in any case
+        var registry = Registry()
+        try InfraredSource.register(in: &registry)
+        for (json, message) in [(#"{"method": "above"}"#, "key 'tissue': method above needs a threshold"),
+                                (#"{"threshold": 3}"#, "key 'tissue': threshold is for method above, not otsu"),
+                                (#"{"method": "mean"}"#, "'mean' is not one of otsu, all, above")] {
+            let given = PluginConfiguration(json: Data(#"{"tissue": \#(json)}"#.utf8), source: "lab.yaml: options")
+            #expect { _ = try registry.modality("infrared", given) } throws: { "\($0)".contains(message) }
+        }
+    }
+
     /// The scan for NaN and infinities finds the first one wherever it lies: in the first or last
     /// value, at a block's edge (4096 values), or not at all.
     @Test func firstNonFiniteValueIsFoundAnywhere() {

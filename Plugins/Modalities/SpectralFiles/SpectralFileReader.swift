@@ -109,9 +109,9 @@ public struct SpectralFileReader: Sendable {
         return nil
     }
 
-    /// The tissue mask of `cube`: the file's own, or where the integrated absorbance (the mean
-    /// over bands) exceeds Otsu's threshold, cleaned by `tissue`. A pixel with a non-finite value
-    /// is never tissue.
+    /// The tissue mask of `cube`: the file's own, or one computed from the integrated absorbance
+    /// (the mean over bands) as `tissue` says (Otsu's threshold by default). A pixel with a
+    /// non-finite value is never tissue.
     public func tissue(of cube: SpectralCube) throws -> Mask {
         try tissue(of: cube, allFinite: Self.firstNonFinite(cube.values) == nil)
     }
@@ -142,8 +142,7 @@ public struct SpectralFileReader: Sendable {
         if let mask = cube.mask {
             tissue = try Mask(height: h, width: w, pixels: mask)
         } else {
-            let threshold = otsuThreshold(absorbance)
-            tissue = options.tissue.clean(try Mask(height: h, width: w, pixels: absorbance.map { $0 > threshold }))
+            tissue = try options.tissue.mask(means: absorbance, height: h, width: w)
         }
         for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
         return tissue
