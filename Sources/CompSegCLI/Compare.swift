@@ -90,15 +90,19 @@ struct Compare: ParsableCommand {
     /// The run's mask threshold: --threshold's number, or with `auto` the one that does best on the
     /// validation split (as `evaluate --threshold auto` chooses it); the paper's 0.35 where that
     /// split cannot tell (no truth, one class). Its origin in words.
-    func chooseThreshold(_ trained: TrainedModel, validation: SampleStore, manifest: Manifest) throws -> (Float, String) {
-        if let fixed = Float(threshold) { return (fixed, "set by --threshold") }
+    /// `unchosen` says why `auto` could not choose, for the table's notes; nil when it did, or was not asked.
+    func chooseThreshold(_ trained: TrainedModel, validation: SampleStore, manifest: Manifest) throws
+        -> (threshold: Float, origin: String, unchosen: String?) {
+        if let fixed = Float(threshold) { return (fixed, "set by --threshold", nil) }
         let rows = manifest.rows(in: .val)
         let (samples, maps) = try trained.segmented(validation)
         let truth = try SegmentationFiles.readTruth(rows, samples, manifest: manifest.url.path)
         guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) else {
-            return (SegmentationFiles.defaultThreshold, "the paper's 0.35: the validation split has neither truth nor both classes to choose one on")
+            let why = samples.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
+            return (SegmentationFiles.defaultThreshold, "the paper's 0.35: \(why) to choose one on", "threshold 0.35: \(why) to choose one on")
         }
-        return (choice.threshold, "chosen on the \(counted(samples.count, "validation sample")) by \(choice.reason)")
+        return (choice.threshold, "chosen on the \(counted(samples.count, "validation sample")) by \(choice.reason)",
+                choice.uninformative ? "no threshold told the validation maps apart (every one scored the same)" : nil)
     }
 
     /// What in the run `model` (begun by an earlier compare into this folder) differs from what
@@ -151,9 +155,10 @@ struct Compare: ParsableCommand {
         var topologies: [JSONValue]
     }
     struct Row {
-        let topology: String
-        /// The mask threshold, and how it was chosen.
-        let threshold: Float, thresholdOrigin: String
+        /// The entry's name (its run folder) and the topology's identifier: the same unless --config names entries.
+        let name: String, topology: String
+        /// The mask threshold, and how it was chosen; why `auto` could not choose one, if it could not.
+        let threshold: Float, thresholdOrigin: String, thresholdUnchosen: String?
         /// Epochs that ended collapsed, of all; whether the epoch whose weights were kept did.
         let collapsedEpochs: Int, epochs: Int, keptEpochCollapsed: Bool
         let parameters: Int, seconds: Double, imagesPerSecond: Double
@@ -172,7 +177,7 @@ struct Compare: ParsableCommand {
         threading.apply()
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
-        let (entries, found) = try entries()
+        var (entries, found) = try entries()
         let resolved = try resolveModalityNoting(modality, registry: registry)
         // Every configuration is checked before any reading or training, all named at once (a head
         // that all entries share, once).
@@ -196,6 +201,8 @@ struct Compare: ParsableCommand {
                 throw CLIError("--topologies names \(identifiers[twice]) twice (\(entries[first].name) and \(entries[twice].name)); "
                                + "to compare configurations of one topology, use --config")
             }
+            // Named as registered (`UNet` and `u-net` are unet), in the table and as run folders.
+            entries = zip(entries, identifiers).map { Entry(name: $1, topology: $1, configuration: $0.configuration) }
         }
         let folder = URL(fileURLWithPath: out)
         if resume {
@@ -270,12 +277,12 @@ struct Compare: ParsableCommand {
             }
             let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
             let trained = try TrainedModel(run: session.folder, registry: registry)
-            let (chosen, origin) = try chooseThreshold(trained, validation: validation, manifest: manifest)
+            let (chosen, origin, unchosen) = try chooseThreshold(trained, validation: validation, manifest: manifest)
             let (samples, maps) = try trained.segmented(test)
             let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
             if evaluation.results.allSatisfy({ $0.tumorPixels == 0 }) {
-                warn("\(e.name): no test pixel exceeds the threshold \(String(format: "%.2f", chosen)): every tumor fraction is 0, "
+                warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, "
                      + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")
             }
             let figures = session.folder.url.appendingPathComponent("test")
@@ -292,16 +299,17 @@ struct Compare: ParsableCommand {
                                       source: (session.folder.url.path, manifest.url.path, "test", origin), to: figures)
             let history = session.trainer.history
             let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
-            rows.append(Row(topology: e.name, threshold: chosen, thresholdOrigin: origin,
+            rows.append(Row(name: e.name, topology: session.model.topology.identifier, threshold: chosen, thresholdOrigin: origin, thresholdUnchosen: unchosen,
                             collapsedEpochs: history.filter { $0.collapse != nil }.count, epochs: history.count,
                             keptEpochCollapsed: keptCollapsed, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
-                            validationLoss: session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
+                            // Without a validation split the best epoch was chosen by its training loss: not a validation loss.
+                            validationLoss: validation.count == 0 ? nil : session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
                             curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
                             configuration: session.model.topology.configuration, head: session.model.head))
         }
         try writeTables(rows, to: folder)
-        let curves = rows.map { EvaluationReport.rocCurve(name: $0.topology, $0.evaluation) }
+        let curves = rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) }
         try EvaluationReport.writeROC(curves, to: folder)
         try writeReport(rows, roc: curves, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
@@ -322,23 +330,23 @@ struct Compare: ParsableCommand {
         for r in rows {
             var figures: [String] = []
             if let curves = r.curves {
-                figures.append(ReportHTML.figure(svg: curves, alt: "\(r.topology): training curves",
-                                                 caption: "\(r.topology): training and validation loss and validation AUC per epoch; "
+                figures.append(ReportHTML.figure(svg: curves, alt: "\(r.name): training curves",
+                                                 caption: "\(r.name): training and validation loss and validation AUC per epoch; "
                                                     + "the dashed line marks the epoch whose weights were kept."))
             }
-            figures.append(ReportHTML.figure(svg: r.fractions, alt: "\(r.topology): tumor fraction by class",
-                                             caption: "\(r.topology): tumor fraction of each test sample by image label, with Youden's cut."))
+            figures.append(ReportHTML.figure(svg: r.fractions, alt: "\(r.name): tumor fraction by class",
+                                             caption: "\(r.name): tumor fraction of each test sample by image label, with Youden's cut."))
             let legend = try EvaluationReport.sampleLegend(threshold: r.threshold)
             let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
             sections.append("""
-                <section id="topology-\(ReportHTML.anchor(r.topology))">
-                <h2>\(ReportHTML.escape(r.topology))</h2>
+                <section id="topology-\(ReportHTML.anchor(r.name))">
+                <h2>\(ReportHTML.escape(r.name))</h2>
                 <div class="figures">\(figures.joined(separator: "\n"))</div>
                 <details><summary>Test samples (\(r.gallery.count)), highest tumor fraction first</summary>
                 \(legend)
                 <div class="cards">\(cards)</div>
                 <h3>Per-sample results</h3>
-                \(EvaluationReport.sampleTable(r.evaluation, anchorPrefix: "\(r.topology)-"))
+                \(EvaluationReport.sampleTable(r.evaluation, anchorPrefix: "\(r.name)-"))
                 </details>
                 </section>
                 """)
@@ -347,26 +355,29 @@ struct Compare: ParsableCommand {
         /// The rows sharing the highest value (as printed: three decimals), named together.
         func best(_ value: (Row) -> Double?) -> (names: String, value: Double)? {
             guard let top = rows.compactMap(value).max() else { return nil }
-            return (rows.filter { value($0).map { f($0) == f(top) } ?? false }.map(\.topology).joined(separator: ", "), top)
+            return (rows.filter { value($0).map { f($0) == f(top) } ?? false }.map(\.name).joined(separator: ", "), top)
         }
         let bestAUC = best { $0.evaluation.summary.auc }, bestDice = best { $0.evaluation.summary.diceMean }
-        var tiles = [ReportHTML.tile("Topologies", "\(rows.count)", rows.map(\.topology).joined(separator: ", ")
+        var tiles = [ReportHTML.tile(rows.contains { $0.name != $0.topology } ? "Entries" : "Topologies", "\(rows.count)", rows.map(\.name).joined(separator: ", ")
                                         + ": each trained on the same data, seed and budget, then tested on the test split.")]
         if let r = bestAUC {
             tiles.append(ReportHTML.tile("Highest test AUC", "\(r.names): \(f(r.value))",
-                                         "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance."))
+                                         "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance. "
+                                         + "One seed, \(Self.testCounts(rows)): a lead within the rows' 95% intervals (table) is "
+                                         + "no finding; repeat with other --seed values."))
         }
         if let r = bestDice {
             tiles.append(ReportHTML.tile("Highest Dice", "\(r.names): \(f(r.value))",
-                                         "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean)."))
+                                         "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean; the table's ± is "
+                                         + "its spread over those samples, not the uncertainty of the comparison)."))
         }
         if let fixed = Float(threshold) {
-            tiles.append(ReportHTML.tile("Threshold", String(format: "%.2f", fixed),
+            tiles.append(ReportHTML.tile("Threshold", thresholdText(fixed),
                                          "A pixel counts as tumor where the activation exceeds it: set by --threshold, the same for every row."))
         } else {
             tiles.append(ReportHTML.tile("Threshold", "per row",
                                          "A pixel counts as tumor where the activation exceeds it: each row's was chosen on the validation "
-                                         + "split (" + rows.map { "\($0.topology) \(String(format: "%.2f", $0.threshold)): \($0.thresholdOrigin)" }
+                                         + "split (" + rows.map { "\($0.name) \(thresholdText($0.threshold)): \($0.thresholdOrigin)" }
                                             .joined(separator: "; ") + "), since networks and heads light up to different levels."))
         }
         let body = """
@@ -378,7 +389,7 @@ struct Compare: ParsableCommand {
             \(comparison)
             <div class="figures" style="margin-top:1rem">\(rocFigure)</div>
             \(sections.joined(separator: "\n"))
-            <p class="subtitle">Each topology's run folder (model.json, weights.safetensors, history.csv, curves.png and curves.svg, and its test figures in test/) lies beside this report: \(ReportHTML.escape(rows.map(\.topology).joined(separator: ", "))).</p>
+            <p class="subtitle">Each topology's run folder (model.json, weights.safetensors, history.csv, curves.png and curves.svg, and its test figures in test/) lies beside this report: \(ReportHTML.escape(rows.map(\.name).joined(separator: ", "))).</p>
             """
         try writeDurably(Data(ReportHTML.page(title: "CompSeg topology comparison", body: body).utf8),
                          to: folder.appendingPathComponent("report.html"))
@@ -396,15 +407,17 @@ struct Compare: ParsableCommand {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         let severalHeads = Self.headLine(rows) == nil
         let notes = rows.map(Self.note)
-        let header = ["topology", "configuration"] + (severalHeads ? ["head"] : [])
-            + ["parameters", "training s", "images/s", "best val loss", "threshold", "test AUC", "Dice mean ± sd"]
+        let named = rows.contains { $0.name != $0.topology }  // --config's names: each row's topology beside it
+        let header = (named ? ["entry", "topology"] : ["topology"]) + ["configuration"] + (severalHeads ? ["head"] : [])
+            + ["parameters", "training s", "images/s", "best val loss", "threshold", "test AUC [95% CI]", "Dice mean ± sd"]
             + (notes.contains { $0 != nil } ? ["notes"] : [])
         let settings = Self.distinguishingSettings(rows.map(\.configuration))
         let cells = rows.indices.map { i in
             let (r, s) = (rows[i], rows[i].evaluation.summary)
-            return [r.topology, settings[i]] + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
+            return [r.name] + (named ? [r.topology] : []) + [settings[i]] + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
                 + ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), f(r.validationLoss.map(Double.init), 5),
-                   String(format: "%.2f", r.threshold), f(s.auc), "\(f(s.diceMean)) ± \(f(s.diceSD))"]
+                   thresholdText(r.threshold), f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? ""),
+                   s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")]
                 + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])
         }
         return (header, cells)
@@ -431,11 +444,12 @@ struct Compare: ParsableCommand {
     }
 
     /// What a reader of the table must know of a row: a collapse (its numbers are then those of a
-    /// map that does not depend on the image), nil when none.
+    /// map that does not depend on the image), a threshold `auto` could not choose; nil when none.
     static func note(_ r: Row) -> String? {
-        if r.keptEpochCollapsed { return "the kept epoch collapsed (\(r.collapsedEpochs) of \(r.epochs) did): its numbers are not a segmentation" }
-        if r.collapsedEpochs > 0 { return "\(r.collapsedEpochs) of \(r.epochs) epochs collapsed (restarted), not the kept one" }
-        return nil
+        let collapse = r.keptEpochCollapsed ? "the kept epoch collapsed (\(r.collapsedEpochs) of \(r.epochs) did): its numbers are not a segmentation"
+            : r.collapsedEpochs > 0 ? "\(r.collapsedEpochs) of \(r.epochs) epochs collapsed, not the kept one" : nil
+        let notes = [collapse, r.thresholdUnchosen].compactMap { $0 }
+        return notes.isEmpty ? nil : notes.joined(separator: "; ")
     }
 
     func writeTables(_ rows: [Row], to folder: URL) throws {
@@ -446,13 +460,13 @@ struct Compare: ParsableCommand {
                   + "in report.html.", "",
                   "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
             + cells.map { "| " + $0.joined(separator: " | ") + " |" }
-        var csv = ["topology,parameters,training_s,images_per_s,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
+        var csv = ["name,topology,parameters,training_s,images_per_s,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
                    + "dice_mean,dice_sd,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,"
                    + "configuration"]
         for r in rows {
             let s = r.evaluation.summary
-            csv.append(CSV.line([r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                                 f(r.validationLoss.map(Double.init), 6), String(format: "%.2f", r.threshold), f(s.auc, 6),
+            csv.append(CSV.line([r.name, r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
+                                 f(r.validationLoss.map(Double.init), 6), thresholdText(r.threshold), f(s.auc, 6),
                                  f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6), "\(s.nCancer)",
                                  "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
                                  r.head.identifier, r.head.configuration.text, r.configuration.text]))

@@ -89,7 +89,7 @@ struct Evaluate: ParsableCommand {
                                + " and no truth: give --threshold")
             }
             chosen = choice.threshold
-            print(String(format: "Threshold %.2f, chosen on %d validation samples by ", chosen, validation.count) + choice.reason)
+            print("Threshold \(thresholdText(chosen)), chosen on \(validation.count) validation samples by " + choice.reason)
             if split == .val || split == .all {
                 warn("the threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice and "
                      + "sensitivity are optimistic; --split test scores samples the choice never saw")

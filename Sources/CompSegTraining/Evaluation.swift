@@ -122,40 +122,66 @@ public struct SegmentationEvaluation: Sendable {
         public let criterion: Criterion
         /// The candidates that tie with it, lowest and highest (equal to `threshold` when none does).
         public let tied: ClosedRange<Float>
+        /// Whether every candidate tied: nothing told them apart (maps that light no pixel, or all alike).
+        public let uninformative: Bool
 
-        public init(threshold: Float, criterion: Criterion, tied: ClosedRange<Float>) {
-            self.threshold = threshold; self.criterion = criterion; self.tied = tied
+        public init(threshold: Float, criterion: Criterion, tied: ClosedRange<Float>, uninformative: Bool = false) {
+            self.threshold = threshold; self.criterion = criterion; self.tied = tied; self.uninformative = uninformative
         }
 
         /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)";
-        /// a choice at either end of the sweep says that the best may lie beyond it.
+        /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.
         public var reason: String {
             let swept = EvaluationReport.sweptThresholds
+            if uninformative {
+                return criterion.rawValue + ": none, as every threshold tried (\(thresholdText(tied.lowerBound)) to "
+                    + "\(thresholdText(tied.upperBound))) scores the same, so the middle was taken: the maps tell nothing apart at any "
+                    + "threshold (look at them; train longer or with another seed)"
+            }
             let edge = threshold == swept.last ? String(format: "; the highest tried (%.2f): the best may lie above, where the maps are near 1", threshold)
-                : threshold == swept.first ? String(format: "; the lowest tried (%.2f): the best may lie below, where the maps are faint", threshold)
+                : threshold < swept.first! ? "; below the usual sweep (0.05 to 0.95), among thresholds taken from the maps' own faint values"
                 : ""
             return criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
-                : String(format: ", tied from %.2f to %.2f (the middle taken)", tied.lowerBound, tied.upperBound)) + edge
+                : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the middle taken)") + edge
         }
     }
 
     /// The activation threshold that does best on these samples: the highest mean Dice over cancer
     /// samples with truth where any exists, else the highest Youden J of the tumor fraction (which
-    /// needs both classes). Candidates .05, .10, … .95; of candidates that tie, the middle one.
+    /// needs both classes). Candidates .05, .10, … .95; where the best of those is .05 or all tie
+    /// (faint maps light few pixels or none), also the twentieths of the tissue activations below
+    /// .05. Of candidates that tie, the middle one.
     /// - Returns: nil when neither can be measured (no cancer sample with truth, and not both classes).
     public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> ThresholdChoice? {
-        let candidates = EvaluationReport.sweptThresholds
+        let swept = EvaluationReport.sweptThresholds
         let hasTruth = samples.contains { $0.label == .cancer && truth[$0.id] != nil }
         let bothClasses = samples.contains { $0.label == .cancer } && samples.contains { $0.label == .cancerFree }
         guard hasTruth || bothClasses else { return nil }
-        let merits = candidates.map { t -> Double in
+        func merit(_ t: Float) -> Double {
             let e = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t)
             if hasTruth { return e.summary.diceMean ?? 0 }
             return (e.summary.sensitivity ?? 0) + (e.summary.specificity ?? 0) - 1
         }
-        let best = merits.max()!
-        let tied = candidates.indices.filter { merits[$0] >= best - 1e-12 }
-        return ThresholdChoice(threshold: candidates[tied[(tied.count - 1) / 2]], criterion: hasTruth ? .dice : .youden,
-                               tied: candidates[tied.first!]...candidates[tied.last!])
+        var tried = swept.map { ($0, merit($0)) }
+        let top = tried.map(\.1).max()!
+        if tried[0].1 >= top - 1e-12 {
+            let faint = zip(samples, maps).flatMap { s, map in map.indices.lazy.filter { s.tissue.pixels[$0] && map[$0] < swept[0] }.map { map[$0] } }
+                .sorted()
+            let quantiles = faint.isEmpty ? [] : (1..<20).map { k in Self.rounded(faint[(faint.count - 1) * k / 20]) }.filter { $0 > 0 }
+            tried = Set(quantiles).sorted().map { ($0, merit($0)) } + tried
+        }
+        let best = tried.map(\.1).max()!
+        let tied = tried.indices.filter { tried[$0].1 >= best - 1e-12 }
+        return ThresholdChoice(threshold: tried[tied[(tied.count - 1) / 2]].0, criterion: hasTruth ? .dice : .youden,
+                               tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: tied.count == tried.count)
     }
+
+    /// `t` to 2 significant digits, so that it is given back the same way (`--threshold 0.0021`).
+    static func rounded(_ t: Float) -> Float { Float(String(format: "%.2g", t)) ?? t }
+}
+
+/// A mask threshold as the tool prints it: two decimals (0.35), or two significant digits below
+/// 0.05 (0.0021), as `--threshold auto` may choose there.
+public func thresholdText(_ t: Float) -> String {
+    t >= 0.05 || t == 0 ? String(format: "%.2f", t) : String(format: "%.2g", t)
 }

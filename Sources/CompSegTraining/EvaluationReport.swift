@@ -55,11 +55,11 @@ public enum EvaluationReport {
         }
         figures.append(ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
                                          caption: "Tumor fraction of each sample (share of its tissue with activation above "
-                                            + String(format: "%.2f", s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
+                                            + thresholdText(s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
                                             + "Samples on or above the dashed cut are called cancer."))
         if bothClasses || cancerWithTruth {
             figures.append(ReportHTML.figure(svg: sweep.svg(), alt: "Mean Dice and Youden's J against the activation threshold",
-                                             caption: "Why the threshold is " + String(format: "%.2f", s.threshold) + ": it was \(thresholdOrigin). "
+                                             caption: "Why the threshold is " + thresholdText(s.threshold) + ": it was \(thresholdOrigin). "
                                                 + "The curves show, on these samples, how the mean Dice of cancer samples and Youden's J of the tumor fraction change with it."))
         }
         if let curves {
@@ -116,7 +116,7 @@ public enum EvaluationReport {
         return StripPlot.chart(
             groups: [StripPlot.Group(name: "cancer-free", values: r.filter { $0.label == .cancerFree }.map(\.tumorFraction), colour: cancerFreeColour),
                      StripPlot.Group(name: "cancer", values: r.filter { $0.label == .cancer }.map(\.tumorFraction), colour: cancerColour)],
-            yLabel: String(format: "tumor fraction (activation > %.2f)", s.threshold), title: "Tumor fraction by class",
+            yLabel: "tumor fraction (activation > \(thresholdText(s.threshold)))", title: "Tumor fraction by class",
             cut: s.youdenFraction.map { (Double($0), String(format: "Youden cut %.3f", $0)) })
     }
 
@@ -137,7 +137,7 @@ public enum EvaluationReport {
                           xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
         if !dice.isEmpty { chart.series.append(.init(name: "mean Dice (cancer)", points: dice, colour: Palette.categorical[0], dotRadius: 3)) }
         if !youden.isEmpty { chart.series.append(.init(name: "Youden's J (fraction)", points: youden, colour: Palette.categorical[1], dotRadius: 3)) }
-        chart.rules.append(.init(.vertical, at: Double(chosen), colour: (200, 30, 30), dash: 7, name: String(format: "threshold %.2f", chosen)))
+        chart.rules.append(.init(.vertical, at: Double(chosen), colour: (200, 30, 30), dash: 7, name: "threshold \(thresholdText(chosen))"))
         return chart
     }
 
@@ -217,7 +217,7 @@ public enum EvaluationReport {
                                    ? "no 95% interval: DeLong's method gives none with one sample of a class, and a 0-wide one "
                                      + "when the classes separate completely or every score ties, which few samples cannot show."
                                    : "95% interval by DeLong's method.")),
-            ReportHTML.tile("Threshold", String(format: "%.2f", s.threshold),
+            ReportHTML.tile("Threshold", thresholdText(s.threshold),
                             "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
             ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? "–",
                             "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)."),
@@ -248,7 +248,7 @@ public enum EvaluationReport {
         return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1\" "
             + "width=\"\(picture.width)\" height=\"\(picture.height)\">"
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(colour))\"></span>predicted tumor: activation above "
-            + String(format: "%.2f", threshold) + " in tissue</span>"
+            + thresholdText(threshold) + " in tissue</span>"
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour))\"></span>true tumor (ground truth)</span></div>"
     }
 

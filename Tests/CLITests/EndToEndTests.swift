@@ -452,8 +452,23 @@ extension EndToEndTests {
         let rows = try String(contentsOfFile: folder.path("pair/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(rows.count == 3 && rows[1].hasPrefix("unet-bn,") && rows[2].hasPrefix("unet-plain,"), "\(rows)")
         let pairTable = try String(contentsOfFile: folder.path("pair/comparison.md"), encoding: .utf8)
-        #expect(pairTable.contains("| unet-bn | width 4, depth 2, batchNorm true |")
-                    && pairTable.contains("| unet-plain | width 4, depth 2, batchNorm false |"), "\(pairTable)")
+        // Entries named apart from their topology: an entry column, and the topology beside it (table and CSV).
+        #expect(pairTable.contains("| entry | topology | configuration |") && pairTable.contains("| unet-bn | unet | width 4, depth 2, batchNorm true |")
+                    && pairTable.contains("| unet-plain | unet | width 4, depth 2, batchNorm false |"), "\(pairTable)")
+        #expect(rows[0].hasPrefix("name,topology,parameters,") && rows[1].hasPrefix("unet-bn,unet,"), "\(rows)")
+        // A topology named as it is registered; without a validation split no val loss is shown, and the
+        // threshold auto could not choose is noted.
+        let noVal = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: ",val,", with: ",train,")
+        try Data(noVal.utf8).write(to: URL(fileURLWithPath: folder.path("data/noval.csv")))
+        let unvalidated = try cli.run(["compare", "--data", folder.path("data/noval.csv"), "--modality", "infrared", "--topologies", "UNet",
+                                       "--out", folder.path("noval"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(unvalidated.status == 0, "\(unvalidated.output)")
+        let noValRows = try String(contentsOfFile: folder.path("noval/comparison.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(noValRows.count == 2 && noValRows[1].hasPrefix("unet,unet,") && noValRows[1].split(separator: ",", omittingEmptySubsequences: false)[5] == "",
+                "\(noValRows)")
+        let noValTable = try String(contentsOfFile: folder.path("noval/comparison.md"), encoding: .utf8)
+        #expect(noValTable.contains("| unet | width 4, depth 2 |") && noValTable.contains("| – | 0.35 |")
+                    && noValTable.contains("threshold 0.35: no validation split to choose one on |"), "\(noValTable)")
         let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
         #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
         // Heads side by side: each entry's own, a head column, each row's threshold chosen on validation.
@@ -466,8 +481,8 @@ extension EndToEndTests {
                                  "--out", folder.path("heads"), "--epochs", "1", "--batch", "2", "--threshold", "auto"])
         #expect(heads.status == 0, "\(heads.output)")
         let headsTable = try String(contentsOfFile: folder.path("heads/comparison.md"), encoding: .utf8)
-        #expect(headsTable.contains("Trained with the head in each row") && headsTable.contains("| topology | configuration | head |")
-                    && headsTable.contains("| threshold |") && headsTable.contains("| topk | width 4, depth 2 | topk {"), "\(headsTable)")
+        #expect(headsTable.contains("Trained with the head in each row") && headsTable.contains("| entry | topology | configuration | head |")
+                    && headsTable.contains("| threshold |") && headsTable.contains("| topk | unet | width 4, depth 2 | topk {"), "\(headsTable)")
         let topk = try String(contentsOfFile: folder.path("heads/topk/model.json"), encoding: .utf8)
         #expect(topk.contains("\"identifier\" : \"topk\"") && topk.contains("0.2"), "\(topk)")
         #expect(try String(contentsOfFile: folder.path("heads/report.html"), encoding: .utf8).contains("each row's was chosen on the validation split"))

@@ -58,7 +58,7 @@ import CompSegTraining
         // Mean Dice: .65 at .05 (a .8, b .5), .5 from .10 to .85, 0 above.
         let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth)
         #expect(choice == .init(threshold: 0.05, criterion: .dice, tied: 0.05...0.05), "\(String(describing: choice))")
-        #expect(choice?.reason == "the best mean Dice; the lowest tried (0.05): the best may lie below, where the maps are faint")
+        #expect(choice?.reason == "the best mean Dice")  // the lowest tried, and no activation below it to try
         #expect(SegmentationEvaluation.ThresholdChoice(threshold: 0.95, criterion: .youden, tied: 0.9...0.95).reason
                     == "the best Youden's J of the tumor fraction, tied from 0.90 to 0.95 (the middle taken); the highest tried (0.95): "
                     + "the best may lie above, where the maps are near 1")
@@ -70,6 +70,17 @@ import CompSegTraining
         #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: [:])?.criterion == .youden)
         #expect(SegmentationEvaluation.bestThreshold(samples: Array(samples.prefix(2)), maps: Array(maps.prefix(2)), truth: [:]) == nil)
         #expect(SegmentationEvaluation.bestThreshold(samples: [samples[2]], maps: [maps[2]], truth: truth) == nil)
+        // Faint maps (every activation below .05): thresholds from their own values; maps alike at every threshold: said so.
+        let faintMaps = maps.map { $0.map { $0 > 0.5 ? Float(0.02) : 0.001 } }
+        let faint = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: faintMaps, truth: truth))
+        #expect(faint.threshold == 0.001 && !faint.uninformative, "\(faint)")
+        #expect(faint.reason.hasPrefix("the best mean Dice") && faint.reason.hasSuffix("below the usual sweep (0.05 to 0.95), among "
+                                                                                     + "thresholds taken from the maps' own faint values"))
+        #expect(SegmentationEvaluation(samples: samples, maps: faintMaps, truth: truth, threshold: faint.threshold).summary.diceMean == 0.5)
+        let flat = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0 } }, truth: truth))
+        #expect(flat.uninformative && flat.reason.hasPrefix("the best mean Dice: none, as every threshold tried (0.05 to 0.95) scores the same"),
+                "\(flat.reason)")
+        #expect(thresholdText(0.35) == "0.35" && thresholdText(0.0213) == "0.021" && thresholdText(0.001) == "0.001")
         // True tumor outside the tissue mask counts as missed (the mask cannot mark it): a's Dice is 2·2/(2·2 + 1).
         let beyond = SegmentationEvaluation(samples: [samples[0]], maps: [maps[0]], truth: ["a": [true, true, false, true]], threshold: 0.35)
         #expect(beyond.results[0].pixel?.dice == 0.8 && beyond.results[0].pixel?.sensitivity == 2.0 / 3, "\(beyond.results)")
