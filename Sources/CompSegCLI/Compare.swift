@@ -261,7 +261,7 @@ struct Compare: ParsableCommand {
             } else {
                 var model = RunConfiguration(
                     modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                    head: headOf(e), inputChannels: train.shape![0], training: settings,
+                    head: headOf(e), inputChannels: train.channels!, training: settings,
                     versions: runVersions(manifest: manifest, device: device))
                 model.rows = ManifestRows(manifest)
                 session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)

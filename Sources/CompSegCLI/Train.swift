@@ -231,7 +231,7 @@ struct Train: ParsableCommand {
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         var model = RunConfiguration(
-            modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.shape![0], training: settings(file),
+            modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
         model.rows = ManifestRows(manifest)
         return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
@@ -310,6 +310,10 @@ struct Train: ParsableCommand {
         print("Prepared \(train.count) training and \(validation.count) validation samples in "
               + String(format: "%.1f s (", total) + fitting
               + String(format: "reading files %.1f s and preprocessing %.1f s, summed over ", t.reading, t.steps) + counted(Threads.count, "thread") + ")")
+        if train.shape == nil || (validation.count > 0 && validation.shape != train.shape) {
+            print("Note: the samples differ in height and width; each batch pads its smaller ones below and to the right to its "
+                  + "largest, with pixels outside the tissue (0 in every channel), which the pooling head leaves out")
+        }
     }
 
     func settings(_ file: File?) -> TrainingSettings {

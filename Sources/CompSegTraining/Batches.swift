@@ -8,27 +8,45 @@ public struct Batch {
     public let labels: Tensor
     public let ids: [String]
 
-    /// Stacks samples that share channel count and size; with `augmentationSeed`, each image and
+    /// Stacks samples that share their channel count; with `augmentationSeed`, each image and
     /// its tissue mask seen through one of the square's eight symmetries (the four flips when
     /// H ≠ W), drawn from the seed image by image. The images are copied once, where they lie
-    /// (`stack`: in parallel on the host, or on the GPU that holds them).
-    /// - Throws: `TrainingError` naming the first sample that differs, or one without a label.
+    /// (`stack`: in parallel on the host, or on the GPU that holds them). Samples smaller than
+    /// the batch's largest height or width are padded to it below and to the right with pixels
+    /// outside the tissue, 0 in every channel, which the pooling heads leave out.
+    /// - Throws: `TrainingError` naming the first sample whose channels differ, or one without a label.
     public init(_ samples: [Sample], augmentationSeed: UInt64? = nil) throws {
         guard let first = samples.first else { throw TrainingError("a batch needs at least one sample") }
-        let (h, w) = (first.height, first.width)
+        let (h, w) = (samples.map(\.height).max()!, samples.map(\.width).max()!)
         for s in samples {
-            guard s.image.shape == first.image.shape else {
+            guard s.image.shape.dims[0] == first.image.shape.dims[0] else {
                 throw TrainingError("sample \(s.id) is \(s.image.shape) but sample \(first.id) is \(first.image.shape); "
-                                    + "every sample in a run must have the same channels and size")
+                                    + "every sample in a run must have the same channels")
             }
             guard s.label != nil else { throw TrainingError("sample \(s.id) has no label") }
         }
         let views = augmentationSeed.map { Self.views(count: samples.count, square: h == w, seed: $0) }
-        images = try stack(samples.map(\.image), views: views)
-        tissue = try stack(samples.map { try Tensor(shape: [1, h, w], scalars: $0.tissue.pixels.map { $0 ? 1 : 0 }) },
-                           views: views)
+        images = try stack(samples.map { try Self.padded($0.image, height: h, width: w) }, views: views)
+        tissue = try stack(samples.map { s in
+            try Self.padded(Tensor(shape: [1, s.height, s.width], scalars: s.tissue.pixels.map { $0 ? 1 : 0 }), height: h, width: w)
+        }, views: views)
         labels = try Tensor(shape: [samples.count], scalars: samples.map { $0.label!.value })
         ids = samples.map(\.id)
+    }
+
+    /// `image` (C×H×W) with zeros below and to the right up to `height`×`width`; itself when it has that size.
+    static func padded(_ image: Tensor, height: Int, width: Int) throws -> Tensor {
+        let (c, h, w) = (image.shape.dims[0], image.shape.dims[1], image.shape.dims[2])
+        guard h != height || w != width else { return image }
+        let source = image.scalars
+        var out = [Float](repeating: 0, count: c * height * width)
+        for k in 0..<c {
+            for y in 0..<h {
+                let from = (k * h + y) * w, to = (k * height + y) * width
+                out[to..<(to + w)] = source[from..<(from + w)]
+            }
+        }
+        return try Tensor(shape: [c, height, width], scalars: out)
     }
 
     /// One view per image, drawn from `seed`: any of the eight symmetries of a square, else a flip.

@@ -144,7 +144,7 @@ public struct PreparedModality: Sendable {
     func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int) throws
         -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
         let me = self
-        let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameShape: true,
+        let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameChannels: true,
                                                  like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget) { i in
             try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
         }
@@ -156,7 +156,7 @@ public struct PreparedModality: Sendable {
     /// - Throws: `TrainingError` listing every file the reader or a step rejects or whose tissue mask is empty.
     public func store(files: [URL], cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> SampleStore {
         let me = self
-        let (store, found, _) = try store(count: files.count, where: { files[$0].path }, sameShape: false,
+        let (store, found, _) = try store(count: files.count, where: { files[$0].path }, sameChannels: false,
                                           names: files.map(Sample.id(of:)), cacheBudget: cacheBudget) { i in
             try me.prepare(me.read(files[i]))
         }
@@ -221,7 +221,7 @@ public struct PreparedModality: Sendable {
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
     /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`, never one of `names`,
     /// the files' own), so their outputs never overwrite each other.
-    private func store(count: Int, where location: (Int) -> String, sameShape: Bool, like reference: Sample? = nil, names: [String],
+    private func store(count: Int, where location: (Int) -> String, sameChannels: Bool, like reference: Sample? = nil, names: [String],
                        cacheBudget: Int, make: @escaping @Sendable (Int) throws -> Sample)
         throws -> (SampleStore, problems: [(index: Int, message: String)], first: Sample?) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [(index: Int, message: String)] = []
@@ -234,13 +234,11 @@ public struct PreparedModality: Sendable {
                 sample.id = made.make(sample.id)
                 ids.append(sample.id); labels.append(sample.label)
                 do { try Self.requireTissue(sample) } catch { problems.append((i, "\(location(i)): \(error)")) }
-                if let first, sample.image.shape != first.image.shape {
-                    allSameShape = false
-                    if sameShape {
-                        problems.append((i, "\(location(i)): \(sample.id) is \(sample.image.shape) (channels×height×width) after "
-                                        + "preprocessing but \(first.id) is \(first.image.shape); samples that go through the network in batches (training, validation) must have the same channels and size"))
-                    }
-                } else if sameShape, let first, case .spectral(let mine, _) = sample.channels,
+                if let first, sample.image.shape != first.image.shape { allSameShape = false }
+                if sameChannels, let first, sample.image.shape.dims[0] != first.image.shape.dims[0] {
+                    problems.append((i, "\(location(i)): \(sample.id) has \(sample.image.shape.dims[0]) channels after preprocessing "
+                                    + "but \(first.id) has \(first.image.shape.dims[0]); the samples of one run must have the same channels"))
+                } else if sameChannels, let first, case .spectral(let mine, _) = sample.channels,
                           case .spectral(let theirs, _) = first.channels, !ChannelAxis.matches(mine, theirs) {
                     // The network takes bands by position: training samples on one axis, in one order.
                     problems.append((i, "\(location(i)): \(sample.id)'s channels (\(sample.channels.summary)) after preprocessing are not "
@@ -253,7 +251,8 @@ public struct PreparedModality: Sendable {
             }
         }
         let unique = ids
-        return (SampleStore(ids: ids, labels: labels, shape: allSameShape && !ids.isEmpty ? first?.image.shape : nil, cache: cache,
+        return (SampleStore(ids: ids, labels: labels, shape: allSameShape && !ids.isEmpty ? first?.image.shape : nil,
+                            channels: ids.isEmpty ? nil : first?.image.shape.dims[0], cache: cache,
                             make: { i in var s = try make(i); s.id = unique[i]; return s }), problems, first)
     }
 }

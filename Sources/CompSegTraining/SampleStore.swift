@@ -9,6 +9,8 @@ public final class SampleStore {
     public let labels: [SampleLabel?]
     /// Channels×height×width when every sample has it; nil when the store is empty or sizes differ.
     public let shape: Shape?
+    /// The samples' channel count (a manifest's samples all have the first's); nil when the store is empty.
+    public let channels: Int?
     public var count: Int { ids.count }
     /// The bytes of the samples kept in memory.
     public var cachedBytes: Int { cache.bytes }
@@ -23,20 +25,22 @@ public final class SampleStore {
     public convenience init(_ samples: [Sample]) {
         let first = samples.first?.image.shape
         self.init(ids: samples.map(\.id), labels: samples.map(\.label),
-                  shape: samples.allSatisfy { $0.image.shape == first } ? first : nil, cacheBudget: 0) { samples[$0] }
+                  shape: samples.allSatisfy { $0.image.shape == first } ? first : nil, channels: first?.dims[0], cacheBudget: 0) { samples[$0] }
     }
 
     /// - Parameters:
     ///   - make: reads and preprocesses sample `i`; called again each time an uncached sample is needed.
     ///   - cacheBudget: bytes of samples to keep in memory (0: none).
-    public convenience init(ids: [String], labels: [SampleLabel?], shape: Shape?, cacheBudget: Int,
+    ///   - channels: the samples' channel count where `shape` does not give it (sizes differ).
+    public convenience init(ids: [String], labels: [SampleLabel?], shape: Shape?, channels: Int? = nil, cacheBudget: Int,
                             make: @escaping (Int) throws -> Sample) {
-        self.init(ids: ids, labels: labels, shape: shape, cache: SampleCache(budget: cacheBudget), make: make)
+        self.init(ids: ids, labels: labels, shape: shape, channels: channels, cache: SampleCache(budget: cacheBudget), make: make)
     }
 
     /// A store whose cache already holds samples (those kept while the rows were first read).
-    init(ids: [String], labels: [SampleLabel?], shape: Shape?, cache: SampleCache, make: @escaping (Int) throws -> Sample) {
-        self.ids = ids; self.labels = labels; self.shape = shape
+    init(ids: [String], labels: [SampleLabel?], shape: Shape?, channels: Int? = nil, cache: SampleCache,
+         make: @escaping (Int) throws -> Sample) {
+        self.ids = ids; self.labels = labels; self.shape = shape; self.channels = channels ?? shape?.dims[0]
         self.cache = cache; self.make = make
     }
 
@@ -46,7 +50,7 @@ public final class SampleStore {
     public func sample(_ i: Int) throws -> Sample {
         if let s = cache.samples[i] { return s }
         let s = try make(i)
-        if let shape, s.image.shape != shape {
+        if let shape, s.image.shape != shape {  // (where sizes differ, the run's checks of each batch stand)
             throw TrainingError("sample \(s.id) is now \(s.image.shape) (channels×height×width) but was \(shape) "
                                 + "when the run started; did its file change?")
         }

@@ -16,6 +16,21 @@ import Testing
                           preview: try RGBImage(height: h, width: w, bytes: Array(repeating: 0, count: h * w * 3)), label: .cancer)
     }
 
+    /// Samples of other sizes: padded below and to the right to the batch's largest height and
+    /// width, with zeros in every channel and outside the tissue.
+    @Test func samplesOfOtherSizesArePaddedOutsideTheTissue() throws {
+        let batch = try Batch([try Self.sample("wide", height: 2, width: 3), try Self.sample("tall", height: 3, width: 2)])
+        #expect(batch.images.shape == Shape([2, 2, 3, 3]) && batch.tissue.shape == Shape([2, 1, 3, 3]))
+        #expect(Array(batch.images.scalars[0..<18]) == [0, 1, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8, 9, 10, 11, 0, 0, 0])
+        #expect(Array(batch.images.scalars[18..<27]) == [0, 1, 0, 2, 3, 0, 4, 5, 0])
+        #expect(batch.tissue.scalars == [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        #expect(throws: TrainingError.self) {
+            try Batch([try Self.sample("a", height: 2, width: 2),
+                       try Sample(id: "b", image: Tensor(zeros: [1, 2, 2]), channels: .bands(["x"]), tissue: try Mask(height: 2, width: 2, pixels: [true, true, true, true]),
+                                  preview: try RGBImage(height: 2, width: 2, bytes: Array(repeating: 0, count: 12)), label: .cancer)])
+        }
+    }
+
     @Test func viewsAreSymmetriesAppliedAlikeToImageAndMask() throws {
         let samples = try ["a", "b", "c"].map { try Self.sample($0, height: 4, width: 4) }
         let batch = try Batch(samples)
