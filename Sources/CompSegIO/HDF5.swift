@@ -21,7 +21,15 @@ public final class HDF5File: Sendable {
         hdf5Quiet()
         self.url = url
         try requireExistingFile(url)
-        guard H5Fis_hdf5(url.path) > 0 else { throw IOError(file: url.path, "not an HDF5 file") }
+        guard H5Fis_hdf5(url.path) > 0 else {
+            // MATLAB's default MAT-files (v5, v7) are not HDF5; only v7.3 ones are.
+            let head = (try? FileHandle(forReadingFrom: url)).flatMap { h in defer { try? h.close() }; return try? h.read(upToCount: 10) }
+            if let head, String(decoding: head, as: UTF8.self) == "MATLAB 5.0" {
+                throw IOError(file: url.path, "is a MATLAB MAT-file of version 5 or 7, which is not HDF5; save it as version 7.3 "
+                              + "(save(file, 'cube', 'wn', '-v7.3')), which this program reads")
+            }
+            throw IOError(file: url.path, "not an HDF5 file")
+        }
         let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
         guard id >= 0 else { throw IOError(file: url.path, "cannot be opened as HDF5 (locked or damaged?)") }
         file = id

@@ -88,8 +88,17 @@ public struct PreparedModality: Sendable {
             return named
         }
         do { return try clock.timing(\.fitting) { try me.fitted(to: training) } } catch {
-            // A bad file: name every one, not just the first; a step's refusal by its row's line too.
+            // A bad file: name every one, not just the first; a step's refusal by its row's line too,
+            // every row's (each row's chain fitted on it alone tells whether a step refuses it).
             var problems = readProblems(rows)
+            if error is SampleError {
+                for (i, row) in rows.enumerated() where !problems.contains(where: { $0.line == row.line }) {
+                    let alone = SampleSequence(count: 1) { _ in var s = try me.read(row); s.id = ids[i]; return s }
+                    do { _ = try chain.fitted(to: alone) } catch let e as SampleError where e.sample == ids[i] {
+                        problems.append((row.line, "line \(row.line): \(e)"))
+                    } catch {}  // not this row's own problem (a fit on one sample may be too short)
+                }
+            }
             if let e = error as? SampleError, let row = ids.firstIndex(of: e.sample).map({ rows[$0] }),
                !problems.contains(where: { $0.line == row.line }) {
                 problems.append((row.line, "line \(row.line): \(e)"))

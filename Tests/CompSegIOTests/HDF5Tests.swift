@@ -86,6 +86,12 @@ import Testing
     @Test func errorsNameTheFile() throws {
         let text = ioFixture("not_hdf5.h5")
         expectIOError(text, containing: "not an HDF5 file") { _ = try HDF5File(url: text) }
+        // A MATLAB v5 MAT-file (its 128-byte text header, as MATLAB and scipy write it): named, with the way to v7.3.
+        let mat = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID()).mat")
+        defer { try? FileManager.default.removeItem(at: mat) }
+        let header = "MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Fri Dec  4 10:00:00 2026".padding(toLength: 116, withPad: " ", startingAt: 0)
+        try Data(header.utf8 + [UInt8](repeating: 0, count: 8) + [0x00, 0x01, 0x49, 0x4D] + [UInt8](repeating: 0, count: 64)).write(to: mat)
+        expectIOError(mat, containing: "is a MATLAB MAT-file of version 5 or 7, which is not HDF5; save it as version 7.3") { _ = try HDF5File(url: mat) }
         let missing = ioFixture("no_such.h5")
         expectIOError(missing, containing: "does not exist") { _ = try HDF5File(url: missing) }
         let file = try HDF5File(url: cube)

@@ -136,6 +136,9 @@ import SpectralPreprocessing
         #expect(error?.description.contains("1010.5") == true && error?.description.contains("1000.0…1010.0") == true,
                 "\(String(describing: error))")
         #expect(throws: SpectralError.self) { try SpectralResample(from: 999, to: 1005, count: 3).apply([1, 2, 3], wavenumbers: axis) }
+        // An axis 0, 1, 2, … (a file that names none) is called the band index, in either order.
+        #expect { try SpectralResample(from: 400, to: 1800, count: 3).axis([2, 1, 0]) } throws: { "\($0)".contains("That axis is 0, 1, 2, …: the band index") }
+        #expect { try SpectralResample(from: 999, to: 1005, count: 3).axis(axis) } throws: { !"\($0)".contains("band index") }
         #expect(throws: SpectralError.self) { try SpectralResample(values: [1001]).apply([1, 2, 3], wavenumbers: [1000, 1002, 1001]) }
         #expect(throws: SpectralError.self) { try SpectralResample(values: []) }
         #expect(throws: SpectralError.self) { try SpectralResample(values: [1000, 1000]) }

@@ -161,6 +161,32 @@ import Testing
         }
     }
 
+    /// A step that refuses training samples (their axis does not reach resample's range) names
+    /// every one, not only the first the fit met.
+    @Test func fittingNamesEveryRowAStepRefuses() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 4; settings.size = 8; settings.bands = 20
+        let wide = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder.appendingPathComponent("wide")))
+        settings.from = 1700; settings.to = 1000
+        let narrow = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder.appendingPathComponent("narrow")))
+        let lines = (wide.rows + narrow.rows).map { "\($0.path.path),\($0.label == .cancer ? 1 : 0),train" }
+        try Data((["path,label,split"] + lines).joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("both.csv"))
+        let data = try Manifest(contentsOf: folder.appendingPathComponent("both.csv"))
+        let manifest = ModalityManifest(name: "lab", reader: "infrared",
+                                        preprocessing: [PluginDescription(identifier: "resample", configuration: ["from": 1750, "to": 990, "count": 10]),
+                                                        PluginDescription(identifier: "pca", configuration: ["components": 3])],
+                                        source: "lab.yaml")
+        #expect {
+            _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows, manifest: data)
+        } throws: { error in
+            let problems = (error as? ManifestError)?.problems ?? []
+            return problems.count == narrow.rows.count && problems.allSatisfy { $0.contains("step 'resample'") }
+                && problems.first?.hasPrefix("line \(wide.rows.count + 2): ") == true
+        }
+    }
+
     @Test func spectralStepAfterPCAIsRefusedNamingTheSample() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }

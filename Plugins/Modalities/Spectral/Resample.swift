@@ -63,8 +63,12 @@ public struct SpectralResample: SpectralTransform, Equatable {
         }
         let target = targetAxis
         if let outside = target.first(where: { $0 < lo || $0 > hi }) {
+            // 0, 1, … B−1: what a reader gives a file that names no axis (an ENVI header without 'wavelength').
+            let bandIndex = wavenumbers.sorted().enumerated().allSatisfy { Double($0.offset) == $0.element }
             throw SpectralError("target point \(outside) lies outside the axis this step receives, \(lo)…\(hi) (the file's, "
-                                + "after the steps before this one); every target point must lie within it")
+                                + "after the steps before this one); every target point must lie within it"
+                                + (bandIndex ? ". That axis is 0, 1, 2, …: the band index, given where the file names no wavenumbers "
+                                   + "(an ENVI header without a 'wavelength' list; inspect says so); add them to the file" : ""))
         }
         return target
     }
