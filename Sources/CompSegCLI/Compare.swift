@@ -133,7 +133,12 @@ struct Compare: ParsableCommand {
         if let key = differingKey(head.configuration, model.head.configuration) { return "another head setting '\(key)'" }
         var trained = model.training
         trained.epochs = settings.epochs
-        if trained != settings { return "other training settings (seed, batch, learning rate, …)" }
+        if trained != settings {
+            let given = (try? JSONValue(encoding: settings))?.objectValue ?? [:], begun = (try? JSONValue(encoding: trained))?.objectValue ?? [:]
+            let keys = Set(given.keys).union(begun.keys).sorted().filter { given[$0] != begun[$0] }
+            return "other training settings: these options give " + keys.map { "\($0) \(given[$0]?.text ?? "none")" }.joined(separator: ", ")
+                + ", where it has " + keys.map { "\($0) \(begun[$0]?.text ?? "none")" }.joined(separator: ", ")
+        }
         if let recorded = model.modality {
             if canonical(.modality, recorded.reader) != canonical(.modality, modality.reader)
                 || recorded.preprocessing.map({ canonical(.transform, $0.identifier) }) != modality.preprocessing.map({ canonical(.transform, $0.identifier) }) {
@@ -194,6 +199,16 @@ struct Compare: ParsableCommand {
             catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(headSource): \(error)") }
         }
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
+        // --width and --depth go to entries without a configuration of their own; one given without them
+        // trains at the topology's defaults, which is easily missed.
+        if let config, CommandLine.arguments.contains(where: { ["--width", "--depth"].contains($0.split(separator: "=").first.map(String.init)) }) {
+            let own = entries.filter { e in ["width", "depth"].contains { e.configuration.objectValue?[$0] == nil } }.map(\.name)
+            if !own.isEmpty {
+                warn("--width and --depth reach only \(config)'s entries without a configuration of their own; "
+                     + own.joined(separator: ", ") + " give\(own.count == 1 ? "s" : "") one without width or depth, so the "
+                     + "topology's defaults apply there (add width and depth to \(own.count == 1 ? "its" : "their") configuration)")
+            }
+        }
         if config == nil {  // an alias names the same network: `unet,u-net` would train it twice
             let identifiers = try entries.map { try registry.topologies.factory($0.topology).0.identifier }
             if let twice = identifiers.indices.first(where: { identifiers[..<$0].contains(identifiers[$0]) }) {

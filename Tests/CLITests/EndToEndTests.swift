@@ -469,6 +469,13 @@ extension EndToEndTests {
         let noValTable = try String(contentsOfFile: folder.path("noval/comparison.md"), encoding: .utf8)
         #expect(noValTable.contains("| unet | width 4, depth 2 |") && noValTable.contains("| – | 0.35 |")
                     && noValTable.contains("threshold 0.35: no validation split to choose one on |"), "\(noValTable)")
+        // --width and --depth do not reach an entry with a configuration of its own: said before anything runs.
+        try Data("topologies: [{name: bn, topology: unet, configuration: {batchNorm: true}}, segnet]\n".utf8)
+            .write(to: URL(fileURLWithPath: folder.path("own.yaml")))
+        let own = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("own.yaml"),
+                               "--out", folder.path("pair"), "--width", "4"])
+        #expect(own.status != 0 && own.output.contains("warning: --width and --depth reach only \(folder.path("own.yaml"))'s entries without "
+                                                       + "a configuration of their own; bn gives one without width or depth"), "\(own.output)")
         let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
         #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
         // Heads side by side: each entry's own, a head column, each row's threshold chosen on validation.
