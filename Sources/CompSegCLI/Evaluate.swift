@@ -17,7 +17,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Output folder.") var out: String
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
-    @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the paper's 0.35.")
+    @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
     var threshold: String?
     @Flag(help: "Write into an output folder that already has files.") var force = false
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
@@ -97,6 +97,13 @@ struct Evaluate: ParsableCommand {
             origin = "chosen on the \(validation.count) validation samples (--threshold auto): \(choice.reason)"
         } else if let threshold {
             (chosen, origin) = (Float(threshold)!, "set by --threshold")
+        } else if let recorded = trained.description.threshold {
+            (chosen, origin) = (recorded.value, "the run's, \(recorded.origin)")
+            print("Threshold \(thresholdText(chosen)): the run's, \(recorded.origin)")
+            if split == .val || split == .all {
+                warn("the run's threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice "
+                     + "and sensitivity are optimistic; --split test scores samples the choice never saw")
+            }
         } else {
             (chosen, origin) = (SegmentationFiles.defaultThreshold, "the default, the paper's")
         }

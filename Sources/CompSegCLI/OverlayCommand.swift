@@ -14,14 +14,15 @@ struct OverlayCommand: ParsableCommand {
         abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples, and segmentation.csv.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask.") var threshold = SegmentationFiles.defaultThreshold
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35).")
+    var threshold: Float?
     @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
         guard alpha >= 0 && alpha <= 1 else { throw ValidationError("--alpha must lie in [0, 1], got \(alpha)") }
     }
@@ -37,6 +38,7 @@ struct OverlayCommand: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
+        let threshold = trained.maskThreshold(given: threshold)
         let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
         try input.writing(outputs, removing: removing, command: "overlay") {

@@ -14,7 +14,8 @@ struct Segment: ParsableCommand {
         abstract: "Segment samples with a trained run: activation maps, masks and tumor fractions.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask (the paper: .35, i.e. .35·255 on 8-bit maps).") var threshold = SegmentationFiles.defaultThreshold
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35, i.e. .35·255 on 8-bit maps).")
+    var threshold: Float?
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise.")
@@ -26,7 +27,7 @@ struct Segment: ParsableCommand {
 
     func validate() throws {
         if let batch, batch < 1 || batch > 1024 { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
-        guard threshold > 0 && threshold < 1 else { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
         guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
     }
 
@@ -35,6 +36,7 @@ struct Segment: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: streamAbove)
+        let threshold = trained.maskThreshold(given: threshold)
         let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
         try input.writing(outputs, removing: removing, command: "segment") {

@@ -178,24 +178,42 @@ struct Train: ParsableCommand {
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
+        do { try chooseThreshold(run, registry: registry) } catch { warn("no threshold could be chosen on the validation split: \(error)") }
         do { try warnAboutDarkMaps(run) } catch { warn("the trained maps could not be checked: \(error)") }
     }
 
+    /// The mask threshold of the kept weights, chosen on the validation split and recorded in
+    /// model.json (segment, overlay and evaluate apply it unless given another), and said.
+    private func chooseThreshold(_ run: TrainingRun, registry: Registry) throws {
+        guard run.validation.count > 0, let path = run.model.versions["manifest"] else { return }
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path))
+        guard let choice = try run.chooseThreshold(rows: manifest.rows(in: .val), manifest: manifest.url.path, registry: registry) else {
+            print("Threshold: the validation split has neither truth nor both classes to choose one on; segment, overlay and "
+                  + "evaluate apply the paper's \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold")
+            return
+        }
+        guard !choice.uninformative else {
+            warn("no threshold told the validation maps apart (every one tried scored the same), so none is recorded; segment, "
+                 + "overlay and evaluate apply the paper's \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold")
+            return
+        }
+        print("Threshold \(thresholdText(choice.threshold)) for segment, overlay and evaluate (recorded in model.json; --threshold "
+              + "overrides it): \(run.model.threshold?.origin ?? "")")
+    }
+
     /// A warning when the best weights light no tissue of the validation split's cancer samples (the
-    /// training split's without one) above segment's default threshold: their masks would be
+    /// training split's without one) above segment's threshold (the run's, or 0.35): their masks would be
     /// empty, though the loss and the AUC of the pooled scores may look fine.
     private func warnAboutDarkMaps(_ run: TrainingRun) throws {
         // The validation split's cancer samples, or the training split's where it has none.
         let validated = try run.trainer.brightestCancerTissue(run.validation)
-        guard let highest = try validated ?? run.trainer.brightestCancerTissue(run.train),
-              highest <= SegmentationFiles.defaultThreshold else { return }
+        let threshold = run.model.threshold?.value ?? SegmentationFiles.defaultThreshold
+        guard let highest = try validated ?? run.trainer.brightestCancerTissue(run.train), highest <= threshold else { return }
         let split = validated == nil ? "training" : "validation"
-        warn(String(format: "the best weights light up no tumor at segment's default threshold: the highest activation on "
-                    + "the tissue of the \(split) split's cancer samples is %.3f (threshold %.2f), so their masks would be empty. "
-                    + (validated != nil ? "Choose a threshold on the validation split (evaluate --threshold auto), or train "
-                       : "Choose a lower --threshold for segment, or train ")
-                    + "again: more epochs, another --seed, or a head that asks for more tumor (the CompSegNet head's alpha)",
-                    highest, SegmentationFiles.defaultThreshold))
+        warn(String(format: "the best weights light up no tumor at segment's threshold: the highest activation on "
+                    + "the tissue of the \(split) split's cancer samples is %.3f (threshold \(thresholdText(threshold))), so their "
+                    + "masks would be empty. Give segment a lower --threshold, or train again: more epochs, another --seed, or a "
+                    + "head that asks for more tumor (the CompSegNet head's alpha)", highest))
     }
 
     /// A new run from the options, the settings file and the manifest: the chain fitted, the

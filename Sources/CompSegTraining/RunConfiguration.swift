@@ -21,6 +21,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// The rows the run was trained on, so that `--resume` with a manifest holding others can tell;
     /// nil for runs written before it was recorded (and for samples made in memory).
     public var rows: ManifestRows?
+    /// The mask threshold of the kept weights, chosen on the validation split after training
+    /// (`TrainingRun.chooseThreshold`): what `segment`, `overlay` and `evaluate` apply unless told
+    /// another. nil where the split could not tell, while training, and in runs written before it.
+    public var threshold: RunThreshold?
     /// The layout of `model.json`: 4 nests the modality as one object; older runs load through
     /// `LegacyRunConfiguration`.
     public var format: Int
@@ -83,6 +87,13 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
                             + (versions["program"].map { " (\($0))" } ?? "") + ": one that registers "
                             + "its plugins and runs compseg's commands with CompSegTool.main(registry:) (docs/using-compseg-as-a-library.md)")
     }
+}
+
+/// A mask threshold a run recorded, and how it was chosen (in words).
+public struct RunThreshold: Codable, Sendable, Equatable {
+    public var value: Float
+    public var origin: String
+    public init(value: Float, origin: String) { self.value = value; self.origin = origin }
 }
 
 /// `model.json` as formats 1 (no `format` key) to 3 wrote it: the modality's parts at the top

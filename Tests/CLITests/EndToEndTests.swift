@@ -148,14 +148,27 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         #expect(try cli.run(["phantom", "--spots", "20", "--size", "32", "--out", folder.path("tma")]).status == 0)
-        let manifest = folder.path("tma/manifest.csv"), warning = "the best weights light up no tumor at segment's default threshold"
+        let manifest = folder.path("tma/manifest.csv"), warning = "the best weights light up no tumor at segment's threshold"
+        // After one epoch the maps are faint: the run chooses a threshold below 0.05 on the validation
+        // split, records it, and segment applies it, so the cancer samples' masks are not empty.
         let early = try cli.run(train(manifest, folder.path("early"), epochs: 1))
-        #expect(early.status == 0 && early.output.contains(warning), "\(early.output)")
-        #expect(early.output.contains("the validation split's cancer samples is 0.0"), "\(early.output)")
+        #expect(early.status == 0 && early.output.contains("Threshold 0.0") && early.output.contains("for segment, overlay and evaluate")
+                    && early.output.contains("below the usual sweep") && !early.output.contains(warning), "\(early.output)")
+        let recorded = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("early/model.json")))) as? [String: Any]
+        let value = try #require((recorded?["threshold"] as? [String: Any])?["value"] as? Double)
+        #expect(value > 0 && value < 0.05)
+        let segmented = try cli.run(["segment", "--model", folder.path("early"), "--data", manifest, "--out", folder.path("seg")])
+        #expect(segmented.status == 0 && segmented.output.contains("Threshold \(String(format: "%.2g", value)): the run's, chosen on the"),
+                "\(segmented.output)")
+        let fractions = try String(contentsOfFile: folder.path("seg/segmentation.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(fractions.contains { $0.contains(",cancer,") && !$0.contains(",cancer,0,") }, "\(fractions)")
+        // --threshold overrides the run's.
+        let given = try cli.run(["segment", "--model", folder.path("early"), "--data", manifest, "--out", folder.path("seg2"), "--threshold", "0.5"])
+        #expect(given.status == 0 && !given.output.contains("the run's"), "\(given.output)")
         // README's quick start lights the tumor.
         let trained = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"),
                                    "--width", "16", "--depth", "3", "--epochs", "20"])
-        #expect(trained.status == 0 && !trained.output.contains(warning), "\(trained.output)")
+        #expect(trained.status == 0 && !trained.output.contains(warning) && trained.output.contains("Threshold 0."), "\(trained.output)")
         // Without a validation split the warm-up's small steps are no collapse, and the advice fits.
         let rows = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").filter { !$0.contains(",val,") }
         try (rows.joined(separator: "\n") + "\n").write(toFile: folder.path("tma/noval.csv"), atomically: true, encoding: .utf8)
@@ -334,7 +347,7 @@ extension EndToEndTests {
         let csv = try String(contentsOfFile: folder.path("s1/segmentation.csv"), encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path", "\(csv)")
         #expect(csv.contains("spot001,cancer-free,0,0,,\(folder.path("data/spot001.h5"))")
-                    && csv.contains { $0.hasPrefix("spot002,cancer,50,0,0.") && $0.hasSuffix(",\(folder.path("data/spot002.h5"))") }, "\(csv)")
+                    && csv.contains { $0.hasPrefix("spot002,cancer,50,") && $0.hasSuffix(",\(folder.path("data/spot002.h5"))") }, "\(csv)")
         let blankMask = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("s1/spot001_mask.png")))
         #expect(blankMask.pixels.allSatisfy { $0 == 0 })
         let overlay = try cli.run(["overlay"] + apply + ["--out", folder.path("o1")])

@@ -30,6 +30,17 @@ import Testing
         #expect(mask == (0..<(height * width)).map { $0 % width < width / 2 })
     }
 
+    /// `tissue: {method: all}` makes every pixel tissue (a tile from inside tissue), where Otsu's
+    /// threshold splits the picture.
+    @Test func everyPixelIsTissueWithMethodAll() throws {
+        let otsu = try HESource(HESource.Configuration()).load(Self.pyramid, label: nil)
+        #expect(otsu.tissue.count < otsu.height * otsu.width)
+        let c = try PluginConfiguration(json: Data(#"{"tissue": {"method": "all"}}"#.utf8)).decode(HESource.Configuration.self)
+        #expect(c.tissue.method == .all && c.tissue.closing == 2)  // the other keys keep their defaults
+        let all = try HESource(c).load(Self.pyramid, label: nil)
+        #expect(all.tissue.count == all.height * all.width)
+    }
+
     /// A level the file lacks (a PNG has one) is named with the option that asks for it.
     @Test func aMissingLevelNamesTheOption() throws {
         var configuration = HESource.Configuration()

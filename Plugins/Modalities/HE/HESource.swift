@@ -73,12 +73,17 @@ public struct HESource: ImageSource {
     }
 }
 
-/// How the `he` reader finds tissue: Otsu's threshold on `channel` (grey: tissue is darker than
+/// How the `he` reader finds tissue (`method: all`: every pixel is): Otsu's threshold on `channel` (grey: tissue is darker than
 /// the slide; saturation: tissue is more coloured), then a closing of `closing` pixels, holes
 /// smaller than `fillHolesSmallerThan` filled, specks smaller than `removeSpecksSmallerThan`
 /// removed. Near-white pixels (all channels above 0.9) are never tissue.
 public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     public enum Channel: String, ConfigurationChoice, Sendable { case grey, saturation }
+    /// `otsu`: the threshold, for slides and cores with white around the tissue; `all`: every
+    /// pixel, for tiles cut from inside tissue, which Otsu's threshold would split into their
+    /// darker and lighter halves.
+    public enum Method: String, ConfigurationChoice, Sendable { case otsu, all }
+    public var method = Method.otsu
     public var channel = Channel.grey
     public var closing = 2
     public var fillHolesSmallerThan = 1000
@@ -101,6 +106,7 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     /// The tissue mask of an H×W×3 image in [0, 1].
     public func mask(_ image: RasterImage) throws -> Mask {
         let plane = image.height * image.width
+        if method == .all { return try Mask(height: image.height, width: image.width, pixels: [Bool](repeating: true, count: plane)) }
         var feature = [Float](repeating: 0, count: plane), white = [Bool](repeating: false, count: plane)
         for p in 0..<plane {
             let (r, g, b) = (image.values[p * 3], image.values[p * 3 + 1], image.values[p * 3 + 2])
