@@ -23,6 +23,8 @@ struct Compare: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
+    @Option(help: "Seeds, comma-separated (e.g. 0,1,2), instead of --seed: each entry is trained once per seed, in run folders NAME-seedS, and the tables add each entry's mean ± sd over the seeds, the spread a difference between entries must exceed.")
+    var seeds: String?
     @Option(help: "Activation threshold for masks: 'auto' (default) chooses each entry's on the validation split (best mean Dice where truth exists, else Youden), as networks and heads light up to different levels; a number in (0, 1) applies to all (the paper's: 0.35).")
     var threshold = "auto"
     @Flag(help: "Continue the comparison in --out that Ctrl-C or a kill stopped, given the same options (--epochs may grow): entries trained are kept, a stopped run goes on from its last epoch, missing ones are trained; then every entry is evaluated and the tables written.")
@@ -33,6 +35,14 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
+        if let seeds {
+            let list = seedList ?? []
+            guard !list.isEmpty, list.count == seeds.split(separator: ",", omittingEmptySubsequences: false).count else {
+                throw ValidationError("--seeds must be whole numbers 0 or more, comma-separated, got \(seeds)")
+            }
+            guard Set(list).count == list.count else { throw ValidationError("--seeds names a seed twice: \(seeds)") }
+            guard training.seed == nil else { throw ValidationError("give either --seed or --seeds, not both") }
+        }
         if threshold != "auto", !(Float(threshold).map { $0 > 0 && $0 < 1 } ?? false) {
             throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
         }
@@ -41,15 +51,32 @@ struct Compare: ParsableCommand {
         }
     }
 
+    /// --seeds' seeds, in their order; nil without it (or where one is not a seed).
+    var seedList: [UInt64]? {
+        guard let seeds else { return nil }
+        let parts = seeds.split(separator: ",", omittingEmptySubsequences: false).map { UInt64($0.trimmingCharacters(in: .whitespaces)) }
+        return parts.contains(nil) ? nil : parts.compactMap { $0 }
+    }
+
     var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     /// One network of the comparison: its run folder and table row `name`, the topology and its
     /// configuration (a JSON object), and its pooling head (nil: --head's).
     struct Entry {
-        let name: String, topology: String, configuration: JSONValue
+        var name: String
+        let topology: String, configuration: JSONValue
         var head: PluginDescription? = nil
         /// Its place in --config's list, from 1, for messages; nil for --topologies.
         var position: Int? = nil
+        /// With --seeds: its seed, and the name of the entry it is one seed of (its name is `group-seedS`).
+        var seed: UInt64? = nil, group: String? = nil
+
+        /// The training settings of this entry's run: `settings` with its seed.
+        func settings(_ settings: TrainingSettings) -> TrainingSettings {
+            var s = settings
+            if let seed { s.seed = seed }
+            return s
+        }
     }
 
     /// The entries of --config, or one per --topologies name with --width and --depth, with the
@@ -162,6 +189,8 @@ struct Compare: ParsableCommand {
     struct Row {
         /// The entry's name (its run folder) and the topology's identifier: the same unless --config names entries.
         let name: String, topology: String
+        /// With --seeds, the entry this run is one seed of (else `name`); the run's seed.
+        let group: String, seed: UInt64
         /// The mask threshold, and how it was chosen; why `auto` could not choose one, if it could not.
         let threshold: Float, thresholdOrigin: String, thresholdUnchosen: String?
         /// Epochs that ended collapsed, of all; whether the epoch whose weights were kept did.
@@ -219,6 +248,15 @@ struct Compare: ParsableCommand {
             // Named as registered (`UNet` and `u-net` are unet), in the table and as run folders.
             entries = zip(entries, identifiers).map { Entry(name: $1, topology: $1, configuration: $0.configuration) }
         }
+        if let list = seedList {  // one run per entry and seed
+            entries = entries.flatMap { e in
+                list.map { seed in
+                    var run = e
+                    (run.name, run.seed, run.group) = ("\(e.name)-seed\(seed)", seed, e.name)
+                    return run
+                }
+            }
+        }
         let folder = URL(fileURLWithPath: out)
         if resume {
             // Only a comparison's folder: its entries' run folders (one begun at least), its own files, leftovers.
@@ -248,7 +286,7 @@ struct Compare: ParsableCommand {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()
-            if let difference = Self.difference(model, e, head: headOf(e), settings: settings, modality: resolved,
+            if let difference = Self.difference(model, e, head: headOf(e), settings: e.settings(settings), modality: resolved,
                                                 rows: ManifestRows(manifest), registry: registry) {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference); resume with the options the "
                                + "comparison began with")
@@ -276,7 +314,7 @@ struct Compare: ParsableCommand {
             } else {
                 var model = RunConfiguration(
                     modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                    head: headOf(e), inputChannels: train.channels!, training: settings,
+                    head: headOf(e), inputChannels: train.channels!, training: e.settings(settings),
                     versions: runVersions(manifest: manifest, device: device))
                 model.rows = ManifestRows(manifest)
                 session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
@@ -314,7 +352,8 @@ struct Compare: ParsableCommand {
                                       source: (session.folder.url.path, manifest.url.path, "test", origin), to: figures)
             let history = session.trainer.history
             let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
-            rows.append(Row(name: e.name, topology: session.model.topology.identifier, threshold: chosen, thresholdOrigin: origin, thresholdUnchosen: unchosen,
+            rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,
+                            seed: session.model.training.seed, threshold: chosen, thresholdOrigin: origin, thresholdUnchosen: unchosen,
                             collapsedEpochs: history.filter { $0.collapse != nil }.count, epochs: history.count,
                             keptEpochCollapsed: keptCollapsed, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
@@ -335,7 +374,8 @@ struct Compare: ParsableCommand {
     func writeReport(_ rows: [Row], roc: [ROCCurve.Curve], to folder: URL) throws {
         let s = training.settings()
         let (header, cells) = table(rows)
-        let numeric = Set(2..<header.count)  // topology and configuration are text
+        let text: Set<String> = ["entry", "topology", "configuration", "head", "notes"]
+        let numeric = Set(header.indices.filter { !text.contains(header[$0]) })
         let comparison = ReportHTML.sortableTable(header: header, numeric: numeric,
                                                   rows: cells.map { $0.map { $0 == "–" ? "" : $0 } })
         let rocFigure = ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
@@ -367,24 +407,30 @@ struct Compare: ParsableCommand {
                 """)
         }
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
-        /// The rows sharing the highest value (as printed: three decimals), named together.
-        func best(_ value: (Row) -> Double?) -> (names: String, value: Double)? {
-            guard let top = rows.compactMap(value).max() else { return nil }
-            return (rows.filter { value($0).map { f($0) == f(top) } ?? false }.map(\.name).joined(separator: ", "), top)
+        /// The entries sharing the highest value (as printed: three decimals), named together.
+        func best(_ values: [(name: String, value: Double?)]) -> (names: String, value: Double)? {
+            guard let top = values.compactMap(\.value).max() else { return nil }
+            return (values.filter { $0.value.map { f($0) == f(top) } ?? false }.map(\.name).joined(separator: ", "), top)
         }
-        let bestAUC = best { $0.evaluation.summary.auc }, bestDice = best { $0.evaluation.summary.diceMean }
-        var tiles = [ReportHTML.tile(rows.contains { $0.name != $0.topology } ? "Entries" : "Topologies", "\(rows.count)", rows.map(\.name).joined(separator: ", ")
-                                        + ": each trained on the same data, seed and budget, then tested on the test split.")]
+        // With --seeds, entries by their means over the seeds; else each run by its own.
+        let groups = Self.overSeeds(rows), overSeeds = seedList != nil
+        let bestAUC = best(overSeeds ? groups.map { ($0.name, $0.auc?.mean) } : rows.map { ($0.name, $0.evaluation.summary.auc) })
+        let bestDice = best(overSeeds ? groups.map { ($0.name, $0.dice?.mean) } : rows.map { ($0.name, $0.evaluation.summary.diceMean) })
+        let named = groups.contains { $0.name != $0.topology }
+        var tiles = [ReportHTML.tile(named ? "Entries" : "Topologies", "\(groups.count)", groups.map(\.name).joined(separator: ", ")
+                                        + ": each trained on the same data and budget with \(seedsLine), then tested on the test split.")]
         if let r = bestAUC {
-            tiles.append(ReportHTML.tile("Highest test AUC", "\(r.names): \(f(r.value))",
+            tiles.append(ReportHTML.tile(overSeeds ? "Highest mean test AUC" : "Highest test AUC", "\(r.names): \(f(r.value))",
                                          "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance. "
-                                         + "One seed, \(Self.testCounts(rows)): a lead within the rows' 95% intervals (table) is "
-                                         + "no finding; repeat with other --seed values."))
+                                         + (overSeeds ? "Mean over \(seedsLine); a lead smaller than the spread over seeds (table) is no finding."
+                                            : "One seed, \(Self.testCounts(rows)): a lead within the rows' 95% intervals (table) is "
+                                              + "no finding; repeat with --seeds 0,1,2.")))
         }
         if let r = bestDice {
-            tiles.append(ReportHTML.tile("Highest Dice", "\(r.names): \(f(r.value))",
-                                         "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean; the table's ± is "
-                                         + "its spread over those samples, not the uncertainty of the comparison)."))
+            tiles.append(ReportHTML.tile(overSeeds ? "Highest mean Dice" : "Highest Dice", "\(r.names): \(f(r.value))",
+                                         "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean"
+                                         + (overSeeds ? " over the samples, then over the seeds)." : "; the table's ± is its spread over those "
+                                            + "samples, not the uncertainty of the comparison).")))
         }
         if let fixed = Float(threshold) {
             tiles.append(ReportHTML.tile("Threshold", thresholdText(fixed),
@@ -397,8 +443,9 @@ struct Compare: ParsableCommand {
         }
         let body = """
             <h1>Topology comparison</h1>
-            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, seed \(s.seed), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows) ?? "the head in each row")); test split: \(Self.testCounts(rows)).</p>
+            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, \(seedsLine), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows) ?? "the head in each row")); test split: \(Self.testCounts(rows)).</p>
             <div class="tiles">\(tiles.joined(separator: "\n"))</div>
+            \(seedSection(rows))
             <h2>Comparison</h2>
             <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>
             \(comparison)
@@ -423,13 +470,14 @@ struct Compare: ParsableCommand {
         let severalHeads = Self.headLine(rows) == nil
         let notes = rows.map(Self.note)
         let named = rows.contains { $0.name != $0.topology }  // --config's names: each row's topology beside it
-        let header = (named ? ["entry", "topology"] : ["topology"]) + ["configuration"] + (severalHeads ? ["head"] : [])
+        let header = (named ? ["entry", "topology"] : ["topology"]) + (seedList != nil ? ["seed"] : []) + ["configuration"]
+            + (severalHeads ? ["head"] : [])
             + ["parameters", "training s", "images/s", "best val loss", "threshold", "test AUC [95% CI]", "Dice mean ± sd"]
             + (notes.contains { $0 != nil } ? ["notes"] : [])
         let settings = Self.distinguishingSettings(rows.map(\.configuration))
         let cells = rows.indices.map { i in
             let (r, s) = (rows[i], rows[i].evaluation.summary)
-            return [r.name] + (named ? [r.topology] : []) + [settings[i]] + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
+            return [r.name] + (named ? [r.topology] : []) + (seedList != nil ? ["\(r.seed)"] : []) + [settings[i]] + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
                 + ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), f(r.validationLoss.map(Double.init), 5),
                    thresholdText(r.threshold), f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? ""),
                    s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")]
@@ -470,17 +518,18 @@ struct Compare: ParsableCommand {
     func writeTables(_ rows: [Row], to folder: URL) throws {
         func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
         let (header, cells) = table(rows)
-        let md = ["Trained with \(Self.headLine(rows) ?? "the head in each row") on the same data and seed; test split "
+        let md = ["Trained with \(Self.headLine(rows) ?? "the head in each row") on the same data and \(seedsLine); test split "
                   + "(\(Self.testCounts(rows))); each run's whole configuration is in its model.json, and each threshold's origin "
                   + "in report.html.", "",
                   "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
             + cells.map { "| " + $0.joined(separator: " | ") + " |" }
-        var csv = ["name,topology,parameters,training_s,images_per_s,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
+            + seedTableMarkdown(rows)
+        var csv = ["name,topology,seed,parameters,training_s,images_per_s,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
                    + "dice_mean,dice_sd,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,"
                    + "configuration"]
         for r in rows {
             let s = r.evaluation.summary
-            csv.append(CSV.line([r.name, r.topology, "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
+            csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
                                  f(r.validationLoss.map(Double.init), 6), thresholdText(r.threshold), f(s.auc, 6),
                                  f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6), "\(s.nCancer)",
                                  "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
@@ -488,12 +537,13 @@ struct Compare: ParsableCommand {
         }
         try writeDurably(Data((md.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.md"))
         try writeDurably(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.csv"))
+        if seedList != nil { try writeSeedTable(rows, to: folder) }
     }
 }
 
 extension Compare.Entry {
     /// The files compare writes beside the entries' run folders.
-    static let outputs = ["comparison.md", "comparison.csv", "report.html", "roc.png", "roc.svg"]
+    static let outputs = ["comparison.md", "comparison.csv", "comparison-seeds.csv", "report.html", "roc.png", "roc.svg"]
 
     /// A --config entry: a topology identifier, or `{name, topology, configuration, head,
     /// headConfiguration}` (name: the run folder and table row, default the topology;

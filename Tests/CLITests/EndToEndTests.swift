@@ -468,7 +468,7 @@ extension EndToEndTests {
         // Entries named apart from their topology: an entry column, and the topology beside it (table and CSV).
         #expect(pairTable.contains("| entry | topology | configuration |") && pairTable.contains("| unet-bn | unet | width 4, depth 2, batchNorm true |")
                     && pairTable.contains("| unet-plain | unet | width 4, depth 2, batchNorm false |"), "\(pairTable)")
-        #expect(rows[0].hasPrefix("name,topology,parameters,") && rows[1].hasPrefix("unet-bn,unet,"), "\(rows)")
+        #expect(rows[0].hasPrefix("name,topology,seed,parameters,") && rows[1].hasPrefix("unet-bn,unet,0,"), "\(rows)")
         // A topology named as it is registered; without a validation split no val loss is shown, and the
         // threshold auto could not choose is noted.
         let noVal = try String(contentsOfFile: manifest, encoding: .utf8).replacingOccurrences(of: ",val,", with: ",train,")
@@ -477,11 +477,31 @@ extension EndToEndTests {
                                        "--out", folder.path("noval"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
         #expect(unvalidated.status == 0, "\(unvalidated.output)")
         let noValRows = try String(contentsOfFile: folder.path("noval/comparison.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(noValRows.count == 2 && noValRows[1].hasPrefix("unet,unet,") && noValRows[1].split(separator: ",", omittingEmptySubsequences: false)[5] == "",
+        #expect(noValRows.count == 2 && noValRows[1].hasPrefix("unet,unet,") && noValRows[1].split(separator: ",", omittingEmptySubsequences: false)[6] == "",
                 "\(noValRows)")
         let noValTable = try String(contentsOfFile: folder.path("noval/comparison.md"), encoding: .utf8)
         #expect(noValTable.contains("| unet | width 4, depth 2 |") && noValTable.contains("| – | 0.35 |")
                     && noValTable.contains("threshold 0.35: no validation split to choose one on |"), "\(noValTable)")
+        // --seeds: a run per entry and seed, and each entry's mean ± sd over them.
+        let seeded = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet", "--seeds", "0,1",
+                                  "--out", folder.path("seeds"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(seeded.status == 0 && seeded.output.contains("Over the seeds 0, 1 (each run's test AUC and mean Dice"), "\(seeded.output)")
+        for run in ["unet-seed0", "unet-seed1"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("seeds/\(run)/weights.safetensors")), "\(run)")
+        }
+        let seedRows = try String(contentsOfFile: folder.path("seeds/comparison.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(seedRows.count == 3 && seedRows[1].hasPrefix("unet-seed0,unet,0,") && seedRows[2].hasPrefix("unet-seed1,unet,1,"), "\(seedRows)")
+        let overSeeds = try String(contentsOfFile: folder.path("seeds/comparison-seeds.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(overSeeds.count == 2 && overSeeds[0] == "name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,collapsed_runs"
+                    && overSeeds[1].hasPrefix("unet,unet,0 1,"), "\(overSeeds)")
+        let seedModel = try String(contentsOfFile: folder.path("seeds/unet-seed1/model.json"), encoding: .utf8)
+        #expect(seedModel.contains("\"seed\" : 1"), "\(seedModel)")
+        #expect(try String(contentsOfFile: folder.path("seeds/report.html"), encoding: .utf8).contains("<h2>Over the seeds 0, 1</h2>"))
+        for (seeds, message) in [("0,0", "--seeds names a seed twice"), ("0,x", "--seeds must be whole numbers"), ("1", "either --seed or --seeds")] {
+            let refused = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--seeds", seeds, "--out", folder.path("no")]
+                                      + (seeds == "1" ? ["--seed", "2"] : []))
+            #expect(refused.status != 0 && refused.output.contains(message), "\(refused.output)")
+        }
         // --width and --depth do not reach an entry with a configuration of its own: said before anything runs.
         try Data("topologies: [{name: bn, topology: unet, configuration: {batchNorm: true}}, segnet]\n".utf8)
             .write(to: URL(fileURLWithPath: folder.path("own.yaml")))
