@@ -124,10 +124,19 @@ public struct SegmentationEvaluation: Sendable {
         public let tied: ClosedRange<Float>
         /// Whether every candidate tied: nothing told them apart (maps that light no pixel, or all alike).
         public let uninformative: Bool
+        /// The mean tumor fraction of the cancer-free samples at `threshold` (nil without any): near 1,
+        /// the masks mark nearly all tissue, tumor or not.
+        public let cancerFreeFraction: Double?
 
-        public init(threshold: Float, criterion: Criterion, tied: ClosedRange<Float>, uninformative: Bool = false) {
+        public init(threshold: Float, criterion: Criterion, tied: ClosedRange<Float>, uninformative: Bool = false,
+                    cancerFreeFraction: Double? = nil) {
             self.threshold = threshold; self.criterion = criterion; self.tied = tied; self.uninformative = uninformative
+            self.cancerFreeFraction = cancerFreeFraction
         }
+
+        /// Whether the masks at it mark most of the cancer-free samples' tissue (half or more on
+        /// average): the best Dice of maps that single out nothing is that of masks lit everywhere.
+        public var marksEverything: Bool { (cancerFreeFraction ?? 0) >= 0.5 }
 
         /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)";
         /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.
@@ -141,8 +150,10 @@ public struct SegmentationEvaluation: Sendable {
             let edge = threshold == swept.last ? String(format: "; the highest tried (%.2f): the best may lie above, where the maps are near 1", threshold)
                 : threshold < swept.first! ? "; below the usual sweep (0.05 to 0.95), among thresholds taken from the maps' own faint values"
                 : ""
+            let everything = marksEverything ? String(format: "; at it the masks mark %.0f%% of the cancer-free samples' tissue: the maps "
+                                                       + "do not single out tumor", 100 * cancerFreeFraction!) : ""
             return criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
-                : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the middle taken)") + edge
+                : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the middle taken)") + edge + everything
         }
     }
 
@@ -172,8 +183,12 @@ public struct SegmentationEvaluation: Sendable {
         }
         let best = tried.map(\.1).max()!
         let tied = tried.indices.filter { tried[$0].1 >= best - 1e-12 }
-        return ThresholdChoice(threshold: tried[tied[(tied.count - 1) / 2]].0, criterion: hasTruth ? .dice : .youden,
-                               tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: tied.count == tried.count)
+        let chosen = tried[tied[(tied.count - 1) / 2]].0
+        let free = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: chosen).results
+            .filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction)
+        return ThresholdChoice(threshold: chosen, criterion: hasTruth ? .dice : .youden,
+                               tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: tied.count == tried.count,
+                               cancerFreeFraction: free.isEmpty ? nil : free.reduce(0, +) / Double(free.count))
     }
 
     /// `t` to 2 significant digits, so that it is given back the same way (`--threshold 0.0021`).

@@ -57,8 +57,9 @@ import CompSegTraining
         #expect(e.summary.auc == 1 && e.summary.nCancer == 2 && e.summary.nCancerFree == 1)
         // Mean Dice: .65 at .05 (a .8, b .5), .5 from .10 to .85, 0 above.
         let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth)
-        #expect(choice == .init(threshold: 0.05, criterion: .dice, tied: 0.05...0.05), "\(String(describing: choice))")
-        #expect(choice?.reason == "the best mean Dice")  // the lowest tried, and no activation below it to try
+        #expect(choice == .init(threshold: 0.05, criterion: .dice, tied: 0.05...0.05, cancerFreeFraction: 1), "\(String(describing: choice))")
+        // The lowest tried, and no activation below it to try; c's tissue (0.1 everywhere) is all marked there.
+        #expect(choice?.reason == "the best mean Dice; at it the masks mark 100% of the cancer-free samples' tissue: the maps do not single out tumor")
         #expect(SegmentationEvaluation.ThresholdChoice(threshold: 0.95, criterion: .youden, tied: 0.9...0.95).reason
                     == "the best Youden's J of the tumor fraction, tied from 0.90 to 0.95 (the middle taken); the highest tried (0.95): "
                     + "the best may lie above, where the maps are near 1")
@@ -80,6 +81,10 @@ import CompSegTraining
         let flat = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0 } }, truth: truth))
         #expect(flat.uninformative && flat.reason.hasPrefix("the best mean Dice: none, as every threshold tried (0.05 to 0.95) scores the same"),
                 "\(flat.reason)")
+        // Maps lit on every tissue pixel of every sample: the best Dice is that of masks lit everywhere, and said so.
+        let lit = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0.9 } }, truth: truth))
+        #expect(lit.marksEverything && lit.reason.hasSuffix("at it the masks mark 100% of the cancer-free samples' tissue: the maps do not "
+                                                             + "single out tumor"), "\(lit.reason)")
         #expect(thresholdText(0.35) == "0.35" && thresholdText(0.0213) == "0.021" && thresholdText(0.001) == "0.001")
         // True tumor outside the tissue mask counts as missed (the mask cannot mark it): a's Dice is 2·2/(2·2 + 1).
         let beyond = SegmentationEvaluation(samples: [samples[0]], maps: [maps[0]], truth: ["a": [true, true, false, true]], threshold: 0.35)
