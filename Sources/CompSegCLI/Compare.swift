@@ -117,19 +117,20 @@ struct Compare: ParsableCommand {
     /// The run's mask threshold: --threshold's number, or with `auto` the one that does best on the
     /// validation split (as `evaluate --threshold auto` chooses it); the paper's 0.35 where that
     /// split cannot tell (no truth, one class). Its origin in words.
+    /// The run chooses and records its own threshold as `train` does (segment, overlay and
+    /// evaluate apply it to the run folder); the table takes --threshold's number, or that choice.
     /// `unchosen` says why `auto` could not choose, for the table's notes; nil when it did, or was not asked.
-    func chooseThreshold(_ trained: TrainedModel, validation: SampleStore, manifest: Manifest) throws
+    func chooseThreshold(_ session: TrainingRun, manifest: Manifest, registry: Registry) throws
         -> (threshold: Float, origin: String, unchosen: String?) {
-        if let fixed = Float(threshold) { return (fixed, "set by --threshold", nil) }
         let rows = manifest.rows(in: .val)
-        let (samples, maps) = try trained.segmented(validation)
-        let truth = try SegmentationFiles.readTruth(rows, samples, manifest: manifest.url.path)
-        guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) else {
-            let why = samples.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
+        let choice = try session.chooseThreshold(registry: registry) { try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path) }
+        if let fixed = Float(threshold) { return (fixed, "set by --threshold", nil) }
+        guard let choice else {
+            let why = rows.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
             return (SegmentationFiles.defaultThreshold, "the paper's 0.35: \(why) to choose one on", "threshold 0.35: \(why) to choose one on")
         }
-        return (choice.threshold, "chosen on the \(counted(samples.count, "validation sample")) by \(choice.reason)",
-                choice.uninformative ? "no threshold told the validation maps apart (every one scored the same)" : nil)
+        return (choice.threshold, "chosen on the \(counted(session.validation.count, "validation sample")) by \(choice.reason)",
+                choice.uninformative ? "no threshold told the validation maps apart (none scored above nothing)" : nil)
     }
 
     /// What in the run `model` (begun by an earlier compare into this folder) differs from what
@@ -245,8 +246,13 @@ struct Compare: ParsableCommand {
                 throw CLIError("--topologies names \(identifiers[twice]) twice (\(entries[first].name) and \(entries[twice].name)); "
                                + "to compare configurations of one topology, use --config")
             }
-            // Named as registered (`UNet` and `u-net` are unet), in the table and as run folders.
-            entries = zip(entries, identifiers).map { Entry(name: $1, topology: $1, configuration: $0.configuration) }
+            // Named as registered (`UNet` and `u-net` are unet), in the table and as run folders; a
+            // comparison begun by an earlier compseg, which kept the name as typed, resumes under it.
+            entries = zip(entries, identifiers).map { e, identifier in
+                let begunAsTyped = resume && FileManager.default.fileExists(atPath: URL(fileURLWithPath: out)
+                    .appendingPathComponent("\(e.name)/model.json").path)
+                return Entry(name: begunAsTyped ? e.name : identifier, topology: identifier, configuration: e.configuration)
+            }
         }
         if let list = seedList {  // one run per entry and seed
             entries = entries.flatMap { e in
@@ -330,7 +336,7 @@ struct Compare: ParsableCommand {
             }
             let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
             let trained = try TrainedModel(run: session.folder, registry: registry)
-            let (chosen, origin, unchosen) = try chooseThreshold(trained, validation: validation, manifest: manifest)
+            let (chosen, origin, unchosen) = try chooseThreshold(session, manifest: manifest, registry: registry)
             let (samples, maps) = try trained.segmented(test)
             let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
@@ -469,7 +475,7 @@ struct Compare: ParsableCommand {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         let severalHeads = Self.headLine(rows) == nil
         let notes = rows.map(Self.note)
-        let named = rows.contains { $0.name != $0.topology }  // --config's names: each row's topology beside it
+        let named = rows.contains { $0.group != $0.topology }  // --config's names: each row's topology beside it
         let header = (named ? ["entry", "topology"] : ["topology"]) + (seedList != nil ? ["seed"] : []) + ["configuration"]
             + (severalHeads ? ["head"] : [])
             + ["parameters", "training s", "images/s", "best val loss", "threshold", "test AUC [95% CI]", "Dice mean ± sd"]
@@ -530,7 +536,7 @@ struct Compare: ParsableCommand {
         for r in rows {
             let s = r.evaluation.summary
             csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                                 f(r.validationLoss.map(Double.init), 6), thresholdText(r.threshold), f(s.auc, 6),
+                                 f(r.validationLoss.map(Double.init), 6), String(format: "%g", r.threshold), f(s.auc, 6),
                                  f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6), "\(s.nCancer)",
                                  "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
                                  r.head.identifier, r.head.configuration.text, r.configuration.text]))

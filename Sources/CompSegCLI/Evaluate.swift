@@ -100,7 +100,7 @@ struct Evaluate: ParsableCommand {
         } else if let recorded = trained.description.threshold {
             (chosen, origin) = (recorded.value, "the run's, \(recorded.origin)")
             print("Threshold \(thresholdText(chosen)): the run's, \(recorded.origin)")
-            if split == .val || split == .all {
+            if split == .val || split == .all, trained.description.versions["manifest"] == manifest.url.path {
                 warn("the run's threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice "
                      + "and sensitivity are optimistic; --split test scores samples the choice never saw")
             }

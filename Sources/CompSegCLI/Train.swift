@@ -160,7 +160,7 @@ struct Train: ParsableCommand {
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
-        let run = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
+        let (run, manifest) = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
             ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
         let stop = InterruptFlag.install()
         let progress = ProgressReporter(epochs: run.model.training.epochs, images: run.train.count)
@@ -178,22 +178,24 @@ struct Train: ParsableCommand {
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
-        do { try chooseThreshold(run, registry: registry) } catch { warn("no threshold could be chosen on the validation split: \(error)") }
+        do { try chooseThreshold(run, manifest: manifest, registry: registry) } catch { warn("no threshold could be chosen on the validation split: \(error)") }
         do { try warnAboutDarkMaps(run) } catch { warn("the trained maps could not be checked: \(error)") }
     }
 
     /// The mask threshold of the kept weights, chosen on the validation split and recorded in
     /// model.json (segment, overlay and evaluate apply it unless given another), and said.
-    private func chooseThreshold(_ run: TrainingRun, registry: Registry) throws {
-        guard run.validation.count > 0, let path = run.model.versions["manifest"] else { return }
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path))
-        guard let choice = try run.chooseThreshold(rows: manifest.rows(in: .val), manifest: manifest.url.path, registry: registry) else {
+    private func chooseThreshold(_ run: TrainingRun, manifest: Manifest, registry: Registry) throws {
+        guard run.validation.count > 0 else { return }
+        let rows = manifest.rows(in: .val)
+        guard let choice = try run.chooseThreshold(registry: registry, truth: {
+            try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path)
+        }) else {
             print("Threshold: the validation split has neither truth nor both classes to choose one on; segment, overlay and "
                   + "evaluate apply the paper's \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold")
             return
         }
         guard !choice.uninformative else {
-            warn("no threshold told the validation maps apart (every one tried scored the same), so none is recorded; segment, "
+            warn("no threshold told the validation maps apart (none scored above nothing), so none is recorded; segment, "
                  + "overlay and evaluate apply the paper's \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold")
             return
         }
@@ -218,7 +220,7 @@ struct Train: ParsableCommand {
 
     /// A new run from the options, the settings file and the manifest: the chain fitted, the
     /// topology and head checked against the settings file before anything is written.
-    private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> TrainingRun {
+    private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
         try TrainingRun.requireRoom(in: folder)
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
@@ -240,7 +242,8 @@ struct Train: ParsableCommand {
             Result { try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource)) },
         ].enumerated().compactMap { i, result -> String? in
             guard case .failure(let e) = result else { return nil }
-            return e is RegistryError ? "\(i == 0 ? "--head" : "--topology"): \(e)" : "\(e)"  // an unknown name, given by the option
+            // An unknown name, given by the option (or the settings file's key).
+            return e is RegistryError ? "\(i == 0 ? (config == nil ? "--head" : "head") : (config == nil ? "--topology" : "topology")): \(e)" : "\(e)"
         }
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         let started = DispatchTime.now().uptimeNanoseconds
@@ -252,11 +255,11 @@ struct Train: ParsableCommand {
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
         model.rows = ManifestRows(manifest)
-        return try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
+        return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry), manifest)
     }
 
     /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on top.
-    private func resumed(_ path: String, cacheBudget: Int, registry: Registry) throws -> TrainingRun {
+    private func resumed(_ path: String, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest) {
         let folder = RunDirectory(URL(fileURLWithPath: path))
         var model = try folder.readModel()
         try model.requirePlugins(registry, file: folder.modelFile.path)
@@ -317,7 +320,7 @@ struct Train: ParsableCommand {
         let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry)
         print("Resuming \(folder.url.path) after epoch \(run.completedEpochs) of \(model.training.epochs)"
               + (changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")"))
-        return run
+        return (run, manifest)
     }
 
     /// One line: where the time before training went.

@@ -82,11 +82,11 @@ public struct PhantomDemo {
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
         _ = try run.run(progress: progress, step: step)
 
+        // The phantom's validation spots have truth, so Dice chooses (the paper's .35 were they to lack
+        // it); recorded with the run, as train records it.
+        _ = try run.chooseThreshold(registry: registry) { _ in prepared.truth }
+        let threshold = settings.threshold ?? run.model.threshold?.value ?? SegmentationFiles.defaultThreshold
         let trained = try TrainedModel(run: folder, registry: registry)
-        let validationSamples = try validation.samples(Array(0..<validation.count))
-        // The phantom's validation spots have truth, so Dice chooses (the paper's .35 were they to lack it).
-        let threshold = try settings.threshold ?? SegmentationEvaluation.bestThreshold(
-            samples: validationSamples, maps: trained.activationMaps(validationSamples), truth: prepared.truth)?.threshold ?? SegmentationFiles.defaultThreshold
         let (samples, maps) = try trained.segmented(test)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: prepared.truth, threshold: threshold)
         return Outcome(run: run, evaluation: evaluation, samples: (train.count, validation.count, test.count),

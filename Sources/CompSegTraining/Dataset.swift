@@ -89,10 +89,12 @@ public struct PreparedModality: Sendable {
         }
         do { return try clock.timing(\.fitting) { try me.fitted(to: training) } } catch {
             // A bad file: name every one, not just the first; a step's refusal by its row's line too,
-            // every row's (each row's chain fitted on it alone tells whether a step refuses it).
+            // up to 20 rows' (each row's chain fitted on it alone tells whether a step refuses that
+            // row; a refusal across samples, such as an axis unlike the first sample's, shows only
+            // for the row the whole fit met).
             var problems = readProblems(rows)
             if error is SampleError {
-                for (i, row) in rows.enumerated() where !problems.contains(where: { $0.line == row.line }) {
+                for (i, row) in rows.enumerated() where !problems.contains(where: { $0.line == row.line }) && problems.count < 20 {
                     let alone = SampleSequence(count: 1) { _ in var s = try me.read(row); s.id = ids[i]; return s }
                     do { _ = try chain.fitted(to: alone) } catch let e as SampleError where e.sample == ids[i] {
                         problems.append((row.line, "line \(row.line): \(e)"))

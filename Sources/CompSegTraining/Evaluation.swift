@@ -122,7 +122,8 @@ public struct SegmentationEvaluation: Sendable {
         public let criterion: Criterion
         /// The candidates that tie with it, lowest and highest (equal to `threshold` when none does).
         public let tied: ClosedRange<Float>
-        /// Whether every candidate tied: nothing told them apart (maps that light no pixel, or all alike).
+        /// Whether no candidate scored anything (Dice 0, or Youden's J 0 or below): the maps tell nothing
+        /// apart at any threshold.
         public let uninformative: Bool
         /// The mean tumor fraction of the cancer-free samples at `threshold` (nil without any): near 1,
         /// the masks mark nearly all tissue, tumor or not.
@@ -143,8 +144,8 @@ public struct SegmentationEvaluation: Sendable {
         public var reason: String {
             let swept = EvaluationReport.sweptThresholds
             if uninformative {
-                return criterion.rawValue + ": none, as every threshold tried (\(thresholdText(tied.lowerBound)) to "
-                    + "\(thresholdText(tied.upperBound))) scores the same, so the middle was taken: the maps tell nothing apart at any "
+                return criterion.rawValue + ": none, as no threshold tried (\(thresholdText(tied.lowerBound)) to "
+                    + "\(thresholdText(tied.upperBound))) scores above nothing, so the middle was taken: the maps tell nothing apart at any "
                     + "threshold (look at them; train longer or with another seed)"
             }
             let edge = threshold == swept.last ? String(format: "; the highest tried (%.2f): the best may lie above, where the maps are near 1", threshold)
@@ -159,9 +160,9 @@ public struct SegmentationEvaluation: Sendable {
 
     /// The activation threshold that does best on these samples: the highest mean Dice over cancer
     /// samples with truth where any exists, else the highest Youden J of the tumor fraction (which
-    /// needs both classes). Candidates .05, .10, … .95; where the best of those is .05 or all tie
-    /// (faint maps light few pixels or none), also the twentieths of the tissue activations below
-    /// .05. Of candidates that tie, the middle one.
+    /// needs both classes). Candidates .05, .10, … .95; where .05 alone does best or none scores
+    /// anything (faint maps light few pixels or none), also the twentieths of the tissue activations
+    /// below .05. Of candidates that tie, the one nearest the middle of their range.
     /// - Returns: nil when neither can be measured (no cancer sample with truth, and not both classes).
     public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> ThresholdChoice? {
         let swept = EvaluationReport.sweptThresholds
@@ -175,7 +176,8 @@ public struct SegmentationEvaluation: Sendable {
         }
         var tried = swept.map { ($0, merit($0)) }
         let top = tried.map(\.1).max()!
-        if tried[0].1 >= top - 1e-12 {
+        // Fainter thresholds where 0.05 alone does best, or none does anything (faint maps light no pixel above it).
+        if top <= 1e-12 || (tried[0].1 >= top - 1e-12 && tried[1].1 < top - 1e-12) {
             let faint = zip(samples, maps).flatMap { s, map in map.indices.lazy.filter { s.tissue.pixels[$0] && map[$0] < swept[0] }.map { map[$0] } }
                 .sorted()
             let quantiles = faint.isEmpty ? [] : (1..<20).map { k in Self.rounded(faint[(faint.count - 1) * k / 20]) }.filter { $0 > 0 }
@@ -183,11 +185,14 @@ public struct SegmentationEvaluation: Sendable {
         }
         let best = tried.map(\.1).max()!
         let tied = tried.indices.filter { tried[$0].1 >= best - 1e-12 }
-        let chosen = tried[tied[(tied.count - 1) / 2]].0
+        // Of tied candidates, the one nearest the middle of their range (the faint ones lie close together).
+        let middle = (tried[tied.first!].0 + tried[tied.last!].0) / 2
+        func distance(_ t: Float) -> Float { (abs(t - middle) * 1e5).rounded() }  // equal ones equal despite rounding: the lower taken
+        let chosen = tied.map { tried[$0].0 }.min { (distance($0), $0) < (distance($1), $1) }!
         let free = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: chosen).results
             .filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction)
         return ThresholdChoice(threshold: chosen, criterion: hasTruth ? .dice : .youden,
-                               tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: tied.count == tried.count,
+                               tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: best <= 1e-12,
                                cancerFreeFraction: free.isEmpty ? nil : free.reduce(0, +) / Double(free.count))
     }
 

@@ -169,17 +169,14 @@ public final class TrainingRun {
     /// Chooses the mask threshold of the kept weights on the validation split, as `evaluate
     /// --threshold auto` does (the best mean Dice where its cancer samples have truth, else
     /// Youden's J), and records it in `model.json` for `segment`, `overlay` and `evaluate`.
-    /// - Parameters:
-    ///   - rows: the validation rows (for their truth files), in the store's order.
-    ///   - manifest: the manifest's path, for messages.
+    /// - Parameter truth: the truth masks of the validation samples it is given, by id.
     /// - Returns: the choice; nil where the split cannot tell (no samples, no truth and one class).
-    ///   An uninformative choice (every threshold scored the same) is returned but not recorded.
-    public func chooseThreshold(rows: [Manifest.Row], manifest: String, registry: Registry) throws
+    ///   An uninformative choice (every threshold scored nothing) is returned but not recorded.
+    public func chooseThreshold(registry: Registry, truth: ([Sample]) throws -> [String: [Bool]]) throws
         -> SegmentationEvaluation.ThresholdChoice? {
         guard validation.count > 0, trainer.best != nil else { return nil }
         let (samples, maps) = try TrainedModel(run: folder, registry: registry).segmented(validation)
-        let truth = try SegmentationFiles.readTruth(rows, samples, manifest: manifest)
-        guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth) else { return nil }
+        guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: try truth(samples)) else { return nil }
         if !choice.uninformative {
             model.threshold = RunThreshold(value: choice.threshold, origin: "chosen on the \(samples.count) validation samples after "
                                            + "training by \(choice.reason)")

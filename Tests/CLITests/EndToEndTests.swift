@@ -165,6 +165,18 @@ import Testing
         // --threshold overrides the run's.
         let given = try cli.run(["segment", "--model", folder.path("early"), "--data", manifest, "--out", folder.path("seg2"), "--threshold", "0.5"])
         #expect(given.status == 0 && !given.output.contains("the run's"), "\(given.output)")
+        // overlay and evaluate apply it too; evaluate records where it came from, and warns when it scores the split it was chosen on.
+        let overlaid = try cli.run(["overlay", "--model", folder.path("early"), "--data", manifest, "--out", folder.path("ov")])
+        #expect(overlaid.status == 0 && overlaid.output.contains("the run's, chosen on the"), "\(overlaid.output)")
+        let evaluated = try cli.run(["evaluate", "--model", folder.path("early"), "--data", manifest, "--out", folder.path("ev"), "--split", "val"])
+        #expect(evaluated.status == 0 && evaluated.output.contains("the run's, chosen on the")
+                    && evaluated.output.contains("warning: the run's threshold was chosen on validation samples that --split val scores too"),
+                "\(evaluated.output)")
+        let summary = try String(contentsOfFile: folder.path("ev/summary.json"), encoding: .utf8)
+        #expect(summary.contains("the run's, chosen on the"), "\(summary)")
+        // A resumed run drops the threshold of its earlier weights and chooses anew when it ends.
+        let resumed = try cli.run(["train", "--resume", folder.path("early"), "--epochs", "2"])
+        #expect(resumed.status == 0 && resumed.output.contains("for segment, overlay and evaluate"), "\(resumed.output)")
         // README's quick start lights the tumor.
         let trained = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"),
                                    "--width", "16", "--depth", "3", "--epochs", "20"])

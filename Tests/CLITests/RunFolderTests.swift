@@ -150,6 +150,12 @@ import Testing
             #expect(try Data(contentsOf: URL(fileURLWithPath: folder.path("cut/\(entry)/weights.safetensors")))
                         == Data(contentsOf: URL(fileURLWithPath: folder.path("whole/\(entry)/weights.safetensors"))), "\(entry)")
         }
+        // A comparison begun by an earlier compseg, which named run folders as typed (UNet), resumes under that name.
+        try FileManager.default.copyItem(atPath: folder.path("whole"), toPath: folder.path("typed"))
+        try FileManager.default.moveItem(atPath: folder.path("typed/unet"), toPath: folder.path("typed/UNet"))
+        let typed = try cli.run(compare("typed").map { $0 == "unet,segnet" ? "UNet,segnet" : $0 } + ["--resume"])
+        #expect(typed.status == 0 && typed.output.contains("== UNet") && !FileManager.default.fileExists(atPath: folder.path("typed/unet")),
+                "\(typed.output)")
     }
 
     /// Two processes never train one folder at once: the second is refused while the first runs.

@@ -24,6 +24,17 @@ import Testing
         #expect(Array(batch.images.scalars[0..<18]) == [0, 1, 2, 3, 4, 5, 0, 0, 0, 6, 7, 8, 9, 10, 11, 0, 0, 0])
         #expect(Array(batch.images.scalars[18..<27]) == [0, 1, 0, 2, 3, 0, 4, 5, 0])
         #expect(batch.tissue.scalars == [1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        // With augmentation: padded first, then each viewed through one of the square's symmetries,
+        // its mask alike (a tissue pixel is still the image's value 0 corner, now somewhere in the square).
+        for seed in 0..<8 as Range<UInt64> {
+            let viewed = try Batch([try Self.sample("wide", height: 2, width: 3), try Self.sample("tall", height: 3, width: 2)],
+                                   augmentationSeed: seed)
+            #expect(viewed.images.shape == Shape([2, 2, 3, 3]) && viewed.tissue.scalars.filter { $0 == 1 }.count == 2)
+            for n in 0..<2 {
+                let corner = viewed.tissue.scalars[(n * 9)..<(n * 9 + 9)].firstIndex(of: 1)! - n * 9
+                #expect(viewed.images.scalars[n * 18 + corner] == 0, "seed \(seed), sample \(n)")
+            }
+        }
         #expect(throws: TrainingError.self) {
             try Batch([try Self.sample("a", height: 2, width: 2),
                        try Sample(id: "b", image: Tensor(zeros: [1, 2, 2]), channels: .bands(["x"]), tissue: try Mask(height: 2, width: 2, pixels: [true, true, true, true]),

@@ -79,8 +79,12 @@ import CompSegTraining
                                                                                      + "thresholds taken from the maps' own faint values"))
         #expect(SegmentationEvaluation(samples: samples, maps: faintMaps, truth: truth, threshold: faint.threshold).summary.diceMean == 0.5)
         let flat = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0 } }, truth: truth))
-        #expect(flat.uninformative && flat.reason.hasPrefix("the best mean Dice: none, as every threshold tried (0.05 to 0.95) scores the same"),
+        #expect(flat.uninformative && flat.reason.hasPrefix("the best mean Dice: none, as no threshold tried (0.05 to 0.95) scores above nothing"),
                 "\(flat.reason)")
+        // Perfect maps (0/1, as the truth): every threshold ties at Dice 1, which is no uninformative choice.
+        let perfect = maps.indices.map { i in (truth[samples[i].id] ?? []).map { $0 ? Float(1) : 0 } }
+        let crisp = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: perfect, truth: truth))
+        #expect(!crisp.uninformative && crisp.tied == 0.05...0.95 && crisp.threshold == 0.5, "\(crisp)")
         // Maps lit on every tissue pixel of every sample: the best Dice is that of masks lit everywhere, and said so.
         let lit = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0.9 } }, truth: truth))
         #expect(lit.marksEverything && lit.reason.hasSuffix("at it the masks mark 100% of the cancer-free samples' tissue: the maps do not "
