@@ -90,7 +90,7 @@ public final class Trainer {
                                      collapse: collapseNote(loss: trainLoss, extremes: extremes,
                                                             previous: history.last, lowest: lowest, highest: highest,
                                                             validationAUC: validationResult?.auc,
-                                                            warmingUp: validation.count == 0 && epoch - warmupStart <= settings.warmupEpochs),
+                                                            warmingUp: epoch - warmupStart <= settings.warmupEpochs),
                                      best: improved)
             if record.collapse != nil, let last = batches.last, try sendsNoGradient(train.samples(last)) {
                 record.collapse = "collapsed: no gradient reaches the network: the pooling head's loss does not depend on the "
@@ -99,7 +99,8 @@ public final class Trainer {
             }
             // Restart only on unambiguous evidence: saturated maps, or the dark loss with chance-level validation.
             let certain = highest < 1e-3 || lowest > 1 - 1e-3 || validationResult?.auc != nil
-            if record.collapse != nil, certain, restarts < Self.maximumRestarts, let b = best {
+            // (Not after the last epoch: no epoch would follow.)
+            if record.collapse != nil, certain, restarts < Self.maximumRestarts, epoch < settings.epochs, let b = best {
                 try network.load(b.weights)
                 optimizer.resetState()
                 record.restart = settings.learningRate * learningRateScale / 2
@@ -200,8 +201,8 @@ public final class Trainer {
     /// map scores — for the CompSegNet head and a dark map, α times the cancer images per batch —
     /// for this epoch and the one before, while the network ranked the validation images no better
     /// than chance (AUC ≤ .6) in both; without validation images, while the loss moved less than
-    /// 0.1% between them, after the warm-up (`warmingUp`, for runs without validation images: its
-    /// small steps move the loss that little in a healthy run). That is what He-normal weights
+    /// 0.1% between them; either after the warm-up only (`warmingUp`: the network starts near the
+    /// all-dark loss, ranks by chance, and its small steps move the loss little in a healthy run). That is what He-normal weights
     /// without batch norm fell into from epoch 1 on the independent phantom. One such epoch is not
     /// enough: a slow start (with warm-up, say) can look the same in its first epoch, and recover.
     func collapseNote(loss: Float, extremes: (dark: Float, lit: Float), previous: EpochRecord?, lowest: Float, highest: Float,
@@ -214,11 +215,8 @@ public final class Trainer {
         if highest < 1e-3 { return "collapsed: every activation on tissue stayed below 1e-3 this epoch\(auc); " + advice.dark }
         if lowest > 1 - 1e-3 { return "collapsed: every activation on tissue stayed above 1 − 1e-3 this epoch\(auc); " + advice.lit }
         guard let previous else { return nil }
-        let stuck = if let validationAUC {
-            validationAUC <= 0.6 && (previous.validationAUC ?? 1) <= 0.6
-        } else {
-            !warmingUp && Swift.abs(loss - previous.trainLoss) <= 0.001 * loss
-        }
+        let stuck = !warmingUp && (validationAUC.map { $0 <= 0.6 && (previous.validationAUC ?? 1) <= 0.6 }
+                                   ?? (Swift.abs(loss - previous.trainLoss) <= 0.001 * loss))
         for (extreme, map, text) in [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)] {
             func near(_ l: Float) -> Bool { extreme > 0 && extreme.isFinite && Swift.abs(l - extreme) <= 0.01 * extreme }
             if stuck, near(loss), near(previous.trainLoss) {
