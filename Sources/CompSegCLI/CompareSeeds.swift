@@ -9,8 +9,8 @@ extension Compare {
         let name: String, topology: String
         let seeds: [UInt64]
         let auc: (mean: Double, sd: Double?)?, dice: (mean: Double, sd: Double?)?
-        /// Runs whose kept epoch collapsed (their numbers are no segmentation).
-        let collapsed: Int
+        /// Runs with an epoch that collapsed (restarted), and those whose kept epoch did (their numbers are no segmentation).
+        let collapsing: Int, keptCollapsed: Int
     }
 
     /// The rows grouped by entry, in the entries' order.
@@ -22,7 +22,7 @@ extension Compare {
             return OverSeeds(name: group, topology: runs[0].topology, seeds: runs.map(\.seed),
                              auc: meanAndSD(runs.compactMap { $0.evaluation.summary.auc }),
                              dice: meanAndSD(runs.compactMap { $0.evaluation.summary.diceMean }),
-                             collapsed: runs.filter(\.keptEpochCollapsed).count)
+                             collapsing: runs.filter { $0.collapsedEpochs > 0 }.count, keptCollapsed: runs.filter(\.keptEpochCollapsed).count)
         }
     }
 
@@ -39,9 +39,9 @@ extension Compare {
         }
         let groups = Self.overSeeds(rows)
         let named = groups.contains { $0.name != $0.topology }
-        let header = (named ? ["entry", "topology"] : ["topology"]) + ["runs", "test AUC mean ± sd", "Dice mean ± sd", "collapsed runs"]
+        let header = (named ? ["entry", "topology"] : ["topology"]) + ["runs", "test AUC mean ± sd", "Dice mean ± sd", "runs that collapsed (kept epoch)"]
         let cells = groups.map { g in
-            [g.name] + (named ? [g.topology] : []) + ["\(g.seeds.count)", f(g.auc), f(g.dice), "\(g.collapsed)"]
+            [g.name] + (named ? [g.topology] : []) + ["\(g.seeds.count)", f(g.auc), f(g.dice), "\(g.collapsing) (\(g.keptCollapsed))"]
         }
         return (header, cells)
     }
@@ -59,10 +59,10 @@ extension Compare {
     /// `comparison-seeds.csv`: per entry its runs' seeds and the mean and sd of their test AUC and mean Dice.
     func writeSeedTable(_ rows: [Row], to folder: URL) throws {
         func f(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
-        let lines = ["name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,collapsed_runs"]
+        let lines = ["name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,runs_collapsed,runs_kept_epoch_collapsed"]
             + Self.overSeeds(rows).map { g in
                 CSV.line([g.name, g.topology, g.seeds.map(String.init).joined(separator: " "), f(g.auc?.mean), f(g.auc?.sd ?? nil),
-                          f(g.dice?.mean), f(g.dice?.sd ?? nil), "\(g.collapsed)"])
+                          f(g.dice?.mean), f(g.dice?.sd ?? nil), "\(g.collapsing)", "\(g.keptCollapsed)"])
             }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison-seeds.csv"))
     }

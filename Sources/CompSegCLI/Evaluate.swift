@@ -97,6 +97,7 @@ struct Evaluate: ParsableCommand {
             origin = "chosen on the \(validation.count) validation samples (--threshold auto): \(choice.reason)"
         } else if let threshold {
             (chosen, origin) = (Float(threshold)!, "set by --threshold")
+            print("Threshold \(thresholdText(chosen)): set by --threshold")
         } else if let recorded = trained.description.threshold {
             (chosen, origin) = (recorded.value, "the run's, \(recorded.origin)")
             print("Threshold \(thresholdText(chosen)): the run's, \(recorded.origin)")
@@ -105,7 +106,8 @@ struct Evaluate: ParsableCommand {
                      + "and sensitivity are optimistic; --split test scores samples the choice never saw")
             }
         } else {
-            (chosen, origin) = (SegmentationFiles.defaultThreshold, "the default, the paper's")
+            (chosen, origin) = (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)")
+            print("Threshold \(thresholdText(chosen)): the paper's (the run recorded none: its validation split could not choose one)")
         }
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)

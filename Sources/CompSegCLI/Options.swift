@@ -284,8 +284,15 @@ extension TrainedModel {
     /// The mask threshold for segment and overlay: `given` (--threshold), else the run's own
     /// (chosen on its validation split after training; said), else the paper's 0.35.
     func maskThreshold(given: Float?) -> Float {
-        if let given { return given }
-        guard let recorded = description.threshold else { return SegmentationFiles.defaultThreshold }
+        if let given {
+            print("Threshold \(thresholdText(given)): set by --threshold")
+            return given
+        }
+        guard let recorded = description.threshold else {
+            print("Threshold \(thresholdText(SegmentationFiles.defaultThreshold)): the paper's (the run recorded none: its "
+                  + "validation split could not choose one)")
+            return SegmentationFiles.defaultThreshold
+        }
         print("Threshold \(thresholdText(recorded.value)): the run's, \(recorded.origin)")
         return recorded.value
     }

@@ -76,12 +76,15 @@ public struct PluginConfiguration: Sendable, Equatable {
                         .joined(separator: ", ") + (suspects.count == 1 ? " is" : " are") + " not a whole number (or beyond its range)")
                 }
             }
-            // A key missing beside one given that no type knows is most likely that key misspelled.
-            if case .keyNotFound(let key, let c) = error, c.codingPath.isEmpty,
-               let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any],
+            // A key missing beside one given that no type knows is most likely that key misspelled
+            // (at the top, or in a section such as `tissue`, which one unknown key leaves without its defaults).
+            if case .keyNotFound(let key, let c) = error, c.codingPath.allSatisfy({ $0.intValue == nil }),
+               let top = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any],
+               let given = c.codingPath.reduce(top as Any?, { ($0 as? [String: Any])?[$1.stringValue] }) as? [String: Any],
                let typo = given.keys.filter({ $0 != key.stringValue }).compactMap({ g in editDistance(g, key.stringValue).map { (g, $0) } })
                    .min(by: { ($0.1, $0.0) < ($1.1, $1.0) })?.0 {
-                throw ConfigurationError(source: source, message: "unknown key '\(typo)': did you mean '\(key.stringValue)'?")
+                let path = c.codingPath.map(\.stringValue) + [typo]
+                throw ConfigurationError(source: source, message: "unknown key '\(path.joined(separator: "."))': did you mean '\(key.stringValue)'?")
             }
             throw ConfigurationError(source: source, message: error.readable)
         }

@@ -24,6 +24,12 @@ public struct RasterDescription: Sendable, Equatable, CustomStringConvertible {
             let role = levels.firstIndex(of: i).map { "level \($0)" } ?? "not a level"
             lines.append("  \(image) — \(role)")
         }
+        // Pages of one size are a stack (channels, z-planes, times), which the readers take one page at a time.
+        let sameSize = levels.dropFirst().filter { images[$0].width == images[levels[0]].width && images[$0].height == images[levels[0]].height }
+        if !sameSize.isEmpty {
+            lines.append("  note: \(sameSize.count + 1) levels have one size: a stack of pages (channels, z-planes or times), "
+                         + "not a pyramid; a reader takes one page, the one its option 'level' names (0: the first)")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -504,7 +504,7 @@ extension EndToEndTests {
         let seedRows = try String(contentsOfFile: folder.path("seeds/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(seedRows.count == 3 && seedRows[1].hasPrefix("unet-seed0,unet,0,") && seedRows[2].hasPrefix("unet-seed1,unet,1,"), "\(seedRows)")
         let overSeeds = try String(contentsOfFile: folder.path("seeds/comparison-seeds.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(overSeeds.count == 2 && overSeeds[0] == "name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,collapsed_runs"
+        #expect(overSeeds.count == 2 && overSeeds[0] == "name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,runs_collapsed,runs_kept_epoch_collapsed"
                     && overSeeds[1].hasPrefix("unet,unet,0 1,"), "\(overSeeds)")
         let seedModel = try String(contentsOfFile: folder.path("seeds/unet-seed1/model.json"), encoding: .utf8)
         #expect(seedModel.contains("\"seed\" : 1"), "\(seedModel)")

@@ -35,6 +35,13 @@ import Testing
         return values.map { $0 / Float(level.divisor) }
     }
 
+    /// Pages of one size are noted as a stack, not a pyramid; a pyramid's levels are not.
+    @Test func aStackOfPagesIsNoted() throws {
+        #expect(try RasterFile.describe(Self.raster("multipage_strips.tif")).description
+                    .contains("note: 3 levels have one size: a stack of pages (channels, z-planes or times), not a pyramid"))
+        #expect(try !RasterFile.describe(Self.raster("pyramid_subifds.tif")).description.contains("note:"))
+    }
+
     /// Every level of every file: size, channels, depth, and pixels exactly, except JPEG within
     /// 3/255 (here both decoders are libjpeg-turbo and agree exactly; another libjpeg may round
     /// its upsampling or IDCT differently).

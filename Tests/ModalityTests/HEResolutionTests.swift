@@ -39,6 +39,9 @@ import Testing
         #expect(c.tissue.method == .all && c.tissue.closing == 2)  // the other keys keep their defaults
         let all = try HESource(c).load(Self.pyramid, label: nil)
         #expect(all.tissue.count == all.height * all.width)
+        // A misspelled key in the section is named as such, not as the key it leaves missing.
+        #expect { try PluginConfiguration(json: Data(#"{"tissue": {"methd": "all"}}"#.utf8), source: "he.yaml: options").decode(HESource.Configuration.self) }
+            throws: { "\($0)" == "he.yaml: options: unknown key 'tissue.methd': did you mean 'method'?" }
     }
 
     /// A level the file lacks (a PNG has one) is named with the option that asks for it.
