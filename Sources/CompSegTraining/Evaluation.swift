@@ -31,6 +31,9 @@ public struct SegmentationEvaluation: Sendable {
         public var nCancer: Int, nCancerFree: Int
         /// Samples whose predicted and true masks are both empty (Dice 1 by the stated rule).
         public var nBothEmpty: Int
+        /// True tumor pixels of the samples with truth, and those outside the tissue mask, which
+        /// the masks cannot mark (counted as missed); nil without truth.
+        public var truthPixels: Int? = nil, truthPixelsOutsideTissue: Int? = nil
         /// Where the numbers come from, as the command that wrote them says: the run folder, the
         /// manifest, the split evaluated and how the threshold was chosen; nil when not told.
         public var model: String?, data: String?, split: String?, thresholdOrigin: String?
@@ -41,6 +44,7 @@ public struct SegmentationEvaluation: Sendable {
             case pixelSensitivityMean = "pixel_sensitivity_mean", pixelSensitivitySD = "pixel_sensitivity_sd"
             case pixelSpecificityMean = "pixel_specificity_mean", pixelSpecificitySD = "pixel_specificity_sd"
             case nCancer = "n_cancer", nCancerFree = "n_cancer_free", nBothEmpty = "n_both_empty"
+            case truthPixels = "truth_pixels", truthPixelsOutsideTissue = "truth_pixels_outside_tissue"
             case model, data, split, thresholdOrigin = "threshold_origin"
         }
 
@@ -55,6 +59,7 @@ public struct SegmentationEvaluation: Sendable {
             try c.encode(pixelSensitivityMean, forKey: .pixelSensitivityMean); try c.encode(pixelSensitivitySD, forKey: .pixelSensitivitySD)
             try c.encode(pixelSpecificityMean, forKey: .pixelSpecificityMean); try c.encode(pixelSpecificitySD, forKey: .pixelSpecificitySD)
             try c.encode(nCancer, forKey: .nCancer); try c.encode(nCancerFree, forKey: .nCancerFree); try c.encode(nBothEmpty, forKey: .nBothEmpty)
+            try c.encode(truthPixels, forKey: .truthPixels); try c.encode(truthPixelsOutsideTissue, forKey: .truthPixelsOutsideTissue)
             try c.encode(model, forKey: .model); try c.encode(data, forKey: .data); try c.encode(split, forKey: .split)
             try c.encode(thresholdOrigin, forKey: .thresholdOrigin)
         }
@@ -62,7 +67,7 @@ public struct SegmentationEvaluation: Sendable {
 
     public let threshold: Float
     public let results: [SampleResult]
-    public let summary: Summary
+    public private(set) var summary: Summary
 
     /// - Parameters:
     ///   - maps: each sample's activation map, H×W row-major.
@@ -96,6 +101,13 @@ public struct SegmentationEvaluation: Sendable {
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
+        let truthCounts = samples.compactMap { s in
+            truth[s.id].map { t in (t.lazy.filter { $0 }.count, t.indices.lazy.filter { t[$0] && !s.tissue.pixels[$0] }.count) }
+        }
+        if !truthCounts.isEmpty {
+            summary.truthPixels = truthCounts.map(\.0).reduce(0, +)
+            summary.truthPixelsOutsideTissue = truthCounts.map(\.1).reduce(0, +)
+        }
     }
 
     /// Evaluates `model` on `samples` (inference mode).

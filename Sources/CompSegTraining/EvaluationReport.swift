@@ -228,6 +228,9 @@ public enum EvaluationReport {
             tiles += [
                 ReportHTML.tile("Dice", "\(f(s.diceMean)) ± \(f(s.diceSD))",
                                 "Overlap of the predicted and true tumor, over cancer samples (mean ± sd; 1 perfect)."),
+                ReportHTML.tile("True tumor outside tissue", s.truthPixelsOutsideTissue.map { "\($0) of \(s.truthPixels ?? 0) px" } ?? "–",
+                                "True tumor pixels the tissue mask leaves out: the masks cannot mark them, and Dice counts them as "
+                                + "missed. Many mean a tissue-mask problem, not the network's (inspect; the reader's tissue options; a mask column)."),
                 ReportHTML.tile("IoU", "\(f(s.iouMean)) ± \(f(s.iouSD))",
                                 "Intersection over union of the predicted and true tumor, over cancer samples."),
                 ReportHTML.tile("Pixel sensitivity", "\(f(s.pixelSensitivityMean)) ± \(f(s.pixelSensitivitySD))",

@@ -83,9 +83,10 @@ import Testing
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("eval/summary.json"))))
             as? [String: Any] ?? [:]
         for key in ["auc", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free", "auc_ci", "youden_fraction", "model", "data",
-                    "split", "threshold_origin"] {
+                    "split", "threshold_origin", "truth_pixels", "truth_pixels_outside_tissue"] {
             #expect(summary[key] != nil, "summary.json lacks \(key)")  // null where it cannot be computed, never left out
         }
+        #expect((summary["truth_pixels"] as? Int ?? 0) > 0 && summary["truth_pixels_outside_tissue"] as? Int == 0, "\(summary)")
         #expect(summary["split"] as? String == "all" && summary["model"] as? String == folder.path("run"), "\(summary)")
         #expect((summary["threshold_origin"] as? String).map { $0.hasPrefix("chosen on the ") && $0.contains("(--threshold auto)") } == true,
                 "\(summary)")
@@ -377,6 +378,9 @@ extension EndToEndTests {
                                    "--out", folder.path("e3")])
         #expect(outside.status == 0 && outside.output.contains("true tumor lies outside the tissue mask, where the masks cannot mark it, "
                                                                + "so Dice and the other pixel measures count it as missed"), "\(outside.output)")
+        let outsideSummary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e3/summary.json")))) as? [String: Any]
+        #expect((outsideSummary?["truth_pixels_outside_tissue"] as? Int ?? 0) > 0, "\(String(describing: outsideSummary))")
+        #expect(try String(contentsOfFile: folder.path("e3/report.html"), encoding: .utf8).contains("True tumor outside tissue"))
         let wrongTruth = ["path,label,split,truth"] + lines.dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
             return "\(f[0]),\(f[1]),\(f[2]),\(["spot001", "spot004"].contains { f[0].hasPrefix($0) } ? f[0] : f[3])"
