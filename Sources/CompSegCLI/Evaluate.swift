@@ -81,6 +81,12 @@ struct Evaluate: ParsableCommand {
         if threshold == "auto" {
             let validation = manifest.rows(in: .val)
             guard !validation.isEmpty else { throw CLIError("\(manifest.url.path): --threshold auto needs rows with split val") }
+            // Checked from the manifest before anything is segmented.
+            let classes = Set(validation.compactMap(\.label))
+            guard classes.count == 2 || validation.contains(where: { $0.label == .cancer && $0.truth != nil }) else {
+                throw CLIError("\(manifest.url.path): --threshold auto needs validation rows of both classes, or cancer rows with "
+                               + "truth masks; its \(validation.count) have only \(classes.first?.rawValue ?? "no") labels and no truth: give --threshold")
+            }
             let v = try load(validation)
             guard let choice = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth) else {
                 let classes = Set(v.samples.compactMap(\.label)).map(\.rawValue).sorted()

@@ -177,7 +177,7 @@ struct TrainedRunInput: ParsableArguments {
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
-    @Flag(help: "Overwrite existing output files.") var force = false
+    @Flag(help: "Write into an output folder that holds files: the outputs of an earlier segment or overlay there (as its segmentation.csv lists them) are removed first, and nothing else is touched.") var force = false
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }

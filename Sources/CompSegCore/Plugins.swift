@@ -223,11 +223,11 @@ public func listed(problems: [String]) -> String {
 }
 
 /// How many edits (letters inserted, removed or changed, ignoring case) make one key the other,
-/// where that is few enough to be a misspelling: at most two, both keys of three letters or more;
-/// nil otherwise.
-func editDistance(_ a: String, _ b: String) -> Int? {
+/// where that is few enough to be a misspelling: at most two, both keys of `shortest` letters or
+/// more (three: shorter keys are a few edits from many others); nil otherwise.
+func editDistance(_ a: String, _ b: String, shortest: Int = 3) -> Int? {
     let (x, y) = (Array(a.lowercased()), Array(b.lowercased()))
-    guard min(x.count, y.count) >= 3, Swift.abs(x.count - y.count) <= 2 else { return nil }
+    guard min(x.count, y.count) >= shortest, Swift.abs(x.count - y.count) <= 2 else { return nil }
     var row = Array(0...y.count)  // edits from a prefix of x to each prefix of y
     for i in x.indices {
         var next = [i + 1]

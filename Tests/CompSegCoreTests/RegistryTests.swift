@@ -27,6 +27,10 @@ import CompSegNetHead
         // A name a few letters off an identifier or alias is suggested.
         #expect(throws: RegistryError("unknown pooling head 'compsgnet'; did you mean 'compsegnet'? known: compsegnet")) { try r.head("compsgnet") }
         #expect(throws: RegistryError("unknown pooling head 'papr'; did you mean 'paper'? known: compsegnet")) { try r.head("papr") }
+        // As near an identifier as an alias: the identifier.
+        var near = Registry()
+        try near.registerHead(PluginInfo("he", aliases: ["h&e"], summary: "")) { _ in try CompSegNetHead() }
+        #expect(near.heads.unknown("hee")?.contains("did you mean 'he'?") == true, "\(String(describing: near.heads.unknown("hee")))")
     }
 
     @Test func duplicateRegistrationIsRefused() throws {
