@@ -79,7 +79,11 @@ struct Inspect: ParsableCommand {
         if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
     }
 
-    /// Each file's images, as the raster readers see them, and what the H&E reader reads of it.
+    /// The most pixels whose tissue `inspect` finds for H&E (as many as a 4096² image).
+    static let largestTissueShown = 4096 * 4096
+
+    /// Each file's images, as the raster readers see them, and what the H&E reader reads of it
+    /// (with its tissue share, where it is read whole).
     private func describeRasters(_ he: HESource) throws {
         let (level, scale) = (he.configuration.level, he.configuration.scale)
         var failed = 0
@@ -92,10 +96,18 @@ struct Inspect: ParsableCommand {
                     throw IOError(file: path, "the modality reads level \(level), and the file has \(description.levels.count)")
                 }
                 let image = description.images[description.levels[level]]
+                if let why = image.unsupported { throw IOError(file: path, "level \(level), which the modality reads: \(why)") }
                 let size = scale == 1 ? "\(image.width)×\(image.height)"
                     : "\(image.width)×\(image.height) scaled by \(scale) to about \(Int((Double(image.width) * scale).rounded()))×"
                       + "\(Int((Double(image.height) * scale).rounded()))"
-                print("  the modality reads level \(level): \(size) (width×height)")
+                // The tissue share as the modality finds it, for images read whole (larger ones are segmented by regions).
+                let pixels = Double(image.width * image.height) * scale * scale
+                let tissue = pixels > Double(Self.largestTissueShown) ? "" : try {
+                    let sample = try he.load(url, label: nil)
+                    return String(format: "; tissue %.1f%% (method %@)", 100 * Double(sample.tissue.count) / Double(max(1, sample.height * sample.width)),
+                                  he.configuration.tissue.method.rawValue)
+                }()
+                print("  the modality reads level \(level): \(size) (width×height)\(tissue)")
             } catch {
                 print("\(error)")
                 failed += 1

@@ -1,4 +1,5 @@
 import CompSegIO
+import CompSegTestSupport
 import Foundation
 import Testing
 
@@ -39,10 +40,15 @@ import Testing
                                      folder.path("photo.jpg")])
         #expect(inspected.status == 1, "\(inspected.output)")
         for line in ["spot000.tif: TIFF, 1 image, 1 level", "  page 0: 32×32, 3×8-bit RGB", "— level 0",
-                     "  the modality reads level 0: 32×32 (width×height)", "spot001.png: PNG, 1 image, 1 level",
+                     "  the modality reads level 0: 32×32 (width×height); tissue ", "% (method otsu)", "spot001.png: PNG, 1 image, 1 level",
                      "photo.jpg: is a JPEG file, not a TIFF or PNG", "1 of 3 files could not be read"] {
             #expect(inspected.output.contains(line), "no '\(line)' in:\n\(inspected.output)")
         }
+        // A level the reader refuses (a multichannel TIFF) is counted as unreadable, not said to be read.
+        let markers = fixturesDirectory.appendingPathComponent("raster/markers5_grey.tif").path
+        let refused = try cli.run(["inspect", "--modality", "he", markers])
+        #expect(refused.status == 1 && refused.output.contains("level 0, which the modality reads: SamplesPerPixel (277) = 5")
+                    && !refused.output.contains("the modality reads level 0: 8×6"), "\(refused.output)")
         // segment names every file it cannot read, before segmenting any.
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder.path("notes.png")))
         let unreadable = try cli.run(["segment", "--model", folder.path("run"), folder.path("photo.jpg"), folder.path("data/spot000.tif"),
