@@ -19,6 +19,9 @@ struct Compare: ParsableCommand {
     @Option(help: "Instead of --topologies: a YAML or JSON file whose list `topologies` holds identifiers or {name, topology, configuration} entries, e.g. to compare configurations of one topology.")
     var config: String?
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
+    @Option(name: .customLong("head-option"), parsing: .unconditionalSingleValue,
+            help: "A setting of --head's head, KEY=VALUE (repeatable), e.g. alpha=0.2; entries of --config with a head of their own keep theirs.")
+    var headOption: [String] = []
     @Option(help: "Output folder (one run folder per topology, and the tables).") var out: String
     @OptionGroup var training: TrainingOptions
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
@@ -43,6 +46,7 @@ struct Compare: ParsableCommand {
             guard Set(list).count == list.count else { throw ValidationError("--seeds names a seed twice: \(seeds)") }
             guard training.seed == nil else { throw ValidationError("give either --seed or --seeds, not both") }
         }
+        _ = try headOptions(headOption)
         if threshold != "auto", !(Float(threshold).map { $0 > 0 && $0 < 1 } ?? false) {
             throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
         }
@@ -112,7 +116,9 @@ struct Compare: ParsableCommand {
     }
 
     /// The entry's head: its own, or --head's.
-    func headOf(_ entry: Entry) -> PluginDescription { entry.head ?? PluginDescription(identifier: head) }
+    func headOf(_ entry: Entry) -> PluginDescription {
+        entry.head ?? PluginDescription(identifier: head, configuration: .object((try? headOptions(headOption)) ?? [:]))  // checked in validate()
+    }
 
     /// The run's mask threshold: --threshold's number, or with `auto` the one that does best on the
     /// validation split (as `evaluate --threshold auto` chooses it); the paper's 0.35 where that

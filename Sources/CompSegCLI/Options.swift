@@ -297,3 +297,18 @@ extension TrainedModel {
         return recorded.value
     }
 }
+
+/// `--head-option KEY=VALUE` settings as a JSON object: VALUE as JSON where it reads as JSON
+/// (0.2, true, [1, 2]), else as text.
+/// - Throws: `ValidationError` for a setting without `=` or a key.
+func headOptions(_ given: [String]) throws -> [String: JSONValue] {
+    var settings: [String: JSONValue] = [:]
+    for item in given {
+        guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+            throw ValidationError("--head-option takes KEY=VALUE, such as alpha=0.2; got \(item)")
+        }
+        let value = String(item[item.index(after: equals)...])
+        settings[String(item[..<equals])] = (try? JSONValue(parsing: value)) ?? .string(value)
+    }
+    return settings
+}

@@ -20,6 +20,9 @@ struct Train: ParsableCommand {
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file (lab.yaml), or a reader plugin (see `compseg plugins`).") var modality: String?
     @Option(help: "Topology identifier (default unet).") var topology: String?
     @Option(help: "Pooling head identifier (default compsegnet).") var head: String?
+    @Option(name: .customLong("head-option"), parsing: .unconditionalSingleValue,
+            help: "A setting of the head, KEY=VALUE (repeatable), e.g. alpha=0.2 for the CompSegNet head; on top of --config's headConfiguration (`compseg plugins` lists the heads).")
+    var headOption: [String] = []
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach).") var resume: String?
@@ -117,7 +120,7 @@ struct Train: ParsableCommand {
     /// model.json describes it.
     var optionsResumeRefuses: [String] {
         let given: [(String, Bool)] = [
-            ("--modality", modality != nil), ("--topology", topology != nil), ("--head", head != nil), ("--out", out != nil),
+            ("--modality", modality != nil), ("--topology", topology != nil), ("--head", head != nil), ("--head-option", !headOption.isEmpty), ("--out", out != nil),
             ("--width", width != nil), ("--depth", depth != nil), ("--paper-recipe", paperRecipe), ("--config", config != nil),
         ]
         return (given.filter(\.1).map(\.0) + training.given.filter { $0 != "--epochs" }).sorted()
@@ -142,6 +145,7 @@ struct Train: ParsableCommand {
             }
         }
         if out == "" || resume == "" { throw ValidationError("--out and --resume must name a folder, got an empty path") }
+        _ = try headOptions(headOption)
     }
 
     func run() throws {
@@ -355,7 +359,11 @@ struct Train: ParsableCommand {
         return .object(section)
     }
 
-    func headConfiguration(_ file: File?) throws -> JSONValue { file?.headConfiguration ?? [:] }
+    func headConfiguration(_ file: File?) throws -> JSONValue {
+        let given = try headOptions(headOption)
+        guard !given.isEmpty else { return file?.headConfiguration ?? [:] }
+        return .object((file?.headConfiguration?.objectValue ?? [:]).merging(given) { _, option in option })
+    }
 
     /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
     func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {

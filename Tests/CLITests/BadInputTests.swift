@@ -46,6 +46,17 @@ import Testing
         defer { folder.remove() }
         let manifest = try cli.phantom(folder, size: 16, bands: 20, seed: 1)
         let train = ["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run")]
+        // --head-option: KEY=VALUE, its key and value checked by the head.
+        try refuses(train + ["--head-option", "alpha"], saying: "--head-option takes KEY=VALUE, such as alpha=0.2; got alpha")
+        try refuses(train + ["--head-option", "alfa=0.2"], saying: "unknown key 'alfa'; did you mean 'alpha'?")
+        try refuses(train + ["--head-option", "alpha=8"], saying: "alpha")
+        try refuses(["compare", "--data", manifest, "--modality", "infrared", "--out", folder.path("c"), "--head-option", "=1"],
+                    saying: "--head-option takes KEY=VALUE")
+        let given = try cli.run(train + ["--head-option", "alpha=0.2", "--epochs", "1", "--width", "4", "--depth", "2"])
+        #expect(given.status == 0, "\(given.output)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("run/model.json")))) as? [String: Any]
+        #expect(((model?["head"] as? [String: Any])?["configuration"] as? [String: Any])?["alpha"] as? Double == 0.2, "\(String(describing: model))")
+        try FileManager.default.removeItem(atPath: folder.path("run"))
         try refuses(train + ["--epochs", "-1"], saying: "--epochs must be positive, got -1")
         try refuses(train + ["--lr", "inf"], saying: "--lr must be a positive finite number, got inf")
         try refuses(train + ["--threads", "0"], saying: "--threads must lie in 1…1024, got 0")
