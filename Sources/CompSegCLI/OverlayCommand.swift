@@ -48,7 +48,7 @@ struct OverlayCommand: ParsableCommand {
             for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
             try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                               colour: rgb!, alpha: alpha)
-            try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, files: files).utf8), to: record)
+            try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, threshold: threshold, files: files).utf8), to: record)
             // None of an earlier run's files for other samples stays beside these.
             SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             input.warnAboutBlankSamples(evaluation.results, csv: true)

@@ -65,7 +65,7 @@ struct Segment: ParsableCommand {
                 }
                 let rank = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
                 fractions.sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }  // as the inputs were given
-                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, files: files).utf8),
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
             // None of an earlier segmentation's files stays beside these (its other samples', its polygons).

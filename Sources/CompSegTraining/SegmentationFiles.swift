@@ -39,19 +39,21 @@ public enum SegmentationFiles {
                       + "an earlier run's): choose another --out, so that no input is written over")
     }
 
-    /// The headers compseg writes its per-sample records with (`segmentation.csv`, before and
-    /// since it named each file; `per_sample.csv`).
-    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", segmentationHeader, EvaluationFiles.perSampleHeader,
-                                EvaluationFiles.perSampleHeaderWithoutPath]
+    /// The headers compseg writes its per-sample records with (`segmentation.csv` before it named
+    /// each file, before it recorded the threshold, and now; `per_sample.csv`).
+    static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path",
+                                segmentationHeader, EvaluationFiles.perSampleHeader, EvaluationFiles.perSampleHeaderWithoutPath]
     /// The header of `segmentation.csv` (`segment`, `overlay`).
-    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path"
+    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path"
 
     /// `segmentation.csv`'s text for `results`: a line per sample with its label, tissue and tumor
-    /// pixels, tumor fraction (blank without tissue) and the file it came from (`files`, by id).
-    public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], files: [String: URL]) -> String {
+    /// pixels, tumor fraction (blank without tissue), the mask threshold and the file it came from
+    /// (`files`, by id).
+    public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], threshold: Float, files: [String: URL]) -> String {
         let rows = [segmentationHeader] + results.map {
             CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
-                      $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), files[$0.id]?.path ?? ""])
+                      $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), String(format: "%g", threshold),
+                      files[$0.id]?.path ?? ""])
         }
         return rows.joined(separator: "\n") + "\n"
     }

@@ -358,8 +358,8 @@ extension EndToEndTests {
                                                                + "their masks are empty, and their tumor fractions in segmentation.csv are blank"),
                 "\(segment.output)")
         let csv = try String(contentsOfFile: folder.path("s1/segmentation.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path", "\(csv)")
-        #expect(csv.contains("spot001,cancer-free,0,0,,\(folder.path("data/spot001.h5"))")
+        #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path", "\(csv)")
+        #expect(csv.contains { $0.hasPrefix("spot001,cancer-free,0,0,,0.") && $0.hasSuffix(",\(folder.path("data/spot001.h5"))") }
                     && csv.contains { $0.hasPrefix("spot002,cancer,50,") && $0.hasSuffix(",\(folder.path("data/spot002.h5"))") }, "\(csv)")
         let blankMask = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("s1/spot001_mask.png")))
         #expect(blankMask.pixels.allSatisfy { $0 == 0 })
