@@ -63,15 +63,15 @@ IO=Sources/CompSegIO
 INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift)
 target_sources() {
     case $1 in
-        manifest) echo $IO/CSV.swift $IO/IOError.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
+        manifest) echo $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
         envi|wire|agilent|textmap) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
-        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift ;;
-        png) echo $IO/PNG.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift ;;  # PNG.swift checks palettes by RasterPNG
+        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;
+        png) echo $IO/PNG.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
-                 $IO/CSV.swift $IO/IOError.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
+                 $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
                  $(extract Sources/CompSegCLI/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;

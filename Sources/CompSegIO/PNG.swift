@@ -31,25 +31,12 @@ public struct PNGImage: Sendable, Equatable {
 }
 
 extension PNGImage {
-    /// - Throws: `IOError` naming the file when it is missing or does not start as a PNG does, with
-    ///   the format it has where that is a common one ("is a JPEG file, not a PNG").
-    public static func requireSignature(_ url: URL) throws {
-        try requireExistingFile(url)
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
-        let head = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
-        try? handle.close()
-        guard !head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) else { return }
-        let tiff = head.count >= 4 && [[0x49, 0x49], [0x4D, 0x4D]].contains(Array(head.prefix(2))) && [0x2A, 0x2B].contains(head[2] | head[3])
-        let kind = (tiff ? "a TIFF" : RasterFormatSniffer.otherFormat(head)).map { "is \($0) file, not a PNG" } ?? "is not a PNG file (no PNG signature)"
-        throw IOError(file: url.path, head.isEmpty ? "is empty, not a PNG file" : kind)
-    }
-
     /// Reads any PNG (any bit depth, palette or not), converted to 8 bits: gray stays gray (1),
     /// RGB and palette become RGB (3), anything with alpha or transparency becomes RGBA (4).
     /// - Throws: `IOError` naming the file: missing, not a PNG, or libpng's message (truncated, corrupt).
     public init(contentsOf url: URL) throws {
         let path = url.path
-        try Self.requireSignature(url)
+        try FileSignature.requirePNG(url)
         var image = png_image()
         compseg_png_image_init(&image)
         defer { png_image_free(&image) }

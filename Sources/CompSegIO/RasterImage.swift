@@ -90,7 +90,7 @@ public enum RasterFile {
     /// photometric interpretation, compression and layout, and which images are the levels.
     /// - Throws: `IOError` naming the file when it is missing, neither TIFF nor PNG, or unreadable.
     public static func describe(_ url: URL) throws -> RasterDescription {
-        switch try RasterFormatSniffer.format(of: url) {
+        switch try FileSignature.raster(of: url) {
         case .png: try RasterPNG.describe(url)
         case .tiff: try RasterTIFF.describe(url)
         }
@@ -111,7 +111,7 @@ public enum RasterFile {
     ///   that is not supported (which tag, which value), a level that does not exist, a region
     ///   outside the level.
     public static func read(_ url: URL, level: Int = 0, region: RasterRegion? = nil) throws -> RasterImage {
-        switch try RasterFormatSniffer.format(of: url) {
+        switch try FileSignature.raster(of: url) {
         case .png:
             guard level == 0 else { throw IOError(file: url.path, "a PNG has only level 0; level \(level) does not exist") }
             return try RasterPNG.read(url, region: region)
@@ -125,7 +125,7 @@ public enum RasterFile {
     /// one marker a page, or a pyramidal OME-TIFF's channel pages); a PNG has only page 0.
     /// - Throws: `IOError` as `read(_:level:region:)` does, naming a page or SubIFD that does not exist.
     public static func read(_ url: URL, page: Int, subIFD: Int? = nil, region: RasterRegion? = nil) throws -> RasterImage {
-        switch try RasterFormatSniffer.format(of: url) {
+        switch try FileSignature.raster(of: url) {
         case .png:
             guard page == 0, subIFD == nil else {
                 throw IOError(file: url.path, "a PNG has only page 0 and no SubIFDs; page \(page)\(subIFD.map { " SubIFD \($0)" } ?? "") does not exist")
@@ -153,35 +153,5 @@ public enum RasterFile {
             throw IOError(file: file, "\(what): \(r.width)×\(r.height)×\(channels) values exceed the limit of \(maximumValues); read a region")
         }
         return r
-    }
-}
-
-/// Which reader a file needs, from its first bytes.
-enum RasterFormatSniffer {
-    enum Format { case tiff, png }
-
-    static func format(of url: URL) throws -> Format {
-        try requireExistingFile(url)
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
-        let head = [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
-        try? handle.close()
-        if head.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) { return .png }
-        if head.count >= 4, [[0x49, 0x49, 0x2A, 0x00], [0x4D, 0x4D, 0x00, 0x2A], [0x49, 0x49, 0x2B, 0x00], [0x4D, 0x4D, 0x00, 0x2B]]
-            .contains(Array(head.prefix(4))) { return .tiff }
-        let shown = head.prefix(8).map { String(format: "%02X", $0) }.joined(separator: " ")
-        let kind = otherFormat(head).map { "is \($0) file, not a TIFF or PNG" } ?? "is neither a TIFF nor a PNG file"
-        throw IOError(file: url.path, "\(kind) (starts with bytes \(shown.isEmpty ? "none: empty file" : shown))")
-    }
-
-    /// The format of a file that starts with `head`, with its article ("a JPEG"), among those often
-    /// mistaken for an image the raster readers take; nil for others.
-    static func otherFormat(_ head: [UInt8]) -> String? {
-        let signatures: [(bytes: [UInt8], at: Int, name: String)] = [
-            ([0xFF, 0xD8, 0xFF], 0, "a JPEG"), ([0x42, 0x4D], 0, "a BMP"), (Array("GIF8".utf8), 0, "a GIF"),
-            (Array("WEBP".utf8), 8, "a WebP"), ([0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20], 0, "a JPEG 2000"),
-            ([0xFF, 0x4F, 0xFF, 0x51], 0, "a JPEG 2000 codestream"), ([0x89, 0x48, 0x44, 0x46], 0, "an HDF5"),
-            ([0x50, 0x4B, 0x03, 0x04], 0, "a ZIP"), (Array("%PDF".utf8), 0, "a PDF"),
-        ]
-        return signatures.first { head.count >= $0.at + $0.bytes.count && Array(head[$0.at..<($0.at + $0.bytes.count)]) == $0.bytes }?.name
     }
 }

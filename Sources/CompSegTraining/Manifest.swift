@@ -83,7 +83,7 @@ public struct Manifest: Sendable {
             if !FileManager.default.fileExists(atPath: u.path) {
                 problems.append("line \(line): \(what) file \(text) not found")
             } else if what != "image" {  // masks and truths are PNGs: one that is not is named with the missing ones
-                do { try PNGImage.requireSignature(u) } catch { problems.append("line \(line): \(what) \(error)") }
+                do { try FileSignature.requirePNG(u) } catch { problems.append("line \(line): \(what) \(error)") }
             }
             return u
         }

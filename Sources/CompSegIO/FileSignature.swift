@@ -1,0 +1,55 @@
+import Foundation
+
+/// What a file is, from its first bytes: which raster reader it needs, whether it is a PNG, and
+/// the format of a file often mistaken for one (named in messages).
+public enum FileSignature {
+    enum Raster { case tiff, png }
+
+    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+
+    /// The first 12 bytes of an existing file (fewer when it is shorter).
+    static func head(of url: URL) throws -> [UInt8] {
+        try requireExistingFile(url)
+        guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
+        defer { try? handle.close() }
+        return [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+    }
+
+    /// Whether `head` starts as a TIFF or BigTIFF does.
+    static func isTIFF(_ head: [UInt8]) -> Bool {
+        head.count >= 4 && [[0x49, 0x49, 0x2A, 0x00], [0x4D, 0x4D, 0x00, 0x2A], [0x49, 0x49, 0x2B, 0x00], [0x4D, 0x4D, 0x00, 0x2B]]
+            .contains(Array(head.prefix(4)))
+    }
+
+    /// Which raster reader `url` needs.
+    /// - Throws: `IOError` naming the file when it is missing, unreadable, or neither a TIFF nor a PNG.
+    static func raster(of url: URL) throws -> Raster {
+        let head = try head(of: url)
+        if head.starts(with: png) { return .png }
+        if isTIFF(head) { return .tiff }
+        let shown = head.prefix(8).map { String(format: "%02X", $0) }.joined(separator: " ")
+        let kind = otherFormat(head).map { "is \($0) file, not a TIFF or PNG" } ?? "is neither a TIFF nor a PNG file"
+        throw IOError(file: url.path, "\(kind) (starts with bytes \(shown.isEmpty ? "none: empty file" : shown))")
+    }
+
+    /// - Throws: `IOError` naming the file when it is missing or does not start as a PNG does, with
+    ///   the format it has where that is a common one ("is a JPEG file, not a PNG").
+    public static func requirePNG(_ url: URL) throws {
+        let head = try head(of: url)
+        guard !head.starts(with: png) else { return }
+        let kind = (isTIFF(head) ? "a TIFF" : otherFormat(head)).map { "is \($0) file, not a PNG" } ?? "is not a PNG file (no PNG signature)"
+        throw IOError(file: url.path, head.isEmpty ? "is empty, not a PNG file" : kind)
+    }
+
+    /// The format of a file that starts with `head`, with its article ("a JPEG"), among those often
+    /// mistaken for an image the raster readers take; nil for others.
+    static func otherFormat(_ head: [UInt8]) -> String? {
+        let signatures: [(bytes: [UInt8], at: Int, name: String)] = [
+            ([0xFF, 0xD8, 0xFF], 0, "a JPEG"), ([0x42, 0x4D], 0, "a BMP"), (Array("GIF8".utf8), 0, "a GIF"),
+            (Array("WEBP".utf8), 8, "a WebP"), ([0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20], 0, "a JPEG 2000"),
+            ([0xFF, 0x4F, 0xFF, 0x51], 0, "a JPEG 2000 codestream"), ([0x89, 0x48, 0x44, 0x46], 0, "an HDF5"),
+            ([0x50, 0x4B, 0x03, 0x04], 0, "a ZIP"), (Array("%PDF".utf8), 0, "a PDF"),
+        ]
+        return signatures.first { head.count >= $0.at + $0.bytes.count && Array(head[$0.at..<($0.at + $0.bytes.count)]) == $0.bytes }?.name
+    }
+}
