@@ -226,13 +226,13 @@ struct Compare: ParsableCommand {
         for e in entries {
             let source = config.map { "\($0): topologies entry \(e.position ?? 0) (\(e.name))" } ?? "--topologies \(e.name)"
             do { try registry.checkTopology(e.topology, PluginConfiguration(json: e.configuration.data, source: source)) }
-            catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(source): \(error)") }
+            catch { problems.append(located(error, at: source)) }
             let head = headOf(e)
             if checkedHeads.contains(head) { continue }
             checkedHeads.append(head)
             let headSource = e.head == nil ? "--head \(head.identifier)" : "\(source): head '\(head.identifier)'"
             do { _ = try registry.head(head.identifier, head.pluginConfiguration(source: headSource)) }
-            catch let error as ConfigurationError { problems.append("\(error)") } catch { problems.append("\(headSource): \(error)") }
+            catch { problems.append(located(error, at: headSource)) }
         }
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         // --width and --depth go to entries without a configuration of their own; one given without them

@@ -241,13 +241,15 @@ struct Train: ParsableCommand {
         // Both checked now, so that mistakes in their settings are named (both at once) before the
         // data are read and prepared (minutes at the paper's scale); the network is built for the
         // data's channels by TrainingRun.
+        let headSource = "\(source): head '\(headPlugin.identifier)'"
         let problems = modalityManifest.unknownPlugins(in: registry) + [
-            Result { _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: "\(source): head '\(headPlugin.identifier)'")) },
+            Result { _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: headSource)) },
             Result { try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource)) },
         ].enumerated().compactMap { i, result -> String? in
             guard case .failure(let e) = result else { return nil }
             // An unknown name, given by the option (or the settings file's key).
-            return e is RegistryError ? "\(i == 0 ? (config == nil ? "--head" : "head") : (config == nil ? "--topology" : "topology")): \(e)" : "\(e)"
+            if e is RegistryError { return "\(i == 0 ? (config == nil ? "--head" : "head") : (config == nil ? "--topology" : "topology")): \(e)" }
+            return located(e, at: i == 0 ? headSource : topologySource)
         }
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         let started = DispatchTime.now().uptimeNanoseconds
