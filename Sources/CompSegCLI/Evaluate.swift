@@ -81,19 +81,14 @@ struct Evaluate: ParsableCommand {
         if threshold == "auto" {
             let validation = manifest.rows(in: .val)
             guard !validation.isEmpty else { throw CLIError("\(manifest.url.path): --threshold auto needs rows with split val") }
-            // Checked from the manifest before anything is segmented.
+            // Checked from the manifest before anything is segmented (the rows' labels and truths are the samples').
             let classes = Set(validation.compactMap(\.label))
-            guard classes.count == 2 || validation.contains(where: { $0.label == .cancer && $0.truth != nil }) else {
-                throw CLIError("\(manifest.url.path): --threshold auto needs validation rows of both classes, or cancer rows with "
-                               + "truth masks; its \(validation.count) have only \(classes.first?.rawValue ?? "no") labels and no truth: give --threshold")
-            }
+            let refusal = CLIError("\(manifest.url.path): --threshold auto needs validation rows of both classes, or cancer rows with "
+                                   + "truth masks; its \(validation.count) have only \(classes.first?.rawValue ?? "no") labels and no truth: "
+                                   + "give --threshold")
+            guard classes.count == 2 || validation.contains(where: { $0.label == .cancer && $0.truth != nil }) else { throw refusal }
             let v = try load(validation)
-            guard let choice = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth) else {
-                let classes = Set(v.samples.compactMap(\.label)).map(\.rawValue).sorted()
-                throw CLIError("\(manifest.url.path): --threshold auto needs validation rows of both classes, or cancer rows with "
-                               + "truth masks; its \(validation.count) have " + (classes.isEmpty ? "no labels" : "only \(classes[0]) labels")
-                               + " and no truth: give --threshold")
-            }
+            guard let choice = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth) else { throw refusal }
             chosen = choice.threshold
             print("Threshold \(thresholdText(chosen)), chosen on \(validation.count) validation samples by " + choice.reason)
             if split == .val || split == .all {
@@ -101,19 +96,13 @@ struct Evaluate: ParsableCommand {
                      + "sensitivity are optimistic; --split test scores samples the choice never saw")
             }
             origin = "chosen on the \(validation.count) validation samples (--threshold auto): \(choice.reason)"
-        } else if let threshold {
-            (chosen, origin) = (Float(threshold)!, "set by --threshold")
-            print("Threshold \(thresholdText(chosen)): set by --threshold")
-        } else if let recorded = trained.description.threshold {
-            (chosen, origin) = (recorded.value, "the run's, \(recorded.origin)")
-            print("Threshold \(thresholdText(chosen)): the run's, \(recorded.origin)")
-            if split == .val || split == .all, trained.description.versions["manifest"] == manifest.url.path {
+        } else {
+            (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
+            if threshold == nil, trained.description.threshold != nil, split == .val || split == .all,
+               trained.description.versions["manifest"] == manifest.url.path {
                 warn("the run's threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice "
                      + "and sensitivity are optimistic; --split test scores samples the choice never saw")
             }
-        } else {
-            (chosen, origin) = (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)")
-            print("Threshold \(thresholdText(chosen)): the paper's (the run recorded none: its validation split could not choose one)")
         }
         let (samples, maps, truth) = try load(rows)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)

@@ -281,20 +281,18 @@ struct TrainedRunInput: ParsableArguments {
 }
 
 extension TrainedModel {
-    /// The mask threshold for segment and overlay: `given` (--threshold), else the run's own
-    /// (chosen on its validation split after training; said), else the paper's 0.35.
-    func maskThreshold(given: Float?) -> Float {
-        if let given {
-            print("Threshold \(thresholdText(given)): set by --threshold")
-            return given
-        }
-        guard let recorded = description.threshold else {
-            print("Threshold \(thresholdText(SegmentationFiles.defaultThreshold)): the paper's (the run recorded none: its "
-                  + "validation split could not choose one)")
-            return SegmentationFiles.defaultThreshold
-        }
-        print("Threshold \(thresholdText(recorded.value)): the run's, \(recorded.origin)")
-        return recorded.value
+    /// The mask threshold for segment, overlay and evaluate: `given` (--threshold), else the run's
+    /// own (chosen on its validation split after training), else the paper's 0.35; said, with
+    /// its origin in words (as summary.json records it).
+    @discardableResult
+    func maskThreshold(given: Float?) -> (value: Float, origin: String) {
+        let (value, origin, said): (Float, String, String) =
+            if let given { (given, "set by --threshold", "set by --threshold") }
+            else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
+            else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
+                    "the paper's (the run recorded none: its validation split could not choose one)") }
+        print("Threshold \(thresholdText(value)): \(said)")
+        return (value, origin)
     }
 }
 

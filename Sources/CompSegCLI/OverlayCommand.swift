@@ -38,7 +38,7 @@ struct OverlayCommand: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
-        let threshold = trained.maskThreshold(given: threshold)
+        let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
         try input.writing(outputs, removing: removing, command: "overlay") {

@@ -36,7 +36,7 @@ struct Segment: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: streamAbove)
-        let threshold = trained.maskThreshold(given: threshold)
+        let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
         try input.writing(outputs, removing: removing, command: "segment") {

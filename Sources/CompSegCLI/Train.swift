@@ -208,12 +208,15 @@ struct Train: ParsableCommand {
     }
 
     /// A warning when the best weights light no tissue of the validation split's cancer samples (the
-    /// training split's without one) above segment's threshold (the run's, or 0.35): their masks would be
+    /// training split's without one) above segment's threshold (0.35 where the run recorded none): their masks would be
     /// empty, though the loss and the AUC of the pooled scores may look fine.
     private func warnAboutDarkMaps(_ run: TrainingRun) throws {
+        // A threshold recorded scored above nothing on the validation split's maps, so some of its cancer
+        // tissue lies above it: no second pass over them is needed.
+        guard run.model.threshold == nil else { return }
         // The validation split's cancer samples, or the training split's where it has none.
         let validated = try run.trainer.brightestCancerTissue(run.validation)
-        let threshold = run.model.threshold?.value ?? SegmentationFiles.defaultThreshold
+        let threshold = SegmentationFiles.defaultThreshold
         guard let highest = try validated ?? run.trainer.brightestCancerTissue(run.train), highest <= threshold else { return }
         let split = validated == nil ? "training" : "validation"
         warn(String(format: "the best weights light up no tumor at segment's threshold: the highest activation on "
