@@ -46,8 +46,10 @@ public struct Chart: Sendable {
     }
 
     /// Where the legend goes; `best`: the corner of the plot where it covers the least data
-    /// (the first of lower right, upper right, upper left, lower left among equals).
-    public enum LegendPlace: Sendable { case lowerRight, upperRight, upperLeft, lowerLeft, best, none }
+    /// (the first of lower right, upper right, upper left, lower left among equals); `below`: under
+    /// the x axis's label, outside the plot, in as many columns as the chart's width holds (the
+    /// plot gives up `legendBelowHeight` pixels of the chart's height to it).
+    public enum LegendPlace: Sendable { case lowerRight, upperRight, upperLeft, lowerLeft, best, below, none }
     public typealias Tick = (label: String, value: Double)
 
     public var width: Int, height: Int
@@ -91,8 +93,33 @@ public struct Chart: Sendable {
         let left = Self.pad + labelH + Self.pad + tickW + Self.tickGap + Self.tickLength
         let lastTick = xTicks.max { $0.value < $1.value }.map { Text.width($0.label, size: Text.tickSize) / 2 } ?? 0
         let right = width - max(Self.pad + 4, lastTick + 2)
-        let bottom = height - (Self.tickLength + Self.tickGap + tickH + Self.pad + labelH + Self.pad)
+        let bottom = height - legendBelowHeight - (Self.tickLength + Self.tickGap + tickH + Self.pad + labelH + Self.pad)
         return (left, top, right, bottom)
+    }
+
+    /// A legend below the plot: its columns (filled top to bottom), rows and column width; one
+    /// column where even one does not fit the chart's width (its text then runs to the edge).
+    var legendBelowLayout: (columns: Int, rows: Int, columnWidth: Int) {
+        let entries = legendEntries
+        // As wide as the raster's text or the SVG's (about 0.6 em a character), whichever is wider.
+        let text = entries.map { max(Text.width($0.name, size: Text.tickSize), Int((Double($0.name.count) * Self.svgTickFont * 0.6).rounded(.up))) }.max() ?? 0
+        let columnWidth = 3 * Self.legendPad + Self.legendSwatch + text
+        let columns = max(1, min(entries.count, (width - 2 * Self.pad) / max(1, columnWidth)))
+        return (columns, (entries.count + columns - 1) / columns, columnWidth)
+    }
+
+    /// The height a legend below the plot takes (0 for a legend elsewhere, or none).
+    public var legendBelowHeight: Int {
+        guard legend == .below, !legendEntries.isEmpty else { return 0 }
+        return legendBelowLayout.rows * (Text.height(size: Text.tickSize) + 6) + Self.legendPad
+    }
+
+    /// The top-left corner of legend entry `i` in `box`: one column in a box on the plot, columns below it.
+    func legendSlot(_ i: Int, in box: (x: Int, y: Int, width: Int, height: Int)) -> (x: Int, y: Int) {
+        let line = Text.height(size: Text.tickSize) + 6
+        guard legend == .below else { return (box.x, box.y + Self.legendPad + i * line) }
+        let layout = legendBelowLayout
+        return (box.x + i / layout.rows * layout.columnWidth, box.y + i % layout.rows * line)
     }
 
     /// The horizontal pixel position of data value `x` (may lie outside the plot).
@@ -119,6 +146,10 @@ public struct Chart: Sendable {
         let a = plotArea, line = Text.height(size: Text.tickSize) + 6
         let w = 3 * Self.legendPad + Self.legendSwatch + (entries.map { Text.width($0.name, size: Text.tickSize) }.max() ?? 0)
         let h = 2 * Self.legendPad + entries.count * line - 6
+        if legend == .below {
+            let layout = legendBelowLayout
+            return (Self.pad, height - legendBelowHeight, layout.columns * layout.columnWidth, legendBelowHeight)
+        }
         func box(_ place: LegendPlace) -> (x: Int, y: Int, width: Int, height: Int) {
             switch place {
             case .lowerRight: (a.right - w - 8, a.bottom - h - 8, w, h)
@@ -252,7 +283,7 @@ public struct Chart: Sendable {
                             y: y - tickH / 2, colour: Self.textColour, size: Text.tickSize)
         }
         Text.drawSmooth(xLabel, into: &out, x: (a.left + a.right) / 2 - Text.width(xLabel, size: Text.labelSize) / 2,
-                        y: height - Self.pad - Text.height(size: Text.labelSize), colour: Self.textColour)
+                        y: height - legendBelowHeight - Self.pad - Text.height(size: Text.labelSize), colour: Self.textColour)
         // The y label shrinks, where need be, to the chart's height; it is centred on the plot, or kept inside the chart.
         let ySize = Self.fitting([yLabel], into: Double(height - 2 * Self.pad), from: Text.labelSize)
         let yLength = Text.width(yLabel, size: ySize)
@@ -264,19 +295,22 @@ public struct Chart: Sendable {
         }
 
         guard let box = legendBox else { return out }
-        out.fillRect(x: box.x, y: box.y, width: box.width, height: box.height, Palette.white)
-        out.drawLine(x0: box.x, y0: box.y, x1: box.x + box.width - 1, y1: box.y, Palette.grey)
-        out.drawLine(x0: box.x, y0: box.y + box.height - 1, x1: box.x + box.width - 1, y1: box.y + box.height - 1, Palette.grey)
-        out.drawLine(x0: box.x, y0: box.y, x1: box.x, y1: box.y + box.height - 1, Palette.grey)
-        out.drawLine(x0: box.x + box.width - 1, y0: box.y, x1: box.x + box.width - 1, y1: box.y + box.height - 1, Palette.grey)
+        if legend != .below {  // a box on the plot, framed; below it, the legend stands on the white
+            out.fillRect(x: box.x, y: box.y, width: box.width, height: box.height, Palette.white)
+            out.drawLine(x0: box.x, y0: box.y, x1: box.x + box.width - 1, y1: box.y, Palette.grey)
+            out.drawLine(x0: box.x, y0: box.y + box.height - 1, x1: box.x + box.width - 1, y1: box.y + box.height - 1, Palette.grey)
+            out.drawLine(x0: box.x, y0: box.y, x1: box.x, y1: box.y + box.height - 1, Palette.grey)
+            out.drawLine(x0: box.x + box.width - 1, y0: box.y, x1: box.x + box.width - 1, y1: box.y + box.height - 1, Palette.grey)
+        }
         for (i, e) in legendEntries.enumerated() {
-            let top = box.y + Self.legendPad + i * (tickH + 6), mid = Double(top) + Double(tickH) / 2
+            let slot = legendSlot(i, in: box)
+            let top = slot.y, mid = Double(top) + Double(tickH) / 2
             var c = Coverage(width: width, height: height)
-            let x0 = Double(box.x + Self.legendPad), x1 = x0 + Double(Self.legendSwatch)
+            let x0 = Double(slot.x + Self.legendPad), x1 = x0 + Double(Self.legendSwatch)
             if e.line > 0 { c.stroke(x0: x0, y0: mid, x1: x1, y1: mid, lineWidth: min(e.line, 4), dash: e.dash > 0 ? 4 : 0) }
             if e.dot > 0 { c.disc(x: (x0 + x1) / 2, y: mid, radius: min(e.dot, 5)) }
             out.blend(c, colour: e.colour)
-            Text.drawSmooth(e.name, into: &out, x: box.x + 2 * Self.legendPad + Self.legendSwatch, y: top,
+            Text.drawSmooth(e.name, into: &out, x: slot.x + 2 * Self.legendPad + Self.legendSwatch, y: top,
                             colour: Self.textColour, size: Text.tickSize)
         }
         return out
@@ -334,7 +368,7 @@ public struct Chart: Sendable {
             s += "<line x1=\"\(f(l - Double(Self.tickLength)))\" y1=\"\(f(crisp(py(tick.value))))\" x2=\"\(f(l))\" y2=\"\(f(crisp(py(tick.value))))\" stroke=\"\(hex(Self.frameColour))\"/>\n"
             s += "<text x=\"\(f(l - Double(Self.tickLength + Self.tickGap)))\" y=\"\(f(py(tick.value) + Self.svgTickFont * 0.35))\" font-size=\"\(f(Self.svgTickFont))\" text-anchor=\"end\">\(Self.escape(tick.label))</text>\n"
         }
-        s += "<text x=\"\(f((l + r) / 2))\" y=\"\(f(Double(height - Self.pad) - 2))\" font-size=\"\(f(Self.svgLabelFont))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
+        s += "<text x=\"\(f((l + r) / 2))\" y=\"\(f(Double(height - legendBelowHeight - Self.pad) - 2))\" font-size=\"\(f(Self.svgLabelFont))\" text-anchor=\"middle\">\(Self.escape(xLabel))</text>\n"
         let yx = Double(Self.pad) + Self.svgLabelFont * 0.8, ymid = (t + b) / 2
         s += "<text x=\"\(f(yx))\" y=\"\(f(ymid))\" font-size=\"\(f(Self.svgLabelFont))\" text-anchor=\"middle\" transform=\"rotate(-90 \(f(yx)) \(f(ymid)))\">\(Self.escape(yLabel))</text>\n"
         if let title {
@@ -343,20 +377,23 @@ public struct Chart: Sendable {
         if var box = legendBox {
             // The box fits the SVG's text (about 0.6 em a character), on the same side as the PNG's.
             let textWidth = Int((Double(legendEntries.map(\.name.count).max() ?? 0) * Self.svgTickFont * 0.6).rounded(.up))
-            let fitted = min(box.width, 3 * Self.legendPad + Self.legendSwatch + textWidth)
-            if box.x > plotArea.left + 8 { box.x += box.width - fitted }
-            box.width = fitted
             let tickH = Text.height(size: Text.tickSize)
-            s += "<rect x=\"\(box.x)\" y=\"\(box.y)\" width=\"\(box.width)\" height=\"\(box.height)\" fill=\"#ffffff\" stroke=\"\(hex(Palette.grey))\"/>\n"
+            if legend != .below {
+                let fitted = min(box.width, 3 * Self.legendPad + Self.legendSwatch + textWidth)
+                if box.x > plotArea.left + 8 { box.x += box.width - fitted }
+                box.width = fitted
+                s += "<rect x=\"\(box.x)\" y=\"\(box.y)\" width=\"\(box.width)\" height=\"\(box.height)\" fill=\"#ffffff\" stroke=\"\(hex(Palette.grey))\"/>\n"
+            }
             for (i, e) in legendEntries.enumerated() {
-                let top = box.y + Self.legendPad + i * (tickH + 6), mid = Double(top) + Double(tickH) / 2
-                let x0 = Double(box.x + Self.legendPad), x1 = x0 + Double(Self.legendSwatch)
+                let slot = legendSlot(i, in: box)
+                let top = slot.y, mid = Double(top) + Double(tickH) / 2
+                let x0 = Double(slot.x + Self.legendPad), x1 = x0 + Double(Self.legendSwatch)
                 if e.line > 0 {
                     let dash = e.dash > 0 ? " stroke-dasharray=\"4 4\"" : ""
                     s += "<line x1=\"\(f(x0))\" y1=\"\(f(mid))\" x2=\"\(f(x1))\" y2=\"\(f(mid))\" stroke=\"\(hex(e.colour))\" stroke-width=\"\(f(min(e.line, 4)))\"\(dash)/>\n"
                 }
                 if e.dot > 0 { s += "<circle cx=\"\(f((x0 + x1) / 2))\" cy=\"\(f(mid))\" r=\"\(f(min(e.dot, 5)))\" fill=\"\(hex(e.colour))\"/>\n" }
-                s += "<text x=\"\(box.x + 2 * Self.legendPad + Self.legendSwatch)\" y=\"\(f(mid + Self.svgTickFont * 0.35))\" font-size=\"\(f(Self.svgTickFont))\">\(Self.escape(e.name))</text>\n"
+                s += "<text x=\"\(slot.x + 2 * Self.legendPad + Self.legendSwatch)\" y=\"\(f(mid + Self.svgTickFont * 0.35))\" font-size=\"\(f(Self.svgTickFont))\">\(Self.escape(e.name))</text>\n"
             }
         }
         s += "</g>\n"

@@ -76,8 +76,9 @@ public enum ROCCurve {
     /// there are more than four; curves that coincide show as nested bands), with its marker as a
     /// ringed dot, and a legend in the lower
     /// right: "name AUC 0.93 [0.85, 0.99]" per curve (one curve: "AUC 0.93 [0.85, 0.99]", so that
-    /// the legend stays clear of the curve's left edge), then the markers' labels (several curves:
-    /// "name Youden point"). Titled "ROC of the tumor fraction" unless given another `title`.
+    /// the legend stays clear of the curve's left edge), then the marker's label (several curves: one
+    /// entry for every curve's marker); a legend that would cover a curve or a marker goes below the plot instead,
+    /// the chart growing taller by its height. Titled "ROC of the tumor fraction" unless given another `title`.
     public static func chart(curves: [Curve], size: Int = 480, title: String? = defaultTitle) -> Chart {
         precondition(size >= 200, "ROC plot size must be at least 200 pixels")
         let ticks: [Chart.Tick] = [("0", 0), ("0.25", 0.25), ("0.5", 0.5), ("0.75", 0.75), ("1", 1)]
@@ -99,8 +100,19 @@ public enum ROCCurve {
         for (i, curve) in curves.enumerated() {
             guard let m = curve.marker else { continue }
             let colour = Palette.categorical[i % Palette.categorical.count]
-            chart.series.append(.init(name: curves.count > 1 ? "\(curve.name) Youden point" : m.label, points: [(m.point.fpr, m.point.tpr)],
+            chart.series.append(.init(name: curves.count > 1 ? nil : m.label, points: [(m.point.fpr, m.point.tpr)],
                                       colour: colour, lineWidth: 0, dotRadius: 6, ringed: true))
+        }
+        if curves.count > 1, curves.contains(where: { $0.marker != nil }) {  // one entry for every curve's marker
+            chart.series.append(.init(name: "ringed dot: each curve's Youden point", points: [], colour: Palette.grey, lineWidth: 0, dotRadius: 6))
+        }
+        // A legend that would cover a curve or a marker (many curves, or curves near chance) goes
+        // below the plot, which keeps its size: the chart grows by the legend's height.
+        var curvesAlone = chart
+        curvesAlone.series.removeFirst()  // the chance diagonal may lie under the legend
+        if let box = chart.legendBox, curvesAlone.covered([box])[0] > 0 {
+            chart.legend = .below
+            chart.height += chart.legendBelowHeight
         }
         return chart
     }
@@ -108,9 +120,9 @@ public enum ROCCurve {
     /// What the curve shows: each sample's tumor fraction as a score for its image label.
     public static let defaultTitle = "ROC of the tumor fraction"
 
-    /// The plot (`chart`) as a `size`×`size` picture.
+    /// The plot (`chart`) as a picture `size` wide and `size` high (taller with its legend below).
     public static func render(curves: [Curve], size: Int = 480) -> RGBImage { chart(curves: curves, size: size).render() }
 
-    /// The same plot as `render` as a standalone SVG document (UTF-8, `size`×`size` user units), its text real text.
+    /// The same plot as `render` as a standalone SVG document (UTF-8, the same size in user units), its text real text.
     public static func svg(curves: [Curve], size: Int = 480) -> String { chart(curves: curves, size: size).svg() }
 }

@@ -370,6 +370,42 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         for c in Palette.categorical.prefix(3) { #expect(seen.contains([c.0, c.1, c.2]), "\(c) hidden") }
     }
 
+    /// Many curves (a comparison over seeds): a legend in the lower right would cover curves
+    /// and markers, so it goes below the plot, in columns, and the chart grows
+    /// by its height while the plot keeps its size; PNG and SVG alike.
+    @Test func manyCurvesPutTheLegendBelowThePlot() {
+        let curves: [ROCCurve.Curve] = (0..<6).map { i in
+            var c = ROCCurve.curve(name: "unet-seed\(i)", scores: [0.9, 0.6, 0.5, 0.4, 0.2], labels: [true, i % 2 == 0, true, false, false])
+            c.interval = (0.5, 1)
+            c.marker = ((0, 0.5), "Youden")
+            return c
+        }
+        let few = ROCCurve.chart(curves: Array(curves.prefix(1)), size: 480)
+        let chart = ROCCurve.chart(curves: curves, size: 480), a = chart.plotArea
+        #expect(few.legend == .lowerRight && chart.legend == .below)
+        #expect(chart.width == 480 && chart.height == 480 + chart.legendBelowHeight && chart.legendBelowHeight > 0)
+        #expect(a.bottom == few.plotArea.bottom && a.right - a.left == few.plotArea.right - few.plotArea.left, "the plot keeps its size")
+        let box = chart.legendBox!, layout = chart.legendBelowLayout
+        #expect(layout.columns == 1 && layout.rows == 7 && box.x + box.width <= chart.width, "\(layout), \(box)")
+        #expect(box.y > a.bottom + 20, "below the tick labels and the axis label")
+        let image = ROCCurve.render(curves: curves, size: 480)
+        #expect(image.height == chart.height && image.width == 480)
+        // Every curve's swatch is drawn in its colour below the plot, then one entry for the markers.
+        for i in 0..<7 {
+            let slot = chart.legendSlot(i, in: box), mid = slot.y + Text.height(size: Text.tickSize) / 2
+            let colour = i < 6 ? Palette.categorical[i] : Palette.grey
+            let x = slot.x + Chart.legendPad + Chart.legendSwatch / 2
+            #expect(slot.y > a.bottom && same(image.pixel(x: x, y: mid), colour), "entry \(i)")
+        }
+        // Legend entries in two columns where they fit.
+        var short = chart
+        short.series = short.series.map { var s = $0; s.name = s.name.map { String($0.prefix(8)) }; return s }
+        #expect(short.legendBelowLayout.columns >= 2)
+        let svg = ROCCurve.svg(curves: curves, size: 480)
+        #expect(svg.contains("height=\"\(chart.height)\"") && svg.contains(">ringed dot: each curve&apos;s Youden point</text>")
+                && !svg.contains("seed5 Youden"))
+    }
+
     /// At AUC 1 the curve runs up the left edge and along the top: it must lie inside the frame, in
     /// its own colour, not on the frame's pixels; and the Youden point shows as a ringed dot.
     @Test func perfectCurveIsVisibleBesideTheFrame() {
@@ -584,9 +620,15 @@ func balanced(_ xml: String) -> Bool {
                                    ("activation", Heatmap.render(values: values, height: h, width: w, colorBar: false, scale: 2))],
                                   caption: nil)
         let roc = ROCCurve.render(curves: ROCTests.curves)
+        let seeds: [ROCCurve.Curve] = (0..<6).map { i in  // as compare --seeds draws them
+            var c = ROCCurve.curve(name: "\(i < 3 ? "unet" : "segnet")-seed\(i % 3)", scores: [0.9, 0.6 + Double(i) * 0.05, 0.5, 0.55, 0.2],
+                                   labels: [true, i % 2 == 0, true, false, false])
+            c.interval = (0.42, 1); c.marker = ((0, 0.5), "Youden")
+            return c
+        }
         let curves = TrainingCurves.render(TrainingCurvesTests.epochs, best: 3)
         for (name, image) in [("overlay", blend), ("contour", contour), ("heatmap", heat), ("text", text),
-                              ("panel", panel), ("roc", roc), ("curves", curves), ("colorbar", Heatmap.colorBarLegend())] {
+                              ("panel", panel), ("roc", roc), ("roc-seeds", ROCCurve.render(curves: seeds)), ("curves", curves), ("colorbar", Heatmap.colorBarLegend())] {
             try image.writePNG(to: dir.appendingPathComponent("\(name).png"))
         }
         try ROCCurve.svg(curves: ROCTests.curves).write(to: dir.appendingPathComponent("roc.svg"), atomically: true, encoding: .utf8)
