@@ -200,8 +200,9 @@ struct Compare: ParsableCommand {
         let group: String, seed: UInt64
         /// The mask threshold, and how it was chosen; why `auto` could not choose one, if it could not.
         let threshold: Float, thresholdOrigin: String, thresholdUnchosen: String?
-        /// Epochs that ended collapsed, of all; whether the epoch whose weights were kept did.
-        let collapsedEpochs: Int, epochs: Int, keptEpochCollapsed: Bool
+        /// Epochs that ended collapsed, of all; whether the epoch whose weights were kept did; the
+        /// epoch whose weights were kept (the lowest validation loss).
+        let collapsedEpochs: Int, epochs: Int, keptEpochCollapsed: Bool, keptEpoch: Int?
         let parameters: Int, seconds: Double, imagesPerSecond: Double
         let validationLoss: Float?, evaluation: SegmentationEvaluation
         /// Gallery entries (tumor fraction, HTML card) of the test samples.
@@ -212,6 +213,9 @@ struct Compare: ParsableCommand {
         let fractions: String
         /// The topology's configuration and the head as the run recorded them (every key in effect).
         let configuration: JSONValue, head: PluginDescription
+
+        /// Whether its masks mark half or more of the cancer-free test samples' tissue, on average.
+        var marksMostCancerFreeTissue: Bool { (evaluation.summary.cancerFreeFractionMean ?? 0) >= 0.5 }
     }
 
     func run() throws {
@@ -367,7 +371,7 @@ struct Compare: ParsableCommand {
             rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,
                             seed: session.model.training.seed, threshold: chosen, thresholdOrigin: origin, thresholdUnchosen: unchosen,
                             collapsedEpochs: history.filter { $0.collapse != nil }.count, epochs: history.count,
-                            keptEpochCollapsed: keptCollapsed, parameters: session.trainer.network.parameterCount, seconds: seconds,
+                            keptEpochCollapsed: keptCollapsed, keptEpoch: session.trainer.best?.epoch, parameters: session.trainer.network.parameterCount, seconds: seconds,
                             imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
                             // Without a validation split the best epoch was chosen by its training loss: not a validation loss.
                             validationLoss: validation.count == 0 ? nil : session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
@@ -386,7 +390,7 @@ struct Compare: ParsableCommand {
     func writeReport(_ rows: [Row], roc: [ROCCurve.Curve], to folder: URL) throws {
         let s = training.settings()
         let (header, cells) = table(rows)
-        let text: Set<String> = ["entry", "topology", "configuration", "head", "notes"]
+        let text: Set<String> = ["run", "entry", "topology", "configuration", "head", "notes"]
         let numeric = Set(header.indices.filter { !text.contains(header[$0]) })
         let comparison = ReportHTML.sortableTable(header: header, numeric: numeric,
                                                   rows: cells.map { $0.map { $0 == "–" ? "" : $0 } })
@@ -482,18 +486,23 @@ struct Compare: ParsableCommand {
         let severalHeads = Self.headLine(rows) == nil
         let notes = rows.map(Self.note)
         let named = rows.contains { $0.group != $0.topology }  // --config's names: each row's topology beside it
-        let header = (named ? ["entry", "topology"] : ["topology"]) + (seedList != nil ? ["seed"] : []) + ["configuration"]
+        let first = seedList != nil ? "run" : named ? "entry" : "topology"  // with --seeds, NAME-seedS
+        let header = (named ? [first, "topology"] : [first]) + (seedList != nil ? ["seed"] : []) + ["configuration"]
             + (severalHeads ? ["head"] : [])
-            + ["parameters", "training s", "images/s", "best val loss", "threshold", "test AUC [95% CI]", "Dice mean ± sd"]
+            + ["parameters", "training s", "images/s", "kept epoch", "best val loss", "threshold", "test AUC [95% CI]", "Dice mean ± sd",
+               "cancer-free marked"]
             + (notes.contains { $0 != nil } ? ["notes"] : [])
         let settings = Self.distinguishingSettings(rows.map(\.configuration))
-        let cells = rows.indices.map { i in
+        let cells = rows.indices.map { i -> [String] in
             let (r, s) = (rows[i], rows[i].evaluation.summary)
-            return [r.name] + (named ? [r.topology] : []) + (seedList != nil ? ["\(r.seed)"] : []) + [settings[i]] + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
-                + ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), f(r.validationLoss.map(Double.init), 5),
-                   thresholdText(r.threshold), f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? ""),
-                   s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")]
-                + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])
+            let names: [String] = [r.name] + (named ? [r.topology] : []) + (seedList != nil ? ["\(r.seed)"] : []) + [settings[i]]
+                + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
+            let auc: String = f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? "")
+            let dice: String = s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")
+            let marked: String = s.cancerFreeFractionMean.map { String(format: "%.1f%%", 100 * $0) } ?? "–"
+            let numbers: [String] = ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), r.keptEpoch.map { "\($0)" } ?? "–",
+                                     f(r.validationLoss.map(Double.init), 5), thresholdText(r.threshold), auc, dice, marked]
+            return names + numbers + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])
         }
         return (header, cells)
     }
@@ -519,11 +528,15 @@ struct Compare: ParsableCommand {
     }
 
     /// What a reader of the table must know of a row: a collapse (its numbers are then those of a
-    /// map that does not depend on the image), a threshold `auto` could not choose; nil when none.
+    /// map that does not depend on the image), masks that mark most cancer-free tissue (its AUC
+    /// and Dice are then those of maps that single out nothing), a threshold `auto` could not
+    /// choose; nil when none.
     static func note(_ r: Row) -> String? {
         let collapse = r.keptEpochCollapsed ? "the kept epoch collapsed (\(r.collapsedEpochs) of \(r.epochs) did): its numbers are not a segmentation"
             : r.collapsedEpochs > 0 ? "\(r.collapsedEpochs) of \(r.epochs) epochs collapsed, not the kept one" : nil
-        let notes = [collapse, r.thresholdUnchosen].compactMap { $0 }
+        let marking = r.marksMostCancerFreeTissue ? String(format: "its masks mark %.0f%% of the cancer-free test tissue: the maps do not "
+                                                          + "single out tumor", 100 * r.evaluation.summary.cancerFreeFractionMean!) : nil
+        let notes = [collapse, marking, r.thresholdUnchosen].compactMap { $0 }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")
     }
 
@@ -536,14 +549,15 @@ struct Compare: ParsableCommand {
                   "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
             + cells.map { "| " + $0.joined(separator: " | ") + " |" }
             + seedTableMarkdown(rows)
-        var csv = ["name,topology,seed,parameters,training_s,images_per_s,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
-                   + "dice_mean,dice_sd,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,"
-                   + "configuration"]
+        var csv = ["name,topology,seed,parameters,training_s,images_per_s,kept_epoch,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
+                   + "dice_mean,dice_sd,cancer_free_fraction_mean,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,"
+                   + "head,head_configuration,configuration"]
         for r in rows {
             let s = r.evaluation.summary
             csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                                 f(r.validationLoss.map(Double.init), 6), String(format: "%g", r.threshold), f(s.auc, 6),
-                                 f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6), "\(s.nCancer)",
+                                 r.keptEpoch.map { "\($0)" } ?? "", f(r.validationLoss.map(Double.init), 6), String(format: "%g", r.threshold),
+                                 f(s.auc, 6), f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6),
+                                 f(s.cancerFreeFractionMean, 6), "\(s.nCancer)",
                                  "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
                                  r.head.identifier, r.head.configuration.text, r.configuration.text]))
         }

@@ -11,6 +11,8 @@ extension Compare {
         let auc: (mean: Double, sd: Double?)?, dice: (mean: Double, sd: Double?)?
         /// Runs with an epoch that collapsed (restarted), and those whose kept epoch did (their numbers are no segmentation).
         let collapsing: Int, keptCollapsed: Int
+        /// Each run's share of cancer-free test tissue marked, their mean and sd; runs whose masks mark most of it.
+        let cancerFreeMarked: (mean: Double, sd: Double?)?, markingMost: Int
     }
 
     /// The rows grouped by entry, in the entries' order.
@@ -22,7 +24,9 @@ extension Compare {
             return OverSeeds(name: group, topology: runs[0].topology, seeds: runs.map(\.seed),
                              auc: meanAndSD(runs.compactMap { $0.evaluation.summary.auc }),
                              dice: meanAndSD(runs.compactMap { $0.evaluation.summary.diceMean }),
-                             collapsing: runs.filter { $0.collapsedEpochs > 0 }.count, keptCollapsed: runs.filter(\.keptEpochCollapsed).count)
+                             collapsing: runs.filter { $0.collapsedEpochs > 0 }.count, keptCollapsed: runs.filter(\.keptEpochCollapsed).count,
+                             cancerFreeMarked: meanAndSD(runs.compactMap { $0.evaluation.summary.cancerFreeFractionMean }),
+                             markingMost: runs.filter(\.marksMostCancerFreeTissue).count)
         }
     }
 
@@ -39,9 +43,14 @@ extension Compare {
         }
         let groups = Self.overSeeds(rows)
         let named = groups.contains { $0.name != $0.topology }
-        let header = (named ? ["entry", "topology"] : ["topology"]) + ["runs", "test AUC mean ± sd", "Dice mean ± sd", "runs that collapsed (kept epoch)"]
+        let header = (named ? ["entry", "topology"] : ["topology"])
+            + ["runs", "test AUC mean ± sd", "Dice mean ± sd", "cancer-free marked mean ± sd", "runs that collapsed (kept epoch)",
+               "runs marking most cancer-free tissue"]
         let cells = groups.map { g in
-            [g.name] + (named ? [g.topology] : []) + ["\(g.seeds.count)", f(g.auc), f(g.dice), "\(g.collapsing) (\(g.keptCollapsed))"]
+            [g.name] + (named ? [g.topology] : [])
+                + ["\(g.seeds.count)", f(g.auc), f(g.dice),
+                   g.cancerFreeMarked.map { String(format: "%.1f%%", 100 * $0.mean) + ($0.sd.map { String(format: " ± %.1f", 100 * $0) } ?? "") } ?? "–",
+                   "\(g.collapsing) (\(g.keptCollapsed))", "\(g.markingMost)"]
         }
         return (header, cells)
     }
@@ -51,7 +60,8 @@ extension Compare {
         guard seedList != nil else { return [] }
         let (header, cells) = seedTable(rows)
         return ["", "Over the \(seedsLine) (each run's test AUC and mean Dice; mean ± sd over the runs: a difference between "
-                + "entries smaller than their spread is no finding):", "",
+                + "entries smaller than their spread is no finding; a run that collapsed or marks most cancer-free tissue is "
+                + "counted in the means, and in its own column):", "",
                 "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
             + cells.map { "| " + $0.joined(separator: " | ") + " |" }
     }
@@ -59,10 +69,12 @@ extension Compare {
     /// `comparison-seeds.csv`: per entry its runs' seeds and the mean and sd of their test AUC and mean Dice.
     func writeSeedTable(_ rows: [Row], to folder: URL) throws {
         func f(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
-        let lines = ["name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,runs_collapsed,runs_kept_epoch_collapsed"]
+        let lines = ["name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,cancer_free_fraction_mean,cancer_free_fraction_sd,"
+                     + "runs_collapsed,runs_kept_epoch_collapsed,runs_marking_most_cancer_free_tissue"]
             + Self.overSeeds(rows).map { g in
                 CSV.line([g.name, g.topology, g.seeds.map(String.init).joined(separator: " "), f(g.auc?.mean), f(g.auc?.sd ?? nil),
-                          f(g.dice?.mean), f(g.dice?.sd ?? nil), "\(g.collapsing)", "\(g.keptCollapsed)"])
+                          f(g.dice?.mean), f(g.dice?.sd ?? nil), f(g.cancerFreeMarked?.mean), f(g.cancerFreeMarked?.sd ?? nil),
+                          "\(g.collapsing)", "\(g.keptCollapsed)", "\(g.markingMost)"])
             }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison-seeds.csv"))
     }

@@ -99,15 +99,15 @@ struct Demo: ParsableCommand {
         let result = outcome.evaluation
         // An earlier demo's per-sample files, so that none of its samples' stay.
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
-        try EvaluationFiles.write(result, to: folder)
+        let origin = threshold != nil ? "set by --threshold"
+            : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,
-                                   curves: try run.curvesSVG(),
-                                   thresholdOrigin: threshold == nil ? "chosen on the validation spots (best mean Dice against their ground truth)"
-                                                                     : "set by --threshold")
+                                   curves: try run.curvesSVG(), thresholdOrigin: origin)
+        try EvaluationFiles.write(result, files: outcome.files, source: (run.url.path, outcome.data, "test", origin), to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
-        print(String(format: "Best epoch %d, threshold %.2f. Test AUC %.3f; Dice %.3f",
-                     outcome.run.trainer.best?.epoch ?? 0, result.threshold, result.auc ?? .nan, result.diceMean)
+        print(String(format: "Best epoch %d, threshold %@. Test AUC %.3f; Dice %.3f",
+                     outcome.run.trainer.best?.epoch ?? 0, thresholdText(result.threshold), result.auc ?? .nan, result.diceMean)
               + (result.summary.diceSD.map { String(format: " ± %.3f", $0) } ?? "") + " over "
               + counted(result.dice.count, "cancer spot") + String(format: "; %.0f s in all.", seconds))
         print("Report: \(folder.appendingPathComponent("report.html").path)")

@@ -51,6 +51,9 @@ public struct PhantomDemo {
         public let test: [Sample]
         public let maps: [[Float]]
         public let truth: [String: [Bool]]
+        /// Where the spots came from (a manifest's path, or the phantom made in memory), and the
+        /// test spots' files by id (none in memory).
+        public let data: String, files: [String: URL]
     }
 
     /// The prepared splits and the ground truth of the validation and test spots.
@@ -59,6 +62,8 @@ public struct PhantomDemo {
         let train: SampleStore, validation: SampleStore, test: SampleStore
         let truth: [String: [Bool]]
         let description: String
+        /// The manifest the spots were read from (nil: made in memory) and the test spots' files by id.
+        var manifest: URL? = nil, files: [String: URL] = [:]
     }
 
     /// Trains into `folder`, which must not hold a run.
@@ -90,7 +95,8 @@ public struct PhantomDemo {
         let (samples, maps) = try trained.segmented(test)
         let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: prepared.truth, threshold: threshold)
         return Outcome(run: run, evaluation: evaluation, samples: (train.count, validation.count, test.count),
-                       test: samples, maps: maps, truth: prepared.truth)
+                       test: samples, maps: maps, truth: prepared.truth,
+                       data: prepared.manifest?.path ?? "\(prepared.description), made in memory", files: prepared.files)
     }
 
     /// The infrared phantom made in memory, its spots standing in for the reader's.
@@ -127,7 +133,9 @@ public struct PhantomDemo {
             truth.merge(try SegmentationFiles.readTruth(rows, store.samples(Array(0..<store.count)).map { $0.withoutImage() },
                                                         manifest: data.url.path)) { a, _ in a }
         }
+        let testRows = data.rows(in: .test)
         return Prepared(modality: modality, train: train, validation: validation, test: test, truth: truth,
-                        description: "\(description), files in \(folder.path)")
+                        description: "\(description), files in \(folder.path)", manifest: data.url,
+                        files: Dictionary(zip(test.ids, testRows.map(\.path))) { a, _ in a })
     }
 }

@@ -28,12 +28,18 @@ public enum Heatmap {
     /// value a `scale`×`scale` block. Without the colour bar the picture is exactly the map; with it,
     /// the map sits on white at (margin, margin) with a vertical gradient bar to its right (1 at the
     /// top, 0 at the bottom) labelled 1, 0.5 and 0, and titled "activation" (reading upwards).
-    public static func render(values: [Float], height: Int, width: Int, colorBar: Bool = true, scale: Int = 1) -> RGBImage {
+    /// With a `threshold` (the masks' cut, and its mask colour), the outline of `outline` (a mask
+    /// of the enlarged map's size: where the map exceeds the threshold) is drawn on the map, and
+    /// a line across the bar marks the threshold, both in that colour: faint maps, dark at every
+    /// pixel, still show which pixels their masks take.
+    public static func render(values: [Float], height: Int, width: Int, colorBar: Bool = true, scale: Int = 1,
+                              threshold: (value: Float, outline: Mask, colour: RGB)? = nil) -> RGBImage {
         precondition(values.count == height * width, "Heatmap: \(height)×\(width) needs \(height * width) values, got \(values.count)")
         precondition(scale >= 1, "Heatmap scale must be at least 1")
         var map = RGBImage(height: height, width: width, fill: Palette.black)
         for y in 0..<height { for x in 0..<width { map.set(x: x, y: y, Colormap.viridis(Double(values[y * width + x]))) } }
         map = map.scaled(by: scale)
+        if let threshold { map = Overlay.contour(preview: map, mask: threshold.outline, colour: threshold.colour) }
         guard colorBar else { return map }
 
         let (outH, outW) = size(height: height, width: width, colorBar: true, scale: scale)
@@ -61,14 +67,19 @@ public enum Heatmap {
             Text.drawSmooth(tick.label, into: &out, x: tickX + tickLength - 1 + labelGap, y: y, size: Text.tickSize)
             labelRight = max(labelRight, tickX + tickLength - 1 + labelGap + Text.width(tick.label, size: Text.tickSize))
         }
+        if let threshold {  // two pixels high, kept within the bar
+            let row = barTop + Int(((1 - Double(min(max(threshold.value, 0), 1))) * Double(barH - 1)).rounded())
+            out.fillRect(x: barX - 3, y: min(row, barTop + barH - 2), width: barWidth + 6, height: 2, threshold.colour)
+        }
         let titleLength = Text.width(barTitle, size: Text.tickSize)
         Text.drawSmooth(barTitle, into: &out, x: labelRight + gap, y: barTop + (barH - titleLength) / 2, size: Text.tickSize, vertical: true)
         return out
     }
 
     /// A horizontal colour bar `length` pixels long for a legend: the viridis gradient (0 left, 1
-    /// right) 16 px high, ticks at 0, 0.5 and 1 with their labels below, and "activation" beneath.
-    public static func colorBarLegend(length: Int = 240) -> RGBImage {
+    /// right) 16 px high, ticks at 0, 0.5 and 1 with their labels below, and "activation" beneath;
+    /// with a `threshold`, a line across the bar at its value in its colour.
+    public static func colorBarLegend(length: Int = 240, threshold: (value: Float, colour: RGB)? = nil) -> RGBImage {
         precondition(length >= 60, "colour bar legend: at least 60 pixels long")
         let labelH = Text.height(size: Text.tickSize), pad = 8, barH = 16
         let side = Text.width("0.5", size: Text.tickSize) / 2 + pad
@@ -85,6 +96,10 @@ public enum Heatmap {
         }
         Text.drawSmooth(barTitle, into: &out, x: side + (length - Text.width(barTitle, size: Text.tickSize)) / 2,
                         y: pad + barH + tickLength + 2 * labelGap + labelH, size: Text.tickSize)
+        if let threshold {
+            let x = side + Int((Double(min(max(threshold.value, 0), 1)) * Double(length - 1)).rounded())
+            out.fillRect(x: min(x, side + length - 2), y: pad - 3, width: 2, height: barH + 6, threshold.colour)
+        }
         return out
     }
 }

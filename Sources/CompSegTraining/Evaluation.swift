@@ -13,6 +13,11 @@ public struct SegmentationEvaluation: Sendable {
         public var tumorFraction: Double
         /// nil without ground truth.
         public var pixel: PixelAgreement?
+
+        /// Dice and IoU as reported per sample: nil for a cancer-free sample, whose empty truth
+        /// makes them 1 or 0 (a single stray pixel); its tumor fraction says how much it marks.
+        public var dice: Double? { label == .cancerFree ? nil : pixel?.dice }
+        public var iou: Double? { label == .cancerFree ? nil : pixel?.iou }
     }
 
     /// What `summary.json` holds.
@@ -34,6 +39,9 @@ public struct SegmentationEvaluation: Sendable {
         /// True tumor pixels of the samples with truth, and those outside the tissue mask, which
         /// the masks cannot mark (counted as missed); nil without truth.
         public var truthPixels: Int? = nil, truthPixelsOutsideTissue: Int? = nil
+        /// The tumor fraction of the cancer-free samples (the share of their tissue the masks mark,
+        /// every pixel of it a false positive), mean and sd; nil without cancer-free samples.
+        public var cancerFreeFractionMean: Double? = nil, cancerFreeFractionSD: Double? = nil
         /// Where the numbers come from, as the command that wrote them says: the run folder, the
         /// manifest, the split evaluated and how the threshold was chosen; nil when not told.
         public var model: String?, data: String?, split: String?, thresholdOrigin: String?
@@ -45,6 +53,7 @@ public struct SegmentationEvaluation: Sendable {
             case pixelSpecificityMean = "pixel_specificity_mean", pixelSpecificitySD = "pixel_specificity_sd"
             case nCancer = "n_cancer", nCancerFree = "n_cancer_free", nBothEmpty = "n_both_empty"
             case truthPixels = "truth_pixels", truthPixelsOutsideTissue = "truth_pixels_outside_tissue"
+            case cancerFreeFractionMean = "cancer_free_fraction_mean", cancerFreeFractionSD = "cancer_free_fraction_sd"
             case model, data, split, thresholdOrigin = "threshold_origin"
         }
 
@@ -60,6 +69,7 @@ public struct SegmentationEvaluation: Sendable {
             try c.encode(pixelSpecificityMean, forKey: .pixelSpecificityMean); try c.encode(pixelSpecificitySD, forKey: .pixelSpecificitySD)
             try c.encode(nCancer, forKey: .nCancer); try c.encode(nCancerFree, forKey: .nCancerFree); try c.encode(nBothEmpty, forKey: .nBothEmpty)
             try c.encode(truthPixels, forKey: .truthPixels); try c.encode(truthPixelsOutsideTissue, forKey: .truthPixelsOutsideTissue)
+            try c.encode(cancerFreeFractionMean, forKey: .cancerFreeFractionMean); try c.encode(cancerFreeFractionSD, forKey: .cancerFreeFractionSD)
             try c.encode(model, forKey: .model); try c.encode(data, forKey: .data); try c.encode(split, forKey: .split)
             try c.encode(thresholdOrigin, forKey: .thresholdOrigin)
         }
@@ -101,6 +111,8 @@ public struct SegmentationEvaluation: Sendable {
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
+        let free = meanAndSD(results.filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction))
+        (summary.cancerFreeFractionMean, summary.cancerFreeFractionSD) = (free?.mean, free?.sd ?? nil)
         let truthCounts = samples.compactMap { s in
             truth[s.id].map { t in (t.lazy.filter { $0 }.count, t.indices.lazy.filter { t[$0] && !s.tissue.pixels[$0] }.count) }
         }
@@ -163,8 +175,11 @@ public struct SegmentationEvaluation: Sendable {
             let edge = threshold == swept.last ? String(format: "; the highest tried (%.2f): the best may lie above, where the maps are near 1", threshold)
                 : threshold < swept.first! ? "; below the usual sweep (0.05 to 0.95), among thresholds taken from the maps' own faint values"
                 : ""
+            let marked = cancerFreeFraction ?? 0
             let everything = marksEverything ? String(format: "; at it the masks mark %.0f%% of the cancer-free samples' tissue: the maps "
-                                                       + "do not single out tumor", 100 * cancerFreeFraction!) : ""
+                                                       + "do not single out tumor", 100 * marked)
+                : marked >= 0.1 ? String(format: "; at it the masks mark %.0f%% of the cancer-free samples' tissue (false positives)", 100 * marked)
+                : ""
             return criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
                 : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the middle taken)") + edge + everything
         }
@@ -174,7 +189,7 @@ public struct SegmentationEvaluation: Sendable {
     /// samples with truth where any exists, else the highest Youden J of the tumor fraction (which
     /// needs both classes). Candidates .05, .10, … .95; where .05 alone does best or none scores
     /// anything (faint maps light few pixels or none), also the twentieths of the tissue activations
-    /// below .05. Of candidates that tie, the one nearest the middle of their range.
+    /// from `faintestThreshold` to .05. Of candidates that tie, the one nearest the middle of their range.
     /// - Returns: nil when neither can be measured (no cancer sample with truth, and not both classes).
     public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> ThresholdChoice? {
         let swept = EvaluationReport.sweptThresholds
@@ -192,7 +207,8 @@ public struct SegmentationEvaluation: Sendable {
         if top <= 1e-12 || (tried[0].1 >= top - 1e-12 && tried[1].1 < top - 1e-12) {
             let faint = zip(samples, maps).flatMap { s, map in map.indices.lazy.filter { s.tissue.pixels[$0] && map[$0] < swept[0] }.map { map[$0] } }
                 .sorted()
-            let quantiles = faint.isEmpty ? [] : (1..<20).map { k in Self.rounded(faint[(faint.count - 1) * k / 20]) }.filter { $0 > 0 }
+            let quantiles = faint.isEmpty ? [] : (1..<20).map { k in Self.rounded(faint[(faint.count - 1) * k / 20]) }
+                .filter { $0 >= faintestThreshold }
             tried = Set(quantiles).sorted().map { ($0, merit($0)) } + tried
         }
         let best = tried.map(\.1).max()!
@@ -207,6 +223,11 @@ public struct SegmentationEvaluation: Sendable {
                                tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: best <= 1e-12,
                                cancerFreeFraction: free.isEmpty ? nil : free.reduce(0, +) / Double(free.count))
     }
+
+    /// The lowest threshold `bestThreshold` tries: fainter activations (a sigmoid's logit below
+    /// −6.9) are the maps' dark background, whose order is noise (a walk's run chose 3.7e-9 there,
+    /// and marked a fifth of the cancer-free tissue).
+    public static let faintestThreshold: Float = 0.001
 
     /// `t` to 2 significant digits, so that it is given back the same way (`--threshold 0.0021`).
     static func rounded(_ t: Float) -> Float { Float(String(format: "%.2g", t)) ?? t }

@@ -18,7 +18,7 @@ public enum EvaluationFiles {
         var lines = [perSampleHeader]
         for r in evaluation.results {
             lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
-                          number(r.pixel?.dice), number(r.pixel?.iou), number(r.pixel?.sensitivity),
+                          number(r.dice), number(r.iou), number(r.pixel?.sensitivity),
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "", files[r.id]?.path ?? ""]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))

@@ -17,6 +17,13 @@ public enum EvaluationReport {
     /// The colour of the true tumor in the truth pictures.
     public static let truthColour: RGB = (0, 160, 255)
 
+    /// The true tumor's colour beside masks drawn in `colour`: `truthColour`, or orange where
+    /// `colour` is near it (`overlay --colour 0000ff`), so that the two never look alike.
+    public static func truthColour(beside colour: RGB) -> RGB {
+        let d = [Int(colour.0) - Int(truthColour.0), Int(colour.1) - Int(truthColour.1), Int(colour.2) - Int(truthColour.2)]
+        return d.map { $0 * $0 }.reduce(0, +) < 200 * 200 ? (255, 150, 0) : truthColour
+    }
+
     /// Writes the figures and the report into `folder`.
     /// - Parameters:
     ///   - title: the report's heading line (e.g. the run folder and data).
@@ -124,10 +131,11 @@ public enum EvaluationReport {
     public static let sweptThresholds: [Float] = stride(from: Float(0.05), through: 0.951, by: 0.05).map { ($0 * 100).rounded() / 100 }
 
     /// Mean Dice over cancer samples with truth (where any) and Youden's J of the tumor fraction at
-    /// each swept threshold, with the chosen threshold as a rule.
+    /// each swept threshold and at the chosen one (which may lie below the sweep), with the chosen
+    /// threshold as a rule.
     public static func thresholdChart(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], chosen: Float) -> Chart {
         var dice: [(x: Double, y: Double)] = [], youden: [(x: Double, y: Double)] = []
-        for t in sweptThresholds {
+        for t in Set(sweptThresholds + [chosen]).sorted() {
             let s = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t).summary
             if let d = s.diceMean, d.isFinite { dice.append((Double(t), d)) }
             if let a = s.sensitivity, let b = s.specificity { youden.append((Double(t), a + b - 1)) }
@@ -164,7 +172,9 @@ public enum EvaluationReport {
             let enlarged = upscale == 1 ? mask
                 : try Mask(height: bh, width: bw, pixels: (0..<(bh * bw)).map { mask.pixels[($0 / bw / upscale) * w + ($0 % bw) / upscale] })
             let contour = Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
-            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale)
+            // The mask's outline on the map, and the threshold on its bar: which pixels it takes, however faint.
+            let cut = (value: evaluation.threshold, outline: enlarged, colour: colour)
+            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: cut)
             let preview = sample.preview.scaled(by: upscale)
             // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
             // off at the left and top (the bottom one holds half of the colour bar's "0").
@@ -173,7 +183,7 @@ public enum EvaluationReport {
             var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", inPanel),
                                                                ("overlay", overlay.scaled(by: upscale))]
             let truthImage = try truth[sample.id].map {
-                Overlay.blend(preview: sample.preview, mask: try Mask(height: h, width: w, pixels: $0), colour: truthColour, alpha: 0.5)
+                Overlay.blend(preview: sample.preview, mask: try Mask(height: h, width: w, pixels: $0), colour: truthColour(beside: colour), alpha: 0.5)
                     .scaled(by: upscale)
             }
             if let truthImage { columns.append(("truth", truthImage)) }
@@ -185,7 +195,7 @@ public enum EvaluationReport {
             try Panel.compose(columns, caption: nil, titleSpans: [1: bw]).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
 
             // The card: the four pictures at one size (the activation without its bar: the page has one legend).
-            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale)
+            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale, threshold: cut)
             var quad: [(String, RGBImage)] = [("preview", preview), ("activation", bare), ("predicted tumor", overlay.scaled(by: upscale))]
             if let truthImage { quad.append(("true tumor", truthImage)) }
             // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
@@ -196,7 +206,7 @@ public enum EvaluationReport {
             }
             let label = sample.label?.rawValue ?? "unlabelled"
             var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
-            if let p = result.pixel { numbers += String(format: " · Dice %.2f", p.dice) }
+            if let dice = result.dice { numbers += String(format: " · Dice %.2f", dice) }
             gallery.append((result.tumorFraction, """
                 <article class="card" id="\(ReportHTML.anchor(anchorPrefix + sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
                 <span class="badge \(label)">\(label)</span><span class="numbers">\(numbers)</span></header>\
@@ -223,6 +233,10 @@ public enum EvaluationReport {
                             "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)."),
             ReportHTML.tile("Sensitivity / specificity", "\(f(s.sensitivity, 2)) / \(f(s.specificity, 2))",
                             "At the Youden cut: share of cancer samples called cancer / of cancer-free samples called cancer-free."),
+            ReportHTML.tile("Cancer-free tissue marked", s.cancerFreeFractionMean.map { String(format: "%.1f%%", 100 * $0) }
+                                .map { $0 + (s.cancerFreeFractionSD.map { String(format: " ± %.1f", 100 * $0) } ?? "") } ?? "–",
+                            "The share of the cancer-free samples' tissue the masks mark as tumor (mean ± sd): every marked pixel "
+                                + "there is a false positive; 0 ideal."),
         ]
         if s.diceMean != nil {
             tiles += [
@@ -238,7 +252,8 @@ public enum EvaluationReport {
                 ReportHTML.tile("Pixel specificity", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))",
                                 "Share of the tissue pixels without tumor that are left unmarked, over cancer samples."),
                 ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples whose predicted and true masks are both empty: "
-                                + "cancer-free samples left clean, and any cancer sample among them, which counts as Dice 1 in the mean."),
+                                + "cancer-free samples left clean, and any cancer sample among them, which counts as Dice 1 in the mean "
+                                + "(a cancer-free sample has no Dice of its own: its tumor fraction says how much it marks)."),
             ]
         }
         return "<div class=\"tiles\">\n\(tiles.joined(separator: "\n"))\n</div>"
@@ -246,13 +261,13 @@ public enum EvaluationReport {
 
     /// The legend above the sample cards: the activation colour bar and the mask colours.
     public static func sampleLegend(threshold: Float, colour: RGB = (255, 0, 0)) throws -> String {
-        let picture = Heatmap.colorBarLegend()  // shown at its own size: its pixel text stays sharp
+        let picture = Heatmap.colorBarLegend(threshold: (threshold, colour))  // shown at its own size: its pixel text stays sharp
         let bar = ReportHTML.dataURI(try ReportHTML.pngData(picture), mime: "image/png")
-        return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1\" "
+        return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1, the threshold marked\" "
             + "width=\"\(picture.width)\" height=\"\(picture.height)\">"
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(colour))\"></span>predicted tumor: activation above "
-            + thresholdText(threshold) + " in tissue</span>"
-            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour))\"></span>true tumor (ground truth)</span></div>"
+            + thresholdText(threshold) + " in tissue (outlined on the activation, marked on its bar)</span>"
+            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour(beside: colour)))\"></span>true tumor (ground truth)</span></div>"
     }
 
     /// The per-sample table, sortable, each name linking to its card (whose anchor is
@@ -262,7 +277,7 @@ public enum EvaluationReport {
         let cut = evaluation.summary.youdenFraction.map(Double.init)
         let rows = evaluation.results.map { r -> [String] in
             let called = cut.map { Float(r.tumorFraction) >= Float($0) ? "cancer" : "cancer-free" } ?? ""
-            return [r.id, r.label?.rawValue ?? "", called, n(r.tumorFraction), n(r.pixel?.dice), n(r.pixel?.iou),
+            return [r.id, r.label?.rawValue ?? "", called, n(r.tumorFraction), n(r.dice), n(r.iou),
                     n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
         }
         return ReportHTML.sortableTable(

@@ -83,7 +83,7 @@ import Testing
         let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("eval/summary.json"))))
             as? [String: Any] ?? [:]
         for key in ["auc", "threshold", "dice_mean", "dice_sd", "n_cancer", "n_cancer_free", "auc_ci", "youden_fraction", "model", "data",
-                    "split", "threshold_origin", "truth_pixels", "truth_pixels_outside_tissue"] {
+                    "split", "threshold_origin", "truth_pixels", "truth_pixels_outside_tissue", "cancer_free_fraction_mean", "cancer_free_fraction_sd"] {
             #expect(summary[key] != nil, "summary.json lacks \(key)")  // null where it cannot be computed, never left out
         }
         #expect((summary["truth_pixels"] as? Int ?? 0) > 0 && summary["truth_pixels_outside_tissue"] as? Int == 0, "\(summary)")
@@ -408,7 +408,13 @@ extension EndToEndTests {
         let report = try String(contentsOfFile: folder.path("demo/report.html"), encoding: .utf8)
         let svgs = ReportChecks.checkImages(report)
         #expect(svgs.contains { $0.contains("training loss") && $0.contains("best epoch") })
-        #expect(report.contains("chosen on the validation spots"))
+        #expect(report.contains("it was chosen on the 2 validation samples after training by the best mean Dice"))
+        // Its summary says where its numbers come from, as evaluate's does.
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("demo/summary.json"))))
+            as? [String: Any] ?? [:]
+        #expect(summary["model"] as? String == folder.path("demo/run") && summary["split"] as? String == "test"
+                    && (summary["data"] as? String)?.hasSuffix("made in memory") == true
+                    && (summary["threshold_origin"] as? String)?.hasPrefix("chosen on the ") == true, "\(summary)")
     }
 
     @Test func compareAndOverlay() throws {
@@ -421,6 +427,7 @@ extension EndToEndTests {
         let table = try String(contentsOfFile: folder.path("cmp/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("unet,") && table[2].hasPrefix("segnet,"), "\(table)")
         #expect(table[0].hasSuffix(",collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,configuration")
+                    && table[0].contains(",images_per_s,kept_epoch,val_loss,") && table[0].contains(",dice_sd,cancer_free_fraction_mean,test_cancer,")
                     && table[1].contains(",compsegnet,\"{") && table[1].contains("\"\"width\"\":4"), "\(table)")
         // The head the runs were trained with, and each topology's width and depth, beside the numbers.
         let markdown = try String(contentsOfFile: folder.path("cmp/comparison.md"), encoding: .utf8)
@@ -493,10 +500,10 @@ extension EndToEndTests {
                                        "--out", folder.path("noval"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
         #expect(unvalidated.status == 0, "\(unvalidated.output)")
         let noValRows = try String(contentsOfFile: folder.path("noval/comparison.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(noValRows.count == 2 && noValRows[1].hasPrefix("unet,unet,") && noValRows[1].split(separator: ",", omittingEmptySubsequences: false)[6] == "",
+        #expect(noValRows.count == 2 && noValRows[1].hasPrefix("unet,unet,") && noValRows[1].split(separator: ",", omittingEmptySubsequences: false)[7] == "",
                 "\(noValRows)")
         let noValTable = try String(contentsOfFile: folder.path("noval/comparison.md"), encoding: .utf8)
-        #expect(noValTable.contains("| unet | width 4, depth 2 |") && noValTable.contains("| – | 0.35 |")
+        #expect(noValTable.contains("| unet | width 4, depth 2 |") && noValTable.contains("| 1 | – | 0.35 |")
                     && noValTable.contains("threshold 0.35: no validation split to choose one on |"), "\(noValTable)")
         // --seeds: a run per entry and seed, and each entry's mean ± sd over them.
         let seeded = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet", "--seeds", "0,1",
@@ -508,8 +515,13 @@ extension EndToEndTests {
         let seedRows = try String(contentsOfFile: folder.path("seeds/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(seedRows.count == 3 && seedRows[1].hasPrefix("unet-seed0,unet,0,") && seedRows[2].hasPrefix("unet-seed1,unet,1,"), "\(seedRows)")
         let overSeeds = try String(contentsOfFile: folder.path("seeds/comparison-seeds.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(overSeeds.count == 2 && overSeeds[0] == "name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,runs_collapsed,runs_kept_epoch_collapsed"
+        #expect(overSeeds.count == 2 && overSeeds[0] == "name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,cancer_free_fraction_mean,"
+                    + "cancer_free_fraction_sd,runs_collapsed,runs_kept_epoch_collapsed,runs_marking_most_cancer_free_tissue"
                     && overSeeds[1].hasPrefix("unet,unet,0 1,"), "\(overSeeds)")
+        let seedTable = try String(contentsOfFile: folder.path("seeds/comparison.md"), encoding: .utf8)
+        #expect(seedTable.contains("| run | seed | configuration |") && seedTable.contains("| unet-seed0 | 0 | width 4, depth 2 |")
+                    && seedTable.contains("| cancer-free marked mean ± sd | runs that collapsed (kept epoch) | runs marking most cancer-free tissue |"),
+                "\(seedTable)")
         let seedModel = try String(contentsOfFile: folder.path("seeds/unet-seed1/model.json"), encoding: .utf8)
         #expect(seedModel.contains("\"seed\" : 1"), "\(seedModel)")
         #expect(try String(contentsOfFile: folder.path("seeds/report.html"), encoding: .utf8).contains("<h2>Over the seeds 0, 1</h2>"))

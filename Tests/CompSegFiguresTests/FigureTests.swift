@@ -85,6 +85,23 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(same(big.pixel(x: 14, y: 11), (253, 231, 37)))
     }
 
+    /// With the masks' threshold: the mask's outline on the map and a line across the bar, in
+    /// the mask colour, so that a faint map (dark everywhere) still shows what its mask takes.
+    @Test func thresholdOutlinesTheMaskAndMarksTheBar() throws {
+        let (h, w) = (6, 6), red: RGB = (255, 0, 0)
+        let values: [Float] = (0..<(h * w)).map { ($0 / w) >= 2 && ($0 / w) < 5 && ($0 % w) >= 1 && ($0 % w) < 5 ? 0.02 : 0.001 }
+        let mask = try Mask(height: h, width: w, pixels: values.map { $0 > 0.014 })
+        let out = Heatmap.render(values: values, height: h, width: w, colorBar: false, threshold: (0.014, mask, red))
+        #expect(same(out.pixel(x: 1, y: 2), red) && same(out.pixel(x: 4, y: 4), red), "the outline")
+        #expect(!same(out.pixel(x: 0, y: 0), red) && !same(out.pixel(x: 2, y: 3), red), "outside and inside it")
+        let barred = Heatmap.render(values: values, height: h, width: w, threshold: (0.5, mask, red))
+        let barX = Heatmap.margin + w + Heatmap.gap, barH = barred.height - 2 * Heatmap.margin
+        let row = Heatmap.margin + Int((0.5 * Double(barH - 1)).rounded())
+        #expect(same(barred.pixel(x: barX + 5, y: row), red) && !same(barred.pixel(x: barX + 5, y: row - 4), red))
+        let legend = Heatmap.colorBarLegend(threshold: (0.014, red))
+        #expect((0..<legend.width).contains { same(legend.pixel(x: $0, y: 12), red) })
+    }
+
     @Test func colourBarAddsAStripWithLabelsAndTitle() {
         let values = [Float](repeating: 0.5, count: 20)
         let out = Heatmap.render(values: values, height: 4, width: 5)

@@ -55,6 +55,13 @@ import CompSegTraining
         #expect(e.results.map(\.tumorPixels) == [2, 1, 0])  // the 4th pixel is not tissue
         #expect(e.summary.diceMean == 0.5 && e.summary.nBothEmpty == 1)  // a: Dice 1, b: Dice 0; c is cancer-free
         #expect(e.summary.auc == 1 && e.summary.nCancer == 2 && e.summary.nCancerFree == 1)
+        // A cancer-free sample has no Dice of its own (1 or 0 by a stray pixel): its tumor fraction, summarized, says what it marks.
+        #expect(e.results[2].pixel?.dice == 1 && e.results[2].dice == nil && e.results[2].iou == nil && e.results[0].dice == 1)
+        #expect(e.summary.cancerFreeFractionMean == 0 && e.summary.cancerFreeFractionSD == nil)
+        let low = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: 0.05)
+        #expect(low.summary.cancerFreeFractionMean == 1)  // c's tissue (0.1 everywhere) all marked
+        #expect(SegmentationEvaluation.ThresholdChoice(threshold: 0.4, criterion: .dice, tied: 0.4...0.4, cancerFreeFraction: 0.2).reason
+                    == "the best mean Dice; at it the masks mark 20% of the cancer-free samples' tissue (false positives)")
         // Mean Dice: .65 at .05 (a .8, b .5), .5 from .10 to .85, 0 above.
         let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: truth)
         #expect(choice == .init(threshold: 0.05, criterion: .dice, tied: 0.05...0.05, cancerFreeFraction: 1), "\(String(describing: choice))")
@@ -78,6 +85,10 @@ import CompSegTraining
         #expect(faint.reason.hasPrefix("the best mean Dice") && faint.reason.hasSuffix("below the usual sweep (0.05 to 0.95), among "
                                                                                      + "thresholds taken from the maps' own faint values"))
         #expect(SegmentationEvaluation(samples: samples, maps: faintMaps, truth: truth, threshold: faint.threshold).summary.diceMean == 0.5)
+        // Activations below 1/1000 are the maps' dark background, their order noise: never a threshold.
+        let dark = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { $0 > 0.5 ? Float(3e-8) : 1e-8 } },
+                                                                     truth: truth))
+        #expect(dark.uninformative && dark.threshold >= SegmentationEvaluation.faintestThreshold, "\(dark)")
         let flat = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0 } }, truth: truth))
         #expect(flat.uninformative && flat.reason.hasPrefix("the best mean Dice: none, as no threshold tried (0.05 to 0.95) scores above nothing"),
                 "\(flat.reason)")

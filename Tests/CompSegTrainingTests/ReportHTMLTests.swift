@@ -13,4 +13,14 @@ import Testing
         let table = ReportHTML.sortableTable(header: ["id", "n"], numeric: [1], rows: [["spot, one", "3"]], rowIDs: ["unet-spot, one"])
         #expect(table.contains("<a href=\"#unet-spot,%20one\">spot, one</a>"), "\(table)")
     }
+
+    /// Masks drawn in a colour near the truth's blue (`overlay --colour 0000ff`): the truth turns orange.
+    @Test func truthColourStandsApartFromTheMasks() throws {
+        #expect(EvaluationReport.truthColour(beside: (255, 0, 0)) == EvaluationReport.truthColour)
+        for near: (UInt8, UInt8, UInt8) in [(0, 0, 255), (0, 160, 255), (30, 120, 200)] {
+            #expect(EvaluationReport.truthColour(beside: near) == (255, 150, 0), "\(near)")
+        }
+        let legend = try EvaluationReport.sampleLegend(threshold: 0.4, colour: (0, 0, 255))
+        #expect(legend.contains("background:#ff9600") && !legend.contains("background:#00a0ff"), "\(legend)")
+    }
 }
