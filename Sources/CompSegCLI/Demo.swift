@@ -32,7 +32,7 @@ struct Demo: ParsableCommand {
     var alpha: Float?
     @Option(parsing: .unconditional, help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"
-    @Flag(help: "Write into an output folder that is not empty (a demo there is replaced).") var force = false
+    @Flag(help: "Write over an earlier demo in --out (its run, data and figures are replaced); a folder no demo wrote is refused.") var force = false
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
@@ -85,6 +85,11 @@ struct Demo: ParsableCommand {
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
         if !force { try requireEmptyFolder(folder, "pass --force to write into it (a demo there is replaced) or choose another --out") }
+        if force, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path) {
+            // No earlier demo's: its files are someone else's, and --force replaces only a demo.
+            try requireEmptyFolder(folder, "it holds no earlier demo (no \(Self.stamp)), and --force replaces only a demo's files: choose "
+                                   + "another --out")
+        }
         try Self.removeEarlierDemo(in: folder)
         try createFolder(folder)
         let encoder = JSONEncoder()

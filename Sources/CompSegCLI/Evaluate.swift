@@ -19,7 +19,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
     var threshold: String?
-    @Flag(help: "Write into an output folder that already has files.") var force = false
+    @Flag(help: "Write over an earlier evaluation in --out (the files its per_sample.csv and report name are replaced); a file no evaluation wrote is refused, never replaced.") var force = false
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
     @OptionGroup var threading: ThreadOptions
@@ -53,13 +53,20 @@ struct Evaluate: ParsableCommand {
         let ids = modality.onceStore(rows, manifest: manifest).ids
         let record = folder.appendingPathComponent("per_sample.csv")
         let earlier = SegmentationFiles.recordedIDs(record)
+        let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
+        let outputs = SegmentationFiles.paths(for: ids, in: folder, geoJSON: geojson, figures: true) + whole
         try SegmentationFiles.requireNoInput(
-            among: SegmentationFiles.paths(for: ids + earlier, in: folder, geoJSON: true, figures: true)
-                + ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
-                   "thresholds.svg"].map(folder.appendingPathComponent) + [record],
+            among: SegmentationFiles.paths(for: ids + earlier, in: folder, geoJSON: true, figures: true) + whole,
             inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
+        // --force replaces an earlier evaluation's files (its per_sample.csv lists its samples), never a file of the user's.
+        let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
+        try SegmentationFiles.requireOurs(existing, ours: SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true, figures: true)
+                                            + (SegmentationFiles.isRecord(record) ? whole : []),
+                                          in: folder, recordedBy: "its per_sample.csv")
         let made = !FileManager.default.fileExists(atPath: folder.path)
         try createFolder(folder)
+        let lock = try FolderLock(folder, holder: "writing into this folder (evaluate)")
+        defer { withExtendedLifetime(lock) {} }
         do {
             try evaluate(rows, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
         } catch {
@@ -67,6 +74,10 @@ struct Evaluate: ParsableCommand {
             throw error
         }
     }
+
+    /// The files an evaluation writes beside its per-sample ones and `per_sample.csv`.
+    static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
+                          "thresholds.svg"]
 
     private func evaluate(_ rows: [Manifest.Row], earlier: [String], trained: TrainedModel, modality: PreparedModality,
                           manifest: Manifest, folder: URL) throws {
@@ -116,15 +127,19 @@ struct Evaluate: ParsableCommand {
         }
 
         removeLeftoverTemporaries(in: folder)  // what a killed evaluation left
-        // An earlier evaluation's per-sample files go first, so that none of them stays beside these.
-        SegmentationFiles.removeOutputs(of: earlier, in: folder)
-        for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: folder, geoJSON: geojson) }
-        try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
-                                   title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: folder,
-                                   curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
-        // The tables last: a summary.json there means the evaluation finished (a killed one leaves none).
-        try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
-                                  source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: folder)
+        // Every file or none, the tables moved in last: a kill or a failure leaves an earlier evaluation there whole.
+        var written: Set<String> = []
+        try writeAllOrNothing(into: folder, last: ["per_sample.csv", "summary.json"]) { staging in
+            for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: staging, geoJSON: geojson) }
+            try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
+                                       title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: staging,
+                                       curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
+            try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
+                                      source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
+            written = Set(try folderEntries(staging))
+        }
+        // None of an earlier evaluation's per-sample files stays beside these.
+        SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: written)
         let sm = evaluation.summary
         var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {

@@ -177,7 +177,7 @@ struct TrainedRunInput: ParsableArguments {
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
-    @Flag(help: "Write into an output folder that holds files: the outputs of an earlier segment or overlay there (as its segmentation.csv lists them) are removed first, and nothing else is touched.") var force = false
+    @Flag(help: "Write over an earlier segment or overlay in --out: its outputs (as its segmentation.csv lists them) are replaced or removed; a file it did not write is refused, never touched.") var force = false
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
@@ -271,7 +271,13 @@ struct TrainedRunInput: ParsableArguments {
                              + "pass --force to overwrite them or choose another --out")
         }
         let folder = URL(fileURLWithPath: out), made = !FileManager.default.fileExists(atPath: folder.path)
+        let record = folder.appendingPathComponent("segmentation.csv")
+        try SegmentationFiles.requireOurs(existing, ours: earlier + (SegmentationFiles.isRecord(record) ? [record] : []), in: folder,
+                                          recordedBy: "its segmentation.csv")
         try createFolder(folder)
+        // One writer at a time: a second segment or overlay into this folder is refused while this one runs.
+        let lock = try FolderLock(folder, holder: "writing into this folder (\(command))")
+        defer { withExtendedLifetime(lock) {} }
         removeLeftoverTemporaries(in: folder)  // a staging folder of a run that was killed
         do { try body() } catch {
             if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }

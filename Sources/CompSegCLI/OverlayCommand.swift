@@ -45,10 +45,14 @@ struct OverlayCommand: ParsableCommand {
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
-            for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: folder) }
-            try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
-                                              colour: rgb!, alpha: alpha)
-            try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, threshold: threshold, files: files).utf8), to: record)
+            // Every file or none: a kill or a failure leaves an earlier overlay there whole.
+            try writeAllOrNothing(into: folder, last: [record.lastPathComponent]) { staging in
+                for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: staging) }
+                try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
+                                                  colour: rgb!, alpha: alpha)
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, threshold: threshold, files: files).utf8),
+                                 to: staging.appendingPathComponent(record.lastPathComponent))
+            }
             // None of an earlier run's files for other samples stays beside these.
             SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             input.warnAboutBlankSamples(evaluation.results, csv: true)

@@ -45,7 +45,7 @@ struct Segment: ParsableCommand {
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
             // Every file or none: a failure (a full disk, say) leaves no new file behind.
-            try writeAllOrNothing(into: folder) { staging in
+            try writeAllOrNothing(into: folder, last: [record.lastPathComponent]) { staging in
                 for (sample, map) in zip(samples, maps) {
                     try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
                 }

@@ -132,8 +132,9 @@ public func writeDurably(_ data: Data, to url: URL) throws {
 /// (`.staging-<UUID>.tmp`); when it returns, each is renamed into `folder` (no copy, so a full disk
 /// cannot strike then) and the folder is flushed. When `body` throws or a rename fails, the staging
 /// folder and the files moved so far are removed: `folder` gains no file (files replaced under
-/// `--force` keep their new contents).
-public func writeAllOrNothing(into folder: URL, _ body: (URL) throws -> Void) throws {
+/// `--force` keep their new contents). The names in `last` are moved after all others (a record
+/// that says the set is there).
+public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (URL) throws -> Void) throws {
     let staging = folder.appendingPathComponent(".staging-\(UUID().uuidString).tmp")
     try createFolder(staging)
     defer { try? FileManager.default.removeItem(at: staging) }
@@ -142,7 +143,8 @@ public func writeAllOrNothing(into folder: URL, _ body: (URL) throws -> Void) th
         throw IOError(file: error.file.replacingOccurrences(of: staging.path, with: folder.path),
                       error.message + " (no file of this run was kept)")
     }
-    let names = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
+    let written = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
+    let names = written.filter { !last.contains($0) } + last.filter(written.contains)
     var moved: [String] = []
     for name in names {
         let target = folder.appendingPathComponent(name).path

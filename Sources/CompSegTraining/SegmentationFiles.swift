@@ -62,9 +62,31 @@ public enum SegmentationFiles {
     /// `segmentation.csv` or `per_sample.csv` compseg wrote; none where there is no such record
     /// (a file of that name with another header is a user's, not ours).
     public static func recordedIDs(_ record: URL) -> [String] {
-        guard let text = try? String(contentsOf: record, encoding: .utf8), let rows = try? CSV.parse(text, file: record.path),
-              let header = rows.first, recordHeaders.contains(header.joined(separator: ",")) else { return [] }
+        guard let rows = recordRows(record) else { return [] }
         return rows.dropFirst().compactMap(\.first).filter { !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }
+    }
+
+    /// Whether `record` is a per-sample record compseg wrote (`segmentation.csv`, `per_sample.csv`).
+    public static func isRecord(_ record: URL) -> Bool { recordRows(record) != nil }
+
+    private static func recordRows(_ record: URL) -> [[String]]? {
+        guard let text = try? String(contentsOf: record, encoding: .utf8), let rows = try? CSV.parse(text, file: record.path),
+              let header = rows.first, recordHeaders.contains(header.joined(separator: ",")) else { return nil }
+        return rows
+    }
+
+    /// Refuses, even under `--force`, to write over files of `existing` that no earlier run of
+    /// compseg in that folder wrote (`ours`: what its records list): a file of the user's that
+    /// shares an output's name.
+    /// - Throws: `IOError` naming them.
+    public static func requireOurs(_ existing: [URL], ours: [URL], in folder: URL, recordedBy: String) throws {
+        let known = Set(ours.map(\.standardizedFileURL.path))
+        let foreign = existing.filter { !known.contains($0.standardizedFileURL.path) }
+        guard !foreign.isEmpty else { return }
+        let one = foreign.count == 1
+        throw IOError(file: folder.path, "holds \(entriesSummary(foreign.map(\.lastPathComponent))) that this run would write over and "
+                      + "that no earlier run there wrote (\(recordedBy) does not list \(one ? "it" : "them")): --force replaces only "
+                      + "compseg's own outputs; move \(one ? "it" : "them") or choose another --out")
     }
 
     /// Removes from `folder` the per-sample files of the samples `ids` (maps, masks, polygons and

@@ -99,15 +99,16 @@ import Testing
                 #expect(try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8) == "mine", "\(name): \(file)")
             }
         }
-        // demo --force writes beside a user's files, but replaces only an earlier demo's run and data:
-        // not a dataset or a run that merely looks like one, nor a demo's folder holding a user's file.
+        // demo --force replaces only an earlier demo (its demo.json): not a folder of a user's files, a
+        // dataset or a run that merely looks like a demo's, nor a demo's folder holding a user's file.
         let demo = folder.path("demo")
         try FileManager.default.createDirectory(atPath: demo + "/data", withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: manifest, toPath: demo + "/data/manifest.csv")
         let first = try firstRun(folder, manifest)
         try FileManager.default.copyItem(atPath: first, toPath: demo + "/run")
         try refuses(commands[2].1 + ["--out", demo, "--force"],
-                    saying: "\(demo)/run is not an earlier demo's (\(demo) holds no demo.json, which every demo writes first)")
+                    saying: "\(demo): already holds 6 entries (comparison.csv, data, history.csv, …); it holds no earlier demo (no demo.json), "
+                        + "and --force replaces only a demo's files")
         #expect(FileManager.default.fileExists(atPath: demo + "/data/manifest.csv") && FileManager.default.fileExists(atPath: demo + "/run/model.json"))
         let earlier = folder.path("earlier")
         let made = try cli.run(commands[2].1 + ["--out", earlier])
@@ -305,25 +306,38 @@ import Testing
         try refuses(phantom + [folder.path("file/sub")], saying: "cannot be created: \(folder.path("file")) is a file, not a folder")
         try refuses(phantom + ["/proc/compseg-test"], saying: "/proc/compseg-test: cannot be created: No such file or directory")
         #expect(try cli.trainTiny(folder, manifest) == 0)
-        try FileManager.default.createDirectory(atPath: folder.path("seg"), withIntermediateDirectories: true)
-        try Data("kept".utf8).write(to: URL(fileURLWithPath: folder.path("seg/notes.txt")))
-        // What a segment killed mid-write left (its staging folder) goes; the user's file stays.
-        try FileManager.default.createDirectory(atPath: folder.path("seg/.staging-6F9619FF-8B86-D011-B42D-00C04FC964FF.tmp"), withIntermediateDirectories: true)
-        try Data("partial".utf8).write(to: URL(fileURLWithPath: folder.path("seg/.staging-6F9619FF-8B86-D011-B42D-00C04FC964FF.tmp/spot000_map.png")))
-        // RLIMIT_FSIZE of 1 KiB, SIGXFSZ ignored: the first larger write fails with EFBIG.
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", "trap '' XFSZ; ulimit -f 2; exec \"$0\" segment --model \"$1\" --data \"$2\" --out \"$3\"",
-                           cli.binary.path, folder.path("run"), manifest, folder.path("seg")]
-        let pipe = Pipe()
-        shell.standardOutput = pipe; shell.standardError = pipe
-        try shell.run()
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        shell.waitUntilExit()
-        #expect(shell.terminationStatus == 1, "\(output)")
-        #expect(output.contains(folder.path("seg/")) && output.contains("no file of this run was kept") && !output.contains("staging"),
-                "\(output)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("seg")) == ["notes.txt"])
+        // segment, overlay and evaluate alike: all files or none (evaluate given --force for the user's file beside).
+        for (command, extra) in [("segment", [String]()), ("overlay", []), ("evaluate", ["--force"])] {
+            let out = folder.path("out-\(command)")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try Data("kept".utf8).write(to: URL(fileURLWithPath: out + "/notes.txt"))
+            // What a run killed mid-write left (its staging folder) goes; the user's file stays.
+            try FileManager.default.createDirectory(atPath: out + "/.staging-6F9619FF-8B86-D011-B42D-00C04FC964FF.tmp", withIntermediateDirectories: true)
+            try Data("partial".utf8).write(to: URL(fileURLWithPath: out + "/.staging-6F9619FF-8B86-D011-B42D-00C04FC964FF.tmp/spot000_map.png"))
+            // RLIMIT_FSIZE of 1 KiB, SIGXFSZ ignored: the first larger write fails with EFBIG.
+            let shell = Process()
+            shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+            shell.arguments = ["-c", "trap '' XFSZ; ulimit -f 2; exec \"$0\" \"$@\"", cli.binary.path, command, "--model", folder.path("run"),
+                               "--data", manifest, "--out", out] + extra
+            let pipe = Pipe()
+            shell.standardOutput = pipe; shell.standardError = pipe
+            try shell.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            shell.waitUntilExit()
+            #expect(shell.terminationStatus == 1, "\(command): \(output)")
+            #expect(output.contains(out + "/") && output.contains("no file of this run was kept") && !output.contains("staging"),
+                    "\(command): \(output)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out) == ["notes.txt"], "\(command)")
+        }
+        // --force replaces compseg's own outputs, never a user's file that shares an output's name.
+        for (command, file) in [("segment", "spot000_map.png"), ("overlay", "spot001_panel.png"), ("evaluate", "report.html")] {
+            let out = folder.path("mine-\(command)")
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(out)/\(file)"))
+            try refuses([command, "--model", folder.path("run"), "--data", manifest, "--out", out, "--force"],
+                        saying: "\(out): holds 1 entry (\(file)) that this run would write over and that no earlier run there wrote")
+            #expect(try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8) == "mine" && FileManager.default.contentsOfDirectory(atPath: out).count == 1)
+        }
     }
 
     /// Settings in a modality manifest: a fraction for a count, an unknown layout, a band outside the axis.
