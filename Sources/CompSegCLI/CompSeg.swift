@@ -21,6 +21,9 @@ public enum CompSegTool {
     /// beside the built-in ones (`modalities/*.yaml`), a name given here taking the place of a
     /// built-in one. Help and messages call the tool by the name it was run as.
     public static func main(registry: () throws -> Registry = builtinRegistry, modalities: [String: URL] = [:]) -> Never {
+        // A reader of the output that goes away (`train … | head`) ends no training: the lines
+        // are lost, the work goes on (Ctrl-C and SIGTERM stop it after a saved epoch).
+        signal(SIGPIPE, SIG_IGN)
         do {
             let made = try registry()
             let named = Dictionary(modalities.map { ($0.key.lowercased(), $0.value) }) { _, last in last }

@@ -340,7 +340,8 @@ struct Compare: ParsableCommand {
                                            step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
                                            shouldStop: { stop.isSet })
             guard finished else {
-                print("Interrupted: \(e.name)'s last completed epoch is saved. Continue the comparison with the same options "
+                print("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
+                                         : "\(e.name)'s last completed epoch is saved") + ". Continue the comparison with the same options "
                       + "and --resume")
                 throw ExitCode(stop.exitStatus)
             }

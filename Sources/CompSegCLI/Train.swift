@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -169,8 +170,14 @@ struct Train: ParsableCommand {
         let stop = InterruptFlag.install()
         let progress = ProgressReporter(epochs: run.model.training.epochs, images: run.train.count)
         let started = DispatchTime.now().uptimeNanoseconds
-        let finished = try run.run(progress: progress.finish, step: { k, n in progress.step(epoch: run.completedEpochs + 1, k, of: n) },
+        let finished: Bool
+        do {
+            finished = try run.run(progress: progress.finish, step: { k, n in progress.step(epoch: run.completedEpochs + 1, k, of: n) },
                                    shouldStop: { stop.isSet })
+        } catch let error as IOError {  // a full disk, say: every epoch that completed is kept
+            let saved = run.completedEpochs == 0 ? "no epoch completed" : "epoch \(run.completedEpochs) is saved"
+            throw CLIError("\(error)\n\(saved); once the cause is mended, continue with: \(CompSegTool.commandName) train --resume \(run.folder.url.path)")
+        }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print((run.completedEpochs == 0 ? String(format: "No epoch completed in %.1f s", seconds)
                 : String(format: "Trained to epoch %d in %.1f s", run.completedEpochs, seconds)) + " on \(device.summary)")
@@ -294,10 +301,12 @@ struct Train: ParsableCommand {
         if let patience, patience != model.training.patience {
             changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
         }
-        if let change = recordThreadChange(&model) { changes.append(change) }
-        if let done = try? folder.readHistory().count, done > model.training.epochs {  // before the data are read
+        let done = (try? folder.readHistory().count) ?? 0
+        if done > model.training.epochs {  // before the data are read
             throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")
         }
+        // Threads change the epochs still to train; a finished run trains none, and its record stays as it was.
+        if done < model.training.epochs, let change = recordThreadChange(&model) { changes.append(change) }
         guard let manifestPath = data ?? model.versions["manifest"] else {
             throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
         }

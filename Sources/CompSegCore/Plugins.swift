@@ -187,7 +187,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 extension DecodingError {
     /// The key path and what was wrong, in words.
     /// Key paths are spelled as a settings file's reader spells them: `topologies[2].name`, items counted from 1.
-    var readable: String {
+    public var readable: String {
         func spelled(_ keys: [any CodingKey]) -> String {
             keys.reduce("") { path, key in
                 if let index = key.intValue { return "\(path)[\(index + 1)]" }

@@ -55,7 +55,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
                                     + "(\(Self.currentFormat)); use a newer compseg")
             }
         } catch let error as DecodingError {
-            throw TrainingError("\(file): not a run configuration (\(error))")
+            throw TrainingError("\(file): not a run configuration that compseg wrote (\(error.readable))")
         }
     }
 

@@ -32,6 +32,10 @@ public struct RunDirectory: Sendable {
 
     /// - Throws: `TrainingError` naming the file when it is missing or not a run configuration.
     public func readModel() throws -> RunConfiguration {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue {
+            throw TrainingError("\(url.path): is a file; expected a run folder (the --out of `compseg train`, holding model.json)")
+        }
         guard let data = FileManager.default.contents(atPath: modelFile.path) else {
             throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
         }

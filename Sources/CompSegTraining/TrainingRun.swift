@@ -1,5 +1,6 @@
 import CompSegCore
 import CompSegIO
+import CompSegNN
 import Foundation
 
 /// One training run in its folder, new or reopened, trained epoch by epoch with one commit point
@@ -62,7 +63,10 @@ public final class TrainingRun {
         lock = try FolderLock(folder.url, holder: "training this run")
         removeLeftoverTemporaries(in: folder.url)
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile))
+            do { try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile)) } catch let error as ShapeError {
+                throw TrainingError("\(folder.checkpointFile.path): does not fit the network \(folder.modelFile.lastPathComponent) "
+                                    + "describes (\(error)); was model.json edited, or the checkpoint copied from another run?")
+            }
         } else if let trained = [folder.weightsFile, folder.historyFile].first(where: { FileManager.default.fileExists(atPath: $0.path) }),
                   trained != folder.historyFile || !((try? folder.readHistory())?.isEmpty ?? false) {
             // Trained epochs without their checkpoint: starting over would write over their weights.

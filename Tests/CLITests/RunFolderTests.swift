@@ -101,6 +101,19 @@ import Testing
         let threads = try cli.run(["train", "--resume", run, "--epochs", "6", "--threads", "1", "--data", folder.path("moved-again/manifest.csv")])
         #expect(threads.status == 0 && threads.output.contains("threads 2 → 1: the epochs from here differ slightly"), "\(threads.output)")
         #expect(try String(contentsOfFile: run + "/model.json", encoding: .utf8).contains("\"threads\" : \"2 → 1\""))
+        // A finished run resumed trains nothing: another thread count is not recorded, model.json stays as it was.
+        let finished = try Data(contentsOf: URL(fileURLWithPath: run + "/model.json"))
+        let again = try cli.run(["train", "--resume", run, "--threads", "2", "--data", folder.path("moved-again/manifest.csv")])
+        #expect(again.status == 0 && !again.output.contains("threads 1 → 2"), "\(again.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: run + "/model.json")) == finished)
+        // A file given as the run, and a model.json compseg did not write, are named as such.
+        let file = try cli.run(["train", "--resume", folder.path("moved-again/manifest.csv")])
+        #expect(file.status == 1 && file.output.contains("moved-again/manifest.csv: is a file; expected a run folder"), "\(file.output)")
+        try FileManager.default.createDirectory(atPath: folder.path("broken"), withIntermediateDirectories: true)
+        try Data("{\"format\": 4}".utf8).write(to: URL(fileURLWithPath: folder.path("broken/model.json")))
+        let broken = try cli.run(["train", "--resume", folder.path("broken")])
+        #expect(broken.status == 1 && broken.output.contains("broken/model.json: not a run configuration that compseg wrote (")
+                    && !broken.output.contains("CodingKeys"), "\(broken.output)")
     }
 
     /// A comparison killed while its second entry trains continues with --resume to the tables
