@@ -366,6 +366,7 @@ struct Compare: ParsableCommand {
                                                             anchorPrefix: "\(e.name)-")
             // Its numbers per sample and in summary, as evaluate writes them.
             try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
+                                      splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
                                       source: (session.folder.url.path, manifest.url.path, "test", origin), to: figures)
             let history = session.trainer.history
             let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false

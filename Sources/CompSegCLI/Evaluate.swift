@@ -135,6 +135,7 @@ struct Evaluate: ParsableCommand {
                                        title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: staging,
                                        curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
             try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
+                                      splits: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map { $0.split?.rawValue ?? "" })),
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
             written = Set(try folderEntries(staging))
         }

@@ -133,6 +133,12 @@ public struct SegmentationEvaluation: Sendable {
         self.init(samples: samples, maps: maps, truth: truth, threshold: threshold)
     }
 
+    /// The sample's call at the Youden cut of the tumor fraction: cancer at or above it; nil without a cut (one class).
+    public func call(_ result: SampleResult) -> SampleLabel? {
+        guard let cut = summary.youdenFraction, result.tissuePixels > 0 else { return nil }
+        return Float(result.tumorFraction) >= cut ? .cancer : .cancerFree
+    }
+
     // Shorthands used by the demo.
     public var auc: Double? { summary.auc }
     public var dice: [Double] { results.filter { $0.label == .cancer }.compactMap { $0.pixel?.dice } }

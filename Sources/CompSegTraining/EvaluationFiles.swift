@@ -3,14 +3,19 @@ import Foundation
 
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
 public enum EvaluationFiles {
-    static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,path"
-    /// The header before the `path` column, in evaluations written earlier.
-    static let perSampleHeaderWithoutPath = String(perSampleHeader.dropLast(",path".count))
+    static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,"
+        + "called,split,path"
+    /// The headers of evaluations written earlier: before the `called` and `split` columns, and before the `path` column.
+    static let earlierPerSampleHeaders = [
+        "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,path",
+        "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty",
+    ]
 
-    /// Writes `summary.json` and `per_sample.csv` (a line per sample, with the file it came from,
-    /// `files` by sample id, where known). `source` sets the summary's `model`, `data`, `split`
-    /// and `thresholdOrigin`.
-    public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:],
+    /// Writes `summary.json` and `per_sample.csv`: a line per sample with its measures, its call at
+    /// the Youden cut (`cancer` or `cancer-free`; empty without one), its split (`splits` by sample
+    /// id) and the file it came from (`files` by sample id), where known. `source` sets the
+    /// summary's `model`, `data`, `split` and `thresholdOrigin`.
+    public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], splits: [String: String] = [:],
                              source: (model: String, data: String, split: String, thresholdOrigin: String)? = nil, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -19,7 +24,8 @@ public enum EvaluationFiles {
         for r in evaluation.results {
             lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
                           number(r.dice), number(r.iou), number(r.pixel?.sensitivity),
-                          number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "", files[r.id]?.path ?? ""]))
+                          number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "",
+                          evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", files[r.id]?.path ?? ""]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
         var summary = evaluation.summary

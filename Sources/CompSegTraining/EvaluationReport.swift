@@ -206,6 +206,7 @@ public enum EvaluationReport {
             }
             let label = sample.label?.rawValue ?? "unlabelled"
             var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
+            if let called = evaluation.call(result) { numbers += " · called \(called.rawValue)" }
             if let dice = result.dice { numbers += String(format: " · Dice %.2f", dice) }
             gallery.append((result.tumorFraction, """
                 <article class="card" id="\(ReportHTML.anchor(anchorPrefix + sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
@@ -274,9 +275,8 @@ public enum EvaluationReport {
     /// `anchorPrefix` and the id: a page of several evaluations gives each its own prefix).
     public static func sampleTable(_ evaluation: SegmentationEvaluation, anchorPrefix: String = "") -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
-        let cut = evaluation.summary.youdenFraction.map(Double.init)
         let rows = evaluation.results.map { r -> [String] in
-            let called = cut.map { Float(r.tumorFraction) >= Float($0) ? "cancer" : "cancer-free" } ?? ""
+            let called = evaluation.call(r)?.rawValue ?? ""
             return [r.id, r.label?.rawValue ?? "", called, n(r.tumorFraction), n(r.dice), n(r.iou),
                     n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
         }

@@ -42,7 +42,7 @@ public enum SegmentationFiles {
     /// The headers compseg writes its per-sample records with (`segmentation.csv` before it named
     /// each file, before it recorded the threshold, and now; `per_sample.csv`).
     static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path",
-                                segmentationHeader, EvaluationFiles.perSampleHeader, EvaluationFiles.perSampleHeaderWithoutPath]
+                                segmentationHeader, EvaluationFiles.perSampleHeader] + EvaluationFiles.earlierPerSampleHeaders
     /// The header of `segmentation.csv` (`segment`, `overlay`).
     public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path"
 

@@ -114,7 +114,12 @@ import Testing
         }
         #expect(report.components(separatedBy: "<article class=\"card\"").count == 9)  // one card per sample
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
-        #expect(perSample.split(separator: "\n").count == 9)
+        let lines = perSample.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+        #expect(lines.count == 9 && lines[0].suffix(3) == ["called", "split", "path"], "\(perSample)")
+        // --split all: each row's split, its call, and no Dice of its own for a cancer-free sample.
+        #expect(Set(lines.dropFirst().map { $0[11] }) == ["train", "val", "test"] && lines.dropFirst().allSatisfy { ["cancer", "cancer-free"].contains($0[10]) },
+                "\(perSample)")
+        #expect(lines.dropFirst().filter { $0[1] == "cancer-free" }.allSatisfy { $0[5].isEmpty && $0[6].isEmpty && !$0[9].isEmpty }, "\(perSample)")
         // --threshold auto with nothing to choose by (validation rows of one class, no truth) is refused.
         let rows = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)

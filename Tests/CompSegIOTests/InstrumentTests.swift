@@ -107,6 +107,14 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         expectIOError(dir.appendingPathComponent("tile.seq"), containing: "interferograms") {
             _ = try InstrumentFormat.read(dir.appendingPathComponent("tile.seq"))
         }
+        // An RGB image given to a spectral reader: named, with the modality that reads it.
+        for name in ["rgb8_deflate_strips.tif", "rgb8.png"] {
+            let file = fixturesDirectory.appendingPathComponent("raster/\(name)")
+            expectIOError(file, containing: "is a \(name.hasSuffix("png") ? "PNG" : "TIFF") image, not a spectral image this program reads "
+                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE or a text map); for RGB (H&E) images give --modality he") {
+                _ = try InstrumentFormat.detect(file)
+            }
+        }
     }
 
     /// A file cut short anywhere is refused with an error naming it; none crashes.

@@ -37,7 +37,10 @@ public enum InstrumentFormat: Sendable, Equatable {
             throw IOError(file: url.path, "neither an ENVI header (\(stem).hdr) nor an Agilent header (\(stem).bsp) is beside it")
         }
         if !head.isEmpty, !head.contains(0) { return .textMap }
-        throw IOError(file: url.path, "is not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE or a text map)")
+        let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
+        throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
+                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE or a text map)"
+                      + (raster == nil ? "" : "; for RGB (H&E) images give --modality he"))
     }
 
     /// Reads `url` in the format `detect` finds, for every format but HDF5 (which the caller reads).
