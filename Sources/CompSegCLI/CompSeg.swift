@@ -67,7 +67,7 @@ struct CompSeg: ParsableCommand {
             return
         }
         if let unknown = UnknownOptions.unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
-            FileHandle.standardError.write(Data("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n".utf8))
+            writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
         do {
@@ -76,7 +76,7 @@ struct CompSeg: ParsableCommand {
                 // A misspelled option is the likelier cause of a parse error than what ArgumentParser names first.
                 guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(Array(CommandLine.arguments.dropFirst()))
                 else { throw error }
-                FileHandle.standardError.write(Data("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n".utf8))
+                writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
                 Foundation.exit(ExitCode.validationFailure.rawValue)
             }
             try command.run()

@@ -52,26 +52,16 @@ struct Evaluate: ParsableCommand {
         // can be made, before anything is segmented.
         let ids = modality.onceStore(rows, manifest: manifest).ids
         let record = folder.appendingPathComponent("per_sample.csv")
-        let earlier = SegmentationFiles.recordedIDs(record)
         let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
         let outputs = SegmentationFiles.paths(for: ids, in: folder, geoJSON: geojson, figures: true) + whole
-        try SegmentationFiles.requireNoInput(
-            among: SegmentationFiles.paths(for: ids + earlier, in: folder, geoJSON: true, figures: true) + whole,
-            inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
-        // --force replaces an earlier evaluation's files (its per_sample.csv lists its samples), never a file of the user's.
-        let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
-        try SegmentationFiles.requireOurs(existing, ours: SegmentationFiles.paths(for: earlier, in: folder, geoJSON: true, figures: true)
-                                            + (SegmentationFiles.isRecord(record) ? whole : []),
-                                          in: folder, recordedBy: "its per_sample.csv")
-        let made = !FileManager.default.fileExists(atPath: folder.path)
-        try createFolder(folder)
-        let lock = try FolderLock(folder, holder: "writing into this folder (evaluate)")
-        defer { withExtendedLifetime(lock) {} }
-        do {
+        // What an earlier evaluation there wrote, as its per_sample.csv names it, for a folder that has no list of its outputs.
+        let recorded = SegmentationFiles.isRecord(record)
+            ? SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(record), in: folder, geoJSON: true, figures: true) + whole : []
+        try SegmentationFiles.requireNoInput(among: outputs + recorded,
+                                             inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
+        // --force replaces an earlier run's files, never a file of the user's.
+        try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: true) { earlier in
             try evaluate(rows, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
-        } catch {
-            if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
-            throw error
         }
     }
 
@@ -79,7 +69,7 @@ struct Evaluate: ParsableCommand {
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
 
-    private func evaluate(_ rows: [Manifest.Row], earlier: [String], trained: TrainedModel, modality: PreparedModality,
+    private func evaluate(_ rows: [Manifest.Row], earlier: [URL], trained: TrainedModel, modality: PreparedModality,
                           manifest: Manifest, folder: URL) throws {
         func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
@@ -126,10 +116,9 @@ struct Evaluate: ParsableCommand {
                  + "numbers measure no segmentation")
         }
 
-        removeLeftoverTemporaries(in: folder)  // what a killed evaluation left
-        // Every file or none, the tables moved in last: a kill or a failure leaves an earlier evaluation there whole.
-        var written: Set<String> = []
-        try writeAllOrNothing(into: folder, last: ["per_sample.csv", "summary.json"]) { staging in
+        // Every file or none, the tables moved in last: a kill or a failure leaves an earlier evaluation there whole;
+        // its files, none of which stays beside these, go once these are in place.
+        try OutputList.replace(in: folder, earlier: earlier, last: ["per_sample.csv", "summary.json"]) { staging in
             for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: staging, geoJSON: geojson) }
             try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                        title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: staging,
@@ -137,10 +126,7 @@ struct Evaluate: ParsableCommand {
             try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
                                       splits: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map { $0.split?.rawValue ?? "" })),
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
-            written = Set(try folderEntries(staging))
         }
-        // None of an earlier evaluation's per-sample files stays beside these.
-        SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: written)
         let sm = evaluation.summary
         var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {

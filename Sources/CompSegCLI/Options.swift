@@ -40,7 +40,7 @@ struct DeviceOptions: ParsableArguments {
             throw CLIError(error.description)
         }
         choice.activate()
-        if choice.cpuReason != nil { FileHandle.standardError.write(Data("compseg: running on \(choice.summary)\n".utf8)) }
+        if choice.cpuReason != nil { writeToStandardError("compseg: running on \(choice.summary)\n") }
         return choice
     }
 }
@@ -152,14 +152,26 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
 /// when the argument names a reader alone that also has a built-in manifest (`--modality h&e` beside `he`).
 func resolveModalityNoting(_ argument: String, registry: Registry) throws -> ModalityManifest {
     let manifest = try ModalityManifest.resolve(argument, builtin: CompSegTool.modalityManifests, registry: registry)
-    if let note = bareReaderNote(argument, manifest) { FileHandle.standardError.write(Data("note: \(note)\n".utf8)) }
+    if let note = bareReaderNote(argument, manifest) { writeToStandardError("note: \(note)\n") }
     return manifest
 }
 
 /// Writes "warning: `message`" on standard error (the output's files are written as usual).
 func warn(_ message: String) {
     fflush(nil)  // after the lines printed before it, when both go to one log
-    FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    writeToStandardError("warning: \(message)\n")
+}
+
+/// Writes `text` to standard error, losing it where no one reads any more (a closed pipe:
+/// SIGPIPE is ignored, and FileHandle's write would trap on the error).
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        bytes = bytes.dropFirst(n)
+    }
 }
 
 /// An input image too large to load whole, segmented region by region.
@@ -247,42 +259,57 @@ struct TrainedRunInput: ParsableArguments {
         warn("no tissue in \(which): \(consequence)")
     }
 
-    /// `--out`'s `segmentation.csv`, the samples an earlier segment or overlay there recorded, and
-    /// their files (maps, masks, polygons, figures), which `--force` replaces.
-    func earlierSegmentation() -> (record: URL, ids: [String], files: [URL]) {
+    /// `--out`'s `segmentation.csv`, and the files an earlier segment or overlay there wrote as it
+    /// names them (the record, and its samples' maps, masks, polygons and figures): what `--force`
+    /// replaces in a folder written before compseg kept a list of its outputs (`OutputList`).
+    func earlierSegmentation() -> (record: URL, files: [URL]) {
         let folder = URL(fileURLWithPath: out), record = folder.appendingPathComponent("segmentation.csv")
-        let ids = SegmentationFiles.recordedIDs(record)
-        return (record, ids, SegmentationFiles.paths(for: ids, in: folder, geoJSON: true, figures: true))
+        guard SegmentationFiles.isRecord(record) else { return (record, []) }
+        return (record, SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(record), in: folder, geoJSON: true, figures: true) + [record])
     }
 
-    /// Creates the output folder, after refusing to write or remove (`earlier`) any file it reads
-    /// and to overwrite any of `outputs` without `--force`,
-    /// removes what a killed earlier run left there (its staging folder), and runs `body`; when
-    /// that fails, the folder is removed again if this made it and it is still empty.
-    func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: () throws -> Void) throws {
+    /// `writingOutputs` into `--out`, after refusing to write or remove (`earlier`) any file the
+    /// command reads.
+    func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: (_ earlier: [URL]) throws -> Void) throws {
         let inputs = try data.map { SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false).rows, manifest: $0) }
             ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }
         try SegmentationFiles.requireNoInput(among: outputs + earlier, inputs: inputs, command: command)
-        let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
-        if !existing.isEmpty && !force {
-            throw CLIError(existing.count == 1
-                           ? "output file \(existing[0].path) exists already; pass --force to overwrite it or choose another --out"
-                           : "\(existing.count) output files exist already (e.g. \(existing[0].path)); "
-                             + "pass --force to overwrite them or choose another --out")
+        try writingOutputs(into: URL(fileURLWithPath: out), outputs: outputs, earlier: earlier, force: force, body)
+    }
+}
+
+/// Creates `folder` and locks it (one segment, overlay or evaluate writes into a folder at a
+/// time), removes what a killed earlier run left there (its staging folder), refuses to write
+/// over a file no earlier run of compseg wrote there (its list of outputs, else `earlier`, what
+/// its records name) and, without `force`, over any file; then runs `body` with what compseg
+/// wrote there before (for `OutputList.replace`). When anything fails, the folder is removed
+/// again if this made it and it is still empty.
+func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Bool, _ body: (_ earlier: [URL]) throws -> Void) throws {
+    let made = !FileManager.default.fileExists(atPath: folder.path)
+    try createFolder(folder)
+    let lock: FolderLock
+    do { lock = try FolderLock(folder, holder: "writing into this folder") } catch {
+        if made { try? FileManager.default.removeItem(at: folder) }
+        throw error
+    }
+    do {
+        try withExtendedLifetime(lock) {
+            removeLeftoverTemporaries(in: folder)  // a staging folder of a run that was killed
+            let ours = OutputList.read(in: folder) ?? earlier
+            let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
+            try SegmentationFiles.requireOurs(existing, ours: ours, in: folder)
+            if !existing.isEmpty && !force {
+                throw CLIError(existing.count == 1
+                               ? "output file \(existing[0].path) exists already; pass --force to overwrite it or choose another --out"
+                               : "\(existing.count) output files exist already (e.g. \(existing[0].path)); "
+                                 + "pass --force to overwrite them or choose another --out")
+            }
+            try body(ours)
         }
-        let folder = URL(fileURLWithPath: out), made = !FileManager.default.fileExists(atPath: folder.path)
-        let record = folder.appendingPathComponent("segmentation.csv")
-        try SegmentationFiles.requireOurs(existing, ours: earlier + (SegmentationFiles.isRecord(record) ? [record] : []), in: folder,
-                                          recordedBy: "its segmentation.csv")
-        try createFolder(folder)
-        // One writer at a time: a second segment or overlay into this folder is refused while this one runs.
-        let lock = try FolderLock(folder, holder: "writing into this folder (\(command))")
-        defer { withExtendedLifetime(lock) {} }
-        removeLeftoverTemporaries(in: folder)  // a staging folder of a run that was killed
-        do { try body() } catch {
-            if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
-            throw error
-        }
+    } catch {
+        lock.release()  // before the folder goes, so that no one locks a folder no longer there
+        if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
+        throw error
     }
 }
 

@@ -39,22 +39,21 @@ struct OverlayCommand: ParsableCommand {
         let registry = try CompSegTool.registry()
         let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
         let threshold = trained.maskThreshold(given: threshold).value
-        let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
+        let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
-        try input.writing(outputs, removing: removing, command: "overlay") {
+        try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
-            // Every file or none: a kill or a failure leaves an earlier overlay there whole.
-            try writeAllOrNothing(into: folder, last: [record.lastPathComponent]) { staging in
+            // Every file or none: a kill or a failure leaves an earlier overlay there whole; its files,
+            // none of which stays beside these, go once these are in place.
+            try OutputList.replace(in: folder, earlier: earlier, last: [record.lastPathComponent]) { staging in
                 for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: staging) }
                 try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
                                                   colour: rgb!, alpha: alpha)
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
-            // None of an earlier run's files for other samples stays beside these.
-            SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             input.warnAboutBlankSamples(evaluation.results, csv: true)
             print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
         }

@@ -37,15 +37,16 @@ struct Segment: ParsableCommand {
         let registry = try CompSegTool.registry()
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: streamAbove)
         let threshold = trained.maskThreshold(given: threshold).value
-        let folder = URL(fileURLWithPath: input.out), (record, earlier, removing) = input.earlierSegmentation()
+        let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
-        try input.writing(outputs, removing: removing, command: "segment") {
+        try input.writing(outputs, removing: recorded, command: "segment") { earlier in
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
-            // Every file or none: a failure (a full disk, say) leaves no new file behind.
-            try writeAllOrNothing(into: folder, last: [record.lastPathComponent]) { staging in
+            // Every file or none: a failure (a full disk, say) leaves no new file behind; an earlier
+            // segmentation's files, none of which stays beside these, go once these are in place.
+            try OutputList.replace(in: folder, earlier: earlier, last: [record.lastPathComponent]) { staging in
                 for (sample, map) in zip(samples, maps) {
                     try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
                 }
@@ -68,8 +69,6 @@ struct Segment: ParsableCommand {
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
-            // None of an earlier segmentation's files stays beside these (its other samples', its polygons).
-            SegmentationFiles.removeOutputs(of: earlier, in: folder, keeping: Set(outputs.map(\.lastPathComponent)))
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology)

@@ -237,6 +237,17 @@ struct Train: ParsableCommand {
     private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
         try TrainingRun.requireRoom(in: folder)
+        let made = !FileManager.default.fileExists(atPath: folder.url.path)
+        try TrainingRun.requireWritable(folder)
+        do { return try created(in: folder, file, cacheBudget: cacheBudget, registry: registry, device: device) } catch {
+            // A folder made for a run that never began (the data refused, say) goes again.
+            if made, (try? folderEntries(folder.url))?.isEmpty == true { try? FileManager.default.removeItem(at: folder.url) }
+            throw error
+        }
+    }
+
+    private func created(in folder: RunDirectory, _ file: File?, cacheBudget: Int, registry: Registry,
+                         device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
         try TrainingRun.requireTrainingRows(manifest)
         var modalityManifest = try resolveModalityNoting(modality!, registry: registry)
@@ -279,6 +290,7 @@ struct Train: ParsableCommand {
         let folder = RunDirectory(URL(fileURLWithPath: path))
         var model = try folder.readModel()
         try model.requirePlugins(registry, file: folder.modelFile.path)
+        try TrainingRun.requireWritable(folder)
         let t = model.training
         var differing: [String] = []
         func compare(_ name: String, _ given: String?, _ run: String) {

@@ -40,7 +40,8 @@ public func folderEntries(_ url: URL) throws -> [String] {
 /// never writes over a user's files: the message names the folder, what it holds (the first few
 /// names) and `advice` (what to do instead).
 public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
-    let entries = try folderEntries(url).filter { !isLeftoverTemporary($0) }  // a killed write's are no one's
+    // A killed write's leftovers are no one's; a list of outputs alone lists what is gone.
+    let entries = try folderEntries(url).filter { !isLeftoverTemporary($0) && $0 != OutputList.name }
     guard !entries.isEmpty else { return }
     throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
 }
@@ -147,6 +148,7 @@ public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (UR
     let names = written.filter { !last.contains($0) } + last.filter(written.contains)
     var moved: [String] = []
     for name in names {
+        FaultInjection.point()
         let target = folder.appendingPathComponent(name).path
         let existed = FileManager.default.fileExists(atPath: target)
         guard rename(staging.appendingPathComponent(name).path, target) == 0 else {
@@ -230,7 +232,7 @@ func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throw
 /// An exclusive advisory lock (`flock`) on a folder, held until this is released or the process
 /// ends however it ends (a kill too), so that two processes never write one run at once.
 public final class FolderLock {
-    private let descriptor: Int32
+    private var descriptor: Int32
 
     /// - Parameter holder: what the process holding it does, for the message ("training this run").
     /// - Throws: `IOError` naming the folder when another process holds it or it cannot be opened.
@@ -245,5 +247,49 @@ public final class FolderLock {
         }
     }
 
-    deinit { close(descriptor) }
+    /// Releases the lock now (before the folder is removed, say); later calls do nothing.
+    public func release() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { release() }
+}
+
+/// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
+/// (one name a line): what a later run there with `--force` may replace or remove, and nothing else.
+public enum OutputList {
+    public static let name = ".compseg-outputs"
+
+    /// The files the list in `folder` names; nil where there is none (nothing written, or written
+    /// by a compseg that kept no list).
+    public static func read(in folder: URL) -> [URL]? {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
+        let names: [String] = text.split(separator: "\n").map(String.init)
+        return names.filter { n in !n.isEmpty && !n.contains("/") && n != "." && n != ".." && n != name }
+            .map { folder.appendingPathComponent($0) }
+    }
+
+    /// Writes a set of files into `folder` all or none (`writeAllOrNothing`, the names in `last`
+    /// moved last) in place of `earlier` (what was written there before): those the new set does
+    /// not hold are removed once it is in place. At every instant the list names every file
+    /// written there (while the new set moves in, both sets), so that a kill anywhere leaves no
+    /// written file that a later run would take for a user's.
+    /// - Returns: the names written.
+    @discardableResult
+    public static func replace(in folder: URL, earlier: [URL], last: [String] = [], _ write: (URL) throws -> Void) throws -> [String] {
+        var written: [String] = []
+        let list = folder.appendingPathComponent(name)
+        func text(_ names: [String]) -> Data { Data((names.sorted().joined(separator: "\n") + "\n").utf8) }
+        try writeAllOrNothing(into: folder, last: last) { staging in
+            try write(staging)
+            written = try folderEntries(staging)
+            try writeDurably(text(Array(Set(written).union(earlier.map(\.lastPathComponent)))), to: list)
+        }
+        let kept = Set(written)
+        for url in earlier where !kept.contains(url.lastPathComponent) { try? FileManager.default.removeItem(at: url) }
+        try writeDurably(text(written), to: list)
+        return written
+    }
 }

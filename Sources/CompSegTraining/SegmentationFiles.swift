@@ -76,17 +76,17 @@ public enum SegmentationFiles {
     }
 
     /// Refuses, even under `--force`, to write over files of `existing` that no earlier run of
-    /// compseg in that folder wrote (`ours`: what its records list): a file of the user's that
-    /// shares an output's name.
+    /// compseg wrote into `folder` (`ours`: its list of outputs, or what its records name): a file
+    /// of the user's that shares an output's name.
     /// - Throws: `IOError` naming them.
-    public static func requireOurs(_ existing: [URL], ours: [URL], in folder: URL, recordedBy: String) throws {
+    public static func requireOurs(_ existing: [URL], ours: [URL], in folder: URL) throws {
         let known = Set(ours.map(\.standardizedFileURL.path))
         let foreign = existing.filter { !known.contains($0.standardizedFileURL.path) }
         guard !foreign.isEmpty else { return }
         let one = foreign.count == 1
         throw IOError(file: folder.path, "holds \(entriesSummary(foreign.map(\.lastPathComponent))) that this run would write over and "
-                      + "that no earlier run there wrote (\(recordedBy) does not list \(one ? "it" : "them")): --force replaces only "
-                      + "compseg's own outputs; move \(one ? "it" : "them") or choose another --out")
+                      + "that no earlier run of compseg wrote there: --force replaces only compseg's own outputs; move "
+                      + "\(one ? "it" : "them") or choose another --out")
     }
 
     /// Removes from `folder` the per-sample files of the samples `ids` (maps, masks, polygons and

@@ -19,7 +19,10 @@ public final class TrainedModel {
         network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
                                         seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
         guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {
-            throw TrainingError("\(run.weightsFile.path): not found; the run has not finished an epoch")
+            let epochs = (try? run.readHistory().count) ?? 0
+            throw TrainingError("\(run.weightsFile.path): not found; " + (epochs == 0 ? "the run has not finished an epoch"
+                : "its history.csv records \(epochs) epoch\(epochs == 1 ? "" : "s"), so the file was moved or deleted: put it back, "
+                  + "or `compseg train --resume \(run.url.path)` writes it again from checkpoint.safetensors"))
         }
         let weights = try run.readWeights()
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {

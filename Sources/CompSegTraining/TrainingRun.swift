@@ -100,6 +100,18 @@ public final class TrainingRun {
         }
     }
 
+    /// Makes the run folder (where it is not there) and checks, before the data are read and
+    /// prepared (minutes at the paper's scale), that it can be written and that no other compseg
+    /// trains in it now.
+    /// - Throws: `IOError` naming the folder and why not.
+    public static func requireWritable(_ folder: RunDirectory) throws {
+        try createFolder(folder.url)
+        guard access(folder.url.path, W_OK) == 0 else {
+            throw IOError(file: folder.url.path, "cannot be written: \(String(cString: strerror(errno)))")
+        }
+        _ = try FolderLock(folder.url, holder: "training this run")  // released at once: taken again to train
+    }
+
     /// The number of completed epochs.
     public var completedEpochs: Int { trainer.history.count }
 

@@ -335,9 +335,30 @@ import Testing
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try Data("mine".utf8).write(to: URL(fileURLWithPath: "\(out)/\(file)"))
             try refuses([command, "--model", folder.path("run"), "--data", manifest, "--out", out, "--force"],
-                        saying: "\(out): holds 1 entry (\(file)) that this run would write over and that no earlier run there wrote")
+                        saying: "\(out): holds 1 entry (\(file)) that this run would write over and that no earlier run of compseg wrote there")
             #expect(try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8) == "mine" && FileManager.default.contentsOfDirectory(atPath: out).count == 1)
         }
+        // Nor one beside a record: a polygon file the user saved where a segment without --geojson wrote its maps.
+        let beside = folder.path("mine-beside")
+        #expect(try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", beside]).status == 0)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: beside + "/spot000_mask.geojson"))
+        try refuses(["segment", "--model", folder.path("run"), "--data", manifest, "--out", beside, "--force", "--geojson"],
+                    saying: "holds 1 entry (spot000_mask.geojson) that this run would write over")
+        let again = try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", beside, "--force"])
+        #expect(again.status == 0 && (try? String(contentsOfFile: beside + "/spot000_mask.geojson", encoding: .utf8)) == "mine", "\(again.output)")
+        // evaluate --force over an earlier evaluation: replaced whole, figures it no longer draws removed.
+        let evaluated = folder.path("eval-twice")
+        #expect(try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", evaluated, "--split", "all"]).status == 0)
+        try Data("stale".utf8).write(to: URL(fileURLWithPath: evaluated + "/thresholds.svg"))
+        let listed = try String(contentsOfFile: evaluated + "/.compseg-outputs", encoding: .utf8)
+        #expect(listed.contains("summary.json\n") && listed.contains("spot000_panel.png\n"), "\(listed)")
+        let twice = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", evaluated, "--split", "test", "--force"])
+        #expect(twice.status == 0, "\(twice.output)")
+        let summary = try String(contentsOfFile: evaluated + "/summary.json", encoding: .utf8)
+        #expect(summary.contains("\"split\" : \"test\""), "\(summary)")
+        let kept = Set(try FileManager.default.contentsOfDirectory(atPath: evaluated))
+        let listedNow = Set(try String(contentsOfFile: evaluated + "/.compseg-outputs", encoding: .utf8).split(separator: "\n").map(String.init))
+        #expect(kept == listedNow.union([".compseg-outputs"]), "every file there is the new evaluation's: \(kept.symmetricDifference(listedNow))")
     }
 
     /// Settings in a modality manifest: a fraction for a count, an unknown layout, a band outside the axis.

@@ -58,7 +58,7 @@ import Testing
         let one = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("pair"), "--force", folder.path("data/spot000.h5")])
         #expect(one.status == 0, "\(one.output)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("pair")).sorted()
-                    == ["notes.txt", "segmentation.csv", "spot000_map.png", "spot000_map.tif", "spot000_mask.png"])
+                    == [".compseg-outputs", "notes.txt", "segmentation.csv", "spot000_map.png", "spot000_map.tif", "spot000_mask.png"])
         // overlay keeps the same record, so its --force too leaves none of an earlier overlay's files.
         let overlaid = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over"),
                                     folder.path("data/spot000.h5"), folder.path("data/spot001.h5")])
@@ -72,7 +72,10 @@ import Testing
         #expect(try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", "--threshold", "0.9",
                              folder.path("data/spot001.h5")]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).sorted()
-                    == ["segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"])
+                    == [".compseg-outputs", "segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"])
+        // The hidden list names what compseg wrote there, and only that.
+        #expect(try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
+                    == "segmentation.csv\nspot001_map.png\nspot001_map.tif\nspot001_mask.png\n")
         let beyond = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over2"), "--threshold", "1.2",
                                   folder.path("data/spot001.h5")])
         #expect(beyond.status == 64 && beyond.output.contains("--threshold must lie in (0, 1), got 1.2"), "\(beyond.output)")

@@ -1,3 +1,4 @@
+import CompSegIO
 import Foundation
 import Testing
 
@@ -189,6 +190,34 @@ import Testing
         first.process.waitUntilExit()
         let after = try cli.run(["train", "--resume", run, "--epochs", "\(try String(contentsOfFile: run + "/history.csv", encoding: .utf8).split(separator: "\n").count)"])
         #expect(after.status == 0, "\(after.output)")
+    }
+
+    /// An evaluation replaced under --force and killed at any write or move leaves the earlier
+    /// one or the new one in place, never a file that the next --force would take for a user's:
+    /// every file there is named in its list of outputs.
+    @Test func aKilledEvaluationLeavesNoFileItCannotReplace() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        #expect(try cli.trainTiny(folder, manifest) == 0)
+        let out = folder.path("eval")
+        func evaluate(_ split: String, _ extra: [String] = []) -> [String] {
+            ["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", out, "--split", split] + extra
+        }
+        #expect(try cli.run(evaluate("all")).status == 0)
+        var point = 1, finished = false
+        while !finished && point < 600 {
+            let killed = try cli.run(evaluate("test", ["--force"]), environment: ["COMPSEG_FAULT_KILL_AT": "\(point)"])
+            finished = killed.status == 0
+            let listed = Set(try String(contentsOfFile: out + "/.compseg-outputs", encoding: .utf8).split(separator: "\n").map(String.init))
+            let held = Set(try FileManager.default.contentsOfDirectory(atPath: out).filter { !isLeftoverTemporary($0) && $0 != ".compseg-outputs" })
+            #expect(held.isSubset(of: listed), "kill at \(point): not listed \(held.subtracting(listed))")
+            let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
+            #expect(summary.contains("\"split\" : \"all\"") || summary.contains("\"split\" : \"test\""), "kill at \(point)")
+            point += 9
+        }
+        #expect(finished, "the evaluation never finished")
+        #expect(try cli.run(evaluate("all", ["--force"])).status == 0)
     }
 
     /// A run that patience ended stays ended: --resume trains no epoch more (it trained one, and
