@@ -215,7 +215,7 @@ struct Compare: ParsableCommand {
         let configuration: JSONValue, head: PluginDescription
 
         /// Whether its masks mark half or more of the cancer-free test samples' tissue, on average.
-        var marksMostCancerFreeTissue: Bool { (evaluation.summary.cancerFreeFractionMean ?? 0) >= 0.5 }
+        var marksMostCancerFreeTissue: Bool { SegmentationEvaluation.marksMost(evaluation.summary.cancerFreeFractionMean) }
     }
 
     func run() throws {
@@ -501,7 +501,7 @@ struct Compare: ParsableCommand {
                 + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
             let auc: String = f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? "")
             let dice: String = s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")
-            let marked: String = s.cancerFreeFractionMean.map { String(format: "%.1f%%", 100 * $0) } ?? "–"
+            let marked: String = s.cancerFreeFractionMean.map { SegmentationEvaluation.percentText($0) } ?? "–"
             let numbers: [String] = ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), r.keptEpoch.map { "\($0)" } ?? "–",
                                      f(r.validationLoss.map(Double.init), 5), thresholdText(r.threshold), auc, dice, marked]
             return names + numbers + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])

@@ -49,7 +49,7 @@ extension Compare {
         let cells = groups.map { g in
             [g.name] + (named ? [g.topology] : [])
                 + ["\(g.seeds.count)", f(g.auc), f(g.dice),
-                   g.cancerFreeMarked.map { String(format: "%.1f%%", 100 * $0.mean) + ($0.sd.map { String(format: " ± %.1f", 100 * $0) } ?? "") } ?? "–",
+                   g.cancerFreeMarked.map { SegmentationEvaluation.percentText($0.mean, sd: $0.sd) } ?? "–",
                    "\(g.collapsing) (\(g.keptCollapsed))", "\(g.markingMost)"]
         }
         return (header, cells)

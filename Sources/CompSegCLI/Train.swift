@@ -176,7 +176,7 @@ struct Train: ParsableCommand {
                                    shouldStop: { stop.isSet })
         } catch let error as IOError {  // a full disk, say: every epoch that completed is kept
             let saved = run.completedEpochs == 0 ? "no epoch completed" : "epoch \(run.completedEpochs) is saved"
-            throw CLIError("\(error)\n\(saved); once the cause is mended, continue with: \(CompSegTool.commandName) train --resume \(run.folder.url.path)")
+            throw CLIError("\(error)\n\(saved); once the cause is mended, continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print((run.completedEpochs == 0 ? String(format: "No epoch completed in %.1f s", seconds)
@@ -184,7 +184,7 @@ struct Train: ParsableCommand {
         if !finished {
             let saved = run.completedEpochs == 0 ? "No epoch completed, so it starts from the first"
                 : "The last completed epoch is saved"
-            print("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(run.folder.url.path)")
+            print("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
             throw ExitCode(stop.exitStatus)
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"

@@ -135,9 +135,9 @@ public struct Chart: Sendable {
     }
 
     /// Legend entries: named series, then named rules.
-    var legendEntries: [(name: String, colour: RGB, line: Double, dash: Double, dot: Double)] {
-        series.compactMap { s in s.name.map { ($0, s.colour, s.lineWidth, s.dash, s.dotRadius) } }
-            + rules.compactMap { r in r.name.map { ($0, r.colour, 2, r.dash, 0) } }
+    var legendEntries: [(name: String, colour: RGB, line: Double, dash: Double, dot: Double, ringed: Bool)] {
+        series.compactMap { s in s.name.map { ($0, s.colour, s.lineWidth, s.dash, s.dotRadius, s.ringed) } }
+            + rules.compactMap { r in r.name.map { ($0, r.colour, 2, r.dash, 0, false) } }
     }
 
     var legendBox: (x: Int, y: Int, width: Int, height: Int)? {
@@ -308,6 +308,11 @@ public struct Chart: Sendable {
             var c = Coverage(width: width, height: height)
             let x0 = Double(slot.x + Self.legendPad), x1 = x0 + Double(Self.legendSwatch)
             if e.line > 0 { c.stroke(x0: x0, y0: mid, x1: x1, y1: mid, lineWidth: min(e.line, 4), dash: e.dash > 0 ? 4 : 0) }
+            if e.dot > 0 && e.ringed {
+                var ring = Coverage(width: width, height: height)
+                ring.disc(x: (x0 + x1) / 2, y: mid, radius: min(e.dot, 5) + 2)
+                out.blend(ring, colour: Palette.black)
+            }
             if e.dot > 0 { c.disc(x: (x0 + x1) / 2, y: mid, radius: min(e.dot, 5)) }
             out.blend(c, colour: e.colour)
             Text.drawSmooth(e.name, into: &out, x: slot.x + 2 * Self.legendPad + Self.legendSwatch, y: top,
@@ -392,7 +397,10 @@ public struct Chart: Sendable {
                     let dash = e.dash > 0 ? " stroke-dasharray=\"4 4\"" : ""
                     s += "<line x1=\"\(f(x0))\" y1=\"\(f(mid))\" x2=\"\(f(x1))\" y2=\"\(f(mid))\" stroke=\"\(hex(e.colour))\" stroke-width=\"\(f(min(e.line, 4)))\"\(dash)/>\n"
                 }
-                if e.dot > 0 { s += "<circle cx=\"\(f((x0 + x1) / 2))\" cy=\"\(f(mid))\" r=\"\(f(min(e.dot, 5)))\" fill=\"\(hex(e.colour))\"/>\n" }
+                if e.dot > 0 {
+                    let ring = e.ringed ? " stroke=\"#000000\" stroke-width=\"2\"" : ""
+                    s += "<circle cx=\"\(f((x0 + x1) / 2))\" cy=\"\(f(mid))\" r=\"\(f(min(e.dot, 5) + (e.ringed ? 1 : 0)))\" fill=\"\(hex(e.colour))\"\(ring)/>\n"
+                }
                 s += "<text x=\"\(slot.x + 2 * Self.legendPad + Self.legendSwatch)\" y=\"\(f(mid + Self.svgTickFont * 0.35))\" font-size=\"\(f(Self.svgTickFont))\">\(Self.escape(e.name))</text>\n"
             }
         }

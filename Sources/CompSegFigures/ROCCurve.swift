@@ -104,7 +104,8 @@ public enum ROCCurve {
                                       colour: colour, lineWidth: 0, dotRadius: 6, ringed: true))
         }
         if curves.count > 1, curves.contains(where: { $0.marker != nil }) {  // one entry for every curve's marker
-            chart.series.append(.init(name: "ringed dot: each curve's Youden point", points: [], colour: Palette.grey, lineWidth: 0, dotRadius: 6))
+            chart.series.append(.init(name: "ringed dot: each curve's Youden point", points: [], colour: Palette.grey, lineWidth: 0, dotRadius: 6,
+                                      ringed: true))
         }
         // A legend that would cover a curve or a marker (many curves, or curves near chance) goes
         // below the plot, which keeps its size: the chart grows by the legend's height.

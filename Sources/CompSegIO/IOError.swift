@@ -46,6 +46,14 @@ public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
     throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
 }
 
+/// `text` as one word of a shell command line: as it is where it holds only letters, digits and
+/// `_ . / - + , : @ %`, else in single quotes (a path with spaces pastes as a working command).
+public func shellWord(_ text: String) -> String {
+    let plain = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-+,:@%")
+    guard text.isEmpty || !text.allSatisfy(plain.contains) else { return text }
+    return "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}
+
 /// What a folder holds, for a message: "1 entry (a)", "3 entries (a, b, c)", "5 entries (a, b, c, …)".
 public func entriesSummary(_ entries: [String]) -> String {
     let names = entries.prefix(3).joined(separator: ", ") + (entries.count > 3 ? ", …" : "")

@@ -133,10 +133,20 @@ public struct SegmentationEvaluation: Sendable {
         self.init(samples: samples, maps: maps, truth: truth, threshold: threshold)
     }
 
-    /// The sample's call at the Youden cut of the tumor fraction: cancer at or above it; nil without a cut (one class).
+    /// The sample's call at the Youden cut of the tumor fraction (as the ROC scores it: 0 without
+    /// tissue): cancer at or above it; nil without a cut (one class).
     public func call(_ result: SampleResult) -> SampleLabel? {
-        guard let cut = summary.youdenFraction, result.tissuePixels > 0 else { return nil }
+        guard let cut = summary.youdenFraction else { return nil }
         return Float(result.tumorFraction) >= cut ? .cancer : .cancerFree
+    }
+
+    /// Whether masks that mark `cancerFreeFraction` of the cancer-free samples' tissue on average
+    /// mark most of it (half or more): their maps single out nothing.
+    public static func marksMost(_ cancerFreeFraction: Double?) -> Bool { (cancerFreeFraction ?? 0) >= 0.5 }
+
+    /// A share as a percentage with one decimal, with its sd: "12.0 ± 3.1%", "12.0%".
+    public static func percentText(_ mean: Double, sd: Double? = nil) -> String {
+        String(format: "%.1f", 100 * mean) + (sd.map { String(format: " ± %.1f", 100 * $0) } ?? "") + "%"
     }
 
     // Shorthands used by the demo.
@@ -167,7 +177,7 @@ public struct SegmentationEvaluation: Sendable {
 
         /// Whether the masks at it mark most of the cancer-free samples' tissue (half or more on
         /// average): the best Dice of maps that single out nothing is that of masks lit everywhere.
-        public var marksEverything: Bool { (cancerFreeFraction ?? 0) >= 0.5 }
+        public var marksEverything: Bool { SegmentationEvaluation.marksMost(cancerFreeFraction) }
 
         /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)";
         /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.

@@ -234,8 +234,7 @@ public enum EvaluationReport {
                             "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)."),
             ReportHTML.tile("Sensitivity / specificity", "\(f(s.sensitivity, 2)) / \(f(s.specificity, 2))",
                             "At the Youden cut: share of cancer samples called cancer / of cancer-free samples called cancer-free."),
-            ReportHTML.tile("Cancer-free tissue marked", s.cancerFreeFractionMean.map { String(format: "%.1f%%", 100 * $0) }
-                                .map { $0 + (s.cancerFreeFractionSD.map { String(format: " ± %.1f", 100 * $0) } ?? "") } ?? "–",
+            ReportHTML.tile("Cancer-free tissue marked", s.cancerFreeFractionMean.map { SegmentationEvaluation.percentText($0, sd: s.cancerFreeFractionSD) } ?? "–",
                             "The share of the cancer-free samples' tissue the masks mark as tumor (mean ± sd): every marked pixel "
                                 + "there is a false positive; 0 ideal."),
         ]

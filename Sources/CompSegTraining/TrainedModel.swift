@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import Foundation
 
@@ -22,7 +23,7 @@ public final class TrainedModel {
             let epochs = (try? run.readHistory().count) ?? 0
             throw TrainingError("\(run.weightsFile.path): not found; " + (epochs == 0 ? "the run has not finished an epoch"
                 : "its history.csv records \(epochs) epoch\(epochs == 1 ? "" : "s"), so the file was moved or deleted: put it back, "
-                  + "or `compseg train --resume \(run.url.path)` writes it again from checkpoint.safetensors"))
+                  + "or `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors"))
         }
         let weights = try run.readWeights()
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {

@@ -88,7 +88,7 @@ public final class TrainingRun {
     public static func requireRoom(in folder: RunDirectory) throws {
         let path = folder.url.path
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            throw TrainingError("\(path) already holds a run; continue it with --resume \(path) or choose another --out")
+            throw TrainingError("\(path) already holds a run; continue it with --resume \(shellWord(path)) or choose another --out")
         }
         let stoppedRun = (try? folder.readModel()) != nil
         let others = try folderEntries(folder.url).filter { name in

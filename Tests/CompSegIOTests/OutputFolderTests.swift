@@ -38,4 +38,35 @@ import Testing
         #expect(try folderEntries(folder) == ["f.txt"])
         #expect(try String(contentsOf: folder.appendingPathComponent("f.txt"), encoding: .utf8) == "two")
     }
+
+    /// A path in a message's command pastes as one shell word.
+    @Test func shellWordsQuoteOnlyWhatNeedsIt() {
+        #expect(shellWord("/tmp/run-1/a.b") == "/tmp/run-1/a.b")
+        #expect(shellWord("/tmp/my run") == "'/tmp/my run'" && shellWord("it's") == "'it'\\''s'" && shellWord("") == "''")
+    }
+
+    /// The list of outputs: a new set replaces the earlier one, which goes once the new is in
+    /// place; files it never listed (a user's) stay.
+    @Test func outputListReplacesWhatItListed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try createFolder(folder)
+        try writeDurably(Data("mine".utf8), to: folder.appendingPathComponent("notes.txt"))
+        #expect(OutputList.read(in: folder) == nil)
+        let first = try OutputList.replace(in: folder, earlier: [], last: ["record.csv"]) { staging in
+            for name in ["a.png", "b.png", "record.csv"] { try writeDurably(Data(name.utf8), to: staging.appendingPathComponent(name)) }
+        }
+        #expect(first.sorted() == ["a.png", "b.png", "record.csv"])
+        let listed = try #require(OutputList.read(in: folder)).map(\.lastPathComponent)
+        #expect(listed == ["a.png", "b.png", "record.csv"])
+        try OutputList.replace(in: folder, earlier: try #require(OutputList.read(in: folder))) { staging in
+            try writeDurably(Data("new".utf8), to: staging.appendingPathComponent("a.png"))
+        }
+        #expect(try folderEntries(folder).sorted() == [OutputList.name, "a.png", "notes.txt"])
+        #expect(try String(contentsOf: folder.appendingPathComponent("a.png"), encoding: .utf8) == "new")
+        #expect(throws: IOError.self) { try requireEmptyFolder(folder, "x") }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("notes.txt"))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("a.png"))
+        try requireEmptyFolder(folder, "the list alone lists what is gone")
+    }
 }
