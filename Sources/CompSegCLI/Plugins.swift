@@ -1,14 +1,34 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import Foundation
 
-/// `compseg plugins`: every registered modality, topology, pooling head and preprocessing step.
+/// `compseg plugins`: every registered modality, topology, pooling head and preprocessing step;
+/// with a name, that plugin's settings with their defaults, and where to give them.
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the registered modalities, topologies, pooling heads and preprocessing steps.")
+        abstract: "List the registered modalities, topologies, pooling heads and preprocessing steps, or one plugin's settings.")
+
+    @Argument(help: "A plugin's identifier or alias: print its settings with their defaults, and where to give them.")
+    var name: String?
 
     func run() throws {
         let registry = try CompSegTool.registry()
+        guard let name else { return list(registry) }
+        let found = try Self.describe(name, registry)
+        guard !found.isEmpty else {
+            let tables = [registry.modalities.unknown(name), registry.topologies.unknown(name), registry.heads.unknown(name),
+                          registry.transforms.unknown(name)].compactMap { $0 }
+            // The nearest name among all kinds, where one table has it.
+            let guess = tables.first { $0.contains("did you mean") }.map { line in
+                String(line[line.range(of: "did you mean")!.lowerBound...].prefix { $0 != "?" }) + "? "
+            } ?? ""
+            throw CLIError("no plugin answers to '\(name)'; \(guess)`\(CompSegTool.commandName) plugins` lists them")
+        }
+        print(found.joined(separator: "\n\n"))
+    }
+
+    private func list(_ registry: Registry) {
         let sections: [(String, [PluginInfo])] = [
             ("Modalities (--modality)", registry.modalities.infos),
             ("Topologies (--topology)", registry.topologies.infos),
@@ -25,7 +45,63 @@ struct Plugins: ParsableCommand {
             }
             if index < sections.count - 1 { print() }
         }
+        print("\n`\(CompSegTool.commandName) plugins NAME` prints a plugin's settings with their defaults.")
+    }
+
+    /// Each plugin answering to `name` (one per kind): its kind, summary, settings with their
+    /// defaults (made with none given), and where a user gives them.
+    static func describe(_ name: String, _ registry: Registry) throws -> [String] {
+        var found: [String] = []
+        func block(_ kind: String, _ info: PluginInfo, _ settings: Result<JSONValue?, any Error>, _ whereGiven: String) {
+            let aliases = info.aliases.isEmpty ? "" : "; aliases: \(info.aliases.joined(separator: ", "))"
+            var lines = ["\(info.identifier) (\(kind)\(aliases))", "  \(info.summary)"]
+            switch settings {
+            case .success(let value?) where value.objectValue?.isEmpty == false:
+                lines.append("Settings, with their defaults (\(whereGiven)):")
+                lines += Self.lines(value, indent: "  ")
+            case .success: lines.append("Settings: none.")
+            case .failure(let error): lines.append("Settings (\(whereGiven)): it needs some given; with none: \(error)")
+            }
+            found.append(lines.joined(separator: "\n"))
+        }
+        func reported(_ plugin: Any) -> JSONValue? { (plugin as? any ReportsConfiguration)?.configurationValue }
+        if let (info, _) = try? registry.modalities.factory(name) {
+            block("modality reader", info, Result { reported(try registry.modality(name)) },
+                  "under `options:` of a modality manifest whose reader is \(info.identifier), as modalities/*.yaml; docs/data.md")
+        }
+        if let (info, _) = try? registry.topologies.factory(name) {
+            block("topology", info, Result { reported(try registry.topology(name, inputChannels: 1, seed: 0)) },
+                  "train: --width, --depth, or `topologyConfiguration` in a --config settings file; compare: an entry's "
+                  + "`configuration` in --config")
+        }
+        if let (info, _) = try? registry.heads.factory(name) {
+            block("pooling head", info, Result { reported(try registry.head(name)) },
+                  "train and compare: --head-option KEY=VALUE, or `headConfiguration` in a --config settings file")
+        }
+        if let (info, _) = try? registry.transforms.factory(name) {
+            block("preprocessing step", info, Result { try JSONDecoder().decode(JSONValue.self, from: registry.transform(name).configuration()) },
+                  "in a modality manifest's preprocessing list: `- \(info.identifier): {KEY: VALUE}`")
+        }
+        return found
+    }
+
+    /// A settings value as indented `key: value` lines, as a YAML file gives them: sections
+    /// nested, keys sorted, text unquoted, a setting without a default as `none`.
+    static func lines(_ value: JSONValue, indent: String) -> [String] {
+        guard case .object(let members) = value else { return [indent + scalar(value)] }
+        return members.sorted { $0.key < $1.key }.flatMap { key, member -> [String] in
+            if case .object(let inner) = member, !inner.isEmpty { return ["\(indent)\(key):"] + lines(member, indent: indent + "  ") }
+            return ["\(indent)\(key): " + scalar(member)]
+        }
+    }
+
+    private static func scalar(_ value: JSONValue) -> String {
+        switch value {
+        case .null: "none"
+        case .string(let text): text
+        case .array(let items): "[" + items.map(scalar).joined(separator: ", ") + "]"
+        case .object(let members): "{" + members.sorted { $0.key < $1.key }.map { "\($0.key): \(scalar($0.value))" }.joined(separator: ", ") + "}"
+        default: value.text
+        }
     }
 }
-
-import Foundation

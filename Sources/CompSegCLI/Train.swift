@@ -198,9 +198,11 @@ struct Train: ParsableCommand {
     private func chooseThreshold(_ run: TrainingRun, manifest: Manifest, registry: Registry) throws {
         guard run.validation.count > 0 else { return }
         let rows = manifest.rows(in: .val)
+        // The validation maps are checked for the checkerboard of transposed convolutions too, which
+        // the loss and the AUC do not show.
         guard let choice = try run.chooseThreshold(registry: registry, truth: {
             try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path)
-        }) else {
+        }, maps: { warnAboutCheckerboard($0, $1, topology: run.model.topology) }) else {
             print("Threshold: the validation split has neither truth nor both classes to choose one on; segment, overlay and "
                   + "evaluate apply the paper's \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold")
             return

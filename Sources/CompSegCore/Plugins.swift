@@ -114,12 +114,14 @@ public protocol ReportsConfiguration {
 }
 
 extension ReportsConfiguration {
-    /// `configuration` as JSON, every key the defaults have present: an optional key set to nil
-    /// (which encodes to nothing) as null, so that it reads back as nil, not as its default.
+    /// `configuration` as JSON, every key the defaults have (or the type lists) present: an
+    /// optional key set to nil (which encodes to nothing) as null, so that it reads back as nil,
+    /// not as its default.
     public var configurationValue: JSONValue? {
         guard case .object(var keys)? = try? JSONValue(encoding: configuration),
               let defaults = (try? JSONValue(encoding: Configuration()))?.objectValue else { return nil }
-        for key in defaults.keys where keys[key] == nil { keys[key] = .null }
+        let listed = (Configuration.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? []
+        for key in Array(defaults.keys) + listed where keys[key] == nil { keys[key] = .null }
         return .object(keys)
     }
 }

@@ -188,10 +188,13 @@ public final class TrainingRun {
     /// - Parameter truth: the truth masks of the validation samples it is given, by id.
     /// - Returns: the choice; nil where the split cannot tell (no samples, no truth and one class).
     ///   An uninformative choice (every threshold scored nothing) is returned but not recorded.
-    public func chooseThreshold(registry: Registry, truth: ([Sample]) throws -> [String: [Bool]]) throws
+    /// - Parameter maps: given the validation samples and their maps (for checks of the maps themselves).
+    public func chooseThreshold(registry: Registry, truth: ([Sample]) throws -> [String: [Bool]],
+                                maps inspect: ([Sample], [[Float]]) -> Void = { _, _ in }) throws
         -> SegmentationEvaluation.ThresholdChoice? {
         guard validation.count > 0, trainer.best != nil else { return nil }
         let (samples, maps) = try TrainedModel(run: folder, registry: registry).segmented(validation)
+        inspect(samples, maps)
         guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: try truth(samples)) else { return nil }
         if !choice.uninformative {
             model.threshold = RunThreshold(value: choice.threshold, origin: "chosen on the \(samples.count) validation samples after "

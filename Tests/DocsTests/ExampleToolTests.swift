@@ -12,6 +12,23 @@ import Testing
         for name in ["greyscale-png", "tiny-fcn", "power-mean", "he", "unet", "compsegnet", "pca"] {
             #expect(run.output.contains(name), "plugins does not list \(name):\n\(run.output)")
         }
+        // One plugin's settings with their defaults, its own and the built-in ones, and where to give them.
+        let head = try runBuilt("ExampleTool", ["plugins", "gem"])
+        #expect(head.status == 0 && head.output.hasPrefix("power-mean (pooling head; aliases: gem)")
+                    && head.output.contains("  exponent: ") && head.output.contains("--head-option KEY=VALUE"), "\(head.output)")
+        let paper = try runBuilt("ExampleTool", ["plugins", "compsegnet"])
+        #expect(paper.output.contains("  alpha: 0.1\n  beta: 5\n  gamma: 0.001\n"), "\(paper.output)")
+        let reader = try runBuilt("ExampleTool", ["plugins", "he"])
+        #expect(reader.output.contains("under `options:` of a modality manifest whose reader is he")
+                    && reader.output.contains("  tissue:\n    channel: grey\n"), "\(reader.output)")
+        let raman = try runBuilt("ExampleTool", ["plugins", "raman"])
+        #expect(raman.output.contains("  excitationWavelength: none\n") && raman.output.contains("  spectra: /spectra\n"), "\(raman.output)")
+        let step = try runBuilt("ExampleTool", ["plugins", "resample"])
+        #expect(step.output.contains("it needs some given; with none: expected either 'values' or all of 'from', 'to', 'count'"), "\(step.output)")
+        let topology = try runBuilt("ExampleTool", ["plugins", "unet"])
+        #expect(topology.output.contains("  width: 64\n") && topology.output.contains("train: --width, --depth"), "\(topology.output)")
+        let unknown = try runBuilt("ExampleTool", ["plugins", "segnt"])
+        #expect(unknown.status == 1 && unknown.error.contains("no plugin answers to 'segnt'; did you mean 'segnet'?"), "\(unknown.error)")
         // Its help and messages call it by its own name.
         #expect(try runBuilt("ExampleTool", ["--help"]).output.contains("USAGE: ExampleTool <subcommand>"))
         #expect(try runBuilt("ExampleTool", ["segmnt"]).error.contains("unknown command 'segmnt' for 'ExampleTool'"))

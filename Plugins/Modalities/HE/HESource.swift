@@ -9,7 +9,7 @@ import Foundation
 /// spot is brought to the training size by `level` (a pyramid level or page) and `scale` (area
 /// averaging). Tissue is where Otsu's threshold on the grey level (darker than the white slide)
 /// or on the saturation puts it, closed, with small holes filled and small specks removed.
-public struct HESource: ImageSource {
+public struct HESource: ImageSource, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         /// The pyramid level or page to read (0: full resolution).
         public var level = 0

@@ -9,7 +9,7 @@ import SpectralFiles
 /// becomes cm⁻¹. Without a mask in the file, tissue is where the integrated absorbance exceeds
 /// Otsu's threshold, cleaned by `tissue`. NaN or infinite values are an error, or
 /// (`nonFinite: zero`) zeros outside the tissue. The preview is chosen by `preview`.
-public struct InfraredSource: SpectralFileSource {
+public struct InfraredSource: SpectralFileSource, ReportsConfiguration {
     public typealias Configuration = SpectralFileOptions
 
     public static let info = PluginInfo(

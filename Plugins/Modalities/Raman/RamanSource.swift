@@ -9,7 +9,7 @@ import SpectralFiles
 /// with the option `excitationWavelength`, the laser's in nm). Without a mask in the file, tissue is
 /// where the mean intensity exceeds Otsu's threshold, cleaned by `tissue`. What makes a map Raman
 /// is its preprocessing (`modalities/raman.yaml`: despiking, a fluorescence baseline).
-public struct RamanSource: SpectralFileSource {
+public struct RamanSource: SpectralFileSource, ReportsConfiguration {
     public typealias Configuration = SpectralFileOptions
 
     public static let info = PluginInfo(
