@@ -60,7 +60,7 @@ ALL_TARGETS=(manifest envi wire agilent textmap safetensors tiff png raster conf
 # The project files each target compiles in (besides fuzz/TARGET.swift and fuzz/Support.swift),
 # its compiler flags and its link flags.
 IO=Sources/CompSegIO
-INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift)
+INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift $IO/FileSignature.swift)
 target_sources() {
     case $1 in
         manifest) echo $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
