@@ -26,7 +26,7 @@ struct Train: ParsableCommand {
     var headOption: [String] = []
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
-    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach).") var resume: String?
+    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; a --config given again must set what the run has).") var resume: String?
     @Option(parsing: .unconditional, help: "Network base width (default: the topology's; U-Net and SegNet: 64).") var width: Int?
     @Option(parsing: .unconditional, help: "Network pooling steps (default: the topology's; U-Net and SegNet: 4).") var depth: Int?
     @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?
@@ -122,7 +122,7 @@ struct Train: ParsableCommand {
     var optionsResumeRefuses: [String] {
         let given: [(String, Bool)] = [
             ("--modality", modality != nil), ("--topology", topology != nil), ("--head", head != nil), ("--head-option", !headOption.isEmpty), ("--out", out != nil),
-            ("--width", width != nil), ("--depth", depth != nil), ("--paper-recipe", paperRecipe), ("--config", config != nil),
+            ("--width", width != nil), ("--depth", depth != nil), ("--paper-recipe", paperRecipe),
         ]
         return (given.filter(\.1).map(\.0) + training.given.filter { $0 != "--epochs" }).sorted()
     }
@@ -136,7 +136,8 @@ struct Train: ParsableCommand {
             guard structural.isEmpty else {
                 throw ValidationError("--resume continues the run as its model.json describes it, so it cannot honour "
                                       + refused.joined(separator: ", ") + "; start a new run with --out to change them "
-                                      + "(--resume honours --epochs, --patience, --data, --threads, --cache-mb, --device and --precision)")
+                                      + "(--resume honours --epochs, --patience, --data, --threads, --cache-mb, --device and --precision, "
+                                      + "and --config's settings where they are the run's)")
             }
         } else if config == nil {
             guard modality != nil, data != nil, out != nil else {
@@ -165,7 +166,7 @@ struct Train: ParsableCommand {
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
-        let (run, manifest) = try resume.map { try resumed($0, cacheBudget: cacheBudget, registry: registry) }
+        let (run, manifest) = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
             ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
         let stop = InterruptFlag.install()
         let progress = ProgressReporter(epochs: run.model.training.epochs, images: run.train.count)
@@ -288,10 +289,18 @@ struct Train: ParsableCommand {
     }
 
     /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on top.
-    private func resumed(_ path: String, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest) {
+    private func resumed(_ path: String, _ file: File?, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest) {
         let folder = RunDirectory(URL(fileURLWithPath: path))
         var model = try folder.readModel()
         try model.requirePlugins(registry, file: folder.modelFile.path)
+        // A settings file that began the run may be given again: what it sets must be the run's.
+        if let file, let config {
+            let differing = try differences(file, from: model, resuming: folder, registry: registry)
+            guard differing.isEmpty else {
+                throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour \(config)'s "
+                               + differing.joined(separator: ", ") + "; start a new run with another out to change them")
+            }
+        }
         try TrainingRun.requireWritable(folder)
         let t = model.training
         var differing: [String] = []
@@ -394,6 +403,49 @@ struct Train: ParsableCommand {
     }
 
     /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
+    /// What a settings file given with `--resume` sets otherwise than the run does, each as "KEY
+    /// VALUE (the run's: VALUE)": its out, modality (reader, steps and options), topology and head
+    /// with their settings. Training settings are compared with the run's as the options are, and
+    /// epochs, patience, data, threads, cacheMb, device and precision are honoured.
+    func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory, registry: Registry) throws -> [String] {
+        var differing: [String] = []
+        func compare(_ key: String, _ given: JSONValue?, _ run: JSONValue?) {
+            guard let given, given != run else { return }
+            differing.append("\(key) \(given.plain) (the run's: \(run?.plain ?? "none"))")
+        }
+        if let out, URL(fileURLWithPath: out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
+            differing.append("out \(out) (the run resumed is \(folder.url.path))")
+        }
+        if paperRecipe { differing.append("paperRecipe (the recipe of a new run)") }
+        if let topology {
+            compare("topology", .string((try? registry.topologies.factory(topology).0.identifier) ?? topology), .string(model.topology.identifier))
+        }
+        if let head { compare("head", .string((try? registry.heads.factory(head).0.identifier) ?? head), .string(model.head.identifier)) }
+        var given = file.topologyConfiguration?.objectValue ?? [:]
+        if let width { given["width"] = .number(Double(width)) }
+        if let depth { given["depth"] = .number(Double(depth)) }
+        let topologySettings = model.topology.configuration.objectValue ?? [:]
+        for (key, value) in given.sorted(by: { $0.key < $1.key }) { compare(key, value, topologySettings[key]) }
+        let headSettings = model.head.configuration.objectValue ?? [:]
+        for (key, value) in (file.headConfiguration?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            compare("headConfiguration.\(key)", value, headSettings[key])
+        }
+        if let modality, let trained = model.modality {
+            var manifest = try ModalityManifest.resolve(modality, builtin: CompSegTool.modalityManifests, registry: registry)
+            if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }
+            func id(_ step: String) -> String { (try? registry.transforms.factory(step).0.identifier) ?? step }
+            let reader = (try? registry.modalities.factory(manifest.reader).0.identifier) ?? manifest.reader
+            compare("modality \(modality): reader", .string(reader), .string(trained.reader))
+            compare("modality \(modality): preprocessing", .array(manifest.preprocessing.map { .string(id($0.identifier)) }),
+                    .array(trained.preprocessing.map { .string(id($0.identifier)) }))
+            let recorded = trained.options.objectValue ?? [:]
+            for (key, value) in (manifest.options.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                compare("modality \(modality): options.\(key)", value, recorded[key])
+            }
+        }
+        return differing
+    }
+
     func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {
         guard let o = overrides.objectValue else {
             throw ConfigurationError(source: config ?? "--config", message: "key 'modalityConfiguration' must be a mapping")

@@ -40,6 +40,15 @@ extension JSONValue {
         }
     }
 
+    /// As a settings file gives it: text unquoted, numbers and the rest as compact JSON.
+    public var plain: String {
+        switch self {
+        case .string(let text): text
+        case .array(let items): "[" + items.map(\.plain).joined(separator: ", ") + "]"
+        default: text
+        }
+    }
+
     /// Compact JSON text with sorted keys: the form plugin configurations are kept in.
     public var text: String {
         let encoder = JSONEncoder()

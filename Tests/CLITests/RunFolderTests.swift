@@ -70,6 +70,24 @@ import Testing
         let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
         #expect(model.contains("\"epochs\" : 4"), "a refused resume must not rewrite model.json: \(model)")
 
+        // The settings file that began a run, given again with --resume: taken where it sets what the run has.
+        let settings = folder.path("run.yaml")
+        func write(_ text: String) throws { try Data(text.utf8).write(to: URL(fileURLWithPath: settings)) }
+        try write("modality: ftir\ndata: data/manifest.csv\nout: cfg\ntopology: u-net\nwidth: 4\ndepth: 2\nepochs: 2\nbatch: 2\n"
+                  + "headConfiguration: {alpha: 0.1}\n")
+        #expect(try cli.run(["train", "--config", settings]).status == 0)
+        try write("modality: ftir\ndata: data/manifest.csv\nout: cfg\ntopology: u-net\nwidth: 4\ndepth: 2\nepochs: 3\nbatch: 2\n"
+                  + "headConfiguration: {alpha: 0.1}\n")
+        let repeated = try cli.run(["train", "--config", settings, "--resume", folder.path("cfg")])
+        #expect(repeated.status == 0 && repeated.output.contains("after epoch 2 of 3 (epochs 2 → 3)"), "\(repeated.output)")
+        try write("modality: raman\ndata: data/manifest.csv\nout: other\nwidth: 8\ndepth: 2\nepochs: 4\nbatch: 2\nhead: topk\n"
+                  + "headConfiguration: {alpha: 0.2}\n")
+        let changed = try cli.run(["train", "--config", settings, "--resume", folder.path("cfg")])
+        #expect(changed.status == 1 && changed.output.contains("so it cannot honour \(settings)'s out \(folder.path("other")) (the run resumed is ")
+                    && changed.output.contains(", head topk (the run's: compsegnet), width 8 (the run's: 4), headConfiguration.alpha 0.2 (the run's: 0.1), "
+                                                + "modality raman: reader raman (the run's: infrared)"), "\(changed.output)")
+        #expect(try String(contentsOfFile: folder.path("cfg/model.json"), encoding: .utf8).contains("\"epochs\" : 3"))
+
         // --data is for the run's manifest where it moved: the same rows elsewhere resume; other rows are refused.
         let moved = folder.path("moved")
         try FileManager.default.copyItem(atPath: folder.path("data"), toPath: moved)
