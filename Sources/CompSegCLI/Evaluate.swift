@@ -19,7 +19,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
     var threshold: String?
-    @Flag(help: "Write over an earlier evaluation in --out (the files its per_sample.csv and report name are replaced); a file no evaluation wrote is refused, never replaced.") var force = false
+    @Flag(help: "Write over an earlier evaluation, segment or overlay in --out (the files it wrote are replaced or removed); a file compseg did not write there is refused, never replaced.") var force = false
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
     @OptionGroup var threading: ThreadOptions
@@ -57,7 +57,7 @@ struct Evaluate: ParsableCommand {
         // What an earlier evaluation there wrote, as its per_sample.csv names it, for a folder that has no list of its outputs.
         let recorded = SegmentationFiles.isRecord(record)
             ? SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(record), in: folder, geoJSON: true, figures: true) + whole : []
-        try SegmentationFiles.requireNoInput(among: outputs + recorded,
+        try SegmentationFiles.requireNoInput(among: outputs + (OutputList.read(in: folder) ?? recorded),
                                              inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: true) { earlier in

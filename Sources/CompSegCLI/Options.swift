@@ -273,8 +273,9 @@ struct TrainedRunInput: ParsableArguments {
     func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: (_ earlier: [URL]) throws -> Void) throws {
         let inputs = try data.map { SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false).rows, manifest: $0) }
             ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }
-        try SegmentationFiles.requireNoInput(among: outputs + earlier, inputs: inputs, command: command)
-        try writingOutputs(into: URL(fileURLWithPath: out), outputs: outputs, earlier: earlier, force: force, body)
+        let folder = URL(fileURLWithPath: out)
+        try SegmentationFiles.requireNoInput(among: outputs + (OutputList.read(in: folder) ?? earlier), inputs: inputs, command: command)
+        try writingOutputs(into: folder, outputs: outputs, earlier: earlier, force: force, body)
     }
 }
 
