@@ -216,11 +216,19 @@ struct TrainedRunInput: ParsableArguments {
         var large = Set<Int>()
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
             // Every header is read here: each file that cannot be read is named, not only the first.
-            var unreadable: [String] = []
-            for (i, input) in inputs.enumerated() where !input.ownMask {
+            var unreadable: [String] = [], masked: [String] = []
+            for (i, input) in inputs.enumerated() {
                 do {
-                    if let e = try source.extent(of: input.url), e.height * e.width > streamAbove { large.insert(i) }
+                    guard let e = try source.extent(of: input.url), e.height * e.width > streamAbove else { continue }
+                    // A tissue mask of the row's own is read whole, and its image with it.
+                    if input.ownMask { masked.append(input.url.lastPathComponent) } else { large.insert(i) }
                 } catch { unreadable.append(manifest.map { "line \($0.rows[i].line): \(error)" } ?? "\(error)") }
+            }
+            if !masked.isEmpty {
+                warn("\(counted(masked.count, "image")) above --stream-above (" + masked.prefix(5).joined(separator: ", ")
+                     + (masked.count > 5 ? ", …" : "") + ") \(masked.count == 1 ? "is" : "are") read and segmented whole, not region "
+                     + "by region: a row's own tissue mask (the manifest's mask column) is read whole; leave the cell empty to let "
+                     + "the reader find the tissue region by region")
             }
             if let manifest, !unreadable.isEmpty { throw ManifestError(file: manifest.url.path, problems: unreadable) }
             if unreadable.count == 1 { throw CLIError(unreadable[0]) }

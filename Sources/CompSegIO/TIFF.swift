@@ -142,7 +142,8 @@ public final class FloatTIFFWriter {
     public init(url: URL, width: Int, height: Int, channels: Int = 1, compression: TIFFCompression = .none) throws {
         (self.url, self.width, self.height, self.channels) = (url, width, height, channels)
         temporary = try temporaryPath(for: url)
-        let h = try TIFFHandle(path: temporary, mode: "w", file: url.path, failure: "cannot be created as a TIFF file")
+        let h = try TIFFHandle(path: temporary, mode: Self.mode(imageBytes: width * height * channels * 4), file: url.path,
+                               failure: "cannot be created as a TIFF file")
         handle = h
         let t = h.tiff
         let rowBytes = width * channels * 4
@@ -172,6 +173,12 @@ public final class FloatTIFFWriter {
     deinit {
         if handle != nil { handle = nil; try? FileManager.default.removeItem(atPath: temporary) }
     }
+
+    /// libtiff's mode for a file of `imageBytes` of pixel data: BigTIFF (`w8`) where a classic
+    /// TIFF's 32-bit offsets would not reach its end (a float map of a slide above ~1 Gpx; it
+    /// failed at its last strips, after the whole slide was segmented), else classic (`w`),
+    /// which more readers open.
+    static func mode(imageBytes: Int) -> String { imageBytes > (1 << 32) - (256 << 20) ? "w8" : "w" }
 
     /// Appends whole rows (a multiple of width × channels values), writing each strip as it fills.
     public func append(_ rows: [Float]) throws {

@@ -33,6 +33,14 @@ import Testing
         #expect(contents(of: dir) == ["out.tif"])
     }
 
+    /// A float map whose pixels pass what a classic TIFF's 32-bit offsets reach (a 33000² slide:
+    /// 4.4 GB) is a BigTIFF; smaller ones stay classic, which more readers open.
+    @Test func largeMapsAreBigTIFF() throws {
+        #expect(FloatTIFFWriter.mode(imageBytes: 33000 * 33000 * 4) == "w8")
+        #expect(FloatTIFFWriter.mode(imageBytes: 20000 * 20000 * 4) == "w" && FloatTIFFWriter.mode(imageBytes: 64) == "w")
+        #expect(FloatTIFFWriter.mode(imageBytes: (1 << 32) - (200 << 20)) == "w8")
+    }
+
     @Test func deflateShrinksSmoothData() throws {
         let (dir, cleanup) = try temporaryFolder("tiff-size")
         defer { cleanup() }
