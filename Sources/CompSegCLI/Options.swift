@@ -189,7 +189,7 @@ struct TrainedRunInput: ParsableArguments {
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
-    @Flag(help: "Write over an earlier segment or overlay in --out: its outputs (as its segmentation.csv lists them) are replaced or removed; a file it did not write is refused, never touched.") var force = false
+    @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
