@@ -17,12 +17,10 @@ struct Plugins: ParsableCommand {
         guard let name else { return list(registry) }
         let found = try Self.describe(name, registry)
         guard !found.isEmpty else {
-            let tables = [registry.modalities.unknown(name), registry.topologies.unknown(name), registry.heads.unknown(name),
-                          registry.transforms.unknown(name)].compactMap { $0 }
-            // The nearest name among all kinds, where one table has it.
-            let guess = tables.first { $0.contains("did you mean") }.map { line in
-                String(line[line.range(of: "did you mean")!.lowerBound...].prefix { $0 != "?" }) + "? "
-            } ?? ""
+            // The nearest name among all kinds.
+            let guess = [registry.modalities.nearest(name), registry.topologies.nearest(name),
+                         registry.heads.nearest(name), registry.transforms.nearest(name)]
+                .compactMap { $0 }.min { $0.distance < $1.distance }.map { "did you mean '\($0.name)'? " } ?? ""
             throw CLIError("no plugin answers to '\(name)'; \(guess)`\(CompSegTool.commandName) plugins` lists them")
         }
         print(found.joined(separator: "\n\n"))

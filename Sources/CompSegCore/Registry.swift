@@ -52,12 +52,17 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
     public func unknown(_ name: String) -> String? {
         guard !knows(name) else { return nil }
         let known = infos.map(\.identifier)
-        // Of names as near, an identifier before an alias ('hee' → he, not h&e).
-        let guess = infos.flatMap { info in [(info.identifier, 0)] + info.aliases.map { ($0, 1) } }
-            .compactMap { n, rank in editDistance(name, n, shortest: 2).flatMap { $0 <= (name.count >= 8 ? 2 : 1) ? (n, $0, rank) : nil } }
-            .min { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }?.0
-        return "unknown \(kind.rawValue) '\(name)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
+        return "unknown \(kind.rawValue) '\(name)'; " + (nearest(name).map { "did you mean '\($0.name)'? " } ?? "")
             + "known: " + (known.isEmpty ? "none registered" : known.joined(separator: ", "))
+    }
+
+    /// The identifier or alias `name` likely misspells (as `unknown` suggests it), with its edit
+    /// distance; nil where none is near.
+    public func nearest(_ name: String) -> (name: String, distance: Int)? {
+        // Of names as near, an identifier before an alias ('hee' → he, not h&e).
+        infos.flatMap { info in [(info.identifier, 0)] + info.aliases.map { ($0, 1) } }
+            .compactMap { n, rank in editDistance(name, n, shortest: 2).flatMap { $0 <= (name.count >= 8 ? 2 : 1) ? (n, $0, rank) : nil } }
+            .min { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }.map { ($0.0, $0.1) }
     }
 }
 
