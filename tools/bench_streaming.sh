@@ -2,8 +2,9 @@
 # Peak memory and time of `compseg segment` on a large H&E slide (issue 20: a 20,000 × 20,000
 # tiled TIFF must segment in under 2 GiB). Writes the slide with tools/make_large_he.py (tifffile,
 # tile by tile), trains a small H&E network on the phantom, segments the slide (it is streamed
-# region by region) and prints GNU time's peak RSS and wall time.
-#   tools/bench_streaming.sh [SIDE=20000] [WORK=/tmp/compseg-stream-bench]
+# region by region) and prints GNU time's peak RSS and wall time. COMMAND=overlay measures
+# `compseg overlay` instead (the figures too: the slide is read a second time for them).
+#   [COMMAND=overlay] tools/bench_streaming.sh [SIDE=20000] [WORK=/tmp/compseg-stream-bench] [OPTION…]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIDE=${1:-20000}
@@ -19,5 +20,5 @@ if [ ! -f "$WORK/run/model.json" ]; then
     $B train --modality he --data "$WORK/data/manifest.csv" --out "$WORK/run" --epochs 2 --width 8 --depth 3 > /dev/null
 fi
 rm -rf "$WORK/seg"
-/usr/bin/time -f "peak RSS %M KiB, wall %e s, user %U s" $B segment --model "$WORK/run" --out "$WORK/seg" "$WORK/slide$SIDE.tif" "${@:3}"
+/usr/bin/time -f "peak RSS %M KiB, wall %e s, user %U s" $B "${COMMAND:-segment}" --model "$WORK/run" --out "$WORK/seg" "$WORK/slide$SIDE.tif" "${@:3}"
 ls -l "$WORK/seg"

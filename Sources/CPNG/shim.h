@@ -103,3 +103,64 @@ static inline void compseg_png_close(compseg_png_reader *r) {
     if (r->file) fclose(r->file);
     r->png = NULL; r->info = NULL; r->file = NULL;
 }
+
+// Writing row by row (a slide's overlay is gigabytes as one buffer): the same setjmp pattern.
+
+/// One PNG being written row by row. Must stay at one address while open.
+typedef struct {
+    png_structp png;
+    png_infop info;
+    FILE *file;
+    char message[256];
+} compseg_png_writer;
+
+static inline void compseg_png_writer_say(compseg_png_writer *w, const char *text) {
+    size_t i = 0;
+    for (; text && text[i] && i + 1 < sizeof w->message; ++i) w->message[i] = text[i];
+    w->message[i] = 0;
+}
+static inline void compseg_png_writer_error(png_structp png, png_const_charp text) {
+    compseg_png_writer *w = (compseg_png_writer *)png_get_error_ptr(png);
+    if (w) compseg_png_writer_say(w, text);
+    png_longjmp(png, 1);
+}
+/// Creates `path` and writes the header of an 8-bit, non-interlaced image of 1 (grey), 3 (RGB) or
+/// 4 (RGBA) channels. Returns 0 with `message` set on failure; call `compseg_png_writer_close` either way.
+static inline int compseg_png_writer_open(compseg_png_writer *w, const char *path, png_uint_32 width, png_uint_32 height,
+                                          int channels) {
+    w->png = NULL; w->info = NULL; w->file = NULL; w->message[0] = 0;
+    w->file = fopen(path, "wb");
+    if (!w->file) { compseg_png_writer_say(w, "cannot be created"); return 0; }
+    w->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, w, compseg_png_writer_error, compseg_png_reader_warning);
+    if (!w->png) { compseg_png_writer_say(w, "libpng cannot start writing"); return 0; }
+    w->info = png_create_info_struct(w->png);
+    if (!w->info) { compseg_png_writer_say(w, "libpng cannot start writing"); return 0; }
+    if (setjmp(png_jmpbuf(w->png))) return 0;
+    png_init_io(w->png, w->file);
+    int type = channels == 1 ? PNG_COLOR_TYPE_GRAY : channels == 3 ? PNG_COLOR_TYPE_RGB : PNG_COLOR_TYPE_RGB_ALPHA;
+    png_set_IHDR(w->png, w->info, width, height, 8, type, PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
+                 PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(w->png, w->info);
+    return 1;
+}
+/// Writes the next row (width × channels bytes).
+static inline int compseg_png_writer_row(compseg_png_writer *w, const unsigned char *row) {
+    if (setjmp(png_jmpbuf(w->png))) return 0;
+    png_write_row(w->png, row);
+    return 1;
+}
+/// Writes the end of the image and flushes the file (every row must have been written).
+static inline int compseg_png_writer_end(compseg_png_writer *w) {
+    if (setjmp(png_jmpbuf(w->png))) return 0;
+    png_write_end(w->png, NULL);
+    if (fflush(w->file) != 0) { compseg_png_writer_say(w, "cannot be written (is the disk full?)"); return 0; }
+    return 1;
+}
+/// Frees libpng's state and closes the file; 0 when closing fails (the data may not be on disk).
+static inline int compseg_png_writer_close(compseg_png_writer *w) {
+    int ok = 1;
+    if (w->png) png_destroy_write_struct(&w->png, w->info ? &w->info : NULL);
+    if (w->file) ok = fclose(w->file) == 0;
+    w->png = NULL; w->info = NULL; w->file = NULL;
+    return ok;
+}

@@ -178,8 +178,52 @@ func writeToStandardError(_ text: String) {
 struct StreamedInput {
     let url: URL
     let label: SampleLabel?
+    /// Its manifest row's true tumor mask, if any, and that row's line.
+    let truth: URL?, line: Int?
     /// The name of its output files (unique among the run's inputs).
     let id: String
+
+    /// Segments it region by region into `folder` (`TrainedModel.segmentStreaming`), saying so with
+    /// its time on standard output; with `figures`, also draws overlay's pictures, with its truth.
+    /// - Returns: its result and the seconds it took.
+    func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: Bool = false,
+                 figures: (colour: RGB, alpha: Double, manifest: String)? = nil) throws -> (SegmentationEvaluation.SampleResult, Double) {
+        guard let source = modality.reader as? any RegionImageSource, let regions = try source.regions(of: url, label: label) else {
+            throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
+        }
+        print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region"
+              + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
+        let start = DispatchTime.now().uptimeNanoseconds
+        let truth = try figures.flatMap { try readTruth(regions, manifest: $0.manifest) }
+        let result: SegmentationEvaluation.SampleResult
+        do {
+            result = try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON,
+                                                  figures: figures.map { ($0.colour, $0.alpha, truth) })
+        } catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        print(String(format: "  %.1f s (reading, preprocessing, network and writing%@, region by region)", seconds,
+                     figures == nil ? "" : ", figures too"))
+        return (result, seconds)
+    }
+
+    /// Its true tumor mask at the size `regions` reads (a picture drawn on the full-resolution slide
+    /// is brought down to it, as for an image loaded whole).
+    func readTruth(_ regions: any SampleRegions, manifest: String) throws -> Mask? {
+        guard let truth else { return nil }
+        do {
+            let (h, w) = (regions.height, regions.width)
+            return try Mask(height: h, width: w, pixels: PNGImage.mask(contentsOf: truth, height: h, width: w,
+                                                                       fullResolution: Sample.fullResolution(in: regions.metadata)))
+        } catch { throw ManifestError(file: manifest, problems: ["line \(line ?? 0): truth \(error)"]) }
+    }
+}
+
+extension [SegmentationEvaluation.SampleResult] {
+    /// Puts the results in the order of `ids` (the inputs as given: loaded and streamed ones mixed).
+    mutating func sort(asGiven ids: [String]) {
+        let rank = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }
+    }
 }
 
 /// What `segment` and `overlay` apply a trained run to, and where their files go.
@@ -189,11 +233,14 @@ struct TrainedRunInput: ParsableArguments {
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
+    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise; overlay then draws their heatmap and panel at most 2048 pixels a side (its other pictures keep the full resolution).")
+    var streamAbove = 64 << 20
     @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+        guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
     }
 
     /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).
@@ -211,8 +258,8 @@ struct TrainedRunInput: ParsableArguments {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
-        let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool)] = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil) }
-            ?? files.map { (URL(fileURLWithPath: $0), nil, false) }
+        let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
+            = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? files.map { (URL(fileURLWithPath: $0), nil, false, nil, nil) }
         var large = Set<Int>()
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
             // Every header is read here: each file that cannot be read is named, not only the first.
@@ -244,7 +291,7 @@ struct TrainedRunInput: ParsableArguments {
             ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false, reserving: names)
         var ids = UniqueIDs(taken: store.ids, reserving: names)
         let streamed = inputs.indices.filter(large.contains).map { i in
-            StreamedInput(url: inputs[i].url, label: inputs[i].label,
+            StreamedInput(url: inputs[i].url, label: inputs[i].label, truth: inputs[i].truth, line: inputs[i].line,
                           id: ids.make(Sample.id(of: inputs[i].url)))
         }
         let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })

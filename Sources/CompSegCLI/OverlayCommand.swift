@@ -37,25 +37,31 @@ struct OverlayCommand: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try CompSegTool.registry()
-        let (trained, _, store, rows, _, files, _) = try input.load(registry, streamAbove: nil)
+        let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove)
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
-        let outputs = SegmentationFiles.paths(for: store.ids, in: folder, figures: true) + [record]
+        let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, figures: true) + [record]
         try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
             let (samples, maps) = try trained.segmented(store)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             // Every file or none: a kill or a failure leaves an earlier overlay there whole; its files,
             // none of which stays beside these, go once these are in place.
+            var results = evaluation.results
             try OutputList.replace(in: folder, earlier: earlier, last: [record.lastPathComponent]) { staging in
                 for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: staging) }
                 try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
                                                   colour: rgb!, alpha: alpha)
-                try writeDurably(Data(SegmentationFiles.segmentationRecord(evaluation.results, threshold: threshold, files: files).utf8),
+                for large in streamed {
+                    results.append(try large.segment(trained, modality: modality, threshold: threshold, to: staging,
+                                                     figures: (rgb!, alpha, input.data ?? "the command line")).0)
+                }
+                results.sort(asGiven: order)
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
-            input.warnAboutBlankSamples(evaluation.results, csv: true)
-            print("Wrote figures for \(counted(samples.count, "sample")) into \(folder.path)")
+            input.warnAboutBlankSamples(results, csv: true)
+            print("Wrote figures for \(counted(results.count, "sample")) into \(folder.path)")
         }
     }
 }

@@ -188,8 +188,11 @@ extension Sample {
     public static let fullResolutionKey = "fullResolution"
 
     /// The file's full-resolution (height, width) from `fullResolutionKey`, or nil.
-    public var fullResolution: (height: Int, width: Int)? {
-        guard let parts = metadata[Self.fullResolutionKey]?.split(separator: "x").compactMap({ Int($0) }), parts.count == 2 else {
+    public var fullResolution: (height: Int, width: Int)? { Self.fullResolution(in: metadata) }
+
+    /// `fullResolution` as `metadata` (a sample's, or `SampleRegions`') records it.
+    public static func fullResolution(in metadata: [String: String]) -> (height: Int, width: Int)? {
+        guard let parts = metadata[fullResolutionKey]?.split(separator: "x").compactMap({ Int($0) }), parts.count == 2 else {
             return nil
         }
         return (parts[0], parts[1])

@@ -155,6 +155,54 @@ public enum EvaluationReport {
     static let cardSide = 480
     static func figureName(_ id: String, _ kind: String) -> String { "\(id)_\(kind).png" }
 
+    /// The longest side of a panel's pictures: a larger sample's panel (and card) is drawn from
+    /// shrunk copies of its preview, map and masks (a 20,000² slide's would be 80,000 pixels wide).
+    /// The overlay, contour, heatmap and label files keep the full resolution.
+    public static let panelSide = 2048
+
+    /// One sample's pictures as its panel and its report card show them: preview, activation map
+    /// (the mask's outline on it, the threshold on its bar), overlay and, with truth, the true
+    /// tumor, shrunk to `panelSide` or enlarged (whole pixels) to 160 so that small ones stay readable.
+    struct Views {
+        let panel: RGBImage
+        /// The card's pictures, titled, at most `cardSide` a side (the activation without its bar:
+        /// the page has one legend).
+        let card: [(title: String, image: RGBImage)]
+
+        init(preview: RGBImage, map: [Float], mask: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double) throws {
+            var (preview, map, mask, truth) = (preview, map, mask, truth)
+            let (fullH, fullW) = (preview.height, preview.width)
+            let f = Downscale.factor(height: fullH, width: fullW, toFit: panelSide)
+            if f > 1 {
+                preview = preview.shrunk(toFit: panelSide)
+                map = Downscale.mean(height: fullH, width: fullW, factor: f) { [map] in map[$0] }
+                mask = Downscale.majority(height: fullH, width: fullW, factor: f) { [mask] in mask.pixels[$0] }
+                truth = truth.map { t in Downscale.majority(height: fullH, width: fullW, factor: f) { t.pixels[$0] } }
+            }
+            let (h, w) = (preview.height, preview.width)
+            let upscale = max(1, 160 / max(h, w)), enlarged = mask.scaled(by: upscale)
+            let cut = (value: threshold, outline: enlarged, colour: colour)
+            let shown = preview.scaled(by: upscale)
+            let overlay = Overlay.blend(preview: preview, mask: mask, colour: colour, alpha: alpha).scaled(by: upscale)
+            let truthImage = truth.map {
+                Overlay.blend(preview: preview, mask: $0, colour: truthColour(beside: colour), alpha: 0.5).scaled(by: upscale)
+            }
+            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
+            // off at the left and top (the bottom one holds half of the colour bar's "0").
+            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: cut)
+            let m = Heatmap.margin
+            let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)
+            var columns: [(title: String, image: RGBImage)] = [("preview", shown), ("activation", inPanel), ("overlay", overlay)]
+            if let truthImage { columns.append(("truth", truthImage)) }
+            panel = Panel.compose(columns, caption: nil, titleSpans: [1: w * upscale])
+            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale, threshold: cut)
+            var quad: [(String, RGBImage)] = [("preview", shown), ("activation", bare), ("predicted tumor", overlay)]
+            if let truthImage { quad.append(("true tumor", truthImage)) }
+            // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
+            card = quad.map { ($0, $1.shrunk(toFit: cardSide)) }
+        }
+    }
+
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card.
     @discardableResult
     public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
@@ -165,42 +213,23 @@ public enum EvaluationReport {
         for ((sample, map), result) in zip(zip(samples, maps), evaluation.results) {
             let (h, w) = (sample.height, sample.width)
             let mask = try Mask(height: h, width: w, pixels: map.indices.map { map[$0] > evaluation.threshold && sample.tissue.pixels[$0] })
-            let overlay = Overlay.blend(preview: sample.preview, mask: mask, colour: colour, alpha: alpha)
+            let truthMask = try truth[sample.id].map { try Mask(height: h, width: w, pixels: $0) }
             // Small images are enlarged (whole pixels) so a panel stays readable; the contour is
             // drawn on the enlarged mask, so that its line stays one pixel wide.
-            let upscale = max(1, 160 / max(h, w)), (bh, bw) = (h * upscale, w * upscale)
-            let enlarged = upscale == 1 ? mask
-                : try Mask(height: bh, width: bw, pixels: (0..<(bh * bw)).map { mask.pixels[($0 / bw / upscale) * w + ($0 % bw) / upscale] })
-            let contour = Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
+            let upscale = max(1, 160 / max(h, w)), enlarged = mask.scaled(by: upscale)
+            try Overlay.blend(preview: sample.preview, mask: mask, colour: colour, alpha: alpha).scaled(by: upscale)
+                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "overlay")))
+            try Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
+                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
             // The mask's outline on the map, and the threshold on its bar: which pixels it takes, however faint.
-            let cut = (value: evaluation.threshold, outline: enlarged, colour: colour)
-            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: cut)
-            let preview = sample.preview.scaled(by: upscale)
-            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
-            // off at the left and top (the bottom one holds half of the colour bar's "0").
-            let m = Heatmap.margin
-            let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)
-            var columns: [(title: String, image: RGBImage)] = [("preview", preview), ("activation", inPanel),
-                                                               ("overlay", overlay.scaled(by: upscale))]
-            let truthImage = try truth[sample.id].map {
-                Overlay.blend(preview: sample.preview, mask: try Mask(height: h, width: w, pixels: $0), colour: truthColour(beside: colour), alpha: 0.5)
-                    .scaled(by: upscale)
-            }
-            if let truthImage { columns.append(("truth", truthImage)) }
-            try overlay.scaled(by: upscale).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "overlay")))
-            try contour.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
-            try heatmap.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
+            try Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: (evaluation.threshold, enlarged, colour))
+                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
                 .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))
-            try Panel.compose(columns, caption: nil, titleSpans: [1: bw]).writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
-
-            // The card: the four pictures at one size (the activation without its bar: the page has one legend).
-            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale, threshold: cut)
-            var quad: [(String, RGBImage)] = [("preview", preview), ("activation", bare), ("predicted tumor", overlay.scaled(by: upscale))]
-            if let truthImage { quad.append(("true tumor", truthImage)) }
-            // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
-            quad = quad.map { ($0, $1.shrunk(toFit: Self.cardSide)) }
-            let cells = try quad.map { title, image in
+            let views = try Views(preview: sample.preview, map: map, mask: mask, truth: truthMask,
+                                  threshold: evaluation.threshold, colour: colour, alpha: alpha)
+            try views.panel.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
+            let cells = try views.card.map { title, image in
                 "<div>\(title)<img src=\"\(ReportHTML.dataURI(try ReportHTML.pngData(image), mime: "image/png"))\" "
                     + "alt=\"\(ReportHTML.escape(sample.id)): \(title)\" width=\"\(image.width)\" height=\"\(image.height)\"></div>"
             }

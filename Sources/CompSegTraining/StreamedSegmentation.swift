@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegFigures
 import CompSegIO
 import CompSegNN
 import Foundation
@@ -13,9 +14,14 @@ extension TrainedModel {
     /// what `regions` holds (`HERegions`: one band of whole rows of the image, as floats).
     /// - Returns: the sample's tissue and tumor pixels (no ground truth).
     /// - Throws: the reader's, a step's or a write's error, naming the sample or file.
-    /// - Parameter id: the name its files get (default: the regions' own id).
+    /// - Parameters:
+    ///   - id: the name its files get (default: the regions' own id).
+    ///   - figures: with it, also the figures `overlay` writes (`EvaluationReport.writeFigures`), in
+    ///     its mask colour and opacity, the true tumor `truth` (full resolution) in the panel; the
+    ///     image is read a second time for them, a band of rows at a time.
     public func segmentStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, threshold: Float,
-                                 to folder: URL, geoJSON: Bool = false, tiling: Tiling = .standard, batchSize: Int = 4) throws
+                                 to folder: URL, geoJSON: Bool = false, figures: (colour: RGB, alpha: Double, truth: Mask?)? = nil,
+                                 tiling: Tiling = .standard, batchSize: Int = 4) throws
         -> SegmentationEvaluation.SampleResult {
         let id = id ?? regions.id
         let (h, w) = (regions.height, regions.width)
@@ -80,8 +86,13 @@ extension TrainedModel {
         }
         try tiff.finish()
         try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_map.png"))
-        for p in 0..<(h * w) { mapBytes[p] = maskBits[p >> 3] & (1 << UInt8(p & 7)) != 0 ? 255 : 0 }
-        try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_mask.png"))
+        let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1)
+        for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 ? 255 : 0 }) }
+        try maskPNG.finish()
+        if let figures {
+            try StreamedFigures(regions: regions, id: id, map: mapBytes, maskBits: maskBits, truth: figures.truth, threshold: threshold,
+                                colour: figures.colour, alpha: figures.alpha).write(to: folder)
+        }
         mapBytes = []
         if geoJSON {
             let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1

@@ -118,6 +118,60 @@ import Testing
                                   "--stream-above", "10000"])
         #expect(masked.status == 0 && masked.output.contains("warning: 1 image above --stream-above (big.\(format)) is read and segmented whole")
                     && !masked.output.contains("region by region)"), "\(masked.output)")
+
+        // overlay reads it region by region too: the same pictures as loaded whole, its truth in the panel.
+        try PNGImage(width: w, height: h, channels: 1, pixels: maskA.map { $0 ? 255 : 0 }).write(to: URL(fileURLWithPath: folder.path("truth.png")))
+        try Data("path,truth\n\(image),\(folder.path("truth.png"))\n".utf8).write(to: URL(fileURLWithPath: folder.path("truth.csv")))
+        let overlays = try [("ow", [String]()), ("os", ["--stream-above", "0"])].map { out, extra in
+            try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("truth.csv"), "--out", folder.path(out),
+                         "--threshold", threshold] + extra)
+        }
+        #expect(overlays[0].status == 0 && overlays[1].status == 0 && overlays[1].output.contains("region by region"), "\(overlays[1].output)")
+        for kind in ["overlay", "contour", "label", "mask", "map"] {
+            let (a, b) = try (PNGImage(contentsOf: URL(fileURLWithPath: folder.path("ow/big_\(kind).png"))),
+                              PNGImage(contentsOf: URL(fileURLWithPath: folder.path("os/big_\(kind).png"))))
+            #expect(a.width == w && a.height == h, "\(kind)")
+            // The maps may differ by 1e-5, so a byte of the 8-bit map by one.
+            let differing = zip(a.pixels, b.pixels).filter { $0 != $1 }.count
+            #expect(kind == "map" ? differing < 50 : differing == 0, "\(kind): \(differing) bytes differ")
+        }
+        for kind in ["heatmap", "panel"] {
+            let (a, b) = try (PNGImage(contentsOf: URL(fileURLWithPath: folder.path("ow/big_\(kind).png"))),
+                              PNGImage(contentsOf: URL(fileURLWithPath: folder.path("os/big_\(kind).png"))))
+            #expect((a.width, a.height) == (b.width, b.height), "\(kind): \(a.width)×\(a.height) and \(b.width)×\(b.height)")
+        }
+        let panel = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("os/big_panel.png")))
+        #expect(panel.width > 4 * w, "the truth column is missing: \(panel.width)")
+        #expect(try String(contentsOfFile: folder.path("ow/segmentation.csv"), encoding: .utf8)
+                    == String(contentsOfFile: folder.path("os/segmentation.csv"), encoding: .utf8))
+    }
+
+    /// An image wider than `EvaluationReport.panelSide`: its panel is drawn from shrunk copies,
+    /// loaded whole or streamed alike, while the overlay, contour, label and heatmap (loaded whole)
+    /// keep the full resolution; streamed, the heatmap is shrunk as the panel is.
+    @Test func widePanelsAreShrunk() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "5", "--out", folder.path("data")]).status == 0)
+        #expect(try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
+                             "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"]).status == 0)
+        let spot = try RasterFile.read(URL(fileURLWithPath: folder.path("data/spot000.tif"))).rgb
+        let (h, w) = (40, 2100)  // shrunk by 2 to 20×1050
+        var pixels = [UInt8](repeating: 240, count: h * w * 3)
+        for x0 in stride(from: 0, to: w - 32, by: 200) { for y in 0..<32 { for x in 0..<32 { for c in 0..<3 {
+            pixels[((4 + y) * w + x0 + x) * 3 + c] = UInt8((spot[x: x, y: y, c: c] * 255).rounded())
+        } } } }
+        try PNGImage(width: w, height: h, channels: 3, pixels: pixels).write(to: URL(fileURLWithPath: folder.path("wide.png")))
+        for (out, extra) in [("loaded", [String]()), ("streamed", ["--stream-above", "0"])] {
+            let r = try cli.run(["overlay", "--model", folder.path("run"), folder.path("wide.png"), "--out", folder.path(out)] + extra)
+            #expect(r.status == 0, "\(r.output)")
+            let picture = { (kind: String) in try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("\(out)/wide_\(kind).png"))) }
+            for kind in ["overlay", "contour", "label"] { #expect(try picture(kind).width == w, "\(out) \(kind)") }
+            let panel = try picture("panel"), heatmap = try picture("heatmap")
+            #expect(panel.width > 3 * 1050 && panel.width < 3 * 1050 + 200, "\(out): panel \(panel.width) wide")
+            #expect(heatmap.width > (out == "loaded" ? w : 1050) && heatmap.width < (out == "loaded" ? w : 1050) + 100,
+                    "\(out): heatmap \(heatmap.width) wide")
+        }
     }
 
     /// A truncated TIFF among the inputs: `segment` names it and writes nothing, whether the

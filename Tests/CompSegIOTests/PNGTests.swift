@@ -33,6 +33,32 @@ import Testing
         #expect(contents(of: dir) == ["out.png"])
     }
 
+    /// Row by row, in uneven pieces: the same file as written whole; nothing at the path until
+    /// `finish`, and nothing left behind by a writer given too few rows or too many.
+    @Test(arguments: [1, 3, 4])
+    func writesRowByRow(channels: Int) throws {
+        let (dir, cleanup) = try temporaryFolder("rows")
+        defer { cleanup() }
+        let (w, h) = (9, 7), url = dir.appendingPathComponent("rows.png")
+        let pixels = (0..<(w * h * channels)).map { UInt8(($0 * 53 + 7) % 256) }
+        let writer = try PNGRowWriter(url: url, width: w, height: h, channels: channels)
+        for (first, count) in [(0, 2), (2, 1), (3, 4)] { try writer.append(Array(pixels[(first * w * channels)..<((first + count) * w * channels)])) }
+        #expect(!FileManager.default.fileExists(atPath: url.path))
+        try writer.finish()
+        #expect(try PNGImage(contentsOf: url) == PNGImage(width: w, height: h, channels: channels, pixels: pixels))
+        #expect(throws: IOError.self) { try writer.append(Array(pixels.prefix(w * channels))) }
+
+        do {  // the writers are gone at the end of this scope: their temporary files with them
+            let short = try PNGRowWriter(url: dir.appendingPathComponent("short.png"), width: w, height: h, channels: channels)
+            try short.append(Array(pixels.prefix(w * channels)))
+            #expect { try short.finish() } throws: { "\($0)".contains("1 of 7 rows were given") }
+            let long = try PNGRowWriter(url: dir.appendingPathComponent("long.png"), width: w, height: 1, channels: channels)
+            #expect(throws: IOError.self) { try long.append(Array(pixels.prefix(2 * w * channels))) }
+            #expect(throws: IOError.self) { try long.append([1, 2]) }  // not whole rows
+        }
+        #expect(contents(of: dir) == ["rows.png"])
+    }
+
     /// A mask is true where a pixel is neither black nor transparent: a grey 0/1 mask, a green
     /// label on black and a red drawing on a transparent white layer all read as drawn.
     @Test func masksReadColourLabelsAndTransparentLayers() throws {

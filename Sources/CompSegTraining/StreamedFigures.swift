@@ -1,0 +1,77 @@
+import CompSegCore
+import CompSegFigures
+import CompSegIO
+import Foundation
+
+/// The figures of an image segmented region by region (`TrainedModel.segmentStreaming`), drawn
+/// without holding the image: it is read again a band of rows at a time.
+struct StreamedFigures {
+    /// Rows read at once: a band of a 20,000-pixel-wide slide is 20 MB of RGB.
+    static let bandRows = 256
+
+    let regions: any SampleRegions
+    let id: String
+    /// The 8-bit activation map (H×W) and the mask as bits (pixel p is bit p & 7 of byte p >> 3).
+    let map: [UInt8], maskBits: [UInt8]
+    let truth: Mask?
+    let threshold: Float, colour: RGB, alpha: Double
+
+    func isMasked(_ p: Int) -> Bool { maskBits[p >> 3] & (1 << UInt8(p & 7)) != 0 }
+
+    /// Writes `<id>_overlay.png`, `_contour.png` and `_label.png` at full resolution, row by row,
+    /// and `<id>_heatmap.png` and `_panel.png` drawn from copies shrunk to `EvaluationReport.panelSide`.
+    /// Memory beyond the maps: one band of the image, and the shrunk copies.
+    func write(to folder: URL) throws {
+        let (h, w) = (regions.height, regions.width)
+        let name = { (kind: String) in folder.appendingPathComponent(EvaluationReport.figureName(id, kind)) }
+        let overlay = try PNGRowWriter(url: name("overlay"), width: w, height: h, channels: 3)
+        let contour = try PNGRowWriter(url: name("contour"), width: w, height: h, channels: 3)
+        let label = try PNGRowWriter(url: name("label"), width: w, height: h, channels: 1)
+        let f = Downscale.factor(height: h, width: w, toFit: EvaluationReport.panelSide)
+        let (sh, sw) = Downscale.size(height: h, width: w, factor: f)
+        var sums = [Int](repeating: 0, count: sh * sw * 3), counts = [Int](repeating: 0, count: sh * sw)
+        let c = [colour.0, colour.1, colour.2], a = min(max(alpha, 0), 1)
+        for y0 in stride(from: 0, to: h, by: Self.bandRows) {
+            let rows = min(Self.bandRows, h - y0)
+            let preview = try regions.region(y: y0, x: 0, height: rows, width: w).preview.bytes
+            var blended = preview, outlined = preview, labels = [UInt8](repeating: 0, count: rows * w)
+            for r in 0..<rows {
+                let y = y0 + r, small = (y / f) * sw
+                for x in 0..<w {
+                    let i = r * w + x, p = y * w + x
+                    for k in 0..<3 { sums[(small + x / f) * 3 + k] += Int(preview[3 * i + k]) }
+                    counts[small + x / f] += 1
+                    guard isMasked(p) else { continue }
+                    labels[i] = 1
+                    for k in 0..<3 {
+                        blended[3 * i + k] = UInt8(min(max(((1 - a) * Double(preview[3 * i + k]) + a * Double(c[k])).rounded(), 0), 255))
+                    }
+                    if isBoundary(x: x, y: y, height: h, width: w) { for k in 0..<3 { outlined[3 * i + k] = c[k] } }
+                }
+            }
+            try overlay.append(blended)
+            try contour.append(outlined)
+            try label.append(labels)
+        }
+        try overlay.finish()
+        try contour.finish()
+        try label.finish()
+
+        let shrunk = try RGBImage(height: sh, width: sw, bytes: sums.indices.map { UInt8((sums[$0] + counts[$0 / 3] / 2) / counts[$0 / 3]) })
+        let smallMap = Downscale.mean(height: h, width: w, factor: f) { Float(map[$0]) / 255 }
+        let smallMask = Downscale.majority(height: h, width: w, factor: f, isMasked)
+        let smallTruth = truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t.pixels[$0] } }
+        let upscale = max(1, 160 / max(sh, sw))
+        try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
+                           threshold: (threshold, smallMask.scaled(by: upscale), colour)).writePNG(to: name("heatmap"))
+        try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, truth: smallTruth, threshold: threshold,
+                                   colour: colour, alpha: alpha).panel.writePNG(to: name("panel"))
+    }
+
+    /// `Overlay.isBoundary` on the mask's bits: masked with a 4-neighbour unmasked or off the image.
+    private func isBoundary(x: Int, y: Int, height h: Int, width w: Int) -> Bool {
+        if x == 0 || y == 0 || x == w - 1 || y == h - 1 { return true }
+        let p = y * w + x
+        return !isMasked(p - 1) || !isMasked(p + 1) || !isMasked(p - w) || !isMasked(p + w)
+    }
+}
