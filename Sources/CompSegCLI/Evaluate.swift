@@ -20,8 +20,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
     var threshold: String?
     @Flag(help: "Write over an earlier evaluation, segment or overlay in --out (the files it wrote are replaced or removed); a file compseg did not write there is refused, never replaced.") var force = false
-    @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
-    var geojson = false
+    @OptionGroup var polygons: GeoJSONOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
@@ -53,7 +52,7 @@ struct Evaluate: ParsableCommand {
         let ids = modality.onceStore(rows, manifest: manifest).ids
         let record = folder.appendingPathComponent("per_sample.csv")
         let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
-        let outputs = SegmentationFiles.paths(for: ids, in: folder, geoJSON: geojson, figures: true) + whole
+        let outputs = SegmentationFiles.paths(for: ids, in: folder, geoJSON: polygons.geojson, figures: true) + whole
         // What an earlier evaluation there wrote, as its per_sample.csv names it, for a folder that has no list of its outputs.
         let recorded = SegmentationFiles.isRecord(record)
             ? SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(record), in: folder, geoJSON: true, figures: true) + whole : []
@@ -119,7 +118,8 @@ struct Evaluate: ParsableCommand {
         // Every file or none, the tables moved in last: a kill or a failure leaves an earlier evaluation there whole;
         // its files, none of which stays beside these, go once these are in place.
         try OutputList.replace(in: folder, earlier: earlier, last: ["per_sample.csv", "summary.json"]) { staging in
-            for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: staging, geoJSON: geojson) }
+            for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: staging, geoJSON: polygons.geojson,
+                                                                        minimumArea: polygons.geojsonMinArea) }
             try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
                                        title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: staging,
                                        curves: try trained.run.curvesSVG(), thresholdOrigin: origin)

@@ -174,6 +174,21 @@ func writeToStandardError(_ text: String) {
     }
 }
 
+/// `--geojson` and what it leaves out, for `segment` and `evaluate`.
+struct GeoJSONOptions: ParsableArguments {
+    @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
+    var geojson = false
+    @Option(parsing: .unconditional, help: "With --geojson, leave out polygons (8-connected parts of a mask, holes and all) of fewer full-resolution pixels than this: the specks a noisy mask would add by the thousand. The masks keep them.")
+    var geojsonMinArea = 0.0
+
+    func validate() throws {
+        guard geojsonMinArea >= 0, geojsonMinArea.isFinite else {
+            throw ValidationError("--geojson-min-area must be 0 or more pixels, got \(geojsonMinArea)")
+        }
+        guard geojson || geojsonMinArea == 0 else { throw ValidationError("--geojson-min-area applies to the GeoJSON: give --geojson too") }
+    }
+}
+
 /// An input image too large to load whole, segmented region by region.
 struct StreamedInput {
     let url: URL
@@ -186,7 +201,7 @@ struct StreamedInput {
     /// Segments it region by region into `folder` (`TrainedModel.segmentStreaming`), saying so with
     /// its time on standard output; with `figures`, also draws overlay's pictures, with its truth.
     /// - Returns: its result and the seconds it took.
-    func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: Bool = false,
+    func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: GeoJSONOptions? = nil,
                  figures: (colour: RGB, alpha: Double, manifest: String)? = nil) throws -> (SegmentationEvaluation.SampleResult, Double) {
         guard let source = modality.reader as? any RegionImageSource, let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
@@ -197,7 +212,8 @@ struct StreamedInput {
         let truth = try figures.flatMap { try readTruth(regions, manifest: $0.manifest) }
         let result: SegmentationEvaluation.SampleResult
         do {
-            result = try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON,
+            result = try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder,
+                                                  geoJSON: geoJSON?.geojson ?? false, minimumArea: geoJSON?.geojsonMinArea ?? 0,
                                                   figures: figures.map { ($0.colour, $0.alpha, truth) })
         } catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9

@@ -16,8 +16,7 @@ struct Segment: ParsableCommand {
     @OptionGroup var input: TrainedRunInput
     @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35, i.e. .35·255 on 8-bit maps).")
     var threshold: Float?
-    @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
-    var geojson = false
+    @OptionGroup var polygons: GeoJSONOptions
     @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")
     var batch: Int?
     @OptionGroup var threading: ThreadOptions
@@ -35,7 +34,7 @@ struct Segment: ParsableCommand {
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove)
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
-        let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: geojson) + [record]
+        let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
         try input.writing(outputs, removing: recorded, command: "segment") { earlier in
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
             let writingStart = DispatchTime.now().uptimeNanoseconds
@@ -45,10 +44,11 @@ struct Segment: ParsableCommand {
             // segmentation's files, none of which stays beside these, go once these are in place.
             try OutputList.replace(in: folder, earlier: earlier, last: [record.lastPathComponent]) { staging in
                 for (sample, map) in zip(samples, maps) {
-                    try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: geojson)
+                    try SegmentationFiles.write(sample, map: map, threshold: threshold, to: staging, geoJSON: polygons.geojson,
+                                                minimumArea: polygons.geojsonMinArea)
                 }
                 for large in streamed {
-                    let (result, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging, geoJSON: geojson)
+                    let (result, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging, geoJSON: polygons)
                     fractions.append(result)
                     streaming += seconds
                 }

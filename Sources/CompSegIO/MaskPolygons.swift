@@ -138,8 +138,10 @@ extension MaskPolygons {
     /// - Parameters:
     ///   - name: the classification's name.
     ///   - colour: the classification's colour, 8-bit RGB.
+    ///   - minimumArea: features of a smaller area, in GeoJSON units (pixels × scale²), are left out:
+    ///     specks a reader would otherwise import by the thousand.
     public func geoJSON(classification name: String = "Tumor",
-                        colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0)) -> Data {
+                        colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0), minimumArea: Double = 0) -> Data {
         var out: [UInt8] = []
         out.reserveCapacity(64 + corners.count * 12 + count * 200)
         out += Array(#"{"type":"FeatureCollection","features":["#.utf8)
@@ -148,10 +150,13 @@ extension MaskPolygons {
         let polygon = Array(#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":"#.utf8)
         let multiPolygon = Array(#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":["#.utf8)
         let integral = scale == 1 && originX == 0 && originY == 0
+        var written = 0
         for f in 0..<count {
-            if f > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\n"))
             let polygons = featureStarts[f]..<featureStarts[f + 1]
+            guard Double(polygonPixelCounts[polygons].reduce(0, +)) * scale * scale >= minimumArea else { continue }
+            if written > 0 { out.append(UInt8(ascii: ",")) }
+            written += 1
+            out.append(UInt8(ascii: "\n"))
             out += polygons.count > 1 ? multiPolygon : polygon
             for p in polygons {
                 if p != polygons.lowerBound { out.append(UInt8(ascii: ",")) }
@@ -172,16 +177,16 @@ extension MaskPolygons {
             if polygons.count > 1 { out.append(UInt8(ascii: "]")) }
             out += properties
         }
-        out += Array((count == 0 ? "]}\n" : "\n]}\n").utf8)
+        out += Array((written == 0 ? "]}\n" : "\n]}\n").utf8)
         return Data(out)
     }
 
-    /// Writes `geoJSON(classification:colour:)` to `url` atomically and durably (temporary file in
+    /// Writes `geoJSON(classification:colour:minimumArea:)` to `url` atomically and durably (temporary file in
     /// the same folder, fsync, rename).
     /// - Throws: `IOError` naming the file when it cannot be written.
     public func write(to url: URL, classification name: String = "Tumor",
-                      colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0)) throws {
-        try writeDurably(geoJSON(classification: name, colour: colour), to: url)
+                      colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0), minimumArea: Double = 0) throws {
+        try writeDurably(geoJSON(classification: name, colour: colour, minimumArea: minimumArea), to: url)
     }
 
     /// `[X,Y]` for a grid corner, each coordinate an integer when it is one.

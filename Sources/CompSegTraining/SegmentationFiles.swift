@@ -98,8 +98,10 @@ public enum SegmentationFiles {
         }
     }
 
-    /// Writes one sample's map and mask (each file atomically), and with `geoJSON` its polygons.
-    public static func write(_ sample: Sample, map: [Float], threshold: Float, to folder: URL, geoJSON: Bool = false) throws {
+    /// Writes one sample's map and mask (each file atomically), and with `geoJSON` its polygons,
+    /// those of at least `minimumArea` full-resolution pixels.
+    public static func write(_ sample: Sample, map: [Float], threshold: Float, to folder: URL, geoJSON: Bool = false,
+                             minimumArea: Double = 0) throws {
         let (h, w) = (sample.height, sample.width)
         let mask = map.indices.map { map[$0] > threshold && sample.tissue.pixels[$0] }
         try PNGImage(width: w, height: h, channels: 1, pixels: map.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) })
@@ -111,7 +113,7 @@ public enum SegmentationFiles {
         if geoJSON {
             let scale = sample.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
             try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
-                .write(to: folder.appendingPathComponent(sample.id + geoJSONSuffix))
+                .write(to: folder.appendingPathComponent(sample.id + geoJSONSuffix), minimumArea: minimumArea)
         }
     }
 

@@ -7,7 +7,8 @@ import Foundation
 extension TrainedModel {
     /// Segments an image too large to hold, region by region: the tiles of `tiling` are read
     /// through `regions`, prepared by `modality`'s (pixelwise) chain, run through the network a
-    /// batch at a time and blended as `tiledActivationMap` blends them. Rows are finished a band
+    /// batch at a time and blended as `tiledActivationMap` blends them (tiles without tissue
+    /// skipped, 0 there). Rows are finished a band
     /// of tiles at a time: `<id>_map.tif` is written as they finish; `<id>_map.png` and
     /// `<id>_mask.png` (8-bit, so H×W bytes held) and, with `geoJSON`, the mask's polygons at the
     /// end. Memory: the 8-bit map, the mask as bits, one band of blend sums, one batch of tiles, and
@@ -16,11 +17,12 @@ extension TrainedModel {
     /// - Throws: the reader's, a step's or a write's error, naming the sample or file.
     /// - Parameters:
     ///   - id: the name its files get (default: the regions' own id).
+    ///   - minimumArea: the GeoJSON leaves out polygons of fewer full-resolution pixels.
     ///   - figures: with it, also the figures `overlay` writes (`EvaluationReport.writeFigures`), in
     ///     its mask colour and opacity, the true tumor `truth` (full resolution) in the panel; the
     ///     image is read a second time for them, a band of rows at a time.
     public func segmentStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, threshold: Float,
-                                 to folder: URL, geoJSON: Bool = false, figures: (colour: RGB, alpha: Double, truth: Mask?)? = nil,
+                                 to folder: URL, geoJSON: Bool = false, minimumArea: Double = 0, figures: (colour: RGB, alpha: Double, truth: Mask?)? = nil,
                                  tiling: Tiling = .standard, batchSize: Int = 4) throws
         -> SegmentationEvaluation.SampleResult {
         let id = id ?? regions.id
@@ -41,7 +43,7 @@ extension TrainedModel {
             var values = [Float](repeating: 0, count: rows * w)
             for r in 0..<rows { for x in 0..<w {
                 let i = r * w + x, p = (y0 + r) * w + x
-                let v = sum[i] / total[i]
+                let v = total[i] > 0 ? sum[i] / total[i] : 0  // 0: on tiles without tissue only
                 values[i] = v
                 mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
                 if tissue[i] {
@@ -59,18 +61,21 @@ extension TrainedModel {
 
         for a in ys.indices {
             for first in stride(from: 0, to: xs.count, by: batchSize) {
-                let batch = Array(first..<min(first + batchSize, xs.count))
-                var input: [Float] = []
-                input.reserveCapacity(batch.count * description.inputChannels * th * tw)
-                for b in batch {
+                var batch: [Int] = [], input: [Float] = []
+                input.reserveCapacity(batchSize * description.inputChannels * th * tw)
+                for b in first..<min(first + batchSize, xs.count) {
                     let tile = try aligned(modality.prepare(regions.region(y: ys[a], x: xs[b], height: th, width: tw)))
                     guard tile.image.shape[0] == description.inputChannels else {
                         throw TrainingError("sample \(regions.id) has \(tile.image.shape[0]) channels after preprocessing; "
                                             + "the model was trained on \(description.inputChannels)")
                     }
+                    // A tile without tissue is not run, as `tiledActivationMap` skips it.
+                    guard tile.tissue.pixels.contains(true) || ys.count * xs.count == 1 else { continue }
+                    batch.append(b)
                     input += tile.image.scalars
                     for y in 0..<th { for x in 0..<tw where tile.tissue.pixels[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
                 }
+                guard !batch.isEmpty else { continue }
                 let maps = try withoutGradients {
                     try network.activation(Tensor(shape: [batch.count, description.inputChannels, th, tw], scalars: input))
                 }.scalars
@@ -99,7 +104,7 @@ extension TrainedModel {
             let mask = (0..<(h * w)).map { maskBits[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 }
             maskBits = []
             try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
-                .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix))
+                .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix), minimumArea: minimumArea)
         }
         return .init(id: id, label: regions.label, tissuePixels: tissuePixels, tumorPixels: tumorPixels,
                      tumorFraction: Double(tumorPixels) / Double(max(1, tissuePixels)), pixel: nil)

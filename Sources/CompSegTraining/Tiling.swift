@@ -50,8 +50,10 @@ public struct Tiling: Sendable, Equatable {
 
 extension TrainedModel {
     /// The activation map of one C×H×W image, H×W values, computed tile by tile as `tiling`
-    /// says (whole when it fits in one tile).
-    public func tiledActivationMap(_ image: Tensor, tiling: Tiling, batchSize: Int = 4) throws -> [Float] {
+    /// says (whole when it fits in one tile). With `tissue` (H×W), a tile without tissue is not
+    /// run: the tiles that are run blend as before at every pixel they cover, so the map on the
+    /// tissue, and the masks, are the same; a pixel no run tile covers (background) is 0.
+    public func tiledActivationMap(_ image: Tensor, tissue: [Bool]? = nil, tiling: Tiling, batchSize: Int = 4) throws -> [Float] {
         let (c, h, w) = (image.shape[0], image.shape[1], image.shape[2])
         guard c == description.inputChannels else {
             throw TrainingError("an image of \(c) channels; the model was trained on \(description.inputChannels)")
@@ -64,7 +66,9 @@ extension TrainedModel {
         var sum = [Float](repeating: 0, count: h * w), total = sum
         let wy = ys.map { y0 in (0..<th).map { tiling.weight($0, n: th, start: y0, length: h) } }
         let wx = xs.map { x0 in (0..<tw).map { tiling.weight($0, n: tw, start: x0, length: w) } }
-        let tiles = ys.indices.flatMap { a in xs.indices.map { b in (a, b) } }
+        let tiles = ys.indices.flatMap { a in xs.indices.map { b in (a, b) } }.filter { a, b in
+            tissue.map { t in (0..<th).contains { y in t[((ys[a] + y) * w + xs[b])..<((ys[a] + y) * w + xs[b] + tw)].contains(true) } } ?? true
+        }
         let scalars = image.scalars
         for first in stride(from: 0, to: tiles.count, by: batchSize) {
             let batch = Array(tiles[first..<min(first + batchSize, tiles.count)])
@@ -86,6 +90,6 @@ extension TrainedModel {
                 } }
             }
         }
-        return zip(sum, total).map { $0 / $1 }
+        return zip(sum, total).map { $1 > 0 ? $0 / $1 : 0 }
     }
 }

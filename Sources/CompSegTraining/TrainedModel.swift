@@ -46,7 +46,8 @@ public final class TrainedModel {
     }
 
     /// The activation map of each sample, H×W values in [0, 1] row-major, computed in batches;
-    /// a sample larger than a tile of `tiling` on either side is segmented tile by tile.
+    /// a sample larger than a tile of `tiling` on either side is segmented tile by tile, its tiles
+    /// without tissue skipped (`tiledActivationMap`: 0 there).
     /// - Throws: when a sample's channel count differs from the network's (naming the sample).
     public func activationMaps(_ samples: [Sample], batchSize: Int = 4, tiling: Tiling = .standard) throws -> [[Float]] {
         let samples = try samples.map(aligned)
@@ -54,7 +55,7 @@ public final class TrainedModel {
         guard large.isEmpty else {  // one by one, the large ones in tiles
             return try samples.map { s in
                 guard large.contains(where: { $0.id == s.id }) else { return try activationMaps([s], batchSize: 1, tiling: tiling)[0] }
-                do { return try tiledActivationMap(s.image, tiling: tiling, batchSize: batchSize) } catch {
+                do { return try tiledActivationMap(s.image, tissue: s.tissue.pixels, tiling: tiling, batchSize: batchSize) } catch {
                     throw TrainingError("sample \(s.id) (\(s.height)×\(s.width), segmented in tiles): \(error)")
                 }
             }

@@ -30,8 +30,16 @@ import Testing
         if geojson.contains("Polygon") {
             #expect(geojson.contains(#""objectType":"annotation""#) && geojson.contains(#""classification":{"name":"Tumor","color":["#))
         }
+        // --geojson-min-area leaves every polygon smaller than the spot out; alone it is refused.
+        let large = try cli.run(["segment", "--model", folder.path("run"), folder.path("data/spot000.tif"), "--out", folder.path("seg-large"),
+                                 "--geojson", "--geojson-min-area", "1025", "--threshold", "0.01"])
+        let none = try String(contentsOfFile: folder.path("seg-large/spot000_mask.geojson"), encoding: .utf8)
+        #expect(large.status == 0 && none.hasPrefix(#"{"type":"FeatureCollection","features":[]}"#), "\(large.output)")
+        let alone = try cli.run(["segment", "--model", folder.path("run"), folder.path("data/spot000.tif"), "--out", folder.path("seg-alone"),
+                                 "--geojson-min-area", "5"])
+        #expect(alone.status == 64 && alone.output.contains("--geojson-min-area applies to the GeoJSON: give --geojson too"), "\(alone.output)")
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/manifest.csv"),
-                                     "--out", folder.path("eval"), "--geojson"])
+                                     "--out", folder.path("eval"), "--geojson", "--geojson-min-area", "4"])
         #expect(evaluated.status == 0 && evaluated.output.contains("AUC"), "\(evaluated.output)")
 
         // inspect lists a raster's images and what the modality reads of it; a JPEG is named, and counted.

@@ -51,4 +51,25 @@ import Testing
         #expect(contents(of: dir) == ["one.geojson"])
         #expect(throws: IOError.self) { try one.write(to: dir.appendingPathComponent("missing/one.geojson")) }
     }
+
+    /// `minimumArea` leaves out the features of fewer full-resolution pixels (pixels × scale²), a
+    /// feature's parts counted together; the rest are written as without it, as valid JSON.
+    @Test func leavesOutSpecks() throws {
+        // A 2×2 block (4 pixels), a lone pixel, and a diagonal pair (one feature of 2 with `.eight`).
+        let rows = ["XX...X", "XX....", "......", "...X..", "....X."]
+        let mask = rows.flatMap { $0.map { $0 == "X" } }
+        let polygons = MaskPolygons(width: 6, height: 5, pixels: mask)
+        func areas(_ data: Data) throws -> Int {
+            let json = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            return (json?["features"] as? [Any])?.count ?? -1
+        }
+        #expect(polygons.count == 3)
+        #expect(try areas(polygons.geoJSON()) == 3 && areas(polygons.geoJSON(minimumArea: 2)) == 2)
+        #expect(try areas(polygons.geoJSON(minimumArea: 3)) == 1 && areas(polygons.geoJSON(minimumArea: 5)) == 0)
+        let kept = String(decoding: polygons.geoJSON(minimumArea: 3), as: UTF8.self)
+        #expect(kept.contains("[[[0,0],[2,0],[2,2],[0,2],[0,0]]]") && !kept.contains("[5,0]"), "\(kept)")
+        // At scale 4 a pixel is 16 full-resolution pixels: the lone one is kept at 16, left out at 17.
+        let scaled = MaskPolygons(width: 6, height: 5, pixels: mask, scale: 4)
+        #expect(try areas(scaled.geoJSON(minimumArea: 16)) == 3 && areas(scaled.geoJSON(minimumArea: 17)) == 2)
+    }
 }

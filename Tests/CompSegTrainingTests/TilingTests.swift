@@ -51,4 +51,24 @@ import UNetTopology
         print("tiled vs whole 2048×2048: max \(worst), mean \(mean)")
         #expect(worst < 1e-3 && mean < 1e-5, "max \(worst), mean \(mean)")
     }
+
+    /// Tiles without tissue are not run: on the tissue the map is the one every tile gives (the
+    /// tiles run blend as before there: a tissue pixel lies in no skipped tile), and 0 where no
+    /// tile runs. 600×1400 in tiles of 256 overlapping by 32: columns 0–599 tissue.
+    @Test func tilesWithoutTissueAreSkipped() throws {
+        let dir = RunDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("compseg-skip-\(UUID())"))
+        defer { try? FileManager.default.removeItem(at: dir.url) }
+        let model = try Self.model(dir)
+        let (h, w) = (600, 1400)
+        var g = SeededGenerator(seed: 12)
+        let image = try Tensor(shape: [3, h, w], scalars: (0..<(3 * h * w)).map { _ in g.nextNormal() })
+        let tissue = (0..<(h * w)).map { $0 % w < 600 }
+        let tiling = try Tiling(size: 256, overlap: 32)
+        let every = try model.tiledActivationMap(image, tiling: tiling)
+        let skipping = try model.tiledActivationMap(image, tissue: tissue, tiling: tiling)
+        #expect(tissue.indices.allSatisfy { !tissue[$0] || every[$0] == skipping[$0] })
+        // Tiles start every 224 columns: the one at 448 holds tissue and reaches column 703; those from 672 on hold none.
+        #expect((0..<h).allSatisfy { y in (704..<w).allSatisfy { skipping[y * w + $0] == 0 } })
+        #expect((0..<h).allSatisfy { y in (0..<704).allSatisfy { skipping[y * w + $0] > 0 } })
+    }
 }
