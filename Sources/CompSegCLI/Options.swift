@@ -174,6 +174,28 @@ func writeToStandardError(_ text: String) {
     }
 }
 
+/// The inputs `--skip-unreadable` leaves out, each named in a warning when it is found.
+final class LeftOut {
+    private(set) var count = 0
+    /// The inputs given (set by `TrainedRunInput.load`).
+    var inputs = 0
+
+    func add(_ problem: String) {
+        count += 1
+        warn("left out (--skip-unreadable): \(problem)")
+    }
+
+    /// `add`, for `TrainedModel.segmentedTimed`'s `leavingOut`.
+    var handler: (String) -> Void { { [self] in add($0) } }
+
+    /// Throws when every input was left out; else, where some were, says how many.
+    func report() throws {
+        guard count > 0 else { return }
+        guard count < inputs else { throw CLIError("none of the \(counted(inputs, "input")) could be read (each is named above); nothing was written") }
+        warn("\(count) of \(counted(inputs, "input")) left out: each is named above")
+    }
+}
+
 /// `--geojson` and what it leaves out, for `segment` and `evaluate`.
 struct GeoJSONOptions: ParsableArguments {
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
@@ -201,8 +223,20 @@ struct StreamedInput {
     /// Segments it region by region into `folder` (`TrainedModel.segmentStreaming`), saying so with
     /// its time on standard output; with `figures`, also draws overlay's pictures, with its truth.
     /// - Returns: its result and the seconds it took.
+    /// With `leftOut`, an image that fails is handed to it, its files removed, and nil returned.
     func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: GeoJSONOptions? = nil,
-                 figures: (colour: RGB, alpha: Double, manifest: String)? = nil) throws -> (SegmentationEvaluation.SampleResult, Double) {
+                 figures: (colour: RGB, alpha: Double, manifest: String)? = nil, leftOut: LeftOut? = nil) throws
+        -> (SegmentationEvaluation.SampleResult, Double)? {
+        guard let leftOut else { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
+        do { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) } catch {
+            for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { try? FileManager.default.removeItem(at: url) }
+            leftOut.add("\(error)")
+            return nil
+        }
+    }
+
+    private func segmentOrThrow(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL,
+                                geoJSON: GeoJSONOptions?, figures: (colour: RGB, alpha: Double, manifest: String)?) throws -> (SegmentationEvaluation.SampleResult, Double) {
         guard let source = modality.reader as? any RegionImageSource, let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
         }
@@ -251,6 +285,8 @@ struct TrainedRunInput: ParsableArguments {
     @Option(help: "Output folder.") var out: String
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise; overlay then draws their heatmap and panel at most 2048 pixels a side (its other pictures keep the full resolution).")
     var streamAbove = 64 << 20
+    @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out, and segmentation.csv lists the others. Without it, such a file ends the run before anything is written.")
+    var skipUnreadable = false
     @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
 
     func validate() throws {
@@ -267,8 +303,9 @@ struct TrainedRunInput: ParsableArguments {
 
     /// As `load(_:)`, but images of more than `streamAbove` pixels are left out of the store and
     /// returned as `streamed` for `TrainedModel.segmentStreaming`, when the reader reads regions
-    /// and every step is pixelwise (rows with their own tissue mask are always loaded whole).
-    func load(_ registry: Registry, streamAbove: Int?) throws
+    /// and every step is pixelwise (rows with their own tissue mask are always loaded whole). A file
+    /// whose header cannot be read is handed to `leftOut` where given, and left out.
+    func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil) throws
         -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
             files: [String: URL], order: [String]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
@@ -276,7 +313,8 @@ struct TrainedRunInput: ParsableArguments {
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
             = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? files.map { (URL(fileURLWithPath: $0), nil, false, nil, nil) }
-        var large = Set<Int>()
+        var large = Set<Int>(), dropped = Set<Int>()
+        leftOut?.inputs = inputs.count
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
             // Every header is read here: each file that cannot be read is named, not only the first.
             var unreadable: [String] = [], masked: [String] = []
@@ -285,7 +323,12 @@ struct TrainedRunInput: ParsableArguments {
                     guard let e = try source.extent(of: input.url), e.height * e.width > streamAbove else { continue }
                     // A tissue mask of the row's own is read whole, and its image with it.
                     if input.ownMask { masked.append(input.url.lastPathComponent) } else { large.insert(i) }
-                } catch { unreadable.append(manifest.map { "line \($0.rows[i].line): \(error)" } ?? "\(error)") }
+                } catch {
+                    let problem = manifest.map { "line \($0.rows[i].line): \(error)" } ?? "\(error)"
+                    guard let leftOut else { unreadable.append(problem); continue }
+                    leftOut.add(manifest.map { "\($0.url.path): \(problem)" } ?? problem)
+                    dropped.insert(i)
+                }
             }
             if !masked.isEmpty {
                 warn("\(counted(masked.count, "image")) above --stream-above (" + masked.prefix(5).joined(separator: ", ")
@@ -299,7 +342,7 @@ struct TrainedRunInput: ParsableArguments {
                 throw CLIError("\(unreadable.count) files cannot be read:\n" + unreadable.map { "  \($0)" }.joined(separator: "\n"))
             }
         }
-        let kept = inputs.indices.filter { !large.contains($0) }
+        let kept = inputs.indices.filter { !large.contains($0) && !dropped.contains($0) }
         // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
         // Ids: the files' names, made unique (never another input's own name, loaded or streamed).
         let names = inputs.map { Sample.id(of: $0.url) }
@@ -312,7 +355,7 @@ struct TrainedRunInput: ParsableArguments {
         }
         let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
         var (loadedIDs, streamedIDs) = (store.ids.makeIterator(), streamed.map(\.id).makeIterator())
-        let order = inputs.indices.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
+        let order = inputs.indices.filter { !dropped.contains($0) }.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
         return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed, files, order)
     }
 

@@ -37,12 +37,15 @@ struct OverlayCommand: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try CompSegTool.registry()
-        let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove)
+        let leftOut = input.skipUnreadable ? LeftOut() : nil
+        let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove, leftOut: leftOut)
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, figures: true) + [record]
         try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
-            let (samples, maps) = try trained.segmented(store)
+            let (samples, maps) = try trained.segmented(store, leavingOut: leftOut?.handler)
+            let segmentedIDs = Set(samples.map(\.id))  // the rows of those left out go too
+            let rows = rows.isEmpty ? [] : zip(store.ids, rows).filter { segmentedIDs.contains($0.0) }.map(\.1)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: threshold)
             // Every file or none: a kill or a failure leaves an earlier overlay there whole; its files,
@@ -53,9 +56,11 @@ struct OverlayCommand: ParsableCommand {
                 try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
                                                   colour: rgb!, alpha: alpha)
                 for large in streamed {
-                    results.append(try large.segment(trained, modality: modality, threshold: threshold, to: staging,
-                                                     figures: (rgb!, alpha, input.data ?? "the command line")).0)
+                    guard let (result, _) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
+                                                              figures: (rgb!, alpha, input.data ?? "the command line"), leftOut: leftOut) else { continue }
+                    results.append(result)
                 }
+                try leftOut?.report()
                 results.sort(asGiven: order)
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))

@@ -31,12 +31,13 @@ struct Segment: ParsableCommand {
         threading.apply()
         try compute.apply()
         let registry = try CompSegTool.registry()
-        let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove)
+        let leftOut = input.skipUnreadable ? LeftOut() : nil
+        let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove, leftOut: leftOut)
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
         try input.writing(outputs, removing: recorded, command: "segment") { earlier in
-            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock)
+            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock, leavingOut: leftOut?.handler)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
@@ -48,10 +49,12 @@ struct Segment: ParsableCommand {
                                                 minimumArea: polygons.geojsonMinArea)
                 }
                 for large in streamed {
-                    let (result, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging, geoJSON: polygons)
+                    guard let (result, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
+                                                                    geoJSON: polygons, leftOut: leftOut) else { continue }
                     fractions.append(result)
                     streaming += seconds
                 }
+                try leftOut?.report()
                 fractions.sort(asGiven: order)
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
@@ -59,7 +62,7 @@ struct Segment: ParsableCommand {
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
-            print("Segmented \(counted(samples.count + streamed.count, "sample")) into \(folder.path)")
+            print("Segmented \(counted(fractions.count, "sample")) into \(folder.path)")
             if !samples.isEmpty {
                 print("Time" + (streamed.isEmpty ? "" : " of the \(counted(samples.count, "sample")) loaded whole") + ": "
                       + times.summary(writing: writing))

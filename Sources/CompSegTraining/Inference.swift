@@ -34,9 +34,11 @@ extension TrainedModel {
     /// (`Sample.withoutImage`), so memory holds a batch and the samples read ahead of it.
     /// - Throws: when a sample cannot be made, after trying the others (every bad file named at
     ///   once: the errors' descriptions, one per line); or when a sample's channels differ from the
-    ///   network's.
-    public func segmented(_ store: SampleStore, batchSize: Int? = nil) throws -> (samples: [Sample], maps: [[Float]]) {
-        let (samples, maps, _) = try segmentedTimed(store, batchSize: batchSize)
+    ///   network's. With `leavingOut`, such a sample is handed to it (its error's description) and
+    ///   left out instead, and the others are segmented.
+    public func segmented(_ store: SampleStore, batchSize: Int? = nil, leavingOut: ((String) -> Void)? = nil) throws
+        -> (samples: [Sample], maps: [[Float]]) {
+        let (samples, maps, _) = try segmentedTimed(store, batchSize: batchSize, leavingOut: leavingOut)
         return (samples, maps)
     }
 
@@ -44,7 +46,8 @@ extension TrainedModel {
     /// `clock`). Without `batchSize`, a batch holds as many samples as fit in `batchValues` input
     /// values, 1 to 8 (measured on 20 spots of 256×256×450 with the paper's network, 2 cores:
     /// 1.03 s a spot and 1.2 GB at batch 1, 1.02 s and 1.7 GB at 2, 1.14 s and 2.8 GB at 4).
-    public func segmentedTimed(_ store: SampleStore, batchSize: Int? = nil, clock: PreparationClock? = nil) throws
+    public func segmentedTimed(_ store: SampleStore, batchSize: Int? = nil, clock: PreparationClock? = nil,
+                               leavingOut: ((String) -> Void)? = nil) throws
         -> (samples: [Sample], maps: [[Float]], times: InferenceTimes) {
 
         let before = clock?.seconds
@@ -66,12 +69,16 @@ extension TrainedModel {
         while let outcome = prefetcher.next() {
             switch outcome {
             case .failure(let error):
+                if let leavingOut { leavingOut("\(error)"); continue }
                 problems.append("\(error)")
                 batch = []  // nothing more is computed; the other samples are still read, to name every bad one
             case .success(let read):
                 // A sample on another spectral axis is named with the others that cannot be used.
                 let sample: Sample
-                do { sample = try aligned(read) } catch { problems.append("\(error)"); batch = []; continue }
+                do { sample = try aligned(read) } catch {
+                    if let leavingOut { leavingOut("\(error)"); continue }
+                    problems.append("\(error)"); batch = []; continue
+                }
                 guard problems.isEmpty else { continue }
                 if size == nil {
                     size = min(8, max(1, Self.batchValues / max(sample.image.shape.count, 1)))

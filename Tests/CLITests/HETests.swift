@@ -183,7 +183,8 @@ import Testing
     }
 
     /// A truncated TIFF among the inputs: `segment` names it and writes nothing, whether the
-    /// image is loaded whole or streamed region by region (the error then comes mid-way).
+    /// image is loaded whole or streamed region by region (the error then comes mid-way); with
+    /// `--skip-unreadable`, `segment` and `overlay` name it and write the others.
     @Test func truncatedFilesLeaveNoOutput() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -199,6 +200,23 @@ import Testing
             #expect(r.status == 1 && r.output.contains(cut), "\(name): \(r.output)")
             let left = (try? FileManager.default.contentsOfDirectory(atPath: folder.path(name))) ?? []
             #expect(left.isEmpty, "\(name) left \(left)")
+
+            // --skip-unreadable names it, leaves it out, and segments the others (overlay likewise).
+            for command in ["segment", "overlay"] {
+                let out = folder.path("\(name)-\(command)-skipping")
+                let skipping = try cli.run([command, "--model", folder.path("run"), folder.path("data/spot001.png"), cut,
+                                            "--out", out, "--skip-unreadable"] + extra)
+                #expect(skipping.status == 0 && skipping.output.contains("warning: left out (--skip-unreadable): ")
+                            && skipping.output.contains(cut) && skipping.output.contains("warning: 1 of 2 inputs left out"),
+                        "\(name) \(command): \(skipping.output)")
+                let csv = (try? String(contentsOfFile: out + "/segmentation.csv", encoding: .utf8)) ?? ""
+                #expect(csv.contains("\nspot001,") && !csv.contains("\ncut,"), "\(csv)")
+                let files = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+                #expect(files.contains("spot001_mask.png") && !files.contains { $0.hasPrefix("cut") }, "\(files)")
+            }
+            let none = try cli.run(["segment", "--model", folder.path("run"), cut, "--out", folder.path("\(name)-none"), "--skip-unreadable"] + extra)
+            #expect(none.status == 1 && none.output.contains("none of the 1 input could be read"), "\(none.output)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path("\(name)-none")))
         }
     }
 }
