@@ -310,11 +310,12 @@ struct TrainedRunInput: ParsableArguments {
             files: [String: URL], order: [String]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false) }
+        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil) }
+        for missing in manifest?.missingImages ?? [] { leftOut?.add("\(manifest!.url.path): \(missing)") }
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
             = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? files.map { (URL(fileURLWithPath: $0), nil, false, nil, nil) }
         var large = Set<Int>(), dropped = Set<Int>()
-        leftOut?.inputs = inputs.count
+        leftOut?.inputs = inputs.count + (manifest?.missingImages.count ?? 0)
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
             // Every header is read here: each file that cannot be read is named, not only the first.
             var unreadable: [String] = [], masked: [String] = []
@@ -385,7 +386,10 @@ struct TrainedRunInput: ParsableArguments {
     /// `writingOutputs` into `--out`, after refusing to write or remove (`earlier`) any file the
     /// command reads.
     func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: (_ earlier: [URL]) throws -> Void) throws {
-        let inputs = try data.map { SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false).rows, manifest: $0) }
+        let inputs = try data.map {
+            SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: skipUnreadable).rows,
+                                     manifest: $0)
+        }
             ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }
         let folder = URL(fileURLWithPath: out)
         try SegmentationFiles.requireNoInput(among: outputs + (OutputList.read(in: folder) ?? earlier), inputs: inputs, command: command)

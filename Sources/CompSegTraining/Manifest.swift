@@ -20,14 +20,18 @@ public struct Manifest: Sendable {
 
     public let url: URL
     public let rows: [Row]
+    /// With `leavingOutMissingImages`, the rows left out because their image file is missing, as
+    /// "line N: image file F not found".
+    public private(set) var missingImages: [String] = []
 
     public func rows(in split: Split) -> [Row] { rows.filter { $0.split == split } }
 
     /// Reads and checks the whole manifest: every row's label and split (where `labelled` is false,
     /// those given), that each named file exists, and that no file is listed twice. A UTF-8
-    /// byte-order mark and CR-only line endings are accepted.
+    /// byte-order mark and CR-only line endings are accepted. With `leavingOutMissingImages`, a row
+    /// whose image file is missing is left out (`missingImages`) instead.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
-    public init(contentsOf url: URL, labelled: Bool = true) throws {
+    public init(contentsOf url: URL, labelled: Bool = true, leavingOutMissingImages: Bool = false) throws {
         self.url = url
         do { try requireExistingFile(url) } catch let e as IOError { throw ManifestError(file: url.path, problems: [e.message]) }
         guard let data = FileManager.default.contents(atPath: url.path) else {
@@ -52,7 +56,7 @@ public struct Manifest: Sendable {
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
         }
-        var problems: [String] = []
+        var problems: [String] = [], missing: [String] = []
         let known = ["path", "label", "split", "mask", "truth"]
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
             throw ManifestError(file: url.path, problems: [
@@ -81,6 +85,10 @@ public struct Manifest: Sendable {
             guard let text else { return nil }
             let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
             if !FileManager.default.fileExists(atPath: u.path) {
+                if what == "image" && leavingOutMissingImages {
+                    missing.append("line \(line): \(what) file \(text) not found")
+                    return nil
+                }
                 problems.append("line \(line): \(what) file \(text) not found")
             } else if what != "image" {  // masks and truths are PNGs: one that is not is named with the missing ones
                 do { try FileSignature.requirePNG(u) } catch { problems.append("line \(line): \(what) \(error)") }
@@ -111,7 +119,7 @@ public struct Manifest: Sendable {
                 rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
             }
         }
-        if rows.isEmpty && problems.isEmpty { problems.append("has no samples") }
+        if rows.isEmpty && problems.isEmpty && missing.isEmpty { problems.append("has no samples") }
         // The same file twice: a duplicated row, or one image in two splits (which leaks it into evaluation).
         var first: [String: Row] = [:]
         for row in rows {
@@ -126,6 +134,7 @@ public struct Manifest: Sendable {
         }
         guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
         self.rows = rows
+        missingImages = missing
     }
 }
 

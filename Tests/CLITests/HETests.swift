@@ -218,5 +218,13 @@ import Testing
             #expect(none.status == 1 && none.output.contains("none of the 1 input could be read"), "\(none.output)")
             #expect(!FileManager.default.fileExists(atPath: folder.path("\(name)-none")))
         }
+        // A manifest's row whose image is missing is left out too (without the flag, the manifest is refused).
+        try Data("path\n\(folder.path("data/spot001.png"))\ngone.tif\n".utf8).write(to: URL(fileURLWithPath: folder.path("gone.csv")))
+        let refused = try cli.run(["segment", "--model", folder.path("run"), "--data", folder.path("gone.csv"), "--out", folder.path("gone")])
+        #expect(refused.status == 1 && refused.output.contains("line 3: image file gone.tif not found"), "\(refused.output)")
+        let gone = try cli.run(["segment", "--model", folder.path("run"), "--data", folder.path("gone.csv"), "--out", folder.path("gone"),
+                                "--skip-unreadable"])
+        #expect(gone.status == 0 && gone.output.contains("left out (--skip-unreadable): \(folder.path("gone.csv")): line 3: image file gone.tif not found")
+                    && gone.output.contains("1 of 2 inputs left out"), "\(gone.output)")
     }
 }
