@@ -56,7 +56,9 @@ struct HERegions: SampleRegions {
             scaled.fillHolesSmallerThan = rule.fillHolesSmallerThan / (factor * factor)
             scaled.removeSpecksSmallerThan = rule.removeSpecksSmallerThan / (factor * factor)
         }
-        overview = try scaled.mask(Self.overview(bands, factor: factor))
+        // Every pixel is tissue under `all`: the image need not be read for it.
+        overview = rule.method == .all ? Mask(height: (height + factor - 1) / factor, width: (width + factor - 1) / factor, filled: true)
+            : try scaled.mask(Self.overview(bands, factor: factor))
     }
 
     /// The image as block means of `factor` × `factor` pixels (partial blocks at the right and
