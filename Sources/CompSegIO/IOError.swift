@@ -70,6 +70,10 @@ public func createFolder(_ url: URL) throws {
         guard isDirectory.boolValue else { throw IOError(file: url.path, "is a file; expected a folder to write into") }
         return
     }
+    // A symbolic link to nothing: fileExists follows it, createDirectory finds the link.
+    if let target = try? manager.destinationOfSymbolicLink(atPath: url.path) {
+        throw IOError(file: url.path, "is a symbolic link to \(target), which does not exist; create that folder, or give another path")
+    }
     var above = url.deletingLastPathComponent()
     while !manager.fileExists(atPath: above.path, isDirectory: &isDirectory), above.path != "/" {
         above = above.deletingLastPathComponent()

@@ -17,6 +17,12 @@ import Testing
         #expect(entriesSummary(["x"]) == "1 entry (x)" && entriesSummary(["x", "y"]) == "2 entries (x, y)")
         let file = folder.appendingPathComponent("a.png")
         #expect(throws: IOError(file: file.path, "is a file; expected a folder to write into")) { try requireEmptyFolder(file, "unused") }
+        // A symbolic link to nothing is named as one (the system says only "File exists").
+        let link = folder.appendingPathComponent("link"), target = folder.appendingPathComponent("nowhere/deeper")
+        try FileManager.default.createSymbolicLink(atPath: link.path, withDestinationPath: target.path)
+        #expect(throws: IOError(file: link.path, "is a symbolic link to \(target.path), which does not exist; create that folder, or give another path")) {
+            try createFolder(link)
+        }
     }
 
     @Test func leftoverTemporariesAreOursOrFoundations() {
