@@ -62,6 +62,12 @@ def main():
     for f in sorted(glob.glob(os.path.join(FIX, "instruments", "text", "*"))):
         with open(f, "rb") as h:
             put("textmap", os.path.basename(f), h.read())
+    # numpy: control byte (odd: with the axis file), axis length (2 bytes, little-endian), axis, array.
+    npy = os.path.join("instruments", "numpy")
+    for name, axis in [("cube-f4", "cube-f4_wavenumbers.npy"), ("cube-i2-v2", "cube-i2-v2_wavenumbers.npy"),
+                       ("shared/fortran-f8be", "shared/wavenumbers.npy"), ("plain/image-u1", None)]:
+        a = read(npy, axis) if axis else b""
+        put("numpy", name.replace("/", "-"), bytes([1 if axis else 0]) + struct.pack("<H", len(a)) + a + read(npy, name + ".npy"))
     # safetensors: the fixtures of at most 4 KiB.
     for f in sorted(glob.glob(os.path.join(FIX, "torch", "*.safetensors"))):
         if os.path.getsize(f) <= 4096:

@@ -19,6 +19,8 @@ Every expected value comes from a reader independent of CompSeg:
   stage position from the ORGN block (so the expected images do not depend on how a reader interprets
   the WMAP scan-order flags). The trimmed map is also checked against Renishaw's own `wdf` reader.
 - Text maps: written here with numpy from a formula.
+- NumPy arrays: written here with numpy.lib.format (header versions 1 and 2, C and Fortran order)
+  and read back with numpy.load.
 
 expected.json maps each file (path relative to Tests/Fixtures/instruments) to either
   {"format", "height", "width", "bands", "axis", "axis_unit", "values" (band-major: k, then y, then x;
@@ -427,14 +429,74 @@ def make_text():
     expect_error("text/irregular-ragged.xyz", "5 values", "6", line=5)
 
 
+# ---------------------------------------------------------------- NumPy arrays
+
+def make_numpy():
+    """Arrays written with numpy.save / numpy.lib.format (version 1 and 2 headers) and read back with
+    numpy.load for the expectation; axes as 1-D arrays beside them."""
+    base = os.path.join(OUT, "numpy")
+    for sub in ("", "shared", "plain", "mismatch", "refused"):
+        os.makedirs(os.path.join(base, sub), exist_ok=True)
+    H, W, B = 3, 4, 5
+    y, x, k = np.meshgrid(np.arange(H), np.arange(W), np.arange(B), indexing="ij")
+    cube = (1000 * k + 10 * y + x + 0.5).astype(np.float32)
+    waves = np.array([1800.5, 1650.25, 1500.0, 1200.125, 1000.0625])
+
+    def save(name, array, version=None, fortran=False):
+        path = os.path.join(base, name)
+        array = np.asfortranarray(array) if fortran else np.ascontiguousarray(array)
+        with open(path, "wb") as f:
+            np.lib.format.write_array(f, array, version=version)
+        return np.load(path)
+
+    # float32, C order, with its own axis file (float64).
+    back = save("cube-f4.npy", cube)
+    save("cube-f4_wavenumbers.npy", waves)
+    expect("numpy/cube-f4.npy", back, np.load(os.path.join(base, "cube-f4_wavenumbers.npy")), "", "NumPy array",
+           notes=["axis from cube-f4_wavenumbers.npy"])
+    # int16 little-endian, header version 2, and uint8: the same axis file names their stems.
+    back = save("cube-i2-v2.npy", (cube - 2000).astype("<i2"), version=(2, 0))
+    save("cube-i2-v2_wavenumbers.npy", waves.astype(np.float32))
+    expect("numpy/cube-i2-v2.npy", back, np.load(os.path.join(base, "cube-i2-v2_wavenumbers.npy")).astype(np.float64), "",
+           "NumPy array")
+    # A folder's shared axis; a big-endian float64 array in Fortran order, and a uint16 one.
+    save("shared/wavenumbers.npy", waves)
+    back = save("shared/fortran-f8be.npy", (cube.astype(np.float64) / 4).astype(">f8"), fortran=True)
+    assert back.flags.f_contiguous
+    expect("numpy/shared/fortran-f8be.npy", back, waves, "", "NumPy array", notes=["axis from wavenumbers.npy"])
+    back = save("shared/u2.npy", (cube + 7).astype("<u2"))
+    expect("numpy/shared/u2.npy", back, waves, "", "NumPy array")
+    # Height × width only: one band, the axis the band index.
+    back = save("plain/image-u1.npy", (10 * y[:, :, 0] + x[:, :, 0]).astype("|u1"))
+    expect("numpy/plain/image-u1.npy", back[:, :, None], [0.0], "", "NumPy array", notes=["the axis is the band index"])
+    # Refused: an axis of another length, a 1-D array, complex numbers, a structured array, a truncated file.
+    save("mismatch/cube.npy", cube)
+    save("mismatch/wavenumbers.npy", waves[:4])
+    expect_error("numpy/mismatch/cube.npy", "wavenumbers.npy", "(4,)", "expected 5 values")
+    save("refused/spectrum.npy", waves)
+    expect_error("numpy/refused/spectrum.npy", "shape (5,)", "height × width × bands")
+    save("refused/complex.npy", cube.astype(np.complex64))
+    expect_error("numpy/refused/complex.npy", "type '<c8'", "float32")
+    save("refused/structured.npy", np.zeros((2, 2), dtype=[("a", "<f4"), ("b", "<i2")]))
+    expect_error("numpy/refused/structured.npy", "structured array")
+    path = os.path.join(base, "refused", "truncated.npy")
+    save("refused/truncated.npy", cube)
+    with open(path, "rb") as f:
+        data = f.read()
+    with open(path, "wb") as f:
+        f.write(data[:len(data) - 7])
+    expect_error("numpy/refused/truncated.npy", "shape (3, 4, 5)", "needs 240 bytes", "holds 233")
+
+
 def main():
-    for sub in ("envi", "agilent", "wire", "text"):  # README.md, written by hand, stays
+    for sub in ("envi", "agilent", "wire", "text", "numpy"):  # README.md, written by hand, stays
         shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
     os.makedirs(OUT, exist_ok=True)
     make_envi()
     make_agilent()
     make_wire()
     make_text()
+    make_numpy()
     with open(os.path.join(OUT, "expected.json"), "w") as f:  # one file a line
         f.write("{\n" + ",\n".join(json.dumps(k) + ": " + json.dumps(EXPECTED[k], ensure_ascii=False)
                                    for k in sorted(EXPECTED)) + "\n}\n")

@@ -111,7 +111,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         for name in ["rgb8_deflate_strips.tif", "rgb8.png"] {
             let file = fixturesDirectory.appendingPathComponent("raster/\(name)")
             expectIOError(file, containing: "is a \(name.hasSuffix("png") ? "PNG" : "TIFF") image, not a spectral image this program reads "
-                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE or a text map); for RGB (H&E) images give --modality he") {
+                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map); for RGB (H&E) images give --modality he") {
                 _ = try InstrumentFormat.detect(file)
             }
         }
@@ -172,6 +172,18 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         try huge.write(to: dir.appendingPathComponent("huge.wdf"))
         expectIOError(dir.appendingPathComponent("huge.wdf"), containing: "DATA") {
             _ = try SpectralCube.readWiRE(dir.appendingPathComponent("huge.wdf"))
+        }
+        // NumPy: a shape of 10¹⁸ elements (the product overflows with the type's size), and one of a terabyte.
+        let npy = try Data(contentsOf: instrumentFixture("numpy/cube-f4.npy"))
+        for (name, shape) in [("overflow", "(1000000000, 1000000000, 1000000000)"), ("tera", "(1000000, 1000000, 1)")] {
+            // The header text is bytes 10..<128 (version 1): rewritten at the same length, the data still start at 128.
+            let dict = String(decoding: npy[10..<128], as: UTF8.self).replacingOccurrences(of: "(3, 4, 5)", with: shape)
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            let header = dict.padding(toLength: 117, withPad: " ", startingAt: 0) + "\n"
+            try (npy.prefix(10) + Data(header.utf8) + npy.dropFirst(128)).write(to: dir.appendingPathComponent("\(name).npy"))
+            expectIOError(dir.appendingPathComponent("\(name).npy"), containing: "needs") {
+                _ = try SpectralCube.readNumPy(dir.appendingPathComponent("\(name).npy"))
+            }
         }
         var snake = wdf
         snake[try block("WMAP") + 16] = 4

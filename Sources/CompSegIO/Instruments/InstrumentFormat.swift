@@ -3,12 +3,13 @@ import Foundation
 /// The file formats spectral images arrive in, told apart by extension and, where that is ambiguous,
 /// by content and by the files beside.
 public enum InstrumentFormat: Sendable, Equatable {
-    case hdf5, envi, agilentTile, agilentMosaic, wire, textMap
+    case hdf5, envi, agilentTile, agilentMosaic, wire, numpy, textMap
 
     /// The format of `url`:
     /// - HDF5 by its signature (`\x89HDF\r\n\x1a\n`) or extension (`.h5`, `.hdf5`, `.hdf`, `.he5`, `.nxs`,
     ///   and `.mat`, which MATLAB v7.3 writes as HDF5);
     /// - WiRE by its `WDF1` signature or `.wdf`;
+    /// - a NumPy array by its `\x93NUMPY` signature or `.npy`;
     /// - ENVI for a `.hdr` or a file starting `ENVI`, or a data file with a `.hdr` beside it;
     /// - an Agilent tile for a `.bsp`, or a `.dat`/`.seq` with a `.bsp` beside it (preferred to a `.hdr`:
     ///   Resolutions Pro writes both), a mosaic for a `.dmt` or `.dmd`;
@@ -19,12 +20,14 @@ public enum InstrumentFormat: Sendable, Equatable {
         let head = (try? BoundedFile(url)).flatMap { file in try? file.bytes(at: 0, count: min(512, file.length), "signature").raw } ?? []
         if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
         if head.starts(with: Array("WDF1".utf8)) { return .wire }
+        if head.starts(with: NumPyHeader.magic) { return .numpy }
         if head.starts(with: Array("ENVI".utf8)) { return .envi }  // a header, whatever its name
         let folder = url.deletingLastPathComponent()
         let (stem, ext) = stemAndExtension(url)
         switch ext {
         case "h5", "hdf5", "hdf", "he5", "nxs", "mat": return .hdf5  // .mat: MATLAB v7.3 (a 512-byte user block first)
         case "wdf": return .wire
+        case "npy": return .numpy
         case "hdr": return .envi
         case "bsp": return .agilentTile
         case "dmt", "dmd": return .agilentMosaic
@@ -39,7 +42,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         if !head.isEmpty, !head.contains(0) { return .textMap }
         let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
         throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
-                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE or a text map)"
+                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map)"
                       + (raster == nil ? "" : "; for RGB (H&E) images give --modality he"))
     }
 
@@ -52,6 +55,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         case .agilentTile: try SpectralCube.readAgilentTile(url)
         case .agilentMosaic: try SpectralCube.readAgilentMosaic(url)
         case .wire: try SpectralCube.readWiRE(url)
+        case .numpy: try SpectralCube.readNumPy(url)
         case .textMap: try SpectralCube.readTextMap(url)
         }
     }

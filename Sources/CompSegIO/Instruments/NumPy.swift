@@ -1,0 +1,143 @@
+import Foundation
+
+extension SpectralCube {
+    /// Reads a NumPy array file (`.npy`, format versions 1 to 3, as `numpy.save` writes it): a
+    /// height × width × bands array (the spectrum last, as Python's spectral libraries hold a
+    /// cube) or height × width (one band), in C or Fortran order, of float32, float64 or 8- to
+    /// 64-bit integers in either byte order. The axis comes from a 1-D array file beside it,
+    /// `STEM_wavenumbers.npy`, else `wavenumbers.npy` (one for a folder of images), with one
+    /// value per band; without one it is the band index (noted). Like a text map's, the axis
+    /// carries no unit: it is taken as the modality's.
+    /// - Throws: `IOError` naming the file: not an `.npy`, a header without `descr`, `fortran_order`
+    ///   or `shape`, an unsupported type or shape, an array longer than the file, or an axis file
+    ///   of another length.
+    public static func readNumPy(_ url: URL) throws -> SpectralCube {
+        let file = try BoundedFile(url)
+        let array = try NumPyHeader(file)
+        let shape = array.shape
+        guard shape.count == 3 || shape.count == 2, shape.allSatisfy({ $0 > 0 }) else {
+            throw IOError(file: url.path, "holds an array of shape \(array.shapeText); expected height × width × bands (3-D, the "
+                          + "spectrum last) or height × width, every side at least 1")
+        }
+        let (h, w, b) = (shape[0], shape[1], shape.count == 3 ? shape[2] : 1)
+        let stored = try array.values(file, count: checkedProduct(shape), "the array")
+        let plane = h * w
+        // C order: (y, x, k) at (y·W + x)·B + k; Fortran order: at y + H·x + H·W·k.
+        let values = [Float](unsafeUninitializedCapacity: stored.count) { out, initialized in
+            for y in 0..<h { for x in 0..<w { for k in 0..<b {
+                out[k * plane + y * w + x] = array.fortranOrder ? stored[y + h * x + plane * k] : stored[(y * w + x) * b + k]
+            } } }
+            initialized = stored.count
+        }
+        var notes: [String] = []
+        let axis: [Double]
+        let folder = url.deletingLastPathComponent(), stem = url.deletingPathExtension().lastPathComponent
+        if let axisURL = [sibling("\(stem)_wavenumbers.npy", in: folder), sibling("wavenumbers.npy", in: folder)]
+            .compactMap({ $0 }).first(where: { $0.standardizedFileURL != url.standardizedFileURL }) {
+            let axisFile = try BoundedFile(axisURL)
+            let header = try NumPyHeader(axisFile)
+            guard header.shape.count == 1 || header.shape.count == 2 && header.shape.contains(1), checkedProduct(header.shape) == b else {
+                throw IOError(file: url.path, "its axis, \(axisURL.path), holds an array of shape \(header.shapeText); "
+                              + "expected \(b) values, one per band")
+            }
+            axis = try header.doubles(axisFile, count: b, "the axis")
+            notes.append("axis from \(axisURL.lastPathComponent)")
+        } else {
+            axis = (0..<b).map(Double.init)
+            notes.append("no \(stem)_wavenumbers.npy or wavenumbers.npy beside it: the axis is the band index")
+        }
+        return SpectralCube(height: h, width: w, bands: b, values: values, axis: axis, axisUnit: "", format: "NumPy array",
+                            notes: notes, dataType: array.typeName)
+    }
+}
+
+/// The header of an `.npy` file: its element type, order and shape, and where the data starts.
+struct NumPyHeader {
+    static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
+    let path: String
+    let type: SampleType, order: ByteOrder, typeName: String
+    let fortranOrder: Bool
+    let shape: [Int]
+    let dataOffset: Int
+
+    var shapeText: String { "(" + shape.map(String.init).joined(separator: ", ") + (shape.count == 1 ? ",)" : ")") }
+
+    init(_ file: BoundedFile) throws {
+        let path = file.path
+        self.path = path
+        let start = try file.bytes(at: 0, count: min(12, file.length), "the NumPy header")
+        guard start.raw.starts(with: Self.magic), start.raw.count >= 10 else {
+            throw IOError(file: path, "is not a NumPy array file (it does not start with \\x93NUMPY)")
+        }
+        let major = start.raw[6]
+        guard (1...3).contains(major) else { throw IOError(file: path, "is a NumPy file of format version \(major); versions 1 to 3 are read") }
+        let length = major == 1 ? Int(try start.integer(UInt16.self, at: 8, "header length"))
+            : Int(try start.integer(UInt32.self, at: 8, "header length"))
+        let headerStart = major == 1 ? 10 : 12
+        let text = try file.bytes(at: headerStart, count: length, "the NumPy header").ascii(at: 0, length: length)
+        dataOffset = headerStart + length
+
+        func value(_ key: String) throws -> Substring {
+            guard let range = text.range(of: "'\(key)':") else {
+                throw IOError(file: path, "the NumPy header has no '\(key)': \(text.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            return text[range.upperBound...].drop { $0 == " " }
+        }
+        let descrText = try value("descr")
+        guard descrText.first == "'", let close = descrText.dropFirst().firstIndex(of: "'") else {
+            throw IOError(file: path, "holds a structured array (descr \(descrText.prefix(40))…); expected numbers of one type")
+        }
+        let descr = String(descrText[descrText.index(after: descrText.startIndex)..<close])
+        (type, order, typeName) = try Self.type(descr, file: path)
+        let fortran = try value("fortran_order")
+        guard fortran.hasPrefix("True") || fortran.hasPrefix("False") else {
+            throw IOError(file: path, "the NumPy header's fortran_order is \(fortran.prefix(10)); expected True or False")
+        }
+        fortranOrder = fortran.hasPrefix("True")
+        let shapeText = try value("shape")
+        guard shapeText.first == "(", let end = shapeText.firstIndex(of: ")") else {
+            throw IOError(file: path, "the NumPy header's shape is \(shapeText.prefix(40)); expected a tuple such as (64, 64, 450)")
+        }
+        let parts = shapeText[shapeText.index(after: shapeText.startIndex)..<end].split(separator: ",")
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        shape = try parts.map { part in
+            guard let n = Int(part), n >= 0 else { throw IOError(file: path, "the NumPy header's shape holds '\(part)'; expected sizes") }
+            return n
+        }
+    }
+
+    /// The sample type of a `descr` such as `<f4`, `>i2` or `|u1`.
+    static func type(_ descr: String, file: String) throws -> (SampleType, ByteOrder, String) {
+        let types: [String: (SampleType, String)] = [
+            "f4": (.float32, "float32"), "f8": (.float64, "float64"), "u1": (.uint8, "uint8"), "i2": (.int16, "int16"),
+            "u2": (.uint16, "uint16"), "i4": (.int32, "int32"), "u4": (.uint32, "uint32"), "i8": (.int64, "int64"), "u8": (.uint64, "uint64"),
+        ]
+        guard descr.count >= 3, let orderMark = descr.first, "<>|=".contains(orderMark), let (type, name) = types[String(descr.dropFirst())] else {
+            throw IOError(file: file, "holds numbers of type '\(descr)'; expected float32, float64 or an integer type of 8 (unsigned) "
+                          + "to 64 bits (save the array as float32: array.astype('float32'))")
+        }
+        return (type, orderMark == ">" ? .big : .little, name)
+    }
+
+    /// The first `count` elements as Float, after checking the file holds them.
+    func values(_ file: BoundedFile, count: Int?, _ what: String) throws -> [Float] {
+        let (bytes, n) = try data(file, count: count, what)
+        return try bytes.samples(type, at: 0, count: n, order: order, what)
+    }
+
+    /// The first `count` elements as Double (float64 kept exact).
+    func doubles(_ file: BoundedFile, count: Int, _ what: String) throws -> [Double] {
+        let (bytes, n) = try data(file, count: count, what)
+        guard type == .float64 else { return try bytes.samples(type, at: 0, count: n, order: order, what).map(Double.init) }
+        return try (0..<n).map { Double(bitPattern: try bytes.integer(UInt64.self, at: $0 * 8, what, order)) }
+    }
+
+    /// The bytes of the first `count` elements, checked against the file's length before they are read.
+    private func data(_ file: BoundedFile, count: Int?, _ what: String) throws -> (Bytes, Int) {
+        guard let count, let bytes = checkedProduct(count, type.size), dataOffset <= file.length, bytes <= file.length - dataOffset else {
+            throw IOError(file: path, "\(what) of shape \(shapeText) needs \(count.flatMap { checkedProduct($0, type.size) }.map(String.init) ?? "more") "
+                          + "bytes of \(typeName) after its header, but the file holds \(max(0, file.length - dataOffset))")
+        }
+        return (try file.bytes(at: dataOffset, count: bytes, what), count)
+    }
+}
