@@ -205,7 +205,7 @@ struct GeoJSONOptions: ParsableArguments {
 
     func validate() throws {
         guard geojsonMinArea >= 0, geojsonMinArea.isFinite else {
-            throw ValidationError("--geojson-min-area must be 0 or more pixels, got \(geojsonMinArea)")
+            throw ValidationError("--geojson-min-area must be a finite number of pixels, 0 or more, got \(geojsonMinArea)")
         }
         guard geojson || geojsonMinArea == 0 else { throw ValidationError("--geojson-min-area applies to the GeoJSON: give --geojson too") }
     }
@@ -215,35 +215,37 @@ struct GeoJSONOptions: ParsableArguments {
 struct StreamedInput {
     let url: URL
     let label: SampleLabel?
-    /// Its manifest row's true tumor mask, if any, and that row's line.
-    let truth: URL?, line: Int?
+    /// Its manifest row's true tumor mask, if any, that row's line and the manifest's path (nil for a file given).
+    let truth: URL?, line: Int?, manifest: String?
     /// The name of its output files (unique among the run's inputs).
     let id: String
 
     /// Segments it region by region into `folder` (`TrainedModel.segmentStreaming`), saying so with
     /// its time on standard output; with `figures`, also draws overlay's pictures, with its truth.
     /// - Returns: its result and the seconds it took.
-    /// With `leftOut`, an image that fails is handed to it, its files removed, and nil returned.
+    /// With `leftOut`, an image that fails is handed to it (after its manifest line), its files
+    /// removed, and nil returned; a bad truth mask is the manifest's problem and ends the run.
     func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: GeoJSONOptions? = nil,
-                 figures: (colour: RGB, alpha: Double, manifest: String)? = nil, leftOut: LeftOut? = nil) throws
+                 figures: (colour: RGB, alpha: Double)? = nil, leftOut: LeftOut? = nil) throws
         -> (SegmentationEvaluation.SampleResult, Double)? {
         guard let leftOut else { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
-        do { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) } catch {
+        do { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
+        catch let error as ManifestError { throw error } catch {
             for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { try? FileManager.default.removeItem(at: url) }
-            leftOut.add("\(error)")
+            leftOut.add((manifest.map { "\($0): line \(line ?? 0): " } ?? "") + "\(error)")
             return nil
         }
     }
 
     private func segmentOrThrow(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL,
-                                geoJSON: GeoJSONOptions?, figures: (colour: RGB, alpha: Double, manifest: String)?) throws -> (SegmentationEvaluation.SampleResult, Double) {
+                                geoJSON: GeoJSONOptions?, figures: (colour: RGB, alpha: Double)?) throws -> (SegmentationEvaluation.SampleResult, Double) {
         guard let source = modality.reader as? any RegionImageSource, let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
         }
         print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region"
               + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
         let start = DispatchTime.now().uptimeNanoseconds
-        let truth = try figures.flatMap { try readTruth(regions, manifest: $0.manifest) }
+        let truth = try figures == nil ? nil : readTruth(regions)
         let result: SegmentationEvaluation.SampleResult
         do {
             result = try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder,
@@ -258,13 +260,13 @@ struct StreamedInput {
 
     /// Its true tumor mask at the size `regions` reads (a picture drawn on the full-resolution slide
     /// is brought down to it, as for an image loaded whole).
-    func readTruth(_ regions: any SampleRegions, manifest: String) throws -> Mask? {
+    func readTruth(_ regions: any SampleRegions) throws -> Mask? {
         guard let truth else { return nil }
         do {
             let (h, w) = (regions.height, regions.width)
             return try Mask(height: h, width: w, pixels: PNGImage.mask(contentsOf: truth, height: h, width: w,
                                                                        fullResolution: Sample.fullResolution(in: regions.metadata)))
-        } catch { throw ManifestError(file: manifest, problems: ["line \(line ?? 0): truth \(error)"]) }
+        } catch { throw ManifestError(file: manifest ?? "the command line", problems: ["line \(line ?? 0): truth \(error)"]) }
     }
 }
 
@@ -352,7 +354,7 @@ struct TrainedRunInput: ParsableArguments {
         var ids = UniqueIDs(taken: store.ids, reserving: names)
         let streamed = inputs.indices.filter(large.contains).map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label, truth: inputs[i].truth, line: inputs[i].line,
-                          id: ids.make(Sample.id(of: inputs[i].url)))
+                          manifest: manifest?.url.path, id: ids.make(Sample.id(of: inputs[i].url)))
         }
         let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
         var (loadedIDs, streamedIDs) = (store.ids.makeIterator(), streamed.map(\.id).makeIterator())
@@ -443,7 +445,7 @@ extension TrainedModel {
             else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
             else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
                     "the paper's (the run recorded none: its validation split could not choose one)") }
-        print("Threshold \(thresholdText(value)): \(said)")
+        print("Threshold \(given.map { "\($0)" } ?? thresholdText(value)): \(said)")  // a given one as typed, however many digits
         return (value, origin)
     }
 }

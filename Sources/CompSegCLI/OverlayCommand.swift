@@ -39,6 +39,12 @@ struct OverlayCommand: ParsableCommand {
         let registry = try CompSegTool.registry()
         let leftOut = input.skipUnreadable ? LeftOut() : nil
         let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove, leftOut: leftOut)
+        // Every truth mask is decoded before any image is segmented: a bad one is the manifest's problem, named by line.
+        if let data = input.data {
+            let given = Set(store.ids.indices.compactMap { rows.indices.contains($0) ? rows[$0].line : nil } + streamed.compactMap(\.line))
+            let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false, leavingOutMissingImages: input.skipUnreadable)
+            try SegmentationFiles.checkTruthFiles(manifest.rows.filter { given.contains($0.line) }, manifest: manifest.url.path)
+        }
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, figures: true) + [record]
@@ -57,7 +63,7 @@ struct OverlayCommand: ParsableCommand {
                                                   colour: rgb!, alpha: alpha)
                 for large in streamed {
                     guard let (result, _) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
-                                                              figures: (rgb!, alpha, input.data ?? "the command line"), leftOut: leftOut) else { continue }
+                                                              figures: (rgb!, alpha), leftOut: leftOut) else { continue }
                     results.append(result)
                 }
                 try leftOut?.report()

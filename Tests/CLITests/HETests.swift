@@ -226,5 +226,23 @@ import Testing
                                 "--skip-unreadable"])
         #expect(gone.status == 0 && gone.output.contains("left out (--skip-unreadable): \(folder.path("gone.csv")): line 3: image file gone.tif not found")
                     && gone.output.contains("1 of 2 inputs left out"), "\(gone.output)")
+        // Streamed, the warning names the manifest's line too; a truth mask that cannot be decoded is the
+        // manifest's problem: overlay refuses it by line before segmenting anything, skipping or not.
+        let truth = folder.path("data/spot001_truth.png"), broken = folder.path("broken_truth.png")
+        let png = try Data(contentsOf: URL(fileURLWithPath: truth))
+        try png.prefix(png.count - 20).write(to: URL(fileURLWithPath: broken))
+        try Data("path,truth\n\(folder.path("data/spot001.png")),\(truth)\n\(cut),\n".utf8).write(to: URL(fileURLWithPath: folder.path("cut.csv")))
+        let named = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("cut.csv"), "--out", folder.path("named"),
+                                 "--skip-unreadable", "--stream-above", "0"])
+        #expect(named.status == 0 && named.output.contains("left out (--skip-unreadable): \(folder.path("cut.csv")): line 3: \(cut)"),
+                "\(named.output)")
+        try Data("path,truth\n\(folder.path("data/spot001.png")),\(broken)\n".utf8).write(to: URL(fileURLWithPath: folder.path("broken.csv")))
+        for extra in [[String](), ["--skip-unreadable", "--stream-above", "0"]] {
+            let refused = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("broken.csv"), "--out", folder.path("broken")]
+                                      + extra)
+            #expect(refused.status == 1 && refused.output.contains("line 2: truth \(broken)") && !refused.output.contains("Segmenting"),
+                    "\(refused.output)")
+            #expect(!FileManager.default.fileExists(atPath: folder.path("broken")))
+        }
     }
 }
