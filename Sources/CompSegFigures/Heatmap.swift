@@ -7,6 +7,10 @@ public enum Heatmap {
     /// labels never touch, however small the map).
     public static let margin = 6, gap = 8, barWidth = 14, tickLength = 4, labelGap = 3, minBarHeight = 96
 
+    /// The colour of pixels outside the tissue, light enough to read as no measurement against
+    /// viridis's dark low end.
+    public static let outsideTissue: RGB = (222, 222, 222)
+
     /// The colour bar's title, written upwards beside it.
     public static let barTitle = "activation"
 
@@ -32,12 +36,18 @@ public enum Heatmap {
     /// of the enlarged map's size: where the map exceeds the threshold) is drawn on the map, and
     /// a line across the bar marks the threshold, both in that colour: faint maps, dark at every
     /// pixel, still show which pixels their masks take.
+    /// With `tissue` (of the map's size), pixels outside it are `outsideTissue` grey: the masks,
+    /// the tumor fraction and the pooling head see the tissue only.
     public static func render(values: [Float], height: Int, width: Int, colorBar: Bool = true, scale: Int = 1,
-                              threshold: (value: Float, outline: Mask, colour: RGB)? = nil) -> RGBImage {
+                              threshold: (value: Float, outline: Mask, colour: RGB)? = nil, tissue: Mask? = nil) -> RGBImage {
         precondition(values.count == height * width, "Heatmap: \(height)×\(width) needs \(height * width) values, got \(values.count)")
         precondition(scale >= 1, "Heatmap scale must be at least 1")
+        precondition(tissue.map { $0.height == height && $0.width == width } ?? true, "Heatmap: the tissue mask is not \(height)×\(width)")
         var map = RGBImage(height: height, width: width, fill: Palette.black)
-        for y in 0..<height { for x in 0..<width { map.set(x: x, y: y, Colormap.viridis(Double(values[y * width + x]))) } }
+        for y in 0..<height { for x in 0..<width {
+            let p = y * width + x
+            map.set(x: x, y: y, tissue?.pixels[p] == false ? outsideTissue : Colormap.viridis(Double(values[p])))
+        } }
         map = map.scaled(by: scale)
         if let threshold { map = Overlay.contour(preview: map, mask: threshold.outline, colour: threshold.colour) }
         guard colorBar else { return map }

@@ -169,14 +169,15 @@ public enum EvaluationReport {
         /// the page has one legend).
         let card: [(title: String, image: RGBImage)]
 
-        init(preview: RGBImage, map: [Float], mask: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double) throws {
-            var (preview, map, mask, truth) = (preview, map, mask, truth)
+        init(preview: RGBImage, map: [Float], mask: Mask, tissue: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double) throws {
+            var (preview, map, mask, tissue, truth) = (preview, map, mask, tissue, truth)
             let (fullH, fullW) = (preview.height, preview.width)
             let f = Downscale.factor(height: fullH, width: fullW, toFit: panelSide)
             if f > 1 {
                 preview = preview.shrunk(toFit: panelSide)
                 map = Downscale.mean(height: fullH, width: fullW, factor: f) { [map] in map[$0] }
                 mask = Downscale.majority(height: fullH, width: fullW, factor: f) { [mask] in mask.pixels[$0] }
+                tissue = Downscale.majority(height: fullH, width: fullW, factor: f) { [tissue] in tissue.pixels[$0] }
                 truth = truth.map { t in Downscale.majority(height: fullH, width: fullW, factor: f) { t.pixels[$0] } }
             }
             let (h, w) = (preview.height, preview.width)
@@ -189,13 +190,13 @@ public enum EvaluationReport {
             }
             // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
             // off at the left and top (the bottom one holds half of the colour bar's "0").
-            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: cut)
+            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: cut, tissue: tissue)
             let m = Heatmap.margin
             let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)
             var columns: [(title: String, image: RGBImage)] = [("preview", shown), ("activation", inPanel), ("overlay", overlay)]
             if let truthImage { columns.append(("truth", truthImage)) }
             panel = Panel.compose(columns, caption: nil, titleSpans: [1: w * upscale])
-            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale, threshold: cut)
+            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale, threshold: cut, tissue: tissue)
             var quad: [(String, RGBImage)] = [("preview", shown), ("activation", bare), ("predicted tumor", overlay)]
             if let truthImage { quad.append(("true tumor", truthImage)) }
             // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
@@ -222,11 +223,12 @@ public enum EvaluationReport {
             try Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
                 .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
             // The mask's outline on the map, and the threshold on its bar: which pixels it takes, however faint.
-            try Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: (evaluation.threshold, enlarged, colour))
+            try Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: (evaluation.threshold, enlarged, colour),
+                               tissue: sample.tissue)
                 .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
                 .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))
-            let views = try Views(preview: sample.preview, map: map, mask: mask, truth: truthMask,
+            let views = try Views(preview: sample.preview, map: map, mask: mask, tissue: sample.tissue, truth: truthMask,
                                   threshold: evaluation.threshold, colour: colour, alpha: alpha)
             try views.panel.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
             let cells = try views.card.map { title, image in

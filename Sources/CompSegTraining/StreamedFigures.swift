@@ -11,12 +11,13 @@ struct StreamedFigures {
 
     let regions: any SampleRegions
     let id: String
-    /// The 8-bit activation map (H×W) and the mask as bits (pixel p is bit p & 7 of byte p >> 3).
-    let map: [UInt8], maskBits: [UInt8]
+    /// The 8-bit activation map (H×W), and the mask and the tissue as bits (pixel p is bit p & 7 of byte p >> 3).
+    let map: [UInt8], maskBits: [UInt8], tissueBits: [UInt8]
     let truth: Mask?
     let threshold: Float, colour: RGB, alpha: Double
 
     func isMasked(_ p: Int) -> Bool { maskBits[p >> 3] & (1 << UInt8(p & 7)) != 0 }
+    func isTissue(_ p: Int) -> Bool { tissueBits[p >> 3] & (1 << UInt8(p & 7)) != 0 }
 
     /// Writes `<id>_overlay.png`, `_contour.png` and `_label.png` at full resolution, row by row,
     /// and `<id>_heatmap.png` and `_panel.png` drawn from copies shrunk to `EvaluationReport.panelSide`.
@@ -60,11 +61,12 @@ struct StreamedFigures {
         let shrunk = try RGBImage(height: sh, width: sw, bytes: sums.indices.map { UInt8((sums[$0] + counts[$0 / 3] / 2) / counts[$0 / 3]) })
         let smallMap = Downscale.mean(height: h, width: w, factor: f) { Float(map[$0]) / 255 }
         let smallMask = Downscale.majority(height: h, width: w, factor: f, isMasked)
+        let smallTissue = Downscale.majority(height: h, width: w, factor: f, isTissue)
         let smallTruth = truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t.pixels[$0] } }
         let upscale = max(1, 160 / max(sh, sw))
         try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
-                           threshold: (threshold, smallMask.scaled(by: upscale), colour)).writePNG(to: name("heatmap"))
-        try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, truth: smallTruth, threshold: threshold,
+                           threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))
+        try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, tissue: smallTissue, truth: smallTruth, threshold: threshold,
                                    colour: colour, alpha: alpha).panel.writePNG(to: name("panel"))
     }
 

@@ -102,6 +102,17 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect((0..<legend.width).contains { same(legend.pixel(x: $0, y: 12), red) })
     }
 
+    /// Pixels outside the tissue are light grey, whatever their value; inside, viridis; the mask's
+    /// outline is drawn over both.
+    @Test func outsideTheTissueIsGrey() throws {
+        let (h, w) = (4, 5)
+        let values = (0..<(h * w)).map { Float($0) / Float(h * w) }
+        let tissue = try Mask(height: h, width: w, pixels: (0..<(h * w)).map { $0 % w < 3 })
+        let out = Heatmap.render(values: values, height: h, width: w, colorBar: false, scale: 2, tissue: tissue)
+        #expect(same(out.pixel(x: 9, y: 7), Heatmap.outsideTissue) && same(out.pixel(x: 6, y: 0), Heatmap.outsideTissue))
+        #expect(same(out.pixel(x: 5, y: 7), Colormap.viridis(Double(values[3 * w + 2]))))
+    }
+
     @Test func colourBarAddsAStripWithLabelsAndTitle() {
         let values = [Float](repeating: 0.5, count: 20)
         let out = Heatmap.render(values: values, height: 4, width: 5)
