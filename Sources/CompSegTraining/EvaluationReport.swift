@@ -298,7 +298,8 @@ public enum EvaluationReport {
             + "width=\"\(picture.width)\" height=\"\(picture.height)\">"
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(colour))\"></span>predicted tumor: activation above "
             + thresholdText(threshold) + " in tissue (outlined on the activation, marked on its bar)</span>"
-            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour(beside: colour)))\"></span>true tumor (ground truth)</span></div>"
+            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(truthColour(beside: colour)))\"></span>true tumor (ground truth)</span>"
+            + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(Heatmap.outsideTissue))\"></span>outside the tissue (on the activation)</span></div>"
     }
 
     /// The per-sample table, sortable, each name linking to its card (whose anchor is
