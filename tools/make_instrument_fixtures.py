@@ -469,6 +469,10 @@ def make_numpy():
     # Height × width only: one band, the axis the band index.
     back = save("plain/image-u1.npy", (10 * y[:, :, 0] + x[:, :, 0]).astype("|u1"))
     expect("numpy/plain/image-u1.npy", back[:, :, None], [0.0], "", "NumPy array", notes=["the axis is the band index"])
+    # int8, 2-D, Fortran order, header version 3.
+    back = save("plain/image-i1-f-v3.npy", (10 * y[:, :, 0] - 5 * x[:, :, 0] - 3).astype("|i1"), version=(3, 0), fortran=True)
+    assert back.flags.f_contiguous
+    expect("numpy/plain/image-i1-f-v3.npy", back[:, :, None], [0.0], "", "NumPy array")
     # Refused: an axis of another length, a 1-D array, complex numbers, a structured array, a truncated file.
     save("mismatch/cube.npy", cube)
     save("mismatch/wavenumbers.npy", waves[:4])

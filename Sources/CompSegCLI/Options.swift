@@ -191,7 +191,10 @@ final class LeftOut {
     /// Throws when every input was left out; else, where some were, says how many.
     func report() throws {
         guard count > 0 else { return }
-        guard count < inputs else { throw CLIError("none of the \(counted(inputs, "input")) could be read (each is named above); nothing was written") }
+        guard count < inputs else {
+            throw CLIError((inputs == 1 ? "the input could not be read" : "none of the \(inputs) inputs could be read")
+                           + " (named above); nothing was written")
+        }
         warn("\(count) of \(counted(inputs, "input")) left out: each is named above")
     }
 }
@@ -230,7 +233,10 @@ struct StreamedInput {
         -> (SegmentationEvaluation.SampleResult, Double)? {
         guard let leftOut else { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
         do { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
-        catch let error as ManifestError { throw error } catch {
+        catch let error as ManifestError { throw error }  // a bad truth mask: the manifest's
+        catch let error as IOError where error.file.hasPrefix(folder.path + "/") { throw error }  // writing (a full disk): the run's
+        catch let error as TrainingError { throw error }  // the model and the modality disagree: every image's
+        catch {
             for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { try? FileManager.default.removeItem(at: url) }
             leftOut.add((manifest.map { "\($0): line \(line ?? 0): " } ?? "") + "\(error)")
             return nil
@@ -251,7 +257,9 @@ struct StreamedInput {
             result = try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder,
                                                   geoJSON: geoJSON?.geojson ?? false, minimumArea: geoJSON?.geojsonMinArea ?? 0,
                                                   figures: figures.map { ($0.colour, $0.alpha, truth) })
-        } catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
+        } catch let error as IOError where error.file.hasPrefix(folder.path + "/") { throw error }
+        catch let error as TrainingError { throw error }
+        catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         print(String(format: "  %.1f s (reading, preprocessing, network and writing%@, region by region)", seconds,
                      figures == nil ? "" : ", figures too"))
@@ -445,7 +453,7 @@ extension TrainedModel {
             else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
             else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
                     "the paper's (the run recorded none: its validation split could not choose one)") }
-        print("Threshold \(given.map { "\($0)" } ?? thresholdText(value)): \(said)")  // a given one as typed, however many digits
+        print("Threshold \(given.map { "\($0)" } ?? thresholdText(value)): \(said)")  // a given one in full (shortest round-trip digits)
         return (value, origin)
     }
 }

@@ -11,23 +11,30 @@ public enum Overlay {
         let c = [colour.0, colour.1, colour.2]
         var out = preview
         for p in 0..<mask.pixels.count where mask.pixels[p] {
-            for k in 0..<3 {
-                let v = (1 - a) * Double(preview.bytes[3 * p + k]) + a * Double(c[k])
-                out.bytes[3 * p + k] = UInt8(min(max(v.rounded(), 0), 255))
-            }
+            for k in 0..<3 { out.bytes[3 * p + k] = tint(preview.bytes[3 * p + k], c[k], alpha: a) }
         }
         return out
     }
 
+    /// One channel of a tinted pixel: (1 − α)·`value` + α·`colour`, rounded to the nearest byte
+    /// (`alpha` in [0, 1]).
+    @inline(__always)
+    public static func tint(_ value: UInt8, _ colour: UInt8, alpha: Double) -> UInt8 {
+        UInt8(min(max(((1 - alpha) * Double(value) + alpha * Double(colour)).rounded(), 0), 255))
+    }
+
     /// Whether the pixel is on the mask's boundary: in the mask with a 4-neighbour outside it or off the image.
     public static func isBoundary(_ mask: Mask, x: Int, y: Int) -> Bool {
-        guard mask.pixels[y * mask.width + x] else { return false }
-        for (dx, dy) in [(1, 0), (-1, 0), (0, 1), (0, -1)] {
-            let nx = x + dx, ny = y + dy
-            if nx < 0 || ny < 0 || nx >= mask.width || ny >= mask.height { return true }
-            if !mask.pixels[ny * mask.width + nx] { return true }
-        }
-        return false
+        isBoundary(x: x, y: y, height: mask.height, width: mask.width) { mask.pixels[$0] }
+    }
+
+    /// `isBoundary` for a `height`×`width` mask given by `isOn(p)` (p = y·width + x), such as one held as bits.
+    @inline(__always)
+    public static func isBoundary(x: Int, y: Int, height: Int, width: Int, _ isOn: (Int) -> Bool) -> Bool {
+        let p = y * width + x
+        guard isOn(p) else { return false }
+        if x == 0 || y == 0 || x == width - 1 || y == height - 1 { return true }
+        return !isOn(p - 1) || !isOn(p + 1) || !isOn(p - width) || !isOn(p + width)
     }
 
     /// Paints the mask's boundary pixels (`isBoundary`) in `colour`; everything else is unchanged.

@@ -161,46 +161,62 @@ public enum EvaluationReport {
     public static let panelSide = 2048
 
     /// One sample's pictures as its panel and its report card show them: preview, activation map
-    /// (the mask's outline on it, the threshold on its bar), overlay and, with truth, the true
-    /// tumor, shrunk to `panelSide` or enlarged (whole pixels) to 160 so that small ones stay readable.
+    /// (the mask's outline on it, the threshold on its bar, grey outside the tissue), overlay and,
+    /// with truth, the true tumor; enlarged (whole pixels) to 160 so that small ones stay readable.
+    /// The panel's are drawn from copies shrunk to `panelSide`, the card's from the full size and
+    /// shrunk to `cardSide` (one factor from the full size, as the docs give it).
     struct Views {
         let panel: RGBImage
         /// The card's pictures, titled, at most `cardSide` a side (the activation without its bar:
         /// the page has one legend).
         let card: [(title: String, image: RGBImage)]
 
+        /// The pictures at one size.
+        private struct Pictures {
+            let shown: RGBImage, overlay: RGBImage, truth: RGBImage?, upscale: Int, width: Int
+            let map: [Float], cut: (value: Float, outline: Mask, colour: RGB), tissue: Mask
+
+            init(preview: RGBImage, map: [Float], mask: Mask, tissue: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double) {
+                let upscale = max(1, 160 / max(preview.height, preview.width))
+                (self.upscale, width, self.map, self.tissue) = (upscale, preview.width, map, tissue)
+                cut = (threshold, mask.scaled(by: upscale), colour)
+                shown = preview.scaled(by: upscale)
+                overlay = Overlay.blend(preview: preview, mask: mask, colour: colour, alpha: alpha).scaled(by: upscale)
+                self.truth = truth.map {
+                    Overlay.blend(preview: preview, mask: $0, colour: truthColour(beside: colour), alpha: 0.5).scaled(by: upscale)
+                }
+            }
+
+            func heatmap(colorBar: Bool) -> RGBImage {
+                Heatmap.render(values: map, height: shown.height / upscale, width: width, colorBar: colorBar, scale: upscale,
+                               threshold: cut, tissue: tissue)
+            }
+        }
+
         init(preview: RGBImage, map: [Float], mask: Mask, tissue: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double) throws {
-            var (preview, map, mask, tissue, truth) = (preview, map, mask, tissue, truth)
-            let (fullH, fullW) = (preview.height, preview.width)
-            let f = Downscale.factor(height: fullH, width: fullW, toFit: panelSide)
-            if f > 1 {
-                preview = preview.shrunk(toFit: panelSide)
-                map = Downscale.mean(height: fullH, width: fullW, factor: f) { [map] in map[$0] }
-                mask = Downscale.majority(height: fullH, width: fullW, factor: f) { [mask] in mask.pixels[$0] }
-                tissue = Downscale.majority(height: fullH, width: fullW, factor: f) { [tissue] in tissue.pixels[$0] }
-                truth = truth.map { t in Downscale.majority(height: fullH, width: fullW, factor: f) { t.pixels[$0] } }
-            }
-            let (h, w) = (preview.height, preview.width)
-            let upscale = max(1, 160 / max(h, w)), enlarged = mask.scaled(by: upscale)
-            let cut = (value: threshold, outline: enlarged, colour: colour)
-            let shown = preview.scaled(by: upscale)
-            let overlay = Overlay.blend(preview: preview, mask: mask, colour: colour, alpha: alpha).scaled(by: upscale)
-            let truthImage = truth.map {
-                Overlay.blend(preview: preview, mask: $0, colour: truthColour(beside: colour), alpha: 0.5).scaled(by: upscale)
-            }
-            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
-            // off at the left and top (the bottom one holds half of the colour bar's "0").
-            let heatmap = Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: cut, tissue: tissue)
-            let m = Heatmap.margin
-            let inPanel = heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)
-            var columns: [(title: String, image: RGBImage)] = [("preview", shown), ("activation", inPanel), ("overlay", overlay)]
-            if let truthImage { columns.append(("truth", truthImage)) }
-            panel = Panel.compose(columns, caption: nil, titleSpans: [1: w * upscale])
-            let bare = Heatmap.render(values: map, height: h, width: w, colorBar: false, scale: upscale, threshold: cut, tissue: tissue)
-            var quad: [(String, RGBImage)] = [("preview", shown), ("activation", bare), ("predicted tumor", overlay)]
-            if let truthImage { quad.append(("true tumor", truthImage)) }
+            let full = Pictures(preview: preview, map: map, mask: mask, tissue: tissue, truth: truth, threshold: threshold,
+                                colour: colour, alpha: alpha)
+            var quad: [(String, RGBImage)] = [("preview", full.shown), ("activation", full.heatmap(colorBar: false)),
+                                              ("predicted tumor", full.overlay)]
+            if let truth = full.truth { quad.append(("true tumor", truth)) }
             // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
             card = quad.map { ($0, $1.shrunk(toFit: cardSide)) }
+
+            let (h, w) = (preview.height, preview.width), f = Downscale.factor(height: h, width: w, toFit: panelSide)
+            let small = f == 1 ? full
+                : Pictures(preview: preview.shrunk(toFit: panelSide), map: Downscale.mean(height: h, width: w, factor: f) { map[$0] },
+                           mask: Downscale.majority(height: h, width: w, factor: f) { mask.pixels[$0] },
+                           tissue: Downscale.majority(height: h, width: w, factor: f) { tissue.pixels[$0] },
+                           truth: truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t.pixels[$0] } },
+                           threshold: threshold, colour: colour, alpha: alpha)
+            // In the panel the map starts where the other pictures do: the heatmap's white margin is cut
+            // off at the left and top (the bottom one holds half of the colour bar's "0").
+            let heatmap = small.heatmap(colorBar: true), m = Heatmap.margin
+            var columns: [(title: String, image: RGBImage)] = [
+                ("preview", small.shown), ("activation", heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)),
+                ("overlay", small.overlay)]
+            if let truth = small.truth { columns.append(("truth", truth)) }
+            panel = Panel.compose(columns, caption: nil, titleSpans: [1: small.width * small.upscale])
         }
     }
 

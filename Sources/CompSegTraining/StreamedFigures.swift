@@ -44,10 +44,8 @@ struct StreamedFigures {
                     counts[small + x / f] += 1
                     guard isMasked(p) else { continue }
                     labels[i] = 1
-                    for k in 0..<3 {
-                        blended[3 * i + k] = UInt8(min(max(((1 - a) * Double(preview[3 * i + k]) + a * Double(c[k])).rounded(), 0), 255))
-                    }
-                    if isBoundary(x: x, y: y, height: h, width: w) { for k in 0..<3 { outlined[3 * i + k] = c[k] } }
+                    for k in 0..<3 { blended[3 * i + k] = Overlay.tint(preview[3 * i + k], c[k], alpha: a) }
+                    if Overlay.isBoundary(x: x, y: y, height: h, width: w, isMasked) { for k in 0..<3 { outlined[3 * i + k] = c[k] } }
                 }
             }
             try overlay.append(blended)
@@ -68,12 +66,5 @@ struct StreamedFigures {
                            threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))
         try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, tissue: smallTissue, truth: smallTruth, threshold: threshold,
                                    colour: colour, alpha: alpha).panel.writePNG(to: name("panel"))
-    }
-
-    /// `Overlay.isBoundary` on the mask's bits: masked with a 4-neighbour unmasked or off the image.
-    private func isBoundary(x: Int, y: Int, height h: Int, width w: Int) -> Bool {
-        if x == 0 || y == 0 || x == w - 1 || y == h - 1 { return true }
-        let p = y * w + x
-        return !isMasked(p - 1) || !isMasked(p + 1) || !isMasked(p - w) || !isMasked(p + w)
     }
 }

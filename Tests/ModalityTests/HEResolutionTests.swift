@@ -42,7 +42,7 @@ import Testing
         // Read region by region (no overview is made for it), likewise.
         let regions = try #require(try HESource(c).regions(of: Self.pyramid, label: nil))
         let part = try regions.region(y: 1, x: 2, height: regions.height - 1, width: regions.width - 2)
-        #expect(part.tissue.count == part.height * part.width)
+        #expect(part.tissue.count == part.height * part.width && regions.tissueNote == nil)
         // A misspelled key in the section is named as such, not as the key it leaves missing.
         #expect { try PluginConfiguration(json: Data(#"{"tissue": {"methd": "all"}}"#.utf8), source: "he.yaml: options").decode(HESource.Configuration.self) }
             throws: { "\($0)" == "he.yaml: options: unknown key 'tissue.methd': did you mean 'method'?" }

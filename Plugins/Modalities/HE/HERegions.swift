@@ -35,9 +35,11 @@ struct HERegions: SampleRegions {
     /// Overview pixels per side of a block, and the overview's tissue mask.
     let factor: Int
     let overview: Mask
+    /// Whether the tissue rule takes every pixel (`method: all`): no overview is made then.
+    let everyPixel: Bool
 
     var tissueNote: String? {
-        factor == 1 ? nil : "tissue from an overview at 1/\(factor) of the resolution (loaded whole, it is decided pixel by "
+        factor == 1 || everyPixel ? nil : "tissue from an overview at 1/\(factor) of the resolution (loaded whole, it is decided pixel by "
             + "pixel: masks may differ at tissue edges)"
     }
 
@@ -57,7 +59,8 @@ struct HERegions: SampleRegions {
             scaled.removeSpecksSmallerThan = rule.removeSpecksSmallerThan / (factor * factor)
         }
         // Every pixel is tissue under `all`: the image need not be read for it.
-        overview = rule.method == .all ? Mask(height: (height + factor - 1) / factor, width: (width + factor - 1) / factor, filled: true)
+        everyPixel = rule.method == .all
+        overview = everyPixel ? Mask(height: (height + factor - 1) / factor, width: (width + factor - 1) / factor, filled: true)
             : try scaled.mask(Self.overview(bands, factor: factor))
     }
 

@@ -87,6 +87,7 @@ struct Bytes {
         }
         return raw.withUnsafeBytes { buffer in
             switch type {
+            case .int8: decode(buffer, Int8.self, offset, count, order, ignore) { (Float($0), Double($0)) }
             case .uint8: decode(buffer, UInt8.self, offset, count, order, ignore) { (Float($0), Double($0)) }
             case .int16: decode(buffer, Int16.self, offset, count, order, ignore) { (Float($0), Double($0)) }
             case .uint16: decode(buffer, UInt16.self, offset, count, order, ignore) { (Float($0), Double($0)) }
@@ -123,11 +124,11 @@ private func decode<T: FixedWidthInteger>(_ buffer: UnsafeRawBufferPointer, _: T
 
 /// The number types instrument files store samples in.
 enum SampleType: Sendable {
-    case uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64
+    case int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64
 
     var size: Int {
         switch self {
-        case .uint8: 1
+        case .int8, .uint8: 1
         case .int16, .uint16: 2
         case .int32, .uint32, .float32: 4
         case .int64, .uint64, .float64: 8

@@ -109,11 +109,11 @@ struct NumPyHeader {
     /// The sample type of a `descr` such as `<f4`, `>i2` or `|u1`.
     static func type(_ descr: String, file: String) throws -> (SampleType, ByteOrder, String) {
         let types: [String: (SampleType, String)] = [
-            "f4": (.float32, "float32"), "f8": (.float64, "float64"), "u1": (.uint8, "uint8"), "i2": (.int16, "int16"),
+            "f4": (.float32, "float32"), "f8": (.float64, "float64"), "i1": (.int8, "int8"), "u1": (.uint8, "uint8"), "i2": (.int16, "int16"),
             "u2": (.uint16, "uint16"), "i4": (.int32, "int32"), "u4": (.uint32, "uint32"), "i8": (.int64, "int64"), "u8": (.uint64, "uint64"),
         ]
         guard descr.count >= 3, let orderMark = descr.first, "<>|=".contains(orderMark), let (type, name) = types[String(descr.dropFirst())] else {
-            throw IOError(file: file, "holds numbers of type '\(descr)'; expected float32, float64 or an integer type of 8 (unsigned) "
+            throw IOError(file: file, "holds numbers of type '\(descr)'; expected float32, float64 or an integer type of 8 "
                           + "to 64 bits (save the array as float32: array.astype('float32'))")
         }
         return (type, orderMark == ">" ? .big : .little, name)
