@@ -28,10 +28,14 @@ typedef struct {
     char message[256];
 } compseg_png_reader;
 
-static inline void compseg_png_reader_say(compseg_png_reader *r, const char *text) {
+/// Copies `text` into `message` (`size` bytes), cut short where it does not fit.
+static inline void compseg_png_copy_message(char *message, size_t size, const char *text) {
     size_t i = 0;
-    for (; text && text[i] && i + 1 < sizeof r->message; ++i) r->message[i] = text[i];
-    r->message[i] = 0;
+    for (; text && text[i] && i + 1 < size; ++i) message[i] = text[i];
+    message[i] = 0;
+}
+static inline void compseg_png_reader_say(compseg_png_reader *r, const char *text) {
+    compseg_png_copy_message(r->message, sizeof r->message, text);
 }
 static inline void compseg_png_reader_error(png_structp png, png_const_charp text) {
     compseg_png_reader *r = (compseg_png_reader *)png_get_error_ptr(png);
@@ -115,9 +119,7 @@ typedef struct {
 } compseg_png_writer;
 
 static inline void compseg_png_writer_say(compseg_png_writer *w, const char *text) {
-    size_t i = 0;
-    for (; text && text[i] && i + 1 < sizeof w->message; ++i) w->message[i] = text[i];
-    w->message[i] = 0;
+    compseg_png_copy_message(w->message, sizeof w->message, text);
 }
 static inline void compseg_png_writer_error(png_structp png, png_const_charp text) {
     compseg_png_writer *w = (compseg_png_writer *)png_get_error_ptr(png);

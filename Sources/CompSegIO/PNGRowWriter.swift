@@ -8,7 +8,7 @@ public final class PNGRowWriter {
     public let url: URL
     public let width: Int, height: Int, channels: Int
     private let temporary: String
-    private var state = UnsafeMutablePointer<compseg_png_writer>.allocate(capacity: 1)
+    private let state: UnsafeMutablePointer<compseg_png_writer>
     private var open = false, rowsWritten = 0
 
     /// Creates the temporary file and writes the header.
@@ -18,9 +18,11 @@ public final class PNGRowWriter {
         precondition(width > 0 && height > 0, "PNGRowWriter needs a positive size, got \(width)×\(height)")
         (self.url, self.width, self.height, self.channels) = (url, width, height, channels)
         temporary = try temporaryPath(for: url)
+        state = .allocate(capacity: 1)  // after the last throw that leaves the object unmade
         open = true
         guard compseg_png_writer_open(state, temporary, UInt32(width), UInt32(height), Int32(channels)) == 1 else {
-            throw failure("cannot be written as PNG")
+            let reason = String(cString: strerror(errno))
+            throw failure("cannot be written as PNG" + (state.pointee.file == nil ? " (\(reason))" : ""))
         }
     }
 

@@ -58,6 +58,9 @@ extension TrainedModel {
         guard c == description.inputChannels else {
             throw TrainingError("an image of \(c) channels; the model was trained on \(description.inputChannels)")
         }
+        guard tissue.map({ $0.count == h * w }) ?? true else {
+            throw TrainingError("a tissue mask of \(tissue?.count ?? 0) pixels for a \(h)×\(w) image")
+        }
         let (ys, xs) = (tiling.starts(h), tiling.starts(w))
         let (th, tw) = (min(tiling.size, h), min(tiling.size, w))
         if ys.count == 1 && xs.count == 1 {

@@ -664,3 +664,23 @@ func balanced(_ xml: String) -> Bool {
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("panel.png").path))
     }
 }
+
+/// Maps and masks reduced by a whole factor in the blocks `RGBImage.shrunk(toFit:)` uses.
+@Suite struct DownscaleTests {
+    @Test func blocksMatchTheShrunkPicture() throws {
+        let (h, w) = (5, 7)  // factor 3 for a side of 3: blocks of 3×3, the last ones 2 rows and 1 column
+        #expect(Downscale.factor(height: h, width: w, toFit: 3) == 3 && Downscale.factor(height: h, width: w, toFit: 7) == 1)
+        #expect(Downscale.size(height: h, width: w, factor: 3) == (2, 3))
+        let picture = RGBImage(height: h, width: w, fill: (0, 0, 0)).shrunk(toFit: 3)
+        #expect((picture.height, picture.width) == (2, 3))
+        let values = (0..<(h * w)).map(Float.init)
+        let means = Downscale.mean(height: h, width: w, factor: 3) { values[$0] }
+        #expect(means[0] == (0 + 1 + 2 + 7 + 8 + 9 + 14 + 15 + 16) / 9)
+        #expect(means[5] == 30.5, "the corner block holds column 6 of rows 3 and 4: (27 + 34) / 2")
+        // Majority: a block is set where at least half its pixels are.
+        let mask = Downscale.majority(height: h, width: w, factor: 3) { $0 % w < 2 }
+        #expect(mask.pixels == [true, false, false, true, false, false])
+        let enlarged = try Mask(height: 1, width: 2, pixels: [true, false]).scaled(by: 2)
+        #expect(enlarged.pixels == [true, true, false, false, true, true, false, false])
+    }
+}
