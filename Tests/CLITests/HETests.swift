@@ -9,6 +9,13 @@ import Testing
     let cli: CLI
     init() throws { cli = try CLI() }
 
+    /// An 8-spot H&E phantom in `folder`/data and a small network trained on it for one epoch in `folder`/run.
+    func phantomAndRun(in folder: TemporaryFolder, seed: Int) throws {
+        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "\(seed)", "--out", folder.path("data")]).status == 0)
+        #expect(try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
+                             "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"]).status == 0)
+    }
+
     @Test func phantomTrainSegmentEvaluate() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -74,10 +81,7 @@ import Testing
     @Test(arguments: ["tif", "png"]) func streamedSegmentationEqualsWholeImage(format: String) throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "3", "--out", folder.path("data")]).status == 0)
-        let trained = try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
-                                   "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
-        #expect(trained.status == 0, "\(trained.output)")
+        try phantomAndRun(in: folder, seed: 3)
         // A 600×1400 mosaic of the spots on white, its right half blank (tiles without tissue, skipped), as a tiled TIFF.
         let spots = try ["spot000.tif", "spot001.png", "spot002.tif", "spot003.png"].map {
             try RasterFile.read(URL(fileURLWithPath: folder.path("data/\($0)"))).rgb
@@ -161,9 +165,7 @@ import Testing
     @Test func widePanelsAreShrunk() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "5", "--out", folder.path("data")]).status == 0)
-        #expect(try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
-                             "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"]).status == 0)
+        try phantomAndRun(in: folder, seed: 5)
         let spot = try RasterFile.read(URL(fileURLWithPath: folder.path("data/spot000.tif"))).rgb
         let (h, w) = (40, 2100)  // shrunk by 2 to 20×1050
         var pixels = [UInt8](repeating: 240, count: h * w * 3)
@@ -189,9 +191,7 @@ import Testing
     @Test func truncatedFilesLeaveNoOutput() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "4", "--out", folder.path("data")]).status == 0)
-        #expect(try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
-                             "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"]).status == 0)
+        try phantomAndRun(in: folder, seed: 4)
         let whole = try Data(contentsOf: URL(fileURLWithPath: folder.path("data/spot000.tif")))
         let cut = folder.path("cut.tif")
         try whole.prefix(whole.count * 2 / 3).write(to: URL(fileURLWithPath: cut))
