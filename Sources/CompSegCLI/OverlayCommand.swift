@@ -41,7 +41,7 @@ struct OverlayCommand: ParsableCommand {
         let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove, leftOut: leftOut)
         // Every truth mask is decoded before any image is segmented: a bad one is the manifest's problem, named by line.
         if let data = input.data {
-            let given = Set(store.ids.indices.compactMap { rows.indices.contains($0) ? rows[$0].line : nil } + streamed.compactMap(\.line))
+            let given = Set(rows.map(\.line) + streamed.compactMap(\.line))  // the rows loaded and streamed
             let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false, leavingOutMissingImages: input.skipUnreadable)
             try SegmentationFiles.checkTruthFiles(manifest.rows.filter { given.contains($0.line) }, manifest: manifest.url.path)
         }
