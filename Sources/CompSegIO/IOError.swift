@@ -70,12 +70,16 @@ public func createFolder(_ url: URL) throws {
         guard isDirectory.boolValue else { throw IOError(file: url.path, "is a file; expected a folder to write into") }
         return
     }
-    // A symbolic link to nothing: fileExists follows it, createDirectory finds the link.
-    if let target = try? manager.destinationOfSymbolicLink(atPath: url.path) {
-        throw IOError(file: url.path, "is a symbolic link to \(target), which does not exist; create that folder, or give another path")
+    // A symbolic link to nothing, the folder or one above it: fileExists follows it, createDirectory finds the link.
+    func refuseDanglingLink(_ folder: URL) throws {
+        guard let target = try? manager.destinationOfSymbolicLink(atPath: folder.path) else { return }
+        throw IOError(file: url.path, (folder == url ? "is" : "cannot be created: \(folder.path) is")
+                      + " a symbolic link to \(target), which does not exist; create that folder, or give another path")
     }
+    try refuseDanglingLink(url)
     var above = url.deletingLastPathComponent()
     while !manager.fileExists(atPath: above.path, isDirectory: &isDirectory), above.path != "/" {
+        try refuseDanglingLink(above)
         above = above.deletingLastPathComponent()
     }
     guard isDirectory.boolValue else {

@@ -23,6 +23,9 @@ import Testing
         #expect(throws: IOError(file: link.path, "is a symbolic link to \(target.path), which does not exist; create that folder, or give another path")) {
             try createFolder(link)
         }
+        let below = link.appendingPathComponent("sub")
+        #expect(throws: IOError(file: below.path, "cannot be created: \(link.path) is a symbolic link to \(target.path), which does not exist; "
+                                + "create that folder, or give another path")) { try createFolder(below) }
     }
 
     @Test func leftoverTemporariesAreOursOrFoundations() {
