@@ -26,8 +26,12 @@ public protocol SampleRegions: Sendable {
     /// Rows `y ..< y + height`, columns `x ..< x + width` as a sample: that part of the image,
     /// the tissue mask and the preview.
     func region(y: Int, x: Int, height: Int, width: Int) throws -> Sample
+    /// False only where that region's tissue mask would be empty, so that it need not be read
+    /// (a tile without tissue is not segmented); true where it may hold tissue or cannot be told.
+    func mayHoldTissue(y: Int, x: Int, height: Int, width: Int) -> Bool
 }
 
 extension SampleRegions {
     public var tissueNote: String? { nil }
+    public func mayHoldTissue(y: Int, x: Int, height: Int, width: Int) -> Bool { true }
 }

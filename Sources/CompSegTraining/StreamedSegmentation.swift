@@ -66,13 +66,15 @@ extension TrainedModel {
                 var batch: [Int] = [], input: [Float] = []
                 input.reserveCapacity(batchSize * description.inputChannels * th * tw)
                 for b in first..<min(first + batchSize, xs.count) {
+                    let single = ys.count * xs.count == 1
+                    // A tile without tissue is not run, as `tiledActivationMap` skips it; where the regions can tell, not read either.
+                    guard single || regions.mayHoldTissue(y: ys[a], x: xs[b], height: th, width: tw) else { continue }
                     let tile = try aligned(modality.prepare(regions.region(y: ys[a], x: xs[b], height: th, width: tw)))
                     guard tile.image.shape[0] == description.inputChannels else {
                         throw TrainingError("sample \(regions.id) has \(tile.image.shape[0]) channels after preprocessing; "
                                             + "the model was trained on \(description.inputChannels)")
                     }
-                    // A tile without tissue is not run, as `tiledActivationMap` skips it.
-                    guard tile.tissue.pixels.contains(true) || ys.count * xs.count == 1 else { continue }
+                    guard single || tile.tissue.pixels.contains(true) else { continue }
                     batch.append(b)
                     input += tile.image.scalars
                     for y in 0..<th { for x in 0..<tw where tile.tissue.pixels[y * tw + x] { tissue[y * w + xs[b] + x] = true } }

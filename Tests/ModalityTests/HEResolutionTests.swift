@@ -49,6 +49,20 @@ import Testing
     }
 
     /// A level the file lacks (a PNG has one) is named with the option that asks for it.
+    /// Whether a region may hold tissue, told from the overview without reading it, agrees with
+    /// the region's own mask for every window of a few sizes (Otsu's tissue: part of the image).
+    @Test func regionsTellTissueWithoutReading() throws {
+        let regions = try #require(try HESource(HESource.Configuration()).regions(of: Self.pyramid, label: nil))
+        for (h, w) in [(1, 1), (3, 5), (8, 8), (40, 48)] {
+            for y in stride(from: 0, through: regions.height - h, by: max(1, h / 2)) {
+                for x in stride(from: 0, through: regions.width - w, by: max(1, w / 2)) {
+                    let tissue = try regions.region(y: y, x: x, height: h, width: w).tissue.pixels.contains(true)
+                    #expect(regions.mayHoldTissue(y: y, x: x, height: h, width: w) == tissue, "\(h)×\(w) at (\(y), \(x))")
+                }
+            }
+        }
+    }
+
     @Test func aMissingLevelNamesTheOption() throws {
         var configuration = HESource.Configuration()
         configuration.level = 3

@@ -93,6 +93,15 @@ struct HERegions: SampleRegions {
         return RasterImage(width: ow, height: oh, channels: 3, values: values, bitDepth: bitDepth)
     }
 
+    /// Exact: a region's mask is the overview's blocks it covers.
+    func mayHoldTissue(y: Int, x: Int, height h: Int, width w: Int) -> Bool {
+        guard h > 0, w > 0 else { return false }
+        let columns = (max(0, x) / factor)...(min(width - 1, x + w - 1) / factor)
+        return ((max(0, y) / factor)...(min(height - 1, y + h - 1) / factor)).contains { row in
+            columns.contains { overview.pixels[row * overview.width + $0] }
+        }
+    }
+
     func region(y: Int, x: Int, height h: Int, width w: Int) throws -> Sample {
         guard x >= 0, w > 0, x <= width - w else {
             throw IOError(file: bands.url.path, "columns \(x)..<\(x + w) do not lie inside the image's \(width)")
