@@ -41,9 +41,9 @@ struct OverlayCommand: ParsableCommand {
         let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove, leftOut: leftOut)
         // Every truth mask is decoded before any image is segmented: a bad one is the manifest's problem, named by line.
         if let data = input.data {
-            let given = Set(rows.map(\.line) + streamed.compactMap(\.line))  // the rows loaded and streamed
-            let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false, leavingOutMissingImages: input.skipUnreadable)
-            try SegmentationFiles.checkTruthFiles(manifest.rows.filter { given.contains($0.line) }, manifest: manifest.url.path)
+            let truths = rows.compactMap { row in row.truth.map { (row.line, $0) } }
+                + streamed.compactMap { s in s.truth.map { (s.line ?? 0, $0) } }
+            try SegmentationFiles.checkTruthFiles(truths.sorted { $0.0 < $1.0 }, manifest: URL(fileURLWithPath: data).path)
         }
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()

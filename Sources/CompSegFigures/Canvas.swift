@@ -85,9 +85,9 @@ extension RGBImage {
     /// block (those at the right and bottom edges of what they hold). Small pictures stay as they are.
     public func shrunk(toFit side: Int) -> RGBImage {
         precondition(side >= 1, "shrunk(toFit:): the side must be at least 1 pixel, got \(side)")
-        let factor = (max(height, width) + side - 1) / max(side, 1)
+        let factor = Downscale.factor(height: height, width: width, toFit: side)
         guard factor > 1 else { return self }
-        let (oh, ow) = ((height + factor - 1) / factor, (width + factor - 1) / factor)
+        let (oh, ow) = Downscale.size(height: height, width: width, factor: factor)
         var out = RGBImage(height: oh, width: ow, fill: Palette.black)
         for oy in 0..<oh { for ox in 0..<ow {
             var sum = (0, 0, 0), n = 0

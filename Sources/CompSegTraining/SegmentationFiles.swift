@@ -135,10 +135,14 @@ public enum SegmentationFiles {
     /// Throws `ManifestError` naming, by line, every row whose truth file is missing or not a
     /// readable PNG: checked before any sample is segmented (their sizes are checked when read).
     public static func checkTruthFiles(_ rows: [Manifest.Row], manifest: String) throws {
+        try checkTruthFiles(rows.compactMap { row in row.truth.map { (row.line, $0) } }, manifest: manifest)
+    }
+
+    /// `checkTruthFiles` for truth files given with their manifest lines.
+    public static func checkTruthFiles(_ truths: [(line: Int, file: URL)], manifest: String) throws {
         var problems: [String] = []
-        for row in rows {
-            guard let file = row.truth else { continue }
-            do { _ = try PNGImage(contentsOf: file) } catch { problems.append("line \(row.line): truth \(error)") }
+        for (line, file) in truths {
+            do { _ = try PNGImage(contentsOf: file) } catch { problems.append("line \(line): truth \(error)") }
         }
         guard problems.isEmpty else { throw ManifestError(file: manifest, problems: problems) }
     }

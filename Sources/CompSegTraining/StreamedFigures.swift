@@ -11,13 +11,13 @@ struct StreamedFigures {
 
     let regions: any SampleRegions
     let id: String
-    /// The 8-bit activation map (H×W), and the mask and the tissue as bits (pixel p is bit p & 7 of byte p >> 3).
-    let map: [UInt8], maskBits: [UInt8], tissueBits: [UInt8]
+    /// The 8-bit activation map (H×W), and the mask and the tissue as bits.
+    let map: [UInt8], maskBits: PixelBits, tissueBits: PixelBits
     let truth: Mask?
     let threshold: Float, colour: RGB, alpha: Double
 
-    func isMasked(_ p: Int) -> Bool { maskBits[p >> 3] & (1 << UInt8(p & 7)) != 0 }
-    func isTissue(_ p: Int) -> Bool { tissueBits[p >> 3] & (1 << UInt8(p & 7)) != 0 }
+    func isMasked(_ p: Int) -> Bool { maskBits[p] }
+    func isTissue(_ p: Int) -> Bool { tissueBits[p] }
 
     /// Writes `<id>_overlay.png`, `_contour.png` and `_label.png` at full resolution, row by row,
     /// and `<id>_heatmap.png` and `_panel.png` drawn from copies shrunk to `EvaluationReport.panelSide`.

@@ -32,8 +32,8 @@ extension TrainedModel {
         let wy = ys.map { y0 in (0..<th).map { tiling.weight($0, n: th, start: y0, length: h) } }
         let wx = xs.map { x0 in (0..<tw).map { tiling.weight($0, n: tw, start: x0, length: w) } }
         let tiff = try FloatTIFFWriter(url: folder.appendingPathComponent(id + "_map.tif"), width: w, height: h)
-        var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = [UInt8](repeating: 0, count: (h * w + 7) / 8)
-        var tissueBits = figures == nil ? [] : maskBits  // for the figures only
+        var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
+        var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
         // The band: rows ys[a] ..< ys[a] + th, blend sums, weights and tissue.
         var sum = [Float](repeating: 0, count: th * w), total = sum
         var tissue = [Bool](repeating: false, count: th * w)
@@ -49,8 +49,8 @@ extension TrainedModel {
                 mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
                 if tissue[i] {
                     tissuePixels += 1
-                    if !tissueBits.isEmpty { tissueBits[p >> 3] |= 1 << UInt8(p & 7) }
-                    if v > threshold { tumorPixels += 1; maskBits[p >> 3] |= 1 << UInt8(p & 7) }
+                    if figures != nil { tissueBits.set(p) }
+                    if v > threshold { tumorPixels += 1; maskBits.set(p) }
                 }
             } }
             try tiff.append(values)
@@ -96,18 +96,18 @@ extension TrainedModel {
         try tiff.finish()
         try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_map.png"))
         let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1)
-        for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 ? 255 : 0 }) }
+        for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0] ? 255 : 0 }) }
         try maskPNG.finish()
         if let figures {
             try StreamedFigures(regions: regions, id: id, map: mapBytes, maskBits: maskBits, tissueBits: tissueBits, truth: figures.truth,
                                 threshold: threshold,
                                 colour: figures.colour, alpha: figures.alpha).write(to: folder)
         }
-        (mapBytes, tissueBits) = ([], [])
+        (mapBytes, tissueBits) = ([], PixelBits(count: 0))
         if geoJSON {
             let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
-            let mask = (0..<(h * w)).map { maskBits[$0 >> 3] & (1 << UInt8($0 & 7)) != 0 }
-            maskBits = []
+            let mask = (0..<(h * w)).map { maskBits[$0] }
+            maskBits = PixelBits(count: 0)
             try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
                 .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix), minimumArea: minimumArea)
         }
