@@ -224,15 +224,25 @@ struct StreamedInput {
     let id: String
 
     /// Segments it region by region into `folder` (`TrainedModel.segmentStreaming`), saying so with
-    /// its time on standard output; with `figures`, also draws overlay's pictures, with its truth.
-    /// - Returns: its result and the seconds it took.
+    /// its time on standard output; with `figures`, also draws overlay's pictures. Its truth, where
+    /// its row has one, is drawn in the panel and scored when `figures` or `scoring` is given.
+    /// - Parameter scoring: the thresholds its counts hold beside `threshold` (`evaluate`'s).
+    /// - Returns: what it gave, and the seconds it took.
     /// With `leftOut`, an image that fails is handed to it (after its manifest line), its files
     /// removed, and nil returned; a bad truth mask is the manifest's problem and ends the run.
     func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: GeoJSONOptions? = nil,
-                 figures: (colour: RGB, alpha: Double)? = nil, leftOut: LeftOut? = nil) throws
-        -> (SegmentationEvaluation.SampleResult, Double)? {
-        guard let leftOut else { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
-        do { return try segmentOrThrow(trained, modality: modality, threshold: threshold, to: folder, geoJSON: geoJSON, figures: figures) }
+                 figures: (colour: RGB, alpha: Double)? = nil, scoring: [Float]? = nil, leftOut: LeftOut? = nil) throws
+        -> (StreamedSegmentation, Double)? {
+        let run = { () throws -> (StreamedSegmentation, Double) in
+            try self.timed(modality, folder: folder, "reading, preprocessing, network and writing" + (figures == nil ? "" : ", figures too")) { regions in
+                try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder,
+                                             geoJSON: geoJSON?.geojson ?? false, minimumArea: geoJSON?.geojsonMinArea ?? 0,
+                                             truth: figures == nil && scoring == nil ? nil : try readTruth(regions),
+                                             thresholds: scoring ?? [], figures: figures)
+            }
+        }
+        guard let leftOut else { return try run() }
+        do { return try run() }
         catch let error as ManifestError { throw error }  // a bad truth mask: the manifest's
         catch let error as IOError where error.file.hasPrefix(folder.path + "/") { throw error }  // writing (a full disk): the run's
         catch let error as TrainingError { throw error }  // the model and the modality disagree: every image's
@@ -243,27 +253,33 @@ struct StreamedInput {
         }
     }
 
-    private func segmentOrThrow(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL,
-                                geoJSON: GeoJSONOptions?, figures: (colour: RGB, alpha: Double)?) throws -> (SegmentationEvaluation.SampleResult, Double) {
+    /// Its activation counts, with its truth where its row has one, over edges that hold
+    /// `thresholds` (`TrainedModel.countStreaming`; nothing written), saying so with its time.
+    func count(_ trained: TrainedModel, modality: PreparedModality, thresholds: [Float] = []) throws -> ActivationCounts {
+        try timed(modality, folder: nil, "reading, preprocessing and network; nothing written") { regions in
+            try trained.countStreaming(regions, id: id, modality: modality, truth: try readTruth(regions), thresholds: thresholds)
+        }.0
+    }
+
+    /// Opens its regions through `modality`'s reader, runs `run` on them and says how long it took
+    /// (`what` it did); a reading error names the file, a write's into `folder`, the model's or the
+    /// manifest's is passed on.
+    private func timed<T>(_ modality: PreparedModality, folder: URL?, _ what: String, run: (any SampleRegions) throws -> T) throws -> (T, Double) {
         guard let source = modality.reader as? any RegionImageSource, let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
         }
         print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region"
               + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
         let start = DispatchTime.now().uptimeNanoseconds
-        let truth = try figures == nil ? nil : readTruth(regions)
-        let result: SegmentationEvaluation.SampleResult
-        do {
-            result = try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder,
-                                                  geoJSON: geoJSON?.geojson ?? false, minimumArea: geoJSON?.geojsonMinArea ?? 0,
-                                                  figures: figures.map { ($0.colour, $0.alpha, truth) })
-        } catch let error as IOError where error.file.hasPrefix(folder.path + "/") { throw error }
+        let value: T
+        do { value = try run(regions) }
+        catch let error as IOError where folder.map({ error.file.hasPrefix($0.path + "/") }) ?? false { throw error }
         catch let error as TrainingError { throw error }
+        catch let error as ManifestError { throw error }
         catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        print(String(format: "  %.1f s (reading, preprocessing, network and writing%@, region by region)", seconds,
-                     figures == nil ? "" : ", figures too"))
-        return (result, seconds)
+        print(String(format: "  %.1f s (%@, region by region)", seconds, what))
+        return (value, seconds)
     }
 
     /// Its true tumor mask at the size `regions` reads (a picture drawn on the full-resolution slide

@@ -62,9 +62,9 @@ struct OverlayCommand: ParsableCommand {
                 try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
                                                   colour: rgb!, alpha: alpha)
                 for large in streamed {
-                    guard let (result, _) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
-                                                              figures: (rgb!, alpha), leftOut: leftOut) else { continue }
-                    results.append(result)
+                    guard let (done, _) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
+                                                            figures: (rgb!, alpha), leftOut: leftOut) else { continue }
+                    results.append(done.result)
                 }
                 try leftOut?.report()
                 results.sort(asGiven: order)

@@ -49,9 +49,9 @@ struct Segment: ParsableCommand {
                                                 minimumArea: polygons.geojsonMinArea)
                 }
                 for large in streamed {
-                    guard let (result, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
-                                                                    geoJSON: polygons, leftOut: leftOut) else { continue }
-                    fractions.append(result)
+                    guard let (done, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
+                                                                  geoJSON: polygons, leftOut: leftOut) else { continue }
+                    fractions.append(done.result)
                     streaming += seconds
                 }
                 try leftOut?.report()

@@ -83,19 +83,14 @@ public struct SegmentationEvaluation: Sendable {
     ///   - maps: each sample's activation map, H×W row-major.
     ///   - truth: tumor masks by sample id, where known.
     public init(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], threshold: Float) {
+        self.init(counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [threshold]) },
+                  threshold: threshold)
+    }
+
+    /// From each sample's activation counts, which must count `threshold` among their edges.
+    public init(counts: [ActivationCounts], threshold: Float) {
         self.threshold = threshold
-        results = zip(samples, maps).map { sample, map in
-            let tissue = sample.tissue.pixels
-            let predicted = map.indices.map { map[$0] > threshold && tissue[$0] }
-            let tumor = predicted.filter { $0 }.count
-            return SampleResult(id: sample.id, label: sample.label, tissuePixels: sample.tissue.count, tumorPixels: tumor,
-                                tumorFraction: Double(tumor) / Double(max(1, sample.tissue.count)),
-                                // Scored on tissue and on true tumor outside it, which the mask cannot mark: a
-                                // tissue mask that leaves out part of an annotation costs Dice as a miss does.
-                                pixel: truth[sample.id].map { t in
-                                    PixelAgreement(predicted: predicted, truth: t, region: zip(tissue, t).map { $0 || $1 })
-                                })
-        }
+        results = counts.map { $0.result(at: threshold) }
         let labelled = results.filter { $0.label != nil }
         let fractions = labelled.map { Float($0.tumorFraction) }, positives = labelled.map { $0.label == .cancer }
         let roc = rocAUCWithInterval(scores: fractions, positives: positives)
@@ -113,12 +108,10 @@ public struct SegmentationEvaluation: Sendable {
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
         let free = meanAndSD(results.filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction))
         (summary.cancerFreeFractionMean, summary.cancerFreeFractionSD) = (free?.mean, free?.sd ?? nil)
-        let truthCounts = samples.compactMap { s in
-            truth[s.id].map { t in (t.lazy.filter { $0 }.count, t.indices.lazy.filter { t[$0] && !s.tissue.pixels[$0] }.count) }
-        }
+        let truthCounts = counts.filter(\.hasTruth)
         if !truthCounts.isEmpty {
-            summary.truthPixels = truthCounts.map(\.0).reduce(0, +)
-            summary.truthPixelsOutsideTissue = truthCounts.map(\.1).reduce(0, +)
+            summary.truthPixels = truthCounts.map(\.truthPixels).reduce(0, +)
+            summary.truthPixelsOutsideTissue = truthCounts.map(\.truthOutsideTissue).reduce(0, +)
         }
     }
 
@@ -205,15 +198,21 @@ public struct SegmentationEvaluation: Sendable {
     /// samples with truth where any exists, else the highest Youden J of the tumor fraction (which
     /// needs both classes). Candidates .05, .10, … .95; where .05 alone does best or none scores
     /// anything (faint maps light few pixels or none), also the twentieths of the tissue activations
-    /// from `faintestThreshold` to .05. Of candidates that tie, the one nearest the middle of their range.
+    /// from `faintestThreshold` to .05, rounded to two significant digits. Of candidates that tie, the one nearest the middle of their range.
     /// - Returns: nil when neither can be measured (no cancer sample with truth, and not both classes).
     public static func bestThreshold(samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) -> ThresholdChoice? {
+        bestThreshold(counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id]) })
+    }
+
+    /// `bestThreshold` from each sample's activation counts (all over the same edges).
+    public static func bestThreshold(counts: [ActivationCounts]) -> ThresholdChoice? {
         let swept = EvaluationReport.sweptThresholds
-        let hasTruth = samples.contains { $0.label == .cancer && truth[$0.id] != nil }
-        let bothClasses = samples.contains { $0.label == .cancer } && samples.contains { $0.label == .cancerFree }
-        guard hasTruth || bothClasses else { return nil }
+        let hasTruth = counts.contains { $0.label == .cancer && $0.hasTruth }
+        let bothClasses = counts.contains { $0.label == .cancer } && counts.contains { $0.label == .cancerFree }
+        guard hasTruth || bothClasses, let edges = counts.first?.edges else { return nil }
+        precondition(counts.allSatisfy { $0.edges == edges }, "activation counts over different edges")
         func merit(_ t: Float) -> Double {
-            let e = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t)
+            let e = SegmentationEvaluation(counts: counts, threshold: t)
             if hasTruth { return e.summary.diceMean ?? 0 }
             return (e.summary.sensitivity ?? 0) + (e.summary.specificity ?? 0) - 1
         }
@@ -221,10 +220,18 @@ public struct SegmentationEvaluation: Sendable {
         let top = tried.map(\.1).max()!
         // Fainter thresholds where 0.05 alone does best, or none does anything (faint maps light no pixel above it).
         if top <= 1e-12 || (tried[0].1 >= top - 1e-12 && tried[1].1 < top - 1e-12) {
-            let faint = zip(samples, maps).flatMap { s, map in map.indices.lazy.filter { s.tissue.pixels[$0] && map[$0] < swept[0] }.map { map[$0] } }
-                .sorted()
-            let quantiles = faint.isEmpty ? [] : (1..<20).map { k in Self.rounded(faint[(faint.count - 1) * k / 20]) }
-                .filter { $0 >= faintestThreshold }
+            // The twentieths of the faint activations, each rounded as its bin is.
+            var faint = [Int](repeating: 0, count: ActivationCounts.faintBins(edges))
+            for c in counts { for (k, n) in c.faint.enumerated() { faint[k] += n } }
+            let n = faint.reduce(0, +)
+            var quantiles: [Float] = []
+            if n > 0 {
+                for q in 1..<20 {
+                    var (k, seen) = (0, faint[0])
+                    while seen <= (n - 1) * q / 20 { k += 1; seen += faint[k] }
+                    if let t = ActivationCounts.rounded(bin: k, of: edges), t >= faintestThreshold { quantiles.append(t) }
+                }
+            }
             tried = Set(quantiles).sorted().map { ($0, merit($0)) } + tried
         }
         let best = tried.map(\.1).max()!
@@ -233,7 +240,7 @@ public struct SegmentationEvaluation: Sendable {
         let middle = (tried[tied.first!].0 + tried[tied.last!].0) / 2
         func distance(_ t: Float) -> Float { (abs(t - middle) * 1e5).rounded() }  // equal ones equal despite rounding: the lower taken
         let chosen = tied.map { tried[$0].0 }.min { (distance($0), $0) < (distance($1), $1) }!
-        let free = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: chosen).results
+        let free = SegmentationEvaluation(counts: counts, threshold: chosen).results
             .filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction)
         return ThresholdChoice(threshold: chosen, criterion: hasTruth ? .dice : .youden,
                                tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: best <= 1e-12,

@@ -37,6 +37,15 @@ public enum EvaluationReport {
                              colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws {
         let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                        colour: colour, alpha: alpha)
+        try write(evaluation, counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [evaluation.threshold]) },
+                  gallery: gallery, title: title, to: folder, curves: curves, thresholdOrigin: thresholdOrigin, colour: colour)
+    }
+
+    /// Writes the charts and the report into `folder`, from each sample's activation counts (over
+    /// edges that hold `evaluation`'s threshold) and report card (`writeFigures`, `card`).
+    public static func write(_ evaluation: SegmentationEvaluation, counts: [ActivationCounts], gallery: [(score: Double, html: String)],
+                             title: String, to folder: URL, curves: String? = nil, thresholdOrigin: String = "set by --threshold",
+                             colour: RGB = (255, 0, 0)) throws {
         let s = evaluation.summary
         // The ROC needs both classes, the threshold's curves cancer samples with truth or both
         // classes: without them neither is drawn (an empty plot with a caption about curves misleads).
@@ -46,7 +55,7 @@ public enum EvaluationReport {
         let fractions = fractionChart(evaluation)
         try fractions.render().writePNG(to: folder.appendingPathComponent("fractions.png"))
         try writeDurably(Data(fractions.svg().utf8), to: folder.appendingPathComponent("fractions.svg"))
-        let sweep = thresholdChart(samples: samples, maps: maps, truth: truth, chosen: evaluation.threshold)
+        let sweep = thresholdChart(counts: counts, chosen: evaluation.threshold)
         if bothClasses || cancerWithTruth {
             try sweep.render().writePNG(to: folder.appendingPathComponent("thresholds.png"))
             try writeDurably(Data(sweep.svg().utf8), to: folder.appendingPathComponent("thresholds.svg"))
@@ -134,9 +143,14 @@ public enum EvaluationReport {
     /// each swept threshold and at the chosen one (which may lie below the sweep), with the chosen
     /// threshold as a rule.
     public static func thresholdChart(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], chosen: Float) -> Chart {
+        thresholdChart(counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [chosen]) }, chosen: chosen)
+    }
+
+    /// `thresholdChart` from each sample's activation counts (over edges that hold `chosen`).
+    public static func thresholdChart(counts: [ActivationCounts], chosen: Float) -> Chart {
         var dice: [(x: Double, y: Double)] = [], youden: [(x: Double, y: Double)] = []
         for t in Set(sweptThresholds + [chosen]).sorted() {
-            let s = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: t).summary
+            let s = SegmentationEvaluation(counts: counts, threshold: t).summary
             if let d = s.diceMean, d.isFinite { dice.append((Double(t), d)) }
             if let a = s.sensitivity, let b = s.specificity { youden.append((Double(t), a + b - 1)) }
         }
@@ -247,21 +261,27 @@ public enum EvaluationReport {
             let views = try Views(preview: sample.preview, map: map, mask: mask, tissue: sample.tissue, truth: truthMask,
                                   threshold: evaluation.threshold, colour: colour, alpha: alpha)
             try views.panel.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
-            let cells = try views.card.map { title, image in
-                "<div>\(title)<img src=\"\(ReportHTML.dataURI(try ReportHTML.pngData(image), mime: "image/png"))\" "
-                    + "alt=\"\(ReportHTML.escape(sample.id)): \(title)\" width=\"\(image.width)\" height=\"\(image.height)\"></div>"
-            }
-            let label = sample.label?.rawValue ?? "unlabelled"
-            var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
-            if let called = evaluation.call(result) { numbers += " · called \(called.rawValue)" }
-            if let dice = result.dice { numbers += String(format: " · Dice %.2f", dice) }
-            gallery.append((result.tumorFraction, """
-                <article class="card" id="\(ReportHTML.anchor(anchorPrefix + sample.id))"><header><h3>\(ReportHTML.escape(sample.id))</h3>\
-                <span class="badge \(label)">\(label)</span><span class="numbers">\(numbers)</span></header>\
-                <div class="quad">\(cells.joined())</div></article>
-                """))
+            gallery.append(try card(result, pictures: views.card, evaluation: evaluation, anchorPrefix: anchorPrefix))
         }
         return gallery
+    }
+
+    /// A sample's report card: its pictures (`Views.card`) and numbers, with its tumor fraction (the cards' order).
+    public static func card(_ result: SegmentationEvaluation.SampleResult, pictures: [(title: String, image: RGBImage)],
+                            evaluation: SegmentationEvaluation, anchorPrefix: String = "") throws -> (score: Double, html: String) {
+        let cells = try pictures.map { title, image in
+            "<div>\(title)<img src=\"\(ReportHTML.dataURI(try ReportHTML.pngData(image), mime: "image/png"))\" "
+                + "alt=\"\(ReportHTML.escape(result.id)): \(title)\" width=\"\(image.width)\" height=\"\(image.height)\"></div>"
+        }
+        let label = result.label?.rawValue ?? "unlabelled"
+        var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
+        if let called = evaluation.call(result) { numbers += " · called \(called.rawValue)" }
+        if let dice = result.dice { numbers += String(format: " · Dice %.2f", dice) }
+        return (result.tumorFraction, """
+            <article class="card" id="\(ReportHTML.anchor(anchorPrefix + result.id))"><header><h3>\(ReportHTML.escape(result.id))</h3>\
+            <span class="badge \(label)">\(label)</span><span class="numbers">\(numbers)</span></header>\
+            <div class="quad">\(cells.joined())</div></article>
+            """)
     }
 
     /// The summary: one tile per number, each with a line on what it means.

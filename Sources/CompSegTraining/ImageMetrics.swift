@@ -56,6 +56,11 @@ public struct PixelAgreement: Codable, Sendable, Equatable {
             case (false, false): tn += 1
             }
         }
+        self.init(tp: tp, fp: fp, fn: fn, tn: tn)
+    }
+
+    /// From the counts of true and false positives and negatives.
+    public init(tp: Int, fp: Int, fn: Int, tn: Int) {
         bothEmpty = tp + fp + fn == 0
         dice = bothEmpty ? 1 : 2 * Double(tp) / Double(2 * tp + fp + fn)
         iou = bothEmpty ? 1 : Double(tp) / Double(tp + fp + fn)

@@ -22,7 +22,8 @@ struct StreamedFigures {
     /// Writes `<id>_overlay.png`, `_contour.png` and `_label.png` at full resolution, row by row,
     /// and `<id>_heatmap.png` and `_panel.png` drawn from copies shrunk to `EvaluationReport.panelSide`.
     /// Memory beyond the maps: one band of the image, and the shrunk copies.
-    func write(to folder: URL) throws {
+    /// - Returns: the report card's pictures (`EvaluationReport.Views.card`), from the shrunk copies.
+    func write(to folder: URL) throws -> [(title: String, image: RGBImage)] {
         let (h, w) = (regions.height, regions.width)
         let name = { (kind: String) in folder.appendingPathComponent(EvaluationReport.figureName(id, kind)) }
         let overlay = try PNGRowWriter(url: name("overlay"), width: w, height: h, channels: 3)
@@ -64,7 +65,9 @@ struct StreamedFigures {
         let upscale = max(1, 160 / max(sh, sw))
         try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
                            threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))
-        try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, tissue: smallTissue, truth: smallTruth, threshold: threshold,
-                                   colour: colour, alpha: alpha).panel.writePNG(to: name("panel"))
+        let views = try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, tissue: smallTissue, truth: smallTruth,
+                                               threshold: threshold, colour: colour, alpha: alpha)
+        try views.panel.writePNG(to: name("panel"))
+        return views.card
     }
 }

@@ -4,59 +4,121 @@ import CompSegIO
 import CompSegNN
 import Foundation
 
+/// What `TrainedModel.segmentStreaming` gives back of an image.
+public struct StreamedSegmentation: Sendable {
+    /// Its activation counts (with its truth, where given), over edges that hold the mask threshold.
+    public let counts: ActivationCounts
+    /// Its mask threshold.
+    public let threshold: Float
+    /// Its report card's pictures (`EvaluationReport.card`), where figures were drawn.
+    public let card: [(title: String, image: RGBImage)]?
+
+    /// Its tissue and tumor pixels, and its agreement with the truth where given.
+    public var result: SegmentationEvaluation.SampleResult { counts.result(at: threshold) }
+}
+
 extension TrainedModel {
-    /// Segments an image too large to hold, region by region: the tiles of `tiling` are read
-    /// through `regions`, prepared by `modality`'s (pixelwise) chain, run through the network a
-    /// batch at a time and blended as `tiledActivationMap` blends them (tiles without tissue
-    /// skipped, 0 there). Rows are finished a band
-    /// of tiles at a time: `<id>_map.tif` is written as they finish; `<id>_map.png` and
-    /// `<id>_mask.png` (8-bit, so H×W bytes held) and, with `geoJSON`, the mask's polygons at the
-    /// end. Memory: the 8-bit map, the mask as bits, one band of blend sums, one batch of tiles, and
-    /// what `regions` holds (`HERegions`: one band of whole rows of the image, as floats).
-    /// - Returns: the sample's tissue and tumor pixels (no ground truth).
+    /// Segments an image too large to hold, region by region (`streamActivations`): `<id>_map.tif`
+    /// is written as rows finish; `<id>_map.png` and `<id>_mask.png` (8-bit, so H×W bytes held)
+    /// and, with `geoJSON`, the mask's polygons at the end. Memory: the 8-bit map, the mask as bits,
+    /// what `streamActivations` holds, and `truth` where given.
+    /// - Returns: the sample's activation counts, with `truth` where given, over edges that hold
+    ///   `threshold` and `thresholds`; and its card's pictures with `figures`.
     /// - Throws: the reader's, a step's or a write's error, naming the sample or file.
     /// - Parameters:
     ///   - id: the name its files get (default: the regions' own id).
     ///   - minimumArea: the GeoJSON leaves out polygons of fewer full-resolution pixels.
+    ///   - truth: the true tumor at the regions' size, counted and, with `figures`, drawn in the panel.
     ///   - figures: with it, also the figures `overlay` writes (`EvaluationReport.writeFigures`), in
-    ///     its mask colour and opacity, the true tumor `truth` (full resolution) in the panel; the
-    ///     image is read a second time for them, a band of rows at a time.
+    ///     its mask colour and opacity; the image is read a second time for them, a band of rows at a time.
     public func segmentStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, threshold: Float,
-                                 to folder: URL, geoJSON: Bool = false, minimumArea: Double = 0, figures: (colour: RGB, alpha: Double, truth: Mask?)? = nil,
-                                 tiling: Tiling = .standard, batchSize: Int = 4) throws
-        -> SegmentationEvaluation.SampleResult {
+                                 to folder: URL, geoJSON: Bool = false, minimumArea: Double = 0, truth: Mask? = nil,
+                                 thresholds: [Float] = [], figures: (colour: RGB, alpha: Double)? = nil,
+                                 tiling: Tiling = .standard, batchSize: Int = 4) throws -> StreamedSegmentation {
         let id = id ?? regions.id
+        let (h, w) = (regions.height, regions.width)
+        try Self.requireSize(truth, of: regions)
+        let tiff = try FloatTIFFWriter(url: folder.appendingPathComponent(id + "_map.tif"), width: w, height: h)
+        var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
+        var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
+        var counts = ActivationCounts(id: id, label: regions.label, hasTruth: truth != nil, thresholds: [threshold] + thresholds)
+        try streamActivations(regions, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
+            for i in values.indices {
+                let p = y0 * w + i, v = values[i]
+                mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
+                counts.add(v, tissue: tissue[i], truth: truth?.pixels[p] ?? false)
+                guard tissue[i] else { continue }
+                if figures != nil { tissueBits.set(p) }
+                if v > threshold { maskBits.set(p) }
+            }
+            try tiff.append(values)
+        }
+        try tiff.finish()
+        try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_map.png"))
+        let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1)
+        for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0] ? 255 : 0 }) }
+        try maskPNG.finish()
+        var card: [(title: String, image: RGBImage)]?
+        if let figures {
+            card = try StreamedFigures(regions: regions, id: id, map: mapBytes, maskBits: maskBits, tissueBits: tissueBits, truth: truth,
+                                       threshold: threshold, colour: figures.colour, alpha: figures.alpha).write(to: folder)
+        }
+        (mapBytes, tissueBits) = ([], PixelBits(count: 0))
+        if geoJSON {
+            let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
+            let mask = (0..<(h * w)).map { maskBits[$0] }
+            maskBits = PixelBits(count: 0)
+            try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
+                .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix), minimumArea: minimumArea)
+        }
+        return StreamedSegmentation(counts: counts, threshold: threshold, card: card)
+    }
+
+    /// The activation counts of an image too large to hold (`streamActivations`), with `truth`
+    /// where given, over edges that hold `thresholds`; nothing is written. Memory: what
+    /// `streamActivations` holds, and `truth`.
+    public func countStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, truth: Mask? = nil,
+                               thresholds: [Float] = [], tiling: Tiling = .standard, batchSize: Int = 4) throws -> ActivationCounts {
+        try Self.requireSize(truth, of: regions)
+        var counts = ActivationCounts(id: id ?? regions.id, label: regions.label, hasTruth: truth != nil, thresholds: thresholds)
+        try streamActivations(regions, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
+            let start = y0 * regions.width
+            for i in values.indices { counts.add(values[i], tissue: tissue[i], truth: truth?.pixels[start + i] ?? false) }
+        }
+        return counts
+    }
+
+    private static func requireSize(_ truth: Mask?, of regions: any SampleRegions) throws {
+        guard let truth, truth.height != regions.height || truth.width != regions.width else { return }
+        throw TrainingError("sample \(regions.id): its truth is \(truth.width)×\(truth.height), the image \(regions.width)×\(regions.height)")
+    }
+
+    /// Runs the network over an image region by region: the tiles of `tiling` are read through
+    /// `regions`, prepared by `modality`'s (pixelwise) chain, run a batch at a time and blended as
+    /// `tiledActivationMap` blends them (tiles without tissue skipped, 0 there). Rows are finished a
+    /// band of tiles at a time, and handed to `rows` top to bottom: the first row's index, the
+    /// activations of the rows (row-major, the image's width) and whether each pixel is tissue.
+    /// Memory: one band of blend sums, one batch of tiles, and what `regions` holds (`HERegions`:
+    /// one band of whole rows of the image, as floats).
+    func streamActivations(_ regions: any SampleRegions, modality: PreparedModality, tiling: Tiling, batchSize: Int,
+                           rows: (_ y0: Int, _ activations: [Float], _ tissue: [Bool]) throws -> Void) throws {
         let (h, w) = (regions.height, regions.width)
         let (ys, xs) = (tiling.starts(h), tiling.starts(w))
         let (th, tw) = (min(tiling.size, h), min(tiling.size, w))
         let wy = ys.map { y0 in (0..<th).map { tiling.weight($0, n: th, start: y0, length: h) } }
         let wx = xs.map { x0 in (0..<tw).map { tiling.weight($0, n: tw, start: x0, length: w) } }
-        let tiff = try FloatTIFFWriter(url: folder.appendingPathComponent(id + "_map.tif"), width: w, height: h)
-        var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
-        var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
         // The band: rows ys[a] ..< ys[a] + th, blend sums, weights and tissue.
         var sum = [Float](repeating: 0, count: th * w), total = sum
         var tissue = [Bool](repeating: false, count: th * w)
-        var (tissuePixels, tumorPixels) = (0, 0)
 
-        /// Finishes the band's first `rows` rows (image rows y0 ..< y0 + rows) and shifts the rest up.
-        func finish(rows: Int, y0: Int) throws {
-            var values = [Float](repeating: 0, count: rows * w)
-            for r in 0..<rows { for x in 0..<w {
-                let i = r * w + x, p = (y0 + r) * w + x
-                let v = total[i] > 0 ? sum[i] / total[i] : 0  // 0: on tiles without tissue only
-                values[i] = v
-                mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
-                if tissue[i] {
-                    tissuePixels += 1
-                    if figures != nil { tissueBits.set(p) }
-                    if v > threshold { tumorPixels += 1; maskBits.set(p) }
-                }
-            } }
-            try tiff.append(values)
-            let kept = (th - rows) * w
+        /// Hands on the band's first `count` rows (image rows y0 ..< y0 + count) and shifts the rest up.
+        func finish(rows count: Int, y0: Int) throws {
+            let n = count * w
+            // 0 where only tiles without tissue reach.
+            try rows(y0, (0..<n).map { total[$0] > 0 ? sum[$0] / total[$0] : 0 }, Array(tissue[..<n]))
+            let kept = (th - count) * w
             for i in 0..<(th * w) {
-                let from = i + rows * w
+                let from = i + n
                 (sum[i], total[i], tissue[i]) = i < kept ? (sum[from], total[from], tissue[from]) : (0, 0, false)
             }
         }
@@ -93,25 +155,5 @@ extension TrainedModel {
             }
             try finish(rows: a + 1 < ys.count ? ys[a + 1] - ys[a] : th, y0: ys[a])
         }
-        try tiff.finish()
-        try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_map.png"))
-        let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1)
-        for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0] ? 255 : 0 }) }
-        try maskPNG.finish()
-        if let figures {
-            try StreamedFigures(regions: regions, id: id, map: mapBytes, maskBits: maskBits, tissueBits: tissueBits, truth: figures.truth,
-                                threshold: threshold,
-                                colour: figures.colour, alpha: figures.alpha).write(to: folder)
-        }
-        (mapBytes, tissueBits) = ([], PixelBits(count: 0))
-        if geoJSON {
-            let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
-            let mask = (0..<(h * w)).map { maskBits[$0] }
-            maskBits = PixelBits(count: 0)
-            try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
-                .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix), minimumArea: minimumArea)
-        }
-        return .init(id: id, label: regions.label, tissuePixels: tissuePixels, tumorPixels: tumorPixels,
-                     tumorFraction: Double(tumorPixels) / Double(max(1, tissuePixels)), pixel: nil)
     }
 }
