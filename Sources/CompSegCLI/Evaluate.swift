@@ -21,6 +21,7 @@ struct Evaluate: ParsableCommand {
     var threshold: String?
     @Flag(help: "Write over an earlier evaluation, segment or overlay in --out (the files it wrote are replaced or removed); a file compseg did not write there is refused, never replaced.") var force = false
     @OptionGroup var polygons: GeoJSONOptions
+    @OptionGroup var streaming: StreamingOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
@@ -49,7 +50,9 @@ struct Evaluate: ParsableCommand {
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
-        let ids = modality.onceStore(rows, manifest: manifest).ids
+        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: nil,
+                                   requiringTissue: true)
+        let ids = inputs.order
         let record = folder.appendingPathComponent("per_sample.csv")
         let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
         let outputs = SegmentationFiles.paths(for: ids, in: folder, geoJSON: polygons.geojson, figures: true) + whole
@@ -60,7 +63,7 @@ struct Evaluate: ParsableCommand {
                                              inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: true) { earlier in
-            try evaluate(rows, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
+            try evaluate(rows, inputs, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
         }
     }
 
@@ -68,13 +71,14 @@ struct Evaluate: ParsableCommand {
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
 
-    private func evaluate(_ rows: [Manifest.Row], earlier: [URL], trained: TrainedModel, modality: PreparedModality,
+    private func evaluate(_ rows: [Manifest.Row], _ inputs: RunInputs, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
                           manifest: Manifest, folder: URL) throws {
-        func load(_ rows: [Manifest.Row]) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
-            let (samples, maps, times) = try trained.segmentedTimed(modality.onceStore(rows, manifest: manifest),
-                                                                    clock: modality.clock)
-            print("Segmented \(counted(samples.count, "sample")): " + times.summary())
-            return (samples, maps, try SegmentationFiles.readTruth(rows, samples, manifest: manifest.url.path))
+        /// The samples loaded whole, segmented, with their truth.
+        func load(_ inputs: RunInputs) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
+            guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
+            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock)
+            print("Segmented \(counted(samples.count, "sample"))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
+            return (samples, maps, try SegmentationFiles.readTruth(inputs.rows, samples, manifest: manifest.url.path))
         }
 
         let chosen: Float, origin: String
@@ -87,8 +91,13 @@ struct Evaluate: ParsableCommand {
                                    + "truth masks; its \(validation.count) have only \(classes.first?.rawValue ?? "no") labels and no truth: "
                                    + "give --threshold")
             guard classes.count == 2 || validation.contains(where: { $0.label == .cancer && $0.truth != nil }) else { throw refusal }
-            let v = try load(validation)
-            guard let choice = SegmentationEvaluation.bestThreshold(samples: v.samples, maps: v.maps, truth: v.truth) else { throw refusal }
+            // Their maps are counted, not kept: a slide segmented region by region is scored as one loaded whole.
+            let v = try RunInputs((manifest, validation), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: nil,
+                                  requiringTissue: true)
+            let loaded = try load(v)
+            let counts = zip(loaded.samples, loaded.maps).map { ActivationCounts($0, map: $1, truth: loaded.truth[$0.id]) }
+                + (try v.streamed.map { try Self.requireTissue($0.count(trained, modality: modality), of: $0) })
+            guard let choice = SegmentationEvaluation.bestThreshold(counts: counts) else { throw refusal }
             chosen = choice.threshold
             print("Threshold \(thresholdText(chosen)), chosen on \(validation.count) validation samples by " + choice.reason)
             if split == .val || split == .all {
@@ -104,10 +113,7 @@ struct Evaluate: ParsableCommand {
                      + "and sensitivity are optimistic; --split test scores samples the choice never saw")
             }
         }
-        let (samples, maps, truth) = try load(rows)
-        let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
-        Self.noteTruthOutsideTissue(samples, truth)
-        Self.noteTruthCoveringEverything(samples, truth)
+        let (samples, maps, truth) = try load(inputs)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
         if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
            let note = history.first(where: { $0.epoch == kept })?.collapse {
@@ -117,31 +123,56 @@ struct Evaluate: ParsableCommand {
 
         // Every file or none, the tables moved in last: a kill or a failure leaves an earlier evaluation there whole;
         // its files, none of which stays beside these, go once these are in place.
+        var evaluation: SegmentationEvaluation?, counts: [ActivationCounts] = []
         try OutputList.replace(in: folder, earlier: earlier, last: ["per_sample.csv", "summary.json"]) { staging in
             for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: chosen, to: staging, geoJSON: polygons.geojson,
                                                                         minimumArea: polygons.geojsonMinArea) }
-            try EvaluationReport.write(evaluation, samples: samples, maps: maps, truth: truth,
-                                       title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))", to: staging,
-                                       curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
-            try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map(\.path))),
-                                      splits: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), rows.map { $0.split?.rawValue ?? "" })),
+            counts = zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [chosen]) }
+            var cards: [(String, [(title: String, image: RGBImage)])] = []
+            for large in inputs.streamed {
+                let (done, _) = try large.segment(trained, modality: modality, threshold: chosen, to: staging, geoJSON: polygons,
+                                                  figures: ((255, 0, 0), 0.35), scoring: [])!
+                counts.append(try Self.requireTissue(done.counts, of: large))
+                cards.append((large.id, done.card ?? []))
+            }
+            let rank = Dictionary(uniqueKeysWithValues: inputs.order.enumerated().map { ($1, $0) })
+            counts.sort { rank[$0.id]! < rank[$1.id]! }
+            let e = SegmentationEvaluation(counts: counts, threshold: chosen)
+            evaluation = e
+            let results = Dictionary(uniqueKeysWithValues: e.results.map { ($0.id, $0) })
+            let gallery = try EvaluationReport.writeFigures(e, samples: samples, maps: maps, truth: truth, to: staging)
+                + cards.map { id, pictures in try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e) }
+            try EvaluationReport.write(e, counts: counts, gallery: gallery, title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))",
+                                       to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
+            let row = Dictionary(uniqueKeysWithValues: zip(inputs.order, rows))
+            try EvaluationFiles.write(e, files: inputs.files, splits: row.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
         }
-        let sm = evaluation.summary
-        var line = "Evaluated \(counted(samples.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
+        Self.noteTruthOutsideTissue(counts)
+        Self.noteTruthCoveringEverything(counts)
+        let sm = evaluation!.summary
+        var line = "Evaluated \(counted(counts.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {
             line += String(format: ": AUC %.3f", auc) + (sm.aucCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
         }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f", d) + (sm.diceSD.map { String(format: " ± %.3f", $0) } ?? "") }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
     }
+
+    /// `counts` of an image segmented region by region, which must hold tissue, as an image loaded
+    /// whole must for `evaluate` (the pooling head averages over tissue).
+    private static func requireTissue(_ counts: ActivationCounts, of input: StreamedInput) throws -> ActivationCounts {
+        guard counts.tissuePixels == 0 else { return counts }
+        throw ManifestError(file: input.manifest ?? "", problems: ["line \(input.line ?? 0): \(input.url.path): no tissue found in it; the "
+                                                                   + "pooling head averages over tissue (the reader's tissue options; or give a mask column)"])
+    }
 }
 
 extension Evaluate {
     /// Names the samples whose truth marks every pixel tumor: most often a mask drawn on white or
     /// another opaque background, which reads as tumor everywhere.
-    static func noteTruthCoveringEverything(_ samples: [Sample], _ truth: [String: [Bool]]) {
-        let full = samples.filter { s in truth[s.id].map { $0.count > 1 && !$0.contains(false) } ?? false }.map(\.id)
+    static func noteTruthCoveringEverything(_ counts: [ActivationCounts]) {
+        let full = counts.filter { $0.hasTruth && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
         guard !full.isEmpty else { return }
         warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")
              + (full.count > 5 ? ", …" : "") + "): a truth PNG is tumor wherever it is neither black nor transparent, so its "
@@ -150,15 +181,13 @@ extension Evaluate {
 
     /// Says which samples' true tumor lies partly outside their tissue mask (1% of it or more),
     /// where their masks cannot mark it: the pixel measures count it as missed.
-    static func noteTruthOutsideTissue(_ samples: [Sample], _ truth: [String: [Bool]]) {
+    static func noteTruthOutsideTissue(_ counts: [ActivationCounts]) {
         var outside = 0, total = 0, named: [String] = []
-        for sample in samples {
-            guard let t = truth[sample.id] else { continue }
-            let tumor = t.lazy.filter { $0 }.count
-            let left = t.indices.lazy.filter { t[$0] && !sample.tissue.pixels[$0] }.count
+        for c in counts where c.hasTruth {
+            let (left, tumor) = (c.truthOutsideTissue, c.truthPixels)
             guard left > 0, Double(left) >= 0.01 * Double(tumor) else { continue }
             (outside, total) = (outside + left, total + tumor)
-            named.append(String(format: "%@ %.1f%%", sample.id, 100 * Double(left) / Double(tumor)))
+            named.append(String(format: "%@ %.1f%%", c.id, 100 * Double(left) / Double(tumor)))
         }
         guard outside > 0 else { return }
         print("Note: in \(counted(named.count, "sample")), true tumor lies outside the tissue mask, where the masks cannot "

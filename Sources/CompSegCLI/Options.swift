@@ -214,6 +214,16 @@ struct GeoJSONOptions: ParsableArguments {
     }
 }
 
+/// `--stream-above`, for the commands that segment whole slides (segment, overlay, evaluate).
+struct StreamingOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise; their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
+    var streamAbove = 64 << 20
+
+    func validate() throws {
+        guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
+    }
+}
+
 /// An input image too large to load whole, segmented region by region.
 struct StreamedInput {
     let url: URL
@@ -294,52 +304,29 @@ struct StreamedInput {
     }
 }
 
-extension [SegmentationEvaluation.SampleResult] {
-    /// Puts the results in the order of `ids` (the inputs as given: loaded and streamed ones mixed).
-    mutating func sort(asGiven ids: [String]) {
-        let rank = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
-        sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }
-    }
-}
+/// The inputs of a command that applies a trained run, as it segments them: those loaded whole
+/// (a store read on demand), and those segmented region by region (`StreamedInput`): images of
+/// more than `streamAbove` pixels, when the reader reads regions and every step is pixelwise (rows
+/// with their own tissue mask are always loaded whole).
+struct RunInputs {
+    let store: SampleStore
+    /// The manifest rows of the store's samples (none for files).
+    let rows: [Manifest.Row]
+    let streamed: [StreamedInput]
+    /// Every sample's file, by id.
+    let files: [String: URL]
+    /// Every id, in the inputs' order (loaded and streamed ones mixed).
+    let order: [String]
 
-/// What `segment` and `overlay` apply a trained run to, and where their files go.
-struct TrainedRunInput: ParsableArguments {
-    @Option(help: "Run folder written by `compseg train`.") var model: String
-    @Option(help: "Manifest CSV whose samples to use: a path column, and where known label and split (every split is used; truth masks, where given, join overlay's panels).")
-    var data: String?
-    @Argument(help: "Sample files (instead of --data).") var files: [String] = []
-    @Option(help: "Output folder.") var out: String
-    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise; overlay then draws their heatmap and panel at most 2048 pixels a side (its other pictures keep the full resolution).")
-    var streamAbove = 64 << 20
-    @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out, and segmentation.csv lists the others. Without it, such a file ends the run before anything is written.")
-    var skipUnreadable = false
-    @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
-
-    func validate() throws {
-        guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
-        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
-        guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }
-    }
-
-    /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).
-    func load(_ registry: Registry) throws -> (trained: TrainedModel, store: SampleStore, rows: [Manifest.Row]) {
-        let loaded = try load(registry, streamAbove: nil)
-        return (loaded.trained, loaded.store, loaded.rows)
-    }
-
-    /// As `load(_:)`, but images of more than `streamAbove` pixels are left out of the store and
-    /// returned as `streamed` for `TrainedModel.segmentStreaming`, when the reader reads regions
-    /// and every step is pixelwise (rows with their own tissue mask are always loaded whole). A file
-    /// whose header cannot be read is handed to `leftOut` where given, and left out.
-    func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil) throws
-        -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
-            files: [String: URL], order: [String]) {
-        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
-        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil) }
-        for missing in manifest?.missingImages ?? [] { leftOut?.add("\(manifest!.url.path): \(missing)") }
+    /// - Parameters:
+    ///   - manifest: the manifest and the rows of it to use; nil for `files`.
+    ///   - leftOut: where given, a file whose header cannot be read is handed to it and left out.
+    ///   - requiringTissue: whether a loaded sample without tissue is an error (`onceStore`).
+    init(_ manifest: (Manifest, [Manifest.Row])?, files given: [URL], modality: PreparedModality, streamAbove: Int?, leftOut: LeftOut?,
+         requiringTissue: Bool) throws {
+        let (manifest, manifestRows) = (manifest?.0, manifest?.1)
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
-            = manifest?.rows.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? files.map { (URL(fileURLWithPath: $0), nil, false, nil, nil) }
+            = manifestRows?.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? given.map { ($0, nil, false, nil, nil) }
         var large = Set<Int>(), dropped = Set<Int>()
         leftOut?.inputs = inputs.count + (manifest?.missingImages.count ?? 0)
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
@@ -351,7 +338,7 @@ struct TrainedRunInput: ParsableArguments {
                     // A tissue mask of the row's own is read whole, and its image with it.
                     if input.ownMask { masked.append(input.url.lastPathComponent) } else { large.insert(i) }
                 } catch {
-                    let problem = manifest.map { "line \($0.rows[i].line): \(error)" } ?? "\(error)"
+                    let problem = inputs[i].line.map { "line \($0): \(error)" } ?? "\(error)"
                     guard let leftOut else { unreadable.append(problem); continue }
                     leftOut.add(manifest.map { "\($0.url.path): \(problem)" } ?? problem)
                     dropped.insert(i)
@@ -373,17 +360,64 @@ struct TrainedRunInput: ParsableArguments {
         // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
         // Ids: the files' names, made unique (never another input's own name, loaded or streamed).
         let names = inputs.map { Sample.id(of: $0.url) }
-        let store = manifest.map { m in modality.onceStore(kept.map { m.rows[$0] }, manifest: m, requiringTissue: false, reserving: names) }
-            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false, reserving: names)
+        store = manifest.map { m in modality.onceStore(kept.map { manifestRows![$0] }, manifest: m, requiringTissue: requiringTissue, reserving: names) }
+            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: requiringTissue, reserving: names)
         var ids = UniqueIDs(taken: store.ids, reserving: names)
-        let streamed = inputs.indices.filter(large.contains).map { i in
+        streamed = inputs.indices.filter(large.contains).map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label, truth: inputs[i].truth, line: inputs[i].line,
                           manifest: manifest?.url.path, id: ids.make(Sample.id(of: inputs[i].url)))
         }
-        let files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
+        files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
+        rows = manifestRows.map { all in kept.map { all[$0] } } ?? []
         var (loadedIDs, streamedIDs) = (store.ids.makeIterator(), streamed.map(\.id).makeIterator())
-        let order = inputs.indices.filter { !dropped.contains($0) }.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
-        return (trained, modality, store, manifest.map { m in kept.map { m.rows[$0] } } ?? [], streamed, files, order)
+        order = inputs.indices.filter { !dropped.contains($0) }.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
+    }
+}
+
+extension [SegmentationEvaluation.SampleResult] {
+    /// Puts the results in the order of `ids` (the inputs as given: loaded and streamed ones mixed).
+    mutating func sort(asGiven ids: [String]) {
+        let rank = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+        sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }
+    }
+}
+
+/// What `segment` and `overlay` apply a trained run to, and where their files go.
+struct TrainedRunInput: ParsableArguments {
+    @Option(help: "Run folder written by `compseg train`.") var model: String
+    @Option(help: "Manifest CSV whose samples to use: a path column, and where known label and split (every split is used; truth masks, where given, join overlay's panels).")
+    var data: String?
+    @Argument(help: "Sample files (instead of --data).") var files: [String] = []
+    @Option(help: "Output folder.") var out: String
+    @OptionGroup var streaming: StreamingOptions
+    @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out, and segmentation.csv lists the others. Without it, such a file ends the run before anything is written.")
+    var skipUnreadable = false
+    @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
+
+    func validate() throws {
+        guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+    }
+
+    /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).
+    func load(_ registry: Registry) throws -> (trained: TrainedModel, store: SampleStore, rows: [Manifest.Row]) {
+        let loaded = try load(registry, streamAbove: nil)
+        return (loaded.trained, loaded.store, loaded.rows)
+    }
+
+    /// As `load(_:)`, but images of more than `streamAbove` pixels are left out of the store and
+    /// returned as `streamed` (`RunInputs`). A file whose header cannot be read is handed to
+    /// `leftOut` where given, and left out.
+    func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil)
+        throws -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
+                   files: [String: URL], order: [String]) {
+        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
+        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
+        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil) }
+        for missing in manifest?.missingImages ?? [] { leftOut?.add("\(manifest!.url.path): \(missing)") }
+        let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { URL(fileURLWithPath: $0) }, modality: modality,
+                                   streamAbove: streamAbove, leftOut: leftOut, requiringTissue: false)
+        return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)
     }
 
     /// Names on standard error the samples without tissue among `results` (a blank core: its

@@ -38,7 +38,7 @@ struct OverlayCommand: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let leftOut = input.skipUnreadable ? LeftOut() : nil
-        let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streamAbove, leftOut: leftOut)
+        let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut)
         // Every truth mask is decoded before any image is segmented: a bad one is the manifest's problem, named by line.
         if let data = input.data {
             let truths = rows.compactMap { row in row.truth.map { (row.line, $0) } }

@@ -234,14 +234,17 @@ public enum EvaluationReport {
         }
     }
 
-    /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card.
+    /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card
+    /// (`evaluation` holds a result for each of the samples, and may hold others').
     @discardableResult
     public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                                     truth: [String: [Bool]], to folder: URL,
                                     colour: RGB = (255, 0, 0), alpha: Double = 0.35,
                                     anchorPrefix: String = "") throws -> [(score: Double, html: String)] {
         var gallery: [(score: Double, html: String)] = []
-        for ((sample, map), result) in zip(zip(samples, maps), evaluation.results) {
+        let results = Dictionary(uniqueKeysWithValues: evaluation.results.map { ($0.id, $0) })
+        for (sample, map) in zip(samples, maps) {
+            let result = results[sample.id]!
             let (h, w) = (sample.height, sample.width)
             let mask = try Mask(height: h, width: w, pixels: map.indices.map { map[$0] > evaluation.threshold && sample.tissue.pixels[$0] })
             let truthMask = try truth[sample.id].map { try Mask(height: h, width: w, pixels: $0) }

@@ -157,6 +157,35 @@ import Testing
         #expect(panel.width > 4 * w, "the truth column is missing: \(panel.width)")
         #expect(try String(contentsOfFile: folder.path("ow/segmentation.csv"), encoding: .utf8)
                     == String(contentsOfFile: folder.path("os/segmentation.csv"), encoding: .utf8))
+
+        // evaluate too, with truth: the numbers, the threshold chosen on a validation split that streams a copy, and the files
+        // as when every image is loaded whole.
+        try FileManager.default.copyItem(atPath: image, toPath: folder.path("big_val.\(format)"))
+        try Data(("path,label,split,truth\n\(image),1,test,\(folder.path("truth.png"))\n"
+                  + "\(folder.path("big_val.\(format)")),1,val,\(folder.path("truth.png"))\n"
+                  + (0..<4).map { "data/spot00\($0).\($0 % 2 == 0 ? "tif" : "png"),\(1 - $0 % 2),\($0 < 2 ? "test" : "val"),data/spot00\($0)_truth.png\n" }
+                    .joined()).utf8)
+            .write(to: URL(fileURLWithPath: folder.path("eval.csv")))
+        let evaluations = try [("ew", [String]()), ("es", ["--stream-above", "10000"])].map { out, extra in
+            try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("eval.csv"), "--out", folder.path(out),
+                         "--threshold", "auto"] + extra)
+        }
+        #expect(evaluations[0].status == 0 && !evaluations[0].output.contains("region by region"), "\(evaluations[0].output)")
+        #expect(evaluations[1].status == 0 && evaluations[1].output.contains("big_val.\(format) (1400×600) region by region")
+                    && evaluations[1].output.contains("big.\(format) (1400×600) region by region"), "\(evaluations[1].output)")
+        for file in ["per_sample.csv", "summary.json"] {
+            #expect(try String(contentsOfFile: folder.path("ew/\(file)"), encoding: .utf8) == String(contentsOfFile: folder.path("es/\(file)"), encoding: .utf8),
+                    "\(file)")
+        }
+        let perSample = try String(contentsOfFile: folder.path("es/per_sample.csv"), encoding: .utf8)
+        #expect(perSample.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) } == ["big", "spot000", "spot001"], "\(perSample)")
+        let report = try String(contentsOfFile: folder.path("es/report.html"), encoding: .utf8)
+        #expect(report.contains("id=\"big\"") && report.contains("big: true tumor"), "the streamed sample's card")
+        for kind in ["overlay", "mask", "label"] {
+            let (a, b) = try (PNGImage(contentsOf: URL(fileURLWithPath: folder.path("ew/big_\(kind).png"))),
+                              PNGImage(contentsOf: URL(fileURLWithPath: folder.path("es/big_\(kind).png"))))
+            #expect(a.pixels == b.pixels, "\(kind)")
+        }
     }
 
     /// An image wider than `EvaluationReport.panelSide`: its panel is drawn from shrunk copies,
