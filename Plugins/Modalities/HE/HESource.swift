@@ -76,9 +76,13 @@ public struct HESource: ImageSource, ReportsConfiguration {
 /// How the `he` reader finds tissue (`method: all`: every pixel is): Otsu's threshold on `channel` (grey: tissue is darker than
 /// the slide; saturation: tissue is more coloured), then a closing of `closing` pixels, holes
 /// smaller than `fillHolesSmallerThan` filled, specks smaller than `removeSpecksSmallerThan`
-/// removed. Near-white pixels (all channels above 0.9) are never tissue.
+/// removed. Near-white pixels (all channels above 0.9) are never tissue; with `penMarks: exclude`,
+/// neither is ink (`isInk`), before the threshold is chosen and after the clean-up.
 public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     public enum Channel: String, ConfigurationChoice, Sendable { case grey, saturation }
+    /// What pen marks on the slide are: `keep` takes them as any other pixel (a dark stroke is
+    /// tissue), `exclude` leaves ink out of the tissue.
+    public enum PenMarks: String, ConfigurationChoice, Sendable { case keep, exclude }
     /// `otsu`: the threshold, for slides and cores with white around the tissue; `all`: every
     /// pixel, for tiles cut from inside tissue, which Otsu's threshold would split into their
     /// darker and lighter halves.
@@ -88,7 +92,19 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     public var closing = 2
     public var fillHolesSmallerThan = 1000
     public var removeSpecksSmallerThan = 100
+    /// `keep` where not given, so that a run trained before this key segments as it did; the
+    /// built-in `he` manifest sets `exclude`.
+    public var penMarks = PenMarks.keep
     public init() {}
+
+    /// Whether an RGB pixel (channels in [0, 1]) is ink of a pen mark rather than stained tissue:
+    /// green or blue ink has more green than red, which neither stain gives (haematoxylin and
+    /// eosin both absorb green more than red), and black ink leaves no channel above 0.2 (the
+    /// darkest stained tissue keeps blue above it). Faint or grey pixels are not ink.
+    public static func isInk(_ r: Float, _ g: Float, _ b: Float) -> Bool {
+        let (hi, lo) = (max(r, g, b), min(r, g, b))
+        return hi < 0.2 || (g - r > 0.06 && hi - lo > 0.12)
+    }
 
     func validate(source: String) throws {
         guard closing >= 0, fillHolesSmallerThan >= 0, removeSpecksSmallerThan >= 0 else {
@@ -108,15 +124,22 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
         let plane = image.height * image.width
         if method == .all { return try Mask(height: image.height, width: image.width, pixels: [Bool](repeating: true, count: plane)) }
         var feature = [Float](repeating: 0, count: plane), white = [Bool](repeating: false, count: plane)
+        var ink = [Bool](repeating: false, count: penMarks == .exclude ? plane : 0)
         for p in 0..<plane {
             let (r, g, b) = (image.values[p * 3], image.values[p * 3 + 1], image.values[p * 3 + 2])
             let (hi, lo) = (max(r, g, b), min(r, g, b))
             feature[p] = channel == .grey ? 1 - (r + g + b) / 3 : (hi > 0 ? (hi - lo) / hi : 0)
             white[p] = lo > 0.9
+            if !ink.isEmpty { ink[p] = Self.isInk(r, g, b) }
         }
-        let threshold = otsuThreshold(feature)
-        let raw = try Mask(height: image.height, width: image.width, pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] })
-        return raw.closing(radius: closing).fillingHoles(smallerThan: fillHolesSmallerThan).removingSpecks(smallerThan: removeSpecksSmallerThan)
+        // Ink, dark and coloured, would pull the threshold up to itself and leave pale tissue out.
+        let threshold = otsuThreshold(ink.isEmpty ? feature : feature.indices.filter { !ink[$0] }.map { feature[$0] })
+        let raw = try Mask(height: image.height, width: image.width,
+                           pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] && (ink.isEmpty || !ink[$0]) })
+        let cleaned = raw.closing(radius: closing).fillingHoles(smallerThan: fillHolesSmallerThan).removingSpecks(smallerThan: removeSpecksSmallerThan)
+        guard !ink.isEmpty else { return cleaned }
+        // Ink the closing or the filling took back (a stroke across tissue) is left out again.
+        return try Mask(height: image.height, width: image.width, pixels: (0..<plane).map { cleaned.pixels[$0] && !ink[$0] })
     }
 }
 
