@@ -292,14 +292,13 @@ struct StreamedInput {
         return (value, seconds)
     }
 
-    /// Its true tumor mask at the size `regions` reads (a picture drawn on the full-resolution slide
-    /// is brought down to it, as for an image loaded whole).
-    func readTruth(_ regions: any SampleRegions) throws -> Mask? {
+    /// Its true tumor mask at the size `regions` reads, as bits (a picture drawn on the
+    /// full-resolution slide is brought down to it, as for an image loaded whole).
+    func readTruth(_ regions: any SampleRegions) throws -> PixelBits? {
         guard let truth else { return nil }
         do {
-            let (h, w) = (regions.height, regions.width)
-            return try Mask(height: h, width: w, pixels: PNGImage.mask(contentsOf: truth, height: h, width: w,
-                                                                       fullResolution: Sample.fullResolution(in: regions.metadata)))
+            return try PNGImage.maskBits(contentsOf: truth, height: regions.height, width: regions.width,
+                                         fullResolution: Sample.fullResolution(in: regions.metadata))
         } catch { throw ManifestError(file: manifest ?? "the command line", problems: ["line \(line ?? 0): truth \(error)"]) }
     }
 }

@@ -91,6 +91,13 @@ extension PNGImage {
     /// - Throws: `IOError` naming the file when it cannot be read or is of neither size.
     public static func mask(contentsOf url: URL, height: Int, width: Int,
                             fullResolution: (height: Int, width: Int)? = nil) throws -> [Bool] {
+        let bits = try maskBits(contentsOf: url, height: height, width: width, fullResolution: fullResolution)
+        return (0..<(height * width)).map { bits[$0] }
+    }
+
+    /// `mask`, held as bits: for a slide, an eighth of the memory (the file is decoded whole once).
+    public static func maskBits(contentsOf url: URL, height: Int, width: Int,
+                                fullResolution: (height: Int, width: Int)? = nil) throws -> PixelBits {
         let png = try PNGImage(contentsOf: url)
         let full: (height: Int, width: Int)? = fullResolution.flatMap { $0 == (height, width) ? nil : $0 }
         guard (png.height, png.width) == (height, width) || full.map({ (png.height, png.width) == $0 }) == true else {
@@ -98,27 +105,32 @@ extension PNGImage {
                           + "sample's \(height)×\(width)" + (full.map { " or the full-resolution image's \($0.height)×\($0.width)" } ?? ""))
         }
         let (c, colours) = (png.channels, png.channels == 4 ? 3 : png.channels)
-        let pixels = (0..<(png.height * png.width)).map { p in
-            (c != 4 || png.pixels[p * c + 3] != 0) && (0..<colours).contains { png.pixels[p * c + $0] != 0 }
+        func isOn(_ p: Int) -> Bool { (c != 4 || png.pixels[p * c + 3] != 0) && (0..<colours).contains { png.pixels[p * c + $0] != 0 } }
+        var bits = PixelBits(count: height * width)
+        if png.height == height, png.width == width {
+            for p in 0..<(height * width) where isOn(p) { bits.set(p) }
+            return bits
         }
-        if png.height == height, png.width == width { return pixels }
-        return downsampled(pixels, height: png.height, width: png.width, to: height, width)
-    }
-
-    /// An H×W mask brought down to h×w (h ≤ H, w ≤ W): the rows `i·H/h ..< (i+1)·H/h` and columns
-    /// likewise (integer division, so the blocks tile the picture) of each pixel's block vote, and
-    /// the pixel is true when at least half are true.
-    static func downsampled(_ mask: [Bool], height H: Int, width W: Int, to h: Int, _ w: Int) -> [Bool] {
-        var out = [Bool](repeating: false, count: h * w)
-        for i in 0..<h {
-            let (y0, y1) = (i * H / h, (i + 1) * H / h)
-            for j in 0..<w {
-                let (x0, x1) = (j * W / w, (j + 1) * W / w)
+        // Brought down: rows `i·H/h ..< (i+1)·H/h` and columns likewise (integer division, so the
+        // blocks tile the picture) of each pixel's block vote; it is on when at least half are.
+        let (H, W) = (png.height, png.width)
+        for i in 0..<height {
+            let (y0, y1) = (i * H / height, (i + 1) * H / height)
+            for j in 0..<width {
+                let (x0, x1) = (j * W / width, (j + 1) * W / width)
                 var on = 0
-                for y in y0..<y1 { for x in x0..<x1 where mask[y * W + x] { on += 1 } }
-                out[i * w + j] = 2 * on >= (y1 - y0) * (x1 - x0)
+                for y in y0..<y1 { for x in x0..<x1 where isOn(y * W + x) { on += 1 } }
+                if 2 * on >= (y1 - y0) * (x1 - x0) { bits.set(i * width + j) }
             }
         }
-        return out
+        return bits
     }
+}
+
+/// A mask held as bits (pixel p is bit p & 7 of byte p >> 3): an eighth of a `[Bool]`, for slides.
+public struct PixelBits: Sendable {
+    public private(set) var bytes: [UInt8]
+    public init(count: Int) { bytes = [UInt8](repeating: 0, count: (count + 7) / 8) }
+    @inline(__always) public subscript(p: Int) -> Bool { bytes[p >> 3] & (1 << UInt8(p & 7)) != 0 }
+    @inline(__always) public mutating func set(_ p: Int) { bytes[p >> 3] |= 1 << UInt8(p & 7) }
 }

@@ -13,7 +13,7 @@ struct StreamedFigures {
     let id: String
     /// The 8-bit activation map (H×W), and the mask and the tissue as bits.
     let map: [UInt8], maskBits: PixelBits, tissueBits: PixelBits
-    let truth: Mask?
+    let truth: PixelBits?
     let threshold: Float, colour: RGB, alpha: Double
 
     func isMasked(_ p: Int) -> Bool { maskBits[p] }
@@ -61,7 +61,7 @@ struct StreamedFigures {
         let smallMap = Downscale.mean(height: h, width: w, factor: f) { Float(map[$0]) / 255 }
         let smallMask = Downscale.majority(height: h, width: w, factor: f, isMasked)
         let smallTissue = Downscale.majority(height: h, width: w, factor: f, isTissue)
-        let smallTruth = truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t.pixels[$0] } }
+        let smallTruth = truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t[$0] } }
         let upscale = max(1, 160 / max(sh, sw))
         try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
                            threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))

@@ -28,16 +28,15 @@ extension TrainedModel {
     /// - Parameters:
     ///   - id: the name its files get (default: the regions' own id).
     ///   - minimumArea: the GeoJSON leaves out polygons of fewer full-resolution pixels.
-    ///   - truth: the true tumor at the regions' size, counted and, with `figures`, drawn in the panel.
+    ///   - truth: the true tumor at the regions' size (H×W bits), counted and, with `figures`, drawn in the panel.
     ///   - figures: with it, also the figures `overlay` writes (`EvaluationReport.writeFigures`), in
     ///     its mask colour and opacity; the image is read a second time for them, a band of rows at a time.
     public func segmentStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, threshold: Float,
-                                 to folder: URL, geoJSON: Bool = false, minimumArea: Double = 0, truth: Mask? = nil,
+                                 to folder: URL, geoJSON: Bool = false, minimumArea: Double = 0, truth: PixelBits? = nil,
                                  thresholds: [Float] = [], figures: (colour: RGB, alpha: Double)? = nil,
                                  tiling: Tiling = .standard, batchSize: Int = 4) throws -> StreamedSegmentation {
         let id = id ?? regions.id
         let (h, w) = (regions.height, regions.width)
-        try Self.requireSize(truth, of: regions)
         let tiff = try FloatTIFFWriter(url: folder.appendingPathComponent(id + "_map.tif"), width: w, height: h)
         var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
         var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
@@ -46,7 +45,7 @@ extension TrainedModel {
             for i in values.indices {
                 let p = y0 * w + i, v = values[i]
                 mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
-                counts.add(v, tissue: tissue[i], truth: truth?.pixels[p] ?? false)
+                counts.add(v, tissue: tissue[i], truth: truth?[p] ?? false)
                 guard tissue[i] else { continue }
                 if figures != nil { tissueBits.set(p) }
                 if v > threshold { maskBits.set(p) }
@@ -77,20 +76,14 @@ extension TrainedModel {
     /// The activation counts of an image too large to hold (`streamActivations`), with `truth`
     /// where given, over edges that hold `thresholds`; nothing is written. Memory: what
     /// `streamActivations` holds, and `truth`.
-    public func countStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, truth: Mask? = nil,
+    public func countStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, truth: PixelBits? = nil,
                                thresholds: [Float] = [], tiling: Tiling = .standard, batchSize: Int = 4) throws -> ActivationCounts {
-        try Self.requireSize(truth, of: regions)
         var counts = ActivationCounts(id: id ?? regions.id, label: regions.label, hasTruth: truth != nil, thresholds: thresholds)
         try streamActivations(regions, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
             let start = y0 * regions.width
-            for i in values.indices { counts.add(values[i], tissue: tissue[i], truth: truth?.pixels[start + i] ?? false) }
+            for i in values.indices { counts.add(values[i], tissue: tissue[i], truth: truth?[start + i] ?? false) }
         }
         return counts
-    }
-
-    private static func requireSize(_ truth: Mask?, of regions: any SampleRegions) throws {
-        guard let truth, truth.height != regions.height || truth.width != regions.width else { return }
-        throw TrainingError("sample \(regions.id): its truth is \(truth.width)×\(truth.height), the image \(regions.width)×\(regions.height)")
     }
 
     /// Runs the network over an image region by region: the tiles of `tiling` are read through
