@@ -20,6 +20,8 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
     var threshold: String?
     @Flag(help: "Write over an earlier evaluation, segment or overlay in --out (the files it wrote are replaced or removed); a file compseg did not write there is refused, never replaced.") var force = false
+    @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out of the numbers, and the report says how many were. Without it, such a file ends the run before anything is written.")
+    var skipUnreadable = false
     @OptionGroup var polygons: GeoJSONOptions
     @OptionGroup var streaming: StreamingOptions
     @OptionGroup var threading: ThreadOptions
@@ -41,16 +43,19 @@ struct Evaluate: ParsableCommand {
         let registry = try CompSegTool.registry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOutMissingImages: skipUnreadable)
+        let leftOut = skipUnreadable ? LeftOut() : nil
+        leftOut?.addMissing(manifest.missingImages.filter { split == .all || $0.split?.rawValue == split.rawValue }, manifest: manifest)
         // The truth files of the rows scored (and of val's, for --threshold auto), before any segmenting.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { row in
             split == .all || row.split?.rawValue == split.rawValue || (threshold == "auto" && row.split == .val)
         }, manifest: manifest.url.path)
         let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
+        if rows.isEmpty { try leftOut?.report() }
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
-        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: nil,
+        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut,
                                    requiringTissue: true)
         let ids = inputs.order
         let record = folder.appendingPathComponent("per_sample.csv")
@@ -63,7 +68,7 @@ struct Evaluate: ParsableCommand {
                                              inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: true) { earlier in
-            try evaluate(rows, inputs, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
+            try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
         }
     }
 
@@ -71,14 +76,14 @@ struct Evaluate: ParsableCommand {
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
 
-    private func evaluate(_ rows: [Manifest.Row], _ inputs: RunInputs, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
+    private func evaluate(_ inputs: RunInputs, leftOut: LeftOut?, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
                           manifest: Manifest, folder: URL) throws {
-        /// The samples loaded whole, segmented, with their truth.
-        func load(_ inputs: RunInputs) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
+        /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
+        func load(_ inputs: RunInputs, leftOut: LeftOut?) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
-            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock)
+            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock, leavingOut: leftOut?.handler)
             print("Segmented \(counted(samples.count, "sample"))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
-            return (samples, maps, try SegmentationFiles.readTruth(inputs.rows, samples, manifest: manifest.url.path))
+            return (samples, maps, try SegmentationFiles.readTruth(samples.map { inputs.rowsByID[$0.id]! }, samples, manifest: manifest.url.path))
         }
 
         let chosen: Float, origin: String
@@ -92,19 +97,24 @@ struct Evaluate: ParsableCommand {
                                    + "give --threshold")
             guard classes.count == 2 || validation.contains(where: { $0.label == .cancer && $0.truth != nil }) else { throw refusal }
             // Their maps are counted, not kept: a slide segmented region by region is scored as one loaded whole.
-            let v = try RunInputs((manifest, validation), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: nil,
-                                  requiringTissue: true)
-            let loaded = try load(v)
+            // With --skip-unreadable, what cannot be read is named and the choice made on the others.
+            let unreadable = leftOut == nil ? nil : LeftOut()
+            if let unreadable { unreadable.addMissing(manifest.missingImages.filter { $0.split == .val }, manifest: manifest) }
+            let v = try RunInputs((manifest, validation), files: [], modality: modality, streamAbove: streaming.streamAbove,
+                                  leftOut: unreadable, requiringTissue: true)
+            let loaded = try load(v, leftOut: unreadable)
             let counts = zip(loaded.samples, loaded.maps).map { ActivationCounts($0, map: $1, truth: loaded.truth[$0.id]) }
-                + (try v.streamed.map { try Self.requireTissue($0.count(trained, modality: modality), of: $0) })
+                + (try v.streamed.compactMap { large in
+                    try large.count(trained, modality: modality, leftOut: unreadable).map { try Self.requireTissue($0, of: large) }
+                })
             guard let choice = SegmentationEvaluation.bestThreshold(counts: counts) else { throw refusal }
             chosen = choice.threshold
-            print("Threshold \(thresholdText(chosen)), chosen on \(validation.count) validation samples by " + choice.reason)
+            print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples by " + choice.reason)
             if split == .val || split == .all {
                 warn("the threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice and "
                      + "sensitivity are optimistic; --split test scores samples the choice never saw")
             }
-            origin = "chosen on the \(validation.count) validation samples (--threshold auto): \(choice.reason)"
+            origin = "chosen on the \(counts.count) validation samples (--threshold auto): \(choice.reason)"
         } else {
             (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
             if threshold == nil, trained.description.threshold != nil, split == .val || split == .all,
@@ -113,7 +123,7 @@ struct Evaluate: ParsableCommand {
                      + "and sensitivity are optimistic; --split test scores samples the choice never saw")
             }
         }
-        let (samples, maps, truth) = try load(inputs)
+        let (samples, maps, truth) = try load(inputs, leftOut: leftOut)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
         if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
            let note = history.first(where: { $0.epoch == kept })?.collapse {
@@ -130,11 +140,12 @@ struct Evaluate: ParsableCommand {
             counts = zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [chosen]) }
             var cards: [(String, [(title: String, image: RGBImage)])] = []
             for large in inputs.streamed {
-                let (done, _) = try large.segment(trained, modality: modality, threshold: chosen, to: staging, geoJSON: polygons,
-                                                  figures: ((255, 0, 0), 0.35), scoring: [])!
+                guard let (done, _) = try large.segment(trained, modality: modality, threshold: chosen, to: staging, geoJSON: polygons,
+                                                        figures: ((255, 0, 0), 0.35), scoring: [], leftOut: leftOut) else { continue }
                 counts.append(try Self.requireTissue(done.counts, of: large))
                 cards.append((large.id, done.card ?? []))
             }
+            try leftOut?.report()
             let rank = Dictionary(uniqueKeysWithValues: inputs.order.enumerated().map { ($1, $0) })
             counts.sort { rank[$0.id]! < rank[$1.id]! }
             let e = SegmentationEvaluation(counts: counts, threshold: chosen)
@@ -142,10 +153,10 @@ struct Evaluate: ParsableCommand {
             let results = Dictionary(uniqueKeysWithValues: e.results.map { ($0.id, $0) })
             let gallery = try EvaluationReport.writeFigures(e, samples: samples, maps: maps, truth: truth, to: staging)
                 + cards.map { id, pictures in try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e) }
-            try EvaluationReport.write(e, counts: counts, gallery: gallery, title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue))",
+            let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable (named in the run's warnings)" } ?? ""
+            try EvaluationReport.write(e, counts: counts, gallery: gallery, title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
-            let row = Dictionary(uniqueKeysWithValues: zip(inputs.order, rows))
-            try EvaluationFiles.write(e, files: inputs.files, splits: row.mapValues { $0.split?.rawValue ?? "" },
+            try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
         }
         Self.noteTruthOutsideTissue(counts)

@@ -177,8 +177,14 @@ func writeToStandardError(_ text: String) {
 /// The inputs `--skip-unreadable` leaves out, each named in a warning when it is found.
 final class LeftOut {
     private(set) var count = 0
-    /// The inputs given (set by `TrainedRunInput.load`).
+    /// The inputs given (counted by `RunInputs` and `addMissing`).
     var inputs = 0
+
+    /// Adds a manifest's rows whose image is missing, as inputs given and left out.
+    func addMissing(_ rows: [Manifest.MissingImage], manifest: Manifest) {
+        inputs += rows.count
+        for row in rows { add("\(manifest.url.path): \(row)") }
+    }
 
     func add(_ problem: String) {
         count += 1
@@ -251,24 +257,36 @@ struct StreamedInput {
                                              thresholds: scoring ?? [], figures: figures)
             }
         }
-        guard let leftOut else { return try run() }
-        do { return try run() }
+        return try leavingOut(to: leftOut, removingFrom: folder, run)
+    }
+
+    /// `body`'s value; with `leftOut`, an image that fails is handed to it (after its manifest
+    /// line), its files in `folder` removed, and nil returned. A bad truth mask (the manifest's), a
+    /// write into `folder` (a full disk) and a model that disagrees with the modality end the run.
+    private func leavingOut<T>(to leftOut: LeftOut?, removingFrom folder: URL?, _ body: () throws -> T) throws -> T? {
+        guard let leftOut else { return try body() }
+        do { return try body() }
         catch let error as ManifestError { throw error }  // a bad truth mask: the manifest's
-        catch let error as IOError where error.file.hasPrefix(folder.path + "/") { throw error }  // writing (a full disk): the run's
+        catch let error as IOError where folder.map({ error.file.hasPrefix($0.path + "/") }) ?? false { throw error }  // writing: the run's
         catch let error as TrainingError { throw error }  // the model and the modality disagree: every image's
         catch {
-            for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { try? FileManager.default.removeItem(at: url) }
+            if let folder {
+                for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { try? FileManager.default.removeItem(at: url) }
+            }
             leftOut.add((manifest.map { "\($0): line \(line ?? 0): " } ?? "") + "\(error)")
             return nil
         }
     }
 
     /// Its activation counts, with its truth where its row has one, over edges that hold
-    /// `thresholds` (`TrainedModel.countStreaming`; nothing written), saying so with its time.
-    func count(_ trained: TrainedModel, modality: PreparedModality, thresholds: [Float] = []) throws -> ActivationCounts {
-        try timed(modality, folder: nil, "reading, preprocessing and network; nothing written") { regions in
-            try trained.countStreaming(regions, id: id, modality: modality, truth: try readTruth(regions), thresholds: thresholds)
-        }.0
+    /// `thresholds` (`TrainedModel.countStreaming`; nothing written), saying so with its time;
+    /// with `leftOut`, nil when it cannot be read (as `segment`).
+    func count(_ trained: TrainedModel, modality: PreparedModality, thresholds: [Float] = [], leftOut: LeftOut? = nil) throws -> ActivationCounts? {
+        try leavingOut(to: leftOut, removingFrom: nil) {
+            try timed(modality, folder: nil, "reading, preprocessing and network; nothing written") { regions in
+                try trained.countStreaming(regions, id: id, modality: modality, truth: try readTruth(regions), thresholds: thresholds)
+            }.0
+        }
     }
 
     /// Opens its regions through `modality`'s reader, runs `run` on them and says how long it took
@@ -312,8 +330,8 @@ struct RunInputs {
     /// The manifest rows of the store's samples (none for files).
     let rows: [Manifest.Row]
     let streamed: [StreamedInput]
-    /// Every sample's file, by id.
-    let files: [String: URL]
+    /// Every sample's file, and manifest row (none for files), by id.
+    let files: [String: URL], rowsByID: [String: Manifest.Row]
     /// Every id, in the inputs' order (loaded and streamed ones mixed).
     let order: [String]
 
@@ -327,7 +345,7 @@ struct RunInputs {
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
             = manifestRows?.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? given.map { ($0, nil, false, nil, nil) }
         var large = Set<Int>(), dropped = Set<Int>()
-        leftOut?.inputs = inputs.count + (manifest?.missingImages.count ?? 0)
+        leftOut?.inputs += inputs.count
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
             // Every header is read here: each file that cannot be read is named, not only the first.
             var unreadable: [String] = [], masked: [String] = []
@@ -368,6 +386,12 @@ struct RunInputs {
         }
         files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
         rows = manifestRows.map { all in kept.map { all[$0] } } ?? []
+        var byID: [String: Manifest.Row] = [:]
+        if let manifestRows {
+            for (id, row) in zip(store.ids, rows) { byID[id] = row }
+            for (input, i) in zip(streamed, inputs.indices.filter(large.contains)) { byID[input.id] = manifestRows[i] }
+        }
+        rowsByID = byID
         var (loadedIDs, streamedIDs) = (store.ids.makeIterator(), streamed.map(\.id).makeIterator())
         order = inputs.indices.filter { !dropped.contains($0) }.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
     }
@@ -413,7 +437,7 @@ struct TrainedRunInput: ParsableArguments {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil) }
-        for missing in manifest?.missingImages ?? [] { leftOut?.add("\(manifest!.url.path): \(missing)") }
+        if let manifest, let leftOut { leftOut.addMissing(manifest.missingImages, manifest: manifest) }
         let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { URL(fileURLWithPath: $0) }, modality: modality,
                                    streamAbove: streamAbove, leftOut: leftOut, requiringTissue: false)
         return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)

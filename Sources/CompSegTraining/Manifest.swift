@@ -20,9 +20,16 @@ public struct Manifest: Sendable {
 
     public let url: URL
     public let rows: [Row]
-    /// With `leavingOutMissingImages`, the rows left out because their image file is missing, as
-    /// "line N: image file F not found".
-    public private(set) var missingImages: [String] = []
+    /// With `leavingOutMissingImages`, the rows left out because their image file is missing.
+    public private(set) var missingImages: [MissingImage] = []
+
+    /// A row left out because its image file is missing: its line, its split where it gives one,
+    /// and "line N: image file F not found".
+    public struct MissingImage: Sendable, CustomStringConvertible {
+        public let line: Int
+        public let split: Split?
+        public let description: String
+    }
 
     public func rows(in split: Split) -> [Row] { rows.filter { $0.split == split } }
 
@@ -56,7 +63,7 @@ public struct Manifest: Sendable {
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
         }
-        var problems: [String] = [], missing: [String] = []
+        var problems: [String] = [], missingRows: [MissingImage] = [], lost: String?
         let known = ["path", "label", "split", "mask", "truth"]
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
             throw ManifestError(file: url.path, problems: [
@@ -86,7 +93,7 @@ public struct Manifest: Sendable {
             let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
             if !FileManager.default.fileExists(atPath: u.path) {
                 if what == "image" && leavingOutMissingImages {
-                    missing.append("line \(line): \(what) file \(text) not found")
+                    lost = "line \(line): \(what) file \(text) not found"
                     return nil
                 }
                 problems.append("line \(line): \(what) file \(text) not found")
@@ -103,6 +110,7 @@ public struct Manifest: Sendable {
                 problems.append("line \(line): \(fields.count) fields, the header has \(header.count)")
                 continue
             }
+            lost = nil
             let path = file(column("path", fields), line, "image")
             if column("path", fields) == nil { problems.append("line \(line): empty path") }
             let labelText = column("label", fields), splitText = column("split", fields)
@@ -114,12 +122,13 @@ public struct Manifest: Sendable {
             if split == nil && (splitText != nil || missing.split) {
                 problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")
             }
+            if let lost { missingRows.append(MissingImage(line: line, split: split, description: lost)) }
             let mask = file(column("mask", fields), line, "mask"), truth = file(column("truth", fields), line, "truth")
             if let path, label != nil || !labelled, split != nil || !labelled {
                 rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
             }
         }
-        if rows.isEmpty && problems.isEmpty && missing.isEmpty { problems.append("has no samples") }
+        if rows.isEmpty && problems.isEmpty && missingRows.isEmpty { problems.append("has no samples") }
         // The same file twice: a duplicated row, or one image in two splits (which leaks it into evaluation).
         var first: [String: Row] = [:]
         for row in rows {
@@ -134,7 +143,7 @@ public struct Manifest: Sendable {
         }
         guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
         self.rows = rows
-        missingImages = missing
+        missingImages = missingRows
     }
 }
 

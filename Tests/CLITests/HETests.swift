@@ -274,5 +274,29 @@ import Testing
                     "\(refused.output)")
             #expect(!FileManager.default.fileExists(atPath: folder.path("broken")))
         }
+        // evaluate too: a missing and a cut image among the scored rows and the validation rows of --threshold auto are named,
+        // left out of the numbers and counted in the report; a missing image of another split is no input of it.
+        try FileManager.default.copyItem(atPath: cut, toPath: folder.path("cut2.tif"))
+        let rows = (0..<8).map { i in "data/spot00\(i).\(i % 2 == 0 ? "tif" : "png"),\(1 - i % 2),\(i < 4 ? "test" : "val")" }
+        try Data(("path,label,split\n" + rows.joined(separator: "\n") + "\ncut.tif,1,test\ngone.tif,0,test\ncut2.tif,1,val\ngone2.tif,0,val\n"
+                  + "gone3.tif,0,train\n").utf8).write(to: URL(fileURLWithPath: folder.path("scored.csv")))
+        for (name, extra) in [("loaded", [String]()), ("streamed", ["--stream-above", "0"])] {
+            let out = folder.path("evaluated-\(name)")
+            let refused = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("scored.csv"), "--out", out,
+                                       "--threshold", "auto"] + extra)
+            #expect(refused.status == 1 && refused.output.contains("gone.tif not found") && !FileManager.default.fileExists(atPath: out),
+                    "\(refused.output)")
+            let r = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("scored.csv"), "--out", out,
+                                 "--threshold", "auto", "--skip-unreadable"] + extra)
+            #expect(r.status == 0 && r.output.contains("line 11: image file gone.tif not found") && r.output.contains("line 10: \(cut)")
+                        && r.output.contains("line 12: \(folder.path("cut2.tif"))") && r.output.contains("line 13: image file gone2.tif")
+                        && !r.output.contains("gone3.tif") && r.output.contains("chosen on 4 validation samples")
+                        && r.output.contains("warning: 2 of 6 inputs left out"), "\(name): \(r.output)")
+            let ids = try String(contentsOfFile: out + "/per_sample.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+                .map { String($0.prefix { $0 != "," }) }
+            #expect(ids == ["spot000", "spot001", "spot002", "spot003"], "\(ids)")
+            let report = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
+            #expect(report.contains("2 of its 6 inputs left out as unreadable"))
+        }
     }
 }
