@@ -83,6 +83,7 @@ struct Evaluate: ParsableCommand {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
             let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock, leavingOut: leftOut?.handler)
             print("Segmented \(counted(samples.count, "sample"))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
+            warnAboutReaders(samples)
             return (samples, maps, try SegmentationFiles.readTruth(samples.map { inputs.rowsByID[$0.id]! }, samples, manifest: manifest.url.path))
         }
 
@@ -141,7 +142,8 @@ struct Evaluate: ParsableCommand {
             var cards: [(String, [(title: String, image: RGBImage)])] = []
             for large in inputs.streamed {
                 guard let (done, _) = try large.segment(trained, modality: modality, threshold: chosen, to: staging, geoJSON: polygons,
-                                                        figures: ((255, 0, 0), 0.35), scoring: [], leftOut: leftOut) else { continue }
+                                                        figures: (EvaluationReport.maskColour, EvaluationReport.maskAlpha), scoring: [],
+                                                        leftOut: leftOut) else { continue }
                 counts.append(try Self.requireTissue(done.counts, of: large))
                 cards.append((large.id, done.card ?? []))
             }

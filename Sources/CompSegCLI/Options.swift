@@ -156,6 +156,22 @@ func resolveModalityNoting(_ argument: String, registry: Registry) throws -> Mod
     return manifest
 }
 
+/// Names on standard error the samples whose reader found something doubtful in their file
+/// (`Sample.warningKey`), one warning for each kind; the samples are segmented as usual.
+func warnAboutReaders(_ samples: [Sample]) {
+    var ids: [String: [String]] = [:], order: [String] = []
+    for s in samples {
+        guard let warning = s.metadata[Sample.warningKey] else { continue }
+        if ids[warning] == nil { order.append(warning) }
+        ids[warning, default: []].append(s.id)
+    }
+    for warning in order {
+        let named = ids[warning]!
+        warn((named.count == 1 ? "sample \(named[0])" : "\(named.count) samples (" + named.prefix(5).joined(separator: ", ")
+              + (named.count > 5 ? ", …)" : ")")) + ": " + warning)
+    }
+}
+
 /// Writes "warning: `message`" on standard error (the output's files are written as usual).
 func warn(_ message: String) {
     fflush(nil)  // after the lines printed before it, when both go to one log
@@ -298,6 +314,7 @@ struct StreamedInput {
         }
         print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region"
               + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
+        if let warning = regions.metadata[Sample.warningKey] { warn("\(url.path): \(warning)") }
         let start = DispatchTime.now().uptimeNanoseconds
         let value: T
         do { value = try run(regions) }

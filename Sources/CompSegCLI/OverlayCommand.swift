@@ -50,6 +50,7 @@ struct OverlayCommand: ParsableCommand {
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, figures: true) + [record]
         try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
             let (samples, maps) = try trained.segmented(store, leavingOut: leftOut?.handler)
+            warnAboutReaders(samples)
             let segmentedIDs = Set(samples.map(\.id))  // the rows of those left out go too
             let rows = rows.isEmpty ? [] : zip(store.ids, rows).filter { segmentedIDs.contains($0.0) }.map(\.1)
             let truth = try SegmentationFiles.readTruth(rows, samples, manifest: input.data ?? "the command line")

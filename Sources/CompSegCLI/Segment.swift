@@ -38,6 +38,7 @@ struct Segment: ParsableCommand {
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
         try input.writing(outputs, removing: recorded, command: "segment") { earlier in
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock, leavingOut: leftOut?.handler)
+            warnAboutReaders(samples)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results

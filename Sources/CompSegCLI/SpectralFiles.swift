@@ -102,12 +102,15 @@ struct Inspect: ParsableCommand {
                       + "\(Int((Double(image.height) * scale).rounded()))"
                 // The tissue share as the modality finds it, for images read whole (larger ones are segmented by regions).
                 let pixels = Double(image.width * image.height) * scale * scale
+                var warning: String?
                 let tissue = pixels > Double(Self.largestTissueShown) ? "; tissue not measured (above 4096² pixels: segment finds it region by region)" : try {
                     let sample = try he.load(url, label: nil)
+                    warning = sample.metadata[Sample.warningKey]
                     return String(format: "; tissue %.1f%% (method %@)", 100 * Double(sample.tissue.count) / Double(max(1, sample.height * sample.width)),
                                   he.configuration.tissue.method.rawValue)
                 }()
                 print("  the modality reads level \(level): \(size) (width×height)\(tissue)")
+                if let warning { print("  warning: \(warning)") }
             } catch {
                 print("\(error)")
                 failed += 1

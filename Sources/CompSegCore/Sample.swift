@@ -187,6 +187,10 @@ extension Sample {
     /// was read smaller (a pyramid level or a scale): masks drawn at that size are brought down.
     public static let fullResolutionKey = "fullResolution"
 
+    /// The metadata key for what a reader found doubtful in the file, in words the user is shown
+    /// as a warning (a colourless H&E image); the sample is read as usual.
+    public static let warningKey = "warning"
+
     /// The file's full-resolution (height, width) from `fullResolutionKey`, or nil.
     public var fullResolution: (height: Int, width: Int)? { Self.fullResolution(in: metadata) }
 

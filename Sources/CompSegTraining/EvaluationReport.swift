@@ -14,6 +14,8 @@ import Foundation
 public enum EvaluationReport {
     /// Colours of the classes in figures: cancer-free, cancer.
     public static let cancerFreeColour: RGB = (44, 160, 44), cancerColour: RGB = (214, 39, 40)
+    /// The predicted mask's colour and opacity in the figures (`overlay --colour`, `--alpha` change them).
+    public static let maskColour: RGB = (255, 0, 0), maskAlpha = 0.35
     /// The colour of the true tumor in the truth pictures.
     public static let truthColour: RGB = (0, 160, 255)
 
@@ -34,7 +36,7 @@ public enum EvaluationReport {
     public static func write(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                              truth: [String: [Bool]], title: String, to folder: URL, curves: String? = nil,
                              thresholdOrigin: String = "set by --threshold",
-                             colour: RGB = (255, 0, 0), alpha: Double = 0.35) throws {
+                             colour: RGB = maskColour, alpha: Double = maskAlpha) throws {
         let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                        colour: colour, alpha: alpha)
         try write(evaluation, counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [evaluation.threshold]) },
@@ -45,7 +47,7 @@ public enum EvaluationReport {
     /// edges that hold `evaluation`'s threshold) and report card (`writeFigures`, `card`).
     public static func write(_ evaluation: SegmentationEvaluation, counts: [ActivationCounts], gallery: [(score: Double, html: String)],
                              title: String, to folder: URL, curves: String? = nil, thresholdOrigin: String = "set by --threshold",
-                             colour: RGB = (255, 0, 0)) throws {
+                             colour: RGB = maskColour) throws {
         let s = evaluation.summary
         // The ROC needs both classes, the threshold's curves cancer samples with truth or both
         // classes: without them neither is drawn (an empty plot with a caption about curves misleads).
@@ -239,7 +241,7 @@ public enum EvaluationReport {
     @discardableResult
     public static func writeFigures(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                                     truth: [String: [Bool]], to folder: URL,
-                                    colour: RGB = (255, 0, 0), alpha: Double = 0.35,
+                                    colour: RGB = maskColour, alpha: Double = maskAlpha,
                                     anchorPrefix: String = "") throws -> [(score: Double, html: String)] {
         var gallery: [(score: Double, html: String)] = []
         let results = Dictionary(uniqueKeysWithValues: evaluation.results.map { ($0.id, $0) })
@@ -330,7 +332,7 @@ public enum EvaluationReport {
     }
 
     /// The legend above the sample cards: the activation colour bar and the mask colours.
-    public static func sampleLegend(threshold: Float, colour: RGB = (255, 0, 0)) throws -> String {
+    public static func sampleLegend(threshold: Float, colour: RGB = maskColour) throws -> String {
         let picture = Heatmap.colorBarLegend(threshold: (threshold, colour))  // shown at its own size: its pixel text stays sharp
         let bar = ReportHTML.dataURI(try ReportHTML.pngData(picture), mime: "image/png")
         return "<div class=\"legendrow\"><img src=\"\(bar)\" alt=\"activation colour bar, 0 to 1, the threshold marked\" "

@@ -214,6 +214,31 @@ import Testing
         }
     }
 
+    /// A greyscale image (or grey saved as RGB) given to a network trained on colour H&E is
+    /// segmented, and named in a warning: loaded whole, streamed, and by inspect.
+    @Test func colourlessImagesAreNamed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try phantomAndRun(in: folder, seed: 5)
+        let spot = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("data/spot001.png")))
+        let grey = (0..<(spot.width * spot.height)).map { p in
+            UInt8((0..<3).map { Int(spot.pixels[p * spot.channels + $0]) }.reduce(0, +) / 3)
+        }
+        try PNGImage(width: spot.width, height: spot.height, channels: 1, pixels: grey).write(to: URL(fileURLWithPath: folder.path("grey.png")))
+        try PNGImage(width: spot.width, height: spot.height, channels: 3, pixels: grey.flatMap { [$0, $0, $0] })
+            .write(to: URL(fileURLWithPath: folder.path("greyrgb.png")))
+        for extra in [[String](), ["--stream-above", "0"]] {
+            let r = try cli.run(["segment", "--model", folder.path("run"), folder.path("grey.png"), folder.path("greyrgb.png"),
+                                 folder.path("data/spot001.png"), "--out", folder.path("seg\(extra.count)")] + extra)
+            let named = extra.isEmpty ? "warning: 2 samples (grey, greyrgb): the image holds no colour"
+                : "warning: \(folder.path("greyrgb.png")): the image holds no colour"
+            #expect(r.status == 0 && r.output.contains(named) && !r.output.contains("spot001: the image"), "\(r.output)")
+        }
+        let inspected = try cli.run(["inspect", "--modality", "he", folder.path("grey.png"), folder.path("data/spot001.png")])
+        #expect(inspected.status == 0 && inspected.output.components(separatedBy: "warning: the image holds no colour").count == 2,
+                "\(inspected.output)")
+    }
+
     /// A truncated TIFF among the inputs: `segment` names it and writes nothing, whether the
     /// image is loaded whole or streamed region by region (the error then comes mid-way); with
     /// `--skip-unreadable`, `segment` and `overlay` name it and write the others.

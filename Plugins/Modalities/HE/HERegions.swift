@@ -49,8 +49,8 @@ struct HERegions: SampleRegions {
         (height, width) = (bands.height, bands.width)
         id = Sample.id(of: url)
         let full = bands.description.images[bands.description.levels[0]]
-        metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(full.width) / Double(width))",
-                    Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
+        var metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(full.width) / Double(width))",
+                        Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
         factor = max(1, (max(height, width) + Self.overviewSide - 1) / Self.overviewSide)
         var scaled = rule
         if factor > 1 {
@@ -60,8 +60,14 @@ struct HERegions: SampleRegions {
         }
         // Every pixel is tissue under `all`: the image need not be read for it.
         everyPixel = rule.method == .all
-        overview = everyPixel ? Mask(height: (height + factor - 1) / factor, width: (width + factor - 1) / factor, filled: true)
-            : try scaled.mask(Self.overview(bands, factor: factor))
+        if everyPixel {
+            overview = Mask(height: (height + factor - 1) / factor, width: (width + factor - 1) / factor, filled: true)
+        } else {
+            let picture = try Self.overview(bands, factor: factor)
+            overview = try scaled.mask(picture)
+            metadata[Sample.warningKey] = HESource.colourWarning(picture)  // block means keep a colour image's colour
+        }
+        self.metadata = metadata
     }
 
     /// The image as block means of `factor` × `factor` pixels (partial blocks at the right and

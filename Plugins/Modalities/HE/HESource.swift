@@ -58,12 +58,24 @@ public struct HESource: ImageSource, ReportsConfiguration {
                 bytes[p * 3 + c] = UInt8((image.values[p * 3 + c] * 255).rounded())
             }
         }
+        var metadata = ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
+                        Sample.pixelScaleKey: "\(Double(full.width) / Double(w))", Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
+        metadata[Sample.warningKey] = Self.colourWarning(image)
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [3, h, w], scalars: planar),
                           channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
-                          preview: try RGBImage(height: h, width: w, bytes: bytes), label: label,
-                          metadata: ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
-                                     Sample.pixelScaleKey: "\(Double(full.width) / Double(w))",
-                                     Sample.fullResolutionKey: "\(full.height)x\(full.width)"])
+                          preview: try RGBImage(height: h, width: w, bytes: bytes), label: label, metadata: metadata)
+    }
+
+    /// A warning for an image without colour (a greyscale file, or grey saved as RGB): no pixel's
+    /// channels lie 0.04 apart, where stained tissue's lie tenths apart; nil for a coloured one.
+    static func colourWarning(_ image: RasterImage) -> String? {
+        let n = image.width * image.height
+        guard n > 0, !(0..<n).contains(where: { p in
+            let (r, g, b) = (image.values[p * 3], image.values[p * 3 + 1], image.values[p * 3 + 2])
+            return max(r, g, b) - min(r, g, b) > 0.04
+        }) else { return nil }
+        return "the image holds no colour (greyscale): the he reader gives its grey level as red, green and blue alike, which no "
+            + "H&E stain does, so a network trained on stained colour images reads it as something else; give the colour scan"
     }
 
     /// The RGB pixels of level `level` of an image file: H×W×3 in [0, 1], grey expanded to RGB.
