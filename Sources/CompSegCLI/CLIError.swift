@@ -1,9 +1,12 @@
 import CompSegCore
 
-/// A refusal or failure the tool reports in one line, without the usage text.
+/// A refusal or failure the tool reports in one line, without the usage text: exit 1, or 64
+/// (as ArgumentParser's validation) for a command line that asks what the command cannot do.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// Whether the command line itself is refused (exit 64), rather than the data or a file.
+    let isUsage: Bool
+    init(_ description: String, usage: Bool = false) { (self.description, isUsage) = (description, usage) }
 }
 
 /// "1 sample", "3 samples": a count with its noun (plural by an "s").

@@ -298,7 +298,7 @@ struct Train: ParsableCommand {
             let differing = try differences(file, from: model, resuming: folder, registry: registry)
             guard differing.isEmpty else {
                 throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour \(config)'s "
-                               + differing.joined(separator: ", ") + "; start a new run with another out to change them")
+                               + differing.joined(separator: ", ") + "; start a new run with another out to change them", usage: true)
             }
         }
         try TrainingRun.requireWritable(folder)
@@ -315,7 +315,7 @@ struct Train: ParsableCommand {
         compare("--augment", training.augment?.rawValue, (t.augmentation ?? .none).rawValue)
         guard differing.isEmpty else {
             throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour "
-                           + differing.joined(separator: ", ") + "; start a new run with --out to change them")
+                           + differing.joined(separator: ", ") + "; start a new run with --out to change them", usage: true)
         }
         var changes: [String] = []
         if let epochs = training.epochs, epochs != model.training.epochs {
