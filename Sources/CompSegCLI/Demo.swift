@@ -42,6 +42,7 @@ struct Demo: ParsableCommand {
         }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must lie in (0, 1), got \(alpha)") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
     }
 
     func run() throws {

@@ -55,8 +55,7 @@ struct Evaluate: ParsableCommand {
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
-        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut,
-                                   requiringTissue: true)
+        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut)
         let ids = inputs.order
         let record = folder.appendingPathComponent("per_sample.csv")
         let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
@@ -84,6 +83,9 @@ struct Evaluate: ParsableCommand {
             let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock, leavingOut: leftOut?.handler)
             print("Segmented \(counted(samples.count, "sample"))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
             warnAboutReaders(samples)
+            // Without tissue, a sample has no tumor fraction: refused, whether or not unreadable files are left out.
+            let blank = samples.filter { $0.tissue.count == 0 }.map { "line \(inputs.rowsByID[$0.id]!.line): \(PreparedModality.emptyTissue($0.id))" }
+            guard blank.isEmpty else { throw ManifestError(file: manifest.url.path, problems: blank) }
             return (samples, maps, try SegmentationFiles.readTruth(samples.map { inputs.rowsByID[$0.id]! }, samples, manifest: manifest.url.path))
         }
 
@@ -102,12 +104,16 @@ struct Evaluate: ParsableCommand {
             let unreadable = leftOut == nil ? nil : LeftOut()
             if let unreadable { unreadable.addMissing(manifest.missingImages.filter { $0.split == .val }, manifest: manifest) }
             let v = try RunInputs((manifest, validation), files: [], modality: modality, streamAbove: streaming.streamAbove,
-                                  leftOut: unreadable, requiringTissue: true)
+                                  leftOut: unreadable)
             let loaded = try load(v, leftOut: unreadable)
             let counts = zip(loaded.samples, loaded.maps).map { ActivationCounts($0, map: $1, truth: loaded.truth[$0.id]) }
                 + (try v.streamed.compactMap { large in
                     try large.count(trained, modality: modality, leftOut: unreadable).map { try Self.requireTissue($0, of: large) }
                 })
+            if counts.isEmpty, let unreadable, unreadable.count > 0 {
+                throw CLIError("--threshold auto: none of the \(counted(unreadable.inputs, "validation row")) could be read (named above); "
+                               + "give --threshold, or mend them")
+            }
             guard let choice = SegmentationEvaluation.bestThreshold(counts: counts) else { throw refusal }
             chosen = choice.threshold
             print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples by " + choice.reason)
@@ -148,15 +154,17 @@ struct Evaluate: ParsableCommand {
                 cards.append((large.id, done.card ?? []))
             }
             try leftOut?.report()
-            let rank = Dictionary(uniqueKeysWithValues: inputs.order.enumerated().map { ($1, $0) })
-            counts.sort { rank[$0.id]! < rank[$1.id]! }
+            counts.sort(asGiven: inputs.order, by: \.id)
             let e = SegmentationEvaluation(counts: counts, threshold: chosen)
             evaluation = e
             let results = Dictionary(uniqueKeysWithValues: e.results.map { ($0.id, $0) })
-            let gallery = try EvaluationReport.writeFigures(e, samples: samples, maps: maps, truth: truth, to: staging)
-                + cards.map { id, pictures in try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e) }
+            // The cards in the inputs' order (the report orders them by tumor fraction, ties as given).
+            var gallery = try zip(samples.map(\.id), EvaluationReport.writeFigures(e, samples: samples, maps: maps, truth: truth, to: staging))
+                .map { (id: $0, card: $1) }
+            gallery += try cards.map { id, pictures in (id, try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e)) }
+            gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable (named in the run's warnings)" } ?? ""
-            try EvaluationReport.write(e, counts: counts, gallery: gallery, title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
@@ -173,11 +181,10 @@ struct Evaluate: ParsableCommand {
     }
 
     /// `counts` of an image segmented region by region, which must hold tissue, as an image loaded
-    /// whole must for `evaluate` (the pooling head averages over tissue).
+    /// whole must for `evaluate` (a tumor fraction averages over tissue).
     private static func requireTissue(_ counts: ActivationCounts, of input: StreamedInput) throws -> ActivationCounts {
         guard counts.tissuePixels == 0 else { return counts }
-        throw ManifestError(file: input.manifest ?? "", problems: ["line \(input.line ?? 0): \(input.url.path): no tissue found in it; the "
-                                                                   + "pooling head averages over tissue (the reader's tissue options; or give a mask column)"])
+        throw ManifestError(file: input.manifest ?? "", problems: ["line \(input.line ?? 0): \(PreparedModality.emptyTissue(counts.id))"])
     }
 }
 

@@ -355,9 +355,8 @@ struct RunInputs {
     /// - Parameters:
     ///   - manifest: the manifest and the rows of it to use; nil for `files`.
     ///   - leftOut: where given, a file whose header cannot be read is handed to it and left out.
-    ///   - requiringTissue: whether a loaded sample without tissue is an error (`onceStore`).
-    init(_ manifest: (Manifest, [Manifest.Row])?, files given: [URL], modality: PreparedModality, streamAbove: Int?, leftOut: LeftOut?,
-         requiringTissue: Bool) throws {
+    /// A sample without tissue is read as any other (`evaluate` refuses it once read).
+    init(_ manifest: (Manifest, [Manifest.Row])?, files given: [URL], modality: PreparedModality, streamAbove: Int?, leftOut: LeftOut?) throws {
         let (manifest, manifestRows) = (manifest?.0, manifest?.1)
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
             = manifestRows?.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? given.map { ($0, nil, false, nil, nil) }
@@ -394,8 +393,8 @@ struct RunInputs {
         // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
         // Ids: the files' names, made unique (never another input's own name, loaded or streamed).
         let names = inputs.map { Sample.id(of: $0.url) }
-        store = manifest.map { m in modality.onceStore(kept.map { manifestRows![$0] }, manifest: m, requiringTissue: requiringTissue, reserving: names) }
-            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: requiringTissue, reserving: names)
+        store = manifest.map { m in modality.onceStore(kept.map { manifestRows![$0] }, manifest: m, requiringTissue: false, reserving: names) }
+            ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false, reserving: names)
         var ids = UniqueIDs(taken: store.ids, reserving: names)
         streamed = inputs.indices.filter(large.contains).map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label, truth: inputs[i].truth, line: inputs[i].line,
@@ -414,11 +413,12 @@ struct RunInputs {
     }
 }
 
-extension [SegmentationEvaluation.SampleResult] {
-    /// Puts the results in the order of `ids` (the inputs as given: loaded and streamed ones mixed).
-    mutating func sort(asGiven ids: [String]) {
+extension Array {
+    /// Puts the elements, each known by its `id`, in the order of `ids` (the inputs as given:
+    /// loaded and streamed ones mixed).
+    mutating func sort(asGiven ids: [String], by id: KeyPath<Element, String>) {
         let rank = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
-        sort { rank[$0.id, default: 0] < rank[$1.id, default: 0] }
+        sort { rank[$0[keyPath: id], default: 0] < rank[$1[keyPath: id], default: 0] }
     }
 }
 
@@ -456,7 +456,7 @@ struct TrainedRunInput: ParsableArguments {
         let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil) }
         if let manifest, let leftOut { leftOut.addMissing(manifest.missingImages, manifest: manifest) }
         let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { URL(fileURLWithPath: $0) }, modality: modality,
-                                   streamAbove: streamAbove, leftOut: leftOut, requiringTissue: false)
+                                   streamAbove: streamAbove, leftOut: leftOut)
         return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)
     }
 

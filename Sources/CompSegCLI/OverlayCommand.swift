@@ -68,7 +68,7 @@ struct OverlayCommand: ParsableCommand {
                     results.append(done.result)
                 }
                 try leftOut?.report()
-                results.sort(asGiven: order)
+                results.sort(asGiven: order, by: \.id)
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }

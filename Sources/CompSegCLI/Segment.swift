@@ -56,7 +56,7 @@ struct Segment: ParsableCommand {
                     streaming += seconds
                 }
                 try leftOut?.report()
-                fractions.sort(asGiven: order)
+                fractions.sort(asGiven: order, by: \.id)
                 try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }

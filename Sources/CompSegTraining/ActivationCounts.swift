@@ -17,6 +17,8 @@ public struct ActivationCounts: Sendable {
     public let edges: [Float]
     /// Per bin, the tissue pixels that are true tumor, and the other tissue pixels.
     private(set) var tumor: [Int], other: [Int]
+    /// Tissue pixels whose activation is NaN (a diverged network's): above no threshold, and not faint.
+    private var unorderedTumor = 0, unorderedOther = 0
     /// True tumor pixels outside the tissue (never marked), and every pixel of the image.
     public private(set) var truthOutsideTissue = 0, pixels = 0
 
@@ -38,6 +40,7 @@ public struct ActivationCounts: Sendable {
     public mutating func add(_ activation: Float, tissue: Bool, truth: Bool) {
         pixels += 1
         guard tissue else { if truth { truthOutsideTissue += 1 }; return }
+        guard !activation.isNaN else { if truth { unorderedTumor += 1 } else { unorderedOther += 1 }; return }
         // The first edge at or above the activation (binary search).
         var (low, high) = (0, edges.count)
         while low < high {
@@ -47,19 +50,22 @@ public struct ActivationCounts: Sendable {
         if truth { tumor[low] += 1 } else { other[low] += 1 }
     }
 
-    public var tissuePixels: Int { tumor.reduce(0, +) + other.reduce(0, +) }
+    public var tissuePixels: Int { tumor.reduce(0, +) + other.reduce(0, +) + unorderedTumor + unorderedOther }
     /// True tumor pixels, in the tissue or not.
-    public var truthPixels: Int { tumor.reduce(0, +) + truthOutsideTissue }
+    public var truthPixels: Int { tumor.reduce(0, +) + unorderedTumor + truthOutsideTissue }
 
-    /// The sample's result at `threshold`, one of `edges`: a pixel is predicted tumor where its
-    /// activation exceeds it in tissue; the agreement is scored on the tissue and on the true tumor
-    /// outside it, which the mask cannot mark (a tissue mask that leaves out part of an annotation
-    /// costs Dice as a miss does).
+    /// The sample's result at `threshold`, one of `edges` (or not finite: NaN and +∞ mark nothing,
+    /// −∞ every tissue pixel but NaN's): a pixel is predicted tumor where its activation exceeds it
+    /// in tissue; the agreement is scored on the tissue and on the true tumor outside it, which the
+    /// mask cannot mark (a tissue mask that leaves out part of an annotation costs Dice as a miss does).
     public func result(at threshold: Float) -> SegmentationEvaluation.SampleResult {
-        guard let k = edges.firstIndex(of: threshold) else {
-            preconditionFailure("threshold \(threshold) is not among the counts' edges")
-        }
-        let tp = tumor[(k + 1)...].reduce(0, +), fp = other[(k + 1)...].reduce(0, +)
+        // The bins above the threshold: those after its edge.
+        let first: Int
+        if threshold.isNaN || threshold == .infinity { first = tumor.count }
+        else if threshold == -.infinity { first = 0 }
+        else if let k = edges.firstIndex(of: threshold) { first = k + 1 }
+        else { preconditionFailure("threshold \(threshold) is not among the counts' edges") }
+        let tp = tumor[first...].reduce(0, +), fp = other[first...].reduce(0, +)
         let tissue = tissuePixels, fn = truthPixels - tp
         return .init(id: id, label: label, tissuePixels: tissue, tumorPixels: tp + fp,
                      tumorFraction: Double(tp + fp) / Double(max(1, tissue)),
@@ -80,16 +86,27 @@ public struct ActivationCounts: Sendable {
     /// `candidates`, the bounds between the faint ones (where rounding to two digits turns from one
     /// to the next), the largest activation below 0.05, and `thresholds`, ascending.
     static func edges(adding thresholds: [Float]) -> [Float] {
-        let faint = candidates.filter { $0 < EvaluationReport.sweptThresholds[0] }
-        let bounds = zip([Float(0.00099)] + faint, faint + [EvaluationReport.sweptThresholds[0]]).map { ($0 + $1) / 2 }
-        return Set(candidates + bounds + [EvaluationReport.sweptThresholds[0].nextDown] + thresholds.filter(\.isFinite)).sorted()
+        Set(candidates + roundingBounds + [EvaluationReport.sweptThresholds[0].nextDown] + thresholds.filter(\.isFinite)).sorted()
     }
+
+    /// For 0.00099 and each faint candidate, the largest activation that rounds to it (to two
+    /// significant digits, as `SegmentationEvaluation.rounded`): found from the midpoint to the
+    /// next, float by float, so that every bin lies within one rounding step exactly.
+    static let roundingBounds: [Float] = {
+        let faint = candidates.filter { $0 < EvaluationReport.sweptThresholds[0] }
+        return zip([Float(0.00099)] + faint, faint + [EvaluationReport.sweptThresholds[0]]).map { low, high in
+            var bound = (low + high) / 2
+            while SegmentationEvaluation.rounded(bound) != low { bound = bound.nextDown }
+            while SegmentationEvaluation.rounded(bound.nextUp) == low { bound = bound.nextUp }
+            return bound
+        }
+    }()
 
     /// The number of bins whose activations lie below 0.05.
     static func faintBins(_ edges: [Float]) -> Int { edges.firstIndex(of: EvaluationReport.sweptThresholds[0].nextDown)! + 1 }
 
     /// A bin's activations rounded to two significant digits, as `bestThreshold` takes its faint
-    /// thresholds (every bin lies within one rounding step); nil for the lowest bin.
+    /// thresholds (every bin lies within one rounding step: `roundingBounds`); nil for the lowest bin.
     static func rounded(bin k: Int, of edges: [Float]) -> Float? {
         guard k > 0, k < edges.count else { return nil }
         return SegmentationEvaluation.rounded((edges[k - 1] + edges[k]) / 2)

@@ -219,8 +219,13 @@ public struct PreparedModality: Sendable {
     /// Throws unless `sample` has tissue: the pooling head, and every measure per sample, averages over it.
     static func requireTissue(_ sample: Sample) throws {
         guard sample.tissue.count == 0 else { return }
-        throw TrainingError("sample \(sample.id) has an empty tissue mask; the pooling head averages over tissue (images "
-                            + "taken inside tissue: the reader's option tissue: {method: all}; or give a mask column)")
+        throw emptyTissue(sample.id)
+    }
+
+    /// The refusal of a sample whose tissue mask is empty (training and evaluation average over tissue).
+    public static func emptyTissue(_ id: String) -> TrainingError {
+        TrainingError("sample \(id) has an empty tissue mask; the pooling head averages over tissue (images "
+                      + "taken inside tissue: the reader's option tissue: {method: all}; or give a mask column)")
     }
 
     /// The files' names without extension, made unique.

@@ -220,19 +220,7 @@ public struct SegmentationEvaluation: Sendable {
         let top = tried.map(\.1).max()!
         // Fainter thresholds where 0.05 alone does best, or none does anything (faint maps light no pixel above it).
         if top <= 1e-12 || (tried[0].1 >= top - 1e-12 && tried[1].1 < top - 1e-12) {
-            // The twentieths of the faint activations, each rounded as its bin is.
-            var faint = [Int](repeating: 0, count: ActivationCounts.faintBins(edges))
-            for c in counts { for (k, n) in c.faint.enumerated() { faint[k] += n } }
-            let n = faint.reduce(0, +)
-            var quantiles: [Float] = []
-            if n > 0 {
-                for q in 1..<20 {
-                    var (k, seen) = (0, faint[0])
-                    while seen <= (n - 1) * q / 20 { k += 1; seen += faint[k] }
-                    if let t = ActivationCounts.rounded(bin: k, of: edges), t >= faintestThreshold { quantiles.append(t) }
-                }
-            }
-            tried = Set(quantiles).sorted().map { ($0, merit($0)) } + tried
+            tried = faintCandidates(counts).map { ($0, merit($0)) } + tried
         }
         let best = tried.map(\.1).max()!
         let tied = tried.indices.filter { tried[$0].1 >= best - 1e-12 }
@@ -245,6 +233,25 @@ public struct SegmentationEvaluation: Sendable {
         return ThresholdChoice(threshold: chosen, criterion: hasTruth ? .dice : .youden,
                                tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: best <= 1e-12,
                                cancerFreeFraction: free.isEmpty ? nil : free.reduce(0, +) / Double(free.count))
+    }
+
+    /// The thresholds below the sweep that `bestThreshold` tries on faint maps, ascending: the
+    /// twentieths of the tissue activations below 0.05 (all samples' together, in order), each rounded to two
+    /// significant digits, from `faintestThreshold` on. `counts` share their edges.
+    static func faintCandidates(_ counts: [ActivationCounts]) -> [Float] {
+        guard let edges = counts.first?.edges else { return [] }
+        var faint = [Int](repeating: 0, count: ActivationCounts.faintBins(edges))
+        for c in counts { for (k, n) in c.faint.enumerated() { faint[k] += n } }
+        let n = faint.reduce(0, +)
+        guard n > 0 else { return [] }
+        var quantiles: Set<Float> = []
+        for q in 1..<20 {
+            // The bin of the activation at rank (n − 1)·q/20.
+            var (k, seen) = (0, faint[0])
+            while seen <= (n - 1) * q / 20 { k += 1; seen += faint[k] }
+            if let t = ActivationCounts.rounded(bin: k, of: edges), t >= faintestThreshold { quantiles.insert(t) }
+        }
+        return quantiles.sorted()
     }
 
     /// The lowest threshold `bestThreshold` tries: fainter activations (a sigmoid's logit below
