@@ -116,12 +116,13 @@ struct Evaluate: ParsableCommand {
             }
             guard let choice = SegmentationEvaluation.bestThreshold(counts: counts) else { throw refusal }
             chosen = choice.threshold
-            print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples by " + choice.reason)
+            let skipped = unreadable.map { $0.count == 0 ? "" : " (\($0.count) of \($0.inputs) left out as unreadable)" } ?? ""
+            print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples\(skipped) by " + choice.reason)
             if split == .val || split == .all {
                 warn("the threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice and "
                      + "sensitivity are optimistic; --split test scores samples the choice never saw")
             }
-            origin = "chosen on the \(counts.count) validation samples (--threshold auto): \(choice.reason)"
+            origin = "chosen on the \(counts.count) validation samples\(skipped) (--threshold auto): \(choice.reason)"
         } else {
             (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
             if threshold == nil, trained.description.threshold != nil, split == .val || split == .all,
@@ -163,7 +164,7 @@ struct Evaluate: ParsableCommand {
                 .map { (id: $0, card: $1) }
             gallery += try cards.map { id, pictures in (id, try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e)) }
             gallery.sort(asGiven: inputs.order, by: \.id)
-            let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable (named in the run's warnings)" } ?? ""
+            let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },

@@ -315,7 +315,7 @@ import Testing
                                  "--threshold", "auto", "--skip-unreadable"] + extra)
             #expect(r.status == 0 && r.output.contains("line 11: image file gone.tif not found") && r.output.contains("line 10: \(cut)")
                         && r.output.contains("line 12: \(folder.path("cut2.tif"))") && r.output.contains("line 13: image file gone2.tif")
-                        && !r.output.contains("gone3.tif") && r.output.contains("chosen on 4 validation samples")
+                        && !r.output.contains("gone3.tif") && r.output.contains("chosen on 4 validation samples (2 of 6 left out as unreadable)")
                         && r.output.contains("warning: 2 of 6 inputs left out"), "\(name): \(r.output)")
             let ids = try String(contentsOfFile: out + "/per_sample.csv", encoding: .utf8).split(separator: "\n").dropFirst()
                 .map { String($0.prefix { $0 != "," }) }

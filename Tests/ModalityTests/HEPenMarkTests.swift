@@ -9,8 +9,8 @@ import Testing
 /// built-in `he` manifest sets; stained tissue, pale or dark, is never taken for ink.
 @Suite struct HEPenMarkTests {
     /// A 120×160 slide: white glass, a pink ellipse of tissue with purple nuclei (some nearly
-    /// black), a green stroke across glass and tissue and a blue ring on the glass. Returns the
-    /// image and which pixels are tissue and which ink.
+    /// black), a green stroke across glass and tissue and a blue ring (70, 100, 190) on the glass.
+    /// Returns the image and which pixels are tissue and which ink.
     static func slide() -> (image: RasterImage, tissue: [Bool], ink: [Bool]) {
         let (h, w) = (120, 160)
         var values = [Float](repeating: 0.96, count: h * w * 3), tissue = [Bool](repeating: false, count: h * w)
@@ -28,7 +28,9 @@ import Testing
             let ring = ((Double(y - 30) * Double(y - 30) + Double(x - 135) * Double(x - 135)).squareRoot() - 18).magnitude < 2
             if abs(y - (10 + x / 2)) < 2 || ring {
                 ink[y * w + x] = true
-                paint(y, x, ring ? (0.15, 0.30, 0.70) : (0.25, 0.55, 0.35))
+                // Green ink absorbs as a filter does: over tissue, the tissue's colour times the ink's.
+                let over = tissue[y * w + x] ? (0.90, 0.55, 0.75) : (1, 1, 1) as (Float, Float, Float)
+                paint(y, x, ring ? (0.27, 0.39, 0.75) : (0.24 * over.0, 0.63 * over.1, 0.35 * over.2))
             }
         } }
         return (RasterImage(width: w, height: h, channels: 3, values: values, bitDepth: 8), tissue, ink)

@@ -110,12 +110,16 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     public init() {}
 
     /// Whether an RGB pixel (channels in [0, 1]) is ink of a green or blue pen rather than stained
-    /// tissue: it has far more green than red (by a factor of 1.65), which neither stain gives
-    /// (haematoxylin and eosin both absorb green more than red; the H&E phantom's pixels stay below
-    /// 0.83), and is coloured (channels 0.15 apart). Black ink is not told from the darkest nuclei,
-    /// and red ink not from eosin: both stay tissue.
+    /// tissue: its optical density in green is below 0.9 times that in red, which neither stain
+    /// gives (haematoxylin absorbs green 1.08 times as much as red, eosin far more; the H&E
+    /// phantom's pixels 1.06 times or more), and it is neither faint (red density 0.25 or more, a
+    /// channel at 0.25 or more) nor grey (channels 0.08 apart). Blue ink over tissue looks like
+    /// haematoxylin, and violet, black and red inks like the stains: they stay tissue.
     public static func isInk(_ r: Float, _ g: Float, _ b: Float) -> Bool {
-        g + 0.01 > 1.65 * (r + 0.01) && max(r, g, b) - min(r, g, b) > 0.15
+        let (hi, lo) = (max(r, g, b), min(r, g, b))
+        guard hi >= 0.25, hi - lo > 0.08 else { return false }
+        let (red, green) = (-log((r * 255 + 1) / 256), -log((g * 255 + 1) / 256))
+        return red >= 0.25 && green < 0.9 * red
     }
 
     func validate(source: String) throws {
