@@ -265,15 +265,14 @@ struct StreamedInput {
     func segment(_ trained: TrainedModel, modality: PreparedModality, threshold: Float, to folder: URL, geoJSON: GeoJSONOptions? = nil,
                  figures: (colour: RGB, alpha: Double)? = nil, scoring: [Float]? = nil, leftOut: LeftOut? = nil) throws
         -> (StreamedSegmentation, Double)? {
-        let run = { () throws -> (StreamedSegmentation, Double) in
-            try self.timed(modality, folder: folder, "reading, preprocessing, network and writing" + (figures == nil ? "" : ", figures too")) { regions in
+        try leavingOut(to: leftOut, removingFrom: folder) {
+            try timed(modality, folder: folder, "reading, preprocessing, network and writing" + (figures == nil ? "" : ", figures too")) { regions in
                 try trained.segmentStreaming(regions, id: id, modality: modality, threshold: threshold, to: folder,
                                              geoJSON: geoJSON?.geojson ?? false, minimumArea: geoJSON?.geojsonMinArea ?? 0,
                                              truth: figures == nil && scoring == nil ? nil : try readTruth(regions),
                                              thresholds: scoring ?? [], figures: figures)
             }
         }
-        return try leavingOut(to: leftOut, removingFrom: folder, run)
     }
 
     /// `body`'s value; with `leftOut`, an image that fails is handed to it (after its manifest
