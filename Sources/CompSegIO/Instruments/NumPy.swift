@@ -20,15 +20,7 @@ extension SpectralCube {
                           + "spectrum last) or height × width, every side at least 1")
         }
         let (h, w, b) = (shape[0], shape[1], shape.count == 3 ? shape[2] : 1)
-        let stored = try array.values(file, count: checkedProduct(shape), "the array")
-        let plane = h * w
-        // C order: (y, x, k) at (y·W + x)·B + k; Fortran order: at y + H·x + H·W·k.
-        let values = [Float](unsafeUninitializedCapacity: stored.count) { out, initialized in
-            for y in 0..<h { for x in 0..<w { for k in 0..<b {
-                out[k * plane + y * w + x] = array.fortranOrder ? stored[y + h * x + plane * k] : stored[(y * w + x) * b + k]
-            } } }
-            initialized = stored.count
-        }
+        let values = try array.bandMajor(file, height: h, width: w, bands: b)
         var notes: [String] = []
         let axis: [Double]
         let folder = url.deletingLastPathComponent(), stem = url.deletingPathExtension().lastPathComponent
@@ -119,10 +111,30 @@ struct NumPyHeader {
         return (type, orderMark == ">" ? .big : .little, name)
     }
 
-    /// The first `count` elements as Float, after checking the file holds them.
-    func values(_ file: BoundedFile, count: Int?, _ what: String) throws -> [Float] {
-        let (bytes, n) = try data(file, count: count, what)
-        return try bytes.samples(type, at: 0, count: n, order: order, what)
+    /// The height × width × bands array, read a few megabytes at a time straight into band-major
+    /// order (`SpectralCube.values`), so that the file is never held whole: C order keeps element
+    /// (y, x, k) at (y·W + x)·B + k, Fortran order at y + H·x + H·W·k.
+    func bandMajor(_ file: BoundedFile, height h: Int, width w: Int, bands b: Int) throws -> [Float] {
+        // The file holds it all (and the size does not overflow): checked before any allocation.
+        let (_, total) = try data(file, count: checkedProduct([h, w, b]), "the array", reading: false)
+        let plane = h * w
+        let chunk = max(1, (4 << 20) / type.size)
+        var values = [Float](repeating: 0, count: total)
+        var first = 0
+        while first < total {
+            let n = min(chunk, total - first)
+            let part = try file.bytes(at: dataOffset + first * type.size, count: n * type.size, "the array")
+                .samples(type, at: 0, count: n, order: order, "the array")
+            values.withUnsafeMutableBufferPointer { out in
+                for i in 0..<n {
+                    let e = first + i
+                    let (y, x, k) = fortranOrder ? (e % h, (e / h) % w, e / plane) : (e / (w * b), (e / b) % w, e % b)
+                    out[k * plane + y * w + x] = part[i]
+                }
+            }
+            first += n
+        }
+        return values
     }
 
     /// The first `count` elements as Double (float64 kept exact).
@@ -132,12 +144,13 @@ struct NumPyHeader {
         return try (0..<n).map { Double(bitPattern: try bytes.integer(UInt64.self, at: $0 * 8, what, order)) }
     }
 
-    /// The bytes of the first `count` elements, checked against the file's length before they are read.
-    private func data(_ file: BoundedFile, count: Int?, _ what: String) throws -> (Bytes, Int) {
+    /// The bytes of the first `count` elements, checked against the file's length before they are
+    /// read (without `reading`, only checked: none are read).
+    private func data(_ file: BoundedFile, count: Int?, _ what: String, reading: Bool = true) throws -> (Bytes, Int) {
         guard let count, let bytes = checkedProduct(count, type.size), dataOffset <= file.length, bytes <= file.length - dataOffset else {
             throw IOError(file: path, "\(what) of shape \(shapeText) needs \(count.flatMap { checkedProduct($0, type.size) }.map(String.init) ?? "more") "
                           + "bytes of \(typeName) after its header, but the file holds \(max(0, file.length - dataOffset))")
         }
-        return (try file.bytes(at: dataOffset, count: bytes, what), count)
+        return (try file.bytes(at: dataOffset, count: reading ? bytes : 0, what), count)
     }
 }
