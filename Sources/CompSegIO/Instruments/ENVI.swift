@@ -41,28 +41,17 @@ extension SpectralCube {
         var notes: [String] = []
         let (axis, unit) = try header.spectralAxis(bands: bands, notes: &notes)  // after the size check: bands is bounded
         if data.length > offset + size { notes.append("\(data.length - offset - size) bytes after the image ignored") }
-        let stored = try data.bytes(at: offset, count: size, "image data")
-            .samples(type, at: 0, count: count, order: byteOrder == 0 ? .little : .big, ignore: ignore, "image data")
-        let values = interleave == "bsq" ? stored
-            : bandMajor(stored, height: lines, width: samples, bands: bands, bandInterleavedByLine: interleave == "bil")
+        // Read 4 MB at a time into band-major order: band-sequential as stored, by line (y, k, x) or by pixel (y, x, k) rearranged.
+        let plane = lines * samples
+        let place: (Int) -> Int = switch interleave {
+        case "bil": { e in (e / samples % bands) * plane + e / (samples * bands) * samples + e % samples }
+        case "bip": { e in (e % bands) * plane + e / bands }
+        default: { $0 }
+        }
+        let values = try data.samples(at: offset, count: count, type, order: byteOrder == 0 ? .little : .big, ignore: ignore,
+                                      "image data", place: place)
         return SpectralCube(height: lines, width: samples, bands: bands, values: values, axis: axis, axisUnit: unit,
                             format: "ENVI", notes: notes, dataType: "\(type)")
-    }
-}
-
-/// `stored` in band-interleaved-by-line (y, k, x) or by-pixel (y, x, k) order, rearranged band-major.
-private func bandMajor(_ stored: [Float], height: Int, width: Int, bands: Int, bandInterleavedByLine: Bool) -> [Float] {
-    let plane = height * width
-    return [Float](unsafeUninitializedCapacity: stored.count) { out, initialized in
-        for y in 0..<height {
-            for x in 0..<width {
-                for k in 0..<bands {
-                    out[k * plane + y * width + x] = bandInterleavedByLine
-                        ? stored[(y * bands + k) * width + x] : stored[(y * width + x) * bands + k]
-                }
-            }
-        }
-        initialized = stored.count
     }
 }
 

@@ -40,6 +40,23 @@ final class BoundedFile {
 
     /// The whole file.
     func all(_ what: String) throws -> Bytes { try bytes(at: 0, count: length, what) }
+
+    /// `count` samples from `offset` (which the caller checked the file holds), read 4 MB at a
+    /// time, sample e put at `place(e)` of the result: a cube in any order is rearranged as it is
+    /// read, and the file is never held whole. `ignore` as `Bytes.samples`'.
+    func samples(at offset: Int, count: Int, _ type: SampleType, order: ByteOrder, ignore: Double? = nil, _ what: String,
+                 place: (Int) -> Int) throws -> [Float] {
+        let chunk = max(1, (4 << 20) / type.size)
+        var values = [Float](repeating: 0, count: count), first = 0
+        while first < count {
+            let n = min(chunk, count - first)
+            let part = try bytes(at: offset + first * type.size, count: n * type.size, what)
+                .samples(type, at: 0, count: n, order: order, ignore: ignore, what)
+            values.withUnsafeMutableBufferPointer { out in for i in 0..<n { out[place(first + i)] = part[i] } }
+            first += n
+        }
+        return values
+    }
 }
 
 /// Bytes read from a file, with bounds-checked reads of numbers in either byte order.

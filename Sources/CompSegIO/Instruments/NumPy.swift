@@ -118,23 +118,9 @@ struct NumPyHeader {
         // The file holds it all (and the size does not overflow): checked before any allocation.
         let (_, total) = try data(file, count: checkedProduct([h, w, b]), "the array", reading: false)
         let plane = h * w
-        let chunk = max(1, (4 << 20) / type.size)
-        var values = [Float](repeating: 0, count: total)
-        var first = 0
-        while first < total {
-            let n = min(chunk, total - first)
-            let part = try file.bytes(at: dataOffset + first * type.size, count: n * type.size, "the array")
-                .samples(type, at: 0, count: n, order: order, "the array")
-            values.withUnsafeMutableBufferPointer { out in
-                for i in 0..<n {
-                    let e = first + i
-                    let (y, x, k) = fortranOrder ? (e % h, (e / h) % w, e / plane) : (e / (w * b), (e / b) % w, e % b)
-                    out[k * plane + y * w + x] = part[i]
-                }
-            }
-            first += n
+        return try file.samples(at: dataOffset, count: total, type, order: order, "the array") { e in
+            fortranOrder ? (e / plane) * plane + (e % h) * w + (e / h) % w : (e % b) * plane + e / b
         }
-        return values
     }
 
     /// The first `count` elements as Double (float64 kept exact).
