@@ -27,8 +27,7 @@ extension SpectralCube {
         let axis = try AgilentAxis(bsp)
         let file = try BoundedFile(dat)
         let side = try axis.fpaSide(byteCount: file.length, file: dat.path)
-        let values = try file.bytes(at: AgilentAxis.preamble, count: file.length - AgilentAxis.preamble, "spectra")
-            .samples(.float32, at: 0, count: side * side * axis.points, order: .little, "spectra")
+        let values = try file.samples(at: AgilentAxis.preamble, count: side * side * axis.points, .float32, order: .little, "spectra") { $0 }
         return SpectralCube(height: side, width: side, bands: axis.points, values: values, axis: axis.wavenumbers,
                             axisUnit: "cm⁻¹", format: "Agilent FPA tile")
     }
@@ -86,9 +85,9 @@ extension SpectralCube {
                 guard file.length == tileBytes else {
                     throw IOError(file: url.path, "holds \(file.length) bytes, but tile \(first) holds \(tileBytes): tiles differ in size")
                 }
-                let tile = try file.bytes(at: AgilentAxis.preamble, count: tileBytes - AgilentAxis.preamble, "spectra")
-                    .samples(.float32, at: 0, count: plane * axis.points, order: .little, "spectra")
+                // The tile's (k, r, c), band-major, at image row top + r, column left + c.
                 let top = (rows - y - 1) * side, left = x * side
+                let tile = try file.samples(at: AgilentAxis.preamble, count: plane * axis.points, .float32, order: .little, "spectra") { $0 }
                 for k in 0..<axis.points {
                     for r in 0..<side {
                         for c in 0..<side {

@@ -58,19 +58,17 @@ extension SpectralCube {
         guard let data = blocks["DATA"], let bytes = checkedProduct(used, points, 4), bytes <= data.size - 16 else {
             throw IOError(file: path, "block DATA: \(blocks["DATA"].map { "holds \($0.size - 16) bytes" } ?? "missing"); expected \(used) spectra × \(points) points × 4 bytes")
         }
-        let spectra = try file.bytes(at: data.offset + 16, count: bytes, "block DATA")
-            .samples(.float32, at: 0, count: used * points, order: .little, "block DATA")
         let place: (Int) -> (x: Int, y: Int) = map.columnMajor ? { ($0 / height, $0 % height) } : { ($0 % width, $0 / width) }
         if let origin = blocks["ORGN"] {
             try map.checkPositions(file, origin, capacity: capacity, count: used, place: place)
         } else {
             notes.append("no ORGN block: spectra placed by WMAP alone")
         }
+        // Spectrum i's point k, read 4 MB at a time, at band k of its pixel.
         let plane = width * height
-        var values = [Float](repeating: 0, count: plane * points)
-        for i in 0..<used {
-            let (x, y) = place(i)
-            for k in 0..<points { values[k * plane + y * width + x] = spectra[i * points + k] }
+        let values = try file.samples(at: data.offset + 16, count: used * points, .float32, order: .little, "block DATA") { e in
+            let (x, y) = place(e / points)
+            return (e % points) * plane + y * width + x
         }
         return SpectralCube(height: height, width: width, bands: points, values: values, axis: axis.values,
                             axisUnit: axis.unit, format: "Renishaw WiRE", notes: notes)
