@@ -26,8 +26,9 @@ import Foundation
 /// other way round. Features come in the order of their first pixel (row-major); the parts of a
 /// feature likewise; the holes of a polygon by their first corner.
 ///
-/// **Cost.** O(`width`·`height`) time; besides the rings, about 1 byte per pixel, plus 4 when some
-/// polygon has a hole or (with `.eight`) parts meet at a corner (component labels).
+/// **Cost.** O(`width`·`height`) time; besides the rings, about 1 byte per pixel, plus 12 bytes
+/// per run of foreground in a row when some polygon has a hole or (with `.eight`) parts meet at a
+/// corner (component labels).
 public struct MaskPolygons: Sendable, Equatable {
     /// Which foreground pixels form one feature: edge neighbours only, or also corner neighbours.
     public enum Connectivity: Sendable, Equatable { case four, eight }
@@ -85,6 +86,14 @@ public struct MaskPolygons: Sendable, Equatable {
         precondition(width >= 0 && height >= 0, "mask size \(height)×\(width) is negative")
         precondition(pixels.count == width * height,
                      "mask has \(pixels.count) pixels, not height×width = \(height)×\(width)")
+        self.init(width: width, height: height, connectivity: connectivity, scale: scale, origin: origin) { pixels[$0] }
+    }
+
+    /// Traces the polygons of a mask given pixel by pixel: `isSet(p)` for p = row·`width` + column
+    /// (a slide's mask held as bits, never as one `Bool` a pixel).
+    public init(width: Int, height: Int, connectivity: Connectivity = .eight, scale: Double = 1,
+                origin: (x: Double, y: Double) = (0, 0), isSet: (Int) -> Bool) {
+        precondition(width >= 0 && height >= 0, "mask size \(height)×\(width) is negative")
         precondition(scale > 0 && scale.isFinite, "scale \(scale) is not a positive number")
         precondition(origin.x.isFinite && origin.y.isFinite
                      && (origin.x + scale * Double(width)).isFinite && (origin.y + scale * Double(height)).isFinite,
@@ -97,7 +106,7 @@ public struct MaskPolygons: Sendable, Equatable {
         self.originX = origin.x
         self.originY = origin.y
         guard width > 0, height > 0 else { return }
-        assemble(traceRings(width: width, height: height, pixels: pixels))
+        assemble(traceRings(width: width, height: height, isSet: isSet))
     }
 
     /// The number of features (GeoJSON Features).
@@ -298,7 +307,7 @@ private let nextDirection: [UInt8] = {
 /// Follows the pixel edges of every ring, starting each at the first untraced top edge in row-major
 /// order (so exteriors come in the order of their component's first pixel), and splits rings that
 /// pass a diagonal corner twice into simple rings.
-private func traceRings(width: Int, height: Int, pixels: [Bool]) -> Traced {
+private func traceRings(width: Int, height: Int, isSet: (Int) -> Bool) -> Traced {
     let stride = width + 2
     var traced = Traced(grid: [UInt8](repeating: 0, count: stride * (height + 2)), stride: stride)
     var loops: [Loop] = [], corners: [GridPoint] = [], pairs: [Int] = []
@@ -325,11 +334,9 @@ private func traceRings(width: Int, height: Int, pixels: [Bool]) -> Traced {
     }
 
     traced.grid.withUnsafeMutableBufferPointer { g in
-        pixels.withUnsafeBufferPointer { p in
-            for r in 0..<height {
-                let row = (r + 1) * stride + 1, source = r * width
-                for c in 0..<width where p[source + c] { g[row + c] = 1 }
-            }
+        for r in 0..<height {
+            let row = (r + 1) * stride + 1, source = r * width
+            for c in 0..<width where isSet(source + c) { g[row + c] = 1 }
         }
         nextDirection.withUnsafeBufferPointer { next in
             func code(_ b: Int) -> Int {
@@ -403,39 +410,45 @@ private func traceRings(width: Int, height: Int, pixels: [Bool]) -> Traced {
     return traced
 }
 
-/// 4-connected component labels of a padded grid's foreground (union–find, one raster pass);
+/// 4-connected component labels of a padded grid's foreground, held by runs (union–find over
+/// each row's runs of foreground, one raster pass): memory grows with the runs, not the pixels.
 /// `root(of:)` gives a pixel's component, 0…`labelCount`−1.
 private struct ComponentLabels {
-    var labels: [Int32]
+    /// Row r's runs are `rowStart[r] ..< rowStart[r + 1]`: columns `runBegin ..< runEnd` (padded), and their labels.
+    var rowStart: [Int] = [0], runBegin: [Int32] = [], runEnd: [Int32] = [], runLabel: [Int32] = []
     var parent: [Int32] = []
+    let stride: Int
     var labelCount: Int { parent.count }
 
     init(_ traced: Traced, width: Int, height: Int) {
-        let stride = traced.stride
-        labels = [Int32](repeating: -1, count: traced.grid.count)
-        var parent: [Int32] = []
-        labels.withUnsafeMutableBufferPointer { l in
-            traced.grid.withUnsafeBufferPointer { g in
-                for r in 1...height {
-                    for i in (r * stride + 1)...(r * stride + width) where g[i] & 1 != 0 {
-                        let left = g[i - 1] & 1 != 0, up = g[i - stride] & 1 != 0
-                        if left && up {
-                            let a = Self.find(l[i - 1], &parent), b = Self.find(l[i - stride], &parent)
-                            l[i] = min(a, b)
-                            parent[Int(max(a, b))] = min(a, b)
-                        } else if left {
-                            l[i] = l[i - 1]
-                        } else if up {
-                            l[i] = l[i - stride]
-                        } else {
-                            l[i] = Int32(parent.count)
-                            parent.append(Int32(parent.count))
+        stride = traced.stride
+        rowStart.append(0)  // row 0: padding
+        traced.grid.withUnsafeBufferPointer { g in
+            for r in 1...height {
+                let base = r * stride
+                var previous = rowStart[r - 1]  // the row above's runs, walked once
+                var c = 1
+                while c <= width {
+                    guard g[base + c] & 1 != 0 else { c += 1; continue }
+                    let begin = c
+                    while c <= width && g[base + c] & 1 != 0 { c += 1 }
+                    // Runs above that share a column with [begin, c): the same component.
+                    while previous < rowStart[r] && Int(runEnd[previous]) <= begin { previous += 1 }
+                    var label: Int32 = -1, k = previous
+                    while k < rowStart[r] && Int(runBegin[k]) < c {
+                        let root = Self.find(runLabel[k], &parent)
+                        if label < 0 { label = root } else if root != label {
+                            parent[Int(max(root, label))] = min(root, label)
+                            label = min(root, label)
                         }
+                        k += 1
                     }
+                    if label < 0 { label = Int32(parent.count); parent.append(label) }
+                    runBegin.append(Int32(begin)); runEnd.append(Int32(c)); runLabel.append(label)
                 }
+                rowStart.append(runBegin.count)
             }
         }
-        self.parent = parent
     }
 
     static func find(_ label: Int32, _ parent: inout [Int32]) -> Int32 {
@@ -447,7 +460,17 @@ private struct ComponentLabels {
         return a
     }
 
-    mutating func root(of pixel: Int) -> Int { Int(Self.find(labels[pixel], &parent)) }
+    /// The component of a foreground pixel (padded index).
+    mutating func root(of pixel: Int) -> Int {
+        let (r, c) = (pixel / stride, Int32(pixel % stride))
+        var (low, high) = (rowStart[r], rowStart[r + 1])
+        while low < high {  // the first run ending after c
+            let mid = (low + high) / 2
+            if runEnd[mid] <= c { low = mid + 1 } else { high = mid }
+        }
+        precondition(low < rowStart[r + 1] && runBegin[low] <= c, "MaskPolygons: pixel \(pixel) is not foreground")
+        return Int(Self.find(runLabel[low], &parent))
+    }
 }
 
 extension MaskPolygons {

@@ -65,9 +65,9 @@ extension TrainedModel {
         (mapBytes, tissueBits) = ([], PixelBits(count: 0))
         if geoJSON {
             let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
-            let mask = (0..<(h * w)).map { maskBits[$0] }
+            let bits = maskBits
             maskBits = PixelBits(count: 0)
-            try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
+            try MaskPolygons(width: w, height: h, scale: scale) { bits[$0] }
                 .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix), minimumArea: minimumArea)
         }
         return StreamedSegmentation(counts: counts, threshold: threshold, card: card)
