@@ -52,6 +52,38 @@ import Testing
         #expect(throws: IOError.self) { try one.write(to: dir.appendingPathComponent("missing/one.geojson")) }
     }
 
+    /// Random masks of several densities, full of holes, islands in holes and corner contacts:
+    /// each feature is one connected component (8- or 4-connected), its area its pixel count, each
+    /// polygon with the holes of its own component, as a flood fill finds them.
+    @Test func featuresAreTheConnectedComponents() {
+        var seed: UInt64 = 12345
+        func next() -> UInt64 { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return seed >> 33 }
+        for (density, connectivity) in [(0.3, MaskPolygons.Connectivity.eight), (0.55, .eight), (0.75, .four), (0.5, .four)] {
+            let (w, h) = (61, 47)
+            let mask = (0..<(w * h)).map { _ in Double(next() % 1000) / 1000 < density }
+            // Component sizes by flood fill.
+            var seen = [Bool](repeating: false, count: w * h), sizes: [Int] = []
+            for start in mask.indices where mask[start] && !seen[start] {
+                var stack = [start], size = 0
+                seen[start] = true
+                while let p = stack.popLast() {
+                    size += 1
+                    let (y, x) = (p / w, p % w)
+                    for dy in -1...1 { for dx in -1...1 where (dy, dx) != (0, 0) && (connectivity == .eight || dy == 0 || dx == 0) {
+                        let (yy, xx) = (y + dy, x + dx)
+                        guard yy >= 0, yy < h, xx >= 0, xx < w, mask[yy * w + xx], !seen[yy * w + xx] else { continue }
+                        seen[yy * w + xx] = true
+                        stack.append(yy * w + xx)
+                    } }
+                }
+                sizes.append(size)
+            }
+            let polygons = MaskPolygons(width: w, height: h, pixels: mask, connectivity: connectivity)
+            #expect(polygons.features.map(\.pixelCount) == sizes, "density \(density), \(connectivity)")
+            #expect(polygons.pixelCount == mask.filter { $0 }.count)
+        }
+    }
+
     /// `minimumArea` leaves out the features of fewer full-resolution pixels (pixels × scale²), a
     /// feature's parts counted together; the rest are written as without it, as valid JSON.
     @Test func leavesOutSpecks() throws {
