@@ -19,14 +19,24 @@ public struct ActivationCounts: Sendable {
     private(set) var tumor: [Int], other: [Int]
     /// Tissue pixels whose activation is NaN (a diverged network's): above no threshold, and not faint.
     private var unorderedTumor = 0, unorderedOther = 0
+    /// For each of `lookupSteps` equal steps of [0, 1] (and one for 1 and above), the first edge at or
+    /// above the step's start: `add` walks from there (exact, as a step of 1/4096 is).
+    private let lookup: [UInt16]
+    static let lookupSteps = 4096
     /// True tumor pixels outside the tissue (never marked), and every pixel of the image.
     public private(set) var truthOutsideTissue = 0, pixels = 0
 
     /// Empty counts over `edges(adding: thresholds)`.
     public init(id: String, label: SampleLabel?, hasTruth: Bool, thresholds: [Float] = []) {
         (self.id, self.label, self.hasTruth) = (id, label, hasTruth)
-        edges = Self.edges(adding: thresholds)
+        let edges = Self.edges(adding: thresholds)
+        self.edges = edges
         (tumor, other) = ([Int](repeating: 0, count: edges.count + 1), [Int](repeating: 0, count: edges.count + 1))
+        var k = 0
+        lookup = (0...Self.lookupSteps).map { i in
+            while k < edges.count && edges[k] < Float(i) / Float(Self.lookupSteps) { k += 1 }
+            return UInt16(k)
+        }
     }
 
     /// The counts of a whole map (H×W, row-major) on `sample`'s tissue.
@@ -41,13 +51,12 @@ public struct ActivationCounts: Sendable {
         pixels += 1
         guard tissue else { if truth { truthOutsideTissue += 1 }; return }
         guard !activation.isNaN else { if truth { unorderedTumor += 1 } else { unorderedOther += 1 }; return }
-        // The first edge at or above the activation (binary search).
-        var (low, high) = (0, edges.count)
-        while low < high {
-            let mid = (low + high) / 2
-            if edges[mid] < activation { low = mid + 1 } else { high = mid }
-        }
-        if truth { tumor[low] += 1 } else { other[low] += 1 }
+        // The first edge at or above the activation, from its step's first edge.
+        let steps = Self.lookupSteps
+        let step = activation <= 0 ? 0 : activation >= 1 ? steps : Int(activation * Float(steps))
+        var k = Int(lookup[step])
+        while k < edges.count && edges[k] < activation { k += 1 }
+        if truth { tumor[k] += 1 } else { other[k] += 1 }
     }
 
     public var tissuePixels: Int { tumor.reduce(0, +) + other.reduce(0, +) + unorderedTumor + unorderedOther }
