@@ -109,8 +109,9 @@ struct Demo: ParsableCommand {
             : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,
-                                   curves: try run.curvesSVG(), thresholdOrigin: origin)
-        try EvaluationFiles.write(result, files: outcome.files, splits: Dictionary(uniqueKeysWithValues: outcome.test.map { ($0.id, "test") }), source: (run.url.path, outcome.data, "test", origin), to: folder)
+                                   curves: try run.curvesSVG(), thresholdOrigin: origin, warnings: Warnings.written)
+        try EvaluationFiles.write(result, files: outcome.files, splits: Dictionary(uniqueKeysWithValues: outcome.test.map { ($0.id, "test") }),
+                                  source: (run.url.path, outcome.data, "test", origin), run: (0, Warnings.written), to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print(String(format: "Best epoch %d, threshold %@. Test AUC %.3f; Dice %.3f",
                      outcome.run.trainer.best?.epoch ?? 0, thresholdText(result.threshold), result.auc ?? .nan, result.diceMean)

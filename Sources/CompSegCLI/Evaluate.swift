@@ -165,10 +165,12 @@ struct Evaluate: ParsableCommand {
             gallery += try cards.map { id, pictures in (id, try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e)) }
             gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
+            let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
-                                       to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin)
+                                       to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
-                                      source: (trained.run.url.path, manifest.url.path, split.rawValue, origin), to: staging)
+                                      source: (trained.run.url.path, manifest.url.path, split.rawValue, origin),
+                                      run: (leftOut?.count ?? 0, warnings), to: staging)
         }
         Self.noteTruthOutsideTissue(counts)
         Self.noteTruthCoveringEverything(counts)

@@ -6,6 +6,7 @@ import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
+import Synchronization
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
@@ -172,10 +173,29 @@ func warnAboutReaders(_ samples: [Sample]) {
     }
 }
 
-/// Writes "warning: `message`" on standard error (the output's files are written as usual).
+/// Writes "warning: `message`" on standard error (the output's files are written as usual), once:
+/// a warning already written is not repeated (a slide read twice, to choose the threshold and to
+/// score it, warns once). `Warnings.written` keeps them for the report.
 func warn(_ message: String) {
+    guard Warnings.record(message) else { return }
     fflush(nil)  // after the lines printed before it, when both go to one log
     writeToStandardError("warning: \(message)\n")
+}
+
+/// The warnings this process has written, in order, each once.
+enum Warnings {
+    private static let state = Mutex<(written: [String], seen: Set<String>)>(([], []))
+
+    /// Records `message`; false when it was recorded before.
+    static func record(_ message: String) -> Bool {
+        state.withLock { s in
+            guard s.seen.insert(message).inserted else { return false }
+            s.written.append(message)
+            return true
+        }
+    }
+
+    static var written: [String] { state.withLock { $0.written } }
 }
 
 /// Writes `text` to standard error, losing it where no one reads any more (a closed pipe:

@@ -45,6 +45,9 @@ public struct SegmentationEvaluation: Sendable {
         /// Where the numbers come from, as the command that wrote them says: the run folder, the
         /// manifest, the split evaluated and how the threshold was chosen; nil when not told.
         public var model: String?, data: String?, split: String?, thresholdOrigin: String?
+        /// The inputs of the split left out as unreadable (`--skip-unreadable`), and the warnings
+        /// the command wrote, in order; nil when not told.
+        public var nLeftOut: Int? = nil, warnings: [String]? = nil
 
         enum CodingKeys: String, CodingKey {
             case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
@@ -54,7 +57,7 @@ public struct SegmentationEvaluation: Sendable {
             case nCancer = "n_cancer", nCancerFree = "n_cancer_free", nBothEmpty = "n_both_empty"
             case truthPixels = "truth_pixels", truthPixelsOutsideTissue = "truth_pixels_outside_tissue"
             case cancerFreeFractionMean = "cancer_free_fraction_mean", cancerFreeFractionSD = "cancer_free_fraction_sd"
-            case model, data, split, thresholdOrigin = "threshold_origin"
+            case model, data, split, thresholdOrigin = "threshold_origin", nLeftOut = "n_left_out", warnings
         }
 
         /// Every key, a measure that cannot be computed (no AUC with one class, no Dice without truth) as null.
@@ -71,7 +74,8 @@ public struct SegmentationEvaluation: Sendable {
             try c.encode(truthPixels, forKey: .truthPixels); try c.encode(truthPixelsOutsideTissue, forKey: .truthPixelsOutsideTissue)
             try c.encode(cancerFreeFractionMean, forKey: .cancerFreeFractionMean); try c.encode(cancerFreeFractionSD, forKey: .cancerFreeFractionSD)
             try c.encode(model, forKey: .model); try c.encode(data, forKey: .data); try c.encode(split, forKey: .split)
-            try c.encode(thresholdOrigin, forKey: .thresholdOrigin)
+            try c.encode(thresholdOrigin, forKey: .thresholdOrigin); try c.encode(nLeftOut, forKey: .nLeftOut)
+            try c.encode(warnings, forKey: .warnings)
         }
     }
 

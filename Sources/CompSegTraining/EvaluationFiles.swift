@@ -14,9 +14,10 @@ public enum EvaluationFiles {
     /// Writes `summary.json` and `per_sample.csv`: a line per sample with its measures, its call at
     /// the Youden cut (`cancer` or `cancer-free`; empty without one), its split (`splits` by sample
     /// id) and the file it came from (`files` by sample id), where known. `source` sets the
-    /// summary's `model`, `data`, `split` and `thresholdOrigin`.
+    /// summary's `model`, `data`, `split` and `thresholdOrigin`; `run` its `nLeftOut` and `warnings`.
     public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], splits: [String: String] = [:],
-                             source: (model: String, data: String, split: String, thresholdOrigin: String)? = nil, to folder: URL) throws {
+                             source: (model: String, data: String, split: String, thresholdOrigin: String)? = nil,
+                             run: (leftOut: Int, warnings: [String])? = nil, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
@@ -30,6 +31,7 @@ public enum EvaluationFiles {
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
         var summary = evaluation.summary
         if let source { (summary.model, summary.data, summary.split, summary.thresholdOrigin) = source }
+        if let run { (summary.nLeftOut, summary.warnings) = (run.leftOut, run.warnings) }
         try writeDurably(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))  // last: it says all is there
     }
 }

@@ -33,21 +33,24 @@ public enum EvaluationReport {
     ///   - thresholdOrigin: how the activation threshold came about, e.g. "chosen on the validation
     ///     split (best mean Dice)" or "set by --threshold".
     ///   - colour, alpha: of the blended mask.
+    ///   - warnings: what the command warned of, listed under the summary.
     public static func write(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                              truth: [String: [Bool]], title: String, to folder: URL, curves: String? = nil,
                              thresholdOrigin: String = "set by --threshold",
-                             colour: RGB = maskColour, alpha: Double = maskAlpha) throws {
+                             colour: RGB = maskColour, alpha: Double = maskAlpha, warnings: [String] = []) throws {
         let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                        colour: colour, alpha: alpha)
         try write(evaluation, counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [evaluation.threshold]) },
-                  gallery: gallery, title: title, to: folder, curves: curves, thresholdOrigin: thresholdOrigin, colour: colour)
+                  gallery: gallery, title: title, to: folder, curves: curves, thresholdOrigin: thresholdOrigin, colour: colour,
+                  warnings: warnings)
     }
 
     /// Writes the charts and the report into `folder`, from each sample's activation counts (over
-    /// edges that hold `evaluation`'s threshold) and report card (`writeFigures`, `card`).
+    /// edges that hold `evaluation`'s threshold) and report card (`writeFigures`, `card`); `warnings`,
+    /// what the command warned of, are listed under the summary.
     public static func write(_ evaluation: SegmentationEvaluation, counts: [ActivationCounts], gallery: [(score: Double, html: String)],
                              title: String, to folder: URL, curves: String? = nil, thresholdOrigin: String = "set by --threshold",
-                             colour: RGB = maskColour) throws {
+                             colour: RGB = maskColour, warnings: [String] = []) throws {
         let s = evaluation.summary
         // The ROC needs both classes, the threshold's curves cancer samples with truth or both
         // classes: without them neither is drawn (an empty plot with a caption about curves misleads).
@@ -89,6 +92,7 @@ public enum EvaluationReport {
             <h1>CompSeg evaluation</h1>
             <p class="subtitle">\(ReportHTML.escape(title))</p>
             \(summaryTiles(s, thresholdOrigin: thresholdOrigin))
+            \(ReportHTML.warnings(warnings))
             <h2>Figures</h2>
             <div class="figures">
             \(figures.joined(separator: "\n"))

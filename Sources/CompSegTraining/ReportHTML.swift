@@ -67,6 +67,8 @@ public enum ReportHTML {
         td.num { text-align: right; }
         .scroll { overflow-x: auto; }
         details > summary { cursor: pointer; font-weight: 600; margin: 0.6rem 0; }
+        .warnings { background: #fff4e0; border-left: 4px solid #d98a00; border-radius: 4px; padding: 0.6rem 1rem 0.6rem 2rem; }
+        .warnings li { margin: 0.2rem 0; overflow-wrap: anywhere; }
         """
 
     /// Sorting: a click on a header sorts the body by that column, numbers numerically (cells carry
@@ -95,6 +97,13 @@ public enum ReportHTML {
           });
         });
         """
+
+    /// The run's warnings as a list under a heading; empty without any.
+    public static func warnings(_ warnings: [String]) -> String {
+        guard !warnings.isEmpty else { return "" }
+        return "<h2>Warnings</h2>\n<ul class=\"warnings\">\n"
+            + warnings.map { "<li>\(escape($0))</li>" }.joined(separator: "\n") + "\n</ul>"
+    }
 
     /// One summary tile: the value large, its name, and one line on what it means.
     public static func tile(_ name: String, _ value: String, _ meaning: String) -> String {

@@ -322,6 +322,17 @@ import Testing
             #expect(ids == ["spot000", "spot001", "spot002", "spot003"], "\(ids)")
             let report = try String(contentsOfFile: out + "/report.html", encoding: .utf8)
             #expect(report.contains("2 of its 6 inputs left out as unreadable"))
+            // The warnings are in the report and in summary.json, with the count left out.
+            #expect(report.contains("<ul class=\"warnings\">") && report.contains("image file gone.tif not found"))
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as! [String: Any]
+            let warnings = summary["warnings"] as? [String] ?? []
+            #expect(summary["n_left_out"] as? Int == 2 && warnings.contains { $0.contains("line 11: image file gone.tif not found") }
+                        && warnings.contains("2 of 6 inputs left out: each is named above"), "\(summary)")
+            // Validation rows read twice, to choose the threshold and to score them, are named once.
+            let twice = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("scored.csv"), "--out", out + "-val",
+                                     "--threshold", "auto", "--skip-unreadable", "--split", "val"] + extra)
+            #expect(twice.status == 0 && twice.output.components(separatedBy: "line 13: image file gone2.tif").count == 2
+                        && twice.output.components(separatedBy: "line 12: \(folder.path("cut2.tif"))").count == 2, "\(name): \(twice.output)")
         }
     }
 }
