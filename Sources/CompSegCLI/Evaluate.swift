@@ -203,20 +203,19 @@ extension Evaluate {
     }
 
     /// Says which samples' true tumor lies partly outside their tissue mask (1% of it or more),
-    /// where their masks cannot mark it: the pixel measures count it as missed.
+    /// where their masks cannot mark it: the pixel measures count it as missed. The share is of
+    /// all true tumor pixels, as the report's tile gives it.
     static func noteTruthOutsideTissue(_ counts: [ActivationCounts]) {
-        var outside = 0, total = 0, named: [String] = []
-        for c in counts where c.hasTruth {
-            let (left, tumor) = (c.truthOutsideTissue, c.truthPixels)
-            guard left > 0, Double(left) >= 0.01 * Double(tumor) else { continue }
-            (outside, total) = (outside + left, total + tumor)
-            named.append(String(format: "%@ %.1f%%", c.id, 100 * Double(left) / Double(tumor)))
-        }
-        guard outside > 0 else { return }
-        print("Note: in \(counted(named.count, "sample")), true tumor lies outside the tissue mask, where the masks cannot "
-              + "mark it, so Dice and the other pixel measures count it as missed: "
-              + String(format: "%d of %d of their true tumor pixels (", outside, total)
-              + named.prefix(5).joined(separator: ", ") + (named.count > 5 ? ", …)" : ")")
+        let withTruth = counts.filter(\.hasTruth)
+        let named = withTruth.filter { $0.truthOutsideTissue > 0 && Double($0.truthOutsideTissue) >= 0.01 * Double($0.truthPixels) }
+            .sorted { Double($0.truthOutsideTissue) / Double($0.truthPixels) > Double($1.truthOutsideTissue) / Double($1.truthPixels) }
+        guard !named.isEmpty else { return }
+        let outside = withTruth.map(\.truthOutsideTissue).reduce(0, +), total = withTruth.map(\.truthPixels).reduce(0, +)
+        print("Note: true tumor lies outside the tissue mask, where the masks cannot mark it, so Dice and the other pixel "
+              + String(format: "measures count it as missed: %d of the %d true tumor pixels (%.1f%%); most in ", outside, total,
+                       100 * Double(outside) / Double(total))
+              + named.prefix(5).map { String(format: "%@ %.1f%%", $0.id, 100 * Double($0.truthOutsideTissue) / Double($0.truthPixels)) }
+                .joined(separator: ", ") + (named.count > 5 ? ", … (\(named.count) samples at 1% or more)" : "")
               + ". Check the tissue mask (inspect; the reader's tissue options, or a mask column in the manifest)")
     }
 }

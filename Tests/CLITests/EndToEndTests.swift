@@ -388,6 +388,9 @@ extension EndToEndTests {
                                                                + "so Dice and the other pixel measures count it as missed"), "\(outside.output)")
         let outsideSummary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e3/summary.json")))) as? [String: Any]
         #expect((outsideSummary?["truth_pixels_outside_tissue"] as? Int ?? 0) > 0, "\(String(describing: outsideSummary))")
+        // The note's share is the summary's: of all true tumor pixels.
+        let (left, truthTotal) = (outsideSummary?["truth_pixels_outside_tissue"] as? Int ?? -1, outsideSummary?["truth_pixels"] as? Int ?? -1)
+        #expect(outside.output.contains("missed: \(left) of the \(truthTotal) true tumor pixels ("), "\(outside.output)")
         #expect(try String(contentsOfFile: folder.path("e3/report.html"), encoding: .utf8).contains("True tumor outside tissue"))
         let wrongTruth = ["path,label,split,truth"] + lines.dropFirst().map { line in
             let f = line.split(separator: ",").map(String.init)
