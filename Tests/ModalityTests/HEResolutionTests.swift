@@ -3,7 +3,7 @@ import CompSegIO
 import CompSegTestSupport
 import CompSegTraining
 import Foundation
-import HEModality
+@testable import HEModality
 import Testing
 
 /// An H&E spot read at a coarser pyramid level or scale records its file's full resolution, so a
@@ -43,6 +43,14 @@ import Testing
         let regions = try #require(try HESource(c).regions(of: Self.pyramid, label: nil))
         let part = try regions.region(y: 1, x: 2, height: regions.height - 1, width: regions.width - 2)
         #expect(part.tissue.count == part.height * part.width && regions.tissueNote == nil)
+        // Without an overview, a grey file is named from its header (PNG and TIFF, black or white zero, with alpha); a
+        // colour or palette file is not.
+        for name in ["grey8.png", "greya8.png", "grey8_lzw_strips.tif", "grey8_miniswhite_packbits_strips.tif", "greya8_deflate_tiles.tif",
+                     "palette8.png", "palette8_lzw_strips.tif", "rgb16.png", "pyramid_subifds.tif"] {
+            let file = fixturesDirectory.appendingPathComponent("raster/\(name)")
+            let read = try #require(try HESource(c).regions(of: file, label: nil))
+            #expect((read.metadata[Sample.warningKey] == HESource.colourless) == name.hasPrefix("grey"), "\(name)")
+        }
         // A misspelled key in the section is named as such, not as the key it leaves missing.
         #expect { try PluginConfiguration(json: Data(#"{"tissue": {"methd": "all"}}"#.utf8), source: "he.yaml: options").decode(HESource.Configuration.self) }
             throws: { "\($0)" == "he.yaml: options: unknown key 'tissue.methd': did you mean 'method'?" }

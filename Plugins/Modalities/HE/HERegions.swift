@@ -62,12 +62,22 @@ struct HERegions: SampleRegions {
         everyPixel = rule.method == .all
         if everyPixel {
             overview = Mask(height: (height + factor - 1) / factor, width: (width + factor - 1) / factor, filled: true)
+            // Without an overview, a grey file is told by its header (grey saved as RGB is not).
+            if Self.isGrey(full, format: bands.description.format) {
+                metadata[Sample.warningKey] = HESource.colourless
+            }
         } else {
             let picture = try Self.overview(bands, factor: factor)
             overview = try scaled.mask(picture)
             metadata[Sample.warningKey] = HESource.colourWarning(picture)  // block means keep a colour image's colour
         }
         self.metadata = metadata
+    }
+
+    /// Whether `image` stores a grey level alone (with or without alpha), not colour or a palette.
+    static func isGrey(_ image: RasterImageInfo, format: RasterDescription.Format) -> Bool {
+        // PNG colour types 0 and 4; TIFF photometric 0 and 1 (white or black is zero).
+        format == .png ? [0, 4].contains(image.photometricCode) : [0, 1].contains(image.photometricCode)
     }
 
     /// The image as block means of `factor` × `factor` pixels (partial blocks at the right and

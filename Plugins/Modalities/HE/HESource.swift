@@ -74,9 +74,12 @@ public struct HESource: ImageSource, ReportsConfiguration {
             let (r, g, b) = (image.values[p * 3], image.values[p * 3 + 1], image.values[p * 3 + 2])
             return max(r, g, b) - min(r, g, b) > 0.04
         }) else { return nil }
-        return "the image holds no colour (greyscale): the he reader gives its grey level as red, green and blue alike, which no "
-            + "H&E stain does, so a network trained on stained colour images reads it as something else; give the colour scan"
+        return colourless
     }
+
+    /// What `colourWarning` says of an image without colour.
+    static let colourless = "the image holds no colour (greyscale): the he reader gives its grey level as red, green and blue alike, "
+        + "which no H&E stain does, so a network trained on stained colour images reads it as something else; give the colour scan"
 
     /// The RGB pixels of level `level` of an image file: H×W×3 in [0, 1], grey expanded to RGB.
     /// - Throws: `IOError` naming the file and what it could not read.
