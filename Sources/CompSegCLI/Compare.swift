@@ -463,6 +463,7 @@ struct Compare: ParsableCommand {
             <h1>Topology comparison</h1>
             <p class="subtitle">\(ReportHTML.escape(data)): the same training data, \(seedsLine), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows) ?? "the head in each row")); test split: \(Self.testCounts(rows)).</p>
             <div class="tiles">\(tiles.joined(separator: "\n"))</div>
+            \(ReportHTML.warnings(Warnings.written))
             \(seedSection(rows))
             <h2>Comparison</h2>
             <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>

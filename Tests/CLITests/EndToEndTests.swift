@@ -450,6 +450,14 @@ extension EndToEndTests {
         }
         let comparison = try String(contentsOfFile: folder.path("cmp/report.html"), encoding: .utf8)
         let svgs = ReportChecks.checkImages(comparison)
+        // Every warning the terminal saw is in the report; without any, there is no list.
+        let warned = compared.output.split(separator: "\n").filter { $0.hasPrefix("warning: ") }.map { $0.dropFirst("warning: ".count) }
+        #expect(comparison.contains("<ul class=\"warnings\">") == !warned.isEmpty)
+        for w in warned {
+            let escaped = [("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("\"", "&quot;")]
+                .reduce(String(w)) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+            #expect(comparison.contains("<li>\(escaped)</li>"), "\(w)")
+        }
         // One ROC with both topologies, and training curves per topology.
         #expect(svgs.contains { $0.contains("unet AUC") && $0.contains("segnet AUC") })
         #expect(svgs.filter { $0.contains("training loss") }.count == 2)
