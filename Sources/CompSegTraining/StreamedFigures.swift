@@ -21,13 +21,16 @@ struct StreamedFigures {
 
     /// Writes `<id>_overlay.png`, `_contour.png` and `_label.png` at full resolution, row by row,
     /// and `<id>_heatmap.png` and `_panel.png` drawn from copies shrunk to `EvaluationReport.panelSide`.
-    /// Memory beyond the maps: one band of the image, and the shrunk copies.
+    /// Memory beyond the maps: one band of the image, and the shrunk copies. An image smaller than
+    /// 160 pixels a side (streamed by `--stream-above 0`) has its overlay and contour enlarged by
+    /// whole pixels, as `EvaluationReport.writeFigures` draws a loaded one.
     /// - Returns: the report card's pictures (`EvaluationReport.Views.card`), from the shrunk copies.
     func write(to folder: URL) throws -> [(title: String, image: RGBImage)] {
         let (h, w) = (regions.height, regions.width)
         let name = { (kind: String) in folder.appendingPathComponent(EvaluationReport.figureName(id, kind)) }
-        let overlay = try PNGRowWriter(url: name("overlay"), width: w, height: h, channels: 3)
-        let contour = try PNGRowWriter(url: name("contour"), width: w, height: h, channels: 3)
+        let enlarge = max(1, 160 / max(h, w))
+        let overlay = enlarge > 1 ? nil : try PNGRowWriter(url: name("overlay"), width: w, height: h, channels: 3)
+        let contour = enlarge > 1 ? nil : try PNGRowWriter(url: name("contour"), width: w, height: h, channels: 3)
         let label = try PNGRowWriter(url: name("label"), width: w, height: h, channels: 1)
         let f = Downscale.factor(height: h, width: w, toFit: EvaluationReport.panelSide)
         let (sh, sw) = Downscale.size(height: h, width: w, factor: f)
@@ -49,12 +52,12 @@ struct StreamedFigures {
                     if Overlay.isBoundary(x: x, y: y, height: h, width: w, isMasked) { for k in 0..<3 { outlined[3 * i + k] = c[k] } }
                 }
             }
-            try overlay.append(blended)
-            try contour.append(outlined)
+            try overlay?.append(blended)
+            try contour?.append(outlined)
             try label.append(labels)
         }
-        try overlay.finish()
-        try contour.finish()
+        try overlay?.finish()
+        try contour?.finish()
         try label.finish()
 
         let shrunk = try RGBImage(height: sh, width: sw, bytes: sums.indices.map { UInt8((sums[$0] + counts[$0 / 3] / 2) / counts[$0 / 3]) })
@@ -62,6 +65,11 @@ struct StreamedFigures {
         let smallMask = Downscale.majority(height: h, width: w, factor: f, isMasked)
         let smallTissue = Downscale.majority(height: h, width: w, factor: f, isTissue)
         let smallTruth = truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t[$0] } }
+        if enlarge > 1 {  // no shrinking (f is 1): the copies are the image
+            try Overlay.blend(preview: shrunk, mask: smallMask, colour: colour, alpha: alpha).scaled(by: enlarge).writePNG(to: name("overlay"))
+            try Overlay.contour(preview: shrunk.scaled(by: enlarge), mask: smallMask.scaled(by: enlarge), colour: colour)
+                .writePNG(to: name("contour"))
+        }
         let upscale = max(1, 160 / max(sh, sw))
         try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
                            threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))

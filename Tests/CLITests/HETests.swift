@@ -214,6 +214,27 @@ import Testing
         }
     }
 
+    /// A spot under 160 pixels a side gets the same enlarged overlay and contour streamed
+    /// (`--stream-above 0`) as loaded whole.
+    @Test func smallStreamedImagesAreEnlarged() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try phantomAndRun(in: folder, seed: 6)
+        let spots = [folder.path("data/spot000.tif"), folder.path("data/spot001.png")]
+        for (out, extra) in [("loaded", [String]()), ("streamed", ["--stream-above", "0"])] {
+            let r = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path(out), "--threshold", "0.3"] + spots + extra)
+            #expect(r.status == 0, "\(r.output)")
+        }
+        for id in ["spot000", "spot001"] {
+            for kind in ["overlay", "contour", "label"] {
+                let picture = { (out: String) in try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("\(out)/\(id)_\(kind).png"))) }
+                let (loaded, streamed) = (try picture("loaded"), try picture("streamed"))
+                #expect(loaded.width == (kind == "label" ? 32 : 160) && streamed.width == loaded.width && streamed.pixels == loaded.pixels,
+                        "\(id) \(kind): \(loaded.width) and \(streamed.width) wide")
+            }
+        }
+    }
+
     /// A greyscale image (or grey saved as RGB) given to a network trained on colour H&E is
     /// segmented, and named in a warning: loaded whole, streamed, and by inspect.
     @Test func colourlessImagesAreNamed() throws {
