@@ -23,7 +23,7 @@ import Testing
         let outcome = try PhantomDemo.run(settings, in: run, registry: builtinRegistry())
         #expect(outcome.evaluation.auc ?? 0 >= 0.8, "test AUC \(String(describing: outcome.evaluation.auc))")
         #expect(outcome.evaluation.diceMean >= 0.4, "Dice \(outcome.evaluation.dice)")
-        #expect(outcome.samples.test == 8 && outcome.evaluation.dice.count == 4)
+        #expect(outcome.samples.test == 8 && outcome.evaluation.dice.count == 4, "\(outcome.samples), \(outcome.evaluation.dice)")
         // The run folder is a `compseg train` run: the manifest's fitted chain, outside: zero, the weights.
         let model = try run.readModel()
         #expect(model.modality?.preprocessing.map(\.identifier) == ["crop", "normalize", "pca"] && model.modality?.outside == .zero)
