@@ -311,7 +311,7 @@ struct Compare: ParsableCommand {
         }
         // The preprocessing as the begun runs fitted it (fitting again on another thread count would differ slightly).
         let prepared = try begun.values.first.map { try $0.preparedModality(registry: registry, file: "\(folder.path): \(begun.keys.sorted()[0])") }
-            ?? PreparedModality(resolved, registry: registry).fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes)
+            ?? PreparedModality(resolved, registry: registry).fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes, alsoChecking: manifest.rows(in: .val))
         let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))

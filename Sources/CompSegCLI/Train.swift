@@ -278,7 +278,7 @@ struct Train: ParsableCommand {
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         let started = DispatchTime.now().uptimeNanoseconds
         let modality = try PreparedModality(modalityManifest, registry: registry)
-            .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget)
+            .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget, alsoChecking: manifest.rows(in: .val))
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         var model = RunConfiguration(

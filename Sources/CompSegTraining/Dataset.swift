@@ -67,9 +67,11 @@ public struct PreparedModality: Sendable {
     /// The chain fitted on `rows` (the training split), read a few files at a time. The samples as
     /// read are kept while they fit in `cacheBudget` bytes, so that the `store` of the same rows
     /// that follows reads each file once; it releases them as it goes.
+    /// - Parameter others: rows read after the fit (the validation split), checked too when it
+    ///   fails, so that their problems are named with the training rows'.
     /// - Throws: `ManifestError` listing every row that cannot be read, or the step's error.
-    public func fitted(on rows: [Manifest.Row], manifest: Manifest,
-                       cacheBudget: Int = SampleStore.defaultCacheBudget) throws -> PreparedModality {
+    public func fitted(on rows: [Manifest.Row], manifest: Manifest, cacheBudget: Int = SampleStore.defaultCacheBudget,
+                       alsoChecking others: [Manifest.Row] = []) throws -> PreparedModality {
         // The first training file's direction, recorded: files stored the other way are reversed as read.
         reads.budget = cacheBudget
         var first: Sample?
@@ -92,11 +94,12 @@ public struct PreparedModality: Sendable {
             // up to 20 rows' (each row's chain fitted on it alone tells whether a step refuses that
             // row; a refusal across samples, such as an axis unlike the first sample's, shows only
             // for the row the whole fit met).
-            var problems = readProblems(rows)
+            let checked = rows + others, checkedIDs = ids + Self.uniqueIDs(others.map(\.path), reserving: ids)
+            var problems = readProblems(checked)
             if error is SampleError {
-                for (i, row) in rows.enumerated() where !problems.contains(where: { $0.line == row.line }) && problems.count < 20 {
-                    let alone = SampleSequence(count: 1) { _ in var s = try me.read(row); s.id = ids[i]; return s }
-                    do { _ = try chain.fitted(to: alone) } catch let e as SampleError where e.sample == ids[i] {
+                for (i, row) in checked.enumerated() where !problems.contains(where: { $0.line == row.line }) && problems.count < 20 {
+                    let alone = SampleSequence(count: 1) { _ in var s = try me.read(row); s.id = checkedIDs[i]; return s }
+                    do { _ = try chain.fitted(to: alone) } catch let e as SampleError where e.sample == checkedIDs[i] {
                         problems.append((row.line, "line \(row.line): \(e)"))
                     } catch {}  // not this row's own problem (a fit on one sample may be too short)
                 }

@@ -203,6 +203,9 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         for (from, to, words) in [("interleave = bsq", "interleave = bsx", ["interleave", "bsx"]),
                                   ("data type = 4", "data type = 6", ["data type", "6"]),
                                   ("byte order = 0", "byte order = 2", ["byte order", "2"]),
+                                  // float32 values declared 16- or 8-bit: the file holds 2 or 4 times the image.
+                                  ("data type = 4", "data type = 2", ["exactly 2 times", "'data type' is most likely wrong: 3 (int32), 4 (float32), 13 (uint32)"]),
+                                  ("data type = 4", "data type = 1", ["exactly 4 times", "3 (int32), 4 (float32), 13 (uint32) would fill"]),
                                   ("bands = 5", "bands = 6", ["bands 6"]),
                                   ("samples = 4", "samples = 4\u{0}", ["holds a NUL byte", "not a text ENVI header"]),
                                   ("samples = 4", "samples = 4\nsamples = 5", ["key 'samples' is given twice, as '4' and then '5'"])] {

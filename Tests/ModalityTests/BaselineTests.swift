@@ -131,11 +131,14 @@ import SpectralPreprocessing
 
     @Test func resampleRefusesPointsOutsideTheAxis() throws {
         let axis: [Double] = [1010, 1005, 1000]
-        let resample = try SpectralResample(values: [1000, 1010.5])
+        let resample = try SpectralResample(values: [1000, 1010.75])
         let error = #expect(throws: SpectralError.self) { try resample.axis(axis) }
-        #expect(error?.description.contains("1010.5") == true && error?.description.contains("1000.0…1010.0") == true,
+        #expect(error?.description.contains("1010.75") == true && error?.description.contains("1000.0…1010.0") == true,
                 "\(String(describing: error))")
         #expect(throws: SpectralError.self) { try SpectralResample(from: 999, to: 1005, count: 3).apply([1, 2, 3], wavenumbers: axis) }
+        // Within a tenth of the band spacing beyond an end (an axis written rounded), the end band's value.
+        #expect(try SpectralResample(values: [999.5, 1002.5, 1010.5]).apply([1, 2, 3], wavenumbers: axis) == [3, 2.5, 1])
+        #expect(throws: SpectralError.self) { try SpectralResample(values: [999.25, 1005]).apply([1, 2, 3], wavenumbers: axis) }
         // An axis 0, 1, 2, … (a file that names none) is called the band index, in either order.
         #expect { try SpectralResample(from: 400, to: 1800, count: 3).axis([2, 1, 0]) } throws: { "\($0)".contains("That axis is 0, 1, 2, …: the band index") }
         #expect { try SpectralResample(from: 999, to: 1005, count: 3).axis(axis) } throws: { !"\($0)".contains("band index") }

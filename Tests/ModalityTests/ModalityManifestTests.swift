@@ -162,7 +162,7 @@ import Testing
     }
 
     /// A step that refuses training samples (their axis does not reach resample's range) names
-    /// every one, not only the first the fit met.
+    /// every one, not only the first the fit met, and the validation rows it would refuse with them.
     @Test func fittingNamesEveryRowAStepRefuses() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -171,7 +171,9 @@ import Testing
         let wide = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder.appendingPathComponent("wide")))
         settings.from = 1700; settings.to = 1000
         let narrow = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder.appendingPathComponent("narrow")))
-        let lines = (wide.rows + narrow.rows).map { "\($0.path.path),\($0.label == .cancer ? 1 : 0),train" }
+        let lines = (wide.rows + narrow.rows).enumerated().map { i, row in
+            "\(row.path.path),\(row.label == .cancer ? 1 : 0),\(i >= wide.rows.count + 2 ? "val" : "train")"
+        }
         try Data((["path,label,split"] + lines).joined(separator: "\n").utf8).write(to: folder.appendingPathComponent("both.csv"))
         let data = try Manifest(contentsOf: folder.appendingPathComponent("both.csv"))
         let manifest = ModalityManifest(name: "lab", reader: "infrared",
@@ -179,10 +181,11 @@ import Testing
                                                         PluginDescription(identifier: "pca", configuration: ["components": 3])],
                                         source: "lab.yaml")
         #expect {
-            _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows, manifest: data)
+            _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows(in: .train), manifest: data,
+                                                                                 alsoChecking: data.rows(in: .val))
         } throws: { error in
             let problems = (error as? ManifestError)?.problems ?? []
-            return problems.count == narrow.rows.count && problems.allSatisfy { $0.contains("step 'resample'") }
+            return problems.count == narrow.rows.count && data.rows(in: .val).count == narrow.rows.count - 2 && problems.allSatisfy { $0.contains("step 'resample'") }
                 && problems.first?.hasPrefix("line \(wide.rows.count + 2): ") == true
         }
     }

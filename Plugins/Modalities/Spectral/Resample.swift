@@ -2,7 +2,9 @@ import Foundation
 
 /// Linear interpolation onto a target axis, given as its `values` or as `count` evenly spaced
 /// points `from` → `to` (both included; from > to gives a descending axis). The input axis may
-/// be ascending or descending; every target point must lie within its range.
+/// be ascending or descending; every target point must lie within its range, or within a tenth
+/// of its band spacing beyond an end (an axis written rounded, 400.0005 for 400), where it takes
+/// the end band's value.
 public struct SpectralResample: SpectralTransform, Equatable {
     public enum Target: Equatable, Sendable {
         case values([Double])
@@ -62,15 +64,25 @@ public struct SpectralResample: SpectralTransform, Equatable {
             throw SpectralError("empty wavenumber axis")
         }
         let target = targetAxis
-        if let outside = target.first(where: { $0 < lo || $0 > hi }) {
+        let (slackBelow, slackAbove) = Self.slack(wavenumbers.sorted())
+        if let outside = target.first(where: { $0 < lo - slackBelow || $0 > hi + slackAbove }) {
             // 0, 1, … B−1: what a reader gives a file that names no axis (an ENVI header without 'wavelength').
             let bandIndex = wavenumbers.sorted().enumerated().allSatisfy { Double($0.offset) == $0.element }
             throw SpectralError("target point \(outside) lies outside the axis this step receives, \(lo)…\(hi) (the file's, "
                                 + "after the steps before this one); every target point must lie within it"
                                 + (bandIndex ? ". That axis is 0, 1, 2, …: the band index, given where the file names no wavenumbers "
-                                   + "(an ENVI header without a 'wavelength' list; inspect says so); add them to the file" : ""))
+                                   + "(an ENVI header without a 'wavelength' list, a NumPy array without STEM_wavenumbers.npy "
+                                   + "beside it; inspect says so); add them" : ""))
         }
         return target
+    }
+
+    /// How far a target point may lie below and above an ascending axis: a tenth of its band
+    /// spacing at that end (none for one band).
+    static func slack(_ ascending: [Double]) -> (below: Double, above: Double) {
+        let n = ascending.count
+        guard n >= 2 else { return (0, 0) }
+        return (0.1 * (ascending[1] - ascending[0]), 0.1 * (ascending[n - 1] - ascending[n - 2]))
     }
 
     public func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float] {
@@ -80,7 +92,10 @@ public struct SpectralResample: SpectralTransform, Equatable {
         let x = order.map { wavenumbers[$0] }, y = order.map { Double(spectrum[$0]) }
         let n = x.count
         return target.map { t in
-            // j: the last band with x[j] ≤ t (t ≥ x[0], checked above).
+            // Within the slack beyond an end (checked above): the end band's value.
+            if t <= x[0] { return Float(y[0]) }
+            if t >= x[n - 1] { return Float(y[n - 1]) }
+            // j: the last band with x[j] ≤ t.
             var (lo, hi) = (0, n - 1)
             while lo < hi {
                 let mid = (lo + hi + 1) / 2

@@ -40,7 +40,11 @@ extension SpectralCube {
         }
         var notes: [String] = []
         let (axis, unit) = try header.spectralAxis(bands: bands, notes: &notes)  // after the size check: bands is bounded
-        if data.length > offset + size { notes.append("\(data.length - offset - size) bytes after the image ignored") }
+        if data.length > offset + size {
+            try ENVIHeader.refuseWholeMultiple(held: data.length - offset, image: size, type: type, offset: offset, dataURL: dataURL,
+                                               headerName: headerURL.lastPathComponent)
+            notes.append("\(data.length - offset - size) bytes after the image ignored")
+        }
         // Read 4 MB at a time into band-major order: band-sequential as stored, by line (y, k, x) or by pixel (y, x, k) rearranged.
         let plane = lines * samples
         let place: (Int) -> Int = switch interleave {
@@ -147,14 +151,28 @@ struct ENVIHeader {
         return value
     }
 
+    static let sampleTypes: [Int: SampleType] = [1: .uint8, 2: .int16, 3: .int32, 4: .float32, 5: .float64, 12: .uint16,
+                                                 13: .uint32, 14: .int64, 15: .uint64]
+
     func sampleType() throws -> SampleType {
-        let types: [Int: SampleType] = [1: .uint8, 2: .int16, 3: .int32, 4: .float32, 5: .float64, 12: .uint16,
-                                        13: .uint32, 14: .int64, 15: .uint64]
         let code = try int("data type")
-        guard let type = types[code] else {
+        guard let type = Self.sampleTypes[code] else {
             throw error("data type", "\(code) is not supported; expected one of 1, 2, 3, 4, 5, 12, 13, 14, 15")
         }
         return type
+    }
+
+    /// Refuses a data file that holds exactly 2, 4 or 8 times the image after its offset where
+    /// values that many times wider exist: the header's data type is then most likely wrong (a
+    /// float64 cube declared float32), and reading it would give values that mean nothing.
+    static func refuseWholeMultiple(held: Int, image: Int, type: SampleType, offset: Int, dataURL: URL, headerName: String) throws {
+        guard image > 0, held % image == 0, [2, 4, 8].contains(held / image) else { return }
+        let wider = sampleTypes.filter { $0.value.size == type.size * (held / image) }.sorted { $0.key < $1.key }
+        guard !wider.isEmpty else { return }
+        throw IOError(file: dataURL.path, "holds \(held) bytes after a header offset of \(offset): exactly \(held / image) times the "
+                      + "image \(headerName) describes with data type \(type) (\(type.size) bytes a value), so its 'data type' is most "
+                      + "likely wrong: " + wider.map { "\($0.key) (\($0.value))" }.joined(separator: ", ") + " would fill the file exactly "
+                      + "(or 'samples', 'lines' or 'bands' are); mend the header")
     }
 
     /// `wavelength` and its units, or the band index (noted) when there is no `wavelength`.
