@@ -154,17 +154,18 @@ struct Compare: ParsableCommand {
             case .transform: identifier.lowercased()
             }
         }
-        /// The first key of `given` whose value `recorded` does not hold.
+        /// The first key of `given` whose value `recorded` does not hold, with both values ("'width' 8, the run's 4").
         func differingKey(_ given: JSONValue, _ recorded: JSONValue) -> String? {
             let r = recorded.objectValue ?? [:]
-            return (given.objectValue ?? [:]).sorted(by: { $0.key < $1.key }).first { r[$0.key] != $0.value }?.key
+            return (given.objectValue ?? [:]).sorted(by: { $0.key < $1.key }).first { r[$0.key] != $0.value }
+                .map { "'\($0.key)' \($0.value.text) (the run's: \(r[$0.key]?.text ?? "none"))" }
         }
         let topology = canonical(.topology, entry.topology)
         if model.topology.identifier != topology { return "topology \(model.topology.identifier), where these options give \(topology)" }
-        if let key = differingKey(entry.configuration, model.topology.configuration) { return "another topology setting '\(key)'" }
+        if let key = differingKey(entry.configuration, model.topology.configuration) { return "another topology setting \(key)" }
         let headIdentifier = canonical(.head, head.identifier)
         if model.head.identifier != headIdentifier { return "head \(model.head.identifier), where these options give \(headIdentifier)" }
-        if let key = differingKey(head.configuration, model.head.configuration) { return "another head setting '\(key)'" }
+        if let key = differingKey(head.configuration, model.head.configuration) { return "another head setting \(key)" }
         var trained = model.training
         trained.epochs = settings.epochs
         if trained != settings {
@@ -178,9 +179,9 @@ struct Compare: ParsableCommand {
                 || recorded.preprocessing.map({ canonical(.transform, $0.identifier) }) != modality.preprocessing.map({ canonical(.transform, $0.identifier) }) {
                 return "another modality (\(recorded.reader), steps \(recorded.preprocessing.map(\.identifier).joined(separator: ", ")))"
             }
-            if let key = differingKey(modality.options, recorded.options) { return "another reader option '\(key)'" }
+            if let key = differingKey(modality.options, recorded.options) { return "another reader option \(key)" }
             for (given, was) in zip(modality.preprocessing, recorded.preprocessing) {
-                if let key = differingKey(given.configuration, was.configuration) { return "another '\(given.identifier)' setting '\(key)'" }
+                if let key = differingKey(given.configuration, was.configuration) { return "another '\(given.identifier)' setting \(key)" }
             }
         }
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {

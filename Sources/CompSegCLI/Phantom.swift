@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CompSegCore
 import Phantoms
 
 /// `compseg phantom`: writes a synthetic tissue microarray with ground truth and a manifest.
@@ -38,21 +39,29 @@ struct Phantom: ParsableCommand {
 
     func run() throws {
         let folder = URL(fileURLWithPath: out)
-        let manifest: URL
+        let manifest: URL, plan: (Int) -> (label: SampleLabel, split: Split)
         switch modality {
         case .infrared:
             var s = InfraredPhantom.Settings()
             s.spots = spots; s.size = size ?? s.size; s.bands = bands ?? s.bands; s.seed = seed
             manifest = try InfraredPhantom(s).write(to: folder)
+            plan = s.plan
         case .raman:
             var s = RamanPhantom.Settings()
             s.spots = spots; s.size = size ?? s.size; s.bands = bands ?? s.bands; s.seed = seed
             manifest = try RamanPhantom(s).write(to: folder)
+            plan = s.plan
         case .he:
             var s = HEPhantom.Settings()
             s.spots = spots; s.size = size ?? s.size; s.seed = seed
             manifest = try HEPhantom(s).write(to: folder)
+            plan = s.plan
         }
         print("Wrote \(spots) spots and \(manifest.path)")
+        let training = (0..<spots).map(plan).filter { $0.split == .train }
+        if Set(training.map(\.label)).count < 2 {
+            warn("the train split holds " + (training.isEmpty ? "no spot" : "\(counted(training.count, "spot")), all \(training[0].label.rawValue)")
+                 + ", and train needs both labels; give --spots 4 or more")
+        }
     }
 }

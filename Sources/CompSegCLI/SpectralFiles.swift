@@ -179,6 +179,9 @@ struct Convert: ParsableCommand {
             throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
         }
         try createFolder(folder)
+        guard access(folder.path, W_OK | X_OK) == 0 else {
+            throw IOError(file: folder.path, "cannot be written: \(String(cString: strerror(errno))); choose another --out")
+        }
         var failed = 0  // every file is tried, as inspect does, and each failure named
         for (path, target) in zip(files, targets) {
             do {
@@ -189,6 +192,9 @@ struct Convert: ParsableCommand {
                 failed += 1
             }
         }
-        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be converted; the others were written") }
+        if failed > 0 {
+            throw CLIError(failed == files.count ? (files.count == 1 ? "the file could not be converted" : "none of the \(files.count) files could be converted")
+                           : "\(failed) of \(files.count) files could not be converted; the others were written")
+        }
     }
 }

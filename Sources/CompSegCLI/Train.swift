@@ -166,8 +166,9 @@ struct Train: ParsableCommand {
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
-        let (run, manifest) = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
-            ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
+        let begun = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
+        if let begun, begun == nil { return }  // a finished run: nothing to do
+        let (run, manifest) = try begun.map { $0! } ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
         let stop = InterruptFlag.install()
         let progress = ProgressReporter(epochs: run.model.training.epochs, images: run.train.count)
         let started = DispatchTime.now().uptimeNanoseconds
@@ -241,15 +242,15 @@ struct Train: ParsableCommand {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
         try TrainingRun.requireRoom(in: folder)
         let made = !FileManager.default.fileExists(atPath: folder.url.path)
-        try TrainingRun.requireWritable(folder)
-        do { return try created(in: folder, file, cacheBudget: cacheBudget, registry: registry, device: device) } catch {
+        let lock = try TrainingRun.lockForTraining(folder)
+        do { return try created(in: folder, lock: lock, file, cacheBudget: cacheBudget, registry: registry, device: device) } catch {
             // A folder made for a run that never began (the data refused, say) goes again.
             if made, (try? folderEntries(folder.url))?.isEmpty == true { try? FileManager.default.removeItem(at: folder.url) }
             throw error
         }
     }
 
-    private func created(in folder: RunDirectory, _ file: File?, cacheBudget: Int, registry: Registry,
+    private func created(in folder: RunDirectory, lock: FolderLock, _ file: File?, cacheBudget: Int, registry: Registry,
                          device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
         try TrainingRun.requireTrainingRows(manifest)
@@ -285,12 +286,21 @@ struct Train: ParsableCommand {
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
         model.rows = ManifestRows(manifest)
-        return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry), manifest)
+        return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock),
+                manifest)
     }
 
-    /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on top.
-    private func resumed(_ path: String, _ file: File?, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest) {
+    /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on
+    /// top; nil, said, when it has trained every epoch asked for and recorded its threshold.
+    private func resumed(_ path: String, _ file: File?, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest)? {
         let folder = RunDirectory(URL(fileURLWithPath: path))
+        // A train stopped while it prepared the data leaves its folder without a run.
+        if !FileManager.default.fileExists(atPath: folder.modelFile.path),
+           let held = try? folderEntries(folder.url), held.allSatisfy(isLeftoverTemporary) {
+            throw TrainingError("\(folder.url.path) holds no run: a train stopped before it wrote one (while it prepared the data) "
+                                + "leaves its folder so; start it again with train --out \(shellWord(folder.url.path)) and the options "
+                                + "it began with")
+        }
         var model = try folder.readModel()
         try model.requirePlugins(registry, file: folder.modelFile.path)
         // A settings file that began the run may be given again: what it sets must be the run's.
@@ -301,7 +311,7 @@ struct Train: ParsableCommand {
                                + differing.joined(separator: ", ") + "; start a new run with another out to change them", usage: true)
             }
         }
-        try TrainingRun.requireWritable(folder)
+        let lock = try TrainingRun.lockForTraining(folder)
         let t = model.training
         var differing: [String] = []
         func compare(_ name: String, _ given: String?, _ run: String) {
@@ -324,9 +334,15 @@ struct Train: ParsableCommand {
         if let patience, patience != model.training.patience {
             changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
         }
-        let done = (try? folder.readHistory().count) ?? 0
-        if done > model.training.epochs {  // before the data are read
+        // Before the data are read: the last epoch can be read, and more are asked for.
+        let done = try TrainingRun.lastCheckpoint(of: folder)?.history.count ?? 0
+        if done > model.training.epochs {
             throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")
+        }
+        if done == model.training.epochs, let threshold = model.threshold, changes.isEmpty {
+            print("\(folder.url.path) already completed its \(done) epochs and recorded its threshold "
+                  + "\(thresholdText(threshold.value)): nothing to do (--epochs N trains it further)")
+            return nil
         }
         // Threads change the epochs still to train; a finished run trains none, and its record stays as it was.
         if done < model.training.epochs, let change = recordThreadChange(&model) { changes.append(change) }
@@ -358,7 +374,7 @@ struct Train: ParsableCommand {
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
-        let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry)
+        let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry, lock: lock)
         print("Resuming \(folder.url.path) after epoch \(run.completedEpochs) of \(model.training.epochs)"
               + (changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")"))
         return (run, manifest)

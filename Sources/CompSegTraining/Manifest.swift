@@ -92,11 +92,14 @@ public struct Manifest: Sendable {
             guard let text else { return nil }
             let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
             if !FileManager.default.fileExists(atPath: u.path) {
+                // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
+                let missing = "line \(line): \(what) file \(text) not found"
+                    + (text.contains("\\") ? " (a backslash does not separate folders here: write / instead)" : "")
                 if what == "image" && leavingOutMissingImages {
-                    lost = "line \(line): \(what) file \(text) not found"
+                    lost = missing
                     return nil
                 }
-                problems.append("line \(line): \(what) file \(text) not found")
+                problems.append(missing)
             } else if what != "image" {  // masks and truths are PNGs: one that is not is named with the missing ones
                 do { try FileSignature.requirePNG(u) } catch { problems.append("line \(line): \(what) \(error)") }
             }

@@ -20,8 +20,9 @@ public final class TrainingRun {
     /// run completed an epoch is refused; one that holds only the `model.json` of a run stopped
     /// before its first epoch is started again.
     /// - Throws: `TrainingError` when the folder holds a run, or the topology or head cannot be built.
+    /// - Parameter lock: the folder's lock where the caller took it already (`lockForTraining`), else taken here.
     public init(creating folder: RunDirectory, model: RunConfiguration, train: SampleStore, validation: SampleStore,
-                registry: Registry) throws {
+                registry: Registry, lock: FolderLock? = nil) throws {
         try Self.requireRoom(in: folder)
         self.folder = folder
         self.train = train
@@ -44,35 +45,32 @@ public final class TrainingRun {
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model
         try folder.create()
-        lock = try FolderLock(folder.url, holder: "training this run")
+        self.lock = try lock ?? FolderLock(folder.url, holder: Self.lockHolder)
         removeLeftoverTemporaries(in: folder.url)
         try folder.writeModel(model)
     }
+
+    /// What a process holding a run folder's lock does, for the refusal of another.
+    static let lockHolder = "training this run"
 
     /// Reopens the run in `folder` as `model` (its `model.json`, possibly with more epochs or
     /// another patience): removes temporary files a kill left behind, restores the last committed
     /// epoch (none: training starts from the first), and rewrites the files that follow from it.
     public init(resuming folder: RunDirectory, model: RunConfiguration, train: SampleStore, validation: SampleStore,
-                registry: Registry) throws {
+                registry: Registry, lock: FolderLock? = nil) throws {
         self.folder = folder
         self.model = model
         self.train = train
         self.validation = validation
         try model.requirePlugins(registry, file: folder.modelFile.path)
         trainer = try Self.trainer(model, registry)
-        lock = try FolderLock(folder.url, holder: "training this run")
+        self.lock = try lock ?? FolderLock(folder.url, holder: Self.lockHolder)
         removeLeftoverTemporaries(in: folder.url)
-        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            do { try trainer.restore(TrainingCheckpoint(contentsOf: folder.checkpointFile)) } catch let error as ShapeError {
+        if let checkpoint = try Self.lastCheckpoint(of: folder) {
+            do { try trainer.restore(checkpoint) } catch let error as ShapeError {
                 throw TrainingError("\(folder.checkpointFile.path): does not fit the network \(folder.modelFile.lastPathComponent) "
                                     + "describes (\(error)); was model.json edited, or the checkpoint copied from another run?")
             }
-        } else if let trained = [folder.weightsFile, folder.historyFile].first(where: { FileManager.default.fileExists(atPath: $0.path) }),
-                  trained != folder.historyFile || !((try? folder.readHistory())?.isEmpty ?? false) {
-            // Trained epochs without their checkpoint: starting over would write over their weights.
-            throw TrainingError("\(folder.checkpointFile.path) is missing, though \(trained.lastPathComponent) is there: the run "
-                                + "cannot continue from its last epoch; put the checkpoint back, or train anew into another --out "
-                                + "(nothing was changed)")
         }
         guard trainer.history.count <= model.training.epochs else {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
@@ -102,14 +100,35 @@ public final class TrainingRun {
 
     /// Makes the run folder (where it is not there) and checks, before the data are read and
     /// prepared (minutes at the paper's scale), that it can be written and that no other compseg
-    /// trains in it now.
+    /// trains in it now; returns its lock, to be held through the preparation and handed to the run.
     /// - Throws: `IOError` naming the folder and why not.
-    public static func requireWritable(_ folder: RunDirectory) throws {
+    public static func lockForTraining(_ folder: RunDirectory) throws -> FolderLock {
         try createFolder(folder.url)
         guard access(folder.url.path, W_OK) == 0 else {
             throw IOError(file: folder.url.path, "cannot be written: \(String(cString: strerror(errno)))")
         }
-        _ = try FolderLock(folder.url, holder: "training this run")  // released at once: taken again to train
+        return try FolderLock(folder.url, holder: lockHolder)
+    }
+
+    /// The run's last committed epoch (`checkpoint.safetensors`), read and checked: nil where no
+    /// epoch was committed.
+    /// - Throws: `TrainingError` when the checkpoint cannot be read, or is missing though trained
+    ///   epochs' files are there (starting over would write over their weights).
+    public static func lastCheckpoint(of folder: RunDirectory) throws -> TrainingCheckpoint? {
+        let file = folder.checkpointFile
+        if FileManager.default.fileExists(atPath: file.path) {
+            do { return try TrainingCheckpoint(contentsOf: file) } catch {
+                throw TrainingError("\(file.path): the run's last epoch cannot be read (\(error)), so the run cannot continue; "
+                                    + "train anew into another --out (nothing was changed)")
+            }
+        }
+        if let trained = [folder.weightsFile, folder.historyFile].first(where: { FileManager.default.fileExists(atPath: $0.path) }),
+           trained != folder.historyFile || !((try? folder.readHistory())?.isEmpty ?? false) {
+            throw TrainingError("\(file.path) is missing, though \(trained.lastPathComponent) is there: the run "
+                                + "cannot continue from its last epoch; put the checkpoint back, or train anew into another --out "
+                                + "(nothing was changed)")
+        }
+        return nil
     }
 
     /// The number of completed epochs.

@@ -197,7 +197,13 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let r = try cli.run(["phantom", "--spots", "2", "--size", "8", "--out", folder.path("two")])
-        #expect(r.status == 0, "\(r.output)")
+        #expect(r.status == 0 && r.output.contains("warning: the train split holds no spot, and train needs both labels; give --spots 4"),
+                "\(r.output)")
+        let three = try cli.run(["phantom", "--spots", "3", "--size", "8", "--out", folder.path("three")])
+        #expect(three.status == 0 && three.output.contains("warning: the train split holds 1 spot, all cancer, and train needs both"),
+                "\(three.output)")
+        let four = try cli.run(["phantom", "--spots", "4", "--size", "8", "--out", folder.path("four")])
+        #expect(four.status == 0 && !four.output.contains("warning"), "\(four.output)")
         try refuses(["train", "--modality", "infrared", "--data", folder.path("two/manifest.csv"), "--out", folder.path("run")],
                     saying: "two/manifest.csv: no row has split train")
         let layer = try cli.run(["bench-ops", "--repeats", "1", "--layers", "3->5@8"])

@@ -136,6 +136,35 @@ import Testing
                     && !broken.output.contains("CodingKeys"), "\(broken.output)")
     }
 
+    /// `--resume` says, before the data are prepared, what is left: nothing of a finished run, no
+    /// run in a folder a train left while preparing, a last epoch that cannot be read.
+    @Test func resumeSaysWhatIsLeftBeforePreparing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let run = folder.path("run")
+        #expect(try cli.run(train(manifest, run)).status == 0)
+        // Finished, with a threshold recorded (written in, should the short run have found none to choose).
+        var model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: run + "/model.json"))) as! [String: Any]
+        if model["threshold"] == nil { model["threshold"] = ["value": 0.4, "origin": "set here"] }
+        try JSONSerialization.data(withJSONObject: model).write(to: URL(fileURLWithPath: run + "/model.json"))
+        let finished = try cli.run(["train", "--resume", run])
+        #expect(finished.status == 0 && finished.output.contains("already completed its 3 epochs and recorded its threshold")
+                    && finished.output.contains("nothing to do") && !finished.output.contains("Prepared"), "\(finished.output)")
+        // A folder a train left while it prepared the data: no run, and how to start it again.
+        try FileManager.default.createDirectory(atPath: folder.path("begun"), withIntermediateDirectories: true)
+        let empty = try cli.run(["train", "--resume", folder.path("begun")])
+        #expect(empty.status == 1 && empty.output.contains("\(folder.path("begun")) holds no run: a train stopped before it wrote one")
+                    && empty.output.contains("start it again with train --out"), "\(empty.output)")
+        // A damaged checkpoint: named before anything is prepared, and nothing changed.
+        try FileManager.default.copyItem(atPath: run, toPath: folder.path("damaged"))
+        let checkpoint = URL(fileURLWithPath: folder.path("damaged/checkpoint.safetensors"))
+        try Data(try Data(contentsOf: checkpoint).prefix(5000)).write(to: checkpoint)
+        let damaged = try cli.run(["train", "--resume", folder.path("damaged"), "--epochs", "4"])
+        #expect(damaged.status == 1 && damaged.output.contains("checkpoint.safetensors: the run's last epoch cannot be read (")
+                    && !damaged.output.contains("Prepared"), "\(damaged.output)")
+    }
+
     /// A comparison killed while its second entry trains continues with --resume to the tables
     /// an uninterrupted one writes; a resume with other settings is refused, naming the entry.
     @Test func aStoppedComparisonResumesToTheSameTables() throws {

@@ -24,6 +24,17 @@ import CompSegTraining
         #expect(m.rows(in: .val).count == 1)
     }
 
+    /// A Windows path's backslashes are part of the name here: the row says so.
+    @Test func aBackslashPathIsNamedAsSuch() throws {
+        let dir = try folder(["spots/a.h5": "", "m.csv": "path,label,split\nspots\\a.h5,1,train\nspots/b.h5,0,train\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) } throws: { error in
+            let problems = (error as? ManifestError)?.problems ?? []
+            return problems == ["line 2: image file spots\\a.h5 not found (a backslash does not separate folders here: write / instead)",
+                                "line 3: image file spots/b.h5 not found"]
+        }
+    }
+
     @Test func listsEveryBadRow() throws {
         let dir = try folder(["spots/a.h5": "",
                               "m.csv": "path,label,split\nspots/a.h5,maybe,train\nspots/missing.h5,0,test\nspots/a.h5,1,holdout\nspots/a.h5,1\n"])

@@ -114,7 +114,7 @@ import Testing
             _ = try RamanSource().load(url, label: nil)
         } throws: { error in
             "\(error)".contains(url.path) && "\(error)".contains("the axis is of wavelengths in nm; a Raman shift needs the laser's "
-                                                                + "wavelength (option excitationWavelength, in nm)")
+                                                                + "wavelength (the modality option excitationWavelength, in nm; a trained run reads files with the options it was trained with)")
         }
         var options = SpectralFileOptions()
         options.excitationWavelength = 785

@@ -49,7 +49,8 @@ public struct SpectralFileReader: Sendable {
             guard options.nonFinite == .zero else {
                 throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (or beyond float32's ±3.4e38) "
                               + "(\(cube.format)); \(place) "
-                              + "(option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
+                              + "(the modality option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue; a trained run reads "
+                              + "files with the options it was trained with)")
             }
             for i in values.indices where !values[i].isFinite { values[i] = 0 }
         }
@@ -171,7 +172,7 @@ public struct SpectralFileReader: Sendable {
             guard let scale = nanometres else { return (values, unit) }
             guard let laser = excitation else {
                 throw AxisError("the axis is of wavelengths in \(unit); a Raman shift needs the laser's wavelength "
-                                + "(option excitationWavelength, in nm)")
+                                + "(the modality option excitationWavelength, in nm; a trained run reads files with the options it was trained with)")
             }
             return (values.map { 1e7 / laser - 1e7 / ($0 * scale) }, "cm⁻¹")
         }

@@ -43,7 +43,8 @@ public enum InstrumentFormat: Sendable, Equatable {
         let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
         throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
                       + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map)"
-                      + (raster == nil ? "" : "; for RGB (H&E) images give --modality he"))
+                      + (raster == nil ? "" : "; RGB (H&E) images are read by the he modality (train with --modality he; a trained run reads the "
+                                              + "files it was trained on)"))
     }
 
     /// Reads `url` in the format `detect` finds, for every format but HDF5 (which the caller reads).
