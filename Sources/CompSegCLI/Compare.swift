@@ -154,7 +154,7 @@ struct Compare: ParsableCommand {
             case .transform: identifier.lowercased()
             }
         }
-        /// The first key of `given` whose value `recorded` does not hold, with both values ("'width' 8, the run's 4").
+        /// The first key of `given` whose value `recorded` does not hold, with both values ("'width' 8 (the run's: 4)").
         func differingKey(_ given: JSONValue, _ recorded: JSONValue) -> String? {
             let r = recorded.objectValue ?? [:]
             return (given.objectValue ?? [:]).sorted(by: { $0.key < $1.key }).first { r[$0.key] != $0.value }

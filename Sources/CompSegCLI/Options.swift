@@ -524,11 +524,7 @@ struct TrainedRunInput: ParsableArguments {
 /// again if this made it and it is still empty.
 func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Bool, _ body: (_ earlier: [URL]) throws -> Void) throws {
     let made = !FileManager.default.fileExists(atPath: folder.path)
-    try createFolder(folder)
-    // Before anything is segmented: a folder that cannot be written is named, not a temporary file in it.
-    guard access(folder.path, W_OK | X_OK) == 0 else {
-        throw IOError(file: folder.path, "cannot be written: \(String(cString: strerror(errno))); choose another --out")
-    }
+    try createWritableFolder(folder)  // before anything is segmented
     let lock: FolderLock
     do { lock = try FolderLock(folder, holder: "writing into this folder") } catch {
         if made { try? FileManager.default.removeItem(at: folder) }

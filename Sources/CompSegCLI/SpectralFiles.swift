@@ -178,10 +178,7 @@ struct Convert: ParsableCommand {
         if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
             throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
         }
-        try createFolder(folder)
-        guard access(folder.path, W_OK | X_OK) == 0 else {
-            throw IOError(file: folder.path, "cannot be written: \(String(cString: strerror(errno))); choose another --out")
-        }
+        try createWritableFolder(folder)
         var failed = 0  // every file is tried, as inspect does, and each failure named
         for (path, target) in zip(files, targets) {
             do {

@@ -90,6 +90,16 @@ public func createFolder(_ url: URL) throws {
     }
 }
 
+/// `createFolder`, then a check that files can be made in the folder, so that one that cannot be
+/// written is named before any work (not a temporary file in it, later).
+/// - Throws: `IOError` naming the folder and the system's reason, with `remedy` after it.
+public func createWritableFolder(_ url: URL, remedy: String = "choose another --out") throws {
+    try createFolder(url)
+    guard access(url.path, W_OK | X_OK) == 0 else {
+        throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno))); \(remedy)")
+    }
+}
+
 /// The operating system's words for why a Foundation file operation failed ("Permission denied",
 /// "No space left on device", …), rather than Foundation's error domain and code.
 public func systemReason(_ error: Error) -> String {

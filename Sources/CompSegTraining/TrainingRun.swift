@@ -103,10 +103,7 @@ public final class TrainingRun {
     /// trains in it now; returns its lock, to be held through the preparation and handed to the run.
     /// - Throws: `IOError` naming the folder and why not.
     public static func lockForTraining(_ folder: RunDirectory) throws -> FolderLock {
-        try createFolder(folder.url)
-        guard access(folder.url.path, W_OK) == 0 else {
-            throw IOError(file: folder.url.path, "cannot be written: \(String(cString: strerror(errno)))")
-        }
+        try createWritableFolder(folder.url, remedy: "choose another --out, or mend its permissions")
         return try FolderLock(folder.url, holder: lockHolder)
     }
 
