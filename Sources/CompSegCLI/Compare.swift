@@ -321,6 +321,7 @@ struct Compare: ParsableCommand {
         var rows: [Row] = []
         for e in entries {
             print("== \(e.name)")
+            let warnedBefore = Warnings.written.count  // this entry's warnings go into its summary.json
             let directory = RunDirectory(folder.appendingPathComponent(e.name))
             let session: TrainingRun
             if var model = begun[e.name] {
@@ -352,7 +353,7 @@ struct Compare: ParsableCommand {
             let (samples, maps) = try trained.segmented(test)
             let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
             let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
-            if evaluation.results.allSatisfy({ $0.tumorPixels == 0 }) {
+            if evaluation.marksNothing {
                 warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, "
                      + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")
             }
@@ -368,7 +369,8 @@ struct Compare: ParsableCommand {
             // Its numbers per sample and in summary, as evaluate writes them.
             try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
                                       splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
-                                      source: (session.folder.url.path, manifest.url.path, "test", origin), to: figures)
+                                      source: (session.folder.url.path, manifest.url.path, "test", origin),
+                                      run: (0, Array(Warnings.written.dropFirst(warnedBefore))), to: figures)
             let history = session.trainer.history
             let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
             rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,

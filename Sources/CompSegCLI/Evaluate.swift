@@ -158,6 +158,14 @@ struct Evaluate: ParsableCommand {
             counts.sort(asGiven: inputs.order, by: \.id)
             let e = SegmentationEvaluation(counts: counts, threshold: chosen)
             evaluation = e
+            // What the numbers cannot show: masks that mark nothing, or most cancer-free tissue.
+            if e.marksNothing {
+                warn("no pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so the AUC is 0.5, the Dice 0 "
+                     + "and no sample is called, whatever the maps rank; give a lower --threshold, or --threshold auto")
+            } else if let marked = e.summary.cancerFreeFractionMean, SegmentationEvaluation.marksMost(marked) {
+                warn(String(format: "the masks at the threshold %@ mark %.0f%% of the cancer-free samples' tissue: at it the maps do not "
+                            + "single out tumor; give a higher --threshold, or --threshold auto", thresholdText(chosen), 100 * marked))
+            }
             let results = Dictionary(uniqueKeysWithValues: e.results.map { ($0.id, $0) })
             // The cards in the inputs' order (the report orders them by tumor fraction, ties as given).
             var gallery = try zip(samples.map(\.id), EvaluationReport.writeFigures(e, samples: samples, maps: maps, truth: truth, to: staging))

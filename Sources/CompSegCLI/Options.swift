@@ -562,7 +562,7 @@ extension TrainedModel {
             else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
             else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
                     "the paper's (the run recorded none: its validation split could not choose one)") }
-        print("Threshold \(given.map { "\($0)" } ?? thresholdText(value)): \(said)")  // a given one in full (shortest round-trip digits)
+        print("Threshold \(thresholdText(value)): \(said)")
         return (value, origin)
     }
 }

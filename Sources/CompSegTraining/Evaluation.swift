@@ -26,8 +26,10 @@ public struct SegmentationEvaluation: Sendable {
         public var auc: Double?
         /// DeLong 95% interval [low, high].
         public var aucCI: [Double]?
-        /// Youden's point on the tumor fraction.
-        public var youdenFraction: Float?
+        /// Youden's point on the tumor fraction: the fraction at or above which a sample is called
+        /// cancer; nil with one class, or where no cut does better than chance (J = 0: every
+        /// fraction 0, say).
+        public var youdenFraction: Double?
         public var sensitivity: Double?, specificity: Double?
         /// Over cancer samples with ground truth.
         public var diceMean: Double?, diceSD: Double?, iouMean: Double?, iouSD: Double?
@@ -98,7 +100,8 @@ public struct SegmentationEvaluation: Sendable {
         let labelled = results.filter { $0.label != nil }
         let fractions = labelled.map { Float($0.tumorFraction) }, positives = labelled.map { $0.label == .cancer }
         let roc = rocAUCWithInterval(scores: fractions, positives: positives)
-        let youden = youdenPoint(scores: fractions, positives: positives)
+        // On the fractions as written (not as the ROC's float scores), so that per_sample.csv's re-apply it exactly.
+        let youden = youdenPoint(scores: labelled.map(\.tumorFraction), positives: positives).flatMap { $0.sensitivity + $0.specificity > 1 ? $0 : nil }
         let cancer = results.filter { $0.label == .cancer }.compactMap(\.pixel)
         let dice = meanAndSD(cancer.map(\.dice)), iou = meanAndSD(cancer.map(\.iou))
         let sensitivity = meanAndSD(cancer.compactMap(\.sensitivity)), specificity = meanAndSD(cancer.compactMap(\.specificity))
@@ -131,11 +134,15 @@ public struct SegmentationEvaluation: Sendable {
     }
 
     /// The sample's call at the Youden cut of the tumor fraction (as the ROC scores it: 0 without
-    /// tissue): cancer at or above it; nil without a cut (one class).
+    /// tissue): cancer at or above it; nil without a cut (one class, or no cut better than chance).
     public func call(_ result: SampleResult) -> SampleLabel? {
         guard let cut = summary.youdenFraction else { return nil }
-        return Float(result.tumorFraction) >= cut ? .cancer : .cancerFree
+        return result.tumorFraction >= cut ? .cancer : .cancerFree
     }
+
+    /// Whether no sample has a pixel above the threshold: every tumor fraction is 0, the AUC 0.5
+    /// and the Dice 0 whatever the maps rank.
+    public var marksNothing: Bool { results.allSatisfy { $0.tumorPixels == 0 } }
 
     /// Whether masks that mark `cancerFreeFraction` of the cancer-free samples' tissue on average
     /// mark most of it (half or more): their maps single out nothing.
@@ -268,7 +275,9 @@ public struct SegmentationEvaluation: Sendable {
 }
 
 /// A mask threshold as the tool prints it: two decimals (0.35), or two significant digits below
-/// 0.05 (0.0021), as `--threshold auto` may choose there.
+/// 0.05 (0.0021), as `--threshold auto` chooses them; a threshold those would round (a given
+/// 0.9999, 0.01306) in full, so that what is printed is what was applied.
 public func thresholdText(_ t: Float) -> String {
-    t >= 0.05 || t == 0 ? String(format: "%.2f", t) : String(format: "%.2g", t)
+    let short = t >= 0.05 || t == 0 ? String(format: "%.2f", t) : String(format: "%.2g", t)
+    return Float(short) == t ? short : "\(t)"
 }

@@ -20,7 +20,7 @@ public enum EvaluationFiles {
                              run: (leftOut: Int, warnings: [String])? = nil, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        func number(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
+        func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
         var lines = [perSampleHeader]
         for r in evaluation.results {
             lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),

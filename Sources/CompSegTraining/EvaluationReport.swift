@@ -139,7 +139,7 @@ public enum EvaluationReport {
             groups: [StripPlot.Group(name: "cancer-free", values: r.filter { $0.label == .cancerFree }.map(\.tumorFraction), colour: cancerFreeColour),
                      StripPlot.Group(name: "cancer", values: r.filter { $0.label == .cancer }.map(\.tumorFraction), colour: cancerColour)],
             yLabel: "tumor fraction (activation > \(thresholdText(s.threshold)))", title: "Tumor fraction by class",
-            cut: s.youdenFraction.map { (Double($0), String(format: "Youden cut %.3f", $0)) })
+            cut: s.youdenFraction.map { ($0, String(format: "Youden cut %.3f", $0)) })
     }
 
     /// The activation thresholds the sweep evaluates: 0.05, 0.10, … 0.95, as `bestThreshold` tries.
@@ -306,8 +306,10 @@ public enum EvaluationReport {
                                    : "95% interval by DeLong's method.")),
             ReportHTML.tile("Threshold", thresholdText(s.threshold),
                             "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
-            ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? "–",
-                            "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)."),
+            ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? (s.auc == nil ? "–" : "none"),
+                            "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)"
+                                + (s.youdenFraction == nil && s.auc != nil ? "; none here: no cut calls the samples better than chance "
+                                   + "(every tumor fraction alike, say), so none is called." : ".")),
             ReportHTML.tile("Sensitivity / specificity", "\(f(s.sensitivity, 2)) / \(f(s.specificity, 2))",
                             "At the Youden cut: share of cancer samples called cancer / of cancer-free samples called cancer-free."),
             ReportHTML.tile("Cancer-free tissue marked", s.cancerFreeFractionMean.map { SegmentationEvaluation.percentText($0, sd: s.cancerFreeFractionSD) } ?? "–",

@@ -25,10 +25,10 @@ public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Doub
 
 /// The cut on `scores` that maximizes Youden's J = sensitivity + specificity − 1 (a sample is
 /// called positive when its score ≥ the cut), with the sensitivity and specificity there.
-public func youdenPoint(scores: [Float], positives: [Bool]) -> (cut: Float, sensitivity: Double, specificity: Double)? {
+public func youdenPoint<Score: BinaryFloatingPoint>(scores: [Score], positives: [Bool]) -> (cut: Score, sensitivity: Double, specificity: Double)? {
     let nPos = positives.filter { $0 }.count, nNeg = positives.count - nPos
     guard nPos > 0, nNeg > 0 else { return nil }
-    var best: (Float, Double, Double)?
+    var best: (Score, Double, Double)?
     for cut in Set(scores).sorted() {
         let tp = scores.indices.filter { positives[$0] && scores[$0] >= cut }.count
         let tn = scores.indices.filter { !positives[$0] && scores[$0] < cut }.count

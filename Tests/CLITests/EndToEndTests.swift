@@ -102,7 +102,7 @@ import Testing
         let svgs = ReportChecks.checkImages(report)
         // Figures as SVG with real text: the ROC (AUC with its interval, Youden's point), the tumor
         // fraction by class, the threshold's choice and the run's training curves.
-        for text in ["true positive rate", "Youden: fraction", "Tumor fraction by class", "Choice of the threshold", "training loss"] {
+        for text in ["true positive rate", "Tumor fraction by class", "Choice of the threshold", "training loss"] {
             #expect(svgs.contains { $0.contains(text) }, "no embedded figure says \(text)")
         }
         // The AUC with DeLong's interval, or without one where it would be 0 wide (separated or tied classes).
@@ -119,9 +119,13 @@ import Testing
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
         let lines = perSample.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         #expect(lines.count == 9 && lines[0].suffix(3) == ["called", "split", "path"], "\(perSample)")
-        // --split all: each row's split, its call, and no Dice of its own for a cancer-free sample.
-        #expect(Set(lines.dropFirst().map { $0[11] }) == ["train", "val", "test"] && lines.dropFirst().allSatisfy { ["cancer", "cancer-free"].contains($0[10]) },
+        // --split all: each row's split, and no Dice of its own for a cancer-free sample. After 3 epochs the maps mark
+        // all tissue: every fraction is 1, so no cut calls the samples (none is called) and evaluate says so.
+        #expect(Set(lines.dropFirst().map { $0[11] }) == ["train", "val", "test"] && lines.dropFirst().allSatisfy { $0[4] == "1.0" && $0[10].isEmpty },
                 "\(perSample)")
+        #expect(summary["youden_fraction"] is NSNull && !svgs.contains { $0.contains("Youden: fraction") }, "\(summary)")
+        #expect(evaluated.output.contains("mark 100% of the cancer-free samples' tissue: at it the maps do not single out tumor"),
+                "\(evaluated.output)")
         #expect(lines.dropFirst().filter { $0[1] == "cancer-free" }.allSatisfy { $0[5].isEmpty && $0[6].isEmpty && !$0[9].isEmpty }, "\(perSample)")
         // --threshold auto with nothing to choose by (validation rows of one class, no truth) is refused.
         let rows = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").dropFirst().map { line in
@@ -183,6 +187,28 @@ import Testing
                 "\(evaluated.output)")
         let summary = try String(contentsOfFile: folder.path("ev/summary.json"), encoding: .utf8)
         #expect(summary.contains("the run's, chosen on the"), "\(summary)")
+        // per_sample.csv's fractions, unrounded, give its calls at summary.json's Youden cut.
+        func table(_ out: String) throws -> (cut: Double?, rows: [(fraction: Double, called: String)]) {
+            let s = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("\(out)/summary.json")))) as? [String: Any]
+            let lines = try String(contentsOfFile: folder.path("\(out)/per_sample.csv"), encoding: .utf8).split(separator: "\n")
+            let header = lines[0].split(separator: ",").map(String.init)
+            let (f, c) = (header.firstIndex(of: "tumor_fraction")!, header.firstIndex(of: "called")!)
+            return (s?["youden_fraction"] as? Double, lines.dropFirst().map { line in
+                let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+                return (Double(cells[f]) ?? .nan, cells[c])
+            })
+        }
+        // The faint maps mark all of each validation sample's tissue: no cut calls them better than chance.
+        #expect(try table("ev").rows.allSatisfy { $0.fraction == 1 && $0.called.isEmpty })
+        // A threshold no pixel exceeds: said, and no sample is called (no cut does better than chance).
+        let dark = try cli.run(["evaluate", "--model", folder.path("early"), "--data", manifest, "--out", folder.path("ev-dark"),
+                                "--threshold", "0.9999"])
+        #expect(dark.status == 0 && dark.output.contains("warning: no pixel exceeds the threshold 0.9999: every tumor fraction is 0"),
+                "\(dark.output)")
+        let unscored = try table("ev-dark")
+        #expect(unscored.cut == nil && unscored.rows.allSatisfy { $0.fraction == 0 && $0.called.isEmpty }, "\(unscored)")
+        let darkReport = try String(contentsOfFile: folder.path("ev-dark/report.html"), encoding: .utf8)
+        #expect(darkReport.contains("no cut calls the samples better than chance") && darkReport.contains("no pixel exceeds the threshold"))
         // A resumed run drops the threshold of its earlier weights and chooses anew when it ends.
         let resumed = try cli.run(["train", "--resume", folder.path("early"), "--epochs", "2"])
         #expect(resumed.status == 0 && resumed.output.contains("for segment, overlay and evaluate"), "\(resumed.output)")
@@ -190,6 +216,12 @@ import Testing
         let trained = try cli.run(["train", "--modality", "infrared", "--data", manifest, "--out", folder.path("run"),
                                    "--width", "16", "--depth", "3", "--epochs", "20"])
         #expect(trained.status == 0 && !trained.output.contains(warning) && trained.output.contains("Threshold 0."), "\(trained.output)")
+        #expect(try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("ev-run"), "--split", "all"]).status == 0)
+        let scored = try table("ev-run")
+        let cut = try #require(scored.cut)
+        #expect(scored.rows.allSatisfy { ($0.fraction >= cut ? "cancer" : "cancer-free") == $0.called }, "\(scored)")
+        // The ROC marks Youden's point.
+        #expect(try String(contentsOfFile: folder.path("ev-run/roc.svg"), encoding: .utf8).contains("Youden: fraction"))
         // Without a validation split the warm-up's small steps are no collapse, and the advice fits.
         let rows = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").filter { !$0.contains(",val,") }
         try (rows.joined(separator: "\n") + "\n").write(toFile: folder.path("tma/noval.csv"), atomically: true, encoding: .utf8)
