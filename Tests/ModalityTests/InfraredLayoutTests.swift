@@ -59,6 +59,18 @@ import SpectralFiles
         Self.check(s, wavenumbers: Self.ascending, mask: Self.mask)
     }
 
+    /// A size given as a number, as a settings file writes it (`width: 5`), and read back from JSON.
+    @Test func flatWithSizesGiven() throws {
+        let s = try Self.load("pyir.h5") { $0 = .pyir; $0.height = 4; $0.width = 5 }
+        Self.check(s, wavenumbers: Self.ascending, mask: Self.mask)
+        let decoded = try PluginConfiguration(json: Data(#"{"layout": "flat", "height": 4, "width": "/data/xpixels"}"#.utf8))
+            .decode(SpectralFileOptions.self)
+        #expect(decoded.height == .value(4) && decoded.width == .named("/data/xpixels"))
+        #expect(try JSONEncoder().encode(decoded.height) == Data("4".utf8))
+        #expect { try PluginConfiguration(json: Data(#"{"width": [5]}"#.utf8), source: "lab.yaml").decode(SpectralFileOptions.self) }
+            throws: { "\($0)".contains("key 'width': expected a whole number, or the name of the dataset or attribute") }
+    }
+
     @Test func matlabColumnMajor() throws {
         let s = try Self.load("matlab.mat") { $0.layout = .matlab; $0.spectra = "cube"; $0.wavenumbers = "wn"; $0.mask = "mask" }
         Self.check(s, wavenumbers: Self.descending, mask: Self.mask)
@@ -108,6 +120,26 @@ import SpectralFiles
         #expect(m2.contains("pyir.h5") && m2.contains("rank 2") && m2.contains("B×H×W"))
     }
 
+    /// The first non-finite value is named by pixel, row by row, not by the band-by-band order the
+    /// values are stored in.
+    @Test func theFirstNonFinitePixelIsNamedRowByRow() throws {
+        var values = [Float](repeating: 1, count: 3 * 4 * 5)  // 3 bands of 4×5, band by band
+        values[0 * 20 + 19] = .nan  // band 0, the last pixel
+        values[2 * 20 + 6] = .infinity  // band 2, row 1, column 1
+        let cube = SpectralCube(height: 4, width: 5, bands: 3, values: values, axis: [1000, 1100, 1200], axisUnit: "cm⁻¹", format: "test")
+        #expect { try SpectralFileReader().sample(cube, file: URL(fileURLWithPath: "/x.h5"), label: nil, axisUnit: "cm⁻¹") }
+            throws: { "\($0)".contains("2 NaN or infinite values") && "\($0)".contains("the first at row 1, column 1 (from 0, top left), band 2") }
+    }
+
+    /// Bands stored first, read with the default layout: the message names the layout to set.
+    @Test func bandsFirstNameTheirLayout() {
+        let bhw = Self.message("bhw.h5")
+        #expect(bhw.contains("has shape [6] but '/spectra' has 5 bands") && bhw.contains("if the bands come first, set the modality option "
+                                                                                          + "layout: bhw"), "\(bhw)")
+        let matlab = Self.message("matlab.mat") { $0.spectra = "cube"; $0.wavenumbers = "wn"; $0.mask = "mask" }
+        #expect(matlab.contains("a MATLAB v7.3 array: set the modality option layout: matlab"), "\(matlab)")
+    }
+
     @Test func flatPixelsDifferFromHeightTimesWidth() {
         let m = Self.message("flat_mismatch.h5") { $0 = .pyir }
         #expect(m.contains("flat_mismatch.h5") && m.contains("19 pixels") && m.contains("4×5 = 20"))
@@ -120,6 +152,10 @@ import SpectralFiles
         #expect(absent.contains("'columns'") && absent.contains("neither a dataset nor") && absent.contains("/data/xpixels"))
         let notFlat = Self.message("hwb.h5") { $0.height = "/h" }
         #expect(notFlat.contains("only to layout 'flat'"))
+        // A dataset of many values (the axis) is named as the wrong one, not as too large to read.
+        let axis = Self.message("pyir.h5") { $0 = .pyir; $0.height = "/data/xvalues" }
+        #expect(axis.contains("'height' names dataset '/data/xvalues' of shape [6]; expected a dataset (or attribute) holding one "
+                              + "positive integer") && !axis.contains("maximumValues"), "\(axis)")
     }
 
     /// Sizes that take the 8×8 block transpose and both of its tails (pixels and bands not

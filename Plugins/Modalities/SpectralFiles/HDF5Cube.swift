@@ -28,8 +28,14 @@ extension SpectralFileReader {
         // axis (or mask) of another size before it is read (a small file can declare billions).
         let axisShape = try file.shape(of: c.wavenumbers)
         guard axisShape.allSatisfy({ $0 <= b }), checkedProduct(axisShape) == b else {
+            // The axis' length at the spectra's first dimension: bands first, as channels-first writers and MATLAB store them.
+            let firstDimension = layout == .hwb && shape.count == 3 && axisShape.filter { $0 > 1 } == [shape[0]]
+            let matlab = file.hasAttribute("MATLAB_class", on: c.spectra)
             throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has shape \(axisShape) but '\(c.spectra)' has \(b) bands "
-                          + "(shape \(shape), layout '\(layout.rawValue)'); expected \(b) values")
+                          + "(shape \(shape), layout '\(layout.rawValue)'); expected \(b) values"
+                          + (matlab ? "; the spectra are a MATLAB v7.3 array: set the modality option layout: matlab"
+                             : firstDimension ? "; the axis' length is the spectra's first dimension: if the bands come first, set the "
+                                + "modality option layout: bhw" : ""))
         }
         let (wavenumberShape, wavenumberValues) = try file.readDoubles(c.wavenumbers, maximumValues: c.maximumValues)
         let wavenumbers: [Double]
@@ -86,15 +92,29 @@ extension SpectralFileReader {
 
     /// Layout `flat`: (H, W) from the datasets or attributes that `height` and `width` name.
     private func imageSize(_ file: HDF5File, _ url: URL) throws -> (height: Int, width: Int) {
-        guard let heightName = options.height, let widthName = options.width else {
+        guard let height = options.height, let width = options.width else {
             throw IOError(file: url.path, "layout 'flat' needs the keys 'height' and 'width' (datasets or attributes "
                           + "holding the image size, e.g. PyIR's '/data/ypixels' and '/data/xpixels')")
         }
         let datasets = try file.datasetNames()
-        func integer(_ key: String, _ name: String) throws -> Int {
+        func integer(_ key: String, _ source: ImageSizeSource) throws -> Int {
+            let name: String
+            switch source {
+            case .value(let v): return v
+            case .named(let n): name = n
+            }
             let absolute = name.hasPrefix("/") ? name : "/" + name
             if datasets.contains(absolute) {
-                let (shape, values) = try file.readFloats(absolute, maximumValues: 16)
+                // A dataset of many values (the axis, say) is the wrong one: named as such, not as too large to read.
+                let declared = try file.shape(of: absolute)
+                guard declared.reduce(1, *) == 1 else {
+                    throw IOError(file: url.path, "'\(key)' names dataset '\(name)' of shape \(declared); expected a dataset (or "
+                                  + "attribute) holding one positive integer, the image's \(key)")
+                }
+                let (shape, values): ([Int], [Float])
+                do { (shape, values) = try file.readFloats(absolute, maximumValues: 16) } catch {
+                    throw IOError(file: url.path, "'\(key)' names dataset '\(name)', which does not hold a number: \(error)")
+                }
                 guard values.count == 1, let v = values.first, v == v.rounded(), v >= 1, v <= 1_073_741_824 else {
                     throw IOError(file: url.path, "'\(key)' names dataset '\(name)' of shape \(shape) holding \(values.prefix(4)); "
                                   + "expected one positive integer")
@@ -112,6 +132,6 @@ extension SpectralFileReader {
             throw IOError(file: url.path, "'\(key)' names '\(name)', which is neither a dataset nor an integer attribute "
                           + "of '/' or '\(options.spectra)'; the datasets are \(datasets.joined(separator: ", "))")
         }
-        return (try integer("height", heightName), try integer("width", widthName))
+        return (try integer("height", height), try integer("width", width))
     }
 }

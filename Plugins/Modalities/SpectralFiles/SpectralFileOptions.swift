@@ -20,6 +20,47 @@ public enum SpectralFileFormat: String, ConfigurationChoice, Sendable {
     case text
 }
 
+/// Layout `flat`'s image height or width: a number (`width: 30`), or where each file holds it: the
+/// path of a dataset holding one integer (a scalar or 1-element dataset), or the name of an
+/// integer attribute on the root or on the spectra dataset (`height: /data/ypixels`).
+public enum ImageSizeSource: Codable, Sendable, Equatable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    case value(Int)
+    case named(String)
+
+    public init(stringLiteral name: String) { self = .named(name) }
+    public init(integerLiteral value: Int) { self = .value(value) }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let value = try? c.decode(Int.self) {
+            guard value >= 1, value <= 1 << 30 else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected 1 to \(1 << 30), got \(value)"))
+            }
+            self = .value(value)
+        } else if let name = try? c.decode(String.self) {
+            self = .named(name)
+        } else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription:
+                "expected a whole number, or the name of the dataset or attribute that holds it in each file"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .value(let v): try c.encode(v)
+        case .named(let name): try c.encode(name)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .value(let v): "\(v)"
+        case .named(let name): name
+        }
+    }
+}
+
 /// How a spectral modality reads its files: the format, the HDF5 dataset names and layout (HDF5
 /// only; the other formats say where everything is), and what happens after reading, for every
 /// format: non-finite values, the computed tissue mask, the preview.
@@ -31,11 +72,9 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
     public var mask: String? = "/mask"
     /// How `spectra` (and `mask`) are arranged.
     public var layout: SpectralLayout = .hwb
-    /// Layout `flat` only: the image height and width, each the path of a dataset holding one
-    /// integer (a scalar or 1-element dataset), or the name of an integer attribute on the
-    /// root or on the spectra dataset.
-    public var height: String? = nil
-    public var width: String? = nil
+    /// Layout `flat` only: the image height and width, each a number, or where the file holds it.
+    public var height: ImageSizeSource? = nil
+    public var width: ImageSizeSource? = nil
     /// What to do with NaN or infinite values in the spectra (ENVI's `data ignore value` and a
     /// mosaic's missing tiles are NaN too).
     public var nonFinite = NonFinitePolicy.error
