@@ -131,6 +131,14 @@ import SpectralFiles
             throws: { "\($0)".contains("2 NaN or infinite values") && "\($0)".contains("the first at row 1, column 1 (from 0, top left), band 2") }
     }
 
+    /// A mask the modality names that a file lacks is computed; one other than the default is named in a warning.
+    @Test func aMissingNamedMaskIsWarnedOf() throws {
+        let misspelt = try Self.load("pyir.h5") { $0 = .pyir; $0.mask = "/data/tisue_mask" }
+        #expect(misspelt.metadata[Sample.warningKey]?.hasPrefix("the mask dataset '/data/tisue_mask' that the modality names is not in "
+                                                                 + "the file, so its tissue mask is computed; the file's datasets are ") == true)
+        #expect(try Self.load("bhw.h5") { $0.layout = .bhw }.metadata[Sample.warningKey] == nil)  // no /mask, the default: usual
+    }
+
     /// Bands stored first, read with the default layout: the message names the layout to set.
     @Test func bandsFirstNameTheirLayout() {
         let bhw = Self.message("bhw.h5")

@@ -86,8 +86,14 @@ extension SpectralFileReader {
             }
         }
         let unit = written.map(SpectralCube.unit(written:)).flatMap { $0.isEmpty ? nil : $0 } ?? "cm⁻¹"
-        return SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: unit, mask: mask,
-                            format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))
+        var cube = SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: unit, mask: mask,
+                                format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))
+        // A mask named other than the default, absent: a misspelt name, most likely (the default's absence is usual).
+        if mask == nil, let name = c.mask, name != SpectralFileOptions().mask {
+            cube.warning = "the mask dataset '\(name)' that the modality names is not in the file, so its tissue mask is computed; "
+                + "the file's datasets are " + (try file.datasetNames()).joined(separator: ", ")
+        }
+        return cube
     }
 
     /// Layout `flat`: (H, W) from the datasets or attributes that `height` and `width` name.

@@ -74,6 +74,7 @@ public struct SpectralFileReader: Sendable {
         } catch { throw IOError(file: url.path, "option 'preview': \(error)") }
         var metadata = ["file": url.path, "format": cube.format, "wavenumberOrder": SpectralOrder(axis.values).rawValue]
         if !cube.notes.isEmpty { metadata["notes"] = cube.notes.joined(separator: "; ") }
+        metadata[Sample.warningKey] = cube.warning
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue,
                           preview: preview, label: label, metadata: metadata)

@@ -16,6 +16,9 @@ public struct SpectralCube: Sendable, Equatable {
     /// "text map (wide)") and notes, e.g. an unfinished acquisition.
     public var format: String
     public var notes: [String]
+    /// Something doubtful the reader found (a mask the modality names that the file lacks): the
+    /// file is read as usual, and the commands name it in a warning.
+    public var warning: String? = nil
     /// How the file stores the values ("float32", "uint16", "text", …); they are read as Float.
     public var dataType: String
 
