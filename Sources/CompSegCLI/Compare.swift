@@ -316,6 +316,8 @@ struct Compare: ParsableCommand {
         let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
+        warnAboutReaders(stores: [train, validation, test])
+        let shared = Warnings.written  // the samples' own: in every entry's summary.json
         let stop = InterruptFlag.install()
 
         var rows: [Row] = []
@@ -370,7 +372,7 @@ struct Compare: ParsableCommand {
             try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
                                       splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
                                       source: (session.folder.url.path, manifest.url.path, "test", origin),
-                                      run: (0, Array(Warnings.written.dropFirst(warnedBefore))), to: figures)
+                                      run: (0, shared + Warnings.written.dropFirst(warnedBefore)), to: figures)
             let history = session.trainer.history
             let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
             rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,

@@ -85,7 +85,11 @@ struct Demo: ParsableCommand {
         settings.head = PluginDescription(identifier: "compsegnet", configuration: ["alpha": JSONValue(alpha)])
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
-        if !force { try requireEmptyFolder(folder, "pass --force to write into it (a demo there is replaced) or choose another --out") }
+        if !force {
+            let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path)
+            try requireEmptyFolder(folder, earlier ? "pass --force to replace the demo there, or choose another --out"
+                                   : "it holds no earlier demo for --force to replace: choose another --out")
+        }
         if force, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path) {
             // No earlier demo's: its files are someone else's, and --force replaces only a demo.
             try requireEmptyFolder(folder, "it holds no earlier demo (no \(Self.stamp)), and --force replaces only a demo's files: choose "
@@ -134,6 +138,8 @@ struct Demo: ParsableCommand {
         let spotFile = /spot[0-9]+(_truth\.png|\.(h5|hdr|img|txt|tif|png))/
         let kinds: [(name: String, isDemos: (String) -> Bool)] = [
             ("run", { runFiles.contains($0) }), ("data", { $0 == "manifest.csv" || $0.wholeMatch(of: spotFile) != nil })]
+        // Every folder is checked before any is removed: a refusal leaves the earlier demo whole.
+        var removable: [(name: String, url: URL)] = []
         for (name, isDemos) in kinds {
             let url = folder.appendingPathComponent(name)
             let held = try folderEntries(url).filter { !isLeftoverTemporary($0) }
@@ -146,6 +152,9 @@ struct Demo: ParsableCommand {
                 throw CLIError("\(url.path) holds \(foreign), which no demo writes, so --force leaves the folder; move it or "
                                + "choose another --out")
             }
+            removable.append((name, url))
+        }
+        for (name, url) in removable {
             do { try FileManager.default.removeItem(at: url) } catch {
                 throw CLIError("\(url.path): an earlier demo's \(name) folder cannot be removed: \(systemReason(error))")
             }

@@ -173,6 +173,7 @@ struct Evaluate: ParsableCommand {
             gallery += try cards.map { id, pictures in (id, try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e)) }
             gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
+            Self.noteTruthCoveringEverything(counts)  // a warning: before the report lists them
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
@@ -181,7 +182,6 @@ struct Evaluate: ParsableCommand {
                                       run: (leftOut?.count ?? 0, warnings), to: staging)
         }
         Self.noteTruthOutsideTissue(counts)
-        Self.noteTruthCoveringEverything(counts)
         let sm = evaluation!.summary
         var line = "Evaluated \(counted(counts.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {

@@ -160,14 +160,26 @@ func resolveModalityNoting(_ argument: String, registry: Registry) throws -> Mod
 /// Names on standard error the samples whose reader found something doubtful in their file
 /// (`Sample.warningKey`), one warning for each kind; the samples are segmented as usual.
 func warnAboutReaders(_ samples: [Sample]) {
-    var ids: [String: [String]] = [:], order: [String] = []
+    var grouped: [(warning: String, ids: [String])] = []
     for s in samples {
         guard let warning = s.metadata[Sample.warningKey] else { continue }
-        if ids[warning] == nil { order.append(warning) }
-        ids[warning, default: []].append(s.id)
+        if let k = grouped.firstIndex(where: { $0.warning == warning }) { grouped[k].ids.append(s.id) } else { grouped.append((warning, [s.id])) }
     }
-    for warning in order {
-        let named = ids[warning]!
+    warnAboutReaders(grouped)
+}
+
+/// As `warnAboutReaders(_:)`, for the samples of `stores` as they were read (`SampleStore.readerWarnings`).
+func warnAboutReaders(stores: [SampleStore]) {
+    var merged: [(warning: String, ids: [String])] = []
+    for (warning, ids) in stores.flatMap(\.readerWarnings) {
+        if let k = merged.firstIndex(where: { $0.warning == warning }) { merged[k].ids += ids } else { merged.append((warning, ids)) }
+    }
+    warnAboutReaders(merged)
+}
+
+/// As `warnAboutReaders(_:)`, for warnings already grouped.
+func warnAboutReaders(_ grouped: [(warning: String, ids: [String])]) {
+    for (warning, named) in grouped {
         warn((named.count == 1 ? "sample \(named[0])" : "\(named.count) samples (" + named.prefix(5).joined(separator: ", ")
               + (named.count > 5 ? ", …)" : ")")) + ": " + warning)
     }
@@ -333,7 +345,7 @@ struct StreamedInput {
         }
         print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region"
               + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
-        if let warning = regions.metadata[Sample.warningKey] { warn("\(url.path): \(warning)") }
+        if let warning = regions.metadata[Sample.warningKey] { warnAboutReaders([(warning, [id])]) }
         let start = DispatchTime.now().uptimeNanoseconds
         let value: T
         do { value = try run(regions) }

@@ -30,7 +30,7 @@ final class ProgressReporter {
         line += String(format: "  %.1f images/s  %.1fs", r.imagesPerSecond, r.seconds)
         if r.best { line += "  *best" }
         print((live ? "\r\u{1B}[K" : "") + line)
-        if let c = r.collapse { print("warning: \(c)") }
+        if let c = r.collapse { warn(c) }
         if let lr = r.restart { print("Restarting from the best epoch's weights with fresh optimizer state at learning rate \(lr)") }
         fflush(nil)
     }

@@ -294,9 +294,12 @@ struct Train: ParsableCommand {
     /// top; nil, said, when it has trained every epoch asked for and recorded its threshold.
     private func resumed(_ path: String, _ file: File?, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest)? {
         let folder = RunDirectory(URL(fileURLWithPath: path))
-        // A train stopped while it prepared the data leaves its folder without a run.
-        if !FileManager.default.fileExists(atPath: folder.modelFile.path),
+        // A train stopped while it prepared the data leaves its folder without a run (one preparing now holds its lock).
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.url.path, isDirectory: &isFolder), isFolder.boolValue,
+           !FileManager.default.fileExists(atPath: folder.modelFile.path),
            let held = try? folderEntries(folder.url), held.allSatisfy(isLeftoverTemporary) {
+            _ = try TrainingRun.lockForTraining(folder)
             throw TrainingError("\(folder.url.path) holds no run: a train stopped before it wrote one (while it prepared the data) "
                                 + "leaves its folder so; start it again with train --out \(shellWord(folder.url.path)) and the options "
                                 + "it began with")
@@ -380,8 +383,9 @@ struct Train: ParsableCommand {
         return (run, manifest)
     }
 
-    /// One line: where the time before training went.
+    /// Says where the time before training went, and what the reader found doubtful in the samples.
     static func reportPreparation(_ clock: PreparationClock, train: SampleStore, validation: SampleStore, since start: UInt64) {
+        defer { warnAboutReaders(stores: [train, validation]) }
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let t = clock.seconds
         let fitting = t.fitting > 0 ? String(format: "fitting the preprocessing %.1f s, ", t.fitting) : ""

@@ -94,8 +94,11 @@ public struct PreparedModality: Sendable {
             // up to 20 rows' (each row's chain fitted on it alone tells whether a step refuses that
             // row; a refusal across samples, such as an axis unlike the first sample's, shows only
             // for the row the whole fit met).
+            // The other rows take no part in the fit: checked only where a row is at fault (a file or a step's refusal).
+            let trainingProblems = readProblems(rows)
+            let others = error is SampleError || !trainingProblems.isEmpty ? others : []
             let checked = rows + others, checkedIDs = ids + Self.uniqueIDs(others.map(\.path), reserving: ids)
-            var problems = readProblems(checked)
+            var problems = trainingProblems + readProblems(others)
             if error is SampleError {
                 for (i, row) in checked.enumerated() where !problems.contains(where: { $0.line == row.line }) && problems.count < 20 {
                     let alone = SampleSequence(count: 1) { _ in var s = try me.read(row); s.id = checkedIDs[i]; return s }
@@ -248,11 +251,16 @@ public struct PreparedModality: Sendable {
         var made = UniqueIDs(reserving: names)
         var first = reference, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
+        var warned: [(warning: String, ids: [String])] = []
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
                 var sample = try outcome.get()
                 sample.id = made.make(sample.id)
                 ids.append(sample.id); labels.append(sample.label)
+                if let warning = sample.metadata[Sample.warningKey] {
+                    if let k = warned.firstIndex(where: { $0.warning == warning }) { warned[k].ids.append(sample.id) }
+                    else { warned.append((warning, [sample.id])) }
+                }
                 do { try Self.requireTissue(sample) } catch { problems.append((i, "\(location(i)): \(error)")) }
                 if let first, sample.image.shape != first.image.shape { allSameShape = false }
                 if sameChannels, let first, sample.image.shape.dims[0] != first.image.shape.dims[0] {
@@ -271,9 +279,11 @@ public struct PreparedModality: Sendable {
             }
         }
         let unique = ids
-        return (SampleStore(ids: ids, labels: labels, shape: allSameShape && !ids.isEmpty ? first?.image.shape : nil,
-                            channels: ids.isEmpty ? nil : first?.image.shape.dims[0], cache: cache,
-                            make: { i in var s = try make(i); s.id = unique[i]; return s }), problems, first)
+        let store = SampleStore(ids: ids, labels: labels, shape: allSameShape && !ids.isEmpty ? first?.image.shape : nil,
+                                channels: ids.isEmpty ? nil : first?.image.shape.dims[0], cache: cache,
+                                make: { i in var s = try make(i); s.id = unique[i]; return s })
+        store.readerWarnings = warned
+        return (store, problems, first)
     }
 }
 

@@ -159,6 +159,7 @@ public enum EvaluationReport {
             let s = SegmentationEvaluation(counts: counts, threshold: t).summary
             if let d = s.diceMean, d.isFinite { dice.append((Double(t), d)) }
             if let a = s.sensitivity, let b = s.specificity { youden.append((Double(t), a + b - 1)) }
+            else if s.auc != nil { youden.append((Double(t), 0)) }  // both classes, and no cut better than chance: J is 0
         }
         let ticks = Chart.niceTicks(0...1, count: 5)
         var chart = Chart(width: 480, height: 400, title: "Choice of the threshold", xLabel: "activation threshold", yLabel: "score",

@@ -40,7 +40,13 @@ public struct Manifest: Sendable {
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
     public init(contentsOf url: URL, labelled: Bool = true, leavingOutMissingImages: Bool = false) throws {
         self.url = url
-        do { try requireExistingFile(url) } catch let e as IOError { throw ManifestError(file: url.path, problems: [e.message]) }
+        do { try requireExistingFile(url) } catch let e as IOError {
+            // A folder given for its manifest, or a run folder for a manifest: said what to give instead.
+            let within = { (name: String) in FileManager.default.fileExists(atPath: url.appendingPathComponent(name).path) }
+            let hint = within("model.json") ? "; it is a run folder (model.json), which --model takes"
+                : within("manifest.csv") ? "; it holds manifest.csv: give \(url.appendingPathComponent("manifest.csv").path)" : ""
+            throw ManifestError(file: url.path, problems: [e.message + hint])
+        }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ManifestError(file: url.path, problems: ["cannot be read (missing or not a file)"])
         }
@@ -55,6 +61,10 @@ public struct Manifest: Sendable {
         }
         var text = String(decoding: data, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
+        if text.drop(while: \.isWhitespace).first == "{" {
+            throw ManifestError(file: url.path, problems: ["is JSON (a run's model.json?), not a manifest: CSV text with a header line "
+                                                           + "path,label,split"])
+        }
         if !text.contains("\n") { text = text.replacingOccurrences(of: "\r", with: "\n") }
         let table: [[String]]
         do { table = try CSV.parse(text, file: url.path) } catch let e as IOError {
@@ -63,7 +73,7 @@ public struct Manifest: Sendable {
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
         }
-        var problems: [String] = [], missingRows: [MissingImage] = [], lost: String?
+        var problems: [String] = [], missingRows: [MissingImage] = [], lost: String?, saidWhere = false
         let known = ["path", "label", "split", "mask", "truth"]
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
             throw ManifestError(file: url.path, problems: [
@@ -93,8 +103,12 @@ public struct Manifest: Sendable {
             let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
             if !FileManager.default.fileExists(atPath: u.path) {
                 // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
-                let missing = "line \(line): \(what) file \(text) not found"
-                    + (text.contains("\\") ? " (a backslash does not separate folders here: write / instead)" : "")
+                // The first relative path missing says where it was looked for: relative to the manifest's folder.
+                let hint = text.contains("\\") ? " (a backslash does not separate folders here: write / instead)"
+                    : !text.hasPrefix("/") && !saidWhere ? " (looked for \(u.path): a path not starting with / is relative to the "
+                        + "folder holding the manifest)" : ""
+                if !text.hasPrefix("/") { saidWhere = true }
+                let missing = "line \(line): \(what) file \(text) not found" + hint
                 if what == "image" && leavingOutMissingImages {
                     lost = missing
                     return nil
@@ -154,8 +168,11 @@ public struct ManifestError: Error, CustomStringConvertible {
     public let file: String
     public let problems: [String]
     public init(file: String, problems: [String]) { self.file = file; self.problems = problems }
+    /// Up to 20 problems, then how many more: a manifest of many rows, all wrong alike, is told by the first.
     public var description: String {
-        "\(file): " + listed(problems: problems)
+        let shown = problems.count > 25 ? Array(problems.prefix(20)) + ["… and \(problems.count - 20) more problems"] : problems
+        return "\(file): " + (problems.count > 25 ? "\(problems.count) problems:\n" + shown.map { "  " + $0 }.joined(separator: "\n")
+                                : listed(problems: problems))
     }
 }
 

@@ -17,6 +17,9 @@ public final class SampleStore {
     public var cachedCount: Int { cache.samples.count }
     /// The cache budget `train`, `compare`, `segment`, `evaluate` and `overlay` use unless told otherwise: 4 GiB.
     public static let defaultCacheBudget = 4 << 30
+    /// What the reader found doubtful in the samples as they were first read (`Sample.warningKey`),
+    /// each warning with the ids of the samples it concerns, in order; empty where not read yet.
+    public internal(set) var readerWarnings: [(warning: String, ids: [String])] = []
 
     private let make: (Int) throws -> Sample
     private var cache: SampleCache

@@ -81,7 +81,7 @@ import Testing
         let commands: [(String, [String], String)] = [
             ("phantom", ["phantom", "--spots", "4", "--size", "16", "--bands", "20"], "choose a new or empty folder"),
             ("train", ["train", "--modality", "infrared", "--data", manifest] + small, "and no run; choose a new or empty --out"),
-            ("demo", ["demo", "--spots", "10", "--size", "16"] + small, "pass --force to write into it"),
+            ("demo", ["demo", "--spots", "10", "--size", "16"] + small, "it holds no earlier demo for --force to replace: choose another --out"),
             ("compare", ["compare", "--modality", "infrared", "--data", manifest, "--topologies", "unet"] + small,
              "choose a new or empty --out"),
         ]
@@ -116,6 +116,13 @@ import Testing
         try Data("mine".utf8).write(to: URL(fileURLWithPath: earlier + "/run/NOTES.txt"))
         try refuses(commands[2].1 + ["--out", earlier, "--force"], saying: "run holds NOTES.txt, which no demo writes, so --force leaves the folder")
         try FileManager.default.removeItem(atPath: earlier + "/run/NOTES.txt")
+        // A user's file in data (which a Raman or H&E demo writes): refused before anything goes, so the earlier demo's run stays whole.
+        try FileManager.default.createDirectory(atPath: earlier + "/data", withIntermediateDirectories: true)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: earlier + "/data/NOTES.txt"))
+        try refuses(commands[2].1 + ["--out", earlier, "--force"], saying: "data holds NOTES.txt, which no demo writes")
+        #expect(FileManager.default.fileExists(atPath: earlier + "/run/weights.safetensors"))
+        try FileManager.default.removeItem(atPath: earlier + "/data/NOTES.txt")
+        try refuses(commands[2].1 + ["--out", earlier], saying: "pass --force to replace the demo there")
         let replaced = try cli.run(commands[2].1 + ["--out", earlier, "--force"])
         #expect(replaced.status == 0, "\(replaced.output)")
         // What a run stopped before its first epoch leaves is its own: training into it again starts it.

@@ -252,9 +252,17 @@ import Testing
             let r = try cli.run(["segment", "--model", folder.path("run"), folder.path("grey.png"), folder.path("greyrgb.png"),
                                  folder.path("data/spot001.png"), "--out", folder.path("seg\(extra.count)")] + extra)
             let named = extra.isEmpty ? "warning: 2 samples (grey, greyrgb): the image holds no colour"
-                : "warning: \(folder.path("greyrgb.png")): the image holds no colour"
+                : "warning: sample greyrgb: the image holds no colour"
             #expect(r.status == 0 && r.output.contains(named) && !r.output.contains("spot001: the image"), "\(r.output)")
         }
+        // train names it too, from the samples as it prepares them: spot005 of the training split replaced by the grey image.
+        let manifest = try String(contentsOfFile: folder.path("data/manifest.csv"), encoding: .utf8)
+        #expect(manifest.contains("spot005.png,0,train"), "\(manifest)")
+        try manifest.replacingOccurrences(of: "spot005.png,", with: "../grey.png,")
+            .write(toFile: folder.path("data/grey.csv"), atomically: true, encoding: .utf8)
+        let trained = try cli.run(["train", "--modality", "he", "--data", folder.path("data/grey.csv"), "--out", folder.path("grey-run"),
+                                   "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(trained.status == 0 && trained.output.contains("warning: sample grey: the image holds no colour"), "\(trained.output)")
         let inspected = try cli.run(["inspect", "--modality", "he", folder.path("grey.png"), folder.path("data/spot001.png")])
         #expect(inspected.status == 0 && inspected.output.components(separatedBy: "warning: the image holds no colour").count == 2,
                 "\(inspected.output)")

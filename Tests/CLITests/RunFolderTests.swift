@@ -151,6 +151,9 @@ import Testing
         let finished = try cli.run(["train", "--resume", run])
         #expect(finished.status == 0 && finished.output.contains("already completed its 3 epochs and recorded its threshold")
                     && finished.output.contains("nothing to do") && !finished.output.contains("Prepared"), "\(finished.output)")
+        // A folder that is not there is named as such.
+        let typo = try cli.run(["train", "--resume", folder.path("rnu")])
+        #expect(typo.status == 1 && !typo.output.contains("holds no run") && typo.output.contains("rnu"), "\(typo.output)")
         // A folder a train left while it prepared the data: no run, and how to start it again.
         try FileManager.default.createDirectory(atPath: folder.path("begun"), withIntermediateDirectories: true)
         let empty = try cli.run(["train", "--resume", folder.path("begun")])

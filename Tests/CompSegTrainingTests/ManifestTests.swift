@@ -24,6 +24,28 @@ import CompSegTraining
         #expect(m.rows(in: .val).count == 1)
     }
 
+    /// A folder, a run folder or a model.json given for a manifest is named as what it is; many problems alike are cut short.
+    @Test func whatIsNoManifestIsNamed() throws {
+        let dir = try folder(["spots/a.h5": ""])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (name, text) in [("data/manifest.csv", "path,label,split\n"), ("run/model.json", "{\"format\": 5}")] {
+            let url = dir.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        let message = { (name: String) in
+            do { _ = try Manifest(contentsOf: dir.appendingPathComponent(name)); return "no error" } catch { return "\(error)" }
+        }
+        #expect(message("data").hasSuffix("it holds manifest.csv: give \(dir.appendingPathComponent("data/manifest.csv").path)"))
+        #expect(message("run").hasSuffix("it is a run folder (model.json), which --model takes"))
+        #expect(message("run/model.json").hasSuffix("is JSON (a run's model.json?), not a manifest: CSV text with a header line path,label,split"))
+        let rows = (0..<30).map { "gone\($0).h5,1,train" }.joined(separator: "\n")
+        try Data("path,label,split\n\(rows)\n".utf8).write(to: dir.appendingPathComponent("many.csv"))
+        let many = message("many.csv")
+        #expect(many.contains("30 problems:") && many.contains("line 21: image file gone19.h5") && !many.contains("gone20.h5")
+                    && many.hasSuffix("… and 10 more problems"), "\(many)")
+    }
+
     /// A Windows path's backslashes are part of the name here: the row says so.
     @Test func aBackslashPathIsNamedAsSuch() throws {
         let dir = try folder(["spots/a.h5": "", "m.csv": "path,label,split\nspots\\a.h5,1,train\nspots/b.h5,0,train\n"])
@@ -46,7 +68,8 @@ import CompSegTraining
         } catch let error as ManifestError {
             #expect(error.problems == [
                 "line 2: label 'maybe'; expected 1, cancer, 0 or cancer-free",
-                "line 3: image file spots/missing.h5 not found",
+                "line 3: image file spots/missing.h5 not found (looked for \(dir.appendingPathComponent("spots/missing.h5").path): a path "
+                    + "not starting with / is relative to the folder holding the manifest)",
                 "line 4: split 'holdout'; expected train, val or test",
                 "line 5: 2 fields, the header has 3",
             ])
@@ -67,7 +90,8 @@ import CompSegTraining
             Issue.record("expected an error")
         } catch let error as ManifestError {
             #expect(error.problems == [
-                "line 2: truth file spots/gone.png not found",
+                "line 2: truth file spots/gone.png not found (looked for \(dir.path)/spots/gone.png: a path not starting with / is "
+                    + "relative to the folder holding the manifest)",
                 "line 3: mask \(dir.path)/spots/a.tif: is a TIFF file, not a PNG",
                 "line 3: truth \(dir.path)/spots/b.txt: is not a PNG file (no PNG signature)",
                 "line 3: \(dir.path)/spots/a.h5 is listed already on line 2 (split train, here val)",

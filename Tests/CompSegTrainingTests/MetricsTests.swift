@@ -98,6 +98,11 @@ import CompSegTraining
         #expect(!crisp.uninformative && crisp.tied == 0.05...0.95 && crisp.threshold == 0.5, "\(crisp)")
         // Maps lit on every tissue pixel of every sample: the best Dice is that of masks lit everywhere, and said so.
         let lit = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { _ in 0.9 } }, truth: truth))
+        // Their tumor fractions are all alike: Youden's J is 0 at every threshold, drawn so, and no cut is made.
+        let litChart = EvaluationReport.thresholdChart(samples: samples, maps: maps.map { $0.map { _ in 0.9 } }, truth: truth, chosen: 0.5)
+        #expect(litChart.series.first { $0.name?.hasPrefix("Youden") == true }?.points.map(\.y) == Array(repeating: 0, count: 19))
+        #expect(SegmentationEvaluation(samples: samples, maps: maps.map { $0.map { _ in 0.9 } }, truth: truth, threshold: 0.5)
+                    .summary.youdenFraction == nil)
         #expect(lit.marksEverything && lit.reason.hasSuffix("at it the masks mark 100% of the cancer-free samples' tissue: the maps do not "
                                                              + "single out tumor"), "\(lit.reason)")
         // Two decimals, or two digits below 0.05, as --threshold auto chooses; any other value in full, as applied.

@@ -30,7 +30,7 @@ extension SpectralFileReader {
         guard axisShape.allSatisfy({ $0 <= b }), checkedProduct(axisShape) == b else {
             // The axis' length at the spectra's first dimension: bands first, as channels-first writers and MATLAB store them.
             let firstDimension = layout == .hwb && shape.count == 3 && axisShape.filter { $0 > 1 } == [shape[0]]
-            let matlab = file.hasAttribute("MATLAB_class", on: c.spectra)
+            let matlab = layout != .matlab && file.hasAttribute("MATLAB_class", on: c.spectra)
             throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has shape \(axisShape) but '\(c.spectra)' has \(b) bands "
                           + "(shape \(shape), layout '\(layout.rawValue)'); expected \(b) values"
                           + (matlab ? "; the spectra are a MATLAB v7.3 array: set the modality option layout: matlab"
@@ -89,7 +89,7 @@ extension SpectralFileReader {
         var cube = SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: unit, mask: mask,
                                 format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))
         // A mask named other than the default, absent: a misspelt name, most likely (the default's absence is usual).
-        if mask == nil, let name = c.mask, name != SpectralFileOptions().mask {
+        if mask == nil, let name = c.mask, (name.hasPrefix("/") ? name : "/" + name) != SpectralFileOptions().mask {
             cube.warning = "the mask dataset '\(name)' that the modality names is not in the file, so its tissue mask is computed; "
                 + "the file's datasets are " + (try file.datasetNames()).joined(separator: ", ")
         }
