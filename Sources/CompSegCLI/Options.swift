@@ -549,10 +549,13 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
             let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
             try SegmentationFiles.requireOurs(existing, ours: ours, in: folder)
             if !existing.isEmpty && !force {
+                // --force replaces the earlier run whole: its files these do not write go too.
+                let others = Set(ours.filter { FileManager.default.fileExists(atPath: $0.path) }.map(\.path)).subtracting(existing.map(\.path)).count
+                let also = others == 0 ? "" : "; with it, the other \(counted(others, "file")) the earlier run wrote there go too"
                 throw CLIError(existing.count == 1
-                               ? "output file \(existing[0].path) exists already; pass --force to overwrite it or choose another --out"
+                               ? "output file \(existing[0].path) exists already; pass --force to overwrite it\(also), or choose another --out"
                                : "\(existing.count) output files exist already (e.g. \(existing[0].path)); "
-                                 + "pass --force to overwrite them or choose another --out")
+                                 + "pass --force to overwrite them\(also), or choose another --out")
             }
             try body(ours)
         }

@@ -28,8 +28,12 @@ public enum FileSignature {
         if head.starts(with: png) { return .png }
         if isTIFF(head) { return .tiff }
         let shown = head.prefix(8).map { String(format: "%02X", $0) }.joined(separator: " ")
-        let kind = otherFormat(head).map { "is \($0) file, not a TIFF or PNG" } ?? "is neither a TIFF nor a PNG file"
-        throw IOError(file: url.path, "\(kind) (starts with bytes \(shown.isEmpty ? "none: empty file" : shown))")
+        let other = otherFormat(head)
+        let kind = other.map { "is \($0) file, not a TIFF or PNG" } ?? "is neither a TIFF nor a PNG file"
+        // A spectral image given to the RGB reader: the modalities that read it named.
+        let spectral = other == "an HDF5" || InstrumentFormat.hasSpectralSignature(head)
+            ? "; spectral images are read by the infrared and raman modalities (--modality infrared or raman where a command takes it)" : ""
+        throw IOError(file: url.path, "\(kind) (starts with bytes \(shown.isEmpty ? "none: empty file" : shown))" + spectral)
     }
 
     /// - Throws: `IOError` naming the file when it is missing or does not start as a PNG does, with

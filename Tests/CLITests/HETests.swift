@@ -233,6 +233,10 @@ import Testing
                         "\(id) \(kind): \(loaded.width) and \(streamed.width) wide")
             }
         }
+        // One of the two again without --force: refused, saying that --force would remove the other's files too.
+        let again = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("loaded"), spots[0]])
+        #expect(again.status == 1 && again.output.contains("pass --force to overwrite them; with it, the other ")
+                    && again.output.contains(" files the earlier run wrote there go too"), "\(again.output)")
     }
 
     /// A greyscale image (or grey saved as RGB) given to a network trained on colour H&E is

@@ -111,7 +111,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         for name in ["rgb8_deflate_strips.tif", "rgb8.png"] {
             let file = fixturesDirectory.appendingPathComponent("raster/\(name)")
             expectIOError(file, containing: "is a \(name.hasSuffix("png") ? "PNG" : "TIFF") image, not a spectral image this program reads "
-                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map); RGB (H&E) images are read by the he modality (train with --modality he; a trained run reads the files it was trained on)") {
+                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map); RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained run reads the files it was trained on)") {
                 _ = try InstrumentFormat.detect(file)
             }
         }

@@ -200,7 +200,9 @@ import Testing
         let cases: [(bytes: [UInt8], says: String)] = [
             ([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10] + Array("JFIF".utf8), "is a JPEG file, not a TIFF or PNG (starts with bytes FF D8 FF E0"),
             (Array("BM".utf8) + [0x36, 0, 0, 0], "is a BMP file"), (Array("RIFF".utf8) + [0, 0, 0, 0] + Array("WEBPVP8 ".utf8), "is a WebP file"),
-            ([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A], "is an HDF5 file"),
+            ([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A], "is an HDF5 file, not a TIFF or PNG (starts with bytes 89 48 44 46 0D 0A 1A 0A); "
+                + "spectral images are read by the infrared and raman modalities"),
+            (Array("ENVI\nsamples = 4".utf8), "is neither a TIFF nor a PNG file (starts with bytes 45 4E 56 49 0A 73 61 6D); spectral images"),
             (Array("hello, world".utf8), "is neither a TIFF nor a PNG file (starts with bytes 68 65 6C 6C 6F 2C 20 77)"),
             ([], "is neither a TIFF nor a PNG file (starts with bytes none: empty file)"),
         ]

@@ -5,6 +5,11 @@ import Foundation
 public enum InstrumentFormat: Sendable, Equatable {
     case hdf5, envi, agilentTile, agilentMosaic, wire, numpy, textMap
 
+    /// Whether `head` (a file's first bytes) starts as a spectral format does: WiRE, NumPy or an ENVI header.
+    public static func hasSpectralSignature(_ head: [UInt8]) -> Bool {
+        [Array("WDF1".utf8), NumPyHeader.magic, Array("ENVI".utf8)].contains { head.starts(with: $0) }
+    }
+
     /// The format of `url`:
     /// - HDF5 by its signature (`\x89HDF\r\n\x1a\n`) or extension (`.h5`, `.hdf5`, `.hdf`, `.he5`, `.nxs`,
     ///   and `.mat`, which MATLAB v7.3 writes as HDF5);
@@ -43,8 +48,8 @@ public enum InstrumentFormat: Sendable, Equatable {
         let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
         throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
                       + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map)"
-                      + (raster == nil ? "" : "; RGB (H&E) images are read by the he modality (train with --modality he; a trained run reads the "
-                                              + "files it was trained on)"))
+                      + (raster == nil ? "" : "; RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained "
+                                              + "run reads the files it was trained on)"))
     }
 
     /// Reads `url` in the format `detect` finds, for every format but HDF5 (which the caller reads).
