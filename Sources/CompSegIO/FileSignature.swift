@@ -31,7 +31,7 @@ public enum FileSignature {
         let other = otherFormat(head)
         let kind = other.map { "is \($0) file, not a TIFF or PNG" } ?? "is neither a TIFF nor a PNG file"
         // A spectral image given to the RGB reader: the modalities that read it named.
-        let spectral = other == "an HDF5" || InstrumentFormat.hasSpectralSignature(head)
+        let spectral = other == "an HDF5" || hasSpectralSignature(head)
             ? "; spectral images are read by the infrared and raman modalities (--modality infrared or raman where a command takes it)" : ""
         throw IOError(file: url.path, "\(kind) (starts with bytes \(shown.isEmpty ? "none: empty file" : shown))" + spectral)
     }
@@ -47,6 +47,11 @@ public enum FileSignature {
 
     /// The format of a file that starts with `head`, with its article ("a JPEG"), among those often
     /// mistaken for an image the raster readers take; nil for others.
+    /// Whether `head` (a file's first bytes) starts as a spectral format does: WiRE, NumPy or an ENVI header.
+    static func hasSpectralSignature(_ head: [UInt8]) -> Bool {
+        [Array("WDF1".utf8), [0x93] + Array("NUMPY".utf8), Array("ENVI".utf8)].contains { head.starts(with: $0) }
+    }
+
     static func otherFormat(_ head: [UInt8]) -> String? {
         let signatures: [(bytes: [UInt8], at: Int, name: String)] = [
             ([0xFF, 0xD8, 0xFF], 0, "a JPEG"), ([0x42, 0x4D], 0, "a BMP"), (Array("GIF8".utf8), 0, "a GIF"),

@@ -5,11 +5,6 @@ import Foundation
 public enum InstrumentFormat: Sendable, Equatable {
     case hdf5, envi, agilentTile, agilentMosaic, wire, numpy, textMap
 
-    /// Whether `head` (a file's first bytes) starts as a spectral format does: WiRE, NumPy or an ENVI header.
-    public static func hasSpectralSignature(_ head: [UInt8]) -> Bool {
-        [Array("WDF1".utf8), NumPyHeader.magic, Array("ENVI".utf8)].contains { head.starts(with: $0) }
-    }
-
     /// The format of `url`:
     /// - HDF5 by its signature (`\x89HDF\r\n\x1a\n`) or extension (`.h5`, `.hdf5`, `.hdf`, `.he5`, `.nxs`,
     ///   and `.mat`, which MATLAB v7.3 writes as HDF5);
