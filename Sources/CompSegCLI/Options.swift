@@ -159,27 +159,16 @@ func resolveModalityNoting(_ argument: String, registry: Registry) throws -> Mod
 
 /// Names on standard error the samples whose reader found something doubtful in their file
 /// (`Sample.warningKey`), one warning for each kind; the samples are segmented as usual.
-func warnAboutReaders(_ samples: [Sample]) {
-    var grouped: [(warning: String, ids: [String])] = []
-    for s in samples {
-        guard let warning = s.metadata[Sample.warningKey] else { continue }
-        if let k = grouped.firstIndex(where: { $0.warning == warning }) { grouped[k].ids.append(s.id) } else { grouped.append((warning, [s.id])) }
-    }
-    warnAboutReaders(grouped)
-}
+func warnAboutReaders(_ samples: [Sample]) { warnAboutReaders(ReaderWarnings(samples)) }
 
 /// As `warnAboutReaders(_:)`, for the samples of `stores` as they were read (`SampleStore.readerWarnings`).
 func warnAboutReaders(stores: [SampleStore]) {
-    var merged: [(warning: String, ids: [String])] = []
-    for (warning, ids) in stores.flatMap(\.readerWarnings) {
-        if let k = merged.firstIndex(where: { $0.warning == warning }) { merged[k].ids += ids } else { merged.append((warning, ids)) }
-    }
-    warnAboutReaders(merged)
+    warnAboutReaders(stores.map(\.readerWarnings).reduce(ReaderWarnings()) { $0.merged($1) })
 }
 
 /// As `warnAboutReaders(_:)`, for warnings already grouped.
-func warnAboutReaders(_ grouped: [(warning: String, ids: [String])]) {
-    for (warning, named) in grouped {
+func warnAboutReaders(_ warnings: ReaderWarnings) {
+    for (warning, named) in warnings.groups {
         warn((named.count == 1 ? "sample \(named[0])" : "\(named.count) samples (" + named.prefix(5).joined(separator: ", ")
               + (named.count > 5 ? ", …)" : ")")) + ": " + warning)
     }
@@ -345,7 +334,11 @@ struct StreamedInput {
         }
         print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region"
               + (regions.tissueNote.map { "; \($0)" } ?? "") + "…")
-        if let warning = regions.metadata[Sample.warningKey] { warnAboutReaders([(warning, [id])]) }
+        if let warning = regions.metadata[Sample.warningKey] {
+            var one = ReaderWarnings()
+            one.add(warning, ids: [id])
+            warnAboutReaders(one)
+        }
         let start = DispatchTime.now().uptimeNanoseconds
         let value: T
         do { value = try run(regions) }

@@ -251,16 +251,13 @@ public struct PreparedModality: Sendable {
         var made = UniqueIDs(reserving: names)
         var first = reference, allSameShape = true
         var cache = SampleCache(budget: cacheBudget)
-        var warned: [(warning: String, ids: [String])] = []
+        var warned = ReaderWarnings()
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
                 var sample = try outcome.get()
                 sample.id = made.make(sample.id)
                 ids.append(sample.id); labels.append(sample.label)
-                if let warning = sample.metadata[Sample.warningKey] {
-                    if let k = warned.firstIndex(where: { $0.warning == warning }) { warned[k].ids.append(sample.id) }
-                    else { warned.append((warning, [sample.id])) }
-                }
+                warned.add(sample)
                 do { try Self.requireTissue(sample) } catch { problems.append((i, "\(location(i)): \(error)")) }
                 if let first, sample.image.shape != first.image.shape { allSameShape = false }
                 if sameChannels, let first, sample.image.shape.dims[0] != first.image.shape.dims[0] {

@@ -17,9 +17,8 @@ public final class SampleStore {
     public var cachedCount: Int { cache.samples.count }
     /// The cache budget `train`, `compare`, `segment`, `evaluate` and `overlay` use unless told otherwise: 4 GiB.
     public static let defaultCacheBudget = 4 << 30
-    /// What the reader found doubtful in the samples as they were first read (`Sample.warningKey`),
-    /// each warning with the ids of the samples it concerns, in order; empty where not read yet.
-    public internal(set) var readerWarnings: [(warning: String, ids: [String])] = []
+    /// What the reader found doubtful in the samples as they were first read; empty where not read yet.
+    public internal(set) var readerWarnings = ReaderWarnings()
 
     private let make: (Int) throws -> Sample
     private var cache: SampleCache
@@ -78,5 +77,29 @@ struct SampleCache {
         guard samples[i] == nil, bytes + size <= budget else { return }
         samples[i] = sample
         bytes += size
+    }
+}
+
+/// What readers found doubtful in samples (`Sample.warningKey`): each warning once, with the ids
+/// of the samples it concerns, in the order met.
+public struct ReaderWarnings: Sendable {
+    public private(set) var groups: [(warning: String, ids: [String])] = []
+
+    public init() {}
+    public init(_ samples: [Sample]) { for s in samples { add(s) } }
+
+    public mutating func add(_ sample: Sample) {
+        if let warning = sample.metadata[Sample.warningKey] { add(warning, ids: [sample.id]) }
+    }
+
+    public mutating func add(_ warning: String, ids: [String]) {
+        if let k = groups.firstIndex(where: { $0.warning == warning }) { groups[k].ids += ids } else { groups.append((warning, ids)) }
+    }
+
+    /// These and `other`'s, a warning both hold once.
+    public func merged(_ other: ReaderWarnings) -> ReaderWarnings {
+        var all = self
+        for (warning, ids) in other.groups { all.add(warning, ids: ids) }
+        return all
     }
 }

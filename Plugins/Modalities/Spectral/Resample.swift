@@ -59,12 +59,12 @@ public struct SpectralResample: SpectralTransform, Equatable {
     /// - Throws: `SpectralError` when the input axis is not strictly monotonic or a target point
     ///   lies outside its range.
     public func axis(_ wavenumbers: [Double]) throws -> [Double] {
-        _ = try ascendingOrder(wavenumbers)
-        guard let lo = wavenumbers.min(), let hi = wavenumbers.max() else {
-            throw SpectralError("empty wavenumber axis")
-        }
+        let up = try ascendingOrder(wavenumbers)  // monotonic: no sort, and it runs for every spectrum
+        guard let first = up.first, let last = up.last else { throw SpectralError("empty wavenumber axis") }
+        let (lo, hi, n) = (wavenumbers[first], wavenumbers[last], up.count)
+        // A tenth of the band spacing at either end: how far beyond it a target point may lie.
+        let (slackBelow, slackAbove) = n < 2 ? (0, 0) : (0.1 * (wavenumbers[up[1]] - lo), 0.1 * (hi - wavenumbers[up[n - 2]]))
         let target = targetAxis
-        let (slackBelow, slackAbove) = Self.slack(wavenumbers.sorted())
         if let outside = target.first(where: { $0 < lo - slackBelow || $0 > hi + slackAbove }) {
             // 0, 1, … B−1: what a reader gives a file that names no axis (an ENVI header without 'wavelength').
             let bandIndex = wavenumbers.sorted().enumerated().allSatisfy { Double($0.offset) == $0.element }
@@ -75,14 +75,6 @@ public struct SpectralResample: SpectralTransform, Equatable {
                                    + "beside it; inspect says so); add them" : ""))
         }
         return target
-    }
-
-    /// How far a target point may lie below and above an ascending axis: a tenth of its band
-    /// spacing at that end (none for one band).
-    static func slack(_ ascending: [Double]) -> (below: Double, above: Double) {
-        let n = ascending.count
-        guard n >= 2 else { return (0, 0) }
-        return (0.1 * (ascending[1] - ascending[0]), 0.1 * (ascending[n - 1] - ascending[n - 2]))
     }
 
     public func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float] {
