@@ -44,6 +44,10 @@ def main():
     for f in sorted(glob.glob(os.path.join(FIX, "instruments", "wire", "*.wdf"))):
         with open(f, "rb") as h:
             put("wire", os.path.basename(f), h.read())
+    # spc: whole .spc files.
+    for f in sorted(glob.glob(os.path.join(FIX, "instruments", "spc", "*.spc"))):
+        with open(f, "rb") as h:
+            put("spc", os.path.basename(f), h.read())
     # agilent: control byte, 24 axis bytes (bytes 2216…2239 of the .bsp/.dmt), spectra.
     ag = os.path.join("instruments", "agilent")
     axis = read(ag, "4_noimage_agg256.bsp")[2216:2240]

@@ -54,7 +54,7 @@ NN_INC=(-I Sources/CDNNL -I Sources/COpenBLAS -I Sources/CKernels/include "${BLA
 NN_LINK=(-L$MOD -lCompSegNN -lCKernels -ldnnl -lgomp $BLAS_L)
 YAML=.build/checkouts/Yams/Sources
 
-ALL_TARGETS=(manifest envi wire agilent textmap numpy safetensors tiff png raster config_json config_yaml hdf5_layout)
+ALL_TARGETS=(manifest envi wire spc agilent textmap numpy safetensors tiff png raster config_json config_yaml hdf5_layout)
 [ -n "$(ls Sources/CompSegIO/Raster*.swift 2>/dev/null)" ] || ALL_TARGETS=(${ALL_TARGETS[@]/raster})
 
 # The project files each target compiles in (besides fuzz/TARGET.swift and fuzz/Support.swift),
@@ -64,7 +64,7 @@ INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift $IO/FileSignature.swift)
 target_sources() {
     case $1 in
         manifest) echo $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
-        envi|wire|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
+        envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
         raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;

@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
     PY=$(../shared/bench/setup-torch.sh)
-    $PY -m pip install agilent-format==0.4.7 spectral==0.25 renishawWiRE==0.1.16
+    $PY -m pip install agilent-format==0.4.7 spectral==0.25 renishawWiRE==0.1.16 spc-io==0.2.1
     $PY tools/make_instrument_fixtures.py
 (The script also runs `pip download --no-binary :all: renishaw-wdf==1.4.0` into a temporary folder for
 Renishaw's own test map, Si-map.wdf, which only the source distribution ships.)
@@ -18,6 +18,9 @@ Every expected value comes from a reader independent of CompSeg:
   block layout. All are read with renishawWiRE; map images are built by placing each spectrum at its
   stage position from the ORGN block (so the expected images do not depend on how a reader interprets
   the WMAP scan-order flags). The trimmed map is also checked against Renishaw's own `wdf` reader.
+- Galactic SPC: maps written here from the header and subfile layout of Thermo's SPC file format
+  (no Python package writes a valid multifile map) and read back with spc-io (`spc_io.SpcRaw`), whose
+  decoded subfile positions (Z = subtime, W = subwlevel) place each spectrum: columns by Z, rows by W.
 - Text maps: written here with numpy from a formula.
 - NumPy arrays: written here with numpy.lib.format (header versions 1 and 2, C and Fortran order)
   and read back with numpy.load.
@@ -32,6 +35,7 @@ Double(String)); Foundation's JSONSerialization on Linux rounds some of them a f
 Output is deterministic; rerunning rewrites the same files.
 """
 import glob
+import io
 import json
 import os
 import shutil
@@ -45,6 +49,7 @@ import warnings
 import numpy as np
 import agilent_format
 import spectral.io.envi as envi
+from spc_io.low_level.spc_raw import SpcRaw
 from renishawWiRE import WDFReader
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -366,6 +371,130 @@ def make_wire():
     expect_error("wire/single.wdf", "not an image")
 
 
+# ---------------------------------------------------------------- Galactic SPC
+
+def spc_bytes(spectra, x=None, first=400.0, last=1800.0, xtype=13, exp=-128, half=False, own_x=None,
+              wplanes=0, version=0x4B, log=b""):
+    """A new-format SPC file (least significant byte first) of `spectra`, a list of (z, w, values): the
+    512-byte header (flags, version, exponent, points, first and last x, subfiles, x/y/z types at 0..31;
+    fzinc, fwplanes, fwinc at 312), the x array (TXVALS), then per subfile a 32-byte header (flags,
+    exponent, index, subtime = z, subnext, noise, points, scans, subwlevel = w), its own x values
+    (TXYXYS) and its values; with TXYXYS a directory of the subfiles, where fnpts says."""
+    points = len(spectra[0][2])
+    flags = (0x04 if len(spectra) > 1 else 0) | (0x01 if half else 0)
+    flags |= 0x80 if x is not None else 0
+    flags |= 0xC0 if own_x is not None else 0
+    head = bytearray(512)
+    struct.pack_into("<BBBbIddIBBBB", head, 0, flags, version, 0, exp, points, first, last, len(spectra), xtype, 4, 0, 0)
+    struct.pack_into("<fIfB", head, 312, 0.0, wplanes, 0.0, 0)
+    body = bytearray()
+    if x is not None:
+        body += np.asarray(x, "<f4").tobytes()
+    directory = bytearray()  # TXYXYS: fnpts is the offset of 12-byte entries (offset, size, z), one a subfile
+    for i, (z, w, y) in enumerate(spectra):
+        y = np.asarray(y, np.float64)
+        directory += struct.pack("<iif", 512 + len(body), 32 + points * 8, z)
+        body += struct.pack("<BbHfffIIf4x", 0, exp, i, z, z, 0.0, points if own_x is not None else 0, 0, w)
+        if own_x is not None:
+            body += np.asarray(own_x[i], "<f4").tobytes()
+        if exp == -128:
+            body += y.astype("<f4").tobytes()
+        else:
+            body += np.round(y / 2.0 ** (exp - (16 if half else 32))).astype("<i2" if half else "<i4").tobytes()
+    if own_x is not None:
+        struct.pack_into("<I", head, 4, 512 + len(body))
+        body += directory
+    if log:  # the log block: its 64-byte header, then NUL-terminated text
+        struct.pack_into("<I", head, 248, 512 + len(body))
+        text = log + b"\x00"
+        body += struct.pack("<IIIII44x", 64 + len(text), 4096, 64, 0, 0) + text
+    return bytes(head + body)
+
+
+def spc_image(data, xtype_units):
+    """The image spc-io finds in `data`: each subfile's values at column (rank of its Z among the
+    distinct Z values), row (rank of its W), as float32; and the axis and its unit."""
+    raw = SpcRaw.from_bytes_io(io.BytesIO(data))
+    zs = sorted({s.header.subfirst for s in raw.subs})
+    ws = sorted({s.header.subwlevel for s in raw.subs})
+    h = raw.main_header
+    if h.ftflgs.TXVALS:
+        axis = [float(v) for v in (raw.subs[0].xarray if h.ftflgs.TXYXYS else np.ctypeslib.as_array(raw._xarray))]
+    else:
+        axis = [float(v) for v in np.linspace(h.ffirst, h.flast, h.fnpts)]
+    cube = np.full((len(ws), len(zs), len(axis)), np.nan, np.float32)
+    for s in raw.subs:
+        cube[ws.index(s.header.subwlevel), zs.index(s.header.subfirst)] = np.asarray(s.yarray, np.float32)
+    return cube, axis, xtype_units
+
+
+def make_spc():
+    folder = os.path.join(OUT, "spc")
+    os.makedirs(folder, exist_ok=True)
+
+    def write(name, data):
+        with open(os.path.join(folder, name), "wb") as f:
+            f.write(data)
+        return data
+
+    def grid(rows, cols, bands, order=None):
+        """(z, w, values) for a rows × cols map, value 1000 k + 10 row + column + 0.5, Z 100 + 2 column,
+        W −10 + 5 row, in `order` (default: row by row)."""
+        cells = order or [(r, c) for r in range(rows) for c in range(cols)]
+        return [(100.0 + 2 * c, -10.0 + 5 * r, np.arange(bands) * 1000.0 + 10 * r + c + 0.5) for r, c in cells]
+
+    # Float32 values, an even Raman-shift axis, W planes declared, a log block.
+    data = write("map-float.spc", spc_bytes(grid(3, 4, 8), wplanes=3, log=b"Map=3x4\r\nStep=2"))
+    expect("spc/map-float.spc", *spc_image(data, "Raman shift"), "Galactic SPC")
+    # int32 scaled by 2^(14 − 32), an explicit descending wavenumber axis, no W planes declared (as spc-io
+    # writes maps), the subfiles column by column.
+    order = [(r, c) for c in range(3) for r in range(4)]
+    data = write("map-int32-xvals.spc", spc_bytes(grid(4, 3, 5, order), x=np.linspace(1800, 1000, 5), xtype=1, exp=14))
+    expect("spc/map-int32-xvals.spc", *spc_image(data, "cm⁻¹"), "Galactic SPC")
+    # int16 scaled by 2^(14 − 16); positions jittered by a few hundredths of their 2 and 5 µm steps.
+    jittered = [(z + 0.03 * ((i * 7) % 3 - 1), w - 0.02 * (i % 2), y) for i, (z, w, y) in enumerate(grid(2, 3, 4))]
+    data = write("map-int16-jitter.spc", spc_bytes(jittered, exp=14, half=True, xtype=3))
+    _, axis, unit = spc_image(data, "nm")
+    expect("spc/map-int16-jitter.spc", jitter_free(data), axis, unit, "Galactic SPC")
+    # Each subfile its own (equal) axis; an unfinished acquisition: the last row's last spectrum missing.
+    spectra = grid(3, 3, 4)[:-1]
+    data = write("unfinished-own-axes.spc", spc_bytes(spectra, own_x=[np.linspace(500, 800, 4)] * len(spectra), xtype=13))
+    cube, axis, unit = spc_image(data, "Raman shift")
+    expect("spc/unfinished-own-axes.spc", cube[:2], axis, unit, "Galactic SPC", notes=["unfinished", "8 of 9", "kept 2"])
+    # Refused.
+    write("single.spc", spc_bytes(grid(1, 1, 4)))
+    expect_error("spc/single.spc", "one spectrum", "not a map")
+    write("line.spc", spc_bytes(grid(1, 5, 4)))
+    expect_error("spc/line.spc", "5 spectra lie on a line", "one W value")
+    twice = grid(2, 2, 4)
+    twice[3] = (twice[2][0], twice[2][1], twice[3][2])
+    write("same-position.spc", spc_bytes(twice))
+    expect_error("spc/same-position.spc", "subfiles 2 and 3 lie at one position", "Z = 100.0, W = -5.0")
+    holes = grid(3, 3, 4)
+    del holes[4]
+    write("hole.spc", spc_bytes(holes))
+    expect_error("spc/hole.spc", "no spectrum lies at Z = 102.0, W = -5.0", "1 of 3 × 3")
+    differ = grid(2, 2, 4)
+    write("axes-differ.spc", spc_bytes(differ, own_x=[np.linspace(500, 800, 4)] * 3 + [np.linspace(500, 801, 4)]))
+    expect_error("spc/axes-differ.spc", "subfile 3 has its own x values", "unlike subfile 0's")
+    write("truncated.spc", spc_bytes(grid(2, 2, 8))[:-5])
+    expect_error("spc/truncated.spc", "4 subfiles of 8 points", "truncated")
+    write("old-format.spc", spc_bytes(grid(2, 2, 4), version=0x4D))
+    expect_error("spc/old-format.spc", "old-format SPC", "0x4D")
+
+
+def jitter_free(data):
+    """The image of a jittered map: spc-io's subfiles placed by the rank of their rounded Z and W
+    (jitter well under a quarter of the steps)."""
+    raw = SpcRaw.from_bytes_io(io.BytesIO(data))
+    zs = sorted({round(s.header.subfirst) for s in raw.subs})
+    ws = sorted({round(s.header.subwlevel) for s in raw.subs})
+    cube = np.full((len(ws), len(zs), raw.main_header.fnpts), np.nan, np.float32)
+    for s in raw.subs:
+        cube[ws.index(round(s.header.subwlevel)), zs.index(round(s.header.subfirst))] = np.asarray(s.yarray, np.float32)
+    return cube
+
+
 # ---------------------------------------------------------------- text maps
 
 def text_cube(width, height, bands):
@@ -493,12 +622,13 @@ def make_numpy():
 
 
 def main():
-    for sub in ("envi", "agilent", "wire", "text", "numpy"):  # README.md, written by hand, stays
+    for sub in ("envi", "agilent", "wire", "spc", "text", "numpy"):  # README.md, written by hand, stays
         shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
     os.makedirs(OUT, exist_ok=True)
     make_envi()
     make_agilent()
     make_wire()
+    make_spc()
     make_text()
     make_numpy()
     with open(os.path.join(OUT, "expected.json"), "w") as f:  # one file a line

@@ -41,7 +41,7 @@ struct Inspect: ParsableCommand {
         abstract: "Describe image files: format, size, axis, stored type, non-finite values, tissue; or a TIFF's or PNG's images.",
         discussion: """
             Spectral modalities read HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), \
-            Renishaw WiRE (.wdf) and text maps, told apart by extension and content. Tissue is the file's mask or \
+            Renishaw WiRE (.wdf), Galactic SPC (.spc), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
             the modality's computed one, without pixels holding NaN or infinite values. With --modality he, each \
             TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
             level and size the modality reads. With another reader (a plugin's), each file is read as a sample: \

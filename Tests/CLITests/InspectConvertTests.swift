@@ -13,7 +13,7 @@ import Testing
 
     @Test func inspectDescribesEachFileAndNamesTheUnreadable() throws {
         let files = ["agilent/4_noimage_agg256.dat", "agilent/partial/5_mosaic_agg1024.dmt", "wire/Si-map-trimmed.wdf",
-                     "envi/t13_bil_be.dat", "text/map-wide.xyz", "numpy/shared/fortran-f8be.npy"].map(Self.fixture)
+                     "envi/t13_bil_be.dat", "text/map-wide.xyz", "numpy/shared/fortran-f8be.npy", "spc/unfinished-own-axes.spc"].map(Self.fixture)
         let r = try cli.run(["inspect"] + files)
         #expect(r.status == 0, "\(r.output)")
         for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",
@@ -21,7 +21,9 @@ import Testing
                      "note: 1 missing tiles", "Si-map-trimmed.wdf: Renishaw WiRE, float32, 11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹",
                      "t13_bil_be.dat: ENVI, uint32, 3×4×5 (H×W×B), axis 900–950 nm read as 11111.1–10526.3 cm⁻¹, 0 non-finite",
                      "map-wide.xyz: text map (wide), text, 2×3×4",
-                     "fortran-f8be.npy: NumPy array, float64, 3×4×5 (H×W×B), axis 1800.5–1000.06 (no unit) read as cm⁻¹", "note: axis from wavenumbers.npy"] {
+                     "fortran-f8be.npy: NumPy array, float64, 3×4×5 (H×W×B), axis 1800.5–1000.06 (no unit) read as cm⁻¹", "note: axis from wavenumbers.npy",
+                     "unfinished-own-axes.spc: Galactic SPC, float32, 2×3×4 (H×W×B), axis 500–800 Raman shift read as cm⁻¹",
+                     "note: unfinished acquisition: 8 of 9 spectra; kept 2 complete rows"] {
             #expect(r.output.contains(line), "missing '\(line)' in:\n\(r.output)")
         }
         let bad = try cli.run(["inspect", Self.fixture("wire/snake.wdf"), Self.fixture("envi/t4_bsq_le.hdr")])

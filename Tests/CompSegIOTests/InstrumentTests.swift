@@ -34,6 +34,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
     @Test func everyFixtureHasItsExpectation() {
         #expect(Self.files.count >= 40)
         #expect(Self.files.contains("agilent/4_noimage_agg256.dat") && Self.files.contains("wire/Si-map-trimmed.wdf"))
+        #expect(Self.files.contains("spc/map-float.spc") && Self.files.contains("spc/unfinished-own-axes.spc"))
     }
 
     /// Every file reads to exactly what the independent reader found (no tolerance: every value
@@ -96,6 +97,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         #expect(try InstrumentFormat.detect(instrumentFixture("agilent/5_Mosaic_agg1024.dat")) == .envi)  // .hdr beside, no .bsp
         #expect(try InstrumentFormat.detect(instrumentFixture("envi/t3_bip_le")) == .envi)  // no extension
         #expect(try InstrumentFormat.detect(instrumentFixture("wire/colmajor.wdf")) == .wire)
+        #expect(try InstrumentFormat.detect(instrumentFixture("spc/map-float.spc")) == .spc)
         #expect(try InstrumentFormat.detect(instrumentFixture("text/map-wide.xyz")) == .textMap)
         #expect(try InstrumentFormat.detect(fixturesDirectory.appendingPathComponent("infrared/matlab.mat")) == .hdf5)
         let (dir, remove) = try temporaryFolder("seq")
@@ -111,7 +113,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         for name in ["rgb8_deflate_strips.tif", "rgb8.png"] {
             let file = fixturesDirectory.appendingPathComponent("raster/\(name)")
             expectIOError(file, containing: "is a \(name.hasSuffix("png") ? "PNG" : "TIFF") image, not a spectral image this program reads "
-                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map); RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained run reads the files it was trained on)") {
+                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, NumPy .npy or a text map); RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained run reads the files it was trained on)") {
                 _ = try InstrumentFormat.detect(file)
             }
         }
@@ -119,7 +121,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
 
     /// A file cut short anywhere is refused with an error naming it; none crashes.
     @Test(arguments: ["agilent/4_noimage_agg256.dat", "agilent/5_Mosaic_agg1024_0000_0000.dmd", "wire/Si-map-trimmed.wdf",
-                      "wire/colmajor.wdf", "envi/special.img", "envi/t14_bip_be.bip"])
+                      "wire/colmajor.wdf", "envi/special.img", "envi/t14_bip_be.bip", "spc/map-int32-xvals.spc"])
     func truncatedFilesAreRefused(_ name: String) throws {
         let (dir, remove) = try temporaryFolder("cut")
         defer { remove() }
@@ -184,6 +186,26 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
             expectIOError(dir.appendingPathComponent("\(name).npy"), containing: "needs") {
                 _ = try SpectralCube.readNumPy(dir.appendingPathComponent("\(name).npy"))
             }
+        }
+        // SPC: 2³²−1 subfiles, and 2³²−1 points; spectra scattered, each at its own Z and W (a raster of n² places).
+        let spc = try Data(contentsOf: instrumentFixture("spc/map-float.spc"))
+        for (name, offset) in [("subfiles", 24), ("points", 4)] {
+            var big = spc
+            big.replaceSubrange(offset..<offset + 4, with: [UInt8](repeating: 0xFF, count: 4))
+            try big.write(to: dir.appendingPathComponent("\(name).spc"))
+            expectIOError(dir.appendingPathComponent("\(name).spc"), containing: "truncated") {
+                _ = try SpectralCube.readSPC(dir.appendingPathComponent("\(name).spc"))
+            }
+        }
+        var scattered = spc
+        for i in 0..<12 {  // 12 subfiles of 32 + 8 × 4 bytes from byte 512: subtime at +4, subwlevel at +24
+            for field in [4, 24] {
+                withUnsafeBytes(of: Float(i).bitPattern.littleEndian) { scattered.replaceSubrange(512 + 64 * i + field..<512 + 64 * i + field + 4, with: $0) }
+            }
+        }
+        try scattered.write(to: dir.appendingPathComponent("scattered.spc"))
+        expectIOError(dir.appendingPathComponent("scattered.spc"), containing: "12 spectra lie at 12 Z and 12 W values") {
+            _ = try SpectralCube.readSPC(dir.appendingPathComponent("scattered.spc"))
         }
         var snake = wdf
         snake[try block("WMAP") + 16] = 4

@@ -14,6 +14,8 @@ public enum SpectralFileFormat: String, ConfigurationChoice, Sendable {
     case agilent
     /// Renishaw WiRE `.wdf` maps.
     case wire
+    /// Galactic (Thermo GRAMS) `.spc` maps: each spectrum placed by its subfile's Z and W positions.
+    case spc
     /// NumPy `.npy` arrays (height × width × bands), the axis from `STEM_wavenumbers.npy` or `wavenumbers.npy` beside.
     case numpy
     /// Text maps: long (`X Y Wave Intensity` per line) or wide (wavenumbers, then `x y I…` per pixel).

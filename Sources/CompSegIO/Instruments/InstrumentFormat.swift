@@ -3,12 +3,13 @@ import Foundation
 /// The file formats spectral images arrive in, told apart by extension and, where that is ambiguous,
 /// by content and by the files beside.
 public enum InstrumentFormat: Sendable, Equatable {
-    case hdf5, envi, agilentTile, agilentMosaic, wire, numpy, textMap
+    case hdf5, envi, agilentTile, agilentMosaic, wire, spc, numpy, textMap
 
     /// The format of `url`:
     /// - HDF5 by its signature (`\x89HDF\r\n\x1a\n`) or extension (`.h5`, `.hdf5`, `.hdf`, `.he5`, `.nxs`,
     ///   and `.mat`, which MATLAB v7.3 writes as HDF5);
     /// - WiRE by its `WDF1` signature or `.wdf`;
+    /// - a Galactic SPC map by `.spc`;
     /// - a NumPy array by its `\x93NUMPY` signature or `.npy`;
     /// - ENVI for a `.hdr` or a file starting `ENVI`, or a data file with a `.hdr` beside it;
     /// - an Agilent tile for a `.bsp`, or a `.dat`/`.seq` with a `.bsp` beside it (preferred to a `.hdr`:
@@ -27,6 +28,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         switch ext {
         case "h5", "hdf5", "hdf", "he5", "nxs", "mat": return .hdf5  // .mat: MATLAB v7.3 (a 512-byte user block first)
         case "wdf": return .wire
+        case "spc": return .spc
         case "npy": return .numpy
         case "hdr": return .envi
         case "bsp": return .agilentTile
@@ -42,7 +44,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         if !head.isEmpty, !head.contains(0) { return .textMap }
         let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
         throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
-                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, NumPy .npy or a text map)"
+                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, NumPy .npy or a text map)"
                       + (raster == nil ? "" : "; RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained "
                                               + "run reads the files it was trained on)"))
     }
@@ -56,6 +58,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         case .agilentTile: try SpectralCube.readAgilentTile(url)
         case .agilentMosaic: try SpectralCube.readAgilentMosaic(url)
         case .wire: try SpectralCube.readWiRE(url)
+        case .spc: try SpectralCube.readSPC(url)
         case .numpy: try SpectralCube.readNumPy(url)
         case .textMap: try SpectralCube.readTextMap(url)
         }
