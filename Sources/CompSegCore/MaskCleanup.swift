@@ -102,9 +102,14 @@ extension Mask {
 
 /// Otsu's threshold of `values` over 256 bins: the cut that maximizes the between-class variance.
 /// Non-finite values are left out; the arithmetic is in Double, so a range wider than Float's is fine.
-public func otsuThreshold(_ values: [Float]) -> Float {
+public func otsuThreshold(_ values: [Float]) -> Float { otsuSplit(values).threshold }
+
+/// Otsu's threshold of `values` over 256 bins, and its separability: the between-class variance
+/// as a share of the whole (0 for values all alike). Two well-apart classes give nearly 1; one
+/// normal class gives 2/π ≈ 0.64, whatever its spread.
+public func otsuSplit(_ values: [Float]) -> (threshold: Float, separability: Double) {
     let finite = values.lazy.filter(\.isFinite).map(Double.init)
-    guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return Float(finite.first ?? 0) }
+    guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return (Float(finite.first ?? 0), 0) }
     var histogram = [Double](repeating: 0, count: 256)
     for v in finite { histogram[min(255, Int((v - lo) / (hi - lo) * 255))] += 1 }
     let total = histogram.reduce(0, +)
@@ -117,5 +122,7 @@ public func otsuThreshold(_ values: [Float]) -> Float {
         let between = below * above * pow(belowSum / below - (weightedSum - belowSum) / above, 2)
         if between > best { best = between; cut = i }
     }
-    return Float(lo + (hi - lo) * (Double(cut) + 1) / 255)
+    let mean = weightedSum / total
+    let variance = histogram.enumerated().reduce(0) { $0 + $1.element * pow(Double($1.offset) - mean, 2) } / total
+    return (Float(lo + (hi - lo) * (Double(cut) + 1) / 255), variance > 0 ? best / (total * total) / variance : 0)
 }

@@ -89,7 +89,7 @@ public struct HESource: ImageSource, ReportsConfiguration {
 }
 
 /// How the `he` reader finds tissue (`method: all`: every pixel is): Otsu's threshold on `channel` (grey: tissue is darker than
-/// the slide; saturation: tissue is more coloured), then a closing of `closing` pixels, holes
+/// the slide; saturation: tissue is more coloured), with `glass` a second one between glass and pale tissue, then a closing of `closing` pixels, holes
 /// smaller than `fillHolesSmallerThan` filled, specks smaller than `removeSpecksSmallerThan`
 /// removed. Near-white pixels (all channels above 0.9) are never tissue; with `penMarks: exclude`,
 /// neither is green or blue ink (`isInk`), left out before the threshold is chosen and after the clean-up.
@@ -98,10 +98,17 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     /// What pen marks on the slide are: `keep` takes them as any other pixel (a dark stroke is
     /// tissue), `exclude` leaves green and blue ink out of the tissue.
     public enum PenMarks: String, ConfigurationChoice, Sendable { case keep, exclude }
-    /// `otsu`: the threshold, for slides and cores with white around the tissue; `all`: every
-    /// pixel, for tiles cut from inside tissue, which Otsu's threshold would split into their
-    /// darker and lighter halves.
-    public enum Method: String, ConfigurationChoice, Sendable { case otsu, all }
+    /// `glass`: Otsu's threshold, and where the lighter class it leaves is itself two apart
+    /// (`separatesLighterClass`), the threshold between those: glass, and pale tissue such as eosin
+    /// stroma beside much darker tumor, which one threshold would put with the glass. `otsu`: the
+    /// one threshold (manifests without the key, runs trained before `glass`). `all`: every pixel,
+    /// for tiles cut from inside tissue, which a threshold would split into darker and lighter halves.
+    public enum Method: String, ConfigurationChoice, Sendable { case glass, otsu, all }
+
+    /// The separability (`otsuSplit`) above which `glass` splits the lighter class again: one
+    /// normal class gives 0.64 and glass with pale tissue 0.8 or more (the H&E phantom's cancer
+    /// spots 0.87–0.98; its lighter classes of glass alone 0.44–0.65).
+    public static let separatesLighterClass = 0.75
     public var method = Method.otsu
     public var channel = Channel.grey
     public var closing = 2
@@ -152,7 +159,12 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
             if !ink.isEmpty { ink[p] = Self.isInk(r, g, b) }
         }
         // Ink, dark and coloured, would pull the threshold up to itself and leave pale tissue out.
-        let threshold = otsuThreshold(ink.isEmpty ? feature : feature.indices.filter { !ink[$0] }.map { feature[$0] })
+        let chosen = ink.isEmpty ? feature : feature.indices.filter { !ink[$0] }.map { feature[$0] }
+        var threshold = otsuThreshold(chosen)
+        if method == .glass {
+            let lighter = otsuSplit(chosen.filter { $0 <= threshold })
+            if lighter.separability >= Self.separatesLighterClass { threshold = lighter.threshold }
+        }
         let raw = try Mask(height: image.height, width: image.width,
                            pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] && (ink.isEmpty || !ink[$0]) })
         let cleaned = raw.closing(radius: closing).fillingHoles(smallerThan: fillHolesSmallerThan).removingSpecks(smallerThan: removeSpecksSmallerThan)
