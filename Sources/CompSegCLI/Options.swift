@@ -18,8 +18,14 @@ struct ThreadOptions: ParsableArguments {
         }
     }
 
-    /// Sets every pool's thread count when `--threads` was given.
-    func apply() { if let threads { Threads.set(threads) } }
+    /// Sets every pool's thread count when `--threads` was given; warns of a COMPSEG_THREADS that
+    /// is no count in range (the pools then take every core).
+    func apply() {
+        if let threads { Threads.set(threads); return }
+        if let text = ProcessInfo.processInfo.environment["COMPSEG_THREADS"], !(Int(text).map { (1...Threads.maximum).contains($0) } ?? false) {
+            warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (all cores)")
+        }
+    }
 }
 
 /// `--device` and `--precision`, for every command that runs a network.

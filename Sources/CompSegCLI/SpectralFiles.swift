@@ -97,6 +97,8 @@ struct Inspect: ParsableCommand {
                 }
                 let image = description.images[description.levels[level]]
                 if let why = image.unsupported { throw IOError(file: path, "level \(level), which the modality reads: \(why)") }
+                // A header that claims more pixels than the file can hold is refused here as segment refuses it.
+                try requirePlausibleSize([image.width, image.height, image.samplesPerPixel], file: path, what: "level \(level)")
                 let size = scale == 1 ? "\(image.width)×\(image.height)"
                     : "\(image.width)×\(image.height) scaled by \(scale) to about \(Int((Double(image.width) * scale).rounded()))×"
                       + "\(Int((Double(image.height) * scale).rounded()))"
@@ -179,6 +181,11 @@ struct Convert: ParsableCommand {
             throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
         }
         try createWritableFolder(folder)
+        // What an interrupted convert of these files left (`.NAME.h5.UUID.tmp`: the write is atomic, its temporary is not removed by a kill).
+        let names = targets.map { ".\($0.lastPathComponent)." }
+        for name in (try? folderEntries(folder)) ?? [] where isLeftoverTemporary(name) && names.contains(where: name.hasPrefix) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        }
         var failed = 0  // every file is tried, as inspect does, and each failure named
         for (path, target) in zip(files, targets) {
             do {

@@ -338,13 +338,16 @@ struct Train: ParsableCommand {
             changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
         }
         // Before the data are read: the last epoch can be read, and more are asked for.
-        let done = try TrainingRun.lastCheckpoint(of: folder)?.history.count ?? 0
+        let checkpoint = try TrainingRun.lastCheckpoint(of: folder)
+        let done = checkpoint?.history.count ?? 0
         if done > model.training.epochs {
             throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")
         }
-        if done == model.training.epochs, let threshold = model.threshold, changes.isEmpty {
+        if done == model.training.epochs, let threshold = model.threshold, changes.isEmpty, let checkpoint {
+            let restored = try TrainingRun.restoreMissingFiles(of: folder, from: checkpoint)
+            if !restored.isEmpty { print("Wrote \(restored.joined(separator: ", ")) again from \(folder.checkpointFile.lastPathComponent)") }
             print("\(folder.url.path) already completed its \(done) epochs and recorded its threshold "
-                  + "\(thresholdText(threshold.value)): nothing to do (--epochs N trains it further)")
+                  + "\(thresholdText(threshold.value)): nothing \(restored.isEmpty ? "" : "else ")to do (--epochs N trains it further)")
             return nil
         }
         // Threads change the epochs still to train; a finished run trains none, and its record stays as it was.

@@ -240,7 +240,7 @@ let maximumExpansion = 4096
 
 /// Refuses an image or region of `dimensions` (their product: decoded samples) when the product
 /// overflows or the file at `file` is too small to hold that many compressed (`maximumExpansion`).
-func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throws {
+public func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throws {
     var samples = 1, overflow = false
     for d in dimensions where !overflow { (samples, overflow) = samples.multipliedReportingOverflow(by: max(d, 0)) }
     let bytes = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? Int.max

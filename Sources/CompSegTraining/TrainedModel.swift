@@ -17,13 +17,22 @@ public final class TrainedModel {
         description = try run.readModel()
         // Everything the run needs to segment its files (not the head), named at once.
         try description.requirePlugins(registry, file: run.modelFile.path, kinds: [.topology, .modality, .transform])
-        network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
-                                        seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
+        do {
+            network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
+                                            seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
+        } catch let error as ConfigurationError where error.source.hasPrefix(run.modelFile.path) {
+            throw error
+        } catch {  // a topology's own check of its settings (a width out of range, say): named with the file it read them from
+            throw TrainingError("\(run.modelFile.path): \(error)")
+        }
         guard FileManager.default.fileExists(atPath: run.weightsFile.path) else {
             let epochs = (try? run.readHistory().count) ?? 0
-            throw TrainingError("\(run.weightsFile.path): not found; " + (epochs == 0 ? "the run has not finished an epoch"
-                : "its history.csv records \(epochs) epoch\(epochs == 1 ? "" : "s"), so the file was moved or deleted: put it back, "
-                  + "or `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors"))
+            let trained = epochs > 0 ? "its history.csv records \(epochs) epoch\(epochs == 1 ? "" : "s")"
+                : FileManager.default.fileExists(atPath: run.checkpointFile.path) ? "its checkpoint.safetensors holds trained epochs" : nil
+            throw TrainingError("\(run.weightsFile.path): not found; " + (trained.map {
+                "\($0), so the file was moved or deleted: put it back, or `compseg train --resume \(shellWord(run.url.path))` "
+                    + "writes it again from checkpoint.safetensors"
+            } ?? "the run has not finished an epoch"))
         }
         let weights = try run.readWeights()
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {

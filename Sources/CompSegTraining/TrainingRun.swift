@@ -86,6 +86,7 @@ public final class TrainingRun {
     public static func requireRoom(in folder: RunDirectory) throws {
         let path = folder.url.path
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
+            _ = try FolderLock(folder.url, holder: lockHolder)  // one training it now is named, rather than how to resume it
             throw TrainingError("\(path) already holds a run; continue it with --resume \(shellWord(path)) or choose another --out")
         }
         let stoppedRun = (try? folder.readModel()) != nil
@@ -126,6 +127,27 @@ public final class TrainingRun {
                                 + "(nothing was changed)")
         }
         return nil
+    }
+
+    /// Writes again, from `checkpoint`, the files of a finished run that are missing (the kept
+    /// weights, the history and its curves), leaving `model.json` and every file there as it is;
+    /// returns the names written. The caller holds the folder's lock.
+    public static func restoreMissingFiles(of folder: RunDirectory, from checkpoint: TrainingCheckpoint) throws -> [String] {
+        func missing(_ url: URL) -> Bool { !FileManager.default.fileExists(atPath: url.path) }
+        var written: [String] = []
+        if missing(folder.weightsFile), let best = checkpoint.best {
+            try folder.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
+            written.append(folder.weightsFile.lastPathComponent)
+        }
+        if missing(folder.historyFile) {
+            try folder.writeHistory(checkpoint.history)
+            written.append(folder.historyFile.lastPathComponent)
+        }
+        if missing(folder.url.appendingPathComponent("curves.png")) || missing(folder.url.appendingPathComponent("curves.svg")) {
+            try folder.writeCurves(checkpoint.history)
+            written.append("curves.png and curves.svg")
+        }
+        return written
     }
 
     /// The number of completed epochs.

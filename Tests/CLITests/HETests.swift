@@ -1,4 +1,4 @@
-import CompSegIO
+@testable import CompSegIO
 import CompSegTestSupport
 import Foundation
 import Testing
@@ -55,7 +55,7 @@ import Testing
                                      folder.path("photo.jpg")])
         #expect(inspected.status == 1, "\(inspected.output)")
         for line in ["spot000.tif: TIFF, 1 image, 1 level", "  page 0: 32×32, 3×8-bit RGB", "— level 0",
-                     "  the modality reads level 0: 32×32 (width×height); tissue ", "% (method otsu)", "spot001.png: PNG, 1 image, 1 level",
+                     "  the modality reads level 0: 32×32 (width×height); tissue ", "% (method glass)", "spot001.png: PNG, 1 image, 1 level",
                      "photo.jpg: is a JPEG file, not a TIFF or PNG", "1 of 3 files could not be read"] {
             #expect(inspected.output.contains(line), "no '\(line)' in:\n\(inspected.output)")
         }
@@ -64,6 +64,18 @@ import Testing
         let refused = try cli.run(["inspect", "--modality", "he", markers])
         #expect(refused.status == 1 && refused.output.contains("level 0, which the modality reads: SamplesPerPixel (277) = 5")
                     && !refused.output.contains("the modality reads level 0: 8×6"), "\(refused.output)")
+        // A PNG whose header claims 100000² pixels in a few bytes: refused by inspect as segment refuses it.
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            return withUnsafeBytes(of: UInt32(data.count).bigEndian, Array.init) + body + withUnsafeBytes(of: PNGChunks.crc32(body).bigEndian, Array.init)
+        }
+        let side = withUnsafeBytes(of: UInt32(100_000).bigEndian, Array.init)
+        let huge = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", side + side + [8, 2, 0, 0, 0])
+            + chunk("IDAT", [0x78, 0x9C, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]) + chunk("IEND", [])
+        try Data(huge).write(to: URL(fileURLWithPath: folder.path("huge.png")))
+        let claimed = try cli.run(["inspect", "--modality", "he", folder.path("huge.png")])
+        #expect(claimed.status == 1 && claimed.output.contains("level 0 declares 100000×100000 pixels (width×height) of 3 samples"),
+                "\(claimed.output)")
         // segment names every file it cannot read, before segmenting any.
         try Data("not an image".utf8).write(to: URL(fileURLWithPath: folder.path("notes.png")))
         let unreadable = try cli.run(["segment", "--model", folder.path("run"), folder.path("photo.jpg"), folder.path("data/spot000.tif"),

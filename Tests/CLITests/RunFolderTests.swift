@@ -134,6 +134,22 @@ import Testing
         let broken = try cli.run(["train", "--resume", folder.path("broken")])
         #expect(broken.status == 1 && broken.output.contains("broken/model.json: not a run configuration that compseg wrote (")
                     && !broken.output.contains("CodingKeys"), "\(broken.output)")
+        // A topology setting out of range in an edited model.json is named with the file.
+        try FileManager.default.copyItem(atPath: run, toPath: folder.path("wide"))
+        var edited = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("wide/model.json")))) as! [String: Any]
+        var topology = edited["topology"] as! [String: Any], configuration = topology["configuration"] as! [String: Any]
+        configuration["width"] = 100_000
+        topology["configuration"] = configuration
+        edited["topology"] = topology
+        try JSONSerialization.data(withJSONObject: edited).write(to: URL(fileURLWithPath: folder.path("wide/model.json")))
+        let wide = try cli.run(["segment", "--model", folder.path("wide"), "--data", folder.path("moved-again/manifest.csv"), "--out", folder.path("s")])
+        #expect(wide.status == 1 && wide.output.contains("wide/model.json: ") && wide.output.contains("width must lie in 1…4096, got 100000"),
+                "\(wide.output)")
+        // A COMPSEG_THREADS that is no thread count is named, not silently ignored.
+        let threadsVariable = try cli.run(["train", "--resume", run, "--data", folder.path("moved-again/manifest.csv")],
+                                          environment: ["COMPSEG_THREADS": "abc"])
+        #expect(threadsVariable.status == 0 && threadsVariable.output.contains("warning: COMPSEG_THREADS=abc is not a thread count in 1…1024: ignored"),
+                "\(threadsVariable.output)")
     }
 
     /// `--resume` says, before the data are prepared, what is left: nothing of a finished run, no
@@ -151,6 +167,18 @@ import Testing
         let finished = try cli.run(["train", "--resume", run])
         #expect(finished.status == 0 && finished.output.contains("already completed its 3 epochs and recorded its threshold")
                     && finished.output.contains("nothing to do") && !finished.output.contains("Prepared"), "\(finished.output)")
+        // Its kept weights and history deleted: written again from the checkpoint, as segment's refusal promises.
+        let weights = URL(fileURLWithPath: run + "/weights.safetensors"), history = URL(fileURLWithPath: run + "/history.csv")
+        let (kept, curve) = (try Data(contentsOf: weights), try Data(contentsOf: history))
+        try FileManager.default.removeItem(at: weights)
+        try FileManager.default.removeItem(at: history)
+        let refused = try cli.run(["segment", "--model", run, "--data", manifest, "--out", folder.path("seg")])
+        #expect(refused.status == 1 && refused.output.contains("writes it again from checkpoint.safetensors"), "\(refused.output)")
+        let restored = try cli.run(["train", "--resume", run])
+        #expect(restored.status == 0 && restored.output.contains("Wrote weights.safetensors, history.csv again from checkpoint.safetensors")
+                    && restored.output.contains("nothing else to do"), "\(restored.output)")
+        #expect(try Data(contentsOf: weights) == kept && Data(contentsOf: history) == curve)
+        #expect(try cli.run(["segment", "--model", run, "--data", manifest, "--out", folder.path("seg")]).status == 0)
         // A folder that is not there is named as such.
         let typo = try cli.run(["train", "--resume", folder.path("rnu")])
         #expect(typo.status == 1 && !typo.output.contains("holds no run") && typo.output.contains("rnu"), "\(typo.output)")
@@ -228,7 +256,8 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let run = folder.path("run")
-        let first = try cli.start(train(phantom(folder), run) + ["--epochs", "10000"])
+        let manifest = try phantom(folder)
+        let first = try cli.start(train(manifest, run) + ["--epochs", "10000"])
         first.pipe.fileHandleForReading.readabilityHandler = { _ = $0.availableData }  // a full pipe would block it
         defer { first.process.terminate(); first.process.waitUntilExit() }
         var waited = 0
@@ -239,6 +268,10 @@ import Testing
         // Refused before its data are read and prepared (minutes at the paper's scale).
         #expect(second.status != 0 && second.output.contains("\(run): another compseg is training this run now")
                     && !second.output.contains("Prepared"), "\(second.output)")
+        // A new train into it is told the same, not to continue it with --resume (which would be refused).
+        let fresh = try cli.run(train(manifest, run))
+        #expect(fresh.status != 0 && fresh.output.contains("another compseg is training this run now")
+                    && !fresh.output.contains("--resume"), "\(fresh.output)")
         first.process.interrupt()
         first.process.waitUntilExit()
         let after = try cli.run(["train", "--resume", run, "--epochs", "\(try String(contentsOfFile: run + "/history.csv", encoding: .utf8).split(separator: "\n").count)"])

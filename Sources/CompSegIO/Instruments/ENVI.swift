@@ -114,12 +114,13 @@ struct ENVIHeader {
             var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             if value.hasPrefix("{") {
                 let opened = lineNumber
-                while !value.contains("}") {
+                var closed = value.contains("}")
+                while !closed {  // each line looked at once: a list of many lines reads in linear time
                     guard let next = lines.popFirst() else {
                         throw IOError(file: path, "key '\(key)': the '{' on line \(opened) is never closed")
                     }
                     lineNumber += 1
-                    if !next.hasPrefix(";") { value += "\n" + next }
+                    if !next.hasPrefix(";") { value += "\n" + next; closed = next.contains("}") }
                 }
                 value = String(value.dropFirst().prefix { $0 != "}" }).trimmingCharacters(in: .whitespacesAndNewlines)
             }
