@@ -460,7 +460,14 @@ def make_spc():
     spectra = grid(3, 3, 4)[:-1]
     data = write("unfinished-own-axes.spc", spc_bytes(spectra, own_x=[np.linspace(500, 800, 4)] * len(spectra), xtype=13))
     cube, axis, unit = spc_image(data, "Raman shift")
-    expect("spc/unfinished-own-axes.spc", cube[:2], axis, unit, "Galactic SPC", notes=["unfinished", "8 of 9", "kept 2"])
+    expect("spc/unfinished-own-axes.spc", cube[:2], axis, unit, "Galactic SPC",
+           notes=["unfinished", "8 of 9", "kept the 2 complete rows, without the row at W = 0.0"])
+    # Acquired column by column, the first (lowest W) row first, and stopped two spectra short: the last column goes.
+    order = [(r, c) for c in range(4) for r in range(3)]
+    data = write("unfinished-columns.spc", spc_bytes(grid(3, 4, 5, order)[:-2], xtype=13))
+    cube, axis, unit = spc_image(data, "Raman shift")
+    expect("spc/unfinished-columns.spc", cube[:, :3], axis, unit, "Galactic SPC",
+           notes=["10 of 12", "kept the 3 complete columns, without the column at Z = 106.0"])
     # Refused.
     write("single.spc", spc_bytes(grid(1, 1, 4)))
     expect_error("spc/single.spc", "one spectrum", "not a map")
@@ -479,6 +486,11 @@ def make_spc():
     expect_error("spc/axes-differ.spc", "subfile 3 has its own x values", "unlike subfile 0's")
     write("truncated.spc", spc_bytes(grid(2, 2, 8))[:-5])
     expect_error("spc/truncated.spc", "4 subfiles of 8 points", "truncated")
+    gap = [(z + (4.0 if z > 102 else 0.0), w, y) for z, w, y in grid(3, 4, 4)]  # the column at Z = 106 never measured
+    write("column-gap.spc", spc_bytes(gap))
+    expect_error("spc/column-gap.spc", "Z positions are not evenly spaced", "Z = 102.0 is followed by Z = 108.0", "step is 2.0")
+    write("no-positions.spc", spc_bytes([(0.0, 0.0, y) for _, _, y in grid(2, 3, 4)]))
+    expect_error("spc/no-positions.spc", "6 spectra all lie at one position", "records no map positions")
     write("old-format.spc", spc_bytes(grid(2, 2, 4), version=0x4D))
     expect_error("spc/old-format.spc", "old-format SPC", "0x4D")
 

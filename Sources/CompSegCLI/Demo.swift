@@ -112,7 +112,8 @@ struct Demo: ParsableCommand {
         let origin = threshold != nil ? "set by --threshold"
             : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
-                                   title: "compseg demo: \(spotCount) \(modality.rawValue) phantom spots, seed \(seed), \(topology)", to: folder,
+                                   title: "compseg demo: the \(outcome.test.count) held-out test spots of \(spotCount) \(modality.rawValue) phantom spots, "
+                                       + "seed \(seed), \(topology)", to: folder,
                                    curves: try run.curvesSVG(), thresholdOrigin: origin, warnings: Warnings.written)
         try EvaluationFiles.write(result, files: outcome.files, splits: Dictionary(uniqueKeysWithValues: outcome.test.map { ($0.id, "test") }),
                                   source: (run.url.path, outcome.data, "test", origin), run: (0, Warnings.written), to: folder)

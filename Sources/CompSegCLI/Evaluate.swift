@@ -53,6 +53,13 @@ struct Evaluate: ParsableCommand {
         let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
         if rows.isEmpty { try leftOut?.report() }
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
+        // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
+        let runsOwn = trained.description.versions["manifest"] == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest).digest
+        let trainedRows = rows.filter { $0.split == .train }.count
+        if runsOwn, trainedRows > 0 {
+            warn("--split \(split.rawValue) scores \(counted(trainedRows, "training sample")) the network learned from: their AUC and Dice "
+                 + "say nothing of how it segments new samples; --split test scores samples it never saw")
+        }
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
         let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut)
@@ -67,7 +74,8 @@ struct Evaluate: ParsableCommand {
                                              inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: true) { earlier in
-            try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder)
+            try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder,
+                         runsOwn: runsOwn)
         }
     }
 
@@ -75,8 +83,9 @@ struct Evaluate: ParsableCommand {
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
 
+    /// - Parameter runsOwn: whether `manifest`'s train and val rows are the run's.
     private func evaluate(_ inputs: RunInputs, leftOut: LeftOut?, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
-                          manifest: Manifest, folder: URL) throws {
+                          manifest: Manifest, folder: URL, runsOwn: Bool) throws {
         /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
         func load(_ inputs: RunInputs, leftOut: LeftOut?) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
@@ -125,14 +134,13 @@ struct Evaluate: ParsableCommand {
             origin = "chosen on the \(counts.count) validation samples\(skipped) (--threshold auto): \(choice.reason)"
         } else {
             (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
-            if threshold == nil, trained.description.threshold != nil, split == .val || split == .all,
-               trained.description.versions["manifest"] == manifest.url.path {
+            if threshold == nil, trained.description.threshold != nil, split == .val || split == .all, runsOwn {
                 warn("the run's threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice "
                      + "and sensitivity are optimistic; --split test scores samples the choice never saw")
             }
         }
         let (samples, maps, truth) = try load(inputs, leftOut: leftOut)
-        warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
+        warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: chosen)
         if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
            let note = history.first(where: { $0.epoch == kept })?.collapse {
             warn("the run's kept epoch \(kept) collapsed (history.csv: \(note)): its maps do not depend on the image, so these "
@@ -175,7 +183,7 @@ struct Evaluate: ParsableCommand {
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
             Self.noteTruthCoveringEverything(counts)  // a warning: before the report lists them
             let warnings = Warnings.written
-            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path) (\(split.rawValue)\(skipped))",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn))\(skipped)",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin),
@@ -231,4 +239,14 @@ extension Evaluate {
 /// What `evaluate --split` takes: one split of the manifest, or all of its rows.
 enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
     case train, val, test, all
+
+    /// What the scored samples are to the run, for a report's title: held out or not.
+    func scored(byItsRun own: Bool) -> String {
+        switch self {
+        case .test: "the test split (held out from training)"
+        case .val: own ? "the validation split (it chose the kept epoch and the run's threshold: not held out)" : "the validation split"
+        case .train: own ? "the training split (the network learned from it)" : "the training split"
+        case .all: own ? "every split (training samples included)" : "every split"
+        }
+    }
 }

@@ -137,13 +137,28 @@ func recordThreadChange(_ model: inout RunConfiguration) -> String? {
 /// runs without a visible grid stay below 0.02): the checkerboard of 2×2 transposed
 /// convolutions, which makes masks jagged and costs Dice (docs/method.md). For a U-Net that
 /// upsamples so, it names the setting that avoids it.
-func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription) {
+///
+/// With the masks' `threshold`, it also warns when a fainter grid that the threshold lies within
+/// makes dotted masks (`maskParitySpread` above 0.25 in any sample).
+func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription, threshold: Float? = nil) {
     // Blank cores aside: a map of no tissue says nothing of the network on tissue.
-    let spreads = zip(samples, maps).filter { $0.0.tissue.count > 0 }
-        .map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
+    let onTissue = zip(samples, maps).filter { $0.0.tissue.count > 0 }
+    let spreads = onTissue.map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
     guard !spreads.isEmpty else { return }
     let median = StripPlot.quantile(spreads, 0.5)
-    guard median > 0.03 else { return }
+    guard median > 0.03 else {
+        guard let threshold else { return }
+        let dotted = onTissue.filter { sample, map in
+            maskParitySpread(map, tissue: sample.tissue.pixels, threshold: threshold, height: sample.height, width: sample.width) > 0.25
+        }.map(\.0.id)
+        guard !dotted.isEmpty else { return }
+        // Not "of how many": slides segmented region by region are not measured, and the warning reads the same either way.
+        warn("the masks at threshold \(thresholdText(threshold)) follow a period-2 grid in \(counted(dotted.count, "sample")) "
+             + "(\(dotted.prefix(3).joined(separator: ", "))\(dotted.count > 3 ? ", …" : "")): the maps carry a faint checkerboard "
+             + String(format: "(parity spread: median %.4f)", median) + " that the threshold lies within, so the masks are dotted rather than "
+             + "regions; a threshold this low says the maps barely rise on tumor: train longer, or see docs/method.md, Checkerboard artefacts")
+        return
+    }
     var line = String(format: "the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
                       + "below 0.02 is usual), the checkerboard of 2×2 transposed convolutions: masks follow it and Dice drops "
                       + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!)

@@ -62,7 +62,7 @@ struct Segment: ParsableCommand {
             }
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
-            warnAboutCheckerboard(samples, maps, topology: trained.description.topology)
+            warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: threshold)
             print("Segmented \(counted(fractions.count, "sample")) into \(folder.path)")
             if !samples.isEmpty {
                 print("Time" + (streamed.isEmpty ? "" : " of the \(counted(samples.count, "sample")) loaded whole") + ": "

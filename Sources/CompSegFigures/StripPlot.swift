@@ -48,7 +48,7 @@ public enum StripPlot {
             chart.series.append(.init(points: g.values.enumerated().map { (Double(i) + jitter($0), $1) }, colour: g.colour,
                                       lineWidth: 0, dotRadius: 5))
         }
-        if let cut { chart.rules.append(.init(.horizontal, at: cut.value, colour: (200, 30, 30), dash: 7, name: cut.label)) }
+        if let cut { chart.rules.append(.init(.horizontal, at: cut.value, colour: (40, 40, 40), dash: 7, name: cut.label)) }
         return chart
     }
 }

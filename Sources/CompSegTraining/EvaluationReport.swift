@@ -12,8 +12,9 @@ import Foundation
 /// by class with Youden's cut) and `thresholds.png`/`thresholds.svg` (mean Dice and Youden's J
 /// against the activation threshold, the chosen one marked).
 public enum EvaluationReport {
-    /// Colours of the classes in figures: cancer-free, cancer.
-    public static let cancerFreeColour: RGB = (44, 160, 44), cancerColour: RGB = (214, 39, 40)
+    /// Colours of the classes in figures: cancer-free, cancer (blue and vermilion, which readers
+    /// with red–green colour blindness tell apart, as they do not green and red).
+    public static let cancerFreeColour: RGB = (0, 114, 178), cancerColour: RGB = (213, 94, 0)
     /// The predicted mask's colour and opacity in the figures (`overlay --colour`, `--alpha` change them).
     public static let maskColour: RGB = (255, 0, 0), maskAlpha = 0.35
     /// The colour of the true tumor in the truth pictures.
@@ -204,7 +205,7 @@ public enum EvaluationReport {
                 shown = preview.scaled(by: upscale)
                 overlay = Overlay.blend(preview: preview, mask: mask, colour: colour, alpha: alpha).scaled(by: upscale)
                 self.truth = truth.map {
-                    Overlay.blend(preview: preview, mask: $0, colour: truthColour(beside: colour), alpha: 0.5).scaled(by: upscale)
+                    Overlay.blend(preview: preview, mask: $0, colour: truthColour(beside: colour), alpha: alpha).scaled(by: upscale)
                 }
             }
 
@@ -235,8 +236,8 @@ public enum EvaluationReport {
             let heatmap = small.heatmap(colorBar: true), m = Heatmap.margin
             var columns: [(title: String, image: RGBImage)] = [
                 ("preview", small.shown), ("activation", heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)),
-                ("overlay", small.overlay)]
-            if let truth = small.truth { columns.append(("truth", truth)) }
+                ("predicted tumor", small.overlay)]
+            if let truth = small.truth { columns.append(("true tumor", truth)) }
             panel = Panel.compose(columns, caption: nil, titleSpans: [1: small.width * small.upscale])
         }
     }
@@ -361,7 +362,7 @@ public enum EvaluationReport {
         }
         return ReportHTML.sortableTable(
             header: ["sample", "label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
-                     "pixel specificity", "tumor pixels", "tissue pixels"],
+                     "pixel specificity", "predicted tumor pixels", "tissue pixels"],
             numeric: [3, 4, 5, 6, 7, 8, 9], rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
     }
 

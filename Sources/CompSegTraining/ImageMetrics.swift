@@ -96,3 +96,12 @@ public func parityPatternSpread(_ map: [Float], height h: Int, width w: Int) -> 
     let means = (0..<4).map { sums[$0] / Double(counts[$0]) }
     return means.max()! - means.min()!
 }
+
+/// How strongly the mask `map` gives at `threshold` within `tissue` carries a period-2 pattern:
+/// `parityPatternSpread` of that mask as 0 and 1. A map whose faint checkerboard straddles the
+/// threshold makes a dotted mask (about 0.5 and more) though its own spread is a few thousandths;
+/// masks of regions stay near 0.
+public func maskParitySpread(_ map: [Float], tissue: [Bool], threshold: Float, height h: Int, width w: Int) -> Double {
+    guard map.count == h * w, tissue.count == h * w else { return 0 }
+    return parityPatternSpread((0..<(h * w)).map { tissue[$0] && map[$0] > threshold ? 1 : 0 }, height: h, width: w)
+}

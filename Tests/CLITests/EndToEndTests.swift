@@ -187,6 +187,16 @@ import Testing
                 "\(evaluated.output)")
         let summary = try String(contentsOfFile: folder.path("ev/summary.json"), encoding: .utf8)
         #expect(summary.contains("the run's, chosen on the"), "\(summary)")
+        let report = try String(contentsOfFile: folder.path("ev/report.html"), encoding: .utf8)
+        #expect(report.contains("the validation split (it chose the kept epoch and the run&#39;s threshold: not held out)")
+                    || report.contains("the validation split (it chose the kept epoch and the run's threshold: not held out)"), "the title says what val is")
+        // The same manifest moved elsewhere is still the run's own; --split all warns of its training samples too.
+        try FileManager.default.copyItem(atPath: URL(fileURLWithPath: manifest).deletingLastPathComponent().path, toPath: folder.path("copy"))
+        let all = try cli.run(["evaluate", "--model", folder.path("early"), "--data", folder.path("copy/manifest.csv"), "--out", folder.path("ev-all"),
+                               "--split", "all"])
+        #expect(all.status == 0 && all.output.contains("warning: the run's threshold was chosen on validation samples that --split all scores too")
+                    && all.output.contains("training samples the network learned from"), "\(all.output)")
+        #expect(try String(contentsOfFile: folder.path("ev-all/report.html"), encoding: .utf8).contains("every split (training samples included)"))
         // per_sample.csv's fractions, unrounded, give its calls at summary.json's Youden cut.
         func table(_ out: String) throws -> (cut: Double?, rows: [(fraction: Double, called: String)]) {
             let s = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("\(out)/summary.json")))) as? [String: Any]

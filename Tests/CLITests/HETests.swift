@@ -186,8 +186,9 @@ import Testing
         #expect(evaluations[1].status == 0 && evaluations[1].output.contains("big_val.\(format) (1400×600) region by region")
                     && evaluations[1].output.contains("big.\(format) (1400×600) region by region"), "\(evaluations[1].output)")
         for file in ["per_sample.csv", "summary.json"] {
-            #expect(try String(contentsOfFile: folder.path("ew/\(file)"), encoding: .utf8) == String(contentsOfFile: folder.path("es/\(file)"), encoding: .utf8),
-                    "\(file)")
+            let (whole, streamed) = try (String(contentsOfFile: folder.path("ew/\(file)"), encoding: .utf8),
+                                         String(contentsOfFile: folder.path("es/\(file)"), encoding: .utf8))
+            #expect(whole == streamed, "\(file): \(whole)\n\(streamed)")
         }
         let perSample = try String(contentsOfFile: folder.path("es/per_sample.csv"), encoding: .utf8)
         #expect(perSample.split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) } == ["big", "spot000", "spot001"], "\(perSample)")

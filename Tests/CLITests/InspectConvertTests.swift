@@ -23,7 +23,7 @@ import Testing
                      "map-wide.xyz: text map (wide), text, 2×3×4",
                      "fortran-f8be.npy: NumPy array, float64, 3×4×5 (H×W×B), axis 1800.5–1000.06 (no unit) read as cm⁻¹", "note: axis from wavenumbers.npy",
                      "unfinished-own-axes.spc: Galactic SPC, float32, 2×3×4 (H×W×B), axis 500–800 Raman shift, 0 non-finite",
-                     "note: unfinished acquisition: 8 of 9 spectra; kept 2 complete rows",
+                     "note: unfinished acquisition: 8 of 9 spectra; kept the 2 complete rows, without the row at W = 0.0",
                      "note: the axis is marked as a Raman shift, not cm⁻¹ of absorption: read Raman maps with a Raman modality"] {
             #expect(r.output.contains(line), "missing '\(line)' in:\n\(r.output)")
         }

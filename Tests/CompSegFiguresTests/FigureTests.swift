@@ -609,10 +609,10 @@ func balanced(_ xml: String) -> Bool {
             #expect(same(image.pixel(x: Int(chart.px(1 + StripPlot.jitter(k))), y: Int(chart.py(v))), (214, 39, 40)), "cancer dot \(k)")
         }
         #expect(same(image.pixel(x: Int(chart.px(0 + StripPlot.jitter(1))), y: Int(chart.py(0.01))), (44, 160, 44)))
-        // The cut: a dashed red rule across the plot at 0.2.
+        // The cut: a dashed dark grey rule across the plot at 0.2.
         let a = chart.plotArea, y = Int(chart.py(0.2))
         var rule = 0
-        for x in a.left..<a.right where same(image.pixel(x: x, y: y), (200, 30, 30)) { rule += 1 }
+        for x in a.left..<a.right where same(image.pixel(x: x, y: y), (40, 40, 40)) { rule += 1 }
         #expect(rule > (a.right - a.left) / 3, "rule pixels \(rule)")
         let svg = chart.svg()
         #expect(balanced(svg) && svg.contains("cancer (n=5)") && svg.contains("cancer-free (n=4)") && svg.contains("Youden cut 0.200"))

@@ -202,13 +202,15 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
                 _ = try SpectralCube.readNumPy(dir.appendingPathComponent("\(name).npy"))
             }
         }
-        // SPC: 2³²−1 subfiles, and 2³²−1 points; spectra scattered, each at its own Z and W (a raster of n² places).
+        // SPC: 2³¹−1 subfiles or points, and −1 of each; spectra scattered, each at its own Z and W (a raster of n² places).
         let spc = try Data(contentsOf: instrumentFixture("spc/map-float.spc"))
-        for (name, offset) in [("subfiles", 24), ("points", 4)] {
+        for (name, offset, value, message) in [("subfiles", 24, [0xFF, 0xFF, 0xFF, 0x7F], "truncated"), ("points", 4, [0xFF, 0xFF, 0xFF, 0x7F], "truncated"),
+                                               ("no-subfiles", 24, [0xFF, 0xFF, 0xFF, 0xFF], "fnsub (byte 24) is -1; expected at least one subfile"),
+                                               ("no-points", 4, [0xFF, 0xFF, 0xFF, 0xFF], "holds spectra of -1 points (fnpts, byte 4)")] as [(String, Int, [UInt8], String)] {
             var big = spc
-            big.replaceSubrange(offset..<offset + 4, with: [UInt8](repeating: 0xFF, count: 4))
+            big.replaceSubrange(offset..<offset + 4, with: value)
             try big.write(to: dir.appendingPathComponent("\(name).spc"))
-            expectIOError(dir.appendingPathComponent("\(name).spc"), containing: "truncated") {
+            expectIOError(dir.appendingPathComponent("\(name).spc"), containing: message) {
                 _ = try SpectralCube.readSPC(dir.appendingPathComponent("\(name).spc"))
             }
         }

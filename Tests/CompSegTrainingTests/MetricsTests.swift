@@ -115,6 +115,19 @@ import CompSegTraining
 
     /// The period-2 measure: none in a constant map or a linear ramp (its 3×3 mean is itself
     /// inside), strong where every other row is dark, as a striped U-Net map is.
+    /// A faint checkerboard (0.0072 and 0.0094) that the threshold straddles makes a dotted mask; a
+    /// threshold above it, or a smooth map, makes none.
+    @Test func maskParitySpreadFindsDottedMasks() {
+        let (h, w) = (24, 24)
+        let grid = (0..<(h * w)).map { p -> Float in (p / w + p % w) % 2 == 0 ? 0.0072 : 0.0094 }
+        let tissue = [Bool](repeating: true, count: h * w)
+        #expect(parityPatternSpread(grid, height: h, width: w) < 0.003)
+        #expect(maskParitySpread(grid, tissue: tissue, threshold: 0.0081, height: h, width: w) > 0.5)
+        #expect(maskParitySpread(grid, tissue: tissue, threshold: 0.35, height: h, width: w) == 0)
+        let blob = (0..<(h * w)).map { p -> Float in abs(p / w - 12) < 6 && abs(p % w - 12) < 6 ? 0.9 : 0.1 }
+        #expect(maskParitySpread(blob, tissue: tissue, threshold: 0.5, height: h, width: w) < 0.15)
+    }
+
     @Test func parityPatternSpreadFindsAPeriodTwoGrid() {
         let (h, w) = (16, 12)
         #expect(parityPatternSpread([Float](repeating: 0.4, count: h * w), height: h, width: w) == 0)

@@ -72,26 +72,28 @@ private struct SPCHeader {
         }
         flags = head.raw[0]
         exponent = Int8(bitPattern: head.raw[3])
-        let declared = Int(try head.uint32(at: 4, "fnpts (byte 4)"))
+        let declared = Int(try head.int32(at: 4, "fnpts (byte 4)"))
         first = try head.float64(at: 8, "ffirst (byte 8)")
         last = try head.float64(at: 16, "flast (byte 16)")
-        let count = Int(try head.uint32(at: 24, "fnsub (byte 24)"))
+        let count = Int(try head.int32(at: 24, "fnsub (byte 24)"))
         subfiles = flags & 0x04 != 0 ? count : 1
         xType = head.raw[28]
         let sampleSize = flags & 0x01 != 0 && exponent != -128 ? 2 : 4
-        guard subfiles > 0 else { throw IOError(file: path, "fnsub (byte 24) is 0; expected at least one subfile") }
+        guard subfiles > 0 else { throw IOError(file: path, "fnsub (byte 24) is \(count); expected at least one subfile") }
         if flags & 0xC0 == 0xC0 {
             // Each subfile's point count is its own (fnpts then holds a directory's offset): the first one's.
             start = 512
             let first = try file.bytes(at: start, count: 32, "subfile 0's header")
-            points = Int(try first.uint32(at: 16, "subfile 0: subnpts"))
+            points = Int(try first.int32(at: 16, "subfile 0: subnpts"))
             subfileSize = 32 + points * (4 + sampleSize)
         } else {
             points = declared
             start = 512 + (flags & 0xC0 == 0x80 ? points * 4 : 0)
             subfileSize = 32 + points * sampleSize
         }
-        guard points > 0 else { throw IOError(file: path, "holds spectra of 0 points (\(flags & 0xC0 == 0xC0 ? "subfile 0's subnpts" : "fnpts, byte 4")); expected at least 1") }
+        guard points > 0 else {
+            throw IOError(file: path, "holds spectra of \(points) points (\(flags & 0xC0 == 0xC0 ? "subfile 0's subnpts" : "fnpts, byte 4")); expected at least 1")
+        }
         guard let total = checkedProduct(subfiles, subfileSize), total <= file.length - start else {
             throw IOError(file: path, "declares \(subfiles) subfiles of \(points) points (\(subfileSize) bytes each) from byte \(start), "
                           + "but the file holds \(file.length) bytes: it is truncated, or its header is damaged")
@@ -160,7 +162,7 @@ private struct SPCSubfile { let index: Int, offset: Int, z: Double, w: Double, e
 /// Where each spectrum goes: columns from the Z values, rows from the W values.
 private struct SPCGrid {
     let width: Int, height: Int
-    /// Each spectrum's pixel (row-major), nil for one in a dropped, unfinished last row.
+    /// Each spectrum's pixel (row-major), nil for one in a dropped, unfinished last row or column.
     let cells: [Int?]
     let notes: [String]
 
@@ -168,16 +170,22 @@ private struct SPCGrid {
         if let bad = spectra.first(where: { !$0.z.isFinite || !$0.w.isFinite }) {
             throw IOError(file: path, "subfile \(bad.index) lies at Z = \(bad.z), W = \(bad.w); expected finite positions")
         }
-        let columns = SPCPositions(spectra.map(\.z)), rows = SPCPositions(spectra.map(\.w))
-        let n = spectra.count, (width, rowCount) = (columns.values.count, rows.values.count)
-        guard width > 1, rowCount > 1 else {
-            let (one, other) = width > 1 ? ("W", "Z") : ("Z", "W")
-            throw IOError(file: path, "its \(n) spectra lie on a line (one \(one) value in the subfile headers, \(max(width, rowCount)) "
-                          + "\(other) values), not an area map; an SPC map gives each spectrum's position as its Z (subtime) and W (subwlevel)")
+        let n = spectra.count
+        let columns = try SPCPositions(spectra.map(\.z), axis: "Z", path: path), rows = try SPCPositions(spectra.map(\.w), axis: "W", path: path)
+        var (width, height) = (columns.centres.count, rows.centres.count)
+        guard width > 1, height > 1 else {
+            if width == 1, height == 1 {
+                throw IOError(file: path, "its \(n) spectra all lie at one position (Z = \(spectra[0].z), W = \(spectra[0].w)): the file records "
+                              + "no map positions (an exporter that writes none leaves them 0); an SPC map gives each spectrum's "
+                              + "position as its Z (subtime) and W (subwlevel)")
+            }
+            let (one, other, count) = width > 1 ? ("W", "Z", width) : ("Z", "W", height)
+            throw IOError(file: path, "its \(n) spectra lie on a line (one \(one) value and \(count) \(other) values in the subfile headers), "
+                          + "not an area map; an SPC map gives each spectrum's position as its Z (subtime) and W (subwlevel)")
         }
-        guard let places = checkedProduct(rowCount, width), places <= n + width else {
-            throw IOError(file: path, "its \(n) spectra lie at \(width) Z and \(rowCount) W values: too few to fill a raster of "
-                          + "\(rowCount) × \(width); the positions are no raster")
+        guard let places = checkedProduct(height, width), places <= n + max(width, height) else {
+            throw IOError(file: path, "its \(n) spectra lie at \(width) Z and \(height) W values: too few to fill a raster of "
+                          + "\(height) × \(width); the positions are no raster")
         }
         var cells = [Int?](repeating: nil, count: n)
         var owner = [Int?](repeating: nil, count: places)
@@ -189,40 +197,71 @@ private struct SPCGrid {
             }
             (owner[cell], cells[i]) = (i, cell)
         }
-        var height = rowCount
         var notes: [String] = []
         let empty = owner.indices.filter { owner[$0] == nil }
         if !empty.isEmpty {
-            // An unfinished acquisition: the empty places all lie in the last spectrum's row, the first or last.
-            let lastRow = cells[n - 1]! / width
-            guard empty.allSatisfy({ $0 / width == lastRow }), lastRow == rowCount - 1 || lastRow == 0 else {
+            // An unfinished acquisition: the empty places all lie in the last spectrum's row (acquired row by row) or
+            // column (column by column), the first or the last; that line is dropped.
+            let last = cells[n - 1]!
+            let (row, column) = (last / width, last % width)
+            if empty.allSatisfy({ $0 / width == row }), row == 0 || row == height - 1 {
+                cells = cells.map { $0.flatMap { $0 / width == row ? nil : $0 - (row == 0 ? width : 0) } }
+                height -= 1
+                notes.append("unfinished acquisition: \(n) of \(places) spectra; kept the \(height) complete rows, without the row at W = \(rows.centres[row])")
+            } else if empty.allSatisfy({ $0 % width == column }), column == 0 || column == width - 1 {
+                cells = cells.map { $0.flatMap { $0 % width == column ? nil : ($0 / width) * (width - 1) + $0 % width - (column == 0 ? 1 : 0) } }
+                width -= 1
+                notes.append("unfinished acquisition: \(n) of \(places) spectra; kept the \(width) complete columns, without the column at Z = \(columns.centres[column])")
+            } else {
                 let cell = empty[0]
-                throw IOError(file: path, "no spectrum lies at Z = \(columns.values[cell % width]), W = \(rows.values[cell / width]) "
-                              + "(\(empty.count) of \(rowCount) × \(width) positions are empty): the positions are no raster")
+                throw IOError(file: path, "no spectrum lies at Z = \(columns.centres[cell % width]), W = \(rows.centres[cell / width]) "
+                              + "(\(empty.count) of \(height) × \(width) positions are empty, not one unfinished last row or column): "
+                              + "the positions are no raster")
             }
-            height -= 1
-            let shift = lastRow == 0 ? width : 0
-            cells = cells.map { cell in cell.flatMap { $0 / width == lastRow ? nil : $0 - shift } }
-            notes.append("unfinished acquisition: \(n) of \(rowCount * width) spectra; kept \(height) complete rows")
         }
         (self.width, self.height, self.cells, self.notes) = (width, height, cells, notes)
     }
 }
 
-/// The distinct positions among some values, ascending: a new one starts where the step from the
-/// value before exceeds a quarter of the largest step.
+/// The distinct, evenly spaced positions among some values (a map's columns or rows), ascending.
+/// Values closer than a quarter of the largest step between them are one position (stage
+/// jitter), unless a position so made spans more than the step to its neighbour (a line left out
+/// made that largest step): then each distinct value is one. The positions must lie a step apart
+/// (the median step, within a quarter), so that a line left out is refused rather than closed up.
 private struct SPCPositions {
-    let values: [Double]
-    let quarterStep: Double
+    /// Each position's mean value, ascending.
+    let centres: [Double]
 
-    init(_ all: [Double]) {
+    init(_ all: [Double], axis: String, path: String) throws {
         let sorted = Array(Set(all)).sorted()
-        quarterStep = (zip(sorted.dropFirst(), sorted).map { $0 - $1 }.max() ?? 0) / 4
-        var values = Array(sorted.prefix(1))
-        for (value, previous) in zip(sorted.dropFirst(), sorted) where value - previous > quarterStep { values.append(value) }
-        self.values = values
+        func groups(splittingAbove limit: Double) -> [[Double]] {
+            var groups: [[Double]] = sorted.isEmpty ? [] : [[sorted[0]]]
+            for (value, previous) in zip(sorted.dropFirst(), sorted) {
+                if value - previous > limit { groups.append([value]) } else { groups[groups.count - 1].append(value) }
+            }
+            return groups
+        }
+        var positions = groups(splittingAbove: (zip(sorted.dropFirst(), sorted).map { $0 - $1 }.max() ?? 0) / 4)
+        let spans = positions.map { $0.last! - $0.first! }, steps = zip(positions.dropFirst(), positions).map { $0.first! - $1.last! }
+        if let widest = spans.max(), let narrowest = steps.min(), widest >= narrowest { positions = sorted.map { [$0] } }
+        centres = positions.map { $0.reduce(0, +) / Double($0.count) }
+        let differences = zip(centres.dropFirst(), centres).map { $0 - $1 }.sorted()
+        guard !differences.isEmpty else { return }
+        let step = differences[differences.count / 2]
+        for (next, previous) in zip(centres.dropFirst(), centres) where abs(next - previous - step) > step / 4 {
+            throw IOError(file: path, "its \(axis) positions are not evenly spaced: \(axis) = \(previous) is followed by \(axis) = \(next), "
+                          + "where the step is \(step) elsewhere; a map with a line left out, or positions that are no raster, "
+                          + "cannot be placed as an image")
+        }
     }
 
-    /// The position `value` belongs to: the last that starts at or below it.
-    func index(_ value: Double) -> Int { values.lastIndex { $0 <= value } ?? 0 }
+    /// The position `value` belongs to: the nearest.
+    func index(_ value: Double) -> Int {
+        var (low, high) = (0, centres.count - 1)  // the first centre at or above value, by bisection
+        while low < high {
+            let middle = (low + high) / 2
+            if centres[middle] < value { low = middle + 1 } else { high = middle }
+        }
+        return low > 0 && value - centres[low - 1] < centres[low] - value ? low - 1 : low
+    }
 }
