@@ -26,9 +26,32 @@ enum PNGChunks {
                 return " (chunk \(type) at byte \(offset) fails its CRC check: the file is damaged)"
             }
             if type == "IEND" { return "" }
+            if type == "IHDR", let problem = headerProblem(Array(bytes[(offset + 8)..<(end - 4)])) { return " (IHDR: \(problem))" }
             (last, offset) = ("chunk \(type) at byte \(offset)", end)
         }
         return " (the file ends at byte \(bytes.count) without the closing IEND chunk, after \(last): truncated)"
+    }
+
+    /// What is wrong with the fields of an IHDR chunk's data (libpng says only "Invalid IHDR data"),
+    /// nil where they are a PNG's: 13 bytes; width and height 1 to libpng's limit of 1,000,000; a
+    /// colour type of 0, 2, 3, 4 or 6 with a bit depth it allows; compression and filter method 0;
+    /// interlace 0 or 1.
+    static func headerProblem(_ data: [UInt8]) -> String? {
+        guard data.count == 13 else { return "\(data.count) bytes of data; expected 13" }
+        func size(_ at: Int) -> Int { data[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        for (name, value) in [("width", size(0)), ("height", size(4))] where !(1...1_000_000).contains(value) {
+            return "\(name) \(value); expected 1 to 1000000 pixels, the most libpng reads a side"
+        }
+        let (depth, colour) = (Int(data[8]), Int(data[9]))
+        let allowed: [Int: (String, [Int])] = [0: ("grey", [1, 2, 4, 8, 16]), 2: ("RGB", [8, 16]), 3: ("palette", [1, 2, 4, 8]),
+                                               4: ("grey and alpha", [8, 16]), 6: ("RGBA", [8, 16])]
+        guard let (name, depths) = allowed[colour] else { return "colour type \(colour); expected 0, 2, 3, 4 or 6" }
+        guard depths.contains(depth) else {
+            return "bit depth \(depth) with colour type \(colour) (\(name)); expected \(depths.map(String.init).joined(separator: ", "))"
+        }
+        if data[10] != 0 || data[11] != 0 { return "compression method \(data[10]) and filter method \(data[11]); expected 0 and 0" }
+        if data[12] > 1 { return "interlace method \(data[12]); expected 0 (none) or 1 (Adam7)" }
+        return nil
     }
 
     /// CRC-32 as PNG computes it (polynomial 0xEDB88320, reflected, inverted before and after).

@@ -136,6 +136,31 @@ import Testing
                     == " (the file ends at byte \(data.count - 12) without the closing IEND chunk, after chunk IDAT at byte \(idat): truncated)")
     }
 
+    /// An IHDR whose fields no PNG has (libpng: "Invalid IHDR data") is named field by field,
+    /// through both readers; the IHDR of a written file passes.
+    @Test func invalidHeaderFieldsAreNamed() throws {
+        let (dir, cleanup) = try temporaryFolder("png-ihdr")
+        defer { cleanup() }
+        let good = dir.appendingPathComponent("good.png")
+        try PNGImage(width: 4, height: 3, channels: 3, pixels: [UInt8](repeating: 9, count: 36)).write(to: good)
+        let data = try Data(contentsOf: good)
+        #expect(PNGChunks.headerProblem(Array(data[16..<29])) == nil)  // IHDR data: bytes 16…28
+        for (offset, value, text) in [(16, [0x7F, 0xFF, 0xFF, 0xFF], "width 2147483647; expected 1 to 1000000 pixels"),
+                                      (20, [0, 0, 0, 0], "height 0; expected 1 to 1000000"),
+                                      (24, [7], "bit depth 7 with colour type 2 (RGB); expected 8, 16"),
+                                      (25, [5], "colour type 5; expected 0, 2, 3, 4 or 6"),
+                                      (28, [2], "interlace method 2")] as [(Int, [UInt8], String)] {
+            var bad = data
+            bad.replaceSubrange(offset..<(offset + value.count), with: value)
+            let crc = PNGChunks.crc32(bad[12..<29])  // type and data
+            bad.replaceSubrange(29..<33, with: withUnsafeBytes(of: crc.bigEndian, Array.init))
+            let file = dir.appendingPathComponent("bad\(offset).png")
+            try bad.write(to: file)
+            expectIOError(file, containing: "(IHDR: \(text)") { _ = try PNGImage(contentsOf: file) }
+            expectIOError(file, containing: "(IHDR: \(text)") { _ = try RasterFile.read(file) }
+        }
+    }
+
     /// The size of the chunk before IEND (the last IDAT in a file CompSeg wrote).
     static func lastIDATSize(_ data: Data) -> Int? {
         var offset = 8, last: Int?

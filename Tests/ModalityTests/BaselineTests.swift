@@ -142,6 +142,13 @@ import SpectralPreprocessing
         // An axis 0, 1, 2, … (a file that names none) is called the band index, in either order.
         #expect { try SpectralResample(from: 400, to: 1800, count: 3).axis([2, 1, 0]) } throws: { "\($0)".contains("That axis is 0, 1, 2, …: the band index") }
         #expect { try SpectralResample(from: 999, to: 1005, count: 3).axis(axis) } throws: { !"\($0)".contains("band index") }
+        // Absolute wavenumbers of scattered light (a 785 nm laser: 10938–12338 cm⁻¹) where Raman shifts are wanted, and
+        // an infrared axis (950–1800) where the Raman range starts at 400: each named with what to do.
+        let raman = try SpectralResample(from: 400, to: 1800, count: 351)
+        #expect { try raman.axis([10938.85, 11638.85, 12338.85]) } throws: { "\($0)".contains("absolute wavenumbers of the scattered light")
+                                                                            && "\($0)".contains("excitationWavelength") }
+        #expect { try raman.axis([950, 1400, 1800]) } throws: { "\($0)".contains("an infrared map read as Raman")
+                                                              && "\($0)".contains("within 950.0…1800.0") }
         #expect(throws: SpectralError.self) { try SpectralResample(values: [1001]).apply([1, 2, 3], wavenumbers: [1000, 1002, 1001]) }
         #expect(throws: SpectralError.self) { try SpectralResample(values: []) }
         #expect(throws: SpectralError.self) { try SpectralResample(values: [1000, 1000]) }

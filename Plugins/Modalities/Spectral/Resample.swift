@@ -68,11 +68,17 @@ public struct SpectralResample: SpectralTransform, Equatable {
         if let outside = target.first(where: { $0 < lo - slackBelow || $0 > hi + slackAbove }) {
             // 0, 1, … B−1: what a reader gives a file that names no axis (an ENVI header without 'wavelength').
             let bandIndex = wavenumbers.sorted().enumerated().allSatisfy { Double($0.offset) == $0.element }
+            let (from, to) = (target.min() ?? 0, target.max() ?? 0)
+            let hint = bandIndex ? ". That axis is 0, 1, 2, …: the band index, given where the file names no wavenumbers "
+                + "(an ENVI header without a 'wavelength' list, a NumPy array without STEM_wavenumbers.npy beside it; inspect says so); add them"
+                : lo > to && lo > 4000 ? ". It lies wholly above \(from)…\(to) and above 4000 cm⁻¹, where neither Raman shifts nor "
+                    + "mid-infrared bands lie: absolute wavenumbers of the scattered light (10⁷/λ)? A Raman map's axis is the shift "
+                    + "from the laser line: give its wavelengths in nm with the modality option excitationWavelength"
+                : ". The files of another modality (an infrared map read as Raman, say), or an instrument range narrower than "
+                    + "\(from)…\(to)? Read each with its modality, or set resample's from and to within \(lo)…\(hi) in a copy of "
+                    + "the manifest (--modality path/to/copy.yaml)"
             throw SpectralError("target point \(outside) lies outside the axis this step receives, \(lo)…\(hi) (the file's, "
-                                + "after the steps before this one); every target point must lie within it"
-                                + (bandIndex ? ". That axis is 0, 1, 2, …: the band index, given where the file names no wavenumbers "
-                                   + "(an ENVI header without a 'wavelength' list, a NumPy array without STEM_wavenumbers.npy "
-                                   + "beside it; inspect says so); add them" : ""))
+                                + "after the steps before this one); every target point must lie within it" + hint)
         }
         return target
     }
