@@ -374,7 +374,7 @@ def make_wire():
 # ---------------------------------------------------------------- Galactic SPC
 
 def spc_bytes(spectra, x=None, first=400.0, last=1800.0, xtype=13, exp=-128, half=False, own_x=None,
-              wplanes=0, version=0x4B, log=b""):
+              wplanes=0, version=0x4B, log=b"", extra_flags=0, sub_exp=None):
     """A new-format SPC file (least significant byte first) of `spectra`, a list of (z, w, values): the
     512-byte header (flags, version, exponent, points, first and last x, subfiles, x/y/z types at 0..31;
     fzinc, fwplanes, fwinc at 312), the x array (TXVALS), then per subfile a 32-byte header (flags,
@@ -384,6 +384,7 @@ def spc_bytes(spectra, x=None, first=400.0, last=1800.0, xtype=13, exp=-128, hal
     flags = (0x04 if len(spectra) > 1 else 0) | (0x01 if half else 0)
     flags |= 0x80 if x is not None else 0
     flags |= 0xC0 if own_x is not None else 0
+    flags |= extra_flags
     head = bytearray(512)
     struct.pack_into("<BBBbIddIBBBB", head, 0, flags, version, 0, exp, points, first, last, len(spectra), xtype, 4, 0, 0)
     struct.pack_into("<fIfB", head, 312, 0.0, wplanes, 0.0, 0)
@@ -394,7 +395,7 @@ def spc_bytes(spectra, x=None, first=400.0, last=1800.0, xtype=13, exp=-128, hal
     for i, (z, w, y) in enumerate(spectra):
         y = np.asarray(y, np.float64)
         directory += struct.pack("<iif", 512 + len(body), 32 + points * 8, z)
-        body += struct.pack("<BbHfffIIf4x", 0, exp, i, z, z, 0.0, points if own_x is not None else 0, 0, w)
+        body += struct.pack("<BbHfffIIf4x", 0, exp if sub_exp is None else sub_exp, i, z, z, 0.0, points if own_x is not None else 0, 0, w)
         if own_x is not None:
             body += np.asarray(own_x[i], "<f4").tobytes()
         if exp == -128:
@@ -491,6 +492,12 @@ def make_spc():
     expect_error("spc/column-gap.spc", "Z positions are not evenly spaced", "Z = 102.0 is followed by Z = 108.0", "step is 2.0")
     write("no-positions.spc", spc_bytes([(0.0, 0.0, y) for _, _, y in grid(2, 3, 4)]))
     expect_error("spc/no-positions.spc", "6 spectra all lie at one position", "records no map positions")
+    write("two-rows-unfinished.spc", spc_bytes(grid(2, 3, 4)[:-1]))  # dropping the short row would leave one line
+    expect_error("spc/two-rows-unfinished.spc", "no spectrum lies at Z = 104.0, W = -5.0", "a map that keeps two or more")
+    write("own-x-unstored.spc", spc_bytes(grid(2, 2, 4), extra_flags=0x40))
+    expect_error("spc/own-x-unstored.spc", "TXYXYS", "without TXVALS")
+    write("half-float.spc", spc_bytes(grid(2, 2, 4), exp=14, half=True, sub_exp=-128))
+    expect_error("spc/half-float.spc", "subfile 0 holds float32 values", "flag TSPREC")
     write("old-format.spc", spc_bytes(grid(2, 2, 4), version=0x4D))
     expect_error("spc/old-format.spc", "old-format SPC", "0x4D")
 

@@ -446,8 +446,12 @@ struct Compare: ParsableCommand {
             tiles.append(ReportHTML.tile(overSeeds ? "Highest mean test AUC" : "Highest test AUC", "\(r.names): \(f(r.value))",
                                          "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance. "
                                          + (overSeeds ? "Mean over \(seedsLine); a lead smaller than the spread over seeds (table) is no finding."
-                                            : "One seed, \(Self.testCounts(rows)): a lead within the rows' 95% intervals (table) is "
-                                              + "no finding; repeat with --seeds 0,1,2.")))
+                                            : "One seed, \(Self.testCounts(rows)): "
+                                              + (rows.contains { $0.evaluation.summary.aucCI != nil }
+                                                 ? "a lead within the rows' 95% intervals (table) is no finding"
+                                                 : "no row has a 95% interval (DeLong's method gives none where the classes "
+                                                   + "separate completely or every score ties), and a lead over so few samples is no finding")
+                                              + "; repeat with --seeds 0,1,2.")))
         }
         if let r = bestDice {
             tiles.append(ReportHTML.tile(overSeeds ? "Highest mean Dice" : "Highest Dice", "\(r.names): \(f(r.value))",

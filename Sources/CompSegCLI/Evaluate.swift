@@ -243,7 +243,7 @@ enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
     /// What the scored samples are to the run, for a report's title: held out or not.
     func scored(byItsRun own: Bool) -> String {
         switch self {
-        case .test: "the test split (held out from training)"
+        case .test: own ? "the test split (held out from training)" : "the test split"
         case .val: own ? "the validation split (it chose the kept epoch and the run's threshold: not held out)" : "the validation split"
         case .train: own ? "the training split (the network learned from it)" : "the training split"
         case .all: own ? "every split (training samples included)" : "every split"

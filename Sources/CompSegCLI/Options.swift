@@ -156,7 +156,8 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
         warn("the masks at threshold \(thresholdText(threshold)) follow a period-2 grid in \(counted(dotted.count, "sample")) "
              + "(\(dotted.prefix(3).joined(separator: ", "))\(dotted.count > 3 ? ", …" : "")): the maps carry a faint checkerboard "
              + String(format: "(parity spread: median %.4f)", median) + " that the threshold lies within, so the masks are dotted rather than "
-             + "regions; a threshold this low says the maps barely rise on tumor: train longer, or see docs/method.md, Checkerboard artefacts")
+             + "regions" + (threshold < 0.05 ? "; a threshold this low says the maps barely rise on tumor: train longer" : "; try another --threshold")
+             + " (docs/method.md, Checkerboard artefacts)")
         return
     }
     var line = String(format: "the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "

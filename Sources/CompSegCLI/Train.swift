@@ -240,6 +240,8 @@ struct Train: ParsableCommand {
     /// topology and head checked against the settings file before anything is written.
     private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         let folder = RunDirectory(URL(fileURLWithPath: out!))
+        // A run another compseg trains now is named as such, rather than how to resume it (which would be refused).
+        if FileManager.default.fileExists(atPath: folder.checkpointFile.path) { _ = try FolderLock(folder.url, holder: TrainingRun.lockHolder) }
         try TrainingRun.requireRoom(in: folder)
         let made = !FileManager.default.fileExists(atPath: folder.url.path)
         let lock = try TrainingRun.lockForTraining(folder)

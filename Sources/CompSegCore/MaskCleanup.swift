@@ -104,25 +104,28 @@ extension Mask {
 /// Non-finite values are left out; the arithmetic is in Double, so a range wider than Float's is fine.
 public func otsuThreshold(_ values: [Float]) -> Float { otsuSplit(values).threshold }
 
-/// Otsu's threshold of `values` over 256 bins, and its separability: the between-class variance
-/// as a share of the whole (0 for values all alike). Two well-apart classes give nearly 1; one
-/// normal class gives 2/π ≈ 0.64, whatever its spread.
-public func otsuSplit(_ values: [Float]) -> (threshold: Float, separability: Double) {
+/// Otsu's threshold of `values` over 256 bins, its separability (the between-class variance as a
+/// share of the whole, 0 for values all alike: two well-apart classes give nearly 1, one normal
+/// class 2/π ≈ 0.64 whatever its spread, one even spread 0.75), and the distance between the two
+/// classes' means, in the values' units.
+public func otsuSplit(_ values: [Float]) -> (threshold: Float, separability: Double, meanGap: Double) {
     let finite = values.lazy.filter(\.isFinite).map(Double.init)
-    guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return (Float(finite.first ?? 0), 0) }
+    guard let lo = finite.min(), let hi = finite.max(), hi > lo else { return (Float(finite.first ?? 0), 0, 0) }
     var histogram = [Double](repeating: 0, count: 256)
     for v in finite { histogram[min(255, Int((v - lo) / (hi - lo) * 255))] += 1 }
     let total = histogram.reduce(0, +)
     let weightedSum = histogram.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
-    var (below, belowSum, best, cut) = (0.0, 0.0, -1.0, 0)
+    var (below, belowSum, best, cut, gap) = (0.0, 0.0, -1.0, 0, 0.0)
     for i in 0..<256 {
         below += histogram[i]; belowSum += Double(i) * histogram[i]
         let above = total - below
         guard below > 0, above > 0 else { continue }
-        let between = below * above * pow(belowSum / below - (weightedSum - belowSum) / above, 2)
-        if between > best { best = between; cut = i }
+        let difference = (weightedSum - belowSum) / above - belowSum / below
+        let between = below * above * difference * difference
+        if between > best { (best, cut, gap) = (between, i, difference) }
     }
     let mean = weightedSum / total
     let variance = histogram.enumerated().reduce(0) { $0 + $1.element * pow(Double($1.offset) - mean, 2) } / total
-    return (Float(lo + (hi - lo) * (Double(cut) + 1) / 255), variance > 0 ? best / (total * total) / variance : 0)
+    return (Float(lo + (hi - lo) * (Double(cut) + 1) / 255), variance > 0 ? best / (total * total) / variance : 0,
+            gap * (hi - lo) / 255)
 }

@@ -82,10 +82,15 @@ public func meanAndSD(_ values: [Double]) -> (mean: Double, sd: Double?)? {
 /// the four pixel parities (row mod 2, column mod 2); the largest of those means minus the
 /// smallest, in activation units. 0 for a map smaller than 2×2.
 public func parityPatternSpread(_ map: [Float], height h: Int, width w: Int) -> Double {
+    parityPatternSpread(map, height: h, width: w, over: nil)
+}
+
+/// `parityPatternSpread`, the four means taken over the pixels `counted` marks (all where nil).
+func parityPatternSpread(_ map: [Float], height h: Int, width w: Int, over counted: [Bool]?) -> Double {
     guard h >= 2, w >= 2, map.count == h * w else { return 0 }
     var sums = [Double](repeating: 0, count: 4), counts = [Int](repeating: 0, count: 4)
     for y in 0..<h {
-        for x in 0..<w {
+        for x in 0..<w where counted?[y * w + x] ?? true {
             var mean = 0.0
             for dy in -1...1 { for dx in -1...1 { mean += Double(map[min(h - 1, max(0, y + dy)) * w + min(w - 1, max(0, x + dx))]) } }
             let k = (y & 1) * 2 + (x & 1)
@@ -93,15 +98,17 @@ public func parityPatternSpread(_ map: [Float], height h: Int, width w: Int) -> 
             counts[k] += 1
         }
     }
+    guard !counts.contains(0) else { return 0 }
     let means = (0..<4).map { sums[$0] / Double(counts[$0]) }
     return means.max()! - means.min()!
 }
 
 /// How strongly the mask `map` gives at `threshold` within `tissue` carries a period-2 pattern:
-/// `parityPatternSpread` of that mask as 0 and 1. A map whose faint checkerboard straddles the
-/// threshold makes a dotted mask (about 0.5 and more) though its own spread is a few thousandths;
-/// masks of regions stay near 0.
+/// `parityPatternSpread` of that mask as 0 and 1, its means over the tissue pixels alone (so a
+/// small core in a large frame counts as much as one that fills it). A map whose faint
+/// checkerboard straddles the threshold makes a dotted mask (about 0.5 and more) though its own
+/// spread is a few thousandths; masks of regions stay near 0.
 public func maskParitySpread(_ map: [Float], tissue: [Bool], threshold: Float, height h: Int, width w: Int) -> Double {
     guard map.count == h * w, tissue.count == h * w else { return 0 }
-    return parityPatternSpread((0..<(h * w)).map { tissue[$0] && map[$0] > threshold ? 1 : 0 }, height: h, width: w)
+    return parityPatternSpread((0..<(h * w)).map { tissue[$0] && map[$0] > threshold ? 1 : 0 }, height: h, width: w, over: tissue)
 }

@@ -51,7 +51,7 @@ public final class TrainingRun {
     }
 
     /// What a process holding a run folder's lock does, for the refusal of another.
-    static let lockHolder = "training this run"
+    public static let lockHolder = "training this run"
 
     /// Reopens the run in `folder` as `model` (its `model.json`, possibly with more epochs or
     /// another patience): removes temporary files a kill left behind, restores the last committed
@@ -86,7 +86,6 @@ public final class TrainingRun {
     public static func requireRoom(in folder: RunDirectory) throws {
         let path = folder.url.path
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
-            _ = try FolderLock(folder.url, holder: lockHolder)  // one training it now is named, rather than how to resume it
             throw TrainingError("\(path) already holds a run; continue it with --resume \(shellWord(path)) or choose another --out")
         }
         let stoppedRun = (try? folder.readModel()) != nil
@@ -130,8 +129,8 @@ public final class TrainingRun {
     }
 
     /// Writes again, from `checkpoint`, the files of a finished run that are missing (the kept
-    /// weights, the history and its curves), leaving `model.json` and every file there as it is;
-    /// returns the names written. The caller holds the folder's lock.
+    /// weights, the history, its curves: both figures where either is missing), leaving
+    /// `model.json` and every other file as it is; returns the names written. The caller holds the folder's lock.
     public static func restoreMissingFiles(of folder: RunDirectory, from checkpoint: TrainingCheckpoint) throws -> [String] {
         func missing(_ url: URL) -> Bool { !FileManager.default.fileExists(atPath: url.path) }
         var written: [String] = []
@@ -143,9 +142,9 @@ public final class TrainingRun {
             try folder.writeHistory(checkpoint.history)
             written.append(folder.historyFile.lastPathComponent)
         }
-        if missing(folder.url.appendingPathComponent("curves.png")) || missing(folder.url.appendingPathComponent("curves.svg")) {
+        if missing(folder.curvesFile) || missing(folder.curvesSVGFile) {
             try folder.writeCurves(checkpoint.history)
-            written.append("curves.png and curves.svg")
+            written.append("\(folder.curvesFile.lastPathComponent) and \(folder.curvesSVGFile.lastPathComponent)")
         }
         return written
     }

@@ -459,6 +459,7 @@ extension EndToEndTests {
             #expect(FileManager.default.fileExists(atPath: folder.path("demo/\(file)")), "\(file)")
         }
         let report = try String(contentsOfFile: folder.path("demo/report.html"), encoding: .utf8)
+        #expect(report.contains("held-out test spots of"), "the title says which spots are scored")
         let svgs = ReportChecks.checkImages(report)
         #expect(svgs.contains { $0.contains("training loss") && $0.contains("best epoch") })
         #expect(report.contains("it was chosen on the 2 validation samples after training by the best mean Dice"))
@@ -492,6 +493,9 @@ extension EndToEndTests {
         }
         let comparison = try String(contentsOfFile: folder.path("cmp/report.html"), encoding: .utf8)
         let svgs = ReportChecks.checkImages(comparison)
+        // The AUC tile speaks of the table's intervals only where a row has one.
+        #expect(comparison.contains("a lead within the rows' 95% intervals (table) is no finding")
+                    != comparison.contains("no row has a 95% interval"))
         // Every warning the terminal saw is in the report; without any, there is no list.
         let warned = compared.output.split(separator: "\n").filter { $0.hasPrefix("warning: ") }.map { $0.dropFirst("warning: ".count) }
         #expect(comparison.contains("<ul class=\"warnings\">") == !warned.isEmpty)

@@ -186,8 +186,12 @@ import Testing
         #expect(evaluations[1].status == 0 && evaluations[1].output.contains("big_val.\(format) (1400×600) region by region")
                     && evaluations[1].output.contains("big.\(format) (1400×600) region by region"), "\(evaluations[1].output)")
         for file in ["per_sample.csv", "summary.json"] {
-            let (whole, streamed) = try (String(contentsOfFile: folder.path("ew/\(file)"), encoding: .utf8),
-                                         String(contentsOfFile: folder.path("es/\(file)"), encoding: .utf8))
+            // The warnings aside: the maps of slides segmented region by region are not measured for grids (docs/method.md).
+            let texts = try [folder.path("ew/\(file)"), folder.path("es/\(file)")].map { path in
+                try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+                    .filter { !$0.contains("follow a period-2 grid") }.joined(separator: "\n")
+            }
+            let (whole, streamed) = (texts[0], texts[1])
             #expect(whole == streamed, "\(file): \(whole)\n\(streamed)")
         }
         let perSample = try String(contentsOfFile: folder.path("es/per_sample.csv"), encoding: .utf8)

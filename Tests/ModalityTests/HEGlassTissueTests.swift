@@ -11,15 +11,18 @@ import Testing
 /// of dark tumor is tissue, as it is beside little tumor, so the tissue (the denominator of every
 /// tumor fraction) does not depend on how much tumor a sample holds.
 @Suite struct HEGlassTissueTests {
-    /// A 100×100 slide: white glass (0.94–0.98) around a disc of tissue whose left `stroma` share is
-    /// pale pink stroma and the rest dark purple tumor. Returns the image and the disc.
-    static func slide(stroma: Double) -> (image: RasterImage, tissue: [Bool]) {
+    /// A 100×100 slide: glass shading evenly from `glass.lowerBound` at the left to its upper bound
+    /// at the right (below 0.9, where the near-white rule takes none of it, unless given brighter),
+    /// around a disc of tissue whose left `stroma` share is pale pink stroma and the rest dark
+    /// purple tumor. Returns the image and the disc.
+    static func slide(stroma: Double, glass: ClosedRange<Float> = 0.84...0.89) -> (image: RasterImage, tissue: [Bool]) {
         let n = 100
         var values = [Float](repeating: 0, count: n * n * 3), tissue = [Bool](repeating: false, count: n * n)
         for y in 0..<n { for x in 0..<n {
             let p = y * n + x, (dy, dx) = (Double(y - 50) / 42, Double(x - 50) / 42)
             let jitter = Float((y * 7 + x * 13) % 5) * 0.01
-            var c: (Float, Float, Float) = (0.94 + jitter, 0.94 + jitter, 0.94 + jitter)
+            let shade = glass.lowerBound + (glass.upperBound - glass.lowerBound) * Float(x) / Float(n - 1)
+            var c: (Float, Float, Float) = (shade, shade, shade)
             if dy * dy + dx * dx < 1 {
                 tissue[p] = true
                 c = Double(x) < 8 + 84 * stroma ? (0.80 + jitter, 0.52 + jitter, 0.66 + jitter) : (0.30 + jitter, 0.14 + jitter, 0.40 + jitter)
@@ -46,10 +49,14 @@ import Testing
         #expect(glass.kept > 0.99 && glass.glass == 0, "\(glass)")
     }
 
-    /// Where one threshold already parts glass from tissue, `glass` gives the same mask.
+    /// Where one threshold already parts glass from tissue, `glass` gives the same mask: glass that
+    /// shades from side to side, with texture, is not split in two.
     @Test func oneThresholdSufficesWhereTheLighterClassIsGlassAlone() throws {
         for stroma in [0.0, 1.0] {
             let (image, tissue) = Self.slide(stroma: stroma)
+            let glassShades = (0..<(100 * 100)).filter { !tissue[$0] }.map { 1 - image.values[$0 * 3] }
+            // Its texture makes it look two apart (separability 0.87), but the two parts lie a few hundredths apart.
+            #expect(otsuSplit(glassShades).meanGap < HETissueRule.lighterClassMeanGap)
             var rule = HETissueRule()
             rule.method = .glass
             let glass = try rule.mask(image)
@@ -77,6 +84,9 @@ import Testing
             #expect(found.kept > 0.9 && found.glass < 64 * 64 / 50, "\(spot.id) (\(spot.label)): \(found)")
         }
         #expect(kept[.cancer]?.count == 6 && kept[.cancerFree]?.count == 6)
+        // The two classes' tissue kept alike, where otsu kept a third less in cancer spots.
+        let mean = { (label: SampleLabel) in (kept[label] ?? []).reduce(0, +) / Double(max(1, kept[label]?.count ?? 0)) }
+        #expect(abs(mean(.cancer) - mean(.cancerFree)) < 0.05, "\(kept)")
     }
 
     /// The built-in manifest sets `glass`; a manifest without the key (a run trained before it) keeps `otsu`.

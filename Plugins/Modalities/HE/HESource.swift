@@ -99,16 +99,21 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
     /// tissue), `exclude` leaves green and blue ink out of the tissue.
     public enum PenMarks: String, ConfigurationChoice, Sendable { case keep, exclude }
     /// `glass`: Otsu's threshold, and where the lighter class it leaves is itself two apart
-    /// (`separatesLighterClass`), the threshold between those: glass, and pale tissue such as eosin
+    /// (`lighterClassSeparabilityCutoff`, `lighterClassMeanGap`), the threshold between those: glass, and pale tissue such as eosin
     /// stroma beside much darker tumor, which one threshold would put with the glass. `otsu`: the
     /// one threshold (manifests without the key, runs trained before `glass`). `all`: every pixel,
     /// for tiles cut from inside tissue, which a threshold would split into darker and lighter halves.
     public enum Method: String, ConfigurationChoice, Sendable { case glass, otsu, all }
 
-    /// The separability (`otsuSplit`) above which `glass` splits the lighter class again: one
-    /// normal class gives 0.64 and glass with pale tissue 0.8 or more (the H&E phantom's cancer
-    /// spots 0.87–0.98; its lighter classes of glass alone 0.44–0.65).
-    public static let separatesLighterClass = 0.75
+    /// The separability (`otsuSplit`) from which `glass` splits the lighter class again: one
+    /// normal class gives 0.64 and one evenly spread (glass shading from side to side) 0.75; glass
+    /// beside pale tissue more (the H&E phantom's cancer spots 0.87–0.98; its lighter classes of
+    /// glass alone 0.44–0.65).
+    public static let lighterClassSeparabilityCutoff = 0.8
+    /// How far apart, in grey level or saturation (0 to 1), the two parts of the lighter class must
+    /// lie as well: glass and eosin stroma a quarter apart on the H&E phantom, glass that varies
+    /// (shading, texture, dust) a few hundredths.
+    public static let lighterClassMeanGap = 0.1
     public var method = Method.otsu
     public var channel = Channel.grey
     public var closing = 2
@@ -159,11 +164,13 @@ public struct HETissueRule: DefaultedConfiguration, Sendable, Equatable {
             if !ink.isEmpty { ink[p] = Self.isInk(r, g, b) }
         }
         // Ink, dark and coloured, would pull the threshold up to itself and leave pale tissue out.
-        let chosen = ink.isEmpty ? feature : feature.indices.filter { !ink[$0] }.map { feature[$0] }
-        var threshold = otsuThreshold(chosen)
+        let thresholdInput = ink.isEmpty ? feature : feature.indices.filter { !ink[$0] }.map { feature[$0] }
+        var threshold = otsuThreshold(thresholdInput)
         if method == .glass {
-            let lighter = otsuSplit(chosen.filter { $0 <= threshold })
-            if lighter.separability >= Self.separatesLighterClass { threshold = lighter.threshold }
+            let lighter = otsuSplit(thresholdInput.filter { $0 <= threshold })
+            if lighter.separability >= Self.lighterClassSeparabilityCutoff, lighter.meanGap >= Self.lighterClassMeanGap {
+                threshold = lighter.threshold
+            }
         }
         let raw = try Mask(height: image.height, width: image.width,
                            pixels: (0..<plane).map { feature[$0] > threshold && !white[$0] && (ink.isEmpty || !ink[$0]) })

@@ -79,12 +79,16 @@ private struct SPCHeader {
         subfiles = flags & 0x04 != 0 ? count : 1
         xType = head.raw[28]
         let sampleSize = flags & 0x01 != 0 && exponent != -128 ? 2 : 4
+        guard flags & 0xC0 != 0x40 else {
+            throw IOError(file: path, "flag TXYXYS (each subfile its own x values) is set without TXVALS (x values stored): "
+                          + "no SPC writer makes that; the header is damaged")
+        }
         guard subfiles > 0 else { throw IOError(file: path, "fnsub (byte 24) is \(count); expected at least one subfile") }
         if flags & 0xC0 == 0xC0 {
             // Each subfile's point count is its own (fnpts then holds a directory's offset): the first one's.
             start = 512
-            let first = try file.bytes(at: start, count: 32, "subfile 0's header")
-            points = Int(try first.int32(at: 16, "subfile 0: subnpts"))
+            let header0 = try file.bytes(at: start, count: 32, "subfile 0's header")
+            points = Int(try header0.int32(at: 16, "subfile 0: subnpts"))
             subfileSize = 32 + points * (4 + sampleSize)
         } else {
             points = declared
@@ -146,6 +150,10 @@ private struct SPCHeader {
     func values(of subfile: SPCSubfile, _ file: BoundedFile) throws -> [Float] {
         let what = "subfile \(subfile.index)'s values"
         let at = subfile.offset + 32 + (ownAxes ? points * 4 : 0)
+        if halfPrecision, exponent != -128, subfile.exponent == -128 {  // float32 values in subfiles sized for 16-bit ones
+            throw IOError(file: path, "subfile \(subfile.index) holds float32 values (exponent 0x80) though the header declares 16-bit "
+                          + "ones (flag TSPREC, exponent \(exponent)): its size cannot be told")
+        }
         if exponent == -128 || subfile.exponent == -128 {
             return try file.bytes(at: at, count: points * 4, what).samples(.float32, at: 0, count: points, order: .little, what)
         }
@@ -204,19 +212,19 @@ private struct SPCGrid {
             // column (column by column), the first or the last; that line is dropped.
             let last = cells[n - 1]!
             let (row, column) = (last / width, last % width)
-            if empty.allSatisfy({ $0 / width == row }), row == 0 || row == height - 1 {
+            if empty.allSatisfy({ $0 / width == row }), row == 0 || row == height - 1, height > 2 {
                 cells = cells.map { $0.flatMap { $0 / width == row ? nil : $0 - (row == 0 ? width : 0) } }
                 height -= 1
                 notes.append("unfinished acquisition: \(n) of \(places) spectra; kept the \(height) complete rows, without the row at W = \(rows.centres[row])")
-            } else if empty.allSatisfy({ $0 % width == column }), column == 0 || column == width - 1 {
+            } else if empty.allSatisfy({ $0 % width == column }), column == 0 || column == width - 1, width > 2 {
                 cells = cells.map { $0.flatMap { $0 % width == column ? nil : ($0 / width) * (width - 1) + $0 % width - (column == 0 ? 1 : 0) } }
                 width -= 1
                 notes.append("unfinished acquisition: \(n) of \(places) spectra; kept the \(width) complete columns, without the column at Z = \(columns.centres[column])")
             } else {
                 let cell = empty[0]
                 throw IOError(file: path, "no spectrum lies at Z = \(columns.centres[cell % width]), W = \(rows.centres[cell / width]) "
-                              + "(\(empty.count) of \(height) × \(width) positions are empty, not one unfinished last row or column): "
-                              + "the positions are no raster")
+                              + "(\(empty.count) of \(height) × \(width) positions are empty, not one unfinished last row or column "
+                              + "of a map that keeps two or more): the positions are no raster")
             }
         }
         (self.width, self.height, self.cells, self.notes) = (width, height, cells, notes)
