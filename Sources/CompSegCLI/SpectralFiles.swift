@@ -58,7 +58,7 @@ struct Inspect: ParsableCommand {
         if let he = source as? HESource { return try describeRasters(he) }
         if !(source is any SpectralFileSource) { return try describeSamples(source) }
         let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "inspect")
-        var failed = 0
+        var (failed, refused) = (0, 0)
         for path in files {
             do {
                 let s = try reader.summary(URL(fileURLWithPath: path), axisUnit: axisWanted)
@@ -71,12 +71,19 @@ struct Inspect: ParsableCommand {
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
                 for note in s.notes { print("  note: \(note)") }
+                if !s.readsAsSample { refused += 1 }
             } catch {
                 print("\(error)")
                 failed += 1
             }
         }
-        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
+        // A file this modality would refuse as a sample (its notes say why) fails as one that cannot be read, so that
+        // `inspect FILES && train` stops where train would.
+        if failed + refused > 0 {
+            throw CLIError([failed > 0 ? "\(failed) of \(files.count) files could not be read" : nil,
+                            refused > 0 ? "\(refused) of \(files.count) files read but cannot be samples of this modality (notes above)" : nil]
+                .compactMap { $0 }.joined(separator: "; "))
+        }
     }
 
     /// The most pixels whose tissue `inspect` finds for H&E (as many as a 4096² image).

@@ -13,7 +13,7 @@ import Testing
 
     @Test func inspectDescribesEachFileAndNamesTheUnreadable() throws {
         let files = ["agilent/4_noimage_agg256.dat", "agilent/partial/5_mosaic_agg1024.dmt", "wire/Si-map-trimmed.wdf",
-                     "envi/t13_bil_be.dat", "text/map-wide.xyz", "numpy/shared/fortran-f8be.npy", "spc/unfinished-own-axes.spc"].map(Self.fixture)
+                     "envi/t13_bil_be.dat", "text/map-wide.xyz", "numpy/shared/fortran-f8be.npy"].map(Self.fixture)
         let r = try cli.run(["inspect"] + files)
         #expect(r.status == 0, "\(r.output)")
         for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",
@@ -21,12 +21,24 @@ import Testing
                      "note: 1 missing tiles", "Si-map-trimmed.wdf: Renishaw WiRE, float32, 11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹",
                      "t13_bil_be.dat: ENVI, uint32, 3×4×5 (H×W×B), axis 900–950 nm read as 11111.1–10526.3 cm⁻¹, 0 non-finite",
                      "map-wide.xyz: text map (wide), text, 2×3×4",
-                     "fortran-f8be.npy: NumPy array, float64, 3×4×5 (H×W×B), axis 1800.5–1000.06 (no unit) read as cm⁻¹", "note: axis from wavenumbers.npy",
-                     "unfinished-own-axes.spc: Galactic SPC, float32, 2×3×4 (H×W×B), axis 500–800 Raman shift, 0 non-finite",
-                     "note: unfinished acquisition: 8 of 9 spectra; kept the 2 complete rows, without the row at W = 0.0",
-                     "note: the axis is marked as a Raman shift, not cm⁻¹ of absorption: read Raman maps with a Raman modality"] {
+                     "fortran-f8be.npy: NumPy array, float64, 3×4×5 (H×W×B), axis 1800.5–1000.06 (no unit) read as cm⁻¹", "note: axis from wavenumbers.npy"] {
             #expect(r.output.contains(line), "missing '\(line)' in:\n\(r.output)")
         }
+        // A Raman SPC map, as the Raman modality reads it; the infrared one refuses its Raman-shift axis: non-zero.
+        let spc = Self.fixture("spc/unfinished-own-axes.spc")
+        let raman = try cli.run(["inspect", "--modality", "raman", spc])
+        #expect(raman.status == 0 && raman.output.contains("unfinished-own-axes.spc: Galactic SPC, float32, 2×3×4 (H×W×B), axis 500–800 "
+                                                            + "Raman shift read as cm⁻¹, 0 non-finite")
+                    && raman.output.contains("note: unfinished acquisition: 8 of 9 spectra; kept the 2 complete rows, without the row at W = 0.0"),
+                "\(raman.output)")
+        let infrared = try cli.run(["inspect", spc])
+        #expect(infrared.status == 1 && infrared.output.contains("note: the axis is marked as a Raman shift, not cm⁻¹ of absorption"),
+                "\(infrared.output)")
+        // A file that reads but that the modality would refuse as a sample (wavelengths without the laser's, for Raman): non-zero.
+        let nm = try cli.run(["inspect", "--modality", "raman", Self.fixture("envi/t13_bil_be.dat"), Self.fixture("wire/colmajor.wdf")])
+        #expect(nm.status == 1 && nm.output.contains("t13_bil_be.dat: ENVI, uint32") && nm.output.contains("excitationWavelength")
+                    && nm.output.contains("1 of 2 files read but cannot be samples of this modality (notes above)")
+                    && !nm.output.contains("could not be read"), "\(nm.output)")
         let bad = try cli.run(["inspect", Self.fixture("wire/snake.wdf"), Self.fixture("envi/t4_bsq_le.hdr")])
         #expect(bad.status != 0 && bad.output.contains("snake.wdf: WMAP flags") && bad.output.contains("1 of 2 files"), "\(bad.output)")
         #expect(bad.output.contains("t4_bsq_le.hdr: ENVI"), "\(bad.output)")

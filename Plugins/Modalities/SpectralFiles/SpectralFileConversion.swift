@@ -14,6 +14,9 @@ public struct SpectralFileSummary: Sendable {
     /// Tissue pixels over all pixels, and whether the mask is the file's own or computed.
     public var tissueFraction: Double, maskFromFile: Bool
     public var notes: [String]
+    /// Whether the modality reads the file as a sample: false where a note says its axis is refused
+    /// (non-finite or repeated values, a unit it cannot convert).
+    public var readsAsSample = true
 
     /// A problem of the axis (`SpectralFileReader.AxisError`) becomes a note; the axis then reads as written.
     public init(_ cube: SpectralCube, tissue: Mask, axisUnit wanted: String = "cm⁻¹", excitation: Double? = nil) {
@@ -23,15 +26,18 @@ public struct SpectralFileSummary: Sendable {
         notes = cube.notes
         if let bad = cube.axis.firstIndex(where: { !$0.isFinite }) {
             notes.append("the axis holds \(cube.axis[bad]) at band \(bad): reading it as a sample is refused")
+            readsAsSample = false
         } else if let repeated = SpectralFileReader.firstRepeat(cube.axis) {
             notes.append("the axis holds \(cube.axis[repeated.first]) at bands \(repeated.first) and \(repeated.second): "
                          + "reading it as a sample is refused")
+            readsAsSample = false
         } else if let turn = Self.turn(of: cube.axis) {
             notes.append("the axis is neither ascending nor descending: it turns at band \(turn) (\(cube.axis[turn]))")
         }
         var read = (values: cube.axis, unit: cube.axisUnit)
         do { read = try SpectralFileReader.axis(cube.axis, unit: cube.axisUnit, wanted: wanted, excitation: excitation) } catch {
             notes.append("\(error)")
+            readsAsSample = false
         }
         (readFirst, readLast, readUnit) = (read.values.first ?? 0, read.values.last ?? 0, read.unit)
         nonFinite = cube.values.lazy.filter { !$0.isFinite }.count
