@@ -22,7 +22,7 @@ struct ThreadOptions: ParsableArguments {
     /// is no count in range (the pools then take every core).
     func apply() {
         if let threads { Threads.set(threads); return }
-        if let text = ProcessInfo.processInfo.environment["COMPSEG_THREADS"], !(Int(text).map { (1...Threads.maximum).contains($0) } ?? false) {
+        if case .ignored(let text)? = Threads.environmentSetting {
             warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (all cores)")
         }
     }

@@ -188,6 +188,9 @@ struct Convert: ParsableCommand {
             throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
         }
         try createWritableFolder(folder)
+        // One convert into a folder at a time: the temporaries removed below are then never another's, still being written.
+        let lock = try FolderLock(folder, holder: "converting into this folder")
+        defer { lock.release() }
         // What an interrupted convert of these files left (`.NAME.h5.UUID.tmp`: the write is atomic, its temporary is not removed by a kill).
         let names = targets.map { ".\($0.lastPathComponent)." }
         for name in (try? folderEntries(folder)) ?? [] where isLeftoverTemporary(name) && names.contains(where: name.hasPrefix) {

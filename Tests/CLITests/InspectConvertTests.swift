@@ -1,3 +1,4 @@
+import CompSegIO
 import Foundation
 import Testing
 
@@ -85,6 +86,12 @@ import Testing
         for name in left { try Data("x".utf8).write(to: URL(fileURLWithPath: folder.path("h5/\(name)"))) }
         #expect(try cli.run(["convert", sources[0], "--out", folder.path("h5"), "--force"]).status == 0)
         #expect(left.map { FileManager.default.fileExists(atPath: folder.path("h5/\($0)")) } == [false, true, true])
+        // While another process converts into the folder (here: holds its lock), a second convert is refused and removes nothing.
+        let held = try FolderLock(URL(fileURLWithPath: folder.path("h5")), holder: "converting into this folder")
+        let busy = try cli.run(["convert", sources[0], "--out", folder.path("h5"), "--force"])
+        held.release()
+        #expect(busy.status == 1 && busy.output.contains("another compseg is converting into this folder now")
+                    && FileManager.default.fileExists(atPath: folder.path("h5/\(left[1])")), "\(busy.output)")
         // A file that cannot be read is named, and the files after it are still converted.
         let mixed = try cli.run(["convert", Self.fixture("wire/snake.wdf"), sources[2], "--out", folder.path("mixed")])
         #expect(mixed.status != 0 && mixed.output.contains("snake.wdf: WMAP flags")

@@ -9,12 +9,13 @@ extension SpectralCube {
     ///
     /// A map's spectra carry their stage position in their subfile headers, Z (`subtime`) and W
     /// (`subwlevel`): the image's columns are the distinct Z values and its rows the distinct W
-    /// values, both ascending. Positions closer than a quarter of the largest step between them are
-    /// one column (row). Every position holds one spectrum; a last row left short (an unfinished
-    /// acquisition) is dropped and noted.
+    /// values, both ascending (`SPCPositions`: jitter merged, the positions a step apart). Every
+    /// position holds one spectrum; a last row or column left short (an unfinished acquisition) is
+    /// dropped and noted.
     /// - Throws: `IOError`: not a new-format, least-significant-byte-first SPC file; a single
-    ///   spectrum; spectra on one line (one Z or one W value); two spectra at one position, or a
-    ///   position with none; subfile axes that differ; a file shorter than its header says.
+    ///   spectrum; spectra at one position or on one line; positions not evenly spaced; two spectra
+    ///   at one position, or a position with none elsewhere; subfile axes that differ; flags or
+    ///   exponents that leave the subfiles' size unknown; a file shorter than its header says.
     public static func readSPC(_ url: URL) throws -> SpectralCube {
         let file = try BoundedFile(url)
         let path = file.path

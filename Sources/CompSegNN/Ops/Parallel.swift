@@ -42,9 +42,17 @@ struct DisjointAccess<T>: @unchecked Sendable {
 /// loops) and OpenBLAS's. Only one pool is busy at a time, so each may use every thread.
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count: Int = {
-        if let v = getenv("COMPSEG_THREADS").flatMap({ Int(String(cString: $0)) }), (1...maximum).contains(v) { return v }
+        if case .count(let v)? = environmentSetting { return v }
         return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
     }()
+
+    /// What COMPSEG_THREADS says: a count in 1…maximum, or text that is none (ignored); nil where unset.
+    public enum EnvironmentSetting: Equatable { case count(Int), ignored(String) }
+    public static var environmentSetting: EnvironmentSetting? {
+        guard let text = getenv("COMPSEG_THREADS").map({ String(cString: $0) }) else { return nil }
+        if let value = Int(text), (1...maximum).contains(value) { return .count(value) }
+        return .ignored(text)
+    }
 
     /// The most threads a pool may have (`--threads`' range; COMPSEG_THREADS outside 1…maximum is ignored).
     public static let maximum = 1024
