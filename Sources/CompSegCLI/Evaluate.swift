@@ -83,6 +83,12 @@ struct Evaluate: ParsableCommand {
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
 
+    /// Warns that `which` threshold was chosen on validation samples this --split scores too.
+    private func warnChosenOnScoredSamples(_ which: String) {
+        warn("\(which) was chosen on validation samples that --split \(split.rawValue) scores too: their Dice and "
+             + "sensitivity are optimistic; --split test scores samples the choice never saw")
+    }
+
     /// - Parameter runsOwn: whether `manifest`'s train and val rows are the run's.
     private func evaluate(_ inputs: RunInputs, leftOut: LeftOut?, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
                           manifest: Manifest, folder: URL, runsOwn: Bool) throws {
@@ -127,16 +133,12 @@ struct Evaluate: ParsableCommand {
             chosen = choice.threshold
             let skipped = unreadable.map { $0.count == 0 ? "" : " (\($0.count) of \($0.inputs) left out as unreadable)" } ?? ""
             print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples\(skipped) by " + choice.reason)
-            if split == .val || split == .all {
-                warn("the threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice and "
-                     + "sensitivity are optimistic; --split test scores samples the choice never saw")
-            }
+            if split == .val || split == .all { warnChosenOnScoredSamples("the threshold") }
             origin = "chosen on the \(counts.count) validation samples\(skipped) (--threshold auto): \(choice.reason)"
         } else {
             (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
             if threshold == nil, trained.description.threshold != nil, split == .val || split == .all, runsOwn {
-                warn("the run's threshold was chosen on validation samples that --split \(split.rawValue) scores too: their Dice "
-                     + "and sensitivity are optimistic; --split test scores samples the choice never saw")
+                warnChosenOnScoredSamples("the run's threshold")
             }
         }
         let (samples, maps, truth) = try load(inputs, leftOut: leftOut)

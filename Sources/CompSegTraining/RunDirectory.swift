@@ -46,6 +46,11 @@ public struct RunDirectory: Sendable {
         try Safetensors(tensors: weights, metadata: metadata).write(to: weightsFile)
     }
 
+    /// The kept weights of a run, of epoch `epoch`, with the metadata PyTorch's loaders read.
+    func writeKeptWeights(_ weights: [String: Tensor], epoch: Int) throws {
+        try writeWeights(weights, metadata: ["epoch": "\(epoch)", "format": "pt"])
+    }
+
     public func readWeights() throws -> [String: Tensor] { try Safetensors(contentsOf: weightsFile).tensors }
 
     public func writeHistory(_ history: [EpochRecord]) throws {

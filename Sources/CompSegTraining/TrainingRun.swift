@@ -135,7 +135,7 @@ public final class TrainingRun {
         func missing(_ url: URL) -> Bool { !FileManager.default.fileExists(atPath: url.path) }
         var written: [String] = []
         if missing(folder.weightsFile), let best = checkpoint.best {
-            try folder.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
+            try folder.writeKeptWeights(best.weights, epoch: best.epoch)
             written.append(folder.weightsFile.lastPathComponent)
         }
         if missing(folder.historyFile) {
@@ -210,7 +210,7 @@ public final class TrainingRun {
     /// model with its best epoch, the history and its curves.
     private func writeEpochFiles(weights: Bool) throws {
         if weights, let best = trainer.best {
-            try folder.writeWeights(best.weights, metadata: ["epoch": "\(best.epoch)", "format": "pt"])
+            try folder.writeKeptWeights(best.weights, epoch: best.epoch)
         }
         model.bestEpoch = trainer.best?.epoch
         model.threshold = nil  // chosen for the final weights, after training
