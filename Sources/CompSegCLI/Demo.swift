@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegFigures
 import CompSegDemo
 import CompSegIO
 import CompSegNN

@@ -1,6 +1,7 @@
 import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
+import CompSegFigures
 import CompSegIO
 import CompSegNN
 import CompSegTraining

@@ -147,27 +147,37 @@ public enum EvaluationReport {
     public static let sweptThresholds: [Float] = stride(from: Float(0.05), through: 0.951, by: 0.05).map { ($0 * 100).rounded() / 100 }
 
     /// Mean Dice over cancer samples with truth (where any) and Youden's J of the tumor fraction at
-    /// each swept threshold and at the chosen one (which may lie below the sweep), with the chosen
-    /// threshold as a rule.
+    /// each swept threshold and at the chosen one, with the chosen threshold as a rule; a chosen
+    /// threshold below the sweep is shown among the faint candidates (0.001 to 0.049) on a
+    /// logarithmic axis.
     public static func thresholdChart(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], chosen: Float) -> Chart {
         thresholdChart(counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [chosen]) }, chosen: chosen)
     }
 
     /// `thresholdChart` from each sample's activation counts (over edges that hold `chosen`).
     public static func thresholdChart(counts: [ActivationCounts], chosen: Float) -> Chart {
+        // A threshold below the sweep is drawn among the faint candidates, on a logarithmic axis: on
+        // a linear one it would sit against the y axis.
+        let faint = chosen > 0 && chosen < sweptThresholds[0]
+        let thresholds = faint ? ActivationCounts.candidates.filter { $0 >= min(chosen, 0.001) } + [chosen] : sweptThresholds + [chosen]
+        let x: (Float) -> Double = faint ? { log10(Double($0)) } : { Double($0) }
         var dice: [(x: Double, y: Double)] = [], youden: [(x: Double, y: Double)] = []
-        for t in Set(sweptThresholds + [chosen]).sorted() {
+        for t in Set(thresholds).sorted() {
             let s = SegmentationEvaluation(counts: counts, threshold: t).summary
-            if let d = s.diceMean, d.isFinite { dice.append((Double(t), d)) }
-            if let a = s.sensitivity, let b = s.specificity { youden.append((Double(t), a + b - 1)) }
-            else if s.auc != nil { youden.append((Double(t), 0)) }  // both classes, and no cut better than chance: J is 0
+            if let d = s.diceMean, d.isFinite { dice.append((x(t), d)) }
+            if let a = s.sensitivity, let b = s.specificity { youden.append((x(t), a + b - 1)) }
+            else if s.auc != nil { youden.append((x(t), 0)) }  // both classes, and no cut better than chance: J is 0
         }
         let ticks = Chart.niceTicks(0...1, count: 5)
-        var chart = Chart(width: 480, height: 400, title: "Choice of the threshold", xLabel: "activation threshold", yLabel: "score",
-                          xRange: -0.02...1.02, yRange: -0.02...1.02, xTicks: ticks, yTicks: ticks)
+        let lowest = log10(Double(min(chosen, 0.001)))
+        let decades = (Int(lowest.rounded(.down))...0).map { (label: String(format: "%g", pow(10, Double($0))), value: Double($0)) }
+        var chart = Chart(width: 480, height: 400, title: "Choice of the threshold",
+                          xLabel: faint ? "activation threshold (logarithmic)" : "activation threshold", yLabel: "score",
+                          xRange: faint ? (lowest - 0.1)...0.1 : -0.02...1.02, yRange: -0.02...1.02,
+                          xTicks: faint ? decades : ticks, yTicks: ticks)
         if !dice.isEmpty { chart.series.append(.init(name: "mean Dice (cancer)", points: dice, colour: Palette.categorical[0], dotRadius: 3)) }
         if !youden.isEmpty { chart.series.append(.init(name: "Youden's J (fraction)", points: youden, colour: Palette.categorical[1], dotRadius: 3)) }
-        chart.rules.append(.init(.vertical, at: Double(chosen), colour: (200, 30, 30), dash: 7, name: "threshold \(thresholdText(chosen))"))
+        chart.rules.append(.init(.vertical, at: x(chosen), colour: (200, 30, 30), dash: 7, name: "threshold \(thresholdText(chosen))"))
         return chart
     }
 

@@ -100,6 +100,22 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(same(barred.pixel(x: barX + 5, y: row), red) && !same(barred.pixel(x: barX + 5, y: row - 4), red))
         let legend = Heatmap.colorBarLegend(threshold: (0.014, red))
         #expect((0..<legend.width).contains { same(legend.pixel(x: $0, y: 12), red) })
+
+        // The threshold's number beside the bar's line, in its colour (reddish ink), where the
+        // "0.5" tick label would be; the bar grows wide enough for it.
+        func reddish(_ image: RGBImage, rows: Range<Int>, columns: Range<Int>) -> Bool {
+            rows.contains { y in columns.contains { x in let p = image.pixel(x: x, y: y); return p.0 > 150 && p.1 < 120 && p.2 < 120 } }
+        }
+        let labelX = barX + Heatmap.barWidth + Heatmap.tickLength + Heatmap.labelGap
+        #expect(reddish(barred, rows: (row - 4)..<(row + 5), columns: labelX..<(labelX + 20)))
+        #expect(barred.width == Heatmap.size(height: h, width: w, colorBar: true, threshold: 0.5).width)
+        let faint = Heatmap.render(values: values, height: h, width: w, threshold: (0.014, mask, red))
+        #expect(faint.width == Heatmap.size(height: h, width: w, colorBar: true, threshold: 0.014).width
+                && faint.width > Heatmap.size(height: h, width: w, colorBar: true).width, "room for \"0.014\"")
+        let bottom = faint.height - Heatmap.margin
+        #expect(reddish(faint, rows: (bottom - 14)..<bottom, columns: labelX..<(labelX + 40)), "the number near 0, in place of \"0\"")
+        #expect(!reddish(faint, rows: Heatmap.margin..<(Heatmap.margin + 14), columns: labelX..<faint.width), "\"1\" stays black")
+        #expect(reddish(legend, rows: 24..<legend.height, columns: 0..<40), "the legend's number under its line")
     }
 
     /// Pixels outside the tissue are light grey, whatever their value; inside, viridis; the mask's
@@ -640,7 +656,7 @@ func balanced(_ xml: String) -> Bool {
         }
         let blend = Overlay.blend(preview: preview, mask: mask)
         let contour = Overlay.contour(preview: preview, mask: mask, colour: (255, 255, 0))
-        let heat = Heatmap.render(values: values, height: h, width: w, scale: 2)
+        let heat = Heatmap.render(values: values, height: h, width: w, scale: 2, threshold: (0.45, mask.scaled(by: 2), (213, 94, 0)))
         var text = RGBImage(height: 24, width: 260, fill: Palette.white)
         Text.drawSmooth("Dice 0.72 ± 0.05  AUC", into: &text, x: 4, y: 4, size: 2)
         let panel = Panel.compose([("preview", preview.scaled(by: 2)), ("overlay", blend.scaled(by: 2)),
@@ -656,7 +672,7 @@ func balanced(_ xml: String) -> Bool {
         }
         let curves = TrainingCurves.render(TrainingCurvesTests.epochs, best: 3)
         for (name, image) in [("overlay", blend), ("contour", contour), ("heatmap", heat), ("text", text),
-                              ("panel", panel), ("roc", roc), ("roc-seeds", ROCCurve.render(curves: seeds)), ("curves", curves), ("colorbar", Heatmap.colorBarLegend())] {
+                              ("panel", panel), ("roc", roc), ("roc-seeds", ROCCurve.render(curves: seeds)), ("curves", curves), ("colorbar", Heatmap.colorBarLegend(threshold: (0.0081, (213, 94, 0))))] {
             try image.writePNG(to: dir.appendingPathComponent("\(name).png"))
         }
         try ROCCurve.svg(curves: ROCTests.curves).write(to: dir.appendingPathComponent("roc.svg"), atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Testing
 import CompSegCore
+import CompSegFigures
 import CompSegNN
 import CompSegTraining
 
@@ -85,6 +86,12 @@ import CompSegTraining
         #expect(faint.reason.hasPrefix("the best mean Dice") && faint.reason.hasSuffix("below the usual sweep (0.05 to 0.95), among "
                                                                                      + "thresholds taken from the maps' own faint values"))
         #expect(SegmentationEvaluation(samples: samples, maps: faintMaps, truth: truth, threshold: faint.threshold).summary.diceMean == 0.5)
+        // Its chart: the faint candidates on a logarithmic axis (ticks at the decades), the rule at log10(0.001).
+        let faintChart = EvaluationReport.thresholdChart(samples: samples, maps: faintMaps, truth: truth, chosen: faint.threshold)
+        #expect(faintChart.xTicks.map(\.label) == ["0.001", "0.01", "0.1", "1"] && abs((faintChart.rules.first?.value ?? 0) + 3) < 1e-6)
+        #expect(faintChart.xLabel == "activation threshold (logarithmic)")
+        #expect(faintChart.series.first?.points.count == 90 + 40 + 19 && faintChart.series.first?.points.first?.y == 0.5,
+                "\(faintChart.series.first?.points.prefix(3) ?? [])")
         // Activations below 1/1000 are the maps' dark background, their order noise: never a threshold.
         let dark = try #require(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps.map { $0.map { $0 > 0.5 ? Float(3e-8) : 1e-8 } },
                                                                      truth: truth))
