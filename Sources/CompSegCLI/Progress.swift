@@ -52,11 +52,21 @@ final class InterruptFlag: @unchecked Sendable {
         sigaddset(&set, SIGTERM)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         for signalNumber in [SIGINT, SIGTERM] {  // SIGTERM (kill, a scheduler ending the job) as Ctrl-C
+            // A signal the parent set to be ignored stays ignored, as shells and `nohup` mean it: a
+            // script's background job is not to end at the terminal's Ctrl-C.
+            if isIgnored(signalNumber) { continue }
             signal(signalNumber) { received in
                 if InterruptFlag.raised != 0 { _exit(128 + received) }  // a second signal ends at once
                 InterruptFlag.raised = sig_atomic_t(received)
             }
         }
         return InterruptFlag()
+    }
+
+    /// Whether `signalNumber`'s disposition is to be ignored (read without changing it).
+    static func isIgnored(_ signalNumber: Int32) -> Bool {
+        var current = sigaction()
+        guard sigaction(signalNumber, nil, &current) == 0 else { return false }
+        return unsafeBitCast(current.__sigaction_handler.sa_handler, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self)
     }
 }

@@ -264,6 +264,28 @@ import Testing
                 "\(resumed.output)")
     }
 
+    /// A process started with SIGINT ignored (a script's background job, `nohup`) keeps ignoring
+    /// it, as shells mean: the run goes on to its last epoch.
+    @Test func anIgnoredInterruptStaysIgnored() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let epochs = 6
+        let process = Process(), pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "trap '' INT; exec \"$0\" \"$@\"", cli.binary.path] + train(try phantom(folder), folder.path("run"), epochs: epochs)
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try process.run()
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: folder.path("run/checkpoint.safetensors")) && Date() < deadline && process.isRunning {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        process.interrupt()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0 && !output.contains("--resume"), "\(output)")
+        #expect(try historyWithoutTimings(folder.path("run/history.csv")).count == epochs + 1)
+    }
+
     /// Ctrl-C after the first saved epoch, then --resume, gives the same weights and history as one
     /// run. The resumed half keeps no samples in memory (`--cache-mb 0`: each batch read from its
     /// files), which must not change the result either.
