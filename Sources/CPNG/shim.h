@@ -46,7 +46,8 @@ static inline void compseg_png_reader_warning(png_structp png, png_const_charp t
 
 /// Opens `path` and reads the header; when `expand` is 1 also sets up delivery of 8- or 16-bit samples
 /// as stored (palette → RGB, 1/2/4-bit grey → 8-bit, Adam7 de-interlaced by `compseg_png_read_image`);
-/// when 2, of a palette image's indexes, a byte each, pass by pass (`passes`) when interlaced.
+/// when 2, of a palette image's indexes, a byte each, pass by pass (`passes`) when interlaced;
+/// when 3, as 1 with transparency (tRNS: a palette's alphas, a grey or RGB colour key) as an alpha sample.
 /// Returns 0 with `message` set on failure; call `compseg_png_close` either way.
 static inline int compseg_png_open(compseg_png_reader *r, const char *path, int expand) {
     r->png = NULL; r->info = NULL; r->file = NULL; r->message[0] = 0;
@@ -72,6 +73,7 @@ static inline int compseg_png_open(compseg_png_reader *r, const char *path, int 
     } else if (expand) {
         if (r->color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(r->png);
         if (r->color_type == PNG_COLOR_TYPE_GRAY && r->bit_depth < 8) png_set_expand_gray_1_2_4_to_8(r->png);
+        if (expand == 3 && png_get_valid(r->png, r->info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(r->png);
         if (r->interlace != PNG_INTERLACE_NONE) (void)png_set_interlace_handling(r->png);
         png_read_update_info(r->png, r->info);
     }

@@ -95,33 +95,80 @@ extension PNGImage {
         return (0..<(height * width)).map { bits[$0] }
     }
 
-    /// `mask`, held as bits: for a slide, an eighth of the memory (the file is decoded whole once).
+    /// `mask`, held as bits: for a slide, an eighth of the memory. The samples are read as stored
+    /// (16-bit ones too, not converted to 8 bits of light, where a 1 would turn black), row by
+    /// row (an interlaced file is decoded whole once), with tRNS transparency as alpha.
     public static func maskBits(contentsOf url: URL, height: Int, width: Int,
                                 fullResolution: (height: Int, width: Int)? = nil) throws -> PixelBits {
-        let png = try PNGImage(contentsOf: url)
+        try FileSignature.requirePNG(url)
+        let reader = try RasterPNG.Reader(url, expand: 3)
+        let p = reader.r.pointee
+        let (H, W, channels, bytes) = (Int(p.height), Int(p.width), Int(p.channels), Int(p.depth) / 8)
         let full: (height: Int, width: Int)? = fullResolution.flatMap { $0 == (height, width) ? nil : $0 }
-        guard (png.height, png.width) == (height, width) || full.map({ (png.height, png.width) == $0 }) == true else {
-            throw IOError(file: url.path, "the picture is \(png.height)×\(png.width) pixels (height×width); expected the "
+        guard (H, W) == (height, width) || full.map({ (H, W) == $0 }) == true else {
+            throw IOError(file: url.path, "the picture is \(H)×\(W) pixels (height×width); expected the "
                           + "sample's \(height)×\(width)" + (full.map { " or the full-resolution image's \($0.height)×\($0.width)" } ?? ""))
         }
-        let (c, colours) = (png.channels, png.channels == 4 ? 3 : png.channels)
-        func isOn(_ p: Int) -> Bool { (c != 4 || png.pixels[p * c + 3] != 0) && (0..<colours).contains { png.pixels[p * c + $0] != 0 } }
+        try requirePlausibleSize([W, H, channels], file: url.path, what: "the image")
+        guard (1...4).contains(channels), bytes == 1 || bytes == 2, p.row_bytes == W * channels * bytes else {
+            throw IOError(file: url.path, "libpng delivers \(channels) samples of \(p.depth) bits in rows of \(p.row_bytes) bytes; "
+                          + "expected 1–4 samples of 8 or 16 bits")
+        }
+        if p.color_type == PNG_COLOR_TYPE_PALETTE { try RasterPNG.checkPaletteIndexes(url) }
+        let rowBytes = Int(p.row_bytes), hasAlpha = channels % 2 == 0, colours = hasAlpha ? channels - 1 : channels
+
+        // The rows in order: read one at a time, or from the whole interlaced image.
+        var whole: UnsafeMutablePointer<UInt8>?
+        let row = UnsafeMutablePointer<UInt8>.allocate(capacity: max(rowBytes, 1))
+        defer { row.deallocate(); whole?.deallocate() }
+        if p.interlace != PNG_INTERLACE_NONE {
+            let (total, overflow) = rowBytes.multipliedReportingOverflow(by: H)
+            guard !overflow, total <= RasterFile.maximumValues else {
+                throw IOError(file: url.path, "an interlaced \(W)×\(H) PNG is too large to decode at once")
+            }
+            let pixels = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+            whole = pixels
+            var rows: [UnsafeMutablePointer<UInt8>?] = (0..<H).map { pixels + $0 * rowBytes }
+            guard compseg_png_read_image(reader.r, &rows) == 1 else {
+                throw IOError(file: url.path, "the interlaced image cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
+            }
+        }
+        var on = [Bool](repeating: false, count: W)
+        /// Reads picture row `y` into `on`: neither black (every colour sample 0) nor transparent (alpha 0).
+        func read(_ y: Int) throws {
+            let samples: UnsafePointer<UInt8>
+            if let whole { samples = UnsafePointer(whole + y * rowBytes) } else {
+                guard compseg_png_read_row(reader.r, row) == 1 else {
+                    throw IOError(file: url.path, "row \(y) cannot be decoded: \(reader.message)\(PNGChunks.diagnosis(of: url))")
+                }
+                samples = UnsafePointer(row)
+            }
+            for x in 0..<W {
+                let base = x * channels * bytes
+                func nonzero(_ c: Int) -> Bool { bytes == 1 ? samples[base + c] != 0 : samples[base + 2 * c] | samples[base + 2 * c + 1] != 0 }
+                on[x] = (!hasAlpha || nonzero(colours)) && (0..<colours).contains(where: nonzero)
+            }
+        }
+
         var bits = PixelBits(count: height * width)
-        if png.height == height, png.width == width {
-            for p in 0..<(height * width) where isOn(p) { bits.set(p) }
+        if (H, W) == (height, width) {
+            for y in 0..<H {
+                try read(y)
+                for x in 0..<W where on[x] { bits.set(y * W + x) }
+            }
             return bits
         }
         // Brought down: rows `i·H/h ..< (i+1)·H/h` and columns likewise (integer division, so the
         // blocks tile the picture) of each pixel's block vote; it is on when at least half are.
-        let (H, W) = (png.height, png.width)
+        let columns = (0..<width).map { j in (j * W / width)..<((j + 1) * W / width) }
         for i in 0..<height {
-            let (y0, y1) = (i * H / height, (i + 1) * H / height)
-            for j in 0..<width {
-                let (x0, x1) = (j * W / width, (j + 1) * W / width)
-                var on = 0
-                for y in y0..<y1 { for x in x0..<x1 where isOn(y * W + x) { on += 1 } }
-                if 2 * on >= (y1 - y0) * (x1 - x0) { bits.set(i * width + j) }
+            let rows = (i * H / height)..<((i + 1) * H / height)
+            var counts = [Int](repeating: 0, count: width)
+            for y in rows {
+                try read(y)
+                for (j, span) in columns.enumerated() { for x in span where on[x] { counts[j] += 1 } }
             }
+            for j in 0..<width where 2 * counts[j] >= rows.count * columns[j].count { bits.set(i * width + j) }
         }
         return bits
     }

@@ -5,11 +5,11 @@ import CPNG
 /// C functions catch libpng's longjmp) so 16-bit samples arrive as stored, not as linear light.
 enum RasterPNG {
     /// An open `compseg_png_reader` at a fixed address (libpng keeps a pointer to it); closes itself.
-    private final class Reader {
+    final class Reader {
         let r = UnsafeMutablePointer<compseg_png_reader>.allocate(capacity: 1)
         let file: String
 
-        /// `expand`: as `compseg_png_open`'s (0 as stored, 1 samples of 8 or 16 bits, 2 palette indexes).
+        /// `expand`: as `compseg_png_open`'s (0 as stored, 1 samples of 8 or 16 bits, 2 palette indexes, 3 as 1 with tRNS as alpha).
         init(_ url: URL, expand: Int32) throws {
             try requireExistingFile(url)
             file = url.path

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import CompSegIO
+import CompSegTestSupport
 
 @Suite struct PNGTests {
     @Test(arguments: [("gray.png", 1), ("rgb.png", 3), ("rgba.png", 4)])
@@ -75,6 +76,18 @@ import Testing
             try PNGImage(width: 3, height: 2, channels: channels, pixels: drawn.flatMap(pixel)).write(to: url)
             #expect(try PNGImage.mask(contentsOf: url, height: 2, width: 3) == drawn, "\(channels) channels")
         }
+    }
+
+    /// Masks as labs save them (pypng, `tools/make_mask_fixtures.py`): the faintest value of 16
+    /// bits (1 of 65535) is on, as stored; transparency, by alpha, a tRNS colour key or a
+    /// palette's alpha, is off, however bright; a 16-bit picture twice as fine comes down.
+    @Test(arguments: ["grey16_01", "grey16_01_interlaced", "greya16", "rgb16", "grey8_trns", "rgb8_trns", "palette_trns", "grey1",
+                      "grey16_full"])
+    func masksReadAsStoredWithTheirTransparency(name: String) throws {
+        let url = fixturesDirectory.appendingPathComponent("masks/\(name).png")
+        let drawn = (0..<20).map { p in (p % 5 + 2 * (p / 5)) % 3 == 0 }
+        let full: (height: Int, width: Int)? = name.hasSuffix("_full") ? (8, 10) : nil
+        #expect(try PNGImage.mask(contentsOf: url, height: 4, width: 5, fullResolution: full) == drawn)
     }
 
     /// A mask drawn on the full-resolution image of a sample read at a coarser level (or scale)
