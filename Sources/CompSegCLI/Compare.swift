@@ -553,7 +553,7 @@ struct Compare: ParsableCommand {
     }
 
     func writeTables(_ rows: [Row], to folder: URL) throws {
-        func f(_ v: Double?, _ digits: Int) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "" }
+        func f(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
         let (header, cells) = table(rows)
         let md = ["Trained with \(Self.headLine(rows) ?? "the head in each row") on the same data and \(seedsLine); test split "
                   + "(\(Self.testCounts(rows))); each run's whole configuration is in its model.json, and each threshold's origin "
@@ -566,10 +566,10 @@ struct Compare: ParsableCommand {
                    + "head,head_configuration,configuration"]
         for r in rows {
             let s = r.evaluation.summary
-            csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", f(r.seconds, 2), f(r.imagesPerSecond, 2),
-                                 r.keptEpoch.map { "\($0)" } ?? "", f(r.validationLoss.map(Double.init), 6), String(format: "%g", r.threshold),
-                                 f(s.auc, 6), f(s.aucCI?[0], 6), f(s.aucCI?[1], 6), f(s.diceMean, 6), f(s.diceSD, 6),
-                                 f(s.cancerFreeFractionMean, 6), "\(s.nCancer)",
+            csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", f(r.seconds), f(r.imagesPerSecond),
+                                 r.keptEpoch.map { "\($0)" } ?? "", r.validationLoss.map { "\($0)" } ?? "", "\(r.threshold)",
+                                 f(s.auc), f(s.aucCI?[0]), f(s.aucCI?[1]), f(s.diceMean), f(s.diceSD),
+                                 f(s.cancerFreeFractionMean), "\(s.nCancer)",
                                  "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
                                  r.head.identifier, r.head.configuration.text, r.configuration.text]))
         }

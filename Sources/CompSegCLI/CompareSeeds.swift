@@ -68,7 +68,7 @@ extension Compare {
 
     /// `comparison-seeds.csv`: per entry its runs' seeds and the mean and sd of their test AUC and mean Dice.
     func writeSeedTable(_ rows: [Row], to folder: URL) throws {
-        func f(_ v: Double?) -> String { v.map { String(format: "%.6f", $0) } ?? "" }
+        func f(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
         let lines = ["name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,cancer_free_fraction_mean,cancer_free_fraction_sd,"
                      + "runs_collapsed,runs_kept_epoch_collapsed,runs_marking_most_cancer_free_tissue"]
             + Self.overSeeds(rows).map { g in

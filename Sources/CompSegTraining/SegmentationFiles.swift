@@ -48,11 +48,12 @@ public enum SegmentationFiles {
 
     /// `segmentation.csv`'s text for `results`: a line per sample with its label, tissue and tumor
     /// pixels, tumor fraction (blank without tissue), the mask threshold and the file it came from
-    /// (`files`, by id).
+    /// (`files`, by id); numbers unrounded (the shortest text that reads back as the value, so
+    /// that the threshold re-applied to the float maps gives the counts).
     public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], threshold: Float, files: [String: URL]) -> String {
         let rows = [segmentationHeader] + results.map {
             CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
-                      $0.tissuePixels == 0 ? "" : String(format: "%.6f", $0.tumorFraction), String(format: "%g", threshold),
+                      $0.tissuePixels == 0 ? "" : "\($0.tumorFraction)", "\(threshold)",
                       files[$0.id]?.path ?? ""])
         }
         return rows.joined(separator: "\n") + "\n"

@@ -605,6 +605,10 @@ extension EndToEndTests {
         #expect(overSeeds.count == 2 && overSeeds[0] == "name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,cancer_free_fraction_mean,"
                     + "cancer_free_fraction_sd,runs_collapsed,runs_kept_epoch_collapsed,runs_marking_most_cancer_free_tissue"
                     && overSeeds[1].hasPrefix("unet,unet,0 1,"), "\(overSeeds)")
+        // Unrounded, so that the mean over seeds is the mean of the runs' numbers as written.
+        let runDice = seedRows.dropFirst().map { Double($0.split(separator: ",", omittingEmptySubsequences: false)[12]) }
+        let meanDice = Double(overSeeds[1].split(separator: ",", omittingEmptySubsequences: false)[5])
+        #expect(runDice.allSatisfy { $0 != nil } && meanDice == (runDice[0]! + runDice[1]!) / 2, "\(seedRows) \(overSeeds)")
         let seedTable = try String(contentsOfFile: folder.path("seeds/comparison.md"), encoding: .utf8)
         #expect(seedTable.contains("| run | seed | configuration |") && seedTable.contains("| unet-seed0 | 0 | width 4, depth 2 |")
                     && seedTable.contains("| cancer-free marked mean ± sd | runs that collapsed (kept epoch) | runs marking most cancer-free tissue |"),

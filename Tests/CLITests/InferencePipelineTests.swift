@@ -23,6 +23,13 @@ import Testing
                     == Data(contentsOf: URL(fileURLWithPath: folder.path("seg1/spot005_map.tif"))))
         }
         #expect(tables.count == 3 && Set(tables).count == 1 && tables[0].split(separator: "\n").count == 9, "\(tables)")
+        // Unrounded: each fraction is its pixel counts' quotient as written, the threshold the run's.
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("run/model.json")))) as? [String: Any]
+        let threshold = ((model?["threshold"] as? [String: Any])?["value"] as? Double).map(Float.init) ?? 0.35
+        for line in tables[0].split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            #expect(Double(f[4]) == Double(f[3])! / Double(f[2])! && Float(f[5]) == threshold, "\(line)")
+        }
 
         // Two unreadable files among good ones: both lines named, no output folder content.
         try Data("not HDF5".utf8).write(to: URL(fileURLWithPath: folder.path("data/spot002.h5")))
