@@ -108,6 +108,7 @@ struct Demo: ParsableCommand {
                                           progress: { epoch = $0.epoch; progress.finish($0) },
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let result = outcome.evaluation
+        warnAboutCheckerboard(outcome.test, outcome.maps, topology: settings.topology, threshold: result.threshold)  // as evaluate does
         // An earlier demo's per-sample files, so that none of its samples' stay.
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
         let origin = threshold != nil ? "set by --threshold"

@@ -170,12 +170,13 @@ struct Evaluate: ParsableCommand {
             let e = SegmentationEvaluation(counts: counts, threshold: chosen)
             evaluation = e
             // What the numbers cannot show: masks that mark nothing, or most cancer-free tissue.
+            let orAuto = threshold == "auto" ? "" : ", or --threshold auto"
             if e.marksNothing {
                 warn("no pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so the AUC is 0.5, the Dice 0 "
-                     + "and no sample is called, whatever the maps rank; give a lower --threshold, or --threshold auto")
+                     + "and no sample is called, whatever the maps rank; give a lower --threshold\(orAuto)")
             } else if let marked = e.summary.cancerFreeFractionMean, SegmentationEvaluation.marksMost(marked) {
                 warn(String(format: "the masks at the threshold %@ mark %.0f%% of the cancer-free samples' tissue: at it the maps do not "
-                            + "single out tumor; give a higher --threshold, or --threshold auto", thresholdText(chosen), 100 * marked))
+                            + "single out tumor; give a higher --threshold%@", thresholdText(chosen), 100 * marked, orAuto))
             }
             let results = Dictionary(uniqueKeysWithValues: e.results.map { ($0.id, $0) })
             // The cards in the inputs' order (the report orders them by tumor fraction, ties as given).

@@ -14,7 +14,7 @@ struct Segment: ParsableCommand {
         abstract: "Segment samples with a trained run: activation maps, masks and tumor fractions.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35, i.e. .35·255 on 8-bit maps).")
+    @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35); the mask takes tissue pixels whose activation is above it.")
     var threshold: Float?
     @OptionGroup var polygons: GeoJSONOptions
     @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")

@@ -331,17 +331,17 @@ public enum EvaluationReport {
         if s.diceMean != nil {
             tiles += [
                 ReportHTML.tile("Dice", "\(f(s.diceMean)) ± \(f(s.diceSD))",
-                                "Overlap of the predicted and true tumor, over cancer samples (mean ± sd; 1 perfect)."),
+                                "Overlap of the predicted and true tumor, over cancer samples with truth (mean ± sd; 1 perfect)."),
                 ReportHTML.tile("True tumor outside tissue", s.truthPixelsOutsideTissue.map { "\($0) of \(s.truthPixels ?? 0) px" } ?? "–",
                                 "True tumor pixels the tissue mask leaves out: the masks cannot mark them, and Dice counts them as "
                                 + "missed. Many mean a tissue-mask problem, not the network's (inspect; the reader's tissue options; a mask column)."),
                 ReportHTML.tile("IoU", "\(f(s.iouMean)) ± \(f(s.iouSD))",
-                                "Intersection over union of the predicted and true tumor, over cancer samples."),
+                                "Intersection over union of the predicted and true tumor, over cancer samples with truth."),
                 ReportHTML.tile("Pixel sensitivity", "\(f(s.pixelSensitivityMean)) ± \(f(s.pixelSensitivitySD))",
-                                "Share of the true tumor pixels that are predicted tumor, over cancer samples."),
+                                "Share of the true tumor pixels that are predicted tumor, over cancer samples with truth."),
                 ReportHTML.tile("Pixel specificity", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))",
-                                "Share of the tissue pixels without tumor that are left unmarked, over cancer samples."),
-                ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples whose predicted and true masks are both empty: "
+                                "Share of the tissue pixels without tumor that are left unmarked, over cancer samples with truth."),
+                ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples with a truth mask whose predicted and true masks are both empty: "
                                 + "cancer-free samples left clean, and any cancer sample among them, which counts as Dice 1 in the mean "
                                 + "(a cancer-free sample has no Dice of its own: its tumor fraction says how much it marks)."),
             ]

@@ -493,6 +493,19 @@ extension EndToEndTests {
                     && (summary["threshold_origin"] as? String)?.hasPrefix("chosen on the ") == true, "\(summary)")
     }
 
+    /// The demo checks its test maps for dotted masks as evaluate does (these settings give one,
+    /// spot004 at 0.031), and its summary lists the warning.
+    @Test func demoWarnsOfDottedMasks() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let demo = try cli.run(["demo", "--out", folder.path("demo"), "--spots", "30", "--size", "32", "--epochs", "12", "--width", "8",
+                                "--depth", "2", "--threads", "1"])
+        #expect(demo.status == 0 && demo.output.contains("follow a period-2 grid in 1 sample (spot004)"), "\(demo.output)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("demo/summary.json"))))
+            as? [String: Any] ?? [:]
+        #expect((summary["warnings"] as? [String])?.contains { $0.contains("period-2 grid") } == true, "\(summary)")
+    }
+
     @Test func compareAndOverlay() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
