@@ -15,6 +15,9 @@ static inline hid_t compseg_h5p_dataset_create(void) { return H5P_DATASET_CREATE
 
 /// Silences HDF5's automatic error stack printing; CompSeg reports errors itself.
 static inline void compseg_h5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+/// Empties the calling thread's error stack: the records of a failed call hold identifiers that the
+/// library's closing at exit cannot release while they stay ("infinite loop closing library").
+static inline void compseg_h5_clear_errors(void) { H5Eclear2(H5E_DEFAULT); }
 static inline hid_t compseg_h5p_link_create(void) { return H5P_LINK_CREATE; }
 static inline hid_t compseg_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t compseg_h5t_variable(void) { return H5T_VARIABLE; }

@@ -3,6 +3,14 @@ import CHDF5
 
 /// Initializes the library and stops HDF5 printing its error stack. The setting is per thread in
 /// thread-safe builds (Debian's), so every entry point calls this.
+/// An error naming `file`, with the calling thread's HDF5 error stack emptied: a reading thread
+/// whose last call failed would otherwise leave records that make the library's closing at exit
+/// print "HDF5: infinite loop closing library" and a line of junk.
+private func hdf5Error(_ file: String, _ message: String) -> IOError {
+    compseg_h5_clear_errors()
+    return IOError(file: file, message)
+}
+
 private func hdf5Quiet() {
     _ = H5open()
     compseg_h5_silence_errors()
@@ -31,12 +39,12 @@ public final class HDF5File: Sendable {
             throw IOError(file: url.path, "not an HDF5 file")
         }
         let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
-        guard id >= 0 else { throw IOError(file: url.path, "cannot be opened as HDF5 (locked or damaged?)") }
+        guard id >= 0 else { throw hdf5Error(url.path, "cannot be opened as HDF5 (locked or damaged?)") }
         file = id
     }
     deinit { H5Fclose(file) }
 
-    func error(_ message: String) -> IOError { IOError(file: url.path, message) }
+    func error(_ message: String) -> IOError { hdf5Error(url.path, message) }
 
     /// Every dataset's absolute path, recursively through groups, sorted.
     public func datasetNames() throws -> [String] {
@@ -316,13 +324,13 @@ public final class HDF5Writer {
         self.url = url
         temporary = try temporaryPath(for: url)
         file = H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), compseg_h5p_default())
-        guard file >= 0 else { throw IOError(file: url.path, "cannot be created as an HDF5 file") }
+        guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file") }
     }
     deinit {
         if file >= 0 { H5Fclose(file); try? FileManager.default.removeItem(atPath: temporary) }
     }
 
-    private func error(_ message: String) -> IOError { IOError(file: url.path, message) }
+    private func error(_ message: String) -> IOError { hdf5Error(url.path, message) }
 
     /// Writes dataset `path` (groups on the way are created) of `shape`, `values` row-major.
     /// With `gzip` (level 1…9) the dataset is chunked — by `chunks`, or by default chunks of at

@@ -31,6 +31,15 @@ import Testing
             #expect(Double(f[4]) == Double(f[3])! / Double(f[2])! && Float(f[5]) == threshold, "\(line)")
         }
 
+        // A truncated HDF5 file read last, on the reading thread, under --skip-unreadable: named, and
+        // the library closes quietly at exit (its failed call's error records are cleared).
+        let cut = folder.path("cut.h5")
+        try Data(try Data(contentsOf: URL(fileURLWithPath: folder.path("data/spot000.h5"))).prefix(1000)).write(to: URL(fileURLWithPath: cut))
+        let skipped = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("skipped"), folder.path("data/spot001.h5"),
+                                   cut, "--skip-unreadable"])
+        #expect(skipped.status == 0 && skipped.output.contains("\(cut): cannot be opened as HDF5") && !skipped.output.contains("HDF5:"),
+                "\(skipped.output)")
+
         // Two unreadable files among good ones: both lines named, no output folder content.
         try Data("not HDF5".utf8).write(to: URL(fileURLWithPath: folder.path("data/spot002.h5")))
         try Data().write(to: URL(fileURLWithPath: folder.path("data/spot006.h5")))
