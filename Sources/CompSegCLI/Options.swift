@@ -378,7 +378,7 @@ struct StreamedInput {
     func readTruth(_ regions: any SampleRegions) throws -> PixelBits? {
         guard let truth else { return nil }
         do {
-            return try PNGImage.maskBits(contentsOf: truth, height: regions.height, width: regions.width,
+            return try MaskFile.bits(contentsOf: truth, height: regions.height, width: regions.width,
                                          fullResolution: Sample.fullResolution(in: regions.metadata))
         } catch { throw ManifestError(file: manifest ?? "the command line", problems: ["line \(line ?? 0): truth \(error)"]) }
     }

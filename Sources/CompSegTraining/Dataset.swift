@@ -41,7 +41,7 @@ public struct PreparedModality: Sendable {
         if let maskFile = row.mask {
             do {
                 sample.tissue = try Mask(height: sample.height, width: sample.width,
-                                     pixels: try PNGImage.mask(contentsOf: maskFile, height: sample.height, width: sample.width,
+                                     pixels: try MaskFile.mask(contentsOf: maskFile, height: sample.height, width: sample.width,
                                                                fullResolution: sample.fullResolution))
             } catch { throw MaskFileError(underlying: error) }
         }

@@ -114,8 +114,8 @@ public struct Manifest: Sendable {
                     return nil
                 }
                 problems.append(missing)
-            } else if what != "image" {  // masks and truths are PNGs: one that is not is named with the missing ones
-                do { try FileSignature.requirePNG(u) } catch { problems.append("line \(line): \(what) \(error)") }
+            } else if what != "image" {  // masks and truths are PNG or GeoJSON: one that is not is named with the missing ones
+                do { try MaskFile.requireSignature(u) } catch { problems.append("line \(line): \(what) \(error)") }
             }
             return u
         }

@@ -118,14 +118,14 @@ public enum SegmentationFiles {
         }
     }
 
-    /// Each row's ground-truth tumor mask (its `truth` PNG), by its sample's id.
-    /// - Throws: `ManifestError` naming, by line, every row whose truth file is missing, not a PNG,
+    /// Each row's ground-truth tumor mask (its `truth` PNG or GeoJSON), by its sample's id.
+    /// - Throws: `ManifestError` naming, by line, every row whose truth file is missing, unreadable,
     ///   or of neither its sample's size nor (read at a coarser level or scale) its file's full resolution.
     public static func readTruth(_ rows: [Manifest.Row], _ samples: [Sample], manifest: String) throws -> [String: [Bool]] {
         var truth: [String: [Bool]] = [:], problems: [String] = []
         for (row, s) in zip(rows, samples) {
             guard let file = row.truth else { continue }
-            do { truth[s.id] = try PNGImage.mask(contentsOf: file, height: s.height, width: s.width, fullResolution: s.fullResolution) } catch {
+            do { truth[s.id] = try MaskFile.mask(contentsOf: file, height: s.height, width: s.width, fullResolution: s.fullResolution) } catch {
                 problems.append("line \(row.line): truth \(error)")
             }
         }
@@ -134,7 +134,7 @@ public enum SegmentationFiles {
     }
 
     /// Throws `ManifestError` naming, by line, every row whose truth file is missing or not a
-    /// readable PNG: checked before any sample is segmented (their sizes are checked when read).
+    /// readable PNG or GeoJSON: checked before any sample is segmented (their sizes are checked when read).
     public static func checkTruthFiles(_ rows: [Manifest.Row], manifest: String) throws {
         try checkTruthFiles(rows.compactMap { row in row.truth.map { (row.line, $0) } }, manifest: manifest)
     }
@@ -143,7 +143,9 @@ public enum SegmentationFiles {
     public static func checkTruthFiles(_ truths: [(line: Int, file: URL)], manifest: String) throws {
         var problems: [String] = []
         for (line, file) in truths {
-            do { _ = try PNGImage(contentsOf: file) } catch { problems.append("line \(line): truth \(error)") }
+            do {
+                if GeoJSONMask.isGeoJSON(file) { try MaskFile.check(file) } else { _ = try PNGImage(contentsOf: file) }  // a PNG decoded whole
+            } catch { problems.append("line \(line): truth \(error)") }
         }
         guard problems.isEmpty else { throw ManifestError(file: manifest, problems: problems) }
     }
