@@ -94,6 +94,21 @@ import Testing
         #expect((summary["threshold_origin"] as? String).map { $0.hasPrefix("chosen on the ") && $0.contains("(--threshold auto)") } == true,
                 "\(summary)")
         #expect((summary["n_cancer"] as? Int) == 4 && (summary["n_cancer_free"] as? Int) == 4)
+        // The same truth as GeoJSON polygons (as QuPath exports annotations) scores the same.
+        let text = try String(contentsOfFile: manifest, encoding: .utf8)
+        for truth in text.split(separator: "\n").compactMap({ $0.split(separator: ",").last }).filter({ $0.hasSuffix("_truth.png") }) {
+            let png = folder.path("data/\(truth)"), image = try PNGImage(contentsOf: URL(fileURLWithPath: png))
+            try MaskPolygons(width: image.width, height: image.height,
+                             pixels: try PNGImage.mask(contentsOf: URL(fileURLWithPath: png), height: image.height, width: image.width))
+                .write(to: URL(fileURLWithPath: png.replacingOccurrences(of: ".png", with: ".geojson")))
+        }
+        let polygons = folder.path("data/polygons.csv")
+        try text.replacingOccurrences(of: "_truth.png", with: "_truth.geojson").write(toFile: polygons, atomically: true, encoding: .utf8)
+        let fromPolygons = try cli.run(["evaluate", "--model", folder.path("run"), "--data", polygons, "--out", folder.path("evalPolygons"),
+                                        "--split", "all", "--threshold", "auto"])
+        #expect(fromPolygons.status == 0, "\(fromPolygons.output)")
+        #expect(try String(contentsOfFile: folder.path("evalPolygons/per_sample.csv"), encoding: .utf8)
+                    == String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8))
         for file in ["report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png", "thresholds.svg",
                      "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("eval/\(file)")), "\(file)")
