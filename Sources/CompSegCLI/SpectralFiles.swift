@@ -192,7 +192,7 @@ struct Convert: ParsableCommand {
         let lock = try FolderLock(folder, holder: "converting into this folder")
         defer { lock.release() }
         // What an interrupted convert of these files left (`.NAME.h5.UUID.tmp`: the write is atomic, its temporary is not removed by a kill).
-        let names = targets.map { ".\($0.lastPathComponent)." }
+        let names = targets.map { ".\(temporaryStem($0.lastPathComponent))." }
         for name in (try? folderEntries(folder)) ?? [] where isLeftoverTemporary(name) && names.contains(where: name.hasPrefix) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }

@@ -312,22 +312,27 @@ extension Int32: HDF5Element { public static var nativeType: hid_t { compseg_h5t
 extension Int64: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_int64() } }
 
 /// Writes a new HDF5 file (replacing any file at `url`): datasets, then attributes, then `close()`.
-/// The file is written to a temporary file in the same folder and renamed over `url` by `close()`;
-/// a writer dropped without `close()` leaves `url` untouched.
+/// The file is built in memory (HDF5's core driver: its size again in memory while it is written)
+/// and written out by `close()` as any file is, atomically: so a full disk or a name too long is
+/// said as the system says it, and HDF5 never meets a failing write (whose half-closed file would
+/// crash the library at exit). A writer dropped without `close()` leaves `url` untouched. No
+/// times are recorded: the same contents give the same bytes.
 public final class HDF5Writer {
     public let url: URL
-    private let temporary: String
     private var file: hid_t
 
     public init(url: URL) throws {
         hdf5Quiet()
         self.url = url
-        temporary = try temporaryPath(for: url)
-        file = H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), compseg_h5p_default())
+        _ = try temporaryPath(for: url)  // the folder must exist
+        let access = compseg_h5p_in_memory()
+        guard access >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file in memory") }
+        defer { H5Pclose(access) }
+        file = H5Fcreate(url.lastPathComponent, compseg_h5f_acc_trunc(), compseg_h5p_default(), access)
         guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file") }
     }
     deinit {
-        if file >= 0 { H5Fclose(file); try? FileManager.default.removeItem(atPath: temporary) }
+        if file >= 0 { H5Fclose(file) }
     }
 
     private func error(_ message: String) -> IOError { hdf5Error(url.path, message) }
@@ -349,6 +354,8 @@ public final class HDF5Writer {
         let lcpl = H5Pcreate(compseg_h5p_link_create())
         defer { H5Pclose(dcpl); H5Pclose(lcpl) }
         H5Pset_create_intermediate_group(lcpl, 1)
+        H5Pset_obj_track_times(dcpl, false)
+        try createGroups(above: path)
         if let level = gzip {
             let chunk = chunks ?? Self.defaultChunks(shape)
             guard !shape.isEmpty, chunk.count == shape.count, zip(chunk, shape).allSatisfy({ $0 >= 1 && $0 <= max($1, 1) }) else {
@@ -387,16 +394,32 @@ public final class HDF5Writer {
         try withNewAttribute(name, on: path, type: type) { attribute, type in H5Awrite(attribute, type, padded) }
     }
 
-    /// Flushes and closes the file, then renames it over `url`. Later calls do nothing.
+    /// Finishes the file and writes it to `url` (atomically). Later calls do nothing.
     public func close() throws {
         guard file >= 0 else { return }
-        let status = H5Fclose(file)
-        file = -1
-        guard status >= 0 else {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error("cannot be finished (HDF5 could not close it)")
+        defer { H5Fclose(file); file = -1 }
+        guard H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 else { throw error("cannot be finished (HDF5 could not flush it)") }
+        let size = H5Fget_file_image(file, nil, 0)
+        guard size > 0 else { throw error("cannot be finished (HDF5 gave no file image)") }
+        var image = Data(count: size)
+        let copied = image.withUnsafeMutableBytes { H5Fget_file_image(file, $0.baseAddress, size) }
+        guard copied == size else { throw error("cannot be finished (HDF5 gave \(copied) of its \(size) bytes)") }
+        try writeDurably(image, to: url)
+    }
+
+    /// Creates the groups on the way to `path` that do not exist yet, recording no times.
+    private func createGroups(above path: String) throws {
+        let parts = path.split(separator: "/").dropLast()
+        var prefix = ""
+        for part in parts {
+            prefix += "/" + part
+            guard H5Lexists(file, prefix, compseg_h5p_default()) <= 0 else { continue }
+            let gcpl = compseg_h5p_group_without_times()
+            defer { if gcpl >= 0 { H5Pclose(gcpl) } }
+            let group = H5Gcreate2(file, prefix, compseg_h5p_default(), gcpl, compseg_h5p_default())
+            guard group >= 0 else { throw error("group '\(prefix)' cannot be created") }
+            H5Gclose(group)
         }
-        try commit(temporary: temporary, to: url)
     }
 
     private func withNewAttribute(_ name: String, on path: String, type: hid_t, _ write: (hid_t, hid_t) -> herr_t) throws {

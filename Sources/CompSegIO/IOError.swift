@@ -117,7 +117,16 @@ func temporaryPath(for url: URL) throws -> String {
     guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
         throw IOError(file: url.path, "cannot be written: folder \(folder.path) does not exist")
     }
-    return folder.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+    return folder.appendingPathComponent(".\(temporaryStem(url.lastPathComponent)).\(UUID().uuidString).tmp").path
+}
+
+/// The part of `name` that its temporary file (`.STEM.UUID.tmp`) carries: the whole name, or
+/// its beginning where the whole would make the temporary's name longer than a file system takes
+/// (255 bytes).
+public func temporaryStem(_ name: String) -> String {
+    var stem = Substring(name)
+    while stem.utf8.count > 255 - 42 { stem = stem.dropLast() }
+    return String(stem)
 }
 
 /// Flushes the finished temporary file to disk, renames it over `url` (atomic within one file

@@ -72,6 +72,26 @@ import Testing
         #expect(block == expected)
     }
 
+    /// The same contents give the same bytes (no times recorded), at any moment; a name of 230
+    /// bytes, whose temporary's would be too long for the file system whole, is written.
+    @Test func writerGivesTheSameBytesAndTakesLongNames() throws {
+        let (dir, cleanup) = try temporaryFolder("h5-same")
+        defer { cleanup() }
+        func write(_ name: String) throws -> Data {
+            let url = dir.appendingPathComponent(name)
+            let writer = try HDF5Writer(url: url)
+            try writer.write("/group/inner/spectra", shape: [3, 4], values: (0..<12).map(Float.init), gzip: 4)
+            try writer.setAttribute("source", "test")
+            try writer.close()
+            return try Data(contentsOf: url)
+        }
+        let first = try write("a.h5")
+        Thread.sleep(forTimeInterval: 1.1)  // HDF5's times have whole seconds
+        #expect(try write("b.h5") == first)
+        let long = String(repeating: "n", count: 227) + ".h5"
+        #expect(try write(long) == first && contents(of: dir).count == 3)
+    }
+
     @Test func writerDroppedWithoutCloseLeavesNothing() throws {
         let (dir, cleanup) = try temporaryFolder("h5-drop")
         defer { cleanup() }
