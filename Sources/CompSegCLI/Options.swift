@@ -329,7 +329,7 @@ struct StreamedInput {
         catch let error as TrainingError { throw error }  // the model and the modality disagree: every image's
         catch {
             if let folder {
-                for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { try? FileManager.default.removeItem(at: url) }
+                for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { removeWrittenFile(url) }
             }
             leftOut.add((manifest.map { "\($0): line \(line ?? 0): " } ?? "") + "\(error)")
             return nil

@@ -294,6 +294,14 @@ public final class FolderLock {
 
 /// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
 /// (one name a line): what a later run there with `--force` may replace or remove, and nothing else.
+/// Removes what a command wrote at `url`: a file (or a link in its place), never a folder, whatever
+/// a list or record names.
+public func removeWrittenFile(_ url: URL) {
+    let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+    guard type == .typeRegular || type == .typeSymbolicLink else { return }
+    try? FileManager.default.removeItem(at: url)
+}
+
 public enum OutputList {
     public static let name = ".compseg-outputs"
 
@@ -323,7 +331,7 @@ public enum OutputList {
             try writeDurably(text(Array(Set(written).union(earlier.map(\.lastPathComponent)))), to: list)
         }
         let kept = Set(written)
-        for url in earlier where !kept.contains(url.lastPathComponent) { try? FileManager.default.removeItem(at: url) }
+        for url in earlier where !kept.contains(url.lastPathComponent) { removeWrittenFile(url) }
         try writeDurably(text(written), to: list)
         return written
     }

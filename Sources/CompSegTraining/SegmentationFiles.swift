@@ -95,7 +95,7 @@ public enum SegmentationFiles {
     /// so that a run written over it (`--force`) leaves none of them behind.
     public static func removeOutputs(of ids: [String], in folder: URL, keeping: Set<String> = []) {
         for url in paths(for: ids, in: folder, geoJSON: true, figures: true) where !keeping.contains(url.lastPathComponent) {
-            try? FileManager.default.removeItem(at: url)
+            removeWrittenFile(url)
         }
     }
 

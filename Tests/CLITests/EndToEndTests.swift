@@ -76,6 +76,15 @@ import Testing
         // The hidden list names what compseg wrote there, and only that.
         #expect(try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
                     == "segmentation.csv\nspot001_map.png\nspot001_map.tif\nspot001_mask.png\n")
+        // A folder the list names (edited by hand) is never removed with the files.
+        try FileManager.default.createDirectory(atPath: folder.path("over/sub"), withIntermediateDirectories: false)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: folder.path("over/sub/keep.txt")))
+        let list = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
+        try (list + "sub\n").write(toFile: folder.path("over/.compseg-outputs"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
+                             folder.path("data/spot001.h5")]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: folder.path("over/sub/keep.txt")))
+        try FileManager.default.removeItem(atPath: folder.path("over/sub"))
         let beyond = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over2"), "--threshold", "1.2",
                                   folder.path("data/spot001.h5")])
         #expect(beyond.status == 64 && beyond.output.contains("--threshold must lie in (0, 1), got 1.2"), "\(beyond.output)")
