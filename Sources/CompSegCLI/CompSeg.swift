@@ -24,6 +24,15 @@ public enum CompSegTool {
         // A reader of the output that goes away (`train … | head`) ends no training: the lines
         // are lost, the work goes on (Ctrl-C and SIGTERM stop it after a saved epoch).
         signal(SIGPIPE, SIG_IGN)
+        // Ctrl-\ quits at once, as it does any program (Swift's crash reporter would take it for a
+        // crash, print a backtrace and let the work go on); one the parent ignores stays ignored.
+        if !InterruptFlag.isIgnored(SIGQUIT) {
+            signal(SIGQUIT, SIG_DFL)
+            var quit = sigset_t()  // a parent may start us with it blocked (the mask is inherited)
+            sigemptyset(&quit)
+            sigaddset(&quit, SIGQUIT)
+            sigprocmask(SIG_UNBLOCK, &quit, nil)
+        }
         do {
             let made = try registry()
             let named = Dictionary(modalities.map { ($0.key.lowercased(), $0.value) }) { _, last in last }

@@ -288,6 +288,39 @@ import Testing
                 "\(resumed.output)")
     }
 
+    /// Ctrl-\ (SIGQUIT) quits at once, as it does any program: no crash report, no work going on.
+    /// Started with SIGQUIT at its default (a test runner may have been started ignoring it).
+    @Test func sigquitQuits() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let arguments = [cli.binary.path] + train(try phantom(folder), folder.path("run"), epochs: 2000)
+        var attributes = posix_spawnattr_t(), actions = posix_spawn_file_actions_t()
+        posix_spawnattr_init(&attributes); posix_spawn_file_actions_init(&actions)
+        defer { posix_spawnattr_destroy(&attributes); posix_spawn_file_actions_destroy(&actions) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults); sigaddset(&defaults, SIGQUIT)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+        let log = folder.path("log.txt")
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)  // SIGQUIT dumps core: none (the limit is inherited)
+        setrlimit(RLIMIT_CORE, &noCore)
+        var pid: pid_t = 0
+        #expect(posix_spawn(&pid, cli.binary.path, &actions, &attributes, argv, environ) == 0)
+        let deadline = Date().addingTimeInterval(120)
+        while !FileManager.default.fileExists(atPath: folder.path("run/checkpoint.safetensors")) && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        kill(pid, SIGQUIT)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(status & 0x7f == SIGQUIT && !output.contains("crashed"), "status \(status): \(output.suffix(500))")
+    }
+
     /// A process started with SIGINT ignored (a script's background job, `nohup`) keeps ignoring
     /// it, as shells mean: the run goes on to its last epoch.
     @Test func anIgnoredInterruptStaysIgnored() throws {
