@@ -307,7 +307,7 @@ import Testing
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var noCore = rlimit(rlim_cur: 0, rlim_max: 0)  // SIGQUIT dumps core: none (the limit is inherited)
-        setrlimit(RLIMIT_CORE, &noCore)
+        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
         var pid: pid_t = 0
         #expect(posix_spawn(&pid, cli.binary.path, &actions, &attributes, argv, environ) == 0)
         let deadline = Date().addingTimeInterval(120)
