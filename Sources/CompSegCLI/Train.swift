@@ -178,7 +178,7 @@ struct Train: ParsableCommand {
             finished = try run.run(progress: progress.finish, step: { k, n in progress.step(epoch: run.completedEpochs + 1, k, of: n) },
                                    shouldStop: { stop.isSet })
         } catch let error as IOError {  // a full disk, say: every epoch that completed is kept
-            let saved = run.completedEpochs == 0 ? "no epoch completed" : "epoch \(run.completedEpochs) is saved"
+            let saved = run.committedEpochs == 0 ? "no epoch is saved" : "epoch \(run.committedEpochs) is saved"
             throw CLIError("\(error)\n\(saved); once the cause is mended, continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9

@@ -76,6 +76,7 @@ public final class TrainingRun {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
                                 + "\(model.training.epochs) asked for")
         }
+        committedEpochs = trainer.history.count
         // No epoch committed yet: only model.json, so that a kill now leaves a run stopped before its first epoch.
         if trainer.history.isEmpty { try folder.writeModel(model) } else { try writeEpochFiles(weights: true) }
     }
@@ -151,6 +152,9 @@ public final class TrainingRun {
 
     /// The number of completed epochs.
     public var completedEpochs: Int { trainer.history.count }
+    /// The epochs the checkpoint on disk holds (those a resume continues after): `completedEpochs`
+    /// but for one whose checkpoint could not be written (a full disk).
+    public private(set) var committedEpochs = 0
 
     public static func trainer(_ model: RunConfiguration, _ registry: Registry) throws -> Trainer {
         let network = try registry.topology(model.topology.identifier, inputChannels: model.inputChannels,
@@ -199,6 +203,7 @@ public final class TrainingRun {
             progress(record)
             do {
                 try trainer.checkpoint().write(to: folder.checkpointFile)  // the commit point
+                committedEpochs = trainer.history.count
                 try writeEpochFiles(weights: record.best)
             } catch { saveError = error }
         }, step: step, shouldStop: { shouldStop() || saveError != nil })
