@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
     var headOption: [String] = []
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
-    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; a --config given again must set what the run has).") var resume: String?
+    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; any other option, or a --config given again, must set what the run has).") var resume: String?
     @Option(parsing: .unconditional, help: "Network base width (default: the topology's; U-Net and SegNet: 64).") var width: Int?
     @Option(parsing: .unconditional, help: "Network pooling steps (default: the topology's; U-Net and SegNet: 4).") var depth: Int?
     @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?
@@ -118,28 +118,10 @@ struct Train: ParsableCommand {
         return f
     }
 
-    /// The options `--resume` cannot honour, by their names as given: the run continues as its
-    /// model.json describes it.
-    var optionsResumeRefuses: [String] {
-        let given: [(String, Bool)] = [
-            ("--modality", modality != nil), ("--topology", topology != nil), ("--head", head != nil), ("--head-option", !headOption.isEmpty), ("--out", out != nil),
-            ("--width", width != nil), ("--depth", depth != nil), ("--paper-recipe", paperRecipe),
-        ]
-        return (given.filter(\.1).map(\.0) + training.given.filter { $0 != "--epochs" }).sorted()
-    }
-
     func validate() throws {
         if resume != nil {
-            // Training settings equal to the run's are taken (checked against model.json when it is
-            // read); with a structural option beside them, all are named here at once.
-            let refused = optionsResumeRefuses
-            let structural = refused.filter { !training.given.contains($0) }
-            guard structural.isEmpty else {
-                throw ValidationError("--resume continues the run as its model.json describes it, so it cannot honour "
-                                      + refused.joined(separator: ", ") + "; start a new run with --out to change them "
-                                      + "(--resume honours --epochs, --patience, --data, --threads, --cache-mb, --device and --precision, "
-                                      + "and --config's settings where they are the run's)")
-            }
+            // Every option is compared with the run's when its model.json is read: one equal to the
+            // run's is taken, so that a command that began a run can continue it with --resume added.
         } else if config == nil {
             guard modality != nil, data != nil, out != nil else {
                 let missing = [("--modality", modality), ("--data", data), ("--out", out)].filter { $0.1 == nil }.map(\.0)
@@ -309,17 +291,9 @@ struct Train: ParsableCommand {
         }
         var model = try folder.readModel()
         try model.requirePlugins(registry, file: folder.modelFile.path)
-        // A settings file that began the run may be given again: what it sets must be the run's.
-        if let file, let config {
-            let differing = try differences(file, from: model, resuming: folder, registry: registry)
-            guard differing.isEmpty else {
-                throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour \(config)'s "
-                               + differing.joined(separator: ", ") + "; start a new run with another out to change them", usage: true)
-            }
-        }
-        let lock = try TrainingRun.lockForTraining(folder)
+        // The options (and a settings file) that began the run may be given again: what they set must be the run's.
+        var differing = try differences(file ?? File(), from: model, resuming: folder, registry: registry)
         let t = model.training
-        var differing: [String] = []
         func compare(_ name: String, _ given: String?, _ run: String) {
             if let given, given != run { differing.append("\(name) \(given) (the run's: \(run))") }
         }
@@ -331,8 +305,11 @@ struct Train: ParsableCommand {
         compare("--augment", training.augment?.rawValue, (t.augmentation ?? .none).rawValue)
         guard differing.isEmpty else {
             throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour "
-                           + differing.joined(separator: ", ") + "; start a new run with --out to change them", usage: true)
+                           + (config.map { "\($0)'s (or the command line's) " } ?? "") + differing.joined(separator: ", ")
+                           + "; start a new run with another --out to change them (--resume honours --epochs, --patience, --data, "
+                           + "--threads, --cache-mb, --device and --precision, and every other setting where it is the run's)", usage: true)
         }
+        let lock = try TrainingRun.lockForTraining(folder)
         var changes: [String] = []
         if let epochs = training.epochs, epochs != model.training.epochs {
             changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs
@@ -453,7 +430,7 @@ struct Train: ParsableCommand {
         let topologySettings = model.topology.configuration.objectValue ?? [:]
         for (key, value) in given.sorted(by: { $0.key < $1.key }) { compare(key, value, topologySettings[key]) }
         let headSettings = model.head.configuration.objectValue ?? [:]
-        for (key, value) in (file.headConfiguration?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+        for (key, value) in (try headConfiguration(file).objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             compare("headConfiguration.\(key)", value, headSettings[key])
         }
         if let modality, let trained = model.modality {

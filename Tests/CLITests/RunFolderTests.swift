@@ -56,7 +56,11 @@ import Testing
         let run = folder.path("run")
         #expect(try cli.run(train(phantom(folder), run)).status == 0)
         let refused = try cli.run(["train", "--resume", run, "--lr", "0.1", "--width", "8", "--optimizer", "sgd"])
-        #expect(refused.status == 64 && refused.output.contains("cannot honour --lr, --optimizer, --width"), "\(refused.output)")
+        #expect(refused.status == 64 && refused.output.contains("cannot honour width 8 (the run's: 4), --lr 0.1 (the run's: ")
+                    && refused.output.contains(", --optimizer sgd (the run's: "), "\(refused.output)")
+        // The command that began the run, with --resume added, continues it: every value is the run's.
+        let begun = try cli.run(train(folder.path("data/manifest.csv"), run) + ["--resume", run])
+        #expect(begun.status == 0 && begun.output.contains("nothing"), "\(begun.output)")
         // The run's own settings given again are taken; another value is refused, naming the run's.
         let same = try cli.run(["train", "--resume", run, "--seed", "0", "--batch", "2"])
         #expect(same.status == 0, "\(same.output)")
@@ -84,7 +88,7 @@ import Testing
         try write("modality: raman\ndata: data/manifest.csv\nout: other\nwidth: 8\ndepth: 2\nepochs: 4\nbatch: 2\nhead: topk\n"
                   + "headConfiguration: {alpha: 0.2}\n")
         let changed = try cli.run(["train", "--config", settings, "--resume", folder.path("cfg")])
-        #expect(changed.status == 64 && changed.output.contains("so it cannot honour \(settings)'s out \(folder.path("other")) (the run resumed is ")
+        #expect(changed.status == 64 && changed.output.contains("so it cannot honour \(settings)'s (or the command line's) out \(folder.path("other")) (the run resumed is ")
                     && changed.output.contains(", head topk (the run's: compsegnet), width 8 (the run's: 4), headConfiguration.alpha 0.2 (the run's: 0.1), "
                                                 + "modality raman: reader raman (the run's: infrared)"), "\(changed.output)")
         #expect(try String(contentsOfFile: folder.path("cfg/model.json"), encoding: .utf8).contains("\"epochs\" : 3"))
