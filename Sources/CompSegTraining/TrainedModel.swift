@@ -34,7 +34,11 @@ public final class TrainedModel {
                     + "writes it again from checkpoint.safetensors"
             } ?? "the run has not finished an epoch"))
         }
-        let weights = try run.readWeights()
+        let weights: [String: Tensor]
+        do { weights = try run.readWeights() } catch {
+            guard FileManager.default.fileExists(atPath: run.checkpointFile.path) else { throw error }
+            throw TrainingError("\(error); `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors")
+        }
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
             throw TrainingError("\(run.weightsFile.path): tensor '\(name)' holds NaN or infinite values; the run diverged "
                                 + "(train it again with a lower --lr)")

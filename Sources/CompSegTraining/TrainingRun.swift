@@ -130,14 +130,28 @@ public final class TrainingRun {
     }
 
     /// Writes again, from `checkpoint`, the files of a finished run that are missing (the kept
-    /// weights, the history, its curves: both figures where either is missing), leaving
-    /// `model.json` and every other file as it is; returns the names written. The caller holds the folder's lock.
+    /// weights, the history, its curves: both figures where either is missing), and the kept
+    /// weights where they no longer read as the checkpoint's (cut short or damaged), leaving
+    /// `model.json` and every other file as it is; returns the names written, with why where
+    /// damaged. The caller holds the folder's lock.
     public static func restoreMissingFiles(of folder: RunDirectory, from checkpoint: TrainingCheckpoint) throws -> [String] {
         func missing(_ url: URL) -> Bool { !FileManager.default.fileExists(atPath: url.path) }
         var written: [String] = []
-        if missing(folder.weightsFile), let best = checkpoint.best {
-            try folder.writeKeptWeights(best.weights, epoch: best.epoch)
-            written.append(folder.weightsFile.lastPathComponent)
+        if let best = checkpoint.best {
+            let name = folder.weightsFile.lastPathComponent
+            var damage: String?
+            if !missing(folder.weightsFile) {
+                do {
+                    let kept = try folder.readWeights()
+                    if kept.keys.sorted() != best.weights.keys.sorted() || best.weights.contains(where: { kept[$0.key]?.scalars != $0.value.scalars }) {
+                        damage = "its tensors were not the kept epoch's"
+                    }
+                } catch { damage = "it could not be read: \(error)" }
+            }
+            if missing(folder.weightsFile) || damage != nil {
+                try folder.writeKeptWeights(best.weights, epoch: best.epoch)
+                written.append(name + (damage.map { " (\($0))" } ?? ""))
+            }
         }
         if missing(folder.historyFile) {
             try folder.writeHistory(checkpoint.history)

@@ -183,6 +183,13 @@ import Testing
                     && restored.output.contains("nothing else to do"), "\(restored.output)")
         #expect(try Data(contentsOf: weights) == kept && Data(contentsOf: history) == curve)
         #expect(try cli.run(["segment", "--model", run, "--data", manifest, "--out", folder.path("seg")]).status == 0)
+        // Cut short: segment says how to mend it, and the resume writes it again.
+        try kept.prefix(kept.count / 2).write(to: weights)
+        let cut = try cli.run(["segment", "--model", run, "--data", manifest, "--out", folder.path("seg2")])
+        #expect(cut.status == 1 && cut.output.contains("writes it again from checkpoint.safetensors"), "\(cut.output)")
+        let mended = try cli.run(["train", "--resume", run])
+        #expect(mended.status == 0 && mended.output.contains("Wrote weights.safetensors (it could not be read: "), "\(mended.output)")
+        #expect(try Data(contentsOf: weights) == kept)
         // A folder that is not there is named as such.
         let typo = try cli.run(["train", "--resume", folder.path("rnu")])
         #expect(typo.status == 1 && !typo.output.contains("holds no run") && typo.output.contains("rnu"), "\(typo.output)")
