@@ -319,6 +319,7 @@ struct Train: ParsableCommand {
         }
         // Before the data are read: the last epoch can be read, and more are asked for.
         let checkpoint = try TrainingRun.lastCheckpoint(of: folder)
+        if let checkpoint { try TrainingRun.requireSettings(model.training, of: checkpoint, in: folder) }
         let done = checkpoint?.history.count ?? 0
         if done > model.training.epochs {
             throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")

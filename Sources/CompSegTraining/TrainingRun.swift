@@ -67,6 +67,7 @@ public final class TrainingRun {
         self.lock = try lock ?? FolderLock(folder.url, holder: Self.lockHolder)
         removeLeftoverTemporaries(in: folder.url)
         if let checkpoint = try Self.lastCheckpoint(of: folder) {
+            try Self.requireSettings(model.training, of: checkpoint, in: folder)
             do { try trainer.restore(checkpoint) } catch let error as ShapeError {
                 throw TrainingError("\(folder.checkpointFile.path): does not fit the network \(folder.modelFile.lastPathComponent) "
                                     + "describes (\(error)); was model.json edited, or the checkpoint copied from another run?")
@@ -162,6 +163,30 @@ public final class TrainingRun {
             written.append("\(folder.curvesFile.lastPathComponent) and \(folder.curvesSVGFile.lastPathComponent)")
         }
         return written
+    }
+
+    /// The training settings in `model` other than those `checkpoint`'s epochs ran with, as "key
+    /// value (the checkpoint's: value)": epochs and patience aside (a resume may change them), and
+    /// none for a checkpoint that kept no settings.
+    /// Throws unless `settings` (model.json's) are those `checkpoint`'s epochs ran with, naming each that differs.
+    public static func requireSettings(_ settings: TrainingSettings, of checkpoint: TrainingCheckpoint, in folder: RunDirectory) throws {
+        let edited = settingsEdited(settings, since: checkpoint)
+        guard edited.isEmpty else {
+            throw TrainingError("\(folder.modelFile.path): its training settings are not those its epochs ran with ("
+                                + edited.joined(separator: ", ") + "); was model.json edited? Put them back, or train anew "
+                                + "with another --out to change them")
+        }
+    }
+
+    static func settingsEdited(_ model: TrainingSettings, since checkpoint: TrainingCheckpoint) -> [String] {
+        guard var trained = checkpoint.settings else { return [] }
+        (trained.epochs, trained.patience) = (model.epochs, model.patience)
+        guard trained != model,
+              let now = try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(model)).objectValue,
+              let then = try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(trained)).objectValue else { return [] }
+        return Set(now.keys).union(then.keys).sorted().compactMap { key in
+            now[key] == then[key] ? nil : "\(key) \(now[key]?.plain ?? "none") (the checkpoint's: \(then[key]?.plain ?? "none"))"
+        }
     }
 
     /// The number of completed epochs.

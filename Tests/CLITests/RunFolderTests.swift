@@ -74,6 +74,16 @@ import Testing
         #expect(fewer.status != 0 && fewer.output.contains("already completed 4 epochs"), "\(fewer.output)")
         let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
         #expect(model.contains("\"epochs\" : 4"), "a refused resume must not rewrite model.json: \(model)")
+        // model.json's training settings edited by hand: the checkpoint knows those its epochs ran with.
+        let handEdited = folder.path("hand-edited")
+        try FileManager.default.copyItem(atPath: run, toPath: handEdited)
+        let text = try String(contentsOfFile: handEdited + "/model.json", encoding: .utf8)
+        try text.replacingOccurrences(of: "\"learningRate\" : ", with: "\"learningRate\" : 0.5, \"was\" : ")
+            .write(toFile: handEdited + "/model.json", atomically: true, encoding: .utf8)
+        let tampered = try cli.run(["train", "--resume", handEdited, "--epochs", "5"])
+        #expect(tampered.status == 1 && tampered.output.contains("its training settings are not those its epochs ran with (learningRate 0.5 "
+                                                                  + "(the checkpoint's: ") && !tampered.output.contains("Prepared"),
+                "\(tampered.output)")
 
         // The settings file that began a run, given again with --resume: taken where it sets what the run has.
         let settings = folder.path("run.yaml")
