@@ -48,6 +48,10 @@ def main():
     for f in sorted(glob.glob(os.path.join(FIX, "instruments", "spc", "*.spc"))):
         with open(f, "rb") as h:
             put("spc", os.path.basename(f), h.read())
+    # geojson: whole files (compseg's own masks and hand-drawn annotations).
+    for f in sorted(glob.glob(os.path.join(FIX, "geojson", "*.geojson")) + glob.glob(os.path.join(FIX, "masks", "*.geojson"))):
+        with open(f, "rb") as h:
+            put("geojson", os.path.basename(f), h.read())
     # agilent: control byte, 24 axis bytes (bytes 2216…2239 of the .bsp/.dmt), spectra.
     ag = os.path.join("instruments", "agilent")
     axis = read(ag, "4_noimage_agg256.bsp")[2216:2240]

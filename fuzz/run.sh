@@ -54,7 +54,7 @@ NN_INC=(-I Sources/CDNNL -I Sources/COpenBLAS -I Sources/CKernels/include "${BLA
 NN_LINK=(-L$MOD -lCompSegNN -lCKernels -ldnnl -lgomp $BLAS_L)
 YAML=.build/checkouts/Yams/Sources
 
-ALL_TARGETS=(manifest envi wire spc agilent textmap numpy safetensors tiff png raster config_json config_yaml hdf5_layout)
+ALL_TARGETS=(manifest envi wire spc agilent textmap numpy safetensors tiff png raster geojson config_json config_yaml hdf5_layout)
 [ -n "$(ls Sources/CompSegIO/Raster*.swift 2>/dev/null)" ] || ALL_TARGETS=(${ALL_TARGETS[@]/raster})
 
 # The project files each target compiles in (besides fuzz/TARGET.swift and fuzz/Support.swift),
@@ -68,7 +68,8 @@ target_sources() {
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
         raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;
-        png) echo $IO/PNG.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
+        png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
+        geojson) echo $IO/GeoJSONMask.swift $IO/PixelBits.swift $IO/IOError.swift ;;
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
                  $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \

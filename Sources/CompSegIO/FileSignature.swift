@@ -8,11 +8,11 @@ public enum FileSignature {
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     /// The first 12 bytes of an existing file (fewer when it is shorter).
-    static func head(of url: URL) throws -> [UInt8] {
+    static func head(of url: URL, bytes: Int = 12) throws -> [UInt8] {
         try requireExistingFile(url)
         guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
         defer { try? handle.close() }
-        return [UInt8]((try? handle.read(upToCount: 12)) ?? Data())
+        return [UInt8]((try? handle.read(upToCount: bytes)) ?? Data())
     }
 
     /// Whether `head` starts as a TIFF or BigTIFF does.
@@ -38,6 +38,17 @@ public enum FileSignature {
 
     /// - Throws: `IOError` naming the file when it is missing or does not start as a PNG does, with
     ///   the format it has where that is a common one ("is a JPEG file, not a PNG").
+    /// Checks cheaply that a mask or truth file starts as its kind does: GeoJSON (`.geojson`,
+    /// `.json`) with `{` or `[`, any other with a PNG's signature.
+    public static func requireMask(_ url: URL) throws {
+        guard ["geojson", "json"].contains(url.pathExtension.lowercased()) else { return try requirePNG(url) }
+        let head = try head(of: url, bytes: 4096)
+        let space: [UInt8] = [0x20, 0x09, 0x0D, 0x0A, 0xEF, 0xBB, 0xBF]  // and a UTF-8 byte-order mark
+        guard let first = head.first(where: { !space.contains($0) }), first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else {
+            throw IOError(file: url.path, head.isEmpty ? "is empty, not GeoJSON" : "is not GeoJSON (it does not start with { or [)")
+        }
+    }
+
     public static func requirePNG(_ url: URL) throws {
         let head = try head(of: url)
         guard !head.starts(with: png) else { return }

@@ -19,16 +19,6 @@ public enum MaskFile {
         return (0..<(height * width)).map { bits[$0] }
     }
 
-    /// Checks cheaply that `url` starts as its kind does: a PNG's signature, or JSON's `{` or `[`.
-    public static func requireSignature(_ url: URL) throws {
-        guard GeoJSONMask.isGeoJSON(url) else { return try FileSignature.requirePNG(url) }
-        let head = try FileHandle(forReadingFrom: url).read(upToCount: 4096) ?? Data()
-        guard let first = head.first(where: { !" \t\r\n".utf8.contains($0) && $0 != 0xEF && $0 != 0xBB && $0 != 0xBF }),
-              first == UInt8(ascii: "{") || first == UInt8(ascii: "[") else {
-            throw IOError(file: url.path, head.isEmpty ? "is empty, not GeoJSON" : "is not GeoJSON (it does not start with { or [)")
-        }
-    }
-
     /// Checks, before any work, that `url` is a file of its kind: a PNG by its signature, GeoJSON
     /// by reading its polygons (sizes are checked when a sample's mask is made).
     public static func check(_ url: URL) throws {

@@ -115,7 +115,7 @@ public struct Manifest: Sendable {
                 }
                 problems.append(missing)
             } else if what != "image" {  // masks and truths are PNG or GeoJSON: one that is not is named with the missing ones
-                do { try MaskFile.requireSignature(u) } catch { problems.append("line \(line): \(what) \(error)") }
+                do { try FileSignature.requireMask(u) } catch { problems.append("line \(line): \(what) \(error)") }
             }
             return u
         }

@@ -66,6 +66,6 @@ import CompSegTestSupport
         #expect(try MaskFile.mask(contentsOf: empty, height: 2, width: 2) == [false, false, false, false], "no annotation: no tumor")
         let png = dir.appendingPathComponent("mask.json")
         try PNGImage(width: 1, height: 1, channels: 1, pixels: [1]).write(to: png)
-        expectIOError(png, containing: "is not GeoJSON (it does not start with { or [)") { try MaskFile.requireSignature(png) }
+        expectIOError(png, containing: "is not GeoJSON (it does not start with { or [)") { try FileSignature.requireMask(png) }
     }
 }
