@@ -52,8 +52,8 @@ final class InterruptFlag: @unchecked Sendable {
         sigaddset(&set, SIGTERM)
         sigprocmask(SIG_UNBLOCK, &set, nil)
         for signalNumber in [SIGINT, SIGTERM] {  // SIGTERM (kill, a scheduler ending the job) as Ctrl-C
-            // A signal the parent set to be ignored stays ignored, as shells and `nohup` mean it: a
-            // script's background job is not to end at the terminal's Ctrl-C.
+            // A signal the parent set to be ignored stays ignored, as shells mean it: a script's
+            // background job is not to end at the terminal's Ctrl-C.
             if isIgnored(signalNumber) { continue }
             signal(signalNumber) { received in
                 if InterruptFlag.raised != 0 { _exit(128 + received) }  // a second signal ends at once

@@ -48,6 +48,9 @@ public enum GeoJSONMask {
                             fullResolution: (height: Int, width: Int)? = nil) throws -> PixelBits {
         let polygons = try polygons(contentsOf: url)
         let full = fullResolution ?? (height, width)
+        guard full.height > 0, full.width > 0 else {
+            throw IOError(file: url.path, "the image's full resolution is given as \(full.height)×\(full.width) pixels; expected a size")
+        }
         let (sx, sy) = (Double(full.width) / Double(width), Double(full.height) / Double(height))
         var bits = PixelBits(count: height * width)
         for polygon in polygons {

@@ -1,8 +1,6 @@
 import Foundation
 import CHDF5
 
-/// Initializes the library and stops HDF5 printing its error stack. The setting is per thread in
-/// thread-safe builds (Debian's), so every entry point calls this.
 /// An error naming `file`, with the calling thread's HDF5 error stack emptied: a reading thread
 /// whose last call failed would otherwise leave records that make the library's closing at exit
 /// print "HDF5: infinite loop closing library" and a line of junk.
@@ -11,6 +9,8 @@ private func hdf5Error(_ file: String, _ message: String) -> IOError {
     return IOError(file: file, message)
 }
 
+/// Initializes the library and stops HDF5 printing its error stack. The setting is per thread in
+/// thread-safe builds (Debian's), so every entry point calls this.
 private func hdf5Quiet() {
     _ = H5open()
     compseg_h5_silence_errors()
@@ -36,7 +36,7 @@ public final class HDF5File: Sendable {
                 throw IOError(file: url.path, "is a MATLAB MAT-file of version 5 or 7, which is not HDF5; save it as version 7.3 "
                               + "(save(file, 'cube', 'wn', '-v7.3')), which this program reads")
             }
-            throw IOError(file: url.path, "not an HDF5 file")
+            throw hdf5Error(url.path, "not an HDF5 file")
         }
         let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
         guard id >= 0 else { throw hdf5Error(url.path, "cannot be opened as HDF5 (locked or damaged?)") }
@@ -312,7 +312,7 @@ extension Int32: HDF5Element { public static var nativeType: hid_t { compseg_h5t
 extension Int64: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_int64() } }
 
 /// Writes a new HDF5 file (replacing any file at `url`): datasets, then attributes, then `close()`.
-/// The file is built in memory (HDF5's core driver: its size again in memory while it is written)
+/// The file is built in memory (HDF5's core driver: twice its size in memory while `close()` copies it out)
 /// and written out by `close()` as any file is, atomically: so a full disk or a name too long is
 /// said as the system says it, and HDF5 never meets a failing write (whose half-closed file would
 /// crash the library at exit). A writer dropped without `close()` leaves `url` untouched. No
@@ -328,7 +328,8 @@ public final class HDF5Writer {
         let access = compseg_h5p_in_memory()
         guard access >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file in memory") }
         defer { H5Pclose(access) }
-        file = H5Fcreate(url.lastPathComponent, compseg_h5f_acc_trunc(), compseg_h5p_default(), access)
+        // The core driver tells open files apart by name only: one of its own for each writer.
+        file = H5Fcreate("\(url.path).\(UUID().uuidString)", compseg_h5f_acc_trunc(), compseg_h5p_default(), access)
         guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file") }
     }
     deinit {

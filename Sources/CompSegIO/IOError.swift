@@ -292,8 +292,6 @@ public final class FolderLock {
     deinit { release() }
 }
 
-/// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
-/// (one name a line): what a later run there with `--force` may replace or remove, and nothing else.
 /// Removes what a command wrote at `url`: a file (or a link in its place), never a folder, whatever
 /// a list or record names.
 public func removeWrittenFile(_ url: URL) {
@@ -302,6 +300,8 @@ public func removeWrittenFile(_ url: URL) {
     try? FileManager.default.removeItem(at: url)
 }
 
+/// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
+/// (one name a line): what a later run there with `--force` may replace or remove, and nothing else.
 public enum OutputList {
     public static let name = ".compseg-outputs"
 

@@ -159,7 +159,7 @@ public enum EvaluationReport {
         // A threshold below the sweep is drawn among the faint candidates, on a logarithmic axis: on
         // a linear one it would sit against the y axis.
         let faint = chosen > 0 && chosen < sweptThresholds[0]
-        let thresholds = faint ? ActivationCounts.candidates.filter { $0 >= min(chosen, 0.001) } + [chosen] : sweptThresholds + [chosen]
+        let thresholds = (faint ? ActivationCounts.candidates : sweptThresholds) + [chosen]
         let x: (Float) -> Double = faint ? { log10(Double($0)) } : { Double($0) }
         var dice: [(x: Double, y: Double)] = [], youden: [(x: Double, y: Double)] = []
         for t in Set(thresholds).sorted() {
@@ -169,7 +169,7 @@ public enum EvaluationReport {
             else if s.auc != nil { youden.append((x(t), 0)) }  // both classes, and no cut better than chance: J is 0
         }
         let ticks = Chart.niceTicks(0...1, count: 5)
-        let lowest = log10(Double(min(chosen, 0.001)))
+        let lowest = faint ? log10(Double(min(chosen, 0.001))) : -3
         let decades = (Int(lowest.rounded(.down))...0).map { (label: String(format: "%g", pow(10, Double($0))), value: Double($0)) }
         var chart = Chart(width: 480, height: 400, title: "Choice of the threshold",
                           xLabel: faint ? "activation threshold (logarithmic)" : "activation threshold", yLabel: "score",

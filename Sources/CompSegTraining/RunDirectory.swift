@@ -126,8 +126,9 @@ public struct TrainingCheckpoint {
     public var optimizerUpdates: [String: Int]
     public var best: (epoch: Int, loss: Float, weights: [String: Tensor])?
     public var history: [EpochRecord]
-    /// The training settings the epochs ran with (nil in checkpoints written before they were kept).
-    public var settings: TrainingSettings?
+    /// The training settings the epochs ran with, as written (so that a version with other
+    /// settings still reads them); nil in checkpoints written before they were kept.
+    public var settings: JSONValue?
 
     public func write(to url: URL) throws {
         var tensors: [String: Tensor] = [:]
@@ -141,7 +142,7 @@ public struct TrainingCheckpoint {
             "optimizer_updates": String(decoding: try encoder.encode(optimizerUpdates), as: UTF8.self),
         ]
         if let best { metadata["best_epoch"] = "\(best.epoch)"; metadata["best_loss"] = "\(best.loss)" }
-        if let settings { metadata["training"] = String(decoding: try encoder.encode(settings), as: UTF8.self) }
+        if let settings { metadata["training"] = settings.text }
         try Safetensors(tensors: tensors, metadata: metadata).write(to: url)
     }
 
@@ -166,15 +167,11 @@ public struct TrainingCheckpoint {
         if let e = file.metadata["best_epoch"].flatMap(Int.init), let l = file.metadata["best_loss"].flatMap(Float.init) {
             best = (e, l, part("best."))
         }
-        settings = try file.metadata["training"].map { text in
-            do { return try decoder.decode(TrainingSettings.self, from: Data(text.utf8)) } catch {
-                throw TrainingError("\(url.path): its training settings cannot be read (\(error)); the checkpoint is damaged")
-            }
-        }
+        settings = file.metadata["training"].flatMap { try? decoder.decode(JSONValue.self, from: Data($0.utf8)) }
     }
 
     public init(network: [String: Tensor], optimizerState: [String: Tensor], optimizerUpdates: [String: Int],
-                best: (epoch: Int, loss: Float, weights: [String: Tensor])?, history: [EpochRecord], settings: TrainingSettings? = nil) {
+                best: (epoch: Int, loss: Float, weights: [String: Tensor])?, history: [EpochRecord], settings: JSONValue? = nil) {
         self.network = network; self.optimizerState = optimizerState; self.optimizerUpdates = optimizerUpdates
         self.best = best; self.history = history; self.settings = settings
     }
@@ -185,7 +182,8 @@ extension Trainer {
     public func checkpoint() -> TrainingCheckpoint {
         let (state, updates) = optimizer.exportState(network.namedParameters())
         return TrainingCheckpoint(network: network.stateDictionary(), optimizerState: state, optimizerUpdates: updates,
-                                  best: best, history: history, settings: settings)
+                                  best: best, history: history,
+                                  settings: try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(settings)))
     }
 
     /// Continues from `checkpoint`: the next `run` starts at the epoch after its history.

@@ -144,7 +144,10 @@ public final class TrainingRun {
             if !missing(folder.weightsFile) {
                 do {
                     let kept = try folder.readWeights()
-                    if kept.keys.sorted() != best.weights.keys.sorted() || best.weights.contains(where: { kept[$0.key]?.scalars != $0.value.scalars }) {
+                    func same(_ a: Tensor?, _ b: Tensor) -> Bool {  // bit for bit (NaN included), shape and all
+                        a?.shape == b.shape && a?.scalars.map(\.bitPattern) == b.scalars.map(\.bitPattern)
+                    }
+                    if kept.keys.sorted() != best.weights.keys.sorted() || best.weights.contains(where: { !same(kept[$0.key], $0.value) }) {
                         damage = "its tensors were not the kept epoch's"
                     }
                 } catch { damage = "it could not be read: \(error)" }
@@ -165,9 +168,6 @@ public final class TrainingRun {
         return written
     }
 
-    /// The training settings in `model` other than those `checkpoint`'s epochs ran with, as "key
-    /// value (the checkpoint's: value)": epochs and patience aside (a resume may change them), and
-    /// none for a checkpoint that kept no settings.
     /// Throws unless `settings` (model.json's) are those `checkpoint`'s epochs ran with, naming each that differs.
     public static func requireSettings(_ settings: TrainingSettings, of checkpoint: TrainingCheckpoint, in folder: RunDirectory) throws {
         let edited = settingsEdited(settings, since: checkpoint)
@@ -178,14 +178,16 @@ public final class TrainingRun {
         }
     }
 
+    /// The training settings in `model` other than those `checkpoint`'s epochs ran with, as "key
+    /// value (the checkpoint's: value)": epochs and patience aside (a resume may change them), and
+    /// none for a checkpoint that kept no settings.
     static func settingsEdited(_ model: TrainingSettings, since checkpoint: TrainingCheckpoint) -> [String] {
-        guard var trained = checkpoint.settings else { return [] }
-        (trained.epochs, trained.patience) = (model.epochs, model.patience)
-        guard trained != model,
-              let now = try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(model)).objectValue,
-              let then = try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(trained)).objectValue else { return [] }
-        return Set(now.keys).union(then.keys).sorted().compactMap { key in
-            now[key] == then[key] ? nil : "\(key) \(now[key]?.plain ?? "none") (the checkpoint's: \(then[key]?.plain ?? "none"))"
+        guard let then = checkpoint.settings?.objectValue,
+              let now = try? JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(model)).objectValue else { return [] }
+        // The keys both know: a checkpoint of an older or newer version may lack some, or hold others.
+        return then.keys.sorted().filter { !["epochs", "patience"].contains($0) }.compactMap { key in
+            guard let given = now[key], given != then[key] else { return nil }
+            return "\(key) \(given.plain) (the checkpoint's: \(then[key]!.plain))"
         }
     }
 

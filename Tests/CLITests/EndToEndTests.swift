@@ -306,10 +306,15 @@ import Testing
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)  // SIGQUIT dumps core: none (the limit is inherited)
-        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        // SIGQUIT dumps core: none (the soft limit is inherited; the runner's is put back after the spawn).
+        let core = __rlimit_resource_t(RLIMIT_CORE.rawValue)
+        var limit = rlimit(), noCore = rlimit()
+        getrlimit(core, &limit)
+        noCore = rlimit(rlim_cur: 0, rlim_max: limit.rlim_max)
+        setrlimit(core, &noCore)
         var pid: pid_t = 0
         #expect(posix_spawn(&pid, cli.binary.path, &actions, &attributes, argv, environ) == 0)
+        setrlimit(core, &limit)
         let deadline = Date().addingTimeInterval(120)
         while !FileManager.default.fileExists(atPath: folder.path("run/checkpoint.safetensors")) && Date() < deadline {
             Thread.sleep(forTimeInterval: 0.005)

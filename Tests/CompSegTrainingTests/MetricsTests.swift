@@ -90,6 +90,8 @@ import CompSegTraining
         let faintChart = EvaluationReport.thresholdChart(samples: samples, maps: faintMaps, truth: truth, chosen: faint.threshold)
         #expect(faintChart.xTicks.map(\.label) == ["0.001", "0.01", "0.1", "1"] && abs((faintChart.rules.first?.value ?? 0) + 3) < 1e-6)
         #expect(faintChart.xLabel == "activation threshold (logarithmic)")
+        // A threshold of 0 (a hand-edited model.json) is drawn on the linear axis, not trapped on log10(0).
+        #expect(EvaluationReport.thresholdChart(samples: samples, maps: faintMaps, truth: truth, chosen: 0).xLabel == "activation threshold")
         #expect(faintChart.series.first?.points.count == 90 + 40 + 19 && faintChart.series.first?.points.first?.y == 0.5,
                 "\(faintChart.series.first?.points.prefix(3) ?? [])")
         // Activations below 1/1000 are the maps' dark background, their order noise: never a threshold.
