@@ -113,7 +113,7 @@ extension SpectralFileReader {
             if datasets.contains(absolute) {
                 // A dataset of many values (the axis, say) is the wrong one: named as such, not as too large to read.
                 let declared = try file.shape(of: absolute)
-                guard declared.reduce(1, *) == 1 else {
+                guard declared.allSatisfy({ $0 == 1 }) else {  // not a product: declared sizes may overflow it
                     throw IOError(file: url.path, "'\(key)' names dataset '\(name)' of shape \(declared); expected a dataset (or "
                                   + "attribute) holding one positive integer, the image's \(key)")
                 }
