@@ -160,6 +160,10 @@ extension PNGImage {
         }
         // Brought down: rows `i·H/h ..< (i+1)·H/h` and columns likewise (integer division, so the
         // blocks tile the picture) of each pixel's block vote; it is on when at least half are.
+        guard H >= height, W >= width else {  // a block would be empty
+            throw IOError(file: url.path, "the picture is \(H)×\(W) pixels (height×width), smaller than the sample's \(height)×\(width): "
+                          + "a full-resolution picture is at least the sample's size")
+        }
         let columns = (0..<width).map { j in (j * W / width)..<((j + 1) * W / width) }
         for i in 0..<height {
             let rows = (i * H / height)..<((i + 1) * H / height)

@@ -120,6 +120,10 @@ import CompSegTestSupport
         expectIOError(url, containing: "expected the sample's 2×3 or the full-resolution image's 4×7") {
             _ = try PNGImage.mask(contentsOf: url, height: 2, width: 3, fullResolution: (4, 7))
         }
+        // A "full resolution" below the sample's size would leave blocks empty: refused.
+        expectIOError(url, containing: "smaller than the sample's 8×12") {
+            _ = try PNGImage.mask(contentsOf: url, height: 8, width: 12, fullResolution: (4, 6))
+        }
     }
 
     /// libpng says only "Read Error" or "CRC error" of a file cut short or damaged; the message
