@@ -272,10 +272,7 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let (process, pipe) = try cli.start(train(try phantom(folder), folder.path("cut"), epochs: 200))
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: folder.path("cut/checkpoint.safetensors")) && Date() < deadline && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        waitForFile(folder.path("cut/checkpoint.safetensors"), while: { process.isRunning })
         process.terminate()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -315,10 +312,7 @@ import Testing
         var pid: pid_t = 0
         #expect(posix_spawn(&pid, cli.binary.path, &actions, &attributes, argv, environ) == 0)
         setrlimit(core, &limit)
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: folder.path("run/checkpoint.safetensors")) && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        waitForFile(folder.path("run/checkpoint.safetensors"))
         kill(pid, SIGQUIT)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
@@ -337,10 +331,7 @@ import Testing
         process.arguments = ["-c", "trap '' INT; exec \"$0\" \"$@\"", cli.binary.path] + train(try phantom(folder), folder.path("run"), epochs: epochs)
         (process.standardOutput, process.standardError) = (pipe, pipe)
         try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: folder.path("run/checkpoint.safetensors")) && Date() < deadline && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        waitForFile(folder.path("run/checkpoint.safetensors"), while: { process.isRunning })
         process.interrupt()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -361,10 +352,7 @@ import Testing
 
         let (process, pipe) = try cli.start(train(manifest, folder.path("cut"), epochs: epochs))
         let checkpoint = folder.path("cut/checkpoint.safetensors")
-        let deadline = Date().addingTimeInterval(120)
-        while !FileManager.default.fileExists(atPath: checkpoint) && Date() < deadline && process.isRunning {
-            Thread.sleep(forTimeInterval: 0.005)
-        }
+        waitForFile(checkpoint, while: { process.isRunning })
         process.interrupt()  // SIGINT, as Ctrl-C
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
@@ -460,6 +448,12 @@ import Testing
         let refusedByPCA = try cli.run(train(folder.path("data/others.csv"), folder.path("others-pca"), epochs: 1))
         #expect(refusedByPCA.status != 0 && refusedByPCA.output.contains("line \(others.count): sample shifted: "), "\(refusedByPCA.output)")
     }
+}
+
+/// Waits (at most 2 minutes) until `path` exists, or `running` turns false.
+func waitForFile(_ path: String, while running: () -> Bool = { true }) {
+    let deadline = Date().addingTimeInterval(120)
+    while !FileManager.default.fileExists(atPath: path) && Date() < deadline && running() { Thread.sleep(forTimeInterval: 0.005) }
 }
 
 extension EndToEndTests {
