@@ -293,16 +293,7 @@ struct Train: ParsableCommand {
         try model.requirePlugins(registry, file: folder.modelFile.path)
         // The options (and a settings file) that began the run may be given again: what they set must be the run's.
         var differing = try differences(file ?? File(), from: model, resuming: folder, registry: registry)
-        let t = model.training
-        func compare(_ name: String, _ given: String?, _ run: String) {
-            if let given, given != run { differing.append("\(name) \(given) (the run's: \(run))") }
-        }
-        compare("--batch", training.batch.map { "\($0)" }, "\(t.batchSize)")
-        compare("--lr", training.lr.map { "\($0)" }, "\(t.learningRate)")
-        compare("--optimizer", training.optimizer?.rawValue, t.optimizer.rawValue)
-        compare("--seed", training.seed.map { "\($0)" }, "\(t.seed)")
-        compare("--warmup", training.warmup.map { "\($0)" }, "\(t.warmupEpochs)")
-        compare("--augment", training.augment?.rawValue, (t.augmentation ?? .none).rawValue)
+        differing += trainingDifferences(file, from: model.training)
         guard differing.isEmpty else {
             throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour "
                            + (config.map { "\($0)'s (or the command line's) " } ?? "") + differing.joined(separator: ", ")
@@ -391,6 +382,29 @@ struct Train: ParsableCommand {
         return s
     }
 
+    /// The training settings that the options, the settings file and --paper-recipe set otherwise
+    /// than the run has them, each as "NAME VALUE (the run's: VALUE)"; epochs and patience aside.
+    func trainingDifferences(_ file: File?, from run: TrainingSettings) -> [String] {
+        let wanted = settings(file)
+        func named(_ option: String, given: Bool, byRecipe: Bool = false) -> String? {
+            given ? option : byRecipe && paperRecipe ? "--paper-recipe's \(option.drop { $0 == "-" })" : nil
+        }
+        let settings: [(String?, String, String)] = [
+            (named("--batch", given: training.batch != nil, byRecipe: true), "\(wanted.batchSize)", "\(run.batchSize)"),
+            (named("--lr", given: training.lr != nil, byRecipe: true), "\(wanted.learningRate)", "\(run.learningRate)"),
+            (named("--optimizer", given: training.optimizer != nil, byRecipe: true), wanted.optimizer.rawValue, run.optimizer.rawValue),
+            (named("--seed", given: training.seed != nil), "\(wanted.seed)", "\(run.seed)"),
+            (named("--warmup", given: training.warmup != nil, byRecipe: true), "\(wanted.warmupEpochs)", "\(run.warmupEpochs)"),
+            (named("--augment", given: training.augment != nil), (wanted.augmentation ?? .none).rawValue,
+             (run.augmentation ?? .none).rawValue),
+            (named("weightDecay", given: file?.weightDecay != nil), "\(wanted.weightDecay)", "\(run.weightDecay)"),
+            (named("minDelta", given: file?.minDelta != nil), "\(wanted.minDelta)", "\(run.minDelta)"),
+            (named("balancedBatches", given: file?.balancedBatches != nil, byRecipe: true), "\(wanted.balancedBatches)",
+             "\(run.balancedBatches)"),
+        ]
+        return settings.compactMap { name, given, run in name.flatMap { given == run ? nil : "\($0) \(given) (the run's: \(run))" } }
+    }
+
     /// The topology's configuration: the file's section, with --width and --depth on top.
     func topologyConfiguration(_ file: File?) throws -> JSONValue {
         var section: [String: JSONValue] = [:]
@@ -414,13 +428,14 @@ struct Train: ParsableCommand {
     func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory, registry: Registry) throws -> [String] {
         var differing: [String] = []
         func compare(_ key: String, _ given: JSONValue?, _ run: JSONValue?) {
+            // Settings are kept as 32-bit floats: a number given with more digits is the run's where it rounds to it.
+            if case .number(let a)? = given, case .number(let b)? = run, Float(a) == Float(b) { return }
             guard let given, given != run else { return }
             differing.append("\(key) \(given.plain) (the run's: \(run?.plain ?? "none"))")
         }
         if let out, URL(fileURLWithPath: out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
             differing.append("out \(out) (the run resumed is \(folder.url.path))")
         }
-        if paperRecipe { differing.append("paperRecipe (the recipe of a new run)") }
         if let topology {
             compare("topology", .string((try? registry.topologies.factory(topology).0.identifier) ?? topology), .string(model.topology.identifier))
         }
@@ -442,6 +457,15 @@ struct Train: ParsableCommand {
             compare("modality \(modality): reader", .string(reader), .string(trained.reader))
             compare("modality \(modality): preprocessing", .array(manifest.preprocessing.map { .string(id($0.identifier)) }),
                     .array(trained.preprocessing.map { .string(id($0.identifier)) }))
+            // The steps' settings, where the steps are the run's: a fitted step records more keys (its fit) than it was given.
+            if manifest.preprocessing.map({ id($0.identifier) }) == trained.preprocessing.map({ id($0.identifier) }) {
+                for (given, step) in zip(manifest.preprocessing, trained.preprocessing) {
+                    let recorded = step.configuration.objectValue ?? [:]
+                    for (key, value) in (given.configuration.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                        compare("modality \(modality): \(step.identifier).\(key)", value, recorded[key])
+                    }
+                }
+            }
             let recorded = trained.options.objectValue ?? [:]
             for (key, value) in (manifest.options.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
                 compare("modality \(modality): options.\(key)", value, recorded[key])

@@ -67,6 +67,20 @@ import Testing
         let otherSeed = try cli.run(["train", "--resume", run, "--seed", "5"])
         // Refused as a command line (exit 64), as the structural options above are.
         #expect(otherSeed.status == 64 && otherSeed.output.contains("cannot honour --seed 5 (the run's: 0)"), "\(otherSeed.output)")
+        // --paper-recipe sets its settings as their options would; a settings file's weightDecay is compared too.
+        let recipe = try cli.run(["train", "--resume", run, "--paper-recipe"])
+        #expect(recipe.status == 64 && recipe.output.contains("cannot honour --paper-recipe's batch 7 (the run's: 2), --paper-recipe's "
+                                                                + "optimizer rmsprop (the run's: adam), --paper-recipe's warmup 0 (the run's: 3), "
+                                                                + "--paper-recipe's balancedBatches false (the run's: true);"), "\(recipe.output)")
+        let decay = folder.path("decay.yaml")
+        try Data("weightDecay: 0.01\nminDelta: 0\n".utf8).write(to: URL(fileURLWithPath: decay))
+        let decayed = try cli.run(["train", "--resume", run, "--config", decay])
+        #expect(decayed.status == 64 && decayed.output.contains("cannot honour \(decay)'s (or the command line's) weightDecay 0.01 "
+                                                                  + "(the run's: 0.0); start"), "\(decayed.output)")
+        let paperRun = folder.path("paper")
+        #expect(try cli.run(train(folder.path("data/manifest.csv"), paperRun) + ["--paper-recipe"]).status == 0)
+        let paperResumed = try cli.run(["train", "--resume", paperRun, "--paper-recipe", "--batch", "2", "--epochs", "4"])
+        #expect(paperResumed.status == 0 && paperResumed.output.contains("after epoch 3 of 4 (epochs 3 → 4)"), "\(paperResumed.output)")
         let more = try cli.run(["train", "--resume", run, "--epochs", "4"])
         #expect(more.status == 0 && more.output.contains("after epoch 3 of 4 (epochs 3 → 4)"), "\(more.output)")
         #expect(more.output.contains("epoch 4/4"), "\(more.output)")
@@ -102,6 +116,13 @@ import Testing
                     && changed.output.contains(", head topk (the run's: compsegnet), width 8 (the run's: 4), headConfiguration.alpha 0.2 (the run's: 0.1), "
                                                 + "modality raman: reader raman (the run's: infrared)"), "\(changed.output)")
         #expect(try String(contentsOfFile: folder.path("cfg/model.json"), encoding: .utf8).contains("\"epochs\" : 3"))
+        // A modality file with the run's steps compares their settings too (the fit they recorded aside).
+        let lab = folder.path("lab.yaml")
+        try Data("reader: infrared\npreprocessing:\n  - crop: {lower: 948, upper: 1800}\n  - normalize: {method: vector}\n  - pca: {components: 8}\n"
+            .utf8).write(to: URL(fileURLWithPath: lab))
+        let steps = try cli.run(["train", "--resume", run, "--modality", lab])
+        #expect(steps.status == 64 && steps.output.contains("cannot honour modality \(lab): pca.components 8 (the run's: 16);"),
+                "\(steps.output)")
 
         // --data is for the run's manifest where it moved: the same rows elsewhere resume; other rows are refused.
         let moved = folder.path("moved")
