@@ -187,6 +187,9 @@ struct Compare: ParsableCommand {
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
             return "other train and val rows"
         }
+        if let trainedRows = model.rows, !trainedRows.sameContents(as: rows) {
+            return "train and val files whose contents have changed since (one written over, or replaced by another of its size)"
+        }
         return nil
     }
 
@@ -299,12 +302,13 @@ struct Compare: ParsableCommand {
         let settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
+        let manifestRows = ManifestRows(manifest)
         for e in entries where resume {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()
             if let difference = Self.difference(model, e, head: headOf(e), settings: e.settings(settings), modality: resolved,
-                                                rows: ManifestRows(manifest), registry: registry) {
+                                                rows: manifestRows, registry: registry) {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference); resume with the options the "
                                + "comparison began with")
             }
@@ -336,7 +340,7 @@ struct Compare: ParsableCommand {
                     modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
                     head: headOf(e), inputChannels: train.channels!, training: e.settings(settings),
                     versions: runVersions(manifest: manifest, device: device))
-                model.rows = ManifestRows(manifest)
+                model.rows = manifestRows
                 session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
             }
             let progress = ProgressReporter(epochs: settings.epochs, images: train.count)

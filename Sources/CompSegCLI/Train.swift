@@ -344,6 +344,11 @@ struct Train: ParsableCommand {
                                     + "follow the rows' order, so the run would not go on as it began: put the rows back in "
                                     + "the order they had")
             }
+            guard given.sameContents(as: trained) else {
+                throw TrainingError("\(manifest.url.path): its train and val rows name files of the run's names and sizes, but "
+                                    + "one or more of them holds other data than when the run began (written over, or replaced "
+                                    + "by another of the same size); put the run's files back, or train anew for other data")
+            }
         }
         if let before = model.versions["manifest"], before != manifest.url.path {
             changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path

@@ -186,6 +186,10 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     /// The same of the lines in the manifest's order, which the batches follow (nil in runs
     /// written before it was recorded).
     public var order: String?
+    /// The same of each row's file contents, sampled (`sampledContents`), with its tissue mask's:
+    /// a file written over with another sample of its size changes it (nil in runs written before
+    /// it was recorded).
+    public var contents: String?
 
     public init(_ manifest: Manifest) {
         let rows = manifest.rows.filter { $0.split != .test }
@@ -194,20 +198,49 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
             return "\(row.split?.rawValue ?? ""),\(row.path.lastPathComponent),\(bytes),\(row.label?.rawValue ?? "")"
         }
-        func fnv(_ lines: [String]) -> String {
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-            for byte in lines.joined(separator: "\n").utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-            return String(hash, radix: 16)
-        }
+        func fnv(_ lines: [String]) -> String { String(Self.fnv(Array(lines.joined(separator: "\n").utf8)), radix: 16) }
         train = rows.filter { $0.split == .train }.count
         validation = rows.count - train
         digest = fnv(lines.sorted())
         order = fnv(lines)
+        contents = fnv(zip(lines, rows).map { line, row in
+            line + "," + Self.sampledContents(row.path) + (row.mask.map { "," + Self.sampledContents($0) } ?? "")
+        }.sorted())
+    }
+
+    static func fnv(_ bytes: [UInt8], _ start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {
+        bytes.reduce(start) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
+    /// FNV-1a of 4 KiB at each of nine places spread over the file, its first and last included
+    /// ("-" when it cannot be read): cheap for files of gigabytes, and any two samples differ in
+    /// all of them.
+    static func sampledContents(_ url: URL) -> String {
+        let fd = open(url.path, O_RDONLY)
+        guard fd >= 0 else { return "-" }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return "-" }
+        let size = Int(info.st_size), piece = 4096
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325, buffer = [UInt8](repeating: 0, count: piece)
+        for k in 0..<9 {
+            let offset = size <= piece ? 0 : (size - piece) * k / 8
+            let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, piece, off_t(offset)) }
+            guard read >= 0 else { return "-" }
+            hash = fnv(Array(buffer[..<read]), hash)
+            if size <= piece { break }
+        }
+        return String(hash, radix: 16)
     }
 
     /// Whether `other` holds the same rows (as `digest` sees them), whatever their order.
     public func sameRows(as other: ManifestRows) -> Bool {
         (train, validation, digest) == (other.train, other.validation, other.digest)
+    }
+
+    /// Whether the files hold what `other`'s did, as far as both recorded their contents.
+    public func sameContents(as other: ManifestRows) -> Bool {
+        contents == nil || other.contents == nil || contents == other.contents
     }
 
     public var description: String { "\(train) train and \(validation) val row\(validation == 1 ? "" : "s")" }

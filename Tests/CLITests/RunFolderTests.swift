@@ -148,6 +148,16 @@ import Testing
         let shuffled = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/reordered.csv"])
         #expect(shuffled.status != 0 && shuffled.output.contains("holds the run's train and val rows, but in another order"),
                 "\(shuffled.output)")
+        // A training file written over with another sample of its size (names and sizes as they were): refused.
+        let trainFiles = lines.dropFirst().filter { $0.contains(",train") }.map { moved + "/" + $0.prefix { $0 != "," } }
+        let (kept, overwritten) = (try Data(contentsOf: URL(fileURLWithPath: trainFiles[1])), trainFiles[0])
+        let original = try Data(contentsOf: URL(fileURLWithPath: overwritten))
+        #expect(kept.count == original.count && kept != original)
+        try kept.write(to: URL(fileURLWithPath: overwritten))
+        let swapped = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/manifest.csv"])
+        #expect(swapped.status != 0 && swapped.output.contains("but one or more of them holds other data than when the run began"),
+                "\(swapped.output)")
+        try original.write(to: URL(fileURLWithPath: overwritten))
         // A manifest that moved away is named with the remedy; another thread count is said and recorded.
         try FileManager.default.moveItem(atPath: moved, toPath: folder.path("moved-again"))
         let gone = try cli.run(["train", "--resume", run, "--epochs", "6"])

@@ -24,6 +24,30 @@ import CompSegTraining
         #expect(m.rows(in: .val).count == 1)
     }
 
+    /// The rows' digest follows names and sizes (data moved elsewhere keep it); their contents
+    /// digest follows what the files hold, at the first and last bytes, and within a mask file too.
+    @Test func rowsRecordTheirFilesContents() throws {
+        let big = String(repeating: "spectra ", count: 12_000)  // 96 kB: sampled at nine places
+        let dir = try folder(["spots/a.h5": big, "spots/b.h5": "small",
+                              "m.csv": "path,label,split,mask\nspots/a.h5,1,train,\nspots/b.h5,0,val,spots/b_mask.png\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try (Self.pngSignature + Data("mask".utf8)).write(to: dir.appendingPathComponent("spots/b_mask.png"))
+        let manifest = dir.appendingPathComponent("m.csv")
+        let before = ManifestRows(try Manifest(contentsOf: manifest))
+        let moved = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + "-moved")
+        try FileManager.default.copyItem(at: dir, to: moved)
+        defer { try? FileManager.default.removeItem(at: moved) }
+        #expect(ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv"))) == before)
+        for (file, contents) in [("spots/a.h5", Data(("S" + big.dropFirst()).utf8)), ("spots/a.h5", Data((big.dropLast() + "S").utf8)),
+                                 ("spots/b.h5", Data("smell".utf8)), ("spots/b_mask.png", Self.pngSignature + Data("MASK".utf8))] {
+            let url = moved.appendingPathComponent(file), original = try Data(contentsOf: url)
+            try contents.write(to: url)
+            let now = ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv")))
+            #expect(now.sameRows(as: before) && !now.sameContents(as: before), "\(file) written over")
+            try original.write(to: url)
+        }
+    }
+
     /// A folder, a run folder or a model.json given for a manifest is named as what it is; many problems alike are cut short.
     @Test func whatIsNoManifestIsNamed() throws {
         let dir = try folder(["spots/a.h5": ""])
