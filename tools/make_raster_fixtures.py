@@ -319,12 +319,12 @@ def write_premultiplied():
 
 
 def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, palette=None, interlace=False, check=True,
-              opacity=None):
+              opacity=None, transparent=None):
     """Writes with pypng; checks the file decodes (imagecodecs/PIL) to the array written."""
     h, w = rows_array.shape[:2]
     flat = rows_array.reshape(h, -1)
     writer = png.Writer(w, h, greyscale=greyscale, alpha=alpha, bitdepth=bitdepth, palette=palette, interlace=interlace,
-                        compression=9)
+                        compression=9, transparent=transparent)
     with open(os.path.join(OUT, name), "wb") as f:
         writer.write(f, flat.tolist())
     if check:
@@ -379,6 +379,19 @@ def write_pngs():
     write_png("palette4_partial_trns_interlaced.png", "4-bit palette of 10 colours with tRNS, Adam7-interlaced; expected = "
               "PLTE colours, alpha = tRNS entries", idx10, np.array(palette16[:10], dtype=np.uint8)[idx10], greyscale=False,
               alpha=False, bitdepth=4, palette=palette10, interlace=True, opacity=np.arange(0, 250, 25, dtype=np.uint8)[idx10])
+    # Colour keys (tRNS of a grey or RGB image): pixels of the key's value are transparent, the others opaque.
+    key8 = int(g8[0, 0])
+    write_png("grey8_key.png", f"8-bit grey with a tRNS colour key ({key8}); expected = grey as stored, alpha = 0 at the key",
+              g8, g8, greyscale=True, alpha=False, bitdepth=8, transparent=key8, check=False,
+              opacity=np.where(g8 == key8, 0, 255).astype(np.uint8)[..., None])
+    key16 = tuple(int(v) for v in rgb16[0, 0])
+    opacity16 = np.where((rgb16 == np.array(key16)).all(-1), 0, 65535).astype(np.uint16)[..., None]
+    write_png("rgb16_key.png", "16-bit RGB with a tRNS colour key (its first pixel's); expected = RGB as stored, alpha = 0 "
+              "at the key", rgb16, rgb16, greyscale=False, alpha=False, bitdepth=16, transparent=key16, check=False, opacity=opacity16)
+    # An independent reader's view of the keys: PIL reads them as alpha.
+    seen = np.asarray(Image.open(os.path.join(OUT, "grey8_key.png")).convert("RGBA"))[..., 3]
+    assert np.array_equal(seen, np.where(g8 == key8, 0, 255)), "grey8_key.png"
+    assert opacity16.min() == 0 and opacity16.max() == 65535
     Image.fromarray(rgb8).save(os.path.join(OUT, "rgb8_pil.png"))
     record("rgb8_pil.png", "8-bit RGB written by PIL (a second PNG writer)", [level_entry(rgb8, 0)], fmt="PNG")
 

@@ -114,7 +114,7 @@ enum RasterPNG {
 
         init(_ url: URL) throws {
             self.url = url
-            reader = try Reader(url, expand: 1)
+            reader = try Reader(url, expand: 3)
             let p = reader.r.pointee
             let (width, height, stored, delivered) = (Int(p.width), Int(p.height), Int(p.channels), Int(p.depth))
             guard [1, 2, 3, 4].contains(stored), delivered == 8 || delivered == 16 else {
@@ -154,7 +154,7 @@ enum RasterPNG {
                 }
                 if y < r.y + r.height {
                     if next > y {
-                        reader = try Reader(url, expand: 1)
+                        reader = try Reader(url, expand: 3)
                         next = 0
                     }
                     let row = UnsafeMutablePointer<UInt8>.allocate(capacity: rowBytes)
@@ -181,7 +181,7 @@ enum RasterPNG {
         /// The interlaced image's rows as decoded (`rowBytes` each), decoded at the first call.
         private func decodeInterlaced() throws -> UnsafeMutablePointer<UInt8> {
             if let interlacedPixels { return interlacedPixels }
-            reader = try Reader(url, expand: 1)  // afresh: an earlier attempt may have failed midway
+            reader = try Reader(url, expand: 3)  // afresh: an earlier attempt may have failed midway
             let (total, overflow) = rowBytes.multipliedReportingOverflow(by: height)
             guard !overflow, total <= RasterFile.maximumValues else {
                 throw IOError(file: reader.file, "an interlaced \(width)×\(height) PNG is too large to decode at once")

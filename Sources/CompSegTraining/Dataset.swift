@@ -136,10 +136,16 @@ public struct PreparedModality: Sendable {
         try clock.timing(\.steps) { try chain.apply(sample) }
     }
 
-    /// Reads every row, so that a bad file is reported with all the others: each problem by line.
+    /// Reads every row, so that a bad file is reported with all the others: each problem by line
+    /// (an empty tissue mask too, which `store` refuses: a fit on no tissue fails for want of pixels).
     private func readProblems(_ rows: [Manifest.Row]) -> [(line: Int, message: String)] {
         rows.compactMap { row in
-            do { _ = try read(row); return nil } catch { return (row.line, "line \(row.line): \(error)") }
+            do {
+                var sample = try read(row)
+                sample.id = Sample.id(of: row.path)
+                try Self.requireTissue(sample)
+                return nil
+            } catch { return (row.line, "line \(row.line): \(error)") }
         }
     }
 

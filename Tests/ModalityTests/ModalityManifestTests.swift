@@ -161,6 +161,28 @@ import Testing
         }
     }
 
+    /// Training samples without tissue are named, each by its line, rather than left to the fit,
+    /// which finds no pixels to fit on.
+    @Test func fittingOnSamplesWithoutTissueNamesThem() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 6; settings.size = 8; settings.bands = 20
+        let data = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder))
+        let rows = data.rows(in: .train)
+        // No mask in the files by that name; the computed one's threshold lies above every pixel.
+        let manifest = ModalityManifest(name: "lab", reader: "infrared", options: ["mask": "/none", "tissue": ["method": "above", "threshold": 1e9]],
+                                        preprocessing: [PluginDescription(identifier: "pca", configuration: ["components": 3])],
+                                        source: "lab.yaml")
+        #expect {
+            _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: rows, manifest: data)
+        } throws: { error in
+            let text = "\(error)"
+            return error is ManifestError && rows.allSatisfy { text.contains("line \($0.line): sample \(Sample.id(of: $0.path)) has an empty tissue mask") }
+                && !text.contains("PCA")
+        }
+    }
+
     /// A step that refuses training samples (their axis does not reach resample's range) names
     /// every one, not only the first the fit met, and the validation rows it would refuse with them.
     @Test func fittingNamesEveryRowAStepRefuses() throws {

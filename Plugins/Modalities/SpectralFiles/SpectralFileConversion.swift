@@ -15,7 +15,7 @@ public struct SpectralFileSummary: Sendable {
     public var tissueFraction: Double, maskFromFile: Bool
     public var notes: [String]
     /// Whether the modality reads the file as a sample: false where a note says its axis is refused
-    /// (non-finite or repeated values, a unit it cannot convert).
+    /// (non-finite or repeated values, a unit it cannot convert), or its values (NaN under `nonFinite: error`).
     public var readsAsSample = true
 
     /// A problem of the axis (`SpectralFileReader.AxisError`) becomes a note; the axis then reads as written.
@@ -62,7 +62,13 @@ extension SpectralFileReader {
     /// it), non-finite values and tissue.
     public func summary(_ url: URL, axisUnit: String = "cm⁻¹") throws -> SpectralFileSummary {
         let cube = try cube(url)
-        return SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
+        var summary = SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
+        if summary.nonFinite > 0, options.nonFinite == .error {
+            summary.notes.append("the modality's option nonFinite: error refuses NaN and infinite values: reading it as a sample "
+                                 + "is refused (nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
+            summary.readsAsSample = false
+        }
+        return summary
     }
 
     /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B
