@@ -161,34 +161,34 @@ struct Compare: ParsableCommand {
                 .map { "'\($0.key)' \($0.value.text) (the run's: \(r[$0.key]?.text ?? "none"))" }
         }
         let topology = canonical(.topology, entry.topology)
-        if model.topology.identifier != topology { return "topology \(model.topology.identifier), where these options give \(topology)" }
-        if let key = differingKey(entry.configuration, model.topology.configuration) { return "another topology setting \(key)" }
+        if model.topology.identifier != topology { return "topology \(topology) (the run's: \(model.topology.identifier))" }
+        if let key = differingKey(entry.configuration, model.topology.configuration) { return "topology setting \(key)" }
         let headIdentifier = canonical(.head, head.identifier)
-        if model.head.identifier != headIdentifier { return "head \(model.head.identifier), where these options give \(headIdentifier)" }
-        if let key = differingKey(head.configuration, model.head.configuration) { return "another head setting \(key)" }
+        if model.head.identifier != headIdentifier { return "head \(headIdentifier) (the run's: \(model.head.identifier))" }
+        if let key = differingKey(head.configuration, model.head.configuration) { return "head setting \(key)" }
         var trained = model.training
         trained.epochs = settings.epochs
         if trained != settings {
             let given = (try? JSONValue(encoding: settings))?.objectValue ?? [:], begun = (try? JSONValue(encoding: trained))?.objectValue ?? [:]
             let keys = Set(given.keys).union(begun.keys).sorted().filter { given[$0] != begun[$0] }
-            return "other training settings: these options give " + keys.map { "\($0) \(given[$0]?.text ?? "none")" }.joined(separator: ", ")
-                + ", where it has " + keys.map { "\($0) \(begun[$0]?.text ?? "none")" }.joined(separator: ", ")
+            return "training settings " + keys.map { "\($0) \(given[$0]?.text ?? "none") (the run's: \(begun[$0]?.text ?? "none"))" }
+                .joined(separator: ", ")
         }
         if let recorded = model.modality {
             if canonical(.modality, recorded.reader) != canonical(.modality, modality.reader)
                 || recorded.preprocessing.map({ canonical(.transform, $0.identifier) }) != modality.preprocessing.map({ canonical(.transform, $0.identifier) }) {
-                return "another modality (\(recorded.reader), steps \(recorded.preprocessing.map(\.identifier).joined(separator: ", ")))"
+                return "another modality (the run's: reader \(recorded.reader), steps \(recorded.preprocessing.map(\.identifier).joined(separator: ", ")))"
             }
-            if let key = differingKey(modality.options, recorded.options) { return "another reader option \(key)" }
+            if let key = differingKey(modality.options, recorded.options) { return "reader option \(key)" }
             for (given, was) in zip(modality.preprocessing, recorded.preprocessing) {
-                if let key = differingKey(given.configuration, was.configuration) { return "another '\(given.identifier)' setting \(key)" }
+                if let key = differingKey(given.configuration, was.configuration) { return "'\(given.identifier)' setting \(key)" }
             }
         }
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
-            return "other train and val rows"
+            return "train and val rows that are not the run's"
         }
         if let trainedRows = model.rows, !trainedRows.sameContents(as: rows) {
-            return "train and val files whose contents have changed since (one written over, or replaced by another of its size)"
+            return "train and val files whose contents changed since the run began (one written over, or replaced by another of its size)"
         }
         return nil
     }
@@ -309,7 +309,7 @@ struct Compare: ParsableCommand {
             let model = try run.readModel()
             if let difference = Self.difference(model, e, head: headOf(e), settings: e.settings(settings), modality: resolved,
                                                 rows: manifestRows, registry: registry) {
-                throw CLIError("\(run.modelFile.path): entry \(e.name) was begun with \(difference); resume with the options the "
+                throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "
                                + "comparison began with")
             }
             begun[e.name] = model
@@ -550,7 +550,7 @@ struct Compare: ParsableCommand {
     static func note(_ r: Row) -> String? {
         let collapse = r.keptEpochCollapsed ? "the kept epoch collapsed (\(r.collapsedEpochs) of \(r.epochs) did): its numbers are not a segmentation"
             : r.collapsedEpochs > 0 ? "\(r.collapsedEpochs) of \(r.epochs) epochs collapsed, not the kept one" : nil
-        let marking = r.marksMostCancerFreeTissue ? String(format: "its masks mark %.0f%% of the cancer-free test tissue: the maps do not "
+        let marking = r.marksMostCancerFreeTissue ? String(format: "its masks mark %.1f%% of the cancer-free test tissue: the maps do not "
                                                           + "single out tumor", 100 * r.evaluation.summary.cancerFreeFractionMean!) : nil
         let notes = [collapse, marking, r.thresholdUnchosen].compactMap { $0 }
         return notes.isEmpty ? nil : notes.joined(separator: "; ")

@@ -38,9 +38,9 @@ struct Demo: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        guard spots.map({ (10...100_000).contains($0) }) ?? true, size.map({ (16...8192).contains($0) }) ?? true else {
-            throw ValidationError("needs --spots in 10…100000 and --size in 16…8192")
-        }
+        try requireOption("--spots", spots, in: 10...100_000)
+        try requireOption("--size", size, in: 16...8192)
+        if components < 1 { throw ValidationError("--components must be positive, got \(components)") }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must lie in (0, 1), got \(alpha)") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }

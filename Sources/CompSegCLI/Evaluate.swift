@@ -170,7 +170,9 @@ struct Evaluate: ParsableCommand {
             let e = SegmentationEvaluation(counts: counts, threshold: chosen)
             evaluation = e
             // What the numbers cannot show: masks that mark nothing, or most cancer-free tissue.
-            let orAuto = threshold == "auto" ? "" : ", or --threshold auto"
+            // --threshold auto would choose again what it chose, or what training recorded on this manifest's validation split.
+            let autoChoseIt = threshold == "auto" || (threshold == nil && trained.description.threshold != nil && runsOwn)
+            let orAuto = autoChoseIt ? "" : ", or --threshold auto"
             if e.marksNothing {
                 warn("no pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so the AUC is 0.5, the Dice 0 "
                      + "and no sample is called, whatever the maps rank; give a lower --threshold\(orAuto)")

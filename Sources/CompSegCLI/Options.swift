@@ -611,3 +611,10 @@ func headOptions(_ given: [String]) throws -> [String: JSONValue] {
     }
     return settings
 }
+
+/// Refuses an option's value outside `range`, naming the option and the value.
+func requireOption(_ name: String, _ value: Int?, in range: ClosedRange<Int>) throws {
+    if let value, !range.contains(value) {
+        throw ValidationError("\(name) must lie in \(range.lowerBound)…\(range.upperBound), got \(value)")
+    }
+}

@@ -29,10 +29,9 @@ struct Phantom: ParsableCommand {
     @Option(help: "Folder to write.") var out: String
 
     func validate() throws {
-        guard (2...100_000).contains(spots), size.map({ (8...8192).contains($0) }) ?? true,
-              bands.map({ (2...100_000).contains($0) }) ?? true else {
-            throw ValidationError("needs --spots in 2…100000, --size in 8…8192 and --bands in 2…100000")
-        }
+        try requireOption("--spots", spots, in: 2...100_000)
+        try requireOption("--size", size, in: 8...8192)
+        try requireOption("--bands", bands, in: 2...100_000)
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         guard modality != .he || bands == nil else { throw ValidationError("--bands: H&E images are RGB") }
     }

@@ -199,8 +199,9 @@ struct Convert: ParsableCommand {
         var failed = 0  // every file is tried, as inspect does, and each failure named
         for (path, target) in zip(files, targets) {
             do {
-                try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
+                let warning = try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
                 print("\(path) → \(target.path)")
+                if let warning { print("  warning: \(warning)") }
             } catch {
                 print("\(error)")
                 failed += 1

@@ -130,6 +130,7 @@ struct Train: ParsableCommand {
             }
         }
         if out == "" || resume == "" { throw ValidationError("--out and --resume must name a folder, got an empty path") }
+        if let patience, patience <= 0 { throw ValidationError("--patience must be positive, got \(patience)") }
         _ = try headOptions(headOption)
     }
 
@@ -171,6 +172,11 @@ struct Train: ParsableCommand {
                 : "The last completed epoch is saved"
             print("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
             throw ExitCode(stop.exitStatus)
+        }
+        if run.completedEpochs < run.model.training.epochs, let patience = run.model.training.patience, let best = run.trainer.best {
+            print("Stopped by --patience \(patience) after epoch \(run.completedEpochs) of \(run.model.training.epochs): the monitored "
+                  + "loss has not improved on epoch \(best.epoch)'s for \(counted(run.completedEpochs - best.epoch, "epoch")) (train "
+                  + "--resume with a larger --patience trains further)")
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")

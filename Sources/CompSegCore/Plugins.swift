@@ -111,13 +111,19 @@ public struct PluginConfiguration: Sendable, Equatable {
 public protocol ReportsConfiguration {
     associatedtype Configuration: DefaultedConfiguration
     var configuration: Configuration { get }
+    /// The settings in effect, as model.json records them and `compseg plugins` lists them (by
+    /// default every key of `configuration`).
+    var configurationValue: JSONValue? { get }
 }
 
 extension ReportsConfiguration {
     /// `configuration` as JSON, every key the defaults have (or the type lists) present: an
     /// optional key set to nil (which encodes to nothing) as null, so that it reads back as nil,
     /// not as its default.
-    public var configurationValue: JSONValue? {
+    public var configurationValue: JSONValue? { Self.everyKey(of: configuration) }
+
+    /// `configuration` as JSON with every key, as `configurationValue` gives it by default.
+    public static func everyKey(of configuration: Configuration) -> JSONValue? {
         guard case .object(var keys)? = try? JSONValue(encoding: configuration),
               let defaults = (try? JSONValue(encoding: Configuration()))?.objectValue else { return nil }
         let listed = (Configuration.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? []

@@ -66,7 +66,7 @@ import Testing
         try refuses(train + ["--width", "100000000", "--depth", "2"], saying: "width must lie in 1…4096, got 100000000")
         #expect(!FileManager.default.fileExists(atPath: folder.path("run/model.json")))
         try refuses(["train", "--modality", "infrared", "--data", manifest, "--out", ""], saying: "empty path")
-        try refuses(["phantom", "--size", "1000000", "--out", folder.path("p")], saying: "--size in 8…8192")
+        try refuses(["phantom", "--size", "1000000", "--out", folder.path("p")], saying: "--size must lie in 8…8192, got 1000000")
     }
 
     /// A folder that holds a user's files is not written into by the commands that make one

@@ -16,9 +16,11 @@ import Testing
         let files = ["agilent/4_noimage_agg256.dat", "agilent/partial/5_mosaic_agg1024.dmt", "wire/Si-map-trimmed.wdf",
                      "envi/t13_bil_be.dat", "text/map-wide.xyz", "numpy/shared/fortran-f8be.npy"].map(Self.fixture)
         let r = try cli.run(["inspect"] + files)
-        // The mosaic's missing tile reads as NaN, which the infrared modality refuses (nonFinite: error), as train would.
+        // The mosaic's missing tile reads as NaN, which the infrared modality refuses (nonFinite: error), as train would;
+        // the small maps hold no tissue by its rule (regions under 16 pixels are specks), which train refuses too.
         #expect(r.status == 1 && r.output.contains("note: the modality's option nonFinite: error refuses NaN and infinite values")
-                    && r.output.contains("1 of 6 files read but cannot be samples of this modality"), "\(r.output)")
+                    && r.output.contains("note: no tissue: training refuses it as a sample")
+                    && r.output.contains("5 of 6 files read but cannot be samples of this modality"), "\(r.output)")
         for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",
                      "5_mosaic_agg1024.dmt: Agilent FPA mosaic, float32, 8×8×9 (H×W×B)", "144 non-finite values",
                      "note: 1 missing tiles", "Si-map-trimmed.wdf: Renishaw WiRE, float32, 11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹",
@@ -30,7 +32,7 @@ import Testing
         // A Raman SPC map, as the Raman modality reads it; the infrared one refuses its Raman-shift axis: non-zero.
         let spc = Self.fixture("spc/unfinished-own-axes.spc")
         let raman = try cli.run(["inspect", "--modality", "raman", spc])
-        #expect(raman.status == 0 && raman.output.contains("unfinished-own-axes.spc: Galactic SPC, float32, 2×3×4 (H×W×B), axis 500–800 "
+        #expect(raman.output.contains("unfinished-own-axes.spc: Galactic SPC, float32, 2×3×4 (H×W×B), axis 500–800 "
                                                             + "Raman shift read as cm⁻¹, 0 non-finite")
                     && raman.output.contains("note: unfinished acquisition: 8 of 9 spectra; kept the 2 complete rows, without the row at W = 0.0"),
                 "\(raman.output)")
@@ -40,7 +42,7 @@ import Testing
         // A file that reads but that the modality would refuse as a sample (wavelengths without the laser's, for Raman): non-zero.
         let nm = try cli.run(["inspect", "--modality", "raman", Self.fixture("envi/t13_bil_be.dat"), Self.fixture("wire/colmajor.wdf")])
         #expect(nm.status == 1 && nm.output.contains("t13_bil_be.dat: ENVI, uint32") && nm.output.contains("excitationWavelength")
-                    && nm.output.contains("1 of 2 files read but cannot be samples of this modality (notes above)")
+                    && nm.output.contains("2 of 2 files read but cannot be samples of this modality (notes above)")
                     && !nm.output.contains("could not be read"), "\(nm.output)")
         let bad = try cli.run(["inspect", Self.fixture("wire/snake.wdf"), Self.fixture("envi/t4_bsq_le.hdr")])
         #expect(bad.status != 0 && bad.output.contains("snake.wdf: WMAP flags") && bad.output.contains("1 of 2 files"), "\(bad.output)")
@@ -69,9 +71,12 @@ import Testing
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         let sources = ["envi/t13_bil_be.dat", "wire/Si-map-trimmed.wdf", "agilent/4_noimage_agg256.dat"].map(Self.fixture)
-        let r = try cli.run(["convert"] + sources + ["--out", folder.path("h5")])
+        // Every pixel tissue: these small maps hold none by the infrared rule's speck removal.
+        let lab = folder.path("lab.yaml")
+        try Data("reader: infrared\noptions: {tissue: {method: all}}\n".utf8).write(to: URL(fileURLWithPath: lab))
+        let r = try cli.run(["convert", "--modality", lab] + sources + ["--out", folder.path("h5")])
         #expect(r.status == 0, "\(r.output)")
-        let before = try cli.run(["inspect"] + sources).output.split(separator: "\n").filter { !$0.hasPrefix("  ") }
+        let before = try cli.run(["inspect", "--modality", lab] + sources).output.split(separator: "\n").filter { !$0.hasPrefix("  ") }
         let after = try cli.run(["inspect"] + ["t13_bil_be", "Si-map-trimmed", "4_noimage_agg256"].map { folder.path("h5/\($0).h5") })
         #expect(after.status == 0, "\(after.output)")
         let lines = after.output.split(separator: "\n")
@@ -99,5 +104,33 @@ import Testing
         #expect(mixed.status != 0 && mixed.output.contains("snake.wdf: WMAP flags")
                     && mixed.output.contains("1 of 2 files could not be converted"), "\(mixed.output)")
         #expect(FileManager.default.fileExists(atPath: folder.path("mixed/4_noimage_agg256.h5")))
+    }
+
+    /// A file without tissue (which train refuses) fails inspect, with a note; a mask dataset named
+    /// but missing (so the mask is computed) is named by inspect and convert, as train warns of it.
+    @Test func inspectAndConvertSayWhatTrainWouldWarnOfOrRefuse() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try cli.phantom(folder, size: 8, bands: 10, seed: 1)
+        let original = try HDF5File(url: URL(fileURLWithPath: folder.path("data/spot001.h5")))
+        let (cube, axis, mask) = (try original.readFloats("/spectra"), try original.readFloats("/wavenumbers"), try original.readFloats("/mask"))
+        let writer = try HDF5Writer(url: URL(fileURLWithPath: folder.path("blank.h5")))
+        try writer.write("/spectra", shape: cube.shape, values: cube.values)
+        try writer.write("/wavenumbers", shape: axis.shape, values: axis.values)
+        try writer.write("/mask", shape: mask.shape, values: [UInt8](repeating: 0, count: mask.values.count))
+        try writer.close()
+        let blank = try cli.run(["inspect", folder.path("blank.h5"), folder.path("data/spot001.h5")])
+        #expect(blank.status == 1 && blank.output.contains("tissue 0.0% (the file's mask)")
+                    && blank.output.contains("note: no tissue: training refuses it as a sample")
+                    && blank.output.contains("1 of 2 files read but cannot be samples of this modality"), "\(blank.output)")
+        try Data("reader: infrared\noptions: {mask: /tissue}\n".utf8).write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
+        let misspelt = ["--modality", folder.path("lab.yaml"), folder.path("data/spot001.h5")]
+        let inspected = try cli.run(["inspect"] + misspelt)
+        #expect(inspected.status == 0 && inspected.output.contains("(computed)")
+                    && inspected.output.contains("note: the mask dataset '/tissue' that the modality names is not in the file"),
+                "\(inspected.output)")
+        let converted = try cli.run(["convert"] + misspelt + ["--out", folder.path("h5")])
+        #expect(converted.status == 0 && converted.output.contains("warning: the mask dataset '/tissue' that the modality names is not in the file"),
+                "\(converted.output)")
     }
 }

@@ -278,8 +278,8 @@ import Testing
                 "\(notOne.output)")
         #expect(try String(contentsOfFile: folder.path("mine/report.html"), encoding: .utf8) == "mine")
         let refused = try cli.run(compare("cut") + ["--resume", "--seed", "9"])
-        #expect(refused.status != 0 && refused.output.contains("entry unet was begun with other training settings: these options give "
-                                                               + "seed 9, where it has seed "), "\(refused.output)")
+        #expect(refused.status != 0 && refused.output.contains("entry unet was begun otherwise than these options say: training "
+                                                               + "settings seed 9 (the run's: "), "\(refused.output)")
         let again = try cli.run(compare("cut"))
         #expect(again.status != 0 && again.output.contains("--resume"), "\(again.output)")
         let resumed = try cli.run(compare("cut") + ["--resume"])
@@ -370,6 +370,13 @@ import Testing
         let history = try String(contentsOfFile: run + "/history.csv", encoding: .utf8)
         let again = try cli.run(["train", "--resume", run])
         #expect(again.status == 0 && !again.output.contains("epoch 4/10"), "\(again.output)")
+        // Both say why they stopped short of 10 epochs, and how to go on.
+        for r in [first, again] {
+            #expect(r.output.contains("Stopped by --patience 2 after epoch 3 of 10: the monitored loss has not improved on epoch 1's "
+                                      + "for 2 epochs (train --resume with a larger --patience trains further)"), "\(r.output)")
+        }
+        let zero = try cli.run(["train", "--resume", run, "--patience", "0"])
+        #expect(zero.status == 64 && zero.output.contains("--patience must be positive, got 0"), "\(zero.output)")
         #expect(try String(contentsOfFile: run + "/history.csv", encoding: .utf8) == history)
         let patient = try cli.run(["train", "--resume", run, "--patience", "3"])
         #expect(patient.status == 0 && patient.output.contains("epoch 4/10") && !patient.output.contains("epoch 5/10"), "\(patient.output)")

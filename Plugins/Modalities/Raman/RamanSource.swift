@@ -13,7 +13,7 @@ public struct RamanSource: SpectralFileSource, ReportsConfiguration {
     public typealias Configuration = SpectralFileOptions
 
     public static let info = PluginInfo(
-        "raman", summary: "Raman maps: Renishaw WiRE (.wdf, text export), ENVI, HDF5, NumPy .npy, text maps; Raman shift in cm⁻¹")
+        "raman", summary: "Raman maps: Renishaw WiRE (.wdf, text export), Galactic SPC, ENVI, HDF5, Agilent FPA, NumPy .npy, text maps; Raman shift in cm⁻¹")
 
     public static func register(in registry: inout Registry) throws {
         try registry.registerSpectralModality(info) { RamanSource($0) }

@@ -63,6 +63,12 @@ extension SpectralFileReader {
     public func summary(_ url: URL, axisUnit: String = "cm⁻¹") throws -> SpectralFileSummary {
         let cube = try cube(url)
         var summary = SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
+        if let warning = cube.warning { summary.notes.append(warning) }
+        if summary.tissueFraction == 0 {
+            summary.notes.append("no tissue: training refuses it as a sample (the pooling head averages over tissue); segment takes it, "
+                                 + "with an empty mask")
+            summary.readsAsSample = false
+        }
         if summary.nonFinite > 0, options.nonFinite == .error {
             summary.notes.append("the modality's option nonFinite: error refuses NaN and infinite values: reading it as a sample "
                                  + "is refused (nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
@@ -76,8 +82,10 @@ extension SpectralFileReader {
     /// it, with a `units` attribute), `/mask` H×W uint8 (the file's tissue mask or the computed
     /// one); the root's attributes `source` and `format` say where it came from. Values are kept
     /// as read, NaN included. Written atomically; an existing file is replaced only with `replace`.
+    /// - Returns: what the reader warned of (a mask dataset named but missing, so the mask is computed).
     /// - Throws: `IOError` naming the file that cannot be read or written.
-    public func convert(_ url: URL, to destination: URL, axisUnit: String, replace: Bool = false) throws {
+    @discardableResult
+    public func convert(_ url: URL, to destination: URL, axisUnit: String, replace: Bool = false) throws -> String? {
         if !replace, FileManager.default.fileExists(atPath: destination.path) {
             throw IOError(file: destination.path, "exists already (pass --force to replace it)")
         }
@@ -98,5 +106,6 @@ extension SpectralFileReader {
         try writer.setAttribute("source", url.path)
         try writer.setAttribute("format", cube.format)
         try writer.close()
+        return cube.warning
     }
 }
