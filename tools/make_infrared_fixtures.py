@@ -113,6 +113,10 @@ def write_errors():
         f["data/xvalues"] = ASCENDING
         f["data/xpixels"] = np.int64(W)
         f["data/ypixels"] = np.int64(H)
+    with new("lzf.h5") as f:  # h5py's own LZF compression (filter 32000), which libhdf5 lacks unless a plugin adds it
+        # Constant values, one chunk: LZF shrinks it (a chunk it cannot shrink is stored as it is, readable without it).
+        f.create_dataset("spectra", data=np.full((H, W, B), 2.0, np.float32), chunks=(H, W, B), compression="lzf")
+        f["wavenumbers"] = ASCENDING
     with new("huge_declared.h5") as f:  # 1048576×1048576×450 declared, never written: a tiny file
         f.create_dataset("spectra", shape=(1 << 20, 1 << 20, 450), dtype=np.float32, chunks=(1, 64, 450), compression="gzip")
         f["wavenumbers"] = np.linspace(1800, 948, 450)

@@ -36,6 +36,25 @@ static inline hid_t compseg_h5t_c_s1(void) { return H5T_C_S1; }
 static inline size_t compseg_h5t_variable(void) { return H5T_VARIABLE; }
 static inline hid_t compseg_h5s_scalar_create(void) { return H5Screate(H5S_SCALAR); }
 
+/// The id of the first filter in `dataset`'s pipeline that this HDF5 library cannot apply (a
+/// compression such as LZF, 32000, registered by a plugin it lacks), its name into `name`
+/// (`size` bytes); 0 when every filter is available, -1 when the pipeline cannot be read.
+static inline int compseg_h5_missing_filter(hid_t dataset, char *name, size_t size) {
+    hid_t plist = H5Dget_create_plist(dataset);
+    if (plist < 0) return -1;
+    int count = H5Pget_nfilters(plist), missing = 0;
+    for (int k = 0; k < count && !missing; k++) {
+        unsigned flags = 0, config = 0;
+        size_t values = 0;
+        if (size > 0) name[0] = 0;
+        H5Z_filter_t id = H5Pget_filter2(plist, (unsigned)k, &flags, &values, NULL, size, name, &config);
+        if (id < 0) { missing = -1; break; }
+        if (H5Zfilter_avail(id) <= 0) missing = (int)id;
+    }
+    H5Pclose(plist);
+    return count < 0 ? -1 : missing;
+}
+
 /// Called once per dataset by `compseg_h5_visit_datasets` with its path relative to the file root.
 typedef void (*compseg_h5_name_fn)(const char *name, void *context);
 struct compseg_h5_visit_state { compseg_h5_name_fn found; void *context; };

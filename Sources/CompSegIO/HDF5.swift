@@ -46,6 +46,19 @@ public final class HDF5File: Sendable {
 
     func error(_ message: String) -> IOError { hdf5Error(url.path, message) }
 
+    /// Why a dataset's values cannot be read when it is compressed by a filter this library lacks
+    /// (": it is compressed with filter 32000 (LZF), …"); "" otherwise.
+    private func missingFilter(_ dataset: hid_t) -> String {
+        var name = [CChar](repeating: 0, count: 128)
+        let id = compseg_h5_missing_filter(dataset, &name, name.count)
+        guard id > 0 else { return "" }
+        let known = [32000: "LZF", 32001: "Blosc", 32004: "LZ4", 32008: "Bitshuffle", 32015: "Zstandard", 307: "bzip2"][Int(id)]
+        let written = String(cString: name)
+        let what = known ?? (written.isEmpty ? "an unregistered filter" : written)
+        return ": it is compressed with filter \(id) (\(what)), which this HDF5 library cannot decode; write it again "
+            + "with gzip compression where it was made (h5py: compression='gzip')"
+    }
+
     /// Every dataset's absolute path, recursively through groups, sorted.
     public func datasetNames() throws -> [String] {
         hdf5Quiet()
@@ -90,7 +103,7 @@ public final class HDF5File: Sendable {
             let status = values.withUnsafeMutableBytes {
                 H5Dread(dataset, memoryType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
             }
-            guard status >= 0 else { throw error("dataset '\(path)' cannot be read") }
+            guard status >= 0 else { throw error("dataset '\(path)' cannot be read" + missingFilter(dataset)) }
             return (shape, values)
         }
     }
@@ -118,7 +131,9 @@ public final class HDF5File: Sendable {
                     let status = values.withUnsafeMutableBytes {
                         H5Dread(dataset, compseg_h5t_native_float(), memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress)
                     }
-                    guard status >= 0 else { throw error("hyperslab \(start) + \(count) of dataset '\(path)' cannot be read") }
+                    guard status >= 0 else {
+                        throw error("hyperslab \(start) + \(count) of dataset '\(path)' cannot be read" + missingFilter(dataset))
+                    }
                     return values
                 }
             }

@@ -100,7 +100,13 @@ public struct Manifest: Sendable {
         }
         func file(_ text: String?, _ line: Int, _ what: String) -> URL? {
             guard let text else { return nil }
-            let u = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
+            func located(_ text: String) -> URL { text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text) }
+            var u = located(text)
+            // A name with accents may be stored composed (é) or decomposed (e + ◌́), as macOS writes it: either is taken.
+            if !FileManager.default.fileExists(atPath: u.path) {
+                u = [text.precomposedStringWithCanonicalMapping, text.decomposedStringWithCanonicalMapping].map(located)
+                    .first { FileManager.default.fileExists(atPath: $0.path) } ?? u
+            }
             if !FileManager.default.fileExists(atPath: u.path) {
                 // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
                 // The first relative path missing says where it was looked for: relative to the manifest's folder.

@@ -48,6 +48,17 @@ import CompSegTraining
         }
     }
 
+    /// A name written composed (é) finds the file stored decomposed (e + ◌́, as macOS stores names), and the reverse.
+    @Test func accentedNamesMatchEitherNormalForm() throws {
+        let (composed, decomposed) = ("caf\u{E9}", "cafe\u{301}")
+        #expect(Array(composed.utf8) != Array(decomposed.utf8))
+        let dir = try folder(["spots/\(decomposed)-a.h5": "", "spots/\(composed)-b.h5": "",
+                              "m.csv": "path,label,split\nspots/\(composed)-a.h5,1,train\nspots/\(decomposed)-b.h5,0,val\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try Manifest(contentsOf: dir.appendingPathComponent("m.csv"))
+        #expect(m.rows.map { Array($0.path.lastPathComponent.utf8) } == [Array("\(decomposed)-a.h5".utf8), Array("\(composed)-b.h5".utf8)])
+    }
+
     /// A folder, a run folder or a model.json given for a manifest is named as what it is; many problems alike are cut short.
     @Test func whatIsNoManifestIsNamed() throws {
         let dir = try folder(["spots/a.h5": ""])

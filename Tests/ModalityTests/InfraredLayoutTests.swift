@@ -237,6 +237,13 @@ import SpectralFiles
         }
     }
 
+    /// A dataset compressed with a filter this HDF5 library lacks (h5py's LZF) is refused naming it.
+    @Test func aMissingCompressionFilterIsNamed() {
+        let message = Self.message("lzf.h5")
+        #expect(message.contains("lzf.h5") && message.contains("it is compressed with filter 32000 (LZF), which this HDF5 library "
+                                                                 + "cannot decode"), "\(message)")
+    }
+
     /// A NaN or repeated wavenumber is named as such, with its band.
     @Test func badAxesAreNamed() {
         let nan = Self.message("axis_nan.h5")
