@@ -1,3 +1,4 @@
+import Foundation
 import CompSegNN
 
 extension ChannelAxis {
@@ -42,7 +43,20 @@ extension Sample {
         default:
             break
         }
-        throw SampleError(id, "its channels (\(channels.summary)) are not those \(user) (\(axis.summary)); \(remedy)")
+        throw SampleError(id, "its channels (\(channels.summary)) are not those \(user) (\(axis.summary))\(firstDifference(from: axis)); \(remedy)")
+    }
+
+    /// Where two spectral axes of one count and the same ends (either way round) first part:
+    /// ", first at band 7 (…): 1650 (theirs: 1660)"; "" for others, whose brief summaries differ already.
+    private func firstDifference(from axis: ChannelAxis) -> String {
+        guard case .spectral(var mine, _) = channels, case .spectral(let fitted, _) = axis, mine.count == fitted.count,
+              mine.count > 1 else { return "" }
+        if (mine.first! > mine.last!) != (fitted.first! > fitted.last!) { mine.reverse() }
+        let spacings = zip(fitted.dropFirst(), fitted).map { abs($0 - $1) }.sorted()
+        let tolerance = 0.1 * spacings[spacings.count / 2]
+        guard abs(mine.first! - fitted.first!) <= tolerance, abs(mine.last! - fitted.last!) <= tolerance else { return "" }
+        guard let k = mine.indices.first(where: { abs(mine[$0] - fitted[$0]) > tolerance }) else { return "" }
+        return ", first at band \(k) (from 0, in the order of theirs): " + String(format: "%g (theirs: %g)", mine[k], fitted[k])
     }
 
     /// Whether its spectral axis descends (nil: named bands, or fewer than two positions).

@@ -73,6 +73,20 @@ import CompSegTestSupport
         }
     }
 
+    /// Axes of one count and ends (two bands swapped) are told apart by the first band where they part.
+    @Test func channelsUnlikeTheFittedOnesNameWhereTheyPart() throws {
+        let sample = try Sample(id: "s", image: Tensor(zeros: [4, 2, 2]), channels: .spectral(values: [1030, 1010, 1020, 1000], unit: "cm⁻¹"),
+                                tissue: Mask(height: 2, width: 2, filled: true),
+                                preview: try RGBImage(height: 2, width: 2, bytes: Array(repeating: 0, count: 12)))
+        let fitted = ChannelAxis.spectral(values: [1000, 1010, 1020, 1030], unit: "cm⁻¹")
+        #expect { _ = try sample.aligned(to: fitted, by: "'pca' was fitted on", remedy: "train anew") } throws: { error in
+            "\(error)".contains("its channels (4 bands, 1030–1000 cm⁻¹) are not those 'pca' was fitted on (4 bands, 1000–1030 cm⁻¹), "
+                                + "first at band 1 (from 0, in the order of theirs): 1020 (theirs: 1010); train anew")
+        }
+        #expect(try sample.aligned(to: .spectral(values: [1000, 1020, 1010, 1030], unit: "cm⁻¹"), by: "", remedy: "").channels
+                    == .spectral(values: [1000, 1020, 1010, 1030], unit: "cm⁻¹"))
+    }
+
     @Test(arguments: [("1", SampleLabel.cancer), ("cancer", .cancer), ("0", .cancerFree), ("Cancer-free", .cancerFree)])
     func labelsParse(text: String, label: SampleLabel) {
         #expect(SampleLabel(parsing: text) == label)

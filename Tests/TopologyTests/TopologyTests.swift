@@ -121,7 +121,7 @@ import UNetTopology
 
     /// A pad wider than the image is reflected in rounds, so small images go through deep
     /// networks: a 2×3 image padded to 8×8 mirrors out from the middle, and the network's output
-    /// is cropped back; only an image one pixel high or wide has nothing to reflect.
+    /// is cropped back; an image one pixel high or wide has its pixels repeated along that axis.
     @Test func smallImagesArePaddedInRounds() throws {
         let row = try Tensor(shape: [1, 1, 2, 3], scalars: [1, 2, 3, 4, 5, 6])
         var seen: [Float] = []
@@ -137,7 +137,22 @@ import UNetTopology
             try withMultipleOfPowerOfTwo(t[0], depth: 3) { try multiply($0, $0) }
         }
         #expect(failures.isEmpty, "\(failures)")
-        #expect(throws: ShapeError.self) { try withMultipleOfPowerOfTwo(Tensor(zeros: [1, 1, 1, 5]), depth: 2) { $0 } }
+        // An image one pixel high has its row repeated (nothing to reflect), then reflected sideways: 1×5 → 4×8.
+        let line = try Tensor(shape: [1, 1, 1, 5], scalars: [1, 2, 3, 4, 5])
+        let lineOut = try withMultipleOfPowerOfTwo(line, depth: 2) { padded in
+            #expect(padded.shape == [1, 1, 4, 8])
+            #expect(Array(padded.scalars[0..<8]) == [2, 1, 2, 3, 4, 5, 4, 3] && Array(padded.scalars[24..<32]) == [2, 1, 2, 3, 4, 5, 4, 3])
+            return padded
+        }
+        #expect(lineOut.scalars == line.scalars)
+        // Each repeated pixel passes its gradient back to the one it repeats.
+        for shape: Shape in [[1, 2, 1, 3], [1, 1, 3, 1], [1, 1, 1, 1]] {
+            let single = try gradientCheck([randomTensor(shape, seed: 4)]) { t in
+                let p = try reflectPad(t[0], top: 2, bottom: 1, left: 1, right: 2)
+                return try multiply(p, p)
+            }
+            #expect(single.isEmpty, "\(shape): \(single)")
+        }
     }
 
     /// A run records the settings in effect (`ReportsConfiguration`): every key, defaults
