@@ -94,10 +94,10 @@ struct Evaluate: ParsableCommand {
     private func evaluate(_ inputs: RunInputs, leftOut: LeftOut?, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
                           manifest: Manifest, folder: URL, runsOwn: Bool) throws {
         /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
-        func load(_ inputs: RunInputs, leftOut: LeftOut?) throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
+        func load(_ inputs: RunInputs, leftOut: LeftOut?, kind: String = "sample") throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
             let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock, leavingOut: leftOut?.handler)
-            print("Segmented \(counted(samples.count, "sample"))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
+            print("Segmented \(counted(samples.count, kind))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
             warnAboutReaders(samples)
             // Without tissue, a sample has no tumor fraction: refused, whether or not unreadable files are left out.
             let blank = samples.filter { $0.tissue.count == 0 }.map { "line \(inputs.rowsByID[$0.id]!.line): \(PreparedModality.emptyTissue($0.id))" }
@@ -121,7 +121,7 @@ struct Evaluate: ParsableCommand {
             if let unreadable { unreadable.addMissing(manifest.missingImages.filter { $0.split == .val }, manifest: manifest) }
             let v = try RunInputs((manifest, validation), files: [], modality: modality, streamAbove: streaming.streamAbove,
                                   leftOut: unreadable)
-            let loaded = try load(v, leftOut: unreadable)
+            let loaded = try load(v, leftOut: unreadable, kind: "validation sample")
             let counts = zip(loaded.samples, loaded.maps).map { ActivationCounts($0, map: $1, truth: loaded.truth[$0.id]) }
                 + (try v.streamed.compactMap { large in
                     try large.count(trained, modality: modality, leftOut: unreadable).map { try Self.requireTissue($0, of: large) }

@@ -49,7 +49,7 @@ public struct SpectralFileReader: Sendable {
                 let (pixel, band) = (0..<plane).lazy.compactMap { p in (0..<b).first { !values[$0 * plane + p].isFinite }.map { (p, $0) } }.first!
                 let place = "the first at row \(pixel / w), column \(pixel % w) (from 0, top left), band \(band) "
                     + "(\(cube.axis.indices.contains(band) ? "\(cube.axis[band])" : "?") on the file's axis)"
-                throw IOError(file: url.path, "the spectra hold \(count) NaN or infinite values (or beyond float32's ±3.4e38) "
+                throw IOError(file: url.path, "the spectra hold \(count == 1 ? "1 NaN or infinite value" : "\(count) NaN or infinite values") (or beyond float32's ±3.4e38) "
                               + "(\(cube.format)); \(place) "
                               + "(the modality option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue; a trained run reads "
                               + "files with the options it was trained with)")
