@@ -139,6 +139,9 @@ func commit(temporary: String, to url: URL) throws {
         return IOError(file: url.path, "cannot be written: \(what): \(reason)")
     }
     guard flush(temporary) else { throw fail("flushing to disk") }
+    // A file written again keeps the permissions it was given (weights made read-only stay so).
+    var earlier = stat()
+    if stat(url.path, &earlier) == 0, (earlier.st_mode & S_IFMT) == S_IFREG { _ = chmod(temporary, earlier.st_mode & 0o7777) }
     FaultInjection.point()
     guard rename(temporary, url.path) == 0 else { throw fail("renaming") }
     _ = flush(url.deletingLastPathComponent().path)

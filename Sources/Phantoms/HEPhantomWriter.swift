@@ -12,7 +12,7 @@ extension HEPhantom {
     @discardableResult
     public func write(to folder: URL) throws -> URL {
         let n = settings.size
-        return try settings.writeMicroarray(to: folder) { i in
+        return try settings.writeMicroarray(to: folder) { i, folder in
             let spot = spot(i)
             let image = PNGImage(width: n, height: n, channels: 3, pixels: spot.rgb)
             let file = i % 2 == 0 ? "\(spot.id).tif" : "\(spot.id).png"

@@ -9,25 +9,35 @@ struct WrittenSpot {
 
 extension TissueMicroarraySettings {
     /// Writes a phantom microarray into `folder`: each spot through `write` (which writes the
-    /// image file and says what it wrote), its truth mask (`<id>_truth.png`, 0/255) and
-    /// `manifest.csv` (path,label,split,truth).
+    /// image file into the folder it is given and says what it wrote), its truth mask
+    /// (`<id>_truth.png`, 0/255) and `manifest.csv` (path,label,split,truth). All or nothing: the
+    /// files are written into a staging folder and moved in at the end, so a failure (a full disk)
+    /// leaves no partial phantom, and a folder made for it goes again.
     /// - Returns: the manifest's location.
     /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
-    func writeMicroarray(to folder: URL, _ write: (Int) throws -> WrittenSpot) throws -> URL {
-        let manifest = folder.appendingPathComponent("manifest.csv")
+    func writeMicroarray(to folder: URL, _ write: (Int, URL) throws -> WrittenSpot) throws -> URL {
         try requireEmptyFolder(folder, "choose a new or empty folder (nothing is overwritten)")
         // A spot's image is made in double, then written from a float copy.
         try requireMemory(Double(size * size * valuesPerPixel) * 12,
                           for: "a spot of \(size)×\(size) pixels × \(valuesPerPixel) values", "choose a smaller size or fewer bands")
+        let made = !FileManager.default.fileExists(atPath: folder.path)
         try createFolder(folder)
-        var lines = ["path,label,split,truth"]
-        for i in 0..<spots {
-            let spot = try write(i)
-            try PNGImage(width: size, height: size, channels: 1, pixels: spot.truth.map { $0 ? 255 : 0 })
-                .write(to: folder.appendingPathComponent("\(spot.id)_truth.png"))
-            lines.append("\(spot.file),\(spot.label == .cancer ? 1 : 0),\(spot.split.rawValue),\(spot.id)_truth.png")
+        removeLeftoverTemporaries(in: folder)  // a killed phantom's staging folder
+        do {
+            try writeAllOrNothing(into: folder, last: ["manifest.csv"]) { staging in
+                var lines = ["path,label,split,truth"]
+                for i in 0..<spots {
+                    let spot = try write(i, staging)
+                    try PNGImage(width: size, height: size, channels: 1, pixels: spot.truth.map { $0 ? 255 : 0 })
+                        .write(to: staging.appendingPathComponent("\(spot.id)_truth.png"))
+                    lines.append("\(spot.file),\(spot.label == .cancer ? 1 : 0),\(spot.split.rawValue),\(spot.id)_truth.png")
+                }
+                try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("manifest.csv"))
+            }
+        } catch {
+            if made, (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
+            throw error
         }
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: manifest, options: .atomic)
-        return manifest
+        return folder.appendingPathComponent("manifest.csv")
     }
 }

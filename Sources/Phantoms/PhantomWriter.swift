@@ -11,7 +11,7 @@ extension InfraredPhantom {
     @discardableResult
     public func write(to folder: URL) throws -> URL {
         let n = settings.size, b = settings.bands
-        return try settings.writeMicroarray(to: folder) { i in
+        return try settings.writeMicroarray(to: folder) { i, folder in
             let spot = spot(i)
             let writer = try HDF5Writer(url: folder.appendingPathComponent("\(spot.id).h5"))
             // Uncompressed: noisy floats deflate by 7% and cost three times as long to read.

@@ -13,7 +13,7 @@ extension RamanPhantom {
     /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
     @discardableResult
     public func write(to folder: URL) throws -> URL {
-        try settings.writeMicroarray(to: folder) { i in
+        try settings.writeMicroarray(to: folder) { i, folder in
             let spot = spot(i)
             let file = i % 8 == 1 ? "\(spot.id).txt" : "\(spot.id).hdr"
             if i % 8 == 1 { try writeText(spot, to: folder.appendingPathComponent(file)) } else { try writeENVI(spot, folder) }

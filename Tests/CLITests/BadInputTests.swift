@@ -213,6 +213,16 @@ import Testing
         #expect(four.status == 0 && !four.output.contains("warning"), "\(four.output)")
         try refuses(["train", "--modality", "infrared", "--data", folder.path("two/manifest.csv"), "--out", folder.path("run")],
                     saying: "two/manifest.csv: no row has split train")
+        // A phantom killed midway (at its first write) leaves no spot, only a staging folder, which the next run there removes.
+        for modality in ["infrared", "raman", "he"] {
+            let out = folder.path("killed-\(modality)")
+            let killed = try cli.run(["phantom", "--modality", modality, "--spots", "4", "--size", "8", "--out", out],
+                                     environment: ["COMPSEG_FAULT_KILL_AT": "1"])
+            #expect(killed.status != 0)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { $0.hasPrefix(".staging-") }, "\(modality)")
+            #expect(try cli.run(["phantom", "--modality", modality, "--spots", "4", "--size", "8", "--out", out]).status == 0)
+            #expect(try !FileManager.default.contentsOfDirectory(atPath: out).contains { $0.hasPrefix(".") }, "\(modality)")
+        }
         let layer = try cli.run(["bench-ops", "--repeats", "1", "--layers", "3->5@8"])
         #expect(layer.status == 0 && layer.output.hasPrefix("{\"layer\": \"3->5@8\""), "\(layer.output)")
         try refuses(["bench-ops", "--layers", "64->64"], saying: "--layers: '64->64' is not CIN->COUT@SIZE")

@@ -46,6 +46,11 @@ import Testing
         try writeDurably(Data("two".utf8), to: folder.appendingPathComponent("f.txt"))
         #expect(try folderEntries(folder) == ["f.txt"])
         #expect(try String(contentsOf: folder.appendingPathComponent("f.txt"), encoding: .utf8) == "two")
+        // Written again, a file keeps the permissions it was given.
+        let file = folder.appendingPathComponent("f.txt").path
+        try FileManager.default.setAttributes([.posixPermissions: 0o440], ofItemAtPath: file)
+        try writeDurably(Data("three".utf8), to: folder.appendingPathComponent("f.txt"))
+        #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o440)
     }
 
     /// A path in a message's command pastes as one shell word.
