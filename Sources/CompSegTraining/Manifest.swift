@@ -98,14 +98,19 @@ public struct Manifest: Sendable {
             header.firstIndex(of: name).flatMap { $0 < fields.count ? fields[$0].trimmingCharacters(in: .whitespaces) : nil }
                 .flatMap { $0.isEmpty ? nil : $0 }
         }
-        func file(_ text: String?, _ line: Int, _ what: String) -> URL? {
+        /// A cell as written, blanks around it kept: the name of a file whose name begins or ends with one.
+        func untrimmed(_ name: String, _ fields: [String]) -> String? {
+            header.firstIndex(of: name).flatMap { $0 < fields.count ? fields[$0] : nil }
+        }
+        func file(_ text: String?, _ line: Int, _ what: String, asWritten: String? = nil) -> URL? {
             guard let text else { return nil }
             func located(_ text: String) -> URL { text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text) }
             var u = located(text)
-            // A name with accents may be stored composed (é) or decomposed (e + ◌́), as macOS writes it: either is taken.
+            // A name with accents may be stored composed (é) or decomposed (e + ◌́), as macOS writes it: either is
+            // taken; and a name with blanks around it, where a file of that name is there.
             if !FileManager.default.fileExists(atPath: u.path) {
-                u = [text.precomposedStringWithCanonicalMapping, text.decomposedStringWithCanonicalMapping].map(located)
-                    .first { FileManager.default.fileExists(atPath: $0.path) } ?? u
+                u = ([text.precomposedStringWithCanonicalMapping, text.decomposedStringWithCanonicalMapping] + [asWritten].compactMap { $0 })
+                    .map(located).first { FileManager.default.fileExists(atPath: $0.path) } ?? u
             }
             if !FileManager.default.fileExists(atPath: u.path) {
                 // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
@@ -134,7 +139,7 @@ public struct Manifest: Sendable {
                 continue
             }
             lost = nil
-            let path = file(column("path", fields), line, "image")
+            let path = file(column("path", fields), line, "image", asWritten: untrimmed("path", fields))
             if column("path", fields) == nil { problems.append("line \(line): empty path") }
             let labelText = column("label", fields), splitText = column("split", fields)
             let label = labelText.flatMap(SampleLabel.init(parsing:)), split = splitText.flatMap { Split(rawValue: $0.lowercased()) }
@@ -146,7 +151,8 @@ public struct Manifest: Sendable {
                 problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")
             }
             if let lost { missingRows.append(MissingImage(line: line, split: split, description: lost)) }
-            let mask = file(column("mask", fields), line, "mask"), truth = file(column("truth", fields), line, "truth")
+            let mask = file(column("mask", fields), line, "mask", asWritten: untrimmed("mask", fields))
+            let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
             if let path, label != nil || !labelled, split != nil || !labelled {
                 rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
             }

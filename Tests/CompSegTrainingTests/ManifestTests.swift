@@ -57,6 +57,12 @@ import CompSegTraining
         defer { try? FileManager.default.removeItem(at: dir) }
         let m = try Manifest(contentsOf: dir.appendingPathComponent("m.csv"))
         #expect(m.rows.map { Array($0.path.lastPathComponent.utf8) } == [Array("\(decomposed)-a.h5".utf8), Array("\(composed)-b.h5".utf8)])
+        // Blanks around a cell are dropped, unless the file's name has them.
+        try Data().write(to: dir.appendingPathComponent(" c.h5"))
+        try Data("path,label,split\n\" c.h5\",1,train\n spots/a.h5 ,0,val\n".utf8).write(to: dir.appendingPathComponent("b.csv"))
+        try Data().write(to: dir.appendingPathComponent("spots/a.h5"))
+        let blanks = try Manifest(contentsOf: dir.appendingPathComponent("b.csv"))
+        #expect(blanks.rows.map(\.path.lastPathComponent) == [" c.h5", "a.h5"])
     }
 
     /// A folder, a run folder or a model.json given for a manifest is named as what it is; many problems alike are cut short.
