@@ -69,7 +69,7 @@ target_sources() {
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
         raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;
         png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
-        geojson) echo $IO/GeoJSONMask.swift $IO/PixelBits.swift $IO/IOError.swift ;;
+        geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO/IOError.swift ;;
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
                  $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \

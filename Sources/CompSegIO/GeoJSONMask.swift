@@ -13,7 +13,7 @@ import Foundation
 /// as the mask it came from, and one drawn on the full-resolution slide comes down to a sample
 /// read at a coarser level by the centres of its pixels.
 public enum GeoJSONMask {
-    /// The largest file read (JSON takes several times its size in memory while it is parsed).
+    /// The largest file read (its positions take about as much memory again while it is read).
     public static let maximumBytes = 1 << 30
 
     /// The largest coordinate taken (no image is 2³⁰ pixels a side).
@@ -31,8 +31,12 @@ public enum GeoJSONMask {
             throw IOError(file: url.path, "is \(size) bytes; a GeoJSON mask may have at most \(maximumBytes)")
         }
         let root: Any
-        do { root = try JSONSerialization.jsonObject(with: Data(contentsOf: url, options: .mappedIfSafe), options: [.fragmentsAllowed]) } catch {
-            throw IOError(file: url.path, "is not JSON: \(error.localizedDescription)")
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            throw IOError(file: url.path, "cannot be read: \(systemReason(error))")
+        }
+        do { root = try CompactJSON.parse(data) } catch {
+            throw IOError(file: url.path, "is not JSON: \(error)")
         }
         var found = Found()
         try collect(root, at: "", into: &found, file: url.path, topLevel: true)
@@ -105,15 +109,18 @@ public enum GeoJSONMask {
     private static func rings(_ object: Any?, at path: String, file: String) throws -> [[(x: Double, y: Double)]] {
         guard let rings = object as? [Any] else { throw IOError(file: file, "\(path): expected an array of rings") }
         return try rings.enumerated().map { r, ring in
-            guard let positions = ring as? [Any] else { throw IOError(file: file, "\(path)[\(r)]: expected an array of [x, y] positions") }
+            // Positions of numbers only come as [[Double]] (`CompactJSON`); a ring with another item, as [Any].
+            let positions: [Any]
+            if let rows = ring as? [[Double]] { positions = rows } else if let items = ring as? [Any] { positions = items } else {
+                throw IOError(file: file, "\(path)[\(r)]: expected an array of [x, y] positions")
+            }
             return try positions.enumerated().map { p, position in
-                guard let pair = position as? [Any], pair.count >= 2, pair.count <= 3,
-                      let x = (pair[0] as? NSNumber)?.doubleValue, let y = (pair[1] as? NSNumber)?.doubleValue,
-                      abs(x) <= maximumCoordinate, abs(y) <= maximumCoordinate else {
+                guard let pair = position as? [Double], pair.count >= 2, pair.count <= 3,
+                      abs(pair[0]) <= maximumCoordinate, abs(pair[1]) <= maximumCoordinate else {
                     throw IOError(file: file, "\(path)[\(r)][\(p)]: expected a position [x, y] of pixel coordinates (numbers within "
                                   + "±\(Int(maximumCoordinate))), got \(position)")
                 }
-                return (x, y)
+                return (pair[0], pair[1])
             }
         }
     }
