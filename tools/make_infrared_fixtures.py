@@ -117,6 +117,9 @@ def write_errors():
         # Constant values, one chunk: LZF shrinks it (a chunk it cannot shrink is stored as it is, readable without it).
         f.create_dataset("spectra", data=np.full((H, W, B), 2.0, np.float32), chunks=(H, W, B), compression="lzf")
         f["wavenumbers"] = ASCENDING
+    with new("large_unwritten.h5") as f:  # 1200×1200×450 declared (2.6 GB as float32), never written: within maximumValues
+        f.create_dataset("spectra", shape=(1200, 1200, 450), dtype=np.float32, chunks=(64, 64, 450), compression="gzip")
+        f["wavenumbers"] = np.linspace(1800, 948, 450)
     with new("huge_declared.h5") as f:  # 1048576×1048576×450 declared, never written: a tiny file
         f.create_dataset("spectra", shape=(1 << 20, 1 << 20, 450), dtype=np.float32, chunks=(1, 64, 450), compression="gzip")
         f["wavenumbers"] = np.linspace(1800, 948, 450)

@@ -6,13 +6,17 @@ public struct MemoryShortage: Error, CustomStringConvertible, Equatable {
     public let description: String
 }
 
-/// Throws `MemoryShortage` unless `bytes` fit in this machine's physical memory, naming `what`
-/// needs them (as "a spot of 8192×8192 pixels × 100000 bands") and `advice`.
+/// Throws `MemoryShortage` unless `bytes` fit in this machine's physical memory (and the process's
+/// address-space limit, `ulimit -v`, where one is set), naming `what` needs them (as "a spot of
+/// 8192×8192 pixels × 100000 bands") and `advice`.
 public func requireMemory(_ bytes: Double, for what: String, _ advice: String,
                           available: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
-    guard bytes > Double(available) else { return }
-    throw MemoryShortage(description: "\(what) needs \(byteCount(bytes)) of memory, more than this machine's "
-                         + "\(byteCount(Double(available))); \(advice)")
+    var limit = rlimit()
+    let capped = getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max && UInt64(limit.rlim_cur) < available
+    let usable = capped ? UInt64(limit.rlim_cur) : available
+    guard bytes > Double(usable) else { return }
+    throw MemoryShortage(description: "\(what) needs \(byteCount(bytes)) of memory, more than "
+                         + (capped ? "this process may take (ulimit -v) " : "this machine's ") + "\(byteCount(Double(usable))); \(advice)")
 }
 
 /// "512 MB", "23.4 GB", "26.8 TB" (powers of 1000).

@@ -133,4 +133,20 @@ import Testing
         #expect(converted.status == 0 && converted.output.contains("warning: the mask dataset '/tissue' that the modality names is not in the file"),
                 "\(converted.output)")
     }
+
+    /// A cube larger than the process may take (ulimit -v) is refused before it is allocated, not
+    /// ended by the allocation (a 5.6 kB file declaring 1200×1200×450 values, never written).
+    @Test func aCubeBeyondTheAddressSpaceLimitIsRefused() throws {
+        let process = Process(), pipe = Pipe()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", "ulimit -v 3000000 && exec \"$0\" inspect \"$1\"", cli.binary.path,
+                             Self.fixture("../infrared/large_unwritten.h5")]
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit && process.terminationStatus == 1
+                    && output.contains("large_unwritten.h5: dataset '/spectra': reading 1200×1200×450 values (4 bytes each, and copies) "
+                                       + "needs 10 GB of memory, more than this process may take (ulimit -v) 3.1 GB"), "\(output)")
+    }
 }
