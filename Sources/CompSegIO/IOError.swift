@@ -167,6 +167,25 @@ public func writeDurably(_ data: Data, to url: URL) throws {
     }
 }
 
+/// Writes a file atomically and durably, as `writeDurably(_:to:)`, from the parts `body` hands to
+/// the function it is given: for files too large to hold whole in memory.
+public func writeDurably(to url: URL, _ body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+    try writeAtomically(to: url) { temporary in
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try body { part in
+            var done = 0
+            while done < part.count {
+                let n = part.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, part.count - done) }
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
+                done += n
+            }
+        }
+    }
+}
+
 /// Writes a set of files all or none. `body` writes them into a staging folder inside `folder`
 /// (`.staging-<UUID>.tmp`); when it returns, each is renamed into `folder` (no copy, so a full disk
 /// cannot strike then) and the folder is flushed. When `body` throws or a rename fails, the staging

@@ -151,8 +151,18 @@ extension MaskPolygons {
     ///     specks a reader would otherwise import by the thousand.
     public func geoJSON(classification name: String = "Tumor",
                         colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0), minimumArea: Double = 0) -> Data {
+        var whole = Data()
+        emitGeoJSON(classification: name, colour: colour, minimumArea: minimumArea) { whole.append(contentsOf: $0) }
+        return whole
+    }
+
+    /// The text of `geoJSON(classification:colour:minimumArea:)`, handed to `emit` a megabyte or
+    /// so at a time, so that a large mask's GeoJSON is never whole in memory.
+    func emitGeoJSON(classification name: String, colour: (red: UInt8, green: UInt8, blue: UInt8), minimumArea: Double,
+                     _ emit: ([UInt8]) throws -> Void) rethrows {
         var out: [UInt8] = []
-        out.reserveCapacity(64 + corners.count * 12 + count * 200)
+        let chunk = 1 << 20
+        out.reserveCapacity(chunk + (1 << 16))
         out += Array(#"{"type":"FeatureCollection","features":["#.utf8)
         let properties = Array((#"},"properties":{"objectType":"annotation","classification":{"name":"#
             + Self.jsonString(name) + #","color":[\#(colour.red),\#(colour.green),\#(colour.blue)]}}}"#).utf8)
@@ -177,6 +187,7 @@ extension MaskPolygons {
                     for i in ring {
                         appendPosition(corners[i], integral: integral, to: &out)
                         out.append(UInt8(ascii: ","))
+                        if out.count >= chunk { try emit(out); out.removeAll(keepingCapacity: true) }
                     }
                     appendPosition(corners[ring.lowerBound], integral: integral, to: &out)
                     out.append(UInt8(ascii: "]"))
@@ -187,15 +198,15 @@ extension MaskPolygons {
             out += properties
         }
         out += Array((written == 0 ? "]}\n" : "\n]}\n").utf8)
-        return Data(out)
+        try emit(out)
     }
 
     /// Writes `geoJSON(classification:colour:minimumArea:)` to `url` atomically and durably (temporary file in
-    /// the same folder, fsync, rename).
+    /// the same folder, fsync, rename), a part at a time.
     /// - Throws: `IOError` naming the file when it cannot be written.
     public func write(to url: URL, classification name: String = "Tumor",
                       colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0), minimumArea: Double = 0) throws {
-        try writeDurably(geoJSON(classification: name, colour: colour, minimumArea: minimumArea), to: url)
+        try writeDurably(to: url) { write in try emitGeoJSON(classification: name, colour: colour, minimumArea: minimumArea, write) }
     }
 
     /// `[X,Y]` for a grid corner, each coordinate an integer when it is one.
