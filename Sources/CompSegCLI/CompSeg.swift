@@ -93,6 +93,10 @@ struct CompSeg: ParsableCommand {
             fflush(nil)  // piped or logged, the lines printed so far come before the error, as on a terminal
             let path = error.userInfo[NSFilePathErrorKey] as? String ?? (error.userInfo[NSURLErrorKey] as? URL)?.path
             exit(withError: CLIError((path.map { "\($0): " } ?? "") + systemReason(error)))
+        } catch let error as Interrupted {
+            fflush(nil)
+            writeToStandardError("\(error)\n")
+            Foundation.exit(128 + error.signal)
         } catch let error as CLIError where error.isUsage {
             fflush(nil)
             writeToStandardError("Error: \(error)\n")

@@ -37,6 +37,8 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C or SIGTERM stops the work between samples (and bands of a streamed image): what it was writing goes.
+        _ = InterruptFlag.install()
         threading.apply()
         try compute.apply()
         let folder = URL(fileURLWithPath: out)

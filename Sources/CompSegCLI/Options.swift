@@ -327,6 +327,7 @@ struct StreamedInput {
         catch let error as ManifestError { throw error }  // a bad truth mask: the manifest's
         catch let error as IOError where folder.map({ error.file.hasPrefix($0.path + "/") }) ?? false { throw error }  // writing: the run's
         catch let error as TrainingError { throw error }  // the model and the modality disagree: every image's
+        catch let error as Interrupted { throw error }  // Ctrl-C: the whole command's
         catch {
             if let folder {
                 for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { removeWrittenFile(url) }
@@ -367,6 +368,7 @@ struct StreamedInput {
         catch let error as IOError where folder.map({ error.file.hasPrefix($0.path + "/") }) ?? false { throw error }
         catch let error as TrainingError { throw error }
         catch let error as ManifestError { throw error }
+        catch let error as Interrupted { throw error }
         catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         print(String(format: "  %.1f s (%@, region by region)", seconds, what))

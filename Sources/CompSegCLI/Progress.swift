@@ -1,3 +1,4 @@
+import CompSegIO
 import CompSegTraining
 import Foundation
 
@@ -36,13 +37,12 @@ final class ProgressReporter {
     }
 }
 
-/// Set by SIGINT (Ctrl-C) or SIGTERM; training checks it between steps.
+/// Set by SIGINT (Ctrl-C) or SIGTERM (`Interruption.received`): training checks it between steps,
+/// segmentation between samples and between bands of a streamed image (`Interruption.check()`).
 final class InterruptFlag: @unchecked Sendable {
-    /// The signal received, 0 before one.
-    nonisolated(unsafe) private static var raised: sig_atomic_t = 0
-    var isSet: Bool { Self.raised != 0 }
+    var isSet: Bool { Interruption.received != 0 }
     /// The exit status a shell gives a process its signal ended: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
-    var exitStatus: Int32 { 128 + Int32(Self.raised == 0 ? SIGINT : Self.raised) }
+    var exitStatus: Int32 { 128 + Int32(Interruption.received == 0 ? SIGINT : Interruption.received) }
 
     static func install() -> InterruptFlag {
         // A parent may start us with SIGINT blocked (the mask is inherited); unblock it.
@@ -56,8 +56,8 @@ final class InterruptFlag: @unchecked Sendable {
             // background job is not to end at the terminal's Ctrl-C.
             if isIgnored(signalNumber) { continue }
             signal(signalNumber) { received in
-                if InterruptFlag.raised != 0 { _exit(128 + received) }  // a second signal ends at once
-                InterruptFlag.raised = sig_atomic_t(received)
+                if Interruption.received != 0 { _exit(128 + received) }  // a second signal ends at once
+                Interruption.received = sig_atomic_t(received)
             }
         }
         return InterruptFlag()

@@ -28,6 +28,8 @@ struct Segment: ParsableCommand {
     }
 
     func run() throws {
+        // Ctrl-C or SIGTERM stops the work between samples (and bands of a streamed image): what it was writing goes.
+        _ = InterruptFlag.install()
         threading.apply()
         try compute.apply()
         let registry = try CompSegTool.registry()

@@ -238,6 +238,28 @@ public func isLeftoverTemporary(_ name: String) -> Bool {
     return uuid.count == 36 && UUID(uuidString: String(uuid)) != nil && (stem.hasPrefix("staging-") || stem.dropLast(36).hasSuffix("."))
 }
 
+/// A stop asked for by a signal (Ctrl-C, SIGTERM; the command line tool's handler sets `received`),
+/// which long work checks between its parts (samples, bands of a streamed image): `check()` throws
+/// `Interrupted`, so that what the work was writing is removed as after any other failure.
+public enum Interruption {
+    /// The signal received, 0 before one.
+    nonisolated(unsafe) public static var received: sig_atomic_t = 0
+
+    /// - Throws: `Interrupted` once a signal was received.
+    public static func check() throws {
+        if received != 0 { throw Interrupted(signal: Int32(received)) }
+    }
+}
+
+/// Work stopped by `signal` between two of its parts.
+public struct Interrupted: Error, CustomStringConvertible {
+    public let signal: Int32
+    public var description: String {
+        "interrupted by " + (signal == SIGINT ? "Ctrl-C (SIGINT)" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")
+            + ": stopped before the end; the files it was writing were not kept"
+    }
+}
+
 /// A test hook: with `COMPSEG_FAULT_KILL_AT=N` in the environment, the process kills itself
 /// (SIGKILL, as `kill -9`) at the N-th point where a file write is about to be, or has just been,
 /// committed, so tests can stop a run at every such instant.

@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import Foundation
 
@@ -67,6 +68,7 @@ extension TrainedModel {
         let prefetcher = SamplePrefetcher(store, ahead: max(1, batchSize ?? 1))
         defer { prefetcher.cancel() }
         while let outcome = prefetcher.next() {
+            try Interruption.check()
             switch outcome {
             case .failure(let error):
                 if let leavingOut { leavingOut("\(error)"); continue }

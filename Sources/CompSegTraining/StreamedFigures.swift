@@ -37,6 +37,7 @@ struct StreamedFigures {
         var sums = [Int](repeating: 0, count: sh * sw * 3), counts = [Int](repeating: 0, count: sh * sw)
         let c = [colour.0, colour.1, colour.2], a = min(max(alpha, 0), 1)
         for y0 in stride(from: 0, to: h, by: Self.bandRows) {
+            try Interruption.check()
             let rows = min(Self.bandRows, h - y0)
             let preview = try regions.region(y: y0, x: 0, height: rows, width: w).preview.bytes
             var blended = preview, outlined = preview, labels = [UInt8](repeating: 0, count: rows * w)

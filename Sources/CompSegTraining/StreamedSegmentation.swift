@@ -117,6 +117,7 @@ extension TrainedModel {
         }
 
         for a in ys.indices {
+            try Interruption.check()
             for first in stride(from: 0, to: xs.count, by: batchSize) {
                 var batch: [Int] = [], input: [Float] = []
                 input.reserveCapacity(batchSize * description.inputChannels * th * tw)

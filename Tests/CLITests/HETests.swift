@@ -257,6 +257,39 @@ import Testing
                     && again.output.contains(" files the earlier run wrote there go too"), "\(again.output)")
     }
 
+    /// Ctrl-C or SIGTERM during a streamed segment stops it between bands: exit 130 or 143, no
+    /// staging folder or partial file left, the earlier segmentation's files as they were.
+    @Test func anInterruptedSegmentLeavesNothingOfItself() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try phantomAndRun(in: folder, seed: 8)
+        // Stripes of stained tissue and glass.
+        let side = 3000
+        var pixels = [UInt8](repeating: 250, count: side * side * 3)
+        for i in 0..<(side * side) where (i / side + i % side) % 97 < 60 {
+            (pixels[3 * i], pixels[3 * i + 1], pixels[3 * i + 2]) = (200, 120, 190)
+        }
+        try PNGImage(width: side, height: side, channels: 3, pixels: pixels).write(to: URL(fileURLWithPath: folder.path("slide.png")))
+        let out = folder.path("seg")
+        let segment = ["segment", "--model", folder.path("run"), "--out", out, "--stream-above", "0", folder.path("data/spot000.tif")]
+        #expect(try cli.run(segment).status == 0)
+        let before = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        let record = try Data(contentsOf: URL(fileURLWithPath: out + "/segmentation.csv"))
+        for (signal, status) in [(SIGINT, Int32(130)), (SIGTERM, 143)] {
+            let (process, pipe) = try cli.start(segment + ["--force", folder.path("slide.png")])
+            let staging = { (try? FileManager.default.contentsOfDirectory(atPath: out))?.first { $0.hasPrefix(".staging-") } }
+            let deadline = Date().addingTimeInterval(120)
+            while staging() == nil && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+            kill(process.processIdentifier, signal)
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationReason == .exit && process.terminationStatus == status
+                        && output.contains("stopped before the end; the files it was writing were not kept"), "\(signal): \(output)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted() == before, "\(signal)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: out + "/segmentation.csv")) == record)
+        }
+    }
+
     /// A greyscale image (or grey saved as RGB) given to a network trained on colour H&E is
     /// segmented, and named in a warning: loaded whole, streamed, and by inspect.
     @Test func colourlessImagesAreNamed() throws {
