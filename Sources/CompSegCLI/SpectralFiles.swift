@@ -12,17 +12,17 @@ struct SpectralModalityOption: ParsableArguments {
     @Option(help: "Modality whose reader options apply (HDF5 dataset names and layout, tissue rule): a manifest in modalities/ by name, a manifest file, or a reader.")
     var modality = "infrared"
 
-    /// The modality's reader as configured, and what it says of itself.
-    func source() throws -> (source: any ImageSource, info: PluginInfo) {
+    /// The modality's reader as configured, what it says of itself, and the modality with its steps.
+    func source() throws -> (source: any ImageSource, info: PluginInfo, prepared: PreparedModality) {
         let registry = try CompSegTool.registry()
         let manifest = try resolveModalityNoting(modality, registry: registry)
         let info: PluginInfo
         do { (info, _) = try registry.modalities.factory(manifest.reader) } catch let e as RegistryError {
             throw ConfigurationError(source: "\(manifest.source): reader", message: e.description)
         }
-        // The whole manifest is checked, its steps too, though inspect and convert apply none of them.
-        _ = try PreparedModality(manifest, registry: registry)
-        return (try registry.modality(manifest.reader, manifest.readerConfiguration), info)
+        // The whole manifest is checked, its steps too (inspect fits them to each file, convert applies none).
+        let prepared = try PreparedModality(manifest, registry: registry)
+        return (try registry.modality(manifest.reader, manifest.readerConfiguration), info, prepared)
     }
 
     /// The spectral file reader of `source` (from `source()`), and the axis its steps expect.
@@ -54,7 +54,7 @@ struct Inspect: ParsableCommand {
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
     func run() throws {
-        let (source, info) = try spectral.source()
+        let (source, info, prepared) = try spectral.source()
         if let he = source as? HESource { return try describeRasters(he) }
         if !(source is any SpectralFileSource) { return try describeSamples(source) }
         let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "inspect")
@@ -70,8 +70,12 @@ struct Inspect: ParsableCommand {
                 let tissue = String(format: "%.1f%%", 100 * s.tissueFraction) + (s.maskFromFile ? " (the file's mask)" : " (computed)")
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
-                for note in s.notes { print("  note: \(note)") }
-                if !s.readsAsSample { refused += 1 }
+                var notes = s.notes
+                if s.readsAsSample, let refusal = try Self.stepRefusal(URL(fileURLWithPath: path), source: source, prepared) {
+                    notes.append(refusal)
+                }
+                for note in notes { print("  note: \(note)") }
+                if notes.count > s.notes.count || !s.readsAsSample { refused += 1 }
             } catch {
                 print("\(error)")
                 failed += 1
@@ -84,6 +88,20 @@ struct Inspect: ParsableCommand {
                             refused > 0 ? "\(refused) of \(files.count) files read but cannot be samples of this modality (notes above)" : nil]
                 .compactMap { $0 }.joined(separator: "; "))
         }
+    }
+
+    /// Why a step of the modality refuses the sample in `url` (an axis that does not reach
+    /// `resample`'s range, say), as training would refuse it; nil when none does. The steps are
+    /// fitted to this sample alone: a refusal that names another cause (too few pixels for a fit
+    /// over one sample) is not the file's.
+    static func stepRefusal(_ url: URL, source: any ImageSource, _ prepared: PreparedModality) throws -> String? {
+        var sample = try source.load(url, label: nil)
+        sample.id = url.lastPathComponent
+        let alone = sample
+        do { _ = try prepared.fitted(to: SampleSequence(count: 1) { _ in alone }).prepare(alone) } catch let e as SampleError where e.sample == alone.id {
+            return "a step of the modality refuses it as a sample: \(e.message)"
+        } catch {}
+        return nil
     }
 
     /// The most pixels whose tissue `inspect` finds for H&E (as many as a 4096² image).
@@ -178,7 +196,7 @@ struct Convert: ParsableCommand {
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
     func run() throws {
-        let (source, info) = try spectral.source()
+        let (source, info, _) = try spectral.source()
         let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "convert")
         let folder = URL(fileURLWithPath: out)
         let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }

@@ -17,10 +17,11 @@ import Testing
                      "envi/t13_bil_be.dat", "text/map-wide.xyz", "numpy/shared/fortran-f8be.npy"].map(Self.fixture)
         let r = try cli.run(["inspect"] + files)
         // The mosaic's missing tile reads as NaN, which the infrared modality refuses (nonFinite: error), as train would;
-        // the small maps hold no tissue by its rule (regions under 16 pixels are specks), which train refuses too.
+        // the small maps hold no tissue by its rule (regions under 16 pixels are specks), which train refuses too, and
+        // the Agilent tile's axis (1990–2114 cm⁻¹) has no band in the fingerprint region its crop step keeps.
         #expect(r.status == 1 && r.output.contains("note: the modality's option nonFinite: error refuses NaN and infinite values")
                     && r.output.contains("note: no tissue: training refuses it as a sample")
-                    && r.output.contains("5 of 6 files read but cannot be samples of this modality"), "\(r.output)")
+                    && r.output.contains("6 of 6 files read but cannot be samples of this modality"), "\(r.output)")
         for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",
                      "5_mosaic_agg1024.dmt: Agilent FPA mosaic, float32, 8×8×9 (H×W×B)", "144 non-finite values",
                      "note: 1 missing tiles", "Si-map-trimmed.wdf: Renishaw WiRE, float32, 11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹",
@@ -77,7 +78,7 @@ import Testing
         let r = try cli.run(["convert", "--modality", lab] + sources + ["--out", folder.path("h5")])
         #expect(r.status == 0, "\(r.output)")
         let before = try cli.run(["inspect", "--modality", lab] + sources).output.split(separator: "\n").filter { !$0.hasPrefix("  ") }
-        let after = try cli.run(["inspect"] + ["t13_bil_be", "Si-map-trimmed", "4_noimage_agg256"].map { folder.path("h5/\($0).h5") })
+        let after = try cli.run(["inspect", "--modality", lab] + ["t13_bil_be", "Si-map-trimmed", "4_noimage_agg256"].map { folder.path("h5/\($0).h5") })
         #expect(after.status == 0, "\(after.output)")
         let lines = after.output.split(separator: "\n")
         #expect(lines.count == 3 && lines.allSatisfy { $0.contains("HDF5 (layout hwb), float32") && $0.contains("(the file's mask)") },
@@ -148,5 +149,29 @@ import Testing
         #expect(process.terminationReason == .exit && process.terminationStatus == 1
                     && output.contains("large_unwritten.h5: dataset '/spectra': reading 1200×1200×450 values (4 bytes each, and copies) "
                                        + "needs 10 GB of memory, more than this process may take (ulimit -v) 3.1 GB"), "\(output)")
+    }
+
+    /// A file a step of the modality refuses (its axis short of resample's range) fails inspect
+    /// with the step's reason, as train refuses it; one the steps take passes.
+    @Test func inspectAppliesTheModalitysSteps() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        func write(_ name: String, from: Float, to: Float) throws {
+            let (h, w, b) = (4, 5, 30)
+            let writer = try HDF5Writer(url: URL(fileURLWithPath: folder.path(name)))
+            try writer.write("/spectra", shape: [h, w, b], values: (0..<(h * w * b)).map { Float(1 + ($0 * 7919) % 97) / 10 })
+            try writer.write("/wavenumbers", shape: [b], values: (0..<b).map { from + (to - from) * Float($0) / Float(b - 1) })
+            try writer.write("/mask", shape: [h, w], values: [UInt8](repeating: 1, count: h * w))
+            try writer.close()
+        }
+        try write("short.h5", from: 500, to: 1700)
+        try write("whole.h5", from: 350, to: 1850)
+        try Data("reader: raman\npreprocessing:\n  - resample: {from: 400, to: 1800, count: 50}\n".utf8)
+            .write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
+        let r = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), folder.path("short.h5"), folder.path("whole.h5")])
+        #expect(r.status == 1 && r.output.contains("note: a step of the modality refuses it as a sample: step 'resample': target point 400.0 lies outside")
+                    && r.output.contains("1 of 2 files read but cannot be samples of this modality"), "\(r.output)")
+        let whole = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), folder.path("whole.h5")])
+        #expect(whole.status == 0 && !whole.output.contains("note:"), "\(whole.output)")
     }
 }
