@@ -42,7 +42,9 @@ struct Inspect: ParsableCommand {
         discussion: """
             Spectral modalities read HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), \
             Renishaw WiRE (.wdf), Galactic SPC (.spc), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
-            the modality's computed one, without pixels holding NaN or infinite values. With --modality he, each \
+            the modality's computed one, without pixels holding NaN or infinite values. A file the modality would refuse \
+            as a training sample (NaN under nonFinite: error, no tissue, an axis a step refuses: its steps are fitted \
+            to each file alone) is noted, and inspect then exits non-zero, as train would. With --modality he, each \
             TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
             level and size the modality reads. With another reader (a plugin's), each file is read as a sample: \
             its size, channels, tissue and each channel's range on tissue.
