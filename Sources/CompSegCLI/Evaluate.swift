@@ -57,7 +57,7 @@ struct Evaluate: ParsableCommand {
         if rows.isEmpty { try leftOut?.report() }
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
-        let runsOwn = trained.description.versions["manifest"] == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest).digest
+        let runsOwn = trained.description.versions["manifest"] == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest, readingContents: false).digest
         let trainedRows = rows.filter { $0.split == .train }.count
         if runsOwn, trainedRows > 0 {
             warn("--split \(split.rawValue) scores \(counted(trainedRows, "training sample")) the network learned from: their AUC and Dice "
@@ -160,13 +160,17 @@ struct Evaluate: ParsableCommand {
                                                                         minimumArea: polygons.geojsonMinArea) }
             counts = zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [chosen]) }
             var cards: [(String, [(title: String, image: RGBImage)])] = []
+            var dotted: [(id: String, maskSpread: Double)] = []
             for large in inputs.streamed {
                 guard let (done, _) = try large.segment(trained, modality: modality, threshold: chosen, to: staging, geoJSON: polygons,
                                                         figures: (EvaluationReport.maskColour, EvaluationReport.maskAlpha), scoring: [],
                                                         leftOut: leftOut) else { continue }
                 counts.append(try Self.requireTissue(done.counts, of: large))
                 cards.append((large.id, done.card ?? []))
+                dotted.append((done.counts.id, done.maskParitySpread))
             }
+            // The samples loaded whole were looked at before; the streamed ones now, before the report lists the warnings.
+            if !dotted.isEmpty { warnAboutCheckerboard([], [], topology: trained.description.topology, threshold: chosen, streamed: dotted) }
             try leftOut?.report()
             counts.sort(asGiven: inputs.order, by: \.id)
             let e = SegmentationEvaluation(counts: counts, threshold: chosen)

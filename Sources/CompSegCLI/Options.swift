@@ -139,23 +139,24 @@ func recordThreadChange(_ model: inout RunConfiguration) -> String? {
 /// upsamples so, it names the setting that avoids it.
 ///
 /// With the masks' `threshold`, it also warns when a fainter grid that the threshold lies within
-/// makes dotted masks (`maskParitySpread` above 0.25 in any sample).
-func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription, threshold: Float? = nil) {
+/// makes dotted masks (`maskParitySpread` above 0.25 in any sample, or in any image segmented
+/// region by region: `streamed`, its id and its mask's spread).
+func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription, threshold: Float? = nil,
+                           streamed: [(id: String, maskSpread: Double)] = []) {
     // Blank cores aside: a map of no tissue says nothing of the network on tissue.
     let onTissue = zip(samples, maps).filter { $0.0.tissue.count > 0 }
     let spreads = onTissue.map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
-    guard !spreads.isEmpty else { return }
-    let median = StripPlot.quantile(spreads, 0.5)
-    guard median > 0.03 else {
+    let median = spreads.isEmpty ? nil : StripPlot.quantile(spreads, 0.5)
+    guard let median, median > 0.03 else {
         guard let threshold else { return }
         let dotted = onTissue.filter { sample, map in
             maskParitySpread(map, tissue: sample.tissue.pixels, threshold: threshold, height: sample.height, width: sample.width) > 0.25
-        }.map(\.0.id)
+        }.map(\.0.id) + streamed.filter { $0.maskSpread > 0.25 }.map(\.id)
         guard !dotted.isEmpty else { return }
-        // Not "of how many": slides segmented region by region are not measured, and the warning reads the same either way.
+        // Not "of how many": the warning reads the same for samples loaded whole and images segmented region by region.
         warn("the masks at threshold \(thresholdText(threshold)) follow a period-2 grid in \(counted(dotted.count, "sample")) "
              + "(\(dotted.prefix(3).joined(separator: ", "))\(dotted.count > 3 ? ", …" : "")): the maps carry a faint checkerboard "
-             + String(format: "(parity spread: median %.4f)", median) + " that the threshold lies within, so the masks are dotted rather than "
+             + (median.map { String(format: "(parity spread: median %.4f)", $0) + " " } ?? "") + "that the threshold lies within, so the masks are dotted rather than "
              + "regions" + (threshold < 0.05 ? "; a threshold this low says the maps barely rise on tumor: train longer" : "; try another --threshold")
              + " (docs/method.md, Checkerboard artefacts)")
         return

@@ -43,6 +43,7 @@ struct Segment: ParsableCommand {
             warnAboutReaders(samples)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time
+            var dotted: [(id: String, maskSpread: Double)] = []  // the streamed images' masks, for the checkerboard warning
             var fractions = SegmentationEvaluation(samples: samples, maps: maps, truth: [:], threshold: threshold).results
             // Every file or none: a failure (a full disk, say) leaves no new file behind; an earlier
             // segmentation's files, none of which stays beside these, go once these are in place.
@@ -55,6 +56,7 @@ struct Segment: ParsableCommand {
                     guard let (done, seconds) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
                                                                   geoJSON: polygons, leftOut: leftOut) else { continue }
                     fractions.append(done.result)
+                    dotted.append((done.counts.id, done.maskParitySpread))
                     streaming += seconds
                 }
                 try leftOut?.report()
@@ -64,7 +66,7 @@ struct Segment: ParsableCommand {
             }
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
-            warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: threshold)
+            warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: threshold, streamed: dotted)
             print("Segmented \(counted(fractions.count, "sample")) into \(folder.path)")
             if !samples.isEmpty {
                 print("Time" + (streamed.isEmpty ? "" : " of the \(counted(samples.count, "sample")) loaded whole") + ": "

@@ -180,8 +180,16 @@ struct Train: ParsableCommand {
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
-        do { try chooseThreshold(run, manifest: manifest, registry: registry) } catch { warn("no threshold could be chosen on the validation split: \(error)") }
-        do { try warnAboutDarkMaps(run) } catch { warn("the trained maps could not be checked: \(error)") }
+        do {
+            do { try chooseThreshold(run, manifest: manifest, registry: registry) } catch let e as Interrupted { throw e } catch {
+                warn("no threshold could be chosen on the validation split: \(error)")
+            }
+            do { try warnAboutDarkMaps(run) } catch let e as Interrupted { throw e } catch { warn("the trained maps could not be checked: \(error)") }
+        } catch let e as Interrupted {
+            print("Interrupted while the threshold was chosen: every epoch is saved; record the threshold with: "
+                  + "\(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
+            throw ExitCode(128 + e.signal)
+        }
     }
 
     /// The mask threshold of the kept weights, chosen on the validation split and recorded in
@@ -439,9 +447,7 @@ struct Train: ParsableCommand {
     func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory, registry: Registry) throws -> [String] {
         var differing: [String] = []
         func compare(_ key: String, _ given: JSONValue?, _ run: JSONValue?) {
-            // Settings are kept as 32-bit floats: a number given with more digits is the run's where it rounds to it.
-            if case .number(let a)? = given, case .number(let b)? = run, Float(a) == Float(b) { return }
-            guard let given, given != run else { return }
+            guard let given, !Self.sameSetting(given, run) else { return }
             differing.append("\(key) \(given.plain) (the run's: \(run?.plain ?? "none"))")
         }
         if let out, URL(fileURLWithPath: out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
@@ -468,11 +474,12 @@ struct Train: ParsableCommand {
             compare("modality \(modality): reader", .string(reader), .string(trained.reader))
             compare("modality \(modality): preprocessing", .array(manifest.preprocessing.map { .string(id($0.identifier)) }),
                     .array(trained.preprocessing.map { .string(id($0.identifier)) }))
-            // The steps' settings, where the steps are the run's: a fitted step records more keys (its fit) than it was given.
+            // The steps' settings, where the steps are the run's, on the keys both hold: a fitted step records its fit
+            // beside what it was given, and may record in place of a key (a stain step's referenceImage, by its fit).
             if manifest.preprocessing.map({ id($0.identifier) }) == trained.preprocessing.map({ id($0.identifier) }) {
                 for (given, step) in zip(manifest.preprocessing, trained.preprocessing) {
                     let recorded = step.configuration.objectValue ?? [:]
-                    for (key, value) in (given.configuration.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    for (key, value) in (given.configuration.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where recorded[key] != nil {
                         compare("modality \(modality): \(step.identifier).\(key)", value, recorded[key])
                     }
                 }
@@ -483,6 +490,18 @@ struct Train: ParsableCommand {
             }
         }
         return differing
+    }
+
+    /// Whether a setting given is the one a run recorded: equal, or a fraction the run keeps as a
+    /// 32-bit float, equal as one (0.123456789 given, 0.12345679 recorded); whole numbers (counts,
+    /// limits) exactly. In arrays and mappings too (on the keys both hold).
+    static func sameSetting(_ given: JSONValue, _ recorded: JSONValue?) -> Bool {
+        switch (given, recorded) {
+        case (.number(let a), .number(let b)?): return a == b || (a.rounded() != a && Float(a) == Float(b))
+        case (.array(let a), .array(let b)?): return a.count == b.count && zip(a, b).allSatisfy { sameSetting($0, $1) }
+        case (.object(let a), .object(let b)?): return a.allSatisfy { key, value in b[key].map { sameSetting(value, $0) } ?? true }
+        default: return given == recorded
+        }
     }
 
     func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {

@@ -148,17 +148,21 @@ enum CompactJSON {
         /// The character of `\uXXXX` (a surrogate pair taken whole) as UTF-8.
         mutating func unicodeEscape() throws -> [UInt8] {
             func hex() throws -> UInt32 {
-                guard at + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[at..<(at + 4)], as: UTF8.self), radix: 16) else {
+                let digits = at + 4 <= bytes.count ? Array(bytes[at..<(at + 4)]) : []
+                guard digits.count == 4, digits.allSatisfy({ Character(UnicodeScalar($0)).isHexDigit }),
+                      let v = UInt32(String(decoding: digits, as: UTF8.self), radix: 16) else {
                     throw failure("expected four hexadecimal digits after \\u")
                 }
                 at += 4
                 return v
             }
             var code = try hex()
+            // A high surrogate and the low one after it are one character; an escape after it that is no low one stays.
             if (0xD800..<0xDC00).contains(code), at + 2 <= bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") {
+                let before = at
                 at += 2
                 let low = try hex()
-                if (0xDC00..<0xE000).contains(low) { code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) }
+                if (0xDC00..<0xE000).contains(low) { code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00) } else { at = before }
             }
             return Array(String(Character(UnicodeScalar(code) ?? "\u{FFFD}")).utf8)
         }

@@ -13,7 +13,7 @@ import Foundation
 /// as the mask it came from, and one drawn on the full-resolution slide comes down to a sample
 /// read at a coarser level by the centres of its pixels.
 public enum GeoJSONMask {
-    /// The largest file read (its positions take about as much memory again while it is read).
+    /// The largest file read (reading takes about 5–6 times its size in memory: docs/data.md).
     public static let maximumBytes = 1 << 30
 
     /// The largest coordinate taken (no image is 2³⁰ pixels a side).

@@ -141,7 +141,7 @@ func commit(temporary: String, to url: URL) throws {
     guard flush(temporary) else { throw fail("flushing to disk") }
     // A file written again keeps the permissions it was given (weights made read-only stay so).
     var earlier = stat()
-    if stat(url.path, &earlier) == 0, (earlier.st_mode & S_IFMT) == S_IFREG { _ = chmod(temporary, earlier.st_mode & 0o7777) }
+    if stat(url.path, &earlier) == 0, (earlier.st_mode & S_IFMT) == S_IFREG { _ = chmod(temporary, earlier.st_mode & 0o777) }
     FaultInjection.point()
     guard rename(temporary, url.path) == 0 else { throw fail("renaming") }
     _ = flush(url.deletingLastPathComponent().path)
@@ -171,7 +171,7 @@ public func writeDurably(_ data: Data, to url: URL) throws {
 /// the function it is given: for files too large to hold whole in memory.
 public func writeDurably(to url: URL, _ body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
     try writeAtomically(to: url) { temporary in
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)  // less the umask, as Data.write makes files
         guard fd >= 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         try body { part in

@@ -262,6 +262,7 @@ public enum EvaluationReport {
         var gallery: [(score: Double, html: String)] = []
         let results = Dictionary(uniqueKeysWithValues: evaluation.results.map { ($0.id, $0) })
         for (sample, map) in zip(samples, maps) {
+            try Interruption.check()  // Ctrl-C: between samples
             let result = results[sample.id]!
             let (h, w) = (sample.height, sample.width)
             let mask = try Mask(height: h, width: w, pixels: map.indices.map { map[$0] > evaluation.threshold && sample.tissue.pixels[$0] })

@@ -88,19 +88,38 @@ public func parityPatternSpread(_ map: [Float], height h: Int, width w: Int) -> 
 /// `parityPatternSpread`, the four means taken over the pixels `counted` marks (all where nil).
 func parityPatternSpread(_ map: [Float], height h: Int, width w: Int, over counted: [Bool]?) -> Double {
     guard h >= 2, w >= 2, map.count == h * w else { return 0 }
-    var sums = [Double](repeating: 0, count: 4), counts = [Int](repeating: 0, count: 4)
-    for y in 0..<h {
-        for x in 0..<w where counted?[y * w + x] ?? true {
-            var mean = 0.0
-            for dy in -1...1 { for dx in -1...1 { mean += Double(map[min(h - 1, max(0, y + dy)) * w + min(w - 1, max(0, x + dx))]) } }
-            let k = (y & 1) * 2 + (x & 1)
-            sums[k] += Double(map[y * w + x]) - mean / 9
-            counts[k] += 1
+    var sums = ParitySums()
+    sums.add(map, rows: h, width: w, firstRow: 0, over: counted)
+    return sums.spread
+}
+
+/// The sums behind `parityPatternSpread`, gathered a band of rows at a time, as an image streamed
+/// region by region finishes them: each band's 3×3 means repeat its own edge rows, so a streamed
+/// image differs from one measured whole only along the bands' borders.
+public struct ParitySums: Sendable {
+    private var sums = [Double](repeating: 0, count: 4), counts = [Int](repeating: 0, count: 4)
+    public init() {}
+
+    /// Adds rows `firstRow ..< firstRow + h` of the image (`map`, h×`w`), at the pixels `counted` marks (all where nil).
+    public mutating func add(_ map: [Float], rows h: Int, width w: Int, firstRow y0: Int, over counted: [Bool]?) {
+        guard h > 0, w > 0, map.count == h * w else { return }
+        for y in 0..<h {
+            for x in 0..<w where counted?[y * w + x] ?? true {
+                var mean = 0.0
+                for dy in -1...1 { for dx in -1...1 { mean += Double(map[min(h - 1, max(0, y + dy)) * w + min(w - 1, max(0, x + dx))]) } }
+                let k = ((y0 + y) & 1) * 2 + (x & 1)
+                sums[k] += Double(map[y * w + x]) - mean / 9
+                counts[k] += 1
+            }
         }
     }
-    guard !counts.contains(0) else { return 0 }
-    let means = (0..<4).map { sums[$0] / Double(counts[$0]) }
-    return means.max()! - means.min()!
+
+    /// The largest of the four parity means minus the smallest; 0 while a parity has no pixel.
+    public var spread: Double {
+        guard !counts.contains(0) else { return 0 }
+        let means = (0..<4).map { sums[$0] / Double(counts[$0]) }
+        return means.max()! - means.min()!
+    }
 }
 
 /// How strongly the mask `map` gives at `threshold` within `tissue` carries a period-2 pattern:

@@ -105,12 +105,14 @@ public struct Manifest: Sendable {
         func file(_ text: String?, _ line: Int, _ what: String, asWritten: String? = nil) -> URL? {
             guard let text else { return nil }
             func located(_ text: String) -> URL { text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text) }
+            // A cell with blanks around it names a file of that name where one is there (else the blanks go); a name with
+            // accents may be stored composed (é) or decomposed (e + ◌́), as macOS writes it: either is taken.
             var u = located(text)
-            // A name with accents may be stored composed (é) or decomposed (e + ◌́), as macOS writes it: either is
-            // taken; and a name with blanks around it, where a file of that name is there.
-            if !FileManager.default.fileExists(atPath: u.path) {
-                u = ([text.precomposedStringWithCanonicalMapping, text.decomposedStringWithCanonicalMapping] + [asWritten].compactMap { $0 })
-                    .map(located).first { FileManager.default.fileExists(atPath: $0.path) } ?? u
+            if let asWritten, asWritten != text, FileManager.default.fileExists(atPath: located(asWritten).path) {
+                u = located(asWritten)
+            } else if !FileManager.default.fileExists(atPath: u.path) {
+                u = [text.precomposedStringWithCanonicalMapping, text.decomposedStringWithCanonicalMapping].map(located)
+                    .first { FileManager.default.fileExists(atPath: $0.path) } ?? u
             }
             if !FileManager.default.fileExists(atPath: u.path) {
                 // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
@@ -200,22 +202,26 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     public var order: String?
     /// The same of each row's file contents, sampled (`sampledContents`), with its tissue mask's:
     /// a file written over with another sample of its size changes it (nil in runs written before
-    /// it was recorded).
+    /// it was recorded, or when not read). Only the file a row names is read: the data file beside
+    /// an ENVI header, or an Agilent mosaic's tiles, are not.
     public var contents: String?
 
-    public init(_ manifest: Manifest) {
+    /// - Parameter readingContents: whether to read the files for `contents` (nine 4 KiB pieces each).
+    public init(_ manifest: Manifest, readingContents: Bool = true) {
         let rows = manifest.rows.filter { $0.split != .test }
         let lines = rows.map { row -> String in
             let file = row.path.resolvingSymlinksInPath().path
             let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
-            return "\(row.split?.rawValue ?? ""),\(row.path.lastPathComponent),\(bytes),\(row.label?.rawValue ?? "")"
+            // The name composed, as one file's name is read from either normal form (data moved from macOS keeps its digest).
+            return "\(row.split?.rawValue ?? ""),\(row.path.lastPathComponent.precomposedStringWithCanonicalMapping),\(bytes),"
+                + "\(row.label?.rawValue ?? "")"
         }
         func fnv(_ lines: [String]) -> String { String(Self.fnv(Array(lines.joined(separator: "\n").utf8)), radix: 16) }
         train = rows.filter { $0.split == .train }.count
         validation = rows.count - train
         digest = fnv(lines.sorted())
         order = fnv(lines)
-        contents = fnv(zip(lines, rows).map { line, row in
+        contents = !readingContents ? nil : fnv(zip(lines, rows).map { line, row in
             line + "," + Self.sampledContents(row.path) + (row.mask.map { "," + Self.sampledContents($0) } ?? "")
         }.sorted())
     }
@@ -225,8 +231,8 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// FNV-1a of 4 KiB at each of nine places spread over the file, its first and last included
-    /// ("-" when it cannot be read): cheap for files of gigabytes, and any two samples differ in
-    /// all of them.
+    /// ("-" when it cannot be read): cheap for files of gigabytes, and two different samples of one
+    /// size differ in these pieces all but surely (their values fill the file).
     static func sampledContents(_ url: URL) -> String {
         let fd = open(url.path, O_RDONLY)
         guard fd >= 0 else { return "-" }

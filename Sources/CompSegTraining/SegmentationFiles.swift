@@ -103,6 +103,7 @@ public enum SegmentationFiles {
     /// those of at least `minimumArea` full-resolution pixels.
     public static func write(_ sample: Sample, map: [Float], threshold: Float, to folder: URL, geoJSON: Bool = false,
                              minimumArea: Double = 0) throws {
+        try Interruption.check()  // Ctrl-C: between samples
         let (h, w) = (sample.height, sample.width)
         let mask = map.indices.map { map[$0] > threshold && sample.tissue.pixels[$0] }
         try PNGImage(width: w, height: h, channels: 1, pixels: map.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) })

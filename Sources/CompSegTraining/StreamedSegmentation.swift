@@ -12,6 +12,9 @@ public struct StreamedSegmentation: Sendable {
     public let threshold: Float
     /// Its report card's pictures (`EvaluationReport.card`), where figures were drawn.
     public let card: [(title: String, image: RGBImage)]?
+    /// `maskParitySpread` of its mask, measured a band of rows at a time (`ParitySums`): about 0.5
+    /// and more where the mask is dotted by a checkerboard in the map.
+    public var maskParitySpread = 0.0
 
     /// Its tissue and tumor pixels, and its agreement with the truth where given.
     public var result: SegmentationEvaluation.SampleResult { counts.result(at: threshold) }
@@ -41,7 +44,10 @@ extension TrainedModel {
         var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
         var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
         var counts = ActivationCounts(id: id, label: regions.label, hasTruth: truth != nil, thresholds: [threshold] + thresholds)
+        var parity = ParitySums()
         try streamActivations(regions, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
+            parity.add(values.indices.map { tissue[$0] && values[$0] > threshold ? 1 : 0 }, rows: values.count / w, width: w,
+                       firstRow: y0, over: tissue)
             for i in values.indices {
                 let p = y0 * w + i, v = values[i]
                 mapBytes[p] = UInt8(max(0, min(255, (v * 255).rounded())))
@@ -70,7 +76,7 @@ extension TrainedModel {
             try MaskPolygons(width: w, height: h, scale: scale) { bits[$0] }
                 .write(to: folder.appendingPathComponent(id + SegmentationFiles.geoJSONSuffix), minimumArea: minimumArea)
         }
-        return StreamedSegmentation(counts: counts, threshold: threshold, card: card)
+        return StreamedSegmentation(counts: counts, threshold: threshold, card: card, maskParitySpread: parity.spread)
     }
 
     /// The activation counts of an image too large to hold (`streamActivations`), with `truth`

@@ -22,7 +22,9 @@ extension TissueMicroarraySettings {
                           for: "a spot of \(size)×\(size) pixels × \(valuesPerPixel) values", "choose a smaller size or fewer bands")
         let made = !FileManager.default.fileExists(atPath: folder.path)
         try createFolder(folder)
-        removeLeftoverTemporaries(in: folder)  // a killed phantom's staging folder
+        let lock = try FolderLock(folder, holder: "writing a phantom into this folder")
+        defer { lock.release() }
+        removeLeftoverTemporaries(in: folder)  // a killed phantom's staging folder (one writing now holds the lock)
         do {
             try writeAllOrNothing(into: folder, last: ["manifest.csv"]) { staging in
                 var lines = ["path,label,split,truth"]
@@ -35,6 +37,7 @@ extension TissueMicroarraySettings {
                 try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: staging.appendingPathComponent("manifest.csv"))
             }
         } catch {
+            lock.release()
             if made, (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
             throw error
         }

@@ -123,6 +123,11 @@ import Testing
         let steps = try cli.run(["train", "--resume", run, "--modality", lab])
         #expect(steps.status == 64 && steps.output.contains("cannot honour modality \(lab): pca.components 8 (the run's: 16);"),
                 "\(steps.output)")
+        // The run's own steps given again are taken.
+        try Data("reader: infrared\npreprocessing:\n  - crop: {lower: 948, upper: 1800}\n  - normalize: {method: vector}\n  - pca: {components: 16}\n"
+            .utf8).write(to: URL(fileURLWithPath: lab))
+        let ownSteps = try cli.run(["train", "--resume", run, "--modality", lab])
+        #expect(ownSteps.status == 0, "\(ownSteps.output)")
 
         // --data is for the run's manifest where it moved: the same rows elsewhere resume; other rows are refused.
         let moved = folder.path("moved")

@@ -149,5 +149,18 @@ import CompSegTraining
         let spread = parityPatternSpread(stripes, height: h, width: w)
         #expect(spread > 0.7 && spread < 0.8, "\(spread)")  // ±(0.6 − 0.2): 0.8 inside, less at the first and last rows
         #expect(parityPatternSpread([1, 0], height: 1, width: 2) == 0)
+        // Gathered a band of rows at a time (an image streamed region by region): the bands' edge rows, whose 3×3 means
+        // repeat them, make the difference (here 2 rows in 16, 21 or 32; tiles are 256 rows or more).
+        let tall = 128
+        let longStripes = (0..<(tall * w)).map { ($0 / w) % 2 == 0 ? Float(0.6) : 0 }
+        let whole = parityPatternSpread(longStripes, height: tall, width: w)
+        for band in [16, 21, 32] {
+            var sums = ParitySums()
+            for y0 in stride(from: 0, to: tall, by: band) {
+                let rows = min(band, tall - y0)
+                sums.add(Array(longStripes[(y0 * w)..<((y0 + rows) * w)]), rows: rows, width: w, firstRow: y0, over: nil)
+            }
+            #expect(abs(sums.spread - whole) < 0.15 * whole, "bands of \(band): \(sums.spread) against \(whole)")
+        }
     }
 }
