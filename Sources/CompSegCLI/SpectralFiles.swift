@@ -63,7 +63,7 @@ struct Inspect: ParsableCommand {
         var (failed, refused) = (0, 0)
         for path in files {
             do {
-                let s = try reader.summary(URL(fileURLWithPath: path), axisUnit: axisWanted)
+                let (s, sample) = try reader.summaryAndSample(URL(fileURLWithPath: path), axisUnit: axisWanted)
                 var axis = String(format: "%g–%g", s.axisFirst, s.axisLast) + (s.axisUnit.isEmpty ? " (no unit)" : " \(s.axisUnit)")
                 if s.readUnit != s.axisUnit {
                     let same = (s.readFirst, s.readLast) == (s.axisFirst, s.axisLast)
@@ -73,7 +73,7 @@ struct Inspect: ParsableCommand {
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
                 var notes = s.notes
-                if s.readsAsSample, let refusal = try Self.stepRefusal(URL(fileURLWithPath: path), source: source, prepared) {
+                if s.readsAsSample, let refusal = try Self.stepRefusal(URL(fileURLWithPath: path), sample: sample, prepared) {
                     notes.append(refusal)
                 }
                 for note in notes { print("  note: \(note)") }
@@ -96,8 +96,9 @@ struct Inspect: ParsableCommand {
     /// `resample`'s range, say), as training would refuse it; nil when none does. The steps are
     /// fitted to this sample alone: a refusal that names another cause (too few pixels for a fit
     /// over one sample) is not the file's.
-    static func stepRefusal(_ url: URL, source: any ImageSource, _ prepared: PreparedModality) throws -> String? {
-        var sample = try source.load(url, label: nil)
+    static func stepRefusal(_ url: URL, sample read: () throws -> Sample, _ prepared: PreparedModality) throws -> String? {
+        var sample: Sample
+        do { sample = try read() } catch { return "it cannot be made a sample: \(error)" }
         sample.id = url.lastPathComponent
         let alone = sample
         do { _ = try prepared.fitted(to: SampleSequence(count: 1) { _ in alone }).prepare(alone) } catch let e as SampleError where e.sample == alone.id {

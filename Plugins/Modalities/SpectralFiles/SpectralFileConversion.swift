@@ -61,6 +61,12 @@ extension SpectralFileReader {
     /// What `url` holds: format, size, axis (and as a modality whose steps expect `axisUnit` reads
     /// it), non-finite values and tissue.
     public func summary(_ url: URL, axisUnit: String = "cm⁻¹") throws -> SpectralFileSummary {
+        try summaryAndSample(url, axisUnit: axisUnit).summary
+    }
+
+    /// `summary(_:axisUnit:)`, and the file as a sample made from the same read (so that a look at
+    /// it, such as `inspect`'s through the modality's steps, reads the file once).
+    public func summaryAndSample(_ url: URL, axisUnit: String = "cm⁻¹") throws -> (summary: SpectralFileSummary, sample: () throws -> Sample) {
         let cube = try cube(url)
         var summary = SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
         if let warning = cube.warning { summary.notes.append(warning) }
@@ -74,7 +80,7 @@ extension SpectralFileReader {
                                  + "is refused (nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
             summary.readsAsSample = false
         }
-        return summary
+        return (summary, { try sample(cube, file: url, label: nil, axisUnit: axisUnit) })
     }
 
     /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B
