@@ -202,8 +202,8 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     public var order: String?
     /// The same of each row's file contents, sampled (`sampledContents`), with its tissue mask's:
     /// a file written over with another sample of its size changes it (nil in runs written before
-    /// it was recorded, or when not read). Only the file a row names is read: the data file beside
-    /// an ENVI header, or an Agilent mosaic's tiles, are not.
+    /// it was recorded, or when not read). The file a row names is read, and the other of an ENVI
+    /// pair (the data beside a header); an Agilent mosaic's tiles are not.
     public var contents: String?
 
     /// - Parameter readingContents: whether to read the files for `contents` (nine 4 KiB pieces each).
@@ -222,7 +222,8 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         digest = fnv(lines.sorted())
         order = fnv(lines)
         contents = !readingContents ? nil : fnv(zip(lines, rows).map { line, row in
-            line + "," + Self.sampledContents(row.path) + (row.mask.map { "," + Self.sampledContents($0) } ?? "")
+            line + "," + Self.sampledContents(row.path) + (enviCompanion(of: row.path).map { "," + Self.sampledContents($0) } ?? "")
+                + (row.mask.map { "," + Self.sampledContents($0) } ?? "")
         }.sorted())
     }
 

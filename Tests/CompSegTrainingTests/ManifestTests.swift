@@ -25,11 +25,12 @@ import CompSegTraining
     }
 
     /// The rows' digest follows names and sizes (data moved elsewhere keep it); their contents
-    /// digest follows what the files hold, at the first and last bytes, and within a mask file too.
+    /// digest follows what the files hold, at the first and last bytes, within a mask file and the
+    /// data file beside an ENVI header too.
     @Test func rowsRecordTheirFilesContents() throws {
         let big = String(repeating: "spectra ", count: 12_000)  // 96 kB: sampled at nine places
-        let dir = try folder(["spots/a.h5": big, "spots/b.h5": "small",
-                              "m.csv": "path,label,split,mask\nspots/a.h5,1,train,\nspots/b.h5,0,val,spots/b_mask.png\n"])
+        let dir = try folder(["spots/a.h5": big, "spots/b.h5": "small", "spots/e.hdr": "ENVI\nsamples = 2\n", "spots/e.img": "data",
+                              "m.csv": "path,label,split,mask\nspots/a.h5,1,train,\nspots/b.h5,0,val,spots/b_mask.png\nspots/e.hdr,0,train,\n"])
         defer { try? FileManager.default.removeItem(at: dir) }
         try (Self.pngSignature + Data("mask".utf8)).write(to: dir.appendingPathComponent("spots/b_mask.png"))
         let manifest = dir.appendingPathComponent("m.csv")
@@ -39,7 +40,8 @@ import CompSegTraining
         defer { try? FileManager.default.removeItem(at: moved) }
         #expect(ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv"))) == before)
         for (file, contents) in [("spots/a.h5", Data(("S" + big.dropFirst()).utf8)), ("spots/a.h5", Data((big.dropLast() + "S").utf8)),
-                                 ("spots/b.h5", Data("smell".utf8)), ("spots/b_mask.png", Self.pngSignature + Data("MASK".utf8))] {
+                                 ("spots/b.h5", Data("smell".utf8)), ("spots/b_mask.png", Self.pngSignature + Data("MASK".utf8)),
+                                 ("spots/e.img", Data("DATA".utf8))] {
             let url = moved.appendingPathComponent(file), original = try Data(contentsOf: url)
             try contents.write(to: url)
             let now = ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv")))

@@ -59,6 +59,13 @@ extension SpectralCube {
     }
 }
 
+/// The other file of an ENVI pair that `url` belongs to (the data beside a header, or the header
+/// beside data), nil for a file of no pair: what a sample in `url` is read from besides it.
+public func enviCompanion(of url: URL) -> URL? {
+    guard let (header, data) = try? ENVIHeader.locate(url) else { return nil }
+    return header.standardizedFileURL == url.standardizedFileURL ? data : header
+}
+
 /// An ENVI header: `key = value` lines after a first line `ENVI`; keys are case-insensitive, `{…}`
 /// values may span lines, lines starting with `;` and lines without `=` are skipped (as `spectral` does).
 struct ENVIHeader {
