@@ -94,7 +94,11 @@ struct Train: ParsableCommand {
         }
         // Paths in the file are relative to its folder, as a manifest's are to the manifest's.
         let folder = (config as NSString).deletingLastPathComponent
-        func besideFile(_ path: String) -> String { path.hasPrefix("/") || folder.isEmpty ? path : (folder as NSString).appendingPathComponent(path) }
+        func besideFile(_ path: String) -> String {
+            // "../data/m.csv" beside cfg/run.yaml is cfg/../data/m.csv, recorded as data/m.csv (no "..").
+            path.hasPrefix("/") || folder.isEmpty ? path
+                : URL(fileURLWithPath: (folder as NSString).appendingPathComponent(path)).standardizedFileURL.path
+        }
         modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
         data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile)
         topology = topology ?? f.topology; head = head ?? f.head

@@ -387,6 +387,20 @@ import Testing
         #expect(patient.status == 0 && patient.output.contains("epoch 4/10") && !patient.output.contains("epoch 5/10"), "\(patient.output)")
     }
 
+    /// A settings file's relative paths are taken from its folder, and recorded without "..".
+    @Test func settingsFilePathsAreTakenFromItsFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try phantom(folder)
+        try FileManager.default.createDirectory(atPath: folder.path("cfg"), withIntermediateDirectories: true)
+        try Data("modality: infrared\ndata: ../data/manifest.csv\nout: ../run\nepochs: 1\nwidth: 4\ndepth: 2\nbatch: 2\n".utf8)
+            .write(to: URL(fileURLWithPath: folder.path("cfg/run.yaml")))
+        let r = try cli.run(["train", "--config", folder.path("cfg/run.yaml")])
+        #expect(r.status == 0, "\(r.output)")
+        let model = try String(contentsOfFile: folder.path("run/model.json"), encoding: .utf8)
+        #expect(model.contains("\"manifest\" : \"\(folder.path("data/manifest.csv"))\"") && !model.contains(".."), "\(model.prefix(600))")
+    }
+
     @Test func settingsFileMistakesAreNamed() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
