@@ -562,7 +562,12 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
     }
     do {
         try withExtendedLifetime(lock) {
-            removeLeftoverTemporaries(in: folder)  // a staging folder of a run that was killed
+            // A run killed while it moved its whole set into place: the set is completed; one killed before: its staging goes.
+            let completed = finishInterruptedMoves(in: folder)
+            if !completed.isEmpty {
+                print("Completed an earlier run's writing that was stopped while its files were moved into place (\(counted(completed.count, "file")))")
+            }
+            removeLeftoverTemporaries(in: folder)
             let ours = OutputList.read(in: folder) ?? earlier
             let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
             try SegmentationFiles.requireOurs(existing, ours: ours, in: folder)

@@ -191,7 +191,8 @@ public func writeDurably(to url: URL, _ body: (_ write: ([UInt8]) throws -> Void
 /// cannot strike then) and the folder is flushed. When `body` throws or a rename fails, the staging
 /// folder and the files moved so far are removed: `folder` gains no file (files replaced under
 /// `--force` keep their new contents). The names in `last` are moved after all others (a record
-/// that says the set is there).
+/// that says the set is there). A kill while they move leaves the staging folder holding the
+/// order of the moves (`movingList`), for `finishInterruptedMoves` to complete.
 public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (URL) throws -> Void) throws {
     let staging = folder.appendingPathComponent(".staging-\(UUID().uuidString).tmp")
     try createFolder(staging)
@@ -203,6 +204,9 @@ public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (UR
     }
     let written = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
     let names = written.filter { !last.contains($0) } + last.filter(written.contains)
+    // From here the set is whole: a kill during the moves leaves the staging folder with this list,
+    // and the next run in the folder completes the moves (`finishInterruptedMoves`).
+    try writeDurably(Data(names.joined(separator: "\n").utf8), to: staging.appendingPathComponent(movingList))
     var moved: [String] = []
     for name in names {
         FaultInjection.point()
@@ -216,6 +220,32 @@ public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (UR
         if !existed { moved.append(name) }
     }
     _ = flush(folder.path)
+}
+
+/// The file a staging folder holds while its files are moved into place: their names, in the
+/// order they are moved.
+let movingList = ".moving"
+
+/// Completes the moves of every staging folder in `folder` that a killed `writeAllOrNothing` left
+/// while it moved its files into place (it holds `movingList`): the files not yet moved are
+/// moved, in their order, and the staging folder goes. Call it holding the folder's lock, before
+/// `removeLeftoverTemporaries` (which removes staging folders whose set was never whole).
+/// - Returns: the names moved.
+@discardableResult
+public func finishInterruptedMoves(in folder: URL) -> [String] {
+    var finished: [String] = []
+    for name in (try? folderEntries(folder)) ?? [] where name.hasPrefix(".staging-") && isLeftoverTemporary(name) {
+        let staging = folder.appendingPathComponent(name)
+        guard let list = try? String(contentsOf: staging.appendingPathComponent(movingList), encoding: .utf8) else { continue }
+        for entry in list.split(separator: "\n").map(String.init) where !entry.contains("/") && entry != movingList {
+            let from = staging.appendingPathComponent(entry).path
+            guard FileManager.default.fileExists(atPath: from), rename(from, folder.appendingPathComponent(entry).path) == 0 else { continue }
+            finished.append(entry)
+        }
+        _ = flush(folder.path)
+        try? FileManager.default.removeItem(at: staging)
+    }
+    return finished
 }
 
 /// Removes the temporary files that writes in `folder` left behind when their process was killed.

@@ -335,9 +335,9 @@ import Testing
         #expect(after.status == 0, "\(after.output)")
     }
 
-    /// An evaluation replaced under --force and killed at any write or move leaves the earlier
-    /// one or the new one in place, never a file that the next --force would take for a user's:
-    /// every file there is named in its list of outputs.
+    /// An evaluation replaced under --force and killed at any write or move leaves no file that the
+    /// next --force would take for a user's: every file there is named in its list of outputs; one
+    /// killed while it moved its files into place is completed by the next run in the folder.
     @Test func aKilledEvaluationLeavesNoFileItCannotReplace() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -348,7 +348,7 @@ import Testing
             ["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", out, "--split", split] + extra
         }
         #expect(try cli.run(evaluate("all")).status == 0)
-        var point = 1, finished = false
+        var point = 1, finished = false, completed = 0
         while !finished && point < 600 {
             let killed = try cli.run(evaluate("test", ["--force"]), environment: ["COMPSEG_FAULT_KILL_AT": "\(point)"])
             finished = killed.status == 0
@@ -357,9 +357,22 @@ import Testing
             #expect(held.isSubset(of: listed), "kill at \(point): not listed \(held.subtracting(listed))")
             let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
             #expect(summary.contains("\"split\" : \"all\"") || summary.contains("\"split\" : \"test\""), "kill at \(point)")
+            // Killed while the whole new set was moved into place: the next run in the folder (here one refused, as
+            // its outputs exist) completes the moves first, so the folder holds the new evaluation whole.
+            let moving = try FileManager.default.contentsOfDirectory(atPath: out).filter {
+                $0.hasPrefix(".staging-") && FileManager.default.fileExists(atPath: out + "/" + $0 + "/.moving")
+            }
+            if !moving.isEmpty {
+                let next = try cli.run(["segment", "--model", folder.path("run"), "--out", out, folder.path("data/spot000.h5")])
+                #expect(next.output.contains("Completed an earlier run's writing"), "kill at \(point): \(next.output)")
+                #expect(try String(contentsOfFile: out + "/summary.json", encoding: .utf8).contains("\"split\" : \"test\""), "kill at \(point)")
+                #expect(try FileManager.default.contentsOfDirectory(atPath: out).allSatisfy { !$0.hasPrefix(".staging-") }, "kill at \(point)")
+                completed += 1
+            }
             point += 9
         }
         #expect(finished, "the evaluation never finished")
+        #expect(completed > 0, "no kill fell while the files were moved into place")
         #expect(try cli.run(evaluate("all", ["--force"])).status == 0)
     }
 
