@@ -63,7 +63,8 @@ IO=Sources/CompSegIO
 INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift $IO/FileSignature.swift)
 target_sources() {
     case $1 in
-        manifest) echo $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
+        # Manifest.swift's ManifestRows reads the data file beside an ENVI header (Instruments/ENVI.swift).
+        manifest) echo $IO/CSV.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
         envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
@@ -72,7 +73,7 @@ target_sources() {
         geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO/IOError.swift ;;
         config_json|config_yaml)
             echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
-                 $IO/CSV.swift $IO/IOError.swift $IO/FileSignature.swift $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
+                 $IO/CSV.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
                  $(extract Sources/CompSegCLI/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;
@@ -98,13 +99,21 @@ target_libs() {
     [ "$1" = hdf5_layout ] && echo $HDF5_L
 }
 
+# Moves TMP to OUT unless OUT holds the same already: targets built side by side share these copies,
+# and rewriting one that another's compiler is reading fails its build ("modified during the build").
+settle() {
+    local tmp=$1 out=$2
+    if cmp -s "$tmp" "$out"; then rm -f "$tmp"; else mv -f "$tmp" "$out"; fi
+}
+
 # A copy of FILE without its `import` lines of project modules compiled into the same target
 # (default: CompSegCore and CompSegIO are kept/dropped as the target needs: CompSegIO is dropped).
 noimport() {
     local file=$1 drop=${2:-CompSegIO}
     local out=$SRC/$(echo "$file" | tr / _)
     mkdir -p $SRC
-    sed -E "/^import ($drop)\$/d" "$file" > "$out"
+    sed -E "/^import ($drop)\$/d" "$file" > "$out.$BASHPID"
+    settle "$out.$BASHPID" "$out"
     echo "$out"
 }
 # A copy of FILE without the member that starts at the line matching START and ends at the next
@@ -112,7 +121,8 @@ noimport() {
 without() {
     local file=$1 start=$2 out=$SRC/without_$(echo "$1" | tr / _)
     mkdir -p $SRC
-    sed "/$start/,/^    }\$/d" "$file" > "$out"
+    sed "/$start/,/^    }\$/d" "$file" > "$out.$BASHPID"
+    settle "$out.$BASHPID" "$out"
     echo "$out"
 }
 # The lines of FILE from the first matching START to the next END, as their own file
@@ -120,7 +130,8 @@ without() {
 extract() {
     local file=$1 name=$2 start=$3 end=$4 out=$SRC/extract_$2.swift
     mkdir -p $SRC
-    { echo "import Foundation"; echo "import CompSegCore"; echo "import CompSegNN"; sed -n "/$start/,/$end/{p;/$end/q}" "$file"; } > "$out"
+    { echo "import Foundation"; echo "import CompSegCore"; echo "import CompSegNN"; sed -n "/$start/,/$end/{p;/$end/q}" "$file"; } > "$out.$BASHPID"
+    settle "$out.$BASHPID" "$out"
     echo "$out"
 }
 

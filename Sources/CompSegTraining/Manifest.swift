@@ -221,9 +221,9 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         validation = rows.count - train
         digest = fnv(lines.sorted())
         order = fnv(lines)
-        contents = !readingContents ? nil : fnv(zip(lines, rows).map { line, row in
-            line + "," + Self.sampledContents(row.path) + (enviCompanion(of: row.path).map { "," + Self.sampledContents($0) } ?? "")
-                + (row.mask.map { "," + Self.sampledContents($0) } ?? "")
+        contents = !readingContents ? nil : fnv(zip(lines, rows).map { line, row -> String in
+            let files: [URL] = [row.path] + [enviCompanion(of: row.path), row.mask].compactMap { $0 }
+            return ([line] + files.map(Self.sampledContents)).joined(separator: ",")
         }.sorted())
     }
 
