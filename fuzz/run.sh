@@ -112,8 +112,9 @@ noimport() {
     local file=$1 drop=${2:-CompSegIO}
     local out=$SRC/$(echo "$file" | tr / _)
     mkdir -p $SRC
-    sed -E "/^import ($drop)\$/d" "$file" > "$out.$BASHPID"
-    settle "$out.$BASHPID" "$out"
+    local tmp=$out.$BASHPID  # this shell's, set before sed (a redirection's expansion would take sed's)
+    sed -E "/^import ($drop)\$/d" "$file" > "$tmp"
+    settle "$tmp" "$out"
     echo "$out"
 }
 # A copy of FILE without the member that starts at the line matching START and ends at the next
@@ -121,17 +122,19 @@ noimport() {
 without() {
     local file=$1 start=$2 out=$SRC/without_$(echo "$1" | tr / _)
     mkdir -p $SRC
-    sed "/$start/,/^    }\$/d" "$file" > "$out.$BASHPID"
-    settle "$out.$BASHPID" "$out"
+    local tmp=$out.$BASHPID
+    sed "/$start/,/^    }\$/d" "$file" > "$tmp"
+    settle "$tmp" "$out"
     echo "$out"
 }
 # The lines of FILE from the first matching START to the next END, as their own file
 # (types that live in files too heavy to compile whole, e.g. the train command's settings-file struct).
 extract() {
     local file=$1 name=$2 start=$3 end=$4 out=$SRC/extract_$2.swift
+    local tmp=$out.$BASHPID
     mkdir -p $SRC
-    { echo "import Foundation"; echo "import CompSegCore"; echo "import CompSegNN"; sed -n "/$start/,/$end/{p;/$end/q}" "$file"; } > "$out.$BASHPID"
-    settle "$out.$BASHPID" "$out"
+    { echo "import Foundation"; echo "import CompSegCore"; echo "import CompSegNN"; sed -n "/$start/,/$end/{p;/$end/q}" "$file"; } > "$tmp"
+    settle "$tmp" "$out"
     echo "$out"
 }
 
