@@ -146,26 +146,14 @@ struct Compare: ParsableCommand {
     /// configurations by the keys given (the run records every key in effect, fitted values too).
     static func difference(_ model: RunConfiguration, _ entry: Entry, head: PluginDescription, settings: TrainingSettings,
                            modality: ModalityManifest, rows: ManifestRows, registry: Registry) -> String? {
-        func canonical(_ kind: PluginKind, _ identifier: String) -> String {
-            switch kind {
-            case .topology: (try? registry.topologies.factory(identifier).0.identifier) ?? identifier
-            case .head: (try? registry.heads.factory(identifier).0.identifier) ?? identifier
-            case .modality: (try? registry.modalities.factory(identifier).0.identifier) ?? identifier
-            case .transform: identifier.lowercased()
-            }
-        }
-        /// The first key of `given` whose value `recorded` does not hold, with both values ("'width' 8 (the run's: 4)").
-        func differingKey(_ given: JSONValue, _ recorded: JSONValue) -> String? {
-            let r = recorded.objectValue ?? [:]
-            return (given.objectValue ?? [:]).sorted(by: { $0.key < $1.key }).first { r[$0.key] != $0.value }
-                .map { "'\($0.key)' \($0.value.text) (the run's: \(r[$0.key]?.text ?? "none"))" }
-        }
-        let topology = canonical(.topology, entry.topology)
+        let topology = registry.topologies.identifier(entry.topology)
         if model.topology.identifier != topology { return "topology \(topology) (the run's: \(model.topology.identifier))" }
-        if let key = differingKey(entry.configuration, model.topology.configuration) { return "topology setting \(key)" }
-        let headIdentifier = canonical(.head, head.identifier)
+        if let key = RecordedSettings.differences(entry.configuration, model.topology.configuration).first {
+            return "topology setting \(key)"
+        }
+        let headIdentifier = registry.heads.identifier(head.identifier)
         if model.head.identifier != headIdentifier { return "head \(headIdentifier) (the run's: \(model.head.identifier))" }
-        if let key = differingKey(head.configuration, model.head.configuration) { return "head setting \(key)" }
+        if let key = RecordedSettings.differences(head.configuration, model.head.configuration).first { return "head setting \(key)" }
         var trained = model.training
         trained.epochs = settings.epochs
         if trained != settings {
@@ -174,15 +162,8 @@ struct Compare: ParsableCommand {
             return "training settings " + keys.map { "\($0) \(given[$0]?.text ?? "none") (the run's: \(begun[$0]?.text ?? "none"))" }
                 .joined(separator: ", ")
         }
-        if let recorded = model.modality {
-            if canonical(.modality, recorded.reader) != canonical(.modality, modality.reader)
-                || recorded.preprocessing.map({ canonical(.transform, $0.identifier) }) != modality.preprocessing.map({ canonical(.transform, $0.identifier) }) {
-                return "another modality (the run's: reader \(recorded.reader), steps \(recorded.preprocessing.map(\.identifier).joined(separator: ", ")))"
-            }
-            if let key = differingKey(modality.options, recorded.options) { return "reader option \(key)" }
-            for (given, was) in zip(modality.preprocessing, recorded.preprocessing) {
-                if let key = differingKey(given.configuration, was.configuration) { return "'\(given.identifier)' setting \(key)" }
-            }
+        if let recorded = model.modality, let key = Train.modalityDifferences(modality, recorded, registry: registry, prefix: "modality ").first {
+            return key
         }
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
             return "train and val rows that are not the run's"
@@ -302,7 +283,7 @@ struct Compare: ParsableCommand {
         let settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
-        let manifestRows = ManifestRows(manifest)
+        let manifestRows = ManifestRows(manifest, readingContentsWith: try registry.modality(resolved.reader, resolved.readerConfiguration))
         for e in entries where resume {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }

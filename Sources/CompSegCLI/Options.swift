@@ -325,16 +325,24 @@ struct StreamedInput {
     private func leavingOut<T>(to leftOut: LeftOut?, removingFrom folder: URL?, _ body: () throws -> T) throws -> T? {
         guard let leftOut else { return try body() }
         do { return try body() }
-        catch let error as ManifestError { throw error }  // a bad truth mask: the manifest's
-        catch let error as IOError where folder.map({ error.file.hasPrefix($0.path + "/") }) ?? false { throw error }  // writing: the run's
-        catch let error as TrainingError { throw error }  // the model and the modality disagree: every image's
-        catch let error as Interrupted { throw error }  // Ctrl-C: the whole command's
+        catch where Self.endsTheRun(error, writingInto: folder) { throw error }
         catch {
             if let folder {
                 for url in SegmentationFiles.paths(for: [id], in: folder, geoJSON: true, figures: true) { removeWrittenFile(url) }
             }
             leftOut.add((manifest.map { "\($0): line \(line ?? 0): " } ?? "") + "\(error)")
             return nil
+        }
+    }
+
+    /// Whether `error`, met on one image, ends the whole command rather than that image: a bad
+    /// truth mask (the manifest's), a write into `folder` (a full disk), a model that disagrees
+    /// with the modality (every image's), and Ctrl-C.
+    private static func endsTheRun(_ error: any Error, writingInto folder: URL?) -> Bool {
+        switch error {
+        case is ManifestError, is TrainingError, is Interrupted: true
+        case let error as IOError: folder.map { error.file.hasPrefix($0.path + "/") } ?? false
+        default: false
         }
     }
 
@@ -366,10 +374,7 @@ struct StreamedInput {
         let start = DispatchTime.now().uptimeNanoseconds
         let value: T
         do { value = try run(regions) }
-        catch let error as IOError where folder.map({ error.file.hasPrefix($0.path + "/") }) ?? false { throw error }
-        catch let error as TrainingError { throw error }
-        catch let error as ManifestError { throw error }
-        catch let error as Interrupted { throw error }
+        catch where Self.endsTheRun(error, writingInto: folder) { throw error }
         catch { throw CLIError("\(url.path) (\(regions.width)×\(regions.height), region by region): \(error)") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         print(String(format: "  %.1f s (%@, region by region)", seconds, what))

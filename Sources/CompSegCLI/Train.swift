@@ -184,11 +184,15 @@ struct Train: ParsableCommand {
         }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
+        /// `body`, a failure of which is a warning after `what`; Ctrl-C still stops.
+        func warningOnFailure(_ what: String, _ body: () throws -> Void) throws {
+            do { try body() } catch let e as Interrupted { throw e } catch { warn("\(what): \(error)") }
+        }
         do {
-            do { try chooseThreshold(run, manifest: manifest, registry: registry) } catch let e as Interrupted { throw e } catch {
-                warn("no threshold could be chosen on the validation split: \(error)")
+            try warningOnFailure("no threshold could be chosen on the validation split") {
+                try chooseThreshold(run, manifest: manifest, registry: registry)
             }
-            do { try warnAboutDarkMaps(run) } catch let e as Interrupted { throw e } catch { warn("the trained maps could not be checked: \(error)") }
+            try warningOnFailure("the trained maps could not be checked") { try warnAboutDarkMaps(run) }
         } catch let e as Interrupted {
             print("Interrupted while the threshold was chosen: every epoch is saved; record the threshold with: "
                   + "\(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
@@ -288,7 +292,7 @@ struct Train: ParsableCommand {
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
-        model.rows = ManifestRows(manifest)
+        model.rows = ManifestRows(manifest, readingContentsWith: modality.reader)
         return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock),
                 manifest)
     }
@@ -351,7 +355,8 @@ struct Train: ParsableCommand {
                                 + "with its new path")
         }
         let manifest = try Manifest(contentsOf: manifestURL)
-        if let trained = model.rows, case let given = ManifestRows(manifest) {
+        if let trained = model.rows,
+           case let given = ManifestRows(manifest, readingContentsWith: try? model.preparedModality(registry: registry, file: folder.modelFile.path).reader) {
             guard given.sameRows(as: trained) else {
                 throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
                                     + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
@@ -450,62 +455,50 @@ struct Train: ParsableCommand {
     /// epochs, patience, data, threads, cacheMb, device and precision are honoured.
     func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory, registry: Registry) throws -> [String] {
         var differing: [String] = []
-        func compare(_ key: String, _ given: JSONValue?, _ run: JSONValue?) {
-            guard let given, !Self.sameSetting(given, run) else { return }
-            differing.append("\(key) \(given.plain) (the run's: \(run?.plain ?? "none"))")
-        }
         if let out, URL(fileURLWithPath: out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
             differing.append("out \(out) (the run resumed is \(folder.url.path))")
         }
         if let topology {
-            compare("topology", .string((try? registry.topologies.factory(topology).0.identifier) ?? topology), .string(model.topology.identifier))
+            differing += [RecordedSettings.difference("topology", .string(registry.topologies.identifier(topology)),
+                                                      .string(model.topology.identifier))].compactMap { $0 }
         }
-        if let head { compare("head", .string((try? registry.heads.factory(head).0.identifier) ?? head), .string(model.head.identifier)) }
+        if let head {
+            differing += [RecordedSettings.difference("head", .string(registry.heads.identifier(head)),
+                                                      .string(model.head.identifier))].compactMap { $0 }
+        }
         var given = file.topologyConfiguration?.objectValue ?? [:]
         if let width { given["width"] = .number(Double(width)) }
         if let depth { given["depth"] = .number(Double(depth)) }
-        let topologySettings = model.topology.configuration.objectValue ?? [:]
-        for (key, value) in given.sorted(by: { $0.key < $1.key }) { compare(key, value, topologySettings[key]) }
-        let headSettings = model.head.configuration.objectValue ?? [:]
-        for (key, value) in (try headConfiguration(file).objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-            compare("headConfiguration.\(key)", value, headSettings[key])
-        }
+        differing += RecordedSettings.differences(.object(given), model.topology.configuration)
+        differing += RecordedSettings.differences(try headConfiguration(file), model.head.configuration, prefix: "headConfiguration.")
         if let modality, let trained = model.modality {
             var manifest = try ModalityManifest.resolve(modality, builtin: CompSegTool.modalityManifests, registry: registry)
             if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }
-            func id(_ step: String) -> String { (try? registry.transforms.factory(step).0.identifier) ?? step }
-            let reader = (try? registry.modalities.factory(manifest.reader).0.identifier) ?? manifest.reader
-            compare("modality \(modality): reader", .string(reader), .string(trained.reader))
-            compare("modality \(modality): preprocessing", .array(manifest.preprocessing.map { .string(id($0.identifier)) }),
-                    .array(trained.preprocessing.map { .string(id($0.identifier)) }))
-            // The steps' settings, where the steps are the run's, on the keys both hold: a fitted step records its fit
-            // beside what it was given, and may record in place of a key (a stain step's referenceImage, by its fit).
-            if manifest.preprocessing.map({ id($0.identifier) }) == trained.preprocessing.map({ id($0.identifier) }) {
-                for (given, step) in zip(manifest.preprocessing, trained.preprocessing) {
-                    let recorded = step.configuration.objectValue ?? [:]
-                    for (key, value) in (given.configuration.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) where recorded[key] != nil {
-                        compare("modality \(modality): \(step.identifier).\(key)", value, recorded[key])
-                    }
-                }
-            }
-            let recorded = trained.options.objectValue ?? [:]
-            for (key, value) in (manifest.options.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
-                compare("modality \(modality): options.\(key)", value, recorded[key])
-            }
+            differing += Self.modalityDifferences(manifest, trained, registry: registry, prefix: "modality \(modality): ")
         }
         return differing
     }
 
-    /// Whether a setting given is the one a run recorded: equal, or a fraction the run keeps as a
-    /// 32-bit float, equal as one (0.123456789 given, 0.12345679 recorded); whole numbers (counts,
-    /// limits) exactly. In arrays and mappings too (on the keys both hold).
-    static func sameSetting(_ given: JSONValue, _ recorded: JSONValue?) -> Bool {
-        switch (given, recorded) {
-        case (.number(let a), .number(let b)?): return a == b || (a.rounded() != a && Float(a) == Float(b))
-        case (.array(let a), .array(let b)?): return a.count == b.count && zip(a, b).allSatisfy { sameSetting($0, $1) }
-        case (.object(let a), .object(let b)?): return a.allSatisfy { key, value in b[key].map { sameSetting(value, $0) } ?? true }
-        default: return given == recorded
+    /// What a modality given sets otherwise than the one a run trained with, each as
+    /// `RecordedSettings.difference` words it after `prefix`: the reader, the steps by identifier,
+    /// the steps' settings (where the steps are the run's, on the keys the run recorded) and the
+    /// reader's options. Shared by `train --resume` and `compare --resume`.
+    static func modalityDifferences(_ manifest: ModalityManifest, _ trained: ModalityManifest, registry: Registry,
+                                    prefix: String) -> [String] {
+        func steps(_ m: ModalityManifest) -> [String] { m.preprocessing.map { registry.transforms.identifier($0.identifier) } }
+        var differing = [
+            RecordedSettings.difference(prefix + "reader", .string(registry.modalities.identifier(manifest.reader)),
+                                        .string(registry.modalities.identifier(trained.reader))),
+            RecordedSettings.difference(prefix + "preprocessing", .array(steps(manifest).map { .string($0) }),
+                                        .array(steps(trained).map { .string($0) })),
+        ].compactMap { $0 }
+        if steps(manifest) == steps(trained) {
+            for (given, step) in zip(manifest.preprocessing, trained.preprocessing) {
+                differing += RecordedSettings.differences(given.configuration, step.configuration,
+                                                          prefix: prefix + "\(step.identifier).", recordedKeysOnly: true)
+            }
         }
+        return differing + RecordedSettings.differences(manifest.options, trained.options, prefix: prefix + "options.")
     }
 
     func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {

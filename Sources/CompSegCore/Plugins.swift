@@ -8,6 +8,15 @@ public protocol ImageSource: Sendable {
     /// Reads the sample in `url`, with the image-level label when the caller knows it.
     /// - Throws: an error naming the file and what was expected.
     func load(_ url: URL, label: SampleLabel?) throws -> Sample
+    /// The files the sample in `url` is read from: `url`, and any its format keeps beside it (the
+    /// data beside a header, a mosaic's tiles). Resuming a run checks that they still hold what
+    /// they held. Every file in it may be left out where it cannot be found.
+    func files(of url: URL) -> [URL]
+}
+
+extension ImageSource {
+    /// `url` alone: a format of one file per sample.
+    public func files(of url: URL) -> [URL] { [url] }
 }
 
 /// A topology plugin: a network from N×C×H×W images to N×1×H×W activation maps in [0, 1].

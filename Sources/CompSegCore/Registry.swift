@@ -45,6 +45,12 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
         return (e.info, e.make)
     }
 
+    /// The identifier of the plugin that answers to `name` (an alias or another case names the
+    /// same plugin); `name` itself where none does.
+    public func identifier(_ name: String) -> String {
+        entries.first { $0.info.answers(to: name) }?.info.identifier ?? name
+    }
+
     /// Why no plugin answers to `name`, with the one it likely misspells and the known ones
     /// ("unknown topology 'segnt'; did you mean 'segnet'? known: segnet, unet"); nil when one does.
     /// A misspelling is one edit away, or two in names of 8 letters or more: short names are

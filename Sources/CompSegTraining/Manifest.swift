@@ -202,12 +202,13 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     public var order: String?
     /// The same of each row's file contents, sampled (`sampledContents`), with its tissue mask's:
     /// a file written over with another sample of its size changes it (nil in runs written before
-    /// it was recorded, or when not read). The file a row names is read, and the other of an ENVI
-    /// pair (the data beside a header); an Agilent mosaic's tiles are not.
+    /// it was recorded, or when not read). Every file a sample is read from is read (the reader's
+    /// `ImageSource.files(of:)`: the data beside an ENVI header, a mosaic's tiles).
     public var contents: String?
 
-    /// - Parameter readingContents: whether to read the files for `contents` (nine 4 KiB pieces each).
-    public init(_ manifest: Manifest, readingContents: Bool = true) {
+    /// - Parameter reader: the reader whose files to read for `contents` (nine 4 KiB pieces of
+    ///   each); nil leaves `contents` out.
+    public init(_ manifest: Manifest, readingContentsWith reader: (any ImageSource)?) {
         let rows = manifest.rows.filter { $0.split != .test }
         let lines = rows.map { row -> String in
             let file = row.path.resolvingSymlinksInPath().path
@@ -221,10 +222,10 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         validation = rows.count - train
         digest = fnv(lines.sorted())
         order = fnv(lines)
-        contents = !readingContents ? nil : fnv(zip(lines, rows).map { line, row -> String in
-            let files: [URL] = [row.path] + [enviCompanion(of: row.path), row.mask].compactMap { $0 }
+        contents = reader.map { reader in fnv(zip(lines, rows).map { line, row -> String in
+            let files = reader.files(of: row.path) + [row.mask].compactMap { $0 }
             return ([line] + files.map(Self.sampledContents)).joined(separator: ",")
-        }.sorted())
+        }.sorted()) }
     }
 
     static func fnv(_ bytes: [UInt8], _ start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {

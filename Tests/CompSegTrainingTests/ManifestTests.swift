@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CompSegCore
+import CompSegIO
 import CompSegTraining
 
 @Suite struct ManifestTests {
@@ -24,27 +25,40 @@ import CompSegTraining
         #expect(m.rows(in: .val).count == 1)
     }
 
+    /// A reader of no samples whose files are those of the instrument formats (the spectral readers').
+    struct InstrumentFiles: ImageSource {
+        func load(_ url: URL, label: SampleLabel?) throws -> Sample { throw IOError(file: url.path, "not read here") }
+        func files(of url: URL) -> [URL] { InstrumentFormat.files(url) }
+    }
+
     /// The rows' digest follows names and sizes (data moved elsewhere keep it); their contents
-    /// digest follows what the files hold, at the first and last bytes, within a mask file and the
-    /// data file beside an ENVI header too.
+    /// digest follows what the files hold, at the first and last bytes, within a mask file and
+    /// every file the reader reads a sample from too: the data beside an ENVI header, an Agilent
+    /// mosaic's tiles and an Agilent tile's axis file.
     @Test func rowsRecordTheirFilesContents() throws {
         let big = String(repeating: "spectra ", count: 12_000)  // 96 kB: sampled at nine places
         let dir = try folder(["spots/a.h5": big, "spots/b.h5": "small", "spots/e.hdr": "ENVI\nsamples = 2\n", "spots/e.img": "data",
-                              "m.csv": "path,label,split,mask\nspots/a.h5,1,train,\nspots/b.h5,0,val,spots/b_mask.png\nspots/e.hdr,0,train,\n"])
+                              "spots/m.dmt": "axis", "spots/m_0000_0000.dmd": "tile 0", "spots/m_0001_0000.dmd": "tile 1",
+                              "spots/t.dat": "spectra", "spots/t.bsp": "axis",
+                              "m.csv": "path,label,split,mask\nspots/a.h5,1,train,\nspots/b.h5,0,val,spots/b_mask.png\nspots/e.hdr,0,train,\n"
+                                + "spots/m.dmt,1,val,\nspots/t.dat,0,train,\n"])
         defer { try? FileManager.default.removeItem(at: dir) }
         try (Self.pngSignature + Data("mask".utf8)).write(to: dir.appendingPathComponent("spots/b_mask.png"))
         let manifest = dir.appendingPathComponent("m.csv")
-        let before = ManifestRows(try Manifest(contentsOf: manifest))
+        let before = ManifestRows(try Manifest(contentsOf: manifest), readingContentsWith: InstrumentFiles())
+        let unread = ManifestRows(try Manifest(contentsOf: manifest), readingContentsWith: nil)
+        #expect(before.contents != nil && unread.contents == nil && unread.sameRows(as: before))
         let moved = dir.deletingLastPathComponent().appendingPathComponent(dir.lastPathComponent + "-moved")
         try FileManager.default.copyItem(at: dir, to: moved)
         defer { try? FileManager.default.removeItem(at: moved) }
-        #expect(ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv"))) == before)
+        #expect(ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv")), readingContentsWith: InstrumentFiles()) == before)
         for (file, contents) in [("spots/a.h5", Data(("S" + big.dropFirst()).utf8)), ("spots/a.h5", Data((big.dropLast() + "S").utf8)),
                                  ("spots/b.h5", Data("smell".utf8)), ("spots/b_mask.png", Self.pngSignature + Data("MASK".utf8)),
-                                 ("spots/e.img", Data("DATA".utf8))] {
+                                 ("spots/e.img", Data("DATA".utf8)), ("spots/m_0001_0000.dmd", Data("tile 2".utf8)),
+                                 ("spots/t.bsp", Data("AXIS".utf8))] {
             let url = moved.appendingPathComponent(file), original = try Data(contentsOf: url)
             try contents.write(to: url)
-            let now = ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv")))
+            let now = ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv")), readingContentsWith: InstrumentFiles())
             #expect(now.sameRows(as: before) && !now.sameContents(as: before), "\(file) written over")
             try original.write(to: url)
         }

@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import Foundation
 import SpectralPreprocessing
 
@@ -148,4 +149,9 @@ public protocol SpectralFileSource: ImageSource {
     var configuration: SpectralFileOptions { get }
     /// The axis the modality's steps expect: "cm⁻¹" (wavenumbers) or `SpectralFileReader.ramanShift`.
     var axisWanted: String { get }
+}
+
+extension SpectralFileSource {
+    /// `url` and the files its format keeps beside it (`InstrumentFormat.files`).
+    public func files(of url: URL) -> [URL] { InstrumentFormat.files(url) }
 }

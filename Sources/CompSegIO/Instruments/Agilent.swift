@@ -11,19 +11,7 @@ extension SpectralCube {
     /// - Throws: `IOError`: a `.seq` (interferograms, not spectra), a missing `.bsp`/`.dat`, a header too
     ///   short or with an invalid Npts/PtSep, or a data size that is no square FPA of Npts-point spectra.
     public static func readAgilentTile(_ url: URL) throws -> SpectralCube {
-        let folder = url.deletingLastPathComponent()
-        let (stem, ext) = stemAndExtension(url)
-        switch ext {
-        case "dat", "bsp": break
-        case "seq": throw IOError(file: url.path, "holds interferograms (Resolutions Pro .seq), not spectra: read \(stem).dat")
-        default: throw IOError(file: url.path, "is not an Agilent FPA tile: expected a .dat or its .bsp")
-        }
-        guard let dat = ext == "dat" ? url : sibling("\(stem).dat", in: folder) else {
-            throw IOError(file: url.path, "no \(stem).dat beside it: the spectra are there")
-        }
-        guard let bsp = ext == "bsp" ? url : sibling("\(stem).bsp", in: folder) else {
-            throw IOError(file: url.path, "no \(stem).bsp beside it: the spectral axis is there")
-        }
+        let (dat, bsp) = try agilentTileFiles(url)
         let axis = try AgilentAxis(bsp)
         let file = try BoundedFile(dat)
         let side = try axis.fpaSide(byteCount: file.length, file: dat.path)
@@ -43,35 +31,17 @@ extension SpectralCube {
     /// - Throws: `IOError`: no `.dmt` or no `_0000_0000.dmd`, tiles of different sizes, or a tile size that
     ///   is no square FPA of Npts-point spectra.
     public static func readAgilentMosaic(_ url: URL) throws -> SpectralCube {
-        let folder = url.deletingLastPathComponent()
-        var (stem, ext) = stemAndExtension(url)
-        if ext == "dmd", let tile = AgilentTileName(stem + ".dmd", base: nil) {
-            stem = tile.base
-        } else if ext != "dmt" {
-            throw IOError(file: url.path, "is not an Agilent FPA mosaic: expected a .dmt or one of its _XXXX_YYYY.dmd tiles")
-        }
-        guard let dmt = ext == "dmt" ? url : sibling("\(stem).dmt", in: folder) else {
-            throw IOError(file: url.path, "no \(stem).dmt beside it: the spectral axis is there")
-        }
+        let (dmt, tiles) = try agilentMosaicFiles(url)
         let axis = try AgilentAxis(dmt)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
-        guard let first = names.first(where: { $0.lowercased() == "\(stem)_0000_0000.dmd".lowercased() }) else {
-            throw IOError(file: dmt.path, "no tile \(stem)_0000_0000.dmd beside it")
-        }
-        let base = String(first.dropLast("_0000_0000.dmd".count))
-        var tiles: [Int: [Int: URL]] = [:]  // [y][x]
-        for name in names {
-            guard let tile = AgilentTileName(name, base: base), tiles[tile.y]?[tile.x] == nil else { continue }
-            tiles[tile.y, default: [:]][tile.x] = folder.appendingPathComponent(name)
-        }
+        guard let first = tiles[0]?[0] else { throw IOError(file: dmt.path, "no tile (0, 0) beside it") }
         let columns = (tiles.values.flatMap(\.keys).max() ?? 0) + 1, rows = (tiles.keys.max() ?? 0) + 1
         let present = tiles.values.map(\.count).reduce(0, +), missing = columns * rows - present
         guard missing <= present else {
             throw IOError(file: dmt.path, "tiles name a grid of \(columns) × \(rows), but only \(present) of its \(columns * rows) tiles are there")
         }
 
-        let tileBytes = try BoundedFile(folder.appendingPathComponent(first)).length
-        let side = try axis.fpaSide(byteCount: tileBytes, file: folder.appendingPathComponent(first).path)
+        let tileBytes = try BoundedFile(first).length
+        let side = try axis.fpaSide(byteCount: tileBytes, file: first.path)
         let (height, width, plane) = (rows * side, columns * side, side * side)
         guard let count = checkedProduct(height, width, axis.points) else {
             throw IOError(file: dmt.path, "a mosaic of \(columns) × \(rows) tiles of \(side) × \(side) × \(axis.points) is too large")
@@ -83,7 +53,7 @@ extension SpectralCube {
                 guard let url = tiles[y]?[x] else { absent.append("(\(x), \(y))"); continue }
                 let file = try BoundedFile(url)
                 guard file.length == tileBytes else {
-                    throw IOError(file: url.path, "holds \(file.length) bytes, but tile \(first) holds \(tileBytes): tiles differ in size")
+                    throw IOError(file: url.path, "holds \(file.length) bytes, but tile \(first.lastPathComponent) holds \(tileBytes): tiles differ in size")
                 }
                 // The tile's (k, r, c), band-major, at image row top + r, column left + c.
                 let top = (rows - y - 1) * side, left = x * side
@@ -100,6 +70,62 @@ extension SpectralCube {
         let notes = absent.isEmpty ? [] : ["\(absent.count) missing tiles (x, y) left as NaN: \(absent.prefix(10).joined(separator: ", "))\(absent.count > 10 ? ", …" : "")"]
         return SpectralCube(height: height, width: width, bands: axis.points, values: values, axis: axis.wavenumbers,
                             axisUnit: "cm⁻¹", format: "Agilent FPA mosaic", notes: notes)
+    }
+
+    /// The files an Agilent tile or mosaic in `url` is read from: a tile's `.dat` and `.bsp`, or a
+    /// mosaic's `.dmt` and its tiles row by row.
+    /// - Throws: `IOError` as the readers do when a file is missing.
+    static func agilentFiles(_ url: URL) throws -> [URL] {
+        if ["dmt", "dmd"].contains(stemAndExtension(url).1) {
+            let (dmt, tiles) = try agilentMosaicFiles(url)
+            return [dmt] + tiles.keys.sorted().flatMap { y in tiles[y]!.sorted { $0.key < $1.key }.map(\.value) }
+        }
+        let (dat, bsp) = try agilentTileFiles(url)
+        return [dat, bsp]
+    }
+
+    /// A tile's spectra (`.dat`) and axis (`.bsp`), whichever of the two `url` names.
+    private static func agilentTileFiles(_ url: URL) throws -> (dat: URL, bsp: URL) {
+        let folder = url.deletingLastPathComponent()
+        let (stem, ext) = stemAndExtension(url)
+        switch ext {
+        case "dat", "bsp": break
+        case "seq": throw IOError(file: url.path, "holds interferograms (Resolutions Pro .seq), not spectra: read \(stem).dat")
+        default: throw IOError(file: url.path, "is not an Agilent FPA tile: expected a .dat or its .bsp")
+        }
+        guard let dat = ext == "dat" ? url : sibling("\(stem).dat", in: folder) else {
+            throw IOError(file: url.path, "no \(stem).dat beside it: the spectra are there")
+        }
+        guard let bsp = ext == "bsp" ? url : sibling("\(stem).bsp", in: folder) else {
+            throw IOError(file: url.path, "no \(stem).bsp beside it: the spectral axis is there")
+        }
+        return (dat, bsp)
+    }
+
+    /// A mosaic's axis file (`.dmt`) and its tiles by [y][x] (tile (0, 0) among them), whether `url`
+    /// names the `.dmt` or a tile.
+    private static func agilentMosaicFiles(_ url: URL) throws -> (dmt: URL, tiles: [Int: [Int: URL]]) {
+        let folder = url.deletingLastPathComponent()
+        var (stem, ext) = stemAndExtension(url)
+        if ext == "dmd", let tile = AgilentTileName(stem + ".dmd", base: nil) {
+            stem = tile.base
+        } else if ext != "dmt" {
+            throw IOError(file: url.path, "is not an Agilent FPA mosaic: expected a .dmt or one of its _XXXX_YYYY.dmd tiles")
+        }
+        guard let dmt = ext == "dmt" ? url : sibling("\(stem).dmt", in: folder) else {
+            throw IOError(file: url.path, "no \(stem).dmt beside it: the spectral axis is there")
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path))?.sorted() ?? []
+        guard let first = names.first(where: { $0.lowercased() == "\(stem)_0000_0000.dmd".lowercased() }) else {
+            throw IOError(file: dmt.path, "no tile \(stem)_0000_0000.dmd beside it")
+        }
+        let base = String(first.dropLast("_0000_0000.dmd".count))
+        var tiles: [Int: [Int: URL]] = [:]
+        for name in names {
+            guard let tile = AgilentTileName(name, base: base), tiles[tile.y]?[tile.x] == nil else { continue }
+            tiles[tile.y, default: [:]][tile.x] = folder.appendingPathComponent(name)
+        }
+        return (dmt, tiles)
     }
 }
 

@@ -49,6 +49,17 @@ public enum InstrumentFormat: Sendable, Equatable {
                                               + "run reads the files it was trained on)"))
     }
 
+    /// The files an image in `url` is read from: `url`, and the other file of an ENVI pair, an
+    /// Agilent tile's `.dat` and `.bsp`, or a mosaic's `.dmt` and tiles; `[url]` for the other
+    /// formats and for what `detect` does not take.
+    public static func files(_ url: URL) -> [URL] {
+        switch try? detect(url) {
+        case .envi?: return [url] + [enviCompanion(of: url)].compactMap { $0 }
+        case .agilentTile?, .agilentMosaic?: return (try? SpectralCube.agilentFiles(url)) ?? [url]
+        default: return [url]
+        }
+    }
+
     /// Reads `url` in the format `detect` finds, for every format but HDF5 (which the caller reads).
     /// - Throws: `IOError` from `detect` or the format's reader; for HDF5, one saying so.
     public static func read(_ url: URL) throws -> SpectralCube {

@@ -1,0 +1,35 @@
+import CompSegCore
+
+/// Whether settings given to continue a run are the ones its `model.json` recorded: the one
+/// comparison `train --resume` and `compare --resume` make.
+public enum RecordedSettings {
+    /// Whether `given` is the setting a run recorded: equal, or a fraction the run keeps as a
+    /// 32-bit float, equal as one (0.123456789 given, 0.12345679 recorded); whole numbers (counts,
+    /// limits) exactly. In arrays and mappings too, on the keys both hold.
+    public static func matches(_ given: JSONValue, _ recorded: JSONValue?) -> Bool {
+        switch (given, recorded) {
+        case (.number(let a), .number(let b)?): return a == b || (a.rounded() != a && Float(a) == Float(b))
+        case (.array(let a), .array(let b)?): return a.count == b.count && zip(a, b).allSatisfy { matches($0, $1) }
+        case (.object(let a), .object(let b)?): return a.allSatisfy { key, value in b[key].map { matches(value, $0) } ?? true }
+        default: return given == recorded
+        }
+    }
+
+    /// One setting that differs, in words: "NAME VALUE (the run's: VALUE)", or "(the run's: none)".
+    public static func difference(_ name: String, _ given: JSONValue?, _ recorded: JSONValue?) -> String? {
+        guard let given, !matches(given, recorded) else { return nil }
+        return "\(name) \(given.plain) (the run's: \(recorded?.plain ?? "none"))"
+    }
+
+    /// The keys of the mapping `given` whose values the mapping `recorded` holds otherwise, in key
+    /// order, each as `difference` words it with `prefix` before the key. A key the run did not
+    /// record differs, unless `recordedKeysOnly`: a fitted preprocessing step records its fit in
+    /// place of some keys it was given (a stain step's `referenceImage`).
+    public static func differences(_ given: JSONValue, _ recorded: JSONValue, prefix: String = "",
+                                   recordedKeysOnly: Bool = false) -> [String] {
+        let run = recorded.objectValue ?? [:]
+        return (given.objectValue ?? [:]).sorted { $0.key < $1.key }
+            .filter { !recordedKeysOnly || run[$0.key] != nil }
+            .compactMap { difference(prefix + $0.key, $0.value, run[$0.key]) }
+    }
+}
