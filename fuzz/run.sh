@@ -63,7 +63,7 @@ IO=Sources/CompSegIO
 INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift $IO/FileSignature.swift)
 target_sources() {
     case $1 in
-        # Manifest.swift's ManifestRows reads the data file beside an ENVI header (Instruments/ENVI.swift).
+        # Manifest.swift checks files with IOError.swift and FileSignature.swift (among INSTRUMENTS).
         manifest) echo $IO/CSV.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
         envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
