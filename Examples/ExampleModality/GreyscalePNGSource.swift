@@ -5,8 +5,9 @@ import Foundation
 
 /// An example modality plugin: 8-bit greyscale PNG images, one sample per file, as one channel
 /// scaled to [0, 1]. Tissue is every pixel brighter than `tissueThreshold` (by default every
-/// non-zero pixel); the preview is the image itself in grey.
-public struct GreyscalePNGSource: ImageSource {
+/// non-zero pixel); the preview is the image itself in grey. `ReportsConfiguration` (through
+/// `configuration`) lets `compseg plugins greyscale-png` list its settings and a run record them.
+public struct GreyscalePNGSource: ImageSource, ReportsConfiguration {
     /// What the reader can be told (as JSON or YAML keys); `{}` gives the defaults.
     /// `DefaultedConfiguration`: absent keys keep their defaults (no `init(from:)` needed).
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {

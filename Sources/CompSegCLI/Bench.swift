@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
     @Option(parsing: .unconditional, help: "Pooling steps.") var depth = 4
     @Option(parsing: .unconditional, help: "Images per step.") var batch = 7
-    @Option(help: "Topology identifier (see `compseg plugins`).") var topology = "unet"
+    @Option(help: "Topology identifier (the `plugins` command lists them).") var topology = "unet"
     @Option(parsing: .unconditional, help: "Timed steps (after two warm-up steps).") var steps = 5
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions

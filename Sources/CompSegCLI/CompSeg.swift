@@ -40,6 +40,14 @@ public enum CompSegTool {
         } catch {
             CompSeg.exit(withError: CLIError("the plugins could not be registered: \(error)"))
         }
+        // The program's own manifests are read now, so a missing or broken one is named before any command.
+        let unreadable = modalities.sorted { $0.key < $1.key }.compactMap { name, url -> String? in
+            do { _ = try ModalityManifest(contentsOf: url); return nil } catch { return "'\(name)': \(error)" }
+        }
+        if !unreadable.isEmpty {
+            CompSeg.exit(withError: CLIError("the modality manifests given to CompSegTool.main(modalities:) could not be read: "
+                                             + unreadable.joined(separator: "; ")))
+        }
         CompSeg.main()
         exit(0)
     }
@@ -63,7 +71,7 @@ struct CompSeg: ParsableCommand {
         CommandConfiguration(
             commandName: CompSegTool.commandName,
             abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
-            version: "compseg \(CompSegVersion.string) (oneDNN \(CPUBackend.oneDNNVersion))",
+            version: "\(CompSegVersion.named) (oneDNN \(CPUBackend.oneDNNVersion))",
             subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self, CheckBackend.self])
     }
 
@@ -110,6 +118,10 @@ struct CompSeg: ParsableCommand {
 
 enum CompSegVersion {
     static let string = "0.1.0"
+    /// "compseg 0.1.0", or a lab's own tool's name with the compseg it is built on ("mylab, on compseg 0.1.0").
+    static var named: String {
+        CompSegTool.commandName == "compseg" ? "compseg \(string)" : "\(CompSegTool.commandName), on compseg \(string)"
+    }
 }
 
 /// `compseg --version`: the version, and the backends this machine offers (CUDA's libraries are
@@ -121,7 +133,7 @@ func versionReport() -> String {
     case .failure(let reason): cuda = "not available: \(reason)"
     }
     return """
-        compseg \(CompSegVersion.string)
+        \(CompSegVersion.named)
         cpu: oneDNN \(CPUBackend.oneDNNVersion), \(CPUBackend.instructionSet) kernels; 3×3 convolutions: \(CPUBackend.convolutionSummary)
         cuda: \(cuda)
         """

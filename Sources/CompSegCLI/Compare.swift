@@ -15,7 +15,7 @@ struct Compare: ParsableCommand {
 
     @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file, or a reader plugin.") var modality: String
-    @Option(help: "Topologies, comma-separated (see `compseg plugins`); each receives --width and --depth.") var topologies = "unet,segnet"
+    @Option(help: "Topologies, comma-separated (the `plugins` command lists them); each receives --width and --depth.") var topologies = "unet,segnet"
     @Option(help: "Instead of --topologies: a YAML or JSON file whose list `topologies` holds identifiers or {name, topology, configuration} entries, e.g. to compare configurations of one topology.")
     var config: String?
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
@@ -315,7 +315,9 @@ struct Compare: ParsableCommand {
                 model.training.epochs = settings.epochs
                 let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
                 session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
-                print("Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
+                print(session.completedEpochs >= settings.epochs
+                      ? "\(directory.url.path) completed its \(settings.epochs) epochs: nothing to train"
+                      : "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
             } else {
                 var model = RunConfiguration(
                     modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),

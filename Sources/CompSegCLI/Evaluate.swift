@@ -14,7 +14,7 @@ struct Evaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Evaluate a trained run on a manifest: AUC, Dice, per-sample results, maps and masks.")
 
-    @Option(help: "Run folder written by `compseg train`.") var model: String
+    @Option(help: "Run folder written by `train`.") var model: String
     @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Output folder.") var out: String
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
@@ -37,6 +37,10 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
+        try hintingSkipUnreadable(skipping: skipUnreadable, inputs: { (try? Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false).rows.map(\.path.path)) ?? [] }) { try work() }
+    }
+
+    private func work() throws {
         // Ctrl-C or SIGTERM stops the work between samples (and bands of a streamed image): what it was writing goes.
         _ = InterruptFlag.install()
         threading.apply()

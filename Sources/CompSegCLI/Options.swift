@@ -18,12 +18,15 @@ struct ThreadOptions: ParsableArguments {
         }
     }
 
-    /// Sets every pool's thread count when `--threads` was given; warns of a COMPSEG_THREADS that
-    /// is no count in range (the pools then take every core).
+    /// Sets every pool's thread count to `--threads`, else to COMPSEG_THREADS; warns of a
+    /// COMPSEG_THREADS that is no count in range (the pools then take every core).
     func apply() {
         if let threads { Threads.set(threads); return }
-        if case .ignored(let text)? = Threads.environmentSetting {
+        switch Threads.environmentSetting {
+        case .count(let n)?: Threads.set(n)  // OpenMP's and OpenBLAS's pools too, not only CompSeg's count
+        case .ignored(let text)?:
             warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (all cores)")
+        case nil: break
         }
     }
 }
@@ -478,7 +481,7 @@ extension Array {
 
 /// What `segment` and `overlay` apply a trained run to, and where their files go.
 struct TrainedRunInput: ParsableArguments {
-    @Option(help: "Run folder written by `compseg train`.") var model: String
+    @Option(help: "Run folder written by `train`.") var model: String
     @Option(help: "Manifest CSV whose samples to use: a path column, and where known label and split (every split is used; truth masks, where given, join overlay's panels).")
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
@@ -487,6 +490,12 @@ struct TrainedRunInput: ParsableArguments {
     @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out, and segmentation.csv lists the others. Without it, such a file ends the run before anything is written.")
     var skipUnreadable = false
     @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
+
+    /// The sample files the command reads, by path (the manifest's, when it can be read).
+    var inputPaths: [String] {
+        guard let data else { return files.map { URL(fileURLWithPath: $0).path } }
+        return (try? Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false).rows.map(\.path.path)) ?? []
+    }
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
@@ -548,6 +557,17 @@ struct TrainedRunInput: ParsableArguments {
         let folder = URL(fileURLWithPath: out)
         try SegmentationFiles.requireNoInput(among: outputs + (OutputList.read(in: folder) ?? earlier), inputs: inputs, command: command)
         try writingOutputs(into: folder, outputs: outputs, earlier: earlier, force: force, body)
+    }
+}
+
+/// Runs a segment, overlay or evaluate (`body`); without `skipping` (--skip-unreadable), an error
+/// that names one of several `inputs` (a file that cannot be read, which ends the run before
+/// anything is written) says how to go on without it.
+func hintingSkipUnreadable(skipping: Bool, inputs: () -> [String], _ body: () throws -> Void) throws {
+    do { try body() } catch where !skipping && !(error is Interrupted || error is ExitCode || error is TrainingError) {
+        let text = "\(error)", given = inputs()
+        guard given.count > 1, given.contains(where: { text.contains($0) }) else { throw error }
+        throw CLIError(text + "\n(nothing was written: --skip-unreadable leaves out the files that cannot be read, and goes on with the rest)")
     }
 }
 

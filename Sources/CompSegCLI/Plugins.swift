@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuiltinModalities
 import BuiltinPlugins
 import CompSegCore
 import Foundation
@@ -28,7 +29,7 @@ struct Plugins: ParsableCommand {
 
     private func list(_ registry: Registry) {
         let sections: [(String, [PluginInfo])] = [
-            ("Modalities (--modality)", registry.modalities.infos),
+            ("Modality readers (a manifest's reader:, or --modality READER alone, with its defaults)", registry.modalities.infos),
             ("Topologies (--topology)", registry.topologies.infos),
             ("Pooling heads (--head)", registry.heads.infos),
             ("Preprocessing steps (a modality manifest's preprocessing: list)", registry.transforms.infos),
@@ -41,9 +42,28 @@ struct Plugins: ParsableCommand {
                 let aliases = info.aliases.isEmpty ? "" : " (aliases: \(info.aliases.joined(separator: ", ")))"
                 print("  \(info.identifier.padding(toLength: width, withPad: " ", startingAt: 0))  \(info.summary)\(aliases)")
             }
+            if index == 0 { printManifests() }
             if index < sections.count - 1 { print() }
         }
-        print("\n`\(CompSegTool.commandName) plugins NAME` prints a plugin's settings with their defaults.")
+        print("\n`\(CompSegTool.commandName) plugins NAME` prints a plugin's settings with their defaults, or a manifest's contents.")
+    }
+
+    /// The modality manifests `--modality NAME` finds, each with its description (and its file,
+    /// for the program's own).
+    private func printManifests() {
+        let manifests = CompSegTool.modalityManifests.sorted { $0.key < $1.key }
+        print("\nModality manifests (--modality NAME: a reader with its options and preprocessing)")
+        let width = manifests.map(\.key.count).max() ?? 0
+        for (name, url) in manifests {
+            let text = Result { try ModalityManifest(contentsOf: url) }
+                .map { $0.description + (BuiltinModalities.manifests[name] == nil ? " (\(url.path))" : "") }
+            let line: String
+            switch text {
+            case .success(let description): line = description
+            case .failure(let error): line = "cannot be read: \(error)"
+            }
+            print("  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(line)")
+        }
     }
 
     /// Each plugin answering to `name` (one per kind): its kind, summary, settings with their
@@ -58,22 +78,31 @@ struct Plugins: ParsableCommand {
                 lines.append("Settings, with their defaults (\(whereGiven)):")
                 lines += Self.lines(value, indent: "  ")
             case .success: lines.append("Settings: none.")
+            case .failure(let error as CLIError): lines.append("Settings: \(error)")
             case .failure(let error): lines.append("Settings (\(whereGiven)): it needs some given; with none: \(error)")
             }
             found.append(lines.joined(separator: "\n"))
         }
-        func reported(_ plugin: Any) -> JSONValue? { (plugin as? any ReportsConfiguration)?.configurationValue }
+        func reported(_ plugin: Any) throws -> JSONValue? {
+            guard let reporting = plugin as? any ReportsConfiguration else {
+                throw CLIError("not listed: its type does not conform to ReportsConfiguration, which reports them")
+            }
+            return reporting.configurationValue
+        }
+        if let url = CompSegTool.modalityManifests[name.lowercased()] {
+            found.append(try manifestBlock(name.lowercased(), url))
+        }
         if let (info, _) = try? registry.modalities.factory(name) {
-            block("modality reader", info, Result { reported(try registry.modality(name)) },
+            block("modality reader", info, Result { try reported(try registry.modality(name)) },
                   "under `options:` of a modality manifest whose reader is \(info.identifier), as modalities/*.yaml; docs/data.md")
         }
         if let (info, _) = try? registry.topologies.factory(name) {
-            block("topology", info, Result { reported(try registry.topology(name, inputChannels: 1, seed: 0)) },
+            block("topology", info, Result { try reported(try registry.topology(name, inputChannels: 1, seed: 0)) },
                   "train: --width, --depth, or `topologyConfiguration` in a --config settings file; compare: an entry's "
                   + "`configuration` in --config")
         }
         if let (info, _) = try? registry.heads.factory(name) {
-            block("pooling head", info, Result { reported(try registry.head(name)) },
+            block("pooling head", info, Result { try reported(try registry.head(name)) },
                   "train and compare: --head-option KEY=VALUE, or `headConfiguration` in a --config settings file")
         }
         if let (info, _) = try? registry.transforms.factory(name) {
@@ -81,6 +110,20 @@ struct Plugins: ParsableCommand {
                   "in a modality manifest's preprocessing list: `- \(info.identifier): {KEY: VALUE}`")
         }
         return found
+    }
+
+    /// A modality manifest `--modality NAME` finds: where it is, and what it sets.
+    private static func manifestBlock(_ name: String, _ url: URL) throws -> String {
+        let manifest = try ModalityManifest(contentsOf: url)
+        let file = BuiltinModalities.manifests[name] == nil ? url.path : "modalities/\(url.lastPathComponent)"
+        var lines = ["\(name) (modality manifest, \(file); --modality \(name))", "  \(manifest.description)",
+                     "  reader: \(manifest.reader)"]
+        if manifest.options.objectValue?.isEmpty == false { lines += ["  options:"] + Self.lines(manifest.options, indent: "    ") }
+        lines.append("  preprocessing: " + (manifest.preprocessing.isEmpty ? "none" : manifest.preprocessing.map {
+            $0.identifier + ($0.configuration.objectValue?.isEmpty == false ? " " + scalar($0.configuration) : "")
+        }.joined(separator: ", ")))
+        lines.append("  outside: \(manifest.outside.rawValue)")
+        return lines.joined(separator: "\n")
     }
 
     /// A settings value as indented `key: value` lines, as a YAML file gives them: sections

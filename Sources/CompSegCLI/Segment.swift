@@ -28,6 +28,10 @@ struct Segment: ParsableCommand {
     }
 
     func run() throws {
+        try hintingSkipUnreadable(skipping: input.skipUnreadable, inputs: { input.inputPaths }) { try work() }
+    }
+
+    private func work() throws {
         // Ctrl-C or SIGTERM stops the work between samples (and bands of a streamed image): what it was writing goes.
         _ = InterruptFlag.install()
         threading.apply()

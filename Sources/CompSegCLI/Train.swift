@@ -19,11 +19,11 @@ struct Train: ParsableCommand {
             --resume RUN continues from the last completed epoch.
             """)
 
-    @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file (lab.yaml), or a reader plugin (see `compseg plugins`).") var modality: String?
+    @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file (lab.yaml), or a reader plugin (the `plugins` command lists both).") var modality: String?
     @Option(help: "Topology identifier (default unet).") var topology: String?
     @Option(help: "Pooling head identifier (default compsegnet).") var head: String?
     @Option(name: .customLong("head-option"), parsing: .unconditionalSingleValue,
-            help: "A setting of the head, KEY=VALUE (repeatable), e.g. alpha=0.2 for the CompSegNet head; on top of --config's headConfiguration (`compseg plugins` lists the heads).")
+            help: "A setting of the head, KEY=VALUE (repeatable), e.g. alpha=0.2 for the CompSegNet head; on top of --config's headConfiguration (the `plugins` command lists the heads).")
     var headOption: [String] = []
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?

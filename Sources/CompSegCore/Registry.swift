@@ -29,7 +29,10 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
     mutating func add(_ info: PluginInfo, _ make: Factory) throws {
         for name in [info.identifier] + info.aliases {
             if let clash = entries.first(where: { $0.info.answers(to: name) }) {
-                throw RegistryError("\(kind.rawValue) '\(name)' is already registered by '\(clash.info.identifier)'")
+                let what = name == info.identifier ? "its identifier" : "its alias '\(name)'"
+                let other = clash.info.identifier.lowercased() == name.lowercased() ? "the identifier" : "an alias"
+                throw RegistryError("cannot register \(kind.rawValue) '\(info.identifier)': \(what) is \(other) of the \(kind.rawValue) "
+                                    + "'\(clash.info.identifier)' registered before it (one plugin registered twice, or two under one name)")
             }
         }
         entries.append((info, make))

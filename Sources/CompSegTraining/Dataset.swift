@@ -36,7 +36,7 @@ public struct PreparedModality: Sendable {
     /// Reads a manifest row as the reader delivers it (before preprocessing), with the row's
     /// tissue-mask override and split.
     public func read(_ row: Manifest.Row) throws -> Sample {
-        var sample = try oriented(clock.timing(\.reading) { try reader.load(row.path, label: row.label) })
+        var sample = try oriented(clock.timing(\.reading) { try load(row.path, label: row.label) })
         if let split = row.split { sample.metadata["split"] = split.rawValue }
         if let maskFile = row.mask {
             do {
@@ -56,7 +56,18 @@ public struct PreparedModality: Sendable {
 
     /// Reads a sample file (no manifest row: no label, no mask override) as the reader delivers it.
     public func read(_ file: URL) throws -> Sample {
-        try oriented(clock.timing(\.reading) { try reader.load(file, label: nil) })
+        try oriented(clock.timing(\.reading) { try load(file, label: nil) })
+    }
+
+    /// The reader's sample in `url`; an error of the reader's that names neither the file nor its
+    /// name (a lab reader's own error type) is said with both the file and the reader.
+    private func load(_ url: URL, label: SampleLabel?) throws -> Sample {
+        do { return try reader.load(url, label: label) } catch {
+            let text = "\(error)"
+            guard !(error is IOError || error is Interrupted || error is MemoryShortage),
+                  !text.contains(url.path), !text.contains(url.lastPathComponent) else { throw error }
+            throw IOError(file: url.path, "reader '\(manifest.reader)': \(text)")
+        }
     }
 
     /// `sample` with its spectral axis in the training files' direction, where recorded.

@@ -18,12 +18,20 @@ public final class Trainer {
     /// The best epoch so far, its monitored loss and a copy of its weights.
     public private(set) var best: (epoch: Int, loss: Float, weights: [String: Tensor])?
 
-    public init(network: any SegmentingNetwork, head: any PoolingHead, settings: TrainingSettings) throws {
+    /// What every step checks of the network's maps and the head's loss and scores.
+    let contracts: PluginContracts
+
+    /// - Parameters:
+    ///   - topologyName: the topology's identifier, which a map that breaks its contract is told by.
+    ///   - headName: the same for the head.
+    public init(network: any SegmentingNetwork, head: any PoolingHead, settings: TrainingSettings,
+                topologyName: String = "topology", headName: String = "head") throws {
         try settings.validate()
         self.network = network
         self.head = head
         self.settings = settings
         optimizer = settings.makeOptimizer()
+        contracts = PluginContracts(topology: topologyName, head: headName)
     }
 
     /// Runs epochs `history.count + 1 … settings.epochs`; calls `progress` after each and stops
@@ -61,7 +69,9 @@ public final class Trainer {
                 network.seedRandomness(stepSeed)
                 network.zeroGradients()
                 let a = try network.activation(batch.images)
+                try contracts.requireActivation(a, for: batch.images)
                 let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)
+                try contracts.requireLoss(loss, on: "the network's maps")
                 try loss.backward()
                 optimizer.step(network.parameters)
                 lossSum += Double(loss.scalars[0]) * Double(indices.count)
@@ -143,9 +153,13 @@ public final class Trainer {
                 let part = try samples.samples(Array(start..<min(start + settings.batchSize, samples.count)))
                 let batch = try Batch(part)
                 let a = try network.activation(batch.images)
-                lossSum += Double(try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels).scalars[0])
-                    * Double(part.count)
-                scores += try head.score(activation: a, tissue: batch.tissue).scalars
+                try contracts.requireActivation(a, for: batch.images)
+                let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)
+                try contracts.requireLoss(loss, on: "the network's maps")
+                lossSum += Double(loss.scalars[0]) * Double(part.count)
+                let score = try head.score(activation: a, tissue: batch.tissue)
+                try contracts.requireScores(score, count: part.count)
+                scores += score.scalars
             }
             let auc = rocAUC(scores: scores, positives: samples.labels.map { $0 == .cancer })
             return (Float(lossSum / Double(samples.count)), auc, scores)
@@ -190,8 +204,11 @@ public final class Trainer {
         if extremeMaps?.dark.shape != a.shape { extremeMaps = (Tensor(zeros: a.shape), Tensor(repeating: 1, shape: a.shape)) }
         let (dark, lit) = extremeMaps!
         return try withoutGradients {
-            (try head.loss(activation: dark, tissue: batch.tissue, labels: batch.labels).scalars[0],
-             try head.loss(activation: lit, tissue: batch.tissue, labels: batch.labels).scalars[0])
+            let losses = (try head.loss(activation: dark, tissue: batch.tissue, labels: batch.labels),
+                          try head.loss(activation: lit, tissue: batch.tissue, labels: batch.labels))
+            try contracts.requireLoss(losses.0, on: "an all-dark map (every activation 0)", finite: true)
+            try contracts.requireLoss(losses.1, on: "an all-lit map (every activation 1)", finite: true)
+            return (losses.0.scalars[0], losses.1.scalars[0])
         }
     }
     private var extremeMaps: (dark: Tensor, lit: Tensor)?

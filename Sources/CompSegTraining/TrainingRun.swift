@@ -202,7 +202,8 @@ public final class TrainingRun {
                                             seed: model.training.seed,
                                             model.topology.pluginConfiguration(source: "model.json: topology"))
         let head = try registry.head(model.head.identifier, model.head.pluginConfiguration(source: "model.json: head"))
-        return try Trainer(network: network, head: head, settings: model.training)
+        return try Trainer(network: network, head: head, settings: model.training, topologyName: model.topology.identifier,
+                           headName: model.head.identifier)
     }
 
     /// Throws unless `manifest` has training rows of both labels (the method learns from their

@@ -1,4 +1,5 @@
 import CompSegIO
+import CompSegNN
 import CompSegTestSupport
 import Foundation
 import Testing

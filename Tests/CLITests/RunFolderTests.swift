@@ -202,6 +202,26 @@ import Testing
                 "\(threadsVariable.output)")
     }
 
+    /// COMPSEG_THREADS sets every pool's threads (OpenMP's and OpenBLAS's too), as `--threads`
+    /// does: the run it records as one thread trains as one thread. (On one core, 1 and 2 threads
+    /// agree, and the last check says nothing.)
+    @Test func threadsVariableTrainsAsTheOption() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        func weights(_ run: String, threads: String, environment: [String: String] = [:]) throws -> Data {
+            let args = train(manifest, folder.path(run)).dropLast(2) + (threads.isEmpty ? [] : ["--threads", threads])
+            let r = try cli.run(Array(args), environment: environment)
+            #expect(r.status == 0, "\(r.output)")
+            return try Data(contentsOf: URL(fileURLWithPath: folder.path(run + "/weights.safetensors")))
+        }
+        let one = try weights("one", threads: "1"), variable = try weights("variable", threads: "", environment: ["COMPSEG_THREADS": "1"])
+        #expect(one == variable)
+        let model = try String(contentsOfFile: folder.path("variable/model.json"), encoding: .utf8)
+        #expect(model.contains("\"threads\":\"1\"") || model.contains("\"threads\" : \"1\""), "\(model)")
+        if ProcessInfo.processInfo.activeProcessorCount > 1 { #expect(try weights("two", threads: "2") != one) }
+    }
+
     /// `--resume` says, before the data are prepared, what is left: nothing of a finished run, no
     /// run in a folder a train left while preparing, a last epoch that cannot be read.
     @Test func resumeSaysWhatIsLeftBeforePreparing() throws {
@@ -305,6 +325,9 @@ import Testing
         try FileManager.default.moveItem(atPath: folder.path("typed/unet"), toPath: folder.path("typed/UNet"))
         let typed = try cli.run(compare("typed").map { $0 == "unet,segnet" ? "UNet,segnet" : $0 } + ["--resume"])
         #expect(typed.status == 0 && typed.output.contains("== UNet") && !FileManager.default.fileExists(atPath: folder.path("typed/unet")),
+                "\(typed.output)")
+        // Every entry finished: each says there is nothing to train, not that it resumes.
+        #expect(typed.output.contains("typed/UNet completed its 2 epochs: nothing to train") && !typed.output.contains("Resuming "),
                 "\(typed.output)")
     }
 

@@ -35,9 +35,15 @@ import CompSegNetHead
 
     @Test func duplicateRegistrationIsRefused() throws {
         var r = try registry()
-        #expect(throws: RegistryError("pooling head 'paper' is already registered by 'compsegnet'")) {
+        #expect(throws: RegistryError("cannot register pooling head 'other': its alias 'paper' is an alias of the pooling head "
+                                      + "'compsegnet' registered before it (one plugin registered twice, or two under one name)")) {
             try r.registerHead(PluginInfo("other", aliases: ["paper"], summary: "")) { _ in try CompSegNetHead() }
         }
+        #expect(throws: RegistryError("cannot register pooling head 'CompSegNet': its identifier is the identifier of the pooling head "
+                                      + "'compsegnet' registered before it (one plugin registered twice, or two under one name)")) {
+            try r.registerHead(PluginInfo("CompSegNet", summary: "")) { _ in try CompSegNetHead() }
+        }
+        #expect(r.heads.identifier("PAPER") == "compsegnet" && r.heads.identifier("unknown") == "unknown")
     }
 
     @Test func configurationKeysAreCheckedAndDefaultsFilled() throws {

@@ -27,6 +27,14 @@ import Testing
         #expect(step.output.contains("it needs some given; with none: expected either 'values' or all of 'from', 'to', 'count'"), "\(step.output)")
         let topology = try runBuilt("ExampleTool", ["plugins", "unet"])
         #expect(topology.output.contains("  width: 64\n") && topology.output.contains("train: --width, --depth"), "\(topology.output)")
+        // The example reader reports its settings (ReportsConfiguration).
+        let grey = try runBuilt("ExampleTool", ["plugins", "grey-png"])
+        #expect(grey.output.contains("Settings, with their defaults") && grey.output.contains("  tissueThreshold: 0\n"), "\(grey.output)")
+        // The modality manifests --modality finds are listed, the program's own with its file, and one is printed by name.
+        #expect(run.output.contains("Modality manifests (--modality NAME") && run.output.contains("grey-spots.yaml)"), "\(run.output)")
+        let manifest = try runBuilt("ExampleTool", ["plugins", "grey-spots"])
+        #expect(manifest.status == 0 && manifest.output.hasPrefix("grey-spots (modality manifest, ")
+                    && manifest.output.contains("\n  reader: greyscale-png\n"), "\(manifest.output)")
         let unknown = try runBuilt("ExampleTool", ["plugins", "segnt"])
         #expect(unknown.status == 1 && unknown.error.contains("no plugin answers to 'segnt'; did you mean 'segnet'?"), "\(unknown.error)")
         // Its help and messages call it by its own name.

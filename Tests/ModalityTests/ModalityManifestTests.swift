@@ -63,6 +63,12 @@ import Testing
         do { _ = try ModalityManifest.resolve("nmr", builtin: [:], registry: registry); Issue.record("nmr resolved") } catch {
             #expect("\(error)".contains("unknown modality 'nmr': not a manifest file, and not one of infrared (or ir, ftir)"), "\(error)")
         }
+        // A misspelt name, a manifest's or a reader's, is suggested.
+        for (typed, meant) in [("infrard", "infrared"), ("lab-flou", "lab-fluo"), ("ftr", "ftir")] {
+            do { _ = try ModalityManifest.resolve(typed, builtin: ["lab-fluo": lab], registry: registry); Issue.record("\(typed) resolved") } catch {
+                #expect("\(error)".hasPrefix("unknown modality '\(typed)': did you mean '\(meant)'? not a manifest file"), "\(error)")
+            }
+        }
     }
 
     @Test func mistakesNameTheFileAndTheKey() throws {
