@@ -53,7 +53,7 @@ public final class HDF5File: Sendable {
         let id = compseg_h5_missing_filter(dataset, &name, name.count)
         guard id > 0 else { return "" }
         let known = [32000: "LZF", 32001: "Blosc", 32004: "LZ4", 32008: "Bitshuffle", 32015: "Zstandard", 307: "bzip2"][Int(id)]
-        let written = String(cString: name)
+        let written = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let what = known ?? (written.isEmpty ? "an unregistered filter" : written)
         return ": it is compressed with filter \(id) (\(what)), which this HDF5 library cannot decode; write it again "
             + "with gzip compression where it was made (h5py: compression='gzip')"

@@ -139,7 +139,7 @@ import Testing
             .split(separator: "\n").dropFirst().map { String($0.prefix { $0 != "," }) }
         #expect(ids == ["spot001", "big", "spot000"], "\(ids)")
         // A row with a tissue mask of its own is read whole, and said so.
-        let tissue = try PNGImage(width: w, height: h, channels: 1, pixels: [UInt8](repeating: 255, count: h * w))
+        let tissue = PNGImage(width: w, height: h, channels: 1, pixels: [UInt8](repeating: 255, count: h * w))
         try tissue.write(to: URL(fileURLWithPath: folder.path("big_tissue.png")))
         try Data("path,mask\n\(image),\(folder.path("big_tissue.png"))\n".utf8).write(to: URL(fileURLWithPath: folder.path("masked.csv")))
         let masked = try cli.run(["segment", "--model", folder.path("run"), "--data", folder.path("masked.csv"), "--out", folder.path("masked"),

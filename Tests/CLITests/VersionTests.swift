@@ -64,7 +64,7 @@ import Testing
         // Looked for beside the settings file, not in the working directory: the manifest, then the modality file.
         #expect(r.status != 0 && r.output.contains(folder.path("settings/m.csv")), "\(r.output)")
         try "path,label,split\nx.h5,1,train\ny.h5,0,train\n".write(toFile: folder.path("settings/m.csv"), atomically: true, encoding: .utf8)
-        for f in ["x.h5", "y.h5"] { FileManager.default.createFile(atPath: folder.path("settings/" + f), contents: Data()) }
+        for f in ["x.h5", "y.h5"] { _ = FileManager.default.createFile(atPath: folder.path("settings/" + f), contents: Data()) }
         let modality = try CLI().run(["train", "--config", folder.path("settings/train.yaml")])
         #expect(modality.status != 0 && modality.output.contains(folder.path("settings/lab.yaml")), "\(modality.output)")
     }

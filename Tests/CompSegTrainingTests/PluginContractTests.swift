@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegNetHead
 import CompSegTestSupport
@@ -11,7 +12,7 @@ import UNetTopology
 /// rule it breaks: not met as an engine error, or trained to nonsense without a word.
 @Suite struct PluginContractTests {
     /// A small U-Net whose maps `alter` changes (a topology author's mistake).
-    final class Altered: Module, SegmentingNetwork {
+    final class Altered: Module, SegmentingNetwork, @unchecked Sendable {
         let net: UNet
         let alter: @Sendable (Tensor) throws -> Tensor
         var inputChannels: Int { net.inputChannels }
@@ -78,5 +79,28 @@ import UNetTopology
 
     @Test func aNetworkThatKeepsTheContractTrains() throws {
         #expect(try training(Altered { $0 }) == "trained")
+    }
+}
+
+/// A reader's own error type (a lab's) is said with the file and the reader, as the built-in
+/// readers' `IOError`s name their files.
+@Suite struct ReaderErrorTests {
+    struct LabError: Error { let code: Int }
+    struct Throwing: ImageSource {
+        func load(_ url: URL, label: SampleLabel?) throws -> Sample {
+            if url.lastPathComponent == "named.lab" { throw IOError(file: url.path, "is damaged") }
+            throw LabError(code: 42)
+        }
+    }
+
+    @Test func aReadersOwnErrorNamesTheFileAndTheReader() throws {
+        var registry = Registry()
+        try registry.registerModality(PluginInfo("lab-reader", summary: "throws")) { _ in Throwing() }
+        let modality = try PreparedModality(ModalityManifest(name: "lab", reader: "lab-reader", source: "lab.yaml"), registry: registry)
+        #expect(throws: IOError(file: "/data/spot7.lab", "reader 'lab-reader': LabError(code: 42)")) {
+            try modality.read(URL(fileURLWithPath: "/data/spot7.lab"))
+        }
+        // An error that names the file already is passed on as it is.
+        #expect(throws: IOError(file: "/data/named.lab", "is damaged")) { try modality.read(URL(fileURLWithPath: "/data/named.lab")) }
     }
 }

@@ -164,7 +164,7 @@ public enum SpectralLayout: String, ConfigurationChoice, Sendable {
         guard shape.filter({ $0 > 1 }).count <= 1 else {
             throw LayoutError("has shape \(shape); expected a vector")
         }
-        return values.map(Double.init)
+        return values.map { Double($0) }
     }
 }
 
