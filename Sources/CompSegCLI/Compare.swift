@@ -306,71 +306,79 @@ struct Compare: ParsableCommand {
         let stop = InterruptFlag.install()
 
         var rows: [Row] = []
-        for e in entries {
-            print("== \(e.name)")
-            let warnedBefore = Warnings.written.count  // this entry's warnings go into its summary.json
-            let directory = RunDirectory(folder.appendingPathComponent(e.name))
-            let session: TrainingRun
-            if var model = begun[e.name] {
-                model.training.epochs = settings.epochs
-                let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
-                session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
-                print(session.completedEpochs >= settings.epochs
-                      ? "\(directory.url.path) completed its \(settings.epochs) epochs: nothing to train"
-                      : "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
-            } else {
-                var model = RunConfiguration(
-                    modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                    head: headOf(e), inputChannels: train.channels!, training: e.settings(settings),
-                    versions: runVersions(manifest: manifest, device: device))
-                model.rows = manifestRows
-                session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
+        var current = ""  // the entry at work: a Ctrl-C that stops its evaluation (not its training) names it
+        do {
+            for e in entries {
+                current = e.name
+                print("== \(e.name)")
+                let warnedBefore = Warnings.written.count  // this entry's warnings go into its summary.json
+                let directory = RunDirectory(folder.appendingPathComponent(e.name))
+                let session: TrainingRun
+                if var model = begun[e.name] {
+                    model.training.epochs = settings.epochs
+                    let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
+                    session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
+                    print(session.completedEpochs >= settings.epochs
+                          ? "\(directory.url.path) completed its \(settings.epochs) epochs: nothing to train"
+                          : "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
+                } else {
+                    var model = RunConfiguration(
+                        modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
+                        head: headOf(e), inputChannels: train.channels!, training: e.settings(settings),
+                        versions: runVersions(manifest: manifest, device: device))
+                    model.rows = manifestRows
+                    session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
+                }
+                let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
+                let finished = try session.run(progress: progress.finish,
+                                               step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
+                                               shouldStop: { stop.isSet })
+                guard finished else {
+                    print("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
+                                             : "\(e.name)'s last completed epoch is saved") + ". Continue the comparison with the same options "
+                          + "and --resume")
+                    throw ExitCode(stop.exitStatus)
+                }
+                let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
+                let trained = try TrainedModel(run: session.folder, registry: registry)
+                let (chosen, origin, unchosen) = try chooseThreshold(session, manifest: manifest, registry: registry)
+                let (samples, maps) = try trained.segmented(test)
+                let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
+                let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
+                if evaluation.marksNothing {
+                    warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, "
+                         + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")
+                }
+                let figures = session.folder.url.appendingPathComponent("test")
+                try createFolder(figures)
+                let fractions = EvaluationReport.fractionChart(evaluation)  // also in the report, beside the others
+                let fractionsSVG = fractions.svg()
+                try fractions.render().writePNG(to: figures.appendingPathComponent("fractions.png"))
+                try writeDurably(Data(fractionsSVG.utf8), to: figures.appendingPathComponent("fractions.svg"))
+                // Card anchors carry the entry's name: the report holds every entry's cards.
+                let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
+                                                                anchorPrefix: "\(e.name)-")
+                // Its numbers per sample and in summary, as evaluate writes them.
+                try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
+                                          splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
+                                          source: (session.folder.url.path, manifest.url.path, "test", origin),
+                                          run: (0, shared + Warnings.written.dropFirst(warnedBefore)), to: figures)
+                let history = session.trainer.history
+                let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
+                rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,
+                                seed: session.model.training.seed, threshold: chosen, thresholdOrigin: origin, thresholdUnchosen: unchosen,
+                                collapsedEpochs: history.filter { $0.collapse != nil }.count, epochs: history.count,
+                                keptEpochCollapsed: keptCollapsed, keptEpoch: session.trainer.best?.epoch, parameters: session.trainer.network.parameterCount, seconds: seconds,
+                                imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
+                                // Without a validation split the best epoch was chosen by its training loss: not a validation loss.
+                                validationLoss: validation.count == 0 ? nil : session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
+                                curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
+                                configuration: session.model.topology.configuration, head: session.model.head))
             }
-            let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
-            let finished = try session.run(progress: progress.finish,
-                                           step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
-                                           shouldStop: { stop.isSet })
-            guard finished else {
-                print("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
-                                         : "\(e.name)'s last completed epoch is saved") + ". Continue the comparison with the same options "
-                      + "and --resume")
-                throw ExitCode(stop.exitStatus)
-            }
-            let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
-            let trained = try TrainedModel(run: session.folder, registry: registry)
-            let (chosen, origin, unchosen) = try chooseThreshold(session, manifest: manifest, registry: registry)
-            let (samples, maps) = try trained.segmented(test)
-            let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
-            let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
-            if evaluation.marksNothing {
-                warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, "
-                     + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")
-            }
-            let figures = session.folder.url.appendingPathComponent("test")
-            try createFolder(figures)
-            let fractions = EvaluationReport.fractionChart(evaluation)  // also in the report, beside the others
-            let fractionsSVG = fractions.svg()
-            try fractions.render().writePNG(to: figures.appendingPathComponent("fractions.png"))
-            try writeDurably(Data(fractionsSVG.utf8), to: figures.appendingPathComponent("fractions.svg"))
-            // Card anchors carry the entry's name: the report holds every entry's cards.
-            let gallery = try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: figures,
-                                                            anchorPrefix: "\(e.name)-")
-            // Its numbers per sample and in summary, as evaluate writes them.
-            try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
-                                      splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
-                                      source: (session.folder.url.path, manifest.url.path, "test", origin),
-                                      run: (0, shared + Warnings.written.dropFirst(warnedBefore)), to: figures)
-            let history = session.trainer.history
-            let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
-            rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,
-                            seed: session.model.training.seed, threshold: chosen, thresholdOrigin: origin, thresholdUnchosen: unchosen,
-                            collapsedEpochs: history.filter { $0.collapse != nil }.count, epochs: history.count,
-                            keptEpochCollapsed: keptCollapsed, keptEpoch: session.trainer.best?.epoch, parameters: session.trainer.network.parameterCount, seconds: seconds,
-                            imagesPerSecond: history.map(\.imagesPerSecond).reduce(0, +) / Double(max(1, history.count)),
-                            // Without a validation split the best epoch was chosen by its training loss: not a validation loss.
-                            validationLoss: validation.count == 0 ? nil : session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
-                            curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
-                            configuration: session.model.topology.configuration, head: session.model.head))
+        } catch let error as Interrupted {
+            print("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
+                  + "options and --resume")
+            throw ExitCode(128 + error.signal)
         }
         try writeTables(rows, to: folder)
         let curves = rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) }

@@ -423,6 +423,7 @@ struct RunInputs {
             // Every header is read here: each file that cannot be read is named, not only the first.
             var unreadable: [String] = [], masked: [String] = []
             for (i, input) in inputs.enumerated() {
+                try Interruption.check()  // Ctrl-C: between headers (thousands of slides on a slow share take a while)
                 do {
                     guard let e = try source.extent(of: input.url), e.height * e.width > streamAbove else { continue }
                     // A tissue mask of the row's own is read whole, and its image with it.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BuiltinPlugins
 import CompSegCore
 import CompSegIO
+import CompSegNN
 import CompSegTraining
 import Foundation
 import HEModality
@@ -44,7 +45,7 @@ struct Inspect: ParsableCommand {
             Renishaw WiRE (.wdf), Galactic SPC (.spc), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
             the modality's computed one, without pixels holding NaN or infinite values. A file the modality would refuse \
             as a training sample (NaN under nonFinite: error, no tissue, an axis a step refuses: its steps are fitted \
-            to each file alone) is noted, and inspect then exits non-zero, as train would. With --modality he, each \
+            to each file alone, on 1024 of its tissue pixels where every step is pixelwise) is noted, and inspect then exits non-zero, as train would. With --modality he, each \
             TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
             level and size the modality reads. With another reader (a plugin's), each file is read as a sample: \
             its size, channels, tissue and each channel's range on tissue.
@@ -96,15 +97,34 @@ struct Inspect: ParsableCommand {
     /// `resample`'s range, say), as training would refuse it; nil when none does. The steps are
     /// fitted to this sample alone: a refusal that names another cause (too few pixels for a fit
     /// over one sample) is not the file's.
+    /// A chain of pixelwise steps (`isPixelwise`) is tried on `probePixels` of the tissue only, which
+    /// refuse what the whole would (an axis), at a fraction of the cost on a large map.
     static func stepRefusal(_ url: URL, sample read: () throws -> Sample, _ prepared: PreparedModality) throws -> String? {
         var sample: Sample
         do { sample = try read() } catch { return "it cannot be made a sample: \(error)" }
         sample.id = url.lastPathComponent
+        if prepared.chain.isPixelwise { sample = try tissuePixels(of: sample) }
         let alone = sample
         do { _ = try prepared.fitted(to: SampleSequence(count: 1) { _ in alone }).prepare(alone) } catch let e as SampleError where e.sample == alone.id {
             return "a step of the modality refuses it as a sample: \(e.message)"
         } catch {}
         return nil
+    }
+
+    /// How many tissue pixels a pixelwise chain is tried on.
+    static let probePixels = 1024
+
+    /// Up to `probePixels` of `sample`'s tissue pixels, spread evenly over its tissue, as a sample
+    /// one pixel high, all tissue; the sample itself when it has no more.
+    static func tissuePixels(of sample: Sample) throws -> Sample {
+        let tissue = sample.tissue.pixels.indices.filter { sample.tissue.pixels[$0] }
+        guard tissue.count > probePixels else { return sample }
+        let picked = (0..<probePixels).map { tissue[$0 * tissue.count / probePixels] }
+        let (c, plane) = (sample.image.shape[0], sample.height * sample.width), values = sample.image.scalars
+        let image = try Tensor(shape: [c, 1, picked.count], scalars: (0..<c).flatMap { k in picked.map { values[k * plane + $0] } })
+        return try Sample(id: sample.id, image: image, channels: sample.channels,
+                          tissue: Mask(height: 1, width: picked.count, filled: true),
+                          preview: RGBImage(height: 1, width: picked.count, fill: (0, 0, 0)), label: sample.label, metadata: sample.metadata)
     }
 
     /// The most pixels whose tissue `inspect` finds for H&E (as many as a 4096² image).

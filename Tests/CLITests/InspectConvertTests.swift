@@ -153,12 +153,13 @@ import Testing
     }
 
     /// A file a step of the modality refuses (its axis short of resample's range) fails inspect
-    /// with the step's reason, as train refuses it; one the steps take passes.
+    /// with the step's reason, as train refuses it; one the steps take passes. The maps hold more
+    /// tissue pixels than a pixelwise chain is tried on (1024), so the probe is what is tested.
     @Test func inspectAppliesTheModalitysSteps() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
         func write(_ name: String, from: Float, to: Float) throws {
-            let (h, w, b) = (4, 5, 30)
+            let (h, w, b) = (40, 41, 30)
             let writer = try HDF5Writer(url: URL(fileURLWithPath: folder.path(name)))
             try writer.write("/spectra", shape: [h, w, b], values: (0..<(h * w * b)).map { Float(1 + ($0 * 7919) % 97) / 10 })
             try writer.write("/wavenumbers", shape: [b], values: (0..<b).map { from + (to - from) * Float($0) / Float(b - 1) })
@@ -167,7 +168,7 @@ import Testing
         }
         try write("short.h5", from: 500, to: 1700)
         try write("whole.h5", from: 350, to: 1850)
-        try Data("reader: raman\npreprocessing:\n  - resample: {from: 400, to: 1800, count: 50}\n".utf8)
+        try Data("reader: raman\npreprocessing:\n  - resample: {from: 400, to: 1800, count: 50}\n  - pca: {components: 8}\n".utf8)
             .write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
         let r = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), folder.path("short.h5"), folder.path("whole.h5")])
         #expect(r.status == 1 && r.output.contains("note: a step of the modality refuses it as a sample: step 'resample': target point 400.0 lies outside")
