@@ -162,7 +162,7 @@ struct Compare: ParsableCommand {
             return "training settings " + keys.map { "\($0) \(given[$0]?.text ?? "none") (the run's: \(begun[$0]?.text ?? "none"))" }
                 .joined(separator: ", ")
         }
-        if let recorded = model.modality, let key = Train.modalityDifferences(modality, recorded, registry: registry, prefix: "modality ").first {
+        if let recorded = model.modality, let key = RecordedSettings.modalityDifferences(modality, recorded, registry: registry, prefix: "modality ").first {
             return key
         }
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
@@ -378,7 +378,8 @@ struct Compare: ParsableCommand {
         } catch let error as Interrupted {
             print("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
                   + "options and --resume")
-            throw ExitCode(128 + error.signal)
+            _ = error  // the signal is the flag's
+            throw ExitCode(stop.exitStatus)
         }
         try writeTables(rows, to: folder)
         let curves = rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) }

@@ -8,9 +8,9 @@ import Foundation
 /// with a name, that plugin's settings with their defaults, and where to give them.
 struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List the registered modalities, topologies, pooling heads and preprocessing steps, or one plugin's settings.")
+        abstract: "List the registered modality readers, topologies, pooling heads and preprocessing steps and the modality manifests, or one plugin's settings or one manifest.")
 
-    @Argument(help: "A plugin's identifier or alias: print its settings with their defaults, and where to give them.")
+    @Argument(help: "A plugin's identifier or alias, or a modality manifest's name: print the plugin's settings with their defaults and where to give them, or the manifest's reader, options and steps.")
     var name: String?
 
     func run() throws {
@@ -18,11 +18,11 @@ struct Plugins: ParsableCommand {
         guard let name else { return list(registry) }
         let found = try Self.describe(name, registry)
         guard !found.isEmpty else {
-            // The nearest name among all kinds.
-            let guess = [registry.modalities.nearest(name), registry.topologies.nearest(name),
-                         registry.heads.nearest(name), registry.transforms.nearest(name)]
-                .compactMap { $0 }.min { $0.distance < $1.distance }.map { "did you mean '\($0.name)'? " } ?? ""
-            throw CLIError("no plugin answers to '\(name)'; \(guess)`\(CompSegTool.commandName) plugins` lists them")
+            // The nearest name among all kinds and the manifests.
+            let names = CompSegTool.modalityManifests.keys.sorted().map { ($0, 0) } + registry.modalities.names + registry.topologies.names
+                + registry.heads.names + registry.transforms.names
+            let guess = nearestName(name, among: names).map { "did you mean '\($0.name)'? " } ?? ""
+            throw CLIError("no plugin or modality manifest answers to '\(name)'; \(guess)`\(CompSegTool.commandName) plugins` lists them")
         }
         print(found.joined(separator: "\n\n"))
     }
@@ -56,7 +56,7 @@ struct Plugins: ParsableCommand {
         let width = manifests.map(\.key.count).max() ?? 0
         for (name, url) in manifests {
             let text = Result { try ModalityManifest(contentsOf: url) }
-                .map { $0.description + (BuiltinModalities.manifests[name] == nil ? " (\(url.path))" : "") }
+                .map { $0.description + (BuiltinModalities.manifests[name] != url ? " (\(url.path))" : "") }
             let line: String
             switch text {
             case .success(let description): line = description
@@ -115,7 +115,7 @@ struct Plugins: ParsableCommand {
     /// A modality manifest `--modality NAME` finds: where it is, and what it sets.
     private static func manifestBlock(_ name: String, _ url: URL) throws -> String {
         let manifest = try ModalityManifest(contentsOf: url)
-        let file = BuiltinModalities.manifests[name] == nil ? url.path : "modalities/\(url.lastPathComponent)"
+        let file = BuiltinModalities.manifests[name] != url ? url.path : "modalities/\(url.lastPathComponent)"
         var lines = ["\(name) (modality manifest, \(file); --modality \(name))", "  \(manifest.description)",
                      "  reader: \(manifest.reader)"]
         if manifest.options.objectValue?.isEmpty == false { lines += ["  options:"] + Self.lines(manifest.options, indent: "    ") }

@@ -45,7 +45,7 @@ struct Inspect: ParsableCommand {
             Renishaw WiRE (.wdf), Galactic SPC (.spc), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
             the modality's computed one, without pixels holding NaN or infinite values. A file the modality would refuse \
             as a training sample (NaN under nonFinite: error, no tissue, an axis a step refuses: its steps are fitted \
-            to each file alone, on 1024 of its tissue pixels where every step is pixelwise) is noted, and inspect then exits non-zero, as train would. With --modality he, each \
+            to each file alone, on 1024 of its tissue pixels where every step is pixelwise, so a step that refuses single pixels may pass) is noted, and inspect then exits non-zero, as train would. With --modality he, each \
             TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
             level and size the modality reads. With another reader (a plugin's), each file is read as a sample: \
             its size, channels, tissue and each channel's range on tissue.
@@ -103,12 +103,15 @@ struct Inspect: ParsableCommand {
         var sample: Sample
         do { sample = try read() } catch { return "it cannot be made a sample: \(error)" }
         sample.id = url.lastPathComponent
-        if prepared.chain.isPixelwise { sample = try tissuePixels(of: sample) }
-        let alone = sample
-        do { _ = try prepared.fitted(to: SampleSequence(count: 1) { _ in alone }).prepare(alone) } catch let e as SampleError where e.sample == alone.id {
-            return "a step of the modality refuses it as a sample: \(e.message)"
-        } catch {}
-        return nil
+        func refusal(_ alone: Sample) -> String? {
+            do { _ = try prepared.fitted(to: SampleSequence(count: 1) { _ in alone }).prepare(alone) } catch let e as SampleError where e.sample == alone.id {
+                return "a step of the modality refuses it as a sample: \(e.message)"
+            } catch {}
+            return nil
+        }
+        // A refusal of the probe is said as the whole sample gives it (a pixel's place, say).
+        if prepared.chain.isPixelwise, refusal(try tissuePixels(of: sample)) == nil { return nil }
+        return refusal(sample)
     }
 
     /// How many tissue pixels a pixelwise chain is tried on.

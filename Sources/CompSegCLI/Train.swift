@@ -355,8 +355,8 @@ struct Train: ParsableCommand {
                                 + "with its new path")
         }
         let manifest = try Manifest(contentsOf: manifestURL)
-        if let trained = model.rows,
-           case let given = ManifestRows(manifest, readingContentsWith: try? model.preparedModality(registry: registry, file: folder.modelFile.path).reader) {
+        let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
+        if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
             guard given.sameRows(as: trained) else {
                 throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
                                     + "was trained on (\(trained), or as many with other files, labels or splits); --data with --resume "
@@ -377,7 +377,6 @@ struct Train: ParsableCommand {
             changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path
         }
         let started = DispatchTime.now().uptimeNanoseconds
-        let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry, lock: lock)
@@ -474,31 +473,9 @@ struct Train: ParsableCommand {
         if let modality, let trained = model.modality {
             var manifest = try ModalityManifest.resolve(modality, builtin: CompSegTool.modalityManifests, registry: registry)
             if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }
-            differing += Self.modalityDifferences(manifest, trained, registry: registry, prefix: "modality \(modality): ")
+            differing += RecordedSettings.modalityDifferences(manifest, trained, registry: registry, prefix: "modality \(modality): ")
         }
         return differing
-    }
-
-    /// What a modality given sets otherwise than the one a run trained with, each as
-    /// `RecordedSettings.difference` words it after `prefix`: the reader, the steps by identifier,
-    /// the steps' settings (where the steps are the run's, on the keys the run recorded) and the
-    /// reader's options. Shared by `train --resume` and `compare --resume`.
-    static func modalityDifferences(_ manifest: ModalityManifest, _ trained: ModalityManifest, registry: Registry,
-                                    prefix: String) -> [String] {
-        func steps(_ m: ModalityManifest) -> [String] { m.preprocessing.map { registry.transforms.identifier($0.identifier) } }
-        var differing = [
-            RecordedSettings.difference(prefix + "reader", .string(registry.modalities.identifier(manifest.reader)),
-                                        .string(registry.modalities.identifier(trained.reader))),
-            RecordedSettings.difference(prefix + "preprocessing", .array(steps(manifest).map { .string($0) }),
-                                        .array(steps(trained).map { .string($0) })),
-        ].compactMap { $0 }
-        if steps(manifest) == steps(trained) {
-            for (given, step) in zip(manifest.preprocessing, trained.preprocessing) {
-                differing += RecordedSettings.differences(given.configuration, step.configuration,
-                                                          prefix: prefix + "\(step.identifier).", recordedKeysOnly: true)
-            }
-        }
-        return differing + RecordedSettings.differences(manifest.options, trained.options, prefix: prefix + "options.")
     }
 
     func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {

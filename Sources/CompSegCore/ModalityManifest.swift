@@ -146,10 +146,8 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
                 if !$0.contains($1) { $0.append($1) }
             }
             let aliases = registry.modalities.infos.flatMap(\.aliases)
-            // The name it likely misspells, as PluginTable.nearest finds one (one edit, two in names of 8 letters or more).
-            let guess = (names + aliases).compactMap { n in editDistance(argument, n, shortest: 2).map { (n, $0) } }
-                .filter { $0.1 <= (argument.count >= 8 ? 2 : 1) }.min { ($0.1, $0.0) < ($1.1, $1.0) }
-            throw RegistryError("unknown modality '\(argument)': " + (guess.map { "did you mean '\($0.0)'? " } ?? "")
+            let guess = nearestName(argument, among: names.map { ($0, 0) } + aliases.map { ($0, 1) })
+            throw RegistryError("unknown modality '\(argument)': " + (guess.map { "did you mean '\($0.name)'? " } ?? "")
                                 + "not a manifest file, and not one of "
                                 + names.joined(separator: ", ") + (aliases.isEmpty ? "" : " (or " + aliases.joined(separator: ", ") + ")"))
         }

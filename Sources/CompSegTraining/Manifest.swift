@@ -205,6 +205,11 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     /// it was recorded, or when not read). Every file a sample is read from is read (the reader's
     /// `ImageSource.files(of:)`: the data beside an ENVI header, a mosaic's tiles).
     public var contents: String?
+    /// Which files `contents` covers: `currentContentsFiles`, or nil in runs that recorded it over
+    /// the row's file, the other of an ENVI pair and the mask alone (an Agilent tile's axis and a
+    /// mosaic's tiles were left out), whose `contents` is no longer compared.
+    public var contentsFiles: Int?
+    public static let currentContentsFiles = 2
 
     /// - Parameter reader: the reader whose files to read for `contents` (nine 4 KiB pieces of
     ///   each); nil leaves `contents` out.
@@ -222,6 +227,7 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         validation = rows.count - train
         digest = fnv(lines.sorted())
         order = fnv(lines)
+        contentsFiles = reader == nil ? nil : Self.currentContentsFiles
         contents = reader.map { reader in fnv(zip(lines, rows).map { line, row -> String in
             let files = reader.files(of: row.path) + [row.mask].compactMap { $0 }
             return ([line] + files.map(Self.sampledContents)).joined(separator: ",")
@@ -260,7 +266,7 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
 
     /// Whether the files hold what `other`'s did, as far as both recorded their contents.
     public func sameContents(as other: ManifestRows) -> Bool {
-        contents == nil || other.contents == nil || contents == other.contents
+        contents == nil || other.contents == nil || contentsFiles != other.contentsFiles || contents == other.contents
     }
 
     public var description: String { "\(train) train and \(validation) val row\(validation == 1 ? "" : "s")" }

@@ -8,20 +8,22 @@ struct PluginContracts {
     /// The plugins' identifiers, for messages.
     var topology: String, head: String
 
-    /// `activation`, the network's output for `images` (N×C×H×W), is N×1×H×W, every value in
-    /// [0, 1]. NaN is left to the epoch's check: weights that diverged give it, not the topology.
+    /// `activation`, the network's output for `images` (N×C×H×W), is N×1×H×W.
     func requireActivation(_ activation: Tensor, for images: Tensor) throws {
         let (n, h, w) = (images.shape[0], images.shape[2], images.shape[3])
         guard activation.shape == [n, 1, h, w] else {
             throw TrainingError("topology '\(topology)' returned \(activation.shape) for a batch of \(images.shape); "
                                 + "a topology must return N×1×H×W, one activation map per image at the image's size (docs/adding-a-topology.md)")
         }
-        if let bad = activation.scalars.firstIndex(where: { $0 < 0 || $0 > 1 }) {
-            let values = activation.scalars.lazy.filter(\.isFinite)
-            throw TrainingError("topology '\(topology)' returned an activation of \(activation.scalars[bad]) (image \(bad / (h * w) + 1) of the batch; "
-                                + "its finite values span [\(values.min() ?? .nan), \(values.max() ?? .nan)]); a topology's activations "
-                                + "must lie in [0, 1]: end it in a sigmoid (docs/adding-a-topology.md)")
-        }
+    }
+
+    /// The activations on a batch's tissue span [`lowest`, `highest`] (`maskedRange`, two numbers
+    /// per image off the device), within [0, 1]. NaN is left to the epoch's check: weights that
+    /// diverged give it, not the topology.
+    func requireRange(lowest: Float, highest: Float) throws {
+        guard lowest < 0 || highest > 1 else { return }
+        throw TrainingError("topology '\(topology)' returned activations in [\(lowest), \(highest)] on a batch's tissue; a "
+                            + "topology's activations must lie in [0, 1]: end it in a sigmoid (docs/adding-a-topology.md)")
     }
 
     /// `loss`, the head's loss `on` a map (in words), is one value, and `finite` (for the maps that

@@ -32,4 +32,25 @@ public enum RecordedSettings {
             .filter { !recordedKeysOnly || run[$0.key] != nil }
             .compactMap { difference(prefix + $0.key, $0.value, run[$0.key]) }
     }
+
+    /// What a modality given sets otherwise than the one a run trained with, each as `difference`
+    /// words it after `prefix`: the reader, the steps by identifier,
+    /// the steps' settings (where the steps are the run's, on the keys the run recorded) and the
+    /// reader's options. Shared by `train --resume` and `compare --resume`.
+    public static func modalityDifferences(_ manifest: ModalityManifest, _ trained: ModalityManifest, registry: Registry,
+                                           prefix: String) -> [String] {
+        func steps(_ m: ModalityManifest) -> [String] { m.preprocessing.map { registry.transforms.identifier($0.identifier) } }
+        var differing = [
+            difference(prefix + "reader", .string(registry.modalities.identifier(manifest.reader)),
+                       .string(registry.modalities.identifier(trained.reader))),
+            difference(prefix + "preprocessing", .array(steps(manifest).map { .string($0) }), .array(steps(trained).map { .string($0) })),
+        ].compactMap { $0 }
+        if steps(manifest) == steps(trained) {
+            for (given, step) in zip(manifest.preprocessing, trained.preprocessing) {
+                differing += differences(given.configuration, step.configuration, prefix: prefix + "\(step.identifier).",
+                                         recordedKeysOnly: true)
+            }
+        }
+        return differing + differences(manifest.options, trained.options, prefix: prefix + "options.")
+    }
 }

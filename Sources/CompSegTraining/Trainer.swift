@@ -22,16 +22,17 @@ public final class Trainer {
     let contracts: PluginContracts
 
     /// - Parameters:
-    ///   - topologyName: the topology's identifier, which a map that breaks its contract is told by.
+    ///   - topologyName: the topology's identifier, which a map that breaks its contract is told
+    ///     by (nil: the network's type name).
     ///   - headName: the same for the head.
     public init(network: any SegmentingNetwork, head: any PoolingHead, settings: TrainingSettings,
-                topologyName: String = "topology", headName: String = "head") throws {
+                topologyName: String? = nil, headName: String? = nil) throws {
         try settings.validate()
         self.network = network
         self.head = head
         self.settings = settings
         optimizer = settings.makeOptimizer()
-        contracts = PluginContracts(topology: topologyName, head: headName)
+        contracts = PluginContracts(topology: topologyName ?? "\(type(of: network))", head: headName ?? "\(type(of: head))")
     }
 
     /// Runs epochs `history.count + 1 … settings.epochs`; calls `progress` after each and stops
@@ -70,6 +71,8 @@ public final class Trainer {
                 network.zeroGradients()
                 let a = try network.activation(batch.images)
                 try contracts.requireActivation(a, for: batch.images)
+                let (lo, hi) = try maskedRange(a, mask: batch.tissue)
+                try contracts.requireRange(lowest: lo, highest: hi)
                 let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)
                 try contracts.requireLoss(loss, on: "the network's maps")
                 try loss.backward()
@@ -79,7 +82,6 @@ public final class Trainer {
                 extremeSums.dark += Double(extremes.dark) * Double(indices.count)
                 extremeSums.lit += Double(extremes.lit) * Double(indices.count)
                 images += indices.count
-                let (lo, hi) = try maskedRange(a, mask: batch.tissue)
                 lowest = min(lowest, lo); highest = max(highest, hi)
                 step(k + 1, batches.count)
             }
@@ -154,6 +156,8 @@ public final class Trainer {
                 let batch = try Batch(part)
                 let a = try network.activation(batch.images)
                 try contracts.requireActivation(a, for: batch.images)
+                let (lo, hi) = try maskedRange(a, mask: batch.tissue)
+                try contracts.requireRange(lowest: lo, highest: hi)
                 let loss = try head.loss(activation: a, tissue: batch.tissue, labels: batch.labels)
                 try contracts.requireLoss(loss, on: "the network's maps")
                 lossSum += Double(loss.scalars[0]) * Double(part.count)

@@ -203,8 +203,8 @@ import Testing
     }
 
     /// COMPSEG_THREADS sets every pool's threads (OpenMP's and OpenBLAS's too), as `--threads`
-    /// does: the run it records as one thread trains as one thread. (On one core, 1 and 2 threads
-    /// agree, and the last check says nothing.)
+    /// does: the run it records as one thread trains as one thread. (On 2 cores, this data trains to
+    /// other weights with 2 threads, which an unset OpenMP pool took.)
     @Test func threadsVariableTrainsAsTheOption() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -219,7 +219,6 @@ import Testing
         #expect(one == variable)
         let model = try String(contentsOfFile: folder.path("variable/model.json"), encoding: .utf8)
         #expect(model.contains("\"threads\":\"1\"") || model.contains("\"threads\" : \"1\""), "\(model)")
-        if ProcessInfo.processInfo.activeProcessorCount > 1 { #expect(try weights("two", threads: "2") != one) }
     }
 
     /// `--resume` says, before the data are prepared, what is left: nothing of a finished run, no

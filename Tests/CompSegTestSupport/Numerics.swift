@@ -8,3 +8,9 @@ public func agreement(_ a: Tensor, _ reference: Tensor, tolerance: Float, _ what
         : "\(what): relative error \(e) > \(tolerance) at \(i) (\(a.scalars[i]) vs \(reference.scalars[i]))"
 }
 
+/// A deterministic tensor of normal values.
+public func randomTensor(_ shape: Shape, seed: UInt64, scale: Float = 1, requiresGrad: Bool = false) -> Tensor {
+    var g = SeededGenerator(seed: seed)
+    return try! Tensor(shape: shape, scalars: (0..<shape.count).map { _ in g.nextNormal() * scale },
+                       requiresGrad: requiresGrad)
+}

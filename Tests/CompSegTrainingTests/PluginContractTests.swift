@@ -56,8 +56,13 @@ import UNetTopology
 
     @Test func activationsOutsideZeroToOneAreNamed() throws {
         let scaled = try training(Altered { try affine($0, scale: 10, offset: -1) })  // a raw logit, say
-        #expect(scaled.hasPrefix("topology 'lab-net' returned an activation of ") && scaled.contains("must lie in [0, 1]: end it in a sigmoid"),
+        #expect(scaled.hasPrefix("topology 'lab-net' returned activations in [") && scaled.contains("must lie in [0, 1]: end it in a sigmoid"),
                 "\(scaled)")
+        // Without names given, the types name the plugins.
+        let trainer = try Trainer(network: Altered { try affine($0, scale: 10, offset: -1) }, head: AlteredHead(), settings: TrainingSettings())
+        do { try trainer.run(train: SyntheticSquares(count: 4, seed: 1).samples, validation: []); Issue.record("trained") } catch {
+            #expect("\(error)".hasPrefix("topology 'Altered' returned"), "\(error)")
+        }
     }
 
     @Test func aHeadsUnreducedOrNonFiniteLossIsNamed() throws {

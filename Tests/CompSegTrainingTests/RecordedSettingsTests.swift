@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import CompSegCore
 import CompSegTraining
@@ -30,5 +31,26 @@ import CompSegTraining
         let recorded: JSONValue = ["stains": [[0.65, 0.70, 0.29]], "alpha": 2]
         #expect(RecordedSettings.differences(given, recorded, recordedKeysOnly: true) == ["alpha 1 (the run's: 2)"])
         #expect(RecordedSettings.differences(given, recorded).count == 2)
+    }
+
+    /// A modality given is compared with the one trained: reader and steps by identifier (an alias
+    /// names the same plugin), a fitted step on the keys it recorded, the reader's options.
+    @Test func modalitiesAreComparedAsTrained() throws {
+        var registry = Registry()
+        struct Reader: ImageSource { func load(_ url: URL, label: SampleLabel?) throws -> Sample { fatalError() } }
+        struct Step: SampleTransform, Encodable { func apply(_ sample: Sample) throws -> Sample { sample } }
+        try registry.registerModality(PluginInfo("lab", aliases: ["lab-alias"], summary: "")) { _ in Reader() }
+        try registry.registerTransform(PluginInfo("stain", summary: "")) { _ in Step() }
+        let trained = ModalityManifest(name: "lab", reader: "lab", options: ["gain": 2],
+                                       preprocessing: [PluginDescription(identifier: "stain", configuration: ["stains": [1, 2], "alpha": 1])],
+                                       source: "model.json")
+        var given = ModalityManifest(name: "lab", reader: "LAB-ALIAS", options: ["gain": 2],
+                                     preprocessing: [PluginDescription(identifier: "Stain", configuration: ["referenceImage": "ref.png", "alpha": 1])],
+                                     source: "lab.yaml")
+        #expect(RecordedSettings.modalityDifferences(given, trained, registry: registry, prefix: "m: ").isEmpty)
+        given.options = ["gain": 3]
+        given.preprocessing[0].configuration = ["referenceImage": "ref.png", "alpha": 0.5]
+        #expect(RecordedSettings.modalityDifferences(given, trained, registry: registry, prefix: "m: ")
+                    == ["m: stain.alpha 0.5 (the run's: 1)", "m: options.gain 3 (the run's: 2)"])
     }
 }

@@ -36,7 +36,13 @@ import Testing
         #expect(manifest.status == 0 && manifest.output.hasPrefix("grey-spots (modality manifest, ")
                     && manifest.output.contains("\n  reader: greyscale-png\n"), "\(manifest.output)")
         let unknown = try runBuilt("ExampleTool", ["plugins", "segnt"])
-        #expect(unknown.status == 1 && unknown.error.contains("no plugin answers to 'segnt'; did you mean 'segnet'?"), "\(unknown.error)")
+        #expect(unknown.status == 1 && unknown.error.contains("no plugin or modality manifest answers to 'segnt'; did you mean 'segnet'?"),
+                "\(unknown.error)")
+        let misspelt = try runBuilt("ExampleTool", ["plugins", "grey-spot"])  // a manifest's name
+        #expect(misspelt.status == 1 && misspelt.error.contains("did you mean 'grey-spots'?"), "\(misspelt.error)")
+        // Its version names it and the compseg it is built on.
+        let version = try runBuilt("ExampleTool", ["--version"])
+        #expect(version.status == 0 && version.output.hasPrefix("ExampleTool, on compseg "), "\(version.output)")
         // Its help and messages call it by its own name.
         #expect(try runBuilt("ExampleTool", ["--help"]).output.contains("USAGE: ExampleTool <subcommand>"))
         #expect(try runBuilt("ExampleTool", ["segmnt"]).error.contains("unknown command 'segmnt' for 'ExampleTool'"))

@@ -1,4 +1,4 @@
-/// Checks of gradients by finite differences, for anyone who writes an op, a layer, a topology
+/// A check of gradients by finite differences, for anyone who writes an op, a layer, a topology
 /// or a pooling head: the engine's own tests use them, and so can a lab's (docs/adding-a-head.md).
 
 /// The largest |a − b| relative to the largest |b| (the reference), and where it happens.
@@ -15,13 +15,6 @@ public func relativeError(_ a: [Float], _ reference: [Float]) -> (error: Float, 
     return worst
 }
 
-/// A deterministic tensor of normal values.
-public func randomTensor(_ shape: Shape, seed: UInt64, scale: Float = 1, requiresGrad: Bool = false) -> Tensor {
-    var g = SeededGenerator(seed: seed)
-    return try! Tensor(shape: shape, scalars: (0..<shape.count).map { _ in g.nextNormal() * scale },
-                       requiresGrad: requiresGrad)
-}
-
 /// Finite-difference check of every gradient of f(inputs) · w for a fixed random weighting w.
 ///
 /// Central differences with step `step` in float32: the function values are O(10), so rounding
@@ -32,7 +25,8 @@ public func gradientCheck(_ inputs: [Tensor], step: Float = 1e-2, tolerance: Flo
                           _ f: ([Tensor]) throws -> Tensor) throws -> [String] {
     for x in inputs { x.requiresGrad = true; x.zeroGrad() }
     let y0 = try f(inputs)
-    let weights = randomTensor(y0.shape, seed: 99)
+    var generator = SeededGenerator(seed: 99)
+    let weights = try Tensor(shape: y0.shape, scalars: (0..<y0.shape.count).map { _ in generator.nextNormal() })
     let objective = { (y: Tensor) throws -> Tensor in try sum(multiply(y, weights)) }
     try objective(y0).backward()
 
