@@ -21,7 +21,7 @@ struct Demo: ParsableCommand {
     var modality = Phantom.Modality.infrared
     @Option(parsing: .unconditional, help: "Spots in the phantom (about 60% train, 20% val, 20% test; default: infrared 100, raman and he 60).") var spots: Int?
     @Option(parsing: .unconditional, help: "Spot side in pixels (default: infrared 64, raman 48, he 64).") var size: Int?
-    @Option(parsing: .unconditional, help: "Principal components fed to the network.") var components = 16
+    @Option(parsing: .unconditional, help: "Principal components fed to the network (infrared and raman; default: the modality's, 16).") var components: Int?
     @Option(help: "Topology identifier.") var topology = "unet"
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
@@ -40,7 +40,8 @@ struct Demo: ParsableCommand {
     func validate() throws {
         try requireOption("--spots", spots, in: 10...100_000)
         try requireOption("--size", size, in: 16...8192)
-        if components < 1 { throw ValidationError("--components must be positive, got \(components)") }
+        if let components, components < 1 { throw ValidationError("--components must be positive, got \(components)") }
+        if modality == .he, components != nil { throw ValidationError("--components: H&E images are RGB, fed to the network as they are, not reduced by PCA") }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must lie in (0, 1), got \(alpha)") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
@@ -73,8 +74,10 @@ struct Demo: ParsableCommand {
         settings.threshold = threshold
         settings.versions = runVersions(device: device)
         // --components replaces the manifest's PCA size.
-        settings.modality.preprocessing = settings.modality.preprocessing.map { step in
-            step.identifier == "pca" ? PluginDescription(identifier: "pca", configuration: ["components": JSONValue(components)]) : step
+        if let components {
+            settings.modality.preprocessing = settings.modality.preprocessing.map { step in
+                step.identifier == "pca" ? PluginDescription(identifier: "pca", configuration: ["components": JSONValue(components)]) : step
+            }
         }
         var network: [String: JSONValue] = ["depth": JSONValue(depth), "width": JSONValue(width)]
         network["initialActivation"] = initialActivation.map(JSONValue.init)
@@ -84,6 +87,10 @@ struct Demo: ParsableCommand {
         // .63–.82 over seeds 0–4); at .2, Dice .78–.84 (docs/method.md).
         let alpha = alpha ?? (modality == .he ? 0.2 : 0.1)
         settings.head = PluginDescription(identifier: "compsegnet", configuration: ["alpha": JSONValue(alpha)])
+
+        // The network and head as given, checked before anything is written (the phantom takes a while).
+        try registry.checkTopology(topology, settings.topology.pluginConfiguration(source: "the command line: --topology \(topology)"))
+        _ = try registry.head(settings.head.identifier, settings.head.pluginConfiguration(source: "the command line: --alpha"))
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
         if !force {

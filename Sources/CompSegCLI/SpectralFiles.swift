@@ -217,7 +217,7 @@ struct Convert: ParsableCommand {
     @OptionGroup var spectral: SpectralModalityOption
     @Argument(help: "Files to convert.") var files: [String]
     @Option(help: "Folder to write into.") var out: String
-    @Flag(help: "Replace existing output files.") var force = false
+    @Flag(help: "Replace files an earlier convert wrote in --out (a file convert did not write, and an input, are never replaced).") var force = false
 
     func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
 
@@ -228,8 +228,17 @@ struct Convert: ParsableCommand {
         let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }
         let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
         guard repeated.isEmpty else { throw CLIError("two files would both be written to \(repeated[0]); convert them into separate folders") }
-        if !force, let existing = targets.first(where: { FileManager.default.fileExists(atPath: $0.path) }) {
-            throw CLIError("\(existing.path) exists already; pass --force to replace it or choose another --out")
+        // What is there already: never an input (converting would write over it), and with --force only convert's own outputs.
+        let inputs = Set(files.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+        for target in targets where FileManager.default.fileExists(atPath: target.path) {
+            if inputs.contains(target.resolvingSymlinksInPath().path) {
+                throw CLIError("\(target.path) is one of the files to convert, and converting would write over it; choose another --out")
+            }
+            if !force { throw CLIError("\(target.path) exists already; pass --force to replace it or choose another --out") }
+            guard Self.isConverted(target) else {
+                throw CLIError("\(target.path) exists, and convert did not write it (an HDF5 file with the 'source' and 'format' "
+                               + "attributes convert writes); --force replaces only convert's own files: move it or choose another --out")
+            }
         }
         try createWritableFolder(folder)
         // One convert into a folder at a time: the temporaries removed below are then never another's, still being written.
@@ -255,5 +264,11 @@ struct Convert: ParsableCommand {
             throw CLIError(failed == files.count ? (files.count == 1 ? "the file could not be converted" : "none of the \(files.count) files could be converted")
                            : "\(failed) of \(files.count) files could not be converted; the others were written")
         }
+    }
+
+    /// Whether `url` is a file convert wrote: HDF5 with the root attributes `source` and `format`.
+    static func isConverted(_ url: URL) -> Bool {
+        guard let file = try? HDF5File(url: url) else { return false }
+        return file.hasAttribute("source") && file.hasAttribute("format")
     }
 }

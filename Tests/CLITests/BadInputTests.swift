@@ -17,6 +17,18 @@ import Testing
     /// begins, else the fewest edits away), even where a required option is missing or
     /// `validate()` would fail first; `--name=value` and options after a bare `--` (values) are
     /// handled; a right command line is not touched.
+    /// A demo whose network, head or options cannot be used is refused before anything is written:
+    /// no phantom made for nothing, no demo.json that a corrected rerun would have to --force.
+    @Test func aDemoThatCannotRunWritesNothing() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        for (extra, text) in [(["--depth", "0"], "depth"), (["--topology", "unetz"], "unknown topology 'unetz'"),
+                              (["--modality", "he", "--components", "4"], "--components: H&E images are RGB")] {
+            try refuses(["demo", "--out", folder.path("demo")] + extra, saying: text)
+            #expect(!FileManager.default.fileExists(atPath: folder.path("demo")), "\(extra) left \(folder.path("demo"))")
+        }
+    }
+
     @Test func aMisspelledOptionIsNamedBeforeAnythingElse() throws {
         try refuses(["train", "--modalty", "he", "--data", "m.csv", "--out", "run"],
                     saying: "Error: unknown option '--modalty' for 'compseg train'; did you mean '--modality'?\n  See 'compseg train --help'")

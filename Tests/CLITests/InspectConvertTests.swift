@@ -101,6 +101,15 @@ import Testing
         held.release()
         #expect(busy.status == 1 && busy.output.contains("another compseg is converting into this folder now")
                     && FileManager.default.fileExists(atPath: folder.path("h5/\(left[1])")), "\(busy.output)")
+        // --force replaces only convert's own files: never a user's file of that name, nor an input (converted into its own folder).
+        let converted = folder.path("h5/" + URL(fileURLWithPath: sources[0]).deletingPathExtension().lastPathComponent + ".h5")
+        try FileManager.default.moveItem(atPath: converted, toPath: folder.path("own.h5"))
+        try Data("a user's notes".utf8).write(to: URL(fileURLWithPath: converted))
+        let users = try cli.run(["convert", sources[0], "--out", folder.path("h5"), "--force"])
+        #expect(users.status == 1 && users.output.contains("convert did not write it")
+                    && (try? String(contentsOfFile: converted, encoding: .utf8)) == "a user's notes", "\(users.output)")
+        let own = try cli.run(["convert", folder.path("own.h5"), "--out", folder.url.path, "--force"])
+        #expect(own.status == 1 && own.output.contains("is one of the files to convert, and converting would write over it"), "\(own.output)")
         // A file that cannot be read is named, and the files after it are still converted.
         let mixed = try cli.run(["convert", Self.fixture("wire/snake.wdf"), sources[2], "--out", folder.path("mixed")])
         #expect(mixed.status != 0 && mixed.output.contains("snake.wdf: WMAP flags")
