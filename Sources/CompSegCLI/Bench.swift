@@ -28,8 +28,8 @@ struct Bench: ParsableCommand {
     @Flag(help: "After the timed steps, one more with every GPU launch timed (CUDA events): gpu_busy_s, gpu_span_s and gpu_profile, the longest-running kernels and cuDNN calls. Needs the CUDA backend (--device cuda, or auto where a GPU loads).") var profile = false
 
     func validate() throws {
-        for (name, v) in [("channels", channels), ("size", size), ("width", width), ("depth", depth),
-                          ("batch", batch), ("steps", steps)] where v <= 0 {
+        // --width and --depth are the topology's settings, checked by it (status 1, as train's).
+        for (name, v) in [("channels", channels), ("size", size), ("batch", batch), ("steps", steps)] where v <= 0 {
             throw ValidationError("--\(name) must be positive, got \(v)")
         }
     }

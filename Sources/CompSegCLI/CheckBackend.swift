@@ -17,7 +17,7 @@ struct CheckBackend: ParsableCommand {
             mean, the trainer's masked range, the optimizers' updates and stacking samples into a batch; \
             then two SGD steps of a \
             U-Net with batch norm through the CompSegNet head (loss; every parameter's gradient, relative to \
-            the largest gradient; the updated weights, relative to the largest weight). Prints one line per tensor; exits 1 when any difference exceeds --tolerance. \
+            the largest gradient; the updated weights, relative to the largest weight). Prints one line per tensor; exits 1 when any difference exceeds --tolerance, 69 when no GPU can be used. \
             The device is cuda unless --device says otherwise (--device cpu checks the CPU against itself).
             """)
 
@@ -35,7 +35,12 @@ struct CheckBackend: ParsableCommand {
     func run() throws {
         threading.apply()
         // A check that fell back to the CPU would compare it with itself: the GPU unless told otherwise.
-        let choice = try compute.apply(defaultDevice: .cuda)
+        let choice: DeviceChoice
+        do { choice = try compute.apply(defaultDevice: .cuda) } catch {
+            // No GPU to check: not a difference (exit 1), so a CI job can tell the two apart.
+            writeToStandardError("Error: \(error)\n")
+            throw ExitCode(69)
+        }
         let reference = CPUBackend.shared
         let bound = { (row: BackendAgreement.Row) in self.tolerance ?? row.tolerance(choice.precision) }
         print("checking \(choice.summary) against \(reference.name)"

@@ -26,9 +26,9 @@ struct Compare: ParsableCommand {
     @OptionGroup var training: TrainingOptions
     @Option(parsing: .unconditional, help: "Network base width.") var width = 16
     @Option(parsing: .unconditional, help: "Network pooling steps.") var depth = 3
-    @Option(help: "Seeds, comma-separated (e.g. 0,1,2), instead of --seed: each entry is trained once per seed, in run folders NAME-seedS, and the tables add each entry's mean ± sd over the seeds, the spread a difference between entries must exceed.")
+    @Option(parsing: .unconditional, help: "Seeds, comma-separated (e.g. 0,1,2), instead of --seed: each entry is trained once per seed, in run folders NAME-seedS, and the tables add each entry's mean ± sd over the seeds, the spread a difference between entries must exceed.")
     var seeds: String?
-    @Option(help: "Activation threshold for masks: 'auto' (default) chooses each entry's on the validation split (best mean Dice where truth exists, else Youden), as networks and heads light up to different levels; a number in (0, 1) applies to all (the paper's: 0.35).")
+    @Option(parsing: .unconditional, help: "Activation threshold for masks: 'auto' (default) chooses each entry's on the validation split (best mean Dice where truth exists, else Youden), as networks and heads light up to different levels; a number in (0, 1) applies to all (the paper's: 0.35).")
     var threshold = "auto"
     @Flag(help: "Continue the comparison in --out that Ctrl-C or a kill stopped, given the same options (--epochs may grow): entries trained are kept, a stopped run goes on from its last epoch, missing ones are trained; then every entry is evaluated and the tables written.")
     var resume = false
@@ -291,7 +291,7 @@ struct Compare: ParsableCommand {
             if let difference = Self.difference(model, e, head: headOf(e), settings: e.settings(settings), modality: resolved,
                                                 rows: manifestRows, registry: registry) {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "
-                               + "comparison began with")
+                               + "comparison began with", usage: true)  // as train --resume refuses what it cannot honour
             }
             begun[e.name] = model
         }

@@ -18,7 +18,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Output folder.") var out: String
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
-    @Option(help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
+    @Option(parsing: .unconditional, help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
     var threshold: String?
     @Flag(help: "Write over an earlier evaluation, segment or overlay in --out (the files it wrote are replaced or removed); a file compseg did not write there is refused, never replaced.") var force = false
     @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out of the numbers, and the report says how many were. Without it, such a file ends the run before anything is written.")

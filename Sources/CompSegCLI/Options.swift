@@ -42,6 +42,12 @@ struct DeviceOptions: ParsableArguments {
     /// the network runs on, and returns the choice.
     /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
     @discardableResult
+    func validate() throws {
+        if device == .cpu, let precision, precision != .fp32 {
+            throw ValidationError("--precision \(precision.rawValue) needs a GPU, and --device cpu computes in fp32; leave --precision out")
+        }
+    }
+
     func apply(defaultDevice: ComputeDevice = .auto) throws -> DeviceChoice {
         let choice: DeviceChoice
         do {
@@ -624,9 +630,17 @@ extension TrainedModel {
         let (value, origin, said): (Float, String, String) =
             if let given { (given, "set by --threshold", "set by --threshold") }
             else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
-            else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
+            else if let done = try? run.readHistory().count, done < description.training.epochs {
+                (SegmentationFiles.defaultThreshold, "the default, the paper's (the run is unfinished)",
+                 "the paper's (the run recorded none: it has trained \(done) of its \(description.training.epochs) epochs)")
+            } else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
                     "the paper's (the run recorded none: its validation split could not choose one)") }
         print("Threshold \(thresholdText(value)): \(said)")
+        if given == nil, description.threshold == nil, let done = try? run.readHistory().count, done < description.training.epochs {
+            warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (stopped by Ctrl-C or --patience, or "
+                 + "training still): its weights are its best epoch's so far, and it chooses its threshold when training ends "
+                 + "(\(CompSegTool.commandName) train --resume \(shellWord(run.url.path)))")
+        }
         return (value, origin)
     }
 }

@@ -221,6 +221,26 @@ import Testing
         #expect(model.contains("\"threads\":\"1\"") || model.contains("\"threads\" : \"1\""), "\(model)")
     }
 
+    /// A run stopped before its last epoch (or still training) has chosen no threshold: segment
+    /// says so, with how to finish it, rather than blaming its validation split.
+    @Test func anUnfinishedRunIsSaidToBeOne() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let run = folder.path("run")
+        #expect(try cli.run(train(manifest, run)).status == 0)
+        let modelFile = URL(fileURLWithPath: run + "/model.json")
+        var model = try JSONSerialization.jsonObject(with: Data(contentsOf: modelFile)) as! [String: Any]
+        var training = model["training"] as! [String: Any]
+        training["epochs"] = 5  // as a run of 5 epochs stopped after its third
+        model["training"] = training
+        model["threshold"] = nil
+        try JSONSerialization.data(withJSONObject: model).write(to: modelFile)
+        let r = try cli.run(["segment", "--model", run, "--data", manifest, "--out", folder.path("s")])
+        #expect(r.status == 0 && r.output.contains("Threshold 0.35: the paper's (the run recorded none: it has trained 3 of its 5 epochs)")
+                    && r.output.contains("warning: \(run) has trained 3 of its 5 epochs") && r.output.contains("train --resume"), "\(r.output)")
+    }
+
     /// `--resume` says, before the data are prepared, what is left: nothing of a finished run, no
     /// run in a folder a train left while preparing, a last epoch that cannot be read.
     @Test func resumeSaysWhatIsLeftBeforePreparing() throws {
