@@ -334,7 +334,7 @@ struct Compare: ParsableCommand {
                                                step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
                                                shouldStop: { stop.isSet })
                 guard finished else {
-                    print("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
+                    sayInterrupted("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
                                              : "\(e.name)'s last completed epoch is saved") + ". Continue the comparison with the same options "
                           + "and --resume")
                     throw ExitCode(stop.exitStatus)
@@ -376,7 +376,7 @@ struct Compare: ParsableCommand {
                                 configuration: session.model.topology.configuration, head: session.model.head))
             }
         } catch let error as Interrupted {
-            print("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
+            sayInterrupted("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
                   + "options and --resume")
             _ = error  // the signal is the flag's
             throw ExitCode(stop.exitStatus)

@@ -38,16 +38,17 @@ struct DeviceOptions: ParsableArguments {
     @Option(help: "Arithmetic of convolutions on a GPU: fp32 (default), tf32 or bf16 (tensor cores; weights, optimizer state and every other op stay fp32); the CPU computes in fp32.")
     var precision: Precision?
 
-    /// Makes the chosen device's backend (`defaultDevice` when `--device` was left out) the one
-    /// the network runs on, and returns the choice.
-    /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
-    @discardableResult
+    /// A GPU precision with `--device cpu` contradicts itself: a usage error.
     func validate() throws {
         if device == .cpu, let precision, precision != .fp32 {
             throw ValidationError("--precision \(precision.rawValue) needs a GPU, and --device cpu computes in fp32; leave --precision out")
         }
     }
 
+    /// Makes the chosen device's backend (`defaultDevice` when `--device` was left out) the one
+    /// the network runs on, and returns the choice.
+    /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
+    @discardableResult
     func apply(defaultDevice: ComputeDevice = .auto) throws -> DeviceChoice {
         let choice: DeviceChoice
         do {
@@ -233,6 +234,20 @@ enum Warnings {
 
 /// Writes `text` to standard error, losing it where no one reads any more (a closed pipe:
 /// SIGPIPE is ignored, and FileHandle's write would trap on the error).
+/// How an interrupted command stopped and how to go on, on standard error after the lines
+/// printed before it (as segment, overlay and evaluate say theirs).
+func sayInterrupted(_ message: String) {
+    fflush(nil)
+    writeToStandardError(message + "\n")
+}
+
+/// One file's failure among several that inspect or convert go on past (its message names the
+/// file), on standard error after the lines printed before it.
+func sayFileError(_ error: any Error) {
+    fflush(nil)
+    writeToStandardError("\(error)\n")
+}
+
 func writeToStandardError(_ text: String) {
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {

@@ -129,7 +129,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         let folder = source.deletingLastPathComponent()
         for sibling in try FileManager.default.contentsOfDirectory(atPath: folder.path) where !sibling.hasPrefix("LICENSE") {
             var isFolder: ObjCBool = false
-            FileManager.default.fileExists(atPath: folder.appendingPathComponent(sibling).path, isDirectory: &isFolder)
+            _ = FileManager.default.fileExists(atPath: folder.appendingPathComponent(sibling).path, isDirectory: &isFolder)
             if !isFolder.boolValue {
                 try FileManager.default.copyItem(at: folder.appendingPathComponent(sibling), to: dir.appendingPathComponent(sibling))
             }
