@@ -16,8 +16,10 @@ struct BenchOps: ParsableCommand {
     @Option(help: "Layers to time, 'CIN->COUT@SIZE' comma-separated, e.g. 64->64@256 (default: 450->64@256 and four more of the paper's U-Net).")
     var layers: String?
 
+    @OptionGroup var threading: ThreadOptions
+
     func validate() throws {
-        guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+        guard repeats > 0 else { throw ValidationError("--repeats must be positive, got \(repeats)") }
         _ = try chosenLayers()
     }
 
@@ -38,6 +40,7 @@ struct BenchOps: ParsableCommand {
     }
 
     func run() throws {
+        threading.apply()
         for layer in try chosenLayers() {
             let name = "\(layer.inputChannels)->\(layer.outputChannels)@\(layer.size)"
             try requireMemory(Double((layer.inputChannels + layer.outputChannels) * layer.size * layer.size) * 4 * 4,

@@ -10,7 +10,7 @@ import Synchronization
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Threads for every pool (default: all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS where it is a count in 1…1024, else all cores).") var threads: Int?
 
     func validate() throws {
         if let threads, !(1...Threads.maximum).contains(threads) {

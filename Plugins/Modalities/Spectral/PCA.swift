@@ -25,7 +25,7 @@ public struct PCA: Codable, Sendable, Equatable {
         }
         let p = pixels.count / b
         guard p >= 2 else { throw SpectralError("PCA: needs at least 2 pixels to fit, got \(p)") }
-        guard (1...b).contains(k) else { throw SpectralError("PCA: components must be 1…\(b), got \(k)") }
+        guard (1...b).contains(k) else { throw SpectralError("PCA: components must lie in 1…\(b), got \(k)") }
         // LAPACK counts its workspace (1 + 6B + 2B² floats) in 32-bit integers.
         guard b <= 32_000 else {
             throw SpectralError("PCA: at most 32000 bands, got \(b); resample or crop the spectra to fewer bands first")

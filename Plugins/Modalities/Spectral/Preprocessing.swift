@@ -187,7 +187,7 @@ public struct SavitzkyGolay: SpectralTransform, Equatable {
 
     func validate() throws {
         guard window >= 1, window % 2 == 1 else { throw SpectralError("window must be odd and positive, got \(window)") }
-        guard order >= 0, order < window else { throw SpectralError("order must be 0…\(window - 1), got \(order)") }
+        guard order >= 0, order < window else { throw SpectralError("order must lie in 0…\(window - 1), got \(order)") }
         guard derivative >= 0 else { throw SpectralError("derivative must be ≥ 0, got \(derivative)") }
     }
 

@@ -24,9 +24,9 @@ public final class SegNet: Module, SegmentingNetwork, ReportsConfiguration, @unc
         func validate() throws {
             func fail(_ m: String) -> ConfigurationError { ConfigurationError(source: "segnet", message: m) }
             guard (1...4096).contains(width) else { throw fail("width must lie in 1…4096, got \(width)") }
-            guard (1...8).contains(depth) else { throw fail("depth must be 1…8, got \(depth)") }
+            guard (1...8).contains(depth) else { throw fail("depth must lie in 1…8, got \(depth)") }
             guard (1...4).contains(convolutionsPerStage) else {
-                throw fail("convolutionsPerStage must be 1…4, got \(convolutionsPerStage)")
+                throw fail("convolutionsPerStage must lie in 1…4, got \(convolutionsPerStage)")
             }
             if let a = initialActivation, !(a > 0 && a < 1) { throw fail("initialActivation must lie in (0, 1), got \(a)") }
             // Each stage's convolutions, in the encoder and the decoder, at the stage's width.

@@ -49,7 +49,7 @@ public final class UNet: Module, SegmentingNetwork, ReportsConfiguration, @unche
         func validate() throws {
             func fail(_ m: String) -> ConfigurationError { ConfigurationError(source: "unet", message: m) }
             guard (1...4096).contains(width) else { throw fail("width must lie in 1…4096, got \(width)") }
-            guard (1...8).contains(depth) else { throw fail("depth must be 1…8, got \(depth)") }
+            guard (1...8).contains(depth) else { throw fail("depth must lie in 1…8, got \(depth)") }
             guard dropout >= 0 && dropout < 1 else { throw fail("dropout must lie in [0, 1), got \(dropout)") }
             if let a = initialActivation, !(a > 0 && a < 1) {
                 throw fail("initialActivation must lie in (0, 1), got \(a)")
