@@ -10,7 +10,7 @@ struct BenchOps: ParsableCommand {
         commandName: "bench-ops",
         abstract: "Time single 3×3 convolution layers (forward, backward) through the tensor engine.")
 
-    @Option(help: "Timed runs per layer; the best is reported.")
+    @Option(parsing: .unconditional, help: "Timed runs per layer; the best is reported.")
     var repeats = 5
 
     @Option(help: "Layers to time, 'CIN->COUT@SIZE' comma-separated, e.g. 64->64@256 (default: 450->64@256 and four more of the paper's U-Net).")

@@ -145,7 +145,7 @@ struct Compare: ParsableCommand {
     /// Identifiers are compared as registered (an alias given names the same plugin), and
     /// configurations by the keys given (the run records every key in effect, fitted values too).
     static func difference(_ model: RunConfiguration, _ entry: Entry, head: PluginDescription, settings: TrainingSettings,
-                           modality: ModalityManifest, rows: ManifestRows, registry: Registry) -> String? {
+                           modality: ModalityManifest, registry: Registry) -> String? {
         let topology = registry.topologies.identifier(entry.topology)
         if model.topology.identifier != topology { return "topology \(topology) (the run's: \(model.topology.identifier))" }
         if let key = RecordedSettings.differences(entry.configuration, model.topology.configuration).first {
@@ -165,6 +165,12 @@ struct Compare: ParsableCommand {
         if let recorded = model.modality, let key = RecordedSettings.modalityDifferences(modality, recorded, registry: registry, prefix: "modality ").first {
             return key
         }
+        return nil
+    }
+
+    /// Where the manifest's train and val rows are not those the run `model` began with (other
+    /// rows, another order, files whose contents changed), in words; nil where they are.
+    static func dataDifference(_ model: RunConfiguration, rows: ManifestRows) -> String? {
         if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
             return "train and val rows that are not the run's"
         }
@@ -289,9 +295,13 @@ struct Compare: ParsableCommand {
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()
             if let difference = Self.difference(model, e, head: headOf(e), settings: e.settings(settings), modality: resolved,
-                                                rows: manifestRows, registry: registry) {
+                                                registry: registry) {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "
                                + "comparison began with", usage: true)  // as train --resume refuses what it cannot honour
+            }
+            if let difference = Self.dataDifference(model, rows: manifestRows) {  // the data's, not the options': status 1, as train's
+                throw CLIError("\(manifest.url.path): entry \(e.name) was begun on other data: \(difference); resume with the manifest and "
+                               + "files the comparison began with")
             }
             begun[e.name] = model
         }
@@ -334,7 +344,7 @@ struct Compare: ParsableCommand {
                                                step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
                                                shouldStop: { stop.isSet })
                 guard finished else {
-                    sayInterrupted("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
+                    sayAfterOutput("Interrupted: " + (session.completedEpochs == 0 ? "\(e.name) completed no epoch yet (it starts from the first)"
                                              : "\(e.name)'s last completed epoch is saved") + ". Continue the comparison with the same options "
                           + "and --resume")
                     throw ExitCode(stop.exitStatus)
@@ -375,10 +385,9 @@ struct Compare: ParsableCommand {
                                 curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
                                 configuration: session.model.topology.configuration, head: session.model.head))
             }
-        } catch let error as Interrupted {
-            sayInterrupted("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
+        } catch is Interrupted {
+            sayAfterOutput("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
                   + "options and --resume")
-            _ = error  // the signal is the flag's
             throw ExitCode(stop.exitStatus)
         }
         try writeTables(rows, to: folder)

@@ -29,7 +29,7 @@ struct Demo: ParsableCommand {
     @Option(parsing: .unconditional, help: "The network's activation at start (its head's bias); default: the topology's.") var initialActivation: Float?
     @Flag(inversion: .prefixedNo, help: "Batch norm after every convolution (default: the topology's; the U-Net's is off, as in the paper).")
     var batchNorm: Bool?
-    @Option(help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least (default: infrared and raman 0.1, he 0.2).")
+    @Option(parsing: .unconditional, help: "The CompSegNet head's α: the tumor fraction a cancer sample is assumed to hold at least (default: infrared and raman 0.1, he 0.2).")
     var alpha: Float?
     @Option(parsing: .unconditional, help: "Activation threshold for masks (default: chosen on the validation spots).") var threshold: Float?
     @Option(help: "Folder for the run, the figures and report.html.") var out = "compseg-demo"

@@ -10,7 +10,7 @@ import Synchronization
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS where it is a count in 1…1024, else all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS where it is a count in 1…\(Threads.maximum), else all cores).") var threads: Int?
 
     func validate() throws {
         if let threads, !(1...Threads.maximum).contains(threads) {
@@ -232,22 +232,16 @@ enum Warnings {
     static var written: [String] { state.withLock { $0.written } }
 }
 
-/// Writes `text` to standard error, losing it where no one reads any more (a closed pipe:
-/// SIGPIPE is ignored, and FileHandle's write would trap on the error).
-/// How an interrupted command stopped and how to go on, on standard error after the lines
-/// printed before it (as segment, overlay and evaluate say theirs).
-func sayInterrupted(_ message: String) {
+/// A message on standard error after the lines printed before it (they may go to one log): how
+/// an interrupted command stopped and how to go on, or one file's failure among several that
+/// inspect or convert go on past.
+func sayAfterOutput(_ message: String) {
     fflush(nil)
     writeToStandardError(message + "\n")
 }
 
-/// One file's failure among several that inspect or convert go on past (its message names the
-/// file), on standard error after the lines printed before it.
-func sayFileError(_ error: any Error) {
-    fflush(nil)
-    writeToStandardError("\(error)\n")
-}
-
+/// Writes `text` to standard error, losing it where no one reads any more (a closed pipe:
+/// SIGPIPE is ignored, and FileHandle's write would trap on the error).
 func writeToStandardError(_ text: String) {
     var bytes = Array(text.utf8)[...]
     while !bytes.isEmpty {
@@ -504,7 +498,7 @@ extension Array {
 /// What `segment` and `overlay` apply a trained run to, and where their files go.
 struct TrainedRunInput: ParsableArguments {
     @Option(help: "Run folder written by `train`.") var model: String
-    @Option(help: "Manifest CSV whose samples to use: a path column, and where known label and split (every split is used; truth masks, where given, join overlay's panels).")
+    @Option(help: "Manifest CSV whose samples to use: a path column, and where known label and split (every split is used; overlay draws the truth masks, where given, in its panels; segment does not read them).")
     var data: String?
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
@@ -645,18 +639,27 @@ extension TrainedModel {
         let (value, origin, said): (Float, String, String) =
             if let given { (given, "set by --threshold", "set by --threshold") }
             else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
-            else if let done = try? run.readHistory().count, done < description.training.epochs {
+            else if let done = unfinishedEpochs {
                 (SegmentationFiles.defaultThreshold, "the default, the paper's (the run is unfinished)",
                  "the paper's (the run recorded none: it has trained \(done) of its \(description.training.epochs) epochs)")
             } else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
                     "the paper's (the run recorded none: its validation split could not choose one)") }
         print("Threshold \(thresholdText(value)): \(said)")
-        if given == nil, description.threshold == nil, let done = try? run.readHistory().count, done < description.training.epochs {
-            warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (stopped by Ctrl-C or --patience, or "
-                 + "training still): its weights are its best epoch's so far, and it chooses its threshold when training ends "
+        if given == nil, description.threshold == nil, let done = unfinishedEpochs {
+            warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (stopped by Ctrl-C, or training "
+                 + "still): its weights are its best epoch's so far, and it chooses its threshold when training ends "
                  + "(\(CompSegTool.commandName) train --resume \(shellWord(run.url.path)))")
         }
         return (value, origin)
+    }
+
+    /// The epochs an unfinished run has trained, short of its epochs; nil for a run that finished
+    /// (all its epochs, or stopped by --patience: none since its best epoch improved on it).
+    private var unfinishedEpochs: Int? {
+        let training = description.training
+        guard let done = try? run.readHistory().count, done < training.epochs else { return nil }
+        if let patience = training.patience, let best = description.bestEpoch, done - best >= patience { return nil }
+        return done
     }
 }
 

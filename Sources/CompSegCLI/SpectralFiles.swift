@@ -80,7 +80,7 @@ struct Inspect: ParsableCommand {
                 for note in notes { print("  note: \(note)") }
                 if notes.count > s.notes.count || !s.readsAsSample { refused += 1 }
             } catch {
-                sayFileError(error)
+                sayAfterOutput("\(error)")
                 failed += 1
             }
         }
@@ -165,7 +165,7 @@ struct Inspect: ParsableCommand {
                 print("  the modality reads level \(level): \(size) (width×height)\(tissue)")
                 if let warning { print("  warning: \(warning)") }
             } catch {
-                sayFileError(error)
+                sayAfterOutput("\(error)")
                 failed += 1
             }
         }
@@ -196,7 +196,7 @@ extension Inspect {
                 }
                 if c > 16 { print("  … \(c - 16) more channels") }
             } catch {
-                sayFileError(error)
+                sayAfterOutput("\(error)")
                 failed += 1
             }
         }
@@ -256,7 +256,7 @@ struct Convert: ParsableCommand {
                 print("\(path) → \(target.path)")
                 if let warning { print("  warning: \(warning)") }
             } catch {
-                sayFileError(error)
+                sayAfterOutput("\(error)")
                 failed += 1
             }
         }

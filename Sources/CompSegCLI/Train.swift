@@ -174,7 +174,7 @@ struct Train: ParsableCommand {
         if !finished {
             let saved = run.completedEpochs == 0 ? "No epoch completed, so it starts from the first"
                 : "The last completed epoch is saved"
-            sayInterrupted("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
+            sayAfterOutput("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
             throw ExitCode(stop.exitStatus)
         }
         if run.completedEpochs < run.model.training.epochs, let patience = run.model.training.patience, let best = run.trainer.best {
@@ -194,7 +194,7 @@ struct Train: ParsableCommand {
             }
             try warningOnFailure("the trained maps could not be checked") { try warnAboutDarkMaps(run) }
         } catch let e as Interrupted {
-            sayInterrupted("Interrupted while the threshold was chosen: every epoch is saved; record the threshold with: "
+            sayAfterOutput("Interrupted while the threshold was chosen: every epoch is saved; record the threshold with: "
                   + "\(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
             throw ExitCode(128 + e.signal)
         }

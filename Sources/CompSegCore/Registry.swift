@@ -76,7 +76,7 @@ public struct PluginTable<Factory>: Sendable where Factory: Sendable {
 /// The name among `candidates` that `name` likely misspells, with its edit distance: one edit
 /// away, or two in names of 8 letters or more (short names are close to each other: resnet is
 /// two from segnet); of names as near, the lower `rank` (an identifier before an alias: 'hee' →
-/// he, not h&e), then the first in order. nil where none is near.
+/// he, not h&e), then alphabetically. nil where none is near.
 public func nearestName(_ name: String, among candidates: [(name: String, rank: Int)]) -> (name: String, distance: Int)? {
     candidates.compactMap { n, rank in editDistance(name, n, shortest: 2).flatMap { $0 <= (name.count >= 8 ? 2 : 1) ? (n, $0, rank) : nil } }
         .min { ($0.1, $0.2, $0.0) < ($1.1, $1.2, $1.0) }.map { ($0.0, $0.1) }
