@@ -229,9 +229,14 @@ struct Convert: ParsableCommand {
         let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
         guard repeated.isEmpty else { throw CLIError("two files would both be written to \(repeated[0]); convert them into separate folders") }
         // What is there already: never an input (converting would write over it), and with --force only convert's own outputs.
-        let inputs = Set(files.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().path })
+        // By device and inode: a symbolic or hard link to an input, or its name in another case on a disk that ignores case, is it.
+        func identity(_ path: String) -> [UInt64]? {
+            var info = stat()
+            return stat(path, &info) == 0 ? [UInt64(info.st_dev), UInt64(info.st_ino)] : nil
+        }
+        let inputs = Set(files.compactMap(identity))
         for target in targets where FileManager.default.fileExists(atPath: target.path) {
-            if inputs.contains(target.resolvingSymlinksInPath().path) {
+            if identity(target.path).map(inputs.contains) ?? false {
                 throw CLIError("\(target.path) is one of the files to convert, and converting would write over it; choose another --out")
             }
             if !force { throw CLIError("\(target.path) exists already; pass --force to replace it or choose another --out") }

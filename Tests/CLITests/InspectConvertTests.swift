@@ -110,6 +110,11 @@ import Testing
                     && (try? String(contentsOfFile: converted, encoding: .utf8)) == "a user's notes", "\(users.output)")
         let own = try cli.run(["convert", folder.path("own.h5"), "--out", folder.url.path, "--force"])
         #expect(own.status == 1 && own.output.contains("is one of the files to convert, and converting would write over it"), "\(own.output)")
+        // A hard link to an input is that input too.
+        try FileManager.default.createDirectory(atPath: folder.path("linked"), withIntermediateDirectories: true)
+        try FileManager.default.linkItem(atPath: folder.path("own.h5"), toPath: folder.path("linked/own.h5"))
+        let linked = try cli.run(["convert", folder.path("own.h5"), "--out", folder.path("linked"), "--force"])
+        #expect(linked.status == 1 && linked.output.contains("is one of the files to convert"), "\(linked.output)")
         // A file that cannot be read is named, and the files after it are still converted.
         let mixed = try cli.run(["convert", Self.fixture("wire/snake.wdf"), sources[2], "--out", folder.path("mixed")])
         #expect(mixed.status != 0 && mixed.output.contains("snake.wdf: WMAP flags")
