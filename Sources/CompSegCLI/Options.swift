@@ -636,16 +636,17 @@ extension TrainedModel {
     /// its origin in words (as summary.json records it).
     @discardableResult
     func maskThreshold(given: Float?) -> (value: Float, origin: String) {
+        let unfinished = given == nil && description.threshold == nil ? unfinishedEpochs : nil  // the history read once
         let (value, origin, said): (Float, String, String) =
             if let given { (given, "set by --threshold", "set by --threshold") }
             else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
-            else if let done = unfinishedEpochs {
+            else if let done = unfinished {
                 (SegmentationFiles.defaultThreshold, "the default, the paper's (the run is unfinished)",
                  "the paper's (the run recorded none: it has trained \(done) of its \(description.training.epochs) epochs)")
             } else { (SegmentationFiles.defaultThreshold, "the default, the paper's (the run recorded none)",
                     "the paper's (the run recorded none: its validation split could not choose one)") }
         print("Threshold \(thresholdText(value)): \(said)")
-        if given == nil, description.threshold == nil, let done = unfinishedEpochs {
+        if let done = unfinished {
             warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (stopped by Ctrl-C, or training "
                  + "still): its weights are its best epoch's so far, and it chooses its threshold when training ends "
                  + "(\(CompSegTool.commandName) train --resume \(shellWord(run.url.path)))")
