@@ -154,10 +154,12 @@ struct Compare: ParsableCommand {
         let headIdentifier = registry.heads.identifier(head.identifier)
         if model.head.identifier != headIdentifier { return "head \(headIdentifier) (the run's: \(model.head.identifier))" }
         if let key = RecordedSettings.differences(head.configuration, model.head.configuration).first { return "head setting \(key)" }
-        var trained = model.training
-        trained.epochs = settings.epochs
-        if trained != settings {
-            let given = (try? JSONValue(encoding: settings))?.objectValue ?? [:], begun = (try? JSONValue(encoding: trained))?.objectValue ?? [:]
+        var trained = model.training, wanted = settings
+        trained.epochs = settings.epochs  // --epochs and --patience may change; without --patience the run keeps its own
+        trained.patience = settings.patience ?? trained.patience
+        wanted.patience = trained.patience
+        if trained != wanted {
+            let given = (try? JSONValue(encoding: wanted))?.objectValue ?? [:], begun = (try? JSONValue(encoding: trained))?.objectValue ?? [:]
             let keys = Set(given.keys).union(begun.keys).sorted().filter { given[$0] != begun[$0] }
             return "training settings " + keys.map { "\($0) \(given[$0]?.text ?? "none") (the run's: \(begun[$0]?.text ?? "none"))" }
                 .joined(separator: ", ")
@@ -326,11 +328,12 @@ struct Compare: ParsableCommand {
                 let session: TrainingRun
                 if var model = begun[e.name] {
                     model.training.epochs = settings.epochs
+                    if let patience = settings.patience { model.training.patience = patience }
                     let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
                     session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
                     print(session.completedEpochs >= settings.epochs
                           ? "\(directory.url.path) completed its \(settings.epochs) epochs: nothing to train"
-                          : "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
+                          : stoppedByPatience(session).map { "\(directory.url.path): \($0): nothing to train" } ?? "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
                 } else {
                     var model = RunConfiguration(
                         modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
@@ -340,6 +343,7 @@ struct Compare: ParsableCommand {
                     session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
                 }
                 let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
+                let epochsBefore = session.completedEpochs
                 let finished = try session.run(progress: progress.finish,
                                                step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
                                                shouldStop: { stop.isSet })
@@ -349,6 +353,7 @@ struct Compare: ParsableCommand {
                           + "and --resume")
                     throw ExitCode(stop.exitStatus)
                 }
+                if session.completedEpochs > epochsBefore, let stopped = stoppedByPatience(session) { print(stopped) }
                 let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
                 let trained = try TrainedModel(run: session.folder, registry: registry)
                 let (chosen, origin, unchosen) = try chooseThreshold(session, manifest: manifest, registry: registry)
@@ -475,7 +480,7 @@ struct Compare: ParsableCommand {
         }
         let body = """
             <h1>Topology comparison</h1>
-            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, \(seedsLine), \(s.epochs) epochs, batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows) ?? "the head in each row")); test split: \(Self.testCounts(rows)).</p>
+            <p class="subtitle">\(ReportHTML.escape(data)): the same training data, \(seedsLine), \(counted(s.epochs, "epoch"))\(s.patience.map { " (patience \($0))" } ?? ""), batch \(s.batchSize), \(s.optimizer.rawValue) at \(s.learningRate); \(ReportHTML.escape(Self.headLine(rows) ?? "the head in each row")); test split: \(Self.testCounts(rows)).</p>
             <div class="tiles">\(tiles.joined(separator: "\n"))</div>
             \(ReportHTML.warnings(Warnings.written))
             \(seedSection(rows))

@@ -77,17 +77,22 @@ struct TrainingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Epochs of linear learning-rate warm-up (default 3).") var warmup: Int?
     @Option(help: "Training views: none (default) or dihedral (each image flipped or rotated at random each step).")
     var augment: TrainingSettings.Augmentation?
+    @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement of the monitored loss (default: none; train every epoch).")
+    var patience: Int?
+    @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
+    var paperRecipe = false
 
     func validate() throws {
         if let epochs, epochs <= 0 { throw ValidationError("--epochs must be positive, got \(epochs)") }
         if let batch, batch <= 0 { throw ValidationError("--batch must be positive, got \(batch)") }
         if let lr, !(lr > 0 && lr.isFinite) { throw ValidationError("--lr must be a positive finite number, got \(lr)") }
         if let warmup, warmup < 0 { throw ValidationError("--warmup must be 0 or more, got \(warmup)") }
+        if let patience, patience <= 0 { throw ValidationError("--patience must be positive, got \(patience)") }
     }
 
-    /// `base` with every option given here on top.
-    func settings(over base: TrainingSettings = TrainingSettings()) -> TrainingSettings {
-        var s = base
+    /// The defaults, or the paper's recipe with --paper-recipe, with every option given here on top.
+    func settings() -> TrainingSettings {
+        var s = paperRecipe ? TrainingSettings.paper : TrainingSettings()
         if let epochs { s.epochs = epochs }
         if let batch { s.batchSize = batch }
         if let lr { s.learningRate = lr }
@@ -95,13 +100,8 @@ struct TrainingOptions: ParsableArguments {
         if let seed { s.seed = seed }
         if let warmup { s.warmupEpochs = warmup }
         if let augment { s.augmentation = augment }
+        if let patience { s.patience = patience }
         return s
-    }
-
-    /// The options given, by their names on the command line.
-    var given: [String] {
-        [("--epochs", epochs != nil), ("--batch", batch != nil), ("--lr", lr != nil), ("--optimizer", optimizer != nil),
-         ("--seed", seed != nil), ("--warmup", warmup != nil), ("--augment", augment != nil)].filter(\.1).map(\.0)
     }
 }
 
@@ -119,6 +119,15 @@ struct CacheOptions: ParsableArguments {
 
 extension TrainingSettings.OptimizerKind: ExpressibleByArgument {}
 extension TrainingSettings.Augmentation: ExpressibleByArgument {}
+
+/// "Stopped by --patience …", where `run` ended before its epochs because its monitored loss
+/// stopped improving; nil where it trained them all.
+func stoppedByPatience(_ run: TrainingRun) -> String? {
+    guard run.completedEpochs < run.model.training.epochs, let patience = run.model.training.patience, let best = run.trainer.best,
+          run.completedEpochs - best.epoch >= patience else { return nil }
+    return "Stopped by --patience \(patience) after epoch \(run.completedEpochs) of \(run.model.training.epochs): the monitored "
+        + "loss has not improved on epoch \(best.epoch)'s for \(counted(run.completedEpochs - best.epoch, "epoch"))"
+}
 
 /// What a new run's `model.json` records under `versions`: compseg's and oneDNN's versions, the
 /// program that trained it (`compseg`, or a lab's own tool), the device it trains on and, where it

@@ -30,13 +30,10 @@ struct Train: ParsableCommand {
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; any other option, or a --config given again, must set what the run has).") var resume: String?
     @Option(parsing: .unconditional, help: "Network base width (default: the topology's; U-Net and SegNet: 64).") var width: Int?
     @Option(parsing: .unconditional, help: "Network pooling steps (default: the topology's; U-Net and SegNet: 4).") var depth: Int?
-    @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement.") var patience: Int?
     @OptionGroup var training: TrainingOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
-    @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
-    var paperRecipe = false
     @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder.")
     var config: String?
 
@@ -102,11 +99,11 @@ struct Train: ParsableCommand {
         modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
         data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile)
         topology = topology ?? f.topology; head = head ?? f.head
-        width = width ?? f.width; depth = depth ?? f.depth; patience = patience ?? f.patience
+        width = width ?? f.width; depth = depth ?? f.depth; training.patience = training.patience ?? f.patience
         training.optimizer = training.optimizer ?? f.optimizer; training.epochs = training.epochs ?? f.epochs
         training.batch = training.batch ?? f.batch; training.lr = training.lr ?? f.lr; training.seed = training.seed ?? f.seed
         training.warmup = training.warmup ?? f.warmup; training.augment = training.augment ?? f.augment
-        paperRecipe = paperRecipe || f.paperRecipe == true
+        training.paperRecipe = training.paperRecipe || f.paperRecipe == true
         let section = f.topologyConfiguration?.objectValue ?? [:]
         for (key, value) in [("width", f.width), ("depth", f.depth)] where value != nil && section[key] != nil {
             throw fail(key, "is given twice, as '\(key)' and in topologyConfiguration: give it once")
@@ -134,7 +131,6 @@ struct Train: ParsableCommand {
             }
         }
         if out == "" || resume == "" { throw ValidationError("--out and --resume must name a folder, got an empty path") }
-        if let patience, patience <= 0 { throw ValidationError("--patience must be positive, got \(patience)") }
         _ = try headOptions(headOption)
     }
 
@@ -177,11 +173,7 @@ struct Train: ParsableCommand {
             sayAfterOutput("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
             throw ExitCode(stop.exitStatus)
         }
-        if run.completedEpochs < run.model.training.epochs, let patience = run.model.training.patience, let best = run.trainer.best {
-            print("Stopped by --patience \(patience) after epoch \(run.completedEpochs) of \(run.model.training.epochs): the monitored "
-                  + "loss has not improved on epoch \(best.epoch)'s for \(counted(run.completedEpochs - best.epoch, "epoch")) (train "
-                  + "--resume with a larger --patience trains further)")
-        }
+        if let stopped = stoppedByPatience(run) { print(stopped + " (train --resume with a larger --patience trains further)") }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
         /// `body`, a failure of which is a warning after `what`; Ctrl-C still stops.
@@ -327,7 +319,7 @@ struct Train: ParsableCommand {
         if let epochs = training.epochs, epochs != model.training.epochs {
             changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs
         }
-        if let patience, patience != model.training.patience {
+        if let patience = training.patience, patience != model.training.patience {
             changes.append("patience \(model.training.patience.map(String.init) ?? "none") → \(patience)"); model.training.patience = patience
         }
         // Before the data are read: the last epoch can be read, and more are asked for.
@@ -401,8 +393,7 @@ struct Train: ParsableCommand {
     }
 
     func settings(_ file: File?) -> TrainingSettings {
-        var s = training.settings(over: paperRecipe ? TrainingSettings.paper : TrainingSettings())
-        if let patience { s.patience = patience }
+        var s = training.settings()
         if let w = file?.weightDecay { s.weightDecay = w }
         if let d = file?.minDelta { s.minDelta = d }
         if let b = file?.balancedBatches { s.balancedBatches = b }
@@ -414,7 +405,7 @@ struct Train: ParsableCommand {
     func trainingDifferences(_ file: File?, from run: TrainingSettings) -> [String] {
         let wanted = settings(file)
         func named(_ option: String, given: Bool, byRecipe: Bool = false) -> String? {
-            given ? option : byRecipe && paperRecipe ? "--paper-recipe's \(option.drop { $0 == "-" })" : nil
+            given ? option : byRecipe && training.paperRecipe ? "--paper-recipe's \(option.drop { $0 == "-" })" : nil
         }
         let settings: [(String?, String, String)] = [
             (named("--batch", given: training.batch != nil, byRecipe: true), "\(wanted.batchSize)", "\(run.batchSize)"),

@@ -359,6 +359,31 @@ import Testing
                 "\(typed.output)")
     }
 
+    /// compare takes train's --paper-recipe and --patience: each entry records them, a resume may
+    /// change the patience as train's may, and one without the recipe is refused, naming the optimizer.
+    @Test func compareTakesThePaperRecipeAndPatience() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let options = ["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,segnet", "--epochs", "1",
+                       "--width", "4", "--depth", "2", "--batch", "2", "--threads", "2", "--out", folder.path("c")]
+        let first = try cli.run(options + ["--paper-recipe", "--patience", "1"])
+        #expect(first.status == 0, "\(first.output)")
+        for entry in ["unet", "segnet"] {
+            let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/\(entry)/model.json"))))
+            let training = (model as? [String: Any])?["training"] as? [String: Any]
+            #expect(training?["optimizer"] as? String == "rmsprop" && training?["patience"] as? Int == 1
+                        && training?["batchSize"] as? Int == 2 && training?["warmupEpochs"] as? Int == 0, "\(entry): \(training ?? [:])")
+        }
+        #expect(try String(contentsOfFile: folder.path("c/report.html"), encoding: .utf8).contains("1 epoch (patience 1)"))
+        let withoutRecipe = try cli.run(options.map { $0 == "1" ? "2" : $0 } + ["--resume"])
+        #expect(withoutRecipe.status == 64 && withoutRecipe.output.contains("optimizer \"adam\" (the run's: \"rmsprop\")"), "\(withoutRecipe.output)")
+        let longer = try cli.run(options.map { $0 == "1" ? "2" : $0 } + ["--paper-recipe", "--patience", "5", "--resume"])
+        #expect(longer.status == 0 && longer.output.contains("Resuming ") && longer.output.contains("after epoch 1 of 2"), "\(longer.output)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/unet/model.json"))))
+        #expect(((model as? [String: Any])?["training"] as? [String: Any])?["patience"] as? Int == 5)
+    }
+
     /// Two processes never train one folder at once: the second is refused while the first runs.
     @Test func aRunFolderIsTrainedByOneProcessAtATime() throws {
         let folder = try TemporaryFolder()
