@@ -254,12 +254,20 @@ struct Convert: ParsableCommand {
         for name in (try? folderEntries(folder)) ?? [] where isLeftoverTemporary(name) && names.contains(where: name.hasPrefix) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
-        var failed = 0  // every file is tried, as inspect does, and each failure named
+        var failed = 0, converted = 0  // every file is tried, as inspect does, and each failure named
+        let stop = InterruptFlag.install()  // Ctrl-C: after the file being converted, which is then whole
         for (path, target) in zip(files, targets) {
+            if stop.isSet {
+                let left = files.count - converted - failed
+                sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole; \(counted(left, "file")) not, "
+                               + "from \(path) on: convert them with the same --out (or everything again, adding --force)")
+                throw ExitCode(stop.exitStatus)
+            }
             do {
                 let warning = try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
                 print("\(path) → \(target.path)")
                 if let warning { print("  warning: \(warning)") }
+                converted += 1
             } catch {
                 sayAfterOutput("\(error)")
                 failed += 1

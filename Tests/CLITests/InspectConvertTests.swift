@@ -122,6 +122,34 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("mixed/4_noimage_agg256.h5")))
     }
 
+    /// Ctrl-C stops convert between files: those written are whole, and it says how many and where to go on.
+    @Test func anInterruptedConvertSaysWhatItWrote() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let lab = folder.path("lab.yaml")
+        try Data("reader: infrared\noptions: {tissue: {method: all}}\n".utf8).write(to: URL(fileURLWithPath: lab))
+        let sources = try (0..<400).map { i in
+            let link = folder.path(String(format: "map%03d.wdf", i))
+            try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: Self.fixture("wire/Si-map-trimmed.wdf"))
+            return link
+        }
+        let out = folder.path("h5")
+        let (process, pipe) = try cli.start(["convert", "--modality", lab] + sources + ["--out", out])
+        let written = { (try? FileManager.default.contentsOfDirectory(atPath: out))?.filter { $0.hasSuffix(".h5") } ?? [] }
+        let deadline = Date().addingTimeInterval(120)
+        while written().isEmpty && process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.002) }
+        process.interrupt()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        let converted = output.split(separator: "\n").filter { $0.contains(" → ") }.count
+        #expect(process.terminationStatus == 130 && output.contains("Interrupted: \(converted) of 400 files converted, each whole; "
+                                                                     + "\(400 - converted) files not, from \(sources[converted]) on"), "\(output)")
+        // Every file it named is there and whole; nothing else, no temporary.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+                    == (0..<converted).map { String(format: "map%03d.h5", $0) }, "\(written())")
+        for name in written() { #expect(try HDF5File(url: URL(fileURLWithPath: out + "/" + name)).hasAttribute("source"), "\(name)") }
+    }
+
     /// A file without tissue (which train refuses) fails inspect, with a note; a mask dataset named
     /// but missing (so the mask is computed) is named by inspect and convert, as train warns of it.
     @Test func inspectAndConvertSayWhatTrainWouldWarnOfOrRefuse() throws {
