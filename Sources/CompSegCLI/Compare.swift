@@ -301,6 +301,10 @@ struct Compare: ParsableCommand {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "
                                + "comparison began with", usage: true)  // as train --resume refuses what it cannot honour
             }
+            if let done = try TrainingRun.lastCheckpoint(of: run)?.history.count, done > settings.epochs {
+                throw CLIError("\(run.url.path): entry \(e.name) already completed \(done) epochs, more than the \(settings.epochs) "
+                               + "asked for (--epochs is the total to reach)", usage: true)
+            }
             if let difference = Self.dataDifference(model, rows: manifestRows) {  // the data's, not the options': status 1, as train's
                 throw CLIError("\(manifest.url.path): entry \(e.name) was begun on other data: \(difference); resume with the manifest and "
                                + "files the comparison began with")

@@ -70,13 +70,19 @@ struct Plugins: ParsableCommand {
     /// defaults (made with none given), and where a user gives them.
     static func describe(_ name: String, _ registry: Registry) throws -> [String] {
         var found: [String] = []
-        func block(_ kind: String, _ info: PluginInfo, _ settings: Result<JSONValue?, any Error>, _ whereGiven: String) {
+        func block(_ kind: String, _ info: PluginInfo, _ settings: Result<JSONValue?, any Error>, _ whereGiven: String,
+                   make: (PluginConfiguration) throws -> Any) {
             let aliases = info.aliases.isEmpty ? "" : "; aliases: \(info.aliases.joined(separator: ", "))"
             var lines = ["\(info.identifier) (\(kind)\(aliases))", "  \(info.summary)"]
+            let optional = Self.keysWithoutDefault((try? settings.get()) ?? nil, make)
+            let also = optional.isEmpty ? [] : ["  without a default (unset unless given): " + optional.joined(separator: ", ")]
             switch settings {
             case .success(let value?) where value.objectValue?.isEmpty == false:
                 lines.append("Settings, with their defaults (\(whereGiven)):")
-                lines += Self.lines(value, indent: "  ")
+                lines += Self.lines(value, indent: "  ") + also
+            case .success where !optional.isEmpty:
+                lines.append("Settings, none set by default (\(whereGiven)):")
+                lines += also
             case .success: lines.append("Settings: none.")
             case .failure(let error as CLIError): lines.append("Settings: \(error)")
             case .failure(let error): lines.append("Settings (\(whereGiven)): it needs some given; with none: \(error)")
@@ -94,22 +100,35 @@ struct Plugins: ParsableCommand {
         }
         if let (info, _) = try? registry.modalities.factory(name) {
             block("modality reader", info, Result { try reported(try registry.modality(name)) },
-                  "under `options:` of a modality manifest whose reader is \(info.identifier), as modalities/*.yaml; docs/data.md")
+                  "under `options:` of a modality manifest whose reader is \(info.identifier), as modalities/*.yaml; docs/data.md") {
+                try registry.modality(name, $0)
+            }
         }
         if let (info, _) = try? registry.topologies.factory(name) {
             block("topology", info, Result { try reported(try registry.topology(name, inputChannels: 1, seed: 0)) },
                   "train: --width, --depth, or `topologyConfiguration` in a --config settings file; compare: an entry's "
-                  + "`configuration` in --config")
+                  + "`configuration` in --config") { try registry.topology(name, inputChannels: 1, seed: 0, $0) }
         }
         if let (info, _) = try? registry.heads.factory(name) {
             block("pooling head", info, Result { try reported(try registry.head(name)) },
-                  "train and compare: --head-option KEY=VALUE, or `headConfiguration` in a --config settings file")
+                  "train and compare: --head-option KEY=VALUE, or `headConfiguration` in a --config settings file") { try registry.head(name, $0) }
         }
         if let (info, _) = try? registry.transforms.factory(name) {
             block("preprocessing step", info, Result { try JSONDecoder().decode(JSONValue.self, from: registry.transform(name).configuration()) },
-                  "in a modality manifest's preprocessing list: `- \(info.identifier): {KEY: VALUE}`")
+                  "in a modality manifest's preprocessing list: `- \(info.identifier): {KEY: VALUE}`") { try registry.transform(name, $0) }
         }
         return found
+    }
+
+    /// The keys `make` takes that `defaults` leaves out (optional, without a default): given an
+    /// unknown key, a plugin that reads its settings with `PluginConfiguration.decode` names every
+    /// key it takes. None where its error does not.
+    static func keysWithoutDefault(_ defaults: JSONValue?, _ make: (PluginConfiguration) throws -> Any) -> [String] {
+        let listed = Set(defaults?.objectValue?.keys.map { $0 } ?? [])
+        do { _ = try make(PluginConfiguration(json: Data(#"{"?": null}"#.utf8))) } catch let error as ConfigurationError {
+            return (error.knownKeys ?? []).filter { !listed.contains($0) }.sorted()
+        } catch {}
+        return []
     }
 
     /// A modality manifest `--modality NAME` finds: where it is, and what it sets.

@@ -327,7 +327,8 @@ struct Train: ParsableCommand {
         if let checkpoint { try TrainingRun.requireSettings(model.training, of: checkpoint, in: folder) }
         let done = checkpoint?.history.count ?? 0
         if done > model.training.epochs {
-            throw TrainingError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for")
+            throw CLIError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for "
+                           + "(--epochs is the total to reach)", usage: true)
         }
         if done == model.training.epochs, let threshold = model.threshold, changes.isEmpty, let checkpoint {
             let restored = try TrainingRun.restoreMissingFiles(of: folder, from: checkpoint)

@@ -156,8 +156,8 @@ extension PluginConfiguration {
     }
 }
 
-/// A configuration whose keys are all optional (so neither its value nor its defaults encode
-/// them all) lists them, for the "known keys" of an error.
+/// A configuration whose value and defaults do not encode every key it takes (optional keys, or
+/// keys its plugin takes out before decoding it) lists them, for the "known keys" of an error.
 public protocol ListsConfigurationKeys {
     static var configurationKeys: [String] { get }
 }
@@ -190,14 +190,18 @@ extension ConfigurationChoice {
 
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let source: String, message: String
+    /// For an unknown key: every key the configuration takes (the `plugins` command lists those without a default).
+    public var knownKeys: [String]? = nil
     public init(source: String, message: String) { self.source = source; self.message = message }
     public var description: String { "\(source): \(message)" }
 
     /// "unknown key 'x'; known keys: …", with the known key that `key` most likely misspells first.
     public static func unknownKey(_ key: String, known: [String], source: String) -> ConfigurationError {
         let guess = known.compactMap { k in editDistance(key, k).map { (k, $0) } }.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
-        return ConfigurationError(source: source, message: "unknown key '\(key)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
-                                  + "known keys: \(known.joined(separator: ", "))")
+        var error = ConfigurationError(source: source, message: "unknown key '\(key)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
+                                       + "known keys: \(known.joined(separator: ", "))")
+        error.knownKeys = known
+        return error
     }
 }
 

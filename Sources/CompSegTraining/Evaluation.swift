@@ -184,7 +184,7 @@ public struct SegmentationEvaluation: Sendable {
         /// average): the best Dice of maps that single out nothing is that of masks lit everywhere.
         public var marksEverything: Bool { SegmentationEvaluation.marksMost(cancerFreeFraction) }
 
-        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the middle taken)";
+        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the one nearest their middle taken)";
         /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.
         public var reason: String {
             let swept = EvaluationReport.sweptThresholds
@@ -202,7 +202,7 @@ public struct SegmentationEvaluation: Sendable {
                 : marked >= 0.1 ? String(format: "; at it the masks mark %.0f%% of the cancer-free samples' tissue (false positives)", 100 * marked)
                 : ""
             return criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
-                : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the middle taken)") + edge + everything
+                : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the one nearest their middle taken)") + edge + everything
         }
     }
 

@@ -85,7 +85,9 @@ import Testing
         #expect(more.status == 0 && more.output.contains("after epoch 3 of 4 (epochs 3 → 4)"), "\(more.output)")
         #expect(more.output.contains("epoch 4/4"), "\(more.output)")
         let fewer = try cli.run(["train", "--resume", run, "--epochs", "2"])
-        #expect(fewer.status != 0 && fewer.output.contains("already completed 4 epochs"), "\(fewer.output)")
+        // Fewer epochs than it has trained: a usage error, as the refusals above, saying what --epochs means.
+        #expect(fewer.status == 64 && fewer.output.contains("already completed 4 epochs, more than the 2 asked for (--epochs is the total "
+                                                            + "to reach)"), "\(fewer.output)")
         let model = try String(contentsOfFile: run + "/model.json", encoding: .utf8)
         #expect(model.contains("\"epochs\" : 4"), "a refused resume must not rewrite model.json: \(model)")
         // model.json's training settings edited by hand: the checkpoint knows those its epochs ran with.
@@ -382,6 +384,8 @@ import Testing
         #expect(longer.status == 0 && longer.output.contains("Resuming ") && longer.output.contains("after epoch 1 of 2"), "\(longer.output)")
         let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/unet/model.json"))))
         #expect(((model as? [String: Any])?["training"] as? [String: Any])?["patience"] as? Int == 5)
+        let fewer = try cli.run(options + ["--paper-recipe", "--resume"])
+        #expect(fewer.status == 64 && fewer.output.contains("entry unet already completed 2 epochs, more than the 1 asked for"), "\(fewer.output)")
     }
 
     /// Two processes never train one folder at once: the second is refused while the first runs.

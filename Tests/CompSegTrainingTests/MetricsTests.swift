@@ -69,12 +69,12 @@ import CompSegTraining
         // The lowest tried, and no activation below it to try; c's tissue (0.1 everywhere) is all marked there.
         #expect(choice?.reason == "the best mean Dice; at it the masks mark 100% of the cancer-free samples' tissue: the maps do not single out tumor")
         #expect(SegmentationEvaluation.ThresholdChoice(threshold: 0.95, criterion: .youden, tied: 0.9...0.95).reason
-                    == "the best Youden's J of the tumor fraction, tied from 0.90 to 0.95 (the middle taken); the highest tried (0.95): "
+                    == "the best Youden's J of the tumor fraction, tied from 0.90 to 0.95 (the one nearest their middle taken); the highest tried (0.95): "
                     + "the best may lie above, where the maps are near 1")
         // a alone: Dice 1 from .10 to .85, tied: the middle one taken.
         let tied = SegmentationEvaluation.bestThreshold(samples: [samples[0]], maps: [maps[0]], truth: truth)
         #expect(tied?.tied == 0.10...0.85 && tied?.threshold == 0.45, "\(String(describing: tied))")
-        #expect(tied?.reason == "the best mean Dice, tied from 0.10 to 0.85 (the middle taken)")
+        #expect(tied?.reason == "the best mean Dice, tied from 0.10 to 0.85 (the one nearest their middle taken)")
         // Without truth, Youden's J of the tumor fraction; with one class only, nothing to choose by.
         #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: [:])?.criterion == .youden)
         #expect(SegmentationEvaluation.bestThreshold(samples: Array(samples.prefix(2)), maps: Array(maps.prefix(2)), truth: [:]) == nil)

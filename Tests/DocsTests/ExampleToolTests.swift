@@ -25,6 +25,14 @@ import Testing
         #expect(raman.output.contains("  excitationWavelength: none\n") && raman.output.contains("  spectra: /spectra\n"), "\(raman.output)")
         let step = try runBuilt("ExampleTool", ["plugins", "resample"])
         #expect(step.output.contains("it needs some given; with none: expected either 'values' or all of 'from', 'to', 'count'"), "\(step.output)")
+        // Keys without a default are named too, and a step's keys it takes out before reading the rest.
+        let standardize = try runBuilt("ExampleTool", ["plugins", "standardize"])
+        #expect(standardize.output.contains("Settings, none set by default (in a modality manifest's preprocessing list")
+                    && standardize.output.contains("  without a default (unset unless given): channels, mean, sd\n"), "\(standardize.output)")
+        let reinhard = try runBuilt("ExampleTool", ["plugins", "reinhard"])
+        #expect(reinhard.output.contains("  method: standard\n  without a default (unset unless given): referenceImage, targetMeans, "
+                                         + "targetStds\n"), "\(reinhard.output)")
+        #expect(try runBuilt("ExampleTool", ["plugins", "macenko"]).output.contains("(unset unless given): referenceImage\n"))
         let topology = try runBuilt("ExampleTool", ["plugins", "unet"])
         #expect(topology.output.contains("  width: 64\n") && topology.output.contains("train: --width, --depth"), "\(topology.output)")
         // The example reader reports its settings (ReportsConfiguration).

@@ -149,6 +149,15 @@ import Testing
         do { _ = try chain("/no/such/ref.png"); Issue.record("a missing reference was taken") } catch {
             #expect("\(error)".contains("lab.yaml") && "\(error)".contains("referenceImage: /no/such/ref.png: does not exist"), "\(error)")
         }
+        // A misspelt key is named with the one meant, among every key the step takes.
+        do {
+            _ = try PreprocessingChain([PluginDescription(identifier: step, configuration: ["referenceImag": "ref.png"])],
+                                       outside: .keep, registry: registry, source: "lab.yaml")
+            Issue.record("a misspelt key was taken")
+        } catch {
+            #expect("\(error)".contains("unknown key 'referenceImag'; did you mean 'referenceImage'? known keys: ")
+                        && "\(error)".contains(step == "reinhard" ? "method, referenceImage, targetMeans, targetStds" : "alpha, beta"), "\(error)")
+        }
     }
 
     @Test func percentilesAndEigenvectorsAsNumpy() {

@@ -102,6 +102,12 @@ struct MacenkoStep: SampleTransform {
     }
 }
 
+/// A macenko step's keys beyond the normaliser's own, which its defaults name: `referenceImage`,
+/// the file the reference stains are fitted to, taken out before the rest is read.
+extension MacenkoNormalizer: ListsConfigurationKeys {
+    public static var configurationKeys: [String] { ["referenceImage"] }
+}
+
 /// Reinhard normalisation of each sample's LAB means and deviations to a target: given
 /// (`targetMeans`, `targetStds`), fitted to `referenceImage`, or else fitted to the training
 /// images (the mean of their statistics).
@@ -109,7 +115,11 @@ struct ReinhardStep: SampleTransform {
     let normalizer: ReinhardNormalizer?
     let method: ReinhardNormalizer.Method
 
-    private struct Options: Codable { var method: ReinhardNormalizer.Method?; var targetMeans, targetStds: [Float]? }
+    private struct Options: Codable, ListsConfigurationKeys {
+        var method: ReinhardNormalizer.Method?; var targetMeans, targetStds: [Float]?
+        /// With `referenceImage`, which the step takes out before these are read.
+        static var configurationKeys: [String] { ["method", "referenceImage", "targetMeans", "targetStds"] }
+    }
 
     init(_ configuration: PluginConfiguration) throws {
         let (reference, rest) = try HESteps.extracting("referenceImage", from: configuration)
