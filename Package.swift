@@ -71,7 +71,7 @@ let package = Package(
         // The commands of the `compseg` tool, and the tool itself: `main` over the built-in plugins.
         .target(name: "CompSegCLI", dependencies: [
             "CompSegCore", "CompSegNN", "CompSegIO", "CompSegTraining", "BuiltinPlugins", "BuiltinModalities", "Phantoms", "SpectralFiles",
-            "HEModality",
+            "HEModality", "CKernels",
             "CompSegDemo", "CompSegFigures",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),

@@ -4,6 +4,7 @@ import BuiltinPlugins
 import CompSegCore
 import CompSegIO
 import Foundation
+import CKernels
 import CompSegNN
 import Synchronization
 
@@ -24,6 +25,9 @@ public enum CompSegTool {
         // A reader of the output that goes away (`train … | head`) ends no training: the lines
         // are lost, the work goes on (Ctrl-C and SIGTERM stop it after a saved epoch).
         signal(SIGPIPE, SIG_IGN)
+        // Into a pipe or file (a job's log, `tee`) line by line, as on a terminal: a run that is
+        // killed, or runs for hours, shows what it has done so far.
+        compseg_line_buffered_stdout()
         // Ctrl-\ quits at once, as it does any program (Swift's crash reporter would take it for a
         // crash, print a backtrace and let the work go on); one the parent ignores stays ignored.
         if !InterruptFlag.isIgnored(SIGQUIT) {

@@ -310,7 +310,11 @@ struct GeoJSONOptions: ParsableArguments {
 /// `--stream-above`, for the commands that segment whole slides (segment, overlay, evaluate).
 struct StreamingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise; their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
-    var streamAbove = 64 << 20
+    var streamAbove = Self.defaultStreamAbove
+
+    /// 4096² pixels: above it streaming is both faster and lighter than loading whole (an 8000²
+    /// slide: 31 s and 0.6 GB streamed against 82 s and 3.8 GB whole; a 4000² PNG: 10 s against 19 s).
+    static let defaultStreamAbove = 4096 * 4096
 
     func validate() throws {
         guard streamAbove >= 0 else { throw ValidationError("--stream-above must be 0 or more, got \(streamAbove)") }

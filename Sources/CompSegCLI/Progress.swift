@@ -11,16 +11,18 @@ final class ProgressReporter {
 
     init(epochs: Int, images: Int) { self.epochs = epochs; self.images = images }
 
+    /// After step `k` of `n` of the epoch. The rate is timed from the end of its first step (the
+    /// clock starts there), over the steps since.
     func step(epoch: Int, _ k: Int, of n: Int) {
         if k == 1 { epochStart = DispatchTime.now().uptimeNanoseconds }
         guard live else { return }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
         let done = Double(k) / Double(n)
         let bar = String(repeating: "█", count: Int(done * 24)).padding(toLength: 24, withPad: "·", startingAt: 0)
-        let rate = Double(images) * done / max(elapsed, 1e-9)
-        let eta = elapsed / done - elapsed
-        print(String(format: "\repoch %d/%d %@ %3.0f%%  %.1f images/s  ETA %.0fs ", epoch, epochs, bar, done * 100, rate, eta),
-              terminator: "")
+        let timed = Double(k - 1) / Double(n)  // of the epoch, since the clock started
+        let pace = k == 1 ? "" : String(format: "  %.1f images/s  ETA %.0fs", Double(images) * timed / max(elapsed, 1e-9),
+                                         elapsed / timed * (1 - done))
+        print(String(format: "\repoch %d/%d %@ %3.0f%%", epoch, epochs, bar, done * 100) + pace + " ", terminator: "")
         fflush(nil)
     }
 

@@ -130,8 +130,8 @@ struct Inspect: ParsableCommand {
                           preview: RGBImage(height: 1, width: picked.count, fill: (0, 0, 0)), label: sample.label, metadata: sample.metadata)
     }
 
-    /// The most pixels whose tissue `inspect` finds for H&E (as many as a 4096² image).
-    static let largestTissueShown = 4096 * 4096
+    /// The most pixels whose tissue `inspect` finds for H&E: as many as segment loads whole by default.
+    static let largestTissueShown = StreamingOptions.defaultStreamAbove
 
     /// Each file's images, as the raster readers see them, and what the H&E reader reads of it
     /// (with its tissue share, where it is read whole).

@@ -4,6 +4,7 @@ import Foundation
 /// allocation itself would end the process.
 public struct MemoryShortage: Error, CustomStringConvertible, Equatable {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// Throws `MemoryShortage` unless `bytes` fit in this machine's physical memory (and the process's
@@ -11,12 +12,18 @@ public struct MemoryShortage: Error, CustomStringConvertible, Equatable {
 /// 8192×8192 pixels × 100000 bands") and `advice`.
 public func requireMemory(_ bytes: Double, for what: String, _ advice: String,
                           available: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+    let usable = usableMemory(available: available)
+    guard bytes > Double(usable.bytes) else { return }
+    throw MemoryShortage(description: "\(what) needs \(byteCount(bytes)) of memory, more than \(usable.words); \(advice)")
+}
+
+/// The memory this process may take: `available` (the machine's), or less where `ulimit -v`
+/// caps it; and that in words ("this machine's 24 GB").
+public func usableMemory(available: UInt64 = ProcessInfo.processInfo.physicalMemory) -> (bytes: UInt64, words: String) {
     var limit = rlimit()
     let capped = getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max && UInt64(limit.rlim_cur) < available
     let usable = capped ? UInt64(limit.rlim_cur) : available
-    guard bytes > Double(usable) else { return }
-    throw MemoryShortage(description: "\(what) needs \(byteCount(bytes)) of memory, more than "
-                         + (capped ? "this process may take (ulimit -v) " : "this machine's ") + "\(byteCount(Double(usable))); \(advice)")
+    return (usable, (capped ? "this process may take (ulimit -v) " : "this machine's ") + byteCount(Double(usable)))
 }
 
 /// "512 MB", "23.4 GB", "26.8 TB" (powers of 1000).

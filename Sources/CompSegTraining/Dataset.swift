@@ -266,7 +266,7 @@ public struct PreparedModality: Sendable {
         throws -> (SampleStore, problems: [(index: Int, message: String)], first: Sample?) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [(index: Int, message: String)] = []
         var made = UniqueIDs(reserving: names)
-        var first = reference, allSameShape = true
+        var first = reference, allSameShape = true, largest = (height: 0, width: 0)
         var cache = SampleCache(budget: cacheBudget)
         var warned = ReaderWarnings()
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
@@ -277,6 +277,7 @@ public struct PreparedModality: Sendable {
                 warned.add(sample)
                 do { try Self.requireTissue(sample) } catch { problems.append((i, "\(location(i)): \(error)")) }
                 if let first, sample.image.shape != first.image.shape { allSameShape = false }
+                largest = (max(largest.height, sample.height), max(largest.width, sample.width))
                 if sameChannels, let first, sample.image.shape.dims[0] != first.image.shape.dims[0] {
                     problems.append((i, "\(location(i)): \(sample.id) has \(sample.image.shape.dims[0]) channels after preprocessing "
                                     + "but \(first.id) has \(first.image.shape.dims[0]); the samples of one run must have the same channels"))
@@ -297,6 +298,7 @@ public struct PreparedModality: Sendable {
                                 channels: ids.isEmpty ? nil : first?.image.shape.dims[0], cache: cache,
                                 make: { i in var s = try make(i); s.id = unique[i]; return s })
         store.readerWarnings = warned
+        if !ids.isEmpty { store.largest = largest }
         return (store, problems, first)
     }
 }

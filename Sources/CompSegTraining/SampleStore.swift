@@ -11,6 +11,9 @@ public final class SampleStore {
     public let shape: Shape?
     /// The samples' channel count (a manifest's samples all have the first's); nil when the store is empty.
     public let channels: Int?
+    /// The largest height and the largest width among the samples (a batch pads to both), where
+    /// known: from `shape`, or as the samples were first read; nil otherwise.
+    public internal(set) var largest: (height: Int, width: Int)?
     public var count: Int { ids.count }
     /// The bytes of the samples kept in memory.
     public var cachedBytes: Int { cache.bytes }
@@ -43,6 +46,7 @@ public final class SampleStore {
     init(ids: [String], labels: [SampleLabel?], shape: Shape?, channels: Int? = nil, cache: SampleCache,
          make: @escaping (Int) throws -> Sample) {
         self.ids = ids; self.labels = labels; self.shape = shape; self.channels = channels ?? shape?.dims[0]
+        largest = shape.map { ($0.dims[1], $0.dims[2]) }
         self.cache = cache; self.make = make
     }
 

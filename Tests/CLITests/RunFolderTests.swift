@@ -388,6 +388,20 @@ import Testing
         #expect(fewer.status == 64 && fewer.output.contains("entry unet already completed 2 epochs, more than the 1 asked for"), "\(fewer.output)")
     }
 
+    /// Output into a pipe (a job's log, `tee`) comes line by line while the command runs, not at its end.
+    @Test func linesReachAPipeWhileTheCommandRuns() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (process, pipe) = try cli.start(train(try phantom(folder), folder.path("run")) + ["--epochs", "10000"])
+        defer { process.terminate(); process.waitUntilExit() }
+        var received = Data()
+        let deadline = Date().addingTimeInterval(120)
+        while !String(decoding: received, as: UTF8.self).contains("epoch 1/10000"), process.isRunning, Date() < deadline {
+            received += pipe.fileHandleForReading.availableData
+        }
+        #expect(process.isRunning && String(decoding: received, as: UTF8.self).contains("Prepared"), "\(String(decoding: received, as: UTF8.self))")
+    }
+
     /// Two processes never train one folder at once: the second is refused while the first runs.
     @Test func aRunFolderIsTrainedByOneProcessAtATime() throws {
         let folder = try TemporaryFolder()

@@ -46,3 +46,6 @@ void compseg_winograd_weight_gradient(const float *src, const float *dy, long n,
 /// The path of the file the system's loader opened for `handle` (a dlopen handle), or NULL; owned
 /// by the loader, valid while the library stays open.
 const char *compseg_loaded_library_path(void *handle);
+
+/// Makes standard output line-buffered, as on a terminal, also into a pipe or file (a job's log, `tee`).
+void compseg_line_buffered_stdout(void);

@@ -29,6 +29,8 @@ final class Storage: @unchecked Sendable {
     /// A backend's copy of these values in another form (the CUDA backend's channels-last bf16),
     /// made at `version` and valid while that is still the storage's; released with it.
     var derived: (version: Int, copy: Storage)?
+    /// The measurement that counts this storage, where one was running when it was made.
+    private let meter: TensorMemoryUse.Meter?
 
     /// Takes `count` floats, 64-byte aligned, from `memory` (the current backend's); zero-filled
     /// when `zeroed` (a buffer that a kernel overwrites whole needs no zeroing).
@@ -37,9 +39,16 @@ final class Storage: @unchecked Sendable {
         self.memory = memory
         pointer = memory.take(count)
         if zeroed { memory.zero(pointer, max(count, 1)) }
+        meter = TensorMemoryUse.meter
+        TensorMemoryUse.add(count * MemoryLayout<Float>.stride)
+        meter?.add(count * MemoryLayout<Float>.stride)
     }
 
-    deinit { memory.give(pointer, count) }
+    deinit {
+        memory.give(pointer, count)
+        TensorMemoryUse.add(-count * MemoryLayout<Float>.stride)
+        meter?.add(-count * MemoryLayout<Float>.stride)
+    }
 
     /// The memory for the host to read or write: device work pending on it is waited for first.
     var base: UnsafeMutablePointer<Float> {
@@ -48,6 +57,43 @@ final class Storage: @unchecked Sendable {
     }
 
     var buffer: UnsafeMutableBufferPointer<Float> { .init(start: base, count: count) }
+}
+
+/// The bytes tensors hold, in all (`liveBytes`) and as made by one piece of work (`measuring`):
+/// the trainer measures a step on a small image before training on large ones.
+public enum TensorMemoryUse {
+    /// Counts the tensors' bytes one piece of work makes: those it still holds, and the most at once.
+    public final class Meter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var live = 0, peak = 0
+        func add(_ bytes: Int) {
+            lock.lock()
+            live += bytes
+            peak = max(peak, live)
+            lock.unlock()
+        }
+        /// The most bytes the work's tensors held at once.
+        public var peakBytes: Int { lock.withLock { peak } }
+    }
+
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var live = 0
+    @TaskLocal static var meter: Meter?
+
+    static func add(_ bytes: Int) { lock.withLock { live += bytes } }
+
+    /// The bytes all tensors hold now.
+    public static var liveBytes: Int { lock.withLock { live } }
+    /// The most bytes of freed tensors the host keeps for reuse, on top of those held.
+    public static let reusedBytes = 1 << 30
+
+    /// `body`'s result and the most bytes the tensors it made (on this thread; other work's go
+    /// uncounted) held at once.
+    public static func measuring<R>(_ body: () throws -> R) rethrows -> (result: R, peakBytes: Int) {
+        let meter = Meter()
+        let result = try $meter.withValue(meter) { try body() }
+        return (result, meter.peakBytes)
+    }
 }
 
 /// Freed buffers kept for reuse by size, at most `capacityBytes` of them: a training step
@@ -96,7 +142,7 @@ final class IdleBuffers: @unchecked Sendable {
 /// weight copies were allocated each call).
 final class StoragePool: TensorMemory, @unchecked Sendable {
     static let shared = StoragePool()
-    private let idle = IdleBuffers(capacityBytes: 1 << 30)
+    private let idle = IdleBuffers(capacityBytes: TensorMemoryUse.reusedBytes)
 
     func take(_ count: Int) -> UnsafeMutablePointer<Float> {
         if let p = idle.take(count) { return p }
