@@ -178,7 +178,12 @@ public struct PreprocessingChain: Sendable {
     }
 
     public func apply(_ sample: Sample) throws -> Sample {
-        try steps.reduce(sample.outside(outside)) { try $1.transform.apply($0).outside(outside) }
+        var s = sample.outside(outside)  // a copy where it zeroes: the caller's sample stays as it was
+        for (_, step) in steps {
+            s = try step.apply(s)
+            if outside == .zero { s.zeroOutsideTissue() }  // in place: the step's image is the chain's own
+        }
+        return s
     }
 }
 

@@ -134,6 +134,24 @@ public struct Sample: Sendable {
     public var height: Int { image.shape[1] }
     public var width: Int { image.shape[2] }
 
+    /// Sets every channel to 0 outside the tissue mask: in place where this sample alone holds its
+    /// image (a step's new one), else in a copy, so that a sample shared elsewhere stays as it was.
+    public mutating func zeroOutsideTissue() {
+        guard isKnownUniquelyReferenced(&image), image.ownsItsValues, image.layout == nil else {
+            self = zeroingOutsideTissue()
+            return
+        }
+        let plane = height * width, mask = tissue.pixels
+        image.withMutablePlainBuffer { values in
+            mask.withUnsafeBufferPointer { inside in
+                for c in 0..<image.shape[0] {
+                    let channel = values.baseAddress! + c * plane
+                    for p in 0..<plane where !inside[p] { channel[p] = 0 }
+                }
+            }
+        }
+    }
+
     /// The sample with every channel set to 0 outside the tissue mask.
     public func zeroingOutsideTissue() -> Sample {
         let plane = height * width, mask = tissue.pixels

@@ -101,6 +101,22 @@ import Testing
                 if out.tissue.pixels[p] { #expect(v != 0) } else { #expect(v == 0, "channel \(c), pixel \(p)") }
             }
         }
+        // The caller's sample is not written: the chain zeroes its own copies in place, never a shared image.
+        #expect(samples[0].image.scalars == (try Self.sample(seed: 1)).image.scalars)
+        var shared = samples[1], detached = samples[1]
+        detached.image = samples[1].image.detached()  // another tensor on the same values
+        shared.zeroOutsideTissue()
+        detached.zeroOutsideTissue()
+        #expect(samples[1].image.scalars == (try Self.sample(seed: 2)).image.scalars)
+        #expect(shared.image.scalars == samples[1].zeroingOutsideTissue().image.scalars && detached.image.scalars == shared.image.scalars)
+        var own = try Self.sample(seed: 2)
+        let values = own.image
+        own.zeroOutsideTissue()  // shared with `values`: copied
+        #expect(own.image !== values)
+        var alone = try Self.sample(seed: 2)
+        let before = ObjectIdentifier(alone.image)
+        alone.zeroOutsideTissue()  // its own: in place
+        #expect(ObjectIdentifier(alone.image) == before && alone.image.scalars == shared.image.scalars)
         // `keep` leaves background spectra as the steps make them: whitened noise, far from 0.
         let kept = try Self.chain(.keep).fitted(to: SampleSequence(samples)).apply(samples[0])
         #expect((0..<plane).contains { !kept.tissue.pixels[$0] && Swift.abs(kept.image.scalars[$0]) > 0.1 })

@@ -122,6 +122,10 @@ public final class Tensor: @unchecked Sendable {
     /// The same values, outside any graph.
     public func detached() -> Tensor { Tensor(shape: shape, layout: layout, storage: storage) }
 
+    /// Whether no other tensor shares these values (`detached()` shares them): a caller that holds
+    /// the only reference to this tensor may then write them in place.
+    public var ownsItsValues: Bool { isKnownUniquelyReferenced(&storage) }
+
     /// Clears the accumulated gradient.
     public func zeroGrad() { grad = nil }
 
