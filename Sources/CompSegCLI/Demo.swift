@@ -115,6 +115,7 @@ struct Demo: ParsableCommand {
                                           progress: { epoch = $0.epoch; progress.finish($0) },
                                           step: { k, n in progress.step(epoch: epoch + 1, k, of: n) })
         let result = outcome.evaluation
+        if let stopped = stoppedByPatience(outcome.run) { print(stopped) }
         warnAboutCheckerboard(outcome.test, outcome.maps, topology: settings.topology, threshold: result.threshold)  // as evaluate does
         // An earlier demo's per-sample files, so that none of its samples' stay.
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)

@@ -245,6 +245,7 @@ struct Convert: ParsableCommand {
                                + "attributes convert writes); --force replaces only convert's own files: move it or choose another --out")
             }
         }
+        let made = !FileManager.default.fileExists(atPath: folder.path)  // removed again when nothing was written in it
         try createWritableFolder(folder)
         // One convert into a folder at a time: the temporaries removed below are then never another's, still being written.
         let lock = try FolderLock(folder, holder: "converting into this folder")
@@ -258,6 +259,7 @@ struct Convert: ParsableCommand {
         let stop = InterruptFlag.install()  // Ctrl-C: after the file being converted, which is then whole
         for (path, target) in zip(files, targets) {
             if stop.isSet {
+                if made { _ = rmdir(folder.path) }  // a folder it made, where nothing was written: rmdir takes only an empty one
                 let left = files.count - converted - failed
                 sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole; \(counted(left, "file")) not, "
                                + "from \(path) on: convert them with the same --out (or everything again, adding --force)")
