@@ -141,7 +141,7 @@ struct Compare: ParsableCommand {
 
     /// What in the run `model` (begun by an earlier compare into this folder) differs from what
     /// these options would begin for `entry`, in words; nil when it continues as they say. Only
-    /// `--epochs` may differ; the topology's keys are compared where the entry gives them.
+    /// `--epochs` and `--patience` may differ; the topology's keys are compared where the entry gives them.
     /// Identifiers are compared as registered (an alias given names the same plugin), and
     /// configurations by the keys given (the run records every key in effect, fitted values too).
     static func difference(_ model: RunConfiguration, _ entry: Entry, head: PluginDescription, settings: TrainingSettings,
@@ -288,7 +288,7 @@ struct Compare: ParsableCommand {
         try TrainingRun.requireTrainingRows(manifest)
         // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
-        let settings = training.settings()
+        var settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
         let manifestRows = ManifestRows(manifest, readingContentsWith: try registry.modality(resolved.reader, resolved.readerConfiguration))
@@ -311,6 +311,8 @@ struct Compare: ParsableCommand {
             }
             begun[e.name] = model
         }
+        // Without --patience, entries not begun yet take the begun runs' (they keep their own).
+        if settings.patience == nil { settings.patience = begun.values.compactMap(\.training.patience).first }
         // The preprocessing as the begun runs fitted it (fitting again on another thread count would differ slightly).
         let prepared = try begun.values.first.map { try $0.preparedModality(registry: registry, file: "\(folder.path): \(begun.keys.sorted()[0])") }
             ?? PreparedModality(resolved, registry: registry).fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes, alsoChecking: manifest.rows(in: .val))
@@ -318,6 +320,12 @@ struct Compare: ParsableCommand {
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
         warnAboutReaders(stores: [train, validation, test])
+        // Every entry's step fits in memory, before the first trains (not one that fails hours later).
+        for e in entries where begun[e.name] == nil {
+            let model = RunConfiguration(modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
+                                         head: headOf(e), inputChannels: train.channels!, training: e.settings(settings))
+            try TrainingRun.requireStepMemory(model, train: train, registry: registry)
+        }
         let shared = Warnings.written  // the samples' own: in every entry's summary.json
         let stop = InterruptFlag.install()
 
@@ -357,7 +365,9 @@ struct Compare: ParsableCommand {
                           + "and --resume")
                     throw ExitCode(stop.exitStatus)
                 }
-                if session.completedEpochs > epochsBefore, let stopped = stoppedByPatience(session) { print(stopped) }
+                if session.completedEpochs > epochsBefore, let stopped = stoppedByPatience(session) {
+                    print(stopped + " (compare --resume with a larger --patience trains further)")
+                }
                 let seconds = session.trainer.history.map(\.seconds).reduce(0, +)  // the epochs' own, also those before a resume
                 let trained = try TrainedModel(run: session.folder, registry: registry)
                 let (chosen, origin, unchosen) = try chooseThreshold(session, manifest: manifest, registry: registry)
@@ -402,14 +412,13 @@ struct Compare: ParsableCommand {
         try writeTables(rows, to: folder)
         let curves = rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) }
         try EvaluationReport.writeROC(curves, to: folder)
-        try writeReport(rows, roc: curves, to: folder)
+        try writeReport(rows, roc: curves, settings: settings, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
     }
 
     /// `report.html`: the comparison table, the ROC curves, and per topology its training curves,
     /// tumor fractions by class, sample cards and per-sample table; one self-contained page.
-    func writeReport(_ rows: [Row], roc: [ROCCurve.Curve], to folder: URL) throws {
-        let s = training.settings()
+    func writeReport(_ rows: [Row], roc: [ROCCurve.Curve], settings s: TrainingSettings, to folder: URL) throws {
         let (header, cells) = table(rows)
         let text: Set<String> = ["run", "entry", "topology", "configuration", "head", "notes"]
         let numeric = Set(header.indices.filter { !text.contains(header[$0]) })

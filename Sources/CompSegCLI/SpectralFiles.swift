@@ -261,7 +261,8 @@ struct Convert: ParsableCommand {
             if stop.isSet {
                 if made { _ = rmdir(folder.path) }  // a folder it made, where nothing was written: rmdir takes only an empty one
                 let left = files.count - converted - failed
-                sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole; \(counted(left, "file")) not, "
+                sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole"
+                               + (failed > 0 ? "; \(failed) could not be" : "") + "; \(counted(left, "file")) not tried, "
                                + "from \(path) on: convert them with the same --out (or everything again, adding --force)")
                 throw ExitCode(stop.exitStatus)
             }

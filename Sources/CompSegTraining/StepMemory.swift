@@ -11,25 +11,28 @@ enum StepMemory {
     /// Throws `MemoryShortage` where a step on a batch of the run's size of `train`'s largest
     /// images would need more memory than the machine (or `ulimit -v`) allows, saying what fits.
     /// Not measured on a GPU (its memory is the device's) nor for images under 64 pixels a side.
+    /// - Parameter live: the bytes tensors hold now (the samples kept in memory, the network).
     static func require(_ model: RunConfiguration, train: SampleStore, registry: Registry,
-                        usable: (bytes: UInt64, words: String) = usableMemory()) throws {
+                        usable: (bytes: UInt64, words: String) = usableMemory(), live: Int = TensorMemoryUse.liveBytes) throws {
         guard Backend.current is CPUBackend, let (height, width) = train.largest, let channels = train.channels,
               min(height, width) >= 64 else { return }
         let batch = min(model.training.batchSize, train.count)
-        guard let (perPixel, fixed, weights) = try? measured(model, channels: channels, registry: registry) else {
-            return  // a topology that takes no such image: the first step will tell
+        guard let (perPixel, fixed, weights) = try? measured(model, channels: channels, registry: registry), perPixel > 0 else {
+            return  // a topology that takes no such image, or does not grow with it: the first step will tell
         }
-        // The network's gradients and the optimizer's state (up to two values per weight, Adam's
-        // moments), beside the weights held now; and freed tensors kept for reuse.
-        let held = Double(TensorMemoryUse.liveBytes + TensorMemoryUse.reusedBytes) + Double(fixed) + 3 * Double(weights) * 4
         let perImage = perPixel * Double(height * width)
-        let need = held + perImage * Double(batch)
+        // Beside what is held now: the optimizer's state (up to two values per weight, Adam's
+        // moments; the gradients are in `fixed`), and freed tensors kept for reuse, at most a step's.
+        let held = Double(live) + Double(fixed) + 2 * Double(weights) * 4
+        let reused = min(Double(TensorMemoryUse.reusedBytes), perImage * Double(batch))
+        let need = held + reused + perImage * Double(batch)
         // A tenth is left to what tensors do not hold: the program, the kernels' scratch memory, the system.
         let room = 0.9 * Double(usable.bytes)
         guard need > room else { return }
-        let fitting = Int((room - held) / perImage)
+        let fitting = Int(max(0, (room - held - Double(TensorMemoryUse.reusedBytes)) / perImage))
         let advice = fitting >= 1
             ? "--batch \(fitting) or less fits (measured: \(byteCount(perImage)) per image of \(height)×\(width))"
+            : held >= room ? "what is held already takes \(byteCount(held)) (the samples kept in memory: a lower --cache-mb; the network)"
             : "not even one image of \(height)×\(width) fits (\(byteCount(perImage)) each, measured)"
         throw MemoryShortage(description: "training \(model.topology.identifier) on batches of \(batch) images of \(height)×\(width) "
                              + "needs about \(byteCount(need)) of memory, more than 90% of \(usable.words) (the rest is the program's and the system's); \(advice); "
@@ -52,7 +55,7 @@ enum StepMemory {
                 try loss.backward()
             }.peakBytes
         }
-        _ = try step(32)  // the gradients' buffers, made once, are held from here on (not counted again)
+        _ = try step(32)  // the kernels' first-use buffers: made once
         let small = try step(32), large = try step(64)
         let perPixel = Double(large - small) / Double(64 * 64 - 32 * 32)
         return (perPixel, max(0, small - Int(perPixel * 32 * 32)), network.parameterCount)

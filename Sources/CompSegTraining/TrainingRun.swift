@@ -44,11 +44,17 @@ public final class TrainingRun {
         if let value = (trainer.network as? any ReportsConfiguration)?.configurationValue { model.topology.configuration = value }
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model
-        try StepMemory.require(model, train: train, registry: registry)
+        try Self.requireStepMemory(model, train: train, registry: registry)
         try folder.create()
         self.lock = try lock ?? FolderLock(folder.url, holder: Self.lockHolder)
         removeLeftoverTemporaries(in: folder.url)
         try folder.writeModel(model)
+    }
+
+    /// Throws `MemoryShortage` where a training step of `model` on a batch of `train`'s largest
+    /// images would not fit in memory, measured on a throwaway network (`StepMemory`).
+    public static func requireStepMemory(_ model: RunConfiguration, train: SampleStore, registry: Registry) throws {
+        try StepMemory.require(model, train: train, registry: registry)
     }
 
     /// What a process holding a run folder's lock does, for the refusal of another.
@@ -78,7 +84,8 @@ public final class TrainingRun {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
                                 + "\(model.training.epochs) asked for")
         }
-        if trainer.history.count < model.training.epochs { try StepMemory.require(model, train: train, registry: registry) }
+        let patienceEnded = model.training.patience.map { p in trainer.best.map { trainer.history.count - $0.epoch >= p } ?? false } ?? false
+        if trainer.history.count < model.training.epochs, !patienceEnded { try Self.requireStepMemory(model, train: train, registry: registry) }
         committedEpochs = trainer.history.count
         // No epoch committed yet: only model.json, so that a kill now leaves a run stopped before its first epoch.
         if trainer.history.isEmpty { try folder.writeModel(model) } else { try writeEpochFiles(weights: true) }

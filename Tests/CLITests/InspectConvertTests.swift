@@ -143,7 +143,7 @@ import Testing
         process.waitUntilExit()
         let converted = output.split(separator: "\n").filter { $0.contains(" → ") }.count
         #expect(process.terminationStatus == 130 && output.contains("Interrupted: \(converted) of 400 files converted, each whole; "
-                                                                     + "\(400 - converted) files not, from \(sources[converted]) on"), "\(output)")
+                                                                     + "\(400 - converted) files not tried, from \(sources[converted]) on"), "\(output)")
         // Every file it named is there and whole; nothing else, no temporary.
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted()
                     == (0..<converted).map { String(format: "map%03d.h5", $0) }, "\(written())")

@@ -380,6 +380,13 @@ import Testing
         #expect(try String(contentsOfFile: folder.path("c/report.html"), encoding: .utf8).contains("1 epoch (patience 1)"))
         let withoutRecipe = try cli.run(options.map { $0 == "1" ? "2" : $0 } + ["--resume"])
         #expect(withoutRecipe.status == 64 && withoutRecipe.output.contains("optimizer \"adam\" (the run's: \"rmsprop\")"), "\(withoutRecipe.output)")
+        // An entry not begun yet, resumed without --patience, takes the begun runs' patience, and the report names it.
+        try FileManager.default.removeItem(atPath: folder.path("c/segnet"))
+        let missing = try cli.run(options + ["--paper-recipe", "--resume"])
+        #expect(missing.status == 0, "\(missing.output)")
+        let segnet = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/segnet/model.json"))))
+        #expect(((segnet as? [String: Any])?["training"] as? [String: Any])?["patience"] as? Int == 1)
+        #expect(try String(contentsOfFile: folder.path("c/report.html"), encoding: .utf8).contains("1 epoch (patience 1)"))
         let longer = try cli.run(options.map { $0 == "1" ? "2" : $0 } + ["--paper-recipe", "--patience", "5", "--resume"])
         #expect(longer.status == 0 && longer.output.contains("Resuming ") && longer.output.contains("after epoch 1 of 2"), "\(longer.output)")
         let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/unet/model.json"))))
@@ -396,10 +403,12 @@ import Testing
         defer { process.terminate(); process.waitUntilExit() }
         var received = Data()
         let deadline = Date().addingTimeInterval(120)
-        while !String(decoding: received, as: UTF8.self).contains("epoch 1/10000"), process.isRunning, Date() < deadline {
+        while !String(decoding: received, as: UTF8.self).contains("Prepared"), process.isRunning, Date() < deadline {
             received += pipe.fileHandleForReading.availableData
         }
-        #expect(process.isRunning && String(decoding: received, as: UTF8.self).contains("Prepared"), "\(String(decoding: received, as: UTF8.self))")
+        // Block-buffered, "Prepared" would come only with a buffer's worth of epoch lines after it.
+        let text = String(decoding: received, as: UTF8.self)
+        #expect(process.isRunning && text.contains("Prepared") && !text.contains("epoch 3/"), "\(text)")
     }
 
     /// Two processes never train one folder at once: the second is refused while the first runs.

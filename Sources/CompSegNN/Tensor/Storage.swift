@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Where tensors' memory comes from: the host's pool (the CPU backend), or memory that a device
 /// and the host both reach (a GPU backend's managed memory), which the host may touch only after
@@ -76,14 +77,13 @@ public enum TensorMemoryUse {
         public var peakBytes: Int { lock.withLock { peak } }
     }
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var live = 0
+    private static let live = Atomic<Int>(0)
     @TaskLocal static var meter: Meter?
 
-    static func add(_ bytes: Int) { lock.withLock { live += bytes } }
+    static func add(_ bytes: Int) { live.wrappingAdd(bytes, ordering: .relaxed) }
 
     /// The bytes all tensors hold now.
-    public static var liveBytes: Int { lock.withLock { live } }
+    public static var liveBytes: Int { live.load(ordering: .relaxed) }
     /// The most bytes of freed tensors the host keeps for reuse, on top of those held.
     public static let reusedBytes = 1 << 30
 
