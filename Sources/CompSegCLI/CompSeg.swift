@@ -152,6 +152,15 @@ private func keepFreedMemoryForReuse() {
     _ = glibcMallopt(-1, Int32.max)  // M_TRIM_THRESHOLD: freed heap memory is not handed back
 }
 
+/// Hands the heap's free memory back to the system: after the training data are prepared, the raw
+/// samples read to fit and preprocess them are gone, and training would otherwise hold their
+/// memory (`keepFreedMemoryForReuse`) to its end.
+func giveBackFreedMemory() { _ = glibcMallocTrim(0) }
+
+/// glibc's `int malloc_trim(size_t pad)`.
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
+
 /// glibc's `int mallopt(int param, int value)` (declared in malloc.h, which Swift's Glibc module
 /// does not import).
 @_silgen_name("mallopt")

@@ -320,6 +320,7 @@ struct Compare: ParsableCommand {
         let test = try prepared.store(testRows, manifest: manifest,
                                       cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
         warnAboutReaders(stores: [train, validation, test])
+        giveBackFreedMemory()
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         for e in entries where begun[e.name] == nil {
             let model = RunConfiguration(modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),

@@ -381,6 +381,7 @@ struct Train: ParsableCommand {
     /// Says where the time before training went, and what the reader found doubtful in the samples.
     static func reportPreparation(_ clock: PreparationClock, train: SampleStore, validation: SampleStore, since start: UInt64) {
         defer { warnAboutReaders(stores: [train, validation]) }
+        giveBackFreedMemory()
         let total = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         let t = clock.seconds
         let fitting = t.fitting > 0 ? String(format: "fitting the preprocessing %.1f s, ", t.fitting) : ""
