@@ -301,7 +301,8 @@ struct Compare: ParsableCommand {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "
                                + "comparison began with", usage: true)  // as train --resume refuses what it cannot honour
             }
-            if let done = try TrainingRun.lastCheckpoint(of: run)?.history.count, done > settings.epochs {
+            // From history.csv, which follows the checkpoint (the run's own check, on reopening, reads that).
+            if let done = try? run.readHistory().count, done > settings.epochs {
                 throw CLIError("\(run.url.path): entry \(e.name) already completed \(done) epochs, more than the \(settings.epochs) "
                                + "asked for (--epochs is the total to reach)", usage: true)
             }
@@ -322,11 +323,16 @@ struct Compare: ParsableCommand {
         warnAboutReaders(stores: [train, validation, test])
         giveBackFreedMemory()
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
-        for e in entries where begun[e.name] == nil {
-            let model = RunConfiguration(modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                                         head: headOf(e), inputChannels: train.channels!, training: e.settings(settings))
-            try TrainingRun.requireStepMemory(model, train: train, registry: registry)
+        /// The run a new entry begins.
+        func newRun(_ e: Entry) -> RunConfiguration {
+            var model = RunConfiguration(
+                modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
+                head: headOf(e), inputChannels: train.channels!, training: e.settings(settings),
+                versions: runVersions(manifest: manifest, device: device))
+            model.rows = manifestRows
+            return model
         }
+        for e in entries where begun[e.name] == nil { try TrainingRun.requireStepMemory(newRun(e), train: train, registry: registry) }
         let shared = Warnings.written  // the samples' own: in every entry's summary.json
         let stop = InterruptFlag.install()
 
@@ -348,12 +354,7 @@ struct Compare: ParsableCommand {
                           ? "\(directory.url.path) completed its \(settings.epochs) epochs: nothing to train"
                           : stoppedByPatience(session).map { "\(directory.url.path): \($0): nothing to train" } ?? "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
                 } else {
-                    var model = RunConfiguration(
-                        modality: prepared.manifest, topology: .init(identifier: e.topology, configuration: e.configuration),
-                        head: headOf(e), inputChannels: train.channels!, training: e.settings(settings),
-                        versions: runVersions(manifest: manifest, device: device))
-                    model.rows = manifestRows
-                    session = try TrainingRun(creating: directory, model: model, train: train, validation: validation, registry: registry)
+                    session = try TrainingRun(creating: directory, model: newRun(e), train: train, validation: validation, registry: registry)
                 }
                 let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
                 let epochsBefore = session.completedEpochs

@@ -123,8 +123,8 @@ extension TrainingSettings.Augmentation: ExpressibleByArgument {}
 /// "Stopped by --patience …", where `run` ended before its epochs because its monitored loss
 /// stopped improving; nil where it trained them all.
 func stoppedByPatience(_ run: TrainingRun) -> String? {
-    guard run.completedEpochs < run.model.training.epochs, let patience = run.model.training.patience, let best = run.trainer.best,
-          run.completedEpochs - best.epoch >= patience else { return nil }
+    guard run.completedEpochs < run.model.training.epochs, run.trainer.patienceRanOut, let patience = run.model.training.patience,
+          let best = run.trainer.best else { return nil }
     return "Stopped by --patience \(patience) after epoch \(run.completedEpochs) of \(run.model.training.epochs): the monitored "
         + "loss has not improved on epoch \(best.epoch)'s for \(counted(run.completedEpochs - best.epoch, "epoch"))"
 }

@@ -43,9 +43,10 @@ enum StepMemory {
     /// and the network's weights.
     static func measured(_ model: RunConfiguration, channels: Int, registry: Registry) throws
         -> (perPixel: Double, fixed: Int, weights: Int) {
-        let network = try registry.topology(model.topology.identifier, inputChannels: channels, seed: model.training.seed,
-                                            model.topology.pluginConfiguration(source: "model.json: topology"))
-        let head = try registry.head(model.head.identifier, model.head.pluginConfiguration(source: "model.json: head"))
+        var probed = model
+        probed.inputChannels = channels
+        let probe = try TrainingRun.trainer(probed, registry)  // a throwaway: its own weights, state and optimizer
+        let (network, head) = (probe.network, probe.head)
         func step(_ side: Int) throws -> Int {
             try TensorMemoryUse.measuring {
                 let image = Tensor(zeros: [1, channels, side, side])  // the batch's images are held through its step too

@@ -35,6 +35,13 @@ public final class Trainer {
         contracts = PluginContracts(topology: topologyName ?? "\(type(of: network))", head: headName ?? "\(type(of: head))")
     }
 
+    /// Whether the monitored loss has not improved on the best epoch's for `settings.patience`
+    /// epochs: training ends there, also when resumed.
+    public var patienceRanOut: Bool {
+        guard let patience = settings.patience, let best else { return false }
+        return history.count - best.epoch >= patience
+    }
+
     /// Runs epochs `history.count + 1 … settings.epochs`; calls `progress` after each and stops
     /// early when `shouldStop` says so (checked between steps) or patience runs out. Leaves the
     /// network holding the best weights.
@@ -49,7 +56,7 @@ public final class Trainer {
         }
         while history.count < settings.epochs {
             // Patience that ran out ends the run, also one resumed after it did (no epoch more).
-            if let patience = settings.patience, let b = best, history.count - b.epoch >= patience { break }
+            if patienceRanOut { break }
             let epoch = history.count + 1
             let start = DispatchTime.now().uptimeNanoseconds
             network.setTraining(true)

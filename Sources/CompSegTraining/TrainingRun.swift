@@ -84,8 +84,7 @@ public final class TrainingRun {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
                                 + "\(model.training.epochs) asked for")
         }
-        let patienceEnded = model.training.patience.map { p in trainer.best.map { trainer.history.count - $0.epoch >= p } ?? false } ?? false
-        if trainer.history.count < model.training.epochs, !patienceEnded { try Self.requireStepMemory(model, train: train, registry: registry) }
+        if trainer.history.count < model.training.epochs, !trainer.patienceRanOut { try Self.requireStepMemory(model, train: train, registry: registry) }
         committedEpochs = trainer.history.count
         // No epoch committed yet: only model.json, so that a kill now leaves a run stopped before its first epoch.
         if trainer.history.isEmpty { try folder.writeModel(model) } else { try writeEpochFiles(weights: true) }
