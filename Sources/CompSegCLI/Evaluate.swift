@@ -24,6 +24,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out of the numbers, and the report says how many were. Without it, such a file ends the run before anything is written.")
     var skipUnreadable = false
     @OptionGroup var polygons: GeoJSONOptions
+    @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var streaming: StreamingOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
@@ -46,7 +47,6 @@ struct Evaluate: ParsableCommand {
         threading.apply()
         try compute.apply()
         let folder = URL(fileURLWithPath: out)
-        if !force { try requireEmptyFolder(folder, "pass --force to write into it or choose another --out") }
         let registry = try CompSegTool.registry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
@@ -80,7 +80,7 @@ struct Evaluate: ParsableCommand {
         try SegmentationFiles.requireNoInput(among: outputs + (OutputList.read(in: folder) ?? recorded),
                                              inputs: SegmentationFiles.inputs(manifest.rows, manifest: manifest.url.path), command: "evaluate")
         // --force replaces an earlier run's files, never a file of the user's.
-        try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: true) { earlier in
+        try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: force) { earlier in
             try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder,
                          runsOwn: runsOwn)
         }
@@ -102,7 +102,7 @@ struct Evaluate: ParsableCommand {
         /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
         func load(_ inputs: RunInputs, leftOut: LeftOut?, kind: String = "sample") throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
-            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, clock: modality.clock, leavingOut: leftOut?.handler)
+            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, batchSize: batching.batch, clock: modality.clock, leavingOut: leftOut?.handler)
             print("Segmented \(counted(samples.count, kind))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
             warnAboutReaders(samples)
             // Without tissue, a sample has no tumor fraction: refused, whether or not unreadable files are left out.

@@ -293,6 +293,16 @@ final class LeftOut {
 }
 
 /// `--geojson` and what it leaves out, for `segment` and `evaluate`.
+/// `--batch` of the commands that apply a trained run: samples of one size through the network at once.
+struct InferenceBatchOptions: ParsableArguments {
+    @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")
+    var batch: Int?
+
+    func validate() throws {
+        if let batch, batch < 1 || batch > 1024 { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
+    }
+}
+
 struct GeoJSONOptions: ParsableArguments {
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false

@@ -18,6 +18,8 @@ struct OverlayCommand: ParsableCommand {
     var threshold: Float?
     @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
+    @OptionGroup var polygons: GeoJSONOptions
+    @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
@@ -53,9 +55,9 @@ struct OverlayCommand: ParsableCommand {
         }
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
-        let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, figures: true) + [record]
+        let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson, figures: true) + [record]
         try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
-            let (samples, maps) = try trained.segmented(store, leavingOut: leftOut?.handler)
+            let (samples, maps) = try trained.segmented(store, batchSize: batching.batch, leavingOut: leftOut?.handler)
             warnAboutReaders(samples)
             let segmentedIDs = Set(samples.map(\.id))  // the rows of those left out go too
             let rows = rows.isEmpty ? [] : zip(store.ids, rows).filter { segmentedIDs.contains($0.0) }.map(\.1)
@@ -65,12 +67,15 @@ struct OverlayCommand: ParsableCommand {
             // none of which stays beside these, go once these are in place.
             var results = evaluation.results
             try OutputList.replace(in: folder, earlier: earlier, last: [record.lastPathComponent]) { staging in
-                for (s, map) in zip(samples, maps) { try SegmentationFiles.write(s, map: map, threshold: threshold, to: staging) }
+                for (s, map) in zip(samples, maps) {
+                    try SegmentationFiles.write(s, map: map, threshold: threshold, to: staging, geoJSON: polygons.geojson,
+                                                minimumArea: polygons.geojsonMinArea)
+                }
                 try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
                                                   colour: rgb!, alpha: alpha)
                 for large in streamed {
                     guard let (done, _) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
-                                                            figures: (rgb!, alpha), leftOut: leftOut) else { continue }
+                                                            geoJSON: polygons, figures: (rgb!, alpha), leftOut: leftOut) else { continue }
                     results.append(done.result)
                 }
                 try leftOut?.report()

@@ -17,13 +17,11 @@ struct Segment: ParsableCommand {
     @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35); the mask takes tissue pixels whose activation is above it.")
     var threshold: Float?
     @OptionGroup var polygons: GeoJSONOptions
-    @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")
-    var batch: Int?
+    @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        if let batch, batch < 1 || batch > 1024 { throw ValidationError("--batch must lie in 1…1024, got \(batch)") }
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
     }
 
@@ -43,7 +41,7 @@ struct Segment: ParsableCommand {
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
         try input.writing(outputs, removing: recorded, command: "segment") { earlier in
-            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batch, clock: modality.clock, leavingOut: leftOut?.handler)
+            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batching.batch, clock: modality.clock, leavingOut: leftOut?.handler)
             warnAboutReaders(samples)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time

@@ -88,6 +88,14 @@ import Testing
         let beyond = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over2"), "--threshold", "1.2",
                                   folder.path("data/spot001.h5")])
         #expect(beyond.status == 64 && beyond.output.contains("--threshold must lie in (0, 1), got 1.2"), "\(beyond.output)")
+        // overlay writes polygons and batches samples as segment does.
+        let shapes = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("shapes"), "--geojson", "--batch", "1",
+                                  folder.path("data/spot000.h5"), folder.path("data/spot001.h5")])
+        #expect(shapes.status == 0, "\(shapes.output)")
+        for file in ["spot000_mask.geojson", "spot001_mask.geojson", "spot001_overlay.png", "segmentation.csv"] {
+            #expect(FileManager.default.fileExists(atPath: folder.path("shapes/\(file)")), "\(file)")
+        }
+        #expect(try String(contentsOfFile: folder.path("shapes/segmentation.csv"), encoding: .utf8).split(separator: "\n") == record)
 
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("eval"),
                                      "--split", "all", "--threshold", "auto"])
@@ -113,11 +121,20 @@ import Testing
         }
         let polygons = folder.path("data/polygons.csv")
         try text.replacingOccurrences(of: "_truth.png", with: "_truth.geojson").write(toFile: polygons, atomically: true, encoding: .utf8)
-        let fromPolygons = try cli.run(["evaluate", "--model", folder.path("run"), "--data", polygons, "--out", folder.path("evalPolygons"),
-                                        "--split", "all", "--threshold", "auto"])
+        // Like segment, evaluate writes beside a user's file, and one sample at a time (--batch 1) scores the same.
+        try FileManager.default.createDirectory(atPath: folder.path("evalPolygons"), withIntermediateDirectories: false)
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("evalPolygons/notes.txt")))
+        let scoring = ["evaluate", "--model", folder.path("run"), "--data", polygons, "--out", folder.path("evalPolygons"),
+                       "--split", "all", "--threshold", "auto", "--batch", "1"]
+        let fromPolygons = try cli.run(scoring)
         #expect(fromPolygons.status == 0, "\(fromPolygons.output)")
         #expect(try String(contentsOfFile: folder.path("evalPolygons/per_sample.csv"), encoding: .utf8)
                     == String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8))
+        // Its own earlier files are replaced only with --force; the user's file stays either way.
+        let unforced = try cli.run(scoring)
+        #expect(unforced.status == 1 && unforced.output.contains("exist already") && unforced.output.contains("pass --force"), "\(unforced.output)")
+        #expect(try cli.run(scoring + ["--force"]).status == 0)
+        #expect((try? String(contentsOfFile: folder.path("evalPolygons/notes.txt"), encoding: .utf8)) == "mine")
         for file in ["report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png", "thresholds.svg",
                      "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("eval/\(file)")), "\(file)")
