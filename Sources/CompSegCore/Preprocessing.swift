@@ -177,8 +177,12 @@ public struct PreprocessingChain: Sendable {
         return PreprocessingChain(steps: fitted, outside: outside)
     }
 
-    public func apply(_ sample: Sample) throws -> Sample {
-        var s = sample.outside(outside)  // a copy where it zeroes: the caller's sample stays as it was
+    /// The sample through every step. Zeroing outside the tissue writes in place only where the
+    /// image is the chain's alone (a sample handed over, or a step's new image); a sample the
+    /// caller still holds stays as it was.
+    public func apply(_ sample: consuming Sample) throws -> Sample {
+        var s = consume sample
+        if outside == .zero { s.zeroOutsideTissue() }
         for (_, step) in steps {
             s = try step.apply(s)
             if outside == .zero { s.zeroOutsideTissue() }  // in place: the step's image is the chain's own

@@ -142,9 +142,11 @@ public struct PreparedModality: Sendable {
         return PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock, reads: reads)
     }
 
-    /// A sample as read, through the fitted chain.
-    public func prepare(_ sample: Sample) throws -> Sample {
-        try clock.timing(\.steps) { try chain.apply(sample) }
+    /// A sample as read, through the fitted chain (in place where the caller hands over the only
+    /// reference to its image, as a sample just read is).
+    public func prepare(_ sample: consuming Sample) throws -> Sample {
+        var handed: Sample? = consume sample
+        return try clock.timing(\.steps) { try chain.apply(handed.take()!) }
     }
 
     /// Reads every row, so that a bad file is reported with all the others: each problem by line

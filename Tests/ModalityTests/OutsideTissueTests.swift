@@ -117,6 +117,10 @@ import Testing
         let before = ObjectIdentifier(alone.image)
         alone.zeroOutsideTissue()  // its own: in place
         #expect(ObjectIdentifier(alone.image) == before && alone.image.scalars == shared.image.scalars)
+        // A sample handed over (its image held nowhere else, as one just read) is zeroed in place.
+        let handed = try Self.sample(seed: 2), handedImage = ObjectIdentifier(handed.image)
+        let zeroed = try PreprocessingChain([], outside: .zero, registry: Self.registry(), source: "test").apply(consume handed)
+        #expect(ObjectIdentifier(zeroed.image) == handedImage && zeroed.image.scalars == shared.image.scalars)
         // `keep` leaves background spectra as the steps make them: whitened noise, far from 0.
         let kept = try Self.chain(.keep).fitted(to: SampleSequence(samples)).apply(samples[0])
         #expect((0..<plane).contains { !kept.tissue.pixels[$0] && Swift.abs(kept.image.scalars[$0]) > 0.1 })
@@ -183,7 +187,11 @@ import Testing
             return out
         }
         func whole(_ t: some SpectralTransform) throws -> [Float]? {
-            try cube.withUnsafeBufferPointer { try t.apply(cube: $0, pixels: plane, wavenumbers: axis) }
+            var out = [Float](repeating: .nan, count: try t.axis(axis).count * plane)
+            let written = try cube.withUnsafeBufferPointer { c in
+                try out.withUnsafeMutableBufferPointer { try t.apply(cube: c, pixels: plane, wavenumbers: axis, into: $0) }
+            }
+            return written ? out : nil
         }
         let methods: [SpectralNormalization] = try [.init(method: .vector), .init(method: .snv), .init(method: .minmax),
                                                     .init(method: .area), .init(method: .band, wavenumber: 1500)]

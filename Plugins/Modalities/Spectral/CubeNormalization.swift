@@ -4,10 +4,11 @@ extension SpectralNormalization {
     /// Every pixel of a band-major cube normalized at once: the per-pixel sums run band by band
     /// over contiguous planes (so the loops vectorize), in the same order and in Double as the
     /// per-spectrum forms, so both give the same Float values.
-    public func apply(cube: UnsafeBufferPointer<Float>, pixels p: Int, wavenumbers: [Double]) throws -> [Float]? {
+    public func apply(cube: UnsafeBufferPointer<Float>, pixels p: Int, wavenumbers: [Double],
+                      into o: UnsafeMutableBufferPointer<Float>) throws -> Bool {
         let b = wavenumbers.count
-        guard b > 0, cube.count == b * p else {
-            throw SpectralError("\(cube.count) values are not \(p) spectra of \(b) bands")
+        guard b > 0, cube.count == b * p, o.count == b * p else {
+            throw SpectralError("\(cube.count) values are not \(p) spectra of \(b) bands, or \(o.count) not as many")
         }
         func plane(_ k: Int) -> UnsafeBufferPointer<Float> { UnsafeBufferPointer(rebasing: cube[(k * p)..<((k + 1) * p)]) }
         var offset = [Double](repeating: 0, count: p), divisor = [Double](repeating: 0, count: p)
@@ -46,14 +47,11 @@ extension SpectralNormalization {
         // A zero or non-finite divisor gives a zero spectrum (as `scaled` does): divide by 1, then clear.
         let unusable = (0..<p).filter { divisor[$0] == 0 || !divisor[$0].isFinite }
         for i in unusable { divisor[i] = 1; offset[i] = 0 }
-        var out = [Float](repeating: 0, count: b * p)
-        out.withUnsafeMutableBufferPointer { o in
-            for k in 0..<b {
-                let x = plane(k)
-                for i in 0..<p { o[k * p + i] = Float((Double(x[i]) - offset[i]) / divisor[i]) }
-                for i in unusable { o[k * p + i] = 0 }
-            }
+        for k in 0..<b {
+            let x = plane(k)
+            for i in 0..<p { o[k * p + i] = Float((Double(x[i]) - offset[i]) / divisor[i]) }
+            for i in unusable { o[k * p + i] = 0 }
         }
-        return out
+        return true
     }
 }

@@ -10,14 +10,16 @@ public protocol SpectralTransform: Codable, Sendable {
     /// - Throws: `SpectralError` when `spectrum` and `wavenumbers` differ in length or the
     ///   parameters do not fit the axis.
     func apply(_ spectrum: [Float], wavenumbers: [Double]) throws -> [Float]
-    /// The step over a whole band-major cube (B planes of `pixels` values each) at once, equal to
-    /// `apply` on each pixel's spectrum; nil for steps without such a form (they run per spectrum).
-    func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double]) throws -> [Float]?
+    /// The step over a whole band-major cube (B planes of `pixels` values each) at once, written
+    /// into `out` (B′ planes, every value set), equal to `apply` on each pixel's spectrum; false,
+    /// `out` untouched, for steps without such a form (they run per spectrum).
+    func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double], into out: UnsafeMutableBufferPointer<Float>) throws -> Bool
 }
 
 extension SpectralTransform {
     public func axis(_ wavenumbers: [Double]) throws -> [Double] { wavenumbers }
-    public func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double]) throws -> [Float]? { nil }
+    public func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double],
+                      into out: UnsafeMutableBufferPointer<Float>) throws -> Bool { false }
 
     /// Applies the step to each of P spectra (P×B row-major); returns P×B′ row-major.
     public func apply(pixels: [Float], wavenumbers: [Double]) throws -> [Float] {
@@ -150,16 +152,17 @@ public struct SpectralCrop: SpectralTransform, Equatable {
         return try indices(wavenumbers).map { spectrum[$0] }
     }
 
-    public func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double]) throws -> [Float]? {
+    public func apply(cube: UnsafeBufferPointer<Float>, pixels: Int, wavenumbers: [Double],
+                      into out: UnsafeMutableBufferPointer<Float>) throws -> Bool {
         let kept = try indices(wavenumbers)
-        var out = [Float](repeating: 0, count: kept.count * pixels)
-        out.withUnsafeMutableBufferPointer { o in
-            for (i, k) in kept.enumerated() {
-                _ = UnsafeMutableBufferPointer(rebasing: o[(i * pixels)..<((i + 1) * pixels)])
-                    .initialize(from: cube[(k * pixels)..<((k + 1) * pixels)])
-            }
+        guard cube.count == wavenumbers.count * pixels, out.count == kept.count * pixels else {
+            throw SpectralError("\(cube.count) values are not \(pixels) spectra of \(wavenumbers.count) bands, or \(out.count) not \(kept.count)")
         }
-        return out
+        for (i, k) in kept.enumerated() {
+            _ = UnsafeMutableBufferPointer(rebasing: out[(i * pixels)..<((i + 1) * pixels)])
+                .update(fromContentsOf: cube[(k * pixels)..<((k + 1) * pixels)])
+        }
+        return true
     }
 }
 

@@ -55,46 +55,52 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
         let (axis, unit) = try spectralAxis(sample, step: name)
         let newAxis: [Double]
         do { newAxis = try transform.axis(axis) } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
-        let (b, nb, plane) = (axis.count, newAxis.count, sample.height * sample.width)
-        do {  // the new cube, and the tensor it becomes
-            try requireMemory(Double(nb) * Double(plane) * 8, for: "\(sample.height)×\(sample.width) pixels × \(nb) bands",
+        let (nb, plane) = (newAxis.count, sample.height * sample.width)
+        do {  // the new cube
+            try requireMemory(Double(nb) * Double(plane) * 4, for: "\(sample.height)×\(sample.width) pixels × \(nb) bands",
                               "ask for fewer bands")
         } catch { throw SampleError(sample.id, "step '\(name)': \(error)") }
         var s = sample
         s.channels = .spectral(values: newAxis, unit: unit)
-        let whole: [Float]?
-        do { whole = try sample.image.withPlainBuffer { try transform.apply(cube: $0, pixels: plane, wavenumbers: axis) } } catch {
-            throw SampleError(sample.id, "step '\(name)': \(error)")
-        }
-        if let whole {
-            s.image = try Tensor(shape: [nb, sample.height, sample.width], scalars: whole)
-            return s
-        }
-        let cube = sample.image.scalars
-        var out = [Float](repeating: 0, count: nb * plane)
-        // The cube is band-major (B×H×W): gather a tile of pixels' spectra at a time, so that each
-        // band is read and written in runs of `tile` values rather than one value per band.
-        let tile = 64
-        var spectra = [Float](repeating: 0, count: tile * b), results = [Float](repeating: 0, count: tile * nb)
-        for start in stride(from: 0, to: plane, by: tile) {
-            let n = min(tile, plane - start)
-            for k in 0..<b {
-                for j in 0..<n { spectra[j * b + k] = cube[k * plane + start + j] }
+        // Written straight into the new tensor's memory: a cube of gigabytes is not made twice.
+        let image = Tensor(uninitialized: [nb, sample.height, sample.width])
+        try image.withMutablePlainBuffer { out in
+            let whole: Bool
+            do { whole = try sample.image.withPlainBuffer { try transform.apply(cube: $0, pixels: plane, wavenumbers: axis, into: out) } } catch {
+                throw SampleError(sample.id, "step '\(name)': \(error)")
             }
-            for j in 0..<n {
-                let result: [Float]
-                do { result = try transform.apply(Array(spectra[(j * b)..<((j + 1) * b)]), wavenumbers: axis) } catch {
-                    let p = start + j
-                    throw SampleError(sample.id, "step '\(name)' at row \(p / sample.width), column \(p % sample.width) (from 0, top left): \(error)")
-                }
-                results.replaceSubrange((j * nb)..<((j + 1) * nb), with: result)
-            }
-            for k in 0..<nb {
-                for j in 0..<n { out[k * plane + start + j] = results[j * nb + k] }
-            }
+            if !whole { try applyPerSpectrum(sample, axis: axis, bands: nb, into: out) }
         }
-        s.image = try Tensor(shape: [nb, sample.height, sample.width], scalars: out)
+        s.image = image
         return s
+    }
+
+    /// The step spectrum by spectrum, written into `out` (band-major, `bands` planes).
+    private func applyPerSpectrum(_ sample: Sample, axis: [Double], bands nb: Int, into out: UnsafeMutableBufferPointer<Float>) throws {
+        let (b, plane) = (axis.count, sample.height * sample.width)
+        try sample.image.withPlainBuffer { cube in
+            // The cube is band-major (B×H×W): gather a tile of pixels' spectra at a time, so that each
+            // band is read and written in runs of `tile` values rather than one value per band.
+            let tile = 64
+            var spectra = [Float](repeating: 0, count: tile * b), results = [Float](repeating: 0, count: tile * nb)
+            for start in stride(from: 0, to: plane, by: tile) {
+                let n = min(tile, plane - start)
+                for k in 0..<b {
+                    for j in 0..<n { spectra[j * b + k] = cube[k * plane + start + j] }
+                }
+                for j in 0..<n {
+                    let result: [Float]
+                    do { result = try transform.apply(Array(spectra[(j * b)..<((j + 1) * b)]), wavenumbers: axis) } catch {
+                        let p = start + j
+                        throw SampleError(sample.id, "step '\(name)' at row \(p / sample.width), column \(p % sample.width) (from 0, top left): \(error)")
+                    }
+                    results.replaceSubrange((j * nb)..<((j + 1) * nb), with: result)
+                }
+                for k in 0..<nb {
+                    for j in 0..<n { out[k * plane + start + j] = results[j * nb + k] }
+                }
+            }
+        }
     }
 }
 
