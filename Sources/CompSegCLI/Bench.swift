@@ -41,6 +41,9 @@ struct Bench: ParsableCommand {
         if profile && gpu == nil {
             throw CLIError("--profile times GPU launches, but the backend is \(Backend.current.name): use --device cuda")
         }
+        // The batch, and as many samples to time its assembly: refused before either is made.
+        try requireMemory(2 * Double(batch) * Double(channels) * Double(size) * Double(size) * 4,
+                          for: "two batches of \(counted(batch, "image")) of \(size)×\(size) pixels × \(channels) channels", "a smaller --batch, --size or --channels")
         let registry = try CompSegTool.registry()
         var keys: [String: JSONValue] = ["width": JSONValue(width), "depth": JSONValue(depth)]
         keys["batchNorm"] = batchNorm.map { .bool($0) }  // only when given: a topology of a plugin may not have it

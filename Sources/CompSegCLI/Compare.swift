@@ -37,6 +37,7 @@ struct Compare: ParsableCommand {
     @OptionGroup var cache: CacheOptions
 
     func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         guard !names.isEmpty else { throw ValidationError("--topologies names none") }
         if let seeds {
             let list = seedList ?? []

@@ -30,6 +30,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         if let threshold, threshold != "auto" {
             guard let t = Float(threshold), t > 0, t < 1 else {
                 throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
@@ -197,7 +198,7 @@ struct Evaluate: ParsableCommand {
             gallery += try cards.map { id, pictures in (id, try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e)) }
             gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
-            Self.noteTruthCoveringEverything(counts)  // a warning: before the report lists them
+            Self.noteDoubtfulTruths(counts)  // a warning: before the report lists them
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn))\(skipped)",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
@@ -225,9 +226,16 @@ struct Evaluate: ParsableCommand {
 
 extension Evaluate {
     /// Names the samples whose truth marks every pixel tumor: most often a mask drawn on white or
-    /// another opaque background, which reads as tumor everywhere.
-    static func noteTruthCoveringEverything(_ counts: [ActivationCounts]) {
+    /// another opaque background, which reads as tumor everywhere; and the cancer samples whose
+    /// truth marks none (an empty polygon list, an all-black PNG).
+    static func noteDoubtfulTruths(_ counts: [ActivationCounts]) {
         let full = counts.filter { $0.hasTruth && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
+        let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)
+        if !none.isEmpty {
+            warn("the truth of \(counted(none.count, "cancer sample")) marks no pixel tumor (" + none.prefix(5).joined(separator: ", ")
+                 + (none.count > 5 ? ", …" : "") + "): its Dice is 0 whatever the network marks; a truth is tumor wherever a PNG is "
+                 + "neither black nor transparent, or inside a GeoJSON polygon")
+        }
         guard !full.isEmpty else { return }
         warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")
              + (full.count > 5 ? ", …" : "") + "): a truth PNG is tumor wherever it is neither black nor transparent, so its "

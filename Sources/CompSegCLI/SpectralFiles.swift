@@ -54,12 +54,15 @@ struct Inspect: ParsableCommand {
     @OptionGroup var spectral: SpectralModalityOption
     @Argument(help: "Files to describe.") var files: [String]
 
-    func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one file") }
+        if let empty = files.firstIndex(of: "") { throw ValidationError("file \(empty + 1) is an empty path; expected a file's path") }
+    }
 
     func run() throws {
         let (source, info, prepared) = try spectral.source()
-        if let he = source as? HESource { return try describeRasters(he) }
-        if !(source is any SpectralFileSource) { return try describeSamples(source) }
+        if let he = source as? HESource { return try describeRasters(he, prepared) }
+        if !(source is any SpectralFileSource) { return try describeSamples(source, prepared) }
         let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "inspect")
         var (failed, refused) = (0, 0)
         for path in files {
@@ -84,13 +87,23 @@ struct Inspect: ParsableCommand {
                 failed += 1
             }
         }
-        // A file this modality would refuse as a sample (its notes say why) fails as one that cannot be read, so that
-        // `inspect FILES && train` stops where train would.
+        try requireSamples(failed: failed, refused: refused)
+    }
+
+    /// Throws where a file could not be read or would be refused as a sample (its notes say why),
+    /// so that `inspect FILES && train` stops where train would.
+    private func requireSamples(failed: Int, refused: Int) throws {
         if failed + refused > 0 {
             throw CLIError([failed > 0 ? "\(failed) of \(files.count) files could not be read" : nil,
                             refused > 0 ? "\(refused) of \(files.count) files read but cannot be samples of this modality (notes above)" : nil]
                 .compactMap { $0 }.joined(separator: "; "))
         }
+    }
+
+    /// Why training would refuse `sample` (read from `url`): no tissue, or a step of the modality; nil when it would not.
+    static func sampleRefusal(_ url: URL, _ sample: Sample, _ prepared: PreparedModality) throws -> String? {
+        if sample.tissue.count == 0 { return SpectralFileSummary.noTissueNote }
+        return try stepRefusal(url, sample: { sample }, prepared)
     }
 
     /// Why a step of the modality refuses the sample in `url` (an axis that does not reach
@@ -135,9 +148,9 @@ struct Inspect: ParsableCommand {
 
     /// Each file's images, as the raster readers see them, and what the H&E reader reads of it
     /// (with its tissue share, where it is read whole).
-    private func describeRasters(_ he: HESource) throws {
+    private func describeRasters(_ he: HESource, _ prepared: PreparedModality) throws {
         let (level, scale) = (he.configuration.level, he.configuration.scale)
-        var failed = 0
+        var (failed, refused) = (0, 0)
         for path in files {
             let url = URL(fileURLWithPath: path)
             do {
@@ -155,29 +168,31 @@ struct Inspect: ParsableCommand {
                       + "\(Int((Double(image.height) * scale).rounded()))"
                 // The tissue share as the modality finds it, for images read whole (larger ones are segmented by regions).
                 let pixels = Double(image.width * image.height) * scale * scale
-                var warning: String?
-                let tissue = pixels > Double(Self.largestTissueShown) ? "; tissue not measured (above 4096² pixels: segment finds it region by region)" : try {
-                    let sample = try he.load(url, label: nil)
-                    warning = sample.metadata[Sample.warningKey]
-                    return String(format: "; tissue %.1f%% (method %@)", 100 * Double(sample.tissue.count) / Double(max(1, sample.height * sample.width)),
-                                  he.configuration.tissue.method.rawValue)
-                }()
+                let sample = pixels > Double(Self.largestTissueShown) ? nil : try he.load(url, label: nil)
+                let tissue = sample.map {
+                    String(format: "; tissue %.1f%% (method %@)", 100 * Double($0.tissue.count) / Double(max(1, $0.height * $0.width)),
+                           he.configuration.tissue.method.rawValue)
+                } ?? "; tissue not measured (above 4096² pixels: segment finds it region by region)"
                 print("  the modality reads level \(level): \(size) (width×height)\(tissue)")
-                if let warning { print("  warning: \(warning)") }
+                if let warning = sample?.metadata[Sample.warningKey] { print("  warning: \(warning)") }
+                if let sample, let refusal = try Self.sampleRefusal(url, sample, prepared) {
+                    print("  note: \(refusal)")
+                    refused += 1
+                }
             } catch {
                 sayAfterOutput("\(error)")
                 failed += 1
             }
         }
-        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
+        try requireSamples(failed: failed, refused: refused)
     }
 }
 
 extension Inspect {
     /// Each file as another reader (a plugin's) delivers it: its size, channels, tissue and each
     /// channel's range on tissue.
-    private func describeSamples(_ source: any ImageSource) throws {
-        var failed = 0
+    private func describeSamples(_ source: any ImageSource, _ prepared: PreparedModality) throws {
+        var (failed, refused) = (0, 0)
         for path in files {
             do {
                 let s = try source.load(URL(fileURLWithPath: path), label: nil)
@@ -195,12 +210,16 @@ extension Inspect {
                     print("  \(names[k]): " + (lo <= hi ? String(format: "%g–%g on tissue", lo, hi) : "no tissue"))
                 }
                 if c > 16 { print("  … \(c - 16) more channels") }
+                if let refusal = try Self.sampleRefusal(URL(fileURLWithPath: path), s, prepared) {
+                    print("  note: \(refusal)")
+                    refused += 1
+                }
             } catch {
                 sayAfterOutput("\(error)")
                 failed += 1
             }
         }
-        if failed > 0 { throw CLIError("\(failed) of \(files.count) files could not be read") }
+        try requireSamples(failed: failed, refused: refused)
     }
 }
 
@@ -219,7 +238,10 @@ struct Convert: ParsableCommand {
     @Option(help: "Folder to write into.") var out: String
     @Flag(help: "Replace files an earlier convert wrote in --out (a file convert did not write, and an input, are never replaced).") var force = false
 
-    func validate() throws { guard !files.isEmpty else { throw ValidationError("name at least one file") } }
+    func validate() throws {
+        guard !files.isEmpty else { throw ValidationError("name at least one file") }
+        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+    }
 
     func run() throws {
         let (source, info, _) = try spectral.source()
@@ -245,8 +267,11 @@ struct Convert: ParsableCommand {
                                + "attributes convert writes); --force replaces only convert's own files: move it or choose another --out")
             }
         }
-        let made = !FileManager.default.fileExists(atPath: folder.path)  // removed again when nothing was written in it
+        let made = !FileManager.default.fileExists(atPath: folder.path)
         try createWritableFolder(folder)
+        var failed = 0, converted = 0  // every file is tried, as inspect does, and each failure named
+        // A folder it made where nothing was written (all failed, or stopped first) goes again: rmdir takes only an empty one.
+        defer { if made && converted == 0 { _ = rmdir(folder.path) } }
         // One convert into a folder at a time: the temporaries removed below are then never another's, still being written.
         let lock = try FolderLock(folder, holder: "converting into this folder")
         defer { lock.release() }
@@ -255,11 +280,9 @@ struct Convert: ParsableCommand {
         for name in (try? folderEntries(folder)) ?? [] where isLeftoverTemporary(name) && names.contains(where: name.hasPrefix) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
-        var failed = 0, converted = 0  // every file is tried, as inspect does, and each failure named
         let stop = InterruptFlag.install()  // Ctrl-C: after the file being converted, which is then whole
         for (path, target) in zip(files, targets) {
             if stop.isSet {
-                if made { _ = rmdir(folder.path) }  // a folder it made, where nothing was written: rmdir takes only an empty one
                 let left = files.count - converted - failed
                 sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole"
                                + (failed > 0 ? "; \(failed) could not be" : "") + "; \(counted(left, "file")) not tried, "

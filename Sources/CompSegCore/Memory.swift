@@ -37,6 +37,15 @@ public func byteCount(_ bytes: Double) -> String {
 /// Throws `MemoryShortage` unless about `weights` float weights fit in memory, naming the network
 /// (`what`): a bound any use needs (training needs about four times as much, with gradients and
 /// optimizer state), checked before a weight is made.
-public func requireWeightMemory(_ weights: Double, of what: String) throws {
-    try requireMemory(weights * 4, for: "\(what) (about \(Int(weights / 1e6)) million weights)", "choose a smaller width or depth")
+public func requireWeightMemory(_ weights: Double, of what: String, _ advice: String = "choose a smaller width or depth") throws {
+    try requireMemory(weights * 4, for: "\(what) (about \(Int(min(weights / 1e6, 9e15))) million weights)", advice)
+}
+
+/// `requireWeightMemory` for a network of `weights` besides its first convolution, a 3×3 one from
+/// `inputChannels` to `width` channels: a cube of millions of bands is refused before it is built.
+public func requireNetworkMemory(_ weights: Double, inputChannels: Int, width: Int, of what: String) throws {
+    let first = 9 * Double(inputChannels) * Double(width)
+    guard first > weights else { return try requireWeightMemory(weights + first, of: what) }
+    try requireWeightMemory(weights + first, of: "\(what) on \(inputChannels) input channels",
+                            "fewer input channels (a preprocessing step such as crop, resample or pca), or a smaller width")
 }

@@ -84,6 +84,12 @@ public struct PluginConfiguration: Sendable, Equatable {
                     throw ConfigurationError(source: source, message: suspects.map { "key '\($0.path)': \($0.value)" }
                         .joined(separator: ", ") + (suspects.count == 1 ? " is" : " are") + " not a whole number (or beyond its range)")
                 }
+                // Else a negative number where a count or a seed (0 or more) belongs.
+                let negative = given.numbers().filter { $0.value < 0 }
+                if !negative.isEmpty {
+                    throw ConfigurationError(source: source, message: negative.map { "key '\($0.path)': \(Int($0.value))" }
+                        .joined(separator: ", ") + (negative.count == 1 ? " is" : " are") + " below 0; expected a whole number 0 or more")
+                }
             }
             // A key missing beside one given that no type knows is most likely that key misspelled
             // (at the top, or in a section such as `tissue`, which one unknown key leaves without its defaults).
@@ -220,6 +226,7 @@ extension DecodingError {
             switch type {
             case is Double.Type, is Float.Type: return "a number"
             case is Int.Type: return "a whole number"
+            case is UInt64.Type, is UInt.Type, is UInt32.Type: return "a whole number 0 or more"
             case is Bool.Type: return "true or false"
             case is String.Type: return "text"
             case is [Any].Type: return "a list"

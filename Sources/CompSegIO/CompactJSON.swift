@@ -5,7 +5,14 @@ import Foundation
 /// arrays of numbers as `[Double]`, arrays of those as `[[Double]]`, so that a polygon's positions
 /// take 56 bytes each rather than Foundation's boxed numbers (a 180 MB GeoJSON file took 4.4 GB
 /// through `JSONSerialization`).
-enum CompactJSON {
+public enum CompactJSON {
+    /// Where and how `data` fails to be JSON ("expected ',' or '}', at byte 310 (line 12)"), or
+    /// nil when it is JSON: for a message about a file a decoder refused without saying where.
+    public static func syntaxProblem(_ data: Data) -> String? {
+        do { _ = try parse(data) } catch { return "\(error)" }
+        return nil
+    }
+
     /// Nesting deeper than this is refused (GeoJSON needs 7 levels; a deeper file would only
     /// exhaust the stack).
     static let maximumDepth = 256

@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import Foundation
 
 /// Everything a training run is: the modality (reader, options and preprocessing chain, with the
@@ -55,7 +56,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
                                     + "(\(Self.currentFormat)); use a newer compseg")
             }
         } catch let error as DecodingError {
-            throw TrainingError("\(file): not a run configuration that compseg wrote (\(error.readable))")
+            let problem = CompactJSON.syntaxProblem(data).map { "not JSON: \($0)" } ?? error.readable
+            throw TrainingError("\(file): not a run configuration that compseg wrote (\(problem))")
+        }
+        if let threshold, !(threshold.value > 0 && threshold.value < 1) {
+            throw TrainingError("\(file): key 'threshold.value' is \(threshold.value); expected a number in (0, 1)")
         }
     }
 

@@ -32,7 +32,9 @@ import Testing
                                   (["compare", "--modality", "infrared", "--data", "m.csv", "--out", "o", "--seeds", "-1"],
                                    "--seeds must be whole numbers 0 or more, comma-separated, got -1"),
                                   (["bench-ops", "--repeats", "-1"], "--repeats must be positive, got -1"),
-                                  (["demo", "--alpha", "-0.1"], "--alpha must lie in (0, 1), got -0.1")] {
+                                  (["demo", "--alpha", "-0.1"], "--alpha must lie in (0, 1), got -0.1"),
+                                  (["evaluate", "--model", "r", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path"),
+                                  (["compare", "--modality", "infrared", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path")] {
             let r = try cli.run(arguments)
             #expect(r.status == 64 && r.output.contains(text) && !r.output.contains("Missing value"), "\(arguments): \(r.output)")
         }
@@ -251,6 +253,9 @@ import Testing
         let layer = try cli.run(["bench-ops", "--repeats", "1", "--layers", "3->5@8"])
         #expect(layer.status == 0 && layer.output.hasPrefix("{\"layer\": \"3->5@8\""), "\(layer.output)")
         try refuses(["bench-ops", "--layers", "64->64"], saying: "--layers: '64->64' is not CIN->COUT@SIZE")
+        // A batch (or a network) beyond the memory is refused before it is made, not ended by the allocation.
+        try refuses(["bench", "--channels", "1000000000", "--width", "4", "--depth", "2", "--size", "8", "--batch", "1", "--steps", "1"],
+                    saying: "two batches of 1 image of 8×8 pixels × 1000000000 channels needs 512 GB of memory")
     }
 
     /// A compare entry's name is a folder inside --out: '..' or '.' would put a run elsewhere, and

@@ -176,6 +176,19 @@ import Testing
         let converted = try cli.run(["convert"] + misspelt + ["--out", folder.path("h5")])
         #expect(converted.status == 0 && converted.output.contains("warning: the mask dataset '/tissue' that the modality names is not in the file"),
                 "\(converted.output)")
+        // The he reader's files alike: a fully transparent PNG holds no tissue.
+        try PNGImage(width: 6, height: 6, channels: 4, pixels: [UInt8](repeating: 0, count: 144)).write(to: URL(fileURLWithPath: folder.path("clear.png")))
+        let clear = try cli.run(["inspect", "--modality", "he", folder.path("clear.png")])
+        #expect(clear.status == 1 && clear.output.contains("note: no tissue: training refuses it as a sample"), "\(clear.output)")
+        // A PNG beside an ENVI header of its stem is a PNG, not that header's data.
+        try Data("ENVI\nsamples = 6\nlines = 6\nbands = 1\ndata type = 1\nbyte order = 0\n".utf8).write(to: URL(fileURLWithPath: folder.path("clear.hdr")))
+        let beside = try cli.run(["inspect", folder.path("clear.png")])
+        #expect(beside.status == 1 && beside.output.contains("clear.png: is a PNG image, not a spectral image"), "\(beside.output)")
+        // A convert that writes nothing leaves no folder it made; an empty --out is refused.
+        let none = try cli.run(["convert", folder.path("clear.png"), "--out", folder.path("never")])
+        #expect(none.status == 1 && !FileManager.default.fileExists(atPath: folder.path("never")), "\(none.output)")
+        let empty = try cli.run(["convert", folder.path("data/spot001.h5"), "--out", ""])
+        #expect(empty.status == 64 && empty.output.contains("--out must name a folder, got an empty path"), "\(empty.output)")
     }
 
     /// A cube larger than the process may take (ulimit -v) is refused before it is allocated, not

@@ -84,6 +84,17 @@ import CompSegNetHead
         #expect(editDistance("alfa", "alpha") == 2 && editDistance("lr", "lx") == nil && editDistance("width", "depth") == nil)
     }
 
+    /// A negative number, or text, where a seed (0 or more) belongs is named with its key, in words.
+    @Test func aNegativeOrMistypedSeedIsNamed() throws {
+        struct Seeded: Codable { var seed: UInt64 }
+        #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': -1 is below 0; expected a whole number 0 or more")) {
+            try PluginConfiguration(json: Data(#"{"seed": -1}"#.utf8), source: "run.yaml").decode(Seeded.self)
+        }
+        #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': expected a whole number 0 or more")) {
+            try PluginConfiguration(json: Data(#"{"seed": "one"}"#.utf8), source: "run.yaml").decode(Seeded.self)
+        }
+    }
+
     @Test func jsonValueRoundTrips() throws {
         let text = #"{"a":[1,2.5,"x",true,null],"b":{"c":3}}"#
         let value = try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))

@@ -9,4 +9,14 @@ import Testing
         }
         #expect([512, 1500, 2.5e6, 8.1e13].map(byteCount) == ["512 bytes", "1.5 kB", "2.5 MB", "81 TB"])
     }
+
+    /// The first convolution takes every input channel: a cube of 12 million bands (or a damaged
+    /// model.json's count) is refused before its weights are made, which would end the process.
+    @Test func aNetworkOnMillionsOfChannelsIsRefused() throws {
+        try requireNetworkMemory(1e6, inputChannels: 450, width: 64, of: "a U-Net")
+        #expect(throws: MemoryShortage.self) { try requireNetworkMemory(1e6, inputChannels: 12_000_000, width: 64, of: "a U-Net") }
+        do { try requireNetworkMemory(1e6, inputChannels: 1_000_000_000_000, width: 64, of: "a U-Net") } catch {
+            #expect("\(error)".hasPrefix("a U-Net on 1000000000000 input channels (about ") && "\(error)".contains("fewer input channels"), "\(error)")
+        }
+    }
 }

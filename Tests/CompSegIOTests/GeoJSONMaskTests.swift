@@ -55,6 +55,8 @@ import CompSegTestSupport
              "features[0].geometry.coordinates[0][1]: expected a position [x, y] of pixel coordinates"),
             ("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [1e300, 0], [4, 4]]]}", "coordinates[0][1]: expected a position"),
             ("{\"type\": \"MultiPoint\", \"coordinates\": [[1, 2]]}", "holds 1 point or line geometries and no Polygon or MultiPolygon"),
+            ("{\"type\": \"Polygon\", \"coordinates\": [[]]}", "coordinates[0]: a ring of 0 positions bounds no area"),
+            ("{\"type\": \"Polygon\", \"coordinates\": [[[0, 0], [4, 4]]]}", "coordinates[0]: a ring of 2 positions bounds no area; expected at least 3"),
         ]
         for (k, (text, message)) in cases.enumerated() {
             let url = dir.appendingPathComponent("bad\(k).geojson")

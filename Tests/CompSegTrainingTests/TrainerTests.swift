@@ -176,4 +176,20 @@ import UNetTopology
         let s = try RunConfiguration(modelJSON: Data(old.utf8), file: "model.json").training
         #expect(s.epochs == 5 && s.warmupEpochs == 0 && s.optimizer == .adam)
     }
+
+    /// A damaged model.json says where it stops being JSON; a recorded threshold outside (0, 1),
+    /// which would mark nothing (or everything), is refused naming its key.
+    @Test func aDamagedModelJSONIsNamed() throws {
+        let whole = #"{"format":3,"topology":{"identifier":"unet"},"head":{"identifier":"compsegnet"},"inputChannels":3,"training":{"epochs":5},"versions":{}}"#
+        do { _ = try RunConfiguration(modelJSON: Data(whole.dropLast(2).utf8), file: "run/model.json"); Issue.record("a cut file read") } catch {
+            #expect("\(error)".hasPrefix("run/model.json: not a run configuration that compseg wrote (not JSON: ") && "\(error)".contains("at byte"),
+                    "\(error)")
+        }
+        var model = try RunConfiguration(modelJSON: Data(whole.utf8), file: "model.json")
+        model.threshold = RunThreshold(value: 2, origin: "edited")
+        let edited = try JSONEncoder().encode(model)
+        do { _ = try RunConfiguration(modelJSON: edited, file: "run/model.json"); Issue.record("threshold 2 read") } catch {
+            #expect("\(error)" == "run/model.json: key 'threshold.value' is 2.0; expected a number in (0, 1)")
+        }
+    }
 }

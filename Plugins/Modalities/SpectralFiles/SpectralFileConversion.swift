@@ -18,6 +18,10 @@ public struct SpectralFileSummary: Sendable {
     /// (non-finite or repeated values, a unit it cannot convert), or its values (NaN under `nonFinite: error`).
     public var readsAsSample = true
 
+    /// What `inspect` notes of a file without tissue.
+    public static let noTissueNote = "no tissue: training refuses it as a sample (the pooling head averages over tissue); segment takes it, "
+        + "with an empty mask"
+
     /// A problem of the axis (`SpectralFileReader.AxisError`) becomes a note; the axis then reads as written.
     public init(_ cube: SpectralCube, tissue: Mask, axisUnit wanted: String = "cm⁻¹", excitation: Double? = nil) {
         format = cube.format; dataType = cube.dataType
@@ -71,8 +75,7 @@ extension SpectralFileReader {
         var summary = SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
         if let warning = cube.warning { summary.notes.append(warning) }
         if summary.tissueFraction == 0 {
-            summary.notes.append("no tissue: training refuses it as a sample (the pooling head averages over tissue); segment takes it, "
-                                 + "with an empty mask")
+            summary.notes.append(SpectralFileSummary.noTissueNote)
             summary.readsAsSample = false
         }
         if summary.nonFinite > 0, options.nonFinite == .error {

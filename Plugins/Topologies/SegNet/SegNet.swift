@@ -29,9 +29,13 @@ public final class SegNet: Module, SegmentingNetwork, ReportsConfiguration, @unc
                 throw fail("convolutionsPerStage must lie in 1…4, got \(convolutionsPerStage)")
             }
             if let a = initialActivation, !(a > 0 && a < 1) { throw fail("initialActivation must lie in (0, 1), got \(a)") }
-            // Each stage's convolutions, in the encoder and the decoder, at the stage's width.
-            let weights = (0..<depth).reduce(0.0) { $0 + 2 * Double(convolutionsPerStage) * 9 * pow(Double(width << $1), 2) }
             do { try requireWeightMemory(weights, of: "a SegNet of width \(width) and depth \(depth)") } catch { throw fail("\(error)") }
+        }
+
+        /// About how many weights the network holds: each stage's convolutions, in the encoder and
+        /// the decoder, at the stage's width (the input's aside).
+        public var weights: Double {
+            (0..<depth).reduce(0.0) { $0 + 2 * Double(convolutionsPerStage) * 9 * pow(Double(width << $1), 2) }
         }
     }
 
@@ -55,6 +59,10 @@ public final class SegNet: Module, SegmentingNetwork, ReportsConfiguration, @unc
             throw ConfigurationError(source: "segnet", message: "input channels must be positive, got \(inputChannels)")
         }
         try configuration.validate()
+        do {
+            try requireNetworkMemory(configuration.weights, inputChannels: inputChannels, width: configuration.width,
+                                     of: "a SegNet of width \(configuration.width) and depth \(configuration.depth)")
+        } catch { throw ConfigurationError(source: "segnet", message: "\(error)") }
         self.inputChannels = inputChannels
         self.configuration = configuration
         let c = configuration

@@ -89,6 +89,10 @@ public final class UNet: Module, SegmentingNetwork, ReportsConfiguration, @unche
             throw ConfigurationError(source: "unet", message: "input channels must be positive, got \(inputChannels)")
         }
         try configuration.validate()
+        do {
+            try requireNetworkMemory(configuration.weights, inputChannels: inputChannels, width: configuration.width,
+                                     of: "a U-Net of width \(configuration.width) and depth \(configuration.depth)")
+        } catch { throw ConfigurationError(source: "unet", message: "\(error)") }
         self.inputChannels = inputChannels
         self.configuration = configuration
         let c = configuration

@@ -36,13 +36,16 @@ public enum InstrumentFormat: Sendable, Equatable {
         case "txt", "csv", "tsv", "xyz": return .textMap
         default: break
         }
-        if ["dat", "seq"].contains(ext), sibling("\(stem).bsp", in: folder) != nil { return .agilentTile }
-        if sibling("\(url.lastPathComponent).hdr", in: folder) != nil || sibling("\(stem).hdr", in: folder) != nil { return .envi }
-        if ["dat", "seq"].contains(ext) {
-            throw IOError(file: url.path, "neither an ENVI header (\(stem).hdr) nor an Agilent header (\(stem).bsp) is beside it")
-        }
-        if !head.isEmpty, !head.contains(0) { return .textMap }
+        // A TIFF or PNG is an image of its own, even beside an ENVI header of its stem (whose data is another file).
         let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
+        if raster == nil {
+            if ["dat", "seq"].contains(ext), sibling("\(stem).bsp", in: folder) != nil { return .agilentTile }
+            if sibling("\(url.lastPathComponent).hdr", in: folder) != nil || sibling("\(stem).hdr", in: folder) != nil { return .envi }
+            if ["dat", "seq"].contains(ext) {
+                throw IOError(file: url.path, "neither an ENVI header (\(stem).hdr) nor an Agilent header (\(stem).bsp) is beside it")
+            }
+            if !head.isEmpty, !head.contains(0) { return .textMap }
+        }
         throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
                       + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, NumPy .npy or a text map)"
                       + (raster == nil ? "" : "; RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained "
