@@ -68,6 +68,9 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
             throw ConfigurationError.unknownKey(unknown, known: known, source: url.path)
         }
         guard case .string(let reader)? = object["reader"], !reader.isEmpty else {
+            if let given = object["reader"] {
+                throw fail("key 'reader' is \(given.plain); expected the identifier of a modality reader, as text (see `compseg plugins`)")
+            }
             throw fail("missing key 'reader': the identifier of the modality reader (see `compseg plugins`)")
         }
         var description = ""

@@ -177,9 +177,10 @@ extension ListsConfigurationKeys where Self: Codable {
 /// with the set listed ("'whb' is not one of hwb, bhw, flat, matlab").
 public protocol ConfigurationChoice: CaseIterable, RawRepresentable, Codable where RawValue == String {}
 
-/// The engine's choices a settings file names (`train`'s `device` and `precision`).
+/// The engine's choices a settings file names (`train`'s `device` and `precision`, a topology's `activation`).
 extension ComputeDevice: ConfigurationChoice {}
 extension Precision: ConfigurationChoice {}
+extension Activation: ConfigurationChoice {}
 
 extension ConfigurationChoice {
     public init(from decoder: Decoder) throws {

@@ -131,6 +131,8 @@ public enum OutsideTissue: String, ConfigurationChoice, Sendable {
 public struct PreprocessingChain: Sendable {
     public let steps: [(description: PluginDescription, transform: any SampleTransform)]
     public let outside: OutsideTissue
+    /// Where the steps came from, for messages (e.g. a manifest's path).
+    let source: String
 
     /// Builds each step through the registry.
     /// - Parameters:
@@ -140,8 +142,9 @@ public struct PreprocessingChain: Sendable {
     public init(_ descriptions: [PluginDescription], outside: OutsideTissue, registry: Registry, source: String,
                 folder: URL? = nil) throws {
         self.outside = outside
+        self.source = source
         steps = try descriptions.enumerated().map { i, d in
-            let named = "\(source): preprocessing step \(i + 1) '\(d.identifier)'"
+            let named = Self.place(of: i, d.identifier, in: source)
             let configuration = d.pluginConfiguration(source: named, folder: folder)
             do { return (d, try registry.transform(d.identifier, configuration)) } catch let e as RegistryError {
                 throw ConfigurationError(source: "\(source): preprocessing step \(i + 1)", message: e.description)
@@ -153,8 +156,13 @@ public struct PreprocessingChain: Sendable {
         }
     }
 
-    private init(steps: [(description: PluginDescription, transform: any SampleTransform)], outside: OutsideTissue) {
-        self.steps = steps; self.outside = outside
+    private init(steps: [(description: PluginDescription, transform: any SampleTransform)], outside: OutsideTissue, source: String) {
+        self.steps = steps; self.outside = outside; self.source = source
+    }
+
+    /// "lab.yaml: preprocessing step 3 'pca'": where a step is, for messages.
+    static func place(of index: Int, _ identifier: String, in source: String) -> String {
+        "\(source): preprocessing step \(index + 1) '\(identifier)'"
     }
 
     public var descriptions: [PluginDescription] { steps.map(\.description) }
@@ -168,13 +176,17 @@ public struct PreprocessingChain: Sendable {
         var fitted: [(description: PluginDescription, transform: any SampleTransform)] = []
         let outside = outside
         var samples = training.mapped { $0.outside(outside) }
-        for (description, step) in steps {
-            let f = try step.fitted(to: samples)
+        for (i, (description, step)) in steps.enumerated() {
+            let f: any SampleTransform
+            // A setting the training data cannot meet (more components than bands) is named by the step's place.
+            do { f = try step.fitted(to: samples) } catch let e as ConfigurationError {
+                throw ConfigurationError(source: Self.place(of: i, description.identifier, in: source), message: e.message)
+            }
             let configuration = try JSONDecoder().decode(JSONValue.self, from: f.configuration())
             fitted.append((PluginDescription(identifier: description.identifier, configuration: configuration), f))
             samples = samples.through(f).mapped { $0.outside(outside) }
         }
-        return PreprocessingChain(steps: fitted, outside: outside)
+        return PreprocessingChain(steps: fitted, outside: outside, source: source)
     }
 
     /// The sample through every step. Zeroing outside the tissue writes in place only where the

@@ -56,13 +56,23 @@ public enum FileSignature {
         throw IOError(file: url.path, head.isEmpty ? "is empty, not a PNG file" : kind)
     }
 
-    /// The format of a file that starts with `head`, with its article ("a JPEG"), among those often
-    /// mistaken for an image the raster readers take; nil for others.
     /// Whether `head` (a file's first bytes) starts as a spectral format does: WiRE, NumPy or an ENVI header.
     static func hasSpectralSignature(_ head: [UInt8]) -> Bool {
         [Array("WDF1".utf8), [0x93] + Array("NUMPY".utf8), Array("ENVI".utf8)].contains { head.starts(with: $0) }
     }
 
+    /// The image or binary format a file that starts with `head` is in, with its article ("a PNG",
+    /// "an HDF5", "a WiRE"), for a file given where text belongs; nil for others.
+    public static func binaryFormat(_ head: [UInt8]) -> String? {
+        if head.starts(with: png) { return "a PNG" }
+        if isTIFF(head) { return "a TIFF" }
+        if head.starts(with: Array("WDF1".utf8)) { return "a Renishaw WiRE" }
+        if head.starts(with: [0x93] + Array("NUMPY".utf8)) { return "a NumPy" }
+        return otherFormat(head)
+    }
+
+    /// The format of a file that starts with `head`, with its article ("a JPEG"), among those often
+    /// mistaken for an image the raster readers take; nil for others.
     static func otherFormat(_ head: [UInt8]) -> String? {
         let signatures: [(bytes: [UInt8], at: Int, name: String)] = [
             ([0xFF, 0xD8, 0xFF], 0, "a JPEG"), ([0x42, 0x4D], 0, "a BMP"), (Array("GIF8".utf8), 0, "a GIF"),

@@ -46,12 +46,13 @@ public final class HDF5File: Sendable {
 
     func error(_ message: String) -> IOError { hdf5Error(url.path, message) }
 
-    /// Why a dataset's values cannot be read when it is compressed by a filter this library lacks
-    /// (": it is compressed with filter 32000 (LZF), …"); "" otherwise.
-    private func missingFilter(_ dataset: hid_t) -> String {
+    /// Why a dataset's values cannot be read: compressed by a filter this library lacks (": it is
+    /// compressed with filter 32000 (LZF), …"), else damaged stored data.
+    private func readFailure(_ dataset: hid_t) -> String {
         var name = [CChar](repeating: 0, count: 128)
         let id = compseg_h5_missing_filter(dataset, &name, name.count)
-        guard id > 0 else { return "" }
+        // Every filter there: the stored bytes themselves are wrong.
+        guard id > 0 else { return ": its stored data is damaged or cut short (a block that does not decompress, or fails its checksum)" }
         let known = [32000: "LZF", 32001: "Blosc", 32004: "LZ4", 32008: "Bitshuffle", 32015: "Zstandard", 307: "bzip2"][Int(id)]
         let written = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let what = known ?? (written.isEmpty ? "an unregistered filter" : written)
@@ -103,7 +104,7 @@ public final class HDF5File: Sendable {
             let status = values.withUnsafeMutableBytes {
                 H5Dread(dataset, memoryType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
             }
-            guard status >= 0 else { throw error("dataset '\(path)' cannot be read" + missingFilter(dataset)) }
+            guard status >= 0 else { throw error("dataset '\(path)' cannot be read" + readFailure(dataset)) }
             return (shape, values)
         }
     }
@@ -132,7 +133,7 @@ public final class HDF5File: Sendable {
                         H5Dread(dataset, compseg_h5t_native_float(), memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress)
                     }
                     guard status >= 0 else {
-                        throw error("hyperslab \(start) + \(count) of dataset '\(path)' cannot be read" + missingFilter(dataset))
+                        throw error("hyperslab \(start) + \(count) of dataset '\(path)' cannot be read" + readFailure(dataset))
                     }
                     return values
                 }

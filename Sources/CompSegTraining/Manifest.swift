@@ -53,6 +53,10 @@ public struct Manifest: Sendable {
         if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
             throw ManifestError(file: url.path, problems: ["is UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8"])
         }
+        if let format = FileSignature.binaryFormat(Array(data.prefix(16))) {
+            throw ManifestError(file: url.path, problems: ["is \(format) file, not a manifest: CSV text with a header line path,label,split, "
+                                                           + "whose path column names the images"])
+        }
         // A byte-order mark (spreadsheets write one) and old Mac line endings are read as text is meant.
         if let nul = data.firstIndex(of: 0) {  // invisible in any message, and no path holds one
             let line = data[..<nul].filter { $0 == 10 }.count + 1
@@ -182,12 +186,16 @@ public struct ManifestError: Error, CustomStringConvertible {
     public let file: String
     public let problems: [String]
     public init(file: String, problems: [String]) { self.file = file; self.problems = problems }
-    /// Up to 20 problems, then how many more: a manifest of many rows, all wrong alike, is told by the first.
+    /// Up to 20 problems, then how many more: a manifest of many rows, all wrong alike, is told by
+    /// the first. A problem longer than `longestProblem` characters (a path of megabytes) is cut in its middle.
     public var description: String {
-        let shown = problems.count > 25 ? Array(problems.prefix(20)) + ["… and \(problems.count - 20) more problems"] : problems
-        return "\(file): " + (problems.count > 25 ? "\(problems.count) problems:\n" + shown.map { "  " + $0 }.joined(separator: "\n")
-                                : listed(problems: problems))
+        let cut = problems.map { $0.count > Self.longestProblem ? $0.prefix(Self.longestProblem / 2) + " … " + $0.suffix(Self.longestProblem / 4) : $0 }
+        let shown = cut.count > 25 ? Array(cut.prefix(20)) + ["… and \(cut.count - 20) more problems"] : cut
+        return "\(file): " + (cut.count > 25 ? "\(cut.count) problems:\n" + shown.map { "  " + $0 }.joined(separator: "\n")
+                                : listed(problems: cut))
     }
+
+    static let longestProblem = 4000
 }
 
 /// A manifest's training and validation rows in brief: how many, and a digest of each row's file

@@ -100,6 +100,8 @@ import CompSegTraining
         #expect(message("data").hasSuffix("it holds manifest.csv: give \(dir.appendingPathComponent("data/manifest.csv").path)"))
         #expect(message("run").hasSuffix("it is a run folder (model.json), which --model takes"))
         #expect(message("run/model.json").hasSuffix("is JSON (a run's model.json?), not a manifest: CSV text with a header line path,label,split"))
+        try Data([0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0]).write(to: dir.appendingPathComponent("spots/b.h5"))
+        #expect(message("spots/b.h5").hasSuffix("is an HDF5 file, not a manifest: CSV text with a header line path,label,split, whose path column names the images"))
         let rows = (0..<30).map { "gone\($0).h5,1,train" }.joined(separator: "\n")
         try Data("path,label,split\n\(rows)\n".utf8).write(to: dir.appendingPathComponent("many.csv"))
         let many = message("many.csv")

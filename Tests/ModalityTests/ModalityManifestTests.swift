@@ -93,6 +93,7 @@ import Testing
             .contains("preprocessing step 1 'pca': unknown key 'whitening'"))
         #expect(try message("reader: infrared\noptions: {layot: hwb}\n").contains("options: unknown key 'layot'"))
         #expect(try message("reader: nmr\n").contains("key 'reader': unknown modality 'nmr'"))
+        #expect(try message("reader: 5\n").contains("key 'reader' is 5; expected the identifier of a modality reader, as text"))
     }
 
     /// Phantom files → the chain fitted on training rows → descriptions through JSON → the same
@@ -117,6 +118,11 @@ import Testing
         let pca = try JSONDecoder().decode(PCAStep.self, from: fitted.manifest.preprocessing[2].configuration.data)
         // 60 bands from 1800 down to 948 cm⁻¹ (spacing 852/59): bands 7…55 lie in 1000…1700.
         #expect(pca.fit?.count == 5 && pca.fit?.bands == 49)
+        // More components than the cropped spectra have bands: named by the manifest and the step's place.
+        let many = try write("reader: infrared\npreprocessing:\n  - crop: {lower: 1000, upper: 1700}\n  - pca: {components: 50}\n", "many.yaml")
+        do { _ = try PreparedModality(ModalityManifest(contentsOf: many), registry: registry).fitted(on: data.rows(in: .train), manifest: data) } catch {
+            #expect("\(error)" == "\(many.path): preprocessing step 2 'pca': components is 50, and the spectra have 49 bands; expected 49 or fewer")
+        }
         let store = try fitted.store(data.rows, manifest: data)
         let samples = try store.samples(Array(0..<store.count))
         #expect(samples.allSatisfy { $0.image.shape.dims == [5, 16, 16] && $0.channels == .bands(["PC1", "PC2", "PC3", "PC4", "PC5"]) })

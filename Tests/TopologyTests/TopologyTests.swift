@@ -65,6 +65,10 @@ import UNetTopology
         #expect { try SegNet(inputChannels: 3, configuration: segnet, seed: 0) } throws: { error in
             "\(error)".hasPrefix("segnet: a SegNet of width 4096 and depth 8") && "\(error)".contains("of memory, more than this machine's")
         }
+        // Millions of input channels (a damaged model.json's count) are refused too, for the first convolution's weights.
+        #expect { try SegNet(inputChannels: 1_000_000_000, configuration: .init(), seed: 0) } throws: { error in
+            "\(error)".hasPrefix("segnet: a SegNet of width 64 and depth 4 on 1000000000 input channels")
+        }
         // The estimate is the paper's U-Net's count within 1%.
         let paper = try UNet(inputChannels: 1, configuration: .init(), seed: 0)
         #expect(Swift.abs(UNet.Configuration().weights / Double(paper.parameterCount) - 1) < 0.01)
@@ -80,6 +84,10 @@ import UNetTopology
             try PluginConfiguration(json: Data(#"{"upsampling": "bilinear"}"#.utf8), source: "run.yaml").decode(UNet.Configuration.self)
         }
         #expect(error?.description == "run.yaml: key 'upsampling': 'bilinear' is not one of transposed, resize")
+        let activation = #expect(throws: ConfigurationError.self) {
+            try PluginConfiguration(json: Data(#"{"activation": "relu6"}"#.utf8), source: "model.json").decode(UNet.Configuration.self)
+        }
+        #expect(activation?.description.hasPrefix("model.json: key 'activation': 'relu6' is not one of softplus, relu") == true, "\(String(describing: activation))")
     }
 
     @Test func segNetMapsImagesAndTrainsThroughUnpooling() throws {

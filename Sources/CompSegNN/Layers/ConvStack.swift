@@ -1,5 +1,5 @@
 /// A nonlinearity between layers.
-public enum Activation: String, Codable, Sendable, CaseIterable {
+public enum Activation: String, Sendable, CaseIterable {
     /// log(1 + eˣ): the paper's choice.
     case softplus
     case relu
