@@ -318,6 +318,40 @@ def write_premultiplied():
         photometric="rgb", extrasamples=["assocalpha"], compression="zlib", rowsperstrip=5)
 
 
+def write_sparse():
+    """Tiles the file does not store (offset and byte count 0, as slide scanners leave glass they
+    skipped): tifffile writes every tile, then tiles 0 and 4 (x 0, y 0 and x 16, y 16) are made
+    unstored by zeroing their entries; the reader gives them white, transparent where there is alpha."""
+    sparse = [0, 4]
+    def unstored(a, value):
+        a = a.copy()
+        across = -(-W // TILE[1])
+        for t in sparse:
+            y, x = t // across * TILE[0], t % across * TILE[1]
+            a[y:y + TILE[0], x:x + TILE[1]] = value
+        return a
+    rgba8 = np.concatenate([RGB8, ALPHA8], -1)
+    for name, data, extra, alpha in [("rgb8_sparse_deflate_tiles.tif", RGB8, {}, None),
+                                     ("rgba8_sparse_deflate_tiles.tif", rgba8, {"extrasamples": ["unassalpha"]}, unstored(ALPHA8, 0))]:
+        path = os.path.join(OUT, name)
+        tifffile.imwrite(path, data, photometric="rgb", compression="zlib", tile=TILE, metadata=None, **extra)
+        with tifffile.TiffFile(path) as t:
+            tags = t.pages[0].tags
+            # Where each array's entries lie, and their size (SHORT 2 bytes, LONG 4, LONG8 8).
+            places = [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)], len(t.pages[0].dataoffsets))
+                      for key in ("TileOffsets", "TileByteCounts")]
+        raw = bytearray(open(path, "rb").read())
+        for start, size, count in places:
+            assert count * size > 4  # the entries lie out of line
+            for tile in sparse:
+                raw[start + size * tile:start + size * tile + size] = bytes(size)
+        with open(path, "wb") as f:
+            f.write(raw)
+        record(name, f"8-bit RGB{'A' if alpha is not None else ''}, Deflate, 16×16 tiles, tiles {sparse} not stored (offset and "
+               "byte count 0); expected = white there" + (", opacity 0" if alpha is not None else ""),
+               [level_entry(unstored(RGB8, 255), 0, alpha=alpha)])
+
+
 def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, palette=None, interlace=False, check=True,
               opacity=None, transparent=None):
     """Writes with pypng; checks the file decodes (imagecodecs/PIL) to the array written."""
@@ -451,6 +485,7 @@ def main():
     write_pngs()
     write_bad_palettes()
     write_premultiplied()
+    write_sparse()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         # One line per file: small, and diffs stay readable.
         f.write('{"files": {\n')

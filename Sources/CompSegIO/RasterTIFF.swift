@@ -434,6 +434,16 @@ private struct PieceReader {
         }
     }
 
+    /// Sets `count` output pixels at region pixel (`x`, `y`) as a tile the file does not store:
+    /// white, and transparent where the image has opacity (as slide viewers show such tiles).
+    func unscanned(count: Int, plane: Int, x: Int, y: Int) {
+        let target = out + (y * region.width + x) * map.outputs
+        for k in 0..<map.outputs where !info.separatePlanes || map.sources[k] == plane {
+            let value: Float = map.alpha != nil && k == map.channels ? 0 : 1
+            for i in 0..<count { target[i * map.outputs + k] = value }
+        }
+    }
+
     /// Bytes of `count` items of `size` bytes, or an error when that overflows or exceeds the limit.
     func pieceBytes(_ dims: [Int], _ name: String) throws -> Int {
         var total = 1
@@ -462,6 +472,11 @@ private struct PieceReader {
                 let needed = (bottom - 1 - ty) * rowBytes + (right - tx) * samplesInPiece * bytesPerSample
                 for plane in planes {
                     let tile = TIFFComputeTile(f.tiff, UInt32(tx), UInt32(ty), 0, UInt16(plane))
+                    // A tile the file does not store (a sparse TIFF: offset and byte count 0) is glass the scanner skipped.
+                    if TIFFGetStrileByteCount(f.tiff, tile) == 0 && TIFFGetStrileOffset(f.tiff, tile) == 0 {
+                        for y in top..<bottom { unscanned(count: right - left, plane: plane, x: left - x0, y: y - y0) }
+                        continue
+                    }
                     f.clearError()
                     let got = TIFFReadEncodedTile(f.tiff, tile, buffer, tmsize_t(tileBytes))
                     guard got >= needed else {
