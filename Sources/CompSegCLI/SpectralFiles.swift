@@ -136,8 +136,10 @@ struct Inspect: ParsableCommand {
         let tissue = sample.tissue.pixels.indices.filter { sample.tissue.pixels[$0] }
         guard tissue.count > probePixels else { return sample }
         let picked = (0..<probePixels).map { tissue[$0 * tissue.count / probePixels] }
-        let (c, plane) = (sample.image.shape[0], sample.height * sample.width), values = sample.image.scalars
-        let image = try Tensor(shape: [c, 1, picked.count], scalars: (0..<c).flatMap { k in picked.map { values[k * plane + $0] } })
+        let (c, plane) = (sample.image.shape[0], sample.height * sample.width)
+        let image = try sample.image.withPlainBuffer { values in  // read in place: a copy of a large cube would double it
+            try Tensor(shape: [c, 1, picked.count], scalars: (0..<c).flatMap { k in picked.map { values[k * plane + $0] } })
+        }
         return try Sample(id: sample.id, image: image, channels: sample.channels,
                           tissue: Mask(height: 1, width: picked.count, filled: true),
                           preview: RGBImage(height: 1, width: picked.count, fill: (0, 0, 0)), label: sample.label, metadata: sample.metadata)
