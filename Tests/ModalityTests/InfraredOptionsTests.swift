@@ -132,5 +132,7 @@ import Testing
         #expect(SpectralFileReader.firstNonFinite([.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .leastNonzeroMagnitude]) == nil)
         // After the last whole run of 8 values.
         #expect(SpectralFileReader.firstNonFinite([Float](repeating: -1, count: 12) + [-.nan]) == 12)
+        // A damaged axis's NaN is said as NaN, whatever its sign and payload.
+        #expect([-Double(nan: 0x3ff, signaling: false), .nan, -.infinity, 1650].map(SpectralFileReader.spelled) == ["NaN", "NaN", "-inf", "1650.0"])
     }
 }

@@ -29,7 +29,7 @@ public struct SpectralFileSummary: Sendable {
         (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
         notes = cube.notes
         if let bad = cube.axis.firstIndex(where: { !$0.isFinite }) {
-            notes.append("the axis holds \(cube.axis[bad]) at band \(bad): reading it as a sample is refused")
+            notes.append("the axis holds \(SpectralFileReader.spelled(cube.axis[bad])) at band \(bad): reading it as a sample is refused")
             readsAsSample = false
         } else if let repeated = SpectralFileReader.firstRepeat(cube.axis) {
             notes.append("the axis holds \(cube.axis[repeated.first]) at bands \(repeated.first) and \(repeated.second): "

@@ -57,7 +57,7 @@ public struct SpectralFileReader: Sendable {
             for i in values.indices where !values[i].isFinite { values[i] = 0 }
         }
         if let bad = cube.axis.firstIndex(where: { !$0.isFinite }) {
-            throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[bad]) at band \(bad); expected finite wavenumbers")
+            throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(Self.spelled(cube.axis[bad])) at band \(bad); expected finite wavenumbers")
         }
         if let repeated = Self.firstRepeat(cube.axis) {
             throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[repeated.first]) at bands "
@@ -103,6 +103,10 @@ public struct SpectralFileReader: Sendable {
             return nil
         }
     }
+
+    /// A non-finite axis value as a message says it: NaN (whatever its sign and payload, which Swift
+    /// would print as "-nan(0x…)"), inf or -inf.
+    static func spelled(_ value: Double) -> String { value.isNaN ? "NaN" : "\(value)" }
 
     /// The first two bands with the same axis value, if any.
     static func firstRepeat(_ axis: [Double]) -> (first: Int, second: Int)? {
