@@ -233,7 +233,8 @@ extension Evaluate {
         let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)
         if !none.isEmpty {
             warn("the truth of \(counted(none.count, "cancer sample")) marks no pixel tumor (" + none.prefix(5).joined(separator: ", ")
-                 + (none.count > 5 ? ", …" : "") + "): its Dice is 0 whatever the network marks; a truth is tumor wherever a PNG is "
+                 + (none.count > 5 ? ", …" : "") + "): its Dice is 0 wherever the network marks tumor there (1 only where it marks none); "
+                 + "a truth is tumor wherever a PNG is "
                  + "neither black nor transparent, or inside a GeoJSON polygon")
         }
         guard !full.isEmpty else { return }

@@ -292,7 +292,6 @@ final class LeftOut {
     }
 }
 
-/// `--geojson` and what it leaves out, for `segment` and `evaluate`.
 /// `--batch` of the commands that apply a trained run: samples of one size through the network at once.
 struct InferenceBatchOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Samples of one size through the network at once, the next ones read meanwhile (default: as many as fit in 32 Mi input values, 1 to 8: one 256×256×450 spot, eight 64×64×450 ones).")
@@ -303,6 +302,7 @@ struct InferenceBatchOptions: ParsableArguments {
     }
 }
 
+/// `--geojson` and what it leaves out, for `segment`, `overlay` and `evaluate`.
 struct GeoJSONOptions: ParsableArguments {
     @Flag(help: "Also write each mask's polygons as <id>_mask.geojson, annotations QuPath imports (full-resolution pixel coordinates).")
     var geojson = false
@@ -635,10 +635,14 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
             let ours = OutputList.read(in: folder) ?? earlier
             let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
             try SegmentationFiles.requireOurs(existing, ours: ours, in: folder)
+            // --force replaces the earlier run whole: its files these do not write go too.
+            let others = Set(ours.filter { FileManager.default.fileExists(atPath: $0.path) }.map(\.path)).subtracting(existing.map(\.path)).sorted()
+            if existing.isEmpty && !others.isEmpty && !force {
+                throw CLIError("\(folder.path) holds \(counted(others.count, "file")) an earlier segment, overlay or evaluate wrote "
+                               + "(e.g. \(others[0])); pass --force to replace that run (its files go), or choose another --out")
+            }
             if !existing.isEmpty && !force {
-                // --force replaces the earlier run whole: its files these do not write go too.
-                let others = Set(ours.filter { FileManager.default.fileExists(atPath: $0.path) }.map(\.path)).subtracting(existing.map(\.path)).count
-                let also = others == 0 ? "" : "; with it, the other \(counted(others, "file")) the earlier run wrote there go too"
+                let also = others.isEmpty ? "" : "; with it, the other \(counted(others.count, "file")) the earlier run wrote there go too"
                 throw CLIError(existing.count == 1
                                ? "output file \(existing[0].path) exists already; pass --force to overwrite it\(also), or choose another --out"
                                : "\(existing.count) output files exist already (e.g. \(existing[0].path)); "

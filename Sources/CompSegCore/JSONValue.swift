@@ -40,6 +40,25 @@ extension JSONValue {
         }
     }
 
+    /// The value with its `index`-th number (in the order of `numbers()`) set to `value`.
+    public func replacingNumber(_ index: Int, with value: Double) -> JSONValue {
+        var seen = 0
+        func replaced(_ v: JSONValue) -> JSONValue {
+            switch v {
+            case .number:
+                defer { seen += 1 }
+                return seen == index ? .number(value) : v
+            case .array(let items): return .array(items.map(replaced))
+            case .object(let members):
+                var out = members
+                for key in members.keys.sorted() { out[key] = replaced(members[key]!) }
+                return .object(out)
+            default: return v
+            }
+        }
+        return replaced(self)
+    }
+
     /// As a settings file gives it: text unquoted, numbers and the rest as compact JSON.
     public var plain: String {
         switch self {

@@ -69,7 +69,8 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
         }
         guard case .string(let reader)? = object["reader"], !reader.isEmpty else {
             if let given = object["reader"] {
-                throw fail("key 'reader' is \(given.plain); expected the identifier of a modality reader, as text (see `compseg plugins`)")
+                let what = given == .string("") ? "empty" : "\(given.plain)"
+                throw fail("key 'reader' is \(what); expected the identifier of a modality reader, as text (see `compseg plugins`)")
             }
             throw fail("missing key 'reader': the identifier of the modality reader (see `compseg plugins`)")
         }

@@ -79,16 +79,23 @@ public struct PluginConfiguration: Sendable, Equatable {
             // "not valid JSON" with no key: name the numbers that may be meant instead.
             if case .dataCorrupted(let c) = error, c.codingPath.isEmpty,
                let given = try? JSONDecoder().decode(JSONValue.self, from: json) {
-                let suspects = given.numbers().filter { $0.value.rounded() != $0.value || Swift.abs($0.value) >= 9.2e18 }
-                if !suspects.isEmpty {
-                    throw ConfigurationError(source: source, message: suspects.map { "key '\($0.path)': \($0.value)" }
-                        .joined(separator: ", ") + (suspects.count == 1 ? " is" : " are") + " not a whole number (or beyond its range)")
+                // The numbers that may be meant: a fraction, one beyond 64 bits, or one below 0 (where a count
+                // or a seed belongs); of those, the ones that, set to 0, no longer fail the decoding this way.
+                let numbers = given.numbers()
+                let suspects = numbers.indices.filter { numbers[$0].value.rounded() != numbers[$0].value || Swift.abs(numbers[$0].value) >= 9.2e18
+                    || numbers[$0].value < 0 }
+                let culprits = suspects.filter { i in
+                    do { _ = try JSONDecoder().decode(T.self, from: given.replacingNumber(i, with: 0).data); return true }
+                    catch DecodingError.dataCorrupted(let c) where c.codingPath.isEmpty { return false }
+                    catch { return true }
                 }
-                // Else a negative number where a count or a seed (0 or more) belongs.
-                let negative = given.numbers().filter { $0.value < 0 }
-                if !negative.isEmpty {
-                    throw ConfigurationError(source: source, message: negative.map { "key '\($0.path)': \(Int($0.value))" }
-                        .joined(separator: ", ") + (negative.count == 1 ? " is" : " are") + " below 0; expected a whole number 0 or more")
+                if !culprits.isEmpty {
+                    throw ConfigurationError(source: source, message: culprits.map { i -> String in
+                        let (path, value) = numbers[i]
+                        return value.rounded() == value && Swift.abs(value) < 9.2e18
+                            ? "key '\(path)': \(Int(value)) is below 0; expected a whole number 0 or more"
+                            : "key '\(path)': \(value) is not a whole number (or beyond its range)"
+                    }.joined(separator: "; "))
                 }
             }
             // A key missing beside one given that no type knows is most likely that key misspelled

@@ -118,6 +118,13 @@ public struct PluginDescription: Codable, Sendable, Equatable {
     }
 }
 
+/// A step's setting that its training data cannot meet (more components than the spectra have
+/// bands), thrown by `fitted(to:)`: the chain names the step by its place in the manifest.
+public struct StepSettingError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
 /// What pixels outside the tissue mask hold in the network's input.
 public enum OutsideTissue: String, ConfigurationChoice, Sendable {
     /// Set to 0 in every channel, after the reader and after every step: background noise never
@@ -179,8 +186,8 @@ public struct PreprocessingChain: Sendable {
         for (i, (description, step)) in steps.enumerated() {
             let f: any SampleTransform
             // A setting the training data cannot meet (more components than bands) is named by the step's place.
-            do { f = try step.fitted(to: samples) } catch let e as ConfigurationError {
-                throw ConfigurationError(source: Self.place(of: i, description.identifier, in: source), message: e.message)
+            do { f = try step.fitted(to: samples) } catch let e as StepSettingError {
+                throw ConfigurationError(source: Self.place(of: i, description.identifier, in: source), message: e.description)
             }
             let configuration = try JSONDecoder().decode(JSONValue.self, from: f.configuration())
             fitted.append((PluginDescription(identifier: description.identifier, configuration: configuration), f))

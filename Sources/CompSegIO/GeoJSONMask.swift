@@ -114,11 +114,6 @@ public enum GeoJSONMask {
             if let rows = ring as? [[Double]] { positions = rows } else if let items = ring as? [Any] { positions = items } else {
                 throw IOError(file: file, "\(path)[\(r)]: expected an array of [x, y] positions")
             }
-            // A ring of fewer than 3 positions bounds no area (RFC 7946 asks 4, the first repeated last).
-            guard positions.count >= 3 else {
-                throw IOError(file: file, "\(path)[\(r)]: a ring of \(positions.count) position\(positions.count == 1 ? "" : "s") bounds no area; "
-                              + "expected at least 3 [x, y] positions (4 with the first repeated last)")
-            }
             return try positions.enumerated().map { p, position in
                 guard let pair = position as? [Double], pair.count >= 2, pair.count <= 3,
                       abs(pair[0]) <= maximumCoordinate, abs(pair[1]) <= maximumCoordinate else {

@@ -52,7 +52,10 @@ public final class HDF5File: Sendable {
         var name = [CChar](repeating: 0, count: 128)
         let id = compseg_h5_missing_filter(dataset, &name, name.count)
         // Every filter there: the stored bytes themselves are wrong.
-        guard id > 0 else { return ": its stored data is damaged or cut short (a block that does not decompress, or fails its checksum)" }
+        guard id > 0 else {
+            return ": its stored data cannot be decoded: damaged or cut short (a block that does not decompress, or fails its "
+                + "checksum), or kept in an external file that is missing"
+        }
         let known = [32000: "LZF", 32001: "Blosc", 32004: "LZ4", 32008: "Bitshuffle", 32015: "Zstandard", 307: "bzip2"][Int(id)]
         let written = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         let what = known ?? (written.isEmpty ? "an unregistered filter" : written)

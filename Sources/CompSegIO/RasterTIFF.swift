@@ -95,7 +95,8 @@ final class RasterTIFFFile {
         let message = UnsafeMutablePointer<compseg_tiff_message>.allocate(capacity: 1)
         guard let t = compseg_tiff_open(url.path, "r", message) else {
             defer { message.deallocate() }
-            throw IOError(file: url.path, "not a readable TIFF file\(Self.text(of: message))")
+            throw IOError(file: url.path, "not a readable TIFF file\(Self.text(of: message))"
+                          + TIFFHandle.truncation(Self.text(of: message), path: url.path))
         }
         (tiff, file, self.message) = (t, url.path, message)
     }

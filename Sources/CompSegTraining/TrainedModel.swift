@@ -54,7 +54,7 @@ public final class TrainedModel {
     /// - Throws: naming the sample when its channels are others than the network's.
     func aligned(_ sample: Sample) throws -> Sample {
         guard let axis = description.inputAxis else { return sample }
-        return try sample.aligned(to: axis, by: "\(run.modelFile.path) records the network was trained on",
+        return try sample.aligned(to: axis, by: "\(run.modelFile.path) says the network was trained on",
                                   remedy: "preprocess it as the training samples were (a 'resample' step brings every file onto one axis)")
     }
 

@@ -143,6 +143,12 @@ import Testing
         #expect(unforced.status == 1 && unforced.output.contains("exist already") && unforced.output.contains("pass --force"), "\(unforced.output)")
         #expect(try cli.run(scoring + ["--force"]).status == 0)
         #expect((try? String(contentsOfFile: folder.path("evalPolygons/notes.txt"), encoding: .utf8)) == "mine")
+        // Another command there, writing none of the same names, replaces that evaluation only with --force too.
+        try FileManager.default.copyItem(atPath: folder.path("data/spot000.h5"), toPath: folder.path("extra.h5"))
+        let beside = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("evalPolygons"), folder.path("extra.h5")])
+        #expect(beside.status == 1 && beside.output.contains("an earlier segment, overlay or evaluate wrote") && beside.output.contains("pass --force"),
+                "\(beside.output)")
+        #expect(FileManager.default.fileExists(atPath: folder.path("evalPolygons/summary.json")))
         for file in ["report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png", "thresholds.svg",
                      "spot000_panel.png", "spot000_overlay.png", "spot000_label.png"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("eval/\(file)")), "\(file)")

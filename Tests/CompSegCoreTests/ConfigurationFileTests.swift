@@ -93,6 +93,11 @@ import CompSegNetHead
         #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': expected a whole number 0 or more")) {
             try PluginConfiguration(json: Data(#"{"seed": "one"}"#.utf8), source: "run.yaml").decode(Seeded.self)
         }
+        // Beside fractions and other negative numbers that are right where they are, the one at fault alone.
+        struct Run: Codable { var seed: UInt64; var lr: Double; var shift: Int }
+        #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': -1 is below 0; expected a whole number 0 or more")) {
+            try PluginConfiguration(json: Data(#"{"seed": -1, "lr": 0.001, "shift": -3}"#.utf8), source: "run.yaml").decode(Run.self)
+        }
     }
 
     @Test func jsonValueRoundTrips() throws {

@@ -117,6 +117,18 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
                 _ = try InstrumentFormat.detect(file)
             }
         }
+        // Raw ENVI data whose first values read as a TIFF's signature (int16 18761, 42: "II*\0") is still ENVI;
+        // a PNG beside a header of its stem is a PNG.
+        try Data("ENVI\nsamples = 2\nlines = 2\nbands = 1\ndata type = 2\ninterleave = bsq\nbyte order = 0\n".utf8)
+            .write(to: dir.appendingPathComponent("cube.hdr"))
+        try Data([0x49, 0x49, 0x2A, 0x00, 1, 0, 2, 0]).write(to: dir.appendingPathComponent("cube.img"))
+        #expect(try InstrumentFormat.detect(dir.appendingPathComponent("cube.img")) == .envi)
+        #expect(try SpectralCube.readENVI(dir.appendingPathComponent("cube.img")).values == [18761, 42, 1, 2])
+        try FileManager.default.copyItem(at: dir.appendingPathComponent("cube.hdr"), to: dir.appendingPathComponent("picture.hdr"))
+        try FileManager.default.copyItem(at: fixturesDirectory.appendingPathComponent("raster/rgb8.png"), to: dir.appendingPathComponent("picture.png"))
+        expectIOError(dir.appendingPathComponent("picture.png"), containing: "is a PNG image, not a spectral image") {
+            _ = try InstrumentFormat.detect(dir.appendingPathComponent("picture.png"))
+        }
     }
 
     /// A file cut short anywhere is refused with an error naming it; none crashes.

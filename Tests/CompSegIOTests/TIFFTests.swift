@@ -35,6 +35,16 @@ import Testing
 
     /// A float map whose pixels pass what a classic TIFF's 32-bit offsets reach (a 33000² slide:
     /// 4.4 GB) is a BigTIFF; smaller ones stay classic, which more readers open.
+    /// A TIFF cut before its first directory says so, in both readers (the maps' and the he modality's).
+    @Test func aTIFFCutBeforeItsDirectoryIsCalledTruncated() throws {
+        let (dir, remove) = try temporaryFolder("cut-tiff")
+        defer { remove() }
+        let url = dir.appendingPathComponent("cut.tif")
+        try Data([0x49, 0x49, 0x2A, 0x00, 0x88, 0x13, 0x00, 0x00, 0, 0, 0, 0]).write(to: url)  // directory at byte 5000
+        expectIOError(url, containing: "the file ends at byte 12, before it: it is truncated") { _ = try FloatImage(contentsOf: url) }
+        expectIOError(url, containing: "the file ends at byte 12, before it: it is truncated") { _ = try RasterFile.describe(url) }
+    }
+
     @Test func largeMapsAreBigTIFF() throws {
         #expect(FloatTIFFWriter.mode(imageBytes: 33000 * 33000 * 4) == "w8")
         #expect(FloatTIFFWriter.mode(imageBytes: 20000 * 20000 * 4) == "w" && FloatTIFFWriter.mode(imageBytes: 64) == "w")

@@ -69,6 +69,12 @@ import UNetTopology
         #expect { try SegNet(inputChannels: 1_000_000_000, configuration: .init(), seed: 0) } throws: { error in
             "\(error)".hasPrefix("segnet: a SegNet of width 64 and depth 4 on 1000000000 input channels")
         }
+        // SegNet's estimate follows its widths, which stop doubling after the fourth stage (within 15% at this small
+        // width, where biases, batch norm and the first and last layers weigh most; uncapped, it was 7 times the count).
+        var deep = SegNet.Configuration()
+        (deep.width, deep.depth) = (8, 6)
+        let built = try SegNet(inputChannels: 3, configuration: deep, seed: 0)
+        #expect(Swift.abs(deep.weights / Double(built.parameterCount) - 1) < 0.15, "\(deep.weights) vs \(built.parameterCount)")
         // The estimate is the paper's U-Net's count within 1%.
         let paper = try UNet(inputChannels: 1, configuration: .init(), seed: 0)
         #expect(Swift.abs(UNet.Configuration().weights / Double(paper.parameterCount) - 1) < 0.01)

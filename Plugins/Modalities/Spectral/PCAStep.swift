@@ -93,7 +93,7 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         }
         let bands = axis?.count ?? 0
         guard components <= bands else {
-            throw ConfigurationError(source: "pca", message: "components is \(components), and the spectra have \(bands) bands; expected \(bands) or fewer")
+            throw StepSettingError("components is \(components), and the spectra have \(bands) bands; expected \(bands) or fewer")
         }
         var step = self
         step.fit = try PCA(fitting: pixels, bands: bands, components: components)

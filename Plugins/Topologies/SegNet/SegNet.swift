@@ -33,9 +33,9 @@ public final class SegNet: Module, SegmentingNetwork, ReportsConfiguration, @unc
         }
 
         /// About how many weights the network holds: each stage's convolutions, in the encoder and
-        /// the decoder, at the stage's width (the input's aside).
+        /// the decoder, at the stage's width (doubling up to the fourth stage; the input's aside).
         public var weights: Double {
-            (0..<depth).reduce(0.0) { $0 + 2 * Double(convolutionsPerStage) * 9 * pow(Double(width << $1), 2) }
+            (0..<depth).reduce(0.0) { $0 + 2 * Double(convolutionsPerStage) * 9 * pow(Double(width << min($1, 3)), 2) }
         }
     }
 

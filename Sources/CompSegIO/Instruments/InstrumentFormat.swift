@@ -11,7 +11,8 @@ public enum InstrumentFormat: Sendable, Equatable {
     /// - WiRE by its `WDF1` signature or `.wdf`;
     /// - a Galactic SPC map by `.spc`;
     /// - a NumPy array by its `\x93NUMPY` signature or `.npy`;
-    /// - ENVI for a `.hdr` or a file starting `ENVI`, or a data file with a `.hdr` beside it;
+    /// - ENVI for a `.hdr` or a file starting `ENVI`, or a data file with a `.hdr` beside it (not a
+    ///   `.png`, `.tif` or `.tiff` that is one: an image beside a header of its stem is that image);
     /// - an Agilent tile for a `.bsp`, or a `.dat`/`.seq` with a `.bsp` beside it (preferred to a `.hdr`:
     ///   Resolutions Pro writes both), a mosaic for a `.dmt` or `.dmd`;
     /// - a text map for `.txt`, `.csv`, `.tsv`, `.xyz`, or any other file that is text.
@@ -36,9 +37,10 @@ public enum InstrumentFormat: Sendable, Equatable {
         case "txt", "csv", "tsv", "xyz": return .textMap
         default: break
         }
-        // A TIFF or PNG is an image of its own, even beside an ENVI header of its stem (whose data is another file).
+        // A TIFF or PNG named so is an image of its own, even beside an ENVI header of its stem (whose
+        // data is another file); raw ENVI data may begin with the same bytes.
         let raster = FileSignature.isTIFF(head) ? "a TIFF" : head.starts(with: FileSignature.png) ? "a PNG" : nil
-        if raster == nil {
+        if raster == nil || !["png", "tif", "tiff"].contains(ext) {
             if ["dat", "seq"].contains(ext), sibling("\(stem).bsp", in: folder) != nil { return .agilentTile }
             if sibling("\(url.lastPathComponent).hdr", in: folder) != nil || sibling("\(stem).hdr", in: folder) != nil { return .envi }
             if ["dat", "seq"].contains(ext) {
