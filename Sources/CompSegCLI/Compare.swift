@@ -268,6 +268,8 @@ struct Compare: ParsableCommand {
             }
         }
         let folder = URL(fileURLWithPath: out)
+        var folderLock: FolderLock?  // a resumed comparison's: its leftovers are then no other compare's writes
+        defer { folderLock?.release() }
         if resume {
             // Only a comparison's folder: its entries' run folders (one begun at least), its own files, leftovers.
             let held = try folderEntries(folder).filter { !isLeftoverTemporary($0) }
@@ -279,6 +281,10 @@ struct Compare: ParsableCommand {
                                                            : "\(entriesSummary(foreign)), which no comparison of these entries writes")
                                + ": there is no comparison of these options to resume there (nothing was changed)")
             }
+            folderLock = try FolderLock(folder, holder: "comparing in this folder")
+            // What a kill left half-written: the tables' and each entry's test pictures' temporaries (its run's, TrainingRun removes).
+            removeLeftoverTemporaries(in: folder)
+            for e in entries { removeLeftoverTemporaries(in: folder.appendingPathComponent(e.name).appendingPathComponent("test")) }
         } else {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
                                    + "comparison there with the same options and --resume")

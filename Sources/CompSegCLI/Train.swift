@@ -162,7 +162,7 @@ struct Train: ParsableCommand {
                                    shouldStop: { stop.isSet })
         } catch let error as IOError {  // a full disk, say: every epoch that completed is kept
             let saved = run.committedEpochs == 0 ? "no epoch is saved" : "epoch \(run.committedEpochs) is saved"
-            throw CLIError("\(error)\n\(saved); once the cause is mended, continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
+            throw CLIError("\(error)\n\(saved); once the cause is mended, continue with: \(resumeCommand(run))")
         }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print((run.completedEpochs == 0 ? String(format: "No epoch completed in %.1f s", seconds)
@@ -170,7 +170,7 @@ struct Train: ParsableCommand {
         if !finished {
             let saved = run.completedEpochs == 0 ? "No epoch completed, so it starts from the first"
                 : "The last completed epoch is saved"
-            sayAfterOutput("Interrupted. \(saved); continue with: \(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))")
+            sayAfterOutput("Interrupted. \(saved); continue with: \(resumeCommand(run))")
             throw ExitCode(stop.exitStatus)
         }
         if let stopped = stoppedByPatience(run) { print(stopped + " (train --resume with a larger --patience trains further)") }
@@ -194,6 +194,12 @@ struct Train: ParsableCommand {
 
     /// The mask threshold of the kept weights, chosen on the validation split and recorded in
     /// model.json (segment, overlay and evaluate apply it unless given another), and said.
+    /// The command that continues `run`: with the thread count it ran with where one was given,
+    /// so that its epochs come out as an uninterrupted run's (another count differs slightly).
+    private func resumeCommand(_ run: TrainingRun) -> String {
+        "\(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))" + (threading.threads.map { " --threads \($0)" } ?? "")
+    }
+
     private func chooseThreshold(_ run: TrainingRun, manifest: Manifest, registry: Registry) throws {
         guard run.validation.count > 0 else { return }
         let rows = manifest.rows(in: .val)

@@ -181,8 +181,8 @@ public final class TrainingRun {
         let edited = settingsEdited(settings, since: checkpoint)
         guard edited.isEmpty else {
             throw TrainingError("\(folder.modelFile.path): its training settings are not those its epochs ran with ("
-                                + edited.joined(separator: ", ") + "); was model.json edited? Put them back, or train anew "
-                                + "with another --out to change them")
+                                + edited.joined(separator: ", ") + ") in \(folder.checkpointFile.lastPathComponent); was model.json "
+                                + "edited, or the checkpoint copied from another run? Put them back, or train anew with another --out to change them")
         }
     }
 
