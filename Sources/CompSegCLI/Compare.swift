@@ -173,12 +173,15 @@ struct Compare: ParsableCommand {
 
     /// Where the manifest's train and val rows are not those the run `model` began with (other
     /// rows, another order, files whose contents changed), in words; nil where they are.
-    static func dataDifference(_ model: RunConfiguration, rows: ManifestRows) -> String? {
-        if let trainedRows = model.rows, !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
-            return "train and val rows that are not the run's"
+    static func dataDifference(_ model: RunConfiguration, rows: ManifestRows, in manifest: Manifest) -> String? {
+        guard let trainedRows = model.rows else { return nil }
+        let changed = rows.changes(since: trainedRows, in: manifest)
+        let named = changed.isEmpty ? "" : " (" + changed.joined(separator: "; ") + ")"
+        if !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
+            return "train and val rows that are not the run's" + named
         }
-        if let trainedRows = model.rows, !trainedRows.sameContents(as: rows) {
-            return "train and val files whose contents changed since the run began (one written over, or replaced by another of its size)"
+        if !trainedRows.sameContents(as: rows) {
+            return "train and val files whose contents changed since the run began (one written over, or replaced by another of its size)" + named
         }
         return nil
     }
@@ -313,7 +316,7 @@ struct Compare: ParsableCommand {
                 throw CLIError("\(run.url.path): entry \(e.name) already completed \(done) epochs, more than the \(settings.epochs) "
                                + "asked for (--epochs is the total to reach)", usage: true)
             }
-            if let difference = Self.dataDifference(model, rows: manifestRows) {  // the data's, not the options': status 1, as train's
+            if let difference = Self.dataDifference(model, rows: manifestRows, in: manifest) {  // the data's, not the options': status 1, as train's
                 throw CLIError("\(manifest.url.path): entry \(e.name) was begun on other data: \(difference); resume with the manifest and "
                                + "files the comparison began with")
             }

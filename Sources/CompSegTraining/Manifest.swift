@@ -218,6 +218,16 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     /// mosaic's tiles were left out), whose `contents` is no longer compared.
     public var contentsFiles: Int?
     public static let currentContentsFiles = 2
+    /// Each row as the digests see it, in the manifest's order (nil in runs written before it was
+    /// recorded): what changed is then named row by row.
+    public var perRow: [Row]?
+
+    /// A train or val row as the digests see it.
+    public struct Row: Codable, Sendable, Equatable {
+        public var split: String, name: String, bytes: Int, label: String
+        /// Its files' sampled contents (`sampledContents`), where read.
+        public var contents: String?
+    }
 
     /// - Parameter reader: the reader whose files to read for `contents` (nine 4 KiB pieces of
     ///   each); nil leaves `contents` out.
@@ -236,10 +246,43 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         digest = fnv(lines.sorted())
         order = fnv(lines)
         contentsFiles = reader == nil ? nil : Self.currentContentsFiles
-        contents = reader.map { reader in fnv(zip(lines, rows).map { line, row -> String in
-            let files = reader.files(of: row.path) + [row.mask].compactMap { $0 }
-            return ([line] + files.map(Self.sampledContents)).joined(separator: ",")
-        }.sorted()) }
+        let sampled = reader.map { reader in rows.map { row in
+            (reader.files(of: row.path) + [row.mask].compactMap { $0 }).map(Self.sampledContents).joined(separator: ",")
+        } }
+        contents = sampled.map { sampled in fnv(zip(lines, sampled).map { [$0] + [$1] }.map { $0.joined(separator: ",") }.sorted()) }
+        perRow = rows.indices.map { i in
+            let row = rows[i], file = row.path.resolvingSymlinksInPath().path
+            return Row(split: row.split?.rawValue ?? "", name: row.path.lastPathComponent.precomposedStringWithCanonicalMapping,
+                       bytes: (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1,
+                       label: row.label?.rawValue ?? "", contents: sampled?[i])
+        }
+    }
+
+    /// What differs between these rows (of `manifest`) and `trained`'s, row by row, by file name:
+    /// "line 7 (spot009.h5): 5000 bytes, the run's 472126992"; at most `limit`, then how many more.
+    /// Empty where either lacks `perRow` (a run written before it was recorded).
+    public func changes(since trained: ManifestRows, in manifest: Manifest, limit: Int = 5) -> [String] {
+        guard let mine = perRow, var theirs = trained.perRow else { return [] }
+        let lines = manifest.rows.filter { $0.split != .test }.map(\.line)
+        var found: [String] = []
+        for (row, line) in zip(mine, lines) {
+            let place = "line \(line) (\(row.name))"
+            guard let k = theirs.firstIndex(where: { $0.name == row.name }) else {
+                found.append("\(place): not one of the run's train and val rows")
+                continue
+            }
+            let run = theirs.remove(at: k)
+            var what: [String] = []
+            if row.split != run.split { what.append("split \(row.split), the run's \(run.split)") }
+            if row.label != run.label { what.append("label \(row.label), the run's \(run.label)") }
+            if row.bytes != run.bytes { what.append(row.bytes < 0 ? "cannot be read" : "\(row.bytes) bytes, the run's \(run.bytes)") }
+            else if let c = row.contents, let r = run.contents, c != r, contentsFiles == trained.contentsFiles {
+                what.append("other contents of the same size")
+            }
+            if !what.isEmpty { found.append("\(place): " + what.joined(separator: ", ")) }
+        }
+        found += theirs.map { "\($0.name) (\($0.split)): one of the run's rows, no longer in the manifest" }
+        return found.count > limit ? Array(found.prefix(limit)) + ["and \(found.count - limit) more"] : found
     }
 
     static func fnv(_ bytes: [UInt8], _ start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {

@@ -147,8 +147,11 @@ import Testing
         }
         try Data((relabelled.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: moved + "/other.csv"))
         let other = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/other.csv"])
+        // The row that changed is named, with its line, as the run had it.
+        let lastName = lines.last!.prefix { $0 != "," }, lastLabel = lines.last!.contains(",1,") ? ("cancer-free", "cancer") : ("cancer", "cancer-free")
         #expect(other.status != 0 && other.output.contains("its train and val rows (")
-                    && other.output.contains("are not the ones the run was trained on"), "\(other.output)")
+                    && other.output.contains("are not the ones the run was trained on")
+                    && other.output.contains("line \(lines.count) (\(lastName)): label \(lastLabel.0), the run's \(lastLabel.1)"), "\(other.output)")
         // The same rows in another order would batch otherwise: refused.
         let reordered = [lines[0]] + lines.dropFirst().reversed()
         try Data((reordered.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: moved + "/reordered.csv"))
@@ -162,7 +165,10 @@ import Testing
         #expect(kept.count == original.count && kept != original)
         try kept.write(to: URL(fileURLWithPath: overwritten))
         let swapped = try cli.run(["train", "--resume", run, "--epochs", "6", "--data", moved + "/manifest.csv"])
-        #expect(swapped.status != 0 && swapped.output.contains("but one or more of them holds other data than when the run began"),
+        let overwrittenName = URL(fileURLWithPath: overwritten).lastPathComponent
+        let overwrittenLine = lines.firstIndex { $0.hasPrefix(overwrittenName + ",") }! + 1
+        #expect(swapped.status != 0 && swapped.output.contains("but one or more of them holds other data than when the run began")
+                    && swapped.output.contains("line \(overwrittenLine) (\(overwrittenName)): other contents of the same size"),
                 "\(swapped.output)")
         try original.write(to: URL(fileURLWithPath: overwritten))
         // A manifest that moved away is named with the remedy; another thread count is said and recorded.
