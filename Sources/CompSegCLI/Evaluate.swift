@@ -233,9 +233,8 @@ extension Evaluate {
         let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)
         if !none.isEmpty {
             warn("the truth of \(counted(none.count, "cancer sample")) marks no pixel tumor (" + none.prefix(5).joined(separator: ", ")
-                 + (none.count > 5 ? ", …" : "") + "): its Dice is 0 wherever the network marks tumor there (1 only where it marks none); "
-                 + "a truth is tumor wherever a PNG is "
-                 + "neither black nor transparent, or inside a GeoJSON polygon")
+                 + (none.count > 5 ? ", …" : "") + "): \(none.count == 1 ? "its" : "their") Dice is 0 wherever the network marks tumor "
+                 + "(1 only where it marks none); a truth is tumor wherever a PNG is neither black nor transparent, or inside a GeoJSON polygon")
         }
         guard !full.isEmpty else { return }
         warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")

@@ -233,29 +233,25 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     ///   each); nil leaves `contents` out.
     public init(_ manifest: Manifest, readingContentsWith reader: (any ImageSource)?) {
         let rows = manifest.rows.filter { $0.split != .test }
-        let lines = rows.map { row -> String in
-            let file = row.path.resolvingSymlinksInPath().path
-            let bytes = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1
+        let sampled = reader.map { reader in rows.map { row in
+            (reader.files(of: row.path) + [row.mask].compactMap { $0 }).map(Self.sampledContents).joined(separator: ",")
+        } }
+        let recorded = rows.indices.map { i in
+            let row = rows[i], file = row.path.resolvingSymlinksInPath().path
             // The name composed, as one file's name is read from either normal form (data moved from macOS keeps its digest).
-            return "\(row.split?.rawValue ?? ""),\(row.path.lastPathComponent.precomposedStringWithCanonicalMapping),\(bytes),"
-                + "\(row.label?.rawValue ?? "")"
+            return Row(split: row.split?.rawValue ?? "", name: row.path.lastPathComponent.precomposedStringWithCanonicalMapping,
+                       bytes: (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1,
+                       label: row.label?.rawValue ?? "", contents: sampled?[i])
         }
+        let lines = recorded.map { "\($0.split),\($0.name),\($0.bytes),\($0.label)" }
         func fnv(_ lines: [String]) -> String { String(Self.fnv(Array(lines.joined(separator: "\n").utf8)), radix: 16) }
         train = rows.filter { $0.split == .train }.count
         validation = rows.count - train
         digest = fnv(lines.sorted())
         order = fnv(lines)
         contentsFiles = reader == nil ? nil : Self.currentContentsFiles
-        let sampled = reader.map { reader in rows.map { row in
-            (reader.files(of: row.path) + [row.mask].compactMap { $0 }).map(Self.sampledContents).joined(separator: ",")
-        } }
-        contents = sampled.map { sampled in fnv(zip(lines, sampled).map { [$0] + [$1] }.map { $0.joined(separator: ",") }.sorted()) }
-        perRow = rows.indices.map { i in
-            let row = rows[i], file = row.path.resolvingSymlinksInPath().path
-            return Row(split: row.split?.rawValue ?? "", name: row.path.lastPathComponent.precomposedStringWithCanonicalMapping,
-                       bytes: (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1,
-                       label: row.label?.rawValue ?? "", contents: sampled?[i])
-        }
+        contents = sampled.map { sampled in fnv(zip(lines, sampled).map { "\($0),\($1)" }.sorted()) }
+        perRow = recorded
     }
 
     /// What differs between these rows (of `manifest`) and `trained`'s, row by row, by file name:

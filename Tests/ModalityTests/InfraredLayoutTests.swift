@@ -247,10 +247,10 @@ import SpectralFiles
     /// A NaN or repeated wavenumber is named as such, with its band.
     @Test func badAxesAreNamed() {
         let nan = Self.message("axis_nan.h5")
-        #expect(nan.contains("axis_nan.h5") && nan.contains("spectral axis") && nan.contains("nan at band 2") && !nan.contains("preview"))
+        #expect(nan.contains("axis_nan.h5") && nan.contains("spectral axis") && nan.contains("NaN at band 2") && !nan.contains("preview"))
         // inspect describes such a file, with a note that a sample is refused.
         let notes = (try? SpectralFileReader().summary(fixturesDirectory.appendingPathComponent("infrared/axis_nan.h5")).notes) ?? []
-        #expect(notes.contains("the axis holds nan at band 2: reading it as a sample is refused"), "\(notes)")
+        #expect(notes.contains("the axis holds NaN at band 2: reading it as a sample is refused"), "\(notes)")
         let constant = Self.message("axis_constant.h5")
         #expect(constant.contains("holds 1000.0 at bands 0 and 1; expected distinct wavenumbers"))
     }
