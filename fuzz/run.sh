@@ -72,8 +72,8 @@ target_sources() {
         png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
         geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO/IOError.swift ;;
         config_json|config_yaml)
-            echo $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality') $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
-                 $IO/CSV.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
+            echo $(noimport $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality')) $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
+                 $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
                  $(extract Sources/CompSegCLI/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;

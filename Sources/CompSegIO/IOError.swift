@@ -338,6 +338,16 @@ public func requirePlausibleSize(_ dimensions: [Int], file: String, what: String
 }
 
 
+/// "; the file ends at byte 1700, before it: it is truncated" where libtiff's `message` names an
+/// offset (of a directory) at or past the end of the file at `path`; "" otherwise. For both TIFF readers.
+func tiffTruncation(_ message: String, path: String) -> String {
+    guard let range = message.range(of: "at offset "),
+          let offset = UInt64(message[range.upperBound...].prefix(while: \.isNumber)),
+          let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber,
+          offset >= size.uint64Value else { return "" }
+    return "; the file ends at byte \(size.uint64Value), before it: it is truncated"
+}
+
 /// An exclusive advisory lock (`flock`) on a folder, held until this is released or the process
 /// ends however it ends (a kill too), so that two processes never write one run at once.
 public final class FolderLock {

@@ -96,7 +96,7 @@ final class RasterTIFFFile {
         guard let t = compseg_tiff_open(url.path, "r", message) else {
             defer { message.deallocate() }
             throw IOError(file: url.path, "not a readable TIFF file\(Self.text(of: message))"
-                          + TIFFHandle.truncation(Self.text(of: message), path: url.path))
+                          + tiffTruncation(Self.text(of: message), path: url.path))
         }
         (tiff, file, self.message) = (t, url.path, message)
     }

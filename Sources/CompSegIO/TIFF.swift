@@ -39,7 +39,7 @@ final class TIFFHandle {
         let message = UnsafeMutablePointer<compseg_tiff_message>.allocate(capacity: 1)
         guard let t = compseg_tiff_open(path, mode, message) else {
             defer { message.deallocate() }
-            throw IOError(file: file, failure + Self.describe(message) + Self.truncation(Self.describe(message), path: path))
+            throw IOError(file: file, failure + Self.describe(message) + tiffTruncation(Self.describe(message), path: path))
         }
         (tiff, self.file, self.message) = (t, file, message)
     }
@@ -52,16 +52,6 @@ final class TIFFHandle {
         return text.isEmpty ? "" : " (libtiff: \(text))"
     }
     func error(_ text: String) -> IOError { IOError(file: file, text) }
-
-    /// "; the file ends at byte 1700, before it: truncated" where libtiff's `message` names an
-    /// offset (of a directory) at or past the end of the file at `path`; "" otherwise.
-    static func truncation(_ message: String, path: String) -> String {
-        guard let range = message.range(of: "at offset "),
-              let offset = UInt64(message[range.upperBound...].prefix(while: \.isNumber)),
-              let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size]) as? NSNumber,
-              offset >= size.uint64Value else { return "" }
-        return "; the file ends at byte \(size.uint64Value), before it: it is truncated"
-    }
 
     func u32(_ tag: Int32) -> UInt32? { var v: UInt32 = 0; return compseg_tiff_get_u32(tiff, UInt32(tag), &v) == 1 ? v : nil }
     func u16(_ tag: Int32) -> UInt16? { var v: UInt16 = 0; return compseg_tiff_get_defaulted_u16(tiff, UInt32(tag), &v) == 1 ? v : nil }
