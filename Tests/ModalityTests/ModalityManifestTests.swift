@@ -120,7 +120,10 @@ import Testing
         #expect(pca.fit?.count == 5 && pca.fit?.bands == 49)
         // More components than the cropped spectra have bands: named by the manifest and the step's place.
         let many = try write("reader: infrared\npreprocessing:\n  - crop: {lower: 1000, upper: 1700}\n  - pca: {components: 50}\n", "many.yaml")
-        do { _ = try PreparedModality(ModalityManifest(contentsOf: many), registry: registry).fitted(on: data.rows(in: .train), manifest: data) } catch {
+        do {
+            _ = try PreparedModality(ModalityManifest(contentsOf: many), registry: registry).fitted(on: data.rows(in: .train), manifest: data)
+            Issue.record("50 components of 49 bands were not refused")
+        } catch {
             #expect("\(error)" == "\(many.path): preprocessing step 2 'pca': components is 50, and the spectra have 49 bands; expected 49 or fewer")
         }
         let store = try fitted.store(data.rows, manifest: data)
