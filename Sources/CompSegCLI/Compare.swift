@@ -175,13 +175,12 @@ struct Compare: ParsableCommand {
     /// rows, another order, files whose contents changed), in words; nil where they are.
     static func dataDifference(_ model: RunConfiguration, rows: ManifestRows, in manifest: Manifest) -> String? {
         guard let trainedRows = model.rows else { return nil }
-        let changed = rows.changes(since: trainedRows, in: manifest)
-        let named = changed.isEmpty ? "" : " (" + changed.joined(separator: "; ") + ")"
         if !trainedRows.sameRows(as: rows) || (trainedRows.order.map { $0 != rows.order } ?? false) {
-            return "train and val rows that are not the run's" + named
+            return "train and val rows that are not the run's" + rows.changesNamed(since: trainedRows, in: manifest)
         }
         if !trainedRows.sameContents(as: rows) {
-            return "train and val files whose contents changed since the run began (one written over, or replaced by another of its size)" + named
+            return "train and val files whose contents changed since the run began (one written over, or replaced by another of its size)"
+                + rows.changesNamed(since: trainedRows, in: manifest)
         }
         return nil
     }

@@ -356,11 +356,9 @@ struct Train: ParsableCommand {
         let manifest = try Manifest(contentsOf: manifestURL)
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
-            let changed = given.changes(since: trained, in: manifest)
-            let named = changed.isEmpty ? "" : " (" + changed.joined(separator: "; ") + ")"
             guard given.sameRows(as: trained) else {
                 throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
-                                    + "was trained on (\(trained), or as many with other files, labels or splits)\(named); --data with --resume "
+                                    + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest)); --data with --resume "
                                     + "is for the run's manifest where it moved: train anew for other data")
             }
             if let order = trained.order, order != given.order {
@@ -371,7 +369,7 @@ struct Train: ParsableCommand {
             guard given.sameContents(as: trained) else {
                 throw TrainingError("\(manifest.url.path): its train and val rows name files of the run's names and sizes, but "
                                     + "one or more of them holds other data than when the run began (written over, or replaced "
-                                    + "by another of the same size)\(named); put the run's files back, or train anew for other data")
+                                    + "by another of the same size)\(given.changesNamed(since: trained, in: manifest)); put the run's files back, or train anew for other data")
             }
         }
         if let before = model.versions["manifest"], before != manifest.url.path {

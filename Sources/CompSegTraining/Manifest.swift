@@ -254,6 +254,12 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         perRow = recorded
     }
 
+    /// `changes(since:in:)` as a message's addition, " (line 7 (a.h5): …; …)", or "" where none is named.
+    public func changesNamed(since trained: ManifestRows, in manifest: Manifest) -> String {
+        let changed = changes(since: trained, in: manifest)
+        return changed.isEmpty ? "" : " (" + changed.joined(separator: "; ") + ")"
+    }
+
     /// What differs between these rows (of `manifest`) and `trained`'s, row by row, by file name:
     /// "line 7 (spot009.h5): 5000 bytes, the run's 472126992"; at most `limit`, then how many more.
     /// Empty where either lacks `perRow` (a run written before it was recorded).
