@@ -319,7 +319,7 @@ struct GeoJSONOptions: ParsableArguments {
 
 /// `--stream-above`, for the commands that segment whole slides (segment, overlay, evaluate).
 struct StreamingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he) and every step is pixelwise; their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
+    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he; infrared and raman from HDF5) and every step is pixelwise; so is such an image too large to load whole in memory, whatever its size. Their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
     var streamAbove = Self.defaultStreamAbove
 
     /// 4096² pixels: above it streaming is both faster and lighter than loading whole (an 8000²
@@ -463,7 +463,9 @@ struct RunInputs {
             for (i, input) in inputs.enumerated() {
                 try Interruption.check()  // Ctrl-C: between headers (thousands of slides on a slow share take a while)
                 do {
-                    guard let e = try source.extent(of: input.url), e.height * e.width > streamAbove else { continue }
+                    // Above the size, or too large to load whole here, whatever the size says.
+                    guard let e = try source.extent(of: input.url),
+                          e.height * e.width > streamAbove || (e.wholeLoadBytes ?? 0) > Double(usableMemory().bytes) else { continue }
                     // A tissue mask of the row's own is read whole, and its image with it.
                     if input.ownMask { masked.append(input.url.lastPathComponent) } else { large.insert(i) }
                 } catch {

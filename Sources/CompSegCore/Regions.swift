@@ -5,10 +5,22 @@ import Foundation
 public protocol RegionImageSource: ImageSource {
     /// The size of the image in `url` as `load` would deliver it, read from its header; nil when
     /// this configuration cannot read regions (then the image is loaded whole).
-    func extent(of url: URL) throws -> (height: Int, width: Int)?
+    func extent(of url: URL) throws -> ImageExtent?
     /// The regions of the image in `url`, or nil when this configuration cannot read regions
     /// (e.g. it resamples the image) and the image must be loaded whole.
     func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)?
+}
+
+/// An image's size as its header tells it, and what loading it whole would take.
+public struct ImageExtent: Sendable, Equatable {
+    public let height: Int, width: Int
+    /// The memory loading the image whole takes (its values and the copies preparing them make),
+    /// where the reader can tell; an image whose load would not fit is read region by region.
+    public let wholeLoadBytes: Double?
+
+    public init(height: Int, width: Int, wholeLoadBytes: Double? = nil) {
+        (self.height, self.width, self.wholeLoadBytes) = (height, width, wholeLoadBytes)
+    }
 }
 
 /// One image read region by region. Its tissue mask is decided once for the whole image, so a
@@ -26,6 +38,8 @@ public protocol SampleRegions: Sendable {
     /// Rows `y ..< y + height`, columns `x ..< x + width` as a sample: that part of the image,
     /// the tissue mask and the preview.
     func region(y: Int, x: Int, height: Int, width: Int) throws -> Sample
+    /// That region's preview alone (`region`'s, where nothing cheaper is at hand).
+    func preview(y: Int, x: Int, height: Int, width: Int) throws -> RGBImage
     /// False only where that region's tissue mask would be empty, so that it need not be read
     /// (a tile without tissue is not segmented); true where it may hold tissue or cannot be told.
     func mayHoldTissue(y: Int, x: Int, height: Int, width: Int) -> Bool
@@ -33,5 +47,8 @@ public protocol SampleRegions: Sendable {
 
 extension SampleRegions {
     public var tissueNote: String? { nil }
+    public func preview(y: Int, x: Int, height: Int, width: Int) throws -> RGBImage {
+        try region(y: y, x: x, height: height, width: width).preview
+    }
     public func mayHoldTissue(y: Int, x: Int, height: Int, width: Int) -> Bool { true }
 }

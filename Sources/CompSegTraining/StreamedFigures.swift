@@ -39,7 +39,7 @@ struct StreamedFigures {
         for y0 in stride(from: 0, to: h, by: Self.bandRows) {
             try Interruption.check()
             let rows = min(Self.bandRows, h - y0)
-            let preview = try regions.region(y: y0, x: 0, height: rows, width: w).preview.bytes
+            let preview = try regions.preview(y: y0, x: 0, height: rows, width: w).bytes
             var blended = preview, outlined = preview, labels = [UInt8](repeating: 0, count: rows * w)
             for r in 0..<rows {
                 let y = y0 + r, small = (y / f) * sw

@@ -4,12 +4,12 @@ import CompSegNN
 import Foundation
 
 extension HESource: RegionImageSource {
-    public func extent(of url: URL) throws -> (height: Int, width: Int)? {
+    public func extent(of url: URL) throws -> ImageExtent? {
         guard configuration.scale == 1 else { return nil }
         let description = try RasterFile.describe(url)
         guard configuration.level < description.levels.count else { return nil }  // `load` names the error
         let info = description.images[description.levels[configuration.level]]
-        return (info.height, info.width)
+        return ImageExtent(height: info.height, width: info.width)
     }
 
     /// The image's regions at `level`; nil when `scale` resamples it (then it is loaded whole).

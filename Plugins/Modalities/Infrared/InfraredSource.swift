@@ -36,3 +36,6 @@ public struct InfraredSource: SpectralFileSource, ReportsConfiguration {
         try SpectralFileReader(configuration).sample(url, label: label, axisUnit: axisWanted)
     }
 }
+
+/// HDF5 files are read region by region (`SpectralRegions`), the other formats whole.
+extension InfraredSource: RegionImageSource {}

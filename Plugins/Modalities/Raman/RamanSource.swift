@@ -28,3 +28,6 @@ public struct RamanSource: SpectralFileSource, ReportsConfiguration {
         try SpectralFileReader(configuration).sample(url, label: label, axisUnit: axisWanted)
     }
 }
+
+/// HDF5 files are read region by region (`SpectralRegions`), the other formats whole.
+extension RamanSource: RegionImageSource {}

@@ -31,47 +31,90 @@ public enum SpectralPreview: Equatable, Sendable {
     ///   or `components` has fewer than three bands or two pixels.
     public func render(cube: [Float], bands: Int, height: Int, width: Int, wavenumbers: [Double],
                        tissue: [Bool]?) throws -> RGBImage {
-        guard bands >= 1, height >= 1, width >= 1 else {
-            throw SpectralError("preview: bands, height and width must be positive, got \(bands)×\(height)×\(width)")
-        }
-        let plane = height * width
-        guard cube.count == bands * plane else {
+        var drawing = try Drawing(self, bands: bands, height: height, width: width, wavenumbers: wavenumbers)
+        guard cube.count == bands * height * width else {
             throw SpectralError("preview: \(cube.count) values are not a cube of \(bands)×\(height)×\(width)")
         }
-        guard wavenumbers.count == bands else {
-            throw SpectralError("preview: \(wavenumbers.count) wavenumbers for \(bands) bands")
+        drawing.add(rows: 0, cube)
+        return try drawing.finish(tissue: tissue, rowsPerRead: height) { _, _ in cube }
+    }
+
+    /// A preview drawn from an image read a band of whole rows at a time, as `render` draws it:
+    /// hand every band of rows to `add`, top to bottom, then `finish` draws the picture
+    /// (`components` reads the image twice more there, for its fit and its scores). Holds one or
+    /// three floats a pixel.
+    public struct Drawing {
+        let preview: SpectralPreview
+        let bands: Int, height: Int, width: Int
+        /// `bands`: the band shown in each colour.
+        let picked: [Int]
+        /// `absorbance`: the sum over bands so far; `bands`: the picked bands' planes.
+        var channels: [[Float]]
+
+        /// - Throws: `SpectralError` as `render` does, for what the sizes and axis alone tell.
+        public init(_ preview: SpectralPreview, bands: Int, height: Int, width: Int, wavenumbers: [Double]) throws {
+            guard bands >= 1, height >= 1, width >= 1 else {
+                throw SpectralError("preview: bands, height and width must be positive, got \(bands)×\(height)×\(width)")
+            }
+            guard wavenumbers.count == bands else {
+                throw SpectralError("preview: \(wavenumbers.count) wavenumbers for \(bands) bands")
+            }
+            guard wavenumbers.allSatisfy(\.isFinite) else { throw SpectralError("preview: the wavenumber axis holds non-finite values") }
+            (self.preview, self.bands, self.height, self.width) = (preview, bands, height, width)
+            let plane = height * width
+            switch preview {
+            case .absorbance: (picked, channels) = ([], [[Float](repeating: 0, count: plane)])
+            case .bands(let targets):
+                picked = try SpectralPreview.nearestBands(targets, wavenumbers)
+                channels = picked.map { _ in [Float](repeating: 0, count: plane) }
+            case .components: (picked, channels) = ([], [])
+            }
         }
-        guard wavenumbers.allSatisfy(\.isFinite) else { throw SpectralError("preview: the wavenumber axis holds non-finite values") }
-        if let tissue, tissue.count != plane {
-            throw SpectralError("preview: tissue mask has \(tissue.count) pixels, the image \(height)×\(width) = \(plane)")
-        }
-        let foreground = tissue.flatMap { $0.contains(true) ? $0 : nil }
-        let channels: [[Float]]
-        switch self {
-        case .absorbance:
-            var mean = [Float](repeating: 0, count: plane)
-            cube.withUnsafeBufferPointer { values in
-                mean.withUnsafeMutableBufferPointer { sum in
-                    for k in 0..<bands {
-                        let band = values.baseAddress! + k * plane
-                        for p in 0..<plane { sum[p] += band[p] }
+
+        /// Takes rows `y0 ..< y0 + values.count / (bands · width)`: B × rows × W, channels first.
+        public mutating func add(rows y0: Int, _ values: [Float]) {
+            let n = values.count / bands, p0 = y0 * width
+            values.withUnsafeBufferPointer { v in
+                for c in channels.indices {
+                    channels[c].withUnsafeMutableBufferPointer { target in
+                        let out = target.baseAddress! + p0
+                        if preview == .absorbance {
+                            for k in 0..<bands { let band = v.baseAddress! + k * n; for i in 0..<n { out[i] += band[i] } }
+                        } else {
+                            let band = v.baseAddress! + picked[c] * n
+                            for i in 0..<n { out[i] = band[i] }
+                        }
                     }
                 }
             }
-            channels = [mean.map { $0 / Float(bands) }]
-        case .bands(let targets):
-            let picked = try Self.nearestBands(targets, wavenumbers)
-            channels = picked.map { Array(cube[($0 * plane)..<(($0 + 1) * plane)]) }
-        case .components:
-            channels = try Self.principalComponents(cube, bands: bands, plane: plane, tissue: foreground)
         }
-        var scaled = channels.map { Self.robustScale($0, over: foreground) }
-        if self == .absorbance { scaled[0] = scaled[0].map { 255 - $0 } }
-        var bytes = [UInt8](repeating: 255, count: plane * 3)
-        for p in 0..<plane where foreground?[p] ?? true {
-            for c in 0..<3 { bytes[p * 3 + c] = scaled[scaled.count == 1 ? 0 : c][p] }
+
+        /// The picture, once every row was added.
+        /// - Parameters:
+        ///   - tissue: H×W, row-major; true = tissue.
+        ///   - rows: rows `y0 ..< y0 + count` as `add` takes them (`components` only), read `rowsPerRead` at a time.
+        public func finish(tissue: [Bool]?, rowsPerRead: Int, rows: (_ y0: Int, _ count: Int) throws -> [Float]) throws -> RGBImage {
+            let plane = height * width
+            if let tissue, tissue.count != plane {
+                throw SpectralError("preview: tissue mask has \(tissue.count) pixels, the image \(height)×\(width) = \(plane)")
+            }
+            let foreground = tissue.flatMap { $0.contains(true) ? $0 : nil }
+            var planes = channels
+            switch preview {
+            case .absorbance: planes = [planes[0].map { $0 / Float(bands) }]
+            case .bands: break
+            case .components:
+                planes = try SpectralPreview.principalComponents(bands: bands, height: height, width: width, tissue: foreground,
+                                                                 rowsPerRead: rowsPerRead, rows: rows)
+            }
+            var scaled = planes.map { SpectralPreview.robustScale($0, over: foreground) }
+            if preview == .absorbance { scaled[0] = scaled[0].map { 255 - $0 } }
+            var bytes = [UInt8](repeating: 255, count: plane * 3)
+            for p in 0..<plane where foreground?[p] ?? true {
+                for c in 0..<3 { bytes[p * 3 + c] = scaled[scaled.count == 1 ? 0 : c][p] }
+            }
+            return try RGBImage(height: height, width: width, bytes: bytes)
         }
-        return try RGBImage(height: height, width: width, bytes: bytes)
     }
 
     /// The index of the band nearest each of the three `targets` (the lower index on a tie).
@@ -91,16 +134,28 @@ public enum SpectralPreview: Equatable, Sendable {
     }
 
     /// The scores of every pixel on the first three principal components, fitted to the tissue
-    /// pixels (all pixels when there are fewer than two), evenly spaced down to `maxFitPixels`.
-    static func principalComponents(_ cube: [Float], bands b: Int, plane: Int, tissue: [Bool]?) throws -> [[Float]] {
+    /// pixels (all pixels when there are fewer than two), evenly spaced down to `maxFitPixels`;
+    /// the image is read through `rows` (B × count × W, channels first), `rowsPerRead` rows at a time.
+    static func principalComponents(bands b: Int, height: Int, width: Int, tissue: [Bool]?, rowsPerRead: Int,
+                                    rows: (_ y0: Int, _ count: Int) throws -> [Float]) throws -> [[Float]] {
         guard b >= 3 else { throw SpectralError("preview 'components': needs at least 3 bands, got \(b)") }
+        let plane = height * width
         var chosen = tissue.map { mask in (0..<plane).filter { mask[$0] } } ?? Array(0..<plane)
         if chosen.count < 2 { chosen = Array(0..<plane) }
         guard chosen.count >= 2 else { throw SpectralError("preview 'components': needs at least 2 pixels, got \(plane)") }
         let stride = (chosen.count + maxFitPixels - 1) / maxFitPixels
         let fitPixels = Swift.stride(from: 0, to: chosen.count, by: stride).map { chosen[$0] }
         var sample = [Float](repeating: 0, count: fitPixels.count * b)
-        for (i, p) in fitPixels.enumerated() { for k in 0..<b { sample[i * b + k] = cube[k * plane + p] } }
+        var next = 0  // fitPixels ascend: each band of rows takes those it holds
+        for y0 in Swift.stride(from: 0, to: height, by: rowsPerRead) where next < fitPixels.count {
+            let n = min(rowsPerRead, height - y0), (p0, p1) = (y0 * width, (y0 + n) * width)
+            guard fitPixels[next] < p1 else { continue }
+            let cube = try rows(y0, n), m = n * width
+            while next < fitPixels.count, fitPixels[next] < p1 {
+                for k in 0..<b { sample[next * b + k] = cube[k * m + fitPixels[next] - p0] }
+                next += 1
+            }
+        }
         let pca: PCA
         do { pca = try PCA(fitting: sample, bands: b, components: 3) } catch {
             throw SpectralError("preview 'components': \(error)")
@@ -108,12 +163,16 @@ public enum SpectralPreview: Equatable, Sendable {
         // Project in blocks of pixels, so the pixels-first copy stays small.
         var scores = [[Float]](repeating: [Float](repeating: 0, count: plane), count: 3)
         let block = 4096
-        for first in Swift.stride(from: 0, to: plane, by: block) {
-            let n = min(block, plane - first)
-            var pixels = [Float](repeating: 0, count: n * b)
-            for k in 0..<b { for i in 0..<n { pixels[i * b + k] = cube[k * plane + first + i] } }
-            let projected = try pca.transform(pixels)
-            for i in 0..<n { for c in 0..<3 { scores[c][first + i] = projected[i * 3 + c] } }
+        for y0 in Swift.stride(from: 0, to: height, by: rowsPerRead) {
+            let n = min(rowsPerRead, height - y0), p0 = y0 * width, m = n * width
+            let cube = try rows(y0, n)
+            for first in Swift.stride(from: 0, to: m, by: block) {
+                let count = min(block, m - first)
+                var pixels = [Float](repeating: 0, count: count * b)
+                for k in 0..<b { for i in 0..<count { pixels[i * b + k] = cube[k * m + first + i] } }
+                let projected = try pca.transform(pixels)
+                for i in 0..<count { for c in 0..<3 { scores[c][p0 + first + i] = projected[i * 3 + c] } }
+            }
         }
         return scores
     }

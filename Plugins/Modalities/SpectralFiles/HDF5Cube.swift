@@ -6,8 +6,36 @@ extension SpectralFileReader {
     /// An HDF5 (or MATLAB v7.3) file's cube: `spectra` arranged as `layout` says, `wavenumbers`
     /// (cm⁻¹), and the `mask` dataset when the file has it.
     func hdf5Cube(_ url: URL) throws -> SpectralCube {
-        let c = options, layout = c.layout
+        let spectra = try HDF5Spectra(url, options: options)
+        let values = try spectra.readAll()
+        let mask = try spectra.readMask()
+        var cube = SpectralCube(height: spectra.height, width: spectra.width, bands: spectra.bands, values: values, axis: spectra.axis,
+                                axisUnit: spectra.axisUnit, mask: mask, format: spectra.format, dataType: spectra.dataType)
+        cube.warning = try spectra.maskWarning(found: mask != nil)
+        return cube
+    }
+}
+
+/// An HDF5 (or MATLAB v7.3) spectral image, opened and checked, its values not yet read: its
+/// size, axis and unit, read whole (`readAll`) or a region at a time (`region`).
+struct HDF5Spectra: Sendable {
+    let url: URL
+    let file: HDF5File
+    let options: SpectralFileOptions
+    /// The spectra dataset's shape, as HDF5 lists it.
+    let shape: [Int]
+    let bands: Int, height: Int, width: Int
+    /// The axis in the file's order, and its unit ("cm⁻¹" when the file names none).
+    let axis: [Double], axisUnit: String
+    let format: String, dataType: String
+
+    /// Opens `url` and checks its spectra's shape against `options.layout`, and its axis against
+    /// the bands: a cube whose bands disagree with its axis is refused before it is read, and an
+    /// axis (or mask) of another size before it is read (a small file can declare billions).
+    init(_ url: URL, options c: SpectralFileOptions) throws {
+        let layout = c.layout
         let file = try HDF5File(url: url)
+        (self.url, self.file, options) = (url, file, c)
         func fail(_ dataset: String, _ error: LayoutError) -> IOError {
             IOError(file: url.path, "dataset '\(dataset)' \(error.description)")
         }
@@ -19,13 +47,13 @@ extension SpectralFileReader {
             throw fail(c.spectra, LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(layout.rawValue)' "
                                               + "expects \(layout.dimensionNames) (rank \(layout.rank))"))
         }
-        let size = layout == .flat ? try imageSize(file, url) : nil
+        self.shape = shape
+        let size = layout == .flat ? try SpectralFileReader(c).imageSize(file, url) : nil
         let (b, h, w): (Int, Int, Int)
         do { (b, h, w) = try layout.dimensions(shape: shape, size: size) } catch let e as LayoutError {
             throw fail(c.spectra, e)
         }
-        // The axis first: a cube whose bands disagree with it is refused before it is read, and an
-        // axis (or mask) of another size before it is read (a small file can declare billions).
+        (bands, height, width) = (b, h, w)
         let axisShape = try file.shape(of: c.wavenumbers)
         guard axisShape.allSatisfy({ $0 <= b }), checkedProduct(axisShape) == b else {
             // The axis' length at the spectra's first dimension: bands first, as channels-first writers and MATLAB store them.
@@ -38,23 +66,48 @@ extension SpectralFileReader {
                                 + "modality option layout: bhw" : ""))
         }
         let (wavenumberShape, wavenumberValues) = try file.readDoubles(c.wavenumbers, maximumValues: c.maximumValues)
-        let wavenumbers: [Double]
-        do { wavenumbers = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
+        do { axis = try layout.vector(shape: wavenumberShape, values: wavenumberValues) } catch let e as LayoutError {
             throw fail(c.wavenumbers, e)
         }
-        guard wavenumbers.count == b else {
-            throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has \(wavenumbers.count) values "
+        guard axis.count == b else {
+            throw IOError(file: url.path, "dataset '\(c.wavenumbers)' has \(axis.count) values "
                           + "but '\(c.spectra)' has \(b) bands (shape \(shape), layout '\(layout.rawValue)')")
         }
-        let (plane, o1) = h.multipliedReportingOverflow(by: w), (count, o2) = plane.multipliedReportingOverflow(by: b)
-        guard !o1, !o2, count <= c.maximumValues else {
+        // A `units` (or `unit`) string attribute on the axis says its unit; without one it is cm⁻¹.
+        // One that is not a single string is refused: guessing would misread an axis in nm.
+        let written = try ["units", "unit"].first { file.hasAttribute($0, on: c.wavenumbers) }.map { name in
+            do { return try file.attributeString(name, on: c.wavenumbers) } catch let e as IOError {
+                throw IOError(file: e.file, "\(e.message) (the axis's unit, such as \"cm-1\" or \"nm\")")
+            }
+        }
+        axisUnit = written.map(SpectralCube.unit(written:)).flatMap { $0.isEmpty ? nil : $0 } ?? "cm⁻¹"
+        format = "HDF5 (layout \(layout.rawValue))"
+        dataType = try file.elementType(of: c.spectra)
+    }
+
+    /// Height × width × bands, nil where it overflows.
+    var valueCount: Int? {
+        let (plane, o1) = height.multipliedReportingOverflow(by: width), (count, o2) = plane.multipliedReportingOverflow(by: bands)
+        return o1 || o2 ? nil : count
+    }
+
+    /// The memory reading the image whole takes: its values and the copies reading and preparing them make.
+    var wholeReadBytes: Double { Double(height) * Double(width) * Double(bands) * 16 }
+
+    /// Every value, B×H×W channels first.
+    /// - Throws: `IOError` when the image declares more than `maximumValues` values or needs more
+    ///   memory than there is (checked before any is taken), or cannot be read.
+    func readAll() throws -> [Float] {
+        let (b, h, w) = (bands, height, width), c = options
+        guard let count = valueCount, count <= c.maximumValues else {
             throw IOError(file: url.path, "dataset '\(c.spectra)' declares \(h)×\(w)×\(b) values, more than the limit of "
                           + "\(c.maximumValues) (option maximumValues raises it, if the memory is there: 4 bytes a value)")
         }
         // The image, and the copies reading and preparing it make, must fit: checked before any is taken.
         do {
-            try requireMemory(Double(count) * 16, for: "reading \(h)×\(w)×\(b) values (4 bytes each, and copies)",
-                              "read a smaller image or region")
+            try requireMemory(wholeReadBytes, for: "reading \(h)×\(w)×\(b) values (4 bytes each, and copies)",
+                              "read a smaller image or region (segment, overlay and evaluate read an image too large to hold "
+                              + "region by region)")
         } catch { throw IOError(file: url.path, "dataset '\(c.spectra)': \(error)") }
         // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
         // large file never needs a second full-size copy besides the image.
@@ -65,39 +118,63 @@ extension SpectralFileReader {
             let n = min(entries, shape[0] - first)
             let slab = try file.readHyperslab(c.spectra, start: [first] + shape.dropFirst().map { _ in 0 },
                                               count: [n] + shape.dropFirst())
-            layout.place(slab, first: first, size: (b, h, w), into: &image)
+            c.layout.place(slab, first: first, size: (b, h, w), into: &image)
         }
-        var mask: [Bool]?
-        if let name = c.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) {
-            let declared = try file.shape(of: name)
-            guard declared.allSatisfy({ $0 <= plane }), checkedProduct(declared) == plane else {
-                throw fail(name, LayoutError("has shape \(declared); expected \(h)×\(w) values, one per pixel"))
-            }
-            let (shape, values) = try file.readFloats(name, maximumValues: c.maximumValues)
-            do { mask = try layout.mask(shape: shape, values: values, height: h, width: w) } catch let e as LayoutError {
-                throw fail(name, e)
-            }
-        }
-        // A `units` (or `unit`) string attribute on the axis says its unit; without one it is cm⁻¹.
-        // One that is not a single string is refused: guessing would misread an axis in nm.
-        let written = try ["units", "unit"].first { file.hasAttribute($0, on: c.wavenumbers) }.map { name in
-            do { return try file.attributeString(name, on: c.wavenumbers) } catch let e as IOError {
-                throw IOError(file: e.file, "\(e.message) (the axis's unit, such as \"cm-1\" or \"nm\")")
-            }
-        }
-        let unit = written.map(SpectralCube.unit(written:)).flatMap { $0.isEmpty ? nil : $0 } ?? "cm⁻¹"
-        var cube = SpectralCube(height: h, width: w, bands: b, values: image, axis: wavenumbers, axisUnit: unit, mask: mask,
-                                format: "HDF5 (layout \(layout.rawValue))", dataType: try file.elementType(of: c.spectra))
-        // A mask named other than the default, absent: a misspelt name, most likely (the default's absence is usual).
-        if mask == nil, let name = c.mask, (name.hasPrefix("/") ? name : "/" + name) != SpectralFileOptions().mask {
-            cube.warning = "the mask dataset '\(name)' that the modality names is not in the file, so its tissue mask is computed; "
-                + "the file's datasets are " + (try file.datasetNames()).joined(separator: ", ")
-        }
-        return cube
+        return image
     }
 
+    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first.
+    func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
+        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
+            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
+        }
+        let (b, name) = (bands, options.spectra)
+        let slab: [Float]
+        switch options.layout {
+        case .hwb: slab = try file.readHyperslab(name, start: [y, x, 0], count: [h, w, b])
+        case .bhw: slab = try file.readHyperslab(name, start: [0, y, x], count: [b, h, w])
+        case .matlab: slab = try file.readHyperslab(name, start: [0, x, y], count: [b, w, h])
+        case .flat:
+            if w == width {
+                slab = try file.readHyperslab(name, start: [y * width, 0], count: [h * w, b])
+            } else {  // pixels row by row: each row's run of the region
+                var rows = [Float]()
+                rows.reserveCapacity(h * w * b)
+                for r in 0..<h { rows += try file.readHyperslab(name, start: [(y + r) * width + x, 0], count: [w, b]) }
+                slab = rows
+            }
+        }
+        var values = [Float](repeating: 0, count: b * h * w)
+        options.layout.place(slab, first: 0, size: (b, h, w), into: &values)
+        return values
+    }
+
+    /// The file's tissue mask (H×W, row-major), nil when the file lacks the dataset `options.mask` names.
+    func readMask() throws -> [Bool]? {
+        guard let name = options.mask, try file.datasetNames().contains(name.hasPrefix("/") ? name : "/" + name) else { return nil }
+        let plane = height * width
+        let declared = try file.shape(of: name)
+        guard declared.allSatisfy({ $0 <= plane }), checkedProduct(declared) == plane else {
+            throw IOError(file: url.path, "dataset '\(name)' has shape \(declared); expected \(height)×\(width) values, one per pixel")
+        }
+        let (shape, values) = try file.readFloats(name, maximumValues: options.maximumValues)
+        do { return try options.layout.mask(shape: shape, values: values, height: height, width: width) } catch let e as LayoutError {
+            throw IOError(file: url.path, "dataset '\(name)' \(e.description)")
+        }
+    }
+
+    /// Where the file lacks a mask dataset named other than the default: a misspelt name, most
+    /// likely (the default's absence is usual), said with the file's datasets.
+    func maskWarning(found: Bool) throws -> String? {
+        guard !found, let name = options.mask, (name.hasPrefix("/") ? name : "/" + name) != SpectralFileOptions().mask else { return nil }
+        return "the mask dataset '\(name)' that the modality names is not in the file, so its tissue mask is computed; "
+            + "the file's datasets are " + (try file.datasetNames()).joined(separator: ", ")
+    }
+}
+
+extension SpectralFileReader {
     /// Layout `flat`: (H, W) from the datasets or attributes that `height` and `width` name.
-    private func imageSize(_ file: HDF5File, _ url: URL) throws -> (height: Int, width: Int) {
+    func imageSize(_ file: HDF5File, _ url: URL) throws -> (height: Int, width: Int) {
         guard let height = options.height, let width = options.width else {
             throw IOError(file: url.path, "layout 'flat' needs the keys 'height' and 'width' (datasets or attributes "
                           + "holding the image size, e.g. PyIR's '/data/ypixels' and '/data/xpixels')")

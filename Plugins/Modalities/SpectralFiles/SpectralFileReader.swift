@@ -47,38 +47,54 @@ public struct SpectralFileReader: Sendable {
                 let count = values.lazy.filter { !$0.isFinite }.count
                 // The first pixel (row by row) holding one, and its first band: values are stored band by band.
                 let (pixel, band) = (0..<plane).lazy.compactMap { p in (0..<b).first { !values[$0 * plane + p].isFinite }.map { (p, $0) } }.first!
-                let place = "the first at row \(pixel / w), column \(pixel % w) (from 0, top left), band \(band) "
-                    + "(\(cube.axis.indices.contains(band) ? "\(cube.axis[band])" : "?") on the file's axis)"
-                throw IOError(file: url.path, "the spectra hold \(count == 1 ? "1 NaN or infinite value" : "\(count) NaN or infinite values") (or beyond float32's ±3.4e38) "
-                              + "(\(cube.format)); \(place) "
-                              + "(the modality option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue; a trained run reads "
-                              + "files with the options it was trained with)")
+                throw nonFiniteError(url, count: count, pixel: pixel, band: band, width: w, axis: cube.axis, format: cube.format)
             }
             for i in values.indices where !values[i].isFinite { values[i] = 0 }
         }
-        if let bad = cube.axis.firstIndex(where: { !$0.isFinite }) {
-            throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(Self.spelled(cube.axis[bad])) at band \(bad); expected finite wavenumbers")
-        }
-        if let repeated = Self.firstRepeat(cube.axis) {
-            throw IOError(file: url.path, "the spectral axis (\(cube.format)) holds \(cube.axis[repeated.first]) at bands "
-                          + "\(repeated.first) and \(repeated.second); expected distinct wavenumbers, one per band")
-        }
+        let axis = try checkedAxis(cube.axis, unit: cube.axisUnit, format: cube.format, file: url, wanted: axisUnit)
         let tissue = try tissue(of: cube, allFinite: firstBad == nil)
-        let axis: (values: [Double], unit: String)
-        do { axis = try Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit, excitation: options.excitationWavelength) } catch {
-            throw IOError(file: url.path, "\(error) (\(cube.format))")
-        }
         let preview: RGBImage
         do {
             preview = try options.preview.render(cube: values, bands: b, height: h, width: w, wavenumbers: axis.values,
                                                  tissue: tissue.pixels)
         } catch { throw IOError(file: url.path, "option 'preview': \(error)") }
-        var metadata = ["file": url.path, "format": cube.format, "wavenumberOrder": SpectralOrder(axis.values).rawValue]
-        if !cube.notes.isEmpty { metadata["notes"] = cube.notes.joined(separator: "; ") }
-        metadata[Sample.warningKey] = cube.warning
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [b, h, w], scalars: values),
-                          channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue,
-                          preview: preview, label: label, metadata: metadata)
+                          channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue, preview: preview, label: label,
+                          metadata: Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes, warning: cube.warning))
+    }
+
+    /// What a sample read from `url` carries: its file and format, the order of its axis (as
+    /// converted), the reader's notes and its warning.
+    static func metadata(_ url: URL, format: String, axis: [Double], notes: [String], warning: String?) -> [String: String] {
+        var metadata = ["file": url.path, "format": format, "wavenumberOrder": SpectralOrder(axis).rawValue]
+        if !notes.isEmpty { metadata["notes"] = notes.joined(separator: "; ") }
+        metadata[Sample.warningKey] = warning
+        return metadata
+    }
+
+    /// The refusal of `count` NaN or infinite values, the first at `pixel` (row by row) in `band`.
+    func nonFiniteError(_ url: URL, count: Int, pixel: Int, band: Int, width w: Int, axis: [Double], format: String) -> IOError {
+        let place = "the first at row \(pixel / w), column \(pixel % w) (from 0, top left), band \(band) "
+            + "(\(axis.indices.contains(band) ? "\(axis[band])" : "?") on the file's axis)"
+        return IOError(file: url.path, "the spectra hold \(count == 1 ? "1 NaN or infinite value" : "\(count) NaN or infinite values") (or beyond float32's ±3.4e38) "
+                       + "(\(format)); \(place) "
+                       + "(the modality option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue; a trained run reads "
+                       + "files with the options it was trained with)")
+    }
+
+    /// `axis` (in `unit`, as the file holds it) checked, finite and without repeats, and converted
+    /// to `wanted` (`axis(_:unit:wanted:excitation:)`).
+    func checkedAxis(_ axis: [Double], unit: String, format: String, file url: URL, wanted: String) throws -> (values: [Double], unit: String) {
+        if let bad = axis.firstIndex(where: { !$0.isFinite }) {
+            throw IOError(file: url.path, "the spectral axis (\(format)) holds \(Self.spelled(axis[bad])) at band \(bad); expected finite wavenumbers")
+        }
+        if let repeated = Self.firstRepeat(axis) {
+            throw IOError(file: url.path, "the spectral axis (\(format)) holds \(axis[repeated.first]) at bands "
+                          + "\(repeated.first) and \(repeated.second); expected distinct wavenumbers, one per band")
+        }
+        do { return try Self.axis(axis, unit: unit, wanted: wanted, excitation: options.excitationWavelength) } catch {
+            throw IOError(file: url.path, "\(error) (\(format))")
+        }
     }
 
     /// The index of the first NaN or infinite value, if any: blocks of values are tested 8 at a
@@ -146,14 +162,20 @@ public struct SpectralFileReader: Sendable {
                 }
             }
         }
-        absorbance = absorbance.map { $0 / Float(b) }
+        return try tissueMask(sums: absorbance, bands: b, invalid: invalid, fileMask: cube.mask, height: h, width: w)
+    }
+
+    /// The tissue mask of an image from each pixel's sum over its `bands` finite values: the
+    /// file's own mask where it has one, else as `tissue` says; a pixel `invalid` marks (one with
+    /// a non-finite value) is never tissue.
+    func tissueMask(sums: [Float], bands b: Int, invalid: [Bool], fileMask: [Bool]?, height h: Int, width w: Int) throws -> Mask {
         var tissue: Mask
-        if let mask = cube.mask {
+        if let mask = fileMask {
             tissue = try Mask(height: h, width: w, pixels: mask)
         } else {
-            tissue = try options.tissue.mask(means: absorbance, height: h, width: w)
+            tissue = try options.tissue.mask(means: sums.map { $0 / Float(b) }, height: h, width: w)
         }
-        for p in 0..<plane where invalid[p] { tissue.pixels[p] = false }
+        for p in 0..<(h * w) where invalid[p] { tissue.pixels[p] = false }
         return tissue
     }
 
