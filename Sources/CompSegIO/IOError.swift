@@ -158,31 +158,35 @@ private func flush(_ path: String) -> Bool {
 
 /// Writes `data` to `url` atomically and durably (temporary file, fsync, rename, fsync of the folder).
 public func writeDurably(_ data: Data, to url: URL) throws {
-    try writeAtomically(to: url) { temporary in
-        // Straight into the temporary file: Foundation's createFile would write a temporary of its
-        // own first (`.dat.nosync…`), which a kill would leave behind.
-        do { try data.write(to: URL(fileURLWithPath: temporary)) } catch {
-            throw IOError(file: url.path, "cannot be written: \(systemReason(error))")
-        }
-    }
+    // Not `Data.write`: this platform's Foundation writes a file over 2 GiB wrongly (past the first
+    // write(2), which Linux stops at 0x7ffff000 bytes, the file does not hold the data's bytes).
+    try withDurableFile(url) { fd in try data.withUnsafeBytes { try writeAll(fd, $0, url: url) } }
 }
 
 /// Writes a file atomically and durably, as `writeDurably(_:to:)`, from the parts `body` hands to
 /// the function it is given: for files too large to hold whole in memory.
 public func writeDurably(to url: URL, _ body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+    try withDurableFile(url) { fd in try body { part in try part.withUnsafeBytes { try writeAll(fd, $0, url: url) } } }
+}
+
+/// Runs `body` on a new file's descriptor, the temporary that `writeAtomically` makes `url`.
+private func withDurableFile(_ url: URL, _ body: (Int32) throws -> Void) throws {
     try writeAtomically(to: url) { temporary in
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)  // less the umask, as Data.write makes files
         guard fd >= 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        try body { part in
-            var done = 0
-            while done < part.count {
-                let n = part.withUnsafeBytes { Foundation.write(fd, $0.baseAddress! + done, part.count - done) }
-                if n < 0, errno == EINTR { continue }
-                guard n > 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
-                done += n
-            }
-        }
+        try body(fd)
+    }
+}
+
+/// Writes every byte of `bytes` to `fd`, however many write(2) calls it takes.
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, url: URL) throws {
+    var done = 0
+    while done < bytes.count {
+        let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
+        done += n
     }
 }
 

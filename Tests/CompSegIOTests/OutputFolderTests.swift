@@ -53,6 +53,27 @@ import Testing
         #expect(try FileManager.default.attributesOfItem(atPath: file)[.posixPermissions] as? Int == 0o440)
     }
 
+    /// A file over 2 GiB holds its bytes past the first write(2) (which Linux stops at 0x7ffff000
+    /// bytes; Foundation's `Data.write` wrote other bytes there, and an 8 GB phantom's axis was junk).
+    @Test func aFileOverTwoGiBHoldsItsBytes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try createFolder(folder)
+        let limit = 0x7fff_f000, count = limit + 8192
+        var data = Data(count: count)
+        data.withUnsafeMutableBytes { (bytes: UnsafeMutableRawBufferPointer) in
+            for i in (limit - 4096)..<count { bytes[i] = UInt8(truncatingIfNeeded: i &* 7) }
+        }
+        let url = folder.appendingPathComponent("large.bin")
+        try writeDurably(data, to: url)
+        data = Data()
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: UInt64(limit - 4096))
+        let tail = try #require(try handle.readToEnd())
+        #expect(tail.count == 12288 && tail.enumerated().allSatisfy { $1 == UInt8(truncatingIfNeeded: (limit - 4096 + $0) &* 7) })
+    }
+
     /// A path in a message's command pastes as one shell word.
     @Test func shellWordsQuoteOnlyWhatNeedsIt() {
         #expect(shellWord("/tmp/run-1/a.b") == "/tmp/run-1/a.b")
