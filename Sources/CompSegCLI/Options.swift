@@ -402,6 +402,8 @@ struct StreamedInput {
     /// (`what` it did); a reading error names the file, a write's into `folder`, the model's or the
     /// manifest's is passed on.
     private func timed<T>(_ modality: PreparedModality, folder: URL?, _ what: String, run: (any SampleRegions) throws -> T) throws -> (T, Double) {
+        // From the opening on: a spectral file's regions read the whole file once first.
+        let start = DispatchTime.now().uptimeNanoseconds
         guard let source = modality.reader as? any RegionImageSource, let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
         }
@@ -412,7 +414,6 @@ struct StreamedInput {
             one.add(warning, ids: [id])
             warnAboutReaders(one)
         }
-        let start = DispatchTime.now().uptimeNanoseconds
         let value: T
         do { value = try run(regions) }
         catch where Self.endsTheRun(error, writingInto: folder) { throw error }
