@@ -8,7 +8,7 @@ import RamanModality
 import SpectralFiles
 import SpectralPreprocessing
 
-/// An HDF5 spectral image read region by region (`SpectralRegions`) gives, region for region,
+/// An HDF5 or ENVI spectral image read region by region (`SpectralRegions`) gives, region for region,
 /// the part of the sample loaded whole: the same values, tissue, preview and metadata, in every
 /// layout, every preview, with NaN zeroed or refused alike. The files are the h5py fixtures of
 /// `InfraredLayoutTests` (4×5×6); `slabValues` is made small so the first reading takes several
@@ -17,13 +17,19 @@ import SpectralPreprocessing
     static func url(_ name: String) -> URL { fixturesDirectory.appendingPathComponent("infrared/\(name)") }
 
     /// Every region of `name` of each size in `sizes` equals that crop of the sample loaded whole.
-    func checkRegions(_ name: String, _ c: SpectralFileOptions, sizes: [(Int, Int)] = [(4, 5), (1, 5), (2, 3), (3, 2), (1, 1)]) throws {
+    func checkRegions(_ name: String, _ c: SpectralFileOptions) throws {
+        try checkRegions(Self.url(name), c)
+    }
+
+    func checkRegions(_ url: URL, _ c: SpectralFileOptions) throws {
+        let name = url.lastPathComponent
         let source = InfraredSource(c)
-        let whole = try source.load(Self.url(name), label: .cancer)
+        let whole = try source.load(url, label: .cancer)
         let (h, w, b) = (whole.height, whole.width, whole.image.shape[0])
-        let extent = try #require(try source.extent(of: Self.url(name)))
+        let sizes = [(h, w), (1, w), (max(1, h - 1), max(1, w - 2)), (max(1, h - 2), max(1, w - 1)), (1, 1)]
+        let extent = try #require(try source.extent(of: url))
         #expect(extent == ImageExtent(height: h, width: w, wholeLoadBytes: Double(h * w * b * 16)))
-        let regions = try #require(try source.regions(of: Self.url(name), label: .cancer))
+        let regions = try #require(try source.regions(of: url, label: .cancer))
         #expect(regions.height == h && regions.width == w && regions.id == whole.id && regions.label == .cancer)
         #expect(regions.metadata == whole.metadata, "\(regions.metadata) \(whole.metadata)")
         for (rh, rw) in sizes {
@@ -41,7 +47,7 @@ import SpectralPreprocessing
                 #expect(regions.mayHoldTissue(y: y, x: x, height: rh, width: rw) == tissue.contains(true))
             } }
         }
-        #expect(throws: IOError.self) { try regions.region(y: 3, x: 0, height: 2, width: 5) }
+        #expect(throws: IOError.self) { try regions.region(y: h - 1, x: 0, height: 2, width: w) }
     }
 
     @Test(arguments: [1, 6, 30, 1 << 22]) func everyLayoutGivesTheWholeSamplesParts(slab: Int) throws {
@@ -80,13 +86,32 @@ import SpectralPreprocessing
         #expect(messages.count == 2 && messages[0] == messages[1] && messages[0].contains("row 2, column 3"), "\(messages)")
     }
 
-    /// Only HDF5 is read region by region; a file of another format is loaded whole (nil), and
+    /// ENVI files of every interleave and byte order (the fixtures of `tools/make_instrument_fixtures.py`),
+    /// given by header or by data file, with `data ignore value` zeroed.
+    @Test func enviFilesGiveTheWholeSamplesParts() throws {
+        let folder = fixturesDirectory.appendingPathComponent("instruments/envi")
+        var c = SpectralFileOptions()
+        c.nonFinite = .zero
+        let headers = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasPrefix("t") && $0.hasSuffix(".hdr") }
+        #expect(headers.count == 18)
+        // Every data type in each interleave and byte order; given by data file too; a header offset and ignored values.
+        for name in headers.sorted() + ["t12_bsq_be.seq", "t13_bil_be.dat", "t15_bip_le", "special.img"] {
+            let url = folder.appendingPathComponent(name)
+            let regions = try #require(try InfraredSource(c).regions(of: url, label: nil))
+            #expect(regions.metadata["format"] == "ENVI", "\(name)")
+            try checkRegions(url, c)
+        }
+    }
+
+    /// Only HDF5 and ENVI are read region by region; a file of another format is loaded whole (nil), and
     /// a Raman modality reads regions as the infrared one does.
     @Test func otherFormatsAreLoadedWhole() throws {
-        let envi = fixturesDirectory.appendingPathComponent("instruments/envi/t12_bip_le.hdr")
-        #expect(try InfraredSource().extent(of: envi) == nil && InfraredSource().regions(of: envi, label: nil) == nil)
+        let numpy = try #require(try FileManager.default.contentsOfDirectory(atPath: fixturesDirectory.appendingPathComponent("instruments/numpy").path)
+            .first { $0.hasSuffix(".npy") })
+        let array = fixturesDirectory.appendingPathComponent("instruments/numpy/\(numpy)")
+        #expect(try InfraredSource().extent(of: array) == nil && InfraredSource().regions(of: array, label: nil) == nil)
         var c = SpectralFileOptions()
-        c.format = .envi
+        c.format = .wire
         #expect(try InfraredSource(c).extent(of: Self.url("hwb.h5")) == nil)
         let raman = try #require(try RamanSource().regions(of: Self.url("hwb.h5"), label: nil))
         let (part, whole) = try (raman.region(y: 0, x: 0, height: 4, width: 5), RamanSource().load(Self.url("hwb.h5"), label: nil))

@@ -11,14 +11,14 @@ extension SpectralFileReader {
         let mask = try spectra.readMask()
         var cube = SpectralCube(height: spectra.height, width: spectra.width, bands: spectra.bands, values: values, axis: spectra.axis,
                                 axisUnit: spectra.axisUnit, mask: mask, format: spectra.format, dataType: spectra.dataType)
-        cube.warning = try spectra.maskWarning(found: mask != nil)
+        cube.warning = try spectra.warning(maskFound: mask != nil)
         return cube
     }
 }
 
 /// An HDF5 (or MATLAB v7.3) spectral image, opened and checked, its values not yet read: its
 /// size, axis and unit, read whole (`readAll`) or a region at a time (`region`).
-struct HDF5Spectra: Sendable {
+struct HDF5Spectra: SpectralRegionFile {
     let url: URL
     let file: HDF5File
     let options: SpectralFileOptions
@@ -28,6 +28,7 @@ struct HDF5Spectra: Sendable {
     /// The axis in the file's order, and its unit ("cm⁻¹" when the file names none).
     let axis: [Double], axisUnit: String
     let format: String, dataType: String
+    var notes: [String] { [] }
 
     /// Opens `url` and checks its spectra's shape against `options.layout`, and its axis against
     /// the bands: a cube whose bands disagree with its axis is refused before it is read, and an
@@ -165,7 +166,7 @@ struct HDF5Spectra: Sendable {
 
     /// Where the file lacks a mask dataset named other than the default: a misspelt name, most
     /// likely (the default's absence is usual), said with the file's datasets.
-    func maskWarning(found: Bool) throws -> String? {
+    func warning(maskFound found: Bool) throws -> String? {
         guard !found, let name = options.mask, (name.hasPrefix("/") ? name : "/" + name) != SpectralFileOptions().mask else { return nil }
         return "the mask dataset '\(name)' that the modality names is not in the file, so its tissue mask is computed; "
             + "the file's datasets are " + (try file.datasetNames()).joined(separator: ", ")

@@ -5,32 +5,37 @@ import Foundation
 import SpectralPreprocessing
 
 extension SpectralFileSource {
-    /// The size of an HDF5 file's image, and what loading it whole takes; nil for the other
-    /// formats, which are loaded whole.
+    /// The size of an HDF5 or ENVI file's image, and what loading it whole takes; nil for the
+    /// other formats, which are loaded whole.
     public func extent(of url: URL) throws -> ImageExtent? {
-        guard try readsRegions(url) else { return nil }
-        let spectra = try HDF5Spectra(url, options: configuration)
-        return ImageExtent(height: spectra.height, width: spectra.width, wholeLoadBytes: spectra.wholeReadBytes)
+        guard let file = try regionFile(url) else { return nil }
+        return ImageExtent(height: file.height, width: file.width,
+                           wholeLoadBytes: Double(file.height) * Double(file.width) * Double(file.bands) * 16)
     }
 
-    /// An HDF5 file's image region by region (`SpectralRegions`); nil for the other formats.
+    /// An HDF5 or ENVI file's image region by region (`SpectralRegions`); nil for the other formats.
     public func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)? {
-        guard try readsRegions(url) else { return nil }
-        return try SpectralRegions(HDF5Spectra(url, options: configuration), reader: SpectralFileReader(configuration),
-                                   label: label, axisUnit: axisWanted)
+        guard let file = try regionFile(url) else { return nil }
+        return try SpectralRegions(file, reader: SpectralFileReader(configuration), label: label, axisUnit: axisWanted)
     }
 
-    /// Whether `url` is read as HDF5, the format read region by region.
-    private func readsRegions(_ url: URL) throws -> Bool {
-        switch configuration.format {
-        case .hdf5: true
-        case .auto: try InstrumentFormat.detect(url) == .hdf5
-        default: false
+    /// `url` opened for reading regions, where its format allows (HDF5, ENVI).
+    private func regionFile(_ url: URL) throws -> (any SpectralRegionFile)? {
+        let format: InstrumentFormat? = switch configuration.format {
+        case .auto: try InstrumentFormat.detect(url)
+        case .hdf5: .hdf5
+        case .envi: .envi
+        default: nil
+        }
+        switch format {
+        case .hdf5?: return try HDF5Spectra(url, options: configuration)
+        case .envi?: return try ENVIImage(url)
+        default: return nil
         }
     }
 }
 
-/// A spectral image in HDF5 read region by region. A first reading, a band of whole rows at a
+/// A spectral image in HDF5 or ENVI read region by region. A first reading, a band of whole rows at a
 /// time, finds its NaN and infinite values, sums each pixel's spectrum for the tissue mask and
 /// draws the preview, as loading it whole does, so a region's sample is that part of the whole
 /// one (the `components` preview reads the image twice more). Then a region reads only its own
@@ -41,14 +46,14 @@ struct SpectralRegions: SampleRegions {
     let label: SampleLabel?
     let height: Int, width: Int
     let metadata: [String: String]
-    private let spectra: HDF5Spectra
+    private let spectra: any SpectralRegionFile
     private let channels: ChannelAxis
     private let tissue: Mask
     private let picture: RGBImage
     /// `nonFinite: zero`: NaN and infinite values read as 0 (under `error`, the first reading refused any).
     private let zeroNonFinite: Bool
 
-    init(_ spectra: HDF5Spectra, reader: SpectralFileReader, label: SampleLabel?, axisUnit: String) throws {
+    init(_ spectra: any SpectralRegionFile, reader: SpectralFileReader, label: SampleLabel?, axisUnit: String) throws {
         let (b, h, w) = (spectra.bands, spectra.height, spectra.width), url = spectra.url
         let rowsPerRead = max(1, reader.options.slabValues / (w * b))
         do {
@@ -98,8 +103,8 @@ struct SpectralRegions: SampleRegions {
         self.label = label
         (height, width, id) = (h, w, Sample.id(of: url))
         channels = .spectral(values: axis.values, unit: axis.unit)
-        metadata = SpectralFileReader.metadata(url, format: spectra.format, axis: axis.values, notes: [],
-                                               warning: try spectra.maskWarning(found: fileMask != nil))
+        metadata = SpectralFileReader.metadata(url, format: spectra.format, axis: axis.values, notes: spectra.notes,
+                                               warning: try spectra.warning(maskFound: fileMask != nil))
     }
 
     /// `values` with their NaN and infinite values set to 0 where `zeroing`.

@@ -11,8 +11,23 @@ extension SpectralCube {
     /// band index (noted).
     /// - Throws: `IOError` naming the file and key: no header or data file, a missing or invalid key,
     ///   an unsupported interleave or data type, or a data file shorter than the header says.
-    public static func readENVI(_ url: URL) throws -> SpectralCube {
-        let (headerURL, dataURL) = try ENVIHeader.locate(url)
+    public static func readENVI(_ url: URL) throws -> SpectralCube { try ENVIImage(url).cube() }
+}
+
+/// An ENVI image (`SpectralCube.readENVI`), its header read and checked against its data file,
+/// read whole (`cube`) or a region at a time (`region`).
+public struct ENVIImage: SpectralRegionFile {
+    public let url: URL
+    public let height: Int, width: Int, bands: Int
+    public let axis: [Double], axisUnit: String
+    public let notes: [String]
+    public var format: String { "ENVI" }
+    let headerURL: URL, dataURL: URL
+    let offset: Int, type: SampleType, order: ByteOrder, interleave: String, ignore: Double?
+
+    public init(_ url: URL) throws {
+        self.url = url
+        (headerURL, dataURL) = try ENVIHeader.locate(url)
         let header = try ENVIHeader(headerURL)
         let samples = try header.positiveInt("samples"), lines = try header.positiveInt("lines")
         let bands = try header.positiveInt("bands")
@@ -28,34 +43,88 @@ extension SpectralCube {
             throw header.error("interleave", header["interleave"] == nil ? "missing (needed for \(bands) bands)"
                 : "expected bsq, bil or bip, found '\(header["interleave"] ?? "")'")
         }
-        let ignore = try header["data ignore value"].map { text in
+        ignore = try header["data ignore value"].map { text in
             guard let value = Double(text) else { throw header.error("data ignore value", "expected a number, found '\(text)'") }
             return value
         }
-
         let data = try BoundedFile(dataURL)
         guard let count = checkedProduct(samples, lines, bands), let size = checkedProduct(count, type.size),
               offset <= data.length, size <= data.length - offset else {
             throw IOError(file: dataURL.path, "holds \(data.length) bytes, but \(headerURL.lastPathComponent) says samples \(samples) × lines \(lines) × bands \(bands) × \(type.size) bytes after a header offset of \(offset)")
         }
         var notes: [String] = []
-        let (axis, unit) = try header.spectralAxis(bands: bands, notes: &notes)  // after the size check: bands is bounded
+        (axis, axisUnit) = try header.spectralAxis(bands: bands, notes: &notes)  // after the size check: bands is bounded
         if data.length > offset + size {
             try ENVIHeader.refuseWholeMultiple(held: data.length - offset, image: size, type: type, offset: offset, dataURL: dataURL,
                                                headerName: headerURL.lastPathComponent)
             notes.append("\(data.length - offset - size) bytes after the image ignored")
         }
+        self.notes = notes
+        (height, width, self.bands, self.offset, self.type, order) = (lines, samples, bands, offset, type, byteOrder == 0 ? .little : .big)
+        self.interleave = interleave
+    }
+
+    /// The whole image.
+    public func cube() throws -> SpectralCube {
         // Read 4 MB at a time into band-major order: band-sequential as stored, by line (y, k, x) or by pixel (y, x, k) rearranged.
-        let plane = lines * samples
+        let (samples, bands, plane) = (width, self.bands, height * width)
         let place: (Int) -> Int = switch interleave {
         case "bil": { e in (e / samples % bands) * plane + e / (samples * bands) * samples + e % samples }
         case "bip": { e in (e % bands) * plane + e / bands }
         default: { $0 }
         }
-        let values = try data.samples(at: offset, count: count, type, order: byteOrder == 0 ? .little : .big, ignore: ignore,
-                                      "image data", place: place)
-        return SpectralCube(height: lines, width: samples, bands: bands, values: values, axis: axis, axisUnit: unit,
-                            format: "ENVI", notes: notes, dataType: "\(type)")
+        let values = try BoundedFile(dataURL).samples(at: offset, count: plane * bands, type, order: order, ignore: ignore,
+                                                      "image data", place: place)
+        return SpectralCube(height: height, width: width, bands: bands, values: values, axis: axis, axisUnit: axisUnit,
+                            format: format, notes: notes, dataType: "\(type)")
+    }
+
+    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: each run the
+    /// file holds contiguously read once (a band's rows, or a row's bands or pixels; whole rows
+    /// read as one run where the region spans the width).
+    public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
+        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
+            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
+        }
+        let file = try BoundedFile(dataURL), b = bands, full = w == width
+        var out = [Float](repeating: 0, count: b * h * w)
+        /// `count` values from value `first` of the file (counted as stored).
+        func run(_ first: Int, _ count: Int) throws -> [Float] {
+            try file.bytes(at: offset + first * type.size, count: count * type.size, "image data")
+                .samples(type, at: 0, count: count, order: order, ignore: ignore, "image data")
+        }
+        switch interleave {
+        case "bsq":  // [k][y][x]
+            for k in 0..<b {
+                if full {
+                    let values = try run(k * height * width + y * width, h * w)
+                    out.replaceSubrange((k * h * w)..<((k + 1) * h * w), with: values)
+                    continue
+                }
+                for r in 0..<h {
+                    let values = try run((k * height + y + r) * width + x, w)
+                    out.replaceSubrange(((k * h + r) * w)..<((k * h + r + 1) * w), with: values)
+                }
+            }
+        case "bil":  // [y][k][x]
+            for r in 0..<h {
+                if full {
+                    let values = try run((y + r) * b * width, b * w)
+                    for k in 0..<b { out.replaceSubrange(((k * h + r) * w)..<((k * h + r + 1) * w), with: values[(k * w)..<((k + 1) * w)]) }
+                    continue
+                }
+                for k in 0..<b {
+                    let values = try run(((y + r) * b + k) * width + x, w)
+                    out.replaceSubrange(((k * h + r) * w)..<((k * h + r + 1) * w), with: values)
+                }
+            }
+        default:  // bip: [y][x][k]
+            for r in 0..<h {
+                let values = try run(((y + r) * width + x) * b, w * b)
+                for c in 0..<w { for k in 0..<b { out[(k * h + r) * w + c] = values[c * b + k] } }
+            }
+        }
+        return out
     }
 }
 

@@ -66,3 +66,32 @@ extension SpectralCube {
         }
     }
 }
+
+/// A spectral image file opened and its header checked, its values read a region at a time (for
+/// an image too large to hold whole, as `SpectralCube` holds one).
+public protocol SpectralRegionFile: Sendable {
+    /// The file as given.
+    var url: URL { get }
+    var height: Int { get }
+    var width: Int { get }
+    var bands: Int { get }
+    /// The spectral axis in the file's order, and its unit (as `SpectralCube.axisUnit`).
+    var axis: [Double] { get }
+    var axisUnit: String { get }
+    /// As `SpectralCube.format` and `notes`.
+    var format: String { get }
+    var notes: [String] { get }
+    /// Rows `y ..< y + height`, columns `x ..< x + width` of every band, B×h×w channels first
+    /// (NaN where the file marks a value missing).
+    /// - Throws: `IOError` naming the file, for a region outside the image too.
+    func region(y: Int, x: Int, height: Int, width: Int) throws -> [Float]
+    /// The file's own tissue mask, H×W row-major, or nil.
+    func readMask() throws -> [Bool]?
+    /// Something doubtful the reader found, as `SpectralCube.warning` (given whether the file had a mask).
+    func warning(maskFound: Bool) throws -> String?
+}
+
+extension SpectralRegionFile {
+    public func readMask() throws -> [Bool]? { nil }
+    public func warning(maskFound: Bool) throws -> String? { nil }
+}
