@@ -103,7 +103,32 @@ import SpectralPreprocessing
         }
     }
 
-    /// Only HDF5 and ENVI are read region by region; a file of another format is loaded whole (nil), and
+    /// Agilent mosaics, whole and with a missing tile (NaN, zeroed), given by `.dmt` or by a tile.
+    @Test func agilentMosaicsGiveTheWholeSamplesParts() throws {
+        let folder = fixturesDirectory.appendingPathComponent("instruments/agilent")
+        var c = SpectralFileOptions()
+        c.nonFinite = .zero
+        for name in ["5_mosaic_agg1024.dmt", "5_Mosaic_agg1024_0000_0001.dmd", "partial/5_mosaic_agg1024.dmt"] {
+            let url = folder.appendingPathComponent(name)
+            let regions = try #require(try InfraredSource(c).regions(of: url, label: nil))
+            #expect(regions.metadata["format"] == "Agilent FPA mosaic", "\(name)")
+            #expect(name.hasPrefix("partial") == (regions.metadata["notes"]?.contains("1 missing tiles") ?? false), "\(regions.metadata)")
+            try checkRegions(url, c)
+        }
+        // A tile of another size is named when a region reaches it, as when the mosaic is read whole.
+        let odd = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-mosaic-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: odd, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: odd) }
+        for name in ["5_mosaic_agg1024.dmt", "5_Mosaic_agg1024_0000_0000.dmd", "5_Mosaic_agg1024_0000_0001.dmd"] {
+            try FileManager.default.copyItem(at: folder.appendingPathComponent(name), to: odd.appendingPathComponent(name))
+        }
+        let cut = odd.appendingPathComponent("5_Mosaic_agg1024_0000_0001.dmd")
+        try Data(try Data(contentsOf: cut).dropLast(4)).write(to: cut)
+        #expect { try InfraredSource(c).regions(of: odd.appendingPathComponent("5_mosaic_agg1024.dmt"), label: nil) }
+            throws: { "\($0)".contains("0000_0001.dmd: holds") && "\($0)".contains("tiles differ in size") }
+    }
+
+    /// Only HDF5, ENVI and Agilent mosaics are read region by region; a file of another format is loaded whole (nil), and
     /// a Raman modality reads regions as the infrared one does.
     @Test func otherFormatsAreLoadedWhole() throws {
         let numpy = try #require(try FileManager.default.contentsOfDirectory(atPath: fixturesDirectory.appendingPathComponent("instruments/numpy").path)

@@ -20,7 +20,7 @@ extension SpectralCube {
                             axisUnit: "cm⁻¹", format: "Agilent FPA tile")
     }
 
-    /// Reads an Agilent Resolutions Pro FPA mosaic: `name.dmt` (the spectral axis, as in a `.bsp`) and its
+    /// Reads an Agilent Resolutions Pro FPA mosaic (`AgilentMosaic`): `name.dmt` (the spectral axis, as in a `.bsp`) and its
     /// tiles `name_XXXX_YYYY.dmd` beside it, each laid out as a tile `.dat`, stitched into one image. A
     /// `.dmd` tile may be given instead of the `.dmt`.
     ///
@@ -30,47 +30,7 @@ extension SpectralCube {
     /// Y + 1) tiles; missing tiles are NaN (noted), refused when more are missing than present.
     /// - Throws: `IOError`: no `.dmt` or no `_0000_0000.dmd`, tiles of different sizes, or a tile size that
     ///   is no square FPA of Npts-point spectra.
-    public static func readAgilentMosaic(_ url: URL) throws -> SpectralCube {
-        let (dmt, tiles) = try agilentMosaicFiles(url)
-        let axis = try AgilentAxis(dmt)
-        guard let first = tiles[0]?[0] else { throw IOError(file: dmt.path, "no tile (0, 0) beside it") }
-        let columns = (tiles.values.flatMap(\.keys).max() ?? 0) + 1, rows = (tiles.keys.max() ?? 0) + 1
-        let present = tiles.values.map(\.count).reduce(0, +), missing = columns * rows - present
-        guard missing <= present else {
-            throw IOError(file: dmt.path, "tiles name a grid of \(columns) × \(rows), but only \(present) of its \(columns * rows) tiles are there")
-        }
-
-        let tileBytes = try BoundedFile(first).length
-        let side = try axis.fpaSide(byteCount: tileBytes, file: first.path)
-        let (height, width, plane) = (rows * side, columns * side, side * side)
-        guard let count = checkedProduct(height, width, axis.points) else {
-            throw IOError(file: dmt.path, "a mosaic of \(columns) × \(rows) tiles of \(side) × \(side) × \(axis.points) is too large")
-        }
-        var values = [Float](repeating: .nan, count: count)
-        var absent: [String] = []
-        for y in 0..<rows {
-            for x in 0..<columns {
-                guard let url = tiles[y]?[x] else { absent.append("(\(x), \(y))"); continue }
-                let file = try BoundedFile(url)
-                guard file.length == tileBytes else {
-                    throw IOError(file: url.path, "holds \(file.length) bytes, but tile \(first.lastPathComponent) holds \(tileBytes): tiles differ in size")
-                }
-                // The tile's (k, r, c), band-major, at image row top + r, column left + c.
-                let top = (rows - y - 1) * side, left = x * side
-                let tile = try file.samples(at: AgilentAxis.preamble, count: plane * axis.points, .float32, order: .little, "spectra") { $0 }
-                for k in 0..<axis.points {
-                    for r in 0..<side {
-                        for c in 0..<side {
-                            values[(k * height + top + r) * width + left + c] = tile[(k * side + r) * side + c]
-                        }
-                    }
-                }
-            }
-        }
-        let notes = absent.isEmpty ? [] : ["\(absent.count) missing tiles (x, y) left as NaN: \(absent.prefix(10).joined(separator: ", "))\(absent.count > 10 ? ", …" : "")"]
-        return SpectralCube(height: height, width: width, bands: axis.points, values: values, axis: axis.wavenumbers,
-                            axisUnit: "cm⁻¹", format: "Agilent FPA mosaic", notes: notes)
-    }
+    public static func readAgilentMosaic(_ url: URL) throws -> SpectralCube { try AgilentMosaic(url).cube() }
 
     /// The files an Agilent tile or mosaic in `url` is read from: a tile's `.dat` and `.bsp`, or a
     /// mosaic's `.dmt` and its tiles row by row.
@@ -104,7 +64,7 @@ extension SpectralCube {
 
     /// A mosaic's axis file (`.dmt`) and its tiles by [y][x] (tile (0, 0) among them), whether `url`
     /// names the `.dmt` or a tile.
-    private static func agilentMosaicFiles(_ url: URL) throws -> (dmt: URL, tiles: [Int: [Int: URL]]) {
+    static func agilentMosaicFiles(_ url: URL) throws -> (dmt: URL, tiles: [Int: [Int: URL]]) {
         let folder = url.deletingLastPathComponent()
         var (stem, ext) = stemAndExtension(url)
         if ext == "dmd", let tile = AgilentTileName(stem + ".dmd", base: nil) {
@@ -131,7 +91,7 @@ extension SpectralCube {
 
 /// The spectral axis an Agilent `.bsp` or `.dmt` holds at fixed offsets: float64 PtSep at byte 2216,
 /// int32 StartPt at 2228, int32 Npts at 2236; wavenumbers are PtSep·(StartPt + i).
-private struct AgilentAxis {
+struct AgilentAxis: Sendable {
     /// Bytes before the spectra in a `.dat` or `.dmd`: 255 float32 values.
     static let preamble = 1020
     let path: String
@@ -178,5 +138,82 @@ private struct AgilentTileName {
         base = String(characters.dropLast(14))
         guard expected == nil || base == expected else { return nil }
         (self.x, self.y) = (x, y)
+    }
+}
+
+/// An Agilent FPA mosaic (`SpectralCube.readAgilentMosaic`), its axis and tile grid read and
+/// checked, read whole (`cube`) or a region at a time (`region`: only the tiles it touches, each
+/// band's rows of them as one run).
+public struct AgilentMosaic: SpectralRegionFile {
+    public let url: URL
+    public let height: Int, width: Int
+    public var bands: Int { axisFile.points }
+    public var axis: [Double] { axisFile.wavenumbers }
+    public var axisUnit: String { "cm⁻¹" }
+    public var format: String { "Agilent FPA mosaic" }
+    public let notes: [String]
+    let axisFile: AgilentAxis
+    /// The tiles by [y][x] as numbered (tile row y lies at image rows (rows − y − 1)·side), their side and size in bytes.
+    let tiles: [Int: [Int: URL]]
+    let rows: Int, columns: Int, side: Int, tileBytes: Int
+    let first: URL
+
+    public init(_ url: URL) throws {
+        self.url = url
+        let (dmt, tiles) = try SpectralCube.agilentMosaicFiles(url)
+        axisFile = try AgilentAxis(dmt)
+        guard let first = tiles[0]?[0] else { throw IOError(file: dmt.path, "no tile (0, 0) beside it") }
+        let columns = (tiles.values.flatMap(\.keys).max() ?? 0) + 1, rows = (tiles.keys.max() ?? 0) + 1
+        let present = tiles.values.map(\.count).reduce(0, +), missing = columns * rows - present
+        guard missing <= present else {
+            throw IOError(file: dmt.path, "tiles name a grid of \(columns) × \(rows), but only \(present) of its \(columns * rows) tiles are there")
+        }
+        tileBytes = try BoundedFile(first).length
+        side = try axisFile.fpaSide(byteCount: tileBytes, file: first.path)
+        guard checkedProduct(rows * side, columns * side, axisFile.points) != nil else {
+            throw IOError(file: dmt.path, "a mosaic of \(columns) × \(rows) tiles of \(side) × \(side) × \(axisFile.points) is too large")
+        }
+        var absent: [String] = []
+        for y in 0..<rows { for x in 0..<columns where tiles[y]?[x] == nil { absent.append("(\(x), \(y))") } }
+        notes = absent.isEmpty ? [] : ["\(absent.count) missing tiles (x, y) left as NaN: \(absent.prefix(10).joined(separator: ", "))\(absent.count > 10 ? ", …" : "")"]
+        (self.tiles, self.rows, self.columns, self.first) = (tiles, rows, columns, first)
+        (height, width) = (rows * side, columns * side)
+    }
+
+    /// The whole mosaic, missing tiles NaN.
+    public func cube() throws -> SpectralCube {
+        SpectralCube(height: height, width: width, bands: bands, values: try region(y: 0, x: 0, height: height, width: width),
+                     axis: axis, axisUnit: axisUnit, format: format, notes: notes)
+    }
+
+    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first; NaN where a tile is missing.
+    public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
+        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
+            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
+        }
+        let b = bands
+        var out = [Float](repeating: .nan, count: b * h * w)
+        for gridRow in (y / side)...((y + h - 1) / side) {
+            let top = gridRow * side, tileY = rows - gridRow - 1  // image rows top ..< top + side
+            let (r0, r1) = (max(y, top) - top, min(y + h, top + side) - top)  // the tile's rows the region takes
+            for tileX in (x / side)...((x + w - 1) / side) {
+                guard let url = tiles[tileY]?[tileX] else { continue }
+                let left = tileX * side
+                let (c0, c1) = (max(x, left) - left, min(x + w, left + side) - left)
+                let file = try BoundedFile(url)
+                guard file.length == tileBytes else {
+                    throw IOError(file: url.path, "holds \(file.length) bytes, but tile \(first.lastPathComponent) holds \(tileBytes): tiles differ in size")
+                }
+                for k in 0..<b {  // the tile's (k, r, c), band-major: band k's rows r0 ..< r1 as one run
+                    let run = try file.bytes(at: AgilentAxis.preamble + (k * side + r0) * side * 4, count: (r1 - r0) * side * 4, "spectra")
+                        .samples(.float32, at: 0, count: (r1 - r0) * side, order: .little, "spectra")
+                    for r in r0..<r1 {
+                        let target = (k * h + top + r - y) * w + left - x
+                        for c in c0..<c1 { out[target + c] = run[(r - r0) * side + c] }
+                    }
+                }
+            }
+        }
+        return out
     }
 }
