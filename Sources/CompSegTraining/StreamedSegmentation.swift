@@ -109,6 +109,7 @@ extension TrainedModel {
         // The band: rows ys[a] ..< ys[a] + th, blend sums, weights and tissue.
         var sum = [Float](repeating: 0, count: th * w), total = sum
         var tissue = [Bool](repeating: false, count: th * w)
+        var heap = HeapTrim()
 
         /// Hands on the band's first `count` rows (image rows y0 ..< y0 + count) and shifts the rest up.
         func finish(rows count: Int, y0: Int) throws {
@@ -139,6 +140,7 @@ extension TrainedModel {
                     guard single || tile.tissue.pixels.contains(true) else { continue }
                     batch.append(b)
                     input += tile.image.scalars
+                    heap.trimIfGrown()
                     for y in 0..<th { for x in 0..<tw where tile.tissue.pixels[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
                 }
                 guard !batch.isEmpty else { continue }
@@ -157,3 +159,21 @@ extension TrainedModel {
         }
     }
 }
+
+/// Hands the heap's free memory back to the system whenever the heap has grown since it last
+/// looked. The command-line tool keeps freed memory in the heap for reuse; a tile's buffers of
+/// several sizes (the region read, each step's cube) can leave holes too small for the next
+/// tile's, and the heap then grows by a tile's worth each tile (a 1024² infrared file with a
+/// resample step: 7.6 GB, 2.8 GB so trimmed); where it does not grow, nothing is trimmed.
+struct HeapTrim {
+    private var top = sbrk(0)
+
+    mutating func trimIfGrown() {
+        guard let now = sbrk(0), let before = top, now > before else { return }
+        _ = glibcMallocTrim(0)
+        top = sbrk(0)
+    }
+}
+
+@_silgen_name("malloc_trim")
+private func glibcMallocTrim(_ pad: Int) -> Int32
