@@ -146,18 +146,12 @@ func versionReport() -> String {
 /// Large buffers (a 256×256×450 spot is 118 MB) are taken from the heap and kept there when freed,
 /// instead of glibc's default of mapping each one afresh and unmapping it: every new mapping is
 /// zero-filled by the kernel page by page, and each sample read paid that again. Measured on
-/// `inspect` of ten such spots: 298,665 → 39,241 page faults, 4.5 → 2.6 s of CPU.
-func keepFreedMemoryForReuse() {
+/// `inspect` of ten such spots: 298,665 → 39,241 page faults, 4.5 → 2.6 s of CPU. (Streaming
+/// trims the heap where its tiles grow it: `HeapTrim`.)
+private func keepFreedMemoryForReuse() {
     _ = glibcMallopt(-4, 0)  // M_MMAP_MAX: no allocation is served by its own mapping
     _ = glibcMallopt(-1, Int32.max)  // M_TRIM_THRESHOLD: freed heap memory is not handed back
 }
-
-/// Large buffers mapped afresh again, as glibc does by default: for an image streamed region by
-/// region, whose tiles' buffers of several sizes (the region read, each step's cube) would leave
-/// the kept heap ever more holes too small for the next (a 1024² infrared file with a resample
-/// step: 0.9 GB more each tile, 7.6 GB in all; 2.1 GB mapped afresh, each tile's page faults
-/// costing about 1 s of its 2 to 5).
-func mapLargeBuffersAfresh() { _ = glibcMallopt(-4, 65_536) }  // M_MMAP_MAX: glibc's default
 
 /// Hands the heap's free memory back to the system: after the training data are prepared, the raw
 /// samples read to fit and preprocess them are gone, and training would otherwise hold their
