@@ -123,6 +123,9 @@ def write_errors():
     with new("huge_declared.h5") as f:  # 1048576×1048576×450 declared, never written: a tiny file
         f.create_dataset("spectra", shape=(1 << 20, 1 << 20, 450), dtype=np.float32, chunks=(1, 64, 450), compression="gzip")
         f["wavenumbers"] = np.linspace(1800, 948, 450)
+    with new("pixels_overflow.h5") as f:  # 2⁴⁰×2⁴⁰×2 declared, never written: height × width overflows 64 bits
+        f.create_dataset("spectra", shape=(1 << 40, 1 << 40, 2), dtype=np.float32, chunks=(1, 1, 2), compression="gzip")
+        f["wavenumbers"] = np.array([1800.0, 948.0])
 
 
 def write_hostile():

@@ -466,7 +466,8 @@ struct RunInputs {
                 do {
                     // Above the size, or too large to load whole here, whatever the size says.
                     guard let e = try source.extent(of: input.url),
-                          e.height * e.width > streamAbove || (e.wholeLoadBytes ?? 0) > Double(usableMemory().bytes) else { continue }
+                          Double(e.height) * Double(e.width) > Double(streamAbove) || (e.wholeLoadBytes ?? 0) > Double(usableMemory().bytes)
+                    else { continue }  // in Doubles: a header may declare sizes whose product overflows
                     // A tissue mask of the row's own is read whole, and its image with it.
                     if input.ownMask { masked.append(input.url.lastPathComponent) } else { large.insert(i) }
                 } catch {
@@ -536,7 +537,7 @@ struct TrainedRunInput: ParsableArguments {
     /// The sample files the command reads, by path (the manifest's, when it can be read).
     var inputPaths: [String] {
         guard let data else { return files.map { URL(fileURLWithPath: $0).path } }
-        return (try? Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false).rows.map(\.path.path)) ?? []
+        return (try? Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false, requiringTruthFiles: false).rows.map(\.path.path)) ?? []
     }
 
     func validate() throws {
@@ -552,13 +553,16 @@ struct TrainedRunInput: ParsableArguments {
 
     /// As `load(_:)`, but images of more than `streamAbove` pixels are left out of the store and
     /// returned as `streamed` (`RunInputs`). A file whose header cannot be read is handed to
-    /// `leftOut` where given, and left out.
-    func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil)
+    /// `leftOut` where given, and left out. Without `truths` (segment), a truth file that is
+    /// missing is no error.
+    func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil, truths: Bool = true)
         throws -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
                    files: [String: URL], order: [String]) {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try data.map { try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil) }
+        let manifest = try data.map {
+            try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil, requiringTruthFiles: truths)
+        }
         if let manifest, let leftOut { leftOut.addMissing(manifest.missingImages, manifest: manifest) }
         let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { URL(fileURLWithPath: $0) }, modality: modality,
                                    streamAbove: streamAbove, leftOut: leftOut)
@@ -592,7 +596,8 @@ struct TrainedRunInput: ParsableArguments {
     /// command reads.
     func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: (_ earlier: [URL]) throws -> Void) throws {
         let inputs = try data.map {
-            SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: skipUnreadable).rows,
+            SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: skipUnreadable,
+                                                  requiringTruthFiles: command != "segment").rows,
                                      manifest: $0)
         }
             ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }

@@ -36,7 +36,8 @@ struct Segment: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let leftOut = input.skipUnreadable ? LeftOut() : nil
-        let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut)
+        let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut,
+                                                                                   truths: false)
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]

@@ -36,9 +36,11 @@ public struct Manifest: Sendable {
     /// Reads and checks the whole manifest: every row's label and split (where `labelled` is false,
     /// those given), that each named file exists, and that no file is listed twice. A UTF-8
     /// byte-order mark and CR-only line endings are accepted. With `leavingOutMissingImages`, a row
-    /// whose image file is missing is left out (`missingImages`) instead.
+    /// whose image file is missing is left out (`missingImages`) instead. Without
+    /// `requiringTruthFiles` (for a command that does not read them), a truth file that is missing
+    /// is no error: its row has no truth.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
-    public init(contentsOf url: URL, labelled: Bool = true, leavingOutMissingImages: Bool = false) throws {
+    public init(contentsOf url: URL, labelled: Bool = true, leavingOutMissingImages: Bool = false, requiringTruthFiles: Bool = true) throws {
         self.url = url
         do { try requireExistingFile(url) } catch let e as IOError {
             // A folder given for its manifest, or a run folder for a manifest: said what to give instead.
@@ -119,6 +121,7 @@ public struct Manifest: Sendable {
                     .first { FileManager.default.fileExists(atPath: $0.path) } ?? u
             }
             if !FileManager.default.fileExists(atPath: u.path) {
+                if what == "truth" && !requiringTruthFiles { return nil }
                 // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
                 // The first relative path missing says where it was looked for: relative to the manifest's folder.
                 let hint = text.contains("\\") ? " (a backslash does not separate folders here: write / instead)"
@@ -131,7 +134,8 @@ public struct Manifest: Sendable {
                     return nil
                 }
                 problems.append(missing)
-            } else if what != "image" {  // masks and truths are PNG or GeoJSON: one that is not is named with the missing ones
+            } else if what != "image" && (what != "truth" || requiringTruthFiles) {
+                // Masks and truths are PNG or GeoJSON: one that is not is named with the missing ones.
                 do { try FileSignature.requireMask(u) } catch { problems.append("line \(line): \(what) \(error)") }
             }
             return u

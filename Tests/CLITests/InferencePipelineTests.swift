@@ -33,6 +33,15 @@ import Testing
             #expect(Double(f[4]) == Double(f[3])! / Double(f[2])! && Float(f[5]) == threshold, "\(line)")
         }
 
+        // Truth files that are not there (yet): segment, which does not read them, goes on; overlay, which draws them, names them.
+        let noTruths = folder.path("data/no_truths.csv")
+        try Data(("path,label,split,truth\n" + (0..<3).map { "spot00\($0).h5,\($0 % 2),test,later_\($0).png\n" }.joined()).utf8)
+            .write(to: URL(fileURLWithPath: noTruths))
+        let segmented = try cli.run(["segment", "--model", folder.path("run"), "--data", noTruths, "--out", folder.path("noTruths")])
+        #expect(segmented.status == 0 && segmented.output.contains("Segmented 3 samples"), "\(segmented.output)")
+        let drawn = try cli.run(["overlay", "--model", folder.path("run"), "--data", noTruths, "--out", folder.path("noTruthsOverlay")])
+        #expect(drawn.status == 1 && drawn.output.contains("line 2: truth file later_0.png not found"), "\(drawn.output)")
+
         // A truncated HDF5 file read last, on the reading thread, under --skip-unreadable: named, and
         // the library closes quietly at exit (its failed call's error records are cleared).
         let cut = folder.path("cut.h5")
@@ -94,5 +103,10 @@ import Testing
         let refused = try cli.run(["segment", "--model", folder.path("run"), huge, "--out", folder.path("huge")])
         #expect(refused.status == 1 && refused.output.contains("\(huge): the tissue mask and preview of 1048576×1048576 pixels, read region by region needs"),
                 "\(refused.output)")
+        // One declaring 2⁴⁰×2⁴⁰ pixels (their count overflows 64 bits): refused as such, not a crash.
+        let overflowing = fixturesDirectory.appendingPathComponent("infrared/pixels_overflow.h5").path
+        let overflowed = try cli.run(["segment", "--model", folder.path("run"), overflowing, "--out", folder.path("overflow")])
+        #expect(overflowed.status == 1 && overflowed.output.contains("\(overflowing): the tissue mask and preview of 1099511627776×1099511627776 pixels"),
+                "\(overflowed.output)")
     }
 }

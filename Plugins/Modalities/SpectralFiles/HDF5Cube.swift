@@ -102,13 +102,14 @@ struct HDF5Spectra: SpectralRegionFile {
         let (b, h, w) = (bands, height, width), c = options
         guard let count = valueCount, count <= c.maximumValues else {
             throw IOError(file: url.path, "dataset '\(c.spectra)' declares \(h)×\(w)×\(b) values, more than the limit of "
-                          + "\(c.maximumValues) (option maximumValues raises it, if the memory is there: 4 bytes a value)")
+                          + "\(c.maximumValues) (option maximumValues raises it, if the memory is there: 4 bytes a value; segment, "
+                          + "overlay and evaluate read such an image region by region where every preprocessing step is pixelwise)")
         }
         // The image, and the copies reading and preparing it make, must fit: checked before any is taken.
         do {
             try requireMemory(wholeReadBytes, for: "reading \(h)×\(w)×\(b) values (4 bytes each, and copies)",
                               "read a smaller image or region (segment, overlay and evaluate read an image too large to hold "
-                              + "region by region)")
+                              + "region by region where every preprocessing step is pixelwise)")
         } catch { throw IOError(file: url.path, "dataset '\(c.spectra)': \(error)") }
         // Read by hyperslabs along the slowest dimension, each at most `slabValues` values, so a
         // large file never needs a second full-size copy besides the image.

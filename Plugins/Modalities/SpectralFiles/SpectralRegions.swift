@@ -9,8 +9,10 @@ extension SpectralFileSource {
     /// the other formats, which are loaded whole.
     public func extent(of url: URL) throws -> ImageExtent? {
         guard let file = try regionFile(url) else { return nil }
+        // An HDF5 image above `maximumValues` cannot be loaded whole at all.
+        let refused = (file as? HDF5Spectra).map { $0.valueCount.map { $0 > configuration.maximumValues } ?? true } ?? false
         return ImageExtent(height: file.height, width: file.width,
-                           wholeLoadBytes: Double(file.height) * Double(file.width) * Double(file.bands) * 16)
+                           wholeLoadBytes: refused ? .infinity : Double(file.height) * Double(file.width) * Double(file.bands) * 16)
     }
 
     /// An HDF5, ENVI or Agilent mosaic image region by region (`SpectralRegions`); nil for the other formats.
@@ -57,11 +59,12 @@ struct SpectralRegions: SampleRegions {
 
     init(_ spectra: any SpectralRegionFile, reader: SpectralFileReader, label: SampleLabel?, axisUnit: String) throws {
         let (b, h, w) = (spectra.bands, spectra.height, spectra.width), url = spectra.url
-        let rowsPerRead = max(1, reader.options.slabValues / (w * b))
+        // In Doubles first: a header may declare sizes whose products overflow.
         do {
-            try requireMemory(Double(h) * Double(w) * 21 + Double(rowsPerRead * w * b) * 8,
+            try requireMemory(Double(h) * Double(w) * 21 + Double(w) * Double(b) * 8,
                               for: "the tissue mask and preview of \(h)×\(w) pixels, read region by region", "read a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
+        let rowsPerRead = max(1, reader.options.slabValues / (w * b))
         let axis = try reader.checkedAxis(spectra.axis, unit: spectra.axisUnit, format: spectra.format, file: url, wanted: axisUnit)
         var drawing: SpectralPreview.Drawing
         do { drawing = try .init(reader.options.preview, bands: b, height: h, width: w, wavenumbers: axis.values) } catch {
