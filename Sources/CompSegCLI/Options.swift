@@ -408,13 +408,12 @@ struct StreamedInput {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
         }
         // Said before the regions open: a spectral file is read whole once first (18 s for 7.5 GB).
-        let said = (try? source.extent(of: url)).flatMap { $0 }.map { extent in
-            print("Segmenting \(url.path) (\(extent.width)×\(extent.height)) region by region…")
-        }
+        let extent = (try? source.extent(of: url)) ?? nil
+        if let extent { print("Segmenting \(url.path) (\(extent.width)×\(extent.height)) region by region…") }
         guard let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")
         }
-        if said == nil { print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region…") }
+        if extent == nil { print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region…") }
         if let note = regions.tissueNote { print("  \(note)") }
         if let warning = regions.metadata[Sample.warningKey] {
             var one = ReaderWarnings()
