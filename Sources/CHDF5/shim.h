@@ -107,6 +107,16 @@ static inline int compseg_h5_dataset_is_elsewhere(hid_t dataset) {
     return external > 0 || layout == H5D_VIRTUAL ? 1 : 0;
 }
 
+/// The rank of the dataset's chunks, their dimensions in `dims` (at most `capacity`); 0 when it is
+/// not chunked, < 0 on failure.
+static inline int compseg_h5_chunk_dims(hid_t dataset, hsize_t *dims, int capacity) {
+    hid_t plist = H5Dget_create_plist(dataset);
+    if (plist < 0) return -1;
+    int rank = H5Pget_layout(plist) == H5D_CHUNKED ? H5Pget_chunk(plist, capacity, dims) : 0;
+    H5Pclose(plist);
+    return rank;
+}
+
 static inline herr_t compseg_h5_refuse_external(const char *parent_file, const char *parent_group, const char *child_file,
                                                 const char *child_object, unsigned *flags, hid_t fapl, void *data) {
     (void)parent_file; (void)parent_group; (void)child_file; (void)child_object; (void)flags; (void)fapl; (void)data;

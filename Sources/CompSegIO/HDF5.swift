@@ -81,6 +81,17 @@ public final class HDF5File: Sendable {
         try withDataset(path) { dataset in try withSpace(H5Dget_space(dataset), path) { try dimensions($0, path) } }
     }
 
+    /// The dimensions of dataset `path`'s chunks (the blocks it is stored and compressed in), nil
+    /// where it is stored whole (contiguous or compact): a reader takes whole chunks at a time, so
+    /// that no chunk is decompressed again for each part of it read.
+    public func chunkShape(of path: String) throws -> [Int]? {
+        try withDataset(path) { dataset in
+            var dims = [hsize_t](repeating: 0, count: 32)
+            let rank = compseg_h5_chunk_dims(dataset, &dims, 32)
+            return rank > 0 ? dims.prefix(Int(rank)).map { Int($0) } : nil
+        }
+    }
+
     /// The whole dataset as Float (float, integer and integer-based enum datasets are converted by
     /// HDF5; an enum, such as h5py's `bool`, gives its members' values: FALSE → 0, TRUE → 1).
     /// - Parameter maximumValues: the most values read; a dataset declaring more is refused before

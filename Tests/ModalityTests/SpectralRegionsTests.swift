@@ -64,6 +64,18 @@ import SpectralPreprocessing
         try checkRegions("matlab.mat", m)
     }
 
+    /// A chunked file's chunks, which its readings take whole (rows of a chunk together).
+    @Test func chunksAreKnown() throws {
+        #expect(try HDF5File(url: Self.url("hwb.h5")).chunkShape(of: "/spectra") == [2, 5, 3])
+        #expect(try HDF5File(url: Self.url("huge_declared.h5")).chunkShape(of: "/spectra") == [1, 64, 450])
+        let contiguous = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-contiguous-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: contiguous) }
+        let writer = try HDF5Writer(url: contiguous)
+        try writer.write("/spectra", shape: [2, 3, 4], values: [Float](repeating: 1, count: 24))
+        try writer.close()
+        #expect(try HDF5File(url: contiguous).chunkShape(of: "/spectra") == nil)
+    }
+
     @Test(arguments: [SpectralPreview.absorbance, .bands([1790, 1796, 1800]), .components])
     func everyPreviewIsTheWholeSamples(preview: SpectralPreview) throws {
         var c = SpectralFileOptions()

@@ -89,9 +89,13 @@ public protocol SpectralRegionFile: Sendable {
     func readMask() throws -> [Bool]?
     /// Something doubtful the reader found, as `SpectralCube.warning` (given whether the file had a mask).
     func warning(maskFound: Bool) throws -> String?
+    /// The rows the file stores together (a compressed chunk's), which a reading of whole rows
+    /// should take whole; 1 where any rows read as cheaply.
+    var rowsStoredTogether: Int { get }
 }
 
 extension SpectralRegionFile {
     public func readMask() throws -> [Bool]? { nil }
     public func warning(maskFound: Bool) throws -> String? { nil }
+    public var rowsStoredTogether: Int { 1 }
 }
