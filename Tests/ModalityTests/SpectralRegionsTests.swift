@@ -140,13 +140,23 @@ import SpectralPreprocessing
             throws: { "\($0)".contains("0000_0001.dmd: holds") && "\($0)".contains("tiles differ in size") }
     }
 
-    /// Only HDF5, ENVI and Agilent mosaics are read region by region; a file of another format is loaded whole (nil), and
+    /// NumPy arrays in C and Fortran order, 2-D and 3-D, of several types and byte orders.
+    @Test func numpyArraysGiveTheWholeSamplesParts() throws {
+        let folder = fixturesDirectory.appendingPathComponent("instruments/numpy")
+        for name in ["cube-f4.npy", "cube-i2-v2.npy", "plain/image-i1-f-v3.npy", "plain/image-u1.npy", "shared/fortran-f8be.npy", "shared/u2.npy"] {
+            let url = folder.appendingPathComponent(name)
+            let regions = try #require(try InfraredSource().regions(of: url, label: nil))
+            #expect(regions.metadata["format"] == "NumPy array", "\(name)")
+            try checkRegions(url, SpectralFileOptions())
+        }
+        #expect(throws: IOError.self) { try InfraredSource().extent(of: folder.appendingPathComponent("refused/truncated.npy")) }
+    }
+
+    /// Only HDF5, ENVI, Agilent mosaics and NumPy arrays are read region by region; a file of another format is loaded whole (nil), and
     /// a Raman modality reads regions as the infrared one does.
     @Test func otherFormatsAreLoadedWhole() throws {
-        let numpy = try #require(try FileManager.default.contentsOfDirectory(atPath: fixturesDirectory.appendingPathComponent("instruments/numpy").path)
-            .first { $0.hasSuffix(".npy") })
-        let array = fixturesDirectory.appendingPathComponent("instruments/numpy/\(numpy)")
-        #expect(try InfraredSource().extent(of: array) == nil && InfraredSource().regions(of: array, label: nil) == nil)
+        let text = fixturesDirectory.appendingPathComponent("instruments/text/map-long-wire.txt")
+        #expect(try InfraredSource().extent(of: text) == nil && InfraredSource().regions(of: text, label: nil) == nil)
         var c = SpectralFileOptions()
         c.format = .wire
         #expect(try InfraredSource(c).extent(of: Self.url("hwb.h5")) == nil)

@@ -37,5 +37,5 @@ public struct InfraredSource: SpectralFileSource, ReportsConfiguration {
     }
 }
 
-/// HDF5, ENVI and Agilent mosaic files are read region by region (`SpectralRegions`), the other formats whole.
+/// HDF5, ENVI, Agilent mosaic and NumPy files are read region by region (`SpectralRegions`), the other formats whole.
 extension InfraredSource: RegionImageSource {}

@@ -29,5 +29,5 @@ public struct RamanSource: SpectralFileSource, ReportsConfiguration {
     }
 }
 
-/// HDF5, ENVI and Agilent mosaic files are read region by region (`SpectralRegions`), the other formats whole.
+/// HDF5, ENVI, Agilent mosaic and NumPy files are read region by region (`SpectralRegions`), the other formats whole.
 extension RamanSource: RegionImageSource {}

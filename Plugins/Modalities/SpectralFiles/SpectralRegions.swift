@@ -5,7 +5,7 @@ import Foundation
 import SpectralPreprocessing
 
 extension SpectralFileSource {
-    /// The size of an HDF5, ENVI or Agilent mosaic image, and what loading it whole takes; nil for
+    /// The size of an HDF5, ENVI, Agilent mosaic or NumPy image, and what loading it whole takes; nil for
     /// the other formats, which are loaded whole.
     public func extent(of url: URL) throws -> ImageExtent? {
         guard let file = try regionFile(url) else { return nil }
@@ -15,31 +15,33 @@ extension SpectralFileSource {
                            wholeLoadBytes: refused ? .infinity : Double(file.height) * Double(file.width) * Double(file.bands) * 16)
     }
 
-    /// An HDF5, ENVI or Agilent mosaic image region by region (`SpectralRegions`); nil for the other formats.
+    /// An HDF5, ENVI, Agilent mosaic or NumPy image region by region (`SpectralRegions`); nil for the other formats.
     public func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)? {
         guard let file = try regionFile(url) else { return nil }
         return try SpectralRegions(file, reader: SpectralFileReader(configuration), label: label, axisUnit: axisWanted)
     }
 
-    /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics).
+    /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics, NumPy arrays).
     private func regionFile(_ url: URL) throws -> (any SpectralRegionFile)? {
         let format: InstrumentFormat? = switch configuration.format {
         case .auto: try InstrumentFormat.detect(url)
         case .hdf5: .hdf5
         case .envi: .envi
         case .agilent: ["dmt", "dmd"].contains(url.pathExtension.lowercased()) ? .agilentMosaic : nil
+        case .numpy: .numpy
         default: nil
         }
         switch format {
         case .hdf5?: return try HDF5Spectra(url, options: configuration)
         case .envi?: return try ENVIImage(url)
         case .agilentMosaic?: return try AgilentMosaic(url)
+        case .numpy?: return try NumPyImage(url)
         default: return nil
         }
     }
 }
 
-/// A spectral image in HDF5, ENVI or an Agilent mosaic read region by region. A first reading, a band of whole rows at a
+/// A spectral image in HDF5, ENVI, an Agilent mosaic or a NumPy array read region by region. A first reading, a band of whole rows at a
 /// time, finds its NaN and infinite values, sums each pixel's spectrum for the tissue mask and
 /// draws the preview, as loading it whole does, so a region's sample is that part of the whole
 /// one (the `components` preview reads the image twice more). Then a region reads only its own

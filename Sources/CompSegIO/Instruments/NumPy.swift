@@ -11,18 +11,32 @@ extension SpectralCube {
     /// - Throws: `IOError` naming the file: not an `.npy`, a header without `descr`, `fortran_order`
     ///   or `shape`, an unsupported type or shape, an array longer than the file, or an axis file
     ///   of another length.
-    public static func readNumPy(_ url: URL) throws -> SpectralCube {
+    public static func readNumPy(_ url: URL) throws -> SpectralCube { try NumPyImage(url).cube() }
+}
+
+/// A NumPy array file (`SpectralCube.readNumPy`), its header and axis read and its size checked
+/// against the file, read whole (`cube`) or a region at a time (`region`).
+public struct NumPyImage: SpectralRegionFile {
+    public let url: URL
+    public let height: Int, width: Int, bands: Int
+    public let axis: [Double]
+    public var axisUnit: String { "" }
+    public var format: String { "NumPy array" }
+    public let notes: [String]
+    let array: NumPyHeader
+
+    public init(_ url: URL) throws {
+        self.url = url
         let file = try BoundedFile(url)
-        let array = try NumPyHeader(file)
+        array = try NumPyHeader(file)
         let shape = array.shape
         guard shape.count == 3 || shape.count == 2, shape.allSatisfy({ $0 > 0 }) else {
             throw IOError(file: url.path, "holds an array of shape \(array.shapeText); expected height × width × bands (3-D, the "
                           + "spectrum last) or height × width, every side at least 1")
         }
         let (h, w, b) = (shape[0], shape[1], shape.count == 3 ? shape[2] : 1)
-        let values = try array.bandMajor(file, height: h, width: w, bands: b)
+        try array.requireData(file, count: checkedProduct([h, w, b]))
         var notes: [String] = []
-        let axis: [Double]
         let folder = url.deletingLastPathComponent(), stem = url.deletingPathExtension().lastPathComponent
         if let axisURL = [sibling("\(stem)_wavenumbers.npy", in: folder), sibling("wavenumbers.npy", in: folder)]
             .compactMap({ $0 }).first(where: { $0.standardizedFileURL != url.standardizedFileURL }) {
@@ -38,8 +52,41 @@ extension SpectralCube {
             axis = (0..<b).map(Double.init)
             notes.append("no \(stem)_wavenumbers.npy or wavenumbers.npy beside it: the axis is the band index")
         }
-        return SpectralCube(height: h, width: w, bands: b, values: values, axis: axis, axisUnit: "", format: "NumPy array",
-                            notes: notes, dataType: array.typeName)
+        self.notes = notes
+        (height, width, bands) = (h, w, b)
+    }
+
+    /// The whole array.
+    public func cube() throws -> SpectralCube {
+        SpectralCube(height: height, width: width, bands: bands, values: try array.bandMajor(BoundedFile(url), height: height, width: width,
+                                                                                            bands: bands),
+                     axis: axis, axisUnit: axisUnit, format: format, notes: notes, dataType: array.typeName)
+    }
+
+    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: in C order a
+    /// row's pixels (their spectra) as one run, in Fortran order a column's rows of each band.
+    public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
+        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
+            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
+        }
+        let file = try BoundedFile(url), b = bands, size = array.type.size
+        func run(_ first: Int, _ count: Int) throws -> [Float] {
+            try file.bytes(at: array.dataOffset + first * size, count: count * size, "the array")
+                .samples(array.type, at: 0, count: count, order: array.order, "the array")
+        }
+        var out = [Float](repeating: 0, count: b * h * w)
+        if array.fortranOrder {  // (y, x, k) at y + H·x + H·W·k
+            for k in 0..<b { for c in 0..<w {
+                let values = try run(y + height * (x + c) + height * width * k, h)
+                for r in 0..<h { out[(k * h + r) * w + c] = values[r] }
+            } }
+        } else {  // (y, x, k) at (y·W + x)·B + k
+            for r in 0..<h {
+                let values = try run(((y + r) * width + x) * b, w * b)
+                for c in 0..<w { for k in 0..<b { out[(k * h + r) * w + c] = values[c * b + k] } }
+            }
+        }
+        return out
     }
 }
 
@@ -129,6 +176,9 @@ struct NumPyHeader {
         guard type == .float64 else { return try bytes.samples(type, at: 0, count: n, order: order, what).map(Double.init) }
         return try (0..<n).map { Double(bitPattern: try bytes.integer(UInt64.self, at: $0 * 8, what, order)) }
     }
+
+    /// Throws unless the file holds `count` elements after the header.
+    func requireData(_ file: BoundedFile, count: Int?) throws { _ = try data(file, count: count, "the array", reading: false) }
 
     /// The bytes of the first `count` elements, checked against the file's length before they are
     /// read (without `reading`, only checked: none are read).
