@@ -339,6 +339,8 @@ struct StreamedInput {
     let truth: URL?, line: Int?, manifest: String?
     /// The name of its output files (unique among the run's inputs).
     let id: String
+    /// Its size, as its header says.
+    let extent: ImageExtent
 
     /// Segments it region by region into `folder` (`TrainedModel.segmentStreaming`), saying so with
     /// its time on standard output; with `figures`, also draws overlay's pictures. Its truth, where
@@ -408,12 +410,10 @@ struct StreamedInput {
             throw CLIError("\(url.path): the reader cannot read it region by region")  // load() streams only what it can
         }
         // Said before the regions open: a spectral file is read whole once first (18 s for 7.5 GB).
-        let extent = (try? source.extent(of: url)) ?? nil
-        if let extent { print("Segmenting \(url.path) (\(extent.width)×\(extent.height)) region by region…") }
+        print("Segmenting \(url.path) (\(extent.width)×\(extent.height)) region by region…")
         guard let regions = try source.regions(of: url, label: label) else {
             throw CLIError("\(url.path): the reader cannot read it region by region")
         }
-        if extent == nil { print("Segmenting \(url.path) (\(regions.width)×\(regions.height)) region by region…") }
         if let note = regions.tissueNote { print("  \(note)") }
         if let warning = regions.metadata[Sample.warningKey] {
             var one = ReaderWarnings()
@@ -462,7 +462,7 @@ struct RunInputs {
         let (manifest, manifestRows) = (manifest?.0, manifest?.1)
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
             = manifestRows?.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? given.map { ($0, nil, false, nil, nil) }
-        var large = Set<Int>(), dropped = Set<Int>()
+        var large: [Int: ImageExtent] = [:], dropped = Set<Int>()
         leftOut?.inputs += inputs.count
         if let streamAbove, modality.chain.isPixelwise, let source = modality.reader as? any RegionImageSource {
             // Every header is read here: each file that cannot be read is named, not only the first.
@@ -475,7 +475,7 @@ struct RunInputs {
                           Double(e.height) * Double(e.width) > Double(streamAbove) || (e.wholeLoadBytes ?? 0) > Double(usableMemory().bytes)
                     else { continue }  // in Doubles: a header may declare sizes whose product overflows
                     // A tissue mask of the row's own is read whole, and its image with it.
-                    if input.ownMask { masked.append(input.url.lastPathComponent) } else { large.insert(i) }
+                    if input.ownMask { masked.append(input.url.lastPathComponent) } else { large[i] = e }
                 } catch {
                     let problem = inputs[i].line.map { "line \($0): \(error)" } ?? "\(error)"
                     guard let leftOut else { unreadable.append(problem); continue }
@@ -495,27 +495,28 @@ struct RunInputs {
                 throw CLIError("\(unreadable.count) files cannot be read:\n" + unreadable.map { "  \($0)" }.joined(separator: "\n"))
             }
         }
-        let kept = inputs.indices.filter { !large.contains($0) && !dropped.contains($0) }
+        let kept = inputs.indices.filter { large[$0] == nil && !dropped.contains($0) }
         // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
         // Ids: the files' names, made unique (never another input's own name, loaded or streamed).
         let names = inputs.map { Sample.id(of: $0.url) }
         store = manifest.map { m in modality.onceStore(kept.map { manifestRows![$0] }, manifest: m, requiringTissue: false, reserving: names) }
             ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false, reserving: names)
         var ids = UniqueIDs(taken: store.ids, reserving: names)
-        streamed = inputs.indices.filter(large.contains).map { i in
+        let streamedIndices = large.keys.sorted()
+        streamed = streamedIndices.map { i in
             StreamedInput(url: inputs[i].url, label: inputs[i].label, truth: inputs[i].truth, line: inputs[i].line,
-                          manifest: manifest?.url.path, id: ids.make(Sample.id(of: inputs[i].url)))
+                          manifest: manifest?.url.path, id: ids.make(Sample.id(of: inputs[i].url)), extent: large[i]!)
         }
         files = Dictionary(uniqueKeysWithValues: zip(store.ids, kept.map { inputs[$0].url }) + streamed.map { ($0.id, $0.url) })
         rows = manifestRows.map { all in kept.map { all[$0] } } ?? []
         var byID: [String: Manifest.Row] = [:]
         if let manifestRows {
             for (id, row) in zip(store.ids, rows) { byID[id] = row }
-            for (input, i) in zip(streamed, inputs.indices.filter(large.contains)) { byID[input.id] = manifestRows[i] }
+            for (input, i) in zip(streamed, streamedIndices) { byID[input.id] = manifestRows[i] }
         }
         rowsByID = byID
         var (loadedIDs, streamedIDs) = (store.ids.makeIterator(), streamed.map(\.id).makeIterator())
-        order = inputs.indices.filter { !dropped.contains($0) }.map { large.contains($0) ? streamedIDs.next()! : loadedIDs.next()! }
+        order = inputs.indices.filter { !dropped.contains($0) }.map { large[$0] != nil ? streamedIDs.next()! : loadedIDs.next()! }
     }
 }
 
@@ -599,11 +600,12 @@ struct TrainedRunInput: ParsableArguments {
     }
 
     /// `writingOutputs` into `--out`, after refusing to write or remove (`earlier`) any file the
-    /// command reads.
-    func writing(_ outputs: [URL], removing earlier: [URL], command: String, _ body: (_ earlier: [URL]) throws -> Void) throws {
+    /// command reads (without `truths`, as for `load`, a truth file that is missing is no error).
+    func writing(_ outputs: [URL], removing earlier: [URL], command: String, truths: Bool = true,
+                 _ body: (_ earlier: [URL]) throws -> Void) throws {
         let inputs = try data.map {
             SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: skipUnreadable,
-                                                  requiringTruthFiles: command != "segment").rows,
+                                                  requiringTruthFiles: truths).rows,
                                      manifest: $0)
         }
             ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }

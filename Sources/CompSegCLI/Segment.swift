@@ -41,7 +41,7 @@ struct Segment: ParsableCommand {
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
-        try input.writing(outputs, removing: recorded, command: "segment") { earlier in
+        try input.writing(outputs, removing: recorded, command: "segment", truths: false) { earlier in
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batching.batch, clock: modality.clock, leavingOut: leftOut?.handler)
             warnAboutReaders(samples)
             let writingStart = DispatchTime.now().uptimeNanoseconds

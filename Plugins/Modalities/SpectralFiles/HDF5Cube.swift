@@ -107,9 +107,6 @@ struct HDF5Spectra: SpectralRegionFile {
         return o1 || o2 ? nil : count
     }
 
-    /// The memory reading the image whole takes: its values and the copies reading and preparing them make.
-    var wholeReadBytes: Double { Double(height) * Double(width) * Double(bands) * 16 }
-
     /// Every value, B×H×W channels first.
     /// - Throws: `IOError` when the image declares more than `maximumValues` values or needs more
     ///   memory than there is (checked before any is taken), or cannot be read.
@@ -144,9 +141,7 @@ struct HDF5Spectra: SpectralRegionFile {
 
     /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first.
     func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
-        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
-            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
-        }
+        try requireInside(y: y, x: x, height: h, width: w)
         let (b, name) = (bands, options.spectra)
         let slab: [Float]
         switch options.layout {

@@ -12,7 +12,7 @@ extension SpectralFileSource {
         // An HDF5 image above `maximumValues` cannot be loaded whole at all.
         let refused = (file as? HDF5Spectra).map { $0.valueCount.map { $0 > configuration.maximumValues } ?? true } ?? false
         return ImageExtent(height: file.height, width: file.width,
-                           wholeLoadBytes: refused ? .infinity : Double(file.height) * Double(file.width) * Double(file.bands) * 16)
+                           wholeLoadBytes: refused ? .infinity : file.wholeReadBytes)
     }
 
     /// An HDF5, ENVI, Agilent mosaic or NumPy image region by region (`SpectralRegions`); nil for the other formats.
@@ -135,9 +135,7 @@ struct SpectralRegions: SampleRegions {
 
     /// Cut from the preview drawn once: the spectra are not read.
     func preview(y: Int, x: Int, height h: Int, width w: Int) throws -> RGBImage {
-        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
-            throw IOError(file: spectra.url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
-        }
+        try spectra.requireInside(y: y, x: x, height: h, width: w)
         var bytes = [UInt8]()
         bytes.reserveCapacity(h * w * 3)
         for r in 0..<h {

@@ -188,9 +188,7 @@ public struct AgilentMosaic: SpectralRegionFile {
 
     /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first; NaN where a tile is missing.
     public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
-        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
-            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
-        }
+        try requireInside(y: y, x: x, height: h, width: w)
         let b = bands
         var out = [Float](repeating: .nan, count: b * h * w)
         for gridRow in (y / side)...((y + h - 1) / side) {

@@ -83,9 +83,7 @@ public struct ENVIImage: SpectralRegionFile {
     /// file holds contiguously read once (a band's rows, or a row's bands or pixels; whole rows
     /// read as one run where the region spans the width).
     public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
-        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
-            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
-        }
+        try requireInside(y: y, x: x, height: h, width: w)
         let file = try BoundedFile(dataURL), b = bands, full = w == width
         var out = [Float](repeating: 0, count: b * h * w)
         /// `count` values from value `first` of the file (counted as stored).

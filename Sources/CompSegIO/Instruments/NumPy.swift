@@ -66,9 +66,7 @@ public struct NumPyImage: SpectralRegionFile {
     /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: in C order a
     /// row's pixels (their spectra) as one run, in Fortran order a column's rows of each band.
     public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
-        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
-            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
-        }
+        try requireInside(y: y, x: x, height: h, width: w)
         let file = try BoundedFile(url), b = bands, size = array.type.size
         func run(_ first: Int, _ count: Int) throws -> [Float] {
             try file.bytes(at: array.dataOffset + first * size, count: count * size, "the array")

@@ -95,6 +95,16 @@ public protocol SpectralRegionFile: Sendable {
 }
 
 extension SpectralRegionFile {
+    /// The memory reading the image whole takes: its values and the copies reading and preparing them make.
+    public var wholeReadBytes: Double { Double(height) * Double(width) * Double(bands) * 16 }
+
+    /// Throws `IOError` naming the file unless rows `y ..< y + h`, columns `x ..< x + w` lie inside the image.
+    public func requireInside(y: Int, x: Int, height h: Int, width w: Int) throws {
+        guard y >= 0, x >= 0, h > 0, w > 0, y + h <= height, x + w <= width else {
+            throw IOError(file: url.path, "rows \(y)..<\(y + h), columns \(x)..<\(x + w) do not lie inside the image's \(height)×\(width)")
+        }
+    }
+
     public func readMask() throws -> [Bool]? { nil }
     public func warning(maskFound: Bool) throws -> String? { nil }
     public var rowsStoredTogether: Int { 1 }
