@@ -32,6 +32,8 @@ struct Compare: ParsableCommand {
     var threshold = "auto"
     @Flag(help: "Continue the comparison in --out that Ctrl-C or a kill stopped, given the same options (--epochs may grow): entries trained are kept, a stopped run goes on from its last epoch, missing ones are trained; then every entry is evaluated and the tables written.")
     var resume = false
+    @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue: each is named in a warning, every entry trains and is tested on the others, and the train and val rows left out are recorded in each entry's model.json (a resumed comparison leaves out the same ones). Without it, such a row ends the command before training.")
+    var skipUnreadable = false
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
@@ -215,6 +217,10 @@ struct Compare: ParsableCommand {
     }
 
     func run() throws {
+        try hintingSkipUnreadable(skipping: skipUnreadable, inputs: { manifestInputs(data) }) { try compare() }
+    }
+
+    private func compare() throws {
         threading.apply()
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
@@ -291,16 +297,9 @@ struct Compare: ParsableCommand {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
                                    + "comparison there with the same options and --resume")
         }
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data))
-        let testRows = manifest.rows(in: .test)
-        guard !testRows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
-        try TrainingRun.requireTrainingRows(manifest)
-        // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
-        try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
         var settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
-        let manifestRows = ManifestRows(manifest, readingContentsWith: try registry.modality(resolved.reader, resolved.readerConfiguration))
         for e in entries where resume {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
@@ -315,22 +314,58 @@ struct Compare: ParsableCommand {
                 throw CLIError("\(run.url.path): entry \(e.name) already completed \(done) epochs, more than the \(settings.epochs) "
                                + "asked for (--epochs is the total to reach)", usage: true)
             }
-            if let difference = Self.dataDifference(model, rows: manifestRows, in: manifest) {  // the data's, not the options': status 1, as train's
-                throw CLIError("\(manifest.url.path): entry \(e.name) was begun on other data: \(difference); resume with the manifest and "
-                               + "files the comparison began with")
-            }
             begun[e.name] = model
+        }
+        let firstBegun = begun.keys.sorted().first.flatMap { begun[$0] }
+        // With --skip-unreadable, a resumed comparison's train and val rows are left out as its entries recorded; only test rows anew.
+        var skipping = !skipUnreadable ? nil : LeavingOutRows(recorded: firstBegun?.rows?.leftOut ?? [])
+        var manifest: Manifest
+        if let firstBegun {
+            manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOut: firstBegun.rows?.leftOut ?? (skipUnreadable ? [] : nil))
+            skipping?.namingMissingTestImages(of: manifest)
+        } else {
+            manifest = try skipping?.manifest(data) ?? Manifest(contentsOf: URL(fileURLWithPath: data))
+        }
+        guard !manifest.rows(in: .test).isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
+        try TrainingRun.requireTrainingRows(manifest)
+        // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
+        try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
+        let reader = try registry.modality(resolved.reader, resolved.readerConfiguration)
+        if !begun.isEmpty {
+            let rows = ManifestRows(manifest, readingContentsWith: reader)
+            for (name, model) in begun.sorted(by: { $0.key < $1.key }) {
+                if let difference = Self.dataDifference(model, rows: rows, in: manifest) {  // the data's, not the options': status 1, as train's
+                    throw CLIError("\(manifest.url.path): entry \(name) was begun on other data: \(difference); resume with the manifest and "
+                                   + "files the comparison began with")
+                }
+            }
         }
         // Without --patience, entries not begun yet take the begun runs' (they keep their own).
         if settings.patience == nil { settings.patience = begun.values.compactMap(\.training.patience).first }
         // The preprocessing as the begun runs fitted it (fitting again on another thread count would differ slightly).
-        let prepared = try begun.values.first.map { try $0.preparedModality(registry: registry, file: "\(folder.path): \(begun.keys.sorted()[0])") }
-            ?? PreparedModality(resolved, registry: registry).fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cache.bytes, alsoChecking: manifest.rows(in: .val))
-        let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cache.bytes)
-        let test = try prepared.store(testRows, manifest: manifest,
-                                      cacheBudget: max(0, cache.bytes - train.cachedBytes - validation.cachedBytes))
+        func unfittedModality() throws -> PreparedModality {
+            try firstBegun.map { try $0.preparedModality(registry: registry, file: "\(folder.path): \(begun.keys.sorted()[0])") }
+                ?? PreparedModality(resolved, registry: registry)
+        }
+        let cacheBytes = cache.bytes
+        func prepared(_ manifest: Manifest) throws -> (modality: PreparedModality, train: SampleStore, validation: SampleStore, test: SampleStore) {
+            let prepared = try firstBegun == nil ? unfittedModality().fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBytes,
+                                                                     alsoChecking: manifest.rows(in: .val)) : unfittedModality()
+            let (train, validation) = try TrainingRun.stores(manifest, prepared, cacheBudget: cacheBytes)
+            let test = try prepared.store(manifest.rows(in: .test), manifest: manifest,
+                                          cacheBudget: max(0, cacheBytes - train.cachedBytes - validation.cachedBytes))
+            return (prepared, train, validation, test)
+        }
+        let made: (modality: PreparedModality, train: SampleStore, validation: SampleStore, test: SampleStore)
+        (made, manifest) = try skipping?.preparing(manifest, splits: firstBegun == nil ? [.train, .val, .test] : [.test],
+                                                   reading: unfittedModality, prepared) ?? (prepared(manifest), manifest)
+        guard !manifest.rows(in: .test).isEmpty else { throw CLIError("\(manifest.url.path): no test row could be read to compare on") }
+        try skipping?.warnings.report()
+        let (prepared, train, validation, test) = made
+        let testRows = manifest.rows(in: .test)
         warnAboutReaders(stores: [train, validation, test])
         giveBackFreedMemory()
+        let manifestRows = skipping?.recording(in: ManifestRows(manifest, readingContentsWith: reader)) ?? ManifestRows(manifest, readingContentsWith: reader)
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         /// The run a new entry begins.
         func newRun(_ e: Entry) -> RunConfiguration {
@@ -402,7 +437,7 @@ struct Compare: ParsableCommand {
                 try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
                                           splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
                                           source: (session.folder.url.path, manifest.url.path, "test", origin),
-                                          run: (0, shared + Warnings.written.dropFirst(warnedBefore)), to: figures)
+                                          run: (skipping?.testRows ?? 0, shared + Warnings.written.dropFirst(warnedBefore)), to: figures)
                 let history = session.trainer.history
                 let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
                 rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,

@@ -34,6 +34,8 @@ struct Train: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
+    @Flag(help: "Leave out the train, val and test rows whose image is missing, cannot be read or holds no tissue: each is named in a warning and recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
+    var skipUnreadable = false
     @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder.")
     var config: String?
 
@@ -47,12 +49,12 @@ struct Train: ParsableCommand {
         var epochs, batch, width, depth, patience, threads, warmup, cacheMb: Int?
         var lr, weightDecay, minDelta: Float?
         var seed: UInt64?
-        var balancedBatches, paperRecipe: Bool?
+        var balancedBatches, paperRecipe, skipUnreadable: Bool?
         var modalityConfiguration, topologyConfiguration, headConfiguration: JSONValue?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
             case modality, topology, head, data, out, device, precision, optimizer, augment, epochs, batch, width, depth, patience
-            case threads, warmup, cacheMb, lr, weightDecay, minDelta, seed, balancedBatches, paperRecipe
+            case threads, warmup, cacheMb, lr, weightDecay, minDelta, seed, balancedBatches, paperRecipe, skipUnreadable
             case modalityConfiguration, topologyConfiguration, headConfiguration
         }
 
@@ -104,6 +106,7 @@ struct Train: ParsableCommand {
         training.batch = training.batch ?? f.batch; training.lr = training.lr ?? f.lr; training.seed = training.seed ?? f.seed
         training.warmup = training.warmup ?? f.warmup; training.augment = training.augment ?? f.augment
         training.paperRecipe = training.paperRecipe || f.paperRecipe == true
+        skipUnreadable = skipUnreadable || f.skipUnreadable == true
         let section = f.topologyConfiguration?.objectValue ?? [:]
         for (key, value) in [("width", f.width), ("depth", f.depth)] where value != nil && section[key] != nil {
             throw fail(key, "is given twice, as '\(key)' and in topologyConfiguration: give it once")
@@ -142,7 +145,10 @@ struct Train: ParsableCommand {
                 throw CLIError("modality, data and out are required, by option or in \(config ?? "--config")")
             }
         }
-        try command.train(file)
+        // A resume leaves out no other rows than the run did when it began.
+        try hintingSkipUnreadable(skipping: command.skipUnreadable || command.resume != nil, inputs: { manifestInputs(command.data) }) {
+            try command.train(file)
+        }
     }
 
     private func train(_ file: File?) throws {
@@ -257,8 +263,9 @@ struct Train: ParsableCommand {
 
     private func created(in folder: RunDirectory, lock: FolderLock, _ file: File?, cacheBudget: Int, registry: Registry,
                          device: DeviceChoice) throws -> (TrainingRun, Manifest) {
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data!))
-        try TrainingRun.requireTrainingRows(manifest)
+        var skipping = skipUnreadable ? LeavingOutRows() : nil
+        let given = try skipping?.manifest(data!) ?? Manifest(contentsOf: URL(fileURLWithPath: data!))
+        try TrainingRun.requireTrainingRows(given)
         var modalityManifest = try resolveModalityNoting(modality!, registry: registry)
         if let options = file?.modalityConfiguration {
             modalityManifest.options = try mergedOptions(modalityManifest.options, options)
@@ -283,14 +290,22 @@ struct Train: ParsableCommand {
         }
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         let started = DispatchTime.now().uptimeNanoseconds
-        let modality = try PreparedModality(modalityManifest, registry: registry)
-            .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget, alsoChecking: manifest.rows(in: .val))
-        let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
+        func prepared(_ manifest: Manifest) throws -> (modality: PreparedModality, train: SampleStore, validation: SampleStore) {
+            let modality = try PreparedModality(modalityManifest, registry: registry)
+                .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget, alsoChecking: manifest.rows(in: .val))
+            let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
+            return (modality, train, validation)
+        }
+        let ((modality, train, validation), manifest) = try skipping?.preparing(
+            given, splits: [.train, .val], reading: { try PreparedModality(modalityManifest, registry: registry) }, prepared)
+            ?? (prepared(given), given)
+        try skipping?.warnings.report()
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
-        model.rows = ManifestRows(manifest, readingContentsWith: modality.reader)
+        let rows = ManifestRows(manifest, readingContentsWith: modality.reader)
+        model.rows = skipping?.recording(in: rows) ?? rows
         return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock),
                 manifest)
     }
@@ -353,7 +368,13 @@ struct Train: ParsableCommand {
             throw TrainingError("\(manifestURL.path): the run's manifest is not there any more; if it moved, pass --data "
                                 + "with its new path")
         }
-        let manifest = try Manifest(contentsOf: manifestURL)
+        // A run begun with --skip-unreadable leaves out the rows it left out then, readable or not now.
+        let leftOut = model.rows?.leftOut ?? (skipUnreadable ? [] : nil)
+        let manifest = try Manifest(contentsOf: manifestURL, leavingOut: leftOut)
+        if let leftOut, !leftOut.isEmpty {
+            print("Leaving out \(counted(leftOut.count, "row")) as the run began (model.json's rows.leftOut): "
+                  + leftOut.prefix(5).map { "\($0.name) (\($0.split))" }.joined(separator: ", ") + (leftOut.count > 5 ? ", …" : ""))
+        }
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
             guard given.sameRows(as: trained) else {

@@ -151,7 +151,8 @@ public struct PreparedModality: Sendable {
 
     /// Reads every row, so that a bad file is reported with all the others: each problem by line
     /// (an empty tissue mask too, which `store` refuses: a fit on no tissue fails for want of pixels).
-    private func readProblems(_ rows: [Manifest.Row]) -> [(line: Int, message: String)] {
+    /// These are the rows `--skip-unreadable` leaves out.
+    public func readProblems(_ rows: [Manifest.Row]) -> [(line: Int, message: String)] {
         rows.compactMap { row in
             do {
                 var sample = try read(row)

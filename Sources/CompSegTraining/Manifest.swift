@@ -19,15 +19,17 @@ public struct Manifest: Sendable {
     }
 
     public let url: URL
-    public let rows: [Row]
+    public private(set) var rows: [Row]
     /// With `leavingOutMissingImages`, the rows left out because their image file is missing.
     public private(set) var missingImages: [MissingImage] = []
 
-    /// A row left out because its image file is missing: its line, its split where it gives one,
-    /// and "line N: image file F not found".
+    /// A row left out because its image file is missing: its line, its image's file name, its
+    /// split and label where it gives them, and "line N: image file F not found".
     public struct MissingImage: Sendable, CustomStringConvertible {
         public let line: Int
+        public let name: String
         public let split: Split?
+        public let label: SampleLabel?
         public let description: String
     }
 
@@ -160,7 +162,10 @@ public struct Manifest: Sendable {
             if split == nil && (splitText != nil || missing.split) {
                 problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")
             }
-            if let lost { missingRows.append(MissingImage(line: line, split: split, description: lost)) }
+            if let lost, let text = column("path", fields) {
+                missingRows.append(MissingImage(line: line, name: URL(fileURLWithPath: text).lastPathComponent, split: split, label: label,
+                                                description: lost))
+            }
             let mask = file(column("mask", fields), line, "mask", asWritten: untrimmed("mask", fields))
             let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
             if let path, label != nil || !labelled, split != nil || !labelled {
@@ -183,6 +188,36 @@ public struct Manifest: Sendable {
         guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
         self.rows = rows
         missingImages = missingRows
+    }
+}
+
+extension Manifest {
+    /// The manifest without the rows on `lines` (rows `--skip-unreadable` left out).
+    public func leavingOut(lines: Set<Int>) -> Manifest {
+        var kept = self
+        kept.rows = rows.filter { !lines.contains($0.line) }
+        return kept
+    }
+
+    /// The manifest at `url` as a run begun with `--skip-unreadable` reads it again, `recorded`
+    /// being the train and val rows it left out: rows of those file names and splits are left out,
+    /// missing or not, and so is a test row whose image is missing; any other row is read as
+    /// `init(contentsOf:)` reads it. Nil `recorded` (a run begun without the option) is that init.
+    /// - Throws: `ManifestError` as `init(contentsOf:)` does, naming a train or val row whose image
+    ///   is missing though the run trained on it.
+    public init(contentsOf url: URL, leavingOut recorded: [ManifestRows.LeftOutRow]?) throws {
+        guard let recorded else { self = try Manifest(contentsOf: url); return }
+        let manifest = try Manifest(contentsOf: url, leavingOutMissingImages: true)
+        func isRecorded(name: String, split: Split?) -> Bool {
+            recorded.contains { $0.name == name.precomposedStringWithCanonicalMapping && $0.split == (split?.rawValue ?? "") }
+        }
+        let missing = manifest.missingImages.filter { $0.split != .test && !isRecorded(name: $0.name, split: $0.split) }
+        guard missing.isEmpty else {
+            throw ManifestError(file: url.path, problems: missing.map { "\($0) (the run trained on it: put it back)" })
+        }
+        let leftOut = manifest.rows.filter { $0.split != .test && isRecorded(name: $0.path.lastPathComponent, split: $0.split) }
+        self = manifest.leavingOut(lines: Set(leftOut.map(\.line)))
+        missingImages = manifest.missingImages.filter { $0.split == .test }
     }
 }
 
@@ -225,12 +260,25 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     /// Each row as the digests see it, in the manifest's order (nil in runs written before it was
     /// recorded): what changed is then named row by row.
     public var perRow: [Row]?
+    /// The train and val rows `--skip-unreadable` left out when the run began (nil: none), which
+    /// its resumes leave out too.
+    public var leftOut: [LeftOutRow]?
 
     /// A train or val row as the digests see it.
     public struct Row: Codable, Sendable, Equatable {
         public var split: String, name: String, bytes: Int, label: String
         /// Its files' sampled contents (`sampledContents`), where read.
         public var contents: String?
+    }
+
+    /// A train or val row left out as unreadable: its file's name, split and label as `Row`
+    /// records them, and why, as it was said then ("line 9: image file spot7.h5 not found").
+    public struct LeftOutRow: Codable, Sendable, Equatable {
+        public var name: String, split: String, label: String, why: String
+        public init(name: String, split: Split?, label: SampleLabel?, why: String) {
+            (self.name, self.split, self.label, self.why) = (name.precomposedStringWithCanonicalMapping, split?.rawValue ?? "",
+                                                             label?.rawValue ?? "", why)
+        }
     }
 
     /// - Parameter reader: the reader whose files to read for `contents` (nine 4 KiB pieces of

@@ -516,6 +516,72 @@ import Testing
         #expect(patient.status == 0 && patient.output.contains("epoch 4/10") && !patient.output.contains("epoch 5/10"), "\(patient.output)")
     }
 
+    /// `train --skip-unreadable` leaves out a damaged train row and a missing val row, naming
+    /// them, and trains as on a manifest without them; model.json records them, so a resume leaves
+    /// out the same rows (one put back, too), and refuses a row it trained on that is now missing.
+    /// `compare --skip-unreadable` leaves out an unreadable test row as well, and counts it.
+    @Test func skipUnreadableTrainsOnTheRestAndResumesAlike() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let made = try cli.run(["phantom", "--spots", "12", "--size", "16", "--bands", "20", "--seed", "5", "--out", folder.path("data")])
+        #expect(made.status == 0, "\(made.output)")
+        let manifest = folder.path("data/manifest.csv")
+        let lines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n").map(String.init)
+        func row(_ split: String, _ k: Int = 0) -> String { lines.filter { $0.contains(",\(split),") || $0.hasSuffix(",\(split)") }[k] }
+        let damaged = row("train"), missing = row("val"), test = row("test")
+        func file(_ line: String) -> String { folder.path("data/" + line.split(separator: ",")[0]) }
+        let kept = try Data(contentsOf: URL(fileURLWithPath: file(missing)))
+        try Data("damaged".utf8).write(to: URL(fileURLWithPath: file(damaged)))
+        try FileManager.default.removeItem(atPath: file(missing))
+        // The same rows but those two, in the same order: what the left-out run must equal.
+        try Data((lines.filter { $0 != damaged && $0 != missing }.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: folder.path("data/rest.csv")))
+
+        let refused = try cli.run(train(manifest, folder.path("run")))
+        #expect(refused.status == 1 && refused.output.contains("(nothing was written: --skip-unreadable leaves out"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("run")))
+        let skipped = try cli.run(train(manifest, folder.path("run")) + ["--skip-unreadable"])
+        #expect(skipped.status == 0, "\(skipped.output)")
+        for line in [damaged, missing] {
+            let name = String(line.split(separator: ",")[0])
+            #expect(skipped.output.contains("left out (--skip-unreadable): \(manifest): line \(lines.firstIndex(of: line)! + 1): ")
+                        && skipped.output.contains(name), "\(name): \(skipped.output)")
+        }
+        #expect(skipped.output.contains("2 of 12 inputs left out"), "\(skipped.output)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("run/model.json")))) as! [String: Any]
+        let leftOut = ((model["rows"] as? [String: Any])?["leftOut"] as? [[String: String]]) ?? []
+        #expect(leftOut.map { $0["name"] ?? "" }.sorted() == [damaged, missing].map { String($0.split(separator: ",")[0]) }.sorted()
+                    && leftOut.allSatisfy { !($0["why"] ?? "").isEmpty }, "\(leftOut)")
+        #expect(try cli.run(train(folder.path("data/rest.csv"), folder.path("rest"))).status == 0)
+        func weights(_ run: String) throws -> Data { try Data(contentsOf: URL(fileURLWithPath: folder.path("\(run)/weights.safetensors"))) }
+        #expect(try weights("run") == weights("rest"))
+
+        // The missing file put back is still left out: the run goes on as it began.
+        try kept.write(to: URL(fileURLWithPath: file(missing)))
+        let resumed = try cli.run(["train", "--resume", folder.path("run"), "--epochs", "4", "--threads", "2"])
+        #expect(resumed.status == 0 && resumed.output.contains("Leaving out 2 rows as the run began"), "\(resumed.output)")
+        #expect(try cli.run(["train", "--resume", folder.path("rest"), "--epochs", "4", "--threads", "2"]).status == 0)
+        #expect(try weights("run") == weights("rest"))
+        // A row it trained on, gone: refused, named.
+        let other = row("train", 1)
+        try FileManager.default.moveItem(atPath: file(other), toPath: file(other) + ".away")
+        let gone = try cli.run(["train", "--resume", folder.path("run"), "--epochs", "5"])
+        #expect(gone.status == 1 && gone.output.contains("(the run trained on it: put it back)"), "\(gone.output)")
+        try FileManager.default.moveItem(atPath: file(other) + ".away", toPath: file(other))
+
+        // compare: a test row that cannot be read is left out of every entry's evaluation, and counted there.
+        try Data(count: 3000).write(to: URL(fileURLWithPath: file(test)))
+        let compared = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,segnet", "--epochs", "1",
+                                    "--width", "4", "--depth", "2", "--batch", "2", "--out", folder.path("cmp"), "--skip-unreadable"])
+        #expect(compared.status == 0 && compared.output.contains("2 of 12 inputs left out"), "\(compared.output)")
+        for entry in ["unet", "segnet"] {
+            let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("cmp/\(entry)/test/summary.json"))))
+            #expect((summary as? [String: Any])?["n_left_out"] as? Int == 1, "\(entry)")
+            let recorded = try String(contentsOfFile: folder.path("cmp/\(entry)/model.json"), encoding: .utf8)
+            #expect(recorded.contains("\"leftOut\"") && recorded.contains(String(damaged.split(separator: ",")[0])), "\(entry)")
+        }
+    }
+
     /// A settings file's relative paths are taken from its folder, and recorded without "..".
     @Test func settingsFilePathsAreTakenFromItsFolder() throws {
         let folder = try TemporaryFolder()
