@@ -85,7 +85,11 @@ struct Plugins: ParsableCommand {
                 lines += also
             case .success: lines.append("Settings: none.")
             case .failure(let error as CLIError): lines.append("Settings: \(error)")
-            case .failure(let error): lines.append("Settings (\(whereGiven)): it needs some given; with none: \(error)")
+            case .failure(let error):
+                // None has a default that stands alone: the keys it takes, and what it says with none given.
+                let keys = Self.keysWithoutDefault(nil, make)
+                lines.append("Settings, none set by default (\(whereGiven)): " + (keys.isEmpty ? "" : keys.joined(separator: ", ") + "; ")
+                             + "some must be given: with none, \(Self.withoutSource(error))")
             }
             found.append(lines.joined(separator: "\n"))
         }
@@ -129,6 +133,12 @@ struct Plugins: ParsableCommand {
             return (error.knownKeys ?? []).filter { !listed.contains($0) }.sorted()
         } catch {}
         return []
+    }
+
+    /// A configuration error's message without the "configuration: " its unnamed source gives it.
+    static func withoutSource(_ error: any Error) -> String {
+        let text = "\(error)"
+        return text.hasPrefix("configuration: ") ? String(text.dropFirst("configuration: ".count)) : text
     }
 
     /// A modality manifest `--modality NAME` finds: where it is, and what it sets.

@@ -108,6 +108,12 @@ public struct PluginConfiguration: Sendable, Equatable {
                 let path = c.codingPath.map(\.stringValue) + [typo]
                 throw ConfigurationError(source: source, message: "unknown key '\(path.joined(separator: "."))': did you mean '\(key.stringValue)'?")
             }
+            // A key the type does not take is named before a key it misses (`plugins` lists the keys so).
+            if case .keyNotFound = error, let listed = (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys,
+               let top = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any],
+               let unknown = top.keys.sorted().first(where: { !listed.contains($0) }) {
+                throw ConfigurationError.unknownKey(unknown, known: listed.sorted(), source: source)
+            }
             throw ConfigurationError(source: source, message: error.readable)
         }
         let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]

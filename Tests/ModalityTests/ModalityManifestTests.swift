@@ -91,6 +91,11 @@ import Testing
             .contains("preprocessing step 2: unknown preprocessing step 'smooth'"))
         #expect(try message("reader: infrared\npreprocessing:\n  - pca: {components: 4, whitening: true}\n")
             .contains("preprocessing step 1 'pca': unknown key 'whitening'"))
+        // A key the step does not take is named before the key it misses, with the keys it takes.
+        #expect(try message("reader: infrared\npreprocessing:\n  - pca: {n: 4}\n")
+            .contains("preprocessing step 1 'pca': unknown key 'n'; known keys: components, fitPixels, whiten"))
+        #expect(try message("reader: infrared\npreprocessing:\n  - crop: {from: 900, upper: 1800}\n")
+            .contains("preprocessing step 1 'crop': unknown key 'from'; known keys: lower, upper"))
         #expect(try message("reader: infrared\noptions: {layot: hwb}\n").contains("options: unknown key 'layot'"))
         #expect(try message("reader: nmr\n").contains("key 'reader': unknown modality 'nmr'"))
         #expect(try message("reader: 5\n").contains("key 'reader' is 5; expected the identifier of a modality reader, as text"))

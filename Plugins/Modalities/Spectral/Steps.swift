@@ -151,3 +151,10 @@ public struct SpectralNormalization: SpectralTransform, Equatable {
         }
     }
 }
+
+// The keys of the steps that need some given (`compseg plugins` lists them, and a key none of
+// them takes is named before a missing one). PCA's fitted `fit` and `axis` are model.json's, not a user's.
+extension PCAStep: ListsConfigurationKeys { public static var configurationKeys: [String] { ["components", "whiten", "fitPixels"] } }
+extension SpectralCrop: ListsConfigurationKeys { public static var configurationKeys: [String] { ["lower", "upper"] } }
+extension SpectralResample: ListsConfigurationKeys { public static var configurationKeys: [String] { ["values", "from", "to", "count"] } }
+extension SpectralNormalization: ListsConfigurationKeys { public static var configurationKeys: [String] { ["method", "wavenumber"] } }
