@@ -17,7 +17,9 @@ struct OverlayCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35).")
     var threshold: Float?
     @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
-    @Option(parsing: .unconditional, help: "Opacity of the blended mask.") var alpha = 0.35
+    @Option(parsing: .unconditional, help: "Opacity of the blended mask, 0 to 1 (default: 0.35).") var opacity: Double?
+    /// `--opacity`'s earlier name, still taken (`alpha` is the CompSegNet head's α elsewhere).
+    @Option(parsing: .unconditional, help: .hidden) var alpha: Double?
     @OptionGroup var polygons: GeoJSONOptions
     @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var threading: ThreadOptions
@@ -26,7 +28,11 @@ struct OverlayCommand: ParsableCommand {
     func validate() throws {
         if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
-        guard alpha >= 0 && alpha <= 1 else { throw ValidationError("--alpha must lie in [0, 1], got \(alpha)") }
+        if alpha != nil && opacity != nil {
+            throw ValidationError("--alpha is --opacity's earlier name: give one of them")
+        }
+        let (name, value) = alpha.map { ("--alpha", $0) } ?? ("--opacity", blend)
+        guard value >= 0 && value <= 1 else { throw ValidationError("\(name) must lie in [0, 1], got \(value)") }
     }
 
     var rgb: (UInt8, UInt8, UInt8)? {
@@ -35,7 +41,11 @@ struct OverlayCommand: ParsableCommand {
         return (UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF))
     }
 
+    /// The mask's opacity, by either name.
+    var blend: Double { alpha ?? opacity ?? 0.35 }
+
     func run() throws {
+        if alpha != nil { warn("--alpha is now --opacity (alpha is the CompSegNet head's α); it is taken as --opacity") }
         try hintingSkipUnreadable(skipping: input.skipUnreadable, inputs: { input.inputPaths }) { try work() }
     }
 
@@ -72,10 +82,10 @@ struct OverlayCommand: ParsableCommand {
                                                 minimumArea: polygons.geojsonMinArea)
                 }
                 try EvaluationReport.writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: staging,
-                                                  colour: rgb!, alpha: alpha)
+                                                  colour: rgb!, alpha: blend)
                 for large in streamed {
                     guard let (done, _) = try large.segment(trained, modality: modality, threshold: threshold, to: staging,
-                                                            geoJSON: polygons, figures: (rgb!, alpha), leftOut: leftOut) else { continue }
+                                                            geoJSON: polygons, figures: (rgb!, blend), leftOut: leftOut) else { continue }
                     results.append(done.result)
                 }
                 try leftOut?.report()

@@ -771,11 +771,20 @@ extension EndToEndTests {
         }
 
         let overlaid = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov"),
-                                    "--colour", "#00ff00", "--alpha", "0.5"])
+                                    "--colour", "#00ff00", "--opacity", "0.5"])
         #expect(overlaid.status == 0, "\(overlaid.output)")
         for suffix in ["_overlay.png", "_contour.png", "_heatmap.png", "_label.png", "_panel.png", "_mask.png"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("ov/spot000\(suffix)")), "\(suffix)")
         }
+        // --opacity's earlier name still draws the same, with a warning; both at once are refused.
+        let earlier = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov3"),
+                                   "--colour", "#00ff00", "--alpha", "0.5"])
+        #expect(earlier.status == 0 && earlier.output.contains("--alpha is now --opacity"), "\(earlier.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: folder.path("ov3/spot000_overlay.png")))
+                    == Data(contentsOf: URL(fileURLWithPath: folder.path("ov/spot000_overlay.png"))))
+        let both = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov4"),
+                                "--alpha", "0.5", "--opacity", "0.4"])
+        #expect(both.status == 64 && both.output.contains("--alpha is --opacity's earlier name: give one of them"), "\(both.output)")
         let badColour = try cli.run(["overlay", "--model", folder.path("cmp/unet"), "--data", manifest, "--out", folder.path("ov2"),
                                      "--colour", "green"])
         #expect(badColour.status != 0 && badColour.output.contains("six hex digits"), "\(badColour.output)")
