@@ -6,13 +6,6 @@ static inline hid_t compseg_h5p_default(void) { return H5P_DEFAULT; }
 static inline hid_t compseg_h5s_all(void) { return H5S_ALL; }
 static inline unsigned compseg_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned compseg_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }
-/// A file-access list for a file held in memory only (the core driver, no backing store), grown
-/// 16 MiB at a time: the caller closes it.
-static inline hid_t compseg_h5p_in_memory(void) {
-    hid_t plist = H5Pcreate(H5P_FILE_ACCESS);
-    if (plist >= 0 && H5Pset_fapl_core(plist, (size_t)1 << 24, 0) < 0) { H5Pclose(plist); return -1; }
-    return plist;
-}
 /// A group-creation list that records no times, so that the same contents give the same bytes.
 static inline hid_t compseg_h5p_group_without_times(void) {
     hid_t plist = H5Pcreate(H5P_GROUP_CREATE);

@@ -282,20 +282,24 @@ struct Convert: ParsableCommand {
         for name in (try? folderEntries(folder)) ?? [] where isLeftoverTemporary(name) && names.contains(where: name.hasPrefix) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
         }
-        let stop = InterruptFlag.install()  // Ctrl-C: after the file being converted, which is then whole
+        // Ctrl-C: between files, or within one read region by region, which is then left unwritten.
+        let stop = InterruptFlag.install()
+        func stopped(from path: String) -> ExitCode {
+            let left = files.count - converted - failed
+            sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole"
+                           + (failed > 0 ? "; \(failed) could not be" : "") + "; \(counted(left, "file")) not written, "
+                           + "from \(path) on: convert them with the same --out (or everything again, adding --force)")
+            return ExitCode(stop.exitStatus)
+        }
         for (path, target) in zip(files, targets) {
-            if stop.isSet {
-                let left = files.count - converted - failed
-                sayAfterOutput("Interrupted: \(converted) of \(files.count) files converted, each whole"
-                               + (failed > 0 ? "; \(failed) could not be" : "") + "; \(counted(left, "file")) not tried, "
-                               + "from \(path) on: convert them with the same --out (or everything again, adding --force)")
-                throw ExitCode(stop.exitStatus)
-            }
+            if stop.isSet { throw stopped(from: path) }
             do {
                 let warning = try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
                 print("\(path) → \(target.path)")
                 if let warning { print("  warning: \(warning)") }
                 converted += 1
+            } catch is Interrupted {
+                throw stopped(from: path)
             } catch {
                 sayAfterOutput("\(error)")
                 failed += 1

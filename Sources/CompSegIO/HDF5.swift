@@ -10,8 +10,11 @@ private func hdf5Error(_ file: String, _ message: String) -> IOError {
 }
 
 /// Initializes the library and stops HDF5 printing its error stack. The setting is per thread in
-/// thread-safe builds (Debian's), so every entry point calls this.
+/// thread-safe builds (Debian's), so every entry point calls this. The library is initialized
+/// without its clean-up at exit: a file whose writing failed (a full disk) stays half-open in it,
+/// and closing that again at exit crashes; the system releases what is left at exit anyway.
 private func hdf5Quiet() {
+    _ = H5dont_atexit()  // before the first H5open only; later it does nothing
     _ = H5open()
     compseg_h5_silence_errors()
 }
@@ -342,28 +345,51 @@ extension Int32: HDF5Element { public static var nativeType: hid_t { compseg_h5t
 extension Int64: HDF5Element { public static var nativeType: hid_t { compseg_h5t_native_int64() } }
 
 /// Writes a new HDF5 file (replacing any file at `url`): datasets, then attributes, then `close()`.
-/// The file is built in memory (HDF5's core driver: twice its size in memory while `close()` copies it out)
-/// and written out by `close()` as any file is, atomically: so a full disk or a name too long is
-/// said as the system says it, and HDF5 never meets a failing write (whose half-closed file would
-/// crash the library at exit). A writer dropped without `close()` leaves `url` untouched. No
-/// times are recorded: the same contents give the same bytes.
+/// It is written into a temporary file beside `url`, which `close()` renames to `url` (atomically,
+/// after flushing it to disk); a writer dropped without `close()`, or one whose writing failed
+/// (a full disk), removes its temporary and leaves `url` untouched. Datasets may be written whole
+/// or in blocks (`createDataset`, then `write(_:start:count:values:)`), so a file larger than
+/// memory can be written. No times are recorded: the same contents give the same bytes.
 public final class HDF5Writer {
     public let url: URL
     private var file: hid_t
+    private let temporary: String
+    /// Whether the temporary is gone: renamed to `url`, or removed.
+    private var done = false
 
     public init(url: URL) throws {
         hdf5Quiet()
         self.url = url
-        _ = try temporaryPath(for: url)  // the folder must exist
-        let access = compseg_h5p_in_memory()
-        guard access >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file in memory") }
-        defer { H5Pclose(access) }
-        // The core driver tells open files apart by name only: one of its own for each writer.
-        file = H5Fcreate("\(url.path).\(UUID().uuidString)", compseg_h5f_acc_trunc(), compseg_h5p_default(), access)
-        guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file") }
+        temporary = try temporaryPath(for: url)  // the folder must exist
+        errno = 0
+        file = H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), compseg_h5p_default())
+        guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file" + Self.systemCause()) }
     }
-    deinit {
-        if file >= 0 { H5Fclose(file) }
+    deinit { abandon() }
+
+    /// Closes the file and removes the temporary (emptied first: should HDF5 keep the file open
+    /// after a failed write, its disk space is still given back).
+    private func abandon() {
+        guard !done else { return }
+        done = true
+        if file >= 0 { _ = H5Fclose(file) }
+        compseg_h5_clear_errors()
+        file = -1
+        _ = truncate(temporary, 0)
+        _ = unlink(temporary)
+    }
+
+    /// The system's reason for a failed write, where HDF5 failed for one (a full disk, a file
+    /// too large): ": No space left on device".
+    private static func systemCause() -> String {
+        [ENOSPC, EFBIG, EDQUOT, EIO, EROFS, EACCES, ENAMETOOLONG].contains(errno) ? ": \(String(cString: strerror(errno)))" : ""
+    }
+
+    /// The error of a failed write, the file abandoned.
+    private func failure(_ message: String) -> IOError {
+        let error = hdf5Error(url.path, message + Self.systemCause())
+        abandon()
+        return error
     }
 
     private func error(_ message: String) -> IOError { hdf5Error(url.path, message) }
@@ -376,11 +402,59 @@ public final class HDF5Writer {
     /// instead of 0.85 s).
     public func write<T: HDF5Element>(_ path: String, shape: [Int], values: [T], gzip: Int? = nil, shuffle: Bool = false,
                                       chunks: [Int]? = nil) throws {
-        hdf5Quiet()
-        guard file >= 0 else { throw error("is already closed") }
         guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == values.count else {
             throw error("dataset '\(path)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
         }
+        let dataset = try create(path, shape: shape, type: T.nativeType, gzip: gzip, shuffle: shuffle, chunks: chunks)
+        defer { H5Dclose(dataset) }
+        errno = 0
+        let status = values.withUnsafeBytes {
+            H5Dwrite(dataset, T.nativeType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
+        }
+        guard status >= 0 else { throw failure("dataset '\(path)' cannot be written") }
+    }
+
+    /// Creates dataset `path` of `shape` (chunked and compressed as `write(_:shape:values:…)`
+    /// says), its values to be written in blocks by `write(_:start:count:values:)`.
+    public func createDataset<T: HDF5Element>(_ path: String, shape: [Int], of _: T.Type, gzip: Int? = nil, shuffle: Bool = false,
+                                              chunks: [Int]? = nil) throws {
+        guard shape.allSatisfy({ $0 >= 0 }) else { throw error("dataset '\(path)': shape \(shape) has a negative dimension") }
+        H5Dclose(try create(path, shape: shape, type: T.nativeType, gzip: gzip, shuffle: shuffle, chunks: chunks))
+    }
+
+    /// Writes `values` (row-major) into the block of dataset `path` that begins at `start` and
+    /// spans `count` along each dimension. Blocks of whole chunks are written fastest: a chunk
+    /// written in parts is compressed again for each.
+    public func write<T: HDF5Element>(_ path: String, start: [Int], count: [Int], values: [T]) throws {
+        hdf5Quiet()
+        guard file >= 0 else { throw error("is already closed") }
+        guard start.count == count.count, count.allSatisfy({ $0 >= 1 }), start.allSatisfy({ $0 >= 0 }),
+              count.reduce(1, *) == values.count else {
+            throw error("dataset '\(path)': a block at \(start) of \(count) cannot take \(values.count) values")
+        }
+        let dataset = H5Dopen2(file, path, compseg_h5p_default())
+        guard dataset >= 0 else { throw error("dataset '\(path)' cannot be opened for writing") }
+        defer { H5Dclose(dataset) }
+        let fileSpace = H5Dget_space(dataset)
+        guard fileSpace >= 0 else { throw error("dataset '\(path)' has no dataspace") }
+        defer { H5Sclose(fileSpace) }
+        let h5Start = start.map(hsize_t.init), h5Count = count.map(hsize_t.init)
+        guard H5Sget_simple_extent_ndims(fileSpace) == Int32(start.count),
+              H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, h5Start, nil, h5Count, nil) >= 0, H5Sselect_valid(fileSpace) > 0 else {
+            throw error("dataset '\(path)': a block at \(start) of \(count) does not lie inside it")
+        }
+        let memorySpace = H5Screate_simple(Int32(count.count), h5Count, nil)
+        guard memorySpace >= 0 else { throw error("dataset '\(path)': cannot describe a block of \(count)") }
+        defer { H5Sclose(memorySpace) }
+        errno = 0
+        let status = values.withUnsafeBytes { H5Dwrite(dataset, T.nativeType, memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress) }
+        guard status >= 0 else { throw failure("dataset '\(path)' cannot be written") }
+    }
+
+    /// A new dataset `path`, open (the caller closes it).
+    private func create(_ path: String, shape: [Int], type: hid_t, gzip: Int?, shuffle: Bool, chunks: [Int]?) throws -> hid_t {
+        hdf5Quiet()
+        guard file >= 0 else { throw error("is already closed") }
         let dcpl = H5Pcreate(compseg_h5p_dataset_create())
         let lcpl = H5Pcreate(compseg_h5p_link_create())
         defer { H5Pclose(dcpl); H5Pclose(lcpl) }
@@ -399,13 +473,14 @@ public final class HDF5Writer {
         let space = shape.isEmpty ? compseg_h5s_scalar_create() : H5Screate_simple(Int32(shape.count), shape.map(hsize_t.init), nil)
         guard space >= 0 else { throw error("dataset '\(path)': cannot create a dataspace of shape \(shape)") }
         defer { H5Sclose(space) }
-        let dataset = H5Dcreate2(file, path, T.nativeType, space, lcpl, dcpl, compseg_h5p_default())
-        guard dataset >= 0 else { throw error("dataset '\(path)' cannot be created (does it exist already?)") }
-        defer { H5Dclose(dataset) }
-        let status = values.withUnsafeBytes {
-            H5Dwrite(dataset, T.nativeType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
+        errno = 0
+        let dataset = H5Dcreate2(file, path, type, space, lcpl, dcpl, compseg_h5p_default())
+        guard dataset >= 0 else {
+            let cause = Self.systemCause()
+            if !cause.isEmpty { throw failure("dataset '\(path)' cannot be created") }
+            throw error("dataset '\(path)' cannot be created (does it exist already?)")
         }
-        guard status >= 0 else { throw error("dataset '\(path)' cannot be written") }
+        return dataset
     }
 
     /// Sets the integer attribute `name` (stored as int64) on the object at `path`.
@@ -425,17 +500,15 @@ public final class HDF5Writer {
         try withNewAttribute(name, on: path, type: type) { attribute, type in H5Awrite(attribute, type, padded) }
     }
 
-    /// Finishes the file and writes it to `url` (atomically). Later calls do nothing.
+    /// Finishes the file and renames it to `url` (atomically, flushed to disk). Later calls do nothing.
     public func close() throws {
         guard file >= 0 else { return }
-        defer { H5Fclose(file); file = -1 }
-        guard H5Fflush(file, H5F_SCOPE_GLOBAL) >= 0 else { throw error("cannot be finished (HDF5 could not flush it)") }
-        let size = H5Fget_file_image(file, nil, 0)
-        guard size > 0 else { throw error("cannot be finished (HDF5 gave no file image)") }
-        var image = Data(count: size)
-        let copied = image.withUnsafeMutableBytes { H5Fget_file_image(file, $0.baseAddress, size) }
-        guard copied == size else { throw error("cannot be finished (HDF5 gave \(copied) of its \(size) bytes)") }
-        try writeDurably(image, to: url)
+        errno = 0
+        let closed = H5Fclose(file) >= 0
+        file = -1  // closed, or left half-open by HDF5: not closed again (which crashes it)
+        guard closed else { throw failure("cannot be finished (HDF5 could not close it)") }
+        done = true  // commit removes the temporary where it fails
+        try commit(temporary: temporary, to: url)
     }
 
     /// Creates the groups on the way to `path` that do not exist yet, recording no times.

@@ -122,6 +122,29 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("mixed/4_noimage_agg256.h5")))
     }
 
+    /// A write that fails (here a file-size limit, as a full disk) is named with the system's
+    /// reason; its temporary goes, nothing crashes, and the next file converts.
+    @Test func aFailingWriteIsNamedAndTheNextFileConverts() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let made = try cli.run(["phantom", "--spots", "10", "--size", "32", "--bands", "60", "--out", folder.path("data")])
+        #expect(made.status == 0, "\(made.output)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        // SIGXFSZ ignored (as the shell passes it on), so that the write fails with EFBIG past 64 KiB.
+        process.arguments = ["-c", "trap '' XFSZ; ulimit -f 64; exec \"$0\" \"$@\"", cli.binary.path, "convert",
+                             folder.path("data/spot000.h5"), Self.fixture("envi/t13_bil_be.hdr"), "--out", folder.path("out")]
+        let pipe = Pipe()
+        (process.standardOutput, process.standardError) = (pipe, pipe)
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 1 && output.contains("\(folder.path("out/spot000.h5")): cannot be ")
+                    && output.contains("File too large") && output.contains("1 of 2 files could not be converted"), "\(output)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("out")) == ["t13_bil_be.h5"])
+        #expect(try HDF5File(url: URL(fileURLWithPath: folder.path("out/t13_bil_be.h5"))).shape(of: "/spectra") == [3, 4, 5])
+    }
+
     /// Ctrl-C stops convert between files: those written are whole, and it says how many and where to go on.
     @Test func anInterruptedConvertSaysWhatItWrote() throws {
         let folder = try TemporaryFolder()
@@ -143,7 +166,7 @@ import Testing
         process.waitUntilExit()
         let converted = output.split(separator: "\n").filter { $0.contains(" → ") }.count
         #expect(process.terminationStatus == 130 && output.contains("Interrupted: \(converted) of 400 files converted, each whole; "
-                                                                     + "\(400 - converted) files not tried, from \(sources[converted]) on"), "\(output)")
+                                                                     + "\(400 - converted) files not written, from \(sources[converted]) on"), "\(output)")
         // Every file it named is there and whole; nothing else, no temporary.
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).sorted()
                     == (0..<converted).map { String(format: "map%03d.h5", $0) }, "\(written())")

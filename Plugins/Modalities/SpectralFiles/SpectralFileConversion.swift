@@ -90,7 +90,9 @@ extension SpectralFileReader {
     /// float32 (gzip), `/wavenumbers` (B, float64, in `axisUnit` where the file's unit converts to
     /// it, with a `units` attribute), `/mask` H×W uint8 (the file's tissue mask or the computed
     /// one); the root's attributes `source` and `format` say where it came from. Values are kept
-    /// as read, NaN included. Written atomically; an existing file is replaced only with `replace`.
+    /// as read, NaN included. HDF5, ENVI, Agilent mosaics and NumPy arrays are read and written a
+    /// band of whole rows at a time, so an image larger than memory converts; the other formats
+    /// are read whole. Written atomically; an existing file is replaced only with `replace`.
     /// - Returns: what the reader warned of (a mask dataset named but missing, so the mask is computed).
     /// - Throws: `IOError` naming the file that cannot be read or written.
     @discardableResult
@@ -98,23 +100,88 @@ extension SpectralFileReader {
         if !replace, FileManager.default.fileExists(atPath: destination.path) {
             throw IOError(file: destination.path, "exists already (pass --force to replace it)")
         }
+        if let spectra = try regionFile(url) { return try convert(spectra, to: destination, axisUnit: axisUnit) }
         let cube = try cube(url)
         let (b, h, w) = (cube.bands, cube.height, cube.width)
-        let plane = h * w
-        var pixelMajor = [Float](repeating: 0, count: cube.values.count)  // H×W×B: each spectrum contiguous
-        for k in 0..<b { for p in 0..<plane { pixelMajor[p * b + k] = cube.values[k * plane + p] } }
-        let axis: (values: [Double], unit: String)
-        do { axis = try Self.axis(cube.axis, unit: cube.axisUnit, wanted: axisUnit, excitation: options.excitationWavelength) } catch {
-            throw IOError(file: url.path, "\(error) (\(cube.format))")
-        }
+        _ = try convertedAxis(cube.axis, unit: cube.axisUnit, wanted: axisUnit, format: cube.format, file: url)  // refused before any writing
         let writer = try HDF5Writer(url: destination)
-        try writer.write("/spectra", shape: [h, w, b], values: pixelMajor, gzip: 4, shuffle: true, chunks: [min(h, 16), min(w, 16), b])
-        try writer.write("/wavenumbers", shape: [b], values: axis.values)
-        try writer.setAttribute("units", axis.unit, on: "/wavenumbers")
-        try writer.write("/mask", shape: [h, w], values: tissue(of: cube).pixels.map { UInt8($0 ? 1 : 0) })
-        try writer.setAttribute("source", url.path)
-        try writer.setAttribute("format", cube.format)
-        try writer.close()
+        try writer.createDataset("/spectra", shape: [h, w, b], of: Float.self, gzip: 4, shuffle: true, chunks: Self.convertedChunks(h, w, b))
+        try writer.write("/spectra", start: [0, 0, 0], count: [h, w, b], values: Self.pixelMajor(cube.values, bands: b, pixels: h * w))
+        try finish(writer, axis: cube.axis, unit: cube.axisUnit, wanted: axisUnit, tissue: tissue(of: cube), source: url, format: cube.format)
         return cube.warning
+    }
+
+    /// `convert` of an image read a band of whole rows at a time (whole chunks of the file
+    /// written, whole stored chunks of `spectra` read), each pixel's sum kept for the tissue mask.
+    private func convert(_ spectra: any SpectralRegionFile, to destination: URL, axisUnit: String) throws -> String? {
+        let (b, h, w, url) = (spectra.bands, spectra.height, spectra.width, spectra.url)
+        do {
+            try requireMemory(Double(h) * Double(w) * 5, for: "the tissue mask of \(h)×\(w) pixels", "convert a smaller image")
+        } catch { throw IOError(file: url.path, "\(error)") }
+        _ = try convertedAxis(spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, format: spectra.format, file: url)  // refused before any writing
+        let chunks = Self.convertedChunks(h, w, b), rowValues = w * b
+        // Rows by whole chunks of the output and, where one band of both takes at most 128 Mi values, of the input.
+        let together = spectra.rowsStoredTogether, both = chunks[0] / Self.gcd(chunks[0], together) * together
+        let step = both * rowValues <= 1 << 27 ? both : chunks[0]
+        let rowsPerRead = max(step, options.slabValues / rowValues / step * step)
+        let writer = try HDF5Writer(url: destination)
+        try writer.createDataset("/spectra", shape: [h, w, b], of: Float.self, gzip: 4, shuffle: true, chunks: chunks)
+        var sums = [Float](repeating: 0, count: h * w), invalid = [Bool](repeating: false, count: h * w)
+        for y0 in stride(from: 0, to: h, by: rowsPerRead) {
+            try Interruption.check()
+            let n = min(rowsPerRead, h - y0), m = n * w, p0 = y0 * w
+            let values = try spectra.region(y: y0, x: 0, height: n, width: w)
+            sums.withUnsafeMutableBufferPointer { sum in
+                values.withUnsafeBufferPointer { v in
+                    for k in 0..<b {  // as `tissue(of:)` sums a cube read whole, band by band
+                        let band = v.baseAddress! + k * m
+                        for i in 0..<m { if band[i].isFinite { sum[p0 + i] += band[i] } else { invalid[p0 + i] = true } }
+                    }
+                }
+            }
+            try writer.write("/spectra", start: [y0, 0, 0], count: [n, w, b], values: Self.pixelMajor(values, bands: b, pixels: m))
+        }
+        let fileMask = try spectra.readMask()
+        let tissue = try tissueMask(sums: sums, bands: b, invalid: invalid, fileMask: fileMask, height: h, width: w)
+        try finish(writer, axis: spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, tissue: tissue, source: url, format: spectra.format)
+        return try spectra.warning(maskFound: fileMask != nil)
+    }
+
+    /// The axis in `wanted` units, as `convert` writes it.
+    private func convertedAxis(_ axis: [Double], unit: String, wanted: String, format: String, file url: URL) throws -> (values: [Double], unit: String) {
+        do { return try Self.axis(axis, unit: unit, wanted: wanted, excitation: options.excitationWavelength) } catch {
+            throw IOError(file: url.path, "\(error) (\(format))")
+        }
+    }
+
+    /// Writes what follows the spectra (axis, mask, where they came from) and closes `writer`.
+    private func finish(_ writer: HDF5Writer, axis: [Double], unit: String, wanted: String, tissue: Mask, source url: URL,
+                        format: String) throws {
+        let converted = try convertedAxis(axis, unit: unit, wanted: wanted, format: format, file: url)
+        try writer.write("/wavenumbers", shape: [axis.count], values: converted.values)
+        try writer.setAttribute("units", converted.unit, on: "/wavenumbers")
+        try writer.write("/mask", shape: [tissue.height, tissue.width], values: tissue.pixels.map { UInt8($0 ? 1 : 0) })
+        try writer.setAttribute("source", url.path)
+        try writer.setAttribute("format", format)
+        try writer.close()
+    }
+
+    /// The chunks of a converted `/spectra`: 16×16 pixels (fewer at a smaller image) of every band.
+    static func convertedChunks(_ h: Int, _ w: Int, _ b: Int) -> [Int] { [min(h, 16), min(w, 16), b] }
+
+    static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+
+    /// B×P band-major values as P×B (each spectrum contiguous), in blocks of pixels that stay in cache.
+    static func pixelMajor(_ values: [Float], bands b: Int, pixels m: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: values.count)
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { o in
+                for start in stride(from: 0, to: m, by: 64) {
+                    let end = min(m, start + 64)
+                    for k in 0..<b { for p in start..<end { o[p * b + k] = v[k * m + p] } }
+                }
+            }
+        }
+        return out
     }
 }

@@ -8,7 +8,7 @@ extension SpectralFileSource {
     /// The size of an HDF5, ENVI, Agilent mosaic or NumPy image, and what loading it whole takes; nil for
     /// the other formats, which are loaded whole.
     public func extent(of url: URL) throws -> ImageExtent? {
-        guard let file = try regionFile(url) else { return nil }
+        guard let file = try SpectralFileReader(configuration).regionFile(url) else { return nil }
         // An HDF5 image above `maximumValues` cannot be loaded whole at all.
         let refused = (file as? HDF5Spectra).map { $0.valueCount.map { $0 > configuration.maximumValues } ?? true } ?? false
         return ImageExtent(height: file.height, width: file.width,
@@ -17,13 +17,15 @@ extension SpectralFileSource {
 
     /// An HDF5, ENVI, Agilent mosaic or NumPy image region by region (`SpectralRegions`); nil for the other formats.
     public func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)? {
-        guard let file = try regionFile(url) else { return nil }
+        guard let file = try SpectralFileReader(configuration).regionFile(url) else { return nil }
         return try SpectralRegions(file, reader: SpectralFileReader(configuration), label: label, axisUnit: axisWanted)
     }
+}
 
+extension SpectralFileReader {
     /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics, NumPy arrays).
-    private func regionFile(_ url: URL) throws -> (any SpectralRegionFile)? {
-        let format: InstrumentFormat? = switch configuration.format {
+    func regionFile(_ url: URL) throws -> (any SpectralRegionFile)? {
+        let format: InstrumentFormat? = switch options.format {
         case .auto: try InstrumentFormat.detect(url)
         case .hdf5: .hdf5
         case .envi: .envi
@@ -32,7 +34,7 @@ extension SpectralFileSource {
         default: nil
         }
         switch format {
-        case .hdf5?: return try HDF5Spectra(url, options: configuration)
+        case .hdf5?: return try HDF5Spectra(url, options: options)
         case .envi?: return try ENVIImage(url)
         case .agilentMosaic?: return try AgilentMosaic(url)
         case .numpy?: return try NumPyImage(url)
