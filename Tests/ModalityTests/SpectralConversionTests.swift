@@ -59,6 +59,9 @@ import SpectralFiles
         for name in ["cube-f4.npy", "shared/fortran-f8be.npy", "plain/image-u1.npy"] {
             try checkConversion(Self.fixture("instruments/numpy/\(name)"), c)
         }
+        for name in ["Si-map-trimmed.wdf", "colmajor.wdf", "unfinished.wdf"] {
+            try checkConversion(Self.fixture("instruments/wire/\(name)"), c)
+        }
     }
 
     /// An image of more rows than a chunk, stored in chunks of 10 rows: read by whole chunks of

@@ -152,13 +152,23 @@ import SpectralPreprocessing
         #expect(throws: IOError.self) { try InfraredSource().extent(of: folder.appendingPathComponent("refused/truncated.npy")) }
     }
 
-    /// Only HDF5, ENVI, Agilent mosaics and NumPy arrays are read region by region; a file of another format is loaded whole (nil), and
+    /// WiRE maps, row by row and column by column (Y fastest), and one whose acquisition stopped early.
+    @Test func wireMapsGiveTheWholeSamplesParts() throws {
+        for name in ["Si-map-trimmed.wdf", "colmajor.wdf", "unfinished.wdf"] {
+            let url = fixturesDirectory.appendingPathComponent("instruments/wire/\(name)")
+            let regions = try #require(try InfraredSource().regions(of: url, label: nil))
+            #expect(regions.metadata["format"] == "Renishaw WiRE", "\(name)")
+            try checkRegions(url, SpectralFileOptions())
+        }
+    }
+
+    /// Only HDF5, ENVI, Agilent mosaics, WiRE maps and NumPy arrays are read region by region; a file of another format is loaded whole (nil), and
     /// a Raman modality reads regions as the infrared one does.
     @Test func otherFormatsAreLoadedWhole() throws {
         let text = fixturesDirectory.appendingPathComponent("instruments/text/map-long-wire.txt")
         #expect(try InfraredSource().extent(of: text) == nil && InfraredSource().regions(of: text, label: nil) == nil)
         var c = SpectralFileOptions()
-        c.format = .wire
+        c.format = .spc
         #expect(try InfraredSource(c).extent(of: Self.url("hwb.h5")) == nil)
         let raman = try #require(try RamanSource().regions(of: Self.url("hwb.h5"), label: nil))
         let (part, whole) = try (raman.region(y: 0, x: 0, height: 4, width: 5), RamanSource().load(Self.url("hwb.h5"), label: nil))

@@ -90,7 +90,7 @@ extension SpectralFileReader {
     /// float32 (gzip), `/wavenumbers` (B, float64, in `axisUnit` where the file's unit converts to
     /// it, with a `units` attribute), `/mask` H×W uint8 (the file's tissue mask or the computed
     /// one); the root's attributes `source` and `format` say where it came from. Values are kept
-    /// as read, NaN included. HDF5, ENVI, Agilent mosaics and NumPy arrays are read and written a
+    /// as read, NaN included. HDF5, ENVI, Agilent mosaics, WiRE maps and NumPy arrays are read and written a
     /// band of whole rows at a time, so an image larger than memory converts; the other formats
     /// are read whole. Written atomically; an existing file is replaced only with `replace`.
     /// - Returns: what the reader warned of (a mask dataset named but missing, so the mask is computed).

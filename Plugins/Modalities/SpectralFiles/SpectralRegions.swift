@@ -5,7 +5,7 @@ import Foundation
 import SpectralPreprocessing
 
 extension SpectralFileSource {
-    /// The size of an HDF5, ENVI, Agilent mosaic or NumPy image, and what loading it whole takes; nil for
+    /// The size of an HDF5, ENVI, Agilent mosaic, WiRE or NumPy image, and what loading it whole takes; nil for
     /// the other formats, which are loaded whole.
     public func extent(of url: URL) throws -> ImageExtent? {
         guard let file = try SpectralFileReader(configuration).regionFile(url) else { return nil }
@@ -15,7 +15,7 @@ extension SpectralFileSource {
                            wholeLoadBytes: refused ? .infinity : file.wholeReadBytes)
     }
 
-    /// An HDF5, ENVI, Agilent mosaic or NumPy image region by region (`SpectralRegions`); nil for the other formats.
+    /// An HDF5, ENVI, Agilent mosaic, WiRE or NumPy image region by region (`SpectralRegions`); nil for the other formats.
     public func regions(of url: URL, label: SampleLabel?) throws -> (any SampleRegions)? {
         guard let file = try SpectralFileReader(configuration).regionFile(url) else { return nil }
         return try SpectralRegions(file, reader: SpectralFileReader(configuration), label: label, axisUnit: axisWanted)
@@ -23,7 +23,7 @@ extension SpectralFileSource {
 }
 
 extension SpectralFileReader {
-    /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics, NumPy arrays).
+    /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics, WiRE maps, NumPy arrays).
     func regionFile(_ url: URL) throws -> (any SpectralRegionFile)? {
         let format: InstrumentFormat? = switch options.format {
         case .auto: try InstrumentFormat.detect(url)
@@ -31,6 +31,7 @@ extension SpectralFileReader {
         case .envi: .envi
         case .agilent: ["dmt", "dmd"].contains(url.pathExtension.lowercased()) ? .agilentMosaic : nil
         case .numpy: .numpy
+        case .wire: .wire
         default: nil
         }
         switch format {
@@ -38,12 +39,13 @@ extension SpectralFileReader {
         case .envi?: return try ENVIImage(url)
         case .agilentMosaic?: return try AgilentMosaic(url)
         case .numpy?: return try NumPyImage(url)
+        case .wire?: return try WiREMap(url)
         default: return nil
         }
     }
 }
 
-/// A spectral image in HDF5, ENVI, an Agilent mosaic or a NumPy array read region by region. A first reading, a band of whole rows at a
+/// A spectral image in HDF5, ENVI, an Agilent mosaic, a WiRE map or a NumPy array read region by region. A first reading, a band of whole rows at a
 /// time, finds its NaN and infinite values, sums each pixel's spectrum for the tissue mask and
 /// draws the preview, as loading it whole does, so a region's sample is that part of the whole
 /// one (the `components` preview reads the image twice more). Then a region reads only its own

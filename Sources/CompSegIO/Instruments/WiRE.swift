@@ -1,19 +1,36 @@
 import Foundation
 
 extension SpectralCube {
-    /// Reads a Renishaw WiRE `.wdf` area map: a chain of blocks, each a 16-byte header (4-character id,
-    /// uint32 uid, uint64 size including the header) — `WDF1` (512 bytes: points per spectrum at 0x3C,
-    /// capacity at 0x40, spectra collected at 0x48), `DATA` (float32 spectra), `XLST` (the spectral
-    /// axis and its unit), `WMAP` (the map area: flags, start, step, sizes) and `ORGN` (each spectrum's
-    /// stage position).
-    ///
-    /// The image is WMAP's width × height, X fastest, or Y fastest with the column-major flag. Where
-    /// ORGN holds X and Y, every spectrum's position is checked against that raster. An unfinished
-    /// acquisition (collected < capacity) keeps its complete lines (noted).
+    /// Reads a Renishaw WiRE `.wdf` area map whole (`WiREMap`).
+    public static func readWiRE(_ url: URL) throws -> SpectralCube { try WiREMap(url).cube() }
+}
+
+/// A Renishaw WiRE `.wdf` area map: a chain of blocks, each a 16-byte header (4-character id,
+/// uint32 uid, uint64 size including the header) — `WDF1` (512 bytes: points per spectrum at 0x3C,
+/// capacity at 0x40, spectra collected at 0x48), `DATA` (float32 spectra), `XLST` (the spectral
+/// axis and its unit), `WMAP` (the map area: flags, start, step, sizes) and `ORGN` (each spectrum's
+/// stage position). Read whole (`cube`) or a region at a time (`region`: a row's spectra, or a
+/// column's in a column-major map, are one run of the file).
+///
+/// The image is WMAP's width × height, X fastest, or Y fastest with the column-major flag. Where
+/// ORGN holds X and Y, every spectrum's position is checked against that raster. An unfinished
+/// acquisition (collected < capacity) keeps its complete lines (noted).
+public struct WiREMap: SpectralRegionFile {
+    public let url: URL
+    public let height: Int, width: Int, bands: Int
+    public let axis: [Double]
+    public let axisUnit: String
+    public var format: String { "Renishaw WiRE" }
+    public let notes: [String]
+    /// Where spectrum 0 begins, and whether spectra run down columns (Y fastest).
+    private let dataOffset: Int, columnMajor: Bool
+
+    /// Reads the blocks' headers, the axis and the map area, and checks the positions.
     /// - Throws: `IOError`: not a WDF file, a block running past the end of the file, a single spectrum
     ///   or series (no WMAP: not an image), a snake, random-point or line map (naming the WMAP flag), a
     ///   volume, sizes that disagree, or positions that are no raster.
-    public static func readWiRE(_ url: URL) throws -> SpectralCube {
+    public init(_ url: URL) throws {
+        self.url = url
         let file = try BoundedFile(url)
         let path = file.path
         guard file.length >= 512, try file.bytes(at: 0, count: 4, "magic").ascii(at: 0, length: 4) == "WDF1" else {
@@ -58,20 +75,50 @@ extension SpectralCube {
         guard let data = blocks["DATA"], let bytes = checkedProduct(used, points, 4), bytes <= data.size - 16 else {
             throw IOError(file: path, "block DATA: \(blocks["DATA"].map { "holds \($0.size - 16) bytes" } ?? "missing"); expected \(used) spectra × \(points) points × 4 bytes")
         }
-        let place: (Int) -> (x: Int, y: Int) = map.columnMajor ? { ($0 / height, $0 % height) } : { ($0 % width, $0 / width) }
+        let columnMajor = map.columnMajor
         if let origin = blocks["ORGN"] {
-            try map.checkPositions(file, origin, capacity: capacity, count: used, place: place)
+            try map.checkPositions(file, origin, capacity: capacity, count: used,
+                                   place: columnMajor ? { ($0 / height, $0 % height) } : { ($0 % width, $0 / width) })
         } else {
             notes.append("no ORGN block: spectra placed by WMAP alone")
         }
-        // Spectrum i's point k, read 4 MB at a time, at band k of its pixel.
-        let plane = width * height
-        let values = try file.samples(at: data.offset + 16, count: used * points, .float32, order: .little, "block DATA") { e in
-            let (x, y) = place(e / points)
-            return (e % points) * plane + y * width + x
+        (self.height, self.width, bands, self.axis, axisUnit) = (height, width, points, axis.values, axis.unit)
+        (self.notes, dataOffset, self.columnMajor) = (notes, data.offset + 16, columnMajor)
+    }
+
+    /// The whole map: spectrum i's point k, read 4 MB at a time, at band k of its pixel.
+    public func cube() throws -> SpectralCube {
+        let (plane, points, h, w) = (width * height, bands, height, width)
+        let values = try BoundedFile(url).samples(at: dataOffset, count: plane * points, .float32, order: .little, "block DATA") { [columnMajor] e in
+            let i = e / points
+            return (e % points) * plane + (columnMajor ? (i % h) * w + i / h : i)
         }
-        return SpectralCube(height: height, width: width, bands: points, values: values, axis: axis.values,
-                            axisUnit: axis.unit, format: "Renishaw WiRE", notes: notes)
+        return SpectralCube(height: height, width: width, bands: bands, values: values, axis: axis,
+                            axisUnit: axisUnit, format: format, notes: notes)
+    }
+
+    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: a row's
+    /// spectra (a column's, Y fastest) read as one run.
+    public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
+        try requireInside(y: y, x: x, height: h, width: w)
+        let file = try BoundedFile(url), b = bands
+        var out = [Float](repeating: 0, count: b * h * w)
+        // Run j: `count` spectra from spectrum `first`; spectrum s of the run goes to pixel `pixel(j, s)` of the region.
+        let (runs, count) = columnMajor ? (w, h) : (h, w)
+        for j in 0..<runs {
+            let first = columnMajor ? (x + j) * height + y : (y + j) * width + x
+            let values = try file.bytes(at: dataOffset + first * b * 4, count: count * b * 4, "block DATA")
+                .samples(.float32, at: 0, count: count * b, order: .little, "block DATA")
+            values.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { o in
+                    for s in 0..<count {
+                        let p = columnMajor ? s * w + j : j * w + s
+                        for k in 0..<b { o[k * h * w + p] = v[s * b + k] }
+                    }
+                }
+            }
+        }
+        return out
     }
 }
 
