@@ -211,6 +211,8 @@ struct Compare: ParsableCommand {
         let fractions: String
         /// The topology's configuration and the head as the run recorded them (every key in effect).
         let configuration: JSONValue, head: PluginDescription
+        /// Test rows `--skip-unreadable` left out.
+        var testLeftOut = 0
 
         /// Whether its masks mark half or more of the cancer-free test samples' tissue, on average.
         var marksMostCancerFreeTissue: Bool { SegmentationEvaluation.marksMost(evaluation.summary.cancerFreeFractionMean) }
@@ -322,12 +324,14 @@ struct Compare: ParsableCommand {
         var manifest: Manifest
         if let firstBegun {
             manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOut: firstBegun.rows?.leftOut ?? (skipUnreadable ? [] : nil))
-            skipping?.namingMissingTestImages(of: manifest)
+            skipping?.namingTestRowsMissingFiles(of: manifest)
+            LeavingOutRows.sayResumed(firstBegun.rows?.leftOut)
         } else {
             manifest = try skipping?.manifest(data) ?? Manifest(contentsOf: URL(fileURLWithPath: data))
         }
         guard !manifest.rows(in: .test).isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
-        try TrainingRun.requireTrainingRows(manifest)
+        try skipping?.requireTrainingRows(manifest) ?? TrainingRun.requireTrainingRows(manifest)
+        let given = manifest
         // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
         let reader = try registry.modality(resolved.reader, resolved.readerConfiguration)
@@ -361,6 +365,7 @@ struct Compare: ParsableCommand {
                                                    reading: unfittedModality, prepared) ?? (prepared(manifest), manifest)
         guard !manifest.rows(in: .test).isEmpty else { throw CLIError("\(manifest.url.path): no test row could be read to compare on") }
         try skipping?.warnings.report()
+        if firstBegun == nil { skipping?.warnIfValidationGone(given: given, kept: manifest) }
         let (prepared, train, validation, test) = made
         let testRows = manifest.rows(in: .test)
         warnAboutReaders(stores: [train, validation, test])
@@ -448,7 +453,8 @@ struct Compare: ParsableCommand {
                                 // Without a validation split the best epoch was chosen by its training loss: not a validation loss.
                                 validationLoss: validation.count == 0 ? nil : session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
                                 curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
-                                configuration: session.model.topology.configuration, head: session.model.head))
+                                configuration: session.model.topology.configuration, head: session.model.head,
+                                testLeftOut: skipping?.testRows ?? 0))
             }
         } catch is Interrupted {
             sayAfterOutput("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
@@ -558,7 +564,9 @@ struct Compare: ParsableCommand {
     static func testCounts(_ rows: [Row]) -> String {
         guard let s = rows.first?.evaluation.summary else { return "no samples" }
         let withTruth = rows.first!.evaluation.results.filter { $0.pixel != nil && $0.label == .cancer }.count
+        let leftOut = rows.first!.testLeftOut
         return "\(s.nCancer) cancer (\(withTruth) with truth), \(s.nCancerFree) cancer-free"
+            + (leftOut > 0 ? ", \(leftOut) left out as unreadable" : "")
     }
 
     /// The comparison table: its header and one row of cells per topology, for Markdown and HTML.

@@ -51,9 +51,9 @@ struct Evaluate: ParsableCommand {
         let registry = try CompSegTool.registry()
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOutMissingImages: skipUnreadable)
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOutRowsMissingFiles: skipUnreadable)
         let leftOut = skipUnreadable ? LeftOut() : nil
-        leftOut?.addMissing(manifest.missingImages.filter { split == .all || $0.split?.rawValue == split.rawValue }, manifest: manifest)
+        leftOut?.addMissing(manifest.rowsMissingFiles.filter { split == .all || $0.split?.rawValue == split.rawValue }, manifest: manifest)
         // The truth files of the rows scored (and of val's, for --threshold auto), before any segmenting.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { row in
             split == .all || row.split?.rawValue == split.rawValue || (threshold == "auto" && row.split == .val)
@@ -125,7 +125,7 @@ struct Evaluate: ParsableCommand {
             // Their maps are counted, not kept: a slide segmented region by region is scored as one loaded whole.
             // With --skip-unreadable, what cannot be read is named and the choice made on the others.
             let unreadable = leftOut == nil ? nil : LeftOut()
-            if let unreadable { unreadable.addMissing(manifest.missingImages.filter { $0.split == .val }, manifest: manifest) }
+            if let unreadable { unreadable.addMissing(manifest.rowsMissingFiles.filter { $0.split == .val }, manifest: manifest) }
             let v = try RunInputs((manifest, validation), files: [], modality: modality, streamAbove: streaming.streamAbove,
                                   leftOut: unreadable)
             let loaded = try load(v, leftOut: unreadable, kind: "validation sample")

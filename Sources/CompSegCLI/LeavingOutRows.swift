@@ -19,8 +19,8 @@ struct LeavingOutRows {
 
     /// Names the test rows of `manifest` whose image is missing (read again for a resumed run:
     /// its train and val rows are left out as the run recorded them).
-    mutating func namingMissingTestImages(of manifest: Manifest) {
-        let missing = manifest.missingImages.filter { $0.split == .test }
+    mutating func namingTestRowsMissingFiles(of manifest: Manifest) {
+        let missing = manifest.rowsMissingFiles.filter { $0.split == .test }
         warnings.inputs += manifest.rows.count
         warnings.addMissing(missing, manifest: manifest)
         testRows += missing.count
@@ -28,12 +28,12 @@ struct LeavingOutRows {
 
     /// The manifest at `path`, its rows whose image is missing left out and named.
     mutating func manifest(_ path: String) throws -> Manifest {
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutMissingImages: true)
+        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutRowsMissingFiles: true)
         warnings.inputs += manifest.rows.count
-        warnings.addMissing(manifest.missingImages, manifest: manifest)
-        for row in manifest.missingImages {
+        warnings.addMissing(manifest.rowsMissingFiles, manifest: manifest)
+        for row in manifest.rowsMissingFiles {
             if row.split == .test { testRows += 1; continue }
-            recorded.append(.init(name: row.name, split: row.split, label: row.label, why: row.description))
+            recorded.append(.init(path: row.path, name: row.name, split: row.split, label: row.label, why: row.description))
         }
         return manifest
     }
@@ -52,12 +52,37 @@ struct LeavingOutRows {
             for (row, problem) in zip(rows.filter { lines.contains($0.line) }, problems) {
                 warnings.add("\(manifest.url.path): \(problem.message)")
                 if row.split == .test { testRows += 1; continue }
-                recorded.append(.init(name: row.path.lastPathComponent, split: row.split, label: row.label, why: problem.message))
+                recorded.append(.init(path: manifest.relativePath(of: row.path), name: row.path.lastPathComponent, split: row.split,
+                                      label: row.label, why: problem.message))
             }
             let rest = manifest.leavingOut(lines: lines)
-            try TrainingRun.requireTrainingRows(rest)
+            try requireTrainingRows(rest)
             return (try prepare(rest), rest)
         }
+    }
+
+    /// `TrainingRun.requireTrainingRows`, its refusal saying that rows were left out (or that
+    /// none could be read).
+    func requireTrainingRows(_ manifest: Manifest) throws {
+        do { try TrainingRun.requireTrainingRows(manifest) } catch let error as TrainingError where warnings.count > 0 {
+            try warnings.report()  // every row left out: says so
+            throw TrainingError("\(error) (after --skip-unreadable left out \(counted(warnings.count, "row")), named above)")
+        }
+    }
+
+    /// Warns where the validation split had rows and has none left: the run then monitors its
+    /// training loss and chooses no threshold.
+    func warnIfValidationGone(given: Manifest, kept: Manifest) {
+        guard !given.rows(in: .val).isEmpty || recorded.contains(where: { $0.split == "val" }), kept.rows(in: .val).isEmpty else { return }
+        warn("--skip-unreadable left out every validation row: the run keeps the epoch of lowest training loss, and chooses "
+             + "no mask threshold (segment, overlay and evaluate apply the paper's 0.35 unless given --threshold)")
+    }
+
+    /// Says which rows a resumed run leaves out as it began (`rows.leftOut` of its model.json).
+    static func sayResumed(_ leftOut: [ManifestRows.LeftOutRow]?) {
+        guard let leftOut, !leftOut.isEmpty else { return }
+        print("Leaving out \(counted(leftOut.count, "row")) as the run began (model.json's rows.leftOut): "
+              + leftOut.prefix(5).map { "\($0.path ?? $0.name) (\($0.split))" }.joined(separator: ", ") + (leftOut.count > 5 ? ", …" : ""))
     }
 
     /// `rows` of the manifest trained on, with the rows left out recorded.
@@ -71,6 +96,6 @@ struct LeavingOutRows {
 /// What an error about the manifest at `path` names its rows by, for `hintingSkipUnreadable`:
 /// each row's image file, and the words naming a missing one.
 func manifestInputs(_ path: String?) -> [String] {
-    guard let path, let manifest = try? Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutMissingImages: true) else { return [] }
-    return manifest.rows.map(\.path.path) + manifest.missingImages.map(\.description)
+    guard let path, let manifest = try? Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutRowsMissingFiles: true) else { return [] }
+    return manifest.rows.map(\.path.path) + manifest.rowsMissingFiles.map(\.description)
 }

@@ -268,7 +268,7 @@ final class LeftOut {
     var inputs = 0
 
     /// Adds a manifest's rows whose image is missing, as inputs given and left out.
-    func addMissing(_ rows: [Manifest.MissingImage], manifest: Manifest) {
+    func addMissing(_ rows: [Manifest.RowMissingFile], manifest: Manifest) {
         inputs += rows.count
         for row in rows { add("\(manifest.url.path): \(row)") }
     }
@@ -568,9 +568,9 @@ struct TrainedRunInput: ParsableArguments {
         let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map {
-            try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: leftOut != nil, requiringTruthFiles: truths)
+            try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutRowsMissingFiles: leftOut != nil, requiringTruthFiles: truths)
         }
-        if let manifest, let leftOut { leftOut.addMissing(manifest.missingImages, manifest: manifest) }
+        if let manifest, let leftOut { leftOut.addMissing(manifest.rowsMissingFiles, manifest: manifest) }
         let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { URL(fileURLWithPath: $0) }, modality: modality,
                                    streamAbove: streamAbove, leftOut: leftOut)
         return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)
@@ -604,7 +604,7 @@ struct TrainedRunInput: ParsableArguments {
     func writing(_ outputs: [URL], removing earlier: [URL], command: String, truths: Bool = true,
                  _ body: (_ earlier: [URL]) throws -> Void) throws {
         let inputs = try data.map {
-            SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutMissingImages: skipUnreadable,
+            SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutRowsMissingFiles: skipUnreadable,
                                                   requiringTruthFiles: truths).rows,
                                      manifest: $0)
         }

@@ -88,7 +88,7 @@ struct Plugins: ParsableCommand {
             case .failure(let error):
                 // None has a default that stands alone: the keys it takes, and what it says with none given.
                 let keys = Self.keysWithoutDefault(nil, make)
-                lines.append("Settings, none set by default (\(whereGiven)): " + (keys.isEmpty ? "" : keys.joined(separator: ", ") + "; ")
+                lines.append("Settings (\(whereGiven)): " + (keys.isEmpty ? "" : keys.joined(separator: ", ") + "; ")
                              + "some must be given: with none, \(Self.withoutSource(error))")
             }
             found.append(lines.joined(separator: "\n"))

@@ -265,7 +265,7 @@ struct Train: ParsableCommand {
                          device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         var skipping = skipUnreadable ? LeavingOutRows() : nil
         let given = try skipping?.manifest(data!) ?? Manifest(contentsOf: URL(fileURLWithPath: data!))
-        try TrainingRun.requireTrainingRows(given)
+        try skipping?.requireTrainingRows(given) ?? TrainingRun.requireTrainingRows(given)
         var modalityManifest = try resolveModalityNoting(modality!, registry: registry)
         if let options = file?.modalityConfiguration {
             modalityManifest.options = try mergedOptions(modalityManifest.options, options)
@@ -300,6 +300,7 @@ struct Train: ParsableCommand {
             given, splits: [.train, .val], reading: { try PreparedModality(modalityManifest, registry: registry) }, prepared)
             ?? (prepared(given), given)
         try skipping?.warnings.report()
+        skipping?.warnIfValidationGone(given: given, kept: manifest)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
@@ -371,16 +372,14 @@ struct Train: ParsableCommand {
         // A run begun with --skip-unreadable leaves out the rows it left out then, readable or not now.
         let leftOut = model.rows?.leftOut ?? (skipUnreadable ? [] : nil)
         let manifest = try Manifest(contentsOf: manifestURL, leavingOut: leftOut)
-        if let leftOut, !leftOut.isEmpty {
-            print("Leaving out \(counted(leftOut.count, "row")) as the run began (model.json's rows.leftOut): "
-                  + leftOut.prefix(5).map { "\($0.name) (\($0.split))" }.joined(separator: ", ") + (leftOut.count > 5 ? ", …" : ""))
-        }
+        LeavingOutRows.sayResumed(leftOut)
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
             guard given.sameRows(as: trained) else {
                 throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
-                                    + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest)); --data with --resume "
-                                    + "is for the run's manifest where it moved: train anew for other data")
+                                    + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest)); "
+                                    + (data == nil ? "put the run's files back as they were, or train anew for other data"
+                                       : "--data with --resume is for the run's manifest where it moved: train anew for other data"))
             }
             if let order = trained.order, order != given.order {
                 throw TrainingError("\(manifest.url.path): holds the run's train and val rows, but in another order; the batches "

@@ -69,6 +69,16 @@ public struct PluginConfiguration: Sendable, Equatable {
         return folder.appendingPathComponent(path).standardizedFileURL
     }
 
+    /// For a type that lists its keys, the error naming a key given that it does not take: said
+    /// before a key it misses or its own refusal, which that key may well explain (`plugins`
+    /// lists a step's keys so).
+    private func unknownListedKey<T>(of _: T.Type) -> ConfigurationError? {
+        guard let listed = (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys,
+              let top = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any],
+              let unknown = top.keys.sorted().first(where: { !listed.contains($0) }) else { return nil }
+        return ConfigurationError.unknownKey(unknown, known: listed.sorted(), source: source)
+    }
+
     /// Decodes `T`, rejecting keys that `T` does not have.
     /// - Throws: `ConfigurationError` naming the source and the unknown or invalid key.
     public func decode<T: Codable>(_ type: T.Type) throws -> T {
@@ -108,13 +118,11 @@ public struct PluginConfiguration: Sendable, Equatable {
                 let path = c.codingPath.map(\.stringValue) + [typo]
                 throw ConfigurationError(source: source, message: "unknown key '\(path.joined(separator: "."))': did you mean '\(key.stringValue)'?")
             }
-            // A key the type does not take is named before a key it misses (`plugins` lists the keys so).
-            if case .keyNotFound = error, let listed = (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys,
-               let top = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any],
-               let unknown = top.keys.sorted().first(where: { !listed.contains($0) }) {
-                throw ConfigurationError.unknownKey(unknown, known: listed.sorted(), source: source)
-            }
+            if case .keyNotFound = error, let unknown = unknownListedKey(of: T.self) { throw unknown }
             throw ConfigurationError(source: source, message: error.readable)
+        } catch {  // the type's own refusal of what it was given
+            if let unknown = unknownListedKey(of: T.self) { throw unknown }
+            throw error
         }
         let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]
         // Known keys: those the decoded value encodes, and those of the defaults (`init()`, or

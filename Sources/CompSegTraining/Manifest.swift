@@ -20,14 +20,16 @@ public struct Manifest: Sendable {
 
     public let url: URL
     public private(set) var rows: [Row]
-    /// With `leavingOutMissingImages`, the rows left out because their image file is missing.
-    public private(set) var missingImages: [MissingImage] = []
+    /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing.
+    public private(set) var rowsMissingFiles: [RowMissingFile] = []
 
-    /// A row left out because its image file is missing: its line, its image's file name, its
-    /// split and label where it gives them, and "line N: image file F not found".
-    public struct MissingImage: Sendable, CustomStringConvertible {
+    /// A row left out because its image, mask or truth file is missing or not an image: its
+    /// line, its image's path and file name, its split and label where it gives them, and what
+    /// is wrong ("line N: image file F not found", "line N: mask F: is a TIFF file, not a PNG").
+    public struct RowMissingFile: Sendable, CustomStringConvertible {
         public let line: Int
-        public let name: String
+        /// Its image's path as `relativePath(of:)` gives it, and the file's name.
+        public let path: String, name: String
         public let split: Split?
         public let label: SampleLabel?
         public let description: String
@@ -37,12 +39,12 @@ public struct Manifest: Sendable {
 
     /// Reads and checks the whole manifest: every row's label and split (where `labelled` is false,
     /// those given), that each named file exists, and that no file is listed twice. A UTF-8
-    /// byte-order mark and CR-only line endings are accepted. With `leavingOutMissingImages`, a row
-    /// whose image file is missing is left out (`missingImages`) instead. Without
+    /// byte-order mark and CR-only line endings are accepted. With `leavingOutRowsMissingFiles`, a row
+    /// whose image, mask or truth file is missing or not an image is left out (`rowsMissingFiles`) instead. Without
     /// `requiringTruthFiles` (for a command that does not read them), a truth file that is missing
     /// is no error: its row has no truth.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
-    public init(contentsOf url: URL, labelled: Bool = true, leavingOutMissingImages: Bool = false, requiringTruthFiles: Bool = true) throws {
+    public init(contentsOf url: URL, labelled: Bool = true, leavingOutRowsMissingFiles: Bool = false, requiringTruthFiles: Bool = true) throws {
         self.url = url
         do { try requireExistingFile(url) } catch let e as IOError {
             // A folder given for its manifest, or a run folder for a manifest: said what to give instead.
@@ -81,7 +83,7 @@ public struct Manifest: Sendable {
         guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
         }
-        var problems: [String] = [], missingRows: [MissingImage] = [], lost: String?, saidWhere = false
+        var problems: [String] = [], missingRows: [RowMissingFile] = [], lost: String?, saidWhere = false
         let known = ["path", "label", "split", "mask", "truth"]
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
             throw ManifestError(file: url.path, problems: [
@@ -131,14 +133,16 @@ public struct Manifest: Sendable {
                         + "folder holding the manifest)" : ""
                 if !text.hasPrefix("/") { saidWhere = true }
                 let missing = "line \(line): \(what) file \(text) not found" + hint
-                if what == "image" && leavingOutMissingImages {
-                    lost = missing
+                if leavingOutRowsMissingFiles {
+                    lost = lost ?? missing
                     return nil
                 }
                 problems.append(missing)
             } else if what != "image" && (what != "truth" || requiringTruthFiles) {
                 // Masks and truths are PNG or GeoJSON: one that is not is named with the missing ones.
-                do { try FileSignature.requireMask(u) } catch { problems.append("line \(line): \(what) \(error)") }
+                do { try FileSignature.requireMask(u) } catch {
+                    if leavingOutRowsMissingFiles { lost = lost ?? "line \(line): \(what) \(error)" } else { problems.append("line \(line): \(what) \(error)") }
+                }
             }
             return u
         }
@@ -162,13 +166,13 @@ public struct Manifest: Sendable {
             if split == nil && (splitText != nil || missing.split) {
                 problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")
             }
-            if let lost, let text = column("path", fields) {
-                missingRows.append(MissingImage(line: line, name: URL(fileURLWithPath: text).lastPathComponent, split: split, label: label,
-                                                description: lost))
-            }
             let mask = file(column("mask", fields), line, "mask", asWritten: untrimmed("mask", fields))
             let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
-            if let path, label != nil || !labelled, split != nil || !labelled {
+            if let lost, let text = column("path", fields) {
+                let written = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
+                missingRows.append(RowMissingFile(line: line, path: Self.relative(written, to: base), name: written.lastPathComponent,
+                                                  split: split, label: label, description: lost))
+            } else if let path, label != nil || !labelled, split != nil || !labelled {
                 rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
             }
         }
@@ -187,11 +191,20 @@ public struct Manifest: Sendable {
         }
         guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
         self.rows = rows
-        missingImages = missingRows
+        rowsMissingFiles = missingRows
     }
 }
 
 extension Manifest {
+    /// `file`'s path from the manifest's folder where it lies within, else whole: a row's file as
+    /// the manifest names it, which stays the same when the manifest moves with its data.
+    public func relativePath(of file: URL) -> String { Self.relative(file, to: url.deletingLastPathComponent()) }
+
+    static func relative(_ file: URL, to folder: URL) -> String {
+        let prefix = folder.path + "/", path = file.path
+        return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
     /// The manifest without the rows on `lines` (rows `--skip-unreadable` left out).
     public func leavingOut(lines: Set<Int>) -> Manifest {
         var kept = self
@@ -207,17 +220,23 @@ extension Manifest {
     ///   is missing though the run trained on it.
     public init(contentsOf url: URL, leavingOut recorded: [ManifestRows.LeftOutRow]?) throws {
         guard let recorded else { self = try Manifest(contentsOf: url); return }
-        let manifest = try Manifest(contentsOf: url, leavingOutMissingImages: true)
-        func isRecorded(name: String, split: Split?) -> Bool {
-            recorded.contains { $0.name == name.precomposedStringWithCanonicalMapping && $0.split == (split?.rawValue ?? "") }
+        let manifest = try Manifest(contentsOf: url, leavingOutRowsMissingFiles: true)
+        // By path from the manifest's folder (two folders may hold files of one name); by name in runs that recorded none.
+        func isRecorded(path: String, name: String, split: Split?) -> Bool {
+            recorded.contains { r in
+                r.split == (split?.rawValue ?? "")
+                    && (r.path.map { $0 == path.precomposedStringWithCanonicalMapping } ?? (r.name == name.precomposedStringWithCanonicalMapping))
+            }
         }
-        let missing = manifest.missingImages.filter { $0.split != .test && !isRecorded(name: $0.name, split: $0.split) }
+        let missing = manifest.rowsMissingFiles.filter { $0.split != .test && !isRecorded(path: $0.path, name: $0.name, split: $0.split) }
         guard missing.isEmpty else {
             throw ManifestError(file: url.path, problems: missing.map { "\($0) (the run trained on it: put it back)" })
         }
-        let leftOut = manifest.rows.filter { $0.split != .test && isRecorded(name: $0.path.lastPathComponent, split: $0.split) }
+        let leftOut = manifest.rows.filter {
+            $0.split != .test && isRecorded(path: manifest.relativePath(of: $0.path), name: $0.path.lastPathComponent, split: $0.split)
+        }
         self = manifest.leavingOut(lines: Set(leftOut.map(\.line)))
-        missingImages = manifest.missingImages.filter { $0.split == .test }
+        rowsMissingFiles = manifest.rowsMissingFiles.filter { $0.split == .test }
     }
 }
 
@@ -271,13 +290,15 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         public var contents: String?
     }
 
-    /// A train or val row left out as unreadable: its file's name, split and label as `Row`
-    /// records them, and why, as it was said then ("line 9: image file spot7.h5 not found").
+    /// A train or val row left out as unreadable: its file's path from the manifest's folder
+    /// (`Manifest.relativePath(of:)`), its name, split and label as `Row` records them, and why,
+    /// as it was said then ("line 9: image file spot7.h5 not found").
     public struct LeftOutRow: Codable, Sendable, Equatable {
+        public var path: String?
         public var name: String, split: String, label: String, why: String
-        public init(name: String, split: Split?, label: SampleLabel?, why: String) {
-            (self.name, self.split, self.label, self.why) = (name.precomposedStringWithCanonicalMapping, split?.rawValue ?? "",
-                                                             label?.rawValue ?? "", why)
+        public init(path: String, name: String, split: Split?, label: SampleLabel?, why: String) {
+            (self.path, self.name) = (path.precomposedStringWithCanonicalMapping, name.precomposedStringWithCanonicalMapping)
+            (self.split, self.label, self.why) = (split?.rawValue ?? "", label?.rawValue ?? "", why)
         }
     }
 

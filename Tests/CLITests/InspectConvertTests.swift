@@ -88,6 +88,8 @@ import Testing
         #expect(lines[0].contains("3×4×5 (H×W×B), axis 11111.1–10526.3 cm⁻¹"), "\(lines[0])")
         #expect(lines[1].contains("11×8×23 (H×W×B), axis 957.444–93.4472 cm⁻¹, 0 non-finite"), "\(lines[1])")
         #expect(before.count == 3)
+        let twice = try cli.run(["convert", sources[0], sources[0], "--out", folder.path("twice")])
+        #expect(twice.status == 1 && twice.output.contains("\(sources[0]) is given twice"), "\(twice.output)")
         let again = try cli.run(["convert", sources[0], "--out", folder.path("h5")])
         #expect(again.status != 0 && again.output.contains("pass --force"), "\(again.output)")
         // What a killed convert of this file left goes; a user's hidden file, and another file's temporary, stay.

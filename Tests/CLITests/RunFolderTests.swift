@@ -569,6 +569,31 @@ import Testing
         #expect(gone.status == 1 && gone.output.contains("(the run trained on it: put it back)"), "\(gone.output)")
         try FileManager.default.moveItem(atPath: file(other) + ".away", toPath: file(other))
 
+        // Files of one name in two folders: only the unreadable one is left out, and the run resumes.
+        try FileManager.default.createDirectory(atPath: folder.path("data/a"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: folder.path("data/b"), withIntermediateDirectories: true)
+        let twins = [row("train", 1), row("train", 2)]
+        try FileManager.default.copyItem(atPath: file(twins[0]), toPath: folder.path("data/a/x.h5"))
+        try FileManager.default.copyItem(atPath: file(twins[1]), toPath: folder.path("data/b/x.h5"))
+        try Data("damaged".utf8).write(to: URL(fileURLWithPath: folder.path("data/a/x.h5")))
+        let named = lines.filter { !twins.contains($0) && $0 != damaged }
+            + zip(["a/x.h5", "b/x.h5"], twins).map { path, line in ([path] + line.split(separator: ",").dropFirst().map(String.init)).joined(separator: ",") }
+        try Data((named.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/twins.csv")))
+        let twinRun = try cli.run(train(folder.path("data/twins.csv"), folder.path("twins")) + ["--skip-unreadable", "--epochs", "1"])
+        #expect(twinRun.status == 0 && twinRun.output.contains("1 of 11 inputs left out"), "\(twinRun.output)")
+        let twinResumed = try cli.run(["train", "--resume", folder.path("twins"), "--epochs", "2"])
+        #expect(twinResumed.status == 0 && twinResumed.output.contains("Leaving out 1 row as the run began (model.json's rows.leftOut): a/x.h5 (train)"),
+                "\(twinResumed.output)")
+        // A row whose mask file is missing is left out too; when no row is left, that is said.
+        try Data((lines[0] + ",mask\n" + lines.dropFirst().map { $0 + ($0 == missing ? ",nowhere.png" : ",") }.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: folder.path("data/masked.csv")))
+        let masked = try cli.run(train(folder.path("data/masked.csv"), folder.path("masked")) + ["--skip-unreadable", "--epochs", "1"])
+        #expect(masked.status == 0 && masked.output.contains("mask file nowhere.png not found"), "\(masked.output)")
+        try Data((lines[0] + "\n" + lines.dropFirst().map { "gone-" + $0 }.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: folder.path("data/gone.csv")))
+        let none = try cli.run(train(folder.path("data/gone.csv"), folder.path("none")) + ["--skip-unreadable"])
+        #expect(none.status == 1 && none.output.contains("none of the 12 inputs could be read"), "\(none.output)")
+
         // compare: a test row that cannot be read is left out of every entry's evaluation, and counted there.
         try Data(count: 3000).write(to: URL(fileURLWithPath: file(test)))
         let compared = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,segnet", "--epochs", "1",

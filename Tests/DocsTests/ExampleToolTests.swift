@@ -24,7 +24,7 @@ import Testing
         let raman = try runBuilt("ExampleTool", ["plugins", "raman"])
         #expect(raman.output.contains("  excitationWavelength: none\n") && raman.output.contains("  spectra: /spectra\n"), "\(raman.output)")
         let step = try runBuilt("ExampleTool", ["plugins", "resample"])
-        #expect(step.output.contains("some must be given: with none, expected either 'values' or all of 'from', 'to', 'count'"), "\(step.output)")
+        #expect(step.output.contains("): count, from, to, values; some must be given: with none, expected either 'values' or all of 'from', 'to', 'count'"), "\(step.output)")
         // A step whose every setting must be given lists the keys it takes.
         let pca = try runBuilt("ExampleTool", ["plugins", "pca"])
         #expect(pca.output.contains("): components, fitPixels, whiten; some must be given: with none, missing key 'components'"), "\(pca.output)")

@@ -64,6 +64,23 @@ import SpectralFiles
         }
     }
 
+    /// A Raman modality's conversion marks its axis a Raman shift, so that an infrared modality
+    /// refuses it as it refuses the original; an axis a modality refuses is written with a warning.
+    @Test func ramanAxesStayMarkedAndRefusedAxesAreSaid() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-convert-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let raman = folder.appendingPathComponent("raman.h5")
+        try SpectralFileReader(SpectralFileOptions()).convert(Self.fixture("instruments/wire/Si-map-trimmed.wdf"), to: raman,
+                                                              axisUnit: SpectralFileReader.ramanShift)
+        #expect(try HDF5File(url: raman).attributeString("units", on: "/wavenumbers") == "Raman shift")
+        #expect(throws: (any Error).self) { try SpectralFileReader(SpectralFileOptions()).sample(raman, label: nil, axisUnit: "cm⁻¹") }
+        _ = try SpectralFileReader(SpectralFileOptions()).sample(raman, label: nil, axisUnit: SpectralFileReader.ramanShift)
+        let warning = try SpectralFileReader(SpectralFileOptions()).convert(Self.fixture("infrared/axis_nan.h5"),
+                                                                             to: folder.appendingPathComponent("nan.h5"), axisUnit: "cm⁻¹")
+        #expect(warning?.contains("the axis holds NaN at band") == true, "\(warning ?? "no warning")")
+    }
+
     /// An image of more rows than a chunk, stored in chunks of 10 rows: read by whole chunks of
     /// both files, the last band short.
     @Test(arguments: [1, 700, 5000]) func rowsBeyondAChunkConvertInWholeChunks(slab: Int) throws {

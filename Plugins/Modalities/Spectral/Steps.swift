@@ -158,3 +158,4 @@ extension PCAStep: ListsConfigurationKeys { public static var configurationKeys:
 extension SpectralCrop: ListsConfigurationKeys { public static var configurationKeys: [String] { ["lower", "upper"] } }
 extension SpectralResample: ListsConfigurationKeys { public static var configurationKeys: [String] { ["values", "from", "to", "count"] } }
 extension SpectralNormalization: ListsConfigurationKeys { public static var configurationKeys: [String] { ["method", "wavenumber"] } }
+extension SavitzkyGolay: ListsConfigurationKeys { public static var configurationKeys: [String] { ["window", "order", "derivative"] } }

@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import Foundation
 
 /// How a hyperspectral cube is arranged in an HDF5 file (shapes as HDF5 and h5py list them,
@@ -71,53 +72,13 @@ public enum SpectralLayout: String, ConfigurationChoice, Sendable {
         case .bhw:  // slab over bands: already channels first
             cube.replaceSubrange((first * plane)..<(first * plane + slab.count), with: slab)
         case .hwb:  // slab over rows y: [y][x][k], pixel-major from pixel first·w
-            Self.placePixelMajor(slab, fromPixel: first * w, bands: b, plane: plane, into: &cube)
+            placeSpectra(slab, fromPixel: first * w, bands: b, plane: plane, into: &cube)
         case .flat:  // slab over pixels q: [q][k]
-            Self.placePixelMajor(slab, fromPixel: first, bands: b, plane: plane, into: &cube)
+            placeSpectra(slab, fromPixel: first, bands: b, plane: plane, into: &cube)
         case .matlab:  // slab over bands: HDF5 [k][x][y] = MATLAB (y, x, k)
             for i in 0..<(slab.count / plane) { for x in 0..<w { for y in 0..<h {
                 cube[((first + i) * h + y) * w + x] = slab[(i * w + x) * h + y]
             } } }
-        }
-    }
-
-    /// Copies pixel-major spectra ([pixel][band], starting at pixel `p0`) into the band-major cube:
-    /// blocks of 8 pixels × 8 bands are transposed in registers, so both sides move in runs of 8.
-    private static func placePixelMajor(_ slab: [Float], fromPixel p0: Int, bands b: Int, plane: Int, into cube: inout [Float]) {
-        guard b > 0, slab.count >= b else { return }
-        let pixels = slab.count / b
-        let (pixels8, bands8) = (pixels / 8 * 8, b / 8 * 8)
-        slab.withUnsafeBufferPointer { s in
-            cube.withUnsafeMutableBufferPointer { c in
-                let (source, target) = (s.baseAddress!, c.baseAddress! + p0)
-                for p in stride(from: 0, to: pixels8, by: 8) {
-                    for k in stride(from: 0, to: bands8, by: 8) {
-                        func row(_ j: Int) -> SIMD8<Float> {
-                            UnsafeRawPointer(source + (p + j) * b + k).loadUnaligned(as: SIMD8<Float>.self)
-                        }
-                        var r = (row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7))
-                        transpose8(&r)
-                        func put(_ i: Int, _ v: SIMD8<Float>) {
-                            UnsafeMutableRawPointer(target + (k + i) * plane + p).storeBytes(of: v, as: SIMD8<Float>.self)
-                        }
-                        put(0, r.0); put(1, r.1); put(2, r.2); put(3, r.3); put(4, r.4); put(5, r.5); put(6, r.6); put(7, r.7)
-                    }
-                    for k in bands8..<b { for j in 0..<8 { target[k * plane + p + j] = source[(p + j) * b + k] } }
-                }
-                for p in pixels8..<pixels { for k in 0..<b { target[k * plane + p] = source[p * b + k] } }
-            }
-        }
-    }
-
-    /// Transposes the 8×8 matrix whose rows are `r`: three perfect shuffles (for i < 4, rows i and
-    /// i + 4 of each pass take the even and the odd elements of rows 2i and 2i + 1 joined).
-    @inline(__always)
-    private static func transpose8(_ r: inout (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>,
-                                               SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>)) {
-        for _ in 0..<3 {
-            let a = SIMD16(lowHalf: r.0, highHalf: r.1), b = SIMD16(lowHalf: r.2, highHalf: r.3)
-            let c = SIMD16(lowHalf: r.4, highHalf: r.5), d = SIMD16(lowHalf: r.6, highHalf: r.7)
-            r = (a.evenHalf, b.evenHalf, c.evenHalf, d.evenHalf, a.oddHalf, b.oddHalf, c.oddHalf, d.oddHalf)
         }
     }
 

@@ -88,12 +88,14 @@ extension SpectralFileReader {
 
     /// Writes the image in `url` as the canonical HDF5 file `destination`: `/spectra` H×W×B
     /// float32 (gzip), `/wavenumbers` (B, float64, in `axisUnit` where the file's unit converts to
-    /// it, with a `units` attribute), `/mask` H×W uint8 (the file's tissue mask or the computed
-    /// one); the root's attributes `source` and `format` say where it came from. Values are kept
+    /// it, with a `units` attribute; "Raman shift" for a Raman modality), `/mask` H×W uint8 (the
+    /// tissue mask as the modality reads it: the file's own or the computed one, less pixels
+    /// holding NaN); the root's attributes `source` and `format` say where it came from. Values are kept
     /// as read, NaN included. HDF5, ENVI, Agilent mosaics, WiRE maps and NumPy arrays are read and written a
     /// band of whole rows at a time, so an image larger than memory converts; the other formats
     /// are read whole. Written atomically; an existing file is replaced only with `replace`.
-    /// - Returns: what the reader warned of (a mask dataset named but missing, so the mask is computed).
+    /// - Returns: what the reader warned of (a mask dataset named but missing, so the mask is
+    ///   computed), and an axis a modality will refuse (written as it is).
     /// - Throws: `IOError` naming the file that cannot be read or written.
     @discardableResult
     public func convert(_ url: URL, to destination: URL, axisUnit: String, replace: Bool = false) throws -> String? {
@@ -108,7 +110,24 @@ extension SpectralFileReader {
         try writer.createDataset("/spectra", shape: [h, w, b], of: Float.self, gzip: 4, shuffle: true, chunks: Self.convertedChunks(h, w, b))
         try writer.write("/spectra", start: [0, 0, 0], count: [h, w, b], values: Self.pixelMajor(cube.values, bands: b, pixels: h * w))
         try finish(writer, axis: cube.axis, unit: cube.axisUnit, wanted: axisUnit, tissue: tissue(of: cube), source: url, format: cube.format)
-        return cube.warning
+        return Self.joined(cube.warning, Self.axisRefusal(cube.axis))
+    }
+
+    /// Both warnings, either, or none.
+    private static func joined(_ a: String?, _ b: String?) -> String? {
+        [a, b].compactMap { $0 }.isEmpty ? nil : [a, b].compactMap { $0 }.joined(separator: "; ")
+    }
+
+    /// Why a modality will refuse to read `axis` (a non-finite or repeated value), which convert writes as it is.
+    static func axisRefusal(_ axis: [Double]) -> String? {
+        if let bad = axis.firstIndex(where: { !$0.isFinite }) {
+            return "the axis holds \(spelled(axis[bad])) at band \(bad), written as it is: a modality refuses to read the file as a sample"
+        }
+        if let repeated = firstRepeat(axis) {
+            return "the axis holds \(axis[repeated.first]) at bands \(repeated.first) and \(repeated.second), written as it is: "
+                + "a modality refuses to read the file as a sample"
+        }
+        return nil
     }
 
     /// `convert` of an image read a band of whole rows at a time (whole chunks of the file
@@ -144,7 +163,7 @@ extension SpectralFileReader {
         let fileMask = try spectra.readMask()
         let tissue = try tissueMask(sums: sums, bands: b, invalid: invalid, fileMask: fileMask, height: h, width: w)
         try finish(writer, axis: spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, tissue: tissue, source: url, format: spectra.format)
-        return try spectra.warning(maskFound: fileMask != nil)
+        return Self.joined(try spectra.warning(maskFound: fileMask != nil), Self.axisRefusal(spectra.axis))
     }
 
     /// The axis in `wanted` units, as `convert` writes it.
@@ -159,7 +178,8 @@ extension SpectralFileReader {
                         format: String) throws {
         let converted = try convertedAxis(axis, unit: unit, wanted: wanted, format: format, file: url)
         try writer.write("/wavenumbers", shape: [axis.count], values: converted.values)
-        try writer.setAttribute("units", converted.unit, on: "/wavenumbers")
+        // A Raman shift stays marked as one: an infrared modality then refuses it, as it refuses the file converted.
+        try writer.setAttribute("units", wanted == Self.ramanShift ? Self.ramanShift : converted.unit, on: "/wavenumbers")
         try writer.write("/mask", shape: [tissue.height, tissue.width], values: tissue.pixels.map { UInt8($0 ? 1 : 0) })
         try writer.setAttribute("source", url.path)
         try writer.setAttribute("format", format)

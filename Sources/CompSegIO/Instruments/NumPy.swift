@@ -80,8 +80,7 @@ public struct NumPyImage: SpectralRegionFile {
             } }
         } else {  // (y, x, k) at (y·W + x)·B + k
             for r in 0..<h {
-                let values = try run(((y + r) * width + x) * b, w * b)
-                for c in 0..<w { for k in 0..<b { out[(k * h + r) * w + c] = values[c * b + k] } }
+                placeSpectra(try run(((y + r) * width + x) * b, w * b), fromPixel: r * w, bands: b, plane: h * w, into: &out)
             }
         }
         return out

@@ -103,20 +103,14 @@ public struct WiREMap: SpectralRegionFile {
         try requireInside(y: y, x: x, height: h, width: w)
         let file = try BoundedFile(url), b = bands
         var out = [Float](repeating: 0, count: b * h * w)
-        // Run j: `count` spectra from spectrum `first`; spectrum s of the run goes to pixel `pixel(j, s)` of the region.
+        // Run j: `count` spectra from spectrum `first`, a row of the region (a column, Y fastest).
         let (runs, count) = columnMajor ? (w, h) : (h, w)
         for j in 0..<runs {
             let first = columnMajor ? (x + j) * height + y : (y + j) * width + x
             let values = try file.bytes(at: dataOffset + first * b * 4, count: count * b * 4, "block DATA")
                 .samples(.float32, at: 0, count: count * b, order: .little, "block DATA")
-            values.withUnsafeBufferPointer { v in
-                out.withUnsafeMutableBufferPointer { o in
-                    for s in 0..<count {
-                        let p = columnMajor ? s * w + j : j * w + s
-                        for k in 0..<b { o[k * h * w + p] = v[s * b + k] }
-                    }
-                }
-            }
+            guard columnMajor else { placeSpectra(values, fromPixel: j * w, bands: b, plane: h * w, into: &out); continue }
+            for s in 0..<count { for k in 0..<b { out[k * h * w + s * w + j] = values[s * b + k] } }  // down column j
         }
         return out
     }
