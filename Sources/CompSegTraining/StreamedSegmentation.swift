@@ -97,11 +97,15 @@ extension TrainedModel {
     /// `tiledActivationMap` blends them (tiles without tissue skipped, 0 there). Rows are finished a
     /// band of tiles at a time, and handed to `rows` top to bottom: the first row's index, the
     /// activations of the rows (row-major, the image's width) and whether each pixel is tissue.
-    /// Memory: one band of blend sums, one batch of tiles, and what `regions` holds (`HERegions`:
-    /// one band of whole rows of the image, as floats).
+    /// Where a band's prepared rows fit in `preparedBandBytes`, each pixel is read and prepared
+    /// once (`PreparedBand`), and tiles are cut from the band; else each tile is read and prepared
+    /// on its own (overlapping tiles prepare their shared pixels again).
+    /// Memory: one band of blend sums, one batch of tiles, the prepared band, and what `regions`
+    /// holds (`HERegions`: one band of whole rows of the image, as floats).
     func streamActivations(_ regions: any SampleRegions, modality: PreparedModality, tiling: Tiling, batchSize: Int,
+                           preparedBandBytes: Double = 1_073_741_824,
                            rows: (_ y0: Int, _ activations: [Float], _ tissue: [Bool]) throws -> Void) throws {
-        let (h, w) = (regions.height, regions.width)
+        let (h, w) = (regions.height, regions.width), channels = description.inputChannels
         let (ys, xs) = (tiling.starts(h), tiling.starts(w))
         let (th, tw) = (min(tiling.size, h), min(tiling.size, w))
         let wy = ys.map { y0 in (0..<th).map { tiling.weight($0, n: th, start: y0, length: h) } }
@@ -110,6 +114,20 @@ extension TrainedModel {
         var sum = [Float](repeating: 0, count: th * w), total = sum
         var tissue = [Bool](repeating: false, count: th * w)
         var heap = HeapTrim()
+        let single = ys.count * xs.count == 1  // run whole, tissue or not, as `tiledActivationMap` runs a sample no larger than a tile
+
+        /// A region read and prepared, its channels checked against the network's.
+        func prepared(y: Int, x: Int, height: Int, width: Int) throws -> Sample {
+            let part = try aligned(modality.prepare(regions.region(y: y, x: x, height: height, width: width)))
+            guard part.image.shape[0] == channels else {
+                throw TrainingError("sample \(regions.id) has \(part.image.shape[0]) channels after preprocessing; "
+                                    + "the model was trained on \(channels)")
+            }
+            heap.trimIfGrown()
+            return part
+        }
+        var band = Double(channels) * Double(th) * Double(w) * 4 <= preparedBandBytes
+            ? PreparedBand(channels: channels, rows: th, width: w, chunkWidth: tw) : nil
 
         /// Hands on the band's first `count` rows (image rows y0 ..< y0 + count) and shifts the rest up.
         func finish(rows count: Int, y0: Int) throws {
@@ -125,27 +143,25 @@ extension TrainedModel {
 
         for a in ys.indices {
             try Interruption.check()
+            try band?.advance(to: ys[a], skipping: single ? nil : { regions.mayHoldTissue(y: $0, x: $1, height: $2, width: $3) }, prepare: prepared)
             for first in stride(from: 0, to: xs.count, by: batchSize) {
                 var batch: [Int] = [], input: [Float] = []
-                input.reserveCapacity(batchSize * description.inputChannels * th * tw)
+                input.reserveCapacity(batchSize * channels * th * tw)
                 for b in first..<min(first + batchSize, xs.count) {
-                    let single = ys.count * xs.count == 1
                     // A tile without tissue is not run, as `tiledActivationMap` skips it; where the regions can tell, not read either.
                     guard single || regions.mayHoldTissue(y: ys[a], x: xs[b], height: th, width: tw) else { continue }
-                    let tile = try aligned(modality.prepare(regions.region(y: ys[a], x: xs[b], height: th, width: tw)))
-                    guard tile.image.shape[0] == description.inputChannels else {
-                        throw TrainingError("sample \(regions.id) has \(tile.image.shape[0]) channels after preprocessing; "
-                                            + "the model was trained on \(description.inputChannels)")
-                    }
-                    guard single || tile.tissue.pixels.contains(true) else { continue }
+                    let tile = try band.map { $0.tile(x: xs[b], width: tw) } ?? {
+                        let part = try prepared(y: ys[a], x: xs[b], height: th, width: tw)
+                        return (part.image.scalars, part.tissue.pixels)
+                    }()
+                    guard single || tile.tissue.contains(true) else { continue }
                     batch.append(b)
-                    input += tile.image.scalars
-                    heap.trimIfGrown()
-                    for y in 0..<th { for x in 0..<tw where tile.tissue.pixels[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
+                    input += tile.values
+                    for y in 0..<th { for x in 0..<tw where tile.tissue[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
                 }
                 guard !batch.isEmpty else { continue }
                 let maps = try withoutGradients {
-                    try network.activation(Tensor(shape: [batch.count, description.inputChannels, th, tw], scalars: input))
+                    try network.activation(Tensor(shape: [batch.count, channels, th, tw], scalars: input))
                 }.scalars
                 for (k, b) in batch.enumerated() {
                     for y in 0..<th { for x in 0..<tw {
@@ -157,6 +173,72 @@ extension TrainedModel {
             }
             try finish(rows: a + 1 < ys.count ? ys[a + 1] - ys[a] : th, y0: ys[a])
         }
+    }
+}
+
+/// The prepared rows of one band of tiles, the image's whole width, channels first: each pixel is
+/// read and prepared once, in chunks of `chunkWidth` columns, and the rows a band shares with the
+/// one above are kept from it. Valid for a chain of pixelwise steps only (each pixel prepared
+/// alike, whatever region it is read in), which streaming requires.
+struct PreparedBand {
+    let channels: Int, rows: Int, width: Int, chunkWidth: Int
+    /// C × rows × width, and rows × width.
+    private var values: [Float], tissue: [Bool]
+    /// The image row of the band's first row; nil before the first band.
+    private var top: Int?
+
+    init(channels: Int, rows: Int, width: Int, chunkWidth: Int) {
+        (self.channels, self.rows, self.width, self.chunkWidth) = (channels, rows, width, chunkWidth)
+        values = [Float](repeating: 0, count: channels * rows * width)
+        tissue = [Bool](repeating: false, count: rows * width)
+    }
+
+    /// Moves the band to image rows `y0 ..< y0 + rows` (below the last): the rows shared with the
+    /// last band are kept, the others read through `prepare` (a region's prepared sample) chunk by
+    /// chunk; a chunk `skipping` says holds no tissue is left at 0, outside the tissue.
+    mutating func advance(to y0: Int, skipping mayHoldTissue: ((Int, Int, Int, Int) -> Bool)?,
+                          prepare: (_ y: Int, _ x: Int, _ height: Int, _ width: Int) throws -> Sample) throws {
+        let kept = top.map { max(0, min(rows, $0 + rows - y0)) } ?? 0, shift = rows - kept
+        let (plane, w) = (rows * width, width)
+        values.withUnsafeMutableBufferPointer { v in
+            for k in 0..<channels {
+                let band = v.baseAddress! + k * plane
+                if kept > 0 { band.update(from: band + shift * w, count: kept * w) }
+                (band + kept * w).update(repeating: 0, count: shift * w)
+            }
+        }
+        for i in 0..<plane { tissue[i] = i < kept * w ? tissue[i + shift * w] : false }
+        top = y0
+        guard shift > 0 else { return }
+        let r0 = y0 + kept
+        for x0 in stride(from: 0, to: width, by: chunkWidth) {
+            let cw = min(chunkWidth, width - x0)
+            if let mayHoldTissue, !mayHoldTissue(r0, x0, shift, cw) { continue }
+            let part = try prepare(r0, x0, shift, cw)
+            let scalars = part.image.scalars
+            scalars.withUnsafeBufferPointer { source in
+                values.withUnsafeMutableBufferPointer { v in
+                    for k in 0..<channels { for r in 0..<shift {
+                        (v.baseAddress! + (k * rows + kept + r) * w + x0).update(from: source.baseAddress! + (k * shift + r) * cw, count: cw)
+                    } }
+                }
+            }
+            for r in 0..<shift { for c in 0..<cw { tissue[(kept + r) * w + x0 + c] = part.tissue.pixels[r * cw + c] } }
+        }
+    }
+
+    /// The tile of the band's rows at columns `x ..< x + width`: its values (C × rows × width) and tissue.
+    func tile(x: Int, width tw: Int) -> (values: [Float], tissue: [Bool]) {
+        var out = [Float](repeating: 0, count: channels * rows * tw), inside = [Bool](repeating: false, count: rows * tw)
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { o in
+                for k in 0..<channels { for r in 0..<rows {
+                    (o.baseAddress! + (k * rows + r) * tw).update(from: v.baseAddress! + (k * rows + r) * width + x, count: tw)
+                } }
+            }
+        }
+        for r in 0..<rows { for c in 0..<tw { inside[r * tw + c] = tissue[r * width + x + c] } }
+        return (out, inside)
     }
 }
 

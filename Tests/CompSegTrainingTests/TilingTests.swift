@@ -71,4 +71,83 @@ import UNetTopology
         #expect((0..<h).allSatisfy { y in (704..<w).allSatisfy { skipping[y * w + $0] == 0 } })
         #expect((0..<h).allSatisfy { y in (0..<704).allSatisfy { skipping[y * w + $0] > 0 } })
     }
+
+    /// An image in memory as regions, counting the pixels read.
+    final class MemoryRegions: SampleRegions, @unchecked Sendable {
+        let image: [Float], mask: [Bool], height: Int, width: Int, channels: Int
+        var id: String { "memory" }
+        var label: SampleLabel? { nil }
+        var metadata: [String: String] { [:] }
+        private(set) var pixelsRead = 0
+        init(image: [Float], mask: [Bool], channels: Int, height: Int, width: Int) {
+            (self.image, self.mask, self.channels, self.height, self.width) = (image, mask, channels, height, width)
+        }
+        func region(y: Int, x: Int, height h: Int, width w: Int) throws -> Sample {
+            pixelsRead += h * w
+            var values: [Float] = [], inside: [Bool] = []
+            for c in 0..<channels {
+                for r in y..<(y + h) {
+                    let start: Int = (c * height + r) * width + x
+                    values += image[start..<(start + w)]
+                }
+            }
+            for r in y..<(y + h) {
+                let start: Int = r * width + x
+                inside += mask[start..<(start + w)]
+            }
+            return try Sample(id: id, image: Tensor(shape: [channels, h, w], scalars: values), channels: .bands(["r", "g", "b"]),
+                              tissue: Mask(height: h, width: w, pixels: inside), preview: RGBImage(height: h, width: w, fill: (0, 0, 0)))
+        }
+        func mayHoldTissue(y: Int, x: Int, height h: Int, width w: Int) -> Bool {
+            (y..<(y + h)).contains { r in (x..<(x + w)).contains { mask[r * width + $0] } }
+        }
+    }
+
+    struct NoReader: ImageSource {
+        func load(_ url: URL, label: SampleLabel?) throws -> Sample { throw TrainingError("not read") }
+    }
+
+    /// Streamed through bands of prepared rows, each pixel is read once, and the map is the one
+    /// tile-by-tile reading gives, and the whole image's: the same tiles, the same inputs (a tile
+    /// at a time, as batches of other tiles could round otherwise).
+    /// 700×1300 in tiles of 256 overlapping by 32, tissue in two blobs (tiles without it skipped).
+    @Test func preparedBandsGiveTheTilesMap() throws {
+        let dir = RunDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("compseg-band-\(UUID())"))
+        defer { try? FileManager.default.removeItem(at: dir.url) }
+        let model = try Self.model(dir)
+        let (h, w) = (700, 1300)
+        var g = SeededGenerator(seed: 13)
+        let image = (0..<(3 * h * w)).map { _ in g.nextNormal() }
+        let mask = (0..<(h * w)).map { (p: Int) -> Bool in
+            let y = p / w, x = p % w
+            let disc: Bool = (y - 200) * (y - 200) + (x - 300) * (x - 300) < 22_500
+            return disc || (y > 500 && x > 900 && x < 1100)
+        }
+        var registry = Registry()
+        try registry.registerModality(PluginInfo("none", summary: "no files")) { _ in NoReader() }
+        let modality = try PreparedModality(ModalityManifest(name: "memory", reader: "none", source: "test"), registry: registry)
+        let tiling = try Tiling(size: 256, overlap: 32)
+        func streamed(bandBytes: Double) throws -> (map: [Float], tissue: [Bool], read: Int) {
+            let regions = MemoryRegions(image: image, mask: mask, channels: 3, height: h, width: w)
+            var map: [Float] = [], tissue: [Bool] = []
+            try model.streamActivations(regions, modality: modality, tiling: tiling, batchSize: 1, preparedBandBytes: bandBytes) { y0, values, inside in
+                #expect(y0 * w == map.count)
+                map += values
+                tissue += inside
+            }
+            return (map, tissue, regions.pixelsRead)
+        }
+        let banded = try streamed(bandBytes: 1_073_741_824), tiled = try streamed(bandBytes: 0)
+        // The chain zeroes what lies outside the tissue, as it does a whole sample's.
+        let zeroed = image.indices.map { mask[$0 % (h * w)] ? image[$0] : 0 }
+        let whole = try model.tiledActivationMap(Tensor(shape: [3, h, w], scalars: zeroed), tissue: mask, tiling: tiling, batchSize: 1)
+        // Compared as Bools: a failed comparison of arrays this long is slow to report.
+        func worst(_ a: [Float], _ b: [Float]) -> Float { a.count != b.count ? .infinity : zip(a, b).map { Swift.abs($0 - $1) }.max() ?? 0 }
+        let (sameAsTiles, sameAsWhole) = (banded.map == tiled.map, banded.map == whole)
+        #expect(sameAsTiles, "max difference \(worst(banded.map, tiled.map))")
+        #expect(sameAsWhole, "max difference \(worst(banded.map, whole))")
+        let tissueKept = banded.tissue == mask && tiled.tissue == mask
+        #expect(tissueKept)
+        #expect(banded.read <= h * w && tiled.read > banded.read, "read \(banded.read) and \(tiled.read) of \(h * w) pixels")
+    }
 }
