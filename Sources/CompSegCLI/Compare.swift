@@ -319,14 +319,13 @@ struct Compare: ParsableCommand {
             begun[e.name] = model
         }
         let firstBegun = begun.keys.sorted().first.flatMap { begun[$0] }
-        // With --skip-unreadable, a resumed comparison's train and val rows are left out as its entries recorded; only test rows anew.
-        var skipping = !skipUnreadable ? nil : LeavingOutRows(recorded: firstBegun?.rows?.leftOut ?? [])
-        var manifest: Manifest
-        if let firstBegun {
-            manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOut: firstBegun.rows?.leftOut ?? (skipUnreadable ? [] : nil))
-            skipping?.namingTestRowsMissingFiles(of: manifest)
-            LeavingOutRows.sayResumed(firstBegun.rows?.leftOut)
+        // A resumed comparison's train and val rows are left out as its entries recorded (with --skip-unreadable, test rows anew).
+        let recordedLeftOut = try LeavingOutRows.recorded(in: begun)
+        var skipping: LeavingOutRows?, manifest: Manifest
+        if firstBegun != nil {
+            (manifest, skipping) = try LeavingOutRows.resumed(URL(fileURLWithPath: data), leftOut: recordedLeftOut, skipUnreadable: skipUnreadable)
         } else {
+            skipping = skipUnreadable ? LeavingOutRows() : nil
             manifest = try skipping?.manifest(data) ?? Manifest(contentsOf: URL(fileURLWithPath: data))
         }
         guard !manifest.rows(in: .test).isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
@@ -335,8 +334,9 @@ struct Compare: ParsableCommand {
         // The truths read after training (test rows; val rows to choose thresholds on), checked before it.
         try SegmentationFiles.checkTruthFiles(manifest.rows.filter { $0.split == .test || $0.split == .val }, manifest: manifest.url.path)
         let reader = try registry.modality(resolved.reader, resolved.readerConfiguration)
+        var manifestRows = ManifestRows(manifest, readingContentsWith: reader)
         if !begun.isEmpty {
-            let rows = ManifestRows(manifest, readingContentsWith: reader)
+            let rows = manifestRows
             for (name, model) in begun.sorted(by: { $0.key < $1.key }) {
                 if let difference = Self.dataDifference(model, rows: rows, in: manifest) {  // the data's, not the options': status 1, as train's
                     throw CLIError("\(manifest.url.path): entry \(name) was begun on other data: \(difference); resume with the manifest and "
@@ -370,7 +370,11 @@ struct Compare: ParsableCommand {
         let testRows = manifest.rows(in: .test)
         warnAboutReaders(stores: [train, validation, test])
         giveBackFreedMemory()
-        let manifestRows = skipping?.recording(in: ManifestRows(manifest, readingContentsWith: reader)) ?? ManifestRows(manifest, readingContentsWith: reader)
+        // Train and val rows left out while preparing (a new comparison's only): the rows' record again.
+        if manifest.rows.filter({ $0.split != .test }).map(\.line) != given.rows.filter({ $0.split != .test }).map(\.line) {
+            manifestRows = ManifestRows(manifest, readingContentsWith: reader)
+        }
+        manifestRows = LeavingOutRows.recording(skipping?.recorded ?? recordedLeftOut, in: manifestRows)
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         /// The run a new entry begins.
         func newRun(_ e: Entry) -> RunConfiguration {

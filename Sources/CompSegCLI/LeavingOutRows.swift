@@ -26,7 +26,8 @@ struct LeavingOutRows {
         testRows += missing.count
     }
 
-    /// The manifest at `path`, its rows whose image is missing left out and named.
+    /// The manifest at `path`, its rows whose image, mask or truth file is missing (or not an
+    /// image) left out and named.
     mutating func manifest(_ path: String) throws -> Manifest {
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutRowsMissingFiles: true)
         warnings.inputs += manifest.rows.count
@@ -78,18 +79,43 @@ struct LeavingOutRows {
              + "no mask threshold (segment, overlay and evaluate apply the paper's 0.35 unless given --threshold)")
     }
 
+    /// The manifest a resumed run reads (`train --resume`, `compare --resume`): the train and val
+    /// rows it left out when it began (`leftOut`, from its model.json) left out again, readable or
+    /// not, and no others, said; with `skipUnreadable`, test rows whose files are missing too,
+    /// named, and what leaves out more test rows (`preparing`).
+    static func resumed(_ url: URL, leftOut: [ManifestRows.LeftOutRow]?, skipUnreadable: Bool)
+        throws -> (manifest: Manifest, skipping: LeavingOutRows?) {
+        let manifest = try Manifest(contentsOf: url, leavingOut: leftOut, leavingOutTestRows: skipUnreadable)
+        sayResumed(leftOut)
+        guard skipUnreadable else { return (manifest, nil) }
+        var skipping = LeavingOutRows(recorded: leftOut ?? [])
+        skipping.namingTestRowsMissingFiles(of: manifest)
+        return (manifest, skipping)
+    }
+
     /// Says which rows a resumed run leaves out as it began (`rows.leftOut` of its model.json).
-    static func sayResumed(_ leftOut: [ManifestRows.LeftOutRow]?) {
+    private static func sayResumed(_ leftOut: [ManifestRows.LeftOutRow]?) {
         guard let leftOut, !leftOut.isEmpty else { return }
         print("Leaving out \(counted(leftOut.count, "row")) as the run began (model.json's rows.leftOut): "
               + leftOut.prefix(5).map { "\($0.path ?? $0.name) (\($0.split))" }.joined(separator: ", ") + (leftOut.count > 5 ? ", …" : ""))
     }
 
-    /// `rows` of the manifest trained on, with the rows left out recorded.
-    func recording(in rows: ManifestRows) -> ManifestRows {
+    /// `rows` of the manifest trained on, with `leftOut` recorded (nil where none).
+    static func recording(_ leftOut: [ManifestRows.LeftOutRow]?, in rows: ManifestRows) -> ManifestRows {
         var rows = rows
-        rows.leftOut = recorded.isEmpty ? nil : recorded
+        rows.leftOut = leftOut?.isEmpty == false ? leftOut : nil
         return rows
+    }
+
+    /// The rows the begun entries of a comparison left out, the same in each (nil: none).
+    /// - Throws: naming two entries that left out different rows.
+    static func recorded(in begun: [String: RunConfiguration]) throws -> [ManifestRows.LeftOutRow]? {
+        let entries = begun.sorted { $0.key < $1.key }.map { ($0.key, Set(($0.value.rows?.leftOut ?? []).map { "\($0.split):\($0.path ?? $0.name)" })) }
+        if let first = entries.first, let other = entries.first(where: { $0.1 != first.1 }) {
+            throw CLIError("entries \(first.0) and \(other.0) were begun leaving out different rows (model.json's rows.leftOut), "
+                           + "so no one set of data resumes both; resume them apart with train --resume")
+        }
+        return begun.sorted { $0.key < $1.key }.first?.value.rows?.leftOut
     }
 }
 

@@ -34,7 +34,7 @@ struct Train: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
-    @Flag(help: "Leave out the train, val and test rows whose image is missing, cannot be read or holds no tissue: each is named in a warning and recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
+    @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or not an image: each is named in a warning, the train and val ones are recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
     var skipUnreadable = false
     @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder.")
     var config: String?
@@ -306,7 +306,7 @@ struct Train: ParsableCommand {
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader)
-        model.rows = skipping?.recording(in: rows) ?? rows
+        model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
         return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock),
                 manifest)
     }
@@ -369,10 +369,7 @@ struct Train: ParsableCommand {
             throw TrainingError("\(manifestURL.path): the run's manifest is not there any more; if it moved, pass --data "
                                 + "with its new path")
         }
-        // A run begun with --skip-unreadable leaves out the rows it left out then, readable or not now.
-        let leftOut = model.rows?.leftOut ?? (skipUnreadable ? [] : nil)
-        let manifest = try Manifest(contentsOf: manifestURL, leavingOut: leftOut)
-        LeavingOutRows.sayResumed(leftOut)
+        let manifest = try LeavingOutRows.resumed(manifestURL, leftOut: model.rows?.leftOut, skipUnreadable: skipUnreadable).manifest
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
             guard given.sameRows(as: trained) else {

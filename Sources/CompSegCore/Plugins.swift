@@ -118,7 +118,7 @@ public struct PluginConfiguration: Sendable, Equatable {
                 let path = c.codingPath.map(\.stringValue) + [typo]
                 throw ConfigurationError(source: source, message: "unknown key '\(path.joined(separator: "."))': did you mean '\(key.stringValue)'?")
             }
-            if case .keyNotFound = error, let unknown = unknownListedKey(of: T.self) { throw unknown }
+            if case .keyNotFound(_, let c) = error, c.codingPath.isEmpty, let unknown = unknownListedKey(of: T.self) { throw unknown }
             throw ConfigurationError(source: source, message: error.readable)
         } catch {  // the type's own refusal of what it was given
             if let unknown = unknownListedKey(of: T.self) { throw unknown }

@@ -406,11 +406,13 @@ public final class HDF5Writer {
             throw error("dataset '\(path)': shape \(shape) needs \(shape.reduce(1, *)) values, got \(values.count)")
         }
         let dataset = try create(path, shape: shape, type: T.nativeType, gzip: gzip, shuffle: shuffle, chunks: chunks)
-        defer { H5Dclose(dataset) }
         errno = 0
         let status = values.withUnsafeBytes {
             H5Dwrite(dataset, T.nativeType, compseg_h5s_all(), compseg_h5s_all(), compseg_h5p_default(), $0.baseAddress)
         }
+        let cause = errno
+        H5Dclose(dataset)  // before the file is abandoned, should the writing have failed
+        errno = cause
         guard status >= 0 else { throw failure("dataset '\(path)' cannot be written") }
     }
 
@@ -432,23 +434,27 @@ public final class HDF5Writer {
               count.reduce(1, *) == values.count else {
             throw error("dataset '\(path)': a block at \(start) of \(count) cannot take \(values.count) values")
         }
-        let dataset = H5Dopen2(file, path, compseg_h5p_default())
-        guard dataset >= 0 else { throw error("dataset '\(path)' cannot be opened for writing") }
-        defer { H5Dclose(dataset) }
-        let fileSpace = H5Dget_space(dataset)
-        guard fileSpace >= 0 else { throw error("dataset '\(path)' has no dataspace") }
-        defer { H5Sclose(fileSpace) }
-        let h5Start = start.map(hsize_t.init), h5Count = count.map(hsize_t.init)
-        guard H5Sget_simple_extent_ndims(fileSpace) == Int32(start.count),
-              H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, h5Start, nil, h5Count, nil) >= 0, H5Sselect_valid(fileSpace) > 0 else {
-            throw error("dataset '\(path)': a block at \(start) of \(count) does not lie inside it")
-        }
-        let memorySpace = H5Screate_simple(Int32(count.count), h5Count, nil)
-        guard memorySpace >= 0 else { throw error("dataset '\(path)': cannot describe a block of \(count)") }
-        defer { H5Sclose(memorySpace) }
-        errno = 0
-        let status = values.withUnsafeBytes { H5Dwrite(dataset, T.nativeType, memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress) }
-        guard status >= 0 else { throw failure("dataset '\(path)' cannot be written") }
+        let (written, cause): (Bool, Int32) = try {  // the dataset and its spaces closed before the file is abandoned, should the writing fail
+            let dataset = H5Dopen2(file, path, compseg_h5p_default())
+            guard dataset >= 0 else { throw error("dataset '\(path)' cannot be opened for writing") }
+            defer { H5Dclose(dataset) }
+            let fileSpace = H5Dget_space(dataset)
+            guard fileSpace >= 0 else { throw error("dataset '\(path)' has no dataspace") }
+            defer { H5Sclose(fileSpace) }
+            let h5Start = start.map(hsize_t.init), h5Count = count.map(hsize_t.init)
+            guard H5Sget_simple_extent_ndims(fileSpace) == Int32(start.count),
+                  H5Sselect_hyperslab(fileSpace, H5S_SELECT_SET, h5Start, nil, h5Count, nil) >= 0, H5Sselect_valid(fileSpace) > 0 else {
+                throw error("dataset '\(path)': a block at \(start) of \(count) does not lie inside it")
+            }
+            let memorySpace = H5Screate_simple(Int32(count.count), h5Count, nil)
+            guard memorySpace >= 0 else { throw error("dataset '\(path)': cannot describe a block of \(count)") }
+            defer { H5Sclose(memorySpace) }
+            errno = 0
+            let status = values.withUnsafeBytes { H5Dwrite(dataset, T.nativeType, memorySpace, fileSpace, compseg_h5p_default(), $0.baseAddress) }
+            return (status >= 0, errno)
+        }()
+        errno = cause  // as the write left it: the closing may set another
+        guard written else { throw failure("dataset '\(path)' cannot be written") }
     }
 
     /// A new dataset `path`, open (the caller closes it).

@@ -169,7 +169,8 @@ public struct Manifest: Sendable {
             let mask = file(column("mask", fields), line, "mask", asWritten: untrimmed("mask", fields))
             let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
             if let lost, let text = column("path", fields) {
-                let written = text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text)
+                // The image's path as found, as `relativePath(of:)` gives a readable row's; as written where it is missing.
+                let written = path ?? (text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text))
                 missingRows.append(RowMissingFile(line: line, path: Self.relative(written, to: base), name: written.lastPathComponent,
                                                   split: split, label: label, description: lost))
             } else if let path, label != nil || !labelled, split != nil || !labelled {
@@ -213,13 +214,15 @@ extension Manifest {
     }
 
     /// The manifest at `url` as a run begun with `--skip-unreadable` reads it again, `recorded`
-    /// being the train and val rows it left out: rows of those file names and splits are left out,
-    /// missing or not, and so is a test row whose image is missing; any other row is read as
-    /// `init(contentsOf:)` reads it. Nil `recorded` (a run begun without the option) is that init.
-    /// - Throws: `ManifestError` as `init(contentsOf:)` does, naming a train or val row whose image
+    /// being the train and val rows it left out: rows of those paths and splits are left out,
+    /// readable or not; with `leavingOutTestRows`, so is a test row whose image, mask or truth
+    /// file is missing (`rowsMissingFiles`); any other row is read as `init(contentsOf:)` reads
+    /// it. Nil `recorded` (a run begun without the option) and no `leavingOutTestRows` is that init.
+    /// - Throws: `ManifestError` as `init(contentsOf:)` does, naming a train or val row whose file
     ///   is missing though the run trained on it.
-    public init(contentsOf url: URL, leavingOut recorded: [ManifestRows.LeftOutRow]?) throws {
-        guard let recorded else { self = try Manifest(contentsOf: url); return }
+    public init(contentsOf url: URL, leavingOut recorded: [ManifestRows.LeftOutRow]?, leavingOutTestRows: Bool) throws {
+        guard recorded != nil || leavingOutTestRows else { self = try Manifest(contentsOf: url); return }
+        let recorded = recorded ?? []
         let manifest = try Manifest(contentsOf: url, leavingOutRowsMissingFiles: true)
         // By path from the manifest's folder (two folders may hold files of one name); by name in runs that recorded none.
         func isRecorded(path: String, name: String, split: Split?) -> Bool {
@@ -228,9 +231,11 @@ extension Manifest {
                     && (r.path.map { $0 == path.precomposedStringWithCanonicalMapping } ?? (r.name == name.precomposedStringWithCanonicalMapping))
             }
         }
-        let missing = manifest.rowsMissingFiles.filter { $0.split != .test && !isRecorded(path: $0.path, name: $0.name, split: $0.split) }
-        guard missing.isEmpty else {
-            throw ManifestError(file: url.path, problems: missing.map { "\($0) (the run trained on it: put it back)" })
+        let refused = manifest.rowsMissingFiles.filter {
+            $0.split == .test ? !leavingOutTestRows : !isRecorded(path: $0.path, name: $0.name, split: $0.split)
+        }
+        guard refused.isEmpty else {
+            throw ManifestError(file: url.path, problems: refused.map { $0.split == .test ? $0.description : "\($0) (the run trained on it: put it back)" })
         }
         let leftOut = manifest.rows.filter {
             $0.split != .test && isRecorded(path: manifest.relativePath(of: $0.path), name: $0.path.lastPathComponent, split: $0.split)

@@ -605,6 +605,21 @@ import Testing
             let recorded = try String(contentsOfFile: folder.path("cmp/\(entry)/model.json"), encoding: .utf8)
             #expect(recorded.contains("\"leftOut\"") && recorded.contains(String(damaged.split(separator: ",")[0])), "\(entry)")
         }
+        // Resumed without the option (the test row readable again): an entry begun now records the rows the others left
+        // out, so that it resumes alike; a missing test image is then refused, not left out unsaid.
+        try FileManager.default.removeItem(atPath: folder.path("cmp/segnet"))
+        try FileManager.default.copyItem(atPath: file(row("test", 1)), toPath: file(test) + ".tmp")
+        try FileManager.default.removeItem(atPath: file(test))
+        try FileManager.default.moveItem(atPath: file(test) + ".tmp", toPath: file(test))
+        let compare = ["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,segnet", "--epochs", "1",
+                       "--width", "4", "--depth", "2", "--batch", "2", "--out", folder.path("cmp"), "--resume"]
+        let resumedCompare = try cli.run(compare)
+        #expect(resumedCompare.status == 0 && resumedCompare.output.contains("Leaving out 1 row as the run began"), "\(resumedCompare.output)")
+        #expect(try String(contentsOfFile: folder.path("cmp/segnet/model.json"), encoding: .utf8).contains("\"leftOut\""))
+        #expect(try cli.run(["train", "--resume", folder.path("cmp/segnet"), "--epochs", "2"]).status == 0)
+        try FileManager.default.moveItem(atPath: file(test), toPath: file(test) + ".away")
+        let missingTest = try cli.run(compare.map { $0 == "1" ? "2" : $0 })  // --epochs 2: segnet has trained 2 now
+        #expect(missingTest.status == 1 && missingTest.output.contains("image file \(test.split(separator: ",")[0]) not found"), "\(missingTest.output)")
     }
 
     /// A settings file's relative paths are taken from its folder, and recorded without "..".
