@@ -138,11 +138,8 @@ extension SpectralFileReader {
             try requireMemory(Double(h) * Double(w) * 5, for: "the tissue mask of \(h)×\(w) pixels", "convert a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
         _ = try convertedAxis(spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, format: spectra.format, file: url)  // refused before any writing
-        let chunks = Self.convertedChunks(h, w, b), rowValues = w * b
-        // Rows by whole chunks of the output and, where one band of both takes at most 128 Mi values, of the input.
-        let together = spectra.rowsStoredTogether, both = chunks[0] / Self.gcd(chunks[0], together) * together
-        let step = both * rowValues <= 1 << 27 ? both : chunks[0]
-        let rowsPerRead = max(step, options.slabValues / rowValues / step * step)
+        let chunks = Self.convertedChunks(h, w, b)
+        let rowsPerRead = spectra.rowsPerRead(slabValues: options.slabValues, unit: chunks[0])  // whole chunks of the output
         let writer = try HDF5Writer(url: destination)
         try writer.createDataset("/spectra", shape: [h, w, b], of: Float.self, gzip: 4, shuffle: true, chunks: chunks)
         var sums = [Float](repeating: 0, count: h * w), invalid = [Bool](repeating: false, count: h * w)
@@ -188,8 +185,6 @@ extension SpectralFileReader {
 
     /// The chunks of a converted `/spectra`: 16×16 pixels (fewer at a smaller image) of every band.
     static func convertedChunks(_ h: Int, _ w: Int, _ b: Int) -> [Int] { [min(h, 16), min(w, 16), b] }
-
-    static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 
     /// B×P band-major values as P×B (each spectrum contiguous), in blocks of pixels that stay in cache.
     static func pixelMajor(_ values: [Float], bands b: Int, pixels m: Int) -> [Float] {

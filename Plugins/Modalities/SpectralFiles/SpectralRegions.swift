@@ -70,11 +70,7 @@ struct SpectralRegions: SampleRegions {
             try requireMemory(Double(h) * Double(w) * 21 + Double(w) * Double(b) * 8,
                               for: "the tissue mask and preview of \(h)×\(w) pixels, read region by region", "read a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
-        // Whole stored chunks at a time where one band of them takes at most 128 Mi values (512 MB):
-        // a compressed chunk read in parts is decompressed again for each.
-        let together = spectra.rowsStoredTogether, rowValues = w * b
-        let rowsPerRead = together > 1 && together <= (1 << 27) / rowValues
-            ? max(together, reader.options.slabValues / rowValues / together * together) : max(1, reader.options.slabValues / rowValues)
+        let rowsPerRead = spectra.rowsPerRead(slabValues: reader.options.slabValues)
         let axis = try reader.checkedAxis(spectra.axis, unit: spectra.axisUnit, format: spectra.format, file: url, wanted: axisUnit)
         var drawing: SpectralPreview.Drawing
         do { drawing = try .init(reader.options.preview, bands: b, height: h, width: w, wavenumbers: axis.values) } catch {

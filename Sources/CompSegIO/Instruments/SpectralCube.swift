@@ -105,6 +105,18 @@ extension SpectralRegionFile {
         }
     }
 
+    /// How many whole rows a reading in bands takes at a time: a multiple of `unit` rows (an
+    /// output's chunks) and of `rowsStoredTogether` (the file's chunks, so that none is
+    /// decompressed once for each part read) where a band of both takes at most 128 Mi values
+    /// (512 MB), else of `unit` alone; as many such as `slabValues` values allow, one at least.
+    public func rowsPerRead(slabValues: Int, unit: Int = 1) -> Int {
+        func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
+        let rowValues = max(1, width * bands), together = max(1, rowsStoredTogether), unit = max(1, unit)
+        let both = unit / gcd(unit, together) * together
+        let step = both <= (1 << 27) / rowValues ? both : unit
+        return max(step, slabValues / rowValues / step * step)
+    }
+
     public func readMask() throws -> [Bool]? { nil }
     public func warning(maskFound: Bool) throws -> String? { nil }
     public var rowsStoredTogether: Int { 1 }

@@ -97,6 +97,10 @@ public struct WiREMap: SpectralRegionFile {
                             axisUnit: axisUnit, format: format, notes: notes)
     }
 
+    /// A map stored column by column holds every row of a column together: a reading of whole
+    /// rows takes them all where they fit, rather than a few spectra of each column at a time.
+    public var rowsStoredTogether: Int { columnMajor ? height : 1 }
+
     /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: a row's
     /// spectra (a column's, Y fastest) read as one run.
     public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
