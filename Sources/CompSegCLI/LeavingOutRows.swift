@@ -4,7 +4,8 @@ import CompSegTraining
 import Foundation
 
 /// What `train` and `compare` with `--skip-unreadable` leave out of a manifest: rows whose image
-/// is missing, cannot be read by the modality's reader, or holds no tissue. Each is named in a
+/// is missing, cannot be read by the modality's reader, or holds no tissue, or whose mask or truth
+/// file is missing or not an image. Each is named in a
 /// warning, and the train and val rows are recorded in the run's model.json, so that its resumes
 /// leave out the same ones.
 struct LeavingOutRows {
@@ -17,8 +18,8 @@ struct LeavingOutRows {
     /// - Parameter recorded: the rows a run being resumed left out when it began.
     init(recorded: [ManifestRows.LeftOutRow] = []) { self.recorded = recorded }
 
-    /// Names the test rows of `manifest` whose image is missing (read again for a resumed run:
-    /// its train and val rows are left out as the run recorded them).
+    /// Names the test rows of `manifest` left out for a missing file (read again for a resumed
+    /// run: its train and val rows are left out as the run recorded them).
     mutating func namingTestRowsMissingFiles(of manifest: Manifest) {
         let missing = manifest.rowsMissingFiles.filter { $0.split == .test }
         warnings.inputs += manifest.rows.count
