@@ -251,8 +251,9 @@ struct Convert: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }
         let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
-        if let twice = files.indices.first(where: { i in files[..<i].contains { URL(fileURLWithPath: $0).standardizedFileURL == URL(fileURLWithPath: files[i]).standardizedFileURL } }) {
-            throw CLIError("\(files[twice]) is given twice; name each file once")
+        var named = Set<String>()  // each file's path standardized once
+        if let twice = files.first(where: { !named.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }) {
+            throw CLIError("\(twice) is given twice; name each file once")
         }
         guard repeated.isEmpty else { throw CLIError("two files would both be written to \(repeated[0]); convert them into separate folders") }
         // What is there already: never an input (converting would write over it), and with --force only convert's own outputs.
