@@ -32,7 +32,7 @@ struct Compare: ParsableCommand {
     var threshold = "auto"
     @Flag(help: "Continue the comparison in --out that Ctrl-C or a kill stopped, given the same options (--epochs may grow): entries trained are kept, a stopped run goes on from its last epoch, missing ones are trained; then every entry is evaluated and the tables written.")
     var resume = false
-    @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue: each is named in a warning, every entry trains and is tested on the others, and the train and val rows left out are recorded in each entry's model.json (a resumed comparison leaves out the same ones). Without it, such a row ends the command before training.")
+    @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or cannot be read (not a PNG or GeoJSON, damaged): each is named in a warning, every entry trains and is tested on the others, and the train and val rows left out are recorded in each entry's model.json (a resumed comparison leaves out the same ones). Without it, such a row ends the command before training.")
     var skipUnreadable = false
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions

@@ -5,9 +5,8 @@ import Foundation
 
 /// What `train` and `compare` with `--skip-unreadable` leave out of a manifest: rows whose image
 /// is missing, cannot be read by the modality's reader, or holds no tissue, or whose mask or truth
-/// file is missing or not an image. Each is named in a
-/// warning, and the train and val rows are recorded in the run's model.json, so that its resumes
-/// leave out the same ones.
+/// file is missing or cannot be read. Each is named in a warning, and the train and val rows are
+/// recorded in the run's model.json, so that its resumes leave out the same ones.
 struct LeavingOutRows {
     let warnings = LeftOut()
     /// The train and val rows left out so far, as model.json records them.

@@ -34,7 +34,7 @@ struct Train: ParsableCommand {
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
     @OptionGroup var cache: CacheOptions
-    @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or not an image: each is named in a warning, the train and val ones are recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
+    @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or cannot be read (not a PNG or GeoJSON, damaged): each is named in a warning, the train and val ones are recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
     var skipUnreadable = false
     @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder.")
     var config: String?

@@ -24,4 +24,11 @@ public enum MaskFile {
     public static func check(_ url: URL) throws {
         if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try FileSignature.requirePNG(url) }
     }
+
+    /// Checks that `url` reads whole: GeoJSON's polygons, a PNG decoded to its last row (a file cut
+    /// short or damaged is found here, not after hours of work).
+    public static func checkReads(_ url: URL) throws {
+        try FileSignature.requireMask(url)
+        if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { _ = try PNGImage(contentsOf: url) }
+    }
 }

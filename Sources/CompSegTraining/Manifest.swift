@@ -23,7 +23,7 @@ public struct Manifest: Sendable {
     /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing.
     public private(set) var rowsMissingFiles: [RowMissingFile] = []
 
-    /// A row left out because its image, mask or truth file is missing or not an image: its
+    /// A row left out because its image is missing, or its mask or truth file is missing or cannot be read: its
     /// line, its image's path and file name, its split and label where it gives them, and what
     /// is wrong ("line N: image file F not found", "line N: mask F: is a TIFF file, not a PNG").
     public struct RowMissingFile: Sendable, CustomStringConvertible {
@@ -40,7 +40,7 @@ public struct Manifest: Sendable {
     /// Reads and checks the whole manifest: every row's label and split (where `labelled` is false,
     /// those given), that each named file exists, and that no file is listed twice. A UTF-8
     /// byte-order mark and CR-only line endings are accepted. With `leavingOutRowsMissingFiles`, a row
-    /// whose image, mask or truth file is missing or not an image is left out (`rowsMissingFiles`) instead. Without
+    /// whose image is missing, or whose mask or truth file is missing or cannot be read whole (`MaskFile.checkReads`), is left out (`rowsMissingFiles`) instead. Without
     /// `requiringTruthFiles` (for a command that does not read them), a truth file that is missing
     /// is no error: its row has no truth.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
@@ -140,7 +140,8 @@ public struct Manifest: Sendable {
                 problems.append(missing)
             } else if what != "image" && (what != "truth" || requiringTruthFiles) {
                 // Masks and truths are PNG or GeoJSON: one that is not is named with the missing ones.
-                do { try FileSignature.requireMask(u) } catch {
+                // With the option, one that cannot be read whole (cut short, damaged) is left out too.
+                do { try leavingOutRowsMissingFiles ? MaskFile.checkReads(u) : FileSignature.requireMask(u) } catch {
                     if leavingOutRowsMissingFiles { lost = lost ?? "line \(line): \(what) \(error)" } else { problems.append("line \(line): \(what) \(error)") }
                 }
             }

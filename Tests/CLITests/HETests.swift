@@ -369,8 +369,8 @@ import Testing
                                 "--skip-unreadable"])
         #expect(gone.status == 0 && gone.output.contains("left out (--skip-unreadable): \(folder.path("gone.csv")): line 3: image file gone.tif not found")
                     && gone.output.contains("1 of 2 inputs left out"), "\(gone.output)")
-        // Streamed, the warning names the manifest's line too; a truth mask that cannot be decoded is the
-        // manifest's problem: overlay refuses it by line before segmenting anything, skipping or not.
+        // Streamed, the warning names the manifest's line too; a truth mask that cannot be decoded is named by
+        // line before anything is segmented: refused, or with the flag left out with its row.
         let truth = folder.path("data/spot001_truth.png"), broken = folder.path("broken_truth.png")
         let png = try Data(contentsOf: URL(fileURLWithPath: truth))
         try png.prefix(png.count - 20).write(to: URL(fileURLWithPath: broken))
@@ -379,13 +379,19 @@ import Testing
                                  "--skip-unreadable", "--stream-above", "0"])
         #expect(named.status == 0 && named.output.contains("left out (--skip-unreadable): \(folder.path("cut.csv")): line 3: \(cut)"),
                 "\(named.output)")
-        try Data("path,truth\n\(folder.path("data/spot001.png")),\(broken)\n".utf8).write(to: URL(fileURLWithPath: folder.path("broken.csv")))
-        for extra in [[String](), ["--skip-unreadable", "--stream-above", "0"]] {
-            let refused = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("broken.csv"), "--out", folder.path("broken")]
-                                      + extra)
-            #expect(refused.status == 1 && refused.output.contains("line 2: truth \(broken)") && !refused.output.contains("Segmenting"),
-                    "\(refused.output)")
-            #expect(!FileManager.default.fileExists(atPath: folder.path("broken")))
+        try Data("path,truth\n\(folder.path("data/spot001.png")),\(broken)\n\(folder.path("data/spot003.png")),\n".utf8)
+            .write(to: URL(fileURLWithPath: folder.path("broken.csv")))
+        let brokenRefused = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("broken.csv"), "--out", folder.path("broken")])
+        #expect(brokenRefused.status == 1 && brokenRefused.output.contains("line 2: truth \(broken)")
+                    && !brokenRefused.output.contains("Segmenting"), "\(brokenRefused.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("broken")))
+        for extra in [[String](), ["--stream-above", "0"]] {
+            let out = folder.path("broken" + extra.joined())
+            let skipped = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("broken.csv"), "--out", out,
+                                       "--skip-unreadable"] + extra)
+            #expect(skipped.status == 0 && skipped.output.contains("left out (--skip-unreadable): \(folder.path("broken.csv")): line 2: truth \(broken)")
+                        && skipped.output.contains("1 of 2 inputs left out"), "\(skipped.output)")
+            #expect(FileManager.default.fileExists(atPath: out + "/spot003_mask.png") && !FileManager.default.fileExists(atPath: out + "/spot001_mask.png"))
         }
         // evaluate too: a missing and a cut image among the scored rows and the validation rows of --threshold auto are named,
         // left out of the numbers and counted in the report; a missing image of another split is no input of it.
@@ -422,5 +428,19 @@ import Testing
             #expect(twice.status == 0 && twice.output.components(separatedBy: "line 13: image file gone2.tif").count == 2
                         && twice.output.components(separatedBy: "line 12: \(folder.path("cut2.tif"))").count == 2, "\(name): \(twice.output)")
         }
+        // A truth that cannot be decoded: evaluate refuses it before segmenting; with the flag its row is left out and counted.
+        try Data(("path,label,split,truth\ndata/spot000.tif,0,test,\ndata/spot001.png,1,test,\(broken)\ndata/spot003.png,1,test,\n").utf8)
+            .write(to: URL(fileURLWithPath: folder.path("broken-truth.csv")))
+        let undecoded = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("broken-truth.csv"),
+                                     "--out", folder.path("undecoded"), "--threshold", "0.5", "--split", "test"])
+        #expect(undecoded.status == 1 && undecoded.output.contains("line 3: truth \(broken)") && !FileManager.default.fileExists(atPath: folder.path("undecoded")),
+                "\(undecoded.output)")
+        let scored = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("broken-truth.csv"),
+                                  "--out", folder.path("undecoded"), "--threshold", "0.5", "--split", "test", "--skip-unreadable"])
+        #expect(scored.status == 0 && scored.output.contains("left out (--skip-unreadable): \(folder.path("broken-truth.csv")): line 3: truth \(broken)")
+                    && scored.output.contains("1 of 3 inputs left out"), "\(scored.output)")
+        let scoredIDs = try String(contentsOfFile: folder.path("undecoded/per_sample.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { String($0.prefix { $0 != "," }) }
+        #expect(scoredIDs == ["spot000", "spot003"], "\(scoredIDs)")
     }
 }
