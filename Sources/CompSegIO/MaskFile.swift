@@ -29,6 +29,6 @@ public enum MaskFile {
     /// short or damaged is found here, not after hours of work).
     public static func checkReads(_ url: URL) throws {
         try FileSignature.requireMask(url)
-        if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { _ = try PNGImage(contentsOf: url) }
+        if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try PNGImage.checkDecodes(url) }
     }
 }

@@ -95,6 +95,15 @@ extension PNGImage {
         return (0..<(height * width)).map { bits[$0] }
     }
 
+    /// Checks that the PNG at `url` decodes to its last row, as `maskBits` reads it (a row at a
+    /// time, bits kept: a slide-sized truth mask is never held as pixels).
+    /// - Throws: `IOError` naming the file: not a PNG, or the first row that cannot be decoded.
+    public static func checkDecodes(_ url: URL) throws {
+        try FileSignature.requirePNG(url)
+        let header = try RasterPNG.Reader(url, expand: 3).r.pointee
+        _ = try maskBits(contentsOf: url, height: Int(header.height), width: Int(header.width))
+    }
+
     /// `mask`, held as bits: for a slide, an eighth of the memory. The samples are read as stored
     /// (16-bit ones too, not converted to 8 bits of light, where a 1 would turn black), row by
     /// row (an interlaced file is decoded whole once), with tRNS transparency as alpha.

@@ -127,7 +127,7 @@ import CompSegTestSupport
     }
 
     /// libpng says only "Read Error" or "CRC error" of a file cut short or damaged; the message
-    /// then says where the chunks break, through both readers.
+    /// then says where the chunks break, through both readers and the check of a mask file.
     @Test func brokenFilesSayWhereTheChunksBreak() throws {
         let (dir, cleanup) = try temporaryFolder("png-broken")
         defer { cleanup() }
@@ -148,7 +148,10 @@ import CompSegTestSupport
                              (damaged, "chunk IDAT at byte \(idat) fails its CRC check: the file is damaged")] {
             expectIOError(file, containing: text) { _ = try PNGImage(contentsOf: file) }
             expectIOError(file, containing: text) { _ = try RasterFile.read(file) }
+            expectIOError(file, containing: text) { try PNGImage.checkDecodes(file) }  // the check a truth file gets, row by row
         }
+        try PNGImage.checkDecodes(whole)
+        try PNGImage.checkDecodes(fixturesDirectory.appendingPathComponent("masks/grey16_01_interlaced.png"))
         #expect(PNGChunks.diagnosis(of: open)
                     == " (the file ends at byte \(data.count - 12) without the closing IEND chunk, after chunk IDAT at byte \(idat): truncated)")
     }
