@@ -549,6 +549,9 @@ struct TrainedRunInput: ParsableArguments {
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
+        if let manifest = files.first(where: { FileSignature.isManifest(URL(fileURLWithPath: $0)) }) {
+            throw ValidationError("\(manifest) is a manifest (a CSV table with a path column), not a sample file: give it with --data")
+        }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
     }
 

@@ -109,7 +109,8 @@ struct Inspect: ParsableCommand {
     /// Why a step of the modality refuses the sample in `url` (an axis that does not reach
     /// `resample`'s range, say), as training would refuse it; nil when none does. The steps are
     /// fitted to this sample alone: a refusal that names another cause (too few pixels for a fit
-    /// over one sample) is not the file's.
+    /// over one sample) is not the file's; a setting the data cannot meet (`unmetByData`: more
+    /// components than bands) is.
     /// A chain of pixelwise steps (`isPixelwise`) is tried on `probePixels` of the tissue only, which
     /// refuse what the whole would (an axis), at a fraction of the cost on a large map.
     static func stepRefusal(_ url: URL, sample read: () throws -> Sample, _ prepared: PreparedModality) throws -> String? {
@@ -119,6 +120,8 @@ struct Inspect: ParsableCommand {
         func refusal(_ alone: Sample) -> String? {
             do { _ = try prepared.fitted(to: SampleSequence(count: 1) { _ in alone }).prepare(alone) } catch let e as SampleError where e.sample == alone.id {
                 return "a step of the modality refuses it as a sample: \(e.message)"
+            } catch let e as ConfigurationError where e.unmetByData {
+                return "a step of the modality cannot be fitted to it: \(e)"  // more PCA components than the file has bands
             } catch {}
             return nil
         }

@@ -22,7 +22,11 @@ public enum ConfigurationFile {
         guard data.count <= maximumBytes else {
             throw ConfigurationError(source: url.path, message: "is \(data.count) bytes; a settings file may hold at most \(maximumBytes)")
         }
-        let text = String(decoding: data, as: UTF8.self)
+        if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
+            throw ConfigurationError(source: url.path, message: "is UTF-16 text; save it as UTF-8")
+        }
+        // A UTF-8 byte-order mark (Windows editors write one) is no part of the settings.
+        let text = String(decoding: data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...], as: UTF8.self)
         // The parser builds (and frees) its tree by recursion: a 10 KB file of 5000 '[' overflowed
         // the stack. A generous estimate of the nesting, made without parsing, stops such a file first.
         guard nestingEstimate(text) <= 2 * maximumDepth + 8 else {
@@ -34,7 +38,10 @@ public enum ConfigurationFile {
         }
         var budget = maximumValues
         guard let node, case .object(let object) = try value(node, at: "", depth: 0, budget: &budget, url) else {
-            throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level")
+            // A data manifest given where settings belong (--modality manifest.csv) is said to be one.
+            let header = text.prefix { $0 != "\n" && $0 != "\r" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let manifest = header.count > 1 && header.contains("path") ? "; it is a CSV table with a path column, a data manifest, which --data takes" : ""
+            throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level" + manifest)
         }
         return PluginConfiguration(json: JSONValue.object(object).data, source: url.path)
     }

@@ -220,6 +220,9 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let source: String, message: String
     /// For an unknown key: every key the configuration takes (the `plugins` command lists those without a default).
     public var knownKeys: [String]? = nil
+    /// For a step's setting the training data cannot meet (`StepSettingError`): the data's doing,
+    /// which the same data refuses however many samples it holds.
+    public var unmetByData = false
     public init(source: String, message: String) { self.source = source; self.message = message }
     public var description: String { "\(source): \(message)" }
 

@@ -187,7 +187,9 @@ public struct PreprocessingChain: Sendable {
             let f: any SampleTransform
             // A setting the training data cannot meet (more components than bands) is named by the step's place.
             do { f = try step.fitted(to: samples) } catch let e as StepSettingError {
-                throw ConfigurationError(source: Self.place(of: i, description.identifier, in: source), message: e.description)
+                var error = ConfigurationError(source: Self.place(of: i, description.identifier, in: source), message: e.description)
+                error.unmetByData = true
+                throw error
             }
             let configuration = try JSONDecoder().decode(JSONValue.self, from: f.configuration())
             fitted.append((PluginDescription(identifier: description.identifier, configuration: configuration), f))

@@ -250,6 +250,16 @@ import Testing
             #expect(try cli.run(["phantom", "--modality", modality, "--spots", "4", "--size", "8", "--out", out]).status == 0)
             #expect(try !FileManager.default.contentsOfDirectory(atPath: out).contains { $0.hasPrefix(".") }, "\(modality)")
         }
+        try refuses(["phantom", "--modality", "raman", "--spots", "4", "--bands", "10", "--out", folder.path("raman")],
+                    saying: "--bands: a Raman phantom needs 32 or more (over fewer, its cosmic-ray spikes outweigh the tissue's signal")
+        // A manifest given where sample files (or a modality) belong is named as one, before anything is read.
+        for command in ["segment", "overlay"] {
+            let r = try cli.run([command, "--model", folder.path("run"), "--out", folder.path("seg"), folder.path("four/manifest.csv")])
+            #expect(r.status == 64 && r.output.contains("four/manifest.csv is a manifest (a CSV table with a path column), not a sample file: "
+                                                        + "give it with --data"), "\(command): \(r.output)")
+        }
+        try refuses(["train", "--modality", folder.path("four/manifest.csv"), "--data", folder.path("four/manifest.csv"), "--out", folder.path("run")],
+                    saying: "it is a CSV table with a path column, a data manifest, which --data takes")
         let layer = try cli.run(["bench-ops", "--repeats", "1", "--layers", "3->5@8"])
         #expect(layer.status == 0 && layer.output.hasPrefix("{\"layer\": \"3->5@8\""), "\(layer.output)")
         try refuses(["bench-ops", "--layers", "64->64"], saying: "--layers: '64->64' is not CIN->COUT@SIZE")

@@ -232,8 +232,8 @@ import Testing
                                        + "needs 10 GB of memory, more than this process may take (ulimit -v) 3.1 GB"), "\(output)")
     }
 
-    /// A file a step of the modality refuses (its axis short of resample's range) fails inspect
-    /// with the step's reason, as train refuses it; one the steps take passes. The maps hold more
+    /// A file a step of the modality refuses (its axis short of resample's range, fewer bands than
+    /// PCA's components) fails inspect with the step's reason, as train refuses it; one the steps take passes. The maps hold more
     /// tissue pixels than a pixelwise chain is tried on (1024), so the probe is what is tested.
     @Test func inspectAppliesTheModalitysSteps() throws {
         let folder = try TemporaryFolder()
@@ -255,5 +255,10 @@ import Testing
                     && r.output.contains("1 of 2 files read but cannot be samples of this modality"), "\(r.output)")
         let whole = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), folder.path("whole.h5")])
         #expect(whole.status == 0 && !whole.output.contains("note:"), "\(whole.output)")
+        // More PCA components than the file has bands: a setting the file cannot meet, noted as train refuses it.
+        try Data("reader: raman\npreprocessing:\n  - pca: {components: 40}\n".utf8).write(to: URL(fileURLWithPath: folder.path("wide.yaml")))
+        let wide = try cli.run(["inspect", "--modality", folder.path("wide.yaml"), folder.path("whole.h5")])
+        #expect(wide.status == 1 && wide.output.contains("note: a step of the modality cannot be fitted to it: ")
+                    && wide.output.contains("'pca': components is 40, and the spectra have 30 bands"), "\(wide.output)")
     }
 }

@@ -48,10 +48,29 @@ import CompSegNetHead
         #expect(throws: ConfigurationError(source: list.path, message: "must hold a mapping of keys to values at the top level")) {
             try ConfigurationFile.read(list)
         }
+        // A data manifest given for settings is said to be one.
+        let manifest = try write("path,label,split\nspot.h5,cancer,train\n", "manifest.csv")
+        defer { try? FileManager.default.removeItem(at: manifest) }
+        #expect(throws: ConfigurationError(source: manifest.path, message: "must hold a mapping of keys to values at the top level; it is a "
+                                           + "CSV table with a path column, a data manifest, which --data takes")) {
+            try ConfigurationFile.read(manifest)
+        }
+        let utf16 = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())-utf16.yaml")
+        try Data([0xFF, 0xFE] + Array("epochs: 1\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: utf16)
+        defer { try? FileManager.default.removeItem(at: utf16) }
+        #expect(throws: ConfigurationError(source: utf16.path, message: "is UTF-16 text; save it as UTF-8")) { try ConfigurationFile.read(utf16) }
         let missing = URL(fileURLWithPath: "/nonexistent/run.yaml")
         #expect(throws: ConfigurationError(source: missing.path, message: "cannot be read (missing or not a file)")) {
             try ConfigurationFile.read(missing)
         }
+    }
+
+    /// A file a Windows editor saved with a UTF-8 byte-order mark reads as without it.
+    @Test func aByteOrderMarkIsNoPartOfTheSettings() throws {
+        let url = try write("\u{FEFF}topology: unet\nepochs: 3\n", "bom.yaml")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let settings = try JSONSerialization.jsonObject(with: ConfigurationFile.read(url).json) as? [String: Any]
+        #expect(settings?["topology"] as? String == "unet" && settings?["epochs"] as? Int == 3, "\(String(describing: settings))")
     }
 
     /// Numbers JSON cannot hold and keys given twice are refused with their key's path (they

@@ -123,6 +123,13 @@ import Testing
         #expect { _ = try Self.read(moved.joined(separator: "\n")) } throws: {
             "\($0)".contains("line 4: pixel X=0.0, Y=2.0 has 2 points on a different axis from the first pixel's 2 (line 1)")
         }
+        // An export stopped part-way through its last pixel is said to be cut short; one that lacks a point elsewhere is not.
+        #expect { _ = try Self.read(rows.dropLast().joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 11: the file ends part-way through pixel X=4.0, Y=2.0, after 1 of the 2 points each pixel has: it is cut short")
+        }
+        #expect { _ = try Self.read((rows.prefix(8) + rows.suffix(3)).joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 9: pixel X=2.0, Y=2.0 has 1 point on a different axis")
+        }
     }
 
     /// Three waves, the first pixel's out of order and each other pixel's in another: every

@@ -252,10 +252,15 @@ private struct TextTable {
             if pixel.count == axis.count && zip(pixel, axis).allSatisfy(near) {  // the first pixel's order
                 for (k, row) in pixel.enumerated() { spectrum[k] = Float(field(row, 3)) }
             } else {
+                // The file's last pixel, its points the first of the axis, and the file's last: an export stopped early.
+                if p == numbered.count - 1, pixel.count < axis.count, Int(pixel[pixel.endIndex - 1]) == count - 1, zip(pixel, axis).allSatisfy(near) {
+                    throw IOError(file: file, "line \(line(Int(first))): the file ends part-way through pixel X=\(field(first, 0)), "
+                                  + "Y=\(field(first, 1)), after \(pixel.count) of the \(axis.count) points each pixel has: it is cut short")
+                }
                 let sorted = byWave(p)
                 guard sorted.count == axis.count, zip(sorted, axisByWave).allSatisfy({ near($0, axis[$1]) }) else {
                     throw IOError(file: file, "line \(line(Int(first))): pixel X=\(field(first, 0)), Y=\(field(first, 1)) has "
-                                  + "\(pixel.count) points on a different axis from the first pixel's \(axis.count) "
+                                  + "\(pixel.count) point\(pixel.count == 1 ? "" : "s") on a different axis from the first pixel's \(axis.count) "
                                   + "(line \(line(Int(firstRow))))")
                 }
                 for (row, k) in zip(sorted, axisByWave) { spectrum[k] = Float(field(row, 3)) }
