@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import Foundation
 
@@ -74,6 +75,7 @@ extension TrainedModel {
         }
         let scalars = image.scalars
         for first in stride(from: 0, to: tiles.count, by: batchSize) {
+            try Interruption.check()  // Ctrl-C: between batches of tiles (a large image takes many seconds)
             let batch = Array(tiles[first..<min(first + batchSize, tiles.count)])
             var input = [Float](repeating: 0, count: batch.count * c * th * tw)
             for (k, (a, b)) in batch.enumerated() {
