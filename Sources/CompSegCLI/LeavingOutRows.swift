@@ -26,8 +26,8 @@ struct LeavingOutRows {
         testRows += missing.count
     }
 
-    /// The manifest at `path`, its rows whose image, mask or truth file is missing (or not an
-    /// image) left out and named.
+    /// The manifest at `path`, its rows whose image is missing, or whose mask or truth file is
+    /// missing or cannot be read, left out and named.
     mutating func manifest(_ path: String) throws -> Manifest {
         let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutRowsMissingFiles: true)
         warnings.inputs += manifest.rows.count

@@ -529,6 +529,19 @@ extension Array {
     }
 }
 
+/// Refuses a data manifest given among image files (a forgotten `--data`), before any is read.
+func requireNoManifest(among files: [String], hint: String) throws {
+    func isManifest(_ path: String) -> Bool {
+        var status = stat()  // regular files only: opening a fifo would wait for a writer
+        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return startsAsDataManifest((try? handle.read(upToCount: 4096)) ?? Data())
+    }
+    if let manifest = files.first(where: isManifest) {
+        throw ValidationError("\(manifest) is a manifest (a CSV table with a path column), not an image file: \(hint)")
+    }
+}
+
 /// What `segment` and `overlay` apply a trained run to, and where their files go.
 struct TrainedRunInput: ParsableArguments {
     @Option(help: "Run folder written by `train`.") var model: String
@@ -549,9 +562,7 @@ struct TrainedRunInput: ParsableArguments {
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
-        if let manifest = files.first(where: { FileSignature.isManifest(URL(fileURLWithPath: $0)) }) {
-            throw ValidationError("\(manifest) is a manifest (a CSV table with a path column), not a sample file: give it with --data")
-        }
+        try requireNoManifest(among: files, hint: "give it with --data")
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
     }
 

@@ -24,7 +24,7 @@ struct Phantom: ParsableCommand {
     var modality = Modality.infrared
     @Option(parsing: .unconditional, help: "Spots (half cancer; about 60% train, 20% val, 20% test).") var spots = 60
     @Option(parsing: .unconditional, help: "Spot side in pixels (default: infrared 64, raman 48, he 64).") var size: Int?
-    @Option(parsing: .unconditional, help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹, 32 or more; not for he).") var bands: Int?
+    @Option(parsing: .unconditional, help: "Bands (default: infrared 450 from 1800 to 948 cm⁻¹, raman 300 from 400 to 1800 cm⁻¹ (Raman: 32 or more); not for he).") var bands: Int?
     @Option(parsing: .unconditional, help: "Seed.") var seed: UInt64 = 0
     @Option(help: "Folder to write.") var out: String
 

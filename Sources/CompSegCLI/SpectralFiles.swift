@@ -44,7 +44,8 @@ struct Inspect: ParsableCommand {
             Spectral modalities read HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), \
             Renishaw WiRE (.wdf), Galactic SPC (.spc), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
             the modality's computed one, without pixels holding NaN or infinite values. A file the modality would refuse \
-            as a training sample (NaN under nonFinite: error, no tissue, an axis a step refuses: its steps are fitted \
+            as a training sample (NaN under nonFinite: error, no tissue, an axis a step refuses or a setting it cannot meet, \
+            such as more PCA components than bands: its steps are fitted \
             to each file alone, on 1024 of its tissue pixels where every step is pixelwise, so a step that refuses single pixels may pass) is noted, and inspect then exits non-zero, as train would. With --modality he, each \
             TIFF or PNG is listed image by image (pages, SubIFDs, pyramid levels, tiles, compression), with the \
             level and size the modality reads. With another reader (a plugin's), each file is read as a sample: \
@@ -57,6 +58,7 @@ struct Inspect: ParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one file") }
         if let empty = files.firstIndex(of: "") { throw ValidationError("file \(empty + 1) is an empty path; expected a file's path") }
+        try requireNoManifest(among: files, hint: "give its images (inspect reads image files)")
     }
 
     func run() throws {
@@ -246,6 +248,7 @@ struct Convert: ParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("name at least one file") }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+        try requireNoManifest(among: files, hint: "give its images (convert reads image files)")
     }
 
     func run() throws {

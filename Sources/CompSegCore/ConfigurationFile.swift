@@ -22,6 +22,10 @@ public enum ConfigurationFile {
         guard data.count <= maximumBytes else {
             throw ConfigurationError(source: url.path, message: "is \(data.count) bytes; a settings file may hold at most \(maximumBytes)")
         }
+        if startsAsDataManifest(data.prefix(4096)) {
+            throw ConfigurationError(source: url.path, message: "is a data manifest (a CSV table with a path column), which --data takes, "
+                                     + "not a settings file")
+        }
         if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
             throw ConfigurationError(source: url.path, message: "is UTF-16 text; save it as UTF-8")
         }
@@ -38,10 +42,7 @@ public enum ConfigurationFile {
         }
         var budget = maximumValues
         guard let node, case .object(let object) = try value(node, at: "", depth: 0, budget: &budget, url) else {
-            // A data manifest given where settings belong (--modality manifest.csv) is said to be one.
-            let header = text.prefix { $0 != "\n" && $0 != "\r" }.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            let manifest = header.count > 1 && header.contains("path") ? "; it is a CSV table with a path column, a data manifest, which --data takes" : ""
-            throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level" + manifest)
+            throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level")
         }
         return PluginConfiguration(json: JSONValue.object(object).data, source: url.path)
     }
@@ -141,4 +142,17 @@ extension PluginConfiguration {
         let data = value == .null ? Data("{}".utf8) : value.data
         return PluginConfiguration(json: data, source: "\(source): \(key)")
     }
+}
+
+/// Whether `head` (a file's first bytes) starts as a data manifest does: a CSV header line
+/// naming a `path` column and a `label`, `split`, `mask` or `truth` one (quoted or not, any
+/// case). A manifest given where a settings file or an image file belongs is then named as one.
+public func startsAsDataManifest<Bytes: Collection<UInt8>>(_ head: Bytes) -> Bool {
+    var bytes = head[...]
+    if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+    let line = bytes.prefix { $0 != 0x0A && $0 != 0x0D }
+    guard !line.contains(0) else { return false }  // binary
+    let fields = String(decoding: line, as: UTF8.self).split(separator: ",", omittingEmptySubsequences: false)
+        .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\"")).lowercased() }
+    return fields.contains("path") && fields.contains { ["label", "split", "mask", "truth"].contains($0) }
 }

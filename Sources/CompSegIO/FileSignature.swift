@@ -15,16 +15,6 @@ public enum FileSignature {
         return [UInt8]((try? handle.read(upToCount: bytes)) ?? Data())
     }
 
-    /// Whether `url` starts as a data manifest does: a CSV header line with a `path` column (a
-    /// manifest given where sample files belong is then named as one).
-    public static func isManifest(_ url: URL) -> Bool {
-        guard var head = try? head(of: url, bytes: 4096) else { return false }
-        if head.starts(with: [0xEF, 0xBB, 0xBF]) { head.removeFirst(3) }
-        let line = String(decoding: head.prefix { $0 != 0x0A && $0 != 0x0D }, as: UTF8.self)
-        let fields = line.split(whereSeparator: { ",;\t".contains($0) }).map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return fields.count > 1 && fields.contains("path")
-    }
-
     /// Whether `head` starts as a TIFF or BigTIFF does.
     static func isTIFF(_ head: [UInt8]) -> Bool {
         head.count >= 4 && [[0x49, 0x49, 0x2A, 0x00], [0x4D, 0x4D, 0x00, 0x2A], [0x49, 0x49, 0x2B, 0x00], [0x4D, 0x4D, 0x00, 0x2B]]

@@ -19,16 +19,22 @@ public enum MaskFile {
         return (0..<(height * width)).map { bits[$0] }
     }
 
-    /// Checks, before any work, that `url` is a file of its kind: a PNG by its signature, GeoJSON
-    /// by reading its polygons (sizes are checked when a sample's mask is made).
-    public static func check(_ url: URL) throws {
-        if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try FileSignature.requirePNG(url) }
+    /// Checks, before any work, that `url` reads whole: GeoJSON's polygons, a PNG decoded to its
+    /// last row (a file cut short or damaged is found here, not after hours of work; sizes are
+    /// checked when a sample's mask is made). A file is read once in a process, as its path, size
+    /// and modification time say: a command that checks its manifest twice decodes it once.
+    public static func checkReads(_ url: URL) throws {
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        let key = "\(url.standardizedFileURL.path)|\(attributes?[.size] ?? "")|\(attributes?[.modificationDate] ?? "")"
+        if let outcome = lock.withLock({ checked[key] }) { return try outcome.get() }
+        let outcome = Result<Void, any Error> {
+            try FileSignature.requireMask(url)
+            if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try PNGImage.checkDecodes(url) }
+        }
+        if attributes != nil { lock.withLock { checked[key] = outcome } }
+        try outcome.get()
     }
 
-    /// Checks that `url` reads whole: GeoJSON's polygons, a PNG decoded to its last row (a file cut
-    /// short or damaged is found here, not after hours of work).
-    public static func checkReads(_ url: URL) throws {
-        try FileSignature.requireMask(url)
-        if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try PNGImage.checkDecodes(url) }
-    }
+    nonisolated(unsafe) private static var checked: [String: Result<Void, any Error>] = [:]
+    private static let lock = NSLock()
 }

@@ -96,12 +96,13 @@ extension PNGImage {
     }
 
     /// Checks that the PNG at `url` decodes to its last row, as `maskBits` reads it (a row at a
-    /// time, bits kept: a slide-sized truth mask is never held as pixels).
+    /// time, bits kept: a slide-sized truth mask is not held as pixels unless it is interlaced).
     /// - Throws: `IOError` naming the file: not a PNG, or the first row that cannot be decoded.
     public static func checkDecodes(_ url: URL) throws {
         try FileSignature.requirePNG(url)
-        let header = try RasterPNG.Reader(url, expand: 3).r.pointee
-        _ = try maskBits(contentsOf: url, height: Int(header.height), width: Int(header.width))
+        let reader = try RasterPNG.Reader(url, expand: 3)
+        let (height, width) = withExtendedLifetime(reader) { (Int(reader.r.pointee.height), Int(reader.r.pointee.width)) }
+        _ = try maskBits(contentsOf: url, height: height, width: width)
     }
 
     /// `mask`, held as bits: for a slide, an eighth of the memory. The samples are read as stored

@@ -20,7 +20,7 @@ public struct Manifest: Sendable {
 
     public let url: URL
     public private(set) var rows: [Row]
-    /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing.
+    /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing or cannot be read.
     public private(set) var rowsMissingFiles: [RowMissingFile] = []
 
     /// A row left out because its image is missing, or its mask or truth file is missing or cannot be read: its
@@ -138,7 +138,7 @@ public struct Manifest: Sendable {
                     return nil
                 }
                 problems.append(missing)
-            } else if what != "image" && (what != "truth" || requiringTruthFiles) {
+            } else if what != "image" && (what != "truth" || requiringTruthFiles) && lost == nil {
                 // Masks and truths are PNG or GeoJSON: one that is not is named with the missing ones.
                 // With the option, one that cannot be read whole (cut short, damaged) is left out too.
                 do { try leavingOutRowsMissingFiles ? MaskFile.checkReads(u) : FileSignature.requireMask(u) } catch {
@@ -216,11 +216,11 @@ extension Manifest {
 
     /// The manifest at `url` as a run begun with `--skip-unreadable` reads it again, `recorded`
     /// being the train and val rows it left out: rows of those paths and splits are left out,
-    /// readable or not; with `leavingOutTestRows`, so is a test row whose image, mask or truth
-    /// file is missing (`rowsMissingFiles`); any other row is read as `init(contentsOf:)` reads
+    /// readable or not; with `leavingOutTestRows`, so is a test row whose image is missing or whose
+    /// mask or truth file is missing or cannot be read (`rowsMissingFiles`); any other row is read as `init(contentsOf:)` reads
     /// it. Nil `recorded` (a run begun without the option) and no `leavingOutTestRows` is that init.
     /// - Throws: `ManifestError` as `init(contentsOf:)` does, naming a train or val row whose file
-    ///   is missing though the run trained on it.
+    ///   is missing or cannot be read though the run trained on it.
     public init(contentsOf url: URL, leavingOut recorded: [ManifestRows.LeftOutRow]?, leavingOutTestRows: Bool) throws {
         guard recorded != nil || leavingOutTestRows else { self = try Manifest(contentsOf: url); return }
         let recorded = recorded ?? []

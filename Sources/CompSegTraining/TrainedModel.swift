@@ -68,8 +68,8 @@ public final class TrainedModel {
         guard large.isEmpty else {  // one by one, the large ones in tiles
             return try samples.map { s in
                 guard large.contains(where: { $0.id == s.id }) else { return try activationMaps([s], batchSize: 1, tiling: tiling)[0] }
-                do { return try tiledActivationMap(s.image, tissue: s.tissue.pixels, tiling: tiling, batchSize: batchSize) } catch let e as Interrupted {
-                    throw e
+                do { return try tiledActivationMap(s.image, tissue: s.tissue.pixels, tiling: tiling, batchSize: batchSize) } catch where error is Interrupted || error is MemoryShortage {
+                    throw error  // as they are: the commands tell them apart (exit 130, a memory refusal)
                 } catch {
                     throw TrainingError("sample \(s.id) (\(s.height)×\(s.width), segmented in tiles): \(error)")
                 }

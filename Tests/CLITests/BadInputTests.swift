@@ -255,11 +255,14 @@ import Testing
         // A manifest given where sample files (or a modality) belong is named as one, before anything is read.
         for command in ["segment", "overlay"] {
             let r = try cli.run([command, "--model", folder.path("run"), "--out", folder.path("seg"), folder.path("four/manifest.csv")])
-            #expect(r.status == 64 && r.output.contains("four/manifest.csv is a manifest (a CSV table with a path column), not a sample file: "
+            #expect(r.status == 64 && r.output.contains("four/manifest.csv is a manifest (a CSV table with a path column), not an image file: "
                                                         + "give it with --data"), "\(command): \(r.output)")
         }
+        try refuses(["inspect", folder.path("four/manifest.csv")], saying: "not an image file: give its images (inspect reads image files)")
+        try refuses(["convert", folder.path("four/manifest.csv"), "--out", folder.path("converted")],
+                    saying: "not an image file: give its images (convert reads image files)")
         try refuses(["train", "--modality", folder.path("four/manifest.csv"), "--data", folder.path("four/manifest.csv"), "--out", folder.path("run")],
-                    saying: "it is a CSV table with a path column, a data manifest, which --data takes")
+                    saying: "four/manifest.csv: is a data manifest (a CSV table with a path column), which --data takes, not a settings file")
         let layer = try cli.run(["bench-ops", "--repeats", "1", "--layers", "3->5@8"])
         #expect(layer.status == 0 && layer.output.hasPrefix("{\"layer\": \"3->5@8\""), "\(layer.output)")
         try refuses(["bench-ops", "--layers", "64->64"], saying: "--layers: '64->64' is not CIN->COUT@SIZE")

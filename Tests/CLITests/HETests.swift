@@ -385,6 +385,11 @@ import Testing
         #expect(brokenRefused.status == 1 && brokenRefused.output.contains("line 2: truth \(broken)")
                     && !brokenRefused.output.contains("Segmenting"), "\(brokenRefused.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.path("broken")))
+        // segment reads no truth: with the flag, a row whose truth is damaged is segmented all the same.
+        let segmented = try cli.run(["segment", "--model", folder.path("run"), "--data", folder.path("broken.csv"), "--out", folder.path("broken-seg"),
+                                     "--skip-unreadable"])
+        #expect(segmented.status == 0 && !segmented.output.contains("left out")
+                    && FileManager.default.fileExists(atPath: folder.path("broken-seg/spot001_mask.png")), "\(segmented.output)")
         for extra in [[String](), ["--stream-above", "0"]] {
             let out = folder.path("broken" + extra.joined())
             let skipped = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("broken.csv"), "--out", out,

@@ -584,11 +584,19 @@ import Testing
         let twinResumed = try cli.run(["train", "--resume", folder.path("twins"), "--epochs", "2"])
         #expect(twinResumed.status == 0 && twinResumed.output.contains("Leaving out 1 row as the run began (model.json's rows.leftOut): a/x.h5 (train)"),
                 "\(twinResumed.output)")
-        // A row whose mask file is missing is left out too; when no row is left, that is said.
-        try Data((lines[0] + ",mask\n" + lines.dropFirst().map { $0 + ($0 == missing ? ",nowhere.png" : ",") }.joined(separator: "\n") + "\n").utf8)
+        // A row whose mask file is missing, or cut short, is left out too (and recorded); when no row is left, that is said.
+        let cutMask = folder.path("data/cut.png")
+        try PNGImage(width: 16, height: 16, channels: 1, pixels: (0..<256).map { UInt8($0 % 7 * 30) }).write(to: URL(fileURLWithPath: cutMask))
+        let png = try Data(contentsOf: URL(fileURLWithPath: cutMask))
+        try png.prefix(png.count - 20).write(to: URL(fileURLWithPath: cutMask))
+        let masks = [missing: ",nowhere.png", twins[0]: ",cut.png"]
+        try Data((lines[0] + ",mask\n" + lines.dropFirst().map { $0 + masks[$0, default: ","] }.joined(separator: "\n") + "\n").utf8)
             .write(to: URL(fileURLWithPath: folder.path("data/masked.csv")))
         let masked = try cli.run(train(folder.path("data/masked.csv"), folder.path("masked")) + ["--skip-unreadable", "--epochs", "1"])
-        #expect(masked.status == 0 && masked.output.contains("mask file nowhere.png not found"), "\(masked.output)")
+        #expect(masked.status == 0 && masked.output.contains("mask file nowhere.png not found")
+                    && masked.output.contains("mask \(cutMask): "), "\(masked.output)")
+        let maskedModel = try String(contentsOfFile: folder.path("masked/model.json"), encoding: .utf8)
+        #expect(maskedModel.contains("cut.png"), "\(maskedModel)")
         try Data((lines[0] + "\n" + lines.dropFirst().map { "gone-" + $0 }.joined(separator: "\n") + "\n").utf8)
             .write(to: URL(fileURLWithPath: folder.path("data/gone.csv")))
         let none = try cli.run(train(folder.path("data/gone.csv"), folder.path("none")) + ["--skip-unreadable"])

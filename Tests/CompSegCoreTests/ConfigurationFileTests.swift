@@ -49,11 +49,13 @@ import CompSegNetHead
             try ConfigurationFile.read(list)
         }
         // A data manifest given for settings is said to be one.
-        let manifest = try write("path,label,split\nspot.h5,cancer,train\n", "manifest.csv")
-        defer { try? FileManager.default.removeItem(at: manifest) }
-        #expect(throws: ConfigurationError(source: manifest.path, message: "must hold a mapping of keys to values at the top level; it is a "
-                                           + "CSV table with a path column, a data manifest, which --data takes")) {
-            try ConfigurationFile.read(manifest)
+        for header in ["path,label,split", "\u{FEFF}\"path\",\"label\",\"split\""] {  // R's write.csv quotes the names
+            let manifest = try write(header + "\nspot.h5,cancer,train\n", "manifest.csv")
+            defer { try? FileManager.default.removeItem(at: manifest) }
+            #expect(throws: ConfigurationError(source: manifest.path, message: "is a data manifest (a CSV table with a path column), which "
+                                               + "--data takes, not a settings file")) {
+                try ConfigurationFile.read(manifest)
+            }
         }
         let utf16 = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())-utf16.yaml")
         try Data([0xFF, 0xFE] + Array("epochs: 1\n".utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }).write(to: utf16)
@@ -62,6 +64,15 @@ import CompSegNetHead
         let missing = URL(fileURLWithPath: "/nonexistent/run.yaml")
         #expect(throws: ConfigurationError(source: missing.path, message: "cannot be read (missing or not a file)")) {
             try ConfigurationFile.read(missing)
+        }
+    }
+
+    /// A manifest's header is told from a text map's metadata, a settings file's first line and binary files.
+    @Test func aDataManifestIsToldByItsHeader() {
+        for (head, manifest) in [("path,label,split\n", true), ("PATH, Truth\r\n", true), ("\"path\",\"mask\"", true),
+                                 ("Path,D:\\maps\\x.txt\n", false), ("path;label;split\n", false), ("path\nspot.h5\n", false),
+                                 ("topology: unet\n", false), ("", false), ("path,label\u{0}", false)] {
+            #expect(startsAsDataManifest(Array(head.utf8)) == manifest, "\(head)")
         }
     }
 

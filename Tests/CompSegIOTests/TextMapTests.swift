@@ -127,6 +127,11 @@ import Testing
         #expect { _ = try Self.read(rows.dropLast().joined(separator: "\n")) } throws: {
             "\($0)".contains("line 11: the file ends part-way through pixel X=4.0, Y=2.0, after 1 of the 2 points each pixel has: it is cut short")
         }
+        var midLine = rows
+        midLine[11] = String(midLine[11].prefix(10))  // "4.0\t2.0\t10": the last line cut inside its wave
+        #expect { _ = try Self.read(midLine.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 12: 3 values; expected 4 (X, Y, wave, intensity): the file ends part-way through it, cut short")
+        }
         #expect { _ = try Self.read((rows.prefix(8) + rows.suffix(3)).joined(separator: "\n")) } throws: {
             "\($0)".contains("line 9: pixel X=2.0, Y=2.0 has 1 point on a different axis")
         }

@@ -201,7 +201,8 @@ private struct TextTable {
         for row in 0..<count {
             let (line, values) = (self.line(row), self.values(row))
             guard values.count == 4 else {
-                throw IOError(file: file, "line \(line): \(values.count) values; expected 4 (X, Y, wave, intensity)")
+                let cut = row == count - 1 && values.count < 4 ? ": the file ends part-way through it, cut short" : ""
+                throw IOError(file: file, "line \(line): \(values.count) values; expected 4 (X, Y, wave, intensity)\(cut)")
             }
             let i = values.startIndex
             guard values[i].isFinite, values[i + 1].isFinite, values[i + 2].isFinite else {  // NaN keys would be lost
