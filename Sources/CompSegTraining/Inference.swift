@@ -71,6 +71,7 @@ extension TrainedModel {
             try Interruption.check()
             switch outcome {
             case .failure(let error):
+                if error is Interrupted { throw error }  // no file's fault: never left out
                 if let leavingOut { leavingOut("\(error)"); continue }
                 problems.append("\(error)")
                 batch = []  // nothing more is computed; the other samples are still read, to name every bad one
