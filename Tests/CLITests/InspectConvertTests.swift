@@ -180,7 +180,7 @@ import Testing
     @Test func inspectAndConvertSayWhatTrainWouldWarnOfOrRefuse() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        _ = try cli.phantom(folder, size: 8, bands: 10, seed: 1)
+        _ = try cli.phantom(folder, size: 8, bands: 20, seed: 1)  // 16 or more: the infrared modality's PCA takes 16 components
         let original = try HDF5File(url: URL(fileURLWithPath: folder.path("data/spot001.h5")))
         let (cube, axis, mask) = (try original.readFloats("/spectra"), try original.readFloats("/wavenumbers"), try original.readFloats("/mask"))
         let writer = try HDF5Writer(url: URL(fileURLWithPath: folder.path("blank.h5")))
