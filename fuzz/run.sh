@@ -61,10 +61,12 @@ ALL_TARGETS=(manifest envi wire spc agilent textmap numpy safetensors tiff png r
 # its compiler flags and its link flags.
 IO=Sources/CompSegIO
 INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift $IO/FileSignature.swift)
+# Manifest.swift checks mask and truth files whole (MaskFile: PNG rows, GeoJSON polygons) with --skip-unreadable.
+MASKS=($IO/MaskFile.swift $IO/GeoJSONMask.swift $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift)
 target_sources() {
     case $1 in
         # Manifest.swift checks files with IOError.swift and FileSignature.swift (among INSTRUMENTS).
-        manifest) echo $IO/CSV.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
+        manifest) echo $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} ${MASKS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
         envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
         tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
@@ -73,7 +75,7 @@ target_sources() {
         geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO/IOError.swift ;;
         config_json|config_yaml)
             echo $(noimport $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality')) $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
-                 $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
+                 $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} ${MASKS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
                  $(extract Sources/CompSegCLI/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;
@@ -81,7 +83,8 @@ target_sources() {
 }
 target_flags() {
     case $1 in
-        manifest|config_json|config_yaml|hdf5_layout) echo -I $MOD -I $YAML/CYaml/include "${NN_INC[@]}" ;;
+        manifest|config_json|config_yaml) echo -I $MOD -I $YAML/CYaml/include "${NN_INC[@]}" -I Sources/CTIFF -I Sources/CPNG ;;
+        hdf5_layout) echo -I $MOD -I $YAML/CYaml/include "${NN_INC[@]}" ;;
         safetensors) echo -I $MOD "${NN_INC[@]}" ;;
         tiff) echo -I Sources/CTIFF ;;
         png|raster) echo -I Sources/CTIFF -I Sources/CPNG ;;
@@ -90,7 +93,7 @@ target_flags() {
 }
 target_libs() {
     case $1 in
-        manifest|config_json|config_yaml) echo -L$MOD -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} ;;
+        manifest|config_json|config_yaml) echo -L$MOD -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} -ltiff -lpng16 ;;
         hdf5_layout) echo -L$MOD -lSpectralPreprocessing -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} ;;
         safetensors) echo ${NN_LINK[@]} ;;
         tiff) echo -ltiff ;;

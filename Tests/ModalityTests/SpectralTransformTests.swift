@@ -62,6 +62,10 @@ import SpectralPreprocessing
         expectCoefficients(try SavitzkyGolay(window: 7, order: 2, derivative: 1), [-3, -2, -1, 0, 1, 2, 3], 28)
         expectCoefficients(try SavitzkyGolay(window: 5, order: 3, derivative: 1), [1, -8, 0, 8, -1], 12)
         expectCoefficients(try SavitzkyGolay(window: 7, order: 2, derivative: 2), [5, 0, -3, -4, -3, 0, 5], 42)
+        // A derivative above the fit's order is 0 everywhere: refused, not a step that zeroes every spectrum.
+        #expect { try SavitzkyGolay(window: 11, order: 2, derivative: 3) } throws: {
+            "\($0)".contains("derivative must lie in 0…2 (the fit's order: a higher derivative of its polynomial is 0), got 3")
+        }
     }
 
     /// A cubic is reproduced exactly by a cubic fit, edges included; its derivative too.

@@ -191,7 +191,10 @@ public struct SavitzkyGolay: SpectralTransform, Equatable {
     func validate() throws {
         guard window >= 1, window % 2 == 1 else { throw SpectralError("window must be odd and positive, got \(window)") }
         guard order >= 0, order < window else { throw SpectralError("order must lie in 0…\(window - 1), got \(order)") }
-        guard derivative >= 0 else { throw SpectralError("derivative must be ≥ 0, got \(derivative)") }
+        // A polynomial of order N has no derivative above the N-th but 0: every spectrum would become zeros.
+        guard derivative >= 0, derivative <= order else {
+            throw SpectralError("derivative must lie in 0…\(order) (the fit's order: a higher derivative of its polynomial is 0), got \(derivative)")
+        }
     }
 
     /// The `window` weights that give the fit's `derivative`-th derivative at offset `t` from the
