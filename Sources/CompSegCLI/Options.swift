@@ -180,10 +180,15 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
              + " (docs/method.md, Checkerboard artefacts)")
         return
     }
+    // Its likely cause, by the topology's 2× up-sampling.
+    let identifier = topology.identifier.lowercased(), resized = topology.configuration.objectValue?["upsampling"] == .string("resize")
+    let cause = ["unet", "u-net"].contains(identifier) && !resized ? "the checkerboard of 2×2 transposed convolutions"
+        : identifier == "segnet" ? "the checkerboard of max-unpooling (each pooled value goes back to one pixel of four)"
+        : "a checkerboard of the network's 2× up-sampling"
     var line = String(format: "the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
-                      + "below 0.02 is usual), the checkerboard of 2×2 transposed convolutions: masks follow it and Dice drops "
-                      + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!)
-    if ["unet", "u-net"].contains(topology.identifier.lowercased()), topology.configuration.objectValue?["upsampling"] != .string("resize") {
+                      + "below 0.02 is usual), %@: masks follow it and Dice drops "
+                      + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!, cause)
+    if ["unet", "u-net"].contains(identifier), !resized {
         line += "; a U-Net trained with topologyConfiguration: {upsampling: resize} does not make it, but trained worse on an "
             + "independent phantom (mean Dice .76 against .90): compare both on your data before changing"
     }

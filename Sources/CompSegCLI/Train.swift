@@ -463,7 +463,6 @@ struct Train: ParsableCommand {
         return .object((file?.headConfiguration?.objectValue ?? [:]).merging(given) { _, option in option })
     }
 
-    /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
     /// What a settings file given with `--resume` sets otherwise than the run does, each as "KEY
     /// VALUE (the run's: VALUE)": its out, modality (reader, steps and options), topology and head
     /// with their settings. Training settings are compared with the run's as the options are, and
@@ -486,14 +485,17 @@ struct Train: ParsableCommand {
         if let depth { given["depth"] = .number(Double(depth)) }
         differing += RecordedSettings.differences(.object(given), model.topology.configuration)
         differing += RecordedSettings.differences(try headConfiguration(file), model.head.configuration, prefix: "headConfiguration.")
-        if let modality, let trained = model.modality {
-            var manifest = try ModalityManifest.resolve(modality, builtin: CompSegTool.modalityManifests, registry: registry)
+        // A modalityConfiguration given alone is compared with the run's own modality's options.
+        if let trained = model.modality, modality != nil || file.modalityConfiguration != nil {
+            var manifest = try modality.map { try ModalityManifest.resolve($0, builtin: CompSegTool.modalityManifests, registry: registry) } ?? trained
             if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }
-            differing += RecordedSettings.modalityDifferences(manifest, trained, registry: registry, prefix: "modality \(modality): ")
+            differing += RecordedSettings.modalityDifferences(manifest, trained, registry: registry,
+                                                              prefix: modality.map { "modality \($0): " } ?? "modalityConfiguration: ")
         }
         return differing
     }
 
+    /// The manifest's reader options with the settings file's `modalityConfiguration` on top.
     func mergedOptions(_ options: JSONValue, _ overrides: JSONValue) throws -> JSONValue {
         guard let o = overrides.objectValue else {
             throw ConfigurationError(source: config ?? "--config", message: "key 'modalityConfiguration' must be a mapping")

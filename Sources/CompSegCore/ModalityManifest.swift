@@ -102,7 +102,8 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
                 }
                 if parameters == .null { steps.append(PluginDescription(identifier: name)); continue }
                 guard parameters.objectValue != nil else {
-                    throw fail("\(position) '\(name)': its parameters must be a mapping, e.g. '{components: 16}'")
+                    throw fail("\(position) '\(name)': its parameters must be a mapping of keys to values, e.g. '- \(name): {key: value}'; "
+                               + "`compseg plugins \(name)` lists its keys")
                 }
                 steps.append(PluginDescription(identifier: name, configuration: parameters))
             }

@@ -72,11 +72,15 @@ public struct PluginConfiguration: Sendable, Equatable {
     /// For a type that lists its keys, the error naming a key given that it does not take: said
     /// before a key it misses or its own refusal, which that key may well explain (`plugins`
     /// lists a step's keys so).
-    private func unknownListedKey<T>(of _: T.Type) -> ConfigurationError? {
+    private func unknownListedKey<T: Codable>(of _: T.Type) -> ConfigurationError? {
         guard let listed = (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys,
-              let top = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any],
-              let unknown = top.keys.sorted().first(where: { !listed.contains($0) }) else { return nil }
-        return ConfigurationError.unknownKey(unknown, known: listed.sorted(), source: source)
+              let top = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return nil }
+        // The listed keys, and those its defaults encode (a type may list only the keys its plugin takes out first).
+        let defaults = (T.self as? any DefaultedConfiguration.Type).map { $0.init() } as? T ?? (try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))
+        let encoded = defaults.flatMap { try? JSONEncoder().encode($0) }.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]
+        let known = Set(listed).union(encoded.map { Array($0.keys) } ?? [])
+        guard let unknown = top.keys.sorted().first(where: { !known.contains($0) }) else { return nil }
+        return ConfigurationError.unknownKey(unknown, known: known.sorted(), source: source)
     }
 
     /// Decodes `T`, rejecting keys that `T` does not have.
@@ -230,7 +234,7 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public static func unknownKey(_ key: String, known: [String], source: String) -> ConfigurationError {
         let guess = known.compactMap { k in editDistance(key, k).map { (k, $0) } }.min { ($0.1, $0.0) < ($1.1, $1.0) }?.0
         var error = ConfigurationError(source: source, message: "unknown key '\(key)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
-                                       + "known keys: \(known.joined(separator: ", "))")
+                                       + (known.isEmpty ? "it takes no settings" : "known keys: \(known.joined(separator: ", "))"))
         error.knownKeys = known
         return error
     }

@@ -193,7 +193,8 @@ public struct PreprocessingChain: Sendable {
             }
             let configuration = try JSONDecoder().decode(JSONValue.self, from: f.configuration())
             fitted.append((PluginDescription(identifier: description.identifier, configuration: configuration), f))
-            samples = samples.through(f).mapped { $0.outside(outside) }
+            let place = Self.place(of: i, description.identifier, in: source)
+            samples = samples.through(f).mapped { try Self.requireFinite($0, madeBy: place).outside(outside) }
         }
         return PreprocessingChain(steps: fitted, outside: outside, source: source)
     }
@@ -201,15 +202,49 @@ public struct PreprocessingChain: Sendable {
     /// The sample through every step. Zeroing outside the tissue writes in place only where the
     /// image is the chain's alone (a sample handed over, or a step's new image); a sample the
     /// caller still holds stays as it was.
+    /// - Throws: `SampleError` naming the step that made a value of the sample NaN or infinite.
     public func apply(_ sample: consuming Sample) throws -> Sample {
         var s = consume sample
         if outside == .zero { s.zeroOutsideTissue() }
-        for (_, step) in steps {
-            s = try step.apply(s)
+        for (i, (description, step)) in steps.enumerated() {
+            s = try Self.requireFinite(step.apply(s), madeBy: Self.place(of: i, description.identifier, in: source))
             if outside == .zero { s.zeroOutsideTissue() }  // in place: the step's image is the chain's own
         }
         return s
     }
+
+    /// `made`, as the step at `place` made it.
+    /// - Throws: `SampleError` naming the step and the first NaN or infinite value it made (a
+    ///   baseline's smoothness far too large overflows its arithmetic): such a value would reach
+    ///   the network and end training with a NaN loss that names no cause.
+    static func requireFinite(_ made: Sample, madeBy place: String) throws -> Sample {
+        guard let first = made.image.withPlainBuffer(firstNonFiniteIndex) else { return made }
+        let plane = made.height * made.width, value = made.image.withPlainBuffer { $0[first] }
+        throw SampleError(made.id, "\(place) made a value \(value.isNaN ? "NaN" : "\(value)") (the first at row "
+                          + "\(first % plane / made.width + 1), column \(first % plane % made.width + 1), channel \(first / plane + 1)): "
+                          + "a setting beyond what the step's arithmetic holds (a baseline's lambda far too large, say)")
+    }
+}
+
+/// The index of the first NaN or infinite value in `buffer`, if any: blocks of values are tested
+/// 8 at a time without a branch (an exponent of all ones carries into the sign bit when its lowest
+/// bit is added), and only a block that holds one is searched.
+public func firstNonFiniteIndex(_ buffer: UnsafeBufferPointer<Float>) -> Int? {
+    let block = 4096
+    for start in stride(from: 0, to: buffer.count, by: block) {
+        let end = min(buffer.count, start + block)
+        var found = SIMD8<UInt32>()
+        var i = start
+        while i + 8 <= end {
+            let bits = UnsafeRawPointer(buffer.baseAddress! + i).loadUnaligned(as: SIMD8<UInt32>.self)
+            found |= (bits & 0x7F80_0000) &+ 0x0080_0000
+            i += 8
+        }
+        var tail: UInt32 = 0
+        for j in i..<end { tail |= (buffer[j].bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
+        if (found.max() | tail) & 0x8000_0000 != 0 { return (start..<end).first { !buffer[$0].isFinite } }
+    }
+    return nil
 }
 
 extension Sample {

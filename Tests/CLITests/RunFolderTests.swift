@@ -77,6 +77,12 @@ import Testing
         let decayed = try cli.run(["train", "--resume", run, "--config", decay])
         #expect(decayed.status == 64 && decayed.output.contains("cannot honour \(decay)'s (or the command line's) weightDecay 0.01 "
                                                                   + "(the run's: 0.0); start"), "\(decayed.output)")
+        // A modalityConfiguration given alone is compared with the run's modality's options too.
+        let masking = folder.path("masking.yaml")
+        try Data("modalityConfiguration:\n  mask: null\n".utf8).write(to: URL(fileURLWithPath: masking))
+        let remasked = try cli.run(["train", "--resume", run, "--config", masking])
+        #expect(remasked.status == 64 && remasked.output.contains("cannot honour \(masking)'s (or the command line's) modalityConfiguration: "
+                                                                    + "options.mask null (the run's: /mask)"), "\(remasked.output)")
         let paperRun = folder.path("paper")
         #expect(try cli.run(train(folder.path("data/manifest.csv"), paperRun) + ["--paper-recipe"]).status == 0)
         let paperResumed = try cli.run(["train", "--resume", paperRun, "--paper-recipe", "--batch", "2", "--epochs", "4"])

@@ -250,7 +250,28 @@ import Testing
                 .store(data.rows, manifest: data)
             Issue.record("expected an error")
         } catch {
-            #expect("\(error)".contains("step 'normalize' needs spectral channels"), "\(error)")
+            #expect("\(error)".contains("step 'normalize' needs spectral channels; this sample's are 3 bands PC1, PC2, PC3: "
+                                         + "put spectral steps before 'pca'"), "\(error)")
+        }
+    }
+
+    /// A step whose arithmetic overflows (a baseline's lambda of 1e16) is named with the first NaN
+    /// it made, as the samples are fitted and prepared, rather than left to end training with a NaN loss.
+    @Test func aStepThatMakesNaNIsNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var settings = InfraredPhantom.Settings()
+        settings.spots = 4; settings.size = 8; settings.bands = 20
+        let data = try Manifest(contentsOf: InfraredPhantom(settings).write(to: folder))
+        for steps in [[PluginDescription(identifier: "als", configuration: ["lambda": 1e16])],
+                      [PluginDescription(identifier: "als", configuration: ["lambda": 1e16]), PluginDescription(identifier: "pca", configuration: ["components": 3])]] {
+            let manifest = ModalityManifest(name: "lab", reader: "infrared", preprocessing: steps, source: "lab.yaml")
+            #expect {
+                _ = try PreparedModality(manifest, registry: Self.registry()).fitted(on: data.rows(in: .train), manifest: data)
+                    .store(data.rows, manifest: data)
+            } throws: { error in
+                "\(error)".contains("lab.yaml: preprocessing step 1 'als' made a value NaN (the first at row ")
+            }
         }
     }
 

@@ -128,6 +128,21 @@ import Testing
 
     /// `referenceImage` fits the steps' targets to a file when the chain is built; a file that
     /// cannot be read is named with the step's source and the key.
+    /// A value a step refuses is named by its key and the value given, not reported as an unknown key.
+    @Test func aRefusedValueIsNamedByItsKey() throws {
+        var registry = Registry()
+        try HESteps.register(in: &registry)
+        let cases: [(String, [String: JSONValue], String)] = [("macenko", ["io": 0], "key 'io' must be positive and finite, got 0.0"),
+            ("macenko", ["alpha": 50], "key 'alpha' must lie in [0, 50), got 50.0"),
+            ("reinhard", ["targetMeans": [50, 0], "targetStds": [10, 5, 5]], "key 'targetMeans' must be 3 finite values (L, a, b)")]
+        for (step, configuration, message) in cases {
+            #expect {
+                try PreprocessingChain([PluginDescription(identifier: step, configuration: .object(configuration))], outside: .keep,
+                                       registry: registry, source: "lab.yaml")
+            } throws: { "\($0)".contains("lab.yaml: preprocessing step 1 '\(step)': ") && "\($0)".contains(message) && !"\($0)".contains("unknown key") }
+        }
+    }
+
     @Test(arguments: ["macenko", "reinhard"]) func referenceImageIsFittedOrNamed(_ step: String) throws {
         var registry = Registry()
         try HESteps.register(in: &registry)

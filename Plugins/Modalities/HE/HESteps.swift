@@ -25,7 +25,7 @@ public enum HESteps {
     /// - Throws: `SampleError` naming the sample and `step` unless it holds the `he` reader's RGB.
     static func interleaved(_ sample: Sample, step: String) throws -> [Float] {
         guard sample.channels == .bands(rgb), sample.image.shape[0] == 3 else {
-            throw SampleError(sample.id, "step '\(step)' needs the he reader's RGB (channels red, green, blue), got \(sample.channels)")
+            throw SampleError(sample.id, "step '\(step)' needs the he reader's RGB (channels red, green, blue), got \(sample.channels.summary)")
         }
         let plane = sample.height * sample.width, v = sample.image.scalars, tissue = sample.tissue.pixels
         var out = [Float](repeating: 255, count: plane * 3)
@@ -175,7 +175,7 @@ struct OpticalDensityStep: SampleTransform, Codable {
     var isPixelwise: Bool { true }
     func apply(_ sample: Sample) throws -> Sample {
         guard sample.channels == .bands(HESteps.rgb) else {
-            throw SampleError(sample.id, "step 'opticalDensity' needs the he reader's RGB, got \(sample.channels)")
+            throw SampleError(sample.id, "step 'opticalDensity' needs the he reader's RGB, got \(sample.channels.summary)")
         }
         var s = sample
         s.image = try Tensor(shape: sample.image.shape, scalars: sample.image.scalars.map {

@@ -145,16 +145,16 @@ public struct StainReference: Codable, Sendable, Equatable {
     private func validate() throws {
         for (name, v) in [("hematoxylin", hematoxylin), ("eosin", eosin)] {
             guard v.count == 3, v.allSatisfy(\.isFinite), v.contains(where: { $0 != 0 }) else {
-                throw StainError("StainReference: \(name) must be 3 finite values, not all zero; got \(v)")
+                throw StainError("key 'reference': \(name) must be 3 finite values, not all zero; got \(v)")
             }
         }
         guard maxConcentrations.count == 2, maxConcentrations.allSatisfy({ $0.isFinite && $0 > 0 }) else {
-            throw StainError("StainReference: maxConcentrations must be 2 finite positive values; got \(maxConcentrations)")
+            throw StainError("key 'reference': maxConcentrations must be 2 finite positive values; got \(maxConcentrations)")
         }
         let (h, e) = (hematoxylin, eosin)
         let hh = dot3(h, h), ee = dot3(e, e), he = dot3(h, e)
         guard hh * ee - he * he > 1e-12 * hh * ee else {
-            throw StainError("StainReference: the hematoxylin and eosin vectors are parallel; got \(h) and \(e)")
+            throw StainError("key 'reference': the hematoxylin and eosin vectors are parallel; got \(h) and \(e)")
         }
     }
 }
@@ -255,18 +255,17 @@ public struct MacenkoNormalizer: Codable, Sendable, Equatable {
     }
 
     private func validate() throws {
-        let name = "MacenkoNormalizer"
-        guard io > 0, io.isFinite else { throw StainError("\(name): io must be positive and finite, got \(io)") }
-        guard alpha >= 0, alpha < 50 else { throw StainError("\(name): alpha must lie in [0, 50), got \(alpha)") }
-        guard beta >= 0, beta.isFinite else { throw StainError("\(name): beta must be finite and ≥ 0, got \(beta)") }
+        guard io > 0, io.isFinite else { throw StainError("key 'io' must be positive and finite, got \(io)") }
+        guard alpha >= 0, alpha < 50 else { throw StainError("key 'alpha' must lie in [0, 50), got \(alpha)") }
+        guard beta >= 0, beta.isFinite else { throw StainError("key 'beta' must be finite and ≥ 0, got \(beta)") }
         guard minimumTissuePixels >= 2 else {
-            throw StainError("\(name): minimumTissuePixels must be at least 2, got \(minimumTissuePixels)")
+            throw StainError("key 'minimumTissuePixels' must be at least 2, got \(minimumTissuePixels)")
         }
         guard minimumTissueFraction >= 0, minimumTissueFraction <= 1 else {
-            throw StainError("\(name): minimumTissueFraction must lie in [0, 1], got \(minimumTissueFraction)")
+            throw StainError("key 'minimumTissueFraction' must lie in [0, 1], got \(minimumTissueFraction)")
         }
         guard minimumStainAngleDegrees >= 0, minimumStainAngleDegrees <= 90 else {
-            throw StainError("\(name): minimumStainAngleDegrees must lie in [0, 90], got \(minimumStainAngleDegrees)")
+            throw StainError("key 'minimumStainAngleDegrees' must lie in [0, 90], got \(minimumStainAngleDegrees)")
         }
     }
 
@@ -454,10 +453,10 @@ public struct ReinhardNormalizer: Codable, Sendable, Equatable {
     public init(method: Method = .standard, targetMeans: [Float], targetStds: [Float]) throws {
         (self.method, self.targetMeans, self.targetStds) = (method, targetMeans, targetStds)
         guard targetMeans.count == 3, targetMeans.allSatisfy(\.isFinite) else {
-            throw StainError("ReinhardNormalizer: targetMeans must be 3 finite values (L, a, b); got \(targetMeans)")
+            throw StainError("key 'targetMeans' must be 3 finite values (L, a, b); got \(targetMeans)")
         }
         guard targetStds.count == 3, targetStds.allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw StainError("ReinhardNormalizer: targetStds must be 3 finite values ≥ 0 (L, a, b); got \(targetStds)")
+            throw StainError("key 'targetStds' must be 3 finite values ≥ 0 (L, a, b); got \(targetStds)")
         }
     }
 

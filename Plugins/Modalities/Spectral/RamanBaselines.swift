@@ -37,13 +37,13 @@ func relativeDifference(_ old: [Double], _ new: [Double]) -> Double {
 }
 
 /// The Whittaker methods' shared parameters, validated for `step`.
-private func validateWhittaker(_ step: String, lambda: Double, tolerance: Double, maxIterations: Int) throws {
-    guard lambda > 0, lambda.isFinite else { throw SpectralError("\(step): lambda must be positive and finite, got \(lambda)") }
+private func validateWhittaker(lambda: Double, tolerance: Double, maxIterations: Int) throws {
+    guard lambda > 0, lambda.isFinite else { throw SpectralError("key 'lambda' must be positive and finite, got \(lambda)") }
     guard tolerance >= 0, tolerance.isFinite else {
-        throw SpectralError("\(step): tolerance must be finite and ≥ 0, got \(tolerance)")
+        throw SpectralError("key 'tolerance' must be finite and ≥ 0, got \(tolerance)")
     }
     guard (0...10_000).contains(maxIterations) else {
-        throw SpectralError("\(step): maxIterations must lie in 0…10000, got \(maxIterations)")
+        throw SpectralError("key 'maxIterations' must lie in 0…10000, got \(maxIterations)")
     }
 }
 
@@ -61,7 +61,7 @@ public struct ArPLSBaseline: SpectralTransform, Equatable {
     /// - Throws: `SpectralError` unless lambda > 0, tolerance ≥ 0 and maxIterations ≥ 0.
     public init(lambda: Double = 1e5, tolerance: Double = 1e-3, maxIterations: Int = 50) throws {
         self.lambda = lambda; self.tolerance = tolerance; self.maxIterations = maxIterations
-        try validateWhittaker("ArPLSBaseline", lambda: lambda, tolerance: tolerance, maxIterations: maxIterations)
+        try validateWhittaker(lambda: lambda, tolerance: tolerance, maxIterations: maxIterations)
     }
 
     public init(from decoder: Decoder) throws {
@@ -113,7 +113,7 @@ public struct AirPLSBaseline: SpectralTransform, Equatable {
     /// - Throws: `SpectralError` unless lambda > 0, tolerance ≥ 0 and maxIterations ≥ 0.
     public init(lambda: Double = 1e6, tolerance: Double = 1e-3, maxIterations: Int = 50) throws {
         self.lambda = lambda; self.tolerance = tolerance; self.maxIterations = maxIterations
-        try validateWhittaker("AirPLSBaseline", lambda: lambda, tolerance: tolerance, maxIterations: maxIterations)
+        try validateWhittaker(lambda: lambda, tolerance: tolerance, maxIterations: maxIterations)
     }
 
     public init(from decoder: Decoder) throws {

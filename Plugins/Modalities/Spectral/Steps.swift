@@ -107,8 +107,10 @@ struct SpectrumStep<T: SpectralTransform>: SampleTransform {
 /// The sample's spectral axis, or an error naming the step that needs one.
 func spectralAxis(_ sample: Sample, step: String) throws -> ([Double], String) {
     guard case .spectral(let values, let unit) = sample.channels else {
-        throw SampleError(sample.id, "step '\(step)' needs spectral channels; this sample's are named bands "
-                          + "(\(sample.channels.count)); put spectral steps before 'pca'")
+        // Named bands: a PCA's components (a step put after 'pca'), or a reader's colours (RGB).
+        let fromPCA = if case .bands(let names) = sample.channels { names.first?.hasPrefix("PC") == true } else { false }
+        throw SampleError(sample.id, "step '\(step)' needs spectral channels; this sample's are \(sample.channels.summary): "
+                          + (fromPCA ? "put spectral steps before 'pca'" : "spectral steps are for the infrared and raman readers"))
     }
     return (values, unit)
 }

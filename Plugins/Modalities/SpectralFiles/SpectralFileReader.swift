@@ -97,28 +97,8 @@ public struct SpectralFileReader: Sendable {
         }
     }
 
-    /// The index of the first NaN or infinite value, if any: blocks of values are tested 8 at a
-    /// time without a branch (an exponent of all ones carries into the sign bit when its lowest
-    /// bit is added), and only a block that holds one is searched.
-    static func firstNonFinite(_ values: [Float]) -> Int? {
-        values.withUnsafeBufferPointer { buffer in
-            let block = 4096
-            for start in stride(from: 0, to: buffer.count, by: block) {
-                let end = min(buffer.count, start + block)
-                var found = SIMD8<UInt32>()
-                var i = start
-                while i + 8 <= end {
-                    let bits = UnsafeRawPointer(buffer.baseAddress! + i).loadUnaligned(as: SIMD8<UInt32>.self)
-                    found |= (bits & 0x7F80_0000) &+ 0x0080_0000
-                    i += 8
-                }
-                var tail: UInt32 = 0
-                for j in i..<end { tail |= (buffer[j].bitPattern & 0x7F80_0000) &+ 0x0080_0000 }
-                if (found.max() | tail) & 0x8000_0000 != 0 { return (start..<end).first { !buffer[$0].isFinite } }
-            }
-            return nil
-        }
-    }
+    /// The index of the first NaN or infinite value, if any (`firstNonFiniteIndex`).
+    static func firstNonFinite(_ values: [Float]) -> Int? { values.withUnsafeBufferPointer(firstNonFiniteIndex) }
 
     /// A non-finite axis value as a message says it: NaN (whatever its sign and payload, which Swift
     /// would print as "-nan(0x…)"), inf or -inf.
