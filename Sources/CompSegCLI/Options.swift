@@ -735,8 +735,9 @@ func headOptions(_ given: [String]) throws -> [String: JSONValue] {
         guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
             throw ValidationError("--head-option takes KEY=VALUE, such as alpha=0.2; got \(item)")
         }
-        let value = String(item[item.index(after: equals)...])
-        settings[String(item[..<equals])] = (try? JSONValue(parsing: value)) ?? .string(value)
+        let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
+        guard settings[key] == nil else { throw ValidationError("--head-option \(key) is given twice; give each key once") }
+        settings[key] = (try? JSONValue(parsing: value)) ?? .string(value)
     }
     return settings
 }

@@ -76,6 +76,7 @@ import Testing
         // --head-option: KEY=VALUE, its key and value checked by the head.
         try refuses(train + ["--head-option", "alpha"], saying: "--head-option takes KEY=VALUE, such as alpha=0.2; got alpha")
         try refuses(train + ["--head-option", "alfa=0.2"], saying: "unknown key 'alfa'; did you mean 'alpha'?")
+        try refuses(train + ["--head-option", "alpha=0.1", "--head-option", "alpha=0.3"], saying: "--head-option alpha is given twice; give each key once")
         try refuses(train + ["--head-option", "alpha=8"], saying: "the command line: head 'compsegnet': compsegnet head: alpha must lie in (0, 1), got 8.0")
         try refuses(["compare", "--data", manifest, "--modality", "infrared", "--out", folder.path("c"), "--head", "topk", "--head-option", "fraction=1.5"],
                     saying: "--head topk: topk head: fraction must lie in (0, 1], got 1.5")

@@ -12,8 +12,8 @@ public enum HESteps {
     public static func register(in registry: inout Registry) throws {
         try registry.registerTransform(PluginInfo("macenko", summary: "Macenko stain normalisation as torchstain does it "
                                                   + "{referenceImage, io, alpha, beta, fallback, …}")) { try MacenkoStep($0) }
-        try registry.registerTransform(PluginInfo("reinhard", summary: "Reinhard LAB normalisation to a reference image or "
-                                                  + "the training images {referenceImage, method}")) { try ReinhardStep($0) }
+        try registry.registerTransform(PluginInfo("reinhard", summary: "Reinhard LAB normalisation to a reference image, "
+                                                  + "given targets or the training images {referenceImage, targetMeans, targetStds, method}")) { try ReinhardStep($0) }
         try registry.registerTransform(PluginInfo("opticalDensity", summary: "RGB to optical density −log₁₀((I+1)/256)")) { _ in
             OpticalDensityStep()
         }
