@@ -470,6 +470,10 @@ struct Compare: ParsableCommand {
         try EvaluationReport.writeROC(curves, to: folder)
         try writeReport(rows, roc: curves, settings: settings, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
+        if threshold != "auto" {  // the table's threshold is the comparison's, not the runs'
+            print("The table applies --threshold \(threshold) to every entry; each run's model.json keeps the threshold its validation "
+                  + "split chose, which segment, evaluate and overlay apply unless given --threshold \(threshold).")
+        }
     }
 
     /// `report.html`: the comparison table, the ROC curves, and per topology its training curves,

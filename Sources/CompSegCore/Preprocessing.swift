@@ -194,7 +194,7 @@ public struct PreprocessingChain: Sendable {
             let configuration = try JSONDecoder().decode(JSONValue.self, from: f.configuration())
             fitted.append((PluginDescription(identifier: description.identifier, configuration: configuration), f))
             let place = Self.place(of: i, description.identifier, in: source)
-            samples = samples.through(f).mapped { try Self.requireFinite($0, madeBy: place).outside(outside) }
+            samples = samples.through(f).mapped { try Self.requireFinite($0.outside(outside), madeBy: place) }
         }
         return PreprocessingChain(steps: fitted, outside: outside, source: source)
     }
@@ -207,8 +207,10 @@ public struct PreprocessingChain: Sendable {
         var s = consume sample
         if outside == .zero { s.zeroOutsideTissue() }
         for (i, (description, step)) in steps.enumerated() {
-            s = try Self.requireFinite(step.apply(s), madeBy: Self.place(of: i, description.identifier, in: source))
+            s = try step.apply(s)
             if outside == .zero { s.zeroOutsideTissue() }  // in place: the step's image is the chain's own
+            // Checked after the zeroing: what a step makes of the background that is then cleared never reaches the network.
+            s = try Self.requireFinite(s, madeBy: Self.place(of: i, description.identifier, in: source))
         }
         return s
     }

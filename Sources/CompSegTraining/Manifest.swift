@@ -20,12 +20,14 @@ public struct Manifest: Sendable {
 
     public let url: URL
     public private(set) var rows: [Row]
-    /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing or cannot be read.
+    /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing
+    /// or cannot be read.
     public private(set) var rowsMissingFiles: [RowMissingFile] = []
 
-    /// A row left out because its image is missing, or its mask or truth file is missing or cannot be read: its
-    /// line, its image's path and file name, its split and label where it gives them, and what
-    /// is wrong ("line N: image file F not found", "line N: mask F: is a TIFF file, not a PNG").
+    /// A row left out because its image is missing, or its mask or truth file is missing or
+    /// cannot be read: its line, its image's path and file name, its split and label where it
+    /// gives them, and what is wrong ("line N: image file F not found", "line N: mask F: is a TIFF
+    /// file, not a PNG").
     public struct RowMissingFile: Sendable, CustomStringConvertible {
         public let line: Int
         /// Its image's path as `relativePath(of:)` gives it, and the file's name.
@@ -39,8 +41,9 @@ public struct Manifest: Sendable {
 
     /// Reads and checks the whole manifest: every row's label and split (where `labelled` is false,
     /// those given), that each named file exists, and that no file is listed twice. A UTF-8
-    /// byte-order mark and CR-only line endings are accepted. With `leavingOutRowsMissingFiles`, a row
-    /// whose image is missing, or whose mask or truth file is missing or cannot be read whole (`MaskFile.checkReads`), is left out (`rowsMissingFiles`) instead. Without
+    /// byte-order mark and CR-only line endings are accepted. With `leavingOutRowsMissingFiles`, a
+    /// row whose image is missing, or whose mask or truth file is missing or cannot be read whole
+    /// (`MaskFile.checkReads`), is left out (`rowsMissingFiles`) instead. Without
     /// `requiringTruthFiles` (for a command that does not read them), a truth file that is missing
     /// is no error: its row has no truth.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
@@ -217,8 +220,8 @@ extension Manifest {
     /// The manifest at `url` as a run begun with `--skip-unreadable` reads it again, `recorded`
     /// being the train and val rows it left out: rows of those paths and splits are left out,
     /// readable or not; with `leavingOutTestRows`, so is a test row whose image is missing or whose
-    /// mask or truth file is missing or cannot be read (`rowsMissingFiles`); any other row is read as `init(contentsOf:)` reads
-    /// it. Nil `recorded` (a run begun without the option) and no `leavingOutTestRows` is that init.
+    /// mask or truth file is missing or cannot be read (`rowsMissingFiles`); any other row is read
+    /// as `init(contentsOf:)` reads it. Nil `recorded` (a run begun without the option) and no `leavingOutTestRows` is that init.
     /// - Throws: `ManifestError` as `init(contentsOf:)` does, naming a train or val row whose file
     ///   is missing or cannot be read though the run trained on it.
     public init(contentsOf url: URL, leavingOut recorded: [ManifestRows.LeftOutRow]?, leavingOutTestRows: Bool) throws {

@@ -693,6 +693,11 @@ extension EndToEndTests {
         let noValTable = try String(contentsOfFile: folder.path("noval/comparison.md"), encoding: .utf8)
         #expect(noValTable.contains("| unet | width 4, depth 2 |") && noValTable.contains("| 1 | – | 0.35 |")
                     && noValTable.contains("threshold 0.35: no validation split to choose one on |"), "\(noValTable)")
+        // A threshold given applies to the table, not the runs: said once it is printed.
+        let given = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet", "--threshold", "0.3",
+                                 "--out", folder.path("given"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(given.status == 0 && given.output.contains("The table applies --threshold 0.3 to every entry; each run's model.json keeps "
+                                                           + "the threshold its validation split chose"), "\(given.output)")
         // --seeds: a run per entry and seed, and each entry's mean ± sd over them.
         let seeded = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet", "--seeds", "0,1",
                                   "--out", folder.path("seeds"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
