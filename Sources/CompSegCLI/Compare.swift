@@ -269,6 +269,11 @@ struct Compare: ParsableCommand {
             }
         }
         if let list = seedList {  // one run per entry and seed
+            // A name like the runs' folders (x-seed0 beside x) would label two runs alike in the tables.
+            if let clash = entries.first(where: { $0.name.wholeMatch(of: /.+-seed[0-9]+/) != nil }) {
+                throw CLIError("entry name \(clash.name) ends as the runs' folders do with --seeds (NAME-seedN, one per entry and seed): "
+                               + "choose another name", usage: true)
+            }
             entries = entries.flatMap { e in
                 list.map { seed in
                     var run = e

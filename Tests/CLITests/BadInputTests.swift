@@ -289,6 +289,10 @@ import Testing
         try Data("topologies:\n  - {name: comparison.md, topology: unet}\n".utf8).write(to: URL(fileURLWithPath: config))
         try refuses(["compare", "--modality", "infrared", "--data", manifest, "--config", config, "--out", folder.path("c/d")],
                     saying: "topologies entry 1: 'name' comparison.md is a file compare writes into --out")
+        // With --seeds, nor a name like the runs' own folders (x-seed0 beside x).
+        try Data("topologies:\n  - {name: x, topology: unet}\n  - {name: x-seed0, topology: unet}\n".utf8).write(to: URL(fileURLWithPath: config))
+        try refuses(["compare", "--modality", "infrared", "--data", manifest, "--config", config, "--out", folder.path("c/d"), "--seeds", "0,1"],
+                    saying: "entry name x-seed0 ends as the runs' folders do with --seeds (NAME-seedN, one per entry and seed)")
         #expect(!FileManager.default.fileExists(atPath: folder.path("c")))
     }
 
