@@ -216,15 +216,15 @@ public struct PreprocessingChain: Sendable {
     }
 
     /// `made`, as the step at `place` made it.
-    /// - Throws: `SampleError` naming the step and the first NaN or infinite value it made (a
-    ///   baseline's smoothness far too large overflows its arithmetic): such a value would reach
-    ///   the network and end training with a NaN loss that names no cause.
+    /// - Throws: `SampleError` naming the step that made NaN or infinite values (a baseline's
+    ///   smoothness far too large overflows its arithmetic): they would reach the network and end
+    ///   training with a NaN loss that names no cause.
     static func requireFinite(_ made: Sample, madeBy place: String) throws -> Sample {
         guard let first = made.image.withPlainBuffer(firstNonFiniteIndex) else { return made }
-        let plane = made.height * made.width, value = made.image.withPlainBuffer { $0[first] }
-        throw SampleError(made.id, "\(place) made a value \(value.isNaN ? "NaN" : "\(value)") (the first at row "
-                          + "\(first % plane / made.width + 1), column \(first % plane % made.width + 1), channel \(first / plane + 1)): "
-                          + "a setting beyond what the step's arithmetic holds (a baseline's lambda far too large, say)")
+        let value = made.image.withPlainBuffer { $0[first] }
+        // Said alike of every sample it strikes (a manifest error then names them once).
+        throw SampleError(made.id, "\(place) made \(value.isNaN ? "NaN" : "infinite") values on the tissue: a setting beyond "
+                          + "what the step's arithmetic holds (a baseline's lambda far too large, say)")
     }
 }
 

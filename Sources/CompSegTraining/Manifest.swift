@@ -256,13 +256,30 @@ public struct ManifestError: Error, CustomStringConvertible {
     /// Up to 20 problems, then how many more: a manifest of many rows, all wrong alike, is told by
     /// the first. A problem longer than `longestProblem` characters (a path of megabytes) is cut in its middle.
     public var description: String {
-        let cut = problems.map { $0.count > Self.longestProblem ? $0.prefix(Self.longestProblem / 2) + " … " + $0.suffix(Self.longestProblem / 4) : $0 }
+        let cut = Self.grouped(problems).map { $0.count > Self.longestProblem ? $0.prefix(Self.longestProblem / 2) + " … " + $0.suffix(Self.longestProblem / 4) : $0 }
         let shown = cut.count > 25 ? Array(cut.prefix(20)) + ["… and \(cut.count - 20) more problems"] : cut
         return "\(file): " + (cut.count > 25 ? "\(cut.count) problems:\n" + shown.map { "  " + $0 }.joined(separator: "\n")
                                 : listed(problems: cut))
     }
 
     static let longestProblem = 4000
+
+    /// The problems, those of three rows or more that say the same of each sample ("line N:
+    /// sample ID: …", a step the modality's settings make refuse every one) said once, naming
+    /// their lines and samples.
+    static func grouped(_ problems: [String]) -> [String] {
+        let parsed = problems.map { p in p.wholeMatch(of: /line ([0-9]+): sample ([^:\s]+): (.+)/).map { (String($0.1), String($0.2), String($0.3)) } }
+        var rows: [String: [(line: String, sample: String)]] = [:]
+        for case let (line, sample, said)? in parsed { rows[said, default: []].append((line, sample)) }
+        var done = Set<String>(), out: [String] = []
+        for (problem, p) in zip(problems, parsed) {
+            guard let (_, _, said) = p, let alike = rows[said], alike.count >= 3 else { out.append(problem); continue }
+            guard done.insert(said).inserted else { continue }
+            func few(_ items: [String]) -> String { items.prefix(5).joined(separator: ", ") + (items.count > 5 ? ", …" : "") }
+            out.append("lines \(few(alike.map(\.line))) (\(alike.count) samples: \(few(alike.map(\.sample)))): \(said)")
+        }
+        return out
+    }
 }
 
 /// A manifest's training and validation rows in brief: how many, and a digest of each row's file

@@ -120,6 +120,20 @@ import CompSegTraining
         }
     }
 
+    /// What three rows or more say alike of their samples (a step every sample meets) is said once,
+    /// naming the lines and samples; other problems are listed as they are.
+    @Test func problemsSaidAlikeOfManySamplesAreSaidOnce() {
+        let alike = (2...8).map { "line \($0): sample s\($0): step 'normalize' needs spectral channels" }
+        let error = ManifestError(file: "m.csv", problems: ["line 1: missing column label"] + alike + ["line 9: sample s9: other"])
+        #expect(error.description == """
+            m.csv: 3 problems:
+              line 1: missing column label
+              lines 2, 3, 4, 5, 6, … (7 samples: s2, s3, s4, s5, s6, …): step 'normalize' needs spectral channels
+              line 9: sample s9: other
+            """)
+        #expect(ManifestError(file: "m.csv", problems: Array(alike.prefix(2))).description.hasSuffix("line 3: sample s3: step 'normalize' needs spectral channels"))
+    }
+
     @Test func listsEveryBadRow() throws {
         let dir = try folder(["spots/a.h5": "",
                               "m.csv": "path,label,split\nspots/a.h5,maybe,train\nspots/missing.h5,0,test\nspots/a.h5,1,holdout\nspots/a.h5,1\n"])
