@@ -536,11 +536,8 @@ extension Array {
 
 /// Refuses a data manifest given among image files (a forgotten `--data`), before any is read.
 func requireNoManifest(among files: [String], hint: String) throws {
-    func isManifest(_ path: String) -> Bool {
-        var status = stat()  // regular files only: opening a fifo would wait for a writer
-        guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, let handle = FileHandle(forReadingAtPath: path) else { return false }
-        defer { try? handle.close() }
-        return startsAsDataManifest((try? handle.read(upToCount: 4096)) ?? Data())
+    func isManifest(_ path: String) -> Bool {  // regular files only (a fifo would wait for a writer)
+        (try? FileSignature.head(of: URL(fileURLWithPath: path), bytes: 4096)).map(startsAsDataManifest) ?? false
     }
     if let manifest = files.first(where: isManifest) {
         throw ValidationError("\(manifest) is a manifest (a CSV table with a path column), not an image file: \(hint)")

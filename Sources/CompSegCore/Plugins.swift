@@ -73,14 +73,24 @@ public struct PluginConfiguration: Sendable, Equatable {
     /// before a key it misses or its own refusal, which that key may well explain (`plugins`
     /// lists a step's keys so).
     private func unknownListedKey<T: Codable>(of _: T.Type) -> ConfigurationError? {
-        guard let listed = (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys,
+        guard T.self is any ListsConfigurationKeys.Type,
               let top = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else { return nil }
-        // The listed keys, and those its defaults encode (a type may list only the keys its plugin takes out first).
-        let defaults = (T.self as? any DefaultedConfiguration.Type).map { $0.init() } as? T ?? (try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))
-        let encoded = defaults.flatMap { try? JSONEncoder().encode($0) }.flatMap { try? JSONSerialization.jsonObject(with: $0) } as? [String: Any]
-        let known = Set(listed).union(encoded.map { Array($0.keys) } ?? [])
+        let known = Self.knownKeys(of: T.self)  // a type may list only the keys its plugin takes out first
         guard let unknown = top.keys.sorted().first(where: { !known.contains($0) }) else { return nil }
         return ConfigurationError.unknownKey(unknown, known: known.sorted(), source: source)
+    }
+
+    /// The keys `T` takes: those `value` encodes, those of its defaults (`init()`, or decoded
+    /// from {}), so an optional key set to null, which encodes to nothing, still counts, and
+    /// those it lists (`ListsConfigurationKeys`).
+    private static func knownKeys<T: Codable>(of _: T.Type, value: T? = nil) -> Set<String> {
+        func keys(_ v: T?) -> [String] {
+            guard let v, let data = try? JSONEncoder().encode(v) else { return [] }
+            return ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any]).map { Array($0.keys) } ?? []
+        }
+        let defaults = (T.self as? any DefaultedConfiguration.Type).map { $0.init() } as? T
+        return Set(keys(value) + keys(defaults ?? (try? JSONDecoder().decode(T.self, from: Data("{}".utf8)))))
+            .union((T.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? [])
     }
 
     /// Decodes `T`, rejecting keys that `T` does not have.
@@ -129,17 +139,9 @@ public struct PluginConfiguration: Sendable, Equatable {
             throw error
         }
         let given = (try? JSONSerialization.jsonObject(with: self.json)) as? [String: Any] ?? [:]
-        // Known keys: those the decoded value encodes, and those of the defaults (`init()`, or
-        // decoded from {}), so an optional key set to null, which encodes to nothing, still counts as known.
-        func keys(_ v: T?) -> [String: Any] {
-            guard let v, let data = try? JSONEncoder().encode(v) else { return [:] }
-            return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
-        }
-        let defaults = (T.self as? any DefaultedConfiguration.Type).map { $0.init() } as? T
-        var known = keys(value).merging(keys(defaults ?? (try? JSONDecoder().decode(T.self, from: Data("{}".utf8))))) { a, _ in a }
-        for key in (T.self as? any ListsConfigurationKeys.Type)?.configurationKeys ?? [] { known[key] = known[key] ?? true }
-        if let unknown = given.keys.sorted().first(where: { known[$0] == nil }) {
-            throw ConfigurationError.unknownKey(unknown, known: known.keys.sorted(), source: source)
+        let known = Self.knownKeys(of: T.self, value: value)
+        if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ConfigurationError.unknownKey(unknown, known: known.sorted(), source: source)
         }
         return value
     }

@@ -7,12 +7,19 @@ public enum FileSignature {
 
     static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    /// The first 12 bytes of an existing file (fewer when it is shorter).
-    static func head(of url: URL, bytes: Int = 12) throws -> [UInt8] {
+    /// The first 12 bytes of an existing regular file (fewer when it is shorter).
+    public static func head(of url: URL, bytes: Int = 12) throws -> [UInt8] {
         try requireExistingFile(url)
         guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
         defer { try? handle.close() }
         return [UInt8]((try? handle.read(upToCount: bytes)) ?? Data())
+    }
+
+    /// The file as it is now, for a check done once a process: its path, size and modification
+    /// time (a file written since is checked again).
+    static func version(of url: URL) -> String? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: url.path) else { return nil }
+        return "\(url.standardizedFileURL.path)|\(attributes[.size] ?? "")|\(attributes[.modificationDate] ?? "")"
     }
 
     /// Whether `head` starts as a TIFF or BigTIFF does.

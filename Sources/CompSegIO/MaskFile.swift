@@ -24,14 +24,13 @@ public enum MaskFile {
     /// checked when a sample's mask is made). A file is read once in a process, as its path, size
     /// and modification time say: a command that checks its manifest twice decodes it once.
     public static func checkReads(_ url: URL) throws {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let key = "\(url.standardizedFileURL.path)|\(attributes?[.size] ?? "")|\(attributes?[.modificationDate] ?? "")"
-        if let outcome = lock.withLock({ checked[key] }) { return try outcome.get() }
+        let key = FileSignature.version(of: url)
+        if let key, let outcome = lock.withLock({ checked[key] }) { return try outcome.get() }
         let outcome = Result<Void, any Error> {
             try FileSignature.requireMask(url)
             if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try PNGImage.checkDecodes(url) }
         }
-        if attributes != nil { lock.withLock { checked[key] = outcome } }
+        if let key { lock.withLock { checked[key] = outcome } }
         try outcome.get()
     }
 

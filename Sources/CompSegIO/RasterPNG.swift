@@ -40,8 +40,7 @@ enum RasterPNG {
     /// - Throws: `IOError` naming the file, the first index past the palette, its row and the
     ///   palette's size.
     static func checkPaletteIndexes(_ url: URL) throws {
-        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let key = "\(url.path)|\(attributes?[.size] ?? "")|\(attributes?[.modificationDate] ?? "")"
+        let key = FileSignature.version(of: url) ?? url.path
         if paletteLock.withLock({ checkedPalettes.contains(key) }) { return }
         let reader = try Reader(url, expand: 2)
         let p = reader.r.pointee
