@@ -226,6 +226,8 @@ public struct ConfigurationError: Error, CustomStringConvertible {
     public let source: String, message: String
     /// For an unknown key: every key the configuration takes (the `plugins` command lists those without a default).
     public var knownKeys: [String]? = nil
+    /// For an unknown key: the key.
+    public var unknownKey: String? = nil
     /// For a step's setting the training data cannot meet (`StepSettingError`): the data's doing,
     /// which the same data refuses however many samples it holds.
     public var unmetByData = false
@@ -238,7 +240,15 @@ public struct ConfigurationError: Error, CustomStringConvertible {
         var error = ConfigurationError(source: source, message: "unknown key '\(key)'; " + (guess.map { "did you mean '\($0)'? " } ?? "")
                                        + (known.isEmpty ? "it takes no settings" : "known keys: \(known.joined(separator: ", "))"))
         error.knownKeys = known
+        error.unknownKey = key
         return error
+    }
+
+    /// For an unknown key, the same error with `key` no longer among the known keys (a key the
+    /// configuration type has and this plugin refuses); any other error as it is.
+    public func withoutKnownKey(_ key: String) -> ConfigurationError {
+        guard let unknownKey, let knownKeys else { return self }
+        return Self.unknownKey(unknownKey, known: knownKeys.filter { $0 != key }, source: source)
     }
 }
 

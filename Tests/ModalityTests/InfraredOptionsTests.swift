@@ -80,6 +80,14 @@ import Testing
             "\(error)".hasPrefix("lab.yaml: options: key 'excitationWavelength' turns wavelengths into a Raman shift, but "
                                 + "infrared reads its axis as cm⁻¹")
         }
+        // Nor does it offer the key among those it takes (`plugins infrared` lists those).
+        let typo = PluginConfiguration(json: Data(#"{"exitation": 785}"#.utf8), source: "lab.yaml: options")
+        #expect {
+            _ = try registry.modality("infrared", typo)
+        } throws: { error in
+            let known = (error as? ConfigurationError)?.knownKeys ?? []
+            return known.contains("layout") && !known.contains("excitationWavelength") && !"\(error)".contains("excitationWavelength")
+        }
     }
 
     /// A computed mask with a one-pixel speck and a one-pixel hole, cleaned by the rule.

@@ -129,11 +129,15 @@ extension Registry {
     /// reader wants no Raman shift, rather than ignored.
     public mutating func registerSpectralModality(_ info: PluginInfo,
                                                   _ make: @escaping @Sendable (SpectralFileOptions) -> any SpectralFileSource) throws {
+        let ramanShift = make(SpectralFileOptions()).axisWanted == SpectralFileReader.ramanShift
         try registerModality(info) {
-            let options = try $0.decode(SpectralFileOptions.self)
+            let options: SpectralFileOptions
+            do { options = try $0.decode(SpectralFileOptions.self) } catch let error as ConfigurationError where !ramanShift {
+                throw error.withoutKnownKey("excitationWavelength")  // not offered where it is refused
+            }
             try options.validate(source: $0.source)
             let source = make(options)
-            if options.excitationWavelength != nil && source.axisWanted != SpectralFileReader.ramanShift {
+            if options.excitationWavelength != nil && !ramanShift {
                 throw ConfigurationError(source: $0.source, message: "key 'excitationWavelength' turns wavelengths into a Raman "
                                          + "shift, but \(info.identifier) reads its axis as \(source.axisWanted) (nm and µm are "
                                          + "converted without it); remove the key")
