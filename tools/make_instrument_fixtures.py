@@ -321,6 +321,12 @@ def trimmed_si_map(original, path, step=25):
     return keep
 
 
+def wire_unit(reader):
+    """The axis unit as renishawWiRE reads the XLST block's code (its "Wavenumber" is nm)."""
+    return {"RamanShift": "Raman shift", "Wavenumber": "nm", "Nanometre": "nm", "ElectronVolt": "eV",
+            "Micron": "µm"}.get(reader.xlist_unit.name, "")
+
+
 def make_wire():
     folder = os.path.join(OUT, "wire")
     os.makedirs(folder)
@@ -345,16 +351,16 @@ def make_wire():
                 assert np.array_equal(np.float32(w.spectrum(i)), trimmed.spectra.reshape(88, 23)[i])
         cube = place_by_origin(trimmed, 88)
         assert np.array_equal(cube, trimmed.spectra)  # a plain raster: X fastest
-        expect("wire/Si-map-trimmed.wdf", cube, trimmed.xdata, "cm⁻¹", "Renishaw WiRE", full=False)
+        expect("wire/Si-map-trimmed.wdf", cube, trimmed.xdata, wire_unit(trimmed), "Renishaw WiRE", full=False)
 
     write_wdf(os.path.join(folder, "colmajor.wdf"), 3, 4, 5, flags=2)
     reader = WDFReader(os.path.join(folder, "colmajor.wdf"))
-    expect("wire/colmajor.wdf", place_by_origin(reader, 12), reader.xdata, "cm⁻¹", "Renishaw WiRE")
+    expect("wire/colmajor.wdf", place_by_origin(reader, 12), reader.xdata, wire_unit(reader), "Renishaw WiRE")
 
     write_wdf(os.path.join(folder, "unfinished.wdf"), 4, 3, 5, count=9)  # 2 complete lines and one spectrum
     reader = WDFReader(os.path.join(folder, "unfinished.wdf"))
     assert not reader.is_completed and reader.spectra.shape == (9, 5)
-    expect("wire/unfinished.wdf", place_by_origin(reader, 8), reader.xdata, "cm⁻¹", "Renishaw WiRE",
+    expect("wire/unfinished.wdf", place_by_origin(reader, 8), reader.xdata, wire_unit(reader), "Renishaw WiRE",
            notes=["unfinished", "9 of 12"])
 
     write_wdf(os.path.join(folder, "snake.wdf"), 4, 3, 5, flags=4)

@@ -174,6 +174,21 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         #expect(cube.bands == n && cube.axis.first == 400 && cube.axis.last == Double(400 + n - 1) && cube.values.last == Float(n - 1))
     }
 
+    /// `data ignore value` matches float32 samples as the header writes their value: the
+    /// float32 nearest it (FLT_MAX printed to 12 digits, 0.1 to 9), as ENVI compares in the band's type.
+    @Test func enviIgnoreValueMatchesInTheStoredType() throws {
+        let (dir, remove) = try temporaryFolder("ignore")
+        defer { remove() }
+        for (text, sentinel) in [("-3.40282346639e+38", -Float.greatestFiniteMagnitude), ("0.100000001", Float(0.1)), ("-9999", -9999)] {
+            let values: [Float] = [1, sentinel, 2, sentinel, 3, 4]
+            try "ENVI\nsamples = 3\nlines = 2\nbands = 1\ndata type = 4\ninterleave = bsq\nbyte order = 0\ndata ignore value = \(text)\n"
+                .write(to: dir.appendingPathComponent("i.hdr"), atomically: true, encoding: .utf8)
+            try values.withUnsafeBytes { Data($0) }.write(to: dir.appendingPathComponent("i.img"))
+            let read = try SpectralCube.readENVI(dir.appendingPathComponent("i.hdr")).values
+            #expect(read.map(\.isNaN) == [false, true, false, true, false, false], "\(text): \(read)")
+        }
+    }
+
     /// Sizes a header claims but the file cannot hold are refused before anything is allocated.
     @Test func absurdSizesAreRefusedWithoutAllocating() throws {
         let (dir, remove) = try temporaryFolder("absurd")

@@ -92,6 +92,16 @@ import Testing
         #expect { _ = try Self.read(uneven.joined(separator: "\n")) } throws: {
             "\($0)".contains("X values are not evenly spaced: X=3.0 where X=2.0 was expected")
         }
+        // A column whose positions spread over more than a quarter of the step is named for that
+        // (its mean, 2.0, lies on the grid).
+        var spreadLines: [String] = []
+        for r in 0..<3 { for c in 0..<4 {
+            let x = c == 1 ? [1.7, 2.0, 2.3][r] : Double(2 * c)
+            for wave in [1000.0, 1100.0] { spreadLines.append("\(x)\t\(Double(r))\t\(wave)\t\(r * 4 + c)") }
+        } }
+        #expect { _ = try Self.read(spreadLines.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 3: 3 X values from X=1.7 to X=2.3 spread over 0.6") && "\($0)".contains("more than a quarter of the step (2)")
+        }
     }
 
     /// A long map's rows may come in any order (here by wave, then pixel, as some exports write

@@ -45,8 +45,8 @@ import Testing
 
     @Test func theInfraredModalityReadsEveryFormat() throws {
         let source = InfraredSource()
-        for name in ["agilent/4_noimage_agg256.dat", "agilent/5_mosaic_agg1024.dmt", "wire/Si-map-trimmed.wdf",
-                     "envi/t4_bsq_le.hdr", "text/map-long-wire.txt", "text/map-wide.xyz"] {
+        for name in ["agilent/4_noimage_agg256.dat", "agilent/5_mosaic_agg1024.dmt", "envi/t4_bsq_le.hdr",
+                     "text/map-long-wire.txt", "text/map-wide.xyz"] {
             let cube = try InstrumentFormat.read(Self.instruments(name))
             let sample = try source.load(Self.instruments(name), label: .cancer)
             #expect(sample.image.shape.dims == [cube.bands, cube.height, cube.width], "\(name)")
@@ -58,6 +58,13 @@ import Testing
         let nm = try source.load(Self.instruments("envi/t13_bsq_le.hdr"), label: nil)
         guard case .spectral(let axis, "cm⁻¹") = nm.channels else { Issue.record("\(nm.channels)"); return }
         #expect(axis.first == 1e7 / 900 && axis.last == 1e7 / 950)
+        // A WiRE map's axis is marked a Raman shift (its unit code 1): the Raman modality reads it
+        // as its cm⁻¹, the infrared one refuses it, as it does an ENVI or SPC Raman shift.
+        let wire = Self.instruments("wire/Si-map-trimmed.wdf")
+        let raman = try RamanSource().load(wire, label: nil)
+        guard case .spectral(let shift, "cm⁻¹") = raman.channels else { Issue.record("\(raman.channels)"); return }
+        #expect(shift == (try InstrumentFormat.read(wire)).axis)
+        #expect { _ = try source.load(wire, label: nil) } throws: { "\($0)".contains("the axis is marked as a Raman shift") }
     }
 
     /// An HDF5 axis says its unit in a `units` attribute (as `convert` writes it): nm becomes

@@ -21,9 +21,9 @@ import SpectralPreprocessing
         try checkRegions(Self.url(name), c)
     }
 
-    func checkRegions(_ url: URL, _ c: SpectralFileOptions) throws {
+    func checkRegions(_ url: URL, _ c: SpectralFileOptions, raman: Bool = false) throws {
         let name = url.lastPathComponent
-        let source = InfraredSource(c)
+        let source: any RegionImageSource = raman ? RamanSource(c) : InfraredSource(c)
         let whole = try source.load(url, label: .cancer)
         let (h, w, b) = (whole.height, whole.width, whole.image.shape[0])
         let sizes = [(h, w), (1, w), (max(1, h - 1), max(1, w - 2)), (max(1, h - 2), max(1, w - 1)), (1, 1)]
@@ -152,13 +152,14 @@ import SpectralPreprocessing
         #expect(throws: IOError.self) { try InfraredSource().extent(of: folder.appendingPathComponent("refused/truncated.npy")) }
     }
 
-    /// WiRE maps, row by row and column by column (Y fastest), and one whose acquisition stopped early.
+    /// WiRE maps (Raman shift: read by the Raman modality), row by row and column by column (Y
+    /// fastest), and one whose acquisition stopped early.
     @Test func wireMapsGiveTheWholeSamplesParts() throws {
         for name in ["Si-map-trimmed.wdf", "colmajor.wdf", "unfinished.wdf"] {
             let url = fixturesDirectory.appendingPathComponent("instruments/wire/\(name)")
-            let regions = try #require(try InfraredSource().regions(of: url, label: nil))
+            let regions = try #require(try RamanSource().regions(of: url, label: nil))
             #expect(regions.metadata["format"] == "Renishaw WiRE", "\(name)")
-            try checkRegions(url, SpectralFileOptions())
+            try checkRegions(url, SpectralFileOptions(), raman: true)
         }
     }
 

@@ -136,9 +136,12 @@ struct Bytes {
         return String(raw[offset..<offset + length].map { (32..<127).contains($0) ? Character(UnicodeScalar($0)) : "?" })
     }
 
-    /// `count` samples of `type` from `offset`, as Float; NaN where a sample equals `ignore`.
+    /// `count` samples of `type` from `offset`, as Float; NaN where a sample equals `ignore` in
+    /// `type`'s own values (a float32 sample equals the float32 nearest `ignore`: headers write
+    /// FLT_MAX as -3.40282346639e+38, 0.1 as 0.100000001).
     func samples(_ type: SampleType, at offset: Int, count: Int, order: ByteOrder, ignore: Double? = nil,
                  _ what: String) throws -> [Float] {
+        let ignore = type == .float32 ? ignore.map { Double(Float($0)) } : ignore
         guard let bytes = checkedProduct(count, type.size), offset >= 0, offset <= raw.count - bytes else {
             throw IOError(file: file, "\(what): needs \(count) samples of \(type.size) bytes at offset \(offset), but only \(raw.count) bytes were read")
         }

@@ -328,9 +328,15 @@ private struct PixelSpectra {
             let value = column.count == 1 ? column[0] : positions[i]
             // On a jittering stage a column's mean may sit well off the grid; exact positions must be within 1%.
             let tolerance = members.allSatisfy { $0.count == 1 } ? 0.01 * step : 0.25 * step
-            guard spread <= step / 4, abs(value - expected) <= tolerance else {
-                let around = column.count == 1 ? "" : " (the mean of \(column.count) values within \(spread), one \(name == "X" ? "column" : "row") of a jittering stage)"
-                throw IOError(file: file, "line \(column.compactMap { firstLine[$0] }.min() ?? 0): \(name) values are not evenly spaced: \(name)=\(value)\(around) where \(name)=\(expected) was expected (step \(step) from \(name)=\(positions[0]))")
+            let line = column.compactMap { firstLine[$0] }.min() ?? 0, unit = name == "X" ? "column" : "row"
+            guard spread <= step / 4 else {
+                throw IOError(file: file, "line \(line): \(column.count) \(name) values from \(name)=\(column[0]) to \(name)=\(column[column.count - 1]) "
+                              + "spread over \(String(format: "%.6g", spread)), more than a quarter of the step (\(String(format: "%.6g", step))): too far apart for one \(unit) of a "
+                              + "jittering stage, too close for two")
+            }
+            guard abs(value - expected) <= tolerance else {
+                let around = column.count == 1 ? "" : " (the mean of \(column.count) values within \(spread), one \(unit) of a jittering stage)"
+                throw IOError(file: file, "line \(line): \(name) values are not evenly spaced: \(name)=\(value)\(around) where \(name)=\(expected) was expected (step \(step) from \(name)=\(positions[0]))")
             }
         }
         return (index, positions)

@@ -149,7 +149,9 @@ private func wdfAxis(_ file: BoundedFile, _ block: WDFBlock?, points: Int) throw
         throw IOError(file: file.path, "block XLST: \(block.map { "holds \($0.size - 16) bytes" } ?? "missing"); expected 8 + \(points) points × 4 bytes")
     }
     let list = try file.bytes(at: block.offset + 16, count: 8 + bytes, "block XLST")
-    let units = [1: "cm⁻¹", 2: "nm", 3: "nm", 4: "eV", 5: "µm"]  // Raman shift, wavenumber (nm), nanometre, …
+    // WiRE's unit codes: 1 Raman shift (cm⁻¹ from the laser line), 2 "wavenumber" (nm, as WiRE
+    // writes it), 3 nanometre, 4 electronvolt, 5 micron.
+    let units = [1: "Raman shift", 2: "nm", 3: "nm", 4: "eV", 5: "µm"]
     let unit = units[Int(try list.uint32(at: 4, "XLST unit"))] ?? ""
     return (try list.samples(.float32, at: 8, count: points, order: .little, "XLST").map(Double.init), unit)
 }
