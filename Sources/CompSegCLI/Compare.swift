@@ -71,7 +71,8 @@ struct Compare: ParsableCommand {
     /// configuration (a JSON object), and its pooling head (nil: --head's).
     struct Entry {
         var name: String
-        let topology: String, configuration: JSONValue
+        let topology: String
+        var configuration: JSONValue
         var head: PluginDescription? = nil
         /// Its place in --config's list, from 1, for messages; nil for --topologies.
         var position: Int? = nil
@@ -86,7 +87,8 @@ struct Compare: ParsableCommand {
         }
     }
 
-    /// The entries of --config, or one per --topologies name with --width and --depth, with the
+    /// The entries of --config, or one per --topologies name with --width and --depth (also
+    /// filling in a configuration that leaves them out, where its topology takes them), with the
     /// problems of --config's entries (each entry's, and names given twice), all at once.
     func entries() throws -> (entries: [Entry], problems: [String]) {
         let widthAndDepth: JSONValue = ["depth": JSONValue(depth), "width": JSONValue(width)]
@@ -106,6 +108,13 @@ struct Compare: ParsableCommand {
             do {
                 var entry = try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
                 entry.position = i + 1
+                if case .object(var given) = entry.configuration, given["width"] == nil || given["depth"] == nil {
+                    for key in ["width", "depth"] where given[key] == nil { given[key] = widthAndDepth.objectValue?[key] }
+                    // Only where the topology takes them (an outside one may not): else as given, its errors its own.
+                    if (try? CompSegTool.registry().checkTopology(entry.topology, PluginConfiguration(json: JSONValue.object(given).data))) != nil {
+                        entry.configuration = .object(given)
+                    }
+                }
                 entries.append(entry)
             } catch { problems.append("\(error)") }
         }
@@ -243,16 +252,6 @@ struct Compare: ParsableCommand {
             catch { problems.append(located(error, at: headSource)) }
         }
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
-        // --width and --depth go to entries without a configuration of their own; one given without them
-        // trains at the topology's defaults, which is easily missed.
-        if let config, CommandLine.arguments.contains(where: { ["--width", "--depth"].contains($0.split(separator: "=").first.map(String.init)) }) {
-            let own = entries.filter { e in ["width", "depth"].contains { e.configuration.objectValue?[$0] == nil } }.map(\.name)
-            if !own.isEmpty {
-                warn("--width and --depth reach only \(config)'s entries without a configuration of their own; "
-                     + own.joined(separator: ", ") + " give\(own.count == 1 ? "s" : "") one without width or depth, so the "
-                     + "topology's defaults apply there (add width and depth to \(own.count == 1 ? "its" : "their") configuration)")
-            }
-        }
         if config == nil {  // an alias names the same network: `unet,u-net` would train it twice
             let identifiers = try entries.map { try registry.topologies.factory($0.topology).0.identifier }
             if let twice = identifiers.indices.first(where: { identifiers[..<$0].contains(identifiers[$0]) }) {
@@ -434,6 +433,7 @@ struct Compare: ParsableCommand {
                 let (samples, maps) = try trained.segmented(test)
                 let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
                 let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
+                warnAboutCheckerboard(samples, maps, topology: session.model.topology, threshold: chosen, entry: e.name)  // as evaluate does
                 if evaluation.marksNothing {
                     warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, "
                          + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")

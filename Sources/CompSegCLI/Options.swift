@@ -159,9 +159,10 @@ func recordThreadChange(_ model: inout RunConfiguration) -> String? {
 ///
 /// With the masks' `threshold`, it also warns when a fainter grid that the threshold lies within
 /// makes dotted masks (`maskParitySpread` above 0.25 in any sample, or in any image segmented
-/// region by region: `streamed`, its id and its mask's spread).
+/// region by region: `streamed`, its id and its mask's spread). `entry` names compare's entry.
 func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription, threshold: Float? = nil,
-                           streamed: [(id: String, maskSpread: Double)] = []) {
+                           streamed: [(id: String, maskSpread: Double)] = [], entry: String? = nil) {
+    let warn = { (message: String) in CompSegCLI.warn((entry.map { "\($0): " } ?? "") + message) }
     // Blank cores aside: a map of no tissue says nothing of the network on tissue.
     let onTissue = zip(samples, maps).filter { $0.0.tissue.count > 0 }
     let spreads = onTissue.map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()

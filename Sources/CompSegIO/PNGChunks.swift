@@ -6,7 +6,9 @@ import Foundation
 enum PNGChunks {
     /// " (the file ends …)" or " (chunk … fails its CRC check …)" for the first structural
     /// problem found, or "" when the chunks are whole (the trouble is then inside the image data).
-    static func diagnosis(of url: URL) -> String {
+    /// With `cutOnly`, only the chunks' headers are read, for a chunk the file ends inside (no
+    /// CRC, and a file whose last chunk is whole without IEND passes: libpng reads it).
+    static func diagnosis(of url: URL, cutOnly: Bool = false) -> String {
         guard let bytes = try? Data(contentsOf: url, options: .mappedIfSafe) else { return "" }  // indices from 0
         var offset = 8
         var last = "the signature"
@@ -22,14 +24,14 @@ enum PNGChunks {
                     + "needs \(end - offset) bytes: truncated)"
             }
             let stored = bytes[(end - 4)..<end].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            guard crc32(bytes[(offset + 4)..<(end - 4)]) == stored else {
+            guard cutOnly || crc32(bytes[(offset + 4)..<(end - 4)]) == stored else {
                 return " (chunk \(type) at byte \(offset) fails its CRC check: the file is damaged)"
             }
             if type == "IEND" { return "" }
             if type == "IHDR", let problem = headerProblem(Array(bytes[(offset + 8)..<(end - 4)])) { return " (IHDR: \(problem))" }
             (last, offset) = ("chunk \(type) at byte \(offset)", end)
         }
-        return " (the file ends at byte \(bytes.count) without the closing IEND chunk, after \(last): truncated)"
+        return cutOnly ? "" : " (the file ends at byte \(bytes.count) without the closing IEND chunk, after \(last): truncated)"
     }
 
     /// What is wrong with the fields of an IHDR chunk's data (libpng says only "Invalid IHDR data"),
@@ -68,4 +70,18 @@ enum PNGChunks {
         for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
         return c
     }
+
+    /// Throws when `url` ends inside a chunk (a PNG cut short, which libpng finds only when it
+    /// decodes the rows there): checked once a process for each version of the file, reading the
+    /// chunks' headers alone, so that the header pass over a manifest's images names it.
+    static func requireWhole(_ url: URL) throws {
+        let key = FileSignature.version(of: url)
+        if let key, lock.withLock({ whole.contains(key) }) { return }
+        let problem = diagnosis(of: url, cutOnly: true)
+        guard problem.isEmpty else { throw IOError(file: url.path, "not a readable PNG" + problem) }
+        if let key { lock.withLock { _ = whole.insert(key) } }
+    }
+
+    nonisolated(unsafe) private static var whole: Set<String> = []
+    private static let lock = NSLock()
 }

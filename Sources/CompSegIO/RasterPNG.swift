@@ -72,6 +72,7 @@ enum RasterPNG {
 
     static func describe(_ url: URL) throws -> RasterDescription {
         let reader = try Reader(url, expand: 0)
+        try PNGChunks.requireWhole(url)
         let p = reader.r.pointee
         let type = colourTypes[p.color_type] ?? ("colour type \(p.color_type)", 0)
         let image = RasterImageInfo(page: 0, subIFD: nil, width: Int(p.width), height: Int(p.height), samplesPerPixel: type.samples,

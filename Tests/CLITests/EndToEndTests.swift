@@ -727,13 +727,15 @@ extension EndToEndTests {
                                       + (seeds == "1" ? ["--seed", "2"] : []))
             #expect(refused.status != 0 && refused.output.contains(message), "\(refused.output)")
         }
-        // --width and --depth do not reach an entry with a configuration of its own: said before anything runs.
-        try Data("topologies: [{name: bn, topology: unet, configuration: {batchNorm: true}}, segnet]\n".utf8)
+        // --width and --depth fill in what an entry's configuration leaves out (its own depth stays).
+        try Data("topologies: [{name: bn, topology: unet, configuration: {batchNorm: true, depth: 2}}, segnet]\n".utf8)
             .write(to: URL(fileURLWithPath: folder.path("own.yaml")))
         let own = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("own.yaml"),
-                               "--out", folder.path("pair"), "--width", "4"])
-        #expect(own.status != 0 && own.output.contains("warning: --width and --depth reach only \(folder.path("own.yaml"))'s entries without "
-                                                       + "a configuration of their own; bn gives one without width or depth"), "\(own.output)")
+                               "--out", folder.path("own"), "--width", "4", "--epochs", "1", "--batch", "2"])
+        let ownTable = (try? String(contentsOfFile: folder.path("own/comparison.md"), encoding: .utf8)) ?? ""
+        #expect(own.status == 0 && ownTable.contains("| bn | unet | width 4, depth 2, ") && ownTable.contains("| segnet | segnet | width 4, depth 3, "),
+                "\(own.output)\n\(ownTable)")
+        #expect(try String(contentsOfFile: folder.path("own/bn/model.json"), encoding: .utf8).contains("\"batchNorm\" : true"))
         let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
         #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
         // Heads side by side: each entry's own, a head column, each row's threshold chosen on validation.

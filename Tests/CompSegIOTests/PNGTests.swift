@@ -154,6 +154,12 @@ import CompSegTestSupport
         try PNGImage.checkDecodes(fixturesDirectory.appendingPathComponent("masks/grey16_01_interlaced.png"))
         #expect(PNGChunks.diagnosis(of: open)
                     == " (the file ends at byte \(data.count - 12) without the closing IEND chunk, after chunk IDAT at byte \(idat): truncated)")
+        // The header pass (describe) finds a file cut inside a chunk, before any row is decoded; a
+        // damaged chunk, or one whose last chunk is whole without IEND, is found when decoded.
+        expectIOError(cut, containing: "not a readable PNG (the file ends at byte \(data.count - 40), inside chunk IDAT") {
+            _ = try RasterFile.describe(cut)
+        }
+        for file in [whole, open, damaged] { #expect(try RasterFile.describe(file).images[0].width == 40) }
     }
 
     /// An IHDR whose fields no PNG has (libpng: "Invalid IHDR data") is named field by field,

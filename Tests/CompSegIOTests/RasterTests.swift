@@ -121,9 +121,10 @@ import Testing
         #expect { try RasterFile.read(url, page: 0, subIFD: 5) } throws: { "\($0)".contains("SubIFD") }
     }
 
-    /// A PNG cut short: its bands above the cut read, one below it is refused naming the row, and
-    /// the reader starts afresh for the next band, which reads as before.
-    @Test func aTruncatedPNGsBandsReadUpToTheCut() throws {
+    /// A PNG cut short is refused when opened (its header pass), naming where it ends; one damaged
+    /// half-way: its bands above the damage read, one below it is refused naming the row, and the
+    /// reader starts afresh for the next band, which reads as before.
+    @Test func aDamagedPNGsBandsReadUpToTheDamage() throws {
         let (dir, remove) = try temporaryFolder("bands")
         defer { remove() }
         var generator = SystemRandomNumberGenerator()
@@ -132,6 +133,10 @@ import Testing
         try PNGImage(width: 64, height: 2000, channels: 1, pixels: pixels).write(to: whole)
         let bytes = try Data(contentsOf: whole)
         try bytes.prefix(bytes.count / 2).write(to: cut)
+        #expect { _ = try RasterBands(cut) } throws: { "\($0)".contains("cut.png: not a readable PNG (the file ends at byte \(bytes.count / 2), inside chunk IDAT") }
+        var flipped = bytes
+        flipped[bytes.count / 2] ^= 0xFF
+        try flipped.write(to: cut)
         let bands = try RasterBands(cut)
         let top = try bands.rows(0, count: 10)
         #expect(top == (try RasterFile.read(whole, region: (0, 0, 64, 10))))
