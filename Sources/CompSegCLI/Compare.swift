@@ -73,6 +73,9 @@ struct Compare: ParsableCommand {
         var name: String
         let topology: String
         var configuration: JSONValue
+        /// The keys --width and --depth filled in for a configuration that left them out: a
+        /// comparison begun before they were filled in resumes with its runs' own.
+        var filled: Set<String> = []
         var head: PluginDescription? = nil
         /// Its place in --config's list, from 1, for messages; nil for --topologies.
         var position: Int? = nil
@@ -90,7 +93,7 @@ struct Compare: ParsableCommand {
     /// The entries of --config, or one per --topologies name with --width and --depth (also
     /// filling in a configuration that leaves them out, where its topology takes them), with the
     /// problems of --config's entries (each entry's, and names given twice), all at once.
-    func entries() throws -> (entries: [Entry], problems: [String]) {
+    func entries(_ registry: Registry) throws -> (entries: [Entry], problems: [String]) {
         let widthAndDepth: JSONValue = ["depth": JSONValue(depth), "width": JSONValue(width)]
         guard let config else {
             let repeated = Dictionary(grouping: names, by: { $0.lowercased() }).filter { $1.count > 1 }.keys.sorted()
@@ -108,13 +111,7 @@ struct Compare: ParsableCommand {
             do {
                 var entry = try Entry(item, widthAndDepth: widthAndDepth, source: "\(config): topologies entry \(i + 1)")
                 entry.position = i + 1
-                if case .object(var given) = entry.configuration, given["width"] == nil || given["depth"] == nil {
-                    for key in ["width", "depth"] where given[key] == nil { given[key] = widthAndDepth.objectValue?[key] }
-                    // Only where the topology takes them (an outside one may not): else as given, its errors its own.
-                    if (try? CompSegTool.registry().checkTopology(entry.topology, PluginConfiguration(json: JSONValue.object(given).data))) != nil {
-                        entry.configuration = .object(given)
-                    }
-                }
+                fillWidthAndDepth(&entry, widthAndDepth, registry)
                 entries.append(entry)
             } catch { problems.append("\(error)") }
         }
@@ -125,6 +122,20 @@ struct Compare: ParsableCommand {
             problems.append(error.description)
         }
         return (entries, problems)
+    }
+
+    /// Fills in --width and --depth where `entry`'s configuration leaves them out, unless its
+    /// topology does not take them (an outside one may not); any other error of the filled
+    /// configuration is said with the other entries' problems.
+    private func fillWidthAndDepth(_ entry: inout Entry, _ widthAndDepth: JSONValue, _ registry: Registry) {
+        guard case .object(var given) = entry.configuration else { return }
+        let missing = ["width", "depth"].filter { given[$0] == nil }
+        guard !missing.isEmpty else { return }
+        for key in missing { given[key] = widthAndDepth.objectValue?[key] }
+        do { try registry.checkTopology(entry.topology, PluginConfiguration(json: JSONValue.object(given).data)) }
+        catch let error as ConfigurationError where error.unknownKey.map(missing.contains) == true { return }
+        catch {}
+        (entry.configuration, entry.filled) = (.object(given), Set(missing))
     }
 
     /// The entry's head: its own, or --head's.
@@ -153,14 +164,16 @@ struct Compare: ParsableCommand {
 
     /// What in the run `model` (begun by an earlier compare into this folder) differs from what
     /// these options would begin for `entry`, in words; nil when it continues as they say. Only
-    /// `--epochs` and `--patience` may differ; the topology's keys are compared where the entry gives them.
+    /// `--epochs` and `--patience` may differ; the topology's keys are compared where the entry gives them
+    /// (not those --width and --depth filled in).
     /// Identifiers are compared as registered (an alias given names the same plugin), and
     /// configurations by the keys given (the run records every key in effect, fitted values too).
     static func difference(_ model: RunConfiguration, _ entry: Entry, head: PluginDescription, settings: TrainingSettings,
                            modality: ModalityManifest, registry: Registry) -> String? {
         let topology = registry.topologies.identifier(entry.topology)
         if model.topology.identifier != topology { return "topology \(topology) (the run's: \(model.topology.identifier))" }
-        if let key = RecordedSettings.differences(entry.configuration, model.topology.configuration).first {
+        let given = entry.configuration.objectValue.map { JSONValue.object($0.filter { !entry.filled.contains($0.key) }) } ?? entry.configuration
+        if let key = RecordedSettings.differences(given, model.topology.configuration).first {
             return "topology setting \(key)"
         }
         let headIdentifier = registry.heads.identifier(head.identifier)
@@ -235,7 +248,7 @@ struct Compare: ParsableCommand {
         threading.apply()
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
-        var (entries, found) = try entries()
+        var (entries, found) = try entries(registry)
         let resolved = try resolveModalityNoting(modality, registry: registry)
         // Every configuration is checked before any reading or training, all named at once (a head
         // that all entries share, once).
@@ -675,7 +688,7 @@ extension Compare.Entry {
 
     /// A --config entry: a topology identifier, or `{name, topology, configuration, head,
     /// headConfiguration}` (name: the run folder and table row, default the topology;
-    /// configuration: as given, no --width or --depth added; head: default --head's).
+    /// configuration: as given, with --width and --depth filled in by `entries`; head: default --head's).
     init(_ item: JSONValue, widthAndDepth: JSONValue, source: String) throws {
         switch item {
         case .string(let identifier):

@@ -198,7 +198,7 @@ struct Evaluate: ParsableCommand {
             gallery += try cards.map { id, pictures in (id, try EvaluationReport.card(results[id]!, pictures: pictures, evaluation: e)) }
             gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
-            Self.noteDoubtfulTruths(counts)  // a warning: before the report lists them
+            Self.noteDoubtfulTruths(counts, truths: inputs.rowsByID.compactMapValues(\.truth))  // a warning: before the report lists them
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn))\(skipped)",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
@@ -227,14 +227,22 @@ struct Evaluate: ParsableCommand {
 extension Evaluate {
     /// Names the samples whose truth marks every pixel tumor: most often a mask drawn on white or
     /// another opaque background, which reads as tumor everywhere; and the cancer samples whose
-    /// truth marks none (an empty polygon list, an all-black PNG).
-    static func noteDoubtfulTruths(_ counts: [ActivationCounts]) {
+    /// truth marks none (an empty polygon list, an all-black PNG), saying where a GeoJSON truth's
+    /// polygons lie (`truths`: each sample's truth file): all outside the image, they mark nothing.
+    static func noteDoubtfulTruths(_ counts: [ActivationCounts], truths: [String: URL] = [:]) {
         let full = counts.filter { $0.hasTruth && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
         let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)
         if !none.isEmpty {
             warn("the truth of \(counted(none.count, "cancer sample")) marks no pixel tumor (" + none.prefix(5).joined(separator: ", ")
                  + (none.count > 5 ? ", …" : "") + "): \(none.count == 1 ? "its" : "their") Dice is 0 wherever the network marks tumor "
                  + "(1 only where it marks none); a truth is tumor wherever a PNG is neither black nor transparent, or inside a GeoJSON polygon")
+        }
+        // Polygons that mark nothing lie outside the image (or are too thin for any pixel's centre).
+        let placed = none.compactMap { id in truths[id].flatMap { GeoJSONMask.isGeoJSON($0) ? GeoJSONMask.placement(of: $0) : nil }.map { "\(id): \($0)" } }
+        if !placed.isEmpty {
+            warn("the GeoJSON truth of \(counted(placed.count, "cancer sample")) holds polygons that mark no pixel of the image ("
+                 + placed.prefix(5).joined(separator: "; ") + (placed.count > 5 ? "; …" : "") + "): positions are the full-resolution "
+                 + "image's pixels, so polygons drawn on another image, or in a coarser level's pixels, lie outside it")
         }
         guard !full.isEmpty else { return }
         warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")

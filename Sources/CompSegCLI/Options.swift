@@ -190,7 +190,8 @@ func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: Plu
                       + "below 0.02 is usual), %@: masks follow it and Dice drops "
                       + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!, cause)
     if ["unet", "u-net"].contains(identifier), !resized {
-        line += "; a U-Net trained with topologyConfiguration: {upsampling: resize} does not make it, but trained worse on an "
+        line += "; a U-Net trained with " + (entry == nil ? "topologyConfiguration" : "a --config entry's configuration")
+            + ": {upsampling: resize} does not make it, but trained worse on an "
             + "independent phantom (mean Dice .76 against .90): compare both on your data before changing"
     }
     warn(line)

@@ -7,7 +7,7 @@ public enum Panel {
 
     /// Output size for pictures of the given sizes with the given titles and caption.
     public static func size(_ items: [(title: String, height: Int, width: Int)], caption: String?) -> (height: Int, width: Int) {
-        let columns = items.map { max($0.width, Text.width($0.title, size: Text.labelSize)) }
+        let columns = items.map { column(width: $0.width, title: $0.title) }
         let hasTitles = items.contains { !$0.title.isEmpty }
         let contentW = columns.reduce(0, +) + columnGap * max(columns.count - 1, 0)
         let captionW = caption.map { Text.width($0, size: Text.labelSize) } ?? 0
@@ -20,7 +20,7 @@ public enum Panel {
     /// The pictures side by side on white, top-aligned, each with its title centred above it (black,
     /// smooth text at `Text.labelSize`) and an optional caption line below, left-aligned. Reports
     /// pass no caption: theirs is HTML beside the picture. A column is as wide as its picture
-    /// or its title, whichever is wider; the picture is centred in it. `titleSpans[i]` centres picture
+    /// or its title (`column(width:title:)`), whichever is wider; the picture is centred in it. `titleSpans[i]` centres picture
     /// i's title over its left part that wide instead (a map, not its colour bar), where it fits.
     public static func compose(_ images: [(title: String, image: RGBImage)], caption: String? = nil,
                                titleSpans: [Int: Int] = [:]) -> RGBImage {
@@ -30,7 +30,7 @@ public enum Panel {
         let imageTop = margin + (hasTitles ? Text.height(size: Text.labelSize) + titleGap : 0)
         var x = margin
         for (i, (title, image)) in images.enumerated() {
-            let titleW = Text.width(title, size: Text.labelSize), column = max(image.width, titleW)
+            let titleW = Text.width(title, size: Text.labelSize), column = column(width: image.width, title: title)
             let imageX = x + (column - image.width) / 2
             let titleX = titleSpans[i].map { min(max(imageX + ($0 - titleW) / 2, x), x + column - titleW) } ?? x + (column - titleW) / 2
             Text.drawSmooth(title, into: &out, x: titleX, y: margin)
@@ -42,5 +42,11 @@ public enum Panel {
             Text.drawSmooth(caption, into: &out, x: margin, y: imageTop + imageH + captionGap)
         }
         return out
+    }
+
+    /// A column's width: its picture's, or its title's with a column gap either side, so that titles
+    /// wider than their pictures stay apart from their neighbours' by more than a space.
+    static func column(width: Int, title: String) -> Int {
+        title.isEmpty ? width : max(width, Text.width(title, size: Text.labelSize) + 2 * columnGap)
     }
 }

@@ -55,7 +55,6 @@ public enum GeoJSONMask {
         guard full.height > 0, full.width > 0 else {
             throw IOError(file: url.path, "the image's full resolution is given as \(full.height)×\(full.width) pixels; expected a size")
         }
-        try requireOverlap(polygons, full: full, file: url.path)
         let (sx, sy) = (Double(full.width) / Double(width), Double(full.height) / Double(height))
         var bits = PixelBits(count: height * width)
         for polygon in polygons {
@@ -64,26 +63,16 @@ public enum GeoJSONMask {
         return bits
     }
 
-    /// Refuses polygons that all lie outside the full-resolution image (every one's bounds, at
-    /// most touching its edge): drawn on another image, or in a coarser level's pixels, such a
-    /// file would mark nothing. A polygon reaching past the edge is clipped, as drawn over it.
-    static func requireOverlap(_ polygons: [[[(x: Double, y: Double)]]], full: (height: Int, width: Int), file: String) throws {
-        let bounds = polygons.compactMap { polygon -> (x: ClosedRange<Double>, y: ClosedRange<Double>)? in
-            let points = polygon.first ?? []  // the exterior ring: holes lie within it
-            guard let x0 = points.map(\.x).min(), let x1 = points.map(\.x).max(),
-                  let y0 = points.map(\.y).min(), let y1 = points.map(\.y).max() else { return nil }
-            return (x0...x1, y0...y1)
-        }
-        let (w, h) = (Double(full.width), Double(full.height))
-        guard !bounds.isEmpty, bounds.allSatisfy({ $0.x.upperBound <= 0 || $0.x.lowerBound >= w || $0.y.upperBound <= 0 || $0.y.lowerBound >= h })
-        else { return }
-        func span(_ ranges: [ClosedRange<Double>]) -> String {
-            let (low, high) = (ranges.map(\.lowerBound).min()!, ranges.map(\.upperBound).max()!)
-            return "\(Int(low.rounded(.down)))…\(Int(high.rounded(.up)))"
-        }
-        throw IOError(file: file, (bounds.count == 1 ? "its polygon lies" : "its \(bounds.count) polygons lie")
-                      + " at x \(span(bounds.map(\.x))), y \(span(bounds.map(\.y))), all outside the image's \(full.width)×\(full.height) "
-                      + "pixels (positions are the full-resolution image's pixels): drawn on another image, or in another level's pixels?")
+    /// Where `url`'s polygons lie, for a truth that marks no pixel: "2 polygons at x -20…48, y 2…44"
+    /// (the bounds of every ring `fill` uses); nil when it holds none or cannot be read. Drawn on
+    /// another image, or in a coarser level's pixels, polygons can lie wholly outside the image.
+    public static func placement(of url: URL) -> String? {
+        guard let polygons = try? polygons(contentsOf: url) else { return nil }
+        let points = polygons.map { $0.filter { $0.count >= 3 }.flatMap { $0 } }.filter { !$0.isEmpty }
+        guard !points.isEmpty else { return nil }
+        let all = points.flatMap { $0 }
+        func span(_ values: [Double]) -> String { "\(Int(values.min()!.rounded(.down)))…\(Int(values.max()!.rounded(.up)))" }
+        return "\(points.count) polygon\(points.count == 1 ? "" : "s") at x \(span(all.map(\.x))), y \(span(all.map(\.y)))"
     }
 
     // MARK: Reading

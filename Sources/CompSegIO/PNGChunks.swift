@@ -6,32 +6,25 @@ import Foundation
 enum PNGChunks {
     /// " (the file ends …)" or " (chunk … fails its CRC check …)" for the first structural
     /// problem found, or "" when the chunks are whole (the trouble is then inside the image data).
-    /// With `cutOnly`, only the chunks' headers are read, for a chunk the file ends inside (no
-    /// CRC, and a file whose last chunk is whole without IEND passes: libpng reads it).
-    static func diagnosis(of url: URL, cutOnly: Bool = false) -> String {
+    static func diagnosis(of url: URL) -> String {
         guard let bytes = try? Data(contentsOf: url, options: .mappedIfSafe) else { return "" }  // indices from 0
         var offset = 8
         var last = "the signature"
         while offset < bytes.count {
-            guard offset + 8 <= bytes.count else {
-                return " (the file ends at byte \(bytes.count), inside the header of the chunk after \(last): truncated)"
-            }
+            guard offset + 8 <= bytes.count else { return endsInsideHeader(bytes.count, after: last) }
             let length = bytes[offset..<(offset + 4)].reduce(0) { $0 << 8 | Int($1) }
             let type = String(decoding: bytes[(offset + 4)..<(offset + 8)], as: UTF8.self)
             let end = offset + 12 + length
-            guard end <= bytes.count else {
-                return " (the file ends at byte \(bytes.count), inside chunk \(type) that starts at byte \(offset) and "
-                    + "needs \(end - offset) bytes: truncated)"
-            }
+            guard end <= bytes.count else { return endsInsideChunk(bytes.count, type, at: offset, end: end) }
             let stored = bytes[(end - 4)..<end].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
-            guard cutOnly || crc32(bytes[(offset + 4)..<(end - 4)]) == stored else {
+            guard crc32(bytes[(offset + 4)..<(end - 4)]) == stored else {
                 return " (chunk \(type) at byte \(offset) fails its CRC check: the file is damaged)"
             }
             if type == "IEND" { return "" }
             if type == "IHDR", let problem = headerProblem(Array(bytes[(offset + 8)..<(end - 4)])) { return " (IHDR: \(problem))" }
             (last, offset) = ("chunk \(type) at byte \(offset)", end)
         }
-        return cutOnly ? "" : " (the file ends at byte \(bytes.count) without the closing IEND chunk, after \(last): truncated)"
+        return " (the file ends at byte \(bytes.count) without the closing IEND chunk, after \(last): truncated)"
     }
 
     /// What is wrong with the fields of an IHDR chunk's data (libpng says only "Invalid IHDR data"),
@@ -71,15 +64,45 @@ enum PNGChunks {
         return c
     }
 
+    static func endsInsideHeader(_ size: Int, after last: String) -> String {
+        " (the file ends at byte \(size), inside the header of the chunk after \(last): truncated)"
+    }
+
+    static func endsInsideChunk(_ size: Int, _ type: String, at offset: Int, end: Int) -> String {
+        " (the file ends at byte \(size), inside chunk \(type) that starts at byte \(offset) and needs \(end - offset) bytes: truncated)"
+    }
+
     /// Throws when `url` ends inside a chunk (a PNG cut short, which libpng finds only when it
-    /// decodes the rows there): checked once a process for each version of the file, reading the
-    /// chunks' headers alone, so that the header pass over a manifest's images names it.
+    /// decodes the rows there), so that the header pass over a manifest's images names it. A file
+    /// that ends with a whole IEND chunk passes on its last 12 bytes; another has its chunks'
+    /// headers read, 8 bytes each (one whose last chunk is whole without IEND passes: libpng reads
+    /// it). Checked once a process for each version of the file.
     static func requireWhole(_ url: URL) throws {
         let key = FileSignature.version(of: url)
         if let key, lock.withLock({ whole.contains(key) }) { return }
-        let problem = diagnosis(of: url, cutOnly: true)
-        guard problem.isEmpty else { throw IOError(file: url.path, "not a readable PNG" + problem) }
+        if let problem = cutShort(url) { throw IOError(file: url.path, "not a readable PNG" + problem) }
         if let key { lock.withLock { _ = whole.insert(key) } }
+    }
+
+    /// `requireWhole`'s reason, or nil.
+    private static func cutShort(_ url: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }  // the reader names it
+        defer { try? handle.close() }
+        guard let end = try? handle.seekToEnd(), end > 20, (try? handle.seek(toOffset: end - 12)) != nil else { return nil }
+        let closing: [UInt8] = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82]
+        if let tail = try? handle.read(upToCount: 12), Array(tail) == closing { return nil }
+        let size = Int(end)
+        var offset = 8, last = "the signature"
+        while offset < size {
+            guard offset + 8 <= size else { return endsInsideHeader(size, after: last) }
+            guard (try? handle.seek(toOffset: UInt64(offset))) != nil, let head = try? handle.read(upToCount: 8), head.count == 8 else { return nil }
+            let bytes = Array(head), length = bytes[0..<4].reduce(0) { $0 << 8 | Int($1) }
+            let type = String(decoding: bytes[4..<8], as: UTF8.self), chunkEnd = offset + 12 + length
+            guard chunkEnd <= size else { return endsInsideChunk(size, type, at: offset, end: chunkEnd) }
+            if type == "IEND" { return nil }
+            (last, offset) = ("chunk \(type) at byte \(offset)", chunkEnd)
+        }
+        return nil
     }
 
     nonisolated(unsafe) private static var whole: Set<String> = []

@@ -130,14 +130,17 @@ import Testing
         #expect(fromPolygons.status == 0, "\(fromPolygons.output)")
         #expect(try String(contentsOfFile: folder.path("evalPolygons/per_sample.csv"), encoding: .utf8)
                     == String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8))
-        // A cancer sample's truth that marks nothing (no polygon) is scored, with a warning.
+        // A cancer sample's truth that marks nothing (its polygon lies outside the image) is scored, with warnings that say where it lies.
         let cancerTruth = try #require(text.split(separator: "\n").first { $0.split(separator: ",").dropFirst().first == "1" && $0.hasSuffix("_truth.png") })
             .split(separator: ",").last!
-        try Data(#"{"type": "FeatureCollection", "features": []}"#.utf8).write(to: URL(fileURLWithPath: folder.path("data/none.geojson")))
+        try Data(#"{"type": "Polygon", "coordinates": [[[1000, 1000], [2000, 1000], [2000, 2000], [1000, 2000]]]}"#.utf8)
+            .write(to: URL(fileURLWithPath: folder.path("data/none.geojson")))
         try text.replacingOccurrences(of: String(cancerTruth), with: "none.geojson").write(toFile: folder.path("data/none.csv"), atomically: true, encoding: .utf8)
         let noTruth = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("data/none.csv"), "--out", folder.path("evalNone"),
                                    "--split", "all"])
-        #expect(noTruth.status == 0 && noTruth.output.contains("warning: the truth of 1 cancer sample marks no pixel tumor"), "\(noTruth.output)")
+        #expect(noTruth.status == 0 && noTruth.output.contains("warning: the truth of 1 cancer sample marks no pixel tumor")
+                    && noTruth.output.contains("holds polygons that mark no pixel of the image (")
+                    && noTruth.output.contains(": 1 polygon at x 1000…2000, y 1000…2000): positions are the full-resolution"), "\(noTruth.output)")
         // Its own earlier files are replaced only with --force; the user's file stays either way.
         let unforced = try cli.run(scoring)
         #expect(unforced.status == 1 && unforced.output.contains("exist already") && unforced.output.contains("pass --force"), "\(unforced.output)")

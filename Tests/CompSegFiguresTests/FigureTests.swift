@@ -337,19 +337,19 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
     @Test func composesSideBySideWithTitles() {
         let a = RGBImage(height: 10, width: 40, fill: (255, 0, 0)), b = RGBImage(height: 12, width: 15, fill: (0, 0, 255))
         let plain = Panel.compose([("A", a), ("B", b)], caption: nil)
-        // 8 + 40 + 8 + max(15, 10 for "B") + 8 wide; 8 + 14 (title at size 2) + 6 + 12 + 8 high.
-        #expect(plain.width == 79 && plain.height == 48)
+        // 8 + 40 + 8 + max(15, 10 for "B" + 2 × 8) + 8 wide; 8 + 14 (title at size 2) + 6 + 12 + 8 high.
+        #expect(plain.width == 90 && plain.height == 48)
         #expect(same(plain.pixel(x: 8, y: 28), (255, 0, 0)) && same(plain.pixel(x: 47, y: 37), (255, 0, 0)))
-        #expect(same(plain.pixel(x: 56, y: 28), (0, 0, 255)) && same(plain.pixel(x: 70, y: 39), (0, 0, 255)))
+        #expect(same(plain.pixel(x: 61, y: 28), (0, 0, 255)) && same(plain.pixel(x: 75, y: 39), (0, 0, 255)))  // centred: 56 + 5
         #expect(same(plain.pixel(x: 8, y: 38), Palette.white))  // below the shorter picture
         // Titles are smooth text: dark ink with grey edges above each picture.
         var ink = 0, greys = 0
-        for y in 8..<22 { for x in 0..<79 { let p = plain.pixel(x: x, y: y); if p.0 < 100 { ink += 1 } else if p.0 < 250 { greys += 1 } } }
+        for y in 8..<22 { for x in 0..<90 { let p = plain.pixel(x: x, y: y); if p.0 < 100 { ink += 1 } else if p.0 < 250 { greys += 1 } } }
         #expect(ink > 30 && greys > 10)
         let captioned = Panel.compose([("A", a), ("B", b)], caption: "x")
         #expect(captioned.height == 48 + 6 + 14)
         #expect(Panel.size([("A", 10, 20), ("long title here", 12, 15)], caption: nil).width
-                == 8 + 20 + 8 + Text.width("long title here", size: Text.labelSize) + 8)
+                == 8 + Text.width("A", size: Text.labelSize) + 16 + 8 + Text.width("long title here", size: Text.labelSize) + 16 + 8)  // titles a gap apart beyond theirs
         // A title spanning the picture's left 20 px (a map beside its colour bar) is centred over them.
         func inkColumns(_ p: RGBImage) -> [Int] { (0..<p.width).filter { x in (8..<22).contains { p.pixel(x: x, y: $0).0 < 128 } } }
         let wide = RGBImage(height: 10, width: 80, fill: (255, 0, 0))

@@ -41,26 +41,28 @@ import CompSegTestSupport
         #expect(try MaskFile.mask(contentsOf: url, height: 4 * h, width: 4 * w).filter { $0 }.count == 16 * pixels.filter { $0 }.count)
     }
 
-    /// Polygons that all lie outside the image (drawn on the full-resolution slide, read for a
-    /// sample without its full resolution; or on another image) are refused with where they lie;
-    /// one that reaches past an edge, or touches it from inside, is clipped.
-    @Test func polygonsOutsideTheImageAreRefused() throws {
+    /// Polygons outside the image (drawn on the full-resolution slide, read for a sample without
+    /// its full resolution; or on another image) mark nothing, and `placement` says where they lie;
+    /// one that reaches past an edge is clipped.
+    @Test func polygonsOutsideTheImageMarkNothingAndSayWhere() throws {
         let (dir, cleanup) = try temporaryFolder("geojson-outside")
         defer { cleanup() }
         func square(_ x: Double, _ y: Double, _ side: Double) -> String {
             "[[[\(x), \(y)], [\(x + side), \(y)], [\(x + side), \(y + side)], [\(x), \(y + side)]]]"
         }
         let far = dir.appendingPathComponent("far.geojson")
-        try Data("{\"type\": \"MultiPolygon\", \"coordinates\": [\(square(40, 36, 8)), \(square(-20, 2, 20))]}".utf8).write(to: far)
-        expectIOError(far, containing: "its 2 polygons lie at x -20…48, y 2…44, all outside the image's 16×12 pixels") {
-            _ = try MaskFile.bits(contentsOf: far, height: 12, width: 16)
-        }
+        try Data("{\"type\": \"MultiPolygon\", \"coordinates\": [\(square(40, 36, 8)), \(square(-20, 2, 20)), [[]]]}".utf8).write(to: far)
+        #expect(try !MaskFile.mask(contentsOf: far, height: 12, width: 16).contains(true))
+        #expect(GeoJSONMask.placement(of: far) == "2 polygons at x -20…48, y 2…44")
         // The same positions at a full resolution of 64×48 mark pixels of a 16×12 sample.
         #expect(try MaskFile.mask(contentsOf: far, height: 12, width: 16, fullResolution: (48, 64)).contains(true))
         let edge = dir.appendingPathComponent("edge.geojson")
         try Data("{\"type\": \"Polygon\", \"coordinates\": \(square(14, 10, 6))}".utf8).write(to: edge)
         let clipped = try MaskFile.mask(contentsOf: edge, height: 12, width: 16)
         #expect(clipped.filter { $0 }.count == 4, "the 2×2 pixels inside the image")
+        let empty = dir.appendingPathComponent("empty.geojson")
+        try Data("{\"type\": \"FeatureCollection\", \"features\": []}".utf8).write(to: empty)
+        #expect(GeoJSONMask.placement(of: empty) == nil)
     }
 
     /// Files that are not GeoJSON masks are refused, naming the file and where the problem is.

@@ -187,6 +187,13 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
             let read = try SpectralCube.readENVI(dir.appendingPathComponent("i.hdr")).values
             #expect(read.map(\.isNaN) == [false, true, false, true, false, false], "\(text): \(read)")
         }
+        // A folder where the data file belongs is said to be one.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("i.img"))
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("i.img"), withIntermediateDirectories: false)
+        expectIOError(dir.appendingPathComponent("i.hdr"), containing: "no data file beside this ENVI header (looked for i with extension "
+                      + "img, dat, raw, bsq, bil, bip, seq or none); i.img is a folder, not a file") {
+            _ = try SpectralCube.readENVI(dir.appendingPathComponent("i.hdr"))
+        }
     }
 
     /// Sizes a header claims but the file cannot hold are refused before anything is allocated.
@@ -229,6 +236,11 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
                 _ = try SpectralCube.readNumPy(dir.appendingPathComponent("\(name).npy"))
             }
         }
+        // NumPy: bytes after the array are noted, as ENVI notes them, and not read.
+        try (npy + Data([1, 2, 3])).write(to: dir.appendingPathComponent("tail.npy"))
+        let tail = try SpectralCube.readNumPy(dir.appendingPathComponent("tail.npy"))
+        let plain = try SpectralCube.readNumPy(instrumentFixture("numpy/cube-f4.npy"))
+        #expect(tail.notes.contains("3 bytes after the array ignored") && tail.values == plain.values)
         // SPC: 2³¹−1 subfiles or points, and −1 of each; spectra scattered, each at its own Z and W (a raster of n² places).
         let spc = try Data(contentsOf: instrumentFixture("spc/map-float.spc"))
         for (name, offset, value, message) in [("subfiles", 24, [0xFF, 0xFF, 0xFF, 0x7F], "truncated"), ("points", 4, [0xFF, 0xFF, 0xFF, 0x7F], "truncated"),

@@ -129,7 +129,7 @@ extension Registry {
     /// reader wants no Raman shift, rather than ignored.
     public mutating func registerSpectralModality(_ info: PluginInfo,
                                                   _ make: @escaping @Sendable (SpectralFileOptions) -> any SpectralFileSource) throws {
-        let ramanShift = make(SpectralFileOptions()).axisWanted == SpectralFileReader.ramanShift
+        let ramanShift = make(SpectralFileOptions()).axisWanted == SpectralFileReader.ramanShift  // by default: for the keys offered
         try registerModality(info) {
             let options: SpectralFileOptions
             do { options = try $0.decode(SpectralFileOptions.self) } catch let error as ConfigurationError where !ramanShift {
@@ -137,7 +137,7 @@ extension Registry {
             }
             try options.validate(source: $0.source)
             let source = make(options)
-            if options.excitationWavelength != nil && !ramanShift {
+            if options.excitationWavelength != nil && source.axisWanted != SpectralFileReader.ramanShift {
                 throw ConfigurationError(source: $0.source, message: "key 'excitationWavelength' turns wavelengths into a Raman "
                                          + "shift, but \(info.identifier) reads its axis as \(source.axisWanted) (nm and µm are "
                                          + "converted without it); remove the key")

@@ -149,10 +149,13 @@ struct ENVIHeader {
         let startsENVI = (try? BoundedFile(url).bytes(at: 0, count: 4, "signature").ascii(at: 0, length: 4)) == "ENVI"
         if ext == "hdr" || startsENVI {
             let named = stem.contains(".") ? [stem] : []  // name.img.hdr → name.img
-            for name in named + dataExtensions.map({ $0.isEmpty ? stem : "\(stem).\($0)" }) {
+            let names = named + dataExtensions.map({ $0.isEmpty ? stem : "\(stem).\($0)" })
+            for name in names {
                 if let data = sibling(name, in: folder) { return (url, data) }
             }
-            throw IOError(file: url.path, "no data file beside this ENVI header (looked for \(stem) with extension \(dataExtensions.filter { !$0.isEmpty }.joined(separator: ", ")) or none)")
+            let folders = names.filter { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path) }
+            throw IOError(file: url.path, "no data file beside this ENVI header (looked for \(stem) with extension \(dataExtensions.filter { !$0.isEmpty }.joined(separator: ", ")) or none)"
+                          + (folders.isEmpty ? "" : "; \(folders.joined(separator: ", ")) \(folders.count == 1 ? "is a folder" : "are folders"), not a file"))
         }
         for name in ["\(url.lastPathComponent).hdr", "\(stem).hdr"] {
             if let header = sibling(name, in: folder) { return (header, url) }

@@ -37,6 +37,8 @@ public struct NumPyImage: SpectralRegionFile {
         let (h, w, b) = (shape[0], shape[1], shape.count == 3 ? shape[2] : 1)
         try array.requireData(file, count: checkedProduct([h, w, b]))
         var notes: [String] = []
+        let extra = file.length - array.dataOffset - h * w * b * array.type.size
+        if extra > 0 { notes.append("\(extra) bytes after the array ignored") }  // as ENVI's
         let folder = url.deletingLastPathComponent(), stem = url.deletingPathExtension().lastPathComponent
         if let axisURL = [sibling("\(stem)_wavenumbers.npy", in: folder), sibling("wavenumbers.npy", in: folder)]
             .compactMap({ $0 }).first(where: { $0.standardizedFileURL != url.standardizedFileURL }) {
