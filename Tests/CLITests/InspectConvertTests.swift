@@ -18,7 +18,7 @@ import Testing
         // The mosaic's missing tile reads as NaN, which the infrared modality refuses (nonFinite: error), as train would;
         // the small maps hold no tissue by its rule (regions under 16 pixels are specks), which train refuses too, and
         // the Agilent tile's axis (1990–2114 cm⁻¹) has no band in the fingerprint region its crop step keeps.
-        #expect(r.status == 1 && r.output.contains("note: the modality's option nonFinite: error refuses NaN and infinite values")
+        #expect(r.status == 1 && r.output.contains("note: the modality's option nonFinite: error refuses NaN and infinite values (the first at row ")
                     && r.output.contains("note: no tissue: training refuses it as a sample")
                     && r.output.contains("5 of 5 files read but cannot be samples of this modality"), "\(r.output)")
         for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",

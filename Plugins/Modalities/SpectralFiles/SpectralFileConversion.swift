@@ -79,7 +79,7 @@ extension SpectralFileReader {
             summary.readsAsSample = false
         }
         if summary.nonFinite > 0, options.nonFinite == .error {
-            summary.notes.append("the modality's option nonFinite: error refuses NaN and infinite values: reading it as a sample "
+            summary.notes.append("the modality's option nonFinite: error refuses NaN and infinite values (\(Self.firstNonFinitePlace(cube))): reading it as a sample "
                                  + "is refused (nonFinite: zero sets them to 0 and leaves their pixels out of the tissue)")
             summary.readsAsSample = false
         }

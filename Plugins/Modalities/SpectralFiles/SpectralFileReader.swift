@@ -45,9 +45,7 @@ public struct SpectralFileReader: Sendable {
         if firstBad != nil {
             guard options.nonFinite == .zero else {
                 let count = values.lazy.filter { !$0.isFinite }.count
-                // The first pixel (row by row) holding one, and its first band: values are stored band by band.
-                let (pixel, band) = (0..<plane).lazy.compactMap { p in (0..<b).first { !values[$0 * plane + p].isFinite }.map { (p, $0) } }.first!
-                throw nonFiniteError(url, count: count, pixel: pixel, band: band, width: w, axis: cube.axis, format: cube.format)
+                throw nonFiniteError(url, count: count, place: Self.firstNonFinitePlace(cube), format: cube.format)
             }
             for i in values.indices where !values[i].isFinite { values[i] = 0 }
         }
@@ -72,11 +70,26 @@ public struct SpectralFileReader: Sendable {
         return metadata
     }
 
-    /// The refusal of `count` NaN or infinite values, the first at `pixel` (row by row) in `band`.
-    func nonFiniteError(_ url: URL, count: Int, pixel: Int, band: Int, width w: Int, axis: [Double], format: String) -> IOError {
-        let place = "the first at row \(pixel / w), column \(pixel % w) (from 0, top left), band \(band) "
+    /// Where `cube`'s first NaN or infinite value is, in words: the first pixel (row by row)
+    /// holding one, and its first band (values are stored band by band); "" when none.
+    static func firstNonFinitePlace(_ cube: SpectralCube) -> String {
+        let (b, plane) = (cube.bands, cube.height * cube.width)
+        return cube.values.withUnsafeBufferPointer { values in
+            guard let (pixel, band) = (0..<plane).lazy.compactMap({ p in (0..<b).first { !values[$0 * plane + p].isFinite }.map { (p, $0) } }).first
+            else { return "" }
+            return nonFinitePlace(pixel: pixel, band: band, width: cube.width, axis: cube.axis)
+        }
+    }
+
+    /// "the first at row …, column …, band …", for the first non-finite value at `pixel` (row by row) in `band`.
+    static func nonFinitePlace(pixel: Int, band: Int, width w: Int, axis: [Double]) -> String {
+        "the first at row \(pixel / w), column \(pixel % w) (from 0, top left), band \(band) "
             + "(\(axis.indices.contains(band) ? "\(axis[band])" : "?") on the file's axis)"
-        return IOError(file: url.path, "the spectra hold \(count == 1 ? "1 NaN or infinite value" : "\(count) NaN or infinite values") (or beyond float32's ±3.4e38) "
+    }
+
+    /// The refusal of `count` NaN or infinite values, the first at `place` (`nonFinitePlace`).
+    func nonFiniteError(_ url: URL, count: Int, place: String, format: String) -> IOError {
+        IOError(file: url.path, "the spectra hold \(count == 1 ? "1 NaN or infinite value" : "\(count) NaN or infinite values") (or beyond float32's ±3.4e38) "
                        + "(\(format)); \(place) "
                        + "(the modality option nonFinite: zero sets them to 0 and leaves their pixels out of the tissue; a trained run reads "
                        + "files with the options it was trained with)")

@@ -98,8 +98,8 @@ struct SpectralRegions: SampleRegions {
             drawing.add(rows: y0, values)
         }
         if let firstBad, reader.options.nonFinite != .zero {
-            throw reader.nonFiniteError(url, count: badCount, pixel: firstBad.pixel, band: firstBad.band, width: w,
-                                        axis: spectra.axis, format: spectra.format)
+            let place = SpectralFileReader.nonFinitePlace(pixel: firstBad.pixel, band: firstBad.band, width: w, axis: spectra.axis)
+            throw reader.nonFiniteError(url, count: badCount, place: place, format: spectra.format)
         }
         let fileMask = try spectra.readMask()
         tissue = try reader.tissueMask(sums: sums, bands: b, invalid: invalid, fileMask: fileMask, height: h, width: w)
