@@ -45,11 +45,9 @@ public struct GreyscalePNGSource: ImageSource, ReportsConfiguration {
             throw IOError(file: url.path, "has \(png.channels) channels; expected an 8-bit greyscale PNG (1 channel)")
         }
         let (h, w) = (png.height, png.width)
+        // An empty mask is no error here: training refuses such a sample, segment takes it (a blank core).
         let tissue = try Mask(height: h, width: w, pixels: png.pixels.map { Int($0) > configuration.tissueThreshold })
-        guard tissue.count > 0 else {
-            throw IOError(file: url.path, "has no tissue: no pixel exceeds tissueThreshold \(configuration.tissueThreshold)")
-        }
-        return try Sample(id: url.deletingPathExtension().lastPathComponent,
+        return try Sample(id: Sample.id(of: url),
                           image: Tensor(shape: [1, h, w], scalars: png.pixels.map { Float($0) / 255 }),
                           channels: .bands(["grey"]),
                           tissue: tissue,

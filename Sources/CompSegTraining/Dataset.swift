@@ -251,7 +251,7 @@ public struct PreparedModality: Sendable {
     /// The refusal of a sample whose tissue mask is empty (training and evaluation average over tissue).
     public static func emptyTissue(_ id: String) -> TrainingError {
         TrainingError("sample \(id) has an empty tissue mask; the pooling head averages over tissue (images "
-                      + "taken inside tissue: the reader's option tissue: {method: all}; or give a mask column)")
+                      + "taken inside tissue: the built-in readers' option tissue: {method: all}; or give a mask column)")
     }
 
     /// The files' names without extension, made unique.

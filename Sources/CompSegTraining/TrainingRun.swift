@@ -39,6 +39,11 @@ public final class TrainingRun {
             for i in modality.preprocessing.indices {
                 modality.preprocessing[i].identifier = try registry.transforms.factory(modality.preprocessing[i].identifier).0.identifier
             }
+            // The reader's settings in effect, defaults included, so that a later default does not change the run.
+            if let reader = try registry.modality(modality.reader, PluginConfiguration(json: modality.options.data, source: "model.json: modality.options"))
+                as? any ReportsConfiguration, let value = reader.configurationValue {
+                modality.options = value
+            }
             model.modality = modality
         }
         if let value = (trainer.network as? any ReportsConfiguration)?.configurationValue { model.topology.configuration = value }

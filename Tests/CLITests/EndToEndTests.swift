@@ -29,6 +29,8 @@ import Testing
         #expect(model.contains("\"device\" : \"cpu (oneDNN ") || model.contains("\"device\" : \"cuda ("), "\(model)")
         // The settings in effect, defaults included: the head's α and the U-Net's upsampling were not given.
         #expect(model.contains("\"alpha\" : 0.1,") && model.contains("\"upsampling\" : \"transposed\""), "\(model)")
+        // And the reader's (infrared.yaml gives neither maximumValues nor the tissue method).
+        #expect(model.contains("\"maximumValues\" : 2147483648") && model.contains("\"method\" : \"otsu\""), "\(model)")
         for file in ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors", "curves.png", "curves.svg"] {
             #expect(FileManager.default.fileExists(atPath: folder.path("run/\(file)")), "\(file)")
         }
