@@ -314,6 +314,9 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         public var split: String, name: String, bytes: Int, label: String
         /// Its files' sampled contents (`sampledContents`), where read.
         public var contents: String?
+        /// The names of the files `contents` samples, in its order (the row's file first; nil in
+        /// runs written before they were recorded): a change is then named by its file.
+        public var files: [String]? = nil
     }
 
     /// A train or val row left out as unreadable: its file's path from the manifest's folder
@@ -332,15 +335,15 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     ///   each); nil leaves `contents` out.
     public init(_ manifest: Manifest, readingContentsWith reader: (any ImageSource)?) {
         let rows = manifest.rows.filter { $0.split != .test }
-        let sampled = reader.map { reader in rows.map { row in
-            (reader.files(of: row.path) + [row.mask].compactMap { $0 }).map(Self.sampledContents).joined(separator: ",")
-        } }
+        let files = reader.map { reader in rows.map { row in reader.files(of: row.path) + [row.mask].compactMap { $0 } } }
+        let sampled = files.map { $0.map { $0.map(Self.sampledContents).joined(separator: ",") } }
         let recorded = rows.indices.map { i in
             let row = rows[i], file = row.path.resolvingSymlinksInPath().path
             // The name composed, as one file's name is read from either normal form (data moved from macOS keeps its digest).
             return Row(split: row.split?.rawValue ?? "", name: row.path.lastPathComponent.precomposedStringWithCanonicalMapping,
                        bytes: (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1,
-                       label: row.label?.rawValue ?? "", contents: sampled?[i])
+                       label: row.label?.rawValue ?? "", contents: sampled?[i],
+                       files: files?[i].map { $0.lastPathComponent.precomposedStringWithCanonicalMapping })
         }
         let lines = recorded.map { "\($0.split),\($0.name),\($0.bytes),\($0.label)" }
         func fnv(_ lines: [String]) -> String { String(Self.fnv(Array(lines.joined(separator: "\n").utf8)), radix: 16) }
@@ -378,12 +381,28 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
             if row.label != run.label { what.append("label \(row.label), the run's \(run.label)") }
             if row.bytes != run.bytes { what.append(row.bytes < 0 ? "cannot be read" : "\(row.bytes) bytes, the run's \(run.bytes)") }
             else if let c = row.contents, let r = run.contents, c != r, contentsFiles == trained.contentsFiles {
-                what.append("other contents of the same size")
+                what.append(Self.contentsChange(row, run))
             }
             if !what.isEmpty { found.append("\(place): " + what.joined(separator: ", ")) }
         }
         found += theirs.map { "\($0.name) (\($0.split)): one of the run's rows, no longer in the manifest" }
         return found.count > limit ? Array(found.prefix(limit)) + ["and \(found.count - limit) more"] : found
+    }
+
+    /// What differs in the files a row's sample is read from, whose sizes of its own file agree:
+    /// a file read with it missing or other, by name where both runs recorded the names.
+    static func contentsChange(_ row: Row, _ run: Row) -> String {
+        let now = (row.contents ?? "").split(separator: ","), then = (run.contents ?? "").split(separator: ",")
+        guard let names = row.files, let before = run.files, names.count == now.count, before.count == then.count else {
+            return "other contents of the same size"
+        }
+        let gone = before.filter { !names.contains($0) }, new = names.filter { !before.contains($0) }
+        if !gone.isEmpty || !new.isEmpty {
+            return "its sample is read from other files: " + (gone.isEmpty ? "" : gone.joined(separator: ", ") + " no longer")
+                + (gone.isEmpty || new.isEmpty ? "" : "; ") + (new.isEmpty ? "" : new.joined(separator: ", ") + " new")
+        }
+        guard let k = now.indices.first(where: { now[$0] != then[$0] }), k > 0 else { return "other contents of the same size" }
+        return now[k] == "-" ? "\(names[k]), read with it, cannot be read" : "\(names[k]), read with it, holds other contents"
     }
 
     static func fnv(_ bytes: [UInt8], _ start: UInt64 = 0xcbf2_9ce4_8422_2325) -> UInt64 {

@@ -60,6 +60,10 @@ import CompSegTraining
             try contents.write(to: url)
             let now = ManifestRows(try Manifest(contentsOf: moved.appendingPathComponent("m.csv")), readingContentsWith: InstrumentFiles())
             #expect(now.sameRows(as: before) && !now.sameContents(as: before), "\(file) written over")
+            // The file that changed is named: the row's own, or one read with it.
+            let named = now.changes(since: before, in: try Manifest(contentsOf: moved.appendingPathComponent("m.csv")))
+            let said = file.hasSuffix(".h5") ? "other contents of the same size" : "\(url.lastPathComponent), read with it, holds other contents"
+            #expect(named.count == 1 && named[0].hasSuffix(said), "\(file): \(named)")
             try original.write(to: url)
         }
         // A run that recorded its contents over other files (before contentsFiles) resumes without the check.
