@@ -39,7 +39,6 @@ public struct SpectralFileReader: Sendable {
     /// `cube` as a sample: non-finite values handled, the tissue mask taken or computed, the preview drawn.
     public func sample(_ cube: SpectralCube, file url: URL, label: SampleLabel?, axisUnit: String) throws -> Sample {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
-        let plane = h * w
         var values = cube.values
         let firstBad = Self.firstNonFinite(values)
         if firstBad != nil {
