@@ -70,6 +70,8 @@ public struct RasterImageInfo: Sendable, Equatable, CustomStringConvertible {
     public var subfileType: Int
     /// Why `RasterFile.read` refuses this image, or nil when it can be read.
     public var unsupported: String?
+    /// A TIFF's extra samples as it declares them ("associated alpha", "unspecified", …); nil: none.
+    public var extraSamples: String? = nil
 
     public init(page: Int, subIFD: Int?, width: Int, height: Int, samplesPerPixel: Int, bitsPerSample: Int,
                 photometric: String, photometricCode: Int, compression: String, compressionCode: Int,
@@ -90,6 +92,7 @@ public struct RasterImageInfo: Sendable, Equatable, CustomStringConvertible {
         case .rows(let interlaced): interlaced ? "Adam7-interlaced" : "not interlaced"
         }
         var text = "\(name): \(width)×\(height), \(samplesPerPixel)×\(bitsPerSample)-bit \(photometric), \(compression), \(pieces)"
+        if let extraSamples { text += ", extra samples: \(extraSamples)" }
         if separatePlanes { text += ", separate planes" }
         if subfileType != 0 { text += ", subfile type \(subfileType)" }
         if let why = unsupported { text += " (unsupported: \(why))" }

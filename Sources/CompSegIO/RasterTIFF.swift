@@ -215,11 +215,28 @@ final class RasterTIFFFile {
         let unsupported = TIFFNames.problem(width: width, height: height, samplesPerPixel: spp, bits: bits, sampleFormat: format,
                                             photometric: photometric, compression: compression, separate: separate, layout: layout)
             ?? multichannelProblem(samplesPerPixel: spp, photometric: photometric)
-        return RasterImageInfo(page: page, subIFD: subIFD, width: width, height: height, samplesPerPixel: spp, bitsPerSample: bits,
+        var info = RasterImageInfo(page: page, subIFD: subIFD, width: width, height: height, samplesPerPixel: spp, bitsPerSample: bits,
                                photometric: TIFFNames.photometric(photometric), photometricCode: photometric,
                                compression: TIFFNames.compression(compression), compressionCode: compression,
                                separatePlanes: separate, layout: layout, subfileType: Int(u32(TIFFTAG_SUBFILETYPE) ?? 0),
                                unsupported: unsupported)
+        info.extraSamples = extraSamples()
+        return info
+    }
+
+    /// The current directory's extra samples (ExtraSamples, 338) in words: "associated alpha",
+    /// "unassociated alpha", "unspecified"; nil when it declares none.
+    private func extraSamples() -> String? {
+        var count: UInt16 = 0
+        var types: UnsafeMutablePointer<UInt16>? = nil
+        guard compseg_tiff_get_extrasamples(tiff, &count, &types) == 1, let types, count > 0 else { return nil }
+        return UnsafeBufferPointer(start: types, count: Int(count)).map { type in
+            switch Int32(type) {
+            case EXTRASAMPLE_ASSOCALPHA: "associated alpha"
+            case EXTRASAMPLE_UNASSALPHA: "unassociated alpha"
+            default: "unspecified"
+            }
+        }.joined(separator: ", ")
     }
 }
 

@@ -39,8 +39,9 @@ public final class TrainingRun {
             for i in modality.preprocessing.indices {
                 modality.preprocessing[i].identifier = try registry.transforms.factory(modality.preprocessing[i].identifier).0.identifier
             }
-            // The reader's settings in effect, defaults included, so that a later default does not change the run.
-            if let reader = try registry.modality(modality.reader, PluginConfiguration(json: modality.options.data, source: "model.json: modality.options"))
+            // The reader's settings in effect, defaults included, so that a later default does not change the run
+            // (the options as given where the reader cannot be made here: it was, to read the data).
+            if let reader = (try? registry.modality(modality.reader, PluginConfiguration(json: modality.options.data)))
                 as? any ReportsConfiguration, let value = reader.configurationValue {
                 modality.options = value
             }
