@@ -328,6 +328,15 @@ struct Compare: ParsableCommand {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "
                                + "comparison began with", usage: true)  // as train --resume refuses what it cannot honour
             }
+            // Width and depth filled in where the run was begun at others (another --width, or before they reached
+            // configured entries): it keeps its own, said.
+            let kept = e.filled.sorted().compactMap { key in
+                model.topology.configuration.objectValue?[key].flatMap { $0 == e.configuration.objectValue?[key] ? nil : "\(key) \($0.plain)" }
+            }
+            if !kept.isEmpty {
+                print("Note: \(e.name) goes on at its run's \(kept.joined(separator: ", ")): its configuration leaves "
+                      + (kept.count == 1 ? "it" : "them") + " out, and --width and --depth fill in only for a new run")
+            }
             // From history.csv, which follows the checkpoint (the run's own check, on reopening, reads that).
             if let done = try? run.readHistory().count, done > settings.epochs {
                 throw CLIError("\(run.url.path): entry \(e.name) already completed \(done) epochs, more than the \(settings.epochs) "

@@ -741,6 +741,15 @@ extension EndToEndTests {
         #expect(own.status == 0 && ownTable.contains("| bn | unet | width 4, depth 2, ") && ownTable.contains("| segnet | segnet | width 4, depth 3, "),
                 "\(own.output)\n\(ownTable)")
         #expect(try String(contentsOfFile: folder.path("own/bn/model.json"), encoding: .utf8).contains("\"batchNorm\" : true"))
+        // Resumed with another --width, an entry whose configuration leaves width out goes on at its run's, said.
+        try Data("topologies: [{name: bn, topology: unet, configuration: {batchNorm: true, depth: 2}}]\n".utf8)
+            .write(to: URL(fileURLWithPath: folder.path("solo.yaml")))
+        let solo = ["compare", "--data", manifest, "--modality", "infrared", "--config", folder.path("solo.yaml"), "--out", folder.path("solo"),
+                    "--epochs", "1", "--batch", "2"]
+        #expect(try cli.run(solo + ["--width", "4"]).status == 0)
+        let widened = try cli.run(solo + ["--width", "8", "--resume"])
+        #expect(widened.status == 0 && widened.output.contains("Note: bn goes on at its run's width 4: its configuration leaves it out, "
+                                                               + "and --width and --depth fill in only for a new run"), "\(widened.output)")
         let plain = try String(contentsOfFile: folder.path("pair/unet-plain/model.json"), encoding: .utf8)
         #expect(plain.contains("batchNorm") && plain.contains("false"), "\(plain)")
         // Heads side by side: each entry's own, a head column, each row's threshold chosen on validation.
