@@ -90,3 +90,19 @@ public enum FileSignature {
         return signatures.first { head.count >= $0.at + $0.bytes.count && Array(head[$0.at..<($0.at + $0.bytes.count)]) == $0.bytes }?.name
     }
 }
+
+/// Checks made once a process for each version of a file (`FileSignature.version`): a file
+/// unchanged since its check keeps the outcome, passed or refused; one written since is checked again.
+final class OncePerFileVersion: @unchecked Sendable {
+    private var outcomes: [String: Result<Void, any Error>] = [:]
+    private let lock = NSLock()
+
+    /// `check`'s outcome for `url` as it is now: run the first time, then recalled.
+    func run(_ url: URL, _ check: () throws -> Void) throws {
+        let key = FileSignature.version(of: url)
+        if let key, let outcome = lock.withLock({ outcomes[key] }) { return try outcome.get() }
+        let outcome = Result<Void, any Error> { try check() }
+        if let key { lock.withLock { outcomes[key] = outcome } }
+        try outcome.get()
+    }
+}

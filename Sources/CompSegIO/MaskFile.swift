@@ -24,16 +24,11 @@ public enum MaskFile {
     /// checked when a sample's mask is made). A file is read once in a process, as its path, size
     /// and modification time say: a command that checks its manifest twice decodes it once.
     public static func checkReads(_ url: URL) throws {
-        let key = FileSignature.version(of: url)
-        if let key, let outcome = lock.withLock({ checked[key] }) { return try outcome.get() }
-        let outcome = Result<Void, any Error> {
+        try checked.run(url) {
             try FileSignature.requireMask(url)
             if GeoJSONMask.isGeoJSON(url) { _ = try GeoJSONMask.polygons(contentsOf: url) } else { try PNGImage.checkDecodes(url) }
         }
-        if let key { lock.withLock { checked[key] = outcome } }
-        try outcome.get()
     }
 
-    nonisolated(unsafe) private static var checked: [String: Result<Void, any Error>] = [:]
-    private static let lock = NSLock()
+    private static let checked = OncePerFileVersion()
 }

@@ -78,11 +78,12 @@ enum PNGChunks {
     /// headers read, 8 bytes each (one whose last chunk is whole without IEND passes: libpng reads
     /// it). Checked once a process for each version of the file.
     static func requireWhole(_ url: URL) throws {
-        let key = FileSignature.version(of: url)
-        if let key, lock.withLock({ whole.contains(key) }) { return }
-        if let problem = cutShort(url) { throw IOError(file: url.path, "not a readable PNG" + problem) }
-        if let key { lock.withLock { _ = whole.insert(key) } }
+        try checked.run(url) {
+            if let problem = cutShort(url) { throw IOError(file: url.path, "not a readable PNG" + problem) }
+        }
     }
+
+    private static let checked = OncePerFileVersion()
 
     /// `requireWhole`'s reason, or nil.
     private static func cutShort(_ url: URL) -> String? {
@@ -105,6 +106,4 @@ enum PNGChunks {
         return nil
     }
 
-    nonisolated(unsafe) private static var whole: Set<String> = []
-    private static let lock = NSLock()
 }

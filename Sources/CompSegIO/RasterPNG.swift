@@ -40,8 +40,11 @@ enum RasterPNG {
     /// - Throws: `IOError` naming the file, the first index past the palette, its row and the
     ///   palette's size.
     static func checkPaletteIndexes(_ url: URL) throws {
-        let key = FileSignature.version(of: url) ?? url.path
-        if paletteLock.withLock({ checkedPalettes.contains(key) }) { return }
+        try checkedPalettes.run(url) { try checkIndexes(url) }
+    }
+
+    /// `checkPaletteIndexes`' check itself.
+    private static func checkIndexes(_ url: URL) throws {
         let reader = try Reader(url, expand: 2)
         let p = reader.r.pointee
         guard p.color_type == PNG_COLOR_TYPE_PALETTE else { return }
@@ -63,12 +66,10 @@ enum RasterPNG {
                               + "(0–\(colours - 1)): the file is corrupt (row \(k % Int(p.height))\(p.passes > 1 ? ", in an interlaced pass" : ""))")
             }
         }
-        paletteLock.withLock { _ = checkedPalettes.insert(key) }
     }
 
-    /// The palette PNGs found sound so far (path, size and modification time).
-    nonisolated(unsafe) private static var checkedPalettes: Set<String> = []
-    private static let paletteLock = NSLock()
+    /// The palette PNGs checked so far.
+    private static let checkedPalettes = OncePerFileVersion()
 
     static func describe(_ url: URL) throws -> RasterDescription {
         let reader = try Reader(url, expand: 0)
