@@ -60,19 +60,21 @@ ALL_TARGETS=(manifest envi wire spc agilent textmap numpy safetensors tiff png r
 # The project files each target compiles in (besides fuzz/TARGET.swift and fuzz/Support.swift),
 # its compiler flags and its link flags.
 IO=Sources/CompSegIO
-INSTRUMENTS=($IO/Instruments/*.swift $IO/IOError.swift $IO/FileSignature.swift)
+# What every reader and writer uses: its errors, folders, durable writes and the signal check.
+IO_BASE="$IO/IOError.swift $IO/Folders.swift $IO/DurableWrites.swift $IO/Interruption.swift"
+INSTRUMENTS=($IO/Instruments/*.swift $IO_BASE $IO/FileSignature.swift)
 # Manifest.swift checks mask and truth files whole (MaskFile: PNG rows, GeoJSON polygons) with --skip-unreadable.
 MASKS=($IO/MaskFile.swift $IO/GeoJSONMask.swift $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift)
 target_sources() {
     case $1 in
-        # Manifest.swift checks files with IOError.swift and FileSignature.swift (among INSTRUMENTS).
+        # Manifest.swift checks files with IO_BASE and FileSignature.swift (among INSTRUMENTS).
         manifest) echo $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} ${MASKS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
         envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
-        safetensors) echo $IO/Safetensors.swift $IO/IOError.swift ;;
-        tiff) echo $IO/TIFF.swift $IO/IOError.swift ;;
-        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;
-        png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO/IOError.swift $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
-        geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO/IOError.swift ;;
+        safetensors) echo $IO/Safetensors.swift $IO_BASE ;;
+        tiff) echo $IO/TIFF.swift $IO_BASE ;;
+        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift ;;
+        png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
+        geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO_BASE ;;
         config_json|config_yaml)
             echo $(noimport $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality')) $(noimport Sources/CompSegTraining/TrainingSettings.swift) \
                  $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} ${MASKS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \

@@ -3,7 +3,7 @@ expected.json with shapely's verdict on each (tools/check_geojson.py).
 
 Usage (from the repository root; PY has numpy, Pillow and shapely — see tools/check_geojson.py):
     swiftc -O -module-name CompSegIO tools/write_mask_geojson.swift Sources/CompSegIO/MaskPolygons.swift \
-           Sources/CompSegIO/IOError.swift -o /tmp/write_mask_geojson
+           Sources/CompSegIO/{IOError,Folders,DurableWrites,Interruption}.swift -o /tmp/write_mask_geojson
     $PY tools/make_geojson_fixtures.py /tmp/write_mask_geojson
 
 The masks are drawn below as rows of `#` (foreground) and `.`; the PNGs are 8-bit gray, 255 and 0.

@@ -2,7 +2,7 @@
 // the writer behind Tests/Fixtures/geojson (tools/make_geojson_fixtures.py compiles and runs it).
 // Builds without SwiftPM, from the two Foundation-only files it needs:
 //   swiftc -O -module-name CompSegIO tools/write_mask_geojson.swift Sources/CompSegIO/MaskPolygons.swift \
-//          Sources/CompSegIO/IOError.swift -o /tmp/write_mask_geojson
+//          Sources/CompSegIO/{IOError,Folders,DurableWrites,Interruption}.swift -o /tmp/write_mask_geojson
 // Usage: write_mask_geojson OUT.geojson [--scale S] [--origin X Y] [--connectivity eight|four]
 //                           [--name NAME] [--colour R G B] < mask.txt
 import Foundation

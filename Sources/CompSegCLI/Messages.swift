@@ -1,0 +1,159 @@
+import ArgumentParser
+import BuiltinPlugins
+import CompSegCore
+import CompSegFigures
+import CompSegIO
+import CompSegNN
+import CompSegTraining
+import Foundation
+import Synchronization
+
+/// Warns on standard error when the activation maps carry a strong period-2 grid (the
+/// median of `parityPatternSpread` over the maps above 0.03 activation units; on the phantoms
+/// runs without a visible grid stay below 0.02): the checkerboard of 2×2 transposed
+/// convolutions, which makes masks jagged and costs Dice (docs/method.md). For a U-Net that
+/// upsamples so, it names the setting that avoids it.
+///
+/// With the masks' `threshold`, it also warns when a fainter grid that the threshold lies within
+/// makes dotted masks (`maskParitySpread` above 0.25 in any sample, or in any image segmented
+/// region by region: `streamed`, its id and its mask's spread). `entry` names compare's entry.
+func warnAboutCheckerboard(_ samples: [Sample], _ maps: [[Float]], topology: PluginDescription, threshold: Float? = nil,
+                           streamed: [(id: String, maskSpread: Double)] = [], entry: String? = nil) {
+    let warn = { (message: String) in CompSegCLI.warn((entry.map { "\($0): " } ?? "") + message) }
+    // Blank cores aside: a map of no tissue says nothing of the network on tissue.
+    let onTissue = zip(samples, maps).filter { $0.0.tissue.count > 0 }
+    let spreads = onTissue.map { parityPatternSpread($1, height: $0.height, width: $0.width) }.sorted()
+    let median = spreads.isEmpty ? nil : StripPlot.quantile(spreads, 0.5)
+    guard let median, median > 0.03 else {
+        guard let threshold else { return }
+        let dotted = onTissue.filter { sample, map in
+            maskParitySpread(map, tissue: sample.tissue.pixels, threshold: threshold, height: sample.height, width: sample.width) > 0.25
+        }.map(\.0.id) + streamed.filter { $0.maskSpread > 0.25 }.map(\.id)
+        guard !dotted.isEmpty else { return }
+        // Not "of how many": the warning reads the same for samples loaded whole and images segmented region by region.
+        warn("the masks at threshold \(thresholdText(threshold)) follow a period-2 grid in \(counted(dotted.count, "sample")) "
+             + "(\(dotted.prefix(3).joined(separator: ", "))\(dotted.count > 3 ? ", …" : "")): the maps carry a faint checkerboard "
+             + (median.map { String(format: "(parity spread: median %.4f)", $0) + " " } ?? "") + "that the threshold lies within, so the masks are dotted rather than "
+             + "regions" + (threshold < 0.05 ? "; a threshold this low says the maps barely rise on tumor: train longer" : "; try another --threshold")
+             + " (docs/method.md, Checkerboard artefacts)")
+        return
+    }
+    // Its likely cause, by the topology's 2× up-sampling.
+    let identifier = topology.identifier.lowercased(), resized = topology.configuration.objectValue?["upsampling"] == .string("resize")
+    let cause = ["unet", "u-net"].contains(identifier) && !resized ? "the checkerboard of 2×2 transposed convolutions"
+        : identifier == "segnet" ? "the checkerboard of max-unpooling (each pooled value goes back to one pixel of four)"
+        : "a checkerboard of the network's 2× up-sampling"
+    var line = String(format: "the activation maps carry a period-2 grid (parity spread: median %.3f over %@, largest %.3f; "
+                      + "below 0.02 is usual), %@: masks follow it and Dice drops "
+                      + "(docs/method.md, Checkerboard artefacts)", median, counted(spreads.count, "map"), spreads.last!, cause)
+    if ["unet", "u-net"].contains(identifier), !resized {
+        line += "; a U-Net trained with " + (entry == nil ? "topologyConfiguration" : "a --config entry's configuration")
+            + ": {upsampling: resize} does not make it, but trained worse on an "
+            + "independent phantom (mean Dice .76 against .90): compare both on your data before changing"
+    }
+    warn(line)
+}
+
+/// What `--modality` names: a manifest file, a named manifest (`modalities/*.yaml`, or one a
+/// lab's tool gives `CompSegTool.main`), or a reader plugin; writing "note: …" on standard error
+/// when the argument names a reader alone that also has a built-in manifest (`--modality h&e` beside `he`).
+func resolveModalityNoting(_ argument: String, registry: Registry) throws -> ModalityManifest {
+    let manifest = try ModalityManifest.resolve(argument, builtin: CompSegTool.modalityManifests, registry: registry)
+    if let note = bareReaderNote(argument, manifest) { writeToStandardError("note: \(note)\n") }
+    return manifest
+}
+
+/// Names on standard error the samples whose reader found something doubtful in their file
+/// (`Sample.warningKey`), one warning for each kind; the samples are segmented as usual.
+func warnAboutReaders(_ samples: [Sample]) { warnAboutReaders(ReaderWarnings(samples)) }
+
+/// As `warnAboutReaders(_:)`, for the samples of `stores` as they were read (`SampleStore.readerWarnings`).
+func warnAboutReaders(stores: [SampleStore]) {
+    warnAboutReaders(stores.map(\.readerWarnings).reduce(ReaderWarnings()) { $0.merged($1) })
+}
+
+/// As `warnAboutReaders(_:)`, for warnings already grouped.
+func warnAboutReaders(_ warnings: ReaderWarnings) {
+    for (warning, named) in warnings.groups {
+        warn((named.count == 1 ? "sample \(named[0])" : "\(named.count) samples (" + named.prefix(5).joined(separator: ", ")
+              + (named.count > 5 ? ", …)" : ")")) + ": " + warning)
+    }
+}
+
+/// Writes "warning: `message`" on standard error (the output's files are written as usual), once:
+/// a warning already written is not repeated (a slide read twice, to choose the threshold and to
+/// score it, warns once). `Warnings.written` keeps them for the report.
+func warn(_ message: String) {
+    guard Warnings.record(message) else { return }
+    fflush(nil)  // after the lines printed before it, when both go to one log
+    writeToStandardError("warning: \(message)\n")
+}
+
+/// The warnings this process has written, in order, each once.
+enum Warnings {
+    private static let state = Mutex<(written: [String], seen: Set<String>)>(([], []))
+
+    /// Records `message`; false when it was recorded before.
+    static func record(_ message: String) -> Bool {
+        state.withLock { s in
+            guard s.seen.insert(message).inserted else { return false }
+            s.written.append(message)
+            return true
+        }
+    }
+
+    static var written: [String] { state.withLock { $0.written } }
+}
+
+/// A message on standard error after the lines printed before it (they may go to one log): how
+/// an interrupted command stopped and how to go on, or one file's failure among several that
+/// inspect or convert go on past.
+func sayAfterOutput(_ message: String) {
+    fflush(nil)
+    writeToStandardError(message + "\n")
+}
+
+/// Writes `text` to standard error, losing it where no one reads any more (a closed pipe:
+/// SIGPIPE is ignored, and FileHandle's write would trap on the error).
+func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress, $0.count) }
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else { return }
+        bytes = bytes.dropFirst(n)
+    }
+}
+
+/// The inputs `--skip-unreadable` leaves out, each named in a warning when it is found.
+final class LeftOut {
+    private(set) var count = 0
+    /// The inputs given (counted by `RunInputs` and `addMissing`).
+    var inputs = 0
+
+    /// Adds a manifest's rows whose image is missing, as inputs given and left out.
+    func addMissing(_ rows: [Manifest.RowMissingFile], manifest: Manifest) {
+        inputs += rows.count
+        for row in rows { add("\(manifest.url.path): \(row)") }
+    }
+
+    func add(_ problem: String) {
+        count += 1
+        warn("left out (--skip-unreadable): \(problem)")
+    }
+
+    /// `add`, for `TrainedModel.segmentedTimed`'s `leavingOut`.
+    var handler: (String) -> Void { { [self] in add($0) } }
+
+    /// Throws when every input was left out; else, where some were, says how many.
+    func report() throws {
+        guard count > 0 else { return }
+        guard count < inputs else {
+            throw CLIError((inputs == 1 ? "the input could not be read" : "none of the \(inputs) inputs could be read")
+                           + " (named above); nothing was written")
+        }
+        warn("\(count) of \(counted(inputs, "input")) left out: each is named above")
+    }
+}
+
+/// `--batch` of the commands that apply a trained run: samples of one size through the network at once.

@@ -1,0 +1,234 @@
+import Foundation
+
+/// A fresh temporary path in `url`'s folder, for writing `url` atomically with `commit`.
+/// - Throws: `IOError` when the folder does not exist.
+func temporaryPath(for url: URL) throws -> String {
+    let folder = url.deletingLastPathComponent()
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+        throw IOError(file: url.path, "cannot be written: folder \(folder.path) does not exist")
+    }
+    return folder.appendingPathComponent(".\(temporaryStem(url.lastPathComponent)).\(UUID().uuidString).tmp").path
+}
+
+/// The part of `name` that its temporary file (`.STEM.UUID.tmp`) carries: the whole name, or
+/// its beginning where the whole would make the temporary's name longer than a file system takes
+/// (255 bytes).
+public func temporaryStem(_ name: String) -> String {
+    var stem = Substring(name)
+    while stem.utf8.count > 255 - 42 { stem = stem.dropLast() }
+    return String(stem)
+}
+
+/// Flushes the finished temporary file to disk, renames it over `url` (atomic within one file
+/// system) and flushes the folder, so that after a crash `url` holds either its old or its new
+/// contents, never a part.
+func commit(temporary: String, to url: URL) throws {
+    func fail(_ what: String) -> IOError {
+        let reason = String(cString: strerror(errno))
+        try? FileManager.default.removeItem(atPath: temporary)
+        return IOError(file: url.path, "cannot be written: \(what): \(reason)")
+    }
+    guard flush(temporary) else { throw fail("flushing to disk") }
+    // A file written again keeps the permissions it was given (weights made read-only stay so).
+    var earlier = stat()
+    if stat(url.path, &earlier) == 0, (earlier.st_mode & S_IFMT) == S_IFREG { _ = chmod(temporary, earlier.st_mode & 0o777) }
+    FaultInjection.point()
+    guard rename(temporary, url.path) == 0 else { throw fail("renaming") }
+    _ = flush(url.deletingLastPathComponent().path)
+    FaultInjection.point()
+}
+
+/// fsync of a file or folder by path.
+private func flush(_ path: String) -> Bool {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { return false }
+    defer { close(fd) }
+    return fsync(fd) == 0
+}
+
+/// Writes `data` to `url` atomically and durably (temporary file, fsync, rename, fsync of the folder).
+public func writeDurably(_ data: Data, to url: URL) throws {
+    // Not `Data.write`: this platform's Foundation writes a file over 2 GiB wrongly (past the first
+    // write(2), which Linux stops at 0x7ffff000 bytes, the file does not hold the data's bytes).
+    try withDurableFile(url) { fd in try data.withUnsafeBytes { try writeAll(fd, $0, url: url) } }
+}
+
+/// Writes a file atomically and durably, as `writeDurably(_:to:)`, from the parts `body` hands to
+/// the function it is given: for files too large to hold whole in memory.
+public func writeDurably(to url: URL, _ body: (_ write: ([UInt8]) throws -> Void) throws -> Void) throws {
+    try withDurableFile(url) { fd in try body { part in try part.withUnsafeBytes { try writeAll(fd, $0, url: url) } } }
+}
+
+/// Runs `body` on a new file's descriptor, the temporary that `writeAtomically` makes `url`.
+private func withDurableFile(_ url: URL, _ body: (Int32) throws -> Void) throws {
+    try writeAtomically(to: url) { temporary in
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)  // less the umask, as Data.write makes files
+        guard fd >= 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        try body(fd)
+    }
+}
+
+/// Writes every byte of `bytes` to `fd`, however many write(2) calls it takes.
+private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, url: URL) throws {
+    var done = 0
+    while done < bytes.count {
+        let n = Foundation.write(fd, bytes.baseAddress! + done, bytes.count - done)
+        if n < 0, errno == EINTR { continue }
+        guard n > 0 else { throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno)))") }
+        done += n
+    }
+}
+
+/// Writes a set of files all or none. `body` writes them into a staging folder inside `folder`
+/// (`.staging-<UUID>.tmp`); when it returns, each is renamed into `folder` (no copy, so a full disk
+/// cannot strike then) and the folder is flushed. When `body` throws or a rename fails, the staging
+/// folder and the files moved so far are removed: `folder` gains no file (files replaced under
+/// `--force` keep their new contents). The names in `last` are moved after all others (a record
+/// that says the set is there). A kill while they move leaves the staging folder holding the
+/// order of the moves (`movingList`), for `finishInterruptedMoves` to complete.
+public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (URL) throws -> Void) throws {
+    let staging = folder.appendingPathComponent(".staging-\(UUID().uuidString).tmp")
+    try createFolder(staging)
+    defer { try? FileManager.default.removeItem(at: staging) }
+    do { try body(staging) } catch let error as IOError {
+        // Name the file as the user will look for it, not its staging copy.
+        throw IOError(file: error.file.replacingOccurrences(of: staging.path, with: folder.path),
+                      error.message + " (no file of this run was kept)")
+    }
+    let written = try FileManager.default.contentsOfDirectory(atPath: staging.path).sorted()
+    let names = written.filter { !last.contains($0) } + last.filter(written.contains)
+    // From here the set is whole: a kill during the moves leaves the staging folder with this list,
+    // and the next run in the folder completes the moves (`finishInterruptedMoves`).
+    try writeDurably(Data(names.joined(separator: "\n").utf8), to: staging.appendingPathComponent(movingList))
+    var moved: [String] = []
+    for name in names {
+        FaultInjection.point()
+        let target = folder.appendingPathComponent(name).path
+        let existed = FileManager.default.fileExists(atPath: target)
+        guard rename(staging.appendingPathComponent(name).path, target) == 0 else {
+            let reason = String(cString: strerror(errno))
+            for done in moved { try? FileManager.default.removeItem(atPath: folder.appendingPathComponent(done).path) }
+            throw IOError(file: target, "cannot be written: renaming from the staging folder: \(reason)")
+        }
+        if !existed { moved.append(name) }
+    }
+    _ = flush(folder.path)
+}
+
+/// The file a staging folder holds while its files are moved into place: their names, in the
+/// order they are moved.
+let movingList = ".moving"
+
+/// Completes the moves of every staging folder in `folder` that a killed `writeAllOrNothing` left
+/// while it moved its files into place (it holds `movingList`): the files not yet moved are
+/// moved, in their order, and the staging folder goes. Call it holding the folder's lock, before
+/// `removeLeftoverTemporaries` (which removes staging folders whose set was never whole).
+/// - Returns: the names moved.
+@discardableResult
+public func finishInterruptedMoves(in folder: URL) -> [String] {
+    var finished: [String] = []
+    for name in (try? folderEntries(folder)) ?? [] where name.hasPrefix(".staging-") && isLeftoverTemporary(name) {
+        let staging = folder.appendingPathComponent(name)
+        guard let list = try? String(contentsOf: staging.appendingPathComponent(movingList), encoding: .utf8) else { continue }
+        for entry in list.split(separator: "\n").map(String.init) where !entry.contains("/") && entry != movingList {
+            let from = staging.appendingPathComponent(entry).path
+            guard FileManager.default.fileExists(atPath: from), rename(from, folder.appendingPathComponent(entry).path) == 0 else { continue }
+            finished.append(entry)
+        }
+        _ = flush(folder.path)
+        try? FileManager.default.removeItem(at: staging)
+    }
+    return finished
+}
+
+/// Removes the temporary files that writes in `folder` left behind when their process was killed.
+/// - Returns: the names removed.
+@discardableResult
+public func removeLeftoverTemporaries(in folder: URL) -> [String] {
+    let leftovers = ((try? folderEntries(folder)) ?? []).filter(isLeftoverTemporary)
+    for name in leftovers { try? FileManager.default.removeItem(at: folder.appendingPathComponent(name)) }
+    return leftovers
+}
+
+/// Whether `name` is a temporary file a killed write leaves: ours (`.NAME.UUID.tmp`, a staging
+/// folder `.staging-UUID.tmp`) or one of Foundation's atomic writes (`.dat.nosync…`). A user's
+/// own hidden `.draft.tmp` is not one.
+public func isLeftoverTemporary(_ name: String) -> Bool {
+    if name.hasPrefix(".dat.nosync") { return true }
+    guard name.hasPrefix("."), name.hasSuffix(".tmp") else { return false }
+    let stem = name.dropFirst().dropLast(4)  // ".x.UUID.tmp" → "x.UUID"; ".staging-UUID.tmp" → "staging-UUID"
+    let uuid = stem.hasPrefix("staging-") ? stem.dropFirst(8) : stem.suffix(36)
+    return uuid.count == 36 && UUID(uuidString: String(uuid)) != nil && (stem.hasPrefix("staging-") || stem.dropLast(36).hasSuffix("."))
+}
+
+/// A test hook: with `COMPSEG_FAULT_KILL_AT=N` in the environment, the process kills itself
+/// (SIGKILL, as `kill -9`) at the N-th point where a file write is about to be, or has just been,
+/// committed, so tests can stop a run at every such instant.
+enum FaultInjection {
+    nonisolated(unsafe) private static var remaining: Int? = ProcessInfo.processInfo.environment["COMPSEG_FAULT_KILL_AT"]
+        .flatMap(Int.init)
+
+    static func point() {
+        guard let n = remaining else { return }
+        if n <= 1 { kill(getpid(), SIGKILL) }
+        remaining = n - 1
+    }
+}
+
+/// Writes a file atomically: `body` writes to a temporary path in the same folder, which is then
+/// renamed over `url`; on any error the temporary file is removed and `url` is left as it was.
+func writeAtomically(to url: URL, _ body: (_ temporaryPath: String) throws -> Void) throws {
+    let temporary = try temporaryPath(for: url)
+    do { try body(temporary) } catch {
+        try? FileManager.default.removeItem(atPath: temporary)
+        throw error
+    }
+    try commit(temporary: temporary, to: url)
+}
+
+/// Removes what a command wrote at `url`: a file (or a link in its place), never a folder, whatever
+/// a list or record names.
+public func removeWrittenFile(_ url: URL) {
+    let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+    guard type == .typeRegular || type == .typeSymbolicLink else { return }
+    try? FileManager.default.removeItem(at: url)
+}
+
+/// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
+/// (one name a line): what a later run there with `--force` may replace or remove, and nothing else.
+public enum OutputList {
+    public static let name = ".compseg-outputs"
+
+    /// The files the list in `folder` names; nil where there is none (nothing written, or written
+    /// by a compseg that kept no list).
+    public static func read(in folder: URL) -> [URL]? {
+        guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
+        let names: [String] = text.split(separator: "\n").map(String.init)
+        return names.filter { n in !n.isEmpty && !n.contains("/") && n != "." && n != ".." && n != name }
+            .map { folder.appendingPathComponent($0) }
+    }
+
+    /// Writes a set of files into `folder` all or none (`writeAllOrNothing`, the names in `last`
+    /// moved last) in place of `earlier` (what was written there before): those the new set does
+    /// not hold are removed once it is in place. At every instant the list names every file
+    /// written there (while the new set moves in, both sets), so that a kill anywhere leaves no
+    /// written file that a later run would take for a user's.
+    /// - Returns: the names written.
+    @discardableResult
+    public static func replace(in folder: URL, earlier: [URL], last: [String] = [], _ write: (URL) throws -> Void) throws -> [String] {
+        var written: [String] = []
+        let list = folder.appendingPathComponent(name)
+        func text(_ names: [String]) -> Data { Data((names.sorted().joined(separator: "\n") + "\n").utf8) }
+        try writeAllOrNothing(into: folder, last: last) { staging in
+            try write(staging)
+            written = try folderEntries(staging)
+            try writeDurably(text(Array(Set(written).union(earlier.map(\.lastPathComponent)))), to: list)
+        }
+        let kept = Set(written)
+        for url in earlier where !kept.contains(url.lastPathComponent) { removeWrittenFile(url) }
+        try writeDurably(text(written), to: list)
+        return written
+    }
+}

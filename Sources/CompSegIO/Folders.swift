@@ -1,0 +1,90 @@
+import Foundation
+
+/// The names in the folder `url` (hidden ones too), sorted; none when it does not exist.
+/// - Throws: `IOError` when `url` is a file, or a folder that cannot be read.
+public func folderEntries(_ url: URL) throws -> [String] {
+    var isDirectory: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else { return [] }
+    guard isDirectory.boolValue else { throw IOError(file: url.path, "is a file; expected a folder to write into") }
+    do { return try FileManager.default.contentsOfDirectory(atPath: url.path).sorted() } catch {
+        throw IOError(file: url.path, "cannot be read: \(systemReason(error))")
+    }
+}
+
+/// Throws unless the folder `url` is new or empty, so that a command writing its results there
+/// never writes over a user's files: the message names the folder, what it holds (the first few
+/// names) and `advice` (what to do instead).
+public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
+    // A killed write's leftovers are no one's; a list of outputs alone lists what is gone.
+    let entries = try folderEntries(url).filter { !isLeftoverTemporary($0) && $0 != OutputList.name }
+    guard !entries.isEmpty else { return }
+    throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
+}
+
+/// Creates the folder `url` and its parents, unless it is one already.
+/// - Throws: `IOError` naming the folder: it is a file, a folder above it is a file, or the system
+///   refuses (its reason: permission denied, read-only file system, no space left, …).
+public func createFolder(_ url: URL) throws {
+    let manager = FileManager.default
+    var isDirectory: ObjCBool = false
+    if manager.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+        guard isDirectory.boolValue else { throw IOError(file: url.path, "is a file; expected a folder to write into") }
+        return
+    }
+    // A symbolic link to nothing, the folder or one above it: fileExists follows it, createDirectory finds the link.
+    func refuseDanglingLink(_ folder: URL) throws {
+        guard let target = try? manager.destinationOfSymbolicLink(atPath: folder.path) else { return }
+        throw IOError(file: url.path, (folder == url ? "is" : "cannot be created: \(folder.path) is")
+                      + " a symbolic link to \(target), which does not exist; create that folder, or give another path")
+    }
+    try refuseDanglingLink(url)
+    var above = url.deletingLastPathComponent()
+    while !manager.fileExists(atPath: above.path, isDirectory: &isDirectory), above.path != "/" {
+        try refuseDanglingLink(above)
+        above = above.deletingLastPathComponent()
+    }
+    guard isDirectory.boolValue else {
+        throw IOError(file: url.path, "cannot be created: \(above.path) is a file, not a folder")
+    }
+    do { try manager.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+        throw IOError(file: url.path, "cannot be created: \(systemReason(error))")
+    }
+}
+
+/// `createFolder`, then a check that files can be made in the folder, so that one that cannot be
+/// written is named before any work (not a temporary file in it, later).
+/// - Throws: `IOError` naming the folder and the system's reason, with `remedy` after it.
+public func createWritableFolder(_ url: URL, remedy: String = "choose another --out") throws {
+    try createFolder(url)
+    guard access(url.path, W_OK | X_OK) == 0 else {
+        throw IOError(file: url.path, "cannot be written: \(String(cString: strerror(errno))); \(remedy)")
+    }
+}
+
+/// An exclusive advisory lock (`flock`) on a folder, held until this is released or the process
+/// ends however it ends (a kill too), so that two processes never write one run at once.
+public final class FolderLock {
+    private var descriptor: Int32
+
+    /// - Parameter holder: what the process holding it does, for the message ("training this run").
+    /// - Throws: `IOError` naming the folder when another process holds it or it cannot be opened.
+    public init(_ url: URL, holder: String) throws {
+        descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { throw IOError(file: url.path, "cannot be opened to lock it: \(String(cString: strerror(errno)))") }
+        // Held by another process: refused. A file system without locks (some network mounts): the
+        // folder is used unlocked, as before locks existed, rather than refused for a false reason.
+        if flock(descriptor, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
+            close(descriptor)
+            throw IOError(file: url.path, "another compseg is \(holder) now; wait for it to end, or stop it first")
+        }
+    }
+
+    /// Releases the lock now (before the folder is removed, say); later calls do nothing.
+    public func release() {
+        guard descriptor >= 0 else { return }
+        close(descriptor)
+        descriptor = -1
+    }
+
+    deinit { release() }
+}
