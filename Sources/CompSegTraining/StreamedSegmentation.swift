@@ -59,7 +59,10 @@ extension TrainedModel {
             try tiff.append(values)
         }
         try tiff.finish()
-        try PNGImage(width: w, height: h, channels: 1, pixels: mapBytes).write(to: folder.appendingPathComponent(id + "_map.png"))
+        // Row by row: libpng's one-call writer refuses an image of 4 GiB or more (a 65,536² slide).
+        let mapPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_map.png"), width: w, height: h, channels: 1)
+        try mapPNG.append(mapBytes)
+        try mapPNG.finish()
         let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1)
         for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0] ? 255 : 0 }) }
         try maskPNG.finish()

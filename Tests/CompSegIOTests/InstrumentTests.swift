@@ -196,6 +196,24 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         }
     }
 
+    /// A compressed data file and wavelengths written with decimal commas are named as such,
+    /// not as a size or count that does not match.
+    @Test func enviCompressionAndDecimalCommasAreNamed() throws {
+        let (dir, remove) = try temporaryFolder("envi-words")
+        defer { remove() }
+        let hdr = dir.appendingPathComponent("c.hdr")
+        try [Float](repeating: 1, count: 6).withUnsafeBytes { Data($0) }.write(to: dir.appendingPathComponent("c.img"))
+        let common = "ENVI\nsamples = 3\nlines = 1\nbands = 2\ndata type = 4\ninterleave = bsq\nbyte order = 0\n"
+        try (common + "file compression = 1\n").write(to: hdr, atomically: true, encoding: .utf8)
+        expectIOError(hdr, containing: "key 'file compression': is 1: the data file is compressed, which is not read") {
+            _ = try SpectralCube.readENVI(hdr)
+        }
+        for list in ["{400,0; 404,5}", "{400,0, 404,5}"] {
+            try (common + "wavelength = \(list)\n").write(to: hdr, atomically: true, encoding: .utf8)
+            expectIOError(hdr, containing: "look written with decimal commas") { _ = try SpectralCube.readENVI(hdr) }
+        }
+    }
+
     /// Sizes a header claims but the file cannot hold are refused before anything is allocated.
     @Test func absurdSizesAreRefusedWithoutAllocating() throws {
         let (dir, remove) = try temporaryFolder("absurd")

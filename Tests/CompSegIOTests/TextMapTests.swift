@@ -53,6 +53,13 @@ import Testing
         // A last row with a field that is not a number is that row's error, not a footer.
         let lastBad = Self.rows().dropLast() + ["2.0\t2.0\t1000.25\tn/a"]
         #expect { _ = try Self.read(lastBad.joined(separator: "\n")) } throws: { "\($0)".contains("line 12: expected numbers, found 'n/a'") }
+        // So is the first row's: a line that starts as a row (X and Y numbers) is no header line.
+        let firstBad = ["0.0\t0.0\t1800.5\tN/A"] + Self.rows().dropFirst()
+        #expect { _ = try Self.read("#X\t#Y\t#Wave\t#Intensity\n" + firstBad.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 2: expected numbers, found 'N/A'")
+        }
+        let thousands = Self.rows().map { $0.replacingOccurrences(of: "1800.5", with: "1,800.5") }
+        #expect { _ = try Self.read(thousands.joined(separator: "\n")) } throws: { "\($0)".contains("line 1: expected numbers, found '1,800.5'") }
         // A wide map whose axis row starts with two labels, as spreadsheets head their columns.
         let labelled = try Self.read("X\tY\t1800.5\t1000.25\t900\n0\t0\t1\t2\t3\n2\t0\t4\t5\t6\n")
         #expect(labelled.axis == [1800.5, 1000.25, 900] && labelled.width == 2 && labelled[band: 2, y: 0, x: 1] == 6)

@@ -90,6 +90,11 @@ import Testing
             try writer.close()
             let notes = try SpectralFileReader().summary(url).notes
             #expect(notes.contains { $0.contains(note) }, "\(notes)")
+            // Read as a sample, an axis that turns is used as written, with a warning (a repeat is refused).
+            if note.hasPrefix("it turns") {
+                let warning = try InfraredSource().load(url, label: nil).metadata[Sample.warningKey]
+                #expect(warning?.contains("its spectral axis is neither ascending nor descending: it turns at band 1 (950.0)") == true, "\(warning ?? "none")")
+            }
         }
         for (units, expected) in [("nm", [1e7 / 900, 1e7 / 950]), ("Nanometers", [1e7 / 900, 1e7 / 950]),
                                   ("wavelength (nm)", [1e7 / 900, 1e7 / 950]), ("Wavenumber [cm-1]", [900, 950]),
@@ -98,6 +103,16 @@ import Testing
             let sample = try InfraredSource().load(write("axis.h5", units: units), label: nil)
             guard case .spectral(let axis, "cm⁻¹") = sample.channels else { Issue.record("\(units ?? "none"): \(sample.channels)"); continue }
             #expect([axis.first!, axis.last!] == expected, "\(units ?? "none")")
+        }
+        // A float mask marking background with NaN is refused (NaN is not 0: it would mark tissue).
+        let nanMask = folder.appendingPathComponent("nanmask.h5")
+        let maskWriter = try HDF5Writer(url: nanMask)
+        try maskWriter.write("/spectra", shape: [2, 3, 4], values: (0..<24).map { Float($0 % 5) + 1 })
+        try maskWriter.write("/wavenumbers", shape: [4], values: [900.0, 910, 920, 950])
+        try maskWriter.write("/mask", shape: [2, 3], values: [1, .nan, 1, 1, .nan, 1] as [Float])
+        try maskWriter.close()
+        #expect { _ = try InfraredSource().load(nanMask, label: nil) } throws: {
+            "\($0)".contains("dataset '/mask' holds nan at value 1 (of 6); a mask holds 0 (background) and non-zero (tissue) numbers")
         }
         // A unit that is not a string is refused, naming the attribute, rather than guessed as cm⁻¹.
         let numeric = folder.appendingPathComponent("numeric.h5")

@@ -76,6 +76,20 @@ import SpectralPreprocessing
         #expect(try HDF5File(url: contiguous).chunkShape(of: "/spectra") == nil)
     }
 
+    /// A small file whose spectra were never written (they read as the fill value) is refused as
+    /// regions, before the walk over its declared 2000×2000 pixels.
+    @Test func neverWrittenSpectraAreRefusedAsRegions() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-unwritten-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let writer = try HDF5Writer(url: url)
+        try writer.createDataset("/spectra", shape: [2000, 2000, 450], of: Float.self, gzip: 4, chunks: [1, 64, 450])
+        try writer.write("/wavenumbers", shape: [450], values: (0..<450).map { 1800 - Double($0) * 2 })
+        try writer.close()
+        #expect { _ = try InfraredSource().regions(of: url, label: nil) } throws: { error in
+            "\(error)".contains(url.path) && "\(error)".contains("the spectral image declares 2000×2000 pixels (width×height) of 450 samples, more than a file of")
+        }
+    }
+
     @Test(arguments: [SpectralPreview.absorbance, .bands([1790, 1796, 1800]), .components])
     func everyPreviewIsTheWholeSamples(preview: SpectralPreview) throws {
         var c = SpectralFileOptions()

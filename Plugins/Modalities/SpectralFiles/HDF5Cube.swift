@@ -172,6 +172,11 @@ struct HDF5Spectra: SpectralRegionFile {
             throw IOError(file: url.path, "dataset '\(name)' has shape \(declared); expected \(height)×\(width) values, one per pixel")
         }
         let (shape, values) = try file.readFloats(name, maximumValues: options.maximumValues)
+        // NaN compares unequal to 0: a mask marking background with NaN would mark it tissue.
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw IOError(file: url.path, "dataset '\(name)' holds \(values[bad]) at value \(bad) (of \(values.count)); a mask holds 0 (background) "
+                          + "and non-zero (tissue) numbers, or booleans")
+        }
         do { return try options.layout.mask(shape: shape, values: values, height: height, width: width) } catch let e as LayoutError {
             throw IOError(file: url.path, "dataset '\(name)' \(e.description)")
         }

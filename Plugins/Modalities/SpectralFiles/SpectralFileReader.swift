@@ -55,9 +55,16 @@ public struct SpectralFileReader: Sendable {
             preview = try options.preview.render(cube: values, bands: b, height: h, width: w, wavenumbers: axis.values,
                                                  tissue: tissue.pixels)
         } catch { throw IOError(file: url.path, "option 'preview': \(error)") }
+        // An axis that turns is read in the file's order (every file alike), but no instrument writes one.
+        let turning = SpectralFileSummary.turn(of: cube.axis).map {
+            "its spectral axis is neither ascending nor descending: it turns at band \($0) (\(cube.axis[$0])); the bands are used "
+                + "in the file's order, but such an axis is most likely damaged"
+        }
+        let warning = [cube.warning, turning].compactMap { $0 }.joined(separator: "; ")
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue, preview: preview, label: label,
-                          metadata: Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes, warning: cube.warning))
+                          metadata: Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes,
+                                                  warning: warning.isEmpty ? nil : warning))
     }
 
     /// What a sample read from `url` carries: its file and format, the order of its axis (as

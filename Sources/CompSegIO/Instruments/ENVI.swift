@@ -38,6 +38,10 @@ public struct ENVIImage: SpectralRegionFile {
         guard byteOrder == 0 || byteOrder == 1 else {
             throw header.error("byte order", "expected 0 (little-endian) or 1 (big-endian), found \(byteOrder)")
         }
+        if let compression = header["file compression"], compression != "0" {
+            throw header.error("file compression", "is \(compression): the data file is compressed, which is not read; "
+                               + "decompress it (gunzip) and set 'file compression = 0' or remove the key")
+        }
         let interleave = (header["interleave"] ?? (bands == 1 ? "bsq" : "")).lowercased()
         guard ["bsq", "bil", "bip"].contains(interleave) else {
             throw header.error("interleave", header["interleave"] == nil ? "missing (needed for \(bands) bands)"
@@ -259,7 +263,12 @@ struct ENVIHeader {
             return ((0..<bands).map(Double.init), "")
         }
         let items = list.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        guard items.count == bands else { throw error("wavelength", "\(items.count) values for \(bands) bands") }
+        guard items.count == bands else {
+            // Decimal commas split each value in two: "400,0, 404,5" reads as four values.
+            let commas = !list.contains(".") && (list.contains(";") || items.count == 2 * bands && items.allSatisfy { Double($0) != nil })
+                ? "; its values look written with decimal commas ('\(items[0]),\(items[1])'), which ENVI does not take: write decimal points" : ""
+            throw error("wavelength", "\(items.count) values for \(bands) bands\(commas)")
+        }
         let axis = try items.map { item in
             guard let value = Double(item) else { throw error("wavelength", "expected numbers, found '\(item)'") }
             return value

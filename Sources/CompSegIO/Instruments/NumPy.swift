@@ -129,7 +129,8 @@ struct NumPyHeader {
         (type, order, typeName) = try Self.type(descr, file: path)
         let fortran = try value("fortran_order")
         guard fortran.hasPrefix("True") || fortran.hasPrefix("False") else {
-            throw IOError(file: path, "the NumPy header's fortran_order is \(fortran.prefix(10)); expected True or False")
+            let given = fortran.prefix { $0 != "," && $0 != "}" }.trimmingCharacters(in: .whitespaces)
+            throw IOError(file: path, "the NumPy header's fortran_order is \(given.prefix(20)); expected True or False")
         }
         fortranOrder = fortran.hasPrefix("True")
         let shapeText = try value("shape")

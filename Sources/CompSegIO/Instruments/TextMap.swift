@@ -76,6 +76,7 @@ private struct TextTable {
                     lines.append(lineNumber)
                     break
                 }
+                if lines.isEmpty { try refuseAsDamagedRow(line, lineNumber) }
                 continue
             }
             let fields = TextTable.fields(line, separator)
@@ -106,6 +107,18 @@ private struct TextTable {
         if !wide, values(0).count != 4 {
             throw IOError(file: file, "line \(line(0)): \(values(0).count) values; expected 4 (X, Y, wave, intensity) in a long map, or a first row of wavenumbers in a wide map")
         }
+    }
+
+    /// A line before the first row that starts as a row does (X and Y numbers, then more fields)
+    /// is a row with a field that is no number, not a header line: it is named, not dropped.
+    private mutating func refuseAsDamagedRow(_ line: ArraySlice<UInt8>, _ lineNumber: Int) throws {
+        guard let candidate = TextTable.separators(line).first else { return }
+        separator = candidate
+        let fields = TextTable.fields(line, candidate)
+        guard fields.count >= 3, number(fields[0]) != nil, number(fields[1]) != nil,
+              let bad = fields.first(where: { number($0) == nil }) else { return }
+        throw IOError(file: file, "line \(lineNumber): expected numbers, found '\(String(decoding: bad.prefix(40), as: UTF8.self))' "
+                      + "(the line starts as a row of X, Y and values do; lines before the rows are a header only where they do not)")
     }
 
     /// Room for the rows still to come, estimated from the bytes the rows so far took (growing by
