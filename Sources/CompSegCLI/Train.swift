@@ -500,7 +500,7 @@ struct Train: ParsableCommand {
         guard let o = overrides.objectValue else {
             throw ConfigurationError(source: config ?? "--config", message: "key 'modalityConfiguration' must be a mapping")
         }
-        return .object((options.objectValue ?? [:]).merging(o) { _, new in new })
+        return JSONValue.object(o).merged(over: .object(options.objectValue ?? [:]))
     }
 }
 

@@ -122,6 +122,15 @@ extension JSONValue {
         return .object(merged)
     }
 
+    /// This object's keys laid over `base`'s, object within object, key by key (a settings file's
+    /// `tissue: {fillHolesSmallerThan: 5}` over a modality's `tissue` block keeps its other keys);
+    /// any other value replaces the base's.
+    public func merged(over base: JSONValue) -> JSONValue {
+        guard case .object(let mine) = self, case .object(var merged) = base else { return self }
+        for (key, value) in mine { merged[key] = merged[key].map { value.merged(over: $0) } ?? value }
+        return .object(merged)
+    }
+
     /// The keys of an object; nil for other values.
     public var objectValue: [String: JSONValue]? {
         if case .object(let o) = self { return o }

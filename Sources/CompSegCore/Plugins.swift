@@ -143,7 +143,34 @@ public struct PluginConfiguration: Sendable, Equatable {
         if let unknown = given.keys.sorted().first(where: { !known.contains($0) }) {
             throw ConfigurationError.unknownKey(unknown, known: known.sorted(), source: source)
         }
+        // Within a section (`tissue: {…}`), a key the type does not keep is refused too: a type that
+        // decodes the section key by key would otherwise drop a misspelt one without a word.
+        if let givenValue = try? JSONDecoder().decode(JSONValue.self, from: self.json), let encoded = try? JSONValue(encoding: value) {
+            let defaults = (T.self as? any DefaultedConfiguration.Type).flatMap { try? JSONValue(encoding: $0.init()) }
+            if let unknown = unknownNestedKey(given: givenValue, encoded: encoded, defaults: defaults, path: "") { throw unknown }
+        }
         return value
+    }
+
+    /// The first key of a nested object of `given` that neither the decoded value (`encoded`) nor
+    /// the defaults hold at the same place (given as null, it counts as known: an optional left
+    /// out); objects the type keeps whole hold every key given, so they pass.
+    private func unknownNestedKey(given: JSONValue, encoded: JSONValue?, defaults: JSONValue?, path: String) -> ConfigurationError? {
+        guard let object = given.objectValue else { return nil }
+        for key in object.keys.sorted() {
+            guard let inner = object[key]?.objectValue else { continue }
+            let kept = encoded?.objectValue?[key]?.objectValue, byDefault = defaults?.objectValue?[key]?.objectValue
+            guard kept != nil || byDefault != nil else { continue }
+            let known = Set((kept ?? [:]).keys).union((byDefault ?? [:]).keys), place = path.isEmpty ? key : "\(path).\(key)"
+            if let unknown = inner.keys.sorted().first(where: { !known.contains($0) && inner[$0] != .null }) {
+                return ConfigurationError.unknownKey("\(place).\(unknown)", known: known.sorted().map { "\(place).\($0)" }, source: source)
+            }
+            if let deeper = unknownNestedKey(given: .object(inner), encoded: kept.map(JSONValue.object), defaults: byDefault.map(JSONValue.object),
+                                             path: place) {
+                return deeper
+            }
+        }
+        return nil
     }
 }
 

@@ -692,6 +692,17 @@ import Testing
         let bogus = try cli.run(base + ["--out", folder.path("g"), "--config", options])
         #expect(bogus.output.contains("modality 'infrared' (modalities/infrared.yaml) with \(options)'s modalityConfiguration: "
                                       + "options: unknown key 'bogus'"), "\(bogus.output)")
+        // A key within a section is checked too, and a section given in part keeps the modality's other keys.
+        let misspelt = try settings("modalityConfiguration: {tissue: {fillHolesSmalerThan: 5}}\n")
+        let typo = try cli.run(base + ["--out", folder.path("g2"), "--config", misspelt])
+        #expect(typo.status != 0 && typo.output.contains("options: unknown key 'tissue.fillHolesSmalerThan'; did you mean "
+                                                         + "'tissue.fillHolesSmallerThan'?"), "\(typo.output)")
+        let partial = try cli.run(base + ["--out", folder.path("g3"), "--config", settings("modalityConfiguration: {tissue: {fillHolesSmallerThan: 5}}\n")])
+        #expect(partial.status == 0, "\(partial.output)")
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("g3/model.json")))) as? [String: Any]
+        let tissue = ((model?["modality"] as? [String: Any])?["options"] as? [String: Any])?["tissue"] as? [String: Any]
+        #expect(tissue?["fillHolesSmallerThan"] as? Int == 5 && tissue?["removeSpecksSmallerThan"] as? Int == 16,  // infrared.yaml's
+                "\(String(describing: tissue))")
         let key = try settings("topologyConfiguration: {widht: 8}\n")
         let topology = try cli.run(base + ["--out", folder.path("d"), "--config", key])
         #expect(topology.status != 0 && topology.output.contains(key) && !topology.output.contains("model.json"), "\(topology.output)")
