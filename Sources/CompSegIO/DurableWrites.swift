@@ -197,17 +197,50 @@ public func removeWrittenFile(_ url: URL) {
 }
 
 /// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
-/// (one name a line): what a later run there with `--force` may replace or remove, and nothing else.
+/// (one a line: the name, and the size and modification time it was written with): what a later run
+/// there with `--force` may replace or remove, and nothing else. A listed file changed since
+/// (edited by hand) is no longer taken for one compseg wrote (`changed(in:)`).
 public enum OutputList {
     public static let name = ".compseg-outputs"
 
     /// The files the list in `folder` names; nil where there is none (nothing written, or written
-    /// by a compseg that kept no list).
+    /// by a compseg that kept no list). A line without a size and time is taken only from a list
+    /// whose lines all lack them (one an earlier compseg wrote): added by hand to a list of ours, it is a user's.
     public static func read(in folder: URL) -> [URL]? {
+        entries(in: folder).map { entries in
+            var seen = Set<String>()
+            return entries.filter { seen.insert($0.name).inserted }.map { folder.appendingPathComponent($0.name) }
+        }
+    }
+
+    /// The files the list in `folder` names that no longer have the size and modification time
+    /// they were written with (a name listed twice, while a new set moved in, may have either):
+    /// edited or replaced since, by hand or by another program.
+    public static func changed(in folder: URL) -> [URL] {
+        let recorded = Dictionary(grouping: entries(in: folder) ?? [], by: \.name).mapValues { $0.compactMap(\.signature) }
+        return recorded.keys.sorted().compactMap { name in
+            let url = folder.appendingPathComponent(name)
+            guard let signatures = recorded[name], !signatures.isEmpty, let now = signature(of: url), !signatures.contains(now) else { return nil }
+            return url
+        }
+    }
+
+    private static func entries(in folder: URL) -> [(name: String, signature: String?)]? {
         guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
-        let names: [String] = text.split(separator: "\n").map(String.init)
-        return names.filter { n in !n.isEmpty && !n.contains("/") && n != "." && n != ".." && n != name }
-            .map { folder.appendingPathComponent($0) }
+        let lines = text.split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 1).map(String.init) }
+        let signed = lines.contains { $0.count == 2 }
+        return lines.compactMap { fields -> (String, String?)? in
+            guard let n = fields.first, !n.isEmpty, !n.contains("/"), n != ".", n != "..", n != name, !signed || fields.count == 2 else { return nil }
+            return (n, fields.count == 2 ? fields[1] : nil)
+        }
+    }
+
+    /// The file's size and modification time (to the nanosecond), as a list records them; nil
+    /// where it is not there, or is a folder (never removed).
+    static func signature(of url: URL) -> String? {
+        var status = stat()
+        guard lstat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR else { return nil }
+        return "\(status.st_size)\t\(status.st_mtim.tv_sec).\(String(format: "%09ld", status.st_mtim.tv_nsec))"
     }
 
     /// Writes a set of files into `folder` all or none (`writeAllOrNothing`, the names in `last`
@@ -220,15 +253,19 @@ public enum OutputList {
     public static func replace(in folder: URL, earlier: [URL], last: [String] = [], _ write: (URL) throws -> Void) throws -> [String] {
         var written: [String] = []
         let list = folder.appendingPathComponent(name)
-        func text(_ names: [String]) -> Data { Data((names.sorted().joined(separator: "\n") + "\n").utf8) }
+        // Each name with its file's signature where it lies now (a file moved keeps its size and time).
+        func text(_ files: [URL]) -> Data {
+            let lines = Set(files.compactMap { file in signature(of: file).map { "\(file.lastPathComponent)\t\($0)" } })
+            return Data((lines.sorted().joined(separator: "\n") + "\n").utf8)
+        }
         try writeAllOrNothing(into: folder, last: last) { staging in
             try write(staging)
             written = try folderEntries(staging)
-            try writeDurably(text(Array(Set(written).union(earlier.map(\.lastPathComponent)))), to: list)
+            try writeDurably(text(written.map { staging.appendingPathComponent($0) } + earlier), to: list)
         }
         let kept = Set(written)
         for url in earlier where !kept.contains(url.lastPathComponent) { removeWrittenFile(url) }
-        try writeDurably(text(written), to: list)
+        try writeDurably(text(written.map { folder.appendingPathComponent($0) }), to: list)
         return written
     }
 }

@@ -75,9 +75,25 @@ import Testing
                              folder.path("data/spot001.h5")]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).sorted()
                     == [".compseg-outputs", "segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"])
-        // The hidden list names what compseg wrote there, and only that.
-        #expect(try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
-                    == "segmentation.csv\nspot001_map.png\nspot001_map.tif\nspot001_mask.png\n")
+        // The hidden list names what compseg wrote there, and only that, each with its size and time.
+        let listed = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8).split(separator: "\n")
+        #expect(listed.map { $0.split(separator: "\t")[0] } == ["segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"]
+                    && listed.allSatisfy { $0.split(separator: "\t").count == 3 }, "\(listed)")
+        // A file of ours edited since (a mask corrected by hand) stops --force, named; so the edit is kept.
+        try Data("corrected".utf8).write(to: URL(fileURLWithPath: folder.path("over/spot001_mask.png")))
+        let edited = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", folder.path("data/spot001.h5")])
+        #expect(edited.status != 0 && edited.output.contains("\(folder.path("over/spot001_mask.png")) was changed after compseg wrote it"),
+                "\(edited.output)")
+        #expect(try String(contentsOfFile: folder.path("over/spot001_mask.png"), encoding: .utf8) == "corrected")
+        try FileManager.default.moveItem(atPath: folder.path("over/spot001_mask.png"), toPath: folder.path("corrected_mask.png"))
+        // A name added to the list by hand is not taken for an output: its file stays.
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("over/precious.txt")))
+        let signed = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
+        try (signed + "precious.txt\n").write(toFile: folder.path("over/.compseg-outputs"), atomically: true, encoding: .utf8)
+        #expect(try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
+                             folder.path("data/spot001.h5")]).status == 0)
+        #expect(FileManager.default.fileExists(atPath: folder.path("over/precious.txt")))
+        try FileManager.default.removeItem(atPath: folder.path("over/precious.txt"))
         // A folder the list names (edited by hand) is never removed with the files.
         try FileManager.default.createDirectory(atPath: folder.path("over/sub"), withIntermediateDirectories: false)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: folder.path("over/sub/keep.txt")))

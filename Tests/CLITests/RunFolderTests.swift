@@ -474,7 +474,8 @@ import Testing
         while !finished && point < 600 {
             let killed = try cli.run(evaluate("test", ["--force"]), environment: ["COMPSEG_FAULT_KILL_AT": "\(point)"])
             finished = killed.status == 0
-            let listed = Set(try String(contentsOfFile: out + "/.compseg-outputs", encoding: .utf8).split(separator: "\n").map(String.init))
+            let listed = Set(try String(contentsOfFile: out + "/.compseg-outputs", encoding: .utf8).split(separator: "\n")
+                .map { String($0.prefix { $0 != "\t" }) })
             let held = Set(try FileManager.default.contentsOfDirectory(atPath: out).filter { !isLeftoverTemporary($0) && $0 != ".compseg-outputs" })
             #expect(held.isSubset(of: listed), "kill at \(point): not listed \(held.subtracting(listed))")
             let summary = try String(contentsOfFile: out + "/summary.json", encoding: .utf8)
@@ -699,8 +700,8 @@ import Testing
                                                          + "'tissue.fillHolesSmallerThan'?"), "\(typo.output)")
         let partial = try cli.run(base + ["--out", folder.path("g3"), "--config", settings("modalityConfiguration: {tissue: {fillHolesSmallerThan: 5}}\n")])
         #expect(partial.status == 0, "\(partial.output)")
-        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("g3/model.json")))) as? [String: Any]
-        let tissue = ((model?["modality"] as? [String: Any])?["options"] as? [String: Any])?["tissue"] as? [String: Any]
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("g3/model.json")))) as? [String: Any]
+        let tissue = ((written?["modality"] as? [String: Any])?["options"] as? [String: Any])?["tissue"] as? [String: Any]
         #expect(tissue?["fillHolesSmallerThan"] as? Int == 5 && tissue?["removeSpecksSmallerThan"] as? Int == 16,  // infrared.yaml's
                 "\(String(describing: tissue))")
         let key = try settings("topologyConfiguration: {widht: 8}\n")
