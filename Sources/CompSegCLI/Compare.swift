@@ -210,8 +210,9 @@ struct Compare: ParsableCommand {
     }
 
     /// What --config holds.
-    struct TopologiesFile: Codable {
+    struct TopologiesFile: Codable, ListsConfigurationKeys {
         var topologies: [JSONValue]
+        static let configurationKeys = ["topologies"]  // so a file without it names the key it gives instead
     }
     struct Row {
         /// The entry's name (its run folder) and the topology's identifier: the same unless --config names entries.
@@ -298,6 +299,9 @@ struct Compare: ParsableCommand {
         var folderLock: FolderLock?  // a resumed comparison's: its leftovers are then no other compare's writes
         defer { folderLock?.release() }
         if resume {
+            guard FileManager.default.fileExists(atPath: folder.path) else {
+                throw CLIError("\(folder.path) does not exist: there is no comparison to resume there; begin one by leaving out --resume")
+            }
             // Only a comparison's folder: its entries' run folders (one begun at least), its own files, leftovers.
             let held = try folderEntries(folder).filter { !isLeftoverTemporary($0) }
             let names = Set(entries.map(\.name)), ours = Set(Entry.outputs)
@@ -316,6 +320,8 @@ struct Compare: ParsableCommand {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
                                    + "comparison there with the same options and --resume")
         }
+        PreparationInterrupt.install(resume ? "no entry went on; the comparison is as it was" : "no entry was begun",
+                                     made: !resume && !FileManager.default.fileExists(atPath: folder.path) ? folder.path : nil)
         var settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]

@@ -39,6 +39,28 @@ final class ProgressReporter {
     }
 }
 
+/// What Ctrl-C or SIGTERM does while `train` or `compare` reads and prepares the data, before
+/// `InterruptFlag.install()` takes over: nothing is begun that could be saved, so the process says
+/// so and ends at once, removing the output folder where this command made it and it is still empty.
+/// (The handler uses only async-signal-safe calls: write, rmdir, _exit.)
+enum PreparationInterrupt {
+    nonisolated(unsafe) private static var message: UnsafeMutablePointer<CChar>? = nil
+    nonisolated(unsafe) private static var folder: UnsafeMutablePointer<CChar>? = nil
+
+    /// - Parameter made: the output folder, where this command is to make it (it did not exist).
+    static func install(_ what: String, made: String?) {
+        message = strdup("\nInterrupted while the data were read and prepared: \(what)\n")
+        folder = made.map { strdup($0) }
+        for signalNumber in [SIGINT, SIGTERM] where !InterruptFlag.isIgnored(signalNumber) {
+            signal(signalNumber) { received in
+                if let text = PreparationInterrupt.message { _ = write(2, text, strlen(text)) }
+                if let path = PreparationInterrupt.folder { _ = rmdir(path) }
+                _exit(128 + received)
+            }
+        }
+    }
+}
+
 /// Set by SIGINT (Ctrl-C) or SIGTERM (`Interruption.received`): training checks it between steps,
 /// segmentation between samples and between bands of a streamed image (`Interruption.check()`).
 final class InterruptFlag: @unchecked Sendable {

@@ -97,7 +97,7 @@ struct Inspect: ParsableCommand {
     private func requireSamples(failed: Int, refused: Int) throws {
         if failed + refused > 0 {
             throw CLIError([failed > 0 ? "\(failed) of \(files.count) files could not be read" : nil,
-                            refused > 0 ? "\(refused) of \(files.count) files read but cannot be samples of this modality (notes above)" : nil]
+                            refused > 0 ? "\(refused) of \(files.count) files read but cannot be samples of the modality \(spectral.modality) (notes above)" : nil]
                 .compactMap { $0 }.joined(separator: "; "))
         }
     }

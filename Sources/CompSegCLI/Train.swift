@@ -156,6 +156,8 @@ struct Train: ParsableCommand {
         let device = try compute.apply()
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
+        PreparationInterrupt.install(resume == nil ? "no epoch was begun" : "no epoch was added; the run is as it was",
+                                     made: resume == nil && !FileManager.default.fileExists(atPath: out!) ? out : nil)
         let begun = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
         if let begun, begun == nil { return }  // a finished run: nothing to do
         let (run, manifest) = try begun.map { $0! } ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)

@@ -200,6 +200,48 @@ final class RasterTIFFFile {
             + "picture; expected at most one extra sample"
     }
 
+    /// Where the current directory is tiled and its TileOffsets or TileByteCounts list fewer tiles
+    /// than the image has, why it is refused: libtiff pads the lists with zeros, which read as
+    /// tiles never stored (a sparse file's white glass), so the missing part would pass silently.
+    func shortTileIndex() -> String? {
+        guard TIFFIsTiled(tiff) != 0 else { return nil }
+        let tiles = UInt64(TIFFNumberOfTiles(tiff))  // planes included; from the image size (libtiff may trim its strile count)
+        for (tag, name) in [(UInt16(TIFFTAG_TILEOFFSETS), "TileOffsets"), (UInt16(TIFFTAG_TILEBYTECOUNTS), "TileByteCounts")] {
+            if let count = declaredCount(of: tag), count < tiles {
+                return "its \(name) lists \(count) of its \(tiles) tiles: the file is damaged (the tiles it does not list are not in it)"
+            }
+        }
+        return nil
+    }
+
+    /// The count the current directory's entry for `tag` declares, read from the file (libtiff
+    /// gives the values, not how many the file held); nil where it has no such entry or cannot be read.
+    func declaredCount(of tag: UInt16) -> UInt64? {
+        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
+        defer { try? handle.close() }
+        func bytes(at offset: UInt64, _ count: Int) -> [UInt8]? {
+            guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: count), data.count == count else { return nil }
+            return [UInt8](data)
+        }
+        guard let order = bytes(at: 0, 2) else { return nil }
+        let little = order == [0x49, 0x49]
+        func number(_ b: ArraySlice<UInt8>) -> UInt64 {
+            let ordered: [UInt8] = little ? Array(b.reversed()) : Array(b)
+            return ordered.reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        let big = TIFFIsBigTIFF(tiff) != 0, directory = TIFFCurrentDirOffset(tiff)
+        let (countBytes, entryBytes, fieldBytes) = big ? (8, 20, 8) : (2, 12, 4)
+        guard let head = bytes(at: directory, countBytes) else { return nil }
+        let entries = min(Int(number(head[...])), 4096)
+        guard let table = bytes(at: directory + UInt64(countBytes), entries * entryBytes) else { return nil }
+        for k in 0..<entries {
+            let entry = table[(k * entryBytes)..<((k + 1) * entryBytes)]
+            guard number(entry.prefix(2)) == UInt64(tag) else { continue }
+            return number(entry.dropFirst(4).prefix(fieldBytes))
+        }
+        return nil
+    }
+
     /// The current directory as `RasterImageInfo`, with the reason `RasterFile` refuses it, if any.
     func info(page: Int, subIFD: Int?) -> RasterImageInfo {
         let width = Int(u32(TIFFTAG_IMAGEWIDTH) ?? 0), height = Int(u32(TIFFTAG_IMAGELENGTH) ?? 0)
@@ -214,7 +256,7 @@ final class RasterTIFFFile {
             : .strips(rowsPerStrip: min(height, Int(u32(TIFFTAG_ROWSPERSTRIP) ?? UInt32(height))))
         let unsupported = TIFFNames.problem(width: width, height: height, samplesPerPixel: spp, bits: bits, sampleFormat: format,
                                             photometric: photometric, compression: compression, separate: separate, layout: layout)
-            ?? multichannelProblem(samplesPerPixel: spp, photometric: photometric)
+            ?? multichannelProblem(samplesPerPixel: spp, photometric: photometric) ?? shortTileIndex()
         var info = RasterImageInfo(page: page, subIFD: subIFD, width: width, height: height, samplesPerPixel: spp, bitsPerSample: bits,
                                photometric: TIFFNames.photometric(photometric), photometricCode: photometric,
                                compression: TIFFNames.compression(compression), compressionCode: compression,

@@ -20,7 +20,7 @@ import Testing
         // the Agilent tile's axis (1990–2114 cm⁻¹) has no band in the fingerprint region its crop step keeps.
         #expect(r.status == 1 && r.output.contains("note: the modality's option nonFinite: error refuses NaN and infinite values (the first at row ")
                     && r.output.contains("note: no tissue: training refuses it as a sample")
-                    && r.output.contains("5 of 5 files read but cannot be samples of this modality"), "\(r.output)")
+                    && r.output.contains("5 of 5 files read but cannot be samples of the modality infrared"), "\(r.output)")
         for line in ["4_noimage_agg256.dat: Agilent FPA tile, float32, 8×8×9 (H×W×B), axis 1990.18–2113.6 cm⁻¹, 0 non-finite",
                      "5_mosaic_agg1024.dmt: Agilent FPA mosaic, float32, 8×8×9 (H×W×B)", "144 non-finite values",
                      "note: 1 missing tiles",
@@ -44,7 +44,7 @@ import Testing
         // A file that reads but that the modality would refuse as a sample (wavelengths without the laser's, for Raman): non-zero.
         let nm = try cli.run(["inspect", "--modality", "raman", Self.fixture("envi/t13_bil_be.dat"), Self.fixture("wire/colmajor.wdf")])
         #expect(nm.status == 1 && nm.output.contains("t13_bil_be.dat: ENVI, uint32") && nm.output.contains("excitationWavelength")
-                    && nm.output.contains("2 of 2 files read but cannot be samples of this modality (notes above)")
+                    && nm.output.contains("2 of 2 files read but cannot be samples of the modality raman (notes above)")
                     && !nm.output.contains("could not be read"), "\(nm.output)")
         let bad = try cli.run(["inspect", Self.fixture("wire/snake.wdf"), Self.fixture("envi/t4_bsq_le.hdr")])
         #expect(bad.status != 0 && bad.output.contains("snake.wdf: WMAP flags") && bad.output.contains("1 of 2 files"), "\(bad.output)")
@@ -191,7 +191,7 @@ import Testing
         let blank = try cli.run(["inspect", folder.path("blank.h5"), folder.path("data/spot001.h5")])
         #expect(blank.status == 1 && blank.output.contains("tissue 0.0% (the file's mask)")
                     && blank.output.contains("note: no tissue: training refuses it as a sample")
-                    && blank.output.contains("1 of 2 files read but cannot be samples of this modality"), "\(blank.output)")
+                    && blank.output.contains("1 of 2 files read but cannot be samples of the modality infrared"), "\(blank.output)")
         try Data("reader: infrared\noptions: {mask: /tissue}\n".utf8).write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
         let misspelt = ["--modality", folder.path("lab.yaml"), folder.path("data/spot001.h5")]
         let inspected = try cli.run(["inspect"] + misspelt)
@@ -252,7 +252,7 @@ import Testing
             .write(to: URL(fileURLWithPath: folder.path("lab.yaml")))
         let r = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), folder.path("short.h5"), folder.path("whole.h5")])
         #expect(r.status == 1 && r.output.contains("note: a step of the modality refuses it as a sample: step 'resample': target point 400.0 lies outside")
-                    && r.output.contains("1 of 2 files read but cannot be samples of this modality"), "\(r.output)")
+                    && r.output.contains("1 of 2 files read but cannot be samples of the modality \(folder.path("lab.yaml"))"), "\(r.output)")
         let whole = try cli.run(["inspect", "--modality", folder.path("lab.yaml"), folder.path("whole.h5")])
         #expect(whole.status == 0 && !whole.output.contains("note:"), "\(whole.output)")
         // More PCA components than the file has bands: a setting the file cannot meet, noted as train refuses it.

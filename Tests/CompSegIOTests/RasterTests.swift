@@ -244,6 +244,29 @@ import Testing
         }
     }
 
+    /// A tile index cut short (TileOffsets and TileByteCounts listing 2 of the tiles) is refused,
+    /// naming the list, not read with the unlisted tiles as white glass.
+    @Test func aShortTileIndexIsRefused() throws {
+        let (dir, cleanup) = try temporaryFolder("raster-short-index")
+        defer { cleanup() }
+        var data = try Data(contentsOf: Self.raster("rgb8_sparse_deflate_tiles.tif"))
+        #expect(data.prefix(4) == Data([0x49, 0x49, 0x2A, 0x00]))  // little-endian classic TIFF
+        func number(_ at: Int, _ size: Int) -> Int { (0..<size).reduce(0) { $0 | Int(data[at + $1]) << (8 * $1) } }
+        let ifd = number(4, 4), entries = number(ifd, 2)
+        var tiles = 0
+        for k in 0..<entries {
+            let entry = ifd + 2 + 12 * k
+            guard [324, 325].contains(number(entry, 2)) else { continue }
+            tiles = number(entry + 4, 4)
+            data.replaceSubrange((entry + 4)..<(entry + 8), with: [2, 0, 0, 0])  // 2 entries: still out of line
+        }
+        #expect(tiles > 2)
+        let url = dir.appendingPathComponent("short.tif")
+        try data.write(to: url)
+        expectIOError(url, containing: "its TileOffsets lists 2 of its \(tiles) tiles: the file is damaged") { _ = try RasterFile.read(url) }
+        #expect(try RasterFile.describe(url).images[0].unsupported?.contains("TileOffsets lists 2") == true)
+    }
+
     @Test func onlyTheTilesARegionTouchesAreDecoded() throws {
         let (dir, cleanup) = try temporaryFolder("raster-tiles")
         defer { cleanup() }
