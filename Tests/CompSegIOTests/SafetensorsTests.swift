@@ -20,6 +20,26 @@ import CompSegNN
         #expect(contents(of: dir) == ["w.safetensors"])
     }
 
+    /// Bytes of the data changed after writing (a damaged disk or copy) are found by the checksum
+    /// written with them; a file without one (another program's) reads as it is.
+    @Test func damagedDataIsFound() throws {
+        let data = Safetensors(tensors: ["a": try Tensor(shape: [5], scalars: [1, 2, 3, 4, 5]),
+                                         "b": try Tensor(shape: [3], scalars: [-1, 0.5, 7])]).serialized()
+        var damaged = data
+        damaged[damaged.count - 7] ^= 0x10
+        #expect { _ = try Safetensors(data: damaged, name: "c.safetensors") } throws: {
+            "\($0)".contains("c.safetensors: its data do not match the checksum written with them")
+        }
+        // The same file with its checksum left out of the header (spaces in its place) reads unchecked.
+        let headerLength = Int(data[0]) | Int(data[1]) << 8
+        var header = String(decoding: data[8..<(8 + headerLength)], as: UTF8.self)
+        let key = try #require(header.range(of: #""__metadata__":\{"compseg_data_checksum":"[0-9a-f]{16}"\},"#, options: .regularExpression))
+        header.replaceSubrange(key, with: String(repeating: " ", count: header.distance(from: key.lowerBound, to: key.upperBound)))
+        var unchecked = damaged
+        unchecked.replaceSubrange(8..<(8 + headerLength), with: Data(header.utf8))
+        #expect(try Safetensors(data: unchecked).tensors.count == 2)
+    }
+
     @Test func truncatedFileNamesIt() throws {
         let (dir, cleanup) = try temporaryFolder("st-cut")
         defer { cleanup() }
