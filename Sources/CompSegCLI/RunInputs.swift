@@ -237,6 +237,11 @@ struct TrainedRunInput: ParsableArguments {
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
         try requireNoManifest(among: files, hint: "give it with --data")
+        // The same file twice would be segmented twice, its second outputs named as another sample's (a manifest refuses a row given twice).
+        let paths = files.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+        if let twice = paths.indices.first(where: { paths[..<$0].contains(paths[$0]) }) {
+            throw ValidationError("\(files[twice]) is given twice (as \(files[paths.firstIndex(of: paths[twice])!])); give each file once")
+        }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
     }
 

@@ -106,7 +106,9 @@ final class RasterTIFFFile {
     var lastError: String { Self.text(of: message) }
     func clearError() { message.pointee.text.0 = 0 }
     private static func text(of message: UnsafeMutablePointer<compseg_tiff_message>) -> String {
-        let text = withUnsafeBytes(of: message.pointee.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        var text = withUnsafeBytes(of: message.pointee.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        // libtiff prints a failed read's -1 (or a negative count) as an unsigned 64-bit number: "got none".
+        text.replace(/got 18446744\d{12} bytes/) { _ in "got none" }
         return text.isEmpty ? "" : " (libtiff: \(text))"
     }
     func error(_ text: String) -> IOError { IOError(file: file, text) }

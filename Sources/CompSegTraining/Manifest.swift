@@ -79,6 +79,13 @@ public struct Manifest: Sendable {
                                                            + "path,label,split"])
         }
         if !text.contains("\n") { text = text.replacingOccurrences(of: "\r", with: "\n") }
+        // A settings file (YAML: `# comments`, then `key: value` lines) given where the manifest belongs.
+        let lines = text.prefix(4096).split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let first = lines.first(where: { !$0.hasPrefix("#") }), first.wholeMatch(of: /[A-Za-z_][A-Za-z0-9_-]*:( .*)?/) != nil,
+           !first.contains(",") || lines.first!.hasPrefix("#") {
+            throw ManifestError(file: url.path, problems: ["is a settings file (YAML: '\(first.prefix(60))'), not a manifest: CSV text with a "
+                                                           + "header line path,label,split"])
+        }
         let table: [[String]]
         do { table = try CSV.parse(text, file: url.path) } catch let e as IOError {
             throw ManifestError(file: url.path, problems: [e.message])
@@ -93,9 +100,13 @@ public struct Manifest: Sendable {
                 "line 1: the header '\(table[0][0].trimmingCharacters(in: .whitespaces))' is one column: its columns are separated by "
                 + (separator == "\t" ? "tabs" : "'\(separator)'") + "; a manifest separates them by commas (path,label,split)"])
         }
+        // A column as the file writes it (names are matched in any case).
+        func given(_ column: String) -> String {
+            table[0].map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.lowercased() == column } ?? column
+        }
         for column in header.reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) where !known.contains(column) {
             problems.append("line 1: " + (column.isEmpty ? "a column without a name (a comma too many, as at the end of the line?)"
-                                          : "unknown column '\(column)'") + "; known columns: \(known.joined(separator: ", "))")
+                                          : "unknown column '\(given(column))'") + "; known columns: \(known.joined(separator: ", "))")
         }
         for column in known where header.filter({ $0 == column }).count > 1 {
             problems.append("line 1: column '\(column)' appears more than once; which one is meant cannot be told")
@@ -135,7 +146,14 @@ public struct Manifest: Sendable {
                     : !text.hasPrefix("/") && !saidWhere ? " (looked for \(u.path): a path not starting with / is relative to the "
                         + "folder holding the manifest)" : ""
                 if !text.hasPrefix("/") { saidWhere = true }
-                let missing = "line \(line): \(what) file \(text) not found" + hint
+                // A link there that loops or leads nowhere is said to be one (the file "is" there, as a name).
+                var link = ""
+                if let target = try? FileManager.default.destinationOfSymbolicLink(atPath: u.path) {
+                    var status = stat()
+                    link = stat(u.path, &status) != 0 && errno == ELOOP ? " (it is a symbolic link that loops)"
+                        : " (it is a symbolic link to \(target), which does not exist)"
+                }
+                let missing = "line \(line): \(what) file \(text) not found" + (link.isEmpty ? hint : link)
                 if leavingOutRowsMissingFiles {
                     lost = lost ?? missing
                     return nil

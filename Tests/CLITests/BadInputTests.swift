@@ -354,6 +354,10 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: folder.path("seg/s_map.png")) && FileManager.default.fileExists(atPath: folder.path("seg/s-2_map.png")))
         let table = try String(contentsOfFile: folder.path("seg/segmentation.csv"), encoding: .utf8)
         #expect(table.contains("\ns,") && table.contains("\ns-2,"), "\(table)")
+        // One file given twice is refused, as a manifest's row given twice is.
+        let twice = try cli.run(["segment", "--model", folder.path("run"), folder.path("A/s.h5"), folder.path("A/../A/s.h5"), "--out", folder.path("seg2")])
+        #expect(twice.status == 64 && twice.output.contains("\(folder.path("A/../A/s.h5")) is given twice (as \(folder.path("A/s.h5")))"),
+                "\(twice.output)")
         // A file of its own named s-2 keeps that id, in either order: a repeated name skips it.
         try FileManager.default.copyItem(atPath: folder.path("data/spot002.h5"), toPath: folder.path("s-2.h5"))
         for (order, out) in [([folder.path("A/s.h5"), folder.path("B/s.h5"), folder.path("s-2.h5")], "one"),

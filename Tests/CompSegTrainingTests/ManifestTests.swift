@@ -180,12 +180,29 @@ import CompSegTraining
         }
     }
 
+    /// An image path that is a symbolic link looping or leading nowhere is said to be one.
+    @Test func brokenLinksAreNamed() throws {
+        let dir = try folder(["m.csv": "path,label,split\nloop.h5,cancer,train\ngone.h5,cancer-free,train\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("loop.h5").path, withDestinationPath: "loop.h5")
+        try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("gone.h5").path, withDestinationPath: "nowhere.h5")
+        do { _ = try Manifest(contentsOf: dir.appendingPathComponent("m.csv")); Issue.record("no error") } catch let e as ManifestError {
+            #expect(e.problems == ["line 2: image file loop.h5 not found (it is a symbolic link that loops)",
+                                   "line 3: image file gone.h5 not found (it is a symbolic link to nowhere.h5, which does not exist)"])
+        }
+    }
+
     @Test func headerProblems() throws {
-        let dir = try folder(["m.csv": "file,label\nx,1\n", "n.csv": "path,label,split,colour\n"])
+        let dir = try folder(["m.csv": "file,label\nx,1\n", "n.csv": "path,label,split,Colour\n",
+                              "s.yaml": "# Infrared (FTIR) settings\nreader: infrared\noptions: {format: auto}\n"])
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(throws: ManifestError.self) { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) }
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("n.csv")) } catch let e as ManifestError {
-            #expect(e.problems == ["line 1: unknown column 'colour'; known columns: path, label, split, mask, truth"])
+            #expect(e.problems == ["line 1: unknown column 'Colour'; known columns: path, label, split, mask, truth"])
+        }
+        // A settings file given for the manifest is named as one.
+        do { _ = try Manifest(contentsOf: dir.appendingPathComponent("s.yaml")); Issue.record("no error") } catch let e as ManifestError {
+            #expect(e.problems == ["is a settings file (YAML: 'reader: infrared'), not a manifest: CSV text with a header line path,label,split"])
         }
         let twice = try folder(["t.csv": "path,label,split,label\n"])
         defer { try? FileManager.default.removeItem(at: twice) }
