@@ -1,6 +1,8 @@
 // libtiff: TIFFGetField/TIFFSetField are variadic, which Swift cannot call; these typed
 // wrappers pass one value of the tag's documented type.
 #include <tiffio.h>
+#include <string.h>
+#include <stdio.h>
 #include <stdint.h>
 
 static inline int compseg_tiff_get_u32(TIFF *t, uint32_t tag, uint32_t *v) { return TIFFGetField(t, tag, v); }
@@ -28,8 +30,15 @@ static inline int compseg_tiff_keep_error(TIFF *t, void *data, const char *modul
     vsnprintf(((compseg_tiff_message *)data)->text, sizeof(((compseg_tiff_message *)data)->text), fmt, ap);
     return 1;
 }
-static inline int compseg_tiff_drop_warning(TIFF *t, void *data, const char *module, const char *fmt, va_list ap) {
-    (void)t; (void)data; (void)module; (void)fmt; (void)ap;
+/// Drops libtiff's warnings, but keeps libjpeg's word of damaged data (which libjpeg decodes
+/// around, as grey or shifted blocks, and reports only as a warning) in `data` as an error.
+static inline int compseg_tiff_keep_damage_warning(TIFF *t, void *data, const char *module, const char *fmt, va_list ap) {
+    (void)t; (void)module;
+    char text[512];
+    vsnprintf(text, sizeof(text), fmt, ap);
+    if (strstr(text, "Corrupt JPEG data") || strstr(text, "Premature end of JPEG")) {
+        snprintf(((compseg_tiff_message *)data)->text, sizeof(((compseg_tiff_message *)data)->text), "%s", text);
+    }
     return 1;
 }
 
@@ -41,7 +50,7 @@ static inline TIFF *compseg_tiff_open(const char *path, const char *mode, compse
     TIFFOpenOptions *opts = TIFFOpenOptionsAlloc();
     if (!opts) return NULL;
     TIFFOpenOptionsSetErrorHandlerExtR(opts, compseg_tiff_keep_error, message);
-    TIFFOpenOptionsSetWarningHandlerExtR(opts, compseg_tiff_drop_warning, NULL);
+    TIFFOpenOptionsSetWarningHandlerExtR(opts, compseg_tiff_keep_damage_warning, message);
     TIFF *t = TIFFOpenExt(path, mode, opts);
     TIFFOpenOptionsFree(opts);
     return t;

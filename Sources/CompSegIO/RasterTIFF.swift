@@ -541,7 +541,7 @@ private struct PieceReader {
                     }
                     f.clearError()
                     let got = TIFFReadEncodedTile(f.tiff, tile, buffer, tmsize_t(tileBytes))
-                    guard got >= needed else {
+                    guard got >= needed, f.lastError.isEmpty else {  // a message after a full read: libjpeg's damaged data
                         throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)\(f.truncation(of: tile))")
                     }
                     for y in top..<bottom {
@@ -567,7 +567,7 @@ private struct PieceReader {
         for plane in planes {
             for y in (y0 / rowsPerStrip * rowsPerStrip)..<y1 {
                 f.clearError()
-                guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1 else {
+                guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1, f.lastError.isEmpty else {
                     let strip = TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane))
                     throw f.error("\(what): row \(y) (strip \(strip)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(f.lastError)\(f.truncation(of: strip))")
                 }

@@ -244,6 +244,21 @@ import Testing
         }
     }
 
+    /// JPEG data damaged where libjpeg notices (extraneous bytes before a marker: 40 bytes changed
+    /// here), which it decodes around with only a warning, is refused, not read as shifted blocks.
+    /// (Damage within the entropy-coded data alone decodes to other pixels without a word: JPEG
+    /// holds no checksum.)
+    @Test(arguments: ["rgb8_jpeg_ycbcr_strips.tif"])
+    func damagedJPEGDataIsRefused(_ name: String) throws {
+        let (dir, cleanup) = try temporaryFolder("raster-jpeg-damage")
+        defer { cleanup() }
+        var data = try Data(contentsOf: Self.raster(name))
+        for i in (data.count / 2)..<(data.count / 2 + 40) { data[i] ^= 0x5A }
+        let url = dir.appendingPathComponent(name)
+        try data.write(to: url)
+        expectIOError(url, containing: "cannot be decoded") { _ = try RasterFile.read(url) }
+    }
+
     /// A tile index cut short (TileOffsets and TileByteCounts listing 2 of the tiles) is refused,
     /// naming the list, not read with the unlisted tiles as white glass.
     @Test func aShortTileIndexIsRefused() throws {
