@@ -206,6 +206,7 @@ struct Train: ParsableCommand {
     /// so that its epochs come out as an uninterrupted run's (another count differs slightly).
     private func resumeCommand(_ run: TrainingRun) -> String {
         "\(CompSegTool.commandName) train --resume \(shellWord(run.folder.url.path))" + (threading.threads.map { " --threads \($0)" } ?? "")
+            + (cache.cacheMb.map { " --cache-mb \($0)" } ?? "")  // a budget chosen for this machine's memory, which a run does not record
     }
 
     private func chooseThreshold(_ run: TrainingRun, manifest: Manifest, registry: Registry) throws {

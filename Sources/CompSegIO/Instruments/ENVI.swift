@@ -57,6 +57,11 @@ public struct ENVIImage: SpectralRegionFile {
             throw IOError(file: dataURL.path, "holds \(data.length) bytes, but \(headerURL.lastPathComponent) says samples \(samples) × lines \(lines) × bands \(bands) × \(type.size) bytes after a header offset of \(offset)")
         }
         var notes: [String] = []
+        let others = ENVIHeader.otherDataFiles(header: headerURL, data: dataURL)
+        if !others.isEmpty {
+            notes.append("\(others.joined(separator: ", ")) also \(others.count == 1 ? "lies" : "lie") beside the header; \(dataURL.lastPathComponent) "
+                         + "is read as its data (the first of: \(ENVIHeader.dataNames(stemAndExtension(headerURL).stem).joined(separator: ", ")))")
+        }
         (axis, axisUnit) = try header.spectralAxis(bands: bands, notes: &notes)  // after the size check: bands is bounded
         if data.length > offset + size {
             try ENVIHeader.refuseWholeMultiple(held: data.length - offset, image: size, type: type, offset: offset, dataURL: dataURL,
@@ -147,13 +152,24 @@ struct ENVIHeader {
 
     /// The header and the data file for `url`, whichever of the two it names (a header ends `.hdr` or
     /// starts `ENVI`).
+    /// The names a header's data file may have, in the order they are looked for.
+    static func dataNames(_ stem: String) -> [String] {
+        (stem.contains(".") ? [stem] : []) + dataExtensions.map { $0.isEmpty ? stem : "\(stem).\($0)" }  // name.img.hdr → name.img
+    }
+
+    /// The other files beside `header` that could be its data file (the one read is `data`).
+    static func otherDataFiles(header: URL, data: URL) -> [String] {
+        guard stemAndExtension(header).1 == "hdr" else { return [] }
+        let folder = header.deletingLastPathComponent()
+        return dataNames(stemAndExtension(header).0).filter { $0 != data.lastPathComponent && sibling($0, in: folder) != nil }
+    }
+
     static func locate(_ url: URL) throws -> (header: URL, data: URL) {
         let folder = url.deletingLastPathComponent()
         let (stem, ext) = stemAndExtension(url)
         let startsENVI = (try? BoundedFile(url).bytes(at: 0, count: 4, "signature").ascii(at: 0, length: 4)) == "ENVI"
         if ext == "hdr" || startsENVI {
-            let named = stem.contains(".") ? [stem] : []  // name.img.hdr → name.img
-            let names = named + dataExtensions.map({ $0.isEmpty ? stem : "\(stem).\($0)" })
+            let names = dataNames(stem)
             for name in names {
                 if let data = sibling(name, in: folder) { return (url, data) }
             }
