@@ -282,7 +282,8 @@ struct ENVIHeader {
         guard items.count == bands else {
             // Decimal commas split each value in two: "400,0, 404,5" reads as four values.
             let commas = !list.contains(".") && (list.contains(";") || items.count == 2 * bands && items.allSatisfy { Double($0) != nil })
-                ? "; its values look written with decimal commas ('\(items[0]),\(items[1])'), which ENVI does not take: write decimal points" : ""
+                ? "; its values look written with decimal commas ('\(items.prefix(2).joined(separator: ",").prefix(40))'), which ENVI does not take: "
+                    + "write decimal points" : ""
             throw error("wavelength", "\(items.count) values for \(bands) bands\(commas)")
         }
         let axis = try items.map { item in
