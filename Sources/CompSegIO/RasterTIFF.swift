@@ -95,12 +95,27 @@ final class RasterTIFFFile {
         let message = UnsafeMutablePointer<compseg_tiff_message>.allocate(capacity: 1)
         guard let t = compseg_tiff_open(url.path, "r", message) else {
             defer { message.deallocate() }
-            throw IOError(file: url.path, "not a readable TIFF file\(Self.text(of: message))"
-                          + tiffTruncation(Self.text(of: message), path: url.path))
+            let said = Self.text(of: message)
+            throw IOError(file: url.path, "not a readable TIFF file\(said)"
+                          + (said.isEmpty ? Self.firstDirectoryProblem(url) : tiffTruncation(said, path: url.path)))
         }
         (tiff, file, self.message) = (t, url.path, message)
     }
     deinit { TIFFClose(tiff); message.deallocate() }
+
+    /// Where libtiff gave no reason: what the header says of the first image directory
+    /// ("; its header points to no image directory (offset 0)"), or "".
+    static func firstDirectoryProblem(_ url: URL) -> String {
+        guard let head = try? FileSignature.head(of: url, bytes: 16), head.count >= 8 else { return "" }
+        let little = head[0] == 0x49, big = head[2] == 0x2B || head[3] == 0x2B
+        let field = big ? head.dropFirst(8).prefix(8) : head.dropFirst(4).prefix(4)
+        guard field.count == (big ? 8 : 4) else { return "; the file ends inside its header" }
+        let offset = (little ? Array(field.reversed()) : Array(field)).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let size = ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size]) as? NSNumber)?.uint64Value ?? 0
+        if offset == 0 { return "; its header points to no image directory (offset 0)" }
+        if offset >= size { return "; its first image directory lies at byte \(offset), past the end of the file (\(size) bytes): it is truncated" }
+        return ""
+    }
 
     /// libtiff's last error for this handle, as " (libtiff: …)", or "" when it said nothing.
     var lastError: String { Self.text(of: message) }

@@ -258,6 +258,15 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
                 _ = try SpectralCube.readNumPy(dir.appendingPathComponent("\(name).npy"))
             }
         }
+        // NumPy: a 2-D table of pixels × bands, its axis beside it, is named as one (it would read as one band).
+        let tableDict = String(decoding: npy[10..<128], as: UTF8.self).replacingOccurrences(of: "(3, 4, 5)", with: "(12, 5)")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try (npy.prefix(10) + Data((tableDict.padding(toLength: 117, withPad: " ", startingAt: 0) + "\n").utf8) + npy.dropFirst(128))
+            .write(to: dir.appendingPathComponent("table.npy"))
+        try FileManager.default.copyItem(at: instrumentFixture("numpy/cube-f4_wavenumbers.npy"), to: dir.appendingPathComponent("table_wavenumbers.npy"))
+        expectIOError(dir.appendingPathComponent("table.npy"), containing: "this file's 2-D array (12×5) reads as one band of 12×5 pixels") {
+            _ = try SpectralCube.readNumPy(dir.appendingPathComponent("table.npy"))
+        }
         // NumPy: bytes after the array are noted, as ENVI notes them, and not read.
         try (npy + Data([1, 2, 3])).write(to: dir.appendingPathComponent("tail.npy"))
         let tail = try SpectralCube.readNumPy(dir.appendingPathComponent("tail.npy"))

@@ -259,6 +259,18 @@ import Testing
         expectIOError(url, containing: "cannot be decoded") { _ = try RasterFile.read(url) }
     }
 
+    /// A header whose first directory is at offset 0, or past the end, says so where libtiff gives no reason.
+    @Test func aHeaderWithoutADirectoryIsNamed() throws {
+        let (dir, cleanup) = try temporaryFolder("raster-no-ifd")
+        defer { cleanup() }
+        let url = dir.appendingPathComponent("empty.tif")
+        try Data([0x49, 0x49, 0x2A, 0, 0, 0, 0, 0]).write(to: url)
+        expectIOError(url, containing: "not a readable TIFF file") { _ = try RasterFile.read(url) }
+        do { _ = try RasterFile.read(url) } catch let e as IOError {
+            #expect(e.message.contains("(libtiff:") || e.message.contains("its header points to no image directory (offset 0)"), "\(e)")
+        }
+    }
+
     /// A tile index cut short (TileOffsets and TileByteCounts listing 2 of the tiles) is refused,
     /// naming the list, not read with the unlisted tiles as white glass.
     @Test func aShortTileIndexIsRefused() throws {

@@ -45,8 +45,12 @@ public struct NumPyImage: SpectralRegionFile {
             let axisFile = try BoundedFile(axisURL)
             let header = try NumPyHeader(axisFile)
             guard header.shape.count == 1 || header.shape.count == 2 && header.shape.contains(1), checkedProduct(header.shape) == b else {
+                // A table of pixels × bands (a spectrum a row), which reads as one band of an image.
+                let table = shape.count == 2 && checkedProduct(header.shape) == w
+                    ? "; this file's 2-D array (\(h)×\(w)) reads as one band of \(h)×\(w) pixels: if its rows are spectra, save it "
+                        + "as height × width × \(w) (numpy: a.reshape(height, width, \(w)))" : ""
                 throw IOError(file: url.path, "its axis, \(axisURL.path), holds an array of shape \(header.shapeText); "
-                              + "expected \(b) values, one per band")
+                              + "expected \(b) values, one per band" + table)
             }
             axis = try header.doubles(axisFile, count: b, "the axis")
             notes.append("axis from \(axisURL.lastPathComponent)")
