@@ -114,16 +114,15 @@ extension Safetensors {
     /// one (another program's) is read unchecked.
     static let checksumKey = "compseg_data_checksum"
 
-    /// FNV-1a over the data's 32-bit words (every tensor written is F32), as 16 hex digits: one
-    /// pass, about 2 GB/s; "-" where the bytes are not whole words.
-    static func checksum(_ bytes: UnsafeRawBufferPointer, continuing start: UInt64 = 0xcbf29ce484222325) -> String {
-        String(format: "%016llx", checksumValue(bytes, continuing: start))
-    }
+    /// FNV-1a over the data's little-endian 32-bit words (every tensor written is F32; bytes after
+    /// the last whole word, which no file of ours has, count one by one), as 16 hex digits.
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> String { String(format: "%016llx", checksumValue(bytes)) }
 
+    /// `checksum`'s value, continuing from `start` (the value of the bytes before these).
     static func checksumValue(_ bytes: UnsafeRawBufferPointer, continuing start: UInt64 = 0xcbf29ce484222325) -> UInt64 {
         var h = start
         let words = bytes.count / 4
-        for k in 0..<words { h = (h ^ UInt64(bytes.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))) &* 0x100000001b3 }
+        for k in 0..<words { h = (h ^ UInt64(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))) &* 0x100000001b3 }
         for k in (4 * words)..<bytes.count { h = (h ^ UInt64(bytes[k]) ^ 0xff00) &* 0x100000001b3 }  // a tail never matches whole words
         return h
     }
@@ -143,7 +142,7 @@ extension Safetensors {
                 #endif
             }
         }
-        header["__metadata__"] = metadata.merging([Self.checksumKey: String(format: "%016llx", sum)]) { _, checksum in checksum }
+        header["__metadata__"] = metadata.merging([Self.checksumKey: String(format: "%016llx", sum)]) { _, sum in sum }
         var offset = 0
         for name in names {
             let t = tensors[name]!

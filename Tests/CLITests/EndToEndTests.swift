@@ -86,22 +86,17 @@ import Testing
                 "\(edited.output)")
         #expect(try String(contentsOfFile: folder.path("over/spot001_mask.png"), encoding: .utf8) == "corrected")
         try FileManager.default.moveItem(atPath: folder.path("over/spot001_mask.png"), toPath: folder.path("corrected_mask.png"))
-        // A name added to the list by hand is not taken for an output: its file stays.
+        // Names added to the list by hand are not taken for outputs: a file, or a folder, stays.
         try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("over/precious.txt")))
-        let signed = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
-        try (signed + "precious.txt\n").write(toFile: folder.path("over/.compseg-outputs"), atomically: true, encoding: .utf8)
-        #expect(try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
-                             folder.path("data/spot001.h5")]).status == 0)
-        #expect(FileManager.default.fileExists(atPath: folder.path("over/precious.txt")))
-        try FileManager.default.removeItem(atPath: folder.path("over/precious.txt"))
-        // A folder the list names (edited by hand) is never removed with the files.
         try FileManager.default.createDirectory(atPath: folder.path("over/sub"), withIntermediateDirectories: false)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: folder.path("over/sub/keep.txt")))
-        let list = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
-        try (list + "sub\n").write(toFile: folder.path("over/.compseg-outputs"), atomically: true, encoding: .utf8)
+        let signed = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8)
+        try (signed + "precious.txt\nsub\n").write(toFile: folder.path("over/.compseg-outputs"), atomically: true, encoding: .utf8)
         #expect(try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
                              folder.path("data/spot001.h5")]).status == 0)
-        #expect(FileManager.default.fileExists(atPath: folder.path("over/sub/keep.txt")))
+        #expect(FileManager.default.fileExists(atPath: folder.path("over/precious.txt"))
+                    && FileManager.default.fileExists(atPath: folder.path("over/sub/keep.txt")))
+        try FileManager.default.removeItem(atPath: folder.path("over/precious.txt"))
         try FileManager.default.removeItem(atPath: folder.path("over/sub"))
         let beyond = try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over2"), "--threshold", "1.2",
                                   folder.path("data/spot001.h5")])
