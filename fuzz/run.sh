@@ -95,11 +95,11 @@ target_flags() {
 }
 target_libs() {
     case $1 in
-        manifest|config_json|config_yaml) echo -L$MOD -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} -ltiff -lpng16 ;;
+        manifest|config_json|config_yaml) echo -L$MOD -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} -ltiff -lpng16 -lz ;;
         hdf5_layout) echo -L$MOD -lSpectralPreprocessing -lCompSegCore -lYams -lCYaml ${NN_LINK[@]} ;;
         safetensors) echo ${NN_LINK[@]} ;;
-        tiff) echo -ltiff ;;
-        png|raster) echo -ltiff -lpng16 ;;
+        tiff) echo -ltiff -lz ;;
+        png|raster) echo -ltiff -lpng16 -lz ;;
     esac
     [ "$1" = hdf5_layout ] && echo $HDF5_L
 }

@@ -3,6 +3,8 @@
 #include <tiffio.h>
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <zlib.h>
 #include <stdint.h>
 
 static inline int compseg_tiff_get_u32(TIFF *t, uint32_t tag, uint32_t *v) { return TIFFGetField(t, tag, v); }
@@ -70,4 +72,35 @@ static inline int compseg_tiff_get_colormap(TIFF *t, uint16_t **red, uint16_t **
 /// The extra samples' meanings (TIFFTAG_EXTRASAMPLES): count and an array, defaulted to none.
 static inline int compseg_tiff_get_extrasamples(TIFF *t, uint16_t *count, uint16_t **types) {
     return TIFFGetFieldDefaulted(t, TIFFTAG_EXTRASAMPLES, count, types);
+}
+
+/// Inflates strip or tile `strile`'s stored Deflate bytes whole, so that zlib checks the stream's
+/// Adler-32, which libtiff never reaches (it stops once the strip's or tile's bytes are out): 0, with
+/// zlib's reason in `why`, where the stream is damaged or cut short; 1 otherwise (also where the raw
+/// bytes cannot be read, which the decoding then names).
+static inline int compseg_tiff_deflate_sound(TIFF *t, uint32_t strile, int tiled, char *why, size_t whyLength) {
+    uint64_t count = TIFFGetStrileByteCount(t, strile);
+    if (count == 0 || count > (64u << 20)) return 1;
+    unsigned char *raw = malloc((size_t)count);
+    if (!raw) return 1;
+    tmsize_t got = tiled ? TIFFReadRawTile(t, strile, raw, (tmsize_t)count) : TIFFReadRawStrip(t, strile, raw, (tmsize_t)count);
+    if (got <= 0) { free(raw); return 1; }
+    z_stream stream;
+    memset(&stream, 0, sizeof stream);
+    if (inflateInit(&stream) != Z_OK) { free(raw); return 1; }
+    unsigned char out[65536];
+    stream.next_in = raw;
+    stream.avail_in = (uInt)got;
+    int status;
+    do {
+        stream.next_out = out;
+        stream.avail_out = sizeof out;
+        status = inflate(&stream, Z_NO_FLUSH);
+    } while (status == Z_OK);
+    if (status != Z_STREAM_END) {
+        snprintf(why, whyLength, "%s", status == Z_DATA_ERROR && stream.msg ? stream.msg : "the stream ends before its end mark: cut short");
+    }
+    inflateEnd(&stream);
+    free(raw);
+    return status == Z_STREAM_END;
 }

@@ -532,6 +532,16 @@ private struct PieceReader {
         return total
     }
 
+    /// Where the image is Deflate-compressed and zlib finds the stream of strip or tile `strile`
+    /// damaged, its reason (libtiff stops before the stream's checksum: damage in mid-stream would
+    /// decode to other pixels without a word); nil otherwise. Costs a second inflate of each.
+    func deflateDamage(_ strile: UInt32, tiled: Bool) -> String? {
+        guard info.compressionCode == Int(COMPRESSION_ADOBE_DEFLATE) || info.compressionCode == Int(COMPRESSION_DEFLATE) else { return nil }
+        var why = [CChar](repeating: 0, count: 256)
+        guard compseg_tiff_deflate_sound(f.tiff, strile, tiled ? 1 : 0, &why, why.count) == 0 else { return nil }
+        return String(cString: why)
+    }
+
     /// Decodes each tile that intersects the region, once per needed plane.
     func readTiles(width tw: Int, height th: Int) throws {
         let rowBytes = try pieceBytes([tw, samplesInPiece, bytesPerSample], "tile row")
@@ -559,6 +569,9 @@ private struct PieceReader {
                     guard got >= needed, f.lastError.isEmpty else {  // a message after a full read: libjpeg's damaged data
                         throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)\(f.truncation(of: tile))")
                     }
+                    if let damage = deflateDamage(tile, tiled: true) {
+                        throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)) holds damaged Deflate data (zlib: \(damage))")
+                    }
                     for y in top..<bottom {
                         convert(buffer + (y - ty) * rowBytes + (left - tx) * samplesInPiece * bytesPerSample,
                                 count: right - left, plane: plane, x: left - x0, y: y - y0)
@@ -581,6 +594,12 @@ private struct PieceReader {
         let (y0, y1) = (region.y, region.y + region.height)
         for plane in planes {
             for y in (y0 / rowsPerStrip * rowsPerStrip)..<y1 {
+                if y % rowsPerStrip == 0 {
+                    let strip = TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane))
+                    if let damage = deflateDamage(strip, tiled: false) {
+                        throw f.error("\(what): row \(y) (strip \(strip)) holds damaged Deflate data (zlib: \(damage))")
+                    }
+                }
                 f.clearError()
                 guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1, f.lastError.isEmpty else {
                     let strip = TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane))

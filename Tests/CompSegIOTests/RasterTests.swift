@@ -259,6 +259,28 @@ import Testing
         expectIOError(url, containing: "cannot be decoded") { _ = try RasterFile.read(url) }
     }
 
+    /// Deflate data damaged in mid-stream, which inflates to other bytes until zlib's checksum at
+    /// its end (which libtiff never reads), is refused, naming the strip or tile.
+    @Test(arguments: ["rgb8_deflate_strips.tif", "grey16_deflate_tiles.tif"])
+    func damagedDeflateDataIsRefused(_ name: String) throws {
+        let (dir, cleanup) = try temporaryFolder("raster-deflate-damage")
+        defer { cleanup() }
+        let url = dir.appendingPathComponent(name)
+        let data = try Data(contentsOf: Self.raster(name))
+        _ = try RasterFile.read(Self.raster(name))  // sound as written
+        var refused = 0
+        for start in stride(from: data.count / 3, to: data.count * 2 / 3, by: max(1, data.count / 12)) {
+            var damaged = data
+            for i in start..<min(start + 8, damaged.count) { damaged[i] ^= 0x5A }
+            try damaged.write(to: url)
+            do { _ = try RasterFile.read(url) } catch let e as IOError {
+                refused += 1
+                #expect(e.message.contains("cannot be decoded") || e.message.contains("holds damaged Deflate data") || e.message.contains("not a readable"), "\(e)")
+            }
+        }
+        #expect(refused >= 3, "damage went unseen in \(name)")
+    }
+
     /// A header whose first directory is at offset 0, or past the end, says so where libtiff gives no reason.
     @Test func aHeaderWithoutADirectoryIsNamed() throws {
         let (dir, cleanup) = try temporaryFolder("raster-no-ifd")
