@@ -90,6 +90,12 @@ import Testing
         } }
         let wide = try Self.read(wideLines.joined(separator: "\n"))
         #expect(wide.width == 60 && wide.height == 3 && wide[band: 1, y: 2, x: 59] == 179)
+        // One pixel's X far off the grid (a damaged line) is named, not taken to make the others one column.
+        var moved = wideLines
+        for k in [130, 131] { moved[k] = "2000000000.0" + moved[k].drop { $0 != "\t" } }
+        #expect { _ = try Self.read(moved.joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 131: X=2000000000.0 lies far off the other X values (X=-0.") && "\($0)".contains("a position off the grid")
+        }
         // A position that is not a number is named (its spectrum was dropped without a word).
         let lost = Self.rows(x: { r, c in r == 1 && c == 2 ? .nan : Double(2 * c) })
         #expect { _ = try Self.read(lost.joined(separator: "\n")) } throws: {

@@ -318,6 +318,21 @@ private struct PixelSpectra {
         for (value, line) in zip(values, lines) where firstLine[value] == nil { firstLine[value] = line }
         let sorted = firstLine.keys.sorted()
         let gaps = zip(sorted.dropFirst(), sorted).map { $0 - $1 }
+        // A few values far beyond all the others (one gap over 4 times any other, with at most a fifth
+        // of the values on its far side) are positions off the grid, which would make the rest one
+        // column below: named. (Two columns of a jittering stage hold as many values each.)
+        if gaps.count >= 2 {
+            let order = gaps.indices.sorted { gaps[$0] > gaps[$1] }
+            let (widest, below) = (order[0], order[0] + 1), above = sorted.count - order[0] - 1
+            if gaps[widest] > 4 * gaps[order[1]], 5 * min(below, above) <= max(below, above) {
+                let off = below < above ? Array(sorted[..<below]) : Array(sorted[below...])
+                let rest = below < above ? sorted[below...] : sorted[..<below]
+                let far = off.max { abs($0 - rest.first!) < abs($1 - rest.first!) }!
+                throw IOError(file: file, "line \(firstLine[far] ?? 0): \(name)=\(far) lies far off the other \(name) values (\(name)=\(rest.first!) "
+                              + "to \(name)=\(rest.last!), their largest gap \(String(format: "%.6g", gaps[order[1]]))): a position off the grid"
+                              + (off.count > 1 ? " (with \(off.count - 1) more beside it)" : ""))
+            }
+        }
         // Gaps of at most a quarter of the largest lie within a column (a stage's jitter); on a grid
         // without jitter every gap is the step, so every value is a column of its own.
         let within = (gaps.max() ?? 0) / 4
