@@ -72,8 +72,8 @@ target_sources() {
         envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO_BASE ;;
         tiff) echo $IO/TIFF.swift $IO_BASE ;;
-        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift ;;
-        png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift ;;  # PNG.swift checks palettes by RasterPNG
+        raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift $IO/Instruments/InstrumentBytes.swift ;;  # RasterTIFF reads IFD counts with BoundedFile
+        png) echo $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift $IO/Instruments/InstrumentBytes.swift ;;  # PNG.swift checks palettes by RasterPNG
         geojson) echo $IO/GeoJSONMask.swift $IO/CompactJSON.swift $IO/PixelBits.swift $IO_BASE ;;
         config_json|config_yaml)
             echo $(noimport $(without Sources/CompSegTraining/RunConfiguration.swift 'public func preparedModality')) $(noimport Sources/CompSegTraining/TrainingSettings.swift) \

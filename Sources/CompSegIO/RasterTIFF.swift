@@ -106,14 +106,16 @@ final class RasterTIFFFile {
     /// Where libtiff gave no reason: what the header says of the first image directory
     /// ("; its header points to no image directory (offset 0)"), or "".
     static func firstDirectoryProblem(_ url: URL) -> String {
-        guard let head = try? FileSignature.head(of: url, bytes: 16), head.count >= 8 else { return "" }
-        let little = head[0] == 0x49, big = head[2] == 0x2B || head[3] == 0x2B
-        let field = big ? head.dropFirst(8).prefix(8) : head.dropFirst(4).prefix(4)
-        guard field.count == (big ? 8 : 4) else { return "; the file ends inside its header" }
-        let offset = (little ? Array(field.reversed()) : Array(field)).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let size = ((try? FileManager.default.attributesOfItem(atPath: url.path)[.size]) as? NSNumber)?.uint64Value ?? 0
+        guard let file = try? BoundedFile(url), let head = try? file.bytes(at: 0, count: min(16, file.length), "header"),
+              head.count >= 4 else { return "" }
+        let order: ByteOrder = head.raw[0] == 0x49 ? .little : .big
+        let bigTIFF = (try? head.integer(UInt16.self, at: 2, "version", order)) == 43
+        guard let offset = bigTIFF ? try? head.integer(UInt64.self, at: 8, "offset", order)
+                : (try? head.integer(UInt32.self, at: 4, "offset", order)).map(UInt64.init) else { return "; the file ends inside its header" }
         if offset == 0 { return "; its header points to no image directory (offset 0)" }
-        if offset >= size { return "; its first image directory lies at byte \(offset), past the end of the file (\(size) bytes): it is truncated" }
+        if offset >= UInt64(file.length) {
+            return "; its first image directory lies at byte \(offset), past the end of the file (\(file.length) bytes): it is truncated"
+        }
         return ""
     }
 
@@ -234,28 +236,24 @@ final class RasterTIFFFile {
     /// The count the current directory's entry for `tag` declares, read from the file (libtiff
     /// gives the values, not how many the file held); nil where it has no such entry or cannot be read.
     func declaredCount(of tag: UInt16) -> UInt64? {
-        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
-        defer { try? handle.close() }
-        func bytes(at offset: UInt64, _ count: Int) -> [UInt8]? {
-            guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.read(upToCount: count), data.count == count else { return nil }
-            return [UInt8](data)
+        guard let bounded = try? BoundedFile(URL(fileURLWithPath: file)), let mark = try? bounded.bytes(at: 0, count: 2, "byte order") else { return nil }
+        let order: ByteOrder = mark.raw == [0x49, 0x49] ? .little : .big
+        let big = TIFFIsBigTIFF(tiff) != 0, directory = Int(clamping: TIFFCurrentDirOffset(tiff))
+        // Classic TIFF: a 2-byte entry count, entries of 12 bytes (tag, type, 4-byte count, value); BigTIFF: 8, 20, 8-byte count.
+        let (countBytes, entryBytes) = big ? (8, 20) : (2, 12)
+        func unsigned(_ bytes: Bytes, at offset: Int, wide: Bool, narrow: Int) throws -> UInt64 {
+            if wide { return try bytes.integer(UInt64.self, at: offset, "count", order) }
+            return narrow == 2 ? UInt64(try bytes.integer(UInt16.self, at: offset, "count", order))
+                : UInt64(try bytes.integer(UInt32.self, at: offset, "count", order))
         }
-        guard let order = bytes(at: 0, 2) else { return nil }
-        let little = order == [0x49, 0x49]
-        func number(_ b: ArraySlice<UInt8>) -> UInt64 {
-            let ordered: [UInt8] = little ? Array(b.reversed()) : Array(b)
-            return ordered.reduce(0) { $0 << 8 | UInt64($1) }
-        }
-        let big = TIFFIsBigTIFF(tiff) != 0, directory = TIFFCurrentDirOffset(tiff)
-        let (countBytes, entryBytes, fieldBytes) = big ? (8, 20, 8) : (2, 12, 4)
-        guard let head = bytes(at: directory, countBytes) else { return nil }
-        let entries = min(Int(number(head[...])), 4096)
-        guard let table = bytes(at: directory + UInt64(countBytes), entries * entryBytes) else { return nil }
-        for k in 0..<entries {
-            let entry = table[(k * entryBytes)..<((k + 1) * entryBytes)]
-            guard number(entry.prefix(2)) == UInt64(tag) else { continue }
-            return number(entry.dropFirst(4).prefix(fieldBytes))
-        }
+        do {
+            let head = try bounded.bytes(at: directory, count: countBytes, "directory")
+            let entries = Int(min(try unsigned(head, at: 0, wide: big, narrow: 2), 4096))
+            let table = try bounded.bytes(at: directory + countBytes, count: entries * entryBytes, "entries")
+            for k in 0..<entries where try table.integer(UInt16.self, at: k * entryBytes, "tag", order) == tag {
+                return try unsigned(table, at: k * entryBytes + 4, wide: big, narrow: 4)
+            }
+        } catch { return nil }
         return nil
     }
 
