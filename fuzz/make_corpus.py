@@ -48,6 +48,10 @@ def main():
     for f in sorted(glob.glob(os.path.join(FIX, "instruments", "spc", "*.spc"))):
         with open(f, "rb") as h:
             put("spc", os.path.basename(f), h.read())
+    # fsm: whole .fsm files.
+    for f in sorted(glob.glob(os.path.join(FIX, "instruments", "fsm", "*.fsm"))):
+        with open(f, "rb") as h:
+            put("fsm", os.path.basename(f), h.read())
     # geojson: whole files (compseg's own masks and hand-drawn annotations).
     for f in sorted(glob.glob(os.path.join(FIX, "geojson", "*.geojson")) + glob.glob(os.path.join(FIX, "masks", "*.geojson"))):
         with open(f, "rb") as h:

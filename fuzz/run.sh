@@ -54,7 +54,7 @@ NN_INC=(-I Sources/CDNNL -I Sources/COpenBLAS -I Sources/CKernels/include "${BLA
 NN_LINK=(-L$MOD -lCompSegNN -lCKernels -ldnnl -lgomp $BLAS_L)
 YAML=.build/checkouts/Yams/Sources
 
-ALL_TARGETS=(manifest envi wire spc agilent textmap numpy safetensors tiff png raster geojson config_json config_yaml hdf5_layout)
+ALL_TARGETS=(manifest envi wire spc fsm agilent textmap numpy safetensors tiff png raster geojson config_json config_yaml hdf5_layout)
 [ -n "$(ls Sources/CompSegIO/Raster*.swift 2>/dev/null)" ] || ALL_TARGETS=(${ALL_TARGETS[@]/raster})
 
 # The project files each target compiles in (besides fuzz/TARGET.swift and fuzz/Support.swift),
@@ -69,7 +69,7 @@ target_sources() {
     case $1 in
         # Manifest.swift checks files with IO_BASE and FileSignature.swift (among INSTRUMENTS).
         manifest) echo $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} ${MASKS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) ;;
-        envi|wire|spc|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
+        envi|wire|spc|fsm|agilent|textmap|numpy) echo ${INSTRUMENTS[@]} ;;
         safetensors) echo $IO/Safetensors.swift $IO_BASE ;;
         tiff) echo $IO/TIFF.swift $IO_BASE ;;
         raster) echo $IO/Raster*.swift $IO/PNGChunks.swift $IO_BASE $IO/FileSignature.swift $IO/Instruments/InstrumentBytes.swift ;;  # RasterTIFF reads IFD counts with BoundedFile

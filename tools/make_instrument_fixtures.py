@@ -2,7 +2,7 @@
 
 Usage (from the repository root):
     PY=$(../shared/bench/setup-torch.sh)
-    $PY -m pip install agilent-format==0.4.7 spectral==0.25 renishawWiRE==0.1.16 spc-io==0.2.1
+    $PY -m pip install agilent-format==0.4.7 spectral==0.25 renishawWiRE==0.1.16 spc-io==0.2.1 specio==0.1.0
     $PY tools/make_instrument_fixtures.py
 (The script also runs `pip download --no-binary :all: renishaw-wdf==1.4.0` into a temporary folder for
 Renishaw's own test map, Si-map.wdf, which only the source distribution ships.)
@@ -22,6 +22,12 @@ Every expected value comes from a reader independent of CompSeg:
   (no Python package writes a valid multifile map) and read back with spc-io (`spc_io.SpcRaw`), whose
   decoded subfile positions (Z = subtime, W = subwlevel) place each spectrum: columns by Z, rows by W.
 - Text maps: written here with numpy from a formula.
+- PerkinElmer FSM: specio's Spotlight image (spectra.fsm, BSD-3-Clause), trimmed to 4×5 pixels and 21 of its 1641
+  bands (every 80th, so the axis stays evenly spaced) around its one %T value below 0, its text block kept; and small
+  maps written here from the block layout. All are read with specio (specread), which lists the spectra in file
+  order: the image is ny × nx, x fastest (the order in which specio's own map shows tissue, not stripes). The
+  expected absorbance is 2 − log10(%T), computed here in float64 and rounded to float32, the value at or below 0
+  taken as the file's smallest positive %T, as the reader documents.
 - NumPy arrays: written here with numpy.lib.format (header versions 1 and 2, C and Fortran order)
   and read back with numpy.load.
 
@@ -51,6 +57,10 @@ import agilent_format
 import spectral.io.envi as envi
 from spc_io.low_level.spc_raw import SpcRaw
 from renishawWiRE import WDFReader
+import collections.abc  # specio 0.1.0 imports Iterable from collections, which Python 3.10 moved
+collections.Iterable = collections.abc.Iterable
+import specio
+import specio.datasets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "instruments")
@@ -583,6 +593,114 @@ def make_text():
     expect_error("text/irregular-ragged.xyz", "5 values", "6", line=5)
 
 
+# ---------------------------------------------------------------- PerkinElmer FSM
+
+def fsm_block(block_id, payload):
+    return struct.pack("<Hi", block_id, len(payload)) + payload
+
+
+def fsm_image_block(nx, ny, bands, start, step, end=None, name=b"", tail=b"\0" * 12):
+    """Block 5100: name, float64 x/y steps, axis step, start, end, two 4-D limits, x/y/z origins, int32 sizes."""
+    end = start + (bands - 1) * step if end is None else end
+    fields = struct.pack("<10d3i", 6.25, 6.25, step, start, end, 0.0, 0.0, 100.0, 200.0, start, nx, ny, bands)
+    return fsm_block(5100, struct.pack("<h", len(name)) + name + fields + tail)
+
+
+def fsm_text_block(*texts):
+    """Block 5104: members, each an id, a size and a '#u'-tagged string (padded with empty ones to the 70 that specio
+    expects of a Spotlight file)."""
+    texts = texts + (b"",) * (70 - len(texts))
+    members = b"".join(struct.pack("<Hi", 0x8B71 + i, 4 + len(t)) + b"#u" + struct.pack("<h", len(t)) + t
+                       for i, t in enumerate(texts))
+    return fsm_block(5104, members)
+
+
+def fsm_file(path, blocks, description=b"DataSet - 4DConst3DInterval"):
+    with open(path, "wb") as f:
+        f.write(b"PEPE" + description.ljust(40, b"\0") + b"".join(blocks))
+
+
+def fsm_read(path):
+    """specio's reading: the spectra in file order, the axis, and the %T flag from the text block."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        spectra = specio.specread(path)
+    return np.atleast_2d(np.asarray(spectra.amplitudes, dtype=np.float32)), np.asarray(spectra.wavelength, dtype=np.float64)
+
+
+def absorbance(percent):
+    floor = percent[percent > 0].min()
+    return np.float32(2 - np.log10(np.where(percent > 0, percent, floor).astype(np.float64)))
+
+
+def make_fsm():
+    folder = os.path.join(OUT, "fsm")
+    os.makedirs(folder, exist_ok=True)
+    # The real Spotlight image: 93 × 86 pixels, 1641 bands from 4000 to 720 cm-1 in %T.
+    source = open(os.path.join(os.path.dirname(specio.datasets.__file__), "data", "spectra.fsm"), "rb").read()
+    blocks, offset = [], 44
+    while offset < len(source):
+        block_id, size = struct.unpack("<Hi", source[offset:offset + 6])
+        blocks.append((block_id, source[offset + 6:offset + 6 + size]))
+        offset += 6 + size
+    image = blocks[0][1]
+    name_length = struct.unpack("<h", image[:2])[0]
+    base = 2 + name_length
+    nx, ny, nz = struct.unpack("<3i", image[base + 80:base + 92])
+    start, step = struct.unpack("<d", image[base + 24:base + 32])[0], struct.unpack("<d", image[base + 16:base + 24])[0]
+    cube = np.array([np.frombuffer(p, "<f4") for i, p in blocks if i == 5105]).reshape(ny, nx, nz)
+    rows, cols, bands = slice(12, 16), slice(74, 79), np.arange(11, nz, 80)
+    assert (cube[rows, cols][:, :, bands] <= 0).sum() == 1
+    trimmed = cube[rows, cols][:, :, bands]
+    fields = (struct.pack("<3d", *struct.unpack("<2d", image[base:base + 16]), step * 80)
+              + struct.pack("<2d", start + step * 11, start + step * 11 + step * 80 * (len(bands) - 1))
+              + image[base + 40:base + 72] + struct.pack("<d", start + step * 11)
+              + struct.pack("<3i", 5, 4, len(bands)) + image[base + 92:])
+    path = os.path.join(folder, "spotlight-trimmed.fsm")
+    fsm_file(path, [fsm_block(5100, image[:base] + fields), fsm_block(5104, blocks[1][1])]
+             + [fsm_block(5105, s.astype("<f4").tobytes()) for s in trimmed.reshape(20, -1)], source[4:44])
+    spectra, axis = fsm_read(path)
+    assert np.array_equal(spectra.reshape(4, 5, -1), trimmed)
+    expect("fsm/spotlight-trimmed.fsm", absorbance(spectra.reshape(4, 5, -1)), axis, "cm⁻¹", "PerkinElmer FSM",
+           notes=["transmittance (%T) read as absorbance", "1 value at or below 0 %T read as the file's smallest positive %T"])
+
+    # Written here: an absorbance map (no conversion), in nm, and a map without a text block.
+    H, W, B = 3, 4, 6
+    y, x, k = np.meshgrid(np.arange(H), np.arange(W), np.arange(B), indexing="ij")
+    values = (0.1 * k + 0.01 * y + 0.001 * x + 0.5).astype(np.float32)
+    spectra_blocks = [fsm_block(5105, s.astype("<f4").tobytes()) for s in values.reshape(H * W, B)]
+    path = os.path.join(folder, "absorbance.fsm")
+    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0, name=b"map"), fsm_text_block(b"Spotlight", b"Absorbance (A)", b"cm-1", b"A")]
+             + spectra_blocks)
+    spectra, axis = fsm_read(path)
+    expect("fsm/absorbance.fsm", spectra.reshape(H, W, B), axis, "cm⁻¹", "PerkinElmer FSM")
+    path = os.path.join(folder, "no-text.fsm")
+    fsm_file(path, [fsm_image_block(W, H, B, 1000.0, 2.0)] + spectra_blocks)
+    spectra, axis = fsm_read(path)
+    expect("fsm/no-text.fsm", spectra.reshape(H, W, B), axis, "cm⁻¹", "PerkinElmer FSM", notes=["names no axis unit"])
+    # Unfinished: 10 of 3 × 4 spectra: the 2 complete rows are read.
+    path = os.path.join(folder, "unfinished.fsm")
+    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0), fsm_text_block(b"cm-1", b"A")] + spectra_blocks[:10])
+    spectra, axis = fsm_read(path)
+    expect("fsm/unfinished.fsm", spectra[:8].reshape(2, W, B), axis, "cm⁻¹", "PerkinElmer FSM",
+           notes=["unfinished acquisition: 10 of 4×3 spectra"])
+    # Refused.
+    fsm_file(os.path.join(folder, "short-spectrum.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks[:5]
+             + [fsm_block(5105, values[1, 1, :5].tobytes())] + spectra_blocks[6:])
+    expect_error("fsm/short-spectrum.fsm", "spectrum 5", "holds 20 bytes", "expected 6 float32 values")
+    fsm_file(os.path.join(folder, "axis-end.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0, end=1500.0)] + spectra_blocks)
+    expect_error("fsm/axis-end.fsm", "block 5100", "from 1800.0 by -50.0 over 6 bands does not end at 1500.0")
+    fsm_file(os.path.join(folder, "too-many.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks * 2)
+    expect_error("fsm/too-many.fsm", "holds 24 spectra, more than the 4×3")
+    fsm_file(os.path.join(folder, "no-image.fsm"), [fsm_text_block(b"cm-1")] + spectra_blocks[:1])
+    expect_error("fsm/no-image.fsm", "before the image block (5100)")
+    path = os.path.join(folder, "truncated.fsm")
+    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks)
+    with open(path, "r+b") as f:
+        f.truncate(os.path.getsize(path) - 3)
+    expect_error("fsm/truncated.fsm", "block 5105 at offset", "declares 24 bytes, but the file holds 21")
+
+
 # ---------------------------------------------------------------- NumPy arrays
 
 def make_numpy():
@@ -647,13 +765,14 @@ def make_numpy():
 
 
 def main():
-    for sub in ("envi", "agilent", "wire", "spc", "text", "numpy"):  # README.md, written by hand, stays
+    for sub in ("envi", "agilent", "wire", "spc", "fsm", "text", "numpy"):  # README.md, written by hand, stays
         shutil.rmtree(os.path.join(OUT, sub), ignore_errors=True)
     os.makedirs(OUT, exist_ok=True)
     make_envi()
     make_agilent()
     make_wire()
     make_spc()
+    make_fsm()
     make_text()
     make_numpy()
     with open(os.path.join(OUT, "expected.json"), "w") as f:  # one file a line

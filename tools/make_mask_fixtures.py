@@ -56,6 +56,10 @@ def main():
     # 16-bit grey on a 2× finer picture.
     write("grey16_full.png", [[1 if on(x // 2, y // 2) else 0 for x in range(2 * W)] for y in range(2 * H)],
           greyscale=True, bitdepth=16, width=2 * W)
+    # A whole slide's truth at 1 bit: 4096² with a 100² tumour at (1000, 2000), a few kilobytes (over
+    # 4096 pixels per stored byte, as 1-bit masks of small tumours are).
+    write("grey1_4096_sparse.png", [[1 if 2000 <= y < 2100 and 1000 <= x < 1100 else 0 for x in range(4096)] for y in range(4096)],
+          greyscale=True, bitdepth=1, width=4096)
 
 
 if __name__ == "__main__":

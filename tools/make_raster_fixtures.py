@@ -21,7 +21,9 @@ README.md in the output folder lists every file and how it was written. (imageco
 import hashlib
 import json
 import os
+import struct
 import sys
+import zlib
 
 import imagecodecs
 import numpy as np
@@ -352,6 +354,48 @@ def write_sparse():
                [level_entry(unstored(RGB8, 255), 0, alpha=alpha)])
 
 
+def write_unstored():
+    """A tiled TIFF none of whose tiles is stored (every offset and byte count 0): refused as holding no pixels."""
+    name = "rgb8_unstored_tiles.tif"
+    path = os.path.join(OUT, name)
+    tifffile.imwrite(path, RGB8, photometric="rgb", compression="zlib", tile=TILE, metadata=None)
+    with tifffile.TiffFile(path) as t:
+        tags = t.pages[0].tags
+        places = [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)], len(t.pages[0].dataoffsets))
+                  for key in ("TileOffsets", "TileByteCounts")]
+    raw = bytearray(open(path, "rb").read())
+    for start, size, count in places:
+        raw[start:start + size * count] = bytes(size * count)
+    with open(path, "wb") as f:
+        f.write(raw)
+    reason = "stores none of its strips or tiles (each has offset and byte count 0): it holds no pixels"
+    manifest["unsupported"][name] = reason
+    readme_rows.append((name, f"8-bit RGB, Deflate, 16×16 tiles, none stored — refused: `{reason}`"))
+
+
+def write_deflate_bomb():
+    """A 16×16 grey Deflate tile whose stream inflates to 4 MiB of zeros (appended to the file, tile 0
+    pointed at it): refused, where a second inflate to the stream's end would walk it all."""
+    name = "grey8_deflate_bomb_tile.tif"
+    path = os.path.join(OUT, name)
+    tifffile.imwrite(path, GREY8[:16, :16], photometric="minisblack", compression="zlib", tile=(16, 16), metadata=None)
+    with tifffile.TiffFile(path) as t:
+        tags = t.pages[0].tags
+        offsets, counts = tags["TileOffsets"], tags["TileByteCounts"]
+        assert len(t.pages[0].dataoffsets) == 1  # one tile: its offset and count lie in the entries themselves
+        places = [(offsets.offset + 8, offsets.dtype), (counts.offset + 8, counts.dtype)]
+    raw = bytearray(open(path, "rb").read())
+    bomb = zlib.compress(bytes(4 << 20), 9)
+    for (place, dtype), value in zip(places, (len(raw), len(bomb))):
+        assert int(dtype) == 4  # LONG
+        raw[place:place + 4] = struct.pack("<I", value)
+    with open(path, "wb") as f:
+        f.write(raw + bomb)
+    reason = "holds damaged Deflate data (they decode to more than"
+    manifest["unsupported"][name] = reason
+    readme_rows.append((name, f"16×16 grey, Deflate, its one tile's stream 4 MiB of zeros ({len(bomb)} bytes) — refused: `{reason}`"))
+
+
 def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, palette=None, interlace=False, check=True,
               opacity=None, transparent=None):
     """Writes with pypng; checks the file decodes (imagecodecs/PIL) to the array written."""
@@ -486,6 +530,8 @@ def main():
     write_bad_palettes()
     write_premultiplied()
     write_sparse()
+    write_deflate_bomb()
+    write_unstored()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         # One line per file: small, and diffs stay readable.
         f.write('{"files": {\n')

@@ -76,11 +76,13 @@ static inline int compseg_tiff_get_extrasamples(TIFF *t, uint16_t *count, uint16
 
 /// Inflates strip or tile `strile`'s stored Deflate bytes whole, so that zlib checks the stream's
 /// Adler-32, which libtiff never reaches (it stops once the strip's or tile's bytes are out): 0, with
-/// zlib's reason in `why`, where the stream is damaged or cut short; 1 otherwise (also where the raw
-/// bytes cannot be read, which the decoding then names).
+/// the reason in `why`, where the stream is damaged, cut short, or decodes to more than twice a
+/// strip's or tile's bytes (a stream that would take minutes to walk); 1 otherwise (also where the
+/// raw bytes cannot be read, which the decoding then names, or zlib lacks memory).
 static inline int compseg_tiff_deflate_sound(TIFF *t, uint32_t strile, int tiled, char *why, size_t whyLength) {
     uint64_t count = TIFFGetStrileByteCount(t, strile);
     if (count == 0 || count > (64u << 20)) return 1;
+    uint64_t limit = 2 * (uint64_t)(tiled ? TIFFTileSize64(t) : TIFFStripSize64(t)) + 65536;
     unsigned char *raw = malloc((size_t)count);
     if (!raw) return 1;
     tmsize_t got = tiled ? TIFFReadRawTile(t, strile, raw, (tmsize_t)count) : TIFFReadRawStrip(t, strile, raw, (tmsize_t)count);
@@ -96,11 +98,17 @@ static inline int compseg_tiff_deflate_sound(TIFF *t, uint32_t strile, int tiled
         stream.next_out = out;
         stream.avail_out = sizeof out;
         status = inflate(&stream, Z_NO_FLUSH);
-    } while (status == Z_OK);
-    if (status != Z_STREAM_END) {
-        snprintf(why, whyLength, "%s", status == Z_DATA_ERROR && stream.msg ? stream.msg : "the stream ends before its end mark: cut short");
+    } while (status == Z_OK && stream.total_out <= limit);
+    int sound = status == Z_STREAM_END || status == Z_MEM_ERROR;
+    if (status == Z_OK) {
+        snprintf(why, whyLength, "they decode to more than %llu bytes, over twice the strip's or tile's own", (unsigned long long)limit);
+    } else if (status == Z_NEED_DICT) {
+        snprintf(why, whyLength, "they ask for a preset dictionary, which TIFF never gives");
+    } else if (!sound) {
+        if (status == Z_DATA_ERROR && stream.msg) snprintf(why, whyLength, "zlib: %s", stream.msg);
+        else snprintf(why, whyLength, "zlib: the stream ends before its end mark: cut short");
     }
     inflateEnd(&stream);
     free(raw);
-    return status == Z_STREAM_END;
+    return sound;
 }

@@ -342,11 +342,12 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
             }
             removeLeftoverTemporaries(in: folder)
             let ours = OutputList.read(in: folder) ?? earlier
-            // A file of ours edited since (a mask corrected by hand) is no longer ours to replace or remove.
+            // A file of ours edited since (a mask corrected by hand) is no longer ours to replace or remove
+            // (said first, with --force or not: no advice to pass --force that it would then refuse).
             let changed = OutputList.changed(in: folder)
-            if force, let first = changed.first {
+            if let first = changed.first {
                 throw CLIError("\(first.path)\(changed.count > 1 ? " (and \(changed.count - 1) more)" : "") was changed after compseg wrote it "
-                               + "(its size or modification time differ); --force replaces only files as an earlier segment, overlay or "
+                               + "(its size, or its time and bytes, differ); --force replaces only files as an earlier segment, overlay or "
                                + "evaluate left them: move \(changed.count > 1 ? "them" : "it") elsewhere first, or choose another --out")
             }
             let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }

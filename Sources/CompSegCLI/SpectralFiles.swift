@@ -42,7 +42,7 @@ struct Inspect: ParsableCommand {
         abstract: "Describe image files: format, size, axis, stored type, non-finite values, tissue; or a TIFF's or PNG's images.",
         discussion: """
             Spectral modalities read HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles (.dat/.bsp) and mosaics (.dmt), \
-            Renishaw WiRE (.wdf), Galactic SPC (.spc), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
+            Renishaw WiRE (.wdf), Galactic SPC (.spc), PerkinElmer FSM (.fsm), NumPy (.npy) and text maps, told apart by extension and content. Tissue is the file's mask or \
             the modality's computed one, without pixels holding NaN or infinite values. A file the modality would refuse \
             as a training sample (NaN under nonFinite: error, no tissue, an axis a step refuses or a setting it cannot meet, \
             such as more PCA components than bands: its steps are fitted \
@@ -169,7 +169,8 @@ struct Inspect: ParsableCommand {
                 let image = description.images[description.levels[level]]
                 if let why = image.unsupported { throw IOError(file: path, "level \(level), which the modality reads: \(why)") }
                 // A header that claims more pixels than the file can hold is refused here as segment refuses it.
-                try requirePlausibleSize([image.width, image.height, image.samplesPerPixel], file: path, what: "level \(level)")
+                try requirePlausibleSize([image.width, image.height, image.samplesPerPixel], bitsPerSample: image.bitsPerSample,
+                                         storedShare: image.storedShare, file: path, what: "level \(level)")
                 let size = scale == 1 ? "\(image.width)×\(image.height)"
                     : "\(image.width)×\(image.height) scaled by \(scale) to about \(Int((Double(image.width) * scale).rounded()))×"
                       + "\(Int((Double(image.height) * scale).rounded()))"

@@ -124,9 +124,11 @@ extension JSONValue {
 
     /// This object's keys laid over `base`'s, object within object, key by key (a settings file's
     /// `tissue: {fillHolesSmallerThan: 5}` over a modality's `tissue` block keeps its other keys);
-    /// any other value replaces the base's.
+    /// any other value replaces the base's, as does an object naming another `kind` or `method`
+    /// (`preview: {kind: absorbance}` over `{kind: bands, wavenumbers: […]}`: the bands' keys go too).
     public func merged(over base: JSONValue) -> JSONValue {
         guard case .object(let mine) = self, case .object(var merged) = base else { return self }
+        if ["kind", "method"].contains(where: { mine[$0] != nil && merged[$0] != nil && mine[$0] != merged[$0] }) { return self }
         for (key, value) in mine { merged[key] = merged[key].map { value.merged(over: $0) } ?? value }
         return .object(merged)
     }

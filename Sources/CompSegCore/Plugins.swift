@@ -147,26 +147,30 @@ public struct PluginConfiguration: Sendable, Equatable {
         // decodes the section key by key would otherwise drop a misspelt one without a word.
         if let givenValue = try? JSONDecoder().decode(JSONValue.self, from: self.json), let encoded = try? JSONValue(encoding: value) {
             let defaults = (T.self as? any DefaultedConfiguration.Type).flatMap { try? JSONValue(encoding: $0.init()) }
-            if let unknown = unknownNestedKey(given: givenValue, encoded: encoded, defaults: defaults, path: "") { throw unknown }
+            let listed = (T.self as? any ListsConfigurationKeys.Type)?.sectionKeys ?? [:]
+            if let unknown = unknownNestedKey(given: givenValue, encoded: encoded, defaults: defaults, listed: listed, path: "") { throw unknown }
         }
         return value
     }
 
     /// The first key of a nested object of `given` that neither the decoded value (`encoded`) nor
-    /// the defaults hold at the same place (given as null, it counts as known: an optional left
-    /// out); objects the type keeps whole hold every key given, so they pass.
-    private func unknownNestedKey(given: JSONValue, encoded: JSONValue?, defaults: JSONValue?, path: String) -> ConfigurationError? {
+    /// the defaults hold at the same place, nor the type lists for its section (`sectionKeys`);
+    /// given as null, it counts as known: an optional left out. Objects the type keeps whole hold
+    /// every key given, so they pass.
+    private func unknownNestedKey(given: JSONValue, encoded: JSONValue?, defaults: JSONValue?, listed: [String: [String]],
+                                  path: String) -> ConfigurationError? {
         guard let object = given.objectValue else { return nil }
         for key in object.keys.sorted() {
             guard let inner = object[key]?.objectValue else { continue }
             let kept = encoded?.objectValue?[key]?.objectValue, byDefault = defaults?.objectValue?[key]?.objectValue
             guard kept != nil || byDefault != nil else { continue }
-            let known = Set((kept ?? [:]).keys).union((byDefault ?? [:]).keys), place = path.isEmpty ? key : "\(path).\(key)"
+            let place = path.isEmpty ? key : "\(path).\(key)"
+            let known = Set((kept ?? [:]).keys).union((byDefault ?? [:]).keys).union(listed[place] ?? [])
             if let unknown = inner.keys.sorted().first(where: { !known.contains($0) && inner[$0] != .null }) {
                 return ConfigurationError.unknownKey("\(place).\(unknown)", known: known.sorted().map { "\(place).\($0)" }, source: source)
             }
             if let deeper = unknownNestedKey(given: .object(inner), encoded: kept.map(JSONValue.object), defaults: byDefault.map(JSONValue.object),
-                                             path: place) {
+                                             listed: listed, path: place) {
                 return deeper
             }
         }
@@ -220,6 +224,12 @@ extension PluginConfiguration {
 /// keys its plugin takes out before decoding it) lists them, for the "known keys" of an error.
 public protocol ListsConfigurationKeys {
     static var configurationKeys: [String] { get }
+    /// The optional keys of its sections, by the section's path (`["tissue": ["threshold"]]`).
+    static var sectionKeys: [String: [String]] { get }
+}
+
+extension ListsConfigurationKeys {
+    public static var sectionKeys: [String: [String]] { [:] }
 }
 
 extension ListsConfigurationKeys where Self: Codable {

@@ -197,9 +197,10 @@ public func removeWrittenFile(_ url: URL) {
 }
 
 /// The files a command wrote into an output folder, listed in the folder's hidden `.compseg-outputs`
-/// (one a line: the name, and the size and modification time it was written with): what a later run
-/// there with `--force` may replace or remove, and nothing else. A listed file changed since
-/// (edited by hand) is no longer taken for one compseg wrote (`changed(in:)`).
+/// (one a line: the name, and the size, modification time and content digest it was written with):
+/// what a later run there with `--force` may replace or remove, and nothing else. A listed file
+/// changed since (edited by hand) is no longer taken for one compseg wrote (`changed(in:)`); one
+/// only copied (`cp -r`, `tar`: another time, the same bytes) still is.
 public enum OutputList {
     public static let name = ".compseg-outputs"
 
@@ -213,15 +214,19 @@ public enum OutputList {
         }
     }
 
-    /// The files the list in `folder` names that no longer have the size and modification time
-    /// they were written with (a name listed twice, while a new set moved in, may have either):
-    /// edited or replaced since, by hand or by another program.
+    /// The files the list in `folder` names that no longer hold what they were written with (a
+    /// name listed twice, while a new set moved in, may hold either): another size, or another
+    /// modification time and other bytes (a list written before digests: another time), edited or
+    /// replaced since, by hand or by another program.
     public static func changed(in folder: URL) -> [URL] {
         let recorded = Dictionary(grouping: entries(in: folder) ?? [], by: \.name).mapValues { $0.compactMap(\.signature) }
         return recorded.keys.sorted().compactMap { name in
             let url = folder.appendingPathComponent(name)
-            guard let signatures = recorded[name], !signatures.isEmpty, let now = signature(of: url), !signatures.contains(now) else { return nil }
-            return url
+            guard let signatures = recorded[name], !signatures.isEmpty, let now = signature(of: url, digest: false) else { return nil }
+            let fields = signatures.map { $0.split(separator: "\t").map(String.init) }, current = now.split(separator: "\t").map(String.init)
+            if fields.contains(where: { $0.prefix(2) == current.prefix(2) }) { return nil }  // size and time as written
+            let digests = fields.filter { $0.count == 3 && $0[0] == current[0] }.map { $0[2] }
+            return !digests.isEmpty && digests.contains(contentDigest(of: url) ?? "") ? nil : url
         }
     }
 
@@ -235,12 +240,25 @@ public enum OutputList {
         }
     }
 
-    /// The file's size and modification time (to the nanosecond), as a list records them; nil
-    /// where it is not there, or is a folder (never removed).
-    static func signature(of url: URL) -> String? {
+    /// The file's size, modification time (to the nanosecond) and, with `digest`, its content's
+    /// (`contentDigest`), as a list records them; nil where it is not there, or is a folder (never removed).
+    static func signature(of url: URL, digest: Bool = true) -> String? {
         var status = stat()
         guard lstat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFDIR else { return nil }
-        return "\(status.st_size)\t\(status.st_mtim.tv_sec).\(String(format: "%09ld", status.st_mtim.tv_nsec))"
+        let written = "\(status.st_size)\t\(status.st_mtim.tv_sec).\(String(format: "%09ld", status.st_mtim.tv_nsec))"
+        return digest ? written + "\t" + (contentDigest(of: url) ?? "-") : written
+    }
+
+    /// FNV-1a (64-bit, hex) of the file's bytes, read 1 MiB at a time: tells a copy from an edit,
+    /// not a security measure. Nil where it cannot be read.
+    static func contentDigest(of url: URL) -> String? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { for byte in $0 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
+        }
+        return String(hash, radix: 16)
     }
 
     /// Writes a set of files into `folder` all or none (`writeAllOrNothing`, the names in `last`

@@ -95,6 +95,12 @@ public final class HDF5File: Sendable {
         }
     }
 
+    /// The bytes the file stores for the dataset (0 where none of it was ever written: every
+    /// value then reads as the fill value).
+    public func storedBytes(of path: String) throws -> Int {
+        try withDataset(path) { Int(H5Dget_storage_size($0)) }
+    }
+
     /// The whole dataset as Float (float, integer and integer-based enum datasets are converted by
     /// HDF5; an enum, such as h5py's `bool`, gives its members' values: FALSE → 0, TRUE → 1).
     /// - Parameter maximumValues: the most values read; a dataset declaring more is refused before

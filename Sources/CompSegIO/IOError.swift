@@ -49,23 +49,32 @@ public func systemReason(_ error: Error) -> String {
 }
 
 /// No image codec here expands stored bytes by more than about 2,600× (Deflate at most 1,032×,
-/// LZW about 2,600×, JPEG and PackBits far less), so an image declaring more decoded samples than
+/// LZW about 2,600×, JPEG and PackBits far less), so an image declaring more decoded bytes than
 /// `maximumExpansion` × the file's bytes cannot hold them: its header lies, and it is refused before
 /// anything is allocated.
 let maximumExpansion = 4096
 
-/// Refuses an image or region of `dimensions` (their product: decoded samples) when the product
-/// overflows or the file at `file` is too small to hold that many compressed (`maximumExpansion`).
-public func requirePlausibleSize(_ dimensions: [Int], file: String, what: String) throws {
+/// Refuses an image or region of `dimensions` (their product: decoded samples, of `bitsPerSample`
+/// each) when the product overflows or the file at `file` is too small to hold that many bytes
+/// compressed (`maximumExpansion`). `storedShare`: the share of a TIFF's strips or tiles that hold
+/// data (those with offset and byte count 0 read as white glass, decoding nothing); an image that
+/// stores none of them is refused as holding no pixels.
+public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, storedShare: Double = 1, file: String, what: String) throws {
     var samples = 1, overflow = false
     for d in dimensions where !overflow { (samples, overflow) = samples.multipliedReportingOverflow(by: max(d, 0)) }
+    let declared = dimensions.count == 3 ? "\(dimensions[0])×\(dimensions[1]) pixels (width×height) of \(dimensions[2]) samples"
+        : dimensions.map(String.init).joined(separator: "×") + " samples"
+    guard storedShare > 0 || overflow || samples == 0 else {
+        throw IOError(file: file, "\(what) declares \(declared), but stores none of its strips or tiles (each has offset and byte "
+                      + "count 0): it holds no pixels")
+    }
     let bytes = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? Int.max
-    let (limit, huge) = max(bytes, 1).multipliedReportingOverflow(by: maximumExpansion)
-    guard !overflow, huge || samples <= limit else {
-        let declared = dimensions.count == 3 ? "\(dimensions[0])×\(dimensions[1]) pixels (width×height) of \(dimensions[2]) samples"
-            : dimensions.map(String.init).joined(separator: "×") + " samples"
-        throw IOError(file: file, "\(what) declares \(declared), more than "
-                      + "a file of \(bytes) bytes can hold (at most \(maximumExpansion) per stored byte); "
+    let decoded = Double(samples) * Double(max(bitsPerSample, 1)) / 8 * min(max(storedShare, 0), 1)
+    guard !overflow, decoded <= Double(max(bytes, 1)) * Double(maximumExpansion) else {
+        let bits = bitsPerSample == 8 ? "" : " of \(bitsPerSample) bits"
+        let stored = storedShare < 1 ? " (in the \(Int((storedShare * 100).rounded(.up)))% of its strips or tiles stored)" : ""
+        throw IOError(file: file, "\(what) declares \(declared)\(bits)\(stored), more than "
+                      + "a file of \(bytes) bytes can hold (at most \(maximumExpansion) decoded bytes per stored byte); "
                       + "the file is truncated or its header is damaged")
     }
 }

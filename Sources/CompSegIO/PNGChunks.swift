@@ -4,6 +4,14 @@ import Foundation
 /// only "Read Error" or "CRC error": a PNG is its 8-byte signature, then chunks of a 4-byte
 /// big-endian length, a 4-byte type, the data and a CRC-32 of type and data, ending with IEND.
 enum PNGChunks {
+    /// The bit depth its IHDR chunk declares (byte 24 of the file), nil where the file is shorter.
+    static func bitDepth(of url: URL) -> Int? {
+        guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 25), head.count == 25 else { return nil }
+        return Int(head[head.startIndex + 24])
+    }
+
     /// " (the file ends …)" or " (chunk … fails its CRC check …)" for the first structural
     /// problem found, or "" when the chunks are whole (the trouble is then inside the image data).
     static func diagnosis(of url: URL) -> String {

@@ -26,7 +26,8 @@ public final class RasterBands: @unchecked Sendable {
         let info = description.images[description.levels[level]]
         // Each band is checked as it is read; the whole image is checked here, before any work, as
         // `inspect` checks it (a small file declaring a vast image of empty tiles would be walked for minutes).
-        try requirePlausibleSize([info.width, info.height, info.samplesPerPixel], file: url.path, what: "level \(level)")
+        try requirePlausibleSize([info.width, info.height, info.samplesPerPixel], bitsPerSample: info.bitsPerSample,
+                                 storedShare: info.storedShare, file: url.path, what: "level \(level)")
         (self.url, self.level, width, height) = (url, level, info.width, info.height)
         png = description.format == .png ? try RasterPNG.Cursor(url) : nil
     }

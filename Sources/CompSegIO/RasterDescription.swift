@@ -72,6 +72,9 @@ public struct RasterImageInfo: Sendable, Equatable, CustomStringConvertible {
     public var unsupported: String?
     /// A TIFF's extra samples as it declares them ("associated alpha", "unspecified", …); nil: none.
     public var extraSamples: String? = nil
+    /// The share of a TIFF's strips or tiles stored (the others have offset and byte count 0:
+    /// white glass); 1 for a PNG.
+    public var storedShare: Double = 1
 
     public init(page: Int, subIFD: Int?, width: Int, height: Int, samplesPerPixel: Int, bitsPerSample: Int,
                 photometric: String, photometricCode: Int, compression: String, compressionCode: Int,

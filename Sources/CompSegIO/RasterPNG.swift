@@ -49,7 +49,7 @@ enum RasterPNG {
         let p = reader.r.pointee
         guard p.color_type == PNG_COLOR_TYPE_PALETTE else { return }
         let colours = Int(compseg_png_palette_size(reader.r)), width = Int(p.width)
-        try requirePlausibleSize([width, Int(p.height), 1], file: reader.file, what: "the PNG")
+        try requirePlausibleSize([width, Int(p.height), 1], bitsPerSample: Int(p.bit_depth), file: reader.file, what: "the PNG")
         guard colours < 1 << Int(p.bit_depth) else { return }  // every index there is has a colour
         guard p.channels == 1, p.depth == 8, p.row_bytes == width else {
             throw IOError(file: reader.file, "libpng delivers palette indexes in rows of \(p.row_bytes) bytes, expected \(width)")
@@ -108,6 +108,8 @@ enum RasterPNG {
         let width: Int, height: Int
         /// Samples per pixel as libpng delivers them (1–4), and their bytes (1 or 2).
         private let stored: Int, bytes: Int
+        /// Bits per sample as the file stores them (1–16), which bound what it can hold.
+        private let storedBits: Int
         private let interlaced: Bool
         private let rowBytes: Int
         /// Sample value → [0, 1].
@@ -126,6 +128,7 @@ enum RasterPNG {
             }
             (self.width, self.height, self.stored, bytes, rowBytes) = (width, height, stored, delivered / 8, p.row_bytes)
             interlaced = p.interlace != PNG_INTERLACE_NONE
+            storedBits = Int(p.bit_depth)
             if p.color_type == PNG_COLOR_TYPE_PALETTE { try RasterPNG.checkPaletteIndexes(url) }
             let top = Float((1 << delivered) - 1)
             table = (0..<(1 << delivered)).map { Float($0) / top }
@@ -135,8 +138,8 @@ enum RasterPNG {
         private var channels: Int { stored <= 2 ? 1 : 3 }
 
         func read(_ region: RasterRegion?) throws -> RasterImage {
-            let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, file: reader.file,
-                                                 what: "the PNG")
+            let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, bitsPerSample: storedBits,
+                                                 file: reader.file, what: "the PNG")
             let wholeWidth = r.x == 0 && r.width == width
             if wholeWidth, let last, last.y == r.y, last.image.height == r.height { return last.image }
             var values = [Float](repeating: 0, count: r.width * r.height * channels)

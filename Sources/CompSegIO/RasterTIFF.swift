@@ -65,7 +65,7 @@ enum RasterTIFF {
         if let why = info.unsupported { throw f.error("\(what): \(why)") }
         let map = try SampleMap(f, info: info, what: what)
         let r = try RasterFile.checkedRegion(region, width: info.width, height: info.height, channels: map.outputs,
-                                             file: f.file, what: what)
+                                             bitsPerSample: info.bitsPerSample, storedShare: info.storedShare, file: f.file, what: what)
         if info.photometricCode == Int(PHOTOMETRIC_YCBCR) {  // JPEG-compressed (SampleMap checked): libtiff converts to RGB
             guard compseg_tiff_set_u16(f.tiff, UInt32(TIFFTAG_JPEGCOLORMODE), UInt16(JPEGCOLORMODE_RGB)) == 1 else {
                 throw f.error("\(what): libtiff cannot convert its JPEG YCbCr to RGB\(f.lastError)")
@@ -278,7 +278,17 @@ final class RasterTIFFFile {
                                separatePlanes: separate, layout: layout, subfileType: Int(u32(TIFFTAG_SUBFILETYPE) ?? 0),
                                unsupported: unsupported)
         info.extraSamples = extraSamples()
+        info.storedShare = storedShare()
         return info
+    }
+
+    /// The share of the current directory's strips or tiles with a byte count above 0.
+    private func storedShare() -> Double {
+        // From the image size (libtiff may trim its strile count where the first has none stored).
+        let pieces = TIFFIsTiled(tiff) != 0 ? TIFFNumberOfTiles(tiff) : TIFFNumberOfStrips(tiff)
+        guard pieces > 0 else { return 1 }
+        let stored = (0..<pieces).reduce(0) { $0 + (TIFFGetStrileByteCount(tiff, $1) > 0 ? 1 : 0) }
+        return Double(stored) / Double(pieces)
     }
 
     /// The current directory's extra samples (ExtraSamples, 338) in words: "associated alpha",
@@ -568,7 +578,7 @@ private struct PieceReader {
                         throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)\(f.truncation(of: tile))")
                     }
                     if let damage = deflateDamage(tile, tiled: true) {
-                        throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)) holds damaged Deflate data (zlib: \(damage))")
+                        throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)) holds damaged Deflate data (\(damage))")
                     }
                     for y in top..<bottom {
                         convert(buffer + (y - ty) * rowBytes + (left - tx) * samplesInPiece * bytesPerSample,
@@ -595,7 +605,7 @@ private struct PieceReader {
                 if y % rowsPerStrip == 0 {
                     let strip = TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane))
                     if let damage = deflateDamage(strip, tiled: false) {
-                        throw f.error("\(what): row \(y) (strip \(strip)) holds damaged Deflate data (zlib: \(damage))")
+                        throw f.error("\(what): row \(y) (strip \(strip)) holds damaged Deflate data (\(damage))")
                     }
                 }
                 f.clearError()

@@ -75,15 +75,25 @@ import Testing
                              folder.path("data/spot001.h5")]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).sorted()
                     == [".compseg-outputs", "segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"])
-        // The hidden list names what compseg wrote there, and only that, each with its size and time.
+        // The hidden list names what compseg wrote there, and only that, each with its size, time and digest.
         let listed = try String(contentsOfFile: folder.path("over/.compseg-outputs"), encoding: .utf8).split(separator: "\n")
         #expect(listed.map { $0.split(separator: "\t")[0] } == ["segmentation.csv", "spot001_map.png", "spot001_map.tif", "spot001_mask.png"]
-                    && listed.allSatisfy { $0.split(separator: "\t").count == 3 }, "\(listed)")
+                    && listed.allSatisfy { $0.split(separator: "\t").count == 4 }, "\(listed)")
+        // A copy keeps the bytes, not the time (cp -r, tar): still compseg's, so --force replaces it.
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)],
+                                              ofItemAtPath: folder.path("over/spot001_map.png"))
+        let copied = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", "--threshold", "0.9",
+                                  folder.path("data/spot001.h5")])
+        #expect(copied.status == 0, "\(copied.output)")
         // A file of ours edited since (a mask corrected by hand) stops --force, named; so the edit is kept.
         try Data("corrected".utf8).write(to: URL(fileURLWithPath: folder.path("over/spot001_mask.png")))
         let edited = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", folder.path("data/spot001.h5")])
         #expect(edited.status != 0 && edited.output.contains("\(folder.path("over/spot001_mask.png")) was changed after compseg wrote it"),
                 "\(edited.output)")
+        // Without --force the same is said first, not advice to pass --force, which would then refuse.
+        let plain = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), folder.path("data/spot001.h5")])
+        #expect(plain.status != 0 && plain.output.contains("was changed after compseg wrote it") && !plain.output.contains("pass --force"),
+                "\(plain.output)")
         #expect(try String(contentsOfFile: folder.path("over/spot001_mask.png"), encoding: .utf8) == "corrected")
         try FileManager.default.moveItem(atPath: folder.path("over/spot001_mask.png"), toPath: folder.path("corrected_mask.png"))
         // Names added to the list by hand are not taken for outputs: a file, or a folder, stays.

@@ -35,6 +35,23 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         #expect(Self.files.count >= 40)
         #expect(Self.files.contains("agilent/4_noimage_agg256.dat") && Self.files.contains("wire/Si-map-trimmed.wdf"))
         #expect(Self.files.contains("spc/map-float.spc") && Self.files.contains("spc/unfinished-own-axes.spc"))
+        #expect(Self.files.contains("fsm/spotlight-trimmed.fsm") && Self.files.contains("fsm/unfinished.fsm"))
+    }
+
+    /// A Spotlight image in %T reads as absorbance: where 100 %T passes all light, A is 0; its one
+    /// value at or below 0 %T takes the smallest positive one's absorbance, the cube's largest.
+    @Test func fsmTransmittanceBecomesAbsorbance() throws {
+        let url = instrumentFixture("fsm/spotlight-trimmed.fsm")
+        #expect(try InstrumentFormat.detect(url) == .fsm)
+        let cube = try InstrumentFormat.read(url)
+        #expect([cube.height, cube.width, cube.bands] == [Int]([4, 5, 21]) && cube.axis.first == 3978 && cube.axis.last == 778)
+        #expect(cube.values.allSatisfy { $0.isFinite && $0 > -0.5 && $0 < 3 })
+        let largest = try #require(cube.values.max())
+        #expect(cube.values.filter { $0 == largest }.count == 2, "the clipped value and the smallest positive %T")
+        let named = FileManager.default.temporaryDirectory.appendingPathComponent("fsm-\(UUID().uuidString).dat")
+        defer { try? FileManager.default.removeItem(at: named) }
+        try FileManager.default.copyItem(at: url, to: named)
+        #expect(try InstrumentFormat.detect(named) == .fsm, "by its PEPE signature, whatever its name")
     }
 
     /// Every file reads to exactly what the independent reader found (no tolerance: every value
@@ -113,7 +130,7 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         for name in ["rgb8_deflate_strips.tif", "rgb8.png"] {
             let file = fixturesDirectory.appendingPathComponent("raster/\(name)")
             expectIOError(file, containing: "is a \(name.hasSuffix("png") ? "PNG" : "TIFF") image, not a spectral image this program reads "
-                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, NumPy .npy or a text map); RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained run reads the files it was trained on)") {
+                          + "(HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, PerkinElmer FSM, NumPy .npy or a text map); RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained run reads the files it was trained on)") {
                 _ = try InstrumentFormat.detect(file)
             }
         }

@@ -281,6 +281,19 @@ import Testing
         #expect(refused >= 3, "damage went unseen in \(name)")
     }
 
+    /// The size check weighs what a file must decode against its bytes: a slide with most tiles
+    /// unstored (white glass) or a 1-bit image decodes less than its pixel count says, and passes;
+    /// the same pixels as 8-bit samples, all stored, in so few bytes, cannot be.
+    @Test func theSizeCheckWeighsStoredTilesAndBits() throws {
+        let file = Self.raster("rgb8_sparse_deflate_tiles.tif").path  // a few kilobytes
+        #expect(throws: IOError.self) { try requirePlausibleSize([4096, 4096, 3], file: file, what: "a slide") }
+        try requirePlausibleSize([4096, 4096, 3], storedShare: 2.0 / 65536, file: file, what: "a slide")
+        try requirePlausibleSize([4096, 4096, 1], bitsPerSample: 1, file: file, what: "a mask")
+        #expect { try requirePlausibleSize([4096, 4096, 3], storedShare: 0, file: file, what: "a slide") } throws: {
+            "\($0)".contains("stores none of its strips or tiles")
+        }
+    }
+
     /// A header whose first directory is at offset 0, or past the end, says so where libtiff gives no reason.
     @Test func aHeaderWithoutADirectoryIsNamed() throws {
         let (dir, cleanup) = try temporaryFolder("raster-no-ifd")

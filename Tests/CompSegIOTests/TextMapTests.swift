@@ -96,6 +96,19 @@ import Testing
         #expect { _ = try Self.read(moved.joined(separator: "\n")) } throws: {
             "\($0)".contains("line 131: X=2000000000.0 lies far off the other X values (X=-0.") && "\($0)".contains("a position off the grid")
         }
+        // Whole columns beyond a gap (X 0–19, then 25–27: two areas, or columns skipped) are named as
+        // missing columns, not as one position off the grid, nor merged as a jittering stage's.
+        var gapped: [String] = []
+        for r in 0..<3 { for x in Array(0..<20) + [25, 26, 27] { gapped.append("\(x).0\t\(r).0\t1000.0\t\(r * 30 + x)") } }
+        #expect { _ = try Self.read(gapped.joined(separator: "\n")) } throws: {
+            "\($0)".contains("X jumps from X=19.0 to X=25.0, 6 steps of 1: the columns between are missing")
+        }
+        var stacked: [String] = []
+        for y in [0, 1, 2, 9, 10] { for x in 0..<6 { stacked.append("\(x).0\t\(y).0\t1000.0\t\(y * 6 + x)") } }
+        #expect { _ = try Self.read(stacked.joined(separator: "\n")) } throws: { "\($0)".contains("the rows between are missing") }
+        // A header line starting with two numbers, most of it words, is a header, not a damaged row.
+        let dated = try Self.read("05 12 2023 acquired with stage A\n" + Self.rows().joined(separator: "\n"))
+        #expect(dated.width == 3 && dated.height == 2)
         // A position that is not a number is named (its spectrum was dropped without a word).
         let lost = Self.rows(x: { r, c in r == 1 && c == 2 ? .nan : Double(2 * c) })
         #expect { _ = try Self.read(lost.joined(separator: "\n")) } throws: {

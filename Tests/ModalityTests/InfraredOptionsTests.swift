@@ -65,6 +65,22 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try PluginConfiguration(json: Data(#"{"nonFinite": "drop"}"#.utf8)).decode(InfraredSource.Configuration.self)
         }
+        // A key a section does not take lists the section's keys, its optional threshold among them.
+        #expect(throws: ConfigurationError.self) {
+            try PluginConfiguration(json: Data(#"{"tissue": {"method": "above", "treshold": 0.2}}"#.utf8), source: "lab.yaml: options")
+                .decode(InfraredSource.Configuration.self)
+        }
+        do {
+            _ = try PluginConfiguration(json: Data(#"{"tissue": {"removeSpecks": 8}}"#.utf8), source: "lab.yaml: options")
+                .decode(InfraredSource.Configuration.self)
+        } catch {
+            #expect("\(error)" == "lab.yaml: options: unknown key 'tissue.removeSpecks'; known keys: tissue.fillHolesSmallerThan, "
+                    + "tissue.method, tissue.removeSpecksSmallerThan, tissue.threshold", "\(error)")
+        }
+        do { _ = try PluginConfiguration(json: Data(#"{"tisue": {}}"#.utf8)).decode(InfraredSource.Configuration.self) } catch {
+            #expect("\(error)".contains("known keys: excitationWavelength, format, height, layout, mask, maximumValues, nonFinite, preview, "
+                                       + "spectra, tissue, wavenumbers, width"), "\(error)")
+        }
         var registry = Registry()
         try InfraredSource.register(in: &registry)
         let negative = PluginConfiguration(json: Data(#"{"tissue": {"fillHolesSmallerThan": -1}}"#.utf8), source: "lab.yaml: options")

@@ -86,8 +86,23 @@ import SpectralPreprocessing
         try writer.write("/wavenumbers", shape: [450], values: (0..<450).map { 1800 - Double($0) * 2 })
         try writer.close()
         #expect { _ = try InfraredSource().regions(of: url, label: nil) } throws: { error in
-            "\(error)".contains(url.path) && "\(error)".contains("the spectral image declares 2000×2000 pixels (width×height) of 450 samples, more than a file of")
+            "\(error)".contains(url.path) && "\(error)".contains("dataset '/spectra' declares 2000×2000×450 values (height×width×bands), but none was ever written")
         }
+        // Written in part (a lab may store only the tissue's chunks, the rest reading as 0): read, however
+        // far its declared values outnumber its bytes.
+        let partial = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-partial-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: partial) }
+        let part = try HDF5Writer(url: partial)
+        try part.createDataset("/spectra", shape: [512, 512, 450], of: Float.self, gzip: 9, chunks: [8, 8, 450])
+        try part.write("/spectra", start: [8, 8, 0], count: [8, 8, 450], values: [Float](repeating: 1, count: 8 * 8 * 450))
+        try part.write("/wavenumbers", shape: [450], values: (0..<450).map { 1800 - Double($0) * 2 })
+        try part.close()
+        #expect(try FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int ?? 0 < 512 * 512 * 450 / 4096)
+        var options = SpectralFileOptions()
+        options.mask = nil
+        let regions = try #require(try InfraredSource(options).regions(of: partial, label: nil))
+        #expect(regions.height == 512 && regions.width == 512)
+        #expect(try regions.region(y: 8, x: 8, height: 8, width: 8).tissue.count == 64)
     }
 
     @Test(arguments: [SpectralPreview.absorbance, .bands([1790, 1796, 1800]), .components])

@@ -14,7 +14,7 @@ public struct InfraredSource: SpectralFileSource, ReportsConfiguration {
 
     public static let info = PluginInfo(
         "infrared", aliases: ["ir", "ftir"],
-        summary: "hyperspectral infrared images: HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles and mosaics, Renishaw WiRE (not Raman-shift maps), Galactic SPC, NumPy .npy, text maps")
+        summary: "hyperspectral infrared images: HDF5/MATLAB v7.3, ENVI, Agilent FPA tiles and mosaics, Renishaw WiRE (not Raman-shift maps), Galactic SPC, PerkinElmer FSM, NumPy .npy, text maps")
 
     public static func register(in registry: inout Registry) throws {
         try registry.registerSpectralModality(info) { InfraredSource($0) }

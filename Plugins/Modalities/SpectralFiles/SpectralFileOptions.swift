@@ -17,6 +17,8 @@ public enum SpectralFileFormat: String, ConfigurationChoice, Sendable {
     case wire
     /// Galactic (Thermo GRAMS) `.spc` maps: each spectrum placed by its subfile's Z and W positions.
     case spc
+    /// PerkinElmer Spotlight `.fsm` images (transmittance read as absorbance).
+    case fsm
     /// NumPy `.npy` arrays (height × width × bands), the axis from `STEM_wavenumbers.npy` or `wavenumbers.npy` beside.
     case numpy
     /// Text maps: long (`X Y Wave Intensity` per line) or wide (wavenumbers, then `x y I…` per pixel).
@@ -110,6 +112,7 @@ public struct SpectralFileOptions: DefaultedConfiguration, ListsConfigurationKey
         case format, spectra, wavenumbers, mask, layout, height, width, nonFinite, tissue, preview, maximumValues, excitationWavelength
     }
     public static var configurationKeys: [String] { keys(of: CodingKeys.self) }
+    public static var sectionKeys: [String: [String]] { ["tissue": ["threshold"]] }
 
     /// - Throws: `ConfigurationError` naming `source` when a value is out of range.
     public func validate(source: String) throws {

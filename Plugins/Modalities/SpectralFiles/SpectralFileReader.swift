@@ -5,7 +5,7 @@ import Foundation
 import SpectralPreprocessing
 
 /// Reads spectral images in every format the project knows (HDF5, ENVI, Agilent FPA tiles and
-/// mosaics, Renishaw WiRE, Galactic SPC, NumPy arrays, text maps) into samples, the same way for every format: non-finite
+/// mosaics, Renishaw WiRE, Galactic SPC, PerkinElmer FSM, NumPy arrays, text maps) into samples, the same way for every format: non-finite
 /// values as `nonFinite` says, the file's tissue mask or one computed by Otsu's threshold on the
 /// integrated absorbance (cleaned by `tissue`), and a preview. The infrared and Raman modalities
 /// are this reader with their own defaults.
@@ -24,6 +24,7 @@ public struct SpectralFileReader: Sendable {
             ? SpectralCube.readAgilentMosaic(url) : SpectralCube.readAgilentTile(url)
         case .wire: try SpectralCube.readWiRE(url)
         case .spc: try SpectralCube.readSPC(url)
+        case .fsm: try SpectralCube.readFSM(url)
         case .numpy: try SpectralCube.readNumPy(url)
         case .text: try SpectralCube.readTextMap(url)
         }

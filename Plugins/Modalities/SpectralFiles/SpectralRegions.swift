@@ -70,10 +70,13 @@ struct SpectralRegions: SampleRegions {
             try requireMemory(Double(h) * Double(w) * 21 + Double(w) * Double(b) * 8,
                               for: "the tissue mask and preview of \(h)×\(w) pixels, read region by region", "read a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
-        // A small HDF5 file declaring a vast image (a dataset never written reads as its fill value)
-        // is refused before it is walked for minutes. (The other formats' readers check their data
-        // files' lengths; an ENVI header's or an Agilent mosaic's index file holds no values.)
-        if spectra is HDF5Spectra { try requirePlausibleSize([w, h, b], file: url.path, what: "the spectral image") }
+        // An HDF5 image whose spectra were never written (every value reads as the fill value) is
+        // refused before it is walked for minutes; one with chunks written (a lab may store only the
+        // tissue's) is read. (The other formats' readers check their data files' lengths.)
+        if let hdf5 = spectra as? HDF5Spectra, try hdf5.file.storedBytes(of: reader.options.spectra) == 0 {
+            throw IOError(file: url.path, "dataset '\(reader.options.spectra)' declares \(h)×\(w)×\(b) values (height×width×bands), "
+                          + "but none was ever written: the file stores no spectra")
+        }
         let rowsPerRead = spectra.rowsPerRead(slabValues: reader.options.slabValues)
         let axis = try reader.checkedAxis(spectra.axis, unit: spectra.axisUnit, format: spectra.format, file: url, wanted: axisUnit)
         var drawing: SpectralPreview.Drawing

@@ -3,13 +3,14 @@ import Foundation
 /// The file formats spectral images arrive in, told apart by extension and, where that is ambiguous,
 /// by content and by the files beside.
 public enum InstrumentFormat: Sendable, Equatable {
-    case hdf5, envi, agilentTile, agilentMosaic, wire, spc, numpy, textMap
+    case hdf5, envi, agilentTile, agilentMosaic, wire, spc, fsm, numpy, textMap
 
     /// The format of `url`:
     /// - HDF5 by its signature (`\x89HDF\r\n\x1a\n`) or extension (`.h5`, `.hdf5`, `.hdf`, `.he5`, `.nxs`,
     ///   and `.mat`, which MATLAB v7.3 writes as HDF5);
     /// - WiRE by its `WDF1` signature or `.wdf`;
     /// - a Galactic SPC map by `.spc`;
+    /// - a PerkinElmer Spotlight image by its `PEPE` signature or `.fsm`;
     /// - a NumPy array by its `\x93NUMPY` signature or `.npy`;
     /// - ENVI for a `.hdr` or a file starting `ENVI`, or a data file with a `.hdr` beside it (not a
     ///   `.png`, `.tif` or `.tiff` that is one: an image beside a header of its stem is that image);
@@ -22,6 +23,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         let head = (try? BoundedFile(url)).flatMap { file in try? file.bytes(at: 0, count: min(512, file.length), "signature").raw } ?? []
         if head.starts(with: [0x89, 0x48, 0x44, 0x46, 0x0D, 0x0A, 0x1A, 0x0A]) { return .hdf5 }
         if head.starts(with: Array("WDF1".utf8)) { return .wire }
+        if head.starts(with: Array("PEPE".utf8)) { return .fsm }
         if head.starts(with: NumPyHeader.magic) { return .numpy }
         if head.starts(with: Array("ENVI".utf8)) { return .envi }  // a header, whatever its name
         let folder = url.deletingLastPathComponent()
@@ -30,6 +32,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         case "h5", "hdf5", "hdf", "he5", "nxs", "mat": return .hdf5  // .mat: MATLAB v7.3 (a 512-byte user block first)
         case "wdf": return .wire
         case "spc": return .spc
+        case "fsm": return .fsm
         case "npy": return .numpy
         case "hdr": return .envi
         case "bsp": return .agilentTile
@@ -49,7 +52,7 @@ public enum InstrumentFormat: Sendable, Equatable {
             if !head.isEmpty, !head.contains(0) { return .textMap }
         }
         throw IOError(file: url.path, (raster.map { "is \($0) image, " } ?? "is ")
-                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, NumPy .npy or a text map)"
+                      + "not a spectral image this program reads (HDF5, ENVI, Agilent FPA, Renishaw WiRE, Galactic SPC, PerkinElmer FSM, NumPy .npy or a text map)"
                       + (raster == nil ? "" : "; RGB (H&E) images are read by the he modality (--modality he where a command takes it; a trained "
                                               + "run reads the files it was trained on)"))
     }
@@ -75,6 +78,7 @@ public enum InstrumentFormat: Sendable, Equatable {
         case .agilentMosaic: try SpectralCube.readAgilentMosaic(url)
         case .wire: try SpectralCube.readWiRE(url)
         case .spc: try SpectralCube.readSPC(url)
+        case .fsm: try SpectralCube.readFSM(url)
         case .numpy: try SpectralCube.readNumPy(url)
         case .textMap: try SpectralCube.readTextMap(url)
         }

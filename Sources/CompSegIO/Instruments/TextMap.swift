@@ -109,14 +109,16 @@ private struct TextTable {
         }
     }
 
-    /// A line before the first row that starts as a row does (X and Y numbers, then more fields)
-    /// is a row with a field that is no number, not a header line: it is named, not dropped.
+    /// A line before the first row that starts as a row does (X and Y numbers, then more fields,
+    /// few of them words) is a row with a field that is no number, not a header line: it is
+    /// named, not dropped. (`05 12 2023 acquired with stage A` is a header line.)
     private mutating func refuseAsDamagedRow(_ line: ArraySlice<UInt8>, _ lineNumber: Int) throws {
         guard let candidate = TextTable.separators(line).first else { return }
         separator = candidate
         let fields = TextTable.fields(line, candidate)
+        let words = fields.filter { number($0) == nil }
         guard fields.count >= 3, number(fields[0]) != nil, number(fields[1]) != nil,
-              let bad = fields.first(where: { number($0) == nil }) else { return }
+              let bad = words.first, words.count <= max(1, fields.count / 4) else { return }
         throw IOError(file: file, "line \(lineNumber): expected numbers, found '\(String(decoding: bad.prefix(40), as: UTF8.self))' "
                       + "(the line starts as a row of X, Y and values do; lines before the rows are a header only where they do not)")
     }
@@ -324,13 +326,29 @@ private struct PixelSpectra {
         if gaps.count >= 2 {
             let order = gaps.indices.sorted { gaps[$0] > gaps[$1] }
             let (widest, below) = (order[0], order[0] + 1), above = sorted.count - order[0] - 1
-            if gaps[widest] > 4 * gaps[order[1]], 5 * min(below, above) <= max(below, above) {
-                let off = below < above ? Array(sorted[..<below]) : Array(sorted[below...])
-                let rest = below < above ? sorted[below...] : sorted[..<below]
+            let off = below < above ? Array(sorted[..<below]) : Array(sorted[below...])
+            let rest = below < above ? Array(sorted[below...]) : Array(sorted[..<below])
+            // Values holding as many rows as the others' are whole columns beyond a gap, said below.
+            var rows: [Double: Int] = [:]
+            for value in values { rows[value, default: 0] += 1 }
+            let typical = rest.map { rows[$0] ?? 0 }.sorted()[rest.count / 2], fewest = off.map { rows[$0] ?? 0 }.min() ?? 0
+            if gaps[widest] > 4 * gaps[order[1]], 5 * min(below, above) <= max(below, above), fewest <= 1 || 2 * fewest < typical {
                 let far = off.max { abs($0 - rest.first!) < abs($1 - rest.first!) }!
                 throw IOError(file: file, "line \(firstLine[far] ?? 0): \(name)=\(far) lies far off the other \(name) values (\(name)=\(rest.first!) "
                               + "to \(name)=\(rest.last!), their largest gap \(String(format: "%.6g", gaps[order[1]]))): a position off the grid"
                               + (off.count > 1 ? " (with \(off.count - 1) more beside it)" : ""))
+            }
+        }
+        // A grid without jitter (every gap a whole number of steps) with a wider gap lacks the columns
+        // there (two areas mapped in one file, or an acquisition that skipped some): named, not merged.
+        if gaps.count >= 2 {
+            let step = gaps.sorted()[gaps.count / 2]
+            if step > 0, gaps.allSatisfy({ abs($0 - ($0 / step).rounded() * step) <= step / 50 && $0 > step / 2 }),
+               let jump = gaps.firstIndex(where: { $0 > 1.5 * step }) {
+                let (from, to) = (sorted[jump], sorted[jump + 1]), lines = name == "X" ? "columns" : "rows"
+                throw IOError(file: file, "line \(firstLine[to] ?? 0): \(name) jumps from \(name)=\(from) to \(name)=\(to), "
+                              + "\(String(format: "%.3g", gaps[jump] / step)) steps of \(String(format: "%.6g", step)): the \(lines) between are "
+                              + "missing (a map must cover its grid; two areas mapped in one file are two maps)")
             }
         }
         // Gaps of at most a quarter of the largest lie within a column (a stage's jitter); on a grid
