@@ -638,6 +638,8 @@ def make_fsm():
     os.makedirs(folder, exist_ok=True)
     # The real Spotlight image: 93 × 86 pixels, 1641 bands from 4000 to 720 cm-1 in %T.
     source = open(os.path.join(os.path.dirname(specio.datasets.__file__), "data", "spectra.fsm"), "rb").read()
+    licence = glob.glob(os.path.join(os.path.dirname(os.path.dirname(specio.__file__)), "specio-*.dist-info", "licenses", "LICENSE"))[0]
+    shutil.copyfile(licence, os.path.join(folder, "LICENSE-specio.txt"))  # BSD-3-Clause: the notice travels with copies
     blocks, offset = [], 44
     while offset < len(source):
         block_id, size = struct.unpack("<Hi", source[offset:offset + 6])

@@ -354,6 +354,32 @@ def write_sparse():
                [level_entry(unstored(RGB8, 255), 0, alpha=alpha)])
 
 
+def write_jpeg_padding():
+    """JPEG tiles with 16 zero bytes before each end marker, as some writers pad them: libjpeg warns of
+    "extraneous bytes before marker 0xd9" but has decoded every block; read, as tifffile reads them."""
+    name = "rgb8_jpeg_padded_tiles.tif"
+    path = os.path.join(OUT, name)
+    tifffile.imwrite(path, RGB8, photometric="rgb", compression="jpeg", compressionargs={"level": 90}, tile=TILE, metadata=None)
+    with tifffile.TiffFile(path) as t:
+        page = t.pages[0]
+        pieces = list(zip(page.dataoffsets, page.databytecounts))
+        tags = page.tags
+        places = [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)]) for key in ("TileOffsets", "TileByteCounts")]
+    raw = bytearray(open(path, "rb").read())
+    for tile, (offset, count) in enumerate(pieces):
+        data = bytes(raw[offset:offset + count])
+        assert data.endswith(b"\xff\xd9")
+        padded = data[:-2] + bytes(16) + b"\xff\xd9"
+        for (start, size), value in zip(places, (len(raw), len(padded))):
+            raw[start + size * tile:start + size * tile + size] = value.to_bytes(size, "little")
+        raw += padded
+    with open(path, "wb") as f:
+        f.write(raw)
+    got = decoded(name)
+    record(name, "JPEG (quality 90), YCbCr 4:2:0, 16×16 tiles, each padded with 16 zero bytes before its end marker; "
+           "expected = tifffile's decode", [level_entry(got, 0, tolerance=-1)])
+
+
 def write_unstored():
     """A tiled TIFF none of whose tiles is stored (every offset and byte count 0): refused as holding no pixels."""
     name = "rgb8_unstored_tiles.tif"
@@ -532,6 +558,7 @@ def main():
     write_sparse()
     write_deflate_bomb()
     write_unstored()
+    write_jpeg_padding()
     with open(os.path.join(OUT, "manifest.json"), "w") as f:
         # One line per file: small, and diffs stay readable.
         f.write('{"files": {\n')

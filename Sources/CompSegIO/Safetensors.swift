@@ -102,7 +102,9 @@ extension Safetensors {
             let found = data.withUnsafeBytes { Self.checksum(UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
             guard written == found else {
                 throw SafetensorsError(file: name, "its data do not match the checksum written with them (\(Self.checksumKey) "
-                                       + "\(written), the data's \(found)): bytes changed after the file was written (a damaged disk or copy)")
+                                       + "\(written), the data's \(found)): bytes changed after compseg wrote the file (a damaged disk or copy, or another "
+                                       + "program that saved new weights and kept compseg's metadata: then delete the key \(Self.checksumKey) "
+                                       + "from the file's __metadata__)")
             }
             metadata[Self.checksumKey] = nil
         }

@@ -229,6 +229,10 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         try [Float](repeating: 2, count: 6).withUnsafeBytes { Data($0) }.write(to: dir.appendingPathComponent("c.dat"))
         try common.write(to: hdr, atomically: true, encoding: .utf8)
         #expect(try SpectralCube.readENVI(hdr).notes.contains { $0.hasPrefix("c.dat also lies beside the header; c.img is read as its data") })
+        // A data file in capitals is that one file, not a second one beside it.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("c.dat"))
+        try FileManager.default.moveItem(at: dir.appendingPathComponent("c.img"), to: dir.appendingPathComponent("c.IMG"))
+        #expect(try SpectralCube.readENVI(hdr).notes.allSatisfy { !$0.contains("also lies beside") })
         for list in ["{400,0; 404,5}", "{400,0, 404,5}", "{400;5}"] {
             try (common + "wavelength = \(list)\n").write(to: hdr, atomically: true, encoding: .utf8)
             expectIOError(hdr, containing: "look written with decimal commas") { _ = try SpectralCube.readENVI(hdr) }

@@ -154,14 +154,19 @@ struct ENVIHeader {
     /// starts `ENVI`).
     /// The names a header's data file may have, in the order they are looked for.
     static func dataNames(_ stem: String) -> [String] {
-        (stem.contains(".") ? [stem] : []) + dataExtensions.map { $0.isEmpty ? stem : "\(stem).\($0)" }  // name.img.hdr → name.img
+        let names = (stem.contains(".") ? [stem] : []) + dataExtensions.map { $0.isEmpty ? stem : "\(stem).\($0)" }  // name.img.hdr → name.img
+        var seen = Set<String>()
+        return names.filter { seen.insert($0).inserted }
     }
 
     /// The other files beside `header` that could be its data file (the one read is `data`).
     static func otherDataFiles(header: URL, data: URL) -> [String] {
         guard stemAndExtension(header).1 == "hdr" else { return [] }
         let folder = header.deletingLastPathComponent()
-        return dataNames(stemAndExtension(header).0).filter { $0 != data.lastPathComponent && sibling($0, in: folder) != nil }
+        // By the file found, not the name looked for: `spot.IMG` is found as `spot.img` too.
+        var seen: Set<String> = [data.lastPathComponent]
+        return dataNames(stemAndExtension(header).0).compactMap { sibling($0, in: folder)?.lastPathComponent }
+            .filter { seen.insert($0).inserted }
     }
 
     static func locate(_ url: URL) throws -> (header: URL, data: URL) {
