@@ -23,11 +23,11 @@ Every expected value comes from a reader independent of CompSeg:
   decoded subfile positions (Z = subtime, W = subwlevel) place each spectrum: columns by Z, rows by W.
 - Text maps: written here with numpy from a formula.
 - PerkinElmer FSM: specio's Spotlight image (spectra.fsm, BSD-3-Clause), trimmed to 4×5 pixels and 21 of its 1641
-  bands (every 80th, so the axis stays evenly spaced) around its one %T value below 0, its text block kept; and small
-  maps written here from the block layout. All are read with specio (specread), which lists the spectra in file
+  bands (every 80th, so the axis stays evenly spaced) around its one %T value below 0, its labels ("cm-1", "%T") and
+  text block kept; and small maps written here from the block layout. All are read with specio (specread), which lists the spectra in file
   order: the image is ny × nx, x fastest (the order in which specio's own map shows tissue, not stripes). The
   expected absorbance is 2 − log10(%T), computed here in float64 and rounded to float32, the value at or below 0
-  taken as the file's smallest positive %T, as the reader documents.
+  taken as its spectrum's smallest positive %T, as the reader documents.
 - NumPy arrays: written here with numpy.lib.format (header versions 1 and 2, C and Fortran order)
   and read back with numpy.load.
 
@@ -599,11 +599,17 @@ def fsm_block(block_id, payload):
     return struct.pack("<Hi", block_id, len(payload)) + payload
 
 
-def fsm_image_block(nx, ny, bands, start, step, end=None, name=b"", tail=b"\0" * 12):
-    """Block 5100: name, float64 x/y steps, axis step, start, end, two 4-D limits, x/y/z origins, int32 sizes."""
+SPOTLIGHT_LABELS = (b"Y - Microns", b"X - Microns", b"cm-1")
+
+
+def fsm_image_block(nx, ny, bands, start, step, end=None, name=b"", values=b"A"):
+    """Block 5100: name, float64 x/y steps, axis step, start, end, two 4-D limits, x/y/z origins, int32 sizes, then the
+    labels of y, x, the axis and the values (each an int16 length and its text), as Spotlight writes them; values=None:
+    12 zero bytes in their place (four empty labels)."""
     end = start + (bands - 1) * step if end is None else end
     fields = struct.pack("<10d3i", 6.25, 6.25, step, start, end, 0.0, 0.0, 100.0, 200.0, start, nx, ny, bands)
-    return fsm_block(5100, struct.pack("<h", len(name)) + name + fields + tail)
+    labels = b"\0" * 12 if values is None else b"".join(struct.pack("<h", len(t)) + t for t in SPOTLIGHT_LABELS + (values,))
+    return fsm_block(5100, struct.pack("<h", len(name)) + name + fields + labels)
 
 
 def fsm_text_block(*texts):
@@ -629,7 +635,8 @@ def fsm_read(path):
 
 
 def absorbance(percent):
-    floor = percent[percent > 0].min()
+    """2 − log10(%T) per spectrum (the last axis), a %T at or below 0 taken as its spectrum's smallest positive one."""
+    floor = np.where(percent > 0, percent, np.inf).min(axis=-1, keepdims=True)
     return np.float32(2 - np.log10(np.where(percent > 0, percent, floor).astype(np.float64)))
 
 
@@ -664,28 +671,29 @@ def make_fsm():
     spectra, axis = fsm_read(path)
     assert np.array_equal(spectra.reshape(4, 5, -1), trimmed)
     expect("fsm/spotlight-trimmed.fsm", absorbance(spectra.reshape(4, 5, -1)), axis, "cm⁻¹", "PerkinElmer FSM",
-           notes=["transmittance (%T) read as absorbance", "1 value at or below 0 %T read as the file's smallest positive %T"])
+           notes=["transmittance (%T) read as absorbance", "a %T at or below 0 as its spectrum's smallest positive one"])
 
-    # Written here: an absorbance map (no conversion), in nm, and a map without a text block.
+    # Written here: an absorbance map (no conversion, though its text block names the acquisition 'Ratio (%T)': the
+    # values' unit is block 5100's label), and a map without labels or a text block.
     H, W, B = 3, 4, 6
     y, x, k = np.meshgrid(np.arange(H), np.arange(W), np.arange(B), indexing="ij")
     values = (0.1 * k + 0.01 * y + 0.001 * x + 0.5).astype(np.float32)
     spectra_blocks = [fsm_block(5105, s.astype("<f4").tobytes()) for s in values.reshape(H * W, B)]
     path = os.path.join(folder, "absorbance.fsm")
-    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0, name=b"map"), fsm_text_block(b"Spotlight", b"Absorbance (A)", b"cm-1", b"A")]
+    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0, name=b"map"), fsm_text_block(b"Spotlight", b"Ratio (%T)", b"cm-1", b"%T")]
              + spectra_blocks)
     spectra, axis = fsm_read(path)
-    expect("fsm/absorbance.fsm", spectra.reshape(H, W, B), axis, "cm⁻¹", "PerkinElmer FSM")
-    path = os.path.join(folder, "no-text.fsm")
-    fsm_file(path, [fsm_image_block(W, H, B, 1000.0, 2.0)] + spectra_blocks)
+    expect("fsm/absorbance.fsm", spectra.reshape(H, W, B), axis, "cm⁻¹", "PerkinElmer FSM", notes=["values in absorbance ('A')"])
+    path = os.path.join(folder, "no-labels.fsm")
+    fsm_file(path, [fsm_image_block(W, H, B, 1000.0, 2.0, values=None)] + spectra_blocks)
     spectra, axis = fsm_read(path)
-    expect("fsm/no-text.fsm", spectra.reshape(H, W, B), axis, "cm⁻¹", "PerkinElmer FSM", notes=["names no axis unit"])
+    expect("fsm/no-labels.fsm", spectra.reshape(H, W, B), axis, "cm⁻¹", "PerkinElmer FSM")
     # Unfinished: 10 of 3 × 4 spectra: the 2 complete rows are read.
     path = os.path.join(folder, "unfinished.fsm")
-    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0), fsm_text_block(b"cm-1", b"A")] + spectra_blocks[:10])
+    fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0), fsm_text_block(b"Spotlight")] + spectra_blocks[:10])
     spectra, axis = fsm_read(path)
     expect("fsm/unfinished.fsm", spectra[:8].reshape(2, W, B), axis, "cm⁻¹", "PerkinElmer FSM",
-           notes=["unfinished acquisition: 10 of 4×3 spectra"])
+           notes=["unfinished acquisition: 10 of 3 rows × 4 columns of spectra"])
     # Refused.
     fsm_file(os.path.join(folder, "short-spectrum.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks[:5]
              + [fsm_block(5105, values[1, 1, :5].tobytes())] + spectra_blocks[6:])
@@ -693,14 +701,18 @@ def make_fsm():
     fsm_file(os.path.join(folder, "axis-end.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0, end=1500.0)] + spectra_blocks)
     expect_error("fsm/axis-end.fsm", "block 5100", "from 1800.0 by -50.0 over 6 bands does not end at 1500.0")
     fsm_file(os.path.join(folder, "too-many.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks * 2)
-    expect_error("fsm/too-many.fsm", "holds 24 spectra, more than the 4×3")
-    fsm_file(os.path.join(folder, "no-image.fsm"), [fsm_text_block(b"cm-1")] + spectra_blocks[:1])
+    expect_error("fsm/too-many.fsm", "holds more spectra than the 4×3 of its image block (5100)")
+    fsm_file(os.path.join(folder, "no-image.fsm"), [fsm_text_block(b"Spotlight")] + spectra_blocks[:1])
     expect_error("fsm/no-image.fsm", "before the image block (5100)")
     path = os.path.join(folder, "truncated.fsm")
     fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks)
     with open(path, "r+b") as f:
         f.truncate(os.path.getsize(path) - 3)
     expect_error("fsm/truncated.fsm", "block 5105 at offset", "declares 24 bytes, but the file holds 21")
+    # A block 5100 declaring 2^31 − 1 bands (with an axis to match) in a file of a few hundred bytes: refused before
+    # the axis is made.
+    fsm_file(os.path.join(folder, "vast-bands.fsm"), [fsm_image_block(W, H, 2 ** 31 - 1, 0.0, 1.0)])
+    expect_error("fsm/vast-bands.fsm", "block 5100: 2147483647 bands, more than one spectrum the file's")
 
 
 # ---------------------------------------------------------------- NumPy arrays

@@ -177,7 +177,7 @@ struct GeoJSONOptions: ParsableArguments {
 
 /// `--stream-above`, for the commands that segment whole slides (segment, overlay, evaluate).
 struct StreamingOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he; infrared and raman from HDF5, ENVI, Agilent mosaics, WiRE maps and NumPy arrays) and every step is pixelwise; so is such an image too large to load whole in memory, whatever its size. Their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
+    @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he; infrared and raman from HDF5, ENVI, Agilent mosaics, WiRE maps, FSM images and NumPy arrays) and every step is pixelwise; so is such an image too large to load whole in memory, whatever its size. Their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
     var streamAbove = Self.defaultStreamAbove
 
     /// 4096² pixels: above it streaming is both faster and lighter than loading whole (an 8000²

@@ -38,16 +38,25 @@ func instrumentFixture(_ name: String) -> URL { fixturesDirectory.appendingPathC
         #expect(Self.files.contains("fsm/spotlight-trimmed.fsm") && Self.files.contains("fsm/unfinished.fsm"))
     }
 
-    /// A Spotlight image in %T reads as absorbance: where 100 %T passes all light, A is 0; its one
-    /// value at or below 0 %T takes the smallest positive one's absorbance, the cube's largest.
+    /// A Spotlight image in %T reads as absorbance; its one value at or below 0 %T (row 1, column
+    /// 2, band 20 of the trimmed file) takes its spectrum's smallest positive one's, the largest.
     @Test func fsmTransmittanceBecomesAbsorbance() throws {
         let url = instrumentFixture("fsm/spotlight-trimmed.fsm")
         #expect(try InstrumentFormat.detect(url) == .fsm)
         let cube = try InstrumentFormat.read(url)
         #expect([cube.height, cube.width, cube.bands] == [Int]([4, 5, 21]) && cube.axis.first == 3978 && cube.axis.last == 778)
         #expect(cube.values.allSatisfy { $0.isFinite && $0 > -0.5 && $0 < 3 })
-        let largest = try #require(cube.values.max())
-        #expect(cube.values.filter { $0 == largest }.count == 2, "the clipped value and the smallest positive %T")
+        let spectrum = (0..<21).map { cube[band: $0, y: 1, x: 2] }
+        #expect(spectrum[20] == spectrum.max() && spectrum.filter { $0 == spectrum[20] }.count == 2, "\(spectrum)")
+        let regions = try FSMImage(url)
+        #expect(try regions.region(y: 1, x: 2, height: 3, width: 2) == (0..<21).flatMap { k in
+            (1..<4).flatMap { y in (2..<4).map { x in cube[band: k, y: y, x: x] } }
+        })
+        #expect(cube.warning == nil)
+        // Units come from block 5100's labels: a file without them is read with a warning the commands show.
+        let bare = try InstrumentFormat.read(instrumentFixture("fsm/no-labels.fsm"))
+        #expect(bare.warning == "it names no axis unit: read as cm⁻¹; it names no unit for its values: read as absorbance")
+        #expect(try InstrumentFormat.read(instrumentFixture("fsm/absorbance.fsm")).warning == nil)
         let named = FileManager.default.temporaryDirectory.appendingPathComponent("fsm-\(UUID().uuidString).dat")
         defer { try? FileManager.default.removeItem(at: named) }
         try FileManager.default.copyItem(at: url, to: named)

@@ -192,7 +192,20 @@ import SpectralPreprocessing
         }
     }
 
-    /// Only HDF5, ENVI, Agilent mosaics, WiRE maps and NumPy arrays are read region by region; a file of another format is loaded whole (nil), and
+    /// FSM images (in %T, turned into absorbance per spectrum, and in absorbance), and one whose
+    /// acquisition stopped early.
+    @Test func fsmImagesGiveTheWholeSamplesParts() throws {
+        for name in ["spotlight-trimmed.fsm", "absorbance.fsm", "unfinished.fsm"] {
+            let url = fixturesDirectory.appendingPathComponent("instruments/fsm/\(name)")
+            let regions = try #require(try InfraredSource().regions(of: url, label: nil))
+            #expect(regions.metadata["format"] == "PerkinElmer FSM", "\(name)")
+            var c = SpectralFileOptions()
+            (c.mask, c.tissue.method) = (nil, .all)
+            try checkRegions(url, c)
+        }
+    }
+
+    /// Only HDF5, ENVI, Agilent mosaics, WiRE maps, FSM images and NumPy arrays are read region by region; a file of another format is loaded whole (nil), and
     /// a Raman modality reads regions as the infrared one does.
     @Test func otherFormatsAreLoadedWhole() throws {
         let text = fixturesDirectory.appendingPathComponent("instruments/text/map-long-wire.txt")

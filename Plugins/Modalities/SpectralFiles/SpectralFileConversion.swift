@@ -91,7 +91,7 @@ extension SpectralFileReader {
     /// it, with a `units` attribute; "Raman shift" for a Raman modality), `/mask` H×W uint8 (the
     /// tissue mask as the modality reads it: the file's own or the computed one, less pixels
     /// holding NaN); the root's attributes `source` and `format` say where it came from. Values are kept
-    /// as read, NaN included. HDF5, ENVI, Agilent mosaics, WiRE maps and NumPy arrays are read and written a
+    /// as read, NaN included. HDF5, ENVI, Agilent mosaics, WiRE maps, FSM images and NumPy arrays are read and written a
     /// band of whole rows at a time, so an image larger than memory converts; the other formats
     /// are read whole. Written atomically; an existing file is replaced only with `replace`.
     /// - Returns: what the reader warned of (a mask dataset named but missing, so the mask is

@@ -23,7 +23,7 @@ extension SpectralFileSource {
 }
 
 extension SpectralFileReader {
-    /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics, WiRE maps, NumPy arrays).
+    /// `url` opened for reading regions, where its format allows (HDF5, ENVI, Agilent mosaics, WiRE maps, FSM images, NumPy arrays).
     func regionFile(_ url: URL) throws -> (any SpectralRegionFile)? {
         let format: InstrumentFormat? = switch options.format {
         case .auto: try InstrumentFormat.detect(url)
@@ -32,6 +32,7 @@ extension SpectralFileReader {
         case .agilent: ["dmt", "dmd"].contains(url.pathExtension.lowercased()) ? .agilentMosaic : nil
         case .numpy: .numpy
         case .wire: .wire
+        case .fsm: .fsm
         default: nil
         }
         switch format {
@@ -40,12 +41,13 @@ extension SpectralFileReader {
         case .agilentMosaic?: return try AgilentMosaic(url)
         case .numpy?: return try NumPyImage(url)
         case .wire?: return try WiREMap(url)
+        case .fsm?: return try FSMImage(url)
         default: return nil
         }
     }
 }
 
-/// A spectral image in HDF5, ENVI, an Agilent mosaic, a WiRE map or a NumPy array read region by region. A first reading, a band of whole rows at a
+/// A spectral image in HDF5, ENVI, an Agilent mosaic, a WiRE map, an FSM image or a NumPy array read region by region. A first reading, a band of whole rows at a
 /// time, finds its NaN and infinite values, sums each pixel's spectrum for the tissue mask and
 /// draws the preview, as loading it whole does, so a region's sample is that part of the whole
 /// one (the `components` preview reads the image twice more). Then a region reads only its own
