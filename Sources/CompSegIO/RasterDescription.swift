@@ -30,6 +30,14 @@ public struct RasterDescription: Sendable, Equatable, CustomStringConvertible {
             lines.append("  note: \(sameSize.count + 1) levels have one size: a stack of pages (channels, z-planes or times), "
                          + "not a pyramid; a reader takes one page, the one its option 'level' names (0: the first)")
         }
+        // A level larger than the first: the pyramid is out of order, and a reader's level counts from its first image.
+        let first = images[levels.first ?? 0]
+        if let larger = levels.dropFirst().first(where: { images[$0].width > first.width || images[$0].height > first.height }) {
+            let level = levels.firstIndex(of: larger)!
+            lines.append("  note: level \(level) (\(images[larger].width)×\(images[larger].height)) is larger than level 0 "
+                         + "(\(first.width)×\(first.height)): the file's pyramid is not in order from full resolution down; "
+                         + "option 'level' counts from level 0 as listed")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -40,6 +40,14 @@ import Testing
         #expect(try RasterFile.describe(Self.raster("multipage_strips.tif")).description
                     .contains("note: 3 levels have one size: a stack of pages (channels, z-planes or times), not a pyramid"))
         #expect(try !RasterFile.describe(Self.raster("pyramid_subifds.tif")).description.contains("note:"))
+        // A pyramid stored smallest first: its larger level is noted.
+        func image(_ page: Int, _ side: Int) -> RasterImageInfo {
+            RasterImageInfo(page: page, subIFD: nil, width: side, height: side, samplesPerPixel: 3, bitsPerSample: 8, photometric: "RGB",
+                            photometricCode: 2, compression: "none", compressionCode: 1, separatePlanes: false,
+                            layout: .tiles(width: 16, height: 16), subfileType: 0, unsupported: nil)
+        }
+        let upward = RasterDescription(format: .tiff, images: [image(0, 64), image(1, 128)], levels: [0, 1])
+        #expect(upward.description.contains("note: level 1 (128×128) is larger than level 0 (64×64)"), "\(upward)")
     }
 
     /// Every level of every file: size, channels, depth, and pixels exactly, except JPEG within
