@@ -337,11 +337,7 @@ def write_sparse():
                                      ("rgba8_sparse_deflate_tiles.tif", rgba8, {"extrasamples": ["unassalpha"]}, unstored(ALPHA8, 0))]:
         path = os.path.join(OUT, name)
         tifffile.imwrite(path, data, photometric="rgb", compression="zlib", tile=TILE, metadata=None, **extra)
-        with tifffile.TiffFile(path) as t:
-            tags = t.pages[0].tags
-            # Where each array's entries lie, and their size (SHORT 2 bytes, LONG 4, LONG8 8).
-            places = [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)], len(t.pages[0].dataoffsets))
-                      for key in ("TileOffsets", "TileByteCounts")]
+        places = tile_index_places(path)
         raw = bytearray(open(path, "rb").read())
         for start, size, count in places:
             assert count * size > 4  # the entries lie out of line
@@ -361,16 +357,14 @@ def write_jpeg_padding():
     path = os.path.join(OUT, name)
     tifffile.imwrite(path, RGB8, photometric="rgb", compression="jpeg", compressionargs={"level": 90}, tile=TILE, metadata=None)
     with tifffile.TiffFile(path) as t:
-        page = t.pages[0]
-        pieces = list(zip(page.dataoffsets, page.databytecounts))
-        tags = page.tags
-        places = [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)]) for key in ("TileOffsets", "TileByteCounts")]
+        pieces = list(zip(t.pages[0].dataoffsets, t.pages[0].databytecounts))
+    places = tile_index_places(path)
     raw = bytearray(open(path, "rb").read())
     for tile, (offset, count) in enumerate(pieces):
         data = bytes(raw[offset:offset + count])
         assert data.endswith(b"\xff\xd9")
         padded = data[:-2] + bytes(16) + b"\xff\xd9"
-        for (start, size), value in zip(places, (len(raw), len(padded))):
+        for (start, size, _), value in zip(places, (len(raw), len(padded))):
             raw[start + size * tile:start + size * tile + size] = value.to_bytes(size, "little")
         raw += padded
     with open(path, "wb") as f:
@@ -385,10 +379,7 @@ def write_unstored():
     name = "rgb8_unstored_tiles.tif"
     path = os.path.join(OUT, name)
     tifffile.imwrite(path, RGB8, photometric="rgb", compression="zlib", tile=TILE, metadata=None)
-    with tifffile.TiffFile(path) as t:
-        tags = t.pages[0].tags
-        places = [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)], len(t.pages[0].dataoffsets))
-                  for key in ("TileOffsets", "TileByteCounts")]
+    places = tile_index_places(path)
     raw = bytearray(open(path, "rb").read())
     for start, size, count in places:
         raw[start:start + size * count] = bytes(size * count)
@@ -420,6 +411,15 @@ def write_deflate_bomb():
     reason = "holds damaged Deflate data (they decode to more than"
     manifest["unsupported"][name] = reason
     readme_rows.append((name, f"16×16 grey, Deflate, its one tile's stream 4 MiB of zeros ({len(bomb)} bytes) — refused: `{reason}`"))
+
+
+def tile_index_places(path):
+    """Where page 0's TileOffsets and TileByteCounts entries lie (out of line: more than one tile), their size
+    (SHORT 2 bytes, LONG 4, LONG8 8) and count."""
+    with tifffile.TiffFile(path) as t:
+        tags = t.pages[0].tags
+        return [(tags[key].valueoffset, {3: 2, 4: 4, 16: 8}[int(tags[key].dtype)], len(t.pages[0].dataoffsets))
+                for key in ("TileOffsets", "TileByteCounts")]
 
 
 def write_png(name, how, rows_array, expected, *, greyscale, alpha, bitdepth, palette=None, interlace=False, check=True,
