@@ -693,7 +693,7 @@ def make_fsm():
     fsm_file(path, [fsm_image_block(W, H, B, 1800.0, -50.0), fsm_text_block(b"Spotlight")] + spectra_blocks[:10])
     spectra, axis = fsm_read(path)
     expect("fsm/unfinished.fsm", spectra[:8].reshape(2, W, B), axis, "cm⁻¹", "PerkinElmer FSM",
-           notes=["unfinished acquisition: 10 of 3 rows × 4 columns of spectra"])
+           notes=["unfinished acquisition: 10 of its 12 spectra (3 rows × 4 columns)"])
     # Refused.
     fsm_file(os.path.join(folder, "short-spectrum.fsm"), [fsm_image_block(W, H, B, 1800.0, -50.0)] + spectra_blocks[:5]
              + [fsm_block(5105, values[1, 1, :5].tobytes())] + spectra_blocks[6:])

@@ -346,8 +346,10 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
             // (said first, with --force or not: no advice to pass --force that it would then refuse).
             let changed = OutputList.changed(in: folder)
             if let first = changed.first {
-                throw CLIError("\(first.path)\(changed.count > 1 ? " (and \(changed.count - 1) more)" : "") was changed after compseg wrote it "
-                               + "(its size, or its time and bytes, differ); --force replaces only files as an earlier segment, overlay or "
+                let why = first.bytesCompared ? "its size, or its time and bytes, differ"
+                    : "its size or time differ, and the list an earlier compseg kept holds no digest of its bytes to tell a copy from an edit"
+                throw CLIError("\(first.url.path)\(changed.count > 1 ? " (and \(changed.count - 1) more)" : "") was changed after compseg wrote it "
+                               + "(\(why)); --force replaces only files as an earlier segment, overlay or "
                                + "evaluate left them: move \(changed.count > 1 ? "them" : "it") elsewhere first, or choose another --out")
             }
             let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }

@@ -124,11 +124,13 @@ extension JSONValue {
 
     /// This object's keys laid over `base`'s, object within object, key by key (a settings file's
     /// `tissue: {fillHolesSmallerThan: 5}` over a modality's `tissue` block keeps its other keys);
-    /// any other value replaces the base's, as does an object naming another `kind` or `method`
-    /// (`preview: {kind: absorbance}` over `{kind: bands, wavenumbers: […]}`: the bands' keys go too).
+    /// any other value replaces the base's, as does an object naming another `kind`, all of whose
+    /// keys belong to it (`preview: {kind: absorbance}` over `{kind: bands, wavenumbers: […]}`).
+    /// A `tissue` naming another `method` keeps the other keys (its clean-up sizes); a key of the
+    /// old method is given as null to drop it (`threshold: null`).
     public func merged(over base: JSONValue) -> JSONValue {
         guard case .object(let mine) = self, case .object(var merged) = base else { return self }
-        if ["kind", "method"].contains(where: { mine[$0] != nil && merged[$0] != nil && mine[$0] != merged[$0] }) { return self }
+        if let kind = mine["kind"], let old = merged["kind"], kind != old { return self }
         for (key, value) in mine { merged[key] = merged[key].map { value.merged(over: $0) } ?? value }
         return .object(merged)
     }

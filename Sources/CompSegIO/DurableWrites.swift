@@ -216,9 +216,10 @@ public enum OutputList {
 
     /// The files the list in `folder` names that no longer hold what they were written with (a
     /// name listed twice, while a new set moved in, may hold either): another size, or another
-    /// modification time and other bytes (a list written before digests: another time), edited or
-    /// replaced since, by hand or by another program.
-    public static func changed(in folder: URL) -> [URL] {
+    /// modification time and other bytes; edited or replaced since, by hand or by another program.
+    /// `bytesCompared` is false where the list, an earlier compseg's, holds no digest to tell a
+    /// copy (another time, the same bytes) from an edit: such a file is taken as changed.
+    public static func changed(in folder: URL) -> [(url: URL, bytesCompared: Bool)] {
         let recorded = Dictionary(grouping: entries(in: folder) ?? [], by: \.name).mapValues { $0.compactMap(\.signature) }
         return recorded.keys.sorted().compactMap { name in
             let url = folder.appendingPathComponent(name)
@@ -226,7 +227,8 @@ public enum OutputList {
             let fields = signatures.map { $0.split(separator: "\t").map(String.init) }, current = now.split(separator: "\t").map(String.init)
             if fields.contains(where: { $0.prefix(2) == current.prefix(2) }) { return nil }  // size and time as written
             let digests = fields.filter { $0.count == 3 && $0[0] == current[0] }.map { $0[2] }
-            return !digests.isEmpty && digests.contains(contentDigest(of: url) ?? "") ? nil : url
+            if digests.isEmpty { return (url, fields.allSatisfy { $0.count == 3 }) }
+            return digests.contains(contentDigest(of: url) ?? "") ? nil : (url, true)
         }
     }
 
@@ -269,21 +271,24 @@ public enum OutputList {
     /// - Returns: the names written.
     @discardableResult
     public static func replace(in folder: URL, earlier: [URL], last: [String] = [], _ write: (URL) throws -> Void) throws -> [String] {
-        var written: [String] = []
+        var written: [String] = [], lines: [String] = []
         let list = folder.appendingPathComponent(name)
-        // Each name with its file's signature where it lies now (a file moved keeps its size and time).
-        func text(_ files: [URL]) -> Data {
-            let lines = Set(files.compactMap { file in signature(of: file).map { "\(file.lastPathComponent)\t\($0)" } })
-            return Data((lines.sorted().joined(separator: "\n") + "\n").utf8)
-        }
+        func text(_ lines: [String]) -> Data { Data((Set(lines).sorted().joined(separator: "\n") + "\n").utf8) }
         try writeAllOrNothing(into: folder, last: last) { staging in
             try write(staging)
             written = try folderEntries(staging)
-            try writeDurably(text(written.map { staging.appendingPathComponent($0) } + earlier), to: list)
+            // Each name with its file's signature, its bytes read once: a file moved into place keeps its size and time.
+            lines = written.compactMap { name in signature(of: staging.appendingPathComponent(name)).map { "\(name)\t\($0)" } }
+            // The earlier set as the list recorded it (a file of it the list lacks, by size and time only).
+            let recorded = Dictionary((entries(in: folder) ?? []).compactMap { e in e.signature.map { (e.name, $0) } }, uniquingKeysWith: { a, _ in a })
+            let before = earlier.compactMap { url in
+                (recorded[url.lastPathComponent] ?? signature(of: url, digest: false)).map { "\(url.lastPathComponent)\t\($0)" }
+            }
+            try writeDurably(text(lines + before), to: list)
         }
         let kept = Set(written)
         for url in earlier where !kept.contains(url.lastPathComponent) { removeWrittenFile(url) }
-        try writeDurably(text(written.map { folder.appendingPathComponent($0) }), to: list)
+        try writeDurably(text(lines), to: list)
         return written
     }
 }

@@ -54,11 +54,16 @@ public func systemReason(_ error: Error) -> String {
 /// anything is allocated.
 let maximumExpansion = 4096
 
+/// An unstored part of an image (a TIFF's tile with offset and byte count 0, white glass; an HDF5
+/// chunk never written) decodes nothing, but is walked: it counts at this share of its bytes, so
+/// that a mostly blank slide passes and a small file declaring a vast image still does not.
+let unstoredWeight = 1.0 / 64
+
 /// Refuses an image or region of `dimensions` (their product: decoded samples, of `bitsPerSample`
 /// each) when the product overflows or the file at `file` is too small to hold that many bytes
-/// compressed (`maximumExpansion`). `storedShare`: the share of a TIFF's strips or tiles that hold
-/// data (those with offset and byte count 0 read as white glass, decoding nothing); an image that
-/// stores none of them is refused as holding no pixels.
+/// compressed (`maximumExpansion`). `storedShare`: the share of the image the file stores (a
+/// TIFF's strips or tiles with data), the rest weighed by `unstoredWeight`; an image that stores
+/// none is refused as holding no pixels.
 public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, storedShare: Double = 1, file: String, what: String) throws {
     var samples = 1, overflow = false
     for d in dimensions where !overflow { (samples, overflow) = samples.multipliedReportingOverflow(by: max(d, 0)) }
@@ -69,7 +74,8 @@ public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, st
                       + "count 0): it holds no pixels")
     }
     let bytes = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? Int.max
-    let decoded = Double(samples) * Double(max(bitsPerSample, 1)) / 8 * min(max(storedShare, 0), 1)
+    let share = min(max(storedShare, 0), 1)
+    let decoded = Double(samples) * Double(max(bitsPerSample, 1)) / 8 * (share + (1 - share) * unstoredWeight)
     guard !overflow, decoded <= Double(max(bytes, 1)) * Double(maximumExpansion) else {
         let bits = bitsPerSample == 8 ? "" : " of \(bitsPerSample) bits"
         let stored = storedShare < 1 ? " (in the \(Int((storedShare * 100).rounded(.up)))% of its strips or tiles stored)" : ""
@@ -79,6 +85,17 @@ public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, st
     }
 }
 
+
+/// Refuses a dataset declaring `declaredBytes` of which the file stores only `storedBytes` (an
+/// HDF5 dataset's chunks written): the stored part may expand by `maximumExpansion`, the rest
+/// counts at `unstoredWeight`, as `requirePlausibleSize` weighs a TIFF's unstored tiles.
+public func requirePlausibleStorage(declaredBytes: Double, storedBytes: Int, file: String, what: String) throws {
+    guard declaredBytes * unstoredWeight <= Double(storedBytes) * Double(maximumExpansion) else {
+        throw IOError(file: file, "\(what) declares \(Int(declaredBytes)) bytes, but stores only \(storedBytes): too few even for an "
+                      + "image mostly never written (at most \(Int(Double(maximumExpansion) / unstoredWeight)) declared bytes a stored one); "
+                      + "the file is damaged or was never finished")
+    }
+}
 
 /// "; the file ends at byte 1700, before it: it is truncated" where libtiff's `message` names an
 /// offset (of a directory) at or past the end of the file at `path`; "" otherwise. For both TIFF readers.

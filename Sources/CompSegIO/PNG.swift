@@ -49,7 +49,8 @@ extension PNGImage {
         let channels = hasAlpha ? 4 : isColor ? 3 : 1
         image.format = Self.format(channels: channels)
         let (width, height) = (Int(image.width), Int(image.height))
-        try requirePlausibleSize([width, height, channels], bitsPerSample: PNGChunks.bitDepth(of: url) ?? 8, file: path, what: "the image")
+        let stored = PNGChunks.storedSamples(of: url) ?? (channels, 8)
+        try requirePlausibleSize([width, height, stored.channels], bitsPerSample: stored.bits, file: path, what: "the image")
         if colourMapped { try RasterPNG.checkPaletteIndexes(url) }
         var pixels = [UInt8](repeating: 0, count: compseg_png_image_size(&image))
         let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, 0, nil) }
@@ -119,7 +120,8 @@ extension PNGImage {
             throw IOError(file: url.path, "the picture is \(H)×\(W) pixels (height×width); expected the "
                           + "sample's \(height)×\(width)" + (full.map { " or the full-resolution image's \($0.height)×\($0.width)" } ?? ""))
         }
-        try requirePlausibleSize([W, H, channels], bitsPerSample: Int(p.bit_depth), file: url.path, what: "the image")
+        try requirePlausibleSize([W, H, PNGChunks.storedChannels(colourType: Int(p.color_type))], bitsPerSample: Int(p.bit_depth),
+                                 file: url.path, what: "the image")
         guard (1...4).contains(channels), bytes == 1 || bytes == 2, p.row_bytes == W * channels * bytes else {
             throw IOError(file: url.path, "libpng delivers \(channels) samples of \(p.depth) bits in rows of \(p.row_bytes) bytes; "
                           + "expected 1–4 samples of 8 or 16 bits")

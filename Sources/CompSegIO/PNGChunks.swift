@@ -4,12 +4,19 @@ import Foundation
 /// only "Read Error" or "CRC error": a PNG is its 8-byte signature, then chunks of a 4-byte
 /// big-endian length, a 4-byte type, the data and a CRC-32 of type and data, ending with IEND.
 enum PNGChunks {
-    /// The bit depth its IHDR chunk declares (byte 24 of the file), nil where the file is shorter.
-    static func bitDepth(of url: URL) -> Int? {
+    /// The samples a pixel stores and their bits, as its IHDR chunk declares them (bytes 24 and 25
+    /// of the file: bit depth, colour type); nil where the file is shorter.
+    static func storedSamples(of url: URL) -> (channels: Int, bits: Int)? {
         guard let handle = try? FileHandle(forReadingFrom: url) else { return nil }
         defer { try? handle.close() }
-        guard let head = try? handle.read(upToCount: 25), head.count == 25 else { return nil }
-        return Int(head[head.startIndex + 24])
+        guard let head = try? handle.read(upToCount: 26), head.count == 26 else { return nil }
+        return (storedChannels(colourType: Int(head[head.startIndex + 25])), Int(head[head.startIndex + 24]))
+    }
+
+    /// The samples a pixel of PNG colour type `colourType` stores: 1 for grey and palette indexes
+    /// (whatever a tRNS chunk expands them to), 2 grey and alpha, 3 RGB, 4 RGBA.
+    static func storedChannels(colourType: Int) -> Int {
+        switch colourType { case 2: 3; case 4: 2; case 6: 4; default: 1 }
     }
 
     /// " (the file ends …)" or " (chunk … fails its CRC check …)" for the first structural

@@ -139,13 +139,14 @@ public enum RasterFile {
     /// `region`, or the whole `width`×`height` image, after checking that it lies inside the image,
     /// that its output (`channels` per pixel) stays under `maximumValues`, and that the file is
     /// large enough to hold that many samples (`requirePlausibleSize`).
-    static func checkedRegion(_ region: RasterRegion?, width: Int, height: Int, channels: Int, bitsPerSample: Int = 8,
+    /// `stored`: the samples a pixel stores and their bits, where they differ from the `channels` bytes a pixel reads as.
+    static func checkedRegion(_ region: RasterRegion?, width: Int, height: Int, channels: Int, stored: (channels: Int, bits: Int)? = nil,
                               storedShare: Double = 1, file: String, what: String) throws -> RasterRegion {
         let r = region ?? (0, 0, width, height)
         guard r.width > 0, r.height > 0, r.x >= 0, r.y >= 0, r.x <= width - r.width, r.y <= height - r.height else {
             throw IOError(file: file, "region (x \(r.x), y \(r.y), \(r.width)×\(r.height)) does not lie inside the \(width)×\(height) pixels of \(what)")
         }
-        try requirePlausibleSize([r.width, r.height, channels], bitsPerSample: bitsPerSample, storedShare: storedShare, file: file,
+        try requirePlausibleSize([r.width, r.height, stored?.channels ?? channels], bitsPerSample: stored?.bits ?? 8, storedShare: storedShare, file: file,
                                  what: region == nil ? what : "the region (x \(r.x), y \(r.y)) read of \(what) (\(width)×\(height))")
         let (pixels, o1) = r.width.multipliedReportingOverflow(by: r.height)
         let (count, o2) = pixels.multipliedReportingOverflow(by: channels)

@@ -108,8 +108,8 @@ enum RasterPNG {
         let width: Int, height: Int
         /// Samples per pixel as libpng delivers them (1–4), and their bytes (1 or 2).
         private let stored: Int, bytes: Int
-        /// Bits per sample as the file stores them (1–16), which bound what it can hold.
-        private let storedBits: Int
+        /// Samples a pixel stores and their bits (1–16), as the file holds them, which bound what it can hold.
+        private let storedChannels: Int, storedBits: Int
         private let interlaced: Bool
         private let rowBytes: Int
         /// Sample value → [0, 1].
@@ -128,7 +128,7 @@ enum RasterPNG {
             }
             (self.width, self.height, self.stored, bytes, rowBytes) = (width, height, stored, delivered / 8, p.row_bytes)
             interlaced = p.interlace != PNG_INTERLACE_NONE
-            storedBits = Int(p.bit_depth)
+            (storedChannels, storedBits) = (PNGChunks.storedChannels(colourType: Int(p.color_type)), Int(p.bit_depth))
             if p.color_type == PNG_COLOR_TYPE_PALETTE { try RasterPNG.checkPaletteIndexes(url) }
             let top = Float((1 << delivered) - 1)
             table = (0..<(1 << delivered)).map { Float($0) / top }
@@ -138,8 +138,8 @@ enum RasterPNG {
         private var channels: Int { stored <= 2 ? 1 : 3 }
 
         func read(_ region: RasterRegion?) throws -> RasterImage {
-            let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels, bitsPerSample: storedBits,
-                                                 file: reader.file, what: "the PNG")
+            let r = try RasterFile.checkedRegion(region, width: width, height: height, channels: channels,
+                                                 stored: (storedChannels, storedBits), file: reader.file, what: "the PNG")
             let wholeWidth = r.x == 0 && r.width == width
             if wholeWidth, let last, last.y == r.y, last.image.height == r.height { return last.image }
             var values = [Float](repeating: 0, count: r.width * r.height * channels)

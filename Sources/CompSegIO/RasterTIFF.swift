@@ -65,7 +65,7 @@ enum RasterTIFF {
         if let why = info.unsupported { throw f.error("\(what): \(why)") }
         let map = try SampleMap(f, info: info, what: what)
         let r = try RasterFile.checkedRegion(region, width: info.width, height: info.height, channels: map.outputs,
-                                             bitsPerSample: info.bitsPerSample, storedShare: info.storedShare, file: f.file, what: what)
+                                             stored: (info.samplesPerPixel, info.bitsPerSample), storedShare: info.storedShare, file: f.file, what: what)
         if info.photometricCode == Int(PHOTOMETRIC_YCBCR) {  // JPEG-compressed (SampleMap checked): libtiff converts to RGB
             guard compseg_tiff_set_u16(f.tiff, UInt32(TIFFTAG_JPEGCOLORMODE), UInt16(JPEGCOLORMODE_RGB)) == 1 else {
                 throw f.error("\(what): libtiff cannot convert its JPEG YCbCr to RGB\(f.lastError)")
@@ -121,24 +121,6 @@ final class RasterTIFFFile {
 
     /// libtiff's last error for this handle, as " (libtiff: …)", or "" when it said nothing.
     var lastError: String { Self.text(of: message) }
-
-    /// Whether libjpeg's word on the last read was only of padding: "N extraneous bytes before
-    /// marker 0xd9" where those N bytes of the stored strip or tile, before its end marker, are all
-    /// 0x00 or all 0xFF (a writer's fill, after every block was decoded). Leftover coded data, which
-    /// damage leaves there, is none.
-    func onlyJPEGPadding(_ strile: UInt32, tiled: Bool) -> Bool {
-        guard let match = lastError.firstMatch(of: /Corrupt JPEG data: (\d+) extraneous bytes before marker 0xd9/),
-              let n = Int(match.1), n > 0 else { return false }
-        let count = TIFFGetStrileByteCount(tiff, strile)
-        guard count >= UInt64(n + 2), count <= 64 << 20 else { return false }
-        var raw = [UInt8](repeating: 0, count: Int(count))
-        let got = raw.withUnsafeMutableBytes {
-            tiled ? TIFFReadRawTile(tiff, strile, $0.baseAddress, tmsize_t(count)) : TIFFReadRawStrip(tiff, strile, $0.baseAddress, tmsize_t(count))
-        }
-        guard got == tmsize_t(count), raw.suffix(2) == [0xFF, 0xD9] else { return false }
-        let fill = raw[(raw.count - 2 - n)..<(raw.count - 2)]
-        return fill.allSatisfy { $0 == 0 } || fill.allSatisfy { $0 == 0xFF }
-    }
     func clearError() { message.pointee.text.0 = 0 }
     private static func text(of message: UnsafeMutablePointer<compseg_tiff_message>) -> String {
         var text = withUnsafeBytes(of: message.pointee.text) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
@@ -592,7 +574,7 @@ private struct PieceReader {
                     }
                     f.clearError()
                     let got = TIFFReadEncodedTile(f.tiff, tile, buffer, tmsize_t(tileBytes))
-                    guard got >= needed, f.lastError.isEmpty || f.onlyJPEGPadding(tile, tiled: true) else {  // a message after a full read: libjpeg's damaged data
+                    guard got >= needed, f.lastError.isEmpty else {  // a message after a full read: libjpeg's damaged data
                         throw f.error("\(what): tile \(tile) (x \(tx), y \(ty)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(got >= 0 ? ": \(got) of \(needed) bytes" : "")\(f.lastError)\(f.truncation(of: tile))")
                     }
                     if let damage = deflateDamage(tile, tiled: true) {
@@ -627,8 +609,7 @@ private struct PieceReader {
                     }
                 }
                 f.clearError()
-                guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1,
-                      f.lastError.isEmpty || f.onlyJPEGPadding(TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane)), tiled: false) else {
+                guard TIFFReadScanline(f.tiff, buffer, UInt32(y), UInt16(plane)) == 1, f.lastError.isEmpty else {
                     let strip = TIFFComputeStrip(f.tiff, UInt32(y), UInt16(plane))
                     throw f.error("\(what): row \(y) (strip \(strip)\(planes.count > 1 ? ", plane \(plane)" : "")) cannot be decoded\(f.lastError)\(f.truncation(of: strip))")
                 }

@@ -85,6 +85,18 @@ import Testing
         let copied = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", "--threshold", "0.9",
                                   folder.path("data/spot001.h5")])
         #expect(copied.status == 0, "\(copied.output)")
+        // A list an earlier compseg wrote (size and time only) cannot tell a copy from an edit: named so.
+        let listPath = folder.path("over/.compseg-outputs")
+        let digested = try String(contentsOfFile: listPath, encoding: .utf8)
+        try (digested.split(separator: "\n").map { $0.split(separator: "\t").prefix(3).joined(separator: "\t") }.joined(separator: "\n") + "\n")
+            .write(toFile: listPath, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)],
+                                              ofItemAtPath: folder.path("over/spot001_map.png"))
+        let undigested = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", "--threshold", "0.9",
+                                      folder.path("data/spot001.h5")])
+        #expect(undigested.status != 0 && undigested.output.contains("holds no digest of its bytes to tell a copy from an edit"),
+                "\(undigested.output)")
+        try digested.write(toFile: listPath, atomically: true, encoding: .utf8)
         // A file of ours edited since (a mask corrected by hand) stops --force, named; so the edit is kept.
         try Data("corrected".utf8).write(to: URL(fileURLWithPath: folder.path("over/spot001_mask.png")))
         let edited = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("over"), "--force", folder.path("data/spot001.h5")])

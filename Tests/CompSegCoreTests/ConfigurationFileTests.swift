@@ -195,14 +195,18 @@ import CompSegNetHead
     }
 
     /// Settings laid over a modality's options keep the other keys of a section, unless they name
-    /// another kind or method of it, whose keys then go with it.
+    /// another kind of it, whose keys then go with it.
     @Test func sectionsMergeKeyByKeyUnlessTheKindChanges() throws {
         func json(_ text: String) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) }
         let base = try json(#"{"preview": {"kind": "bands", "wavenumbers": [1655, 1545, 1240]}, "tissue": {"method": "above", "threshold": 0.2}}"#)
         #expect(try json(#"{"tissue": {"fillHolesSmallerThan": 5}}"#).merged(over: base)
                 == json(#"{"preview": {"kind": "bands", "wavenumbers": [1655, 1545, 1240]}, "tissue": {"method": "above", "threshold": 0.2, "fillHolesSmallerThan": 5}}"#))
-        #expect(try json(#"{"preview": {"kind": "absorbance"}, "tissue": {"method": "otsu"}}"#).merged(over: base)
-                == json(#"{"preview": {"kind": "absorbance"}, "tissue": {"method": "otsu"}}"#))
+        #expect(try json(#"{"preview": {"kind": "absorbance"}, "tissue": {"method": "otsu", "threshold": null}}"#).merged(over: base)
+                == json(#"{"preview": {"kind": "absorbance"}, "tissue": {"method": "otsu", "threshold": null}}"#))
+        // Another method keeps the section's other keys (a lab's clean-up sizes).
+        let sized = try json(#"{"tissue": {"method": "above", "threshold": 0.2, "removeSpecksSmallerThan": 16}}"#)
+        #expect(try json(#"{"tissue": {"method": "all", "threshold": null}}"#).merged(over: sized)
+                == json(#"{"tissue": {"method": "all", "threshold": null, "removeSpecksSmallerThan": 16}}"#))
         #expect(try json(#"{"preview": {"kind": "bands", "wavenumbers": [1000, 1100, 1200]}}"#).merged(over: base)
                 == json(#"{"preview": {"kind": "bands", "wavenumbers": [1000, 1100, 1200]}, "tissue": {"method": "above", "threshold": 0.2}}"#))
     }

@@ -296,6 +296,8 @@ import Testing
         let file = Self.raster("rgb8_sparse_deflate_tiles.tif").path  // a few kilobytes
         #expect(throws: IOError.self) { try requirePlausibleSize([4096, 4096, 3], file: file, what: "a slide") }
         try requirePlausibleSize([4096, 4096, 3], storedShare: 2.0 / 65536, file: file, what: "a slide")
+        // ... but not 262144² in those bytes, however few of its tiles it stores.
+        #expect(throws: IOError.self) { try requirePlausibleSize([262144, 262144, 3], storedShare: 1.0 / 65536, file: file, what: "a slide") }
         try requirePlausibleSize([4096, 4096, 1], bitsPerSample: 1, file: file, what: "a mask")
         #expect { try requirePlausibleSize([4096, 4096, 3], storedShare: 0, file: file, what: "a slide") } throws: {
             "\($0)".contains("stores none of its strips or tiles")

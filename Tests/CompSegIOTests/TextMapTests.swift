@@ -109,6 +109,11 @@ import Testing
         // A header line starting with two numbers, most of it words, is a header, not a damaged row.
         let dated = try Self.read("05 12 2023 acquired with stage A\n" + Self.rows().joined(separator: "\n"))
         #expect(dated.width == 3 && dated.height == 2)
+        #expect(try Self.read("05\t12\t2023\tRenishaw\n" + Self.rows().joined(separator: "\n")).width == 3)
+        // A first row whose values are words, above a row of its pixel, is damaged, not a header.
+        #expect { _ = try Self.read("0.0\t0.0\tx\ty\n" + Self.rows().joined(separator: "\n")) } throws: {
+            "\($0)".contains("line 1: expected numbers, found 'x'")
+        }
         // A position that is not a number is named (its spectrum was dropped without a word).
         let lost = Self.rows(x: { r, c in r == 1 && c == 2 ? .nan : Double(2 * c) })
         #expect { _ = try Self.read(lost.joined(separator: "\n")) } throws: {

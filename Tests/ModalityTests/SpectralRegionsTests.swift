@@ -89,20 +89,31 @@ import SpectralPreprocessing
             "\(error)".contains(url.path) && "\(error)".contains("dataset '/spectra' declares 2000×2000×450 values (height×width×bands), but none was ever written")
         }
         // Written in part (a lab may store only the tissue's chunks, the rest reading as 0): read, however
-        // far its declared values outnumber its bytes.
+        // far its declared values outnumber its bytes (4096 a byte, here, at most).
         let partial = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-partial-\(UUID().uuidString).h5")
         defer { try? FileManager.default.removeItem(at: partial) }
         let part = try HDF5Writer(url: partial)
-        try part.createDataset("/spectra", shape: [512, 512, 450], of: Float.self, gzip: 9, chunks: [8, 8, 450])
-        try part.write("/spectra", start: [8, 8, 0], count: [8, 8, 450], values: [Float](repeating: 1, count: 8 * 8 * 450))
-        try part.write("/wavenumbers", shape: [450], values: (0..<450).map { 1800 - Double($0) * 2 })
+        try part.createDataset("/spectra", shape: [2048, 2048, 16], of: Float.self, gzip: 9, chunks: [8, 8, 16])
+        try part.write("/spectra", start: [8, 8, 0], count: [8, 8, 16], values: (0..<(8 * 8 * 16)).map { 2 + Float(sin(Double($0))) })
+        try part.write("/wavenumbers", shape: [16], values: (0..<16).map { 1800 - Double($0) * 2 })
         try part.close()
-        #expect(try FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int ?? 0 < 512 * 512 * 450 / 4096)
+        #expect(try FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int ?? 0 < 2048 * 2048 * 16 / 4096)
         var options = SpectralFileOptions()
         options.mask = nil
         let regions = try #require(try InfraredSource(options).regions(of: partial, label: nil))
-        #expect(regions.height == 512 && regions.width == 512)
+        #expect(regions.height == 2048 && regions.width == 2048)
         #expect(try regions.region(y: 8, x: 8, height: 8, width: 8).tissue.count == 64)
+        // One chunk written of a declared 20000×2000×450: no sparse image is that empty.
+        let vast = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-vast-\(UUID().uuidString).h5")
+        defer { try? FileManager.default.removeItem(at: vast) }
+        let big = try HDF5Writer(url: vast)
+        try big.createDataset("/spectra", shape: [20000, 2000, 450], of: Float.self, gzip: 9, chunks: [8, 8, 450])
+        try big.write("/spectra", start: [0, 0, 0], count: [8, 8, 450], values: (0..<(8 * 8 * 450)).map { 2 + Float(sin(Double($0))) })
+        try big.write("/wavenumbers", shape: [450], values: (0..<450).map { 1800 - Double($0) * 2 })
+        try big.close()
+        #expect { _ = try InfraredSource(options).regions(of: vast, label: nil) } throws: {
+            "\($0)".contains("but stores only") && "\($0)".contains("too few even for an image mostly never written")
+        }
     }
 
     @Test(arguments: [SpectralPreview.absorbance, .bands([1790, 1796, 1800]), .components])

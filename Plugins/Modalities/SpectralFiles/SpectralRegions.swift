@@ -72,12 +72,18 @@ struct SpectralRegions: SampleRegions {
             try requireMemory(Double(h) * Double(w) * 21 + Double(w) * Double(b) * 8,
                               for: "the tissue mask and preview of \(h)×\(w) pixels, read region by region", "read a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
-        // An HDF5 image whose spectra were never written (every value reads as the fill value) is
-        // refused before it is walked for minutes; one with chunks written (a lab may store only the
-        // tissue's) is read. (The other formats' readers check their data files' lengths.)
-        if let hdf5 = spectra as? HDF5Spectra, try hdf5.file.storedBytes(of: reader.options.spectra) == 0 {
-            throw IOError(file: url.path, "dataset '\(reader.options.spectra)' declares \(h)×\(w)×\(b) values (height×width×bands), "
-                          + "but none was ever written: the file stores no spectra")
+        // An HDF5 image whose spectra were never written (every value reads as the fill value), or
+        // so few of them that the rest could not be a sparse image (a lab may store only the tissue's
+        // chunks), is refused before it is walked for minutes. (The other formats' readers check
+        // their data files' lengths.)
+        if let hdf5 = spectra as? HDF5Spectra {
+            let stored = try hdf5.file.storedBytes(of: reader.options.spectra)
+            guard stored > 0 else {
+                throw IOError(file: url.path, "dataset '\(reader.options.spectra)' declares \(h)×\(w)×\(b) values (height×width×bands), "
+                              + "but none was ever written: the file stores no spectra")
+            }
+            try requirePlausibleStorage(declaredBytes: Double(h) * Double(w) * Double(b) * 4, storedBytes: stored, file: url.path,
+                                        what: "dataset '\(reader.options.spectra)' (\(h)×\(w)×\(b) values, height×width×bands)")
         }
         let rowsPerRead = spectra.rowsPerRead(slabValues: reader.options.slabValues)
         let axis = try reader.checkedAxis(spectra.axis, unit: spectra.axisUnit, format: spectra.format, file: url, wanted: axisUnit)

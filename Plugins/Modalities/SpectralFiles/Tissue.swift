@@ -57,7 +57,8 @@ public struct TissueRule: Codable, Sendable, Equatable {
         case (.above, let t?) where !t.isFinite:
             throw ConfigurationError(source: source, message: "key 'tissue': threshold must be a finite number, got \(t)")
         case (.otsu, _?), (.all, _?):
-            throw ConfigurationError(source: source, message: "key 'tissue': threshold is for method above, not \(method.rawValue)")
+            throw ConfigurationError(source: source, message: "key 'tissue': threshold is for method above, not \(method.rawValue)"
+                                     + " (a settings file drops a manifest's with threshold: null)")
         default: break
         }
     }

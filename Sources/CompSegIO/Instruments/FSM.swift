@@ -81,8 +81,8 @@ public struct FSMImage: SpectralRegionFile {
         self.spectra = Array(spectra.prefix(height * width))
         var notes: [String] = []
         if height < image.height {
-            notes.append("an unfinished acquisition: \(spectra.count) of \(image.height) rows × \(width) columns of spectra; "
-                         + "its \(height) complete rows are read")
+            notes.append("an unfinished acquisition: \(spectra.count) of its \(image.height * width) spectra (\(image.height) rows × \(width) "
+                         + "columns); its \(height) complete rows are read")
         }
         var doubts: [String] = []
         let unit = image.axisLabel.map(SpectralCube.unit(written:))
@@ -115,18 +115,25 @@ public struct FSMImage: SpectralRegionFile {
         return cube
     }
 
-    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first.
+    /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: a row's
+    /// spectra read as one run of the file (their blocks lie one after another).
     public func region(y: Int, x: Int, height h: Int, width w: Int) throws -> [Float] {
         try requireInside(y: y, x: x, height: h, width: w)
         let file = try BoundedFile(url), b = bands, plane = h * w
-        var out = [Float](repeating: 0, count: b * plane)
-        for r in 0..<h { for c in 0..<w {
-            let pixel = (y + r) * width + x + c
-            var spectrum = try file.bytes(at: spectra[pixel], count: b * 4, "spectrum \(pixel)").samples(.float32, at: 0, count: b, order: .little,
-                                                                                                         "spectrum \(pixel)")
-            if transmittance { Self.absorbance(fromTransmittance: &spectrum) }
-            for k in 0..<b { out[k * plane + r * w + c] = spectrum[k] }
-        } }
+        var out = [Float](repeating: 0, count: b * plane), row = [Float](repeating: 0, count: w * b)
+        for r in 0..<h {
+            let first = (y + r) * width + x, from = spectra[first], to = spectra[first + w - 1] + b * 4
+            // Other blocks between them (rare, and any size) are not read: then each spectrum is read alone.
+            let run = to - from <= w * (b * 4 + 6) + 4096 ? try file.bytes(at: from, count: to - from, "spectra \(first)–\(first + w - 1)") : nil
+            for c in 0..<w {
+                let at = spectra[first + c], what = "spectrum \(first + c)"
+                var spectrum = try run.map { try $0.samples(.float32, at: at - from, count: b, order: .little, what) }
+                    ?? file.bytes(at: at, count: b * 4, what).samples(.float32, at: 0, count: b, order: .little, what)
+                if transmittance { Self.absorbance(fromTransmittance: &spectrum) }
+                row.replaceSubrange((c * b)..<((c + 1) * b), with: spectrum)
+            }
+            placeSpectra(row, fromPixel: r * w, bands: b, plane: plane, into: &out)
+        }
         return out
     }
 

@@ -45,6 +45,7 @@ private struct TextTable {
         var leadingEmpty = 0, lineNumber = 0
         var footer: (line: Int, field: String)? = nil  // text after the rows: skipped unless more rows follow
         var firstWithDigit: (line: Int, text: String)? = nil
+        var lastHeader: (line: ArraySlice<UInt8>, number: Int)? = nil  // the header line just before the first row
         var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0  // a UTF-8 byte order mark
         while start < bytes.count {
             var end = start
@@ -72,11 +73,12 @@ private struct TextTable {
                     }
                     guard fields.count - skip >= 2 else { continue }
                     guard append(fields.dropFirst(skip)) else { continue }
+                    if let header = lastHeader { try refuseAsDamagedRow(header.line, header.number, before: Array(fields)) }
                     leadingEmpty = skip
                     lines.append(lineNumber)
                     break
                 }
-                if lines.isEmpty { try refuseAsDamagedRow(line, lineNumber) }
+                if lines.isEmpty { lastHeader = (line, lineNumber) }
                 continue
             }
             let fields = TextTable.fields(line, separator)
@@ -109,16 +111,14 @@ private struct TextTable {
         }
     }
 
-    /// A line before the first row that starts as a row does (X and Y numbers, then more fields,
-    /// few of them words) is a row with a field that is no number, not a header line: it is
-    /// named, not dropped. (`05 12 2023 acquired with stage A` is a header line.)
-    private mutating func refuseAsDamagedRow(_ line: ArraySlice<UInt8>, _ lineNumber: Int) throws {
-        guard let candidate = TextTable.separators(line).first else { return }
-        separator = candidate
-        let fields = TextTable.fields(line, candidate)
-        let words = fields.filter { number($0) == nil }
-        guard fields.count >= 3, number(fields[0]) != nil, number(fields[1]) != nil,
-              let bad = words.first, words.count <= max(1, fields.count / 4) else { return }
+    /// The line just before the first row, where it is a row with a field that is no number rather
+    /// than a header line: as many fields as the first `row`, and its first two (X and Y) numbers,
+    /// one of them the row's (a long map's next line is the same pixel; a wide map's, the same
+    /// scan line). It is named, not dropped. (`05 12 2023 Renishaw` above `0.5 3 1800 120` is a header.)
+    private func refuseAsDamagedRow(_ line: ArraySlice<UInt8>, _ lineNumber: Int, before row: [ArraySlice<UInt8>]) throws {
+        let fields = TextTable.fields(line, separator)
+        guard fields.count == row.count, fields.count >= 3, let x = number(fields[0]), let y = number(fields[1]),
+              number(row[0]) == x || number(row[1]) == y, let bad = fields.first(where: { number($0) == nil }) else { return }
         throw IOError(file: file, "line \(lineNumber): expected numbers, found '\(String(decoding: bad.prefix(40), as: UTF8.self))' "
                       + "(the line starts as a row of X, Y and values do; lines before the rows are a header only where they do not)")
     }
