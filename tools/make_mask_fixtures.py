@@ -58,6 +58,9 @@ def main():
           greyscale=True, bitdepth=16, width=2 * W)
     # A whole slide's truth at 1 bit: 4096² with a 100² tumour at (1000, 2000), a few kilobytes (over
     # 4096 pixels per stored byte, as 1-bit masks of small tumours are).
+    # The same as a 1-bit palette with transparency (tRNS): colour 0 transparent, colour 1 opaque white.
+    write("palette1_trns_4096_sparse.png", [[1 if 2000 <= y < 2100 and 1000 <= x < 1100 else 0 for x in range(4096)] for y in range(4096)],
+          palette=[(0, 0, 0, 0), (255, 255, 255, 255)], bitdepth=1, width=4096)
     write("grey1_4096_sparse.png", [[1 if 2000 <= y < 2100 and 1000 <= x < 1100 else 0 for x in range(4096)] for y in range(4096)],
           greyscale=True, bitdepth=1, width=4096)
 

@@ -93,10 +93,12 @@ import CompSegTestSupport
     /// A 1-bit truth of a whole slide holds 8 pixels a byte before compression: 4096² with one
     /// small tumour in 2 KB is read, not refused as more pixels than its file can hold.
     @Test func aLargeSparseOneBitMaskIsRead() throws {
-        let url = fixturesDirectory.appendingPathComponent("masks/grey1_4096_sparse.png")
-        let mask = try PNGImage.mask(contentsOf: url, height: 4096, width: 4096)
-        #expect(mask.filter { $0 }.count == 10_000 && mask[2050 * 4096 + 1050] && !mask[1050 * 4096 + 2050])
-        #expect(try RasterBands(url).rows(2000, count: 100).height == 100)
+        for name in ["grey1_4096_sparse", "palette1_trns_4096_sparse"] {  // a palette's one index a pixel, transparency or not
+            let url = fixturesDirectory.appendingPathComponent("masks/\(name).png")
+            let mask = try PNGImage.mask(contentsOf: url, height: 4096, width: 4096)
+            #expect(mask.filter { $0 }.count == 10_000 && mask[2050 * 4096 + 1050] && !mask[1050 * 4096 + 2050], "\(name)")
+            #expect(try RasterBands(url).rows(2000, count: 100).height == 100)
+        }
     }
 
     /// A mask drawn on the full-resolution image of a sample read at a coarser level (or scale)
