@@ -60,8 +60,9 @@ let maximumExpansion = 4096
 let unstoredWeight = 1.0 / 64
 
 /// Refuses an image or region of `dimensions` (their product: decoded samples, of `bitsPerSample`
-/// each) when the product overflows or the file at `file` is too small to hold that many bytes
-/// compressed (`maximumExpansion`). `storedShare`: the share of the image the file stores (a
+/// each, counted as a byte at most: ZSTD holds a flat 16-bit image in fewer bytes than Deflate
+/// does an 8-bit one) when the product overflows or the file at `file` is too small to hold that
+/// many bytes compressed (`maximumExpansion`). `storedShare`: the share of the image the file stores (a
 /// TIFF's strips or tiles with data), the rest weighed by `unstoredWeight`; an image that stores
 /// none is refused as holding no pixels.
 public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, storedShare: Double = 1, file: String, what: String) throws {
@@ -75,9 +76,9 @@ public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, st
     }
     let bytes = ((try? FileManager.default.attributesOfItem(atPath: file)[.size]) as? NSNumber)?.intValue ?? Int.max
     let share = min(max(storedShare, 0), 1)
-    let decoded = Double(samples) * Double(max(bitsPerSample, 1)) / 8 * (share + (1 - share) * unstoredWeight)
+    let decoded = Double(samples) * Double(min(max(bitsPerSample, 1), 8)) / 8 * (share + (1 - share) * unstoredWeight)
     guard !overflow, decoded <= Double(max(bytes, 1)) * Double(maximumExpansion) else {
-        let bits = bitsPerSample == 8 ? "" : " of \(bitsPerSample) bits"
+        let bits = bitsPerSample >= 8 ? "" : " of \(bitsPerSample) bits"
         let stored = storedShare < 1 ? " (in the \(Int((storedShare * 100).rounded(.up)))% of its strips or tiles stored)" : ""
         throw IOError(file: file, "\(what) declares \(declared)\(bits)\(stored), more than "
                       + "a file of \(bytes) bytes can hold (at most \(maximumExpansion) decoded bytes per stored byte); "

@@ -103,9 +103,24 @@ import Testing
         #expect { _ = try Self.read(gapped.joined(separator: "\n")) } throws: {
             "\($0)".contains("X jumps from X=19.0 to X=25.0, 6 steps of 1: the columns between are missing")
         }
+        var far: [String] = []
+        for r in 0..<3 { for x in Array(0..<8) + [50] { far.append("\(x).0\t\(r).0\t1000.0\t\(r * 60 + x)") } }
+        #expect { _ = try Self.read(far.joined(separator: "\n")) } throws: {
+            "\($0)".contains("X jumps from X=7.0 to X=50.0, 43 steps of 1: the columns between are missing")
+        }
         var stacked: [String] = []
-        for y in [0, 1, 2, 9, 10] { for x in 0..<6 { stacked.append("\(x).0\t\(y).0\t1000.0\t\(y * 6 + x)") } }
+        for y in [0, 1, 2, 3, 4, 12, 13, 14] { for x in 0..<6 { stacked.append("\(x).0\t\(y).0\t1000.0\t\(y * 6 + x)") } }
         #expect { _ = try Self.read(stacked.joined(separator: "\n")) } throws: { "\($0)".contains("the rows between are missing") }
+        // A jittering stage's positions rounded to a tenth of the step (gaps of 0.1, 0.8, 0.9: all whole
+        // tenths) are columns of a jittering stage, not a grid of tenths with columns missing.
+        var rounded: [String] = []
+        let offsets = [-0.1, 0, 0.1]
+        for r in 0..<6 { for c in 0..<8 {
+            let (x, y) = (Double(c) + offsets[(r + c) % 3], Double(r) + offsets[(r * 2 + c) % 3])
+            rounded.append(String(format: "%.1f\t%.1f\t1000.0\t%d", x, y, r * 8 + c))
+        } }
+        let roundedMap = try Self.read(rounded.joined(separator: "\n"))
+        #expect(roundedMap.width == 8 && roundedMap.height == 6 && roundedMap[band: 0, y: 5, x: 7] == 47)
         // A header line starting with two numbers, most of it words, is a header, not a damaged row.
         let dated = try Self.read("05 12 2023 acquired with stage A\n" + Self.rows().joined(separator: "\n"))
         #expect(dated.width == 3 && dated.height == 2)

@@ -339,18 +339,6 @@ private struct PixelSpectra {
                               + (off.count > 1 ? " (with \(off.count - 1) more beside it)" : ""))
             }
         }
-        // A grid without jitter (every gap a whole number of steps) with a wider gap lacks the columns
-        // there (two areas mapped in one file, or an acquisition that skipped some): named, not merged.
-        if gaps.count >= 2 {
-            let step = gaps.sorted()[gaps.count / 2]
-            if step > 0, gaps.allSatisfy({ abs($0 - ($0 / step).rounded() * step) <= step / 50 && $0 > step / 2 }),
-               let jump = gaps.firstIndex(where: { $0 > 1.5 * step }) {
-                let (from, to) = (sorted[jump], sorted[jump + 1]), lines = name == "X" ? "columns" : "rows"
-                throw IOError(file: file, "line \(firstLine[to] ?? 0): \(name) jumps from \(name)=\(from) to \(name)=\(to), "
-                              + "\(String(format: "%.3g", gaps[jump] / step)) steps of \(String(format: "%.6g", step)): the \(lines) between are "
-                              + "missing (a map must cover its grid; two areas mapped in one file are two maps)")
-            }
-        }
         // Gaps of at most a quarter of the largest lie within a column (a stage's jitter); on a grid
         // without jitter every gap is the step, so every value is a column of its own.
         let within = (gaps.max() ?? 0) / 4
@@ -360,6 +348,13 @@ private struct PixelSpectra {
         }
         var index: [Double: Int] = [:]
         for (i, column) in members.enumerated() { for value in column { index[value] = i } }
+        // Columns of a jittering stage hold as many rows each; one holding many times another's is
+        // several columns taken for one (a wide gap made every step look like jitter).
+        var rows = [Int](repeating: 0, count: members.count)
+        for value in values { if let i = index[value] { rows[i] += 1 } }
+        if let most = rows.max(), let least = rows.min(), 2 * most > 3 * least {
+            try missingLines(sorted, gaps, name, firstLine: firstLine, file: file)
+        }
         let positions = members.map { $0.reduce(0, +) / Double($0.count) }
         guard positions.count > 1 else { return (index, positions) }
         // The step: the span over the gaps where every gap is near it (jittered means make the
@@ -376,16 +371,32 @@ private struct PixelSpectra {
             let tolerance = members.allSatisfy { $0.count == 1 } ? 0.01 * step : 0.25 * step
             let line = column.compactMap { firstLine[$0] }.min() ?? 0, unit = name == "X" ? "column" : "row"
             guard spread <= step / 4 else {
+                try missingLines(sorted, gaps, name, firstLine: firstLine, file: file)
                 throw IOError(file: file, "line \(line): \(column.count) \(name) values from \(name)=\(column[0]) to \(name)=\(column[column.count - 1]) "
                               + "spread over \(String(format: "%.6g", spread)), more than a quarter of the step (\(String(format: "%.6g", step))): too far apart for one \(unit) of a "
                               + "jittering stage, too close for two")
             }
             guard abs(value - expected) <= tolerance else {
+                try missingLines(sorted, gaps, name, firstLine: firstLine, file: file)
                 let around = column.count == 1 ? "" : " (the mean of \(column.count) values within \(spread), one \(unit) of a jittering stage)"
                 throw IOError(file: file, "line \(line): \(name) values are not evenly spaced: \(name)=\(value)\(around) where \(name)=\(expected) was expected (step \(step) from \(name)=\(positions[0]))")
             }
         }
         return (index, positions)
+    }
+
+    /// Where `sorted` values (`gaps` apart) that make no grid of jittering columns are one grid
+    /// without jitter, every gap a whole number of steps, with wider gaps (two areas mapped in one
+    /// file, or an acquisition that skipped some): the columns (rows) missing there, named.
+    private func missingLines(_ sorted: [Double], _ gaps: [Double], _ name: String, firstLine: [Double: Int], file: String) throws {
+        guard gaps.count >= 2 else { return }
+        let step = gaps.sorted()[gaps.count / 2]
+        guard step > 0, gaps.allSatisfy({ abs($0 - ($0 / step).rounded() * step) <= step / 50 && $0 > step / 2 }),
+              let jump = gaps.firstIndex(where: { $0 > 1.5 * step }) else { return }
+        let (from, to) = (sorted[jump], sorted[jump + 1]), lines = name == "X" ? "columns" : "rows"
+        throw IOError(file: file, "line \(firstLine[to] ?? 0): \(name) jumps from \(name)=\(from) to \(name)=\(to), "
+                      + "\(String(format: "%.3g", gaps[jump] / step)) steps of \(String(format: "%.6g", step)): the \(lines) between are "
+                      + "missing (a map must cover its grid; two areas mapped in one file are two maps)")
     }
 
     func cube(file: String, format: String) throws -> SpectralCube {
