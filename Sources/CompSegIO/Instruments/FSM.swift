@@ -10,7 +10,7 @@ extension SpectralCube {
 /// x and y steps, the axis step, start and end, int32 sizes nx, ny and bands, then the labels of
 /// y, x, the axis and the values, e.g. "cm-1" and "%T") and one 5105 block per spectrum
 /// (float32), x fastest. Other blocks (5104, the acquisition's text) are skipped. Read whole
-/// (`cube`) or a region at a time (`region`: each spectrum read where it lies).
+/// (`cube`) or a region at a time (`region`: a row's spectra read as one run of the file).
 ///
 /// Values in transmittance (`%T`) become absorbance, A = 2 − log10(%T), as the spectral steps
 /// and the tissue mask expect; a %T at or below 0 (noise where almost nothing passes) is taken as
