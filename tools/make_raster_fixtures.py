@@ -350,6 +350,14 @@ def write_sparse():
                [level_entry(unstored(RGB8, 255), 0, alpha=alpha)])
 
 
+def refused(name, raw, how, reason):
+    """Writes `raw` as `name`, a file the readers must refuse with a message holding `reason`."""
+    with open(os.path.join(OUT, name), "wb") as f:
+        f.write(raw)
+    manifest["unsupported"][name] = reason
+    readme_rows.append((name, f"{how} — refused: `{reason}`"))
+
+
 def write_jpeg_padding():
     """JPEG tiles with 16 zero bytes before each end marker: libjpeg warns of "extraneous bytes before marker 0xd9",
     as it does of damaged data that leaves coded bytes over (and zero bits may hide data gone out of step), so it is
@@ -368,11 +376,8 @@ def write_jpeg_padding():
         for (start, size, _), value in zip(places, (len(raw), len(padded))):
             raw[start + size * tile:start + size * tile + size] = value.to_bytes(size, "little")
         raw += padded
-    with open(path, "wb") as f:
-        f.write(raw)
-    reason = "extraneous bytes before marker 0xd9"
-    manifest["unsupported"][name] = reason
-    readme_rows.append((name, f"JPEG (quality 90), 16×16 tiles, each padded with 16 zero bytes before its end marker — refused: `{reason}`"))
+    refused(name, raw, "JPEG (quality 90), 16×16 tiles, each padded with 16 zero bytes before its end marker",
+            "extraneous bytes before marker 0xd9")
 
 
 def write_unstored():
@@ -384,11 +389,8 @@ def write_unstored():
     raw = bytearray(open(path, "rb").read())
     for start, size, count in places:
         raw[start:start + size * count] = bytes(size * count)
-    with open(path, "wb") as f:
-        f.write(raw)
-    reason = "stores none of its strips or tiles (each has offset and byte count 0): it holds no pixels"
-    manifest["unsupported"][name] = reason
-    readme_rows.append((name, f"8-bit RGB, Deflate, 16×16 tiles, none stored — refused: `{reason}`"))
+    refused(name, raw, "8-bit RGB, Deflate, 16×16 tiles, none stored",
+            "stores none of its strips or tiles (each has offset and byte count 0): it holds no pixels")
 
 
 def write_deflate_bomb():
@@ -407,11 +409,8 @@ def write_deflate_bomb():
     for (place, dtype), value in zip(places, (len(raw), len(bomb))):
         assert int(dtype) == 4  # LONG
         raw[place:place + 4] = struct.pack("<I", value)
-    with open(path, "wb") as f:
-        f.write(raw + bomb)
-    reason = "holds damaged Deflate data (they decode to more than"
-    manifest["unsupported"][name] = reason
-    readme_rows.append((name, f"16×16 grey, Deflate, its one tile's stream 4 MiB of zeros ({len(bomb)} bytes) — refused: `{reason}`"))
+    refused(name, raw + bomb, f"16×16 grey, Deflate, its one tile's stream 4 MiB of zeros ({len(bomb)} bytes)",
+            "holds damaged Deflate data (they decode to more than")
 
 
 def tile_index_places(path):
