@@ -54,10 +54,13 @@ public func systemReason(_ error: Error) -> String {
 /// anything is allocated.
 let maximumExpansion = 4096
 
-/// An unstored part of an image (a TIFF's tile with offset and byte count 0, white glass; an HDF5
-/// chunk never written) decodes nothing, but is walked: it counts at this share of its bytes, so
-/// that a mostly blank slide passes and a small file declaring a vast image still does not.
-let unstoredWeight = 1.0 / 64
+/// An unstored part of a TIFF (a tile with offset and byte count 0, white glass) decodes nothing,
+/// but is walked, and held where the image is read whole: it counts at this share of its bytes,
+/// so that a mostly blank slide passes and a small file declaring a vast image still does not.
+let unstoredWeight = 1.0 / 8
+
+/// An HDF5 chunk never written, read region by region (never held whole), counts at this share.
+let unwrittenWeight = 1.0 / 64
 
 /// Refuses an image or region of `dimensions` (their product: decoded samples, of `bitsPerSample`
 /// each, counted as a byte at most: ZSTD holds a flat 16-bit image in fewer bytes than Deflate
@@ -89,11 +92,11 @@ public func requirePlausibleSize(_ dimensions: [Int], bitsPerSample: Int = 8, st
 
 /// Refuses a dataset declaring `declaredBytes` of which the file stores only `storedBytes` (an
 /// HDF5 dataset's chunks written): the stored part may expand by `maximumExpansion`, the rest
-/// counts at `unstoredWeight`, as `requirePlausibleSize` weighs a TIFF's unstored tiles.
+/// counts at `unwrittenWeight`, as `requirePlausibleSize` weighs a TIFF's unstored tiles.
 public func requirePlausibleStorage(declaredBytes: Double, storedBytes: Int, file: String, what: String) throws {
-    guard declaredBytes * unstoredWeight <= Double(storedBytes) * Double(maximumExpansion) else {
+    guard declaredBytes * unwrittenWeight <= Double(storedBytes) * Double(maximumExpansion) else {
         throw IOError(file: file, "\(what) declares \(Int(declaredBytes)) bytes, but stores only \(storedBytes): too few even for an "
-                      + "image mostly never written (at most \(Int(Double(maximumExpansion) / unstoredWeight)) declared bytes a stored one); "
+                      + "image mostly never written (at most \(Int(Double(maximumExpansion) / unwrittenWeight)) declared bytes a stored one); "
                       + "the file is damaged or was never finished")
     }
 }
