@@ -90,13 +90,8 @@ import SpectralPreprocessing
         }
         // Written in part (a lab may store only the tissue's chunks, the rest reading as 0): read, however
         // far its declared values outnumber its bytes (4096 a byte, here, at most).
-        let partial = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-partial-\(UUID().uuidString).h5")
+        let partial = try Self.oneChunkWritten(height: 2048, width: 2048, bands: 16, at: 8)
         defer { try? FileManager.default.removeItem(at: partial) }
-        let part = try HDF5Writer(url: partial)
-        try part.createDataset("/spectra", shape: [2048, 2048, 16], of: Float.self, gzip: 9, chunks: [8, 8, 16])
-        try part.write("/spectra", start: [8, 8, 0], count: [8, 8, 16], values: (0..<(8 * 8 * 16)).map { 2 + Float(sin(Double($0))) })
-        try part.write("/wavenumbers", shape: [16], values: (0..<16).map { 1800 - Double($0) * 2 })
-        try part.close()
         #expect(try FileManager.default.attributesOfItem(atPath: partial.path)[.size] as? Int ?? 0 < 2048 * 2048 * 16 / 4096)
         var options = SpectralFileOptions()
         options.mask = nil
@@ -104,16 +99,23 @@ import SpectralPreprocessing
         #expect(regions.height == 2048 && regions.width == 2048)
         #expect(try regions.region(y: 8, x: 8, height: 8, width: 8).tissue.count == 64)
         // One chunk written of a declared 20000×2000×450: no sparse image is that empty.
-        let vast = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-vast-\(UUID().uuidString).h5")
+        let vast = try Self.oneChunkWritten(height: 20000, width: 2000, bands: 450, at: 0)
         defer { try? FileManager.default.removeItem(at: vast) }
-        let big = try HDF5Writer(url: vast)
-        try big.createDataset("/spectra", shape: [20000, 2000, 450], of: Float.self, gzip: 9, chunks: [8, 8, 450])
-        try big.write("/spectra", start: [0, 0, 0], count: [8, 8, 450], values: (0..<(8 * 8 * 450)).map { 2 + Float(sin(Double($0))) })
-        try big.write("/wavenumbers", shape: [450], values: (0..<450).map { 1800 - Double($0) * 2 })
-        try big.close()
         #expect { _ = try InfraredSource(options).regions(of: vast, label: nil) } throws: {
             "\($0)".contains("but stores only") && "\($0)".contains("too few even for an image mostly never written")
         }
+    }
+
+    /// A temporary HDF5 file declaring height×width×bands spectra in gzip chunks of 8×8 pixels, of
+    /// which only the chunk at row and column `at` is written (values that do not compress away).
+    static func oneChunkWritten(height: Int, width: Int, bands: Int, at: Int) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-one-chunk-\(UUID().uuidString).h5")
+        let writer = try HDF5Writer(url: url)
+        try writer.createDataset("/spectra", shape: [height, width, bands], of: Float.self, gzip: 9, chunks: [8, 8, bands])
+        try writer.write("/spectra", start: [at, at, 0], count: [8, 8, bands], values: (0..<(8 * 8 * bands)).map { 2 + Float(sin(Double($0))) })
+        try writer.write("/wavenumbers", shape: [bands], values: (0..<bands).map { 1800 - Double($0) * 2 })
+        try writer.close()
+        return url
     }
 
     @Test(arguments: [SpectralPreview.absorbance, .bands([1790, 1796, 1800]), .components])
