@@ -10,7 +10,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var learningRate: Float = 1e-3
     public var optimizer = OptimizerKind.adam
     public var weightDecay: Float = 0
-    /// SGD's momentum (RMSprop runs without, as in the paper).
+    /// SGD's momentum (RMSprop runs without, as in the paper); recorded only for SGD.
     public var momentum: Float = 0.9
     public var seed: UInt64 = 0
     /// Every batch holds both labels where the class counts allow (see `epochBatches`).
@@ -24,11 +24,52 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var warmupEpochs = 3
     /// Random views of the training images each step: `dihedral` flips or rotates each image and
     /// its tissue mask by one of the square's eight symmetries (the four flips when it is not
-    /// square); nil or `none`: the images as they are. Tumor has no orientation.
-    public var augmentation: Augmentation? = nil
+    /// square); `none`: the images as they are. Tumor has no orientation.
+    public var augmentation = Augmentation.none
     public enum Augmentation: String, ConfigurationChoice, Sendable { case none, dihedral }
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case epochs, batchSize, learningRate, optimizer, weightDecay, momentum, seed, balancedBatches, patience, minDelta,
+             warmupEpochs, augmentation
+    }
+
+    /// Reads what `encode` writes; a run written before a key existed gets that key's value of its
+    /// day (momentum 0.9, no augmentation).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        optimizer = try c.decode(OptimizerKind.self, forKey: .optimizer)
+        weightDecay = try c.decode(Float.self, forKey: .weightDecay)
+        momentum = try c.decodeIfPresent(Float.self, forKey: .momentum) ?? momentum
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        balancedBatches = try c.decode(Bool.self, forKey: .balancedBatches)
+        patience = try c.decodeIfPresent(Int.self, forKey: .patience)
+        minDelta = try c.decode(Float.self, forKey: .minDelta)
+        warmupEpochs = try c.decode(Int.self, forKey: .warmupEpochs)
+        augmentation = try c.decodeIfPresent(Augmentation.self, forKey: .augmentation) ?? .none
+    }
+
+    /// Every setting that applies, `augmentation` included when `none`; `momentum` only for SGD,
+    /// the one optimizer that uses it.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(epochs, forKey: .epochs)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encode(learningRate, forKey: .learningRate)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(weightDecay, forKey: .weightDecay)
+        if optimizer == .sgd { try c.encode(momentum, forKey: .momentum) }
+        try c.encode(seed, forKey: .seed)
+        try c.encode(balancedBatches, forKey: .balancedBatches)
+        try c.encodeIfPresent(patience, forKey: .patience)
+        try c.encode(minDelta, forKey: .minDelta)
+        try c.encode(warmupEpochs, forKey: .warmupEpochs)
+        try c.encode(augmentation, forKey: .augmentation)
+    }
 
     /// The paper's recipe: RMSprop, learning rate 1e-3, batch 7, batches drawn without balancing, no warm-up.
     public static var paper: TrainingSettings {

@@ -106,4 +106,23 @@ import UNetTopology
         #expect(read.map(\.collapse) == [nil, "collapsed: a \"flat\" map, everywhere"] && read.map(\.restart) == [nil, 0.0005])
         #expect(read.map(\.epoch) == [1, 2] && read.map(\.best) == [true, false] && read[0].validationLoss == 0.125)
     }
+
+    /// model.json records the settings that apply: augmentation always (`none` too), momentum only
+    /// for SGD; a run written before (momentum for every optimizer, no augmentation key) reads as it trained.
+    @Test func trainingSettingsRecordWhatApplies() throws {
+        func keys(_ s: TrainingSettings) throws -> [String: JSONValue] {
+            try #require(JSONValue(encoding: s).objectValue)
+        }
+        let adam = try keys(TrainingSettings())
+        #expect(adam["momentum"] == nil && adam["augmentation"] == "none", "\(adam)")
+        var sgd = TrainingSettings()
+        sgd.optimizer = .sgd; sgd.momentum = 0.5; sgd.augmentation = .dihedral
+        #expect(try keys(sgd)["momentum"] == 0.5 && keys(sgd)["augmentation"] == "dihedral")
+        #expect(try JSONDecoder().decode(TrainingSettings.self, from: JSONEncoder().encode(sgd)) == sgd)
+        let before = #"{"epochs":4,"batchSize":7,"learningRate":0.001,"optimizer":"adam","weightDecay":0,"momentum":0.9,"seed":3,"#
+            + #""balancedBatches":true,"minDelta":0,"warmupEpochs":3}"#
+        var expected = TrainingSettings()
+        expected.epochs = 4; expected.seed = 3
+        #expect(try JSONDecoder().decode(TrainingSettings.self, from: Data(before.utf8)) == expected)
+    }
 }
