@@ -15,7 +15,7 @@ struct Compare: ParsableCommand {
 
     @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file, or a reader plugin.") var modality: String
-    @Option(help: "Topologies, comma-separated (the `plugins` command lists them); each receives --width and --depth.") var topologies = "unet,segnet"
+    @Option(help: "Topologies, comma-separated (the `plugins` command lists them; default unet,segnet); each receives --width and --depth.") var topologies: String?
     @Option(help: "Instead of --topologies: a YAML or JSON file whose list `topologies` holds identifiers or {name, topology, configuration} entries, e.g. to compare configurations of one topology.")
     var config: String?
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
@@ -53,7 +53,7 @@ struct Compare: ParsableCommand {
         if threshold != "auto", !(Float(threshold).map { $0 > 0 && $0 < 1 } ?? false) {
             throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
         }
-        if config != nil && CommandLine.arguments.contains("--topologies") {
+        if config != nil && topologies != nil {
             throw ValidationError("give either --topologies or --config, not both")
         }
     }
@@ -65,7 +65,7 @@ struct Compare: ParsableCommand {
         return parts.contains(nil) ? nil : parts.compactMap { $0 }
     }
 
-    var names: [String] { topologies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    var names: [String] { (topologies ?? "unet,segnet").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     /// One network of the comparison: its run folder and table row `name`, the topology and its
     /// configuration (a JSON object), and its pooling head (nil: --head's).
@@ -103,7 +103,7 @@ struct Compare: ParsableCommand {
             }
             return (names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) }, [])
         }
-        let file = try ConfigurationFile.read(URL(fileURLWithPath: config))
+        let file = try ConfigurationFile.read(URL(fileURLWithPath: config), named: config)
         let listed = try file.decode(TopologiesFile.self).topologies
         guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
         var entries: [Entry] = [], problems: [String] = []  // every entry's problem at once
@@ -173,12 +173,16 @@ struct Compare: ParsableCommand {
         let topology = registry.topologies.identifier(entry.topology)
         if model.topology.identifier != topology { return "topology \(topology) (the run's: \(model.topology.identifier))" }
         let given = entry.configuration.objectValue.map { JSONValue.object($0.filter { !entry.filled.contains($0.key) }) } ?? entry.configuration
-        if let key = RecordedSettings.differences(given, model.topology.configuration).first {
+        let topologyGiven = RecordedSettings.inEffect(given, over: model.topology.configuration) {
+            try registry.topology(topology, inputChannels: 1, seed: 0, $0)
+        }
+        if let key = RecordedSettings.differences(topologyGiven, model.topology.configuration).first {
             return "topology setting \(key)"
         }
         let headIdentifier = registry.heads.identifier(head.identifier)
         if model.head.identifier != headIdentifier { return "head \(headIdentifier) (the run's: \(model.head.identifier))" }
-        if let key = RecordedSettings.differences(head.configuration, model.head.configuration).first { return "head setting \(key)" }
+        let headGiven = RecordedSettings.inEffect(head.configuration, over: model.head.configuration) { try registry.head(headIdentifier, $0) }
+        if let key = RecordedSettings.differences(headGiven, model.head.configuration).first { return "head setting \(key)" }
         var trained = model.training, wanted = settings
         trained.epochs = settings.epochs  // --epochs and --patience may change; without --patience the run keeps its own
         trained.patience = settings.patience ?? trained.patience

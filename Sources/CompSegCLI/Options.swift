@@ -198,7 +198,11 @@ func headOptions(_ given: [String]) throws -> [String: JSONValue] {
         }
         let key = String(item[..<equals]), value = String(item[item.index(after: equals)...])
         guard settings[key] == nil else { throw ValidationError("--head-option \(key) is given twice; give each key once") }
-        settings[key] = (try? JSONValue(parsing: value)) ?? .string(value)
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ValidationError("--head-option \(item) gives no value; write KEY=VALUE, such as alpha=0.2")
+        }
+        // As a settings file reads `KEY: VALUE` (.2 and +0.2 are numbers, relu is text); text it cannot read as one value.
+        settings[key] = (try? ConfigurationFile.value(value, source: "--head-option \(item)")) ?? .string(value)
     }
     return settings
 }

@@ -323,14 +323,14 @@ func hintingSkipUnreadable(skipping: Bool, inputs: () -> [String], _ body: () th
 /// time), removes what a killed earlier run left there (its staging folder), refuses to write
 /// over a file no earlier run of compseg wrote there (its list of outputs, else `earlier`, what
 /// its records name) and, without `force`, over any file; then runs `body` with what compseg
-/// wrote there before (for `OutputList.replace`). When anything fails, the folder is removed
-/// again if this made it and it is still empty.
+/// wrote there before (for `OutputList.replace`). When anything fails, the folders this made
+/// (it, and those above it) are removed again while they are empty.
 func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Bool, _ body: (_ earlier: [URL]) throws -> Void) throws {
-    let made = !FileManager.default.fileExists(atPath: folder.path)
+    let made = missingFolders(folder)
     try createWritableFolder(folder)  // before anything is segmented
     let lock: FolderLock
     do { lock = try FolderLock(folder, holder: "writing into this folder") } catch {
-        if made { try? FileManager.default.removeItem(at: folder) }
+        removeEmptyFolders(made)
         throw error
     }
     do {
@@ -371,7 +371,7 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
         }
     } catch {
         lock.release()  // before the folder goes, so that no one locks a folder no longer there
-        if made && (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
+        removeEmptyFolders(made)
         throw error
     }
 }

@@ -280,11 +280,11 @@ struct Convert: ParsableCommand {
                                + "attributes convert writes); --force replaces only convert's own files: move it or choose another --out")
             }
         }
-        let made = !FileManager.default.fileExists(atPath: folder.path)
+        let made = missingFolders(folder)
         try createWritableFolder(folder)
         var failed = 0, converted = 0  // every file is tried, as inspect does, and each failure named
-        // A folder it made where nothing was written (all failed, or stopped first) goes again: rmdir takes only an empty one.
-        defer { if made && converted == 0 { _ = rmdir(folder.path) } }
+        // The folders it made where nothing was written (all failed, or stopped first) go again, while empty.
+        defer { if converted == 0 { removeEmptyFolders(made) } }
         // One convert into a folder at a time: the temporaries removed below are then never another's, still being written.
         let lock = try FolderLock(folder, holder: "converting into this folder")
         defer { lock.release() }

@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     @OptionGroup var cache: CacheOptions
     @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or cannot be read (not a PNG or GeoJSON, damaged): each is named in a warning, the train and val ones are recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
     var skipUnreadable = false
-    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder.")
+    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder, and ~/ from the home folder.")
     var config: String?
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
@@ -60,9 +60,23 @@ struct Train: ParsableCommand {
 
         /// The file's settings, its keys as the options are spelled (`cache-mb`) or in camelCase (`cacheMb`).
         static func read(_ path: String) throws -> File {
-            let file = try ConfigurationFile.read(URL(fileURLWithPath: path))
+            let file = try ConfigurationFile.read(URL(fileURLWithPath: path), named: path)
             var object: [String: JSONValue] = [:], spelled: [String: String] = [:]
             let given = try JSONDecoder().decode(JSONValue.self, from: file.json).objectValue ?? [:]
+            if given["format"] != nil, given["training"]?.objectValue != nil, given["topology"]?.objectValue != nil {
+                throw ConfigurationError(source: path, message: "is a run's model.json, not a settings file; continue that run with "
+                                         + "--resume \(shellWord((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent))")
+            }
+            if given["reader"] != nil, given["modality"] == nil {
+                throw ConfigurationError(source: path, message: "is a modality manifest (reader, options, preprocessing), which --modality "
+                                         + "takes, or a settings file's modality key; not a settings file")
+            }
+            // model.json's names for the settings, in a file of the options.
+            let asOptions = ["learningRate": "lr", "batchSize": "batch", "warmupEpochs": "warmup", "augmentation": "augment"]
+            if let (key, option) = asOptions.sorted(by: { $0.key < $1.key }).first(where: { given[$0.key] != nil }) {
+                throw ConfigurationError(source: path, message: "unknown key '\(key)': model.json's name for it; a settings file "
+                                         + "names the option, '\(option)' (--\(option))")
+            }
             for (key, value) in given.sorted(by: { $0.key < $1.key }) {
                 // An option's spelling (words of small letters joined by '-') becomes its camelCase key.
                 let parts = key.split(separator: "-", omittingEmptySubsequences: false)
@@ -94,8 +108,12 @@ struct Train: ParsableCommand {
         // Paths in the file are relative to its folder, as a manifest's are to the manifest's.
         let folder = (config as NSString).deletingLastPathComponent
         func besideFile(_ path: String) -> String {
+            // No shell reads the file, so its "~/" is the home folder's here (HOME, as a shell takes it).
+            if path == "~" || path.hasPrefix("~/") {
+                return (ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + path.dropFirst()
+            }
             // "../data/m.csv" beside cfg/run.yaml is cfg/../data/m.csv, recorded as data/m.csv (no "..").
-            path.hasPrefix("/") || folder.isEmpty ? path
+            return path.hasPrefix("/") || folder.isEmpty ? path
                 : URL(fileURLWithPath: (folder as NSString).appendingPathComponent(path)).standardizedFileURL.path
         }
         modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
@@ -141,8 +159,10 @@ struct Train: ParsableCommand {
         var command = self
         let file = try command.applyConfigurationFile()
         if command.resume == nil {
-            guard command.modality != nil, command.data != nil, command.out != nil else {
-                throw CLIError("modality, data and out are required, by option or in \(config ?? "--config")")
+            let missing = [("modality", command.modality), ("data", command.data), ("out", command.out)].filter { $0.1 == nil }.map(\.0)
+            guard missing.isEmpty else {
+                throw CLIError("modality, data and out are required, by option or in \(config ?? "--config"); missing: "
+                               + missing.joined(separator: ", "))
             }
         }
         // A resume leaves out no other rows than the run did when it began.
@@ -255,11 +275,12 @@ struct Train: ParsableCommand {
         // A run another compseg trains now is named as such, rather than how to resume it (which would be refused).
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) { _ = try FolderLock(folder.url, holder: TrainingRun.lockHolder) }
         try TrainingRun.requireRoom(in: folder)
-        let made = !FileManager.default.fileExists(atPath: folder.url.path)
+        let made = missingFolders(folder.url)
         let lock = try TrainingRun.lockForTraining(folder)
         do { return try created(in: folder, lock: lock, file, cacheBudget: cacheBudget, registry: registry, device: device) } catch {
-            // A folder made for a run that never began (the data refused, say) goes again.
-            if made, (try? folderEntries(folder.url))?.isEmpty == true { try? FileManager.default.removeItem(at: folder.url) }
+            // The folders made for a run that never began (the data refused, say) go again.
+            lock.release()
+            removeEmptyFolders(made)
             throw error
         }
     }
@@ -281,7 +302,8 @@ struct Train: ParsableCommand {
         // Both checked now, so that mistakes in their settings are named (both at once) before the
         // data are read and prepared (minutes at the paper's scale); the network is built for the
         // data's channels by TrainingRun.
-        let headSource = "\(source): head '\(headPlugin.identifier)'"
+        let headSource = "\(headOption.isEmpty ? source : config.map { "\($0) with --head-option" } ?? "--head-option"): "
+            + "head '\(headPlugin.identifier)'"
         let problems = modalityManifest.unknownPlugins(in: registry) + [
             Result { _ = try registry.head(headPlugin.identifier, headPlugin.pluginConfiguration(source: headSource)) },
             Result { try registry.checkTopology(topologyPlugin.identifier, topologyPlugin.pluginConfiguration(source: topologySource)) },
@@ -352,8 +374,9 @@ struct Train: ParsableCommand {
         if let checkpoint { try TrainingRun.requireSettings(model.training, of: checkpoint, in: folder) }
         let done = checkpoint?.history.count ?? 0
         if done > model.training.epochs {
+            let asked = file?.epochs != nil && file?.epochs == training.epochs ? "\(config ?? "--config")'s epochs" : "--epochs"
             throw CLIError("\(folder.url.path) already completed \(done) epochs, more than the \(model.training.epochs) asked for "
-                           + "(--epochs is the total to reach)", usage: true)
+                           + "(\(asked) is the total to reach)", usage: true)
         }
         if done == model.training.epochs, let threshold = model.threshold, changes.isEmpty, let checkpoint {
             let restored = try TrainingRun.restoreMissingFiles(of: folder, from: checkpoint)
@@ -432,19 +455,27 @@ struct Train: ParsableCommand {
     /// than the run has them, each as "NAME VALUE (the run's: VALUE)"; epochs and patience aside.
     func trainingDifferences(_ file: File?, from run: TrainingSettings) -> [String] {
         let wanted = settings(file)
-        func named(_ option: String, given: Bool, byRecipe: Bool = false) -> String? {
-            given ? option : byRecipe && training.paperRecipe ? "--paper-recipe's \(option.drop { $0 == "-" })" : nil
+        /// The option by name, or the settings file's key where the value came from the file.
+        func named(_ option: String, given: Bool, fromFile: Bool, byRecipe: Bool = false) -> String? {
+            let key = option.hasPrefix("--") ? String(option.dropFirst(2)) : option
+            if given, fromFile, config != nil { return key }
+            return given ? option : byRecipe && training.paperRecipe ? "--paper-recipe's \(key)" : nil
         }
         let settings: [(String?, String, String)] = [
-            (named("--batch", given: training.batch != nil, byRecipe: true), "\(wanted.batchSize)", "\(run.batchSize)"),
-            (named("--lr", given: training.lr != nil, byRecipe: true), "\(wanted.learningRate)", "\(run.learningRate)"),
-            (named("--optimizer", given: training.optimizer != nil, byRecipe: true), wanted.optimizer.rawValue, run.optimizer.rawValue),
-            (named("--seed", given: training.seed != nil), "\(wanted.seed)", "\(run.seed)"),
-            (named("--warmup", given: training.warmup != nil, byRecipe: true), "\(wanted.warmupEpochs)", "\(run.warmupEpochs)"),
-            (named("--augment", given: training.augment != nil), wanted.augmentation.rawValue, run.augmentation.rawValue),
-            (named("weightDecay", given: file?.weightDecay != nil), "\(wanted.weightDecay)", "\(run.weightDecay)"),
-            (named("minDelta", given: file?.minDelta != nil), "\(wanted.minDelta)", "\(run.minDelta)"),
-            (named("balancedBatches", given: file?.balancedBatches != nil, byRecipe: true), "\(wanted.balancedBatches)",
+            (named("--batch", given: training.batch != nil, fromFile: file?.batch != nil && file?.batch == training.batch, byRecipe: true),
+             "\(wanted.batchSize)", "\(run.batchSize)"),
+            (named("--lr", given: training.lr != nil, fromFile: file?.lr != nil && file?.lr == training.lr, byRecipe: true),
+             "\(wanted.learningRate)", "\(run.learningRate)"),
+            (named("--optimizer", given: training.optimizer != nil, fromFile: file?.optimizer != nil && file?.optimizer == training.optimizer,
+                   byRecipe: true), wanted.optimizer.rawValue, run.optimizer.rawValue),
+            (named("--seed", given: training.seed != nil, fromFile: file?.seed != nil && file?.seed == training.seed), "\(wanted.seed)", "\(run.seed)"),
+            (named("--warmup", given: training.warmup != nil, fromFile: file?.warmup != nil && file?.warmup == training.warmup, byRecipe: true),
+             "\(wanted.warmupEpochs)", "\(run.warmupEpochs)"),
+            (named("--augment", given: training.augment != nil, fromFile: file?.augment != nil && file?.augment == training.augment),
+             wanted.augmentation.rawValue, run.augmentation.rawValue),
+            (named("weightDecay", given: file?.weightDecay != nil, fromFile: true), "\(wanted.weightDecay)", "\(run.weightDecay)"),
+            (named("minDelta", given: file?.minDelta != nil, fromFile: true), "\(wanted.minDelta)", "\(run.minDelta)"),
+            (named("balancedBatches", given: file?.balancedBatches != nil, fromFile: true, byRecipe: true), "\(wanted.balancedBatches)",
              "\(run.balancedBatches)"),
         ]
         return settings.compactMap { name, given, run in name.flatMap { given == run ? nil : "\($0) \(given) (the run's: \(run))" } }
@@ -485,8 +516,14 @@ struct Train: ParsableCommand {
         var given = file.topologyConfiguration?.objectValue ?? [:]
         if let width { given["width"] = .number(Double(width)) }
         if let depth { given["depth"] = .number(Double(depth)) }
-        differing += RecordedSettings.differences(.object(given), model.topology.configuration)
-        differing += RecordedSettings.differences(try headConfiguration(file), model.head.configuration, prefix: "headConfiguration.")
+        let topologyGiven = RecordedSettings.inEffect(.object(given), over: model.topology.configuration) {
+            try registry.topology(model.topology.identifier, inputChannels: 1, seed: 0, $0)
+        }
+        differing += RecordedSettings.differences(topologyGiven, model.topology.configuration)
+        let headGiven = RecordedSettings.inEffect(try headConfiguration(file), over: model.head.configuration) {
+            try registry.head(model.head.identifier, $0)
+        }
+        differing += RecordedSettings.differences(headGiven, model.head.configuration, prefix: "headConfiguration.")
         // A modalityConfiguration given alone is compared with the run's own modality's options.
         if let trained = model.modality, modality != nil || file.modalityConfiguration != nil {
             var manifest = try modality.map { try ModalityManifest.resolve($0, builtin: CompSegTool.modalityManifests, registry: registry) } ?? trained

@@ -11,40 +11,45 @@ public enum ConfigurationFile {
     /// The file's top-level mapping as JSON.
     /// - Throws: `ConfigurationError` naming the file when it is missing, too large, not YAML/JSON,
     ///   expands beyond the limits, or is not a mapping.
-    public static func read(_ url: URL) throws -> PluginConfiguration {
+    /// - Parameter name: the file as messages name it (the path as the user gave it); its full path by default.
+    public static func read(_ url: URL, named name: String? = nil) throws -> PluginConfiguration {
+        let source = name ?? url.path
         var status = stat()  // a fifo would make the read wait for ever; only regular files are read
         if stat(url.path, &status) == 0, status.st_mode & S_IFMT != S_IFREG {
-            throw ConfigurationError(source: url.path, message: "is not a regular file (a folder, fifo or device)")
+            throw ConfigurationError(source: source, message: "is not a regular file (a folder, fifo or device)")
         }
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            throw ConfigurationError(source: url.path, message: "cannot be read (missing or not a file)")
+            throw ConfigurationError(source: source, message: "cannot be read (missing or not a file)")
         }
         guard data.count <= maximumBytes else {
-            throw ConfigurationError(source: url.path, message: "is \(data.count) bytes; a settings file may hold at most \(maximumBytes)")
+            throw ConfigurationError(source: source, message: "is \(data.count) bytes; a settings file may hold at most \(maximumBytes)")
         }
         if startsAsDataManifest(data.prefix(4096)) {
-            throw ConfigurationError(source: url.path, message: "is a data manifest (a CSV table with a path column), which --data takes, "
+            throw ConfigurationError(source: source, message: "is a data manifest (a CSV table with a path column), which --data takes, "
                                      + "not a settings file")
         }
         if data.starts(with: [0xFF, 0xFE]) || data.starts(with: [0xFE, 0xFF]) {
-            throw ConfigurationError(source: url.path, message: "is UTF-16 text; save it as UTF-8")
+            throw ConfigurationError(source: source, message: "is UTF-16 text; save it as UTF-8")
         }
         // A UTF-8 byte-order mark (Windows editors write one) is no part of the settings.
-        let text = String(decoding: data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...], as: UTF8.self)
+        let bytes = data.starts(with: [0xEF, 0xBB, 0xBF]) ? data.dropFirst(3) : data[...]
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw ConfigurationError(source: source, message: notUTF8(bytes))
+        }
         // The parser builds (and frees) its tree by recursion: a 10 KB file of 5000 '[' overflowed
         // the stack. A generous estimate of the nesting, made without parsing, stops such a file first.
         guard nestingEstimate(text) <= 2 * maximumDepth + 8 else {
-            throw ConfigurationError(source: url.path, message: "nests deeper than \(maximumDepth) levels; spell the settings out")
+            throw ConfigurationError(source: source, message: "nests deeper than \(maximumDepth) levels; spell the settings out")
         }
         let node: Node?
         do { node = try Yams.compose(yaml: text) } catch {
-            throw ConfigurationError(source: url.path, message: "is not valid YAML or JSON: \(error)")
+            throw ConfigurationError(source: source, message: "is not valid YAML or JSON: \(error)")
         }
         var budget = maximumValues
-        guard let node, case .object(let object) = try value(node, at: "", depth: 0, budget: &budget, url) else {
-            throw ConfigurationError(source: url.path, message: "must hold a mapping of keys to values at the top level")
+        guard let node, case .object(let object) = try value(node, at: "", depth: 0, budget: &budget, source) else {
+            throw ConfigurationError(source: source, message: "must hold a mapping of keys to values at the top level")
         }
-        return PluginConfiguration(json: JSONValue.object(object).data, source: url.path)
+        return PluginConfiguration(json: JSONValue.object(object).data, source: source)
     }
 
     /// The deepest nesting `text` reaches, estimated line by line without parsing: brackets and
@@ -90,47 +95,114 @@ public enum ConfigurationFile {
 
     /// A YAML node as JSON, counting every value (aliases counted each time they repeat) against
     /// `budget`; `path` names it in messages ("lr", "topologies[2].name").
-    /// - Throws: for a number JSON cannot hold (NaN, infinite, or beyond a double's range), or a
-    ///   key given twice in one mapping.
-    private static func value(_ node: Node, at path: String, depth: Int, budget: inout Int, _ url: URL) throws -> JSONValue {
+    /// - Throws: for a number JSON cannot hold (NaN, infinite, beyond a double's range, or a whole
+    ///   number beyond 2^53, which a double holds inexactly), or a key given twice in one mapping.
+    private static func value(_ node: Node, at path: String, depth: Int, budget: inout Int, _ source: String) throws -> JSONValue {
         func fail(_ message: String) -> ConfigurationError {
-            ConfigurationError(source: url.path, message: (path.isEmpty ? "" : "key '\(path)': ") + message)
+            ConfigurationError(source: source, message: (path.isEmpty ? "" : "key '\(path)': ") + message)
         }
         budget -= 1
         guard budget >= 0, depth <= maximumDepth else {
-            throw ConfigurationError(source: url.path, message: "expands to more than \(maximumValues) values or nests deeper "
+            throw ConfigurationError(source: source, message: "expands to more than \(maximumValues) values or nests deeper "
                                      + "than \(maximumDepth) levels (YAML aliases repeat what they name); spell the settings out")
         }
         switch node {
-        case .scalar:
+        case .scalar(let scalar):
+            let text = scalar.string
+            func whole(_ number: Double) throws -> JSONValue {
+                guard Swift.abs(number) <= 9_007_199_254_740_992 else {
+                    throw fail("\(text) is beyond the whole numbers a settings file holds exactly (up to 2^53 = 9007199254740992)"
+                               + (path == "seed" ? "; a larger seed is given on the command line (--seed)" : ""))
+                }
+                return .number(number)
+            }
+            // Digits after a leading 0 are decimal, as in JSON and YAML 1.2 (YAML 1.1 read 010 as 8, and 08 as text).
+            if scalar.style == .plain, let number = leadingZeroDecimal(text) { return try whole(number) }
             switch node.tag.description {
             case Tag.Name.null.rawValue: return .null
-            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(node.string ?? "")
+            case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(text)
             case Tag.Name.int.rawValue:
                 // YAML 1.1's base-60 integers ("1:30") stay text: Yams's conversion of a long one overflows.
-                if node.string?.contains(":") == true { return .string(node.string ?? "") }
-                return node.int.map { .number(Double($0)) } ?? .string(node.string ?? "")
+                if text.contains(":") { return .string(text) }
+                guard let number = node.int.map(Double.init) ?? leadingZeroDecimal(text, anyDigits: true) else { return .string(text) }
+                return try whole(number)
             case Tag.Name.float.rawValue:
-                guard let number = node.float else { return .string(node.string ?? "") }
-                guard number.isFinite else { throw fail("\(node.string ?? "\(number)") is not a finite number") }
+                guard let number = node.float else { return .string(text) }
+                guard number.isFinite else { throw fail("\(text.isEmpty ? "\(number)" : text) is not a finite number") }
                 return .number(number)
-            default: return .string(node.string ?? "")
+            default: return .string(text)
             }
         case .sequence(let items):
             return .array(try items.enumerated().map { k, item in
-                try value(item, at: "\(path)[\(k + 1)]", depth: depth + 1, budget: &budget, url)
+                try value(item, at: "\(path)[\(k + 1)]", depth: depth + 1, budget: &budget, source)
             })
         case .mapping(let pairs):
-            var object: [String: JSONValue] = [:]
+            var object: [String: JSONValue] = [:], merged: [Node] = []
             for (key, item) in pairs {
+                // YAML's merge key: `<<: *base` (or a list of such) brings in the keys of the mappings named.
+                if key.string == "<<", key.tag.description == Tag.Name.merge.rawValue || key.tag.description == Tag.Name.str.rawValue,
+                   case .scalar(let scalar) = key, scalar.style == .plain {
+                    guard merged.isEmpty else { throw fail("'<<' is given twice; name several mappings as one list, <<: [*a, *b]") }
+                    merged = item.sequence.map(Array.init) ?? [item]
+                    guard merged.allSatisfy({ $0.mapping != nil }) else {
+                        throw fail("'<<' (YAML's merge key) must name a mapping, or a list of mappings (<<: *base, <<: [*a, *b])")
+                    }
+                    continue
+                }
                 let name = key.string ?? "", inner = path.isEmpty ? name : "\(path).\(name)"
                 guard object[name] == nil else {
-                    throw ConfigurationError(source: url.path, message: "key '\(inner)' is given twice")
+                    throw ConfigurationError(source: source, message: "key '\(inner)' is given twice")
                 }
-                object[name] = try value(item, at: inner, depth: depth + 1, budget: &budget, url)
+                object[name] = try value(item, at: inner, depth: depth + 1, budget: &budget, source)
+            }
+            // The keys written here win over those merged in; of those merged, the first mapping's.
+            for mapping in merged {
+                guard case .object(let keys) = try value(mapping, at: path, depth: depth, budget: &budget, source) else { continue }
+                for (name, item) in keys where object[name] == nil { object[name] = item }
             }
             return .object(object)
         }
+    }
+
+    /// The number `text` writes in decimal digits (a sign and `_` between digits allowed) that
+    /// begin with a 0 (`010`, `08`), or with `anyDigits` any such number (one beyond 64 bits,
+    /// which Yams reads as none); nil for other text.
+    private static func leadingZeroDecimal(_ text: String, anyDigits: Bool = false) -> Double? {
+        let unsigned = text.first == "+" || text.first == "-" ? text.dropFirst() : text[...]
+        guard unsigned.count > 1, anyDigits || unsigned.first == "0", unsigned.first != "_", unsigned.last != "_",
+              unsigned.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) else { return nil }
+        return Double((text.first == "-" ? "-" : "") + unsigned.filter { $0 != "_" })
+    }
+
+    /// One value as a settings file would read it after `key: ` (`0.2`, `.2`, `true`, `relu`,
+    /// `{a: 1}`): the value of an option such as `--head-option KEY=VALUE`.
+    /// - Throws: `ConfigurationError` from `source` where the value is not one YAML value.
+    public static func value(_ text: String, source: String) throws -> JSONValue {
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch {
+            throw ConfigurationError(source: source, message: "is not one value: \(error)")
+        }
+        guard let node else { return .null }
+        var budget = 10_000
+        return try value(node, at: "", depth: 0, budget: &budget, source)
+    }
+
+    /// The refusal of `bytes` that are not UTF-8: where the first bad byte lies (line and column,
+    /// counted from 1), and what to do.
+    static func notUTF8(_ bytes: Data.SubSequence) -> String {
+        var line = 1, column = 1, i = bytes.startIndex
+        while i < bytes.endIndex {
+            let b = bytes[i]
+            let length = b < 0x80 ? 1 : b >> 5 == 0b110 ? 2 : b >> 4 == 0b1110 ? 3 : b >> 3 == 0b11110 ? 4 : 0
+            let sequence = bytes[i..<min(i + max(length, 1), bytes.endIndex)]
+            if length == 0 || sequence.count < length || String(validating: sequence, as: UTF8.self) == nil {
+                return "is not UTF-8 text: line \(line), column \(column) holds the byte 0x" + String(b, radix: 16, uppercase: true)
+                    + " (saved in another encoding, such as Latin-1 or Windows-1252?); save it as UTF-8"
+            }
+            if b == 0x0A { line += 1; column = 1 } else { column += 1 }
+            i += length
+        }
+        return "is not UTF-8 text; save it as UTF-8"
     }
 }
 

@@ -116,9 +116,13 @@ public struct PluginConfiguration: Sendable, Equatable {
                 if !culprits.isEmpty {
                     throw ConfigurationError(source: source, message: culprits.map { i -> String in
                         let (path, value) = numbers[i]
-                        return value.rounded() == value && Swift.abs(value) < 9.2e18
-                            ? "key '\(path)': \(Int(value)) is below 0; expected a whole number 0 or more"
-                            : "key '\(path)': \(value) is not a whole number (or beyond its range)"
+                        let magnitude = Swift.abs(value)
+                        if magnitude > Double(Float.greatestFiniteMagnitude) || (magnitude > 0 && magnitude < Double(Float.leastNormalMagnitude)) {
+                            return "key '\(path)': \(value) is beyond the numbers a setting holds (32 bits: magnitudes from 1.2e-38 to 3.4e38, or 0)"
+                        }
+                        return value.rounded() != value ? "key '\(path)': \(value) is not a whole number"
+                            : magnitude < 9.2e18 ? "key '\(path)': \(Int(value)) is below 0; expected a whole number 0 or more"
+                            : "key '\(path)': \(value) is beyond a whole number's range (up to 9223372036854775807)"
                     }.joined(separator: "; "))
                 }
             }
@@ -133,6 +137,10 @@ public struct PluginConfiguration: Sendable, Equatable {
                 throw ConfigurationError(source: source, message: "unknown key '\(path.joined(separator: "."))': did you mean '\(key.stringValue)'?")
             }
             if case .keyNotFound(_, let c) = error, c.codingPath.isEmpty, let unknown = unknownListedKey(of: T.self) { throw unknown }
+            if case .typeMismatch(let type, let c) = error, let given = try? JSONDecoder().decode(JSONValue.self, from: json),
+               let value = Self.value(in: given, at: c.codingPath) {
+                throw ConfigurationError(source: source, message: error.readable + ", got " + Self.described(value, expecting: type))
+            }
             throw ConfigurationError(source: source, message: error.readable)
         } catch {  // the type's own refusal of what it was given
             if let unknown = unknownListedKey(of: T.self) { throw unknown }
@@ -151,6 +159,34 @@ public struct PluginConfiguration: Sendable, Equatable {
             if let unknown = unknownNestedKey(given: givenValue, encoded: encoded, defaults: defaults, listed: listed, path: "") { throw unknown }
         }
         return value
+    }
+
+    /// The value at `path` in `value`; nil where it holds none.
+    private static func value(in value: JSONValue, at path: [any CodingKey]) -> JSONValue? {
+        path.reduce(value as JSONValue?) { inner, key in
+            switch inner {
+            case .object(let keys)?: keys[key.stringValue]
+            case .array(let items)?: key.intValue.flatMap { items.indices.contains($0) ? items[$0] : nil }
+            default: nil
+            }
+        }
+    }
+
+    /// A value given, in a settings file's words ("the number 2024"); where text was expected and
+    /// a number or true/false given (`out: 2024`, `name: off`), how to give it as text.
+    private static func described(_ value: JSONValue, expecting type: Any.Type) -> String {
+        let words = switch value {
+        case .null: "null"
+        case .bool(let b): "\(b)"
+        case .number: "the number \(value.plain)"
+        case .string(let text): "the text '\(text)'"
+        case .array: "a list"
+        case .object: "a mapping"
+        }
+        switch value {
+        case .number, .bool: return type is String.Type ? "\(words) (write it in quotes to give it as text)" : words
+        default: return words
+        }
     }
 
     /// The first key of a nested object of `given` that neither the decoded value (`encoded`) nor

@@ -51,6 +51,24 @@ public func createFolder(_ url: URL) throws {
     }
 }
 
+/// The folders `createFolder(url)` makes: `url` and those above it that do not exist yet, the
+/// deepest first; none when `url` exists.
+public func missingFolders(_ url: URL) -> [URL] {
+    var missing: [URL] = [], folder = url.standardizedFileURL
+    while !FileManager.default.fileExists(atPath: folder.path), folder.path != "/" {
+        missing.append(folder)
+        folder = folder.deletingLastPathComponent()
+    }
+    return missing
+}
+
+/// Removes `folders` (`missingFolders` before they were made, the deepest first) while they are
+/// empty: a work that failed leaves no empty folders behind, and a folder something was written
+/// into stays, with those above it.
+public func removeEmptyFolders(_ folders: [URL]) {
+    for folder in folders where rmdir(folder.path) != 0 { return }
+}
+
 /// `createFolder`, then a check that files can be made in the folder, so that one that cannot be
 /// written is named before any work (not a temporary file in it, later).
 /// - Throws: `IOError` naming the folder and the system's reason, with `remedy` after it.

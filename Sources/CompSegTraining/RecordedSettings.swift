@@ -21,6 +21,17 @@ public enum RecordedSettings {
         return "\(name) \(given.plain) (the run's: \(recorded?.plain ?? "none"))"
     }
 
+    /// `given`'s keys as the plugin `make` makes from them, laid over the run's `recorded` settings,
+    /// reports them (`ReportsConfiguration`): a choice given in other letters (`ReLU`, `HWB`) as
+    /// the run recorded it (`relu`, `hwb`). `given` as it is where the plugin cannot be made from
+    /// it or does not report its settings.
+    public static func inEffect(_ given: JSONValue, over recorded: JSONValue, _ make: (PluginConfiguration) throws -> Any) -> JSONValue {
+        guard let keys = given.objectValue, !keys.isEmpty,
+              let plugin = (try? make(PluginConfiguration(json: given.merged(over: recorded).data))) as? any ReportsConfiguration,
+              let effective = plugin.configurationValue?.objectValue else { return given }
+        return .object(keys.reduce(into: [:]) { $0[$1.key] = effective[$1.key] ?? $1.value })
+    }
+
     /// The keys of the mapping `given` whose values the mapping `recorded` holds otherwise, in key
     /// order, each as `difference` words it with `prefix` before the key. A key the run did not
     /// record differs, unless `recordedKeysOnly`: a fitted preprocessing step records its fit in
@@ -51,6 +62,7 @@ public enum RecordedSettings {
                                          recordedKeysOnly: true)
             }
         }
-        return differing + differences(manifest.options, trained.options, prefix: prefix + "options.")
+        let options = inEffect(manifest.options, over: trained.options) { try registry.modality(trained.reader, $0) }
+        return differing + differences(options, trained.options, prefix: prefix + "options.")
     }
 }

@@ -34,7 +34,10 @@ import Testing
                                   (["bench-ops", "--repeats", "-1"], "--repeats must be positive, got -1"),
                                   (["demo", "--alpha", "-0.1"], "--alpha must lie in (0, 1), got -0.1"),
                                   (["evaluate", "--model", "r", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path"),
-                                  (["compare", "--modality", "infrared", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path")] {
+                                  (["compare", "--modality", "infrared", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path"),
+                                  // --topologies=NAME is --topologies too (it was taken for none, and --config's list trained alone).
+                                  (["compare", "--modality", "infrared", "--data", "m.csv", "--out", "o", "--config", "c.yaml", "--topologies=segnet"],
+                                   "give either --topologies or --config, not both")] {
             let r = try cli.run(arguments)
             #expect(r.status == 64 && r.output.contains(text) && !r.output.contains("Missing value"), "\(arguments): \(r.output)")
         }
@@ -77,7 +80,8 @@ import Testing
         try refuses(train + ["--head-option", "alpha"], saying: "--head-option takes KEY=VALUE, such as alpha=0.2; got alpha")
         try refuses(train + ["--head-option", "alfa=0.2"], saying: "unknown key 'alfa'; did you mean 'alpha'?")
         try refuses(train + ["--head-option", "alpha=0.1", "--head-option", "alpha=0.3"], saying: "--head-option alpha is given twice; give each key once")
-        try refuses(train + ["--head-option", "alpha=8"], saying: "the command line: head 'compsegnet': compsegnet head: alpha must lie in (0, 1), got 8.0")
+        try refuses(train + ["--head-option", "alpha=8"], saying: "--head-option: head 'compsegnet': compsegnet head: alpha must lie in (0, 1), got 8.0")
+        try refuses(train + ["--head-option", "alpha="], saying: "--head-option alpha= gives no value; write KEY=VALUE, such as alpha=0.2")
         try refuses(["compare", "--data", manifest, "--modality", "infrared", "--out", folder.path("c"), "--head", "topk", "--head-option", "fraction=1.5"],
                     saying: "--head topk: topk head: fraction must lie in (0, 1], got 1.5")
         try refuses(["compare", "--data", manifest, "--modality", "infrared", "--out", folder.path("c"), "--head-option", "=1"],

@@ -651,6 +651,40 @@ import Testing
         #expect(model.contains("\"manifest\" : \"\(folder.path("data/manifest.csv"))\"") && !model.contains(".."), "\(model.prefix(600))")
     }
 
+    /// A settings file that began a run continues it, its choices in any letters (`ReLU`, `Zero`, `Sum`:
+    /// recorded as `relu`, `zero`, `sum`); `~/` is the home folder; files given for settings that are
+    /// something else are named; a run refused before it began leaves no folders behind.
+    @Test func settingsFilesResumeAsBegunAndWrongFilesAreNamed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        try FileManager.default.createDirectory(atPath: folder.path("home"), withIntermediateDirectories: true)
+        let settings = folder.path("run.yaml")
+        try Data(("modality: infrared\ndata: \(manifest)\nout: ~/run\nepochs: 1\nwidth: 4\ndepth: 2\nbatch: 2\n"
+                  + "modalityConfiguration: {nonFinite: Zero}\ntopologyConfiguration: {activation: ReLU}\nheadConfiguration: {reduction: Sum}\n").utf8)
+            .write(to: URL(fileURLWithPath: settings))
+        let home = ["HOME": folder.path("home")]
+        let begun = try cli.run(["train", "--config", settings], environment: home)
+        #expect(begun.status == 0, "\(begun.output)")
+        let model = try String(contentsOfFile: folder.path("home/run/model.json"), encoding: .utf8)
+        #expect(model.contains("\"activation\" : \"relu\"") && model.contains("\"reduction\" : \"sum\""), "\(model.prefix(600))")
+        let resumed = try cli.run(["train", "--config", settings, "--resume", folder.path("home/run"), "--epochs", "2"], environment: home)
+        #expect(resumed.status == 0 && resumed.output.contains("epochs 1 → 2"), "\(resumed.output)")
+        let asModel = try cli.run(["train", "--config", folder.path("home/run/model.json")])
+        #expect(asModel.status != 0 && asModel.output.contains("is a run's model.json, not a settings file; continue that run with --resume "
+                                                               + folder.path("home/run")), "\(asModel.output)")
+        let renamed = folder.path("renamed.yaml")
+        try Data("learningRate: 0.01\n".utf8).write(to: URL(fileURLWithPath: renamed))
+        let named = try cli.run(["train", "--config", renamed])
+        #expect(named.output.contains("unknown key 'learningRate': model.json's name for it; a settings file names the option, 'lr' (--lr)"),
+                "\(named.output)")
+        let partial = folder.path("partial.yaml")
+        try Data("modality: infrared\n".utf8).write(to: URL(fileURLWithPath: partial))
+        #expect(try cli.run(["train", "--config", partial]).output.contains("; missing: data, out"))
+        let refused = try cli.run(["train", "--modality", "infrared", "--data", folder.path("none.csv"), "--out", folder.path("a/b/c")])
+        #expect(refused.status != 0 && !FileManager.default.fileExists(atPath: folder.path("a")), "\(refused.output)")
+    }
+
     @Test func settingsFileMistakesAreNamed() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -20,7 +20,10 @@ import CompSegNetHead
                 return "\(error)"
             }
         }
-        #expect(message(#"{"sizes": [1, 2.5]}"#) == "s.yaml: key 'sizes[2]': 2.5 is not a whole number (or beyond its range)")
+        #expect(message(#"{"sizes": [1, 2.5]}"#) == "s.yaml: key 'sizes[2]': 2.5 is not a whole number")
+        #expect(message(#"{"sizes": [1, 1e30]}"#) == "s.yaml: key 'sizes[2]': 1e+30 is beyond a whole number's range (up to 9223372036854775807)")
+        #expect(message(#"{"name": 2024}"#) == "s.yaml: key 'name': expected text, got the number 2024 (write it in quotes to give it as text)")
+        #expect(message(#"{"sizes": "two"}"#) == "s.yaml: key 'sizes': expected a list, got the text 'two'")
         #expect(message(#"{"sizes": [1, "two"]}"#).contains("key 'sizes[2]'"))
     }
 
@@ -120,7 +123,7 @@ import CompSegNetHead
         #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': -1 is below 0; expected a whole number 0 or more")) {
             try PluginConfiguration(json: Data(#"{"seed": -1}"#.utf8), source: "run.yaml").decode(Seeded.self)
         }
-        #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': expected a whole number 0 or more")) {
+        #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': expected a whole number 0 or more, got the text 'one'")) {
             try PluginConfiguration(json: Data(#"{"seed": "one"}"#.utf8), source: "run.yaml").decode(Seeded.self)
         }
         // Beside fractions and other negative numbers that are right where they are, the one at fault alone.
@@ -128,6 +131,49 @@ import CompSegNetHead
         #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'seed': -1 is below 0; expected a whole number 0 or more")) {
             try PluginConfiguration(json: Data(#"{"seed": -1, "lr": 0.001, "shift": -3}"#.utf8), source: "run.yaml").decode(Run.self)
         }
+    }
+
+    /// Numbers as JSON and YAML 1.2 write them: digits after a leading 0 are decimal (YAML 1.1 read
+    /// 010 as 8, 08 as text); a whole number beyond 2^53, which a double would round, is refused.
+    /// A float beyond 32 bits is named as such.
+    @Test func numbersReadAsWrittenOrAreRefused() throws {
+        let decimal = try write("seed: 010\nepochs: 08\nbatch: 1_000\nlr: .5\n", "decimal.yaml")
+        let large = try write("seed: 12345678901234567\n", "large.yaml")
+        let huge = try write("seed: 100000000000000000000\n", "huge.yaml")
+        defer { for url in [decimal, large, huge] { try? FileManager.default.removeItem(at: url) } }
+        #expect(try JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(decimal).json)
+                == ["seed": 10, "epochs": 8, "batch": 1000, "lr": 0.5])
+        for url in [large, huge] {
+            #expect { try ConfigurationFile.read(url) } throws: { error in
+                "\(error)".contains("key 'seed':") && "\(error)".contains("beyond the whole numbers a settings file holds exactly (up to 2^53")
+                    && "\(error)".contains("--seed")
+            }
+        }
+        struct Rate: Codable { var lr: Float }
+        #expect(throws: ConfigurationError(source: "run.yaml", message: "key 'lr': 1e-50 is beyond the numbers a setting holds "
+                                           + "(32 bits: magnitudes from 1.2e-38 to 3.4e38, or 0)")) {
+            try PluginConfiguration(json: Data(#"{"lr": 1e-50}"#.utf8), source: "run.yaml").decode(Rate.self)
+        }
+    }
+
+    /// YAML's merge key brings in a named mapping's keys, those written beside it winning; a file
+    /// in another encoding than UTF-8 is refused where its first foreign byte lies.
+    @Test func mergeKeysAndForeignEncodings() throws {
+        let merged = try write("a: &base {width: 4, depth: 2}\nb: {<<: *base, depth: 3}\nc:\n  <<: [{x: 1}, {x: 2, y: 2}]\n", "merge.yaml")
+        let quoted = try write("a: {\"<<\": 1}\n", "quoted.yaml")
+        let latin1 = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID())-latin1.yaml")
+        try Data("epochs: 1\nout: caf".utf8 + [0xE9] + Data("\n".utf8)).write(to: latin1)
+        defer { for url in [merged, quoted, latin1] { try? FileManager.default.removeItem(at: url) } }
+        let value = try JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(merged).json)
+        #expect(value == ["a": ["width": 4, "depth": 2], "b": ["width": 4, "depth": 3], "c": ["x": 1, "y": 2]])
+        #expect(try JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(quoted).json) == ["a": ["<<": 1]])
+        #expect(throws: ConfigurationError(source: "l.yaml", message: "is not UTF-8 text: line 2, column 9 holds the byte 0xE9 (saved in "
+                                           + "another encoding, such as Latin-1 or Windows-1252?); save it as UTF-8")) {
+            try ConfigurationFile.read(latin1, named: "l.yaml")
+        }
+        // One value as a settings file reads it, for options such as --head-option.
+        #expect(try ConfigurationFile.value(".2", source: "o") == 0.2 && ConfigurationFile.value("+0.2", source: "o") == 0.2)
+        #expect(try ConfigurationFile.value("ReLU", source: "o") == "ReLU" && ConfigurationFile.value("{a: 1}", source: "o") == ["a": 1])
     }
 
     @Test func jsonValueRoundTrips() throws {

@@ -57,7 +57,7 @@ import CompSegNetHead
             try unknown.decode(CompSegNetHead.Configuration.self)
         }
         let wrongType = PluginConfiguration(json: Data(#"{"beta": "five"}"#.utf8), source: "cli")
-        #expect(throws: ConfigurationError(source: "cli", message: "key 'beta': expected a number")) {
+        #expect(throws: ConfigurationError(source: "cli", message: "key 'beta': expected a number, got the text 'five'")) {
             try wrongType.decode(CompSegNetHead.Configuration.self)
         }
     }
