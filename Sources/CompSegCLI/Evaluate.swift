@@ -186,7 +186,7 @@ struct Evaluate: ParsableCommand {
             let orAuto = autoChoseIt ? "" : ", or --threshold auto"
             if e.marksNothing {
                 warn("no pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so the AUC is 0.5, the Dice 0 "
-                     + "and no sample is called, whatever the maps rank; give a lower --threshold\(orAuto)")
+                     + "where a truth marks tumor, and no sample is called, whatever the maps rank; give a lower --threshold\(orAuto)")
             } else if let marked = e.summary.cancerFreeFractionMean, SegmentationEvaluation.marksMost(marked) {
                 warn(String(format: "the masks at the threshold %@ mark %.0f%% of the cancer-free samples' tissue: at it the maps do not "
                             + "single out tumor; give a higher --threshold%@", thresholdText(chosen), 100 * marked, orAuto))
@@ -245,9 +245,11 @@ extension Evaluate {
                  + "image's pixels, so polygons drawn on another image, or in a coarser level's pixels, lie outside it")
         }
         guard !full.isEmpty else { return }
+        let drawn = full.filter { truths[$0].map(GeoJSONMask.isGeoJSON) ?? false }
+        let png = "a truth PNG is tumor wherever it is neither black nor transparent, so its background must be black (0) or transparent"
+        let geoJSON = "a GeoJSON truth is tumor inside its polygons, so one drawn around the whole image, or in a coarser level's pixels, marks all of it"
         warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")
-             + (full.count > 5 ? ", …" : "") + "): a truth PNG is tumor wherever it is neither black nor transparent, so its "
-             + "background must be black (0) or transparent")
+             + (full.count > 5 ? ", …" : "") + "): " + (drawn.isEmpty ? png : drawn.count == full.count ? geoJSON : "\(png); \(geoJSON)"))
     }
 
     /// Says which samples' true tumor lies partly outside their tissue mask (1% of it or more),

@@ -36,7 +36,7 @@ struct Train: ParsableCommand {
     @OptionGroup var cache: CacheOptions
     @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or cannot be read (not a PNG or GeoJSON, damaged): each is named in a warning, the train and val ones are recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
     var skipUnreadable = false
-    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder, and ~/ from the home folder.")
+    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true) but --resume and --head-option (whose keys go in headConfiguration), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder, and ~/ from the home folder.")
     var config: String?
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.

@@ -142,7 +142,7 @@ public struct SegmentationEvaluation: Sendable {
     }
 
     /// Whether no sample has a pixel above the threshold: every tumor fraction is 0, the AUC 0.5
-    /// and the Dice 0 whatever the maps rank.
+    /// and the Dice 0 where a truth marks tumor, whatever the maps rank.
     public var marksNothing: Bool { results.allSatisfy { $0.tumorPixels == 0 } }
 
     /// Whether masks that mark `cancerFreeFraction` of the cancer-free samples' tissue on average
