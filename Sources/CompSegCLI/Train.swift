@@ -85,9 +85,32 @@ struct Train: ParsableCommand {
                 if let other = spelled[name] {
                     throw ConfigurationError(source: path, message: "keys '\(other)' and '\(key)' both set \(name); give it once")
                 }
+                // An option left without a value (`epochs:`) most likely lost it; its default is had by leaving the key out.
+                if value == .null, !["modalityConfiguration", "topologyConfiguration", "headConfiguration"].contains(name) {
+                    throw ConfigurationError(source: path, message: "key '\(key)' has no value; give one, or leave the key out for its default")
+                }
                 (object[name], spelled[name]) = (value, key)
             }
-            return try PluginConfiguration(json: JSONValue.object(object).data, source: path).decode(File.self)
+            do { return try PluginConfiguration(json: JSONValue.object(object).data, source: path).decode(File.self) } catch let e as ConfigurationError {
+                throw Self.pluginKeyPlaced(e, given: given, path: path)
+            }
+        }
+
+        /// `error` naming an unknown key that is a setting of the file's head or topology (`alpha`,
+        /// `batchNorm`) as one, with the section it goes in; any other error as it is.
+        static func pluginKeyPlaced(_ error: ConfigurationError, given: [String: JSONValue], path: String) -> ConfigurationError {
+            guard let key = error.unknownKey, let registry = try? CompSegTool.registry() else { return error }
+            func keys(_ plugin: Any?) -> [String] { ((plugin as? any ReportsConfiguration)?.configurationValue?.objectValue).map { Array($0.keys) } ?? [] }
+            if case .string(let head) = given["head"] ?? "compsegnet", keys(try? registry.head(head)).contains(key) {
+                return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the head \(head); give it in "
+                                          + "headConfiguration: {\(key): …}")
+            }
+            if case .string(let topology) = given["topology"] ?? "unet",
+               keys(try? registry.topology(topology, inputChannels: 1, seed: 0, PluginConfiguration(json: Data(#"{"width": 1, "depth": 1}"#.utf8)))).contains(key) {
+                return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the topology \(topology); give it in "
+                                          + "topologyConfiguration: {\(key): …}")
+            }
+            return error
         }
         static var configurationKeys: [String] { keys(of: CodingKeys.self) }
     }

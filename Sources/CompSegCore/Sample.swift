@@ -212,6 +212,18 @@ extension Sample {
     /// The file's full-resolution (height, width) from `fullResolutionKey`, or nil.
     public var fullResolution: (height: Int, width: Int)? { Self.fullResolution(in: metadata) }
 
+    /// Full-resolution pixels per pixel of a `height`×`width` sample along x and y, for exports in
+    /// the file's coordinates: from `fullResolutionKey` where recorded (each axis its own, since a
+    /// reduced image's height and width round apart: 101 rows at half size are 51), else
+    /// `pixelScaleKey` on both, else 1.
+    public static func pixelScale(in metadata: [String: String], height: Int, width: Int) -> (x: Double, y: Double) {
+        if let full = fullResolution(in: metadata), height > 0, width > 0 {
+            return (Double(full.width) / Double(width), Double(full.height) / Double(height))
+        }
+        let scale = metadata[pixelScaleKey].flatMap(Double.init) ?? 1
+        return (scale, scale)
+    }
+
     /// `fullResolution` as `metadata` (a sample's, or `SampleRegions`') records it.
     public static func fullResolution(in metadata: [String: String]) -> (height: Int, width: Int)? {
         guard let parts = metadata[fullResolutionKey]?.split(separator: "x").compactMap({ Int($0) }), parts.count == 2 else {

@@ -6,8 +6,9 @@ import Foundation
 /// **Coordinates.** A corner of the pixel grid is `(x, y)`: `x` the column (0…`width`), `y` the row
 /// (0…`height`), y pointing down; pixel (column c, row r) is the unit square [c, c+1]×[r, r+1], as in
 /// QuPath. Corners are integers, so a polygon's area equals its pixel count exactly. GeoJSON
-/// positions are `origin + scale·(x, y)`: a mask computed at a reduced resolution (or of a region)
-/// is written in the full-resolution image's pixels.
+/// positions are `origin + (scale.x·x, scale.y·y)`: a mask computed at a reduced resolution (or of
+/// a region) is written in the full-resolution image's pixels (each axis its own factor: a
+/// reduced image's height and width round apart).
 ///
 /// **Connectivity.** Each polygon is one 4-connected set of foreground (true) pixels: one exterior
 /// ring, and one interior ring (hole) per background region it encloses (background is
@@ -58,8 +59,9 @@ public struct MaskPolygons: Sendable, Equatable {
     public let width: Int
     public let height: Int
     public let connectivity: Connectivity
-    /// Full-resolution pixels per mask pixel.
-    public let scale: Double
+    /// Full-resolution pixels per mask pixel, along x (columns) and y (rows).
+    public let scaleX: Double
+    public let scaleY: Double
     /// The GeoJSON position of grid corner (0, 0).
     public let originX: Double
     public let originY: Double
@@ -79,10 +81,10 @@ public struct MaskPolygons: Sendable, Equatable {
     ///   - height: rows.
     ///   - pixels: `height`×`width`, row-major; true is foreground (tumour).
     ///   - connectivity: what one feature is (see the type's documentation).
-    ///   - scale: GeoJSON units (full-resolution pixels) per mask pixel; > 0.
+    ///   - scale: GeoJSON units (full-resolution pixels) per mask pixel along x and y; > 0.
     ///   - origin: the GeoJSON position of the mask's top-left corner.
     public init(width: Int, height: Int, pixels: [Bool], connectivity: Connectivity = .eight,
-                scale: Double = 1, origin: (x: Double, y: Double) = (0, 0)) {
+                scale: (x: Double, y: Double) = (1, 1), origin: (x: Double, y: Double) = (0, 0)) {
         precondition(width >= 0 && height >= 0, "mask size \(height)×\(width) is negative")
         precondition(pixels.count == width * height,
                      "mask has \(pixels.count) pixels, not height×width = \(height)×\(width)")
@@ -91,18 +93,18 @@ public struct MaskPolygons: Sendable, Equatable {
 
     /// Traces the polygons of a mask given pixel by pixel: `isSet(p)` for p = row·`width` + column
     /// (a slide's mask held as bits, never as one `Bool` a pixel).
-    public init(width: Int, height: Int, connectivity: Connectivity = .eight, scale: Double = 1,
+    public init(width: Int, height: Int, connectivity: Connectivity = .eight, scale: (x: Double, y: Double) = (1, 1),
                 origin: (x: Double, y: Double) = (0, 0), isSet: (Int) -> Bool) {
         precondition(width >= 0 && height >= 0, "mask size \(height)×\(width) is negative")
-        precondition(scale > 0 && scale.isFinite, "scale \(scale) is not a positive number")
+        precondition(scale.x > 0 && scale.x.isFinite && scale.y > 0 && scale.y.isFinite, "scale \(scale) is not positive numbers")
         precondition(origin.x.isFinite && origin.y.isFinite
-                     && (origin.x + scale * Double(width)).isFinite && (origin.y + scale * Double(height)).isFinite,
+                     && (origin.x + scale.x * Double(width)).isFinite && (origin.y + scale.y * Double(height)).isFinite,
                      "origin \(origin) and scale \(scale) give coordinates that are not finite")
         precondition(width < Int(Int32.max) && height < Int(Int32.max), "mask \(height)×\(width) is too large")
         self.width = width
         self.height = height
         self.connectivity = connectivity
-        self.scale = scale
+        (scaleX, scaleY) = scale
         self.originX = origin.x
         self.originY = origin.y
         guard width > 0, height > 0 else { return }
@@ -129,9 +131,9 @@ public struct MaskPolygons: Sendable, Equatable {
     /// The total number of foreground pixels: the polygons' total area in grid units.
     public var pixelCount: Int { polygonPixelCounts.reduce(0, +) }
 
-    /// The GeoJSON position of a grid corner: `origin + scale·(x, y)`.
+    /// The GeoJSON position of a grid corner: `origin + (scale.x·x, scale.y·y)`.
     public func position(of corner: Corner) -> (x: Double, y: Double) {
-        (originX + scale * Double(corner.x), originY + scale * Double(corner.y))
+        (originX + scaleX * Double(corner.x), originY + scaleY * Double(corner.y))
     }
 }
 
@@ -147,7 +149,7 @@ extension MaskPolygons {
     /// - Parameters:
     ///   - name: the classification's name.
     ///   - colour: the classification's colour, 8-bit RGB.
-    ///   - minimumArea: features of a smaller area, in GeoJSON units (pixels × scale²), are left out:
+    ///   - minimumArea: features of a smaller area, in GeoJSON units (pixels × scale.x × scale.y), are left out:
     ///     specks a reader would otherwise import by the thousand.
     public func geoJSON(classification name: String = "Tumor",
                         colour: (red: UInt8, green: UInt8, blue: UInt8) = (200, 0, 0), minimumArea: Double = 0) -> Data {
@@ -168,11 +170,11 @@ extension MaskPolygons {
             + Self.jsonString(name) + #","color":[\#(colour.red),\#(colour.green),\#(colour.blue)]}}}"#).utf8)
         let polygon = Array(#"{"type":"Feature","geometry":{"type":"Polygon","coordinates":"#.utf8)
         let multiPolygon = Array(#"{"type":"Feature","geometry":{"type":"MultiPolygon","coordinates":["#.utf8)
-        let integral = scale == 1 && originX == 0 && originY == 0
+        let integral = scaleX == 1 && scaleY == 1 && originX == 0 && originY == 0
         var written = 0
         for f in 0..<count {
             let polygons = featureStarts[f]..<featureStarts[f + 1]
-            guard Double(polygonPixelCounts[polygons].reduce(0, +)) * scale * scale >= minimumArea else { continue }
+            guard Double(polygonPixelCounts[polygons].reduce(0, +)) * scaleX * scaleY >= minimumArea else { continue }
             if written > 0 { out.append(UInt8(ascii: ",")) }
             written += 1
             out.append(UInt8(ascii: "\n"))
@@ -217,9 +219,9 @@ extension MaskPolygons {
             out.append(UInt8(ascii: ","))
             Self.appendInteger(Int(p.y), to: &out)
         } else {
-            Self.appendNumber(originX + scale * Double(p.x), to: &out)
+            Self.appendNumber(originX + scaleX * Double(p.x), to: &out)
             out.append(UInt8(ascii: ","))
-            Self.appendNumber(originY + scale * Double(p.y), to: &out)
+            Self.appendNumber(originY + scaleY * Double(p.y), to: &out)
         }
         out.append(UInt8(ascii: "]"))
     }

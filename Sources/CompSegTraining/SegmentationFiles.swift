@@ -113,7 +113,7 @@ public enum SegmentationFiles {
         try PNGImage(width: w, height: h, channels: 1, pixels: mask.map { $0 ? 255 : 0 })
             .write(to: folder.appendingPathComponent(sample.id + "_mask.png"))
         if geoJSON {
-            let scale = sample.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
+            let scale = Sample.pixelScale(in: sample.metadata, height: h, width: w)
             try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
                 .write(to: folder.appendingPathComponent(sample.id + geoJSONSuffix), minimumArea: minimumArea)
         }

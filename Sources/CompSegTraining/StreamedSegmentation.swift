@@ -73,7 +73,7 @@ extension TrainedModel {
         }
         (mapBytes, tissueBits) = ([], PixelBits(count: 0))
         if geoJSON {
-            let scale = regions.metadata[Sample.pixelScaleKey].flatMap(Double.init) ?? 1
+            let scale = Sample.pixelScale(in: regions.metadata, height: h, width: w)
             let bits = maskBits
             maskBits = PixelBits(count: 0)
             try MaskPolygons(width: w, height: h, scale: scale) { bits[$0] }

@@ -678,6 +678,13 @@ import Testing
         let named = try cli.run(["train", "--config", renamed])
         #expect(named.output.contains("unknown key 'learningRate': model.json's name for it; a settings file names the option, 'lr' (--lr)"),
                 "\(named.output)")
+        for (text, message) in [("alpha: 0.2\n", "unknown key 'alpha': a setting of the head compsegnet; give it in headConfiguration: {alpha: …}"),
+                                ("batchNorm: true\n", "unknown key 'batchNorm': a setting of the topology unet; give it in topologyConfiguration: {batchNorm: …}"),
+                                ("epochs:\n", "key 'epochs' has no value; give one, or leave the key out for its default")] {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: renamed))
+            let r = try cli.run(["train", "--config", renamed])
+            #expect(r.status != 0 && r.output.contains(message), "\(r.output)")
+        }
         let partial = folder.path("partial.yaml")
         try Data("modality: infrared\n".utf8).write(to: URL(fileURLWithPath: partial))
         #expect(try cli.run(["train", "--config", partial]).output.contains("; missing: data, out"))

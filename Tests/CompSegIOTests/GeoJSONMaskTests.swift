@@ -36,7 +36,7 @@ import CompSegTestSupport
         let (dir, cleanup) = try temporaryFolder("geojson-mask")
         defer { cleanup() }
         let url = dir.appendingPathComponent("truth.geojson")
-        try MaskPolygons(width: w, height: h, pixels: pixels, scale: 4).write(to: url)
+        try MaskPolygons(width: w, height: h, pixels: pixels, scale: (4, 4)).write(to: url)
         #expect(try MaskFile.mask(contentsOf: url, height: h, width: w, fullResolution: (4 * h, 4 * w)) == pixels)
         #expect(try MaskFile.mask(contentsOf: url, height: 4 * h, width: 4 * w).filter { $0 }.count == 16 * pixels.filter { $0 }.count)
     }

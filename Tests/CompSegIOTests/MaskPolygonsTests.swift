@@ -1,6 +1,7 @@
 import CompSegTestSupport
 import Foundation
 import Testing
+import CompSegCore
 @testable import CompSegIO
 
 /// Masks as GeoJSON polygons for QuPath: the committed files, which shapely judged valid with
@@ -28,7 +29,7 @@ import Testing
         #expect(c.all_valid)
         let pixels = try PNGImage.mask(contentsOf: Self.fixture(c.mask), height: c.height, width: c.width)
         let polygons = MaskPolygons(width: c.width, height: c.height, pixels: pixels,
-                                    connectivity: c.connectivity == "four" ? .four : .eight, scale: c.scale,
+                                    connectivity: c.connectivity == "four" ? .four : .eight, scale: (c.scale, c.scale),
                                     origin: (c.origin[0], c.origin[1]))
         #expect(polygons.pixelCount == c.pixels && pixels.filter { $0 }.count == c.pixels)
         let text = polygons.geoJSON(classification: c.classification, colour: (c.colour[0], c.colour[1], c.colour[2]))
@@ -101,7 +102,21 @@ import Testing
         let kept = String(decoding: polygons.geoJSON(minimumArea: 3), as: UTF8.self)
         #expect(kept.contains("[[[0,0],[2,0],[2,2],[0,2],[0,0]]]") && !kept.contains("[5,0]"), "\(kept)")
         // At scale 4 a pixel is 16 full-resolution pixels: the lone one is kept at 16, left out at 17.
-        let scaled = MaskPolygons(width: 6, height: 5, pixels: mask, scale: 4)
+        let scaled = MaskPolygons(width: 6, height: 5, pixels: mask, scale: (4, 4))
         #expect(try areas(scaled.geoJSON(minimumArea: 16)) == 3 && areas(scaled.geoJSON(minimumArea: 17)) == 2)
+    }
+
+    /// A mask read at a reduced size is written in the full-resolution pixels along each axis with
+    /// its own factor: 101×64 read at half is 51×32, whose rows stand for 101/51 rows each (one
+    /// factor, 2, put the bottom edge at 102, past the image).
+    @Test func eachAxisScalesByItsOwnFactor() throws {
+        let scale = Sample.pixelScale(in: [Sample.fullResolutionKey: "101x64"], height: 51, width: 32)
+        #expect(scale.x == 2 && scale.y == 101.0 / 51)
+        let full = MaskPolygons(width: 32, height: 51, pixels: [Bool](repeating: true, count: 51 * 32), scale: scale)
+        let ring = try #require(full.features.first?.polygons.first?.exterior)
+        #expect(ring.map { full.position(of: $0) }.map { [$0.x, $0.y] } == [[0, 0], [64, 0], [64, 101], [0, 101], [0, 0]])
+        #expect(String(decoding: full.geoJSON(), as: UTF8.self).contains("[[[0,0],[64,0],[64,101],[0,101],[0,0]]]"))
+        #expect(Sample.pixelScale(in: [Sample.pixelScaleKey: "4"], height: 5, width: 5) == (4, 4))
+        #expect(Sample.pixelScale(in: [:], height: 5, width: 5) == (1, 1))
     }
 }
