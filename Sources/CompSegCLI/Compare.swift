@@ -15,7 +15,7 @@ struct Compare: ParsableCommand {
 
     @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file, or a reader plugin.") var modality: String
-    @Option(help: "Topologies, comma-separated (the `plugins` command lists them; default unet,segnet); each receives --width and --depth.") var topologies: String?
+    @Option(help: "Topologies, comma-separated (the `plugins` command lists them; default \(Compare.defaultTopologies)); each receives --width and --depth.") var topologies: String?
     @Option(help: "Instead of --topologies: a YAML or JSON file whose list `topologies` holds identifiers or {name, topology, configuration} entries, e.g. to compare configurations of one topology.")
     var config: String?
     @Option(help: "Pooling head identifier.") var head = "compsegnet"
@@ -65,7 +65,8 @@ struct Compare: ParsableCommand {
         return parts.contains(nil) ? nil : parts.compactMap { $0 }
     }
 
-    var names: [String] { (topologies ?? "unet,segnet").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    static let defaultTopologies = "unet,segnet"
+    var names: [String] { (topologies ?? Self.defaultTopologies).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
 
     /// One network of the comparison: its run folder and table row `name`, the topology and its
     /// configuration (a JSON object), and its pooling head (nil: --head's).
@@ -173,16 +174,16 @@ struct Compare: ParsableCommand {
         let topology = registry.topologies.identifier(entry.topology)
         if model.topology.identifier != topology { return "topology \(topology) (the run's: \(model.topology.identifier))" }
         let given = entry.configuration.objectValue.map { JSONValue.object($0.filter { !entry.filled.contains($0.key) }) } ?? entry.configuration
-        let topologyGiven = RecordedSettings.inEffect(given, over: model.topology.configuration) {
+        if let key = RecordedSettings.differences(given, model.topology.configuration, readBy: {
             try registry.topology(topology, inputChannels: 1, seed: 0, $0)
-        }
-        if let key = RecordedSettings.differences(topologyGiven, model.topology.configuration).first {
+        }).first {
             return "topology setting \(key)"
         }
         let headIdentifier = registry.heads.identifier(head.identifier)
         if model.head.identifier != headIdentifier { return "head \(headIdentifier) (the run's: \(model.head.identifier))" }
-        let headGiven = RecordedSettings.inEffect(head.configuration, over: model.head.configuration) { try registry.head(headIdentifier, $0) }
-        if let key = RecordedSettings.differences(headGiven, model.head.configuration).first { return "head setting \(key)" }
+        if let key = RecordedSettings.differences(head.configuration, model.head.configuration, readBy: { try registry.head(headIdentifier, $0) }).first {
+            return "head setting \(key)"
+        }
         var trained = model.training, wanted = settings
         trained.epochs = settings.epochs  // --epochs and --patience may change; without --patience the run keeps its own
         trained.patience = settings.patience ?? trained.patience
@@ -325,7 +326,7 @@ struct Compare: ParsableCommand {
                                    + "comparison there with the same options and --resume")
         }
         PreparationInterrupt.install(resume ? "no entry went on; the comparison is as it was" : "no entry was begun",
-                                     made: !resume && !FileManager.default.fileExists(atPath: folder.path) ? folder.path : nil)
+                                     made: resume ? [] : missingFolders(folder))
         var settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]

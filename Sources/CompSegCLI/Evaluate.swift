@@ -247,7 +247,7 @@ extension Evaluate {
         guard !full.isEmpty else { return }
         let drawn = full.filter { truths[$0].map(GeoJSONMask.isGeoJSON) ?? false }
         let png = "a truth PNG is tumor wherever it is neither black nor transparent, so its background must be black (0) or transparent"
-        let geoJSON = "a GeoJSON truth is tumor inside its polygons, so one drawn around the whole image, or in a coarser level's pixels, marks all of it"
+        let geoJSON = "a GeoJSON truth is tumor inside its polygons, so one drawn around the whole image marks all of it"
         warn("the truth of \(counted(full.count, "sample")) marks every pixel tumor (" + full.prefix(5).joined(separator: ", ")
              + (full.count > 5 ? ", …" : "") + "): " + (drawn.isEmpty ? png : drawn.count == full.count ? geoJSON : "\(png); \(geoJSON)"))
     }

@@ -189,7 +189,10 @@ struct StreamingOptions: ParsableArguments {
     }
 }
 
-/// - Throws: `ValidationError` for a setting without `=` or a key.
+/// `--head-option KEY=VALUE` settings as a JSON object, VALUE read as a settings file reads
+/// `KEY: VALUE` (0.2, .2, true, [1, 2]; `relu` and what is no YAML value, such as `#ff0000`, as text).
+/// - Throws: `ValidationError` for a setting without `=`, a key or a value (null too), a key given
+///   twice, or a value a settings file refuses (a number beyond its range).
 func headOptions(_ given: [String]) throws -> [String: JSONValue] {
     var settings: [String: JSONValue] = [:]
     for item in given {
@@ -201,8 +204,13 @@ func headOptions(_ given: [String]) throws -> [String: JSONValue] {
         guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw ValidationError("--head-option \(item) gives no value; write KEY=VALUE, such as alpha=0.2")
         }
-        // As a settings file reads `KEY: VALUE` (.2 and +0.2 are numbers, relu is text); text it cannot read as one value.
-        settings[key] = (try? ConfigurationFile.value(value, source: "--head-option \(item)")) ?? .string(value)
+        let read: JSONValue?
+        do { read = try ConfigurationFile.value(value, source: "--head-option \(item)") } catch { throw ValidationError("\(error)") }
+        // What YAML reads as nothing but a comment (`#ff0000`) is text; null itself (`~`, `null`) gives no value.
+        guard read != .null || value.trimmingCharacters(in: .whitespaces).hasPrefix("#") else {
+            throw ValidationError("--head-option \(item) gives no value (null); give one, or leave the key out for its default")
+        }
+        settings[key] = read.flatMap { $0 == .null ? nil : $0 } ?? .string(value)
     }
     return settings
 }

@@ -41,20 +41,27 @@ final class ProgressReporter {
 
 /// What Ctrl-C or SIGTERM does while `train` or `compare` reads and prepares the data, before
 /// `InterruptFlag.install()` takes over: nothing is begun that could be saved, so the process says
-/// so and ends at once, removing the output folder where this command made it and it is still empty.
-/// (The handler uses only async-signal-safe calls: write, rmdir, _exit.)
+/// so and ends at once, removing the folders this command made for its output while they are
+/// still empty. (The handler uses only async-signal-safe calls: write, rmdir, _exit.)
 enum PreparationInterrupt {
     nonisolated(unsafe) private static var message: UnsafeMutablePointer<CChar>? = nil
-    nonisolated(unsafe) private static var folder: UnsafeMutablePointer<CChar>? = nil
+    /// C strings, so that the handler reads them without Swift's reference counting.
+    nonisolated(unsafe) private static var folders: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = nil
+    nonisolated(unsafe) private static var folderCount = 0
 
-    /// - Parameter made: the output folder, where this command is to make it (it did not exist).
-    static func install(_ what: String, made: String?) {
+    /// - Parameter made: the folders this command is to make for its output (`missingFolders`:
+    ///   the output folder and those above it that do not exist yet, the deepest first).
+    static func install(_ what: String, made: [URL]) {
         message = strdup("\nInterrupted while the data were read and prepared: \(what)\n")
-        folder = made.map { strdup($0) }
+        let paths = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: max(made.count, 1))
+        for (i, url) in made.enumerated() { paths[i] = strdup(url.path) }
+        (folders, folderCount) = (paths, made.count)
         for signalNumber in [SIGINT, SIGTERM] where !InterruptFlag.isIgnored(signalNumber) {
             signal(signalNumber) { received in
                 if let text = PreparationInterrupt.message { _ = write(2, text, strlen(text)) }
-                if let path = PreparationInterrupt.folder { _ = rmdir(path) }
+                if let paths = PreparationInterrupt.folders {
+                    for i in 0..<PreparationInterrupt.folderCount { guard let path = paths[i], rmdir(path) == 0 else { break } }
+                }
                 _exit(128 + received)
             }
         }

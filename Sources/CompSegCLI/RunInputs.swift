@@ -327,12 +327,12 @@ func hintingSkipUnreadable(skipping: Bool, inputs: () -> [String], _ body: () th
 /// (it, and those above it) are removed again while they are empty.
 func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Bool, _ body: (_ earlier: [URL]) throws -> Void) throws {
     let made = missingFolders(folder)
-    try createWritableFolder(folder)  // before anything is segmented
-    let lock: FolderLock
-    do { lock = try FolderLock(folder, holder: "writing into this folder") } catch {
+    do { try createWritableFolder(folder) } catch {  // before anything is segmented
         removeEmptyFolders(made)
         throw error
     }
+    // Held by another process, the folder is that one's now, even where this one made it.
+    let lock = try FolderLock(folder, holder: "writing into this folder")
     do {
         try withExtendedLifetime(lock) {
             // A run killed while it moved its whole set into place: the set is completed; one killed before: its staging goes.
@@ -409,6 +409,3 @@ extension TrainedModel {
         return done
     }
 }
-
-/// `--head-option KEY=VALUE` settings as a JSON object: VALUE as JSON where it reads as JSON
-/// (0.2, true, [1, 2]), else as text.

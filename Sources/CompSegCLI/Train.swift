@@ -39,6 +39,8 @@ struct Train: ParsableCommand {
     @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true) but --resume and --head-option (whose keys go in headConfiguration), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder, and ~/ from the home folder.")
     var config: String?
 
+    static let defaultTopology = "unet", defaultHead = "compsegnet"
+
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
     struct File: Codable, ListsConfigurationKeys {
         var modality, topology, head, data, out: String?
@@ -59,11 +61,12 @@ struct Train: ParsableCommand {
         }
 
         /// The file's settings, its keys as the options are spelled (`cache-mb`) or in camelCase (`cacheMb`).
-        static func read(_ path: String) throws -> File {
+        /// - Parameters: head, topology: the plugins --head and --topology name, where given.
+        static func read(_ path: String, head: String? = nil, topology: String? = nil) throws -> File {
             let file = try ConfigurationFile.read(URL(fileURLWithPath: path), named: path)
             var object: [String: JSONValue] = [:], spelled: [String: String] = [:]
             let given = try JSONDecoder().decode(JSONValue.self, from: file.json).objectValue ?? [:]
-            if given["format"] != nil, given["training"]?.objectValue != nil, given["topology"]?.objectValue != nil {
+            if given["training"]?.objectValue != nil, given["topology"]?.objectValue != nil {
                 throw ConfigurationError(source: path, message: "is a run's model.json, not a settings file; continue that run with "
                                          + "--resume \(shellWord((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent))")
             }
@@ -87,26 +90,29 @@ struct Train: ParsableCommand {
                 }
                 // An option left without a value (`epochs:`) most likely lost it; its default is had by leaving the key out.
                 if value == .null, !["modalityConfiguration", "topologyConfiguration", "headConfiguration"].contains(name) {
-                    throw ConfigurationError(source: path, message: "key '\(key)' has no value; give one, or leave the key out for its default")
+                    throw ConfigurationError(source: path, message: "key '\(key)' has no value (YAML reads nothing, null and a lone ~ as none); "
+                                             + "give one, or leave the key out for its default")
                 }
                 (object[name], spelled[name]) = (value, key)
             }
             do { return try PluginConfiguration(json: JSONValue.object(object).data, source: path).decode(File.self) } catch let e as ConfigurationError {
-                throw Self.pluginKeyPlaced(e, given: given, path: path)
+                func named(_ key: String) -> String? { if case .string(let name)? = given[key] { name } else { nil } }
+                let head = head ?? named("head") ?? Train.defaultHead, topology = topology ?? named("topology") ?? Train.defaultTopology
+                throw Self.pluginKeyPlaced(e, head: head, topology: topology, path: path)
             }
         }
 
-        /// `error` naming an unknown key that is a setting of the file's head or topology (`alpha`,
-        /// `batchNorm`) as one, with the section it goes in; any other error as it is.
-        static func pluginKeyPlaced(_ error: ConfigurationError, given: [String: JSONValue], path: String) -> ConfigurationError {
+        /// `error` naming an unknown key that is a setting of the `head` or `topology` of the run
+        /// (`alpha`, `batchNorm`) as one, with the section it goes in; any other error as it is.
+        /// The plugins are made with their defaults (a network of the topology's default size) only here, on the way to an error.
+        static func pluginKeyPlaced(_ error: ConfigurationError, head: String, topology: String, path: String) -> ConfigurationError {
             guard let key = error.unknownKey, let registry = try? CompSegTool.registry() else { return error }
             func keys(_ plugin: Any?) -> [String] { ((plugin as? any ReportsConfiguration)?.configurationValue?.objectValue).map { Array($0.keys) } ?? [] }
-            if case .string(let head) = given["head"] ?? "compsegnet", keys(try? registry.head(head)).contains(key) {
+            if keys(try? registry.head(head)).contains(key) {
                 return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the head \(head); give it in "
                                           + "headConfiguration: {\(key): …}")
             }
-            if case .string(let topology) = given["topology"] ?? "unet",
-               keys(try? registry.topology(topology, inputChannels: 1, seed: 0, PluginConfiguration(json: Data(#"{"width": 1, "depth": 1}"#.utf8)))).contains(key) {
+            if keys(try? registry.topology(topology, inputChannels: 1, seed: 0)).contains(key) {
                 return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the topology \(topology); give it in "
                                           + "topologyConfiguration: {\(key): …}")
             }
@@ -118,7 +124,7 @@ struct Train: ParsableCommand {
     /// Fills options the command line left out from the `--config` file; returns the file's settings.
     mutating func applyConfigurationFile() throws -> File? {
         guard let config else { return nil }
-        let f = try File.read(config)
+        let f = try File.read(config, head: head, topology: topology)
         func fail(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(source: config, message: "key '\(key)' \(message)") }
         if let p = f.patience, p <= 0 { throw fail("patience", "must be positive, got \(p)") }
         for (key, value) in [("weightDecay", f.weightDecay), ("minDelta", f.minDelta)] {
@@ -131,10 +137,7 @@ struct Train: ParsableCommand {
         // Paths in the file are relative to its folder, as a manifest's are to the manifest's.
         let folder = (config as NSString).deletingLastPathComponent
         func besideFile(_ path: String) -> String {
-            // No shell reads the file, so its "~/" is the home folder's here (HOME, as a shell takes it).
-            if path == "~" || path.hasPrefix("~/") {
-                return (ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + path.dropFirst()
-            }
+            if path == "~" || path.hasPrefix("~/") { return expandingHome(path) }
             // "../data/m.csv" beside cfg/run.yaml is cfg/../data/m.csv, recorded as data/m.csv (no "..").
             return path.hasPrefix("/") || folder.isEmpty ? path
                 : URL(fileURLWithPath: (folder as NSString).appendingPathComponent(path)).standardizedFileURL.path
@@ -200,7 +203,7 @@ struct Train: ParsableCommand {
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
         PreparationInterrupt.install(resume == nil ? "no epoch was begun" : "no epoch was added; the run is as it was",
-                                     made: resume == nil && !FileManager.default.fileExists(atPath: out!) ? out : nil)
+                                     made: resume == nil ? missingFolders(URL(fileURLWithPath: out!)) : [])
         let begun = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
         if let begun, begun == nil { return }  // a finished run: nothing to do
         let (run, manifest) = try begun.map { $0! } ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
@@ -299,6 +302,10 @@ struct Train: ParsableCommand {
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) { _ = try FolderLock(folder.url, holder: TrainingRun.lockHolder) }
         try TrainingRun.requireRoom(in: folder)
         let made = missingFolders(folder.url)
+        do { try createWritableFolder(folder.url, remedy: "choose another --out, or mend its permissions") } catch {
+            removeEmptyFolders(made)
+            throw error
+        }
         let lock = try TrainingRun.lockForTraining(folder)
         do { return try created(in: folder, lock: lock, file, cacheBudget: cacheBudget, registry: registry, device: device) } catch {
             // The folders made for a run that never began (the data refused, say) go again.
@@ -319,8 +326,8 @@ struct Train: ParsableCommand {
             modalityManifest.source += " with \(config ?? "--config")'s modalityConfiguration"
         }
         let source = config ?? "the command line"
-        let topologyPlugin = PluginDescription(identifier: topology ?? "unet", configuration: try topologyConfiguration(file))
-        let headPlugin = PluginDescription(identifier: head ?? "compsegnet", configuration: try headConfiguration(file))
+        let topologyPlugin = PluginDescription(identifier: topology ?? Self.defaultTopology, configuration: try topologyConfiguration(file))
+        let headPlugin = PluginDescription(identifier: head ?? Self.defaultHead, configuration: try headConfiguration(file))
         let topologySource = "\(source): topology '\(topologyPlugin.identifier)'"
         // Both checked now, so that mistakes in their settings are named (both at once) before the
         // data are read and prepared (minutes at the paper's scale); the network is built for the
@@ -539,14 +546,12 @@ struct Train: ParsableCommand {
         var given = file.topologyConfiguration?.objectValue ?? [:]
         if let width { given["width"] = .number(Double(width)) }
         if let depth { given["depth"] = .number(Double(depth)) }
-        let topologyGiven = RecordedSettings.inEffect(.object(given), over: model.topology.configuration) {
+        differing += RecordedSettings.differences(.object(given), model.topology.configuration) {
             try registry.topology(model.topology.identifier, inputChannels: 1, seed: 0, $0)
         }
-        differing += RecordedSettings.differences(topologyGiven, model.topology.configuration)
-        let headGiven = RecordedSettings.inEffect(try headConfiguration(file), over: model.head.configuration) {
+        differing += RecordedSettings.differences(try headConfiguration(file), model.head.configuration, prefix: "headConfiguration.") {
             try registry.head(model.head.identifier, $0)
         }
-        differing += RecordedSettings.differences(headGiven, model.head.configuration, prefix: "headConfiguration.")
         // A modalityConfiguration given alone is compared with the run's own modality's options.
         if let trained = model.modality, modality != nil || file.modalityConfiguration != nil {
             var manifest = try modality.map { try ModalityManifest.resolve($0, builtin: CompSegTool.modalityManifests, registry: registry) } ?? trained

@@ -108,24 +108,29 @@ public enum ConfigurationFile {
         }
         switch node {
         case .scalar(let scalar):
-            let text = scalar.string
-            func whole(_ number: Double) throws -> JSONValue {
-                guard Swift.abs(number) <= 9_007_199_254_740_992 else {
+            let text = scalar.string, tag = node.tag.description
+            /// A whole number JSON's doubles hold exactly (up to 2^53); nil: one beyond 64 bits.
+            func whole(_ number: Int?) throws -> JSONValue {
+                guard let number, number.magnitude <= 1 << 53 else {
                     throw fail("\(text) is beyond the whole numbers a settings file holds exactly (up to 2^53 = 9007199254740992)"
                                + (path == "seed" ? "; a larger seed is given on the command line (--seed)" : ""))
                 }
-                return .number(number)
+                return .number(Double(number))
             }
-            // Digits after a leading 0 are decimal, as in JSON and YAML 1.2 (YAML 1.1 read 010 as 8, and 08 as text).
-            if scalar.style == .plain, let number = leadingZeroDecimal(text) { return try whole(number) }
-            switch node.tag.description {
+            // Digits after a leading 0 are decimal, as in JSON and YAML 1.2 (YAML 1.1 read 010 as 8); a tag (`!!str 010`) or quotes keep text.
+            if tag == Tag.Name.int.rawValue || tag == Tag.Name.float.rawValue, scalar.style == .plain,
+               let digits = decimalDigits(text, leadingZero: true) {
+                return try whole(Int(digits))
+            }
+            switch tag {
             case Tag.Name.null.rawValue: return .null
             case Tag.Name.bool.rawValue: return node.bool.map(JSONValue.bool) ?? .string(text)
             case Tag.Name.int.rawValue:
                 // YAML 1.1's base-60 integers ("1:30") stay text: Yams's conversion of a long one overflows.
                 if text.contains(":") { return .string(text) }
-                guard let number = node.int.map(Double.init) ?? leadingZeroDecimal(text, anyDigits: true) else { return .string(text) }
-                return try whole(number)
+                if let number = node.int { return try whole(number) }
+                // Digits beyond 64 bits, which Yams reads as no number.
+                return try decimalDigits(text).map { try whole(Int($0)) } ?? .string(text)
             case Tag.Name.float.rawValue:
                 guard let number = node.float else { return .string(text) }
                 guard number.isFinite else { throw fail("\(text.isEmpty ? "\(number)" : text) is not a finite number") }
@@ -164,24 +169,27 @@ public enum ConfigurationFile {
         }
     }
 
-    /// The number `text` writes in decimal digits (a sign and `_` between digits allowed) that
-    /// begin with a 0 (`010`, `08`), or with `anyDigits` any such number (one beyond 64 bits,
-    /// which Yams reads as none); nil for other text.
-    private static func leadingZeroDecimal(_ text: String, anyDigits: Bool = false) -> Double? {
+    /// `text` as signed decimal digits (`-0010` → `-0010`, `1_000` → `1000`), where it is a sign
+    /// and digits with `_` between them, and with `leadingZero` only where its digits begin with a
+    /// 0 and are more than one (`010`, `08`); nil otherwise.
+    private static func decimalDigits(_ text: String, leadingZero: Bool = false) -> String? {
         let unsigned = text.first == "+" || text.first == "-" ? text.dropFirst() : text[...]
-        guard unsigned.count > 1, anyDigits || unsigned.first == "0", unsigned.first != "_", unsigned.last != "_",
-              unsigned.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) else { return nil }
-        return Double((text.first == "-" ? "-" : "") + unsigned.filter { $0 != "_" })
+        guard !unsigned.isEmpty, !leadingZero || (unsigned.first == "0" && unsigned.count > 1), unsigned.first != "_",
+              unsigned.last != "_", unsigned.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "_") }) else { return nil }
+        return (text.first == "-" ? "-" : "") + unsigned.filter { $0 != "_" }
     }
 
-    /// One value as a settings file would read it after `key: ` (`0.2`, `.2`, `true`, `relu`,
-    /// `{a: 1}`): the value of an option such as `--head-option KEY=VALUE`.
-    /// - Throws: `ConfigurationError` from `source` where the value is not one YAML value.
-    public static func value(_ text: String, source: String) throws -> JSONValue {
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw ConfigurationError(source: source, message: "is not one value: \(error)")
+    /// One value as a settings file reads it after `key: ` (`0.2`, `.2`, `true`, `relu`, `{a: 1}`):
+    /// the value of an option such as `--head-option KEY=VALUE`; nil where `text` is no YAML value
+    /// (`a: b: c`), which such an option takes as text.
+    /// - Throws: `ConfigurationError` from `source` for what a settings file refuses (a number
+    ///   beyond its range, deep nesting).
+    public static func value(_ text: String, source: String) throws -> JSONValue? {
+        guard nestingEstimate(text) <= 2 * maximumDepth + 8 else {
+            throw ConfigurationError(source: source, message: "nests deeper than \(maximumDepth) levels")
         }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch { return nil }
         guard let node else { return .null }
         var budget = 10_000
         return try value(node, at: "", depth: 0, budget: &budget, source)

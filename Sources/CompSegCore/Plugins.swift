@@ -63,8 +63,9 @@ public struct PluginConfiguration: Sendable, Equatable {
         self.json = json; self.source = source; self.folder = folder
     }
 
-    /// A path given in this configuration: absolute as it is, relative from `folder`.
+    /// A path given in this configuration: absolute as it is, `~/` from the home folder, relative from `folder`.
     public func url(ofPath path: String) -> URL {
+        let path = expandingHome(path)
         guard !path.hasPrefix("/"), let folder else { return URL(fileURLWithPath: path) }
         return folder.appendingPathComponent(path).standardizedFileURL
     }
@@ -377,4 +378,12 @@ func editDistance(_ a: String, _ b: String, shortest: Int = 3) -> Int? {
         row = next
     }
     return row[y.count] <= 2 ? row[y.count] : nil
+}
+
+/// `path` with a leading `~/` (or a lone `~`) as the home folder, as a shell would expand it on the
+/// command line: paths written in settings files and manifests reach no shell. HOME where set, as
+/// shells take it.
+public func expandingHome(_ path: String) -> String {
+    guard path == "~" || path.hasPrefix("~/") else { return path }
+    return (ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + path.dropFirst()
 }

@@ -96,7 +96,7 @@ public struct MaskPolygons: Sendable, Equatable {
     public init(width: Int, height: Int, connectivity: Connectivity = .eight, scale: (x: Double, y: Double) = (1, 1),
                 origin: (x: Double, y: Double) = (0, 0), isSet: (Int) -> Bool) {
         precondition(width >= 0 && height >= 0, "mask size \(height)×\(width) is negative")
-        precondition(scale.x > 0 && scale.x.isFinite && scale.y > 0 && scale.y.isFinite, "scale \(scale) is not positive numbers")
+        precondition(scale.x > 0 && scale.x.isFinite && scale.y > 0 && scale.y.isFinite, "scale \(scale) must be positive and finite")
         precondition(origin.x.isFinite && origin.y.isFinite
                      && (origin.x + scale.x * Double(width)).isFinite && (origin.y + scale.y * Double(height)).isFinite,
                      "origin \(origin) and scale \(scale) give coordinates that are not finite")

@@ -21,11 +21,11 @@ public enum RecordedSettings {
         return "\(name) \(given.plain) (the run's: \(recorded?.plain ?? "none"))"
     }
 
-    /// `given`'s keys as the plugin `make` makes from them, laid over the run's `recorded` settings,
-    /// reports them (`ReportsConfiguration`): a choice given in other letters (`ReLU`, `HWB`) as
-    /// the run recorded it (`relu`, `hwb`). `given` as it is where the plugin cannot be made from
-    /// it or does not report its settings.
-    public static func inEffect(_ given: JSONValue, over recorded: JSONValue, _ make: (PluginConfiguration) throws -> Any) -> JSONValue {
+    /// `given`'s keys as the plugin tells them (`ReportsConfiguration`) when `make` makes it from
+    /// `given` laid over the run's `recorded` settings: a choice given in other letters (`ReLU`,
+    /// `HWB`) as the run recorded it (`relu`, `hwb`). `given` as it is where the plugin cannot be
+    /// made so, or does not tell its settings.
+    static func inEffect(_ given: JSONValue, over recorded: JSONValue, _ make: (PluginConfiguration) throws -> Any) -> JSONValue {
         guard let keys = given.objectValue, !keys.isEmpty,
               let plugin = (try? make(PluginConfiguration(json: given.merged(over: recorded).data))) as? any ReportsConfiguration,
               let effective = plugin.configurationValue?.objectValue else { return given }
@@ -35,13 +35,17 @@ public enum RecordedSettings {
     /// The keys of the mapping `given` whose values the mapping `recorded` holds otherwise, in key
     /// order, each as `difference` words it with `prefix` before the key. A key the run did not
     /// record differs, unless `recordedKeysOnly`: a fitted preprocessing step records its fit in
-    /// place of some keys it was given (a stain step's `referenceImage`).
-    public static func differences(_ given: JSONValue, _ recorded: JSONValue, prefix: String = "",
-                                   recordedKeysOnly: Bool = false) -> [String] {
+    /// place of some keys it was given (a stain step's `referenceImage`). With `readBy`, the plugin
+    /// these settings make (from the given over the recorded), keys that differ as written are
+    /// compared as it reads them (`inEffect`): made only then, since a network's weights are large.
+    public static func differences(_ given: JSONValue, _ recorded: JSONValue, prefix: String = "", recordedKeysOnly: Bool = false,
+                                   readBy make: ((PluginConfiguration) throws -> Any)? = nil) -> [String] {
         let run = recorded.objectValue ?? [:]
-        return (given.objectValue ?? [:]).sorted { $0.key < $1.key }
+        let differing = (given.objectValue ?? [:]).sorted { $0.key < $1.key }
             .filter { !recordedKeysOnly || run[$0.key] != nil }
             .compactMap { difference(prefix + $0.key, $0.value, run[$0.key]) }
+        guard !differing.isEmpty, let make else { return differing }
+        return differences(inEffect(given, over: recorded, make), recorded, prefix: prefix, recordedKeysOnly: recordedKeysOnly)
     }
 
     /// What a modality given sets otherwise than the one a run trained with, each as `difference`
@@ -62,7 +66,6 @@ public enum RecordedSettings {
                                          recordedKeysOnly: true)
             }
         }
-        let options = inEffect(manifest.options, over: trained.options) { try registry.modality(trained.reader, $0) }
-        return differing + differences(options, trained.options, prefix: prefix + "options.")
+        return differing + differences(manifest.options, trained.options, prefix: prefix + "options.") { try registry.modality(trained.reader, $0) }
     }
 }

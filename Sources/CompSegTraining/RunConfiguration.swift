@@ -26,10 +26,11 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// (`TrainingRun.chooseThreshold`): what `segment`, `overlay` and `evaluate` apply unless told
     /// another. nil where the split could not tell, while training, and in runs written before it.
     public var threshold: RunThreshold?
-    /// The layout of `model.json`: 4 nests the modality as one object; older runs load through
-    /// `LegacyRunConfiguration`.
+    /// The layout of `model.json`: 4 nests the modality as one object; 5 writes `training`'s
+    /// `momentum` for SGD only (which compseg before it requires) and `augmentation` always; 4 and
+    /// 5 load alike, older runs through `LegacyRunConfiguration`.
     public var format: Int
-    public static let currentFormat = 4
+    public static let currentFormat = 5
 
     public init(modality: ModalityManifest?, topology: PluginDescription, head: PluginDescription, inputChannels: Int,
                 training: TrainingSettings, bestEpoch: Int? = nil, versions: [String: String] = [:]) {
@@ -46,7 +47,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         do {
             let format = try JSONDecoder().decode(Format.self, from: data).format
             switch format {
-            case Self.currentFormat?:
+            case 4?, Self.currentFormat?:
                 self = try JSONDecoder().decode(RunConfiguration.self, from: data)
                 modality?.source = "\(file): modality"
             case nil, 2?, 3?:

@@ -27,6 +27,8 @@ public struct RunDirectory: Sendable {
     public func writeModel(_ model: RunConfiguration) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        var model = model
+        model.format = RunConfiguration.currentFormat  // written as this compseg writes it, whatever format it was read from
         try writeDurably(encoder.encode(model), to: modelFile)
     }
 

@@ -12,7 +12,7 @@ extension TissueMicroarraySettings {
     /// image file into the folder it is given and says what it wrote), its truth mask
     /// (`<id>_truth.png`, 0/255) and `manifest.csv` (path,label,split,truth). All or nothing: the
     /// files are written into a staging folder and moved in at the end, so a failure (a full disk)
-    /// leaves no partial phantom, and a folder made for it goes again.
+    /// leaves no partial phantom, and the folders made for it go again.
     /// - Returns: the manifest's location.
     /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
     func writeMicroarray(to folder: URL, _ write: (Int, URL) throws -> WrittenSpot) throws -> URL {
@@ -20,7 +20,7 @@ extension TissueMicroarraySettings {
         // A spot's image is made in double, then written from a float copy.
         try requireMemory(Double(size * size * valuesPerPixel) * 12,
                           for: "a spot of \(size)×\(size) pixels × \(valuesPerPixel) values", "choose a smaller size or fewer bands")
-        let made = !FileManager.default.fileExists(atPath: folder.path)
+        let made = missingFolders(folder)
         try createFolder(folder)
         let lock = try FolderLock(folder, holder: "writing a phantom into this folder")
         defer { lock.release() }
@@ -38,7 +38,7 @@ extension TissueMicroarraySettings {
             }
         } catch {
             lock.release()
-            if made, (try? folderEntries(folder))?.isEmpty == true { try? FileManager.default.removeItem(at: folder) }
+            removeEmptyFolders(made)
             throw error
         }
         return folder.appendingPathComponent("manifest.csv")

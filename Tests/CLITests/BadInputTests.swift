@@ -82,6 +82,9 @@ import Testing
         try refuses(train + ["--head-option", "alpha=0.1", "--head-option", "alpha=0.3"], saying: "--head-option alpha is given twice; give each key once")
         try refuses(train + ["--head-option", "alpha=8"], saying: "--head-option: head 'compsegnet': compsegnet head: alpha must lie in (0, 1), got 8.0")
         try refuses(train + ["--head-option", "alpha="], saying: "--head-option alpha= gives no value; write KEY=VALUE, such as alpha=0.2")
+        try refuses(train + ["--head-option", "alpha=~"], saying: "--head-option alpha=~ gives no value (null); give one, or leave the key out")
+        try refuses(train + ["--head-option", "alpha=1e400"], saying: "--head-option alpha=1e400: 1e400 is not a finite number")
+        try refuses(train + ["--head-option", "alpha=#1"], saying: "key 'alpha': expected a number, got the text '#1'")
         try refuses(["compare", "--data", manifest, "--modality", "infrared", "--out", folder.path("c"), "--head", "topk", "--head-option", "fraction=1.5"],
                     saying: "--head topk: topk head: fraction must lie in (0, 1], got 1.5")
         try refuses(["compare", "--data", manifest, "--modality", "infrared", "--out", folder.path("c"), "--head-option", "=1"],

@@ -664,10 +664,11 @@ import Testing
                   + "modalityConfiguration: {nonFinite: Zero}\ntopologyConfiguration: {activation: ReLU}\nheadConfiguration: {reduction: Sum}\n").utf8)
             .write(to: URL(fileURLWithPath: settings))
         let home = ["HOME": folder.path("home")]
-        let begun = try cli.run(["train", "--config", settings], environment: home)
+        let begun = try cli.run(["train", "--config", settings, "--head-option", "alpha=.2"], environment: home)
         #expect(begun.status == 0, "\(begun.output)")
         let model = try String(contentsOfFile: folder.path("home/run/model.json"), encoding: .utf8)
-        #expect(model.contains("\"activation\" : \"relu\"") && model.contains("\"reduction\" : \"sum\""), "\(model.prefix(600))")
+        #expect(model.contains("\"activation\" : \"relu\"") && model.contains("\"reduction\" : \"sum\"") && model.contains("\"alpha\" : 0.2")
+                && model.contains("\"format\" : 5"), "\(model.prefix(600))")
         let resumed = try cli.run(["train", "--config", settings, "--resume", folder.path("home/run"), "--epochs", "2"], environment: home)
         #expect(resumed.status == 0 && resumed.output.contains("epochs 1 → 2"), "\(resumed.output)")
         let asModel = try cli.run(["train", "--config", folder.path("home/run/model.json")])
@@ -680,7 +681,7 @@ import Testing
                 "\(named.output)")
         for (text, message) in [("alpha: 0.2\n", "unknown key 'alpha': a setting of the head compsegnet; give it in headConfiguration: {alpha: …}"),
                                 ("batchNorm: true\n", "unknown key 'batchNorm': a setting of the topology unet; give it in topologyConfiguration: {batchNorm: …}"),
-                                ("epochs:\n", "key 'epochs' has no value; give one, or leave the key out for its default")] {
+                                ("epochs:\n", "key 'epochs' has no value (YAML reads nothing, null and a lone ~ as none); give one, or leave the key out")] {
             try Data(text.utf8).write(to: URL(fileURLWithPath: renamed))
             let r = try cli.run(["train", "--config", renamed])
             #expect(r.status != 0 && r.output.contains(message), "\(r.output)")

@@ -137,13 +137,16 @@ import CompSegNetHead
     /// 010 as 8, 08 as text); a whole number beyond 2^53, which a double would round, is refused.
     /// A float beyond 32 bits is named as such.
     @Test func numbersReadAsWrittenOrAreRefused() throws {
-        let decimal = try write("seed: 010\nepochs: 08\nbatch: 1_000\nlr: .5\n", "decimal.yaml")
+        let decimal = try write("seed: 010\nepochs: 08\nbatch: 1_000\nlr: .5\nshift: -010\nup: +010\nid: !!str 010\nname: '010'\n"
+                                + "hex: 0x10\nlimit: 9007199254740992\n", "decimal.yaml")
         let large = try write("seed: 12345678901234567\n", "large.yaml")
         let huge = try write("seed: 100000000000000000000\n", "huge.yaml")
-        defer { for url in [decimal, large, huge] { try? FileManager.default.removeItem(at: url) } }
+        let next = try write("seed: 9007199254740993\n", "next.yaml")
+        defer { for url in [decimal, large, huge, next] { try? FileManager.default.removeItem(at: url) } }
         #expect(try JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(decimal).json)
-                == ["seed": 10, "epochs": 8, "batch": 1000, "lr": 0.5])
-        for url in [large, huge] {
+                == ["seed": 10, "epochs": 8, "batch": 1000, "lr": 0.5, "shift": -10, "up": 10, "id": "010", "name": "010", "hex": 16,
+                    "limit": 9_007_199_254_740_992])
+        for url in [large, huge, next] {
             #expect { try ConfigurationFile.read(url) } throws: { error in
                 "\(error)".contains("key 'seed':") && "\(error)".contains("beyond the whole numbers a settings file holds exactly (up to 2^53")
                     && "\(error)".contains("--seed")
@@ -174,6 +177,10 @@ import CompSegNetHead
         // One value as a settings file reads it, for options such as --head-option.
         #expect(try ConfigurationFile.value(".2", source: "o") == 0.2 && ConfigurationFile.value("+0.2", source: "o") == 0.2)
         #expect(try ConfigurationFile.value("ReLU", source: "o") == "ReLU" && ConfigurationFile.value("{a: 1}", source: "o") == ["a": 1])
+        #expect(try ConfigurationFile.value("a: b: c", source: "o") == nil && ConfigurationFile.value("~", source: "o") == .null)
+        #expect(throws: ConfigurationError(source: "o", message: "nests deeper than 64 levels")) {
+            try ConfigurationFile.value(String(repeating: "[", count: 5000), source: "o")
+        }
     }
 
     @Test func jsonValueRoundTrips() throws {

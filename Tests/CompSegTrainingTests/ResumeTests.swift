@@ -124,5 +124,12 @@ import UNetTopology
         var expected = TrainingSettings()
         expected.epochs = 4; expected.seed = 3
         #expect(try JSONDecoder().decode(TrainingSettings.self, from: Data(before.utf8)) == expected)
+        // A checkpoint written before (momentum, no augmentation) holds the settings of such a run: nothing edited.
+        let checkpoint = TrainingCheckpoint(network: [:], optimizerState: [:], optimizerUpdates: [:], best: nil, history: [],
+                                            settings: try JSONDecoder().decode(JSONValue.self, from: Data(before.utf8)))
+        #expect(TrainingRun.settingsEdited(expected, since: checkpoint).isEmpty)
+        var augmented = expected
+        augmented.learningRate = 0.01
+        #expect(TrainingRun.settingsEdited(augmented, since: checkpoint) == ["learningRate 0.01 (the checkpoint's: 0.001)"])
     }
 }
