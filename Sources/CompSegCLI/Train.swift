@@ -89,7 +89,8 @@ struct Train: ParsableCommand {
                     throw ConfigurationError(source: path, message: "keys '\(other)' and '\(key)' both set \(name); give it once")
                 }
                 // An option left without a value (`epochs:`) most likely lost it; its default is had by leaving the key out.
-                if value == .null, !["modalityConfiguration", "topologyConfiguration", "headConfiguration"].contains(name) {
+                // (`patience: null` says its default, none; a section's null, its plugin's defaults.)
+                if value == .null, !["patience", "modalityConfiguration", "topologyConfiguration", "headConfiguration"].contains(name) {
                     throw ConfigurationError(source: path, message: "key '\(key)' has no value (YAML reads nothing, null and a lone ~ as none); "
                                              + "give one, or leave the key out for its default")
                 }

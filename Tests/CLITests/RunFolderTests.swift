@@ -687,7 +687,7 @@ import Testing
             #expect(r.status != 0 && r.output.contains(message), "\(r.output)")
         }
         let partial = folder.path("partial.yaml")
-        try Data("modality: infrared\n".utf8).write(to: URL(fileURLWithPath: partial))
+        try Data("modality: infrared\npatience: ~\n".utf8).write(to: URL(fileURLWithPath: partial))  // null: no patience, its default
         #expect(try cli.run(["train", "--config", partial]).output.contains("; missing: data, out"))
         let refused = try cli.run(["train", "--modality", "infrared", "--data", folder.path("none.csv"), "--out", folder.path("a/b/c")])
         #expect(refused.status != 0 && !FileManager.default.fileExists(atPath: folder.path("a")), "\(refused.output)")
