@@ -61,8 +61,7 @@ struct Train: ParsableCommand {
         }
 
         /// The file's settings, its keys as the options are spelled (`cache-mb`) or in camelCase (`cacheMb`).
-        /// - Parameters: head, topology: the plugins --head and --topology name, where given.
-        static func read(_ path: String, head: String? = nil, topology: String? = nil) throws -> File {
+        static func read(_ path: String) throws -> File {
             let file = try ConfigurationFile.read(URL(fileURLWithPath: path), named: path)
             var object: [String: JSONValue] = [:], spelled: [String: String] = [:]
             let given = try JSONDecoder().decode(JSONValue.self, from: file.json).objectValue ?? [:]
@@ -96,36 +95,36 @@ struct Train: ParsableCommand {
                 }
                 (object[name], spelled[name]) = (value, key)
             }
-            do { return try PluginConfiguration(json: JSONValue.object(object).data, source: path).decode(File.self) } catch let e as ConfigurationError {
-                func named(_ key: String) -> String? { if case .string(let name)? = given[key] { name } else { nil } }
-                let head = head ?? named("head") ?? Train.defaultHead, topology = topology ?? named("topology") ?? Train.defaultTopology
-                throw Self.pluginKeyPlaced(e, head: head, topology: topology, path: path)
-            }
-        }
-
-        /// `error` naming an unknown key that is a setting of the `head` or `topology` of the run
-        /// (`alpha`, `batchNorm`) as one, with the section it goes in; any other error as it is.
-        /// The plugins are made with their defaults (a network of the topology's default size) only here, on the way to an error.
-        static func pluginKeyPlaced(_ error: ConfigurationError, head: String, topology: String, path: String) -> ConfigurationError {
-            guard let key = error.unknownKey, let registry = try? CompSegTool.registry() else { return error }
-            func keys(_ plugin: Any?) -> [String] { ((plugin as? any ReportsConfiguration)?.configurationValue?.objectValue).map { Array($0.keys) } ?? [] }
-            if keys(try? registry.head(head)).contains(key) {
-                return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the head \(head); give it in "
-                                          + "headConfiguration: {\(key): …}")
-            }
-            if keys(try? registry.topology(topology, inputChannels: 1, seed: 0)).contains(key) {
-                return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the topology \(topology); give it in "
-                                          + "topologyConfiguration: {\(key): …}")
-            }
-            return error
+            return try PluginConfiguration(json: JSONValue.object(object).data, source: path).decode(File.self)
         }
         static var configurationKeys: [String] { keys(of: CodingKeys.self) }
+    }
+
+    /// `error` naming an unknown key of the settings file `path` that is a setting of the run's head
+    /// or topology (`alpha`, `batchNorm`) as one, with the section it goes in; any other error as
+    /// it is. The plugins (a network of the topology's default size) are made only here, on the way to an error.
+    func pluginKeyPlaced(_ error: ConfigurationError, path: String) -> ConfigurationError {
+        guard let key = error.unknownKey, let registry = try? CompSegTool.registry() else { return error }
+        let given = (try? JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(URL(fileURLWithPath: path)).json))?.objectValue ?? [:]
+        func named(_ key: String) -> String? { if case .string(let name)? = given[key] { name } else { nil } }
+        let head = head ?? named("head") ?? Self.defaultHead, topology = topology ?? named("topology") ?? Self.defaultTopology
+        func keys(_ plugin: Any?) -> [String] { ((plugin as? any ReportsConfiguration)?.configurationValue?.objectValue).map { Array($0.keys) } ?? [] }
+        if keys(try? registry.head(head)).contains(key) {
+            return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the head \(head); give it in "
+                                      + "headConfiguration: {\(key): …}")
+        }
+        if keys(try? registry.topology(topology, inputChannels: 1, seed: 0)).contains(key) {
+            return ConfigurationError(source: path, message: "unknown key '\(key)': a setting of the topology \(topology); give it in "
+                                      + "topologyConfiguration: {\(key): …}")
+        }
+        return error
     }
 
     /// Fills options the command line left out from the `--config` file; returns the file's settings.
     mutating func applyConfigurationFile() throws -> File? {
         guard let config else { return nil }
-        let f = try File.read(config, head: head, topology: topology)
+        let f: File
+        do { f = try File.read(config) } catch let e as ConfigurationError { throw pluginKeyPlaced(e, path: config) }
         func fail(_ key: String, _ message: String) -> ConfigurationError { ConfigurationError(source: config, message: "key '\(key)' \(message)") }
         if let p = f.patience, p <= 0 { throw fail("patience", "must be positive, got \(p)") }
         for (key, value) in [("weightDecay", f.weightDecay), ("minDelta", f.minDelta)] {
