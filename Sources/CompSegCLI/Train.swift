@@ -136,8 +136,8 @@ struct Train: ParsableCommand {
         }
         // Paths in the file are relative to its folder, as a manifest's are to the manifest's.
         let folder = (config as NSString).deletingLastPathComponent
-        func besideFile(_ path: String) -> String {
-            if path == "~" || path.hasPrefix("~/") { return expandingHome(path) }
+        func besideFile(_ given: String) -> String {
+            let path = expandingHome(given)
             // "../data/m.csv" beside cfg/run.yaml is cfg/../data/m.csv, recorded as data/m.csv (no "..").
             return path.hasPrefix("/") || folder.isEmpty ? path
                 : URL(fileURLWithPath: (folder as NSString).appendingPathComponent(path)).standardizedFileURL.path

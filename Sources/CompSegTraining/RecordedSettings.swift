@@ -36,16 +36,28 @@ public enum RecordedSettings {
     /// order, each as `difference` words it with `prefix` before the key. A key the run did not
     /// record differs, unless `recordedKeysOnly`: a fitted preprocessing step records its fit in
     /// place of some keys it was given (a stain step's `referenceImage`). With `readBy`, the plugin
-    /// these settings make (from the given over the recorded), keys that differ as written are
-    /// compared as it reads them (`inEffect`): made only then, since a network's weights are large.
+    /// these settings make (from the given over the recorded), keys that differ as written and hold
+    /// text are compared as it reads them (`inEffect`): made only then, since a network's weights
+    /// are large (a width given otherwise is named without making a network of that width).
     public static func differences(_ given: JSONValue, _ recorded: JSONValue, prefix: String = "", recordedKeysOnly: Bool = false,
                                    readBy make: ((PluginConfiguration) throws -> Any)? = nil) -> [String] {
         let run = recorded.objectValue ?? [:]
-        let differing = (given.objectValue ?? [:]).sorted { $0.key < $1.key }
-            .filter { !recordedKeysOnly || run[$0.key] != nil }
-            .compactMap { difference(prefix + $0.key, $0.value, run[$0.key]) }
-        guard !differing.isEmpty, let make else { return differing }
-        return differences(inEffect(given, over: recorded, make), recorded, prefix: prefix, recordedKeysOnly: recordedKeysOnly)
+        let keys = (given.objectValue ?? [:]).sorted { $0.key < $1.key }.filter { !recordedKeysOnly || run[$0.key] != nil }
+            .filter { !matches($0.value, run[$0.key]) }
+        // Only text can be spelled otherwise (a choice's letters); a number that differs differs.
+        func holdsText(_ value: JSONValue) -> Bool {
+            switch value {
+            case .string: true
+            case .array(let items): items.contains(where: holdsText)
+            case .object(let members): members.values.contains(where: holdsText)
+            default: false
+            }
+        }
+        let textual = keys.filter { holdsText($0.value) }
+        let read = make.flatMap { make in
+            textual.isEmpty ? nil : inEffect(.object(Dictionary(uniqueKeysWithValues: textual.map { ($0.key, $0.value) })), over: recorded, make).objectValue
+        } ?? [:]
+        return keys.compactMap { difference(prefix + $0.key, read[$0.key] ?? $0.value, run[$0.key]) }
     }
 
     /// What a modality given sets otherwise than the one a run trained with, each as `difference`
