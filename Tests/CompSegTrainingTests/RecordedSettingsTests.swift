@@ -26,6 +26,32 @@ import CompSegTraining
 
     /// A fitted step records its fit in place of a key it was given (a stain step's reference image):
     /// that key is not a difference, the keys the run recorded are.
+    /// A plugin that reads its choice in any letters, as the built-in ones do.
+    struct Lowering: ReportsConfiguration {
+        struct Configuration: DefaultedConfiguration { var activation = "relu"; var width = 4 }
+        var configuration: Configuration
+    }
+
+    /// Text that differs as written is compared as the plugin reads it (`ReLU` is the run's `relu`);
+    /// the plugin is made only for such text, never for a number that differs (a network of a
+    /// width given otherwise would be made just to say so).
+    @Test func choicesAreComparedAsThePluginReadsThem() {
+        final class Count: @unchecked Sendable { var made = 0 }
+        let count = Count()
+        let make: (PluginConfiguration) throws -> Any = { given in
+            count.made += 1
+            var c = try given.decode(Lowering.Configuration.self)
+            c.activation = c.activation.lowercased()
+            return Lowering(configuration: c)
+        }
+        let recorded: JSONValue = ["activation": "relu", "width": 4]
+        #expect(RecordedSettings.differences(["activation": "ReLU", "width": 4], recorded, readBy: make).isEmpty && count.made == 1)
+        #expect(RecordedSettings.differences(["width": 512], recorded, readBy: make) == ["width 512 (the run's: 4)"] && count.made == 1)
+        #expect(RecordedSettings.differences(["activation": "ReLU", "width": 8], recorded, readBy: make) == ["width 8 (the run's: 4)"])
+        #expect(RecordedSettings.differences(["activation": "Tanh"], recorded, readBy: make) == ["activation tanh (the run's: relu)"])
+        #expect(RecordedSettings.differences(["activation": "ReLU"], recorded) == ["activation ReLU (the run's: relu)"])  // no plugin to ask
+    }
+
     @Test func fittedStepsAreComparedOnTheKeysTheRunRecorded() {
         let given: JSONValue = ["referenceImage": "ref.png", "alpha": 1]
         let recorded: JSONValue = ["stains": [[0.65, 0.70, 0.29]], "alpha": 2]
