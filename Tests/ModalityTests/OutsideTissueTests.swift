@@ -46,7 +46,7 @@ import Testing
         #expect {
             _ = try Self.chain(.zero).fitted(to: SampleSequence([first, second]))
         } throws: { error in
-            "\(error)".contains("t") && "\(error)".contains("band 3 is at 1640.0 here, 1680.0 in the first training sample")
+            "\(error)".contains("t") && "\(error)".contains("differs from the first training sample's, s's (band 3 is at 1640.0 here, 1680.0 in s)")
         }
     }
 

@@ -73,10 +73,10 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
             return (sample.id, values, pixels)
         }
         var pixels: [Float] = []
-        var axis: [Double]?
+        var axis: [Double]?, firstID = ""
         for outcome in shares {
             let share = try outcome.get()
-            guard let first = axis else { axis = share.axis; pixels += share.pixels; continue }
+            guard let first = axis else { (axis, firstID) = (share.axis, share.id); pixels += share.pixels; continue }
             if ChannelAxis.matches(share.axis, first) {
                 pixels += share.pixels
             } else if ChannelAxis.matches(share.axis.reversed(), first) {  // stored the other way: each spectrum reversed
@@ -85,10 +85,13 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
             } else {
                 // The band farthest off (the first of them), which is surely beyond the matching tolerance.
                 let gaps = zip(first, share.axis).map { Swift.abs($0 - $1) }
-                let how = first.count != share.axis.count ? "\(share.axis.count) bands, the first training sample's \(first.count)"
-                    : gaps.firstIndex(of: gaps.max() ?? 0).map { "band \($0) is at \(share.axis[$0]) here, \(first[$0]) in the first training sample" } ?? ""
-                throw SampleError(share.id, "step 'pca': its spectral axis differs from the first training sample's (\(how)); "
-                                  + "add a 'resample' step before 'pca'")
+                func spanned(_ a: [Double]) -> String {
+                    "\(a.count) bands" + (a.isEmpty ? "" : String(format: ", %g–%g", a[0], a[a.count - 1]))
+                }
+                let how = first.count != share.axis.count ? "\(spanned(share.axis)); \(firstID)'s \(spanned(first))"
+                    : gaps.firstIndex(of: gaps.max() ?? 0).map { "band \($0) is at \(share.axis[$0]) here, \(first[$0]) in \(firstID)" } ?? ""
+                throw SampleError(share.id, "step 'pca': its spectral axis differs from the first training sample's, \(firstID)'s "
+                                  + "(\(how)); one of the two is not as the others are, or add a 'resample' step before 'pca'")
             }
         }
         let bands = axis?.count ?? 0

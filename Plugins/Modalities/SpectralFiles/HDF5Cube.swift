@@ -78,7 +78,7 @@ struct HDF5Spectra: SpectralRegionFile {
         }
         // A `units` (or `unit`) string attribute on the axis says its unit; without one it is cm⁻¹.
         // One that is not a single string is refused: guessing would misread an axis in nm.
-        let written = try ["units", "unit"].first { file.hasAttribute($0, on: c.wavenumbers) }.map { name in
+        let written = try ["units", "unit", "Units", "Unit", "UNITS"].first { file.hasAttribute($0, on: c.wavenumbers) }.map { name in
             do { return try file.attributeString(name, on: c.wavenumbers) } catch let e as IOError {
                 throw IOError(file: e.file, "\(e.message) (the axis's unit, such as \"cm-1\" or \"nm\")")
             }
