@@ -306,7 +306,7 @@ struct Train: ParsableCommand {
             removeEmptyFolders(made)
             throw error
         }
-        let lock = try TrainingRun.lockForTraining(folder)
+        let lock = try FolderLock(folder.url, holder: TrainingRun.lockHolder)  // made and checked just above
         do { return try created(in: folder, lock: lock, file, cacheBudget: cacheBudget, registry: registry, device: device) } catch {
             // The folders made for a run that never began (the data refused, say) go again.
             lock.release()

@@ -30,7 +30,7 @@ public protocol SampleRegions: Sendable {
     var label: SampleLabel? { get }
     var height: Int { get }
     var width: Int { get }
-    /// The metadata the whole sample would carry (its file, `Sample.pixelScaleKey`).
+    /// The metadata the whole sample would carry (its file, `Sample.fullResolutionKey`).
     var metadata: [String: String] { get }
     /// How the tissue mask was decided where that differs from loading the image whole (from a
     /// coarser overview, say), in words for the user; nil where it does not.

@@ -197,8 +197,9 @@ extension Sample {
         return name.lowercased().hasSuffix(".ome") && name.count > 4 ? String(name.dropLast(4)) : name
     }
 
-    /// The metadata key for the file's full-resolution pixels per sample pixel (e.g. "2" for an
-    /// image read at half size): exports in file coordinates multiply by it.
+    /// The metadata key for the file's full-resolution pixels per sample pixel on both axes (e.g.
+    /// "2" for an image read at half size), for a reader that records no `fullResolutionKey`,
+    /// from which `pixelScale` derives each axis's own.
     public static let pixelScaleKey = "pixelScale"
 
     /// The metadata key for the file's full-resolution size as "HEIGHTxWIDTH", where the sample

@@ -49,8 +49,7 @@ struct HERegions: SampleRegions {
         (height, width) = (bands.height, bands.width)
         id = Sample.id(of: url)
         let full = bands.description.images[bands.description.levels[0]]
-        var metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.pixelScaleKey: "\(Double(full.width) / Double(width))",
-                        Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
+        var metadata = ["file": url.path, "level": "\(level)", "scale": "1", Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
         factor = max(1, (max(height, width) + Self.overviewSide - 1) / Self.overviewSide)
         var scaled = rule
         if factor > 1 {

@@ -59,7 +59,7 @@ public struct HESource: ImageSource, ReportsConfiguration {
             }
         }
         var metadata = ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
-                        Sample.pixelScaleKey: "\(Double(full.width) / Double(w))", Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
+                        Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
         metadata[Sample.warningKey] = Self.colourWarning(image)
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [3, h, w], scalars: planar),
                           channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
