@@ -199,7 +199,13 @@ struct Train: ParsableCommand {
 
     private func train(_ file: File?) throws {
         threading.apply()
-        let device = try compute.apply()
+        let device: DeviceChoice
+        do { device = try compute.apply() } catch let e as CLIError {
+            // The message speaks of --device and --precision: say where the file gave them.
+            let given = [file?.device.map { "device: \($0.rawValue)" }, file?.precision.map { "precision: \($0.rawValue)" }]
+            guard let config, case let keys = given.compactMap({ $0 }), !keys.isEmpty else { throw e }
+            throw CLIError(e.description + " (\(config) gives \(keys.joined(separator: ", ")))")
+        }
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
         PreparationInterrupt.install(resume == nil ? "no epoch was begun" : "no epoch was added; the run is as it was",

@@ -32,6 +32,13 @@ import Testing
             #expect(r.output.contains("Error: --device cuda: no GPU can be used: "), "\(command): \(r.output)")
             #expect(r.output.contains("run with --device cpu or auto"), "\(command): \(r.output)")
         }
+        // A settings file's device is named with the file, since the message speaks of the option.
+        let settings = FileManager.default.temporaryDirectory.appendingPathComponent("device-\(getpid()).yaml")
+        defer { try? FileManager.default.removeItem(at: settings) }
+        try "modality: infrared\ndata: m.csv\nout: /nonexistent/never-written\ndevice: cuda\n".write(to: settings, atomically: true, encoding: .utf8)
+        let fromFile = try cli.run(["train", "--config", settings.path])
+        #expect(fromFile.status == 1 && fromFile.output.contains("Error: --device cuda: no GPU can be used: ")
+                && fromFile.output.contains("(\(settings.path) gives device: cuda)"), "\(fromFile.output)")
         let bf16 = try cli.run(["bench", "--steps", "1", "--size", "16", "--channels", "2", "--precision", "bf16"])
         #expect(bf16.status == 1 && bf16.output.contains("Error: --precision bf16 needs a GPU"), "\(bf16.output)")
         // --device cpu with a GPU's precision contradicts itself: a usage error, found before any work.

@@ -115,9 +115,11 @@ import SpectralFiles
 
     @Test func wrongRankForTheLayout() {
         let m = Self.message("hwb.h5") { $0.layout = .flat; $0.height = "h"; $0.width = "w" }
-        #expect(m.contains("hwb.h5") && m.contains("'/spectra'") && m.contains("rank 3") && m.contains("pixels×B"))
+        #expect(m.contains("hwb.h5") && m.contains("'/spectra'") && m.contains("rank 3") && m.contains("pixels×B")
+                && m.contains("a rank-3 cube is layout 'hwb', 'bhw' or 'matlab'"), "\(m)")
         let m2 = Self.message("pyir.h5") { $0.layout = .bhw; $0.spectra = "/data/intensities" }
-        #expect(m2.contains("pyir.h5") && m2.contains("rank 2") && m2.contains("B×H×W"))
+        #expect(m2.contains("pyir.h5") && m2.contains("rank 2") && m2.contains("B×H×W")
+                && m2.contains("is layout 'flat', which also needs keys 'height' and 'width'"), "\(m2)")
     }
 
     /// The first non-finite value is named by pixel, row by row, not by the band-by-band order the

@@ -47,8 +47,7 @@ struct HDF5Spectra: SpectralRegionFile {
         }
         let shape = try file.shape(of: c.spectra)
         guard shape.count == layout.rank else {
-            throw fail(c.spectra, LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(layout.rawValue)' "
-                                              + "expects \(layout.dimensionNames) (rank \(layout.rank))"))
+            throw fail(c.spectra, layout.rankMismatch(shape))
         }
         self.shape = shape
         let size = layout == .flat ? try SpectralFileReader(c).imageSize(file, url) : nil

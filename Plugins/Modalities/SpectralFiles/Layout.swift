@@ -36,13 +36,23 @@ public enum SpectralLayout: String, ConfigurationChoice, Sendable {
         }
     }
 
+    /// The error for a spectra dataset of `shape` whose rank is not this layout's, with the
+    /// layout that a rank-2 or rank-3 dataset suggests.
+    public func rankMismatch(_ shape: [Int]) -> LayoutError {
+        let hint = switch (shape.count, self) {
+        case (2, .hwb), (2, .bhw), (2, .matlab):
+            "; a rank-2 dataset of pixels×bands is layout 'flat', which also needs keys 'height' and 'width'"
+        case (3, .flat): "; a rank-3 cube is layout 'hwb', 'bhw' or 'matlab'"
+        default: ""
+        }
+        return LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(rawValue)' expects \(dimensionNames) (rank \(rank))" + hint)
+    }
+
     /// (B, H, W) of a spectra dataset of `shape`.
     /// - Parameter size: (H, W) for `.flat`; ignored by the other layouts.
     /// - Throws: `LayoutError` for a wrong rank, an empty dimension, or (flat) pixels ≠ H·W.
     public func dimensions(shape: [Int], size: (height: Int, width: Int)? = nil) throws -> (bands: Int, height: Int, width: Int) {
-        guard shape.count == rank else {
-            throw LayoutError("has shape \(shape) (rank \(shape.count)); layout '\(rawValue)' expects \(dimensionNames) (rank \(rank))")
-        }
+        guard shape.count == rank else { throw rankMismatch(shape) }
         guard shape.allSatisfy({ $0 > 0 }) else {
             throw LayoutError("has shape \(shape) with an empty dimension; layout '\(rawValue)' expects \(dimensionNames)")
         }
