@@ -440,6 +440,12 @@ struct Compare: ParsableCommand {
                     if let patience = settings.patience { model.training.patience = patience }
                     let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
                     session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
+                    if session.completedEpochs < settings.epochs, stoppedByPatience(session) == nil {
+                        // Its test results and the comparison's tables describe the weights it is about to change:
+                        // gone before it trains, so that a stop leaves no finished-looking tables of other weights.
+                        for stale in Entry.outputs.map(folder.appendingPathComponent) + [directory.url.appendingPathComponent("test")]
+                        where FileManager.default.fileExists(atPath: stale.path) { try FileManager.default.removeItem(at: stale) }
+                    }
                     print(session.completedEpochs >= settings.epochs
                           ? "\(directory.url.path) completed its \(settings.epochs) epochs: nothing to train"
                           : stoppedByPatience(session).map { "\(directory.url.path): \($0): nothing to train" } ?? "Resuming \(directory.url.path) after epoch \(session.completedEpochs) of \(settings.epochs)" + note)
@@ -468,8 +474,9 @@ struct Compare: ParsableCommand {
                 let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
                 warnAboutCheckerboard(samples, maps, topology: session.model.topology, threshold: chosen, entry: e.name)  // as evaluate does
                 if evaluation.marksNothing {
-                    warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, "
-                         + "so its AUC is 0.5 and its Dice 0 whatever the map ranks")
+                    let cost = evaluation.marksNothingCost
+                    warn("\(e.name): no test pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so "
+                         + (cost.isEmpty ? "" : cost + ", and ") + "no cancer sample is found, whatever the maps rank")
                 }
                 let figures = session.folder.url.appendingPathComponent("test")
                 try createFolder(figures)
@@ -504,8 +511,9 @@ struct Compare: ParsableCommand {
             throw ExitCode(stop.exitStatus)
         }
         try writeTables(rows, to: folder)
-        let curves = rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) }
-        try EvaluationReport.writeROC(curves, to: folder)
+        // Without both classes in the test split there is no ROC, and none is drawn (as evaluate).
+        let curves = rows.contains { $0.evaluation.summary.auc != nil } ? rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) } : []
+        if !curves.isEmpty { try EvaluationReport.writeROC(curves, to: folder) }
         try writeReport(rows, roc: curves, settings: settings, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
         if threshold != "auto" {  // the table's threshold is the comparison's, not the runs'
@@ -522,7 +530,7 @@ struct Compare: ParsableCommand {
         let numeric = Set(header.indices.filter { !text.contains(header[$0]) })
         let comparison = ReportHTML.sortableTable(header: header, numeric: numeric,
                                                   rows: cells.map { $0.map { $0 == "–" ? "" : $0 } })
-        let rocFigure = ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
+        let rocFigure = roc.isEmpty ? "" : ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
                                           caption: "ROC of the tumor fraction on the test split, one curve per topology, with DeLong's 95% "
                                             + "interval of the AUC in the legend; ringed dots are each topology's Youden point.")
         var sections: [String] = []
@@ -598,7 +606,7 @@ struct Compare: ParsableCommand {
             <h2>Comparison</h2>
             <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>
             \(comparison)
-            <div class="figures" style="margin-top:1rem">\(rocFigure)</div>
+            \(roc.isEmpty ? "" : "<div class=\"figures\" style=\"margin-top:1rem\">\(rocFigure)</div>")
             \(sections.joined(separator: "\n"))
             <p class="subtitle">Each topology's run folder (model.json, weights.safetensors, history.csv, curves.png and curves.svg, and its test figures in test/) lies beside this report: \(ReportHTML.escape(rows.map(\.name).joined(separator: ", "))).</p>
             """

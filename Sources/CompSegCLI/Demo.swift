@@ -104,6 +104,9 @@ struct Demo: ParsableCommand {
                                    + "another --out")
         }
         try Self.removeEarlierDemo(in: folder)
+        // An earlier demo's report and per-sample files go too, before training: a stop leaves none beside the new run.
+        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
+        for name in Evaluate.outputs + ["per_sample.csv"] { removeWrittenFile(folder.appendingPathComponent(name)) }
         try createFolder(folder)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -117,8 +120,6 @@ struct Demo: ParsableCommand {
         let result = outcome.evaluation
         if let stopped = stoppedByPatience(outcome.run) { print(stopped) }
         warnAboutCheckerboard(outcome.test, outcome.maps, topology: settings.topology, threshold: result.threshold)  // as evaluate does
-        // An earlier demo's per-sample files, so that none of its samples' stay.
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
         let origin = threshold != nil ? "set by --threshold"
             : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,

@@ -185,8 +185,9 @@ struct Evaluate: ParsableCommand {
             let autoChoseIt = threshold == "auto" || (threshold == nil && trained.description.threshold != nil && runsOwn)
             let orAuto = autoChoseIt ? "" : ", or --threshold auto"
             if e.marksNothing {
-                warn("no pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so the AUC is 0.5, the Dice 0 "
-                     + "where a truth marks tumor, and no sample is called, whatever the maps rank; give a lower --threshold\(orAuto)")
+                let cost = e.marksNothingCost
+                warn("no pixel exceeds the threshold \(thresholdText(chosen)): every tumor fraction is 0, so \(cost.isEmpty ? "" : cost + ", and ")"
+                     + "no cancer sample is found, whatever the maps rank; give a lower --threshold\(orAuto)")
             } else if let marked = e.summary.cancerFreeFractionMean, SegmentationEvaluation.marksMost(marked) {
                 warn(String(format: "the masks at the threshold %@ mark %.0f%% of the cancer-free samples' tissue: at it the maps do not "
                             + "single out tumor; give a higher --threshold%@", thresholdText(chosen), 100 * marked, orAuto))

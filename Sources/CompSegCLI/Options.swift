@@ -112,6 +112,9 @@ struct CacheOptions: ParsableArguments {
 
     func validate() throws {
         if let cacheMb, cacheMb < 0 { throw ValidationError("--cache-mb must be 0 or more, got \(cacheMb)") }
+        if let cacheMb, cacheMb > Int.max >> 20 {  // its bytes would not fit in 64 bits
+            throw ValidationError("--cache-mb must be at most \(Int.max >> 20), got \(cacheMb)")
+        }
     }
 
     var bytes: Int { cacheMb.map { $0 << 20 } ?? SampleStore.defaultCacheBudget }

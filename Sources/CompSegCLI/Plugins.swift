@@ -10,7 +10,7 @@ struct Plugins: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the registered modality readers, topologies, pooling heads and preprocessing steps and the modality manifests, or one plugin's settings or one manifest.")
 
-    @Argument(help: "A plugin's identifier or alias, or a modality manifest's name: print the plugin's settings with their defaults and where to give them, or the manifest's reader, options and steps.")
+    @Argument(help: "A plugin's identifier or alias, or a modality manifest's name or file (.yaml, .yml, .json): print the plugin's settings with their defaults and where to give them, or the manifest's reader, options and steps.")
     var name: String?
 
     func run() throws {
@@ -101,6 +101,9 @@ struct Plugins: ParsableCommand {
         }
         if let url = CompSegTool.modalityManifests[name.lowercased()] {
             found.append(try manifestBlock(name.lowercased(), url))
+        } else if case let url = URL(fileURLWithPath: name), ["yaml", "yml", "json"].contains(url.pathExtension.lowercased()) {
+            // A manifest file, as --modality takes it: read, or its error said.
+            found.append(try manifestBlock(name, url))
         }
         if let (info, _) = try? registry.modalities.factory(name) {
             block("modality reader", info, Result { try reported(try registry.modality(name)) },

@@ -24,7 +24,7 @@ extension ChannelAxis {
     }
 
     private static func format(_ v: Double) -> String {
-        v == v.rounded() ? String(Int(v)) : String(format: "%.2f", v)
+        Int(exactly: v).map(String.init) ?? (abs(v) < 1e15 ? String(format: "%.2f", v) : String(format: "%g", v))
     }
 }
 

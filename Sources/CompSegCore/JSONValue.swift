@@ -40,14 +40,14 @@ extension JSONValue {
         }
     }
 
-    /// The value with its `index`-th number (in the order of `numbers()`) set to `value`.
-    public func replacingNumber(_ index: Int, with value: Double) -> JSONValue {
+    /// The value with the numbers at `indices` (in the order of `numbers()`) set to `value`.
+    public func replacingNumbers(_ indices: Set<Int>, with value: Double) -> JSONValue {
         var seen = 0
         func replaced(_ v: JSONValue) -> JSONValue {
             switch v {
             case .number:
                 defer { seen += 1 }
-                return seen == index ? .number(value) : v
+                return indices.contains(seen) ? .number(value) : v
             case .array(let items): return .array(items.map(replaced))
             case .object(let members):
                 var out = members

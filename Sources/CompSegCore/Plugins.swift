@@ -102,30 +102,8 @@ public struct PluginConfiguration: Sendable, Equatable {
         do { value = try JSONDecoder().decode(T.self, from: json) } catch let error as DecodingError {
             // Foundation reports a fraction (or a huge number) where a whole number belongs as
             // "not valid JSON" with no key: name the numbers that may be meant instead.
-            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty,
-               let given = try? JSONDecoder().decode(JSONValue.self, from: json) {
-                // The numbers that may be meant: a fraction, one beyond 64 bits, or one below 0 (where a count
-                // or a seed belongs); of those, the ones that, set to 0, no longer fail the decoding this way.
-                let numbers = given.numbers()
-                let suspects = numbers.indices.filter { numbers[$0].value.rounded() != numbers[$0].value || Swift.abs(numbers[$0].value) >= 9.2e18
-                    || numbers[$0].value < 0 }
-                let culprits = suspects.filter { i in
-                    do { _ = try JSONDecoder().decode(T.self, from: given.replacingNumber(i, with: 0).data); return true }
-                    catch DecodingError.dataCorrupted(let c) where c.codingPath.isEmpty { return false }
-                    catch { return true }
-                }
-                if !culprits.isEmpty {
-                    throw ConfigurationError(source: source, message: culprits.map { i -> String in
-                        let (path, value) = numbers[i]
-                        let magnitude = Swift.abs(value)
-                        if magnitude > Double(Float.greatestFiniteMagnitude) || (magnitude > 0 && magnitude < Double(Float.leastNormalMagnitude)) {
-                            return "key '\(path)': \(value) is beyond the numbers a setting holds (32 bits: magnitudes from 1.2e-38 to 3.4e38, or 0)"
-                        }
-                        return value.rounded() != value ? "key '\(path)': \(value) is not a whole number"
-                            : magnitude < 9.2e18 ? "key '\(path)': \(Int(value)) is below 0; expected a whole number 0 or more"
-                            : "key '\(path)': \(value) is beyond a whole number's range (up to 9223372036854775807)"
-                    }.joined(separator: "; "))
-                }
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, case let culprits = misfitNumbers(T.self, in: json), !culprits.isEmpty {
+                throw ConfigurationError(source: source, message: culprits.joined(separator: "; "))
             }
             // A key missing beside one given that no type knows is most likely that key misspelled
             // (at the top, or in a section such as `tissue`, which one unknown key leaves without its defaults).
@@ -357,6 +335,43 @@ extension DecodingError {
         case .dataCorrupted(let c): return c.codingPath.isEmpty ? c.debugDescription : "key '\(path(c))': \(c.debugDescription)"
         @unknown default: return "\(self)"
         }
+    }
+}
+
+/// The numbers of `json` that keep it from decoding as `T` where Foundation says only that the data
+/// is "not valid JSON", with no key (a fraction, a negative or a huge number where a whole number
+/// belongs, or a number beyond 32 bits), each named with its key and what was expected; empty
+/// where no number is to blame. Suspect numbers are found by halving: a group is to blame when,
+/// the other suspects set to 0, the decoding still fails that way (a model.json holds thousands).
+public func misfitNumbers<T: Decodable>(_ type: T.Type, in json: Data) -> [String] {
+    guard let given = try? JSONDecoder().decode(JSONValue.self, from: json) else { return [] }
+    let numbers = given.numbers()
+    let suspects = numbers.indices.filter { numbers[$0].value.rounded() != numbers[$0].value || Swift.abs(numbers[$0].value) >= 9.2e18
+        || numbers[$0].value < 0 }
+    func failsKeeping(_ kept: ArraySlice<Int>) -> Bool {
+        let zeroed = Set(suspects).subtracting(kept)
+        do { _ = try JSONDecoder().decode(T.self, from: given.replacingNumbers(zeroed, with: 0).data); return false }
+        catch DecodingError.dataCorrupted(let c) where c.codingPath.isEmpty { return true }
+        catch { return false }
+    }
+    func culprits(in group: ArraySlice<Int>) -> [Int] {
+        guard !group.isEmpty, failsKeeping(group) else { return [] }
+        if group.count == 1 { return [group.first!] }
+        let middle = group.startIndex + group.count / 2
+        return culprits(in: group[..<middle]) + culprits(in: group[middle...])
+    }
+    // Each suspect that fails alone; none where the failure is not the numbers' (zeroing them all leaves it).
+    guard !suspects.isEmpty, !failsKeeping([]) else { return [] }
+    let culprits = culprits(in: suspects[...])
+    return culprits.map { i -> String in
+        let (path, value) = numbers[i]
+        let magnitude = Swift.abs(value)
+        if magnitude > Double(Float.greatestFiniteMagnitude) || (magnitude > 0 && magnitude < Double(Float.leastNormalMagnitude)) {
+            return "key '\(path)': \(value) is beyond the numbers a setting holds (32 bits: magnitudes from 1.2e-38 to 3.4e38, or 0)"
+        }
+        return value.rounded() != value ? "key '\(path)': \(value) is not a whole number"
+            : magnitude < 9.2e18 ? "key '\(path)': \(Int(value)) is below 0; expected a whole number 0 or more"
+            : "key '\(path)': \(value) is beyond a whole number's range (up to 9223372036854775807)"
     }
 }
 

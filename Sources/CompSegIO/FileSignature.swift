@@ -10,7 +10,10 @@ public enum FileSignature {
     /// The first 12 bytes of an existing regular file (fewer when it is shorter).
     public static func head(of url: URL, bytes: Int = 12) throws -> [UInt8] {
         try requireExistingFile(url)
-        guard let handle = try? FileHandle(forReadingFrom: url) else { throw IOError(file: url.path, "cannot be opened for reading") }
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw IOError(file: url.path, "cannot be opened for reading: \(systemReason(error))")
+        }
         defer { try? handle.close() }
         return [UInt8]((try? handle.read(upToCount: bytes)) ?? Data())
     }

@@ -9,6 +9,11 @@ private func hdf5Error(_ file: String, _ message: String) -> IOError {
     return IOError(file: file, message)
 }
 
+/// The size in bytes of the file at `url`, nil where it cannot be told.
+private func fileSize(_ url: URL) -> Int? {
+    ((try? FileManager.default.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.intValue
+}
+
 /// Initializes the library and stops HDF5 printing its error stack. The setting is per thread in
 /// thread-safe builds (Debian's), so every entry point calls this. The library is initialized
 /// without its clean-up at exit: a file whose writing failed (a full disk) stays half-open in it,
@@ -39,10 +44,14 @@ public final class HDF5File: Sendable {
                 throw IOError(file: url.path, "is a MATLAB MAT-file of version 5 or 7, which is not HDF5; save it as version 7.3 "
                               + "(save(file, 'cube', 'wn', '-v7.3')), which this program reads")
             }
-            throw hdf5Error(url.path, "not an HDF5 file")
+            let size = fileSize(url)
+            throw hdf5Error(url.path, size == 0 ? "is empty (0 bytes): not an HDF5 file (a copy or download cut short?)" : "not an HDF5 file")
         }
         let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
-        guard id >= 0 else { throw hdf5Error(url.path, "cannot be opened as HDF5 (locked or damaged?)") }
+        guard id >= 0 else {
+            let size = fileSize(url).map { " of \($0) bytes" } ?? ""
+            throw hdf5Error(url.path, "cannot be opened as HDF5: the file\(size) starts as HDF5 but is cut short or damaged, or a writer holds it locked")
+        }
         file = id
     }
     deinit { H5Fclose(file) }

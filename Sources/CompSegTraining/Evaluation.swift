@@ -141,9 +141,17 @@ public struct SegmentationEvaluation: Sendable {
         return result.tumorFraction >= cut ? .cancer : .cancerFree
     }
 
-    /// Whether no sample has a pixel above the threshold: every tumor fraction is 0, the AUC 0.5
-    /// and the Dice 0 where a truth marks tumor, whatever the maps rank.
-    public var marksNothing: Bool { results.allSatisfy { $0.tumorPixels == 0 } }
+    /// Whether cancer samples are scored and no sample has a pixel above the threshold: every tumor
+    /// fraction is 0, the AUC 0.5 and the Dice 0 where a truth marks tumor, whatever the maps rank.
+    /// Clean masks of cancer-free samples alone are what a good network gives: not this.
+    public var marksNothing: Bool { results.contains { $0.label == .cancer } && results.allSatisfy { $0.tumorPixels == 0 } }
+
+    /// What `marksNothing` costs, for its warning: "the AUC is 0.5, the Dice 0 where a truth marks
+    /// tumor", each part where it applies.
+    public var marksNothingCost: String {
+        let dice = results.contains { $0.label == .cancer && $0.pixel != nil } ? "the Dice 0 where a truth marks tumor" : nil
+        return [summary.auc == nil ? nil : "the AUC is 0.5", dice].compactMap { $0 }.joined(separator: ", ")
+    }
 
     /// Whether masks that mark `cancerFreeFraction` of the cancer-free samples' tissue on average
     /// mark most of it (half or more): their maps single out nothing.

@@ -309,11 +309,13 @@ public enum EvaluationReport {
     /// The summary: one tile per number, each with a line on what it means.
     static func summaryTiles(_ s: SegmentationEvaluation.Summary, thresholdOrigin: String) -> String {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
+        func meanSD(_ mean: Double?, _ sd: Double?) -> String { f(mean) + (sd.map { " ± " + f($0) } ?? "") }  // one sample: no sd
         var tiles = [
             ReportHTML.tile("Samples", "\(s.nCancer) cancer / \(s.nCancerFree) cancer-free", "Evaluated samples, by their image label."),
             ReportHTML.tile("AUC", f(s.auc) + (s.aucCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
                             "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; "
-                                + (s.aucCI == nil && s.auc != nil
+                                + (s.auc == nil ? "none here: it needs samples of both classes."
+                                   : s.aucCI == nil
                                    ? "no 95% interval: DeLong's method gives none with one sample of a class, and a 0-wide one "
                                      + "when the classes separate completely or every score ties, which few samples cannot show."
                                    : "95% interval by DeLong's method.")),
@@ -331,21 +333,23 @@ public enum EvaluationReport {
         ]
         if s.diceMean != nil {
             tiles += [
-                ReportHTML.tile("Dice", "\(f(s.diceMean)) ± \(f(s.diceSD))",
+                ReportHTML.tile("Dice", meanSD(s.diceMean, s.diceSD),
                                 "Overlap of the predicted and true tumor, over cancer samples with truth (mean ± sd; 1 perfect)."),
                 ReportHTML.tile("True tumor outside tissue", s.truthPixelsOutsideTissue.map { "\($0) of \(s.truthPixels ?? 0) px" } ?? "–",
                                 "True tumor pixels the tissue mask leaves out: the masks cannot mark them, and Dice counts them as "
                                 + "missed. Many mean a tissue-mask problem, not the network's (inspect; the reader's tissue options; a mask column)."),
-                ReportHTML.tile("IoU", "\(f(s.iouMean)) ± \(f(s.iouSD))",
+                ReportHTML.tile("IoU", meanSD(s.iouMean, s.iouSD),
                                 "Intersection over union of the predicted and true tumor, over cancer samples with truth."),
-                ReportHTML.tile("Pixel sensitivity", "\(f(s.pixelSensitivityMean)) ± \(f(s.pixelSensitivitySD))",
+                ReportHTML.tile("Pixel sensitivity", meanSD(s.pixelSensitivityMean, s.pixelSensitivitySD),
                                 "Share of the true tumor pixels that are predicted tumor, over cancer samples with truth."),
-                ReportHTML.tile("Pixel specificity", "\(f(s.pixelSpecificityMean)) ± \(f(s.pixelSpecificitySD))",
+                ReportHTML.tile("Pixel specificity", meanSD(s.pixelSpecificityMean, s.pixelSpecificitySD),
                                 "Share of the tissue pixels without tumor that are left unmarked, over cancer samples with truth."),
-                ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples with a truth mask whose predicted and true masks are both empty: "
-                                + "cancer-free samples left clean, and any cancer sample among them, which counts as Dice 1 in the mean "
-                                + "(a cancer-free sample has no Dice of its own: its tumor fraction says how much it marks)."),
             ]
+        }
+        if s.diceMean != nil || s.nBothEmpty > 0 {  // cancer-free samples with truth alone have no Dice, but may be left clean
+            tiles.append(ReportHTML.tile("Both empty", "\(s.nBothEmpty)", "Samples with a truth mask whose predicted and true masks are both empty: "
+                                         + "cancer-free samples left clean, and any cancer sample among them, which counts as Dice 1 in the mean "
+                                         + "(a cancer-free sample has no Dice of its own: its tumor fraction says how much it marks)."))
         }
         return "<div class=\"tiles\">\n\(tiles.joined(separator: "\n"))\n</div>"
     }

@@ -142,7 +142,9 @@ public struct Manifest: Sendable {
                 if what == "truth" && !requiringTruthFiles { return nil }
                 // A Windows path (spots\a.h5, C:\data\a.h5): its backslashes are part of the name here.
                 // The first relative path missing says where it was looked for: relative to the manifest's folder.
-                let hint = text.contains("\\") ? " (a backslash does not separate folders here: write / instead)"
+                let hint = text.contains("\u{FFFD}") ? " (the manifest is not UTF-8 text, so the name's letters shown as \u{FFFD} could not "
+                    + "be read: save the manifest as UTF-8)"
+                    : text.contains("\\") ? " (a backslash does not separate folders here: write / instead)"
                     : !text.hasPrefix("/") && !saidWhere ? " (looked for \(u.path): a path not starting with / is relative to the "
                         + "folder holding the manifest)" : ""
                 if !text.hasPrefix("/") { saidWhere = true }

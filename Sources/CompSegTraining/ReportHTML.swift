@@ -155,11 +155,13 @@ public enum ReportHTML {
 
     /// `s` as an element id (and `#` link target), escaped: HTML ids hold no whitespace, so each
     /// whitespace character and `%` is written as its UTF-8 bytes in `%XX` (`spot, one` →
-    /// `spot,%20one`). The spelling is reversible, so distinct ids stay distinct anchors.
+    /// `spot,%20one`), as are control characters and the `"`, `<`, `>` and `` ` `` that a browser
+    /// encodes in a link's fragment (else the link would not find its id). The spelling is
+    /// reversible, so distinct ids stay distinct anchors.
     public static func anchor(_ s: String) -> String {
         var text = ""
         for scalar in s.unicodeScalars {
-            if scalar == "%" || scalar.properties.isWhitespace {
+            if "%\"<>`".unicodeScalars.contains(scalar) || scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value == 0x7F {
                 for byte in String(scalar).utf8 { text += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2) }
             } else {
                 text.unicodeScalars.append(scalar)

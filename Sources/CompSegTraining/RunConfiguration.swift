@@ -57,9 +57,16 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
                                     + "(\(Self.currentFormat)); use a newer compseg")
             }
         } catch let error as DecodingError {
-            let problem = CompactJSON.syntaxProblem(data).map { "not JSON: \($0)" } ?? error.readable
+            // Foundation calls a misfit number (a fraction or a negative where a count belongs) "not valid JSON": named by its key.
+            var misfits: [String] = []
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let format = try? JSONDecoder().decode(Format.self, from: data).format {
+                misfits = format ?? 0 >= 4 ? misfitNumbers(RunConfiguration.self, in: data) : misfitNumbers(LegacyRunConfiguration.self, in: data)
+            }
+            let problem = CompactJSON.syntaxProblem(data).map { "not JSON: \($0)" } ?? (misfits.isEmpty ? error.readable : misfits.joined(separator: "; "))
             throw TrainingError("\(file): not a run configuration that compseg wrote (\(problem))")
         }
+        // Checked here, named by file and key, rather than after the data is prepared.
+        try training.validate { "\(file): key 'training.\($0)'" }
         if let threshold, !(threshold.value > 0 && threshold.value < 1) {
             throw TrainingError("\(file): key 'threshold.value' is \(threshold.value); expected a number in (0, 1)")
         }

@@ -78,13 +78,20 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         return s
     }
 
-    func validate() throws {
-        guard epochs > 0 else { throw TrainingError("epochs must be positive, got \(epochs)") }
-        guard batchSize > 0 else { throw TrainingError("batch size must be positive, got \(batchSize)") }
-        guard learningRate > 0 else { throw TrainingError("learning rate must be positive, got \(learningRate)") }
-        guard weightDecay >= 0, weightDecay.isFinite else { throw TrainingError("weight decay must be 0 or more, got \(weightDecay)") }
-        if let patience, patience <= 0 { throw TrainingError("patience must be positive, got \(patience)") }
-        guard warmupEpochs >= 0 else { throw TrainingError("warm-up epochs must not be negative, got \(warmupEpochs)") }
+    /// Checks every setting's range.
+    /// - Parameter key: how a setting is named in the message (`model.json`'s key path, say).
+    func validate(naming key: (String) -> String = { $0 }) throws {
+        func require(_ ok: Bool, _ name: String, _ expected: String, _ value: Any) throws {
+            guard ok else { throw TrainingError("\(key(name)) must be \(expected), got \(value)") }
+        }
+        try require(epochs > 0, "epochs", "positive", epochs)
+        try require(batchSize > 0, "batchSize", "positive", batchSize)
+        try require(learningRate > 0 && learningRate.isFinite, "learningRate", "a positive finite number", learningRate)
+        try require(weightDecay >= 0 && weightDecay.isFinite, "weightDecay", "0 or more", weightDecay)
+        try require(momentum >= 0 && momentum < 1, "momentum", "0 or more and below 1", momentum)
+        if let patience { try require(patience > 0, "patience", "positive", patience) }
+        try require(minDelta >= 0 && minDelta.isFinite, "minDelta", "0 or more", minDelta)
+        try require(warmupEpochs >= 0, "warmupEpochs", "0 or more", warmupEpochs)
     }
 
     func makeOptimizer() -> Optimizer {

@@ -25,7 +25,7 @@ extension RamanPhantom {
         let n = settings.size, b = settings.bands, plane = n * n
         var bil = [Float](repeating: 0, count: spot.counts.count)  // (row, band, column)
         for y in 0..<n { for k in 0..<b { for x in 0..<n { bil[(y * b + k) * n + x] = spot.counts[k * plane + y * n + x] } } }
-        try bil.withUnsafeBytes { Data($0) }.write(to: folder.appendingPathComponent("\(spot.id).img"), options: .atomic)
+        try writeDurably(bil.withUnsafeBytes { Data($0) }, to: folder.appendingPathComponent("\(spot.id).img"))
         let header = """
             ENVI
             description = {compseg Raman phantom, spot \(spot.id)}
@@ -41,7 +41,7 @@ extension RamanPhantom {
             wavelength = {\(shifts.map { "\($0)" }.joined(separator: ", "))}
 
             """
-        try Data(header.utf8).write(to: folder.appendingPathComponent("\(spot.id).hdr"), options: .atomic)
+        try writeDurably(Data(header.utf8), to: folder.appendingPathComponent("\(spot.id).hdr"))
     }
 
     private func writeText(_ spot: Spot, to url: URL) throws {
@@ -56,6 +56,6 @@ extension RamanPhantom {
                 }
             }
         }
-        try Data(text.utf8).write(to: url, options: .atomic)
+        try writeDurably(Data(text.utf8), to: url)
     }
 }

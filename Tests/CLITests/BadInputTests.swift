@@ -158,6 +158,11 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: earlier + "/run/weights.safetensors"))
         try FileManager.default.removeItem(atPath: earlier + "/data/NOTES.txt")
         try refuses(commands[2].1 + ["--out", earlier], saying: "pass --force to replace the demo there")
+        // A replacement stopped at its first write leaves none of the earlier demo's report beside its new run.
+        #expect(FileManager.default.fileExists(atPath: earlier + "/report.html"))
+        let stoppedDemo = try cli.run(commands[2].1 + ["--out", earlier, "--force"], environment: ["COMPSEG_FAULT_KILL_AT": "1"])
+        let left = try FileManager.default.contentsOfDirectory(atPath: earlier)  // data: the empty folder made above
+        #expect(stoppedDemo.status != 0 && left.allSatisfy { ["demo.json", "data"].contains($0) || $0.hasPrefix(".") }, "\(left)")
         let replaced = try cli.run(commands[2].1 + ["--out", earlier, "--force"])
         #expect(replaced.status == 0, "\(replaced.output)")
         // What a run stopped before its first epoch leaves is its own: training into it again starts it.

@@ -679,6 +679,23 @@ extension EndToEndTests {
         // Its runs record what train's do.
         let segnet = try String(contentsOfFile: folder.path("cmp/segnet/model.json"), encoding: .utf8)
         #expect(segnet.contains("\"oneDNN\" :") && segnet.contains("\"device\" : \"cpu (oneDNN ") && segnet.contains("fp32"), "\(segnet)")
+        // A test split of cancer samples alone has no ROC: none is drawn, as evaluate draws none.
+        let manifestLines = try String(contentsOfFile: manifest, encoding: .utf8).split(separator: "\n")
+        let header = manifestLines[0].split(separator: ",", omittingEmptySubsequences: false)
+        let (label, split) = (header.firstIndex(of: "label")!, header.firstIndex(of: "split")!)
+        let cancerTests = manifestLines.filter { row in
+            let f = row.split(separator: ",", omittingEmptySubsequences: false)
+            return f[split] != "test" || f[label] == "1"
+        }
+        let cancerManifest = URL(fileURLWithPath: manifest).deletingLastPathComponent().appendingPathComponent("cancer-tests.csv").path
+        try Data(cancerTests.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: cancerManifest))
+        let oneClass = try cli.run(["compare", "--data", cancerManifest, "--modality", "infrared", "--topologies", "unet",
+                                    "--out", folder.path("cmp1"), "--epochs", "1", "--width", "4", "--depth", "1", "--batch", "2"])
+        #expect(oneClass.status == 0 && !FileManager.default.fileExists(atPath: folder.path("cmp1/roc.png"))
+                    && !FileManager.default.fileExists(atPath: folder.path("cmp1/roc.svg")), "\(oneClass.output)")
+        let oneClassReport = try String(contentsOfFile: folder.path("cmp1/report.html"), encoding: .utf8)
+        #expect(!oneClassReport.contains("ROC of the tumor fraction")
+                    && ReportChecks.checkImages(oneClassReport).contains { $0.contains("training loss") })
         let unknown = try cli.run(["compare", "--data", manifest, "--modality", "infrared", "--topologies", "unet,resnet",
                                    "--out", folder.path("cmp2")])
         #expect(unknown.status != 0 && unknown.output.contains("--topologies resnet: unknown topology 'resnet'; known: segnet, unet"),

@@ -406,6 +406,20 @@ import Testing
         let segnet = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/segnet/model.json"))))
         #expect(((segnet as? [String: Any])?["training"] as? [String: Any])?["patience"] as? Int == 1)
         #expect(try String(contentsOfFile: folder.path("c/report.html"), encoding: .utf8).contains("1 epoch (patience 1)"))
+        // A resume killed once unet's weights changed leaves no table or test result of its earlier weights.
+        var point = 1, epochs = 1
+        while point < 40, epochs == 1 {
+            try? FileManager.default.removeItem(atPath: folder.path("k"))
+            try FileManager.default.copyItem(atPath: folder.path("c"), toPath: folder.path("k"))
+            let killed = try cli.run(options.map { $0 == "1" ? "2" : $0 == folder.path("c") ? folder.path("k") : $0 }
+                                     + ["--paper-recipe", "--patience", "5", "--resume"], environment: ["COMPSEG_FAULT_KILL_AT": "\(point)"])
+            #expect(killed.status != 0, "the kill at write point \(point) came after the comparison ended")
+            epochs = try String(contentsOfFile: folder.path("k/unet/history.csv"), encoding: .utf8).split(separator: "\n").count - 1
+            point += 1
+        }
+        #expect(epochs == 2 && !FileManager.default.fileExists(atPath: folder.path("k/report.html"))
+                    && !FileManager.default.fileExists(atPath: folder.path("k/comparison.csv"))
+                    && !FileManager.default.fileExists(atPath: folder.path("k/unet/test")), "write point \(point - 1)")
         let longer = try cli.run(options.map { $0 == "1" ? "2" : $0 } + ["--paper-recipe", "--patience", "5", "--resume"])
         #expect(longer.status == 0 && longer.output.contains("Resuming ") && longer.output.contains("after epoch 1 of 2"), "\(longer.output)")
         let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("c/unet/model.json"))))

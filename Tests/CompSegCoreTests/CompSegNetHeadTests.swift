@@ -85,6 +85,9 @@ import CompSegTestSupport
         }
         #expect(try sample.aligned(to: .spectral(values: [1000, 1020, 1010, 1030], unit: "cm⁻¹"), by: "", remedy: "").channels
                     == .spectral(values: [1000, 1020, 1010, 1030], unit: "cm⁻¹"))
+        // Positions beyond a whole number's range are written as numbers, not trapped on (a file's axis of 1e19…).
+        #expect(ChannelAxis.spectral(values: [1e19, 2.5e19], unit: "nm").summary == "2 bands, 1e+19–2.5e+19 nm")
+        #expect(ChannelAxis.spectral(values: [-3, 1800.25], unit: "cm⁻¹").summary == "2 bands, -3–1800.25 cm⁻¹")
     }
 
     @Test(arguments: [("1", SampleLabel.cancer), ("cancer", .cancer), ("0", .cancerFree), ("Cancer-free", .cancerFree)])

@@ -112,6 +112,13 @@ import Testing
         let header = "MATLAB 5.0 MAT-file, Platform: GLNXA64, Created on: Fri Dec  4 10:00:00 2026".padding(toLength: 116, withPad: " ", startingAt: 0)
         try Data(header.utf8 + [UInt8](repeating: 0, count: 8) + [0x00, 0x01, 0x49, 0x4D] + [UInt8](repeating: 0, count: 64)).write(to: mat)
         expectIOError(mat, containing: "is a MATLAB MAT-file of version 5 or 7, which is not HDF5; save it as version 7.3") { _ = try HDF5File(url: mat) }
+        // An empty file, and one cut short after HDF5's signature: each said as such, with its size.
+        try Data().write(to: mat)
+        expectIOError(mat, containing: "is empty (0 bytes): not an HDF5 file") { _ = try HDF5File(url: mat) }
+        try Data(try Data(contentsOf: ioFixture("cube.h5")).prefix(300)).write(to: mat)
+        expectIOError(mat, containing: "cannot be opened as HDF5: the file of 300 bytes starts as HDF5 but is cut short or damaged") {
+            _ = try HDF5File(url: mat)
+        }
         let missing = ioFixture("no_such.h5")
         expectIOError(missing, containing: "does not exist") { _ = try HDF5File(url: missing) }
         let file = try HDF5File(url: cube)

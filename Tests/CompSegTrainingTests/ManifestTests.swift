@@ -124,6 +124,17 @@ import CompSegTraining
         }
     }
 
+    /// A manifest saved as Latin-1 names a file whose accented letter could not be read: said so.
+    @Test func aManifestNotInUTF8IsNamedAsSuch() throws {
+        let dir = try folder(["spots/spét.h5": ""])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data("path,label,split\nspots/sp".utf8 + [0xE9] + Data("t.h5,1,train\n".utf8)).write(to: dir.appendingPathComponent("m.csv"))
+        #expect { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) } throws: { error in
+            (error as? ManifestError)?.problems == ["line 2: image file spots/sp\u{FFFD}t.h5 not found (the manifest is not UTF-8 text, so the "
+                                                    + "name's letters shown as \u{FFFD} could not be read: save the manifest as UTF-8)"]
+        }
+    }
+
     /// What three rows or more say alike of their samples (a step every sample meets) is said once,
     /// naming the lines and samples; other problems are listed as they are.
     @Test func problemsSaidAlikeOfManySamplesAreSaidOnce() {

@@ -61,6 +61,12 @@ import CompSegTraining
         #expect(e.summary.cancerFreeFractionMean == 0 && e.summary.cancerFreeFractionSD == nil)
         let low = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: 0.05)
         #expect(low.summary.cancerFreeFractionMean == 1)  // c's tissue (0.1 everywhere) all marked
+        // Marking nothing costs AUC and Dice where cancer samples are scored; clean cancer-free masks alone cost nothing.
+        let unmarked = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: 0.95)
+        #expect(unmarked.marksNothing && unmarked.marksNothingCost == "the AUC is 0.5, the Dice 0 where a truth marks tumor")
+        let darkCancer = SegmentationEvaluation(samples: Array(samples.prefix(2)), maps: Array(maps.prefix(2)), truth: [:], threshold: 0.95)
+        #expect(darkCancer.marksNothing && darkCancer.marksNothingCost == "")
+        #expect(!SegmentationEvaluation(samples: [samples[2]], maps: [maps[2]], truth: truth, threshold: 0.95).marksNothing)
         #expect(SegmentationEvaluation.ThresholdChoice(threshold: 0.4, criterion: .dice, tied: 0.4...0.4, cancerFreeFraction: 0.2).reason
                     == "the best mean Dice; at it the masks mark 20% of the cancer-free samples' tissue (false positives)")
         // Mean Dice: .65 at .05 (a .8, b .5), .5 from .10 to .85, 0 above.

@@ -46,6 +46,13 @@ import Testing
         let manifest = try runBuilt("ExampleTool", ["plugins", "grey-spots"])
         #expect(manifest.status == 0 && manifest.output.hasPrefix("grey-spots (modality manifest, ")
                     && manifest.output.contains("\n  reader: greyscale-png\n"), "\(manifest.output)")
+        // A manifest file, as --modality takes it, is printed too.
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("lab-\(UUID()).yaml")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try Data("reader: infrared\npreprocessing: [normalize]\n".utf8).write(to: file)
+        let fromFile = try runBuilt("ExampleTool", ["plugins", file.path])
+        #expect(fromFile.status == 0 && fromFile.output.hasPrefix("\(file.path) (modality manifest, \(file.path); --modality \(file.path))")
+                    && fromFile.output.contains("\n  reader: infrared\n") && fromFile.output.contains("  preprocessing: normalize"), "\(fromFile.output)")
         let unknown = try runBuilt("ExampleTool", ["plugins", "segnt"])
         #expect(unknown.status == 1 && unknown.error.contains("no plugin or modality manifest answers to 'segnt'; did you mean 'segnet'?"),
                 "\(unknown.error)")

@@ -13,9 +13,12 @@ final class BoundedFile {
     init(_ url: URL) throws {
         try requireExistingFile(url)
         path = url.path
-        guard let handle = try? FileHandle(forReadingFrom: url), let end = try? handle.seekToEnd(),
-              let length = Int(exactly: end) else {
-            throw IOError(file: url.path, "cannot be opened for reading")
+        let handle: FileHandle
+        do { handle = try FileHandle(forReadingFrom: url) } catch {
+            throw IOError(file: url.path, "cannot be opened for reading: \(systemReason(error))")
+        }
+        guard let end = try? handle.seekToEnd(), let length = Int(exactly: end) else {
+            throw IOError(file: url.path, "cannot be read to its end (a folder, or a device?)")
         }
         (self.handle, self.length) = (handle, length)
     }
