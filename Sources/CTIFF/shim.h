@@ -18,6 +18,7 @@ static inline int compseg_tiff_set_string(TIFF *t, uint32_t tag, const char *v) 
 static inline void compseg_tiff_silence(void) { TIFFSetWarningHandler(NULL); TIFFSetErrorHandler(NULL); }
 
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 
 static inline int compseg_tiff_set_extrasamples(TIFF *t, uint16_t count, const uint16_t *types) {
@@ -29,7 +30,14 @@ typedef struct { char text[512]; } compseg_tiff_message;
 
 static inline int compseg_tiff_keep_error(TIFF *t, void *data, const char *module, const char *fmt, va_list ap) {
     (void)t; (void)module;
-    vsnprintf(((compseg_tiff_message *)data)->text, sizeof(((compseg_tiff_message *)data)->text), fmt, ap);
+    int reason = errno;  /* a failed write's (a full disk), which libtiff's words leave out */
+    char *text = ((compseg_tiff_message *)data)->text;
+    size_t size = sizeof(((compseg_tiff_message *)data)->text);
+    vsnprintf(text, size, fmt, ap);
+    if (reason != 0 && (strstr(text, "Error writing") || strstr(text, "Write error") || strstr(text, "write error"))) {
+        size_t used = strlen(text);
+        snprintf(text + used, size - used, ": %s", strerror(reason));
+    }
     return 1;
 }
 /// Drops libtiff's warnings, but keeps libjpeg's word of damaged data (which libjpeg decodes

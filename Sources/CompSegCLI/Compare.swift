@@ -104,7 +104,7 @@ struct Compare: ParsableCommand {
             }
             return (names.map { Entry(name: $0, topology: $0, configuration: widthAndDepth) }, [])
         }
-        let file = try ConfigurationFile.read(URL(fileURLWithPath: config), named: config)
+        let file = try ConfigurationFile.read(fileURL(config), named: config)
         let listed = try file.decode(TopologiesFile.self).topologies
         guard !listed.isEmpty else { throw ConfigurationError(source: config, message: "key 'topologies' lists none") }
         var entries: [Entry] = [], problems: [String] = []  // every entry's problem at once
@@ -281,7 +281,7 @@ struct Compare: ParsableCommand {
             // Named as registered (`UNet` and `u-net` are unet), in the table and as run folders; a
             // comparison begun by an earlier compseg, which kept the name as typed, resumes under it.
             entries = zip(entries, identifiers).map { e, identifier in
-                let begunAsTyped = resume && FileManager.default.fileExists(atPath: URL(fileURLWithPath: out)
+                let begunAsTyped = resume && FileManager.default.fileExists(atPath: fileURL(out)
                     .appendingPathComponent("\(e.name)/model.json").path)
                 return Entry(name: begunAsTyped ? e.name : identifier, topology: identifier, configuration: e.configuration)
             }
@@ -300,7 +300,7 @@ struct Compare: ParsableCommand {
                 }
             }
         }
-        let folder = URL(fileURLWithPath: out)
+        let folder = fileURL(out)
         var folderLock: FolderLock?  // a resumed comparison's: its leftovers are then no other compare's writes
         defer { folderLock?.release() }
         if resume {
@@ -360,10 +360,10 @@ struct Compare: ParsableCommand {
         let recordedLeftOut = try LeavingOutRows.recorded(in: begun)
         var skipping: LeavingOutRows?, manifest: Manifest
         if firstBegun != nil {
-            (manifest, skipping) = try LeavingOutRows.resumed(URL(fileURLWithPath: data), leftOut: recordedLeftOut, skipUnreadable: skipUnreadable)
+            (manifest, skipping) = try LeavingOutRows.resumed(fileURL(data), leftOut: recordedLeftOut, skipUnreadable: skipUnreadable)
         } else {
             skipping = skipUnreadable ? LeavingOutRows() : nil
-            manifest = try skipping?.manifest(data) ?? Manifest(contentsOf: URL(fileURLWithPath: data))
+            manifest = try skipping?.manifest(data) ?? Manifest(contentsOf: fileURL(data))
         }
         guard !manifest.rows(in: .test).isEmpty else { throw CLIError("\(manifest.url.path): no rows with split test to compare on") }
         try skipping?.requireTrainingRows(manifest) ?? TrainingRun.requireTrainingRows(manifest)

@@ -52,7 +52,7 @@ struct Demo: ParsableCommand {
         let device = try compute.apply()
         let started = DispatchTime.now().uptimeNanoseconds
         let registry = try CompSegTool.registry()
-        let folder = URL(fileURLWithPath: out)
+        let folder = fileURL(out)
         let seed = training.settings().seed
         let data: PhantomDemo.Settings.Data, spotCount: Int
         switch modality {

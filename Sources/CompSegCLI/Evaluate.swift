@@ -39,7 +39,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        try hintingSkipUnreadable(skipping: skipUnreadable, inputs: { (try? Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false).rows.map(\.path.path)) ?? [] }) { try work() }
+        try hintingSkipUnreadable(skipping: skipUnreadable, inputs: { (try? Manifest(contentsOf: fileURL(data), labelled: false).rows.map(\.path.path)) ?? [] }) { try work() }
     }
 
     private func work() throws {
@@ -47,11 +47,11 @@ struct Evaluate: ParsableCommand {
         _ = InterruptFlag.install()
         threading.apply()
         try compute.apply()
-        let folder = URL(fileURLWithPath: out)
+        let folder = fileURL(out)
         let registry = try CompSegTool.registry()
-        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
+        let trained = try TrainedModel(run: RunDirectory(fileURL(model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: data), leavingOutRowsMissingFiles: skipUnreadable)
+        let manifest = try Manifest(contentsOf: fileURL(data), leavingOutRowsMissingFiles: skipUnreadable)
         let leftOut = skipUnreadable ? LeftOut() : nil
         leftOut?.addMissing(manifest.rowsMissingFiles.filter { split == .all || $0.split?.rawValue == split.rawValue }, manifest: manifest)
         // The truth files of the rows scored (and of val's, for --threshold auto), before any segmenting.

@@ -29,7 +29,7 @@ struct LeavingOutRows {
     /// The manifest at `path`, its rows whose image is missing, or whose mask or truth file is
     /// missing or cannot be read, left out and named.
     mutating func manifest(_ path: String) throws -> Manifest {
-        let manifest = try Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutRowsMissingFiles: true)
+        let manifest = try Manifest(contentsOf: fileURL(path), leavingOutRowsMissingFiles: true)
         warnings.inputs += manifest.rows.count
         warnings.addMissing(manifest.rowsMissingFiles, manifest: manifest)
         for row in manifest.rowsMissingFiles {
@@ -122,6 +122,6 @@ struct LeavingOutRows {
 /// What an error about the manifest at `path` names its rows by, for `hintingSkipUnreadable`:
 /// each row's image file, and the words naming a missing one.
 func manifestInputs(_ path: String?) -> [String] {
-    guard let path, let manifest = try? Manifest(contentsOf: URL(fileURLWithPath: path), leavingOutRowsMissingFiles: true) else { return [] }
+    guard let path, let manifest = try? Manifest(contentsOf: fileURL(path), leavingOutRowsMissingFiles: true) else { return [] }
     return manifest.rows.map(\.path.path) + manifest.rowsMissingFiles.map(\.description)
 }

@@ -61,10 +61,10 @@ struct OverlayCommand: ParsableCommand {
         if let data = input.data {
             let truths = rows.compactMap { row in row.truth.map { (row.line, $0) } }
                 + streamed.compactMap { s in s.truth.map { (s.line ?? 0, $0) } }
-            try SegmentationFiles.checkTruthFiles(truths.sorted { $0.0 < $1.0 }, manifest: URL(fileURLWithPath: data).path)
+            try SegmentationFiles.checkTruthFiles(truths.sorted { $0.0 < $1.0 }, manifest: fileURL(data).path)
         }
         let threshold = trained.maskThreshold(given: threshold).value
-        let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
+        let folder = fileURL(input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson, figures: true) + [record]
         try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
             let (samples, maps) = try trained.segmented(store, batchSize: batching.batch, leavingOut: leftOut?.handler)

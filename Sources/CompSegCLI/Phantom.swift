@@ -46,7 +46,7 @@ struct Phantom: ParsableCommand {
     static let fewestRamanBands = 32
 
     func run() throws {
-        let folder = URL(fileURLWithPath: out)
+        let folder = fileURL(out)
         let manifest: URL, plan: (Int) -> (label: SampleLabel, split: Split)
         switch modality {
         case .infrared:

@@ -101,7 +101,7 @@ struct Plugins: ParsableCommand {
         }
         if let url = CompSegTool.modalityManifests[name.lowercased()] {
             found.append(try manifestBlock(name.lowercased(), url))
-        } else if case let url = URL(fileURLWithPath: name), ["yaml", "yml", "json"].contains(url.pathExtension.lowercased()) {
+        } else if case let url = fileURL(name), ["yaml", "yml", "json"].contains(url.pathExtension.lowercased()) {
             // A manifest file, as --modality takes it: read, or its error said.
             found.append(try manifestBlock(name, url))
         }

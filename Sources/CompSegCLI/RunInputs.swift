@@ -209,7 +209,7 @@ extension Array {
 /// Refuses a data manifest given among image files (a forgotten `--data`), before any is read.
 func requireNoManifest(among files: [String], hint: String) throws {
     func isManifest(_ path: String) -> Bool {  // regular files only (a fifo would wait for a writer)
-        (try? FileSignature.head(of: URL(fileURLWithPath: path), bytes: 4096)).map(startsAsDataManifest) ?? false
+        (try? FileSignature.head(of: fileURL(path), bytes: 4096)).map(startsAsDataManifest) ?? false
     }
     if let manifest = files.first(where: isManifest) {
         throw ValidationError("\(manifest) is a manifest (a CSV table with a path column), not an image file: \(hint)")
@@ -230,15 +230,15 @@ struct TrainedRunInput: ParsableArguments {
 
     /// The sample files the command reads, by path (the manifest's, when it can be read).
     var inputPaths: [String] {
-        guard let data else { return files.map { URL(fileURLWithPath: $0).path } }
-        return (try? Manifest(contentsOf: URL(fileURLWithPath: data), labelled: false, requiringTruthFiles: false).rows.map(\.path.path)) ?? []
+        guard let data else { return files.map { fileURL($0).path } }
+        return (try? Manifest(contentsOf: fileURL(data), labelled: false, requiringTruthFiles: false).rows.map(\.path.path)) ?? []
     }
 
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
         try requireNoManifest(among: files, hint: "give it with --data")
         // The same file twice would be segmented twice, its second outputs named as another sample's (a manifest refuses a row given twice).
-        let paths = files.map { URL(fileURLWithPath: $0).standardizedFileURL.resolvingSymlinksInPath().path }
+        let paths = files.map { fileURL($0).standardizedFileURL.resolvingSymlinksInPath().path }
         if let twice = paths.indices.first(where: { paths[..<$0].contains(paths[$0]) }) {
             throw ValidationError("\(files[twice]) is given twice (as \(files[paths.firstIndex(of: paths[twice])!])); give each file once")
         }
@@ -258,13 +258,13 @@ struct TrainedRunInput: ParsableArguments {
     func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil, truths: Bool = true)
         throws -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
                    files: [String: URL], order: [String]) {
-        let trained = try TrainedModel(run: RunDirectory(URL(fileURLWithPath: model)), registry: registry)
+        let trained = try TrainedModel(run: RunDirectory(fileURL(model)), registry: registry)
         let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         let manifest = try data.map {
-            try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutRowsMissingFiles: leftOut != nil, requiringTruthFiles: truths)
+            try Manifest(contentsOf: fileURL($0), labelled: false, leavingOutRowsMissingFiles: leftOut != nil, requiringTruthFiles: truths)
         }
         if let manifest, let leftOut { leftOut.addMissing(manifest.rowsMissingFiles, manifest: manifest) }
-        let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { URL(fileURLWithPath: $0) }, modality: modality,
+        let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { fileURL($0) }, modality: modality,
                                    streamAbove: streamAbove, leftOut: leftOut)
         return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)
     }
@@ -287,7 +287,7 @@ struct TrainedRunInput: ParsableArguments {
     /// names them (the record, and its samples' maps, masks, polygons and figures): what `--force`
     /// replaces in a folder written before compseg kept a list of its outputs (`OutputList`).
     func earlierSegmentation() -> (record: URL, files: [URL]) {
-        let folder = URL(fileURLWithPath: out), record = folder.appendingPathComponent("segmentation.csv")
+        let folder = fileURL(out), record = folder.appendingPathComponent("segmentation.csv")
         guard SegmentationFiles.isRecord(record) else { return (record, []) }
         return (record, SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(record), in: folder, geoJSON: true, figures: true) + [record])
     }
@@ -297,12 +297,12 @@ struct TrainedRunInput: ParsableArguments {
     func writing(_ outputs: [URL], removing earlier: [URL], command: String, truths: Bool = true,
                  _ body: (_ earlier: [URL]) throws -> Void) throws {
         let inputs = try data.map {
-            SegmentationFiles.inputs(try Manifest(contentsOf: URL(fileURLWithPath: $0), labelled: false, leavingOutRowsMissingFiles: skipUnreadable,
+            SegmentationFiles.inputs(try Manifest(contentsOf: fileURL($0), labelled: false, leavingOutRowsMissingFiles: skipUnreadable,
                                                   requiringTruthFiles: truths).rows,
                                      manifest: $0)
         }
-            ?? files.map { (URL(fileURLWithPath: $0), "a sample file given") }
-        let folder = URL(fileURLWithPath: out)
+            ?? files.map { (fileURL($0), "a sample file given") }
+        let folder = fileURL(out)
         try SegmentationFiles.requireNoInput(among: outputs + (OutputList.read(in: folder) ?? earlier), inputs: inputs, command: command)
         try writingOutputs(into: folder, outputs: outputs, earlier: earlier, force: force, body)
     }
@@ -326,6 +326,11 @@ func hintingSkipUnreadable(skipping: Bool, inputs: () -> [String], _ body: () th
 /// wrote there before (for `OutputList.replace`). When anything fails, the folders this made
 /// (it, and those above it) are removed again while they are empty.
 func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Bool, _ body: (_ earlier: [URL]) throws -> Void) throws {
+    // A name longer than a file system holds (255 bytes) would fail only as the outputs are moved into place: said first.
+    if let long = outputs.first(where: { $0.lastPathComponent.utf8.count > 255 }) {
+        throw CLIError("\(long.lastPathComponent): an output's name of \(long.lastPathComponent.utf8.count) bytes, from its sample's file name; "
+                       + "file systems hold names of at most 255 bytes: give that file a shorter name")
+    }
     let made = missingFolders(folder)
     do { try createWritableFolder(folder) } catch {  // before anything is segmented
         removeEmptyFolders(made)
@@ -352,10 +357,10 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
                                + "(\(why)); --force replaces only files as an earlier segment, overlay or "
                                + "evaluate left them: move \(changed.count > 1 ? "them" : "it") elsewhere first, or choose another --out")
             }
-            let existing = outputs.filter { FileManager.default.fileExists(atPath: $0.path) }
+            let existing = outputs.filter(entryExists)
             try SegmentationFiles.requireOurs(existing, ours: ours, in: folder)
             // --force replaces the earlier run whole: its files these do not write go too.
-            let others = Set(ours.filter { FileManager.default.fileExists(atPath: $0.path) }.map(\.path)).subtracting(existing.map(\.path)).sorted()
+            let others = Set(ours.filter(entryExists).map(\.path)).subtracting(existing.map(\.path)).sorted()
             if existing.isEmpty && !others.isEmpty && !force {
                 throw CLIError("\(folder.path) holds \(counted(others.count, "file")) an earlier segment, overlay or evaluate wrote "
                                + "(e.g. \(others[0])); pass --force to replace that run (its files go), or choose another --out")

@@ -39,7 +39,7 @@ struct Segment: ParsableCommand {
         let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut,
                                                                                    truths: false)
         let threshold = trained.maskThreshold(given: threshold).value
-        let folder = URL(fileURLWithPath: input.out), (record, recorded) = input.earlierSegmentation()
+        let folder = fileURL(input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
         try input.writing(outputs, removing: recorded, command: "segment", truths: false) { earlier in
             let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batching.batch, clock: modality.clock, leavingOut: leftOut?.handler)

@@ -69,7 +69,7 @@ struct Inspect: ParsableCommand {
         var (failed, refused) = (0, 0)
         for path in files {
             do {
-                let (s, sample) = try reader.summaryAndSample(URL(fileURLWithPath: path), axisUnit: axisWanted)
+                let (s, sample) = try reader.summaryAndSample(fileURL(path), axisUnit: axisWanted)
                 var axis = String(format: "%g–%g", s.axisFirst, s.axisLast) + (s.axisUnit.isEmpty ? " (no unit)" : " \(s.axisUnit)")
                 if s.readUnit != s.axisUnit {
                     let same = (s.readFirst, s.readLast) == (s.axisFirst, s.axisLast)
@@ -79,7 +79,7 @@ struct Inspect: ParsableCommand {
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
                 var notes = s.notes
-                if s.readsAsSample, let refusal = try Self.stepRefusal(URL(fileURLWithPath: path), sample: sample, prepared) {
+                if s.readsAsSample, let refusal = try Self.stepRefusal(fileURL(path), sample: sample, prepared) {
                     notes.append(refusal)
                 }
                 for note in notes { print("  note: \(note)") }
@@ -159,7 +159,7 @@ struct Inspect: ParsableCommand {
         let (level, scale) = (he.configuration.level, he.configuration.scale)
         var (failed, refused) = (0, 0)
         for path in files {
-            let url = URL(fileURLWithPath: path)
+            let url = fileURL(path)
             do {
                 let description = try RasterFile.describe(url)
                 print("\(path): \(description)")
@@ -203,7 +203,7 @@ extension Inspect {
         var (failed, refused) = (0, 0)
         for path in files {
             do {
-                let s = try source.load(URL(fileURLWithPath: path), label: nil)
+                let s = try source.load(fileURL(path), label: nil)
                 let (c, plane) = (s.image.shape[0], s.height * s.width)
                 let names: [String] = switch s.channels {
                 case .bands(let names): names
@@ -218,7 +218,7 @@ extension Inspect {
                     print("  \(names[k]): " + (lo <= hi ? String(format: "%g–%g on tissue", lo, hi) : "no tissue"))
                 }
                 if c > 16 { print("  … \(c - 16) more channels") }
-                if let refusal = try Self.sampleRefusal(URL(fileURLWithPath: path), s, prepared) {
+                if let refusal = try Self.sampleRefusal(fileURL(path), s, prepared) {
                     print("  note: \(refusal)")
                     refused += 1
                 }
@@ -255,11 +255,11 @@ struct Convert: ParsableCommand {
     func run() throws {
         let (source, info, _) = try spectral.source()
         let (reader, axisWanted) = try spectral.spectralReader(source, info, command: "convert")
-        let folder = URL(fileURLWithPath: out)
-        let targets = files.map { folder.appendingPathComponent(URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent + ".h5") }
+        let folder = fileURL(out)
+        let targets = files.map { folder.appendingPathComponent(fileURL($0).deletingPathExtension().lastPathComponent + ".h5") }
         let repeated = Dictionary(grouping: targets.map(\.path), by: { $0 }).filter { $1.count > 1 }.keys.sorted()
         var named = Set<String>()  // each file's path standardized once
-        if let twice = files.first(where: { !named.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }) {
+        if let twice = files.first(where: { !named.insert(fileURL($0).standardizedFileURL.path).inserted }) {
             throw CLIError("\(twice) is given twice; name each file once")
         }
         guard repeated.isEmpty else { throw CLIError("two files would both be written to \(repeated[0]); convert them into separate folders") }
@@ -270,7 +270,7 @@ struct Convert: ParsableCommand {
             return stat(path, &info) == 0 ? [UInt64(info.st_dev), UInt64(info.st_ino)] : nil
         }
         let inputs = Set(files.compactMap(identity))
-        for target in targets where FileManager.default.fileExists(atPath: target.path) {
+        for target in targets where entryExists(at: target) {
             if identity(target.path).map(inputs.contains) ?? false {
                 throw CLIError("\(target.path) is one of the files to convert, and converting would write over it; choose another --out")
             }
@@ -305,7 +305,7 @@ struct Convert: ParsableCommand {
         for (path, target) in zip(files, targets) {
             if stop.isSet { throw stopped(from: path) }
             do {
-                let warning = try reader.convert(URL(fileURLWithPath: path), to: target, axisUnit: axisWanted, replace: force)
+                let warning = try reader.convert(fileURL(path), to: target, axisUnit: axisWanted, replace: force)
                 print("\(path) → \(target.path)")
                 if let warning { print("  warning: \(warning)") }
                 converted += 1

@@ -62,7 +62,7 @@ struct Train: ParsableCommand {
 
         /// The file's settings, its keys as the options are spelled (`cache-mb`) or in camelCase (`cacheMb`).
         static func read(_ path: String) throws -> File {
-            let file = try ConfigurationFile.read(URL(fileURLWithPath: path), named: path)
+            let file = try ConfigurationFile.read(fileURL(path), named: path)
             var object: [String: JSONValue] = [:], spelled: [String: String] = [:]
             let given = try JSONDecoder().decode(JSONValue.self, from: file.json).objectValue ?? [:]
             if given["training"]?.objectValue != nil, given["topology"]?.objectValue != nil {
@@ -105,7 +105,7 @@ struct Train: ParsableCommand {
     /// it is. The plugins (a network of the topology's default size) are made only here, on the way to an error.
     func pluginKeyPlaced(_ error: ConfigurationError, path: String) -> ConfigurationError {
         guard let key = error.unknownKey, let registry = try? CompSegTool.registry() else { return error }
-        let given = (try? JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(URL(fileURLWithPath: path)).json))?.objectValue ?? [:]
+        let given = (try? JSONDecoder().decode(JSONValue.self, from: ConfigurationFile.read(fileURL(path)).json))?.objectValue ?? [:]
         func named(_ key: String) -> String? { if case .string(let name)? = given[key] { name } else { nil } }
         let head = head ?? named("head") ?? Self.defaultHead, topology = topology ?? named("topology") ?? Self.defaultTopology
         func keys(_ plugin: Any?) -> [String] { ((plugin as? any ReportsConfiguration)?.configurationValue?.objectValue).map { Array($0.keys) } ?? [] }
@@ -140,7 +140,7 @@ struct Train: ParsableCommand {
             let path = expandingHome(given)
             // "../data/m.csv" beside cfg/run.yaml is cfg/../data/m.csv, recorded as data/m.csv (no "..").
             return path.hasPrefix("/") || folder.isEmpty ? path
-                : URL(fileURLWithPath: (folder as NSString).appendingPathComponent(path)).standardizedFileURL.path
+                : fileURL((folder as NSString).appendingPathComponent(path)).standardizedFileURL.path
         }
         modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
         data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile)
@@ -209,7 +209,7 @@ struct Train: ParsableCommand {
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
         PreparationInterrupt.install(resume == nil ? "no epoch was begun" : "no epoch was added; the run is as it was",
-                                     made: resume == nil ? missingFolders(URL(fileURLWithPath: out!)) : [])
+                                     made: resume == nil ? missingFolders(fileURL(out!)) : [])
         let begun = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
         if let begun, begun == nil { return }  // a finished run: nothing to do
         let (run, manifest) = try begun.map { $0! } ?? created(file, cacheBudget: cacheBudget, registry: registry, device: device)
@@ -303,7 +303,7 @@ struct Train: ParsableCommand {
     /// A new run from the options, the settings file and the manifest: the chain fitted, the
     /// topology and head checked against the settings file before anything is written.
     private func created(_ file: File?, cacheBudget: Int, registry: Registry, device: DeviceChoice) throws -> (TrainingRun, Manifest) {
-        let folder = RunDirectory(URL(fileURLWithPath: out!))
+        let folder = RunDirectory(fileURL(out!))
         // A run another compseg trains now is named as such, rather than how to resume it (which would be refused).
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) { _ = try FolderLock(folder.url, holder: TrainingRun.lockHolder) }
         try TrainingRun.requireRoom(in: folder)
@@ -324,7 +324,7 @@ struct Train: ParsableCommand {
     private func created(in folder: RunDirectory, lock: FolderLock, _ file: File?, cacheBudget: Int, registry: Registry,
                          device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         var skipping = skipUnreadable ? LeavingOutRows() : nil
-        let given = try skipping?.manifest(data!) ?? Manifest(contentsOf: URL(fileURLWithPath: data!))
+        let given = try skipping?.manifest(data!) ?? Manifest(contentsOf: fileURL(data!))
         try skipping?.requireTrainingRows(given) ?? TrainingRun.requireTrainingRows(given)
         var modalityManifest = try resolveModalityNoting(modality!, registry: registry)
         if let options = file?.modalityConfiguration {
@@ -375,7 +375,7 @@ struct Train: ParsableCommand {
     /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on
     /// top; nil, said, when it has trained every epoch asked for and recorded its threshold.
     private func resumed(_ path: String, _ file: File?, cacheBudget: Int, registry: Registry) throws -> (TrainingRun, Manifest)? {
-        let folder = RunDirectory(URL(fileURLWithPath: path))
+        let folder = RunDirectory(fileURL(path))
         // A train stopped while it prepared the data leaves its folder without a run (one preparing now holds its lock).
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.url.path, isDirectory: &isFolder), isFolder.boolValue,
@@ -426,7 +426,7 @@ struct Train: ParsableCommand {
         guard let manifestPath = data ?? model.versions["manifest"] else {
             throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
         }
-        let manifestURL = URL(fileURLWithPath: manifestPath)
+        let manifestURL = fileURL(manifestPath)
         if data == nil, !FileManager.default.fileExists(atPath: manifestURL.path) {
             throw TrainingError("\(manifestURL.path): the run's manifest is not there any more; if it moved, pass --data "
                                 + "with its new path")
@@ -538,7 +538,7 @@ struct Train: ParsableCommand {
     /// epochs, patience, data, threads, cacheMb, device and precision are honoured.
     func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory, registry: Registry) throws -> [String] {
         var differing: [String] = []
-        if let out, URL(fileURLWithPath: out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
+        if let out, fileURL(out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
             differing.append("out \(out) (the run resumed is \(folder.url.path))")
         }
         if let topology {

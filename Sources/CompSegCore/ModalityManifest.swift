@@ -135,7 +135,7 @@ public struct ModalityManifest: Codable, Sendable, Equatable {
     }
 
     public static func resolve(_ argument: String, builtin: [String: URL], registry: Registry) throws -> ModalityManifest {
-        if namesFile(argument) { return try ModalityManifest(contentsOf: URL(fileURLWithPath: argument)) }
+        if namesFile(argument) { return try ModalityManifest(contentsOf: fileURL(argument)) }
         func builtinManifest(_ name: String) throws -> ModalityManifest? {
             guard let url = builtin[name] else { return nil }
             // Named as the user knows it, not by where the build put it.

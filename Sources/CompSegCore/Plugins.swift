@@ -344,13 +344,18 @@ extension DecodingError {
 /// where no number is to blame. Suspect numbers are found by halving: a group is to blame when,
 /// the other suspects set to 0, the decoding still fails that way (a model.json holds thousands).
 public func misfitNumbers<T: Decodable>(_ type: T.Type, in json: Data) -> [String] {
+    misfitNumbers(in: json) { _ = try JSONDecoder().decode(T.self, from: $0) }
+}
+
+/// As `misfitNumbers(_:in:)`, for a reading that `decode` does.
+public func misfitNumbers(in json: Data, decoding decode: (Data) throws -> Void) -> [String] {
     guard let given = try? JSONDecoder().decode(JSONValue.self, from: json) else { return [] }
     let numbers = given.numbers()
     let suspects = numbers.indices.filter { numbers[$0].value.rounded() != numbers[$0].value || Swift.abs(numbers[$0].value) >= 9.2e18
         || numbers[$0].value < 0 }
     func failsKeeping(_ kept: ArraySlice<Int>) -> Bool {
         let zeroed = Set(suspects).subtracting(kept)
-        do { _ = try JSONDecoder().decode(T.self, from: given.replacingNumbers(zeroed, with: 0).data); return false }
+        do { try decode(given.replacingNumbers(zeroed, with: 0).data); return false }
         catch DecodingError.dataCorrupted(let c) where c.codingPath.isEmpty { return true }
         catch { return false }
     }
@@ -401,4 +406,24 @@ func editDistance(_ a: String, _ b: String, shortest: Int = 3) -> Int? {
 public func expandingHome(_ path: String) -> String {
     guard path == "~" || path.hasPrefix("~/") else { return path }
     return (ProcessInfo.processInfo.environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()) + path.dropFirst()
+}
+
+/// The file URL of `path` as the system resolves it, relative paths from the working folder:
+/// `.` and empty components dropped, and `x/..` dropped where `x` is not a symbolic link.
+/// (Foundation's `URL(fileURLWithPath:)` drops `link/..` of a relative path as text, which names
+/// another file where `link` leads to a folder elsewhere.)
+public func fileURL(_ path: String) -> URL {
+    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    var kept: [Substring] = []
+    for component in absolute.split(separator: "/", omittingEmptySubsequences: true) where component != "." {
+        if component == "..", let last = kept.last, last != "..",
+           (try? FileManager.default.destinationOfSymbolicLink(atPath: "/" + kept.joined(separator: "/"))) == nil {
+            kept.removeLast()
+        } else if component == "..", kept.isEmpty {
+            continue  // "/.." is "/"
+        } else {
+            kept.append(component)
+        }
+    }
+    return URL(fileURLWithPath: "/" + kept.joined(separator: "/"))
 }

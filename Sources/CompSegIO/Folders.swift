@@ -106,3 +106,10 @@ public final class FolderLock {
 
     deinit { release() }
 }
+
+/// Whether anything is at `url`: a file, a folder, or a symbolic link, even one that leads
+/// nowhere (which `FileManager.fileExists` calls absent, and a write would replace).
+public func entryExists(at url: URL) -> Bool {
+    var status = stat()
+    return lstat(url.path, &status) == 0
+}

@@ -37,6 +37,10 @@ public final class HDF5File: Sendable {
         hdf5Quiet()
         self.url = url
         try requireExistingFile(url)
+        // HDF5 calls a file it may not read "not HDF5": the system's reason instead.
+        guard access(url.path, R_OK) == 0 else {
+            throw IOError(file: url.path, "cannot be opened for reading: \(String(cString: strerror(errno)))")
+        }
         guard H5Fis_hdf5(url.path) > 0 else {
             // MATLAB's default MAT-files (v5, v7) are not HDF5; only v7.3 ones are.
             let head = (try? FileHandle(forReadingFrom: url)).flatMap { h in defer { try? h.close() }; return try? h.read(upToCount: 10) }
@@ -50,7 +54,7 @@ public final class HDF5File: Sendable {
         let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
         guard id >= 0 else {
             let size = fileSize(url).map { " of \($0) bytes" } ?? ""
-            throw hdf5Error(url.path, "cannot be opened as HDF5: the file\(size) starts as HDF5 but is cut short or damaged, or a writer holds it locked")
+            throw hdf5Error(url.path, "cannot be opened as HDF5 (the file\(size) starts as HDF5 but is cut short or damaged, or a writer holds it locked)")
         }
         file = id
     }

@@ -68,9 +68,33 @@ extension PNGImage {
             image.width = UInt32(width)
             image.height = UInt32(height)
             image.format = Self.format(channels: channels)
+            errno = 0
             let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, temporary, 0, $0.baseAddress, 0, nil) }
-            guard ok != 0 else { throw IOError(file: url.path, "cannot be written as PNG: \(Self.message(of: image))") }
+            // libpng says "Write Error" alone: the system's reason (a full disk) is errno's.
+            let reason = errno == 0 ? "" : " (\(String(cString: strerror(errno))))"
+            guard ok != 0 else { throw IOError(file: url.path, "cannot be written as PNG: \(Self.message(of: image))\(reason)") }
         }
+    }
+
+    /// The PNG file's bytes, encoded in memory (for a report that embeds the picture).
+    /// - Throws: `IOError` with libpng's message.
+    public func encoded() throws -> Data {
+        var image = png_image()
+        compseg_png_image_init(&image)
+        defer { png_image_free(&image) }
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = Self.format(channels: channels)
+        var size = 0
+        // First the size, then the bytes.
+        let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
+        guard sized != 0 else { throw IOError(file: "a PNG in memory", "cannot be encoded: \(Self.message(of: image))") }
+        var bytes = Data(count: size)
+        let ok = bytes.withUnsafeMutableBytes { out in
+            pixels.withUnsafeBytes { png_image_write_to_memory(&image, out.baseAddress, &size, 0, $0.baseAddress, 0, nil) }
+        }
+        guard ok != 0 else { throw IOError(file: "a PNG in memory", "cannot be encoded: \(Self.message(of: image))") }
+        return bytes.prefix(size)
     }
 
     /// libpng's error text (`png_image.message`, a fixed C char array).

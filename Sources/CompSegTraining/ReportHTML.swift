@@ -123,12 +123,9 @@ public enum ReportHTML {
 
     public static func dataURI(_ data: Data, mime: String) -> String { "data:\(mime);base64,\(data.base64EncodedString())" }
 
-    /// The PNG bytes of `image` (encoded through a temporary file, removed again).
+    /// The PNG bytes of `image`, encoded in memory (no temporary file: TMPDIR may be missing or full).
     public static func pngData(_ image: RGBImage) throws -> Data {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-\(UUID().uuidString).png")
-        defer { try? FileManager.default.removeItem(at: file) }
-        try image.writePNG(to: file)
-        return try Data(contentsOf: file)
+        try image.png.encoded()
     }
 
     /// A sortable table. `numeric` marks the columns that sort as numbers; a numeric cell may be

@@ -59,8 +59,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         } catch let error as DecodingError {
             // Foundation calls a misfit number (a fraction or a negative where a count belongs) "not valid JSON": named by its key.
             var misfits: [String] = []
-            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let format = try? JSONDecoder().decode(Format.self, from: data).format {
-                misfits = format ?? 0 >= 4 ? misfitNumbers(RunConfiguration.self, in: data) : misfitNumbers(LegacyRunConfiguration.self, in: data)
+            if case .dataCorrupted(let c) = error, c.codingPath.isEmpty, let read = try? JSONDecoder().decode(Format.self, from: data) {
+                misfits = (read.format ?? 0) >= 4 ? misfitNumbers(RunConfiguration.self, in: data)
+                    : misfitNumbers(in: data) { _ = try JSONDecoder().decode(LegacyRunConfiguration.self, from: $0).upgraded(file: file) }
             }
             let problem = CompactJSON.syntaxProblem(data).map { "not JSON: \($0)" } ?? (misfits.isEmpty ? error.readable : misfits.joined(separator: "; "))
             throw TrainingError("\(file): not a run configuration that compseg wrote (\(problem))")

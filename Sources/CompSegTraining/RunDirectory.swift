@@ -38,8 +38,12 @@ public struct RunDirectory: Sendable {
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), !isFolder.boolValue {
             throw TrainingError("\(url.path): is a file; expected a run folder (the --out of `compseg train`, holding model.json)")
         }
-        guard let data = FileManager.default.contents(atPath: modelFile.path) else {
-            throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
+        let data: Data
+        do { data = try Data(contentsOf: modelFile) } catch {
+            guard FileManager.default.fileExists(atPath: modelFile.path) else {
+                throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
+            }
+            throw TrainingError("\(modelFile.path): cannot be read: \(systemReason(error))")
         }
         return try RunConfiguration(modelJSON: data, file: modelFile.path)
     }

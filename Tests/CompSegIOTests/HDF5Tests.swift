@@ -116,7 +116,7 @@ import Testing
         try Data().write(to: mat)
         expectIOError(mat, containing: "is empty (0 bytes): not an HDF5 file") { _ = try HDF5File(url: mat) }
         try Data(try Data(contentsOf: ioFixture("cube.h5")).prefix(300)).write(to: mat)
-        expectIOError(mat, containing: "cannot be opened as HDF5: the file of 300 bytes starts as HDF5 but is cut short or damaged") {
+        expectIOError(mat, containing: "cannot be opened as HDF5 (the file of 300 bytes starts as HDF5 but is cut short or damaged") {
             _ = try HDF5File(url: mat)
         }
         let missing = ioFixture("no_such.h5")

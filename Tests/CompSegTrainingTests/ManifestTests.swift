@@ -191,6 +191,29 @@ import CompSegTraining
         }
     }
 
+    /// One file under two names (a symbolic or hard link) in two splits leaks it into evaluation:
+    /// named; two files whose names differ only in how an accent is stored are two files.
+    @Test func aFileListedTwiceByALinkIsNamed() throws {
+        let dir = try folder(["spots/a.h5": "a", "spots/b.h5": "b"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Two names equal as Swift strings (canonically equivalent), two files on disk.
+        for (name, text) in [("spots/caf\u{E9}.h5", "1"), ("spots/cafe\u{301}.h5", "2")] {
+            #expect(FileManager.default.createFile(atPath: dir.path + "/" + name, contents: Data(text.utf8)))
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/spots").count == 4)
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/spots/sym.h5", withDestinationPath: "a.h5")
+        try FileManager.default.linkItem(atPath: dir.path + "/spots/b.h5", toPath: dir.path + "/hard.h5")
+        try Data(("path,label,split\nspots/a.h5,1,train\nspots/b.h5,0,train\nspots/caf\u{E9}.h5,1,train\nspots/cafe\u{301}.h5,0,train\n"
+                  + "spots/sym.h5,1,test\nhard.h5,0,test\n").utf8).write(to: dir.appendingPathComponent("m.csv"))
+        #expect { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) } throws: { error in
+            (error as? ManifestError)?.problems == [
+                "line 6: \(dir.path)/spots/sym.h5 is listed already on line 2 as \(dir.path)/spots/a.h5 (the same file by another name: a link) "
+                    + "(split train, here test)",
+                "line 7: \(dir.path)/hard.h5 is listed already on line 3 as \(dir.path)/spots/b.h5 (the same file by another name: a link) "
+                    + "(split train, here test)"]
+        }
+    }
+
     /// An image path that is a symbolic link looping or leading nowhere is said to be one.
     @Test func brokenLinksAreNamed() throws {
         let dir = try folder(["m.csv": "path,label,split\nloop.h5,cancer,train\ngone.h5,cancer-free,train\n"])

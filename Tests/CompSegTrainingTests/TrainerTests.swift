@@ -191,5 +191,23 @@ import UNetTopology
         do { _ = try RunConfiguration(modelJSON: edited, file: "run/model.json"); Issue.record("threshold 2 read") } catch {
             #expect("\(error)" == "run/model.json: key 'threshold.value' is 2.0; expected a number in (0, 1)")
         }
+        // A number where no such number belongs (Foundation says only "not valid JSON"), and a setting out of
+        // range, are named by their key as the file is read, in the current format and an older one.
+        model.threshold = nil
+        for written in [Data(whole.utf8), try JSONEncoder().encode(model)] {  // format 3, and the current one
+            for (key, value, message) in [("seed", -1 as Any, "key 'training.seed': -1 is below 0; expected a whole number 0 or more"),
+                                          ("epochs", 5.5, "key 'training.epochs': 5.5 is not a whole number"),
+                                          ("batchSize", 0, "key 'training.batchSize' must be positive, got 0"),
+                                          ("learningRate", -1, "key 'training.learningRate' must be a positive finite number, got -1.0")] {
+                var top = try #require(JSONSerialization.jsonObject(with: written) as? [String: Any])
+                var training = try #require(top["training"] as? [String: Any])
+                training[key] = value
+                top["training"] = training
+                do {
+                    _ = try RunConfiguration(modelJSON: JSONSerialization.data(withJSONObject: top), file: "run/model.json")
+                    Issue.record("\(key) \(value) read")
+                } catch { #expect("\(error)".hasPrefix("run/model.json") && "\(error)".contains(message), "\(key) \(value): \(error)") }
+            }
+        }
     }
 }
