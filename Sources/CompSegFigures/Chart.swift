@@ -206,7 +206,8 @@ public struct Chart: Sendable {
     public func render() -> RGBImage { roomForLegend().renderAsIs() }
 
     /// With `legend: .best` and no corner free of data, the chart with the top of its y range
-    /// raised, 5% at a time up to twice its span, until a corner is free (else as it is).
+    /// raised, 5% at a time up to twice its span, until a corner is free; where none comes free
+    /// (a vertical rule spans every height), the legend goes below the plot, the chart growing by its height.
     func roomForLegend() -> Chart {
         guard legend == .best, let box = legendBox, covered([box])[0] > 0 else { return self }
         var chart = self
@@ -215,7 +216,10 @@ public struct Chart: Sendable {
             chart.yRange = yRange.lowerBound...(yRange.upperBound + span * Double(k) * 0.05)
             if let b = chart.legendBox, chart.covered([b])[0] == 0 { return chart }
         }
-        return self
+        var below = self
+        below.legend = .below
+        below.height += below.legendBelowHeight
+        return below
     }
 
     private func renderAsIs() -> RGBImage {
@@ -412,7 +416,8 @@ public struct Chart: Sendable {
     public func svg() -> String { Self.svg(stacking: [self]) }
 
     /// Charts one above the other as one SVG document, as wide as the widest.
-    public static func svg(stacking charts: [Chart]) -> String {
+    public static func svg(stacking given: [Chart]) -> String {
+        let charts = given.map { $0.roomForLegend() }  // each at its height with its legend placed
         let w = charts.map(\.width).max() ?? 0, h = charts.map(\.height).reduce(0, +)
         var s = """
             <?xml version="1.0" encoding="UTF-8"?>
@@ -429,7 +434,8 @@ public struct Chart: Sendable {
     }
 
     /// Charts one above the other as one picture, as wide as the widest, on white.
-    public static func render(stacking charts: [Chart]) -> RGBImage {
+    public static func render(stacking given: [Chart]) -> RGBImage {
+        let charts = given.map { $0.roomForLegend() }
         var out = RGBImage(height: charts.map(\.height).reduce(0, +), width: charts.map(\.width).max() ?? 0, fill: Palette.white)
         var y = 0
         for chart in charts {

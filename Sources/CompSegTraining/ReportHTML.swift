@@ -55,7 +55,7 @@ public enum ReportHTML {
         .badge.cancer { background: #fde2e1; color: #8a1c17; } .badge.cancer-free { background: #dff0e1; color: #1e5b28; }
         .quad { display: grid; grid-template-columns: 1fr 1fr; gap: 0.4rem; }
         .quad div { font-size: 0.85rem; color: var(--muted); }
-        .quad img { width: 100%; height: auto; display: block; image-rendering: pixelated; border-radius: 3px; }
+        .quad img { width: 100%; height: auto; max-height: 18rem; object-fit: contain; display: block; image-rendering: pixelated; border-radius: 3px; }
         .legendrow { display: flex; flex-wrap: wrap; gap: 1rem 2rem; align-items: center; margin-bottom: 0.8rem; color: var(--muted); }
         .swatch { display: inline-block; width: 0.9em; height: 0.9em; border-radius: 2px; vertical-align: -0.1em; margin-right: 0.3em; }
         table { border-collapse: collapse; font-variant-numeric: tabular-nums; }

@@ -414,6 +414,19 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         for c in Palette.categorical.prefix(3) { #expect(seen.contains([c.0, c.1, c.2]), "\(c) hidden") }
     }
 
+    /// Vertical rules near both edges cross every corner at any y range: the legend goes below
+    /// the plot rather than over them, in the PNG and the SVG alike.
+    @Test func aLegendThatNoRaisingFreesGoesBelow() {
+        var chart = Chart(width: 400, height: 300, xLabel: "threshold", yLabel: "value", xRange: 0...1, yRange: 0...1,
+                          xTicks: [], yTicks: [])
+        chart.series = [.init(name: "Youden's J", points: [(0, 1), (1, 1)], colour: Palette.categorical[0])]
+        chart.rules = [.init(.vertical, at: 0.03, name: "chosen"), .init(.vertical, at: 0.97)]
+        let placed = chart.roomForLegend()
+        #expect(placed.legend == .below && placed.height == 300 + placed.legendBelowHeight)
+        #expect(chart.render().height == placed.height)
+        #expect(chart.svg().contains("height=\"\(placed.height)\""))
+    }
+
     /// Many curves (a comparison over seeds): a legend in the lower right would cover curves
     /// and markers, so it goes below the plot, in columns, and the chart grows
     /// by its height while the plot keeps its size; PNG and SVG alike.
