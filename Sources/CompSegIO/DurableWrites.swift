@@ -232,9 +232,41 @@ public enum OutputList {
         }
     }
 
+    /// A file's name as a line of the list holds it: a newline, tab or backslash in it written `\n`,
+    /// `\t`, `\\` (a sample's file may be named so), so that each name stays one field of one line.
+    static func listed(_ name: String) -> String {
+        name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\n", with: "\\n")
+            .replacingOccurrences(of: "\t", with: "\\t")
+    }
+
+    /// The name a list's field holds (`listed` undone; another backslash stays as it is, as lists
+    /// before escaping hold it).
+    static func unlisted(_ field: Substring) -> String {
+        var name = "", escaped = false
+        for c in field {
+            if escaped {
+                switch c {
+                case "n": name.append("\n")
+                case "t": name.append("\t")
+                case "\\": name.append("\\")
+                default: name.append("\\"); name.append(c)
+                }
+                escaped = false
+            } else if c == "\\" {
+                escaped = true
+            } else {
+                name.append(c)
+            }
+        }
+        return escaped ? name + "\\" : name
+    }
+
     private static func entries(in folder: URL) -> [(name: String, signature: String?)]? {
         guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 1).map(String.init) }
+        let lines = text.split(separator: "\n").map { line -> [String] in
+            let fields = line.split(separator: "\t", maxSplits: 1)
+            return fields.first.map { [unlisted($0)] + fields.dropFirst().map(String.init) } ?? []
+        }
         let signed = lines.contains { $0.count == 2 }
         return lines.compactMap { fields -> (String, String?)? in
             guard let n = fields.first, !n.isEmpty, !n.contains("/"), n != ".", n != "..", n != name, !signed || fields.count == 2 else { return nil }
@@ -278,11 +310,11 @@ public enum OutputList {
             try write(staging)
             written = try folderEntries(staging)
             // Each name with its file's signature, its bytes read once: a file moved into place keeps its size and time.
-            lines = written.compactMap { name in signature(of: staging.appendingPathComponent(name)).map { "\(name)\t\($0)" } }
+            lines = written.compactMap { name in signature(of: staging.appendingPathComponent(name)).map { "\(listed(name))\t\($0)" } }
             // The earlier set as the list recorded it (a file of it the list lacks, by size and time only).
             let recorded = Dictionary((entries(in: folder) ?? []).compactMap { e in e.signature.map { (e.name, $0) } }, uniquingKeysWith: { a, _ in a })
             let before = earlier.compactMap { url in
-                (recorded[url.lastPathComponent] ?? signature(of: url, digest: false)).map { "\(url.lastPathComponent)\t\($0)" }
+                (recorded[url.lastPathComponent] ?? signature(of: url, digest: false)).map { "\(listed(url.lastPathComponent))\t\($0)" }
             }
             try writeDurably(text(lines + before), to: list)
         }

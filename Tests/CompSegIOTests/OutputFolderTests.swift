@@ -104,4 +104,24 @@ import Testing
         try FileManager.default.removeItem(at: folder.appendingPathComponent("a.png"))
         try requireEmptyFolder(folder, "the list alone lists what is gone")
     }
+
+    /// A name holding a newline, tab or backslash (a sample's file may be named so) is listed on one
+    /// line and read back as it is, its file still known for the list's after another write; a list
+    /// written before escaping, with a lone backslash, reads as it was.
+    @Test func namesWithNewlinesStayListed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-out-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try createFolder(folder)
+        let names = ["a\nb_map.png", "c\td.png", "e\\n.png", "plain.png"]
+        try OutputList.replace(in: folder, earlier: []) { staging in
+            for name in names { try writeDurably(Data(name.utf8), to: staging.appendingPathComponent(name)) }
+        }
+        #expect(try #require(OutputList.read(in: folder)).map(\.lastPathComponent).sorted() == names.sorted())
+        #expect(OutputList.changed(in: folder).isEmpty)
+        #expect(OutputList.unlisted("x\\q\\") == "x\\q\\" && OutputList.listed("a\\n") == "a\\\\n")
+        try OutputList.replace(in: folder, earlier: try #require(OutputList.read(in: folder))) { staging in
+            try writeDurably(Data("new".utf8), to: staging.appendingPathComponent("plain.png"))
+        }
+        #expect(try folderEntries(folder).sorted() == [OutputList.name, "plain.png"])
+    }
 }
