@@ -91,11 +91,19 @@ struct CompSeg: ParsableCommand {
             writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+        // A file `-dash.h5` reads as bundled short flags, -h among them: help and exit 0, where a script meant a file.
+        let arguments = Array(CommandLine.arguments.dropFirst()), options = arguments.prefix { $0 != "--" }
+        if !options.contains(where: { ["-h", "--help"].contains($0) }), arguments.first != "help",
+           options.contains(where: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.count > 2 && $0.contains("h") && Double($0) == nil }),
+           let unknown = UnknownOptions.find(arguments) {
+            writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
+            Foundation.exit(ExitCode.validationFailure.rawValue)
+        }
         do {
             var command: any ParsableCommand
             do { command = try parseAsRoot() } catch {
                 // A misspelled option is the likelier cause of a parse error than what ArgumentParser names first.
-                guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(Array(CommandLine.arguments.dropFirst()))
+                guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(arguments)
                 else { throw error }
                 writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
                 Foundation.exit(ExitCode.validationFailure.rawValue)

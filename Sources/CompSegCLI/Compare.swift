@@ -513,7 +513,9 @@ struct Compare: ParsableCommand {
         try writeTables(rows, to: folder)
         // Without both classes in the test split there is no ROC, and none is drawn (as evaluate).
         let curves = rows.contains { $0.evaluation.summary.auc != nil } ? rows.map { EvaluationReport.rocCurve(name: $0.name, $0.evaluation) } : []
-        if !curves.isEmpty { try EvaluationReport.writeROC(curves, to: folder) }
+        if !curves.isEmpty { try EvaluationReport.writeROC(curves, to: folder) } else {
+            for name in ["roc.png", "roc.svg"] { removeWrittenFile(folder.appendingPathComponent(name)) }  // an earlier compseg's, resumed
+        }
         try writeReport(rows, roc: curves, settings: settings, to: folder)
         print(try String(contentsOf: folder.appendingPathComponent("comparison.md"), encoding: .utf8))
         if threshold != "auto" {  // the table's threshold is the comparison's, not the runs'

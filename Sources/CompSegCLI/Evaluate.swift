@@ -62,7 +62,7 @@ struct Evaluate: ParsableCommand {
         if rows.isEmpty { try leftOut?.report() }
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
-        let runsOwn = trained.description.versions["manifest"] == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest, readingContentsWith: nil).digest
+        let runsOwn = trained.description.versions["manifest"].map { fileURL($0).path } == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest, readingContentsWith: nil).digest
         let trainedRows = rows.filter { $0.split == .train }.count
         if runsOwn, trainedRows > 0 {
             warn("--split \(split.rawValue) scores \(counted(trainedRows, "training sample")) the network learned from: their AUC and Dice "

@@ -451,7 +451,7 @@ struct Train: ParsableCommand {
                                     + "by another of the same size)\(given.changesNamed(since: trained, in: manifest)); put the run's files back, or train anew for other data")
             }
         }
-        if let before = model.versions["manifest"], before != manifest.url.path {
+        if let before = model.versions["manifest"], fileURL(before).path != manifest.url.path {  // `a//b` as an earlier compseg wrote it is a/b
             changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path
         }
         let started = DispatchTime.now().uptimeNanoseconds

@@ -26,6 +26,10 @@ enum UnknownOptions {
             defer { valueNext = false }
             // A long name after one dash (`-modality`), where no value is due: compseg has no such short options.
             if !valueNext, token.hasPrefix("-"), token.count > 2, Double(token) == nil {
+                if FileManager.default.fileExists(atPath: token) {  // a file named with a leading dash
+                    return ("'\(token)' reads as options (it starts with a dash): to name the file, write ./\(token), or put -- before "
+                            + "the files", usage)
+                }
                 let name = String(token.dropFirst().prefix { $0 != "=" })
                 return ("unknown option '-\(name)' for '\(usage)'" + suggestion(name, among: options(of: command).keys, prefix: "--"), usage)
             }

@@ -413,7 +413,14 @@ public func expandingHome(_ path: String) -> String {
 /// (Foundation's `URL(fileURLWithPath:)` drops `link/..` of a relative path as text, which names
 /// another file where `link` leads to a folder elsewhere.)
 public func fileURL(_ path: String) -> URL {
-    let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+    fileURL(path, from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+}
+
+/// As `fileURL(_:)`, a relative path taken from `folder` (a manifest's, say); with `home`, a
+/// leading `~/` (or a lone `~`) is the home folder, as `expandingHome` reads it.
+public func fileURL(_ path: String, from folder: URL, home: Bool = true) -> URL {
+    let path = home ? expandingHome(path) : path
+    let absolute = path.hasPrefix("/") ? path : folder.path + "/" + path
     var kept: [Substring] = []
     for component in absolute.split(separator: "/", omittingEmptySubsequences: true) where component != "." {
         if component == "..", let last = kept.last, last != "..",

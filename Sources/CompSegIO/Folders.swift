@@ -54,10 +54,12 @@ public func createFolder(_ url: URL) throws {
 /// The folders `createFolder(url)` makes: `url` and those above it that do not exist yet, the
 /// deepest first; none when `url` exists.
 public func missingFolders(_ url: URL) -> [URL] {
-    var missing: [URL] = [], folder = url.standardizedFileURL
-    while !FileManager.default.fileExists(atPath: folder.path), folder.path != "/" {
-        missing.append(folder)
-        folder = folder.deletingLastPathComponent()
+    // By the path's text, each parent one component shorter: `link/..` is left to the system, which
+    // resolves it where the link leads (standardizing it as text would name other folders).
+    var missing: [URL] = [], folder = url.path
+    while !FileManager.default.fileExists(atPath: folder), folder != "/", !folder.isEmpty {
+        missing.append(URL(fileURLWithPath: folder))
+        folder = (folder as NSString).deletingLastPathComponent
     }
     return missing
 }

@@ -128,7 +128,8 @@ public struct Manifest: Sendable {
         }
         func file(_ text: String?, _ line: Int, _ what: String, asWritten: String? = nil) -> URL? {
             guard let text else { return nil }
-            func located(_ text: String) -> URL { text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text) }
+            // As the system resolves it, `.` dropped (a row `./a.h5` is the file a.h5); no `~` expanded, as before.
+            func located(_ text: String) -> URL { fileURL(text, from: base, home: false) }
             // A cell with blanks around it names a file of that name where one is there (else the blanks go); a name with
             // accents may be stored composed (é) or decomposed (e + ◌́), as macOS writes it: either is taken.
             var u = located(text)
@@ -194,7 +195,7 @@ public struct Manifest: Sendable {
             let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
             if let lost, let text = column("path", fields) {
                 // The image's path as found, as `relativePath(of:)` gives a readable row's; as written where it is missing.
-                let written = path ?? (text.hasPrefix("/") ? URL(fileURLWithPath: text) : base.appendingPathComponent(text))
+                let written = path ?? fileURL(text, from: base, home: false)
                 missingRows.append(RowMissingFile(line: line, path: Self.relative(written, to: base), name: written.lastPathComponent,
                                                   split: split, label: label, description: lost))
             } else if let path, label != nil || !labelled, split != nil || !labelled {

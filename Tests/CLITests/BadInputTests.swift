@@ -56,6 +56,14 @@ import Testing
         try refuses(["segment", "--thresh", "0.3"], saying: "unknown option '--thresh' for 'compseg segment'; did you mean '--threshold'?")
         try refuses(["train", "-modality", "he", "--data", "m.csv", "--out", "run"],
                     saying: "unknown option '-modality' for 'compseg train'; did you mean '--modality'?")
+        // A file named with a leading dash reads as short flags, -h among them: no help and exit 0, but said.
+        try refuses(["segment", "--model", "run", "--out", "x", "-dash.h5"], saying: "unknown option '-dash.h5' for 'compseg segment'")
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        try Data().write(to: URL(fileURLWithPath: folder.path("-dash.h5")))
+        let dashed = try cli.run(["inspect", "-dash.h5"], in: folder.path(""))
+        #expect(dashed.status == 64 && dashed.output.contains("'-dash.h5' reads as options (it starts with a dash): to name the file, "
+                                                              + "write ./-dash.h5, or put -- before the files"), "\(dashed.output)")
         // A misspelled command, with or without options after it; an option's value is no command.
         try refuses(["segmnt", "--model", "run"], saying: "unknown command 'segmnt' for 'compseg'; did you mean 'segment'?")
         try refuses(["sgment"], saying: "unknown command 'sgment' for 'compseg'; did you mean 'segment'?")

@@ -18,17 +18,18 @@ struct CLI {
 
     /// Runs `compseg arguments…` to the end; output is stdout and stderr together.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = try start(arguments, environment: environment)
+    func run(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil) throws -> Result {
+        let process = try start(arguments, environment: environment, in: folder)
         let data = process.pipe.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return Result(status: process.process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
-    func start(_ arguments: [String], environment: [String: String] = [:]) throws -> (process: Process, pipe: Pipe) {
+    func start(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil) throws -> (process: Process, pipe: Pipe) {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         }
