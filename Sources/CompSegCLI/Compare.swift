@@ -509,6 +509,9 @@ struct Compare: ParsableCommand {
             sayAfterOutput("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
                   + "options and --resume")
             throw ExitCode(stop.exitStatus)
+        } catch let error as IOError {  // a full disk, say: the entries' completed epochs are kept
+            throw CLIError("\(error)\nwhile \(current) was trained or evaluated; every completed epoch is saved: once the cause is mended, "
+                           + "continue the comparison with the same options and --resume")
         }
         try writeTables(rows, to: folder)
         // Without both classes in the test split there is no ROC, and none is drawn (as evaluate).

@@ -398,9 +398,12 @@ extension TrainedModel {
                     "the paper's (the run recorded none: its validation split could not choose one)") }
         print("Threshold \(thresholdText(value)): \(said)")
         if let done = unfinished {
-            warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (stopped by Ctrl-C, or training "
-                 + "still): its weights are its best epoch's so far, and it chooses its threshold when training ends "
-                 + "(\(CompSegTool.commandName) train --resume \(shellWord(run.url.path)))")
+            // Training now (its lock held): no resume to advise, which the lock would refuse.
+            let training = FolderLock.isHeld(run.url)
+            let how = training ? "training now, in another compseg" : "stopped by Ctrl-C or a kill"
+            warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (\(how)): its weights are its best "
+                 + "epoch's so far, and it chooses its threshold when training ends"
+                 + (training ? "" : " (\(CompSegTool.commandName) train --resume \(shellWord(run.url.path)))"))
         }
         return (value, origin)
     }

@@ -99,6 +99,14 @@ public final class FolderLock {
         }
     }
 
+    /// Whether another process holds the lock on `url` now (a run training there, say).
+    public static func isHeld(_ url: URL) -> Bool {
+        let descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }  // closing releases a shared lock taken here
+        return flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
+    }
+
     /// Releases the lock now (before the folder is removed, say); later calls do nothing.
     public func release() {
         guard descriptor >= 0 else { return }

@@ -40,7 +40,7 @@ extension Safetensors {
         let name = url.path
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            throw SafetensorsError(file: name, "cannot be read: \(error.localizedDescription)")
+            throw SafetensorsError(file: name, "cannot be read: \(systemReason(error))")
         }
         try self.init(data: data, name: name)
     }

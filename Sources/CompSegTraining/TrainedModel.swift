@@ -36,7 +36,8 @@ public final class TrainedModel {
         }
         let weights: [String: Tensor]
         do { weights = try run.readWeights() } catch {
-            guard FileManager.default.fileExists(atPath: run.checkpointFile.path) else { throw error }
+            // Unreadable for want of permission (another user's run): the system's reason alone, no resume to advise.
+            guard FileManager.default.fileExists(atPath: run.checkpointFile.path), access(run.weightsFile.path, R_OK) == 0 else { throw error }
             throw TrainingError("\(error); `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors")
         }
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {

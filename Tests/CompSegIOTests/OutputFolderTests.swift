@@ -105,6 +105,18 @@ import Testing
         try requireEmptyFolder(folder, "the list alone lists what is gone")
     }
 
+    /// Whether a folder's lock is held, as segment asks of a run that is still training.
+    @Test func aHeldLockIsSeen() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-lock-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try createFolder(folder)
+        #expect(!FolderLock.isHeld(folder))
+        let lock = try FolderLock(folder, holder: "testing")
+        #expect(FolderLock.isHeld(folder))
+        lock.release()
+        #expect(!FolderLock.isHeld(folder) && !FolderLock.isHeld(folder.appendingPathComponent("gone")))
+    }
+
     /// A name holding a newline, tab or backslash (a sample's file may be named so) is listed on one
     /// line and read back as it is, its file still known for the list's after another write; a list
     /// written before escaping, with a lone backslash, reads as it was.
