@@ -334,6 +334,7 @@ struct Compare: ParsableCommand {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()
+            try model.training.validate { "\(run.modelFile.path): key 'training.\($0)'" }
             if let difference = Self.difference(model, e, head: headOf(e), settings: e.settings(settings), modality: resolved,
                                                 registry: registry) {
                 throw CLIError("\(run.modelFile.path): entry \(e.name) was begun otherwise than these options say: \(difference); resume with the options the "

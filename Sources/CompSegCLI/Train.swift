@@ -140,7 +140,7 @@ struct Train: ParsableCommand {
             let path = expandingHome(given)
             // "../data/m.csv" beside cfg/run.yaml is cfg/../data/m.csv, recorded as data/m.csv (no "..").
             return path.hasPrefix("/") || folder.isEmpty ? path
-                : fileURL((folder as NSString).appendingPathComponent(path)).standardizedFileURL.path
+                : fileURL((folder as NSString).appendingPathComponent(path)).path
         }
         modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
         data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile)
@@ -387,6 +387,7 @@ struct Train: ParsableCommand {
                                 + "it began with")
         }
         var model = try folder.readModel()
+        try model.training.validate { "\(folder.modelFile.path): key 'training.\($0)'" }  // before the data is prepared
         try model.requirePlugins(registry, file: folder.modelFile.path)
         // The options (and a settings file) that began the run may be given again: what they set must be the run's.
         var differing = try differences(file ?? File(), from: model, resuming: folder, registry: registry)

@@ -65,9 +65,7 @@ public struct PluginConfiguration: Sendable, Equatable {
 
     /// A path given in this configuration: absolute as it is, `~/` from the home folder, relative from `folder`.
     public func url(ofPath path: String) -> URL {
-        let path = expandingHome(path)
-        guard !path.hasPrefix("/"), let folder else { return URL(fileURLWithPath: path) }
-        return folder.appendingPathComponent(path).standardizedFileURL
+        fileURL(path, from: folder ?? URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
     }
 
     /// For a type that lists its keys, the error naming a key given that it does not take: said

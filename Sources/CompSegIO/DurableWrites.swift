@@ -101,7 +101,7 @@ public func writeAllOrNothing(into folder: URL, last: [String] = [], _ body: (UR
     let names = written.filter { !last.contains($0) } + last.filter(written.contains)
     // From here the set is whole: a kill during the moves leaves the staging folder with this list,
     // and the next run in the folder completes the moves (`finishInterruptedMoves`).
-    try writeDurably(Data(names.joined(separator: "\n").utf8), to: staging.appendingPathComponent(movingList))
+    try writeDurably(Data(names.map(OutputList.listed).joined(separator: "\n").utf8), to: staging.appendingPathComponent(movingList))
     var moved: [String] = []
     for name in names {
         FaultInjection.point()
@@ -132,7 +132,7 @@ public func finishInterruptedMoves(in folder: URL) -> [String] {
     for name in (try? folderEntries(folder)) ?? [] where name.hasPrefix(".staging-") && isLeftoverTemporary(name) {
         let staging = folder.appendingPathComponent(name)
         guard let list = try? String(contentsOf: staging.appendingPathComponent(movingList), encoding: .utf8) else { continue }
-        for entry in list.split(separator: "\n").map(String.init) where !entry.contains("/") && entry != movingList {
+        for entry in list.split(separator: "\n").map(OutputList.unlisted) where !entry.contains("/") && entry != movingList {
             let from = staging.appendingPathComponent(entry).path
             guard FileManager.default.fileExists(atPath: from), rename(from, folder.appendingPathComponent(entry).path) == 0 else { continue }
             finished.append(entry)
@@ -232,6 +232,10 @@ public enum OutputList {
         }
     }
 
+    /// The first line of a list whose names are escaped (`listed`); a line without a tab, which
+    /// an earlier compseg's reading passes over.
+    static let escapedMark = "# names escaped: \\n newline, \\t tab, \\\\ backslash"
+
     /// A file's name as a line of the list holds it: a newline, tab or backslash in it written `\n`,
     /// `\t`, `\\` (a sample's file may be named so), so that each name stays one field of one line.
     static func listed(_ name: String) -> String {
@@ -263,9 +267,11 @@ public enum OutputList {
 
     private static func entries(in folder: URL) -> [(name: String, signature: String?)]? {
         guard let text = try? String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n").map { line -> [String] in
+        // Names are escaped in lists that say so on their first line; an earlier compseg's hold them as they are.
+        let escaped = text.hasPrefix(escapedMark + "\n")
+        let lines = text.dropFirst(escaped ? escapedMark.count + 1 : 0).split(separator: "\n").map { line -> [String] in
             let fields = line.split(separator: "\t", maxSplits: 1)
-            return fields.first.map { [unlisted($0)] + fields.dropFirst().map(String.init) } ?? []
+            return fields.first.map { [escaped ? unlisted($0) : String($0)] + fields.dropFirst().map(String.init) } ?? []
         }
         let signed = lines.contains { $0.count == 2 }
         return lines.compactMap { fields -> (String, String?)? in
@@ -305,7 +311,7 @@ public enum OutputList {
     public static func replace(in folder: URL, earlier: [URL], last: [String] = [], _ write: (URL) throws -> Void) throws -> [String] {
         var written: [String] = [], lines: [String] = []
         let list = folder.appendingPathComponent(name)
-        func text(_ lines: [String]) -> Data { Data((Set(lines).sorted().joined(separator: "\n") + "\n").utf8) }
+        func text(_ lines: [String]) -> Data { Data(([escapedMark] + Set(lines).sorted()).joined(separator: "\n").utf8 + Data([10])) }
         try writeAllOrNothing(into: folder, last: last) { staging in
             try write(staging)
             written = try folderEntries(staging)

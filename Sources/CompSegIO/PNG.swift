@@ -71,7 +71,8 @@ extension PNGImage {
             errno = 0
             let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, temporary, 0, $0.baseAddress, 0, nil) }
             // libpng says "Write Error" alone: the system's reason (a full disk) is errno's.
-            let reason = errno == 0 ? "" : " (\(String(cString: strerror(errno))))"
+            let system = errno == 0 ? "" : String(cString: strerror(errno))
+            let reason = system.isEmpty || Self.message(of: image).contains(system) ? "" : " (\(system))"
             guard ok != 0 else { throw IOError(file: url.path, "cannot be written as PNG: \(Self.message(of: image))\(reason)") }
         }
     }

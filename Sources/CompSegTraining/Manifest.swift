@@ -257,10 +257,13 @@ extension Manifest {
         let recorded = recorded ?? []
         let manifest = try Manifest(contentsOf: url, leavingOutRowsMissingFiles: true)
         // By path from the manifest's folder (two folders may hold files of one name); by name in runs that recorded none.
+        // A path as an earlier compseg recorded it (`./a.h5`, `a//b.h5`) names the file the row's path does now.
+        let base = url.deletingLastPathComponent()
+        func resolved(_ path: String) -> String { fileURL(path.precomposedStringWithCanonicalMapping, from: base, home: false).path }
         func isRecorded(path: String, name: String, split: Split?) -> Bool {
             recorded.contains { r in
                 r.split == (split?.rawValue ?? "")
-                    && (r.path.map { $0 == path.precomposedStringWithCanonicalMapping } ?? (r.name == name.precomposedStringWithCanonicalMapping))
+                    && (r.path.map { resolved($0) == resolved(path) } ?? (r.name == name.precomposedStringWithCanonicalMapping))
             }
         }
         let refused = manifest.rowsMissingFiles.filter {

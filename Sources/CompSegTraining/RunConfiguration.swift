@@ -66,8 +66,6 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             let problem = CompactJSON.syntaxProblem(data).map { "not JSON: \($0)" } ?? (misfits.isEmpty ? error.readable : misfits.joined(separator: "; "))
             throw TrainingError("\(file): not a run configuration that compseg wrote (\(problem))")
         }
-        // Checked here, named by file and key, rather than after the data is prepared.
-        try training.validate { "\(file): key 'training.\($0)'" }
         if let threshold, !(threshold.value > 0 && threshold.value < 1) {
             throw TrainingError("\(file): key 'threshold.value' is \(threshold.value); expected a number in (0, 1)")
         }

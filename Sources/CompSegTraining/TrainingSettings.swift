@@ -78,9 +78,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         return s
     }
 
-    /// Checks every setting's range.
+    /// Checks every setting's range (a resume does, before the data is prepared; segmenting needs none of them).
     /// - Parameter key: how a setting is named in the message (`model.json`'s key path, say).
-    func validate(naming key: (String) -> String = { $0 }) throws {
+    public func validate(naming key: (String) -> String = { $0 }) throws {
         func require(_ ok: Bool, _ name: String, _ expected: String, _ value: Any) throws {
             guard ok else { throw TrainingError("\(key(name)) must be \(expected), got \(value)") }
         }

@@ -131,6 +131,12 @@ import Testing
         #expect(try #require(OutputList.read(in: folder)).map(\.lastPathComponent).sorted() == names.sorted())
         #expect(OutputList.changed(in: folder).isEmpty)
         #expect(OutputList.unlisted("x\\q\\") == "x\\q\\" && OutputList.listed("a\\n") == "a\\\\n")
+        // A list an earlier compseg wrote, names as they are: a backslash and n stay so.
+        let list = folder.appendingPathComponent(OutputList.name)
+        let before = try String(contentsOf: list, encoding: .utf8)
+        try Data("x\\tumor_map.png\t1\t2\n".utf8).write(to: list)
+        #expect(OutputList.read(in: folder)?.map(\.lastPathComponent) == ["x\\tumor_map.png"])
+        try Data(before.utf8).write(to: list)
         try OutputList.replace(in: folder, earlier: try #require(OutputList.read(in: folder))) { staging in
             try writeDurably(Data("new".utf8), to: staging.appendingPathComponent("plain.png"))
         }

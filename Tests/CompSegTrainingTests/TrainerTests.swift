@@ -192,7 +192,7 @@ import UNetTopology
             #expect("\(error)" == "run/model.json: key 'threshold.value' is 2.0; expected a number in (0, 1)")
         }
         // A number where no such number belongs (Foundation says only "not valid JSON"), and a setting out of
-        // range, are named by their key as the file is read, in the current format and an older one.
+        // range, are named by their key, in the current format and an older one.
         model.threshold = nil
         for written in [Data(whole.utf8), try JSONEncoder().encode(model)] {  // format 3, and the current one
             for (key, value, message) in [("seed", -1 as Any, "key 'training.seed': -1 is below 0; expected a whole number 0 or more"),
@@ -204,7 +204,9 @@ import UNetTopology
                 training[key] = value
                 top["training"] = training
                 do {
-                    _ = try RunConfiguration(modelJSON: JSONSerialization.data(withJSONObject: top), file: "run/model.json")
+                    // Numbers are named as the file is read; ranges where a resume checks them (segmenting needs none).
+                    let read = try RunConfiguration(modelJSON: JSONSerialization.data(withJSONObject: top), file: "run/model.json")
+                    try read.training.validate { "run/model.json: key 'training.\($0)'" }
                     Issue.record("\(key) \(value) read")
                 } catch { #expect("\(error)".hasPrefix("run/model.json") && "\(error)".contains(message), "\(key) \(value): \(error)") }
             }
