@@ -58,16 +58,22 @@ extension PNGImage {
         self.init(width: width, height: height, channels: channels, pixels: pixels)
     }
 
+    /// libpng's simplified description of this image, for writing it (free it with `png_image_free`).
+    private var described: png_image {
+        var image = png_image()
+        compseg_png_image_init(&image)
+        image.width = UInt32(width)
+        image.height = UInt32(height)
+        image.format = Self.format(channels: channels)
+        return image
+    }
+
     /// Writes an 8-bit PNG atomically (temporary file in the same folder, then rename).
     /// - Throws: `IOError` naming the file with libpng's message.
     public func write(to url: URL) throws {
         try writeAtomically(to: url) { temporary in
-            var image = png_image()
-            compseg_png_image_init(&image)
+            var image = described
             defer { png_image_free(&image) }
-            image.width = UInt32(width)
-            image.height = UInt32(height)
-            image.format = Self.format(channels: channels)
             errno = 0
             let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, temporary, 0, $0.baseAddress, 0, nil) }
             // libpng says "Write Error" alone: the system's reason (a full disk) is errno's.
@@ -80,12 +86,8 @@ extension PNGImage {
     /// The PNG file's bytes, encoded in memory (for a report that embeds the picture).
     /// - Throws: `IOError` with libpng's message.
     public func encoded() throws -> Data {
-        var image = png_image()
-        compseg_png_image_init(&image)
+        var image = described
         defer { png_image_free(&image) }
-        image.width = UInt32(width)
-        image.height = UInt32(height)
-        image.format = Self.format(channels: channels)
         var size = 0
         // First the size, then the bytes.
         let sized = pixels.withUnsafeBytes { png_image_write_to_memory(&image, nil, &size, 0, $0.baseAddress, 0, nil) }
