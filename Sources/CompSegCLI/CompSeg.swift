@@ -83,21 +83,22 @@ struct CompSeg: ParsableCommand {
     /// the system's reason (exit 1), never as Foundation's error domain and code.
     static func main() {
         keepFreedMemoryForReuse()
-        if Array(CommandLine.arguments.dropFirst()) == ["--version"] {
+        let arguments = Array(CommandLine.arguments.dropFirst()), options = arguments.prefix { $0 != "--" }
+        if arguments == ["--version"] {
             print(versionReport())
             return
         }
-        if let unknown = UnknownOptions.unknownHelpTopic(Array(CommandLine.arguments.dropFirst())) {
+        /// An unknown option or command, said as ArgumentParser says a usage error.
+        func refuse(_ unknown: (message: String, command: String)) -> Never {
             writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
         }
+        if let unknown = UnknownOptions.unknownHelpTopic(arguments) { refuse(unknown) }
         // A file `-dash.h5` reads as bundled short flags, -h among them: help and exit 0, where a script meant a file.
-        let arguments = Array(CommandLine.arguments.dropFirst()), options = arguments.prefix { $0 != "--" }
         if !options.contains(where: { ["-h", "--help"].contains($0) }), arguments.first != "help",
            options.contains(where: { $0.hasPrefix("-") && !$0.hasPrefix("--") && $0.count > 2 && $0.contains("h") && Double($0) == nil }),
            let unknown = UnknownOptions.find(arguments) {
-            writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
-            Foundation.exit(ExitCode.validationFailure.rawValue)
+            refuse(unknown)
         }
         do {
             var command: any ParsableCommand
@@ -105,8 +106,7 @@ struct CompSeg: ParsableCommand {
                 // A misspelled option is the likelier cause of a parse error than what ArgumentParser names first.
                 guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(arguments)
                 else { throw error }
-                writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
-                Foundation.exit(ExitCode.validationFailure.rawValue)
+                refuse(unknown)
             }
             try command.run()
         } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {

@@ -265,13 +265,9 @@ struct Convert: ParsableCommand {
         guard repeated.isEmpty else { throw CLIError("two files would both be written to \(repeated[0]); convert them into separate folders") }
         // What is there already: never an input (converting would write over it), and with --force only convert's own outputs.
         // By device and inode: a symbolic or hard link to an input, or its name in another case on a disk that ignores case, is it.
-        func identity(_ path: String) -> [UInt64]? {
-            var info = stat()
-            return stat(path, &info) == 0 ? [UInt64(info.st_dev), UInt64(info.st_ino)] : nil
-        }
-        let inputs = Set(files.compactMap(identity))
+        let inputs = Set(files.compactMap(fileIdentity))
         for target in targets where entryExists(at: target) {
-            if identity(target.path).map(inputs.contains) ?? false {
+            if fileIdentity(target.path).map(inputs.contains) ?? false {
                 throw CLIError("\(target.path) is one of the files to convert, and converting would write over it; choose another --out")
             }
             if !force { throw CLIError("\(target.path) exists already; pass --force to replace it or choose another --out") }

@@ -117,6 +117,14 @@ public final class FolderLock {
     deinit { release() }
 }
 
+/// The file at `path` itself, links followed: its device and inode ("2049:131074"), the same for
+/// every name it has (a symbolic or hard link, another case on a disk that ignores case); nil
+/// where nothing is there.
+public func fileIdentity(_ path: String) -> String? {
+    var status = stat()
+    return stat(path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : nil
+}
+
 /// Whether anything is at `url`: a file, a folder, or a symbolic link, even one that leads
 /// nowhere (which `FileManager.fileExists` calls absent, and a write would replace).
 public func entryExists(at url: URL) -> Bool {

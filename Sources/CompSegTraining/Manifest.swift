@@ -205,13 +205,9 @@ public struct Manifest: Sendable {
         if rows.isEmpty && problems.isEmpty && missingRows.isEmpty { problems.append("has no samples") }
         // The same file twice: a duplicated row, or one image in two splits (which leaks it into evaluation),
         // also by another name (a symbolic or hard link): told by the file itself, its device and inode.
-        func identity(_ url: URL) -> String {
-            var status = stat()
-            return stat(url.path, &status) == 0 ? "\(status.st_dev):\(status.st_ino)" : url.standardizedFileURL.path
-        }
         var first: [String: Row] = [:]
         for row in rows {
-            let key = identity(row.path)
+            let key = fileIdentity(row.path.path) ?? row.path.standardizedFileURL.path
             if let earlier = first[key] {
                 let alias = earlier.path.standardizedFileURL.path == row.path.standardizedFileURL.path ? ""
                     : " as \(earlier.path.path) (the same file by another name: a link)"
