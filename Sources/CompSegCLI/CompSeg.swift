@@ -84,10 +84,6 @@ struct CompSeg: ParsableCommand {
     static func main() {
         keepFreedMemoryForReuse()
         let arguments = Array(CommandLine.arguments.dropFirst()), options = arguments.prefix { $0 != "--" }
-        if arguments == ["--version"] {
-            print(versionReport())
-            return
-        }
         /// An unknown option or command, said as ArgumentParser says a usage error.
         func refuse(_ unknown: (message: String, command: String)) -> Never {
             writeToStandardError("Error: \(unknown.message)\n  See '\(unknown.command) --help' for more information.\n")
@@ -101,14 +97,19 @@ struct CompSeg: ParsableCommand {
             refuse(unknown)
         }
         do {
-            var command: any ParsableCommand
-            do { command = try parseAsRoot() } catch {
-                // A misspelled option is the likelier cause of a parse error than what ArgumentParser names first.
-                guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(arguments)
-                else { throw error }
-                refuse(unknown)
+            if arguments == ["--version"] {
+                print(versionReport())
+            } else {
+                var command: any ParsableCommand
+                do { command = try parseAsRoot() } catch {
+                    // A misspelled option is the likelier cause of a parse error than what ArgumentParser names first.
+                    guard exitCode(for: error) != .success, let unknown = UnknownOptions.find(arguments)
+                    else { throw error }
+                    refuse(unknown)
+                }
+                try command.run()
             }
-            try command.run()
+            try requireStandardOutputWritten()
         } catch let error as NSError where error.domain == NSCocoaErrorDomain || error.domain == NSPOSIXErrorDomain {
             fflush(nil)  // piped or logged, the lines printed so far come before the error, as on a terminal
             let path = error.userInfo[NSFilePathErrorKey] as? String ?? (error.userInfo[NSURLErrorKey] as? URL)?.path

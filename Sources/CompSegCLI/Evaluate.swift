@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+        guard !out.isEmpty, !model.isEmpty else { throw ValidationError("--\(model.isEmpty ? "model" : "out") must name a folder, got an empty path") }
         if let threshold, threshold != "auto" {
             guard let t = Float(threshold), t > 0, t < 1 else {
                 throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BuiltinPlugins
+import CKernels
 import CompSegCore
 import CompSegFigures
 import CompSegIO
@@ -157,3 +158,15 @@ final class LeftOut {
 }
 
 /// `--batch` of the commands that apply a trained run: samples of one size through the network at once.
+
+/// Throws when what a command printed did not all reach its standard output, as on a full disk
+/// (`> /dev/full`): a script that keeps the output must not take a part of it for the whole. A
+/// reader that went away (`| head`) is no error: the lines are lost on purpose, the work is done.
+func requireStandardOutputWritten() throws {
+    let failure = compseg_stdout_failure()
+    guard failure != 0, failure != EPIPE else { return }
+    var status = stat()
+    if failure < 0, fstat(STDOUT_FILENO, &status) == 0, [S_IFIFO, S_IFSOCK].contains(status.st_mode & S_IFMT) { return }
+    let why = failure > 0 ? " (\(String(cString: strerror(failure))))" : ""
+    throw CLIError("the standard output could not be written\(why): what this command printed is incomplete")
+}

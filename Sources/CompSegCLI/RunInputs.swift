@@ -238,11 +238,12 @@ struct TrainedRunInput: ParsableArguments {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
         try requireNoManifest(among: files, hint: "give it with --data")
         // The same file twice would be segmented twice, its second outputs named as another sample's (a manifest refuses a row given twice).
-        let paths = files.map { fileURL($0).standardizedFileURL.resolvingSymlinksInPath().path }
+        // By device and inode, so that a hard link to the same file counts as the same file; by its resolved path where it cannot be read.
+        let paths = files.map { file in let url = fileURL(file); return fileIdentity(url.path) ?? url.resolvingSymlinksInPath().path }
         if let twice = paths.indices.first(where: { paths[..<$0].contains(paths[$0]) }) {
             throw ValidationError("\(files[twice]) is given twice (as \(files[paths.firstIndex(of: paths[twice])!])); give each file once")
         }
-        guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
+        guard !out.isEmpty, !model.isEmpty else { throw ValidationError("--\(model.isEmpty ? "model" : "out") must name a folder, got an empty path") }
     }
 
     /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).

@@ -35,6 +35,9 @@ import Testing
                                   (["demo", "--alpha", "-0.1"], "--alpha must lie in (0, 1), got -0.1"),
                                   (["evaluate", "--model", "r", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path"),
                                   (["compare", "--modality", "infrared", "--data", "m.csv", "--out", ""], "--out must name a folder, got an empty path"),
+                                  // An empty --model was the current folder, read as a run folder.
+                                  (["evaluate", "--model", "", "--data", "m.csv", "--out", "o"], "--model must name a folder, got an empty path"),
+                                  (["segment", "--model", "", "a.h5", "--out", "o"], "--model must name a folder, got an empty path"),
                                   // --topologies=NAME is --topologies too (it was taken for none, and --config's list trained alone).
                                   (["compare", "--modality", "infrared", "--data", "m.csv", "--out", "o", "--config", "c.yaml", "--topologies=segnet"],
                                    "give either --topologies or --config, not both")] {
@@ -378,6 +381,11 @@ import Testing
         let twice = try cli.run(["segment", "--model", folder.path("run"), folder.path("A/s.h5"), folder.path("A/../A/s.h5"), "--out", folder.path("seg2")])
         #expect(twice.status == 64 && twice.output.contains("\(folder.path("A/../A/s.h5")) is given twice (as \(folder.path("A/s.h5")))"),
                 "\(twice.output)")
+        // A hard link is the same file under another name, refused alike.
+        try FileManager.default.linkItem(atPath: folder.path("A/s.h5"), toPath: folder.path("hard.h5"))
+        let linked = try cli.run(["segment", "--model", folder.path("run"), folder.path("A/s.h5"), folder.path("hard.h5"), "--out", folder.path("seg3")])
+        #expect(linked.status == 64 && linked.output.contains("\(folder.path("hard.h5")) is given twice (as \(folder.path("A/s.h5")))"),
+                "\(linked.output)")
         // A file of its own named s-2 keeps that id, in either order: a repeated name skips it.
         try FileManager.default.copyItem(atPath: folder.path("data/spot002.h5"), toPath: folder.path("s-2.h5"))
         for (order, out) in [([folder.path("A/s.h5"), folder.path("B/s.h5"), folder.path("s-2.h5")], "one"),

@@ -12,6 +12,32 @@ import Testing
             && ($0.contains("Winograd") || $0.contains("direct")) }, "\(r.output)")
         #expect(lines.contains { $0.hasPrefix("cuda: ") }, "\(r.output)")
     }
+
+    /// Output that cannot all be written (`> /dev/full`) fails the command, saying so: a script
+    /// must not take a part for the whole. A reader that went away (`| head`) is no failure.
+    @Test func outputThatCannotBeWrittenFailsTheCommand() throws {
+        let cli = try CLI(), folder = try TemporaryFolder()
+        defer { folder.remove() }
+        func run(_ arguments: [String], into output: Any) throws -> (status: Int32, errors: String) {
+            let process = Process(), errors = Pipe()
+            (process.executableURL, process.arguments) = (cli.binary, arguments)
+            (process.standardOutput, process.standardError) = (output, errors)
+            try process.run()
+            let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let phantom = ["phantom", "--spots", "4", "--size", "16", "--bands", "20", "--out", folder.path("p")]
+        for arguments in [["--version"], phantom] {
+            let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            let r = try run(arguments, into: full)
+            #expect(r.status == 1 && r.errors.contains("the standard output could not be written"), "\(arguments): \(r)")
+            let gone = Pipe()
+            try gone.fileHandleForReading.close()
+            let p = try run(arguments == phantom ? phantom.dropLast() + [folder.path("q")] : arguments, into: gone)
+            #expect(p.status == 0 && p.errors.isEmpty, "\(arguments): \(p)")
+        }
+    }
 }
 
 /// `--device` and `--precision` on the commands that run a network, and `check-backend`.

@@ -49,3 +49,6 @@ const char *compseg_loaded_library_path(void *handle);
 
 /// Makes standard output line-buffered, as on a terminal, also into a pipe or file (a job's log, `tee`).
 void compseg_line_buffered_stdout(void);
+/// Flushes standard output and says whether all of it was written: 0, or why not (an errno
+/// value; -1 where a write failed earlier for a reason no longer known).
+int compseg_stdout_failure(void);
