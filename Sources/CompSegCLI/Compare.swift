@@ -405,6 +405,7 @@ struct Compare: ParsableCommand {
         try skipping?.warnings.report()
         if firstBegun == nil { skipping?.warnIfValidationGone(given: given, kept: manifest) }
         let (prepared, train, validation, test) = made
+        if firstBegun == nil { prepared.chain.fitWarnings.forEach(warn) }
         let testRows = manifest.rows(in: .test)
         warnAboutReaders(stores: [train, validation, test])
         giveBackFreedMemory()
@@ -582,11 +583,12 @@ struct Compare: ParsableCommand {
                                          "How well the tumor fraction ranks cancer above cancer-free test samples: 1 perfect, 0.5 chance. "
                                          + (overSeeds ? "Mean over \(seedsLine); a lead smaller than the spread over seeds (table) is no finding."
                                             : "One seed, \(Self.testCounts(rows)): "
-                                              + (rows.contains { $0.evaluation.summary.aucCI != nil }
-                                                 ? "a lead within the rows' 95% intervals (table) is no finding"
-                                                 : "no row has a 95% interval (DeLong's method gives none where the classes "
-                                                   + "separate completely or every score ties), and a lead over so few samples is no finding")
-                                              + "; repeat with --seeds 0,1,2.")))
+                                              + (Self.pairedLead(rows).map { "\($0); repeat with --seeds 0,1,2." }
+                                                 ?? (rows.contains { $0.evaluation.summary.aucCI != nil }
+                                                     ? "a lead within the rows' 95% intervals (table) is no finding"
+                                                     : "no row has a 95% interval (DeLong's method gives none where the classes "
+                                                       + "separate completely or every score ties), and a lead over so few samples is no finding")
+                                                   + "; repeat with --seeds 0,1,2."))))
         }
         if let r = bestDice {
             tiles.append(ReportHTML.tile(overSeeds ? "Highest mean Dice" : "Highest Dice", "\(r.names): \(f(r.value))",
@@ -621,6 +623,22 @@ struct Compare: ParsableCommand {
     }
 
     /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on.
+    /// The highest test AUC against the next one's by DeLong's paired test on the test samples
+    /// both rows scored, in words; nil for fewer than two rows or where the test cannot be made
+    /// (a class with one sample, no variance).
+    static func pairedLead(_ rows: [Row]) -> String? {
+        let ranked = rows.filter { $0.evaluation.summary.auc != nil }.sorted { $0.evaluation.summary.auc! > $1.evaluation.summary.auc! }
+        guard ranked.count > 1 else { return nil }
+        let (first, next) = (ranked[0], ranked[1])
+        let theirs = Dictionary(next.evaluation.results.map { ($0.id, $0.tumorFraction) }) { a, _ in a }
+        let shared = first.evaluation.results.filter { $0.label != nil && theirs[$0.id] != nil }
+        guard let test = pairedAUCTest(shared.map(\.tumorFraction), shared.map { theirs[$0.id]! }, positives: shared.map { $0.label == .cancer })
+        else { return nil }
+        let p = test.p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", test.p)
+        return "against the next, \(next.name) (\(String(format: "%.3f", next.evaluation.summary.auc!))), DeLong's paired test on the "
+            + "same test samples gives \(p)" + (test.p < 0.05 ? "" : ": a lead with p ≥ 0.05 is no finding")
+    }
+
     static func testCounts(_ rows: [Row]) -> String {
         guard let s = rows.first?.evaluation.summary else { return "no samples" }
         let withTruth = rows.first!.evaluation.results.filter { $0.pixel != nil && $0.label == .cancer }.count

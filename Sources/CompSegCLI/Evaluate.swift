@@ -107,7 +107,7 @@ struct Evaluate: ParsableCommand {
             print("Segmented \(counted(samples.count, kind))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
             warnAboutReaders(samples)
             // Without tissue, a sample has no tumor fraction: refused, whether or not unreadable files are left out.
-            let blank = samples.filter { $0.tissue.count == 0 }.map { "line \(inputs.rowsByID[$0.id]!.line): \(PreparedModality.emptyTissue($0.id))" }
+            let blank = samples.filter { $0.tissue.count == 0 }.map { "line \(inputs.rowsByID[$0.id]!.line): \(PreparedModality.emptyTissue($0.id, why: $0.metadata[Sample.noTissueKey]))" }
             guard blank.isEmpty else { throw ManifestError(file: manifest.url.path, problems: blank) }
             return (samples, maps, try SegmentationFiles.readTruth(samples.map { inputs.rowsByID[$0.id]! }, samples, manifest: manifest.url.path))
         }

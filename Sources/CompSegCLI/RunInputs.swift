@@ -401,7 +401,7 @@ extension TrainedModel {
         if let done = unfinished {
             // Training now (its lock held): no resume to advise, which the lock would refuse.
             let training = FolderLock.isHeld(run.url)
-            let how = training ? "training now, in another compseg" : "stopped by Ctrl-C or a kill"
+            let how = training ? "training now, in another compseg" : "stopped early: by Ctrl-C, a kill or an error such as a diverging loss"
             warn("\(run.url.path) has trained \(done) of its \(description.training.epochs) epochs (\(how)): its weights are its best "
                  + "epoch's so far, and it chooses its threshold when training ends"
                  + (training ? "" : " (\(CompSegTool.commandName) train --resume \(shellWord(run.url.path)))"))

@@ -363,6 +363,7 @@ struct Train: ParsableCommand {
         try skipping?.warnings.report()
         skipping?.warnIfValidationGone(given: given, kept: manifest)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
+        modality.chain.fitWarnings.forEach(warn)
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))

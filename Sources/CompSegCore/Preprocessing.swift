@@ -18,11 +18,15 @@ public protocol SampleTransform: Sendable {
     /// region of a sample comes out as the same region of the whole sample: `segment` then
     /// streams large images region by region. False unless a step says so.
     var isPixelwise: Bool { get }
+    /// What the user should know about a fitted step's fit that does not stop training (a PCA
+    /// component that holds almost no variance); `train` prints each as a warning. None by default.
+    var fitWarnings: [String] { get }
 }
 
 extension SampleTransform {
     public func fitted(to training: SampleSequence) throws -> any SampleTransform { self }
     public var isPixelwise: Bool { false }
+    public var fitWarnings: [String] { [] }
 }
 
 extension SampleTransform where Self: Encodable {
@@ -176,6 +180,10 @@ public struct PreprocessingChain: Sendable {
     public var isEmpty: Bool { steps.isEmpty }
     /// Whether every step is pixelwise (`SampleTransform.isPixelwise`), so regions can be prepared on their own.
     public var isPixelwise: Bool { steps.allSatisfy { $0.transform.isPixelwise } }
+    /// Each fitted step's `fitWarnings`, named by the step's place.
+    public var fitWarnings: [String] {
+        steps.enumerated().flatMap { i, step in step.transform.fitWarnings.map { "\(Self.place(of: i, step.description.identifier, in: source)): \($0)" } }
+    }
 
     /// Fits the steps in order, each on the training samples passed through the fitted steps
     /// before it; returns the chain with fitted values in its descriptions.

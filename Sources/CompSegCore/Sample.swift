@@ -210,6 +210,10 @@ extension Sample {
     /// as a warning (a colourless H&E image); the sample is read as usual.
     public static let warningKey = "warning"
 
+    /// The metadata key for why a sample's tissue mask is empty, in words the user is shown where
+    /// a command refuses it (the file's mask marks nothing; every pixel holds a NaN).
+    public static let noTissueKey = "noTissue"
+
     /// The file's full-resolution (height, width) from `fullResolutionKey`, or nil.
     public var fullResolution: (height: Int, width: Int)? { Self.fullResolution(in: metadata) }
 

@@ -245,13 +245,15 @@ public struct PreparedModality: Sendable {
     /// Throws unless `sample` has tissue: the pooling head, and every measure per sample, averages over it.
     static func requireTissue(_ sample: Sample) throws {
         guard sample.tissue.count == 0 else { return }
-        throw emptyTissue(sample.id)
+        throw emptyTissue(sample.id, why: sample.metadata[Sample.noTissueKey])
     }
 
-    /// The refusal of a sample whose tissue mask is empty (training and evaluation average over tissue).
-    public static func emptyTissue(_ id: String) -> TrainingError {
-        TrainingError("sample \(id) has an empty tissue mask; the pooling head averages over tissue (images "
-                      + "taken inside tissue: the built-in readers' option tissue: {method: all}; or give a mask column)")
+    /// The refusal of a sample whose tissue mask is empty (training and evaluation average over
+    /// tissue), saying why where its reader did (`Sample.noTissueKey`).
+    public static func emptyTissue(_ id: String, why: String? = nil) -> TrainingError {
+        if let why { return TrainingError("sample \(id) has an empty tissue mask: \(why); the pooling head averages over tissue") }
+        return TrainingError("sample \(id) has an empty tissue mask; the pooling head averages over tissue (images "
+                             + "taken inside tissue: the built-in readers' option tissue: {method: all}; or give a mask column)")
     }
 
     /// The files' names without extension, made unique.

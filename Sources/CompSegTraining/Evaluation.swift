@@ -99,10 +99,10 @@ public struct SegmentationEvaluation: Sendable {
         self.threshold = threshold
         results = counts.map { $0.result(at: threshold) }
         let labelled = results.filter { $0.label != nil }
-        let fractions = labelled.map { Float($0.tumorFraction) }, positives = labelled.map { $0.label == .cancer }
+        let fractions = labelled.map(\.tumorFraction), positives = labelled.map { $0.label == .cancer }
+        // On the fractions as written (in Double: two that 32 bits would round alike stay apart), as per_sample.csv's re-apply them.
         let roc = rocAUCWithInterval(scores: fractions, positives: positives)
-        // On the fractions as written (not as the ROC's float scores), so that per_sample.csv's re-apply it exactly.
-        let youden = youdenPoint(scores: labelled.map(\.tumorFraction), positives: positives).flatMap { $0.sensitivity + $0.specificity > 1 ? $0 : nil }
+        let youden = youdenPoint(scores: fractions, positives: positives).flatMap { $0.sensitivity + $0.specificity > 1 ? $0 : nil }
         let cancer = results.filter { $0.label == .cancer }.compactMap(\.pixel)
         let dice = meanAndSD(cancer.map(\.dice)), iou = meanAndSD(cancer.map(\.iou))
         let sensitivity = meanAndSD(cancer.compactMap(\.sensitivity)), specificity = meanAndSD(cancer.compactMap(\.specificity))

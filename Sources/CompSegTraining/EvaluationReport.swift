@@ -118,7 +118,7 @@ public enum EvaluationReport {
         let s = evaluation.summary
         if let ci = s.aucCI, ci.count == 2 { curve.interval = (ci[0], ci[1]) }
         if let sens = s.sensitivity, let spec = s.specificity, let cut = s.youdenFraction {
-            curve.marker = ((1 - spec, sens), String(format: "Youden: fraction ≥ %.3f", cut))
+            curve.marker = ((1 - spec, sens), "Youden: fraction ≥ \(fractionText(Double(cut)))")
         }
         return curve
     }
@@ -140,7 +140,7 @@ public enum EvaluationReport {
             groups: [StripPlot.Group(name: "cancer-free", values: r.filter { $0.label == .cancerFree }.map(\.tumorFraction), colour: cancerFreeColour),
                      StripPlot.Group(name: "cancer", values: r.filter { $0.label == .cancer }.map(\.tumorFraction), colour: cancerColour)],
             yLabel: "tumor fraction (activation > \(thresholdText(s.threshold)))", title: "Tumor fraction by class",
-            cut: s.youdenFraction.map { ($0, String(format: "Youden cut %.3f", $0)) })
+            cut: s.youdenFraction.map { ($0, "Youden cut \(fractionText($0))") })
     }
 
     /// The activation thresholds the sweep evaluates: 0.05, 0.10, … 0.95, as `bestThreshold` tries.
@@ -296,7 +296,7 @@ public enum EvaluationReport {
                 + "alt=\"\(ReportHTML.escape(result.id)): \(title)\" width=\"\(image.width)\" height=\"\(image.height)\"></div>"
         }
         let label = result.label?.rawValue ?? "unlabelled"
-        var numbers = String(format: "tumor fraction %.3f", result.tumorFraction)
+        var numbers = "tumor fraction \(fractionText(result.tumorFraction))"
         if let called = evaluation.call(result) { numbers += " · called \(called.rawValue)" }
         if let dice = result.dice { numbers += String(format: " · Dice %.2f", dice) }
         return (result.tumorFraction, """
@@ -321,7 +321,7 @@ public enum EvaluationReport {
                                    : "95% interval by DeLong's method.")),
             ReportHTML.tile("Threshold", thresholdText(s.threshold),
                             "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
-            ReportHTML.tile("Youden cut", s.youdenFraction.map { String(format: "fraction ≥ %.3f", $0) } ?? (s.auc == nil ? "–" : "none"),
+            ReportHTML.tile("Youden cut", s.youdenFraction.map { "fraction ≥ \(fractionText($0))" } ?? (s.auc == nil ? "–" : "none"),
                             "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)"
                                 + (s.youdenFraction == nil && s.auc != nil ? "; none here: no cut calls the samples better than chance "
                                    + "(every tumor fraction alike, say), so none is called." : ".")),
@@ -366,13 +366,20 @@ public enum EvaluationReport {
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(Heatmap.outsideTissue))\"></span>outside the tissue (on the activation)</span></div>"
     }
 
+    /// A tumor fraction for the eye: three decimals, or three significant digits below 0.1, so that
+    /// the faint fractions a low threshold gives (0.00152) are not all shown as 0.002 beside a cut
+    /// that falls between them.
+    public static func fractionText(_ v: Double) -> String {
+        v == 0 || v >= 0.1 ? String(format: "%.3f", v) : String(format: "%.3g", v)
+    }
+
     /// The per-sample table, sortable, each name linking to its card (whose anchor is
     /// `anchorPrefix` and the id: a page of several evaluations gives each its own prefix).
     public static func sampleTable(_ evaluation: SegmentationEvaluation, anchorPrefix: String = "") -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
         let rows = evaluation.results.map { r -> [String] in
             let called = evaluation.call(r)?.rawValue ?? ""
-            return [r.id, r.label?.rawValue ?? "", called, n(r.tumorFraction), n(r.dice), n(r.iou),
+            return [r.id, r.label?.rawValue ?? "", called, fractionText(r.tumorFraction), n(r.dice), n(r.iou),
                     n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
         }
         return ReportHTML.sortableTable(

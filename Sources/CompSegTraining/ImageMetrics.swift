@@ -1,26 +1,52 @@
+import Foundation
+
 /// AUC with its 95% confidence interval by DeLong's method: the variance of the Mann–Whitney
 /// statistic from the placement values of positives and negatives (ties count ½); the interval
 /// AUC ± 1.96·sd, clipped to [0, 1]. nil when either class is absent; the interval nil when
 /// either class has one sample (its placement variance is undefined) and when the variance is
 /// 0 (classes separated without overlap, or every score tied): a 0-wide interval would claim a
 /// certainty that a few samples cannot give.
-public func rocAUCWithInterval(scores: [Float], positives: [Bool]) -> (auc: Double, interval: (low: Double, high: Double)?)? {
+public func rocAUCWithInterval<Score: BinaryFloatingPoint>(scores: [Score], positives: [Bool])
+    -> (auc: Double, interval: (low: Double, high: Double)?)? {
+    guard let (v10, v01) = placements(scores, positives) else { return nil }
+    let auc = mean(v10)
+    guard v10.count > 1, v01.count > 1 else { return (auc, nil) }
+    let sd = (covariance(v10, v10) / Double(v10.count) + covariance(v01, v01) / Double(v01.count)).squareRoot()
+    guard sd > 0 else { return (auc, nil) }
+    return (auc, (max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd)))
+}
+
+/// DeLong's test of two AUCs on the same samples (two networks scoring one test split): the
+/// difference A − B and its two-sided p-value, from the covariance of the two sets of placement
+/// values (the samples' shared difficulty cancels, which comparing two separate intervals
+/// ignores). nil where a class is absent or has one sample, or the difference has no variance.
+public func pairedAUCTest<Score: BinaryFloatingPoint>(_ a: [Score], _ b: [Score], positives: [Bool]) -> (difference: Double, p: Double)? {
+    guard let (a10, a01) = placements(a, positives), let (b10, b01) = placements(b, positives), a10.count > 1, a01.count > 1 else { return nil }
+    let variance = (covariance(a10, a10) + covariance(b10, b10) - 2 * covariance(a10, b10)) / Double(a10.count)
+        + (covariance(a01, a01) + covariance(b01, b01) - 2 * covariance(a01, b01)) / Double(a01.count)
+    let difference = mean(a10) - mean(b10)
+    guard variance > 1e-15 else { return nil }
+    return (difference, erfc(Swift.abs(difference) / variance.squareRoot() / 2.0.squareRoot()))
+}
+
+/// DeLong's placement values: for each positive, the share of negatives it outscores; for each
+/// negative, the share of positives that outscore it (a tie counts ½). nil when a class is absent.
+func placements<Score: BinaryFloatingPoint>(_ scores: [Score], _ positives: [Bool]) -> (v10: [Double], v01: [Double])? {
     let pos = scores.indices.filter { positives[$0] }.map { scores[$0] }
     let neg = scores.indices.filter { !positives[$0] }.map { scores[$0] }
     guard !pos.isEmpty, !neg.isEmpty else { return nil }
-    func psi(_ x: Float, _ y: Float) -> Double { x > y ? 1 : (x == y ? 0.5 : 0) }
-    let v10 = pos.map { x in neg.reduce(0.0) { $0 + psi(x, $1) } / Double(neg.count) }
-    let v01 = neg.map { y in pos.reduce(0.0) { $0 + psi($1, y) } / Double(pos.count) }
-    let auc = v10.reduce(0, +) / Double(pos.count)
-    func variance(_ v: [Double]) -> Double {
-        guard v.count > 1 else { return 0 }
-        let m = v.reduce(0, +) / Double(v.count)
-        return v.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(v.count - 1)
-    }
-    guard pos.count > 1, neg.count > 1 else { return (auc, nil) }
-    let sd = (variance(v10) / Double(pos.count) + variance(v01) / Double(neg.count)).squareRoot()
-    guard sd > 0 else { return (auc, nil) }
-    return (auc, (max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd)))
+    func psi(_ x: Score, _ y: Score) -> Double { x > y ? 1 : (x == y ? 0.5 : 0) }
+    return (pos.map { x in neg.reduce(0.0) { $0 + psi(x, $1) } / Double(neg.count) },
+            neg.map { y in pos.reduce(0.0) { $0 + psi($1, y) } / Double(pos.count) })
+}
+
+private func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
+
+/// The sample covariance of two equally long series (n − 1); 0 for fewer than two values.
+private func covariance(_ x: [Double], _ y: [Double]) -> Double {
+    guard x.count > 1 else { return 0 }
+    let (mx, my) = (mean(x), mean(y))
+    return zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / Double(x.count - 1)
 }
 
 /// The cut on `scores` that maximizes Youden's J = sensitivity + specificity − 1 (a sample is

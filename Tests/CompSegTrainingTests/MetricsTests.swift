@@ -24,6 +24,30 @@ import CompSegTraining
         #expect(meanAndSD([0.7])?.mean == 0.7 && meanAndSD([0.7])?.sd == nil && meanAndSD([1, 3])?.sd == 2.squareRoot())
     }
 
+    /// Fractions of large images that 32 bits would round alike stay apart: 1333333/4000000
+    /// (cancer) lies below 1333334/4000003 (cancer-free), so the AUC is 0, not a tie's ½.
+    @Test func aucRanksInDouble() throws {
+        let r = try #require(rocAUCWithInterval(scores: [1333333.0 / 4000000, 1333334.0 / 4000003], positives: [true, false]))
+        #expect(r.auc == 0)
+        #expect(Float(1333333.0 / 4000000) == Float(1333334.0 / 4000003))  // why Float scores tied them
+    }
+
+    /// DeLong's paired test of two networks on the same samples, against the formula computed
+    /// with numpy (placements, n − 1 covariances): AUCs 0.8 and 0.76, variance of the
+    /// difference 0.0272, p = erfc(0.04 / √0.0272 / √2) = 0.80837.
+    @Test func pairedAUCTestByDeLong() throws {
+        let a: [Double] = [0.9, 0.8, 0.35, 0.6, 0.3, 0.2, 0.55, 0.1, 0.65, 0.05]
+        let b: [Double] = [0.7, 0.25, 0.4, 0.5, 0.45, 0.2, 0.3, 0.15, 0.6, 0.35]
+        let positives = (0..<10).map { $0 < 5 }
+        let t = try #require(pairedAUCTest(a, b, positives: positives))
+        #expect(Swift.abs(t.difference - 0.04) < 1e-12 && Swift.abs(t.p - 0.8083651559145102) < 1e-12, "\(t)")  // rounding only
+        #expect(try #require(pairedAUCTest(b, a, positives: positives)).difference < 0)
+        // The same scores twice: the difference has no variance, so no test.
+        #expect(pairedAUCTest(a, a, positives: positives) == nil)
+        // One sample of a class: none either.
+        #expect(pairedAUCTest([0.9, 0.2, 0.1], [0.1, 0.2, 0.3], positives: [true, false, false]) == nil)
+    }
+
     @Test func youdenPicksTheBestCut() throws {
         // Cut 0.4: sensitivity 1 (0.4, 0.9), specificity ½ (0.2 below, 0.4 not) → J ½;
         // cut 0.9: sensitivity ½, specificity 1 → J ½; the first best (0.4) is kept.

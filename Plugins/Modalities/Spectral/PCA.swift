@@ -65,6 +65,18 @@ public struct PCA: Codable, Sendable, Equatable {
         self.variances = variances
     }
 
+    /// The share of the first component's variance below which a component counts as holding none
+    /// (rounding and quantisation noise of spectra that span fewer dimensions).
+    public static let negligibleVariance: Float = 1e-6
+
+    /// What whitening multiplies each component's scores by: 1 / its standard deviation, a
+    /// variance below `negligibleVariance` of the first's taken as that floor, so that a direction
+    /// the training tissue did not vary in is not magnified without bound.
+    public var whiteningScales: [Float] {
+        let floor = max((variances.first ?? 0) * Self.negligibleVariance, 1e-12)
+        return variances.map { 1 / max($0, floor).squareRoot() }
+    }
+
     /// Projects `pixels` (P×B row-major) onto the components: P×k, row-major.
     public func transform(_ pixels: [Float]) throws -> [Float] {
         let b = bands, k = count

@@ -104,6 +104,22 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         return step
     }
 
+    /// Components whose variance is below `PCA.negligibleVariance` of the first's: whitened, they
+    /// magnify whatever later samples hold in those directions (noise the training tissue lacked).
+    public var fitWarnings: [String] {
+        guard let fit, let first = fit.variances.first else { return [] }
+        guard first > 0 else {
+            return ["the training tissue's spectra are all alike (no variance after centring): the components hold nothing; "
+                    + "check that the training files hold measured spectra"]
+        }
+        let negligible = fit.variances.indices.filter { fit.variances[$0] < first * PCA.negligibleVariance }
+        guard let from = negligible.first, whiten else { return [] }
+        let which = negligible.count == 1 ? "component \(from + 1)" : "components \(from + 1)–\(negligible.last! + 1)"
+        return ["\(which) of \(fit.count) hold almost no variance on the training tissue (below \(PCA.negligibleVariance) of the first's): "
+                + "the training spectra span about \(from) dimensions, and whitening would magnify what later samples hold in the "
+                + "others; give components: \(max(1, from))"]
+    }
+
     public func apply(_ sample: Sample) throws -> Sample {
         guard let fit else { throw SampleError(sample.id, "step 'pca' has not been fitted") }
         var sample = sample
@@ -117,7 +133,7 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
             throw SampleError(sample.id, "step 'pca': the spectra have \(values.count) bands; the fit has \(fit.bands)")
         }
         let plane = sample.height * sample.width
-        let scales = whiten ? fit.variances.map { 1 / max($0, 1e-12).squareRoot() } : nil
+        let scales = whiten ? fit.whiteningScales : nil
         let image = try sample.image.withPlainBuffer { try fit.transform(bandMajor: $0, pixels: plane, scales: scales) }
         let k = fit.count
         var s = sample

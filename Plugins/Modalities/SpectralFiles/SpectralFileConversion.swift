@@ -75,7 +75,7 @@ extension SpectralFileReader {
         var summary = SpectralFileSummary(cube, tissue: try tissue(of: cube), axisUnit: axisUnit, excitation: options.excitationWavelength)
         if let warning = cube.warning { summary.notes.append(warning) }
         if summary.tissueFraction == 0 {
-            summary.notes.append(SpectralFileSummary.noTissueNote)
+            summary.notes.append(SpectralFileSummary.noTissueNote + " (\(try whyNoTissue(cube)))")
             summary.readsAsSample = false
         }
         if summary.nonFinite > 0, options.nonFinite == .error {
@@ -135,14 +135,14 @@ extension SpectralFileReader {
     private func convert(_ spectra: any SpectralRegionFile, to destination: URL, axisUnit: String) throws -> String? {
         let (b, h, w, url) = (spectra.bands, spectra.height, spectra.width, spectra.url)
         do {
-            try requireMemory(Double(h) * Double(w) * 5, for: "the tissue mask of \(h)×\(w) pixels", "convert a smaller image")
+            try requireMemory(Double(h) * Double(w) * 22, for: "the tissue mask of \(h)×\(w) pixels", "convert a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
         _ = try convertedAxis(spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, format: spectra.format, file: url)  // refused before any writing
         let chunks = Self.convertedChunks(h, w, b)
         let rowsPerRead = spectra.rowsPerRead(slabValues: options.slabValues, unit: chunks[0])  // whole chunks of the output
         let writer = try HDF5Writer(url: destination)
         try writer.createDataset("/spectra", shape: [h, w, b], of: Float.self, gzip: 4, shuffle: true, chunks: chunks)
-        var sums = [Float](repeating: 0, count: h * w), invalid = [Bool](repeating: false, count: h * w)
+        var sums = [Double](repeating: 0, count: h * w), invalid = [Bool](repeating: false, count: h * w)
         for y0 in stride(from: 0, to: h, by: rowsPerRead) {
             try Interruption.check()
             let n = min(rowsPerRead, h - y0), m = n * w, p0 = y0 * w
@@ -151,7 +151,7 @@ extension SpectralFileReader {
                 values.withUnsafeBufferPointer { v in
                     for k in 0..<b {  // as `tissue(of:)` sums a cube read whole, band by band
                         let band = v.baseAddress! + k * m
-                        for i in 0..<m { if band[i].isFinite { sum[p0 + i] += band[i] } else { invalid[p0 + i] = true } }
+                        for i in 0..<m { if band[i].isFinite { sum[p0 + i] += Double(band[i]) } else { invalid[p0 + i] = true } }
                     }
                 }
             }

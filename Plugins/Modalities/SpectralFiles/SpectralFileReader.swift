@@ -62,10 +62,38 @@ public struct SpectralFileReader: Sendable {
                 + "in the file's order, but such an axis is most likely damaged"
         }
         let warning = [cube.warning, turning].compactMap { $0 }.joined(separator: "; ")
+        var metadata = Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes, warning: warning.isEmpty ? nil : warning)
+        if tissue.count == 0 { metadata[Sample.noTissueKey] = try whyNoTissue(cube) }
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue, preview: preview, label: label,
-                          metadata: Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes,
-                                                  warning: warning.isEmpty ? nil : warning))
+                          metadata: metadata)
+    }
+
+    /// Why `cube`'s tissue mask is empty, with what to do, where it is: the file's mask marks
+    /// nothing, every tissue pixel holds a NaN (left out under `nonFinite: zero`), or the rule
+    /// marked no pixel.
+    func whyNoTissue(_ cube: SpectralCube) throws -> String {
+        let (b, plane) = (cube.bands, cube.height * cube.width)
+        var invalid = [Bool](repeating: false, count: plane), sums = [Double](repeating: 0, count: plane)
+        cube.values.withUnsafeBufferPointer { values in
+            for k in 0..<b {
+                for p in 0..<plane { let v = values[k * plane + p]; if v.isFinite { sums[p] += Double(v) } else { invalid[p] = true } }
+            }
+        }
+        let nonFinite = "hold a NaN or infinite value, which nonFinite: zero leaves out of the tissue (\(Self.firstNonFinitePlace(cube)))"
+        if let mask = cube.mask {
+            let marked = mask.filter { $0 }.count
+            return marked == 0 ? "the file's own mask marks no pixel" : "all \(marked) pixels the file's mask marks \(nonFinite)"
+        }
+        let found = try options.tissue.mask(means: sums.map { Float($0 / Double(b)) }, height: cube.height, width: cube.width).count
+        if found > 0 { return "all \(found) pixels found as tissue \(nonFinite)" }
+        switch options.tissue.method {
+        case .above: return "no pixel's mean over bands exceeds the option tissue: {threshold: \(options.tissue.threshold ?? 0)}"
+        case .all: return "every pixel \(nonFinite)"
+        case .otsu:
+            return "Otsu's threshold on each pixel's mean over bands marked no pixel (the means are all alike); for images taken "
+                + "inside tissue, the option tissue: {method: all}, or give a mask column"
+        }
     }
 
     /// What a sample read from `url` carries: its file and format, the order of its axis (as
@@ -146,18 +174,18 @@ public struct SpectralFileReader: Sendable {
         let (b, h, w) = (cube.bands, cube.height, cube.width)
         let plane = h * w
         var invalid = [Bool](repeating: false, count: plane)
-        var absorbance = [Float](repeating: 0, count: plane)
+        var absorbance = [Double](repeating: 0, count: plane)  // in Double: 450 bands near Float's largest overflow Float
         cube.values.withUnsafeBufferPointer { values in
             absorbance.withUnsafeMutableBufferPointer { sum in
                 for k in 0..<b {
                     let band = values.baseAddress! + k * plane
                     if allFinite {
-                        for p in 0..<plane { sum[p] += band[p] }
+                        for p in 0..<plane { sum[p] += Double(band[p]) }
                         continue
                     }
                     for p in 0..<plane {
                         let v = band[p]
-                        if v.isFinite { sum[p] += v } else { invalid[p] = true }
+                        if v.isFinite { sum[p] += Double(v) } else { invalid[p] = true }
                     }
                 }
             }
@@ -168,12 +196,12 @@ public struct SpectralFileReader: Sendable {
     /// The tissue mask of an image from each pixel's sum over its `bands` finite values: the
     /// file's own mask where it has one, else as `tissue` says; a pixel `invalid` marks (one with
     /// a non-finite value) is never tissue.
-    func tissueMask(sums: [Float], bands b: Int, invalid: [Bool], fileMask: [Bool]?, height h: Int, width w: Int) throws -> Mask {
+    func tissueMask(sums: [Double], bands b: Int, invalid: [Bool], fileMask: [Bool]?, height h: Int, width w: Int) throws -> Mask {
         var tissue: Mask
         if let mask = fileMask {
             tissue = try Mask(height: h, width: w, pixels: mask)
         } else {
-            tissue = try options.tissue.mask(means: sums.map { $0 / Float(b) }, height: h, width: w)
+            tissue = try options.tissue.mask(means: sums.map { Float($0 / Double(b)) }, height: h, width: w)
         }
         for p in 0..<(h * w) where invalid[p] { tissue.pixels[p] = false }
         return tissue

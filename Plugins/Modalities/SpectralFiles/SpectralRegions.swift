@@ -69,7 +69,7 @@ struct SpectralRegions: SampleRegions {
         let (b, h, w) = (spectra.bands, spectra.height, spectra.width), url = spectra.url
         // In Doubles first: a header may declare sizes whose products overflow.
         do {
-            try requireMemory(Double(h) * Double(w) * 21 + Double(w) * Double(b) * 8,
+            try requireMemory(Double(h) * Double(w) * 33 + Double(w) * Double(b) * 8,
                               for: "the tissue mask and preview of \(h)×\(w) pixels, read region by region", "read a smaller image")
         } catch { throw IOError(file: url.path, "\(error)") }
         // An HDF5 image whose spectra were never written (every value reads as the fill value), or
@@ -91,7 +91,7 @@ struct SpectralRegions: SampleRegions {
         do { drawing = try .init(reader.options.preview, bands: b, height: h, width: w, wavenumbers: axis.values) } catch {
             throw IOError(file: url.path, "option 'preview': \(error)")
         }
-        var sums = [Float](repeating: 0, count: h * w), invalid = [Bool](repeating: false, count: h * w)
+        var sums = [Double](repeating: 0, count: h * w), invalid = [Bool](repeating: false, count: h * w)
         var badCount = 0, firstBad: (pixel: Int, band: Int)?
         for y0 in stride(from: 0, to: h, by: rowsPerRead) {
             try Interruption.check()
@@ -107,7 +107,7 @@ struct SpectralRegions: SampleRegions {
             }
             sums.withUnsafeMutableBufferPointer { sum in
                 values.withUnsafeBufferPointer { v in
-                    for k in 0..<b { let band = v.baseAddress! + k * m; for i in 0..<m { sum[p0 + i] += band[i] } }
+                    for k in 0..<b { let band = v.baseAddress! + k * m; for i in 0..<m { sum[p0 + i] += Double(band[i]) } }
                 }
             }
             drawing.add(rows: y0, values)

@@ -68,11 +68,15 @@ public struct TissueRule: Codable, Sendable, Equatable {
         let pixels: [Bool]
         switch method {
         case .all: pixels = [Bool](repeating: true, count: means.count)
-        case .otsu: let cut = otsuThreshold(means); pixels = means.map { $0 > cut }
+        case .otsu: let cut = otsuThreshold(means, trimmed: Self.otsuTrimmed); pixels = means.map { $0 > cut }
         case .above: let cut = Float(threshold ?? 0); pixels = means.map { $0 > cut }
         }
         return clean(try Mask(height: height, width: width, pixels: pixels))
     }
+
+    /// The share of the means at each end that Otsu's threshold clamps rather than spanning (a
+    /// hot pixel or a cosmic ray would otherwise put every other pixel in the lowest bin).
+    static let otsuTrimmed = 0.005
 
     public func clean(_ mask: Mask) -> Mask {
         mask.removingSpecks(smallerThan: removeSpecksSmallerThan).fillingHoles(smallerThan: fillHolesSmallerThan)
