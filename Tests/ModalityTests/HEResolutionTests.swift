@@ -81,4 +81,16 @@ import Testing
         let png = fixturesDirectory.appendingPathComponent("raster/rgb8.png")
         #expect { try HESource(configuration).load(png, label: nil) } throws: { "\($0)".contains("rgb8.png: has 1 level (PNG)") }
     }
+
+    /// A 16-bit image holding 12-bit values reads near-black: it is named as dark (with its
+    /// brightest value of the range), not as colourless, which its channels' small gaps suggested.
+    @Test func aDarkImageIsNamedAsDark() {
+        let stain: [Float] = [0.8, 0.4, 0.7, 0.95, 0.95, 0.95, 0.5, 0.2, 0.6, 0.9, 0.85, 0.9]  // four pixels of colour and glass
+        let full = RasterImage(width: 2, height: 2, channels: 3, values: stain, bitDepth: 16)
+        #expect(HESource.colourWarning(full) == nil)
+        let twelveBit = RasterImage(width: 2, height: 2, channels: 3, values: stain.map { ($0 * 4095).rounded() / 65535 }, bitDepth: 16)
+        let warning = HESource.colourWarning(twelveBit)
+        #expect(warning?.hasPrefix("the image is dark throughout: its brightest value is 3890 of 65535 (16-bit samples), as 12-bit") == true,
+                "\(warning ?? "none")")
+    }
 }

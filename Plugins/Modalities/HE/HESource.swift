@@ -66,15 +66,28 @@ public struct HESource: ImageSource, ReportsConfiguration {
                           preview: try RGBImage(height: h, width: w, bytes: bytes), label: label, metadata: metadata)
     }
 
-    /// A warning for an image without colour (a greyscale file, or grey saved as RGB): no pixel's
-    /// channels lie 0.04 apart, where stained tissue's lie tenths apart; nil for a coloured one.
+    /// A warning for an image dark throughout (its brightest value under an eighth of the file's
+    /// range, as 12-bit data stored in 16-bit samples is), or without colour (a greyscale file, or
+    /// grey saved as RGB: no pixel's channels lie 0.04 apart, where stained tissue's lie tenths
+    /// apart); nil for a coloured one.
     static func colourWarning(_ image: RasterImage) -> String? {
         let n = image.width * image.height
+        let brightest = image.values.max() ?? 0
+        if n > 0, brightest < 0.125 { return dark(brightest, bitDepth: image.bitDepth) }
         guard n > 0, !(0..<n).contains(where: { p in
             let (r, g, b) = (image.values[p * 3], image.values[p * 3 + 1], image.values[p * 3 + 2])
             return max(r, g, b) - min(r, g, b) > 0.04
         }) else { return nil }
         return colourless
+    }
+
+    /// What `colourWarning` says of an image whose brightest value is `brightest` of its range.
+    static func dark(_ brightest: Float, bitDepth: Int) -> String {
+        let top = (1 << bitDepth) - 1
+        return "the image is dark throughout: its brightest value is \(Int((brightest * Float(top)).rounded())) of \(top) (\(bitDepth)-bit samples)"
+            + (bitDepth == 16 ? ", as 12-bit or 10-bit data stored in 16 bits is" : "")
+            + "; the he reader takes the top of the range as white, so glass and stain read near-black, unlike the scans a network "
+            + "learns from; save the image scaled to its full range"
     }
 
     /// What `colourWarning` says of an image without colour.
