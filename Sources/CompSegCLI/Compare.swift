@@ -622,14 +622,15 @@ struct Compare: ParsableCommand {
                          to: folder.appendingPathComponent("report.html"))
     }
 
-    /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on.
     /// The highest test AUC against the next one's by DeLong's paired test on the test samples
-    /// both rows scored, in words; nil for fewer than two rows or where the test cannot be made
-    /// (a class with one sample, no variance).
+    /// both rows scored, in words (the p-value of that one pair, not adjusted for the picking);
+    /// nil for fewer than two rows, for a tie at the top as printed (three decimals), or where
+    /// the test cannot be made (a class with one sample, no variance).
     static func pairedLead(_ rows: [Row]) -> String? {
         let ranked = rows.filter { $0.evaluation.summary.auc != nil }.sorted { $0.evaluation.summary.auc! > $1.evaluation.summary.auc! }
         guard ranked.count > 1 else { return nil }
         let (first, next) = (ranked[0], ranked[1])
+        guard String(format: "%.3f", first.evaluation.summary.auc!) != String(format: "%.3f", next.evaluation.summary.auc!) else { return nil }
         let theirs = Dictionary(next.evaluation.results.map { ($0.id, $0.tumorFraction) }) { a, _ in a }
         let shared = first.evaluation.results.filter { $0.label != nil && theirs[$0.id] != nil }
         guard let test = pairedAUCTest(shared.map(\.tumorFraction), shared.map { theirs[$0.id]! }, positives: shared.map { $0.label == .cancer })
@@ -639,6 +640,7 @@ struct Compare: ParsableCommand {
             + "same test samples gives \(p)" + (test.p < 0.05 ? "" : ": a lead with p ≥ 0.05 is no finding")
     }
 
+    /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on.
     static func testCounts(_ rows: [Row]) -> String {
         guard let s = rows.first?.evaluation.summary else { return "no samples" }
         let withTruth = rows.first!.evaluation.results.filter { $0.pixel != nil && $0.label == .cancer }.count

@@ -157,8 +157,6 @@ final class LeftOut {
     }
 }
 
-/// `--batch` of the commands that apply a trained run: samples of one size through the network at once.
-
 /// Throws when what a command printed did not all reach its standard output, as on a full disk
 /// (`> /dev/full`): a script that keeps the output must not take a part of it for the whole. A
 /// reader that went away (`| head`) is no error: the lines are lost on purpose, the work is done.
@@ -167,6 +165,7 @@ func requireStandardOutputWritten() throws {
     guard failure != 0, failure != EPIPE else { return }
     var status = stat()
     if failure < 0, fstat(STDOUT_FILENO, &status) == 0, [S_IFIFO, S_IFSOCK].contains(status.st_mode & S_IFMT) { return }
-    let why = failure > 0 ? " (\(String(cString: strerror(failure))))" : ""
+    // Standard output is line-buffered: a failed write drops its line, and its reason is gone by the end.
+    let why = failure > 0 ? " (\(String(cString: strerror(failure))))" : " (a write failed part-way: is the disk full?)"
     throw CLIError("the standard output could not be written\(why): what this command printed is incomplete")
 }

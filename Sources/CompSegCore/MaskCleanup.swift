@@ -102,26 +102,48 @@ extension Mask {
 
 /// Otsu's threshold of `values` over 256 bins: the cut that maximizes the between-class variance.
 /// Non-finite values are left out; the arithmetic is in Double, so a range wider than Float's is fine.
-/// - Parameter trimmed: the share of the values at each end that is clamped into the end bins
-///   rather than setting the bins' range, so that a few outliers (a hot pixel, a cosmic ray) do not
-///   squeeze every other value into one bin; 0 by default.
-public func otsuThreshold(_ values: [Float], trimmed: Double = 0) -> Float { otsuSplit(values, trimmed: trimmed).threshold }
+/// - Parameter ignoringOutliers: whether a class of a few extreme values (a hot pixel, a cosmic
+///   ray: `outlierClassSize`) that the cut sets apart is taken as outliers rather than as a
+///   class: the bins then span the other values, the outliers clamped into the end bin, and the
+///   cut is chosen again (up to four times). False by default.
+public func otsuThreshold(_ values: [Float], ignoringOutliers: Bool = false) -> Float {
+    otsuSplit(values, ignoringOutliers: ignoringOutliers).threshold
+}
+
+/// The most values a class may hold to be taken for outliers by `otsuSplit(_:ignoringOutliers:)`
+/// among `count`: 16, or 1 in 2000 of a large image, but never 1% (a small image's real class).
+public func outlierClassSize(among count: Int) -> Int { min(max(16, count / 2000), count / 100) }
 
 /// Otsu's threshold of `values` over 256 bins, its separability (the between-class variance as a
 /// share of the whole, 0 for values all alike: two well-apart classes give nearly 1, one normal
 /// class 2/π ≈ 0.64 whatever its spread, one even spread 0.75), and the distance between the two
-/// classes' means, in the values' units. `trimmed` as for `otsuThreshold`.
-public func otsuSplit(_ values: [Float], trimmed: Double = 0) -> (threshold: Float, separability: Double, meanGap: Double) {
-    var finite = Array(values.lazy.filter(\.isFinite).map(Double.init))
-    guard var lo = finite.min(), var hi = finite.max(), hi > lo else { return (Float(finite.first ?? 0), 0, 0) }
-    if trimmed > 0 {
-        let n = finite.count, top = Int((Double(n - 1) * (1 - trimmed)).rounded(.down))
-        let bottom = min(top, Int((Double(n - 1) * trimmed).rounded(.up)))
-        let (low, high) = (selectRank(bottom, in: &finite), selectRank(top, in: &finite))
-        if high > low { (lo, hi) = (low, high) }  // else most values are alike: the whole range
+/// classes' means, in the values' units. `ignoringOutliers` as for `otsuThreshold`.
+public func otsuSplit(_ values: [Float], ignoringOutliers: Bool = false) -> (threshold: Float, separability: Double, meanGap: Double) {
+    var (lo, hi, count) = (Double.infinity, -Double.infinity, 0)
+    for v in values where v.isFinite { (lo, hi, count) = (min(lo, Double(v)), max(hi, Double(v)), count + 1) }
+    guard hi > lo else { return (count > 0 ? Float(lo) : 0, 0, 0) }
+    var split = otsuSplit(values, from: lo, to: hi)
+    guard ignoringOutliers else { return split }
+    let outliers = outlierClassSize(among: count)
+    for _ in 0..<4 {
+        var (above, below, lowestAbove, highestBelow) = (0, 0, Double.infinity, -Double.infinity)
+        for v in values where v.isFinite {
+            let d = Double(v)
+            if d > Double(split.threshold) { (above, lowestAbove) = (above + 1, min(lowestAbove, d)) }
+            else { (below, highestBelow) = (below + 1, max(highestBelow, d)) }
+        }
+        if above <= outliers, highestBelow > lo { hi = highestBelow }
+        else if below <= outliers, lowestAbove < hi { lo = lowestAbove }
+        else { break }
+        split = otsuSplit(values, from: lo, to: hi)
     }
+    return split
+}
+
+/// `otsuSplit` with the bins spanning `lo`…`hi` (lo < hi); values beyond are counted in the end bins.
+private func otsuSplit(_ values: [Float], from lo: Double, to hi: Double) -> (threshold: Float, separability: Double, meanGap: Double) {
     var histogram = [Double](repeating: 0, count: 256)
-    for v in finite { histogram[Int(max(0, min(255, (v - lo) / (hi - lo) * 255)))] += 1 }  // trimmed ends clamped
+    for v in values where v.isFinite { histogram[Int(max(0, min(255, (Double(v) - lo) / (hi - lo) * 255)))] += 1 }
     let total = histogram.reduce(0, +)
     let weightedSum = histogram.enumerated().reduce(0) { $0 + Double($1.offset) * $1.element }
     var (below, belowSum, best, cut, gap) = (0.0, 0.0, -1.0, 0, 0.0)
@@ -137,23 +159,4 @@ public func otsuSplit(_ values: [Float], trimmed: Double = 0) -> (threshold: Flo
     let variance = histogram.enumerated().reduce(0) { $0 + $1.element * pow(Double($1.offset) - mean, 2) } / total
     return (Float(lo + (hi - lo) * (Double(cut) + 1) / 255), variance > 0 ? best / (total * total) / variance : 0,
             gap * (hi - lo) / 255)
-}
-
-/// The value of rank `k` (0 the smallest) among `values`, found by selection: `values` is
-/// reordered, never sorted whole. Three-way partitions keep runs of equal values (a background of
-/// zeros) linear.
-func selectRank(_ k: Int, in values: inout [Double]) -> Double {
-    var (first, last) = (0, values.count - 1)
-    while first < last {
-        let a = values[first], b = values[(first + last) / 2], c = values[last]
-        let pivot = max(min(a, b), min(max(a, b), c))  // the median of three
-        var (lt, i, gt) = (first, first, last)
-        while i <= gt {
-            if values[i] < pivot { values.swapAt(lt, i); lt += 1; i += 1 }
-            else if values[i] > pivot { values.swapAt(i, gt); gt -= 1 }
-            else { i += 1 }
-        }
-        if k < lt { last = lt - 1 } else if k > gt { first = gt + 1 } else { return pivot }
-    }
-    return values[k]
 }

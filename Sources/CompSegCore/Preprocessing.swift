@@ -19,7 +19,7 @@ public protocol SampleTransform: Sendable {
     /// streams large images region by region. False unless a step says so.
     var isPixelwise: Bool { get }
     /// What the user should know about a fitted step's fit that does not stop training (a PCA
-    /// component that holds almost no variance); `train` prints each as a warning. None by default.
+    /// component that holds almost no variance); `train` and `compare` print each as a warning. None by default.
     var fitWarnings: [String] { get }
 }
 

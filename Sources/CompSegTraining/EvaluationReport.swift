@@ -366,11 +366,12 @@ public enum EvaluationReport {
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(Heatmap.outsideTissue))\"></span>outside the tissue (on the activation)</span></div>"
     }
 
-    /// A tumor fraction for the eye: three decimals, or three significant digits below 0.1, so that
-    /// the faint fractions a low threshold gives (0.00152) are not all shown as 0.002 beside a cut
-    /// that falls between them.
+    /// A tumor fraction for the eye: three decimals, or three significant digits below 0.1 (0.00152,
+    /// 0.0000500), so that the faint fractions a low threshold gives are not all shown as 0.002
+    /// beside a cut that falls between them.
     public static func fractionText(_ v: Double) -> String {
-        v == 0 || v >= 0.1 ? String(format: "%.3f", v) : String(format: "%.3g", v)
+        guard v > 0, v < 0.1, v.isFinite else { return String(format: "%.3f", v) }
+        return String(format: "%.\(min(12, 2 - Int(log10(v).rounded(.down))))f", v)
     }
 
     /// The per-sample table, sortable, each name linking to its card (whose anchor is

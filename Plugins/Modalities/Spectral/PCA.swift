@@ -12,6 +12,9 @@ public struct PCA: Codable, Sendable, Equatable {
     public let components: [Float]
     /// The variance along each component.
     public let variances: [Float]
+    /// The least variance whitening divides by (`whiteningScales`): `negligibleVariance` of the
+    /// first's, recorded by the fit; nil in runs fitted before it was (they whiten with 1e-12).
+    public private(set) var varianceFloor: Float?
 
     public var bands: Int { mean.count }
     public var count: Int { variances.count }
@@ -63,6 +66,7 @@ public struct PCA: Codable, Sendable, Equatable {
         self.mean = mean.map(Float.init)
         self.components = components
         self.variances = variances
+        varianceFloor = max((variances.first ?? 0) * Self.negligibleVariance, 1e-12)
     }
 
     /// The share of the first component's variance below which a component counts as holding none
@@ -70,10 +74,10 @@ public struct PCA: Codable, Sendable, Equatable {
     public static let negligibleVariance: Float = 1e-6
 
     /// What whitening multiplies each component's scores by: 1 / its standard deviation, a
-    /// variance below `negligibleVariance` of the first's taken as that floor, so that a direction
-    /// the training tissue did not vary in is not magnified without bound.
+    /// variance below `varianceFloor` taken as that floor, so that a direction the training
+    /// tissue did not vary in is magnified at most 1000 times as much as the first.
     public var whiteningScales: [Float] {
-        let floor = max((variances.first ?? 0) * Self.negligibleVariance, 1e-12)
+        let floor = varianceFloor ?? 1e-12
         return variances.map { 1 / max($0, floor).squareRoot() }
     }
 

@@ -46,8 +46,9 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
                 throw SpectralError("'fit' holds \(fit.components.count) component values for \(fit.count) components "
                                     + "of \(fit.bands) bands (the length of 'mean'); expected \(fit.count * fit.bands)")
             }
-            guard (fit.mean + fit.components + fit.variances).allSatisfy(\.isFinite), fit.variances.allSatisfy({ $0 >= 0 }) else {
-                throw SpectralError("'fit' holds values that are not finite, or a negative variance")
+            guard (fit.mean + fit.components + fit.variances).allSatisfy(\.isFinite), fit.variances.allSatisfy({ $0 >= 0 }),
+                  fit.varianceFloor.map({ $0.isFinite && $0 > 0 }) ?? true else {
+                throw SpectralError("'fit' holds values that are not finite, or a negative variance (or a varianceFloor not above 0)")
             }
             if let axis, axis.count != fit.bands {
                 throw SpectralError("'axis' holds \(axis.count) positions for a fit of \(fit.bands) bands")
@@ -116,8 +117,8 @@ public struct PCAStep: SampleTransform, Codable, Equatable {
         guard let from = negligible.first, whiten else { return [] }
         let which = negligible.count == 1 ? "component \(from + 1)" : "components \(from + 1)–\(negligible.last! + 1)"
         return ["\(which) of \(fit.count) hold almost no variance on the training tissue (below \(PCA.negligibleVariance) of the first's): "
-                + "the training spectra span about \(from) dimensions, and whitening would magnify what later samples hold in the "
-                + "others; give components: \(max(1, from))"]
+                + "the training spectra span about \(from) dimensions, and whitening magnifies what later samples hold in the "
+                + "others (up to 1000 times as much as the first); give components: \(max(1, from))"]
     }
 
     public func apply(_ sample: Sample) throws -> Sample {

@@ -73,26 +73,23 @@ public struct SpectralFileReader: Sendable {
     /// nothing, every tissue pixel holds a NaN (left out under `nonFinite: zero`), or the rule
     /// marked no pixel.
     func whyNoTissue(_ cube: SpectralCube) throws -> String {
-        let (b, plane) = (cube.bands, cube.height * cube.width)
-        var invalid = [Bool](repeating: false, count: plane), sums = [Double](repeating: 0, count: plane)
-        cube.values.withUnsafeBufferPointer { values in
-            for k in 0..<b {
-                for p in 0..<plane { let v = values[k * plane + p]; if v.isFinite { sums[p] += Double(v) } else { invalid[p] = true } }
-            }
-        }
-        let nonFinite = "hold a NaN or infinite value, which nonFinite: zero leaves out of the tissue (\(Self.firstNonFinitePlace(cube)))"
+        let b = cube.bands
+        let sums = Self.bandSums(cube, allFinite: false).sums
+        let nonFinite = "hold a NaN or infinite value, which is never tissue (\(Self.firstNonFinitePlace(cube)))"
         if let mask = cube.mask {
             let marked = mask.filter { $0 }.count
             return marked == 0 ? "the file's own mask marks no pixel" : "all \(marked) pixels the file's mask marks \(nonFinite)"
         }
-        let found = try options.tissue.mask(means: sums.map { Float($0 / Double(b)) }, height: cube.height, width: cube.width).count
+        let rule = options.tissue
+        let found = try rule.mask(means: sums.map { Float($0 / Double(b)) }, height: cube.height, width: cube.width).count
         if found > 0 { return "all \(found) pixels found as tissue \(nonFinite)" }
-        switch options.tissue.method {
-        case .above: return "no pixel's mean over bands exceeds the option tissue: {threshold: \(options.tissue.threshold ?? 0)}"
-        case .all: return "every pixel \(nonFinite)"
+        let specks = rule.removeSpecksSmallerThan > 0 ? ", or only specks the option tissue: {removeSpecksSmallerThan: \(rule.removeSpecksSmallerThan)} removes" : ""
+        switch rule.method {
+        case .above: return "no pixel's mean over bands exceeds the option tissue: {threshold: \(rule.threshold ?? 0)}\(specks)"
+        case .all: return "the option tissue's clean-up removed every pixel (tissue: {removeSpecksSmallerThan: \(rule.removeSpecksSmallerThan)})"
         case .otsu:
-            return "Otsu's threshold on each pixel's mean over bands marked no pixel (the means are all alike); for images taken "
-                + "inside tissue, the option tissue: {method: all}, or give a mask column"
+            return "Otsu's threshold on each pixel's mean over bands marked no pixel (the means are all alike\(specks)); for images "
+                + "taken inside tissue, the option tissue: {method: all}, or give a mask column"
         }
     }
 
@@ -171,12 +168,17 @@ public struct SpectralFileReader: Sendable {
 
     /// `tissue(of:)`, told whether every value is finite (then the sum needs no test per value).
     func tissue(of cube: SpectralCube, allFinite: Bool) throws -> Mask {
-        let (b, h, w) = (cube.bands, cube.height, cube.width)
-        let plane = h * w
-        var invalid = [Bool](repeating: false, count: plane)
-        var absorbance = [Double](repeating: 0, count: plane)  // in Double: 450 bands near Float's largest overflow Float
+        let (sums, invalid) = Self.bandSums(cube, allFinite: allFinite)
+        return try tissueMask(sums: sums, bands: cube.bands, invalid: invalid, fileMask: cube.mask, height: cube.height, width: cube.width)
+    }
+
+    /// Each pixel's sum over its finite values (in Double: 450 bands near Float's largest overflow
+    /// Float), and whether it has a non-finite one; `allFinite` says none has (no test per value).
+    static func bandSums(_ cube: SpectralCube, allFinite: Bool) -> (sums: [Double], invalid: [Bool]) {
+        let (b, plane) = (cube.bands, cube.height * cube.width)
+        var invalid = [Bool](repeating: false, count: plane), sums = [Double](repeating: 0, count: plane)
         cube.values.withUnsafeBufferPointer { values in
-            absorbance.withUnsafeMutableBufferPointer { sum in
+            sums.withUnsafeMutableBufferPointer { sum in
                 for k in 0..<b {
                     let band = values.baseAddress! + k * plane
                     if allFinite {
@@ -190,7 +192,7 @@ public struct SpectralFileReader: Sendable {
                 }
             }
         }
-        return try tissueMask(sums: absorbance, bands: b, invalid: invalid, fileMask: cube.mask, height: h, width: w)
+        return (sums, invalid)
     }
 
     /// The tissue mask of an image from each pixel's sum over its `bands` finite values: the

@@ -14,7 +14,8 @@ public enum NonFinitePolicy: String, ConfigurationChoice, Sendable {
 public struct TissueRule: Codable, Sendable, Equatable {
     public enum Method: String, ConfigurationChoice, Sendable {
         /// Otsu's threshold on the mean over bands (integrated absorbance; a Raman map's mean
-        /// intensity): for spots or cores with background around them.
+        /// intensity): for spots or cores with background around them. A few extreme pixels (a
+        /// hot pixel, a cosmic ray) set apart as a class of their own are taken as outliers.
         case otsu
         /// Every pixel (with finite values): for maps taken inside tissue, where Otsu's threshold
         /// would split the tissue itself.
@@ -68,15 +69,11 @@ public struct TissueRule: Codable, Sendable, Equatable {
         let pixels: [Bool]
         switch method {
         case .all: pixels = [Bool](repeating: true, count: means.count)
-        case .otsu: let cut = otsuThreshold(means, trimmed: Self.otsuTrimmed); pixels = means.map { $0 > cut }
+        case .otsu: let cut = otsuThreshold(means, ignoringOutliers: true); pixels = means.map { $0 > cut }
         case .above: let cut = Float(threshold ?? 0); pixels = means.map { $0 > cut }
         }
         return clean(try Mask(height: height, width: width, pixels: pixels))
     }
-
-    /// The share of the means at each end that Otsu's threshold clamps rather than spanning (a
-    /// hot pixel or a cosmic ray would otherwise put every other pixel in the lowest bin).
-    static let otsuTrimmed = 0.005
 
     public func clean(_ mask: Mask) -> Mask {
         mask.removingSpecks(smallerThan: removeSpecksSmallerThan).fillingHoles(smallerThan: fillHolesSmallerThan)
