@@ -630,13 +630,14 @@ struct Compare: ParsableCommand {
         let ranked = rows.filter { $0.evaluation.summary.auc != nil }.sorted { $0.evaluation.summary.auc! > $1.evaluation.summary.auc! }
         guard ranked.count > 1 else { return nil }
         let (first, next) = (ranked[0], ranked[1])
-        guard String(format: "%.3f", first.evaluation.summary.auc!) != String(format: "%.3f", next.evaluation.summary.auc!) else { return nil }
+        func printed(_ row: Row) -> String { String(format: "%.3f", row.evaluation.summary.auc!) }
+        guard printed(first) != printed(next) else { return nil }
         let theirs = Dictionary(next.evaluation.results.map { ($0.id, $0.tumorFraction) }) { a, _ in a }
         let shared = first.evaluation.results.filter { $0.label != nil && theirs[$0.id] != nil }
         guard let test = pairedAUCTest(shared.map(\.tumorFraction), shared.map { theirs[$0.id]! }, positives: shared.map { $0.label == .cancer })
         else { return nil }
         let p = test.p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", test.p)
-        return "against the next, \(next.name) (\(String(format: "%.3f", next.evaluation.summary.auc!))), DeLong's paired test on the "
+        return "against the next, \(next.name) (\(printed(next))), DeLong's paired test on the "
             + "same test samples gives \(p)" + (test.p < 0.05 ? "" : ": a lead with p ≥ 0.05 is no finding")
     }
 

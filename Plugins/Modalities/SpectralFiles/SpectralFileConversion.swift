@@ -147,14 +147,7 @@ extension SpectralFileReader {
             try Interruption.check()
             let n = min(rowsPerRead, h - y0), m = n * w, p0 = y0 * w
             let values = try spectra.region(y: y0, x: 0, height: n, width: w)
-            sums.withUnsafeMutableBufferPointer { sum in
-                values.withUnsafeBufferPointer { v in
-                    for k in 0..<b {  // as `tissue(of:)` sums a cube read whole, band by band
-                        let band = v.baseAddress! + k * m
-                        for i in 0..<m { if band[i].isFinite { sum[p0 + i] += Double(band[i]) } else { invalid[p0 + i] = true } }
-                    }
-                }
-            }
+            values.withUnsafeBufferPointer { Self.addBandSums($0, bands: b, from: p0, to: &sums, invalid: &invalid) }
             try writer.write("/spectra", start: [y0, 0, 0], count: [n, w, b], values: Self.pixelMajor(values, bands: b, pixels: m))
         }
         let fileMask = try spectra.readMask()

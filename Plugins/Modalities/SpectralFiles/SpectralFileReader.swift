@@ -81,7 +81,7 @@ public struct SpectralFileReader: Sendable {
             return marked == 0 ? "the file's own mask marks no pixel" : "all \(marked) pixels the file's mask marks \(nonFinite)"
         }
         let rule = options.tissue
-        let found = try rule.mask(means: sums.map { Float($0 / Double(b)) }, height: cube.height, width: cube.width).count
+        let found = try computedTissue(sums: sums, bands: b, height: cube.height, width: cube.width).count
         if found > 0 { return "all \(found) pixels found as tissue \(nonFinite)" }
         let specks = rule.removeSpecksSmallerThan > 0 ? ", or only specks the option tissue: {removeSpecksSmallerThan: \(rule.removeSpecksSmallerThan)} removes" : ""
         switch rule.method {
@@ -175,24 +175,33 @@ public struct SpectralFileReader: Sendable {
     /// Each pixel's sum over its finite values (in Double: 450 bands near Float's largest overflow
     /// Float), and whether it has a non-finite one; `allFinite` says none has (no test per value).
     static func bandSums(_ cube: SpectralCube, allFinite: Bool) -> (sums: [Double], invalid: [Bool]) {
-        let (b, plane) = (cube.bands, cube.height * cube.width)
+        let plane = cube.height * cube.width
         var invalid = [Bool](repeating: false, count: plane), sums = [Double](repeating: 0, count: plane)
-        cube.values.withUnsafeBufferPointer { values in
-            sums.withUnsafeMutableBufferPointer { sum in
-                for k in 0..<b {
-                    let band = values.baseAddress! + k * plane
-                    if allFinite {
-                        for p in 0..<plane { sum[p] += Double(band[p]) }
-                        continue
-                    }
-                    for p in 0..<plane {
-                        let v = band[p]
-                        if v.isFinite { sum[p] += Double(v) } else { invalid[p] = true }
-                    }
+        cube.values.withUnsafeBufferPointer {
+            addBandSums($0, bands: cube.bands, from: 0, to: &sums, invalid: &invalid, allFinite: allFinite)
+        }
+        return (sums, invalid)
+    }
+
+    /// Adds `values` (`bands` planes of `values.count / bands` pixels, the image's pixels from
+    /// `first` on) to `sums`, marking `invalid` the pixels with a non-finite value, which add
+    /// nothing; `allFinite` says none has (no test per value). Whole images and bands of rows alike.
+    static func addBandSums(_ values: UnsafeBufferPointer<Float>, bands b: Int, from first: Int, to sums: inout [Double],
+                            invalid: inout [Bool], allFinite: Bool = false) {
+        let m = values.count / b
+        sums.withUnsafeMutableBufferPointer { sum in
+            for k in 0..<b {
+                let band = values.baseAddress! + k * m
+                if allFinite {
+                    for i in 0..<m { sum[first + i] += Double(band[i]) }
+                    continue
+                }
+                for i in 0..<m {
+                    let v = band[i]
+                    if v.isFinite { sum[first + i] += Double(v) } else { invalid[first + i] = true }
                 }
             }
         }
-        return (sums, invalid)
     }
 
     /// The tissue mask of an image from each pixel's sum over its `bands` finite values: the
@@ -203,10 +212,15 @@ public struct SpectralFileReader: Sendable {
         if let mask = fileMask {
             tissue = try Mask(height: h, width: w, pixels: mask)
         } else {
-            tissue = try options.tissue.mask(means: sums.map { Float($0 / Double(b)) }, height: h, width: w)
+            tissue = try computedTissue(sums: sums, bands: b, height: h, width: w)
         }
         for p in 0..<(h * w) where invalid[p] { tissue.pixels[p] = false }
         return tissue
+    }
+
+    /// The tissue mask the option `tissue` computes from each pixel's sum over its `bands` values.
+    func computedTissue(sums: [Double], bands b: Int, height h: Int, width w: Int) throws -> Mask {
+        try options.tissue.mask(means: sums.map { Float($0 / Double(b)) }, height: h, width: w)
     }
 
     /// What a Raman modality asks `axis(_:unit:wanted:excitation:)` for: the Raman shift, in cm⁻¹.

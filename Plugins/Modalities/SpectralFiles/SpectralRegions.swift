@@ -105,11 +105,7 @@ struct SpectralRegions: SampleRegions {
                     if firstBad.map({ p < $0.pixel }) ?? true { firstBad = (p, i / m) }
                 }
             }
-            sums.withUnsafeMutableBufferPointer { sum in
-                values.withUnsafeBufferPointer { v in
-                    for k in 0..<b { let band = v.baseAddress! + k * m; for i in 0..<m { sum[p0 + i] += Double(band[i]) } }
-                }
-            }
+            values.withUnsafeBufferPointer { SpectralFileReader.addBandSums($0, bands: b, from: p0, to: &sums, invalid: &invalid, allFinite: true) }
             drawing.add(rows: y0, values)
         }
         if let firstBad, reader.options.nonFinite != .zero {
