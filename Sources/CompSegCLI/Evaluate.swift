@@ -200,6 +200,7 @@ struct Evaluate: ParsableCommand {
             gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
             Self.noteDoubtfulTruths(counts, truths: inputs.rowsByID.compactMapValues(\.truth))  // a warning: before the report lists them
+            warnAboutUnfamiliarInputs(trained)
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn))\(skipped)",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)

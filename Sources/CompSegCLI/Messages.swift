@@ -81,6 +81,35 @@ func warnAboutReaders(_ warnings: ReaderWarnings) {
     }
 }
 
+/// Names on standard error the samples segmented by `trained` whose tissue lies mostly outside
+/// the inputs the run was trained on, in some channel (`InputRangeCounts.departs`): the one
+/// farthest out with its channel and the range training covered. Each sample counts once (an
+/// image read twice, by its last reading); runs that recorded no `inputRange` say nothing.
+func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
+    guard let range = trained.description.inputRange else { return }
+    var latest: [String: InputRangeCounts] = [:], order: [String] = []
+    for check in trained.inputChecks {
+        if latest.updateValue(check, forKey: check.id) == nil { order.append(check.id) }
+    }
+    let departing = order.compactMap { latest[$0] }.filter(\.departs)
+    guard let farthest = departing.max(by: { $0.worst!.share < $1.worst!.share }), let (c, share, above) = farthest.worst else { return }
+    let names = departing.map(\.id), one = names.count == 1
+    let who = one ? "sample \(names[0]) lies" : "\(names.count) samples (" + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "") + ") lie"
+    let channel: String
+    switch trained.description.inputAxis {
+    case .spectral(let values, let unit)? where values.count == range.low.count:
+        channel = "channel \(c + 1) of \(range.low.count) (" + String(format: "%g", values[c]) + " \(unit))"
+    case .bands(let names)? where names.count == range.low.count: channel = "channel \(names[c])"
+    default: channel = "channel \(c + 1) of \(range.low.count)"
+    }
+    warn("\(who) mostly outside the inputs the run was trained on (\(names.count) of \(counted(order.count, "sample"))): "
+         + SegmentationEvaluation.percentText(share) + " of \(one ? "its" : farthest.id + "'s") tissue pixels lie \(above ? "above" : "below") "
+         + "the training pixels' range in \(channel) (" + String(format: "%.4g … %.4g", range.low[c], range.high[c])
+         + ": their 0.1–99.9% quantiles after preprocessing). The network never saw such inputs, so \(one ? "its map" : "their maps") "
+         + "may mean little: were they measured or prepared otherwise than the training samples (another instrument or setting, "
+         + "other units, another stain)?")
+}
+
 /// Writes "warning: `message`" on standard error (the output's files are written as usual), once:
 /// a warning already written is not repeated (a slide read twice, to choose the threshold and to
 /// score it, warns once). `Warnings.written` keeps them for the report.

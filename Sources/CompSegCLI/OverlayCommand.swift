@@ -94,6 +94,7 @@ struct OverlayCommand: ParsableCommand {
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
             input.warnAboutBlankSamples(results, csv: true)
+            warnAboutUnfamiliarInputs(trained)
             print("Wrote figures for \(counted(results.count, "sample")) into \(folder.path)")
         }
     }

@@ -69,6 +69,7 @@ struct Segment: ParsableCommand {
             }
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming
             input.warnAboutBlankSamples(fractions, csv: true)
+            warnAboutUnfamiliarInputs(trained)
             warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: threshold, streamed: dotted)
             print("Segmented \(counted(fractions.count, "sample")) into \(folder.path)")
             if !samples.isEmpty {

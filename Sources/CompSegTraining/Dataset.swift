@@ -178,11 +178,12 @@ public struct PreparedModality: Sendable {
     /// As `store(_:manifest:cacheBudget:)`, returning the problems (with their manifest lines)
     /// instead of throwing them, and the first sample made; with `reference`, every sample must
     /// have its shape and axis.
-    func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int) throws
+    func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int, measuringInputs: Bool = false) throws
         -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
         let me = self
         let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameChannels: true,
-                                                 like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget) { i in
+                                                 like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget,
+                                                 measuringInputs: measuringInputs) { i in
             try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
         }
         return (store, problems.map { (rows[$0.index].line, $0.message) }, first)
@@ -265,21 +266,27 @@ public struct PreparedModality: Sendable {
 
     /// Reads and preprocesses every sample once, on all cores, a few at a time. Samples whose
     /// files share a name (`A/s.h5`, `B/s.h5`) get unique ids (`s`, `s-2`, never one of `names`,
-    /// the files' own), so their outputs never overwrite each other.
+    /// the files' own), so their outputs never overwrite each other. With `measuringInputs`, the
+    /// store's `inputRange` is measured on the samples as they are read.
     private func store(count: Int, where location: (Int) -> String, sameChannels: Bool, like reference: Sample? = nil, names: [String],
-                       cacheBudget: Int, make: @escaping @Sendable (Int) throws -> Sample)
+                       cacheBudget: Int, measuringInputs: Bool = false, make: @escaping @Sendable (Int) throws -> Sample)
         throws -> (SampleStore, problems: [(index: Int, message: String)], first: Sample?) {
         var ids: [String] = [], labels: [SampleLabel?] = [], problems: [(index: Int, message: String)] = []
         var made = UniqueIDs(reserving: names)
         var first = reference, allSameShape = true, largest = (height: 0, width: 0)
         var cache = SampleCache(budget: cacheBudget)
         var warned = ReaderWarnings()
+        var sampler: InputRangeSampler?
         try SampleSequence(count: count, make: make).forEach({ $0 }) { i, outcome in
             do {
                 var sample = try outcome.get()
                 sample.id = made.make(sample.id)
                 ids.append(sample.id); labels.append(sample.label)
                 warned.add(sample)
+                if measuringInputs {
+                    sampler = sampler ?? InputRangeSampler(channels: (first ?? sample).image.shape[0], samples: count)
+                    sampler?.add(sample)
+                }
                 do { try Self.requireTissue(sample) } catch { problems.append((i, "\(location(i)): \(error)")) }
                 if let first, sample.image.shape != first.image.shape { allSameShape = false }
                 largest = (max(largest.height, sample.height), max(largest.width, sample.width))
@@ -303,6 +310,7 @@ public struct PreparedModality: Sendable {
                                 channels: ids.isEmpty ? nil : first?.image.shape.dims[0], cache: cache,
                                 make: { i in var s = try make(i); s.id = unique[i]; return s })
         store.readerWarnings = warned
+        store.inputRange = sampler?.range()
         if !ids.isEmpty { store.largest = largest }
         return (store, problems, first)
     }

@@ -61,6 +61,13 @@ extension TrainedModel {
             let t = DispatchTime.now().uptimeNanoseconds
             maps += try activationMaps(batch, batchSize: batch.count)
             times.network += Double(DispatchTime.now().uptimeNanoseconds - t) * 1e-9
+            if let range = description.inputRange {
+                for sample in batch {
+                    var counts = InputRangeCounts(id: sample.id, range: range)
+                    counts.add(sample)
+                    inputChecks.append(counts)
+                }
+            }
             samples += batch.map { $0.withoutImage() }
             batch = []
         }

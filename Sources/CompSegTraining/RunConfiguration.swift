@@ -16,6 +16,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// preprocessing), so that a file storing its spectral axis the other way is reversed and one
     /// on another axis refused; nil for runs written before it was recorded.
     public var inputAxis: ChannelAxis?
+    /// The inputs the network was trained on (`InputRange`), for the warning about samples far
+    /// outside them; nil for runs written before it was recorded.
+    public var inputRange: InputRange?
     public var training: TrainingSettings
     public var bestEpoch: Int?
     public var versions: [String: String]

@@ -22,6 +22,8 @@ public final class SampleStore {
     public static let defaultCacheBudget = 4 << 30
     /// What the reader found doubtful in the samples as they were first read; empty where not read yet.
     public internal(set) var readerWarnings = ReaderWarnings()
+    /// The samples' inputs as they were first read, where the store was asked to measure them (a run's training split).
+    public internal(set) var inputRange: InputRange?
 
     private let make: (Int) throws -> Sample
     private var cache: SampleCache

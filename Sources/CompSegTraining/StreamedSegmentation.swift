@@ -45,7 +45,7 @@ extension TrainedModel {
         var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
         var counts = ActivationCounts(id: id, label: regions.label, hasTruth: truth != nil, thresholds: [threshold] + thresholds)
         var parity = ParitySums()
-        try streamActivations(regions, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
+        try streamActivations(regions, id: id, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
             parity.add(values.indices.map { tissue[$0] && values[$0] > threshold ? 1 : 0 }, rows: values.count / w, width: w,
                        firstRow: y0, over: tissue)
             for i in values.indices {
@@ -88,7 +88,7 @@ extension TrainedModel {
     public func countStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, truth: PixelBits? = nil,
                                thresholds: [Float] = [], tiling: Tiling = .standard, batchSize: Int = 4) throws -> ActivationCounts {
         var counts = ActivationCounts(id: id ?? regions.id, label: regions.label, hasTruth: truth != nil, thresholds: thresholds)
-        try streamActivations(regions, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
+        try streamActivations(regions, id: id, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
             let start = y0 * regions.width
             for i in values.indices { counts.add(values[i], tissue: tissue[i], truth: truth?[start + i] ?? false) }
         }
@@ -104,8 +104,9 @@ extension TrainedModel {
     /// once (`PreparedBand`), and tiles are cut from the band; else each tile is read and prepared
     /// on its own (overlapping tiles prepare their shared pixels again).
     /// Memory: one band of blend sums, one batch of tiles, the prepared band, and what `regions`
-    /// holds (`HERegions`: one band of whole rows of the image, as floats).
-    func streamActivations(_ regions: any SampleRegions, modality: PreparedModality, tiling: Tiling, batchSize: Int,
+    /// holds (`HERegions`: one band of whole rows of the image, as floats). The tiles' tissue is
+    /// counted against the run's `inputRange` (pixels in two tiles count twice) into `inputChecks`, as `id`.
+    func streamActivations(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, tiling: Tiling, batchSize: Int,
                            preparedBandBytes: Double = 1_073_741_824,
                            rows: (_ y0: Int, _ activations: [Float], _ tissue: [Bool]) throws -> Void) throws {
         let (h, w) = (regions.height, regions.width), channels = description.inputChannels
@@ -118,6 +119,7 @@ extension TrainedModel {
         var tissue = [Bool](repeating: false, count: th * w)
         var heap = HeapTrim()
         let single = ys.count * xs.count == 1  // run whole, tissue or not, as `tiledActivationMap` runs a sample no larger than a tile
+        var inputCounts = description.inputRange.map { InputRangeCounts(id: id ?? regions.id, range: $0) }
 
         /// A region read and prepared, its channels checked against the network's.
         func prepared(y: Int, x: Int, height: Int, width: Int) throws -> Sample {
@@ -160,6 +162,7 @@ extension TrainedModel {
                     guard single || tile.tissue.contains(true) else { continue }
                     batch.append(b)
                     input += tile.values
+                    tile.values.withUnsafeBufferPointer { inputCounts?.add($0, tissue: tile.tissue) }
                     for y in 0..<th { for x in 0..<tw where tile.tissue[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
                 }
                 guard !batch.isEmpty else { continue }
@@ -176,6 +179,7 @@ extension TrainedModel {
             }
             try finish(rows: a + 1 < ys.count ? ys[a + 1] - ys[a] : th, y0: ys[a])
         }
+        if let inputCounts { inputChecks.append(inputCounts) }
     }
 }
 

@@ -10,6 +10,9 @@ public final class TrainedModel {
     public let run: RunDirectory
     public let description: RunConfiguration
     public let network: any SegmentingNetwork
+    /// What each sample segmented so far (`segmented`, `segmentStreaming`, `countStreaming`) holds
+    /// outside the run's `inputRange`, in order; empty for runs that recorded none.
+    public internal(set) var inputChecks: [InputRangeCounts] = []
 
     /// - Throws: naming the run folder's file that is missing or does not fit the topology.
     public init(run: RunDirectory, registry: Registry) throws {

@@ -31,6 +31,7 @@ public final class TrainingRun {
         // The settings in effect, defaults included, where the plugins tell them.
         var model = model
         if model.inputAxis == nil, train.count > 0 { model.inputAxis = try train.sample(0).channels }
+        if model.inputRange == nil { model.inputRange = try train.inputRange ?? InputRange(measuring: train) }
         // Plugins by identifier, not by the alias given: a run outlives a renamed alias.
         model.topology.identifier = try registry.topologies.factory(model.topology.identifier).0.identifier
         model.head.identifier = try registry.heads.factory(model.head.identifier).0.identifier
@@ -241,7 +242,7 @@ public final class TrainingRun {
         try requireTrainingRows(manifest)
         let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
         // Validation samples are held to the first training sample, and every problem of both is named at once.
-        let (train, trainProblems, first) = try modality.checkedStore(trainRows, cacheBudget: cacheBudget)
+        let (train, trainProblems, first) = try modality.checkedStore(trainRows, cacheBudget: cacheBudget, measuringInputs: true)
         let (validation, validationProblems, _) = try modality.checkedStore(validationRows, like: first,
                                                                              cacheBudget: cacheBudget - train.cachedBytes)
         let problems = (trainProblems + validationProblems).sorted { $0.line < $1.line }.map(\.message)

@@ -1,0 +1,136 @@
+import CompSegCore
+import Foundation
+
+/// The inputs a network was trained on, channel by channel: the 0.1% and 99.9% quantiles of the
+/// training samples' tissue pixels after preprocessing, measured on up to `pixelBudget` pixels
+/// spread evenly over the samples. A run records it in `model.json` (`inputRange`), so that
+/// `segment`, `evaluate` and `overlay` can say when a sample lies mostly outside it: its map is
+/// then the network's answer to inputs it never saw (another instrument, other units, a stain or
+/// preparation unlike the training samples').
+public struct InputRange: Codable, Sendable, Equatable {
+    /// Per channel, the 0.1% and 99.9% quantiles.
+    public var low: [Float], high: [Float]
+    /// The pixels they were measured on.
+    public var pixels: Int
+
+    /// The pixels measured, at most: 20,000 (72 MB held for 450 channels).
+    public static let pixelBudget = 20_000
+    /// The share of the training range's width added on either side before a pixel counts as outside.
+    public static let margin: Float = 0.1
+    /// A sample is named where, in some channel, at least this share of its tissue pixels lies
+    /// outside the widened range. Measured with runs of one epoch: the samples of the run's own
+    /// data reach at most 0.005 (30-spot infrared, Raman and H&E phantoms) and 0.01 (the
+    /// independent phantom's test split); a spot stored as transmittance 1.0.
+    public static let warningShare = 0.5
+
+    public init(low: [Float], high: [Float], pixels: Int) { self.low = low; self.high = high; self.pixels = pixels }
+
+    /// Measured on every sample of `store` (each read once; `InputRangeSampler`); nil where no tissue pixel was met.
+    public init?(measuring store: SampleStore) throws {
+        guard let channels = store.channels, store.count > 0 else { return nil }
+        var sampler = InputRangeSampler(channels: channels, samples: store.count)
+        for i in 0..<store.count { sampler.add(try store.sample(i)) }
+        guard let range = sampler.range() else { return nil }
+        self = range
+    }
+
+    /// The bounds of channel `c` beyond which a pixel counts as outside.
+    func bounds(_ c: Int) -> (low: Float, high: Float) {
+        let pad = Self.margin * (high[c] - low[c])
+        return (low[c] - pad, high[c] + pad)
+    }
+}
+
+/// Collects an even spread of tissue pixels from samples as they are read, for `InputRange`:
+/// each of `samples` samples gives at most its share of `InputRange.pixelBudget`, taken evenly
+/// spread over its tissue pixels (the same pixels for the same data).
+public struct InputRangeSampler: Sendable {
+    let channels: Int, perSample: Int
+    /// Channel-major: values[c] holds channel c of every pixel taken.
+    private var values: [[Float]]
+
+    public init(channels: Int, samples: Int) {
+        self.channels = channels
+        perSample = max(1, InputRange.pixelBudget / max(samples, 1))
+        values = Array(repeating: [], count: channels)
+    }
+
+    /// Takes `sample`'s pixels (a sample with other channels than the first's is skipped: the run refuses it anyway).
+    public mutating func add(_ sample: Sample) {
+        guard sample.image.shape[0] == channels else { return }
+        let tissue = sample.tissue.pixels.indices.filter { sample.tissue.pixels[$0] }
+        guard !tissue.isEmpty else { return }
+        let taken = min(perSample, tissue.count), plane = sample.height * sample.width
+        sample.image.withPlainBuffer { x in
+            for p in (0..<taken).map({ tissue[$0 * tissue.count / taken] }) {
+                // A pixel with a value that is not finite is left out whole (the run's nonFinite policy decides about those).
+                guard (0..<channels).allSatisfy({ x[$0 * plane + p].isFinite }) else { continue }
+                for c in 0..<channels { values[c].append(x[c * plane + p]) }
+            }
+        }
+    }
+
+    /// The quantiles of the pixels taken; nil where none was.
+    public func range() -> InputRange? {
+        guard let n = values.first?.count, n > 0 else { return nil }
+        var low: [Float] = [], high: [Float] = []
+        for column in values {
+            let sorted = column.sorted()
+            func quantile(_ q: Double) -> Float {
+                let position = q * Double(n - 1), i = Int(position), t = Float(position - Double(i))
+                return i + 1 < n ? sorted[i] + t * (sorted[i + 1] - sorted[i]) : sorted[i]
+            }
+            low.append(quantile(0.001)); high.append(quantile(0.999))
+        }
+        return InputRange(low: low, high: high, pixels: n)
+    }
+}
+
+/// How much of one sample's tissue lies outside an `InputRange`: per channel, the tissue pixels
+/// below and above its widened bounds. Counted a region at a time for an image too large to hold.
+public struct InputRangeCounts: Sendable {
+    public let id: String
+    let range: InputRange
+    private var below: [Int], above: [Int]
+    public private(set) var tissue = 0
+
+    public init(id: String, range: InputRange) {
+        self.id = id; self.range = range
+        below = Array(repeating: 0, count: range.low.count); above = below
+    }
+
+    /// Counts the tissue pixels of `values` (C×N channel-major, C the range's channels).
+    public mutating func add(_ values: UnsafeBufferPointer<Float>, tissue mask: [Bool]) {
+        let n = mask.count, channels = range.low.count
+        guard values.count == channels * n else { return }  // another channel count: refused elsewhere, by name
+        tissue += mask.lazy.filter { $0 }.count
+        for c in 0..<channels {
+            let (lo, hi) = range.bounds(c)
+            var b = 0, a = 0
+            for p in 0..<n where mask[p] {
+                let v = values[c * n + p]
+                if v < lo { b += 1 } else if v > hi { a += 1 }
+            }
+            below[c] += b; above[c] += a
+        }
+    }
+
+    /// Counts `sample`'s tissue pixels.
+    public mutating func add(_ sample: Sample) {
+        sample.image.withPlainBuffer { add($0, tissue: sample.tissue.pixels) }
+    }
+
+    /// The channel with the largest share of tissue outside, that share, and whether above; nil without tissue.
+    public var worst: (channel: Int, share: Double, above: Bool)? {
+        guard tissue > 0 else { return nil }
+        var best: (channel: Int, share: Double, above: Bool)?
+        for c in below.indices {
+            let (b, a) = (Double(below[c]) / Double(tissue), Double(above[c]) / Double(tissue))
+            if best == nil || max(a, b) > best!.share { best = (c, max(a, b), a >= b) }
+        }
+        return best
+    }
+
+    /// Whether the sample lies outside enough to be named (`InputRange.warningShare`).
+    public var departs: Bool { (worst?.share ?? 0) >= InputRange.warningShare }
+}

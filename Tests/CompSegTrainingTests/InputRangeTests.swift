@@ -1,0 +1,65 @@
+import CompSegCore
+import CompSegNN
+@testable import CompSegTraining
+import Testing
+
+/// `InputRange`: the 0.1% and 99.9% quantiles of the training tissue's inputs, per channel, and
+/// the share of a sample's tissue outside them.
+@Suite struct InputRangeTests {
+    /// A C×n×n sample whose channel c holds `value(c, pixel)`, its tissue where `tissue(pixel)`.
+    func sample(_ id: String, channels: Int = 2, n: Int = 10, tissue: (Int) -> Bool = { _ in true },
+                value: (Int, Int) -> Float) throws -> Sample {
+        let plane = n * n
+        let scalars = (0..<(channels * plane)).map { value($0 / plane, $0 % plane) }
+        return try Sample(id: id, image: Tensor(shape: [channels, n, n], scalars: scalars),
+                          channels: .bands((0..<channels).map { "c\($0)" }), tissue: Mask(height: n, width: n, pixels: (0..<plane).map(tissue)),
+                          preview: RGBImage(height: n, width: n, bytes: [UInt8](repeating: 0, count: 3 * plane)))
+    }
+
+    @Test func quantilesOfTheTissuePixels() throws {
+        // Channel 0 holds 0…99 on tissue (the first 100 pixels of 20×20) and 1e6 outside it; channel 1 twice that.
+        let s = try sample("a", n: 20, tissue: { $0 < 100 }) { c, p in p < 100 ? Float((c + 1) * p) : 1e6 }
+        var sampler = InputRangeSampler(channels: 2, samples: 1)
+        sampler.add(s)
+        let range = try #require(sampler.range())
+        #expect(range.pixels == 100)
+        // Linear interpolation between order statistics, as numpy's default: position q·(n−1).
+        #expect(abs(range.low[0] - 0.099) < 1e-5 && abs(range.high[0] - 98.901) < 1e-3, "\(range)")
+        #expect(abs(range.low[1] - 0.198) < 1e-5 && abs(range.high[1] - 197.802) < 1e-3, "\(range)")
+    }
+
+    @Test func pixelBudgetIsSpreadOverTheSamples() throws {
+        // 3 samples of 100×100 tissue pixels: each gives at most a third of the budget, at an even stride.
+        var sampler = InputRangeSampler(channels: 1, samples: 3)
+        for k in 0..<3 { sampler.add(try sample("s\(k)", channels: 1, n: 100) { _, p in Float(k * 10_000 + p) }) }
+        let range = try #require(sampler.range())
+        #expect(range.pixels == 3 * (InputRange.pixelBudget / 3) && range.pixels <= InputRange.pixelBudget)
+        #expect(range.low[0] < 50 && range.high[0] > 29_950, "\(range)")  // every sample's span is reached
+        // A pixel with a value that is not finite is left out; one of other channels is skipped whole.
+        var other = InputRangeSampler(channels: 2, samples: 2)
+        other.add(try sample("nan", tissue: { $0 < 2 }) { _, p in p == 0 ? .nan : 1 })
+        other.add(try sample("three", channels: 3) { _, _ in 5 })
+        #expect(other.range()?.pixels == 1)
+    }
+
+    @Test func sharesOutsideTheWidenedRange() throws {
+        let range = InputRange(low: [0, 10], high: [1, 20], pixels: 1000)
+        // Channel 0 is widened by 0.1 either side; channel 1 by 1.
+        var inside = InputRangeCounts(id: "in", range: range)
+        inside.add(try sample("in") { c, p in c == 0 ? -0.09 + 1.18 * Float(p) / 99 : 9.5 + Float(p % 11) })
+        #expect(inside.worst?.share == 0 && !inside.departs)
+        // 60 of 100 pixels above channel 1's bound (21); non-tissue pixels far out do not count.
+        var above = InputRangeCounts(id: "up", range: range)
+        above.add(try sample("up", n: 11, tissue: { $0 < 100 }) { c, p in c == 0 ? 0.5 : (p >= 100 ? -1e9 : p < 60 ? 30 : 15) })
+        let worst = try #require(above.worst)
+        #expect(worst.channel == 1 && worst.above && abs(worst.share - 0.6) < 1e-12 && above.departs && above.tissue == 100)
+        // Counted region by region, the shares add up as for the whole.
+        var parts = InputRangeCounts(id: "parts", range: range)
+        let values: [Float] = [0.5, 0.5, -5, 0.5, /* channel 1 */ 15, 15, 15, 15]
+        values.withUnsafeBufferPointer { parts.add($0, tissue: [true, true, true, false]) }
+        values.withUnsafeBufferPointer { parts.add($0, tissue: [false, false, true, true]) }
+        #expect(parts.tissue == 5 && parts.worst?.channel == 0 && parts.worst?.above == false && abs(parts.worst!.share - 0.4) < 1e-12)
+        #expect(!parts.departs)
+        #expect(InputRangeCounts(id: "none", range: range).worst == nil)
+    }
+}
