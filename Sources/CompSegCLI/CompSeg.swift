@@ -22,6 +22,18 @@ public enum CompSegTool {
     /// beside the built-in ones (`modalities/*.yaml`), a name given here taking the place of a
     /// built-in one. Help and messages call the tool by the name it was run as.
     public static func main(registry: () throws -> Registry = builtinRegistry, modalities: [String: URL] = [:]) -> Never {
+        // A closed standard stream (`>&-`) would hand its number to the next file opened, which would
+        // then receive what is printed: a closed input or error output reads and writes /dev/null, a
+        // closed output is refused before any work (what the command prints would be lost).
+        var outputClosed = false
+        for stream in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(stream, F_GETFD) == -1 {
+            outputClosed = outputClosed || stream == STDOUT_FILENO
+            _ = open("/dev/null", stream == STDIN_FILENO ? O_RDONLY : O_WRONLY)  // the lowest free number: this one
+        }
+        if outputClosed {
+            CompSeg.exit(withError: CLIError("the standard output is closed (>&-): what this command prints would be lost; "
+                                             + "send it to a file, or to /dev/null"))
+        }
         // A reader of the output that goes away (`train … | head`) ends no training: the lines
         // are lost, the work goes on (Ctrl-C and SIGTERM stop it after a saved epoch).
         signal(SIGPIPE, SIG_IGN)

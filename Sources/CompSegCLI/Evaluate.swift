@@ -103,7 +103,11 @@ struct Evaluate: ParsableCommand {
         /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
         func load(_ inputs: RunInputs, leftOut: LeftOut?, kind: String = "sample") throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
-            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, batchSize: batching.batch, clock: modality.clock, leavingOut: leftOut?.handler)
+            let progress = SegmentingProgress()
+            defer { progress.finish() }
+            let (samples, maps, times) = try trained.segmentedTimed(inputs.store, batchSize: batching.batch, clock: modality.clock,
+                                                                    leavingOut: leftOut?.handler, progress: progress.update)
+            progress.finish()
             print("Segmented \(counted(samples.count, kind))" + (inputs.streamed.isEmpty ? "" : " loaded whole") + ": " + times.summary())
             warnAboutReaders(samples)
             // Without tissue, a sample has no tumor fraction: refused, whether or not unreadable files are left out.

@@ -10,7 +10,7 @@ import Synchronization
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS where it is a count in 1…\(Threads.maximum), else all cores).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS where it is a count in 1…\(Threads.maximum), else the cores this process may use: docs/data.md, Threads).") var threads: Int?
 
     func validate() throws {
         if let threads, !(1...Threads.maximum).contains(threads) {
@@ -25,7 +25,7 @@ struct ThreadOptions: ParsableArguments {
         switch Threads.environmentSetting {
         case .count(let n)?: Threads.set(n)  // OpenMP's and OpenBLAS's pools too, not only CompSeg's count
         case .ignored(let text)?:
-            warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (all cores)")
+            warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (the cores this process may use)")
         case nil: break
         }
     }

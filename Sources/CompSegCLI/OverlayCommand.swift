@@ -67,7 +67,10 @@ struct OverlayCommand: ParsableCommand {
         let folder = fileURL(input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson, figures: true) + [record]
         try input.writing(outputs, removing: recorded, command: "overlay") { earlier in
-            let (samples, maps) = try trained.segmented(store, batchSize: batching.batch, leavingOut: leftOut?.handler)
+            let progress = SegmentingProgress()
+            defer { progress.finish() }
+            let (samples, maps) = try trained.segmented(store, batchSize: batching.batch, leavingOut: leftOut?.handler, progress: progress.update)
+            progress.finish()
             warnAboutReaders(samples)
             let segmentedIDs = Set(samples.map(\.id))  // the rows of those left out go too
             let rows = rows.isEmpty ? [] : zip(store.ids, rows).filter { segmentedIDs.contains($0.0) }.map(\.1)

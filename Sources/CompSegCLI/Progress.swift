@@ -1,4 +1,5 @@
 import CompSegIO
+import CompSegNN
 import CompSegTraining
 import Foundation
 
@@ -6,10 +7,45 @@ import Foundation
 /// plain line per epoch.
 final class ProgressReporter {
     let epochs: Int, images: Int
-    let live = isatty(STDOUT_FILENO) != 0
+    /// A live bar on a terminal that can redraw a line (not `TERM=dumb`).
+    let live = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     private var epochStart = DispatchTime.now().uptimeNanoseconds
+    /// The threads' waits for a core and the wall clock where the present window of `warnAboutSharedCores` began.
+    private var window: (wait: Double, start: UInt64)?
+    private var epochsEnded = 0, warnedAboutSharedCores = false
 
     init(epochs: Int, images: Int) { self.epochs = epochs; self.images = images }
+
+    /// The share of the threads' time spent waiting for a core above which `finish` warns once:
+    /// other work shares the cores. Measured on 2 cores, over the epochs after the first: idle,
+    /// 0.1–0.5%; with one core kept busy by another process, or two threads pinned to one core, 23–38%.
+    static let sharedCoresShare = 0.1
+    /// The least time a window of epochs spans before its share is judged (shorter ones are noise).
+    static let sharedCoresWindow = 2.0
+
+    /// Warns once where, over a window of epochs (at least `sharedCoresWindow` seconds, from the
+    /// end of the first epoch, whose start-up is left out), compseg's threads waited for a core
+    /// more than `sharedCoresShare` of the time: OpenMP's threads spin while they wait for work,
+    /// which on shared cores costs several times the time (measured in docs/data.md, Threads).
+    private func warnAboutSharedCores() {
+        epochsEnded += 1
+        guard !warnedAboutSharedCores, Threads.count > 1, let wait = Threads.secondsWaitedForCores() else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard let (before, start) = window, epochsEnded > 1 else { window = (wait, now); return }
+        let seconds = Double(now - start) * 1e-9
+        guard seconds >= Self.sharedCoresWindow else { return }
+        window = (wait, now)
+        let share = (wait - before) / (seconds * Double(Threads.count))
+        guard share > Self.sharedCoresShare else { return }
+        warnedAboutSharedCores = true
+        let passive = ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"]?.lowercased() == "passive"
+        warn("the cores are shared with other work: compseg's \(Threads.count) threads waited for one "
+             + String(format: "%.0f%%", 100 * share) + " of the time over the last \(String(format: "%.0f", seconds)) s; "
+             + (passive ? "fewer --threads (or COMPSEG_THREADS) may be faster"
+                : "its threads spin while they wait, which on shared cores can make training several times slower: "
+                + "OMP_WAIT_POLICY=passive in the environment, or fewer --threads, is faster there")
+             + " (docs/data.md, Threads)")
+    }
 
     /// After step `k` of `n` of the epoch. The rate is timed from the end of its first step (the
     /// clock starts there), over the steps since.
@@ -18,12 +54,22 @@ final class ProgressReporter {
         guard live else { return }
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - epochStart) * 1e-9
         let done = Double(k) / Double(n)
-        let bar = String(repeating: "█", count: Int(done * 24)).padding(toLength: 24, withPad: "·", startingAt: 0)
         let timed = Double(k - 1) / Double(n)  // of the epoch, since the clock started
         let pace = k == 1 ? "" : String(format: "  %.1f images/s  ETA %.0fs", Double(images) * timed / max(elapsed, 1e-9),
                                          elapsed / timed * (1 - done))
-        print(String(format: "\repoch %d/%d %@ %3.0f%%", epoch, epochs, bar, done * 100) + pace + " ", terminator: "")
+        // Within the terminal's width (a line that wraps leaves a copy behind at each redraw): the bar shrinks, then goes.
+        let head = "epoch \(epoch)/\(epochs)", tail = String(format: " %3.0f%%", done * 100) + pace + " "
+        let room = min(24, Self.terminalColumns - head.count - tail.count - 2)
+        let bar = room < 4 ? "" : " " + String(repeating: "█", count: Int(done * Double(room))).padding(toLength: room, withPad: "·", startingAt: 0)
+        let line = head + bar + tail
+        print("\r" + String(line.prefix(max(1, Self.terminalColumns - 1))), terminator: "")
         fflush(nil)
+    }
+
+    /// Standard output's terminal width (80 where it cannot tell).
+    static var terminalColumns: Int {
+        var size = winsize()
+        return ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
     }
 
     func finish(_ r: EpochRecord) {
@@ -34,8 +80,50 @@ final class ProgressReporter {
         if r.best { line += "  *best" }
         print((live ? "\r\u{1B}[K" : "") + line)
         if let c = r.collapse { warn(c) }
+        warnAboutSharedCores()
         if let lr = r.restart { print("Restarting from the best epoch's weights with fresh optimizer state at learning rate \(lr)") }
         fflush(nil)
+    }
+}
+
+/// How far `segment`, `evaluate` and `overlay` are through the samples they load whole: on a
+/// terminal, one line redrawn at most once a second from 2 s on; into a log (a file or pipe), a
+/// line a minute, so that a long job shows it moves (one that ends within a minute says nothing
+/// more there). Images segmented region by region say so each on a line of their own.
+final class SegmentingProgress {
+    private let live = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var printed: Double?, drawn = false
+    /// Seconds before the first line and between lines: on a terminal, in a log.
+    static let live = (first: 2.0, every: 1.0), log = (first: 60.0, every: 60.0)
+
+    init() {}
+
+    /// After `done` of `total` samples.
+    func update(_ done: Int, of total: Int) {
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let (first, every) = live ? Self.live : Self.log
+        guard done > 0, done < total, elapsed >= first, elapsed - (printed ?? -every) >= every else { return }
+        printed = elapsed
+        let each = elapsed / Double(done)
+        let line = "segmented \(done) of \(total) samples in \(Self.duration(elapsed)) (" + String(format: "%.2f", each)
+            + " s per sample; about \(Self.duration(each * Double(total - done))) left)"
+        if live { print("\r" + String(line.prefix(max(1, ProgressReporter.terminalColumns - 1))) + "\u{1B}[K", terminator: ""); drawn = true }
+        else { print(line) }
+        fflush(nil)
+    }
+
+    /// Clears the terminal's line, where one was drawn (before what the command prints next).
+    func finish() {
+        if drawn { print("\r\u{1B}[K", terminator: ""); fflush(nil); drawn = false }
+    }
+
+    /// "45 s", "12 min 5 s", "3 h 20 min".
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        if s < 60 { return "\(s) s" }
+        if s < 3600 { return "\(s / 60) min \(s % 60) s" }
+        return "\(s / 3600) h \(s % 3600 / 60) min"
     }
 }
 

@@ -42,7 +42,11 @@ struct Segment: ParsableCommand {
         let folder = fileURL(input.out), (record, recorded) = input.earlierSegmentation()
         let outputs = SegmentationFiles.paths(for: store.ids + streamed.map(\.id), in: folder, geoJSON: polygons.geojson) + [record]
         try input.writing(outputs, removing: recorded, command: "segment", truths: false) { earlier in
-            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batching.batch, clock: modality.clock, leavingOut: leftOut?.handler)
+            let progress = SegmentingProgress()
+            defer { progress.finish() }
+            let (samples, maps, times) = try trained.segmentedTimed(store, batchSize: batching.batch, clock: modality.clock,
+                                                                    leavingOut: leftOut?.handler, progress: progress.update)
+            progress.finish()
             warnAboutReaders(samples)
             let writingStart = DispatchTime.now().uptimeNanoseconds
             var streaming = 0.0  // seconds of the streamed images, left out of the samples' writing time

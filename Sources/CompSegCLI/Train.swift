@@ -27,7 +27,7 @@ struct Train: ParsableCommand {
     var headOption: [String] = []
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
-    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; any other option, or a --config given again, must set what the run has).") var resume: String?
+    @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; any other option, or a --config given again, must set what the run has). With --out naming the same folder, a folder that holds no run yet starts one: the command that began a run, with --resume added, continues it.") var resume: String?
     @Option(parsing: .unconditional, help: "Network base width (default: the topology's; U-Net and SegNet: 64).") var width: Int?
     @Option(parsing: .unconditional, help: "Network pooling steps (default: the topology's; U-Net and SegNet: 4).") var depth: Int?
     @OptionGroup var training: TrainingOptions
@@ -184,6 +184,14 @@ struct Train: ParsableCommand {
     func run() throws {
         var command = self
         let file = try command.applyConfigurationFile()
+        // --resume with --out naming the same folder: continue the run there, or start it where there is none
+        // yet (so that a pipeline reruns one command after a kill, or after the run ended).
+        if let resume = command.resume, let out = command.out,
+           fileURL(resume).standardizedFileURL.path == fileURL(out).standardizedFileURL.path,
+           ![RunDirectory(fileURL(out)).modelFile, RunDirectory(fileURL(out)).checkpointFile].contains(where: { FileManager.default.fileExists(atPath: $0.path) }) {
+            print("No run in \(fileURL(out).path) yet: starting it (--resume with --out naming the same folder)")
+            command.resume = nil
+        }
         if command.resume == nil {
             let missing = [("modality", command.modality), ("data", command.data), ("out", command.out)].filter { $0.1 == nil }.map(\.0)
             guard missing.isEmpty else {

@@ -37,9 +37,10 @@ extension TrainedModel {
     ///   once: the errors' descriptions, one per line); or when a sample's channels differ from the
     ///   network's. With `leavingOut`, such a sample is handed to it (its error's description) and
     ///   left out instead, and the others are segmented.
-    public func segmented(_ store: SampleStore, batchSize: Int? = nil, leavingOut: ((String) -> Void)? = nil) throws
+    public func segmented(_ store: SampleStore, batchSize: Int? = nil, leavingOut: ((String) -> Void)? = nil,
+                          progress: ((_ done: Int, _ of: Int) -> Void)? = nil) throws
         -> (samples: [Sample], maps: [[Float]]) {
-        let (samples, maps, _) = try segmentedTimed(store, batchSize: batchSize, leavingOut: leavingOut)
+        let (samples, maps, _) = try segmentedTimed(store, batchSize: batchSize, leavingOut: leavingOut, progress: progress)
         return (samples, maps)
     }
 
@@ -47,15 +48,16 @@ extension TrainedModel {
     /// `clock`). Without `batchSize`, a batch holds as many samples as fit in `batchValues` input
     /// values, 1 to 8 (measured on 20 spots of 256×256×450 with the paper's network, 2 cores:
     /// 1.03 s a spot and 1.2 GB at batch 1, 1.02 s and 1.7 GB at 2, 1.14 s and 2.8 GB at 4).
+    /// `progress` hears after each batch how many of the store's samples are done (segmented or left out).
     public func segmentedTimed(_ store: SampleStore, batchSize: Int? = nil, clock: PreparationClock? = nil,
-                               leavingOut: ((String) -> Void)? = nil) throws
+                               leavingOut: ((String) -> Void)? = nil, progress: ((_ done: Int, _ of: Int) -> Void)? = nil) throws
         -> (samples: [Sample], maps: [[Float]], times: InferenceTimes) {
 
         let before = clock?.seconds
         let start = DispatchTime.now().uptimeNanoseconds
         var times = InferenceTimes()
         var samples: [Sample] = [], maps: [[Float]] = [], problems: [String] = []
-        var batch: [Sample] = []
+        var batch: [Sample] = [], skipped = 0  // samples left out
         func flush() throws {
             guard !batch.isEmpty else { return }
             let t = DispatchTime.now().uptimeNanoseconds
@@ -70,6 +72,7 @@ extension TrainedModel {
             }
             samples += batch.map { $0.withoutImage() }
             batch = []
+            progress?(samples.count + skipped, store.count)
         }
         var size = batchSize  // without one given: set by the first sample's size
         let prefetcher = SamplePrefetcher(store, ahead: max(1, batchSize ?? 1))
@@ -79,14 +82,14 @@ extension TrainedModel {
             switch outcome {
             case .failure(let error):
                 if error is Interrupted { throw error }  // no file's fault: never left out
-                if let leavingOut { leavingOut("\(error)"); continue }
+                if let leavingOut { leavingOut("\(error)"); skipped += 1; continue }
                 problems.append("\(error)")
                 batch = []  // nothing more is computed; the other samples are still read, to name every bad one
             case .success(let read):
                 // A sample on another spectral axis is named with the others that cannot be used.
                 let sample: Sample
                 do { sample = try aligned(read) } catch {
-                    if let leavingOut { leavingOut("\(error)"); continue }
+                    if let leavingOut { leavingOut("\(error)"); skipped += 1; continue }
                     problems.append("\(error)"); batch = []; continue
                 }
                 guard problems.isEmpty else { continue }

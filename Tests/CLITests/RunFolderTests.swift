@@ -239,6 +239,27 @@ import Testing
 
     /// A run stopped before its last epoch (or still training) has chosen no threshold: segment
     /// says so, with how to finish it, rather than blaming its validation split.
+    /// One command for a pipeline: `--resume` naming `--out`'s folder starts the run where there
+    /// is none, and continues it, or has nothing to do, when run again.
+    @Test func resumeNamingOutStartsTheRunWhereThereIsNone() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let run = folder.path("run")
+        let command = train(manifest, run) + ["--resume", run]
+        let first = try cli.run(command)
+        #expect(first.status == 0 && first.output.contains("No run in \(run) yet: starting it") && first.output.contains("epoch 3/3"),
+                "\(first.output)")
+        let again = try cli.run(command)
+        #expect(again.status == 0 && !again.output.contains("No run in") && !again.output.contains("epoch 1/3"), "\(again.output)")
+        let further = try cli.run(command.map { $0 == "3" ? "4" : $0 })  // --epochs 4
+        #expect(further.status == 0 && further.output.contains("epoch 4/4") && !further.output.contains("epoch 1/4"), "\(further.output)")
+        // --resume naming another folder than --out's stays a resume: no run there is an error.
+        let other = try cli.run(train(manifest, folder.path("new")) + ["--resume", folder.path("elsewhere")])
+        #expect(other.status == 1 && other.output.contains("model.json: not found")
+                && !FileManager.default.fileExists(atPath: folder.path("new")), "\(other.output)")
+    }
+
     @Test func anUnfinishedRunIsSaidToBeOne() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

@@ -38,6 +38,32 @@ import Testing
             #expect(p.status == 0 && p.errors.isEmpty, "\(arguments): \(p)")
         }
     }
+
+    /// A closed standard output (`>&-`) is refused before any work; a closed input or error output
+    /// is /dev/null, so that no file opened later takes their numbers and receives the output.
+    @Test func closedStandardStreams() throws {
+        let cli = try CLI(), folder = try TemporaryFolder()
+        defer { folder.remove() }
+        func shell(_ line: String) throws -> CLI.Result {
+            let process = Process(), pipe = Pipe()
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", line]
+            (process.standardOutput, process.standardError) = (pipe, pipe)
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return CLI.Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        }
+        let phantom = "'\(cli.binary.path)' phantom --spots 4 --size 16 --bands 20 --out '\(folder.path("p"))'"
+        let closed = try shell(phantom + " >&-")
+        #expect(closed.status == 1 && closed.output.contains("Error: the standard output is closed (>&-)"), "\(closed.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("p")))
+        let quiet = try shell(phantom + " <&- 2>&- > '\(folder.path("log"))'")
+        #expect(quiet.status == 0, "\(quiet.output)")
+        let log = try String(contentsOfFile: folder.path("log"), encoding: .utf8)
+        #expect(log.contains("manifest.csv"), "\(log)")
+        #expect(try String(contentsOfFile: folder.path("p/manifest.csv"), encoding: .utf8).hasPrefix("path,label,split"))
+    }
 }
 
 /// `--device` and `--precision` on the commands that run a network, and `check-backend`.

@@ -52,3 +52,6 @@ void compseg_line_buffered_stdout(void);
 /// Flushes standard output and says whether all of it was written: 0, or why not (an errno
 /// value; -1 where a write failed earlier for a reason no longer known).
 int compseg_stdout_failure(void);
+
+/// The CPUs this process's affinity mask allows (taskset, a batch system's binding); -1 where it cannot be read.
+int compseg_affinity_cpus(void);

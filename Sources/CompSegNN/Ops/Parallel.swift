@@ -1,3 +1,5 @@
+import CKernels
+import Foundation
 import CDNNL
 import COpenBLAS
 
@@ -43,8 +45,60 @@ struct DisjointAccess<T>: @unchecked Sendable {
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count: Int = {
         if case .count(let v)? = environmentSetting { return v }
-        return max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        return availableCores
     }()
+
+    /// The cores this process may use, the default thread count: those its CPU affinity allows
+    /// (`taskset`, a batch system's binding), fewer where its cgroup's CPU quota allows less (a
+    /// container's `--cpus`, rounded up); at least 1.
+    public static var availableCores: Int {
+        let allowed = Int(compseg_affinity_cpus())
+        var n = allowed > 0 ? allowed : sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        if let quota = cgroupCPUQuota() { n = min(n, Int(quota.rounded(.up))) }
+        return max(1, n)
+    }
+
+    /// Seconds this process's threads have waited, ready to run, for a core (Linux's run delay in
+    /// `/proc/self/task/*/schedstat`, summed over the threads there now); nil where unreadable.
+    public static func secondsWaitedForCores() -> Double? {
+        guard let tasks = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task") else { return nil }
+        var total = 0.0, read = false
+        for task in tasks {
+            guard let line = try? String(contentsOfFile: "/proc/self/task/\(task)/schedstat", encoding: .utf8) else { continue }
+            let fields = line.split(separator: " ")
+            if fields.count >= 2, let delay = Double(fields[1]) { total += delay * 1e-9; read = true }
+        }
+        return read ? total : nil
+    }
+
+    /// The CPUs' worth of time this process's cgroup may use (quota ÷ period: cgroup v2's
+    /// `cpu.max`, v1's `cpu.cfs_quota_us` and `cpu.cfs_period_us`); nil where there is no quota.
+    static func cgroupCPUQuota(root: String = "/sys/fs/cgroup", membership: String? = nil) -> Double? {
+        func read(_ path: String) -> String? {
+            (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        guard let lines = (membership ?? read("/proc/self/cgroup"))?.split(separator: "\n") else { return nil }
+        for line in lines {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
+            guard fields.count == 3 else { continue }
+            let controllers = fields[1].split(separator: ",")
+            // The group's own folder, else the mount's top (a container sees its group there).
+            let folders: [String]
+            if fields[1].isEmpty { folders = [root + fields[2], root] }  // v2
+            else if controllers.contains("cpu") { folders = [root + "/" + fields[1] + fields[2], root + "/" + fields[1], root + "/cpu" + fields[2], root + "/cpu"] }
+            else { continue }
+            for folder in folders {
+                if let max = read(folder + "/cpu.max")?.split(separator: " "), max.count == 2 {
+                    guard let quota = Double(max[0]), let period = Double(max[1]), quota > 0, period > 0 else { return nil }  // "max": none
+                    return quota / period
+                }
+                if let quota = read(folder + "/cpu.cfs_quota_us").flatMap(Double.init), let period = read(folder + "/cpu.cfs_period_us").flatMap(Double.init) {
+                    return quota > 0 && period > 0 ? quota / period : nil  // -1: none
+                }
+            }
+        }
+        return nil
+    }
 
     /// What COMPSEG_THREADS says: a count in 1…maximum, or text that is none (ignored); nil where unset.
     public enum EnvironmentSetting: Equatable { case count(Int), ignored(String) }

@@ -1,0 +1,36 @@
+import Foundation
+@testable import CompSegNN
+import Testing
+
+/// The default thread count: the cores the process may use, a cgroup's CPU quota included.
+@Suite struct CoreCountTests {
+    /// A cgroup tree in a temporary folder: `files` by path under it.
+    func tree(_ files: [String: String]) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("cgroup-\(UUID().uuidString)")
+        for (path, text) in files {
+            let url = root.appendingPathComponent(path)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: url)
+        }
+        return root.path
+    }
+
+    @Test func quotaOfCgroupV2AndV1() throws {
+        // v2: the group's cpu.max, "quota period" or "max period".
+        let v2 = try tree(["job/cpu.max": "150000 100000\n"])
+        #expect(Threads.cgroupCPUQuota(root: v2, membership: "0::/job\n") == 1.5)
+        let unlimited = try tree(["job/cpu.max": "max 100000\n"])
+        #expect(Threads.cgroupCPUQuota(root: unlimited, membership: "0::/job\n") == nil)
+        // A container sees its own group at the mount's top, though its membership names the host's path.
+        let container = try tree(["cpu.max": "200000 100000\n"])
+        #expect(Threads.cgroupCPUQuota(root: container, membership: "0::/system.slice/docker-1.scope\n") == 2)
+        // v1: the cpu controller's cfs files (-1: no quota); other controllers' lines are passed over.
+        let v1 = try tree(["cpu,cpuacct/batch/cpu.cfs_quota_us": "300000\n", "cpu,cpuacct/batch/cpu.cfs_period_us": "100000\n"])
+        #expect(Threads.cgroupCPUQuota(root: v1, membership: "4:memory:/batch\n3:cpu,cpuacct:/batch\n") == 3)
+        let none = try tree(["cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"])
+        #expect(Threads.cgroupCPUQuota(root: none, membership: "1:cpu:/\n0::/\n") == nil)
+        for root in [v2, unlimited, container, v1, none] { try? FileManager.default.removeItem(atPath: root) }
+        #expect(Threads.cgroupCPUQuota(root: "/nonexistent", membership: "0::/\n") == nil)
+        #expect(Threads.availableCores >= 1 && Threads.availableCores <= ProcessInfo.processInfo.activeProcessorCount)
+    }
+}
