@@ -724,7 +724,7 @@ struct Compare: ParsableCommand {
                    + "head,head_configuration,configuration"]
         for r in rows {
             let s = r.evaluation.summary
-            csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", f(r.seconds), f(r.imagesPerSecond),
+            csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", String(format: "%.3f", r.seconds), String(format: "%.2f", r.imagesPerSecond),  // a clock: to the ms
                                  r.keptEpoch.map { "\($0)" } ?? "", r.validationLoss.map { "\($0)" } ?? "", "\(r.threshold)",
                                  f(s.auc), f(s.aucCI?[0]), f(s.aucCI?[1]), f(s.diceMean), f(s.diceSD),
                                  f(s.cancerFreeFractionMean), "\(s.nCancer)",

@@ -147,6 +147,7 @@ struct Evaluate: ParsableCommand {
             print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples\(skipped) by " + choice.reason)
             if split == .val || split == .all { warnChosenOnScoredSamples("the threshold") }
             origin = "chosen on the \(counts.count) validation samples\(skipped) (--threshold auto): \(choice.reason)"
+            _ = trained.takeInputChecks()  // the validation samples': what follows speaks of the split scored
         } else {
             (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
             if threshold == nil, trained.description.threshold != nil, split == .val || split == .all, runsOwn {

@@ -81,14 +81,15 @@ func warnAboutReaders(_ warnings: ReaderWarnings) {
     }
 }
 
-/// Names on standard error the samples segmented by `trained` whose tissue lies mostly outside
+/// Names on standard error the samples segmented by `trained` since it was last asked (its
+/// `takeInputChecks`) whose tissue lies mostly outside
 /// the inputs the run was trained on, in some channel (`InputRangeCounts.departs`): the one
 /// farthest out with its channel and the range training covered. Each sample counts once (an
 /// image read twice, by its last reading); runs that recorded no `inputRange` say nothing.
 func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
     guard let range = trained.description.inputRange else { return }
     var latest: [String: InputRangeCounts] = [:], order: [String] = []
-    for check in trained.inputChecks {
+    for check in trained.takeInputChecks() {
         if latest.updateValue(check, forKey: check.id) == nil { order.append(check.id) }
     }
     let departing = order.compactMap { latest[$0] }.filter(\.departs)
@@ -103,7 +104,7 @@ func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
     default: channel = "channel \(c + 1) of \(range.low.count)"
     }
     warn("\(who) mostly outside the inputs the run was trained on (\(names.count) of \(counted(order.count, "sample"))): "
-         + SegmentationEvaluation.percentText(share) + " of \(one ? "its" : farthest.id + "'s") tissue pixels lie \(above ? "above" : "below") "
+         + SegmentationEvaluation.percentText(share) + " of \(one ? "its" : farthest.id + "'s") tissue pixels lie outside (most \(above ? "above" : "below")) "
          + "the training pixels' range in \(channel) (" + String(format: "%.4g … %.4g", range.low[c], range.high[c])
          + ": their 0.1–99.9% quantiles after preprocessing). The network never saw such inputs, so \(one ? "its map" : "their maps") "
          + "may mean little: were they measured or prepared otherwise than the training samples (another instrument or setting, "
@@ -115,6 +116,7 @@ func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
 /// score it, warns once). `Warnings.written` keeps them for the report.
 func warn(_ message: String) {
     guard Warnings.record(message) else { return }
+    SegmentingProgress.clearDrawnLine()
     fflush(nil)  // after the lines printed before it, when both go to one log
     writeToStandardError("warning: \(message)\n")
 }

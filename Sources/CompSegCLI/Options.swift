@@ -18,16 +18,16 @@ struct ThreadOptions: ParsableArguments {
         }
     }
 
-    /// Sets every pool's thread count to `--threads`, else to COMPSEG_THREADS; warns of a
-    /// COMPSEG_THREADS that is no count in range (the pools then take every core).
+    /// Sets every pool's thread count (OpenMP's and OpenBLAS's too, not only CompSeg's) to
+    /// `--threads`, else to COMPSEG_THREADS, else to the cores this process may use (which the
+    /// pools would not see of themselves where a cgroup's quota allows fewer); warns of a
+    /// COMPSEG_THREADS that is no count in range.
     func apply() {
         if let threads { Threads.set(threads); return }
-        switch Threads.environmentSetting {
-        case .count(let n)?: Threads.set(n)  // OpenMP's and OpenBLAS's pools too, not only CompSeg's count
-        case .ignored(let text)?:
+        if case .ignored(let text)? = Threads.environmentSetting {
             warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (the cores this process may use)")
-        case nil: break
         }
+        Threads.set(Threads.count)
     }
 }
 

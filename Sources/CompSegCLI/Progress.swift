@@ -11,8 +11,10 @@ final class ProgressReporter {
     let live = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     private var epochStart = DispatchTime.now().uptimeNanoseconds
     /// The threads' waits for a core and the wall clock where the present window of `warnAboutSharedCores` began.
-    private var window: (wait: Double, start: UInt64)?
-    private var epochsEnded = 0, warnedAboutSharedCores = false
+    private var window: (wait: Double, start: UInt64, epochs: Int)?
+    private var epochsEnded = 0
+    /// Whether this process warned of shared cores already (compare trains one run after another).
+    nonisolated(unsafe) private static var warnedAboutSharedCores = false
 
     init(epochs: Int, images: Int) { self.epochs = epochs; self.images = images }
 
@@ -20,27 +22,28 @@ final class ProgressReporter {
     /// other work shares the cores. Measured on 2 cores, over the epochs after the first: idle,
     /// 0.1–0.5%; with one core kept busy by another process, or two threads pinned to one core, 23–38%.
     static let sharedCoresShare = 0.1
-    /// The least time a window of epochs spans before its share is judged (shorter ones are noise).
-    static let sharedCoresWindow = 2.0
+    /// A window of epochs is judged once it spans `seconds`, or `epochs` epochs and `shortest`
+    /// seconds (shorter ones are noise: tiny epochs of a few tens of ms wait up to 20% idle).
+    static let sharedCoresWindow = (seconds: 2.0, epochs: 20, shortest: 0.5)
 
-    /// Warns once where, over a window of epochs (at least `sharedCoresWindow` seconds, from the
-    /// end of the first epoch, whose start-up is left out), compseg's threads waited for a core
+    /// Warns once where, over a window of epochs (`sharedCoresWindow`, from the end of the first
+    /// epoch, whose start-up is left out), compseg's threads waited for a core
     /// more than `sharedCoresShare` of the time: OpenMP's threads spin while they wait for work,
     /// which on shared cores costs several times the time (measured in docs/data.md, Threads).
     private func warnAboutSharedCores() {
         epochsEnded += 1
-        guard !warnedAboutSharedCores, Threads.count > 1, let wait = Threads.secondsWaitedForCores() else { return }
+        guard !Self.warnedAboutSharedCores, Threads.count > 1, let wait = Threads.secondsWaitedForCores() else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        guard let (before, start) = window, epochsEnded > 1 else { window = (wait, now); return }
-        let seconds = Double(now - start) * 1e-9
-        guard seconds >= Self.sharedCoresWindow else { return }
-        window = (wait, now)
+        guard let (before, start, first) = window, epochsEnded > 1 else { window = (wait, now, epochsEnded); return }
+        let seconds = Double(now - start) * 1e-9, limits = Self.sharedCoresWindow
+        guard seconds >= limits.seconds || (epochsEnded - first >= limits.epochs && seconds >= limits.shortest) else { return }
+        window = (wait, now, epochsEnded)
         let share = (wait - before) / (seconds * Double(Threads.count))
         guard share > Self.sharedCoresShare else { return }
-        warnedAboutSharedCores = true
+        Self.warnedAboutSharedCores = true
         let passive = ProcessInfo.processInfo.environment["OMP_WAIT_POLICY"]?.lowercased() == "passive"
         warn("the cores are shared with other work: compseg's \(Threads.count) threads waited for one "
-             + String(format: "%.0f%%", 100 * share) + " of the time over the last \(String(format: "%.0f", seconds)) s; "
+             + String(format: "%.0f%%", 100 * share) + " of the time over the last \(String(format: "%.1f", seconds)) s; "
              + (passive ? "fewer --threads (or COMPSEG_THREADS) may be faster"
                 : "its threads spin while they wait, which on shared cores can make training several times slower: "
                 + "OMP_WAIT_POLICY=passive in the environment, or fewer --threads, is faster there")
@@ -93,7 +96,9 @@ final class ProgressReporter {
 final class SegmentingProgress {
     private let live = isatty(STDOUT_FILENO) != 0 && ProcessInfo.processInfo.environment["TERM"] != "dumb"
     private let start = DispatchTime.now().uptimeNanoseconds
-    private var printed: Double?, drawn = false
+    private var printed: Double?
+    /// Whether a line is drawn on the terminal now, which a warning clears first (`clearDrawnLine`).
+    nonisolated(unsafe) private static var drawn = false
     /// Seconds before the first line and between lines: on a terminal, in a log.
     static let live = (first: 2.0, every: 1.0), log = (first: 60.0, every: 60.0)
 
@@ -108,13 +113,17 @@ final class SegmentingProgress {
         let each = elapsed / Double(done)
         let line = "segmented \(done) of \(total) samples in \(Self.duration(elapsed)) (" + String(format: "%.2f", each)
             + " s per sample; about \(Self.duration(each * Double(total - done))) left)"
-        if live { print("\r" + String(line.prefix(max(1, ProgressReporter.terminalColumns - 1))) + "\u{1B}[K", terminator: ""); drawn = true }
+        if live { print("\r" + String(line.prefix(max(1, ProgressReporter.terminalColumns - 1))) + "\u{1B}[K", terminator: ""); Self.drawn = true }
         else { print(line) }
         fflush(nil)
     }
 
     /// Clears the terminal's line, where one was drawn (before what the command prints next).
-    func finish() {
+    func finish() { Self.clearDrawnLine() }
+
+    /// Clears the line a `SegmentingProgress` drew on the terminal, if any: before a warning on
+    /// standard error, which would otherwise follow it on the same line.
+    static func clearDrawnLine() {
         if drawn { print("\r\u{1B}[K", terminator: ""); fflush(nil); drawn = false }
     }
 

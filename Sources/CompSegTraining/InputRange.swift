@@ -34,10 +34,25 @@ public struct InputRange: Codable, Sendable, Equatable {
         self = range
     }
 
-    /// The bounds of channel `c` beyond which a pixel counts as outside.
-    func bounds(_ c: Int) -> (low: Float, high: Float) {
-        let pad = Self.margin * (high[c] - low[c])
-        return (low[c] - pad, high[c] + pad)
+    /// Per channel, the bounds beyond which a pixel counts as outside: the range widened by
+    /// `margin` of its width either side, and by at least a hundredth of the channels' median
+    /// width (a channel constant in training, such as a band at 0, still allows rounding).
+    public var bounds: (low: [Float], high: [Float]) {
+        let widths = zip(low, high).map { $1 - $0 }, median = widths.isEmpty ? 0 : widths.sorted()[widths.count / 2]
+        let pads = widths.map { max(Self.margin * $0, 0.01 * median) }
+        return (zip(low, pads).map { $0 - $1 }, zip(high, pads).map { $0 + $1 })
+    }
+
+    /// Why this range cannot be one a run recorded for `channels` input channels (a hand-edited
+    /// `model.json`): nil where it can.
+    public func problem(channels: Int) -> String? {
+        guard low.count == channels, high.count == channels else {
+            return "holds \(low.count) low and \(high.count) high values; expected one of each for the \(channels) input channels"
+        }
+        if let c = low.indices.first(where: { !(low[$0].isFinite && high[$0].isFinite && low[$0] <= high[$0]) }) {
+            return "channel \(c + 1): low \(low[c]), high \(high[c]); expected finite values, low ≤ high"
+        }
+        return nil
     }
 }
 
@@ -58,11 +73,16 @@ public struct InputRangeSampler: Sendable {
     /// Takes `sample`'s pixels (a sample with other channels than the first's is skipped: the run refuses it anyway).
     public mutating func add(_ sample: Sample) {
         guard sample.image.shape[0] == channels else { return }
-        let tissue = sample.tissue.pixels.indices.filter { sample.tissue.pixels[$0] }
-        guard !tissue.isEmpty else { return }
-        let taken = min(perSample, tissue.count), plane = sample.height * sample.width
+        let mask = sample.tissue.pixels, total = sample.tissue.count
+        guard total > 0 else { return }
+        let taken = min(perSample, total), plane = sample.height * sample.width
         sample.image.withPlainBuffer { x in
-            for p in (0..<taken).map({ tissue[$0 * tissue.count / taken] }) {
+            // The k-th pixel taken is tissue pixel k·total/taken, counted in row order.
+            var seen = 0, k = 0
+            for p in 0..<plane where mask[p] {
+                defer { seen += 1 }
+                guard k < taken, seen == k * total / taken else { continue }
+                k += 1
                 // A pixel with a value that is not finite is left out whole (the run's nonFinite policy decides about those).
                 guard (0..<channels).allSatisfy({ x[$0 * plane + p].isFinite }) else { continue }
                 for c in 0..<channels { values[c].append(x[c * plane + p]) }
@@ -90,22 +110,23 @@ public struct InputRangeSampler: Sendable {
 /// below and above its widened bounds. Counted a region at a time for an image too large to hold.
 public struct InputRangeCounts: Sendable {
     public let id: String
-    let range: InputRange
+    private let low: [Float], high: [Float]
     private var below: [Int], above: [Int]
     public private(set) var tissue = 0
 
     public init(id: String, range: InputRange) {
-        self.id = id; self.range = range
-        below = Array(repeating: 0, count: range.low.count); above = below
+        self.id = id
+        (low, high) = range.bounds
+        below = Array(repeating: 0, count: low.count); above = below
     }
 
     /// Counts the tissue pixels of `values` (C×N channel-major, C the range's channels).
     public mutating func add(_ values: UnsafeBufferPointer<Float>, tissue mask: [Bool]) {
-        let n = mask.count, channels = range.low.count
+        let n = mask.count, channels = low.count
         guard values.count == channels * n else { return }  // another channel count: refused elsewhere, by name
         tissue += mask.lazy.filter { $0 }.count
         for c in 0..<channels {
-            let (lo, hi) = range.bounds(c)
+            let (lo, hi) = (low[c], high[c])
             var b = 0, a = 0
             for p in 0..<n where mask[p] {
                 let v = values[c * n + p]
@@ -120,13 +141,14 @@ public struct InputRangeCounts: Sendable {
         sample.image.withPlainBuffer { add($0, tissue: sample.tissue.pixels) }
     }
 
-    /// The channel with the largest share of tissue outside, that share, and whether above; nil without tissue.
+    /// The channel with the largest share of tissue outside (below and above together), that
+    /// share, and whether more of it lies above; nil without tissue.
     public var worst: (channel: Int, share: Double, above: Bool)? {
         guard tissue > 0 else { return nil }
         var best: (channel: Int, share: Double, above: Bool)?
         for c in below.indices {
-            let (b, a) = (Double(below[c]) / Double(tissue), Double(above[c]) / Double(tissue))
-            if best == nil || max(a, b) > best!.share { best = (c, max(a, b), a >= b) }
+            let share = Double(below[c] + above[c]) / Double(tissue)
+            if best == nil || share > best!.share { best = (c, share, above[c] >= below[c]) }
         }
         return best
     }

@@ -69,6 +69,7 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
             let problem = CompactJSON.syntaxProblem(data).map { "not JSON: \($0)" } ?? (misfits.isEmpty ? error.readable : misfits.joined(separator: "; "))
             throw TrainingError("\(file): not a run configuration that compseg wrote (\(problem))")
         }
+        if let problem = inputRange?.problem(channels: inputChannels) { throw TrainingError("\(file): key 'inputRange' \(problem)") }
         if let threshold, !(threshold.value > 0 && threshold.value < 1) {
             throw TrainingError("\(file): key 'threshold.value' is \(threshold.value); expected a number in (0, 1)")
         }

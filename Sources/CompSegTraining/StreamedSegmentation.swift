@@ -105,7 +105,7 @@ extension TrainedModel {
     /// on its own (overlapping tiles prepare their shared pixels again).
     /// Memory: one band of blend sums, one batch of tiles, the prepared band, and what `regions`
     /// holds (`HERegions`: one band of whole rows of the image, as floats). The tiles' tissue is
-    /// counted against the run's `inputRange` (pixels in two tiles count twice) into `inputChecks`, as `id`.
+    /// counted against the run's `inputRange` into `inputChecks`, as `id`, each pixel once.
     func streamActivations(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, tiling: Tiling, batchSize: Int,
                            preparedBandBytes: Double = 1_073_741_824,
                            rows: (_ y0: Int, _ activations: [Float], _ tissue: [Bool]) throws -> Void) throws {
@@ -162,7 +162,11 @@ extension TrainedModel {
                     guard single || tile.tissue.contains(true) else { continue }
                     batch.append(b)
                     input += tile.values
-                    tile.values.withUnsafeBufferPointer { inputCounts?.add($0, tissue: tile.tissue) }
+                    if inputCounts != nil {  // each pixel once: the part of the tile the next tiles do not cover
+                        let rows = a + 1 < ys.count ? ys[a + 1] - ys[a] : th, columns = b + 1 < xs.count ? xs[b + 1] - xs[b] : tw
+                        let own = tile.tissue.indices.map { tile.tissue[$0] && $0 / tw < rows && $0 % tw < columns }
+                        tile.values.withUnsafeBufferPointer { inputCounts?.add($0, tissue: own) }
+                    }
                     for y in 0..<th { for x in 0..<tw where tile.tissue[y * tw + x] { tissue[y * w + xs[b] + x] = true } }
                 }
                 guard !batch.isEmpty else { continue }

@@ -14,6 +14,12 @@ public final class TrainedModel {
     /// outside the run's `inputRange`, in order; empty for runs that recorded none.
     public internal(set) var inputChecks: [InputRangeCounts] = []
 
+    /// `inputChecks`, emptied: the next ones are those of the samples segmented from now on.
+    public func takeInputChecks() -> [InputRangeCounts] {
+        defer { inputChecks = [] }
+        return inputChecks
+    }
+
     /// - Throws: naming the run folder's file that is missing or does not fit the topology.
     public init(run: RunDirectory, registry: Registry) throws {
         self.run = run

@@ -16,18 +16,20 @@ struct CLI {
 
     struct Result { let status: Int32; let output: String }
 
-    /// Runs `compseg arguments…` to the end; output is stdout and stderr together.
+    /// Runs `compseg arguments…` to the end, or `executable arguments…` (a shell, `taskset` in
+    /// front of compseg); output is stdout and stderr together.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil) throws -> Result {
-        let process = try start(arguments, environment: environment, in: folder)
+    func run(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil, through executable: String? = nil) throws -> Result {
+        let process = try start(arguments, environment: environment, in: folder, executable: executable.map { URL(fileURLWithPath: $0) })
         let data = process.pipe.fileHandleForReading.readDataToEndOfFile()
         process.process.waitUntilExit()
         return Result(status: process.process.terminationStatus, output: String(decoding: data, as: UTF8.self))
     }
 
-    func start(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil) throws -> (process: Process, pipe: Pipe) {
+    func start(_ arguments: [String], environment: [String: String] = [:], in folder: String? = nil, executable: URL? = nil) throws
+        -> (process: Process, pipe: Pipe) {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable ?? binary
         process.arguments = arguments
         if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         if !environment.isEmpty {

@@ -237,8 +237,6 @@ import Testing
         #expect(model.contains("\"threads\":\"1\"") || model.contains("\"threads\" : \"1\""), "\(model)")
     }
 
-    /// A run stopped before its last epoch (or still training) has chosen no threshold: segment
-    /// says so, with how to finish it, rather than blaming its validation split.
     /// One command for a pipeline: `--resume` naming `--out`'s folder starts the run where there
     /// is none, and continues it, or has nothing to do, when run again.
     @Test func resumeNamingOutStartsTheRunWhereThereIsNone() throws {
@@ -260,6 +258,8 @@ import Testing
                 && !FileManager.default.fileExists(atPath: folder.path("new")), "\(other.output)")
     }
 
+    /// A run stopped before its last epoch (or still training) has chosen no threshold: segment
+    /// says so, with how to finish it, rather than blaming its validation split.
     @Test func anUnfinishedRunIsSaidToBeOne() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }

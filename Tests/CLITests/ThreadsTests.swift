@@ -9,16 +9,7 @@ import Testing
         defer { folder.remove() }
         let taskset = "/usr/bin/taskset"  // util-linux, an essential package of Debian
         try #require(FileManager.default.isExecutableFile(atPath: taskset), "\(taskset) is missing")
-        func pinned(_ arguments: [String]) throws -> CLI.Result {
-            let process = Process(), pipe = Pipe()
-            process.executableURL = URL(fileURLWithPath: taskset)
-            process.arguments = ["-c", "0", cli.binary.path] + arguments
-            (process.standardOutput, process.standardError) = (pipe, pipe)
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return CLI.Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-        }
+        func pinned(_ arguments: [String]) throws -> CLI.Result { try cli.run(["-c", "0", cli.binary.path] + arguments, through: taskset) }
         let bench = try pinned(["bench", "--size", "16", "--channels", "4", "--width", "4", "--depth", "2", "--batch", "1", "--steps", "1"])
         #expect(bench.status == 0 && bench.output.contains("\"threads\": 1,"), "\(bench.output)")
 
@@ -28,7 +19,9 @@ import Testing
         let trained = try pinned(["train", "--modality", "infrared", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"),
                                   "--epochs", "40", "--width", "8", "--depth", "2", "--threads", "2"])
         #expect(trained.status == 0, "\(trained.output)")
+        // Where the kernel keeps no scheduling statistics (no /proc/self/schedstat), nothing is said.
+        let measured = FileManager.default.isReadableFile(atPath: "/proc/self/schedstat")
         let warnings = trained.output.components(separatedBy: "warning: the cores are shared with other work: compseg's 2 threads waited for one ")
-        #expect(warnings.count == 2 && trained.output.contains("OMP_WAIT_POLICY=passive"), "\(trained.output)")
+        #expect(warnings.count == (measured ? 2 : 1) && trained.output.contains("OMP_WAIT_POLICY=passive") == measured, "\(trained.output)")
     }
 }

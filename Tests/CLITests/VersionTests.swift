@@ -44,16 +44,7 @@ import Testing
     @Test func closedStandardStreams() throws {
         let cli = try CLI(), folder = try TemporaryFolder()
         defer { folder.remove() }
-        func shell(_ line: String) throws -> CLI.Result {
-            let process = Process(), pipe = Pipe()
-            process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", line]
-            (process.standardOutput, process.standardError) = (pipe, pipe)
-            try process.run()
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return CLI.Result(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
-        }
+        func shell(_ line: String) throws -> CLI.Result { try cli.run(["-c", line], through: "/bin/sh") }
         let phantom = "'\(cli.binary.path)' phantom --spots 4 --size 16 --bands 20 --out '\(folder.path("p"))'"
         let closed = try shell(phantom + " >&-")
         #expect(closed.status == 1 && closed.output.contains("Error: the standard output is closed (>&-)"), "\(closed.output)")

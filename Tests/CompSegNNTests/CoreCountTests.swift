@@ -29,7 +29,11 @@ import Testing
         #expect(Threads.cgroupCPUQuota(root: v1, membership: "4:memory:/batch\n3:cpu,cpuacct:/batch\n") == 3)
         let none = try tree(["cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"])
         #expect(Threads.cgroupCPUQuota(root: none, membership: "1:cpu:/\n0::/\n") == nil)
-        for root in [v2, unlimited, container, v1, none] { try? FileManager.default.removeItem(atPath: root) }
+        // A quota set on a group above the process's (a slice, a pod): the least of them counts.
+        let nested = try tree(["slice/cpu.max": "100000 100000\n", "slice/job/cpu.max": "max 100000\n",
+                               "other/cpu.max": "50000 100000\n"])
+        #expect(Threads.cgroupCPUQuota(root: nested, membership: "0::/slice/job\n") == 1)
+        for root in [v2, unlimited, container, v1, none, nested] { try? FileManager.default.removeItem(atPath: root) }
         #expect(Threads.cgroupCPUQuota(root: "/nonexistent", membership: "0::/\n") == nil)
         #expect(Threads.availableCores >= 1 && Threads.availableCores <= ProcessInfo.processInfo.activeProcessorCount)
     }

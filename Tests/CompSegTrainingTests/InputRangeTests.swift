@@ -62,4 +62,24 @@ import Testing
         #expect(!parts.departs)
         #expect(InputRangeCounts(id: "none", range: range).worst == nil)
     }
+
+    /// Both sides count together; a channel constant in training still allows a hundredth of the
+    /// median channel's width; a range that does not fit the run's channels is named.
+    @Test func bothSidesAndConstantChannels() throws {
+        let range = InputRange(low: [0, 5], high: [1, 5], pixels: 1000)  // channel 1: constant 5 in training
+        let (low, high) = range.bounds
+        #expect(zip(low + high, [-0.1, 4.99, 1.1, 5.01] as [Float]).allSatisfy { abs($0 - $1) < 1e-6 }, "\(range.bounds)")
+        var mixed = InputRangeCounts(id: "mixed", range: range)
+        // Channel 0: 30 pixels below, 30 above, 40 inside; channel 1 within its rounding.
+        mixed.add(try sample("mixed") { c, p in c == 1 ? 5.005 : p < 30 ? -1 : p < 60 ? 2 : 0.5 })
+        let worst = try #require(mixed.worst)
+        #expect(worst.channel == 0 && abs(worst.share - 0.6) < 1e-12 && mixed.departs)
+        var shifted = InputRangeCounts(id: "shifted", range: range)
+        shifted.add(try sample("shifted") { c, _ in c == 1 ? 5.2 : 0.5 })
+        #expect(shifted.worst?.channel == 1 && shifted.worst?.above == true && shifted.departs)
+
+        #expect(range.problem(channels: 2) == nil)
+        #expect(range.problem(channels: 3)?.contains("expected one of each for the 3 input channels") == true)
+        #expect(InputRange(low: [0, 2], high: [1, 1], pixels: 9).problem(channels: 2)?.hasPrefix("channel 2: low 2.0, high 1.0") == true)
+    }
 }

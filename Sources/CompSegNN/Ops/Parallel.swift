@@ -71,33 +71,43 @@ public enum Threads {
         return read ? total : nil
     }
 
-    /// The CPUs' worth of time this process's cgroup may use (quota ÷ period: cgroup v2's
-    /// `cpu.max`, v1's `cpu.cfs_quota_us` and `cpu.cfs_period_us`); nil where there is no quota.
+    /// The CPUs' worth of time this process's cgroup and the groups above it may use, the least
+    /// of their quotas (quota ÷ period: cgroup v2's `cpu.max`, v1's `cpu.cfs_quota_us` and
+    /// `cpu.cfs_period_us`); nil where none has a quota.
     static func cgroupCPUQuota(root: String = "/sys/fs/cgroup", membership: String? = nil) -> Double? {
         func read(_ path: String) -> String? {
             (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
         }
+        /// The quota of the group in `folder`: nil for none ("max", -1) or none readable.
+        func quota(_ folder: String) -> Double? {
+            if let max = read(folder + "/cpu.max")?.split(separator: " "), max.count == 2 {
+                guard let quota = Double(max[0]), let period = Double(max[1]), quota > 0, period > 0 else { return nil }
+                return quota / period
+            }
+            guard let quota = read(folder + "/cpu.cfs_quota_us").flatMap(Double.init),
+                  let period = read(folder + "/cpu.cfs_period_us").flatMap(Double.init), quota > 0, period > 0 else { return nil }
+            return quota / period
+        }
         guard let lines = (membership ?? read("/proc/self/cgroup"))?.split(separator: "\n") else { return nil }
+        var least: Double?
         for line in lines {
             let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 3 else { continue }
-            let controllers = fields[1].split(separator: ",")
-            // The group's own folder, else the mount's top (a container sees its group there).
-            let folders: [String]
-            if fields[1].isEmpty { folders = [root + fields[2], root] }  // v2
-            else if controllers.contains("cpu") { folders = [root + "/" + fields[1] + fields[2], root + "/" + fields[1], root + "/cpu" + fields[2], root + "/cpu"] }
+            // Where the controller is mounted: v2's one tree, or v1's cpu controller's.
+            let mounts: [String]
+            if fields[1].isEmpty { mounts = [root] }
+            else if fields[1].split(separator: ",").contains("cpu") { mounts = [root + "/" + fields[1], root + "/cpu"] }
             else { continue }
-            for folder in folders {
-                if let max = read(folder + "/cpu.max")?.split(separator: " "), max.count == 2 {
-                    guard let quota = Double(max[0]), let period = Double(max[1]), quota > 0, period > 0 else { return nil }  // "max": none
-                    return quota / period
+            // The group and every group above it, up to the mount's top (where a container sees its own group).
+            let path = fields[2].split(separator: "/").map(String.init)
+            for mount in mounts where FileManager.default.fileExists(atPath: mount) {
+                for depth in stride(from: path.count, through: 0, by: -1) {
+                    if let q = quota(([mount] + path.prefix(depth)).joined(separator: "/")) { least = min(least ?? q, q) }
                 }
-                if let quota = read(folder + "/cpu.cfs_quota_us").flatMap(Double.init), let period = read(folder + "/cpu.cfs_period_us").flatMap(Double.init) {
-                    return quota > 0 && period > 0 ? quota / period : nil  // -1: none
-                }
+                break
             }
         }
-        return nil
+        return least
     }
 
     /// What COMPSEG_THREADS says: a count in 1…maximum, or text that is none (ignored); nil where unset.
