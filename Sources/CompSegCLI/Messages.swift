@@ -82,33 +82,45 @@ func warnAboutReaders(_ warnings: ReaderWarnings) {
 }
 
 /// Names on standard error the samples segmented by `trained` since it was last asked (its
-/// `takeInputChecks`) whose tissue lies mostly outside
-/// the inputs the run was trained on, in some channel (`InputRangeCounts.departs`): the one
-/// farthest out with its channel and the range training covered. Each sample counts once (an
-/// image read twice, by its last reading); runs that recorded no `inputRange` say nothing.
+/// `takeInputChecks`) that lie outside the inputs the run was trained on (`InputRangeCounts.departs`):
+/// the one farthest out with its channel and the range training covered. Each sample counts once
+/// (an image read twice, by its last reading); runs that recorded no `inputRange` say nothing.
 func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
     guard let range = trained.description.inputRange else { return }
     var latest: [String: InputRangeCounts] = [:], order: [String] = []
     for check in trained.takeInputChecks() {
         if latest.updateValue(check, forKey: check.id) == nil { order.append(check.id) }
     }
-    let departing = order.compactMap { latest[$0] }.filter(\.departs)
-    guard let farthest = departing.max(by: { $0.worst!.share < $1.worst!.share }), let (c, share, above) = farthest.worst else { return }
-    let names = departing.map(\.id), one = names.count == 1
-    let who = one ? "sample \(names[0]) lies" : "\(names.count) samples (" + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "") + ") lie"
-    let channel: String
-    switch trained.description.inputAxis {
-    case .spectral(let values, let unit)? where values.count == range.low.count:
-        channel = "channel \(c + 1) of \(range.low.count) (" + String(format: "%g", values[c]) + " \(unit))"
-    case .bands(let names)? where names.count == range.low.count: channel = "channel \(names[c])"
-    default: channel = "channel \(c + 1) of \(range.low.count)"
+    /// How far out: above 1 where a sample departs, by its pixels or its mean.
+    func severity(_ c: InputRangeCounts) -> Double {
+        max((c.worst?.share ?? 0) / InputRange.warningShare, 1 + (c.farthestMean?.beyond ?? -1))
     }
-    warn("\(who) mostly outside the inputs the run was trained on (\(names.count) of \(counted(order.count, "sample"))): "
-         + SegmentationEvaluation.percentText(share) + " of \(one ? "its" : farthest.id + "'s") tissue pixels lie outside (most \(above ? "above" : "below")) "
-         + "the training pixels' range in \(channel) (" + String(format: "%.4g … %.4g", range.low[c], range.high[c])
-         + ": their 0.1–99.9% quantiles after preprocessing). The network never saw such inputs, so \(one ? "its map" : "their maps") "
-         + "may mean little: were they measured or prepared otherwise than the training samples (another instrument or setting, "
-         + "other units, another stain)?")
+    let departing = order.compactMap { latest[$0] }.filter(\.departs)
+    guard let farthest = departing.max(by: { severity($0) < severity($1) }) else { return }
+    func channel(_ c: Int) -> String {
+        switch trained.description.inputAxis {
+        case .spectral(let values, let unit)? where values.count == range.low.count:
+            "channel \(c + 1) of \(range.low.count) (" + String(format: "%g", values[c]) + " \(unit))"
+        case .bands(let names)? where names.count == range.low.count: "channel \(names[c])"
+        default: "channel \(c + 1) of \(range.low.count)"
+        }
+    }
+    let names = departing.map(\.id), one = names.count == 1, whose = one ? "its" : farthest.id + "'s"
+    let who = one ? "sample \(names[0]) lies" : "\(names.count) samples (" + names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", …" : "") + ") lie"
+    let how: String
+    if let (c, share, above) = farthest.worst, share >= InputRange.warningShare {
+        how = SegmentationEvaluation.percentText(share) + " of \(whose) tissue pixels lie outside (most \(above ? "above" : "below")) "
+            + "the training pixels' range in \(channel(c)) (" + String(format: "%.4g … %.4g", range.low[c], range.high[c])
+            + ": their 0.1–99.9% quantiles after preprocessing)"
+    } else if let (c, mean, _) = farthest.farthestMean, let low = range.meanLow, let high = range.meanHigh {
+        how = "the mean of \(whose) tissue in \(channel(c)) is " + String(format: "%.4g", mean) + ", where the "
+            + "\(range.samples.map { "\($0) " } ?? "")training samples' means lie within " + String(format: "%.4g … %.4g", low[c], high[c])
+            + " (after preprocessing)"
+    } else { return }
+    let total = order.count == names.count ? "" : " (\(names.count) of \(counted(order.count, "sample")))"
+    warn("\(who) outside the inputs the run was trained on\(total): \(how). The network never saw such inputs, so "
+         + "\(one ? "its map" : "their maps") may mean little: were they measured or prepared otherwise than the training samples "
+         + "(another instrument or setting, other units, another stain or scan)? docs/method.md, Limits, says what to check")
 }
 
 /// Writes "warning: `message`" on standard error (the output's files are written as usual), once:

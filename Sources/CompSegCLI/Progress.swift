@@ -20,7 +20,7 @@ final class ProgressReporter {
 
     /// The share of the threads' time spent waiting for a core above which `finish` warns once:
     /// other work shares the cores. Measured on 2 cores, over the epochs after the first: idle,
-    /// 0.1–0.5%; with one core kept busy by another process, or two threads pinned to one core, 23–38%.
+    /// 0.1–0.5%; with one core kept busy by another process 32–38%, two threads pinned to one core 19–21%.
     static let sharedCoresShare = 0.1
     /// A window of epochs is judged once it spans `seconds`, or `epochs` epochs and `shortest`
     /// seconds (shorter ones are noise: tiny epochs of a few tens of ms wait up to 20% idle).
@@ -100,14 +100,14 @@ final class SegmentingProgress {
     /// Whether a line is drawn on the terminal now, which a warning clears first (`clearDrawnLine`).
     nonisolated(unsafe) private static var drawn = false
     /// Seconds before the first line and between lines: on a terminal, in a log.
-    static let live = (first: 2.0, every: 1.0), log = (first: 60.0, every: 60.0)
+    static let terminal = (first: 2.0, every: 1.0), log = (first: 60.0, every: 60.0)
 
     init() {}
 
     /// After `done` of `total` samples.
     func update(_ done: Int, of total: Int) {
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
-        let (first, every) = live ? Self.live : Self.log
+        let (first, every) = live ? Self.terminal : Self.log
         guard done > 0, done < total, elapsed >= first, elapsed - (printed ?? -every) >= every else { return }
         printed = elapsed
         let each = elapsed / Double(done)

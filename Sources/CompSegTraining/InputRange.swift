@@ -3,15 +3,19 @@ import Foundation
 
 /// The inputs a network was trained on, channel by channel: the 0.1% and 99.9% quantiles of the
 /// training samples' tissue pixels after preprocessing, measured on up to `pixelBudget` pixels
-/// spread evenly over the samples. A run records it in `model.json` (`inputRange`), so that
-/// `segment`, `evaluate` and `overlay` can say when a sample lies mostly outside it: its map is
-/// then the network's answer to inputs it never saw (another instrument, other units, a stain or
-/// preparation unlike the training samples').
+/// spread evenly over the samples, and the range of the samples' tissue means. A run records it
+/// in `model.json` (`inputRange`), so that `segment`, `evaluate` and `overlay` can say when a
+/// sample lies outside it: its map is then the network's answer to inputs it never saw (another
+/// instrument, other units, a stain or preparation unlike the training samples').
 public struct InputRange: Codable, Sendable, Equatable {
     /// Per channel, the 0.1% and 99.9% quantiles.
     public var low: [Float], high: [Float]
     /// The pixels they were measured on.
     public var pixels: Int
+    /// Per channel, the least and the greatest of the training samples' tissue means, and the
+    /// samples measured; nil in ranges recorded before them.
+    public var meanLow: [Float]?, meanHigh: [Float]?
+    public var samples: Int?
 
     /// The pixels measured, at most: 20,000 (72 MB held for 450 channels).
     public static let pixelBudget = 20_000
@@ -23,7 +27,19 @@ public struct InputRange: Codable, Sendable, Equatable {
     /// independent phantom's test split); a spot stored as transmittance 1.0.
     public static let warningShare = 0.5
 
-    public init(low: [Float], high: [Float], pixels: Int) { self.low = low; self.high = high; self.pixels = pixels }
+    /// A sample is also named where, in some channel, its tissue's mean lies outside the training
+    /// samples' means by more than their spread (`meanBounds`). Measured (runs of 3 epochs on
+    /// 40-spot phantoms, samples of another seed): ordinary samples stay within 0.14 spreads;
+    /// with 0.5, the new seed's farthest Raman sample came within 0.14 of a false warning.
+    public static let meanMargin: Float = 1
+    /// The training samples the means' bounds need: fewer tell their spread too poorly (with 4,
+    /// a test spot of the project's phantom lay twice their spread beyond them).
+    public static let meanSamples = 10
+
+    public init(low: [Float], high: [Float], pixels: Int, meanLow: [Float]? = nil, meanHigh: [Float]? = nil, samples: Int? = nil) {
+        self.low = low; self.high = high; self.pixels = pixels
+        self.meanLow = meanLow; self.meanHigh = meanHigh; self.samples = samples
+    }
 
     /// Measured on every sample of `store` (each read once; `InputRangeSampler`); nil where no tissue pixel was met.
     public init?(measuring store: SampleStore) throws {
@@ -43,6 +59,16 @@ public struct InputRange: Codable, Sendable, Equatable {
         return (zip(low, pads).map { $0 - $1 }, zip(high, pads).map { $0 + $1 })
     }
 
+    /// Per channel, the bounds a sample's tissue mean must lie within: the training samples'
+    /// means widened by `meanMargin` of their spread either side, and by at least a tenth of
+    /// the channel's pixel range (`low`…`high`: where the training samples' means were alike);
+    /// nil for a range recorded without means, or from fewer than `meanSamples` samples.
+    public var meanBounds: (low: [Float], high: [Float])? {
+        guard let meanLow, let meanHigh, (samples ?? 0) >= Self.meanSamples else { return nil }
+        let pads = meanLow.indices.map { c in max(Self.meanMargin * (meanHigh[c] - meanLow[c]), 0.1 * (high[c] - low[c])) }
+        return (zip(meanLow, pads).map { $0 - $1 }, zip(meanHigh, pads).map { $0 + $1 })
+    }
+
     /// Why this range cannot be one a run recorded for `channels` input channels (a hand-edited
     /// `model.json`): nil where it can.
     public func problem(channels: Int) -> String? {
@@ -51,6 +77,13 @@ public struct InputRange: Codable, Sendable, Equatable {
         }
         if let c = low.indices.first(where: { !(low[$0].isFinite && high[$0].isFinite && low[$0] <= high[$0]) }) {
             return "channel \(c + 1): low \(low[c]), high \(high[c]); expected finite values, low ≤ high"
+        }
+        guard meanLow != nil || meanHigh != nil else { return nil }
+        guard let meanLow, let meanHigh, meanLow.count == channels, meanHigh.count == channels else {
+            return "holds \(meanLow?.count ?? 0) meanLow and \(meanHigh?.count ?? 0) meanHigh values; expected one of each for the \(channels) input channels"
+        }
+        if let c = meanLow.indices.first(where: { !(meanLow[$0].isFinite && meanHigh[$0].isFinite && meanLow[$0] <= meanHigh[$0]) }) {
+            return "channel \(c + 1): meanLow \(meanLow[c]), meanHigh \(meanHigh[c]); expected finite values, meanLow ≤ meanHigh"
         }
         return nil
     }
@@ -63,11 +96,14 @@ public struct InputRangeSampler: Sendable {
     let channels: Int, perSample: Int
     /// Channel-major: values[c] holds channel c of every pixel taken.
     private var values: [[Float]]
+    /// Per channel, the least and greatest sample mean over tissue so far, and the samples measured.
+    private var meanLow: [Float], meanHigh: [Float], samples = 0
 
     public init(channels: Int, samples: Int) {
         self.channels = channels
         perSample = max(1, InputRange.pixelBudget / max(samples, 1))
         values = Array(repeating: [], count: channels)
+        meanLow = Array(repeating: .infinity, count: channels); meanHigh = Array(repeating: -.infinity, count: channels)
     }
 
     /// Takes `sample`'s pixels (a sample with other channels than the first's is skipped: the run refuses it anyway).
@@ -87,6 +123,11 @@ public struct InputRangeSampler: Sendable {
                 guard (0..<channels).allSatisfy({ x[$0 * plane + p].isFinite }) else { continue }
                 for c in 0..<channels { values[c].append(x[c * plane + p]) }
             }
+            var means = InputRangeCounts.Means(channels: channels)
+            means.add(x, tissue: mask)
+            guard let mean = means.values else { return }
+            samples += 1
+            for c in 0..<channels { meanLow[c] = min(meanLow[c], mean[c]); meanHigh[c] = max(meanHigh[c], mean[c]) }
         }
     }
 
@@ -102,22 +143,50 @@ public struct InputRangeSampler: Sendable {
             }
             low.append(quantile(0.001)); high.append(quantile(0.999))
         }
-        return InputRange(low: low, high: high, pixels: n)
+        return InputRange(low: low, high: high, pixels: n, meanLow: samples > 0 ? meanLow : nil, meanHigh: samples > 0 ? meanHigh : nil,
+                          samples: samples > 0 ? samples : nil)
     }
 }
 
-/// How much of one sample's tissue lies outside an `InputRange`: per channel, the tissue pixels
-/// below and above its widened bounds. Counted a region at a time for an image too large to hold.
+/// How far one sample's tissue lies outside an `InputRange`: per channel, the tissue pixels
+/// below and above its widened bounds, and the tissue's mean. Counted a region at a time for an
+/// image too large to hold.
 public struct InputRangeCounts: Sendable {
     public let id: String
-    private let low: [Float], high: [Float]
-    private var below: [Int], above: [Int]
+    private let low: [Float], high: [Float], meanBounds: (low: [Float], high: [Float])?
+    private var below: [Int], above: [Int], means: Means
     public private(set) var tissue = 0
 
     public init(id: String, range: InputRange) {
         self.id = id
         (low, high) = range.bounds
+        meanBounds = range.meanBounds
         below = Array(repeating: 0, count: low.count); above = below
+        means = Means(channels: low.count)
+    }
+
+    /// Per channel, the sum and count of the finite tissue values.
+    struct Means: Sendable {
+        var sums: [Double], counts: [Int]
+        init(channels: Int) { sums = Array(repeating: 0, count: channels); counts = Array(repeating: 0, count: channels) }
+
+        /// Adds the tissue pixels of `values` (C×N channel-major, N the mask's pixels).
+        mutating func add(_ values: UnsafeBufferPointer<Float>, tissue mask: [Bool]) {
+            let n = mask.count
+            for c in sums.indices {
+                var sum = 0.0, count = 0
+                for p in 0..<n where mask[p] {
+                    let v = values[c * n + p]
+                    if v.isFinite { sum += Double(v); count += 1 }
+                }
+                sums[c] += sum; counts[c] += count
+            }
+        }
+
+        /// The means; nil where a channel has no finite tissue value.
+        var values: [Float]? {
+            counts.contains(0) ? nil : zip(sums, counts).map { Float($0 / Double($1)) }
+        }
     }
 
     /// Counts the tissue pixels of `values` (C×N channel-major, C the range's channels).
@@ -125,6 +194,7 @@ public struct InputRangeCounts: Sendable {
         let n = mask.count, channels = low.count
         guard values.count == channels * n else { return }  // another channel count: refused elsewhere, by name
         tissue += mask.lazy.filter { $0 }.count
+        means.add(values, tissue: mask)
         for c in 0..<channels {
             let (lo, hi) = (low[c], high[c])
             var b = 0, a = 0
@@ -153,6 +223,21 @@ public struct InputRangeCounts: Sendable {
         return best
     }
 
-    /// Whether the sample lies outside enough to be named (`InputRange.warningShare`).
-    public var departs: Bool { (worst?.share ?? 0) >= InputRange.warningShare }
+    /// The channel whose tissue mean lies farthest outside the range's `meanBounds`, its mean,
+    /// and how far beyond them, in half their width (above 0: outside); nil without tissue or
+    /// where the range recorded no means.
+    public var farthestMean: (channel: Int, mean: Float, beyond: Double)? {
+        guard tissue > 0, let bounds = meanBounds, let mean = means.values else { return nil }
+        var best: (channel: Int, mean: Float, beyond: Double)?
+        for c in mean.indices {
+            let pad = Double(bounds.high[c] - bounds.low[c]) / 2, centre = Double(bounds.high[c] + bounds.low[c]) / 2
+            let beyond = (abs(Double(mean[c]) - centre) - pad) / max(pad, .leastNormalMagnitude)
+            if best == nil || beyond > best!.beyond { best = (c, mean[c], beyond) }
+        }
+        return best
+    }
+
+    /// Whether the sample lies outside enough to be named: at least `InputRange.warningShare` of
+    /// its tissue outside a channel's range, or its tissue's mean outside a channel's `meanBounds`.
+    public var departs: Bool { (worst?.share ?? 0) >= InputRange.warningShare || (farthestMean?.beyond ?? 0) > 0 }
 }

@@ -63,6 +63,33 @@ import Testing
         #expect(InputRangeCounts(id: "none", range: range).worst == nil)
     }
 
+    /// The training samples' tissue means bound a sample's: one whose mean lies beyond them by
+    /// more than their spread (at least a tenth of the pixels' range) is named, though its pixels
+    /// stay within the pixels' range.
+    @Test func samplesMeansBoundTheMean() throws {
+        var sampler = InputRangeSampler(channels: 1, samples: 10)
+        // Ten samples, the first of 0…9 and the others of 10…19 on their 100 tissue pixels: means 4.5 and 14.5, pixels 0…19.
+        for k in 0..<10 { sampler.add(try sample("s\(k)", channels: 1) { _, p in Float(min(k, 1) * 10 + p % 10) }) }
+        let range = try #require(sampler.range())
+        #expect(range.meanLow == [4.5] && range.meanHigh == [14.5] && range.samples == 10, "\(range)")
+        var nine = range
+        nine.samples = 9
+        #expect(nine.meanBounds == nil)  // too few samples to tell the means' spread
+        let bounds = try #require(range.meanBounds)
+        #expect(abs(bounds.low[0] + 5.5) < 1e-5 && abs(bounds.high[0] - 24.5) < 1e-5, "\(bounds)")  // ± the spread, 10
+        // Half the pixels at 0 and half at 19.1 (inside the widened pixel range): a mean of 9.55, inside.
+        var inside = InputRangeCounts(id: "in", range: range)
+        inside.add(try sample("in", channels: 1) { _, p in p < 50 ? 0 : 19.1 })
+        #expect(!inside.departs && (inside.farthestMean?.beyond ?? 1) < 0)
+        // Training samples alike in their means: a sample whose pixels all lie within the pixels' range, its mean beyond.
+        let alike = InputRange(low: [0], high: [20], pixels: 200, meanLow: [9], meanHigh: [10], samples: 10)  // pad: max(1, 2) = 2
+        var darker = InputRangeCounts(id: "darker", range: alike)
+        darker.add(try sample("darker", channels: 1) { _, p in p % 2 == 0 ? 5 : 20 })  // mean 12.5, beyond 7…12
+        let far = try #require(darker.farthestMean)
+        #expect(far.channel == 0 && abs(far.mean - 12.5) < 1e-6 && abs(far.beyond - 0.2) < 1e-6 && darker.departs && (darker.worst?.share ?? 1) == 0)
+        #expect(InputRangeCounts(id: "old", range: InputRange(low: [0], high: [1], pixels: 9)).farthestMean == nil)
+    }
+
     /// Both sides count together; a channel constant in training still allows a hundredth of the
     /// median channel's width; a range that does not fit the run's channels is named.
     @Test func bothSidesAndConstantChannels() throws {
@@ -79,6 +106,7 @@ import Testing
         #expect(shifted.worst?.channel == 1 && shifted.worst?.above == true && shifted.departs)
 
         #expect(range.problem(channels: 2) == nil)
+        #expect(InputRange(low: [0], high: [1], pixels: 9, meanLow: [0.5], meanHigh: nil).problem(channels: 1)?.contains("meanHigh") == true)
         #expect(range.problem(channels: 3)?.contains("expected one of each for the 3 input channels") == true)
         #expect(InputRange(low: [0, 2], high: [1, 1], pixels: 9).problem(channels: 2)?.hasPrefix("channel 2: low 2.0, high 1.0") == true)
     }
