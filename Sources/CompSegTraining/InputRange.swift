@@ -28,9 +28,10 @@ public struct InputRange: Codable, Sendable, Equatable {
     public static let warningShare = 0.5
 
     /// A sample is also named where, in some channel, its tissue's mean lies outside the training
-    /// samples' means by more than their spread (`meanBounds`). Measured (runs of 3 epochs on
-    /// 40-spot phantoms, samples of another seed): ordinary samples stay within 0.14 spreads;
-    /// with 0.5, the new seed's farthest Raman sample came within 0.14 of a false warning.
+    /// samples' means by more than their spread (`meanBounds`). Measured with runs of 3 epochs on
+    /// 40-spot phantoms: samples of another seed, and files scaled, zoomed or 1% noisier, stay a
+    /// third of the bounds' half-width or more inside them (docs/method.md, Limits); with half
+    /// the spread, a Raman sample of another seed came within a seventh of a false warning.
     public static let meanMargin: Float = 1
     /// The training samples the means' bounds need: fewer tell their spread too poorly (with 4,
     /// a test spot of the project's phantom lay twice their spread beyond them).
