@@ -195,15 +195,16 @@ public struct InputRangeCounts: Sendable {
         let n = mask.count, channels = low.count
         guard values.count == channels * n else { return }  // another channel count: refused elsewhere, by name
         tissue += mask.lazy.filter { $0 }.count
-        means.add(values, tissue: mask)
-        for c in 0..<channels {
+        for c in 0..<channels {  // one pass over each channel's tissue: outside counts and the mean's sum
             let (lo, hi) = (low[c], high[c])
-            var b = 0, a = 0
+            var b = 0, a = 0, sum = 0.0, count = 0
             for p in 0..<n where mask[p] {
                 let v = values[c * n + p]
                 if v < lo { b += 1 } else if v > hi { a += 1 }
+                if v.isFinite { sum += Double(v); count += 1 }
             }
             below[c] += b; above[c] += a
+            means.sums[c] += sum; means.counts[c] += count
         }
     }
 
