@@ -493,7 +493,9 @@ struct Compare: ParsableCommand {
                 try EvaluationFiles.write(evaluation, files: Dictionary(uniqueKeysWithValues: zip(samples.map(\.id), testRows.map(\.path))),
                                           splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
                                           source: (session.folder.url.path, manifest.url.path, "test", origin),
-                                          run: (skipping?.testRows ?? 0, shared + Warnings.written.dropFirst(warnedBefore)), to: figures)
+                                          run: (skipping?.testRows ?? 0, shared + Warnings.written.dropFirst(warnedBefore)),
+                                          network: (CompSegVersion.string, session.trainer.best?.epoch,
+                                                    (try? session.folder.readWeightsFile())?.dataChecksum), to: figures)
                 let history = session.trainer.history
                 let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
                 rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,

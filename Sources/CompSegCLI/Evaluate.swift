@@ -63,11 +63,9 @@ struct Evaluate: ParsableCommand {
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
         let runsOwn = trained.description.versions["manifest"].map { fileURL($0).path } == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest, readingContentsWith: nil).digest
-        let trainedRows = rows.filter { $0.split == .train }.count
-        if runsOwn, trainedRows > 0 {
-            warn("--split \(split.rawValue) scores \(counted(trainedRows, "training sample")) the network learned from: their AUC and Dice "
-                 + "say nothing of how it segments new samples; --split test scores samples it never saw")
-        }
+        // The scored samples the run learned from or chose by (model.json's rows), wherever this manifest files them.
+        let recognized = trained.description.rows?.trainedOn(among: rows, reader: modality.reader), seen = recognized ?? []
+        Self.warnAboutSeenSamples(seen, scored: rows, split: split, runsOwn: runsOwn, recorded: recognized != nil)
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
         let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut)
@@ -83,7 +81,31 @@ struct Evaluate: ParsableCommand {
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: force) { earlier in
             try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder,
-                         runsOwn: runsOwn)
+                         runsOwn: runsOwn, seen: seen.count)
+        }
+    }
+
+    /// Warns of the scored `seen` samples (`ManifestRows.trainedOn`): those the network learned
+    /// from, and those that chose its kept epoch and threshold where the manifest does not file
+    /// them as validation rows of the run's own manifest (its title says so then). A run whose
+    /// rows cannot be recognized (not `recorded`) tells them by its own manifest's train split alone.
+    static func warnAboutSeenSamples(_ seen: [(row: Manifest.Row, split: String)], scored rows: [Manifest.Row], split: EvaluatedSplit,
+                                     runsOwn: Bool, recorded: Bool) {
+        func names(_ rows: [Manifest.Row]) -> String {
+            rows.prefix(5).map { $0.path.lastPathComponent }.joined(separator: ", ") + (rows.count > 5 ? ", …" : "")
+        }
+        let learned = recorded ? seen.filter { $0.split == "train" }.map(\.row) : runsOwn ? rows.filter { $0.split == .train } : []
+        if !learned.isEmpty {
+            let filedAsTrain = runsOwn && learned.allSatisfy { $0.split == .train }
+            warn("--split \(split.rawValue) scores \(counted(learned.count, "training sample")) the network learned from"
+                 + (filedAsTrain ? "" : " (model.json records them as the run's training rows: \(names(learned)))")
+                 + ": their AUC and Dice say nothing of how it segments new samples; --split test scores samples it never saw")
+        }
+        let chose = seen.filter { $0.split == "val" && !(runsOwn && $0.row.split == .val) }.map(\.row)
+        if !chose.isEmpty {
+            warn("--split \(split.rawValue) scores \(counted(chose.count, "validation sample")) of the run (model.json records them as its "
+                 + "validation rows: \(names(chose))): they chose its kept epoch and threshold, so their scores are optimistic; "
+                 + "--split test of its own manifest scores samples it never saw")
         }
     }
 
@@ -97,9 +119,11 @@ struct Evaluate: ParsableCommand {
              + "sensitivity are optimistic; --split test scores samples the choice never saw")
     }
 
-    /// - Parameter runsOwn: whether `manifest`'s train and val rows are the run's.
+    /// - Parameters:
+    ///   - runsOwn: whether `manifest`'s train and val rows are the run's.
+    ///   - seen: how many of the scored samples are the run's train and val rows (`ManifestRows.trainedOn`).
     private func evaluate(_ inputs: RunInputs, leftOut: LeftOut?, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
-                          manifest: Manifest, folder: URL, runsOwn: Bool) throws {
+                          manifest: Manifest, folder: URL, runsOwn: Bool, seen: Int) throws {
         /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
         func load(_ inputs: RunInputs, leftOut: LeftOut?, kind: String = "sample") throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
@@ -205,13 +229,15 @@ struct Evaluate: ParsableCommand {
             gallery.sort(asGiven: inputs.order, by: \.id)
             let skipped = leftOut.map { $0.count == 0 ? "" : "; \($0.count) of its \(counted($0.inputs, "input")) left out as unreadable, named in the run's warnings" } ?? ""
             Self.noteDoubtfulTruths(counts, truths: inputs.rowsByID.compactMapValues(\.truth))  // a warning: before the report lists them
+            let unfamiliar = trained.unfamiliarInputs  // before the warning takes the checks
             warnAboutUnfamiliarInputs(trained)
             let warnings = Warnings.written
-            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn))\(skipped)",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen))\(skipped)",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin),
-                                      run: (leftOut?.count ?? 0, warnings), to: staging)
+                                      run: (leftOut?.count ?? 0, warnings), unfamiliar: unfamiliar,
+                                      network: (CompSegVersion.string, trained.weights.epoch, trained.weights.checksum), to: staging)
         }
         Self.noteTruthOutsideTissue(counts)
         let sm = evaluation!.summary
@@ -281,9 +307,11 @@ extension Evaluate {
 enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
     case train, val, test, all
 
-    /// What the scored samples are to the run, for a report's title: held out or not.
-    func scored(byItsRun own: Bool) -> String {
+    /// What the scored samples are to the run, for a report's title: held out or not (`seen`: how
+    /// many are the run's train and val rows).
+    func scored(byItsRun own: Bool, seen: Int = 0) -> String {
         switch self {
+        case .test where seen > 0: "the test split (\(seen) of its samples are the run's training or validation samples: not held out)"
         case .test: own ? "the test split (held out from training)" : "the test split"
         case .val: own ? "the validation split (it chose the kept epoch and the run's threshold: not held out)" : "the validation split"
         case .train: own ? "the training split (the network learned from it)" : "the training split"

@@ -93,7 +93,8 @@ struct OverlayCommand: ParsableCommand {
                 }
                 try leftOut?.report()
                 results.sort(asGiven: order, by: \.id)
-                try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files).utf8),
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files,
+                                                                                          unfamiliar: trained.unfamiliarInputs).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
             input.warnAboutBlankSamples(results, csv: true)

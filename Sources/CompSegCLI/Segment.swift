@@ -68,7 +68,8 @@ struct Segment: ParsableCommand {
                 }
                 try leftOut?.report()
                 fractions.sort(asGiven: order, by: \.id)
-                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files).utf8),
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files,
+                                                                                          unfamiliar: trained.unfamiliarInputs).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }
             let writing = Double(DispatchTime.now().uptimeNanoseconds - writingStart) * 1e-9 - streaming

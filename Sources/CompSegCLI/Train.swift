@@ -468,8 +468,10 @@ struct Train: ParsableCommand {
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry, lock: lock)
+        // The data it goes on with, named unless the changes name them (a manifest that moved).
+        let moved = changes.contains { $0.hasPrefix("manifest ") }
         print("Resuming \(folder.url.path) after epoch \(run.completedEpochs) of \(model.training.epochs)"
-              + (changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")"))
+              + (changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")") + (moved ? "" : " on \(manifest.url.path)"))
         return (run, manifest)
     }
 

@@ -9,6 +9,9 @@ public struct Safetensors: Sendable {
     public var tensors: [String: Tensor]
     /// The header's `__metadata__` (string to string).
     public var metadata: [String: String]
+    /// The data's checksum as the file read recorded it (`checksumKey`, checked): which weights
+    /// these are, for the records made with them; nil for a file written otherwise.
+    public private(set) var dataChecksum: String?
 
     public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors
@@ -98,7 +101,8 @@ extension Safetensors {
             }
             tensors[key] = try Tensor(shape: Shape(shape.isEmpty ? [1] : shape), scalars: values)
         }
-        if let written = metadata[Self.checksumKey] {
+        let written = metadata[Self.checksumKey]
+        if let written {
             let found = data.withUnsafeBytes { Self.checksum(UnsafeRawBufferPointer(rebasing: $0[dataStart...])) }
             guard written == found else {
                 throw SafetensorsError(file: name, "its data do not match the checksum written with them (\(Self.checksumKey) "
@@ -109,6 +113,7 @@ extension Safetensors {
             metadata[Self.checksumKey] = nil
         }
         self.init(tensors: tensors, metadata: metadata)
+        dataChecksum = written
     }
 
     /// The metadata key of the data's checksum, written with every file so that bytes changed

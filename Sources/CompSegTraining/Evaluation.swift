@@ -51,6 +51,9 @@ public struct SegmentationEvaluation: Sendable {
         /// The inputs of the split left out as unreadable (`--skip-unreadable`), and the warnings
         /// the command wrote, in order; nil when not told.
         public var nLeftOut: Int? = nil, warnings: [String]? = nil
+        /// Which network scored: the compseg that ran it, and the epoch and data checksum of the
+        /// weights (`weights.safetensors`' `epoch` and `compseg_data_checksum`); nil when not told.
+        public var compsegVersion: String? = nil, weightsEpoch: Int? = nil, weightsChecksum: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
@@ -61,6 +64,7 @@ public struct SegmentationEvaluation: Sendable {
             case truthPixels = "truth_pixels", truthPixelsOutsideTissue = "truth_pixels_outside_tissue"
             case cancerFreeFractionMean = "cancer_free_fraction_mean", cancerFreeFractionSD = "cancer_free_fraction_sd"
             case model, data, split, thresholdOrigin = "threshold_origin", nLeftOut = "n_left_out", warnings
+            case compsegVersion = "compseg_version", weightsEpoch = "weights_epoch", weightsChecksum = "weights_checksum"
         }
 
         /// Every key, a measure that cannot be computed (no AUC with one class, no Dice without truth) as null.
@@ -79,6 +83,8 @@ public struct SegmentationEvaluation: Sendable {
             try c.encode(model, forKey: .model); try c.encode(data, forKey: .data); try c.encode(split, forKey: .split)
             try c.encode(thresholdOrigin, forKey: .thresholdOrigin); try c.encode(nLeftOut, forKey: .nLeftOut)
             try c.encode(warnings, forKey: .warnings)
+            try c.encode(compsegVersion, forKey: .compsegVersion); try c.encode(weightsEpoch, forKey: .weightsEpoch)
+            try c.encode(weightsChecksum, forKey: .weightsChecksum)
         }
     }
 

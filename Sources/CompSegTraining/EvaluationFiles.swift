@@ -4,20 +4,24 @@ import Foundation
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
 public enum EvaluationFiles {
     static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,"
-        + "called,split,path"
-    /// The headers of evaluations written earlier: before the `called` and `split` columns, and before the `path` column.
+        + "called,split,path,unfamiliar_input"
+    /// The headers of evaluations written earlier: before the `unfamiliar_input` column, before the `called` and `split` columns, and before the `path` column.
     static let earlierPerSampleHeaders = [
+        "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,path",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty",
     ]
 
     /// Writes `summary.json` and `per_sample.csv`: a line per sample with its measures, its call at
     /// the Youden cut (`cancer` or `cancer-free`; empty without one), its split (`splits` by sample
-    /// id) and the file it came from (`files` by sample id), where known. `source` sets the
-    /// summary's `model`, `data`, `split` and `thresholdOrigin`; `run` its `nLeftOut` and `warnings`.
+    /// id), the file it came from (`files` by sample id), where known, and whether its inputs lie
+    /// outside the run's (`unfamiliar`, as `SegmentationFiles.unfamiliarText`). `source` sets the
+    /// summary's `model`, `data`, `split` and `thresholdOrigin`; `run` its `nLeftOut` and `warnings`;
+    /// `network` its `compsegVersion`, `weightsEpoch` and `weightsChecksum`.
     public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], splits: [String: String] = [:],
                              source: (model: String, data: String, split: String, thresholdOrigin: String)? = nil,
-                             run: (leftOut: Int, warnings: [String])? = nil, to folder: URL) throws {
+                             run: (leftOut: Int, warnings: [String])? = nil, unfamiliar: [String: Bool]? = nil,
+                             network: (version: String, epoch: Int?, checksum: String?)? = nil, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
@@ -26,12 +30,14 @@ public enum EvaluationFiles {
             lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
                           number(r.dice), number(r.iou), number(r.pixel?.sensitivity),
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "",
-                          evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", files[r.id]?.path ?? ""]))
+                          evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", files[r.id]?.path ?? "",
+                          SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
         var summary = evaluation.summary
         if let source { (summary.model, summary.data, summary.split, summary.thresholdOrigin) = source }
         if let run { (summary.nLeftOut, summary.warnings) = (run.leftOut, run.warnings) }
+        if let network { (summary.compsegVersion, summary.weightsEpoch, summary.weightsChecksum) = network }
         try writeDurably(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))  // last: it says all is there
     }
 }

@@ -344,6 +344,26 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         /// The names of the files `contents` samples, in its order (the row's file first; nil in
         /// runs written before they were recorded): a change is then named by its file.
         public var files: [String]? = nil
+
+        /// `row` as recorded: its file's name (composed, as one file's name is read from either
+        /// normal form: data moved from macOS keeps its digest) and size, its label and split, and,
+        /// with `reader`, the sampled contents of the files its sample is read from and of its mask.
+        init(_ row: Manifest.Row, readingContentsWith reader: (any ImageSource)?) {
+            let files = reader.map { $0.files(of: row.path) + [row.mask].compactMap { $0 } }
+            self.init(split: row.split?.rawValue ?? "", name: row.path.lastPathComponent.precomposedStringWithCanonicalMapping,
+                      bytes: Self.bytes(of: row.path), label: row.label?.rawValue ?? "",
+                      contents: files.map { $0.map(ManifestRows.sampledContents).joined(separator: ",") },
+                      files: files?.map { $0.lastPathComponent.precomposedStringWithCanonicalMapping })
+        }
+
+        public init(split: String, name: String, bytes: Int, label: String, contents: String? = nil, files: [String]? = nil) {
+            (self.split, self.name, self.bytes, self.label, self.contents, self.files) = (split, name, bytes, label, contents, files)
+        }
+
+        /// The size of `url`'s file, links followed; -1 where it cannot be read.
+        static func bytes(of url: URL) -> Int {
+            (try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)[.size] as? Int) ?? -1
+        }
     }
 
     /// A train or val row left out as unreadable: its file's path from the manifest's folder
@@ -362,16 +382,7 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     ///   each); nil leaves `contents` out.
     public init(_ manifest: Manifest, readingContentsWith reader: (any ImageSource)?) {
         let rows = manifest.rows.filter { $0.split != .test }
-        let files = reader.map { reader in rows.map { row in reader.files(of: row.path) + [row.mask].compactMap { $0 } } }
-        let sampled = files.map { $0.map { $0.map(Self.sampledContents).joined(separator: ",") } }
-        let recorded = rows.indices.map { i in
-            let row = rows[i], file = row.path.resolvingSymlinksInPath().path
-            // The name composed, as one file's name is read from either normal form (data moved from macOS keeps its digest).
-            return Row(split: row.split?.rawValue ?? "", name: row.path.lastPathComponent.precomposedStringWithCanonicalMapping,
-                       bytes: (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? -1,
-                       label: row.label?.rawValue ?? "", contents: sampled?[i],
-                       files: files?[i].map { $0.lastPathComponent.precomposedStringWithCanonicalMapping })
-        }
+        let recorded = rows.map { Row($0, readingContentsWith: reader) }
         let lines = recorded.map { "\($0.split),\($0.name),\($0.bytes),\($0.label)" }
         func fnv(_ lines: [String]) -> String { String(Self.fnv(Array(lines.joined(separator: "\n").utf8)), radix: 16) }
         train = rows.filter { $0.split == .train }.count
@@ -379,8 +390,25 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         digest = fnv(lines.sorted())
         order = fnv(lines)
         contentsFiles = reader == nil ? nil : Self.currentContentsFiles
-        contents = sampled.map { sampled in fnv(zip(lines, sampled).map { "\($0),\($1)" }.sorted()) }
+        contents = reader == nil ? nil : fnv(zip(lines, recorded).map { "\($0),\($1.contents ?? "")" }.sorted())
         perRow = recorded
+    }
+
+    /// The rows among `rows` (of any split) that are one of these train and val rows: the same
+    /// file name and size, and the same sampled contents where both were read (with `reader`),
+    /// with the split the run gave each. A sample the run learned from, or chose its epoch and
+    /// threshold on, is found so wherever a manifest now files it. Nil for a run that recorded no
+    /// rows' contents (`perRow` with today's `contentsFiles`): name and size alone cannot tell
+    /// one spot from another of its size.
+    public func trainedOn(among rows: [Manifest.Row], reader: any ImageSource) -> [(row: Manifest.Row, split: String)]? {
+        guard let perRow, contentsFiles == Self.currentContentsFiles, perRow.allSatisfy({ $0.contents != nil }) else { return nil }
+        let byName = Dictionary(perRow.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        return rows.compactMap { row in
+            let name = row.path.lastPathComponent.precomposedStringWithCanonicalMapping
+            guard let run = byName[name], run.bytes >= 0, run.bytes == Row.bytes(of: row.path),
+                  Row(row, readingContentsWith: reader).contents == run.contents else { return nil }
+            return (row, run.split)
+        }
     }
 
     /// `changes(since:in:)` as a message's addition, " (line 7 (a.h5): …; …)", or "" where none is named.

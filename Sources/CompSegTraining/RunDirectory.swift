@@ -57,7 +57,10 @@ public struct RunDirectory: Sendable {
         try writeWeights(weights, metadata: ["epoch": "\(epoch)", "format": "pt"])
     }
 
-    public func readWeights() throws -> [String: Tensor] { try Safetensors(contentsOf: weightsFile).tensors }
+    public func readWeights() throws -> [String: Tensor] { try readWeightsFile().tensors }
+
+    /// `weights.safetensors` whole: the tensors with their metadata and checksum.
+    public func readWeightsFile() throws -> Safetensors { try Safetensors(contentsOf: weightsFile) }
 
     public func writeHistory(_ history: [EpochRecord]) throws {
         var text = "epoch,train_loss,val_loss,val_auc,seconds,images_per_s,best,collapse,restart_lr\n"

@@ -40,21 +40,31 @@ public enum SegmentationFiles {
     }
 
     /// The headers compseg writes its per-sample records with (`segmentation.csv` before it named
-    /// each file, before it recorded the threshold, and now; `per_sample.csv`).
+    /// each file, before it recorded the threshold, before it checked inputs, and now; `per_sample.csv`).
     static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path",
+                                "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path",
                                 segmentationHeader, EvaluationFiles.perSampleHeader] + EvaluationFiles.earlierPerSampleHeaders
     /// The header of `segmentation.csv` (`segment`, `overlay`).
-    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path"
+    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input"
+
+    /// The `unfamiliar_input` column's text for sample `id`: `yes` where its inputs lie outside
+    /// those the run was trained on (`TrainedModel.unfamiliarInputs`), `no` where they do not,
+    /// blank where nothing was checked (a run without `inputRange`, a sample without tissue).
+    static func unfamiliarText(_ unfamiliar: [String: Bool]?, id: String) -> String {
+        unfamiliar?[id].map { $0 ? "yes" : "no" } ?? ""
+    }
 
     /// `segmentation.csv`'s text for `results`: a line per sample with its label, tissue and tumor
     /// pixels, tumor fraction (blank without tissue), the mask threshold and the file it came from
-    /// (`files`, by id); numbers unrounded (the shortest text that reads back as the value, so
-    /// that the threshold re-applied to the float maps gives the counts).
-    public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], threshold: Float, files: [String: URL]) -> String {
+    /// (`files`, by id) and whether its inputs lie outside the run's (`unfamiliarText`); numbers
+    /// unrounded (the shortest text that reads back as the value, so that the threshold re-applied
+    /// to the float maps gives the counts).
+    public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], threshold: Float, files: [String: URL],
+                                          unfamiliar: [String: Bool]? = nil) -> String {
         let rows = [segmentationHeader] + results.map {
             CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
                       $0.tissuePixels == 0 ? "" : "\($0.tumorFraction)", "\(threshold)",
-                      files[$0.id]?.path ?? ""])
+                      files[$0.id]?.path ?? "", unfamiliarText(unfamiliar, id: $0.id)])
         }
         return rows.joined(separator: "\n") + "\n"
     }

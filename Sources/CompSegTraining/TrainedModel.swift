@@ -10,6 +10,9 @@ public final class TrainedModel {
     public let run: RunDirectory
     public let description: RunConfiguration
     public let network: any SegmentingNetwork
+    /// Which weights these are, for the records made with them: the epoch `weights.safetensors`
+    /// says it kept and its data's checksum (nil where the file does not say).
+    public let weights: (epoch: Int?, checksum: String?)
     /// What each sample segmented so far (`segmented`, `segmentStreaming`, `countStreaming`) holds
     /// outside the run's `inputRange`, in order; empty for runs that recorded none.
     public internal(set) var inputChecks: [InputRangeCounts] = []
@@ -18,6 +21,16 @@ public final class TrainedModel {
     public func takeInputChecks() -> [InputRangeCounts] {
         defer { inputChecks = [] }
         return inputChecks
+    }
+
+    /// Per sample segmented since `inputChecks` was last emptied (by id, its last reading), whether
+    /// it lies outside the run's `inputRange` (`InputRangeCounts.departs`); samples without tissue
+    /// are left out. Nil for a run that recorded no range: nothing was checked.
+    public var unfamiliarInputs: [String: Bool]? {
+        guard description.inputRange != nil else { return nil }
+        var latest: [String: Bool] = [:]
+        for check in inputChecks { latest[check.id] = check.tissue > 0 ? check.departs : nil }
+        return latest
     }
 
     /// - Throws: naming the run folder's file that is missing or does not fit the topology.
@@ -43,12 +56,14 @@ public final class TrainedModel {
                     + "writes it again from checkpoint.safetensors"
             } ?? "the run has not finished an epoch"))
         }
-        let weights: [String: Tensor]
-        do { weights = try run.readWeights() } catch {
+        let file: Safetensors
+        do { file = try run.readWeightsFile() } catch {
             // Unreadable for want of permission (another user's run): the system's reason alone, no resume to advise.
             guard FileManager.default.fileExists(atPath: run.checkpointFile.path), access(run.weightsFile.path, R_OK) == 0 else { throw error }
             throw TrainingError("\(error); `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors")
         }
+        let weights = file.tensors
+        self.weights = (file.metadata["epoch"].flatMap { Int($0) }, file.dataChecksum)
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
             throw TrainingError("\(run.weightsFile.path): tensor '\(name)' holds NaN or infinite values; the run diverged "
                                 + "(train it again with a lower --lr)")

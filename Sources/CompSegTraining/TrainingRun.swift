@@ -98,8 +98,9 @@ public final class TrainingRun {
     }
 
     /// Throws unless `folder` can take a new run: it is new or empty, or holds only what a run
-    /// stopped before its first epoch left (its `model.json`, temporary files), so that no file of
-    /// a user's is written over. A folder with a run says how to continue it.
+    /// stopped before its first epoch left (its `model.json`, temporary files) and the files this
+    /// process writes its output to (`compseg train --out run > run/train.log`), so that no file
+    /// of a user's is written over. A folder with a run says how to continue it.
     public static func requireRoom(in folder: RunDirectory) throws {
         let path = folder.url.path
         if FileManager.default.fileExists(atPath: folder.checkpointFile.path) {
@@ -108,10 +109,22 @@ public final class TrainingRun {
         let stoppedRun = (try? folder.readModel()) != nil
         let others = try folderEntries(folder.url).filter { name in
             !isLeftoverTemporary(name) && !(name == folder.modelFile.lastPathComponent && stoppedRun)
+                && !isStandardOutput(folder.url.appendingPathComponent(name))
         }
         guard others.isEmpty else {
             throw TrainingError("\(path): already holds \(entriesSummary(others)) and no run; "
                                 + "choose a new or empty --out (nothing is overwritten)")
+        }
+    }
+
+    /// Whether `url` is the file this process's standard output or error is written to: the same
+    /// file (device and inode), not merely one of its name.
+    static func isStandardOutput(_ url: URL) -> Bool {
+        var file = stat()
+        guard lstat(url.path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG else { return false }
+        return [STDOUT_FILENO, STDERR_FILENO].contains { fd in
+            var open = stat()
+            return fstat(fd, &open) == 0 && open.st_dev == file.st_dev && open.st_ino == file.st_ino
         }
     }
 

@@ -258,6 +258,25 @@ import Testing
                 && !FileManager.default.fileExists(atPath: folder.path("new")), "\(other.output)")
     }
 
+    /// The log a shell writes the run's output to inside its own folder (`> run/train.log`) is no
+    /// obstacle; a file of that name the command does not write to still is.
+    @Test func theRunsOwnLogMayLieInItsFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        let run = folder.path("run")
+        try FileManager.default.createDirectory(atPath: run, withIntermediateDirectories: true)
+        let words = train(manifest, run).map { "'\($0)'" }.joined(separator: " ")
+        let logged = try cli.run(["-c", "exec '\(cli.binary.path)' \(words) > '\(run)/train.log' 2>&1"], through: "/bin/sh")
+        let log = try String(contentsOfFile: "\(run)/train.log", encoding: .utf8)
+        #expect(logged.status == 0 && log.contains("epoch 3/3") && FileManager.default.fileExists(atPath: "\(run)/weights.safetensors"), "\(log)")
+        let other = folder.path("other")
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: "\(other)/train.log"))
+        let refused = try cli.run(train(manifest, other))
+        #expect(refused.status == 1 && refused.output.contains("already holds 1 entry (train.log) and no run"), "\(refused.output)")
+    }
+
     /// A run stopped before its last epoch (or still training) has chosen no threshold: segment
     /// says so, with how to finish it, rather than blaming its validation split.
     @Test func anUnfinishedRunIsSaidToBeOne() throws {

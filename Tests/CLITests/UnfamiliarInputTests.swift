@@ -36,7 +36,16 @@ import Testing
             #expect(r.output.contains("warning: sample transmittance lies outside the inputs the run was trained on (1 of 2 samples): ")
                     && r.output.contains("% of its tissue pixels lie") && r.output.contains("in channel PC")
                     && r.output.contains("another instrument or setting, other units"), "\(r.output)")
+            // segmentation.csv marks each sample, for a lab that filters thousands of them.
+            let csv = try String(contentsOfFile: folder.path("other\(streaming.count)/segmentation.csv"), encoding: .utf8)
+                .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            #expect(csv.first?.last == "unfamiliar_input" && csv.dropFirst().map { [$0[0], $0.last!] } == [["spot001", "no"], ["transmittance", "yes"]],
+                    "\(csv)")
         }
+        let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--split", "all", "--out", folder.path("evaluated")])
+        let perSample = try String(contentsOfFile: folder.path("evaluated/per_sample.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(evaluated.status == 0 && perSample.first?.hasSuffix(",path,unfamiliar_input") == true
+                    && perSample.dropFirst().allSatisfy { $0.hasSuffix(",no") }, "\(evaluated.output)\n\(perSample)")
 
         // A run written before the range was recorded: no warning, and no error.
         var old = model
@@ -44,5 +53,7 @@ import Testing
         try JSONSerialization.data(withJSONObject: old).write(to: URL(fileURLWithPath: folder.path("run/model.json")))
         let r = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("old"), folder.path("transmittance.h5")])
         #expect(r.status == 0 && !r.output.contains("outside the inputs"), "\(r.output)")
+        #expect(try String(contentsOfFile: folder.path("old/segmentation.csv"), encoding: .utf8).hasSuffix(",\(folder.path("transmittance.h5")),\n"),
+                "nothing checked: blank")
     }
 }
