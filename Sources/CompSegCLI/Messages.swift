@@ -91,9 +91,9 @@ func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
     for check in trained.takeInputChecks() {
         if latest.updateValue(check, forKey: check.id) == nil { order.append(check.id) }
     }
-    /// How far out: above 1 where a sample departs, by its pixels or its mean.
+    /// How far out: above 1 where a sample departs, by its pixels, its mean or its balance.
     func severity(_ c: InputRangeCounts) -> Double {
-        max((c.worst?.share ?? 0) / InputRange.warningShare, 1 + (c.farthestMean?.beyond ?? -1))
+        max((c.worst?.share ?? 0) / InputRange.warningShare, 1 + (c.farthestMean?.beyond ?? -1), 1 + (c.farthestBalance?.beyond ?? -1))
     }
     let departing = order.compactMap { latest[$0] }.filter(\.departs)
     guard let farthest = departing.max(by: { severity($0) < severity($1) }) else { return }
@@ -112,6 +112,11 @@ func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
         how = SegmentationEvaluation.percentText(share) + " of \(whose) tissue pixels lie outside (most \(above ? "above" : "below")) "
             + "the training pixels' range in \(channel(c)) (" + String(format: "%.4g … %.4g", range.low[c], range.high[c])
             + ": their 0.1–99.9% quantiles after preprocessing)"
+    } else if let (c, balance, beyond) = farthest.farthestBalance, beyond > (farthest.farthestMean?.beyond ?? -1),
+              let low = range.balanceLow, let high = range.balanceHigh {
+        how = "the balance of \(whose) tissue across the channels (each pixel's values divided by their length, averaged: "
+            + "its make-up whatever its strength, an H&E scan's hue) is " + String(format: "%.4g", balance) + " in \(channel(c)), where the "
+            + "\(range.samples.map { "\($0) " } ?? "")training samples' lie within " + String(format: "%.4g … %.4g", low[c], high[c])
     } else if let (c, mean, _) = farthest.farthestMean, let low = range.meanLow, let high = range.meanHigh {
         how = "the mean of \(whose) tissue in \(channel(c)) is " + String(format: "%.4g", mean) + ", where the "
             + "\(range.samples.map { "\($0) " } ?? "")training samples' means lie within " + String(format: "%.4g … %.4g", low[c], high[c])

@@ -16,6 +16,13 @@ public struct InputRange: Codable, Sendable, Equatable {
     /// samples measured; nil in ranges recorded before them.
     public var meanLow: [Float]?, meanHigh: [Float]?
     public var samples: Int?
+    /// Per channel, the least and the greatest of the training samples' tissue balance: the mean,
+    /// over a sample's tissue pixels, of each pixel's values divided by their length, its make-up
+    /// whatever its strength (an H&E pixel's hue: its share of hematoxylin and eosin). Recorded
+    /// where every channel's training values are 0 or more (optical densities; not PCA scores,
+    /// whose signs say nothing of a make-up) and there are two channels or more; nil otherwise,
+    /// and in ranges recorded before it.
+    public var balanceLow: [Float]?, balanceHigh: [Float]?
 
     /// The pixels measured, at most: 20,000 (72 MB held for 450 channels).
     public static let pixelBudget = 20_000
@@ -36,10 +43,17 @@ public struct InputRange: Codable, Sendable, Equatable {
     /// The training samples the means' bounds need: fewer tell their spread too poorly (with 4,
     /// a test spot of the project's phantom lay twice their spread beyond them).
     public static let meanSamples = 10
+    /// The least widening of the balance's bounds either side (of a value between −1 and 1).
+    /// Measured on the H&E phantom (24 training spots, 40 spots of another seed; docs/method.md,
+    /// Limits): with the bounds widened by their spread, no new spot was named, and all 40 with
+    /// their hematoxylin weakened to 0.4 were.
+    public static let balanceFloor: Float = 0.01
 
-    public init(low: [Float], high: [Float], pixels: Int, meanLow: [Float]? = nil, meanHigh: [Float]? = nil, samples: Int? = nil) {
+    public init(low: [Float], high: [Float], pixels: Int, meanLow: [Float]? = nil, meanHigh: [Float]? = nil, samples: Int? = nil,
+                balanceLow: [Float]? = nil, balanceHigh: [Float]? = nil) {
         self.low = low; self.high = high; self.pixels = pixels
         self.meanLow = meanLow; self.meanHigh = meanHigh; self.samples = samples
+        self.balanceLow = balanceLow; self.balanceHigh = balanceHigh
     }
 
     /// Measured on every sample of `store` (each read once; `InputRangeSampler`); nil where no tissue pixel was met.
@@ -70,6 +84,15 @@ public struct InputRange: Codable, Sendable, Equatable {
         return (zip(meanLow, pads).map { $0 - $1 }, zip(meanHigh, pads).map { $0 + $1 })
     }
 
+    /// Per channel, the bounds a sample's tissue balance must lie within: the training samples'
+    /// balances widened by `meanMargin` of their spread either side, and by at least
+    /// `balanceFloor`; nil where no balance was recorded, or from fewer than `meanSamples` samples.
+    public var balanceBounds: (low: [Float], high: [Float])? {
+        guard let balanceLow, let balanceHigh, (samples ?? 0) >= Self.meanSamples else { return nil }
+        let pads = zip(balanceLow, balanceHigh).map { max(Self.meanMargin * ($1 - $0), Self.balanceFloor) }
+        return (zip(balanceLow, pads).map { $0 - $1 }, zip(balanceHigh, pads).map { $0 + $1 })
+    }
+
     /// Why this range cannot be one a run recorded for `channels` input channels (a hand-edited
     /// `model.json`): nil where it can.
     public func problem(channels: Int) -> String? {
@@ -79,12 +102,13 @@ public struct InputRange: Codable, Sendable, Equatable {
         if let c = low.indices.first(where: { !(low[$0].isFinite && high[$0].isFinite && low[$0] <= high[$0]) }) {
             return "channel \(c + 1): low \(low[c]), high \(high[c]); expected finite values, low ≤ high"
         }
-        guard meanLow != nil || meanHigh != nil else { return nil }
-        guard let meanLow, let meanHigh, meanLow.count == channels, meanHigh.count == channels else {
-            return "holds \(meanLow?.count ?? 0) meanLow and \(meanHigh?.count ?? 0) meanHigh values; expected one of each for the \(channels) input channels"
-        }
-        if let c = meanLow.indices.first(where: { !(meanLow[$0].isFinite && meanHigh[$0].isFinite && meanLow[$0] <= meanHigh[$0]) }) {
-            return "channel \(c + 1): meanLow \(meanLow[c]), meanHigh \(meanHigh[c]); expected finite values, meanLow ≤ meanHigh"
+        for (name, lows, highs) in [("mean", meanLow, meanHigh), ("balance", balanceLow, balanceHigh)] where lows != nil || highs != nil {
+            guard let lows, let highs, lows.count == channels, highs.count == channels else {
+                return "holds \(lows?.count ?? 0) \(name)Low and \(highs?.count ?? 0) \(name)High values; expected one of each for the \(channels) input channels"
+            }
+            if let c = lows.indices.first(where: { !(lows[$0].isFinite && highs[$0].isFinite && lows[$0] <= highs[$0]) }) {
+                return "channel \(c + 1): \(name)Low \(lows[c]), \(name)High \(highs[c]); expected finite values, \(name)Low ≤ \(name)High"
+            }
         }
         return nil
     }
@@ -99,12 +123,15 @@ public struct InputRangeSampler: Sendable {
     private var values: [[Float]]
     /// Per channel, the least and greatest sample mean over tissue so far, and the samples measured.
     private var meanLow: [Float], meanHigh: [Float], samples = 0
+    /// The same of the samples' tissue balance (`InputRange.balanceLow`).
+    private var balanceLow: [Float], balanceHigh: [Float]
 
     public init(channels: Int, samples: Int) {
         self.channels = channels
         perSample = max(1, InputRange.pixelBudget / max(samples, 1))
         values = Array(repeating: [], count: channels)
         meanLow = Array(repeating: .infinity, count: channels); meanHigh = Array(repeating: -.infinity, count: channels)
+        (balanceLow, balanceHigh) = (meanLow, meanHigh)
     }
 
     /// Takes `sample`'s pixels (a sample with other channels than the first's is skipped: the run refuses it anyway).
@@ -124,11 +151,14 @@ public struct InputRangeSampler: Sendable {
                 guard (0..<channels).allSatisfy({ x[$0 * plane + p].isFinite }) else { continue }
                 for c in 0..<channels { values[c].append(x[c * plane + p]) }
             }
-            var means = InputRangeCounts.Means(channels: channels)
+            var means = InputRangeCounts.Means(channels: channels), balance = InputRangeCounts.Balance(channels: channels)
             means.add(x, tissue: mask)
+            balance.add(x, tissue: mask)
             guard let mean = means.values else { return }
             samples += 1
             for c in 0..<channels { meanLow[c] = min(meanLow[c], mean[c]); meanHigh[c] = max(meanHigh[c], mean[c]) }
+            let share = balance.values ?? Array(repeating: .nan, count: channels)  // no pixel with values: no balance recorded
+            for c in 0..<channels { balanceLow[c] = min(balanceLow[c], share[c]); balanceHigh[c] = max(balanceHigh[c], share[c]) }
         }
     }
 
@@ -144,8 +174,10 @@ public struct InputRangeSampler: Sendable {
             }
             low.append(quantile(0.001)); high.append(quantile(0.999))
         }
+        // A balance where the values are make-ups (none below 0), of two channels or more, from every sample.
+        let balanced = samples > 0 && channels >= 2 && low.allSatisfy { $0 >= 0 } && (balanceLow + balanceHigh).allSatisfy(\.isFinite)
         return InputRange(low: low, high: high, pixels: n, meanLow: samples > 0 ? meanLow : nil, meanHigh: samples > 0 ? meanHigh : nil,
-                          samples: samples > 0 ? samples : nil)
+                          samples: samples > 0 ? samples : nil, balanceLow: balanced ? balanceLow : nil, balanceHigh: balanced ? balanceHigh : nil)
     }
 }
 
@@ -154,16 +186,18 @@ public struct InputRangeSampler: Sendable {
 /// image too large to hold.
 public struct InputRangeCounts: Sendable {
     public let id: String
-    private let low: [Float], high: [Float], meanBounds: (low: [Float], high: [Float])?
-    private var below: [Int], above: [Int], means: Means
+    private let low: [Float], high: [Float], meanBounds: (low: [Float], high: [Float])?, balanceBounds: (low: [Float], high: [Float])?
+    private var below: [Int], above: [Int], means: Means, balance: Balance
     public private(set) var tissue = 0
 
     public init(id: String, range: InputRange) {
         self.id = id
         (low, high) = range.bounds
         meanBounds = range.meanBounds
+        balanceBounds = range.balanceBounds
         below = Array(repeating: 0, count: low.count); above = below
         means = Means(channels: low.count)
+        balance = Balance(channels: low.count)
     }
 
     /// Per channel, the sum and count of the finite tissue values.
@@ -190,6 +224,29 @@ public struct InputRangeCounts: Sendable {
         }
     }
 
+    /// Per channel, the sum over tissue pixels of each pixel's values divided by their length, and
+    /// the pixels summed (those whose values are finite and not all 0).
+    struct Balance: Sendable {
+        var sums: [Double], count = 0
+        init(channels: Int) { sums = Array(repeating: 0, count: channels) }
+
+        /// Adds the tissue pixels of `values` (C×N channel-major, N the mask's pixels).
+        mutating func add(_ values: UnsafeBufferPointer<Float>, tissue mask: [Bool]) {
+            let n = mask.count, channels = sums.count
+            for p in 0..<n where mask[p] {
+                var squares = 0.0
+                for c in 0..<channels { let v = Double(values[c * n + p]); squares += v * v }
+                guard squares > 0, squares.isFinite else { continue }
+                let scale = 1 / squares.squareRoot()
+                for c in 0..<channels { sums[c] += Double(values[c * n + p]) * scale }
+                count += 1
+            }
+        }
+
+        /// The balance; nil where no pixel was summed.
+        var values: [Float]? { count == 0 ? nil : sums.map { Float($0 / Double(count)) } }
+    }
+
     /// Counts the tissue pixels of `values` (C×N channel-major, C the range's channels).
     public mutating func add(_ values: UnsafeBufferPointer<Float>, tissue mask: [Bool]) {
         let n = mask.count, channels = low.count
@@ -206,6 +263,7 @@ public struct InputRangeCounts: Sendable {
             below[c] += b; above[c] += a
             means.sums[c] += sum; means.counts[c] += count
         }
+        if balanceBounds != nil { balance.add(values, tissue: mask) }
     }
 
     /// Counts `sample`'s tissue pixels.
@@ -230,16 +288,30 @@ public struct InputRangeCounts: Sendable {
     /// where the range recorded no means.
     public var farthestMean: (channel: Int, mean: Float, beyond: Double)? {
         guard tissue > 0, let bounds = meanBounds, let mean = means.values else { return nil }
-        var best: (channel: Int, mean: Float, beyond: Double)?
-        for c in mean.indices {
+        return Self.farthest(mean, from: bounds).map { ($0.channel, mean[$0.channel], $0.beyond) }
+    }
+
+    /// As `farthestMean`, of the tissue's balance and the range's `balanceBounds`.
+    public var farthestBalance: (channel: Int, balance: Float, beyond: Double)? {
+        guard tissue > 0, let bounds = balanceBounds, let balance = balance.values else { return nil }
+        return Self.farthest(balance, from: bounds).map { ($0.channel, balance[$0.channel], $0.beyond) }
+    }
+
+    /// The channel whose value lies farthest outside `bounds`, in half their width (above 0: outside).
+    static func farthest(_ values: [Float], from bounds: (low: [Float], high: [Float])) -> (channel: Int, beyond: Double)? {
+        var best: (channel: Int, beyond: Double)?
+        for c in values.indices {
             let pad = Double(bounds.high[c] - bounds.low[c]) / 2, centre = Double(bounds.high[c] + bounds.low[c]) / 2
-            let beyond = (abs(Double(mean[c]) - centre) - pad) / max(pad, .leastNormalMagnitude)
-            if best == nil || beyond > best!.beyond { best = (c, mean[c], beyond) }
+            let beyond = (abs(Double(values[c]) - centre) - pad) / max(pad, .leastNormalMagnitude)
+            if best == nil || beyond > best!.beyond { best = (c, beyond) }
         }
         return best
     }
 
     /// Whether the sample lies outside enough to be named: at least `InputRange.warningShare` of
-    /// its tissue outside a channel's range, or its tissue's mean outside a channel's `meanBounds`.
-    public var departs: Bool { (worst?.share ?? 0) >= InputRange.warningShare || (farthestMean?.beyond ?? 0) > 0 }
+    /// its tissue outside a channel's range, or its tissue's mean or balance outside a channel's
+    /// `meanBounds` or `balanceBounds`.
+    public var departs: Bool {
+        (worst?.share ?? 0) >= InputRange.warningShare || (farthestMean?.beyond ?? 0) > 0 || (farthestBalance?.beyond ?? 0) > 0
+    }
 }

@@ -56,4 +56,36 @@ import Testing
         #expect(try String(contentsOfFile: folder.path("old/segmentation.csv"), encoding: .utf8).hasSuffix(",\(folder.path("transmittance.h5")),\n"),
                 "nothing checked: blank")
     }
+
+    /// An H&E spot whose make-up differs (its red optical density, most of hematoxylin's, at 0.3)
+    /// is named by its balance across the channels; the same spot made fainter is not.
+    @Test func anHEScanOfAnotherStainBalanceIsNamed() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "20", "--size", "24", "--seed", "5", "--out", folder.path("data")]).status == 0)
+        #expect(try cli.run(["train", "--modality", "he", "--data", folder.path("data/manifest.csv"), "--out", folder.path("run"), "--epochs", "1",
+                             "--width", "4", "--depth", "2"]).status == 0)
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("run/model.json")))) as? [String: Any]
+        let range = model?["inputRange"] as? [String: Any]
+        #expect((range?["balanceLow"] as? [Double])?.count == 3 && (range?["samples"] as? Int ?? 0) >= 10, "\(String(describing: range))")
+        let spot = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("data/spot001.png")))
+        /// The spot with each channel's optical density −log₁₀((I+1)/256) multiplied by `factors`.
+        func scaled(_ factors: [Double], to name: String) throws {
+            let pixels = spot.pixels.enumerated().map { i, v -> UInt8 in
+                let c = i % spot.channels
+                guard c < 3 else { return v }
+                let od = -log10((Double(v) + 1) / 256) * factors[c]
+                return UInt8(max(0, min(255, (256 * pow(10, -od) - 1).rounded())))
+            }
+            try PNGImage(width: spot.width, height: spot.height, channels: spot.channels, pixels: pixels)
+                .write(to: URL(fileURLWithPath: folder.path(name)))
+        }
+        try scaled([0.3, 1, 1], to: "rebalanced.png")
+        try scaled([0.8, 0.8, 0.8], to: "fainter.png")
+        let r = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("seg"), folder.path("data/spot001.png"),
+                             folder.path("rebalanced.png"), folder.path("fainter.png")])
+        #expect(r.status == 0 && r.output.contains("warning: sample rebalanced lies outside the inputs the run was trained on (1 of 3 samples): "
+                                                   + "the balance of its tissue across the channels") && r.output.contains("in channel OD red"),
+                "\(r.output)")
+    }
 }

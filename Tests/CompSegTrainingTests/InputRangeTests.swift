@@ -90,6 +90,42 @@ import Testing
         #expect(InputRangeCounts(id: "old", range: InputRange(low: [0], high: [1], pixels: 9)).farthestMean == nil)
     }
 
+    /// Values of 0 or more (optical densities) record each sample's balance across the channels:
+    /// a sample whose make-up differs (one stain weaker) is named, one merely fainter is not.
+    @Test func balanceBoundsTheMakeUp() throws {
+        // Ten samples, each pixel (1, 2)·strength, strengths 0.5…2 and a little more of channel 0 in some.
+        var sampler = InputRangeSampler(channels: 2, samples: 10)
+        for k in 0..<10 {
+            sampler.add(try sample("s\(k)") { c, p in Float(0.5 + Double(p % 16) / 10) * (c == 0 ? 1 + Float(k) / 200 : 2) })
+        }
+        let range = try #require(sampler.range())
+        let low = try #require(range.balanceLow), high = try #require(range.balanceHigh)
+        // (1, 2)/√5 = (0.4472, 0.8944); 4.5% more of channel 0 moves it to (0.4631, 0.8863).
+        #expect(abs(low[0] - 0.4472) < 1e-4 && abs(high[0] - 0.4631) < 1e-4 && abs(low[1] - 0.8863) < 1e-4 && abs(high[1] - 0.8944) < 1e-4,
+                "\(range)")
+        let bounds = try #require(range.balanceBounds)
+        #expect(abs(bounds.low[0] - (2 * low[0] - high[0])) < 1e-6 && abs(bounds.high[1] - (high[1] + InputRange.balanceFloor)) < 1e-6)  // ± the spread (0.016), or the floor (channel 1's spread 0.008)
+        // Fainter (×0.3), within the pixel range's widening: the same make-up, not named by its balance.
+        var fainter = InputRangeCounts(id: "fainter", range: range)
+        fainter.add(try sample("fainter") { c, p in 0.3 * Float(0.5 + Double(p % 16) / 10) * (c == 0 ? 1 : 2) })
+        #expect((fainter.farthestBalance?.beyond ?? 1) < 0)
+        // Channel 1 weaker against channel 0: (1, 1)/√2, far outside, though most values lie within the pixels' range.
+        var weaker = InputRangeCounts(id: "weaker", range: range)
+        weaker.add(try sample("weaker") { c, p in Float(0.5 + Double(p % 16) / 10) * (c == 0 ? 1.5 : 1.5) })
+        let far = try #require(weaker.farthestBalance)
+        #expect(far.channel == 1 && abs(far.balance - 0.7071) < 1e-4 && far.beyond > 1 && weaker.departs && (weaker.worst?.share ?? 1) < 0.5, "\(far)")
+
+        // Not recorded where values go below 0 (PCA scores) or for one channel.
+        var signed = InputRangeSampler(channels: 2, samples: 10)
+        for k in 0..<10 { signed.add(try sample("s\(k)") { c, p in Float(p % 7) - 3 + Float(c + k) }) }
+        #expect(signed.range()?.balanceLow == nil)
+        var one = InputRangeSampler(channels: 1, samples: 10)
+        for k in 0..<10 { one.add(try sample("s\(k)", channels: 1) { _, p in Float(p + k) }) }
+        #expect(one.range()?.balanceLow == nil)
+        #expect(InputRange(low: [0, 0], high: [1, 1], pixels: 9, balanceLow: [0.1], balanceHigh: [0.2, 0.3]).problem(channels: 2)?
+                    .contains("holds 1 balanceLow and 2 balanceHigh values") == true)
+    }
+
     /// Both sides count together; a channel constant in training still allows a hundredth of the
     /// median channel's width; a range that does not fit the run's channels is named.
     @Test func bothSidesAndConstantChannels() throws {
