@@ -37,6 +37,23 @@ public enum CompSegTool {
         // A reader of the output that goes away (`train … | head`) ends no training: the lines
         // are lost, the work goes on (Ctrl-C and SIGTERM stop it after a saved epoch).
         signal(SIGPIPE, SIG_IGN)
+        // A file-size limit (`ulimit -f`) fails the write that passes it, which names its file and
+        // "File too large", rather than killing the process without a word.
+        signal(SIGXFSZ, SIG_IGN)
+        // Open files: the soft limit raised to the hard one (readers, prefetching and the libraries
+        // hold files at once; a low soft limit would fail them as if their files were bad).
+        var files = rlimit()
+        if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
+            files.rlim_cur = min(files.rlim_max, 1 << 20)
+            _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
+        }
+        // Relative paths are taken from the working directory; one that cannot be read (removed,
+        // or a path longer than the system's limit) would put them at the root.
+        if let here = getcwd(nil, 0) { free(here) } else {
+            let reason = String(cString: strerror(errno))
+            CompSeg.exit(withError: CLIError("the working directory cannot be read (\(reason)): it was removed, or its path is too long; "
+                                             + "cd to a folder that exists, and run the command from there"))
+        }
         // Into a pipe or file (a job's log, `tee`) line by line, as on a terminal: a run that is
         // killed, or runs for hours, shows what it has done so far.
         compseg_line_buffered_stdout()

@@ -1,3 +1,4 @@
+import CompSegNN
 import Foundation
 
 /// Work that would need more memory than this machine has: said before allocating, where the
@@ -7,23 +8,29 @@ public struct MemoryShortage: Error, CustomStringConvertible, Equatable {
     public init(description: String) { self.description = description }
 }
 
-/// Throws `MemoryShortage` unless `bytes` fit in this machine's physical memory (and the process's
-/// address-space limit, `ulimit -v`, where one is set), naming `what` needs them (as "a spot of
+/// Throws `MemoryShortage` unless `bytes` fit in this machine's physical memory (and the limits
+/// of `usableMemory`: the control group's, `ulimit -v`), naming `what` needs them (as "a spot of
 /// 8192×8192 pixels × 100000 bands") and `advice`.
 public func requireMemory(_ bytes: Double, for what: String, _ advice: String,
-                          available: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
-    let usable = usableMemory(available: available)
+                          available: UInt64 = ProcessInfo.processInfo.physicalMemory,
+                          groupLimit: Double? = ControlGroups.memoryLimit()) throws {
+    let usable = usableMemory(available: available, groupLimit: groupLimit)
     guard bytes > Double(usable.bytes) else { return }
     throw MemoryShortage(description: "\(what) needs \(byteCount(bytes)) of memory, more than \(usable.words); \(advice)")
 }
 
-/// The memory this process may take: `available` (the machine's), or less where `ulimit -v`
-/// caps it; and that in words ("this machine's 24 GB").
-public func usableMemory(available: UInt64 = ProcessInfo.processInfo.physicalMemory) -> (bytes: UInt64, words: String) {
+/// The memory this process may take: `available` (the machine's), or less where its control
+/// group's limit (a container's, a Slurm job's: `groupLimit`) or `ulimit -v` caps it; and that
+/// in words ("this machine's 24 GB").
+public func usableMemory(available: UInt64 = ProcessInfo.processInfo.physicalMemory,
+                         groupLimit: Double? = ControlGroups.memoryLimit()) -> (bytes: UInt64, words: String) {
+    var usable = (available, "this machine's ")
+    if let group = groupLimit, group < Double(usable.0) { usable = (UInt64(group), "this process's control group (a container's or job's memory limit) allows ") }
     var limit = rlimit()
-    let capped = getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0 && limit.rlim_cur != rlim_t.max && UInt64(limit.rlim_cur) < available
-    let usable = capped ? UInt64(limit.rlim_cur) : available
-    return (usable, (capped ? "this process may take (ulimit -v) " : "this machine's ") + byteCount(Double(usable)))
+    if getrlimit(__rlimit_resource_t(RLIMIT_AS.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max, UInt64(limit.rlim_cur) < usable.0 {
+        usable = (UInt64(limit.rlim_cur), "this process may take (ulimit -v) ")
+    }
+    return (usable.0, usable.1 + byteCount(Double(usable.0)))
 }
 
 /// "512 MB", "23.4 GB", "26.8 TB" (powers of 1000).

@@ -55,6 +55,26 @@ import Testing
         #expect(log.contains("manifest.csv"), "\(log)")
         #expect(try String(contentsOfFile: folder.path("p/manifest.csv"), encoding: .utf8).hasPrefix("path,label,split"))
     }
+
+    /// Limits a shell or a scheduler sets: a working directory removed under the command, a
+    /// file-size limit, a low soft limit of open files.
+    @Test func limitsOfTheProcess() throws {
+        let cli = try CLI(), folder = try TemporaryFolder()
+        defer { folder.remove() }
+        func shell(_ line: String) throws -> CLI.Result { try cli.run(["-c", line], in: folder.url.path, through: "/bin/sh") }
+        // Relative paths would be taken from the root: refused, and nothing written there.
+        let name = "compseg-gone-\(UUID().uuidString)"
+        let gone = try shell("mkdir gone && cd gone && rmdir ../gone && exec '\(cli.binary.path)' phantom --spots 2 --size 16 --bands 8 --out \(name)")
+        #expect(gone.status == 1 && gone.output.contains("Error: the working directory cannot be read (No such file or directory)"), "\(gone.output)")
+        #expect(!FileManager.default.fileExists(atPath: "/\(name)"))
+        let phantom = "'\(cli.binary.path)' phantom --spots 4 --size 16 --bands 20 --out '\(folder.path("p"))'"
+        // A write past `ulimit -f` fails by its file's name, not by a signal.
+        let small = try shell("ulimit -f 8; exec " + phantom)
+        #expect(small.status == 1 && small.output.contains("File too large"), "\(small.output)")
+        // A soft limit of 8 open files is raised to the hard one.
+        let files = try shell("ulimit -S -n 8; exec " + phantom.replacingOccurrences(of: "/p'", with: "/q'"))
+        #expect(files.status == 0, "\(files.output)")
+    }
 }
 
 /// `--device` and `--precision` on the commands that run a network, and `check-backend`.

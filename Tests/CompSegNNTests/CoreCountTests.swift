@@ -37,4 +37,16 @@ import Testing
         #expect(Threads.cgroupCPUQuota(root: "/nonexistent", membership: "0::/\n") == nil)
         #expect(Threads.availableCores >= 1 && Threads.availableCores <= ProcessInfo.processInfo.activeProcessorCount)
     }
+
+    /// A container's or job's memory limit: v2's memory.max ("max": none), v1's
+    /// memory.limit_in_bytes (a number near 2⁶³: none), the least of the group and those above it.
+    @Test func memoryLimitOfCgroupV2AndV1() throws {
+        let v2 = try tree(["slurm/job/memory.max": "max\n", "slurm/memory.max": "4294967296\n"])
+        #expect(ControlGroups.memoryLimit(root: v2, membership: "0::/slurm/job\n") == 4_294_967_296)
+        let v1 = try tree(["memory/batch/memory.limit_in_bytes": "1600000000\n", "memory/memory.limit_in_bytes": "9223372036854771712\n"])
+        #expect(ControlGroups.memoryLimit(root: v1, membership: "4:memory:/batch\n1:cpu:/\n0::/\n") == 1.6e9)
+        let none = try tree(["memory/memory.limit_in_bytes": "9223372036854771712\n", "memory.max": "max\n"])
+        #expect(ControlGroups.memoryLimit(root: none, membership: "4:memory:/\n0::/\n") == nil)
+        for root in [v2, v1, none] { try? FileManager.default.removeItem(atPath: root) }
+    }
 }

@@ -75,39 +75,15 @@ public enum Threads {
     /// of their quotas (quota ÷ period: cgroup v2's `cpu.max`, v1's `cpu.cfs_quota_us` and
     /// `cpu.cfs_period_us`); nil where none has a quota.
     static func cgroupCPUQuota(root: String = "/sys/fs/cgroup", membership: String? = nil) -> Double? {
-        func read(_ path: String) -> String? {
-            (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-        }
-        /// The quota of the group in `folder`: nil for none ("max", -1) or none readable.
-        func quota(_ folder: String) -> Double? {
-            if let max = read(folder + "/cpu.max")?.split(separator: " "), max.count == 2 {
+        ControlGroups.least(of: "cpu", root: root, membership: membership) { folder in
+            if let max = ControlGroups.read(folder + "/cpu.max")?.split(separator: " "), max.count == 2 {
                 guard let quota = Double(max[0]), let period = Double(max[1]), quota > 0, period > 0 else { return nil }
                 return quota / period
             }
-            guard let quota = read(folder + "/cpu.cfs_quota_us").flatMap(Double.init),
-                  let period = read(folder + "/cpu.cfs_period_us").flatMap(Double.init), quota > 0, period > 0 else { return nil }
+            guard let quota = ControlGroups.read(folder + "/cpu.cfs_quota_us").flatMap(Double.init),
+                  let period = ControlGroups.read(folder + "/cpu.cfs_period_us").flatMap(Double.init), quota > 0, period > 0 else { return nil }
             return quota / period
         }
-        guard let lines = (membership ?? read("/proc/self/cgroup"))?.split(separator: "\n") else { return nil }
-        var least: Double?
-        for line in lines {
-            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-            guard fields.count == 3 else { continue }
-            // Where the controller is mounted: v2's one tree, or v1's cpu controller's.
-            let mounts: [String]
-            if fields[1].isEmpty { mounts = [root] }
-            else if fields[1].split(separator: ",").contains("cpu") { mounts = [root + "/" + fields[1], root + "/cpu"] }
-            else { continue }
-            // The group and every group above it, up to the mount's top (where a container sees its own group).
-            let path = fields[2].split(separator: "/").map(String.init)
-            for mount in mounts where FileManager.default.fileExists(atPath: mount) {
-                for depth in stride(from: path.count, through: 0, by: -1) {
-                    if let q = quota(([mount] + path.prefix(depth)).joined(separator: "/")) { least = min(least ?? q, q) }
-                }
-                break
-            }
-        }
-        return least
     }
 
     /// What COMPSEG_THREADS says: a count in 1…maximum, or text that is none (ignored); nil where unset.
