@@ -117,7 +117,9 @@ extension TrainedModel {
     }
 }
 
-/// A store's samples made in order on a thread of their own, at most `ahead` of the one taken.
+/// A store's samples made in order on a thread of their own, at most `ahead` of the one taken;
+/// where no thread can be started (a process limit: a container's `pids.max`), each is made when
+/// it is taken.
 final class SamplePrefetcher: @unchecked Sendable {
     private let condition = NSCondition()
     private var ready: [Result<Sample, any Error>] = []
@@ -125,6 +127,8 @@ final class SamplePrefetcher: @unchecked Sendable {
     private var cancelled = false
     private let count: Int
     private var _ahead: Int
+    /// The store, for `next` to make samples itself when the thread could not be started (nil otherwise).
+    nonisolated(unsafe) private var unthreaded: SampleStore?
     /// How many made samples may wait to be taken.
     var ahead: Int {
         get { condition.withLock { _ahead } }
@@ -136,7 +140,7 @@ final class SamplePrefetcher: @unchecked Sendable {
         _ahead = max(1, ahead)
         // Only this thread asks the store for samples until the last is made or `cancel` stops it.
         nonisolated(unsafe) let store = store
-        let thread = Thread { [self] in
+        let started = startThread { [self] in
             for i in 0..<count {
                 condition.lock()
                 while ready.count >= _ahead && !cancelled { condition.wait() }
@@ -150,8 +154,7 @@ final class SamplePrefetcher: @unchecked Sendable {
                 condition.unlock()
             }
         }
-        thread.name = "compseg-read-ahead"
-        thread.start()
+        if !started { unthreaded = store }
     }
 
     /// The next sample's outcome, waiting for it to be made; nil after the last.
@@ -159,6 +162,10 @@ final class SamplePrefetcher: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         guard taken < count else { return nil }
+        if let store = unthreaded {
+            defer { taken += 1 }
+            return Result { try store.sample(taken) }
+        }
         while ready.isEmpty { condition.wait() }
         taken += 1
         condition.broadcast()
@@ -172,4 +179,23 @@ final class SamplePrefetcher: @unchecked Sendable {
         condition.broadcast()
         condition.unlock()
     }
+}
+
+/// Runs `body` on a new detached thread; false, and `body` not
+/// run, where the system refuses the thread (Foundation's `Thread.start` would fail unsaid, and
+/// whoever waits for the thread would wait for ever).
+func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Body { let run: @Sendable () -> Void; init(_ run: @escaping @Sendable () -> Void) { self.run = run } }
+    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+    var thread = pthread_t()
+    let status = pthread_create(&thread, nil, { raw in
+        Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
+        return nil
+    }, context)
+    guard status == 0 else {
+        Unmanaged<Body>.fromOpaque(context).release()
+        return false
+    }
+    pthread_detach(thread)
+    return true
 }
