@@ -44,7 +44,7 @@ public enum CompSegTool {
         // hold files at once; a low soft limit would fail them as if their files were bad).
         var files = rlimit()
         if getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files) == 0, files.rlim_cur < files.rlim_max {
-            files.rlim_cur = min(files.rlim_max, 1 << 20)
+            files.rlim_cur = max(files.rlim_cur, min(files.rlim_max, 1 << 20))  // an unlimited hard limit: 2²⁰
             _ = setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &files)
         }
         // Relative paths are taken from the working directory; one that cannot be read (removed,

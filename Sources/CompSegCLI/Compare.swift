@@ -494,8 +494,8 @@ struct Compare: ParsableCommand {
                                           splits: Dictionary(uniqueKeysWithValues: samples.map { ($0.id, "test") }),
                                           source: (session.folder.url.path, manifest.url.path, "test", origin),
                                           run: (skipping?.testRows ?? 0, shared + Warnings.written.dropFirst(warnedBefore)),
-                                          network: (CompSegVersion.string, session.trainer.best?.epoch,
-                                                    (try? session.folder.readWeightsFile())?.dataChecksum), to: figures)
+                                          unfamiliar: trained.unfamiliarInputs,
+                                          network: (CompSegVersion.string, trained.weights.epoch, trained.weights.checksum), to: figures)
                 let history = session.trainer.history
                 let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
                 rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,

@@ -62,7 +62,9 @@ struct Evaluate: ParsableCommand {
         if rows.isEmpty { try leftOut?.report() }
         guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
         // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
-        let runsOwn = trained.description.versions["manifest"].map { fileURL($0).path } == manifest.url.path || trained.description.rows?.digest == ManifestRows(manifest, readingContentsWith: nil).digest
+        let given = ManifestRows(manifest, readingContentsWith: modality.reader)
+        let runsOwn = trained.description.versions["manifest"].map { fileURL($0).path } == manifest.url.path
+            || trained.description.rows.map { $0.digest == given.digest && given.sameContents(as: $0) } ?? false
         // The scored samples the run learned from or chose by (model.json's rows), wherever this manifest files them.
         let recognized = trained.description.rows?.trainedOn(among: rows, reader: modality.reader), seen = recognized ?? []
         Self.warnAboutSeenSamples(seen, scored: rows, split: split, runsOwn: runsOwn, recorded: recognized != nil)

@@ -114,9 +114,9 @@ func warnAboutUnfamiliarInputs(_ trained: TrainedModel) {
             + ": their 0.1–99.9% quantiles after preprocessing)"
     } else if let (c, balance, beyond) = farthest.farthestBalance, beyond > (farthest.farthestMean?.beyond ?? -1),
               let low = range.balanceLow, let high = range.balanceHigh {
-        how = "the balance of \(whose) tissue across the channels (each pixel's values divided by their length, averaged: "
+        how = "the balance of \(whose) tissue across the channels (its values' sum over the sum of its pixels' lengths: "
             + "its make-up whatever its strength, an H&E scan's hue) is " + String(format: "%.4g", balance) + " in \(channel(c)), where the "
-            + "\(range.samples.map { "\($0) " } ?? "")training samples' lie within " + String(format: "%.4g … %.4g", low[c], high[c])
+            + "\(range.samples.map { "\($0) " } ?? "")training samples' balances lie within " + String(format: "%.4g … %.4g", low[c], high[c])
     } else if let (c, mean, _) = farthest.farthestMean, let low = range.meanLow, let high = range.meanHigh {
         how = "the mean of \(whose) tissue in \(channel(c)) is " + String(format: "%.4g", mean) + ", where the "
             + "\(range.samples.map { "\($0) " } ?? "")training samples' means lie within " + String(format: "%.4g … %.4g", low[c], high[c])

@@ -389,7 +389,7 @@ struct Train: ParsableCommand {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.url.path, isDirectory: &isFolder), isFolder.boolValue,
            !FileManager.default.fileExists(atPath: folder.modelFile.path),
-           let held = try? folderEntries(folder.url), held.allSatisfy(isLeftoverTemporary) {
+           let held = try? folderEntries(folder.url), held.allSatisfy({ isLeftoverTemporary($0) || TrainingRun.isStandardOutput(folder.url.appendingPathComponent($0)) }) {
             _ = try TrainingRun.lockForTraining(folder)
             throw TrainingError("\(folder.url.path) holds no run: a train stopped before it wrote one (while it prepared the data) "
                                 + "leaves its folder so; start it again with train --out \(shellWord(folder.url.path)) and the options "
@@ -407,7 +407,7 @@ struct Train: ParsableCommand {
                            + "; start a new run with another --out to change them (--resume honours --epochs, --patience, --data, "
                            + "--threads, --cache-mb, --device and --precision, and every other setting where it is the run's)", usage: true)
         }
-        let lock = try TrainingRun.lockForTraining(folder)
+        let lock = try TrainingRun.lockForTraining(folder, resuming: true)
         var changes: [String] = []
         if let epochs = training.epochs, epochs != model.training.epochs {
             changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs

@@ -16,12 +16,13 @@ public struct InputRange: Codable, Sendable, Equatable {
     /// samples measured; nil in ranges recorded before them.
     public var meanLow: [Float]?, meanHigh: [Float]?
     public var samples: Int?
-    /// Per channel, the least and the greatest of the training samples' tissue balance: the mean,
-    /// over a sample's tissue pixels, of each pixel's values divided by their length, its make-up
-    /// whatever its strength (an H&E pixel's hue: its share of hematoxylin and eosin). Recorded
-    /// where every channel's training values are 0 or more (optical densities; not PCA scores,
-    /// whose signs say nothing of a make-up) and there are two channels or more; nil otherwise,
-    /// and in ranges recorded before it.
+    /// Per channel, the least and the greatest of the training samples' tissue balance: the sum
+    /// of a sample's tissue pixels' values divided by the sum of their lengths, the make-up of its
+    /// tissue whatever its strength (an H&E scan's hue: its share of hematoxylin and eosin), each
+    /// pixel weighed by its strength (a near-white pixel, whose direction is noise, hardly
+    /// counts). Recorded where the training values are 0 or more (their 0.1% quantile: optical
+    /// densities; not PCA scores, whose signs say nothing of a make-up), in two channels or more,
+    /// and every training sample had one; nil otherwise, and in ranges recorded before it.
     public var balanceLow: [Float]?, balanceHigh: [Float]?
 
     /// The pixels measured, at most: 20,000 (72 MB held for 450 channels).
@@ -45,8 +46,8 @@ public struct InputRange: Codable, Sendable, Equatable {
     public static let meanSamples = 10
     /// The least widening of the balance's bounds either side (of a value between −1 and 1).
     /// Measured on the H&E phantom (24 training spots, 40 spots of another seed; docs/method.md,
-    /// Limits): with the bounds widened by their spread, no new spot was named, and all 40 with
-    /// their hematoxylin weakened to 0.4 were.
+    /// Limits): with the bounds widened by their spread, no new spot was named, and 34 of the 40
+    /// with their hematoxylin weakened to 0.4 were.
     public static let balanceFloor: Float = 0.01
 
     public init(low: [Float], high: [Float], pixels: Int, meanLow: [Float]? = nil, meanHigh: [Float]? = nil, samples: Int? = nil,
@@ -123,8 +124,8 @@ public struct InputRangeSampler: Sendable {
     private var values: [[Float]]
     /// Per channel, the least and greatest sample mean over tissue so far, and the samples measured.
     private var meanLow: [Float], meanHigh: [Float], samples = 0
-    /// The same of the samples' tissue balance (`InputRange.balanceLow`).
-    private var balanceLow: [Float], balanceHigh: [Float]
+    /// The same of the samples' tissue balance (`InputRange.balanceLow`), and the samples that had one.
+    private var balanceLow: [Float], balanceHigh: [Float], balanced = 0
 
     public init(channels: Int, samples: Int) {
         self.channels = channels
@@ -157,7 +158,8 @@ public struct InputRangeSampler: Sendable {
             guard let mean = means.values else { return }
             samples += 1
             for c in 0..<channels { meanLow[c] = min(meanLow[c], mean[c]); meanHigh[c] = max(meanHigh[c], mean[c]) }
-            let share = balance.values ?? Array(repeating: .nan, count: channels)  // no pixel with values: no balance recorded
+            guard let share = balance.values else { return }
+            balanced += 1
             for c in 0..<channels { balanceLow[c] = min(balanceLow[c], share[c]); balanceHigh[c] = max(balanceHigh[c], share[c]) }
         }
     }
@@ -175,7 +177,7 @@ public struct InputRangeSampler: Sendable {
             low.append(quantile(0.001)); high.append(quantile(0.999))
         }
         // A balance where the values are make-ups (none below 0), of two channels or more, from every sample.
-        let balanced = samples > 0 && channels >= 2 && low.allSatisfy { $0 >= 0 } && (balanceLow + balanceHigh).allSatisfy(\.isFinite)
+        let balanced = samples > 0 && self.balanced == samples && channels >= 2 && low.allSatisfy { $0 >= 0 }
         return InputRange(low: low, high: high, pixels: n, meanLow: samples > 0 ? meanLow : nil, meanHigh: samples > 0 ? meanHigh : nil,
                           samples: samples > 0 ? samples : nil, balanceLow: balanced ? balanceLow : nil, balanceHigh: balanced ? balanceHigh : nil)
     }
@@ -224,10 +226,10 @@ public struct InputRangeCounts: Sendable {
         }
     }
 
-    /// Per channel, the sum over tissue pixels of each pixel's values divided by their length, and
-    /// the pixels summed (those whose values are finite and not all 0).
+    /// Per channel, the sum of the tissue pixels' values, and the sum of their lengths (of the
+    /// pixels whose values are finite): the balance is the one over the other.
     struct Balance: Sendable {
-        var sums: [Double], count = 0
+        var sums: [Double], lengths = 0.0
         init(channels: Int) { sums = Array(repeating: 0, count: channels) }
 
         /// Adds the tissue pixels of `values` (C×N channel-major, N the mask's pixels).
@@ -236,15 +238,14 @@ public struct InputRangeCounts: Sendable {
             for p in 0..<n where mask[p] {
                 var squares = 0.0
                 for c in 0..<channels { let v = Double(values[c * n + p]); squares += v * v }
-                guard squares > 0, squares.isFinite else { continue }
-                let scale = 1 / squares.squareRoot()
-                for c in 0..<channels { sums[c] += Double(values[c * n + p]) * scale }
-                count += 1
+                guard squares.isFinite else { continue }
+                for c in 0..<channels { sums[c] += Double(values[c * n + p]) }
+                lengths += squares.squareRoot()
             }
         }
 
-        /// The balance; nil where no pixel was summed.
-        var values: [Float]? { count == 0 ? nil : sums.map { Float($0 / Double(count)) } }
+        /// The balance; nil where no pixel had a length.
+        var values: [Float]? { lengths > 0 ? sums.map { Float($0 / lengths) } : nil }
     }
 
     /// Counts the tissue pixels of `values` (C×N channel-major, C the range's channels).

@@ -395,18 +395,22 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     }
 
     /// The rows among `rows` (of any split) that are one of these train and val rows: the same
-    /// file name and size, and the same sampled contents where both were read (with `reader`),
-    /// with the split the run gave each. A sample the run learned from, or chose its epoch and
-    /// threshold on, is found so wherever a manifest now files it. Nil for a run that recorded no
-    /// rows' contents (`perRow` with today's `contentsFiles`): name and size alone cannot tell
-    /// one spot from another of its size.
+    /// file name and size, and the same sampled contents of the files the sample is read from
+    /// (with `reader`; its tissue mask aside, which a manifest may give or not), with the split
+    /// the run gave each. A sample the run learned from, or chose its epoch and threshold on, is
+    /// found so wherever a manifest now files it. Nil for a run that recorded no rows' contents
+    /// (`perRow` with today's `contentsFiles`): name and size alone cannot tell one spot from
+    /// another of its size.
     public func trainedOn(among rows: [Manifest.Row], reader: any ImageSource) -> [(row: Manifest.Row, split: String)]? {
         guard let perRow, contentsFiles == Self.currentContentsFiles, perRow.allSatisfy({ $0.contents != nil }) else { return nil }
-        let byName = Dictionary(perRow.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        let byName = Dictionary(grouping: perRow, by: \.name)
         return rows.compactMap { row in
-            let name = row.path.lastPathComponent.precomposedStringWithCanonicalMapping
-            guard let run = byName[name], run.bytes >= 0, run.bytes == Row.bytes(of: row.path),
-                  Row(row, readingContentsWith: reader).contents == run.contents else { return nil }
+            let name = row.path.lastPathComponent.precomposedStringWithCanonicalMapping, bytes = Row.bytes(of: row.path)
+            guard bytes >= 0, let named = byName[name]?.filter({ $0.bytes == bytes }), !named.isEmpty else { return nil }
+            let files = reader.files(of: row.path)
+            let sampled = files.map(Self.sampledContents)
+            guard let run = named.first(where: { ($0.contents ?? "").split(separator: ",").prefix(files.count).map(String.init) == sampled })
+            else { return nil }
             return (row, run.split)
         }
     }

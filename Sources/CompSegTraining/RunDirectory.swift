@@ -40,7 +40,9 @@ public struct RunDirectory: Sendable {
         }
         let data: Data
         do { data = try Data(contentsOf: modelFile) } catch {
-            guard FileManager.default.fileExists(atPath: modelFile.path) else {
+            // Missing, or in a folder this user may not enter (EACCES: said as such, not as missing).
+            var info = stat()
+            guard stat(modelFile.path, &info) == 0 || errno != ENOENT else {
                 throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
             }
             throw TrainingError("\(modelFile.path): cannot be read: \(systemReason(error))")

@@ -9,7 +9,8 @@ import Foundation
 /// tensors hold already (the samples kept in memory, the network).
 enum StepMemory {
     /// Throws `MemoryShortage` where a step on a batch of the run's size of `train`'s largest
-    /// images would need more memory than the machine (or `ulimit -v`) allows, saying what fits.
+    /// images would need more memory than `usableMemory` allows (the machine's, a control
+    /// group's limit, `ulimit -v`), saying what fits.
     /// Not measured on a GPU (its memory is the device's) nor for images under 64 pixels a side.
     /// - Parameter live: the bytes tensors hold now (the samples kept in memory, the network).
     static func require(_ model: RunConfiguration, train: SampleStore, registry: Registry,

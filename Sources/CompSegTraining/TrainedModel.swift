@@ -51,6 +51,11 @@ public final class TrainedModel {
             let epochs = (try? run.readHistory().count) ?? 0
             let trained = epochs > 0 ? "its history.csv records \(epochs) epoch\(epochs == 1 ? "" : "s")"
                 : FileManager.default.fileExists(atPath: run.checkpointFile.path) ? "its checkpoint.safetensors holds trained epochs" : nil
+            if trained == nil, let kept = description.bestEpoch {  // a run sent without its weights
+                throw TrainingError("\(run.weightsFile.path): not found, though model.json records the weights of epoch \(kept) as kept: "
+                                    + "a run is applied with its model.json and weights.safetensors together; copy the weights "
+                                    + "beside model.json (ask whoever sent the run for them)")
+            }
             throw TrainingError("\(run.weightsFile.path): not found; " + (trained.map {
                 "\($0), so the file was moved or deleted: put it back, or `compseg train --resume \(shellWord(run.url.path))` "
                     + "writes it again from checkpoint.safetensors"

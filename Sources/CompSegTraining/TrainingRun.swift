@@ -119,7 +119,7 @@ public final class TrainingRun {
 
     /// Whether `url` is the file this process's standard output or error is written to: the same
     /// file (device and inode), not merely one of its name.
-    static func isStandardOutput(_ url: URL) -> Bool {
+    public static func isStandardOutput(_ url: URL) -> Bool {
         var file = stat()
         guard lstat(url.path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG else { return false }
         return [STDOUT_FILENO, STDERR_FILENO].contains { fd in
@@ -131,9 +131,13 @@ public final class TrainingRun {
     /// Makes the run folder (where it is not there) and checks, before the data are read and
     /// prepared (minutes at the paper's scale), that it can be written and that no other compseg
     /// trains in it now; returns its lock, to be held through the preparation and handed to the run.
+    /// `resuming`: the folder holds a run already (one received read-only, say), which another
+    /// --out cannot continue.
     /// - Throws: `IOError` naming the folder and why not.
-    public static func lockForTraining(_ folder: RunDirectory) throws -> FolderLock {
-        try createWritableFolder(folder.url, remedy: "choose another --out, or mend its permissions")
+    public static func lockForTraining(_ folder: RunDirectory, resuming: Bool = false) throws -> FolderLock {
+        try createWritableFolder(folder.url, remedy: resuming
+                                 ? "copy the run to a folder you may write (cp -r \(shellWord(folder.url.path)) NEW) and resume the copy, or mend its permissions"
+                                 : "choose another --out, or mend its permissions")
         return try FolderLock(folder.url, holder: lockHolder)
     }
 

@@ -31,12 +31,16 @@ import Testing
         #expect(summary?["compseg_version"] as? String == "0.1.0" && summary?["weights_epoch"] as? Int == 1 && checksum.count == 16
                     && weights.contains("\"compseg_data_checksum\":\"\(checksum)\""), "\(String(describing: summary))")
 
-        // A second phantom whose spots have the same names and sizes, and other contents: new samples.
+        // A second phantom whose spots have the same names and sizes, and other contents: new samples, all of them.
         let other = try TemporaryFolder()
         defer { other.remove() }
         let otherManifest = try cli.phantom(other, size: 16, bands: 20, seed: 4)
-        let fresh = try evaluate(otherManifest, "fresh")
-        #expect(!fresh.output.contains("learned from") && !fresh.output.contains("validation rows"), "\(fresh.output)")
+        let fresh = try cli.run(["evaluate", "--model", folder.path("run"), "--data", otherManifest, "--split", "all", "--out", folder.path("fresh")])
+        #expect(fresh.status == 0 && !fresh.output.contains("(model.json records them") && !fresh.output.contains("validation rows"),
+                "\(fresh.output)")
+        // Nor is its manifest the run's, though its names, sizes, labels and splits are.
+        let freshReport = try String(contentsOfFile: folder.path("fresh/report.html"), encoding: .utf8)
+        #expect(!fresh.output.contains("learned from") && !freshReport.contains("training samples included"))
 
         // The same manifest edited: its training rows now called test, its test rows train.
         let text = try String(contentsOfFile: manifest, encoding: .utf8)

@@ -258,6 +258,23 @@ import Testing
                 && !FileManager.default.fileExists(atPath: folder.path("new")), "\(other.output)")
     }
 
+    /// A run is applied with its model.json and weights.safetensors: sent without its weights,
+    /// it is said to lack them (not to be unfinished); the two alone suffice.
+    @Test func aRunSentWithoutItsWeightsSaysSo() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let manifest = try phantom(folder)
+        #expect(try cli.run(train(manifest, folder.path("run"))).status == 0)
+        try FileManager.default.createDirectory(atPath: folder.path("sent"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: folder.path("run/model.json"), toPath: folder.path("sent/model.json"))
+        let lacking = try cli.run(["segment", "--model", folder.path("sent"), "--data", manifest, "--out", folder.path("s1")])
+        #expect(lacking.status == 1 && lacking.output.contains("weights.safetensors: not found, though model.json records the weights of epoch")
+                    && lacking.output.contains("ask whoever sent the run"), "\(lacking.output)")
+        try FileManager.default.copyItem(atPath: folder.path("run/weights.safetensors"), toPath: folder.path("sent/weights.safetensors"))
+        let applied = try cli.run(["segment", "--model", folder.path("sent"), "--data", manifest, "--out", folder.path("s2")])
+        #expect(applied.status == 0, "\(applied.output)")
+    }
+
     /// The log a shell writes the run's output to inside its own folder (`> run/train.log`) is no
     /// obstacle; a file of that name the command does not write to still is.
     @Test func theRunsOwnLogMayLieInItsFolder() throws {

@@ -71,8 +71,8 @@ import Testing
         // A write past `ulimit -f` fails by its file's name, not by a signal.
         let small = try shell("ulimit -f 8; exec " + phantom)
         #expect(small.status == 1 && small.output.contains("File too large"), "\(small.output)")
-        // A soft limit of 8 open files is raised to the hard one.
-        let files = try shell("ulimit -S -n 8; exec " + phantom.replacingOccurrences(of: "/p'", with: "/q'"))
+        // A soft limit of 4 open files (too few for a phantom) is raised to the hard one.
+        let files = try shell("ulimit -S -n 4; exec " + phantom.replacingOccurrences(of: "/p'", with: "/q'"))
         #expect(files.status == 0, "\(files.output)")
     }
 }

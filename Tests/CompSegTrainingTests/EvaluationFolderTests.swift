@@ -23,6 +23,12 @@ import Testing
         // A table of that name that compseg did not write (another header) is a user's: not read.
         try Data("id,notes\nspot004,fine\n".utf8).write(to: record)
         #expect(SegmentationFiles.recordedIDs(record).isEmpty)
+        // Records written before the unfamiliar_input column are still compseg's.
+        for header in ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path",
+                       "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path"] {
+            try Data((header + "\nspot005,cancer\n").utf8).write(to: record)
+            #expect(SegmentationFiles.recordedIDs(record) == ["spot005"], "\(header)")
+        }
     }
 }
 

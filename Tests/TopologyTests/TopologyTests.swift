@@ -63,7 +63,7 @@ import UNetTopology
         var segnet = SegNet.Configuration()
         (segnet.width, segnet.depth) = (4096, 8)
         #expect { try SegNet(inputChannels: 3, configuration: segnet, seed: 0) } throws: { error in
-            "\(error)".hasPrefix("segnet: a SegNet of width 4096 and depth 8") && "\(error)".contains("of memory, more than this machine's")
+            "\(error)".hasPrefix("segnet: a SegNet of width 4096 and depth 8") && "\(error)".contains("of memory, more than ")
         }
         // Millions of input channels (a damaged model.json's count) are refused too, for the first convolution's weights.
         #expect { try SegNet(inputChannels: 1_000_000_000, configuration: .init(), seed: 0) } throws: { error in
