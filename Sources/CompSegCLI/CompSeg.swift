@@ -151,6 +151,10 @@ struct CompSeg: ParsableCommand {
             fflush(nil)
             writeToStandardError("Error: \(error)\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
+        } catch let error as IOError where error.isBusy {  // another compseg works in the folder now: 75, EX_TEMPFAIL, to retry later
+            fflush(nil)
+            writeToStandardError("Error: \(error)\n")
+            Foundation.exit(75)
         } catch {
             fflush(nil)
             exit(withError: error)

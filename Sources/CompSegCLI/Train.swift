@@ -572,7 +572,11 @@ struct Train: ParsableCommand {
         }
         // A modalityConfiguration given alone is compared with the run's own modality's options.
         if let trained = model.modality, modality != nil || file.modalityConfiguration != nil {
-            var manifest = try modality.map { try ModalityManifest.resolve($0, builtin: CompSegTool.modalityManifests, registry: registry) } ?? trained
+            var manifest = try modality.map { name in
+                do { return try ModalityManifest.resolve(name, builtin: CompSegTool.modalityManifests, registry: registry) } catch {
+                    throw CLIError("--modality \(name): \(error); --resume needs no --modality: the run's model.json holds its modality")
+                }
+            } ?? trained
             if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }
             differing += RecordedSettings.modalityDifferences(manifest, trained, registry: registry,
                                                               prefix: modality.map { "modality \($0): " } ?? "modalityConfiguration: ")

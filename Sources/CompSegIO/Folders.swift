@@ -95,7 +95,9 @@ public final class FolderLock {
         // folder is used unlocked, as before locks existed, rather than refused for a false reason.
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
             close(descriptor)
-            throw IOError(file: url.path, "another compseg is \(holder) now; wait for it to end, or stop it first")
+            var busy = IOError(file: url.path, "another compseg is \(holder) now; wait for it to end, or stop it first")
+            busy.isBusy = true
+            throw busy
         }
     }
 

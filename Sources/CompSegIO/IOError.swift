@@ -4,6 +4,9 @@ import Foundation
 public struct IOError: Error, CustomStringConvertible, Equatable {
     public let file: String
     public let message: String
+    /// Whether the file is busy with another process now (`FolderLock`): trying again later may
+    /// succeed, so the command exits with its own status (75) for a scheduler to retry.
+    public var isBusy = false
     public init(file: String, _ message: String) { self.file = file; self.message = message }
     public var description: String { "\(file): \(message)" }
 }

@@ -77,7 +77,11 @@ extension Safetensors {
             }
             // Sizes from the file: checked without overflow against the bytes there are.
             let dataBytes = data.count - dataStart
-            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] <= dataBytes else {
+            if shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1], offsets[1] > dataBytes {
+                throw SafetensorsError(file: name, "truncated: tensor '\(key)' ends at byte \(offsets[1]) of the data its header "
+                                       + "describes, and the file holds \(dataBytes) (a copy or download cut short?)")
+            }
+            guard shape.allSatisfy({ $0 >= 0 }), offsets[0] >= 0, offsets[0] <= offsets[1] else {
                 throw SafetensorsError(file: name, "tensor '\(key)': shape \(shape) or byte range \(offsets) lies outside "
                                        + "the \(dataBytes) bytes of data")
             }

@@ -273,6 +273,10 @@ import Testing
         try FileManager.default.copyItem(atPath: folder.path("run/weights.safetensors"), toPath: folder.path("sent/weights.safetensors"))
         let applied = try cli.run(["segment", "--model", folder.path("sent"), "--data", manifest, "--out", folder.path("s2")])
         #expect(applied.status == 0, "\(applied.output)")
+        // Resumed where its modality manifest is not at hand: it is not needed.
+        let resumed = try cli.run(["train", "--resume", folder.path("run"), "--modality", folder.path("lab.yaml")])
+        #expect(resumed.status == 1 && resumed.output.contains("--resume needs no --modality: the run's model.json holds its modality"),
+                "\(resumed.output)")
     }
 
     /// The log a shell writes the run's output to inside its own folder (`> run/train.log`) is no
@@ -516,7 +520,7 @@ import Testing
         }
         let second = try cli.run(["train", "--resume", run])
         // Refused before its data are read and prepared (minutes at the paper's scale).
-        #expect(second.status != 0 && second.output.contains("\(run): another compseg is training this run now")
+        #expect(second.status == 75 && second.output.contains("\(run): another compseg is training this run now")
                     && !second.output.contains("Prepared"), "\(second.output)")
         // A new train into it is told the same, not to continue it with --resume (which would be refused).
         let fresh = try cli.run(train(manifest, run))

@@ -45,7 +45,8 @@ import CompSegNN
         defer { cleanup() }
         let url = dir.appendingPathComponent("cut.safetensors")
         let data = Safetensors(tensors: ["w": try Tensor(shape: [4], scalars: [1, 2, 3, 4])]).serialized()
-        for (length, text) in [(data.count - 4, "bytes of data"), (20, "exceeds the file size"), (5, "truncated")] {
+        for (length, text) in [(data.count - 4, "truncated: tensor 'w' ends at byte 16 of the data its header describes, and the file holds 12"),
+                               (20, "exceeds the file size"), (5, "truncated")] {
             try data.prefix(length).write(to: url)
             do {
                 _ = try Safetensors(contentsOf: url)
