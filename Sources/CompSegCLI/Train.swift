@@ -389,7 +389,7 @@ struct Train: ParsableCommand {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.url.path, isDirectory: &isFolder), isFolder.boolValue,
            !FileManager.default.fileExists(atPath: folder.modelFile.path),
-           let held = try? folderEntries(folder.url), held.allSatisfy({ isLeftoverTemporary($0) || TrainingRun.isStandardOutput(folder.url.appendingPathComponent($0)) }) {
+           let held = try? folderEntries(folder.url), held.allSatisfy({ TrainingRun.isNoRunsFile($0, in: folder) }) {
             _ = try TrainingRun.lockForTraining(folder)
             throw TrainingError("\(folder.url.path) holds no run: a train stopped before it wrote one (while it prepared the data) "
                                 + "leaves its folder so; start it again with train --out \(shellWord(folder.url.path)) and the options "

@@ -108,8 +108,7 @@ public final class TrainingRun {
         }
         let stoppedRun = (try? folder.readModel()) != nil
         let others = try folderEntries(folder.url).filter { name in
-            !isLeftoverTemporary(name) && !(name == folder.modelFile.lastPathComponent && stoppedRun)
-                && !isStandardOutput(folder.url.appendingPathComponent(name))
+            !isNoRunsFile(name, in: folder) && !(name == folder.modelFile.lastPathComponent && stoppedRun)
         }
         guard others.isEmpty else {
             throw TrainingError("\(path): already holds \(entriesSummary(others)) and no run; "
@@ -117,9 +116,15 @@ public final class TrainingRun {
         }
     }
 
+    /// Whether the entry `name` of a run folder is none of a run's files: a temporary file an
+    /// interrupted write left, or the file this process writes its output to (`> run/train.log`).
+    public static func isNoRunsFile(_ name: String, in folder: RunDirectory) -> Bool {
+        isLeftoverTemporary(name) || isStandardOutput(folder.url.appendingPathComponent(name))
+    }
+
     /// Whether `url` is the file this process's standard output or error is written to: the same
     /// file (device and inode), not merely one of its name.
-    public static func isStandardOutput(_ url: URL) -> Bool {
+    static func isStandardOutput(_ url: URL) -> Bool {
         var file = stat()
         guard lstat(url.path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG else { return false }
         return [STDOUT_FILENO, STDERR_FILENO].contains { fd in
