@@ -66,8 +66,16 @@ struct Evaluate: ParsableCommand {
         let runsOwn = trained.description.versions["manifest"].map { fileURL($0).path } == manifest.url.path
             || trained.description.rows.map { $0.digest == given.digest && given.sameContents(as: $0) } ?? false
         // The scored samples the run learned from or chose by (model.json's rows), wherever this manifest files them.
-        let recognized = trained.description.rows?.trainedOn(among: rows, reader: modality.reader), seen = recognized ?? []
-        Self.warnAboutSeenSamples(seen, scored: rows, split: split, runsOwn: runsOwn, recorded: recognized != nil)
+        // A fine-tuned run's network saw the rows of the runs its weights began from too.
+        let recognized = trained.description.rows?.trainedOn(among: rows, reader: modality.reader)
+        var seen = recognized ?? []
+        for earlier in trained.description.initialWeights?.rows ?? [] {
+            for found in earlier.trainedOn(among: rows, reader: modality.reader) ?? [] where !seen.contains(where: { $0.row.line == found.row.line }) {
+                seen.append((found.row, found.split))
+            }
+        }
+        Self.warnAboutSeenSamples(seen, scored: rows, split: split, runsOwn: runsOwn, recorded: recognized != nil,
+                                  fineTuned: trained.description.initialWeights != nil)
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
         let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut)
@@ -92,7 +100,8 @@ struct Evaluate: ParsableCommand {
     /// them as validation rows of the run's own manifest (its title says so then). A run whose
     /// rows cannot be recognized (not `recorded`) tells them by its own manifest's train split alone.
     static func warnAboutSeenSamples(_ seen: [(row: Manifest.Row, split: String)], scored rows: [Manifest.Row], split: EvaluatedSplit,
-                                     runsOwn: Bool, recorded: Bool) {
+                                     runsOwn: Bool, recorded: Bool, fineTuned: Bool = false) {
+        let records = fineTuned ? "training rows of the run or of the runs its weights began from" : "the run's training rows"
         func names(_ rows: [Manifest.Row]) -> String {
             rows.prefix(5).map { $0.path.lastPathComponent }.joined(separator: ", ") + (rows.count > 5 ? ", …" : "")
         }
@@ -100,13 +109,14 @@ struct Evaluate: ParsableCommand {
         if !learned.isEmpty {
             let filedAsTrain = runsOwn && learned.allSatisfy { $0.split == .train }
             warn("--split \(split.rawValue) scores \(counted(learned.count, "training sample")) the network learned from"
-                 + (filedAsTrain ? "" : " (model.json records them as the run's training rows: \(names(learned)))")
+                 + (filedAsTrain ? "" : " (model.json records them as \(records): \(names(learned)))")
                  + ": their AUC and Dice say nothing of how it segments new samples; --split test scores samples it never saw")
         }
         let chose = seen.filter { $0.split == "val" && !(runsOwn && $0.row.split == .val) }.map(\.row)
         if !chose.isEmpty {
-            warn("--split \(split.rawValue) scores \(counted(chose.count, "validation sample")) of the run (model.json records them as its "
-                 + "validation rows: \(names(chose))): they chose its kept epoch and threshold, so their scores are optimistic; "
+            warn("--split \(split.rawValue) scores \(counted(chose.count, "validation sample")) of the run (model.json records them as "
+                 + (fineTuned ? "validation rows of the run or of the runs its weights began from" : "its validation rows")
+                 + ": \(names(chose))): they chose its kept epoch and threshold\(fineTuned ? " or those it began from" : ""), so their scores are optimistic; "
                  + "--split test of its own manifest scores samples it never saw")
         }
     }

@@ -28,6 +28,7 @@ struct Train: ParsableCommand {
     @Option(help: "Dataset manifest CSV (with --resume: where the run's manifest is now, when it moved; its train and val rows must be the run's).") var data: String?
     @Option(help: "Run folder to create.") var out: String?
     @Option(help: "Continue the run in this folder from its last completed epoch, as its model.json describes it (--epochs: the total to reach; any other option, or a --config given again, must set what the run has). With --out naming the same folder, a folder that holds no run yet starts one: the command that began a run, with --resume added, continues it.") var resume: String?
+    @Option(name: .customLong("init-from"), help: "Start from the kept weights of this trained run, fine-tuning it on --data (another lab's or scanner's samples): they are read with the run's modality and its fitted preprocessing, and its topology is kept (--modality, --topology, --width and --depth may be given where they are the run's); the head is the run's unless --head names another; the training settings are this command's (a lower --lr than the run's is usual). model.json records the run as initialWeights.") var initFrom: String?
     @Option(parsing: .unconditional, help: "Network base width (default: the topology's; U-Net and SegNet: 64).") var width: Int?
     @Option(parsing: .unconditional, help: "Network pooling steps (default: the topology's; U-Net and SegNet: 4).") var depth: Int?
     @OptionGroup var training: TrainingOptions
@@ -43,7 +44,7 @@ struct Train: ParsableCommand {
 
     /// The settings a `--config` file may hold: the options by name, plus plugin sections.
     struct File: Codable, ListsConfigurationKeys {
-        var modality, topology, head, data, out: String?
+        var modality, topology, head, data, out, initFrom: String?
         var device: ComputeDevice?
         var precision: Precision?
         var optimizer: TrainingSettings.OptimizerKind?
@@ -55,7 +56,7 @@ struct Train: ParsableCommand {
         var modalityConfiguration, topologyConfiguration, headConfiguration: JSONValue?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case modality, topology, head, data, out, device, precision, optimizer, augment, epochs, batch, width, depth, patience
+            case modality, topology, head, data, out, initFrom, device, precision, optimizer, augment, epochs, batch, width, depth, patience
             case threads, warmup, cacheMb, lr, weightDecay, minDelta, seed, balancedBatches, paperRecipe, skipUnreadable
             case modalityConfiguration, topologyConfiguration, headConfiguration
         }
@@ -143,7 +144,7 @@ struct Train: ParsableCommand {
                 : fileURL((folder as NSString).appendingPathComponent(path)).path
         }
         modality = modality ?? f.modality.map { ModalityManifest.namesFile($0) ? besideFile($0) : $0 }
-        data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile)
+        data = data ?? f.data.map(besideFile); out = out ?? f.out.map(besideFile); initFrom = initFrom ?? f.initFrom.map(besideFile)
         topology = topology ?? f.topology; head = head ?? f.head
         width = width ?? f.width; depth = depth ?? f.depth; training.patience = training.patience ?? f.patience
         training.optimizer = training.optimizer ?? f.optimizer; training.epochs = training.epochs ?? f.epochs
@@ -171,13 +172,13 @@ struct Train: ParsableCommand {
             // Every option is compared with the run's when its model.json is read: one equal to the
             // run's is taken, so that a command that began a run can continue it with --resume added.
         } else if config == nil {
-            guard modality != nil, data != nil, out != nil else {
-                let missing = [("--modality", modality), ("--data", data), ("--out", out)].filter { $0.1 == nil }.map(\.0)
-                throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN); "
-                                      + "missing: " + missing.joined(separator: ", "))
+            guard modality != nil || initFrom != nil, data != nil, out != nil else {
+                let missing = [("--modality", initFrom == nil ? modality : ""), ("--data", data), ("--out", out)].filter { $0.1 == nil }.map(\.0)
+                throw ValidationError("--modality, --data and --out are required (or --config FILE, or --resume RUN; --init-from RUN "
+                                      + "stands for --modality); missing: " + missing.joined(separator: ", "))
             }
         }
-        if out == "" || resume == "" { throw ValidationError("--out and --resume must name a folder, got an empty path") }
+        if out == "" || resume == "" || initFrom == "" { throw ValidationError("--out, --resume and --init-from must name a folder, got an empty path") }
         _ = try headOptions(headOption)
     }
 
@@ -193,7 +194,8 @@ struct Train: ParsableCommand {
             command.resume = nil
         }
         if command.resume == nil {
-            let missing = [("modality", command.modality), ("data", command.data), ("out", command.out)].filter { $0.1 == nil }.map(\.0)
+            let missing = [("modality", command.initFrom == nil ? command.modality : ""), ("data", command.data), ("out", command.out)]
+                .filter { $0.1 == nil }.map(\.0)
             guard missing.isEmpty else {
                 throw CLIError("modality, data and out are required, by option or in \(config ?? "--config"); missing: "
                                + missing.joined(separator: ", "))
@@ -332,16 +334,25 @@ struct Train: ParsableCommand {
     private func created(in folder: RunDirectory, lock: FolderLock, _ file: File?, cacheBudget: Int, registry: Registry,
                          device: DeviceChoice) throws -> (TrainingRun, Manifest) {
         var skipping = skipUnreadable ? LeavingOutRows() : nil
+        let start = try initFrom.map { try startingRun($0, file, registry: registry) }
         let given = try skipping?.manifest(data!) ?? Manifest(contentsOf: fileURL(data!))
         try skipping?.requireTrainingRows(given) ?? TrainingRun.requireTrainingRows(given)
-        var modalityManifest = try resolveModalityNoting(modality!, registry: registry)
-        if let options = file?.modalityConfiguration {
-            modalityManifest.options = try mergedOptions(modalityManifest.options, options)
-            modalityManifest.source += " with \(config ?? "--config")'s modalityConfiguration"
+        var modalityManifest: ModalityManifest
+        if let trained = start?.model.modality { modalityManifest = trained } else {
+            modalityManifest = try resolveModalityNoting(modality!, registry: registry)
+            if let options = file?.modalityConfiguration {
+                modalityManifest.options = try mergedOptions(modalityManifest.options, options)
+                modalityManifest.source += " with \(config ?? "--config")'s modalityConfiguration"
+            }
         }
         let source = config ?? "the command line"
-        let topologyPlugin = PluginDescription(identifier: topology ?? Self.defaultTopology, configuration: try topologyConfiguration(file))
-        let headPlugin = PluginDescription(identifier: head ?? Self.defaultHead, configuration: try headConfiguration(file))
+        let topologyPlugin = try start?.model.topology
+            ?? PluginDescription(identifier: topology ?? Self.defaultTopology, configuration: try topologyConfiguration(file))
+        var headPlugin = PluginDescription(identifier: head ?? Self.defaultHead, configuration: try headConfiguration(file))
+        // The run's head, its settings with those given on top, unless another is named.
+        if let trained = start?.model.head, head.map(registry.heads.identifier) ?? trained.identifier == trained.identifier {
+            headPlugin = PluginDescription(identifier: trained.identifier, configuration: try headConfiguration(file).merged(over: trained.configuration))
+        }
         let topologySource = "\(source): topology '\(topologyPlugin.identifier)'"
         // Both checked now, so that mistakes in their settings are named (both at once) before the
         // data are read and prepared (minutes at the paper's scale); the network is built for the
@@ -360,7 +371,9 @@ struct Train: ParsableCommand {
         guard problems.isEmpty else { throw CLIError(listed(problems: problems)) }
         let started = DispatchTime.now().uptimeNanoseconds
         func prepared(_ manifest: Manifest) throws -> (modality: PreparedModality, train: SampleStore, validation: SampleStore) {
-            let modality = try PreparedModality(modalityManifest, registry: registry)
+            // A fine-tuned run reads its data as the run it starts from did: that run's fitted chain, not one fitted anew.
+            let modality = try start.map { _ in try PreparedModality(modalityManifest, registry: registry) }
+                ?? PreparedModality(modalityManifest, registry: registry)
                 .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget, alsoChecking: manifest.rows(in: .val))
             let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
             return (modality, train, validation)
@@ -377,8 +390,52 @@ struct Train: ParsableCommand {
             versions: runVersions(manifest: manifest, device: device))
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader)
         model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
-        return (try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock),
-                manifest)
+        if let start { try requireInputs(of: start, train: train, manifest: manifest, into: &model) }
+        let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock,
+                                  initial: start?.weights)
+        if let start {
+            print("Starting from the weights of \(start.record.run)" + (start.record.epoch.map { " (epoch \($0))" } ?? "")
+                  + ", with its \(start.model.topology.identifier), its modality's fitted preprocessing and the head \(run.model.head.identifier)")
+        }
+        return (run, manifest)
+    }
+
+    /// The run `path` as the start of a fine-tuned one (--init-from): its model, kept weights and
+    /// their record, once the options and the settings file are found to set nothing otherwise
+    /// than it has (the head and the training settings aside, which are this run's own).
+    private func startingRun(_ path: String, _ file: File?, registry: Registry) throws
+        -> (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights) {
+        let folder = RunDirectory(fileURL(path))  // not --out's, which holds no run (TrainingRun.requireRoom)
+        let start = try InitialWeights.reading(folder)
+        try start.model.requirePlugins(registry, file: folder.modelFile.path)
+        guard start.model.modality != nil else {
+            throw TrainingError("\(folder.modelFile.path) names no modality (a network trained on samples made in memory): "
+                                + "--init-from needs the modality the run read its data with")
+        }
+        let differing = try differences(file ?? File(), from: start.model, resuming: nil, registry: registry)
+        guard differing.isEmpty else {
+            throw CLIError("--init-from keeps the modality and topology of \(folder.url.path), so it cannot honour "
+                           + (config.map { "\($0)'s (or the command line's) " } ?? "") + differing.joined(separator: ", ")
+                           + "; leave them out (the head and the training settings may be chosen anew), or train from scratch", usage: true)
+        }
+        return start
+    }
+
+    /// Checks that the training samples, read as the run `start` names read its own, are what its
+    /// network takes (channels and axis), and records that run and its axis in `model`.
+    private func requireInputs(of start: (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights), train: SampleStore,
+                               manifest: Manifest, into model: inout RunConfiguration) throws {
+        let from = "--init-from \(start.record.run)"
+        guard model.inputChannels == start.model.inputChannels else {
+            throw TrainingError("\(manifest.url.path): its training samples have \(model.inputChannels) channels as the modality of \(from) "
+                                + "prepares them; its network takes \(start.model.inputChannels)")
+        }
+        if let axis = start.model.inputAxis, train.count > 0 {
+            _ = try train.sample(0).aligned(to: axis, by: "the network of \(from) was trained on",
+                                            remedy: "fine-tuning needs samples on the axis its network takes (a 'resample' step in its modality brings files onto one)")
+        }
+        model.inputAxis = start.model.inputAxis
+        model.initialWeights = start.record
     }
 
     /// The run in `path`, reopened as its model.json describes it, with --epochs and --patience on
@@ -548,16 +605,21 @@ struct Train: ParsableCommand {
     /// VALUE (the run's: VALUE)": its out, modality (reader, steps and options), topology and head
     /// with their settings. Training settings are compared with the run's as the options are, and
     /// epochs, patience, data, threads, cacheMb, device and precision are honoured.
-    func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory, registry: Registry) throws -> [String] {
+    /// Without `folder` (a run fine-tuned from `model`'s, --init-from), its out and head go unchecked.
+    func differences(_ file: File, from model: RunConfiguration, resuming folder: RunDirectory?, registry: Registry) throws -> [String] {
         var differing: [String] = []
-        if let out, fileURL(out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
+        if let folder, let out, fileURL(out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
             differing.append("out \(out) (the run resumed is \(folder.url.path))")
+        }
+        if folder != nil, let initFrom {
+            let given = fileURL(initFrom).standardizedFileURL.path, recorded = model.initialWeights?.run
+            if given != recorded { differing.append("init-from \(initFrom) (the run's: \(recorded ?? "none"))") }
         }
         if let topology {
             differing += [RecordedSettings.difference("topology", .string(registry.topologies.identifier(topology)),
                                                       .string(model.topology.identifier))].compactMap { $0 }
         }
-        if let head {
+        if folder != nil, let head {
             differing += [RecordedSettings.difference("head", .string(registry.heads.identifier(head)),
                                                       .string(model.head.identifier))].compactMap { $0 }
         }
@@ -567,14 +629,16 @@ struct Train: ParsableCommand {
         differing += RecordedSettings.differences(.object(given), model.topology.configuration) {
             try registry.topology(model.topology.identifier, inputChannels: 1, seed: 0, $0)
         }
-        differing += RecordedSettings.differences(try headConfiguration(file), model.head.configuration, prefix: "headConfiguration.") {
-            try registry.head(model.head.identifier, $0)
+        if folder != nil {
+            differing += RecordedSettings.differences(try headConfiguration(file), model.head.configuration, prefix: "headConfiguration.") {
+                try registry.head(model.head.identifier, $0)
+            }
         }
         // A modalityConfiguration given alone is compared with the run's own modality's options.
         if let trained = model.modality, modality != nil || file.modalityConfiguration != nil {
             var manifest = try modality.map { name in
                 do { return try ModalityManifest.resolve(name, builtin: CompSegTool.modalityManifests, registry: registry) } catch {
-                    throw CLIError("--modality \(name): \(error); --resume needs no --modality: the run's model.json holds its modality")
+                    throw CLIError("--modality \(name): \(error); \(folder == nil ? "--init-from" : "--resume") needs no --modality: the run's model.json holds its modality")
                 }
             } ?? trained
             if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }

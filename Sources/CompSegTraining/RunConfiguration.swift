@@ -29,6 +29,9 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// (`TrainingRun.chooseThreshold`): what `segment`, `overlay` and `evaluate` apply unless told
     /// another. nil where the split could not tell, while training, and in runs written before it.
     public var threshold: RunThreshold?
+    /// The run whose kept weights this one began from (`train --init-from`); nil for a run that
+    /// began from the topology's initializer.
+    public var initialWeights: InitialWeights?
     /// The layout of `model.json`: 4 nests the modality as one object; 5 writes `training`'s
     /// `momentum` for SGD only (which compseg before it requires) and `augmentation` always; 4 and
     /// 5 load alike, older runs through `LegacyRunConfiguration`.

@@ -21,13 +21,16 @@ public final class TrainingRun {
     /// before its first epoch is started again.
     /// - Throws: `TrainingError` when the folder holds a run, or the topology or head cannot be built.
     /// - Parameter lock: the folder's lock where the caller took it already (`lockForTraining`), else taken here.
+    /// - Parameter initial: the weights the network starts from, those of the run `model.initialWeights`
+    ///   names (nil: the topology's initializer).
     public init(creating folder: RunDirectory, model: RunConfiguration, train: SampleStore, validation: SampleStore,
-                registry: Registry, lock: FolderLock? = nil) throws {
+                registry: Registry, lock: FolderLock? = nil, initial: [String: Tensor]? = nil) throws {
         try Self.requireRoom(in: folder)
         self.folder = folder
         self.train = train
         self.validation = validation
         trainer = try Self.trainer(model, registry)
+        if let initial { try Self.start(trainer, from: initial, model: model) }
         // The settings in effect, defaults included, where the plugins tell them.
         var model = model
         if model.inputAxis == nil, train.count > 0 { model.inputAxis = try train.sample(0).channels }
@@ -86,6 +89,8 @@ public final class TrainingRun {
                 throw TrainingError("\(folder.checkpointFile.path): does not fit the network \(folder.modelFile.lastPathComponent) "
                                     + "describes (\(error)); was model.json edited, or the checkpoint copied from another run?")
             }
+        } else if let initial = model.initialWeights {  // stopped before its first epoch: it starts where it began
+            try Self.start(trainer, from: try initial.weights(), model: model)
         }
         guard trainer.history.count <= model.training.epochs else {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
@@ -225,6 +230,14 @@ public final class TrainingRun {
         return then.keys.sorted().filter { !["epochs", "patience"].contains($0) }.compactMap { key in
             guard let given = now[key], given != then[key] else { return nil }
             return "\(key) \(given.plain) (the checkpoint's: \(then[key]!.plain))"
+        }
+    }
+
+    /// `trainer`'s network set to `weights`, those of the run `model.initialWeights` names.
+    static func start(_ trainer: Trainer, from weights: [String: Tensor], model: RunConfiguration) throws {
+        do { try trainer.network.load(weights) } catch {
+            throw TrainingError("\(model.initialWeights.map { RunDirectory(URL(fileURLWithPath: $0.run)).weightsFile.path } ?? "the initial weights"): "
+                                + "do not fit the \(model.topology.identifier) network of this run (\(error))")
         }
     }
 

@@ -1,0 +1,86 @@
+import CompSegIO
+import Foundation
+import Testing
+
+/// `train --init-from RUN` fine-tunes a trained run on other data: its network starts from the
+/// run's kept weights, reads the data with the run's fitted preprocessing, keeps its topology,
+/// records where it began, and a resume stopped before its first epoch begins there again.
+@Suite struct FineTuneTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    /// The largest difference between two weights files' tensors (batch-norm statistics aside,
+    /// which a training epoch moves whatever the learning rate).
+    func largestDifference(_ a: String, _ b: String) throws -> Float {
+        let x = try Safetensors(contentsOf: URL(fileURLWithPath: a)).tensors, y = try Safetensors(contentsOf: URL(fileURLWithPath: b)).tensors
+        #expect(Set(x.keys) == Set(y.keys))
+        return x.keys.filter { !$0.contains("running") }.map { key in
+            zip(x[key]!.scalars, y[key]!.scalars).map { abs($0 - $1) }.max() ?? 0
+        }.max() ?? .infinity
+    }
+
+    @Test func aFineTunedRunStartsFromTheRunsWeights() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let first = try cli.phantom(folder, size: 16, bands: 20, seed: 3)
+        #expect(try cli.trainTiny(folder, first) == 0)
+        let other = try TemporaryFolder()
+        defer { other.remove() }
+        let second = try cli.phantom(other, size: 16, bands: 20, seed: 4)
+
+        // One epoch at a learning rate too small to move a weight measurably (Adam's steps are about
+        // lr each): the kept weights are the first run's (their epochs apart, which moved them
+        // by about 1e-3 from the initializer's), not a new initializer's (another seed).
+        let tuned = try cli.run(["train", "--init-from", folder.path("run"), "--data", second, "--out", folder.path("tuned"),
+                                 "--epochs", "1", "--lr", "1e-9", "--seed", "5"])
+        #expect(tuned.status == 0, "\(tuned.output)")
+        #expect(tuned.output.contains("Starting from the weights of \(folder.path("run")) (epoch 1), with its unet"), "\(tuned.output)")
+        let difference = try largestDifference(folder.path("run/weights.safetensors"), folder.path("tuned/weights.safetensors"))
+        #expect(difference < 1e-5, "the fine-tuned weights moved by \(difference) from those it began with")
+
+        // model.json names where it began, with the checksum of those weights and the rows they learned from,
+        // and keeps the first run's topology and fitted preprocessing.
+        func json(_ path: String) throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any] ?? [:]
+        }
+        let model = try json(folder.path("tuned/model.json")), original = try json(folder.path("run/model.json"))
+        let initial = model["initialWeights"] as? [String: Any] ?? [:]
+        let checksum = try Safetensors(contentsOf: URL(fileURLWithPath: folder.path("run/weights.safetensors"))).dataChecksum
+        #expect(initial["run"] as? String == folder.path("run") && initial["epoch"] as? Int == 1 && initial["checksum"] as? String == checksum
+                    && (initial["rows"] as? [Any])?.count == 1, "\(initial)")
+        func described(_ m: [String: Any], _ key: String) throws -> Data {
+            try JSONSerialization.data(withJSONObject: m[key] ?? [:], options: .sortedKeys)
+        }
+        #expect(try described(model, "topology") == described(original, "topology"))
+        #expect(try described(model, "modality") == described(original, "modality"), "the preprocessing was fitted anew")
+
+        // What would change the network or its inputs is refused, each named.
+        let refused = try cli.run(["train", "--init-from", folder.path("run"), "--data", second, "--out", folder.path("wider"),
+                                   "--width", "8", "--modality", "raman"])
+        #expect(refused.status != 0 && refused.output.contains("--init-from keeps the modality and topology of \(folder.path("run"))")
+                    && refused.output.contains("width 8 (the run's: 4)") && refused.output.contains("reader raman (the run's: infrared)"),
+                "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("wider")))
+
+        // evaluate knows the first run's samples as ones the network saw.
+        let seen = try cli.run(["evaluate", "--model", folder.path("tuned"), "--data", first, "--split", "all", "--out", folder.path("seen")])
+        #expect(seen.status == 0 && seen.output.contains("training samples the network learned from (model.json records them as training "
+                                                         + "rows of the run or of the runs its weights began from"), "\(seen.output)")
+
+        // A fine-tuned run stopped before its first epoch (its model.json alone) resumes from the weights it began with…
+        for name in ["stopped", "changed"] {
+            try FileManager.default.createDirectory(atPath: folder.path(name), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: folder.path("tuned/model.json"), toPath: folder.path("\(name)/model.json"))
+        }
+        let resumed = try cli.run(["train", "--resume", folder.path("stopped")])
+        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(try largestDifference(folder.path("run/weights.safetensors"), folder.path("stopped/weights.safetensors")) < 1e-5)
+        // …and refuses where those weights are others now (a network of another seed's).
+        #expect(try cli.run(["train", "--modality", "infrared", "--data", second, "--out", other.path("run"), "--epochs", "1",
+                             "--width", "4", "--depth", "2", "--seed", "5"]).status == 0)
+        try FileManager.default.removeItem(atPath: folder.path("run/weights.safetensors"))
+        try FileManager.default.copyItem(atPath: other.path("run/weights.safetensors"), toPath: folder.path("run/weights.safetensors"))
+        let changed = try cli.run(["train", "--resume", folder.path("changed")])
+        #expect(changed.status != 0 && changed.output.contains("\(folder.path("run/weights.safetensors")): holds other weights"), "\(changed.output)")
+    }
+}
