@@ -454,7 +454,7 @@ struct Compare: ParsableCommand {
                 } else {
                     session = try TrainingRun(creating: directory, model: newRun(e), train: train, validation: validation, registry: registry)
                 }
-                let progress = ProgressReporter(epochs: settings.epochs, images: train.count)
+                let progress = ProgressReporter(epochs: settings.epochs, images: train.count, run: e.name)
                 let epochsBefore = session.completedEpochs
                 let finished = try session.run(progress: progress.finish,
                                                step: { k, n in progress.step(epoch: session.completedEpochs + 1, k, of: n) },
@@ -620,7 +620,7 @@ struct Compare: ParsableCommand {
             \(sections.joined(separator: "\n"))
             <p class="subtitle">Each topology's run folder (model.json, weights.safetensors, history.csv, curves.png and curves.svg, and its test figures in test/) lies beside this report: \(ReportHTML.escape(rows.map(\.name).joined(separator: ", "))).</p>
             """
-        try writeDurably(Data(ReportHTML.page(title: "CompSeg topology comparison", body: body).utf8),
+        try writeDurably(Data(ReportHTML.page(title: "CompSeg topology comparison", body: body, footer: reportFooter(weights: nil)).utf8),
                          to: folder.appendingPathComponent("report.html"))
     }
 

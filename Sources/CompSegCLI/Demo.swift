@@ -120,14 +120,17 @@ struct Demo: ParsableCommand {
         let result = outcome.evaluation
         if let stopped = stoppedByPatience(outcome.run) { print(stopped) }
         warnAboutCheckerboard(outcome.test, outcome.maps, topology: settings.topology, threshold: result.threshold)  // as evaluate does
+        let file = try run.readWeightsFile(), kept = (epoch: file.metadata["epoch"].flatMap { Int($0) }, checksum: file.dataChecksum)
         let origin = threshold != nil ? "set by --threshold"
             : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: the \(outcome.test.count) held-out test spots of \(spotCount) \(modality.rawValue) phantom spots, "
                                        + "seed \(seed), \(topology)", to: folder,
-                                   curves: try run.curvesSVG(), thresholdOrigin: origin, warnings: Warnings.written)
+                                   curves: try run.curvesSVG(), thresholdOrigin: origin, warnings: Warnings.written,
+                                   footer: reportFooter(weights: kept))
         try EvaluationFiles.write(result, files: outcome.files, splits: Dictionary(uniqueKeysWithValues: outcome.test.map { ($0.id, "test") }),
-                                  source: (run.url.path, outcome.data, "test", origin), run: (0, Warnings.written), to: folder)
+                                  source: (run.url.path, outcome.data, "test", origin), run: (0, Warnings.written),
+                                  network: (CompSegVersion.string, kept.epoch, kept.checksum), to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print(String(format: "Best epoch %d, threshold %@. Test AUC %.3f; Dice %.3f",
                      outcome.run.trainer.best?.epoch ?? 0, thresholdText(result.threshold), result.auc ?? .nan, result.diceMean)

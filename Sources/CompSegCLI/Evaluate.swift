@@ -245,7 +245,8 @@ struct Evaluate: ParsableCommand {
             warnAboutUnfamiliarInputs(trained)
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen))\(skipped)",
-                                       to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings)
+                                       to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings,
+                                       footer: reportFooter(weights: trained.weights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin),
                                       run: (leftOut?.count ?? 0, warnings), unfamiliar: unfamiliar,

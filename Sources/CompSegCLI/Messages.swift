@@ -217,3 +217,10 @@ func requireStandardOutputWritten() throws {
     let why = failure > 0 ? " (\(String(cString: strerror(failure))))" : " (a write failed part-way: is the disk full?)"
     throw CLIError("the standard output could not be written\(why): what this command printed is incomplete")
 }
+
+/// A report's closing line: the compseg that wrote it and, for one run's, which of its weights
+/// (the epoch and checksum `weights.safetensors` records), as summary.json names them.
+func reportFooter(weights: (epoch: Int?, checksum: String?)?) -> String {
+    let known = [weights?.epoch.map { "epoch \($0)" }, weights?.checksum.map { "checksum \($0)" }].compactMap { $0 }
+    return "Written by compseg \(CompSegVersion.string)" + (known.isEmpty ? "" : "; the network's weights: " + known.joined(separator: ", ")) + "."
+}

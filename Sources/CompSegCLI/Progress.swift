@@ -16,7 +16,10 @@ final class ProgressReporter {
     /// Whether this process warned of shared cores already (compare trains one run after another).
     nonisolated(unsafe) private static var warnedAboutSharedCores = false
 
-    init(epochs: Int, images: Int) { self.epochs = epochs; self.images = images }
+    /// The run a warning of an epoch belongs to, where several train in one command (compare's entries).
+    let run: String?
+
+    init(epochs: Int, images: Int, run: String? = nil) { self.epochs = epochs; self.images = images; self.run = run }
 
     /// The share of the threads' time spent waiting for a core above which `finish` warns once:
     /// other work shares the cores. Measured on 2 cores, over the epochs after the first: idle,
@@ -82,7 +85,7 @@ final class ProgressReporter {
         line += String(format: "  %.1f images/s  %.1fs", r.imagesPerSecond, r.seconds)
         if r.best { line += "  *best" }
         print((live ? "\r\u{1B}[K" : "") + line)
-        if let c = r.collapse { warn(c) }
+        if let c = r.collapse { warn(run.map { "\($0), epoch \(r.epoch): " + c } ?? c) }
         warnAboutSharedCores()
         if let lr = r.restart { print("Restarting from the best epoch's weights with fresh optimizer state at learning rate \(lr)") }
         fflush(nil)

@@ -11,11 +11,30 @@ public enum Palette {
     public static let black: RGB = (0, 0, 0)
     public static let grey: RGB = (128, 128, 128)
     public static let lightGrey: RGB = (200, 200, 200)
-    /// Matplotlib's `tab10` cycle: one distinct colour per curve.
+    /// One distinct colour per curve: Okabe and Ito's colours, which readers with red–green
+    /// colour blindness tell apart too (blue, vermilion, bluish green, reddish purple, orange,
+    /// sky blue, black; yellow, faint on white, last).
     public static let categorical: [RGB] = [
-        (31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
-        (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207),
+        (0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233), (0, 0, 0), (240, 228, 66),
     ]
+    /// The relative luminance of a colour (WCAG 2: sRGB linearized, weighted 0.2126, 0.7152, 0.0722).
+    public static func luminance(_ c: RGB) -> Double {
+        func linear(_ v: UInt8) -> Double {
+            let s = Double(v) / 255
+            return s <= 0.04045 ? s / 12.92 : pow((s + 0.055) / 1.055, 2.4)
+        }
+        return 0.2126 * linear(c.0) + 0.7152 * linear(c.1) + 0.0722 * linear(c.2)
+    }
+
+    /// The contrast ratio of two colours (WCAG 2): 1 alike, 21 black on white.
+    public static func contrast(_ a: RGB, _ b: RGB) -> Double {
+        let (x, y) = (luminance(a), luminance(b))
+        return (max(x, y) + 0.05) / (min(x, y) + 0.05)
+    }
+
+    /// `colour` for text on white where it reads (a contrast of 3 or more, as large text needs), else black.
+    public static func legibleOnWhite(_ colour: RGB) -> RGB { contrast(colour, white) >= 3 ? colour : black }
+
     /// `#rrggbb` for SVG.
     public static func hex(_ c: RGB) -> String { String(format: "#%02x%02x%02x", c.0, c.1, c.2) }
 }

@@ -83,7 +83,7 @@ public enum Heatmap {
         if let threshold, let thresholdTop {  // the line two pixels high, kept within the bar
             out.fillRect(x: barX - 3, y: min(row(Double(threshold.value)), barTop + barH - 2), width: barWidth + 6, height: 2, threshold.colour)
             let label = thresholdText(threshold.value)
-            Text.drawSmooth(label, into: &out, x: labelX, y: thresholdTop, colour: threshold.colour, size: Text.tickSize)
+            Text.drawSmooth(label, into: &out, x: labelX, y: thresholdTop, colour: Palette.legibleOnWhite(threshold.colour), size: Text.tickSize)
         }
         let titleLength = Text.width(barTitle, size: Text.tickSize)  // at the right, past the widest label
         Text.drawSmooth(barTitle, into: &out, x: outW - margin - Text.height(size: Text.tickSize), y: barTop + (barH - titleLength) / 2, size: Text.tickSize, vertical: true)
@@ -128,7 +128,7 @@ public enum Heatmap {
         if let threshold, let thresholdLabel {
             out.fillRect(x: min(thresholdLabel.x, side + length - 2), y: pad - 3, width: 2, height: barH + 6, threshold.colour)
             Text.drawSmooth(thresholdLabel.text, into: &out, x: labelLeft(thresholdLabel.text, thresholdLabel.x), y: labelY,
-                            colour: threshold.colour, size: Text.tickSize)
+                            colour: Palette.legibleOnWhite(threshold.colour), size: Text.tickSize)
         }
         return out
     }

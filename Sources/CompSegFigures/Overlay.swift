@@ -37,12 +37,34 @@ public enum Overlay {
         return !isOn(p - 1) || !isOn(p + 1) || !isOn(p - width) || !isOn(p + width)
     }
 
-    /// Paints the mask's boundary pixels (`isBoundary`) in `colour`; everything else is unchanged.
+    /// Whether the pixel lies just outside the mask given by `isOn`: not in it, with a 4-neighbour in it.
+    @inline(__always)
+    public static func isHalo(x: Int, y: Int, height: Int, width: Int, _ isOn: (Int) -> Bool) -> Bool {
+        let p = y * width + x
+        guard !isOn(p) else { return false }
+        return (x > 0 && isOn(p - 1)) || (x < width - 1 && isOn(p + 1)) || (y > 0 && isOn(p - width)) || (y < height - 1 && isOn(p + width))
+    }
+
+    /// The tone of the line just outside a contour of `colour`: black or white, whichever contrasts
+    /// more with it, so that the outline stands out on any tissue, in grey print and for any colour
+    /// vision (red on pink H&E differs little in lightness).
+    public static func halo(for colour: RGB) -> RGB {
+        Palette.contrast(colour, Palette.black) >= Palette.contrast(colour, Palette.white) ? Palette.black : Palette.white
+    }
+
+    /// Paints the mask's boundary pixels (`isBoundary`) in `colour` and the pixels just outside it
+    /// (`isHalo`) in `halo(for: colour)`; everything else is unchanged.
     public static func contour(preview: RGBImage, mask: Mask, colour: RGB = (255, 0, 0)) -> RGBImage {
         precondition(preview.height == mask.height && preview.width == mask.width,
                      "Overlay: preview is \(preview.height)×\(preview.width), mask \(mask.height)×\(mask.width)")
         var out = preview
-        for y in 0..<mask.height { for x in 0..<mask.width where isBoundary(mask, x: x, y: y) { out.set(x: x, y: y, colour) } }
+        let tone = halo(for: colour), (h, w) = (mask.height, mask.width)
+        for y in 0..<h {
+            for x in 0..<w {
+                if isBoundary(mask, x: x, y: y) { out.set(x: x, y: y, colour) }
+                else if isHalo(x: x, y: y, height: h, width: w, { mask.pixels[$0] }) { out.set(x: x, y: y, tone) }
+            }
+        }
         return out
     }
 }

@@ -35,15 +35,16 @@ public enum EvaluationReport {
     ///     split (best mean Dice)" or "set by --threshold".
     ///   - colour, alpha: of the blended mask.
     ///   - warnings: what the command warned of, listed under the summary.
+    ///   - footer: the page's closing line: which compseg and which weights made it.
     public static func write(_ evaluation: SegmentationEvaluation, samples: [Sample], maps: [[Float]],
                              truth: [String: [Bool]], title: String, to folder: URL, curves: String? = nil,
                              thresholdOrigin: String = "set by --threshold",
-                             colour: RGB = maskColour, alpha: Double = maskAlpha, warnings: [String] = []) throws {
+                             colour: RGB = maskColour, alpha: Double = maskAlpha, warnings: [String] = [], footer: String? = nil) throws {
         let gallery = try writeFigures(evaluation, samples: samples, maps: maps, truth: truth, to: folder,
                                        colour: colour, alpha: alpha)
         try write(evaluation, counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [evaluation.threshold]) },
                   gallery: gallery, title: title, to: folder, curves: curves, thresholdOrigin: thresholdOrigin, colour: colour,
-                  warnings: warnings)
+                  warnings: warnings, footer: footer)
     }
 
     /// Writes the charts and the report into `folder`, from each sample's activation counts (over
@@ -51,7 +52,7 @@ public enum EvaluationReport {
     /// what the command warned of, are listed under the summary.
     public static func write(_ evaluation: SegmentationEvaluation, counts: [ActivationCounts], gallery: [(score: Double, html: String)],
                              title: String, to folder: URL, curves: String? = nil, thresholdOrigin: String = "set by --threshold",
-                             colour: RGB = maskColour, warnings: [String] = []) throws {
+                             colour: RGB = maskColour, warnings: [String] = [], footer: String? = nil) throws {
         let s = evaluation.summary
         // The ROC needs both classes, the threshold's curves cancer samples with truth or both
         // classes: without them neither is drawn (an empty plot with a caption about curves misleads).
@@ -92,7 +93,7 @@ public enum EvaluationReport {
         let body = """
             <h1>CompSeg evaluation</h1>
             <p class="subtitle">\(ReportHTML.escape(title))</p>
-            \(summaryTiles(s, thresholdOrigin: thresholdOrigin))
+            \(summaryTiles(evaluation, thresholdOrigin: thresholdOrigin))
             \(ReportHTML.warnings(warnings))
             <h2>Figures</h2>
             <div class="figures">
@@ -107,7 +108,7 @@ public enum EvaluationReport {
             <p class="subtitle">Click a column to sort; a sample's name leads to its card.</p>
             \(sampleTable(evaluation))
             """
-        try writeDurably(Data(ReportHTML.page(title: "CompSeg evaluation: \(title)", body: body).utf8),
+        try writeDurably(Data(ReportHTML.page(title: "CompSeg evaluation: \(title)", body: body, footer: footer).utf8),
                          to: folder.appendingPathComponent("report.html"))
     }
 
@@ -117,8 +118,8 @@ public enum EvaluationReport {
         var curve = ROCCurve.curve(name: name, scores: labelled.map(\.tumorFraction), labels: labelled.map { $0.label == .cancer })
         let s = evaluation.summary
         if let ci = s.aucCI, ci.count == 2 { curve.interval = (ci[0], ci[1]) }
-        if let sens = s.sensitivity, let spec = s.specificity, let cut = s.youdenFraction {
-            curve.marker = ((1 - spec, sens), "Youden: fraction ≥ \(fractionText(Double(cut)))")
+        if let sens = s.sensitivity, let spec = s.specificity, let cut = youdenCutText(evaluation) {
+            curve.marker = ((1 - spec, sens), "Youden: fraction ≥ \(cut)")
         }
         return curve
     }
@@ -140,7 +141,7 @@ public enum EvaluationReport {
             groups: [StripPlot.Group(name: "cancer-free", values: r.filter { $0.label == .cancerFree }.map(\.tumorFraction), colour: cancerFreeColour),
                      StripPlot.Group(name: "cancer", values: r.filter { $0.label == .cancer }.map(\.tumorFraction), colour: cancerColour)],
             yLabel: "tumor fraction (activation > \(thresholdText(s.threshold)))", title: "Tumor fraction by class",
-            cut: s.youdenFraction.map { ($0, "Youden cut \(fractionText($0))") })
+            cut: s.youdenFraction.map { ($0, "Youden cut \(youdenCutText(evaluation) ?? "")") })
     }
 
     /// The activation thresholds the sweep evaluates: 0.05, 0.10, … 0.95, as `bestThreshold` tries.
@@ -307,7 +308,8 @@ public enum EvaluationReport {
     }
 
     /// The summary: one tile per number, each with a line on what it means.
-    static func summaryTiles(_ s: SegmentationEvaluation.Summary, thresholdOrigin: String) -> String {
+    static func summaryTiles(_ evaluation: SegmentationEvaluation, thresholdOrigin: String) -> String {
+        let s = evaluation.summary
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         func meanSD(_ mean: Double?, _ sd: Double?) -> String { f(mean) + (sd.map { " ± " + f($0) } ?? "") }  // one sample: no sd
         var tiles = [
@@ -321,7 +323,7 @@ public enum EvaluationReport {
                                    : "95% interval by DeLong's method.")),
             ReportHTML.tile("Threshold", thresholdText(s.threshold),
                             "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
-            ReportHTML.tile("Youden cut", s.youdenFraction.map { "fraction ≥ \(fractionText($0))" } ?? (s.auc == nil ? "–" : "none"),
+            ReportHTML.tile("Youden cut", youdenCutText(evaluation).map { "fraction ≥ \($0)" } ?? (s.auc == nil ? "–" : "none"),
                             "A sample is called cancer when its tumor fraction reaches this cut (best sensitivity + specificity − 1)"
                                 + (s.youdenFraction == nil && s.auc != nil ? "; none here: no cut calls the samples better than chance "
                                    + "(every tumor fraction alike, say), so none is called." : ".")),
@@ -369,6 +371,24 @@ public enum EvaluationReport {
     /// A tumor fraction for the eye: three decimals, or three significant digits below 0.1 (0.00152,
     /// 0.0000500), so that the faint fractions a low threshold gives are not all shown as 0.002
     /// beside a cut that falls between them.
+    /// Youden's cut as the figures and tiles say it, "fraction ≥ TEXT": rounded down, with as
+    /// many decimals beyond `fractionText`'s as it takes to stay above every labelled sample's
+    /// fraction below the cut, so that the text calls the samples as the cut does (0.11053 is
+    /// 0.1105 where a sample has 0.1102, not 0.111, which a sample at the cut lies below).
+    public static func youdenCutText(_ evaluation: SegmentationEvaluation) -> String? {
+        guard let cut = evaluation.summary.youdenFraction else { return nil }
+        let below = evaluation.results.filter { $0.label != nil }.map(\.tumorFraction).filter { $0 < cut }.max() ?? -.infinity
+        var decimals = fractionText(cut).split(separator: ".").last?.count ?? 3
+        while decimals <= 12 {
+            let scale = pow(10, Double(decimals))
+            // A hair above the cut, so that a cut of 0.11 stored as 0.10999… is not shown as 0.109.
+            let shown = (cut * scale * (1 + 1e-12)).rounded(.down) / scale
+            if shown > below { return String(format: "%.\(decimals)f", shown) }
+            decimals += 1
+        }
+        return String(format: "%.15g", cut)
+    }
+
     public static func fractionText(_ v: Double) -> String {
         guard v > 0, v < 0.1, v.isFinite else { return String(format: "%.3f", v) }
         return String(format: "%.\(min(12, 2 - Int(log10(v).rounded(.down))))f", v)

@@ -8,7 +8,8 @@ import Foundation
 /// cards with HTML captions, sample cards, and tables that sort when a column header is clicked.
 public enum ReportHTML {
     /// The page around `body`, with the shared style and the table-sorting script.
-    public static func page(title: String, body: String) -> String {
+    /// - Parameter footer: a closing line, such as which compseg and which weights made the page.
+    public static func page(title: String, body: String, footer: String? = nil) -> String {
         """
         <!DOCTYPE html>
         <html lang="en"><head><meta charset="utf-8">
@@ -19,6 +20,7 @@ public enum ReportHTML {
         </style></head><body>
         <main>
         \(body)
+        \(footer.map { "<footer class=\"subtitle\" style=\"margin-top:2rem\">\(escape($0))</footer>" } ?? "")
         </main>
         <script>
         \(script)
@@ -153,12 +155,13 @@ public enum ReportHTML {
     /// `s` as an element id (and `#` link target), escaped: HTML ids hold no whitespace, so each
     /// whitespace character and `%` is written as its UTF-8 bytes in `%XX` (`spot, one` →
     /// `spot,%20one`), as are control characters and the `"`, `<`, `>` and `` ` `` that a browser
-    /// encodes in a link's fragment (else the link would not find its id). The spelling is
+    /// encodes in a link's fragment (else the link would not find its id), and every character
+    /// beyond ASCII, which a browser encodes there too (`é` → `%C3%A9`). The spelling is
     /// reversible, so distinct ids stay distinct anchors.
     public static func anchor(_ s: String) -> String {
         var text = ""
         for scalar in s.unicodeScalars {
-            if "%\"<>`".unicodeScalars.contains(scalar) || scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value == 0x7F {
+            if "%\"<>`".unicodeScalars.contains(scalar) || scalar.properties.isWhitespace || scalar.value < 0x20 || scalar.value >= 0x7F {
                 for byte in String(scalar).utf8 { text += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2) }
             } else {
                 text.unicodeScalars.append(scalar)

@@ -35,7 +35,7 @@ struct StreamedFigures {
         let f = Downscale.factor(height: h, width: w, toFit: EvaluationReport.panelSide)
         let (sh, sw) = Downscale.size(height: h, width: w, factor: f)
         var sums = [Int](repeating: 0, count: sh * sw * 3), counts = [Int](repeating: 0, count: sh * sw)
-        let c = [colour.0, colour.1, colour.2], a = min(max(alpha, 0), 1)
+        let c = [colour.0, colour.1, colour.2], a = min(max(alpha, 0), 1), halo = Overlay.halo(for: colour), tone = [halo.0, halo.1, halo.2]
         for y0 in stride(from: 0, to: h, by: Self.bandRows) {
             try Interruption.check()
             let rows = min(Self.bandRows, h - y0)
@@ -47,7 +47,10 @@ struct StreamedFigures {
                     let i = r * w + x, p = y * w + x
                     for k in 0..<3 { sums[(small + x / f) * 3 + k] += Int(preview[3 * i + k]) }
                     counts[small + x / f] += 1
-                    guard isMasked(p) else { continue }
+                    guard isMasked(p) else {
+                        if Overlay.isHalo(x: x, y: y, height: h, width: w, isMasked) { for k in 0..<3 { outlined[3 * i + k] = tone[k] } }
+                        continue
+                    }
                     labels[i] = 1
                     for k in 0..<3 { blended[3 * i + k] = Overlay.tint(preview[3 * i + k], c[k], alpha: a) }
                     if Overlay.isBoundary(x: x, y: y, height: h, width: w, isMasked) { for k in 0..<3 { outlined[3 * i + k] = c[k] } }

@@ -621,6 +621,10 @@ extension EndToEndTests {
         #expect(summary["model"] as? String == folder.path("demo/run") && summary["split"] as? String == "test"
                     && (summary["data"] as? String)?.hasSuffix("made in memory") == true
                     && (summary["threshold_origin"] as? String)?.hasPrefix("chosen on the ") == true, "\(summary)")
+        // And which network: the compseg, and the epoch and checksum of the weights it kept; the report's last line says the same.
+        let epoch = summary["weights_epoch"] as? Int, checksum = summary["weights_checksum"] as? String
+        #expect(summary["compseg_version"] as? String == "0.1.0" && epoch != nil && checksum?.count == 16, "\(summary)")
+        #expect(report.contains("Written by compseg 0.1.0; the network's weights: epoch \(epoch ?? 0), checksum \(checksum ?? "")"))
     }
 
     /// The demo checks its test maps for dotted masks as evaluate does (these settings give three),

@@ -30,6 +30,8 @@ import Testing
         let checksum = summary?["weights_checksum"] as? String ?? "none"
         #expect(summary?["compseg_version"] as? String == "0.1.0" && summary?["weights_epoch"] as? Int == 1 && checksum.count == 16
                     && weights.contains("\"compseg_data_checksum\":\"\(checksum)\""), "\(String(describing: summary))")
+        let ownReport = try String(contentsOfFile: folder.path("own/report.html"), encoding: .utf8)
+        #expect(ownReport.contains("Written by compseg 0.1.0; the network's weights: epoch 1, checksum \(checksum).</footer>"))
 
         // A second phantom whose spots have the same names and sizes, and other contents: new samples, all of them.
         let other = try TemporaryFolder()

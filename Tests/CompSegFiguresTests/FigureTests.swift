@@ -34,17 +34,23 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         var pixels = [Bool](repeating: false, count: 81)
         for y in 2...6 { for x in 2...6 { pixels[y * 9 + x] = true } }
         let out = Overlay.contour(preview: preview, mask: try Mask(height: 9, width: 9, pixels: pixels), colour: (255, 0, 0))
-        var ring: [[Int]] = []
+        var ring: [[Int]] = [], halo: [[Int]] = []
         for y in 0..<9 {
             for x in 0..<9 {
                 let p = out.pixel(x: x, y: y)
-                if same(p, (255, 0, 0)) { ring.append([x, y]) } else { #expect(same(p, grey)) }
+                if same(p, (255, 0, 0)) { ring.append([x, y]) } else if same(p, (0, 0, 0)) { halo.append([x, y]) } else { #expect(same(p, grey)) }
             }
         }
         var expected: [[Int]] = []
         for y in 2...6 { for x in 2...6 where x == 2 || x == 6 || y == 2 || y == 6 { expected.append([x, y]) } }
         #expect(ring == expected)
         #expect(ring.count == 16)
+        // Just outside it, black (red is darker than white is bright): the 4-neighbours of the square, corners aside.
+        var outside: [[Int]] = []
+        for y in 1...7 { for x in 1...7 where (x == 1 || x == 7) != (y == 1 || y == 7) { outside.append([x, y]) } }
+        #expect(halo == outside && halo.count == 20)
+        #expect(same(Overlay.halo(for: (0, 51, 255)), (255, 255, 255)), "a dark blue line is edged in white")
+        #expect(same(Palette.legibleOnWhite((0, 255, 0)), (0, 0, 0)) && same(Palette.legibleOnWhite((213, 94, 0)), (213, 94, 0)))
     }
 
     @Test func maskPixelsAtTheImageEdgeAreBoundary() {
@@ -495,7 +501,7 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(svg.contains(">AUC 1.00 [0.97, 1.00]</text>") && svg.contains("Youden: fraction ≥ 0.700"))
         #expect(svg.contains("<circle") && svg.contains(">false positive rate</text>"))
         // The frame comes before the curve in the document: SVG paints later elements on top.
-        let frame = svg.range(of: "class=\"frame\"")!.lowerBound, polyline = svg.range(of: "stroke=\"#1f77b4\"")!.lowerBound
+        let frame = svg.range(of: "class=\"frame\"")!.lowerBound, polyline = svg.range(of: "stroke=\"#0072b2\"")!.lowerBound
         #expect(frame < polyline)
     }
 

@@ -66,6 +66,27 @@ import CompSegTraining
         #expect(missed.dice == 0 && missed.sensitivity == 0)
     }
 
+    /// The Youden cut as the report says it ("fraction ≥ TEXT") calls the samples as the cut does:
+    /// rounded down, with the decimals it takes to stay above the fraction just below it.
+    @Test func youdenCutTextCallsTheSamplesAsTheCutDoes() throws {
+        let n = 10_000
+        func sample(_ id: String, _ label: SampleLabel, marked: Int) throws -> (Sample, [Float]) {
+            (try Sample(id: id, image: Tensor(zeros: [1, 1, n]), channels: .bands(["x"]), tissue: Mask(height: 1, width: n, filled: true),
+                        preview: try RGBImage(height: 1, width: n, bytes: Array(repeating: 0, count: 3 * n)), label: label),
+             (0..<n).map { $0 < marked ? 0.9 : 0.1 })
+        }
+        let made = try [sample("c1", .cancer, marked: 1105), sample("f1", .cancerFree, marked: 1102), sample("c2", .cancer, marked: 5000),
+                        sample("f2", .cancerFree, marked: 0)]
+        let e = SegmentationEvaluation(samples: made.map(\.0), maps: made.map(\.1), truth: [:], threshold: 0.5)
+        let cut = try #require(e.summary.youdenFraction)
+        #expect(cut > 0.1102 && cut <= 0.1105 && e.summary.sensitivity == 1 && e.summary.specificity == 1)
+        let text = try #require(EvaluationReport.youdenCutText(e))
+        #expect(text == "0.1105", "\(text)")
+        let shown = try #require(Double(text))
+        for r in e.results { #expect((r.tumorFraction >= shown) == (r.tumorFraction >= cut), "\(r.id)") }
+        #expect(EvaluationReport.rocCurve(name: "x", e).marker?.label == "Youden: fraction ≥ 0.1105")
+    }
+
     @Test func evaluationSummarizesCancerSamplesOnly() throws {
         func sample(_ id: String, _ label: SampleLabel) throws -> Sample {
             try Sample(id: id, image: Tensor(zeros: [1, 1, 4]), channels: .bands(["x"]),

@@ -10,6 +10,7 @@ import Testing
         // What a browser encodes in a link's fragment is encoded in the id too, so the two match.
         #expect(ReportHTML.anchor("a<i>`&\u{1}") == "a%3Ci%3E%60&amp;%01")
         #expect(ReportHTML.anchor("50%\u{00A0}x") == "50%25%C2%A0x")
+        #expect(ReportHTML.anchor("spot é") == "spot%20%C3%A9", "beyond ASCII: as a browser writes the link's fragment")
         let ids = ["spot one", "spot_one", "spot%20one", "spot  one", "spot\tone"]
         #expect(Set(ids.map(ReportHTML.anchor)).count == ids.count)
         let table = ReportHTML.sortableTable(header: ["id", "n"], numeric: [1], rows: [["spot, one", "3"]], rowIDs: ["unet-spot, one"])
