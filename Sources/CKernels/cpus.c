@@ -2,7 +2,9 @@
 #define _GNU_SOURCE
 #include "CKernels.h"
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
+#include <string.h>
 
 int compseg_affinity_cpus(void) {
     for (int n = 1024; n <= (1 << 20); n *= 2) {  // masks of machines with more CPUs than a cpu_set_t holds
@@ -16,4 +18,11 @@ int compseg_affinity_cpus(void) {
         if (reason != EINVAL) return -1;
     }
     return -1;
+}
+
+int compseg_name_thread(const char *name) {
+    char cut[16];
+    strncpy(cut, name, 15);
+    cut[15] = 0;
+    return pthread_setname_np(pthread_self(), cut);
 }

@@ -495,7 +495,7 @@ struct Compare: ParsableCommand {
                                           source: (session.folder.url.path, manifest.url.path, "test", origin),
                                           run: (skipping?.testRows ?? 0, shared + Warnings.written.dropFirst(warnedBefore)),
                                           unfamiliar: trained.unfamiliarInputs,
-                                          network: (CompSegVersion.string, trained.weights.epoch, trained.weights.checksum), to: figures)
+                                          network: (CompSegVersion.string, trained.weights.epoch, trained.weights.checksum, nil), to: figures)
                 let history = session.trainer.history
                 let keptCollapsed = session.trainer.best.map { b in history.first { $0.epoch == b.epoch }?.collapse != nil } ?? false
                 rows.append(Row(name: e.name, topology: session.model.topology.identifier, group: e.group ?? e.name,

@@ -130,7 +130,7 @@ struct Demo: ParsableCommand {
                                    footer: reportFooter(weights: kept))
         try EvaluationFiles.write(result, files: outcome.files, splits: Dictionary(uniqueKeysWithValues: outcome.test.map { ($0.id, "test") }),
                                   source: (run.url.path, outcome.data, "test", origin), run: (0, Warnings.written),
-                                  network: (CompSegVersion.string, kept.epoch, kept.checksum), to: folder)
+                                  network: (CompSegVersion.string, kept.epoch, kept.checksum, nil), to: folder)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) * 1e-9
         print(String(format: "Best epoch %d, threshold %@. Test AUC %.3f; Dice %.3f",
                      outcome.run.trainer.best?.epoch ?? 0, thresholdText(result.threshold), result.auc ?? .nan, result.diceMean)

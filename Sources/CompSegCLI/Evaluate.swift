@@ -101,6 +101,9 @@ struct Evaluate: ParsableCommand {
     /// rows cannot be recognized (not `recorded`) tells them by its own manifest's train split alone.
     static func warnAboutSeenSamples(_ seen: [(row: Manifest.Row, split: String)], scored rows: [Manifest.Row], split: EvaluatedSplit,
                                      runsOwn: Bool, recorded: Bool, fineTuned: Bool = false) {
+        // Where the scored split is test already, the remedy is other test rows, not --split test.
+        let elsewhere = split.rawValue == "test" ? "leave them out of the test split, or score a manifest of samples it never saw"
+            : "--split test of its own manifest scores samples it never saw"
         let records = fineTuned ? "training rows of the run or of the runs its weights began from" : "the run's training rows"
         func names(_ rows: [Manifest.Row]) -> String {
             rows.prefix(5).map { $0.path.lastPathComponent }.joined(separator: ", ") + (rows.count > 5 ? ", …" : "")
@@ -110,14 +113,14 @@ struct Evaluate: ParsableCommand {
             let filedAsTrain = runsOwn && learned.allSatisfy { $0.split == .train }
             warn("--split \(split.rawValue) scores \(counted(learned.count, "training sample")) the network learned from"
                  + (filedAsTrain ? "" : " (model.json records them as \(records): \(names(learned)))")
-                 + ": their AUC and Dice say nothing of how it segments new samples; --split test scores samples it never saw")
+                 + ": their AUC and Dice say nothing of how it segments new samples; " + elsewhere)
         }
         let chose = seen.filter { $0.split == "val" && !(runsOwn && $0.row.split == .val) }.map(\.row)
         if !chose.isEmpty {
             warn("--split \(split.rawValue) scores \(counted(chose.count, "validation sample")) of the run (model.json records them as "
                  + (fineTuned ? "validation rows of the run or of the runs its weights began from" : "its validation rows")
                  + ": \(names(chose))): they chose its kept epoch and threshold\(fineTuned ? " or those it began from" : ""), so their scores are optimistic; "
-                 + "--split test of its own manifest scores samples it never saw")
+                 + elsewhere)
         }
     }
 
@@ -246,11 +249,12 @@ struct Evaluate: ParsableCommand {
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen))\(skipped)",
                                        to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings,
-                                       footer: reportFooter(weights: trained.weights))
+                                       footer: reportFooter(weights: trained.weights, fineTunedFrom: trained.description.initialWeights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin),
                                       run: (leftOut?.count ?? 0, warnings), unfamiliar: unfamiliar,
-                                      network: (CompSegVersion.string, trained.weights.epoch, trained.weights.checksum), to: staging)
+                                      network: (CompSegVersion.string, trained.weights.epoch, trained.weights.checksum, trained.description.initialWeights?.run),
+                                      to: staging)
         }
         Self.noteTruthOutsideTissue(counts)
         let sm = evaluation!.summary

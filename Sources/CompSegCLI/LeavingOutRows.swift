@@ -44,10 +44,10 @@ struct LeavingOutRows {
     /// step's refusal, samples of unlike axes) ends the command as it would without the option.
     /// - Returns: what `prepare` made, and the manifest it made it of.
     mutating func preparing<T>(_ manifest: Manifest, splits: Set<Split>, reading modality: () throws -> PreparedModality,
-                               _ prepare: (Manifest) throws -> T) throws -> (made: T, manifest: Manifest) {
+                               fitted: Bool = false, _ prepare: (Manifest) throws -> T) throws -> (made: T, manifest: Manifest) {
         do { return (try prepare(manifest), manifest) } catch where !(error is Interrupted || error is MemoryShortage) {
             let rows = manifest.rows.filter { $0.split.map(splits.contains) ?? false }
-            let problems = try modality().readProblems(rows)
+            let problems = try modality().readProblems(rows, preparing: fitted)
             guard !problems.isEmpty else { throw error }
             let lines = Set(problems.map(\.line))
             for (row, problem) in zip(rows.filter { lines.contains($0.line) }, problems) {

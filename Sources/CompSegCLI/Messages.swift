@@ -219,8 +219,10 @@ func requireStandardOutputWritten() throws {
 }
 
 /// A report's closing line: the compseg that wrote it and, for one run's, which of its weights
-/// (the epoch and checksum `weights.safetensors` records), as summary.json names them.
-func reportFooter(weights: (epoch: Int?, checksum: String?)?) -> String {
+/// (the epoch and checksum `weights.safetensors` records), as summary.json names them, and the
+/// run those weights were fine-tuned from.
+func reportFooter(weights: (epoch: Int?, checksum: String?)?, fineTunedFrom start: InitialWeights? = nil) -> String {
     let known = [weights?.epoch.map { "epoch \($0)" }, weights?.checksum.map { "checksum \($0)" }].compactMap { $0 }
-    return "Written by compseg \(CompSegVersion.string)" + (known.isEmpty ? "" : "; the network's weights: " + known.joined(separator: ", ")) + "."
+    return "Written by compseg \(CompSegVersion.string)" + (known.isEmpty ? "" : "; the network's weights: " + known.joined(separator: ", "))
+        + (start.map { "; fine-tuned from the weights of \($0.run)" + ($0.epoch.map { " (epoch \($0))" } ?? "") } ?? "") + "."
 }

@@ -409,12 +409,17 @@ extension TrainedModel {
         return (value, origin)
     }
 
-    /// The epochs an unfinished run has trained, short of its epochs; nil for a run that finished
-    /// (all its epochs, or stopped by --patience: none since its best epoch improved on it).
-    private var unfinishedEpochs: Int? {
-        let training = description.training
-        guard let done = try? run.readHistory().count, done < training.epochs else { return nil }
-        if let patience = training.patience, let best = description.bestEpoch, done - best >= patience { return nil }
+    private var unfinishedEpochs: Int? { run.unfinishedEpochs(description) }
+}
+
+extension RunDirectory {
+    /// The epochs the unfinished run `model` in this folder has trained, short of its epochs; nil
+    /// for a run that finished (all its epochs, or stopped by --patience: none since its best
+    /// epoch improved on it).
+    func unfinishedEpochs(_ model: RunConfiguration) -> Int? {
+        let training = model.training
+        guard let done = try? readHistory().count, done < training.epochs else { return nil }
+        if let patience = training.patience, let best = model.bestEpoch, done - best >= patience { return nil }
         return done
     }
 }

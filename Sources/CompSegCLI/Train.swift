@@ -37,7 +37,7 @@ struct Train: ParsableCommand {
     @OptionGroup var cache: CacheOptions
     @Flag(help: "Leave out the rows whose image is missing, cannot be read or holds no tissue, or whose mask or truth file is missing or cannot be read (not a PNG or GeoJSON, damaged): each is named in a warning, the train and val ones are recorded in model.json, and the run trains on the others (its resumes leave out the same rows). Without it, such a row ends the command before training.")
     var skipUnreadable = false
-    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true) but --resume and --head-option (whose keys go in headConfiguration), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, a modality file) are taken from its folder, and ~/ from the home folder.")
+    @Option(help: "Settings file (YAML or JSON): any option above by name (cache-mb or cacheMb; paper-recipe: true) but --resume and --head-option (whose keys go in headConfiguration), the settings weightDecay, minDelta and balancedBatches, and sections modalityConfiguration, topologyConfiguration and headConfiguration; options given here override it. Its relative paths (data, out, init-from, a modality file) are taken from its folder, and ~/ from the home folder.")
     var config: String?
 
     static let defaultTopology = "unet", defaultHead = "compsegnet"
@@ -239,6 +239,7 @@ struct Train: ParsableCommand {
                 : String(format: "Trained to epoch %d in %.1f s", run.completedEpochs, seconds)) + " on \(device.summary)")
         if !finished {
             let saved = run.completedEpochs == 0 ? "No epoch completed, so it starts from the first"
+                + (run.model.initialWeights.map { ", from the weights of \($0.run) again: leave them there, unchanged" } ?? "")
                 : "The last completed epoch is saved"
             sayAfterOutput("Interrupted. \(saved); continue with: \(resumeCommand(run))")
             throw ExitCode(stop.exitStatus)
@@ -378,9 +379,17 @@ struct Train: ParsableCommand {
             let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
             return (modality, train, validation)
         }
-        let ((modality, train, validation), manifest) = try skipping?.preparing(
-            given, splits: [.train, .val], reading: { try PreparedModality(modalityManifest, registry: registry) }, prepared)
-            ?? (prepared(given), given)
+        let ((modality, train, validation), manifest): ((modality: PreparedModality, train: SampleStore, validation: SampleStore), Manifest)
+        do {
+            ((modality, train, validation), manifest) = try skipping?.preparing(
+                given, splits: [.train, .val], reading: { try PreparedModality(modalityManifest, registry: registry) }, fitted: start != nil, prepared)
+                ?? (prepared(given), given)
+        } catch let error where start != nil && (error is ManifestError || error is SampleError) {
+            // Its remedies may name another modality or step, which a fine-tuned run cannot take.
+            throw CLIError("\(error)\nWith --init-from the files are read as \(start!.record.run) read its own: its modality "
+                           + "'\(modalityManifest.name)' and its fitted preprocessing, which stay as they are; files of another kind "
+                           + "(modality, band count, axis) need a run trained on their kind")
+        }
         try skipping?.warnings.report()
         skipping?.warnIfValidationGone(given: given, kept: manifest)
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
@@ -400,14 +409,54 @@ struct Train: ParsableCommand {
         return (run, manifest)
     }
 
+    /// Where --init-from, given to a resume, names the run's initial weights elsewhere (moved, or
+    /// reached through a link): that path, where the weights there are those it began from (their
+    /// checksum); nil where it names the recorded folder or is not given. Else the difference is added to `differing`.
+    private func initialWeightsMoved(_ model: RunConfiguration, differing: inout [String]) throws -> String? {
+        guard let initFrom else { return nil }
+        let given = fileURL(initFrom).standardizedFileURL
+        guard let recorded = model.initialWeights else {
+            differing.append("init-from \(initFrom) (the run began from the topology's initializer)")
+            return nil
+        }
+        if given.path == recorded.run || given.resolvingSymlinksInPath().path == URL(fileURLWithPath: recorded.run).resolvingSymlinksInPath().path {
+            return nil
+        }
+        let there = try? RunDirectory(given).readWeightsFile()
+        guard let checksum = recorded.checksum, there?.dataChecksum == checksum else {
+            differing.append("init-from \(initFrom) (the run's: \(recorded.run)" + (there == nil ? ")" : ", whose weights were others)"))
+            return nil
+        }
+        return given.path
+    }
+
     /// The run `path` as the start of a fine-tuned one (--init-from): its model, kept weights and
     /// their record, once the options and the settings file are found to set nothing otherwise
     /// than it has (the head and the training settings aside, which are this run's own).
     private func startingRun(_ path: String, _ file: File?, registry: Registry) throws
         -> (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights) {
         let folder = RunDirectory(fileURL(path))  // not --out's, which holds no run (TrainingRun.requireRoom)
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.url.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CLIError("--init-from \(path): no such folder; it names a run folder that `compseg train` wrote (model.json, weights.safetensors)")
+        }
+        guard FileManager.default.fileExists(atPath: folder.modelFile.path) else {
+            throw CLIError("--init-from \(path): holds no model.json, so no run that `compseg train` wrote")
+        }
         let start = try InitialWeights.reading(folder)
         try start.model.requirePlugins(registry, file: folder.modelFile.path)
+        // Weights that will change yet: said, since a resume of this run before its first epoch needs them as they are now.
+        let kept = "its weights are those of its best epoch so far" + (start.record.epoch.map { " (\($0))" } ?? "")
+            + ", and a resume of this run before its first epoch needs them unchanged"
+        if FolderLock.isHeld(folder.url) {
+            warn("--init-from \(folder.url.path) is training now, in another compseg: \(kept)")
+        } else if let done = folder.unfinishedEpochs(start.model) {
+            warn("--init-from \(folder.url.path) has trained \(done) of its \(start.model.training.epochs) epochs (stopped early): \(kept)")
+        }
+        if start.model.rows == nil {
+            warn("--init-from \(folder.url.path) records no rows it trained on (removed from a copy, or a run of an older compseg): "
+                 + "evaluate cannot tell its samples among those it scores")
+        }
         guard start.model.modality != nil else {
             throw TrainingError("\(folder.modelFile.path) names no modality (a network trained on samples made in memory): "
                                 + "--init-from needs the modality the run read its data with")
@@ -458,14 +507,17 @@ struct Train: ParsableCommand {
         // The options (and a settings file) that began the run may be given again: what they set must be the run's.
         var differing = try differences(file ?? File(), from: model, resuming: folder, registry: registry)
         differing += trainingDifferences(file, from: model.training)
+        let movedStart = try initialWeightsMoved(model, differing: &differing)
         guard differing.isEmpty else {
             throw CLIError("--resume continues the run as its model.json describes it, so it cannot honour "
                            + (config.map { "\($0)'s (or the command line's) " } ?? "") + differing.joined(separator: ", ")
                            + "; start a new run with another --out to change them (--resume honours --epochs, --patience, --data, "
                            + "--threads, --cache-mb, --device and --precision, and every other setting where it is the run's)", usage: true)
         }
-        let lock = try TrainingRun.lockForTraining(folder, resuming: true)
         var changes: [String] = []
+        if let movedStart, let before = model.initialWeights?.run {
+            changes.append("initial weights \(before) → \(movedStart)"); model.initialWeights?.run = movedStart
+        }
         if let epochs = training.epochs, epochs != model.training.epochs {
             changes.append("epochs \(model.training.epochs) → \(epochs)"); model.training.epochs = epochs
         }
@@ -482,12 +534,20 @@ struct Train: ParsableCommand {
                            + "(\(asked) is the total to reach)", usage: true)
         }
         if done == model.training.epochs, let threshold = model.threshold, changes.isEmpty, let checkpoint {
-            let restored = try TrainingRun.restoreMissingFiles(of: folder, from: checkpoint)
+            // Files a kill or a hand removed are written again where the folder may be written; a finished run on
+            // read-only storage (shared between labs) is left as it is.
+            var restored: [String] = []
+            if access(folder.url.path, W_OK) == 0 {
+                let lock = try TrainingRun.lockForTraining(folder, resuming: true)
+                defer { lock.release() }
+                restored = try TrainingRun.restoreMissingFiles(of: folder, from: checkpoint)
+            }
             if !restored.isEmpty { print("Wrote \(restored.joined(separator: ", ")) again from \(folder.checkpointFile.lastPathComponent)") }
             print("\(folder.url.path) already completed its \(done) epochs and recorded its threshold "
                   + "\(thresholdText(threshold.value)): nothing \(restored.isEmpty ? "" : "else ")to do (--epochs N trains it further)")
             return nil
         }
+        let lock = try TrainingRun.lockForTraining(folder, resuming: true)
         // Threads change the epochs still to train; a finished run trains none, and its record stays as it was.
         if done < model.training.epochs, let change = recordThreadChange(&model) { changes.append(change) }
         guard let manifestPath = data ?? model.versions["manifest"] else {
@@ -527,8 +587,13 @@ struct Train: ParsableCommand {
         let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry, lock: lock)
         // The data it goes on with, named unless the changes name them (a manifest that moved).
         let moved = changes.contains { $0.hasPrefix("manifest ") }
-        print("Resuming \(folder.url.path) after epoch \(run.completedEpochs) of \(model.training.epochs)"
-              + (changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")") + (moved ? "" : " on \(manifest.url.path)"))
+        var start = ""
+        if run.completedEpochs == 0, let initial = model.initialWeights {
+            start = ", from the weights of \(initial.run) it began with" + (initial.checksum == nil ? "" : " (their checksum agrees)")
+        }
+        let changed = changes.isEmpty ? "" : " (" + changes.joined(separator: ", ") + ")"
+        print("Resuming \(folder.url.path) after epoch \(run.completedEpochs) of \(model.training.epochs)" + changed
+              + (moved ? "" : " on \(manifest.url.path)") + start)
         return (run, manifest)
     }
 
@@ -611,10 +676,6 @@ struct Train: ParsableCommand {
         if let folder, let out, fileURL(out).standardizedFileURL.path != folder.url.standardizedFileURL.path {
             differing.append("out \(out) (the run resumed is \(folder.url.path))")
         }
-        if folder != nil, let initFrom {
-            let given = fileURL(initFrom).standardizedFileURL.path, recorded = model.initialWeights?.run
-            if given != recorded { differing.append("init-from \(initFrom) (the run's: \(recorded ?? "none"))") }
-        }
         if let topology {
             differing += [RecordedSettings.difference("topology", .string(registry.topologies.identifier(topology)),
                                                       .string(model.topology.identifier))].compactMap { $0 }
@@ -641,7 +702,12 @@ struct Train: ParsableCommand {
                     throw CLIError("--modality \(name): \(error); \(folder == nil ? "--init-from" : "--resume") needs no --modality: the run's model.json holds its modality")
                 }
             } ?? trained
-            if let options = file.modalityConfiguration { manifest.options = try mergedOptions(manifest.options, options) }
+            if let options = file.modalityConfiguration {
+                manifest.options = try mergedOptions(manifest.options, options)
+                // Keys the reader does not know, or settings it refuses, are named as a new run names them.
+                manifest.source = "\(config ?? "--config")'s modalityConfiguration"
+                _ = try PreparedModality(manifest, registry: registry)
+            }
             differing += RecordedSettings.modalityDifferences(manifest, trained, registry: registry,
                                                               prefix: modality.map { "modality \($0): " } ?? "modalityConfiguration: ")
         }

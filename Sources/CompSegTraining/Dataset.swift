@@ -151,13 +151,15 @@ public struct PreparedModality: Sendable {
 
     /// Reads every row, so that a bad file is reported with all the others: each problem by line
     /// (an empty tissue mask too, which `store` refuses: a fit on no tissue fails for want of pixels).
-    /// These are the rows `--skip-unreadable` leaves out.
-    public func readProblems(_ rows: [Manifest.Row]) -> [(line: Int, message: String)] {
+    /// These are the rows `--skip-unreadable` leaves out. `preparing`: the chain is fitted already
+    /// (a run fine-tuned from another's), and a row it refuses is one too.
+    public func readProblems(_ rows: [Manifest.Row], preparing: Bool = false) -> [(line: Int, message: String)] {
         rows.compactMap { row in
             do {
                 var sample = try read(row)
                 sample.id = Sample.id(of: row.path)
                 try Self.requireTissue(sample)
+                if preparing { _ = try prepare(sample) }
                 return nil
             } catch { return (row.line, "line \(row.line): \(error)") }
         }

@@ -54,6 +54,8 @@ public struct SegmentationEvaluation: Sendable {
         /// Which network scored: the compseg that ran it, and the epoch and data checksum of the
         /// weights (`weights.safetensors`' `epoch` and `compseg_data_checksum`); nil when not told.
         public var compsegVersion: String? = nil, weightsEpoch: Int? = nil, weightsChecksum: String? = nil
+        /// The run whose weights the scoring run's began from (`train --init-from`); nil for one trained from scratch.
+        public var fineTunedFrom: String? = nil
 
         enum CodingKeys: String, CodingKey {
             case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
@@ -65,6 +67,7 @@ public struct SegmentationEvaluation: Sendable {
             case cancerFreeFractionMean = "cancer_free_fraction_mean", cancerFreeFractionSD = "cancer_free_fraction_sd"
             case model, data, split, thresholdOrigin = "threshold_origin", nLeftOut = "n_left_out", warnings
             case compsegVersion = "compseg_version", weightsEpoch = "weights_epoch", weightsChecksum = "weights_checksum"
+            case fineTunedFrom = "fine_tuned_from"
         }
 
         /// Every key, a measure that cannot be computed (no AUC with one class, no Dice without truth) as null.
@@ -84,7 +87,7 @@ public struct SegmentationEvaluation: Sendable {
             try c.encode(thresholdOrigin, forKey: .thresholdOrigin); try c.encode(nLeftOut, forKey: .nLeftOut)
             try c.encode(warnings, forKey: .warnings)
             try c.encode(compsegVersion, forKey: .compsegVersion); try c.encode(weightsEpoch, forKey: .weightsEpoch)
-            try c.encode(weightsChecksum, forKey: .weightsChecksum)
+            try c.encode(weightsChecksum, forKey: .weightsChecksum); try c.encode(fineTunedFrom, forKey: .fineTunedFrom)
         }
     }
 

@@ -17,11 +17,11 @@ public enum EvaluationFiles {
     /// id), the file it came from (`files` by sample id), where known, and whether its inputs lie
     /// outside the run's (`unfamiliar`, as `SegmentationFiles.unfamiliarText`). `source` sets the
     /// summary's `model`, `data`, `split` and `thresholdOrigin`; `run` its `nLeftOut` and `warnings`;
-    /// `network` its `compsegVersion`, `weightsEpoch` and `weightsChecksum`.
+    /// `network` its `compsegVersion`, `weightsEpoch`, `weightsChecksum` and `fineTunedFrom`.
     public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], splits: [String: String] = [:],
                              source: (model: String, data: String, split: String, thresholdOrigin: String)? = nil,
                              run: (leftOut: Int, warnings: [String])? = nil, unfamiliar: [String: Bool]? = nil,
-                             network: (version: String, epoch: Int?, checksum: String?)? = nil, to folder: URL) throws {
+                             network: (version: String, epoch: Int?, checksum: String?, fineTunedFrom: String?)? = nil, to folder: URL) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
@@ -37,7 +37,7 @@ public enum EvaluationFiles {
         var summary = evaluation.summary
         if let source { (summary.model, summary.data, summary.split, summary.thresholdOrigin) = source }
         if let run { (summary.nLeftOut, summary.warnings) = (run.leftOut, run.warnings) }
-        if let network { (summary.compsegVersion, summary.weightsEpoch, summary.weightsChecksum) = network }
+        if let network { (summary.compsegVersion, summary.weightsEpoch, summary.weightsChecksum, summary.fineTunedFrom) = network }
         try writeDurably(encoder.encode(summary), to: folder.appendingPathComponent("summary.json"))  // last: it says all is there
     }
 }

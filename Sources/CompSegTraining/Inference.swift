@@ -1,3 +1,4 @@
+import CKernels
 import CompSegCore
 import CompSegIO
 import CompSegNN
@@ -140,7 +141,7 @@ final class SamplePrefetcher: @unchecked Sendable {
         _ahead = max(1, ahead)
         // Only this thread asks the store for samples until the last is made or `cancel` stops it.
         nonisolated(unsafe) let store = store
-        let started = startThread { [self] in
+        let started = startThread(name: "compseg-reader") { [self] in
             for i in 0..<count {
                 condition.lock()
                 while ready.count >= _ahead && !cancelled { condition.wait() }
@@ -181,15 +182,20 @@ final class SamplePrefetcher: @unchecked Sendable {
     }
 }
 
-/// Runs `body` on a new detached thread; false, and `body` not
-/// run, where the system refuses the thread (Foundation's `Thread.start` would fail unsaid, and
-/// whoever waits for the thread would wait for ever).
-func startThread(_ body: @escaping @Sendable () -> Void) -> Bool {
-    final class Body { let run: @Sendable () -> Void; init(_ run: @escaping @Sendable () -> Void) { self.run = run } }
-    let context = Unmanaged.passRetained(Body(body)).toOpaque()
+/// Runs `body` on a new detached thread called `name` (at most 15 bytes, as `top -H` and a
+/// debugger show it); false, and `body` not run, where the system refuses the thread
+/// (Foundation's `Thread.start` would fail unsaid, and whoever waits for the thread would wait for ever).
+func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
+    final class Body {
+        let name: String, run: @Sendable () -> Void
+        init(_ name: String, _ run: @escaping @Sendable () -> Void) { self.name = name; self.run = run }
+    }
+    let context = Unmanaged.passRetained(Body(String(name.utf8.prefix(15))!, body)).toOpaque()
     var thread = pthread_t()
     let status = pthread_create(&thread, nil, { raw in
-        Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue().run()
+        let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()
+        _ = compseg_name_thread(body.name)
+        body.run()
         return nil
     }, context)
     guard status == 0 else {

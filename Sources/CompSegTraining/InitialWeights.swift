@@ -21,6 +21,15 @@ public struct InitialWeights: Codable, Sendable, Equatable {
         (self.run, self.epoch, self.checksum, self.rows) = (run, epoch, checksum, rows)
     }
 
+    /// `rows` may be left out (removed from a copy sent to another lab, as its names are private).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        run = try c.decode(String.self, forKey: .run)
+        epoch = try c.decodeIfPresent(Int.self, forKey: .epoch)
+        checksum = try c.decodeIfPresent(String.self, forKey: .checksum)
+        rows = try c.decodeIfPresent([ManifestRows].self, forKey: .rows) ?? []
+    }
+
     /// The run in `folder` as a start for another: its configuration, its kept weights and their record.
     /// - Throws: naming the folder's file that is missing, unreadable, or holds weights that are not finite.
     public static func reading(_ folder: RunDirectory) throws -> (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights) {
@@ -45,7 +54,8 @@ public struct InitialWeights: Codable, Sendable, Equatable {
         let folder = RunDirectory(URL(fileURLWithPath: run))
         guard FileManager.default.fileExists(atPath: folder.weightsFile.path) else {
             throw TrainingError("\(folder.weightsFile.path): not found; this run starts from those weights (model.json's "
-                                + "initialWeights) and has not finished an epoch, so it needs them: put the run back, or start anew")
+                                + "initialWeights) and has not finished an epoch, so it needs them: put the run back, give its new place with "
+                                + "--init-from, or start anew")
         }
         let file = try folder.readWeightsFile()
         guard checksum == nil || file.dataChecksum == checksum else {

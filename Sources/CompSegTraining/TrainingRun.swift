@@ -236,8 +236,9 @@ public final class TrainingRun {
     /// `trainer`'s network set to `weights`, those of the run `model.initialWeights` names.
     static func start(_ trainer: Trainer, from weights: [String: Tensor], model: RunConfiguration) throws {
         do { try trainer.network.load(weights) } catch {
-            throw TrainingError("\(model.initialWeights.map { RunDirectory(URL(fileURLWithPath: $0.run)).weightsFile.path } ?? "the initial weights"): "
-                                + "do not fit the \(model.topology.identifier) network of this run (\(error))")
+            let run = model.initialWeights.map { RunDirectory(URL(fileURLWithPath: $0.run)) }
+            throw TrainingError("\(run?.weightsFile.path ?? "the initial weights"): do not fit the \(model.topology.identifier) network that "
+                                + "\(run?.modelFile.path ?? "model.json") describes (\(error)); was one of them edited or replaced?")
         }
     }
 

@@ -61,20 +61,59 @@ import Testing
                     && refused.output.contains("width 8 (the run's: 4)") && refused.output.contains("reader raman (the run's: infrared)"),
                 "\(refused.output)")
         #expect(!FileManager.default.fileExists(atPath: folder.path("wider")))
+        let nowhere = try cli.run(["train", "--init-from", folder.path("nowhere"), "--data", second, "--out", folder.path("x")])
+        #expect(nowhere.status != 0 && nowhere.output.contains("--init-from \(folder.path("nowhere")): no such folder"), "\(nowhere.output)")
+        // A settings file's reader keys are checked as for a new run, though the run's options stand.
+        try "initFrom: run\ndata: \(second)\nout: x\nmodalityConfiguration: {tissue: {removeSpecks: 3}}\n"
+            .write(toFile: folder.path("tune.yaml"), atomically: true, encoding: .utf8)
+        let unknown = try cli.run(["train", "--config", folder.path("tune.yaml")])
+        #expect(unknown.status != 0 && unknown.output.contains("removeSpecks"), "\(unknown.output)")
+
+        // Files the run's fitted preprocessing cannot take (10 bands, not 20): refused, saying why the remedies differ, or left out.
+        let narrow = try TemporaryFolder()
+        defer { narrow.remove() }
+        _ = try cli.phantom(narrow, size: 16, bands: 10, seed: 6)
+        let folderOfSecond = (second as NSString).deletingLastPathComponent
+        var mixed = ["path,label,split"] + (try String(contentsOfFile: second, encoding: .utf8)).split(separator: "\n").dropFirst().map {
+            "\(folderOfSecond)/" + $0.split(separator: ",").prefix(3).joined(separator: ",")
+        }
+        mixed.append(narrow.path("data/spot000.h5") + ",1,train")
+        try (mixed.joined(separator: "\n") + "\n").write(toFile: folder.path("mixed.csv"), atomically: true, encoding: .utf8)
+        let mismatch = try cli.run(["train", "--init-from", folder.path("run"), "--data", folder.path("mixed.csv"), "--out", folder.path("mixed")])
+        #expect(mismatch.status != 0 && mismatch.output.contains("With --init-from the files are read as \(folder.path("run")) read its own"),
+                "\(mismatch.output)")
+        let skipped = try cli.run(["train", "--init-from", folder.path("run"), "--data", folder.path("mixed.csv"), "--out", folder.path("mixed"),
+                                   "--epochs", "1", "--skip-unreadable"])
+        #expect(skipped.status == 0 && skipped.output.contains("mixed.csv: line 10: sample spot000: its channels (10 bands"), "\(skipped.output)")
 
         // evaluate knows the first run's samples as ones the network saw.
         let seen = try cli.run(["evaluate", "--model", folder.path("tuned"), "--data", first, "--split", "all", "--out", folder.path("seen")])
         #expect(seen.status == 0 && seen.output.contains("training samples the network learned from (model.json records them as training "
                                                          + "rows of the run or of the runs its weights began from"), "\(seen.output)")
 
+        // evaluate's summary and report say where the weights began.
+        let summary = try json(folder.path("seen/summary.json"))
+        #expect(summary["fine_tuned_from"] as? String == folder.path("run"), "\(summary)")
+        #expect(try String(contentsOfFile: folder.path("seen/report.html"), encoding: .utf8)
+                    .contains("; fine-tuned from the weights of \(folder.path("run")) (epoch 1).</footer>"))
+
         // A fine-tuned run stopped before its first epoch (its model.json alone) resumes from the weights it began with…
-        for name in ["stopped", "changed"] {
+        for name in ["stopped", "moved", "changed"] {
             try FileManager.default.createDirectory(atPath: folder.path(name), withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: folder.path("tuned/model.json"), toPath: folder.path("\(name)/model.json"))
         }
         let resumed = try cli.run(["train", "--resume", folder.path("stopped")])
-        #expect(resumed.status == 0, "\(resumed.output)")
+        #expect(resumed.status == 0 && resumed.output.contains("after epoch 0 of 1 on \(second), from the weights of \(folder.path("run")) it began "
+                                                               + "with (their checksum agrees)"), "\(resumed.output)")
         #expect(try largestDifference(folder.path("run/weights.safetensors"), folder.path("stopped/weights.safetensors")) < 1e-5)
+        // …from where they moved, given by --init-from (the checksum there agreeing), which it records.
+        try FileManager.default.moveItem(atPath: folder.path("run"), toPath: folder.path("elsewhere"))
+        let lost = try cli.run(["train", "--resume", folder.path("moved")])
+        #expect(lost.status != 0 && lost.output.contains("give its new place with --init-from"), "\(lost.output)")
+        let found = try cli.run(["train", "--resume", folder.path("moved"), "--init-from", folder.path("elsewhere")])
+        #expect(found.status == 0 && found.output.contains("(initial weights \(folder.path("run")) → \(folder.path("elsewhere")))"), "\(found.output)")
+        #expect((try json(folder.path("moved/model.json"))["initialWeights"] as? [String: Any])?["run"] as? String == folder.path("elsewhere"))
+        try FileManager.default.moveItem(atPath: folder.path("elsewhere"), toPath: folder.path("run"))
         // …and refuses where those weights are others now (a network of another seed's).
         #expect(try cli.run(["train", "--modality", "infrared", "--data", second, "--out", other.path("run"), "--epochs", "1",
                              "--width", "4", "--depth", "2", "--seed", "5"]).status == 0)

@@ -53,5 +53,7 @@ void compseg_line_buffered_stdout(void);
 /// value; -1 where a write failed earlier for a reason no longer known).
 int compseg_stdout_failure(void);
 
+/// Names the calling thread (at most 15 bytes; longer names are cut), as `top -H` and debuggers show it; 0 on success.
+int compseg_name_thread(const char *name);
 /// The CPUs this process's affinity mask allows (taskset, a batch system's binding); -1 where it cannot be read.
 int compseg_affinity_cpus(void);
