@@ -55,6 +55,7 @@ public final class TrainingRun {
         if let value = (trainer.head as? any ReportsConfiguration)?.configurationValue { model.head.configuration = value }
         self.model = model
         try Self.requireStepMemory(model, train: train, registry: registry)
+        try DiskSpace.require(trainer, in: folder)
         try folder.create()
         self.lock = try lock ?? FolderLock(folder.url, holder: Self.lockHolder)
         removeLeftoverTemporaries(in: folder.url)
@@ -96,7 +97,10 @@ public final class TrainingRun {
             throw TrainingError("\(folder.url.path) already completed \(trainer.history.count) epochs, more than the "
                                 + "\(model.training.epochs) asked for")
         }
-        if trainer.history.count < model.training.epochs, !trainer.patienceRanOut { try Self.requireStepMemory(model, train: train, registry: registry) }
+        if trainer.history.count < model.training.epochs, !trainer.patienceRanOut {
+            try Self.requireStepMemory(model, train: train, registry: registry)
+            try DiskSpace.require(trainer, in: folder)
+        }
         committedEpochs = trainer.history.count
         // No epoch committed yet: only model.json, so that a kill now leaves a run stopped before its first epoch.
         if trainer.history.isEmpty { try folder.writeModel(model) } else { try writeEpochFiles(weights: true) }

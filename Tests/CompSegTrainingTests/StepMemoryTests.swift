@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import CompSegNetHead
 import CompSegNN
 @testable import CompSegTraining
@@ -20,6 +21,37 @@ import UNetTopology
         let store = SampleStore(ids: ["a", "b", "c", "d"], labels: [.cancer, .cancerFree, .cancer, .cancerFree],
                                 shape: Shape([3, side, side]), cacheBudget: 0) { _ in throw TrainingError("not read") }
         return (model, store, registry)
+    }
+
+    /// A run is refused before its first step where its folder's file system cannot hold its
+    /// files: two checkpoints and two weights files, whose sizes are foretold to within their headers.
+    @Test func aRunNeedsRoomOnDiskForTwoOfEachFile() throws {
+        let (model, _, registry) = try Self.run(batch: 2, side: 16)
+        let trainer = try TrainingRun.trainer(model, registry)
+        let folder = RunDirectory(FileManager.default.temporaryDirectory.appendingPathComponent("compseg-disk-\(UUID())"))
+        try folder.create()
+        defer { try? FileManager.default.removeItem(at: folder.url) }
+        var checkpoint = trainer.checkpoint()  // Adam's moments are made by the first step: as many as the weights
+        checkpoint.optimizerState = Dictionary(uniqueKeysWithValues: trainer.network.namedParameters().flatMap { name, p in
+            [("\(name).m", p.copy()), ("\(name).v", p.copy())]
+        })
+        checkpoint.best = (1, 0.5, trainer.network.stateDictionary())
+        try checkpoint.write(to: folder.checkpointFile)
+        try folder.writeWeights(trainer.network.stateDictionary())
+        func size(_ url: URL) throws -> Int { try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int ?? 0 }
+        let (foretold, weights) = DiskSpace.runFiles(trainer)
+        let (written, writtenWeights) = (try size(folder.checkpointFile), try size(folder.weightsFile))
+        #expect(foretold <= written && written < foretold + 64 * 1024 && weights <= writtenWeights && writtenWeights < weights + 16 * 1024,
+                "foretold \(foretold) and \(weights), written \(written) and \(writtenWeights)")
+        // With those files there, one more of each and a megabyte must fit.
+        let need = foretold + weights + (1 << 20) - (written - foretold) - (writtenWeights - weights)
+        try DiskSpace.require(trainer, in: folder, free: need)
+        do {
+            try DiskSpace.require(trainer, in: folder, free: need - 1)
+            Issue.record("a file system without room for the next commit is taken")
+        } catch let error as IOError {
+            #expect("\(error)".hasPrefix(folder.url.path) && "\(error)".contains("free some space, or train into a folder elsewhere"), "\(error)")
+        }
     }
 
     @Test func aBatchTooLargeForMemoryIsRefusedSayingWhatFits() throws {
