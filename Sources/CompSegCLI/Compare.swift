@@ -614,7 +614,7 @@ struct Compare: ParsableCommand {
             \(ReportHTML.warnings(Warnings.written))
             \(seedSection(rows))
             <h2>Comparison</h2>
-            <p class="subtitle">Click a column to sort. Training seconds and images/s are wall-clock on this machine.</p>
+            <p class="subtitle">Click a column, or press Enter on it, to sort. Training seconds and images/s are wall-clock on this machine.</p>
             \(comparison)
             \(roc.isEmpty ? "" : "<div class=\"figures\" style=\"margin-top:1rem\">\(rocFigure)</div>")
             \(sections.joined(separator: "\n"))

@@ -86,7 +86,7 @@ extension Compare {
         let numeric = Set(header.indices.filter { !["entry", "topology"].contains(header[$0]) })
         return """
             <h2>Over the \(seedsLine)</h2>
-            <p class="subtitle">Each run's test AUC and mean Dice; mean ± sd over the runs. A difference between entries smaller than their spread is no finding. Click a column to sort.</p>
+            <p class="subtitle">Each run's test AUC and mean Dice; mean ± sd over the runs. A difference between entries smaller than their spread is no finding. Click a column, or press Enter on it, to sort.</p>
             \(ReportHTML.sortableTable(header: header, numeric: numeric, rows: cells))
             """
     }

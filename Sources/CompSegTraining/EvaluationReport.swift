@@ -105,7 +105,7 @@ public enum EvaluationReport {
             \(gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n"))
             </div>
             <h2>Per-sample results</h2>
-            <p class="subtitle">Click a column to sort; a sample's name leads to its card.</p>
+            <p class="subtitle">Click a column, or press Enter on it, to sort; a sample's name leads to its card.</p>
             \(sampleTable(evaluation))
             """
         try writeDurably(Data(ReportHTML.page(title: "CompSeg evaluation: \(title)", body: body, footer: footer).utf8),

@@ -31,7 +31,7 @@ public enum ReportHTML {
     }
 
     static let style = """
-        :root { --ink: #1d1d1f; --muted: #5b5b66; --line: #dcdce3; --tile: #f5f6f8; --accent: #1f77b4; }
+        :root { --ink: #1d1d1f; --muted: #5b5b66; --line: #dcdce3; --tile: #f5f6f8; --accent: #0072b2; }
         * { box-sizing: border-box; }
         body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", Helvetica, Arial, sans-serif;
                margin: 0; color: var(--ink); font-size: 16px; line-height: 1.45; background: #fff; }
@@ -66,7 +66,8 @@ public enum ReportHTML {
         table.sortable th::after { content: " \\2195"; color: #aaa; }
         table.sortable th[data-dir="asc"]::after { content: " \\2191"; color: var(--ink); }
         table.sortable th[data-dir="desc"]::after { content: " \\2193"; color: var(--ink); }
-        td.num { text-align: right; }
+        td.num, th[data-type="number"] { text-align: right; }
+        table.sortable th:focus-visible { outline: 2px solid var(--accent); outline-offset: -2px; }
         .scroll { overflow-x: auto; }
         details > summary { cursor: pointer; font-weight: 600; margin: 0.6rem 0; }
         .warnings { background: #fff4e0; border-left: 4px solid #d98a00; border-radius: 4px; padding: 0.6rem 1rem 0.6rem 2rem; }
@@ -78,10 +79,11 @@ public enum ReportHTML {
     static let script = """
         document.querySelectorAll("table.sortable").forEach(function (table) {
           table.querySelectorAll("thead th").forEach(function (th, column) {
-            th.addEventListener("click", function () {
+            function sort() {
               var ascending = th.dataset.dir !== "asc";
-              table.querySelectorAll("thead th").forEach(function (other) { delete other.dataset.dir; });
+              table.querySelectorAll("thead th").forEach(function (other) { delete other.dataset.dir; other.setAttribute("aria-sort", "none"); });
               th.dataset.dir = ascending ? "asc" : "desc";
+              th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
               var numeric = th.dataset.type === "number", body = table.tBodies[0];
               var rows = Array.prototype.slice.call(body.rows);
               function key(row) { var c = row.cells[column]; return c.dataset.v !== undefined ? c.dataset.v : c.textContent; }
@@ -95,6 +97,10 @@ public enum ReportHTML {
                 return ascending ? x.localeCompare(y) : y.localeCompare(x);
               });
               rows.forEach(function (row) { body.appendChild(row); });
+            }
+            th.addEventListener("click", sort);
+            th.addEventListener("keydown", function (event) {  // from the keyboard too: Enter or Space on the focused header
+              if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sort(); }
             });
           });
         });
@@ -134,7 +140,7 @@ public enum ReportHTML {
     /// "" (missing, sorted last).
     public static func sortableTable(header: [String], numeric: Set<Int>, rows: [[String]], rowIDs: [String]? = nil) -> String {
         let head = header.enumerated().map { i, h in
-            "<th\(numeric.contains(i) ? " data-type=\"number\"" : "")>\(escape(h))</th>"
+            "<th scope=\"col\" tabindex=\"0\" aria-sort=\"none\"\(numeric.contains(i) ? " data-type=\"number\"" : "")>\(escape(h))</th>"
         }.joined()
         let body = rows.enumerated().map { r, cells in
             "<tr>" + cells.enumerated().map { i, c in
