@@ -301,8 +301,10 @@ struct Compare: ParsableCommand {
             }
         }
         let folder = fileURL(out)
-        var folderLock: FolderLock?  // a resumed comparison's: its leftovers are then no other compare's writes
+        var folderLock: FolderLock?  // its leftovers are then no other compare's writes, and no other command writes there
         defer { folderLock?.release() }
+        // Another compseg comparing (or writing) there now: refused as such (exit 75), not as a folder that holds entries.
+        if FolderLock.isHeld(folder) { _ = try FolderLock(folder, holder: "comparing in this folder") }
         if resume {
             guard FileManager.default.fileExists(atPath: folder.path) else {
                 throw CLIError("\(folder.path) does not exist: there is no comparison to resume there; begin one by leaving out --resume")
@@ -425,6 +427,10 @@ struct Compare: ParsableCommand {
             return model
         }
         for e in entries where begun[e.name] == nil { try TrainingRun.requireStepMemory(newRun(e), train: train, registry: registry) }
+        if folderLock == nil {  // a new comparison's folder, held from its first entry on
+            try createFolder(folder)
+            folderLock = try FolderLock(folder, holder: "comparing in this folder")
+        }
         let shared = Warnings.written  // the samples' own: in every entry's summary.json
         let stop = InterruptFlag.install()
 

@@ -93,16 +93,27 @@ struct Demo: ParsableCommand {
         _ = try registry.head(settings.head.identifier, settings.head.pluginConfiguration(source: "the command line: --alpha"))
 
         let run = RunDirectory(folder.appendingPathComponent("run"))
-        if !force {
-            let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path)
-            try requireEmptyFolder(folder, earlier ? "pass --force to replace the demo there, or choose another --out"
-                                   : "it holds no earlier demo for --force to replace: choose another --out")
+        // Another compseg writing a demo here now is refused (exit 75) before anything there is looked at or removed.
+        let made = missingFolders(folder)
+        try createFolder(folder)
+        let lock: FolderLock
+        do {
+            lock = try FolderLock(folder, holder: "writing a demo into this folder")
+            if !force {
+                let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path)
+                try requireEmptyFolder(folder, earlier ? "pass --force to replace the demo there, or choose another --out"
+                                       : "it holds no earlier demo for --force to replace: choose another --out")
+            }
+            if force, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path) {
+                // No earlier demo's: its files are someone else's, and --force replaces only a demo.
+                try requireEmptyFolder(folder, "it holds no earlier demo (no \(Self.stamp)), and --force replaces only a demo's files: choose "
+                                       + "another --out")
+            }
+        } catch {
+            removeEmptyFolders(made)
+            throw error
         }
-        if force, !FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path) {
-            // No earlier demo's: its files are someone else's, and --force replaces only a demo.
-            try requireEmptyFolder(folder, "it holds no earlier demo (no \(Self.stamp)), and --force replaces only a demo's files: choose "
-                                   + "another --out")
-        }
+        defer { lock.release() }
         try Self.removeEarlierDemo(in: folder)
         // An earlier demo's report and per-sample files go too, before training: a stop leaves none beside the new run.
         SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)

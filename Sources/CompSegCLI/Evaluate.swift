@@ -246,9 +246,10 @@ struct Evaluate: ParsableCommand {
             Self.noteDoubtfulTruths(counts, truths: inputs.rowsByID.compactMapValues(\.truth))  // a warning: before the report lists them
             let unfamiliar = trained.unfamiliarInputs  // before the warning takes the checks
             warnAboutUnfamiliarInputs(trained)
+            let curves = reportCurves(trained.run)  // before the warnings are taken: one it cannot read is among them
             let warnings = Warnings.written
             try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen))\(skipped)",
-                                       to: staging, curves: try trained.run.curvesSVG(), thresholdOrigin: origin, warnings: warnings,
+                                       to: staging, curves: curves, thresholdOrigin: origin, warnings: warnings,
                                        footer: reportFooter(weights: trained.weights, fineTunedFrom: trained.description.initialWeights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
                                       source: (trained.run.url.path, manifest.url.path, split.rawValue, origin),

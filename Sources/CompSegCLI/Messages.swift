@@ -226,3 +226,13 @@ func reportFooter(weights: (epoch: Int?, checksum: String?)?, fineTunedFrom star
     return "Written by compseg \(CompSegVersion.string)" + (known.isEmpty ? "" : "; the network's weights: " + known.joined(separator: ", "))
         + (start.map { "; fine-tuned from the weights of \($0.run)" + ($0.epoch.map { " (epoch \($0))" } ?? "") } ?? "") + "."
 }
+
+/// The run's training curves for a report (`RunDirectory.curvesSVG`); nil, warned of, where they
+/// cannot be read (another user's `history.csv`, made under a strict umask), so that an evaluation
+/// is not lost for them.
+func reportCurves(_ run: RunDirectory) -> String? {
+    do { return try run.curvesSVG() } catch {
+        warn("the report leaves out the run's training curves: \(error)")
+        return nil
+    }
+}

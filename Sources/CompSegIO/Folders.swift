@@ -95,7 +95,8 @@ public final class FolderLock {
         // folder is used unlocked, as before locks existed, rather than refused for a false reason.
         if flock(descriptor, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
             close(descriptor)
-            var busy = IOError(file: url.path, "another compseg is \(holder) now; wait for it to end, or stop it first")
+            let who = Self.holdingProcess(url).map { " (\($0))" } ?? ""
+            var busy = IOError(file: url.path, "another compseg\(who) is \(holder) now; wait for it to end, or stop it first")
             busy.isBusy = true
             throw busy
         }
@@ -107,6 +108,28 @@ public final class FolderLock {
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }  // closing releases a shared lock taken here
         return flock(descriptor, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK
+    }
+
+    /// The process holding the lock on `url`, as "PID 1234, user bob", from the kernel's table of
+    /// locks (`/proc/locks`: each lock's kind, its process and the device and inode it is on); nil
+    /// where it cannot be told (no such table, a process of another PID namespace).
+    static func holdingProcess(_ url: URL) -> String? {
+        var folder = stat()
+        guard stat(url.path, &folder) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
+        let device = UInt64(folder.st_dev)
+        let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff)), minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
+        for line in table.split(separator: "\n") where !line.contains("->") {  // "->": a process waiting for the lock
+            let fields = line.split(separator: " ")
+            guard fields.count > 5, fields[1] == "FLOCK", let pid = Int32(fields[4]) else { continue }
+            let place = fields[5].split(separator: ":")
+            guard place.count == 3, UInt64(place[0], radix: 16) == major, UInt64(place[1], radix: 16) == minor,
+                  UInt64(place[2]) == UInt64(folder.st_ino) else { continue }
+            var process = stat()
+            guard stat("/proc/\(pid)", &process) == 0 else { return "PID \(pid)" }
+            let user = getpwuid(process.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(process.st_uid)"
+            return "PID \(pid), user \(user)"
+        }
+        return nil
     }
 
     /// Releases the lock now (before the folder is removed, say); later calls do nothing.

@@ -7,7 +7,7 @@ import Foundation
 /// per sample `<id>_overlay.png` (mask blended on the preview), `<id>_contour.png`,
 /// `<id>_heatmap.png` (viridis with its colour bar, titled "activation"), `<id>_label.png` (0
 /// background, 1 tumor, as QuPath imports label images) and `<id>_panel.png` (preview | heatmap |
-/// overlay | ground truth, titled, no caption); `roc.png`/`roc.svg` (the ROC of the tumor fraction
+/// overlay | ground truth, titled, its caption the sample, label, tumor fraction and Dice); `roc.png`/`roc.svg` (the ROC of the tumor fraction
 /// with its AUC interval and Youden's point), `fractions.png`/`fractions.svg` (the tumor fraction
 /// by class with Youden's cut) and `thresholds.png`/`thresholds.svg` (mean Dice and Youden's J
 /// against the activation threshold, the chosen one marked).
@@ -226,7 +226,9 @@ public enum EvaluationReport {
             }
         }
 
-        init(preview: RGBImage, map: [Float], mask: Mask, tissue: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double) throws {
+        /// - Parameter caption: the panel's line under its pictures (`panelCaption`), so that a panel shown alone says whose it is.
+        init(preview: RGBImage, map: [Float], mask: Mask, tissue: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double,
+             caption: String? = nil) throws {
             let full = Pictures(preview: preview, map: map, mask: mask, tissue: tissue, truth: truth, threshold: threshold,
                                 colour: colour, alpha: alpha)
             var quad: [(String, RGBImage)] = [("preview", full.shown), ("activation", full.heatmap(colorBar: false)),
@@ -249,8 +251,15 @@ public enum EvaluationReport {
                 ("preview", small.shown), ("activation", heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)),
                 ("predicted tumor", small.overlay)]
             if let truth = small.truth { columns.append(("true tumor", truth)) }
-            panel = Panel.compose(columns, caption: nil, titleSpans: [1: small.width * small.upscale])
+            panel = Panel.compose(columns, caption: caption, titleSpans: [1: small.width * small.upscale])
         }
+    }
+
+    /// A panel's caption: the sample, its label where known, its tumor fraction at the threshold,
+    /// and its Dice where scored ("spot003, cancer, tumor fraction 0.231 (activation > 0.35), Dice 0.81").
+    static func panelCaption(id: String, label: SampleLabel?, fraction: Double, threshold: Float, dice: Double? = nil) -> String {
+        ([id] + [label?.rawValue].compactMap { $0 } + ["tumor fraction \(fractionText(fraction)) (activation > \(thresholdText(threshold)))"]
+            + [dice.map { String(format: "Dice %.2f", $0) }].compactMap { $0 }).joined(separator: ", ")
     }
 
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card
@@ -282,7 +291,9 @@ public enum EvaluationReport {
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
                 .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))
             let views = try Views(preview: sample.preview, map: map, mask: mask, tissue: sample.tissue, truth: truthMask,
-                                  threshold: evaluation.threshold, colour: colour, alpha: alpha)
+                                  threshold: evaluation.threshold, colour: colour, alpha: alpha,
+                                  caption: panelCaption(id: sample.id, label: result.label, fraction: result.tumorFraction,
+                                                        threshold: evaluation.threshold, dice: result.dice))
             try views.panel.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
             gallery.append(try card(result, pictures: views.card, evaluation: evaluation, anchorPrefix: anchorPrefix))
         }

@@ -100,7 +100,11 @@ public struct RunDirectory: Sendable {
     /// - Throws: naming the file when it is missing or a row is malformed.
     public func readHistory() throws -> [EpochRecord] {
         guard let data = FileManager.default.contents(atPath: historyFile.path) else {
-            throw TrainingError("\(historyFile.path): not found")
+            // There, but not to be read (another user's file, made under a strict umask): the system's reason.
+            guard FileManager.default.fileExists(atPath: historyFile.path) else { throw TrainingError("\(historyFile.path): not found") }
+            errno = 0
+            let reason = access(historyFile.path, R_OK) == 0 ? "cannot be read" : "cannot be read: \(String(cString: strerror(errno)))"
+            throw TrainingError("\(historyFile.path): \(reason)")
         }
         let rows: [[String]]
         do { rows = try CSV.parse(String(decoding: data, as: UTF8.self), file: historyFile.path) } catch {
@@ -120,7 +124,8 @@ public struct RunDirectory: Sendable {
         return records
     }
 
-    /// The curves' SVG: `curves.svg` when the run has one, else drawn from `history.csv`; nil when neither exists.
+    /// The curves' SVG: `curves.svg` when the run has one, else drawn from `history.csv`; nil when
+    /// neither exists. A report leaves them out, warned of, where neither can be read (`reportCurves`).
     public func curvesSVG() throws -> String? {
         if let data = FileManager.default.contents(atPath: curvesSVGFile.path) { return String(decoding: data, as: UTF8.self) }
         guard FileManager.default.fileExists(atPath: historyFile.path) else { return nil }

@@ -101,7 +101,7 @@ import Testing
         let held = try FolderLock(URL(fileURLWithPath: folder.path("h5")), holder: "converting into this folder")
         let busy = try cli.run(["convert", sources[0], "--out", folder.path("h5"), "--force"])
         held.release()
-        #expect(busy.status == 75 && busy.output.contains("another compseg is converting into this folder now")
+        #expect(busy.status == 75 && busy.output.contains("another compseg (PID ") && busy.output.contains(") is converting into this folder now")
                     && FileManager.default.fileExists(atPath: folder.path("h5/\(left[1])")), "\(busy.output)")
         // --force replaces only convert's own files: never a user's file of that name, nor an input (converted into its own folder).
         let converted = folder.path("h5/" + URL(fileURLWithPath: sources[0]).deletingPathExtension().lastPathComponent + ".h5")

@@ -520,11 +520,13 @@ import Testing
         }
         let second = try cli.run(["train", "--resume", run])
         // Refused before its data are read and prepared (minutes at the paper's scale).
-        #expect(second.status == 75 && second.output.contains("\(run): another compseg is training this run now")
+        // It names the process that holds the folder, and its user.
+        #expect(second.status == 75 && second.output.contains("\(run): another compseg (PID \(first.process.processIdentifier), user ")
+                    && second.output.contains(") is training this run now")
                     && !second.output.contains("Prepared"), "\(second.output)")
         // A new train into it is told the same, not to continue it with --resume (which would be refused).
         let fresh = try cli.run(train(manifest, run))
-        #expect(fresh.status != 0 && fresh.output.contains("another compseg is training this run now")
+        #expect(fresh.status != 0 && fresh.output.contains("is training this run now")
                     && !fresh.output.contains("--resume"), "\(fresh.output)")
         first.process.interrupt()
         first.process.waitUntilExit()
