@@ -182,11 +182,13 @@ public struct PreparedModality: Sendable {
     /// have its shape and axis.
     func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int, measuringInputs: Bool = false) throws
         -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
-        let me = self
+        let me = self, stamps = FileStamps()
         let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameChannels: true,
                                                  like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget,
                                                  measuringInputs: measuringInputs) { i in
-            try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
+            // A sample read again (one the cache could not keep) must come from the files read first.
+            try stamps.check(i, me.reader.files(of: rows[i].path) + [rows[i].mask].compactMap { $0 })
+            return try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
         }
         return (store, problems.map { (rows[$0.index].line, $0.message) }, first)
     }
@@ -382,5 +384,33 @@ public struct UniqueIDs {
         while taken.contains(id) || (id != name && reserved.contains(id)) { n += 1; id = "\(name)-\(n)" }
         taken.insert(id)
         return id
+    }
+}
+
+/// The size, modification time and inode of each sample's files when they were first read, so
+/// that a sample read again (a training epoch's, where the cache keeps it not) is known to come
+/// from the same files: one written over while a run trains would change what it learns unsaid.
+final class FileStamps: @unchecked Sendable {
+    private var first: [Int: [String]] = [:]
+    private let lock = NSLock()
+
+    /// Records the files of sample `index` at its first read; at a later one, throws `IOError`
+    /// naming the first file that changed since.
+    func check(_ index: Int, _ files: [URL]) throws {
+        let now = files.map(Self.stamp)
+        let before: [String]? = lock.withLock {
+            if let seen = first[index] { return seen }
+            first[index] = now
+            return nil
+        }
+        guard let before, let k = zip(before, now).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset else { return }
+        throw IOError(file: files[k].path, "changed while the run used it (its size, time or inode are others than when it was first "
+                      + "read), so the epoch would mix two files' data; put it back as it was, or train anew on the new files")
+    }
+
+    private static func stamp(_ url: URL) -> String {
+        var status = stat()
+        guard stat(url.path, &status) == 0 else { return "gone" }
+        return "\(status.st_size) \(status.st_mtim.tv_sec).\(status.st_mtim.tv_nsec) \(status.st_dev):\(status.st_ino)"
     }
 }

@@ -505,6 +505,39 @@ import Testing
         #expect(process.isRunning && text.contains("Prepared") && !text.contains("epoch 3/"), "\(text)")
     }
 
+    /// A training file written over while a run reads it epoch by epoch (no cache) stops the run,
+    /// naming the file, rather than mixing two files' data unsaid; the epochs before are kept.
+    @Test func aFileWrittenOverWhileTrainingStopsTheRun() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let run = folder.path("run")
+        let manifest = try phantom(folder)
+        let other = try TemporaryFolder()
+        defer { other.remove() }
+        _ = try cli.phantom(other, size: 16, bands: 20, seed: 9)
+        let training = try cli.start(train(manifest, run) + ["--epochs", "100000", "--cache-mb", "0"])
+        final class Output: @unchecked Sendable { var text = ""; let lock = NSLock() }
+        let output = Output()
+        training.pipe.fileHandleForReading.readabilityHandler = { h in
+            let d = h.availableData
+            output.lock.withLock { output.text += String(decoding: d, as: UTF8.self) }
+        }
+        defer { if training.process.isRunning { training.process.terminate() }; training.process.waitUntilExit() }
+        var waited = 0
+        while waited < 600, (try? String(contentsOfFile: run + "/history.csv", encoding: .utf8)) == nil { usleep(100_000); waited += 1 }
+        // A training spot of the run (spot004 onwards are train) replaced by another phantom's of that name.
+        let spot = folder.path("data/spot005.h5")
+        try FileManager.default.removeItem(atPath: spot)
+        try FileManager.default.copyItem(atPath: other.path("data/spot005.h5"), toPath: spot)
+        waited = 0
+        while waited < 300, training.process.isRunning { usleep(100_000); waited += 1 }
+        #expect(!training.process.isRunning)
+        training.process.waitUntilExit()
+        let said = output.lock.withLock { output.text }
+        #expect(training.process.terminationStatus == 1 && said.contains("\(spot): changed while the run used it")
+                    && said.contains("is saved; once the cause is mended, continue with: "), "\(said.suffix(600))")
+    }
+
     /// Two processes never train one folder at once: the second is refused while the first runs.
     @Test func aRunFolderIsTrainedByOneProcessAtATime() throws {
         let folder = try TemporaryFolder()
