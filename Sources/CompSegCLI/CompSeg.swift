@@ -59,13 +59,14 @@ public enum CompSegTool {
         compseg_line_buffered_stdout()
         // Ctrl-\ quits at once, as it does any program (Swift's crash reporter would take it for a
         // crash, print a backtrace and let the work go on); one the parent ignores stays ignored.
-        if !InterruptFlag.isIgnored(SIGQUIT) {
-            signal(SIGQUIT, SIG_DFL)
-            var quit = sigset_t()  // a parent may start us with it blocked (the mask is inherited)
-            sigemptyset(&quit)
-            sigaddset(&quit, SIGQUIT)
-            sigprocmask(SIG_UNBLOCK, &quit, nil)
-        }
+        if !InterruptFlag.isIgnored(SIGQUIT) { signal(SIGQUIT, SIG_DFL) }
+        // A parent may start us with these blocked (the mask is inherited: a test runner's thread, a
+        // service manager): Ctrl-C, kill and a closed terminal end every command then too, those
+        // that keep their work through `InterruptFlag`, the others at once.
+        var ending = sigset_t()
+        sigemptyset(&ending)
+        for signalNumber in [SIGQUIT, SIGINT, SIGTERM, SIGHUP] { sigaddset(&ending, signalNumber) }
+        sigprocmask(SIG_UNBLOCK, &ending, nil)
         do {
             let made = try registry()
             let named = Dictionary(modalities.map { ($0.key.lowercased(), $0.value) }) { _, last in last }

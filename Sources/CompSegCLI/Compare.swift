@@ -304,7 +304,7 @@ struct Compare: ParsableCommand {
         var folderLock: FolderLock?  // its leftovers are then no other compare's writes, and no other command writes there
         defer { folderLock?.release() }
         // Another compseg comparing (or writing) there now: refused as such (exit 75), not as a folder that holds entries.
-        if FolderLock.isHeld(folder) { _ = try FolderLock(folder, holder: "comparing in this folder") }
+        if FolderLock.isHeld(folder) { _ = try FolderLock(folder, holder: "working in this folder") }
         if resume {
             guard FileManager.default.fileExists(atPath: folder.path) else {
                 throw CLIError("\(folder.path) does not exist: there is no comparison to resume there; begin one by leaving out --resume")
@@ -319,7 +319,7 @@ struct Compare: ParsableCommand {
                                                            : "\(entriesSummary(foreign)), which no comparison of these entries writes")
                                + ": there is no comparison of these options to resume there (nothing was changed)")
             }
-            folderLock = try FolderLock(folder, holder: "comparing in this folder")
+            folderLock = try FolderLock(folder, holder: "working in this folder")
             // What a kill left half-written: the tables' and each entry's test pictures' temporaries (its run's, TrainingRun removes).
             removeLeftoverTemporaries(in: folder)
             for e in entries { removeLeftoverTemporaries(in: folder.appendingPathComponent(e.name).appendingPathComponent("test")) }
@@ -429,7 +429,7 @@ struct Compare: ParsableCommand {
         for e in entries where begun[e.name] == nil { try TrainingRun.requireStepMemory(newRun(e), train: train, registry: registry) }
         if folderLock == nil {  // a new comparison's folder, held from its first entry on
             try createFolder(folder)
-            folderLock = try FolderLock(folder, holder: "comparing in this folder")
+            folderLock = try FolderLock(folder, holder: "working in this folder")
         }
         let shared = Warnings.written  // the samples' own: in every entry's summary.json
         let stop = InterruptFlag.install()

@@ -98,7 +98,7 @@ struct Demo: ParsableCommand {
         try createFolder(folder)
         let lock: FolderLock
         do {
-            lock = try FolderLock(folder, holder: "writing a demo into this folder")
+            lock = try FolderLock(folder, holder: "working in this folder")
             if !force {
                 let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path)
                 try requireEmptyFolder(folder, earlier ? "pass --force to replace the demo there, or choose another --out"
@@ -131,7 +131,7 @@ struct Demo: ParsableCommand {
         let result = outcome.evaluation
         if let stopped = stoppedByPatience(outcome.run) { print(stopped) }
         warnAboutCheckerboard(outcome.test, outcome.maps, topology: settings.topology, threshold: result.threshold)  // as evaluate does
-        let file = try run.readWeightsFile(), kept = (epoch: file.metadata["epoch"].flatMap { Int($0) }, checksum: file.dataChecksum)
+        let file = try run.readWeightsFile(), kept = (epoch: file.keptEpoch, checksum: file.dataChecksum)
         let origin = threshold != nil ? "set by --threshold"
             : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,

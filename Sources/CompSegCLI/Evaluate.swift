@@ -67,14 +67,15 @@ struct Evaluate: ParsableCommand {
             || trained.description.rows.map { $0.digest == given.digest && given.sameContents(as: $0) } ?? false
         // The scored samples the run learned from or chose by (model.json's rows), wherever this manifest files them.
         // A fine-tuned run's network saw the rows of the runs its weights began from too.
-        let recognized = trained.description.rows?.trainedOn(among: rows, reader: modality.reader)
-        var seen = recognized ?? []
-        for earlier in trained.description.initialWeights?.rows ?? [] {
-            for found in earlier.trainedOn(among: rows, reader: modality.reader) ?? [] where !seen.contains(where: { $0.row.line == found.row.line }) {
-                seen.append((found.row, found.split))
-            }
+        // A row both a training and a validation row of one of them counts as learned from.
+        let recognized = trained.description.trainedRows.compactMap { $0.trainedOn(among: rows, reader: modality.reader) }
+        var seen: [(row: Manifest.Row, split: String)] = []
+        for found in recognized.joined() {
+            if let k = seen.firstIndex(where: { $0.row.line == found.row.line }) {
+                if found.split == "train" { seen[k].split = "train" }
+            } else { seen.append(found) }
         }
-        Self.warnAboutSeenSamples(seen, scored: rows, split: split, runsOwn: runsOwn, recorded: recognized != nil,
+        Self.warnAboutSeenSamples(seen, scored: rows, split: split, runsOwn: runsOwn, recorded: !recognized.isEmpty,
                                   fineTuned: trained.description.initialWeights != nil)
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.

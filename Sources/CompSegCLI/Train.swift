@@ -385,7 +385,11 @@ struct Train: ParsableCommand {
                 given, splits: [.train, .val], reading: { try PreparedModality(modalityManifest, registry: registry) }, fitted: start != nil, prepared)
                 ?? (prepared(given), given)
         } catch let error where start != nil && (error is ManifestError || error is SampleError) {
-            // Its remedies may name another modality or step, which a fine-tuned run cannot take.
+            // Where the fitted chain refuses rows the reader reads (the chain's remedies may name another modality or
+            // step, which a fine-tuned run cannot take); a missing file or an empty tissue is said as it is.
+            let reading = try PreparedModality(modalityManifest, registry: registry), rows = given.rows(in: .train) + given.rows(in: .val)
+            let refusedByChain = Set(reading.readProblems(rows, preparing: true).map(\.line)).subtracting(reading.readProblems(rows).map(\.line))
+            guard !refusedByChain.isEmpty else { throw error }
             throw CLIError("\(error)\nWith --init-from the files are read as \(start!.record.run) read its own: its modality "
                            + "'\(modalityManifest.name)' and its fitted preprocessing, which stay as they are; files of another kind "
                            + "(modality, band count, axis) need a run trained on their kind")
@@ -414,7 +418,7 @@ struct Train: ParsableCommand {
     /// checksum); nil where it names the recorded folder or is not given. Else the difference is added to `differing`.
     private func initialWeightsMoved(_ model: RunConfiguration, differing: inout [String]) throws -> String? {
         guard let initFrom else { return nil }
-        let given = fileURL(initFrom).standardizedFileURL
+        let given = fileURL(initFrom)
         guard let recorded = model.initialWeights else {
             differing.append("init-from \(initFrom) (the run began from the topology's initializer)")
             return nil
@@ -424,7 +428,8 @@ struct Train: ParsableCommand {
         }
         let there = try? RunDirectory(given).readWeightsFile()
         guard let checksum = recorded.checksum, there?.dataChecksum == checksum else {
-            differing.append("init-from \(initFrom) (the run's: \(recorded.run)" + (there == nil ? ")" : ", whose weights were others)"))
+            let why = there == nil ? "" : recorded.checksum == nil ? ", whose weights recorded no checksum to know them by" : ", whose weights were others"
+            differing.append("init-from \(initFrom) (the run's: \(recorded.run)\(why))")
             return nil
         }
         return given.path
@@ -537,10 +542,14 @@ struct Train: ParsableCommand {
             // Files a kill or a hand removed are written again where the folder may be written; a finished run on
             // read-only storage (shared between labs) is left as it is.
             var restored: [String] = []
-            if access(folder.url.path, W_OK) == 0 {
+            if access(folder.url.path, W_OK | X_OK) == 0 {
                 let lock = try TrainingRun.lockForTraining(folder, resuming: true)
                 defer { lock.release() }
                 restored = try TrainingRun.restoreMissingFiles(of: folder, from: checkpoint)
+            } else if case let gone = [folder.weightsFile, folder.historyFile].filter({ !FileManager.default.fileExists(atPath: $0.path) }),
+                      !gone.isEmpty {
+                warn("\(gone.map(\.lastPathComponent).joined(separator: " and ")) missing from \(folder.url.path), which cannot be written "
+                     + "here: copy the run to a folder you may write and resume the copy to write them again")
             }
             if !restored.isEmpty { print("Wrote \(restored.joined(separator: ", ")) again from \(folder.checkpointFile.lastPathComponent)") }
             print("\(folder.url.path) already completed its \(done) epochs and recorded its threshold "

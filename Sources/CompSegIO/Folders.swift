@@ -115,19 +115,31 @@ public final class FolderLock {
     /// where it cannot be told (no such table, a process of another PID namespace).
     static func holdingProcess(_ url: URL) -> String? {
         var folder = stat()
-        guard stat(url.path, &folder) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8) else { return nil }
-        let device = UInt64(folder.st_dev)
+        guard stat(url.path, &folder) == 0, let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8),
+              let pid = lockingProcess(in: table, device: UInt64(folder.st_dev), inode: UInt64(folder.st_ino)) else { return nil }
+        var process = stat()
+        guard stat("/proc/\(pid)", &process) == 0 else { return "PID \(pid)" }
+        let user = getpwuid(process.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(process.st_uid)"
+        // Its command, `compseg evaluate` say, from its arguments (NUL-separated), where they can be read.
+        let arguments = (FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") ?? Data()).split(separator: 0)
+            .map { String(decoding: $0, as: UTF8.self) }
+        let command = arguments.count > 1 ? ": \((arguments[0] as NSString).lastPathComponent) \(arguments[1])" : ""
+        return "PID \(pid), user \(user)\(command)"
+    }
+
+    /// The process holding an `flock` on the file of `device` and `inode`, in a table of locks as
+    /// `/proc/locks` gives it ("1: FLOCK  ADVISORY  WRITE 4242 fe:00:16458084 0 EOF": the device's
+    /// major and minor numbers in hexadecimal, the inode in decimal); nil where none, or where the
+    /// kernel could not name the process (0: one of another PID namespace).
+    static func lockingProcess(in table: String, device: UInt64, inode: UInt64) -> Int32? {
         let major = ((device >> 8) & 0xfff) | ((device >> 32) & ~UInt64(0xfff)), minor = (device & 0xff) | ((device >> 12) & ~UInt64(0xff))
         for line in table.split(separator: "\n") where !line.contains("->") {  // "->": a process waiting for the lock
             let fields = line.split(separator: " ")
-            guard fields.count > 5, fields[1] == "FLOCK", let pid = Int32(fields[4]) else { continue }
+            guard fields.count > 5, fields[1] == "FLOCK", let pid = Int32(fields[4]), pid > 0 else { continue }
             let place = fields[5].split(separator: ":")
-            guard place.count == 3, UInt64(place[0], radix: 16) == major, UInt64(place[1], radix: 16) == minor,
-                  UInt64(place[2]) == UInt64(folder.st_ino) else { continue }
-            var process = stat()
-            guard stat("/proc/\(pid)", &process) == 0 else { return "PID \(pid)" }
-            let user = getpwuid(process.st_uid).map { String(cString: $0.pointee.pw_name) } ?? "uid \(process.st_uid)"
-            return "PID \(pid), user \(user)"
+            if place.count == 3, UInt64(place[0], radix: 16) == major, UInt64(place[1], radix: 16) == minor, UInt64(place[2]) == inode {
+                return pid
+            }
         }
         return nil
     }

@@ -12,6 +12,8 @@ public struct Safetensors: Sendable {
     /// The data's checksum as the file read recorded it (`checksumKey`, checked): which weights
     /// these are, for the records made with them; nil for a file written otherwise.
     public private(set) var dataChecksum: String?
+    /// The epoch a run's weights file says it kept (its metadata's `epoch`); nil where it does not say.
+    public var keptEpoch: Int? { metadata["epoch"].flatMap { Int($0) } }
 
     public init(tensors: [String: Tensor] = [:], metadata: [String: String] = [:]) {
         self.tensors = tensors

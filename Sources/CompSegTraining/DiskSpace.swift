@@ -23,7 +23,8 @@ enum DiskSpace {
         while !FileManager.default.fileExists(atPath: place.path), place.path != "/" { place.deleteLastPathComponent() }
         var info = statvfs()
         guard statvfs(place.path, &info) == 0 else { return nil }
-        return Int(clamping: UInt64(info.f_bavail) &* UInt64(info.f_frsize))
+        let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        return overflow ? Int.max : Int(clamping: bytes)
     }
 
     /// Throws `IOError` naming `folder` where its file system has less room free than the run's

@@ -379,9 +379,6 @@ public enum EvaluationReport {
             + "<span><span class=\"swatch\" style=\"background:\(Palette.hex(Heatmap.outsideTissue))\"></span>outside the tissue (on the activation)</span></div>"
     }
 
-    /// A tumor fraction for the eye: three decimals, or three significant digits below 0.1 (0.00152,
-    /// 0.0000500), so that the faint fractions a low threshold gives are not all shown as 0.002
-    /// beside a cut that falls between them.
     /// Youden's cut as the figures and tiles say it, "fraction ≥ TEXT": rounded down, with as
     /// many decimals beyond `fractionText`'s as it takes to stay above every labelled sample's
     /// fraction below the cut, so that the text calls the samples as the cut does (0.11053 is
@@ -392,14 +389,18 @@ public enum EvaluationReport {
         var decimals = fractionText(cut).split(separator: ".").last?.count ?? 3
         while decimals <= 12 {
             let scale = pow(10, Double(decimals))
-            // A hair above the cut, so that a cut of 0.11 stored as 0.10999… is not shown as 0.109.
-            let shown = (cut * scale * (1 + 1e-12)).rounded(.down) / scale
-            if shown > below { return String(format: "%.\(decimals)f", shown) }
+            // A hair above the cut, so that a cut of 0.11 stored as 0.10999… is not shown as 0.109; never above the cut.
+            var shown = (cut * scale * (1 + 1e-12)).rounded(.down) / scale
+            if shown > cut { shown = (cut * scale).rounded(.down) / scale }
+            if shown > below, shown <= cut { return String(format: "%.\(decimals)f", shown) }
             decimals += 1
         }
         return String(format: "%.15g", cut)
     }
 
+    /// A tumor fraction for the eye: three decimals, or three significant digits below 0.1 (0.00152,
+    /// 0.0000500), so that the faint fractions a low threshold gives are not all shown as 0.002
+    /// beside a cut that falls between them.
     public static func fractionText(_ v: Double) -> String {
         guard v > 0, v < 0.1, v.isFinite else { return String(format: "%.3f", v) }
         return String(format: "%.\(min(12, 2 - Int(log10(v).rounded(.down))))f", v)

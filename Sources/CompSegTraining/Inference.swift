@@ -190,7 +190,7 @@ func startThread(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
         let name: String, run: @Sendable () -> Void
         init(_ name: String, _ run: @escaping @Sendable () -> Void) { self.name = name; self.run = run }
     }
-    let context = Unmanaged.passRetained(Body(String(name.utf8.prefix(15))!, body)).toOpaque()
+    let context = Unmanaged.passRetained(Body(name, body)).toOpaque()  // the C side cuts the name to 15 bytes
     var thread = pthread_t()
     let status = pthread_create(&thread, nil, { raw in
         let body = Unmanaged<Body>.fromOpaque(raw!).takeRetainedValue()

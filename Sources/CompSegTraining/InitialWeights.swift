@@ -43,7 +43,7 @@ public struct InitialWeights: Codable, Sendable, Equatable {
             throw TrainingError("\(folder.weightsFile.path): tensor '\(name)' holds NaN or infinite values (the run diverged): "
                                 + "no start for another")
         }
-        let record = InitialWeights(run: folder.url.standardizedFileURL.path, epoch: file.metadata["epoch"].flatMap { Int($0) },
+        let record = InitialWeights(run: folder.url.path, epoch: file.keptEpoch,
                                     checksum: file.dataChecksum, rows: model.trainedRows)
         return (model, file.tensors, record)
     }

@@ -33,10 +33,14 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     /// began from the topology's initializer.
     public var initialWeights: InitialWeights?
     /// The layout of `model.json`: 4 nests the modality as one object; 5 writes `training`'s
-    /// `momentum` for SGD only (which compseg before it requires) and `augmentation` always; 4 and
-    /// 5 load alike, older runs through `LegacyRunConfiguration`.
+    /// `momentum` for SGD only (which compseg before it requires) and `augmentation` always; 6 is
+    /// 5 with `initialWeights`, a fine-tuned run's, which a compseg that reads 5 would drop unsaid
+    /// (and resume it from random weights) but refuses as newer; 4 to 6 load alike, older runs
+    /// through `LegacyRunConfiguration`.
     public var format: Int
-    public static let currentFormat = 5
+    public static let currentFormat = 5, fineTunedFormat = 6
+    /// The format this compseg writes the run in: 6 for a fine-tuned run, else 5.
+    public var writtenFormat: Int { initialWeights == nil ? Self.currentFormat : Self.fineTunedFormat }
 
     public init(modality: ModalityManifest?, topology: PluginDescription, head: PluginDescription, inputChannels: Int,
                 training: TrainingSettings, bestEpoch: Int? = nil, versions: [String: String] = [:]) {
@@ -53,14 +57,14 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
         do {
             let format = try JSONDecoder().decode(Format.self, from: data).format
             switch format {
-            case 4?, Self.currentFormat?:
+            case 4?, Self.currentFormat?, Self.fineTunedFormat?:
                 self = try JSONDecoder().decode(RunConfiguration.self, from: data)
                 modality?.source = "\(file): modality"
             case nil, 2?, 3?:
                 self = try JSONDecoder().decode(LegacyRunConfiguration.self, from: data).upgraded(file: file)
             case let other?:
                 throw TrainingError("\(file): format \(other) is newer than this compseg reads "
-                                    + "(\(Self.currentFormat)); use a newer compseg")
+                                    + "(\(Self.fineTunedFormat)); use a newer compseg")
             }
         } catch let error as DecodingError {
             // Foundation calls a misfit number (a fraction or a negative where a count belongs) "not valid JSON": named by its key.

@@ -28,7 +28,7 @@ public struct RunDirectory: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         var model = model
-        model.format = RunConfiguration.currentFormat  // written as this compseg writes it, whatever format it was read from
+        model.format = model.writtenFormat  // written as this compseg writes it, whatever format it was read from
         try writeDurably(encoder.encode(model), to: modelFile)
     }
 

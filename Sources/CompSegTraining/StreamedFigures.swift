@@ -35,7 +35,7 @@ struct StreamedFigures {
         let f = Downscale.factor(height: h, width: w, toFit: EvaluationReport.panelSide)
         let (sh, sw) = Downscale.size(height: h, width: w, factor: f)
         var sums = [Int](repeating: 0, count: sh * sw * 3), counts = [Int](repeating: 0, count: sh * sw)
-        var (tissuePixels, tumorPixels) = (0, 0)  // for the panel's caption
+        var (tissuePixels, tumorPixels, truePixels, agreeing) = (0, 0, 0, 0)  // for the panel's caption: fraction and Dice
         let c = [colour.0, colour.1, colour.2], a = min(max(alpha, 0), 1), halo = Overlay.halo(for: colour), tone = [halo.0, halo.1, halo.2]
         for y0 in stride(from: 0, to: h, by: Self.bandRows) {
             try Interruption.check()
@@ -48,7 +48,10 @@ struct StreamedFigures {
                     let i = r * w + x, p = y * w + x
                     for k in 0..<3 { sums[(small + x / f) * 3 + k] += Int(preview[3 * i + k]) }
                     counts[small + x / f] += 1
-                    if isTissue(p) { tissuePixels += 1 }
+                    if isTissue(p) {
+                        tissuePixels += 1
+                        if let truth, truth[p] { truePixels += 1; if isMasked(p) { agreeing += 1 } }
+                    }
                     guard isMasked(p) else {
                         if Overlay.isHalo(x: x, y: y, height: h, width: w, isMasked) { for k in 0..<3 { outlined[3 * i + k] = tone[k] } }
                         continue
@@ -80,8 +83,11 @@ struct StreamedFigures {
         let upscale = max(1, 160 / max(sh, sw))
         try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
                            threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))
-        let caption = EvaluationReport.panelCaption(id: id, label: regions.label,
-                                                    fraction: tissuePixels == 0 ? 0 : Double(tumorPixels) / Double(tissuePixels), threshold: threshold)
+        // Dice as the evaluation gives it: with truth, over the tissue (1 where both masks are empty), none for a cancer-free sample.
+        let dice = regions.label != .cancerFree && truth != nil
+            ? (tumorPixels + truePixels == 0 ? 1 : 2 * Double(agreeing) / Double(tumorPixels + truePixels)) : nil
+        let caption = EvaluationReport.panelCaption(id: id, label: regions.label, fraction: tissuePixels == 0 ? 0 : Double(tumorPixels) / Double(tissuePixels),
+                                                    threshold: threshold, dice: dice)
         let views = try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, tissue: smallTissue, truth: smallTruth,
                                                threshold: threshold, colour: colour, alpha: alpha, caption: caption)
         try views.panel.writePNG(to: name("panel"))

@@ -68,7 +68,7 @@ public final class TrainedModel {
             throw TrainingError("\(error); `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors")
         }
         let weights = file.tensors
-        self.weights = (file.metadata["epoch"].flatMap { Int($0) }, file.dataChecksum)
+        self.weights = (file.keptEpoch, file.dataChecksum)
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
             throw TrainingError("\(run.weightsFile.path): tensor '\(name)' holds NaN or infinite values; the run diverged "
                                 + "(train it again with a lower --lr)")

@@ -627,6 +627,24 @@ extension EndToEndTests {
         #expect(report.contains("Written by compseg 0.1.0; the network's weights: epoch \(epoch ?? 0), checksum \(checksum ?? "")"))
     }
 
+    /// One demo writes into a folder at a time: a second, even with --force, is refused (exit 75)
+    /// before it removes anything of the first's.
+    @Test func aDemoHoldsItsFolder() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let tiny = ["--spots", "10", "--size", "16", "--components", "4", "--width", "4", "--depth", "2", "--threads", "1"]
+        let first = try cli.start(["demo", "--out", folder.path("demo"), "--epochs", "100000"] + tiny)
+        first.pipe.fileHandleForReading.readabilityHandler = { _ = $0.availableData }
+        defer { first.process.terminate(); first.process.waitUntilExit() }
+        var waited = 0
+        while waited < 600, !FileManager.default.fileExists(atPath: folder.path("demo/run/history.csv")) { usleep(100_000); waited += 1 }
+        let second = try cli.run(["demo", "--out", folder.path("demo"), "--force", "--epochs", "1"] + tiny)
+        #expect(second.status == 75 && second.output.contains("is working in this folder now"), "\(second.output)")
+        #expect(first.process.isRunning && FileManager.default.fileExists(atPath: folder.path("demo/demo.json")))
+        let stamp = try String(contentsOfFile: folder.path("demo/demo.json"), encoding: .utf8)
+        #expect(stamp.contains("100000") && !stamp.contains("--force"), "the first demo's record stays: \(stamp)")
+    }
+
     /// The demo checks its test maps for dotted masks as evaluate does (these settings give three),
     /// and its summary lists the warning.
     @Test func demoWarnsOfDottedMasks() throws {

@@ -52,6 +52,7 @@ import Testing
             try JSONSerialization.data(withJSONObject: m[key] ?? [:], options: .sortedKeys)
         }
         #expect(try described(model, "topology") == described(original, "topology"))
+        #expect(model["format"] as? Int == 6 && original["format"] as? Int == 5, "a compseg that reads only 5 refuses it, not drops initialWeights")
         #expect(try described(model, "modality") == described(original, "modality"), "the preprocessing was fitted anew")
 
         // What would change the network or its inputs is refused, each named.
@@ -96,6 +97,15 @@ import Testing
         #expect(summary["fine_tuned_from"] as? String == folder.path("run"), "\(summary)")
         #expect(try String(contentsOfFile: folder.path("seen/report.html"), encoding: .utf8)
                     .contains("; fine-tuned from the weights of \(folder.path("run")) (epoch 1).</footer>"))
+
+        // A copy without the names of the files those weights learned from (sent elsewhere) is still applied.
+        try FileManager.default.copyItem(atPath: folder.path("tuned"), toPath: folder.path("private"))
+        var stripped = try json(folder.path("private/model.json")), start = stripped["initialWeights"] as? [String: Any] ?? [:]
+        start["rows"] = nil
+        stripped["initialWeights"] = start
+        try JSONSerialization.data(withJSONObject: stripped).write(to: URL(fileURLWithPath: folder.path("private/model.json")))
+        let unnamed = try cli.run(["evaluate", "--model", folder.path("private"), "--data", first, "--split", "all", "--out", folder.path("unnamed")])
+        #expect(unnamed.status == 0 && !unnamed.output.contains("the runs its weights began from"), "\(unnamed.output)")
 
         // A fine-tuned run stopped before its first epoch (its model.json alone) resumes from the weights it began with…
         for name in ["stopped", "moved", "changed"] {
