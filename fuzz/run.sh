@@ -80,6 +80,7 @@ target_sources() {
                  $(without Sources/CompSegTraining/InputRange.swift 'public init?(measuring store') \
                  $IO/CSV.swift $IO/CompactJSON.swift ${INSTRUMENTS[@]} ${MASKS[@]} $(noimport Sources/CompSegTraining/Manifest.swift CompSegIO) \
                  $(extract Sources/CompSegTraining/Batches.swift TrainingError '^public struct TrainingError' '^}') \
+                 $(extract Sources/CompSegTraining/InitialWeights.swift InitialWeights '^public struct InitialWeights' '^}') \
                  $(extract Sources/CompSegCLI/Train.swift TrainFile '^    struct File: Codable' '^    }$') ;;
         hdf5_layout) echo $IO/HDF5.swift ${INSTRUMENTS[@]} $(for f in Plugins/Modalities/SpectralFiles/*.swift; do noimport $f; done) ;;
     esac

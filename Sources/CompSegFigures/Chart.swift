@@ -419,10 +419,12 @@ public struct Chart: Sendable {
     public static func svg(stacking given: [Chart]) -> String {
         let charts = given.map { $0.roomForLegend() }  // each at its height with its legend placed
         let w = charts.map(\.width).max() ?? 0, h = charts.map(\.height).reduce(0, +)
+        // The charts' titles as the document's, which viewers show and screen readers read as its name.
+        let titles = charts.compactMap(\.title).filter { !$0.isEmpty }
         var s = """
             <?xml version="1.0" encoding="UTF-8"?>
             <svg xmlns="http://www.w3.org/2000/svg" width="\(w)" height="\(h)" viewBox="0 0 \(w) \(h)">
-            <rect x="0" y="0" width="\(w)" height="\(h)" fill="#ffffff"/>
+            \(titles.isEmpty ? "" : "<title>\(Self.escape(titles.joined(separator: "; ")))</title>\n")<rect x="0" y="0" width="\(w)" height="\(h)" fill="#ffffff"/>
 
             """
         var y = 0

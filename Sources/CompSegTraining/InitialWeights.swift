@@ -29,7 +29,9 @@ public struct InitialWeights: Codable, Sendable, Equatable {
         checksum = try c.decodeIfPresent(String.self, forKey: .checksum)
         rows = try c.decodeIfPresent([ManifestRows].self, forKey: .rows) ?? []
     }
+}
 
+extension InitialWeights {
     /// The run in `folder` as a start for another: its configuration, its kept weights and their record.
     /// - Throws: naming the folder's file that is missing, unreadable, or holds weights that are not finite.
     public static func reading(_ folder: RunDirectory) throws -> (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights) {

@@ -533,7 +533,8 @@ private func inked(_ image: RGBImage, background: RGB = Palette.white) -> Int {
         #expect(document.rootElement()?.name == "svg")
         let attributes = document.rootElement()?.attributes ?? []
         #expect(attributes.contains { $0.name == "width" && $0.stringValue == "400" })
-        #expect(document.rootElement()?.children?.count == 2)  // background rect and the plot group
+        // Its title (the chart's, a viewer's and a screen reader's name for it), the background rect and the plot group.
+        #expect(document.rootElement()?.children?.map { $0.name ?? "" } == ["title", "rect", "g"])
         #endif
     }
 }
