@@ -373,9 +373,9 @@ struct Train: ParsableCommand {
         let started = DispatchTime.now().uptimeNanoseconds
         func prepared(_ manifest: Manifest) throws -> (modality: PreparedModality, train: SampleStore, validation: SampleStore) {
             // A fine-tuned run reads its data as the run it starts from did: that run's fitted chain, not one fitted anew.
-            let modality = try start.map { _ in try PreparedModality(modalityManifest, registry: registry) }
-                ?? PreparedModality(modalityManifest, registry: registry)
-                .fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget, alsoChecking: manifest.rows(in: .val))
+            let unfitted = try PreparedModality(modalityManifest, registry: registry)
+            let modality = start != nil ? unfitted
+                : try unfitted.fitted(on: manifest.rows(in: .train), manifest: manifest, cacheBudget: cacheBudget, alsoChecking: manifest.rows(in: .val))
             let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
             return (modality, train, validation)
         }
@@ -439,7 +439,7 @@ struct Train: ParsableCommand {
     /// their record, once the options and the settings file are found to set nothing otherwise
     /// than it has (the head and the training settings aside, which are this run's own).
     private func startingRun(_ path: String, _ file: File?, registry: Registry) throws
-        -> (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights) {
+        -> InitialWeights.Start {
         let folder = RunDirectory(fileURL(path))  // not --out's, which holds no run (TrainingRun.requireRoom)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.url.path, isDirectory: &isFolder), isFolder.boolValue else {
@@ -477,7 +477,7 @@ struct Train: ParsableCommand {
 
     /// Checks that the training samples, read as the run `start` names read its own, are what its
     /// network takes (channels and axis), and records that run and its axis in `model`.
-    private func requireInputs(of start: (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights), train: SampleStore,
+    private func requireInputs(of start: InitialWeights.Start, train: SampleStore,
                                manifest: Manifest, into model: inout RunConfiguration) throws {
         let from = "--init-from \(start.record.run)"
         guard model.inputChannels == start.model.inputChannels else {

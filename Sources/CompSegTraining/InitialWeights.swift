@@ -32,9 +32,12 @@ public struct InitialWeights: Codable, Sendable, Equatable {
 }
 
 extension InitialWeights {
+    /// A run as the start of another: its configuration, its kept weights and their record.
+    public typealias Start = (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights)
+
     /// The run in `folder` as a start for another: its configuration, its kept weights and their record.
     /// - Throws: naming the folder's file that is missing, unreadable, or holds weights that are not finite.
-    public static func reading(_ folder: RunDirectory) throws -> (model: RunConfiguration, weights: [String: Tensor], record: InitialWeights) {
+    public static func reading(_ folder: RunDirectory) throws -> Start {
         let model = try folder.readModel()
         guard FileManager.default.fileExists(atPath: folder.weightsFile.path) else {
             throw TrainingError("\(folder.weightsFile.path): not found; --init-from starts from a run's kept weights, and this run "
