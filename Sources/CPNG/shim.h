@@ -149,6 +149,12 @@ static inline int compseg_png_writer_open(compseg_png_writer *w, const char *pat
     png_write_info(w->png, w->info);
     return 1;
 }
+/// Writes one whole chunk of type `type` (4 letters) before the image data: call before the first row.
+static inline int compseg_png_writer_chunk(compseg_png_writer *w, const char *type, const unsigned char *data, size_t length) {
+    if (setjmp(png_jmpbuf(w->png))) return 0;
+    png_write_chunk(w->png, (png_const_bytep)type, data, length);
+    return 1;
+}
 /// Writes the next row (width × channels bytes).
 static inline int compseg_png_writer_row(compseg_png_writer *w, const unsigned char *row) {
     if (setjmp(png_jmpbuf(w->png))) return 0;

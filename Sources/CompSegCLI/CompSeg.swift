@@ -164,7 +164,7 @@ struct CompSeg: ParsableCommand {
 }
 
 enum CompSegVersion {
-    static let string = "0.1.0"
+    static let string = compsegVersion
     /// "compseg 0.1.0", or a lab's own tool's name with the compseg it is built on ("mylab, on compseg 0.1.0").
     static var named: String {
         CompSegTool.commandName == "compseg" ? "compseg \(string)" : "\(CompSegTool.commandName), on compseg \(string)"

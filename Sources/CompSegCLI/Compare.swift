@@ -725,14 +725,14 @@ struct Compare: ParsableCommand {
                   + "(\(Self.testCounts(rows))); each run's whole configuration is in its model.json, and each threshold's origin "
                   + "in report.html.", "",
                   "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
-            + cells.map { "| " + $0.joined(separator: " | ") + " |" }
+            + cells.map { "| " + $0.map(markdownCell).joined(separator: " | ") + " |" }
             + seedTableMarkdown(rows)
         var csv = ["name,topology,seed,parameters,training_s,images_per_s,kept_epoch,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
                    + "dice_mean,dice_sd,cancer_free_fraction_mean,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,"
                    + "head,head_configuration,configuration"]
         for r in rows {
             let s = r.evaluation.summary
-            csv.append(CSV.line([r.name, r.topology, "\(r.seed)", "\(r.parameters)", String(format: "%.3f", r.seconds), String(format: "%.2f", r.imagesPerSecond),  // a clock: to the ms
+            csv.append(CSV.line([CSV.text(r.name), r.topology, "\(r.seed)", "\(r.parameters)", String(format: "%.3f", r.seconds), String(format: "%.2f", r.imagesPerSecond),  // a clock: to the ms
                                  r.keptEpoch.map { "\($0)" } ?? "", r.validationLoss.map { "\($0)" } ?? "", "\(r.threshold)",
                                  f(s.auc), f(s.aucCI?[0]), f(s.aucCI?[1]), f(s.diceMean), f(s.diceSD),
                                  f(s.cancerFreeFractionMean), "\(s.nCancer)",
@@ -800,4 +800,10 @@ extension Compare.Entry {
             throw ConfigurationError(source: source, message: "must be a topology identifier or a mapping with 'topology'")
         }
     }
+}
+
+/// `text` as one cell of a Markdown table: its `|` escaped and its line breaks as spaces, so that
+/// an entry named "a|b" keeps its row's columns in place.
+func markdownCell(_ text: String) -> String {
+    text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r\n", with: " ").replacingOccurrences(of: "\n", with: " ")
 }

@@ -63,7 +63,7 @@ extension Compare {
                 + "entries smaller than their spread is no finding; a run that collapsed or marks most cancer-free tissue is "
                 + "counted in the means, and in its own column):", "",
                 "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
-            + cells.map { "| " + $0.joined(separator: " | ") + " |" }
+            + cells.map { "| " + $0.map(markdownCell).joined(separator: " | ") + " |" }
     }
 
     /// `comparison-seeds.csv`: per entry its runs' seeds and the mean and sd of their test AUC and mean Dice.
@@ -72,7 +72,7 @@ extension Compare {
         let lines = ["name,topology,seeds,test_auc_mean,test_auc_sd,dice_mean,dice_sd,cancer_free_fraction_mean,cancer_free_fraction_sd,"
                      + "runs_collapsed,runs_kept_epoch_collapsed,runs_marking_most_cancer_free_tissue"]
             + Self.overSeeds(rows).map { g in
-                CSV.line([g.name, g.topology, g.seeds.map(String.init).joined(separator: " "), f(g.auc?.mean), f(g.auc?.sd ?? nil),
+                CSV.line([CSV.text(g.name), g.topology, g.seeds.map(String.init).joined(separator: " "), f(g.auc?.mean), f(g.auc?.sd ?? nil),
                           f(g.dice?.mean), f(g.dice?.sd ?? nil), f(g.cancerFreeMarked?.mean), f(g.cancerFreeMarked?.sd ?? nil),
                           "\(g.collapsing)", "\(g.keptCollapsed)", "\(g.markingMost)"])
             }

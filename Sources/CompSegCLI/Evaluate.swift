@@ -26,6 +26,7 @@ struct Evaluate: ParsableCommand {
     @OptionGroup var polygons: GeoJSONOptions
     @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var streaming: StreamingOptions
+    @OptionGroup var scale: PixelSizeOption
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
@@ -50,7 +51,8 @@ struct Evaluate: ParsableCommand {
         let folder = fileURL(out)
         let registry = try CompSegTool.registry()
         let trained = try TrainedModel(run: RunDirectory(fileURL(model)), registry: registry)
-        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
+        var modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
+        modality.pixelSizeGiven = try scale.parsed()
         let manifest = try Manifest(contentsOf: fileURL(data), leavingOutRowsMissingFiles: skipUnreadable)
         let leftOut = skipUnreadable ? LeftOut() : nil
         leftOut?.addMissing(manifest.rowsMissingFiles.filter { split == .all || $0.split?.rawValue == split.rawValue }, manifest: manifest)

@@ -224,6 +224,7 @@ struct TrainedRunInput: ParsableArguments {
     @Argument(help: "Sample files (instead of --data).") var files: [String] = []
     @Option(help: "Output folder.") var out: String
     @OptionGroup var streaming: StreamingOptions
+    @OptionGroup var scale: PixelSizeOption
     @Flag(help: "Go on past a file that cannot be read (missing, damaged, on another spectral axis): it is named in a warning and left out, and segmentation.csv lists the others. Without it, such a file ends the run before anything is written.")
     var skipUnreadable = false
     @Flag(help: "Write over an earlier segment, overlay or evaluate in --out: the files it wrote (its list of them, .compseg-outputs) are replaced or removed; a file compseg did not write there is refused, never touched.") var force = false
@@ -260,7 +261,8 @@ struct TrainedRunInput: ParsableArguments {
         throws -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
                    files: [String: URL], order: [String]) {
         let trained = try TrainedModel(run: RunDirectory(fileURL(model)), registry: registry)
-        let modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
+        var modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
+        modality.pixelSizeGiven = try scale.parsed()
         let manifest = try data.map {
             try Manifest(contentsOf: fileURL($0), labelled: false, leavingOutRowsMissingFiles: leftOut != nil, requiringTruthFiles: truths)
         }

@@ -78,6 +78,7 @@ struct Inspect: ParsableCommand {
                 let tissue = String(format: "%.1f%%", 100 * s.tissueFraction) + (s.maskFromFile ? " (the file's mask)" : " (computed)")
                 print("\(path): \(s.format), \(s.dataType), \(s.height)×\(s.width)×\(s.bands) (H×W×B), axis \(axis), "
                       + "\(counted(s.nonFinite, "non-finite value")), tissue \(tissue)")
+                print("  pixel size: " + (s.pixelSize.map { "\($0) (recorded in the file)" } ?? Self.noPixelSize))
                 var notes = s.notes
                 if s.readsAsSample, let refusal = try Self.stepRefusal(fileURL(path), sample: sample, prepared) {
                     notes.append(refusal)
@@ -150,6 +151,9 @@ struct Inspect: ParsableCommand {
                           preview: RGBImage(height: 1, width: picked.count, fill: (0, 0, 0)), label: sample.label, metadata: sample.metadata)
     }
 
+    /// What `inspect` says of a file that records no pixel size.
+    static let noPixelSize = "not recorded (segment and evaluate take --pixel-size for areas in mm²)"
+
     /// The most pixels whose tissue `inspect` finds for H&E: as many as segment loads whole by default.
     static let largestTissueShown = StreamingOptions.defaultStreamAbove
 
@@ -182,6 +186,7 @@ struct Inspect: ParsableCommand {
                            he.configuration.tissue.method.rawValue)
                 } ?? "; tissue not measured (above 4096² pixels: segment finds it region by region)"
                 print("  the modality reads level \(level): \(size) (width×height)\(tissue)")
+                print("  pixel size: " + (RasterFile.pixelSize(url).map { "\($0.size) at full resolution (from \($0.source))" } ?? Self.noPixelSize))
                 if let warning = sample?.metadata[Sample.warningKey] { print("  warning: \(warning)") }
                 if let sample, let refusal = try Self.sampleRefusal(url, sample, prepared) {
                     print("  note: \(refusal)")

@@ -586,6 +586,10 @@ struct Train: ParsableCommand {
                                     + "one or more of them holds other data than when the run began (written over, or replaced "
                                     + "by another of the same size)\(given.changesNamed(since: trained, in: manifest)); put the run's files back, or train anew for other data")
             }
+        } else if done > 0 {
+            warn("\(folder.modelFile.path) records no train and val rows (removed from a copy, or a run of an older compseg or made in "
+                 + "memory), so whether \(manifest.url.path) holds the data the run trained on cannot be checked: resumed on other data, "
+                 + "the run would mix two datasets in one network")
         }
         if let before = model.versions["manifest"], fileURL(before).path != manifest.url.path {  // `a//b` as an earlier compseg wrote it is a/b
             changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path

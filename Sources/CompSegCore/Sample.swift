@@ -237,3 +237,12 @@ extension Sample {
         return (parts[0], parts[1])
     }
 }
+
+extension Sample {
+    /// The metadata key for the physical size of the file's full-resolution pixels, in
+    /// micrometres, as `PixelSize.text` writes it ("0.25" or "0.25x0.5"). A reader sets it where
+    /// the file records it; `pixelSize` scales it to the sample's own pixels.
+    public static let pixelSizeKey = "pixelSizeMicrometres"
+    /// The metadata key for where the file records its pixel size, in words ("the TIFF's resolution tags").
+    public static let pixelSizeSourceKey = "pixelSizeSource"
+}

@@ -122,6 +122,6 @@ extension RGBImage {
     /// The picture as an RGB `PNGImage` (write it with `write(to:)`).
     public var png: PNGImage { PNGImage(width: width, height: height, channels: 3, pixels: bytes) }
 
-    /// Writes the picture as an 8-bit RGB PNG.
-    public func writePNG(to url: URL) throws { try png.write(to: url) }
+    /// Writes the picture as an 8-bit RGB PNG, with `metadata`'s text and pixel size.
+    public func writePNG(to url: URL, metadata: PNGMetadata = PNGMetadata()) throws { try png.write(to: url, metadata: metadata) }
 }

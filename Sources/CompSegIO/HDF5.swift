@@ -189,6 +189,18 @@ public final class HDF5File: Sendable {
         }
     }
 
+    /// The number attribute `name` (integer or floating point) on the object at `path`.
+    public func attributeDouble(_ name: String, on path: String = "/") throws -> Double {
+        try withAttribute(name, on: path) { attribute, type in
+            guard [H5T_INTEGER, H5T_FLOAT].contains(H5Tget_class(type)) else { throw error("attribute '\(name)' on '\(path)' is not a number") }
+            var value = 0.0
+            guard H5Aread(attribute, compseg_h5t_native_double(), &value) >= 0 else {
+                throw error("attribute '\(name)' on '\(path)' cannot be read as a number")
+            }
+            return value
+        }
+    }
+
     /// Whether the object at `path` carries an attribute `name` (false when the object is missing).
     public func hasAttribute(_ name: String, on path: String = "/") -> Bool {
         hdf5Quiet()
@@ -512,6 +524,12 @@ public final class HDF5Writer {
     public func setAttribute(_ name: String, _ value: Int, on path: String = "/") throws {
         var v = Int64(value)
         try withNewAttribute(name, on: path, type: compseg_h5t_native_int64()) { H5Awrite($0, $1, &v) }
+    }
+
+    /// Sets the number attribute `name` (stored as a 64-bit float) on the object at `path`.
+    public func setAttribute(_ name: String, _ value: Double, on path: String = "/") throws {
+        var v = value
+        try withNewAttribute(name, on: path, type: compseg_h5t_native_double()) { H5Awrite($0, $1, &v) }
     }
 
     /// Sets the string attribute `name` (fixed-length UTF-8) on the object at `path`.

@@ -68,21 +68,6 @@ extension PNGImage {
         return image
     }
 
-    /// Writes an 8-bit PNG atomically (temporary file in the same folder, then rename).
-    /// - Throws: `IOError` naming the file with libpng's message.
-    public func write(to url: URL) throws {
-        try writeAtomically(to: url) { temporary in
-            var image = described
-            defer { png_image_free(&image) }
-            errno = 0
-            let ok = pixels.withUnsafeBytes { png_image_write_to_file(&image, temporary, 0, $0.baseAddress, 0, nil) }
-            // libpng says "Write Error" alone: the system's reason (a full disk) is errno's.
-            let system = errno == 0 ? "" : String(cString: strerror(errno))
-            let reason = system.isEmpty || Self.message(of: image).contains(system) ? "" : " (\(system))"
-            guard ok != 0 else { throw IOError(file: url.path, "cannot be written as PNG: \(Self.message(of: image))\(reason)") }
-        }
-    }
-
     /// The PNG file's bytes, encoded in memory (for a report that embeds the picture).
     /// - Throws: `IOError` with libpng's message.
     public func encoded() throws -> Data {

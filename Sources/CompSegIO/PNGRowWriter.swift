@@ -11,9 +11,9 @@ public final class PNGRowWriter {
     private let state: UnsafeMutablePointer<compseg_png_writer>
     private var open = false, rowsWritten = 0
 
-    /// Creates the temporary file and writes the header.
+    /// Creates the temporary file and writes the header, with `metadata`'s chunks.
     /// - Throws: `IOError` naming `url` when the file cannot be created.
-    public init(url: URL, width: Int, height: Int, channels: Int) throws {
+    public init(url: URL, width: Int, height: Int, channels: Int, metadata: PNGMetadata = PNGMetadata()) throws {
         precondition([1, 3, 4].contains(channels), "PNGRowWriter channels must be 1, 3 or 4, not \(channels)")
         precondition(width > 0 && height > 0, "PNGRowWriter needs a positive size, got \(width)×\(height)")
         (self.url, self.width, self.height, self.channels) = (url, width, height, channels)
@@ -23,6 +23,11 @@ public final class PNGRowWriter {
         guard compseg_png_writer_open(state, temporary, UInt32(width), UInt32(height), Int32(channels)) == 1 else {
             let reason = String(cString: strerror(errno))
             throw failure("cannot be written as PNG" + (state.pointee.file == nil ? " (\(reason))" : ""))
+        }
+        for chunk in metadata.chunks {
+            guard compseg_png_writer_chunk(state, chunk.type, chunk.data, chunk.data.count) == 1 else {
+                throw failure("cannot write its \(chunk.type) chunk")
+            }
         }
     }
 

@@ -140,11 +140,13 @@ extension Safetensors {
         return h
     }
 
-    /// The file's bytes: tensors as F32 in name order, 8-byte aligned header.
-    public func serialized() -> Data {
-        var header: [String: Any] = [:]
-        let names = tensors.keys.sorted()
-        let plain = names.map { tensors[$0]!.plain() }
+    /// The checksum `serialized` writes for these tensors (`checksumKey`), as 16 hex digits.
+    public var tensorsChecksum: String {
+        String(format: "%016llx", Self.checksumValue(of: tensors.keys.sorted().map { tensors[$0]!.plain() }))
+    }
+
+    /// `checksumValue` over the tensors' data in the file's byte order, one after another.
+    private static func checksumValue(of plain: [Tensor]) -> UInt64 {
         var sum: UInt64 = 0xcbf29ce484222325
         for t in plain {
             t.withPlainBuffer { buffer in
@@ -155,6 +157,15 @@ extension Safetensors {
                 #endif
             }
         }
+        return sum
+    }
+
+    /// The file's bytes: tensors as F32 in name order, 8-byte aligned header.
+    public func serialized() -> Data {
+        var header: [String: Any] = [:]
+        let names = tensors.keys.sorted()
+        let plain = names.map { tensors[$0]!.plain() }
+        let sum = Self.checksumValue(of: plain)
         header["__metadata__"] = metadata.merging([Self.checksumKey: String(format: "%016llx", sum)]) { _, sum in sum }
         var offset = 0
         for name in names {

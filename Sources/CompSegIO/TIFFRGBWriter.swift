@@ -4,9 +4,10 @@ import Foundation
 extension PNGImage {
     /// Writes the image as an 8-bit TIFF in square tiles of `tile` pixels (a multiple of 16;
     /// edge tiles padded with white), Deflate-compressed, grey or RGB (an alpha channel is kept
-    /// as associated alpha), atomically — the form slide scanners write H&E images in.
+    /// as associated alpha), atomically — the form slide scanners write H&E images in. `pixelSize`,
+    /// where given, is written as resolution tags in pixels per centimetre.
     /// - Throws: `IOError` naming the file with libtiff's message.
-    public func writeTiledTIFF(to url: URL, tile: Int = 64) throws {
+    public func writeTiledTIFF(to url: URL, tile: Int = 64, pixelSize: PixelSize? = nil) throws {
         guard tile > 0, tile % 16 == 0 else { throw IOError(file: url.path, "tile side \(tile) is not a multiple of 16") }
         try writeAtomically(to: url) { temporary in
             let h = try TIFFHandle(path: temporary, mode: "w", file: url.path, failure: "cannot be created as a TIFF file")
@@ -22,6 +23,11 @@ extension PNGImage {
             ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_COMPRESSION), UInt16(COMPRESSION_ADOBE_DEFLATE)) == 1
             ok = ok && compseg_tiff_set_u32(t, UInt32(TIFFTAG_TILEWIDTH), UInt32(tile)) == 1
             ok = ok && compseg_tiff_set_u32(t, UInt32(TIFFTAG_TILELENGTH), UInt32(tile)) == 1
+            if let pixelSize {
+                ok = ok && compseg_tiff_set_double(t, UInt32(TIFFTAG_XRESOLUTION), 1e4 / pixelSize.x) == 1
+                ok = ok && compseg_tiff_set_double(t, UInt32(TIFFTAG_YRESOLUTION), 1e4 / pixelSize.y) == 1
+                ok = ok && compseg_tiff_set_u16(t, UInt32(TIFFTAG_RESOLUTIONUNIT), UInt16(RESUNIT_CENTIMETER)) == 1
+            }
             if channels == 2 || channels == 4 {
                 var extra = [UInt16(EXTRASAMPLE_ASSOCALPHA)]
                 ok = ok && compseg_tiff_set_extrasamples(t, 1, &extra) == 1

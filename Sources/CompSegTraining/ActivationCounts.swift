@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import Foundation
 
 /// What the evaluation needs of one sample's activation map, without the map: its tissue pixels'
@@ -25,6 +26,8 @@ public struct ActivationCounts: Sendable {
     static let lookupSteps = 4096
     /// True tumor pixels outside the tissue (never marked), and every pixel of the image.
     public private(set) var truthOutsideTissue = 0, pixels = 0
+    /// The physical size of the image's pixels, where known: its results' areas follow.
+    public var pixelSize: PixelSize? = nil
 
     /// Empty counts over `edges(adding: thresholds)`.
     public init(id: String, label: SampleLabel?, hasTruth: Bool, thresholds: [Float] = []) {
@@ -42,6 +45,7 @@ public struct ActivationCounts: Sendable {
     /// The counts of a whole map (H×W, row-major) on `sample`'s tissue.
     public init(_ sample: Sample, map: [Float], truth: [Bool]?, thresholds: [Float] = []) {
         self.init(id: sample.id, label: sample.label, hasTruth: truth != nil, thresholds: thresholds)
+        pixelSize = sample.pixelSize
         let tissue = sample.tissue.pixels
         for i in map.indices { add(map[i], tissue: tissue[i], truth: truth?[i] ?? false) }
     }
@@ -78,7 +82,8 @@ public struct ActivationCounts: Sendable {
         let tissue = tissuePixels, fn = truthPixels - tp
         return .init(id: id, label: label, tissuePixels: tissue, tumorPixels: tp + fp,
                      tumorFraction: Double(tp + fp) / Double(max(1, tissue)),
-                     pixel: hasTruth ? PixelAgreement(tp: tp, fp: fp, fn: fn, tn: tissue + truthOutsideTissue - tp - fp - fn) : nil)
+                     pixel: hasTruth ? PixelAgreement(tp: tp, fp: fp, fn: fn, tn: tissue + truthOutsideTissue - tp - fp - fn) : nil,
+                     pixelSize: pixelSize)
     }
 
     /// The activations below the sweep (under 0.05) on the tissue, per bin.

@@ -12,6 +12,9 @@ public struct PreparedModality: Sendable {
     public let clock: PreparationClock
     /// Training samples as read while fitting, kept for the store pass that follows.
     let reads: ReadCache
+    /// The physical size of the files' full-resolution pixels as the user gives it (`--pixel-size`),
+    /// taken instead of what the files record; nil to take the files'.
+    public var pixelSizeGiven: PixelSize? = nil
 
     /// The manifest's reader and (unfitted, or already fitted) chain.
     /// - Throws: naming the manifest and the reader or step that is unknown or misconfigured.
@@ -31,6 +34,14 @@ public struct PreparedModality: Sendable {
     private init(manifest: ModalityManifest, reader: any ImageSource, chain: PreprocessingChain, clock: PreparationClock,
                  reads: ReadCache) {
         self.manifest = manifest; self.reader = reader; self.chain = chain; self.clock = clock; self.reads = reads
+    }
+
+    /// The physical size of the pixels of a `height`×`width` image its reader recorded `metadata`
+    /// for: `pixelSizeGiven` where set, else the file's (`Sample.pixelSize`), scaled to the image's pixels.
+    public func pixelSize(in metadata: [String: String], height: Int, width: Int) -> PixelSize? {
+        var metadata = metadata
+        if let given = pixelSizeGiven { metadata[Sample.pixelSizeKey] = given.text }
+        return Sample.pixelSize(in: metadata, height: height, width: width)
     }
 
     /// Reads a manifest row as the reader delivers it (before preprocessing), with the row's
@@ -62,7 +73,14 @@ public struct PreparedModality: Sendable {
     /// The reader's sample in `url`; an error of the reader's that names neither the file nor its
     /// name (a lab reader's own error type) is said with both the file and the reader.
     private func load(_ url: URL, label: SampleLabel?) throws -> Sample {
-        do { return try reader.load(url, label: label) } catch {
+        do {
+            var sample = try reader.load(url, label: label)
+            if let given = pixelSizeGiven {
+                sample.metadata[Sample.pixelSizeKey] = given.text
+                sample.metadata[Sample.pixelSizeSourceKey] = "--pixel-size"
+            }
+            return sample
+        } catch {
             let text = "\(error)"
             guard !(error is IOError || error is Interrupted || error is MemoryShortage),
                   !text.contains(url.path), !text.contains(url.lastPathComponent) else { throw error }
@@ -131,7 +149,9 @@ public struct PreparedModality: Sendable {
     func recording(descendingAxis: Bool?) -> PreparedModality {
         var m = manifest
         m.descendingAxis = descendingAxis
-        return PreparedModality(manifest: m, reader: reader, chain: chain, clock: clock, reads: reads)
+        var me = PreparedModality(manifest: m, reader: reader, chain: chain, clock: clock, reads: reads)
+        me.pixelSizeGiven = pixelSizeGiven
+        return me
     }
 
     /// The chain fitted on training samples as the reader delivers them (e.g. a phantom made in memory).
@@ -139,7 +159,9 @@ public struct PreparedModality: Sendable {
         let fitted = try chain.fitted(to: training)
         var m = self.manifest
         m.preprocessing = fitted.descriptions
-        return PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock, reads: reads)
+        var me = PreparedModality(manifest: m, reader: reader, chain: fitted, clock: clock, reads: reads)
+        me.pixelSizeGiven = pixelSizeGiven
+        return me
     }
 
     /// A sample as read, through the fitted chain (in place where the caller hands over the only

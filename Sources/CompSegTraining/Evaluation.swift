@@ -1,5 +1,6 @@
 import CompSegCore
 import CompSegFigures
+import CompSegIO
 import CompSegNN
 
 /// How a trained network did on samples: per sample the tumor fraction (tissue pixels whose
@@ -14,6 +15,12 @@ public struct SegmentationEvaluation: Sendable {
         public var tumorFraction: Double
         /// nil without ground truth.
         public var pixel: PixelAgreement?
+        /// The physical size of the sample's pixels, where its file records one.
+        public var pixelSize: PixelSize? = nil
+
+        /// The tissue's and the marked tumor's areas in mm², where the pixel size is known.
+        public var tissueArea: Double? { pixelSize?.squareMillimetres(tissuePixels) }
+        public var tumorArea: Double? { pixelSize?.squareMillimetres(tumorPixels) }
 
         /// Dice and IoU as reported per sample: nil for a cancer-free sample, whose empty truth
         /// makes them 1 or 0 (a single stray pixel); its tumor fraction says how much it marks.

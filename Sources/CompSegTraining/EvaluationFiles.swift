@@ -4,9 +4,11 @@ import Foundation
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
 public enum EvaluationFiles {
     static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,"
-        + "called,split,path,unfamiliar_input"
-    /// The headers of evaluations written earlier: before the `unfamiliar_input` column, before the `called` and `split` columns, and before the `path` column.
+        + "called,split,path,unfamiliar_input," + SegmentationFiles.areaColumns
+    /// The headers of evaluations written earlier: before the area columns, before the `unfamiliar_input` column, before the
+    /// `called` and `split` columns, and before the `path` column.
     static let earlierPerSampleHeaders = [
+        "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path,unfamiliar_input",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,path",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty",
@@ -15,7 +17,8 @@ public enum EvaluationFiles {
     /// Writes `summary.json` and `per_sample.csv`: a line per sample with its measures, its call at
     /// the Youden cut (`cancer` or `cancer-free`; empty without one), its split (`splits` by sample
     /// id), the file it came from (`files` by sample id), where known, and whether its inputs lie
-    /// outside the run's (`unfamiliar`, as `SegmentationFiles.unfamiliarText`). `source` sets the
+    /// outside the run's (`unfamiliar`, as `SegmentationFiles.unfamiliarText`), and its pixel size and
+    /// areas where known (`SegmentationFiles.areaCells`). `source` sets the
     /// summary's `model`, `data`, `split` and `thresholdOrigin`; `run` its `nLeftOut` and `warnings`;
     /// `network` its `compsegVersion`, `weightsEpoch`, `weightsChecksum` and `fineTunedFrom`.
     public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], splits: [String: String] = [:],
@@ -27,11 +30,11 @@ public enum EvaluationFiles {
         func number(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
         var lines = [perSampleHeader]
         for r in evaluation.results {
-            lines.append(CSV.line([r.id, r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
+            lines.append(CSV.line([CSV.text(r.id), r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
                           number(r.dice), number(r.iou), number(r.pixel?.sensitivity),
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "",
-                          evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", files[r.id]?.path ?? "",
-                          SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)]))
+                          evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", CSV.text(files[r.id]?.path ?? ""),
+                          SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)] + SegmentationFiles.areaCells(r)))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
         var summary = evaluation.summary

@@ -226,16 +226,26 @@ public enum EvaluationReport {
             }
         }
 
-        /// - Parameter caption: the panel's line under its pictures (`panelCaption`), so that a panel shown alone says whose it is.
+        /// - Parameters:
+        ///   - caption: the panel's line under its pictures (`panelCaption`), so that a panel shown alone says whose it is.
+        ///   - pixelSize: the physical size of `preview`'s pixels, where known: the previews then carry a scale bar.
         init(preview: RGBImage, map: [Float], mask: Mask, tissue: Mask, truth: Mask?, threshold: Float, colour: RGB, alpha: Double,
-             caption: String? = nil) throws {
+             caption: String? = nil, pixelSize: PixelSize? = nil) throws {
             let full = Pictures(preview: preview, map: map, mask: mask, tissue: tissue, truth: truth, threshold: threshold,
                                 colour: colour, alpha: alpha)
+            // The bar on a preview as shown: the sample's pixel size times sample pixels per shown pixel.
+            func barred(_ shown: RGBImage) -> RGBImage {
+                guard let pixelSize else { return shown }
+                return ScaleBar.drawn(on: shown, micrometresPerPixel: pixelSize.x * Double(preview.width) / Double(shown.width))
+            }
             var quad: [(String, RGBImage)] = [("preview", full.shown), ("activation", full.heatmap(colorBar: false)),
                                               ("predicted tumor", full.overlay)]
             if let truth = full.truth { quad.append(("true tumor", truth)) }
             // A slide of thousands of pixels would make the report tens of megabytes: cards are shrunk, the PNGs beside it are not.
-            card = quad.map { ($0, $1.shrunk(toFit: cardSide)) }
+            card = quad.enumerated().map { i, picture in
+                let shrunk = picture.1.shrunk(toFit: cardSide)
+                return (picture.0, i == 0 ? barred(shrunk) : shrunk)
+            }
 
             let (h, w) = (preview.height, preview.width), f = Downscale.factor(height: h, width: w, toFit: panelSide)
             let small = f == 1 ? full
@@ -248,7 +258,7 @@ public enum EvaluationReport {
             // off at the left and top (the bottom one holds half of the colour bar's "0").
             let heatmap = small.heatmap(colorBar: true), m = Heatmap.margin
             var columns: [(title: String, image: RGBImage)] = [
-                ("preview", small.shown), ("activation", heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)),
+                ("preview", barred(small.shown)), ("activation", heatmap.cropped(x: m, y: m, width: heatmap.width - m, height: heatmap.height - m)),
                 ("predicted tumor", small.overlay)]
             if let truth = small.truth { columns.append(("true tumor", truth)) }
             panel = Panel.compose(columns, caption: caption, titleSpans: [1: small.width * small.upscale])
@@ -256,10 +266,18 @@ public enum EvaluationReport {
     }
 
     /// A panel's caption: the sample, its label where known, its tumor fraction at the threshold,
-    /// and its Dice where scored ("spot003, cancer, tumor fraction 0.231 (activation > 0.35), Dice 0.81").
-    static func panelCaption(id: String, label: SampleLabel?, fraction: Double, threshold: Float, dice: Double? = nil) -> String {
+    /// its tumor area where the pixel size is known, and its Dice where scored
+    /// ("spot003, cancer, tumor fraction 0.231 (activation > 0.35), tumor 0.0412 mm², Dice 0.81").
+    static func panelCaption(id: String, label: SampleLabel?, fraction: Double, threshold: Float, tumorArea: Double? = nil,
+                             dice: Double? = nil) -> String {
         ([id] + [label?.rawValue].compactMap { $0 } + ["tumor fraction \(fractionText(fraction)) (activation > \(thresholdText(threshold)))"]
-            + [dice.map { String(format: "Dice %.2f", $0) }].compactMap { $0 }).joined(separator: ", ")
+            + [tumorArea.map { "tumor " + areaText($0) }, dice.map { String(format: "Dice %.2f", $0) }].compactMap { $0 }).joined(separator: ", ")
+    }
+
+    /// An area at 3 significant digits: in mm² ("0.0412 mm²"), under 0.01 mm² in µm² ("2540 µm²").
+    static func areaText(_ squareMillimetres: Double) -> String {
+        func digits(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.3g", v) }  // no exponent
+        return squareMillimetres > 0 && squareMillimetres < 0.01 ? digits(squareMillimetres * 1e6) + " µm²" : digits(squareMillimetres) + " mm²"
     }
 
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card
@@ -280,21 +298,22 @@ public enum EvaluationReport {
             // Small images are enlarged (whole pixels) so a panel stays readable; the contour is
             // drawn on the enlarged mask, so that its line stays one pixel wide.
             let upscale = max(1, 160 / max(h, w)), enlarged = mask.scaled(by: upscale)
+            let texts = FigureTexts(id: sample.id, threshold: evaluation.threshold, pixelSize: result.pixelSize, upscale: upscale)
             try Overlay.blend(preview: sample.preview, mask: mask, colour: colour, alpha: alpha).scaled(by: upscale)
-                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "overlay")))
+                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "overlay")), metadata: texts.overlay)
             try Overlay.contour(preview: sample.preview.scaled(by: upscale), mask: enlarged, colour: colour)
-                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")))
+                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "contour")), metadata: texts.contour)
             // The mask's outline on the map, and the threshold on its bar: which pixels it takes, however faint.
             try Heatmap.render(values: map, height: h, width: w, scale: upscale, threshold: (evaluation.threshold, enlarged, colour),
                                tissue: sample.tissue)
-                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")))
+                .writePNG(to: folder.appendingPathComponent(figureName(sample.id, "heatmap")), metadata: texts.heatmap)
             try PNGImage(width: w, height: h, channels: 1, pixels: mask.pixels.map { $0 ? 1 : 0 })
-                .write(to: folder.appendingPathComponent(figureName(sample.id, "label")))
+                .write(to: folder.appendingPathComponent(figureName(sample.id, "label")), metadata: texts.label)
+            let caption = panelCaption(id: sample.id, label: result.label, fraction: result.tumorFraction, threshold: evaluation.threshold,
+                                       tumorArea: result.tumorArea, dice: result.dice)
             let views = try Views(preview: sample.preview, map: map, mask: mask, tissue: sample.tissue, truth: truthMask,
-                                  threshold: evaluation.threshold, colour: colour, alpha: alpha,
-                                  caption: panelCaption(id: sample.id, label: result.label, fraction: result.tumorFraction,
-                                                        threshold: evaluation.threshold, dice: result.dice))
-            try views.panel.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")))
+                                  threshold: evaluation.threshold, colour: colour, alpha: alpha, caption: caption, pixelSize: result.pixelSize)
+            try views.panel.writePNG(to: folder.appendingPathComponent(figureName(sample.id, "panel")), metadata: texts.panel(caption))
             gallery.append(try card(result, pictures: views.card, evaluation: evaluation, anchorPrefix: anchorPrefix))
         }
         return gallery
@@ -309,6 +328,7 @@ public enum EvaluationReport {
         }
         let label = result.label?.rawValue ?? "unlabelled"
         var numbers = "tumor fraction \(fractionText(result.tumorFraction))"
+        if let area = result.tumorArea { numbers += " · tumor \(areaText(area))" }
         if let called = evaluation.call(result) { numbers += " · called \(called.rawValue)" }
         if let dice = result.dice { numbers += String(format: " · Dice %.2f", dice) }
         return (result.tumorFraction, """
@@ -407,19 +427,42 @@ public enum EvaluationReport {
     }
 
     /// The per-sample table, sortable, each name linking to its card (whose anchor is
-    /// `anchorPrefix` and the id: a page of several evaluations gives each its own prefix).
+    /// `anchorPrefix` and the id: a page of several evaluations gives each its own prefix); with
+    /// the tumor and tissue areas where any sample's pixel size is known.
     public static func sampleTable(_ evaluation: SegmentationEvaluation, anchorPrefix: String = "") -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
+        func area(_ v: Double?) -> String { v.map { String(format: "%.3g", $0) } ?? "" }
+        let areas = evaluation.results.contains { $0.pixelSize != nil }
         let rows = evaluation.results.map { r -> [String] in
             let called = evaluation.call(r)?.rawValue ?? ""
             return [r.id, r.label?.rawValue ?? "", called, fractionText(r.tumorFraction), n(r.dice), n(r.iou),
                     n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
+                + (areas ? [area(r.tumorArea), area(r.tissueArea)] : [])
         }
         return ReportHTML.sortableTable(
             header: ["sample", "label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
-                     "pixel specificity", "predicted tumor pixels", "tissue pixels"],
-            numeric: [3, 4, 5, 6, 7, 8, 9], rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
+                     "pixel specificity", "predicted tumor pixels", "tissue pixels"] + (areas ? ["tumor area (mm²)", "tissue area (mm²)"] : []),
+            numeric: Set([3, 4, 5, 6, 7, 8, 9] + (areas ? [10, 11] : [])), rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
     }
 
     static func escape(_ s: String) -> String { ReportHTML.escape(s) }
+}
+
+/// What a sample's figure files say of themselves (`PNGMetadata`): a Description each, and the
+/// pixel size of those drawn pixel for pixel (enlarged by `upscale`; the panel has none: its
+/// pictures are shrunk or enlarged apart).
+struct FigureTexts {
+    let id: String, threshold: Float, pixelSize: PixelSize?, upscale: Int
+
+    private func picture(_ what: String) -> PNGMetadata {
+        .picture("\(what) of sample \(id) (activation > \(thresholdText(threshold)) within the tissue)",
+                 pixelSize: pixelSize, upscale: upscale)
+    }
+    var overlay: PNGMetadata { picture("Predicted tumor tinted on the preview") }
+    var contour: PNGMetadata { picture("Predicted tumor outlined on the preview") }
+    var heatmap: PNGMetadata { picture("Activation map in colour, with the predicted tumor outlined") }
+    var label: PNGMetadata {
+        .picture("Tumor labels of sample \(id): 1 where the activation exceeds \(threshold) within the tissue, else 0", pixelSize: pixelSize)
+    }
+    func panel(_ caption: String) -> PNGMetadata { PNGMetadata(text: [.init("Description", "Panel of sample \(caption)")]) }
 }

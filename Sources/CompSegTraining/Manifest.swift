@@ -90,9 +90,11 @@ public struct Manifest: Sendable {
         do { table = try CSV.parse(text, file: url.path) } catch let e as IOError {
             throw ManifestError(file: url.path, problems: [e.message])
         }
-        guard let header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
+        guard var header = table.first?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             throw ManifestError(file: url.path, problems: ["is empty; expected a header line path,label,split"])
         }
+        // Empty columns after the last named one, as spreadsheets pad a sheet, are no columns (their cells must be empty).
+        while header.count > 1, header.last?.isEmpty == true { header.removeLast() }
         var problems: [String] = [], missingRows: [RowMissingFile] = [], lost: String?, saidWhere = false
         let known = ["path", "label", "split", "mask", "truth"]
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
@@ -175,6 +177,8 @@ public struct Manifest: Sendable {
         for (index, fields) in table.enumerated().dropFirst() {
             let line = index + 1
             if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            var fields = fields
+            while fields.count > header.count, fields.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { fields.removeLast() }
             guard fields.count == header.count else {
                 problems.append("line \(line): \(fields.count) fields, the header has \(header.count)")
                 continue

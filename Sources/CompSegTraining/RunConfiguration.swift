@@ -21,6 +21,10 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
     public var inputRange: InputRange?
     public var training: TrainingSettings
     public var bestEpoch: Int?
+    /// The data checksum of the kept weights (`Safetensors.tensorsChecksum`), written with them,
+    /// so that a `weights.safetensors` of another run put in its place is refused; nil in runs
+    /// written before it was recorded, and before the first epoch.
+    public var weightsChecksum: String?
     public var versions: [String: String]
     /// The rows the run was trained on, so that `--resume` with a manifest holding others can tell;
     /// nil for runs written before it was recorded (and for samples made in memory).

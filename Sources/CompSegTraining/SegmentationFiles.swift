@@ -43,9 +43,20 @@ public enum SegmentationFiles {
     /// each file, before it recorded the threshold, before it checked inputs, and now; `per_sample.csv`).
     static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path",
                                 "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path",
+                                "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input",
                                 segmentationHeader, EvaluationFiles.perSampleHeader] + EvaluationFiles.earlierPerSampleHeaders
     /// The header of `segmentation.csv` (`segment`, `overlay`).
-    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input"
+    public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input," + areaColumns
+
+    /// The last columns of both records: the pixel's physical size in µm, and the tissue's and the
+    /// marked tumor's areas in mm², blank where the file records no pixel size.
+    static let areaColumns = "pixel_width_um,pixel_height_um,tissue_area_mm2,tumor_area_mm2"
+
+    /// `areaColumns`' cells for `result`, unrounded.
+    static func areaCells(_ result: SegmentationEvaluation.SampleResult) -> [String] {
+        guard let size = result.pixelSize, let tissue = result.tissueArea, let tumor = result.tumorArea else { return ["", "", "", ""] }
+        return ["\(size.x)", "\(size.y)", "\(tissue)", "\(tumor)"]
+    }
 
     /// The `unfamiliar_input` column's text for sample `id`: `yes` where its inputs lie outside
     /// those the run was trained on (`TrainedModel.unfamiliarInputs`), `no` where they do not,
@@ -56,15 +67,16 @@ public enum SegmentationFiles {
 
     /// `segmentation.csv`'s text for `results`: a line per sample with its label, tissue and tumor
     /// pixels, tumor fraction (blank without tissue), the mask threshold and the file it came from
-    /// (`files`, by id) and whether its inputs lie outside the run's (`unfamiliarText`); numbers
+    /// (`files`, by id), whether its inputs lie outside the run's (`unfamiliarText`) and its pixel
+    /// size and areas where known (`areaCells`); numbers
     /// unrounded (the shortest text that reads back as the value, so that the threshold re-applied
     /// to the float maps gives the counts).
     public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], threshold: Float, files: [String: URL],
                                           unfamiliar: [String: Bool]? = nil) -> String {
         let rows = [segmentationHeader] + results.map {
-            CSV.line([$0.id, $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
+            CSV.line([CSV.text($0.id), $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
                       $0.tissuePixels == 0 ? "" : "\($0.tumorFraction)", "\(threshold)",
-                      files[$0.id]?.path ?? "", unfamiliarText(unfamiliar, id: $0.id)])
+                      CSV.text(files[$0.id]?.path ?? ""), unfamiliarText(unfamiliar, id: $0.id)] + areaCells($0))
         }
         return rows.joined(separator: "\n") + "\n"
     }
@@ -74,7 +86,7 @@ public enum SegmentationFiles {
     /// (a file of that name with another header is a user's, not ours).
     public static func recordedIDs(_ record: URL) -> [String] {
         guard let rows = recordRows(record) else { return [] }
-        return rows.dropFirst().compactMap(\.first).filter { !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }
+        return rows.dropFirst().compactMap(\.first).map(CSV.readText).filter { !$0.isEmpty && !$0.contains("/") && $0 != "." && $0 != ".." }
     }
 
     /// Whether `record` is a per-sample record compseg wrote (`segmentation.csv`, `per_sample.csv`).
@@ -116,17 +128,29 @@ public enum SegmentationFiles {
         try Interruption.check()  // Ctrl-C: between samples
         let (h, w) = (sample.height, sample.width)
         let mask = map.indices.map { map[$0] > threshold && sample.tissue.pixels[$0] }
+        let size = sample.pixelSize
         try PNGImage(width: w, height: h, channels: 1, pixels: map.map { UInt8(max(0, min(255, ($0 * 255).rounded()))) })
-            .write(to: folder.appendingPathComponent(sample.id + "_map.png"))
+            .write(to: folder.appendingPathComponent(sample.id + "_map.png"), metadata: .picture(mapDescription(sample.id), pixelSize: size))
         try FloatImage(width: w, height: h, channels: 1, values: map)
             .write(to: folder.appendingPathComponent(sample.id + "_map.tif"))
         try PNGImage(width: w, height: h, channels: 1, pixels: mask.map { $0 ? 255 : 0 })
-            .write(to: folder.appendingPathComponent(sample.id + "_mask.png"))
+            .write(to: folder.appendingPathComponent(sample.id + "_mask.png"),
+                   metadata: .picture(maskDescription(sample.id, threshold: threshold), pixelSize: size))
         if geoJSON {
             let scale = Sample.pixelScale(in: sample.metadata, height: h, width: w)
             try MaskPolygons(width: w, height: h, pixels: mask, scale: scale)
                 .write(to: folder.appendingPathComponent(sample.id + geoJSONSuffix), minimumArea: minimumArea)
         }
+    }
+
+    /// What `<id>_map.png` shows, as its Description says.
+    static func mapDescription(_ id: String) -> String {
+        "Activation map of sample \(id): the network's activation, 0 to 1, as 0 to 255"
+    }
+
+    /// What `<id>_mask.png` shows, as its Description says.
+    static func maskDescription(_ id: String, threshold: Float) -> String {
+        "Tumor mask of sample \(id): 255 where the activation exceeds \(threshold) within the tissue, else 0"
     }
 
     /// Each row's ground-truth tumor mask (its `truth` PNG or GeoJSON), by its sample's id.
@@ -157,5 +181,14 @@ public enum SegmentationFiles {
             do { try MaskFile.checkReads(file) } catch { problems.append("line \(line): truth \(error)") }
         }
         guard problems.isEmpty else { throw ManifestError(file: manifest, problems: problems) }
+    }
+}
+
+extension PNGMetadata {
+    /// A sample's picture: its `Description`, and the physical size of its pixels, `pixelSize`
+    /// divided by `upscale` for a picture enlarged by whole pixels.
+    static func picture(_ description: String, pixelSize: PixelSize?, upscale: Int = 1) -> PNGMetadata {
+        PNGMetadata(text: [Entry("Description", description)],
+                    pixelSize: pixelSize.flatMap { $0.scaled(by: (1 / Double(upscale), 1 / Double(upscale))) })
     }
 }

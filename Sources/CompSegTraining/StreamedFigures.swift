@@ -15,6 +15,8 @@ struct StreamedFigures {
     let map: [UInt8], maskBits: PixelBits, tissueBits: PixelBits
     let truth: PixelBits?
     let threshold: Float, colour: RGB, alpha: Double
+    /// The physical size of the image's pixels, where known.
+    let pixelSize: PixelSize?
 
     func isMasked(_ p: Int) -> Bool { maskBits[p] }
     func isTissue(_ p: Int) -> Bool { tissueBits[p] }
@@ -29,9 +31,10 @@ struct StreamedFigures {
         let (h, w) = (regions.height, regions.width)
         let name = { (kind: String) in folder.appendingPathComponent(EvaluationReport.figureName(id, kind)) }
         let enlarge = max(1, 160 / max(h, w))
-        let overlay = enlarge > 1 ? nil : try PNGRowWriter(url: name("overlay"), width: w, height: h, channels: 3)
-        let contour = enlarge > 1 ? nil : try PNGRowWriter(url: name("contour"), width: w, height: h, channels: 3)
-        let label = try PNGRowWriter(url: name("label"), width: w, height: h, channels: 1)
+        let texts = FigureTexts(id: id, threshold: threshold, pixelSize: pixelSize, upscale: enlarge)
+        let overlay = enlarge > 1 ? nil : try PNGRowWriter(url: name("overlay"), width: w, height: h, channels: 3, metadata: texts.overlay)
+        let contour = enlarge > 1 ? nil : try PNGRowWriter(url: name("contour"), width: w, height: h, channels: 3, metadata: texts.contour)
+        let label = try PNGRowWriter(url: name("label"), width: w, height: h, channels: 1, metadata: texts.label)
         let f = Downscale.factor(height: h, width: w, toFit: EvaluationReport.panelSide)
         let (sh, sw) = Downscale.size(height: h, width: w, factor: f)
         var sums = [Int](repeating: 0, count: sh * sw * 3), counts = [Int](repeating: 0, count: sh * sw)
@@ -76,21 +79,25 @@ struct StreamedFigures {
         let smallTissue = Downscale.majority(height: h, width: w, factor: f, isTissue)
         let smallTruth = truth.map { t in Downscale.majority(height: h, width: w, factor: f) { t[$0] } }
         if enlarge > 1 {  // no shrinking (f is 1): the copies are the image
-            try Overlay.blend(preview: shrunk, mask: smallMask, colour: colour, alpha: alpha).scaled(by: enlarge).writePNG(to: name("overlay"))
+            try Overlay.blend(preview: shrunk, mask: smallMask, colour: colour, alpha: alpha).scaled(by: enlarge)
+                .writePNG(to: name("overlay"), metadata: texts.overlay)
             try Overlay.contour(preview: shrunk.scaled(by: enlarge), mask: smallMask.scaled(by: enlarge), colour: colour)
-                .writePNG(to: name("contour"))
+                .writePNG(to: name("contour"), metadata: texts.contour)
         }
         let upscale = max(1, 160 / max(sh, sw))
+        // The shrunk copies' pixels: the image's times its pixels per copy pixel.
+        let shrunkSize = pixelSize?.scaled(by: (Double(w) / Double(sw), Double(h) / Double(sh)))
         try Heatmap.render(values: smallMap, height: sh, width: sw, scale: upscale,
-                           threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue).writePNG(to: name("heatmap"))
+                           threshold: (threshold, smallMask.scaled(by: upscale), colour), tissue: smallTissue)
+            .writePNG(to: name("heatmap"), metadata: FigureTexts(id: id, threshold: threshold, pixelSize: shrunkSize, upscale: upscale).heatmap)
         // Dice as the evaluation gives it: with truth, over the tissue (1 where both masks are empty), none for a cancer-free sample.
         let dice = regions.label != .cancerFree && truth != nil
             ? (tumorPixels + truePixels == 0 ? 1 : 2 * Double(agreeing) / Double(tumorPixels + truePixels)) : nil
         let caption = EvaluationReport.panelCaption(id: id, label: regions.label, fraction: tissuePixels == 0 ? 0 : Double(tumorPixels) / Double(tissuePixels),
-                                                    threshold: threshold, dice: dice)
+                                                    threshold: threshold, tumorArea: pixelSize?.squareMillimetres(tumorPixels), dice: dice)
         let views = try EvaluationReport.Views(preview: shrunk, map: smallMap, mask: smallMask, tissue: smallTissue, truth: smallTruth,
-                                               threshold: threshold, colour: colour, alpha: alpha, caption: caption)
-        try views.panel.writePNG(to: name("panel"))
+                                               threshold: threshold, colour: colour, alpha: alpha, caption: caption, pixelSize: shrunkSize)
+        try views.panel.writePNG(to: name("panel"), metadata: texts.panel(caption))
         return views.card
     }
 }

@@ -44,6 +44,7 @@ extension TrainedModel {
         var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
         var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
         var counts = ActivationCounts(id: id, label: regions.label, hasTruth: truth != nil, thresholds: [threshold] + thresholds)
+        counts.pixelSize = modality.pixelSize(in: regions.metadata, height: h, width: w)
         var parity = ParitySums()
         try streamActivations(regions, id: id, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
             parity.add(values.indices.map { tissue[$0] && values[$0] > threshold ? 1 : 0 }, rows: values.count / w, width: w,
@@ -60,16 +61,19 @@ extension TrainedModel {
         }
         try tiff.finish()
         // Row by row: libpng's one-call writer refuses an image of 4 GiB or more (a 65,536² slide).
-        let mapPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_map.png"), width: w, height: h, channels: 1)
+        let size = modality.pixelSize(in: regions.metadata, height: h, width: w)
+        let mapPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_map.png"), width: w, height: h, channels: 1,
+                                      metadata: .picture(SegmentationFiles.mapDescription(id), pixelSize: size))
         try mapPNG.append(mapBytes)
         try mapPNG.finish()
-        let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1)
+        let maskPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_mask.png"), width: w, height: h, channels: 1,
+                                       metadata: .picture(SegmentationFiles.maskDescription(id, threshold: threshold), pixelSize: size))
         for y in 0..<h { try maskPNG.append((y * w..<(y + 1) * w).map { maskBits[$0] ? 255 : 0 }) }
         try maskPNG.finish()
         var card: [(title: String, image: RGBImage)]?
         if let figures {
             card = try StreamedFigures(regions: regions, id: id, map: mapBytes, maskBits: maskBits, tissueBits: tissueBits, truth: truth,
-                                       threshold: threshold, colour: figures.colour, alpha: figures.alpha).write(to: folder)
+                                       threshold: threshold, colour: figures.colour, alpha: figures.alpha, pixelSize: size).write(to: folder)
         }
         (mapBytes, tissueBits) = ([], PixelBits(count: 0))
         if geoJSON {
@@ -88,6 +92,7 @@ extension TrainedModel {
     public func countStreaming(_ regions: any SampleRegions, id: String? = nil, modality: PreparedModality, truth: PixelBits? = nil,
                                thresholds: [Float] = [], tiling: Tiling = .standard, batchSize: Int = 4) throws -> ActivationCounts {
         var counts = ActivationCounts(id: id ?? regions.id, label: regions.label, hasTruth: truth != nil, thresholds: thresholds)
+        counts.pixelSize = modality.pixelSize(in: regions.metadata, height: regions.height, width: regions.width)
         try streamActivations(regions, id: id, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
             let start = y0 * regions.width
             for i in values.indices { counts.add(values[i], tissue: tissue[i], truth: truth?[start + i] ?? false) }

@@ -315,6 +315,7 @@ public final class TrainingRun {
             try folder.writeKeptWeights(best.weights, epoch: best.epoch)
         }
         model.bestEpoch = trainer.best?.epoch
+        model.weightsChecksum = trainer.best.map { Safetensors(tensors: $0.weights).tensorsChecksum }
         model.threshold = nil  // chosen for the final weights, after training
         try folder.writeModel(model)
         try folder.writeHistory(trainer.history)

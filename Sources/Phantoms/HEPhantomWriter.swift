@@ -16,10 +16,15 @@ extension HEPhantom {
             let spot = spot(i)
             let image = PNGImage(width: n, height: n, channels: 3, pixels: spot.rgb)
             let file = i % 2 == 0 ? "\(spot.id).tif" : "\(spot.id).png"
-            if i % 2 == 0 { try image.writeTiledTIFF(to: folder.appendingPathComponent(file)) } else {
-                try image.write(to: folder.appendingPathComponent(file))
+            if i % 2 == 0 { try image.writeTiledTIFF(to: folder.appendingPathComponent(file), pixelSize: Self.pixelSize) } else {
+                try image.write(to: folder.appendingPathComponent(file), metadata: PNGMetadata(pixelSize: Self.pixelSize))
             }
             return WrittenSpot(id: spot.id, file: file, label: spot.label, split: spot.split, truth: spot.truth)
         }
     }
+}
+
+extension HEPhantom {
+    /// The pixel size the spots' files record: a scan at 5× (2 µm).
+    static let pixelSize = PixelSize(2)
 }

@@ -38,6 +38,7 @@ extension RamanPhantom {
             interleave = bil
             byte order = 0
             wavelength units = Raman Shift
+            pixel size = {2, 2, units=Micrometers}
             wavelength = {\(shifts.map { "\($0)" }.joined(separator: ", "))}
 
             """

@@ -66,7 +66,7 @@ import Testing
                                     folder.path("data/spot000.h5"), folder.path("data/spot001.h5")])
         #expect(overlaid.status == 0, "\(overlaid.output)")
         let record = try String(contentsOfFile: folder.path("over/segmentation.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(record.count == 3 && record[1].hasPrefix("spot000,,") && record[1].hasSuffix(folder.path("data/spot000.h5") + ",no"), "\(record)")
+        #expect(record.count == 3 && record[1].hasPrefix("spot000,,") && record[1].contains(folder.path("data/spot000.h5") + ",no,5.5,5.5,"), "\(record)")
         #expect(try cli.run(["overlay", "--model", folder.path("run"), "--out", folder.path("over"), "--force",
                              folder.path("data/spot001.h5")]).status == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path("over")).allSatisfy { !$0.hasPrefix("spot000") })
@@ -214,7 +214,13 @@ import Testing
         #expect(report.components(separatedBy: "<article class=\"card\"").count == 9)  // one card per sample
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
         let lines = perSample.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-        #expect(lines.count == 9 && lines[0].suffix(4) == ["called", "split", "path", "unfamiliar_input"], "\(perSample)")
+        #expect(lines.count == 9 && Array(lines[0][10..<14]) == ["called", "split", "path", "unfamiliar_input"]
+                    && lines[0].suffix(4) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2"], "\(perSample)")
+        // Areas from the phantom's 5.5 µm pixels: tissue pixels × 30.25 µm².
+        for row in lines.dropFirst() {
+            let area = Double(row[16]) ?? -1, tissue = Double(row[2]) ?? 0
+            #expect(abs(area - tissue * 30.25e-6) < 1e-12, "\(row)")
+        }
         // --split all: each row's split, and no Dice of its own for a cancer-free sample. After 3 epochs the maps mark
         // all tissue: every fraction is 1, so no cut calls the samples (none is called) and evaluate says so.
         #expect(Set(lines.dropFirst().map { $0[11] }) == ["train", "val", "test"] && lines.dropFirst().allSatisfy { $0[4] == "1.0" && $0[10].isEmpty },
@@ -559,10 +565,11 @@ extension EndToEndTests {
                                                                + "their masks are empty, and their tumor fractions in segmentation.csv are blank"),
                 "\(segment.output)")
         let csv = try String(contentsOfFile: folder.path("s1/segmentation.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input", "\(csv)")
+        #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input,"
+                    + "pixel_width_um,pixel_height_um,tissue_area_mm2,tumor_area_mm2", "\(csv)")
         // No tissue: nothing to check (blank); the run's own data: familiar (no).
-        #expect(csv.contains { $0.hasPrefix("spot001,cancer-free,0,0,,0.") && $0.hasSuffix(",\(folder.path("data/spot001.h5")),") }
-                    && csv.contains { $0.hasPrefix("spot002,cancer,50,") && $0.hasSuffix(",\(folder.path("data/spot002.h5")),no") }, "\(csv)")
+        #expect(csv.contains { $0.hasPrefix("spot001,cancer-free,0,0,,0.") && $0.hasSuffix(",\(folder.path("data/spot001.h5")),,5.5,5.5,0.0,0.0") }
+                    && csv.contains { $0.hasPrefix("spot002,cancer,50,") && $0.contains(",\(folder.path("data/spot002.h5")),no,5.5,5.5,") }, "\(csv)")
         let blankMask = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("s1/spot001_mask.png")))
         #expect(blankMask.pixels.allSatisfy { $0 == 0 })
         let overlay = try cli.run(["overlay"] + apply + ["--out", folder.path("o1")])

@@ -39,13 +39,17 @@ import Testing
             // segmentation.csv marks each sample, for a lab that filters thousands of them.
             let csv = try String(contentsOfFile: folder.path("other\(streaming.count)/segmentation.csv"), encoding: .utf8)
                 .split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
-            #expect(csv.first?.last == "unfamiliar_input" && csv.dropFirst().map { [$0[0], $0.last!] } == [["spot001", "no"], ["transmittance", "yes"]],
+            #expect(csv.first?[7] == "unfamiliar_input" && csv.dropFirst().map { [$0[0], $0[7]] } == [["spot001", "no"], ["transmittance", "yes"]],
                     "\(csv)")
+            // The phantom's files record their pixel size (5.5 µm), the hand-made one none.
+            #expect(csv.first?.suffix(4) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2"]
+                    && csv.dropFirst().map { Array($0[8...9]) } == [["5.5", "5.5"], ["", ""]], "\(csv)")
         }
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--split", "all", "--out", folder.path("evaluated")])
         let perSample = try String(contentsOfFile: folder.path("evaluated/per_sample.csv"), encoding: .utf8).split(separator: "\n")
-        #expect(evaluated.status == 0 && perSample.first?.hasSuffix(",path,unfamiliar_input") == true
-                    && perSample.dropFirst().allSatisfy { $0.hasSuffix(",no") }, "\(evaluated.output)\n\(perSample)")
+        #expect(evaluated.status == 0 && perSample.first?.contains(",path,unfamiliar_input,") == true
+                    && perSample.dropFirst().allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[13] == "no" },
+                "\(evaluated.output)\n\(perSample)")
 
         // A run written before the range was recorded: no warning, and no error.
         var old = model
@@ -53,7 +57,7 @@ import Testing
         try JSONSerialization.data(withJSONObject: old).write(to: URL(fileURLWithPath: folder.path("run/model.json")))
         let r = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("old"), folder.path("transmittance.h5")])
         #expect(r.status == 0 && !r.output.contains("outside the inputs"), "\(r.output)")
-        #expect(try String(contentsOfFile: folder.path("old/segmentation.csv"), encoding: .utf8).hasSuffix(",\(folder.path("transmittance.h5")),\n"),
+        #expect(try String(contentsOfFile: folder.path("old/segmentation.csv"), encoding: .utf8).hasSuffix(",\(folder.path("transmittance.h5")),,,,,\n"),
                 "nothing checked: blank")
     }
 

@@ -246,16 +246,17 @@ import CompSegTraining
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("absent.csv")) } catch let e as ManifestError {
             #expect(e.problems == ["does not exist"])
         }
-        // What spreadsheets write: other separators, a trailing comma, UTF-16.
+        // What spreadsheets write: other separators, an empty column between named ones (a trailing one is padding, taken in stride), UTF-16.
         let sheets = try folder(["semi.csv": "path;label;split\nx;1;train\n", "tab.csv": "path\tlabel\tsplit\n",
-                                 "trailing.csv": "path,label,split,\nx,1,train,\n", "nul.csv": "path,label,split\nspot\u{0}.h5,1,train\n"])
+                                 "trailing.csv": "path,label,split,,\nx,1,train,,\n", "middle.csv": "path,,label,split\nx,,1,train\n", "nul.csv": "path,label,split\nspot\u{0}.h5,1,train\n"])
         defer { try? FileManager.default.removeItem(at: sheets) }
         let utf16 = sheets.appendingPathComponent("utf16.csv")
         try (Data([0xFF, 0xFE]) + "path,label,split\n".data(using: .utf16LittleEndian)!).write(to: utf16)
         for (name, problem) in [
             ("semi.csv", "line 1: the header 'path;label;split' is one column: its columns are separated by ';'; a manifest separates them by commas (path,label,split)"),
             ("tab.csv", "line 1: the header 'path\tlabel\tsplit' is one column: its columns are separated by tabs; a manifest separates them by commas (path,label,split)"),
-            ("trailing.csv", "line 1: a column without a name (a comma too many, as at the end of the line?); known columns: path, label, split, mask, truth"),
+            ("middle.csv", "line 1: a column without a name (a comma too many, as at the end of the line?); known columns: path, label, split, mask, truth"),
+            ("trailing.csv", "line 2: image file x not found (looked for \(sheets.appendingPathComponent("x").path): a path not starting with / is relative to the folder holding the manifest)"),
             ("utf16.csv", "is UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8"),
             ("nul.csv", "line 2: holds a NUL byte (byte 21): the file is not text, or is damaged; a manifest is CSV text"),
         ] {

@@ -70,6 +70,7 @@ struct HERegions: SampleRegions {
             overview = try scaled.mask(picture)
             metadata[Sample.warningKey] = HESource.colourWarning(picture)  // block means keep a colour image's colour
         }
+        metadata.merge(HESource.pixelSizeMetadata(url)) { $1 }
         self.metadata = metadata
     }
 

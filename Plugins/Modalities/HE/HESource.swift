@@ -61,9 +61,17 @@ public struct HESource: ImageSource, ReportsConfiguration {
         var metadata = ["file": url.path, "level": "\(configuration.level)", "scale": "\(configuration.scale)",
                         Sample.fullResolutionKey: "\(full.height)x\(full.width)"]
         metadata[Sample.warningKey] = Self.colourWarning(image)
+        metadata.merge(Self.pixelSizeMetadata(url)) { $1 }
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [3, h, w], scalars: planar),
                           channels: .bands(HESteps.rgb), tissue: configuration.tissue.mask(image),
                           preview: try RGBImage(height: h, width: w, bytes: bytes), label: label, metadata: metadata)
+    }
+
+    /// The physical pixel size the file records (`RasterFile.pixelSize`) as sample metadata
+    /// (`Sample.pixelSizeKey`, and where it was read), or none.
+    static func pixelSizeMetadata(_ url: URL) -> [String: String] {
+        guard let found = RasterFile.pixelSize(url) else { return [:] }
+        return [Sample.pixelSizeKey: found.size.text, Sample.pixelSizeSourceKey: found.source]
     }
 
     /// A warning for an image dark throughout (its brightest value under an eighth of the file's

@@ -12,6 +12,7 @@ extension SpectralFileReader {
         var cube = SpectralCube(height: spectra.height, width: spectra.width, bands: spectra.bands, values: values, axis: spectra.axis,
                                 axisUnit: spectra.axisUnit, mask: mask, format: spectra.format, dataType: spectra.dataType)
         cube.warning = try spectra.warning(maskFound: mask != nil)
+        cube.pixelSize = spectra.pixelSize
         return cube
     }
 }
@@ -31,6 +32,8 @@ struct HDF5Spectra: SpectralRegionFile {
     var notes: [String] { [] }
     /// The spectra's chunks, nil where they are stored whole.
     let chunks: [Int]?
+    /// The root's `pixel_size_um` attribute (µm per pixel, square), where the file has one.
+    let pixelSize: PixelSize?
 
     /// Opens `url` and checks its spectra's shape against `options.layout`, and its axis against
     /// the bands: a cube whose bands disagree with its axis is refused before it is read, and an
@@ -86,6 +89,24 @@ struct HDF5Spectra: SpectralRegionFile {
         format = "HDF5 (layout \(layout.rawValue))"
         dataType = try file.elementType(of: c.spectra)
         chunks = try file.chunkShape(of: c.spectra).flatMap { $0.count == shape.count ? $0 : nil }
+        pixelSize = try Self.pixelSize(file, url)
+    }
+
+    /// The attribute that records the pixel size: micrometres per pixel, one number on the root.
+    static let pixelSizeAttribute = "pixel_size_um"
+
+    /// The root's `pixelSizeAttribute`, or nil without one.
+    /// - Throws: `IOError` for one that is not a single number above 0.
+    static func pixelSize(_ file: HDF5File, _ url: URL) throws -> PixelSize? {
+        guard file.hasAttribute(pixelSizeAttribute) else { return nil }
+        let value: Double
+        do { value = try file.attributeDouble(pixelSizeAttribute) } catch let e as IOError {
+            throw IOError(file: e.file, "\(e.message) (the pixel size in micrometres, one number)")
+        }
+        guard let size = PixelSize(value) else {
+            throw IOError(file: url.path, "attribute '\(pixelSizeAttribute)' on '/' is \(value); expected the pixel size in micrometres, above 0")
+        }
+        return size
     }
 
     /// The image rows a chunk spans: along H (hwb: dimension 0, bhw: 1, matlab: 2), or the rows its

@@ -14,6 +14,8 @@ public struct SpectralFileSummary: Sendable {
     /// Tissue pixels over all pixels, and whether the mask is the file's own or computed.
     public var tissueFraction: Double, maskFromFile: Bool
     public var notes: [String]
+    /// The physical size of a pixel, where the file records it.
+    public var pixelSize: PixelSize?
     /// Whether the modality reads the file as a sample: false where a note says its axis is refused
     /// (non-finite or repeated values, a unit it cannot convert), or its values (NaN under `nonFinite: error`).
     public var readsAsSample = true
@@ -24,7 +26,7 @@ public struct SpectralFileSummary: Sendable {
 
     /// A problem of the axis (`SpectralFileReader.AxisError`) becomes a note; the axis then reads as written.
     public init(_ cube: SpectralCube, tissue: Mask, axisUnit wanted: String = "cm⁻¹", excitation: Double? = nil) {
-        format = cube.format; dataType = cube.dataType
+        format = cube.format; dataType = cube.dataType; pixelSize = cube.pixelSize
         (height, width, bands) = (cube.height, cube.width, cube.bands)
         (axisFirst, axisLast, axisUnit) = (cube.axis.first ?? 0, cube.axis.last ?? 0, cube.axisUnit)
         notes = cube.notes
@@ -109,7 +111,8 @@ extension SpectralFileReader {
         let writer = try HDF5Writer(url: destination)
         try writer.createDataset("/spectra", shape: [h, w, b], of: Float.self, gzip: 4, shuffle: true, chunks: Self.convertedChunks(h, w, b))
         try writer.write("/spectra", start: [0, 0, 0], count: [h, w, b], values: Self.pixelMajor(cube.values, bands: b, pixels: h * w))
-        try finish(writer, axis: cube.axis, unit: cube.axisUnit, wanted: axisUnit, tissue: tissue(of: cube), source: url, format: cube.format)
+        try finish(writer, axis: cube.axis, unit: cube.axisUnit, wanted: axisUnit, tissue: tissue(of: cube), source: url, format: cube.format,
+                   pixelSize: cube.pixelSize)
         return Self.joined(cube.warning, Self.axisRefusal(cube.axis))
     }
 
@@ -152,7 +155,8 @@ extension SpectralFileReader {
         }
         let fileMask = try spectra.readMask()
         let tissue = try tissueMask(sums: sums, bands: b, invalid: invalid, fileMask: fileMask, height: h, width: w)
-        try finish(writer, axis: spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, tissue: tissue, source: url, format: spectra.format)
+        try finish(writer, axis: spectra.axis, unit: spectra.axisUnit, wanted: axisUnit, tissue: tissue, source: url, format: spectra.format,
+                   pixelSize: spectra.pixelSize)
         return Self.joined(try spectra.warning(maskFound: fileMask != nil), Self.axisRefusal(spectra.axis))
     }
 
@@ -163,9 +167,10 @@ extension SpectralFileReader {
         }
     }
 
-    /// Writes what follows the spectra (axis, mask, where they came from) and closes `writer`.
+    /// Writes what follows the spectra (axis, mask, where they came from, a square pixel's size)
+    /// and closes `writer`.
     private func finish(_ writer: HDF5Writer, axis: [Double], unit: String, wanted: String, tissue: Mask, source url: URL,
-                        format: String) throws {
+                        format: String, pixelSize: PixelSize?) throws {
         let converted = try convertedAxis(axis, unit: unit, wanted: wanted, format: format, file: url)
         try writer.write("/wavenumbers", shape: [axis.count], values: converted.values)
         // A Raman shift stays marked as one: an infrared modality then refuses it, as it refuses the file converted.
@@ -173,6 +178,7 @@ extension SpectralFileReader {
         try writer.write("/mask", shape: [tissue.height, tissue.width], values: tissue.pixels.map { UInt8($0 ? 1 : 0) })
         try writer.setAttribute("source", url.path)
         try writer.setAttribute("format", format)
+        if let pixelSize, pixelSize.x == pixelSize.y { try writer.setAttribute(HDF5Spectra.pixelSizeAttribute, pixelSize.x) }
         try writer.close()
     }
 

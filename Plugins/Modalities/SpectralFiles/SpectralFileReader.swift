@@ -62,7 +62,8 @@ public struct SpectralFileReader: Sendable {
                 + "in the file's order, but such an axis is most likely damaged"
         }
         let warning = [cube.warning, turning].compactMap { $0 }.joined(separator: "; ")
-        var metadata = Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes, warning: warning.isEmpty ? nil : warning)
+        var metadata = Self.metadata(url, format: cube.format, axis: axis.values, notes: cube.notes, warning: warning.isEmpty ? nil : warning,
+                                    pixelSize: cube.pixelSize)
         if tissue.count == 0 { metadata[Sample.noTissueKey] = try whyNoTissue(cube) }
         return try Sample(id: Sample.id(of: url), image: Tensor(shape: [b, h, w], scalars: values),
                           channels: .spectral(values: axis.values, unit: axis.unit), tissue: tissue, preview: preview, label: label,
@@ -95,8 +96,10 @@ public struct SpectralFileReader: Sendable {
 
     /// What a sample read from `url` carries: its file and format, the order of its axis (as
     /// converted), the reader's notes and its warning.
-    static func metadata(_ url: URL, format: String, axis: [Double], notes: [String], warning: String?) -> [String: String] {
+    static func metadata(_ url: URL, format: String, axis: [Double], notes: [String], warning: String?,
+                         pixelSize: PixelSize?) -> [String: String] {
         var metadata = ["file": url.path, "format": format, "wavenumberOrder": SpectralOrder(axis).rawValue]
+        if let pixelSize { (metadata[Sample.pixelSizeKey], metadata[Sample.pixelSizeSourceKey]) = (pixelSize.text, "the \(format) file") }
         if !notes.isEmpty { metadata["notes"] = notes.joined(separator: "; ") }
         metadata[Sample.warningKey] = warning
         return metadata

@@ -126,7 +126,7 @@ struct SpectralRegions: SampleRegions {
         (height, width, id) = (h, w, Sample.id(of: url))
         channels = .spectral(values: axis.values, unit: axis.unit)
         metadata = SpectralFileReader.metadata(url, format: spectra.format, axis: axis.values, notes: spectra.notes,
-                                               warning: try spectra.warning(maskFound: fileMask != nil))
+                                               warning: try spectra.warning(maskFound: fileMask != nil), pixelSize: spectra.pixelSize)
     }
 
     /// `values` with their NaN and infinite values set to 0 where `zeroing`.

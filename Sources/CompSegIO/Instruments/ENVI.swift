@@ -22,6 +22,8 @@ public struct ENVIImage: SpectralRegionFile {
     public let axis: [Double], axisUnit: String
     public let notes: [String]
     public var format: String { "ENVI" }
+    /// The header's `pixel size` ({x, y, units=…}, metres where no unit is named), where it has one.
+    public let pixelSize: PixelSize?
     let headerURL: URL, dataURL: URL
     let offset: Int, type: SampleType, order: ByteOrder, interleave: String, ignore: Double?
 
@@ -29,6 +31,7 @@ public struct ENVIImage: SpectralRegionFile {
         self.url = url
         (headerURL, dataURL) = try ENVIHeader.locate(url)
         let header = try ENVIHeader(headerURL)
+        pixelSize = try header.pixelSize()
         let samples = try header.positiveInt("samples"), lines = try header.positiveInt("lines")
         let bands = try header.positiveInt("bands")
         let offset = try header.int("header offset", default: 0)
@@ -84,8 +87,10 @@ public struct ENVIImage: SpectralRegionFile {
         }
         let values = try BoundedFile(dataURL).samples(at: offset, count: plane * bands, type, order: order, ignore: ignore,
                                                       "image data", place: place)
-        return SpectralCube(height: height, width: width, bands: bands, values: values, axis: axis, axisUnit: axisUnit,
-                            format: format, notes: notes, dataType: "\(type)")
+        var cube = SpectralCube(height: height, width: width, bands: bands, values: values, axis: axis, axisUnit: axisUnit,
+                                format: format, notes: notes, dataType: "\(type)")
+        cube.pixelSize = pixelSize
+        return cube
     }
 
     /// Rows `y ..< y + h`, columns `x ..< x + w` of every band, B×h×w channels first: each run the
@@ -235,6 +240,24 @@ struct ENVIHeader {
     }
 
     subscript(key: String) -> String? { fields[key] }
+
+    /// `pixel size = {x, y, units=Micrometers}` in µm (ENVI's unit is metres where none is named); nil without the key.
+    /// - Throws: naming the key, for sides that are not numbers above 0 or a unit of no length.
+    func pixelSize() throws -> PixelSize? {
+        guard let text = fields["pixel size"] else { return nil }
+        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let unit = parts.first { $0.lowercased().hasPrefix("units") }
+            .map { $0.split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" } ?? "meters"
+        let perUnit: [String: Double] = ["meters": 1e6, "metres": 1e6, "m": 1e6, "km": 1e9, "centimeters": 1e4, "cm": 1e4,
+                                         "millimeters": 1e3, "mm": 1e3, "micrometers": 1, "micrometres": 1, "microns": 1, "um": 1,
+                                         "µm": 1, "nanometers": 1e-3, "nm": 1e-3]
+        let sides = parts.filter { !$0.lowercased().hasPrefix("units") }.map { Double($0) }
+        guard sides.count == 2, let x = sides[0], let y = sides[1], let factor = perUnit[unit],
+              let size = PixelSize(x: x * factor, y: y * factor) else {
+            throw error("pixel size", "expected {x, y} above 0, with units=Meters or another length, found '{\(text)}'")
+        }
+        return size
+    }
 
     func error(_ key: String, _ message: String) -> IOError { IOError(file: path, "key '\(key)': \(message)") }
 

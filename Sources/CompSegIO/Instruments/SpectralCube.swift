@@ -21,6 +21,9 @@ public struct SpectralCube: Sendable, Equatable {
     public var warning: String? = nil
     /// How the file stores the values ("float32", "uint16", "text", …); they are read as Float.
     public var dataType: String
+    /// The physical size of a pixel, where the file records it (a text map's stage step, an HDF5
+    /// file's `pixel_size_um`); nil otherwise.
+    public var pixelSize: PixelSize? = nil
 
     public init(height: Int, width: Int, bands: Int, values: [Float], axis: [Double], axisUnit: String,
                 mask: [Bool]? = nil, format: String, notes: [String] = [], dataType: String = "float32") {
@@ -89,6 +92,8 @@ public protocol SpectralRegionFile: Sendable {
     func readMask() throws -> [Bool]?
     /// Something doubtful the reader found, as `SpectralCube.warning` (given whether the file had a mask).
     func warning(maskFound: Bool) throws -> String?
+    /// As `SpectralCube.pixelSize`.
+    var pixelSize: PixelSize? { get }
     /// The rows the file stores together (a compressed chunk's), which a reading of whole rows
     /// should take whole; 1 where any rows read as cheaply.
     var rowsStoredTogether: Int { get }
@@ -120,4 +125,9 @@ extension SpectralRegionFile {
     public func readMask() throws -> [Bool]? { nil }
     public func warning(maskFound: Bool) throws -> String? { nil }
     public var rowsStoredTogether: Int { 1 }
+}
+
+extension SpectralRegionFile {
+    /// None recorded, unless the format says otherwise.
+    public var pixelSize: PixelSize? { nil }
 }

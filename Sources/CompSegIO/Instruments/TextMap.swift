@@ -287,6 +287,17 @@ private struct TextTable {
     }
 }
 
+extension SpectralCube {
+    /// The pixel size of a map whose columns and rows lie at `xs` and `ys` (ascending stage
+    /// positions, taken as µm as mapping software exports them): each axis's mean step, the other's
+    /// for a line of one row or column; nil for a single spectrum.
+    static func stageStep(_ xs: [Double], _ ys: [Double]) -> PixelSize? {
+        func step(_ p: [Double]) -> Double? { p.count > 1 ? (p[p.count - 1] - p[0]) / Double(p.count - 1) : nil }
+        guard let x = step(xs) ?? step(ys), let y = step(ys) ?? step(xs) else { return nil }
+        return PixelSize(x: (x * 1e6).rounded() / 1e6, y: (y * 1e6).rounded() / 1e6)
+    }
+}
+
 private struct XY: Hashable { let x: Double, y: Double }
 
 /// Spectra with their stage positions, in file order, before the grid is rebuilt.
@@ -433,7 +444,9 @@ private struct PixelSpectra {
             let (x, y) = index(p)
             for k in 0..<bands { values[(k * height + y) * width + x] = intensities[i * bands + k] }
         }
-        return SpectralCube(height: height, width: width, bands: bands, values: values, axis: axis, axisUnit: "",
-                            format: format, dataType: "text")
+        var cube = SpectralCube(height: height, width: width, bands: bands, values: values, axis: axis, axisUnit: "",
+                                format: format, dataType: "text")
+        cube.pixelSize = SpectralCube.stageStep(xs.positions, ys.positions)
+        return cube
     }
 }
