@@ -60,8 +60,8 @@ ALL_TARGETS=(manifest envi wire spc fsm agilent textmap numpy safetensors tiff p
 # The project files each target compiles in (besides fuzz/TARGET.swift and fuzz/Support.swift),
 # its compiler flags and its link flags.
 IO=Sources/CompSegIO
-# What every reader and writer uses: its errors, folders, durable writes and the signal check.
-IO_BASE="$IO/IOError.swift $IO/Folders.swift $IO/DurableWrites.swift $IO/Interruption.swift"
+# What every reader and writer uses: its errors, folders, durable writes, the signal check and the pixel size files record.
+IO_BASE="$IO/IOError.swift $IO/Folders.swift $IO/DurableWrites.swift $IO/Interruption.swift $IO/PixelSize.swift"
 INSTRUMENTS=($IO/Instruments/*.swift $IO_BASE $IO/FileSignature.swift)
 # Manifest.swift checks mask and truth files whole (MaskFile: PNG rows, GeoJSON polygons) with --skip-unreadable.
 MASKS=($IO/MaskFile.swift $IO/GeoJSONMask.swift $IO/PNG.swift $IO/PixelBits.swift $IO/Raster*.swift $IO/PNGChunks.swift)
