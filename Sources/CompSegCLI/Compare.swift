@@ -446,7 +446,12 @@ struct Compare: ParsableCommand {
                 if var model = begun[e.name] {
                     model.training.epochs = settings.epochs
                     if let patience = settings.patience { model.training.patience = patience }
-                    let note = recordThreadChange(&model).map { " (\($0))" } ?? ""
+                    var note = recordThreadChange(&model).map { " (\($0))" } ?? ""
+                    // A comparison resumed where its manifest moved: the entry's record names the manifest it reads now.
+                    if let before = model.versions["manifest"], fileURL(before).path != manifest.url.path {
+                        model.versions["manifest"] = manifest.url.path
+                        note += " (manifest \(before) → \(manifest.url.path))"
+                    }
                     session = try TrainingRun(resuming: directory, model: model, train: train, validation: validation, registry: registry)
                     if session.completedEpochs < settings.epochs, stoppedByPatience(session) == nil {
                         // Its test results and the comparison's tables describe the weights it is about to change:

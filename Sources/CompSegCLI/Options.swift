@@ -178,7 +178,6 @@ struct GeoJSONOptions: ParsableArguments {
     }
 }
 
-/// `--stream-above`, for the commands that segment whole slides (segment, overlay, evaluate).
 /// `--pixel-size`: the physical size of the input files' pixels, for files that record none (or wrongly).
 struct PixelSizeOption: ParsableArguments {
     @Option(help: ArgumentHelp("The physical size of the files' full-resolution pixels in micrometres, as WIDTH or WIDTHxHEIGHT (0.25, 6.25x6.25), taken instead of what the files record (TIFF resolution tags, OME-XML, Aperio MPP, PNG pHYs, an HDF5 file's pixel_size_um attribute). With it, or where the files record a size, segmentation.csv and per_sample.csv give tissue and tumor areas in mm², the report and panels carry them and a scale bar, and the PNGs written carry the pixel size.", valueName: "µm"))
@@ -197,6 +196,7 @@ struct PixelSizeOption: ParsableArguments {
     func validate() throws { _ = try parsed() }
 }
 
+/// `--stream-above`, for the commands that segment whole slides (segment, overlay, evaluate).
 struct StreamingOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Images of more pixels than this are read and segmented region by region (tiles), never held whole, when the reader reads regions (he; infrared and raman from HDF5, ENVI, Agilent mosaics, WiRE maps, FSM images and NumPy arrays) and every step is pixelwise; so is such an image too large to load whole in memory, whatever its size. Their heatmap and panel are then drawn at most 2048 pixels a side (the other pictures keep the full resolution).")
     var streamAbove = Self.defaultStreamAbove

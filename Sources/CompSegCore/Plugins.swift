@@ -409,9 +409,15 @@ public func expandingHome(_ path: String) -> String {
 /// The file URL of `path` as the system resolves it, relative paths from the working folder:
 /// `.` and empty components dropped, and `x/..` dropped where `x` is not a symbolic link.
 /// (Foundation's `URL(fileURLWithPath:)` drops `link/..` of a relative path as text, which names
-/// another file where `link` leads to a folder elsewhere.)
+/// another file where `link` leads to a folder elsewhere.) A name with accents that is not there as
+/// typed is taken in the other Unicode form where that one is (a name macOS or an archive stored
+/// decomposed, e + ◌́, typed or pasted composed, é), as manifests' paths are.
 public func fileURL(_ path: String) -> URL {
-    fileURL(path, from: URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true))
+    let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)
+    let url = fileURL(path, from: folder)
+    guard !path.allSatisfy(\.isASCII), !FileManager.default.fileExists(atPath: url.path) else { return url }
+    return [path.precomposedStringWithCanonicalMapping, path.decomposedStringWithCanonicalMapping].map { fileURL($0, from: folder) }
+        .first { FileManager.default.fileExists(atPath: $0.path) } ?? url
 }
 
 /// As `fileURL(_:)`, a relative path taken from `folder` (a manifest's, say); with `home`, a

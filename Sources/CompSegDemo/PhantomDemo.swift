@@ -64,6 +64,8 @@ public struct PhantomDemo {
         let description: String
         /// The manifest the spots were read from (nil: made in memory) and the test spots' files by id.
         var manifest: URL? = nil, files: [String: URL] = [:]
+        /// The train and val rows as `train` records them, for spots read from files.
+        var rows: ManifestRows? = nil
     }
 
     /// Trains into `folder`, which must not hold a run.
@@ -81,9 +83,12 @@ public struct PhantomDemo {
         let (train, validation, test) = (prepared.train, prepared.validation, prepared.test)
         report("train \(train.count), val \(validation.count), test \(test.count) spots")
 
-        let model = RunConfiguration(modality: prepared.modality.manifest, topology: settings.topology, head: settings.head,
+        var model = RunConfiguration(modality: prepared.modality.manifest, topology: settings.topology, head: settings.head,
                                      inputChannels: try train.samples([0])[0].image.shape[0], training: settings.training,
                                      versions: settings.versions.merging(["data": prepared.description]) { _, data in data })
+        // As train records them: a resume checks its data against them, and evaluate names the run's own samples.
+        model.rows = prepared.rows
+        if let manifest = prepared.manifest { model.versions["manifest"] = manifest.path }
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
         _ = try run.run(progress: progress, step: step)
 
@@ -136,6 +141,7 @@ public struct PhantomDemo {
         let testRows = data.rows(in: .test)
         return Prepared(modality: modality, train: train, validation: validation, test: test, truth: truth,
                         description: "\(description), files in \(folder.path)", manifest: data.url,
-                        files: Dictionary(zip(test.ids, testRows.map(\.path))) { a, _ in a })
+                        files: Dictionary(zip(test.ids, testRows.map(\.path))) { a, _ in a },
+                        rows: ManifestRows(data, readingContentsWith: modality.reader))
     }
 }

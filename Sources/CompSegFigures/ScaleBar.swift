@@ -35,7 +35,9 @@ public enum ScaleBar {
     public static func drawn(on image: RGBImage, micrometresPerPixel: Double) -> RGBImage {
         guard let length = length(width: image.width, micrometresPerPixel: micrometresPerPixel) else { return image }
         let bar = Int((length / micrometresPerPixel).rounded()), thickness = max(2, image.height / 80)
-        let text = label(length), textW = Text.width(text, size: textSize), textH = Text.height(size: textSize)
+        // The text's height with its descent (µ reaches below the line).
+        let text = label(length), textW = Text.width(text, size: textSize)
+        let textH = Text.height(size: textSize) + Int((Double(Text.descent) * textSize).rounded(.up))
         let boxW = max(bar, textW) + 2 * padding, boxH = textH + padding + thickness + 2 * padding
         guard boxW + 2 * inset <= image.width, boxH + 2 * inset <= image.height else { return image }
         var out = image

@@ -14,21 +14,23 @@ public enum CSV {
     /// A free-text field (a sample's id, a name) as written: where it begins with `=`, `+`, `-`,
     /// `@`, a tab or a carriage return, which a spreadsheet opening the file would take for a
     /// formula ("+ve_control" shows as #NAME?, "=HYPERLINK(…)" runs), with an apostrophe before it,
-    /// as spreadsheets mark text; so too where it begins with an apostrophe before one of those.
+    /// as spreadsheets mark text; so too where it begins with an apostrophe before one of those or another apostrophe.
     /// `readText` gives the field back.
     public static func text(_ field: String) -> String {
-        guard let first = field.first else { return field }
-        let risky: Set<Character> = ["=", "+", "-", "@", "\t", "\r"]
-        return risky.contains(first) || (first == "'" && field.dropFirst().first.map(risky.contains) == true) ? "'" + field : field
+        let first = field.unicodeScalars.first
+        let marked = first == "'" && field.unicodeScalars.dropFirst().first.map { formulaStart.contains($0) || $0 == "'" } == true
+        return first.map(formulaStart.contains) == true || marked ? "'" + field : field
     }
 
     /// A field `text` wrote, as it was given.
     public static func readText(_ field: String) -> String {
-        guard field.first == "'", let second = field.dropFirst().first, ["=", "+", "-", "@", "\t", "\r", "'"].contains(second) else {
-            return field
-        }
-        return String(field.dropFirst())
+        guard field.unicodeScalars.first == "'", let second = field.unicodeScalars.dropFirst().first,
+              formulaStart.contains(second) || second == "'" else { return field }
+        return String(field.unicodeScalars.dropFirst())
     }
+
+    /// The first characters that make a spreadsheet read a cell as a formula.
+    private static let formulaStart: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     /// The rows of `text`, each a list of fields.
     /// - Throws: `IOError` naming `file` and the line where the quoted field that is never closed opens.

@@ -39,32 +39,16 @@ public struct PNGMetadata: Sendable, Equatable {
         }
         return chunks
     }
-
-    /// `png`, an encoded PNG, with the chunks inserted after its IHDR chunk (so before the image data).
-    func inserted(into png: Data) -> Data {
-        let end = 8 + 12 + 13  // the signature, then IHDR's length, type, 13 bytes and CRC
-        guard png.count > end else { return png }
-        var out = Data(png.prefix(end))
-        for chunk in chunks { out.append(contentsOf: Self.encoded(chunk.type, chunk.data)) }
-        out.append(png.dropFirst(end))
-        return out
-    }
-
-    /// A whole chunk: length, type, data and CRC.
-    static func encoded(_ type: String, _ data: [UInt8]) -> [UInt8] {
-        let n = UInt32(data.count), typeBytes = Array(type.utf8)
-        let crc = PNGChunks.crc32(typeBytes + data)
-        return [UInt8(n >> 24), UInt8(n >> 16 & 0xFF), UInt8(n >> 8 & 0xFF), UInt8(n & 0xFF)] + typeBytes + data
-            + [UInt8(crc >> 24), UInt8(crc >> 16 & 0xFF), UInt8(crc >> 8 & 0xFF), UInt8(crc & 0xFF)]
-    }
 }
 
 extension PNGImage {
-    /// Writes an 8-bit PNG atomically and durably, with `metadata`'s chunks after its header.
+    /// Writes an 8-bit PNG atomically and durably (a temporary file beside it, flushed, then
+    /// renamed), with `metadata`'s chunks before the image data: through `PNGRowWriter`, so that a
+    /// picture written whole and one written row by row are the same bytes.
     /// - Throws: `IOError` naming the file with libpng's message.
     public func write(to url: URL, metadata: PNGMetadata = PNGMetadata()) throws {
-        let bytes: Data
-        do { bytes = try encoded() } catch let error as IOError { throw IOError(file: url.path, error.message) }
-        try writeDurably(metadata.inserted(into: bytes), to: url)
+        let writer = try PNGRowWriter(url: url, width: width, height: height, channels: channels, metadata: metadata)
+        try writer.append(pixels)
+        try writer.finish()
     }
 }

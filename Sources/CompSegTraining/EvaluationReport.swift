@@ -276,8 +276,13 @@ public enum EvaluationReport {
 
     /// An area at 3 significant digits: in mm² ("0.0412 mm²"), under 0.01 mm² in µm² ("2540 µm²").
     static func areaText(_ squareMillimetres: Double) -> String {
-        func digits(_ v: Double) -> String { v >= 100 ? String(format: "%.0f", v) : String(format: "%.3g", v) }  // no exponent
-        return squareMillimetres > 0 && squareMillimetres < 0.01 ? digits(squareMillimetres * 1e6) + " µm²" : digits(squareMillimetres) + " mm²"
+        squareMillimetres > 0 && squareMillimetres < 0.01 ? significant(squareMillimetres * 1e6) + " µm²" : significant(squareMillimetres) + " mm²"
+    }
+
+    /// `v` at 3 significant digits without an exponent ("0.0000412", "41.2", "41200").
+    static func significant(_ v: Double) -> String {
+        guard v > 0, v.isFinite else { return String(format: "%g", v) }
+        return String(format: "%.\(max(0, 2 - Int(log10(v).rounded(.down))))f", v)
     }
 
     /// Writes each sample's figures; returns each sample's tumor fraction with its HTML card
@@ -431,7 +436,7 @@ public enum EvaluationReport {
     /// the tumor and tissue areas where any sample's pixel size is known.
     public static func sampleTable(_ evaluation: SegmentationEvaluation, anchorPrefix: String = "") -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
-        func area(_ v: Double?) -> String { v.map { String(format: "%.3g", $0) } ?? "" }
+        func area(_ v: Double?) -> String { v.map(significant) ?? "" }
         let areas = evaluation.results.contains { $0.pixelSize != nil }
         let rows = evaluation.results.map { r -> [String] in
             let called = evaluation.call(r)?.rawValue ?? ""

@@ -44,6 +44,7 @@ extension InitialWeights {
                                 + (model.bestEpoch == nil ? "has kept none yet (it has not finished an epoch)" : "was sent or kept without them"))
         }
         let file = try folder.readWeightsFile()
+        try folder.requireKeptWeights(file, of: model)
         if let (name, _) = file.tensors.sorted(by: { $0.key < $1.key }).first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
             throw TrainingError("\(folder.weightsFile.path): tensor '\(name)' holds NaN or infinite values (the run diverged): "
                                 + "no start for another")

@@ -107,7 +107,7 @@ public struct Manifest: Sendable {
             table[0].map { $0.trimmingCharacters(in: .whitespaces) }.first { $0.lowercased() == column } ?? column
         }
         for column in header.reduce(into: [String](), { if !$0.contains($1) { $0.append($1) } }) where !known.contains(column) {
-            problems.append("line 1: " + (column.isEmpty ? "a column without a name (a comma too many, as at the end of the line?)"
+            problems.append("line 1: " + (column.isEmpty ? "a column without a name between named ones (a comma too many?)"
                                           : "unknown column '\(given(column))'") + "; known columns: \(known.joined(separator: ", "))")
         }
         for column in known where header.filter({ $0 == column }).count > 1 {

@@ -61,6 +61,19 @@ public struct RunDirectory: Sendable {
 
     public func readWeights() throws -> [String: Tensor] { try readWeightsFile().tensors }
 
+    /// Throws where `file`, this run's `weights.safetensors` as read, holds other weights than
+    /// `model` records as kept (`weightsChecksum`): another run's put in their place, or the next
+    /// epoch's being written now. A file without compseg's checksum (written by another program)
+    /// and a run that recorded none pass.
+    func requireKeptWeights(_ file: Safetensors, of model: RunConfiguration) throws {
+        guard let recorded = model.weightsChecksum, let held = file.dataChecksum, held != recorded else { return }
+        let epochs = [file.keptEpoch.map { "epoch \($0), " } ?? "", model.bestEpoch.map { "epoch \($0), " } ?? ""]
+        throw TrainingError("\(weightsFile.path): holds other weights (\(epochs[0])checksum \(held)) than model.json records as kept "
+                            + "(\(epochs[1])checksum \(recorded)): the file was replaced, perhaps by another run's weights; put this run's "
+                            + "back, or `compseg train --resume \(shellWord(url.path))` writes them again from checkpoint.safetensors. "
+                            + "If the run is training now, its next epoch's files were being written: try again")
+    }
+
     /// `weights.safetensors` whole: the tensors with their metadata and checksum.
     public func readWeightsFile() throws -> Safetensors { try Safetensors(contentsOf: weightsFile) }
 

@@ -69,13 +69,7 @@ public final class TrainedModel {
         }
         let weights = file.tensors
         self.weights = (file.keptEpoch, file.dataChecksum)
-        if let recorded = description.weightsChecksum, let held = file.dataChecksum, held != recorded {
-            let epochs = [file.keptEpoch.map { "epoch \($0), " } ?? "", description.bestEpoch.map { "epoch \($0), " } ?? ""]
-            throw TrainingError("\(run.weightsFile.path): holds other weights (\(epochs[0])checksum \(held)) than model.json records as kept "
-                                + "(\(epochs[1])checksum \(recorded)): the file was replaced, perhaps by another run's weights; put this run's "
-                                + "back, or `compseg train --resume \(shellWord(run.url.path))` writes them again from checkpoint.safetensors. "
-                                + "If the run is training now, its next epoch's files were being written: try again")
-        }
+        try run.requireKeptWeights(file, of: description)
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
             throw TrainingError("\(run.weightsFile.path): tensor '\(name)' holds NaN or infinite values; the run diverged "
                                 + "(train it again with a lower --lr)")

@@ -313,9 +313,9 @@ public final class TrainingRun {
     private func writeEpochFiles(weights: Bool) throws {
         if weights, let best = trainer.best {
             try folder.writeKeptWeights(best.weights, epoch: best.epoch)
+            model.weightsChecksum = Safetensors(tensors: best.weights).tensorsChecksum
         }
         model.bestEpoch = trainer.best?.epoch
-        model.weightsChecksum = trainer.best.map { Safetensors(tensors: $0.weights).tensorsChecksum }
         model.threshold = nil  // chosen for the final weights, after training
         try folder.writeModel(model)
         try folder.writeHistory(trainer.history)

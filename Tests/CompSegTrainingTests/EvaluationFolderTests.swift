@@ -23,12 +23,18 @@ import Testing
         // A table of that name that compseg did not write (another header) is a user's: not read.
         try Data("id,notes\nspot004,fine\n".utf8).write(to: record)
         #expect(SegmentationFiles.recordedIDs(record).isEmpty)
-        // Records written before the unfamiliar_input column are still compseg's.
+        // Records written before the unfamiliar_input column, and before the area columns, are still compseg's.
         for header in ["id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path",
-                       "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path"] {
+                       "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path",
+                       "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input",
+                       "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path,unfamiliar_input",
+                       SegmentationFiles.segmentationHeader] {
             try Data((header + "\nspot005,cancer\n").utf8).write(to: record)
             #expect(SegmentationFiles.recordedIDs(record) == ["spot005"], "\(header)")
         }
+        // An id written as text for spreadsheets ('+ve) reads back as it was.
+        try Data((SegmentationFiles.segmentationHeader + "\n'+ve_control,cancer\n'-ve,\n").utf8).write(to: record)
+        #expect(SegmentationFiles.recordedIDs(record) == ["+ve_control", "-ve"])
     }
 }
 

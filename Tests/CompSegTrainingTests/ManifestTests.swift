@@ -255,7 +255,7 @@ import CompSegTraining
         for (name, problem) in [
             ("semi.csv", "line 1: the header 'path;label;split' is one column: its columns are separated by ';'; a manifest separates them by commas (path,label,split)"),
             ("tab.csv", "line 1: the header 'path\tlabel\tsplit' is one column: its columns are separated by tabs; a manifest separates them by commas (path,label,split)"),
-            ("middle.csv", "line 1: a column without a name (a comma too many, as at the end of the line?); known columns: path, label, split, mask, truth"),
+            ("middle.csv", "line 1: a column without a name between named ones (a comma too many?); known columns: path, label, split, mask, truth"),
             ("trailing.csv", "line 2: image file x not found (looked for \(sheets.appendingPathComponent("x").path): a path not starting with / is relative to the folder holding the manifest)"),
             ("utf16.csv", "is UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8"),
             ("nul.csv", "line 2: holds a NUL byte (byte 21): the file is not text, or is damaged; a manifest is CSV text"),

@@ -31,7 +31,7 @@ public struct ENVIImage: SpectralRegionFile {
         self.url = url
         (headerURL, dataURL) = try ENVIHeader.locate(url)
         let header = try ENVIHeader(headerURL)
-        pixelSize = try header.pixelSize()
+        pixelSize = header.pixelSize()
         let samples = try header.positiveInt("samples"), lines = try header.positiveInt("lines")
         let bands = try header.positiveInt("bands")
         let offset = try header.int("header offset", default: 0)
@@ -241,21 +241,22 @@ struct ENVIHeader {
 
     subscript(key: String) -> String? { fields[key] }
 
-    /// `pixel size = {x, y, units=Micrometers}` in µm (ENVI's unit is metres where none is named); nil without the key.
-    /// - Throws: naming the key, for sides that are not numbers above 0 or a unit of no length.
-    func pixelSize() throws -> PixelSize? {
+    /// `pixel size = {x, y, units=Micrometers}` in µm (ENVI's unit is metres where none is named),
+    /// where it is a microscope's pixel (at most 1 mm); nil without the key, or where it is no
+    /// length (units=Degrees, Unknown), not two numbers above 0, or a map's metres (a satellite
+    /// image's 30 m). Only areas depend on it: a file whose key is none of these reads as one without it.
+    func pixelSize() -> PixelSize? {
         guard let text = fields["pixel size"] else { return nil }
         let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let unit = parts.first { $0.lowercased().hasPrefix("units") }
+        var unit = parts.first { $0.lowercased().hasPrefix("units") }
             .map { $0.split(separator: "=").last.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "" } ?? "meters"
-        let perUnit: [String: Double] = ["meters": 1e6, "metres": 1e6, "m": 1e6, "km": 1e9, "centimeters": 1e4, "cm": 1e4,
-                                         "millimeters": 1e3, "mm": 1e3, "micrometers": 1, "micrometres": 1, "microns": 1, "um": 1,
-                                         "µm": 1, "nanometers": 1e-3, "nm": 1e-3]
+        if unit.hasSuffix("s") && unit.count > 2 { unit.removeLast() }  // Meters and Meter alike
+        let perUnit: [String: Double] = ["meter": 1e6, "metre": 1e6, "m": 1e6, "centimeter": 1e4, "centimetre": 1e4, "cm": 1e4,
+                                         "millimeter": 1e3, "millimetre": 1e3, "mm": 1e3, "micrometer": 1, "micrometre": 1,
+                                         "micron": 1, "um": 1, "µm": 1, "nanometer": 1e-3, "nanometre": 1e-3, "nm": 1e-3]
         let sides = parts.filter { !$0.lowercased().hasPrefix("units") }.map { Double($0) }
         guard sides.count == 2, let x = sides[0], let y = sides[1], let factor = perUnit[unit],
-              let size = PixelSize(x: x * factor, y: y * factor) else {
-            throw error("pixel size", "expected {x, y} above 0, with units=Meters or another length, found '{\(text)}'")
-        }
+              let size = PixelSize(x: x * factor, y: y * factor), size.x <= 1000, size.y <= 1000 else { return nil }
         return size
     }
 
