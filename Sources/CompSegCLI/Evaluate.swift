@@ -328,6 +328,9 @@ extension Evaluate {
 enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
     case train, val, test, all
 
+    /// In any case, as manifests' splits are read (`TEST`, `Test`).
+    init?(argument: String) { self.init(rawValue: argument.lowercased()) }
+
     /// What the scored samples are to the run, for a report's title: held out or not (`seen`: how
     /// many are the run's train and val rows).
     func scored(byItsRun own: Bool, seen: Int = 0) -> String {

@@ -179,6 +179,11 @@ public struct Manifest: Sendable {
             if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
             var fields = fields
             while fields.count > header.count, fields.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { fields.removeLast() }
+            // Two exports joined (`cat a.csv b.csv`): the second's header, byte-order mark and all, is no sample.
+            if fields.map({ $0.trimmingCharacters(in: .whitespaces.union(["\u{FEFF}"])).lowercased() }) == header {
+                problems.append("line \(line): repeats the header (two manifests joined into one?); remove it")
+                continue
+            }
             guard fields.count == header.count else {
                 problems.append("line \(line): \(fields.count) fields, the header has \(header.count)")
                 continue
@@ -190,7 +195,11 @@ public struct Manifest: Sendable {
             let label = labelText.flatMap(SampleLabel.init(parsing:)), split = splitText.flatMap { Split(rawValue: $0.lowercased()) }
             let missing = (label: labelled && labelText == nil, split: labelled && splitText == nil)
             if label == nil && (labelText != nil || missing.label) {
-                problems.append("line \(line): label '\(labelText ?? "")'; expected 1, cancer, 0 or cancer-free")
+                // A word processor's or spreadsheet's dash looks like the hyphen it replaced.
+                let dash = labelText?.first { "\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2212}".contains($0) }
+                problems.append("line \(line): label '\(labelText ?? "")'; expected 1, cancer, 0 or cancer-free"
+                                + (dash.map { " (its '\($0)' is U+\(String($0.unicodeScalars.first!.value, radix: 16, uppercase: true)), "
+                                    + "not a hyphen: an editor's autocorrection; write cancer-free with a plain -)" } ?? ""))
             }
             if split == nil && (splitText != nil || missing.split) {
                 problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")

@@ -167,6 +167,20 @@ import CompSegTraining
             ])
             #expect(error.description.hasPrefix("\(file.path): 4 problems:"))
         }
+        // What joining and autocorrection leave: a second header, an en dash for the hyphen.
+        let joined = try folder(["spots/a.h5": "", "m.csv": "path,label,split\nspots/a.h5,1,train\n\u{FEFF}path,label,split\n"
+                                    + "spots/a.h5,cancer\u{2013}free,train\n"])
+        defer { try? FileManager.default.removeItem(at: joined) }
+        do {
+            _ = try Manifest(contentsOf: joined.appendingPathComponent("m.csv"))
+            Issue.record("expected an error")
+        } catch let error as ManifestError {
+            #expect(error.problems == [
+                "line 3: repeats the header (two manifests joined into one?); remove it",
+                "line 4: label 'cancer\u{2013}free'; expected 1, cancer, 0 or cancer-free (its '\u{2013}' is U+2013, not a hyphen: an "
+                    + "editor's autocorrection; write cancer-free with a plain -)",
+            ], "\(error.problems)")
+        }
     }
 
     static let pngSignature = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A])
