@@ -726,7 +726,7 @@ struct Compare: ParsableCommand {
     func writeTables(_ rows: [Row], to folder: URL) throws {
         func f(_ v: Double?) -> String { v.map { "\($0)" } ?? "" }  // unrounded: the shortest text that reads back as the value
         let (header, cells) = table(rows)
-        let md = ["Trained with \(Self.headLine(rows) ?? "the head in each row") on the same data and \(seedsLine); test split "
+        let md = ["Trained with \(Self.headLine(rows) ?? "the head in each row") on the same data (\(fileURL(data).path)) and \(seedsLine); test split "
                   + "(\(Self.testCounts(rows))); each run's whole configuration is in its model.json, and each threshold's origin "
                   + "in report.html.", "",
                   "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]

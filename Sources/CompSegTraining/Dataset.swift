@@ -394,19 +394,24 @@ final class ReadCache: @unchecked Sendable {
 /// (`reserving`), so that an id is never another file's own name (`a.tif`, `a.png`, `a-2.png` →
 /// a, a-3, a-2, whatever their order).
 public struct UniqueIDs {
+    /// Names as `key` folds them.
     private var taken: Set<String>
     private let reserved: Set<String>
     public init(taken: some Sequence<String> = [String](), reserving: some Sequence<String> = [String]()) {
-        self.taken = Set(taken); reserved = Set(reserving)
+        self.taken = Set(taken.map(Self.key)); reserved = Set(reserving.map(Self.key))
     }
 
     /// `name`, or the first of name-2, name-3, … neither taken nor reserved; it is taken from now on.
+    /// Names that differ only in case are one name here (`Case` and `case` make `case-2`): their
+    /// output files would be one file on the disks of Windows and macOS, where outputs are copied.
     public mutating func make(_ name: String) -> String {
         var id = name, n = 1
-        while taken.contains(id) || (id != name && reserved.contains(id)) { n += 1; id = "\(name)-\(n)" }
-        taken.insert(id)
+        while taken.contains(Self.key(id)) || (id != name && reserved.contains(Self.key(id))) { n += 1; id = "\(name)-\(n)" }
+        taken.insert(Self.key(id))
         return id
     }
+
+    private static func key(_ name: String) -> String { name.lowercased() }
 }
 
 /// The size, modification time and inode of each sample's files when they were first read, so

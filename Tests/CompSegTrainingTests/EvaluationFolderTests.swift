@@ -44,6 +44,9 @@ import Testing
         let names = ["a", "a", "a-2", "a"]
         var ids = UniqueIDs(reserving: names)
         #expect(names.map { ids.make($0) } == ["a", "a-3", "a-2", "a-4"])
+        // Names apart only in case are one name on Windows' and macOS's disks.
+        var cased = UniqueIDs(reserving: ["Case", "case", "CASE-2"])
+        #expect(["Case", "case", "CASE-2"].map { cased.make($0) } == ["Case", "case-3", "CASE-2"])
         var reversed = UniqueIDs(reserving: names)
         #expect(names.reversed().map { reversed.make($0) } == ["a", "a-2", "a-3", "a-4"])
         var taken = UniqueIDs(taken: ["s"], reserving: ["s", "s-2"])
