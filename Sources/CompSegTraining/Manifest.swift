@@ -440,11 +440,18 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
     public func changes(since trained: ManifestRows, in manifest: Manifest, limit: Int = 5) -> [String] {
         guard let mine = perRow, var theirs = trained.perRow else { return [] }
         let lines = manifest.rows.filter { $0.split != .test }.map(\.line)
+        let names = Set(mine.map(\.name))
         var found: [String] = []
         for (row, line) in zip(mine, lines) {
             let place = "line \(line) (\(row.name))"
             guard let k = theirs.firstIndex(where: { $0.name == row.name }) else {
-                found.append("\(place): not one of the run's train and val rows")
+                // A run's row of a name no longer listed, with this file's size and contents: the file renamed.
+                if let r = theirs.firstIndex(where: { !names.contains($0.name) && $0.bytes == row.bytes && $0.contents != nil
+                                                   && $0.contents == row.contents }) {
+                    found.append("\(place): the run's \(theirs.remove(at: r).name), renamed (the same size and contents)")
+                } else {
+                    found.append("\(place): not one of the run's train and val rows")
+                }
                 continue
             }
             let run = theirs.remove(at: k)

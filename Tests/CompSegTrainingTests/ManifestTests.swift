@@ -66,6 +66,13 @@ import CompSegTraining
             #expect(named.count == 1 && named[0].hasSuffix(said), "\(file): \(named)")
             try original.write(to: url)
         }
+        // A file renamed (its row too) is named as the run's file under its new name.
+        try FileManager.default.moveItem(at: moved.appendingPathComponent("spots/a.h5"), to: moved.appendingPathComponent("spots/TMA1_a.h5"))
+        let renamed = moved.appendingPathComponent("m.csv")
+        try Data(try String(contentsOf: renamed, encoding: .utf8).replacingOccurrences(of: "spots/a.h5", with: "spots/TMA1_a.h5").utf8).write(to: renamed)
+        let named = ManifestRows(try Manifest(contentsOf: renamed), readingContentsWith: InstrumentFiles())
+            .changes(since: before, in: try Manifest(contentsOf: renamed))
+        #expect(named == ["line 2 (TMA1_a.h5): the run's a.h5, renamed (the same size and contents)"], "\(named)")
         // A run that recorded its contents over other files (before contentsFiles) resumes without the check.
         var older = try JSONDecoder().decode(ManifestRows.self, from: JSONEncoder().encode(before))
         (older.contents, older.contentsFiles) = ("5eed", nil)
