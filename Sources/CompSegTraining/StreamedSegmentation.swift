@@ -43,8 +43,9 @@ extension TrainedModel {
         let tiff = try FloatTIFFWriter(url: folder.appendingPathComponent(id + "_map.tif"), width: w, height: h)
         var mapBytes = [UInt8](repeating: 0, count: h * w), maskBits = PixelBits(count: h * w)
         var tissueBits = PixelBits(count: figures == nil ? 0 : h * w)  // for the figures only
+        let size = modality.pixelSize(in: regions.metadata, height: h, width: w)
         var counts = ActivationCounts(id: id, label: regions.label, hasTruth: truth != nil, thresholds: [threshold] + thresholds)
-        counts.pixelSize = modality.pixelSize(in: regions.metadata, height: h, width: w)
+        counts.pixelSize = size
         var parity = ParitySums()
         try streamActivations(regions, id: id, modality: modality, tiling: tiling, batchSize: batchSize) { y0, values, tissue in
             parity.add(values.indices.map { tissue[$0] && values[$0] > threshold ? 1 : 0 }, rows: values.count / w, width: w,
@@ -61,7 +62,6 @@ extension TrainedModel {
         }
         try tiff.finish()
         // Row by row: libpng's one-call writer refuses an image of 4 GiB or more (a 65,536² slide).
-        let size = modality.pixelSize(in: regions.metadata, height: h, width: w)
         let mapPNG = try PNGRowWriter(url: folder.appendingPathComponent(id + "_map.png"), width: w, height: h, channels: 1,
                                       metadata: .picture(SegmentationFiles.mapDescription(id), pixelSize: size))
         try mapPNG.append(mapBytes)
