@@ -188,7 +188,8 @@ struct PixelSizeOption: ParsableArguments {
     func parsed() throws -> PixelSize? {
         guard let pixelSize else { return nil }
         guard let size = PixelSize(text: pixelSize) else {
-            throw ValidationError("--pixel-size takes micrometres per pixel as WIDTH or WIDTHxHEIGHT, such as 0.25 or 6.25x6.25 (numbers above 0); got \(pixelSize)")
+            throw ValidationError("--pixel-size takes micrometres per pixel as WIDTH or WIDTHxHEIGHT, such as 0.25 or 6.25x6.25 (numbers from "
+                                  + "\(PixelSize.plausible.lowerBound) to \(Int(PixelSize.plausible.upperBound))); got \(pixelSize)")
         }
         return size
     }

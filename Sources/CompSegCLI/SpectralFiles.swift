@@ -152,7 +152,7 @@ struct Inspect: ParsableCommand {
     }
 
     /// What `inspect` says of a file that records no pixel size.
-    static let noPixelSize = "not recorded (segment and evaluate take --pixel-size for areas in mm²)"
+    static let noPixelSize = "not recorded (segment, overlay and evaluate take --pixel-size for areas in mm²)"
 
     /// The most pixels whose tissue `inspect` finds for H&E: as many as segment loads whole by default.
     static let largestTissueShown = StreamingOptions.defaultStreamAbove

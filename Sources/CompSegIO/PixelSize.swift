@@ -6,13 +6,17 @@ import Foundation
 public struct PixelSize: Sendable, Equatable, Codable, CustomStringConvertible {
     public let x: Double, y: Double
 
-    /// nil unless both sides are finite and greater than 0.
+    /// nil unless both sides lie in `plausible`.
     public init?(x: Double, y: Double) {
-        guard x.isFinite, y.isFinite, x > 0, y > 0 else { return nil }
+        guard Self.plausible.contains(x), Self.plausible.contains(y) else { return nil }
         (self.x, self.y) = (x, y)
     }
 
-    /// A square pixel `side` µm wide; nil unless finite and greater than 0.
+    /// The sides a pixel may have, in µm: 1 nm to 10 cm. Outside, a record is damaged or no
+    /// length (areas would be 0 or infinite, and no PNG could say the size).
+    public static let plausible = 1e-3...1e5
+
+    /// A square pixel `side` µm wide; nil unless in `plausible`.
     public init?(_ side: Double) { self.init(x: side, y: side) }
 
     /// Reads "0.25" (square) or "0.25x0.5" (x, then y), as `text` writes it; nil otherwise.
@@ -43,9 +47,7 @@ public struct PixelSize: Sendable, Equatable, Codable, CustomStringConvertible {
     /// The pixel of an image `factor.x`, `factor.y` times coarser (a level read at half size: 2, 2).
     public func scaled(by factor: (x: Double, y: Double)) -> PixelSize? { PixelSize(x: x * factor.x, y: y * factor.y) }
 
-    /// Pixels per metre along x and y, rounded, as PNG's pHYs chunk stores them.
-    public var pixelsPerMetre: (x: UInt32, y: UInt32) {
-        func ppm(_ side: Double) -> UInt32 { UInt32(clamping: Int((1e6 / side).rounded())) }
-        return (ppm(x), ppm(y))
-    }
+    /// Pixels per metre along x and y, rounded, as PNG's pHYs chunk stores them (at most 2³¹ − 1
+    /// each: a side of `plausible` gives 10 to 10⁹).
+    public var pixelsPerMetre: (x: UInt32, y: UInt32) { (UInt32((1e6 / x).rounded()), UInt32((1e6 / y).rounded())) }
 }

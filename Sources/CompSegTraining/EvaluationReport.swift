@@ -442,11 +442,12 @@ public enum EvaluationReport {
             let called = evaluation.call(r)?.rawValue ?? ""
             return [r.id, r.label?.rawValue ?? "", called, fractionText(r.tumorFraction), n(r.dice), n(r.iou),
                     n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
-                + (areas ? [area(r.tumorArea), area(r.tissueArea)] : [])
+                + (areas ? [area(r.tumorArea), area(r.tissueArea), r.pixelSize.map { String($0.description.dropLast(3)) } ?? ""] : [])
         }
         return ReportHTML.sortableTable(
             header: ["sample", "label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
-                     "pixel specificity", "predicted tumor pixels", "tissue pixels"] + (areas ? ["tumor area (mm²)", "tissue area (mm²)"] : []),
+                     "pixel specificity", "predicted tumor pixels", "tissue pixels"]
+                + (areas ? ["tumor area (mm²)", "tissue area (mm²)", "pixel size (µm)"] : []),
             numeric: Set([3, 4, 5, 6, 7, 8, 9] + (areas ? [10, 11] : [])), rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
     }
 

@@ -70,7 +70,8 @@ import Testing
     @Test func pixelSizeTextRoundTrips() {
         #expect(PixelSize(text: "0.25") == PixelSize(0.25))
         #expect(PixelSize(text: "6.25x6.5") == PixelSize(x: 6.25, y: 6.5))
-        for bad in ["", "0", "-1", "1x", "x1", "1x2x3", "abc", "nan", "inf"] { #expect(PixelSize(text: bad) == nil, "\(bad)") }
+        for bad in ["", "0", "-1", "1x", "x1", "1x2x3", "abc", "nan", "inf", "1e-30", "1e300", "1x1e-9"] { #expect(PixelSize(text: bad) == nil, "\(bad)") }
+        #expect(PixelSize(1e-3)!.pixelsPerMetre == (1_000_000_000, 1_000_000_000) && PixelSize(1e5)!.pixelsPerMetre == (10, 10))
         for size in [PixelSize(0.25)!, PixelSize(x: 1.5, y: 0.75)!] { #expect(PixelSize(text: size.text) == size) }
         #expect(PixelSize(2)!.squareMillimetres(250_000) == 1)
         #expect(PixelSize(0.5)!.pixelsPerMetre == (2_000_000, 2_000_000))

@@ -104,7 +104,8 @@ struct HDF5Spectra: SpectralRegionFile {
             throw IOError(file: e.file, "\(e.message) (the pixel size in micrometres, one number)")
         }
         guard let size = PixelSize(value) else {
-            throw IOError(file: url.path, "attribute '\(pixelSizeAttribute)' on '/' is \(value); expected the pixel size in micrometres, above 0")
+            throw IOError(file: url.path, "attribute '\(pixelSizeAttribute)' on '/' is \(value); expected the pixel size in micrometres, "
+                          + "from \(PixelSize.plausible.lowerBound) to \(Int(PixelSize.plausible.upperBound))")
         }
         return size
     }
