@@ -186,7 +186,9 @@ struct Inspect: ParsableCommand {
                            he.configuration.tissue.method.rawValue)
                 } ?? "; tissue not measured (above 4096² pixels: segment finds it region by region)"
                 print("  the modality reads level \(level): \(size) (width×height)\(tissue)")
-                print("  pixel size: " + (RasterFile.pixelSize(url).map { "\($0.size) at full resolution (from \($0.source))" } ?? Self.noPixelSize))
+                print("  pixel size: " + (RasterFile.pixelSize(url).map { "\($0.size) at full resolution (from \($0.source))" }
+                                          ?? RasterFile.resolutionNotTaken(url).map { "none: \($0) (segment, overlay and evaluate take --pixel-size)" }
+                                          ?? Self.noPixelSize))
                 if let warning = sample?.metadata[Sample.warningKey] { print("  warning: \(warning)") }
                 if let sample, let refusal = try Self.sampleRefusal(url, sample, prepared) {
                     print("  note: \(refusal)")

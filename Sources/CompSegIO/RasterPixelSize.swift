@@ -13,12 +13,30 @@ extension RasterFile {
     /// A file that cannot be read gives nil: reading its pixels says why.
     public static func pixelSize(_ url: URL) -> (size: PixelSize, source: String)? {
         switch try? FileSignature.raster(of: url) {
-        case .png: PNGChunks.pixelsPerMetre(of: url).flatMap { ppm in
-            // To 5 digits: whole pixels per metre make 5.5 µm 5.5000055.
-            plausible(x: 1e6 / Double(ppm.x), y: 1e6 / Double(ppm.y), digits: 5,
-                      source: "the PNG's pHYs chunk (\(ppm.x)×\(ppm.y) pixels per metre)")
-        }
+        case .png: resolution(url).flatMap { plausible(x: $0.x, y: $0.y, digits: 5, source: $0.source) }  // whole pixels per metre: 5.5 µm is 5.5000055
         case .tiff: RasterTIFF.pixelSize(url)
+        case nil: nil
+        }
+    }
+
+    /// Why the file's resolution tags or pHYs chunk give no pixel size (`pixelSize` is nil): the
+    /// size they give is coarser than `coarsestRecordedPixel`, a saving program's default; nil
+    /// where the file records no resolution, or where its size is taken.
+    public static func resolutionNotTaken(_ url: URL) -> String? {
+        guard pixelSize(url) == nil, let r = resolution(url) else { return nil }
+        let sides = r.x == r.y ? String(format: "%.4g µm", r.x) : String(format: "%.4g × %.4g µm", r.x, r.y)
+        return "\(r.source): \(sides), coarser than \(coarsestRecordedPixel) µm, the default of the program that saved "
+            + "the file, not a microscope's pixel; not taken"
+    }
+
+    /// The pixel size a TIFF's resolution tags (per inch or centimetre) or a PNG's pHYs chunk
+    /// (per metre) give, as they give it, with their words; nil without them or without a unit of length.
+    static func resolution(_ url: URL) -> (x: Double, y: Double, source: String)? {
+        switch try? FileSignature.raster(of: url) {
+        case .png: PNGChunks.pixelsPerMetre(of: url).map { ppm in
+            (1e6 / Double(ppm.x), 1e6 / Double(ppm.y), "the PNG's pHYs chunk (\(ppm.x)×\(ppm.y) pixels per metre)")
+        }
+        case .tiff: RasterTIFF.resolution(url)
         case nil: nil
         }
     }
@@ -78,6 +96,17 @@ extension RasterTIFF {
                 return (size, "the Aperio description's MPP")
             }
         }
+        return RasterTIFF.resolution(f).flatMap { RasterFile.plausible(x: $0.x, y: $0.y, source: $0.source) }
+    }
+
+    /// `RasterFile.resolution` for a TIFF.
+    static func resolution(_ url: URL) -> (x: Double, y: Double, source: String)? {
+        guard let f = try? RasterTIFFFile(url), (try? f.select(page: 0, subIFD: nil)) != nil else { return nil }
+        return resolution(f)
+    }
+
+    /// Page 0's resolution tags (the page selected), in µm per pixel; nil without them or a unit of length.
+    private static func resolution(_ f: RasterTIFFFile) -> (x: Double, y: Double, source: String)? {
         var x: Float = 0, y: Float = 0, unit: UInt16 = 0
         guard compseg_tiff_get_float(f.tiff, UInt32(TIFFTAG_XRESOLUTION), &x) == 1,
               compseg_tiff_get_float(f.tiff, UInt32(TIFFTAG_YRESOLUTION), &y) == 1,
@@ -87,9 +116,8 @@ extension RasterTIFF {
         case RESUNIT_CENTIMETER: (10_000, "centimetre")
         default: (0, "")  // RESUNIT_NONE: an aspect ratio, no length
         }
-        guard perUnit > 0 else { return nil }
-        return RasterFile.plausible(x: perUnit / Double(x), y: perUnit / Double(y),
-                                    source: "the TIFF's resolution tags (\(x.formatted())×\(y.formatted()) pixels per \(name))")
+        guard perUnit > 0, x > 0, y > 0 else { return nil }
+        return (perUnit / Double(x), perUnit / Double(y), "the TIFF's resolution tags (\(x.formatted())×\(y.formatted()) pixels per \(name))")
     }
 }
 

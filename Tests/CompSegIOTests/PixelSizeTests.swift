@@ -42,6 +42,12 @@ import Testing
             }
         }
         #expect(RasterFile.pixelSize(Self.url("aperio.tif"))?.source == "the Aperio description's MPP")
+        // An editor's 72 dpi is said, not taken; a file without a resolution, or whose size is taken, has nothing to say.
+        #expect(RasterFile.resolutionNotTaken(Self.url("res_72dpi.tif")) == "the TIFF's resolution tags (72×72 pixels per inch): 352.8 µm, "
+                + "coarser than 50.8 µm, the default of the program that saved the file, not a microscope's pixel; not taken")
+        #expect(RasterFile.resolutionNotTaken(Self.url("phys_72dpi.png"))?.hasPrefix("the PNG's pHYs chunk (2835×2835 pixels per metre): 352.7 µm") == true)
+        #expect(RasterFile.resolutionNotTaken(Self.url("res_none.tif")) == nil && RasterFile.resolutionNotTaken(Self.url("res_cm.tif")) == nil
+                && RasterFile.resolutionNotTaken(Self.url("plain.png")) == nil)
         #expect(RasterFile.pixelSize(Self.url("res_cm.tif"))?.source.contains("pixels per centimetre") == true)
     }
 
