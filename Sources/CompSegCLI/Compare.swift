@@ -378,10 +378,23 @@ struct Compare: ParsableCommand {
         if !begun.isEmpty {
             let rows = manifestRows
             for (name, model) in begun.sorted(by: { $0.key < $1.key }) {
-                if let difference = Self.dataDifference(model, rows: rows, in: manifest) {  // the data's, not the options': status 1, as train's
-                    throw CLIError("\(manifest.url.path): entry \(name) was begun on other data: \(difference); resume with the manifest and "
-                                   + "files the comparison began with")
+                guard var difference = Self.dataDifference(model, rows: rows, in: manifest) else { continue }
+                let file = folder.appendingPathComponent(name).appendingPathComponent("model.json").path
+                switch try model.rows?.resaved(rows, in: manifest, modality: model.preparedModality(registry: registry, file: file)) {
+                case .samePixels(let accepted, let files)?:
+                    // Saved again without loss: the entry goes on, and its record knows the files as they are now.
+                    begun[name]?.rows = accepted
+                    print("\(name): \(files.prefix(5).joined(separator: ", "))\(files.count > 5 ? ", …" : "") saved again, with the run's pixels")
+                    continue
+                case .otherPixels(let lines)?:
+                    difference += "; read, \(lines.count == 1 ? "its" : "their") pixels are not the run's either: "
+                        + lines.prefix(5).joined(separator: ", ") + (lines.count > 5 ? ", …" : "")
+                case nil:
+                    break
                 }
+                // The data's, not the options': status 1, as train's.
+                throw CLIError("\(manifest.url.path): entry \(name) was begun on other data: \(difference); resume with the manifest and "
+                               + "files the comparison began with")
             }
         }
         // Without --patience, entries not begun yet take the begun runs' (they keep their own).
@@ -416,6 +429,7 @@ struct Compare: ParsableCommand {
             manifestRows = ManifestRows(manifest, readingContentsWith: reader)
         }
         manifestRows = LeavingOutRows.recording(skipping?.recorded ?? recordedLeftOut, in: manifestRows)
+            .recordingPixels(train: train, validation: validation)
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         /// The run a new entry begins.
         func newRun(_ e: Entry) -> RunConfiguration {
@@ -444,6 +458,10 @@ struct Compare: ParsableCommand {
                 let directory = RunDirectory(folder.appendingPathComponent(e.name))
                 let session: TrainingRun
                 if var model = begun[e.name] {
+                    // An entry begun before pixels were recorded records them now, of the files it goes on with.
+                    if let rows = model.rows, rows.perRow?.contains(where: { $0.pixels == nil }) ?? false {
+                        model.rows = rows.recordingPixels(train: train, validation: validation)
+                    }
                     model.training.epochs = settings.epochs
                     if let patience = settings.patience { model.training.patience = patience }
                     var note = recordThreadChange(&model).map { " (\($0))" } ?? ""

@@ -81,7 +81,8 @@ struct Evaluate: ParsableCommand {
                                   fineTuned: trained.description.initialWeights != nil)
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
-        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut)
+        let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut,
+                                   digesting: true)
         let ids = inputs.order
         let record = folder.appendingPathComponent("per_sample.csv")
         let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
@@ -94,7 +95,7 @@ struct Evaluate: ParsableCommand {
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: force) { earlier in
             try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder,
-                         runsOwn: runsOwn, seen: seen.count)
+                         runsOwn: runsOwn, seen: seen)
         }
     }
 
@@ -104,9 +105,7 @@ struct Evaluate: ParsableCommand {
     /// rows cannot be recognized (not `recorded`) tells them by its own manifest's train split alone.
     static func warnAboutSeenSamples(_ seen: [(row: Manifest.Row, split: String)], scored rows: [Manifest.Row], split: EvaluatedSplit,
                                      runsOwn: Bool, recorded: Bool, fineTuned: Bool = false) {
-        // Where the scored split is test already, the remedy is other test rows, not --split test.
-        let elsewhere = split.rawValue == "test" ? "leave them out of the test split, or score a manifest of samples it never saw"
-            : "--split test of its own manifest scores samples it never saw"
+        let elsewhere = remedy(split)
         let records = fineTuned ? "training rows of the run or of the runs its weights began from" : "the run's training rows"
         func names(_ rows: [Manifest.Row]) -> String {
             rows.prefix(5).map { $0.path.lastPathComponent }.joined(separator: ", ") + (rows.count > 5 ? ", …" : "")
@@ -127,6 +126,43 @@ struct Evaluate: ParsableCommand {
         }
     }
 
+    /// What to do where --split scores samples the run saw: where it is test already, other test rows, not --split test.
+    static func remedy(_ split: EvaluatedSplit) -> String {
+        split.rawValue == "test" ? "leave them out of the test split, or score a manifest of samples it never saw"
+            : "--split test of its own manifest scores samples it never saw"
+    }
+
+    /// The samples of `inputs` read so far whose pixels (`PixelDigest`) are those of one of the
+    /// `trained` train and val rows, among the rows `seen` (found by name, size and contents)
+    /// leaves: a training file saved again in other bytes, or copied under another name. Each with
+    /// the split the run gave it (train where it was both) and the run's name of its file.
+    static func seenByPixels(_ inputs: RunInputs, trained: [ManifestRows], except seen: [(row: Manifest.Row, split: String)])
+        -> [(row: Manifest.Row, split: String, name: String)] {
+        var recorded: [String: (split: String, name: String)] = [:]
+        for row in trained.flatMap({ $0.perRow ?? [] }) {
+            guard let pixels = row.pixels, recorded[pixels]?.split != "train" else { continue }
+            recorded[pixels] = (row.split, row.name)
+        }
+        let lines = Set(seen.map(\.row.line))
+        return inputs.rows.indices.compactMap { i in
+            guard !lines.contains(inputs.rows[i].line), let digest = inputs.store.pixelDigest(i), let run = recorded[digest] else { return nil }
+            return (inputs.rows[i], run.split, run.name)
+        }
+    }
+
+    /// Warns of the scored samples that hold a train or val row's pixels in another file (`seenByPixels`).
+    func warnAboutSamplesSeenByPixels(_ found: [(row: Manifest.Row, split: String, name: String)]) {
+        for (kind, rows, cost) in [("train", "training", "their AUC and Dice say nothing of how it segments new samples"),
+                                   ("val", "validation", "they chose its kept epoch and threshold, so their scores are optimistic")] {
+            let these = found.filter { $0.split == kind }
+            guard !these.isEmpty else { continue }
+            let named = these.prefix(5).map { "\($0.row.path.lastPathComponent): the run's \($0.name)" }.joined(separator: ", ")
+                + (these.count > 5 ? ", …" : "")
+            warn("--split \(split.rawValue) scores \(counted(these.count, "sample")) holding the pixels of the run's \(rows) rows in other "
+                 + "files (\(named); saved again or copied): \(cost); " + Self.remedy(split))
+        }
+    }
+
     /// The files an evaluation writes beside its per-sample ones and `per_sample.csv`.
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
@@ -139,9 +175,9 @@ struct Evaluate: ParsableCommand {
 
     /// - Parameters:
     ///   - runsOwn: whether `manifest`'s train and val rows are the run's.
-    ///   - seen: how many of the scored samples are the run's train and val rows (`ManifestRows.trainedOn`).
+    ///   - seen: the scored samples that are the run's train and val rows (`ManifestRows.trainedOn`).
     private func evaluate(_ inputs: RunInputs, leftOut: LeftOut?, earlier: [URL], trained: TrainedModel, modality: PreparedModality,
-                          manifest: Manifest, folder: URL, runsOwn: Bool, seen: Int) throws {
+                          manifest: Manifest, folder: URL, runsOwn: Bool, seen: [(row: Manifest.Row, split: String)]) throws {
         /// The samples loaded whole, segmented, with their truth (those that cannot be read handed to `leftOut`, where given).
         func load(_ inputs: RunInputs, leftOut: LeftOut?, kind: String = "sample") throws -> (samples: [Sample], maps: [[Float]], truth: [String: [Bool]]) {
             guard !inputs.store.ids.isEmpty else { return ([], [], [:]) }
@@ -197,6 +233,8 @@ struct Evaluate: ParsableCommand {
             }
         }
         let (samples, maps, truth) = try load(inputs, leftOut: leftOut)
+        let seenByPixels = Self.seenByPixels(inputs, trained: trained.description.trainedRows, except: seen)
+        warnAboutSamplesSeenByPixels(seenByPixels)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: chosen)
         if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
            let note = history.first(where: { $0.epoch == kept })?.collapse {
@@ -251,7 +289,7 @@ struct Evaluate: ParsableCommand {
             warnAboutUnfamiliarInputs(trained)
             let curves = reportCurves(trained.run)  // before the warnings are taken: one it cannot read is among them
             let warnings = Warnings.written
-            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen))\(skipped)",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count))\(skipped)",
                                        to: staging, curves: curves, thresholdOrigin: origin, warnings: warnings,
                                        footer: reportFooter(weights: trained.weights, fineTunedFrom: trained.description.initialWeights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },

@@ -135,7 +135,9 @@ struct RunInputs {
     ///   - manifest: the manifest and the rows of it to use; nil for `files`.
     ///   - leftOut: where given, a file whose header cannot be read is handed to it and left out.
     /// A sample without tissue is read as any other (`evaluate` refuses it once read).
-    init(_ manifest: (Manifest, [Manifest.Row])?, files given: [URL], modality: PreparedModality, streamAbove: Int?, leftOut: LeftOut?) throws {
+    ///   - digesting: the store takes each sample's `PixelDigest` as read.
+    init(_ manifest: (Manifest, [Manifest.Row])?, files given: [URL], modality: PreparedModality, streamAbove: Int?, leftOut: LeftOut?,
+         digesting: Bool = false) throws {
         let (manifest, manifestRows) = (manifest?.0, manifest?.1)
         let inputs: [(url: URL, label: SampleLabel?, ownMask: Bool, truth: URL?, line: Int?)]
             = manifestRows?.map { ($0.path, $0.label, $0.mask != nil, $0.truth, $0.line) } ?? given.map { ($0, nil, false, nil, nil) }
@@ -176,7 +178,8 @@ struct RunInputs {
         // A blank core is segmented too: its mask is empty, and `warnAboutBlankSamples` names it.
         // Ids: the files' names, made unique (never another input's own name, loaded or streamed).
         let names = inputs.map { Sample.id(of: $0.url) }
-        store = manifest.map { m in modality.onceStore(kept.map { manifestRows![$0] }, manifest: m, requiringTissue: false, reserving: names) }
+        store = manifest.map { m in modality.onceStore(kept.map { manifestRows![$0] }, manifest: m, requiringTissue: false, reserving: names,
+                                                             digesting: digesting) }
             ?? modality.onceStore(files: kept.map { inputs[$0].url }, requiringTissue: false, reserving: names)
         var ids = UniqueIDs(taken: store.ids, reserving: names)
         let streamedIndices = large.keys.sorted()

@@ -401,7 +401,7 @@ struct Train: ParsableCommand {
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
-        let rows = ManifestRows(manifest, readingContentsWith: modality.reader)
+        let rows = ManifestRows(manifest, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation)
         model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
         if let start { try requireInputs(of: start, train: train, manifest: manifest, into: &model) }
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock,
@@ -570,21 +570,38 @@ struct Train: ParsableCommand {
         let manifest = try LeavingOutRows.resumed(manifestURL, leftOut: model.rows?.leftOut, skipUnreadable: skipUnreadable).manifest
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
-            guard given.sameRows(as: trained) else {
-                throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
-                                    + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest)); "
-                                    + (data == nil ? "put the run's files back as they were, or train anew for other data"
-                                       : "--data with --resume is for the run's manifest where it moved: train anew for other data"))
+            var otherPixels = ""
+            if !given.sameRows(as: trained) || trained.order.map({ $0 != given.order }) ?? false || !given.sameContents(as: trained) {
+                switch trained.resaved(given, in: manifest, modality: modality) {
+                case .samePixels(let rows, let files)?:
+                    // Saved again without loss: the run goes on, and its record knows the files as they are now.
+                    model.rows = rows
+                    changes.append((files.count == 1 ? files[0] : "\(files.count) files (\(files.prefix(5).joined(separator: ", ")))")
+                                   + " saved again, with the run's pixels")
+                case .otherPixels(let lines)?:
+                    otherPixels = "; read, \(lines.count == 1 ? "its" : "their") pixels are not the run's either: "
+                        + lines.prefix(5).joined(separator: ", ") + (lines.count > 5 ? ", …" : "")
+                case nil:
+                    break
+                }
             }
-            if let order = trained.order, order != given.order {
-                throw TrainingError("\(manifest.url.path): holds the run's train and val rows, but in another order; the batches "
-                                    + "follow the rows' order, so the run would not go on as it began: put the rows back in "
-                                    + "the order they had")
-            }
-            guard given.sameContents(as: trained) else {
-                throw TrainingError("\(manifest.url.path): its train and val rows name files of the run's names and sizes, but "
-                                    + "one or more of them holds other data than when the run began (written over, or replaced "
-                                    + "by another of the same size)\(given.changesNamed(since: trained, in: manifest)); put the run's files back, or train anew for other data")
+            if model.rows == trained {
+                guard given.sameRows(as: trained) else {
+                    throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
+                                        + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest))\(otherPixels); "
+                                        + (data == nil ? "put the run's files back as they were, or train anew for other data"
+                                           : "--data with --resume is for the run's manifest where it moved: train anew for other data"))
+                }
+                if let order = trained.order, order != given.order {
+                    throw TrainingError("\(manifest.url.path): holds the run's train and val rows, but in another order; the batches "
+                                        + "follow the rows' order, so the run would not go on as it began: put the rows back in "
+                                        + "the order they had")
+                }
+                guard given.sameContents(as: trained) else {
+                    throw TrainingError("\(manifest.url.path): its train and val rows name files of the run's names and sizes, but "
+                                        + "one or more of them holds other data than when the run began (written over, or replaced "
+                                        + "by another of the same size)\(given.changesNamed(since: trained, in: manifest))\(otherPixels); put the run's files back, or train anew for other data")
+                }
             }
         } else if done > 0 {
             warn("\(folder.modelFile.path) records no train and val rows (removed from a copy, or a run of an older compseg or made in "
@@ -596,6 +613,10 @@ struct Train: ParsableCommand {
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
+        // A run begun before pixels were recorded records them now, of the files it goes on with.
+        if let rows = model.rows, rows.perRow?.contains(where: { $0.pixels == nil }) ?? false {
+            model.rows = rows.recordingPixels(train: train, validation: validation)
+        }
         Self.reportPreparation(modality.clock, train: train, validation: validation, since: started)
         let run = try TrainingRun(resuming: folder, model: model, train: train, validation: validation, registry: registry, lock: lock)
         // The data it goes on with, named unless the changes name them (a manifest that moved).

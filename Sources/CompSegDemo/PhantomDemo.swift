@@ -142,6 +142,6 @@ public struct PhantomDemo {
         return Prepared(modality: modality, train: train, validation: validation, test: test, truth: truth,
                         description: "\(description), files in \(folder.path)", manifest: data.url,
                         files: Dictionary(zip(test.ids, testRows.map(\.path))) { a, _ in a },
-                        rows: ManifestRows(data, readingContentsWith: modality.reader))
+                        rows: ManifestRows(data, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation))
     }
 }

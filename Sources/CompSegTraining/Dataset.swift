@@ -204,14 +204,17 @@ public struct PreparedModality: Sendable {
     /// have its shape and axis.
     func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int, measuringInputs: Bool = false) throws
         -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
-        let me = self, stamps = FileStamps()
+        let me = self, stamps = FileStamps(), digests = PixelDigests()
         let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameChannels: true,
                                                  like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget,
                                                  measuringInputs: measuringInputs) { i in
             // A sample read again (one the cache could not keep) must come from the files read first.
             try stamps.check(i, me.reader.files(of: rows[i].path) + [rows[i].mask].compactMap { $0 })
-            return try me.prepare(me.reads.take(line: rows[i].line) ?? me.read(rows[i]))
+            let sample = try me.reads.take(line: rows[i].line) ?? me.read(rows[i])
+            digests.note(i, sample)
+            return try me.prepare(consume sample)
         }
+        store.pixelDigests = digests
         return (store, problems.map { (rows[$0.index].line, $0.message) }, first)
     }
 
@@ -240,12 +243,16 @@ public struct PreparedModality: Sendable {
     /// sample whose tissue mask is empty one that cannot be made; `segment` and `overlay` take
     /// such samples (a blank core of a microarray): their mask is empty and their fraction undefined.
     /// `reserving`: the names of other inputs, which no id of these may take.
+    /// `digesting`: the store takes each sample's `PixelDigest` as read (`SampleStore.pixelDigest`).
     public func onceStore(_ rows: [Manifest.Row], manifest: Manifest, requiringTissue: Bool = true,
-                          reserving others: [String] = []) -> SampleStore {
+                          reserving others: [String] = [], digesting: Bool = false) -> SampleStore {
         let me = self, ids = Self.uniqueIDs(rows.map(\.path), reserving: others), file = manifest.url.path
-        return SampleStore(ids: ids, labels: rows.map(\.label), shape: nil, cacheBudget: 0) { i in
+        let digests = digesting ? PixelDigests() : nil
+        let store = SampleStore(ids: ids, labels: rows.map(\.label), shape: nil, cacheBudget: 0) { i in
             do {
-                var sample = try me.prepare(me.read(rows[i]))
+                let read = try me.read(rows[i])
+                digests?.note(i, read)
+                var sample = try me.prepare(consume read)
                 sample.id = ids[i]
                 if requiringTissue { try Self.requireTissue(sample) }
                 return sample
@@ -253,6 +260,8 @@ public struct PreparedModality: Sendable {
                 throw ManifestError(file: file, problems: ["line \(rows[i].line): \(error)"])
             }
         }
+        store.pixelDigests = digests
+        return store
     }
 
     /// Sample files (no labels) as a store read on demand, as `onceStore(_:manifest:)` makes it.

@@ -357,6 +357,9 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         /// The names of the files `contents` samples, in its order (the row's file first; nil in
         /// runs written before they were recorded): a change is then named by its file.
         public var files: [String]? = nil
+        /// Its sample's `PixelDigest` as the run first read it (nil in runs written before it was
+        /// recorded): a file saved again without loss is known by it.
+        public var pixels: String? = nil
 
         /// `row` as recorded: its file's name (composed, as one file's name is read from either
         /// normal form: data moved from macOS keeps its digest) and size, its label and split, and,

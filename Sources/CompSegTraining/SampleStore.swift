@@ -25,6 +25,11 @@ public final class SampleStore {
     /// The samples' inputs as they were first read, where the store was asked to measure them (a run's training split).
     public internal(set) var inputRange: InputRange?
 
+    /// Each sample's `PixelDigest` as first read, where the store was asked to take them (a run's train and val rows).
+    var pixelDigests: PixelDigests?
+
+    public func pixelDigest(_ i: Int) -> String? { pixelDigests?.digest(i) }
+
     private let make: (Int) throws -> Sample
     private var cache: SampleCache
 
