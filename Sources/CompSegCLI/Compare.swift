@@ -159,6 +159,7 @@ struct Compare: ParsableCommand {
             let why = rows.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
             return (SegmentationFiles.defaultThreshold, "the paper's 0.35: \(why) to choose one on", "threshold 0.35: \(why) to choose one on")
         }
+        choice.caveat.map(warn)
         return (choice.threshold, "chosen on the \(counted(session.validation.count, "validation sample")) by \(choice.reason)",
                 choice.uninformative ? "no threshold told the validation maps apart (none scored above nothing)" : nil)
     }
@@ -580,7 +581,9 @@ struct Compare: ParsableCommand {
                                                     + "the dashed line marks the epoch whose weights were kept."))
             }
             figures.append(ReportHTML.figure(svg: r.fractions, alt: "\(r.name): tumor fraction by class",
-                                             caption: "\(r.name): tumor fraction of each test sample by image label, with Youden's cut."))
+                                             caption: "\(r.name): tumor fraction of each test sample by image label"
+                                                + (r.evaluation.summary.youdenFraction == nil ? " (no Youden's cut: it needs samples of both classes that some cut tells apart)."
+                                                   : ", with Youden's cut.")))
             let legend = try EvaluationReport.sampleLegend(threshold: r.threshold)
             let cards = r.gallery.sorted { $0.score > $1.score }.map(\.html).joined(separator: "\n")
             sections.append("""
@@ -622,10 +625,18 @@ struct Compare: ParsableCommand {
                                                    + "; repeat with --seeds 0,1,2."))))
         }
         if let r = bestDice {
+            // Dice weighs no false mark on cancer-free tissue: said where that decides it.
+            let lit = rows.filter { row in r.names.split(separator: ", ").contains { $0 == row.name }
+                && SegmentationEvaluation.marksMost(row.evaluation.summary.cancerFreeFractionMean) }
+            let caveat = rows.allSatisfy({ $0.evaluation.summary.nCancerFree == 0 })
+                ? " The test split holds no cancer-free sample, so nothing here weighs the tissue the masks mark falsely: masks that "
+                    + "mark every pixel score well."
+                : lit.isEmpty ? "" : " " + lit.map { String(format: "%@'s masks mark %.0f%%", $0.name, 100 * ($0.evaluation.summary.cancerFreeFractionMean ?? 0)) }
+                    .joined(separator: ", ") + " of the cancer-free test samples' tissue: a Dice of masks that mark most tissue is no finding."
             tiles.append(ReportHTML.tile(overSeeds ? "Highest mean Dice" : "Highest Dice", "\(r.names): \(f(r.value))",
                                          "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean"
                                          + (overSeeds ? " over the samples, then over the seeds)." : "; the table's ± is its spread over those "
-                                            + "samples, not the uncertainty of the comparison).")))
+                                            + "samples, not the uncertainty of the comparison).") + caveat))
         }
         if let fixed = Float(threshold) {
             tiles.append(ReportHTML.tile("Threshold", thresholdText(fixed),

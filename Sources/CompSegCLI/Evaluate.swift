@@ -222,9 +222,10 @@ struct Evaluate: ParsableCommand {
             guard let choice = SegmentationEvaluation.bestThreshold(counts: counts) else { throw refusal }
             chosen = choice.threshold
             let skipped = unreadable.map { $0.count == 0 ? "" : " (\($0.count) of \($0.inputs) left out as unreadable)" } ?? ""
-            print("Threshold \(thresholdText(chosen)), chosen on \(counts.count) validation samples\(skipped) by " + choice.reason)
+            print("Threshold \(thresholdText(chosen)), chosen on \(counted(counts.count, "validation sample"))\(skipped) by " + choice.reason)
+            choice.caveat.map(warn)
             if split == .val || split == .all { warnChosenOnScoredSamples("the threshold") }
-            origin = "chosen on the \(counts.count) validation samples\(skipped) (--threshold auto): \(choice.reason)"
+            origin = "chosen on the \(counted(counts.count, "validation sample"))\(skipped) (--threshold auto): \(choice.reason)"
             _ = trained.takeInputChecks()  // the validation samples': what follows speaks of the split scored
         } else {
             (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
@@ -276,6 +277,11 @@ struct Evaluate: ParsableCommand {
             } else if let marked = e.summary.cancerFreeFractionMean, SegmentationEvaluation.marksMost(marked) {
                 warn(String(format: "the masks at the threshold %@ mark %.0f%% of the cancer-free samples' tissue: at it the maps do not "
                             + "single out tumor; give a higher --threshold%@", thresholdText(chosen), 100 * marked, orAuto))
+            } else if e.summary.nCancerFree == 0, e.summary.nCancer > 0, let marked = e.tissueMarked, marked >= 0.9 {
+                // Without cancer-free samples nothing here measures false marks, and masks of nearly all tissue look fine.
+                warn(String(format: "the masks at the threshold %@ mark %.0f%% of the tissue of these cancer samples, and no cancer-free "
+                            + "sample is scored to tell whether they single out tumor: Dice and pixel sensitivity reward masks that mark "
+                            + "more; score cancer-free samples too", thresholdText(chosen), 100 * marked))
             }
             let results = Dictionary(uniqueKeysWithValues: e.results.map { ($0.id, $0) })
             // The cards in the inputs' order (the report orders them by tumor fraction, ties as given).
@@ -322,7 +328,14 @@ extension Evaluate {
     /// truth marks none (an empty polygon list, an all-black PNG), saying where a GeoJSON truth's
     /// polygons lie (`truths`: each sample's truth file): all outside the image, they mark nothing.
     static func noteDoubtfulTruths(_ counts: [ActivationCounts], truths: [String: URL] = [:]) {
-        let full = counts.filter { $0.hasTruth && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
+        let contradicting = counts.filter { $0.hasTruth && $0.label == .cancerFree && $0.truthPixels > 0 }
+        if !contradicting.isEmpty {
+            warn("the truth of \(counted(contradicting.count, "cancer-free sample")) marks tumor ("
+                 + contradicting.prefix(5).map { "\($0.id): \($0.truthPixels) of \($0.pixels) pixels" }.joined(separator: ", ")
+                 + (contradicting.count > 5 ? ", …" : "") + "), which a sample labelled cancer-free holds none of: its label or its truth "
+                 + "is wrong; the label counts (no pixel sensitivity, no true tumor counted), so mend whichever is wrong in the manifest")
+        }
+        let full = counts.filter { $0.hasTruth && $0.label != .cancerFree && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
         let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)
         if !none.isEmpty {
             warn("the truth of \(counted(none.count, "cancer sample")) marks no pixel tumor (" + none.prefix(5).joined(separator: ", ")
@@ -348,7 +361,7 @@ extension Evaluate {
     /// where their masks cannot mark it: the pixel measures count it as missed. The share is of
     /// all true tumor pixels, as the report's tile gives it.
     static func noteTruthOutsideTissue(_ counts: [ActivationCounts]) {
-        let withTruth = counts.filter(\.hasTruth)
+        let withTruth = counts.filter { $0.hasTruth && $0.label != .cancerFree }  // (true tumor there contradicts the label)
         let named = withTruth.filter { $0.truthOutsideTissue > 0 && Double($0.truthOutsideTissue) >= 0.01 * Double($0.truthPixels) }
             .sorted { Double($0.truthOutsideTissue) / Double($0.truthPixels) > Double($1.truthOutsideTissue) / Double($1.truthPixels) }
         guard !named.isEmpty else { return }

@@ -246,6 +246,11 @@ struct Train: ParsableCommand {
         }
         if let stopped = stoppedByPatience(run) { print(stopped + " (train --resume with a larger --patience trains further)") }
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
+        // A kept epoch that collapsed is said here too, not only in its epoch's line.
+        if let kept = run.trainer.best?.epoch, let note = run.trainer.history.first(where: { $0.epoch == kept })?.collapse {
+            warn("the kept epoch \(kept) collapsed (\(note.prefix { $0 != ";" })): its maps do not depend on the image; "
+                 + "history.csv says why and what to change")
+        }
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
         /// `body`, a failure of which is a warning after `what`; Ctrl-C still stops.
         func warningOnFailure(_ what: String, _ body: () throws -> Void) throws {
@@ -291,6 +296,7 @@ struct Train: ParsableCommand {
         }
         print("Threshold \(thresholdText(choice.threshold)) for segment, overlay and evaluate (recorded in model.json; --threshold "
               + "overrides it): \(run.model.threshold?.origin ?? "")")
+        choice.caveat.map(warn)
     }
 
     /// A warning when the best weights light no tissue of the validation split's cancer samples (the
@@ -401,7 +407,9 @@ struct Train: ParsableCommand {
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
+        Self.warnAboutSettings(model.training, trainingSamples: train.count, warmupGiven: training.warmup != nil)
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation)
+        Self.warnAboutRepeatedPixels(rows)
         model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
         if let start { try requireInputs(of: start, train: train, manifest: manifest, into: &model) }
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry, lock: lock,
@@ -645,6 +653,37 @@ struct Train: ParsableCommand {
             print("Note: the samples differ in height and width; each batch pads its smaller ones below and to the right to its "
                   + "largest, with pixels outside the tissue (0 in every channel), which the pooling head leaves out")
         }
+    }
+
+    /// Warns of settings that train otherwise than they say: a warm-up as long as training (the
+    /// learning rate never reaches --lr), a batch larger than the training split (one step an epoch).
+    static func warnAboutSettings(_ s: TrainingSettings, trainingSamples: Int, warmupGiven: Bool) {
+        if warmupGiven, s.warmupEpochs >= s.epochs {
+            warn("--warmup \(s.warmupEpochs) is as long as training (--epochs \(s.epochs)): the learning rate rises from near 0 all the "
+                 + "way and never reaches --lr \(s.learningRate); give a --warmup shorter than --epochs, or 0")
+        }
+        if s.batchSize > trainingSamples {
+            warn("--batch \(s.batchSize) is more than the \(counted(trainingSamples, "training sample")): each batch takes all of them, "
+                 + "so an epoch is a single step")
+        }
+    }
+
+    /// Warns of train and val rows that hold the same pixels (`PixelDigest`) in different files:
+    /// copies, one sample counted twice, or under both labels, one the network cannot learn.
+    static func warnAboutRepeatedPixels(_ rows: ManifestRows) {
+        let recorded = (rows.perRow ?? []).filter { $0.pixels != nil }
+        let groups = Dictionary(grouping: recorded, by: { $0.pixels! }).values.filter { $0.count > 1 }
+            .sorted { $0[0].name < $1[0].name }
+        guard !groups.isEmpty else { return }
+        let described = groups.prefix(5).map { group in
+            group.map(\.name).joined(separator: " = ") + (Set(group.map(\.label)).count > 1 ? " (labelled " + group.map(\.label).joined(separator: ", ") + ")" : "")
+                + (Set(group.map(\.split)).count > 1 ? " (in " + group.map(\.split).joined(separator: ", ") + ")" : "")
+        }.joined(separator: "; ") + (groups.count > 5 ? "; …" : "")
+        let conflicting = groups.contains { Set($0.map(\.label)).count > 1 }
+        warn("\(counted(groups.count, "set")) of train and val files hold the same pixels: \(described); "
+             + (conflicting ? "one image under both labels tells the network nothing it can learn, and " : "")
+             + "a copy counts its sample twice" + (groups.contains { Set($0.map(\.split)).count > 1 } ? " and leaks it from training into validation" : "")
+             + ": list each sample once")
     }
 
     func settings(_ file: File?) -> TrainingSettings {

@@ -130,7 +130,9 @@ extension PNGImage {
         let full: (height: Int, width: Int)? = fullResolution.flatMap { $0 == (height, width) ? nil : $0 }
         guard (H, W) == (height, width) || full.map({ (H, W) == $0 }) == true else {
             throw IOError(file: url.path, "the picture is \(H)×\(W) pixels (height×width); expected the "
-                          + "sample's \(height)×\(width)" + (full.map { " or the full-resolution image's \($0.height)×\($0.width)" } ?? ""))
+                          + "sample's \(height)×\(width)" + (full.map { " or the full-resolution image's \($0.height)×\($0.width)" } ?? "")
+                          + ((W, H) == (height, width) || full.map({ (W, H) == $0 }) == true
+                             ? " (its height and width swapped: drawn on the image turned a quarter, or saved transposed)" : ""))
         }
         try requirePlausibleSize([W, H, PNGChunks.storedChannels(colourType: Int(p.color_type))], bitsPerSample: Int(p.bit_depth),
                                  file: url.path, what: "the image")

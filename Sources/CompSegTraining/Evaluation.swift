@@ -26,6 +26,9 @@ public struct SegmentationEvaluation: Sendable {
         /// makes them 1 or 0 (a single stray pixel); its tumor fraction says how much it marks.
         public var dice: Double? { label == .cancerFree ? nil : pixel?.dice }
         public var iou: Double? { label == .cancerFree ? nil : pixel?.iou }
+        /// The share of true tumor pixels marked, as reported per sample: nil for a cancer-free
+        /// sample, which by its label holds no tumor (a truth marking some contradicts it).
+        public var pixelSensitivity: Double? { label == .cancerFree ? nil : pixel?.sensitivity }
     }
 
     /// What `summary.json` holds.
@@ -132,7 +135,8 @@ public struct SegmentationEvaluation: Sendable {
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
         let free = meanAndSD(results.filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction))
         (summary.cancerFreeFractionMean, summary.cancerFreeFractionSD) = (free?.mean, free?.sd ?? nil)
-        let truthCounts = counts.filter(\.hasTruth)
+        // True tumor where the label says cancer-free contradicts it: the label counts.
+        let truthCounts = counts.filter { $0.hasTruth && $0.label != .cancerFree }
         if !truthCounts.isEmpty {
             summary.truthPixels = truthCounts.map(\.truthPixels).reduce(0, +)
             summary.truthPixelsOutsideTissue = truthCounts.map(\.truthOutsideTissue).reduce(0, +)
@@ -169,6 +173,12 @@ public struct SegmentationEvaluation: Sendable {
         return [summary.auc == nil ? nil : "the AUC is 0.5", dice].compactMap { $0 }.joined(separator: ", ")
     }
 
+    /// The share of all samples' tissue the masks mark; nil without tissue.
+    public var tissueMarked: Double? {
+        let tissue = results.map(\.tissuePixels).reduce(0, +)
+        return tissue == 0 ? nil : Double(results.map(\.tumorPixels).reduce(0, +)) / Double(tissue)
+    }
+
     /// Whether masks that mark `cancerFreeFraction` of the cancer-free samples' tissue on average
     /// mark most of it (half or more): their maps single out nothing.
     public static func marksMost(_ cancerFreeFraction: Double?) -> Bool { (cancerFreeFraction ?? 0) >= 0.5 }
@@ -197,11 +207,14 @@ public struct SegmentationEvaluation: Sendable {
         /// The mean tumor fraction of the cancer-free samples at `threshold` (nil without any): near 1,
         /// the masks mark nearly all tissue, tumor or not.
         public let cancerFreeFraction: Double?
+        /// Whether it was chosen by Dice on cancer samples alone: no cancer-free sample weighed the
+        /// tissue the masks mark falsely.
+        public let onCancerAlone: Bool
 
         public init(threshold: Float, criterion: Criterion, tied: ClosedRange<Float>, uninformative: Bool = false,
-                    cancerFreeFraction: Double? = nil) {
+                    cancerFreeFraction: Double? = nil, onCancerAlone: Bool = false) {
             self.threshold = threshold; self.criterion = criterion; self.tied = tied; self.uninformative = uninformative
-            self.cancerFreeFraction = cancerFreeFraction
+            self.cancerFreeFraction = cancerFreeFraction; self.onCancerAlone = onCancerAlone
         }
 
         /// Whether the masks at it mark most of the cancer-free samples' tissue (half or more on
@@ -210,6 +223,14 @@ public struct SegmentationEvaluation: Sendable {
 
         /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the one nearest their middle taken)";
         /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.
+        /// What a user should know of a choice made on cancer samples alone; nil otherwise.
+        public var caveat: String? {
+            guard onCancerAlone, !uninformative else { return nil }
+            return "the threshold \(thresholdText(threshold)) was chosen on cancer samples alone: no cancer-free validation sample "
+                + "weighed the tissue the masks mark falsely, so the best Dice may lie where they mark most tissue; put cancer-free "
+                + "samples in the val split, or give --threshold"
+        }
+
         public var reason: String {
             let swept = EvaluationReport.sweptThresholds
             if uninformative {
@@ -227,6 +248,7 @@ public struct SegmentationEvaluation: Sendable {
                 : ""
             return criterion.rawValue + (tied.lowerBound == tied.upperBound ? ""
                 : ", tied from \(thresholdText(tied.lowerBound)) to \(thresholdText(tied.upperBound)) (the one nearest their middle taken)") + edge + everything
+                + (onCancerAlone ? "; on cancer samples alone (no cancer-free one weighed false marks)" : "")
         }
     }
 
@@ -268,7 +290,8 @@ public struct SegmentationEvaluation: Sendable {
             .filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction)
         return ThresholdChoice(threshold: chosen, criterion: hasTruth ? .dice : .youden,
                                tied: tried[tied.first!].0...tried[tied.last!].0, uninformative: best <= 1e-12,
-                               cancerFreeFraction: free.isEmpty ? nil : free.reduce(0, +) / Double(free.count))
+                               cancerFreeFraction: free.isEmpty ? nil : free.reduce(0, +) / Double(free.count),
+                               onCancerAlone: hasTruth && !counts.contains { $0.label == .cancerFree })
     }
 
     /// The thresholds below the sweep that `bestThreshold` tries on faint maps, ascending: the

@@ -31,7 +31,7 @@ public enum EvaluationFiles {
         var lines = [perSampleHeader]
         for r in evaluation.results {
             lines.append(CSV.line([CSV.text(r.id), r.label?.rawValue ?? "", "\(r.tissuePixels)", "\(r.tumorPixels)", number(r.tumorFraction),
-                          number(r.dice), number(r.iou), number(r.pixel?.sensitivity),
+                          number(r.dice), number(r.iou), number(r.pixelSensitivity),
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "",
                           evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", CSV.text(files[r.id]?.path ?? ""),
                           SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)] + SegmentationFiles.areaCells(r)))

@@ -79,7 +79,8 @@ public enum EvaluationReport {
         figures.append(ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
                                          caption: "Tumor fraction of each sample (share of its tissue with activation above "
                                             + thresholdText(s.threshold) + "), by image label; boxes span the quartiles, the bar is the median. "
-                                            + "Samples on or above the dashed cut are called cancer."))
+                                            + (s.youdenFraction == nil ? "No cut is drawn: Youden's cut needs samples of both classes that some cut tells apart."
+                                               : "Samples on or above the dashed cut are called cancer.")))
         if bothClasses || cancerWithTruth {
             figures.append(ReportHTML.figure(svg: sweep.svg(), alt: "Mean Dice and Youden's J against the activation threshold",
                                              caption: "Why the threshold is " + thresholdText(s.threshold) + ": it was \(thresholdOrigin). "
@@ -441,7 +442,7 @@ public enum EvaluationReport {
         let rows = evaluation.results.map { r -> [String] in
             let called = evaluation.call(r)?.rawValue ?? ""
             return [r.id, r.label?.rawValue ?? "", called, fractionText(r.tumorFraction), n(r.dice), n(r.iou),
-                    n(r.pixel?.sensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
+                    n(r.pixelSensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
                 + (areas ? [area(r.tumorArea), area(r.tissueArea), r.pixelSize.map { String($0.description.dropLast(3)) } ?? ""] : [])
         }
         return ReportHTML.sortableTable(

@@ -224,9 +224,11 @@ public struct Manifest: Sendable {
             if let earlier = first[key] {
                 let alias = earlier.path.standardizedFileURL.path == row.path.standardizedFileURL.path ? ""
                     : " as \(earlier.path.path) (the same file by another name: a link)"
+                var differing: [String] = []
+                if earlier.split != row.split { differing.append("split \(earlier.split?.rawValue ?? "none"), here \(row.split?.rawValue ?? "none")") }
+                if earlier.label != row.label { differing.append("label \(earlier.label?.rawValue ?? "none"), here \(row.label?.rawValue ?? "none")") }
                 problems.append("line \(row.line): \(row.path.path) is listed already on line \(earlier.line)" + alias
-                                + (earlier.split == row.split ? ""
-                                   : " (split \(earlier.split?.rawValue ?? "none"), here \(row.split?.rawValue ?? "none"))"))
+                                + (differing.isEmpty ? "" : " (" + differing.joined(separator: "; ") + ")"))
             } else {
                 first[key] = row
             }

@@ -245,13 +245,20 @@ public final class Trainer {
         guard let previous else { return nil }
         let stuck = !warmingUp && (validationAUC.map { $0 <= 0.6 && (previous.validationAUC ?? 1) <= 0.6 }
                                    ?? (Swift.abs(loss - previous.trainLoss) <= 0.001 * loss))
-        for (extreme, map, text) in [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)] {
-            func near(_ l: Float) -> Bool { extreme > 0 && extreme.isFinite && Swift.abs(l - extreme) <= 0.01 * extreme }
-            if stuck, near(loss), near(previous.trainLoss) {
-                return String(format: "collapsed: the training loss %.5f is what an ", loss) + map
-                    + String(format: " map scores (%.5f), as it was the epoch before", extreme) + "\(auc); " + text
-            }
+        guard stuck else { return nil }
+        func near(_ l: Float, _ extreme: Float) -> Bool { extreme > 0 && extreme.isFinite && Swift.abs(l - extreme) <= 0.01 * extreme }
+        var matching = [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)]
+            .filter { near(loss, $0.0) && near(previous.trainLoss, $0.0) }
+        guard !matching.isEmpty else { return nil }
+        // The activations rule out the map the network does not give (the head's loss may score both alike): every one
+        // on tissue at .5 or above is no dark map, at .5 or below no lit one.
+        matching.removeAll { ($0.1 == "all-dark" && lowest >= 0.5) || ($0.1 == "all-lit" && highest <= 0.5) }
+        guard matching.count == 1, let (extreme, map, text) = matching.first else {
+            return String(format: "collapsed: the training loss %.5f is what an all-dark or an all-lit map scores "
+                          + "(%.5f, %.5f), as it was the epoch before", loss, extremes.dark, extremes.lit)
+                + "\(auc); the network's maps do not depend on the image. Lower --lr, keep the warm-up, or try another --seed"
         }
-        return nil
+        return String(format: "collapsed: the training loss %.5f is what an ", loss) + map
+            + String(format: " map scores (%.5f), as it was the epoch before", extreme) + "\(auc); " + text
     }
 }

@@ -337,7 +337,7 @@ public final class TrainingRun {
         inspect(samples, maps)
         guard let choice = SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: try truth(samples)) else { return nil }
         if !choice.uninformative {
-            model.threshold = RunThreshold(value: choice.threshold, origin: "chosen on the \(samples.count) validation samples after "
+            model.threshold = RunThreshold(value: choice.threshold, origin: "chosen on the \(samples.count) validation sample\(samples.count == 1 ? "" : "s") after "
                                            + "training by \(choice.reason)")
             try folder.writeModel(model)
         }

@@ -235,6 +235,17 @@ import CompSegTraining
         }
     }
 
+    /// A row repeated with another label says so, as one in another split does.
+    @Test func aRowRepeatedWithAnotherLabelSaysSo() throws {
+        let dir = try folder(["a.h5": "a", "m.csv": "path,label,split\na.h5,1,train\na.h5,0,train\na.h5,0,val\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) } throws: { error in
+            (error as? ManifestError)?.problems == [
+                "line 3: \(dir.path)/a.h5 is listed already on line 2 (label cancer, here cancer-free)",
+                "line 4: \(dir.path)/a.h5 is listed already on line 2 (split train, here val; label cancer, here cancer-free)"]
+        }
+    }
+
     /// An image path that is a symbolic link looping or leading nowhere is said to be one.
     @Test func brokenLinksAreNamed() throws {
         let dir = try folder(["m.csv": "path,label,split\nloop.h5,cancer,train\ngone.h5,cancer-free,train\n"])

@@ -125,7 +125,10 @@ import CompSegTraining
         // a alone: Dice 1 from .10 to .85, tied: the middle one taken.
         let tied = SegmentationEvaluation.bestThreshold(samples: [samples[0]], maps: [maps[0]], truth: truth)
         #expect(tied?.tied == 0.10...0.85 && tied?.threshold == 0.45, "\(String(describing: tied))")
-        #expect(tied?.reason == "the best mean Dice, tied from 0.10 to 0.85 (the one nearest their middle taken)")
+        #expect(tied?.reason == "the best mean Dice, tied from 0.10 to 0.85 (the one nearest their middle taken); on cancer samples alone "
+                    + "(no cancer-free one weighed false marks)")
+        #expect(tied?.caveat?.hasPrefix("the threshold 0.45 was chosen on cancer samples alone: no cancer-free validation sample") == true)
+        #expect(choice?.caveat == nil)
         // Without truth, Youden's J of the tumor fraction; with one class only, nothing to choose by.
         #expect(SegmentationEvaluation.bestThreshold(samples: samples, maps: maps, truth: [:])?.criterion == .youden)
         #expect(SegmentationEvaluation.bestThreshold(samples: Array(samples.prefix(2)), maps: Array(maps.prefix(2)), truth: [:]) == nil)

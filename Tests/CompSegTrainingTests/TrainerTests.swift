@@ -152,6 +152,21 @@ import UNetTopology
         #expect(note(warmingUp: false, auc: 0.5) != nil && note(warmingUp: true, auc: 0.5) == nil)
         #expect(note(warmingUp: false, auc: 0.9) == nil)
     }
+
+    /// Where an all-dark and an all-lit map score alike, the activations say which one the network gives.
+    @Test func aLossBothMapsScoreIsToldByTheActivations() throws {
+        let trainer = try Trainer(network: UNet(inputChannels: 1, configuration: UNet.Configuration(), seed: 0), head: CompSegNetHead(),
+                                  settings: TrainingSettings())
+        let previous = EpochRecord(epoch: 1, trainLoss: 0.3002, validationLoss: nil, validationAUC: nil, seconds: 1, imagesPerSecond: 1,
+                                   collapse: nil, best: true)
+        func note(lowest: Float, highest: Float) -> String? {
+            trainer.collapseNote(loss: 0.30032, extremes: (dark: 0.3, lit: 0.3), previous: previous, lowest: lowest, highest: highest,
+                                 validationAUC: nil)
+        }
+        #expect(note(lowest: 0.8, highest: 0.99)?.contains("all-lit map scores (0.30000)") == true)
+        #expect(note(lowest: 0.01, highest: 0.3)?.contains("all-dark map scores (0.30000)") == true)
+        #expect(note(lowest: 0.2, highest: 0.9)?.contains("what an all-dark or an all-lit map scores (0.30000, 0.30000)") == true)
+    }
 }
 
 @Suite struct WarmupTests {
