@@ -159,7 +159,7 @@ struct Compare: ParsableCommand {
             let why = rows.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
             return (SegmentationFiles.defaultThreshold, "the paper's 0.35: \(why) to choose one on", "threshold 0.35: \(why) to choose one on")
         }
-        choice.caveat.map(warn)
+        choice.caveat.map { warn("\(session.folder.url.lastPathComponent): \($0)") }
         return (choice.threshold, "chosen on the \(counted(session.validation.count, "validation sample")) by \(choice.reason)",
                 choice.uninformative ? "no threshold told the validation maps apart (none scored above nothing)" : nil)
     }
@@ -381,17 +381,14 @@ struct Compare: ParsableCommand {
             for (name, model) in begun.sorted(by: { $0.key < $1.key }) {
                 guard var difference = Self.dataDifference(model, rows: rows, in: manifest) else { continue }
                 let file = folder.appendingPathComponent(name).appendingPathComponent("model.json").path
-                switch try model.rows?.resaved(rows, in: manifest, modality: model.preparedModality(registry: registry, file: file)) {
-                case .samePixels(let accepted, let files)?:
+                let found = try model.rows?.resaved(rows, in: manifest, modality: model.preparedModality(registry: registry, file: file))
+                if case .samePixels(let accepted, _)? = found {
                     // Saved again without loss: the entry goes on, and its record knows the files as they are now.
                     begun[name]?.rows = accepted
-                    print("\(name): \(files.prefix(5).joined(separator: ", "))\(files.count > 5 ? ", …" : "") saved again, with the run's pixels")
+                    print("\(name): \(found!.description)")
                     continue
-                case .otherPixels(let lines)?:
-                    difference += "; read, \(lines.count == 1 ? "its" : "their") pixels are not the run's either: "
-                        + lines.prefix(5).joined(separator: ", ") + (lines.count > 5 ? ", …" : "")
-                case nil:
-                    break
+                } else if let found {
+                    difference += found.description
                 }
                 // The data's, not the options': status 1, as train's.
                 throw CLIError("\(manifest.url.path): entry \(name) was begun on other data: \(difference); resume with the manifest and "
@@ -431,6 +428,16 @@ struct Compare: ParsableCommand {
         }
         manifestRows = LeavingOutRows.recording(skipping?.recorded ?? recordedLeftOut, in: manifestRows)
             .recordingPixels(train: train, validation: validation)
+        for (name, model) in begun.sorted(by: { $0.key < $1.key }) {
+            guard let changed = model.rows?.pixelsChanged(train: train, validation: validation, in: manifest), !changed.isEmpty else { continue }
+            throw CLIError("\(manifest.url.path): entry \(name) was begun on other data: \(changed.prefix(5).joined(separator: ", "))"
+                           + "\(changed.count > 5 ? ", …" : "") \(changed.count == 1 ? "holds" : "hold") other pixels than when it began (edited in "
+                           + "place); resume with the files the comparison began with")
+        }
+        if firstBegun == nil {
+            Train.warnAboutSettings(settings, trainingSamples: train.count, warmupGiven: training.warmup != nil)
+            Train.warnAboutRepeatedPixels(manifestRows)
+        }
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         /// The run a new entry begins.
         func newRun(_ e: Entry) -> RunConfiguration {
@@ -601,9 +608,10 @@ struct Compare: ParsableCommand {
         }
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "–" }
         /// The entries sharing the highest value (as printed: three decimals), named together.
-        func best(_ values: [(name: String, value: Double?)]) -> (names: String, value: Double)? {
+        func best(_ values: [(name: String, value: Double?)]) -> (names: String, entries: [String], value: Double)? {
             guard let top = values.compactMap(\.value).max() else { return nil }
-            return (values.filter { $0.value.map { f($0) == f(top) } ?? false }.map(\.name).joined(separator: ", "), top)
+            let entries = values.filter { $0.value.map { f($0) == f(top) } ?? false }.map(\.name)
+            return (entries.joined(separator: ", "), entries, top)
         }
         // With --seeds, entries by their means over the seeds; else each run by its own.
         let groups = Self.overSeeds(rows), overSeeds = seedList != nil
@@ -626,12 +634,12 @@ struct Compare: ParsableCommand {
         }
         if let r = bestDice {
             // Dice weighs no false mark on cancer-free tissue: said where that decides it.
-            let lit = rows.filter { row in r.names.split(separator: ", ").contains { $0 == row.name }
-                && SegmentationEvaluation.marksMost(row.evaluation.summary.cancerFreeFractionMean) }
+            // (With --seeds, an entry's mean over its seeds.)
+            let lit = groups.filter { r.entries.contains($0.name) && SegmentationEvaluation.marksMost($0.cancerFreeMarked?.mean) }
             let caveat = rows.allSatisfy({ $0.evaluation.summary.nCancerFree == 0 })
                 ? " The test split holds no cancer-free sample, so nothing here weighs the tissue the masks mark falsely: masks that "
                     + "mark every pixel score well."
-                : lit.isEmpty ? "" : " " + lit.map { String(format: "%@'s masks mark %.0f%%", $0.name, 100 * ($0.evaluation.summary.cancerFreeFractionMean ?? 0)) }
+                : lit.isEmpty ? "" : " " + lit.map { String(format: "%@'s masks mark %.0f%%", $0.name, 100 * ($0.cancerFreeMarked?.mean ?? 0)) }
                     .joined(separator: ", ") + " of the cancer-free test samples' tissue: a Dice of masks that mark most tissue is no finding."
             tiles.append(ReportHTML.tile(overSeeds ? "Highest mean Dice" : "Highest Dice", "\(r.names): \(f(r.value))",
                                          "Overlap of the predicted and true tumor, over cancer test samples with ground truth (mean"

@@ -82,7 +82,7 @@ struct Evaluate: ParsableCommand {
         // No file read is written over or removed (a truth named <id>_mask.png in --out), and --out
         // can be made, before anything is segmented.
         let inputs = try RunInputs((manifest, rows), files: [], modality: modality, streamAbove: streaming.streamAbove, leftOut: leftOut,
-                                   digesting: true)
+                                   digesting: trained.description.trainedRows.contains { $0.perRow?.contains { $0.pixels != nil } ?? false })
         let ids = inputs.order
         let record = folder.appendingPathComponent("per_sample.csv")
         let whole = Self.outputs.map(folder.appendingPathComponent) + [record]
@@ -95,7 +95,7 @@ struct Evaluate: ParsableCommand {
         // --force replaces an earlier run's files, never a file of the user's.
         try writingOutputs(into: folder, outputs: outputs, earlier: recorded, force: force) { earlier in
             try evaluate(inputs, leftOut: leftOut, earlier: earlier, trained: trained, modality: modality, manifest: manifest, folder: folder,
-                         runsOwn: runsOwn, seen: seen)
+                         runsOwn: runsOwn, seen: recognized.isEmpty && runsOwn ? rows.filter { $0.split == .train }.map { ($0, "train") } : seen)
         }
     }
 
@@ -133,9 +133,10 @@ struct Evaluate: ParsableCommand {
     }
 
     /// The samples of `inputs` read so far whose pixels (`PixelDigest`) are those of one of the
-    /// `trained` train and val rows, among the rows `seen` (found by name, size and contents)
-    /// leaves: a training file saved again in other bytes, or copied under another name. Each with
-    /// the split the run gave it (train where it was both) and the run's name of its file.
+    /// `trained` train and val rows, among the rows `seen` (found by name, size and contents, or
+    /// warned of otherwise) leaves: a training file saved again in other bytes, or copied under
+    /// another name. Each with the split the run gave it (train where it was both) and the run's
+    /// name of its file. Images segmented region by region are not digested.
     static func seenByPixels(_ inputs: RunInputs, trained: [ManifestRows], except seen: [(row: Manifest.Row, split: String)])
         -> [(row: Manifest.Row, split: String, name: String)] {
         var recorded: [String: (split: String, name: String)] = [:]
@@ -156,10 +157,12 @@ struct Evaluate: ParsableCommand {
                                    ("val", "validation", "they chose its kept epoch and threshold, so their scores are optimistic")] {
             let these = found.filter { $0.split == kind }
             guard !these.isEmpty else { continue }
-            let named = these.prefix(5).map { "\($0.row.path.lastPathComponent): the run's \($0.name)" }.joined(separator: ", ")
-                + (these.count > 5 ? ", …" : "")
-            warn("--split \(split.rawValue) scores \(counted(these.count, "sample")) holding the pixels of the run's \(rows) rows in other "
-                 + "files (\(named); saved again or copied): \(cost); " + Self.remedy(split))
+            let named = these.prefix(5).map { found in
+                let file = found.row.path.lastPathComponent
+                return file.precomposedStringWithCanonicalMapping == found.name ? file : "\(file): the run's \(found.name)"
+            }.joined(separator: ", ") + (these.count > 5 ? ", …" : "")
+            warn("--split \(split.rawValue) scores \(counted(these.count, "sample")) holding the pixels of the run's \(rows) rows "
+                 + "(\(named); saved again or copied): \(cost); " + Self.remedy(split))
         }
     }
 

@@ -248,7 +248,8 @@ struct Train: ParsableCommand {
         let best = run.trainer.best.map { "epoch \($0.epoch) (monitored loss \($0.loss))" } ?? "none"
         // A kept epoch that collapsed is said here too, not only in its epoch's line.
         if let kept = run.trainer.best?.epoch, let note = run.trainer.history.first(where: { $0.epoch == kept })?.collapse {
-            warn("the kept epoch \(kept) collapsed (\(note.prefix { $0 != ";" })): its maps do not depend on the image; "
+            let why = note.hasPrefix("collapsed: ") ? note.dropFirst("collapsed: ".count) : Substring(note)
+            warn("the kept epoch \(kept) collapsed (\(why.prefix { $0 != ";" })): its maps do not depend on the image; "
                  + "history.csv says why and what to change")
         }
         print("Done. Best \(best); weights in \(run.folder.weightsFile.path); training curves in \(run.folder.curvesFile.path)")
@@ -578,33 +579,30 @@ struct Train: ParsableCommand {
         let manifest = try LeavingOutRows.resumed(manifestURL, leftOut: model.rows?.leftOut, skipUnreadable: skipUnreadable).manifest
         let modality = try model.preparedModality(registry: registry, file: folder.modelFile.path)
         if let trained = model.rows, case let given = ManifestRows(manifest, readingContentsWith: modality.reader) {
-            var otherPixels = ""
+            var otherPixels = "", resaved = false
             if !given.sameRows(as: trained) || trained.order.map({ $0 != given.order }) ?? false || !given.sameContents(as: trained) {
-                switch trained.resaved(given, in: manifest, modality: modality) {
-                case .samePixels(let rows, let files)?:
+                let found = trained.resaved(given, in: manifest, modality: modality)
+                if case .samePixels(let rows, _)? = found {
                     // Saved again without loss: the run goes on, and its record knows the files as they are now.
-                    model.rows = rows
-                    changes.append((files.count == 1 ? files[0] : "\(files.count) files (\(files.prefix(5).joined(separator: ", ")))")
-                                   + " saved again, with the run's pixels")
-                case .otherPixels(let lines)?:
-                    otherPixels = "; read, \(lines.count == 1 ? "its" : "their") pixels are not the run's either: "
-                        + lines.prefix(5).joined(separator: ", ") + (lines.count > 5 ? ", …" : "")
-                case nil:
-                    break
+                    (model.rows, resaved) = (rows, true)
+                    changes.append(found!.description)
+                } else if let found {
+                    otherPixels = found.description
                 }
             }
-            if model.rows == trained {
-                guard given.sameRows(as: trained) else {
-                    throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
-                                        + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest))\(otherPixels); "
-                                        + (data == nil ? "put the run's files back as they were, or train anew for other data"
-                                           : "--data with --resume is for the run's manifest where it moved: train anew for other data"))
-                }
-                if let order = trained.order, order != given.order {
-                    throw TrainingError("\(manifest.url.path): holds the run's train and val rows, but in another order; the batches "
-                                        + "follow the rows' order, so the run would not go on as it began: put the rows back in "
-                                        + "the order they had")
-                }
+            guard resaved || given.sameRows(as: trained) else {
+                throw TrainingError("\(manifest.url.path): its train and val rows (\(given)) are not the ones the run "
+                                    + "was trained on (\(trained), or as many with other files, labels or splits)\(given.changesNamed(since: trained, in: manifest))\(otherPixels); "
+                                    + (data == nil ? "put the run's files back as they were, or train anew for other data"
+                                       : "--data with --resume is for the run's manifest where it moved: train anew for other data"))
+            }
+            // (Files saved again change the order's digest, which takes their sizes: their names' order is compared then.)
+            if resaved ? trained.perRow?.map(\.name) != given.perRow?.map(\.name) : trained.order.map({ $0 != given.order }) ?? false {
+                throw TrainingError("\(manifest.url.path): holds the run's train and val rows, but in another order; the batches "
+                                    + "follow the rows' order, so the run would not go on as it began: put the rows back in "
+                                    + "the order they had")
+            }
+            if !resaved {
                 guard given.sameContents(as: trained) else {
                     throw TrainingError("\(manifest.url.path): its train and val rows name files of the run's names and sizes, but "
                                         + "one or more of them holds other data than when the run began (written over, or replaced "
@@ -621,6 +619,11 @@ struct Train: ParsableCommand {
         }
         let started = DispatchTime.now().uptimeNanoseconds
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
+        if let changed = model.rows?.pixelsChanged(train: train, validation: validation, in: manifest), !changed.isEmpty {
+            throw TrainingError("\(manifest.url.path): \(changed.prefix(5).joined(separator: ", "))\(changed.count > 5 ? ", …" : "") "
+                                + "\(changed.count == 1 ? "holds" : "hold") other pixels than when the run began, though \(changed.count == 1 ? "its file keeps its" : "their files keep their") "
+                                + "size and the pieces compared before reading (edited in place); put the run's files back, or train anew for other data")
+        }
         // A run begun before pixels were recorded records them now, of the files it goes on with.
         if let rows = model.rows, rows.perRow?.contains(where: { $0.pixels == nil }) ?? false {
             model.rows = rows.recordingPixels(train: train, validation: validation)
@@ -659,8 +662,9 @@ struct Train: ParsableCommand {
     /// learning rate never reaches --lr), a batch larger than the training split (one step an epoch).
     static func warnAboutSettings(_ s: TrainingSettings, trainingSamples: Int, warmupGiven: Bool) {
         if warmupGiven, s.warmupEpochs >= s.epochs {
-            warn("--warmup \(s.warmupEpochs) is as long as training (--epochs \(s.epochs)): the learning rate rises from near 0 all the "
-                 + "way and never reaches --lr \(s.learningRate); give a --warmup shorter than --epochs, or 0")
+            warn("a warm-up of \(s.warmupEpochs) epochs is as long as training (\(s.epochs)): the learning rate rises from near 0 all the "
+                 + "way and " + (s.warmupEpochs == s.epochs ? "reaches" : "never reaches") + " --lr \(s.learningRate)"
+                 + (s.warmupEpochs == s.epochs ? " only at the last step" : "") + "; give a --warmup shorter than --epochs, or 0")
         }
         if s.batchSize > trainingSamples {
             warn("--batch \(s.batchSize) is more than the \(counted(trainingSamples, "training sample")): each batch takes all of them, "
@@ -680,7 +684,7 @@ struct Train: ParsableCommand {
                 + (Set(group.map(\.split)).count > 1 ? " (in " + group.map(\.split).joined(separator: ", ") + ")" : "")
         }.joined(separator: "; ") + (groups.count > 5 ? "; …" : "")
         let conflicting = groups.contains { Set($0.map(\.label)).count > 1 }
-        warn("\(counted(groups.count, "set")) of train and val files hold the same pixels: \(described); "
+        warn("\(counted(groups.count, "set")) of train and val files \(groups.count == 1 ? "holds" : "hold") the same pixels: \(described); "
              + (conflicting ? "one image under both labels tells the network nothing it can learn, and " : "")
              + "a copy counts its sample twice" + (groups.contains { Set($0.map(\.split)).count > 1 } ? " and leaks it from training into validation" : "")
              + ": list each sample once")

@@ -202,16 +202,17 @@ public struct PreparedModality: Sendable {
     /// As `store(_:manifest:cacheBudget:)`, returning the problems (with their manifest lines)
     /// instead of throwing them, and the first sample made; with `reference`, every sample must
     /// have its shape and axis.
-    func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int, measuringInputs: Bool = false) throws
-        -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
-        let me = self, stamps = FileStamps(), digests = PixelDigests()
+    /// `digesting`: the store takes each sample's `PixelDigest` as first read (a run's train and val rows).
+    func checkedStore(_ rows: [Manifest.Row], like reference: Sample? = nil, cacheBudget: Int, measuringInputs: Bool = false,
+                      digesting: Bool = false) throws -> (store: SampleStore, problems: [(line: Int, message: String)], first: Sample?) {
+        let me = self, stamps = FileStamps(), digests = digesting ? PixelDigests() : nil
         let (store, problems, first) = try store(count: rows.count, where: { "line \(rows[$0].line)" }, sameChannels: true,
                                                  like: reference, names: rows.map { Sample.id(of: $0.path) }, cacheBudget: cacheBudget,
                                                  measuringInputs: measuringInputs) { i in
             // A sample read again (one the cache could not keep) must come from the files read first.
             try stamps.check(i, me.reader.files(of: rows[i].path) + [rows[i].mask].compactMap { $0 })
             let sample = try me.reads.take(line: rows[i].line) ?? me.read(rows[i])
-            digests.note(i, sample)
+            digests?.note(i, sample)
             return try me.prepare(consume sample)
         }
         store.pixelDigests = digests

@@ -221,16 +221,16 @@ public struct SegmentationEvaluation: Sendable {
         /// average): the best Dice of maps that single out nothing is that of masks lit everywhere.
         public var marksEverything: Bool { SegmentationEvaluation.marksMost(cancerFreeFraction) }
 
-        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the one nearest their middle taken)";
-        /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.
         /// What a user should know of a choice made on cancer samples alone; nil otherwise.
         public var caveat: String? {
             guard onCancerAlone, !uninformative else { return nil }
-            return "the threshold \(thresholdText(threshold)) was chosen on cancer samples alone: no cancer-free validation sample "
-                + "weighed the tissue the masks mark falsely, so the best Dice may lie where they mark most tissue; put cancer-free "
-                + "samples in the val split, or give --threshold"
+            return "no cancer-free validation sample weighed the tissue the masks mark falsely at the threshold "
+                + "\(thresholdText(threshold)), so the best Dice may lie where they mark most tissue; put cancer-free samples in the "
+                + "val split, or give segment, overlay and evaluate a --threshold"
         }
 
+        /// E.g. "the best mean Dice" or "the best Youden's J of the tumor fraction, tied from 0.05 to 0.60 (the one nearest their middle taken)";
+        /// a choice at the top of the sweep says that the best may lie above it, one below it that it was taken from faint maps.
         public var reason: String {
             let swept = EvaluationReport.sweptThresholds
             if uninformative {

@@ -158,6 +158,9 @@ public struct TrainingCheckpoint {
     /// The training settings the epochs ran with, as written (so that a version with other
     /// settings still reads them); nil in checkpoints written before they were kept.
     public var settings: JSONValue?
+    /// The train and val rows the epochs learned from (`ManifestRows.identity`); nil in
+    /// checkpoints written before it was kept, and of runs that record no rows' pixels.
+    public var rows: String?
 
     public func write(to url: URL) throws {
         var tensors: [String: Tensor] = [:]
@@ -172,6 +175,7 @@ public struct TrainingCheckpoint {
         ]
         if let best { metadata["best_epoch"] = "\(best.epoch)"; metadata["best_loss"] = "\(best.loss)" }
         if let settings { metadata["training"] = settings.text }
+        if let rows { metadata["rows"] = rows }
         try Safetensors(tensors: tensors, metadata: metadata).write(to: url)
     }
 
@@ -197,6 +201,7 @@ public struct TrainingCheckpoint {
             best = (e, l, part("best."))
         }
         settings = file.metadata["training"].flatMap { try? decoder.decode(JSONValue.self, from: Data($0.utf8)) }
+        rows = file.metadata["rows"]
     }
 
     public init(network: [String: Tensor], optimizerState: [String: Tensor], optimizerUpdates: [String: Int],

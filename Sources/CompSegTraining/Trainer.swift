@@ -247,15 +247,18 @@ public final class Trainer {
                                    ?? (Swift.abs(loss - previous.trainLoss) <= 0.001 * loss))
         guard stuck else { return nil }
         func near(_ l: Float, _ extreme: Float) -> Bool { extreme > 0 && extreme.isFinite && Swift.abs(l - extreme) <= 0.01 * extreme }
-        var matching = [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)]
+        let matched = [(extremes.dark, "all-dark", advice.dark), (extremes.lit, "all-lit", advice.lit)]
             .filter { near(loss, $0.0) && near(previous.trainLoss, $0.0) }
-        guard !matching.isEmpty else { return nil }
+        guard !matched.isEmpty else { return nil }
         // The activations rule out the map the network does not give (the head's loss may score both alike): every one
         // on tissue at .5 or above is no dark map, at .5 or below no lit one.
-        matching.removeAll { ($0.1 == "all-dark" && lowest >= 0.5) || ($0.1 == "all-lit" && highest <= 0.5) }
-        guard matching.count == 1, let (extreme, map, text) = matching.first else {
-            return String(format: "collapsed: the training loss %.5f is what an all-dark or an all-lit map scores "
-                          + "(%.5f, %.5f), as it was the epoch before", loss, extremes.dark, extremes.lit)
+        let told = matched.filter { !($0.1 == "all-dark" && lowest >= 0.5) && !($0.1 == "all-lit" && highest <= 0.5) }
+        guard told.count == 1, let (extreme, map, text) = told.first else {
+            let scores = matched.count == 2
+                ? String(format: "an all-dark or an all-lit map scores (%.5f, %.5f)", extremes.dark, extremes.lit)
+                : String(format: "an %@ map scores (%.5f)", matched[0].1, matched[0].0)
+                    + String(format: ", though its activations on tissue lay from %.3g to %.3g", lowest, highest)
+            return String(format: "collapsed: the training loss %.5f is what ", loss) + scores + ", as it was the epoch before"
                 + "\(auc); the network's maps do not depend on the image. Lower --lr, keep the warm-up, or try another --seed"
         }
         return String(format: "collapsed: the training loss %.5f is what an ", loss) + map

@@ -86,6 +86,11 @@ public final class TrainingRun {
         removeLeftoverTemporaries(in: folder.url)
         if let checkpoint = try Self.lastCheckpoint(of: folder) {
             try Self.requireSettings(model.training, of: checkpoint, in: folder)
+            if let rows = checkpoint.rows, let recorded = model.rows?.identity, rows != recorded {
+                throw TrainingError("\(folder.checkpointFile.path): its epochs learned from other train and val rows than "
+                                    + "\(folder.modelFile.lastPathComponent) records (their names, labels and pixels); was the checkpoint "
+                                    + "copied from another run? Put the run's own back, or train anew")
+            }
             do { try trainer.restore(checkpoint) } catch let error as ShapeError {
                 throw TrainingError("\(folder.checkpointFile.path): does not fit the network \(folder.modelFile.lastPathComponent) "
                                     + "describes (\(error)); was model.json edited, or the checkpoint copied from another run?")
@@ -282,9 +287,10 @@ public final class TrainingRun {
         try requireTrainingRows(manifest)
         let trainRows = manifest.rows(in: .train), validationRows = manifest.rows(in: .val)
         // Validation samples are held to the first training sample, and every problem of both is named at once.
-        let (train, trainProblems, first) = try modality.checkedStore(trainRows, cacheBudget: cacheBudget, measuringInputs: true)
+        let (train, trainProblems, first) = try modality.checkedStore(trainRows, cacheBudget: cacheBudget, measuringInputs: true,
+                                                                      digesting: true)
         let (validation, validationProblems, _) = try modality.checkedStore(validationRows, like: first,
-                                                                             cacheBudget: cacheBudget - train.cachedBytes)
+                                                                             cacheBudget: cacheBudget - train.cachedBytes, digesting: true)
         let problems = (trainProblems + validationProblems).sorted { $0.line < $1.line }.map(\.message)
         guard problems.isEmpty else { throw ManifestError(file: manifest.url.path, problems: problems) }
         return (train, validation)
@@ -299,7 +305,9 @@ public final class TrainingRun {
         let finished = try trainer.run(train: train, validation: validation, progress: { record in
             progress(record)
             do {
-                try trainer.checkpoint().write(to: folder.checkpointFile)  // the commit point
+                var checkpoint = trainer.checkpoint()
+                checkpoint.rows = model.rows?.identity
+                try checkpoint.write(to: folder.checkpointFile)  // the commit point
                 committedEpochs = trainer.history.count
                 try writeEpochFiles(weights: record.best)
             } catch { saveError = error }

@@ -166,6 +166,11 @@ import UNetTopology
         #expect(note(lowest: 0.8, highest: 0.99)?.contains("all-lit map scores (0.30000)") == true)
         #expect(note(lowest: 0.01, highest: 0.3)?.contains("all-dark map scores (0.30000)") == true)
         #expect(note(lowest: 0.2, highest: 0.9)?.contains("what an all-dark or an all-lit map scores (0.30000, 0.30000)") == true)
+        // The loss of one map alone, which the activations rule out: neither is named as the network's.
+        let contradicted = trainer.collapseNote(loss: 0.30032, extremes: (dark: 0.3, lit: 0.7), previous: previous, lowest: 0.8,
+                                                highest: 0.99, validationAUC: nil)
+        #expect(contradicted?.contains("what an all-dark map scores (0.30000), though its activations on tissue lay from 0.8 to 0.99") == true
+                    && contradicted?.contains("lights up nothing") == false, "\(String(describing: contradicted))")
     }
 }
 
