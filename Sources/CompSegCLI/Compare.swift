@@ -435,7 +435,7 @@ struct Compare: ParsableCommand {
                            + "place); resume with the files the comparison began with")
         }
         if firstBegun == nil {
-            Train.warnAboutSettings(settings, trainingSamples: train.count, warmupGiven: training.warmup != nil)
+            Train.warnAboutSettings(settings, train: train, warmupGiven: training.warmup != nil)
             Train.warnAboutRepeatedPixels(manifestRows)
         }
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).

@@ -408,7 +408,7 @@ struct Train: ParsableCommand {
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
-        Self.warnAboutSettings(model.training, trainingSamples: train.count, warmupGiven: training.warmup != nil)
+        Self.warnAboutSettings(model.training, train: train, warmupGiven: training.warmup != nil)
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation)
         Self.warnAboutRepeatedPixels(rows)
         model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
@@ -659,8 +659,17 @@ struct Train: ParsableCommand {
     }
 
     /// Warns of settings that train otherwise than they say: a warm-up as long as training (the
-    /// learning rate never reaches --lr), a batch larger than the training split (one step an epoch).
-    static func warnAboutSettings(_ s: TrainingSettings, trainingSamples: Int, warmupGiven: Bool) {
+    /// learning rate never reaches --lr), a batch larger than the training split (one step an
+    /// epoch); and of a training split whose rows of one class are fewer than a fifth of the other's.
+    static func warnAboutSettings(_ s: TrainingSettings, train: SampleStore, warmupGiven: Bool) {
+        let trainingSamples = train.count
+        let cancer = train.labels.filter { $0 == .cancer }.count, free = train.labels.filter { $0 == .cancerFree }.count
+        if min(cancer, free) > 0, Double(min(cancer, free)) < 0.2 * Double(max(cancer, free)) {
+            let (few, many) = cancer < free ? ("cancer", "cancer-free") : ("cancer-free", "cancer")
+            warn("the train split holds \(min(cancer, free)) \(few) and \(max(cancer, free)) \(many) rows: what sets the classes apart is "
+                 + "learned from those \(min(cancer, free)) alone, and the network may light up whatever they happen to share; "
+                 + "more \(few) rows make a better segmenter")
+        }
         if warmupGiven, s.warmupEpochs >= s.epochs {
             warn("a warm-up of \(s.warmupEpochs) epochs is as long as training (\(s.epochs)): the learning rate rises from near 0 all the "
                  + "way and " + (s.warmupEpochs == s.epochs ? "reaches" : "never reaches") + " --lr \(s.learningRate)"

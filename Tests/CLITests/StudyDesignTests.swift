@@ -68,8 +68,14 @@ import Testing
         #expect(long.status == 0 && long.output.contains("a warm-up of 2 epochs is as long as training (1): the learning rate rises from near 0 all the way and never reaches")
                     && long.output.contains("--batch 50 is more than the 6 training samples"), "\(long.output)")
         let plain = try train(folder.path("data/manifest.csv"), folder.path("run2"))
-        #expect(plain.status == 0 && !plain.output.contains("is as long as training") && !plain.output.contains("hold the same pixels"),
-                "\(plain.output)")
+        #expect(plain.status == 0 && !plain.output.contains("is as long as training") && !plain.output.contains("the same pixels")
+                    && !plain.output.contains("rows: what sets the classes apart"), "\(plain.output)")
+        // One cancer row among six cancer-free ones (the phantom's cancer-free spots of every split, as training rows).
+        let skewed = lines.filter { !$0.contains(",1,") || $0.hasPrefix("spot006.h5,") }
+            .map { $0.contains(",0,") ? $0.replacingOccurrences(of: ",test,", with: ",train,").replacingOccurrences(of: ",val,", with: ",train,") : $0 }
+        try write(skewed + ["spot004.h5,1,val,spot004_truth.png"], to: folder.path("data/skewed.csv"))
+        let few = try train(folder.path("data/skewed.csv"), folder.path("run-skewed"))
+        #expect(few.status == 0 && few.output.contains("the train split holds 1 cancer and 6 cancer-free rows"), "\(few.output)")
 
         // A training file copied under another name with the other label: named.
         try FileManager.default.copyItem(atPath: folder.path("data/spot006.h5"), toPath: folder.path("data/copy.h5"))
