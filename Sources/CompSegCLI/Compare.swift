@@ -437,6 +437,7 @@ struct Compare: ParsableCommand {
         if firstBegun == nil {
             Train.warnAboutSettings(settings, train: train, warmupGiven: training.warmup != nil)
             Train.warnAboutRepeatedPixels(manifestRows)
+            Train.warnAboutSplitsAndMasks(manifest, validation: validation.count)
         }
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         /// The run a new entry begins.

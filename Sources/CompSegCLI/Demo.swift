@@ -44,7 +44,7 @@ struct Demo: ParsableCommand {
         if modality == .he, components != nil { throw ValidationError("--components: H&E images are RGB, fed to the network as they are, not reduced by PCA") }
         guard !out.isEmpty else { throw ValidationError("--out must name a folder, got an empty path") }
         if let alpha, !(alpha > 0 && alpha < 1) { throw ValidationError("--alpha must lie in (0, 1), got \(alpha)") }
-        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)" + percentHint(threshold)) }
     }
 
     func run() throws {

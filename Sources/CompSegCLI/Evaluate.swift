@@ -32,9 +32,11 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         guard !out.isEmpty, !model.isEmpty else { throw ValidationError("--\(model.isEmpty ? "model" : "out") must name a folder, got an empty path") }
+        try requireOutsideRun(out: out, model: model)
         if let threshold, threshold != "auto" {
             guard let t = Float(threshold), t > 0, t < 1 else {
-                throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
+                throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)"
+                                      + percentHint(Float(threshold.trimmingCharacters(in: CharacterSet(charactersIn: "% "))) ?? .nan))
             }
         }
     }
@@ -62,7 +64,11 @@ struct Evaluate: ParsableCommand {
         }, manifest: manifest.url.path)
         let rows = Split(rawValue: split.rawValue).map { manifest.rows(in: $0) } ?? manifest.rows
         if rows.isEmpty { try leftOut?.report() }
-        guard !rows.isEmpty else { throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)") }
+        guard !rows.isEmpty else {
+            let present = Split.allCases.filter { s in manifest.rows.contains { $0.split == s } }.map(\.rawValue)
+            throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)"
+                           + (present.isEmpty ? "" : " (its rows are split \(present.joined(separator: ", ")): --split \(present.joined(separator: "|")) or all scores them)"))
+        }
         // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
         let given = ManifestRows(manifest, readingContentsWith: modality.reader)
         let runsOwn = trained.description.versions["manifest"].map { fileURL($0).path } == manifest.url.path
@@ -314,6 +320,7 @@ struct Evaluate: ParsableCommand {
             line += String(format: ": AUC %.3f", auc) + (sm.aucCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
         }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f", d) + (sm.diceSD.map { String(format: " ± %.3f", $0) } ?? "") }
+        else if sm.nCancer > 0, !counts.contains(where: \.hasTruth) { line += " (no Dice: no row gives a truth, the tumor drawn by hand)" }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
     }
 
@@ -337,6 +344,17 @@ extension Evaluate {
                  + contradicting.prefix(5).map { "\($0.id): \($0.truthPixels) of \($0.pixels) pixels" }.joined(separator: ", ")
                  + (contradicting.count > 5 ? ", …" : "") + "), which a sample labelled cancer-free holds none of: its label or its truth "
                  + "is wrong; the label counts (no pixel sensitivity, no true tumor counted), so mend whichever is wrong in the manifest")
+        }
+        let withTruth = counts.filter(\.hasTruth)
+        if withTruth.contains(where: { $0.label == .cancer }), withTruth.contains(where: { $0.label == .cancerFree }),
+           withTruth.allSatisfy({ ($0.label == .cancer) != ($0.truthPixels > 0) }) {
+            warn("every truth contradicts its label: those of the cancer samples mark no tumor, those of the cancer-free ones mark "
+                 + "some; labels the other way round? In a manifest 1 means cancer and 0 cancer-free")
+        }
+        // Truths that mark their sample's tissue whole, every one: tissue masks given as truth.
+        if withTruth.count >= 2, withTruth.allSatisfy({ $0.tissuePixels > 0 && Double($0.truthPixels - $0.truthOutsideTissue) >= 0.9 * Double($0.tissuePixels) }) {
+            warn("the truth of every sample marks (nearly) all of its tissue: tissue masks in the truth column? The truth marks the "
+                 + "tumor alone; a tissue mask belongs in the mask column")
         }
         let full = counts.filter { $0.hasTruth && $0.label != .cancerFree && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
         let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)

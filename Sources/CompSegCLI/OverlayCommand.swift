@@ -26,7 +26,7 @@ struct OverlayCommand: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)" + percentHint(threshold)) }
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
         if alpha != nil && opacity != nil {
             throw ValidationError("--alpha is --opacity's earlier name: give one of them")

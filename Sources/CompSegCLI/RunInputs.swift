@@ -209,6 +209,12 @@ extension Array {
     }
 }
 
+/// Refuses an --out that is the run folder --model names (its files and the outputs would mix).
+func requireOutsideRun(out: String, model: String) throws {
+    let (o, m) = (fileURL(out).resolvingSymlinksInPath().path, fileURL(model).resolvingSymlinksInPath().path)
+    if o == m { throw ValidationError("--out \(out) is the run folder --model names: give the outputs a folder of their own") }
+}
+
 /// Refuses a data manifest given among image files (a forgotten `--data`), before any is read.
 func requireNoManifest(among files: [String], hint: String) throws {
     func isManifest(_ path: String) -> Bool {  // regular files only (a fifo would wait for a writer)
@@ -248,6 +254,7 @@ struct TrainedRunInput: ParsableArguments {
             throw ValidationError("\(files[twice]) is given twice (as \(files[paths.firstIndex(of: paths[twice])!])); give each file once")
         }
         guard !out.isEmpty, !model.isEmpty else { throw ValidationError("--\(model.isEmpty ? "model" : "out") must name a folder, got an empty path") }
+        try requireOutsideRun(out: out, model: model)
     }
 
     /// The trained network, the samples prepared as it was trained, and the manifest's rows (none for files).

@@ -22,7 +22,7 @@ struct Segment: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)") }
+        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)" + percentHint(threshold)) }
     }
 
     func run() throws {

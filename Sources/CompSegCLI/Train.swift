@@ -284,7 +284,9 @@ struct Train: ParsableCommand {
         // The validation maps are checked for the checkerboard of transposed convolutions too, which
         // the loss and the AUC do not show.
         guard let choice = try run.chooseThreshold(registry: registry, truth: {
-            try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path)
+            let truth = try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path)
+            Self.warnIfLabelsLookReversed($0, truth: truth, what: "validation")
+            return truth
         }, maps: { warnAboutCheckerboard($0, $1, topology: run.model.topology) }) else {
             print("Threshold: the validation split has neither truth nor both classes to choose one on; segment, overlay and "
                   + "evaluate apply the paper's \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold")
@@ -409,6 +411,7 @@ struct Train: ParsableCommand {
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
         Self.warnAboutSettings(model.training, train: train, warmupGiven: training.warmup != nil)
+        Self.warnAboutSplitsAndMasks(manifest, validation: validation.count)
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation)
         Self.warnAboutRepeatedPixels(rows)
         model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
@@ -562,7 +565,9 @@ struct Train: ParsableCommand {
             }
             if !restored.isEmpty { print("Wrote \(restored.joined(separator: ", ")) again from \(folder.checkpointFile.lastPathComponent)") }
             print("\(folder.url.path) already completed its \(done) epochs and recorded its threshold "
-                  + "\(thresholdText(threshold.value)): nothing \(restored.isEmpty ? "" : "else ")to do (--epochs N trains it further)")
+                  + "\(thresholdText(threshold.value)): nothing \(restored.isEmpty ? "" : "else ")to do "
+                  + (training.epochs == nil ? "(--epochs N trains it further)"
+                     : "(--epochs is the total, not how many more: --epochs \(done + 5) trains 5 more)"))
             return nil
         }
         let lock = try TrainingRun.lockForTraining(folder, resuming: true)
@@ -679,6 +684,33 @@ struct Train: ParsableCommand {
             warn("--batch \(s.batchSize) is more than the \(counted(trainingSamples, "training sample")): each batch takes all of them, "
                  + "so an epoch is a single step")
         }
+    }
+
+    /// Warns of a run without validation rows, and of a mask column given on cancer rows alone
+    /// (a tumor annotation where the tissue mask belongs).
+    static func warnAboutSplitsAndMasks(_ manifest: Manifest, validation: Int) {
+        if validation == 0 {
+            warn("no val rows: the kept weights are those of the lowest training loss, no threshold is chosen (segment, overlay and "
+                 + "evaluate apply \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold), and nothing "
+                 + "measures the network on samples it did not learn from; give some rows of each class split val")
+        }
+        let rows = manifest.rows.filter { $0.split != .test }
+        let masked = rows.filter { $0.mask != nil }
+        if masked.count >= 2, masked.allSatisfy({ $0.label == .cancer }), rows.contains(where: { $0.label == .cancerFree }) {
+            warn("only cancer rows give a mask (\(masked.prefix(3).map { $0.mask!.lastPathComponent }.joined(separator: ", "))"
+                 + (masked.count > 3 ? ", …" : "") + "): the mask column is each sample's tissue, which the pooling averages over; "
+                 + "a tumor annotation belongs in the truth column")
+        }
+    }
+
+    /// Warns where every truth read contradicts its sample's label (each cancer one marks no
+    /// tumor, each cancer-free one marks some), both classes among them: labels given the other way round.
+    static func warnIfLabelsLookReversed(_ samples: [Sample], truth: [String: [Bool]], what: String) {
+        let marked = samples.compactMap { s in truth[s.id].map { (label: s.label, tumor: $0.contains(true)) } }
+        guard marked.contains(where: { $0.label == .cancer }), marked.contains(where: { $0.label == .cancerFree }),
+              marked.allSatisfy({ ($0.label == .cancer) != $0.tumor }) else { return }
+        warn("every \(what) truth contradicts its label: those of the cancer samples mark no tumor, those of the cancer-free ones "
+             + "mark some; labels the other way round? In a manifest 1 means cancer and 0 cancer-free")
     }
 
     /// Warns of train and val rows that hold the same pixels (`PixelDigest`) in different files:

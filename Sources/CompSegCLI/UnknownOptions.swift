@@ -21,7 +21,8 @@ enum UnknownOptions {
                     valueNext = takesValue && !token.contains("=")
                     continue
                 }
-                return ("unknown option '--\(name)' for '\(usage)'" + suggestion(name, among: known.keys, prefix: "--"), usage)
+                let near = suggestion(name, among: known.keys, prefix: "--")
+                return ("unknown option '--\(name)' for '\(usage)'" + (near.isEmpty ? meant(option: name, command: path.last!) : near), usage)
             }
             defer { valueNext = false }
             // A long name after one dash (`-modality`), where no value is due: compseg has no such short options.
@@ -42,7 +43,8 @@ enum UnknownOptions {
                 command = sub
                 path.append(token)
             } else if path.count == 1, !subcommands.isEmpty {
-                return ("unknown command '\(token)' for '\(usage)'" + suggestion(token, among: subcommands.map { $0._commandName }), usage)
+                let near = suggestion(token, among: subcommands.map { $0._commandName })
+                return ("unknown command '\(token)' for '\(usage)'" + (near.isEmpty ? meant(command: token) : near), usage)
             }
         }
         return nil
@@ -69,6 +71,29 @@ enum UnknownOptions {
 
     /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest; for
     /// 3 characters or more), else the nearest by edits (at most 2, or a third of its length); empty when none is near.
+    /// What a word other tools use for a command means here ("; to apply a trained run to images: segment"), or "".
+    static func meant(command word: String) -> String {
+        switch word.lowercased() {
+        case "predict", "infer", "inference", "apply": "; to apply a trained run to images: compseg segment --model RUN"
+        case "test", "eval", "score", "validate", "report", "metrics":
+            "; to score a run on labelled rows, with report.html: compseg evaluate --model RUN --data MANIFEST"
+        case "fit", "learn", "finetune", "fine-tune": "; to train (or fine-tune with --init-from RUN): compseg train"
+        default: ""
+        }
+    }
+
+    /// What an option other tools use means here, for `command`, or "".
+    static func meant(option name: String, command: String) -> String {
+        switch (name.lowercased(), command) {
+        case ("gpu", _), ("cuda", _): "; a GPU is chosen with --device cuda (--device auto takes one where there is)"
+        case ("cpu", _): "; --device cpu"
+        case ("model", "train"): "; train writes a new run to --out: --resume RUN continues one, --init-from RUN starts from its weights"
+        case ("modality", "segment"), ("modality", "overlay"), ("modality", "evaluate"):
+            "; \(command) reads the files with the run's own modality and preprocessing (its model.json)"
+        default: ""
+        }
+    }
+
     private static func suggestion(_ typed: String, among names: some Sequence<String>, prefix: String = "") -> String {
         let names = Array(names)
         let extended = typed.count < 3 ? nil : names.filter { $0.hasPrefix(typed) }.min { ($0.count, $0) < ($1.count, $1) }

@@ -55,6 +55,10 @@ public struct PreparedModality: Sendable {
                                      pixels: try MaskFile.mask(contentsOf: maskFile, height: sample.height, width: sample.width,
                                                                fullResolution: sample.fullResolution))
             } catch { throw MaskFileError(underlying: error) }
+            if sample.tissue.count == 0 {
+                sample.metadata[Sample.noTissueKey] = "its mask \(maskFile.lastPathComponent) (the manifest's mask column) marks no pixel: "
+                    + "that column takes the tissue (white where tissue), and a tumor annotation goes in the truth column"
+            }
         }
         return sample
     }

@@ -97,6 +97,13 @@ public struct Manifest: Sendable {
         while header.count > 1, header.last?.isEmpty == true { header.removeLast() }
         var problems: [String] = [], missingRows: [RowMissingFile] = [], lost: String?, saidWhere = false
         let known = ["path", "label", "split", "mask", "truth"]
+        // A first line of data, with no header above it: a file name first, a known label or split after.
+        if !header.contains(where: known.contains), let first = header.first, first.contains("."),
+           header.dropFirst().contains(where: { SampleLabel(parsing: $0) != nil || Split(rawValue: $0) != nil }) {
+            throw ManifestError(file: url.path, problems: [
+                "line 1: '\(table[0].joined(separator: ","))' is a row of data: the header line is missing; put path,label,split"
+                + (header.count > 3 ? ",truth (or the columns the rows give, in their order)" : "") + " above it"])
+        }
         if header.count == 1, let separator = [";", "\t", "|"].first(where: { header[0].contains($0) }) {
             throw ManifestError(file: url.path, problems: [
                 "line 1: the header '\(table[0][0].trimmingCharacters(in: .whitespaces))' is one column: its columns are separated by "
@@ -149,7 +156,8 @@ public struct Manifest: Sendable {
                     + "be read: save the manifest as UTF-8)"
                     : text.contains("\\") ? " (a backslash does not separate folders here: write / instead)"
                     : !text.hasPrefix("/") && !saidWhere ? " (looked for \(u.path): a path not starting with / is relative to the "
-                        + "folder holding the manifest)" : ""
+                        + "folder holding the manifest" + (FileManager.default.fileExists(atPath: text)
+                            ? "; \(text) is there relative to the working folder, which the manifest's paths are not" : "") + ")" : ""
                 if !text.hasPrefix("/") { saidWhere = true }
                 // A link there that loops or leads nowhere is said to be one (the file "is" there, as a name).
                 var link = ""
@@ -198,14 +206,21 @@ public struct Manifest: Sendable {
                 // A word processor's or spreadsheet's dash looks like the hyphen it replaced.
                 let dash = labelText?.first { "\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2212}".contains($0) }
                 problems.append("line \(line): label '\(labelText ?? "")'; expected 1, cancer, 0 or cancer-free"
+                                + (labelled ? "" : " (this command reads no labels: leave the cell empty, or drop the column)")
                                 + (dash.map { " (its '\($0)' is U+\(String($0.unicodeScalars.first!.value, radix: 16, uppercase: true)), "
                                     + "not a hyphen: an editor's autocorrection; write cancer-free with a plain -)" } ?? ""))
             }
             if split == nil && (splitText != nil || missing.split) {
-                problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test")
+                problems.append("line \(line): split '\(splitText ?? "")'; expected train, val or test"
+                                + (labelled ? "" : " (this command reads no splits: leave the cell empty, or drop the column)"))
             }
             let mask = file(column("mask", fields), line, "mask", asWritten: untrimmed("mask", fields))
             let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
+            for (what, given, takes) in [("mask", mask, "the tissue (white where tissue, black elsewhere)"),
+                                         ("truth", truth, "the tumor (white where tumor, black elsewhere)")]
+            where given != nil && path != nil && given!.standardizedFileURL.path == path!.standardizedFileURL.path {
+                problems.append("line \(line): its \(what) is the sample's own image; the \(what) column takes a PNG of \(takes)")
+            }
             if let lost, let text = column("path", fields) {
                 // The image's path as found, as `relativePath(of:)` gives a readable row's; as written where it is missing.
                 let written = path ?? fileURL(text, from: base, home: false)

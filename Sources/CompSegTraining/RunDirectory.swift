@@ -43,7 +43,11 @@ public struct RunDirectory: Sendable {
             // Missing, or in a folder this user may not enter (EACCES: said as such, not as missing).
             var info = stat()
             guard stat(modelFile.path, &info) == 0 || errno != ENOENT else {
-                throw TrainingError("\(modelFile.path): not found; is \(url.path) a run folder written by `compseg train`?")
+                let written = ["segmentation.csv": "segment", "per_sample.csv": "evaluate", "comparison.csv": "compare"]
+                    .first { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.key).path) }
+                throw TrainingError("\(modelFile.path): not found; " + (written.map { "\(url.path) holds what `compseg \($0.value)` writes "
+                                    + "(\($0.key)), not a run: give the folder `compseg train` wrote (its --out)" }
+                                    ?? "is \(url.path) a run folder written by `compseg train`?"))
             }
             throw TrainingError("\(modelFile.path): cannot be read: \(systemReason(error))")
         }

@@ -1,3 +1,4 @@
+@testable import CompSegIO
 import Foundation
 import Testing
 
@@ -84,5 +85,58 @@ import Testing
         #expect(copied.status == 0 && copied.output.contains("1 set of train and val files holds the same pixels: ")
                     && copied.output.contains("(labelled cancer, cancer-free)")
                     && copied.output.contains("one image under both labels tells the network nothing"), "\(copied.output)")
+    }
+
+    /// What users new to the method get wrong is set right: a manifest without its header, the
+    /// image as its own mask, tumor annotations in the mask column, no val rows, reversed labels,
+    /// tissue masks as truth, a threshold as a percentage, outputs into the run, other tools' words.
+    @Test func misconceptionsAreSetRight() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let lines = try phantom(in: folder)
+        let run = folder.path("run")
+        #expect(try train(folder.path("data/manifest.csv"), run).status == 0)
+        func refused(_ result: CLI.Result, _ text: String) {
+            #expect(result.status != 0 && result.output.contains(text), "no '\(text)' in:\n\(result.output)")
+        }
+        try write(Array(lines.dropFirst()), to: folder.path("data/headless.csv"))
+        refused(try train(folder.path("data/headless.csv"), folder.path("r1")), "is a row of data: the header line is missing; put path,label,split,truth (or")
+        try write(["path,label,split,mask"] + lines.dropFirst().map { $0.split(separator: ",")[0...2].joined(separator: ",") + "," + $0.split(separator: ",")[0] },
+                  to: folder.path("data/self.csv"))
+        refused(try train(folder.path("data/self.csv"), folder.path("r2")), "line 2: its mask is the sample's own image; the mask column takes a PNG of the tissue")
+        // Tumor annotations as masks: the cancer-free rows' are empty, named as such.
+        try write(["path,label,split,mask"] + lines.dropFirst().map { $0 }, to: folder.path("data/truth-as-mask.csv"))
+        refused(try train(folder.path("data/truth-as-mask.csv"), folder.path("r3")),
+                "line 7: sample spot005 has an empty tissue mask: its mask spot005_truth.png (the manifest's mask column) marks no pixel: that column takes the tissue")
+        // ... and given on the cancer rows alone, which train, warned of.
+        try write(["path,label,split,mask"] + lines.dropFirst().map { $0.contains(",1,") ? $0 : String($0.split(separator: ",")[0...2].joined(separator: ",")) + "," },
+                  to: folder.path("data/cancer-masks.csv"))
+        let masked = try train(folder.path("data/cancer-masks.csv"), folder.path("r4"))
+        #expect(masked.output.contains("only cancer rows give a mask (spot004_truth.png, spot006_truth.png, spot008_truth.png, …)"), "\(masked.output)")
+        // No val rows.
+        try write(lines.map { $0.replacingOccurrences(of: ",val,", with: ",train,") }, to: folder.path("data/no-val.csv"))
+        let noVal = try train(folder.path("data/no-val.csv"), folder.path("r5"))
+        #expect(noVal.status == 0 && noVal.output.contains("no val rows: the kept weights are those of the lowest training loss"), "\(noVal.output)")
+        // Labels the other way round, and tissue masks (all white) as truths.
+        try write(lines.map { $0.replacingOccurrences(of: ",1,", with: ",x,").replacingOccurrences(of: ",0,", with: ",1,").replacingOccurrences(of: ",x,", with: ",0,") },
+                  to: folder.path("data/reversed.csv"))
+        let reversed = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/reversed.csv"), "--out", folder.path("e1")])
+        #expect(reversed.output.contains("every truth contradicts its label: those of the cancer samples mark no tumor"), "\(reversed.output)")
+        try PNGImage(width: 32, height: 32, channels: 1, pixels: [UInt8](repeating: 255, count: 32 * 32))
+            .write(to: URL(fileURLWithPath: folder.path("data/white.png")))
+        try write(lines.map { $0.hasPrefix("path") ? $0 : $0.split(separator: ",")[0...2].joined(separator: ",") + ",white.png" }, to: folder.path("data/white.csv"))
+        let white = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/white.csv"), "--out", folder.path("e2")])
+        #expect(white.output.contains("the truth of every sample marks (nearly) all of its tissue: tissue masks in the truth column?"), "\(white.output)")
+        // A percentage, outputs into the run, other tools' words.
+        refused(try cli.run(["segment", "--model", run, folder.path("data/spot000.h5"), "--out", folder.path("s"), "--threshold", "35"]),
+                "--threshold must lie in (0, 1), got 35.0 (a fraction of 1: 0.35 for 35%)")
+        refused(try cli.run(["segment", "--model", run, folder.path("data/spot000.h5"), "--out", run]), "is the run folder --model names")
+        refused(try cli.run(["predict", "--model", run]), "unknown command 'predict' for 'compseg'; to apply a trained run to images: compseg segment")
+        refused(try cli.run(["train", "--data", "m.csv", "--out", "o", "--gpu"]), "a GPU is chosen with --device cuda")
+        refused(try cli.run(["segment", "--model", run, folder.path("data"), "--out", folder.path("s2")]),
+                "is a folder, not a file; it holds manifest.csv: give --data")
+        // --epochs given again as the total a finished run has: what it means is said.
+        let again = try cli.run(["train", "--resume", run, "--epochs", "1"])
+        #expect(again.status == 0 && again.output.contains("--epochs is the total, not how many more: --epochs 6 trains 5 more"), "\(again.output)")
     }
 }
