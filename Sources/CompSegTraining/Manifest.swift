@@ -219,6 +219,7 @@ public struct Manifest: Sendable {
             for (what, given, takes) in [("mask", mask, "the tissue (white where tissue, black elsewhere)"),
                                          ("truth", truth, "the tumor (white where tumor, black elsewhere)")]
             where given != nil && path != nil && given!.standardizedFileURL.path == path!.standardizedFileURL.path {
+                problems.removeAll { $0.hasPrefix("line \(line): \(what) ") }  // (its file's format, said otherwise)
                 problems.append("line \(line): its \(what) is the sample's own image; the \(what) column takes a PNG of \(takes)")
             }
             if let lost, let text = column("path", fields) {

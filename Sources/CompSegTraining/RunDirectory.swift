@@ -165,6 +165,9 @@ public struct TrainingCheckpoint {
     /// The train and val rows the epochs learned from (`ManifestRows.identity`); nil in
     /// checkpoints written before it was kept, and of runs that record no rows' pixels.
     public var rows: String?
+    /// The topology and head the epochs ran with (`{"topology": …, "head": …}`, each its
+    /// identifier and configuration); nil in checkpoints written before it was kept.
+    public var plugins: JSONValue?
 
     public func write(to url: URL) throws {
         var tensors: [String: Tensor] = [:]
@@ -180,6 +183,7 @@ public struct TrainingCheckpoint {
         if let best { metadata["best_epoch"] = "\(best.epoch)"; metadata["best_loss"] = "\(best.loss)" }
         if let settings { metadata["training"] = settings.text }
         if let rows { metadata["rows"] = rows }
+        if let plugins { metadata["plugins"] = plugins.text }
         try Safetensors(tensors: tensors, metadata: metadata).write(to: url)
     }
 
@@ -206,6 +210,7 @@ public struct TrainingCheckpoint {
         }
         settings = file.metadata["training"].flatMap { try? decoder.decode(JSONValue.self, from: Data($0.utf8)) }
         rows = file.metadata["rows"]
+        plugins = file.metadata["plugins"].flatMap { try? decoder.decode(JSONValue.self, from: Data($0.utf8)) }
     }
 
     public init(network: [String: Tensor], optimizerState: [String: Tensor], optimizerUpdates: [String: Int],

@@ -86,6 +86,11 @@ public final class TrainingRun {
         removeLeftoverTemporaries(in: folder.url)
         if let checkpoint = try Self.lastCheckpoint(of: folder) {
             try Self.requireSettings(model.training, of: checkpoint, in: folder)
+            if let then = checkpoint.plugins, case let edited = Self.differences(Self.plugins(of: model), from: then), !edited.isEmpty {
+                throw TrainingError("\(folder.modelFile.path): its topology and head are not those its epochs ran with ("
+                                    + edited.joined(separator: ", ") + ") in \(folder.checkpointFile.lastPathComponent); was model.json "
+                                    + "edited, or the checkpoint copied from another run? Put them back, or train anew with another --out to change them")
+            }
             if let rows = checkpoint.rows, let recorded = model.rows?.identity, rows != recorded {
                 throw TrainingError("\(folder.checkpointFile.path): its epochs learned from other train and val rows than "
                                     + "\(folder.modelFile.lastPathComponent) records (their names, labels and pixels); was the checkpoint "
@@ -229,6 +234,21 @@ public final class TrainingRun {
         }
     }
 
+    /// The run's topology and head as a checkpoint records them.
+    static func plugins(of model: RunConfiguration) -> JSONValue? {
+        try? JSONValue(encoding: ["topology": model.topology, "head": model.head])
+    }
+
+    /// The keys of `now` (`plugins(of:)`) whose values differ from `then`'s, as "head.configuration.alpha 0.3 (the
+    /// checkpoint's: 0.1)", at any depth; keys only one of them holds are not compared (another version's defaults).
+    static func differences(_ now: JSONValue?, from then: JSONValue, prefix: String = "") -> [String] {
+        guard let now else { return [] }
+        if let a = now.objectValue, let b = then.objectValue {
+            return a.keys.sorted().filter { b[$0] != nil }.flatMap { differences(a[$0], from: b[$0]!, prefix: prefix + $0 + ".") }
+        }
+        return now == then ? [] : ["\(prefix.dropLast()) \(now.plain) (the checkpoint's: \(then.plain))"]
+    }
+
     /// The training settings in `model` other than those `checkpoint`'s epochs ran with, as "key
     /// value (the checkpoint's: value)": epochs and patience aside (a resume may change them), and
     /// none for a checkpoint that kept no settings.
@@ -307,6 +327,7 @@ public final class TrainingRun {
             do {
                 var checkpoint = trainer.checkpoint()
                 checkpoint.rows = model.rows?.identity
+                checkpoint.plugins = Self.plugins(of: model)
                 try checkpoint.write(to: folder.checkpointFile)  // the commit point
                 committedEpochs = trainer.history.count
                 try writeEpochFiles(weights: record.best)

@@ -144,5 +144,13 @@ import Testing
         let resumed = try cli.run(["train", "--resume", folder.path("a"), "--epochs", "2"])
         #expect(resumed.status != 0 && resumed.output.contains(
             "a/checkpoint.safetensors: its epochs learned from other train and val rows than model.json records"), "\(resumed.output)")
+        // The head's setting edited by hand in model.json: refused as --head-option would be.
+        let model = folder.path("b/model.json")
+        let text = try String(contentsOfFile: model, encoding: .utf8)
+        #expect(text.contains("\"alpha\" : 0.1"))
+        try Data(text.replacingOccurrences(of: "\"alpha\" : 0.1", with: "\"alpha\" : 0.3").utf8).write(to: URL(fileURLWithPath: model))
+        let edited = try cli.run(["train", "--resume", folder.path("b"), "--epochs", "2"])
+        #expect(edited.status != 0 && edited.output.contains("b/model.json: its topology and head are not those its epochs ran with "
+                                                              + "(head.configuration.alpha 0.3 (the checkpoint's: 0.1))"), "\(edited.output)")
     }
 }
