@@ -435,9 +435,9 @@ struct Compare: ParsableCommand {
                            + "place); resume with the files the comparison began with")
         }
         if firstBegun == nil {
-            Train.warnAboutSettings(settings, train: train, warmupGiven: training.warmup != nil)
+            Train.warnAboutSettings(settings, trainingSamples: train.count, warmupGiven: training.warmup != nil)
             Train.warnAboutRepeatedPixels(manifestRows)
-            Train.warnAboutSplitsAndMasks(manifest, validation: validation.count)
+            Train.warnAboutSplitsAndMasks(manifest, train: train, validation: validation.count)
         }
         // Every entry's step fits in memory, before the first trains (not one that fails hours later).
         /// The run a new entry begins.

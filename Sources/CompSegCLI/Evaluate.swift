@@ -67,7 +67,7 @@ struct Evaluate: ParsableCommand {
         guard !rows.isEmpty else {
             let present = Split.allCases.filter { s in manifest.rows.contains { $0.split == s } }.map(\.rawValue)
             throw CLIError("\(manifest.url.path): no rows with split \(split.rawValue)"
-                           + (present.isEmpty ? "" : " (its rows are split \(present.joined(separator: ", ")): --split \(present.joined(separator: "|")) or all scores them)"))
+                           + (present.isEmpty ? "" : " (its rows are split \(present.joined(separator: ", ")): --split with one of them, or all, scores them)"))
         }
         // The run's own manifest (where it was trained, or its rows moved elsewhere): its train and val rows are the run's.
         let given = ManifestRows(manifest, readingContentsWith: modality.reader)
@@ -320,7 +320,9 @@ struct Evaluate: ParsableCommand {
             line += String(format: ": AUC %.3f", auc) + (sm.aucCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
         }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f", d) + (sm.diceSD.map { String(format: " ± %.3f", $0) } ?? "") }
-        else if sm.nCancer > 0, !counts.contains(where: \.hasTruth) { line += " (no Dice: no row gives a truth, the tumor drawn by hand)" }
+        else if sm.nCancer > 0, !counts.contains(where: { $0.hasTruth && $0.label == .cancer }) {
+            line += " (no Dice: no cancer row gives a truth, the tumor drawn by hand, in the truth column)"
+        }
         print(line + ". Report: \(folder.appendingPathComponent("report.html").path)")
     }
 
@@ -338,27 +340,26 @@ extension Evaluate {
     /// truth marks none (an empty polygon list, an all-black PNG), saying where a GeoJSON truth's
     /// polygons lie (`truths`: each sample's truth file): all outside the image, they mark nothing.
     static func noteDoubtfulTruths(_ counts: [ActivationCounts], truths: [String: URL] = [:]) {
+        let reversedLabels = Train.labelsLookReversed(counts.filter(\.hasTruth).map { ($0.label, $0.truthPixels > 0) })
         let contradicting = counts.filter { $0.hasTruth && $0.label == .cancerFree && $0.truthPixels > 0 }
-        if !contradicting.isEmpty {
+        if !contradicting.isEmpty, !reversedLabels {
             warn("the truth of \(counted(contradicting.count, "cancer-free sample")) marks tumor ("
                  + contradicting.prefix(5).map { "\($0.id): \($0.truthPixels) of \($0.pixels) pixels" }.joined(separator: ", ")
                  + (contradicting.count > 5 ? ", …" : "") + "), which a sample labelled cancer-free holds none of: its label or its truth "
                  + "is wrong; the label counts (no pixel sensitivity, no true tumor counted), so mend whichever is wrong in the manifest")
         }
         let withTruth = counts.filter(\.hasTruth)
-        if withTruth.contains(where: { $0.label == .cancer }), withTruth.contains(where: { $0.label == .cancerFree }),
-           withTruth.allSatisfy({ ($0.label == .cancer) != ($0.truthPixels > 0) }) {
-            warn("every truth contradicts its label: those of the cancer samples mark no tumor, those of the cancer-free ones mark "
-                 + "some; labels the other way round? In a manifest 1 means cancer and 0 cancer-free")
-        }
-        // Truths that mark their sample's tissue whole, every one: tissue masks given as truth.
-        if withTruth.count >= 2, withTruth.allSatisfy({ $0.tissuePixels > 0 && Double($0.truthPixels - $0.truthOutsideTissue) >= 0.9 * Double($0.tissuePixels) }) {
-            warn("the truth of every sample marks (nearly) all of its tissue: tissue masks in the truth column? The truth marks the "
-                 + "tumor alone; a tissue mask belongs in the mask column")
+        if reversedLabels { warn(Train.reversedLabels("every truth")) }
+        // Truths that mark their sample's tissue whole, of both classes: tissue masks given as truth (a tumor-dense
+        // cancer crop may be all tumor; a cancer-free sample's truth marks none).
+        if withTruth.contains(where: { $0.label == .cancerFree }), withTruth.contains(where: { $0.label == .cancer }),
+           withTruth.allSatisfy({ $0.tissuePixels > 0 && Double($0.truthPixels - $0.truthOutsideTissue) >= 0.9 * Double($0.tissuePixels) }) {
+            warn("the truth of every sample, cancer-free ones too, marks (nearly) all of its tissue: tissue masks in the truth column? "
+                 + "The truth marks the tumor alone; a tissue mask belongs in the mask column")
         }
         let full = counts.filter { $0.hasTruth && $0.label != .cancerFree && $0.pixels > 1 && $0.truthPixels == $0.pixels }.map(\.id)
         let none = counts.filter { $0.hasTruth && $0.label == .cancer && $0.truthPixels == 0 }.map(\.id)
-        if !none.isEmpty {
+        if !none.isEmpty, !reversedLabels {
             warn("the truth of \(counted(none.count, "cancer sample")) marks no pixel tumor (" + none.prefix(5).joined(separator: ", ")
                  + (none.count > 5 ? ", …" : "") + "): \(none.count == 1 ? "its" : "their") Dice is 0 wherever the network marks tumor "
                  + "(1 only where it marks none); a truth is tumor wherever a PNG is neither black nor transparent, or inside a GeoJSON polygon")

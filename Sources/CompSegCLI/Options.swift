@@ -244,7 +244,7 @@ func requireOption(_ name: String, _ value: Int?, in range: ClosedRange<Int>) th
     }
 }
 
-/// For a threshold given as a percentage (35 or 35%): " (a fraction: 0.35 for 35%)"; else "".
+/// For a threshold given as a percentage (35 or 35%): " (a fraction of 1: 0.35 for 35%)"; else "".
 func percentHint(_ value: Float) -> String {
     value > 1 && value < 100 ? String(format: " (a fraction of 1: %g for %g%%)", value / 100, value) : ""
 }

@@ -247,6 +247,10 @@ struct TrainedRunInput: ParsableArguments {
     func validate() throws {
         guard (data == nil) != files.isEmpty else { throw ValidationError("give either --data MANIFEST or sample files") }
         try requireNoManifest(among: files, hint: "give it with --data")
+        // A folder of samples given as one: where it holds a manifest, that is what to give.
+        for file in files where FileManager.default.fileExists(atPath: fileURL(file).appendingPathComponent("manifest.csv").path) {
+            throw ValidationError("\(file) is a folder holding manifest.csv: give --data \(shellWord(fileURL(file).appendingPathComponent("manifest.csv").path))")
+        }
         // The same file twice would be segmented twice, its second outputs named as another sample's (a manifest refuses a row given twice).
         // By device and inode, so that a hard link to the same file counts as the same file; by its resolved path where it cannot be read.
         let paths = files.map { file in let url = fileURL(file); return fileIdentity(url.path) ?? url.resolvingSymlinksInPath().path }

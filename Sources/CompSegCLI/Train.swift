@@ -285,7 +285,9 @@ struct Train: ParsableCommand {
         // the loss and the AUC do not show.
         guard let choice = try run.chooseThreshold(registry: registry, truth: {
             let truth = try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path)
-            Self.warnIfLabelsLookReversed($0, truth: truth, what: "validation")
+            if Self.labelsLookReversed($0.compactMap { s in truth[s.id].map { (s.label, $0.contains(true)) } }) {
+                warn(Self.reversedLabels("every validation truth"))
+            }
             return truth
         }, maps: { warnAboutCheckerboard($0, $1, topology: run.model.topology) }) else {
             print("Threshold: the validation split has neither truth nor both classes to choose one on; segment, overlay and "
@@ -410,8 +412,8 @@ struct Train: ParsableCommand {
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
             versions: runVersions(manifest: manifest, device: device))
-        Self.warnAboutSettings(model.training, train: train, warmupGiven: training.warmup != nil)
-        Self.warnAboutSplitsAndMasks(manifest, validation: validation.count)
+        Self.warnAboutSettings(model.training, trainingSamples: train.count, warmupGiven: training.warmup != nil)
+        Self.warnAboutSplitsAndMasks(manifest, train: train, validation: validation.count)
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation)
         Self.warnAboutRepeatedPixels(rows)
         model.rows = LeavingOutRows.recording(skipping?.recorded, in: rows)
@@ -543,7 +545,7 @@ struct Train: ParsableCommand {
         }
         // Before the data are read: the last epoch can be read, and more are asked for.
         let checkpoint = try TrainingRun.lastCheckpoint(of: folder)
-        if let checkpoint { try TrainingRun.requireSettings(model.training, of: checkpoint, in: folder) }
+        if let checkpoint { try TrainingRun.requireSettings(model, of: checkpoint, in: folder) }
         let done = checkpoint?.history.count ?? 0
         if done > model.training.epochs {
             let asked = file?.epochs != nil && file?.epochs == training.epochs ? "\(config ?? "--config")'s epochs" : "--epochs"
@@ -664,17 +666,8 @@ struct Train: ParsableCommand {
     }
 
     /// Warns of settings that train otherwise than they say: a warm-up as long as training (the
-    /// learning rate never reaches --lr), a batch larger than the training split (one step an
-    /// epoch); and of a training split whose rows of one class are fewer than a fifth of the other's.
-    static func warnAboutSettings(_ s: TrainingSettings, train: SampleStore, warmupGiven: Bool) {
-        let trainingSamples = train.count
-        let cancer = train.labels.filter { $0 == .cancer }.count, free = train.labels.filter { $0 == .cancerFree }.count
-        if min(cancer, free) > 0, Double(min(cancer, free)) < 0.2 * Double(max(cancer, free)) {
-            let (few, many) = cancer < free ? ("cancer", "cancer-free") : ("cancer-free", "cancer")
-            warn("the train split holds \(min(cancer, free)) \(few) and \(max(cancer, free)) \(many) rows: what sets the classes apart is "
-                 + "learned from those \(min(cancer, free)) alone, and the network may light up whatever they happen to share; "
-                 + "more \(few) rows make a better segmenter")
-        }
+    /// learning rate never reaches --lr), a batch larger than the training split (one step an epoch).
+    static func warnAboutSettings(_ s: TrainingSettings, trainingSamples: Int, warmupGiven: Bool) {
         if warmupGiven, s.warmupEpochs >= s.epochs {
             warn("a warm-up of \(s.warmupEpochs) epochs is as long as training (\(s.epochs)): the learning rate rises from near 0 all the "
                  + "way and " + (s.warmupEpochs == s.epochs ? "reaches" : "never reaches") + " --lr \(s.learningRate)"
@@ -686,9 +679,17 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// Warns of a run without validation rows, and of a mask column given on cancer rows alone
-    /// (a tumor annotation where the tissue mask belongs).
-    static func warnAboutSplitsAndMasks(_ manifest: Manifest, validation: Int) {
+    /// Warns of a training split whose rows of one class are fewer than a fifth of the other's, a
+    /// run without validation rows, and a mask column given on cancer rows alone (tumor
+    /// annotations, it may be, where the tissue mask belongs).
+    static func warnAboutSplitsAndMasks(_ manifest: Manifest, train: SampleStore, validation: Int) {
+        let cancer = train.labels.filter { $0 == .cancer }.count, free = train.labels.filter { $0 == .cancerFree }.count
+        if min(cancer, free) > 0, Double(min(cancer, free)) < 0.2 * Double(max(cancer, free)) {
+            let (few, many) = cancer < free ? ("cancer", "cancer-free") : ("cancer-free", "cancer")
+            warn("the train split holds \(min(cancer, free)) \(few) and \(max(cancer, free)) \(many) rows: what sets the classes apart is "
+                 + "learned from " + (min(cancer, free) == 1 ? "that one" : "those \(min(cancer, free))") + " alone, and the network "
+                 + "may light up whatever \(min(cancer, free) == 1 ? "it holds" : "they happen to share"); more \(few) rows make a better segmenter")
+        }
         if validation == 0 {
             warn("no val rows: the kept weights are those of the lowest training loss, no threshold is chosen (segment, overlay and "
                  + "evaluate apply \(thresholdText(SegmentationFiles.defaultThreshold)) unless given --threshold), and nothing "
@@ -699,18 +700,21 @@ struct Train: ParsableCommand {
         if masked.count >= 2, masked.allSatisfy({ $0.label == .cancer }), rows.contains(where: { $0.label == .cancerFree }) {
             warn("only cancer rows give a mask (\(masked.prefix(3).map { $0.mask!.lastPathComponent }.joined(separator: ", "))"
                  + (masked.count > 3 ? ", …" : "") + "): the mask column is each sample's tissue, which the pooling averages over; "
-                 + "a tumor annotation belongs in the truth column")
+                 + "if these mark tumor, they belong in the truth column")
         }
     }
 
-    /// Warns where every truth read contradicts its sample's label (each cancer one marks no
-    /// tumor, each cancer-free one marks some), both classes among them: labels given the other way round.
-    static func warnIfLabelsLookReversed(_ samples: [Sample], truth: [String: [Bool]], what: String) {
-        let marked = samples.compactMap { s in truth[s.id].map { (label: s.label, tumor: $0.contains(true)) } }
-        guard marked.contains(where: { $0.label == .cancer }), marked.contains(where: { $0.label == .cancerFree }),
-              marked.allSatisfy({ ($0.label == .cancer) != $0.tumor }) else { return }
-        warn("every \(what) truth contradicts its label: those of the cancer samples mark no tumor, those of the cancer-free ones "
-             + "mark some; labels the other way round? In a manifest 1 means cancer and 0 cancer-free")
+    /// Whether every truth (each sample's label, and whether its truth marks tumor) contradicts
+    /// its label, both classes among them: each cancer one marks no tumor, each cancer-free one some.
+    static func labelsLookReversed(_ truths: [(label: SampleLabel?, marksTumor: Bool)]) -> Bool {
+        truths.contains { $0.label == .cancer } && truths.contains { $0.label == .cancerFree }
+            && truths.allSatisfy { ($0.label == .cancer) != $0.marksTumor }
+    }
+
+    /// The warning for `labelsLookReversed`, of `which` truths ("every validation truth").
+    static func reversedLabels(_ which: String) -> String {
+        "\(which) contradicts its label: those of the cancer samples mark no tumor, those of the cancer-free ones mark some; "
+            + "labels the other way round? In a manifest 1 means cancer and 0 cancer-free"
     }
 
     /// Warns of train and val rows that hold the same pixels (`PixelDigest`) in different files:

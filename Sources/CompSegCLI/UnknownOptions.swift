@@ -69,9 +69,8 @@ enum UnknownOptions {
         return nil
     }
 
-    /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest; for
-    /// 3 characters or more), else the nearest by edits (at most 2, or a third of its length); empty when none is near.
-    /// What a word other tools use for a command means here ("; to apply a trained run to images: segment"), or "".
+    /// What a word other tools use for a command means here ("; to apply a trained run to images:
+    /// compseg segment --model RUN"), or "".
     static func meant(command word: String) -> String {
         switch word.lowercased() {
         case "predict", "infer", "inference", "apply": "; to apply a trained run to images: compseg segment --model RUN"
@@ -94,6 +93,8 @@ enum UnknownOptions {
         }
     }
 
+    /// "; did you mean 'X'?" for the name among `names` that starts with `typed` (the shortest; for
+    /// 3 characters or more), else the nearest by edits (at most 2, or a third of its length); empty when none is near.
     private static func suggestion(_ typed: String, among names: some Sequence<String>, prefix: String = "") -> String {
         let names = Array(names)
         let extended = typed.count < 3 ? nil : names.filter { $0.hasPrefix(typed) }.min { ($0.count, $0) < ($1.count, $1) }

@@ -22,12 +22,7 @@ public func requireExistingFile(_ url: URL) throws {
     }
     switch status.st_mode & S_IFMT {
     case S_IFREG: return
-    case S_IFDIR:
-        // What the folder is, where it tells: a manifest's, a run's.
-        let holds = { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
-        throw IOError(file: url.path, "is a folder, not a file" + (holds("manifest.csv") ? "; it holds manifest.csv: give --data "
-                                                                   + shellWord(url.appendingPathComponent("manifest.csv").path)
-                                                                   : holds("model.json") ? "; it holds a run (model.json): give it as --model" : ""))
+    case S_IFDIR: throw IOError(file: url.path, "is a folder, not a file")
     case S_IFIFO: throw IOError(file: url.path, "is a fifo (named pipe), not a file; compseg reads only regular files")
     default: throw IOError(file: url.path, "is a device or socket, not a file; compseg reads only regular files")
     }

@@ -216,10 +216,12 @@ public struct Manifest: Sendable {
             }
             let mask = file(column("mask", fields), line, "mask", asWritten: untrimmed("mask", fields))
             let truth = file(column("truth", fields), line, "truth", asWritten: untrimmed("truth", fields))
+            // The sample's own image (not a PNG, so refused as a mask or truth): said as the mix-up it is.
             for (what, given, takes) in [("mask", mask, "the tissue (white where tissue, black elsewhere)"),
                                          ("truth", truth, "the tumor (white where tumor, black elsewhere)")]
-            where given != nil && path != nil && given!.standardizedFileURL.path == path!.standardizedFileURL.path {
-                problems.removeAll { $0.hasPrefix("line \(line): \(what) ") }  // (its file's format, said otherwise)
+            where given != nil && path != nil && given!.standardizedFileURL.path == path!.standardizedFileURL.path
+                && problems.contains(where: { $0.hasPrefix("line \(line): \(what) ") }) {
+                problems.removeAll { $0.hasPrefix("line \(line): \(what) ") }
                 problems.append("line \(line): its \(what) is the sample's own image; the \(what) column takes a PNG of \(takes)")
             }
             if let lost, let text = column("path", fields) {

@@ -43,10 +43,10 @@ public struct RunDirectory: Sendable {
             // Missing, or in a folder this user may not enter (EACCES: said as such, not as missing).
             var info = stat()
             guard stat(modelFile.path, &info) == 0 || errno != ENOENT else {
-                let written = ["segmentation.csv": "segment", "per_sample.csv": "evaluate", "comparison.csv": "compare"]
-                    .first { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.key).path) }
-                throw TrainingError("\(modelFile.path): not found; " + (written.map { "\(url.path) holds what `compseg \($0.value)` writes "
-                                    + "(\($0.key)), not a run: give the folder `compseg train` wrote (its --out)" }
+                let written = [("segmentation.csv", "segment"), ("per_sample.csv", "evaluate"), ("comparison.csv", "compare")]
+                    .first { FileManager.default.fileExists(atPath: url.appendingPathComponent($0.0).path) }
+                throw TrainingError("\(modelFile.path): not found; " + (written.map { "\(url.path) holds what `compseg \($0.1)` writes "
+                                    + "(\($0.0)), not a run: give the folder `compseg train` wrote (its --out)" }
                                     ?? "is \(url.path) a run folder written by `compseg train`?"))
             }
             throw TrainingError("\(modelFile.path): cannot be read: \(systemReason(error))")

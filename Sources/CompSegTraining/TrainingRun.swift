@@ -85,12 +85,7 @@ public final class TrainingRun {
         self.lock = try lock ?? FolderLock(folder.url, holder: Self.lockHolder)
         removeLeftoverTemporaries(in: folder.url)
         if let checkpoint = try Self.lastCheckpoint(of: folder) {
-            try Self.requireSettings(model.training, of: checkpoint, in: folder)
-            if let then = checkpoint.plugins, case let edited = Self.differences(Self.plugins(of: model), from: then), !edited.isEmpty {
-                throw TrainingError("\(folder.modelFile.path): its topology and head are not those its epochs ran with ("
-                                    + edited.joined(separator: ", ") + ") in \(folder.checkpointFile.lastPathComponent); was model.json "
-                                    + "edited, or the checkpoint copied from another run? Put them back, or train anew with another --out to change them")
-            }
+            try Self.requireSettings(model, of: checkpoint, in: folder)
             if let rows = checkpoint.rows, let recorded = model.rows?.identity, rows != recorded {
                 throw TrainingError("\(folder.checkpointFile.path): its epochs learned from other train and val rows than "
                                     + "\(folder.modelFile.lastPathComponent) records (their names, labels and pixels); was the checkpoint "
@@ -224,9 +219,15 @@ public final class TrainingRun {
         return written
     }
 
-    /// Throws unless `settings` (model.json's) are those `checkpoint`'s epochs ran with, naming each that differs.
-    public static func requireSettings(_ settings: TrainingSettings, of checkpoint: TrainingCheckpoint, in folder: RunDirectory) throws {
-        let edited = settingsEdited(settings, since: checkpoint)
+    /// Throws unless `model`'s topology, head and training settings (model.json's) are those
+    /// `checkpoint`'s epochs ran with, naming each that differs.
+    public static func requireSettings(_ model: RunConfiguration, of checkpoint: TrainingCheckpoint, in folder: RunDirectory) throws {
+        if let then = checkpoint.plugins, case let edited = differences(plugins(of: model), from: then), !edited.isEmpty {
+            throw TrainingError("\(folder.modelFile.path): its topology and head are not those the epochs of "
+                                + "\(folder.checkpointFile.lastPathComponent) ran with: " + edited.joined(separator: ", ") + "; was model.json "
+                                + "edited, or the checkpoint copied from another run? Put them back, or train anew with another --out to change them")
+        }
+        let edited = settingsEdited(model.training, since: checkpoint)
         guard edited.isEmpty else {
             throw TrainingError("\(folder.modelFile.path): its training settings are not those its epochs ran with ("
                                 + edited.joined(separator: ", ") + ") in \(folder.checkpointFile.lastPathComponent); was model.json "

@@ -104,6 +104,7 @@ import Testing
         try write(["path,label,split,mask"] + lines.dropFirst().map { $0.split(separator: ",")[0...2].joined(separator: ",") + "," + $0.split(separator: ",")[0] },
                   to: folder.path("data/self.csv"))
         refused(try train(folder.path("data/self.csv"), folder.path("r2")), "line 2: its mask is the sample's own image; the mask column takes a PNG of the tissue")
+        #expect(try train(folder.path("data/self.csv"), folder.path("r2")).output.contains("2: mask ") == false)
         // Tumor annotations as masks: the cancer-free rows' are empty, named as such.
         try write(["path,label,split,mask"] + lines.dropFirst().map { $0 }, to: folder.path("data/truth-as-mask.csv"))
         refused(try train(folder.path("data/truth-as-mask.csv"), folder.path("r3")),
@@ -112,7 +113,8 @@ import Testing
         try write(["path,label,split,mask"] + lines.dropFirst().map { $0.contains(",1,") ? $0 : String($0.split(separator: ",")[0...2].joined(separator: ",")) + "," },
                   to: folder.path("data/cancer-masks.csv"))
         let masked = try train(folder.path("data/cancer-masks.csv"), folder.path("r4"))
-        #expect(masked.output.contains("only cancer rows give a mask (spot004_truth.png, spot006_truth.png, spot008_truth.png, …)"), "\(masked.output)")
+        #expect(masked.status == 0 && masked.output.contains("only cancer rows give a mask (spot004_truth.png, spot006_truth.png, spot008_truth.png, …)")
+                    && masked.output.contains("if these mark tumor, they belong in the truth column"), "\(masked.output)")
         // No val rows.
         try write(lines.map { $0.replacingOccurrences(of: ",val,", with: ",train,") }, to: folder.path("data/no-val.csv"))
         let noVal = try train(folder.path("data/no-val.csv"), folder.path("r5"))
@@ -121,12 +123,19 @@ import Testing
         try write(lines.map { $0.replacingOccurrences(of: ",1,", with: ",x,").replacingOccurrences(of: ",0,", with: ",1,").replacingOccurrences(of: ",x,", with: ",0,") },
                   to: folder.path("data/reversed.csv"))
         let reversed = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/reversed.csv"), "--out", folder.path("e1")])
-        #expect(reversed.output.contains("every truth contradicts its label: those of the cancer samples mark no tumor"), "\(reversed.output)")
+        #expect(reversed.status == 0 && reversed.output.contains("every truth contradicts its label: those of the cancer samples mark no tumor")
+                    && !reversed.output.contains("cancer-free sample marks tumor"), "\(reversed.output)")
         try PNGImage(width: 32, height: 32, channels: 1, pixels: [UInt8](repeating: 255, count: 32 * 32))
             .write(to: URL(fileURLWithPath: folder.path("data/white.png")))
         try write(lines.map { $0.hasPrefix("path") ? $0 : $0.split(separator: ",")[0...2].joined(separator: ",") + ",white.png" }, to: folder.path("data/white.csv"))
         let white = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/white.csv"), "--out", folder.path("e2")])
-        #expect(white.output.contains("the truth of every sample marks (nearly) all of its tissue: tissue masks in the truth column?"), "\(white.output)")
+        #expect(white.status == 0 && white.output.contains("the truth of every sample, cancer-free ones too, marks (nearly) all of its tissue: "
+                                                             + "tissue masks in the truth column?"), "\(white.output)")
+        // A healthy evaluation of the run's own manifest says none of these.
+        let healthy = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/manifest.csv"), "--out", folder.path("e3")])
+        for doubt in ["contradicts its label", "tissue masks in the truth column", "no val rows", "only cancer rows give a mask", "rows: what sets"] {
+            #expect(healthy.status == 0 && !healthy.output.contains(doubt), "'\(doubt)' in:\n\(healthy.output)")
+        }
         // A percentage, outputs into the run, other tools' words.
         refused(try cli.run(["segment", "--model", run, folder.path("data/spot000.h5"), "--out", folder.path("s"), "--threshold", "35"]),
                 "--threshold must lie in (0, 1), got 35.0 (a fraction of 1: 0.35 for 35%)")
@@ -134,7 +143,7 @@ import Testing
         refused(try cli.run(["predict", "--model", run]), "unknown command 'predict' for 'compseg'; to apply a trained run to images: compseg segment")
         refused(try cli.run(["train", "--data", "m.csv", "--out", "o", "--gpu"]), "a GPU is chosen with --device cuda")
         refused(try cli.run(["segment", "--model", run, folder.path("data"), "--out", folder.path("s2")]),
-                "is a folder, not a file; it holds manifest.csv: give --data")
+                "is a folder holding manifest.csv: give --data")
         // --epochs given again as the total a finished run has: what it means is said.
         let again = try cli.run(["train", "--resume", run, "--epochs", "1"])
         #expect(again.status == 0 && again.output.contains("--epochs is the total, not how many more: --epochs 6 trains 5 more"), "\(again.output)")
