@@ -25,14 +25,20 @@ import Testing
         return (model["rows"] as! [String: Any])["perRow"] as! [[String: Any]]
     }
 
+    /// A phantom (`phantom` options) in `folder`/data and a one-epoch run of it in `folder`/run.
+    func phantomAndRun(in folder: TemporaryFolder, _ phantom: [String]) throws -> (data: String, run: String) {
+        let data = folder.path("data"), run = folder.path("run")
+        #expect(try cli.run(["phantom"] + phantom + ["--out", data]).status == 0)
+        let trained = try cli.run(["train", "--modality", phantom[1], "--data", data + "/manifest.csv", "--out", run,
+                                   "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(trained.status == 0, "\(trained.output)")
+        return (data, run)
+    }
+
     @Test func resavedTrainingFileResumes() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let data = folder.path("data"), run = folder.path("run")
-        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "8", "--size", "32", "--seed", "1", "--out", data]).status == 0)
-        let trained = try cli.run(["train", "--modality", "he", "--data", data + "/manifest.csv", "--out", run,
-                                   "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
-        #expect(trained.status == 0, "\(trained.output)")
+        let (data, run) = try phantomAndRun(in: folder, ["--modality", "he", "--spots", "8", "--size", "32", "--seed", "1"])
         let rows = try Self.recordedRows(run)
         #expect(rows.count == 6 && rows.allSatisfy { ($0["pixels"] as? String)?.isEmpty == false }, "\(rows)")
         let digests = rows.map { $0["pixels"] as! String }
@@ -105,11 +111,7 @@ import Testing
     @Test func aFileEditedInPlaceIsRefusedByItsPixels() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
-        let data = folder.path("data"), run = folder.path("run")
-        #expect(try cli.run(["phantom", "--modality", "raman", "--spots", "16", "--size", "16", "--bands", "32", "--out", data]).status == 0)
-        let trained = try cli.run(["train", "--modality", "raman", "--data", data + "/manifest.csv", "--out", run,
-                                   "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
-        #expect(trained.status == 0, "\(trained.output)")
+        let (data, run) = try phantomAndRun(in: folder, ["--modality", "raman", "--spots", "16", "--size", "16", "--bands", "32"])
         let map = URL(fileURLWithPath: data + "/spot009.txt")  // a training row, 200 KB
         var bytes = Array(try Data(contentsOf: map))
         var end = 4096 + ((bytes.count - 4096) / 8 - 4096) / 2  // between the first two pieces sampled
