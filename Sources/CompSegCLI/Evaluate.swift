@@ -340,7 +340,8 @@ extension Evaluate {
     /// truth marks none (an empty polygon list, an all-black PNG), saying where a GeoJSON truth's
     /// polygons lie (`truths`: each sample's truth file): all outside the image, they mark nothing.
     static func noteDoubtfulTruths(_ counts: [ActivationCounts], truths: [String: URL] = [:]) {
-        let reversedLabels = Train.labelsLookReversed(counts.filter(\.hasTruth).map { ($0.label, $0.truthPixels > 0) })
+        let withTruth = counts.filter(\.hasTruth)
+        let reversedLabels = Train.labelsLookReversed(withTruth.map { ($0.label, $0.truthPixels > 0) })
         let contradicting = counts.filter { $0.hasTruth && $0.label == .cancerFree && $0.truthPixels > 0 }
         if !contradicting.isEmpty, !reversedLabels {
             warn("the truth of \(counted(contradicting.count, "cancer-free sample")) marks tumor ("
@@ -348,7 +349,6 @@ extension Evaluate {
                  + (contradicting.count > 5 ? ", …" : "") + "), which a sample labelled cancer-free holds none of: its label or its truth "
                  + "is wrong; the label counts (no pixel sensitivity, no true tumor counted), so mend whichever is wrong in the manifest")
         }
-        let withTruth = counts.filter(\.hasTruth)
         if reversedLabels { warn(Train.reversedLabels("every truth")) }
         // Truths that mark their sample's tissue whole, of both classes: tissue masks given as truth (a tumor-dense
         // cancer crop may be all tumor; a cancer-free sample's truth marks none).

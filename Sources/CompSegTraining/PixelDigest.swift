@@ -55,18 +55,23 @@ extension ManifestRows {
     /// These rows with each train and val sample's `PixelDigest` as `train` and `validation`
     /// (stores of these rows, in the manifest's order) read it; rows a store holds no digest for keep theirs.
     public func recordingPixels(train: SampleStore, validation: SampleStore) -> ManifestRows {
-        guard var rows = perRow, rows.filter({ $0.split == "train" }).count == train.count,
-              rows.filter({ $0.split == "val" }).count == validation.count else { return self }
-        var next = (train: 0, validation: 0)
-        for k in rows.indices {
-            let isTrain = rows[k].split == "train"
-            let digest = isTrain ? train.pixelDigest(next.train) : validation.pixelDigest(next.validation)
-            if isTrain { next.train += 1 } else { next.validation += 1 }
-            if let digest { rows[k].pixels = digest }
-        }
+        guard var rows = perRow, let digests = storeDigests(train: train, validation: validation) else { return self }
+        for (k, digest) in digests.enumerated() where digest != nil { rows[k].pixels = digest }
         var me = self
         me.perRow = rows
         return me
+    }
+
+    /// Each row's digest as `train` and `validation` (stores of these rows' splits, in the
+    /// manifest's order) took it, in `perRow`'s order; nil where the stores hold other counts.
+    func storeDigests(train: SampleStore, validation: SampleStore) -> [String?]? {
+        guard let rows = perRow, rows.filter({ $0.split == "train" }).count == train.count,
+              rows.filter({ $0.split == "val" }).count == validation.count else { return nil }
+        var next = (train: 0, validation: 0)
+        return rows.map { row in
+            defer { if row.split == "train" { next.train += 1 } else { next.validation += 1 } }
+            return row.split == "train" ? train.pixelDigest(next.train) : validation.pixelDigest(next.validation)
+        }
     }
 
     /// The rows as a checkpoint names the data its epochs learned from: a digest of each row's
@@ -83,16 +88,13 @@ extension ManifestRows {
     /// "line 7 (spot005.h5)". An edit in place that keeps a file's size and the pieces sampled
     /// of it is found so. Rows without a recorded digest, or not read, are not compared.
     public func pixelsChanged(train: SampleStore, validation: SampleStore, in manifest: Manifest) -> [String] {
-        let rows = manifest.rows.filter { $0.split != .test }
-        guard let recorded = perRow, recorded.count == rows.count else { return [] }
-        var next = (train: 0, validation: 0), changed: [String] = []
-        for (row, line) in zip(recorded, rows.map(\.line)) {
-            let isTrain = row.split == "train"
-            let digest = isTrain ? train.pixelDigest(next.train) : validation.pixelDigest(next.validation)
-            if isTrain { next.train += 1 } else { next.validation += 1 }
-            if let digest, let pixels = row.pixels, digest != pixels { changed.append("line \(line) (\(row.name))") }
+        let lines = manifest.rows.filter { $0.split != .test }.map(\.line)
+        guard let recorded = perRow, recorded.count == lines.count,
+              let digests = storeDigests(train: train, validation: validation) else { return [] }
+        return recorded.indices.compactMap { k in
+            guard let digest = digests[k], let pixels = recorded[k].pixels, digest != pixels else { return nil }
+            return "line \(lines[k]) (\(recorded[k].name))"
         }
-        return changed
     }
 
     /// What a check of `given` (a manifest's rows now) against these (a run's) finds, where the
