@@ -511,7 +511,8 @@ struct Compare: ParsableCommand {
                 let (chosen, origin, unchosen) = try chooseThreshold(session, manifest: manifest, registry: registry)
                 let (samples, maps) = try trained.segmented(test)
                 let truth = try SegmentationFiles.readTruth(testRows, samples, manifest: manifest.url.path)
-                let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen)
+                let evaluation = SegmentationEvaluation(samples: samples, maps: maps, truth: truth, threshold: chosen,
+                                                        patients: SegmentationFiles.patients(testRows, samples))
                 warnAboutCheckerboard(samples, maps, topology: session.model.topology, threshold: chosen, entry: e.name)  // as evaluate does
                 if evaluation.marksNothing {
                     let cost = evaluation.marksNothingCost
@@ -579,7 +580,9 @@ struct Compare: ParsableCommand {
                                                   rows: cells.map { $0.map { $0 == "–" ? "" : $0 } })
         let rocFigure = roc.isEmpty ? "" : ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
                                           caption: "ROC of the tumor fraction on the test split, one curve per topology, with DeLong's 95% "
-                                            + "interval of the AUC in the legend; ringed dots are each topology's Youden point.")
+                                            + "interval of the AUC in the legend"
+                                            + (rows.first?.evaluation.summary.aucCIMethod?.contains("clustered") == true
+                                               ? " (clustered by patient, as Obuchowski)" : "") + "; ringed dots are each topology's Youden point.")
         var sections: [String] = []
         for r in rows {
             var figures: [String] = []
@@ -685,11 +688,13 @@ struct Compare: ParsableCommand {
         guard printed(first) != printed(next) else { return nil }
         let theirs = Dictionary(next.evaluation.results.map { ($0.id, $0.tumorFraction) }) { a, _ in a }
         let shared = first.evaluation.results.filter { $0.label != nil && theirs[$0.id] != nil }
-        guard let test = pairedAUCTest(shared.map(\.tumorFraction), shared.map { theirs[$0.id]! }, positives: shared.map { $0.label == .cancer })
+        let clusters = SegmentationEvaluation.patientGroups(shared).clusters
+        guard let test = pairedAUCTest(shared.map(\.tumorFraction), shared.map { theirs[$0.id]! }, positives: shared.map { $0.label == .cancer },
+                                       clusters: clusters)
         else { return nil }
         let p = test.p < 0.001 ? "p < 0.001" : String(format: "p = %.3f", test.p)
         return "against the next, \(next.name) (\(printed(next))), DeLong's paired test on the "
-            + "same test samples gives \(p)" + (test.p < 0.05 ? "" : ": a lead with p ≥ 0.05 is no finding")
+            + "same test samples" + (clusters == nil ? "" : " (clustered by patient, as Obuchowski)") + " gives \(p)" + (test.p < 0.05 ? "" : ": a lead with p ≥ 0.05 is no finding")
     }
 
     /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on.

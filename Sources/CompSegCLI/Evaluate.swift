@@ -33,12 +33,7 @@ struct Evaluate: ParsableCommand {
     func validate() throws {
         guard !out.isEmpty, !model.isEmpty else { throw ValidationError("--\(model.isEmpty ? "model" : "out") must name a folder, got an empty path") }
         try requireOutsideRun(out: out, model: model)
-        if let threshold, threshold != "auto" {
-            guard let t = Float(threshold), t > 0, t < 1 else {
-                throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)"
-                                      + percentHint(Float(threshold.trimmingCharacters(in: CharacterSet(charactersIn: "% "))) ?? .nan))
-            }
-        }
+        try requireThreshold(threshold, command: "evaluate")
     }
 
     func run() throws {
@@ -172,6 +167,37 @@ struct Evaluate: ParsableCommand {
         }
     }
 
+    /// The scored test rows, `except` those found as the run's own, whose patient has train or val
+    /// rows in `manifest` (the run's own): each with that patient's split and lines there.
+    static func ofTrainedPatients(_ scored: [Manifest.Row], in manifest: Manifest, except seen: [Manifest.Row])
+        -> [(row: Manifest.Row, patient: String, split: Split, lines: [Int])] {
+        let skip = Set(seen.map(\.line))
+        var trainedLines: [String: (split: Split, lines: [Int])] = [:]
+        for row in manifest.rows where row.split == .train || row.split == .val {
+            guard let patient = row.patient, trainedLines[patient]?.split != .train || row.split == .train else { continue }
+            if trainedLines[patient]?.split != row.split { trainedLines[patient] = (row.split!, []) }
+            trainedLines[patient]!.lines.append(row.line)
+        }
+        return scored.compactMap { row in
+            guard row.split == .test, !skip.contains(row.line), let patient = row.patient, let there = trainedLines[patient] else { return nil }
+            return (row, patient, there.split, there.lines)
+        }
+    }
+
+    /// Warns of the scored samples whose patients the run learned from or validated on (`ofTrainedPatients`).
+    func warnAboutSamplesOfTrainedPatients(_ found: [(row: Manifest.Row, patient: String, split: Split, lines: [Int])]) {
+        guard !found.isEmpty else { return }
+        let named = found.prefix(3).map { f in
+            "\(f.row.path.lastPathComponent): patient '\(f.patient)', \(f.split.rawValue) line" + (f.lines.count == 1 ? " " : "s ")
+                + f.lines.prefix(4).map(String.init).joined(separator: ", ") + (f.lines.count > 4 ? ", …" : "")
+        }.joined(separator: "; ") + (found.count > 3 ? "; …" : "")
+        let learned = found.contains { $0.split == .train }
+        warn("--split \(split.rawValue) scores \(counted(found.count, "sample")) of patients the run "
+             + (learned ? "learned from" : "chose its kept epoch and threshold on") + " (\(named)): a patient's samples share tissue, "
+             + "staining and preparation, so their scores are optimistic; keep each patient's rows in one split, or score a manifest "
+             + "of other patients")
+    }
+
     /// The files an evaluation writes beside its per-sample ones and `per_sample.csv`.
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
                           "thresholds.svg"]
@@ -237,7 +263,7 @@ struct Evaluate: ParsableCommand {
             origin = "chosen on the \(counted(counts.count, "validation sample"))\(skipped) (--threshold auto): \(choice.reason)"
             _ = trained.takeInputChecks()  // the validation samples': what follows speaks of the split scored
         } else {
-            (chosen, origin) = trained.maskThreshold(given: threshold.flatMap(Float.init))
+            (chosen, origin) = trained.maskThreshold(given: threshold.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) })
             if threshold == nil, trained.description.threshold != nil, split == .val || split == .all, runsOwn {
                 warnChosenOnScoredSamples("the run's threshold")
             }
@@ -245,6 +271,8 @@ struct Evaluate: ParsableCommand {
         let (samples, maps, truth) = try load(inputs, leftOut: leftOut)
         let seenByPixels = Self.seenByPixels(inputs, trained: trained.description.trainedRows, except: seen)
         warnAboutSamplesSeenByPixels(seenByPixels)
+        let ofSeenPatients = runsOwn ? Self.ofTrainedPatients(inputs.rows, in: manifest, except: seen.map(\.row) + seenByPixels.map(\.row)) : []
+        warnAboutSamplesOfTrainedPatients(ofSeenPatients)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: chosen)
         if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
            let note = history.first(where: { $0.epoch == kept })?.collapse {
@@ -273,7 +301,7 @@ struct Evaluate: ParsableCommand {
             if !dotted.isEmpty { warnAboutCheckerboard([], [], topology: trained.description.topology, threshold: chosen, streamed: dotted) }
             try leftOut?.report()
             counts.sort(asGiven: inputs.order, by: \.id)
-            let e = SegmentationEvaluation(counts: counts, threshold: chosen)
+            let e = SegmentationEvaluation(counts: counts, threshold: chosen, patients: inputs.rowsByID.compactMapValues(\.patient))
             evaluation = e
             // What the numbers cannot show: masks that mark nothing, or most cancer-free tissue.
             // --threshold auto would choose again what it chose, or what training recorded on this manifest's validation split.
@@ -304,7 +332,7 @@ struct Evaluate: ParsableCommand {
             warnAboutUnfamiliarInputs(trained)
             let curves = reportCurves(trained.run)  // before the warnings are taken: one it cannot read is among them
             let warnings = Warnings.written
-            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count))\(skipped)",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count, ofTheirPatients: ofSeenPatients.count))\(skipped)",
                                        to: staging, curves: curves, thresholdOrigin: origin, warnings: warnings,
                                        footer: reportFooter(weights: trained.weights, fineTunedFrom: trained.description.initialWeights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
@@ -318,6 +346,10 @@ struct Evaluate: ParsableCommand {
         var line = "Evaluated \(counted(counts.count, "sample")) (\(sm.nCancer) cancer, \(sm.nCancerFree) cancer-free)"
         if let auc = sm.auc {
             line += String(format: ": AUC %.3f", auc) + (sm.aucCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
+        }
+        if let auc = sm.patientAUC, let cancer = sm.nPatientsCancer, let free = sm.nPatientsCancerFree {
+            line += String(format: "; over %d patients (%d cancer, %d cancer-free, each by its highest tumor fraction) AUC %.3f", cancer + free,
+                           cancer, free, auc) + (sm.patientAUCCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
         }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f", d) + (sm.diceSD.map { String(format: " ± %.3f", $0) } ?? "") }
         else if sm.nCancer > 0, !counts.contains(where: { $0.hasTruth && $0.label == .cancer }) {
@@ -405,10 +437,13 @@ enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
     init?(argument: String) { self.init(rawValue: argument.lowercased()) }
 
     /// What the scored samples are to the run, for a report's title: held out or not (`seen`: how
-    /// many are the run's train and val rows).
-    func scored(byItsRun own: Bool, seen: Int = 0) -> String {
+    /// many are the run's train and val rows, `patients` how many others are of their patients).
+    func scored(byItsRun own: Bool, seen: Int = 0, ofTheirPatients patients: Int = 0) -> String {
         switch self {
-        case .test where seen > 0: "the test split (\(seen) of its samples are the run's training or validation samples: not held out)"
+        case .test where seen + patients > 0:
+            "the test split (" + (seen > 0 ? "\(seen) of its samples are the run's training or validation samples" : "")
+                + (seen > 0 && patients > 0 ? " and \(patients) of their patients" : "")
+                + (seen == 0 ? "\(patients) of its samples are of patients of the run's training or validation rows" : "") + ": not held out)"
         case .test: own ? "the test split (held out from training)" : "the test split"
         case .val: own ? "the validation split (it chose the kept epoch and the run's threshold: not held out)" : "the validation split"
         case .train: own ? "the training split (the network learned from it)" : "the training split"

@@ -244,6 +244,25 @@ func requireOption(_ name: String, _ value: Int?, in range: ClosedRange<Int>) th
     }
 }
 
+/// Refuses a `--threshold` that is not a number in (0, 1) (nor `auto`, where `command` takes
+/// it), saying what a mistaken one meant: a percentage, a decimal comma, or `auto` where the
+/// command reads no validation rows.
+func requireThreshold(_ text: String?, command: String) throws {
+    guard let text else { return }
+    let t = text.trimmingCharacters(in: .whitespaces), takesAuto = command == "evaluate"
+    if text == "auto" && takesAuto { return }
+    if let value = Float(t), value > 0, value < 1 { return }
+    if t.lowercased() == "auto" && !takesAuto {
+        throw ValidationError("--threshold auto chooses a threshold on validation rows, which \(command) does not read: give a number "
+                              + "in (0, 1), leave --threshold out for the run's own, or choose one with evaluate --threshold auto")
+    }
+    let percent = t.hasSuffix("%") ? Float(t.dropLast().trimmingCharacters(in: .whitespaces)) : Float(t)
+    let comma = Float(t.replacingOccurrences(of: ",", with: "."))
+    throw ValidationError("--threshold must be \(takesAuto ? "'auto' or " : "")a number in (0, 1), got \(text)"
+                          + (t.contains(",") && comma.map { $0 > 0 && $0 < 1 } == true ? " (with a decimal point: \(comma!))"
+                             : percentHint(percent ?? .nan)))
+}
+
 /// For a threshold given as a percentage (35 or 35%): " (a fraction of 1: 0.35 for 35%)"; else "".
 func percentHint(_ value: Float) -> String {
     value > 1 && value < 100 ? String(format: " (a fraction of 1: %g for %g%%)", value / 100, value) : ""

@@ -14,8 +14,10 @@ struct OverlayCommand: ParsableCommand {
         abstract: "Write overlays, contours, heatmaps, label and mask PNGs and panels for samples, and segmentation.csv.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35).")
-    var threshold: Float?
+    @Option(name: .customLong("threshold"), parsing: .unconditional, help: ArgumentHelp("Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35).", valueName: "threshold"))
+    var thresholdGiven: String?
+    /// `--threshold`, checked by `validate()`.
+    var threshold: Float? { thresholdGiven.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
     @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask, 0 to 1 (default: 0.35).") var opacity: Double?
     /// `--opacity`'s earlier name, still taken (`alpha` is the CompSegNet head's α elsewhere).
@@ -26,7 +28,7 @@ struct OverlayCommand: ParsableCommand {
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)" + percentHint(threshold)) }
+        try requireThreshold(thresholdGiven, command: "overlay")
         guard rgb != nil else { throw ValidationError("--colour must be six hex digits such as ff0000, got \(colour)") }
         if alpha != nil && opacity != nil {
             throw ValidationError("--alpha is --opacity's earlier name: give one of them")

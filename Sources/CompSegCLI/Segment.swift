@@ -14,15 +14,17 @@ struct Segment: ParsableCommand {
         abstract: "Segment samples with a trained run: activation maps, masks and tumor fractions.")
 
     @OptionGroup var input: TrainedRunInput
-    @Option(parsing: .unconditional, help: "Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35); the mask takes tissue pixels whose activation is above it.")
-    var threshold: Float?
+    @Option(name: .customLong("threshold"), parsing: .unconditional, help: ArgumentHelp("Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35); the mask takes tissue pixels whose activation is above it.", valueName: "threshold"))
+    var thresholdGiven: String?
+    /// `--threshold`, checked by `validate()`.
+    var threshold: Float? { thresholdGiven.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
     @OptionGroup var polygons: GeoJSONOptions
     @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var threading: ThreadOptions
     @OptionGroup var compute: DeviceOptions
 
     func validate() throws {
-        if let threshold, !(threshold > 0 && threshold < 1) { throw ValidationError("--threshold must lie in (0, 1), got \(threshold)" + percentHint(threshold)) }
+        try requireThreshold(thresholdGiven, command: "segment")
     }
 
     func run() throws {

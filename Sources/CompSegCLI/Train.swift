@@ -680,8 +680,8 @@ struct Train: ParsableCommand {
     }
 
     /// Warns of a training split whose rows of one class are fewer than a fifth of the other's, a
-    /// run without validation rows, and a mask column given on cancer rows alone (tumor
-    /// annotations, it may be, where the tissue mask belongs).
+    /// run without validation rows, a mask column given on cancer rows alone (tumor annotations,
+    /// it may be, where the tissue mask belongs) and patients whose rows lie in several splits.
     static func warnAboutSplitsAndMasks(_ manifest: Manifest, train: SampleStore, validation: Int) {
         let cancer = train.labels.filter { $0 == .cancer }.count, free = train.labels.filter { $0 == .cancerFree }.count
         if min(cancer, free) > 0, Double(min(cancer, free)) < 0.2 * Double(max(cancer, free)) {
@@ -702,6 +702,28 @@ struct Train: ParsableCommand {
                  + (masked.count > 3 ? ", …" : "") + "): the mask column is each sample's tissue, which the pooling averages over; "
                  + "if these mark tumor, they belong in the truth column")
         }
+        warnAboutPatientsInSeveralSplits(manifest)
+    }
+
+    /// Warns of patients whose rows lie in more than one split (`Manifest.patientsInSeveralSplits`),
+    /// the first three named with their rows' lines, and what that costs.
+    static func warnAboutPatientsInSeveralSplits(_ manifest: Manifest) {
+        let shared = manifest.patientsInSeveralSplits
+        guard !shared.isEmpty else { return }
+        func lines(_ l: [Int]) -> String {
+            (l.count == 1 ? "line " : "lines ") + l.prefix(4).map(String.init).joined(separator: ", ") + (l.count > 4 ? ", …" : "")
+        }
+        let named = shared.prefix(3).map { p in
+            "'\(p.patient)' (" + p.splits.map { "\($0.split.rawValue) \(lines($0.lines))" }.joined(separator: "; ") + ")"
+        }.joined(separator: ", ") + (shared.count > 3 ? " and \(shared.count - 3) more" : "")
+        let pairs = shared.map { Set($0.splits.map(\.split)) }
+        let costs = [pairs.contains { $0.contains(.test) && $0.count > 1 } ? "the test scores of patients the network learned from, or chose "
+                        + "its kept epoch on, are optimistic" : nil,
+                     pairs.contains { $0.contains(.train) && $0.contains(.val) } ? "validation chooses the kept epoch and threshold on "
+                        + "patients the network learned from" : nil].compactMap { $0 }
+        warn("\(counted(shared.count, "patient")) \(shared.count == 1 ? "has" : "have") rows in more than one split: \(named). A "
+             + "patient's samples share tissue, staining and preparation, so " + costs.joined(separator: ", and ")
+             + "; keep each patient's rows in one split")
     }
 
     /// Whether every truth (each sample's label, and whether its truth marks tumor) contradicts

@@ -17,6 +17,8 @@ public struct SegmentationEvaluation: Sendable {
         public var pixel: PixelAgreement?
         /// The physical size of the sample's pixels, where its file records one.
         public var pixelSize: PixelSize? = nil
+        /// The patient the sample was taken from, where the manifest names one.
+        public var patient: String? = nil
 
         /// The tissue's and the marked tumor's areas in mm², where the pixel size is known.
         public var tissueArea: Double? { pixelSize?.squareMillimetres(tissuePixels) }
@@ -35,8 +37,18 @@ public struct SegmentationEvaluation: Sendable {
     public struct Summary: Codable, Sendable, Equatable {
         public var threshold: Float
         public var auc: Double?
-        /// DeLong 95% interval [low, high].
+        /// DeLong 95% interval [low, high]; where patients are named and one gives several samples,
+        /// clustered by patient (`aucCIMethod`).
         public var aucCI: [Double]?
+        /// How `aucCI` was computed: "DeLong", or "Obuchowski, clustered by patient"; nil where not told.
+        public var aucCIMethod: String? = nil
+        /// Where the manifest names patients: how many the labelled samples come from; nil otherwise.
+        public var nPatients: Int? = nil
+        /// Where a patient gives several labelled samples: the AUC over patients, each scored by the
+        /// highest tumor fraction of its samples and labelled cancer where any of them is, with its
+        /// DeLong interval and the patients of each class; nil otherwise.
+        public var patientAUC: Double? = nil, patientAUCCI: [Double]? = nil
+        public var nPatientsCancer: Int? = nil, nPatientsCancerFree: Int? = nil
         /// Youden's point on the tumor fraction: the fraction at or above which a sample is called
         /// cancer; nil with one class, or where no cut does better than chance (J = 0: every
         /// fraction 0, say).
@@ -68,7 +80,9 @@ public struct SegmentationEvaluation: Sendable {
         public var fineTunedFrom: String? = nil
 
         enum CodingKeys: String, CodingKey {
-            case threshold, auc, aucCI = "auc_ci", youdenFraction = "youden_fraction", sensitivity, specificity
+            case threshold, auc, aucCI = "auc_ci", aucCIMethod = "auc_ci_method", nPatients = "n_patients", patientAUC = "patient_auc"
+            case patientAUCCI = "patient_auc_ci", nPatientsCancer = "n_patients_cancer", nPatientsCancerFree = "n_patients_cancer_free"
+            case youdenFraction = "youden_fraction", sensitivity, specificity
             case diceMean = "dice_mean", diceSD = "dice_sd", iouMean = "iou_mean", iouSD = "iou_sd"
             case pixelSensitivityMean = "pixel_sensitivity_mean", pixelSensitivitySD = "pixel_sensitivity_sd"
             case pixelSpecificityMean = "pixel_specificity_mean", pixelSpecificitySD = "pixel_specificity_sd"
@@ -84,6 +98,9 @@ public struct SegmentationEvaluation: Sendable {
         public func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(threshold, forKey: .threshold); try c.encode(auc, forKey: .auc); try c.encode(aucCI, forKey: .aucCI)
+            try c.encode(aucCIMethod, forKey: .aucCIMethod); try c.encode(nPatients, forKey: .nPatients)
+            try c.encode(patientAUC, forKey: .patientAUC); try c.encode(patientAUCCI, forKey: .patientAUCCI)
+            try c.encode(nPatientsCancer, forKey: .nPatientsCancer); try c.encode(nPatientsCancerFree, forKey: .nPatientsCancerFree)
             try c.encode(youdenFraction, forKey: .youdenFraction)
             try c.encode(sensitivity, forKey: .sensitivity); try c.encode(specificity, forKey: .specificity)
             try c.encode(diceMean, forKey: .diceMean); try c.encode(diceSD, forKey: .diceSD)
@@ -108,19 +125,22 @@ public struct SegmentationEvaluation: Sendable {
     /// - Parameters:
     ///   - maps: each sample's activation map, H×W row-major.
     ///   - truth: tumor masks by sample id, where known.
-    public init(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], threshold: Float) {
+    ///   - patients: the patient of each sample, by sample id, where the manifest names one.
+    public init(samples: [Sample], maps: [[Float]], truth: [String: [Bool]], threshold: Float, patients: [String: String] = [:]) {
         self.init(counts: zip(samples, maps).map { ActivationCounts($0, map: $1, truth: truth[$0.id], thresholds: [threshold]) },
-                  threshold: threshold)
+                  threshold: threshold, patients: patients)
     }
 
     /// From each sample's activation counts, which must count `threshold` among their edges.
-    public init(counts: [ActivationCounts], threshold: Float) {
+    public init(counts: [ActivationCounts], threshold: Float, patients: [String: String] = [:]) {
         self.threshold = threshold
-        results = counts.map { $0.result(at: threshold) }
+        results = counts.map { var r = $0.result(at: threshold); r.patient = patients[r.id]; return r }
         let labelled = results.filter { $0.label != nil }
         let fractions = labelled.map(\.tumorFraction), positives = labelled.map { $0.label == .cancer }
+        let (groups, clusters) = Self.patientGroups(labelled)
+        let clustered = clusters != nil
         // On the fractions as written (in Double: two that 32 bits would round alike stay apart), as per_sample.csv's re-apply them.
-        let roc = rocAUCWithInterval(scores: fractions, positives: positives)
+        let roc = rocAUCWithInterval(scores: fractions, positives: positives, clusters: clusters)
         let youden = youdenPoint(scores: fractions, positives: positives).flatMap { $0.sensitivity + $0.specificity > 1 ? $0 : nil }
         let cancer = results.filter { $0.label == .cancer }.compactMap(\.pixel)
         let dice = meanAndSD(cancer.map(\.dice)), iou = meanAndSD(cancer.map(\.iou))
@@ -133,6 +153,26 @@ public struct SegmentationEvaluation: Sendable {
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
+        if labelled.contains(where: { $0.patient != nil }) {
+            summary.aucCIMethod = clustered ? "Obuchowski, clustered by patient" : "DeLong"
+            summary.nPatients = Set(groups).count
+        } else if roc?.interval != nil {
+            summary.aucCIMethod = "DeLong"
+        }
+        if clustered {
+            // Each patient scored by its highest tumor fraction, and cancer where any of its samples is.
+            var score: [String: Double] = [:], cancer: [String: Bool] = [:]
+            for (group, r) in zip(groups, labelled) {
+                score[group] = max(score[group] ?? -1, r.tumorFraction)
+                cancer[group] = (cancer[group] ?? false) || r.label == .cancer
+            }
+            let order = groups.indices.filter { clusters![$0] == $0 }.map { groups[$0] }
+            let byPatient = rocAUCWithInterval(scores: order.map { score[$0]! }, positives: order.map { cancer[$0]! })
+            summary.patientAUC = byPatient?.auc
+            summary.patientAUCCI = byPatient?.interval.map { [$0.low, $0.high] }
+            summary.nPatientsCancer = order.filter { cancer[$0]! }.count
+            summary.nPatientsCancerFree = order.count - summary.nPatientsCancer!
+        }
         let free = meanAndSD(results.filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction))
         (summary.cancerFreeFractionMean, summary.cancerFreeFractionSD) = (free?.mean, free?.sd ?? nil)
         // True tumor where the label says cancer-free contradicts it: the label counts.
@@ -141,6 +181,16 @@ public struct SegmentationEvaluation: Sendable {
             summary.truthPixels = truthCounts.map(\.truthPixels).reduce(0, +)
             summary.truthPixelsOutsideTissue = truthCounts.map(\.truthOutsideTissue).reduce(0, +)
         }
+    }
+
+    /// Each result's group, its patient ("patient P7") or, where it names none, itself ("sample
+    /// spot3"); and each result's cluster, the index of its group's first result, where some
+    /// patient gives several (nil otherwise: every sample stands alone). Samples of one patient
+    /// are not independent, so intervals and tests count each patient once.
+    public static func patientGroups(_ results: [SampleResult]) -> (groups: [String], clusters: [Int]?) {
+        let groups = results.map { $0.patient.map { "patient " + $0 } ?? "sample " + $0.id }
+        let first = Dictionary(groups.enumerated().map { ($1, $0) }, uniquingKeysWith: min)
+        return (groups, first.count < groups.count ? groups.map { first[$0]! } : nil)
     }
 
     /// Evaluates `model` on `samples` (inference mode).

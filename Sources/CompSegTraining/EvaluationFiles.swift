@@ -4,10 +4,12 @@ import Foundation
 /// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
 public enum EvaluationFiles {
     static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,"
-        + "called,split,path,unfamiliar_input," + SegmentationFiles.areaColumns
-    /// The headers of evaluations written earlier: before the area columns, before the `unfamiliar_input` column, before the
+        + "called,split,path,unfamiliar_input," + SegmentationFiles.areaColumns + ",patient"
+    /// The headers of evaluations written earlier: before the patient column, before the area columns, before the `unfamiliar_input` column, before the
     /// `called` and `split` columns, and before the `path` column.
     static let earlierPerSampleHeaders = [
+        "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path,unfamiliar_input,"
+            + SegmentationFiles.areaColumns,
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path,unfamiliar_input",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,called,split,path",
         "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,path",
@@ -18,7 +20,7 @@ public enum EvaluationFiles {
     /// the Youden cut (`cancer` or `cancer-free`; empty without one), its split (`splits` by sample
     /// id), the file it came from (`files` by sample id), where known, and whether its inputs lie
     /// outside the run's (`unfamiliar`, as `SegmentationFiles.unfamiliarText`), and its pixel size and
-    /// areas where known (`SegmentationFiles.areaCells`). `source` sets the
+    /// areas where known (`SegmentationFiles.areaCells`), and its patient where named. `source` sets the
     /// summary's `model`, `data`, `split` and `thresholdOrigin`; `run` its `nLeftOut` and `warnings`;
     /// `network` its `compsegVersion`, `weightsEpoch`, `weightsChecksum` and `fineTunedFrom`.
     public static func write(_ evaluation: SegmentationEvaluation, files: [String: URL] = [:], splits: [String: String] = [:],
@@ -34,7 +36,7 @@ public enum EvaluationFiles {
                           number(r.dice), number(r.iou), number(r.pixelSensitivity),
                           number(r.pixel?.specificity), r.pixel.map { $0.bothEmpty ? "1" : "0" } ?? "",
                           evaluation.call(r)?.rawValue ?? "", splits[r.id] ?? "", CSV.text(files[r.id]?.path ?? ""),
-                          SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)] + SegmentationFiles.areaCells(r)))
+                          SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)] + SegmentationFiles.areaCells(r) + [CSV.text(r.patient ?? "")]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
         var summary = evaluation.summary

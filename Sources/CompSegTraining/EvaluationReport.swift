@@ -350,14 +350,25 @@ public enum EvaluationReport {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         func meanSD(_ mean: Double?, _ sd: Double?) -> String { f(mean) + (sd.map { " ± " + f($0) } ?? "") }  // one sample: no sd
         var tiles = [
-            ReportHTML.tile("Samples", "\(s.nCancer) cancer / \(s.nCancerFree) cancer-free", "Evaluated samples, by their image label."),
+            ReportHTML.tile("Samples", "\(s.nCancer) cancer / \(s.nCancerFree) cancer-free",
+                            "Evaluated samples, by their image label" + (s.nPatients.map { ", from \($0) patient\($0 == 1 ? "" : "s")" } ?? "") + "."),
             ReportHTML.tile("AUC", f(s.auc) + (s.aucCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
                             "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; "
                                 + (s.auc == nil ? "none here: it needs samples of both classes."
                                    : s.aucCI == nil
                                    ? "no 95% interval: DeLong's method gives none with one sample of a class, and a 0-wide one "
                                      + "when the classes separate completely or every score ties, which few samples cannot show."
+                                   : s.aucCIMethod?.contains("clustered") == true
+                                   ? "95% interval by DeLong's method clustered by patient (Obuchowski): a patient's samples are "
+                                     + "not independent, so each patient counts as one source."
                                    : "95% interval by DeLong's method.")),
+        ]
+        if let auc = s.patientAUC, let cancer = s.nPatientsCancer, let free = s.nPatientsCancerFree {
+            tiles.append(ReportHTML.tile("Patient AUC", f(auc) + (s.patientAUCCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
+                                         "Over the patients (\(cancer) cancer / \(free) cancer-free), each scored by the highest tumor "
+                                         + "fraction of its samples and counted cancer where any of them is; 95% interval by DeLong's method."))
+        }
+        tiles += [
             ReportHTML.tile("Threshold", thresholdText(s.threshold),
                             "A pixel counts as tumor where the network's activation exceeds it; it was \(thresholdOrigin)."),
             ReportHTML.tile("Youden cut", youdenCutText(evaluation).map { "fraction ≥ \($0)" } ?? (s.auc == nil ? "–" : "none"),

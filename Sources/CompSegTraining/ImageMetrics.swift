@@ -2,31 +2,65 @@ import Foundation
 
 /// AUC with its 95% confidence interval by DeLong's method: the variance of the Mann–Whitney
 /// statistic from the placement values of positives and negatives (ties count ½); the interval
-/// AUC ± 1.96·sd, clipped to [0, 1]. nil when either class is absent; the interval nil when
-/// either class has one sample (its placement variance is undefined) and when the variance is
-/// 0 (classes separated without overlap, or every score tied): a 0-wide interval would claim a
-/// certainty that a few samples cannot give.
-public func rocAUCWithInterval<Score: BinaryFloatingPoint>(scores: [Score], positives: [Bool])
+/// AUC ± 1.96·sd, clipped to [0, 1]. With `clusters` (a group per sample, such as its patient),
+/// samples of one group are not independent: the variance is Obuchowski's (1997), from the
+/// placement values summed per group, which is DeLong's where every group holds one sample.
+/// nil when either class is absent; the interval nil when either class comes from one group (its
+/// placement variance is undefined) and when the variance is 0 (classes separated without
+/// overlap, or every score tied): a 0-wide interval would claim a certainty that a few samples
+/// cannot give.
+public func rocAUCWithInterval<Score: BinaryFloatingPoint>(scores: [Score], positives: [Bool], clusters: [Int]? = nil)
     -> (auc: Double, interval: (low: Double, high: Double)?)? {
-    guard let (v10, v01) = placements(scores, positives) else { return nil }
-    let auc = mean(v10)
-    guard v10.count > 1, v01.count > 1 else { return (auc, nil) }
-    let sd = (covariance(v10, v10) / Double(v10.count) + covariance(v01, v01) / Double(v01.count)).squareRoot()
-    guard sd > 0 else { return (auc, nil) }
+    guard let p = placements(scores, positives) else { return nil }
+    let auc = mean(p.v10)
+    guard let variance = clusteredVariance(p, auc: auc, positives: positives, clusters: clusters), variance > 0 else { return (auc, nil) }
+    let sd = variance.squareRoot()
     return (auc, (max(0, auc - 1.96 * sd), min(1, auc + 1.96 * sd)))
 }
 
 /// DeLong's test of two AUCs on the same samples (two networks scoring one test split): the
 /// difference A − B and its two-sided p-value, from the covariance of the two sets of placement
 /// values (the samples' shared difficulty cancels, which comparing two separate intervals
-/// ignores). nil where a class is absent or has one sample, or the difference has no variance.
-public func pairedAUCTest<Score: BinaryFloatingPoint>(_ a: [Score], _ b: [Score], positives: [Bool]) -> (difference: Double, p: Double)? {
-    guard let (a10, a01) = placements(a, positives), let (b10, b01) = placements(b, positives), a10.count > 1, a01.count > 1 else { return nil }
-    let variance = (covariance(a10, a10) + covariance(b10, b10) - 2 * covariance(a10, b10)) / Double(a10.count)
-        + (covariance(a01, a01) + covariance(b01, b01) - 2 * covariance(a01, b01)) / Double(a01.count)
-    let difference = mean(a10) - mean(b10)
-    guard variance > 1e-15 else { return nil }
+/// ignores); with `clusters`, summed per group as `rocAUCWithInterval`'s. nil where a class is
+/// absent or comes from one group, or the difference has no variance.
+public func pairedAUCTest<Score: BinaryFloatingPoint>(_ a: [Score], _ b: [Score], positives: [Bool], clusters: [Int]? = nil)
+    -> (difference: Double, p: Double)? {
+    guard let pa = placements(a, positives), let pb = placements(b, positives) else { return nil }
+    // The difference's placement values: its variance is var(A) + var(B) − 2 cov(A, B).
+    let d = (v10: zip(pa.v10, pb.v10).map(-), v01: zip(pa.v01, pb.v01).map(-))
+    let difference = mean(d.v10)
+    guard let variance = clusteredVariance(d, auc: difference, positives: positives, clusters: clusters), variance > 1e-15 else { return nil }
     return (difference, erfc(Swift.abs(difference) / variance.squareRoot() / 2.0.squareRoot()))
+}
+
+/// The variance of an AUC (or of a difference of two) from its placement values, the samples
+/// grouped by `clusters` (each its own group where nil), by Obuchowski (1997): with group i's
+/// summed placements V10ᵢ, V01ᵢ of its mᵢ positives and nᵢ negatives, M and N in all,
+///   S10 = I10/((I10−1)·M)·Σ(V10ᵢ − mᵢθ)², S01 likewise, S11 = I/(I−1)·Σ(V10ᵢ − mᵢθ)(V01ᵢ − nᵢθ),
+///   var = S10/M + S01/N + 2·S11/(M·N),
+/// I10 and I01 counting the groups holding positives and negatives, I all groups. nil where
+/// either class comes from a single group.
+func clusteredVariance(_ p: (v10: [Double], v01: [Double]), auc θ: Double, positives: [Bool], clusters: [Int]?) -> Double? {
+    let groups = clusters ?? Array(positives.indices)
+    precondition(groups.count == positives.count, "clusteredVariance: \(groups.count) groups for \(positives.count) samples")
+    // Each group's deviations, the samples taken in the order `placements` lists them.
+    var ten: [Int: Double] = [:], one: [Int: Double] = [:]
+    var (i10, i01) = (0, 0)
+    for (i, v) in zip(positives.indices.filter { positives[$0] }, p.v10) {
+        if ten[groups[i]] == nil { i10 += 1 }
+        ten[groups[i], default: 0] += v - θ
+    }
+    for (i, v) in zip(positives.indices.filter { !positives[$0] }, p.v01) {
+        if one[groups[i]] == nil { i01 += 1 }
+        one[groups[i], default: 0] += v - θ
+    }
+    guard i10 > 1, i01 > 1 else { return nil }
+    let (m, n) = (Double(p.v10.count), Double(p.v01.count))
+    let all = Set(ten.keys).union(one.keys)
+    let s10 = Double(i10) / (Double(i10 - 1) * m) * ten.values.reduce(0) { $0 + $1 * $1 }
+    let s01 = Double(i01) / (Double(i01 - 1) * n) * one.values.reduce(0) { $0 + $1 * $1 }
+    let s11 = Double(all.count) / Double(all.count - 1) * all.reduce(0) { $0 + (ten[$1] ?? 0) * (one[$1] ?? 0) }
+    return s10 / m + s01 / n + 2 * s11 / (m * n)
 }
 
 /// DeLong's placement values: for each positive, the share of negatives it outscores; for each
@@ -41,13 +75,6 @@ func placements<Score: BinaryFloatingPoint>(_ scores: [Score], _ positives: [Boo
 }
 
 private func mean(_ v: [Double]) -> Double { v.reduce(0, +) / Double(v.count) }
-
-/// The sample covariance of two equally long series (n − 1); 0 for fewer than two values.
-private func covariance(_ x: [Double], _ y: [Double]) -> Double {
-    guard x.count > 1 else { return 0 }
-    let (mx, my) = (mean(x), mean(y))
-    return zip(x, y).reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) } / Double(x.count - 1)
-}
 
 /// The cut on `scores` that maximizes Youden's J = sensitivity + specificity − 1 (a sample is
 /// called positive when its score ≥ the cut), with the sensitivity and specificity there.

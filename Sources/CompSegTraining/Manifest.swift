@@ -3,8 +3,10 @@ import CompSegIO
 import Foundation
 
 /// A dataset manifest: a CSV file with header `path,label,split` and optional columns `mask`
-/// (a tissue-mask PNG overriding the modality's own) and `truth` (a ground-truth tumor mask PNG,
-/// used only by evaluation). Relative paths are relative to the manifest's folder. A manifest of
+/// (a tissue-mask PNG overriding the modality's own), `truth` (a ground-truth tumor mask PNG,
+/// used only by evaluation) and `patient` (who the sample was taken from, where several samples
+/// come from one: a patient's samples belong in one split, and evaluation counts them as one
+/// source). Relative paths are relative to the manifest's folder. A manifest of
 /// samples to segment (`labelled: false`) needs only `path`: its label and split may be left out.
 public struct Manifest: Sendable {
     public struct Row: Sendable, Equatable {
@@ -16,6 +18,8 @@ public struct Manifest: Sendable {
         public let split: Split?
         public let mask: URL?
         public let truth: URL?
+        /// The patient (or animal, donor: the source) the sample was taken from; nil where not given.
+        public var patient: String? = nil
     }
 
     public let url: URL
@@ -96,7 +100,7 @@ public struct Manifest: Sendable {
         // Empty columns after the last named one, as spreadsheets pad a sheet, are no columns (their cells must be empty).
         while header.count > 1, header.last?.isEmpty == true { header.removeLast() }
         var problems: [String] = [], missingRows: [RowMissingFile] = [], lost: String?, saidWhere = false
-        let known = ["path", "label", "split", "mask", "truth"]
+        let known = ["path", "label", "split", "mask", "truth", "patient"]
         // A first line of data, with no header above it: a file name first, a known label or split after.
         if !header.contains(where: known.contains), let first = header.first, first.contains("."),
            header.dropFirst().contains(where: { SampleLabel(parsing: $0) != nil || Split(rawValue: $0) != nil }) {
@@ -230,7 +234,7 @@ public struct Manifest: Sendable {
                 missingRows.append(RowMissingFile(line: line, path: Self.relative(written, to: base), name: written.lastPathComponent,
                                                   split: split, label: label, description: lost))
             } else if let path, label != nil || !labelled, split != nil || !labelled {
-                rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth))
+                rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth, patient: column("patient", fields)))
             }
         }
         if rows.isEmpty && problems.isEmpty && missingRows.isEmpty { problems.append("has no samples") }
@@ -265,6 +269,24 @@ extension Manifest {
     static func relative(_ file: URL, to folder: URL) -> String {
         let prefix = folder.path + "/", path = file.path
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
+    }
+
+    /// The patients whose rows lie in more than one split, in the order of their first rows: each
+    /// with its splits in train, val, test order and each split's lines.
+    public var patientsInSeveralSplits: [(patient: String, splits: [(split: Split, lines: [Int])])] {
+        var order: [String] = [], rowsOf: [String: [Row]] = [:]
+        for row in rows {
+            guard let patient = row.patient, row.split != nil else { continue }
+            if rowsOf[patient] == nil { order.append(patient) }
+            rowsOf[patient, default: []].append(row)
+        }
+        return order.compactMap { patient in
+            let splits: [(split: Split, lines: [Int])] = Split.allCases.compactMap { split -> (split: Split, lines: [Int])? in
+                let lines = rowsOf[patient]!.filter { $0.split == split }.map(\.line)
+                return lines.isEmpty ? nil : (split, lines)
+            }
+            return splits.count > 1 ? (patient, splits) : nil
+        }
     }
 
     /// The manifest without the rows on `lines` (rows `--skip-unreadable` left out).

@@ -168,6 +168,11 @@ public enum SegmentationFiles {
         return truth
     }
 
+    /// The patient of each of `samples` (read from `rows`, in their order) whose row names one, by sample id.
+    public static func patients(_ rows: [Manifest.Row], _ samples: [Sample]) -> [String: String] {
+        Dictionary(zip(rows, samples).compactMap { row, s in row.patient.map { (s.id, $0) } }) { a, _ in a }
+    }
+
     /// Throws `ManifestError` naming, by line, every row whose truth file is missing or not a
     /// readable PNG or GeoJSON: checked before any sample is segmented (their sizes are checked when read).
     public static func checkTruthFiles(_ rows: [Manifest.Row], manifest: String) throws {

@@ -25,6 +25,18 @@ import CompSegTraining
         #expect(m.rows(in: .val).count == 1)
     }
 
+    /// The patient column: a patient's rows in several splits are found, each split with its lines; a blank cell names none.
+    @Test func patientsInSeveralSplitsAreFound() throws {
+        let dir = try folder(["spots/a.h5": "", "spots/b.h5": "", "spots/c.h5": "", "spots/d.h5": "",
+                              "m.csv": "path,label,split,patient\nspots/a.h5,1,test, P1 \nspots/b.h5,0,train,P1\nspots/c.h5,1,train,P2\nspots/d.h5,0,val,\n"])
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let m = try Manifest(contentsOf: dir.appendingPathComponent("m.csv"))
+        #expect(m.rows.map(\.patient) == ["P1", "P1", "P2", nil])
+        let shared = m.patientsInSeveralSplits
+        #expect(shared.count == 1 && shared[0].patient == "P1")
+        #expect(shared[0].splits.map(\.split) == [.train, .test] && shared[0].splits.map(\.lines) == [[3], [2]])
+    }
+
     /// A reader of no samples whose files are those of the instrument formats (the spectral readers').
     struct InstrumentFiles: ImageSource {
         func load(_ url: URL, label: SampleLabel?) throws -> Sample { throw IOError(file: url.path, "not read here") }
@@ -264,7 +276,7 @@ import CompSegTraining
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(throws: ManifestError.self) { try Manifest(contentsOf: dir.appendingPathComponent("m.csv")) }
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("n.csv")) } catch let e as ManifestError {
-            #expect(e.problems == ["line 1: unknown column 'Colour'; known columns: path, label, split, mask, truth"])
+            #expect(e.problems == ["line 1: unknown column 'Colour'; known columns: path, label, split, mask, truth, patient"])
         }
         // A settings file given for the manifest is named as one.
         do { _ = try Manifest(contentsOf: dir.appendingPathComponent("s.yaml")); Issue.record("no error") } catch let e as ManifestError {
@@ -287,7 +299,7 @@ import CompSegTraining
         for (name, problem) in [
             ("semi.csv", "line 1: the header 'path;label;split' is one column: its columns are separated by ';'; a manifest separates them by commas (path,label,split)"),
             ("tab.csv", "line 1: the header 'path\tlabel\tsplit' is one column: its columns are separated by tabs; a manifest separates them by commas (path,label,split)"),
-            ("middle.csv", "line 1: a column without a name between named ones (a comma too many?); known columns: path, label, split, mask, truth"),
+            ("middle.csv", "line 1: a column without a name between named ones (a comma too many?); known columns: path, label, split, mask, truth, patient"),
             ("trailing.csv", "line 2: image file x not found (looked for \(sheets.appendingPathComponent("x").path): a path not starting with / is relative to the folder holding the manifest)"),
             ("utf16.csv", "is UTF-16 text (a spreadsheet's \"Unicode text\"); save it as CSV in UTF-8"),
             ("nul.csv", "line 2: holds a NUL byte (byte 21): the file is not text, or is damaged; a manifest is CSV text"),

@@ -48,6 +48,31 @@ import CompSegTraining
         #expect(pairedAUCTest([0.9, 0.2, 0.1], [0.1, 0.2, 0.3], positives: [true, false, false]) == nil)
     }
 
+    /// Samples of one patient counted as one source: Obuchowski's clustered variance, against
+    /// tools/clustered_auc_reference.py (numpy, from the paper's formulas), on ten samples of five
+    /// patients; with each sample its own cluster, DeLong's unclustered values.
+    @Test func clusteredIntervalAndTestByObuchowski() throws {
+        let a: [Double] = [0.9, 0.8, 0.35, 0.6, 0.3, 0.2, 0.55, 0.1, 0.65, 0.05]
+        let b: [Double] = [0.7, 0.25, 0.4, 0.5, 0.45, 0.2, 0.3, 0.15, 0.6, 0.35]
+        let positives = [true, true, false, true, false, true, false, false, true, false]
+        let patients = [0, 0, 2, 2, 4, 4, 6, 6, 8, 8]  // any ids: each sample's group
+        let r = try #require(rocAUCWithInterval(scores: a, positives: positives, clusters: patients))
+        // Reference: AUC 0.88, variance 0.022752, interval [0.584358184283752, 1]; rounding only.
+        #expect(Swift.abs(r.auc - 0.88) < 1e-12 && Swift.abs(r.interval!.low - 0.584358184283752) < 1e-12 && r.interval!.high == 1, "\(r)")
+        // Reference: difference 0.2, variance 0.013066666666666664, p = 0.08018122467934445.
+        let t = try #require(pairedAUCTest(a, b, positives: positives, clusters: patients))
+        #expect(Swift.abs(t.difference - 0.2) < 1e-12 && Swift.abs(t.p - 0.08018122467934445) < 1e-12, "\(t)")
+        // One sample per cluster is DeLong's: the same interval and test as without clusters.
+        let alone = try #require(rocAUCWithInterval(scores: a, positives: positives, clusters: Array(0..<10)))
+        let plain = try #require(rocAUCWithInterval(scores: a, positives: positives))
+        #expect(Swift.abs(alone.interval!.low - plain.interval!.low) < 1e-12)
+        #expect(Swift.abs(try #require(pairedAUCTest(a, b, positives: positives, clusters: Array(0..<10))).p
+                          - (try #require(pairedAUCTest(a, b, positives: positives))).p) < 1e-12)
+        // Every cancer sample from one patient: no interval (its variance is undefined), as with one sample.
+        let one = try #require(rocAUCWithInterval(scores: a, positives: positives, clusters: positives.map { $0 ? 0 : 1 }))
+        #expect(one.interval == nil)
+    }
+
     @Test func youdenPicksTheBestCut() throws {
         // Cut 0.4: sensitivity 1 (0.4, 0.9), specificity ½ (0.2 below, 0.4 not) → J ½;
         // cut 0.9: sensitivity ½, specificity 1 → J ½; the first best (0.4) is kept.

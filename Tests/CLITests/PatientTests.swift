@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// A manifest's `patient` column: a patient whose rows lie in several splits is said at train and
+/// evaluate, and evaluation counts each patient once in its interval and scores patients too.
+@Suite struct PatientTests {
+    let cli: CLI
+    init() throws { cli = try CLI() }
+
+    @Test func patientsAcrossSplitsAreSaidAndCountedOnce() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--spots", "12", "--size", "32", "--bands", "64", "--out", folder.path("data")]).status == 0)
+        let lines = try String(contentsOfFile: folder.path("data/manifest.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        // Two test spots of patient P1; spot003 (test) of P5, whose spots 6 and 7 (lines 8, 9) train.
+        let patients = ["P1", "P1", "P2", "P5", "P3", "P4", "P5", "P5", "P6", "P6", "P7", "P7"]
+        let withPatients = [lines[0] + ",patient"] + zip(lines.dropFirst(), patients).map { "\($0),\($1)" }
+        try Data((withPatients.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/patients.csv")))
+
+        let run = folder.path("run")
+        let trained = try cli.run(["train", "--modality", "infrared", "--data", folder.path("data/patients.csv"), "--out", run, "--epochs", "1",
+                                   "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(trained.status == 0 && trained.output.contains("1 patient has rows in more than one split: 'P5' (train lines 8, 9; test line 5)")
+                    && trained.output.contains("keep each patient's rows in one split"), "\(trained.output)")
+
+        let evaluated = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/patients.csv"), "--out", folder.path("e")])
+        #expect(evaluated.status == 0
+                    && evaluated.output.contains("--split test scores 1 sample of patients the run learned from (spot003.h5: patient 'P5', train lines 8, 9)")
+                    && evaluated.output.contains("over 3 patients (2 cancer, 1 cancer-free"), "\(evaluated.output)")
+        let report = try String(contentsOfFile: folder.path("e/report.html"), encoding: .utf8)
+        #expect(report.contains("1 of its samples are of patients of the run's training or validation rows: not held out"))
+        #expect(report.contains("Patient AUC") && report.contains("from 3 patients"))
+        let summary = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e/summary.json")))) as? [String: Any])
+        #expect(summary["n_patients"] as? Int == 3 && summary["n_patients_cancer"] as? Int == 2 && summary["n_patients_cancer_free"] as? Int == 1)
+        #expect(summary["auc_ci_method"] as? String == "Obuchowski, clustered by patient" && summary["patient_auc"] is Double)
+        let table = try String(contentsOfFile: folder.path("e/per_sample.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(table[0].hasSuffix(",patient") && table.contains { $0.hasPrefix("spot003,") && $0.hasSuffix(",P5") }, "\(table)")
+
+        // Without the column: no patient warning, DeLong's interval, no patient numbers.
+        let plain = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/manifest.csv"), "--out", folder.path("e-plain")])
+        #expect(plain.status == 0 && !plain.output.contains("patient"), "\(plain.output)")
+        let plainSummary = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e-plain/summary.json")))) as? [String: Any])
+        #expect(plainSummary["n_patients"] is NSNull && plainSummary["patient_auc"] is NSNull)
+    }
+
+    /// A threshold given as segment and overlay cannot take it: 'auto', a percentage, a decimal comma.
+    @Test func mistakenThresholdsAreSaid() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        for (given, said) in [("auto", "--threshold auto chooses a threshold on validation rows, which segment does not read"),
+                              ("35%", "got 35% (a fraction of 1: 0.35 for 35%)"), ("0,35", "got 0,35 (with a decimal point: 0.35)")] {
+            let r = try cli.run(["segment", "--model", folder.path("run"), "--data", folder.path("m.csv"), "--out", folder.path("s"),
+                                 "--threshold", given])
+            #expect(r.status != 0 && r.output.contains(said), "\(r.output)")
+        }
+        let overlay = try cli.run(["overlay", "--model", folder.path("run"), "--data", folder.path("m.csv"), "--out", folder.path("o"),
+                                   "--threshold", "auto"])
+        #expect(overlay.status != 0 && overlay.output.contains("which overlay does not read"), "\(overlay.output)")
+        let evaluate = try cli.run(["evaluate", "--model", folder.path("run"), "--data", folder.path("m.csv"), "--out", folder.path("e"),
+                                    "--threshold", "35%"])
+        #expect(evaluate.status != 0 && evaluate.output.contains("must be 'auto' or a number in (0, 1), got 35% (a fraction of 1: 0.35"),
+                "\(evaluate.output)")
+    }
+}
