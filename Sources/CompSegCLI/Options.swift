@@ -79,7 +79,7 @@ struct TrainingOptions: ParsableArguments {
     var augment: TrainingSettings.Augmentation?
     @Option(parsing: .unconditional, help: "Stop after this many epochs without improvement of the monitored loss (default: none; train every epoch).")
     var patience: Int?
-    @Flag(help: "Start from the paper's recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it.")
+    @Flag(help: "Start from the paper's optimizer recipe (RMSprop, learning rate 0.001, batch 7, unbalanced batches, no warm-up); options given here override it. The epochs stay --epochs' (the paper ran 400).")
     var paperRecipe = false
 
     func validate() throws {

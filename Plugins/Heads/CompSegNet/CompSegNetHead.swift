@@ -1,10 +1,12 @@
 import CompSegCore
 import CompSegNN
 
-/// The CompSegNet pooling neuron (paper §3): p = Σ m·a / Σ m, the mean activation over tissue;
-/// o = σ_{α,β,γ}(p) = α(2/(1 + e^{−βp/α}) − 1) + γp; loss = Σⱼ |oⱼ − α·ℓⱼ| (or the batch mean).
-/// σ saturates at α, so a cancer image is satisfied once about a fraction α of its tissue lights
-/// up, while a cancer-free image is pushed to zero activation everywhere.
+/// The CompSegNet pooling neuron (paper §3; the mean over tissue alone is ours): p = Σ m·a / Σ m,
+/// the mean activation over tissue; o = σ_{α,β,γ}(p) = α(2/(1 + e^{−βp/α}) − 1) + γp;
+/// loss = Σⱼ |oⱼ − α·ℓⱼ| (or the batch mean). σ saturates near α and reaches it at p ≈ 0.145
+/// (the defaults), so a cancer image's loss is least where about that share of its tissue lights
+/// up (slightly more with γ against it), while a cancer-free image is pushed to zero activation
+/// everywhere.
 public struct CompSegNetHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
         public var alpha: Float = 0.1
