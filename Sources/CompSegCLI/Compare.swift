@@ -726,7 +726,8 @@ struct Compare: ParsableCommand {
             let auc: String = f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? "")
             let dice: String = s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")
             let marked: String = s.cancerFreeFractionMean.map { SegmentationEvaluation.percentText($0) } ?? "–"
-            let numbers: [String] = ["\(r.parameters)", f(r.seconds, 1), f(r.imagesPerSecond, 1), r.keptEpoch.map { "\($0)" } ?? "–",
+            // Under a second, to the ms: a tenth would print a short run as 0.0.
+            let numbers: [String] = ["\(r.parameters)", f(r.seconds, r.seconds < 1 ? 3 : 1), f(r.imagesPerSecond, 1), r.keptEpoch.map { "\($0)" } ?? "–",
                                      f(r.validationLoss.map(Double.init), 5), thresholdText(r.threshold), auc, dice, marked]
             return names + numbers + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])
         }

@@ -281,8 +281,15 @@ struct TrainedRunInput: ParsableArguments {
             try Manifest(contentsOf: fileURL($0), labelled: false, leavingOutRowsMissingFiles: leftOut != nil, requiringTruthFiles: truths)
         }
         if let manifest, let leftOut { leftOut.addMissing(manifest.rowsMissingFiles, manifest: manifest) }
-        let inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { fileURL($0) }, modality: modality,
+        let inputs: RunInputs
+        do {
+            inputs = try RunInputs(manifest.map { ($0, $0.rows) }, files: files.map { fileURL($0) }, modality: modality,
                                    streamAbove: streamAbove, leftOut: leftOut)
+        } catch where "\(error)".contains("where a command takes it") {
+            // Files of another modality than the run's (the reader's hint names theirs): the run's own said too.
+            throw CLIError("\(error)\nThe run \(model) reads its samples as it was trained to, with its modality "
+                           + "\(trained.description.modality.map { "'\($0.name)'" } ?? "(model.json)"): files of another modality take a run trained on them")
+        }
         return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)
     }
 

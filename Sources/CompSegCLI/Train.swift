@@ -665,9 +665,15 @@ struct Train: ParsableCommand {
         }
     }
 
-    /// Warns of settings that train otherwise than they say: a warm-up as long as training (the
-    /// learning rate never reaches --lr), a batch larger than the training split (one step an epoch).
+    /// Warns of settings that train otherwise than they say: a warm-up given as long as training
+    /// (the learning rate never reaches --lr; one not given is a note), a batch larger than the
+    /// training split (one step an epoch).
     static func warnAboutSettings(_ s: TrainingSettings, trainingSamples: Int, warmupGiven: Bool) {
+        if !warmupGiven, s.warmupEpochs > 0, s.warmupEpochs >= s.epochs {
+            print("Note: the warm-up of \(s.warmupEpochs) epochs spans all \(counted(s.epochs, "epoch")) of this run: the learning "
+                  + "rate rises from near 0 \(s.warmupEpochs == s.epochs ? "and reaches" : "and never reaches") --lr \(s.learningRate)"
+                  + (s.warmupEpochs == s.epochs ? " only at the last step" : "") + "; --warmup 0 trains at it from the start")
+        }
         if warmupGiven, s.warmupEpochs >= s.epochs {
             warn("a warm-up of \(s.warmupEpochs) epochs is as long as training (\(s.epochs)): the learning rate rises from near 0 all the "
                  + "way and " + (s.warmupEpochs == s.epochs ? "reaches" : "never reaches") + " --lr \(s.learningRate)"

@@ -60,6 +60,23 @@ import Testing
                 "\(chosen.output)")
     }
 
+    /// A warm-up not given that spans the whole run is noted; files of another modality than a
+    /// run's name the run's own.
+    @Test func shortRunsAndOtherModalitiesAreSaid() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try phantom(in: folder)
+        let run = folder.path("run")
+        let short = try train(folder.path("data/manifest.csv"), run, ["--epochs", "2"])
+        #expect(short.status == 0 && short.output.contains("Note: the warm-up of 3 epochs spans all 2 epochs of this run")
+                    && !short.output.contains("warning: a warm-up"), "\(short.output)")
+        #expect(try cli.run(["phantom", "--modality", "he", "--spots", "4", "--size", "32", "--out", folder.path("he")]).status == 0)
+        let other = try cli.run(["segment", "--model", run, "--data", folder.path("he/manifest.csv"), "--out", folder.path("s")])
+        #expect(other.status != 0 && other.output.contains("RGB (H&E) images are read by the he modality")
+                    && other.output.contains("with its modality 'infrared': files of another modality take a run trained on them"),
+                "\(other.output)")
+    }
+
     @Test func settingsAndCopiesThatTrainOtherwiseAreSaid() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -138,7 +155,7 @@ import Testing
         }
         // A percentage, outputs into the run, other tools' words.
         refused(try cli.run(["segment", "--model", run, folder.path("data/spot000.h5"), "--out", folder.path("s"), "--threshold", "35"]),
-                "--threshold must lie in (0, 1), got 35.0 (a fraction of 1: 0.35 for 35%)")
+                "--threshold must be a number in (0, 1), got 35 (a fraction of 1: 0.35 for 35%)")
         refused(try cli.run(["segment", "--model", run, folder.path("data/spot000.h5"), "--out", run]), "is the run folder --model names")
         refused(try cli.run(["predict", "--model", run]), "unknown command 'predict' for 'compseg'; to apply a trained run to images: compseg segment")
         refused(try cli.run(["train", "--data", "m.csv", "--out", "o", "--gpu"]), "a GPU is chosen with --device cuda")
