@@ -425,7 +425,21 @@ extension Evaluate {
                        100 * Double(outside) / Double(total))
               + named.prefix(5).map { String(format: "%@ %.1f%%", $0.id, 100 * Double($0.truthOutsideTissue) / Double($0.truthPixels)) }
                 .joined(separator: ", ") + (named.count > 5 ? ", … (\(named.count) samples at 1% or more)" : "")
-              + ". Check the tissue mask (inspect; the reader's tissue options, or a mask column in the manifest)")
+              + ". Check the tissue mask (inspect; the reader's tissue options, or a mask column in the manifest)"
+              + Self.invertedTruthHint(named))
+    }
+
+    /// Where truths mark nearly all of the background around their tissue (90% or more, at least
+    /// 16 pixels of it), as a mask drawn black where tumor and white elsewhere would: said so.
+    static func invertedTruthHint(_ counts: [ActivationCounts]) -> String {
+        let inverted = counts.filter { c in
+            let background = c.pixels - c.tissuePixels
+            return background >= 16 && Double(c.truthOutsideTissue) >= 0.9 * Double(background)
+        }
+        guard !inverted.isEmpty else { return "" }
+        return ". The truth of " + inverted.prefix(5).map(\.id).joined(separator: ", ") + (inverted.count > 5 ? ", …" : "")
+            + " marks nearly all the background around the tissue, as a truth drawn the other way round would (black where tumor): "
+            + "a truth marks tumor where it is neither black nor transparent"
     }
 }
 

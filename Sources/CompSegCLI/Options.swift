@@ -134,14 +134,25 @@ func stoppedByPatience(_ run: TrainingRun) -> String? {
 
 /// What a new run's `model.json` records under `versions`: compseg's and oneDNN's versions, the
 /// program that trained it (`compseg`, or a lab's own tool), the device it trains on and, where it
-/// has one, the manifest's path.
-func runVersions(manifest: Manifest? = nil, device: DeviceChoice) -> [String: String] {
+/// has one, the manifest's path, and with `run` (its folder) that path from the run's folder too
+/// (`manifestFromRun`: a project copied or moved whole resumes on its own manifest).
+func runVersions(manifest: Manifest? = nil, run: URL? = nil, device: DeviceChoice) -> [String: String] {
     // The thread count too: sums split among threads (the preprocessing's fit, oneDNN's kernels)
     // make another count train slightly other weights.
     var versions = ["compseg": CompSegVersion.string, "oneDNN": CPUBackend.oneDNNVersion, "device": device.summary,
                     "threads": "\(Threads.count)", "program": CompSegTool.commandName]
     versions["manifest"] = manifest?.url.path
+    if let manifest, let run { versions["manifestFromRun"] = pathFrom(run, to: manifest.url) }
     return versions
+}
+
+/// `file`'s path from `folder`, `..` climbing out of it ("../data/manifest.csv"), symbolic links
+/// resolved on both.
+func pathFrom(_ folder: URL, to file: URL) -> String {
+    let from = folder.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+    let to = file.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+    let shared = zip(from, to).prefix { $0 == $1 }.count
+    return (Array(repeating: "..", count: from.count - shared) + to.dropFirst(shared)).joined(separator: "/")
 }
 
 /// A resume on another thread count than `model` last trained on: the change in words, and the

@@ -414,7 +414,7 @@ extension TrainedModel {
         let unfinished = given == nil && description.threshold == nil ? unfinishedEpochs : nil  // the history read once
         let (value, origin, said): (Float, String, String) =
             if let given { (given, "set by --threshold", "set by --threshold") }
-            else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.origin)", "the run's, \(recorded.origin)") }
+            else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.originNow)", "the run's, \(recorded.originNow)") }
             else if let done = unfinished {
                 (SegmentationFiles.defaultThreshold, "the default, the paper's (the run is unfinished)",
                  "the paper's (the run recorded none: it has trained \(done) of its \(description.training.epochs) epochs)")

@@ -411,7 +411,7 @@ struct Train: ParsableCommand {
         modality.chain.fitWarnings.forEach(warn)
         var model = RunConfiguration(
             modality: modality.manifest, topology: topologyPlugin, head: headPlugin, inputChannels: train.channels!, training: settings(file),
-            versions: runVersions(manifest: manifest, device: device))
+            versions: runVersions(manifest: manifest, run: fileURL(out!), device: device))
         Self.warnAboutSettings(model.training, trainingSamples: train.count, warmupGiven: training.warmup != nil)
         Self.warnAboutSplitsAndMasks(manifest, train: train, validation: validation.count)
         let rows = ManifestRows(manifest, readingContentsWith: modality.reader).recordingPixels(train: train, validation: validation)
@@ -575,8 +575,17 @@ struct Train: ParsableCommand {
         let lock = try TrainingRun.lockForTraining(folder, resuming: true)
         // Threads change the epochs still to train; a finished run trains none, and its record stays as it was.
         if done < model.training.epochs, let change = recordThreadChange(&model) { changes.append(change) }
-        guard let manifestPath = data ?? model.versions["manifest"] else {
+        guard var manifestPath = data ?? model.versions["manifest"] else {
             throw TrainingError("\(folder.modelFile.path) names no manifest; pass --data")
+        }
+        // A project copied or moved whole: the manifest where it lies from the run's folder now, not the one it was trained beside.
+        if data == nil, let relative = model.versions["manifestFromRun"] {
+            let beside = folder.url.appendingPathComponent(relative).standardizedFileURL
+            if beside.path != fileURL(manifestPath).standardizedFileURL.path, FileManager.default.fileExists(atPath: beside.path) {
+                print("Resuming on \(beside.path), the manifest where it lay from the run's folder when it began (model.json's "
+                      + "\(manifestPath) is where both lay then: the project was copied or moved); --data takes another")
+                manifestPath = beside.path
+            }
         }
         let manifestURL = fileURL(manifestPath)
         if data == nil, !FileManager.default.fileExists(atPath: manifestURL.path) {
@@ -624,6 +633,7 @@ struct Train: ParsableCommand {
         if let before = model.versions["manifest"], fileURL(before).path != manifest.url.path {  // `a//b` as an earlier compseg wrote it is a/b
             changes.append("manifest \(before) → \(manifest.url.path)"); model.versions["manifest"] = manifest.url.path
         }
+        model.versions["manifestFromRun"] = pathFrom(folder.url, to: manifest.url)
         let started = DispatchTime.now().uptimeNanoseconds
         let (train, validation) = try TrainingRun.stores(manifest, modality, cacheBudget: cacheBudget)
         if let changed = model.rows?.pixelsChanged(train: train, validation: validation, in: manifest), !changed.isEmpty {

@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegFigures
 import CompSegIO
 import Foundation
 
@@ -120,7 +121,16 @@ public struct RunConfiguration: Codable, Sendable, Equatable {
 public struct RunThreshold: Codable, Sendable, Equatable {
     public var value: Float
     public var origin: String
-    public init(value: Float, origin: String) { self.value = value; self.origin = origin }
+    /// The value `origin` speaks of (nil in runs written before it was recorded): a `value`
+    /// edited by hand in `model.json` differs from it.
+    public var chosen: Float?
+    public init(value: Float, origin: String) { (self.value, self.origin, chosen) = (value, origin, value) }
+
+    /// How `value` came to be: `origin`, or where it was edited since training chose it, that.
+    public var originNow: String {
+        guard let chosen, chosen != value else { return origin }
+        return "set in model.json by hand (training chose \(thresholdText(chosen)), \(origin))"
+    }
 }
 
 /// `model.json` as formats 1 (no `format` key) to 3 wrote it: the modality's parts at the top

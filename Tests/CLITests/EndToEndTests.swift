@@ -215,7 +215,7 @@ import Testing
         let perSample = try String(contentsOfFile: folder.path("eval/per_sample.csv"), encoding: .utf8)
         let lines = perSample.split(separator: "\n").map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
         #expect(lines.count == 9 && Array(lines[0][10..<14]) == ["called", "split", "path", "unfamiliar_input"]
-                    && lines[0].suffix(4) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2"], "\(perSample)")
+                    && lines[0].suffix(5) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2", "patient"], "\(perSample)")
         // Areas from the phantom's 5.5 µm pixels: tissue pixels × 30.25 µm².
         for row in lines.dropFirst() {
             let area = Double(row[16]) ?? -1, tissue = Double(row[2]) ?? 0

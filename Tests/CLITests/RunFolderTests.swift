@@ -258,6 +258,25 @@ import Testing
                 && !FileManager.default.fileExists(atPath: folder.path("new")), "\(other.output)")
     }
 
+    /// A project copied whole (its data and its run) resumes on the copy's manifest, not on the
+    /// original that model.json names, and records the copy's.
+    @Test func aCopiedProjectResumesOnItsOwnManifest() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        #expect(try cli.run(["phantom", "--spots", "8", "--size", "16", "--bands", "20", "--out", folder.path("a/data")]).status == 0)
+        let manifest = folder.path("a/data/manifest.csv")
+        #expect(try cli.run(train(manifest, folder.path("a/run")).map { $0 == "3" ? "1" : $0 }).status == 0)
+        try FileManager.default.copyItem(atPath: folder.path("a"), toPath: folder.path("b"))
+        let resumed = try cli.run(["train", "--resume", folder.path("b/run"), "--epochs", "2"])
+        #expect(resumed.status == 0 && resumed.output.contains("Resuming on \(folder.path("b/data/manifest.csv")), the manifest where it lay")
+                    && resumed.output.contains("epoch 2/2"), "\(resumed.output)")
+        let model = try String(contentsOfFile: folder.path("b/run/model.json"), encoding: .utf8)
+        #expect(model.contains(folder.path("b/data/manifest.csv")) && !model.contains(folder.path("a/data/manifest.csv")))
+        // The original still resumes on its own.
+        let original = try cli.run(["train", "--resume", folder.path("a/run"), "--epochs", "2"])
+        #expect(original.status == 0 && !original.output.contains("Resuming on"), "\(original.output)")
+    }
+
     /// A run is applied with its model.json and weights.safetensors: sent without its weights,
     /// it is said to lack them (not to be unfinished); the two alone suffice.
     @Test func aRunSentWithoutItsWeightsSaysSo() throws {

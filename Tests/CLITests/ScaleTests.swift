@@ -49,7 +49,7 @@ import Testing
         let report = try String(contentsOfFile: folder.path("eval/report.html"), encoding: .utf8)
         #expect(report.contains("tumor area (mm²)") && report.contains("tissue area (mm²)"))
         let perSample = try cells(folder.path("eval/per_sample.csv"))
-        #expect(perSample[0].suffix(4) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2"]
+        #expect(perSample[0].suffix(5) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2", "patient"]
                 && perSample.dropFirst().allSatisfy { $0[14] == "5.5" })
         let overlay = try #require(RasterFile.pixelSize(URL(fileURLWithPath: folder.path("eval/spot000_overlay.png"))))
         #expect(abs(overlay.size.x - 0.55) < 1e-6, "\(overlay)")

@@ -60,8 +60,8 @@ import Testing
                 "\(chosen.output)")
     }
 
-    /// A warm-up not given that spans the whole run is noted; files of another modality than a
-    /// run's name the run's own.
+    /// A warm-up not given that spans the whole run is noted; a threshold edited by hand is said
+    /// to be; files of another modality than a run's name the run's own.
     @Test func shortRunsAndOtherModalitiesAreSaid() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -70,6 +70,16 @@ import Testing
         let short = try train(folder.path("data/manifest.csv"), run, ["--epochs", "2"])
         #expect(short.status == 0 && short.output.contains("Note: the warm-up of 3 epochs spans all 2 epochs of this run")
                     && !short.output.contains("warning: a warm-up"), "\(short.output)")
+        // A threshold edited by hand in model.json is said to be, beside what training chose.
+        let modelFile = URL(fileURLWithPath: run + "/model.json")
+        var model = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: modelFile)) as? [String: Any])
+        var threshold = try #require(model["threshold"] as? [String: Any])
+        threshold["value"] = 0.5
+        model["threshold"] = threshold
+        try JSONSerialization.data(withJSONObject: model).write(to: modelFile)
+        let edited = try cli.run(["segment", "--model", run, "--out", folder.path("s0"), folder.path("data/spot000.h5")])
+        #expect(edited.status == 0 && edited.output.contains("Threshold 0.50: the run's, set in model.json by hand (training chose "),
+                "\(edited.output)")
         #expect(try cli.run(["phantom", "--modality", "he", "--spots", "4", "--size", "32", "--out", folder.path("he")]).status == 0)
         let other = try cli.run(["segment", "--model", run, "--data", folder.path("he/manifest.csv"), "--out", folder.path("s")])
         #expect(other.status != 0 && other.output.contains("RGB (H&E) images are read by the he modality")
