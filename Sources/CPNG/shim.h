@@ -1,6 +1,9 @@
 // libpng's simplified png_image API (no setjmp). Its size and format helpers are function-like
 // macros, which Swift cannot import; these functions compute them.
 #include <png.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
 
 static inline void compseg_png_image_init(png_image *image) {
     png_image empty = {0};  /* zeroed without memset: no string.h in this module */
@@ -123,9 +126,11 @@ typedef struct {
 static inline void compseg_png_writer_say(compseg_png_writer *w, const char *text) {
     compseg_png_copy_message(w->message, sizeof w->message, text);
 }
+/// libpng's message; where its file write failed ("Write Error"), the system's reason instead (a full disk, say).
 static inline void compseg_png_writer_error(png_structp png, png_const_charp text) {
     compseg_png_writer *w = (compseg_png_writer *)png_get_error_ptr(png);
-    if (w) compseg_png_writer_say(w, text);
+    int reason = errno;
+    if (w) compseg_png_writer_say(w, reason != 0 && strcmp(text, "Write Error") == 0 ? strerror(reason) : text);
     png_longjmp(png, 1);
 }
 /// Creates `path` and writes the header of an 8-bit, non-interlaced image of 1 (grey), 3 (RGB) or
@@ -165,7 +170,7 @@ static inline int compseg_png_writer_row(compseg_png_writer *w, const unsigned c
 static inline int compseg_png_writer_end(compseg_png_writer *w) {
     if (setjmp(png_jmpbuf(w->png))) return 0;
     png_write_end(w->png, NULL);
-    if (fflush(w->file) != 0) { compseg_png_writer_say(w, "cannot be written (is the disk full?)"); return 0; }
+    if (fflush(w->file) != 0) { compseg_png_writer_say(w, strerror(errno)); return 0; }
     return 1;
 }
 /// Frees libpng's state and closes the file; 0 when closing fails (the data may not be on disk).

@@ -328,8 +328,14 @@ struct Compare: ParsableCommand {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
                                    + "comparison there with the same options and --resume")
         }
-        PreparationInterrupt.install(resume ? "no entry went on; the comparison is as it was" : "no entry was begun",
-                                     made: resume ? [] : missingFolders(folder))
+        // A folder that cannot be written (or the one it would be made in) is said now, not once the data are read.
+        var place = folder
+        while !FileManager.default.fileExists(atPath: place.path), place.pathComponents.count > 1 { place = place.deletingLastPathComponent() }
+        guard access(place.path, W_OK | X_OK) == 0 else {
+            throw IOError(file: place.path, "cannot be written: \(String(cString: strerror(errno))); choose another --out")
+        }
+        let madeFolders = resume ? [] : missingFolders(folder)
+        PreparationInterrupt.install(resume ? "no entry went on; the comparison is as it was" : "no entry was begun", made: madeFolders)
         var settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
@@ -553,6 +559,19 @@ struct Compare: ParsableCommand {
                   + "options and --resume")
             throw ExitCode(stop.exitStatus)
         } catch let error as IOError {  // a full disk, say: the entries' completed epochs are kept
+            let begunAny = entries.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0.name)/model.json").path) }
+            guard begunAny else {
+                // Nothing to resume: what the first entry left goes, so that the same command begins it again.
+                for e in entries {
+                    let entry = folder.appendingPathComponent(e.name)
+                    removeLeftoverTemporaries(in: entry)
+                    removeEmptyFolders([entry])
+                }
+                folderLock?.release()
+                removeEmptyFolders(madeFolders)
+                throw CLIError("\(error)\nwhile \(current) began, before any entry had a run to go on with: once the cause is mended, "
+                               + "run the comparison again" + (resume ? " (--resume finds nothing to go on with)" : ""))
+            }
             throw CLIError("\(error)\nwhile \(current) was trained or evaluated; every completed epoch is saved: once the cause is mended, "
                            + "continue the comparison with the same options and --resume")
         }

@@ -92,13 +92,17 @@ struct Demo: ParsableCommand {
         try registry.checkTopology(topology, settings.topology.pluginConfiguration(source: "the command line: --topology \(topology)"))
         _ = try registry.head(settings.head.identifier, settings.head.pluginConfiguration(source: "the command line: --alpha"))
 
-        let run = RunDirectory(folder.appendingPathComponent("run"))
         // Another compseg writing a demo here now is refused (exit 75) before anything there is looked at or removed.
         let made = missingFolders(folder)
         try createFolder(folder)
         let lock: FolderLock
         do {
             lock = try FolderLock(folder, holder: "working in this folder")
+            // A demo killed before its end: what it wrote goes, and the demo it had set aside comes back.
+            if let restored = EarlierDemo.restore(in: folder) {
+                print("A demo killed before its end had worked in \(folder.path): " + (restored == 0 ? "its files are removed"
+                      : "its files are removed and the earlier demo it had set aside is back"))
+            }
             if !force {
                 let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path)
                 try requireEmptyFolder(folder, earlier ? "pass --force to replace the demo there, or choose another --out"
@@ -114,11 +118,21 @@ struct Demo: ParsableCommand {
             throw error
         }
         defer { lock.release() }
-        try Self.removeEarlierDemo(in: folder)
-        // An earlier demo's report and per-sample files go too, before training: a stop leaves none beside the new run.
-        SegmentationFiles.removeOutputs(of: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder)
-        for name in Evaluate.outputs + ["per_sample.csv"] { removeWrittenFile(folder.appendingPathComponent(name)) }
-        try createFolder(folder)
+        _ = InterruptFlag.install()  // Ctrl-C or SIGTERM stops between steps: the new demo goes, an earlier one comes back
+        try EarlierDemo.setAside(try Self.earlierDemo(in: folder), in: folder)
+        do {
+            try write(into: folder, settings, spotCount: spotCount, registry: registry, started: started)
+        } catch {
+            _ = EarlierDemo.restore(in: folder)
+            if !FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path) { removeEmptyFolders(made) }
+            throw error
+        }
+        EarlierDemo.discard(in: folder)
+    }
+
+    /// Trains and evaluates the demo into `folder` (its earlier demo set aside): the run, the report and the per-sample files.
+    private func write(into folder: URL, _ settings: PhantomDemo.Settings, spotCount: Int, registry: Registry, started: UInt64) throws {
+        let run = RunDirectory(folder.appendingPathComponent("run"))
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try writeDurably(try encoder.encode(["arguments": Array(CommandLine.arguments.dropFirst())]) + Data([10]),
@@ -136,7 +150,7 @@ struct Demo: ParsableCommand {
             : outcome.run.model.threshold?.origin ?? "the paper's, as the validation spots told no threshold apart"
         try EvaluationReport.write(result, samples: outcome.test, maps: outcome.maps, truth: outcome.truth,
                                    title: "compseg demo: the \(outcome.test.count) held-out test spots of \(spotCount) \(modality.rawValue) phantom spots, "
-                                       + "seed \(seed), \(topology)", to: folder,
+                                       + "seed \(settings.training.seed), \(topology)", to: folder,
                                    curves: try run.curvesSVG(), thresholdOrigin: origin, warnings: Warnings.written,
                                    footer: reportFooter(weights: kept))
         try EvaluationFiles.write(result, files: outcome.files, splits: Dictionary(uniqueKeysWithValues: outcome.test.map { ($0.id, "test") }),
@@ -154,11 +168,11 @@ struct Demo: ParsableCommand {
     /// knows the folder's `run` and `data` for a demo's.
     static let stamp = "demo.json"
 
-    /// Removes an earlier demo's `run` and `data` folders from `folder`: only where the folder
-    /// holds a demo's stamp and they hold nothing but what a demo writes, so a user's dataset,
-    /// run or notes are never taken for one.
+    /// An earlier demo's entries in `folder`: its stamp, `run` and `data` folders, report and
+    /// per-sample files. Its `run` and `data` only where the folder holds a demo's stamp and they
+    /// hold nothing but what a demo writes, so a user's dataset, run or notes are never taken for one.
     /// - Throws: `CLIError` naming the folder and why it is left alone.
-    static func removeEarlierDemo(in folder: URL) throws {
+    static func earlierDemo(in folder: URL) throws -> [URL] {
         let stamped = FileManager.default.fileExists(atPath: folder.appendingPathComponent(stamp).path)
         let runFiles: Set = ["model.json", "weights.safetensors", "history.csv", "checkpoint.safetensors", "curves.png", "curves.svg"]
         let spotFile = /spot[0-9]+(_truth\.png|\.(h5|hdr|img|txt|tif|png))/
@@ -180,10 +194,52 @@ struct Demo: ParsableCommand {
             }
             removable.append((name, url))
         }
-        for (name, url) in removable {
-            do { try FileManager.default.removeItem(at: url) } catch {
-                throw CLIError("\(url.path): an earlier demo's \(name) folder cannot be removed: \(systemReason(error))")
-            }
+        let reports = SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
+                                              geoJSON: true, figures: true)
+            + (Evaluate.outputs + ["per_sample.csv", stamp]).map { folder.appendingPathComponent($0) }
+        return removable.map(\.url) + reports.filter { FileManager.default.fileExists(atPath: $0.path) }
+    }
+}
+
+/// An earlier demo set aside in its folder (`.earlier-demo`) while a new one is written, with the
+/// names the folder held beside it: a new demo that fails or is stopped goes, and the earlier one
+/// comes back whole (also after a kill, when the next demo starts there).
+enum EarlierDemo {
+    static let name = ".earlier-demo"
+    /// In the set-aside folder: the names the demo's folder held beside the earlier demo (the user's).
+    static let keptList = ".kept"
+
+    /// Moves `entries` (an earlier demo's) into `.earlier-demo`, with the list of every other name.
+    static func setAside(_ entries: [URL], in folder: URL) throws {
+        let aside = folder.appendingPathComponent(name)
+        try createFolder(aside)
+        let moving = Set(entries.map(\.lastPathComponent))
+        let kept = try folderEntries(folder).filter { !moving.contains($0) && $0 != name }
+        try writeDurably(Data(kept.joined(separator: "\n").utf8), to: aside.appendingPathComponent(keptList))
+        for entry in entries where rename(entry.path, aside.appendingPathComponent(entry.lastPathComponent).path) != 0 {
+            let reason = String(cString: strerror(errno))
+            _ = restore(in: folder)
+            throw CLIError("\(entry.path): an earlier demo's file cannot be set aside: \(reason)")
         }
+    }
+
+    /// Removes what a new demo wrote (every name `.kept` does not list) and moves the earlier demo
+    /// back; nil where none was set aside, else how many entries came back.
+    static func restore(in folder: URL) -> Int? {
+        let aside = folder.appendingPathComponent(name)
+        guard let list = try? String(contentsOf: aside.appendingPathComponent(keptList), encoding: .utf8) else { return nil }
+        let kept = Set(list.split(separator: "\n").map(String.init))
+        for entry in (try? folderEntries(folder)) ?? [] where entry != name && !kept.contains(entry) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
+        }
+        let back = ((try? folderEntries(aside)) ?? []).filter { $0 != keptList }
+        for entry in back { _ = rename(aside.appendingPathComponent(entry).path, folder.appendingPathComponent(entry).path) }
+        try? FileManager.default.removeItem(at: aside)
+        return back.count
+    }
+
+    /// The new demo is whole: the earlier one goes.
+    static func discard(in folder: URL) {
+        try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
     }
 }

@@ -46,6 +46,7 @@ struct Phantom: ParsableCommand {
     static let fewestRamanBands = 32
 
     func run() throws {
+        _ = InterruptFlag.install()  // Ctrl-C or SIGTERM stops between spots, keeping nothing
         let folder = fileURL(out)
         let manifest: URL, plan: (Int) -> (label: SampleLabel, split: Split)
         switch modality {

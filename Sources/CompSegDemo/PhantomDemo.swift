@@ -1,4 +1,5 @@
 import CompSegCore
+import CompSegIO
 import CompSegNN
 import CompSegTraining
 import Foundation
@@ -71,6 +72,7 @@ public struct PhantomDemo {
     /// Trains into `folder`, which must not hold a run.
     /// - Parameters:
     ///   - report: called with a line to print before training starts.
+    /// - Throws: `Interrupted` where a signal (`Interruption.received`) stopped training between steps.
     public static func run(_ settings: Settings, in folder: RunDirectory, registry: Registry,
                            report: (String) -> Void = { _ in }, progress: (EpochRecord) -> Void = { _ in },
                            step: (Int, Int) -> Void = { _, _ in }) throws -> Outcome {
@@ -90,7 +92,9 @@ public struct PhantomDemo {
         model.rows = prepared.rows
         if let manifest = prepared.manifest { model.versions["manifest"] = manifest.path }
         let run = try TrainingRun(creating: folder, model: model, train: train, validation: validation, registry: registry)
-        _ = try run.run(progress: progress, step: step)
+        guard try run.run(progress: progress, step: step, shouldStop: { Interruption.received != 0 }) else {
+            throw Interrupted(signal: Int32(Interruption.received))
+        }
 
         // The phantom's validation spots have truth, so Dice chooses (the paper's .35 were they to lack
         // it); recorded with the run, as train records it.

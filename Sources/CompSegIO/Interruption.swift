@@ -16,6 +16,7 @@ public enum Interruption {
 /// Work stopped by `signal` between two of its parts.
 public struct Interrupted: Error, CustomStringConvertible {
     public let signal: Int32
+    public init(signal: Int32) { self.signal = signal }
     public var description: String {
         "interrupted by " + (signal == SIGINT ? "Ctrl-C (SIGINT)" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")
             + ": stopped before the end; the files it was writing were not kept"

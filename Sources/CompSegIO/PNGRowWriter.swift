@@ -46,7 +46,7 @@ public final class PNGRowWriter {
         try rows.withUnsafeBufferPointer { buffer in
             for r in 0..<(rows.count / rowBytes) {
                 guard compseg_png_writer_row(state, buffer.baseAddress! + r * rowBytes) == 1 else {
-                    throw failure("cannot write row \(rowsWritten)")
+                    throw failure("cannot be written: row \(rowsWritten)")
                 }
                 rowsWritten += 1
             }
@@ -61,8 +61,9 @@ public final class PNGRowWriter {
         guard compseg_png_writer_end(state) == 1 else { throw failure("cannot be written") }
         open = false
         guard compseg_png_writer_close(state) == 1 else {
+            let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
-            throw IOError(file: url.path, "cannot be written: closing the file failed (is the disk full?)")
+            throw IOError(file: url.path, "cannot be written: closing the file failed: \(reason)")
         }
         try commit(temporary: temporary, to: url)
     }

@@ -36,12 +36,12 @@ public final class TrainedModel {
     /// - Throws: naming the run folder's file that is missing or does not fit the topology.
     public init(run: RunDirectory, registry: Registry) throws {
         self.run = run
-        description = try run.readModel()
+        var model = try run.readModel()
         // Everything the run needs to segment its files (not the head), named at once.
-        try description.requirePlugins(registry, file: run.modelFile.path, kinds: [.topology, .modality, .transform])
+        try model.requirePlugins(registry, file: run.modelFile.path, kinds: [.topology, .modality, .transform])
         do {
-            network = try registry.topology(description.topology.identifier, inputChannels: description.inputChannels,
-                                            seed: description.training.seed, description.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
+            network = try registry.topology(model.topology.identifier, inputChannels: model.inputChannels,
+                                            seed: model.training.seed, model.topology.pluginConfiguration(source: "\(run.modelFile.path): topology"))
         } catch let error as ConfigurationError where error.source.hasPrefix(run.modelFile.path) {
             throw error
         } catch {  // a topology's own check of its settings (a width out of range, say): named with the file it read them from
@@ -51,7 +51,7 @@ public final class TrainedModel {
             let epochs = (try? run.readHistory().count) ?? 0
             let trained = epochs > 0 ? "its history.csv records \(epochs) epoch\(epochs == 1 ? "" : "s")"
                 : FileManager.default.fileExists(atPath: run.checkpointFile.path) ? "its checkpoint.safetensors holds trained epochs" : nil
-            if trained == nil, let kept = description.bestEpoch {  // a run sent without its weights
+            if trained == nil, let kept = model.bestEpoch {  // a run sent without its weights
                 throw TrainingError("\(run.weightsFile.path): not found, though model.json records the weights of epoch \(kept) as kept: "
                                     + "a run is applied with its model.json and weights.safetensors together; copy the weights "
                                     + "beside model.json (ask whoever sent the run for them)")
@@ -61,15 +61,28 @@ public final class TrainedModel {
                     + "writes it again from checkpoint.safetensors"
             } ?? "the run has not finished an epoch"))
         }
-        let file: Safetensors
+        var file: Safetensors
         do { file = try run.readWeightsFile() } catch {
             // Unreadable for want of permission (another user's run): the system's reason alone, no resume to advise.
             guard FileManager.default.fileExists(atPath: run.checkpointFile.path), access(run.weightsFile.path, R_OK) == 0 else { throw error }
             throw TrainingError("\(error); `compseg train --resume \(shellWord(run.url.path))` writes it again from checkpoint.safetensors")
         }
+        // A run training now writes its next kept weights, then model.json: read between the two, both are read again.
+        for _ in 0..<20 where model.weightsChecksum != nil && file.dataChecksum != nil && file.dataChecksum != model.weightsChecksum
+            && FolderLock.isHeld(run.url) {
+            usleep(100_000)
+            (model, file) = (try run.readModel(), try run.readWeightsFile())
+        }
+        description = model
         let weights = file.tensors
         self.weights = (file.keptEpoch, file.dataChecksum)
-        try run.requireKeptWeights(file, of: description)
+        do { try run.requireKeptWeights(file, of: description) } catch let error as TrainingError where FolderLock.isHeld(run.url) {
+            let prefix = run.weightsFile.path + ": "
+            var busy = IOError(file: run.weightsFile.path, error.description.hasPrefix(prefix)
+                               ? String(error.description.dropFirst(prefix.count)) : error.description)
+            busy.isBusy = true  // exit 75: the run trains now; try again
+            throw busy
+        }
         if let (name, _) = weights.first(where: { !$0.value.scalars.allSatisfy(\.isFinite) }) {
             throw TrainingError("\(run.weightsFile.path): tensor '\(name)' holds NaN or infinite values; the run diverged "
                                 + "(train it again with a lower --lr)")

@@ -14,8 +14,20 @@ extension TissueMicroarraySettings {
     /// files are written into a staging folder and moved in at the end, so a failure (a full disk)
     /// leaves no partial phantom, and the folders made for it go again.
     /// - Returns: the manifest's location.
+    /// A signal (`Interruption`) stops it between spots, keeping nothing. A phantom killed while it
+    /// moved its files in is completed first, and then named as the folder's content.
     /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
     func writeMicroarray(to folder: URL, _ write: (Int, URL) throws -> WrittenSpot) throws -> URL {
+        if FileManager.default.fileExists(atPath: folder.path) {
+            let lock = try FolderLock(folder, holder: "writing a phantom into this folder")
+            let finished = finishInterruptedMoves(in: folder)
+            lock.release()
+            if !finished.isEmpty {
+                throw IOError(file: folder.path, "held a phantom that a kill stopped while its files were moved in: its last "
+                              + "\(finished.count) files are moved in now, so the folder holds that phantom whole (manifest.csv); "
+                              + "choose a new or empty folder for another")
+            }
+        }
         try requireEmptyFolder(folder, "choose a new or empty folder (nothing is overwritten)")
         // A spot's image is made in double, then written from a float copy.
         try requireMemory(Double(size * size * valuesPerPixel) * 12,
@@ -29,6 +41,7 @@ extension TissueMicroarraySettings {
             try writeAllOrNothing(into: folder, last: ["manifest.csv"]) { staging in
                 var lines = ["path,label,split,truth"]
                 for i in 0..<spots {
+                    try Interruption.check()  // Ctrl-C: between spots, the staging folder goes
                     let spot = try write(i, staging)
                     try PNGImage(width: size, height: size, channels: 1, pixels: spot.truth.map { $0 ? 255 : 0 })
                         .write(to: staging.appendingPathComponent("\(spot.id)_truth.png"))
