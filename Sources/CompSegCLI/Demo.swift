@@ -103,6 +103,10 @@ struct Demo: ParsableCommand {
                 print("A demo killed before its end had worked in \(folder.path): " + (restored == 0 ? "its files are removed"
                       : "its files are removed and the earlier demo it had set aside is back"))
             }
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent(EarlierDemo.name).path) {
+                throw CLIError("\(folder.appendingPathComponent(EarlierDemo.name).path) holds files of an earlier demo that could not be "
+                               + "moved back (named above): move them back by hand, then run the demo again")
+            }
             if !force {
                 let earlier = FileManager.default.fileExists(atPath: folder.appendingPathComponent(Self.stamp).path)
                 try requireEmptyFolder(folder, earlier ? "pass --force to replace the demo there, or choose another --out"
@@ -206,15 +210,17 @@ struct Demo: ParsableCommand {
 /// comes back whole (also after a kill, when the next demo starts there).
 enum EarlierDemo {
     static let name = ".earlier-demo"
-    /// In the set-aside folder: the names the demo's folder held beside the earlier demo (the user's).
-    static let keptList = ".kept"
+    /// In the set-aside folder: the names the demo's folder held beside the earlier demo (the
+    /// user's), and the earlier demo's, which are moved in after the lists are written.
+    static let keptList = ".kept", movedList = ".moved"
 
-    /// Moves `entries` (an earlier demo's) into `.earlier-demo`, with the list of every other name.
+    /// Moves `entries` (an earlier demo's) into `.earlier-demo`, with the lists of every other name and of theirs.
     static func setAside(_ entries: [URL], in folder: URL) throws {
         let aside = folder.appendingPathComponent(name)
         try createFolder(aside)
         let moving = Set(entries.map(\.lastPathComponent))
         let kept = try folderEntries(folder).filter { !moving.contains($0) && $0 != name }
+        try writeDurably(Data(moving.sorted().joined(separator: "\n").utf8), to: aside.appendingPathComponent(movedList))
         try writeDurably(Data(kept.joined(separator: "\n").utf8), to: aside.appendingPathComponent(keptList))
         for entry in entries where rename(entry.path, aside.appendingPathComponent(entry.lastPathComponent).path) != 0 {
             let reason = String(cString: strerror(errno))
@@ -223,23 +229,47 @@ enum EarlierDemo {
         }
     }
 
-    /// Removes what a new demo wrote (every name `.kept` does not list) and moves the earlier demo
-    /// back; nil where none was set aside, else how many entries came back.
-    static func restore(in folder: URL) -> Int? {
-        let aside = folder.appendingPathComponent(name)
-        guard let list = try? String(contentsOf: aside.appendingPathComponent(keptList), encoding: .utf8) else { return nil }
-        let kept = Set(list.split(separator: "\n").map(String.init))
-        for entry in (try? folderEntries(folder)) ?? [] where entry != name && !kept.contains(entry) {
-            try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
-        }
-        let back = ((try? folderEntries(aside)) ?? []).filter { $0 != keptList }
-        for entry in back { _ = rename(aside.appendingPathComponent(entry).path, folder.appendingPathComponent(entry).path) }
-        try? FileManager.default.removeItem(at: aside)
-        return back.count
+    /// Whether `entry` is a name a demo writes into its folder: its stamp, `run` and `data`, its
+    /// report and tables, and a spot's pictures.
+    static func isDemos(_ entry: String) -> Bool {
+        ["run", "data", Demo.stamp, "per_sample.csv"].contains(entry) || Evaluate.outputs.contains(entry)
+            || entry.wholeMatch(of: /spot[0-9]+_[a-z]+\.(png|tif|geojson)/) != nil || isLeftoverTemporary(entry)
     }
 
-    /// The new demo is whole: the earlier one goes.
+    /// Removes what a new demo wrote and moves the earlier demo back; nil where none was set
+    /// aside, else how many entries came back. What the new demo wrote is every name a demo writes
+    /// (`isDemos`) that `.kept` does not list, but for an earlier demo's entry that a kill left
+    /// unmoved (listed in `.moved`, not set aside): it stays, as does any other name (a user's).
+    /// An entry that cannot be moved back keeps `.earlier-demo`, and says so.
+    static func restore(in folder: URL) -> Int? {
+        let aside = folder.appendingPathComponent(name)
+        func list(_ file: String) -> Set<String>? {
+            (try? String(contentsOf: aside.appendingPathComponent(file), encoding: .utf8)).map { Set($0.split(separator: "\n").map(String.init)) }
+        }
+        guard let kept = list(keptList), let moving = list(movedList) else {
+            // Killed before its lists were whole: nothing was moved yet, and nothing new written.
+            try? FileManager.default.removeItem(at: aside)
+            return nil
+        }
+        let setAside = Set(((try? folderEntries(aside)) ?? []))
+        for entry in (try? folderEntries(folder)) ?? [] where entry != name && !kept.contains(entry) && isDemos(entry)
+            && !(moving.contains(entry) && !setAside.contains(entry)) {
+            try? FileManager.default.removeItem(at: folder.appendingPathComponent(entry))
+        }
+        let back = setAside.subtracting([keptList, movedList]).sorted()
+        let stuck = back.filter { rename(aside.appendingPathComponent($0).path, folder.appendingPathComponent($0).path) != 0 }
+        if stuck.isEmpty { try? FileManager.default.removeItem(at: aside) } else {
+            warn("\(aside.path) keeps \(stuck.joined(separator: ", ")) of the earlier demo, which could not be moved back (a file of "
+                 + "that name is in the way): move them back by hand")
+        }
+        return back.count - stuck.count
+    }
+
+    /// The new demo is whole: the earlier one goes (renamed first, so that a kill while it is
+    /// removed leaves a temporary, not a half-removed demo the next one would put back).
     static func discard(in folder: URL) {
-        try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+        let gone = folder.appendingPathComponent(".earlier-demo.\(UUID().uuidString).tmp")
+        guard rename(folder.appendingPathComponent(name).path, gone.path) == 0 else { return }
+        try? FileManager.default.removeItem(at: gone)
     }
 }

@@ -85,6 +85,11 @@ public func createWritableFolder(_ url: URL, remedy: String = "choose another --
 /// ends however it ends (a kill too), so that two processes never write one run at once.
 public final class FolderLock {
     private var descriptor: Int32
+    /// The folder's `fileIdentity`, while this process holds it.
+    private var identity: String?
+    /// The folders this process holds (flock conflicts between two opens in one process as well).
+    nonisolated(unsafe) private static var heldHere: [String: Int] = [:]
+    private static let heldHereLock = NSLock()
 
     /// - Parameter holder: what the process holding it does, for the message ("training this run").
     /// - Throws: `IOError` naming the folder when another process holds it or it cannot be opened.
@@ -100,10 +105,14 @@ public final class FolderLock {
             busy.isBusy = true
             throw busy
         }
+        identity = fileIdentity(url.path)
+        if let identity { Self.heldHereLock.withLock { Self.heldHere[identity, default: 0] += 1 } }
     }
 
-    /// Whether another process holds the lock on `url` now (a run training there, say).
+    /// Whether another process holds the lock on `url` now (a run training there, say); this
+    /// process's own lock is none.
     public static func isHeld(_ url: URL) -> Bool {
+        if let identity = fileIdentity(url.path), heldHereLock.withLock({ heldHere[identity] != nil }) { return false }
         let descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
         guard descriptor >= 0 else { return false }
         defer { close(descriptor) }  // closing releases a shared lock taken here
@@ -149,6 +158,12 @@ public final class FolderLock {
         guard descriptor >= 0 else { return }
         close(descriptor)
         descriptor = -1
+        if let identity {
+            Self.heldHereLock.withLock {
+                Self.heldHere[identity, default: 1] -= 1
+                if Self.heldHere[identity] == 0 { Self.heldHere[identity] = nil }
+            }
+        }
     }
 
     deinit { release() }

@@ -18,7 +18,8 @@ extension TissueMicroarraySettings {
     /// moved its files in is completed first, and then named as the folder's content.
     /// - Throws: when `folder` is not new or empty (nothing is overwritten) or a write fails.
     func writeMicroarray(to folder: URL, _ write: (Int, URL) throws -> WrittenSpot) throws -> URL {
-        if FileManager.default.fileExists(atPath: folder.path) {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue {
             let lock = try FolderLock(folder, holder: "writing a phantom into this folder")
             let finished = finishInterruptedMoves(in: folder)
             lock.release()

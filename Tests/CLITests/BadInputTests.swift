@@ -169,11 +169,17 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: earlier + "/run/weights.safetensors"))
         try FileManager.default.removeItem(atPath: earlier + "/data/NOTES.txt")
         try refuses(commands[2].1 + ["--out", earlier], saying: "pass --force to replace the demo there")
-        // A replacement stopped at its first write leaves none of the earlier demo's report beside its new run.
-        #expect(FileManager.default.fileExists(atPath: earlier + "/report.html"))
-        let stoppedDemo = try cli.run(commands[2].1 + ["--out", earlier, "--force"], environment: ["COMPSEG_FAULT_KILL_AT": "1"])
-        let left = try FileManager.default.contentsOfDirectory(atPath: earlier)  // data: the empty folder made above
-        #expect(stoppedDemo.status != 0 && left.allSatisfy { ["demo.json", "data"].contains($0) || $0.hasPrefix(".") }, "\(left)")
+        // A replacement killed at its first writes, or later, leaves the earlier demo: the next demo there puts it back whole.
+        let summary = try Data(contentsOf: URL(fileURLWithPath: earlier + "/summary.json"))
+        for killedAt in ["1", "2", "3", "12"] {
+            let stoppedDemo = try cli.run(commands[2].1 + ["--out", earlier, "--force"], environment: ["COMPSEG_FAULT_KILL_AT": killedAt])
+            #expect(stoppedDemo.status != 0)
+            let back = try cli.run(commands[2].1 + ["--out", earlier])
+            #expect(back.status != 0 && back.output.contains("pass --force to replace the demo there"), "\(back.output)")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: earlier + "/summary.json")) == summary, "killed at \(killedAt)")
+            #expect(FileManager.default.fileExists(atPath: earlier + "/run/weights.safetensors")
+                        && !FileManager.default.fileExists(atPath: earlier + "/.earlier-demo"), "killed at \(killedAt)")
+        }
         let replaced = try cli.run(commands[2].1 + ["--out", earlier, "--force"])
         #expect(replaced.status == 0, "\(replaced.output)")
         // What a run stopped before its first epoch leaves is its own: training into it again starts it.
