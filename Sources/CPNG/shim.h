@@ -6,7 +6,7 @@
 #include <string.h>
 
 static inline void compseg_png_image_init(png_image *image) {
-    png_image empty = {0};  /* zeroed without memset: no string.h in this module */
+    png_image empty = {0};  /* zeroed, every field */
     *image = empty;
     image->version = PNG_IMAGE_VERSION;
 }

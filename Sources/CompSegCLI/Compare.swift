@@ -13,7 +13,7 @@ struct Compare: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train several topologies on the same data and budget and compare them on the test split.")
 
-    @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth]).") var data: String
+    @Option(help: "Dataset manifest CSV (path,label,split[,mask,truth,patient]).") var data: String
     @Option(help: "Modality: a manifest in modalities/ by name (e.g. infrared), a manifest file, or a reader plugin.") var modality: String
     @Option(help: "Topologies, comma-separated (the `plugins` command lists them; default \(Compare.defaultTopologies)); each receives --width and --depth.") var topologies: String?
     @Option(help: "Instead of --topologies: a YAML or JSON file whose list `topologies` holds identifiers or {name, topology, configuration} entries, e.g. to compare configurations of one topology.")
@@ -50,9 +50,7 @@ struct Compare: ParsableCommand {
             guard training.seed == nil else { throw ValidationError("give either --seed or --seeds, not both") }
         }
         _ = try headOptions(headOption)
-        if threshold != "auto", !(Float(threshold).map { $0 > 0 && $0 < 1 } ?? false) {
-            throw ValidationError("--threshold must be 'auto' or a number in (0, 1), got \(threshold)")
-        }
+        try requireThreshold(threshold, command: "compare", takesAuto: true)
         if config != nil && topologies != nil {
             throw ValidationError("give either --topologies or --config, not both")
         }
@@ -154,7 +152,7 @@ struct Compare: ParsableCommand {
         -> (threshold: Float, origin: String, unchosen: String?) {
         let rows = manifest.rows(in: .val)
         let choice = try session.chooseThreshold(registry: registry) { try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path) }
-        if let fixed = Float(threshold) { return (fixed, "set by --threshold", nil) }
+        if let fixed = Float(threshold.trimmingCharacters(in: .whitespaces)) { return (fixed, "set by --threshold", nil) }
         guard let choice else {
             let why = rows.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
             return (SegmentationFiles.defaultThreshold, "the paper's 0.35: \(why) to choose one on", "threshold 0.35: \(why) to choose one on")
@@ -669,7 +667,7 @@ struct Compare: ParsableCommand {
                                          + (overSeeds ? " over the samples, then over the seeds)." : "; the table's ± is its spread over those "
                                             + "samples, not the uncertainty of the comparison).") + caveat))
         }
-        if let fixed = Float(threshold) {
+        if let fixed = Float(threshold.trimmingCharacters(in: .whitespaces)) {
             tiles.append(ReportHTML.tile("Threshold", thresholdText(fixed),
                                          "A pixel counts as tumor where the activation exceeds it: set by --threshold, the same for every row."))
         } else {

@@ -15,7 +15,7 @@ struct Evaluate: ParsableCommand {
         abstract: "Evaluate a trained run on a manifest: AUC, Dice, per-sample results, maps and masks.")
 
     @Option(help: "Run folder written by `train`.") var model: String
-    @Option(help: "Manifest CSV (path,label,split[,mask,truth]).") var data: String
+    @Option(help: "Manifest CSV (path,label,split[,mask,truth,patient]).") var data: String
     @Option(help: "Output folder.") var out: String
     @Option(help: "Split to evaluate: train, val, test or all.") var split = EvaluatedSplit.test
     @Option(parsing: .unconditional, help: "Activation threshold, or 'auto' to pick it on the validation split (best mean Dice where truth exists, else Youden). Default: the run's, chosen so after training; else the paper's 0.35.")
@@ -33,7 +33,7 @@ struct Evaluate: ParsableCommand {
     func validate() throws {
         guard !out.isEmpty, !model.isEmpty else { throw ValidationError("--\(model.isEmpty ? "model" : "out") must name a folder, got an empty path") }
         try requireOutsideRun(out: out, model: model)
-        try requireThreshold(threshold, command: "evaluate")
+        try requireThreshold(threshold, command: "evaluate", takesAuto: true)
     }
 
     func run() throws {
@@ -167,31 +167,40 @@ struct Evaluate: ParsableCommand {
         }
     }
 
-    /// The scored test rows, `except` those found as the run's own, whose patient has train or val
-    /// rows in `manifest` (the run's own): each with that patient's split and lines there.
-    static func ofTrainedPatients(_ scored: [Manifest.Row], in manifest: Manifest, except seen: [Manifest.Row])
-        -> [(row: Manifest.Row, patient: String, split: Split, lines: [Int])] {
-        let skip = Set(seen.map(\.line))
-        var trainedLines: [String: (split: Split, lines: [Int])] = [:]
-        for row in manifest.rows where row.split == .train || row.split == .val {
-            guard let patient = row.patient, trainedLines[patient]?.split != .train || row.split == .train else { continue }
-            if trainedLines[patient]?.split != row.split { trainedLines[patient] = (row.split!, []) }
-            trainedLines[patient]!.lines.append(row.line)
+    /// The scored rows whose patient the run learned from (train rows) or chose its kept epoch and
+    /// threshold on (val rows, for a scored row not itself a val row), other than the row itself:
+    /// each with that patient's split and the run's files of it. The run's rows are those
+    /// model.json records with their patients; a run that recorded none takes the train and val
+    /// rows of `manifest` where it is the run's own (`runsOwn`). Rows `learned` (found as the
+    /// run's training samples themselves) are warned of as such, not here.
+    static func ofTrainedPatients(_ scored: [Manifest.Row], trained: [ManifestRows], in manifest: Manifest, runsOwn: Bool,
+                                  except learned: [Manifest.Row]) -> [(row: Manifest.Row, patient: String, split: String, files: [String])] {
+        var recorded = trained.flatMap { $0.perRow ?? [] }.compactMap { r in r.patient.map { (patient: $0, split: r.split, name: r.name) } }
+        if recorded.isEmpty, runsOwn {
+            recorded = manifest.rows.filter { $0.split == .train || $0.split == .val }.compactMap { row in
+                row.patient.map { ($0, row.split!.rawValue, row.path.lastPathComponent.precomposedStringWithCanonicalMapping) }
+            }
         }
+        let byPatient = Dictionary(grouping: recorded, by: \.patient)
+        let skip = Set(learned.map(\.line))
         return scored.compactMap { row in
-            guard row.split == .test, !skip.contains(row.line), let patient = row.patient, let there = trainedLines[patient] else { return nil }
-            return (row, patient, there.split, there.lines)
+            guard !skip.contains(row.line), let patient = row.patient, let theirs = byPatient[patient] else { return nil }
+            let name = row.path.lastPathComponent.precomposedStringWithCanonicalMapping
+            let others = theirs.filter { $0.name != name }
+            let split = others.contains { $0.split == "train" } ? "train" : row.split != .val && others.contains { $0.split == "val" } ? "val" : nil
+            guard let split else { return nil }
+            return (row, patient, split, others.filter { $0.split == split }.map(\.name))
         }
     }
 
     /// Warns of the scored samples whose patients the run learned from or validated on (`ofTrainedPatients`).
-    func warnAboutSamplesOfTrainedPatients(_ found: [(row: Manifest.Row, patient: String, split: Split, lines: [Int])]) {
+    func warnAboutSamplesOfTrainedPatients(_ found: [(row: Manifest.Row, patient: String, split: String, files: [String])]) {
         guard !found.isEmpty else { return }
         let named = found.prefix(3).map { f in
-            "\(f.row.path.lastPathComponent): patient '\(f.patient)', \(f.split.rawValue) line" + (f.lines.count == 1 ? " " : "s ")
-                + f.lines.prefix(4).map(String.init).joined(separator: ", ") + (f.lines.count > 4 ? ", …" : "")
+            "\(f.row.path.lastPathComponent): patient '\(f.patient)', whose " + f.files.prefix(3).joined(separator: ", ")
+                + (f.files.count > 3 ? ", …" : "") + " it " + (f.split == "train" ? "trained on" : "validated on")
         }.joined(separator: "; ") + (found.count > 3 ? "; …" : "")
-        let learned = found.contains { $0.split == .train }
+        let learned = found.contains { $0.split == "train" }
         warn("--split \(split.rawValue) scores \(counted(found.count, "sample")) of patients the run "
              + (learned ? "learned from" : "chose its kept epoch and threshold on") + " (\(named)): a patient's samples share tissue, "
              + "staining and preparation, so their scores are optimistic; keep each patient's rows in one split, or score a manifest "
@@ -271,8 +280,11 @@ struct Evaluate: ParsableCommand {
         let (samples, maps, truth) = try load(inputs, leftOut: leftOut)
         let seenByPixels = Self.seenByPixels(inputs, trained: trained.description.trainedRows, except: seen)
         warnAboutSamplesSeenByPixels(seenByPixels)
-        let ofSeenPatients = runsOwn ? Self.ofTrainedPatients(inputs.rows, in: manifest, except: seen.map(\.row) + seenByPixels.map(\.row)) : []
+        let ofSeenPatients = Self.ofTrainedPatients(inputs.rows, trained: trained.description.trainedRows, in: manifest, runsOwn: runsOwn,
+                                                    except: (seen.map { ($0.row, $0.split) } + seenByPixels.map { ($0.row, $0.split) })
+                                                        .filter { $0.1 == "train" }.map(\.0))
         warnAboutSamplesOfTrainedPatients(ofSeenPatients)
+        Train.warnAboutPatientIDs(manifest)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: chosen)
         if let history = try? trained.run.readHistory(), let kept = RunDirectory.bestEpoch(history),
            let note = history.first(where: { $0.epoch == kept })?.collapse {
@@ -332,7 +344,7 @@ struct Evaluate: ParsableCommand {
             warnAboutUnfamiliarInputs(trained)
             let curves = reportCurves(trained.run)  // before the warnings are taken: one it cannot read is among them
             let warnings = Warnings.written
-            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count, ofTheirPatients: ofSeenPatients.count))\(skipped)",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count, ofTheirPatients: ofSeenPatients.filter { f in !(seen.map(\.row) + seenByPixels.map(\.row)).contains { $0.line == f.row.line } }.count))\(skipped)",
                                        to: staging, curves: curves, thresholdOrigin: origin, warnings: warnings,
                                        footer: reportFooter(weights: trained.weights, fineTunedFrom: trained.description.initialWeights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },
@@ -348,8 +360,13 @@ struct Evaluate: ParsableCommand {
             line += String(format: ": AUC %.3f", auc) + (sm.aucCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
         }
         if let auc = sm.patientAUC, let cancer = sm.nPatientsCancer, let free = sm.nPatientsCancerFree {
-            line += String(format: "; over %d patients (%d cancer, %d cancer-free, each by its highest tumor fraction) AUC %.3f", cancer + free,
-                           cancer, free, auc) + (sm.patientAUCCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
+            line += String(format: "; patient AUC %.3f", auc) + (sm.patientAUCCI.map { String(format: " [%.3f, %.3f]", $0[0], $0[1]) } ?? "")
+                + " over \(cancer + free) patients (\(cancer) cancer, \(free) cancer-free, each by its highest tumor fraction)"
+        } else if let cancer = sm.nPatientsCancer {
+            line += " (no patient AUC: \(SegmentationEvaluation.noPatientAUC(cancer: cancer)))"
+        }
+        if sm.auc != nil, sm.aucCI == nil, let label = evaluation!.classFromOnePatient {
+            line += " (no interval: every \(label == .cancer ? "cancer" : "cancer-free") sample comes from one patient)"
         }
         if let d = sm.diceMean { line += String(format: ", Dice %.3f", d) + (sm.diceSD.map { String(format: " ± %.3f", $0) } ?? "") }
         else if sm.nCancer > 0, !counts.contains(where: { $0.hasTruth && $0.label == .cancer }) {
@@ -455,9 +472,10 @@ enum EvaluatedSplit: String, ExpressibleByArgument, CaseIterable {
     func scored(byItsRun own: Bool, seen: Int = 0, ofTheirPatients patients: Int = 0) -> String {
         switch self {
         case .test where seen + patients > 0:
-            "the test split (" + (seen > 0 ? "\(seen) of its samples are the run's training or validation samples" : "")
-                + (seen > 0 && patients > 0 ? " and \(patients) of their patients" : "")
-                + (seen == 0 ? "\(patients) of its samples are of patients of the run's training or validation rows" : "") + ": not held out)"
+            "the test split (" + (seen > 0 ? "\(seen) of its samples \(seen == 1 ? "is a" : "are") training or validation sample\(seen == 1 ? "" : "s") of the run" : "")
+                + (seen > 0 && patients > 0 ? " and \(patients) more \(patients == 1 ? "is" : "are")" : "")
+                + (seen == 0 ? "\(patients) of its samples \(patients == 1 ? "is" : "are")" : "")
+                + (patients > 0 ? " of patients the run trained or validated on" : "") + ": not held out)"
         case .test: own ? "the test split (held out from training)" : "the test split"
         case .val: own ? "the validation split (it chose the kept epoch and the run's threshold: not held out)" : "the validation split"
         case .train: own ? "the training split (the network learned from it)" : "the training split"

@@ -255,12 +255,12 @@ func requireOption(_ name: String, _ value: Int?, in range: ClosedRange<Int>) th
     }
 }
 
-/// Refuses a `--threshold` that is not a number in (0, 1) (nor `auto`, where `command` takes
-/// it), saying what a mistaken one meant: a percentage, a decimal comma, or `auto` where the
-/// command reads no validation rows.
-func requireThreshold(_ text: String?, command: String) throws {
+/// Refuses a `--threshold` that is not a number in (0, 1) (nor `auto`, where the command
+/// `takesAuto`), saying what a mistaken one meant: a percentage, a decimal comma, or `auto` where
+/// `command` reads no validation rows.
+func requireThreshold(_ text: String?, command: String, takesAuto: Bool = false) throws {
     guard let text else { return }
-    let t = text.trimmingCharacters(in: .whitespaces), takesAuto = command == "evaluate"
+    let t = text.trimmingCharacters(in: .whitespaces)
     if text == "auto" && takesAuto { return }
     if let value = Float(t), value > 0, value < 1 { return }
     if t.lowercased() == "auto" && !takesAuto {

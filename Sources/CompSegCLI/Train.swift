@@ -719,6 +719,26 @@ struct Train: ParsableCommand {
                  + "if these mark tumor, they belong in the truth column")
         }
         warnAboutPatientsInSeveralSplits(manifest)
+        warnAboutPatientIDs(manifest)
+    }
+
+    /// Warns of patient ids that differ only in case, and of rows that name no patient beside rows
+    /// that do (each such row counts as a patient of its own).
+    static func warnAboutPatientIDs(_ manifest: Manifest) {
+        for group in manifest.patientsDifferingInCase.prefix(3) {
+            warn("patients " + group.map { "'\($0)'" }.joined(separator: ", ") + " differ only in case: one patient written two ways? "
+                 + "compseg takes them as different patients; write them alike")
+        }
+        let blank = manifest.rowsWithoutPatient
+        if !blank.isEmpty {
+            warn("\(counted(blank.count, "row")) of \(manifest.rows.count) name\(blank.count == 1 ? "s" : "") no patient (" + lines(blank.map(\.line)) + "): each is "
+                 + "counted as a patient of its own, and no patient AUC is given; fill in the patient column")
+        }
+    }
+
+    /// "line 4" or "lines 4, 5, 9, 12, …" (the first four).
+    static func lines(_ l: [Int]) -> String {
+        (l.count == 1 ? "line " : "lines ") + l.prefix(4).map(String.init).joined(separator: ", ") + (l.count > 4 ? ", …" : "")
     }
 
     /// Warns of patients whose rows lie in more than one split (`Manifest.patientsInSeveralSplits`),
@@ -726,9 +746,6 @@ struct Train: ParsableCommand {
     static func warnAboutPatientsInSeveralSplits(_ manifest: Manifest) {
         let shared = manifest.patientsInSeveralSplits
         guard !shared.isEmpty else { return }
-        func lines(_ l: [Int]) -> String {
-            (l.count == 1 ? "line " : "lines ") + l.prefix(4).map(String.init).joined(separator: ", ") + (l.count > 4 ? ", …" : "")
-        }
         let named = shared.prefix(3).map { p in
             "'\(p.patient)' (" + p.splits.map { "\($0.split.rawValue) \(lines($0.lines))" }.joined(separator: "; ") + ")"
         }.joined(separator: ", ") + (shared.count > 3 ? " and \(shared.count - 3) more" : "")

@@ -125,13 +125,15 @@ let movingList = ".moving"
 /// while it moved its files into place (it holds `movingList`): the files not yet moved are
 /// moved, in their order, and the staging folder goes. Call it holding the folder's lock, before
 /// `removeLeftoverTemporaries` (which removes staging folders whose set was never whole).
+/// With `last`, only a staging folder whose list ends with that name (one command's own set) is completed.
 /// - Returns: the names moved.
 @discardableResult
-public func finishInterruptedMoves(in folder: URL) -> [String] {
+public func finishInterruptedMoves(in folder: URL, endingWith last: String? = nil) -> [String] {
     var finished: [String] = []
     for name in (try? folderEntries(folder)) ?? [] where name.hasPrefix(".staging-") && isLeftoverTemporary(name) {
         let staging = folder.appendingPathComponent(name)
-        guard let list = try? String(contentsOf: staging.appendingPathComponent(movingList), encoding: .utf8) else { continue }
+        guard let list = try? String(contentsOf: staging.appendingPathComponent(movingList), encoding: .utf8),
+              last == nil || list.split(separator: "\n").last.map(OutputList.unlisted) == last else { continue }
         for entry in list.split(separator: "\n").map(OutputList.unlisted) where !entry.contains("/") && entry != movingList {
             let from = staging.appendingPathComponent(entry).path
             guard FileManager.default.fileExists(atPath: from), rename(from, folder.appendingPathComponent(entry).path) == 0 else { continue }

@@ -42,11 +42,13 @@ public struct SegmentationEvaluation: Sendable {
         public var aucCI: [Double]?
         /// How `aucCI` was computed: "DeLong", or "Obuchowski, clustered by patient"; nil where not told.
         public var aucCIMethod: String? = nil
-        /// Where the manifest names patients: how many the labelled samples come from; nil otherwise.
+        /// Where the manifest names patients: how many the labelled samples name (a sample without
+        /// one stands alone in the interval, and is not counted here); nil otherwise.
         public var nPatients: Int? = nil
-        /// Where a patient gives several labelled samples: the AUC over patients, each scored by the
-        /// highest tumor fraction of its samples and labelled cancer where any of them is, with its
-        /// DeLong interval and the patients of each class; nil otherwise.
+        /// Where a patient gives several labelled samples and every sample names one: the AUC over
+        /// patients, each scored by the highest tumor fraction of its samples and labelled cancer
+        /// where any of them is, with its DeLong interval, and the patients of each class (the AUC
+        /// nil where a class has none); nil otherwise.
         public var patientAUC: Double? = nil, patientAUCCI: [Double]? = nil
         public var nPatientsCancer: Int? = nil, nPatientsCancerFree: Int? = nil
         /// Youden's point on the tumor fraction: the fraction at or above which a sample is called
@@ -153,13 +155,11 @@ public struct SegmentationEvaluation: Sendable {
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
-        if labelled.contains(where: { $0.patient != nil }) {
-            summary.aucCIMethod = clustered ? "Obuchowski, clustered by patient" : "DeLong"
-            summary.nPatients = Set(groups).count
-        } else if roc?.interval != nil {
-            summary.aucCIMethod = "DeLong"
-        }
-        if clustered {
+        if roc?.interval != nil { summary.aucCIMethod = clustered ? "Obuchowski, clustered by patient" : "DeLong" }
+        let named = Set(labelled.compactMap(\.patient))
+        if !named.isEmpty { summary.nPatients = named.count }
+        // Over patients only where every sample names one (a sample without is no patient to score).
+        if clustered, labelled.allSatisfy({ $0.patient != nil }) {
             // Each patient scored by its highest tumor fraction, and cancer where any of its samples is.
             var score: [String: Double] = [:], cancer: [String: Bool] = [:]
             for (group, r) in zip(groups, labelled) {
@@ -180,6 +180,23 @@ public struct SegmentationEvaluation: Sendable {
         if !truthCounts.isEmpty {
             summary.truthPixels = truthCounts.map(\.truthPixels).reduce(0, +)
             summary.truthPixelsOutsideTissue = truthCounts.map(\.truthOutsideTissue).reduce(0, +)
+        }
+    }
+
+    /// Why there is no patient AUC, with `cancer` patients counted cancer: one class of patients is absent.
+    public static func noPatientAUC(cancer: Int) -> String {
+        cancer > 0 ? "every patient has a cancer sample, so none is cancer-free: a patient with a tumor core and a normal core counts "
+            + "as cancer, and the sample AUC compares the cores" : "no patient has a cancer sample"
+    }
+
+    /// The label whose labelled samples, two or more, all come from one patient: no clustered
+    /// interval can be had then (its placement variance is undefined); nil otherwise.
+    public var classFromOnePatient: SampleLabel? {
+        let labelled = results.filter { $0.label != nil }
+        guard Self.patientGroups(labelled).clusters != nil else { return nil }
+        return [SampleLabel.cancer, .cancerFree].first { label in
+            let these = labelled.filter { $0.label == label }
+            return these.count > 1 && these.allSatisfy { $0.patient != nil } && Set(these.map(\.patient)).count == 1
         }
     }
 

@@ -355,6 +355,9 @@ public enum EvaluationReport {
             ReportHTML.tile("AUC", f(s.auc) + (s.aucCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
                             "How well the tumor fraction ranks cancer above cancer-free samples: 1 perfect, 0.5 chance; "
                                 + (s.auc == nil ? "none here: it needs samples of both classes."
+                                   : s.aucCI == nil && evaluation.classFromOnePatient != nil
+                                   ? "no 95% interval: every \(evaluation.classFromOnePatient == .cancer ? "cancer" : "cancer-free") sample comes "
+                                     + "from one patient, and samples of one patient are not independent, so they tell no spread between patients."
                                    : s.aucCI == nil
                                    ? "no 95% interval: DeLong's method gives none with one sample of a class, and a 0-wide one "
                                      + "when the classes separate completely or every score ties, which few samples cannot show."
@@ -363,10 +366,13 @@ public enum EvaluationReport {
                                      + "not independent, so each patient counts as one source."
                                    : "95% interval by DeLong's method.")),
         ]
-        if let auc = s.patientAUC, let cancer = s.nPatientsCancer, let free = s.nPatientsCancerFree {
-            tiles.append(ReportHTML.tile("Patient AUC", f(auc) + (s.patientAUCCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
+        if let cancer = s.nPatientsCancer, let free = s.nPatientsCancerFree {
+            tiles.append(ReportHTML.tile("Patient AUC", f(s.patientAUC) + (s.patientAUCCI.map { " [\(f($0[0])), \(f($0[1]))]" } ?? ""),
                                          "Over the patients (\(cancer) cancer / \(free) cancer-free), each scored by the highest tumor "
-                                         + "fraction of its samples and counted cancer where any of them is; 95% interval by DeLong's method."))
+                                         + "fraction of its samples and counted cancer where any of them is"
+                                         + (s.patientAUC == nil ? "; none here: " + SegmentationEvaluation.noPatientAUC(cancer: cancer) + "."
+                                            : s.patientAUCCI == nil ? "; no 95% interval with so few patients or a complete separation."
+                                            : "; 95% interval by DeLong's method.")))
         }
         tiles += [
             ReportHTML.tile("Threshold", thresholdText(s.threshold),

@@ -271,6 +271,18 @@ extension Manifest {
         return path.hasPrefix(prefix) ? String(path.dropFirst(prefix.count)) : path
     }
 
+    /// Patient ids that differ only in case ('P1', 'p1'): one patient written two ways, most
+    /// likely, which compseg takes as two. Each group sorted.
+    public var patientsDifferingInCase: [[String]] {
+        Dictionary(grouping: Set(rows.compactMap(\.patient)), by: { $0.lowercased() }).values
+            .filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+    }
+
+    /// The rows that name no patient in a manifest whose other rows name one.
+    public var rowsWithoutPatient: [Row] {
+        rows.contains { $0.patient != nil } ? rows.filter { $0.patient == nil } : []
+    }
+
     /// The patients whose rows lie in more than one split, in the order of their first rows: each
     /// with its splits in train, val, test order and each split's lines.
     public var patientsInSeveralSplits: [(patient: String, splits: [(split: Split, lines: [Int])])] {
@@ -402,6 +414,9 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
         /// Its sample's `PixelDigest` as the run first read it (nil in runs written before it was
         /// recorded): a file saved again without loss is known by it.
         public var pixels: String? = nil
+        /// Its patient, where the manifest names one (nil in runs written before it was recorded):
+        /// `evaluate` knows a scored sample of a patient the run learned from by it.
+        public var patient: String? = nil
 
         /// `row` as recorded: its file's name (composed, as one file's name is read from either
         /// normal form: data moved from macOS keeps its digest) and size, its label and split, and,
@@ -412,6 +427,7 @@ public struct ManifestRows: Codable, Sendable, Equatable, CustomStringConvertibl
                       bytes: Self.bytes(of: row.path), label: row.label?.rawValue ?? "",
                       contents: files.map { $0.map(ManifestRows.sampledContents).joined(separator: ",") },
                       files: files?.map { $0.lastPathComponent.precomposedStringWithCanonicalMapping })
+            patient = row.patient
         }
 
         public init(split: String, name: String, bytes: Int, label: String, contents: String? = nil, files: [String]? = nil) {

@@ -21,7 +21,7 @@ extension TissueMicroarraySettings {
         var isFolder: ObjCBool = false
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue {
             let lock = try FolderLock(folder, holder: "writing a phantom into this folder")
-            let finished = finishInterruptedMoves(in: folder)
+            let finished = finishInterruptedMoves(in: folder, endingWith: "manifest.csv")  // a phantom's moves alone
             lock.release()
             if !finished.isEmpty {
                 throw IOError(file: folder.path, "held a phantom that a kill stopped while its files were moved in: its last "

@@ -25,16 +25,36 @@ import Testing
 
         let evaluated = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/patients.csv"), "--out", folder.path("e")])
         #expect(evaluated.status == 0
-                    && evaluated.output.contains("--split test scores 1 sample of patients the run learned from (spot003.h5: patient 'P5', train lines 8, 9)")
+                    && evaluated.output.contains("--split test scores 1 sample of patients the run learned from (spot003.h5: patient 'P5', whose spot006.h5, spot007.h5 it trained on)")
                     && evaluated.output.contains("over 3 patients (2 cancer, 1 cancer-free"), "\(evaluated.output)")
         let report = try String(contentsOfFile: folder.path("e/report.html"), encoding: .utf8)
-        #expect(report.contains("1 of its samples are of patients of the run's training or validation rows: not held out"))
+        #expect(report.contains("1 of its samples is of patients the run trained or validated on: not held out"))
         #expect(report.contains("Patient AUC") && report.contains("from 3 patients"))
         let summary = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e/summary.json")))) as? [String: Any])
         #expect(summary["n_patients"] as? Int == 3 && summary["n_patients_cancer"] as? Int == 2 && summary["n_patients_cancer_free"] as? Int == 1)
-        #expect(summary["auc_ci_method"] as? String == "Obuchowski, clustered by patient" && summary["patient_auc"] is Double)
+        #expect((summary["auc_ci"] is NSNull || summary["auc_ci_method"] as? String == "Obuchowski, clustered by patient") && summary["patient_auc"] is Double)
         let table = try String(contentsOfFile: folder.path("e/per_sample.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table[0].hasSuffix(",patient") && table.contains { $0.hasPrefix("spot003,") && $0.hasSuffix(",P5") }, "\(table)")
+
+        // The run records its rows' patients: a test manifest of its own, apart from the run's, is checked against them too.
+        try Data(([withPatients[0]] + withPatients.filter { $0.contains(",test,") }).joined(separator: "\n").utf8)
+            .write(to: URL(fileURLWithPath: folder.path("data/test-only.csv")))
+        let apart = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/test-only.csv"), "--out", folder.path("e-apart")])
+        #expect(apart.status == 0 && apart.output.contains("scores 1 sample of patients the run learned from (spot003.h5: patient 'P5'"),
+                "\(apart.output)")
+        // --split val: validation samples of patients it trained on are said too.
+        let valLeak = withPatients.map { $0.hasPrefix("spot004.h5,") ? $0.replacingOccurrences(of: ",P3", with: ",P6") : $0 }
+        try Data((valLeak.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/val-leak.csv")))
+        let val = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/val-leak.csv"), "--out", folder.path("e-val"), "--split", "val"])
+        #expect(val.status == 0 && val.output.contains("--split val scores 1 sample of patients the run learned from (spot004.h5: patient 'P6'"),
+                "\(val.output)")
+        // Ids differing only in case, and rows without a patient beside named ones, are warned of; no patient AUC then.
+        let sloppy = withPatients.enumerated().map { i, line in i == 1 ? line.replacingOccurrences(of: ",P1", with: ",p1")
+                                                    : i == 3 ? line.replacingOccurrences(of: ",P2", with: ",") : line }
+        try Data((sloppy.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/sloppy.csv")))
+        let ids = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/sloppy.csv"), "--out", folder.path("e-ids")])
+        #expect(ids.status == 0 && ids.output.contains("patients 'P1', 'p1' differ only in case")
+                    && ids.output.contains("1 row of 12 names no patient (line 4)") && !ids.output.contains("; patient AUC"), "\(ids.output)")
 
         // Without the column: no patient warning, DeLong's interval, no patient numbers.
         let plain = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/manifest.csv"), "--out", folder.path("e-plain")])

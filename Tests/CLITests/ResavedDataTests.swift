@@ -77,7 +77,7 @@ import Testing
             + "saved again or copied): their AUC and Dice say nothing of how it segments new samples; leave them out of the test split"),
                 "\(evaluated.output)")
         let report = try String(contentsOfFile: folder.path("eval/report.html"), encoding: .utf8)
-        #expect(report.contains("1 of its samples are the run's training or validation samples: not held out"))
+        #expect(report.contains("1 of its samples is a training or validation sample of the run: not held out"))
 
         // Another spot's pixels under its name (another size): refused, naming the file's pixels.
         try FileManager.default.removeItem(at: resaved)
