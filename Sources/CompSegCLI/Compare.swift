@@ -598,7 +598,7 @@ struct Compare: ParsableCommand {
         let rocFigure = roc.isEmpty ? "" : ReportHTML.figure(svg: ROCCurve.svg(curves: roc), alt: "ROC curves of the tumor fraction",
                                           caption: "ROC of the tumor fraction on the test split, one curve per topology, with DeLong's 95% "
                                             + "interval of the AUC in the legend"
-                                            + (rows.first?.evaluation.summary.aucCIMethod?.contains("clustered") == true
+                                            + (rows.first?.evaluation.summary.aucCIClustered == true
                                                ? " (clustered by patient, as Obuchowski)" : "") + "; ringed dots are each topology's Youden point.")
         var sections: [String] = []
         for r in rows {

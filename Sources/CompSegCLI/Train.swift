@@ -580,8 +580,9 @@ struct Train: ParsableCommand {
         }
         // A project copied or moved whole: the manifest where it lies from the run's folder now, not the one it was trained beside.
         if data == nil, let relative = model.versions["manifestFromRun"] {
-            let beside = folder.url.appendingPathComponent(relative).standardizedFileURL
-            if beside.path != fileURL(manifestPath).standardizedFileURL.path, FileManager.default.fileExists(atPath: beside.path) {
+            let beside = folder.url.resolvingSymlinksInPath().appendingPathComponent(relative).standardizedFileURL
+            // The same file by another path (a link) is no move.
+            if let found = fileIdentity(beside.path), found != fileIdentity(fileURL(manifestPath).path) {
                 print("Resuming on \(beside.path), the manifest where it lay from the run's folder when it began (model.json's "
                       + "\(manifestPath) is where both lay then: the project was copied or moved); --data takes another")
                 manifestPath = beside.path

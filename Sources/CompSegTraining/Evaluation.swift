@@ -40,8 +40,11 @@ public struct SegmentationEvaluation: Sendable {
         /// DeLong 95% interval [low, high]; where patients are named and one gives several samples,
         /// clustered by patient (`aucCIMethod`).
         public var aucCI: [Double]?
-        /// How `aucCI` was computed: "DeLong", or "Obuchowski, clustered by patient"; nil where not told.
+        /// How `aucCI` was computed: "DeLong", or `clusteredMethod`; nil where there is no interval.
         public var aucCIMethod: String? = nil
+        public static let clusteredMethod = "Obuchowski, clustered by patient"
+        /// Whether `aucCI` counts each patient once.
+        public var aucCIClustered: Bool { aucCIMethod == Self.clusteredMethod }
         /// Where the manifest names patients: how many the labelled samples name (a sample without
         /// one stands alone in the interval, and is not counted here); nil otherwise.
         public var nPatients: Int? = nil
@@ -155,7 +158,7 @@ public struct SegmentationEvaluation: Sendable {
                           nCancer: labelled.filter { $0.label == .cancer }.count,
                           nCancerFree: labelled.filter { $0.label == .cancerFree }.count,
                           nBothEmpty: results.compactMap(\.pixel).filter(\.bothEmpty).count)
-        if roc?.interval != nil { summary.aucCIMethod = clustered ? "Obuchowski, clustered by patient" : "DeLong" }
+        if roc?.interval != nil { summary.aucCIMethod = clustered ? Summary.clusteredMethod : "DeLong" }
         let named = Set(labelled.compactMap(\.patient))
         if !named.isEmpty { summary.nPatients = named.count }
         // Over patients only where every sample names one (a sample without is no patient to score).

@@ -74,7 +74,9 @@ public enum EvaluationReport {
                                              alt: "ROC curve of the tumor fraction",
                                              caption: "ROC of the tumor fraction against the image labels. The ringed dot is Youden's point "
                                                 + "(the cut that maximizes sensitivity + specificity − 1); the interval, where there is one, "
-                                                + "is DeLong's 95% interval."))
+                                                + "is DeLong's 95% interval"
+                                                + (evaluation.summary.aucCIClustered
+                                                   ? ", clustered by patient (Obuchowski)." : ".")))
         }
         figures.append(ReportHTML.figure(svg: fractions.svg(), alt: "Tumor fraction by class",
                                          caption: "Tumor fraction of each sample (share of its tissue with activation above "
@@ -361,7 +363,7 @@ public enum EvaluationReport {
                                    : s.aucCI == nil
                                    ? "no 95% interval: DeLong's method gives none with one sample of a class, and a 0-wide one "
                                      + "when the classes separate completely or every score ties, which few samples cannot show."
-                                   : s.aucCIMethod?.contains("clustered") == true
+                                   : s.aucCIClustered
                                    ? "95% interval by DeLong's method clustered by patient (Obuchowski): a patient's samples are "
                                      + "not independent, so each patient counts as one source."
                                    : "95% interval by DeLong's method.")),

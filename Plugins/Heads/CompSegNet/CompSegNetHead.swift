@@ -5,7 +5,7 @@ import CompSegNN
 /// the mean activation over tissue; o = σ_{α,β,γ}(p) = α(2/(1 + e^{−βp/α}) − 1) + γp;
 /// loss = Σⱼ |oⱼ − α·ℓⱼ| (or the batch mean). σ saturates near α and reaches it at p ≈ 0.145
 /// (the defaults), so a cancer image's loss is least where about that share of its tissue lights
-/// up (slightly more with γ against it), while a cancer-free image is pushed to zero activation
+/// up (more costs slightly, through γ), while a cancer-free image is pushed to zero activation
 /// everywhere.
 public struct CompSegNetHead: PoolingHead, ReportsConfiguration {
     public struct Configuration: DefaultedConfiguration, Sendable, Equatable {
