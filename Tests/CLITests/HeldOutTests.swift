@@ -52,7 +52,7 @@ import Testing
         let leaked = try evaluate(manifest, "leaked")
         #expect(leaked.output.contains("warning: --split test scores 4 training samples the network learned from (model.json records them as "
                                        + "the run's training rows: spot004.h5, spot005.h5, spot006.h5, spot007.h5)"), "\(leaked.output)")
-        #expect(!leaked.title.contains("held out from training") && leaked.title.contains("4 of its samples are the run's training or validation samples"),
+        #expect(!leaked.title.contains("held out from training") && leaked.title.contains("4 of its samples are training or validation samples of the run"),
                 "\(leaked.title)")
 
         // Its validation rows, filed as test in a manifest of their own elsewhere.

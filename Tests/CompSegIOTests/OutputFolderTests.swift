@@ -105,15 +105,20 @@ import Testing
         try requireEmptyFolder(folder, "the list alone lists what is gone")
     }
 
-    /// Whether a folder's lock is held, as segment asks of a run that is still training.
+    /// Whether another process holds a folder's lock, as segment asks of a run that is still training.
     @Test func aHeldLockIsSeen() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-lock-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try createFolder(folder)
         #expect(!FolderLock.isHeld(folder))
         let lock = try FolderLock(folder, holder: "testing")
-        #expect(FolderLock.isHeld(folder))
+        #expect(!FolderLock.isHeld(folder))  // this process's own lock is no other's
         lock.release()
+        // Another holder: a lock on another open of the folder, as another process takes it.
+        let other = open(folder.path, O_RDONLY | O_DIRECTORY)
+        #expect(flock(other, LOCK_EX | LOCK_NB) == 0)
+        #expect(FolderLock.isHeld(folder))
+        close(other)
         #expect(!FolderLock.isHeld(folder) && !FolderLock.isHeld(folder.appendingPathComponent("gone")))
     }
 
