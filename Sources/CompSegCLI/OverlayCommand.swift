@@ -58,7 +58,7 @@ struct OverlayCommand: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let leftOut = input.skipUnreadable ? LeftOut() : nil
-        let (trained, modality, store, rows, streamed, files, order) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut)
+        let (trained, modality, store, rows, streamed, files, order, patients) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut)
         // Every truth mask is decoded before any image is segmented: a bad one is the manifest's problem, named by line.
         if let data = input.data {
             let truths = rows.compactMap { row in row.truth.map { (row.line, $0) } }
@@ -95,7 +95,7 @@ struct OverlayCommand: ParsableCommand {
                 }
                 try leftOut?.report()
                 results.sort(asGiven: order, by: \.id)
-                try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files,
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(results, threshold: threshold, files: files, patients: patients,
                                                                                           unfamiliar: trained.unfamiliarInputs).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }

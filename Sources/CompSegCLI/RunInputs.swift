@@ -273,7 +273,7 @@ struct TrainedRunInput: ParsableArguments {
     /// missing is no error.
     func load(_ registry: Registry, streamAbove: Int?, leftOut: LeftOut? = nil, truths: Bool = true)
         throws -> (trained: TrainedModel, modality: PreparedModality, store: SampleStore, rows: [Manifest.Row], streamed: [StreamedInput],
-                   files: [String: URL], order: [String]) {
+                   files: [String: URL], order: [String], patients: [String: String]) {
         let trained = try TrainedModel(run: RunDirectory(fileURL(model)), registry: registry)
         var modality = try trained.description.preparedModality(registry: registry, file: trained.run.modelFile.path)
         modality.pixelSizeGiven = try scale.parsed()
@@ -290,7 +290,8 @@ struct TrainedRunInput: ParsableArguments {
             throw CLIError("\(error)\nThe run \(model) reads its samples as it was trained to, with its modality "
                            + "\(trained.description.modality.map { "'\($0.name)'" } ?? "(model.json)"): files of another modality take a run trained on them")
         }
-        return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order)
+        return (trained, modality, inputs.store, inputs.rows, inputs.streamed, inputs.files, inputs.order,
+                inputs.rowsByID.compactMapValues(\.patient))
     }
 
     /// Names on standard error the samples without tissue among `results` (a blank core: its

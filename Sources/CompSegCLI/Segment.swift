@@ -38,7 +38,7 @@ struct Segment: ParsableCommand {
         try compute.apply()
         let registry = try CompSegTool.registry()
         let leftOut = input.skipUnreadable ? LeftOut() : nil
-        let (trained, modality, store, _, streamed, files, order) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut,
+        let (trained, modality, store, _, streamed, files, order, patients) = try input.load(registry, streamAbove: input.streaming.streamAbove, leftOut: leftOut,
                                                                                    truths: false)
         let threshold = trained.maskThreshold(given: threshold).value
         let folder = fileURL(input.out), (record, recorded) = input.earlierSegmentation()
@@ -70,7 +70,7 @@ struct Segment: ParsableCommand {
                 }
                 try leftOut?.report()
                 fractions.sort(asGiven: order, by: \.id)
-                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files,
+                try writeDurably(Data(SegmentationFiles.segmentationRecord(fractions, threshold: threshold, files: files, patients: patients,
                                                                                           unfamiliar: trained.unfamiliarInputs).utf8),
                                  to: staging.appendingPathComponent(record.lastPathComponent))
             }

@@ -44,9 +44,11 @@ public enum SegmentationFiles {
     static let recordHeaders = ["id,label,tissue_pixels,tumor_pixels,tumor_fraction", "id,label,tissue_pixels,tumor_pixels,tumor_fraction,path",
                                 "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path",
                                 "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input",
+                                "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input," + areaColumns,
                                 segmentationHeader, EvaluationFiles.perSampleHeader] + EvaluationFiles.earlierPerSampleHeaders
     /// The header of `segmentation.csv` (`segment`, `overlay`).
     public static let segmentationHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input," + areaColumns
+        + ",patient"
 
     /// The last columns of both records: the pixel's physical size in µm, and the tissue's and the
     /// marked tumor's areas in mm², blank where the file records no pixel size.
@@ -68,15 +70,17 @@ public enum SegmentationFiles {
     /// `segmentation.csv`'s text for `results`: a line per sample with its label, tissue and tumor
     /// pixels, tumor fraction (blank without tissue), the mask threshold and the file it came from
     /// (`files`, by id), whether its inputs lie outside the run's (`unfamiliarText`) and its pixel
-    /// size and areas where known (`areaCells`); numbers
+    /// size and areas where known (`areaCells`), and its patient (`patients`, by id) where the
+    /// manifest names one; numbers
     /// unrounded (the shortest text that reads back as the value, so that the threshold re-applied
     /// to the float maps gives the counts).
     public static func segmentationRecord(_ results: [SegmentationEvaluation.SampleResult], threshold: Float, files: [String: URL],
-                                          unfamiliar: [String: Bool]? = nil) -> String {
+                                          patients: [String: String] = [:], unfamiliar: [String: Bool]? = nil) -> String {
         let rows = [segmentationHeader] + results.map {
             CSV.line([CSV.text($0.id), $0.label?.rawValue ?? "", "\($0.tissuePixels)", "\($0.tumorPixels)",
                       $0.tissuePixels == 0 ? "" : "\($0.tumorFraction)", "\(threshold)",
-                      CSV.text(files[$0.id]?.path ?? ""), unfamiliarText(unfamiliar, id: $0.id)] + areaCells($0))
+                      CSV.text(files[$0.id]?.path ?? ""), unfamiliarText(unfamiliar, id: $0.id)] + areaCells($0)
+                     + [CSV.text(patients[$0.id] ?? "")])
         }
         return rows.joined(separator: "\n") + "\n"
     }

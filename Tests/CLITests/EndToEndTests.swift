@@ -566,9 +566,9 @@ extension EndToEndTests {
                 "\(segment.output)")
         let csv = try String(contentsOfFile: folder.path("s1/segmentation.csv"), encoding: .utf8).split(separator: "\n")
         #expect(csv.count == 9 && csv[0] == "id,label,tissue_pixels,tumor_pixels,tumor_fraction,threshold,path,unfamiliar_input,"
-                    + "pixel_width_um,pixel_height_um,tissue_area_mm2,tumor_area_mm2", "\(csv)")
+                    + "pixel_width_um,pixel_height_um,tissue_area_mm2,tumor_area_mm2,patient", "\(csv)")
         // No tissue: nothing to check (blank); the run's own data: familiar (no).
-        #expect(csv.contains { $0.hasPrefix("spot001,cancer-free,0,0,,0.") && $0.hasSuffix(",\(folder.path("data/spot001.h5")),,5.5,5.5,0.0,0.0") }
+        #expect(csv.contains { $0.hasPrefix("spot001,cancer-free,0,0,,0.") && $0.hasSuffix(",\(folder.path("data/spot001.h5")),,5.5,5.5,0.0,0.0,") }
                     && csv.contains { $0.hasPrefix("spot002,cancer,50,") && $0.contains(",\(folder.path("data/spot002.h5")),no,5.5,5.5,") }, "\(csv)")
         let blankMask = try PNGImage(contentsOf: URL(fileURLWithPath: folder.path("s1/spot001_mask.png")))
         #expect(blankMask.pixels.allSatisfy { $0 == 0 })

@@ -56,6 +56,11 @@ import Testing
         #expect(ids.status == 0 && ids.output.contains("patients 'P1', 'p1' differ only in case")
                     && ids.output.contains("1 row of 12 names no patient (line 4)") && !ids.output.contains("; patient AUC"), "\(ids.output)")
 
+        // segment's segmentation.csv names each sample's patient too.
+        #expect(try cli.run(["segment", "--model", run, "--data", folder.path("data/patients.csv"), "--out", folder.path("s")]).status == 0)
+        let segmented = try String(contentsOfFile: folder.path("s/segmentation.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(segmented[0].hasSuffix(",patient") && segmented.contains { $0.hasPrefix("spot003,") && $0.hasSuffix(",P5") }, "\(segmented)")
+
         // Without the column: no patient warning, DeLong's interval, no patient numbers.
         let plain = try cli.run(["evaluate", "--model", run, "--data", folder.path("data/manifest.csv"), "--out", folder.path("e-plain")])
         #expect(plain.status == 0 && !plain.output.contains("patient"), "\(plain.output)")

@@ -23,7 +23,7 @@ import Testing
         // As recorded: areas of 5.5 µm pixels; the mask PNG carries them.
         #expect(try cli.run(["segment", "--model", folder.path("run"), "--data", manifest, "--out", folder.path("seg")]).status == 0)
         let recorded = try cells(folder.path("seg/segmentation.csv"))
-        #expect(recorded[0].suffix(4) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2"])
+        #expect(recorded[0].suffix(5) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2", "patient"])
         for row in recorded.dropFirst() {
             #expect(row[8] == "5.5" && row[9] == "5.5" && abs(Double(row[10])! - Double(row[2])! * 30.25e-6) < 1e-12
                     && abs(Double(row[11])! - Double(row[3])! * 30.25e-6) < 1e-12, "\(row)")

@@ -42,7 +42,7 @@ import Testing
             #expect(csv.first?[7] == "unfamiliar_input" && csv.dropFirst().map { [$0[0], $0[7]] } == [["spot001", "no"], ["transmittance", "yes"]],
                     "\(csv)")
             // The phantom's files record their pixel size (5.5 µm), the hand-made one none.
-            #expect(csv.first?.suffix(4) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2"]
+            #expect(csv.first?.suffix(5) == ["pixel_width_um", "pixel_height_um", "tissue_area_mm2", "tumor_area_mm2", "patient"]
                     && csv.dropFirst().map { Array($0[8...9]) } == [["5.5", "5.5"], ["", ""]], "\(csv)")
         }
         let evaluated = try cli.run(["evaluate", "--model", folder.path("run"), "--data", manifest, "--split", "all", "--out", folder.path("evaluated")])
@@ -57,7 +57,7 @@ import Testing
         try JSONSerialization.data(withJSONObject: old).write(to: URL(fileURLWithPath: folder.path("run/model.json")))
         let r = try cli.run(["segment", "--model", folder.path("run"), "--out", folder.path("old"), folder.path("transmittance.h5")])
         #expect(r.status == 0 && !r.output.contains("outside the inputs"), "\(r.output)")
-        #expect(try String(contentsOfFile: folder.path("old/segmentation.csv"), encoding: .utf8).hasSuffix(",\(folder.path("transmittance.h5")),,,,,\n"),
+        #expect(try String(contentsOfFile: folder.path("old/segmentation.csv"), encoding: .utf8).hasSuffix(",\(folder.path("transmittance.h5")),,,,,,\n"),
                 "nothing checked: blank")
     }
 
