@@ -407,6 +407,12 @@ func writingOutputs(into folder: URL, outputs: [URL], earlier: [URL], force: Boo
 }
 
 extension TrainedModel {
+    /// How a recorded threshold came to be: its origin, or where it was edited by hand since, that.
+    static func origin(_ recorded: RunThreshold) -> String {
+        guard recorded.editedByHand, let chosen = recorded.chosen else { return recorded.origin }
+        return "set in model.json by hand (training chose \(thresholdText(chosen)), \(recorded.origin))"
+    }
+
     /// The mask threshold for segment, overlay and evaluate: `given` (--threshold), else the run's
     /// own (chosen on its validation split after training), else the paper's 0.35; said, with
     /// its origin in words (as summary.json records it).
@@ -415,7 +421,7 @@ extension TrainedModel {
         let unfinished = given == nil && description.threshold == nil ? unfinishedEpochs : nil  // the history read once
         let (value, origin, said): (Float, String, String) =
             if let given { (given, "set by --threshold", "set by --threshold") }
-            else if let recorded = description.threshold { (recorded.value, "the run's, \(recorded.originNow)", "the run's, \(recorded.originNow)") }
+            else if let recorded = description.threshold { (recorded.value, "the run's, \(Self.origin(recorded))", "the run's, \(Self.origin(recorded))") }
             else if let done = unfinished {
                 (SegmentationFiles.defaultThreshold, "the default, the paper's (the run is unfinished)",
                  "the paper's (the run recorded none: it has trained \(done) of its \(description.training.epochs) epochs)")

@@ -1,5 +1,4 @@
 import CompSegCore
-import CompSegFigures
 import CompSegIO
 import Foundation
 
@@ -126,11 +125,8 @@ public struct RunThreshold: Codable, Sendable, Equatable {
     public var chosen: Float?
     public init(value: Float, origin: String) { (self.value, self.origin, chosen) = (value, origin, value) }
 
-    /// How `value` came to be: `origin`, or where it was edited since training chose it, that.
-    public var originNow: String {
-        guard let chosen, chosen != value else { return origin }
-        return "set in model.json by hand (training chose \(thresholdText(chosen)), \(origin))"
-    }
+    /// Whether `value` was edited since training chose it (`chosen`).
+    public var editedByHand: Bool { chosen.map { $0 != value } ?? false }
 }
 
 /// `model.json` as formats 1 (no `format` key) to 3 wrote it: the modality's parts at the top
