@@ -152,7 +152,7 @@ struct Compare: ParsableCommand {
         -> (threshold: Float, origin: String, unchosen: String?) {
         let rows = manifest.rows(in: .val)
         let choice = try session.chooseThreshold(registry: registry) { try SegmentationFiles.readTruth(rows, $0, manifest: manifest.url.path) }
-        if let fixed = Float(threshold.trimmingCharacters(in: .whitespaces)) { return (fixed, "set by --threshold", nil) }
+        if let fixed = thresholdNumber(threshold) { return (fixed, "set by --threshold", nil) }
         guard let choice else {
             let why = rows.isEmpty ? "no validation split" : "the validation split has neither truth nor both classes"
             return (SegmentationFiles.defaultThreshold, "the paper's 0.35: \(why) to choose one on", "threshold 0.35: \(why) to choose one on")
@@ -568,7 +568,7 @@ struct Compare: ParsableCommand {
                 folderLock?.release()
                 removeEmptyFolders(madeFolders)
                 throw CLIError("\(error)\nwhile \(current) began, before any entry had a run to go on with: once the cause is mended, "
-                               + "run the comparison again" + (resume ? " (--resume finds nothing to go on with)" : ""))
+                               + "run the comparison again")
             }
             throw CLIError("\(error)\nwhile \(current) was trained or evaluated; every completed epoch is saved: once the cause is mended, "
                            + "continue the comparison with the same options and --resume")
@@ -667,7 +667,7 @@ struct Compare: ParsableCommand {
                                          + (overSeeds ? " over the samples, then over the seeds)." : "; the table's ± is its spread over those "
                                             + "samples, not the uncertainty of the comparison).") + caveat))
         }
-        if let fixed = Float(threshold.trimmingCharacters(in: .whitespaces)) {
+        if let fixed = thresholdNumber(threshold) {
             tiles.append(ReportHTML.tile("Threshold", thresholdText(fixed),
                                          "A pixel counts as tumor where the activation exceeds it: set by --threshold, the same for every row."))
         } else {

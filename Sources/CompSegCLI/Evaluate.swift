@@ -272,7 +272,7 @@ struct Evaluate: ParsableCommand {
             origin = "chosen on the \(counted(counts.count, "validation sample"))\(skipped) (--threshold auto): \(choice.reason)"
             _ = trained.takeInputChecks()  // the validation samples': what follows speaks of the split scored
         } else {
-            (chosen, origin) = trained.maskThreshold(given: threshold.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) })
+            (chosen, origin) = trained.maskThreshold(given: thresholdNumber(threshold))
             if threshold == nil, trained.description.threshold != nil, split == .val || split == .all, runsOwn {
                 warnChosenOnScoredSamples("the run's threshold")
             }
@@ -280,9 +280,10 @@ struct Evaluate: ParsableCommand {
         let (samples, maps, truth) = try load(inputs, leftOut: leftOut)
         let seenByPixels = Self.seenByPixels(inputs, trained: trained.description.trainedRows, except: seen)
         warnAboutSamplesSeenByPixels(seenByPixels)
+        let seenRows = seen.map { ($0.row, $0.split) } + seenByPixels.map { ($0.row, $0.split) }
         let ofSeenPatients = Self.ofTrainedPatients(inputs.rows, trained: trained.description.trainedRows, in: manifest, runsOwn: runsOwn,
-                                                    except: (seen.map { ($0.row, $0.split) } + seenByPixels.map { ($0.row, $0.split) })
-                                                        .filter { $0.1 == "train" }.map(\.0))
+                                                    except: seenRows.filter { $0.1 == "train" }.map(\.0))
+        let seenLines = Set(seenRows.map(\.0.line))
         warnAboutSamplesOfTrainedPatients(ofSeenPatients)
         Train.warnAboutPatientIDs(manifest)
         warnAboutCheckerboard(samples, maps, topology: trained.description.topology, threshold: chosen)
@@ -344,7 +345,7 @@ struct Evaluate: ParsableCommand {
             warnAboutUnfamiliarInputs(trained)
             let curves = reportCurves(trained.run)  // before the warnings are taken: one it cannot read is among them
             let warnings = Warnings.written
-            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count, ofTheirPatients: ofSeenPatients.filter { f in !(seen.map(\.row) + seenByPixels.map(\.row)).contains { $0.line == f.row.line } }.count))\(skipped)",
+            try EvaluationReport.write(e, counts: counts, gallery: gallery.map(\.card), title: "\(trained.run.url.path) on \(manifest.url.path): \(split.scored(byItsRun: runsOwn, seen: seen.count + seenByPixels.count, ofTheirPatients: ofSeenPatients.filter { !seenLines.contains($0.row.line) }.count))\(skipped)",
                                        to: staging, curves: curves, thresholdOrigin: origin, warnings: warnings,
                                        footer: reportFooter(weights: trained.weights, fineTunedFrom: trained.description.initialWeights))
             try EvaluationFiles.write(e, files: inputs.files, splits: inputs.rowsByID.mapValues { $0.split?.rawValue ?? "" },

@@ -274,6 +274,9 @@ func requireThreshold(_ text: String?, command: String, takesAuto: Bool = false)
                              : percentHint(percent ?? .nan)))
 }
 
+/// `--threshold`'s number, blanks around it taken in stride (as `requireThreshold` takes them); nil for none or `auto`.
+func thresholdNumber(_ text: String?) -> Float? { text.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+
 /// For a threshold given as a percentage (35 or 35%): " (a fraction of 1: 0.35 for 35%)"; else "".
 func percentHint(_ value: Float) -> String {
     value > 1 && value < 100 ? String(format: " (a fraction of 1: %g for %g%%)", value / 100, value) : ""

@@ -17,7 +17,7 @@ struct OverlayCommand: ParsableCommand {
     @Option(name: .customLong("threshold"), parsing: .unconditional, help: ArgumentHelp("Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35).", valueName: "threshold"))
     var thresholdGiven: String?
     /// `--threshold`, checked by `validate()`.
-    var threshold: Float? { thresholdGiven.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+    var threshold: Float? { thresholdNumber(thresholdGiven) }
     @Option(help: "Mask colour as hex RGB, e.g. ff0000 or #ff0000.") var colour = "ff0000"
     @Option(parsing: .unconditional, help: "Opacity of the blended mask, 0 to 1 (default: 0.35).") var opacity: Double?
     /// `--opacity`'s earlier name, still taken (`alpha` is the CompSegNet head's α elsewhere).

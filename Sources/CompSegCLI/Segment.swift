@@ -17,7 +17,7 @@ struct Segment: ParsableCommand {
     @Option(name: .customLong("threshold"), parsing: .unconditional, help: ArgumentHelp("Activation threshold for the mask (default: the run's, chosen on its validation split after training; else the paper's .35); the mask takes tissue pixels whose activation is above it.", valueName: "threshold"))
     var thresholdGiven: String?
     /// `--threshold`, checked by `validate()`.
-    var threshold: Float? { thresholdGiven.flatMap { Float($0.trimmingCharacters(in: .whitespaces)) } }
+    var threshold: Float? { thresholdNumber(thresholdGiven) }
     @OptionGroup var polygons: GeoJSONOptions
     @OptionGroup var batching: InferenceBatchOptions
     @OptionGroup var threading: ThreadOptions
