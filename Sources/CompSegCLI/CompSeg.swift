@@ -106,7 +106,7 @@ struct CompSeg: ParsableCommand {
             commandName: CompSegTool.commandName,
             abstract: "Train segmenting networks from image-level labels (CompSegNet) and apply them.",
             version: "\(CompSegVersion.named) (oneDNN \(CPUBackend.oneDNNVersion))",
-            subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self, CheckBackend.self])
+            subcommands: [Demo.self, Phantom.self, Train.self, Segment.self, Evaluate.self, OverlayCommand.self, Compare.self, SplitCommand.self, Inspect.self, Convert.self, Plugins.self, Bench.self, BenchOps.self, CheckBackend.self])
     }
 
     /// Runs the command; a file-system error that escapes a command is reported by its path and

@@ -49,9 +49,11 @@ public struct Manifest: Sendable {
     /// row whose image is missing, or whose mask or truth file is missing or cannot be read whole
     /// (`MaskFile.checkReads`), is left out (`rowsMissingFiles`) instead. Without
     /// `requiringTruthFiles` (for a command that does not read them), a truth file that is missing
-    /// is no error: its row has no truth.
+    /// is no error: its row has no truth. Without `readingSplits` (for `compseg split`, which
+    /// assigns them), the split column may be absent, and its cells are not read.
     /// - Throws: `ManifestError` listing every bad row (file, line, what is wrong, what was expected).
-    public init(contentsOf url: URL, labelled: Bool = true, leavingOutRowsMissingFiles: Bool = false, requiringTruthFiles: Bool = true) throws {
+    public init(contentsOf url: URL, labelled: Bool = true, leavingOutRowsMissingFiles: Bool = false, requiringTruthFiles: Bool = true,
+                readingSplits: Bool = true) throws {
         self.url = url
         do { try requireExistingFile(url) } catch let e as IOError {
             // A folder given for its manifest, or a run folder for a manifest: said what to give instead.
@@ -124,10 +126,10 @@ public struct Manifest: Sendable {
         for column in known where header.filter({ $0 == column }).count > 1 {
             problems.append("line 1: column '\(column)' appears more than once; which one is meant cannot be told")
         }
-        let required = (labelled ? ["path", "label", "split"] : ["path"]).filter { !header.contains($0) }
+        let required = (labelled ? ["path", "label"] + (readingSplits ? ["split"] : []) : ["path"]).filter { !header.contains($0) }
         if !required.isEmpty {
             problems.append("line 1: missing column \(required.joined(separator: ", ")); the header must include "
-                            + (labelled ? "path,label,split" : "path"))
+                            + (labelled ? readingSplits ? "path,label,split" : "path,label" : "path"))
             throw ManifestError(file: url.path, problems: problems)
         }
         let base = url.deletingLastPathComponent()
@@ -203,9 +205,9 @@ public struct Manifest: Sendable {
             lost = nil
             let path = file(column("path", fields), line, "image", asWritten: untrimmed("path", fields))
             if column("path", fields) == nil { problems.append("line \(line): empty path") }
-            let labelText = column("label", fields), splitText = column("split", fields)
+            let labelText = column("label", fields), splitText = readingSplits ? column("split", fields) : nil
             let label = labelText.flatMap(SampleLabel.init(parsing:)), split = splitText.flatMap { Split(rawValue: $0.lowercased()) }
-            let missing = (label: labelled && labelText == nil, split: labelled && splitText == nil)
+            let missing = (label: labelled && labelText == nil, split: labelled && readingSplits && splitText == nil)
             if label == nil && (labelText != nil || missing.label) {
                 // A word processor's or spreadsheet's dash looks like the hyphen it replaced.
                 let dash = labelText?.first { "\u{2010}\u{2011}\u{2012}\u{2013}\u{2014}\u{2212}".contains($0) }
@@ -233,7 +235,7 @@ public struct Manifest: Sendable {
                 let written = path ?? fileURL(text, from: base, home: false)
                 missingRows.append(RowMissingFile(line: line, path: Self.relative(written, to: base), name: written.lastPathComponent,
                                                   split: split, label: label, description: lost))
-            } else if let path, label != nil || !labelled, split != nil || !labelled {
+            } else if let path, label != nil || !labelled, split != nil || !labelled || !readingSplits {
                 rows.append(Row(line: line, path: path, label: label, split: split, mask: mask, truth: truth, patient: column("patient", fields)))
             }
         }

@@ -1,0 +1,134 @@
+import ArgumentParser
+import CompSegCore
+import CompSegIO
+import CompSegTraining
+import Foundation
+
+/// `compseg split`: assigns a table of labelled samples to train, val and test (or to folds for
+/// cross-validation), keeping each patient's samples in one split and each split's labels in
+/// proportion, and writes the manifest train and compare read.
+struct SplitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "split",
+        abstract: "Assign labelled samples to train, val and test (or to cross-validation folds), each patient's samples to one split.",
+        discussion: """
+            --data is a manifest whose split column may be missing (it is not read): path and label, \
+            and mask, truth and patient where given. Each patient's rows go to one split (a row naming \
+            no patient is a patient of its own); each split gets about its share of the cancer rows and \
+            of the cancer-free rows, and one row of each label first where the patients allow. The same \
+            rows and --seed give the same splits. With --folds K, K manifests are written \
+            (OUT-fold1.csv, …): each fold's rows are its test split, and every row is tested in exactly one.
+            """)
+
+    @Option(help: "The samples: a CSV file with columns path and label, and mask, truth and patient where given.") var data: String
+    @Option(help: "The manifest to write (with --folds, the name its folds' manifests are made from: manifest.csv gives manifest-fold1.csv, …).")
+    var out: String
+    @Option(help: "Share of the rows for val, which chooses the kept epoch and the threshold.") var val = 0.2
+    @Option(help: "Share of the rows for test, which evaluate scores (default 0.2; not with --folds, where each fold is one test split).")
+    var test: Double?
+    @Option(parsing: .unconditional, help: "Write this many cross-validation folds instead of one split.") var folds: Int?
+    @Option(parsing: .unconditional, help: "Seed of the assignment.") var seed: UInt64 = 0
+    @Flag(help: "Replace manifests already at --out (the --data file is never replaced).") var force = false
+
+    func validate() throws {
+        guard !out.isEmpty else { throw ValidationError("--out must name the manifest to write, got an empty path") }
+        guard (0..<1).contains(val) else { throw ValidationError("--val is a share of the rows in 0…1 (0.2 is a fifth), got \(val)") }
+        if let test, !(0..<1).contains(test) {
+            throw ValidationError("--test is a share of the rows in 0…1 (0.2 is a fifth), got \(test)")
+        }
+        try requireOption("--folds", folds, in: 2...100)
+        if folds != nil, test != nil {
+            throw ValidationError("--test: with --folds each fold is the test split of one manifest (a share of 1/K); leave --test out")
+        }
+        if let folds, val >= 1 - 1 / Double(folds) {
+            throw ValidationError("--val \(val) leaves no train rows beside each fold's test share of 1/\(folds); give a smaller --val")
+        }
+        if folds == nil, val + (test ?? 0.2) >= 1 {
+            throw ValidationError("--val \(val) and --test \(test ?? 0.2) leave no share for train; together they must stay below 1")
+        }
+    }
+
+    func run() throws {
+        let input = fileURL(data), target = fileURL(out)
+        let manifest = try Manifest(contentsOf: input, readingSplits: false)
+        let rows = manifest.rows
+        let outputs = folds.map { k in (1...k).map { Self.foldFile(target, $0) } } ?? [target]
+        try checkOutputs(outputs, input: input)
+        Train.warnAboutPatientIDs(manifest)
+        let assignments = folds.map { ManifestSplit.folds(of: rows, count: $0, val: val, seed: seed) }
+            ?? [ManifestSplit.splits(of: rows, val: val, test: test ?? 0.2, seed: seed)]
+        try createWritableFolder(target.deletingLastPathComponent(), remedy: "choose another --out")
+        for (url, splits) in zip(outputs, assignments) {
+            let text = ManifestSplit.manifestText(rows, splits: splits, from: url.deletingLastPathComponent())
+            try writeDurably(Data(text.utf8), to: url)
+        }
+        let patients = Set(rows.compactMap(\.patient)).count + rows.filter { $0.patient == nil }.count
+        let named = rows.contains { $0.patient != nil }
+        let written: String = outputs.count == 1 ? target.path
+            : "\(outputs.count) manifests, \(outputs[0].path) to \(outputs.last!.lastPathComponent)"
+        let of: String = named ? " of \(counted(patients, "patient"))" : ""
+        let ignored: String = Self.givesSplitColumn(input) ? " (the split column of \(input.lastPathComponent) is not read)" : ""
+        print("Wrote \(written): \(counted(rows.count, "sample"))\(of), seed \(seed)\(ignored)")
+        for (k, splits) in assignments.enumerated() {
+            if folds != nil { print("fold \(k + 1): \(outputs[k].lastPathComponent)") }
+            print(Self.table(rows, splits, patients: named))
+            warnAboutMissingLabels(rows, splits, fold: folds == nil ? nil : k + 1)
+        }
+    }
+
+    /// `target` with "-foldK" before its extension.
+    static func foldFile(_ target: URL, _ k: Int) -> URL {
+        let ext = target.pathExtension, stem = target.deletingPathExtension().lastPathComponent
+        return target.deletingLastPathComponent().appendingPathComponent("\(stem)-fold\(k)" + (ext.isEmpty ? "" : ".\(ext)"))
+    }
+
+    /// Refuses an output that is a folder, the input itself, or, without --force, a file already there.
+    func checkOutputs(_ outputs: [URL], input: URL) throws {
+        for url in outputs {
+            var folder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: url.path, isDirectory: &folder), folder.boolValue {
+                throw CLIError("\(url.path) is a folder; --out names the manifest file to write (\(url.path)/manifest.csv, say)", usage: true)
+            }
+            if let id = fileIdentity(url.path), id == fileIdentity(input.path) {
+                throw CLIError("\(url.path) is the --data file, which split does not write over; choose another --out", usage: true)
+            }
+            if entryExists(at: url), !force {
+                throw CLIError("\(url.path) exists already; pass --force to replace it or choose another --out", usage: true)
+            }
+        }
+    }
+
+    /// Whether `url`'s header names a split column.
+    static func givesSplitColumn(_ url: URL) -> Bool {
+        guard let data = FileManager.default.contents(atPath: url.path),
+              let header = String(decoding: data.prefix(4096), as: UTF8.self).split(whereSeparator: \.isNewline).first else { return false }
+        return header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces.union(["\u{FEFF}", "\""])).lowercased() == "split" }
+    }
+
+    /// Each split's samples, their labels and (where named) patients, as aligned columns.
+    static func table(_ rows: [Manifest.Row], _ splits: [Split], patients: Bool) -> String {
+        var lines = ["  split   samples  cancer  cancer-free" + (patients ? "  patients" : "")]
+        for split in Split.allCases {
+            let these = zip(rows, splits).filter { $0.1 == split }.map(\.0)
+            let cancer = these.filter { $0.label == .cancer }.count
+            func column(_ n: Int, _ width: Int) -> String { String(repeating: " ", count: max(width - String(n).count, 0)) + String(n) }
+            lines.append("  " + split.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0) + column(these.count, 9) + column(cancer, 8)
+                         + column(these.count - cancer, 13) + (patients ? column(Set(these.compactMap(\.patient)).count, 10) : ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// Warns of a split given a share that holds no rows, or rows of one label only, saying what it then cannot do.
+    func warnAboutMissingLabels(_ rows: [Manifest.Row], _ splits: [Split], fold: Int?) {
+        let shares: [Split: Double] = [.train: 1, .val: val, .test: folds == nil ? test ?? 0.2 : 1]
+        for split in Split.allCases where shares[split]! > 0 {
+            let labels = Set(zip(rows, splits).filter { $0.1 == split }.compactMap(\.0.label))
+            guard labels.count < 2 else { continue }
+            let what = labels.isEmpty ? "no sample" : "only \(labels.first!.rawValue) samples"
+            let cost = split == .train ? "train needs both labels to learn" : split == .val
+                ? "validation needs both labels to choose the kept epoch and the threshold" : "evaluate needs both labels for an AUC"
+            warn((fold.map { "fold \($0): " } ?? "") + "\(split.rawValue) has \(what), and \(cost); "
+                 + "give more samples (or patients), or a larger share")
+        }
+    }
+}
