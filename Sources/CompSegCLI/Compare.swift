@@ -240,6 +240,8 @@ struct Compare: ParsableCommand {
         let configuration: JSONValue, head: PluginDescription
         /// Test rows `--skip-unreadable` left out.
         var testLeftOut = 0
+        /// Test rows of patients with train or val rows: not held out.
+        var testOfTrainedPatients = 0
 
         /// Whether its masks mark half or more of the cancer-free test samples' tissue, on average.
         var marksMostCancerFreeTissue: Bool { SegmentationEvaluation.marksMost(evaluation.summary.cancerFreeFractionMean) }
@@ -550,7 +552,7 @@ struct Compare: ParsableCommand {
                                 validationLoss: validation.count == 0 ? nil : session.trainer.best.map { $0.loss }, evaluation: evaluation, gallery: gallery,
                                 curves: try session.folder.curvesSVG(), fractions: fractionsSVG,
                                 configuration: session.model.topology.configuration, head: session.model.head,
-                                testLeftOut: skipping?.testRows ?? 0))
+                                testLeftOut: skipping?.testRows ?? 0, testOfTrainedPatients: Self.testRowsOfTrainedPatients(manifest)))
             }
         } catch is Interrupted {
             sayAfterOutput("Interrupted while \(current) was evaluated: its training is saved. Continue the comparison with the same "
@@ -714,13 +716,23 @@ struct Compare: ParsableCommand {
             + "same test samples" + (clusters == nil ? "" : " (clustered by patient, as Obuchowski)") + " gives \(p)" + (test.p < 0.05 ? "" : ": a lead with p ≥ 0.05 is no finding")
     }
 
-    /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on.
+    /// "8 cancer (6 with truth), 8 cancer-free", the test samples every row was scored on, with
+    /// the patients they come from where the manifest names them, and those of patients the runs
+    /// trained or validated on.
     static func testCounts(_ rows: [Row]) -> String {
         guard let s = rows.first?.evaluation.summary else { return "no samples" }
         let withTruth = rows.first!.evaluation.results.filter { $0.pixel != nil && $0.label == .cancer }.count
-        let leftOut = rows.first!.testLeftOut
+        let leftOut = rows.first!.testLeftOut, trained = rows.first!.testOfTrainedPatients
         return "\(s.nCancer) cancer (\(withTruth) with truth), \(s.nCancerFree) cancer-free"
+            + (s.nPatients.map { " from \(counted($0, "patient"))" } ?? "")
             + (leftOut > 0 ? ", \(leftOut) left out as unreadable" : "")
+            + (trained > 0 ? "; \(trained) of them \(trained == 1 ? "is" : "are") of patients the runs trained or validated on: not held out" : "")
+    }
+
+    /// The test rows of patients who have train or val rows too.
+    static func testRowsOfTrainedPatients(_ manifest: Manifest) -> Int {
+        let trained = Set(manifest.rows.filter { $0.split != .test }.compactMap(\.patient))
+        return manifest.rows(in: .test).filter { $0.patient.map(trained.contains) ?? false }.count
     }
 
     /// The comparison table: its header and one row of cells per topology, for Markdown and HTML.
@@ -728,12 +740,14 @@ struct Compare: ParsableCommand {
         func f(_ v: Double?, _ digits: Int = 3) -> String { v.map { String(format: "%.\(digits)f", $0) } ?? "–" }
         let severalHeads = Self.headLine(rows) == nil
         let notes = rows.map(Self.note)
+        // Where every test sample names a patient: the patients' AUC too.
+        let byPatient = rows.contains { $0.evaluation.summary.nPatientsCancer != nil }
         let named = rows.contains { $0.group != $0.topology }  // --config's names: each row's topology beside it
         let first = seedList != nil ? "run" : named ? "entry" : "topology"  // with --seeds, NAME-seedS
         let header = (named ? [first, "topology"] : [first]) + (seedList != nil ? ["seed"] : []) + ["configuration"]
             + (severalHeads ? ["head"] : [])
-            + ["parameters", "training s", "images/s", "kept epoch", "best val loss", "threshold", "test AUC [95% CI]", "Dice mean ± sd",
-               "cancer-free marked"]
+            + ["parameters", "training s", "images/s", "kept epoch", "best val loss", "threshold", "test AUC [95% CI]"]
+            + (byPatient ? ["patient AUC [95% CI]"] : []) + ["Dice mean ± sd", "cancer-free marked"]
             + (notes.contains { $0 != nil } ? ["notes"] : [])
         let settings = Self.distinguishingSettings(rows.map(\.configuration))
         let cells = rows.indices.map { i -> [String] in
@@ -741,11 +755,12 @@ struct Compare: ParsableCommand {
             let names: [String] = [r.name] + (named ? [r.topology] : []) + (seedList != nil ? ["\(r.seed)"] : []) + [settings[i]]
                 + (severalHeads ? ["\(r.head.identifier) \(r.head.configuration.text)"] : [])
             let auc: String = f(s.auc) + (s.aucCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? "")
+            let patientAUC: [String] = byPatient ? [f(s.patientAUC) + (s.patientAUCCI.map { " [\(f($0[0], 2)), \(f($0[1], 2))]" } ?? "")] : []
             let dice: String = s.diceMean == nil ? "–" : f(s.diceMean) + (s.diceSD.map { " ± \(f($0))" } ?? "")
             let marked: String = s.cancerFreeFractionMean.map { SegmentationEvaluation.percentText($0) } ?? "–"
             // Under a second, to the ms: a tenth would print a short run as 0.0.
             let numbers: [String] = ["\(r.parameters)", f(r.seconds, r.seconds < 1 ? 3 : 1), f(r.imagesPerSecond, 1), r.keptEpoch.map { "\($0)" } ?? "–",
-                                     f(r.validationLoss.map(Double.init), 5), thresholdText(r.threshold), auc, dice, marked]
+                                     f(r.validationLoss.map(Double.init), 5), thresholdText(r.threshold), auc] + patientAUC + [dice, marked]
             return names + numbers + (notes.contains { $0 != nil } ? [notes[i] ?? ""] : [])
         }
         return (header, cells)
@@ -795,7 +810,7 @@ struct Compare: ParsableCommand {
             + seedTableMarkdown(rows)
         var csv = ["name,topology,seed,parameters,training_s,images_per_s,kept_epoch,val_loss,threshold,test_auc,test_auc_low,test_auc_high,"
                    + "dice_mean,dice_sd,cancer_free_fraction_mean,test_cancer,test_cancer_free,collapsed_epochs,epochs,kept_epoch_collapsed,"
-                   + "head,head_configuration,configuration"]
+                   + "head,head_configuration,configuration,test_patients,patient_auc,patient_auc_low,patient_auc_high"]
         for r in rows {
             let s = r.evaluation.summary
             csv.append(CSV.line([CSV.text(r.name), r.topology, "\(r.seed)", "\(r.parameters)", String(format: "%.3f", r.seconds), String(format: "%.2f", r.imagesPerSecond),  // a clock: to the ms
@@ -803,7 +818,8 @@ struct Compare: ParsableCommand {
                                  f(s.auc), f(s.aucCI?[0]), f(s.aucCI?[1]), f(s.diceMean), f(s.diceSD),
                                  f(s.cancerFreeFractionMean), "\(s.nCancer)",
                                  "\(s.nCancerFree)", "\(r.collapsedEpochs)", "\(r.epochs)", r.keptEpochCollapsed ? "1" : "0",
-                                 r.head.identifier, r.head.configuration.text, r.configuration.text]))
+                                 r.head.identifier, r.head.configuration.text, r.configuration.text,
+                                 s.nPatients.map { "\($0)" } ?? "", f(s.patientAUC), f(s.patientAUCCI?[0]), f(s.patientAUCCI?[1])]))
         }
         try writeDurably(Data((md.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.md"))
         try writeDurably(Data((csv.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("comparison.csv"))

@@ -674,7 +674,7 @@ extension EndToEndTests {
         #expect(compared.status == 0, "\(compared.output)")
         let table = try String(contentsOfFile: folder.path("cmp/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table.count == 3 && table[1].hasPrefix("unet,") && table[2].hasPrefix("segnet,"), "\(table)")
-        #expect(table[0].hasSuffix(",collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,configuration")
+        #expect(table[0].hasSuffix(",collapsed_epochs,epochs,kept_epoch_collapsed,head,head_configuration,configuration,test_patients,patient_auc,patient_auc_low,patient_auc_high")
                     && table[0].contains(",images_per_s,kept_epoch,val_loss,") && table[0].contains(",dice_sd,cancer_free_fraction_mean,test_cancer,")
                     && table[1].contains(",compsegnet,\"{") && table[1].contains("\"\"width\"\":4"), "\(table)")
         // The head the runs were trained with, and each topology's width and depth, beside the numbers.

@@ -7,15 +7,21 @@ import Testing
     let cli: CLI
     init() throws { cli = try CLI() }
 
-    @Test func patientsAcrossSplitsAreSaidAndCountedOnce() throws {
-        let folder = try TemporaryFolder()
-        defer { folder.remove() }
+    /// A 12-spot phantom in `data/`, and `data/patients.csv`, its manifest with patients: two test
+    /// spots of patient P1; spot003 (test) of P5, whose spots 6 and 7 (lines 8, 9) train. Its lines.
+    func phantomWithPatients(_ folder: TemporaryFolder) throws -> [String] {
         #expect(try cli.run(["phantom", "--spots", "12", "--size", "32", "--bands", "64", "--out", folder.path("data")]).status == 0)
         let lines = try String(contentsOfFile: folder.path("data/manifest.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
-        // Two test spots of patient P1; spot003 (test) of P5, whose spots 6 and 7 (lines 8, 9) train.
         let patients = ["P1", "P1", "P2", "P5", "P3", "P4", "P5", "P5", "P6", "P6", "P7", "P7"]
         let withPatients = [lines[0] + ",patient"] + zip(lines.dropFirst(), patients).map { "\($0),\($1)" }
         try Data((withPatients.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: folder.path("data/patients.csv")))
+        return withPatients
+    }
+
+    @Test func patientsAcrossSplitsAreSaidAndCountedOnce() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let withPatients = try phantomWithPatients(folder)
 
         let run = folder.path("run")
         let trained = try cli.run(["train", "--modality", "infrared", "--data", folder.path("data/patients.csv"), "--out", run, "--epochs", "1",
@@ -66,6 +72,23 @@ import Testing
         #expect(plain.status == 0 && !plain.output.contains("patient"), "\(plain.output)")
         let plainSummary = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e-plain/summary.json")))) as? [String: Any])
         #expect(plainSummary["n_patients"] is NSNull && plainSummary["patient_auc"] is NSNull)
+    }
+
+    /// compare's table and report count the test samples' patients, give the patients' AUC, and
+    /// say a test split holding patients the runs trained on is not held out.
+    @Test func compareCarriesPatients() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        _ = try phantomWithPatients(folder)
+        let compared = try cli.run(["compare", "--modality", "infrared", "--data", folder.path("data/patients.csv"), "--topologies", "unet",
+                                    "--out", folder.path("c"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
+        #expect(compared.status == 0 && compared.output.contains("| patient AUC [95% CI] |")
+                    && compared.output.contains("from 3 patients; 1 of them is of patients the runs trained or validated on: not held out"),
+                "\(compared.output)")
+        let csv = try String(contentsOfFile: folder.path("c/comparison.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv[0].hasSuffix(",test_patients,patient_auc,patient_auc_low,patient_auc_high"))
+        let report = try String(contentsOfFile: folder.path("c/report.html"), encoding: .utf8)
+        #expect(report.contains("not held out") && report.contains("patient AUC [95% CI]"))
     }
 
     /// A threshold given as segment and overlay cannot take it: 'auto', a percentage, a decimal comma.
