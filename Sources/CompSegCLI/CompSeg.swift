@@ -40,6 +40,8 @@ public enum CompSegTool {
         // A file-size limit (`ulimit -f`) fails the write that passes it, which names its file and
         // "File too large", rather than killing the process without a word.
         signal(SIGXFSZ, SIG_IGN)
+        // A folder on a file system without locks is used unlocked: said as the other warnings (and in reports).
+        FolderLock.unlocked = { warn($0) }
         // Open files: the soft limit raised to the hard one (readers, prefetching and the libraries
         // hold files at once; a low soft limit would fail them as if their files were bad).
         var files = rlimit()
@@ -65,7 +67,7 @@ public enum CompSegTool {
         // that keep their work through `InterruptFlag`, the others at once.
         var ending = sigset_t()
         sigemptyset(&ending)
-        for signalNumber in [SIGQUIT, SIGINT, SIGTERM, SIGHUP] { sigaddset(&ending, signalNumber) }
+        for signalNumber in [SIGQUIT, SIGINT, SIGTERM, SIGHUP, SIGUSR1] { sigaddset(&ending, signalNumber) }
         sigprocmask(SIG_UNBLOCK, &ending, nil)
         do {
             let made = try registry()
@@ -152,6 +154,10 @@ struct CompSeg: ParsableCommand {
             fflush(nil)
             writeToStandardError("Error: \(error)\n")
             Foundation.exit(ExitCode.validationFailure.rawValue)
+        } catch let error as DeviceUnavailable {  // no GPU here for --device cuda or a GPU precision: 69, EX_UNAVAILABLE
+            fflush(nil)
+            writeToStandardError("Error: \(error)\n")
+            Foundation.exit(69)
         } catch let error as IOError where error.isBusy {  // another compseg works in the folder now: 75, EX_TEMPFAIL, to retry later
             fflush(nil)
             writeToStandardError("Error: \(error)\n")

@@ -306,24 +306,27 @@ struct Compare: ParsableCommand {
         defer { folderLock?.release() }
         // Another compseg comparing (or writing) there now: refused as such (exit 75), not as a folder that holds entries.
         if FolderLock.isHeld(folder) { _ = try FolderLock(folder, holder: "working in this folder") }
-        if resume {
-            guard FileManager.default.fileExists(atPath: folder.path) else {
-                throw CLIError("\(folder.path) does not exist: there is no comparison to resume there; begin one by leaving out --resume")
-            }
-            // Only a comparison's folder: its entries' run folders (one begun at least), its own files, leftovers.
-            let held = try folderEntries(folder).filter { !isLeftoverTemporary($0) }
+        // --resume where no entry was begun (no folder, one stopped while the data were read, a job's first start)
+        // begins the comparison, so that a script's one command starts it and continues it.
+        let begunEntry = entries.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0.name)/model.json").path) }
+        let resuming = resume && begunEntry
+        if resuming {
+            // Only a comparison's folder: its entries' run folders, its own files, leftovers, logs.
+            let held = try folderEntries(folder).filter { !isLeftoverTemporary($0) && !isLogFile($0, in: folder) }
             let names = Set(entries.map(\.name)), ours = Set(Entry.outputs)
             let foreign = held.filter { !names.contains($0) && !ours.contains($0) }
-            let begun = entries.contains { FileManager.default.fileExists(atPath: folder.appendingPathComponent("\($0.name)/model.json").path) }
-            guard foreign.isEmpty, begun else {
-                throw CLIError("\(folder.path) holds " + (foreign.isEmpty ? "no begun entry of this comparison"
-                                                           : "\(entriesSummary(foreign)), which no comparison of these entries writes")
-                               + ": there is no comparison of these options to resume there (nothing was changed)")
+            guard foreign.isEmpty else {
+                throw CLIError("\(folder.path) holds \(entriesSummary(foreign)), which no comparison of these entries writes: there is "
+                               + "no comparison of these options to resume there (nothing was changed)")
             }
             folderLock = try FolderLock(folder, holder: "working in this folder")
             // What a kill left half-written: the tables' and each entry's test pictures' temporaries (its run's, TrainingRun removes).
             removeLeftoverTemporaries(in: folder)
             for e in entries { removeLeftoverTemporaries(in: folder.appendingPathComponent(e.name).appendingPathComponent("test")) }
+        } else if resume {
+            try requireEmptyFolder(folder, "no entry of this comparison was begun there, and --resume begins one only in a new or empty "
+                                   + "folder, as a comparison without it does (nothing was changed)")
+            print("No entry of this comparison was begun in \(folder.path): beginning the comparison.")
         } else {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
                                    + "comparison there with the same options and --resume")
@@ -334,12 +337,13 @@ struct Compare: ParsableCommand {
         guard access(place.path, W_OK | X_OK) == 0 else {
             throw IOError(file: place.path, "cannot be written: \(String(cString: strerror(errno))); choose another --out")
         }
-        let madeFolders = resume ? [] : missingFolders(folder)
-        PreparationInterrupt.install(resume ? "no entry went on; the comparison is as it was" : "no entry was begun", made: madeFolders)
+        let madeFolders = resuming ? [] : missingFolders(folder)
+        PreparationInterrupt.install((resuming ? "no entry went on; the comparison is as it was" : "no entry was begun")
+                                     + "; the same command goes on from here", made: madeFolders)
         var settings = training.settings()
         // Resuming: each entry's run as it was begun, checked against these options before anything is read.
         var begun: [String: RunConfiguration] = [:]
-        for e in entries where resume {
+        for e in entries where resuming {
             let run = RunDirectory(folder.appendingPathComponent(e.name))
             guard FileManager.default.fileExists(atPath: run.modelFile.path) else { continue }
             let model = try run.readModel()

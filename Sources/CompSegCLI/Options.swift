@@ -10,7 +10,7 @@ import Synchronization
 
 /// `--threads`, for every command that runs a network.
 struct ThreadOptions: ParsableArguments {
-    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS where it is a count in 1…\(Threads.maximum), else the cores this process may use: docs/data.md, Threads).") var threads: Int?
+    @Option(parsing: .unconditional, help: "Threads for every pool (default: COMPSEG_THREADS, else OMP_NUM_THREADS, where it is a count in 1…\(Threads.maximum), else the cores this process may use: docs/data.md, Threads).") var threads: Int?
 
     func validate() throws {
         if let threads, !(1...Threads.maximum).contains(threads) {
@@ -19,13 +19,13 @@ struct ThreadOptions: ParsableArguments {
     }
 
     /// Sets every pool's thread count (OpenMP's and OpenBLAS's too, not only CompSeg's) to
-    /// `--threads`, else to COMPSEG_THREADS, else to the cores this process may use (which the
-    /// pools would not see of themselves where a cgroup's quota allows fewer); warns of a
-    /// COMPSEG_THREADS that is no count in range.
+    /// `--threads`, else to COMPSEG_THREADS or OMP_NUM_THREADS, else to the cores this process may
+    /// use (which the pools would not see of themselves where a cgroup's quota allows fewer); warns
+    /// of a variable that is no count in range.
     func apply() {
         if let threads { Threads.set(threads); return }
-        if case .ignored(let text)? = Threads.environmentSetting {
-            warn("COMPSEG_THREADS=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (the cores this process may use)")
+        if case .ignored(let text, let variable)? = Threads.environmentSetting {
+            warn("\(variable)=\(text) is not a thread count in 1…\(Threads.maximum): ignored, so \(Threads.count) threads run (the cores this process may use)")
         }
         Threads.set(Threads.count)
     }
@@ -47,15 +47,11 @@ struct DeviceOptions: ParsableArguments {
 
     /// Makes the chosen device's backend (`defaultDevice` when `--device` was left out) the one
     /// the network runs on, and returns the choice.
-    /// - Throws: `CLIError` when the device or precision asked for cannot be used, saying why.
+    /// - Throws: `DeviceUnavailable` when the device or precision asked for cannot be used, saying
+    ///   why (exit 69, EX_UNAVAILABLE: a job that landed on a machine without a GPU, told apart from bad data).
     @discardableResult
     func apply(defaultDevice: ComputeDevice = .auto) throws -> DeviceChoice {
-        let choice: DeviceChoice
-        do {
-            choice = try DeviceChoice.resolve(device ?? defaultDevice, precision: precision)
-        } catch {
-            throw CLIError(error.description)
-        }
+        let choice = try DeviceChoice.resolve(device ?? defaultDevice, precision: precision)
         choice.activate()
         if choice.cpuReason != nil { writeToStandardError("compseg: running on \(choice.summary)\n") }
         return choice

@@ -156,7 +156,7 @@ enum PreparationInterrupt {
         let paths = UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>.allocate(capacity: max(made.count, 1))
         for (i, url) in made.enumerated() { paths[i] = strdup(url.path) }
         (folders, folderCount) = (paths, made.count)
-        for signalNumber in [SIGINT, SIGTERM] where !InterruptFlag.isIgnored(signalNumber) {
+        for signalNumber in InterruptFlag.signals where !InterruptFlag.isIgnored(signalNumber) {
             signal(signalNumber) { received in
                 if let text = PreparationInterrupt.message { _ = write(2, text, strlen(text)) }
                 if let paths = PreparationInterrupt.folders {
@@ -168,9 +168,15 @@ enum PreparationInterrupt {
     }
 }
 
-/// Set by SIGINT (Ctrl-C) or SIGTERM (`Interruption.received`): training checks it between steps,
-/// segmentation between samples and between bands of a streamed image (`Interruption.check()`).
+/// Set by SIGINT (Ctrl-C), SIGTERM, SIGHUP or SIGUSR1 (`Interruption.received`): training checks
+/// it between steps, segmentation between samples and between bands of a streamed image
+/// (`Interruption.check()`).
 final class InterruptFlag: @unchecked Sendable {
+    /// The signals that stop a command as Ctrl-C does: SIGTERM (kill, a scheduler ending the job),
+    /// SIGHUP (the terminal or ssh session closed), SIGUSR1 (a batch system's warning before the
+    /// time limit, as `sbatch --signal=USR1@120` sends it).
+    static let signals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1]
+
     var isSet: Bool { Interruption.received != 0 }
     /// The exit status a shell gives a process its signal ended: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
     var exitStatus: Int32 { 128 + Int32(Interruption.received == 0 ? SIGINT : Interruption.received) }
@@ -179,15 +185,18 @@ final class InterruptFlag: @unchecked Sendable {
         // A parent may start us with SIGINT blocked (the mask is inherited); unblock it.
         var set = sigset_t()
         sigemptyset(&set)
-        sigaddset(&set, SIGINT)
-        sigaddset(&set, SIGTERM)
+        for signalNumber in signals { sigaddset(&set, signalNumber) }
         sigprocmask(SIG_UNBLOCK, &set, nil)
-        for signalNumber in [SIGINT, SIGTERM] {  // SIGTERM (kill, a scheduler ending the job) as Ctrl-C
+        for signalNumber in signals {
             // A signal the parent set to be ignored stays ignored, as shells mean it: a script's
             // background job is not to end at the terminal's Ctrl-C.
             if isIgnored(signalNumber) { continue }
             signal(signalNumber) { received in
-                if Interruption.received != 0 { _exit(128 + received) }  // a second signal ends at once
+                if Interruption.received != 0 {  // a second signal ends at once, saying so
+                    let text = "\nA second signal: stopped at once; what was saved before stands\n"
+                    text.withCString { _ = write(2, $0, strlen($0)) }
+                    _exit(128 + received)
+                }
                 Interruption.received = sig_atomic_t(received)
             }
         }

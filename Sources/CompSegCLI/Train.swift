@@ -210,15 +210,15 @@ struct Train: ParsableCommand {
     private func train(_ file: File?) throws {
         threading.apply()
         let device: DeviceChoice
-        do { device = try compute.apply() } catch let e as CLIError {
+        do { device = try compute.apply() } catch let e as DeviceUnavailable {
             // The message speaks of --device and --precision: say where the file gave them.
             let given = [file?.device.map { "device: \($0.rawValue)" }, file?.precision.map { "precision: \($0.rawValue)" }]
             guard let config, case let keys = given.compactMap({ $0 }), !keys.isEmpty else { throw e }
-            throw CLIError(e.description + " (\(config) gives \(keys.joined(separator: ", ")))")
+            throw DeviceUnavailable(e.description + " (\(config) gives \(keys.joined(separator: ", ")))")
         }
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes
-        PreparationInterrupt.install(resume == nil ? "no epoch was begun" : "no epoch was added; the run is as it was",
+        PreparationInterrupt.install((resume == nil ? "no epoch was begun" : "no epoch was added; the run is as it was") + "; the same command goes on from here",
                                      made: resume == nil ? missingFolders(fileURL(out!)) : [])
         let begun = try resume.map { try resumed($0, file, cacheBudget: cacheBudget, registry: registry) }
         if let begun, begun == nil { return }  // a finished run: nothing to do

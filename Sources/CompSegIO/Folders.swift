@@ -13,12 +13,28 @@ public func folderEntries(_ url: URL) throws -> [String] {
 
 /// Throws unless the folder `url` is new or empty, so that a command writing its results there
 /// never writes over a user's files: the message names the folder, what it holds (the first few
-/// names) and `advice` (what to do instead).
+/// names) and `advice` (what to do instead). Logs (`isLogFile`) do not count: no command writes
+/// one, and a job's log is often written into the folder it works in.
 public func requireEmptyFolder(_ url: URL, _ advice: String) throws {
     // A killed write's leftovers are no one's; a list of outputs alone lists what is gone.
-    let entries = try folderEntries(url).filter { !isLeftoverTemporary($0) && $0 != OutputList.name }
+    let entries = try folderEntries(url).filter { !isLeftoverTemporary($0) && $0 != OutputList.name && !isLogFile($0, in: url) }
     guard !entries.isEmpty else { return }
     throw IOError(file: url.path, "already holds \(entriesSummary(entries)); \(advice)")
+}
+
+/// Whether the entry `name` of `folder` is a log: the file this process writes its output to
+/// (`compseg train --out run > run/train.log`), or a plain file named `*.log`, `*.out` or
+/// `*.err`, as a batch system names a job's output (`slurm-1234.out`). No compseg output has
+/// such a name, so a log in a folder a command writes into is never written over.
+public func isLogFile(_ name: String, in folder: URL) -> Bool {
+    let url = folder.appendingPathComponent(name)
+    var file = stat()
+    guard lstat(url.path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG else { return false }
+    if ["log", "out", "err"].contains(url.pathExtension.lowercased()) { return true }
+    return [STDOUT_FILENO, STDERR_FILENO].contains { fd in
+        var open = stat()
+        return fstat(fd, &open) == 0 && open.st_dev == file.st_dev && open.st_ino == file.st_ino
+    }
 }
 
 /// Creates the folder `url` and its parents, unless it is one already.
@@ -91,19 +107,39 @@ public final class FolderLock {
     nonisolated(unsafe) private static var heldHere: [String: Int] = [:]
     private static let heldHereLock = NSLock()
 
-    /// - Parameter holder: what the process holding it does, for the message ("training this run").
+    /// Why the folder could not be locked, where its file system has no locks (some network
+    /// mounts: Lustre without `-o flock`, NFS without its lock daemon): it is then used unlocked,
+    /// and `unlocked` is said. Nil where it is locked.
+    public private(set) var unlockedReason: String?
+
+    /// Says that a folder is used unlocked (`unlockedReason`, as a sentence naming the folder);
+    /// by default on standard error. The command line tool says it as its other warnings.
+    nonisolated(unsafe) public static var unlocked: (String) -> Void = { message in
+        FileHandle.standardError.write(Data("warning: \(message)\n".utf8))
+    }
+
+    /// - Parameters:
+    ///   - holder: what the process holding it does, for the message ("training this run").
+    ///   - lock: `flock`, or a stand-in that fails as a file system without locks does (tests).
     /// - Throws: `IOError` naming the folder when another process holds it or it cannot be opened.
-    public init(_ url: URL, holder: String) throws {
+    public init(_ url: URL, holder: String, lock: (Int32, Int32) -> Int32 = { flock($0, $1) }) throws {
         descriptor = open(url.path, O_RDONLY | O_DIRECTORY)
         guard descriptor >= 0 else { throw IOError(file: url.path, "cannot be opened to lock it: \(String(cString: strerror(errno)))") }
         // Held by another process: refused. A file system without locks (some network mounts): the
-        // folder is used unlocked, as before locks existed, rather than refused for a false reason.
-        if flock(descriptor, LOCK_EX | LOCK_NB) != 0, errno == EWOULDBLOCK {
-            close(descriptor)
-            let who = Self.holdingProcess(url).map { " (\($0))" } ?? ""
-            var busy = IOError(file: url.path, "another compseg\(who) is \(holder) now; wait for it to end, or stop it first")
-            busy.isBusy = true
-            throw busy
+        // folder is used unlocked, as before locks existed, rather than refused for a false reason, and that is said.
+        if lock(descriptor, LOCK_EX | LOCK_NB) != 0 {
+            let failure = errno
+            guard failure != EWOULDBLOCK else {
+                close(descriptor)
+                let who = Self.holdingProcess(url).map { " (\($0))" } ?? ""
+                var busy = IOError(file: url.path, "another compseg\(who) is \(holder) now; wait for it to end, or stop it first")
+                busy.isBusy = true
+                throw busy
+            }
+            let reason = String(cString: strerror(failure))
+            unlockedReason = reason
+            Self.unlocked("\(url.path) cannot be locked (\(reason): its file system, a network mount?, has no locks), so a second "
+                          + "compseg working there at the same time would not be stopped: make sure none does")
         }
         identity = fileIdentity(url.path)
         if let identity { Self.heldHereLock.withLock { Self.heldHere[identity, default: 0] += 1 } }

@@ -18,7 +18,8 @@ public struct Interrupted: Error, CustomStringConvertible {
     public let signal: Int32
     public init(signal: Int32) { self.signal = signal }
     public var description: String {
-        "interrupted by " + (signal == SIGINT ? "Ctrl-C (SIGINT)" : signal == SIGTERM ? "SIGTERM" : "signal \(signal)")
+        "interrupted by " + (signal == SIGINT ? "Ctrl-C (SIGINT)" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP"
+                             : signal == SIGUSR1 ? "SIGUSR1" : "signal \(signal)")
             + ": stopped before the end; the files it was writing were not kept"
     }
 }

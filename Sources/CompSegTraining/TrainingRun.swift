@@ -131,20 +131,9 @@ public final class TrainingRun {
     }
 
     /// Whether the entry `name` of a run folder is none of a run's files: a temporary file an
-    /// interrupted write left, or the file this process writes its output to (`> run/train.log`).
+    /// interrupted write left, or a log (`isLogFile`: `> run/train.log`, a job's `slurm-1234.out`).
     public static func isNoRunsFile(_ name: String, in folder: RunDirectory) -> Bool {
-        isLeftoverTemporary(name) || isStandardOutput(folder.url.appendingPathComponent(name))
-    }
-
-    /// Whether `url` is the file this process's standard output or error is written to: the same
-    /// file (device and inode), not merely one of its name.
-    static func isStandardOutput(_ url: URL) -> Bool {
-        var file = stat()
-        guard lstat(url.path, &file) == 0, (file.st_mode & S_IFMT) == S_IFREG else { return false }
-        return [STDOUT_FILENO, STDERR_FILENO].contains { fd in
-            var open = stat()
-            return fstat(fd, &open) == 0 && open.st_dev == file.st_dev && open.st_ino == file.st_ino
-        }
+        isLeftoverTemporary(name) || isLogFile(name, in: folder.url)
     }
 
     /// Makes the run folder (where it is not there) and checks, before the data are read and

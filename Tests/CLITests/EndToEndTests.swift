@@ -363,6 +363,19 @@ import Testing
                 "\(resumed.output)")
     }
 
+    /// SIGUSR1 (a batch system's warning before the time limit) stops as SIGTERM does, after the
+    /// epoch it is in: exit 138.
+    @Test func sigusr1SavesTheRunAndExitsWith138() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.remove() }
+        let (process, pipe) = try cli.start(train(try phantom(folder), folder.path("cut"), epochs: 200))
+        waitForFile(folder.path("cut/checkpoint.safetensors"), while: { process.isRunning })
+        kill(process.processIdentifier, SIGUSR1)
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 138 && output.contains("compseg train --resume"), "\(output)")
+    }
+
     /// Ctrl-\ (SIGQUIT) quits at once, as it does any program: no crash report, no work going on.
     /// Started with SIGQUIT at its default (a test runner may have been started ignoring it).
     @Test func sigquitQuits() throws {

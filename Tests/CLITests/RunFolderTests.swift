@@ -216,7 +216,7 @@ import Testing
                 "\(threadsVariable.output)")
     }
 
-    /// COMPSEG_THREADS sets every pool's threads (OpenMP's and OpenBLAS's too), as `--threads`
+    /// COMPSEG_THREADS (or OMP_NUM_THREADS) sets every pool's threads (OpenMP's and OpenBLAS's too), as `--threads`
     /// does: the run it records as one thread trains as one thread. (On 2 cores or more, this data
     /// trains to other weights with 2 threads, which OpenMP's pool took when only CompSeg's count was set.)
     @Test func threadsVariableTrainsAsTheOption() throws {
@@ -231,6 +231,8 @@ import Testing
         }
         let one = try weights("one", threads: "1"), variable = try weights("variable", threads: "", environment: ["COMPSEG_THREADS": "1"])
         #expect(one == variable)
+        // A batch job's OMP_NUM_THREADS (its first count, where it lists one per nesting level) counts where COMPSEG_THREADS is not set.
+        #expect(try weights("omp", threads: "", environment: ["OMP_NUM_THREADS": "1,1"]) == one)
         // The data tell the thread counts apart, so the check above can fail (on one core they agree).
         if ProcessInfo.processInfo.activeProcessorCount > 1 { #expect(try weights("two", threads: "2") != one) }
         let model = try String(contentsOfFile: folder.path("variable/model.json"), encoding: .utf8)
@@ -298,8 +300,8 @@ import Testing
                 "\(resumed.output)")
     }
 
-    /// The log a shell writes the run's output to inside its own folder (`> run/train.log`) is no
-    /// obstacle; a file of that name the command does not write to still is.
+    /// The log a shell writes the run's output to inside its own folder (`> run/train.log`), or a
+    /// job's earlier log (`slurm-1.out`), is no obstacle; another file still is.
     @Test func theRunsOwnLogMayLieInItsFolder() throws {
         let folder = try TemporaryFolder()
         defer { folder.remove() }
@@ -312,9 +314,16 @@ import Testing
         #expect(logged.status == 0 && log.contains("epoch 3/3") && FileManager.default.fileExists(atPath: "\(run)/weights.safetensors"), "\(log)")
         let other = folder.path("other")
         try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
-        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: "\(other)/train.log"))
+        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: "\(other)/notes.txt"))
         let refused = try cli.run(train(manifest, other))
-        #expect(refused.status == 1 && refused.output.contains("already holds 1 entry (train.log) and no run"), "\(refused.output)")
+        #expect(refused.status == 1 && refused.output.contains("already holds 1 entry (notes.txt) and no run"), "\(refused.output)")
+        // A batch job's log from an earlier start (slurm-1.out), not this process's output, is no obstacle either: no run writes such a name.
+        let requeued = folder.path("requeued")
+        try FileManager.default.createDirectory(atPath: requeued, withIntermediateDirectories: true)
+        try Data("epoch 1/3\n".utf8).write(to: URL(fileURLWithPath: "\(requeued)/slurm-1.out"))
+        let started = try cli.run(train(manifest, requeued) + ["--resume", requeued])
+        let earlierLog = try String(contentsOfFile: "\(requeued)/slurm-1.out", encoding: .utf8)
+        #expect(started.status == 0 && earlierLog == "epoch 1/3\n", "\(started.output)")
     }
 
     /// A run stopped before its last epoch (or still training) has chosen no threshold: segment
@@ -418,12 +427,22 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder.path("mine"), withIntermediateDirectories: true)
         try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("mine/report.html")))
         let noEntry = try cli.run(compare("mine") + ["--resume"])
-        #expect(noEntry.status != 0 && noEntry.output.contains("holds no begun entry of this comparison"), "\(noEntry.output)")
-        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("mine/notes.txt")))
-        let notOne = try cli.run(compare("mine") + ["--resume"])
+        #expect(noEntry.status != 0 && noEntry.output.contains("already holds 1 entry (report.html); no entry of this comparison was begun there"),
+                "\(noEntry.output)")
+        #expect(try String(contentsOfFile: folder.path("mine/report.html"), encoding: .utf8) == "mine")
+        // Where no entry was begun (a job's first start, its log beside), --resume begins the comparison.
+        try FileManager.default.removeItem(atPath: folder.path("mine/report.html"))
+        try Data("log".utf8).write(to: URL(fileURLWithPath: folder.path("mine/slurm-1.out")))
+        let begun = try cli.run(compare("mine") + ["--resume"])
+        #expect(begun.status == 0 && begun.output.contains("No entry of this comparison was begun in ")
+                    && FileManager.default.fileExists(atPath: folder.path("mine/comparison.csv")), "\(begun.output)")
+        // A begun comparison's folder holding a file no comparison writes is not one to resume; a job's log is no obstacle.
+        try Data("mine".utf8).write(to: URL(fileURLWithPath: folder.path("cut/notes.txt")))
+        try Data("log".utf8).write(to: URL(fileURLWithPath: folder.path("cut/slurm-1.out")))
+        let notOne = try cli.run(compare("cut") + ["--resume"])
         #expect(notOne.status != 0 && notOne.output.contains("holds 1 entry (notes.txt), which no comparison of these entries writes"),
                 "\(notOne.output)")
-        #expect(try String(contentsOfFile: folder.path("mine/report.html"), encoding: .utf8) == "mine")
+        try FileManager.default.removeItem(atPath: folder.path("cut/notes.txt"))
         let refused = try cli.run(compare("cut") + ["--resume", "--seed", "9"])
         #expect(refused.status == 64 && refused.output.contains("entry unet was begun otherwise than these options say: training "
                                                                + "settings seed 9 (the run's: "), "\(refused.output)")

@@ -23,6 +23,20 @@ import Testing
         #expect(FolderLock.lockingProcess(in: table, device: 254 << 8, inode: 43) == nil)
     }
 
+    /// A file system without locks (flock failing with ENOSYS, as Lustre without `-o flock` does):
+    /// the folder is used unlocked, and why is kept to be said.
+    @Test func aFolderThatCannotBeLockedIsUsedUnlockedAndSaidToBe() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-lock-\(UUID())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let unlocked = try FolderLock(folder, holder: "working in this folder", lock: { _, _ in errno = ENOSYS; return -1 })
+        defer { unlocked.release() }
+        #expect(unlocked.unlockedReason == String(cString: strerror(ENOSYS)))
+        let locked = try FolderLock(folder, holder: "working in this folder")
+        defer { locked.release() }
+        #expect(locked.unlockedReason == nil)
+    }
+
     /// Held by this process's first lock, a second is refused (exit 75's `isBusy`), naming this
     /// process and its command where the system's table tells them.
     @Test func aSecondLockIsRefusedNamingTheHolder() throws {

@@ -44,7 +44,7 @@ struct DisjointAccess<T>: @unchecked Sendable {
 /// loops) and OpenBLAS's. Only one pool is busy at a time, so each may use every thread.
 public enum Threads {
     nonisolated(unsafe) public private(set) static var count: Int = {
-        if case .count(let v)? = environmentSetting { return v }
+        if case .count(let v, _)? = environmentSetting { return v }
         return availableCores
     }()
 
@@ -86,12 +86,19 @@ public enum Threads {
         }
     }
 
-    /// What COMPSEG_THREADS says: a count in 1…maximum, or text that is none (ignored); nil where unset.
-    public enum EnvironmentSetting: Equatable { case count(Int), ignored(String) }
+    /// What the environment says: COMPSEG_THREADS, else OMP_NUM_THREADS (which batch systems' job
+    /// scripts set to the cores a job was given; its first count where it lists one per nesting
+    /// level, "4,2"): a count in 1…maximum, or text that is none (ignored), with the variable's
+    /// name; nil where neither is set.
+    public enum EnvironmentSetting: Equatable { case count(Int, variable: String), ignored(String, variable: String) }
     public static var environmentSetting: EnvironmentSetting? {
-        guard let text = getenv("COMPSEG_THREADS").map({ String(cString: $0) }) else { return nil }
-        if let value = Int(text), (1...maximum).contains(value) { return .count(value) }
-        return .ignored(text)
+        for variable in ["COMPSEG_THREADS", "OMP_NUM_THREADS"] {
+            guard let text = getenv(variable).map({ String(cString: $0) }) else { continue }
+            let first = variable == "OMP_NUM_THREADS" ? String(text.prefix { $0 != "," }) : text
+            if let value = Int(first.trimmingCharacters(in: .whitespaces)), (1...maximum).contains(value) { return .count(value, variable: variable) }
+            return .ignored(text, variable: variable)
+        }
+        return nil
     }
 
     /// The most threads a pool may have (`--threads`' range; COMPSEG_THREADS outside 1…maximum is ignored).
