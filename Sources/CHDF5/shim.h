@@ -3,6 +3,21 @@
 #include <hdf5.h>
 
 static inline hid_t compseg_h5p_default(void) { return H5P_DEFAULT; }
+
+/* A file-access property list with HDF5's file locking off, for a file system that has no locks
+   (Lustre without -o flock, NFS without its lock daemon), where HDF5 fails every open otherwise;
+   H5P_DEFAULT where this HDF5 (before 1.10.7) cannot turn it off. Closed with H5Pclose unless
+   it is H5P_DEFAULT. */
+static inline hid_t compseg_fapl_without_locking(void) {
+#if H5_VERSION_GE(1, 10, 7)
+    hid_t list = H5Pcreate(H5P_FILE_ACCESS);
+    if (list < 0) return H5P_DEFAULT;
+    if (H5Pset_file_locking(list, 0, 1) < 0) { H5Pclose(list); return H5P_DEFAULT; }
+    return list;
+#else
+    return H5P_DEFAULT;
+#endif
+}
 static inline hid_t compseg_h5s_all(void) { return H5S_ALL; }
 static inline unsigned compseg_h5f_acc_rdonly(void) { return H5F_ACC_RDONLY; }
 static inline unsigned compseg_h5f_acc_trunc(void) { return H5F_ACC_TRUNC; }

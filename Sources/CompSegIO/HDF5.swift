@@ -51,10 +51,17 @@ public final class HDF5File: Sendable {
             let size = fileSize(url)
             throw hdf5Error(url.path, size == 0 ? "is empty (0 bytes): not an HDF5 file (a copy or download cut short?)" : "not an HDF5 file")
         }
-        let id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
+        var id = H5Fopen(url.path, compseg_h5f_acc_rdonly(), compseg_h5p_default())
+        let lock = id < 0 ? fileLockState(url) : .free
+        if lock == .unsupported {  // HDF5 fails to lock it: opened without its lock, as HDF5_USE_FILE_LOCKING=FALSE would
+            id = withoutFileLocking { H5Fopen(url.path, compseg_h5f_acc_rdonly(), $0) }
+        }
         guard id >= 0 else {
+            if lock == .held {
+                throw hdf5Error(url.path, "is locked by a program writing it (HDF5's file lock): wait until the writer is done, then read it")
+            }
             let size = fileSize(url).map { " of \($0) bytes" } ?? ""
-            throw hdf5Error(url.path, "cannot be opened as HDF5 (the file\(size) starts as HDF5 but is cut short or damaged, or a writer holds it locked)")
+            throw hdf5Error(url.path, "cannot be opened as HDF5 (the file\(size) starts as HDF5 but is cut short or damaged)")
         }
         file = id
     }
@@ -394,6 +401,9 @@ public final class HDF5Writer {
         temporary = try temporaryPath(for: url)  // the folder must exist
         errno = 0
         file = H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), compseg_h5p_default())
+        if file < 0, [ENOLCK, ENOSYS, EOPNOTSUPP].contains(errno) {  // a file system without locks: its own new temporary needs none
+            file = withoutFileLocking { H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), $0) }
+        }
         guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file" + Self.systemCause()) }
     }
     deinit { abandon() }
@@ -588,4 +598,23 @@ public final class HDF5Writer {
         }
         return chunk
     }
+}
+
+/// Whether a file's HDF5 lock can be taken: `free` (locks work, and no writer holds it), `held`
+/// (a writer holds it), `unsupported` (its file system has no locks: `flock` fails otherwise).
+enum FileLockState { case free, held, unsupported }
+
+func fileLockState(_ url: URL) -> FileLockState {
+    let descriptor = open(url.path, O_RDONLY)
+    guard descriptor >= 0 else { return .free }
+    defer { close(descriptor) }  // closing releases a lock taken here
+    if flock(descriptor, LOCK_SH | LOCK_NB) == 0 { return .free }
+    return errno == EWOULDBLOCK ? .held : .unsupported
+}
+
+/// `body`'s result given a file-access list with HDF5's file locking off.
+func withoutFileLocking(_ body: (hid_t) -> hid_t) -> hid_t {
+    let list = compseg_fapl_without_locking()
+    defer { if list != compseg_h5p_default() { H5Pclose(list) } }
+    return body(list)
 }

@@ -12,6 +12,23 @@ import Testing
         #expect(try file.shape(of: "data/intensities") == [2, 3])
     }
 
+    /// A file a writer holds HDF5's lock on is said to be locked, not damaged; the lock gone, it reads.
+    @Test func aFileAWriterLocksIsSaidToBeLocked() throws {
+        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-locked-\(UUID()).h5")
+        try FileManager.default.copyItem(at: cube, to: copy)
+        defer { try? FileManager.default.removeItem(at: copy) }
+        let writer = open(copy.path, O_RDWR)
+        #expect(writer >= 0 && flock(writer, LOCK_EX | LOCK_NB) == 0)
+        do {
+            _ = try HDF5File(url: copy)
+            Issue.record("a locked file was opened")
+        } catch {
+            #expect("\(error)".contains("is locked by a program writing it (HDF5's file lock)"), "\(error)")
+        }
+        close(writer)
+        #expect(try HDF5File(url: copy).datasetNames().contains("/spectra"))
+    }
+
     @Test func readsWhatH5pyWrote() throws {
         let file = try HDF5File(url: cube)
         let spectra = try file.readFloats("/spectra")
