@@ -38,6 +38,10 @@ import Testing
         #expect(report.contains("Patient AUC") && report.contains("from 3 patients"))
         let summary = try #require(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("e/summary.json")))) as? [String: Any])
         #expect(summary["n_patients"] as? Int == 3 && summary["n_patients_cancer"] as? Int == 2 && summary["n_patients_cancer_free"] as? Int == 1)
+        // Each key is named in the docs' table, for the scripts that read it.
+        let docs = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/reports.md"), encoding: .utf8)
+        #expect(summary.keys.filter { !docs.contains("`\($0)`") }.isEmpty, "\(summary.keys.filter { !docs.contains("`\($0)`") })")
         #expect((summary["auc_ci"] is NSNull || summary["auc_ci_method"] as? String == "Obuchowski, clustered by patient") && summary["patient_auc"] is Double)
         let table = try String(contentsOfFile: folder.path("e/per_sample.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table[0].hasSuffix(",patient") && table.contains { $0.hasPrefix("spot003,") && $0.hasSuffix(",P5") }, "\(table)")
