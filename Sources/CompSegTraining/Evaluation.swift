@@ -163,18 +163,12 @@ public struct SegmentationEvaluation: Sendable {
         if !named.isEmpty { summary.nPatients = named.count }
         // Over patients only where every sample names one (a sample without is no patient to score).
         if clustered, labelled.allSatisfy({ $0.patient != nil }) {
-            // Each patient scored by its highest tumor fraction, and cancer where any of its samples is.
-            var score: [String: Double] = [:], cancer: [String: Bool] = [:]
-            for (group, r) in zip(groups, labelled) {
-                score[group] = max(score[group] ?? -1, r.tumorFraction)
-                cancer[group] = (cancer[group] ?? false) || r.label == .cancer
-            }
-            let order = groups.indices.filter { clusters![$0] == $0 }.map { groups[$0] }
-            let byPatient = rocAUCWithInterval(scores: order.map { score[$0]! }, positives: order.map { cancer[$0]! })
+            let patients = Self.patients(of: labelled)
+            let byPatient = rocAUCWithInterval(scores: patients.map(\.tumorFraction), positives: patients.map { $0.label == .cancer })
             summary.patientAUC = byPatient?.auc
             summary.patientAUCCI = byPatient?.interval.map { [$0.low, $0.high] }
-            summary.nPatientsCancer = order.filter { cancer[$0]! }.count
-            summary.nPatientsCancerFree = order.count - summary.nPatientsCancer!
+            summary.nPatientsCancer = patients.filter { $0.label == .cancer }.count
+            summary.nPatientsCancerFree = patients.count - summary.nPatientsCancer!
         }
         let free = meanAndSD(results.filter { $0.label == .cancerFree && $0.tissuePixels > 0 }.map(\.tumorFraction))
         (summary.cancerFreeFractionMean, summary.cancerFreeFractionSD) = (free?.mean, free?.sd ?? nil)
@@ -183,6 +177,31 @@ public struct SegmentationEvaluation: Sendable {
         if !truthCounts.isEmpty {
             summary.truthPixels = truthCounts.map(\.truthPixels).reduce(0, +)
             summary.truthPixelsOutsideTissue = truthCounts.map(\.truthOutsideTissue).reduce(0, +)
+        }
+    }
+
+    /// A patient as the patient AUC scores it: by the highest tumor fraction of its samples, and
+    /// cancer where any of them is (else cancer-free, where any is labelled).
+    public struct PatientResult: Sendable {
+        public let patient: String
+        public let label: SampleLabel?
+        /// Its samples' ids, in order, and how many of them are labelled cancer.
+        public let samples: [String], cancerSamples: Int
+        public let tumorFraction: Double
+    }
+
+    /// The patients `results` name, in the order of their first samples (a sample naming none is left out).
+    public static func patients(of results: [SampleResult]) -> [PatientResult] {
+        var order: [String] = [], of: [String: [SampleResult]] = [:]
+        for r in results {
+            guard let p = r.patient else { continue }
+            if of[p] == nil { order.append(p) }
+            of[p, default: []].append(r)
+        }
+        return order.map { p in
+            let these = of[p]!, cancer = these.filter { $0.label == .cancer }.count
+            return PatientResult(patient: p, label: cancer > 0 ? .cancer : these.contains { $0.label == .cancerFree } ? .cancerFree : nil,
+                                 samples: these.map(\.id), cancerSamples: cancer, tumorFraction: these.map(\.tumorFraction).max()!)
         }
     }
 

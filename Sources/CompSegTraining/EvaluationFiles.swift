@@ -1,8 +1,11 @@
 import CompSegIO
 import Foundation
 
-/// `summary.json` and `per_sample.csv` of an evaluation, written atomically.
+/// `summary.json`, `per_sample.csv` and (where samples name patients) `per_patient.csv` of an
+/// evaluation, written atomically.
 public enum EvaluationFiles {
+    static let perPatientHeader = "patient,label,samples,cancer_samples,tumor_fraction_max,ids"
+
     static let perSampleHeader = "id,label,tissue_pixels,tumor_pixels,tumor_fraction,dice,iou,pixel_sensitivity,pixel_specificity,both_empty,"
         + "called,split,path,unfamiliar_input," + SegmentationFiles.areaColumns + ",patient"
     /// The headers of evaluations written earlier: before the patient column, before the area columns, before the `unfamiliar_input` column, before the
@@ -39,6 +42,15 @@ public enum EvaluationFiles {
                           SegmentationFiles.unfamiliarText(unfamiliar, id: r.id)] + SegmentationFiles.areaCells(r) + [CSV.text(r.patient ?? "")]))
         }
         try writeDurably(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.appendingPathComponent("per_sample.csv"))
+        let patients = SegmentationEvaluation.patients(of: evaluation.results)
+        if !patients.isEmpty {
+            let rows = patients.map { p in
+                CSV.line([CSV.text(p.patient), p.label?.rawValue ?? "", "\(p.samples.count)", "\(p.cancerSamples)", number(p.tumorFraction),
+                          CSV.text(p.samples.joined(separator: " "))])
+            }
+            try writeDurably(Data(([perPatientHeader] + rows).joined(separator: "\n").appending("\n").utf8),
+                             to: folder.appendingPathComponent("per_patient.csv"))
+        }
         var summary = evaluation.summary
         if let source { (summary.model, summary.data, summary.split, summary.thresholdOrigin) = source }
         if let run { (summary.nLeftOut, summary.warnings) = (run.leftOut, run.warnings) }

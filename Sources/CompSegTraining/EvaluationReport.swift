@@ -453,22 +453,22 @@ public enum EvaluationReport {
 
     /// The per-sample table, sortable, each name linking to its card (whose anchor is
     /// `anchorPrefix` and the id: a page of several evaluations gives each its own prefix); with
-    /// the tumor and tissue areas where any sample's pixel size is known.
+    /// the patient where any sample names one, and the tumor and tissue areas where any sample's pixel size is known.
     public static func sampleTable(_ evaluation: SegmentationEvaluation, anchorPrefix: String = "") -> String {
         func n(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
         func area(_ v: Double?) -> String { v.map(significant) ?? "" }
-        let areas = evaluation.results.contains { $0.pixelSize != nil }
+        let areas = evaluation.results.contains { $0.pixelSize != nil }, patients = evaluation.results.contains { $0.patient != nil }
         let rows = evaluation.results.map { r -> [String] in
             let called = evaluation.call(r)?.rawValue ?? ""
-            return [r.id, r.label?.rawValue ?? "", called, fractionText(r.tumorFraction), n(r.dice), n(r.iou),
+            return [r.id] + (patients ? [r.patient ?? ""] : []) + [r.label?.rawValue ?? "", called, fractionText(r.tumorFraction), n(r.dice), n(r.iou),
                     n(r.pixelSensitivity), n(r.pixel?.specificity), "\(r.tumorPixels)", "\(r.tissuePixels)"]
                 + (areas ? [area(r.tumorArea), area(r.tissueArea), r.pixelSize.map { String($0.description.dropLast(3)) } ?? ""] : [])
         }
         return ReportHTML.sortableTable(
-            header: ["sample", "label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
+            header: ["sample"] + (patients ? ["patient"] : []) + ["label", "called (Youden cut)", "tumor fraction", "Dice", "IoU", "pixel sensitivity",
                      "pixel specificity", "predicted tumor pixels", "tissue pixels"]
                 + (areas ? ["tumor area (mm²)", "tissue area (mm²)", "pixel size (µm)"] : []),
-            numeric: Set([3, 4, 5, 6, 7, 8, 9] + (areas ? [10, 11] : [])), rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
+            numeric: Set(([3, 4, 5, 6, 7, 8, 9] + (areas ? [10, 11] : [])).map { $0 + (patients ? 1 : 0) }), rows: rows, rowIDs: evaluation.results.map { anchorPrefix + $0.id })
     }
 
     static func escape(_ s: String) -> String { ReportHTML.escape(s) }

@@ -45,6 +45,12 @@ import Testing
         #expect((summary["auc_ci"] is NSNull || summary["auc_ci_method"] as? String == "Obuchowski, clustered by patient") && summary["patient_auc"] is Double)
         let table = try String(contentsOfFile: folder.path("e/per_sample.csv"), encoding: .utf8).split(separator: "\n")
         #expect(table[0].hasSuffix(",patient") && table.contains { $0.hasPrefix("spot003,") && $0.hasSuffix(",P5") }, "\(table)")
+        // per_patient.csv: each patient once, scored by its highest tumor fraction, as the patient AUC scores it.
+        let patients = try String(contentsOfFile: folder.path("e/per_patient.csv"), encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(patients.first == "patient,label,samples,cancer_samples,tumor_fraction_max,ids" && patients.count == 4, "\(patients)")
+        let fraction = { (id: String) in table.first { $0.hasPrefix(id + ",") }.map { Double($0.split(separator: ",")[4])! } }
+        let p1 = try #require(patients.first { $0.hasPrefix("P1,") }).split(separator: ",").map(String.init)
+        #expect(p1[2] == "2" && p1[5] == "spot000 spot001" && Double(p1[4]) == max(fraction("spot000")!, fraction("spot001")!), "\(p1)")
 
         // The run records its rows' patients: a test manifest of its own, apart from the run's, is checked against them too.
         try Data(([withPatients[0]] + withPatients.filter { $0.contains(",test,") }).joined(separator: "\n").utf8)
