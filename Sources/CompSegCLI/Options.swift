@@ -139,6 +139,9 @@ func runVersions(manifest: Manifest? = nil, run: URL? = nil, device: DeviceChoic
                     "threads": "\(Threads.count)", "program": CompSegTool.commandName]
     versions["manifest"] = manifest?.url.path
     if let manifest, let run { versions["manifestFromRun"] = pathFrom(run, to: manifest.url) }
+    // The command that began it, as typed, and where (its relative paths are from there): to run it again.
+    versions["command"] = ([CompSegTool.commandName] + CommandLine.arguments.dropFirst()).map(shellWord).joined(separator: " ")
+    versions["workingFolder"] = FileManager.default.currentDirectoryPath
     return versions
 }
 

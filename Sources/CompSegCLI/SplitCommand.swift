@@ -14,27 +14,33 @@ struct SplitCommand: ParsableCommand {
         discussion: """
             --data is a manifest whose split column may be missing (it is not read): path and label, \
             and mask, truth and patient where given. Each patient's rows go to one split (a row naming \
-            no patient is a patient of its own); each split gets about its share of the cancer rows and \
-            of the cancer-free rows, and one row of each label first where the patients allow. The same \
-            rows and --seed give the same splits. With --folds K, K manifests are written \
-            (OUT-fold1.csv, …): each fold's rows are its test split, and every row is tested in exactly one.
+            no patient is a patient of its own; ids differing only in case are one); each split gets about \
+            its share of the cancer rows and of the cancer-free rows, and one row of each label first where \
+            the patients allow. The same rows, in any order, and --seed give the same splits. With --folds K, \
+            K manifests are written (OUT-fold1.csv, …): each fold's rows are its test split, and every row \
+            is tested in exactly one.
             """)
 
     @Option(help: "The samples: a CSV file with columns path and label, and mask, truth and patient where given.") var data: String
     @Option(help: "The manifest to write (with --folds, the name its folds' manifests are made from: manifest.csv gives manifest-fold1.csv, …).")
     var out: String
-    @Option(help: "Share of the rows for val, which chooses the kept epoch and the threshold.") var val = 0.2
-    @Option(help: "Share of the rows for test, which evaluate scores (default 0.2; not with --folds, where each fold is one test split).")
+    @Option(parsing: .unconditional, help: "Share of the rows for val, which chooses the kept epoch and the threshold.") var val = 0.2
+    @Option(parsing: .unconditional,
+            help: "Share of the rows for test, which evaluate scores (default 0.2; not with --folds, where each fold is one test split).")
     var test: Double?
     @Option(parsing: .unconditional, help: "Write this many cross-validation folds instead of one split.") var folds: Int?
     @Option(parsing: .unconditional, help: "Seed of the assignment.") var seed: UInt64 = 0
-    @Flag(help: "Replace manifests already at --out (the --data file is never replaced).") var force = false
+    @Flag(help: "Replace manifests already at --out, and remove an earlier split's folds beyond --folds (the --data file is never replaced).")
+    var force = false
 
     func validate() throws {
         guard !out.isEmpty else { throw ValidationError("--out must name the manifest to write, got an empty path") }
-        guard (0..<1).contains(val) else { throw ValidationError("--val is a share of the rows in 0…1 (0.2 is a fifth), got \(val)") }
+        guard !out.hasSuffix("/") else {
+            throw ValidationError("--out \(out) names a folder; --out names the manifest file to write (\(out)manifest.csv, say)")
+        }
+        guard (0..<1).contains(val) else { throw ValidationError("--val is a share of the rows, 0 or more and below 1 (0.2 is a fifth), got \(val)") }
         if let test, !(0..<1).contains(test) {
-            throw ValidationError("--test is a share of the rows in 0…1 (0.2 is a fifth), got \(test)")
+            throw ValidationError("--test is a share of the rows, 0 or more and below 1 (0.2 is a fifth), got \(test)")
         }
         try requireOption("--folds", folds, in: 2...100)
         if folds != nil, test != nil {
@@ -52,9 +58,33 @@ struct SplitCommand: ParsableCommand {
         let input = fileURL(data), target = fileURL(out)
         let manifest = try Manifest(contentsOf: input, readingSplits: false)
         let rows = manifest.rows
+        let units = ManifestSplit.unitCount(rows)
+        if let folds, folds > units {
+            throw CLIError("--folds \(folds): the samples come from \(counted(units, "patient")) (a row naming none counted as one), and "
+                           + "each fold's test split needs one at least; give --folds \(units) or fewer", usage: true)
+        }
         let outputs = folds.map { k in (1...k).map { Self.foldFile(target, $0) } } ?? [target]
         try checkOutputs(outputs, input: input)
-        Train.warnAboutPatientIDs(manifest)
+        let beyond = folds.map { Self.foldsBeyond(target, $0) } ?? []
+        if !beyond.isEmpty && !force {
+            throw CLIError("\(beyond.map(\.lastPathComponent).joined(separator: ", ")) in \(target.deletingLastPathComponent().path) "
+                           + "\(beyond.count == 1 ? "is a fold" : "are folds") beyond --folds \(folds!), of an earlier split: a loop over the "
+                           + "folds would take \(beyond.count == 1 ? "it" : "them") too; pass --force to remove \(beyond.count == 1 ? "it" : "them") "
+                           + "or choose another --out", usage: true)
+        }
+        for label in [SampleLabel.cancer, .cancerFree] where !rows.contains(where: { $0.label == label }) {
+            warn("the samples hold no \(label.rawValue) row: train needs both labels to learn what only cancer samples contain")
+        }
+        if !manifest.patientsDifferingInCase.isEmpty {
+            warn("patients " + manifest.patientsDifferingInCase.prefix(3).map { $0.map { "'\($0)'" }.joined(separator: ", ") }.joined(separator: "; ")
+                 + " differ only in case: split keeps each such group in one split, but train and evaluate take them as different "
+                 + "patients; write them alike")
+        }
+        let blank = manifest.rowsWithoutPatient
+        if !blank.isEmpty {
+            warn("\(counted(blank.count, "row")) of \(rows.count) name\(blank.count == 1 ? "s" : "") no patient (" + Train.lines(blank.map(\.line))
+                 + "): each is split as a patient of its own; fill in the patient column")
+        }
         let assignments = folds.map { ManifestSplit.folds(of: rows, count: $0, val: val, seed: seed) }
             ?? [ManifestSplit.splits(of: rows, val: val, test: test ?? 0.2, seed: seed)]
         try createWritableFolder(target.deletingLastPathComponent(), remedy: "choose another --out")
@@ -62,17 +92,44 @@ struct SplitCommand: ParsableCommand {
             let text = ManifestSplit.manifestText(rows, splits: splits, from: url.deletingLastPathComponent())
             try writeDurably(Data(text.utf8), to: url)
         }
-        let patients = Set(rows.compactMap(\.patient)).count + rows.filter { $0.patient == nil }.count
-        let named = rows.contains { $0.patient != nil }
+        for file in beyond { try FileManager.default.removeItem(at: file) }
+        let named = Set(rows.compactMap { $0.patient?.lowercased() }).count
         let written: String = outputs.count == 1 ? target.path
             : "\(outputs.count) manifests, \(outputs[0].path) to \(outputs.last!.lastPathComponent)"
-        let of: String = named ? " of \(counted(patients, "patient"))" : ""
+        let of: String = named == 0 ? "" : " of \(counted(named, "patient"))" + (blank.isEmpty ? "" : " and \(blank.count) naming none")
         let ignored: String = Self.givesSplitColumn(input) ? " (the split column of \(input.lastPathComponent) is not read)" : ""
-        print("Wrote \(written): \(counted(rows.count, "sample"))\(of), seed \(seed)\(ignored)")
+        let removed: String = beyond.isEmpty ? "" : "; removed the earlier split's " + beyond.map(\.lastPathComponent).joined(separator: ", ")
+        print("Wrote \(written): \(counted(rows.count, "sample"))\(of), seed \(seed)\(ignored)\(removed)")
         for (k, splits) in assignments.enumerated() {
             if folds != nil { print("fold \(k + 1): \(outputs[k].lastPathComponent)") }
-            print(Self.table(rows, splits, patients: named))
-            warnAboutMissingLabels(rows, splits, fold: folds == nil ? nil : k + 1)
+            print(Self.table(rows, splits, patients: named > 0))
+            let fold = folds == nil ? nil : k + 1
+            if rows.contains(where: { $0.label == .cancer }) && rows.contains(where: { $0.label == .cancerFree }) {
+                warnAboutMissingLabels(rows, splits, fold: fold)
+            }
+            warnAboutShares(rows, splits, fold: fold)
+        }
+    }
+
+    /// Earlier folds of `target`'s name numbered beyond `folds` (`cv-fold4.csv` for --folds 3).
+    static func foldsBeyond(_ target: URL, _ folds: Int) -> [URL] {
+        var beyond: [URL] = [], k = folds + 1
+        while entryExists(at: foldFile(target, k)) { beyond.append(foldFile(target, k)); k += 1 }
+        return beyond
+    }
+
+    /// Warns of a split whose share of the rows misses the one asked for by more than a tenth: a
+    /// patient's rows stay together, so large patients make coarse steps.
+    func warnAboutShares(_ rows: [Manifest.Row], _ splits: [Split], fold: Int?) {
+        let asked: [(Split, Double, String)] = folds.map { [(.test, 1 / Double($0), "1/\($0) (--folds \($0))"), (.val, val, "--val \(val)")] }
+            ?? [(.val, val, "--val \(val)"), (.test, test ?? 0.2, "--test \(test ?? 0.2)")]
+        for (split, share, option) in asked where share > 0 {
+            let got = Double(splits.filter { $0 == split }.count) / Double(rows.count)
+            guard abs(got - share) > 0.1 else { continue }
+            let largest = Dictionary(grouping: rows.compactMap { $0.patient?.lowercased() }, by: { $0 }).values.map(\.count).max() ?? 1
+            warn((fold.map { "fold \($0): " } ?? "") + String(format: "%@ holds %.0f%% of the samples where %@ asked %.0f%%", split.rawValue, 100 * got,
+                                                             option, 100 * share)
+                 + (largest > 1 ? ": each patient's samples stay together, and the largest patient has \(largest)" : ""))
         }
     }
 
@@ -113,7 +170,7 @@ struct SplitCommand: ParsableCommand {
             let cancer = these.filter { $0.label == .cancer }.count
             func column(_ n: Int, _ width: Int) -> String { String(repeating: " ", count: max(width - String(n).count, 0)) + String(n) }
             lines.append("  " + split.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0) + column(these.count, 9) + column(cancer, 8)
-                         + column(these.count - cancer, 13) + (patients ? column(Set(these.compactMap(\.patient)).count, 10) : ""))
+                         + column(these.count - cancer, 13) + (patients ? column(Set(these.compactMap { $0.patient?.lowercased() }).count, 10) : ""))
         }
         return lines.joined(separator: "\n")
     }
@@ -128,7 +185,7 @@ struct SplitCommand: ParsableCommand {
             let cost = split == .train ? "train needs both labels to learn" : split == .val
                 ? "validation needs both labels to choose the kept epoch and the threshold" : "evaluate needs both labels for an AUC"
             warn((fold.map { "fold \($0): " } ?? "") + "\(split.rawValue) has \(what), and \(cost); "
-                 + "give more samples (or patients), or a larger share")
+                 + (folds != nil && split == .test ? "give fewer --folds, or more samples (or patients)" : "give more samples (or patients), or a larger share"))
         }
     }
 }

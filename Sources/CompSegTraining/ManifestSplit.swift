@@ -8,7 +8,8 @@ import Foundation
 /// its own), so no patient's tissue is both trained on and scored. Each split gets about its
 /// share of the cancer rows and of the cancer-free rows, and first one unit of each label where
 /// the units allow, so that train can train, val can choose a threshold and test can score an
-/// AUC. The same rows in the same order and the same seed give the same splits on every machine.
+/// AUC. Ids that differ only in case ('P1', 'p1') are taken as one patient. The same rows (in
+/// any order) and the same seed give the same splits on every machine.
 public enum ManifestSplit {
     /// Rows that go to one split together: one patient's, or one row naming none.
     struct Unit {
@@ -34,8 +35,8 @@ public enum ManifestSplit {
         let fold = assign(units, shares: Array(repeating: 1 / Double(folds), count: folds), generator: &generator)
         return (0..<folds).map { f in
             let others = units.indices.filter { fold[$0] != f }
-            // val's share of all rows, taken from the others: of those, val / (1 - 1/folds).
-            let share = min(val / (1 - 1 / Double(folds)), 1)
+            // val's share of all rows, taken from the others.
+            let share = min(val * Double(rows.count) / Double(max(others.reduce(0) { $0 + units[$1].size }, 1)), 1)
             var fromOthers = SeededGenerator(seed: seed &+ UInt64(f + 1) &* 0x9E37_79B9_7F4A_7C15)
             let inner = assign(others.map { units[$0] }, shares: [1 - share, share], generator: &fromOthers)
             var bins = [Int](repeating: 2, count: units.count)  // the fold's own: test
@@ -50,23 +51,20 @@ public enum ManifestSplit {
         return split
     }
 
-    /// The rows grouped into units: patients in the order of their first rows, then each row
-    /// naming no patient.
+    /// How many units `rows` make: the patients they name, and the rows naming none.
+    public static func unitCount(_ rows: [Manifest.Row]) -> Int { units(of: rows).count }
+
+    /// The rows grouped into units (a patient's rows, its id taken in any case; each row naming
+    /// none alone), ordered by the patient's id or the row's path: so the rows' order in the file
+    /// does not change the splits.
     static func units(of rows: [Manifest.Row]) -> [Unit] {
-        var units: [Unit] = [], unitOf: [String: Int] = [:]
+        var units: [String: Unit] = [:]
         for (r, row) in rows.enumerated() {
-            let u: Int
-            if let patient = row.patient, let known = unitOf[patient] {
-                u = known
-            } else {
-                u = units.count
-                units.append(Unit(rows: []))
-                if let patient = row.patient { unitOf[patient] = u }
-            }
-            units[u].rows.append(r)
-            if row.label == .cancer { units[u].cancer += 1 } else { units[u].cancerFree += 1 }
+            let key = row.patient.map { "patient " + $0.lowercased() } ?? "row " + row.path.path
+            units[key, default: Unit(rows: [])].rows.append(r)
+            if row.label == .cancer { units[key]!.cancer += 1 } else { units[key]!.cancerFree += 1 }
         }
-        return units
+        return units.keys.sorted().map { units[$0]! }
     }
 
     /// Each unit's bin. Units are taken in a seeded random order. First each bin with a share
@@ -75,7 +73,7 @@ public enum ManifestSplit {
     /// smallest holding it. Then the others,
     /// largest first, each go where the counts come nearest their targets (each bin's share of
     /// the cancer rows and of the cancer-free rows), measured as the squared misses weighted by
-    /// 1 / target.
+    /// 1 / target; of bins that tie, the one holding fewest rows.
     static func assign(_ units: [Unit], shares: [Double], generator: inout SeededGenerator) -> [Int] {
         // Fisher–Yates with this generator alone, so the order is the same on every machine.
         var order = Array(units.indices)
@@ -105,12 +103,14 @@ public enum ManifestSplit {
         }.map(\.element)
         for u in rest {
             func miss(_ n: Int, _ t: Double) -> Double { (Double(n) - t) * (Double(n) - t) / max(t, 1) }
+            func gain(_ b: Int) -> Double {
+                (miss(count[b].cancer + units[u].cancer, target[b].cancer) - miss(count[b].cancer, target[b].cancer))
+                    + (miss(count[b].free + units[u].cancerFree, target[b].free) - miss(count[b].free, target[b].free))
+            }
+            func held(_ b: Int) -> Int { count[b].cancer + count[b].free }
+            // Gains within rounding of each other tie (sums of misses of other sizes round apart).
             let best = shares.indices.filter { shares[$0] > 0 }.min { a, b in
-                func gain(_ b: Int) -> Double {
-                    miss(count[b].cancer + units[u].cancer, target[b].cancer) - miss(count[b].cancer, target[b].cancer)
-                        + miss(count[b].free + units[u].cancerFree, target[b].free) - miss(count[b].free, target[b].free)
-                }
-                return gain(a) < gain(b)
+                abs(gain(a) - gain(b)) > 1e-9 ? gain(a) < gain(b) : held(a) != held(b) ? held(a) < held(b) : a < b
             }!
             place(u, in: best)
         }

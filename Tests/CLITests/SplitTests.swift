@@ -29,6 +29,11 @@ import Testing
         let trained = try cli.run(["train", "--modality", "infrared", "--data", folder.path("study/manifest.csv"), "--out", folder.path("run"),
                                    "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
         #expect(trained.status == 0 && !trained.output.contains("more than one split"), "\(trained.output)")
+        // The run records the command that began it, and where it was typed.
+        let model = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: folder.path("run/model.json")))) as? [String: Any]
+        let versions = model?["versions"] as? [String: String]
+        #expect(versions?["command"]?.hasPrefix("compseg train --modality infrared --data ") == true && versions?["workingFolder"]?.isEmpty == false,
+                "\(String(describing: versions))")
 
         // Run again: the same seed gives the same file; it is not written over without --force, and never the --data file.
         let again = try cli.run(["split", "--data", folder.path("samples.csv"), "--out", folder.path("study/manifest.csv"), "--seed", "2"])
@@ -52,5 +57,17 @@ import Testing
         #expect(tested.count == 16 && tested.values.allSatisfy { $0 == 1 }, "\(tested)")
         let both = try cli.run(["split", "--data", folder.path("samples.csv"), "--out", folder.path("cv2/m.csv"), "--folds", "3", "--test", "0.2"])
         #expect(both.status == 64 && both.output.contains("leave --test out"), "\(both.output)")
+        // Fewer folds over an earlier split's: its folds beyond are refused, and removed with --force, so a loop takes no stale fold.
+        let fewer = ["split", "--data", folder.path("data/manifest.csv"), "--out", folder.path("cv/m.csv"), "--folds", "3"]
+        let stale = try cli.run(fewer)
+        #expect(stale.status == 64 && stale.output.contains("exists already"), "\(stale.output)")
+        let replaced = try cli.run(fewer + ["--force"])
+        #expect(replaced.status == 0 && replaced.output.contains("removed the earlier split's m-fold4.csv")
+                    && !FileManager.default.fileExists(atPath: folder.path("cv/m-fold4.csv")), "\(replaced.output)")
+        // More folds than patients, or a folder for --out, are refused.
+        let many = try cli.run(["split", "--data", folder.path("samples.csv"), "--out", folder.path("cv3/m.csv"), "--folds", "9"])
+        #expect(many.status == 64 && many.output.contains("the samples come from 8 patients"), "\(many.output)")
+        let slash = try cli.run(["split", "--data", folder.path("samples.csv"), "--out", folder.path("cv3") + "/"])
+        #expect(slash.status == 64 && slash.output.contains("names a folder"), "\(slash.output)")
     }
 }

@@ -71,6 +71,25 @@ import CompSegCore
         #expect(ManifestSplit.folds(of: rows, count: 5, val: 0.2, seed: 3) == folds)
     }
 
+    /// The rows' order in the file does not change the splits; ids differing only in case are one
+    /// patient; folds of equal units differ by one unit at most.
+    @Test func orderCaseAndFoldSizes() {
+        let rows = rows(patients: 30, loose: 5)
+        let splits = ManifestSplit.splits(of: rows, val: 0.2, test: 0.2, seed: 4)
+        let reversed = ManifestSplit.splits(of: rows.reversed(), val: 0.2, test: 0.2, seed: 4)
+        #expect(Array(reversed.reversed()) == splits)
+        var cased = rows
+        cased[1].patient = "p0"  // P0's second row, written in lower case
+        #expect(patientsSplitOnce(cased.map { var r = $0; r.patient = r.patient?.uppercased(); return r },
+                                  ManifestSplit.splits(of: cased, val: 0.2, test: 0.2, seed: 4)))
+        let single = (0..<12).map { k in
+            Manifest.Row(line: k + 2, path: URL(fileURLWithPath: "/data/r\(k).h5"), label: k % 2 == 0 ? .cancer : .cancerFree,
+                         split: nil, mask: nil, truth: nil, patient: nil)
+        }
+        let folds = ManifestSplit.folds(of: single, count: 5, val: 0.2, seed: 0)
+        #expect(folds.map { $0.filter { $0 == .test }.count }.sorted() == [2, 2, 2, 3, 3])
+    }
+
     @Test func pathsAreWrittenFromTheNewManifestsFolder() {
         let folder = URL(fileURLWithPath: "/data/study")
         #expect(ManifestSplit.path(URL(fileURLWithPath: "/data/study/spots/a.h5"), from: folder) == "spots/a.h5")
