@@ -9,7 +9,8 @@ static inline hid_t compseg_h5p_default(void) { return H5P_DEFAULT; }
    H5P_DEFAULT where this HDF5 (before 1.10.7) cannot turn it off. Closed with H5Pclose unless
    it is H5P_DEFAULT. */
 static inline hid_t compseg_fapl_without_locking(void) {
-#if H5_VERSION_GE(1, 10, 7)
+/* H5Pset_file_locking came with 1.10.7 and 1.12.1 (1.12.0 lacks it). */
+#if (H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10 && H5_VERS_RELEASE >= 7) || H5_VERSION_GE(1, 12, 1)
     hid_t list = H5Pcreate(H5P_FILE_ACCESS);
     if (list < 0) return H5P_DEFAULT;
     if (H5Pset_file_locking(list, 0, 1) < 0) { H5Pclose(list); return H5P_DEFAULT; }

@@ -157,7 +157,7 @@ struct CompSeg: ParsableCommand {
         } catch let error as DeviceUnavailable {  // no GPU here for --device cuda or a GPU precision: 69, EX_UNAVAILABLE
             fflush(nil)
             writeToStandardError("Error: \(error)\n")
-            Foundation.exit(69)
+            Foundation.exit(error.gpuFound ? 1 : 69)  // one found but unusable (a library, a setting): 1, as bad input
         } catch let error as IOError where error.isBusy {  // another compseg works in the folder now: 75, EX_TEMPFAIL, to retry later
             fflush(nil)
             writeToStandardError("Error: \(error)\n")

@@ -324,8 +324,18 @@ struct Compare: ParsableCommand {
             removeLeftoverTemporaries(in: folder)
             for e in entries { removeLeftoverTemporaries(in: folder.appendingPathComponent(e.name).appendingPathComponent("test")) }
         } else if resume {
-            try requireEmptyFolder(folder, "no entry of this comparison was begun there, and --resume begins one only in a new or empty "
-                                   + "folder, as a comparison without it does (nothing was changed)")
+            // An entry's folder that a kill left before its run began (only leftovers and logs in it) is no user's file.
+            let names = Set(entries.map(\.name))
+            func isBareEntry(_ name: String) -> Bool {
+                let entry = folder.appendingPathComponent(name)
+                return names.contains(name) && ((try? folderEntries(entry)) ?? ["?"]).allSatisfy { isLeftoverTemporary($0) || isLogFile($0, in: entry) }
+            }
+            let held = try folderEntries(folder).filter { !isLeftoverTemporary($0) && $0 != OutputList.name && !isLogFile($0, in: folder) }
+            let foreign = held.filter { !isBareEntry($0) }
+            guard foreign.isEmpty else {
+                throw CLIError("\(folder.path): already holds \(entriesSummary(foreign)); no entry of this comparison was begun there, and --resume "
+                               + "begins one only in a new or empty folder, as a comparison without it does (nothing was changed)")
+            }
             print("No entry of this comparison was begun in \(folder.path): beginning the comparison.")
         } else {
             try requireEmptyFolder(folder, "choose a new or empty --out (nothing is overwritten), or continue a stopped "
@@ -730,7 +740,8 @@ struct Compare: ParsableCommand {
         return "\(s.nCancer) cancer (\(withTruth) with truth), \(s.nCancerFree) cancer-free"
             + (s.nPatients.map { " from \(counted($0, "patient"))" } ?? "")
             + (leftOut > 0 ? ", \(leftOut) left out as unreadable" : "")
-            + (trained > 0 ? "; \(trained) of them \(trained == 1 ? "is" : "are") of patients the runs trained or validated on: not held out" : "")
+            + (trained > 0 ? "; \(counted(trained, "test sample")) \(trained == 1 ? "comes" : "come") from patients the runs trained or validated on: "
+               + "not held out" : "")
     }
 
     /// The test rows of patients who have train or val rows too.

@@ -176,12 +176,16 @@ final class InterruptFlag: @unchecked Sendable {
     /// SIGHUP (the terminal or ssh session closed), SIGUSR1 (a batch system's warning before the
     /// time limit, as `sbatch --signal=USR1@120` sends it).
     static let signals = [SIGINT, SIGTERM, SIGHUP, SIGUSR1]
+    /// What a second signal says, as a C string made before any handler runs (a handler may only
+    /// make async-signal-safe calls: `write`, not Swift's string machinery).
+    nonisolated(unsafe) static var secondSignal: UnsafeMutablePointer<CChar>? = nil
 
     var isSet: Bool { Interruption.received != 0 }
     /// The exit status a shell gives a process its signal ended: 128 + the signal (130 for Ctrl-C, 143 for SIGTERM).
     var exitStatus: Int32 { 128 + Int32(Interruption.received == 0 ? SIGINT : Interruption.received) }
 
     static func install() -> InterruptFlag {
+        if secondSignal == nil { secondSignal = strdup("\nA second signal: stopped at once; what was saved before stands\n") }
         // A parent may start us with SIGINT blocked (the mask is inherited); unblock it.
         var set = sigset_t()
         sigemptyset(&set)
@@ -193,8 +197,7 @@ final class InterruptFlag: @unchecked Sendable {
             if isIgnored(signalNumber) { continue }
             signal(signalNumber) { received in
                 if Interruption.received != 0 {  // a second signal ends at once, saying so
-                    let text = "\nA second signal: stopped at once; what was saved before stands\n"
-                    text.withCString { _ = write(2, $0, strlen($0)) }
+                    if let text = InterruptFlag.secondSignal { _ = write(2, text, strlen(text)) }
                     _exit(128 + received)
                 }
                 Interruption.received = sig_atomic_t(received)

@@ -64,14 +64,11 @@ struct SplitCommand: ParsableCommand {
                            + "each fold's test split needs one at least; give --folds \(units) or fewer", usage: true)
         }
         let outputs = folds.map { k in (1...k).map { Self.foldFile(target, $0) } } ?? [target]
-        try checkOutputs(outputs, input: input)
         let beyond = folds.map { Self.foldsBeyond(target, $0) } ?? []
-        if !beyond.isEmpty && !force {
-            throw CLIError("\(beyond.map(\.lastPathComponent).joined(separator: ", ")) in \(target.deletingLastPathComponent().path) "
-                           + "\(beyond.count == 1 ? "is a fold" : "are folds") beyond --folds \(folds!), of an earlier split: a loop over the "
-                           + "folds would take \(beyond.count == 1 ? "it" : "them") too; pass --force to remove \(beyond.count == 1 ? "it" : "them") "
-                           + "or choose another --out", usage: true)
-        }
+        // Files the rows name are never written over or removed, nor the --data file.
+        let inputs = Set(([input] + rows.flatMap { [$0.path, $0.mask, $0.truth].compactMap { $0 } }).compactMap { fileIdentity($0.path) })
+        try checkOutputs(outputs, inputs: inputs, input: input, beyond: beyond)
+        try checkOutputs(beyond, inputs: inputs, input: input, beyond: beyond, removing: true)
         for label in [SampleLabel.cancer, .cancerFree] where !rows.contains(where: { $0.label == label }) {
             warn("the samples hold no \(label.rawValue) row: train needs both labels to learn what only cancer samples contain")
         }
@@ -87,17 +84,21 @@ struct SplitCommand: ParsableCommand {
         }
         let assignments = folds.map { ManifestSplit.folds(of: rows, count: $0, val: val, seed: seed) }
             ?? [ManifestSplit.splits(of: rows, val: val, test: test ?? 0.2, seed: seed)]
-        try createWritableFolder(target.deletingLastPathComponent(), remedy: "choose another --out")
-        for (url, splits) in zip(outputs, assignments) {
-            let text = ManifestSplit.manifestText(rows, splits: splits, from: url.deletingLastPathComponent())
-            try writeDurably(Data(text.utf8), to: url)
+        let folder = target.deletingLastPathComponent()
+        try createWritableFolder(folder, remedy: "choose another --out")
+        // All folds or none: a failure midway leaves no mix of this split's folds and an earlier one's.
+        try writeAllOrNothing(into: folder) { staging in
+            for (url, splits) in zip(outputs, assignments) {
+                let text = ManifestSplit.manifestText(rows, splits: splits, from: folder)
+                try writeDurably(Data(text.utf8), to: staging.appendingPathComponent(url.lastPathComponent))
+            }
         }
         for file in beyond { try FileManager.default.removeItem(at: file) }
         let named = Set(rows.compactMap { $0.patient?.lowercased() }).count
         let written: String = outputs.count == 1 ? target.path
             : "\(outputs.count) manifests, \(outputs[0].path) to \(outputs.last!.lastPathComponent)"
         let of: String = named == 0 ? "" : " of \(counted(named, "patient"))" + (blank.isEmpty ? "" : " and \(blank.count) naming none")
-        let ignored: String = Self.givesSplitColumn(input) ? " (the split column of \(input.lastPathComponent) is not read)" : ""
+        let ignored: String = manifest.columns.contains("split") ? " (the split column of \(input.lastPathComponent) is not read)" : ""
         let removed: String = beyond.isEmpty ? "" : "; removed the earlier split's " + beyond.map(\.lastPathComponent).joined(separator: ", ")
         print("Wrote \(written): \(counted(rows.count, "sample"))\(of), seed \(seed)\(ignored)\(removed)")
         for (k, splits) in assignments.enumerated() {
@@ -111,11 +112,16 @@ struct SplitCommand: ParsableCommand {
         }
     }
 
-    /// Earlier folds of `target`'s name numbered beyond `folds` (`cv-fold4.csv` for --folds 3).
+    /// Earlier folds of `target`'s name numbered beyond `folds` (`cv-fold4.csv` for --folds 3), in number order.
     static func foldsBeyond(_ target: URL, _ folds: Int) -> [URL] {
-        var beyond: [URL] = [], k = folds + 1
-        while entryExists(at: foldFile(target, k)) { beyond.append(foldFile(target, k)); k += 1 }
-        return beyond
+        let folder = target.deletingLastPathComponent(), stem = target.deletingPathExtension().lastPathComponent + "-fold"
+        let suffix = target.pathExtension.isEmpty ? "" : "." + target.pathExtension
+        let numbered = ((try? folderEntries(folder)) ?? []).compactMap { name -> (Int, URL)? in
+            guard name.hasPrefix(stem), name.hasSuffix(suffix), name.count > stem.count + suffix.count,
+                  let k = Int(name.dropFirst(stem.count).dropLast(suffix.count)), k > folds else { return nil }
+            return (k, folder.appendingPathComponent(name))
+        }
+        return numbered.sorted { $0.0 < $1.0 }.map(\.1)
     }
 
     /// Warns of a split whose share of the rows misses the one asked for by more than a tenth: a
@@ -139,27 +145,41 @@ struct SplitCommand: ParsableCommand {
         return target.deletingLastPathComponent().appendingPathComponent("\(stem)-fold\(k)" + (ext.isEmpty ? "" : ".\(ext)"))
     }
 
-    /// Refuses an output that is a folder, the input itself, or, without --force, a file already there.
-    func checkOutputs(_ outputs: [URL], input: URL) throws {
-        for url in outputs {
+    /// Refuses a file to write (or, `removing`, an earlier fold to remove) that is a folder, the
+    /// --data file or a file its rows name (`inputs`: their identities), or that is there already
+    /// without --force, or with --force but is no manifest (split replaces and removes only those).
+    func checkOutputs(_ urls: [URL], inputs: Set<String>, input: URL, beyond: [URL], removing: Bool = false) throws {
+        let doing = removing ? "remove" : "write over"
+        for url in urls {
             var folder: ObjCBool = false
             if FileManager.default.fileExists(atPath: url.path, isDirectory: &folder), folder.boolValue {
-                throw CLIError("\(url.path) is a folder; --out names the manifest file to write (\(url.path)/manifest.csv, say)", usage: true)
+                throw CLIError("\(url.path) is a folder" + (removing ? ", named as a fold of --out; choose another --out"
+                                                              : "; --out names the manifest file to write (\(url.path)/manifest.csv, say)"), usage: true)
             }
-            if let id = fileIdentity(url.path), id == fileIdentity(input.path) {
-                throw CLIError("\(url.path) is the --data file, which split does not write over; choose another --out", usage: true)
+            if let id = fileIdentity(url.path), inputs.contains(id) {
+                throw CLIError("\(url.path) is " + (id == fileIdentity(input.path) ? "the --data file" : "a file the rows of \(input.lastPathComponent) name")
+                               + ", which split does not \(doing); choose another --out", usage: true)
             }
-            if entryExists(at: url), !force {
-                throw CLIError("\(url.path) exists already; pass --force to replace it or choose another --out", usage: true)
+            guard entryExists(at: url) else { continue }
+            if !force {
+                let stale = beyond.isEmpty ? "" : " (and --force removes \(beyond.map(\.lastPathComponent).joined(separator: ", ")), the earlier "
+                    + "split's folds beyond --folds \(folds ?? 0), which a loop over the folds would take too)"
+                throw CLIError("\(url.path) exists already; pass --force to replace it\(stale), or choose another --out", usage: true)
+            }
+            guard Self.isManifest(url) else {
+                throw CLIError("\(url.path) exists and is no manifest (its first line is not path,label,split…): split would \(doing) it, "
+                               + "and --force replaces only manifests; move it or choose another --out", usage: true)
             }
         }
     }
 
-    /// Whether `url`'s header names a split column.
-    static func givesSplitColumn(_ url: URL) -> Bool {
-        guard let data = FileManager.default.contents(atPath: url.path),
-              let header = String(decoding: data.prefix(4096), as: UTF8.self).split(whereSeparator: \.isNewline).first else { return false }
-        return header.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces.union(["\u{FEFF}", "\""])).lowercased() == "split" }
+    /// Whether `url` reads as a manifest with splits: its first line names path, label and split.
+    static func isManifest(_ url: URL) -> Bool {
+        guard let handle = try? FileHandle(forReadingFrom: url), let head = try? handle.read(upToCount: 4096) else { return false }
+        try? handle.close()
+        let first = String(decoding: head, as: UTF8.self).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        let columns = first.lowercased().split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces.union(["\u{FEFF}", "\""])) }
+        return ["path", "label", "split"].allSatisfy(columns.contains)
     }
 
     /// Each split's samples, their labels and (where named) patients, as aligned columns.

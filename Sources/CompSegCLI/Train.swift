@@ -159,7 +159,7 @@ struct Train: ParsableCommand {
         compute.device = compute.device ?? f.device; compute.precision = compute.precision ?? f.precision
         threading.threads = threading.threads ?? f.threads; cache.cacheMb = cache.cacheMb ?? f.cacheMb
         do {  // the same checks as on the command line, named after the file's keys
-            try training.validate(); try threading.validate(); try cache.validate()
+            try training.validate(); try threading.validate(); try cache.validate(); try compute.validate()
         } catch let e as ValidationError {
             let key = e.message.hasPrefix("--cache-mb") ? "cacheMb" : String(e.message.dropFirst(2).prefix { $0 != " " })
             throw ConfigurationError(source: config, message: "key '\(key)'" + e.message.drop { $0 != " " })
@@ -214,7 +214,7 @@ struct Train: ParsableCommand {
             // The message speaks of --device and --precision: say where the file gave them.
             let given = [file?.device.map { "device: \($0.rawValue)" }, file?.precision.map { "precision: \($0.rawValue)" }]
             guard let config, case let keys = given.compactMap({ $0 }), !keys.isEmpty else { throw e }
-            throw DeviceUnavailable(e.description + " (\(config) gives \(keys.joined(separator: ", ")))")
+            throw DeviceUnavailable(e.description + " (\(config) gives \(keys.joined(separator: ", ")))", gpuFound: e.gpuFound)
         }
         let registry = try CompSegTool.registry()
         let cacheBudget = cache.bytes

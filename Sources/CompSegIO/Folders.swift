@@ -105,6 +105,8 @@ public final class FolderLock {
     private var identity: String?
     /// The folders this process holds (flock conflicts between two opens in one process as well).
     nonisolated(unsafe) private static var heldHere: [String: Int] = [:]
+    /// Whether this process has said that a folder cannot be locked.
+    nonisolated(unsafe) private static var saidUnlocked = false
     private static let heldHereLock = NSLock()
 
     /// Why the folder could not be locked, where its file system has no locks (some network
@@ -138,8 +140,11 @@ public final class FolderLock {
             }
             let reason = String(cString: strerror(failure))
             unlockedReason = reason
-            Self.unlocked("\(url.path) cannot be locked (\(reason): its file system, a network mount?, has no locks), so a second "
-                          + "compseg working there at the same time would not be stopped: make sure none does")
+            // Said once per process: a command locks several folders (compare: each entry's too), all on one file system mostly.
+            if Self.heldHereLock.withLock({ () -> Bool in defer { Self.saidUnlocked = true }; return !Self.saidUnlocked }) {
+                Self.unlocked("\(url.path) cannot be locked (\(reason): its file system, a network mount?, has no locks), so a second "
+                              + "compseg working there at the same time would not be stopped: make sure none does")
+            }
         }
         identity = fileIdentity(url.path)
         if let identity { Self.heldHereLock.withLock { Self.heldHere[identity, default: 0] += 1 } }

@@ -401,7 +401,8 @@ public final class HDF5Writer {
         temporary = try temporaryPath(for: url)  // the folder must exist
         errno = 0
         file = H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), compseg_h5p_default())
-        if file < 0, [ENOLCK, ENOSYS, EOPNOTSUPP].contains(errno) {  // a file system without locks: its own new temporary needs none
+        // A file system without locks (told by its folder's lock, the failed file may be gone): its own new temporary needs none.
+        if file < 0, fileLockState(URL(fileURLWithPath: temporary).deletingLastPathComponent()) == .unsupported {
             file = withoutFileLocking { H5Fcreate(temporary, compseg_h5f_acc_trunc(), compseg_h5p_default(), $0) }
         }
         guard file >= 0 else { throw hdf5Error(url.path, "cannot be created as an HDF5 file" + Self.systemCause()) }

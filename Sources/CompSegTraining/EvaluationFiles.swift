@@ -46,7 +46,7 @@ public enum EvaluationFiles {
         if !patients.isEmpty {
             let rows = patients.map { p in
                 CSV.line([CSV.text(p.patient), p.label?.rawValue ?? "", "\(p.samples.count)", "\(p.cancerSamples)", number(p.tumorFraction),
-                          CSV.text(p.samples.joined(separator: " "))])
+                          CSV.text(p.samples.joined(separator: ";"))])
             }
             try writeDurably(Data(([perPatientHeader] + rows).joined(separator: "\n").appending("\n").utf8),
                              to: folder.appendingPathComponent("per_patient.csv"))

@@ -24,6 +24,8 @@ public struct Manifest: Sendable {
 
     public let url: URL
     public private(set) var rows: [Row]
+    /// The header's columns, in lower case, in the file's order.
+    public private(set) var columns: [String] = []
     /// With `leavingOutRowsMissingFiles`, the rows left out because a file they name is missing
     /// or cannot be read.
     public private(set) var rowsMissingFiles: [RowMissingFile] = []
@@ -259,6 +261,7 @@ public struct Manifest: Sendable {
         }
         guard problems.isEmpty else { throw ManifestError(file: url.path, problems: problems) }
         self.rows = rows
+        columns = header
         rowsMissingFiles = missingRows
     }
 }

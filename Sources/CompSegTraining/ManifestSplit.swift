@@ -68,8 +68,8 @@ public enum ManifestSplit {
     }
 
     /// Each unit's bin. Units are taken in a seeded random order. First each bin with a share
-    /// gets a unit of cancer rows and one of cancer-free rows where it has none, in bin order
-    /// (train first: it cannot train without both): the smallest of that label alone, else the
+    /// gets a unit of cancer rows, then one of cancer-free rows, where it has none, the emptiest
+    /// bins first and train first among equals (it cannot train without both): the smallest of that label alone, else the
     /// smallest holding it. Then the others,
     /// largest first, each go where the counts come nearest their targets (each bin's share of
     /// the cancer rows and of the cancer-free rows), measured as the squared misses weighted by
@@ -89,8 +89,14 @@ public enum ManifestSplit {
             count[b].cancer += units[u].cancer
             count[b].free += units[u].cancerFree
         }
-        for b in shares.indices where shares[b] > 0 {
-            for cancer in [true, false] where (cancer ? count[b].cancer : count[b].free) == 0 {
+        // A label at a time, the emptiest bins first (train first among equals), so that no bin
+        // gets a second unit while another has none: folds as many as the units each get one.
+        for cancer in [true, false] {
+            let bins = shares.indices.filter { shares[$0] > 0 }.sorted { a, b in
+                count[a].cancer + count[a].free != count[b].cancer + count[b].free
+                    ? count[a].cancer + count[a].free < count[b].cancer + count[b].free : a < b
+            }
+            for b in bins where (cancer ? count[b].cancer : count[b].free) == 0 {
                 // Of the units not placed that hold the label: one of it alone where there is one, the smallest, the first in order.
                 let holding = order.filter { bin[$0] < 0 && (cancer ? units[$0].cancer : units[$0].cancerFree) > 0 }
                 let pure = holding.filter { (cancer ? units[$0].cancerFree : units[$0].cancer) == 0 }
@@ -138,14 +144,15 @@ public enum ManifestSplit {
     }
 
     /// `file`'s path from `folder`: relative (with `..` where needed) where the two share a folder
-    /// below `/` and the relative path resolves to the file, else whole.
+    /// below `/` and the relative path leads to the file itself, else whole.
     static func path(_ file: URL, from folder: URL) -> String {
-        let to = file.standardizedFileURL.pathComponents, from = folder.standardizedFileURL.pathComponents
+        let to = file.pathComponents, from = folder.pathComponents
         var shared = 0
         while shared < min(to.count - 1, from.count), to[shared] == from[shared] { shared += 1 }
         guard shared > 1 else { return file.path }
         let relative = (Array(repeating: "..", count: from.count - shared) + to[shared...]).joined(separator: "/")
-        // A symbolic link on the way makes `..` lead elsewhere: then the whole path.
-        return fileURL(relative, from: folder, home: false).path == file.standardizedFileURL.path ? relative : file.path
+        // A symbolic link on the way makes `..` lead elsewhere: the file itself (device and inode) is compared; then the whole path.
+        let reached = fileURL(relative, from: folder, home: false).path
+        return (fileIdentity(reached) ?? reached) == (fileIdentity(file.path) ?? file.path) ? relative : file.path
     }
 }

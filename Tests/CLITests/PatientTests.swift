@@ -50,7 +50,7 @@ import Testing
         #expect(patients.first == "patient,label,samples,cancer_samples,tumor_fraction_max,ids" && patients.count == 4, "\(patients)")
         let fraction = { (id: String) in table.first { $0.hasPrefix(id + ",") }.map { Double($0.split(separator: ",")[4])! } }
         let p1 = try #require(patients.first { $0.hasPrefix("P1,") }).split(separator: ",").map(String.init)
-        #expect(p1[2] == "2" && p1[5] == "spot000 spot001" && Double(p1[4]) == max(fraction("spot000")!, fraction("spot001")!), "\(p1)")
+        #expect(p1[2] == "2" && p1[5] == "spot000;spot001" && Double(p1[4]) == max(fraction("spot000")!, fraction("spot001")!), "\(p1)")
 
         // The run records its rows' patients: a test manifest of its own, apart from the run's, is checked against them too.
         try Data(([withPatients[0]] + withPatients.filter { $0.contains(",test,") }).joined(separator: "\n").utf8)
@@ -93,7 +93,7 @@ import Testing
         let compared = try cli.run(["compare", "--modality", "infrared", "--data", folder.path("data/patients.csv"), "--topologies", "unet",
                                     "--out", folder.path("c"), "--epochs", "1", "--width", "4", "--depth", "2", "--batch", "2"])
         #expect(compared.status == 0 && compared.output.contains("| patient AUC [95% CI] |")
-                    && compared.output.contains("from 3 patients; 1 of them is of patients the runs trained or validated on: not held out"),
+                    && compared.output.contains("from 3 patients; 1 test sample comes from patients the runs trained or validated on: not held out"),
                 "\(compared.output)")
         let csv = try String(contentsOfFile: folder.path("c/comparison.csv"), encoding: .utf8).split(separator: "\n")
         #expect(csv[0].hasSuffix(",test_patients,patient_auc,patient_auc_low,patient_auc_high"))

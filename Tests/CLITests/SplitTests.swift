@@ -64,6 +64,14 @@ import Testing
         let replaced = try cli.run(fewer + ["--force"])
         #expect(replaced.status == 0 && replaced.output.contains("removed the earlier split's m-fold4.csv")
                     && !FileManager.default.fileExists(atPath: folder.path("cv/m-fold4.csv")), "\(replaced.output)")
+        // --force replaces only manifests, and never removes the --data file, though it be named as a fold beyond.
+        try Data("notes\n".utf8).write(to: URL(fileURLWithPath: folder.path("notes.csv")))
+        let notes = try cli.run(["split", "--data", folder.path("samples.csv"), "--out", folder.path("notes.csv"), "--force"])
+        #expect(notes.status == 64 && notes.output.contains("exists and is no manifest"), "\(notes.output)")
+        try FileManager.default.copyItem(atPath: folder.path("samples.csv"), toPath: folder.path("samples-fold5.csv"))
+        let input = try cli.run(["split", "--data", folder.path("samples-fold5.csv"), "--out", folder.path("samples.csv"), "--folds", "4", "--force"])
+        #expect(input.status == 64 && input.output.contains("samples-fold5.csv is the --data file, which split does not remove")
+                    && FileManager.default.fileExists(atPath: folder.path("samples-fold5.csv")), "\(input.output)")
         // More folds than patients, or a folder for --out, are refused.
         let many = try cli.run(["split", "--data", folder.path("samples.csv"), "--out", folder.path("cv3/m.csv"), "--folds", "9"])
         #expect(many.status == 64 && many.output.contains("the samples come from 8 patients"), "\(many.output)")

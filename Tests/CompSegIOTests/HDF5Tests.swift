@@ -13,7 +13,8 @@ import Testing
     }
 
     /// A file a writer holds HDF5's lock on is said to be locked, not damaged; the lock gone, it reads.
-    @Test func aFileAWriterLocksIsSaidToBeLocked() throws {
+    @Test(.disabled(if: ProcessInfo.processInfo.environment["HDF5_USE_FILE_LOCKING"] != nil, "HDF5_USE_FILE_LOCKING is set: HDF5 takes no lock"))
+    func aFileAWriterLocksIsSaidToBeLocked() throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("compseg-locked-\(UUID()).h5")
         try FileManager.default.copyItem(at: cube, to: copy)
         defer { try? FileManager.default.removeItem(at: copy) }

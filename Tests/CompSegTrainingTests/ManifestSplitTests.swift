@@ -79,7 +79,7 @@ import CompSegCore
         let reversed = ManifestSplit.splits(of: rows.reversed(), val: 0.2, test: 0.2, seed: 4)
         #expect(Array(reversed.reversed()) == splits)
         var cased = rows
-        cased[1].patient = "p0"  // P0's second row, written in lower case
+        cased[1].patient = "p1"  // P1's first row, written in lower case
         #expect(patientsSplitOnce(cased.map { var r = $0; r.patient = r.patient?.uppercased(); return r },
                                   ManifestSplit.splits(of: cased, val: 0.2, test: 0.2, seed: 4)))
         let single = (0..<12).map { k in
@@ -88,6 +88,16 @@ import CompSegCore
         }
         let folds = ManifestSplit.folds(of: single, count: 5, val: 0.2, seed: 0)
         #expect(folds.map { $0.filter { $0 == .test }.count }.sorted() == [2, 2, 2, 3, 3])
+        // As many folds as patients (leave one patient out): each fold tests one, whatever the labels.
+        let ten = self.rows(patients: 10).map { var r = $0; r.patient = "Q" + r.patient!; return r }
+        for count in [10, 9] {
+            let loo = ManifestSplit.folds(of: ten, count: count, val: 0.1, seed: 1)
+            #expect(loo.allSatisfy { $0.contains(.test) }, "\(count) folds: \(loo.map { $0.filter { $0 == .test }.count })")
+        }
+        let three = [(SampleLabel.cancer, "A"), (.cancerFree, "A"), (.cancer, "B"), (.cancer, "C")].enumerated().map { k, row in
+            Manifest.Row(line: k + 2, path: URL(fileURLWithPath: "/data/t\(k).h5"), label: row.0, split: nil, mask: nil, truth: nil, patient: row.1)
+        }
+        #expect(ManifestSplit.folds(of: three, count: 3, val: 0, seed: 0).allSatisfy { $0.contains(.test) })
     }
 
     @Test func pathsAreWrittenFromTheNewManifestsFolder() {

@@ -19,7 +19,10 @@ public enum Precision: String, CaseIterable, Sendable {
 /// Why the device asked for cannot be used, in words a user can act on.
 public struct DeviceUnavailable: Error, CustomStringConvertible, Sendable {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether a GPU was found but its backend could not be made (a library or setting wrong):
+    /// not the machine's lack of one.
+    public var gpuFound = false
+    public init(_ description: String, gpuFound: Bool = false) { (self.description, self.gpuFound) = (description, gpuFound) }
 }
 
 /// The backend a device choice resolves to.
@@ -68,7 +71,7 @@ public struct DeviceChoice: Sendable {
         } catch {
             if device == .auto && wanted == .fp32 { return try onCPU("\(environment.deviceName): \(error)", gpuFound: true) }
             let asked = device == .cuda ? "--device cuda" : "--precision \(wanted.rawValue)"
-            throw DeviceUnavailable("\(asked): \(environment.deviceName) found, but \(error)")
+            throw DeviceUnavailable("\(asked): \(environment.deviceName) found, but \(error)", gpuFound: true)
         }
     }
 
