@@ -200,7 +200,7 @@ struct Demo: ParsableCommand {
         }
         let reports = SegmentationFiles.paths(for: SegmentationFiles.recordedIDs(folder.appendingPathComponent("per_sample.csv")), in: folder,
                                               geoJSON: true, figures: true)
-            + (Evaluate.outputs + ["per_sample.csv", stamp]).map { folder.appendingPathComponent($0) }
+            + (EarlierDemo.demosEvaluationFiles + ["per_sample.csv", stamp]).map { folder.appendingPathComponent($0) }
         return removable.map(\.url) + reports.filter { FileManager.default.fileExists(atPath: $0.path) }
     }
 }
@@ -229,10 +229,14 @@ enum EarlierDemo {
         }
     }
 
+    /// The evaluation's files a demo writes (no table of patients: its phantom names none, so one
+    /// there is a user's).
+    static let demosEvaluationFiles = Evaluate.outputs.filter { $0 != Evaluate.patientTable }
+
     /// Whether `entry` is a name a demo writes into its folder: its stamp, `run` and `data`, its
     /// report and tables, and a spot's pictures.
     static func isDemos(_ entry: String) -> Bool {
-        ["run", "data", Demo.stamp, "per_sample.csv"].contains(entry) || Evaluate.outputs.contains(entry)
+        ["run", "data", Demo.stamp, "per_sample.csv"].contains(entry) || demosEvaluationFiles.contains(entry)
             || entry.wholeMatch(of: /spot[0-9]+_[a-z]+\.(png|tif|geojson)/) != nil || isLeftoverTemporary(entry)
     }
 

@@ -209,7 +209,9 @@ struct Evaluate: ParsableCommand {
 
     /// The files an evaluation writes beside its per-sample ones and `per_sample.csv`.
     static let outputs = ["summary.json", "report.html", "roc.png", "roc.svg", "fractions.png", "fractions.svg", "thresholds.png",
-                          "thresholds.svg", "per_patient.csv"]
+                          "thresholds.svg", patientTable]
+    /// The table of patients, written where samples name patients (never by a demo: its phantom names none).
+    static let patientTable = "per_patient.csv"
 
     /// Warns that `which` threshold was chosen on validation samples this --split scores too.
     private func warnChosenOnScoredSamples(_ which: String) {
